@@ -1,0 +1,100 @@
+// torch.autograd.grad and gradcheck: the functional face of the backward engine.
+
+import type { Tensor } from '../tensor.js';
+import { runBackward, type Edge } from './graph.js';
+import { noGrad } from './grad-mode.js';
+import { fmtShape } from '../shape.js';
+
+export interface GradOptions {
+  gradOutputs?: (Tensor | null)[] | Tensor;
+  retainGraph?: boolean;
+  createGraph?: boolean;
+  allowUnused?: boolean;
+}
+
+/** Gradients of outputs w.r.t. inputs, without touching .grad. */
+export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  const outs = Array.isArray(outputs) ? outputs : [outputs];
+  const ins = Array.isArray(inputs) ? inputs : [inputs];
+  const gos = opts.gradOutputs === undefined ? [] : Array.isArray(opts.gradOutputs) ? opts.gradOutputs : [opts.gradOutputs];
+  const seeds = outs.map((o, i) => {
+    const g = gos[i];
+    if (g) return g;
+    if (o.numel() !== 1) throw new Error(`grad can be implicitly created only for scalar outputs (got shape ${fmtShape(o.shape)})`);
+    return o.detach().mul(0).add(1);
+  });
+  const edges: Edge[] = ins.map((t, i) => {
+    const e = t.gradEdge();
+    if (!e) throw new Error(`One of the differentiated Tensors (input ${i}) does not require grad`);
+    return e;
+  });
+  const res = runBackward(outs, seeds, { retainGraph: opts.retainGraph, createGraph: opts.createGraph }, edges)!;
+  res.forEach((r, i) => {
+    if (!r && !opts.allowUnused) {
+      throw new Error(`One of the differentiated Tensors (input ${i}) appears to not have been used in the graph. Set allowUnused: true if this is the desired behavior.`);
+    }
+  });
+  return res;
+}
+
+export interface GradcheckOptions { eps?: number; atol?: number; rtol?: number; raiseException?: boolean }
+
+/**
+ * Compares analytic gradients with central finite differences (float64 inputs on the CPU).
+ * fn maps the inputs to one tensor; every float64 input with requiresGrad is checked.
+ */
+export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): boolean {
+  const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
+  const fail = (msg: string): boolean => { if (opts.raiseException ?? true) throw new Error(`gradcheck: ${msg}`); return false; };
+  for (const x of inputs) {
+    if (x.requiresGrad && x.dtype !== 'float64') {
+      return fail(`input of dtype ${x.dtype} requires grad; gradcheck needs float64 inputs for accuracy`);
+    }
+  }
+  const out = fn(...inputs);
+  const outFlat = noGrad(() => out.detach().reshape(-1).dataSync());
+  const nOut = outFlat.length;
+  const checked = inputs.map((x, i) => [x, i] as const).filter(([x]) => x.requiresGrad);
+  for (const [x, xi] of checked) {
+    const n = x.numel();
+    // Analytic Jacobian, one row per output element.
+    const analytic = new Float64Array(nOut * n);
+    for (let o = 0; o < nOut; o++) {
+      const seed = noGrad(() => {
+        const s = out.detach().mul(0).reshape(-1);
+        const d = new Float64Array(nOut); d[o] = 1;
+        return s.add(tensorFrom(d, s)).reshape(out.shape);
+      });
+      const [g] = grad([out], [x], { gradOutputs: [seed], retainGraph: true, allowUnused: true });
+      const gd = g ? g.contiguous().dataSync() : new Float64Array(n);
+      analytic.set(gd, o * n);
+    }
+    // Numerical Jacobian by central differences on a private copy of x's storage.
+    for (let k = 0; k < n; k++) {
+      const plus = noGrad(() => perturbed(fn, inputs, xi, k, eps));
+      const minus = noGrad(() => perturbed(fn, inputs, xi, k, -eps));
+      for (let o = 0; o < nOut; o++) {
+        const num = (plus[o]! - minus[o]!) / (2 * eps);
+        const ana = analytic[o * n + k]!;
+        if (!(Math.abs(num - ana) <= atol + rtol * Math.abs(num))) {
+          return fail(`Jacobian mismatch for output ${o} with respect to input ${xi}, element ${k}: numerical ${num} vs analytical ${ana}`);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+function perturbed(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], xi: number, k: number, eps: number): Float64Array {
+  const xs = inputs.map((t, i) => {
+    if (i !== xi) return t.detach();
+    const d = Float64Array.from(t.contiguous().dataSync() as Float64Array);
+    d[k] += eps;
+    return tensorFrom(d, t).reshape(t.shape);
+  });
+  return Float64Array.from(fn(...xs).reshape(-1).dataSync());
+}
+
+// Late import to avoid a cycle at load time.
+import { tensor as tensorOf } from '../ops/creation.js';
+function tensorFrom(d: Float64Array, like: Tensor): Tensor { return tensorOf(d, { dtype: 'float64', device: like.device }); }

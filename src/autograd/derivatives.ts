@@ -1,0 +1,161 @@
+// THE derivatives table: one backward rule per differentiable primitive, keyed by PrimName, so a
+// primitive without a rule fails to compile. Rules are written with differentiable tensor ops, so
+// higher-order gradients work (createGraph). `save` says what the node must keep alive.
+// Gradients returned with a broadcast shape are summed back to the input's shape by the caller.
+
+import type { Tensor } from '../tensor.js';
+import type { PrimAttrs, PrimName } from '../ops/prim.js';
+import * as o from '../ops/index.js';
+
+export interface SavedCtx<A> {
+  attrs: A;
+  /** The op's inputs (only when save is 'inputs' or 'all'). */
+  inputs: readonly Tensor[];
+  /** The op's output (only when save is 'output' or 'all'). */
+  output: Tensor;
+  inputShapes: readonly number[][];
+  /** Which inputs need a gradient. */
+  needs: readonly boolean[];
+}
+export interface Rule<K extends PrimName> {
+  save: 'none' | 'inputs' | 'output' | 'all';
+  backward(g: Tensor, c: SavedCtx<PrimAttrs[K]>): (Tensor | null)[];
+}
+type Table = { [K in PrimName]: Rule<K> };
+
+const none = <K extends PrimName>(): Rule<K> => ({ save: 'none', backward: () => [] });
+/** Piecewise-constant ops: zero gradient, as PyTorch. */
+const zero = <K extends PrimName>(): Rule<K> => ({ save: 'none', backward: (g) => [o.zerosLike(g)] });
+const x0 = (c: SavedCtx<unknown>) => c.inputs[0]!;
+const x1 = (c: SavedCtx<unknown>) => c.inputs[1]!;
+
+/** Re-inserts reduced dims (when !keepdim) so a reduction's gradient broadcasts to the input. */
+function unreduce(g: Tensor, dims: number[], keepdim: boolean): Tensor {
+  if (keepdim) return g;
+  let r = g;
+  for (const d of [...dims].sort((a, b) => a - b)) r = r.unsqueeze(d);
+  return r;
+}
+
+/** Reverse cumulative sum along dim: out[i] = sum_{j>=i} g[j]. */
+const revCumsum = (g: Tensor, dim: number) => g.flip(dim).cumsum(dim).flip(dim);
+
+export const derivatives: Table = {
+  // ---- unary: d/dx f(x) ----
+  neg: { save: 'none', backward: (g) => [g.neg()] },                                     // -1
+  abs: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).sign())] },                    // sign(x)
+  sign: zero(), floor: zero(), ceil: zero(), round: zero(), trunc: zero(),
+  exp: { save: 'output', backward: (g, c) => [g.mul(c.output)] },                       // e^x
+  expm1: { save: 'output', backward: (g, c) => [g.mul(c.output.add(1))] },              // e^x
+  log: { save: 'inputs', backward: (g, c) => [g.div(x0(c))] },                          // 1/x
+  log1p: { save: 'inputs', backward: (g, c) => [g.div(x0(c).add(1))] },                 // 1/(1+x)
+  log2: { save: 'inputs', backward: (g, c) => [g.div(x0(c).mul(Math.LN2))] },           // 1/(x ln2)
+  sqrt: { save: 'output', backward: (g, c) => [g.div(c.output.mul(2))] },               // 1/(2 sqrt x)
+  rsqrt: { save: 'output', backward: (g, c) => [g.mul(c.output.pow(3)).mul(-0.5)] },    // -x^-1.5/2
+  sin: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).cos())] },                    // cos x
+  cos: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).sin()).neg()] },              // -sin x
+  tan: { save: 'output', backward: (g, c) => [g.mul(c.output.square().add(1))] },       // 1 + tan^2
+  asin: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().rsub(1).rsqrt())] }, // 1/sqrt(1-x^2)
+  acos: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().rsub(1).rsqrt()).neg()] },
+  atan: { save: 'inputs', backward: (g, c) => [g.div(x0(c).square().add(1))] },         // 1/(1+x^2)
+  sinh: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).cosh())] },
+  cosh: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).sinh())] },
+  tanh: { save: 'output', backward: (g, c) => [g.mul(c.output.square().rsub(1))] },     // 1 - tanh^2
+  asinh: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().add(1).rsqrt())] },
+  acosh: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().sub(1).rsqrt())] },
+  atanh: { save: 'inputs', backward: (g, c) => [g.div(x0(c).square().rsub(1))] },
+  sigmoid: { save: 'output', backward: (g, c) => [g.mul(c.output.mul(c.output.rsub(1)))] }, // s(1-s)
+  erf: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().neg().exp().mul(2 / Math.sqrt(Math.PI)))] },
+  erfinv: { save: 'output', backward: (g, c) => [g.mul(c.output.square().exp().mul(Math.sqrt(Math.PI) / 2))] },
+  reciprocal: { save: 'output', backward: (g, c) => [g.mul(c.output.square()).neg()] },  // -1/x^2
+  relu: { save: 'output', backward: (g, c) => [g.mul(c.output.gt(0))] },                 // 1[x>0]
+  logicalNot: none(), isnan: none(), isinf: none(), bitwiseNot: none(),
+
+  // ---- binary: (d/da, d/db) ----
+  add: { save: 'none', backward: (g) => [g, g] },
+  sub: { save: 'none', backward: (g) => [g, g.neg()] },
+  mul: { save: 'inputs', backward: (g, c) => [c.needs[0] ? g.mul(x1(c)) : null, c.needs[1] ? g.mul(x0(c)) : null] },
+  div: { save: 'inputs', backward: (g, c) => [                                           // 1/b, -a/b^2
+    c.needs[0] ? g.div(x1(c)) : null,
+    c.needs[1] ? g.mul(x0(c)).div(x1(c).square()).neg() : null] },
+  pow: { save: 'all', backward: (g, c) => {                                              // b a^(b-1), a^b ln a
+    const a = x0(c), b = x1(c);
+    return [
+      c.needs[0] ? o.where(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1)))) : null,
+      c.needs[1] ? o.where(a.eq(0).logicalAnd(b.ge(0)), 0, g.mul(c.output).mul(a.log())) : null,
+    ];
+  } },
+  maximum: { save: 'inputs', backward: (g, c) => {                                      // ties split evenly
+    const a = x0(c), b = x1(c), tie = a.eq(b);
+    const ga = o.where(tie, g.mul(0.5), o.where(a.gt(b), g, 0));
+    return [ga, o.where(tie, g.mul(0.5), o.where(b.gt(a), g, 0))];
+  } },
+  minimum: { save: 'inputs', backward: (g, c) => {
+    const a = x0(c), b = x1(c), tie = a.eq(b);
+    return [o.where(tie, g.mul(0.5), o.where(a.lt(b), g, 0)), o.where(tie, g.mul(0.5), o.where(b.lt(a), g, 0))];
+  } },
+  atan2: { save: 'inputs', backward: (g, c) => {                                        // (b, -a)/(a^2+b^2)
+    const a = x0(c), b = x1(c), r = a.square().add(b.square());
+    return [g.mul(b).div(r), g.mul(a).div(r).neg()];
+  } },
+  fmod: { save: 'inputs', backward: (g, c) => [g, g.mul(x0(c).div(x1(c), { roundingMode: 'trunc' })).neg()] },
+  remainder: { save: 'inputs', backward: (g, c) => [g, g.mul(x0(c).div(x1(c), { roundingMode: 'floor' })).neg()] },
+  floorDivide: { save: 'none', backward: (g) => [o.zerosLike(g), o.zerosLike(g)] },
+  eq: none(), ne: none(), lt: none(), le: none(), gt: none(), ge: none(),
+  logicalAnd: none(), logicalOr: none(), logicalXor: none(), bitwiseAnd: none(), bitwiseOr: none(), bitwiseXor: none(),
+
+  // ---- selection and type/device movement ----
+  where: { save: 'inputs', backward: (g, c) => [null, o.where(x0(c), g, 0), o.where(x0(c), 0, g)] },
+  cast: { save: 'none', backward: (g) => [g] },                                          // cast back by the caller
+  toDevice: { save: 'none', backward: (g, c) => [g.to(c.attrs.from)] },
+  clone: { save: 'none', backward: (g) => [g] },
+
+  // ---- reductions and scans ----
+  sum: { save: 'none', backward: (g, c) => [unreduce(g, c.attrs.dims, c.attrs.keepdim).expand(c.inputShapes[0]!)] },
+  prod: { save: 'all', backward: (g, c) => {                                             // prod / x (x != 0)
+    const { dims, keepdim } = c.attrs;
+    return [unreduce(g, dims, keepdim).mul(unreduce(c.output, dims, keepdim)).div(x0(c))];
+  } },
+  amax: { save: 'all', backward: (g, c) => {                                             // split among ties
+    const { dims, keepdim } = c.attrs;
+    const mask = x0(c).eq(unreduce(c.output, dims, keepdim));
+    return [unreduce(g, dims, keepdim).mul(mask).div(mask.sum(dims, true))];
+  } },
+  amin: { save: 'all', backward: (g, c) => {
+    const { dims, keepdim } = c.attrs;
+    const mask = x0(c).eq(unreduce(c.output, dims, keepdim));
+    return [unreduce(g, dims, keepdim).mul(mask).div(mask.sum(dims, true))];
+  } },
+  cumsum: { save: 'none', backward: (g, c) => [revCumsum(g, c.attrs.dim)] },            // reverse cumsum
+  cumprod: { save: 'all', backward: (g, c) => [revCumsum(g.mul(c.output), c.attrs.dim).div(x0(c))] }, // x != 0
+
+  // ---- linear algebra and convolution helpers ----
+  matmul: { save: 'inputs', backward: (g, c) => [                                        // g b^T, a^T g
+    c.needs[0] ? o.bmmPrim(g, x1(c).transpose(1, 2)) : null,
+    c.needs[1] ? o.bmmPrim(x0(c).transpose(1, 2), g) : null] },
+  im2col: { save: 'none', backward: (g, c) => [o.col2imPrim(g, c.attrs.inputShape, c.attrs.g)] }, // adjoint
+  col2im: { save: 'none', backward: (g, c) => [o.im2colPrim(g, c.attrs.g)] },
+
+  // ---- indexing ----
+  gather: { save: 'inputs', backward: (g, c) => [o.zeros(c.inputShapes[0]!, { dtype: g.dtype, device: g.device }).scatterAdd(c.attrs.dim, x1(c), g), null] },
+  scatter: { save: 'inputs', backward: (g, c) => {
+    const { dim, reduce } = c.attrs, idx = x1(c);
+    return [reduce === 'add' ? g : g.scatter(dim, idx, 0), null, c.needs[2] ? g.gather(dim, idx) : null];
+  } },
+
+  // ---- views and layout ----
+  reshape: { save: 'none', backward: (g, c) => [g.reshape(c.inputShapes[0]!)] },
+  permute: { save: 'none', backward: (g, c) => {
+    const inv = new Array<number>(c.attrs.dims.length);
+    c.attrs.dims.forEach((d, i) => { inv[d] = i; });
+    return [g.permute(inv)];
+  } },
+  expand: { save: 'none', backward: (g) => [g] },                                        // summed to shape by the caller
+  slice: { save: 'none', backward: (g, c) => [o.unslice(g, c.inputShapes[0]!, c.attrs.dim, c.attrs.start, c.attrs.step)] },
+  unslice: { save: 'none', backward: (g, c) => {
+    const { dim, start, step } = c.attrs, n = c.inputShapes[0]![dim]!;
+    return [g.slice(dim, start, start + (n - 1) * step + 1, step)];
+  } },
+  flip: { save: 'none', backward: (g, c) => [g.flip(c.attrs.dims)] },
+  cat: { save: 'none', backward: (g, c) => g.split(c.attrs.sizes, c.attrs.dim) },
+};

@@ -1,0 +1,161 @@
+// The autograd graph and its backward engine. A Node is one recorded op; its `next` edges point at
+// the nodes that produced its inputs (AccumulateGrad for leaves). `runBackward` walks the graph in
+// dependency order, sums gradients per output, runs tensor hooks, and either accumulates into
+// leaves' .grad (backward) or captures the gradients of chosen tensors (autograd.grad).
+
+import type { Tensor } from '../tensor.js';
+import { noGrad, enableGrad } from './grad-mode.js';
+import { fmtShape } from '../shape.js';
+
+export interface Edge { node: Node; outputNr: number }
+export type Hook = (grad: Tensor) => Tensor | void;
+
+let seq = 0;
+
+export abstract class Node {
+  abstract readonly name: string;
+  /** One entry per input of the op: where that input's gradient goes (null: no grad needed). */
+  next: (Edge | null)[] = [];
+  /** Creation order; later nodes run first among ready ones, as in PyTorch. */
+  readonly seq = seq++;
+  nOutputs = 1;
+  released = false;
+  /** Hooks registered on the non-leaf tensors this node produced, by output number. */
+  outputHooks: Map<number, Hook[]> | null = null;
+  /** Non-leaf tensors that asked retainGrad(), by output number. */
+  retained: Map<number, WeakRef<Tensor>> | null = null;
+
+  /** Computes the gradients of the inputs from the gradients of the outputs (never all null). */
+  abstract apply(grads: (Tensor | null)[]): (Tensor | null)[];
+  /** Drops saved tensors after a backward pass without retainGraph. */
+  release(): void { this.released = true; }
+
+  addOutputHook(outputNr: number, h: Hook): void {
+    this.outputHooks ??= new Map();
+    const l = this.outputHooks.get(outputNr) ?? [];
+    l.push(h);
+    this.outputHooks.set(outputNr, l);
+  }
+}
+
+/** The sink of a leaf tensor that requires grad: adds incoming gradients into `.grad`. */
+export class AccumulateGrad extends Node {
+  readonly name = 'AccumulateGrad';
+  hooks: Hook[] = [];
+  constructor(readonly variable: Tensor) { super(); }
+  apply(): (Tensor | null)[] { return []; }
+}
+
+export interface BackwardOptions {
+  retainGraph?: boolean;
+  createGraph?: boolean;
+}
+
+/**
+ * Runs backward from `roots` seeded with `seeds`. With `capture`, gradients reaching the given
+ * (node, outputNr) keys are returned instead of being accumulated into leaves.
+ */
+export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOptions,
+  capture?: Edge[]): (Tensor | null)[] | undefined {
+  const retain = opts.retainGraph ?? opts.createGraph ?? false;
+  const createGraph = opts.createGraph ?? false;
+
+  // 1. Dependency counts over the reachable graph.
+  const deps = new Map<Node, number>();
+  const stack: Node[] = [];
+  const rootEdges: Edge[] = [];
+  for (const r of roots) {
+    const e = r.gradEdge();
+    if (!e) throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
+    rootEdges.push(e);
+    if (!deps.has(e.node)) { deps.set(e.node, 0); stack.push(e.node); }
+  }
+  while (stack.length) {
+    const n = stack.pop()!;
+    for (const e of n.next) {
+      if (!e) continue;
+      if (!deps.has(e.node)) { deps.set(e.node, 0); stack.push(e.node); }
+      deps.set(e.node, deps.get(e.node)! + 1);
+    }
+  }
+
+  const captured = capture ? new Array<Tensor | null>(capture.length).fill(null) : undefined;
+  const captureAt = (node: Node, nr: number, g: Tensor) => {
+    if (!capture) return;
+    capture.forEach((c, i) => {
+      if (c.node === node && c.outputNr === nr) captured![i] = captured![i] ? captured![i]!.add(g) : g;
+    });
+  };
+
+  // 2. Gradient buffers, seeded at the roots.
+  const buffers = new Map<Node, (Tensor | null)[]>();
+  const addTo = (e: Edge, g: Tensor) => {
+    let buf = buffers.get(e.node);
+    if (!buf) { buf = new Array(e.node.nOutputs).fill(null); buffers.set(e.node, buf); }
+    const cur = buf[e.outputNr];
+    buf[e.outputNr] = cur ? cur.add(g) : g;
+  };
+  rootEdges.forEach((e, i) => addTo(e, seeds[i]!));
+
+  // 3. Ready queue in dependency order; later-created nodes first among the ready.
+  const ready: Node[] = [...new Set(rootEdges.map((e) => e.node))].filter((n) => deps.get(n) === 0);
+  const visited: Node[] = [];
+  const run = () => {
+    while (ready.length) {
+      ready.sort((a, b) => a.seq - b.seq);
+      const node = ready.pop()!;
+      visited.push(node);
+      const grads = buffers.get(node) ?? [];
+      buffers.delete(node);
+      // Tensor hooks and retainGrad on this node's outputs, then capture for autograd.grad.
+      for (let i = 0; i < grads.length; i++) {
+        let g = grads[i];
+        if (!g) continue;
+        for (const h of node.outputHooks?.get(i) ?? []) g = h(g) ?? g;
+        grads[i] = g;
+        const kept = node.retained?.get(i)?.deref();
+        if (kept && !capture) kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone());
+        captureAt(node, i, g);
+      }
+      if (node instanceof AccumulateGrad) {
+        let g = grads[0];
+        if (g) {
+          for (const h of node.hooks) g = h(g) ?? g;
+          if (!capture) accumulate(node.variable, g, createGraph);
+          else captureAt(node, 0, g);
+        }
+      } else if (grads.some((g) => g)) {
+        if (node.released) {
+          throw new Error(`Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed) at ${node.name}. Specify retainGraph: true if you need to backward through the graph a second time.`);
+        }
+        const inGrads = node.apply(grads);
+        node.next.forEach((e, i) => {
+          const g = inGrads[i];
+          if (e && g) addTo(e, g);
+        });
+      }
+      for (const e of node.next) {
+        if (!e) continue;
+        const d = deps.get(e.node)! - 1;
+        deps.set(e.node, d);
+        if (d === 0) ready.push(e.node);
+      }
+    }
+  };
+  if (createGraph) enableGrad(run); else noGrad(run);
+  if (!retain) for (const n of visited) n.release();
+  return captured;
+}
+
+function accumulate(t: Tensor, g: Tensor, createGraph: boolean): void {
+  if (g.dtype !== t.dtype || g.device !== t.device) {
+    throw new Error(`backward: gradient dtype/device ${g.dtype}/${g.device} does not match the tensor's ${t.dtype}/${t.device}`);
+  }
+  if (g.shape.length !== t.shape.length || g.shape.some((s, i) => s !== t.shape[i])) {
+    throw new Error(`backward: gradient of shape ${fmtShape(g.shape)} does not match tensor of shape ${fmtShape(t.shape)}`);
+  }
+  const cur = t.grad;
+  if (!cur) t.setGradInternal(createGraph ? g : g.detach().clone());
+  else if (createGraph || cur.requiresGrad) t.setGradInternal(cur.add(g));
+  else cur.add_(g);
+}

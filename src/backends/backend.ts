@@ -1,0 +1,104 @@
+// THE Backend interface: what a device must provide for torchlet to run on it.
+// Small on purpose: memory (alloc/free/write/read) plus primitive kernels over strided views.
+// Everything else (softmax, losses, conv via im2col, attention...) is composed in shared code.
+// Kernels may run synchronously (CPU) or be queued (GPU); only `read` is awaited by callers.
+
+import type { DType, TypedArray } from '../dtype.js';
+
+export type Device = 'cpu' | 'webgpu' | 'cuda';
+
+/** An opaque allocation owned by one backend. */
+export interface BufferHandle { readonly nbytes: number }
+
+/**
+ * A strided window on a buffer: element (i0, i1, ...) lives at element index
+ * offset + i0*strides[0] + i1*strides[1] + ... of `buf` read as `dtype`.
+ * Strides may be 0 (broadcast) or negative (flip). Sizes and strides are in elements.
+ */
+export interface View {
+  readonly buf: BufferHandle;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export const UNARY_OPS = [
+  'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'log2', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan',
+  'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfinv',
+  'floor', 'ceil', 'round', 'trunc', 'reciprocal', 'relu', 'logicalNot', 'isnan', 'isinf', 'bitwiseNot',
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2', 'fmod', 'remainder', 'floorDivide',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor',
+  'bitwiseAnd', 'bitwiseOr', 'bitwiseXor',
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+/** Binary ops whose output is bool whatever the input dtype. */
+export const BOOL_BINARY_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor']);
+
+export const REDUCE_OPS = ['sum', 'prod', 'max', 'min', 'argmax', 'argmin', 'all', 'any'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+export type ScanOp = 'cumsum' | 'cumprod';
+
+/** Geometry shared by im2col/col2im (2-D; 1-D convs use H=1). */
+export interface ConvGeometry {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  /** Value of the padded border (0 for conv, -inf for max pooling). */
+  padValue: number;
+}
+
+export interface MemoryInfo { allocatedBytes: number; reservedBytes: number; buffers: number }
+
+export interface Backend {
+  readonly device: Device;
+  /** True when kernels run before the call returns, so `readSync` works. */
+  readonly synchronous: boolean;
+
+  alloc(nbytes: number): BufferHandle;
+  free(buf: BufferHandle): void;
+  /** Copies host data into the buffer at byteOffset. */
+  write(buf: BufferHandle, data: TypedArray, byteOffset?: number): void;
+  /** Resolves to a fresh contiguous host copy of the view; surfaces errors of queued work. */
+  read(v: View): Promise<TypedArray>;
+  /** Synchronous read, only when `synchronous`. */
+  readSync?(v: View): TypedArray;
+  memory(): MemoryInfo;
+
+  // ---- kernels. `out` is contiguous unless noted; inputs are arbitrary strided views. ----
+  /** Sets every element of `out` (any strides) to value. */
+  fill(out: View, value: number): void;
+  /** out[i] = start + i*step (contiguous 1-D out). */
+  arange(out: View, start: number, step: number): void;
+  /** Strided copy with dtype conversion; `out` may be strided (in-place writes into views). */
+  copy(src: View, out: View): void;
+  unary(op: UnaryOp, x: View, out: View): void;
+  /** `a` and `b` are already broadcast to out.shape (stride 0 on broadcast dims) and of one dtype. */
+  binary(op: BinaryOp, a: View, b: View, out: View): void;
+  /** out = cond ? a : b; all three broadcast to out.shape. */
+  where(cond: View, a: View, b: View, out: View): void;
+  /** Reduces the last `nReduce` dims of x; out has shape x.shape without them. */
+  reduce(op: ReduceOp, x: View, nReduce: number, out: View): void;
+  /** Inclusive scan along the last dim. */
+  scan(op: ScanOp, x: View, out: View): void;
+  /** Batched matmul [B,M,K] x [B,K,N] -> [B,M,N]; a and b may be transposed or broadcast via strides. */
+  matmul(a: View, b: View, out: View): void;
+  /** x [N,C,H,W] -> out [N, C*kh*kw, outH*outW]. */
+  im2col(x: View, out: View, g: ConvGeometry): void;
+  /** cols [N, C*kh*kw, outH*outW] -> out [N,C,H,W], summing overlaps (the adjoint of im2col). */
+  col2im(cols: View, out: View, g: ConvGeometry): void;
+  /** out[..i..] = x[..index[..i..]..] along dim; index (int32) has out's shape. Throws/flags on out-of-range. */
+  gather(x: View, dim: number, index: View, out: View): void;
+  /** In place on contiguous `out`: out[..index[i]..] = src[i] (or +=). */
+  scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void;
+  /** Stable argsort along the last dim into int32 `out`. */
+  argsort(x: View, descending: boolean, out: View): void;
+  /** Philox-4x32-10 fill from (seed, counter offset): uniform in [0,1) or standard normal. */
+  random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void;
+}

@@ -1,0 +1,34 @@
+// Which backend serves which device. The CPU backend is created on first use; the WebGPU and CUDA
+// backends register themselves when `torch.init()` finds them. Tensors look their backend up here.
+
+import type { Backend, Device } from './backend.js';
+import { WasmBackend } from './wasm/index.js';
+
+const backends = new Map<Device, Backend>();
+
+export function registerBackend(b: Backend): void { backends.set(b.device, b); }
+
+export function hasBackend(d: Device): boolean { return d === 'cpu' || backends.has(d); }
+
+export function getBackend(d: Device): Backend {
+  let b = backends.get(d);
+  if (!b) {
+    if (d !== 'cpu') {
+      throw new Error(`device '${d}' is not available: call 'await torch.init()' first and check torch.${d}.isAvailable()`);
+    }
+    b = new WasmBackend();
+    backends.set('cpu', b);
+  }
+  return b;
+}
+
+export function allBackends(): Backend[] { getBackend('cpu'); return [...backends.values()]; }
+
+export function parseDevice(d: unknown, op = 'device'): Device {
+  if (d === 'cpu' || d === 'webgpu' || d === 'cuda') return d;
+  if (typeof d === 'string') {
+    const base = d.split(':')[0];
+    if ((base === 'cuda' || base === 'webgpu') && /^\w+:0$/.test(d)) return base;
+  }
+  throw new TypeError(`${op}: expected one of 'cpu', 'webgpu', 'cuda' but got ${String(d)}`);
+}

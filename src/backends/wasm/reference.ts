@@ -1,0 +1,266 @@
+// Reference kernels of the CPU backend: plain TypeScript loops over typed arrays that alias the
+// wasm memory. They handle every dtype and any strides (0 = broadcast, negative = flip) and are
+// the correctness baseline for the SIMD kernels. Arguments are (array, element base, strides...).
+
+import type { BinaryOp, ConvGeometry, ReduceOp, ScanOp, UnaryOp } from '../backend.js';
+import type { DType, TypedArray } from '../../dtype.js';
+import { f32ToF16Bits } from '../../dtype.js';
+import { philoxFill } from '../philox.js';
+import { binaryFns, intBinaryFns, unaryFns } from './math.js';
+
+type Arr = TypedArray;
+type Dims = readonly number[];
+
+export const toF16 = f32ToF16Bits;
+export const toBool = (v: number): number => (v ? 1 : 0);
+
+/** Element offsets of every index of (shape, strides) in row-major order, relative to base. */
+export function offsets(shape: Dims, strides: Dims, base = 0): Int32Array | Float64Array {
+  let n = 1;
+  for (const s of shape) n *= s;
+  const out = new Float64Array(n);
+  if (n === 0) return out;
+  const nd = shape.length;
+  const idx = new Array<number>(nd).fill(0);
+  let off = base;
+  for (let i = 0; i < n; i++) {
+    out[i] = off;
+    for (let d = nd - 1; d >= 0; d--) {
+      idx[d]!++;
+      off += strides[d]!;
+      if (idx[d]! < shape[d]!) break;
+      off -= strides[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Walks `shape` in row-major order calling body(i, offA, offB, offC) with the element offsets of up
+ * to three strided operands. Inner dim unrolled into a tight loop; outer dims by an odometer.
+ */
+function walk3(shape: Dims, sa: Dims, a0: number, sb: Dims, b0: number, sc: Dims, c0: number,
+  body: (i: number, ia: number, ib: number, ic: number) => void): void {
+  const nd = shape.length;
+  let n = 1;
+  for (const s of shape) n *= s;
+  if (n === 0) return;
+  if (nd === 0) { body(0, a0, b0, c0); return; }
+  const inner = shape[nd - 1]!, ia1 = sa[nd - 1] ?? 0, ib1 = sb[nd - 1] ?? 0, ic1 = sc[nd - 1] ?? 0;
+  const idx = new Array<number>(nd).fill(0);
+  let pa = a0, pb = b0, pc = c0;
+  for (let o = 0; o < n; o += inner) {
+    let ia = pa, ib = pb, ic = pc;
+    for (let j = 0; j < inner; j++) { body(o + j, ia, ib, ic); ia += ia1; ib += ib1; ic += ic1; }
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]!++;
+      pa += sa[d] ?? 0; pb += sb[d] ?? 0; pc += sc[d] ?? 0;
+      if (idx[d]! < shape[d]!) break;
+      pa -= (sa[d] ?? 0) * shape[d]!; pb -= (sb[d] ?? 0) * shape[d]!; pc -= (sc[d] ?? 0) * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+const NONE: Dims = [];
+
+export function gatherStrided(a: Arr, base: number, shape: Dims, strides: Dims, out: Arr): void {
+  walk3(shape, strides, base, NONE, 0, NONE, 0, (i, ia) => { out[i] = a[ia]!; });
+}
+
+export function fillStrided(a: Arr, base: number, shape: Dims, strides: Dims, v: number): void {
+  walk3(shape, strides, base, NONE, 0, NONE, 0, (_i, ia) => { a[ia] = v; });
+}
+
+export function copyStrided(src: Arr, sBase: number, sStrides: Dims, dst: Arr, dBase: number, dStrides: Dims, shape: Dims,
+  conv: ((v: number) => number) | null): void {
+  if (conv) walk3(shape, sStrides, sBase, dStrides, dBase, NONE, 0, (_i, is, id) => { dst[id] = conv(src[is]!); });
+  else if (src instanceof Int32Array && dst instanceof Uint8Array) {
+    walk3(shape, sStrides, sBase, dStrides, dBase, NONE, 0, (_i, is, id) => { dst[id] = src[is]! & 255; });
+  } else walk3(shape, sStrides, sBase, dStrides, dBase, NONE, 0, (_i, is, id) => { dst[id] = src[is]!; });
+}
+
+export function unary(op: UnaryOp, x: Arr, xBase: number, xStrides: Dims, out: Arr, oBase: number, shape: Dims): void {
+  const f = unaryFns[op];
+  if (op === 'bitwiseNot' && out instanceof Uint8Array && x instanceof Uint8Array) {
+    // bool ~ is logical not; uint8 ~ wraps in 8 bits (the store masks it).
+    walk3(shape, xStrides, xBase, NONE, 0, NONE, 0, (i, ia) => { out[oBase + i] = ~x[ia]!; });
+    return;
+  }
+  walk3(shape, xStrides, xBase, NONE, 0, NONE, 0, (i, ia) => { out[oBase + i] = f(x[ia]!); });
+}
+
+export function binary(op: BinaryOp, dtype: DType, a: Arr, aBase: number, aStrides: Dims, b: Arr, bBase: number, bStrides: Dims,
+  out: Arr, oBase: number, shape: Dims): void {
+  const f = (dtype === 'int32' || dtype === 'uint8' ? intBinaryFns[op] : undefined) ?? binaryFns[op];
+  walk3(shape, aStrides, aBase, bStrides, bBase, NONE, 0, (i, ia, ib) => { out[oBase + i] = f(a[ia]!, b[ib]!); });
+}
+
+export function where(c: Arr, cBase: number, cStrides: Dims, a: Arr, aBase: number, aStrides: Dims, b: Arr, bBase: number, bStrides: Dims,
+  out: Arr, oBase: number, shape: Dims): void {
+  walk3(shape, cStrides, cBase, aStrides, aBase, bStrides, bBase, (i, ic, ia, ib) => { out[oBase + i] = c[ic] ? a[ia]! : b[ib]!; });
+}
+
+export function reduce(op: ReduceOp, x: Arr, xBase: number, shape: Dims, strides: Dims, nReduce: number, out: Arr, oBase: number): void {
+  const k = shape.length - nReduce;
+  const outer = offsets(shape.slice(0, k), strides.slice(0, k), xBase);
+  const inner = offsets(shape.slice(k), strides.slice(k), 0);
+  const R = inner.length;
+  for (let o = 0; o < outer.length; o++) {
+    const b = outer[o]!;
+    let acc: number;
+    switch (op) {
+      case 'sum': acc = 0; for (let r = 0; r < R; r++) acc += x[b + inner[r]!]!; break;
+      case 'prod': acc = 1; for (let r = 0; r < R; r++) acc *= x[b + inner[r]!]!; break;
+      case 'max': case 'min': {
+        if (R === 0) throw new RangeError(`${op}(): Expected reduction dim to have non-zero size.`);
+        acc = x[b + inner[0]!]!;
+        for (let r = 1; r < R && acc === acc; r++) {
+          const v = x[b + inner[r]!]!;
+          if (v !== v || (op === 'max' ? v > acc : v < acc)) acc = v;
+        }
+        break;
+      }
+      case 'argmax': case 'argmin': {
+        if (R === 0) throw new RangeError(`${op}(): Expected reduction dim to have non-zero size.`);
+        let best = x[b + inner[0]!]!, bi = 0;
+        for (let r = 1; r < R && best === best; r++) {
+          const v = x[b + inner[r]!]!;
+          if (v !== v || (op === 'argmax' ? v > best : v < best)) { best = v; bi = r; }
+        }
+        acc = bi;
+        break;
+      }
+      case 'all': acc = 1; for (let r = 0; r < R; r++) if (!x[b + inner[r]!]) { acc = 0; break; } break;
+      case 'any': acc = 0; for (let r = 0; r < R; r++) if (x[b + inner[r]!]) { acc = 1; break; } break;
+    }
+    out[oBase + o] = acc;
+  }
+}
+
+export function scan(op: ScanOp, x: Arr, xBase: number, shape: Dims, strides: Dims, out: Arr, oBase: number): void {
+  const nd = shape.length;
+  const L = nd ? shape[nd - 1]! : 1, s = nd ? strides[nd - 1]! : 0;
+  const rows = offsets(shape.slice(0, -1), strides.slice(0, -1), xBase);
+  for (let r = 0; r < rows.length; r++) {
+    let acc = op === 'cumsum' ? 0 : 1;
+    for (let j = 0; j < L; j++) {
+      const v = x[rows[r]! + j * s]!;
+      acc = op === 'cumsum' ? acc + v : acc * v;
+      out[oBase + r * L + j] = acc;
+    }
+  }
+}
+
+export function matmul(a: Arr, aBase: number, aShape: Dims, aSt: Dims, b: Arr, bBase: number, bShape: Dims, bSt: Dims,
+  out: Arr, oBase: number): void {
+  const [B, M, K] = aShape as [number, number, number];
+  const N = bShape[2]!;
+  const acc = new Float64Array(N);
+  for (let bi = 0; bi < B; bi++) {
+    const a0 = aBase + bi * aSt[0]!, b0 = bBase + bi * bSt[0]!, o0 = oBase + bi * M * N;
+    for (let i = 0; i < M; i++) {
+      acc.fill(0);
+      for (let k = 0; k < K; k++) {
+        const av = a[a0 + i * aSt[1]! + k * aSt[2]!]!;
+        if (av === 0) continue;
+        const brow = b0 + k * bSt[1]!, bs = bSt[2]!;
+        for (let j = 0; j < N; j++) acc[j] += av * b[brow + j * bs]!;
+      }
+      for (let j = 0; j < N; j++) out[o0 + i * N + j] = acc[j]!;
+    }
+  }
+}
+
+function convOut(inp: number, k: number, s: number, p: number, d: number): number {
+  return Math.floor((inp + 2 * p - d * (k - 1) - 1) / s) + 1;
+}
+
+export function im2col(x: Arr, xBase: number, xShape: Dims, xSt: Dims, out: Arr, oBase: number, oShape: Dims, g: ConvGeometry): void {
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+  const OH = convOut(H, kh, sh, ph, dh), OW = convOut(W, kw, sw, pw, dw), L = OH * OW;
+  if (oShape[2] !== L) throw new Error('im2col: output shape mismatch');
+  let o = oBase;
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
+    const base = xBase + n * xSt[0]! + c * xSt[1]!;
+    for (let oy = 0; oy < OH; oy++) {
+      const y = oy * sh - ph + ki * dh;
+      for (let ox = 0; ox < OW; ox++) {
+        const xx = ox * sw - pw + kj * dw;
+        out[o++] = y >= 0 && y < H && xx >= 0 && xx < W ? x[base + y * xSt[2]! + xx * xSt[3]!]! : g.padValue;
+      }
+    }
+  }
+}
+
+export function col2im(cols: Arr, cBase: number, cShape: Dims, cSt: Dims, out: Arr, oBase: number, oShape: Dims, g: ConvGeometry): void {
+  const [N, C, H, W] = oShape as [number, number, number, number];
+  const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+  const OH = convOut(H, kh, sh, ph, dh), OW = convOut(W, kw, sw, pw, dw);
+  if (cShape[2] !== OH * OW) throw new Error('col2im: input shape mismatch');
+  out.fill(0, oBase, oBase + N * C * H * W);
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
+    const row = (c * kh + ki) * kw + kj;
+    const cb = cBase + n * cSt[0]! + row * cSt[1]!;
+    const ob = oBase + (n * C + c) * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      const y = oy * sh - ph + ki * dh;
+      if (y < 0 || y >= H) continue;
+      for (let ox = 0; ox < OW; ox++) {
+        const xx = ox * sw - pw + kj * dw;
+        if (xx >= 0 && xx < W) out[ob + y * W + xx] += cols[cb + (oy * OW + ox) * cSt[2]!]!;
+      }
+    }
+  }
+}
+
+function checkIndex(op: string, v: number, size: number, dim: number): number {
+  if (v < -size || v >= size) throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+  return v < 0 ? v + size : v;
+}
+
+export function gather(x: Arr, xBase: number, xShape: Dims, xSt: Dims, dim: number, idx: Int32Array, iBase: number, iSt: Dims,
+  out: Arr, oBase: number, oShape: Dims): void {
+  // Offsets of x at index positions with dim's coordinate zeroed, then the gathered coordinate added.
+  const xs = xSt.map((s, d) => (d === dim ? 0 : s));
+  const size = xShape[dim]!, sd = xSt[dim]!;
+  walk3(oShape, xs, xBase, iSt, iBase, NONE, 0, (i, ix, ii) => {
+    out[oBase + i] = x[ix + checkIndex('gather', idx[ii]!, size, dim) * sd]!;
+  });
+}
+
+export function scatter(out: Arr, oBase: number, oShape: Dims, dim: number, idx: Int32Array, iBase: number, iShape: Dims, iSt: Dims,
+  src: Arr, sBase: number, sSt: Dims, reduce: 'none' | 'add'): void {
+  const oSt: number[] = [];
+  let acc = 1;
+  for (let d = oShape.length - 1; d >= 0; d--) { oSt[d] = acc; acc *= oShape[d]!; }
+  const os = oSt.map((s, d) => (d === dim ? 0 : s));
+  const size = oShape[dim]!, sd = oSt[dim] ?? 1;
+  walk3(iShape, os, oBase, iSt, iBase, sSt, sBase, (_i, io, ii, is) => {
+    const t = io + checkIndex('scatter', idx[ii]!, size, dim) * sd;
+    if (reduce === 'add') out[t] += src[is]!; else out[t] = src[is]!;
+  });
+}
+
+export function argsort(x: Arr, xBase: number, shape: Dims, strides: Dims, descending: boolean, out: Int32Array, oBase: number): void {
+  const nd = shape.length;
+  const L = nd ? shape[nd - 1]! : 1, s = nd ? strides[nd - 1]! : 0;
+  const rows = offsets(shape.slice(0, -1), strides.slice(0, -1), xBase);
+  const order = new Array<number>(L);
+  const vals = new Float64Array(L);
+  for (let r = 0; r < rows.length; r++) {
+    for (let j = 0; j < L; j++) { order[j] = j; vals[j] = x[rows[r]! + j * s]!; }
+    // NaN sorts as the largest value, as in PyTorch; Array.prototype.sort is stable.
+    order.sort((i, j) => {
+      const a = vals[i]!, b = vals[j]!;
+      const c = a !== a ? (b !== b ? 0 : 1) : b !== b ? -1 : a < b ? -1 : a > b ? 1 : 0;
+      return descending ? -c : c;
+    });
+    for (let j = 0; j < L; j++) out[oBase + r * L + j] = order[j]!;
+  }
+}
+
+export function random(out: Arr, oBase: number, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
+  philoxFill(out.subarray(oBase, oBase + n), dist, seed, offset);
+}

@@ -1,0 +1,106 @@
+// Dtypes: names, element sizes, typed-array constructors and PyTorch's type promotion.
+// Pure helpers with no imports from the rest of the library; every backend may use them.
+// Promotion follows torch.result_type: categories bool < integer < float; dimensioned tensors
+// beat zero-dim tensors, which beat JS numbers, within the same category.
+
+export type DType = 'float32' | 'float16' | 'float64' | 'int32' | 'uint8' | 'bool';
+export const DTYPES: readonly DType[] = ['float32', 'float16', 'float64', 'int32', 'uint8', 'bool'];
+
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array;
+
+export const itemSize: Record<DType, number> = {
+  float32: 4, float16: 2, float64: 8, int32: 4, uint8: 1, bool: 1,
+};
+
+/** The typed array a dtype is stored in (float16 is stored as raw bits in a Uint16Array). */
+export function arrayType(d: DType): { new (buf: ArrayBufferLike, off: number, len: number): TypedArray; new (len: number): TypedArray } {
+  switch (d) {
+    case 'float32': return Float32Array;
+    case 'float64': return Float64Array;
+    case 'float16': return Uint16Array;
+    case 'int32': return Int32Array;
+    case 'uint8': case 'bool': return Uint8Array;
+  }
+}
+
+export function isFloating(d: DType): boolean { return d === 'float32' || d === 'float64' || d === 'float16'; }
+export function isIntegral(d: DType): boolean { return d === 'int32' || d === 'uint8'; }
+
+export function checkDType(d: unknown): DType {
+  if (typeof d === 'string' && (DTYPES as readonly string[]).includes(d)) return d as DType;
+  throw new TypeError(`invalid dtype ${String(d)}; expected one of ${DTYPES.join(', ')}`);
+}
+
+const rank: Record<DType, number> = { bool: 0, uint8: 1, int32: 2, float16: 3, float32: 4, float64: 5 };
+
+/** torch.promote_types for two dtypes. */
+export function promoteTypes(a: DType, b: DType): DType {
+  if (a === b) return a;
+  // uint8 with int32 -> int32, anything with a float -> the wider float: a total order suffices here.
+  return rank[a] >= rank[b] ? a : b;
+}
+
+/** An operand of an op as seen by type promotion. */
+export type PromotionOperand = { dtype: DType; ndim: number } | number | boolean;
+
+// PyTorch's combine_categories: a lower tier only wins when it brings a higher category.
+function combine(higher: DType | null, lower: DType | null): DType | null {
+  if (higher === null) return lower;
+  if (lower === null || isFloating(higher)) return higher;
+  if (higher === 'bool' || isFloating(lower)) return promoteTypes(higher, lower);
+  return higher;
+}
+
+/** torch.result_type over a list of operands; `defaultFloat` is torch.get_default_dtype(). */
+export function resultType(ops: readonly PromotionOperand[], defaultFloat: DType = 'float32'): DType {
+  let dim: DType | null = null, zero: DType | null = null, wrapped: DType | null = null;
+  const join = (cur: DType | null, d: DType) => (cur === null ? d : promoteTypes(cur, d));
+  for (const o of ops) {
+    if (typeof o === 'boolean') wrapped = join(wrapped, 'bool');
+    else if (typeof o === 'number') wrapped = join(wrapped, Number.isInteger(o) ? 'int32' : defaultFloat);
+    else if (o.ndim > 0) dim = join(dim, o.dtype);
+    else zero = join(zero, o.dtype);
+  }
+  return combine(dim, combine(zero, wrapped)) ?? defaultFloat;
+}
+
+// ---- float16 <-> float32 conversion (CPU storage of float16 tensors) ----
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+export function f32ToF16Bits(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  let exp = ((x >>> 23) & 0xff) - 127 + 15;
+  let mant = x & 0x7fffff;
+  if (((x >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / nan
+  if (exp >= 0x1f) return sign | 0x7c00; // overflow -> inf
+  if (exp <= 0) {
+    if (exp < -10) return sign; // underflow -> 0
+    mant |= 0x800000;
+    const shift = 14 - exp;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && (half & 1))) half++;
+    return sign | half;
+  }
+  let half = (exp << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++; // round to nearest even (may carry into exp: correct)
+  return sign | half;
+}
+export function f16BitsToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/** PyTorch's can_cast for in-place results: same or higher category (bool < integer < float) only. */
+export function canCast(from: DType, to: DType): boolean {
+  const cat = (d: DType) => (d === 'bool' ? 0 : isFloating(d) ? 2 : 1);
+  return cat(from) <= cat(to);
+}

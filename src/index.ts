@@ -1,0 +1,109 @@
+// The public namespace: `import * as torch from 'torchlet'` (also the default export).
+// Everything a user touches is re-exported here; nothing else in src/ is public API.
+
+import { Tensor, isTensor } from './tensor.js';
+import { allBackends, getBackend, hasBackend, parseDevice } from './backends/registry.js';
+import type { Device, MemoryInfo } from './backends/backend.js';
+import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
+import { keep as keepImpl, tidyImpl } from './memory.js';
+import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
+import { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode.js';
+import { grad, gradcheck } from './autograd/api.js';
+import { Function, FunctionCtx } from './autograd/function.js';
+import * as functional from './nn/functional/index.js';
+
+export { Tensor, isTensor };
+export type { DType, Device, MemoryInfo };
+export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, CreateOpts, ReduceOpts, NormOrd } from './ops/types.js';
+export type { IndexArg } from './ops/indexing.js';
+
+export {
+  tensor, full, zeros, ones, empty_ as empty, zerosLike, onesLike, fullLike, emptyLike, arange, linspace, logspace, eye,
+  rand, randn, randint, randperm, randLike, randnLike, randintLike,
+  toAsync, clone, neg, neg as negative, abs, sign, exp, exp2, expm1, log, log1p, log2, log10, sqrt, rsqrt, square,
+  sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, sigmoid, erf, erfinv, floor, ceil, round, trunc, frac,
+  reciprocal, relu, logicalNot, bitwiseNot, isnan, isinf, isfinite, nanToNum, add, sub, sub as subtract, rsub, mul, mul as multiply,
+  div, div as divide, floorDivide, pow, maximum, minimum, atan2, fmod, remainder, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
+  logicalXor, bitwiseAnd, bitwiseOr, bitwiseXor, where, clamp, clamp as clip, lerp, addcmul, addcdiv, maskedFill, isclose, allclose, equal,
+  sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax, argmin, all, any, countNonzero, var_ as var, std,
+  varMean, stdMean, norm, logsumexp, softmax, logSoftmax, cumsum, cumprod, median, kthvalue, mode,
+  reshape, view, contiguous, permute, transpose, transpose as swapaxes, t, expand, narrow, select, slice, squeeze, unsqueeze,
+  flatten, unflatten, movedim, movedim as moveaxis, split, chunk, unbind, flip, roll, repeat, tile, tril, triu, cat, cat as concat,
+  stack, gather, scatter, scatterAdd, indexSelect, indexAdd, maskedSelect, nonzero, sort, argsort, topk, index,
+  matmul, mm, bmm, mv, dot, outer, addmm, einsum,
+} from './ops/index.js';
+
+// ---- dtypes and devices ----
+export const float32: DType = 'float32';
+export const float: DType = 'float32';
+export const float16: DType = 'float16';
+export const half: DType = 'float16';
+export const float64: DType = 'float64';
+export const double: DType = 'float64';
+export const int32: DType = 'int32';
+export const int: DType = 'int32';
+export const uint8: DType = 'uint8';
+export const bool: DType = 'bool';
+export { promoteTypes };
+export function resultTypeOf(...xs: (Tensor | number | boolean)[]): DType { return resultType(xs, state.defaultDtype); }
+export function device(d: string): Device { return parseDevice(d); }
+export function setDefaultDtype(d: DType): void {
+  const dt = checkDType(d);
+  if (dt !== 'float32' && dt !== 'float64') throw new TypeError(`setDefaultDtype: only floating-point types are supported as the default type (got ${d})`);
+  state.defaultDtype = dt;
+}
+export function getDefaultDtype(): DType { return state.defaultDtype; }
+export function setDefaultDevice(d: Device | string): void {
+  const dev = parseDevice(d, 'setDefaultDevice');
+  if (!hasBackend(dev)) throw new Error(`setDefaultDevice: device '${dev}' is not available; call 'await torch.init()' first`);
+  state.defaultDevice = dev;
+}
+export function getDefaultDevice(): Device { return state.defaultDevice; }
+
+/** Prepares every available backend (idempotent). The CPU backend always works. */
+export async function init(): Promise<void> {
+  getBackend('cpu');
+  for (const hook of initHooks) await hook();
+}
+/** @internal Backends that need async start-up (WebGPU, CUDA) add themselves here. */
+export const initHooks: (() => Promise<void>)[] = [];
+
+export const webgpu = { isAvailable: (): boolean => hasBackend('webgpu') };
+export const cuda = { isAvailable: (): boolean => hasBackend('cuda'), deviceCount: (): number => (hasBackend('cuda') ? 1 : 0) };
+
+// ---- random ----
+export function manualSeed(seed: number): void { manualSeedImpl(seed); }
+export function seed(): number { const s = Math.floor(Math.random() * 2 ** 32); manualSeedImpl(s); return s; }
+export { initialSeed };
+
+// ---- grad mode and memory ----
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled };
+export const inferenceMode = noGrad;
+export function tidy<T>(fn: () => T): T { return tidyImpl(fn, isTensor); }
+export function keep<T extends Tensor>(t: T): T { return keepImpl(t); }
+/** Disposes every tensor found in x (arrays and plain objects are searched). */
+export function dispose(x: unknown): void {
+  if (isTensor(x)) x.dispose();
+  else if (Array.isArray(x)) x.forEach(dispose);
+  else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) Object.values(x).forEach(dispose);
+}
+/** Live bytes per device (allocatedBytes: held by tensors; reservedBytes: held by the allocator). */
+export function memory(): Record<string, MemoryInfo> {
+  const out: Record<string, MemoryInfo> = {};
+  for (const b of allBackends()) out[b.device] = b.memory();
+  return out;
+}
+
+// ---- autograd ----
+export const autograd = {
+  grad, gradcheck, Function, FunctionCtx,
+  backward(tensors: Tensor | Tensor[], gradTensors?: Tensor | Tensor[] | null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    const ts = Array.isArray(tensors) ? tensors : [tensors];
+    const gs = gradTensors === undefined || gradTensors === null ? [] : Array.isArray(gradTensors) ? gradTensors : [gradTensors];
+    ts.forEach((t, i) => t.backward(gs[i] ?? null, { ...opts, retainGraph: opts.retainGraph ?? i < ts.length - 1 }));
+  },
+};
+
+// ---- nn (functional today; modules arrive with the training stack) ----
+export const nn = { functional };
+

@@ -1,0 +1,57 @@
+// Activation functions of torch.nn.functional, composed from primitives so every backend gets them
+// (and their gradients) for free. Branches clamp their inputs so the unselected side of a `where`
+// never produces inf/NaN that would poison the gradient.
+
+import { Tensor } from '../../tensor.js';
+import { where, clamp, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
+import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/reduce.js';
+
+const ALPHA_SELU = 1.6732632423543772, SCALE_SELU = 1.0507009873554805;
+
+export const relu = (x: Tensor, _opts?: { inplace?: boolean }) => reluOp(x);
+export const relu6 = (x: Tensor) => hardtanh(x, 0, 6);
+export const sigmoid = (x: Tensor) => sigmoidOp(x);
+export const tanh = (x: Tensor) => tanhOp(x);
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor { return clamp(x, minVal, maxVal); }
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor { return where(x.gt(0), x, x.mul(negativeSlope)); }
+export function elu(x: Tensor, alpha = 1): Tensor { return where(x.gt(0), x, x.clamp(null, 0).expm1().mul(alpha)); }
+export function celu(x: Tensor, alpha = 1): Tensor { return where(x.gt(0), x, x.clamp(null, 0).div(alpha).expm1().mul(alpha)); }
+export function selu(x: Tensor): Tensor { return elu(x, ALPHA_SELU).mul(SCALE_SELU); }
+export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  if (opts.approximate === 'tanh') {
+    const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+    return x.mul(0.5).mul(inner.tanh().add(1));
+  }
+  return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
+}
+export function silu(x: Tensor): Tensor { return x.mul(x.sigmoid()); }
+/** softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold; computed stably as relu + log1p(e^-|bx|). */
+export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
+  const beta = opts.beta ?? 1, threshold = opts.threshold ?? 20;
+  const bx = x.mul(beta);
+  const stable = reluOp(bx).add(bx.abs().neg().exp().log1p()).div(beta);
+  return where(bx.gt(threshold), x, stable);
+}
+export function mish(x: Tensor): Tensor { return x.mul(softplus(x).tanh()); }
+export function logsigmoid(x: Tensor): Tensor { return softplus(x.neg()).neg(); }
+export function hardsigmoid(x: Tensor): Tensor { return relu6(x.add(3)).div(6); }
+export function hardswish(x: Tensor): Tensor { return x.mul(relu6(x.add(3))).div(6); }
+export function softsign(x: Tensor): Tensor { return x.div(x.abs().add(1)); }
+export function tanhshrink(x: Tensor): Tensor { return x.sub(x.tanh()); }
+export function softshrink(x: Tensor, lambd = 0.5): Tensor {
+  return where(x.gt(lambd), x.sub(lambd), where(x.lt(-lambd), x.add(lambd), 0));
+}
+export function hardshrink(x: Tensor, lambd = 0.5): Tensor { return where(x.abs().gt(lambd), x, 0); }
+export function threshold(x: Tensor, thresholdValue: number, value: number): Tensor { return where(x.gt(thresholdValue), x, value); }
+export function glu(x: Tensor, dim = -1): Tensor {
+  const [a, b] = x.chunk(2, dim) as [Tensor, Tensor];
+  return a.mul(b.sigmoid());
+}
+export function prelu(x: Tensor, weight: Tensor): Tensor {
+  // weight has one value or one per channel (dim 1).
+  const w = weight.numel() === 1 || x.ndim < 2 ? weight.reshape([]) : weight.reshape([-1, ...new Array(x.ndim - 2).fill(1)]);
+  return where(x.gt(0), x, x.mul(w));
+}
+export function softmax(x: Tensor, dim: number, opts: { dtype?: import('../../dtype.js').DType } = {}): Tensor { return softmaxOp(x, dim, opts); }
+export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: import('../../dtype.js').DType } = {}): Tensor { return logSoftmaxOp(x, dim, opts); }
+export function softmin(x: Tensor, dim: number): Tensor { return softmaxOp(x.neg(), dim); }

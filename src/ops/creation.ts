@@ -1,0 +1,188 @@
+// Tensor creation: torch.tensor from nested arrays / typed arrays / numbers, zeros/ones/full/empty,
+// arange/linspace/logspace/eye, and the Philox-backed random creators (rand, randn, randint,
+// randperm and the *Like variants). Options are PyTorch's keywords: { dtype, device, requiresGrad }.
+
+import type { Device } from '../backends/backend.js';
+import { getBackend, parseDevice } from '../backends/registry.js';
+import { philoxBlocks } from '../backends/philox.js';
+import { checkDType, isFloating, type DType, type TypedArray } from '../dtype.js';
+import { fmtShape, numel, shapeArg } from '../shape.js';
+import { nextRandom, state } from '../state.js';
+import { Tensor } from '../tensor.js';
+import { empty, fromArray } from './prim.js';
+import type { CreateOpts, NestedArray, Scalar } from './types.js';
+
+type ShapeAndOpts = (number | readonly number[] | CreateOpts)[];
+
+function resolve(opts: CreateOpts | undefined, fallback: DType = state.defaultDtype): { dtype: DType; device: Device } {
+  return {
+    dtype: opts?.dtype !== undefined ? checkDType(opts.dtype) : fallback,
+    device: opts?.device !== undefined ? parseDevice(opts.device) : state.defaultDevice,
+  };
+}
+function finish(t: Tensor, opts?: CreateOpts): Tensor {
+  if (opts?.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+/** Splits `(2, 3, { dtype })` or `([2, 3], { dtype })` into shape and options. */
+function splitArgs(args: ShapeAndOpts, op: string): [number[], CreateOpts | undefined] {
+  const last = args[args.length - 1];
+  const hasOpts = last !== undefined && typeof last === 'object' && !Array.isArray(last);
+  const shapeArgs = (hasOpts ? args.slice(0, -1) : args) as (number | readonly number[])[];
+  const shape = shapeArg(shapeArgs, op);
+  if (shape.some((s) => s < 0)) throw new RangeError(`${op}: Trying to create tensor with negative dimension: ${fmtShape(shape)}`);
+  return [shape, hasOpts ? (last as CreateOpts) : undefined];
+}
+
+const INT32_MIN = -2147483648, INT32_MAX = 2147483647;
+
+/** torch.tensor: copies data. Integers infer int32, any non-integer float32, booleans bool. */
+export function tensor(data: NestedArray | TypedArray | readonly NestedArray[] | Tensor, opts: CreateOpts = {}): Tensor {
+  if (data instanceof Tensor) return finish(data.detach().to(opts.device !== undefined ? parseDevice(opts.device) : data.device, { dtype: opts.dtype ?? data.dtype, copy: true }), opts);
+  let flat: ArrayLike<number>; let shape: number[]; let inferred: DType;
+  if (ArrayBuffer.isView(data)) {
+    const d = data as TypedArray;
+    flat = d; shape = [d.length];
+    inferred = d instanceof Float64Array ? 'float64' : d instanceof Float32Array ? 'float32' : d instanceof Int32Array ? 'int32'
+      : d instanceof Uint8Array ? 'uint8' : (() => { throw new TypeError(`tensor: unsupported typed array ${d.constructor.name}`); })();
+  } else {
+    shape = [];
+    let probe: unknown = data;
+    while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+    const out: number[] = [];
+    let allBool = true, allInt = true, any = false;
+    const walk = (v: unknown, dim: number): void => {
+      if (dim === shape.length) {
+        if (typeof v === 'boolean') { out.push(v ? 1 : 0); allInt = allInt && true; }
+        else if (typeof v === 'number') { out.push(v); allBool = false; if (!Number.isInteger(v)) allInt = false; }
+        else throw new TypeError(`tensor: could not infer dtype of ${v === null ? 'null' : typeof v} at dim ${dim}`);
+        any = true;
+        return;
+      }
+      if (!Array.isArray(v) || v.length !== shape[dim]) {
+        throw new RangeError(`tensor: expected sequence of length ${shape[dim]} at dim ${dim} (got ${Array.isArray(v) ? v.length : typeof v})`);
+      }
+      for (const e of v) walk(e, dim + 1);
+    };
+    walk(data, 0);
+    flat = out;
+    inferred = !any ? state.defaultDtype : allBool ? 'bool' : allInt ? 'int32' : state.defaultDtype;
+  }
+  const { dtype, device } = resolve(opts, inferred);
+  if (opts.dtype === undefined && dtype === 'int32') {
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i]!;
+      if (v < INT32_MIN || v > INT32_MAX) throw new RangeError(`tensor: value ${v} does not fit in int32 (torchlet's integer dtype); pass { dtype: 'float64' } or 'float32'`);
+    }
+  }
+  return finish(fromArray(flat as TypedArray | number[], shape, dtype, device), opts);
+}
+
+export function full(shapeIn: number | readonly number[], value: Scalar, opts: CreateOpts = {}): Tensor {
+  const shape = typeof shapeIn === 'number' ? [shapeIn] : [...shapeIn];
+  // PyTorch infers from the fill value: bool -> bool, integer -> int64 (int32 here), else float.
+  const inferred: DType = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int32' : state.defaultDtype;
+  const { dtype, device } = resolve(opts, inferred);
+  const t = empty(shape, dtype, device);
+  if (t.numel() > 0) getBackend(device).fill(t.view_(), typeof value === 'boolean' ? (value ? 1 : 0) : value);
+  return finish(t, opts);
+}
+export function zeros(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'zeros'); return full(s, 0, { ...o, dtype: resolve(o).dtype }); }
+export function ones(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'ones'); return full(s, 1, { ...o, dtype: resolve(o).dtype }); }
+export function empty_(...args: ShapeAndOpts): Tensor {
+  const [s, o] = splitArgs(args, 'empty');
+  const { dtype, device } = resolve(o);
+  return finish(empty(s, dtype, device), o);
+}
+
+function likeOpts(x: Tensor, opts: CreateOpts = {}): CreateOpts {
+  return { dtype: opts.dtype ?? x.dtype, device: opts.device ?? x.device, requiresGrad: opts.requiresGrad };
+}
+export const zerosLike = (x: Tensor, opts?: CreateOpts) => full(x.shape, 0, likeOpts(x, opts));
+export const onesLike = (x: Tensor, opts?: CreateOpts) => full(x.shape, 1, likeOpts(x, opts));
+export const fullLike = (x: Tensor, value: Scalar, opts?: CreateOpts) => full(x.shape, value, likeOpts(x, opts));
+export const emptyLike = (x: Tensor, opts?: CreateOpts) => empty_(x.shape, likeOpts(x, opts));
+
+/** arange(end) | arange(start, end, step?) with an optional trailing options object. */
+export function arange(...args: (number | CreateOpts)[]): Tensor {
+  const last = args[args.length - 1];
+  const opts = typeof last === 'object' ? (last as CreateOpts) : undefined;
+  const nums = (opts ? args.slice(0, -1) : args) as number[];
+  let [start, end, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
+  if (step === 0) throw new RangeError('arange: step must be nonzero');
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new RangeError(`arange: unsupported range: ${start} -> ${end}`);
+  if ((end - start) * step < 0) throw new RangeError('arange: upper bound and larger bound inconsistent with step sign');
+  const intArgs = [start, end, step].every((v) => Number.isInteger(v));
+  const { dtype, device } = resolve(opts, intArgs ? 'int32' : state.defaultDtype);
+  const n = Math.max(Math.ceil((end - start) / step), 0);
+  const t = empty([n], dtype, device);
+  if (n > 0) getBackend(device).arange(t.view_(), start, step);
+  return finish(t, opts);
+}
+
+export function linspace(start: number, end: number, steps: number, opts: CreateOpts = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: number of steps must be non-negative, got ${steps}`);
+  const { dtype, device } = resolve(opts);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // Symmetric evaluation from both ends, as PyTorch, so the last value is exactly `end`.
+  const data = Array.from({ length: steps }, (_, i) => (i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step));
+  return finish(fromArray(data, [steps], dtype, device), opts);
+}
+export function logspace(start: number, end: number, steps: number, opts: CreateOpts & { base?: number } = {}): Tensor {
+  const base = opts.base ?? 10;
+  const { dtype, device } = resolve(opts);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  const data = Array.from({ length: steps }, (_, i) => base ** (i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step));
+  return finish(fromArray(data, [steps], dtype, device), opts);
+}
+
+export function eye(n: number, m?: number | CreateOpts, opts?: CreateOpts): Tensor {
+  const cols = typeof m === 'number' ? m : n;
+  const o = typeof m === 'object' ? m : opts;
+  const { dtype, device } = resolve(o);
+  const data = new Array<number>(n * cols).fill(0);
+  for (let i = 0; i < Math.min(n, cols); i++) data[i * cols + i] = 1;
+  return finish(fromArray(data, [n, cols], dtype, device), o);
+}
+
+// ---------------------------------------------------------------- random
+
+function randomFill(shape: number[], dist: 'uniform' | 'normal', opts: CreateOpts | undefined, op: string): Tensor {
+  const { dtype, device } = resolve(opts);
+  if (!isFloating(dtype)) throw new TypeError(`${op}: "${dist}" not implemented for '${dtype}'`);
+  const n = numel(shape);
+  const target = dtype === 'float16' ? 'float32' : dtype;
+  let t = empty(shape, target, device);
+  const [seed, offset] = nextRandom(philoxBlocks(n, dist));
+  if (n > 0) getBackend(device).random(t.view_(), dist, seed, offset);
+  if (target !== dtype) t = t.to(dtype);
+  return finish(t, opts);
+}
+export function rand(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'rand'); return randomFill(s, 'uniform', o, 'rand'); }
+export function randn(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'randn'); return randomFill(s, 'normal', o, 'randn'); }
+export const randLike = (x: Tensor, opts?: CreateOpts) => rand(x.shape, likeOpts(x, opts));
+export const randnLike = (x: Tensor, opts?: CreateOpts) => randn(x.shape, likeOpts(x, opts));
+
+/** randint(high, size, opts?) or randint(low, high, size, opts?): int32 in [low, high). */
+export function randint(...args: (number | readonly number[] | CreateOpts)[]): Tensor {
+  const last = args[args.length - 1];
+  const opts = last !== undefined && typeof last === 'object' && !Array.isArray(last) ? (last as CreateOpts) : undefined;
+  const rest = opts ? args.slice(0, -1) : args;
+  const size = rest[rest.length - 1];
+  if (!Array.isArray(size)) throw new TypeError('randint: size must be an array, e.g. torch.randint(0, 10, [3, 4])');
+  const bounds = rest.slice(0, -1) as number[];
+  const [low, high] = bounds.length === 1 ? [0, bounds[0]!] : [bounds[0]!, bounds[1]!];
+  if (!(high > low)) throw new RangeError(`randint: random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`);
+  const { dtype, device } = resolve(opts, 'int32');
+  // float32 uniforms carry 24 random bits: exact for ranges up to 2^24; the clamp guards rounding up.
+  const u = rand(size as number[], { dtype: 'float32', device });
+  return finish(u.mul(high - low).floor().clamp(null, high - low - 1).add(low).to(dtype), opts);
+}
+export function randintLike(x: Tensor, low: number, high?: number, opts?: CreateOpts): Tensor {
+  return high === undefined ? randint(low, [...x.shape], likeOpts(x, opts)) : randint(low, high, [...x.shape], likeOpts(x, opts));
+}
+export function randperm(n: number, opts: CreateOpts = {}): Tensor {
+  const { device } = resolve(opts);
+  const r = rand([n], { dtype: 'float32', device }).argsort();
+  return opts.dtype && opts.dtype !== 'int32' ? r.to(opts.dtype) : r;
+}

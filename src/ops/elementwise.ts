@@ -1,0 +1,261 @@
+// Elementwise ops: dtype casts and device moves, every unary and binary primitive with PyTorch's
+// type promotion and broadcasting, where/clamp/lerp and friends. Forward kernels are the backend's
+// `unary`/`binary`/`where`/`copy`; backward rules live in src/autograd/derivatives.ts.
+
+import { BOOL_BINARY_OPS, type BinaryOp, type Device, type UnaryOp } from '../backends/backend.js';
+import { getBackend, parseDevice } from '../backends/registry.js';
+import { checkDType, isFloating, type DType } from '../dtype.js';
+import { broadcastShapes, fmtShape } from '../shape.js';
+import { state } from '../state.js';
+import { Tensor } from '../tensor.js';
+import { asTensor, backendOf, broadcastView, checkDevices, empty, promote, record } from './prim.js';
+import type { TensorOrScalar } from './types.js';
+
+// ---------------------------------------------------------------- casts and moves
+
+/** Differentiable dtype conversion (a copy; returns x itself when the dtype already matches). */
+export function castTo(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const out = empty(x.shape, dtype, x.device);
+  backendOf(x).copy(x.view_(), out.view_());
+  return record('cast', [x], out, { dtype });
+}
+
+function moveTo(x: Tensor, device: Device): Tensor {
+  if (x.device === device) return x;
+  const src = getBackend(x.device);
+  if (!src.synchronous || !src.readSync) {
+    throw new Error(`to: copying a tensor from '${x.device}' to '${device}' needs a device read; use 'await t.toAsync("${device}")'`);
+  }
+  const out = empty(x.shape, x.dtype, device);
+  if (out.numel() > 0) getBackend(device).write(out.storage.buf, src.readSync(x.view_()));
+  return record('toDevice', [x], out, { device, from: x.device });
+}
+
+/** Async device move: works from every device (GPU reads are awaited). */
+export async function toAsync(x: Tensor, device: Device | string, opts: { dtype?: DType } = {}): Promise<Tensor> {
+  const dev = parseDevice(device, 'toAsync');
+  const src = getBackend(x.device);
+  let t = x;
+  if (x.device !== dev) {
+    if (src.synchronous) t = moveTo(x, dev);
+    else {
+      const out = empty(x.shape, x.dtype, dev);
+      if (out.numel() > 0) getBackend(dev).write(out.storage.buf, await src.read(x.view_()));
+      t = record('toDevice', [x], out, { device: dev, from: x.device });
+    }
+  }
+  return opts.dtype ? castTo(t, opts.dtype) : t;
+}
+
+const DEVICE_NAMES = new Set(['cpu', 'webgpu', 'cuda']);
+
+/** t.to(device | dtype | other, { dtype, copy }). */
+export function to(x: Tensor, target: Device | DType | Tensor | string, opts: { dtype?: DType; copy?: boolean } = {}): Tensor {
+  let device: Device = x.device, dtype: DType = opts.dtype ?? x.dtype;
+  if (target instanceof Tensor) { device = target.device; dtype = target.dtype; }
+  else if (DEVICE_NAMES.has(String(target).split(':')[0]!)) device = parseDevice(target, 'to');
+  else dtype = checkDType(target);
+  const r = castTo(moveTo(x, device), dtype);
+  return opts.copy && r === x ? clone(x) : r;
+}
+
+/** A contiguous copy that shares nothing with x (differentiable). */
+export function clone(x: Tensor): Tensor {
+  const out = empty(x.shape, x.dtype, x.device);
+  backendOf(x).copy(x.view_(), out.view_());
+  return record('clone', [x], out, {});
+}
+
+// ---------------------------------------------------------------- unary
+
+const FLOAT_ONLY = new Set<UnaryOp>(['exp', 'expm1', 'log', 'log1p', 'log2', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos',
+  'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfinv', 'reciprocal']);
+const BOOL_OUT = new Set<UnaryOp>(['logicalNot', 'isnan', 'isinf']);
+
+export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}(): argument 'input' must be Tensor, not ${typeof x}`);
+  let inp = x;
+  if (FLOAT_ONLY.has(op) && !isFloating(x.dtype)) inp = castTo(x, state.defaultDtype);
+  if (op === 'bitwiseNot' && isFloating(x.dtype)) throw new TypeError(`bitwiseNot: not implemented for '${x.dtype}'`);
+  if (op === 'neg' && x.dtype === 'bool') throw new TypeError('neg: Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logicalNot()` operator instead.');
+  const out = empty(inp.shape, BOOL_OUT.has(op) ? 'bool' : inp.dtype, inp.device);
+  backendOf(inp).unary(op, inp.view_(), out.view_());
+  return record(op, [inp], out, {});
+}
+
+export const neg = (x: Tensor) => unaryOp('neg', x);
+export const abs = (x: Tensor) => unaryOp('abs', x);
+export const sign = (x: Tensor) => unaryOp('sign', x);
+export const exp = (x: Tensor) => unaryOp('exp', x);
+export const expm1 = (x: Tensor) => unaryOp('expm1', x);
+export const log = (x: Tensor) => unaryOp('log', x);
+export const log1p = (x: Tensor) => unaryOp('log1p', x);
+export const log2 = (x: Tensor) => unaryOp('log2', x);
+export const sqrt = (x: Tensor) => unaryOp('sqrt', x);
+export const rsqrt = (x: Tensor) => unaryOp('rsqrt', x);
+export const sin = (x: Tensor) => unaryOp('sin', x);
+export const cos = (x: Tensor) => unaryOp('cos', x);
+export const tan = (x: Tensor) => unaryOp('tan', x);
+export const asin = (x: Tensor) => unaryOp('asin', x);
+export const acos = (x: Tensor) => unaryOp('acos', x);
+export const atan = (x: Tensor) => unaryOp('atan', x);
+export const sinh = (x: Tensor) => unaryOp('sinh', x);
+export const cosh = (x: Tensor) => unaryOp('cosh', x);
+export const tanh = (x: Tensor) => unaryOp('tanh', x);
+export const asinh = (x: Tensor) => unaryOp('asinh', x);
+export const acosh = (x: Tensor) => unaryOp('acosh', x);
+export const atanh = (x: Tensor) => unaryOp('atanh', x);
+export const sigmoid = (x: Tensor) => unaryOp('sigmoid', x);
+export const erf = (x: Tensor) => unaryOp('erf', x);
+export const erfinv = (x: Tensor) => unaryOp('erfinv', x);
+export const floor = (x: Tensor) => unaryOp('floor', x);
+export const ceil = (x: Tensor) => unaryOp('ceil', x);
+export const round = (x: Tensor) => unaryOp('round', x);
+export const trunc = (x: Tensor) => unaryOp('trunc', x);
+export const reciprocal = (x: Tensor) => unaryOp('reciprocal', x);
+export const relu = (x: Tensor) => unaryOp('relu', x);
+export const logicalNot = (x: Tensor) => unaryOp('logicalNot', x);
+export const isnan = (x: Tensor) => unaryOp('isnan', x);
+export const isinf = (x: Tensor) => unaryOp('isinf', x);
+export const bitwiseNot = (x: Tensor) => unaryOp('bitwiseNot', x);
+export const isfinite = (x: Tensor) => isnan(x).logicalOr(isinf(x)).logicalNot();
+export const square = (x: Tensor) => mul(x, x);
+export const frac = (x: Tensor) => sub(x, trunc(x));
+export const exp2 = (x: Tensor) => pow(2, x);
+export const log10 = (x: Tensor) => mul(log(x), 1 / Math.LN10);
+
+export function nanToNum(x: Tensor, opts: { nan?: number; posinf?: number; neginf?: number } = {}): Tensor {
+  if (!isFloating(x.dtype)) return x.clone();
+  const big = x.dtype === 'float64' ? Number.MAX_VALUE : x.dtype === 'float16' ? 65504 : 3.4028234663852886e38;
+  let r = where(isnan(x), opts.nan ?? 0, x);
+  r = where(r.eq(Infinity), opts.posinf ?? big, r);
+  return where(r.eq(-Infinity), opts.neginf ?? -big, r);
+}
+
+// ---------------------------------------------------------------- binary
+
+/** Ops whose integer inputs compute in the default float dtype. */
+const TO_FLOAT = new Set<BinaryOp>(['div', 'atan2']);
+
+export function binaryOp(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError(`${op}(): at least one argument must be a Tensor`);
+  const device = checkDevices(op, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
+  let dtype = promote(a, b);
+  if (TO_FLOAT.has(op) && !isFloating(dtype)) dtype = state.defaultDtype;
+  if (op.startsWith('bitwise') && isFloating(dtype)) throw new TypeError(`${op}: not implemented for '${dtype}'`);
+  const A = asTensor(a, dtype, device), B = asTensor(b, dtype, device);
+  const shape = broadcastShapes(op, A.shape, B.shape);
+  const out = empty(shape, BOOL_BINARY_OPS.has(op) ? 'bool' : dtype, device);
+  getBackend(device).binary(op, broadcastView(A, shape), broadcastView(B, shape), out.view_());
+  return record(op, [A, B], out, {});
+}
+
+export function add(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
+  return binaryOp('add', a, opts.alpha === undefined || opts.alpha === 1 ? b : mul(b, opts.alpha));
+}
+export function sub(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
+  if ((a instanceof Tensor && a.dtype === 'bool') || (b instanceof Tensor && b.dtype === 'bool')) {
+    throw new TypeError('sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logicalNot()` operator instead.');
+  }
+  return binaryOp('sub', a, opts.alpha === undefined || opts.alpha === 1 ? b : mul(b, opts.alpha));
+}
+/** other - alpha*input. */
+export const rsub = (a: Tensor, b: TensorOrScalar, opts: { alpha?: number } = {}) => sub(b, a, opts);
+export const mul = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('mul', a, b);
+export function div(a: TensorOrScalar, b: TensorOrScalar, opts: { roundingMode?: 'trunc' | 'floor' | null } = {}): Tensor {
+  const mode = opts.roundingMode ?? null;
+  if (mode === null) return binaryOp('div', a, b);
+  const dtype = promote(a, b);
+  if (!isFloating(dtype)) return binaryOp(mode === 'trunc' ? 'div' : 'floorDivide', asTensorLike(a, dtype, b), asTensorLike(b, dtype, a));
+  const q = binaryOp('div', a, b);
+  return mode === 'trunc' ? trunc(q) : floor(q);
+}
+/** Integer `div` in the backend truncates; keep integer operands as tensors so it is used. */
+function asTensorLike(x: TensorOrScalar, dtype: DType, other: TensorOrScalar): Tensor {
+  const dev = x instanceof Tensor ? x.device : (other as Tensor).device;
+  return asTensor(x, dtype, dev);
+}
+export const floorDivide = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('floorDivide', a, b);
+export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  if (a instanceof Tensor && typeof b === 'number') {
+    if (b === 1) return binaryOp('mul', a, 1);
+    if (!Number.isInteger(b) && !isFloating(a.dtype)) return binaryOp('pow', castTo(a, state.defaultDtype), b);
+  }
+  return binaryOp('pow', a, b);
+}
+export const maximum = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('maximum', a, b);
+export const minimum = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('minimum', a, b);
+export const atan2 = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('atan2', a, b);
+export const fmod = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('fmod', a, b);
+export const remainder = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('remainder', a, b);
+export const eq = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('eq', a, b);
+export const ne = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('ne', a, b);
+export const lt = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('lt', a, b);
+export const le = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('le', a, b);
+export const gt = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('gt', a, b);
+export const ge = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('ge', a, b);
+export const logicalAnd = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalAnd', a, b);
+export const logicalOr = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalOr', a, b);
+export const logicalXor = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalXor', a, b);
+export const bitwiseAnd = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('bitwiseAnd', a, b);
+export const bitwiseOr = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('bitwiseOr', a, b);
+export const bitwiseXor = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('bitwiseXor', a, b);
+
+// ---------------------------------------------------------------- ternary and composites
+
+/** where(condition, input, other): condition must be bool; the two values promote and broadcast. */
+export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  if (!(cond instanceof Tensor)) throw new TypeError('where(): argument \'condition\' must be Tensor');
+  if (cond.dtype !== 'bool') throw new TypeError(`where: expected condition to be a boolean tensor, but got a tensor with dtype ${cond.dtype}`);
+  const device = checkDevices('where', cond, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
+  const dtype = promote(a, b);
+  const A = asTensor(a, dtype, device), B = asTensor(b, dtype, device);
+  const shape = broadcastShapes('where', cond.shape, A.shape, B.shape);
+  const out = empty(shape, dtype, device);
+  getBackend(device).where(broadcastView(cond, shape), broadcastView(A, shape), broadcastView(B, shape), out.view_());
+  return record('where', [cond, A, B], out, {});
+}
+
+/** clamp with PyTorch's gradient: flows to x where min <= x <= max, else to the bound. NaN propagates. */
+export function clamp(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor {
+  if ((min === undefined || min === null) && (max === undefined || max === null)) {
+    throw new TypeError('clamp: At least one of \'min\' or \'max\' must not be None');
+  }
+  let r = x;
+  if (min !== undefined && min !== null) r = where(r.lt(min), min, r);
+  if (max !== undefined && max !== null) r = where(r.gt(max), max, r);
+  return r;
+}
+
+export function lerp(start: Tensor, end: TensorOrScalar, weight: TensorOrScalar): Tensor {
+  return add(start, mul(weight, sub(end, start)));
+}
+export function addcmul(x: Tensor, t1: Tensor, t2: Tensor, opts: { value?: number } = {}): Tensor {
+  return add(x, mul(mul(t1, t2), opts.value ?? 1));
+}
+export function addcdiv(x: Tensor, t1: Tensor, t2: Tensor, opts: { value?: number } = {}): Tensor {
+  return add(x, mul(div(t1, t2), opts.value ?? 1));
+}
+export function maskedFill(x: Tensor, mask: Tensor, value: TensorOrScalar): Tensor {
+  if (mask.dtype !== 'bool') throw new TypeError(`maskedFill: expected mask to be a bool tensor, got ${mask.dtype}`);
+  const shape = broadcastShapes('maskedFill', x.shape, mask.shape);
+  if (shape.length !== x.ndim || shape.some((s, i) => s !== x.shape[i])) {
+    throw new RangeError(`maskedFill: mask of shape ${fmtShape(mask.shape)} cannot be broadcast to input of shape ${fmtShape(x.shape)}`);
+  }
+  if (value instanceof Tensor && value.ndim !== 0) throw new RangeError(`maskedFill: only supports a 0-dimensional value tensor, but got tensor with ${value.ndim} dimension(s)`);
+  return where(mask, value instanceof Tensor ? castTo(value, x.dtype) : asTensor(value, x.dtype, x.device), x);
+}
+
+export function isclose(a: Tensor, b: TensorOrScalar, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): Tensor {
+  const rtol = opts.rtol ?? 1e-5, atol = opts.atol ?? 1e-8;
+  const close = abs(sub(a, b)).le(add(abs(b instanceof Tensor ? b : asTensor(b, a.dtype, a.device)).mul(rtol), atol)).logicalOr(eq(a, b));
+  return opts.equalNan ? close.logicalOr(isnan(a).logicalAnd(b instanceof Tensor ? isnan(b) : Number.isNaN(b))) : close;
+}
+export function allclose(a: Tensor, b: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
+  return isclose(a, b, opts).all().itemSync() as boolean;
+}
+export function equal(a: Tensor, b: Tensor): boolean {
+  if (a.ndim !== b.ndim || a.shape.some((s, i) => s !== b.shape[i])) return false;
+  return eq(a, b).all().itemSync() as boolean;
+}

@@ -1,0 +1,9 @@
+// Every op function, re-exported in one namespace (used by Tensor methods and torch.*).
+export * from './creation.js';
+export * from './elementwise.js';
+export * from './reduce.js';
+export * from './shape.js';
+export * from './indexing.js';
+export * from './linalg.js';
+export { unslice } from './shape.js';
+export type * from './types.js';

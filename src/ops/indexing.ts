@@ -1,0 +1,187 @@
+// Indexing: gather/scatter primitives and what is built on them (indexSelect, indexAdd,
+// maskedSelect, sort/argsort/topk, oneHot), plus PyTorch-style `t.index(...)` basic indexing.
+// Index tensors are int32 (torchlet's index dtype); out-of-range indices raise, never wrap.
+
+import { fmtShape, normDim } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { backendOf, checkDevices, empty, fromArray, record } from './prim.js';
+import { castTo, eq, mul } from './elementwise.js';
+import { arange, full } from './creation.js';
+import { expand, reshape, select, slice, unsqueeze, movedim } from './shape.js';
+import type { TensorOrScalar, ValuesIndices } from './types.js';
+
+function checkIndex(op: string, index: Tensor): void {
+  if (!(index instanceof Tensor)) throw new TypeError(`${op}(): argument 'index' must be Tensor`);
+  if (index.dtype !== 'int32') throw new TypeError(`${op}(): Expected dtype int32 for index (torchlet's integer dtype), got ${index.dtype}`);
+}
+
+function checkGatherShapes(op: string, x: Tensor, dim: number, index: Tensor, src?: Tensor): void {
+  if (index.ndim !== x.ndim && !(x.ndim === 0 && index.ndim <= 1) && !(index.ndim === 0 && x.ndim <= 1)) {
+    throw new RangeError(`${op}(): Index tensor must have the same number of dimensions as ${op === 'gather' ? 'input' : 'self'} tensor (index ${fmtShape(index.shape)}, self ${fmtShape(x.shape)})`);
+  }
+  index.shape.forEach((s, d) => {
+    if (d !== dim && s > (x.shape[d] ?? 1)) {
+      throw new RangeError(`${op}(): Size does not match at dimension ${d} expected index ${fmtShape(index.shape)} to be smaller than self ${fmtShape(x.shape)} apart from dimension ${dim}`);
+    }
+    if (src && s > (src.shape[d] ?? 1)) {
+      throw new RangeError(`${op}(): Expected index ${fmtShape(index.shape)} to be smaller than src ${fmtShape(src.shape)} at dimension ${d}`);
+    }
+  });
+}
+
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndex('gather', index);
+  checkDevices('gather', x, index);
+  const d = normDim(dim, x.ndim, 'gather');
+  checkGatherShapes('gather', x, d, index);
+  const out = empty(index.shape, x.dtype, x.device);
+  if (out.numel() > 0) {
+    const xv = x.ndim === 0 ? { ...x.view_(), shape: [1], strides: [1] } : x.view_();
+    const iv = index.ndim === 0 && x.ndim <= 1 ? { ...index.view_(), shape: [1], strides: [1] } : index.view_();
+    const ov = index.ndim === 0 ? { ...out.view_(), shape: [1], strides: [1] } : out.view_();
+    backendOf(x).gather(xv, d, iv, ov);
+  }
+  return record('gather', [x, index], out, { dim: d });
+}
+
+function scatterImpl(x: Tensor, dim: number, index: Tensor, src: TensorOrScalar, reduce: 'none' | 'add', op: string): Tensor {
+  checkIndex(op, index);
+  const d = normDim(dim, x.ndim, op);
+  const s = src instanceof Tensor ? castTo(src, x.dtype) : full(index.shape, src, { dtype: x.dtype, device: x.device });
+  checkDevices(op, x, index, s);
+  checkGatherShapes(op, x, d, index, s);
+  const out = empty(x.shape, x.dtype, x.device);
+  const be = backendOf(x);
+  be.copy(x.view_(), out.view_());
+  if (index.numel() > 0) be.scatter(out.view_(), d, index.view_(), s.view_(), reduce);
+  return record('scatter', [x, index, s], out, { dim: d, reduce });
+}
+export function scatter(x: Tensor, dim: number, index: Tensor, src: TensorOrScalar, opts: { reduce?: 'add' | 'multiply' } = {}): Tensor {
+  if (opts.reduce === 'multiply') throw new Error('scatter: reduce="multiply" is not supported; use reduce: "add" or none');
+  return scatterImpl(x, dim, index, src, opts.reduce === 'add' ? 'add' : 'none', 'scatter');
+}
+export const scatterAdd = (x: Tensor, dim: number, index: Tensor, src: Tensor) => scatterImpl(x, dim, index, src, 'add', 'scatterAdd');
+
+/** A 1-D index laid along `dim` and expanded to `shape`, for gather/scatter. */
+function alongDim(index: Tensor, dim: number, shape: readonly number[], op: string): Tensor {
+  checkIndex(op, index);
+  if (index.ndim > 1) throw new RangeError(`${op}(): Index is supposed to be a vector (got shape ${fmtShape(index.shape)})`);
+  const v = index.reshape(-1);
+  const view = shape.map((_, d) => (d === dim ? v.numel() : 1));
+  const target = shape.map((s, d) => (d === dim ? v.numel() : s));
+  return expand(reshape(v, view), target);
+}
+
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normDim(dim, x.ndim, 'indexSelect');
+  if (x.ndim === 0) return gather(x.reshape(1), 0, index.reshape(-1)).reshape(index.ndim ? [index.numel()] : []);
+  return gather(x, d, alongDim(index, d, x.shape, 'indexSelect'));
+}
+
+export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, opts: { alpha?: number } = {}): Tensor {
+  const d = normDim(dim, x.ndim, 'indexAdd');
+  const n = index.numel();
+  if (source.ndim !== x.ndim || source.shape[d] !== n) {
+    throw new RangeError(`indexAdd(): source ${fmtShape(source.shape)} must match self ${fmtShape(x.shape)} except at dim ${d}, where it must equal the index length ${n}`);
+  }
+  const src = opts.alpha === undefined || opts.alpha === 1 ? source : mul(source, opts.alpha);
+  return scatterAdd(x, d, alongDim(index, d, source.shape, 'indexAdd'), src);
+}
+
+/** Positions of nonzero elements as an [n, ndim] int32 tensor. Reads the data: CPU only. */
+export function nonzero(x: Tensor): Tensor {
+  const data = x.dataSync();
+  const rows: number[] = [];
+  const nd = x.ndim;
+  const idx = new Array<number>(nd).fill(0);
+  for (let i = 0; i < data.length; i++) {
+    if (data[i]) rows.push(...idx);
+    for (let d = nd - 1; d >= 0; d--) { if (++idx[d]! < x.shape[d]!) break; idx[d] = 0; }
+  }
+  return fromArray(rows, [rows.length / Math.max(nd, 1), nd], 'int32', x.device);
+}
+
+export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
+  if (mask.dtype !== 'bool') throw new TypeError(`maskedSelect: expected BoolTensor for mask, got ${mask.dtype}`);
+  const flatMask = mask.expand(x.shape).reshape(-1);
+  const pos = nonzero(flatMask).reshape(-1);
+  return gather(x.reshape(-1), 0, pos);
+}
+
+export function argsort(x: Tensor, dim = -1, descending = false, _opts: { stable?: boolean } = {}): Tensor {
+  if (x.ndim === 0) return full([], 0, { dtype: 'int32', device: x.device });
+  const d = normDim(dim, x.ndim, 'argsort');
+  const moved = movedim(x, d, -1);
+  const out = empty(moved.shape, 'int32', x.device);
+  if (out.numel() > 0) backendOf(x).argsort(moved.view_(), descending, out.view_());
+  return movedim(out, -1, d);
+}
+
+export function sort(x: Tensor, dim = -1, descending = false, opts: { stable?: boolean } = {}): ValuesIndices {
+  if (x.ndim === 0) return { values: x.clone(), indices: argsort(x) };
+  const d = normDim(dim, x.ndim, 'sort');
+  const indices = argsort(x, d, descending, opts);
+  return { values: gather(x, d, indices), indices };
+}
+
+export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
+  const d = x.ndim ? normDim(dim, x.ndim, 'topk') : 0;
+  const n = x.ndim ? x.shape[d]! : 1;
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`topk(): selected index k out of range (k=${k}, size ${n} at dim ${d})`);
+  void sorted; // results are always sorted, which PyTorch allows for sorted=false
+  if (x.ndim === 0) return { values: x.clone(), indices: argsort(x) };
+  const indices = argsort(x, d, largest).narrow(d, 0, k);
+  return { values: gather(x, d, indices), indices };
+}
+
+export function oneHot(t: Tensor, numClasses = -1): Tensor {
+  if (t.dtype !== 'int32') throw new TypeError(`oneHot: one_hot is only applicable to index tensor (int32), got ${t.dtype}`);
+  let n = numClasses;
+  if (t.storage.backend.synchronous && t.numel() > 0) {
+    const d = t.dataSync();
+    let lo = Infinity, hi = -Infinity;
+    for (const v of d) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    if (lo < 0) throw new RangeError('oneHot: Class values must be non-negative.');
+    if (n === -1) n = hi + 1;
+    else if (hi >= n) throw new RangeError(`oneHot: Class values must be smaller than num_classes (got ${hi} for num_classes=${n}).`);
+  } else if (n === -1) {
+    if (t.numel() > 0) throw new Error('oneHot: numClasses must be given for tensors on asynchronous devices');
+    throw new RangeError('oneHot: Can not infer total number of classes from empty tensor.');
+  }
+  return castTo(eq(unsqueeze(t, -1), arange(n, { device: t.device })), 'int32');
+}
+
+// ---------------------------------------------------------------- t.index(...)
+
+/** One entry of t.index(...): a number selects, null keeps the dim, [start, end, step] slices,
+ * '...' fills the remaining dims, 'newaxis' inserts a dim, an int32 Tensor picks with indexSelect,
+ * and a bool Tensor of the tensor's shape selects like maskedSelect. */
+export type IndexArg = number | null | '...' | 'newaxis' | readonly (number | null | undefined)[] | Tensor;
+
+export function index(x: Tensor, ...indices: IndexArg[]): Tensor {
+  if (indices.length === 1 && indices[0] instanceof Tensor && indices[0].dtype === 'bool') return maskedSelect(x, indices[0]);
+  const consumed = indices.filter((i) => i !== '...' && i !== 'newaxis').length;
+  if (consumed > x.ndim) throw new RangeError(`index: too many indices for tensor of dimension ${x.ndim}`);
+  const expanded: IndexArg[] = [];
+  for (const i of indices) {
+    if (i === '...') for (let k = 0; k < x.ndim - consumed; k++) expanded.push(null);
+    else expanded.push(i);
+  }
+  let r = x, d = 0;
+  for (const i of expanded) {
+    if (i === null) d++;
+    else if (i === 'newaxis') { r = unsqueeze(r, d); d++; }
+    else if (typeof i === 'number') r = select(r, d, i);
+    else if (i instanceof Tensor) {
+      if (i.dtype === 'bool') throw new TypeError('index: a bool mask is only supported as the sole index');
+      const picked = indexSelect(r, d, i.reshape(-1));
+      r = i.ndim === 1 ? picked : picked.reshape([...r.shape.slice(0, d), ...i.shape, ...r.shape.slice(d + 1)]);
+      d += i.ndim;
+    } else if (Array.isArray(i)) {
+      const [s, e, st] = i as (number | null | undefined)[];
+      r = slice(r, d, s ?? null, e ?? null, st ?? 1);
+      d++;
+    } else throw new TypeError(`index: unsupported index ${String(i)}`);
+  }
+  return r;
+}

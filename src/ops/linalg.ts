@@ -1,0 +1,194 @@
+// Linear algebra: the batched-matmul primitive and PyTorch's matmul semantics on top of it
+// (1-D/2-D/batched/broadcast), mm, bmm, mv, dot, outer, addmm, einsum, and the im2col/col2im
+// primitives that convolution and pooling are composed from.
+
+import type { ConvGeometry } from '../backends/backend.js';
+import { broadcastShapes, fmtShape, numel } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { backendOf, checkDevices, empty, record } from './prim.js';
+import { add, mul } from './elementwise.js';
+import { sum } from './reduce.js';
+
+const dims = (s: readonly number[]) => s.join('x');
+
+/** [B,M,K] x [B,K,N] -> [B,M,N], same dtype and device; any strides. */
+export function bmmPrim(a: Tensor, b: Tensor): Tensor {
+  const [B, M, K] = a.shape as [number, number, number];
+  const N = b.shape[2]!;
+  if (b.shape[0] !== B || b.shape[1] !== K) {
+    throw new RangeError(`bmm: batch1 and batch2 shapes cannot be multiplied (${dims(a.shape)} and ${dims(b.shape)})`);
+  }
+  const out = empty([B, M, N], a.dtype, a.device);
+  if (K === 0) backendOf(a).fill(out.view_(), 0);
+  else if (out.numel() > 0) backendOf(a).matmul(a.view_(), b.view_(), out.view_());
+  return record('matmul', [a, b], out, {});
+}
+
+function common(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError(`${op}: expected Tensor arguments`);
+  checkDevices(op, a, b);
+  if (a.dtype !== b.dtype) {
+    throw new TypeError(`${op}: expected m1 and m2 to have the same dtype, but got: ${a.dtype} != ${b.dtype}`);
+  }
+  if (a.dtype === 'bool') throw new TypeError(`${op}: not implemented for 'bool'`);
+  return [a, b];
+}
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  [a, b] = common('matmul', a, b);
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new RangeError(`matmul: both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);
+  }
+  if (a.ndim === 1 && b.ndim === 1) return dot(a, b);
+  const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+  const M = a2.shape[a2.ndim - 2]!, K = a2.shape[a2.ndim - 1]!, K2 = b2.shape[b2.ndim - 2]!, N = b2.shape[b2.ndim - 1]!;
+  if (K !== K2) {
+    // PyTorch's wording, with a's batch dims folded into rows.
+    throw new RangeError(`matmul: mat1 and mat2 shapes cannot be multiplied (${numel(a2.shape.slice(0, -1))}x${K} and ${K2}x${N})`);
+  }
+  let out: Tensor;
+  if (b2.ndim === 2) {
+    // Fold every batch dim of a into M: one GEMM (the Linear-layer case).
+    const lead = a2.shape.slice(0, -2);
+    const rows = numel(lead) * M;
+    out = bmmPrim(a2.reshape(1, rows, K), b2.unsqueeze(0)).reshape([...lead, M, N]);
+  } else {
+    const batch = broadcastShapes('matmul', a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+    const B = numel(batch);
+    const ae = a2.expand([...batch, M, K]).reshape(B, M, K);
+    const be = b2.expand([...batch, K, N]).reshape(B, K, N);
+    out = bmmPrim(ae, be).reshape([...batch, M, N]);
+  }
+  if (a.ndim === 1) out = out.squeeze(-2);
+  if (b.ndim === 1) out = out.squeeze(-1);
+  return out;
+}
+
+export function mm(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 2 || b.ndim !== 2) throw new RangeError(`mm: expected 2-D tensors, got ${a.ndim}D (${fmtShape(a.shape)}) and ${b.ndim}D (${fmtShape(b.shape)})`);
+  if (a.shape[1] !== b.shape[0]) throw new RangeError(`mm: mat1 and mat2 shapes cannot be multiplied (${dims(a.shape)} and ${dims(b.shape)})`);
+  return matmul(a, b);
+}
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  [a, b] = common('bmm', a, b);
+  if (a.ndim !== 3 || b.ndim !== 3) throw new RangeError(`bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor (got ${fmtShape(a.shape)} and ${fmtShape(b.shape)})`);
+  return bmmPrim(a, b);
+}
+export function mv(m: Tensor, v: Tensor): Tensor {
+  if (m.ndim !== 2 || v.ndim !== 1) throw new RangeError(`mv: vector + matrix @ vector expected, got ${m.ndim}, ${v.ndim}`);
+  if (m.shape[1] !== v.shape[0]) throw new RangeError(`mv: size mismatch, got input (${m.shape[0]}), mat (${dims(m.shape)}), vec (${v.shape[0]})`);
+  return matmul(m, v);
+}
+export function dot(a: Tensor, b: Tensor): Tensor {
+  [a, b] = common('dot', a, b);
+  if (a.ndim !== 1 || b.ndim !== 1) throw new RangeError(`dot: 1D tensors expected, but got ${a.ndim}D and ${b.ndim}D tensors`);
+  if (a.shape[0] !== b.shape[0]) {
+    throw new RangeError(`dot: inconsistent tensor size, expected tensor [${a.shape[0]}] and src [${b.shape[0]}] to have the same number of elements, but got ${a.shape[0]} and ${b.shape[0]} elements respectively`);
+  }
+  return bmmPrim(a.reshape(1, 1, -1), b.reshape(1, -1, 1)).reshape([]);
+}
+export function outer(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 1 || b.ndim !== 1) throw new RangeError(`outer: expected 1-D tensors, got ${a.ndim}D and ${b.ndim}D`);
+  return mul(a.unsqueeze(1), b.unsqueeze(0));
+}
+export function addmm(c: Tensor, a: Tensor, b: Tensor, opts: { beta?: number; alpha?: number } = {}): Tensor {
+  const beta = opts.beta ?? 1, alpha = opts.alpha ?? 1;
+  const ab = mm(a, b);
+  return add(beta === 1 ? c : mul(c, beta), alpha === 1 ? ab : mul(ab, alpha));
+}
+
+// ---------------------------------------------------------------- einsum
+
+/** einsum over any number of operands: broadcasting multiply + sum, pairwise via matmul-free ops. */
+export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Tensor {
+  const ops = (operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : operands) as Tensor[];
+  const eq = equation.replace(/\s+/g, '');
+  const [lhs, rhsGiven] = eq.split('->') as [string, string | undefined];
+  const terms = lhs.split(',');
+  if (terms.length !== ops.length) throw new RangeError(`einsum(): ${terms.length} operands in the equation but ${ops.length} given`);
+  // Expand '...' into private letters per operand (right-aligned broadcast dims).
+  const ellLetters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  let ellDims = 0;
+  terms.forEach((t, i) => { if (t.includes('...')) ellDims = Math.max(ellDims, ops[i]!.ndim - (t.length - 3)); });
+  const ell = ellLetters.slice(ellLetters.length - ellDims);
+  const subs = terms.map((t, i) => {
+    if (!t.includes('...')) return t;
+    const n = ops[i]!.ndim - (t.length - 3);
+    return t.replace('...', ell.slice(ellDims - n));
+  });
+  subs.forEach((s, i) => {
+    if (s.length !== ops[i]!.ndim) throw new RangeError(`einsum(): the number of subscripts in the equation (${s.length}) does not match the number of dimensions (${ops[i]!.ndim}) for operand ${i}`);
+  });
+  let rhs: string;
+  if (rhsGiven !== undefined) rhs = rhsGiven.replace('...', ell);
+  else {
+    const counts = new Map<string, number>();
+    for (const s of subs) for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+    rhs = ell + [...counts.keys()].filter((c) => counts.get(c) === 1 && !ell.includes(c)).sort().join('');
+  }
+  const letters = [...new Set([...subs.join(''), ...rhs])];
+  const sizes = new Map<string, number>();
+  // Bring each operand to the full letter order [letters] (size-1 where absent); diagonals via masks.
+  const aligned = ops.map((t, i) => {
+    let x = t;
+    let s = subs[i]!;
+    for (;;) {
+      const dup = [...s].find((c, k) => s.indexOf(c) !== k);
+      if (!dup) break;
+      const a = s.indexOf(dup), b = s.indexOf(dup, a + 1);
+      // Take the diagonal of dims a and b: x.diagonal moved to position a.
+      const n = x.shape[a]!;
+      if (x.shape[b] !== n) throw new RangeError(`einsum(): subscript ${dup} is repeated for operand ${i} but the sizes don't match, ${x.shape[b]} != ${n}`);
+      const moved = x.movedim([a, b], [x.ndim - 2, x.ndim - 1]);
+      const diag = moved.reshape([...moved.shape.slice(0, -2), n * n]).slice(-1, 0, null, n + 1);
+      x = diag.movedim(-1, a);
+      s = s.slice(0, b) + s.slice(b + 1);
+    }
+    [...s].forEach((c, k) => {
+      const sz = x.shape[k]!;
+      const prev = sizes.get(c);
+      if (prev !== undefined && prev !== sz && prev !== 1 && sz !== 1) {
+        throw new RangeError(`einsum(): operands do not broadcast with remapped shapes (original->remapped): subscript ${c} has size ${sz} for operand ${i} which does not broadcast with previously seen size ${prev}`);
+      }
+      if (prev === undefined || prev === 1) sizes.set(c, sz);
+    });
+    const perm = letters.filter((c) => s.includes(c)).map((c) => s.indexOf(c));
+    const xp = x.permute(perm);
+    const present = letters.filter((c) => s.includes(c));
+    return xp.reshape(letters.map((c) => (present.includes(c) ? xp.shape[present.indexOf(c)]! : 1)));
+  });
+  let prod = aligned[0]!;
+  for (let i = 1; i < aligned.length; i++) prod = mul(prod, aligned[i]!);
+  const sumDims = letters.map((c, k) => (rhs.includes(c) ? -1 : k)).filter((k) => k >= 0);
+  let r = sumDims.length ? sum(prod, sumDims) : prod;
+  const kept = letters.filter((c) => rhs.includes(c));
+  r = r.permute([...rhs].map((c) => kept.indexOf(c)));
+  return r.expand([...rhs].map((c) => sizes.get(c)!)).contiguous();
+}
+
+// ---------------------------------------------------------------- im2col / col2im
+
+export function convOutSize(inp: number, k: number, s: number, p: number, d: number): number {
+  return Math.floor((inp + 2 * p - d * (k - 1) - 1) / s) + 1;
+}
+
+/** x [N,C,H,W] -> [N, C*kh*kw, L] (differentiable; adjoint col2im). */
+export function im2colPrim(x: Tensor, g: ConvGeometry): Tensor {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const OH = convOutSize(H, g.kernel[0], g.stride[0], g.padding[0], g.dilation[0]);
+  const OW = convOutSize(W, g.kernel[1], g.stride[1], g.padding[1], g.dilation[1]);
+  if (OH <= 0 || OW <= 0) {
+    throw new RangeError(`im2col: calculated output size (${OH}x${OW}) is too small for input ${fmtShape(x.shape)} with kernel ${g.kernel.join('x')}, stride ${g.stride.join('x')}, padding ${g.padding.join('x')}, dilation ${g.dilation.join('x')}`);
+  }
+  const out = empty([N, C * g.kernel[0] * g.kernel[1], OH * OW], x.dtype, x.device);
+  if (out.numel() > 0) backendOf(x).im2col(x.view_(), out.view_(), g);
+  return record('im2col', [x], out, { g, inputShape: [...x.shape] });
+}
+
+/** cols [N, C*kh*kw, L] -> [N,C,H,W] summing overlaps (differentiable; adjoint im2col). */
+export function col2imPrim(cols: Tensor, outputShape: readonly number[], g: ConvGeometry): Tensor {
+  const out = empty(outputShape, cols.dtype, cols.device);
+  if (out.numel() > 0) backendOf(cols).col2im(cols.view_(), out.view_(), g);
+  return record('col2im', [cols], out, { g, outputShape: [...outputShape] });
+}

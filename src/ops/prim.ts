@@ -1,0 +1,168 @@
+// Plumbing shared by every op: fresh outputs, scalar wrapping, device checks, broadcast views, and
+// `record`, which attaches an autograd node whose backward rule comes from the one derivatives
+// table (src/autograd/derivatives.ts). Ops call a backend kernel, then `record` the primitive.
+
+import type { BinaryOp, ConvGeometry, Device, UnaryOp, View } from '../backends/backend.js';
+import { getBackend } from '../backends/registry.js';
+import { isFloating, resultType, type DType, type TypedArray, arrayType, f32ToF16Bits } from '../dtype.js';
+import { fmtShape, shapesEqual } from '../shape.js';
+import { state } from '../state.js';
+import { Tensor } from '../tensor.js';
+import { Node } from '../autograd/graph.js';
+import { derivatives, type Rule, type SavedCtx } from '../autograd/derivatives.js';
+import type { Scalar, TensorOrScalar } from './types.js';
+// Circular at module level but only used inside functions: safe with ESM live bindings.
+import { sumTo } from './reduce.js';
+import { castTo } from './elementwise.js';
+
+/** Attributes of every differentiable primitive; the derivatives table is keyed by these names. */
+export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, never>> {
+  where: Record<string, never>;
+  cast: { dtype: DType };
+  toDevice: { device: Device; from: Device };
+  clone: Record<string, never>;
+  sum: { dims: number[]; keepdim: boolean };
+  prod: { dims: number[]; keepdim: boolean };
+  amax: { dims: number[]; keepdim: boolean };
+  amin: { dims: number[]; keepdim: boolean };
+  cumsum: { dim: number };
+  cumprod: { dim: number };
+  matmul: Record<string, never>;
+  im2col: { g: ConvGeometry; inputShape: number[] };
+  col2im: { g: ConvGeometry; outputShape: number[] };
+  gather: { dim: number };
+  scatter: { dim: number; reduce: 'none' | 'add' };
+  reshape: { shape: number[] };
+  permute: { dims: number[] };
+  expand: { shape: number[] };
+  slice: { dim: number; start: number; end: number; step: number };
+  unslice: { shape: number[]; dim: number; start: number; step: number };
+  flip: { dims: number[] };
+  cat: { dim: number; sizes: number[] };
+}
+export type PrimName = keyof PrimAttrs;
+
+/** A fresh contiguous tensor. */
+export function empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
+  return Tensor.empty_(shape, dtype, device);
+}
+
+export function backendOf(t: Tensor) { return getBackend(t.device); }
+
+/** Fills host data into a new tensor. */
+export function fromArray(data: TypedArray | number[], shape: readonly number[], dtype: DType, device: Device): Tensor {
+  const t = empty(shape, dtype, device);
+  const T = arrayType(dtype);
+  let arr: TypedArray;
+  if (dtype === 'float16') arr = Uint16Array.from(data as ArrayLike<number>, (v) => f32ToF16Bits(v));
+  else if (data instanceof T && (dtype !== 'bool' || data instanceof Uint8Array)) arr = data as TypedArray;
+  else arr = (T as unknown as { from(a: ArrayLike<number>, f?: (v: number) => number): TypedArray }).from(data as ArrayLike<number>, dtype === 'bool' ? (v) => (v ? 1 : 0) : undefined);
+  if (t.numel() > 0) getBackend(device).write(t.storage.buf, arr);
+  return t;
+}
+
+export function scalarTensor(v: Scalar, dtype: DType, device: Device): Tensor {
+  const t = empty([], dtype, device);
+  getBackend(device).fill(t.view_(), typeof v === 'boolean' ? (v ? 1 : 0) : v);
+  return t;
+}
+
+export function checkDevices(op: string, ...ts: (Tensor | null | undefined)[]): Device {
+  let dev: Device | null = null;
+  for (const t of ts) {
+    if (!t) continue;
+    if (dev === null) dev = t.device;
+    else if (t.device !== dev) {
+      throw new Error(`${op}: Expected all tensors to be on the same device, but found at least two devices, ${dev} and ${t.device}!`);
+    }
+  }
+  return dev ?? state.defaultDevice;
+}
+
+/** The dtype an op computes in, by torch.result_type. */
+export function promote(...xs: TensorOrScalar[]): DType {
+  return resultType(xs.map((x) => (x instanceof Tensor ? x : x)), state.defaultDtype);
+}
+
+/** Wraps numbers as 0-dim tensors of `dtype` on `device`; casts tensors to dtype (differentiably). */
+export function asTensor(x: TensorOrScalar, dtype: DType, device: Device): Tensor {
+  if (x instanceof Tensor) return x.dtype === dtype ? x : castTo(x, dtype);
+  return scalarTensor(x, dtype, device);
+}
+
+/** A view of t broadcast to `shape` (stride 0 on expanded dims), for kernels only. */
+export function broadcastView(t: Tensor, shape: readonly number[]): View {
+  const v = t.view_();
+  if (shapesEqual(t.shape, shape)) return v;
+  const nd = shape.length, off = nd - t.ndim;
+  const strides = shape.map((s, i) => {
+    const j = i - off;
+    if (j < 0) return 0;
+    return t.shape[j] === 1 && s !== 1 ? 0 : t.strides_[j]!;
+  });
+  return { ...v, shape, strides };
+}
+
+// ---------------------------------------------------------------- autograd recording
+
+class PrimNode extends Node {
+  readonly name: string;
+  private saved: Tensor[] = [];
+  private savedVersions: number[] = [];
+  private savedOutput: Tensor | null = null;
+  private outVersion = 0;
+  readonly inputShapes: number[][];
+  readonly inputDtypes: DType[];
+
+  constructor(readonly prim: PrimName, readonly rule: Rule<PrimName>, inputs: readonly Tensor[], out: Tensor, readonly attrs: PrimAttrs[PrimName]) {
+    super();
+    this.name = prim[0]!.toUpperCase() + prim.slice(1);
+    this.next = inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null));
+    this.inputShapes = inputs.map((t) => [...t.shape]);
+    this.inputDtypes = inputs.map((t) => t.dtype);
+    const save = rule.save;
+    if (save === 'inputs' || save === 'all') { this.saved = [...inputs]; this.savedVersions = inputs.map((t) => t.version); }
+    if (save === 'output' || save === 'all') { this.savedOutput = out; this.outVersion = out.version; }
+  }
+
+  apply(grads: (Tensor | null)[]): (Tensor | null)[] {
+    const g = grads[0]!;
+    this.saved.forEach((t, i) => checkVersion(t, this.savedVersions[i]!, i, this.name));
+    if (this.savedOutput) checkVersion(this.savedOutput, this.outVersion, 0, this.name, true);
+    const needs = this.next.map((e) => e !== null);
+    const ctx: SavedCtx<PrimAttrs[PrimName]> = {
+      attrs: this.attrs, inputs: this.saved, output: this.savedOutput!, inputShapes: this.inputShapes, needs,
+    };
+    const res = this.rule.backward(g, ctx);
+    return this.next.map((e, i) => {
+      const r = res[i];
+      if (!e || !r) return null;
+      let gi = shapesEqual(r.shape, this.inputShapes[i]!) ? r : sumTo(r, this.inputShapes[i]!);
+      if (gi.dtype !== this.inputDtypes[i]) gi = castTo(gi, this.inputDtypes[i]!);
+      return gi;
+    });
+  }
+
+  override release(): void {
+    super.release();
+    this.saved = [];
+    this.savedOutput = null;
+  }
+}
+
+function checkVersion(t: Tensor, v: number, i: number, name: string, isOut = false): void {
+  if (t.version !== v) {
+    throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: ` +
+      `[${t.dtype} ${fmtShape(t.shape)}], which is ${isOut ? 'output 0' : `input ${i}`} of ${name}Backward, is at version ${t.version}; ` +
+      `expected version ${v} instead.`);
+  }
+}
+
+/** Attaches the backward node for `prim` to `out` when any input requires grad. Returns out. */
+export function record<K extends PrimName>(prim: K, inputs: readonly Tensor[], out: Tensor, attrs: PrimAttrs[K]): Tensor {
+  if (!state.gradEnabled || !isFloating(out.dtype)) return out;
+  if (!inputs.some((t) => t.requiresGrad)) return out;
+  const node = new PrimNode(prim, derivatives[prim] as unknown as Rule<PrimName>, inputs, out, attrs);
+  out.setGradFn_(node, 0);
+  return out;
+}

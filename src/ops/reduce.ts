@@ -1,0 +1,260 @@
+// Reductions and scans: sum/prod/amax/amin/argmax/argmin/all/any primitives (the backend reduces
+// the trailing dims of a permuted view), cumsum/cumprod, and the composites built on them
+// (mean, var, std, norm, logsumexp, softmax, logSoftmax, max/min with indices, median, ...).
+
+import type { ReduceOp, ScanOp } from '../backends/backend.js';
+import { isFloating, type DType } from '../dtype.js';
+import { fmtShape, normDim, normDims, numel } from '../shape.js';
+import { state } from '../state.js';
+import { Tensor } from '../tensor.js';
+import { backendOf, empty, record } from './prim.js';
+import { castTo, maximum, minimum, where } from './elementwise.js';
+import type { NormOrd, ReduceOpts, ValuesIndices } from './types.js';
+
+type Dims = number | readonly number[] | null | undefined;
+
+/** Runs a backend reduction over `dims` (sorted, normalised); no autograd. */
+function reduceKernel(op: ReduceOp, x: Tensor, dims: number[], keepdim: boolean, outDtype: DType): Tensor {
+  const keep = [...x.shape.keys()].filter((d) => !dims.includes(d));
+  const order = [...keep, ...dims];
+  const v = x.view_();
+  const view = { ...v, shape: order.map((d) => x.shape[d]!), strides: order.map((d) => x.strides_[d]!) };
+  const outShape = keepdim ? x.shape.map((s, d) => (dims.includes(d) ? 1 : s)) : keep.map((d) => x.shape[d]!);
+  const out = empty(outShape, outDtype, x.device);
+  backendOf(x).reduce(op, view, dims.length, out.view_());
+  return out;
+}
+
+function dimsOf(x: Tensor, dim: Dims, op: string): number[] {
+  if (Array.isArray(dim) && dim.length === 0) return normDims(null, x.ndim, op);
+  return normDims(dim as number | readonly number[] | null | undefined, x.ndim, op);
+}
+
+function checkNonEmpty(x: Tensor, dims: number[], op: string): void {
+  if (dims.some((d) => x.shape[d] === 0) || (x.ndim === 0 ? false : dims.length === 0 && x.numel() === 0)) {
+    throw new RangeError(`${op}(): Expected reduction dim to have non-zero size (input shape ${fmtShape(x.shape)})`);
+  }
+}
+
+export function sum(x: Tensor, dim?: Dims, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+  let inp = opts.dtype ? castTo(x, opts.dtype) : x;
+  if (!isFloating(inp.dtype) && inp.dtype !== 'int32') inp = castTo(inp, 'int32');
+  const dims = dimsOf(inp, dim, 'sum');
+  return record('sum', [inp], reduceKernel('sum', inp, dims, keepdim, inp.dtype), { dims, keepdim });
+}
+
+export function nansum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return sum(isFloating(x.dtype) ? where(x.isnan(), 0, x) : x, dim, keepdim);
+}
+
+export function mean(x: Tensor, dim?: Dims, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+  const inp = opts.dtype ? castTo(x, opts.dtype) : x;
+  if (!isFloating(inp.dtype)) {
+    throw new TypeError(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${inp.dtype}`);
+  }
+  const dims = dimsOf(inp, dim, 'mean');
+  const n = dims.reduce((a, d) => a * inp.shape[d]!, 1);
+  return sum(inp, dims, keepdim).div(n);
+}
+
+export function nanmean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  const notNan = x.isnan().logicalNot();
+  return nansum(x, dim, keepdim).div(sum(notNan, dim, keepdim));
+}
+
+export function prod(x: Tensor, dim?: number | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+  let inp = opts.dtype ? castTo(x, opts.dtype) : x;
+  if (!isFloating(inp.dtype) && inp.dtype !== 'int32') inp = castTo(inp, 'int32');
+  const dims = dimsOf(inp, dim, 'prod');
+  return record('prod', [inp], reduceKernel('prod', inp, dims, keepdim, inp.dtype), { dims, keepdim });
+}
+
+export function amax(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  const dims = dimsOf(x, dim, 'amax');
+  checkNonEmpty(x, dims, 'amax');
+  return record('amax', [x], reduceKernel('max', x, dims, keepdim, x.dtype), { dims, keepdim });
+}
+export function amin(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  const dims = dimsOf(x, dim, 'amin');
+  checkNonEmpty(x, dims, 'amin');
+  return record('amin', [x], reduceKernel('min', x, dims, keepdim, x.dtype), { dims, keepdim });
+}
+export function aminmax(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): { min: Tensor; max: Tensor } {
+  return { min: amin(x, opts.dim, opts.keepdim), max: amax(x, opts.dim, opts.keepdim) };
+}
+
+function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {
+  if (dim === null || dim === undefined) {
+    const flat = x.reshape(-1);
+    checkNonEmpty(flat, [0], op);
+    const r = reduceKernel(op, flat, [0], false, 'int32');
+    return keepdim ? r.reshape(x.shape.map(() => 1)) : r;
+  }
+  const d = normDim(dim, x.ndim, op);
+  if (x.ndim === 0) return reduceKernel(op, x.reshape(1), [0], false, 'int32').reshape(keepdim ? [] : []);
+  checkNonEmpty(x, [d], op);
+  return reduceKernel(op, x, [d], keepdim, 'int32');
+}
+export const argmax = (x: Tensor, dim?: number | null, keepdim = false) => argReduce('argmax', x, dim, keepdim);
+export const argmin = (x: Tensor, dim?: number | null, keepdim = false) => argReduce('argmin', x, dim, keepdim);
+
+/** values via gather so the gradient flows to the chosen index only, as PyTorch's max(dim). */
+function valuesAt(x: Tensor, dim: number, idxKeep: Tensor, keepdim: boolean): ValuesIndices {
+  const values = x.gather(dim, idxKeep);
+  return keepdim ? { values, indices: idxKeep } : { values: values.squeeze(dim), indices: idxKeep.squeeze(dim) };
+}
+
+export function max(x: Tensor): Tensor;
+export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function max(x: Tensor, other: Tensor): Tensor;
+export function max(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+  if (dimOrOther instanceof Tensor) return maximum(x, dimOrOther);
+  if (dimOrOther === undefined || dimOrOther === null) return amax(x);
+  const d = normDim(dimOrOther, x.ndim, 'max');
+  if (x.ndim === 0) return { values: x.clone(), indices: argmax(x, 0) };
+  return valuesAt(x, d, argmax(x, d, true), keepdim);
+}
+export function min(x: Tensor): Tensor;
+export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function min(x: Tensor, other: Tensor): Tensor;
+export function min(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+  if (dimOrOther instanceof Tensor) return minimum(x, dimOrOther);
+  if (dimOrOther === undefined || dimOrOther === null) return amin(x);
+  const d = normDim(dimOrOther, x.ndim, 'min');
+  if (x.ndim === 0) return { values: x.clone(), indices: argmin(x, 0) };
+  return valuesAt(x, d, argmin(x, d, true), keepdim);
+}
+
+export function all(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return reduceKernel('all', x, dimsOf(x, dim, 'all'), keepdim, 'bool');
+}
+export function any(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return reduceKernel('any', x, dimsOf(x, dim, 'any'), keepdim, 'bool');
+}
+export function countNonzero(x: Tensor, dim?: Dims): Tensor { return sum(x.ne(0), dim); }
+
+/** var(dim, {unbiased|correction, keepdim}) or var(dim, unbiased, keepdim) as in PyTorch. */
+export function var_(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdimArg?: boolean): Tensor {
+  const o: ReduceOpts = typeof opts === 'boolean' ? { unbiased: opts } : opts ?? {};
+  const keepdim = keepdimArg ?? o.keepdim ?? false;
+  if (!isFloating(x.dtype)) throw new TypeError(`var: input dtype should be floating point, got ${x.dtype}`);
+  const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
+  const dims = dimsOf(x, dim, 'var');
+  const n = dims.reduce((a, d) => a * x.shape[d]!, 1);
+  const dev = x.sub(mean(x, dims, true));
+  return sum(dev.mul(dev), dims, keepdim).div(Math.max(n - correction, 0));
+}
+export function std(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor {
+  return var_(x, dim, opts, keepdim).sqrt();
+}
+export function varMean(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdim?: boolean): [Tensor, Tensor] {
+  const o: ReduceOpts = typeof opts === 'boolean' ? { unbiased: opts } : opts ?? {};
+  return [var_(x, dim, o, keepdim), mean(x, dim, keepdim ?? o.keepdim ?? false)];
+}
+export function stdMean(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdim?: boolean): [Tensor, Tensor] {
+  const [v, m] = varMean(x, dim, opts, keepdim);
+  return [v.sqrt(), m];
+}
+
+export function norm(x: Tensor, p: NormOrd = 2, dim?: Dims, keepdim = false): Tensor {
+  const inp = isFloating(x.dtype) ? x : castTo(x, state.defaultDtype);
+  const a = inp.abs();
+  if (p === 'fro' || p === 2) return sum(inp.mul(inp), dim, keepdim).sqrt();
+  if (p === 'inf' || p === Infinity) return amax(a, dim, keepdim);
+  if (p === '-inf' || p === -Infinity) return amin(a, dim, keepdim);
+  if (p === 0) return sum(a.ne(0), dim, keepdim).to(inp.dtype);
+  if (p === 1) return sum(a, dim, keepdim);
+  return sum(a.pow(p), dim, keepdim).pow(1 / p);
+}
+
+export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
+  const inp = isFloating(x.dtype) ? x : castTo(x, state.defaultDtype);
+  const dims = dimsOf(inp, dim, 'logsumexp');
+  if (inp.numel() === 0) return sum(inp.exp(), dims, keepdim).log();
+  const m0 = amax(inp, dims, true).detach();
+  const m = where(m0.isinf(), 0, m0); // all -inf rows stay -inf instead of NaN
+  const r = sum(inp.sub(m).exp(), dims, true).log().add(m);
+  return keepdim ? r : r.squeeze(dims);
+}
+
+export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
+  let inp = opts.dtype ? castTo(x, opts.dtype) : x;
+  if (!isFloating(inp.dtype)) inp = castTo(inp, state.defaultDtype);
+  const d = normDim(dim, inp.ndim, 'softmax');
+  const e = inp.sub(amax(inp, d, true).detach()).exp();
+  return e.div(sum(e, d, true));
+}
+export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
+  let inp = opts.dtype ? castTo(x, opts.dtype) : x;
+  if (!isFloating(inp.dtype)) inp = castTo(inp, state.defaultDtype);
+  const d = normDim(dim, inp.ndim, 'logSoftmax');
+  return inp.sub(logsumexp(inp, d, true));
+}
+
+function scanOp(op: ScanOp, x: Tensor, dim: number): Tensor {
+  let inp = x;
+  if (!isFloating(inp.dtype) && inp.dtype !== 'int32') inp = castTo(inp, 'int32');
+  const d = normDim(dim, inp.ndim, op);
+  if (inp.ndim === 0) return record(op, [inp], inp.clone().detach(), { dim: 0 });
+  const moved = inp.movedim(d, -1);
+  const out = empty(moved.shape, inp.dtype, inp.device);
+  backendOf(inp).scan(op, moved.view_(), out.view_());
+  return record(op, [inp], out.movedim(-1, d), { dim: d });
+}
+export const cumsum = (x: Tensor, dim: number) => scanOp('cumsum', x, dim);
+export const cumprod = (x: Tensor, dim: number) => scanOp('cumprod', x, dim);
+
+/** Sums a broadcast gradient back to `shape` (the adjoint of expand). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  const lead = g.ndim - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  let r = dims.length ? sum(g, dims, true) : g;
+  if (lead > 0 || r.ndim !== shape.length) r = r.reshape(shape);
+  if (numel(r.shape) !== numel(shape)) throw new Error(`sumTo: cannot reduce ${fmtShape(g.shape)} to ${fmtShape(shape)}`);
+  return r;
+}
+
+// ---- order statistics (via sort) ----
+export function median(x: Tensor): Tensor;
+export function median(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function median(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
+  if (dim === undefined || dim === null) {
+    const flat = x.reshape(-1);
+    if (flat.numel() === 0) throw new RangeError('median: cannot compute median of an empty tensor');
+    return kthvalue(flat, Math.floor((flat.numel() - 1) / 2) + 1, 0).values;
+  }
+  const d = normDim(dim, x.ndim, 'median');
+  const n = x.ndim ? x.shape[d]! : 1;
+  return kthvalue(x, Math.floor((n - 1) / 2) + 1, d, keepdim);
+}
+export function kthvalue(x: Tensor, k: number, dim = -1, keepdim = false): ValuesIndices {
+  const d = normDim(dim, x.ndim, 'kthvalue');
+  const n = x.ndim ? x.shape[d]! : 1;
+  if (k < 1 || k > n) throw new RangeError(`kthvalue(): selected number k out of range for dimension ${d} (k=${k}, size ${n})`);
+  const idx = x.argsort(d).narrow(d, k - 1, 1);
+  return valuesAt(x, d, idx, keepdim);
+}
+export function mode(x: Tensor, dim = -1, keepdim = false): ValuesIndices {
+  // Most frequent value per slice (the smallest among ties), index of its last occurrence.
+  const d = normDim(dim, x.ndim, 'mode');
+  const moved = x.movedim(d, -1).contiguous();
+  const L = moved.ndim ? moved.shape[moved.ndim - 1]! : 1;
+  const data = moved.dataSync();
+  const rows = L ? data.length / L : 0;
+  const vals = new Float64Array(rows), idxs = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const counts = new Map<number, number>(), last = new Map<number, number>();
+    for (let j = 0; j < L; j++) { const v = data[r * L + j]!; counts.set(v, (counts.get(v) ?? 0) + 1); last.set(v, j); }
+    let best = NaN, bc = -1;
+    for (const [v, c] of counts) if (c > bc || (c === bc && v < best)) { best = v; bc = c; }
+    vals[r] = best; idxs[r] = last.get(best)!;
+  }
+  const outShape = moved.shape.slice(0, -1);
+  const indices = Tensor.empty_(outShape, 'int32', x.device);
+  backendOf(x).write(indices.storage.buf, idxs);
+  const idxKeep = indices.unsqueeze(d);
+  return valuesAt(x, d, idxKeep, keepdim);
+}

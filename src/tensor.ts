@@ -1,0 +1,471 @@
+// Tensor: a strided view (shape, strides, offset, dtype) on a device Storage, plus autograd state.
+// Contract: views share storage and its version counter; every op is also a method here that
+// forwards to src/ops (the single implementation); reading data is async (`await t.data()`),
+// with synchronous variants only on the CPU.
+
+import type { Device, View } from './backends/backend.js';
+import { getBackend } from './backends/registry.js';
+import { f16BitsToF32, type DType, type TypedArray } from './dtype.js';
+import { Storage, track } from './memory.js';
+import { contiguousStrides, fmtShape, isContiguous, normDim, numel } from './shape.js';
+import { AccumulateGrad, runBackward, type Edge, type Hook, type Node } from './autograd/graph.js';
+import { isGradEnabled } from './autograd/grad-mode.js';
+import { formatTensor } from './format.js';
+import * as ops from './ops/index.js';
+import { grad as autogradGrad } from './autograd/api.js';
+import type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, ReduceOpts, NormOrd } from './ops/types.js';
+
+export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
+type Dims = number | readonly number[];
+type ShapeArgs = (number | readonly number[])[];
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: Device;
+  /** @internal */ readonly storage: Storage;
+  /** @internal */ readonly strides_: readonly number[];
+  /** @internal */ readonly offset: number;
+  /** @internal */ kept = false;
+  /** @internal */ disposed = false;
+  /** @internal the tensor this one is a view of (for in-place checks). */ base: Tensor | null = null;
+
+  private requiresGrad_f = false;
+  private grad_: Tensor | null = null;
+  /** @internal */ gradFn_: Node | null = null;
+  /** @internal */ outputNr = 0;
+  private accNode: AccumulateGrad | null = null;
+
+  /** @internal Use the creation functions (torch.tensor, torch.zeros...) instead. */
+  constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.strides_ = Object.freeze([...strides]);
+    this.offset = offset;
+    this.dtype = dtype;
+    this.device = storage.backend.device;
+    storage.retain();
+    track(this);
+  }
+
+  /** @internal A fresh contiguous tensor on `device`. */
+  static empty_(shape: readonly number[], dtype: DType, device: Device): Tensor {
+    const backend = getBackend(device);
+    const n = numel(shape);
+    const itemBytes = dtype === 'float64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'float16' ? 2 : 1;
+    const storage = new Storage(backend, backend.alloc(n * itemBytes));
+    return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
+  }
+
+  /** @internal A view sharing this tensor's storage. */
+  asView_(shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+    const t = new Tensor(this.storage, shape, strides, offset, this.dtype);
+    t.base = this.base ?? this;
+    return t;
+  }
+
+  /** @internal The backend-facing description of this tensor. */
+  view_(): View {
+    if (this.disposed) throw new Error(`use of a disposed tensor (shape ${fmtShape(this.shape)}, dtype ${this.dtype}, device ${this.device})`);
+    return { buf: this.storage.buf, dtype: this.dtype, shape: this.shape, strides: this.strides_, offset: this.offset };
+  }
+
+  // ---------------------------------------------------------------- properties
+  get ndim(): number { return this.shape.length; }
+  dim(): number { return this.shape.length; }
+  numel(): number { return numel(this.shape); }
+  nelement(): number { return this.numel(); }
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    return dim === undefined ? [...this.shape] : this.shape[normDim(dim, this.ndim, 'size')] ?? 1;
+  }
+  stride(): number[];
+  stride(dim: number): number;
+  stride(dim?: number): number[] | number {
+    return dim === undefined ? [...this.strides_] : this.strides_[normDim(dim, this.ndim, 'stride')] ?? 1;
+  }
+  storageOffset(): number { return this.offset; }
+  isContiguous(): boolean { return isContiguous(this.shape, this.strides_); }
+  isFloatingPoint(): boolean { return this.dtype === 'float32' || this.dtype === 'float64' || this.dtype === 'float16'; }
+  elementSize(): number { return this.dtype === 'float64' ? 8 : this.dtype === 'float32' || this.dtype === 'int32' ? 4 : this.dtype === 'float16' ? 2 : 1; }
+  get isLeaf(): boolean { return this.gradFn_ === null; }
+  /** @internal version counter shared by views, bumped by in-place ops. */
+  get version(): number { return this.storage.version; }
+
+  // ---------------------------------------------------------------- memory
+  /** Frees this tensor's reference to its storage now (views keep it alive). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.storage.release();
+  }
+  [Symbol.dispose](): void { this.dispose(); }
+  get isDisposed(): boolean { return this.disposed; }
+
+  // ---------------------------------------------------------------- reading
+  /** A fresh contiguous copy of the values (float16 comes back as Float32Array). */
+  async data(): Promise<TypedArray> {
+    const raw = await this.storage.backend.read(this.view_());
+    return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
+  }
+  /** Synchronous data(); CPU only. */
+  dataSync(): TypedArray {
+    const b = this.storage.backend;
+    if (!b.synchronous || !b.readSync) {
+      throw new Error(`dataSync: tensor is on '${this.device}', whose results are asynchronous; use 'await t.data()' instead`);
+    }
+    const raw = b.readSync(this.view_());
+    return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
+  }
+  async item(): Promise<number | boolean> { return this.itemOf(await this.data()); }
+  itemSync(): number | boolean { return this.itemOf(this.dataSync()); }
+  private itemOf(d: TypedArray): number | boolean {
+    if (d.length !== 1) throw new RangeError(`item: a Tensor with ${d.length} elements cannot be converted to Scalar`);
+    return this.dtype === 'bool' ? d[0] !== 0 : d[0]!;
+  }
+  async tolist(): Promise<NestedArray> { return this.nest(await this.data()); }
+  tolistSync(): NestedArray { return this.nest(this.dataSync()); }
+  private nest(d: TypedArray): NestedArray {
+    const conv = (v: number) => (this.dtype === 'bool' ? v !== 0 : v);
+    const build = (dim: number, off: number): NestedArray => {
+      if (dim === this.ndim) return conv(d[off]!);
+      const step = numel(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, off + i * step)) as NestedArray;
+    };
+    return build(0, 0);
+  }
+  toString(): string {
+    if (!this.storage.backend.synchronous) return `tensor(<on ${this.device}: use await t.print()>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
+    return formatTensor(this, this.dataSync());
+  }
+  async print(): Promise<void> { console.log(formatTensor(this, await this.data())); }
+  async format(): Promise<string> { return formatTensor(this, await this.data()); }
+
+  // ---------------------------------------------------------------- autograd
+  get requiresGrad(): boolean { return this.requiresGrad_f || this.gradFn_ !== null; }
+  set requiresGrad(v: boolean) { this.requiresGrad_(v); }
+  requiresGrad_(requiresGrad = true): this {
+    if (!this.isLeaf) {
+      if (!requiresGrad) throw new Error('requiresGrad_: you can only change requiresGrad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn\'t require differentiation use detach().');
+      return this;
+    }
+    if (requiresGrad && !this.isFloatingPoint()) {
+      throw new TypeError(`requiresGrad_: only Tensors of floating point dtype can require gradients (got ${this.dtype})`);
+    }
+    this.requiresGrad_f = requiresGrad;
+    return this;
+  }
+  get grad(): Tensor | null { return this.grad_; }
+  set grad(g: Tensor | null) {
+    if (g && (g.device !== this.device || g.dtype !== this.dtype || g.ndim !== this.ndim || g.shape.some((s, i) => s !== this.shape[i]))) {
+      throw new TypeError(`assigned grad has shape ${g ? fmtShape(g.shape) : ''} ${g?.dtype} on ${g?.device}, expected ${fmtShape(this.shape)} ${this.dtype} on ${this.device}`);
+    }
+    this.setGradInternal(g);
+  }
+  /** @internal */
+  setGradInternal(g: Tensor | null): void {
+    if (g) g.kept = true; // gradients outlive the tidy scope they were computed in
+    this.grad_ = g;
+  }
+  get gradFn(): Node | null { return this.gradFn_; }
+  /** @internal Where gradients for this tensor flow: its creator's output slot, or its AccumulateGrad. */
+  gradEdge(): Edge | null {
+    if (this.gradFn_) return { node: this.gradFn_, outputNr: this.outputNr };
+    if (!this.requiresGrad_f) return null;
+    this.accNode ??= new AccumulateGrad(this);
+    return { node: this.accNode, outputNr: 0 };
+  }
+  /** @internal */
+  setGradFn_(node: Node, outputNr: number): void {
+    this.gradFn_ = node;
+    this.outputNr = outputNr;
+  }
+
+  backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
+    if (!this.requiresGrad) throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
+    let seed = gradient ?? null;
+    if (!seed) {
+      if (this.numel() !== 1) throw new Error(`grad can be implicitly created only for scalar outputs (got shape ${fmtShape(this.shape)})`);
+      seed = ops.onesLike(this);
+    } else if (seed.ndim !== this.ndim || seed.shape.some((s, i) => s !== this.shape[i])) {
+      throw new RangeError(`backward: Mismatch in shape: grad_output[0] has a shape of ${fmtShape(seed.shape)} and output[0] has a shape of ${fmtShape(this.shape)}`);
+    }
+    if (opts.inputs) {
+      const gs = autogradGrad([this], opts.inputs, { gradOutputs: [seed], retainGraph: opts.retainGraph, createGraph: opts.createGraph, allowUnused: true });
+      opts.inputs.forEach((t, i) => { const g = gs[i]; if (g) t.setGradInternal(t.grad ? t.grad.add(g) : g); });
+      return;
+    }
+    runBackward([this], [seed], opts);
+  }
+  /** Keeps .grad on a non-leaf tensor after backward. */
+  retainGrad(): void {
+    if (this.isLeaf) return;
+    const n = this.gradFn_!;
+    n.retained ??= new Map();
+    n.retained.set(this.outputNr, new WeakRef(this));
+  }
+  get retainsGrad(): boolean { return !this.isLeaf && !!this.gradFn_!.retained?.has(this.outputNr); }
+  /** Registers fn(grad) -> newGrad | void, called when this tensor's gradient is computed. */
+  registerHook(fn: Hook): { remove(): void } {
+    if (!this.requiresGrad) throw new Error("registerHook: cannot register a hook on a tensor that doesn't require gradient");
+    let list: Hook[];
+    if (this.gradFn_) {
+      this.gradFn_.addOutputHook(this.outputNr, fn);
+      list = this.gradFn_.outputHooks!.get(this.outputNr)!;
+    } else {
+      list = (this.gradEdge()!.node as AccumulateGrad).hooks;
+      list.push(fn);
+    }
+    return { remove: () => { const i = list.indexOf(fn); if (i >= 0) list.splice(i, 1); } };
+  }
+  /** A tensor sharing storage but cut from the graph. */
+  detach(): Tensor {
+    const t = new Tensor(this.storage, this.shape, this.strides_, this.offset, this.dtype);
+    t.base = this.base;
+    return t;
+  }
+  detach_(): this {
+    if (this.base && this.base.requiresGrad) throw new Error('detach_: can not detach views in-place. Use detach() instead.');
+    this.gradFn_ = null;
+    this.requiresGrad_f = false;
+    return this;
+  }
+  /** @internal */
+  get gradEnabledFor(): boolean { return isGradEnabled() && this.requiresGrad; }
+
+  // ---------------------------------------------------------------- conversion
+  to(deviceOrDtype: Device | DType | Tensor, opts?: { dtype?: DType; copy?: boolean }): Tensor {
+    return ops.to(this, deviceOrDtype, opts);
+  }
+  cpu(): Tensor { return ops.to(this, 'cpu'); }
+  cuda(): Tensor { return ops.to(this, 'cuda'); }
+  webgpu(): Tensor { return ops.to(this, 'webgpu'); }
+  type(dtype: DType): Tensor { return ops.to(this, dtype); }
+  float(): Tensor { return ops.to(this, 'float32'); }
+  double(): Tensor { return ops.to(this, 'float64'); }
+  half(): Tensor { return ops.to(this, 'float16'); }
+  int(): Tensor { return ops.to(this, 'int32'); }
+  long(): Tensor { return ops.to(this, 'int32'); }
+  bool(): Tensor { return ops.to(this, 'bool'); }
+  byte(): Tensor { return ops.to(this, 'uint8'); }
+  contiguous(): Tensor { return ops.contiguous(this); }
+  clone(): Tensor { return ops.clone(this); }
+
+  // ---------------------------------------------------------------- views and shape
+  view(...shape: ShapeArgs): Tensor { return ops.view(this, ...shape); }
+  viewAs(other: Tensor): Tensor { return ops.view(this, other.shape); }
+  reshape(...shape: ShapeArgs): Tensor { return ops.reshape(this, ...shape); }
+  reshapeAs(other: Tensor): Tensor { return ops.reshape(this, other.shape); }
+  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  swapaxes(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  permute(...dims: ShapeArgs): Tensor { return ops.permute(this, ...dims); }
+  get T(): Tensor { return ops.permute(this, [...this.shape.keys()].reverse()); }
+  get mT(): Tensor { return ops.transpose(this, -2, -1); }
+  t(): Tensor { return ops.t(this); }
+  expand(...shape: ShapeArgs): Tensor { return ops.expand(this, ...shape); }
+  expandAs(other: Tensor): Tensor { return ops.expand(this, other.shape); }
+  broadcastTo(...shape: ShapeArgs): Tensor { return ops.expand(this, ...shape); }
+  narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
+  select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
+  slice(dim: number, start?: number | null, end?: number | null, step?: number): Tensor { return ops.slice(this, dim, start, end, step); }
+  squeeze(dim?: Dims): Tensor { return ops.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
+  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
+  unflatten(dim: number, sizes: readonly number[]): Tensor { return ops.unflatten(this, dim, sizes); }
+  movedim(source: Dims, destination: Dims): Tensor { return ops.movedim(this, source, destination); }
+  moveaxis(source: Dims, destination: Dims): Tensor { return ops.movedim(this, source, destination); }
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return ops.split(this, splitSizeOrSections, dim); }
+  chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
+  unbind(dim = 0): Tensor[] { return ops.unbind(this, dim); }
+  flip(...dims: ShapeArgs): Tensor { return ops.flip(this, ...dims); }
+  roll(shifts: Dims, dims?: Dims): Tensor { return ops.roll(this, shifts, dims); }
+  repeat(...sizes: ShapeArgs): Tensor { return ops.repeat(this, ...sizes); }
+  tile(...sizes: ShapeArgs): Tensor { return ops.tile(this, ...sizes); }
+  tril(diagonal = 0): Tensor { return ops.tril(this, diagonal); }
+  triu(diagonal = 0): Tensor { return ops.triu(this, diagonal); }
+
+  // ---------------------------------------------------------------- unary math
+  neg(): Tensor { return ops.neg(this); }
+  negative(): Tensor { return ops.neg(this); }
+  abs(): Tensor { return ops.abs(this); }
+  sign(): Tensor { return ops.sign(this); }
+  exp(): Tensor { return ops.exp(this); }
+  exp2(): Tensor { return ops.exp2(this); }
+  expm1(): Tensor { return ops.expm1(this); }
+  log(): Tensor { return ops.log(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  log2(): Tensor { return ops.log2(this); }
+  log10(): Tensor { return ops.log10(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  rsqrt(): Tensor { return ops.rsqrt(this); }
+  square(): Tensor { return ops.square(this); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  tan(): Tensor { return ops.tan(this); }
+  asin(): Tensor { return ops.asin(this); }
+  acos(): Tensor { return ops.acos(this); }
+  atan(): Tensor { return ops.atan(this); }
+  sinh(): Tensor { return ops.sinh(this); }
+  cosh(): Tensor { return ops.cosh(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  asinh(): Tensor { return ops.asinh(this); }
+  acosh(): Tensor { return ops.acosh(this); }
+  atanh(): Tensor { return ops.atanh(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  erf(): Tensor { return ops.erf(this); }
+  erfinv(): Tensor { return ops.erfinv(this); }
+  floor(): Tensor { return ops.floor(this); }
+  ceil(): Tensor { return ops.ceil(this); }
+  round(): Tensor { return ops.round(this); }
+  trunc(): Tensor { return ops.trunc(this); }
+  frac(): Tensor { return ops.frac(this); }
+  reciprocal(): Tensor { return ops.reciprocal(this); }
+  relu(): Tensor { return ops.relu(this); }
+  isnan(): Tensor { return ops.isnan(this); }
+  isinf(): Tensor { return ops.isinf(this); }
+  isfinite(): Tensor { return ops.isfinite(this); }
+  nanToNum(opts?: { nan?: number; posinf?: number; neginf?: number }): Tensor { return ops.nanToNum(this, opts); }
+  logicalNot(): Tensor { return ops.logicalNot(this); }
+  bitwiseNot(): Tensor { return ops.bitwiseNot(this); }
+  clamp(min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor { return ops.clamp(this, min, max); }
+  clip(min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor { return ops.clamp(this, min, max); }
+  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
+
+  // ---------------------------------------------------------------- binary math
+  add(other: TensorOrScalar, opts?: { alpha?: number }): Tensor { return ops.add(this, other, opts); }
+  sub(other: TensorOrScalar, opts?: { alpha?: number }): Tensor { return ops.sub(this, other, opts); }
+  subtract(other: TensorOrScalar, opts?: { alpha?: number }): Tensor { return ops.sub(this, other, opts); }
+  rsub(other: TensorOrScalar, opts?: { alpha?: number }): Tensor { return ops.rsub(this, other, opts); }
+  mul(other: TensorOrScalar): Tensor { return ops.mul(this, other); }
+  multiply(other: TensorOrScalar): Tensor { return ops.mul(this, other); }
+  div(other: TensorOrScalar, opts?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor { return ops.div(this, other, opts); }
+  divide(other: TensorOrScalar, opts?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor { return ops.div(this, other, opts); }
+  trueDivide(other: TensorOrScalar): Tensor { return ops.div(this, other); }
+  floorDivide(other: TensorOrScalar): Tensor { return ops.floorDivide(this, other); }
+  pow(exponent: TensorOrScalar): Tensor { return ops.pow(this, exponent); }
+  maximum(other: TensorOrScalar): Tensor { return ops.maximum(this, other); }
+  minimum(other: TensorOrScalar): Tensor { return ops.minimum(this, other); }
+  fmax(other: TensorOrScalar): Tensor { return ops.maximum(this, other); }
+  atan2(other: TensorOrScalar): Tensor { return ops.atan2(this, other); }
+  fmod(other: TensorOrScalar): Tensor { return ops.fmod(this, other); }
+  remainder(other: TensorOrScalar): Tensor { return ops.remainder(this, other); }
+  eq(other: TensorOrScalar): Tensor { return ops.eq(this, other); }
+  ne(other: TensorOrScalar): Tensor { return ops.ne(this, other); }
+  lt(other: TensorOrScalar): Tensor { return ops.lt(this, other); }
+  le(other: TensorOrScalar): Tensor { return ops.le(this, other); }
+  gt(other: TensorOrScalar): Tensor { return ops.gt(this, other); }
+  ge(other: TensorOrScalar): Tensor { return ops.ge(this, other); }
+  greater(other: TensorOrScalar): Tensor { return ops.gt(this, other); }
+  less(other: TensorOrScalar): Tensor { return ops.lt(this, other); }
+  equal(other: Tensor): boolean { return ops.equal(this, other); }
+  allclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean { return ops.allclose(this, other, opts); }
+  isclose(other: TensorOrScalar, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor { return ops.isclose(this, other, opts); }
+  logicalAnd(other: TensorOrScalar): Tensor { return ops.logicalAnd(this, other); }
+  logicalOr(other: TensorOrScalar): Tensor { return ops.logicalOr(this, other); }
+  logicalXor(other: TensorOrScalar): Tensor { return ops.logicalXor(this, other); }
+  bitwiseAnd(other: TensorOrScalar): Tensor { return ops.bitwiseAnd(this, other); }
+  bitwiseOr(other: TensorOrScalar): Tensor { return ops.bitwiseOr(this, other); }
+  bitwiseXor(other: TensorOrScalar): Tensor { return ops.bitwiseXor(this, other); }
+  lerp(end: TensorOrScalar, weight: TensorOrScalar): Tensor { return ops.lerp(this, end, weight); }
+  where(condition: Tensor, other: TensorOrScalar): Tensor { return ops.where(condition, this, other); }
+  maskedFill(mask: Tensor, value: TensorOrScalar): Tensor { return ops.maskedFill(this, mask, value); }
+  addcmul(t1: Tensor, t2: Tensor, opts?: { value?: number }): Tensor { return ops.addcmul(this, t1, t2, opts); }
+  addcdiv(t1: Tensor, t2: Tensor, opts?: { value?: number }): Tensor { return ops.addcdiv(this, t1, t2, opts); }
+
+  // ---------------------------------------------------------------- reductions
+  sum(dim?: Dims | null, keepdim = false, opts?: { dtype?: DType }): Tensor { return ops.sum(this, dim, keepdim, opts); }
+  nansum(dim?: Dims | null, keepdim = false): Tensor { return ops.nansum(this, dim, keepdim); }
+  mean(dim?: Dims | null, keepdim = false, opts?: { dtype?: DType }): Tensor { return ops.mean(this, dim, keepdim, opts); }
+  nanmean(dim?: Dims | null, keepdim = false): Tensor { return ops.nanmean(this, dim, keepdim); }
+  prod(dim?: number | null, keepdim = false, opts?: { dtype?: DType }): Tensor { return ops.prod(this, dim, keepdim, opts); }
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): ValuesIndices;
+  max(other: Tensor): Tensor;
+  max(dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices { return ops.max(this, dimOrOther as number, keepdim); }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): ValuesIndices;
+  min(other: Tensor): Tensor;
+  min(dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices { return ops.min(this, dimOrOther as number, keepdim); }
+  amax(dim?: Dims | null, keepdim = false): Tensor { return ops.amax(this, dim, keepdim); }
+  amin(dim?: Dims | null, keepdim = false): Tensor { return ops.amin(this, dim, keepdim); }
+  aminmax(opts?: { dim?: number; keepdim?: boolean }): { min: Tensor; max: Tensor } { return ops.aminmax(this, opts); }
+  argmax(dim?: number | null, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
+  argmin(dim?: number | null, keepdim = false): Tensor { return ops.argmin(this, dim, keepdim); }
+  var(dim?: Dims | null, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.var_(this, dim, opts, keepdim); }
+  std(dim?: Dims | null, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.std(this, dim, opts, keepdim); }
+  norm(p: NormOrd = 2, dim?: Dims | null, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
+  logsumexp(dim: Dims, keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  cumsum(dim: number): Tensor { return ops.cumsum(this, dim); }
+  cumprod(dim: number): Tensor { return ops.cumprod(this, dim); }
+  all(dim?: Dims | null, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }
+  any(dim?: Dims | null, keepdim = false): Tensor { return ops.any(this, dim, keepdim); }
+  countNonzero(dim?: Dims | null): Tensor { return ops.countNonzero(this, dim); }
+  median(): Tensor;
+  median(dim: number, keepdim?: boolean): ValuesIndices;
+  median(dim?: number, keepdim = false): Tensor | ValuesIndices { return ops.median(this, dim as number, keepdim); }
+  kthvalue(k: number, dim = -1, keepdim = false): ValuesIndices { return ops.kthvalue(this, k, dim, keepdim); }
+  mode(dim = -1, keepdim = false): ValuesIndices { return ops.mode(this, dim, keepdim); }
+
+  // ---------------------------------------------------------------- linear algebra
+  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  mm(other: Tensor): Tensor { return ops.mm(this, other); }
+  bmm(other: Tensor): Tensor { return ops.bmm(this, other); }
+  mv(vec: Tensor): Tensor { return ops.mv(this, vec); }
+  dot(other: Tensor): Tensor { return ops.dot(this, other); }
+  outer(other: Tensor): Tensor { return ops.outer(this, other); }
+  addmm(mat1: Tensor, mat2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addmm(this, mat1, mat2, opts); }
+
+  // ---------------------------------------------------------------- indexing
+  indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
+  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
+  scatter(dim: number, index: Tensor, src: TensorOrScalar, opts?: { reduce?: 'add' | 'multiply' }): Tensor { return ops.scatter(this, dim, index, src, opts); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
+  indexAdd(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, opts); }
+  maskedSelect(mask: Tensor): Tensor { return ops.maskedSelect(this, mask); }
+  nonzero(): Tensor { return ops.nonzero(this); }
+  sort(dim = -1, descending = false, opts?: { stable?: boolean }): ValuesIndices { return ops.sort(this, dim, descending, opts); }
+  argsort(dim = -1, descending = false, opts?: { stable?: boolean }): Tensor { return ops.argsort(this, dim, descending, opts); }
+  topk(k: number, dim = -1, largest = true, sorted = true): ValuesIndices { return ops.topk(this, k, dim, largest, sorted); }
+  /** PyTorch indexing t[i, :, 1:3]: numbers select, null keeps a dim, [start, end, step?] slices, Tensors index. */
+  index(...indices: ops.IndexArg[]): Tensor { return ops.index(this, ...indices); }
+
+  // ---------------------------------------------------------------- in-place
+  add_(other: TensorOrScalar, opts?: { alpha?: number }): this { return ops.inplace(this, ops.add(this, other, opts)); }
+  sub_(other: TensorOrScalar, opts?: { alpha?: number }): this { return ops.inplace(this, ops.sub(this, other, opts)); }
+  mul_(other: TensorOrScalar): this { return ops.inplace(this, ops.mul(this, other)); }
+  div_(other: TensorOrScalar, opts?: { roundingMode?: 'trunc' | 'floor' | null }): this { return ops.inplace(this, ops.div(this, other, opts)); }
+  pow_(exponent: TensorOrScalar): this { return ops.inplace(this, ops.pow(this, exponent)); }
+  neg_(): this { return ops.inplace(this, ops.neg(this)); }
+  abs_(): this { return ops.inplace(this, ops.abs(this)); }
+  exp_(): this { return ops.inplace(this, ops.exp(this)); }
+  log_(): this { return ops.inplace(this, ops.log(this)); }
+  sqrt_(): this { return ops.inplace(this, ops.sqrt(this)); }
+  sigmoid_(): this { return ops.inplace(this, ops.sigmoid(this)); }
+  tanh_(): this { return ops.inplace(this, ops.tanh(this)); }
+  relu_(): this { return ops.inplace(this, ops.relu(this)); }
+  floor_(): this { return ops.inplace(this, ops.floor(this)); }
+  round_(): this { return ops.inplace(this, ops.round(this)); }
+  clamp_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { return ops.inplace(this, ops.clamp(this, min, max)); }
+  clip_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { return ops.inplace(this, ops.clamp(this, min, max)); }
+  lerp_(end: TensorOrScalar, weight: TensorOrScalar): this { return ops.inplace(this, ops.lerp(this, end, weight)); }
+  addcmul_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return ops.inplace(this, ops.addcmul(this, t1, t2, opts)); }
+  addcdiv_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return ops.inplace(this, ops.addcdiv(this, t1, t2, opts)); }
+  maximum_(other: TensorOrScalar): this { return ops.inplace(this, ops.maximum(this, other)); }
+  maskedFill_(mask: Tensor, value: TensorOrScalar): this { return ops.inplace(this, ops.maskedFill(this, mask, value)); }
+  scatter_(dim: number, index: Tensor, src: TensorOrScalar, opts?: { reduce?: 'add' | 'multiply' }): this { return ops.inplace(this, ops.scatter(this, dim, index, src, opts)); }
+  scatterAdd_(dim: number, index: Tensor, src: Tensor): this { return ops.inplace(this, ops.scatterAdd(this, dim, index, src)); }
+  indexAdd_(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): this { return ops.inplace(this, ops.indexAdd(this, dim, index, source, opts)); }
+  copy_(src: Tensor): this { return ops.inplace(this, ops.expand(ops.to(src, this.device, { dtype: this.dtype }), this.shape)); }
+  fill_(value: TensorOrScalar): this { return ops.fill_(this, value); }
+  zero_(): this { return ops.fill_(this, 0); }
+  uniform_(from = 0, to = 1): this { return ops.inplace(this, ops.rand(this.shape, { dtype: this.dtype, device: this.device }).mul(to - from).add(from), true); }
+  normal_(mean = 0, std = 1): this { return ops.inplace(this, ops.randn(this.shape, { dtype: this.dtype, device: this.device }).mul(std).add(mean), true); }
+  bernoulli_(p = 0.5): this { return ops.inplace(this, ops.rand(this.shape, { dtype: this.dtype, device: this.device }).lt(p).to(this.dtype), true); }
+  t_(): never { throw new Error('t_: in-place views are not supported; use t = t.t()'); }
+}
+
+/** Type guard used by tidy and containers. */
+export function isTensor(x: unknown): x is Tensor { return x instanceof Tensor; }
+

@@ -1,0 +1,82 @@
+// Elementwise ops vs PyTorch fixtures (test/fixtures/gen_elementwise.py), forward and gradient,
+// on every available device.
+import { opSuite, torch, type OpImpl } from '../helpers.js';
+import type { Tensor } from '../../src/index.js';
+
+const unaryNames = ['neg', 'abs', 'exp', 'expm1', 'log', 'log1p', 'log2', 'log10', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos',
+  'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'atanh', 'sigmoid', 'erf', 'erfinv', 'reciprocal', 'square', 'relu', 'exp2', 'frac'] as const;
+const impls: Record<string, OpImpl> = {};
+for (const n of unaryNames) {
+  impls[n] = (x) => (x[n] as () => Tensor).call(x);
+  impls[`${n}/transposed`] = (x) => (torch[n] as (t: Tensor) => Tensor)(x.t());
+}
+Object.assign(impls, {
+  acosh: (x) => x.acosh(),
+  floor: (x) => x.floor(), ceil: (x) => x.ceil(), round: (x) => x.round(), trunc: (x) => x.trunc(), sign: (x) => x.sign(),
+  'round/halves': (x) => torch.round(x),
+  'abs/int': (x) => x.abs(),
+  'exp/int-promotes': (x) => x.exp(),
+  'neg/empty': (x) => x.neg(),
+  'exp/scalar0d': (x) => x.exp(),
+  isnan: (x) => x.isnan(), isinf: (x) => x.isinf(), isfinite: (x) => x.isfinite(), nanToNum: (x) => x.nanToNum(),
+  logicalNot: (x) => x.logicalNot(),
+} satisfies Record<string, OpImpl>);
+
+for (const n of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'atan2'] as const) {
+  const f = torch[n] as (a: Tensor, b: Tensor) => Tensor;
+  impls[n] = (a, b) => f(a, b!);
+  impls[`${n}/broadcast`] = (a, b) => f(a, b!);
+  impls[`${n}/transposed`] = (a, b) => f(a.t(), b!);
+}
+Object.assign(impls, {
+  'add/alpha': (a, b) => torch.add(a, b!, { alpha: 2.5 }),
+  'sub/alpha': (a, b) => a.sub(b!, { alpha: 0.5 }),
+  'add/scalar': (a) => a.add(1.5),
+  'mul/scalar': (a) => a.mul(-3),
+  'rsub/scalar': (a) => torch.sub(1, a),
+  'div/scalar-left': (a) => torch.div(2, a),
+  'div/int-int': (a, b) => a.div(b!),
+  'div/trunc': (a, b) => a.mul(4).div(b!, { roundingMode: 'trunc' }),
+  'div/floor': (a, b) => a.mul(4).div(b!, { roundingMode: 'floor' }),
+  'div/floor-int': (a, b) => a.div(b!, { roundingMode: 'floor' }),
+  pow: (a, b) => a.pow(b!),
+  'pow/scalar-exp': (a) => a.pow(3),
+  'pow/frac-exp': (a) => a.pow(0.5),
+  'pow/scalar-base': (a) => torch.pow(2.0, a),
+  'pow/int': (a) => a.pow(2),
+  fmod: (a, b) => a.mul(3).fmod(b!),
+  remainder: (a, b) => a.mul(3).remainder(b!),
+  'remainder/int': (a, b) => a.remainder(b!),
+  'fmod/int': (a, b) => a.fmod(b!),
+  'floorDivide/int': (a, b) => a.floorDivide(b!),
+  'maximum/ties': (a, b) => torch.maximum(a, b!),
+  logicalAnd: (a, b) => a.logicalAnd(b!), logicalOr: (a, b) => a.logicalOr(b!), logicalXor: (a, b) => a.logicalXor(b!),
+  bitwiseAnd: (a, b) => a.bitwiseAnd(b!), bitwiseOr: (a, b) => a.bitwiseOr(b!), bitwiseXor: (a, b) => a.bitwiseXor(b!),
+  bitwiseNot: (a) => a.bitwiseNot(),
+  'promote/int+float': (a, b) => a.add(b!),
+  'promote/int*2.5': (a) => a.mul(2.5),
+  'promote/bool+int': (a, b) => a.add(b!),
+  'promote/float64+float32': (a, b) => a.add(b!),
+  'promote/0d-float64+float32': (a, b) => a.add(b!),
+  'promote/int+0d-float': (a, b) => a.add(b!),
+  'promote/uint8+int': (a, b) => a.add(b!),
+  'uint8/wrap': (a, b) => a.add(b!),
+  where: (c, a, b) => torch.where(c, a!, b!),
+  'where/scalar': (c, a) => torch.where(c, a!, 0.0),
+  clamp: (a) => a.clamp(-0.5, 0.5),
+  'clamp/min': (a) => a.clamp(0.1),
+  'clamp/max': (a) => a.clamp(null, 0.1),
+  'clamp/tensor': (a, lo, hi) => a.clamp(lo!, lo!.add(hi!.abs())),
+  lerp: (a, b, w) => a.lerp(b!, w!),
+  'lerp/scalar': (a, b) => torch.lerp(a, b!, 0.3),
+  addcmul: (a, b, c) => a.addcmul(b!, c!, { value: 0.5 }),
+  addcdiv: (a, b, c) => a.addcdiv(b!, c!, { value: 2 }),
+  maskedFill: (a, m) => a.maskedFill(m!, -1.5),
+  'add/shape-mismatch': (a, b) => a.add(b!),
+} satisfies Record<string, OpImpl>);
+for (const n of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
+  impls[n] = (a, b) => a[n](b!);
+  impls[`${n}/float-scalar`] = (a) => a[n](0.1);
+}
+
+opSuite('elementwise', impls);
