@@ -10,7 +10,6 @@ import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
 import { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode.js';
 import { grad, gradcheck } from './autograd/api.js';
 import { Function, FunctionCtx } from './autograd/function.js';
-import * as functional from './nn/functional/index.js';
 
 export { Tensor, isTensor };
 export type { DType, Device, MemoryInfo };
@@ -104,6 +103,6 @@ export const autograd = {
   },
 };
 
-// ---- nn (functional today; modules arrive with the training stack) ----
-export const nn = { functional };
+// ---- nn: modules, init, utils and functional ----
+export * as nn from './nn/index.js';
 

@@ -1,0 +1,150 @@
+// torch.nn.init: in-place initializers (run under noGrad, return their tensor) with PyTorch's
+// formulas: fan computation, calculateGain, xavier/kaiming/trunc-normal/orthogonal. Every layer's
+// reset_parameters() is written with these, so default inits follow PyTorch's distributions
+// (the random streams differ: ours is Philox, identical across our backends).
+
+import { Tensor } from '../tensor.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { eye, randn, tensor } from '../ops/creation.js';
+import { fmtShape } from '../shape.js';
+
+export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
+  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'leakyRelu' | 'selu';
+export type FanMode = 'fan_in' | 'fan_out' | 'fanIn' | 'fanOut';
+
+/** The recommended gain for a nonlinearity (param: leaky_relu's negative slope, default 0.01). */
+export function calculateGain(nonlinearity: Nonlinearity, param?: number | null): number {
+  switch (nonlinearity) {
+    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d': case 'sigmoid':
+    case 'conv_transpose1d': case 'conv_transpose2d': case 'conv_transpose3d':
+      return 1;
+    case 'tanh': return 5 / 3;
+    case 'relu': return Math.SQRT2;
+    case 'leaky_relu': case 'leakyRelu': {
+      const slope = param ?? 0.01;
+      if (typeof slope !== 'number' || Number.isNaN(slope)) throw new TypeError(`negative_slope ${slope} not a valid number`);
+      return Math.sqrt(2 / (1 + slope * slope));
+    }
+    case 'selu': return 3 / 4;
+    default: throw new Error(`Unsupported nonlinearity ${String(nonlinearity)}`);
+  }
+}
+
+/** [fanIn, fanOut] of a weight: dims 1 and 0 times the receptive field (the product of dims 2...). */
+export function calculateFanInAndFanOut(t: Tensor): [number, number] {
+  if (t.ndim < 2) throw new Error(`Fan in and fan out can not be computed for tensor with fewer than 2 dimensions (got ${fmtShape(t.shape)})`);
+  const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
+  return [t.shape[1]! * receptive, t.shape[0]! * receptive];
+}
+function fan(t: Tensor, mode: FanMode): number {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  if (mode === 'fan_in' || mode === 'fanIn') return fanIn;
+  if (mode === 'fan_out' || mode === 'fanOut') return fanOut;
+  throw new Error(`Mode ${String(mode)} not supported, please use one of fan_in, fan_out`);
+}
+const gainOf = (g: number | { gain?: number } | undefined): number => (typeof g === 'number' ? g : g?.gain ?? 1);
+
+export function uniform_(t: Tensor, a = 0, b = 1): Tensor { return noGrad(() => t.uniform_(a, b)); }
+export function normal_(t: Tensor, mean = 0, std = 1): Tensor { return noGrad(() => t.normal_(mean, std)); }
+export function constant_(t: Tensor, val: number): Tensor { return noGrad(() => t.fill_(val)); }
+export function zeros_(t: Tensor): Tensor { return constant_(t, 0); }
+export function ones_(t: Tensor): Tensor { return constant_(t, 1); }
+/** Fills a 2-D tensor with the identity matrix. */
+export function eye_(t: Tensor): Tensor {
+  if (t.ndim !== 2) throw new Error(`eye_: only tensors with 2 dimensions are supported (got ${fmtShape(t.shape)})`);
+  return noGrad(() => t.copy_(eye(t.shape[0]!, t.shape[1]!, { dtype: t.dtype, device: t.device })));
+}
+
+/** Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fanIn + fanOut)). */
+export function xavierUniform_(t: Tensor, gain: number | { gain?: number } = 1): Tensor {
+  const [fi, fo] = calculateFanInAndFanOut(t);
+  const a = Math.sqrt(3) * gainOf(gain) * Math.sqrt(2 / (fi + fo));
+  return uniform_(t, -a, a);
+}
+/** Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fanIn + fanOut)). */
+export function xavierNormal_(t: Tensor, gain: number | { gain?: number } = 1): Tensor {
+  const [fi, fo] = calculateFanInAndFanOut(t);
+  return normal_(t, 0, gainOf(gain) * Math.sqrt(2 / (fi + fo)));
+}
+
+export interface KaimingOpts { a?: number; mode?: FanMode; nonlinearity?: Nonlinearity }
+/** He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculateGain(nonlinearity, a). */
+export function kaimingUniform_(t: Tensor, opts: KaimingOpts = {}): Tensor {
+  const std = calculateGain(opts.nonlinearity ?? 'leaky_relu', opts.a ?? 0) / Math.sqrt(fan(t, opts.mode ?? 'fan_in'));
+  const bound = Math.sqrt(3) * std;
+  return uniform_(t, -bound, bound);
+}
+/** He normal: N(0, std^2), std = gain / sqrt(fan). */
+export function kaimingNormal_(t: Tensor, opts: KaimingOpts = {}): Tensor {
+  const std = calculateGain(opts.nonlinearity ?? 'leaky_relu', opts.a ?? 0) / Math.sqrt(fan(t, opts.mode ?? 'fan_in'));
+  return normal_(t, 0, std);
+}
+
+/** N(mean, std^2) truncated to [a, b], sampled by the inverse CDF as PyTorch does. */
+export function truncNormal_(t: Tensor, opts: { mean?: number; std?: number; a?: number; b?: number } = {}): Tensor {
+  const mean = opts.mean ?? 0, std = opts.std ?? 1, a = opts.a ?? -2, b = opts.b ?? 2;
+  const cdf = (x: number): number => (1 + erf(x / Math.SQRT2)) / 2;
+  const l = cdf((a - mean) / std), u = cdf((b - mean) / std);
+  return noGrad(() => {
+    const v = t.uniform_(2 * l - 1, 2 * u - 1);
+    return t.copy_(v.erfinv().mul(std * Math.SQRT2).add(mean).clamp(a, b));
+  });
+}
+export const trunc_normal_ = truncNormal_;
+
+/** Abramowitz-Stegun 7.1.26 is too coarse for bounds; this series/continued-fraction erf is exact to ~1e-15. */
+function erf(x: number): number {
+  const s = Math.sign(x), ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series: erf(x) = 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax, sum = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= -ax * ax / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return s * sum * 2 / Math.sqrt(Math.PI);
+  }
+  // Continued fraction for erfc at larger |x|.
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  return s * (1 - erfc);
+}
+
+/** A (semi-)orthogonal matrix from the QR decomposition of a normal matrix (Gram-Schmidt in float64). */
+export function orthogonal_(t: Tensor, gain: number | { gain?: number } = 1): Tensor {
+  if (t.ndim < 2) throw new Error(`Only tensors with 2 or more dimensions are supported (got ${fmtShape(t.shape)})`);
+  if (t.numel() === 0) return t;
+  const rows = t.shape[0]!, cols = t.numel() / rows;
+  const g = randn(rows, cols, { dtype: 'float64', device: 'cpu' }).dataSync() as Float64Array;
+  // Work on the tall orientation: m x n with m >= n, columns orthonormalised.
+  const tall = rows >= cols, m = tall ? rows : cols, n = tall ? cols : rows;
+  const at = (i: number, j: number): number => (tall ? g[i * cols + j]! : g[j * cols + i]!);
+  const q: Float64Array[] = [];
+  for (let j = 0; j < n; j++) {
+    const v = new Float64Array(m);
+    for (let i = 0; i < m; i++) v[i] = at(i, j);
+    for (let pass = 0; pass < 2; pass++) { // re-orthogonalise once for stability
+      for (const u of q) {
+        let d = 0;
+        for (let i = 0; i < m; i++) d += u[i]! * v[i]!;
+        for (let i = 0; i < m; i++) v[i] -= d * u[i]!;
+      }
+    }
+    let nrm = 0;
+    for (let i = 0; i < m; i++) nrm += v[i]! * v[i]!;
+    nrm = Math.sqrt(nrm);
+    for (let i = 0; i < m; i++) v[i] /= nrm;
+    q.push(v);
+  }
+  const out = new Float64Array(rows * cols), k = gainOf(gain);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      if (tall) out[i * cols + j] = q[j]![i]! * k;
+      else out[j * cols + i] = q[j]![i]! * k;
+    }
+  }
+  return noGrad(() => t.copy_(tensor(out, { dtype: 'float64' }).reshape(t.shape)));
+}

@@ -1,0 +1,387 @@
+// nn.Module: the base class of every layer. Parameters, buffers and submodules are discovered from
+// the instance's own fields (class fields are assigned after super() returns, so discovery is lazy:
+// every query walks the fields in declaration/assignment order) plus explicit register* calls.
+// Contract: stateDict() keys and order are PyTorch's exactly (own parameters, own persistent
+// buffers, then children, dotted paths), so PyTorch checkpoints load unchanged; forward hooks run
+// whether the user calls `m.forward(x)` or `m.call(x)`.
+
+import { Tensor } from '../tensor.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { DTYPES, isFloating, type DType } from '../dtype.js';
+import type { Device } from '../backends/backend.js';
+import { fmtShape } from '../shape.js';
+import { Buffer, Parameter } from './parameter.js';
+
+export type ForwardPreHook = (module: Module, input: unknown[]) => unknown;
+export type ForwardHook = (module: Module, input: unknown[], output: unknown) => unknown;
+export interface RemovableHandle { remove(): void }
+export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[] }
+type Kind = 'parameter' | 'buffer' | 'module';
+type AnyForward = (...args: unknown[]) => unknown;
+
+let hookId = 0;
+
+export class Module {
+  /** Whether the module is in training mode (see train() / eval()). */
+  training = true;
+  // Private (#) fields are not own properties, so field discovery never sees them.
+  #names: string[] = [];
+  #seen = new Set<string>();
+  #bufferPersistence = new Map<string, boolean>();
+  #preHooks = new Map<number, ForwardPreHook>();
+  #hooks = new Map<number, ForwardHook>();
+  #hooked = false;
+
+  // `forward` is deliberately not declared here: subclasses define it with their own signature
+  // (no `override` needed under noImplicitOverride), and containers run children via runModule().
+
+  /** Runs forward (and its hooks): `m.call(x)` is PyTorch's `m(x)`; `m.forward(x)` is the same. */
+  call<M extends Module & { forward(...args: never[]): unknown }>(this: M, ...args: Parameters<M['forward']>): ReturnType<M['forward']> {
+    return runModule(this, ...(args as unknown[])) as ReturnType<M['forward']>;
+  }
+
+  // ------------------------------------------------------------ registration
+  #sync(): void {
+    for (const k of Object.keys(this)) {
+      if (!this.#seen.has(k)) { this.#seen.add(k); this.#names.push(k); }
+    }
+  }
+  #rec(): Record<string, unknown> { return this as unknown as Record<string, unknown>; }
+  #kindOf(name: string, v: unknown): Kind | null {
+    if (v instanceof Parameter) return 'parameter';
+    if (v instanceof Module) return 'module';
+    if (v instanceof Tensor && (v instanceof Buffer || this.#bufferPersistence.has(name))) return 'buffer';
+    return null;
+  }
+  #own<T>(kind: Kind): [string, T][] {
+    this.#sync();
+    const rec = this.#rec(), out: [string, T][] = [];
+    for (const n of this.#names) {
+      const v = rec[n];
+      if (v !== null && v !== undefined && this.#kindOf(n, v) === kind) out.push([n, v as T]);
+    }
+    return out;
+  }
+  #checkName(what: string, name: string): void {
+    if (typeof name !== 'string') throw new TypeError(`${what} name should be a string. Got ${typeof name}`);
+    if (name === '') throw new Error(`${what} name can't be empty string ""`);
+    if (name.includes('.')) throw new Error(`${what} name can't contain ".", got: ${name}`);
+    if (name in Module.prototype || name === 'training') throw new Error(`attribute '${name}' already exists`);
+  }
+  #assign(name: string, value: unknown): void {
+    this.#sync();
+    this.#rec()[name] = value;
+    this.#sync();
+  }
+
+  /** Adds a parameter (or null: a declared but absent parameter, like Linear's bias=false). */
+  registerParameter(name: string, param: Parameter | null): void {
+    this.#checkName('parameter', name);
+    if (param !== null && !(param instanceof Parameter)) {
+      throw new TypeError(`cannot assign '${(param as object)?.constructor?.name ?? typeof param}' object to parameter '${name}' (nn.Parameter or null required)`);
+    }
+    this.#bufferPersistence.delete(name);
+    this.#assign(name, param);
+  }
+  /** Adds a buffer: state that is not a parameter (running statistics). Non-persistent ones stay out of stateDict. */
+  registerBuffer(name: string, tensor: Tensor | null, opts: { persistent?: boolean } = {}): void {
+    this.#checkName('buffer', name);
+    if (tensor !== null && !(tensor instanceof Tensor)) throw new TypeError(`cannot assign '${typeof tensor}' object to buffer '${name}' (Tensor or null required)`);
+    if (tensor) tensor.kept = true;
+    this.#bufferPersistence.set(name, opts.persistent ?? true);
+    this.#assign(name, tensor);
+  }
+  /** Adds a child module under `name` (its parameters get the prefix `name.`). */
+  registerModule(name: string, module: Module | null): void {
+    this.#checkName('module', name);
+    if (module !== null && !(module instanceof Module)) throw new TypeError(`${typeof module} is not a Module subclass`);
+    this.#assign(name, module);
+  }
+  addModule(name: string, module: Module | null): void { this.registerModule(name, module); }
+
+  // ------------------------------------------------------------ traversal
+  namedChildren(): [string, Module][] {
+    const seen = new Set<Module>();
+    return this.#own<Module>('module').filter(([, m]) => (seen.has(m) ? false : (seen.add(m), true)));
+  }
+  children(): Module[] { return this.namedChildren().map(([, m]) => m); }
+
+  namedModules(opts: { prefix?: string; removeDuplicate?: boolean } = {}): [string, Module][] {
+    const out: [string, Module][] = [];
+    const memo = new Set<Module>();
+    const dedup = opts.removeDuplicate ?? true;
+    const walk = (m: Module, prefix: string): void => {
+      if (dedup) { if (memo.has(m)) return; memo.add(m); }
+      out.push([prefix, m]);
+      for (const [n, c] of m.#own<Module>('module')) walk(c, prefix ? `${prefix}.${n}` : n);
+    };
+    walk(this, opts.prefix ?? '');
+    return out;
+  }
+  modules(): Module[] { return this.namedModules().map(([, m]) => m); }
+
+  #namedMembers<T extends Tensor>(kind: 'parameter' | 'buffer', opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean }): [string, T][] {
+    const mods: [string, Module][] = opts.recurse ?? true ? this.namedModules({ prefix: opts.prefix ?? '', removeDuplicate: opts.removeDuplicate }) : [[opts.prefix ?? '', this]];
+    const memo = new Set<Tensor>();
+    const out: [string, T][] = [];
+    for (const [p, m] of mods) {
+      for (const [n, t] of m.#own<T>(kind)) {
+        if ((opts.removeDuplicate ?? true) && memo.has(t)) continue;
+        memo.add(t);
+        out.push([p ? `${p}.${n}` : n, t]);
+      }
+    }
+    return out;
+  }
+  namedParameters(opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}): [string, Parameter][] {
+    return this.#namedMembers<Parameter>('parameter', opts);
+  }
+  parameters(recurse = true): Parameter[] { return this.namedParameters({ recurse }).map(([, p]) => p); }
+  namedBuffers(opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}): [string, Tensor][] {
+    return this.#namedMembers<Tensor>('buffer', opts);
+  }
+  buffers(recurse = true): Tensor[] { return this.namedBuffers({ recurse }).map(([, b]) => b); }
+
+  /** The submodule at a dotted path ('encoder.layers.0'); '' is this module. */
+  getSubmodule(target: string): Module {
+    if (target === '') return this;
+    let m: Module = this;
+    for (const part of target.split('.')) {
+      const next = m.#rec()[part];
+      if (!(next instanceof Module)) throw new Error(`${m.constructor.name} has no attribute \`${part}\``);
+      m = next;
+    }
+    return m;
+  }
+  getParameter(target: string): Parameter {
+    const i = target.lastIndexOf('.');
+    const mod = this.getSubmodule(i < 0 ? '' : target.slice(0, i));
+    const p = mod.#rec()[target.slice(i + 1)];
+    if (!(p instanceof Parameter)) throw new Error(`\`${target.slice(i + 1)}\` is not an nn.Parameter`);
+    return p;
+  }
+  getBuffer(target: string): Tensor {
+    const i = target.lastIndexOf('.');
+    const mod = this.getSubmodule(i < 0 ? '' : target.slice(0, i));
+    const name = target.slice(i + 1), b = mod.#rec()[name];
+    if (mod.#kindOf(name, b) !== 'buffer') throw new Error(`\`${name}\` is not a buffer`);
+    return b as Tensor;
+  }
+
+  // ------------------------------------------------------------ state
+  #stateEntries(prefix: string, out: [string, Tensor][]): void {
+    for (const [n, p] of this.#own<Parameter>('parameter')) out.push([prefix + n, p]);
+    for (const [n, b] of this.#own<Tensor>('buffer')) {
+      const persistent = this.#bufferPersistence.get(n) ?? (b instanceof Buffer ? b.persistent : true);
+      if (persistent) out.push([prefix + n, b]);
+    }
+    for (const [n, m] of this.#own<Module>('module')) m.#stateEntries(`${prefix}${n}.`, out);
+  }
+  /** A plain object of every parameter and persistent buffer, keyed and ordered as PyTorch's state_dict. */
+  stateDict(opts: { prefix?: string; keepVars?: boolean } = {}): Record<string, Tensor> {
+    const entries: [string, Tensor][] = [];
+    this.#stateEntries(opts.prefix ?? '', entries);
+    const out: Record<string, Tensor> = {};
+    for (const [k, t] of entries) out[k] = opts.keepVars ? t : t.detach();
+    return out;
+  }
+  /**
+   * Copies values from `stateDict` into this module's parameters and buffers (converting device and
+   * dtype). Shape mismatches always throw; with strict (default) missing and unexpected keys throw too.
+   */
+  loadStateDict(stateDict: Record<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
+    const strict = opts.strict ?? true;
+    const entries: [string, Tensor][] = [];
+    this.#stateEntries('', entries);
+    const expected = new Set(entries.map(([k]) => k));
+    const missingKeys: string[] = [], errors: string[] = [];
+    noGrad(() => {
+      for (const [key, target] of entries) {
+        if (!Object.prototype.hasOwnProperty.call(stateDict, key)) { missingKeys.push(key); continue; }
+        const src = stateDict[key];
+        if (!(src instanceof Tensor)) {
+          errors.push(`While copying the parameter named "${key}", expected Tensor from checkpoint but received ${src === null ? 'null' : typeof src}`);
+          continue;
+        }
+        if (src.ndim !== target.ndim || src.shape.some((s, i) => s !== target.shape[i])) {
+          errors.push(`size mismatch for ${key}: copying a param with shape ${fmtShape(src.shape)} from checkpoint, the shape in current model is ${fmtShape(target.shape)}.`);
+          continue;
+        }
+        target.copy_(src);
+      }
+    });
+    const unexpectedKeys = Object.keys(stateDict).filter((k) => !expected.has(k));
+    if (strict) {
+      if (unexpectedKeys.length) errors.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `);
+      if (missingKeys.length) errors.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `);
+    }
+    if (errors.length) throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
+    return { missingKeys, unexpectedKeys };
+  }
+
+  // ------------------------------------------------------------ modes, devices, grads
+  train(mode = true): this {
+    if (typeof mode !== 'boolean') throw new TypeError('training mode is expected to be boolean');
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+  eval(): this { return this.train(false); }
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
+  }
+  /** Sets every parameter's grad to null (disposing it), or to zeros with setToNone=false. */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.parameters()) {
+      const g = p.grad;
+      if (!g) continue;
+      if (setToNone) { p.grad = null; g.dispose(); }
+      else noGrad(() => { g.detach_(); g.zero_(); });
+    }
+  }
+  /** Calls fn on every submodule (children first) and then on this module. */
+  apply(fn: (m: Module) => void): this {
+    for (const c of this.children()) c.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /**
+   * Converts every parameter and buffer with `fn`, replacing the fields (a converted parameter is a
+   * new Parameter object, as in PyTorch create optimizers after moving a model). Tied tensors stay tied.
+   */
+  protected applyToTensors(fn: (t: Tensor) => Tensor): this {
+    const memo = new Map<Tensor, Tensor>();
+    const convert = (t: Tensor, make: (nt: Tensor) => Tensor): Tensor => {
+      let r = memo.get(t);
+      if (r) return r;
+      const nt = noGrad(() => fn(t));
+      r = nt === t ? t : make(nt);
+      memo.set(t, r);
+      return r;
+    };
+    for (const m of this.modules()) {
+      const rec = m.#rec();
+      for (const [n, p] of m.#own<Parameter>('parameter')) {
+        rec[n] = convert(p, (nt) => {
+          const np = new Parameter(nt.detach(), p.requiresGrad);
+          if (p.grad) np.grad = noGrad(() => fn(p.grad!));
+          return np;
+        });
+      }
+      for (const [n, b] of m.#own<Tensor>('buffer')) {
+        rec[n] = convert(b, (nt) => (b instanceof Buffer ? new Buffer(nt, { persistent: b.persistent }) : (nt.kept = true, nt)));
+      }
+    }
+    return this;
+  }
+  /** Moves and/or casts parameters and buffers: `m.to('webgpu')`, `m.to('float64')`, `m.to('cuda', { dtype })`. */
+  to(deviceOrDtype: Device | DType | string, opts: { dtype?: DType } = {}): this {
+    let device: string | null = null, dtype: DType | null = opts.dtype ?? null;
+    if ((DTYPES as readonly string[]).includes(deviceOrDtype)) dtype = deviceOrDtype as DType;
+    else device = deviceOrDtype;
+    if (dtype && !isFloating(dtype)) throw new TypeError(`nn.Module.to only accepts floating point dtypes, but got desired dtype=${dtype}`);
+    return this.applyToTensors((t) => {
+      let r = device ? t.to(device as Device) : t;
+      if (dtype && isFloating(r.dtype)) r = r.to(dtype);
+      return r;
+    });
+  }
+  cpu(): this { return this.to('cpu'); }
+  cuda(): this { return this.to('cuda'); }
+  webgpu(): this { return this.to('webgpu'); }
+  float(): this { return this.to('float32'); }
+  double(): this { return this.to('float64'); }
+  half(): this { return this.to('float16'); }
+
+  // ------------------------------------------------------------ hooks
+  #installHooks(): void {
+    if (this.#hooked) return;
+    this.#hooked = true;
+    const orig = (this as unknown as { forward?: AnyForward }).forward;
+    if (typeof orig !== 'function') throw new Error(`Module [${this.constructor.name}] is missing the required "forward" function`);
+    const wrapped = (...args: unknown[]): unknown => {
+      let input = args;
+      for (const h of this.#preHooks.values()) {
+        const r = h(this, input);
+        if (r !== undefined && r !== null) input = Array.isArray(r) ? r : [r];
+      }
+      let out = orig.apply(this, input);
+      for (const h of this.#hooks.values()) {
+        const r = h(this, input, out);
+        if (r !== undefined && r !== null) out = r;
+      }
+      return out;
+    };
+    // An own, non-enumerable `forward` wraps the class's method, so `m.forward(x)` runs hooks too.
+    Object.defineProperty(this, 'forward', { value: wrapped, writable: true, configurable: true, enumerable: false });
+  }
+  /** fn(module, inputs) runs before forward; returning a value (or array of values) replaces the inputs. */
+  registerForwardPreHook(fn: ForwardPreHook): RemovableHandle {
+    this.#installHooks();
+    const id = hookId++;
+    this.#preHooks.set(id, fn);
+    return { remove: () => { this.#preHooks.delete(id); } };
+  }
+  /** fn(module, inputs, output) runs after forward; returning a value replaces the output. */
+  registerForwardHook(fn: ForwardHook): RemovableHandle {
+    this.#installHooks();
+    const id = hookId++;
+    this.#hooks.set(id, fn);
+    return { remove: () => { this.#hooks.delete(id); } };
+  }
+
+  // ------------------------------------------------------------ copying
+  /** @internal Own modules in registration order, duplicates kept (Sequential iterates these). */
+  ownModules_(): [string, Module][] { return this.#own<Module>('module'); }
+
+  /**
+   * A deep copy (PyTorch's copy.deepcopy(module)): fresh parameters and buffers with equal values,
+   * tied tensors stay tied within the copy; hooks are not copied. Subclasses must not rely on
+   * constructor side effects beyond their fields (fields are copied, the constructor is not rerun).
+   */
+  static deepcopy<T extends Module>(m: T): T { return Module.#copy(m, new Map()); }
+  static #copy<T extends Module>(m: T, memo: Map<unknown, unknown>): T {
+    if (memo.has(m)) return memo.get(m) as T;
+    const c = Reflect.construct(Module, [], m.constructor) as T;
+    memo.set(m, c);
+    c.#bufferPersistence = new Map(m.#bufferPersistence);
+    const value = (v: unknown): unknown => {
+      if (v === null || typeof v !== 'object') return v;
+      if (memo.has(v)) return memo.get(v);
+      let r: unknown;
+      if (v instanceof Module) return Module.#copy(v, memo);
+      if (v instanceof Parameter) r = new Parameter(noGrad(() => v.detach().clone()), v.requiresGrad);
+      else if (v instanceof Buffer) r = new Buffer(noGrad(() => v.clone()), { persistent: v.persistent });
+      else if (v instanceof Tensor) { const t = noGrad(() => v.detach().clone()); t.kept = v.kept; r = t; }
+      else if (Array.isArray(v)) r = v.map(value);
+      else if (Object.getPrototypeOf(v) === Object.prototype) r = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, value(x)]));
+      else r = v;
+      memo.set(v, r);
+      return r;
+    };
+    m.#sync();
+    const src = m.#rec(), dst = c.#rec();
+    for (const k of m.#names) if (Object.prototype.hasOwnProperty.call(src, k)) dst[k] = value(src[k]);
+    c.#sync();
+    return c;
+  }
+
+  // ------------------------------------------------------------ printing
+  /** The text inside the parentheses of this module's repr (overridden by layers). */
+  extraRepr(): string { return ''; }
+  toString(): string {
+    const extra = this.extraRepr();
+    const kids = this.#own<Module>('module');
+    if (!kids.length && !extra.includes('\n')) return `${this.constructor.name}(${extra})`;
+    const lines = [...(extra ? [extra] : []), ...kids.map(([n, m]) => `(${n}): ${m.toString()}`)];
+    return `${this.constructor.name}(\n  ${lines.join('\n').split('\n').join('\n  ')}\n)`;
+  }
+}
+
+/** Calls m.forward(...args) (with its hooks) for a module whose forward signature is not known statically. */
+export function runModule(m: Module, ...args: unknown[]): unknown {
+  const f = (m as unknown as { forward?: AnyForward }).forward;
+  if (typeof f !== 'function') throw new Error(`Module [${m.constructor.name}] is missing the required "forward" function`);
+  return f.apply(m, args);
+}

@@ -1,0 +1,116 @@
+// Every activation of torch.nn as a module over torch.nn.functional. Constructor arguments follow
+// PyTorch's order (positional), with keyword-only ones in a trailing options object
+// (`new nn.GELU({ approximate: 'tanh' })`, `new nn.Softplus({ beta, threshold })`).
+
+import type { Tensor } from '../../tensor.js';
+import { Module } from '../module.js';
+import { Parameter } from '../parameter.js';
+import { newParam, type FactoryOpts } from './linear.js';
+import * as init from '../init.js';
+import * as F from '../functional/index.js';
+
+type InplaceOpt = { inplace?: boolean };
+
+export class ReLU extends Module {
+  constructor(_opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.relu(x); }
+}
+export class ReLU6 extends Module {
+  constructor(_opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.relu6(x); }
+}
+export class Sigmoid extends Module { forward(x: Tensor): Tensor { return F.sigmoid(x); } }
+export class Tanh extends Module { forward(x: Tensor): Tensor { return F.tanh(x); } }
+export class SiLU extends Module {
+  constructor(_opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.silu(x); }
+}
+export class Mish extends Module {
+  constructor(_opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.mish(x); }
+}
+export class GELU extends Module {
+  readonly approximate: 'none' | 'tanh';
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) { super(); this.approximate = opts.approximate ?? 'none'; }
+  forward(x: Tensor): Tensor { return F.gelu(x, { approximate: this.approximate }); }
+  override extraRepr(): string { return `approximate='${this.approximate}'`; }
+}
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01, _opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
+  override extraRepr(): string { return `negative_slope=${this.negativeSlope}`; }
+}
+export class ELU extends Module {
+  constructor(readonly alpha = 1, _opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.elu(x, this.alpha); }
+  override extraRepr(): string { return `alpha=${this.alpha}`; }
+}
+export class CELU extends Module {
+  constructor(readonly alpha = 1, _opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.celu(x, this.alpha); }
+  override extraRepr(): string { return `alpha=${this.alpha}`; }
+}
+export class SELU extends Module {
+  constructor(_opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.selu(x); }
+}
+export class Softplus extends Module {
+  readonly beta: number; readonly threshold: number;
+  constructor(opts: { beta?: number; threshold?: number } = {}) { super(); this.beta = opts.beta ?? 1; this.threshold = opts.threshold ?? 20; }
+  forward(x: Tensor): Tensor { return F.softplus(x, { beta: this.beta, threshold: this.threshold }); }
+  override extraRepr(): string { return `beta=${this.beta}, threshold=${this.threshold}`; }
+}
+export class Hardtanh extends Module {
+  constructor(readonly minVal = -1, readonly maxVal = 1, _opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.hardtanh(x, this.minVal, this.maxVal); }
+  override extraRepr(): string { return `min_val=${this.minVal}, max_val=${this.maxVal}`; }
+}
+export class Hardswish extends Module {
+  constructor(_opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.hardswish(x); }
+}
+export class Hardsigmoid extends Module {
+  constructor(_opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.hardsigmoid(x); }
+}
+export class LogSigmoid extends Module { forward(x: Tensor): Tensor { return F.logsigmoid(x); } }
+export class Softsign extends Module { forward(x: Tensor): Tensor { return F.softsign(x); } }
+export class Tanhshrink extends Module { forward(x: Tensor): Tensor { return F.tanhshrink(x); } }
+export class Softshrink extends Module {
+  constructor(readonly lambd = 0.5) { super(); }
+  forward(x: Tensor): Tensor { return F.softshrink(x, this.lambd); }
+}
+export class Hardshrink extends Module {
+  constructor(readonly lambd = 0.5) { super(); }
+  forward(x: Tensor): Tensor { return F.hardshrink(x, this.lambd); }
+}
+export class Threshold extends Module {
+  constructor(readonly threshold: number, readonly value: number, _opts: InplaceOpt = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.threshold(x, this.threshold, this.value); }
+}
+export class GLU extends Module {
+  constructor(readonly dim = -1) { super(); }
+  forward(x: Tensor): Tensor { return F.glu(x, this.dim); }
+}
+/** PReLU: max(0, x) + weight * min(0, x), one learnable slope (or one per channel), init 0.25. */
+export class PReLU extends Module {
+  weight: Parameter;
+  constructor(readonly numParameters = 1, readonly initValue = 0.25, opts: FactoryOpts = {}) {
+    super();
+    this.weight = newParam([numParameters], opts);
+    this.resetParameters();
+  }
+  resetParameters(): void { init.constant_(this.weight, this.initValue); }
+  forward(x: Tensor): Tensor { return F.prelu(x, this.weight); }
+  override extraRepr(): string { return `num_parameters=${this.numParameters}`; }
+}
+abstract class DimModule extends Module {
+  constructor(readonly dim: number) {
+    super();
+    if (typeof dim !== 'number') throw new TypeError(`${new.target.name}: dim must be given (implicit dim choice is deprecated in PyTorch)`);
+  }
+  override extraRepr(): string { return `dim=${this.dim}`; }
+}
+export class Softmax extends DimModule { forward(x: Tensor): Tensor { return F.softmax(x, this.dim); } }
+export class LogSoftmax extends DimModule { forward(x: Tensor): Tensor { return F.logSoftmax(x, this.dim); } }
+export class Softmin extends DimModule { forward(x: Tensor): Tensor { return F.softmin(x, this.dim); } }

@@ -1,0 +1,92 @@
+// Containers: Sequential (children '0','1',... or named via an object), ModuleList and ModuleDict.
+// Children are plain module fields, so `seq[0]`, `list[2]` and `dict.get('fc')` reach them and
+// stateDict keys come out as PyTorch's ('0.weight', 'layers.2.bias').
+
+import type { Tensor } from '../../tensor.js';
+import { Module, runModule } from '../module.js';
+
+function index(i: number, n: number, what: string): number {
+  if (!Number.isInteger(i) || i < -n || i >= n) throw new RangeError(`${what}: index ${i} is out of range`);
+  return i < 0 ? i + n : i;
+}
+function checkModule(m: unknown, what: string): Module {
+  if (!(m instanceof Module)) throw new TypeError(`${what}: ${(m as object)?.constructor?.name ?? typeof m} is not a Module subclass`);
+  return m;
+}
+
+/** Runs its children in order: `new nn.Sequential(a, b)` or `new nn.Sequential({ conv: a, act: b })`. */
+export class Sequential extends Module {
+  readonly [index: number]: Module;
+  constructor(...mods: Module[] | [Record<string, Module>]) {
+    super();
+    const first = mods[0];
+    if (mods.length === 1 && first && !(first instanceof Module)) {
+      for (const [k, m] of Object.entries(first)) this.registerModule(k, checkModule(m, 'Sequential'));
+    } else {
+      (mods as Module[]).forEach((m, i) => this.registerModule(String(i), checkModule(m, 'Sequential')));
+    }
+  }
+  forward(input: Tensor): Tensor {
+    let x: unknown = input;
+    for (const [, m] of this.ownModules_()) x = runModule(m, x);
+    return x as Tensor;
+  }
+  get length(): number { return this.ownModules_().length; }
+  /** The i-th child (negative counts from the end). */
+  get(i: number): Module { const ms = this.ownModules_(); return ms[index(i, ms.length, 'Sequential')]![1]; }
+  append(m: Module): this { this.registerModule(String(this.length), checkModule(m, 'Sequential.append')); return this; }
+  extend(ms: Iterable<Module>): this { for (const m of ms) this.append(m); return this; }
+  [Symbol.iterator](): Iterator<Module> { return this.ownModules_().map(([, m]) => m)[Symbol.iterator](); }
+}
+
+/** A list of modules, registered as '0', '1', ...; it has no forward. */
+export class ModuleList extends Module {
+  readonly [index: number]: Module;
+  constructor(mods: Iterable<Module> = []) {
+    super();
+    for (const m of mods) this.append(m);
+  }
+  get length(): number { return this.ownModules_().length; }
+  get(i: number): Module { const ms = this.ownModules_(); return ms[index(i, ms.length, 'ModuleList')]![1]; }
+  set(i: number, m: Module): void { const n = this.length; this.registerModule(String(index(i, n, 'ModuleList')), checkModule(m, 'ModuleList')); }
+  append(m: Module): this { this.registerModule(String(this.length), checkModule(m, 'ModuleList.append')); return this; }
+  extend(ms: Iterable<Module>): this { for (const m of ms) this.append(m); return this; }
+  /** Inserts before index i, renumbering the following modules. */
+  insert(i: number, m: Module): void {
+    const ms = this.ownModules_().map(([, x]) => x);
+    const at = i < 0 ? Math.max(0, ms.length + i) : Math.min(i, ms.length);
+    ms.splice(at, 0, checkModule(m, 'ModuleList.insert'));
+    ms.forEach((x, k) => this.registerModule(String(k), x));
+  }
+  [Symbol.iterator](): Iterator<Module> { return this.ownModules_().map(([, m]) => m)[Symbol.iterator](); }
+}
+
+/** An ordered dictionary of modules (insertion order kept). */
+export class ModuleDict extends Module {
+  constructor(mods: Record<string, Module> | Iterable<[string, Module]> = {}) {
+    super();
+    this.update(mods);
+  }
+  get(key: string): Module {
+    const m = this.ownModules_().find(([k]) => k === key);
+    if (!m) throw new Error(`ModuleDict: no module named '${key}'`);
+    return m[1];
+  }
+  set(key: string, m: Module): void { this.registerModule(key, checkModule(m, 'ModuleDict')); }
+  has(key: string): boolean { return this.ownModules_().some(([k]) => k === key); }
+  /** Removes and returns the module under key. */
+  pop(key: string): Module {
+    const m = this.get(key);
+    delete (this as unknown as Record<string, unknown>)[key];
+    return m;
+  }
+  update(mods: Record<string, Module> | Iterable<[string, Module]>): void {
+    const entries = Symbol.iterator in mods ? [...(mods as Iterable<[string, Module]>)] : Object.entries(mods);
+    for (const [k, m] of entries) this.set(k, m);
+  }
+  keys(): string[] { return this.ownModules_().map(([k]) => k); }
+  values(): Module[] { return this.ownModules_().map(([, m]) => m); }
+  items(): [string, Module][] { return this.ownModules_(); }
+  get length(): number { return this.ownModules_().length; }
+  [Symbol.iterator](): Iterator<string> { return this.keys()[Symbol.iterator](); }
+}

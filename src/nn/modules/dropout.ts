@@ -1,0 +1,49 @@
+// Dropout layers: in training mode zero elements (Dropout) or whole channels (Dropout1d/2d) with
+// probability p and scale the rest by 1/(1-p); identity in eval mode. Masks come from torch.rand,
+// so they follow torch.manualSeed on every backend.
+
+import type { Tensor } from '../../tensor.js';
+import { rand } from '../../ops/creation.js';
+import { Module } from '../module.js';
+
+function dropoutMask(x: Tensor, p: number, maskShape: readonly number[]): Tensor {
+  if (p >= 1) return x.mul(0);
+  const keep = rand(maskShape, { dtype: x.dtype, device: x.device }).ge(p).to(x.dtype);
+  return x.mul(keep).div(1 - p);
+}
+
+/** @internal Functional dropout used inside layers (attention weights, between RNN layers). */
+export function dropout(x: Tensor, p: number, training: boolean): Tensor {
+  return training && p > 0 ? dropoutMask(x, p, x.shape) : x;
+}
+
+abstract class DropoutBase extends Module {
+  constructor(readonly p = 0.5, _opts: { inplace?: boolean } = {}) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  }
+  override extraRepr(): string { return `p=${this.p}, inplace=False`; }
+}
+
+export class Dropout extends DropoutBase {
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    return dropoutMask(x, this.p, x.shape);
+  }
+}
+/** Zeroes whole channels of (N, C, L) or (C, L) input. */
+export class Dropout1d extends DropoutBase {
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`dropout1d: Expected 2D or 3D input, but received a ${x.ndim}D input`);
+    if (!this.training || this.p === 0) return x;
+    return dropoutMask(x, this.p, [...x.shape.slice(0, -1), 1]);
+  }
+}
+/** Zeroes whole channels of (N, C, H, W) or (C, H, W) input. */
+export class Dropout2d extends DropoutBase {
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`dropout2d: Expected 3D or 4D input, but received a ${x.ndim}D input`);
+    if (!this.training || this.p === 0) return x;
+    return dropoutMask(x, this.p, [...x.shape.slice(0, -2), 1, 1]);
+  }
+}

@@ -1,0 +1,180 @@
+// Recurrent layers RNN (tanh/relu), LSTM and GRU: multi-layer, bidirectional, batchFirst, dropout
+// between layers, optional initial states, unbatched input. Parameter names and gate order are
+// PyTorch's (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse; LSTM gates i,f,g,o;
+// GRU gates r,z,n with b_hn inside the reset product), so PyTorch checkpoints load unchanged.
+// Init: every weight and bias U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)).
+
+import type { Tensor } from '../../tensor.js';
+import { cat, stack } from '../../ops/shape.js';
+import { zeros } from '../../ops/creation.js';
+import { dropout } from './dropout.js';
+import { fmtShape } from '../../shape.js';
+import { Module } from '../module.js';
+import type { Parameter } from '../parameter.js';
+import { newParam, type FactoryOpts } from './linear.js';
+import * as init from '../init.js';
+
+type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+export interface RNNOpts extends FactoryOpts {
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  dropout?: number;
+  bidirectional?: boolean;
+}
+
+abstract class RNNBase extends Module {
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  constructor(readonly mode: Mode, readonly inputSize: number, readonly hiddenSize: number, opts: RNNOpts) {
+    super();
+    this.numLayers = opts.numLayers ?? 1;
+    this.bias = opts.bias ?? true;
+    this.batchFirst = opts.batchFirst ?? false;
+    this.dropout = opts.dropout ?? 0;
+    this.bidirectional = opts.bidirectional ?? false;
+    if (!(this.dropout >= 0 && this.dropout <= 1)) throw new RangeError('dropout should be a number in range [0, 1] representing the probability of an element being zeroed');
+    if (!Number.isInteger(hiddenSize) || hiddenSize <= 0) throw new RangeError('hidden_size must be greater than zero');
+    if (!Number.isInteger(this.numLayers) || this.numLayers <= 0) throw new RangeError('num_layers must be greater than zero');
+    const gate = hiddenSize * (mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1);
+    const dirs = this.bidirectional ? 2 : 1;
+    for (let l = 0; l < this.numLayers; l++) {
+      for (let d = 0; d < dirs; d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        const inSize = l === 0 ? inputSize : hiddenSize * dirs;
+        this.registerParameter(`weight_ih${sfx}`, newParam([gate, inSize], opts));
+        this.registerParameter(`weight_hh${sfx}`, newParam([gate, hiddenSize], opts));
+        if (this.bias) {
+          this.registerParameter(`bias_ih${sfx}`, newParam([gate], opts));
+          this.registerParameter(`bias_hh${sfx}`, newParam([gate], opts));
+        }
+      }
+    }
+    this.resetParameters();
+  }
+  resetParameters(): void {
+    const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
+    for (const p of this.parameters()) init.uniform_(p, -stdv, stdv);
+  }
+  private paramOf_(name: string): Parameter | null { return ((this as unknown as Record<string, Parameter | null | undefined>)[name]) ?? null; }
+
+  // Layers use TS `private`, not #fields: Module.deepcopy copies fields without rerunning constructors.
+  /** One cell step: returns the new [h, c] (c only for LSTM). xw = x W_ih^T + b_ih precomputed. */
+  private cell_(xw: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null): [Tensor, Tensor | null] {
+    let hw = h.matmul(whh.t());
+    if (bhh) hw = hw.add(bhh);
+    const H = this.hiddenSize;
+    switch (this.mode) {
+      case 'RNN_TANH': return [xw.add(hw).tanh(), null];
+      case 'RNN_RELU': return [xw.add(hw).relu(), null];
+      case 'LSTM': {
+        const g = xw.add(hw);
+        const i = g.narrow(-1, 0, H).sigmoid(), f = g.narrow(-1, H, H).sigmoid();
+        const gg = g.narrow(-1, 2 * H, H).tanh(), o = g.narrow(-1, 3 * H, H).sigmoid();
+        const c2 = f.mul(c!).add(i.mul(gg));
+        return [o.mul(c2.tanh()), c2];
+      }
+      case 'GRU': {
+        const r = xw.narrow(-1, 0, H).add(hw.narrow(-1, 0, H)).sigmoid();
+        const z = xw.narrow(-1, H, H).add(hw.narrow(-1, H, H)).sigmoid();
+        const n = xw.narrow(-1, 2 * H, H).add(r.mul(hw.narrow(-1, 2 * H, H))).tanh();
+        // h' = (1 - z) * n + z * h = n + z * (h - n)
+        return [n.add(z.mul(h.sub(n))), null];
+      }
+    }
+  }
+
+  /** Runs all layers on time-major input [L, N, Hin]; returns output [L, N, D*H], h_n and c_n [layers*D, N, H]. */
+  protected run(input: Tensor, h0: Tensor | null, c0: Tensor | null): { output: Tensor; hN: Tensor; cN: Tensor | null } {
+    const unbatched = input.ndim === 2;
+    if (input.ndim !== 2 && input.ndim !== 3) throw new RangeError(`${this.constructor.name}: Expected input to be 2D or 3D, got ${input.ndim}D instead`);
+    let x = unbatched ? input.unsqueeze(1) : this.batchFirst ? input.transpose(0, 1) : input;
+    if (x.shape[2] !== this.inputSize) throw new RangeError(`input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${x.shape[2]}`);
+    const dirs = this.bidirectional ? 2 : 1, L = x.shape[0]!, N = x.shape[1]!, H = this.hiddenSize;
+    const stateShape = [this.numLayers * dirs, N, H];
+    const prep = (s: Tensor | null, what: string): Tensor => {
+      if (!s) return zeros(stateShape, { dtype: x.dtype, device: x.device });
+      const t = unbatched ? s.unsqueeze(1) : s;
+      if (t.ndim !== 3 || t.shape.some((v, i) => v !== stateShape[i])) {
+        throw new RangeError(`Expected ${what} size ${fmtShape(unbatched ? [stateShape[0]!, H] : stateShape)}, got ${fmtShape(s.shape)}`);
+      }
+      return t;
+    };
+    const isLSTM = this.mode === 'LSTM';
+    const hInit = prep(h0, 'hidden'), cInit = isLSTM ? prep(c0, 'cell') : null;
+    const hOut: Tensor[] = [], cOut: Tensor[] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      const dirOutputs: Tensor[] = [];
+      for (let d = 0; d < dirs; d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        const wih = this.paramOf_(`weight_ih${sfx}`)!, whh = this.paramOf_(`weight_hh${sfx}`)!;
+        const bih = this.paramOf_(`bias_ih${sfx}`), bhh = this.paramOf_(`bias_hh${sfx}`);
+        let xw = x.matmul(wih.t()); // all time steps at once: [L, N, G]
+        if (bih) xw = xw.add(bih);
+        let h = hInit.select(0, l * dirs + d), c = cInit ? cInit.select(0, l * dirs + d) : null;
+        const steps: Tensor[] = new Array<Tensor>(L);
+        for (let k = 0; k < L; k++) {
+          const t = d === 0 ? k : L - 1 - k;
+          [h, c] = this.cell_(xw.select(0, t), h, c, whh, bhh) as [Tensor, Tensor | null];
+          steps[t] = h;
+        }
+        dirOutputs.push(L > 0 ? stack(steps, 0) : zeros([0, N, H], { dtype: x.dtype, device: x.device }));
+        hOut.push(h);
+        if (c) cOut.push(c);
+      }
+      x = dirs === 1 ? dirOutputs[0]! : cat(dirOutputs, 2);
+      if (this.dropout > 0 && this.training && l < this.numLayers - 1) {
+        x = dropout(x, this.dropout, true);
+      }
+    }
+    let output = x, hN = stack(hOut, 0), cN = isLSTM ? stack(cOut, 0) : null;
+    if (unbatched) { output = output.squeeze(1); hN = hN.squeeze(1); cN = cN ? cN.squeeze(1) : null; }
+    else if (this.batchFirst) output = output.transpose(0, 1);
+    return { output, hN, cN };
+  }
+  override extraRepr(): string {
+    let s = `${this.inputSize}, ${this.hiddenSize}`;
+    if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
+    if (!this.bias) s += ', bias=False';
+    if (this.batchFirst) s += ', batch_first=True';
+    if (this.dropout) s += `, dropout=${this.dropout}`;
+    if (this.bidirectional) s += ', bidirectional=True';
+    return s;
+  }
+}
+
+/** Elman RNN: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu). forward returns [output, h_n]. */
+export class RNN extends RNNBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+  constructor(inputSize: number, hiddenSize: number, opts: RNNOpts & { nonlinearity?: 'tanh' | 'relu' } = {}) {
+    const nl = opts.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') throw new Error(`Unknown nonlinearity '${String(nl)}'. Select from 'tanh' or 'relu'.`);
+    super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, opts);
+    this.nonlinearity = nl;
+  }
+  forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
+    const { output, hN } = this.run(input, hx, null);
+    return [output, hN];
+  }
+}
+
+/** LSTM. forward(input, [h0, c0]?) returns [output, [h_n, c_n]]. */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, opts: RNNOpts = {}) { super('LSTM', inputSize, hiddenSize, opts); }
+  forward(input: Tensor, hx: [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
+    const { output, hN, cN } = this.run(input, hx ? hx[0] : null, hx ? hx[1] : null);
+    return [output, [hN, cN!]];
+  }
+}
+
+/** GRU. forward returns [output, h_n]. */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, opts: RNNOpts = {}) { super('GRU', inputSize, hiddenSize, opts); }
+  forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
+    const { output, hN } = this.run(input, hx, null);
+    return [output, hN];
+  }
+}

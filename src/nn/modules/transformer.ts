@@ -1,0 +1,198 @@
+// MultiheadAttention, TransformerEncoderLayer and TransformerEncoder with PyTorch's parameter names
+// (in_proj_weight, in_proj_bias, out_proj.*, self_attn.*, linear1/2, norm1/2) and semantics:
+// boolean masks mark positions NOT allowed to attend, float masks are added to the scores;
+// attention weights are averaged over heads unless averageAttnWeights is false.
+
+import type { Tensor } from '../../tensor.js';
+import { zeros } from '../../ops/creation.js';
+import type { DType } from '../../dtype.js';
+import { fmtShape } from '../../shape.js';
+import { Module } from '../module.js';
+import type { Parameter } from '../parameter.js';
+import { Linear, newParam, type FactoryOpts } from './linear.js';
+import { Dropout, dropout } from './dropout.js';
+import { LayerNorm } from './normalization.js';
+import { ModuleList } from './container.js';
+import * as init from '../init.js';
+import * as F from '../functional/index.js';
+
+/** A boolean mask (true = masked) becomes an additive -inf mask; float masks pass through. */
+function additive(mask: Tensor, dtype: DType): Tensor {
+  if (mask.dtype === 'bool') return zeros(mask.shape, { dtype, device: mask.device }).maskedFill(mask, -Infinity);
+  return mask.to(dtype);
+}
+
+export interface MHAOpts extends FactoryOpts { dropout?: number; bias?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean }
+export interface MHAForwardOpts { keyPaddingMask?: Tensor | null; needWeights?: boolean; attnMask?: Tensor | null; averageAttnWeights?: boolean; isCausal?: boolean }
+
+export class MultiheadAttention extends Module {
+  readonly kdim: number;
+  readonly vdim: number;
+  readonly headDim: number;
+  readonly dropout: number;
+  readonly batchFirst: boolean;
+  in_proj_weight: Parameter | null = null;
+  q_proj_weight: Parameter | null = null;
+  k_proj_weight: Parameter | null = null;
+  v_proj_weight: Parameter | null = null;
+  in_proj_bias: Parameter | null;
+  out_proj: Linear;
+
+  constructor(readonly embedDim: number, readonly numHeads: number, opts: MHAOpts = {}) {
+    super();
+    this.kdim = opts.kdim ?? embedDim;
+    this.vdim = opts.vdim ?? embedDim;
+    this.dropout = opts.dropout ?? 0;
+    this.batchFirst = opts.batchFirst ?? false;
+    this.headDim = Math.floor(embedDim / numHeads);
+    if (this.headDim * numHeads !== embedDim) throw new RangeError('embed_dim must be divisible by num_heads');
+    if (this.kdim === embedDim && this.vdim === embedDim) {
+      this.in_proj_weight = newParam([3 * embedDim, embedDim], opts);
+    } else {
+      this.q_proj_weight = newParam([embedDim, embedDim], opts);
+      this.k_proj_weight = newParam([embedDim, this.kdim], opts);
+      this.v_proj_weight = newParam([embedDim, this.vdim], opts);
+    }
+    this.in_proj_bias = opts.bias ?? true ? newParam([3 * embedDim], opts) : null;
+    this.out_proj = new Linear(embedDim, embedDim, { bias: opts.bias ?? true, device: opts.device, dtype: opts.dtype });
+    this.resetParameters();
+  }
+  get inProjWeight(): Parameter | null { return this.in_proj_weight; }
+  get inProjBias(): Parameter | null { return this.in_proj_bias; }
+  get outProj(): Linear { return this.out_proj; }
+
+  resetParameters(): void {
+    if (this.in_proj_weight) init.xavierUniform_(this.in_proj_weight);
+    else for (const w of [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight]) init.xavierUniform_(w!);
+    if (this.in_proj_bias) {
+      init.zeros_(this.in_proj_bias);
+      if (this.out_proj.bias) init.zeros_(this.out_proj.bias);
+    }
+  }
+
+  /** query [L, N, E] (or [N, L, E] with batchFirst, or unbatched [L, E]); returns [output, weights | null]. */
+  forward(query: Tensor, key: Tensor, value: Tensor, opts: MHAForwardOpts = {}): [Tensor, Tensor | null] {
+    const E = this.embedDim, Hn = this.numHeads, hd = this.headDim;
+    const unbatched = query.ndim === 2;
+    if (query.ndim !== 2 && query.ndim !== 3) throw new RangeError(`MultiheadAttention: query should be unbatched 2D or batched 3D tensor but received ${query.ndim}-D query tensor`);
+    let q = query, k = key, v = value;
+    if (unbatched) { q = q.unsqueeze(1); k = k.unsqueeze(1); v = v.unsqueeze(1); }
+    else if (this.batchFirst) { q = q.transpose(0, 1); k = k.transpose(0, 1); v = v.transpose(0, 1); }
+    const L = q.shape[0]!, N = q.shape[1]!, S = k.shape[0]!;
+    if (q.shape[2] !== E) throw new RangeError(`was expecting embedding dimension of ${E}, but got ${q.shape[2]}`);
+    // Projections.
+    const b = this.in_proj_bias;
+    const bq = b ? b.narrow(0, 0, E) : null, bk = b ? b.narrow(0, E, E) : null, bv = b ? b.narrow(0, 2 * E, E) : null;
+    const w = this.in_proj_weight;
+    const wq = w ? w.narrow(0, 0, E) : this.q_proj_weight!, wk = w ? w.narrow(0, E, E) : this.k_proj_weight!, wv = w ? w.narrow(0, 2 * E, E) : this.v_proj_weight!;
+    // [L, N, E] -> [N*H, L, hd]
+    const heads = (t: Tensor, len: number): Tensor => t.reshape([len, N * Hn, hd]).transpose(0, 1);
+    const qh = heads(F.linear(q, wq, bq), L).mul(1 / Math.sqrt(hd));
+    const kh = heads(F.linear(k, wk, bk), S), vh = heads(F.linear(v, wv, bv), S);
+    let scores = qh.matmul(kh.transpose(1, 2)); // [N*H, L, S]
+    let attnMask = opts.attnMask ?? null;
+    if (opts.isCausal && !attnMask) throw new Error('MultiheadAttention: need attnMask if specifying the isCausal hint');
+    if (attnMask) {
+      if (attnMask.ndim === 2) {
+        if (attnMask.shape[0] !== L || attnMask.shape[1] !== S) throw new RangeError(`The shape of the 2D attn_mask is ${fmtShape(attnMask.shape)}, but should be [${L}, ${S}].`);
+        attnMask = attnMask.unsqueeze(0);
+      } else if (attnMask.ndim !== 3 || attnMask.shape[0] !== N * Hn || attnMask.shape[1] !== L || attnMask.shape[2] !== S) {
+        throw new RangeError(`The shape of the 3D attn_mask is ${fmtShape(attnMask.shape)}, but should be [${N * Hn}, ${L}, ${S}].`);
+      }
+      scores = scores.add(additive(attnMask, scores.dtype));
+    }
+    if (opts.keyPaddingMask) {
+      const kpm = unbatched ? opts.keyPaddingMask.unsqueeze(0) : opts.keyPaddingMask;
+      if (kpm.ndim !== 2 || kpm.shape[0] !== N || kpm.shape[1] !== S) throw new RangeError(`expecting key_padding_mask shape of [${N}, ${S}], but got ${fmtShape(opts.keyPaddingMask.shape)}`);
+      const m = additive(kpm, scores.dtype);
+      scores = scores.add(m.reshape([N, 1, 1, S]).expand([N, Hn, 1, S]).reshape([N * Hn, 1, S]));
+    }
+    let attn = scores.softmax(-1);
+    attn = dropout(attn, this.dropout, this.training);
+    const out = attn.matmul(vh).transpose(0, 1).reshape([L, N, E]); // [L, N, E]
+    let y = this.out_proj.forward(out);
+    if (unbatched) y = y.squeeze(1);
+    else if (this.batchFirst) y = y.transpose(0, 1);
+    if (!(opts.needWeights ?? true)) return [y, null];
+    let wts = attn.reshape([N, Hn, L, S]);
+    if (opts.averageAttnWeights ?? true) wts = wts.mean(1);
+    if (unbatched) wts = wts.squeeze(0);
+    return [y, wts];
+  }
+  override extraRepr(): string { return ''; }
+}
+
+export type Activation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
+export interface EncoderLayerOpts extends FactoryOpts {
+  dimFeedforward?: number; dropout?: number; activation?: Activation; layerNormEps?: number; batchFirst?: boolean; normFirst?: boolean; bias?: boolean;
+}
+
+/** One post-norm (default) or pre-norm (normFirst) encoder block: self-attention then a feed-forward net. */
+export class TransformerEncoderLayer extends Module {
+  self_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  readonly normFirst: boolean;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  readonly activation: (x: Tensor) => Tensor;
+
+  constructor(readonly dModel: number, readonly nhead: number, opts: EncoderLayerOpts = {}) {
+    super();
+    const f = { device: opts.device, dtype: opts.dtype }, bias = opts.bias ?? true, p = opts.dropout ?? 0.1;
+    const eps = opts.layerNormEps ?? 1e-5;
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: opts.batchFirst ?? false, ...f });
+    this.linear1 = new Linear(dModel, opts.dimFeedforward ?? 2048, { bias, ...f });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(opts.dimFeedforward ?? 2048, dModel, { bias, ...f });
+    this.normFirst = opts.normFirst ?? false;
+    this.norm1 = new LayerNorm(dModel, { eps, bias, ...f });
+    this.norm2 = new LayerNorm(dModel, { eps, bias, ...f });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+    const act = opts.activation ?? 'relu';
+    if (act === 'relu') this.activation = F.relu;
+    else if (act === 'gelu') this.activation = (x) => F.gelu(x);
+    else if (typeof act === 'function') this.activation = act;
+    else throw new Error(`activation should be relu/gelu, not ${String(act)}`);
+  }
+  get selfAttn(): MultiheadAttention { return this.self_attn; }
+
+  forward(src: Tensor, opts: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
+    const sa = (x: Tensor): Tensor => this.dropout1.forward(this.self_attn.forward(x, x, x, {
+      attnMask: opts.srcMask ?? null, keyPaddingMask: opts.srcKeyPaddingMask ?? null, needWeights: false, isCausal: opts.isCausal,
+    })[0]);
+    const ff = (x: Tensor): Tensor => this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.activation(this.linear1.forward(x)))));
+    let x = src;
+    if (this.normFirst) {
+      x = x.add(sa(this.norm1.forward(x)));
+      x = x.add(ff(this.norm2.forward(x)));
+    } else {
+      x = this.norm1.forward(x.add(sa(x)));
+      x = this.norm2.forward(x.add(ff(x)));
+    }
+    return x;
+  }
+}
+
+/** numLayers deep copies of encoderLayer applied in turn, then an optional final norm. */
+export class TransformerEncoder extends Module {
+  layers: ModuleList;
+  norm: Module | null;
+  constructor(encoderLayer: TransformerEncoderLayer, readonly numLayers: number, opts: { norm?: Module | null; enableNestedTensor?: boolean } = {}) {
+    super();
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => Module.deepcopy(encoderLayer)));
+    this.norm = opts.norm ?? null;
+  }
+  forward(src: Tensor, opts: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
+    let x = src;
+    for (const layer of this.layers) {
+      x = (layer as TransformerEncoderLayer).forward(x, { srcMask: opts.mask ?? null, srcKeyPaddingMask: opts.srcKeyPaddingMask ?? null, isCausal: opts.isCausal });
+    }
+    if (this.norm) x = (this.norm as LayerNorm).forward(x);
+    return x;
+  }
+}
