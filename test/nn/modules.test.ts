@@ -1,0 +1,125 @@
+// torch.nn modules vs PyTorch (test/fixtures/gen_nn.py -> nn.json): each case builds the module,
+// loads PyTorch's state_dict, and compares outputs, input and parameter gradients, and the state
+// after the forward pass (running statistics), on every available device.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { expectClose, fromEncoded, testDevices, torch, type Encoded } from '../helpers.js';
+import type { Device, Tensor } from '../../src/index.js';
+
+const nn = torch.nn;
+type Module = InstanceType<typeof nn.Module>;
+
+interface NNCase {
+  state: Record<string, Encoded>;
+  inputs: Encoded[];
+  outs: Encoded[];
+  gouts?: (Encoded | null)[];
+  inputGrads?: (Encoded | null)[];
+  paramGrads?: Record<string, Encoded>;
+  after: Record<string, Encoded>;
+  tol?: { atol?: number; rtol?: number };
+}
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/nn.json', import.meta.url), 'utf8')) as { cases: Record<string, NNCase>; extra: { floatMask: Encoded } };
+const floatMask = fromEncoded(fixture.extra.floatMask, 'cpu');
+
+type Out = Tensor | Tensor[];
+interface Impl { build: () => Module; fwd?: (m: Module, ...xs: Tensor[]) => Out; train?: boolean }
+const call = (m: Module, ...xs: Tensor[]): Out => nn.runModule(m, ...xs) as Out;
+const lstmOuts = (m: Module, ...xs: Tensor[]): Out => {
+  const [o, [h, c]] = (m as InstanceType<typeof nn.LSTM>).forward(xs[0]!, xs.length > 1 ? [xs[1]!, xs[2]!] : null);
+  return [o, h, c];
+};
+const attnMask = () => torch.tensor([[false, true, false, false], [false, false, true, false], [false, false, false, false]]);
+const kpm = () => torch.tensor([[false, false, false, true], [false, false, false, false]]);
+type MHA = InstanceType<typeof nn.MultiheadAttention>;
+
+const impls: Record<string, Impl> = {
+  Linear: { build: () => new nn.Linear(4, 3) },
+  'Linear/nobias': { build: () => new nn.Linear(4, 3, { bias: false }) },
+  Bilinear: { build: () => new nn.Bilinear(3, 4, 2) },
+  PReLU: { build: () => new nn.PReLU(3, 0.1) },
+  'BatchNorm2d/train': { build: () => new nn.BatchNorm2d(3) },
+  'BatchNorm2d/momentum-none': { build: () => new nn.BatchNorm2d(3, { momentum: null }) },
+  'BatchNorm2d/eval': { build: () => new nn.BatchNorm2d(3), train: false },
+  'BatchNorm1d/train': { build: () => new nn.BatchNorm1d(5, { momentum: 0.3 }) },
+  'BatchNorm1d/3d-noaffine': { build: () => new nn.BatchNorm1d(4, { affine: false }) },
+  'BatchNorm2d/no-running-stats-eval': { build: () => new nn.BatchNorm2d(3, { trackRunningStats: false }), train: false },
+  LayerNorm: { build: () => new nn.LayerNorm(5) },
+  'LayerNorm/2d-shape': { build: () => new nn.LayerNorm([4, 5], { eps: 1e-3 }) },
+  GroupNorm: { build: () => new nn.GroupNorm(2, 6) },
+  'Embedding/padding': { build: () => new nn.Embedding(10, 4, { paddingIdx: 1 }) },
+  'RNN/tanh-2layer-bidir': { build: () => new nn.RNN(3, 4, { numLayers: 2, bidirectional: true }) },
+  'RNN/relu-batchfirst-h0': { build: () => new nn.RNN(3, 4, { nonlinearity: 'relu', batchFirst: true }) },
+  'LSTM/2layer-bidir-batchfirst': { build: () => new nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true }), fwd: lstmOuts },
+  'LSTM/unbatched': { build: () => new nn.LSTM(3, 2), fwd: lstmOuts },
+  'GRU/2layer-bidir': { build: () => new nn.GRU(3, 4, { numLayers: 2, bidirectional: true }) },
+  'GRU/nobias-h0': { build: () => new nn.GRU(2, 3, { bias: false }) },
+  MultiheadAttention: { build: () => new nn.MultiheadAttention(8, 2) },
+  'MultiheadAttention/masks-batchfirst': {
+    build: () => new nn.MultiheadAttention(8, 2, { batchFirst: true }),
+    fwd: (m, q, k, v) => (m as MHA).forward(q!, k!, v!, { attnMask: attnMask().to(q!.device), keyPaddingMask: kpm().to(q!.device) }) as Tensor[],
+  },
+  'MultiheadAttention/float-mask-per-head': {
+    build: () => new nn.MultiheadAttention(8, 4, { batchFirst: true }),
+    fwd: (m, q, k, v) => (m as MHA).forward(q!, k!, v!, { attnMask: floatMask.to(q!.device), averageAttnWeights: false }) as Tensor[],
+  },
+  'MultiheadAttention/kdim-vdim': { build: () => new nn.MultiheadAttention(8, 2, { kdim: 5, vdim: 6 }) },
+  TransformerEncoderLayer: { build: () => new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0 }) },
+  'TransformerEncoderLayer/normfirst-gelu-batchfirst-kpm': {
+    build: () => new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, activation: 'gelu', normFirst: true, batchFirst: true }),
+    fwd: (m, x) => (m as InstanceType<typeof nn.TransformerEncoderLayer>).forward(x!, { srcKeyPaddingMask: kpm().to(x!.device) }),
+  },
+  TransformerEncoder: {
+    build: () => new nn.TransformerEncoder(new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0 }), 2, { norm: new nn.LayerNorm(8) }),
+    fwd: (m, x) => (m as InstanceType<typeof nn.TransformerEncoder>).forward(x!, { mask: torch.ones(4, 4).triu(1).gt(0).to(x!.device) }),
+  },
+};
+async function runNNCase(name: string, c: NNCase, impl: Impl, device: Device): Promise<void> {
+  const m = impl.build().to(device);
+  m.train(impl.train ?? true);
+  const sd: Record<string, Tensor> = {};
+  for (const [k, e] of Object.entries(c.state)) sd[k] = fromEncoded(e, device);
+  expect(Object.keys(m.stateDict()), 'stateDict keys').toEqual(Object.keys(c.state));
+  m.loadStateDict(sd);
+  const xs = c.inputs.map((e) => fromEncoded(e, device, !!e.grad));
+  const raw = (impl.fwd ?? call)(m, ...xs);
+  const outs = (Array.isArray(raw) ? raw : [raw]);
+  const tol = c.tol ?? { atol: 2e-5, rtol: 2e-4 };
+  expect(outs.length, 'number of outputs').toBe(c.outs.length);
+  for (let i = 0; i < outs.length; i++) await expectClose(outs[i]!, c.outs[i]!, tol, `${name} output ${i}`);
+  if (c.gouts) {
+    let loss: Tensor | null = null;
+    c.gouts.forEach((g, i) => {
+      if (!g) return;
+      const term = outs[i]!.mul(fromEncoded(g, device)).sum();
+      loss = loss ? loss.add(term) : term;
+    });
+    (loss as Tensor | null)!.backward();
+    for (let i = 0; i < xs.length; i++) {
+      const want = c.inputGrads?.[i];
+      if (want) await expectClose(xs[i]!.grad!, want, tol, `${name} grad of input ${i}`);
+    }
+    const params = Object.fromEntries(m.namedParameters());
+    for (const [k, want] of Object.entries(c.paramGrads ?? {})) {
+      expect(params[k]?.grad, `grad of ${k}`).toBeTruthy();
+      await expectClose(params[k]!.grad!, want, tol, `${name} grad of ${k}`);
+    }
+  }
+  const after = m.stateDict();
+  for (const [k, want] of Object.entries(c.after)) await expectClose(after[k]!, want, tol, `${name} state ${k} after forward`);
+}
+
+describe('nn modules vs PyTorch', () => {
+  it('every fixture case has an implementation and vice versa', () => {
+    expect(Object.keys(impls).filter((k) => !(k in fixture.cases))).toEqual([]);
+    expect(Object.keys(fixture.cases).filter((k) => !(k in impls))).toEqual([]);
+  });
+  for (const device of testDevices()) {
+    describe(device, () => {
+      for (const [name, c] of Object.entries(fixture.cases)) {
+        const impl = impls[name];
+        if (impl) it(name, () => runNNCase(name, c, impl, device));
+      }
+    });
+  }
+});
