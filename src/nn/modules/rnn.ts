@@ -24,6 +24,8 @@ export interface RNNOpts extends FactoryOpts {
 }
 
 abstract class RNNBase extends Module {
+  /** Typed access to the per-layer parameters: `lstm.weight_ih_l0`, `gru.bias_hh_l1_reverse`. */
+  readonly [param: `weight_${string}` | `bias_${string}`]: Parameter;
   readonly numLayers: number;
   readonly bias: boolean;
   readonly batchFirst: boolean;
