@@ -9,6 +9,8 @@ export * from './modules/container.js';
 export { Identity, Linear, Bilinear } from './modules/linear.js';
 export type { FactoryOpts } from './modules/linear.js';
 export * from './modules/flatten.js';
+export * from './modules/conv.js';
+export * from './modules/pooling.js';
 export * from './modules/activation.js';
 export * from './modules/normalization.js';
 export { Dropout, Dropout1d, Dropout2d } from './modules/dropout.js';

@@ -21,7 +21,7 @@ class Net extends nn.Module {
   scale = new nn.Parameter(torch.ones(1));
   constructor() {
     super();
-    this.named.addModule('conv', new nn.Linear(9, 2)); // stands in for Conv2d(1, 2, 3): same key names
+    this.named.addModule('conv', new nn.Conv2d(1, 2, 3));
     this.named.addModule('act', new nn.GELU());
     this.registerBuffer('steps', torch.zeros(1));
     this.registerBuffer('scratch', torch.zeros(2), { persistent: false });

@@ -1,0 +1,119 @@
+// Convolution layers Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d over
+// torch.nn.functional, with PyTorch's weight layouts ([out, in/groups, ...k]; transposed
+// [in, out/groups, ...k]) and default init (kaiming_uniform_(a=sqrt(5)), bias U(+-1/sqrt(fan_in))).
+
+import type { Tensor } from '../../tensor.js';
+import { Module } from '../module.js';
+import type { Parameter } from '../parameter.js';
+import { newParam, type FactoryOpts } from './linear.js';
+import * as init from '../init.js';
+import { conv1d, conv2d, convTranspose1d, convTranspose2d } from '../functional/conv.js';
+import { pad } from '../functional/misc.js';
+
+const F = { conv1d, conv2d, convTranspose1d, convTranspose2d, pad };
+
+type IntOrTuple = number | readonly number[];
+export interface ConvOpts extends FactoryOpts {
+  stride?: IntOrTuple; padding?: IntOrTuple | 'same' | 'valid'; dilation?: IntOrTuple; groups?: number; bias?: boolean;
+  paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
+}
+export interface ConvTransposeOpts extends FactoryOpts {
+  stride?: IntOrTuple; padding?: IntOrTuple; outputPadding?: IntOrTuple; dilation?: IntOrTuple; groups?: number; bias?: boolean;
+}
+
+const tuple = (v: IntOrTuple, n: number, what: string): number[] => {
+  const t = typeof v === 'number' ? new Array<number>(n).fill(v) : [...v];
+  if (t.length !== n || t.some((x) => !Number.isInteger(x))) throw new RangeError(`${what} must be an integer or a list of ${n} integers, got ${String(v)}`);
+  return t;
+};
+
+abstract class ConvNd extends Module {
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: number[] | 'same' | 'valid';
+  readonly dilation: number[];
+  readonly outputPadding: number[];
+  readonly groups: number;
+  readonly paddingMode: 'zeros' | 'reflect' | 'replicate' | 'circular';
+  weight: Parameter;
+  bias: Parameter | null;
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: IntOrTuple, readonly transposed: boolean, n: number,
+    opts: ConvOpts & { outputPadding?: IntOrTuple }) {
+    super();
+    const groups = opts.groups ?? 1;
+    if (!Number.isInteger(groups) || groups <= 0) throw new RangeError('groups must be a positive integer');
+    if (inChannels % groups !== 0) throw new RangeError('in_channels must be divisible by groups');
+    if (outChannels % groups !== 0) throw new RangeError('out_channels must be divisible by groups');
+    this.kernelSize = tuple(kernelSize, n, 'kernel_size');
+    this.stride = tuple(opts.stride ?? 1, n, 'stride');
+    const pad = opts.padding ?? 0;
+    if (pad === 'same' && this.stride.some((s) => s !== 1)) throw new RangeError("padding='same' is not supported for strided convolutions");
+    this.padding = pad === 'same' || pad === 'valid' ? pad : tuple(pad, n, 'padding');
+    this.dilation = tuple(opts.dilation ?? 1, n, 'dilation');
+    this.outputPadding = tuple(opts.outputPadding ?? 0, n, 'output_padding');
+    this.groups = groups;
+    this.paddingMode = opts.paddingMode ?? 'zeros';
+    if (!['zeros', 'reflect', 'replicate', 'circular'].includes(this.paddingMode)) {
+      throw new Error(`padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', but got padding_mode='${this.paddingMode}'`);
+    }
+    if (this.paddingMode !== 'zeros' && (transposed || typeof this.padding === 'string')) {
+      throw new Error(`${new.target.name}: padding_mode '${this.paddingMode}' needs numeric padding on a non-transposed convolution`);
+    }
+    const wShape = transposed ? [inChannels, outChannels / groups, ...this.kernelSize] : [outChannels, inChannels / groups, ...this.kernelSize];
+    this.weight = newParam(wShape, opts);
+    this.bias = opts.bias ?? true ? newParam([outChannels], opts) : null;
+    this.resetParameters();
+  }
+  resetParameters(): void {
+    init.kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias) {
+      const [fanIn] = init.calculateFanInAndFanOut(this.weight);
+      if (fanIn !== 0) { const bound = 1 / Math.sqrt(fanIn); init.uniform_(this.bias, -bound, bound); }
+    }
+  }
+  /** Non-zero padding modes pad explicitly (F.pad, last dim first) and convolve without padding. */
+  protected padInput(x: Tensor): [Tensor, number[] | 'same' | 'valid'] {
+    if (this.paddingMode === 'zeros' || typeof this.padding === 'string') return [x, this.padding];
+    const p = this.padding.slice().reverse().flatMap((v) => [v, v]);
+    return [F.pad(x, p, { mode: this.paddingMode }), this.padding.map(() => 0)];
+  }
+  override extraRepr(): string {
+    const t = (a: readonly number[]) => `(${a.join(', ')}${a.length === 1 ? ',' : ''})`;
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}`;
+    if (typeof this.padding === 'string') s += `, padding=${this.padding}`;
+    else if (this.padding.some((p) => p !== 0)) s += `, padding=${t(this.padding)}`;
+    if (this.dilation.some((d) => d !== 1)) s += `, dilation=${t(this.dilation)}`;
+    if (this.outputPadding.some((d) => d !== 0)) s += `, output_padding=${t(this.outputPadding)}`;
+    if (this.groups !== 1) s += `, groups=${this.groups}`;
+    if (!this.bias) s += ', bias=False';
+    if (this.paddingMode !== 'zeros') s += `, padding_mode=${this.paddingMode}`;
+    return s;
+  }
+}
+
+export class Conv1d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvOpts = {}) { super(inChannels, outChannels, kernelSize, false, 1, opts); }
+  forward(x: Tensor): Tensor {
+    const [xp, padding] = this.padInput(x);
+    return F.conv1d(xp, this.weight, this.bias, { stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
+  }
+}
+export class Conv2d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvOpts = {}) { super(inChannels, outChannels, kernelSize, false, 2, opts); }
+  forward(x: Tensor): Tensor {
+    const [xp, padding] = this.padInput(x);
+    return F.conv2d(xp, this.weight, this.bias, { stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
+  }
+}
+export class ConvTranspose1d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 1, opts); }
+  forward(x: Tensor): Tensor {
+    return F.convTranspose1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
+  }
+}
+export class ConvTranspose2d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 2, opts); }
+  forward(x: Tensor): Tensor {
+    return F.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
+  }
+}

@@ -1,0 +1,48 @@
+// Autograd vs PyTorch fixtures (test/fixtures/gen_autograd.py): higher-order gradients through
+// createGraph, gradient-penalty double backward, in-place ops on non-leaf tensors, hooks and
+// broadcasting. The suite differentiates every output once more, so second-order cases check
+// third-order gradients too.
+import { opSuite, torch, type OpImpl } from '../helpers.js';
+import type { Tensor } from '../../src/index.js';
+
+const grad1 = (y: Tensor, x: Tensor): Tensor => torch.autograd.grad(y, x, { createGraph: true })[0]!;
+
+const impls: Record<string, OpImpl> = {
+  'd2/x3sin': (x) => grad1(grad1(x.pow(3).mul(x.sin()).sum(), x).sum(), x),
+  'd1/x3sin': (x) => grad1(x.pow(3).mul(torch.sin(x)).sum(), x),
+  'gradPenalty/matmulTanh': (x, w, b) => {
+    const out = torch.tanh(x.matmul(w!).add(b!));
+    const gx = grad1(out.sum(), x);
+    return gx.norm(2, 1).sub(1).pow(2).mean();
+  },
+  'doubleBackward/softmax': (x, w) => grad1(torch.softmax(x, -1).mul(w!).sum(), x),
+  'doubleBackward/logSoftmax': (x, w) => grad1(x.logSoftmax(1).mul(w!).sum(), x),
+  'doubleBackward/matmulPow': (a, b) => grad1(a.matmul(b!).pow(2).sum(), a),
+  'doubleBackward/sigmoid': (x) => grad1(x.sigmoid().sum(), x),
+  'inplace/nonleafAddMul': (x) => {
+    const y = x.mul(2);
+    y.add_(1);
+    y.mul_(3);
+    return y;
+  },
+  'inplace/chain': (x, z) => {
+    const y = x.sin();
+    y.add_(z!);
+    y.mul_(z!);
+    return y.sin();
+  },
+  'hook/nonleafDoubles': (x) => {
+    const y = x.mul(3);
+    y.registerHook((g) => g.mul(2));
+    return y.sin();
+  },
+  'graph/multiUse': (x) => {
+    const a = x.sin();
+    return a.mul(a).add(a.exp().mul(x));
+  },
+  'broadcast/mul3d': (a, b) => a.mul(b!),
+  'broadcast/addScalarTensor': (a, b) => a.add(b!),
+  'broadcast/whereExpand': (a, b, m) => torch.where(m!, a, b!),
+};
+
+opSuite('autograd', impls);

@@ -1,0 +1,292 @@
+// Tests of the CPU backend's AssemblyScript SIMD kernels (both builds: SIMD128 and relaxed-SIMD)
+// against the reference TypeScript kernels and float64 math, on random data with odd sizes,
+// transposed / broadcast / strided views. Each case also checks that the SIMD kernel really ran.
+
+import v8 from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../src/backends/backend.js';
+import { WasmBackend } from '../../src/backends/wasm/index.js';
+import { availableVariants, type SimdExports, type SimdKernels, type SimdVariant } from '../../src/backends/wasm/simd.js';
+
+// Node 20 gates relaxed SIMD behind a flag; wasm features are read at compile time, so this suffices.
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+const SIZES = [1, 3, 7, 17, 33, 65];
+
+/** Deterministic pseudo-random floats in [-2, 2) (a small LCG, so failures reproduce). */
+function rand(n: number, seed = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out[i] = (s / 2 ** 32) * 4 - 2; }
+  return out;
+}
+
+/** Element offsets of a strided view in row-major order (independent of the backend's helpers). */
+function viewOffsets(shape: number[], strides: number[], offset: number): number[] {
+  let out = [offset];
+  for (let d = 0; d < shape.length; d++) {
+    const next: number[] = [];
+    for (const o of out) for (let i = 0; i < shape[d]!; i++) next.push(o + i * strides[d]!);
+    out = next;
+  }
+  return out;
+}
+
+function contiguous(shape: number[]): number[] {
+  const st: number[] = [];
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) { st[d] = acc; acc *= shape[d]!; }
+  return st;
+}
+
+interface Tensorish { view: View; values: number[] }
+
+/** Puts `storage` into `be` and returns a view on it plus the view's values read on the host. */
+function put(be: WasmBackend, storage: Float32Array | Int32Array, shape: number[], strides = contiguous(shape), offset = 0): Tensorish {
+  const buf = be.alloc(storage.byteLength);
+  be.write(buf, storage);
+  const dtype = storage instanceof Float32Array ? 'float32' : 'int32';
+  return { view: { buf, dtype, shape, strides, offset }, values: viewOffsets(shape, strides, offset).map((o) => storage[o]!) };
+}
+
+function out(be: WasmBackend, shape: number[], dtype: 'float32' | 'int32' = 'float32'): View {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { buf: be.alloc(4 * n), dtype, shape, strides: contiguous(shape), offset: 0 };
+}
+
+const read = (be: WasmBackend, v: View): number[] => Array.from(be.readSync(v));
+
+/** Counts calls of each SIMD export so a test can assert its fast path was taken. */
+function spy(be: WasmBackend): Record<string, number> {
+  const simd = (be as unknown as { simd: SimdKernels | null }).simd;
+  if (!simd) throw new Error('no SIMD kernels loaded');
+  const counts: Record<string, number> = {};
+  const k = simd.k as unknown as Record<string, (...args: number[]) => unknown>;
+  const wrapped: Record<string, (...args: number[]) => unknown> = {};
+  for (const name of Object.keys(k)) {
+    const f = k[name]!;
+    if (typeof f !== 'function') continue;
+    wrapped[name] = (...args: number[]) => { counts[name] = (counts[name] ?? 0) + 1; return f(...args); };
+  }
+  (be as unknown as { simd: SimdKernels }).simd = { variant: simd.variant, k: wrapped as unknown as SimdExports };
+  return counts;
+}
+
+function expectBits(got: number[], want: number[], what: string): void {
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (Object.is(got[i], want[i]) || (got[i] === want[i])) continue;
+    throw new Error(`${what}: element ${i}: got ${got[i]}, want ${want[i]}`);
+  }
+}
+
+function expectClose(got: number[], want: number[], rtol: number, atol: number, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!, w = want[i]!;
+    if (Number.isNaN(w)) { if (!Number.isNaN(g)) throw new Error(`${what}: element ${i}: got ${g}, want NaN`); continue; }
+    if (!Number.isFinite(w)) { if (g !== w) throw new Error(`${what}: element ${i}: got ${g}, want ${w}`); continue; }
+    if (!(Math.abs(g - w) <= atol + rtol * Math.abs(w))) throw new Error(`${what}: element ${i}: got ${g}, want ${w}`);
+  }
+}
+
+it('relaxed SIMD becomes available on Node with the flag, SIMD128 always', () => {
+  expect(availableVariants()).toEqual(['relaxed', 'simd128']);
+  expect(new WasmBackend().kernels).toBe('relaxed');
+});
+
+const variants = availableVariants();
+
+describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
+  const fresh = (): { fast: WasmBackend; ref: WasmBackend; calls: Record<string, number> } => {
+    const fast = new WasmBackend();
+    expect(fast.useKernels(variant)).toBe(true);
+    const ref = new WasmBackend();
+    ref.useKernels('reference');
+    return { fast, ref, calls: spy(fast) };
+  };
+
+  const binOps: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];
+  // [out shape, a strides | null (contiguous), b strides | null, storage sizes]
+  const patterns: { name: string; shape: (n: number) => number[]; a: (n: number) => number[] | null; b: (n: number) => number[] | null }[] = [
+    { name: 'same shape 1-D', shape: (n) => [n], a: () => null, b: () => null },
+    { name: 'same shape 3-D', shape: (n) => [2, n, 3], a: () => null, b: () => null },
+    { name: 'scalar b', shape: (n) => [n, 5], a: () => null, b: () => [0, 0] },
+    { name: 'scalar a', shape: (n) => [n], a: () => [0], b: () => null },
+    { name: 'row vector b', shape: (n) => [4, n], a: () => null, b: () => [0, 1] },
+    { name: 'column b', shape: (n) => [n, 6], a: () => null, b: () => [1, 0] },
+    { name: 'channel bias [2,C,5]', shape: (n) => [2, n, 5], a: () => null, b: () => [0, 1, 0] },
+    { name: 'strided rows', shape: (n) => [3, n], a: (n) => [n + 2, 1], b: () => null },
+    { name: 'transposed a (reference path)', shape: (n) => [n, 3], a: (n) => [1, n], b: () => null },
+  ];
+
+  it.each(binOps)('binary %s matches the reference kernel bit for bit', (op) => {
+    const { fast, ref, calls } = fresh();
+    for (const p of patterns) for (const n of SIZES) {
+      const shape = p.shape(n);
+      const aSt = p.a(n) ?? contiguous(shape), bSt = p.b(n) ?? contiguous(shape);
+      const span = (st: number[]) => 1 + shape.reduce((s, d, i) => s + (d - 1) * Math.abs(st[i]!), 0);
+      const aStore = rand(span(aSt), n), bStore = rand(span(bSt), n + 100);
+      if (op === 'div') bStore[0] = 0; // x/0
+      aStore[Math.min(1, aStore.length - 1)] = NaN;
+      const res = [fast, ref].map((be) => {
+        const a = put(be, aStore, shape, aSt), b = put(be, bStore, shape, bSt), o = out(be, shape);
+        be.binary(op, a.view, b.view, o);
+        return read(be, o);
+      });
+      expectBits(res[0]!, res[1]!, `${op} ${p.name} n=${n}`);
+    }
+    expect(calls.binary).toBeGreaterThan(0);
+  });
+
+  const unOps: UnaryOp[] = ['neg', 'abs', 'relu', 'sqrt', 'floor', 'ceil', 'trunc', 'round', 'reciprocal'];
+  it.each(unOps)('unary %s matches the reference kernel bit for bit', (op) => {
+    const { fast, ref, calls } = fresh();
+    for (const n of SIZES) {
+      const store = rand(3 * (n + 2), n);
+      store[0] = NaN; store[1] = -0; store[2] = 2.5; store[3] = -1.5; store[4] = Infinity;
+      for (const [shape, st] of [[[3 * (n + 2)], [1]], [[3, n], [n + 2, 1]]] as [number[], number[]][]) {
+        const res = [fast, ref].map((be) => {
+          const x = put(be, store, shape, st), o = out(be, shape);
+          be.unary(op, x.view, o);
+          return read(be, o);
+        });
+        expectBits(res[0]!, res[1]!, `${op} n=${n} shape=${shape}`);
+      }
+    }
+    expect(calls.unary).toBeGreaterThan(0);
+  });
+
+  const special = [-200, -104, -103.5, -100, -90, -87.5, -20, -1, -0.31, -0.3, -0.29, -1e-3, -1e-8, -0, 0, 1e-8, 1e-3, 0.29, 0.3,
+    0.31, 1, 5, 9, 20, 80, 88, 88.7, 88.72, 88.73, 89, 200, NaN, Infinity, -Infinity];
+  const mathOps: [UnaryOp, (x: number) => number][] = [
+    ['exp', Math.exp], ['tanh', Math.tanh], ['sigmoid', (x) => 1 / (1 + Math.exp(-x))],
+  ];
+  it.each(mathOps)('unary %s is within a few ulp of float64 math', (op, f) => {
+    const { fast, calls } = fresh();
+    for (const n of [...SIZES, 1000]) {
+      const store = new Float32Array([...special, ...rand(n, n).map((v) => v * 10)]);
+      const x = put(fast, store, [store.length]), o = out(fast, [store.length]);
+      fast.unary(op, x.view, o);
+      const want = x.values.map((v) => Math.fround(f(v)));
+      // 4e-7 relative ~ 3-4 ulp; denormal results of exp may flush: atol 1e-37.
+      expectClose(read(fast, o), want, 4e-7, 1e-37, `${op} n=${n}`);
+    }
+    expect(calls.unary).toBeGreaterThan(0);
+  });
+
+  it('copy: contiguous, transposed, strided out, permuted 3-D, int32', () => {
+    const { fast, calls } = fresh();
+    for (const n of SIZES) {
+      const store = rand(4 * n * 5, n);
+      const cases: [number[], number[], number[] | null][] = [
+        [[4 * n * 5], [1], null],
+        [[n, 4], [1, n], null], // transpose
+        [[4, n], [n, 1], [2 * n, 2]], // strided out
+        [[5, n, 4], [1, 20, 5], null], // permute
+        [[n, 3], [-3, 1], null], // flipped rows
+      ];
+      for (const [shape, st, outSt] of cases) {
+        const offset = st[0]! < 0 ? 3 * (n - 1) : 0;
+        const src = put(fast, store, shape, st, offset);
+        const dstStrides = outSt ?? contiguous(shape);
+        const span = 1 + shape.reduce((s, d, i) => s + (d - 1) * dstStrides[i]!, 0);
+        const dst: View = { buf: fast.alloc(4 * span), dtype: 'float32', shape, strides: dstStrides, offset: 0 };
+        fast.copy(src.view, dst);
+        expectBits(read(fast, dst), src.values, `copy n=${n} shape=${shape} strides=${st}`);
+      }
+      const ints = Int32Array.from({ length: 3 * n }, (_, i) => i * 7 - 5);
+      const src = put(fast, ints, [n, 3], [1, n]), dst = out(fast, [n, 3], 'int32');
+      fast.copy(src.view, dst);
+      expectBits(read(fast, dst), src.values, `copy int32 n=${n}`);
+    }
+    expect(calls.copy32).toBeGreaterThan(0);
+  });
+
+  it('fill: contiguous, strided float32 and int32', () => {
+    const { fast, calls } = fresh();
+    for (const n of SIZES) {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const store = dtype === 'float32' ? new Float32Array(3 * n * 2) : new Int32Array(3 * n * 2);
+        const base = put(fast, store, [3, 2 * n]);
+        const strided: View = { ...base.view, shape: [3, n], strides: [2 * n, 2], offset: 1 };
+        const v = dtype === 'float32' ? -1.25 : 42;
+        fast.fill(strided, v);
+        const got = read(fast, base.view);
+        const want = Array.from({ length: 6 * n }, (_, i) => (i % 2 === 1 ? v : 0));
+        expectBits(got, want, `fill ${dtype} n=${n}`);
+        fast.fill(base.view, 3);
+        expectBits(read(fast, base.view), new Array<number>(6 * n).fill(3), `fill contiguous ${dtype} n=${n}`);
+      }
+    }
+    expect(calls.fill32).toBeGreaterThan(0);
+  });
+
+  const redOps: ReduceOp[] = ['sum', 'max', 'min'];
+  it.each(redOps)('reduce %s over rows, columns and everything', (op) => {
+    const { fast, calls } = fresh();
+    const f = (vals: number[]): number => op === 'sum' ? vals.reduce((a, b) => a + b, 0)
+      : vals.some(Number.isNaN) ? NaN : op === 'max' ? Math.max(...vals) : Math.min(...vals);
+    for (const r of SIZES) for (const c of [1, 3, 17, 65]) {
+      const store = rand(r * c, r * 31 + c);
+      if (r * c > 5 && op !== 'sum') store[5] = NaN;
+      // [r, c] reduce last (rows), [c, r] view = transpose reduce last (columns), full reduce.
+      const cases: [number[], number[], number, number[]][] = [
+        [[r, c], [c, 1], 1, [r]],
+        [[c, r], [1, c], 1, [c]],
+        [[r, c], [c, 1], 2, []],
+      ];
+      for (const [shape, st, nReduce, outShape] of cases) {
+        const x = put(fast, store, shape, st), o = out(fast, outShape);
+        fast.reduce(op, x.view, nReduce, o);
+        const inner = shape.slice(shape.length - nReduce).reduce((a, b) => a * b, 1);
+        const want: number[] = [];
+        for (let i = 0; i < x.values.length; i += inner) want.push(Math.fround(f(x.values.slice(i, i + inner))));
+        expectClose(read(fast, o), want, op === 'sum' ? 1e-6 : 0, op === 'sum' ? 1e-6 : 0, `${op} shape=${shape} strides=${st} nReduce=${nReduce}`);
+      }
+    }
+    expect(calls.reduceRows).toBeGreaterThan(0);
+    expect(calls.reduceCols).toBeGreaterThan(0);
+  });
+
+  it('matmul: batched, odd sizes, transposed and broadcast operands, vs float64', () => {
+    const { fast, calls } = fresh();
+    const dims: [number, number, number, number][] = [
+      [1, 1, 1, 1], [1, 3, 7, 5], [2, 17, 33, 9], [1, 65, 3, 17], [3, 4, 8, 8], [1, 33, 300, 65], [2, 130, 17, 1030],
+    ];
+    for (const [B, M, K, N] of dims) {
+      for (const [ta, tb, bcast] of [[false, false, false], [true, false, false], [false, true, false], [true, true, true]] as const) {
+        const aStore = rand(B * M * K, M * 7 + K), bStore = rand((bcast ? 1 : B) * K * N, N * 3 + K);
+        const aSt = ta ? [M * K, 1, M] : [M * K, K, 1];
+        const bSt = [bcast ? 0 : K * N, ...(tb ? [1, K] : [N, 1])];
+        const a = put(fast, aStore, [B, M, K], aSt), b = put(fast, bStore, [B, K, N], bSt), o = out(fast, [B, M, N]);
+        fast.matmul(a.view, b.view, o);
+        const want: number[] = [], tol: number[] = [];
+        for (let bi = 0; bi < B; bi++) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+          let s = 0, mag = 0;
+          for (let k = 0; k < K; k++) {
+            const p = a.values[(bi * M + i) * K + k]! * b.values[(bi * K + k) * N + j]!;
+            s += p; mag += Math.abs(p);
+          }
+          want.push(s); tol.push(mag);
+        }
+        const got = read(fast, o);
+        for (let i = 0; i < want.length; i++) {
+          if (!(Math.abs(got[i]! - want[i]!) <= 1e-6 * (tol[i]! + 1))) {
+            throw new Error(`matmul B=${B} M=${M} K=${K} N=${N} ta=${ta} tb=${tb}: element ${i} got ${got[i]} want ${want[i]}`);
+          }
+        }
+      }
+    }
+    expect(calls.gemm).toBeGreaterThan(0);
+  });
+
+  it('matmul with K = 0 gives zeros', () => {
+    const { fast } = fresh();
+    const a = put(fast, new Float32Array(1), [1, 3, 0], [0, 0, 1]), b = put(fast, new Float32Array(1), [1, 0, 2], [0, 2, 1]);
+    const o = out(fast, [1, 3, 2]);
+    fast.fill(o, 7);
+    fast.matmul(a.view, b.view, o);
+    expectBits(read(fast, o), [0, 0, 0, 0, 0, 0], 'matmul K=0');
+  });
+});

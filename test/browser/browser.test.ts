@@ -1,0 +1,66 @@
+// The browser bundle in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core):
+// a tiny static server on 127.0.0.1 serves dist/ and a test page that runs the shared
+// forward+backward smoke workload on the CPU (wasm) backend; the numbers are checked here.
+// Missing Chromium: a failure when CI=true, a loud skip elsewhere (`apt-get install -y chromium`).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSmoke, ensureDist, root, toolAvailable } from '../dist/ensure-dist.js';
+import type { SmokeResult } from '../dist/smoke.mjs';
+
+const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
+const have = toolAvailable('chromium', chromiumPath, 'apt-get install -y chromium');
+
+const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json' };
+/** Only these URL prefixes are served, mapped onto the repository. */
+const routes: Record<string, string> = { '/dist/': 'dist/', '/test/dist/': 'test/dist/', '/': 'test/browser/' };
+
+function serve(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname === '/' ? '/index.html' : url.pathname;
+    const prefix = Object.keys(routes).find((p) => path.startsWith(p))!;
+    const rel = normalize(routes[prefix] + path.slice(prefix.length));
+    const file = join(root, rel);
+    if (rel.startsWith('..') || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe.skipIf(!have)(have ? 'browser bundle in headless Chromium' : 'browser bundle (SKIPPED: chromium not installed)', () => {
+  let server: Server;
+  let browser: Browser;
+  beforeAll(async () => {
+    await ensureDist();
+    server = await serve();
+    browser = await chromium.launch({
+      executablePath: chromiumPath!,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('runs forward+backward on the CPU (wasm) backend', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const { port } = server.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction('window.__torchletDone === true', undefined, { timeout: 30_000 });
+    const error = await page.evaluate('window.__torchletError ?? null');
+    expect(error, 'error thrown in the page').toBeNull();
+    expect(errors).toEqual([]);
+    checkSmoke((await page.evaluate('window.__torchletResult')) as SmokeResult);
+    await page.close();
+  });
+});

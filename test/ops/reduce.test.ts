@@ -1,0 +1,198 @@
+// Reductions vs PyTorch fixtures (test/fixtures/gen_reduce.py), forward and gradient, on every
+// available device; plus finite-difference gradchecks of the composite reductions in float64.
+import { describe, expect, it } from 'vitest';
+import { opSuite, torch, type OpImpl } from '../helpers.js';
+import type { Tensor, ValuesIndices } from '../../src/index.js';
+
+type Red = (x: Tensor, dim?: number | number[] | null, keepdim?: boolean) => Tensor;
+const impls: Record<string, OpImpl> = {};
+for (const [name, f] of [['sum', (x, d, k) => x.sum(d, k)], ['mean', (x, d, k) => torch.mean(x, d, k)]] as [string, Red][]) {
+  Object.assign(impls, {
+    [`${name}/all`]: (x) => f(x),
+    [`${name}/dim1`]: (x) => f(x, 1),
+    [`${name}/dim-1-keepdim`]: (x) => f(x, -1, true),
+    [`${name}/dims02`]: (x) => f(x, [0, 2]),
+    [`${name}/dims-neg-keepdim`]: (x) => f(x, [-1, 0], true),
+    [`${name}/transposed`]: (x) => f(x.t(), 1),
+    [`${name}/sliced`]: (x) => f(x.index([1, null, 2], [null, null, 2]), 0),
+    [`${name}/size1`]: (x) => f(x, 1),
+    [`${name}/0d`]: (x) => f(x),
+    [`${name}/dim-out-of-range`]: (x) => f(x, 2),
+  } satisfies Record<string, OpImpl>);
+}
+Object.assign(impls, {
+  'sum/empty-dim': (x) => x.sum(0),
+  'sum/empty-all': (x) => x.sum(),
+  'mean/empty-all': (x) => x.mean(),
+  'sum/int': (x) => x.sum(1),
+  'sum/bool': (x) => x.sum(),
+  'sum/dtype-float64': (x) => x.sum(0, false, { dtype: 'float64' }),
+  'mean/int-error': (x) => x.mean(),
+  'prod/all': (x) => x.prod(),
+  'prod/dim': (x) => x.prod(1),
+  'prod/dim-keepdim': (x) => x.prod(0, true),
+  'prod/transposed': (x) => x.t().prod(-1),
+  'prod/one-zero': (x) => x.prod(1),
+  'prod/two-zeros': (x) => x.prod(1),
+  'prod/all-one-zero': (x) => torch.prod(x),
+  'prod/int': (x) => x.prod(1),
+  'prod/empty-dim': (x) => x.prod(1),
+} satisfies Record<string, OpImpl>);
+
+for (const name of ['max', 'min'] as const) {
+  const byDim = (x: Tensor, d: number, k = false): ValuesIndices => x[name](d, k);
+  Object.assign(impls, {
+    [`${name}/all`]: (x) => x[name](),
+    [`${name}/dim-values`]: (x) => byDim(x, 1).values,
+    [`${name}/dim-indices`]: (x) => byDim(x, 1).indices,
+    [`${name}/dim-keepdim-values`]: (x) => byDim(x, -1, true).values,
+    [`${name}/dim-keepdim-indices`]: (x) => byDim(x, -1, true).indices,
+    [`${name}/transposed-values`]: (x) => byDim(x.t(), 0).values,
+    [`${name}/tensor`]: (x, y) => x[name](y!),
+    [`${name}/empty-error`]: (x) => x[name](),
+    [`${name}/empty-dim-error`]: (x) => byDim(x, 0).values,
+    [`${name}/int-dim-values`]: (x) => byDim(x, 1).values,
+  } satisfies Record<string, OpImpl>);
+}
+Object.assign(impls, {
+  'max/ties-all': (x) => x.max(),
+  'max/ties-dim-values': (x) => x.max(1).values,
+  'max/ties-dim-indices': (x) => x.max(1).indices,
+  'min/ties-all': (x) => torch.min(x),
+} satisfies Record<string, OpImpl>);
+for (const name of ['amax', 'amin'] as const) {
+  Object.assign(impls, {
+    [`${name}/all`]: (x) => x[name](),
+    [`${name}/dim`]: (x) => x[name](1),
+    [`${name}/dims-keepdim`]: (x) => x[name]([0, -1], true),
+    [`${name}/transposed`]: (x) => x.t()[name](1),
+    [`${name}/ties`]: (x) => x[name](1),
+    [`${name}/ties-dims`]: (x) => x[name]([0, 1]),
+    [`${name}/empty-error`]: (x) => x[name](1),
+  } satisfies Record<string, OpImpl>);
+}
+for (const name of ['argmax', 'argmin'] as const) {
+  Object.assign(impls, {
+    [`${name}/all`]: (x) => x[name](),
+    [`${name}/dim`]: (x) => x[name](1),
+    [`${name}/dim-keepdim`]: (x) => x[name](-1, true),
+    [`${name}/transposed`]: (x) => x.t()[name](1),
+    [`${name}/ties-first`]: (x) => x[name](1),
+    [`${name}/int`]: (x) => x[name](0),
+    [`${name}/empty-error`]: (x) => x[name](),
+  } satisfies Record<string, OpImpl>);
+}
+for (const name of ['var', 'std'] as const) {
+  Object.assign(impls, {
+    [`${name}/all`]: (x) => x[name](),
+    [`${name}/dim`]: (x) => x[name](1),
+    [`${name}/biased`]: (x) => x[name](1, { unbiased: false }),
+    [`${name}/dims-keepdim`]: (x) => x[name]([0, 2], { keepdim: true }),
+    [`${name}/correction2`]: (x) => x[name](-1, { correction: 2 }),
+    [`${name}/correction0-all`]: (x) => torch[name](x, null, { correction: 0 }),
+    [`${name}/transposed`]: (x) => x.t()[name](1),
+    [`${name}/single`]: (x) => x[name](1),
+    [`${name}/int-error`]: (x) => x[name](),
+  } satisfies Record<string, OpImpl>);
+}
+Object.assign(impls, {
+  'norm/fro-all': (x) => x.norm(),
+  'norm/p2-dim': (x) => x.norm(2, 1),
+  'norm/p1-dim': (x) => x.norm(1, 0),
+  'norm/inf-dim': (x) => x.norm(Infinity, 1),
+  'norm/-inf-dim': (x) => x.norm('-inf', 1),
+  'norm/p3-keepdim': (x) => x.norm(3, -1, true),
+  'norm/p0': (x) => x.norm(0, 1),
+  'norm/fro-dims': (x) => x.norm('fro', [0, 2]),
+  'norm/p2-dims-keepdim': (x) => torch.norm(x, 2, [1, 2], true),
+  'norm/transposed': (x) => x.t().norm(2, 1),
+  'norm/float64': (x) => x.norm(1.5, 1),
+  'logsumexp/dim': (x) => x.logsumexp(1),
+  'logsumexp/dim0-keepdim': (x) => x.logsumexp(0, true),
+  'logsumexp/dims': (x) => x.logsumexp([0, 2]),
+  'logsumexp/large': (x) => x.mul(100).add(1000).logsumexp(1),
+  'logsumexp/neg-inf-row': (x) => x.logsumexp(1),
+  'logsumexp/transposed': (x) => x.t().logsumexp(-1),
+} satisfies Record<string, OpImpl>);
+for (const name of ['cumsum', 'cumprod'] as const) {
+  Object.assign(impls, {
+    [`${name}/dim0`]: (x) => x[name](0),
+    [`${name}/dim-1`]: (x) => x[name](-1),
+    [`${name}/transposed`]: (x) => x.t()[name](1),
+    [`${name}/int`]: (x) => x[name](1),
+    [`${name}/empty`]: (x) => x[name](0),
+    [`${name}/0d`]: (x) => x[name](0),
+    [`${name}/dim-error`]: (x) => x[name](1),
+  } satisfies Record<string, OpImpl>);
+}
+impls['cumprod/with-zero'] = (x) => x.cumprod(1);
+for (const name of ['all', 'any'] as const) {
+  Object.assign(impls, {
+    [`${name}/bool`]: (x) => x[name](),
+    [`${name}/dim`]: (x) => x[name](1),
+    [`${name}/dim-keepdim`]: (x) => x[name](0, true),
+    [`${name}/float`]: (x) => x[name](-1),
+    [`${name}/empty`]: (x) => x[name](),
+  } satisfies Record<string, OpImpl>);
+}
+for (const name of ['softmax', 'logSoftmax'] as const) {
+  Object.assign(impls, {
+    [`${name}/dim-1`]: (x) => x[name](-1),
+    [`${name}/dim0`]: (x) => x[name](0),
+    [`${name}/3d-dim1`]: (x) => torch[name](x, 1),
+    [`${name}/transposed`]: (x) => x.t()[name](1),
+    [`${name}/large`]: (x) => x.mul(50).add(500)[name](1),
+    [`${name}/float64`]: (x) => x[name](1),
+  } satisfies Record<string, OpImpl>);
+}
+Object.assign(impls, {
+  'median/all-odd': (x) => x.median(),
+  'median/all-even': (x) => x.median(),
+  'median/dim-values': (x) => x.median(1).values,
+  'median/dim-indices': (x) => x.median(1).indices,
+  'median/dim0-even-keepdim': (x) => x.median(0, true).values,
+  'median/empty-error': (x) => x.median(),
+  'kthvalue/values': (x) => x.kthvalue(2, 1).values,
+  'kthvalue/indices': (x) => x.kthvalue(2, 1).indices,
+  'kthvalue/dim0-keepdim': (x) => x.kthvalue(4, 0, true).values,
+  'kthvalue/k-error': (x) => x.kthvalue(6, 1).values,
+  'mode/values': (x) => x.mode(1).values,
+  'mode/float-values': (x) => x.mode(-1).values,
+  'mode/dim0-values': (x) => x.mode(0).values,
+  'nansum/all': (x) => x.nansum(),
+  'nansum/dim': (x) => x.nansum(1),
+  'nanmean/all': (x) => x.nanmean(),
+  'nanmean/dim0': (x) => x.nanmean(0),
+  'countNonzero/all': (x) => x.countNonzero(),
+  'countNonzero/dim': (x) => x.countNonzero(1),
+  'countNonzero/dims': (x) => x.countNonzero([0, 2]),
+} satisfies Record<string, OpImpl>);
+
+opSuite('reduce', impls);
+
+describe('reduce gradcheck (float64 finite differences)', () => {
+  const x = () => torch.randn([3, 4], { dtype: 'float64' }).requiresGrad_(true);
+  it('var / std with correction', () => {
+    torch.manualSeed(1);
+    expect(torch.autograd.gradcheck((a) => a.var(1, { correction: 2 }), [x()])).toBe(true);
+    expect(torch.autograd.gradcheck((a) => a.std([0, 1]), [x()])).toBe(true);
+  });
+  it('norm p=2, p=3, fro over dims', () => {
+    torch.manualSeed(2);
+    expect(torch.autograd.gradcheck((a) => a.norm(2, 1), [x()])).toBe(true);
+    expect(torch.autograd.gradcheck((a) => a.norm(3, 0, true), [x()])).toBe(true);
+    expect(torch.autograd.gradcheck((a) => a.norm('fro'), [x()])).toBe(true);
+  });
+  it('logsumexp and logSoftmax', () => {
+    torch.manualSeed(3);
+    expect(torch.autograd.gradcheck((a) => a.logsumexp([0, 1]), [x()])).toBe(true);
+    expect(torch.autograd.gradcheck((a) => a.logSoftmax(0), [x()])).toBe(true);
+  });
+  it('cumprod, including a zero', () => {
+    torch.manualSeed(4);
+    expect(torch.autograd.gradcheck((a) => a.cumprod(1), [x()])).toBe(true);
+    const z = torch.tensor([[0.5, 0, 2, -1.5], [1.2, -0.7, 0, 3]], { dtype: 'float64' }).requiresGrad_(true);
+    expect(torch.autograd.gradcheck((a) => a.cumprod(1), [z])).toBe(true);
+    expect(torch.autograd.gradcheck((a) => a.prod(1), [z])).toBe(true);
+  });
+});
