@@ -3,6 +3,7 @@
 
 import { Tensor, isTensor } from './tensor.js';
 import { allBackends, getBackend, hasBackend, parseDevice } from './backends/registry.js';
+import { upgradeCpuBackend } from './backends/wasm/index.js';
 import type { Device, MemoryInfo } from './backends/backend.js';
 import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
 import { keep as keepImpl, tidyImpl } from './memory.js';
@@ -61,7 +62,7 @@ export function getDefaultDevice(): Device { return state.defaultDevice; }
 
 /** Prepares every available backend (idempotent). The CPU backend always works. */
 export async function init(): Promise<void> {
-  getBackend('cpu');
+  await upgradeCpuBackend(getBackend('cpu')); // SIMD kernels, where only async compilation is allowed
   for (const hook of initHooks) await hook();
 }
 /** @internal Backends that need async start-up (WebGPU, CUDA) add themselves here. */

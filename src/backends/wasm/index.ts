@@ -7,6 +7,7 @@ import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceO
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
+import { availableVariants, BINARY_CODES, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
 
 export class WasmBuffer implements BufferHandle {
   freed = false;
@@ -23,10 +24,38 @@ export class WasmBackend implements Backend {
   private readonly allocator: WasmAllocator;
   private views: Partial<Record<DType, TypedArray>> = {};
   private viewsOf: ArrayBufferLike | null = null;
+  /** The SIMD kernels in use, or null while only the reference kernels run. */
+  private simd: SimdKernels | null = null;
+  private gemmScratch: WasmBuffer | null = null;
 
   constructor(memory?: WebAssembly.Memory) {
     this.wasmMemory = memory ?? new WebAssembly.Memory({ initial: 256, maximum: 65536 });
     this.allocator = new WasmAllocator(this.wasmMemory, HEAP_BASE);
+    const best = availableVariants()[0];
+    if (best) {
+      // A browser main thread refuses synchronous compiles of this size: upgrade() does it later.
+      try { this.simd = loadSimdKernels(this.wasmMemory, best); } catch { this.simd = null; }
+    }
+  }
+
+  /** Which kernels run the hot float32 paths: 'relaxed', 'simd128' or 'reference'. */
+  get kernels(): SimdVariant | 'reference' { return this.simd?.variant ?? 'reference'; }
+
+  /**
+   * Switches kernels (tests and benchmarks compare them). Returns false, changing nothing, when the
+   * runtime cannot run the variant.
+   */
+  useKernels(v: SimdVariant | 'reference'): boolean {
+    if (v === 'reference') { this.simd = null; return true; }
+    if (!availableVariants().includes(v)) return false;
+    this.simd = loadSimdKernels(this.wasmMemory, v);
+    return true;
+  }
+
+  /** Loads the best SIMD kernels asynchronously if the synchronous attempt was refused. */
+  async upgrade(): Promise<void> {
+    const best = availableVariants()[0];
+    if (best && !this.simd) this.simd = await loadSimdKernelsAsync(this.wasmMemory, best);
   }
 
   /** A typed array over the whole memory for dtype d (recreated after memory growth). */
@@ -76,8 +105,9 @@ export class WasmBackend implements Backend {
     return { allocatedBytes: this.allocator.allocated, reservedBytes: this.allocator.reserved, buffers: this.allocator.live };
   }
 
-  // ---- kernels ----
+  // ---- kernels: each tries its SIMD fast path, then falls back to the reference loops ----
   fill(out: View, value: number): void {
+    if (this.fastFill(out, value)) return;
     ref.fillStrided(this.arr(out.dtype), this.base(out), out.shape, out.strides, this.storeValue(out.dtype, value));
   }
   arange(out: View, start: number, step: number): void {
@@ -85,15 +115,40 @@ export class WasmBackend implements Backend {
     for (let i = 0; i < n; i++) a[o + i] = start + i * step;
   }
   copy(src: View, out: View): void {
+    if (this.simd && src.dtype === out.dtype && (src.dtype === 'float32' || src.dtype === 'int32')) {
+      const k = this.simd.k, sp = this.ptr(src), op = this.ptr(out);
+      if (forEach2d(out.shape, [src.strides, out.strides], (rows, cols, st, offs) => {
+        k.copy32(rows, cols, sp + 4 * offs[0]!, st[0]!, st[1]!, op + 4 * offs[1]!, st[2]!, st[3]!);
+      })) return;
+    }
     const conv = src.dtype === 'float16' && out.dtype !== 'float16' ? f16BitsToF32
       : out.dtype === 'float16' && src.dtype !== 'float16' ? ref.toF16 : null;
     ref.copyStrided(this.arr(src.dtype), this.base(src), src.strides, this.arr(out.dtype), this.base(out), out.strides, out.shape,
       conv ?? (out.dtype === 'bool' && src.dtype !== 'bool' ? ref.toBool : null));
   }
   unary(op: UnaryOp, x: View, out: View): void {
+    const code = UNARY_CODES[op];
+    if (this.simd && code !== undefined && x.dtype === 'float32' && out.dtype === 'float32') {
+      const k = this.simd.k, xp = this.ptr(x), op_ = this.ptr(out);
+      // Runs only where x's rows are contiguous and out is contiguous (row pitch = cols).
+      if (forEach2d(x.shape, [x.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
+        k.unary(code, rows, cols, xp + 4 * offs[0]!, st[0]!, op_ + 4 * offs[1]!);
+      }, (rows, cols, st) => (st[1] === 1 || cols === 1) && (st[3] === 1 || cols === 1) && (st[2] === cols || rows === 1))) return;
+    }
     ref.unary(op, this.arr(x.dtype), this.base(x), x.strides, this.arr(out.dtype), this.base(out), out.shape);
   }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
+    const code = BINARY_CODES[op];
+    if (this.simd && code !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32') {
+      const k = this.simd.k, ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out);
+      // Inner strides 0 or 1 (same shape, scalar, row/column broadcast); out contiguous.
+      if (forEach2d(out.shape, [a.strides, b.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
+        // With one column the inner strides are never used: pass 0 (the "broadcast" pattern).
+        const ai = cols === 1 ? 0 : st[1]!, bi = cols === 1 ? 0 : st[3]!;
+        k.binary(code, rows, cols, ap + 4 * offs[0]!, st[0]!, ai, bp + 4 * offs[1]!, st[2]!, bi, op_ + 4 * offs[2]!);
+      }, (rows, cols, st) => (st[4] === cols || rows === 1)
+        && (cols === 1 || ((st[1] === 0 || st[1] === 1) && (st[3] === 0 || st[3] === 1) && st[5] === 1)))) return;
+    }
     ref.binary(op, a.dtype, this.arr(a.dtype), this.base(a), a.strides, this.arr(b.dtype), this.base(b), b.strides,
       this.arr(out.dtype), this.base(out), out.shape);
   }
@@ -102,12 +157,25 @@ export class WasmBackend implements Backend {
       this.arr(b.dtype), this.base(b), b.strides, this.arr(out.dtype), this.base(out), out.shape);
   }
   reduce(op: ReduceOp, x: View, nReduce: number, out: View): void {
+    if (this.fastReduce(op, x, nReduce, out)) return;
     ref.reduce(op, this.arr(x.dtype), this.base(x), x.shape, x.strides, nReduce, this.arr(out.dtype), this.base(out));
   }
   scan(op: ScanOp, x: View, out: View): void {
     ref.scan(op, this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(out.dtype), this.base(out));
   }
   matmul(a: View, b: View, out: View): void {
+    if (this.simd && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32') {
+      const [B, M, K] = a.shape as [number, number, number];
+      const N = b.shape[2]!;
+      if (B * M * N === 0) return;
+      if (K === 0) { this.fill(out, 0); return; }
+      const k = this.simd.k;
+      if (!this.gemmScratch) this.gemmScratch = this.alloc(k.gemmScratchBytes()) as WasmBuffer;
+      // Pointers are read after the scratch allocation, which may have grown the memory.
+      k.gemm(B, M, N, K, this.ptr(a), a.strides[0]!, a.strides[1]!, a.strides[2]!, this.ptr(b), b.strides[0]!, b.strides[1]!, b.strides[2]!,
+        this.ptr(out), this.gemmScratch.ptr);
+      return;
+    }
     ref.matmul(this.arr(a.dtype), this.base(a), a.shape, a.strides, this.arr(b.dtype), this.base(b), b.shape, b.strides,
       this.arr(out.dtype), this.base(out));
   }
@@ -135,4 +203,118 @@ export class WasmBackend implements Backend {
   private storeValue(d: DType, v: number): number {
     return d === 'float16' ? ref.toF16(v) : d === 'bool' ? (v ? 1 : 0) : v;
   }
+
+  /** Byte address of a view's origin. */
+  private ptr(v: View): number {
+    const b = v.buf as WasmBuffer;
+    if (b.freed) throw new Error('cpu: use of a tensor whose storage was disposed');
+    return b.ptr + v.offset * (arrayType(v.dtype) as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  }
+
+  private fastFill(out: View, value: number): boolean {
+    const c = collapse(out.shape, [out.strides]);
+    if (c.shape.length === 1 && c.strides[0]![0] === 1) {
+      // One contiguous run: the typed array's own fill is a memset.
+      const o = this.base(out);
+      this.arr(out.dtype).fill(this.storeValue(out.dtype, value), o, o + c.shape[0]!);
+      return true;
+    }
+    if (!this.simd || (out.dtype !== 'float32' && out.dtype !== 'int32')) return false;
+    scratch32[0] = 0;
+    if (out.dtype === 'float32') scratchF32[0] = value; else scratch32[0] = value;
+    const bits = scratch32[0]!, k = this.simd.k, p = this.ptr(out);
+    return forEach2d(out.shape, [out.strides], (rows, cols, st, offs) => { k.fill32(rows, cols, p + 4 * offs[0]!, st[0]!, st[1]!, bits); });
+  }
+
+  /** sum/max/min of float32 over contiguous rows (reduceRows) or down contiguous columns (reduceCols). */
+  private fastReduce(op: ReduceOp, x: View, nReduce: number, out: View): boolean {
+    const code = REDUCE_CODES[op];
+    if (!this.simd || code === undefined || x.dtype !== 'float32' || out.dtype !== 'float32') return false;
+    const nd = x.shape.length, kept = nd - nReduce;
+    const r = collapse(x.shape.slice(kept), [x.strides.slice(kept)]);
+    const o = collapse(x.shape.slice(0, kept), [x.strides.slice(0, kept)]);
+    if (r.shape.length > 1 || o.shape.length > 1) return false;
+    if (x.shape.includes(0)) return false; // empty: the reference fills 0 for sum and raises for max/min
+    const rows = o.shape[0] ?? 1, ors = o.strides[0]?.[0] ?? 0;
+    const R = r.shape[0] ?? 1, rs = r.strides[0]?.[0] ?? 0;
+    const k = this.simd.k, xp = this.ptr(x), op_ = this.ptr(out);
+    if (rs === 1 || R === 1) { k.reduceRows(code, rows, R, xp, ors, op_); return true; }
+    if (ors === 1 || rows === 1) { k.reduceCols(code, R, rows, xp, rs, op_); return true; }
+    return false;
+  }
+}
+
+const scratch32 = new Int32Array(1);
+const scratchF32 = new Float32Array(scratch32.buffer);
+
+function contiguousStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) { st[d] = acc; acc *= shape[d]!; }
+  return st;
+}
+
+/**
+ * Merges dims that are contiguous in every operand (outer stride = inner stride * inner size) and
+ * drops size-1 dims, so e.g. a contiguous [2,3,4] becomes [24] and a bias broadcast [N,C] stays 2-D.
+ */
+export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const sh: number[] = [];
+  const st: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = sh.length - 1;
+    if (last >= 0 && strides.every((s, i) => st[i]![last] === s[d]! * n)) {
+      sh[last]! *= n;
+      for (let i = 0; i < st.length; i++) st[i]![last] = strides[i]![d]!;
+    } else {
+      sh.push(n);
+      for (let i = 0; i < st.length; i++) st[i]!.push(strides[i]![d]!);
+    }
+  }
+  return { shape: sh, strides: st };
+}
+
+/**
+ * Runs a 2-D kernel over `shape` after collapsing: the last two dims go to the kernel as
+ * (rows, cols, [rowStride0, innerStride0, rowStride1, ...], element offsets per operand); leading
+ * dims are walked here. `accept(rows, cols, st)` may veto (returns false: the caller falls back).
+ * Returns true when the kernel ran (or there was nothing to do).
+ */
+export function forEach2d(shape: readonly number[], strides: readonly (readonly number[])[],
+  kernel: (rows: number, cols: number, st: number[], offs: number[]) => void,
+  accept?: (rows: number, cols: number, st: number[]) => boolean): boolean {
+  if (shape.includes(0)) return true;
+  const c = collapse(shape, strides);
+  const nd = c.shape.length, nOp = strides.length;
+  const rows = nd >= 2 ? c.shape[nd - 2]! : 1, cols = nd >= 1 ? c.shape[nd - 1]! : 1;
+  const st: number[] = [];
+  for (let i = 0; i < nOp; i++) {
+    const s = c.strides[i]!;
+    st.push(nd >= 2 ? s[nd - 2]! : 0, nd >= 1 ? s[nd - 1]! : 0);
+  }
+  if (accept && !accept(rows, cols, st)) return false;
+  const lead = Math.max(0, nd - 2);
+  const offs = new Array<number>(nOp).fill(0);
+  if (lead === 0) { kernel(rows, cols, st, offs); return true; }
+  // Odometer over the leading dims.
+  const idx = new Array<number>(lead).fill(0);
+  for (;;) {
+    kernel(rows, cols, st, offs);
+    let d = lead - 1;
+    for (; d >= 0; d--) {
+      idx[d]!++;
+      for (let i = 0; i < nOp; i++) offs[i]! += c.strides[i]![d]!;
+      if (idx[d]! < c.shape[d]!) break;
+      for (let i = 0; i < nOp; i++) offs[i]! -= c.strides[i]![d]! * c.shape[d]!;
+      idx[d] = 0;
+    }
+    if (d < 0) return true;
+  }
+}
+
+/** Lets torch.init() load the SIMD kernels asynchronously where synchronous compilation was refused. */
+export async function upgradeCpuBackend(b: Backend): Promise<void> {
+  if (b instanceof WasmBackend) await b.upgrade();
 }

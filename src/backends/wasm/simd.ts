@@ -1,0 +1,66 @@
+// Loads the CPU backend's AssemblyScript SIMD kernels (embedded by wasm/build.mjs) against the
+// backend's WebAssembly.Memory. Picks relaxed-SIMD (FMA) when the runtime validates it, else SIMD128,
+// else nothing (the reference kernels stay in use). Synchronous compile is tried first; where it is
+// refused (browser main thread, >4 KB) the async path `loadSimdKernelsAsync` is used by torch.init().
+
+import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import { RELAXED_SIMD_WASM, SIMD128_WASM } from './generated/kernels.js';
+
+export type SimdVariant = 'relaxed' | 'simd128';
+
+/** The exports of wasm/index.ts. Pointers are byte addresses, strides and sizes are in elements. */
+export interface SimdExports {
+  gemmScratchBytes(): number;
+  gemm(batch: number, M: number, N: number, K: number, a: number, sab: number, sam: number, sak: number,
+    b: number, sbb: number, sbk: number, sbn: number, c: number, scratch: number): void;
+  binary(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
+  unary(op: number, rows: number, cols: number, x: number, xrs: number, out: number): void;
+  fill32(rows: number, cols: number, dst: number, rs: number, cs: number, bits: number): void;
+  reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, out: number): void;
+  reduceCols(op: number, n: number, cols: number, x: number, xrs: number, out: number): void;
+  copy32(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
+}
+
+export interface SimdKernels { readonly variant: SimdVariant; readonly k: SimdExports }
+
+// Op codes: must match the constants at the top of wasm/elementwise.ts and wasm/reduce.ts.
+export const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
+  neg: 0, abs: 1, relu: 2, sqrt: 3, exp: 4, sigmoid: 5, tanh: 6, reciprocal: 7, floor: 8, ceil: 9, trunc: 10, round: 11,
+};
+export const REDUCE_CODES: Partial<Record<ReduceOp, number>> = { sum: 0, max: 1, min: 2 };
+
+const bytesCache = new Map<SimdVariant, Uint8Array<ArrayBuffer>>();
+
+/** The module bytes of a variant (decoded once; atob exists in browsers, Deno, Bun and Node >= 16). */
+export function simdBytes(variant: SimdVariant): Uint8Array<ArrayBuffer> {
+  let b = bytesCache.get(variant);
+  if (!b) {
+    const s = atob(variant === 'relaxed' ? RELAXED_SIMD_WASM : SIMD128_WASM);
+    b = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+    bytesCache.set(variant, b);
+  }
+  return b;
+}
+
+/** Variants this runtime can run, best first. */
+export function availableVariants(): SimdVariant[] {
+  if (typeof WebAssembly === 'undefined') return [];
+  return (['relaxed', 'simd128'] as const).filter((v) => WebAssembly.validate(simdBytes(v)));
+}
+
+function wrap(variant: SimdVariant, inst: WebAssembly.Instance): SimdKernels {
+  return { variant, k: inst.exports as unknown as SimdExports };
+}
+
+/** Compiles and instantiates synchronously; throws where the runtime forbids synchronous compiles. */
+export function loadSimdKernels(memory: WebAssembly.Memory, variant: SimdVariant): SimdKernels {
+  const mod = new WebAssembly.Module(simdBytes(variant));
+  return wrap(variant, new WebAssembly.Instance(mod, { env: { memory } }));
+}
+
+export async function loadSimdKernelsAsync(memory: WebAssembly.Memory, variant: SimdVariant): Promise<SimdKernels> {
+  const mod = await WebAssembly.compile(simdBytes(variant));
+  return wrap(variant, await WebAssembly.instantiate(mod, { env: { memory } }));
+}

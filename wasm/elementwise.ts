@@ -1,0 +1,175 @@
+// Float32 elementwise kernels of the CPU backend: binary ops with the broadcast patterns that matter
+// (same shape, scalar, row vector, column), unary math, and fill. Operands are 2-D [rows, cols]
+// windows: a row stride plus an inner stride that is 1 (contiguous) or 0 (broadcast); the output is
+// contiguous. Pointers are byte addresses in the imported memory, strides are in elements.
+
+// Op codes shared with src/backends/wasm/simd.ts.
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
+const NEG = 0, ABS = 1, RELU = 2, SQRT = 3, EXP = 4, SIGMOID = 5, TANH = 6, RECIP = 7, FLOOR = 8, CEIL = 9, TRUNC = 10, ROUND = 11;
+
+// @ts-ignore: decorator
+@inline function binv(op: i32, x: v128, y: v128): v128 {
+  switch (op) {
+    case ADD: return f32x4.add(x, y);
+    case SUB: return f32x4.sub(x, y);
+    case MUL: return f32x4.mul(x, y);
+    case DIV: return f32x4.div(x, y);
+    case MAX: return f32x4.max(x, y);
+    default: return f32x4.min(x, y);
+  }
+}
+
+/**
+ * One row of n outputs; ai/bi are the inner strides (0 or 1). `op` is a literal at every call site,
+ * so after inlining the optimizer folds the switch and each (op, pattern) gets its own tight loop.
+ */
+// @ts-ignore: decorator
+@inline function binRow(op: i32, n: i32, a: usize, ai: i32, b: usize, bi: i32, o: usize): void {
+  let i = 0;
+  if (ai == 1 && bi == 1) {
+    for (; i + 8 <= n; i += 8) {
+      const d = <usize>(i * 4);
+      v128.store(o + d, binv(op, v128.load(a + d), v128.load(b + d)));
+      v128.store(o + d, binv(op, v128.load(a + d, 16), v128.load(b + d, 16)), 16);
+    }
+    for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, binv(op, v128.load(a + d), v128.load(b + d))); }
+  } else if (ai == 1) {
+    const y = v128.load32_splat(b);
+    for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, binv(op, v128.load(a + d), y)); }
+  } else if (bi == 1) {
+    const x = v128.load32_splat(a);
+    for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, binv(op, x, v128.load(b + d))); }
+  } else {
+    const v = binv(op, v128.load32_splat(a), v128.load32_splat(b));
+    for (; i + 4 <= n; i += 4) v128.store(o + <usize>(i * 4), v);
+  }
+  // Tail: one lane at a time through the same vector op, so results match the body bit for bit.
+  for (; i < n; i++) {
+    const x = v128.load32_splat(a + <usize>(i * ai * 4)), y = v128.load32_splat(b + <usize>(i * bi * 4));
+    store<f32>(o + <usize>(i * 4), f32x4.extract_lane(binv(op, x, y), 0));
+  }
+}
+
+function binRowOp(op: i32, n: i32, a: usize, ai: i32, b: usize, bi: i32, o: usize): void {
+  switch (op) {
+    case ADD: binRow(ADD, n, a, ai, b, bi, o); break;
+    case SUB: binRow(SUB, n, a, ai, b, bi, o); break;
+    case MUL: binRow(MUL, n, a, ai, b, bi, o); break;
+    case DIV: binRow(DIV, n, a, ai, b, bi, o); break;
+    case MAX: binRow(MAX, n, a, ai, b, bi, o); break;
+    default: binRow(MIN, n, a, ai, b, bi, o); break;
+  }
+}
+
+/** out[r, c] = a[r*ars + c*ai] op b[r*brs + c*bi] for a contiguous [rows, cols] out. */
+export function binary(op: i32, rows: i32, cols: i32, a: usize, ars: i32, ai: i32, b: usize, brs: i32, bi: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    binRowOp(op, cols, a + <usize>(r * ars * 4), ai, b + <usize>(r * brs * 4), bi, out + <usize>(r * cols * 4));
+  }
+}
+
+// ---- unary ----
+
+/** e^x for 4 lanes: x = n ln2 + r (Cody-Waite split of ln2), e^r by its degree-7 Taylor polynomial. */
+// @ts-ignore: decorator
+@inline function expv(x: v128): v128 {
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-104.0)), f32x4.splat(88.72283935546875));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504089)));
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.0 / 5040.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  // 2^n built in the exponent bits; n in [-127, 128] is split in two factors so neither overflows.
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const h = i32x4.shr_s(ni, 1);
+  const s1 = i32x4.shl(i32x4.add(h, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(i32x4.sub(ni, h), i32x4.splat(127)), 23);
+  let y = f32x4.mul(f32x4.mul(p, s1), s2);
+  // Exact limits: overflow to inf, underflow to 0, NaN stays NaN.
+  y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(88.72283935546875)));
+  y = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, f32x4.splat(-103.97)));
+  return v128.bitselect(x, y, f32x4.ne(x, x));
+}
+
+/** tanh: odd Taylor series near 0 (no cancellation), 1 - 2/(e^{2|x|}+1) with the sign elsewhere. */
+// @ts-ignore: decorator
+@inline function tanhv(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const e = expv(f32x4.mul(ax, f32x4.splat(2)));
+  let big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+  big = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-1382.0 / 155925.0);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(62.0 / 2835.0));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-17.0 / 315.0));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 15.0));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-1.0 / 3.0));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  const r = v128.bitselect(small, big, f32x4.lt(ax, f32x4.splat(0.3)));
+  return v128.bitselect(x, r, f32x4.ne(x, x));
+}
+
+// @ts-ignore: decorator
+@inline function unv(op: i32, x: v128): v128 {
+  switch (op) {
+    case NEG: return f32x4.neg(x);
+    case ABS: return f32x4.abs(x);
+    case RELU: return f32x4.max(x, f32x4.splat(0));
+    case SQRT: return f32x4.sqrt(x);
+    case EXP: return expv(x);
+    // 1/(1+e^-x): e^-x = inf gives 0 and e^-x = 0 gives 1, as they should.
+    case SIGMOID: return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expv(f32x4.neg(x))));
+    case TANH: return tanhv(x);
+    case RECIP: return f32x4.div(f32x4.splat(1), x);
+    case FLOOR: return f32x4.floor(x);
+    case CEIL: return f32x4.ceil(x);
+    case TRUNC: return f32x4.trunc(x);
+    default: return f32x4.nearest(x);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function unRow(op: i32, n: i32, x: usize, o: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, unv(op, v128.load(x + d))); }
+  for (; i < n; i++) store<f32>(o + <usize>(i * 4), f32x4.extract_lane(unv(op, v128.load32_splat(x + <usize>(i * 4))), 0));
+}
+
+function unRowOp(op: i32, n: i32, x: usize, o: usize): void {
+  switch (op) {
+    case NEG: unRow(NEG, n, x, o); break;
+    case ABS: unRow(ABS, n, x, o); break;
+    case RELU: unRow(RELU, n, x, o); break;
+    case SQRT: unRow(SQRT, n, x, o); break;
+    case EXP: unRow(EXP, n, x, o); break;
+    case SIGMOID: unRow(SIGMOID, n, x, o); break;
+    case TANH: unRow(TANH, n, x, o); break;
+    case RECIP: unRow(RECIP, n, x, o); break;
+    case FLOOR: unRow(FLOOR, n, x, o); break;
+    case CEIL: unRow(CEIL, n, x, o); break;
+    case TRUNC: unRow(TRUNC, n, x, o); break;
+    default: unRow(ROUND, n, x, o); break;
+  }
+}
+
+/** out[r, c] = f(x[r*xrs + c]) for a contiguous [rows, cols] out (x rows contiguous). */
+export function unary(op: i32, rows: i32, cols: i32, x: usize, xrs: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) unRowOp(op, cols, x + <usize>(r * xrs * 4), out + <usize>(r * cols * 4));
+}
+
+/** Sets a [rows, cols] window of 4-byte elements (row stride rs, inner stride cs) to the bit pattern `bits`. */
+export function fill32(rows: i32, cols: i32, dst: usize, rs: i32, cs: i32, bits: i32): void {
+  const v = i32x4.splat(bits);
+  for (let r = 0; r < rows; r++) {
+    const row = dst + <usize>(r * rs * 4);
+    let i = 0;
+    if (cs == 1) for (; i + 4 <= cols; i += 4) v128.store(row + <usize>(i * 4), v);
+    for (; i < cols; i++) store<i32>(row + <usize>(i * cs * 4), bits);
+  }
+}

@@ -1,0 +1,160 @@
+// Float32 GEMM for the CPU backend: C[b] = A[b] @ B[b] for batched, arbitrarily strided A and B
+// (transposes and broadcast batches arrive as strides) into a contiguous C. Goto-style blocking:
+// B is packed into 8-column panels, A into 4-row panels (zero padded), then a 4x8 register-tiled
+// micro-kernel runs on the packed data. All pointers are byte addresses in the imported memory;
+// strides are in elements. No allocation: the caller passes a scratch area of gemmScratchBytes().
+
+const MR = 4;
+const NR = 8;
+const KC = 256;
+const MC = 128;
+const NC = 1024;
+
+/** a*b + c: fused (relaxed-SIMD build) or separate multiply and add (SIMD128 build). */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** Bytes of scratch the caller must provide to gemm(). */
+export function gemmScratchBytes(): i32 {
+  return (MC * KC + KC * NC + MR * NR) * 4;
+}
+
+/**
+ * The 4x8 micro-kernel: C[0:4, 0:8] (row pitch ldc bytes) = (accumulate ? C : 0) + pa^T pb over kc.
+ * pa holds kc groups of 4 A values (one per row), pb kc groups of 8 B values. Kept out of line on
+ * purpose (two call sites): V8 optimizes it once as a hot function instead of re-tiering a giant one.
+ */
+function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    pa += 16; pb += 32;
+  }
+  if (accumulate) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16)); c += ldc;
+    c10 = f32x4.add(c10, v128.load(c)); c11 = f32x4.add(c11, v128.load(c, 16)); c += ldc;
+    c20 = f32x4.add(c20, v128.load(c)); c21 = f32x4.add(c21, v128.load(c, 16)); c += ldc;
+    c30 = f32x4.add(c30, v128.load(c)); c31 = f32x4.add(c31, v128.load(c, 16));
+    c -= 3 * ldc;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16); c += ldc;
+  v128.store(c, c10); v128.store(c, c11, 16); c += ldc;
+  v128.store(c, c20); v128.store(c, c21, 16); c += ldc;
+  v128.store(c, c30); v128.store(c, c31, 16);
+}
+
+/** Packs A[i0:i0+mc, k0:k0+kc] into ceil(mc/4) panels of [kc][4], zero padding the last panel. */
+function packA(a: usize, sm: i32, sk: i32, mc: i32, kc: i32, dst: usize): void {
+  for (let i = 0; i < mc; i += MR) {
+    const rows = min(MR, mc - i);
+    const row = a + <usize>(i * sm * 4);
+    if (rows == MR && sm == 1) {
+      // A is column-major here: the 4 values of one k are adjacent.
+      let p = row;
+      for (let k = 0; k < kc; k++) { v128.store(dst, v128.load(p)); p += <usize>(sk * 4); dst += 16; }
+    } else if (rows == MR) {
+      const s = <usize>(sm * 4);
+      let p = row;
+      for (let k = 0; k < kc; k++) {
+        store<f32>(dst, load<f32>(p)); store<f32>(dst, load<f32>(p + s), 4);
+        store<f32>(dst, load<f32>(p + 2 * s), 8); store<f32>(dst, load<f32>(p + 3 * s), 12);
+        p += <usize>(sk * 4); dst += 16;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        for (let r = 0; r < MR; r++) {
+          store<f32>(dst + <usize>(r * 4), r < rows ? load<f32>(row + <usize>((r * sm + k * sk) * 4)) : 0);
+        }
+        dst += 16;
+      }
+    }
+  }
+}
+
+/** Packs B[k0:k0+kc, j0:j0+nc] into ceil(nc/8) panels of [kc][8], zero padding the last panel. */
+function packB(b: usize, sk: i32, sn: i32, kc: i32, nc: i32, dst: usize): void {
+  for (let j = 0; j < nc; j += NR) {
+    const cols = min(NR, nc - j);
+    const col = b + <usize>(j * sn * 4);
+    if (cols == NR && sn == 1) {
+      let p = col;
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst, v128.load(p)); v128.store(dst, v128.load(p, 16), 16);
+        p += <usize>(sk * 4); dst += 32;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const p = col + <usize>(k * sk * 4);
+        for (let c = 0; c < NR; c++) store<f32>(dst + <usize>(c * 4), c < cols ? load<f32>(p + <usize>(c * sn * 4)) : 0);
+        dst += 32;
+      }
+    }
+  }
+}
+
+/** One [M,K] x [K,N] product into contiguous C (row pitch N). */
+function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, scratch: usize): void {
+  const pa = scratch, pb = scratch + MC * KC * 4, tile = pb + KC * NC * 4;
+  const ldc = <usize>(N * 4);
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      packB(b + <usize>((pc * sbk + jc * sbn) * 4), sbk, sbn, kc, nc, pb);
+      const acc = pc > 0;
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packA(a + <usize>((ic * sam + pc * sak) * 4), sam, sak, mc, kc, pa);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bp = pb + <usize>(jr * kc * 4);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const ap = pa + <usize>(ir * kc * 4);
+            const cp = c + <usize>((ic + ir) * N + jc + jr) * 4;
+            if (mr == MR && nr == NR) {
+              micro4x8(kc, ap, bp, cp, ldc, acc);
+            } else {
+              // Edge tile: compute into the 4x8 scratch tile, then copy/add the valid part.
+              micro4x8(kc, ap, bp, tile, NR * 4, false);
+              for (let r = 0; r < mr; r++) {
+                for (let q = 0; q < nr; q++) {
+                  const dst = cp + <usize>(r * N + q) * 4;
+                  const v = load<f32>(tile + <usize>(r * NR + q) * 4);
+                  store<f32>(dst, acc ? load<f32>(dst) + v : v);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Batched GEMM: for each of `batch` products, A [M,K] at a + i*sab (strides sam, sak), B [K,N] at
+ * b + i*sbb (strides sbk, sbn), C contiguous [batch, M, N] at c. K must be > 0 (the caller zero-fills).
+ */
+export function gemm(batch: i32, M: i32, N: i32, K: i32,
+  a: usize, sab: i32, sam: i32, sak: i32,
+  b: usize, sbb: i32, sbk: i32, sbn: i32,
+  c: usize, scratch: usize): void {
+  for (let i = 0; i < batch; i++) {
+    gemm1(M, N, K, a + <usize>(i * sab * 4), sam, sak, b + <usize>(i * sbb * 4), sbk, sbn, c + <usize>(i * M * N * 4), scratch);
+  }
+}

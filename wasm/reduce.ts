@@ -1,0 +1,89 @@
+// Float32 reductions of the CPU backend: sum / max / min over the contiguous last dim of [rows, cols]
+// (reduceRows), and over the leading dim of a window whose outputs are contiguous (reduceCols, e.g. a
+// bias gradient). Sums accumulate in float64 lanes (as the reference kernels do) so long reductions
+// do not drift. max/min propagate NaN, as PyTorch does.
+
+const SUM = 0, MAX = 1;
+
+/** Sum of n contiguous floats at x, in f64x2 accumulators. */
+function sumRow(n: i32, x: usize): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v = v128.load(x + <usize>(i * 4)), w = v128.load(x + <usize>(i * 4), 16);
+    s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+    s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i64x2.shuffle(v, v, 1, 0)));
+    s2 = f64x2.add(s2, f64x2.promote_low_f32x4(w));
+    s3 = f64x2.add(s3, f64x2.promote_low_f32x4(i64x2.shuffle(w, w, 1, 0)));
+  }
+  const s = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+  let acc = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  for (; i < n; i++) acc += <f64>load<f32>(x + <usize>(i * 4));
+  return acc;
+}
+
+/** max (isMax) or min of n >= 1 contiguous floats; NaN if any lane is NaN. */
+function extremeRow(isMax: bool, n: i32, x: usize): f32 {
+  let i = 0;
+  let m = v128.load32_splat(x);
+  if (isMax) for (; i + 4 <= n; i += 4) m = f32x4.max(m, v128.load(x + <usize>(i * 4)));
+  else for (; i + 4 <= n; i += 4) m = f32x4.min(m, v128.load(x + <usize>(i * 4)));
+  let r = f32x4.extract_lane(m, 0);
+  for (let l = 1; l < 4; l++) {
+    const v = l == 1 ? f32x4.extract_lane(m, 1) : l == 2 ? f32x4.extract_lane(m, 2) : f32x4.extract_lane(m, 3);
+    r = isMax ? max(r, v) : min(r, v);
+  }
+  for (; i < n; i++) r = isMax ? max(r, load<f32>(x + <usize>(i * 4))) : min(r, load<f32>(x + <usize>(i * 4)));
+  return r;
+}
+
+/** out[r] = op over c of x[r*xrs + c]; cols >= 1 for max/min. */
+export function reduceRows(op: i32, rows: i32, cols: i32, x: usize, xrs: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>(r * xrs * 4);
+    const v: f32 = op == SUM ? <f32>sumRow(cols, row) : extremeRow(op == MAX, cols, row);
+    store<f32>(out + <usize>(r * 4), v);
+  }
+}
+
+/** out[c] = op over r of x[r*xrs + c] (outputs contiguous in x); n >= 1 for max/min. */
+export function reduceCols(op: i32, n: i32, cols: i32, x: usize, xrs: i32, out: usize): void {
+  const rs = <usize>(xrs * 4);
+  let c = 0;
+  if (op == SUM) {
+    // 4 outputs at a time, each pair of lanes in one f64x2 accumulator.
+    for (; c + 4 <= cols; c += 4) {
+      let lo = f64x2.splat(0), hi = f64x2.splat(0);
+      let p = x + <usize>(c * 4);
+      for (let r = 0; r < n; r++) {
+        const v = v128.load(p);
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+        hi = f64x2.add(hi, f64x2.promote_low_f32x4(i64x2.shuffle(v, v, 1, 0)));
+        p += rs;
+      }
+      const f = i64x2.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 2);
+      v128.store(out + <usize>(c * 4), f);
+    }
+    for (; c < cols; c++) {
+      let acc: f64 = 0;
+      for (let r = 0; r < n; r++) acc += <f64>load<f32>(x + <usize>(c * 4) + <usize>(r) * rs);
+      store<f32>(out + <usize>(c * 4), <f32>acc);
+    }
+  } else {
+    const isMax = op == MAX;
+    for (; c + 4 <= cols; c += 4) {
+      let p = x + <usize>(c * 4);
+      let m = v128.load(p);
+      for (let r = 1; r < n; r++) { p += rs; m = isMax ? f32x4.max(m, v128.load(p)) : f32x4.min(m, v128.load(p)); }
+      v128.store(out + <usize>(c * 4), m);
+    }
+    for (; c < cols; c++) {
+      let m = load<f32>(x + <usize>(c * 4));
+      for (let r = 1; r < n; r++) {
+        const v = load<f32>(x + <usize>(c * 4) + <usize>(r) * rs);
+        m = isMax ? max(m, v) : min(m, v);
+      }
+      store<f32>(out + <usize>(c * 4), m);
+    }
+  }
+}
