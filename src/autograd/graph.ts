@@ -29,6 +29,12 @@ export abstract class Node {
   abstract apply(grads: (Tensor | null)[]): (Tensor | null)[];
   /** Drops saved tensors after a backward pass without retainGraph. */
   release(): void { this.released = true; }
+  /**
+   * Called by an in-place op on this node's own result before it overwrites `t`: a node that saved
+   * `t` (or a view of its storage) keeps a differentiable copy of the old value instead, as
+   * PyTorch's in-place ops save `original_self`.
+   */
+  snapshotSaved(_t: Tensor): void { /* nodes that save nothing have nothing to copy */ }
 
   addOutputHook(outputNr: number, h: Hook): void {
     this.outputHooks ??= new Map();
@@ -111,18 +117,18 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
       for (let i = 0; i < grads.length; i++) {
         let g = grads[i];
         if (!g) continue;
+        // Captured once, before the captured tensor's own hooks run (PyTorch 1.13 does the same).
+        captureAt(node, i, g);
         for (const h of node.outputHooks?.get(i) ?? []) g = h(g) ?? g;
         grads[i] = g;
         const kept = node.retained?.get(i)?.deref();
         if (kept && !capture) kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone());
-        captureAt(node, i, g);
       }
       if (node instanceof AccumulateGrad) {
         let g = grads[0];
-        if (g) {
+        if (g && !capture) {
           for (const h of node.hooks) g = h(g) ?? g;
-          if (!capture) accumulate(node.variable, g, createGraph);
-          else captureAt(node, 0, g);
+          accumulate(node.variable, g, createGraph);
         }
       } else if (grads.some((g) => g)) {
         if (node.released) {

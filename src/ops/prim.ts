@@ -148,6 +148,15 @@ class PrimNode extends Node {
     this.saved = [];
     this.savedOutput = null;
   }
+
+  override snapshotSaved(t: Tensor): void {
+    this.saved = this.saved.map((s, i) => {
+      if (s.storage !== t.storage) return s;
+      const c = s.clone(); // differentiable: keeps s's history for double backward
+      this.savedVersions[i] = c.version;
+      return c;
+    });
+  }
 }
 
 function checkVersion(t: Tensor, v: number, i: number, name: string, isOut = false): void {

@@ -315,6 +315,8 @@ export function inplace<T extends Tensor>(self: T, result: Tensor, isRandomFill 
     throw new Error(`in-place op on a view (shape ${fmtShape(self.shape)}) of a tensor that requires grad is not supported; use out-of-place ops (e.g. torch.cat/where) instead`);
   }
   const src = result.shape.length === self.ndim && result.shape.every((s, i) => s === self.shape[i]) ? result : result.expand(self.shape);
+  // The op that produced result may have saved self for its backward: keep the old value for it.
+  if (tracked) result.gradFn_?.snapshotSaved(self);
   backendOf(self).copy(src.view_(), self.view_());
   self.storage.version++;
   if (tracked) {
