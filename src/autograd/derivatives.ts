@@ -112,9 +112,15 @@ export const derivatives: Table = {
 
   // ---- reductions and scans ----
   sum: { save: 'none', backward: (g, c) => [unreduce(g, c.attrs.dims, c.attrs.keepdim).expand(c.inputShapes[0]!)] },
-  prod: { save: 'all', backward: (g, c) => {                                             // prod / x (x != 0)
+  prod: { save: 'all', backward: (g, c) => {                                             // prod of the others
     const { dims, keepdim } = c.attrs;
-    return [unreduce(g, dims, keepdim).mul(unreduce(c.output, dims, keepdim)).div(x0(c))];
+    const x = x0(c), nz = x.ne(0), safe = o.where(nz, x, 1);
+    // A zero's gradient is the product of the others: nonzero only when it is the slice's sole zero.
+    const keepShape = x.shape.map((s, d) => (dims.includes(d) ? 1 : s));
+    const prodSafe = dims.length === 1 && x.ndim > 1 ? safe.prod(dims[0], true) : safe.prod().reshape(keepShape);
+    const soleZero = nz.logicalNot().sum(dims, true).eq(1);
+    const others = o.where(nz, unreduce(c.output, dims, keepdim).div(safe), o.where(soleZero, prodSafe, 0));
+    return [unreduce(g, dims, keepdim).mul(others)];
   } },
   amax: { save: 'all', backward: (g, c) => {                                             // split among ties
     const { dims, keepdim } = c.attrs;
@@ -127,7 +133,18 @@ export const derivatives: Table = {
     return [unreduce(g, dims, keepdim).mul(mask).div(mask.sum(dims, true))];
   } },
   cumsum: { save: 'none', backward: (g, c) => [revCumsum(g, c.attrs.dim)] },            // reverse cumsum
-  cumprod: { save: 'all', backward: (g, c) => [revCumsum(g.mul(c.output), c.attrs.dim).div(x0(c))] }, // x != 0
+  cumprod: { save: 'all', backward: (g, c) => {
+    const x = x0(c), d = c.attrs.dim;
+    if (x.ndim === 0) return [g];
+    // Nonzero x: sum_{k>=i} g_k y_k / x_i. Past a slice's first zero every y_k is 0, so those get 0;
+    // the first zero itself gets sum_{k>=z} g_k y'_k with y' the cumprod with that zero set to 1.
+    const isZero = x.eq(0), nz = isZero.logicalNot();
+    const firstZero = isZero.logicalAnd(isZero.cumsum(d).eq(1));
+    const safe = o.where(nz, x, 1);
+    const regular = o.where(nz, revCumsum(g.mul(c.output), d).div(safe), 0);
+    const atZero = revCumsum(g.mul(o.where(firstZero, 1, x).cumprod(d)), d);
+    return [o.where(firstZero, atZero, regular)];
+  } },
 
   // ---- linear algebra and convolution helpers ----
   matmul: { save: 'inputs', backward: (g, c) => [                                        // g b^T, a^T g

@@ -223,7 +223,11 @@ export function median(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices
 export function median(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
   if (dim === undefined || dim === null) {
     const flat = x.reshape(-1);
-    if (flat.numel() === 0) throw new RangeError('median: cannot compute median of an empty tensor');
+    // PyTorch answers NaN for the median of an empty tensor (floating dtypes).
+    if (flat.numel() === 0) {
+      if (!isFloating(x.dtype)) throw new RangeError(`median(): cannot compute the median of an empty ${x.dtype} tensor`);
+      return flat.sum().mul(NaN); // keeps the graph: the (empty) input still gets a gradient
+    }
     return kthvalue(flat, Math.floor((flat.numel() - 1) / 2) + 1, 0).values;
   }
   const d = normDim(dim, x.ndim, 'median');
