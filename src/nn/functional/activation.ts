@@ -25,12 +25,13 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): T
   return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
 }
 export function silu(x: Tensor): Tensor { return x.mul(x.sigmoid()); }
-/** softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold; computed stably as relu + log1p(e^-|bx|). */
+/** softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold (as PyTorch). The exp branch is
+ * clamped at the threshold so the unselected side never overflows into a NaN gradient. */
 export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
   const beta = opts.beta ?? 1, threshold = opts.threshold ?? 20;
   const bx = x.mul(beta);
-  const stable = reluOp(bx).add(bx.abs().neg().exp().log1p()).div(beta);
-  return where(bx.gt(threshold), x, stable);
+  const smooth = bx.clamp(null, threshold).exp().log1p().div(beta);
+  return where(bx.gt(threshold), x, smooth);
 }
 export function mish(x: Tensor): Tensor { return x.mul(softplus(x).tanh()); }
 export function logsigmoid(x: Tensor): Tensor { return softplus(x.neg()).neg(); }
@@ -44,6 +45,8 @@ export function softshrink(x: Tensor, lambd = 0.5): Tensor {
 export function hardshrink(x: Tensor, lambd = 0.5): Tensor { return where(x.abs().gt(lambd), x, 0); }
 export function threshold(x: Tensor, thresholdValue: number, value: number): Tensor { return where(x.gt(thresholdValue), x, value); }
 export function glu(x: Tensor, dim = -1): Tensor {
+  const d = dim < 0 ? dim + x.ndim : dim;
+  if (x.ndim === 0 || x.shape[d]! % 2 !== 0) throw new RangeError(`glu: Halving dimension must be even, but dimension ${d} is size ${x.shape[d] ?? 0}`);
   const [a, b] = x.chunk(2, dim) as [Tensor, Tensor];
   return a.mul(b.sigmoid());
 }

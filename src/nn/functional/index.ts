@@ -1,3 +1,23 @@
-// torch.nn.functional: stateless layers, activations and losses, composed from tensor ops.
+// torch.nn.functional: stateless layers, activations and losses, composed from tensor ops so every
+// backend gets them (and their gradients) for free. Users write `const F = torch.nn.functional`.
 export * from './activation.js';
 export { linear, bilinear } from './linear.js';
+export { conv1d, conv2d, convTranspose1d, convTranspose2d, unfold, fold } from './conv.js';
+export type { ConvOpts, ConvTransposeOpts, FoldOpts } from './conv.js';
+export {
+  maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d,
+} from './pool.js';
+export type { MaxPoolOpts, AvgPoolOpts } from './pool.js';
+export { pad, interpolate, pixelShuffle, pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance, embedding, oneHot } from './misc.js';
+export type { PadMode, InterpolateMode, InterpolateOpts, EmbeddingOpts } from './misc.js';
+export { layerNorm, groupNorm, batchNorm, instanceNorm, rmsNorm } from './norm.js';
+export type { BatchNormOpts, InstanceNormOpts } from './norm.js';
+export { dropout, dropout1d, dropout2d, dropout3d, alphaDropout } from './dropout.js';
+export type { DropoutOpts } from './dropout.js';
+export { scaledDotProductAttention } from './attention.js';
+export type { SdpaOpts } from './attention.js';
+export {
+  nllLoss, crossEntropy, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
+  marginRankingLoss, hingeEmbeddingLoss, softMarginLoss, cosineEmbeddingLoss, tripletMarginLoss, poissonNllLoss, gaussianNllLoss,
+} from './loss.js';
+export type { Reduction, NllOpts, CrossEntropyOpts } from './loss.js';

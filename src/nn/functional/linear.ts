@@ -9,7 +9,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   if (x.shape[x.ndim - 1] !== inF) {
     throw new RangeError(`linear: mat1 and mat2 shapes cannot be multiplied (${x.numel() / (x.shape[x.ndim - 1] || 1)}x${x.shape[x.ndim - 1]} and ${weight.ndim === 2 ? `${inF}x${weight.shape[0]}` : inF})`);
   }
-  const y = x.matmul(weight.t());
+  const y = x.matmul(weight.ndim === 1 ? weight : weight.t());
   return bias ? y.add(bias) : y;
 }
 

@@ -1,0 +1,33 @@
+// F.scaledDotProductAttention: softmax(q k^T * scale + mask) v, PyTorch 2's math reference path,
+// composed from matmul/softmax. A bool attnMask marks the positions that take part (true = attend);
+// a float mask is added to the scores. isCausal applies a lower-triangular mask of shape [L, S].
+
+import { Tensor } from '../../tensor.js';
+import { fmtShape } from '../../shape.js';
+import { ones } from '../../ops/creation.js';
+import { where } from '../../ops/elementwise.js';
+import { dropout } from './dropout.js';
+
+export interface SdpaOpts { attnMask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number | null }
+
+/** q [..., L, E], k [..., S, E], v [..., S, Ev] -> [..., L, Ev]. */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SdpaOpts = {}): Tensor {
+  const op = 'scaledDotProductAttention';
+  if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) throw new RangeError(`${op}: expected query, key and value of at least 2 dims, got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
+  const L = q.shape[q.ndim - 2]!, S = k.shape[k.ndim - 2]!, E = q.shape[q.ndim - 1]!;
+  if (k.shape[k.ndim - 1] !== E) throw new RangeError(`${op}: query and key must have the same embedding size, got ${fmtShape(q.shape)} and ${fmtShape(k.shape)}`);
+  if (v.shape[v.ndim - 2] !== S) throw new RangeError(`${op}: key and value must have the same sequence length, got ${fmtShape(k.shape)} and ${fmtShape(v.shape)}`);
+  const attnMask = opts.attnMask ?? null;
+  if (opts.isCausal && attnMask) throw new RangeError(`${op}: explicit attn_mask should not be set when is_causal=True`);
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+  if (opts.isCausal) {
+    const causal = ones([L, S], { dtype: 'bool', device: q.device }).tril();
+    scores = where(causal, scores, -Infinity);
+  } else if (attnMask) {
+    scores = attnMask.dtype === 'bool' ? where(attnMask, scores, -Infinity) : scores.add(attnMask);
+  }
+  let attn = scores.softmax(-1);
+  if (opts.dropoutP && opts.dropoutP > 0) attn = dropout(attn, opts.dropoutP, { training: true });
+  return attn.matmul(v);
+}

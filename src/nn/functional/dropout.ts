@@ -1,0 +1,65 @@
+// Dropout family of torch.nn.functional. Masks come from torch.rand (the Philox generator), so
+// results are reproducible under torch.manualSeed and identical across backends, but not equal
+// to PyTorch's own random stream. Kept elements are scaled by 1/(1-p) in training; identity otherwise.
+
+import { Tensor } from '../../tensor.js';
+import { rand } from '../../ops/creation.js';
+import { inplace } from '../../ops/shape.js';
+import { fmtShape } from '../../shape.js';
+
+export interface DropoutOpts { p?: number; training?: boolean; inplace?: boolean }
+
+function resolve(op: string, pOrOpts: number | DropoutOpts | undefined, opts: DropoutOpts): { p: number; training: boolean; inplace: boolean } {
+  const o = typeof pOrOpts === 'object' ? { ...pOrOpts, ...opts } : { ...opts, p: pOrOpts ?? opts.p };
+  const p = o.p ?? 0.5;
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: dropout probability has to be between 0 and 1, but got ${p}`);
+  return { p, training: o.training ?? true, inplace: o.inplace ?? false };
+}
+
+/** x * mask / (1 - p) with one Bernoulli(1 - p) draw per element of maskShape (broadcast over the rest). */
+function applyMask(x: Tensor, p: number, maskShape: readonly number[], inPlace: boolean): Tensor {
+  let out: Tensor;
+  if (p === 1) out = x.mul(0);
+  else {
+    const keep = rand([...maskShape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).lt(1 - p);
+    out = x.mul(keep.to(x.dtype).mul(1 / (1 - p)));
+  }
+  return inPlace ? inplace(x, out) : out;
+}
+
+/** F.dropout(x, p = 0.5, { training = true, inplace }) (also F.dropout(x, { p, training })). */
+export function dropout(x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}): Tensor {
+  const o = resolve('dropout', p, opts);
+  if (!o.training || o.p === 0) return x;
+  return applyMask(x, o.p, x.shape, o.inplace);
+}
+
+/** Channel-wise dropout: one draw per (N, C) for [N, C, *spatial] input, or per C for unbatched [C, *spatial]. */
+function channelDropout(op: string, x: Tensor, spatial: number, p: number | DropoutOpts | undefined, opts: DropoutOpts): Tensor {
+  const o = resolve(op, p, opts);
+  if (x.ndim !== spatial + 1 && x.ndim !== spatial + 2) {
+    throw new RangeError(`${op}: Expected ${spatial + 1}D or ${spatial + 2}D input, but received a ${x.ndim}D input of shape ${fmtShape(x.shape)}`);
+  }
+  if (!o.training || o.p === 0) return x;
+  const lead = x.ndim - spatial;
+  return applyMask(x, o.p, x.shape.map((s, i) => (i < lead ? s : 1)), o.inplace);
+}
+export const dropout1d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout1d', x, 1, p, opts);
+export const dropout2d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout2d', x, 2, p, opts);
+export const dropout3d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout3d', x, 3, p, opts);
+
+/**
+ * F.alphaDropout: keeps SELU's self-normalizing mean and variance. Dropped elements become
+ * alpha' = -scale * alpha, then an affine map a * y + b restores zero mean and unit variance.
+ */
+export function alphaDropout(x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}): Tensor {
+  const o = resolve('alphaDropout', p, opts);
+  if (!o.training || o.p === 0) return x;
+  if (o.p === 1) return o.inplace ? inplace(x, x.mul(0)) : x.mul(0);
+  const alphaP = -1.7580993408473766;
+  const a = 1 / Math.sqrt((alphaP * alphaP * o.p + 1) * (1 - o.p));
+  const b = -a * alphaP * o.p;
+  const keep = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).lt(1 - o.p).to(x.dtype);
+  const out = x.mul(keep).add(keep.rsub(1).mul(alphaP)).mul(a).add(b);
+  return o.inplace ? inplace(x, out) : out;
+}

@@ -1,0 +1,240 @@
+// Loss functions of torch.nn.functional, composed from tensor ops (so gradients come from the
+// primitives). Reductions, weighting, ignoreIndex and label smoothing follow PyTorch 1.13 exactly,
+// including nll's weighted mean (sum of w[target] as denominator) and BCE's log clamp at -100.
+
+import { Tensor } from '../../tensor.js';
+import { fmtShape, shapesEqual } from '../../shape.js';
+import { where } from '../../ops/elementwise.js';
+import { logSoftmax } from '../../ops/reduce.js';
+import { reduce, type Reduction } from './utils.js';
+import { pairwiseDistance } from './misc.js';
+
+export type { Reduction };
+export interface NllOpts { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }
+export interface CrossEntropyOpts extends NllOpts { labelSmoothing?: number }
+
+const sizeStr = (s: readonly number[]) => `torch.Size([${s.join(', ')}])`;
+
+/** Checks an nll-style (input, target) pair: input [N, C, d...] or [C]; target [N, d...] or []. */
+function checkClassTarget(op: string, input: Tensor, target: Tensor): void {
+  if (target.dtype !== 'int32' && target.dtype !== 'uint8') throw new TypeError(`${op}: expected target of an integer dtype (class indices), got ${target.dtype}`);
+  if (input.ndim < 1) throw new RangeError(`${op}: input tensor should be 1D or more, got shape ${fmtShape(input.shape)}`);
+  if (input.ndim === 1) {
+    if (target.ndim !== 0) throw new RangeError(`${op}: 0D or 1D target tensor expected, multi-target not supported (input ${fmtShape(input.shape)}, target ${fmtShape(target.shape)})`);
+    return;
+  }
+  if (target.ndim === input.ndim - 1 && target.shape[0] !== input.shape[0]) {
+    throw new RangeError(`${op}: Expected input batch_size (${input.shape[0]}) to match target batch_size (${target.shape[0]}).`);
+  }
+  const want = [input.shape[0]!, ...input.shape.slice(2)];
+  if (!shapesEqual(target.shape, want)) {
+    throw new RangeError(`${op}: expected target of shape ${fmtShape(want)} for input of shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
+  }
+}
+
+/** F.nllLoss(logProbs [N, C, d...] or [C], target int [N, d...], { weight, ignoreIndex, reduction }). */
+export function nllLoss(input: Tensor, target: Tensor, opts: NllOpts = {}): Tensor {
+  const op = 'nllLoss';
+  checkClassTarget(op, input, target);
+  const ignore = opts.ignoreIndex ?? -100, weight = opts.weight ?? null;
+  const C = input.ndim === 1 ? input.shape[0]! : input.shape[1]!;
+  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C)) throw new RangeError(`${op}: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: ${fmtShape(weight.shape)}`);
+  const cdim = input.ndim === 1 ? 0 : 1;
+  const t = target.to('int32');
+  const keep = t.ne(ignore);
+  const safe = where(keep, t, 0); // ignored entries gather class 0 and are masked out below
+  const picked = input.gather(cdim, safe.unsqueeze(cdim)).squeeze(cdim);
+  let w = keep.to(input.dtype);
+  if (weight) w = w.mul(weight.indexSelect(0, safe.reshape(-1)).reshape(safe.shape));
+  const loss = picked.mul(w).neg();
+  const r = opts.reduction ?? 'mean';
+  if (r === 'mean') return loss.sum().div(w.sum());
+  return reduce(loss, r, op);
+}
+
+/**
+ * F.crossEntropy(logits [N, C, d...] or [C], target, opts): target holds class indices (int) or
+ * class probabilities (float, same shape as input). labelSmoothing mixes in the uniform distribution.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOpts = {}): Tensor {
+  const op = 'crossEntropy';
+  const eps = opts.labelSmoothing ?? 0, weight = opts.weight ?? null, r = opts.reduction ?? 'mean';
+  if (eps < 0 || eps > 1) throw new RangeError(`${op}: label_smoothing must be between 0.0 and 1.0. Got: ${eps}`);
+  if (input.ndim < 1) throw new RangeError(`${op}: input tensor should be 1D or more, got shape ${fmtShape(input.shape)}`);
+  const cdim = input.ndim === 1 ? 0 : 1;
+  const C = input.shape[cdim]!;
+  const logp = logSoftmax(input, cdim);
+  const wShape = input.shape.map((s, i) => (i === cdim ? s : 1));
+  if (target.isFloatingPoint()) {
+    if (!shapesEqual(target.shape, input.shape)) throw new RangeError(`${op}: Expected target size ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
+    const tgt = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
+    let prod = logp.mul(tgt);
+    if (weight) prod = prod.mul(weight.reshape(wShape));
+    const loss = prod.sum(cdim).neg();
+    if (r === 'mean') return input.ndim === 1 ? loss : loss.sum().div(input.numel() / C);
+    return reduce(loss, r, op);
+  }
+  const nll = nllLoss(logp, target, opts);
+  if (eps === 0) return nll;
+  // PyTorch 1.13: (1 - eps) * nll + eps / C * smooth, smooth = -sum_c w_c logp_c, zero on ignored targets.
+  const ignore = opts.ignoreIndex ?? -100;
+  const t = target.to('int32');
+  const keep = t.ne(ignore);
+  let smooth = (weight ? logp.mul(weight.reshape(wShape)) : logp).sum(cdim).neg();
+  smooth = where(keep, smooth, 0);
+  let red: Tensor;
+  if (r === 'mean') {
+    if (weight) red = smooth.sum().div(weight.indexSelect(0, where(keep, t, 0).reshape(-1)).mul(keep.reshape(-1).to(weight.dtype)).sum());
+    else red = smooth.mean();
+  } else red = reduce(smooth, r, op);
+  return nll.mul(1 - eps).add(red.mul(eps / C));
+}
+
+function checkSameSize(op: string, input: Tensor, target: Tensor): void {
+  if (!shapesEqual(input.shape, target.shape)) {
+    throw new RangeError(`${op}: Using a target size (${sizeStr(target.shape)}) that is different to the input size (${sizeStr(input.shape)}) is deprecated. Please ensure they have the same size.`);
+  }
+}
+
+/** F.mseLoss(input, target, { reduction }); target broadcasts as in PyTorch (which warns). */
+export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  return reduce(input.sub(target).square(), opts.reduction, 'mseLoss');
+}
+export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  return reduce(input.sub(target).abs(), opts.reduction, 'l1Loss');
+}
+/** F.smoothL1Loss: 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (beta = 0 is L1). */
+export function smoothL1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  const beta = opts.beta ?? 1;
+  if (beta < 0) throw new RangeError('smoothL1Loss: smooth_l1_loss does not support negative values for beta.');
+  const d = input.sub(target).abs();
+  if (beta === 0) return reduce(d, opts.reduction, 'smoothL1Loss');
+  return reduce(where(d.lt(beta), d.square().mul(0.5 / beta), d.sub(0.5 * beta)), opts.reduction, 'smoothL1Loss');
+}
+/** F.huberLoss: 0.5 d^2 where |d| < delta, else delta (|d| - delta / 2). */
+export function huberLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  const delta = opts.delta ?? 1;
+  const d = input.sub(target).abs();
+  return reduce(where(d.lt(delta), d.square().mul(0.5), d.sub(0.5 * delta).mul(delta)), opts.reduction, 'huberLoss');
+}
+
+/** F.binaryCrossEntropy(probs, target, { weight, reduction }): logs clamped at -100 as PyTorch. */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  checkSameSize('binaryCrossEntropy', input, target);
+  const logx = input.log().clamp(-100), log1mx = input.rsub(1).log().clamp(-100);
+  let loss = target.mul(logx).add(target.rsub(1).mul(log1mx)).neg();
+  if (opts.weight) loss = loss.mul(opts.weight);
+  return reduce(loss, opts.reduction, 'binaryCrossEntropy');
+}
+
+/** F.binaryCrossEntropyWithLogits(logits, target, { weight, posWeight, reduction }), computed stably. */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
+  opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  if (!shapesEqual(input.shape, target.shape)) {
+    throw new RangeError(`binaryCrossEntropyWithLogits: Target size (${sizeStr(target.shape)}) must be the same as input size (${sizeStr(input.shape)})`);
+  }
+  // log(1 + e^-x) = relu(-x) + log1p(e^-|x|)
+  const softplusNeg = input.neg().relu().add(input.abs().neg().exp().log1p());
+  let loss: Tensor;
+  if (opts.posWeight) {
+    const lw = opts.posWeight.sub(1).mul(target).add(1);
+    loss = target.rsub(1).mul(input).add(lw.mul(softplusNeg));
+  } else loss = target.rsub(1).mul(input).add(softplusNeg);
+  if (opts.weight) loss = loss.mul(opts.weight);
+  return reduce(loss, opts.reduction, 'binaryCrossEntropyWithLogits');
+}
+
+/** F.klDiv(input (log-probs), target, { reduction: 'mean' | 'batchmean' | 'sum' | 'none', logTarget }). */
+export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+  let loss: Tensor;
+  if (opts.logTarget) loss = target.exp().mul(target.sub(input));
+  else {
+    // xlogy(t, t) - t * x, with 0 log 0 = 0 (log of a safe value so the masked branch stays finite)
+    const tlogt = where(target.gt(0), target.mul(where(target.gt(0), target, 1).log()), 0);
+    loss = tlogt.sub(target.mul(input));
+  }
+  const r = opts.reduction ?? 'mean';
+  if (r === 'batchmean') return input.ndim === 0 ? loss.sum() : loss.sum().div(input.shape[0]!);
+  return reduce(loss, r, 'klDiv');
+}
+
+/** F.marginRankingLoss(x1, x2, y): max(0, -y (x1 - x2) + margin). */
+export function marginRankingLoss(x1: Tensor, x2: Tensor, target: Tensor, opts: { margin?: number; reduction?: Reduction } = {}): Tensor {
+  if (x1.ndim !== x2.ndim || x1.ndim !== target.ndim) {
+    throw new RangeError(`marginRankingLoss: All input tensors should have same dimension but got sizes: input1: ${sizeStr(x1.shape)}, input2: ${sizeStr(x2.shape)}, target: ${sizeStr(target.shape)} `);
+  }
+  return reduce(target.neg().mul(x1.sub(x2)).add(opts.margin ?? 0).relu(), opts.reduction, 'marginRankingLoss');
+}
+
+/** F.hingeEmbeddingLoss(x, y in {1, -1}): x where y = 1, max(0, margin - x) where y = -1. */
+export function hingeEmbeddingLoss(input: Tensor, target: Tensor, opts: { margin?: number; reduction?: Reduction } = {}): Tensor {
+  const marginClamp = input.neg().add(opts.margin ?? 1).relu();
+  const loss = where(target.ne(1), marginClamp, 0).add(where(target.ne(-1), input, 0));
+  return reduce(loss, opts.reduction, 'hingeEmbeddingLoss');
+}
+
+/** F.softMarginLoss: log(1 + exp(-y x)). */
+export function softMarginLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const z = target.neg().mul(input);
+  return reduce(z.relu().add(z.abs().neg().exp().log1p()), opts.reduction, 'softMarginLoss');
+}
+
+/** F.cosineEmbeddingLoss(x1, x2, y): 1 - cos where y = 1, max(0, cos - margin) where y = -1. */
+export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, opts: { margin?: number; reduction?: Reduction } = {}): Tensor {
+  const dim = x1.ndim - 1;
+  if (x1.ndim !== x2.ndim || x1.shape.some((s, i) => s !== x2.shape[i])) {
+    throw new RangeError(`cosineEmbeddingLoss: input1 and input2 must have the same shape, got ${fmtShape(x1.shape)} and ${fmtShape(x2.shape)}`);
+  }
+  const EPS = 1e-12;
+  const prod = x1.mul(x2).sum(dim);
+  const m1 = x1.square().sum(dim).add(EPS), m2 = x2.square().sum(dim).add(EPS);
+  const cos = prod.div(m1.mul(m2).sqrt());
+  const loss = where(target.eq(1), cos.rsub(1), 0).add(where(target.eq(-1), cos.sub(opts.margin ?? 0).relu(), 0));
+  return reduce(loss, opts.reduction, 'cosineEmbeddingLoss');
+}
+
+/** F.tripletMarginLoss(anchor, positive, negative, { margin, p, eps, swap, reduction }). */
+export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Tensor,
+  opts: { margin?: number; p?: number; eps?: number; swap?: boolean; reduction?: Reduction } = {}): Tensor {
+  const po = { p: opts.p ?? 2, eps: opts.eps ?? 1e-6 };
+  if (anchor.ndim !== positive.ndim || anchor.ndim !== negative.ndim) {
+    throw new RangeError(`tripletMarginLoss: The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: anchor ${anchor.ndim}D, positive ${positive.ndim}D, and negative ${negative.ndim}D inputs`);
+  }
+  const dPos = pairwiseDistance(anchor, positive, po);
+  let dNeg = pairwiseDistance(anchor, negative, po);
+  if (opts.swap) dNeg = dNeg.minimum(pairwiseDistance(positive, negative, po));
+  return reduce(dPos.sub(dNeg).add(opts.margin ?? 1).relu(), opts.reduction, 'tripletMarginLoss');
+}
+
+/** F.poissonNllLoss(input, target, { logInput, full, eps, reduction }). */
+export function poissonNllLoss(input: Tensor, target: Tensor,
+  opts: { logInput?: boolean; full?: boolean; eps?: number; reduction?: Reduction } = {}): Tensor {
+  const logInput = opts.logInput ?? true;
+  let loss = logInput ? input.exp().sub(target.mul(input)) : input.sub(target.mul(input.add(opts.eps ?? 1e-8).log()));
+  if (opts.full) {
+    // Stirling term t log t - t + 0.5 log(2 pi t), only where t > 1.
+    const safe = where(target.gt(1), target, 2);
+    const stirling = safe.mul(safe.log()).sub(safe).add(safe.mul(2 * Math.PI).log().mul(0.5));
+    loss = loss.add(where(target.gt(1), stirling, 0));
+  }
+  return reduce(loss, opts.reduction, 'poissonNllLoss');
+}
+
+/** F.gaussianNllLoss(input, target, var, { full, eps, reduction }): var is clamped at eps without affecting its gradient. */
+export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor,
+  opts: { full?: boolean; eps?: number; reduction?: Reduction } = {}): Tensor {
+  const op = 'gaussianNllLoss';
+  let v = variance;
+  if (!shapesEqual(v.shape, input.shape)) {
+    if (shapesEqual(input.shape.slice(0, -1), v.shape)) v = v.unsqueeze(-1);
+    else if (!(shapesEqual(input.shape.slice(0, -1), v.shape.slice(0, -1)) && v.shape[v.ndim - 1] === 1)) throw new RangeError(`${op}: var is of incorrect size`);
+  }
+  const r = opts.reduction ?? 'mean';
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new RangeError(`${op}: ${String(r)} is not valid`);
+  const eps = opts.eps ?? 1e-6;
+  // PyTorch clamps a copy of var under no_grad: the value is clamped, the gradient passes straight through.
+  const clamped = v.add(v.clamp(eps).sub(v).detach());
+  let loss = clamped.log().add(input.sub(target).square().div(clamped)).mul(0.5);
+  if (opts.full) loss = loss.add(0.5 * Math.log(2 * Math.PI));
+  return reduce(loss, r, op);
+}

@@ -1,0 +1,217 @@
+// Shape and geometry helpers of torch.nn.functional: pad (constant/reflect/replicate/circular),
+// interpolate (nearest, nearest-exact, (bi/tri)linear, area), pixelShuffle/pixelUnshuffle,
+// normalize, cosineSimilarity, pairwiseDistance, embedding, oneHot. Composed from views, cat,
+// indexSelect and elementwise ops, so gradients come from the primitives. Semantics: PyTorch 1.13.
+
+import { Tensor } from '../../tensor.js';
+import { fmtShape } from '../../shape.js';
+import { cat } from '../../ops/shape.js';
+import { full, zeros } from '../../ops/creation.js';
+import { where } from '../../ops/elementwise.js';
+import { oneHot as oneHotOp } from '../../ops/indexing.js';
+import { noGrad } from '../../autograd/grad-mode.js';
+import { constLike, indexLike, tuple } from './utils.js';
+import { adaptiveAvgPoolNd } from './pool.js';
+
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+
+/**
+ * F.pad(x, pad, { mode, value }): pad = [left_last, right_last, left_prev, right_prev, ...] as
+ * PyTorch. Constant mode pads any number of dims and crops on negative amounts.
+ */
+export function pad(x: Tensor, padding: readonly number[], opts: { mode?: PadMode; value?: number } = {}): Tensor {
+  const mode = opts.mode ?? 'constant';
+  if (padding.length % 2 !== 0) throw new RangeError(`pad: Padding length must be divisible by 2 (got ${padding.length})`);
+  const nd = padding.length / 2;
+  if (nd > x.ndim) throw new RangeError(`pad: Padding length too large: ${padding.length} values for a ${x.ndim}-D input of shape ${fmtShape(x.shape)}`);
+  if (mode !== 'constant') {
+    if (opts.value !== undefined && opts.value !== 0) throw new RangeError(`pad: Padding mode "${mode}" doesn't take in value argument`);
+    if (x.ndim < nd + 1) throw new RangeError(`pad: ${mode} padding of ${nd} dims expects a ${nd + 1}-D or ${nd + 2}-D input, got shape ${fmtShape(x.shape)}`);
+  }
+  let y = x;
+  for (let i = 0; i < nd; i++) {
+    const d = x.ndim - 1 - i, l = padding[2 * i]!, r = padding[2 * i + 1]!;
+    if (l === 0 && r === 0) continue;
+    const n = y.shape[d]!;
+    if (mode === 'constant') {
+      if (l < 0 || r < 0) y = y.narrow(d, Math.max(0, -l), n - Math.max(0, -l) - Math.max(0, -r));
+      const parts: Tensor[] = [];
+      const block = (k: number) => full(y.shape.map((s, j) => (j === d ? k : s)), opts.value ?? 0, { dtype: y.dtype, device: y.device });
+      if (l > 0) parts.push(block(l));
+      parts.push(y);
+      if (r > 0) parts.push(block(r));
+      if (parts.length > 1) y = cat(parts, d);
+      continue;
+    }
+    if (l < 0 || r < 0) throw new RangeError(`pad: negative padding is only supported in constant mode (got ${l}, ${r} in ${mode} mode)`);
+    let left: Tensor | null = null, right: Tensor | null = null;
+    if (mode === 'reflect') {
+      if (l >= n || r >= n) {
+        throw new RangeError(`pad: Padding size should be less than the corresponding input dimension, but got: padding (${l}, ${r}) at dimension ${d} of input ${fmtShape(x.shape)}`);
+      }
+      if (l > 0) left = y.narrow(d, 1, l).flip(d);
+      if (r > 0) right = y.narrow(d, n - 1 - r, r).flip(d);
+    } else if (mode === 'replicate') {
+      if (n === 0) throw new RangeError(`pad: replicate padding of an empty dimension ${d} of input ${fmtShape(x.shape)}`);
+      const edge = (k: number, at: number) => y.narrow(d, at, 1).expand(y.shape.map((s, j) => (j === d ? k : s)));
+      if (l > 0) left = edge(l, 0);
+      if (r > 0) right = edge(r, n - 1);
+    } else if (mode === 'circular') {
+      if (l > n || r > n) throw new RangeError(`pad: Padding value causes wrapping around more than once (padding (${l}, ${r}) at dimension ${d} of input ${fmtShape(x.shape)})`);
+      if (l > 0) left = y.narrow(d, n - l, l);
+      if (r > 0) right = y.narrow(d, 0, r);
+    } else throw new RangeError(`pad: unknown padding mode "${String(mode)}"`);
+    y = cat([left, y, right].filter((t): t is Tensor => t !== null), d);
+  }
+  return y;
+}
+
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'trilinear' | 'area';
+export interface InterpolateOpts {
+  size?: number | readonly number[];
+  scaleFactor?: number | readonly number[];
+  mode?: InterpolateMode;
+  alignCorners?: boolean;
+  recomputeScaleFactor?: boolean;
+}
+
+/** F.interpolate over the trailing spatial dims of [N, C, ...spatial] (1-3 spatial dims). */
+export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
+  const op = 'interpolate';
+  const mode = opts.mode ?? 'nearest';
+  const sd = x.ndim - 2;
+  if (sd < 1 || sd > 3) throw new RangeError(`${op}: expected a 3-D, 4-D or 5-D input [N, C, ...spatial], got shape ${fmtShape(x.shape)}`);
+  const linear = mode === 'linear' || mode === 'bilinear' || mode === 'trilinear';
+  if (linear && sd !== { linear: 1, bilinear: 2, trilinear: 3 }[mode]) {
+    throw new RangeError(`${op}: mode '${mode}' expects a ${({ linear: 3, bilinear: 4, trilinear: 5 })[mode]}-D input, got ${x.ndim}-D`);
+  }
+  if (!linear && opts.alignCorners !== undefined) {
+    throw new RangeError(`${op}: align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear`);
+  }
+  if (opts.size !== undefined && opts.scaleFactor !== undefined) throw new RangeError(`${op}: only one of size or scale_factor should be defined`);
+  if (opts.size === undefined && opts.scaleFactor === undefined) throw new RangeError(`${op}: either size or scale_factor should be defined`);
+  const inSize = x.shape.slice(2);
+  let outSize: number[];
+  let scales: (number | null)[] = inSize.map(() => null);
+  if (opts.size !== undefined) {
+    outSize = tuple(opts.size, sd, op, 'size');
+  } else {
+    const sf = tuple(opts.scaleFactor!, sd, op, 'scaleFactor');
+    outSize = inSize.map((n, i) => Math.floor(n * sf[i]!));
+    // PyTorch hands the user's scale to the kernel unless asked to recompute it from the sizes.
+    if (!opts.recomputeScaleFactor) scales = sf;
+  }
+  if (outSize.some((s) => s <= 0)) throw new RangeError(`${op}: output size must be positive, got (${outSize.join(', ')}) for input ${fmtShape(x.shape)}`);
+  if (mode === 'area') return adaptiveAvgPoolNd(x, outSize, op);
+  let y = x;
+  for (let i = 0; i < sd; i++) {
+    const d = 2 + i, n = inSize[i]!, m = outSize[i]!;
+    const scale = scales[i] !== null ? 1 / scales[i]! : n / m;
+    if (!linear) {
+      const idx: number[] = [];
+      const s32 = Math.fround(scale);
+      for (let j = 0; j < m; j++) {
+        const src = mode === 'nearest' ? Math.floor(Math.fround(j * s32)) : Math.floor(Math.fround((j + 0.5) * s32));
+        idx.push(Math.min(src, n - 1));
+      }
+      y = y.indexSelect(d, indexLike(x, idx));
+      continue;
+    }
+    const i0: number[] = [], i1: number[] = [], w0: number[] = [], w1: number[] = [];
+    for (let j = 0; j < m; j++) {
+      let src: number;
+      if (opts.alignCorners) src = m > 1 ? (j * (n - 1)) / (m - 1) : 0;
+      else src = Math.max(0, scale * (j + 0.5) - 0.5);
+      const a = Math.min(Math.floor(src), n - 1);
+      const b = a < n - 1 ? a + 1 : a;
+      const lam = src - a;
+      i0.push(a); i1.push(b); w0.push(1 - lam); w1.push(lam);
+    }
+    const wShape = y.shape.map((_, k) => (k === d ? m : 1));
+    y = y.indexSelect(d, indexLike(x, i0)).mul(constLike(x, w0, wShape))
+      .add(y.indexSelect(d, indexLike(x, i1)).mul(constLike(x, w1, wShape)));
+  }
+  return y;
+}
+
+/** F.pixelShuffle: [..., C*r*r, H, W] -> [..., C, H*r, W*r]. */
+export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
+  const r = upscaleFactor;
+  if (x.ndim < 3) throw new RangeError(`pixelShuffle: pixel_shuffle expects input to have at least 3 dimensions, but got input with ${x.ndim} dimension(s)`);
+  const lead = x.shape.slice(0, -3), [C, H, W] = x.shape.slice(-3) as [number, number, number];
+  if (C % (r * r) !== 0) {
+    throw new RangeError(`pixelShuffle: pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size(-3)=${C} is not divisible by ${r * r}`);
+  }
+  const oc = C / (r * r), k = lead.length;
+  return x.reshape([...lead, oc, r, r, H, W])
+    .permute([...lead.keys(), k, k + 3, k + 1, k + 4, k + 2])
+    .reshape([...lead, oc, H * r, W * r]);
+}
+
+/** F.pixelUnshuffle: [..., C, H*r, W*r] -> [..., C*r*r, H, W]. */
+export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
+  const r = downscaleFactor;
+  if (x.ndim < 3) throw new RangeError(`pixelUnshuffle: pixel_unshuffle expects input to have at least 3 dimensions, but got input with ${x.ndim} dimension(s)`);
+  const lead = x.shape.slice(0, -3), [C, H, W] = x.shape.slice(-3) as [number, number, number];
+  if (H % r !== 0 || W % r !== 0) {
+    throw new RangeError(`pixelUnshuffle: pixel_unshuffle expects height and width to be divisible by downscale_factor, but got ${H}x${W} and downscale_factor=${r}`);
+  }
+  const k = lead.length;
+  return x.reshape([...lead, C, H / r, r, W / r, r])
+    .permute([...lead.keys(), k, k + 2, k + 4, k + 1, k + 3])
+    .reshape([...lead, C * r * r, H / r, W / r]);
+}
+
+/** F.normalize: x / max(||x||_p over dim, eps). */
+export function normalize(x: Tensor, opts: { p?: number; dim?: number; eps?: number } = {}): Tensor {
+  const denom = x.norm(opts.p ?? 2, opts.dim ?? 1, true).clamp(opts.eps ?? 1e-12);
+  return x.div(denom);
+}
+
+/** F.cosineSimilarity: sum(x1/max(|x1|,eps) * x2/max(|x2|,eps)) over dim (PyTorch 1.13's formula). */
+export function cosineSimilarity(x1: Tensor, x2: Tensor, opts: { dim?: number; eps?: number } = {}): Tensor {
+  const dim = opts.dim ?? 1, eps = opts.eps ?? 1e-8;
+  const n1 = x1.norm(2, dim, true).clamp(eps), n2 = x2.norm(2, dim, true).clamp(eps);
+  return x1.div(n1).mul(x2.div(n2)).sum(dim);
+}
+
+/** F.pairwiseDistance: ||x1 - x2 + eps||_p over the last dim. */
+export function pairwiseDistance(x1: Tensor, x2: Tensor, opts: { p?: number; eps?: number; keepdim?: boolean } = {}): Tensor {
+  return x1.sub(x2).add(opts.eps ?? 1e-6).norm(opts.p ?? 2, -1, opts.keepdim ?? false);
+}
+
+export interface EmbeddingOpts { paddingIdx?: number | null; maxNorm?: number | null; normType?: number; scaleGradByFreq?: boolean; sparse?: boolean }
+
+/**
+ * F.embedding(input (int32 indices), weight [num, dim], opts): rows of weight. paddingIdx's row gets
+ * no gradient; maxNorm renormalizes the referenced rows of weight in place (no grad), as PyTorch.
+ */
+export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOpts = {}): Tensor {
+  if (input.dtype !== 'int32' && input.dtype !== 'uint8') {
+    throw new TypeError(`embedding: Expected tensor for argument #1 'indices' to have an integer dtype; but got ${input.dtype} instead`);
+  }
+  if (weight.ndim !== 2) throw new RangeError(`embedding: 'weight' must be 2-D, got shape ${fmtShape(weight.shape)}`);
+  if (opts.scaleGradByFreq || opts.sparse) throw new Error('embedding: scaleGradByFreq and sparse gradients are not supported');
+  const num = weight.shape[0]!;
+  let pad = opts.paddingIdx ?? null;
+  if (pad !== null) {
+    if (pad >= num || pad < -num) throw new RangeError(`embedding: Padding_idx must be within num_embeddings (got ${pad} for ${num} embeddings)`);
+    if (pad < 0) pad += num;
+  }
+  const flat = input.reshape(-1).to('int32');
+  if (opts.maxNorm !== undefined && opts.maxNorm !== null) {
+    const maxNorm = opts.maxNorm, p = opts.normType ?? 2;
+    noGrad(() => {
+      const used = zeros([num], { dtype: weight.dtype, device: weight.device }).scatter(0, flat, 1).gt(0);
+      const norms = weight.norm(p, 1);
+      const scale = where(used.logicalAnd(norms.gt(maxNorm)), norms.add(1e-7).reciprocal().mul(maxNorm), 1);
+      weight.mul_(scale.unsqueeze(1).to(weight.dtype));
+    });
+  }
+  let rows = weight.indexSelect(0, flat);
+  if (pad !== null && rows.requiresGrad) rows = where(flat.eq(pad).unsqueeze(1), rows.detach(), rows);
+  return rows.reshape([...input.shape, weight.shape[1]!]);
+}
+
+/** F.oneHot (torch.nn.functional.one_hot): int32 [..., numClasses]. */
+export function oneHot(t: Tensor, numClasses = -1): Tensor { return oneHotOp(t, numClasses); }

@@ -1,0 +1,134 @@
+// Normalization layers of torch.nn.functional: layerNorm, groupNorm, batchNorm (training updates
+// the running stats in place with momentum and the unbiased batch variance, as PyTorch), instanceNorm
+// and rmsNorm. Statistics use the biased variance for normalizing; composed from reductions.
+
+import { Tensor } from '../../tensor.js';
+import { fmtShape } from '../../shape.js';
+import { noGrad } from '../../autograd/grad-mode.js';
+
+/** (x - mean) / sqrt(var + eps) over `dims` with the biased variance. */
+function standardize(x: Tensor, dims: number[], eps: number): Tensor {
+  const xc = x.sub(x.mean(dims, true));
+  return xc.mul(xc.square().mean(dims, true).add(eps).rsqrt());
+}
+
+/** weight/bias of shape [C] broadcast along dim 1 of an nd-dim input. */
+function channelAffine(y: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
+  const shape = y.shape.map((s, i) => (i === 1 ? s : 1));
+  let out = y;
+  if (weight) out = out.mul(weight.reshape(shape));
+  if (bias) out = out.add(bias.reshape(shape));
+  return out;
+}
+
+/** F.layerNorm(x, normalizedShape, weight?, bias?, { eps }): normalizes over the trailing dims. */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight: Tensor | null = null, bias: Tensor | null = null,
+  opts: { eps?: number } = {}): Tensor {
+  const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const k = ns.length;
+  const tail = x.shape.slice(x.ndim - k);
+  if (k === 0 || k > x.ndim || tail.some((s, i) => s !== ns[i])) {
+    throw new RangeError(`layerNorm: Given normalized_shape=${fmtShape(ns)}, expected input with shape [*, ${ns.join(', ')}], but got input of size${fmtShape(x.shape)}`);
+  }
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t && (t.ndim !== k || t.shape.some((s, i) => s !== ns[i]))) throw new RangeError(`layerNorm: Expected ${name} to be of same shape as normalized_shape, but got ${name} of shape ${fmtShape(t.shape)} and normalized_shape = ${fmtShape(ns)}`);
+  }
+  const dims = ns.map((_, i) => x.ndim - k + i);
+  let y = standardize(x, dims, opts.eps ?? 1e-5);
+  if (weight) y = y.mul(weight);
+  if (bias) y = y.add(bias);
+  return y;
+}
+
+/** F.groupNorm(x [N, C, *], numGroups, weight?, bias?, { eps }). */
+export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, opts: { eps?: number } = {}): Tensor {
+  if (x.ndim < 2) throw new RangeError(`groupNorm: Expected at least 2 dimensions for input tensor but received ${x.ndim}`);
+  const [N, C] = x.shape as [number, number];
+  if (C % numGroups !== 0) throw new RangeError(`groupNorm: Expected number of channels in input to be divisible by num_groups, but got input of shape ${fmtShape(x.shape)} and num_groups=${numGroups}`);
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new RangeError(`groupNorm: Expected ${name} to be a vector of size equal to the number of channels in input, but got ${name} of shape ${fmtShape(t.shape)} and input of shape ${fmtShape(x.shape)}`);
+  }
+  const g = x.reshape(N, numGroups, -1);
+  const y = standardize(g, [2], opts.eps ?? 1e-5).reshape(x.shape);
+  return channelAffine(y, weight, bias);
+}
+
+export interface BatchNormOpts { training?: boolean; momentum?: number; eps?: number }
+
+/**
+ * F.batchNorm(x [N, C, *], runningMean, runningVar, weight?, bias?, { training, momentum, eps }).
+ * Training normalizes with batch statistics and, when given, updates the running buffers in place:
+ * r = (1 - momentum) r + momentum * stat, with the unbiased variance. Eval uses the running stats.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null = null,
+  bias: Tensor | null = null, opts: BatchNormOpts = {}): Tensor {
+  const training = opts.training ?? false, momentum = opts.momentum ?? 0.1, eps = opts.eps ?? 1e-5;
+  if (x.ndim < 2) throw new RangeError(`batchNorm: Expected 2D or more input (got ${x.ndim}D input of shape ${fmtShape(x.shape)})`);
+  const C = x.shape[1]!;
+  for (const [name, t] of [['running_mean', runningMean], ['running_var', runningVar], ['weight', weight], ['bias', bias]] as const) {
+    if (t && t.numel() !== C) throw new RangeError(`batchNorm: ${name} should contain ${C} elements not ${t.numel()}`);
+  }
+  const dims = [...x.shape.keys()].filter((d) => d !== 1);
+  const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
+  let y: Tensor;
+  if (training) {
+    const n = x.numel() / C;
+    if (n <= 1) throw new RangeError(`batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
+    const mean = x.mean(dims, true);
+    const xc = x.sub(mean);
+    const varB = xc.square().mean(dims, true);
+    y = xc.mul(varB.add(eps).rsqrt());
+    noGrad(() => {
+      if (runningMean) runningMean.mul_(1 - momentum).add_(mean.detach().reshape(runningMean.shape).mul(momentum));
+      if (runningVar) runningVar.mul_(1 - momentum).add_(varB.detach().reshape(runningVar.shape).mul(momentum * n / (n - 1)));
+    });
+  } else {
+    if (!runningMean || !runningVar) throw new Error('batchNorm: running_mean and running_var must be defined in evaluation mode');
+    y = x.sub(runningMean.reshape(bshape)).mul(runningVar.reshape(bshape).add(eps).rsqrt());
+  }
+  return channelAffine(y, weight, bias);
+}
+
+export interface InstanceNormOpts { runningMean?: Tensor | null; runningVar?: Tensor | null; weight?: Tensor | null; bias?: Tensor | null;
+  useInputStats?: boolean; momentum?: number; eps?: number }
+
+/**
+ * F.instanceNorm(x [N, C, *], opts): per-sample, per-channel normalization over the spatial dims.
+ * With running buffers and useInputStats they are updated with the batch-averaged instance stats.
+ */
+export function instanceNorm(x: Tensor, opts: InstanceNormOpts = {}): Tensor {
+  if (x.ndim < 3) throw new RangeError(`instanceNorm: Expected at least 3D input (got ${x.ndim}D input of shape ${fmtShape(x.shape)})`);
+  const useInput = opts.useInputStats ?? true, momentum = opts.momentum ?? 0.1, eps = opts.eps ?? 1e-5;
+  const { runningMean = null, runningVar = null } = opts;
+  const dims = [...x.shape.keys()].slice(2);
+  let y: Tensor;
+  if (useInput) {
+    const mean = x.mean(dims, true);
+    const xc = x.sub(mean);
+    const varB = xc.square().mean(dims, true);
+    y = xc.mul(varB.add(eps).rsqrt());
+    const n = x.numel() / (x.shape[0]! * x.shape[1]!);
+    noGrad(() => {
+      if (runningMean) runningMean.mul_(1 - momentum).add_(mean.detach().mean(0).reshape(runningMean.shape).mul(momentum));
+      if (runningVar) runningVar.mul_(1 - momentum).add_(varB.detach().mean(0).reshape(runningVar.shape).mul(momentum * n / (n - 1)));
+    });
+  } else {
+    if (!runningMean || !runningVar) throw new Error('instanceNorm: Expected running_mean and running_var to be defined when use_input_stats is false');
+    const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
+    y = x.sub(runningMean.reshape(bshape)).mul(runningVar.reshape(bshape).add(eps).rsqrt());
+  }
+  return channelAffine(y, opts.weight ?? null, opts.bias ?? null);
+}
+
+/** F.rmsNorm(x, normalizedShape, weight?, { eps }): x / sqrt(mean(x^2) + eps) * weight; eps defaults to the dtype's machine epsilon, as PyTorch. */
+export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], weight: Tensor | null = null, opts: { eps?: number | null } = {}): Tensor {
+  const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const k = ns.length;
+  if (k === 0 || k > x.ndim || x.shape.slice(x.ndim - k).some((s, i) => s !== ns[i])) {
+    throw new RangeError(`rmsNorm: Given normalized_shape=${fmtShape(ns)}, expected input with shape [*, ${ns.join(', ')}], but got input of size${fmtShape(x.shape)}`);
+  }
+  const eps = opts.eps ?? (x.dtype === 'float64' ? 2.220446049250313e-16 : x.dtype === 'float16' ? 0.0009765625 : 1.1920928955078125e-7);
+  const dims = ns.map((_, i) => x.ndim - k + i);
+  const y = x.mul(x.square().mean(dims, true).add(eps).rsqrt());
+  return weight ? y.mul(weight) : y;
+}

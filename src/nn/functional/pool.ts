@@ -1,0 +1,204 @@
+// Pooling of torch.nn.functional: maxPool1d/2d (with indices), avgPool1d/2d, adaptive average and
+// max pooling. Windowed pools are im2col (padValue -inf for max, 0 for average) followed by a
+// reduction over the window; adaptive pools are separable per spatial dim. Semantics: PyTorch 1.13.
+
+import { Tensor } from '../../tensor.js';
+import { fmtShape } from '../../shape.js';
+import { im2colPrim } from '../../ops/linalg.js';
+import { cat } from '../../ops/shape.js';
+import { full } from '../../ops/creation.js';
+import { constLike, indexLike, tuple, type IntOrTuple } from './utils.js';
+
+export interface MaxPoolOpts { stride?: IntOrTuple | null; padding?: IntOrTuple; dilation?: IntOrTuple; ceilMode?: boolean; returnIndices?: boolean }
+export interface AvgPoolOpts { stride?: IntOrTuple | null; padding?: IntOrTuple; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }
+
+/** PyTorch's pooling output size, including the ceil-mode rule that the last window must start inside the input or left padding. */
+function poolOutSize(n: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  const span = n + 2 * p - d * (k - 1) - 1;
+  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (o - 1) * s >= n + p) o--;
+  return o;
+}
+
+interface Geometry { k: number[]; s: number[]; p: number[]; d: number[]; out: number[]; extra: number[] }
+
+function geometry(op: string, x: Tensor, kernelSize: IntOrTuple, stride: IntOrTuple | null | undefined, padding: IntOrTuple | undefined,
+  dilation: IntOrTuple | undefined, ceil: boolean): Geometry {
+  const k = tuple(kernelSize, 2, op, 'kernelSize');
+  const s = stride === null || stride === undefined || (Array.isArray(stride) && stride.length === 0) ? k : tuple(stride, 2, op, 'stride');
+  const p = tuple(padding ?? 0, 2, op, 'padding'), d = tuple(dilation ?? 1, 2, op, 'dilation');
+  if (k.some((v) => v <= 0)) throw new RangeError(`${op}: kernel_size must be greater than zero, but got ${k.join('x')}`);
+  if (s.some((v) => v <= 0)) throw new RangeError(`${op}: stride must be greater than zero, but got ${s.join('x')}`);
+  if (p.some((v, i) => v < 0 || v > k[i]! / 2)) throw new RangeError(`${op}: pad should be at most half of effective kernel size, but got pad=${p.join('x')}, kernel_size=${k.join('x')}`);
+  const H = x.shape[x.ndim - 2]!, W = x.shape[x.ndim - 1]!;
+  const out = [0, 1].map((i) => poolOutSize(i === 0 ? H : W, k[i]!, s[i]!, p[i]!, d[i]!, ceil));
+  if (out.some((o) => o <= 0)) {
+    throw new RangeError(`${op}: Given input size: (${x.shape.slice(-3).join('x')}). Calculated output size: (${x.shape[x.ndim - 3] ?? 1}x${out.join('x')}). Output size is too small`);
+  }
+  // Ceil mode's last window may run past the right padding: extend the input there.
+  const extra = [0, 1].map((i) => Math.max(0, (out[i]! - 1) * s[i]! + d[i]! * (k[i]! - 1) + 1 - ((i === 0 ? H : W) + 2 * p[i]!)));
+  return { k, s, p, d, out, extra };
+}
+
+/** Windows of x [N,C,H,W] as [N, C, kh*kw, OH*OW]; the border (and ceil-mode overhang) holds padValue. */
+function windows(x: Tensor, g: Geometry, padValue: number): Tensor {
+  let xin = x;
+  for (const i of [0, 1]) {
+    if (g.extra[i]! > 0) {
+      const d = 2 + i;
+      xin = cat([xin, full(xin.shape.map((v, j) => (j === d ? g.extra[i]! : v)), padValue, { dtype: x.dtype, device: x.device })], d);
+    }
+  }
+  // im2col pads p on both sides; window starts stay at o*s - p, the overhang lies beyond the right padding.
+  const cols = im2colPrim(xin, {
+    kernel: [g.k[0]!, g.k[1]!], stride: [g.s[0]!, g.s[1]!], padding: [g.p[0]!, g.p[1]!], dilation: [g.d[0]!, g.d[1]!], padValue,
+  });
+  const [N, C] = x.shape as [number, number];
+  // The extended input can hold more window starts than PyTorch's output size: keep the first ones.
+  const OH = Math.floor((xin.shape[2]! + 2 * g.p[0]! - g.d[0]! * (g.k[0]! - 1) - 1) / g.s[0]!) + 1;
+  const OW = Math.floor((xin.shape[3]! + 2 * g.p[1]! - g.d[1]! * (g.k[1]! - 1) - 1) / g.s[1]!) + 1;
+  let w = cols.reshape(N, C, g.k[0]! * g.k[1]!, OH, OW);
+  if (OH !== g.out[0] || OW !== g.out[1]) w = w.narrow(3, 0, g.out[0]!).narrow(4, 0, g.out[1]!);
+  return w.reshape(N, C, g.k[0]! * g.k[1]!, g.out[0]! * g.out[1]!);
+}
+
+function batch4(op: string, x: Tensor): [Tensor, boolean] {
+  if (x.ndim === 3) return [x.unsqueeze(0), true];
+  if (x.ndim !== 4) throw new RangeError(`${op}: Expected 3D or 4D (batch mode) tensor for input, but got input of size ${fmtShape(x.shape)}`);
+  return [x, false];
+}
+
+/** F.maxPool2d(x [N,C,H,W] or [C,H,W], kernelSize, opts); with returnIndices: [output, indices into H*W]. */
+export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, opts?: MaxPoolOpts & { returnIndices?: false }): Tensor;
+export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts = {}): Tensor | [Tensor, Tensor] {
+  return maxPoolImpl('maxPool2d', x, kernelSize, opts);
+}
+
+function maxPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts): Tensor | [Tensor, Tensor] {
+  const [xb, unb] = batch4(op, x);
+  const g = geometry(op, xb, kernelSize, opts.stride, opts.padding, opts.dilation, opts.ceilMode ?? false);
+  const w = windows(xb, g, -Infinity);
+  const { values, indices } = w.max(2);
+  const [N, C] = xb.shape as [number, number];
+  const out = values.reshape(N, C, g.out[0]!, g.out[1]!);
+  if (!opts.returnIndices) return unb ? out.squeeze(0) : out;
+  // Window slot j of output (oh, ow) reads input row oh*s - p + (j / kw)*d and col ow*s - p + (j % kw)*d.
+  const W = xb.shape[3]!, kw = g.k[1]!;
+  const base: number[] = [];
+  for (let oh = 0; oh < g.out[0]!; oh++) for (let ow = 0; ow < g.out[1]!; ow++) base.push((oh * g.s[0]! - g.p[0]!) * W + ow * g.s[1]! - g.p[1]!);
+  const slot: number[] = [];
+  for (let j = 0; j < g.k[0]! * kw; j++) slot.push(Math.floor(j / kw) * g.d[0]! * W + (j % kw) * g.d[1]!);
+  const flat = indexLike(xb, slot).indexSelect(0, indices.reshape(-1)).reshape(indices.shape).add(indexLike(xb, base));
+  const idx = flat.reshape(N, C, g.out[0]!, g.out[1]!);
+  return unb ? [out.squeeze(0), idx.squeeze(0)] : [out, idx];
+}
+
+/** F.maxPool1d(x [N,C,L] or [C,L], kernelSize, opts): maxPool2d over a height-1 image. */
+export function maxPool1d(x: Tensor, kernelSize: IntOrTuple, opts?: MaxPoolOpts & { returnIndices?: false }): Tensor;
+export function maxPool1d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool1d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts = {}): Tensor | [Tensor, Tensor] {
+  const op = 'maxPool1d';
+  if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`${op}: Expected 2D or 3D (batch mode) tensor for input, but got input of size ${fmtShape(x.shape)}`);
+  const one = (v: IntOrTuple | null | undefined, name: string, lead: number) => (v === null || v === undefined ? v : [lead, tuple(v, 1, op, name)[0]!]);
+  const r = maxPoolImpl(op, x.unsqueeze(-2), [1, tuple(kernelSize, 1, op, 'kernelSize')[0]!], {
+    stride: one(opts.stride, 'stride', 1), padding: one(opts.padding, 'padding', 0) ?? 0, dilation: one(opts.dilation, 'dilation', 1) ?? 1,
+    ceilMode: opts.ceilMode, returnIndices: opts.returnIndices,
+  });
+  return Array.isArray(r) ? [r[0].squeeze(-2), r[1].squeeze(-2)] : r.squeeze(-2);
+}
+
+/** F.avgPool2d(x, kernelSize, { stride, padding, ceilMode, countIncludePad, divisorOverride }). */
+export function avgPool2d(x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts = {}): Tensor {
+  return avgPoolImpl('avgPool2d', x, kernelSize, opts);
+}
+
+function avgPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts): Tensor {
+  const [xb, unb] = batch4(op, x);
+  const g = geometry(op, xb, kernelSize, opts.stride, opts.padding, 1, opts.ceilMode ?? false);
+  const sums = windows(xb, g, 0).sum(2);
+  const [N, C, H, W] = xb.shape as [number, number, number, number];
+  let out: Tensor;
+  if (opts.divisorOverride) out = sums.div(opts.divisorOverride);
+  else {
+    // PyTorch's divisor: the window clipped to the padded input (countIncludePad) or to the input itself.
+    const inc = opts.countIncludePad ?? true;
+    const div: number[] = [];
+    for (let oh = 0; oh < g.out[0]!; oh++) {
+      for (let ow = 0; ow < g.out[1]!; ow++) {
+        let h0 = oh * g.s[0]! - g.p[0]!, w0 = ow * g.s[1]! - g.p[1]!;
+        let h1 = Math.min(h0 + g.k[0]!, H + g.p[0]!), w1 = Math.min(w0 + g.k[1]!, W + g.p[1]!);
+        const padded = (h1 - h0) * (w1 - w0);
+        h0 = Math.max(h0, 0); w0 = Math.max(w0, 0); h1 = Math.min(h1, H); w1 = Math.min(w1, W);
+        div.push(inc ? padded : (h1 - h0) * (w1 - w0));
+      }
+    }
+    out = sums.div(constLike(xb, div, [div.length]));
+  }
+  out = out.reshape(N, C, g.out[0]!, g.out[1]!);
+  return unb ? out.squeeze(0) : out;
+}
+
+/** F.avgPool1d(x [N,C,L] or [C,L], kernelSize, opts). */
+export function avgPool1d(x: Tensor, kernelSize: IntOrTuple, opts: Omit<AvgPoolOpts, 'divisorOverride'> = {}): Tensor {
+  const op = 'avgPool1d';
+  if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`${op}: Expected 2D or 3D (batch mode) tensor for input, but got input of size ${fmtShape(x.shape)}`);
+  const one = (v: IntOrTuple | null | undefined, name: string, lead: number) => (v === null || v === undefined ? v : [lead, tuple(v, 1, op, name)[0]!]);
+  return avgPoolImpl(op, x.unsqueeze(-2), [1, tuple(kernelSize, 1, op, 'kernelSize')[0]!], {
+    stride: one(opts.stride, 'stride', 1), padding: one(opts.padding, 'padding', 0) ?? 0, ceilMode: opts.ceilMode, countIncludePad: opts.countIncludePad,
+  }).squeeze(-2);
+}
+
+/** Adaptive windows along one dim: [floor(i*n/m), ceil((i+1)*n/m)). */
+function adaptiveBounds(n: number, m: number): [number, number][] {
+  return Array.from({ length: m }, (_, i) => [Math.floor((i * n) / m), Math.ceil(((i + 1) * n) / m)] as [number, number]);
+}
+
+/** Adaptive average pooling over the trailing outSize.length dims: a product of averaging matrices. */
+export function adaptiveAvgPoolNd(x: Tensor, outSize: readonly number[], op: string): Tensor {
+  const sd = outSize.length;
+  let y = x;
+  for (let i = 0; i < sd; i++) {
+    const d = x.ndim - sd + i, n = x.shape[d]!, m = outSize[i]!;
+    const a = new Array<number>(m * n).fill(0);
+    adaptiveBounds(n, m).forEach(([s, e], r) => { for (let c = s; c < e; c++) a[r * n + c] = 1 / (e - s); });
+    // y moved so dim d is last: [..., n] x [n, m]
+    y = y.movedim(d, -1).matmul(constLike(x, a, [m, n]).t()).movedim(-1, d);
+  }
+  void op;
+  return y;
+}
+
+function adaptiveSize(op: string, x: Tensor, outputSize: IntOrTuple | readonly (number | null)[], sd: number): number[] {
+  if (x.ndim !== sd + 1 && x.ndim !== sd + 2) throw new RangeError(`${op}: Expected ${sd + 1}D or ${sd + 2}D tensor, but got input of size ${fmtShape(x.shape)}`);
+  const raw = typeof outputSize === 'number' ? new Array<number | null>(sd).fill(outputSize) : [...outputSize];
+  if (raw.length === 1 && sd > 1) while (raw.length < sd) raw.push(raw[0]!);
+  if (raw.length !== sd) throw new RangeError(`${op}: output_size must be ${sd} ints, got [${raw.join(', ')}]`);
+  return raw.map((v, i) => (v === null ? x.shape[x.ndim - sd + i]! : v));
+}
+
+/** F.adaptiveAvgPool2d(x, outputSize): outputSize entries may be null (keep that size). */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
+  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool2d', x, outputSize, 2), 'adaptiveAvgPool2d');
+}
+export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
+  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool1d', x, outputSize, 1), 'adaptiveAvgPool1d');
+}
+
+/** Adaptive max pooling, separable (a max over a rectangle is a max of row maxima). */
+function adaptiveMaxPoolNd(x: Tensor, outSize: readonly number[]): Tensor {
+  const sd = outSize.length;
+  let y = x;
+  for (let i = 0; i < sd; i++) {
+    const d = x.ndim - sd + i;
+    const parts = adaptiveBounds(x.shape[d]!, outSize[i]!).map(([s, e]) => y.narrow(d, s, e - s).max(d, true).values);
+    y = cat(parts, d);
+  }
+  return y;
+}
+export function adaptiveMaxPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
+  return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool2d', x, outputSize, 2));
+}
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
+  return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool1d', x, outputSize, 1));
+}

@@ -1,0 +1,39 @@
+// Small helpers shared by the torch.nn.functional modules: PyTorch's int-or-tuple arguments,
+// loss reductions, and constant tensors built on the input's device. Internal, not public API.
+
+import { Tensor } from '../../tensor.js';
+import { tensor as tensorOp } from '../../ops/creation.js';
+
+export type IntOrTuple = number | readonly number[];
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Expands an int-or-tuple argument to `n` values (PyTorch's _pair/_single), checking the length. */
+export function tuple(v: IntOrTuple, n: number, op: string, name: string): number[] {
+  if (typeof v === 'number') return new Array<number>(n).fill(v);
+  if (v.length === 1) return new Array<number>(n).fill(v[0]!);
+  if (v.length !== n) throw new RangeError(`${op}: ${name} must be an int or a tuple of ${n} ints, got [${v.join(', ')}]`);
+  return [...v];
+}
+
+/** Applies a loss reduction. */
+export function reduce(loss: Tensor, reduction: Reduction | undefined, op: string): Tensor {
+  const r = reduction ?? 'mean';
+  if (r === 'mean') return loss.mean();
+  if (r === 'sum') return loss.sum();
+  if (r === 'none') return loss;
+  throw new RangeError(`${op}: ${String(r)} is not a valid value for reduction`);
+}
+
+/** A constant float tensor with x's dtype and device (for weights computed on the host). */
+export function constLike(x: Tensor, values: number[], shape: readonly number[]): Tensor {
+  return tensorOp(values, { dtype: x.dtype, device: x.device }).reshape([...shape]);
+}
+
+/** A constant int32 index tensor on x's device. */
+export function indexLike(x: Tensor, values: number[]): Tensor {
+  return tensorOp(values, { dtype: 'int32', device: x.device });
+}
+
+export function checkFloat(op: string, x: Tensor): void {
+  if (!x.isFloatingPoint()) throw new TypeError(`${op}: expected a floating point input, got ${x.dtype}`);
+}
