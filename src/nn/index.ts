@@ -15,6 +15,7 @@ export * from './modules/activation.js';
 export * from './modules/normalization.js';
 export { Dropout, Dropout1d, Dropout2d } from './modules/dropout.js';
 export * from './modules/sparse.js';
+export * from './modules/loss.js';
 export * from './modules/rnn.js';
 export * from './modules/transformer.js';
 export * as init from './init.js';

@@ -7,10 +7,7 @@ import { Module } from '../module.js';
 import type { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
-import { conv1d, conv2d, convTranspose1d, convTranspose2d } from '../functional/conv.js';
-import { pad } from '../functional/misc.js';
-
-const F = { conv1d, conv2d, convTranspose1d, convTranspose2d, pad };
+import * as F from '../functional/index.js';
 
 type IntOrTuple = number | readonly number[];
 export interface ConvOpts extends FactoryOpts {

@@ -3,9 +3,7 @@
 
 import type { Tensor } from '../../tensor.js';
 import { Module } from '../module.js';
-import { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../functional/pool.js';
-
-const F = { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool2d };
+import * as F from '../functional/index.js';
 
 type IntOrTuple = number | readonly number[];
 export interface MaxPoolOpts { stride?: IntOrTuple | null; padding?: IntOrTuple; dilation?: IntOrTuple; ceilMode?: boolean }
