@@ -1,0 +1,201 @@
+// Custom torch.autograd.Function (saveForBackward, needsInputGrad, non-tensor args, several
+// outputs, markNonDifferentiable) and gradcheck over a broad set of ops in float64, including a
+// deliberately wrong Function that gradcheck must reject.
+import { describe, expect, it } from 'vitest';
+import { torch } from '../helpers.js';
+import type { Tensor } from '../../src/index.js';
+import type { FunctionCtx } from '../../src/autograd/function.js';
+
+const vals = (t: Tensor | null): number[] => Array.from(t!.dataSync());
+const f64 = (v: number[] | number[][], grad = true): Tensor => torch.tensor(v, { dtype: 'float64', requiresGrad: grad });
+const randn = (...shape: number[]): Tensor => torch.randn(shape, { dtype: 'float64' }).requiresGrad_();
+
+class MyExp extends torch.autograd.Function {
+  static override forward(ctx: FunctionCtx, x: Tensor): Tensor {
+    const y = x.exp();
+    ctx.saveForBackward(y);
+    return y;
+  }
+  static override backward(ctx: FunctionCtx, g: Tensor): Tensor {
+    const [y] = ctx.savedTensors;
+    return g.mul(y!);
+  }
+}
+
+/** y = x * k for a number k: a non-tensor argument gets a null gradient. */
+class ScaleBy extends torch.autograd.Function {
+  static override forward(ctx: FunctionCtx, x: Tensor, k: number): Tensor {
+    ctx.k = k;
+    return x.mul(k);
+  }
+  static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
+    return [g.mul(ctx.k as number), null];
+  }
+}
+
+/** Returns (a+b, a*b); records needsInputGrad for inspection. */
+class SumProd extends torch.autograd.Function {
+  static seen: boolean[] = [];
+  static override forward(ctx: FunctionCtx, a: Tensor, b: Tensor): Tensor[] {
+    SumProd.seen = [...ctx.needsInputGrad];
+    ctx.saveForBackward(a, b);
+    return [a.add(b), a.mul(b)];
+  }
+  static override backward(ctx: FunctionCtx, gs: Tensor, gp: Tensor): (Tensor | null)[] {
+    const [a, b] = ctx.savedTensors;
+    return [ctx.needsInputGrad[0] ? gs.add(gp.mul(b!)) : null, ctx.needsInputGrad[1] ? gs.add(gp.mul(a!)) : null];
+  }
+}
+
+/** Returns (sorted values, int indices) and marks the indices non-differentiable. */
+class SortWithIdx extends torch.autograd.Function {
+  static override forward(ctx: FunctionCtx, x: Tensor): Tensor[] {
+    const { values, indices } = x.sort();
+    const vals = values.mul(1);
+    const mask = indices.to('float64');
+    ctx.markNonDifferentiable(mask);
+    ctx.saveForBackward(indices);
+    return [vals, mask];
+  }
+  static override backward(ctx: FunctionCtx, g: Tensor): Tensor {
+    const [idx] = ctx.savedTensors;
+    return torch.zerosLike(g).scatter(0, idx!, g);
+  }
+}
+
+/** Wrong on purpose: claims d/dx sin(x) = sin(x). */
+class WrongSin extends torch.autograd.Function {
+  static override forward(ctx: FunctionCtx, x: Tensor): Tensor { ctx.saveForBackward(x); return x.sin(); }
+  static override backward(ctx: FunctionCtx, g: Tensor): Tensor { const [x] = ctx.savedTensors; return g.mul(x!.sin()); }
+}
+
+describe('autograd.Function', () => {
+  it('saveForBackward and apply give the right gradient', () => {
+    const x = f64([0, 1]);
+    const y = MyExp.apply(x);
+    expect(y.gradFn!.name).toBe('MyExp');
+    y.sum().backward();
+    expect(vals(x.grad)[0]).toBeCloseTo(1, 12);
+    expect(vals(x.grad)[1]).toBeCloseTo(Math.E, 12);
+  });
+
+  it('non-tensor arguments and ctx fields', () => {
+    const x = f64([1, 2]);
+    ScaleBy.apply(x, 4).sum().backward();
+    expect(vals(x.grad)).toEqual([4, 4]);
+  });
+
+  it('several outputs, needsInputGrad per argument', () => {
+    const a = f64([2, 3]), b = f64([5, 7], false);
+    const [s, p] = SumProd.apply<Tensor[]>(a, b);
+    expect(SumProd.seen).toEqual([true, false]);
+    s!.sum().add(p!.sum()).backward();
+    expect(vals(a.grad)).toEqual([1 + 5, 1 + 7]);
+    // only one output used: the other gets a zero gradient
+    const a2 = f64([2, 3]);
+    const [, p2] = SumProd.apply<Tensor[]>(a2, f64([5, 7], false));
+    p2!.sum().backward();
+    expect(vals(a2.grad)).toEqual([5, 7]);
+  });
+
+  it('markNonDifferentiable outputs do not require grad', () => {
+    const x = f64([3, 1, 2]);
+    const [v, idx] = SortWithIdx.apply<Tensor[]>(x);
+    expect(v!.requiresGrad).toBe(true);
+    expect(idx!.requiresGrad).toBe(false);
+    v!.mul(f64([1, 10, 100], false)).sum().backward();
+    // sorted order is x[1], x[2], x[0]
+    expect(vals(x.grad)).toEqual([100, 1, 10]);
+  });
+
+  it('no graph when no input requires grad or under noGrad', () => {
+    expect(MyExp.apply(f64([1], false)).requiresGrad).toBe(false);
+    expect(torch.noGrad(() => MyExp.apply(f64([1])).requiresGrad)).toBe(false);
+  });
+
+  it('saved tensors modified in place raise the version error; freed after backward', () => {
+    const x = f64([1, 2]);
+    const h = x.mul(1);
+    const y = MyExp.apply(h);
+    torch.noGrad(() => y.add_(1));
+    expect(() => y.sum().backward()).toThrow(/modified by an inplace operation/);
+    const y2 = MyExp.apply(x);
+    y2.sum().backward();
+    expect(() => y2.sum().backward()).toThrow(/backward through the graph a second time/);
+  });
+
+  it('a missing forward/backward raises a clear error', () => {
+    class Empty extends torch.autograd.Function {}
+    expect(() => Empty.apply(f64([1]))).toThrow(/must implement static forward/);
+  });
+});
+
+describe('gradcheck', () => {
+  torch.manualSeed(0);
+  const pos = (...s: number[]) => torch.rand(s, { dtype: 'float64' }).add(0.5).requiresGrad_();
+  const unit = (...s: number[]) => torch.rand(s, { dtype: 'float64' }).mul(1.6).sub(0.8).requiresGrad_();
+  const unary: [string, (x: Tensor) => Tensor, () => Tensor][] = [
+    ['neg', (x) => x.neg(), () => randn(3, 2)], ['abs', (x) => x.abs(), () => pos(4)],
+    ['exp', (x) => x.exp(), () => randn(4)], ['expm1', (x) => x.expm1(), () => randn(4)], ['exp2', (x) => x.exp2(), () => randn(4)],
+    ['log', (x) => x.log(), () => pos(4)], ['log1p', (x) => x.log1p(), () => pos(4)], ['log2', (x) => x.log2(), () => pos(4)],
+    ['log10', (x) => x.log10(), () => pos(4)], ['sqrt', (x) => x.sqrt(), () => pos(4)], ['rsqrt', (x) => x.rsqrt(), () => pos(4)],
+    ['sin', (x) => x.sin(), () => randn(4)], ['cos', (x) => x.cos(), () => randn(4)], ['tan', (x) => x.tan(), () => unit(4)],
+    ['asin', (x) => x.asin(), () => unit(4)], ['acos', (x) => x.acos(), () => unit(4)], ['atan', (x) => x.atan(), () => randn(4)],
+    ['sinh', (x) => x.sinh(), () => randn(4)], ['cosh', (x) => x.cosh(), () => randn(4)], ['tanh', (x) => x.tanh(), () => randn(4)],
+    ['asinh', (x) => x.asinh(), () => randn(4)], ['acosh', (x) => x.acosh(), () => pos(4).detach().add(1).requiresGrad_()],
+    ['atanh', (x) => x.atanh(), () => unit(4)], ['sigmoid', (x) => x.sigmoid(), () => randn(4)], ['erf', (x) => x.erf(), () => randn(4)],
+    ['erfinv', (x) => x.erfinv(), () => unit(4)], ['reciprocal', (x) => x.reciprocal(), () => pos(4)], ['square', (x) => x.square(), () => randn(4)],
+    ['relu', (x) => x.relu(), () => pos(4)], ['pow3', (x) => x.pow(3), () => randn(4)], ['powFrac', (x) => x.pow(2.5), () => pos(4)],
+  ];
+  for (const [name, f, mk] of unary) {
+    it(`unary ${name}`, () => { expect(torch.autograd.gradcheck(f, [mk()])).toBe(true); });
+  }
+  const binary: [string, (a: Tensor, b: Tensor) => Tensor, Tensor[]][] = [
+    ['add', (a, b) => a.add(b, { alpha: 2 }), [randn(2, 3), randn(3)]],
+    ['sub', (a, b) => a.sub(b), [randn(2, 1), randn(1, 3)]],
+    ['mul', (a, b) => a.mul(b), [randn(2, 3), randn(2, 3)]],
+    ['div', (a, b) => a.div(b), [randn(2, 3), pos(3)]],
+    ['pow', (a, b) => a.pow(b), [pos(3), randn(3)]],
+    ['atan2', (a, b) => torch.atan2(a, b), [randn(3), pos(3)]],
+    ['maximum', (a, b) => torch.maximum(a, b), [f64([1, 5, 3]), f64([2, 4, 6])]],
+    ['matmul', (a, b) => a.matmul(b), [randn(2, 3), randn(3, 4)]],
+    ['bmm', (a, b) => a.matmul(b), [randn(2, 2, 3), randn(3, 2)]],
+    ['matvec', (a, b) => a.matmul(b), [randn(2, 3), randn(3)]],
+  ];
+  for (const [name, f, xs] of binary) {
+    it(`binary ${name}`, () => { expect(torch.autograd.gradcheck(f, xs)).toBe(true); });
+  }
+  const other: [string, (...xs: Tensor[]) => Tensor, Tensor[]][] = [
+    ['softmax', (x) => x.softmax(-1), [randn(2, 4)]],
+    ['logSoftmax', (x) => x.logSoftmax(0), [randn(3, 2)]],
+    ['where', (a, b) => torch.where(torch.tensor([[true, false, true]]), a, b), [randn(2, 3), randn(3)]],
+    ['gather', (x) => x.gather(1, torch.tensor([[0, 0], [2, 1]])), [randn(2, 3)]],
+    ['indexSelect', (x) => x.indexSelect(0, torch.tensor([2, 0, 2])), [randn(3, 2)]],
+    ['cat/split', (a, b) => { const [p, q] = torch.cat([a, b], 1).split([1, 4], 1); return p!.mul(q!.sum(1, true)); }, [randn(2, 2), randn(2, 3)]],
+    ['expand/permute/reshape', (x) => x.expand(2, 3, 4).permute(2, 0, 1).reshape(4, 6).mul(torch.arange(24, { dtype: 'float64' }).reshape(4, 6)), [randn(3, 1)]],
+    ['cumsum', (x) => x.cumsum(1), [randn(2, 4)]],
+    ['cumprod', (x) => x.cumprod(0), [randn(3, 2)]],
+    ['amax', (x) => x.amax(1), [f64([[1, 5, 2], [7, 3, 4]])]],
+    ['sum/mean/prod', (x) => x.sum(0).add(x.mean(1, true)).add(x.prod(1, true)), [randn(2, 2)]],
+    ['var/std', (x) => x.var(1).add(x.std(0).sum()), [randn(3, 4)]],
+    ['norm', (x) => x.norm(), [randn(3, 2)]],
+    ['logsumexp', (x) => x.logsumexp(1), [randn(2, 3)]],
+    ['narrow/select', (x) => x.narrow(1, 1, 2).select(0, 1), [randn(2, 4)]],
+    ['transpose/contiguous', (x) => x.t().contiguous().mul(2), [randn(2, 3)]],
+    ['clamp', (x) => x.clamp(-0.5, 0.5), [f64([-1, -0.2, 0.3, 2])]],
+    ['flip/roll', (x) => x.flip(0).roll(1, 1), [randn(2, 3)]],
+  ];
+  for (const [name, f, xs] of other) {
+    it(name, () => { expect(torch.autograd.gradcheck(f, xs)).toBe(true); });
+  }
+
+  it('fails on a deliberately wrong custom Function', () => {
+    const x = randn(3);
+    expect(() => torch.autograd.gradcheck((t) => WrongSin.apply(t), [x])).toThrow(/Jacobian mismatch/);
+    expect(torch.autograd.gradcheck((t) => WrongSin.apply(t), [x], { raiseException: false })).toBe(false);
+  });
+
+  it('refuses float32 inputs that require grad', () => {
+    expect(() => torch.autograd.gradcheck((t) => t.sin(), [torch.ones(2, { requiresGrad: true })])).toThrow(/float64/);
+  });
+});
