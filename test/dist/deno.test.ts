@@ -1,0 +1,25 @@
+// The built package in Deno (the `deno` npm devDependency provides the binary): the shared
+// forward+backward smoke workload against dist/torchlet.js, with read access to dist/ only.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, it } from 'vitest';
+import { checkSmoke, ensureDist, root, toolAvailable, which } from './ensure-dist.js';
+import type { SmokeResult } from './smoke.mjs';
+
+const local = join(root, 'node_modules', '.bin', 'deno');
+const deno = existsSync(local) ? local : which('deno');
+const have = toolAvailable('deno', deno, 'it comes with `npm install` as the devDependency "deno"');
+
+describe.skipIf(!have)(have ? 'dist in Deno' : 'dist in Deno (SKIPPED: deno not installed)', () => {
+  beforeAll(ensureDist);
+
+  it('runs forward+backward on the CPU backend', () => {
+    const dist = join(root, 'dist');
+    const out = execFileSync(deno!, ['run', '--quiet', '--no-prompt', `--allow-read=${dist}`, join(root, 'test/dist/run-smoke.mjs'),
+      pathToFileURL(join(dist, 'torchlet.js')).href], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
+    checkSmoke(JSON.parse(out.trim().split('\n').pop()!) as SmokeResult);
+  });
+});

@@ -1,0 +1,30 @@
+// The built package's shape: dist/torchlet.d.ts is one self-contained file with no `any` in the
+// public API; the browser bundle imports nothing; the Node bundle has no static imports (Node-only
+// modules are reached lazily). Uses the same checks as `npm run build` (scripts/check-dist.mjs).
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkDist, findAnyTypes, jsImports } from '../../scripts/check-dist.mjs';
+import { ensureDist, root } from './ensure-dist.js';
+
+beforeAll(ensureDist);
+
+describe('dist package shape', () => {
+  it('passes every dist check', () => {
+    expect(checkDist()).toEqual([]);
+  });
+
+  it('the checks catch what they look for', () => {
+    expect(findAnyTypes('export declare function f(x: any): Array<any>;')).toHaveLength(2);
+    expect(findAnyTypes('export declare function f(x: unknown): string; /* any */')).toEqual([]);
+    expect(jsImports("import a from 'x'; export * from 'y'; const m = await import('node:fs');"))
+      .toEqual({ static: ['x', 'y'], dynamic: ['node:fs'] });
+  });
+
+  it('the browser bundle exports the same API as the Node bundle', () => {
+    const names = (f: string) => /export \{([^}]*)\};\s*(\/\/# sourceMappingURL=.*)?\s*$/.exec(readFileSync(join(root, 'dist', f), 'utf8'))?.[1];
+    expect(names('torchlet.browser.js')).toBeTruthy();
+    expect(names('torchlet.browser.js')).toBe(names('torchlet.js'));
+  });
+});

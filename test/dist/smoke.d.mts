@@ -1,0 +1,8 @@
+// Types for smoke.mjs (kept as plain JS so browsers and Deno load it unchanged).
+export interface SmokeResult {
+  intDtype: string; floatDtype: string; loss: number;
+  xGrad: number[]; wGrad: number[]; gemm: number[]; gemmGrad: number[]; softmax: number[];
+}
+export declare const GEMM: { m: number; k: number; n: number };
+export declare function gemmInputs(m: number, k: number, n: number): { a: number[]; b: number[] };
+export declare function smoke(torch: unknown): Promise<SmokeResult>;

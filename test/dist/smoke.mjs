@@ -1,0 +1,42 @@
+// A small forward+backward workload run against the built bundle in every runtime (Node, Deno, a
+// browser). Plain JavaScript on purpose: the same file loads unchanged everywhere. It returns plain
+// numbers; the tests compare them with values computed independently by hand or by plain JS loops.
+
+/** Deterministic small-integer inputs (exact in float32), shared with the tests' expected-value code. */
+export function gemmInputs(m, k, n) {
+  const a = [], b = [];
+  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) a.push((((i * 7 + j * 3) % 11) - 5) / 4);
+  for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) b.push((((i * 5 + j * 2) % 13) - 6) / 8);
+  return { a, b };
+}
+
+export const GEMM = { m: 37, k: 41, n: 29 };
+
+export async function smoke(torch) {
+  await torch.init();
+  // Autograd through matmul, relu, pow, sum.
+  const x = torch.tensor([[1, 2], [3, 4]], { dtype: 'float32', requiresGrad: true });
+  const w = torch.tensor([[0.5, -1], [2, 0.25]], { requiresGrad: true });
+  const loss = x.matmul(w).relu().pow(2).sum();
+  loss.backward();
+
+  // A GEMM with odd sizes (exercises the kernels' edge handling) and its gradient.
+  const { m, k, n } = GEMM;
+  const { a: av, b: bv } = gemmInputs(m, k, n);
+  const a = torch.tensor(av, { dtype: 'float32' }).reshape(m, k).requiresGrad_();
+  const b = torch.tensor(bv, { dtype: 'float32' }).reshape(k, n);
+  const c = torch.matmul(a, b);
+  c.sum().backward();
+
+  const p = torch.softmax(torch.tensor([1, 2, 3], { dtype: 'float32' }), 0);
+  return {
+    intDtype: torch.tensor([1, 2]).dtype,
+    floatDtype: torch.tensor([0.5, 2]).dtype,
+    loss: await loss.item(),
+    xGrad: Array.from(await x.grad.data()),
+    wGrad: Array.from(await w.grad.data()),
+    gemm: Array.from(await c.data()),
+    gemmGrad: Array.from(await a.grad.data()),
+    softmax: Array.from(await p.data()),
+  };
+}
