@@ -174,5 +174,6 @@ export const derivatives: Table = {
     return [g.slice(dim, start, start + (n - 1) * step + 1, step)];
   } },
   flip: { save: 'none', backward: (g, c) => [g.flip(c.attrs.dims)] },
-  cat: { save: 'none', backward: (g, c) => g.split(c.attrs.sizes, c.attrs.dim) },
+  cat: { save: 'none', backward: (g, c) => g.split(c.attrs.sizes, c.attrs.dim).map((p, i) =>  // skipped 1-D empties: empty
+    (p.ndim === c.inputShapes[i]!.length ? p : o.zeros(c.inputShapes[i]!, { dtype: g.dtype, device: g.device }))) },
 };

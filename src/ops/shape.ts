@@ -59,7 +59,7 @@ export function transpose(x: Tensor, d0: number, d1: number): Tensor {
 
 export function t(x: Tensor): Tensor {
   if (x.ndim > 2) throw new RangeError(`t() expects a tensor with <= 2 dimensions, but self is ${x.ndim}D`);
-  return x.ndim < 2 ? x.asView_(x.shape, x.strides_, x.offset) : transpose(x, 0, 1);
+  return x.ndim < 2 ? permute(x, [...x.shape.keys()]) : transpose(x, 0, 1); // permute: a recorded view
 }
 
 export function expand(x: Tensor, ...shapeArgs: ShapeArgs): Tensor {
@@ -267,17 +267,20 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       }
     });
   }
-  const sizes = ts.map((t) => t.shape[d]!);
+  // Skipped 1-D empties stay inputs (size 0) so they still receive their (empty) gradient.
+  const skipped = (t: Tensor) => !ts.includes(t);
+  const sizes = tensors.map((t) => (skipped(t) ? 0 : t.shape[d]!));
   const shape = [...ref.shape]; shape[d] = sizes.reduce((a, b) => a + b, 0);
   const out = empty(shape, dtype, device);
   const ov = out.view_();
   const be = backendOf(ref);
   let off = 0;
-  const inputs = ts.map((t) => castTo(t, dtype));
-  for (const t of inputs) {
+  const inputs = tensors.map((t) => castTo(t, dtype));
+  inputs.forEach((t, i) => {
+    if (skipped(tensors[i]!)) return;
     be.copy(t.view_(), { ...ov, shape: t.shape, offset: off * out.strides_[d]! });
     off += t.shape[d]!;
-  }
+  });
   return record('cat', inputs, out, { dim: d, sizes });
 }
 
