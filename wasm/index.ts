@@ -4,3 +4,4 @@ export * from './gemm';
 export * from './elementwise';
 export * from './reduce';
 export * from './copy';
+export * from './conv';

@@ -290,3 +290,33 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expectBits(read(fast, o), [0, 0, 0, 0, 0, 0], 'matmul K=0');
   });
 });
+
+describe.each(variants)('SIMD im2col (%s)', (variant: SimdVariant) => {
+  it('matches the reference kernel for padding, stride, dilation, strided input and -inf padding', () => {
+    const fast = new WasmBackend(), ref = new WasmBackend();
+    fast.useKernels(variant); ref.useKernels('reference');
+    const calls = spy(fast);
+    const geoms: [number, number, number, number, number, number, number, number, number][] = [
+      // kh kw sh sw ph pw dh dw pad
+      [3, 3, 1, 1, 1, 1, 1, 1, 0], [2, 2, 2, 2, 0, 0, 1, 1, -Infinity], [3, 1, 2, 1, 2, 0, 1, 1, 0],
+      [3, 3, 3, 2, 1, 2, 2, 1, 0], [1, 5, 1, 3, 0, 4, 1, 2, -Infinity], [5, 5, 1, 1, 0, 0, 1, 1, 0],
+    ];
+    for (const [kh, kw, sh, sw, ph, pw, dh, dw, padValue] of geoms) for (const [H, W] of [[7, 7], [5, 17], [9, 3]] as const) {
+      const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+      if (OH <= 0 || OW <= 0) continue;
+      const N = 2, C = 3;
+      const store = rand(N * C * H * W, H * 13 + W);
+      for (const strides of [contiguous([N, C, H, W]), [C * H * W, H * W, 1, H]] /* 2nd: each plane stored transposed */) {
+        const res = [fast, ref].map((be) => {
+          const xShape = [N, C, H, W];
+          const x = put(be, store, xShape, strides);
+          const o = out(be, [N, C * kh * kw, OH * OW]);
+          be.im2col(x.view, o, { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], padValue });
+          return read(be, o);
+        });
+        expectBits(res[0]!, res[1]!, `im2col k=${kh}x${kw} s=${sh},${sw} p=${ph},${pw} d=${dh},${dw} H=${H} W=${W}`);
+      }
+    }
+    expect(calls.im2col).toBeGreaterThan(0);
+  });
+});

@@ -180,6 +180,16 @@ export class WasmBackend implements Backend {
       this.arr(out.dtype), this.base(out));
   }
   im2col(x: View, out: View, g: ConvGeometry): void {
+    if (this.simd && x.dtype === 'float32' && out.dtype === 'float32') {
+      const [N, C, H, W] = x.shape as [number, number, number, number];
+      const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+      const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+      if (OH > 0 && OW > 0 && out.shape[2] === OH * OW) {
+        const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
+        this.simd.k.im2col(N, C, H, W, this.ptr(x), s0, s1, s2, s3, kh, kw, sh, sw, ph, pw, dh, dw, g.padValue, OH, OW, this.ptr(out));
+        return;
+      }
+    }
     ref.im2col(this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(out.dtype), this.base(out), out.shape, g);
   }
   col2im(cols: View, out: View, g: ConvGeometry): void {
