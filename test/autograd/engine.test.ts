@@ -6,7 +6,7 @@ import { torch } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 
 const vals = (t: Tensor | null): number[] => Array.from(t!.dataSync());
-const leaf = (v: number[] | number, dtype: 'float32' | 'float64' = 'float64'): Tensor =>
+const leaf = (v: number[] | number[][] | number, dtype: 'float32' | 'float64' = 'float64'): Tensor =>
   torch.tensor(v, { dtype, requiresGrad: true });
 
 describe('backward', () => {
