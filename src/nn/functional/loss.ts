@@ -8,6 +8,7 @@ import { where } from '../../ops/elementwise.js';
 import { logSoftmax } from '../../ops/reduce.js';
 import { reduce, type Reduction } from './utils.js';
 import { pairwiseDistance } from './misc.js';
+import { softplus } from './activation.js';
 
 export type { Reduction };
 export interface NllOpts { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }
@@ -85,7 +86,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   let red: Tensor;
   if (r === 'mean') {
     if (weight) red = smooth.sum().div(weight.indexSelect(0, where(keep, t, 0).reshape(-1)).mul(keep.reshape(-1).to(weight.dtype)).sum());
-    else red = smooth.mean();
+    else red = smooth.sum().div(keep.sum().to(smooth.dtype)); // mean over the non-ignored targets
   } else red = reduce(smooth, r, op);
   return nll.mul(1 - eps).add(red.mul(eps / C));
 }
@@ -133,8 +134,8 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
   if (!shapesEqual(input.shape, target.shape)) {
     throw new RangeError(`binaryCrossEntropyWithLogits: Target size (${sizeStr(target.shape)}) must be the same as input size (${sizeStr(input.shape)})`);
   }
-  // log(1 + e^-x) = relu(-x) + log1p(e^-|x|)
-  const softplusNeg = input.neg().relu().add(input.abs().neg().exp().log1p());
+  // log(1 + e^-x) via softplus (smooth at 0, so the gradient at x = 0 is sigmoid(0) - t as PyTorch's)
+  const softplusNeg = softplus(input.neg());
   let loss: Tensor;
   if (opts.posWeight) {
     const lw = opts.posWeight.sub(1).mul(target).add(1);
@@ -175,8 +176,7 @@ export function hingeEmbeddingLoss(input: Tensor, target: Tensor, opts: { margin
 
 /** F.softMarginLoss: log(1 + exp(-y x)). */
 export function softMarginLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  const z = target.neg().mul(input);
-  return reduce(z.relu().add(z.abs().neg().exp().log1p()), opts.reduction, 'softMarginLoss');
+  return reduce(softplus(target.neg().mul(input)), opts.reduction, 'softMarginLoss');
 }
 
 /** F.cosineEmbeddingLoss(x1, x2, y): 1 - cos where y = 1, max(0, cos - margin) where y = -1. */
