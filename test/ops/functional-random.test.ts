@@ -1,0 +1,120 @@
+// Dropout family and attention dropout of torch.nn.functional. Their masks come from our Philox
+// generator, not PyTorch's stream, so these tests check statistics, scaling, gradients and
+// determinism under torch.manualSeed instead of exact PyTorch values.
+import { describe, expect, it } from 'vitest';
+import { testDevices, torch } from '../helpers.js';
+
+const F = torch.nn.functional;
+
+for (const device of testDevices()) {
+  describe(`dropout on ${device}`, () => {
+    const ones = (...shape: number[]) => torch.ones(shape, { device });
+
+    it('zeroes about p of the elements and scales the rest by 1/(1-p)', async () => {
+      torch.manualSeed(1);
+      const n = 200_000, p = 0.3;
+      const y = Array.from(await F.dropout(ones(n), p).data());
+      const zeros = y.filter((v) => v === 0).length;
+      // Binomial std is sqrt(n p (1-p)) ~ 205: allow ~5 sigma.
+      expect(Math.abs(zeros - n * p)).toBeLessThan(1000);
+      const badScale = y.filter((v) => v !== 0 && Math.abs(v - 1 / (1 - p)) > 1e-5).length;
+      expect(badScale).toBe(0);
+    });
+
+    it('is deterministic under manualSeed and changes with the seed', async () => {
+      const x = torch.randn([64], { device });
+      torch.manualSeed(7);
+      const a = Array.from(await F.dropout(x, 0.5).data());
+      torch.manualSeed(7);
+      const b = Array.from(await F.dropout(x, { p: 0.5 }).data());
+      torch.manualSeed(8);
+      const c = Array.from(await F.dropout(x, 0.5).data());
+      expect(a).toEqual(b);
+      expect(a).not.toEqual(c);
+    });
+
+    it('is the identity when not training or p = 0, and zero for p = 1', async () => {
+      const x = torch.randn([3, 4], { device });
+      expect(F.dropout(x, 0.5, { training: false })).toBe(x);
+      expect(F.dropout(x, 0)).toBe(x);
+      expect(Array.from(await F.dropout(x, 1).data()).every((v) => v === 0)).toBe(true);
+      expect(() => F.dropout(x, 1.5)).toThrow(/between 0 and 1/);
+    });
+
+    it('passes the gradient through the same mask and scale', async () => {
+      torch.manualSeed(3);
+      const x = torch.randn([50], { device }).requiresGrad_();
+      const y = F.dropout(x, 0.4);
+      y.sum().backward();
+      const xs = await x.data(), ys = await y.data(), gs = await x.grad!.data();
+      for (let i = 0; i < 50; i++) {
+        if (ys[i] === 0) expect(gs[i]).toBe(0);
+        else {
+          expect(gs[i]).toBeCloseTo(1 / 0.6, 5);
+          expect(ys[i]).toBeCloseTo(xs[i]! / 0.6, 5);
+        }
+      }
+    });
+
+    it('inplace writes into the input', async () => {
+      torch.manualSeed(4);
+      const x = ones(1000);
+      const y = F.dropout(x, 0.5, { inplace: true });
+      expect(y).toBe(x);
+      expect(Array.from(await x.data()).some((v) => v === 0)).toBe(true);
+    });
+
+    it('dropout2d drops whole channels', async () => {
+      torch.manualSeed(5);
+      const y = F.dropout2d(ones(8, 16, 3, 3), 0.5);
+      const d = await y.data();
+      let dropped = 0;
+      for (let ch = 0; ch < 8 * 16; ch++) {
+        const vals = Array.from(d.slice(ch * 9, ch * 9 + 9));
+        const first = vals[0]!;
+        expect(first === 0 || Math.abs(first - 2) < 1e-6).toBe(true);
+        expect(vals.every((v) => v === first)).toBe(true);
+        if (first === 0) dropped++;
+      }
+      expect(dropped).toBeGreaterThan(30);
+      expect(dropped).toBeLessThan(98);
+      // unbatched [C, H, W]: one draw per channel
+      const u = await F.dropout2d(ones(40, 2, 2), 0.5).data();
+      for (let ch = 0; ch < 40; ch++) expect(new Set(Array.from(u.slice(ch * 4, ch * 4 + 4))).size).toBe(1);
+      expect(() => F.dropout2d(ones(2, 3), 0.5)).toThrow(/dropout2d/);
+    });
+
+    it('dropout1d drops whole channels of [N, C, L]', async () => {
+      torch.manualSeed(6);
+      const d = await F.dropout1d(ones(4, 10, 5), 0.5).data();
+      for (let ch = 0; ch < 40; ch++) expect(new Set(Array.from(d.slice(ch * 5, ch * 5 + 5))).size).toBe(1);
+    });
+
+    it('alphaDropout keeps zero mean and unit variance of a standard normal input', async () => {
+      torch.manualSeed(9);
+      const n = 100_000;
+      const y = Array.from(await F.alphaDropout(torch.randn([n], { device }), 0.2).data());
+      const mean = y.reduce((a, b) => a + b, 0) / n;
+      const variance = y.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+      expect(Math.abs(mean)).toBeLessThan(0.02);
+      expect(Math.abs(variance - 1)).toBeLessThan(0.03);
+      // dropped entries all take the same value a * alpha' + b
+      const a = 1 / Math.sqrt((1.7580993408473766 ** 2 * 0.2 + 1) * 0.8);
+      const dropVal = a * -1.7580993408473766 + a * 1.7580993408473766 * 0.2;
+      const dropped = y.filter((v) => Math.abs(v - dropVal) < 1e-5).length;
+      expect(Math.abs(dropped / n - 0.2)).toBeLessThan(0.01);
+    });
+
+    it('scaledDotProductAttention dropout is seeded and off at dropoutP = 0', async () => {
+      const q = torch.randn([2, 4, 8], { device }), k = torch.randn([2, 6, 8], { device }), v = torch.randn([2, 6, 8], { device });
+      const plain = Array.from(await F.scaledDotProductAttention(q, k, v).data());
+      expect(Array.from(await F.scaledDotProductAttention(q, k, v, { dropoutP: 0 }).data())).toEqual(plain);
+      torch.manualSeed(11);
+      const a = Array.from(await F.scaledDotProductAttention(q, k, v, { dropoutP: 0.5 }).data());
+      torch.manualSeed(11);
+      const b = Array.from(await F.scaledDotProductAttention(q, k, v, { dropoutP: 0.5 }).data());
+      expect(a).toEqual(b);
+      expect(a).not.toEqual(plain);
+    });
+  });
+}
