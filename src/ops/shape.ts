@@ -126,7 +126,12 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   }
   const i = index < 0 ? index + n : index;
   const shape = x.shape.filter((_, k) => k !== d);
-  return reshape(slice(x, d, i, i + 1), shape);
+  const sliced = slice(x, d, i, i + 1);
+  const out = reshape(sliced, shape);
+  // The intermediate view would otherwise hold the storage after the user disposes every tensor
+  // they can see (reshape saves nothing for backward, so dropping it is safe).
+  if (out !== sliced) sliced.dispose();
+  return out;
 }
 
 export function squeeze(x: Tensor, dim?: number | readonly number[] | null): Tensor {
