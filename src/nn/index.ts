@@ -18,6 +18,7 @@ export * from './modules/sparse.js';
 export * from './modules/loss.js';
 export * from './modules/rnn.js';
 export * from './modules/transformer.js';
+export * from './modules/misc.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
 export * as functional from './functional/index.js';

@@ -3,12 +3,13 @@
 // to(dtype), zeroGrad, deepcopy, containers and Parameter semantics.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { torch } from '../helpers.js';
+import { expectClose, torch, type Encoded } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 
 const nn = torch.nn;
 const extra = (JSON.parse(readFileSync(new URL('../fixtures/nn.json', import.meta.url), 'utf8')) as {
-  extra: { nestedKeys: string[]; nestedParamNames: string[]; nestedBufferNames: string[]; nestedModuleNames: string[] };
+  extra: { nestedKeys: string[]; nestedParamNames: string[]; nestedBufferNames: string[]; nestedModuleNames: string[];
+    paramListKeys: string[]; paramDictKeys: string[]; squareMask: Encoded };
 }).extra;
 
 // Mirrors class Net in gen_nn.py.
@@ -69,6 +70,18 @@ describe('nn.Module registration', () => {
     const m = new M();
     expect(Object.keys(m.stateDict())).toEqual(['a', 'b', 'buf']);
     expect(m.getParameter('a').shape).toEqual([2]);
+  });
+  it('ParameterList / ParameterDict keys match PyTorch; plain tensors become Parameters', () => {
+    const pl = new nn.ParameterList([torch.zeros(1), new nn.Parameter(torch.zeros(2))]);
+    expect(Object.keys(pl.stateDict())).toEqual(extra.paramListKeys);
+    expect(pl.get(0)).toBeInstanceOf(nn.Parameter);
+    expect(pl.length).toBe(2);
+    const pd = new nn.ParameterDict({ b: torch.zeros(1), a: torch.zeros(2) });
+    expect(Object.keys(pd.stateDict())).toEqual(extra.paramDictKeys);
+    expect(pd.get('a').shape).toEqual([2]);
+  });
+  it('Transformer.generateSquareSubsequentMask equals PyTorch\'s', async () => {
+    await expectClose(nn.Transformer.generateSquareSubsequentMask(4), extra.squareMask);
   });
   it('register* validate names and types', () => {
     const m = new nn.Module();

@@ -8,7 +8,7 @@ import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/redu
 
 const ALPHA_SELU = 1.6732632423543772, SCALE_SELU = 1.0507009873554805;
 
-export const relu = (x: Tensor, _opts?: { inplace?: boolean }) => reluOp(x);
+export const relu = (x: Tensor, opts: { inplace?: boolean } = {}) => (opts.inplace ? x.relu_() : reluOp(x));
 export const relu6 = (x: Tensor) => hardtanh(x, 0, 6);
 export const sigmoid = (x: Tensor) => sigmoidOp(x);
 export const tanh = (x: Tensor) => tanhOp(x);

@@ -1,5 +1,5 @@
 // Shape and geometry helpers of torch.nn.functional: pad (constant/reflect/replicate/circular),
-// interpolate (nearest, nearest-exact, (bi/tri)linear, area), pixelShuffle/pixelUnshuffle,
+// interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic, area), pixelShuffle/pixelUnshuffle,
 // normalize, cosineSimilarity, pairwiseDistance, embedding, oneHot. Composed from views, cat,
 // indexSelect and elementwise ops, so gradients come from the primitives. Semantics: PyTorch 1.13.
 
@@ -66,7 +66,7 @@ export function pad(x: Tensor, padding: readonly number[], opts: { mode?: PadMod
   return y;
 }
 
-export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'trilinear' | 'area';
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
 export interface InterpolateOpts {
   size?: number | readonly number[];
   scaleFactor?: number | readonly number[];
@@ -81,9 +81,9 @@ export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
   const mode = opts.mode ?? 'nearest';
   const sd = x.ndim - 2;
   if (sd < 1 || sd > 3) throw new RangeError(`${op}: expected a 3-D, 4-D or 5-D input [N, C, ...spatial], got shape ${fmtShape(x.shape)}`);
-  const linear = mode === 'linear' || mode === 'bilinear' || mode === 'trilinear';
-  if (linear && sd !== { linear: 1, bilinear: 2, trilinear: 3 }[mode]) {
-    throw new RangeError(`${op}: mode '${mode}' expects a ${({ linear: 3, bilinear: 4, trilinear: 5 })[mode]}-D input, got ${x.ndim}-D`);
+  const linear = mode === 'linear' || mode === 'bilinear' || mode === 'trilinear' || mode === 'bicubic';
+  if (linear && sd !== { linear: 1, bilinear: 2, bicubic: 2, trilinear: 3 }[mode]) {
+    throw new RangeError(`${op}: mode '${mode}' expects a ${({ linear: 3, bilinear: 4, bicubic: 4, trilinear: 5 })[mode]}-D input, got ${x.ndim}-D`);
   }
   if (!linear && opts.alignCorners !== undefined) {
     throw new RangeError(`${op}: align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear`);
@@ -117,6 +117,10 @@ export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
       y = y.indexSelect(d, indexLike(x, idx));
       continue;
     }
+    if (mode === 'bicubic') {
+      y = cubicAlong(y, d, n, m, scale, opts.alignCorners ?? false, x);
+      continue;
+    }
     const i0: number[] = [], i1: number[] = [], w0: number[] = [], w1: number[] = [];
     for (let j = 0; j < m; j++) {
       let src: number;
@@ -132,6 +136,30 @@ export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
       .add(y.indexSelect(d, indexLike(x, i1)).mul(constLike(x, w1, wShape)));
   }
   return y;
+}
+
+/**
+ * One separable pass of PyTorch's bicubic upsampling along dim d: Keys' cubic convolution with
+ * A = -0.75 over 4 taps, source index unclamped (cubic) and taps clamped to the border.
+ */
+function cubicAlong(y: Tensor, d: number, n: number, m: number, scale: number, alignCorners: boolean, ref: Tensor): Tensor {
+  const A = -0.75;
+  const cc1 = (t: number) => ((A + 2) * t - (A + 3)) * t * t + 1;     // |t| <= 1
+  const cc2 = (t: number) => ((A * t - 5 * A) * t + 8 * A) * t - 4 * A; // 1 < |t| < 2
+  const idx: number[][] = [[], [], [], []], w: number[][] = [[], [], [], []];
+  for (let j = 0; j < m; j++) {
+    const src = alignCorners ? (m > 1 ? (j * (n - 1)) / (m - 1) : 0) : scale * (j + 0.5) - 0.5;
+    const f = Math.floor(src), t = src - f;
+    const ws = [cc2(t + 1), cc1(t), cc1(1 - t), cc2(2 - t)];
+    for (let k = 0; k < 4; k++) { idx[k]!.push(Math.min(Math.max(f - 1 + k, 0), n - 1)); w[k]!.push(ws[k]!); }
+  }
+  const wShape = y.shape.map((_, k) => (k === d ? m : 1));
+  let out: Tensor | null = null;
+  for (let k = 0; k < 4; k++) {
+    const term = y.indexSelect(d, indexLike(ref, idx[k]!)).mul(constLike(ref, w[k]!, wShape));
+    out = out ? out.add(term) : term;
+  }
+  return out!;
 }
 
 /** F.pixelShuffle: [..., C*r*r, H, W] -> [..., C, H*r, W*r]. */

@@ -23,6 +23,30 @@ export interface RNNOpts extends FactoryOpts {
   bidirectional?: boolean;
 }
 
+/** One recurrent step: returns the new [h, c] (c only for LSTM); xw = x W_ih^T + b_ih is precomputed. */
+function cellStep(mode: Mode, H: number, xw: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null): [Tensor, Tensor | null] {
+  let hw = h.matmul(whh.t());
+  if (bhh) hw = hw.add(bhh);
+  switch (mode) {
+    case 'RNN_TANH': return [xw.add(hw).tanh(), null];
+    case 'RNN_RELU': return [xw.add(hw).relu(), null];
+    case 'LSTM': {
+      const g = xw.add(hw);
+      const i = g.narrow(-1, 0, H).sigmoid(), f = g.narrow(-1, H, H).sigmoid();
+      const gg = g.narrow(-1, 2 * H, H).tanh(), o = g.narrow(-1, 3 * H, H).sigmoid();
+      const c2 = f.mul(c!).add(i.mul(gg));
+      return [o.mul(c2.tanh()), c2];
+    }
+    case 'GRU': {
+      const r = xw.narrow(-1, 0, H).add(hw.narrow(-1, 0, H)).sigmoid();
+      const z = xw.narrow(-1, H, H).add(hw.narrow(-1, H, H)).sigmoid();
+      const n = xw.narrow(-1, 2 * H, H).add(r.mul(hw.narrow(-1, 2 * H, H))).tanh();
+      // h' = (1 - z) * n + z * h = n + z * (h - n)
+      return [n.add(z.mul(h.sub(n))), null];
+    }
+  }
+}
+
 abstract class RNNBase extends Module {
   /** Typed access to the per-layer parameters: `lstm.weight_ih_l0`, `gru.bias_hh_l1_reverse`. */
   readonly [param: `weight_${string}` | `bias_${string}`]: Parameter;
@@ -63,32 +87,6 @@ abstract class RNNBase extends Module {
   }
   private paramOf_(name: string): Parameter | null { return ((this as unknown as Record<string, Parameter | null | undefined>)[name]) ?? null; }
 
-  // Layers use TS `private`, not #fields: Module.deepcopy copies fields without rerunning constructors.
-  /** One cell step: returns the new [h, c] (c only for LSTM). xw = x W_ih^T + b_ih precomputed. */
-  private cell_(xw: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null): [Tensor, Tensor | null] {
-    let hw = h.matmul(whh.t());
-    if (bhh) hw = hw.add(bhh);
-    const H = this.hiddenSize;
-    switch (this.mode) {
-      case 'RNN_TANH': return [xw.add(hw).tanh(), null];
-      case 'RNN_RELU': return [xw.add(hw).relu(), null];
-      case 'LSTM': {
-        const g = xw.add(hw);
-        const i = g.narrow(-1, 0, H).sigmoid(), f = g.narrow(-1, H, H).sigmoid();
-        const gg = g.narrow(-1, 2 * H, H).tanh(), o = g.narrow(-1, 3 * H, H).sigmoid();
-        const c2 = f.mul(c!).add(i.mul(gg));
-        return [o.mul(c2.tanh()), c2];
-      }
-      case 'GRU': {
-        const r = xw.narrow(-1, 0, H).add(hw.narrow(-1, 0, H)).sigmoid();
-        const z = xw.narrow(-1, H, H).add(hw.narrow(-1, H, H)).sigmoid();
-        const n = xw.narrow(-1, 2 * H, H).add(r.mul(hw.narrow(-1, 2 * H, H))).tanh();
-        // h' = (1 - z) * n + z * h = n + z * (h - n)
-        return [n.add(z.mul(h.sub(n))), null];
-      }
-    }
-  }
-
   /** Runs all layers on time-major input [L, N, Hin]; returns output [L, N, D*H], h_n and c_n [layers*D, N, H]. */
   protected run(input: Tensor, h0: Tensor | null, c0: Tensor | null): { output: Tensor; hN: Tensor; cN: Tensor | null } {
     const unbatched = input.ndim === 2;
@@ -120,7 +118,7 @@ abstract class RNNBase extends Module {
         const steps: Tensor[] = new Array<Tensor>(L);
         for (let k = 0; k < L; k++) {
           const t = d === 0 ? k : L - 1 - k;
-          [h, c] = this.cell_(xw.select(0, t), h, c, whh, bhh) as [Tensor, Tensor | null];
+          [h, c] = cellStep(this.mode, H, xw.select(0, t), h, c, whh, bhh);
           steps[t] = h;
         }
         dirOutputs.push(L > 0 ? stack(steps, 0) : zeros([0, N, H], { dtype: x.dtype, device: x.device }));
@@ -179,4 +177,60 @@ export class GRU extends RNNBase {
     const { output, hN } = this.run(input, hx, null);
     return [output, hN];
   }
+}
+
+// ---- single-step cells: parameters weight_ih, weight_hh, bias_ih, bias_hh ----
+abstract class RNNCellBase extends Module {
+  weight_ih: Parameter;
+  weight_hh: Parameter;
+  bias_ih: Parameter | null;
+  bias_hh: Parameter | null;
+  constructor(protected readonly mode: Mode, readonly inputSize: number, readonly hiddenSize: number, bias: boolean, opts: FactoryOpts) {
+    super();
+    const gate = hiddenSize * (mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1);
+    this.weight_ih = newParam([gate, inputSize], opts);
+    this.weight_hh = newParam([gate, hiddenSize], opts);
+    this.bias_ih = bias ? newParam([gate], opts) : null;
+    this.bias_hh = bias ? newParam([gate], opts) : null;
+    this.resetParameters();
+  }
+  resetParameters(): void {
+    const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
+    for (const p of this.parameters()) init.uniform_(p, -stdv, stdv);
+  }
+  protected step(input: Tensor, h: Tensor | null, c: Tensor | null): [Tensor, Tensor | null] {
+    if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`${this.constructor.name}: Expected input to be 1D or 2D, got ${input.ndim}D instead`);
+    if (input.shape[input.ndim - 1] !== this.inputSize) throw new RangeError(`input has inconsistent input_size: got ${input.shape[input.ndim - 1]} expected ${this.inputSize}`);
+    const unbatched = input.ndim === 1;
+    const x = unbatched ? input.unsqueeze(0) : input;
+    const zerosH = () => zeros([x.shape[0]!, this.hiddenSize], { dtype: x.dtype, device: x.device });
+    const hb = h ? (unbatched ? h.unsqueeze(0) : h) : zerosH();
+    const cb = this.mode === 'LSTM' ? (c ? (unbatched ? c.unsqueeze(0) : c) : zerosH()) : null;
+    let xw = x.matmul(this.weight_ih.t());
+    if (this.bias_ih) xw = xw.add(this.bias_ih);
+    const [h2, c2] = cellStep(this.mode, this.hiddenSize, xw, hb, cb, this.weight_hh, this.bias_hh);
+    return unbatched ? [h2.squeeze(0), c2 ? c2.squeeze(0) : null] : [h2, c2];
+  }
+  override extraRepr(): string { return `${this.inputSize}, ${this.hiddenSize}${this.bias_ih ? '' : ', bias=False'}`; }
+}
+export class RNNCell extends RNNCellBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+  constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean; nonlinearity?: 'tanh' | 'relu' } & FactoryOpts = {}) {
+    const nl = opts.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') throw new Error(`Unknown nonlinearity: ${String(nl)}`);
+    super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, opts.bias ?? true, opts);
+    this.nonlinearity = nl;
+  }
+  forward(input: Tensor, hx: Tensor | null = null): Tensor { return this.step(input, hx, null)[0]; }
+}
+export class LSTMCell extends RNNCellBase {
+  constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean } & FactoryOpts = {}) { super('LSTM', inputSize, hiddenSize, opts.bias ?? true, opts); }
+  forward(input: Tensor, hx: [Tensor, Tensor] | null = null): [Tensor, Tensor] {
+    const [h, c] = this.step(input, hx ? hx[0] : null, hx ? hx[1] : null);
+    return [h, c!];
+  }
+}
+export class GRUCell extends RNNCellBase {
+  constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean } & FactoryOpts = {}) { super('GRU', inputSize, hiddenSize, opts.bias ?? true, opts); }
+  forward(input: Tensor, hx: Tensor | null = null): Tensor { return this.step(input, hx, null)[0]; }
 }

@@ -1,10 +1,10 @@
-// MultiheadAttention, TransformerEncoderLayer and TransformerEncoder with PyTorch's parameter names
+// MultiheadAttention, the Transformer encoder and decoder (layers and stacks) and nn.Transformer, with PyTorch's parameter names
 // (in_proj_weight, in_proj_bias, out_proj.*, self_attn.*, linear1/2, norm1/2) and semantics:
 // boolean masks mark positions NOT allowed to attend, float masks are added to the scores;
 // attention weights are averaged over heads unless averageAttnWeights is false.
 
 import type { Tensor } from '../../tensor.js';
-import { zeros } from '../../ops/creation.js';
+import { ones, zeros } from '../../ops/creation.js';
 import type { DType } from '../../dtype.js';
 import { fmtShape } from '../../shape.js';
 import { Module } from '../module.js';
@@ -194,5 +194,125 @@ export class TransformerEncoder extends Module {
     }
     if (this.norm) x = (this.norm as LayerNorm).forward(x);
     return x;
+  }
+}
+
+export type DecoderLayerOpts = EncoderLayerOpts;
+type DecoderMasks = {
+  tgtMask?: Tensor | null; memoryMask?: Tensor | null; tgtKeyPaddingMask?: Tensor | null; memoryKeyPaddingMask?: Tensor | null;
+  tgtIsCausal?: boolean; memoryIsCausal?: boolean;
+};
+
+/** Self-attention over tgt, cross-attention to memory, then a feed-forward net (post- or pre-norm). */
+export class TransformerDecoderLayer extends Module {
+  self_attn: MultiheadAttention;
+  multihead_attn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  readonly normFirst: boolean;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  norm3: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  dropout3: Dropout;
+  readonly activation: (x: Tensor) => Tensor;
+
+  constructor(readonly dModel: number, readonly nhead: number, opts: DecoderLayerOpts = {}) {
+    super();
+    const f = { device: opts.device, dtype: opts.dtype }, bias = opts.bias ?? true, p = opts.dropout ?? 0.1;
+    const eps = opts.layerNormEps ?? 1e-5, ff = opts.dimFeedforward ?? 2048;
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: opts.batchFirst ?? false, ...f });
+    this.multihead_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: opts.batchFirst ?? false, ...f });
+    this.linear1 = new Linear(dModel, ff, { bias, ...f });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(ff, dModel, { bias, ...f });
+    this.normFirst = opts.normFirst ?? false;
+    this.norm1 = new LayerNorm(dModel, { eps, bias, ...f });
+    this.norm2 = new LayerNorm(dModel, { eps, bias, ...f });
+    this.norm3 = new LayerNorm(dModel, { eps, bias, ...f });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+    this.dropout3 = new Dropout(p);
+    const act = opts.activation ?? 'relu';
+    if (act === 'relu') this.activation = F.relu;
+    else if (act === 'gelu') this.activation = (x) => F.gelu(x);
+    else if (typeof act === 'function') this.activation = act;
+    else throw new Error(`activation should be relu/gelu, not ${String(act)}`);
+  }
+  forward(tgt: Tensor, memory: Tensor, opts: DecoderMasks = {}): Tensor {
+    const sa = (x: Tensor): Tensor => this.dropout1.forward(this.self_attn.forward(x, x, x, {
+      attnMask: opts.tgtMask ?? null, keyPaddingMask: opts.tgtKeyPaddingMask ?? null, needWeights: false, isCausal: opts.tgtIsCausal,
+    })[0]);
+    const mha = (x: Tensor): Tensor => this.dropout2.forward(this.multihead_attn.forward(x, memory, memory, {
+      attnMask: opts.memoryMask ?? null, keyPaddingMask: opts.memoryKeyPaddingMask ?? null, needWeights: false, isCausal: opts.memoryIsCausal,
+    })[0]);
+    const ff = (x: Tensor): Tensor => this.dropout3.forward(this.linear2.forward(this.dropout.forward(this.activation(this.linear1.forward(x)))));
+    let x = tgt;
+    if (this.normFirst) {
+      x = x.add(sa(this.norm1.forward(x)));
+      x = x.add(mha(this.norm2.forward(x)));
+      x = x.add(ff(this.norm3.forward(x)));
+    } else {
+      x = this.norm1.forward(x.add(sa(x)));
+      x = this.norm2.forward(x.add(mha(x)));
+      x = this.norm3.forward(x.add(ff(x)));
+    }
+    return x;
+  }
+}
+
+/** numLayers deep copies of decoderLayer, then an optional final norm. */
+export class TransformerDecoder extends Module {
+  layers: ModuleList;
+  norm: Module | null;
+  constructor(decoderLayer: TransformerDecoderLayer, readonly numLayers: number, opts: { norm?: Module | null } = {}) {
+    super();
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => Module.deepcopy(decoderLayer)));
+    this.norm = opts.norm ?? null;
+  }
+  forward(tgt: Tensor, memory: Tensor, opts: DecoderMasks = {}): Tensor {
+    let x = tgt;
+    for (const layer of this.layers) x = (layer as TransformerDecoderLayer).forward(x, memory, opts);
+    if (this.norm) x = (this.norm as LayerNorm).forward(x);
+    return x;
+  }
+}
+
+export interface TransformerOpts extends FactoryOpts {
+  dModel?: number; nhead?: number; numEncoderLayers?: number; numDecoderLayers?: number; dimFeedforward?: number; dropout?: number;
+  activation?: Activation; layerNormEps?: number; batchFirst?: boolean; normFirst?: boolean; bias?: boolean;
+}
+
+/** The full encoder-decoder model of "Attention Is All You Need"; matrices re-initialised with xavier_uniform_. */
+export class Transformer extends Module {
+  encoder: TransformerEncoder;
+  decoder: TransformerDecoder;
+  readonly dModel: number;
+  readonly nhead: number;
+  readonly batchFirst: boolean;
+  constructor(opts: TransformerOpts = {}) {
+    super();
+    this.dModel = opts.dModel ?? 512;
+    this.nhead = opts.nhead ?? 8;
+    this.batchFirst = opts.batchFirst ?? false;
+    const f = { device: opts.device, dtype: opts.dtype };
+    const layerOpts: EncoderLayerOpts = {
+      dimFeedforward: opts.dimFeedforward ?? 2048, dropout: opts.dropout ?? 0.1, activation: opts.activation ?? 'relu',
+      layerNormEps: opts.layerNormEps ?? 1e-5, batchFirst: this.batchFirst, normFirst: opts.normFirst ?? false, bias: opts.bias ?? true, ...f,
+    };
+    const norm = () => new LayerNorm(this.dModel, { eps: opts.layerNormEps ?? 1e-5, bias: opts.bias ?? true, ...f });
+    this.encoder = new TransformerEncoder(new TransformerEncoderLayer(this.dModel, this.nhead, layerOpts), opts.numEncoderLayers ?? 6, { norm: norm() });
+    this.decoder = new TransformerDecoder(new TransformerDecoderLayer(this.dModel, this.nhead, layerOpts), opts.numDecoderLayers ?? 6, { norm: norm() });
+    for (const p of this.parameters()) if (p.ndim > 1) init.xavierUniform_(p);
+  }
+  forward(src: Tensor, tgt: Tensor, opts: DecoderMasks & { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; srcIsCausal?: boolean } = {}): Tensor {
+    const memory = this.encoder.forward(src, { mask: opts.srcMask ?? null, srcKeyPaddingMask: opts.srcKeyPaddingMask ?? null, isCausal: opts.srcIsCausal });
+    return this.decoder.forward(tgt, memory, opts);
+  }
+  /** A float mask with -inf above the diagonal (position i may attend to positions <= i). */
+  static generateSquareSubsequentMask(sz: number, opts: FactoryOpts = {}): Tensor {
+    return zeros([sz, sz], { dtype: opts.dtype, device: opts.device }).maskedFill(ones([sz, sz], { device: opts.device }).triu(1).gt(0), -Infinity);
   }
 }

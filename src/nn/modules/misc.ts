@@ -1,0 +1,152 @@
+// Smaller layers over torch.nn.functional: InstanceNorm1d/2d, padding layers (ZeroPad2d,
+// ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, CircularPad1d/2d), Upsample,
+// PixelShuffle/Unshuffle, CosineSimilarity, PairwiseDistance, and the ParameterList /
+// ParameterDict containers. Names, defaults and buffers follow PyTorch.
+
+import type { Tensor } from '../../tensor.js';
+import { ones, zeros, tensor } from '../../ops/creation.js';
+import { Module } from '../module.js';
+import { Parameter } from '../parameter.js';
+import { newParam, type FactoryOpts } from './linear.js';
+import * as init from '../init.js';
+import * as F from '../functional/index.js';
+
+abstract class InstanceNormBase extends Module {
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+  running_mean: Tensor | null = null;
+  running_var: Tensor | null = null;
+  num_batches_tracked: Tensor | null = null;
+  constructor(readonly numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } & FactoryOpts = {}) {
+    super();
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    this.affine = opts.affine ?? false;
+    this.trackRunningStats = opts.trackRunningStats ?? false;
+    this.weight = this.affine ? newParam([numFeatures], opts) : null;
+    this.bias = this.affine ? newParam([numFeatures], opts) : null;
+    if (this.weight && this.bias) { init.ones_(this.weight); init.zeros_(this.bias); }
+    const f = { dtype: opts.dtype, device: opts.device };
+    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], f) : null);
+    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], f) : null);
+    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? tensor(0, { dtype: 'int32', device: opts.device }) : null);
+  }
+  protected abstract readonly spatialDims: number;
+  forward(x: Tensor): Tensor {
+    const want = this.spatialDims + 2;
+    if (x.ndim !== want && x.ndim !== want - 1) throw new RangeError(`${this.constructor.name}: expected ${want - 1}D or ${want}D input (got ${x.ndim}D input)`);
+    const unbatched = x.ndim === want - 1;
+    const xb = unbatched ? x.unsqueeze(0) : x;
+    const y = F.instanceNorm(xb, {
+      runningMean: this.running_mean, runningVar: this.running_var, weight: this.weight, bias: this.bias,
+      useInputStats: this.training || !this.trackRunningStats, momentum: this.momentum, eps: this.eps,
+    });
+    return unbatched ? y.squeeze(0) : y;
+  }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
+  }
+}
+export class InstanceNorm1d extends InstanceNormBase { protected readonly spatialDims = 1; }
+export class InstanceNorm2d extends InstanceNormBase { protected readonly spatialDims = 2; }
+
+// ---- padding ----
+type PadArg = number | readonly number[];
+function expandPad(p: PadArg, n: number, what: string): number[] {
+  if (typeof p === 'number') return new Array<number>(2 * n).fill(p);
+  if (p.length !== 2 * n) throw new RangeError(`${what}: padding must be an integer or a list of ${2 * n} integers`);
+  return [...p];
+}
+abstract class PadNd extends Module {
+  readonly padding: number[];
+  constructor(padding: PadArg, readonly n: number, readonly mode: F.PadMode, readonly value = 0) {
+    super();
+    this.padding = expandPad(padding, n, new.target.name);
+  }
+  forward(x: Tensor): Tensor { return F.pad(x, this.padding, { mode: this.mode, value: this.value }); }
+  override extraRepr(): string { return `(${this.padding.join(', ')})${this.mode === 'constant' ? `, value=${this.value}` : ''}`; }
+}
+export class ZeroPad1d extends PadNd { constructor(padding: PadArg) { super(padding, 1, 'constant', 0); } }
+export class ZeroPad2d extends PadNd { constructor(padding: PadArg) { super(padding, 2, 'constant', 0); } }
+export class ConstantPad1d extends PadNd { constructor(padding: PadArg, value: number) { super(padding, 1, 'constant', value); } }
+export class ConstantPad2d extends PadNd { constructor(padding: PadArg, value: number) { super(padding, 2, 'constant', value); } }
+export class ReflectionPad1d extends PadNd { constructor(padding: PadArg) { super(padding, 1, 'reflect'); } }
+export class ReflectionPad2d extends PadNd { constructor(padding: PadArg) { super(padding, 2, 'reflect'); } }
+export class ReplicationPad1d extends PadNd { constructor(padding: PadArg) { super(padding, 1, 'replicate'); } }
+export class ReplicationPad2d extends PadNd { constructor(padding: PadArg) { super(padding, 2, 'replicate'); } }
+export class CircularPad1d extends PadNd { constructor(padding: PadArg) { super(padding, 1, 'circular'); } }
+export class CircularPad2d extends PadNd { constructor(padding: PadArg) { super(padding, 2, 'circular'); } }
+
+// ---- resampling and rearrangement ----
+export class Upsample extends Module {
+  constructor(readonly opts: F.InterpolateOpts = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.interpolate(x, { mode: 'nearest', ...this.opts }); }
+}
+export class PixelShuffle extends Module {
+  constructor(readonly upscaleFactor: number) { super(); }
+  forward(x: Tensor): Tensor { return F.pixelShuffle(x, this.upscaleFactor); }
+  override extraRepr(): string { return `upscale_factor=${this.upscaleFactor}`; }
+}
+export class PixelUnshuffle extends Module {
+  constructor(readonly downscaleFactor: number) { super(); }
+  forward(x: Tensor): Tensor { return F.pixelUnshuffle(x, this.downscaleFactor); }
+  override extraRepr(): string { return `downscale_factor=${this.downscaleFactor}`; }
+}
+
+// ---- distances ----
+export class CosineSimilarity extends Module {
+  readonly dim: number; readonly eps: number;
+  constructor(opts: { dim?: number; eps?: number } = {}) { super(); this.dim = opts.dim ?? 1; this.eps = opts.eps ?? 1e-8; }
+  forward(x1: Tensor, x2: Tensor): Tensor { return F.cosineSimilarity(x1, x2, { dim: this.dim, eps: this.eps }); }
+}
+export class PairwiseDistance extends Module {
+  readonly p: number; readonly eps: number; readonly keepdim: boolean;
+  constructor(opts: { p?: number; eps?: number; keepdim?: boolean } = {}) { super(); this.p = opts.p ?? 2; this.eps = opts.eps ?? 1e-6; this.keepdim = opts.keepdim ?? false; }
+  forward(x1: Tensor, x2: Tensor): Tensor { return F.pairwiseDistance(x1, x2, { p: this.p, eps: this.eps, keepdim: this.keepdim }); }
+}
+
+// ---- parameter containers ----
+const asParam = (t: Tensor): Parameter => (t instanceof Parameter ? t : new Parameter(t));
+
+/** A list of parameters registered as '0', '1', ... (plain tensors are wrapped in Parameter). */
+export class ParameterList extends Module {
+  readonly [index: number]: Parameter;
+  constructor(params: Iterable<Tensor> = []) {
+    super();
+    for (const p of params) this.append(p);
+  }
+  get length(): number { return this.parameters(false).length; }
+  get(i: number): Parameter {
+    const n = this.length;
+    if (!Number.isInteger(i) || i < -n || i >= n) throw new RangeError(`ParameterList: index ${i} is out of range`);
+    return this.getParameter(String(i < 0 ? i + n : i));
+  }
+  append(p: Tensor): this { this.registerParameter(String(this.length), asParam(p)); return this; }
+  extend(ps: Iterable<Tensor>): this { for (const p of ps) this.append(p); return this; }
+  [Symbol.iterator](): Iterator<Parameter> { return this.parameters(false)[Symbol.iterator](); }
+}
+
+/** An ordered dictionary of parameters. */
+export class ParameterDict extends Module {
+  constructor(params: Record<string, Tensor> | Iterable<[string, Tensor]> = {}) {
+    super();
+    this.update(params);
+  }
+  /** Adds entries; like PyTorch, a plain object (a Python dict) is added in sorted key order, pairs in their order. */
+  update(params: Record<string, Tensor> | Iterable<[string, Tensor]>): void {
+    const entries = Symbol.iterator in params ? [...(params as Iterable<[string, Tensor]>)]
+      : Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [k, p] of entries) this.set(k, p);
+  }
+  get(key: string): Parameter { return this.getParameter(key); }
+  set(key: string, p: Tensor): void { this.registerParameter(key, asParam(p)); }
+  has(key: string): boolean { return this.keys().includes(key); }
+  keys(): string[] { return this.namedParameters({ recurse: false }).map(([k]) => k); }
+  values(): Parameter[] { return this.parameters(false); }
+  items(): [string, Parameter][] { return this.namedParameters({ recurse: false }); }
+  get length(): number { return this.keys().length; }
+}
