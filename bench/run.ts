@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import * as torch from '../src/index.js';
 import { getBackend } from '../src/backends/registry.js';
 import type { WasmBackend } from '../src/backends/wasm/index.js';
+import { availableVariants, type SimdVariant } from '../src/backends/wasm/simd.js';
 
 const SIZES: [number, number, number][] = [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024], [4096, 256, 256]];
 
@@ -24,17 +25,16 @@ function median(fn: () => void, warm: number, runs: number): number {
 function mid(ts: number[]): number { return [...ts].sort((a, b) => a - b)[ts.length >> 1]!; }
 
 /**
- * Medians of two contenders timed alternately (A, B, A, B...), so load from other processes on a
- * shared machine hits both alike.
+ * Medians of several contenders timed round-robin (A, B, C, A, B, C...), so load from other
+ * processes on a shared machine hits all of them alike.
  */
-function medianPair(fa: () => void, fb: () => void, warm: number, runs: number): [number, number] {
-  for (let i = 0; i < warm; i++) { fa(); fb(); }
-  const ta: number[] = [], tb: number[] = [];
+function medians(fns: (() => void)[], warm: number, runs: number): number[] {
+  for (let i = 0; i < warm; i++) for (const f of fns) f();
+  const ts = fns.map((): number[] => []);
   for (let i = 0; i < runs; i++) {
-    let t0 = performance.now(); fa(); ta.push(performance.now() - t0);
-    t0 = performance.now(); fb(); tb.push(performance.now() - t0);
+    fns.forEach((f, j) => { const t0 = performance.now(); f(); ts[j]!.push(performance.now() - t0); });
   }
-  return [mid(ta), mid(tb)];
+  return ts.map(mid);
 }
 
 /** Runs enough calls per timed sample that one sample lasts about `ms` (for tiny ops). */
@@ -55,17 +55,22 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm');
   await tf.ready();
 
-  console.log(`node ${process.version}; torchlet CPU kernels: ${cpu.kernels}; tfjs ${tf.version_core} backend '${tf.getBackend()}' (1 thread)`);
-  console.log('matmul GFLOPS (median)   torchlet   tfjs-wasm   ratio');
+  // Every SIMD build this runtime can run, best first; the first is what torchlet uses by default.
+  const variants: (SimdVariant | 'reference')[] = availableVariants().length ? availableVariants() : ['reference'];
+  const best = cpu.kernels;
+  console.log(`node ${process.version}; torchlet CPU kernels: ${best} (timed: ${variants.join(', ')}); tfjs ${tf.version_core} backend '${tf.getBackend()}', 1 thread`);
+  console.log(`matmul GFLOPS (median)  ${variants.map((v) => `torchlet-${v}`.padStart(18)).join('')}   tfjs-wasm   ratio (${best}/tfjs)`);
   for (const [M, K, N] of SIZES) {
     const flop = 2 * M * N * K;
     const runs = flop > 1e9 ? 11 : 25;
     const a = torch.randn([M, K]), b = torch.randn([K, N]);
     const ta = tf.randomNormal([M, K]), tb = tf.randomNormal([K, N]);
-    const [tms, fms] = torch.noGrad(() => medianPair(() => { torch.matmul(a, b).dispose(); }, () => { tf.matMul(ta, tb).dispose(); }, 3, runs));
+    const torchRun = (v: SimdVariant | 'reference') => (): void => { cpu.useKernels(v); torch.matmul(a, b).dispose(); };
+    const ms = torch.noGrad(() => medians([...variants.map(torchRun), () => { tf.matMul(ta, tb).dispose(); }], 3, runs));
+    cpu.useKernels(best);
     a.dispose(); b.dispose(); ta.dispose(); tb.dispose();
-    const tg = flop / tms / 1e6, fg = flop / fms / 1e6;
-    console.log(`${`${M}x${K}x${N}`.padEnd(24)} ${tg.toFixed(1).padStart(8)}   ${fg.toFixed(1).padStart(9)}   ${(tg / fg).toFixed(2).padStart(5)}x`);
+    const g = ms.map((t) => flop / t / 1e6), tfg = g[g.length - 1]!;
+    console.log(`${`${M}x${K}x${N}`.padEnd(22)} ${g.slice(0, -1).map((x) => x.toFixed(1).padStart(18)).join('')} ${tfg.toFixed(1).padStart(11)}   ${(g[0]! / tfg).toFixed(2).padStart(5)}x`);
   }
 
   const x = torch.tensor([1]), y = torch.tensor([2]);

@@ -26,6 +26,7 @@ export class WasmBackend implements Backend {
   private viewsOf: ArrayBufferLike | null = null;
   /** The SIMD kernels in use, or null while only the reference kernels run. */
   private simd: SimdKernels | null = null;
+  private readonly loaded = new Map<SimdVariant, SimdKernels>();
   private gemmScratch: WasmBuffer | null = null;
 
   constructor(memory?: WebAssembly.Memory) {
@@ -34,7 +35,7 @@ export class WasmBackend implements Backend {
     const best = availableVariants()[0];
     if (best) {
       // A browser main thread refuses synchronous compiles of this size: upgrade() does it later.
-      try { this.simd = loadSimdKernels(this.wasmMemory, best); } catch { this.simd = null; }
+      try { this.useKernels(best); } catch { this.simd = null; }
     }
   }
 
@@ -48,14 +49,20 @@ export class WasmBackend implements Backend {
   useKernels(v: SimdVariant | 'reference'): boolean {
     if (v === 'reference') { this.simd = null; return true; }
     if (!availableVariants().includes(v)) return false;
-    this.simd = loadSimdKernels(this.wasmMemory, v);
+    // Instances are kept: a fresh one would start again in V8's baseline tier.
+    let k = this.loaded.get(v);
+    if (!k) { k = loadSimdKernels(this.wasmMemory, v); this.loaded.set(v, k); }
+    this.simd = k;
     return true;
   }
 
   /** Loads the best SIMD kernels asynchronously if the synchronous attempt was refused. */
   async upgrade(): Promise<void> {
     const best = availableVariants()[0];
-    if (best && !this.simd) this.simd = await loadSimdKernelsAsync(this.wasmMemory, best);
+    if (best && !this.simd) {
+      this.simd = await loadSimdKernelsAsync(this.wasmMemory, best);
+      this.loaded.set(best, this.simd);
+    }
   }
 
   /** A typed array over the whole memory for dtype d (recreated after memory growth). */

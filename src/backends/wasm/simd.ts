@@ -46,10 +46,18 @@ export function simdBytes(variant: SimdVariant): Uint8Array<ArrayBuffer> {
   return b;
 }
 
-/** Variants this runtime can run, best first. */
+const validated = new Map<SimdVariant, boolean>();
+
+/** Variants this runtime can run, best first (validation is remembered once it succeeds). */
 export function availableVariants(): SimdVariant[] {
   if (typeof WebAssembly === 'undefined') return [];
-  return (['relaxed', 'simd128'] as const).filter((v) => WebAssembly.validate(simdBytes(v)));
+  return (['relaxed', 'simd128'] as const).filter((v) => {
+    // A failure is not cached: Node can enable relaxed SIMD at run time (v8.setFlagsFromString).
+    if (validated.get(v)) return true;
+    const ok = WebAssembly.validate(simdBytes(v));
+    if (ok) validated.set(v, true);
+    return ok;
+  });
 }
 
 function wrap(variant: SimdVariant, inst: WebAssembly.Instance): SimdKernels {
