@@ -35,7 +35,10 @@ function checkClassTarget(op: string, input: Tensor, target: Tensor): void {
 
 /** F.nllLoss(logProbs [N, C, d...] or [C], target int [N, d...], { weight, ignoreIndex, reduction }). */
 export function nllLoss(input: Tensor, target: Tensor, opts: NllOpts = {}): Tensor {
-  const op = 'nllLoss';
+  return nllImpl('nllLoss', input, target, opts);
+}
+
+function nllImpl(op: string, input: Tensor, target: Tensor, opts: NllOpts): Tensor {
   checkClassTarget(op, input, target);
   const ignore = opts.ignoreIndex ?? -100, weight = opts.weight ?? null;
   const C = input.ndim === 1 ? input.shape[0]! : input.shape[1]!;
@@ -75,7 +78,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     if (r === 'mean') return input.ndim === 1 ? loss : loss.sum().div(input.numel() / C);
     return reduce(loss, r, op);
   }
-  const nll = nllLoss(logp, target, opts);
+  const nll = nllImpl(op, logp, target, opts);
   if (eps === 0) return nll;
   // PyTorch 1.13: (1 - eps) * nll + eps / C * smooth, smooth = -sum_c w_c logp_c, zero on ignored targets.
   const ignore = opts.ignoreIndex ?? -100;
