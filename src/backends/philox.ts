@@ -4,9 +4,13 @@
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
 
-/** Returns the four 32-bit words of Philox-4x32-10 at counter (ctrLo, ctrHi, 0, 0) and key (keyLo, keyHi). */
-export function philox4x32(ctrLo: number, ctrHi: number, keyLo: number, keyHi: number, out: Uint32Array): void {
-  let c0 = ctrLo >>> 0, c1 = ctrHi >>> 0, c2 = 0, c3 = 0;
+/**
+ * Writes the four 32-bit words of Philox-4x32-10 at counter (ctrLo, ctrHi, ctr2, ctr3) and key
+ * (keyLo, keyHi) into out. Fills use ctr2 = ctr3 = 0; the full counter is there for the
+ * Random123 known-answer tests.
+ */
+export function philox4x32(ctrLo: number, ctrHi: number, keyLo: number, keyHi: number, out: Uint32Array, ctr2 = 0, ctr3 = 0): void {
+  let c0 = ctrLo >>> 0, c1 = ctrHi >>> 0, c2 = ctr2 >>> 0, c3 = ctr3 >>> 0;
   let k0 = keyLo >>> 0, k1 = keyHi >>> 0;
   for (let r = 0; r < 10; r++) {
     const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;

@@ -155,6 +155,8 @@ function randomFill(shape: number[], dist: 'uniform' | 'normal', opts: CreateOpt
   let t = empty(shape, target, device);
   const [seed, offset] = nextRandom(philoxBlocks(n, dist));
   if (n > 0) getBackend(device).random(t.view_(), dist, seed, offset);
+  // float16 has 11 significant bits: a 24-bit uniform near 1 would round up to 1.0, so keep 11 bits.
+  if (dtype === 'float16' && dist === 'uniform') t = t.mul(2048).floor().div(2048);
   if (target !== dtype) t = t.to(dtype);
   return finish(t, opts);
 }
