@@ -5,7 +5,7 @@
 import { fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, fromArray, record } from './prim.js';
-import { castTo, eq, mul } from './elementwise.js';
+import { castTo, eq, mul, where } from './elementwise.js';
 import { arange, full } from './creation.js';
 import { expand, reshape, select, slice, unsqueeze, movedim } from './shape.js';
 import type { TensorOrScalar, ValuesIndices } from './types.js';
@@ -13,6 +13,22 @@ import type { TensorOrScalar, ValuesIndices } from './types.js';
 function checkIndex(op: string, index: Tensor): void {
   if (!(index instanceof Tensor)) throw new TypeError(`${op}(): argument 'index' must be Tensor`);
   if (index.dtype !== 'int32') throw new TypeError(`${op}(): Expected dtype int32 for index (torchlet's integer dtype), got ${index.dtype}`);
+}
+
+/**
+ * PyTorch's gather/scatter/index_select refuse negative indices, while backends accept [-size, size)
+ * (t.index(...) relies on that wrap). Synchronous backends are checked here; on asynchronous ones
+ * negatives are mapped to `size` so the backend's deferred range check reports them.
+ */
+function rejectNegative(op: string, index: Tensor, size: number, dim: number): Tensor {
+  if (index.numel() === 0) return index;
+  if (index.storage.backend.synchronous) {
+    for (const v of index.dataSync()) {
+      if (v < 0) throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+    }
+    return index;
+  }
+  return where(index.lt(0), size, index).to('int32');
 }
 
 function checkGatherShapes(op: string, x: Tensor, dim: number, index: Tensor, src?: Tensor): void {
@@ -34,6 +50,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkDevices('gather', x, index);
   const d = normDim(dim, x.ndim, 'gather');
   checkGatherShapes('gather', x, d, index);
+  index = rejectNegative('gather', index, x.ndim ? x.shape[d]! : 1, d);
   const out = empty(index.shape, x.dtype, x.device);
   if (out.numel() > 0) {
     const xv = x.ndim === 0 ? { ...x.view_(), shape: [1], strides: [1] } : x.view_();
@@ -50,6 +67,7 @@ function scatterImpl(x: Tensor, dim: number, index: Tensor, src: TensorOrScalar,
   const s = src instanceof Tensor ? castTo(src, x.dtype) : full(index.shape, src, { dtype: x.dtype, device: x.device });
   checkDevices(op, x, index, s);
   checkGatherShapes(op, x, d, index, s);
+  index = rejectNegative(op, index, x.ndim ? x.shape[d]! : 1, d);
   const out = empty(x.shape, x.dtype, x.device);
   const be = backendOf(x);
   be.copy(x.view_(), out.view_());
@@ -174,7 +192,10 @@ export function index(x: Tensor, ...indices: IndexArg[]): Tensor {
     else if (typeof i === 'number') r = select(r, d, i);
     else if (i instanceof Tensor) {
       if (i.dtype === 'bool') throw new TypeError('index: a bool mask is only supported as the sole index');
-      const picked = indexSelect(r, d, i.reshape(-1));
+      const n = r.shape[d]!;
+      // Python indexing wraps negative indices (indexSelect itself refuses them).
+      const wrapped = where(i.lt(0), i.add(n), i).to('int32').reshape(-1);
+      const picked = indexSelect(r, d, wrapped);
       r = i.ndim === 1 ? picked : picked.reshape([...r.shape.slice(0, d), ...i.shape, ...r.shape.slice(d + 1)]);
       d += i.ndim;
     } else if (Array.isArray(i)) {
