@@ -5,7 +5,7 @@
 
 // Op codes shared with src/backends/wasm/simd.ts.
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
-const NEG = 0, ABS = 1, RELU = 2, SQRT = 3, EXP = 4, SIGMOID = 5, TANH = 6, RECIP = 7, FLOOR = 8, CEIL = 9, TRUNC = 10, ROUND = 11;
+const NEG = 0, ABS = 1, RELU = 2, SQRT = 3, EXP = 4, SIGMOID = 5, TANH = 6, RECIP = 7, FLOOR = 8, CEIL = 9, TRUNC = 10, ROUND = 11, LOG = 12;
 
 // @ts-ignore: decorator
 @inline function binv(op: i32, x: v128, y: v128): v128 {
@@ -115,6 +115,38 @@ export function binary(op: i32, rows: i32, cols: i32, a: usize, ars: i32, ai: i3
   return v128.bitselect(x, r, f32x4.ne(x, x));
 }
 
+/**
+ * Natural log for 4 lanes: x = 2^e * m with m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(s) with
+ * s = (m-1)/(m+1), |s| < 0.172, by its odd series to s^9 (next term < 1e-9 relative).
+ */
+// @ts-ignore: decorator
+@inline function logv(x: v128): v128 {
+  // Subnormals: scale by 2^23 first so the exponent field is meaningful.
+  const tiny = f32x4.lt(x, f32x4.splat(1.17549435e-38));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(8388608.0)), x, tiny);
+  let e = i32x4.sub(i32x4.shr_s(xs, 23), v128.bitselect(i32x4.splat(127 + 23), i32x4.splat(127), tiny));
+  let m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
+  const big = f32x4.gt(m, f32x4.splat(1.41421356));
+  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  e = i32x4.sub(e, big); // big lanes are all ones (-1): e + 1
+  const f = f32x4.sub(m, f32x4.splat(1));
+  const s = f32x4.div(f, f32x4.add(f, f32x4.splat(2)));
+  const z = f32x4.mul(s, s);
+  let p = f32x4.splat(2.0 / 9.0);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 7.0));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 5.0));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 3.0));
+  const lm = f32x4.add(f32x4.mul(s, f32x4.splat(2)), f32x4.mul(f32x4.mul(s, z), p));
+  const ef = f32x4.convert_i32x4_s(e);
+  // e*ln2 split in an exact high part and a small low part (Cody-Waite).
+  let r = f32x4.add(f32x4.mul(ef, f32x4.splat(0.693359375)), f32x4.add(lm, f32x4.mul(ef, f32x4.splat(-2.12194440e-4))));
+  // Special cases: log(0) = -inf, log(inf) = inf, log(x<0) = NaN, NaN stays NaN.
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
+  r = v128.bitselect(x, r, f32x4.eq(x, f32x4.splat(Infinity)));
+  r = v128.bitselect(f32x4.splat(NaN), r, f32x4.lt(x, f32x4.splat(0)));
+  return v128.bitselect(x, r, f32x4.ne(x, x));
+}
+
 // @ts-ignore: decorator
 @inline function unv(op: i32, x: v128): v128 {
   switch (op) {
@@ -130,6 +162,7 @@ export function binary(op: i32, rows: i32, cols: i32, a: usize, ars: i32, ai: i3
     case FLOOR: return f32x4.floor(x);
     case CEIL: return f32x4.ceil(x);
     case TRUNC: return f32x4.trunc(x);
+    case LOG: return logv(x);
     default: return f32x4.nearest(x);
   }
 }
@@ -154,6 +187,7 @@ function unRowOp(op: i32, n: i32, x: usize, o: usize): void {
     case FLOOR: unRow(FLOOR, n, x, o); break;
     case CEIL: unRow(CEIL, n, x, o); break;
     case TRUNC: unRow(TRUNC, n, x, o); break;
+    case LOG: unRow(LOG, n, x, o); break;
     default: unRow(ROUND, n, x, o); break;
   }
 }

@@ -160,12 +160,13 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
   const special = [-200, -104, -103.5, -100, -90, -87.5, -20, -1, -0.31, -0.3, -0.29, -1e-3, -1e-8, -0, 0, 1e-8, 1e-3, 0.29, 0.3,
     0.31, 1, 5, 9, 20, 80, 88, 88.7, 88.72, 88.73, 89, 200, NaN, Infinity, -Infinity];
   const mathOps: [UnaryOp, (x: number) => number][] = [
-    ['exp', Math.exp], ['tanh', Math.tanh], ['sigmoid', (x) => 1 / (1 + Math.exp(-x))],
+    ['exp', Math.exp], ['tanh', Math.tanh], ['sigmoid', (x) => 1 / (1 + Math.exp(-x))], ['log', Math.log],
   ];
   it.each(mathOps)('unary %s is within a few ulp of float64 math', (op, f) => {
     const { fast, calls } = fresh();
     for (const n of [...SIZES, 1000]) {
-      const store = new Float32Array([...special, ...rand(n, n).map((v) => v * 10)]);
+      const logArgs = op === 'log' ? [1e-45, 1e-40, 1.1754942e-38, 1.17549435e-38, 0.7071067, 0.7071068, 0.99999994, 1.0000001, 1.4142135, 1.4142137, 3e38] : [];
+      const store = new Float32Array([...special, ...logArgs, ...rand(n, n).map((v) => v * 10), ...rand(n, n + 7).map((v) => Math.exp(v * 20))]);
       const x = put(fast, store, [store.length]), o = out(fast, [store.length]);
       fast.unary(op, x.view, o);
       const want = x.values.map((v) => Math.fround(f(v)));
