@@ -1,0 +1,242 @@
+// torch.optim.LBFGS: limited-memory BFGS (Nocedal & Wright, Numerical Optimization, alg. 7.4/7.5)
+// with the two-loop recursion over `historySize` curvature pairs, an optional strong-Wolfe line
+// search (bracketing + cubic interpolation, alg. 3.5/3.6) and PyTorch's stopping rules.
+// step(closure) is async: its decisions need scalars read from the device (`await t.item()`).
+// Scalars that PyTorch keeps in float32 tensors (ys, rho, alpha, Hdiag) are rounded with fround.
+
+import { cat, zeros } from '../ops/index.js';
+import type { Tensor } from '../tensor.js';
+import { noGrad, enableGrad } from '../autograd/grad-mode.js';
+import { keep } from '../memory.js';
+import { Optimizer, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+export interface LBFGSOptions {
+  lr: number; maxIter: number; maxEval: number; toleranceGrad: number; toleranceChange: number;
+  historySize: number; lineSearchFn: 'strong_wolfe' | null;
+}
+
+const f32 = Math.fround;
+const num = async (t: Tensor): Promise<number> => Number(await t.item());
+
+/** Minimizer of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to bounds (default: [x1, x2]). */
+function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: [number, number]): number {
+  const [lo, hi] = bounds ?? (x1 <= x2 ? [x1, x2] : [x2, x1]);
+  const d1 = g1 + g2 - (3 * (f1 - f2)) / (x1 - x2);
+  const d2sq = d1 * d1 - g1 * g2;
+  if (d2sq >= 0) {
+    const d2 = Math.sqrt(d2sq);
+    const minPos = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2)) : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+    return Math.min(Math.max(minPos, lo), hi);
+  }
+  return (lo + hi) / 2;
+}
+
+type Eval = (x: Tensor[], t: number, d: Tensor) => Promise<[number, Tensor]>;
+
+/** Strong-Wolfe line search along d from step t; returns [f, g, t, evaluations]. */
+async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: number, g: Tensor, gtd: number,
+  c1 = 1e-4, c2 = 0.9, tolChange = 1e-9, maxLs = 25): Promise<[number, Tensor, number, number]> {
+  const dNorm = await num(d.abs().max());
+  let [fNew, gNew] = await obj(x, t, d);
+  let evals = 1;
+  let gtdNew = await num(gNew.dot(d));
+  let tPrev = 0, fPrev = f, gPrev = g, gtdPrev = gtd;
+  let done = false, lsIter = 0;
+  let br: number[] = [], brF: number[] = [], brG: Tensor[] = [], brGtd: number[] = [];
+  while (lsIter < maxLs) {
+    if (fNew > f + c1 * t * gtd || (lsIter > 1 && fNew >= fPrev)) {
+      br = [tPrev, t]; brF = [fPrev, fNew]; brG = [gPrev, gNew]; brGtd = [gtdPrev, gtdNew];
+      break;
+    }
+    if (Math.abs(gtdNew) <= -c2 * gtd) { br = [t]; brF = [fNew]; brG = [gNew]; done = true; break; }
+    if (gtdNew >= 0) {
+      br = [tPrev, t]; brF = [fPrev, fNew]; brG = [gPrev, gNew]; brGtd = [gtdPrev, gtdNew];
+      break;
+    }
+    // Extrapolate between 1.01 t and 10 t.
+    const tmp = t;
+    t = cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, [t + 0.01 * (t - tPrev), t * 10]);
+    tPrev = tmp; fPrev = fNew; gPrev = gNew; gtdPrev = gtdNew;
+    [fNew, gNew] = await obj(x, t, d);
+    evals++;
+    gtdNew = await num(gNew.dot(d));
+    lsIter++;
+  }
+  if (lsIter === maxLs) { br = [0, t]; brF = [f, fNew]; brG = [g, gNew]; }
+  // Zoom: shrink the bracket until the strong Wolfe conditions hold.
+  let insufProgress = false;
+  let [low, high] = brF[0]! <= brF[brF.length - 1]! ? [0, 1] : [1, 0];
+  while (!done && lsIter < maxLs) {
+    if (Math.abs(br[1]! - br[0]!) * dNorm < tolChange) break;
+    t = cubicInterpolate(br[0]!, brF[0]!, brGtd[0]!, br[1]!, brF[1]!, brGtd[1]!);
+    const bMax = Math.max(br[0]!, br[1]!), bMin = Math.min(br[0]!, br[1]!);
+    const eps = 0.1 * (bMax - bMin);
+    if (Math.min(bMax - t, t - bMin) < eps) {
+      // Too close to an end: move away unless the last step already made progress there.
+      if (insufProgress || t >= bMax || t <= bMin) {
+        t = Math.abs(t - bMax) < Math.abs(t - bMin) ? bMax - eps : bMin + eps;
+        insufProgress = false;
+      } else insufProgress = true;
+    } else insufProgress = false;
+    [fNew, gNew] = await obj(x, t, d);
+    evals++;
+    gtdNew = await num(gNew.dot(d));
+    lsIter++;
+    if (fNew > f + c1 * t * gtd || fNew >= brF[low]!) {
+      br[high] = t; brF[high] = fNew; brG[high] = gNew; brGtd[high] = gtdNew;
+      [low, high] = brF[0]! <= brF[1]! ? [0, 1] : [1, 0];
+    } else {
+      if (Math.abs(gtdNew) <= -c2 * gtd) done = true;
+      else if (gtdNew * (br[high]! - br[low]!) >= 0) {
+        br[high] = br[low]!; brF[high] = brF[low]!; brG[high] = brG[low]!; brGtd[high] = brGtd[low]!;
+      }
+      br[low] = t; brF[low] = fNew; brG[low] = gNew; brGtd[low] = gtdNew;
+    }
+  }
+  return [brF[low]!, brG[low]!, br[low]!, evals];
+}
+
+export class LBFGS extends Optimizer<LBFGSOptions> {
+  private readonly params: Tensor[];
+  constructor(params: ParamsInput<LBFGSOptions>, opts: Partial<LBFGSOptions> = {}) {
+    const maxIter = opts.maxIter ?? 20;
+    const d: LBFGSOptions = {
+      lr: 1, maxIter, maxEval: Math.floor((maxIter * 5) / 4), toleranceGrad: 1e-7, toleranceChange: 1e-9,
+      historySize: 100, lineSearchFn: null, ...opts,
+    };
+    if (opts.maxEval === undefined) d.maxEval = Math.floor((maxIter * 5) / 4);
+    if (d.lineSearchFn !== null && d.lineSearchFn !== 'strong_wolfe') throw new Error("LBFGS: only 'strong_wolfe' is supported as lineSearchFn");
+    super(params, d, 'LBFGS');
+    if (this.paramGroups.length !== 1) throw new Error("LBFGS doesn't support per-parameter options (parameter groups)");
+    this.params = this.paramGroups[0]!.params;
+  }
+
+  protected updateGroup(_g: ParamGroup): void {
+    throw new Error('LBFGS: step requires a closure that reevaluates the model and returns the loss');
+  }
+
+  private flatGrad(): Tensor {
+    return cat(this.params.map((p) => (p.grad ? p.grad.reshape(-1) : zeros([p.numel()], { dtype: p.dtype, device: p.device }))), 0);
+  }
+  private addGrad(stepSize: number, update: Tensor): void {
+    let off = 0;
+    for (const p of this.params) {
+      const n = p.numel();
+      p.add_(update.narrow(0, off, n).view(p.shape as number[]), { alpha: stepSize });
+      off += n;
+    }
+  }
+
+  /** Runs up to maxIter L-BFGS iterations; resolves to the loss of the first closure call. */
+  override step(): never;
+  override step(closure: () => Tensor | number | Promise<Tensor | number>): Promise<Tensor | number>;
+  override step(closure?: () => Tensor | number | Promise<Tensor | number>): Promise<Tensor | number> {
+    if (!closure) throw new Error('LBFGS: step requires a closure that reevaluates the model and returns the loss');
+    return noGrad(() => this.run(closure));
+  }
+
+  private async run(closure: () => Tensor | number | Promise<Tensor | number>): Promise<Tensor | number> {
+    const g = this.paramGroups[0]!;
+    const { lr, maxIter, maxEval, toleranceGrad, toleranceChange, lineSearchFn, historySize } = g as unknown as LBFGSOptions;
+    const evalLoss = async (): Promise<[Tensor | number, number]> => {
+      const l = await enableGrad(closure);
+      return [l, typeof l === 'number' ? l : await num(l)];
+    };
+    const st = this.stateFor(this.params[0]!, () => ({ funcEvals: 0, nIter: 0 }));
+    const [origLoss, l0] = await evalLoss();
+    let loss = l0;
+    let currentEvals = 1;
+    st.funcEvals = (st.funcEvals as number) + 1;
+    let flatGrad = this.flatGrad();
+    if ((await num(flatGrad.abs().max())) <= toleranceGrad) return origLoss;
+
+    let d = (st.d as Tensor | undefined) ?? null;
+    let t = (st.t as number | undefined) ?? 0;
+    let oldDirs = (st.oldDirs as Tensor[] | undefined) ?? [];
+    let oldStps = (st.oldStps as Tensor[] | undefined) ?? [];
+    let ro = (st.ro as number[] | undefined) ?? [];
+    let hDiag = (st.hDiag as number | undefined) ?? 1;
+    let prevFlatGrad = (st.prevFlatGrad as Tensor | undefined) ?? null;
+    let prevLoss = (st.prevLoss as number | undefined) ?? 0;
+    const dropped: Tensor[] = [];
+
+    let nIter = 0;
+    while (nIter < maxIter) {
+      nIter++;
+      st.nIter = (st.nIter as number) + 1;
+      if (st.nIter === 1) {
+        d = flatGrad.neg();
+        oldDirs = []; oldStps = []; ro = []; hDiag = 1;
+      } else {
+        // Curvature pair from the last step; skipped unless y's > 1e-10 keeps H positive definite.
+        const y = flatGrad.sub(prevFlatGrad!);
+        const s = d!.mul(t);
+        const ys = f32(await num(y.dot(s)));
+        if (ys > 1e-10) {
+          if (oldDirs.length === historySize) { dropped.push(oldDirs.shift()!, oldStps.shift()!); ro.shift(); }
+          oldDirs.push(keep(y)); oldStps.push(keep(s)); ro.push(f32(1 / ys));
+          hDiag = f32(ys / (await num(y.dot(y))));
+        }
+        // Two-loop recursion: d = -H grad.
+        const al: number[] = new Array<number>(oldDirs.length);
+        const q = flatGrad.neg();
+        for (let i = oldDirs.length - 1; i >= 0; i--) {
+          al[i] = f32((await num(oldStps[i]!.dot(q))) * ro[i]!);
+          q.add_(oldDirs[i]!, { alpha: -al[i]! });
+        }
+        const r = q.mul(hDiag);
+        for (let i = 0; i < oldDirs.length; i++) {
+          const be = f32((await num(oldDirs[i]!.dot(r))) * ro[i]!);
+          r.add_(oldStps[i]!, { alpha: f32(al[i]! - be) });
+        }
+        d = r;
+      }
+      prevFlatGrad = flatGrad.clone();
+      prevLoss = loss;
+      t = st.nIter === 1 ? Math.min(1, f32(1 / (await num(flatGrad.abs().sum())))) * lr : lr;
+      const gtd = await num(flatGrad.dot(d!));
+      if (gtd > -toleranceChange) break;
+
+      let lsEvals = 0;
+      let optCond = false;
+      if (lineSearchFn !== null) {
+        const xInit = this.params.map((p) => p.clone());
+        const obj: Eval = async (x, step, dir) => {
+          this.addGrad(step, dir);
+          const [, l] = await evalLoss();
+          const fg = this.flatGrad();
+          this.params.forEach((p, i) => p.copy_(x[i]!));
+          return [l, fg];
+        };
+        [loss, flatGrad, t, lsEvals] = await strongWolfe(obj, xInit, t, d!, loss, flatGrad, gtd);
+        this.addGrad(t, d!);
+        optCond = (await num(flatGrad.abs().max())) <= toleranceGrad;
+      } else {
+        this.addGrad(t, d!);
+        if (nIter !== maxIter) {
+          [, loss] = await evalLoss();
+          flatGrad = this.flatGrad();
+          optCond = (await num(flatGrad.abs().max())) <= toleranceGrad;
+          lsEvals = 1;
+        }
+      }
+      currentEvals += lsEvals;
+      st.funcEvals = (st.funcEvals as number) + lsEvals;
+      if (nIter === maxIter || currentEvals >= maxEval || optCond) break;
+      if ((await num(d!.mul(t).abs().max())) <= toleranceChange) break;
+      if (Math.abs(loss - prevLoss) < toleranceChange) break;
+    }
+    for (const x of dropped) x.dispose();
+    const old = [st.d, st.prevFlatGrad];
+    st.d = d ? keep(d) : null;
+    st.t = t;
+    st.oldDirs = oldDirs;
+    st.oldStps = oldStps;
+    st.ro = ro;
+    st.hDiag = hDiag;
+    st.prevFlatGrad = prevFlatGrad ? keep(prevFlatGrad) : null;
+    st.prevLoss = prevLoss;
+    for (const o of old) if (o && o !== st.d && o !== st.prevFlatGrad) (o as Tensor).dispose();
+    return origLoss;
+  }
+}

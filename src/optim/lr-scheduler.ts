@@ -1,0 +1,384 @@
+// torch.optim.lrScheduler: learning-rate schedules that rewrite `group.lr` of an optimizer's param
+// groups. Contract (PyTorch 1.13): the constructor performs step 0 (sets initialLr, lastEpoch = 0);
+// step() advances one epoch using PyTorch's recursive ("chainable") formulas; step(epoch) jumps with
+// the closed form where PyTorch has one. stateDict() holds every field except the optimizer.
+
+import type { Optimizer, ParamGroup } from './optimizer.js';
+
+const floorMod = (a: number, n: number): number => ((a % n) + n) % n;
+function bisectRight(xs: readonly number[], x: number): number {
+  let i = 0;
+  while (i < xs.length && xs[i]! <= x) i++;
+  return i;
+}
+
+export abstract class LRScheduler {
+  lastEpoch: number;
+  baseLrs: number[];
+  protected lastLr: number[] = [];
+  constructor(readonly optimizer: Optimizer, lastEpoch = -1) {
+    if (lastEpoch === -1) {
+      for (const g of optimizer.paramGroups) if (g.initialLr === undefined) g.initialLr = g.lr;
+    } else {
+      optimizer.paramGroups.forEach((g, i) => {
+        if (g.initialLr === undefined) throw new Error(`param 'initialLr' is not specified in paramGroups[${i}] when resuming an optimizer`);
+      });
+    }
+    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr as number);
+    this.lastEpoch = lastEpoch;
+  }
+  /** Subclasses call this at the end of their constructor (PyTorch's _initial_step). */
+  protected initialStep(): void { this.step(); }
+  /** The chainable (recursive) rule for the current lastEpoch. */
+  protected abstract getLr(): number[];
+  /** The closed form for an explicit epoch, where PyTorch has one. */
+  protected closedFormLr(): number[] | null { return null; }
+
+  step(epoch?: number): void {
+    let lrs: number[];
+    if (epoch === undefined) { this.lastEpoch++; lrs = this.getLr(); }
+    else { this.lastEpoch = epoch; lrs = this.closedFormLr() ?? this.getLr(); }
+    this.optimizer.paramGroups.forEach((g, i) => { g.lr = lrs[i]!; });
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+  getLastLr(): number[] { return [...this.lastLr]; }
+  protected get groups(): ParamGroup[] { return this.optimizer.paramGroups; }
+
+  /** Every field except the optimizer (and functions, which cannot be serialized). */
+  stateDict(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this)) {
+      if (k === 'optimizer' || typeof v === 'function') continue;
+      out[k] = Array.isArray(v) ? [...v] : v && typeof v === 'object' ? structuredClone(v) : v;
+    }
+    return out;
+  }
+  loadStateDict(sd: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(sd)) (this as Record<string, unknown>)[k] = Array.isArray(v) ? [...v] : v;
+  }
+}
+
+export class StepLR extends LRScheduler {
+  readonly stepSize: number; readonly gamma: number;
+  constructor(optimizer: Optimizer, stepSize: number, opts: { gamma?: number; lastEpoch?: number } = {}) {
+    super(optimizer, opts.lastEpoch);
+    this.stepSize = stepSize; this.gamma = opts.gamma ?? 0.1;
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * this.gamma);
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
+  }
+}
+
+export class MultiStepLR extends LRScheduler {
+  readonly milestones: number[]; readonly gamma: number;
+  constructor(optimizer: Optimizer, milestones: number[], opts: { gamma?: number; lastEpoch?: number } = {}) {
+    super(optimizer, opts.lastEpoch);
+    this.milestones = [...milestones].sort((a, b) => a - b); this.gamma = opts.gamma ?? 0.1;
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const count = this.milestones.filter((m) => m === this.lastEpoch).length;
+    if (count === 0) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * this.gamma ** count);
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** bisectRight(this.milestones, this.lastEpoch));
+  }
+}
+
+export class ExponentialLR extends LRScheduler {
+  readonly gamma: number;
+  constructor(optimizer: Optimizer, gamma: number, opts: { lastEpoch?: number } = {}) {
+    super(optimizer, opts.lastEpoch);
+    this.gamma = gamma;
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * this.gamma);
+  }
+  protected override closedFormLr(): number[] { return this.baseLrs.map((b) => b * this.gamma ** this.lastEpoch); }
+}
+
+/** Cosine annealing in PyTorch's recursive form (it follows external changes to lr). */
+export class CosineAnnealingLR extends LRScheduler {
+  readonly TMax: number; readonly etaMin: number;
+  constructor(optimizer: Optimizer, TMax: number, opts: { etaMin?: number; lastEpoch?: number } = {}) {
+    super(optimizer, opts.lastEpoch);
+    this.TMax = TMax; this.etaMin = opts.etaMin ?? 0;
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const { TMax: T, etaMin: e, lastEpoch: n } = this;
+    if (n === 0) return this.groups.map((g) => g.lr);
+    if (floorMod(n - 1 - T, 2 * T) === 0) {
+      return this.groups.map((g, i) => g.lr + ((this.baseLrs[i]! - e) * (1 - Math.cos(Math.PI / T))) / 2);
+    }
+    return this.groups.map((g) => ((1 + Math.cos((Math.PI * n) / T)) / (1 + Math.cos((Math.PI * (n - 1)) / T))) * (g.lr - e) + e);
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.TMax))) / 2);
+  }
+}
+
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  readonly T0: number; readonly TMult: number; readonly etaMin: number;
+  TI: number; TCur: number;
+  constructor(optimizer: Optimizer, T0: number, opts: { TMult?: number; etaMin?: number; lastEpoch?: number } = {}) {
+    super(optimizer, opts.lastEpoch);
+    if (!Number.isInteger(T0) || T0 <= 0) throw new RangeError(`CosineAnnealingWarmRestarts: Expected positive integer T_0, but got ${T0}`);
+    this.T0 = T0; this.TMult = opts.TMult ?? 1; this.etaMin = opts.etaMin ?? 0;
+    if (!Number.isInteger(this.TMult) || this.TMult < 1) throw new RangeError(`CosineAnnealingWarmRestarts: Expected integer T_mult >= 1, but got ${this.TMult}`);
+    this.TI = T0; this.TCur = this.lastEpoch;
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.TCur) / this.TI))) / 2);
+  }
+  override step(epoch?: number): void {
+    if (epoch === undefined && this.lastEpoch < 0) epoch = 0;
+    if (epoch === undefined) {
+      epoch = this.lastEpoch + 1;
+      this.TCur += 1;
+      if (this.TCur >= this.TI) { this.TCur -= this.TI; this.TI *= this.TMult; }
+    } else if (epoch >= this.T0) {
+      if (this.TMult === 1) this.TCur = epoch % this.T0;
+      else {
+        const n = Math.floor(Math.log((epoch / this.T0) * (this.TMult - 1) + 1) / Math.log(this.TMult));
+        this.TCur = epoch - (this.T0 * (this.TMult ** n - 1)) / (this.TMult - 1);
+        this.TI = this.T0 * this.TMult ** n;
+      }
+    } else { this.TI = this.T0; this.TCur = epoch; }
+    this.lastEpoch = Math.floor(epoch);
+    const lrs = this.getLr();
+    this.groups.forEach((g, i) => { g.lr = lrs[i]!; });
+    this.lastLr = this.groups.map((g) => g.lr);
+  }
+}
+
+export class LinearLR extends LRScheduler {
+  readonly startFactor: number; readonly endFactor: number; readonly totalIters: number;
+  constructor(optimizer: Optimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    super(optimizer, opts.lastEpoch);
+    this.startFactor = opts.startFactor ?? 1 / 3; this.endFactor = opts.endFactor ?? 1; this.totalIters = opts.totalIters ?? 5;
+    if (this.startFactor > 1 || this.startFactor <= 0) throw new RangeError('LinearLR: Starting multiplicative factor expected to be greater than 0 and less or equal to 1.');
+    if (this.endFactor > 1 || this.endFactor < 0) throw new RangeError('LinearLR: Ending multiplicative factor expected to be between 0 and 1.');
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const { startFactor: s, endFactor: e, totalIters: T, lastEpoch: n } = this;
+    if (n === 0) return this.groups.map((g) => g.lr * s);
+    if (n > T) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * (1 + (e - s) / (T * s + (n - 1) * (e - s))));
+  }
+  protected override closedFormLr(): number[] {
+    const { startFactor: s, endFactor: e, totalIters: T } = this;
+    return this.baseLrs.map((b) => b * (s + ((e - s) * Math.min(T, this.lastEpoch)) / T));
+  }
+}
+
+/** lr = initialLr * lrLambda(epoch); one function or one per group. */
+export class LambdaLR extends LRScheduler {
+  private readonly lambdas: ((epoch: number) => number)[];
+  constructor(optimizer: Optimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], opts: { lastEpoch?: number } = {}) {
+    super(optimizer, opts.lastEpoch);
+    const n = optimizer.paramGroups.length;
+    if (Array.isArray(lrLambda) && lrLambda.length !== n) throw new RangeError(`LambdaLR: Expected ${n} lr_lambdas, but got ${lrLambda.length}`);
+    this.lambdas = Array.isArray(lrLambda) ? [...lrLambda] : Array.from({ length: n }, () => lrLambda);
+    this.initialStep();
+  }
+  protected getLr(): number[] { return this.baseLrs.map((b, i) => b * this.lambdas[i]!(this.lastEpoch)); }
+}
+
+export interface OneCycleOptions {
+  totalSteps?: number; epochs?: number; stepsPerEpoch?: number; pctStart?: number; annealStrategy?: 'cos' | 'linear';
+  cycleMomentum?: boolean; baseMomentum?: number | number[]; maxMomentum?: number | number[]; divFactor?: number;
+  finalDivFactor?: number; threePhase?: boolean; lastEpoch?: number;
+}
+interface Phase { endStep: number; startLr: string; endLr: string; startMomentum: string; endMomentum: string }
+
+/** The 1cycle policy; with cycleMomentum it also cycles SGD's momentum or Adam's beta1. */
+export class OneCycleLR extends LRScheduler {
+  readonly totalSteps: number;
+  private readonly phases: Phase[];
+  readonly anneal: 'cos' | 'linear';
+  readonly cycleMomentum: boolean;
+  readonly useBeta1: boolean;
+  constructor(optimizer: Optimizer, maxLr: number | number[], opts: OneCycleOptions = {}) {
+    const perGroup = <T>(name: string, v: T | T[]): T[] => {
+      if (Array.isArray(v)) {
+        if (v.length !== optimizer.paramGroups.length) throw new RangeError(`OneCycleLR: expected ${optimizer.paramGroups.length} values for ${name}, got ${v.length}`);
+        return v;
+      }
+      return optimizer.paramGroups.map(() => v);
+    };
+    let total: number;
+    if (opts.totalSteps !== undefined) {
+      if (!Number.isInteger(opts.totalSteps) || opts.totalSteps <= 0) throw new RangeError(`OneCycleLR: Expected positive integer total_steps, but got ${opts.totalSteps}`);
+      total = opts.totalSteps;
+    } else if (opts.epochs !== undefined && opts.stepsPerEpoch !== undefined) total = opts.epochs * opts.stepsPerEpoch;
+    else throw new Error('OneCycleLR: You must define either totalSteps OR (epochs AND stepsPerEpoch)');
+    const pct = opts.pctStart ?? 0.3;
+    if (pct < 0 || pct > 1) throw new RangeError(`OneCycleLR: Expected float between 0 and 1 pct_start, but got ${pct}`);
+    const lastEpoch = opts.lastEpoch ?? -1;
+    const maxLrs = perGroup('maxLr', maxLr);
+    const div = opts.divFactor ?? 25, finalDiv = opts.finalDivFactor ?? 1e4;
+    if (lastEpoch === -1) {
+      optimizer.paramGroups.forEach((g, i) => {
+        g.initialLr = maxLrs[i]! / div; g.maxLr = maxLrs[i]!; g.minLr = (g.initialLr as number) / finalDiv;
+      });
+    }
+    const cycle = opts.cycleMomentum ?? true;
+    const defaults = optimizer.defaults as Record<string, unknown>;
+    let useBeta1 = false;
+    if (cycle) {
+      if (!('momentum' in defaults) && !('betas' in defaults)) throw new Error('OneCycleLR: optimizer must support momentum with `cycleMomentum` option enabled');
+      useBeta1 = 'betas' in defaults;
+      const maxM = perGroup('maxMomentum', opts.maxMomentum ?? 0.95), baseM = perGroup('baseMomentum', opts.baseMomentum ?? 0.85);
+      if (lastEpoch === -1) {
+        optimizer.paramGroups.forEach((g, i) => {
+          if (useBeta1) g.betas = [maxM[i]!, ...(g.betas as number[]).slice(1)];
+          else g.momentum = maxM[i]!;
+          g.maxMomentum = maxM[i]!; g.baseMomentum = baseM[i]!;
+        });
+      }
+    }
+    super(optimizer, lastEpoch);
+    this.totalSteps = total;
+    this.anneal = opts.annealStrategy ?? 'cos';
+    if (this.anneal !== 'cos' && this.anneal !== 'linear') throw new RangeError(`OneCycleLR: anneal_strategy must by one of 'cos' or 'linear', instead got ${String(this.anneal)}`);
+    this.cycleMomentum = cycle; this.useBeta1 = useBeta1;
+    this.phases = opts.threePhase
+      ? [
+        { endStep: pct * total - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
+        { endStep: 2 * pct * total - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+        { endStep: total - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
+      ]
+      : [
+        { endStep: pct * total - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
+        { endStep: total - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+      ];
+    this.initialStep();
+  }
+  private annealFn(start: number, end: number, pct: number): number {
+    return this.anneal === 'cos' ? end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1) : (end - start) * pct + start;
+  }
+  protected getLr(): number[] {
+    const n = this.lastEpoch;
+    if (n > this.totalSteps) throw new RangeError(`OneCycleLR: Tried to step ${n + 1} times. The specified number of total steps is ${this.totalSteps}`);
+    return this.groups.map((g) => {
+      let start = 0, lr = 0;
+      for (let i = 0; i < this.phases.length; i++) {
+        const ph = this.phases[i]!;
+        if (n <= ph.endStep || i === this.phases.length - 1) {
+          const pct = (n - start) / (ph.endStep - start);
+          lr = this.annealFn(g[ph.startLr] as number, g[ph.endLr] as number, pct);
+          if (this.cycleMomentum) {
+            const m = this.annealFn(g[ph.startMomentum] as number, g[ph.endMomentum] as number, pct);
+            if (this.useBeta1) g.betas = [m, ...(g.betas as number[]).slice(1)];
+            else g.momentum = m;
+          }
+          break;
+        }
+        start = ph.endStep;
+      }
+      return lr;
+    });
+  }
+}
+
+/** Runs schedulers one after another, switching at the milestones. */
+export class SequentialLR extends LRScheduler {
+  private readonly schedulers: LRScheduler[];
+  readonly milestones: number[];
+  constructor(optimizer: Optimizer, schedulers: LRScheduler[], milestones: number[], opts: { lastEpoch?: number } = {}) {
+    super(optimizer, -1);
+    schedulers.forEach((s, i) => {
+      if (s.optimizer !== optimizer) throw new Error(`SequentialLR: Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers at index ${i} to be different than the optimizer passed in.`);
+    });
+    if (milestones.length !== schedulers.length - 1) {
+      throw new RangeError(`SequentialLR: expects number of schedulers provided to be one more than the number of milestone points, but got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${milestones.length}`);
+    }
+    this.schedulers = schedulers; this.milestones = milestones;
+    this.lastEpoch = (opts.lastEpoch ?? -1) + 1;
+    for (const g of optimizer.paramGroups) g.lr = g.initialLr as number;
+    for (const s of schedulers) s.lastEpoch -= 1;
+    schedulers[0]!.step();
+    this.lastLr = schedulers[0]!.getLastLr();
+  }
+  protected getLr(): number[] { return this.groups.map((g) => g.lr); }
+  override step(): void {
+    this.lastEpoch++;
+    const idx = bisectRight(this.milestones, this.lastEpoch);
+    const s = this.schedulers[idx]!;
+    if (idx > 0 && this.milestones[idx - 1] === this.lastEpoch) s.step(0);
+    else s.step();
+    this.lastLr = s.getLastLr();
+  }
+  override stateDict(): Record<string, unknown> {
+    return { lastEpoch: this.lastEpoch, lastLr: [...this.lastLr], schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+  override loadStateDict(sd: Record<string, unknown>): void {
+    this.lastEpoch = sd.lastEpoch as number;
+    this.lastLr = [...(sd.lastLr as number[])];
+    (sd.schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i]!.loadStateDict(s));
+  }
+}
+
+export interface ReduceLROnPlateauOptions {
+  mode?: 'min' | 'max'; factor?: number; patience?: number; threshold?: number; thresholdMode?: 'rel' | 'abs';
+  cooldown?: number; minLr?: number | number[]; eps?: number;
+}
+
+/** Lowers lr by `factor` once the metric passed to step(metric) stops improving for `patience` epochs. */
+export class ReduceLROnPlateau {
+  readonly mode: 'min' | 'max'; readonly factor: number; readonly patience: number; readonly threshold: number;
+  readonly thresholdMode: 'rel' | 'abs'; readonly cooldown: number; readonly minLrs: number[]; readonly eps: number;
+  best: number; numBadEpochs = 0; cooldownCounter = 0; lastEpoch = 0;
+  private lastLr: number[];
+  constructor(readonly optimizer: Optimizer, opts: ReduceLROnPlateauOptions = {}) {
+    this.factor = opts.factor ?? 0.1;
+    if (this.factor >= 1) throw new RangeError('ReduceLROnPlateau: Factor should be < 1.0.');
+    this.mode = opts.mode ?? 'min'; this.patience = opts.patience ?? 10; this.threshold = opts.threshold ?? 1e-4;
+    this.thresholdMode = opts.thresholdMode ?? 'rel'; this.cooldown = opts.cooldown ?? 0; this.eps = opts.eps ?? 1e-8;
+    if (this.mode !== 'min' && this.mode !== 'max') throw new RangeError(`ReduceLROnPlateau: mode ${String(this.mode)} is unknown!`);
+    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') throw new RangeError(`ReduceLROnPlateau: threshold mode ${String(this.thresholdMode)} is unknown!`);
+    const n = optimizer.paramGroups.length;
+    const m = opts.minLr ?? 0;
+    if (Array.isArray(m) && m.length !== n) throw new RangeError(`ReduceLROnPlateau: expected ${n} min_lrs, got ${m.length}`);
+    this.minLrs = Array.isArray(m) ? [...m] : Array.from({ length: n }, () => m);
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+    this.lastLr = optimizer.paramGroups.map((g) => g.lr);
+  }
+  private isBetter(a: number, best: number): boolean {
+    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
+  }
+  step(metric: number): void {
+    this.lastEpoch += 1;
+    if (this.isBetter(metric, this.best)) { this.best = metric; this.numBadEpochs = 0; } else this.numBadEpochs++;
+    if (this.cooldownCounter > 0) { this.cooldownCounter--; this.numBadEpochs = 0; }
+    if (this.numBadEpochs > this.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const newLr = Math.max(g.lr * this.factor, this.minLrs[i]!);
+        if (g.lr - newLr > this.eps) g.lr = newLr;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+  getLastLr(): number[] { return [...this.lastLr]; }
+  stateDict(): Record<string, unknown> {
+    return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch, lastLr: [...this.lastLr] };
+  }
+  loadStateDict(sd: Record<string, unknown>): void {
+    this.best = sd.best as number; this.numBadEpochs = sd.numBadEpochs as number; this.cooldownCounter = sd.cooldownCounter as number;
+    this.lastEpoch = sd.lastEpoch as number; this.lastLr = [...(sd.lastLr as number[])];
+  }
+}

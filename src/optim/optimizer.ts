@@ -1,0 +1,208 @@
+// torch.optim.Optimizer: the base class every optimizer extends. It holds param groups (defaults
+// filled in), per-parameter state, zeroGrad, step(closure) and stateDict/loadStateDict in PyTorch's
+// structure with camelCase keys: { state: { 0: { step, expAvg, ... } }, paramGroups: [{ lr, ..., params: [0, 1] }] }.
+// Updates run under noGrad with in-place ops inside a tidy scope; state tensors are keep()-marked so
+// a user's torch.tidy around the step never disposes them. Nothing here reads device data.
+
+import { Tensor, isTensor } from '../tensor.js';
+import { noGrad, enableGrad } from '../autograd/grad-mode.js';
+import { keep, tidyImpl } from '../memory.js';
+
+/** One param group: its tensors plus the optimizer's hyper-parameters (lr and the rest). */
+export interface ParamGroup {
+  params: Tensor[];
+  lr: number;
+  [option: string]: unknown;
+}
+/** What a user passes for a group: params plus any subset of the optimizer's options. */
+export type ParamGroupInput<O> = { params: Iterable<Tensor> } & Partial<O>;
+/** Optimizer input: an iterable of tensors, or an array of groups. */
+export type ParamsInput<O> = Iterable<Tensor> | ParamGroupInput<O>[];
+
+/** A value kept per parameter: tensors (moments, buffers), numbers (step counts) or lists (LBFGS history). */
+export type StateValue = Tensor | number | boolean | null | Tensor[] | number[];
+export type ParamState = Record<string, StateValue>;
+
+export interface OptimizerStateDict {
+  /** Per-parameter state, keyed by the parameter's index over all groups in order. */
+  state: Record<number, ParamState>;
+  /** Group options with `params` replaced by those indices. */
+  paramGroups: ({ params: number[] } & Record<string, unknown>)[];
+}
+
+export type Closure = () => Tensor | number | Promise<Tensor | number>;
+
+function isGroupInput<O>(x: unknown): x is ParamGroupInput<O> {
+  return !!x && typeof x === 'object' && !isTensor(x) && 'params' in x;
+}
+
+export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
+  readonly defaults: O;
+  paramGroups: ParamGroup[] = [];
+  /** Per-parameter state (tensors are keep()-marked). */
+  state = new Map<Tensor, ParamState>();
+  private readonly opName: string;
+
+  constructor(params: ParamsInput<O>, defaults: O, name: string) {
+    this.defaults = defaults;
+    this.opName = name;
+    const list = [...params] as unknown[];
+    if (list.length === 0) throw new Error(`${name}: optimizer got an empty parameter list`);
+    const groups = isGroupInput<O>(list[0]) ? (list as ParamGroupInput<O>[]) : [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>];
+    for (const g of groups) this.addParamGroup(g);
+  }
+
+  /** Adds a group; missing options come from the defaults. A tensor may belong to one group only. */
+  addParamGroup(group: ParamGroupInput<O>): void {
+    if (!isGroupInput<O>(group)) throw new TypeError(`${this.opName}.addParamGroup: a param group must be an object with a 'params' field`);
+    const params = isTensor(group.params) ? [group.params as unknown as Tensor] : [...group.params];
+    for (const p of params) {
+      if (!isTensor(p)) throw new TypeError(`${this.opName}: optimizer can only optimize Tensors, but one of the params is ${typeof p}`);
+      if (!p.isLeaf) throw new Error(`${this.opName}: can't optimize a non-leaf Tensor`);
+    }
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    if (params.some((p) => seen.has(p)) || new Set(params).size !== params.length) {
+      throw new Error(`${this.opName}: some parameters appear in more than one parameter group`);
+    }
+    const full = { ...this.defaults, ...group, params } as unknown as ParamGroup;
+    for (const [k, v] of Object.entries(full)) if (v === undefined) (full as Record<string, unknown>)[k] = (this.defaults as Record<string, unknown>)[k];
+    this.paramGroups.push(full);
+  }
+
+  /** Resets gradients: disposes and drops them (setToNone, the default) or zeroes them in place. */
+  zeroGrad(opts: { setToNone?: boolean } = {}): void {
+    const setToNone = opts.setToNone ?? true;
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        const gr = p.grad;
+        if (!gr) continue;
+        if (setToNone) { p.grad = null; gr.dispose(); } else noGrad(() => gr.zero_());
+      }
+    }
+  }
+
+  /**
+   * One optimization step. `closure` re-evaluates the model and returns the loss; it runs with
+   * gradients enabled before the update. With an async closure, step returns a Promise.
+   */
+  step(): undefined;
+  step(closure: () => Tensor | number): Tensor | number;
+  step(closure: () => Promise<Tensor | number>): Promise<Tensor | number>;
+  step(closure?: Closure): Tensor | number | undefined | Promise<Tensor | number>;
+  step(closure?: Closure): Tensor | number | undefined | Promise<Tensor | number> {
+    if (!closure) { this.update(); return undefined; }
+    const loss = enableGrad(closure);
+    if (loss instanceof Promise) return loss.then((l) => { this.update(); return l; });
+    this.update();
+    return loss;
+  }
+
+  /** Runs the subclass's per-group update without autograd, freeing temporaries. */
+  protected update(): void {
+    noGrad(() => {
+      for (const group of this.paramGroups) {
+        tidyImpl(() => { this.updateGroup(group); }, isTensor);
+      }
+    });
+  }
+
+  /** The algorithm: update every param of `group` that has a gradient, in place. */
+  protected abstract updateGroup(group: ParamGroup): void;
+
+  /** State of p, created by `init` on first use (tensors in it are kept past tidy scopes). */
+  protected stateFor(p: Tensor, init: () => ParamState): ParamState {
+    let s = this.state.get(p);
+    if (!s) {
+      s = init();
+      for (const v of Object.values(s)) if (isTensor(v)) keep(v);
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /** Stores a freshly created state tensor (kept). */
+  protected setState(s: ParamState, key: string, t: Tensor): Tensor {
+    s[key] = keep(t);
+    return t;
+  }
+
+  /** PyTorch's structure, camelCase keys; state tensors are the live ones (clone to snapshot). */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Tensor, number>();
+    const paramGroups = this.paramGroups.map((g) => {
+      const { params, ...rest } = g;
+      const ids = params.map((p) => { if (!index.has(p)) index.set(p, index.size); return index.get(p)!; });
+      return { ...rest, params: ids };
+    });
+    const state: Record<number, ParamState> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i !== undefined) state[i] = { ...s };
+    }
+    return { state, paramGroups };
+  }
+
+  /** Loads options and (copied) state; group sizes must match this optimizer's groups. */
+  loadStateDict(sd: OptimizerStateDict): void {
+    if (!sd || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object') {
+      throw new TypeError(`${this.opName}.loadStateDict: expected { state, paramGroups }`);
+    }
+    if (sd.paramGroups.length !== this.paramGroups.length) {
+      throw new Error(`${this.opName}.loadStateDict: loaded state dict has a different number of parameter groups (${sd.paramGroups.length} vs ${this.paramGroups.length})`);
+    }
+    const byId = new Map<number, Tensor>();
+    sd.paramGroups.forEach((g, gi) => {
+      const own = this.paramGroups[gi]!;
+      if (g.params.length !== own.params.length) {
+        throw new Error(`${this.opName}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group (${g.params.length} vs ${own.params.length})`);
+      }
+      g.params.forEach((id, k) => byId.set(id, own.params[k]!));
+    });
+    const copy = (v: StateValue, p: Tensor): StateValue => {
+      if (isTensor(v)) {
+        // Moments follow their parameter's device and dtype; scalar tensors keep their own.
+        const t = v.ndim === p.ndim && v.numel() === p.numel() ? v.to(p.device, { dtype: p.isFloatingPoint() && v.isFloatingPoint() ? p.dtype : v.dtype, copy: true }) : v.clone();
+        return keep(t.detach());
+      }
+      if (Array.isArray(v)) return (v as (Tensor | number)[]).map((x) => (isTensor(x) ? keep(x.clone()) : x)) as StateValue;
+      return v;
+    };
+    // Copy before freeing the old state: sd may be this optimizer's own stateDict().
+    const loaded = new Map<Tensor, ParamState>();
+    for (const [k, s] of Object.entries(sd.state)) {
+      const p = byId.get(Number(k));
+      if (!p) continue;
+      const ns: ParamState = {};
+      for (const [key, v] of Object.entries(s)) ns[key] = noGrad(() => copy(v, p));
+      loaded.set(p, ns);
+    }
+    this.disposeState();
+    for (const [p, s] of loaded) this.state.set(p, s);
+    sd.paramGroups.forEach((g, gi) => {
+      const { params: _ids, ...rest } = g;
+      const own = this.paramGroups[gi]!;
+      this.paramGroups[gi] = { ...own, ...rest, params: own.params } as ParamGroup;
+    });
+  }
+
+  /** Frees every state tensor (the optimizer is unusable for its old state afterwards). */
+  disposeState(): void {
+    for (const s of this.state.values()) {
+      for (const v of Object.values(s)) {
+        if (isTensor(v)) v.dispose();
+        else if (Array.isArray(v)) for (const x of v) if (isTensor(x)) x.dispose();
+      }
+    }
+    this.state.clear();
+  }
+}
+
+/** Validates a hyper-parameter the way PyTorch's constructors do. */
+export function check(cond: boolean, msg: string): void {
+  if (!cond) throw new RangeError(msg);
+}
+
+/** Options shared by all groups (typed view of a group's fields). */
+export function opt<T>(group: ParamGroup, key: string): T {
+  return group[key] as T;
+}

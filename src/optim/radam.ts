@@ -1,0 +1,45 @@
+// torch.optim.RAdam: Adam with the variance rectification term; while the approximated SMA length
+// rho_t <= 5 the step is plain bias-corrected momentum.
+
+import { zerosLike } from '../ops/index.js';
+import type { Tensor } from '../tensor.js';
+import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+export interface RAdamOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
+
+export class RAdam extends Optimizer<RAdamOptions> {
+  constructor(params: ParamsInput<RAdamOptions>, opts: Partial<RAdamOptions> = {}) {
+    const d: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...opts };
+    check(d.lr >= 0, `RAdam: Invalid learning rate: ${d.lr}`);
+    check(d.eps >= 0, `RAdam: Invalid epsilon value: ${d.eps}`);
+    check(d.betas[0] >= 0 && d.betas[0] < 1, `RAdam: Invalid beta parameter at index 0: ${d.betas[0]}`);
+    check(d.betas[1] >= 0 && d.betas[1] < 1, `RAdam: Invalid beta parameter at index 1: ${d.betas[1]}`);
+    check(d.weightDecay >= 0, `RAdam: Invalid weight_decay value: ${d.weightDecay}`);
+    super(params, d, 'RAdam');
+  }
+  protected updateGroup(g: ParamGroup): void {
+    const { lr, betas: [beta1, beta2], eps, weightDecay } = g as unknown as RAdamOptions;
+    for (const p of g.params) {
+      if (!p.grad) continue;
+      let grad: Tensor = p.grad;
+      const s = this.stateFor(p, () => ({ step: 0, expAvg: zerosLike(p), expAvgSq: zerosLike(p) }));
+      const step = (s.step as number) + 1;
+      s.step = step;
+      const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
+      if (weightDecay !== 0) grad = grad.add(p, { alpha: weightDecay });
+      const expAvg = s.expAvg as Tensor, expAvgSq = s.expAvgSq as Tensor;
+      expAvg.mul_(beta1).add_(grad, { alpha: 1 - beta1 });
+      expAvgSq.mul_(beta2).addcmul_(grad, grad, { value: 1 - beta2 });
+      const corrected = expAvg.div(bc1);
+      const rhoInf = 2 / (1 - beta2) - 1;
+      const rhoT = rhoInf - (2 * step * beta2 ** step) / bc2;
+      if (rhoT > 5) {
+        const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+        const adaptive = expAvgSq.sqrt().add_(eps).reciprocal().mul(Math.sqrt(bc2));
+        p.add_(corrected.mul(lr).mul(adaptive).mul(rect), { alpha: -1 });
+      } else {
+        p.add_(corrected.mul(lr), { alpha: -1 });
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// torch.optim.SGD: momentum (with dampening), Nesterov, weight decay, maximize; PyTorch 1.13's
+// update order exactly (the first momentum step copies the gradient into the buffer).
+
+import type { Tensor } from '../tensor.js';
+import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+export interface SGDOptions { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean }
+
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> = {}) {
+    const d: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...opts };
+    check(d.lr >= 0, `SGD: Invalid learning rate: ${d.lr}`);
+    check(d.momentum >= 0, `SGD: Invalid momentum value: ${d.momentum}`);
+    check(d.weightDecay >= 0, `SGD: Invalid weight_decay value: ${d.weightDecay}`);
+    if (d.nesterov && (d.momentum <= 0 || d.dampening !== 0)) throw new RangeError('SGD: Nesterov momentum requires a momentum and zero dampening');
+    super(params, d, 'SGD');
+  }
+  protected updateGroup(g: ParamGroup): void {
+    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = g as unknown as SGDOptions;
+    for (const p of g.params) {
+      if (!p.grad) continue;
+      let dp: Tensor = maximize ? p.grad.neg() : p.grad;
+      if (weightDecay !== 0) dp = dp.add(p, { alpha: weightDecay });
+      if (momentum !== 0) {
+        const s = this.stateFor(p, () => ({ momentumBuffer: null }));
+        let buf = s.momentumBuffer as Tensor | null;
+        if (!buf) buf = this.setState(s, 'momentumBuffer', dp.clone().detach());
+        else buf.mul_(momentum).add_(dp, { alpha: 1 - dampening });
+        dp = nesterov ? dp.add(buf, { alpha: momentum }) : buf;
+      }
+      p.add_(dp, { alpha: -lr });
+    }
+  }
+}

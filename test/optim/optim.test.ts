@@ -1,0 +1,178 @@
+// Optimizer and LR-scheduler trajectories against real PyTorch 1.13 (test/fixtures/optim.json from
+// optim_fixtures.py): same init and data, losses at every step, final params and lrs must match.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as torch from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+
+await torch.init();
+const { optim } = torch;
+type Opts = Record<string, unknown>;
+interface OptCase { kind: 'optim'; optimizer: string; problem: 'linreg' | 'rosen'; groups: ({ params: string[] } & Opts)[]; steps: number; closure: boolean; losses: number[]; final: Record<string, number[]> }
+interface SchedCase { kind: 'sched'; optimizer: string; groups: Opts[]; steps: number; lrs: number[][]; momenta?: (number | null)[][]; metrics?: number[] }
+const fx = JSON.parse(readFileSync(new URL('../fixtures/optim.json', import.meta.url), 'utf8')) as {
+  X: number[]; Y: number[]; W0: number[]; B0: number[]; R0: number[]; cases: Record<string, OptCase | SchedCase>;
+};
+const X = torch.tensor(fx.X).reshape(8, 4), Y = torch.tensor(fx.Y).reshape(8, 3);
+
+function closeTo(actual: ArrayLike<number>, expected: number[], rtol: number, atol: number, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!, e = expected[i]!;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) throw new Error(`${what}[${i}]: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+function problem(c: OptCase): { params: Record<string, Tensor>; loss: () => Tensor } {
+  if (c.problem === 'linreg') {
+    const params = { W: torch.tensor(fx.W0, { requiresGrad: true }), b: torch.tensor(fx.B0, { requiresGrad: true }) };
+    return { params, loss: () => X.matmul(params.W.reshape(3, 4).t()).add(params.b).sub(Y).pow(2).mean() };
+  }
+  const params = { p: torch.tensor(fx.R0, { requiresGrad: true }) };
+  return {
+    params,
+    loss: () => {
+      const x = params.p.select(0, 0), y = params.p.select(0, 1);
+      return torch.rsub(1, x).pow(2).add(y.sub(x.pow(2)).pow(2).mul(100));
+    },
+  };
+}
+
+const ctor = (name: string) => (optim as unknown as Record<string, new (p: unknown, o?: Opts) => torch.optim.Optimizer>)[name]!;
+function makeOpt(c: OptCase, params: Record<string, Tensor>): torch.optim.Optimizer {
+  const groups = c.groups.map((g) => ({ ...g, params: g.params.map((n) => params[n]!) }));
+  if (groups.length === 1) { const { params: ps, ...o } = groups[0]!; return new (ctor(c.optimizer))(ps, o); }
+  return new (ctor(c.optimizer))(groups);
+}
+
+async function runSteps(c: OptCase, opt: torch.optim.Optimizer, loss: () => Tensor, from: number, to: number, losses: number[]): Promise<void> {
+  for (let s = from; s < to; s++) {
+    const closure = (): Tensor => { opt.zeroGrad(); const l = loss(); l.backward(); return l; };
+    if (c.closure) {
+      const l = await (opt.step(closure) as Promise<Tensor | number>);
+      losses.push(typeof l === 'number' ? l : Number(l.itemSync()));
+    } else {
+      // A user's tidy around the step must not dispose optimizer state.
+      const l = torch.tidy(() => { const l = closure(); opt.step(); return l; });
+      losses.push(Number(l.itemSync()));
+    }
+  }
+}
+
+const optCases = Object.entries(fx.cases).filter((e): e is [string, OptCase] => e[1].kind === 'optim');
+const schedCases = Object.entries(fx.cases).filter((e): e is [string, SchedCase] => e[1].kind === 'sched');
+
+describe('optimizers match PyTorch trajectories', () => {
+  for (const [name, c] of optCases) {
+    // LBFGS decisions (line-search branches) amplify float32 rounding differences a little.
+    const rtol = c.optimizer === 'LBFGS' ? 1e-4 : 1e-5;
+    const atol = c.optimizer === 'LBFGS' ? 1e-5 : 1e-6;
+    it(name, async () => {
+      const { params, loss } = problem(c);
+      const opt = makeOpt(c, params);
+      const losses: number[] = [];
+      await runSteps(c, opt, loss, 0, c.steps, losses);
+      closeTo(losses, c.losses, rtol, atol, `${name} losses`);
+      for (const [k, v] of Object.entries(c.final)) closeTo(params[k]!.dataSync(), v, rtol, atol, `${name} final ${k}`);
+    });
+    it(`${name}: stateDict/loadStateDict mid-trajectory continues identically`, async () => {
+      const { params, loss } = problem(c);
+      const opt = makeOpt(c, params);
+      const losses: number[] = [];
+      const half = Math.floor(c.steps / 2);
+      await runSteps(c, opt, loss, 0, half, losses);
+      const sd = opt.stateDict();
+      expect(sd.paramGroups.length).toBe(c.groups.length);
+      const opt2 = makeOpt(c, params);
+      opt2.loadStateDict(sd);
+      opt.disposeState(); // the copy must not share tensors with the old optimizer
+      await runSteps(c, opt2, loss, half, c.steps, losses);
+      closeTo(losses, c.losses, c.optimizer === 'LBFGS' ? 1e-4 : 1e-5, 1e-5, `${name} resumed losses`);
+    });
+  }
+});
+
+describe('optimizer API', () => {
+  it('fills group defaults, keeps per-group options, zeroGrad disposes or zeroes', () => {
+    const a = torch.ones(2, { requiresGrad: true }), b = torch.ones(3, { requiresGrad: true });
+    const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.5 }], { lr: 0.1, momentum: 0.9 });
+    expect(opt.paramGroups[0]!.lr).toBe(0.1);
+    expect(opt.paramGroups[1]!.lr).toBe(0.5);
+    expect(opt.paramGroups[1]!.momentum).toBe(0.9);
+    a.sum().backward();
+    const g = a.grad!;
+    opt.zeroGrad({ setToNone: false });
+    expect([...a.grad!.dataSync()]).toEqual([0, 0]);
+    opt.zeroGrad();
+    expect(a.grad).toBeNull();
+    expect(g.isDisposed).toBe(true);
+    expect(() => new optim.SGD([a, a])).toThrow(/more than one parameter group/);
+    expect(() => new optim.Adam([a], { lr: -1 })).toThrow(/Invalid learning rate/);
+    opt.addParamGroup({ params: [torch.zeros(1, { requiresGrad: true })], lr: 3 });
+    expect(opt.paramGroups[2]!.momentum).toBe(0.9);
+  });
+  it('step(closure) returns the loss; an async closure resolves after the update', async () => {
+    const w = torch.tensor([1, 2], { dtype: 'float32', requiresGrad: true });
+    const opt = new optim.SGD([w], { lr: 0.5 });
+    const loss = opt.step(() => { opt.zeroGrad(); const l = w.pow(2).sum(); l.backward(); return l; });
+    expect(Number((loss as Tensor).itemSync())).toBe(5);
+    expect([...w.dataSync()]).toEqual([0, 0]);
+    const w2 = torch.tensor([2, 4], { dtype: 'float32', requiresGrad: true });
+    const opt2 = new optim.SGD([w2], { lr: 0.25 });
+    const l2 = await opt2.step(async () => { opt2.zeroGrad(); const l = w2.pow(2).sum(); l.backward(); await Promise.resolve(); return l; });
+    expect(Number((l2 as Tensor).itemSync())).toBe(20);
+    expect([...w2.dataSync()]).toEqual([1, 2]);
+  });
+});
+
+function schedFactory(name: string): (o: torch.optim.Optimizer) => { step(m?: number): void; getLastLr(): number[] } {
+  const S = optim.lrScheduler;
+  switch (name) {
+    case 'StepLR': return (o) => new S.StepLR(o, 3, { gamma: 0.5 });
+    case 'MultiStepLR': return (o) => new S.MultiStepLR(o, [2, 5, 5, 9], { gamma: 0.3 });
+    case 'ExponentialLR': return (o) => new S.ExponentialLR(o, 0.9);
+    case 'CosineAnnealingLR': return (o) => new S.CosineAnnealingLR(o, 6, { etaMin: 0.001 });
+    case 'CosineAnnealingWarmRestarts': return (o) => new S.CosineAnnealingWarmRestarts(o, 3, { TMult: 2, etaMin: 0.01 });
+    case 'LinearLR': return (o) => new S.LinearLR(o, { startFactor: 0.25, endFactor: 0.9, totalIters: 6 });
+    case 'LambdaLR': return (o) => new S.LambdaLR(o, [(e) => 0.95 ** e, (e) => 1 / (1 + e)]);
+    case 'OneCycleLR_cos_sgd': return (o) => new S.OneCycleLR(o, [1.0, 0.5], { totalSteps: 20 });
+    case 'OneCycleLR_linear_three_phase_adam': return (o) => new S.OneCycleLR(o, 0.01, { totalSteps: 16, annealStrategy: 'linear', threePhase: true, pctStart: 0.25 });
+    case 'OneCycleLR_no_momentum': return (o) => new S.OneCycleLR(o, 0.3, { epochs: 3, stepsPerEpoch: 4, cycleMomentum: false, divFactor: 10, finalDivFactor: 100 });
+    case 'ReduceLROnPlateau_min_rel': return (o) => new S.ReduceLROnPlateau(o, { factor: 0.5, patience: 2, threshold: 0.01, cooldown: 1, minLr: 0.01 });
+    case 'ReduceLROnPlateau_max_abs': return (o) => new S.ReduceLROnPlateau(o, { mode: 'max', factor: 0.1, patience: 1, threshold: 0.05, thresholdMode: 'abs' });
+    case 'SequentialLR': return (o) => new S.SequentialLR(o, [new S.LinearLR(o, { startFactor: 0.1, totalIters: 4 }), new S.ExponentialLR(o, 0.8), new S.StepLR(o, 2, { gamma: 0.5 })], [4, 9]);
+    default: throw new Error(`no TS factory for fixture case ${name}`);
+  }
+}
+
+describe('lrScheduler matches PyTorch', () => {
+  for (const [name, c] of schedCases) {
+    it(name, () => {
+      const ps = c.groups.map(() => torch.zeros(2, { requiresGrad: true }));
+      const o = new (ctor(c.optimizer))(c.groups.map((g, i) => ({ ...g, params: [ps[i]!] })));
+      const s = schedFactory(name)(o);
+      const lrs = [o.paramGroups.map((g) => g.lr)];
+      const moms = [o.paramGroups.map((g) => (g.betas ? (g.betas as number[])[0]! : (g.momentum as number)))];
+      for (let i = 0; i < c.steps; i++) {
+        o.step();
+        s.step(c.metrics?.[i]);
+        lrs.push(o.paramGroups.map((g) => g.lr));
+        moms.push(o.paramGroups.map((g) => (g.betas ? (g.betas as number[])[0]! : (g.momentum as number))));
+      }
+      closeTo(lrs.flat(), c.lrs.flat(), 1e-12, 1e-15, `${name} lrs`);
+      closeTo(s.getLastLr(), c.lrs[c.lrs.length - 1]!, 1e-12, 1e-15, `${name} getLastLr`);
+      if (c.momenta) closeTo(moms.flat(), c.momenta.flat() as number[], 1e-12, 1e-15, `${name} momenta`);
+    });
+  }
+  it('stateDict round trip continues the schedule', () => {
+    const mk = () => { const o = new optim.SGD([torch.zeros(1, { requiresGrad: true })], { lr: 0.1 }); return [o, new optim.lrScheduler.CosineAnnealingWarmRestarts(o, 3, { TMult: 2 })] as const; };
+    const [o1, s1] = mk();
+    for (let i = 0; i < 5; i++) s1.step();
+    const [o2, s2] = mk();
+    s2.loadStateDict(s1.stateDict());
+    o2.paramGroups[0]!.lr = o1.paramGroups[0]!.lr;
+    for (let i = 0; i < 4; i++) { s1.step(); s2.step(); }
+    expect(s2.getLastLr()).toEqual(s1.getLastLr());
+    expect(s2.getLastLr()[0]).not.toBe(0.1);
+  });
+});
