@@ -1,4 +1,5 @@
-// Builds dist/ from src/index.ts (run `npm run build`, which first generates the embedded wasm kernels):
+// Builds dist/ from src/torchlet.ts (src/index.ts plus a default export); run `npm run build`, which
+// first generates the embedded wasm kernels:
 //   dist/torchlet.js          ESM for Node, Deno, Bun and bundlers (runtime-specific adapters stay lazy imports)
 //   dist/torchlet.browser.js  one self-contained ESM file for a <script type="module"> (no imports at all)
 //   dist/torchlet.d.ts        one declaration file for the whole public API
@@ -36,20 +37,20 @@ const onwarn = (warning, warn) => {
 
 export default [
   {
-    input: 'src/index.ts',
+    input: 'src/torchlet.ts',
     external: runtimeOnly,
     plugins: [ts()],
     output: { file: 'dist/torchlet.js', format: 'es', sourcemap: true },
     onwarn,
   },
   {
-    input: 'src/index.ts',
+    input: 'src/torchlet.ts',
     plugins: [browserStubs(), ts()],
     output: { file: 'dist/torchlet.browser.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
     onwarn,
   },
   {
-    input: 'src/index.ts',
+    input: 'src/torchlet.ts',
     plugins: [dts({ tsconfig: './tsconfig.build.json', compilerOptions: { declaration: true, sourceMap: false } })],
     output: { file: 'dist/torchlet.d.ts', format: 'es' },
     onwarn,

@@ -16,6 +16,13 @@ describe('dist in Node', () => {
     checkSmoke(JSON.parse(out.trim().split('\n').pop()!) as SmokeResult);
   });
 
+  it('has the namespace as its default export too', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e',
+      "import torch, * as ns from 'torchlet'; console.log(JSON.stringify([torch.add === ns.add, torch.nn === ns.nn, typeof torch.tensor]))"],
+    { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([true, true, 'function']);
+  });
+
   it('package.json "exports" points at the built files, with types first', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
     const main = pkg.exports['.']!;
