@@ -78,4 +78,7 @@ opSuite('conv', {
   fold: (x) => F.fold(x, [4, 5], 2),
   'fold/options': (x) => F.fold(x, [5, 6], [2, 2], { padding: 1, stride: 2 }),
   'fold/bad-blocks': (x) => F.fold(x, [5, 6], [2, 2], { padding: 1, stride: 2 }),
+  'maxPool2d/transposed-input': (x) => F.maxPool2d(x.transpose(2, 3), 2, { stride: 1 }),
+  'avgPool2d/transposed-input': (x) => F.avgPool2d(x.transpose(2, 3), 3, { stride: 2, padding: 1 }),
+  'convTranspose2d/noncontiguous': (x, w) => F.convTranspose2d(x.slice(1, 0, null, 2).transpose(2, 3), w!, null, { stride: 2 }),
 } satisfies Record<string, OpImpl>);

@@ -82,6 +82,11 @@ Object.assign(impls, {
   'gaussianNllLoss/homoscedastic': (x, t, v) => F.gaussianNllLoss(x, t!, v!, { reduction: 'none' }),
   'gaussianNllLoss/var-last-1': (x, t, v) => F.gaussianNllLoss(x, t!, v!),
   'gaussianNllLoss/bad-var': (x, t, v) => F.gaussianNllLoss(x, t!, v!),
+  multiMarginLoss: (x, t) => F.multiMarginLoss(x, t!),
+  'multiMarginLoss/p2-margin-weight-sum': (x, t, w) => F.multiMarginLoss(x, t!, { p: 2, margin: 0.5, weight: w!, reduction: 'sum' }),
+  'multiMarginLoss/1d': (x, t) => F.multiMarginLoss(x, t!),
+  multilabelSoftMarginLoss: (x, t) => F.multilabelSoftMarginLoss(x, t!),
+  'multilabelSoftMarginLoss/weight-none': (x, t, w) => F.multilabelSoftMarginLoss(x, t!, { weight: w!, reduction: 'none' }),
 } satisfies Record<string, OpImpl>);
 
 opSuite('loss', impls);

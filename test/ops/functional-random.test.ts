@@ -105,6 +105,19 @@ for (const device of testDevices()) {
       expect(Math.abs(dropped / n - 0.2)).toBeLessThan(0.01);
     });
 
+    it('rrelu in training draws each negative slope from U(lower, upper), seeded', async () => {
+      const x = torch.full([5000], -2, { device });
+      torch.manualSeed(12);
+      const y = Array.from(await F.rrelu(x, 0.1, 0.3, true).data());
+      torch.manualSeed(12);
+      expect(Array.from(await F.rrelu(x, 0.1, 0.3, true).data())).toEqual(y);
+      const slopes = y.map((v) => v / -2);
+      expect(Math.min(...slopes)).toBeGreaterThanOrEqual(0.1 - 1e-6);
+      expect(Math.max(...slopes)).toBeLessThanOrEqual(0.3 + 1e-6);
+      expect(Math.abs(slopes.reduce((a, b) => a + b, 0) / slopes.length - 0.2)).toBeLessThan(0.005);
+      expect(Array.from(await F.rrelu(torch.tensor([3, 0.5], { device }), 0.1, 0.3, true).data())).toEqual([3, 0.5]);
+    });
+
     it('scaledDotProductAttention dropout is seeded and off at dropoutP = 0', async () => {
       const q = torch.randn([2, 4, 8], { device }), k = torch.randn([2, 6, 8], { device }), v = torch.randn([2, 6, 8], { device });
       const plain = Array.from(await F.scaledDotProductAttention(q, k, v).data());

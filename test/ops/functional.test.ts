@@ -28,6 +28,7 @@ Object.assign(impls, {
   'act/softplus/large': (x) => F.softplus(x),
   'act/logsigmoid/large': (x) => F.logsigmoid(x),
   'act/elu/float64': (x) => F.elu(x),
+  'act/rrelu/eval': (x) => F.rrelu(x, 0.1, 0.3),
   'act/glu': (x) => F.glu(x),
   'act/glu/dim0': (x) => F.glu(x, 0),
   'act/glu/odd': (x) => F.glu(x),
@@ -145,6 +146,13 @@ Object.assign(impls, {
   'sdpa/causal': (q, k, v) => F.scaledDotProductAttention(q, k!, v!, { isCausal: true }),
   'sdpa/bool-mask': (q, k, v, m) => F.scaledDotProductAttention(q, k!, v!, { attnMask: m! }),
   'sdpa/float-mask-scale': (q, k, v, m) => F.scaledDotProductAttention(q, k!, v!, { attnMask: m!, scale: 0.3 }),
+
+  localResponseNorm: (x) => F.localResponseNorm(x, 3),
+  'localResponseNorm/4d-even': (x) => F.localResponseNorm(x, 4, { alpha: 0.1, beta: 0.5, k: 2.0 }),
+  'localResponseNorm/size-gt-C': (x) => F.localResponseNorm(x, 5, { alpha: 0.5 }),
+  pdist: (x) => F.pdist(x),
+  'pdist/p1': (x) => F.pdist(x, 1),
+  channelShuffle: (x) => F.channelShuffle(x, 3),
 } satisfies Record<string, OpImpl>);
 
 opSuite('functional', impls);

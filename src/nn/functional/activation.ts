@@ -5,6 +5,7 @@
 import { Tensor } from '../../tensor.js';
 import { where, clamp, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
 import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/reduce.js';
+import { rand } from '../../ops/creation.js';
 
 const ALPHA_SELU = 1.6732632423543772, SCALE_SELU = 1.0507009873554805;
 
@@ -58,3 +59,12 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
 export function softmax(x: Tensor, dim: number, opts: { dtype?: import('../../dtype.js').DType } = {}): Tensor { return softmaxOp(x, dim, opts); }
 export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: import('../../dtype.js').DType } = {}): Tensor { return logSoftmaxOp(x, dim, opts); }
 export function softmin(x: Tensor, dim: number): Tensor { return softmaxOp(x.neg(), dim); }
+/**
+ * F.rrelu(x, lower, upper, training): leaky ReLU whose negative slope is drawn per element from
+ * U(lower, upper) in training (our Philox stream), and is (lower + upper) / 2 otherwise.
+ */
+export function rrelu(x: Tensor, lower = 1 / 8, upper = 1 / 3, training = false): Tensor {
+  if (!training) return leakyRelu(x, (lower + upper) / 2);
+  const slope = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).mul(upper - lower).add(lower).to(x.dtype);
+  return where(x.ge(0), x, x.mul(slope));
+}

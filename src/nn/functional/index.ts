@@ -8,9 +8,11 @@ export {
   maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d,
 } from './pool.js';
 export type { MaxPoolOpts, AvgPoolOpts } from './pool.js';
-export { pad, interpolate, pixelShuffle, pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance, embedding, oneHot } from './misc.js';
+export {
+  pad, interpolate, pixelShuffle, pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, oneHot,
+} from './misc.js';
 export type { PadMode, InterpolateMode, InterpolateOpts, EmbeddingOpts } from './misc.js';
-export { layerNorm, groupNorm, batchNorm, instanceNorm, rmsNorm } from './norm.js';
+export { layerNorm, groupNorm, batchNorm, instanceNorm, rmsNorm, localResponseNorm } from './norm.js';
 export type { BatchNormOpts, InstanceNormOpts } from './norm.js';
 export { dropout, dropout1d, dropout2d, dropout3d, alphaDropout } from './dropout.js';
 export type { DropoutOpts } from './dropout.js';
@@ -19,5 +21,6 @@ export type { SdpaOpts } from './attention.js';
 export {
   nllLoss, crossEntropy, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
   marginRankingLoss, hingeEmbeddingLoss, softMarginLoss, cosineEmbeddingLoss, tripletMarginLoss, poissonNllLoss, gaussianNllLoss,
+  multiMarginLoss, multilabelSoftMarginLoss,
 } from './loss.js';
 export type { Reduction, NllOpts, CrossEntropyOpts } from './loss.js';

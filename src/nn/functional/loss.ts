@@ -6,6 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { fmtShape, shapesEqual } from '../../shape.js';
 import { where } from '../../ops/elementwise.js';
 import { logSoftmax } from '../../ops/reduce.js';
+import { arange } from '../../ops/creation.js';
 import { reduce, type Reduction } from './utils.js';
 import { pairwiseDistance } from './misc.js';
 import { softplus } from './activation.js';
@@ -241,3 +242,36 @@ export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor,
   if (opts.full) loss = loss.add(0.5 * Math.log(2 * Math.PI));
   return reduce(loss, r, op);
 }
+
+/**
+ * F.multiMarginLoss(input [N, C] or [C], target int, { p, margin, weight, reduction }):
+ * sum over j != y of max(0, margin - x[y] + x[j])^p / C, times weight[y].
+ */
+export function multiMarginLoss(input: Tensor, target: Tensor, opts: { p?: 1 | 2; margin?: number; weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  const op = 'multiMarginLoss';
+  const p = opts.p ?? 1;
+  if (p !== 1 && p !== 2) throw new RangeError(`${op}: only p == 1 and p == 2 supported`);
+  const x = input.ndim === 1 ? input.unsqueeze(0) : input;
+  if (x.ndim !== 2) throw new RangeError(`${op}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: ${fmtShape(input.shape)}`);
+  const t = target.reshape(-1).to('int32');
+  if (t.shape[0] !== x.shape[0]) throw new RangeError(`${op}: inconsistent target size, expected ${x.shape[0]} but got ${fmtShape(target.shape)}`);
+  const C = x.shape[1]!;
+  const xy = x.gather(1, t.unsqueeze(1));
+  let l = x.sub(xy).add(opts.margin ?? 1).relu();
+  if (p === 2) l = l.square();
+  if (opts.weight) l = l.mul(opts.weight.indexSelect(0, t).unsqueeze(1));
+  // the j == y term is excluded
+  const notY = t.unsqueeze(1).ne(arangeLike(x, C).unsqueeze(0));
+  let loss = where(notY, l, 0).sum(1).div(C);
+  if (input.ndim === 1) loss = loss.squeeze(0);
+  return reduce(loss, opts.reduction, op);
+}
+
+/** F.multilabelSoftMarginLoss(input [N, C], target [N, C], { weight, reduction }): mean over classes of the per-class logistic loss. */
+export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  let l = target.mul(softplus(input.neg())).add(target.rsub(1).mul(softplus(input)));
+  if (opts.weight) l = l.mul(opts.weight);
+  return reduce(l.mean(-1), opts.reduction, 'multilabelSoftMarginLoss');
+}
+
+const arangeLike = (x: Tensor, n: number) => arange(n, { device: x.device, dtype: 'int32' });

@@ -1,6 +1,6 @@
 // Shape and geometry helpers of torch.nn.functional: pad (constant/reflect/replicate/circular),
 // interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic, area), pixelShuffle/pixelUnshuffle,
-// normalize, cosineSimilarity, pairwiseDistance, embedding, oneHot. Composed from views, cat,
+// normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, oneHot. Composed from views, cat,
 // indexSelect and elementwise ops, so gradients come from the primitives. Semantics: PyTorch 1.13.
 
 import { Tensor } from '../../tensor.js';
@@ -243,3 +243,22 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOpts = {
 
 /** F.oneHot (torch.nn.functional.one_hot): int32 [..., numClasses]. */
 export function oneHot(t: Tensor, numClasses = -1): Tensor { return oneHotOp(t, numClasses); }
+
+/** F.pdist(x [N, M], p): the p-norm distances of all row pairs i < j, in row-major order ([N(N-1)/2]). */
+export function pdist(x: Tensor, p = 2): Tensor {
+  if (x.ndim !== 2) throw new RangeError(`pdist: pdist only supports 2D tensors, got: ${x.ndim}D`);
+  const N = x.shape[0]!;
+  const a: number[] = [], b: number[] = [];
+  for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) { a.push(i); b.push(j); }
+  if (a.length === 0) return zeros([0], { dtype: x.dtype, device: x.device });
+  return x.indexSelect(0, indexLike(x, a)).sub(x.indexSelect(0, indexLike(x, b))).norm(p, 1);
+}
+
+/** F.channelShuffle(x [N, C, *], groups): [N, g, C/g, *] -> transpose the group dims -> [N, C, *]. */
+export function channelShuffle(x: Tensor, groups: number): Tensor {
+  if (x.ndim < 3) throw new RangeError(`channelShuffle: channel_shuffle expects input to have at least 3 dimensions, but got input with ${x.ndim} dimension(s)`);
+  const [N, C] = x.shape as [number, number];
+  if (groups <= 0 || C % groups !== 0) throw new RangeError(`channelShuffle: Number of channels must be divisible by groups. Got ${C} channels and ${groups} groups.`);
+  const rest = x.shape.slice(2);
+  return x.reshape([N, groups, C / groups, ...rest]).transpose(1, 2).reshape([N, C, ...rest]);
+}

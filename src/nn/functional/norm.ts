@@ -1,10 +1,12 @@
 // Normalization layers of torch.nn.functional: layerNorm, groupNorm, batchNorm (training updates
 // the running stats in place with momentum and the unbiased batch variance, as PyTorch), instanceNorm
-// and rmsNorm. Statistics use the biased variance for normalizing; composed from reductions.
+// rmsNorm and localResponseNorm. Statistics use the biased variance for normalizing; composed from reductions.
 
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
 import { noGrad } from '../../autograd/grad-mode.js';
+import { zeros } from '../../ops/creation.js';
+import { cat } from '../../ops/shape.js';
 
 /** (x - mean) / sqrt(var + eps) over `dims` with the biased variance. */
 function standardize(x: Tensor, dims: number[], eps: number): Tensor {
@@ -131,4 +133,33 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
   const dims = ns.map((_, i) => x.ndim - k + i);
   const y = x.mul(x.square().mean(dims, true).add(eps).rsqrt());
   return weight ? y.mul(weight) : y;
+}
+
+/**
+ * F.localResponseNorm(x [N, C, *], size, { alpha, beta, k }): x / (k + alpha * mean of x^2 over a
+ * window of `size` channels (zero-padded size/2 before, (size-1)/2 after))^beta, as PyTorch.
+ */
+export function localResponseNorm(x: Tensor, size: number, opts: { alpha?: number; beta?: number; k?: number } = {}): Tensor {
+  if (x.ndim < 3) throw new RangeError(`localResponseNorm: Expected 3D or higher dimensionality input (got ${x.ndim} dimensions)`);
+  const alpha = opts.alpha ?? 1e-4, beta = opts.beta ?? 0.75, k = opts.k ?? 1;
+  const C = x.shape[1]!;
+  const sq = x.square();
+  const before = Math.floor(size / 2);
+  let acc: Tensor | null = null;
+  for (let o = -before; o < size - before; o++) {
+    // channel c receives x^2[c + o] where it exists (zero padding elsewhere)
+    const lo = Math.max(0, -o), hi = Math.min(C, C - o);
+    if (hi <= lo) continue;
+    const part = padChannels(sq.narrow(1, lo + o, hi - lo), lo, C - hi);
+    acc = acc ? acc.add(part) : part;
+  }
+  const div = (acc ?? x.mul(0)).div(size).mul(alpha).add(k).pow(beta);
+  return x.div(div);
+}
+
+/** Zero-pads dim 1 by `before` and `after` entries. */
+function padChannels(t: Tensor, before: number, after: number): Tensor {
+  if (before === 0 && after === 0) return t;
+  const z = (n: number) => zeros(t.shape.map((s, i) => (i === 1 ? n : s)), { dtype: t.dtype, device: t.device });
+  return cat([...(before ? [z(before)] : []), t, ...(after ? [z(after)] : [])], 1);
 }
