@@ -106,7 +106,7 @@ for (const device of testDevices()) {
     });
 
     it('rrelu in training draws each negative slope from U(lower, upper), seeded', async () => {
-      const x = torch.full([5000], -2, { device });
+      const x = torch.full([5000], -2, { device, dtype: 'float32' });
       torch.manualSeed(12);
       const y = Array.from(await F.rrelu(x, 0.1, 0.3, true).data());
       torch.manualSeed(12);
