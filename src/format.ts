@@ -1,40 +1,96 @@
-// PyTorch-like printing of tensors: tensor([[1.0000, 2.0000], ...], dtype=..., device=...).
+// PyTorch-like printing of tensors, following torch/_tensor_str.py: one formatter for the whole
+// tensor (fixed 4 decimals, integer mode "1.", or scientific when the nonzero finite values span
+// more than 1e3 or reach 1e8 / go below 1e-4), 80-column line wrapping of the last dim, summary
+// with "..." and 3 edge items above 1000 elements, and dtype/device/grad suffixes.
 
 import type { Tensor } from './tensor.js';
 import type { TypedArray } from './dtype.js';
+import { state } from './state.js';
+
+const PRECISION = 4, THRESHOLD = 1000, EDGE = 3, LINEWIDTH = 80;
+
+/** Python's '{:.4e}': at least two exponent digits. */
+function sci(v: number): string { return v.toExponential(PRECISION).replace(/e([+-])(\d)$/, 'e$10$2'); }
+
+interface Formatter { width: number; format(v: number): string }
+
+function makeFormatter(t: Tensor, vals: number[]): Formatter {
+  if (t.dtype === 'bool') {
+    const width = vals.some((v) => !v) ? 5 : 4;
+    return { width, format: (v) => (v ? 'True' : 'False').padStart(width) };
+  }
+  if (!t.isFloatingPoint()) {
+    const width = vals.reduce((m, v) => Math.max(m, String(v).length), 1);
+    return { width, format: (v) => String(v).padStart(width) };
+  }
+  const nz = vals.filter((v) => Number.isFinite(v) && v !== 0);
+  let intMode = true, sciMode = false, width = 1;
+  if (nz.length > 0) {
+    const abs = nz.map(Math.abs);
+    const mx = Math.max(...abs), mn = Math.min(...abs);
+    intMode = nz.every((v) => v === Math.ceil(v));
+    if (intMode) {
+      sciMode = mx / mn > 1000 || mx > 1e8;
+      for (const v of nz) width = Math.max(width, sciMode ? sci(v).length : v.toFixed(0).length + 1);
+    } else {
+      sciMode = mx / mn > 1000 || mx > 1e8 || mn < 1e-4;
+      for (const v of nz) width = Math.max(width, sciMode ? sci(v).length : v.toFixed(PRECISION).length);
+    }
+  }
+  const format = (v: number): string => {
+    let s: string;
+    if (Number.isNaN(v)) s = 'nan';
+    else if (!Number.isFinite(v)) s = v > 0 ? 'inf' : '-inf';
+    else if (sciMode) s = sci(v);
+    else if (intMode) s = `${Object.is(v, -0) ? '-0' : v.toFixed(0)}.`;
+    else s = v.toFixed(PRECISION);
+    return s.padStart(width);
+  };
+  return { width, format };
+}
+
+/** Index lists per dim: every index, or the 3 first, a gap (-1) and the 3 last when summarizing. */
+function shownIndices(n: number, summarize: boolean): number[] {
+  if (summarize && n > 2 * EDGE) return [0, 1, 2, -1, n - 3, n - 2, n - 1];
+  return [...Array(n).keys()];
+}
 
 export function formatTensor(t: Tensor, data: TypedArray): string {
-  const isFloat = t.isFloatingPoint();
-  const vals = Array.from(data, (v) => v);
-  const finite = vals.filter((v) => Number.isFinite(v));
-  const intLike = finite.every((v) => Number.isInteger(v));
-  const maxAbs = finite.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const sci = isFloat && finite.length > 0 && (maxAbs >= 1e8 || (maxAbs > 0 && finite.some((v) => v !== 0 && Math.abs(v) < 1e-4)));
-  const fmt = (v: number): string => {
-    if (t.dtype === 'bool') return v ? 'True' : 'False';
-    if (!isFloat) return String(v);
-    if (Number.isNaN(v)) return 'nan';
-    if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-    if (sci) return v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
-    return intLike ? `${v.toFixed(0)}.` : v.toFixed(4);
+  const shape = t.shape, nd = shape.length;
+  const summarize = t.numel() > THRESHOLD;
+  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const value = (off: number): number => Number(data[off]);
+
+  // The formatter sees only the values that will be printed, as PyTorch's does.
+  const shown: number[] = [];
+  const collect = (d: number, off: number): void => {
+    if (d === nd) { shown.push(value(off)); return; }
+    for (const i of shownIndices(shape[d]!, summarize)) if (i >= 0) collect(d + 1, off + i * strides[d]!);
   };
-  const strs = vals.map(fmt);
-  const width = strs.reduce((m, s) => Math.max(m, s.length), 0);
-  const summarize = t.numel() > 1000;
-  const build = (dim: number, off: number, indent: string): string => {
-    if (dim === t.ndim) return strs[off]!.padStart(width);
-    const n = t.shape[dim]!;
-    const step = t.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-    let idx = [...Array(n).keys()];
-    if (summarize && n > 6) idx = [0, 1, 2, -1, n - 3, n - 2, n - 1];
-    const parts = idx.map((i) => (i < 0 ? '...' : build(dim + 1, off + i * step, indent + ' ')));
-    const sep = dim === t.ndim - 1 ? ', ' : ',' + '\n'.repeat(t.ndim - dim - 1) + indent + ' ';
-    return `[${parts.join(sep)}]`;
+  if (t.numel() > 0) collect(0, 0);
+  const f = makeFormatter(t, shown);
+
+  const vector = (off: number, indent: number): string => {
+    const perLine = Math.max(1, Math.floor((LINEWIDTH - indent) / (f.width + 2)));
+    const items = shownIndices(shape[nd - 1]!, summarize).map((i) => (i < 0 ? ' ...' : f.format(value(off + i * strides[nd - 1]!))));
+    const lines: string[] = [];
+    for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
+    return `[${lines.join(',\n' + ' '.repeat(indent + 1))}]`;
   };
-  const body = t.ndim === 0 ? fmt(vals[0] ?? 0) : build(0, 0, '       ');
+  const render = (d: number, off: number, indent: number): string => {
+    if (d === nd - 1) return vector(off, indent);
+    const parts = shownIndices(shape[d]!, summarize).map((i) => (i < 0 ? '...' : render(d + 1, off + i * strides[d]!, indent + 1)));
+    return `[${parts.join(',' + '\n'.repeat(nd - d - 1) + ' '.repeat(indent + 1))}]`;
+  };
+
+  let body: string;
   const extras: string[] = [];
-  if (t.numel() === 0) extras.push(`size=(${t.shape.join(', ')})`);
-  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') extras.push(`dtype=torch.${t.dtype}`);
+  if (t.numel() === 0) {
+    body = '[]';
+    if (nd !== 1) extras.push(`size=(${shape.join(', ')}${nd === 1 ? ',' : ''})`);
+  } else body = nd === 0 ? f.format(value(0)).trimStart() : render(0, 0, 'tensor('.length);
+  // Default dtypes are not printed: the default float, int32 (our index/integer default) and bool.
+  if (t.dtype !== state.defaultDtype && t.dtype !== 'int32' && t.dtype !== 'bool') extras.push(`dtype=torch.${t.dtype}`);
   if (t.device !== 'cpu') extras.push(`device='${t.device}'`);
   if (t.gradFn) extras.push(`grad_fn=<${t.gradFn.name}Backward>`);
   else if (t.requiresGrad) extras.push('requires_grad=True');

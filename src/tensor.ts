@@ -139,6 +139,8 @@ export class Tensor {
     if (!this.storage.backend.synchronous) return `tensor(<on ${this.device}: use await t.print()>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
     return formatTensor(this, this.dataSync());
   }
+  /** console.log / util.inspect in Node show the PyTorch-style text (no Node import needed). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string { return this.disposed ? `tensor(<disposed>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})` : this.toString(); }
   async print(): Promise<void> { console.log(formatTensor(this, await this.data())); }
   async format(): Promise<string> { return formatTensor(this, await this.data()); }
 
