@@ -95,6 +95,19 @@ it('relaxed SIMD becomes available on Node with the flag, SIMD128 always', () =>
   expect(new WasmBackend().kernels).toBe('relaxed');
 });
 
+it('upgrade() loads the best kernels asynchronously when none are loaded (the browser main-thread path)', async () => {
+  const be = new WasmBackend();
+  be.useKernels('reference');
+  expect(be.kernels).toBe('reference');
+  await be.upgrade();
+  expect(be.kernels).toBe(availableVariants()[0]);
+  const a = put(be, new Float32Array([1, 2, 3, 4, 5]), [5]), o = out(be, [5]);
+  const calls = spy(be);
+  be.binary('mul', a.view, a.view, o);
+  expectBits(read(be, o), [1, 4, 9, 16, 25], 'mul after upgrade');
+  expect(calls.binary).toBe(1);
+});
+
 const variants = availableVariants();
 
 describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
