@@ -2,7 +2,7 @@
 // Everything a user touches is re-exported here; nothing else in src/ is public API.
 
 import { Tensor, isTensor } from './tensor.js';
-import { allBackends, getBackend, hasBackend, parseDevice } from './backends/registry.js';
+import { allBackends, getBackend, hasBackend, parseDevice, registerBackend } from './backends/registry.js';
 import { upgradeCpuBackend } from './backends/wasm/index.js';
 import type { Device, MemoryInfo } from './backends/backend.js';
 import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
@@ -67,6 +67,13 @@ export async function init(): Promise<void> {
 }
 /** @internal Backends that need async start-up (WebGPU, CUDA) add themselves here. */
 export const initHooks: (() => Promise<void>)[] = [];
+// WebGPU: registered when an adapter is found (browsers/Deno: navigator.gpu; Node: the optional `webgpu` package).
+initHooks.push(async () => {
+  if (hasBackend('webgpu')) return;
+  const { createWebGPUBackend } = await import('./backends/webgpu/index.js');
+  const b = await createWebGPUBackend();
+  if (b) registerBackend(b);
+});
 
 export const webgpu = { isAvailable: (): boolean => hasBackend('webgpu') };
 export const cuda = { isAvailable: (): boolean => hasBackend('cuda'), deviceCount: (): number => (hasBackend('cuda') ? 1 : 0) };
@@ -107,3 +114,8 @@ export const autograd = {
 // ---- nn: modules, init, utils and functional ----
 export * as nn from './nn/index.js';
 
+
+// ---- optim, utils.data, serialization, generators ----
+export * as optim from './optim/index.js';
+export * as utils from './utils/index.js';
+export { Generator } from './generator.js';

@@ -1,0 +1,57 @@
+// defaultCollate: turns a list of samples into a batch like PyTorch's default_collate: Tensors are
+// stacked, numbers become a tensor (int32 when all are integers, else float32: torchlet's defaults,
+// not PyTorch's int64/float64), booleans a bool tensor, typed arrays stacked rows, arrays (tuples)
+// and plain objects are collated position- / key-wise, strings and anything else stay a list.
+
+import { Tensor, isTensor } from '../../tensor.js';
+import { stack, tensor } from '../../ops/index.js';
+import type { TypedArray } from '../../dtype.js';
+
+/** What defaultCollate can return. */
+export type Collated = Tensor | string[] | unknown[] | Collated[] | { [key: string]: Collated };
+
+const isPlainObject = (x: unknown): x is Record<string, unknown> =>
+  !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
+
+export function defaultCollate(batch: readonly unknown[]): Collated {
+  if (batch.length === 0) throw new RangeError('defaultCollate: cannot collate an empty batch');
+  const first = batch[0];
+  if (isTensor(first)) {
+    if (!batch.every(isTensor)) throw new TypeError('defaultCollate: batch mixes Tensors with other types');
+    const ts = batch as Tensor[];
+    const bad = ts.find((t) => t.ndim !== first.ndim || t.shape.some((s, i) => s !== first.shape[i]));
+    if (bad) throw new RangeError(`defaultCollate: stack expects each tensor to be equal size, but got [${first.shape}] at entry 0 and [${bad.shape}] at entry ${ts.indexOf(bad)}`);
+    return stack(ts, 0);
+  }
+  if (typeof first === 'number') {
+    if (!batch.every((v) => typeof v === 'number')) throw new TypeError('defaultCollate: batch mixes numbers with other types');
+    const nums = batch as number[];
+    return tensor(nums, { dtype: nums.every(Number.isInteger) ? 'int32' : 'float32' });
+  }
+  if (typeof first === 'boolean') return tensor(batch as boolean[]);
+  if (typeof first === 'string') return [...batch] as string[];
+  if (ArrayBuffer.isView(first) && !(first instanceof DataView)) {
+    const rows = batch as TypedArray[];
+    return stack(rows.map((r) => tensor(r)), 0);
+  }
+  if (Array.isArray(first)) {
+    const n = first.length;
+    if (!batch.every((s) => Array.isArray(s) && s.length === n)) throw new RangeError('defaultCollate: each element in list of batch should be of equal size');
+    return Array.from({ length: n }, (_, i) => defaultCollate(batch.map((s) => (s as unknown[])[i])));
+  }
+  if (isPlainObject(first)) {
+    const out: Record<string, Collated> = {};
+    for (const k of Object.keys(first)) out[k] = defaultCollate(batch.map((s) => (s as Record<string, unknown>)[k]));
+    return out;
+  }
+  return [...batch];
+}
+
+/** Collate for batchSize null: converts numbers/typed arrays to tensors and keeps the structure. */
+export function defaultConvert(sample: unknown): unknown {
+  if (typeof sample === 'number') return tensor(sample);
+  if (ArrayBuffer.isView(sample) && !(sample instanceof DataView)) return tensor(sample as TypedArray);
+  if (Array.isArray(sample)) return sample.map(defaultConvert);
+  if (isPlainObject(sample)) return Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, defaultConvert(v)]));
+  return sample;
+}

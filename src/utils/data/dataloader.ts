@@ -1,0 +1,117 @@
+// DataLoader: batches a dataset through a sampler (sequential, or shuffled from a seeded
+// torch.Generator) and a collate function. `for (const b of loader)` loads synchronously in-process;
+// `for await (const b of loader)` also accepts async getItem, keeps `prefetch` batches in flight,
+// and with numWorkers > 0 loads in worker threads (Node) / Web Workers (browsers). Workers need
+// `workerDataset`: a module that builds the same dataset in each worker, whose items are plain data.
+
+import { Generator } from '../../generator.js';
+import { defaultCollate, defaultConvert, type Collated } from './collate.js';
+import { BatchSampler, RandomSampler, SequentialSampler } from './sampler.js';
+import { WorkerPool, type WorkerDatasetSpec } from './worker-pool.js';
+
+/** Anything indexable: a Dataset, or an object with getItem/length. Arrays are accepted too. */
+export interface DatasetLike<T> { getItem(index: number): T | Promise<T>; length(): number }
+
+export interface DataLoaderOptions<T, B> {
+  batchSize?: number | null;
+  shuffle?: boolean;
+  sampler?: Iterable<number>;
+  batchSampler?: Iterable<number[]>;
+  numWorkers?: number;
+  collateFn?: (batch: T[]) => B;
+  dropLast?: boolean;
+  generator?: Generator | null;
+  /** Batches prepared ahead in async iteration (per worker when numWorkers > 0). Default 2. */
+  prefetch?: number;
+  /** Required when numWorkers > 0: how each worker builds the dataset. */
+  workerDataset?: WorkerDatasetSpec;
+}
+
+const isPromise = (x: unknown): x is Promise<unknown> => !!x && typeof (x as { then?: unknown }).then === 'function';
+
+export class DataLoader<T = unknown, B = Collated> implements Iterable<B>, AsyncIterable<B> {
+  readonly dataset: DatasetLike<T>;
+  readonly batchSize: number | null;
+  readonly dropLast: boolean;
+  readonly numWorkers: number;
+  readonly prefetch: number;
+  readonly sampler: Iterable<number>;
+  readonly batchSampler: Iterable<number[]> | null;
+  readonly collateFn: (batch: T[]) => B;
+  private readonly workerDataset: WorkerDatasetSpec | undefined;
+
+  constructor(dataset: DatasetLike<T> | readonly T[], opts: DataLoaderOptions<T, B> = {}) {
+    this.dataset = Array.isArray(dataset) ? { getItem: (i) => (dataset as T[])[i]!, length: () => dataset.length } : (dataset as DatasetLike<T>);
+    const bs = opts.batchSize === undefined ? 1 : opts.batchSize;
+    if (opts.sampler && opts.shuffle) throw new Error('DataLoader: sampler option is mutually exclusive with shuffle');
+    if (opts.batchSampler && (bs !== 1 || opts.shuffle || opts.sampler || opts.dropLast)) {
+      throw new Error('DataLoader: batchSampler option is mutually exclusive with batchSize, shuffle, sampler, and dropLast');
+    }
+    if (bs !== null && (!Number.isInteger(bs) || bs <= 0)) throw new RangeError(`DataLoader: batchSize should be a positive integer value, but got batchSize=${bs}`);
+    this.numWorkers = opts.numWorkers ?? 0;
+    if (!Number.isInteger(this.numWorkers) || this.numWorkers < 0) throw new RangeError(`DataLoader: numWorkers option should be non-negative, got ${this.numWorkers}`);
+    if (this.numWorkers > 0 && !opts.workerDataset) {
+      throw new Error('DataLoader: numWorkers > 0 needs workerDataset: { url, exportName, args } naming a module that builds the dataset in each worker (items must be plain data, not Tensors)');
+    }
+    this.workerDataset = opts.workerDataset;
+    this.prefetch = opts.prefetch ?? 2;
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new RangeError(`DataLoader: prefetch must be a positive integer, got ${this.prefetch}`);
+    this.batchSize = opts.batchSampler ? null : bs;
+    this.dropLast = opts.dropLast ?? false;
+    this.sampler = opts.sampler ?? (opts.shuffle ? new RandomSampler(this.dataset, { generator: opts.generator ?? null }) : new SequentialSampler(this.dataset));
+    this.batchSampler = opts.batchSampler ?? (this.batchSize !== null ? new BatchSampler(this.sampler, this.batchSize, this.dropLast) : null);
+    this.collateFn = opts.collateFn ?? ((this.batchSampler ? defaultCollate : (b: T[]) => defaultConvert(b[0])) as unknown as (batch: T[]) => B);
+  }
+
+  /** Number of batches per epoch (or samples when batchSize is null). */
+  length(): number {
+    const s = (this.batchSampler ?? this.sampler) as Iterable<unknown> & { length?: () => number };
+    return typeof s.length === 'function' ? s.length() : [...s].length;
+  }
+
+  private *indexBatches(): Generator_<number[]> {
+    if (this.batchSampler) yield* this.batchSampler;
+    else for (const i of this.sampler) yield [i];
+  }
+
+  *[Symbol.iterator](): Iterator<B> {
+    if (this.numWorkers > 0) throw new Error('DataLoader: numWorkers > 0 loads asynchronously; iterate with `for await (const batch of loader)`');
+    for (const idx of this.indexBatches()) {
+      const items = idx.map((i) => {
+        const it = this.dataset.getItem(i);
+        if (isPromise(it)) throw new Error('DataLoader: the dataset returned a Promise from getItem; iterate with `for await (const batch of loader)`');
+        return it as T;
+      });
+      yield this.collateFn(items);
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<B> {
+    const pool = this.numWorkers > 0 ? await WorkerPool.create(this.numWorkers, this.workerDataset!) : null;
+    const load = (idx: number[]): Promise<T[]> => (pool ? (pool.fetch(idx) as Promise<T[]>) : Promise.all(idx.map((i) => this.dataset.getItem(i))));
+    const ahead = this.prefetch * Math.max(1, this.numWorkers);
+    const queue: Promise<T[]>[] = [];
+    const it = this.indexBatches();
+    const fill = (): void => {
+      while (queue.length < ahead) {
+        const n = it.next();
+        if (n.done) return;
+        const p = load(n.value);
+        p.catch(() => undefined); // surfaced when awaited in order
+        queue.push(p);
+      }
+    };
+    try {
+      fill();
+      while (queue.length > 0) {
+        const items = await queue.shift()!;
+        fill();
+        yield this.collateFn(items);
+      }
+    } finally {
+      pool?.close();
+    }
+  }
+}
+
+type Generator_<T> = globalThis.Generator<T, void, unknown>;

@@ -1,0 +1,84 @@
+// torch.utils.data datasets: the abstract Dataset (getItem(i) and length(), plus at(i) with negative
+// indices and iteration), TensorDataset, Subset, ConcatDataset and randomSplit (lengths or fractions,
+// split exactly as PyTorch does: floor of each fraction, remainder spread round-robin).
+
+import { Tensor, isTensor } from '../../tensor.js';
+import { Generator, randpermHost } from '../../generator.js';
+
+export abstract class Dataset<T = unknown> {
+  /** The item at index i (0 <= i < length()); may return a Promise for async loading. */
+  abstract getItem(index: number): T;
+  abstract length(): number;
+  /** getItem with PyTorch-style negative indices and a bounds check. */
+  at(index: number): T {
+    const n = this.length();
+    const i = index < 0 ? index + n : index;
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`Dataset.at: index ${index} is out of range for a dataset of length ${n}`);
+    return this.getItem(i);
+  }
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = 0; i < this.length(); i++) yield this.getItem(i);
+  }
+}
+
+/** Rows of equally long tensors: item i is [t0[i], t1[i], ...]. */
+export class TensorDataset extends Dataset<Tensor[]> {
+  readonly tensors: Tensor[];
+  constructor(...tensors: Tensor[]) {
+    super();
+    if (tensors.length === 0) throw new Error('TensorDataset: at least one tensor is required');
+    for (const t of tensors) if (!isTensor(t)) throw new TypeError('TensorDataset: every argument must be a Tensor');
+    const n = tensors[0]!.shape[0];
+    if (tensors.some((t) => t.ndim === 0 || t.shape[0] !== n)) {
+      throw new RangeError(`TensorDataset: Size mismatch between tensors (first dims ${tensors.map((t) => t.shape[0] ?? 'scalar').join(', ')})`);
+    }
+    this.tensors = tensors;
+  }
+  getItem(i: number): Tensor[] { return this.tensors.map((t) => t.select(0, i)); }
+  length(): number { return this.tensors[0]!.shape[0]!; }
+}
+
+export class Subset<T> extends Dataset<T> {
+  constructor(readonly dataset: Dataset<T>, readonly indices: readonly number[]) { super(); }
+  getItem(i: number): T {
+    const j = this.indices[i];
+    if (j === undefined) throw new RangeError(`Subset: index ${i} is out of range for a subset of length ${this.indices.length}`);
+    return this.dataset.getItem(j);
+  }
+  length(): number { return this.indices.length; }
+}
+
+export class ConcatDataset<T> extends Dataset<T> {
+  readonly datasets: Dataset<T>[];
+  readonly cumulativeSizes: number[];
+  constructor(datasets: Dataset<T>[]) {
+    super();
+    if (datasets.length === 0) throw new Error('ConcatDataset: datasets should not be an empty iterable');
+    this.datasets = [...datasets];
+    let acc = 0;
+    this.cumulativeSizes = this.datasets.map((d) => (acc += d.length()));
+  }
+  getItem(i: number): T {
+    const k = this.cumulativeSizes.findIndex((c) => i < c);
+    if (i < 0 || k < 0) throw new RangeError(`ConcatDataset: index ${i} is out of range for length ${this.length()}`);
+    return this.datasets[k]!.getItem(k === 0 ? i : i - this.cumulativeSizes[k - 1]!);
+  }
+  length(): number { return this.cumulativeSizes[this.cumulativeSizes.length - 1]!; }
+}
+
+/** Splits into non-overlapping random subsets of the given lengths or fractions (summing to 1). */
+export function randomSplit<T>(dataset: Dataset<T>, lengths: number[], generator?: Generator | null): Subset<T>[] {
+  const n = dataset.length();
+  let sizes = lengths;
+  const sum = lengths.reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 1) < 1e-9 && sum !== n) {
+    if (lengths.some((f) => f < 0 || f > 1)) throw new RangeError('randomSplit: fractions must be between 0 and 1');
+    sizes = lengths.map((f) => Math.floor(n * f));
+    const rest = n - sizes.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < rest; i++) sizes[i % sizes.length]! += 1;
+  }
+  if (sizes.reduce((a, b) => a + b, 0) !== n) throw new RangeError(`randomSplit: Sum of input lengths (${sizes.join(' + ')}) does not equal the length of the input dataset (${n})`);
+  const perm = randpermHost(n, generator);
+  let off = 0;
+  return sizes.map((s) => { const sub = new Subset(dataset, perm.slice(off, off + s)); off += s; return sub; });
+}

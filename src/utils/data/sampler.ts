@@ -1,0 +1,104 @@
+// torch.utils.data samplers: iterables of dataset indices (or of index batches for BatchSampler).
+// Random samplers draw host-side from a torch.Generator, or from the global torch.manualSeed stream.
+
+import { Generator, randpermHost, randintHost, uniformDoubles } from '../../generator.js';
+import { Tensor, isTensor } from '../../tensor.js';
+
+export abstract class Sampler<T = number> implements Iterable<T> {
+  abstract [Symbol.iterator](): Iterator<T>;
+  abstract length(): number;
+}
+
+interface Sized { length(): number }
+
+export class SequentialSampler extends Sampler {
+  constructor(readonly dataSource: Sized) { super(); }
+  *[Symbol.iterator](): Iterator<number> { for (let i = 0; i < this.dataSource.length(); i++) yield i; }
+  length(): number { return this.dataSource.length(); }
+}
+
+export class RandomSampler extends Sampler {
+  readonly replacement: boolean;
+  readonly generator: Generator | null;
+  private readonly numSamples_: number | undefined;
+  constructor(readonly dataSource: Sized, opts: { replacement?: boolean; numSamples?: number; generator?: Generator | null } = {}) {
+    super();
+    this.replacement = opts.replacement ?? false;
+    this.numSamples_ = opts.numSamples;
+    this.generator = opts.generator ?? null;
+    if (this.numSamples_ !== undefined && (!Number.isInteger(this.numSamples_) || this.numSamples_ <= 0)) {
+      throw new RangeError(`RandomSampler: numSamples should be a positive integer value, but got numSamples=${this.numSamples_}`);
+    }
+  }
+  get numSamples(): number { return this.numSamples_ ?? this.dataSource.length(); }
+  *[Symbol.iterator](): Iterator<number> {
+    const n = this.dataSource.length();
+    if (this.replacement) { yield* randintHost(n, this.numSamples, this.generator); return; }
+    // Without replacement: whole permutations, then a prefix of one more (as PyTorch).
+    for (let k = 0; k < Math.floor(this.numSamples / n); k++) yield* randpermHost(n, this.generator);
+    yield* randpermHost(n, this.generator).slice(0, this.numSamples % n);
+  }
+  length(): number { return this.numSamples; }
+}
+
+export class SubsetRandomSampler extends Sampler {
+  constructor(readonly indices: readonly number[], readonly opts: { generator?: Generator | null } = {}) { super(); }
+  *[Symbol.iterator](): Iterator<number> {
+    for (const i of randpermHost(this.indices.length, this.opts.generator)) yield this.indices[i]!;
+  }
+  length(): number { return this.indices.length; }
+}
+
+/** Samples indices 0..len(weights)-1 with probability proportional to weights. */
+export class WeightedRandomSampler extends Sampler {
+  readonly weights: number[];
+  readonly replacement: boolean;
+  readonly generator: Generator | null;
+  constructor(weights: readonly number[] | Float32Array | Float64Array | Tensor, readonly numSamples: number, opts: { replacement?: boolean; generator?: Generator | null } = {}) {
+    super();
+    if (!Number.isInteger(numSamples) || numSamples <= 0) throw new RangeError(`WeightedRandomSampler: numSamples should be a positive integer value, but got numSamples=${numSamples}`);
+    this.weights = isTensor(weights) ? Array.from(weights.dataSync()) : Array.from(weights);
+    if (this.weights.some((w) => !(w >= 0) || !Number.isFinite(w)) || !this.weights.some((w) => w > 0)) {
+      throw new RangeError('WeightedRandomSampler: weights must be finite, non-negative, with a positive sum');
+    }
+    this.replacement = opts.replacement ?? true;
+    if (!this.replacement && numSamples > this.weights.filter((w) => w > 0).length) {
+      throw new RangeError('WeightedRandomSampler: cannot sample n_sample > prob_dist.size(-1) samples without replacement');
+    }
+    this.generator = opts.generator ?? null;
+  }
+  *[Symbol.iterator](): Iterator<number> {
+    const w = [...this.weights];
+    const u = uniformDoubles(this.numSamples, this.generator);
+    for (let k = 0; k < this.numSamples; k++) {
+      const total = w.reduce((a, b) => a + b, 0);
+      let r = u[k]! * total, i = 0;
+      // Inverse CDF; skips zero weights so a rounding edge never picks one.
+      while (i < w.length - 1 && (r >= w[i]! || w[i] === 0)) { r -= w[i]!; i++; }
+      while (w[i] === 0 && i > 0) i--;
+      yield i;
+      if (!this.replacement) w[i] = 0;
+    }
+  }
+  length(): number { return this.numSamples; }
+}
+
+/** Groups another sampler's indices into arrays of batchSize (the last one shorter unless dropLast). */
+export class BatchSampler extends Sampler<number[]> {
+  constructor(readonly sampler: Iterable<number> & Partial<Sized>, readonly batchSize: number, readonly dropLast: boolean) {
+    super();
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError(`BatchSampler: batchSize should be a positive integer value, but got batchSize=${batchSize}`);
+  }
+  *[Symbol.iterator](): Iterator<number[]> {
+    let batch: number[] = [];
+    for (const i of this.sampler) {
+      batch.push(i);
+      if (batch.length === this.batchSize) { yield batch; batch = []; }
+    }
+    if (batch.length > 0 && !this.dropLast) yield batch;
+  }
+  length(): number {
+    const n = this.sampler.length?.() ?? [...this.sampler].length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+}

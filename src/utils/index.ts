@@ -1,0 +1,2 @@
+// The torch.utils namespace (torch.utils.data).
+export * as data from './data/index.js';
