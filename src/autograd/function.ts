@@ -9,8 +9,9 @@ import { Tensor } from '../tensor.js';
 import { Node } from './graph.js';
 import { noGrad } from './grad-mode.js';
 import { state } from '../state.js';
-import { fmtShape } from '../shape.js';
-import { zerosLike } from '../ops/creation.js';
+import { fmtShape, shapesEqual } from '../shape.js';
+import { zeros } from '../ops/creation.js';
+import { sumTo } from '../ops/reduce.js';
 
 export class FunctionCtx {
   private saved: Tensor[] = [];
@@ -40,16 +41,46 @@ export class FunctionCtx {
 type Fwd = (ctx: FunctionCtx, ...args: never[]) => Tensor | Tensor[];
 type Bwd = (ctx: FunctionCtx, ...grads: Tensor[]) => Tensor | null | (Tensor | null | undefined)[];
 
+interface Meta { shape: readonly number[]; dtype: Tensor['dtype']; device: Tensor['device'] }
+const metaOf = (t: Tensor): Meta => ({ shape: [...t.shape], dtype: t.dtype, device: t.device });
+
+/** Can a tensor of shape `from` be broadcast to `to` (so a gradient of shape `to` sums back)? */
+function expandable(from: readonly number[], to: readonly number[]): boolean {
+  if (from.length > to.length) return false;
+  const off = to.length - from.length;
+  return from.every((s, i) => s === 1 || s === to[i + off]);
+}
+
 class CustomNode extends Node {
+  // Only metadata of outputs and inputs is kept, so the node does not hold their storage alive.
   constructor(readonly name: string, private readonly ctx: FunctionCtx, private readonly bwd: Bwd,
-    private readonly argIsTensor: boolean[], private readonly outShapes: Tensor[]) { super(); }
+    private readonly argIsTensor: boolean[], private readonly outMeta: Meta[], private readonly inMeta: Meta[]) { super(); }
   apply(grads: (Tensor | null)[]): (Tensor | null)[] {
-    const full = grads.map((g, i) => g ?? zerosLike(this.outShapes[i]!));
+    const full = grads.map((g, i) => g ?? zeros(this.outMeta[i]!.shape, { dtype: this.outMeta[i]!.dtype, device: this.outMeta[i]!.device }));
     const r = this.bwd(this.ctx, ...full);
     const list = Array.isArray(r) ? r : [r];
-    // Map per-argument gradients onto tensor inputs only.
+    const n = this.argIsTensor.length;
+    if (list.length < n || list.slice(n).some((g) => g !== null && g !== undefined)) {
+      throw new Error(`function ${this.name}Backward returned an incorrect number of gradients (expected ${n}, got ${list.length})`);
+    }
+    // Map per-argument gradients onto tensor inputs only, checked against the inputs' metadata.
     const out: (Tensor | null)[] = [];
-    this.argIsTensor.forEach((isT, i) => { if (isT) out.push(list[i] ?? null); });
+    this.argIsTensor.forEach((isT, i) => {
+      if (!isT) return;
+      let g = list[i] ?? null;
+      const m = this.inMeta[out.length]!;
+      if (g) {
+        if (!(g instanceof Tensor)) throw new TypeError(`function ${this.name}Backward returned a non-Tensor gradient at index ${i}`);
+        if (!shapesEqual(g.shape, m.shape)) {
+          if (!expandable(m.shape, g.shape)) {
+            throw new RangeError(`Function ${this.name}Backward returned an invalid gradient at index ${i} - got ${fmtShape(g.shape)} but expected shape compatible with ${fmtShape(m.shape)}`);
+          }
+          g = sumTo(g, m.shape);
+        }
+        if (g.dtype !== m.dtype) g = g.to(m.dtype);
+      }
+      out.push(g);
+    });
     return out;
   }
   override release(): void { super.release(); this.ctx.releaseSaved(); }
@@ -70,7 +101,7 @@ export class Function {
     const raw = noGrad(() => this.forward(ctx, ...(args as never[])));
     const outs = (Array.isArray(raw) ? raw : [raw]).map((o) => (tensorArgs.includes(o) ? o.detach() : o));
     if (state.gradEnabled && tensorArgs.some((t) => t.requiresGrad)) {
-      const node = new CustomNode(this.name, ctx, this.backward.bind(this), args.map((a) => a instanceof Tensor), outs);
+      const node = new CustomNode(this.name, ctx, this.backward.bind(this), args.map((a) => a instanceof Tensor), outs.map(metaOf), tensorArgs.map(metaOf));
       node.next = tensorArgs.map((t) => (t.requiresGrad ? t.gradEdge() : null));
       node.nOutputs = outs.length;
       outs.forEach((o, i) => { if (o.isFloatingPoint() && !ctx.nonDifferentiable.has(o)) o.setGradFn_(node, i); });

@@ -124,6 +124,26 @@ describe('autograd.Function', () => {
     expect(() => y2.sum().backward()).toThrow(/backward through the graph a second time/);
   });
 
+  it('gradients of the wrong count or shape raise; broadcastable ones are summed to the input shape', () => {
+    class TooFew extends torch.autograd.Function {
+      static override forward(_ctx: FunctionCtx, a: Tensor, b: Tensor): Tensor { return a.add(b); }
+      static override backward(_ctx: FunctionCtx, g: Tensor): Tensor { return g; }
+    }
+    expect(() => TooFew.apply(f64([1]), f64([2])).sum().backward()).toThrow(/TooFewBackward returned an incorrect number of gradients \(expected 2, got 1\)/);
+    class BadShape extends torch.autograd.Function {
+      static override forward(_ctx: FunctionCtx, a: Tensor): Tensor { return a.mul(2); }
+      static override backward(_ctx: FunctionCtx, g: Tensor): Tensor { return torch.cat([g, g]); }
+    }
+    expect(() => BadShape.apply(f64([1, 2])).sum().backward()).toThrow(/BadShapeBackward returned an invalid gradient at index 0 - got \[4\] but expected shape compatible with \[2\]/);
+    class Broad extends torch.autograd.Function {
+      static override forward(_ctx: FunctionCtx, a: Tensor): Tensor { return a.expand(3, 2).contiguous(); }
+      static override backward(_ctx: FunctionCtx, g: Tensor): Tensor { return g; } // [3, 2] for a [2] input
+    }
+    const x = f64([1, 2]);
+    Broad.apply(x).sum().backward();
+    expect(vals(x.grad)).toEqual([3, 3]);
+  });
+
   it('a missing forward/backward raises a clear error', () => {
     class Empty extends torch.autograd.Function {}
     expect(() => Empty.apply(f64([1]))).toThrow(/must implement static forward/);
