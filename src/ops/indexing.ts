@@ -92,7 +92,10 @@ function alongDim(index: Tensor, dim: number, shape: readonly number[], op: stri
 
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, 'indexSelect');
-  if (x.ndim === 0) return gather(x.reshape(1), 0, index.reshape(-1)).reshape(index.ndim ? [index.numel()] : []);
+  if (x.ndim === 0) {
+    if (index.numel() !== 1) throw new RangeError(`indexSelect(): index to a 0-d tensor must hold exactly 1 value, got ${index.numel()}`);
+    return gather(x.reshape(1), 0, index.reshape(1)).reshape([]);
+  }
   return gather(x, d, alongDim(index, d, x.shape, 'indexSelect'));
 }
 

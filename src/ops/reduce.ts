@@ -156,15 +156,23 @@ export function stdMean(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keep
   return [v.sqrt(), m];
 }
 
+/** s ** (1/p) with a zero gradient where s == 0 (PyTorch's norm backward masks zero norms). */
+function rootSafe(s: Tensor, p: number): Tensor {
+  const z = s.eq(0);
+  const r = where(z, 1, s);
+  return where(z, 0, p === 2 ? r.sqrt() : r.pow(1 / p));
+}
+
 export function norm(x: Tensor, p: NormOrd = 2, dim?: Dims, keepdim = false): Tensor {
-  const inp = isFloating(x.dtype) ? x : castTo(x, state.defaultDtype);
-  const a = inp.abs();
-  if (p === 'fro' || p === 2) return sum(inp.mul(inp), dim, keepdim).sqrt();
+  if (!isFloating(x.dtype)) throw new TypeError(`norm(): input dtype should be either floating point or complex. Got ${x.dtype} instead.`);
+  const a = x.abs();
+  if (p === 'fro' || p === 2) return rootSafe(sum(x.mul(x), dim, keepdim), 2);
   if (p === 'inf' || p === Infinity) return amax(a, dim, keepdim);
   if (p === '-inf' || p === -Infinity) return amin(a, dim, keepdim);
-  if (p === 0) return sum(a.ne(0), dim, keepdim).to(inp.dtype);
+  if (p === 0) return sum(a.ne(0), dim, keepdim).to(x.dtype);
   if (p === 1) return sum(a, dim, keepdim);
-  return sum(a.pow(p), dim, keepdim).pow(1 / p);
+  // |x|^p for p < 1 has an infinite slope at 0; PyTorch's mask gives those entries a zero gradient too.
+  return rootSafe(sum(a.pow(p), dim, keepdim), p);
 }
 
 export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
@@ -178,15 +186,15 @@ export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
 }
 
 export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
-  let inp = opts.dtype ? castTo(x, opts.dtype) : x;
-  if (!isFloating(inp.dtype)) inp = castTo(inp, state.defaultDtype);
+  const inp = opts.dtype ? castTo(x, opts.dtype) : x;
+  if (!isFloating(inp.dtype)) throw new TypeError(`softmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
   const d = normDim(dim, inp.ndim, 'softmax');
   const e = inp.sub(amax(inp, d, true).detach()).exp();
   return e.div(sum(e, d, true));
 }
 export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
-  let inp = opts.dtype ? castTo(x, opts.dtype) : x;
-  if (!isFloating(inp.dtype)) inp = castTo(inp, state.defaultDtype);
+  const inp = opts.dtype ? castTo(x, opts.dtype) : x;
+  if (!isFloating(inp.dtype)) throw new TypeError(`logSoftmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
   const d = normDim(dim, inp.ndim, 'logSoftmax');
   return inp.sub(logsumexp(inp, d, true));
 }
@@ -228,11 +236,16 @@ export function median(x: Tensor, dim?: number, keepdim = false): Tensor | Value
       if (!isFloating(x.dtype)) throw new RangeError(`median(): cannot compute the median of an empty ${x.dtype} tensor`);
       return flat.sum().mul(NaN); // keeps the graph: the (empty) input still gets a gradient
     }
-    return kthvalue(flat, Math.floor((flat.numel() - 1) / 2) + 1, 0).values;
+    return median(flat, 0).values;
   }
   const d = normDim(dim, x.ndim, 'median');
   const n = x.ndim ? x.shape[d]! : 1;
-  return kthvalue(x, Math.floor((n - 1) / 2) + 1, d, keepdim);
+  if (!isFloating(x.dtype) || x.ndim === 0) return kthvalue(x, Math.floor((n - 1) / 2) + 1, d, keepdim);
+  // A slice holding NaN has median NaN at its first NaN, as PyTorch; argsort puts NaNs last.
+  const nan = x.isnan();
+  const idx = x.argsort(d).narrow(d, Math.floor((n - 1) / 2), 1);
+  const firstNan = argmax(castTo(nan, 'int32'), d, true);
+  return valuesAt(x, d, where(any(nan, d, true), firstNan, idx).to('int32'), keepdim);
 }
 export function kthvalue(x: Tensor, k: number, dim = -1, keepdim = false): ValuesIndices {
   const d = normDim(dim, x.ndim, 'kthvalue');

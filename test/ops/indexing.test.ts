@@ -68,6 +68,12 @@ const impls: Record<string, OpImpl> = {
   'nonzero/1d-bool': (x) => x.nonzero(),
   'nonzero/float': (x) => x.nonzero(),
   'nonzero/none': (x) => x.nonzero(),
+  'indexSelect/0d': (x, i) => torch.indexSelect(x, 0, i!),
+  'topk/nan': (x) => x.topk(2).values,
+  'topk/nan-indices': (x) => x.topk(2).indices,
+  'sort/descending-nan-first': (x) => x.sort(-1, true).values,
+  'gather/empty-index': (x, i) => x.gather(1, i!),
+  'argsort/stable-ties': (x) => torch.argsort(x, -1, false, { stable: true }),
 };
 
 opSuite('indexing', impls);

@@ -54,6 +54,13 @@ Object.assign(impls, {
   'einsum/operand-count-error': (a) => torch.einsum('ij,jk->ik', a),
   'einsum/ndim-error': (a) => torch.einsum('ijk->i', a),
   'einsum/unknown-output-error': (a) => torch.einsum('ij->k', a),
+  'einsum/diag-size-error': (a) => torch.einsum('ii->i', a),
+  'einsum/repeated-output-error': (a) => torch.einsum('i->ii', a),
+  'einsum/batch-diagonal': (a) => torch.einsum('bii->bi', a),
+  'einsum/ellipsis-trace': (a) => torch.einsum('...ii->...', a),
+  'einsum/size1-broadcast': (a, b) => torch.einsum('ij,ij->ij', a, b!),
+  'dot/int': (a, b) => a.dot(b!),
+  'matmul/bool-error': (a, b) => a.matmul(b!),
 } satisfies Record<string, OpImpl>);
 
 opSuite('linalg', impls);

@@ -168,6 +168,30 @@ Object.assign(impls, {
   'countNonzero/dims': (x) => x.countNonzero([0, 2]),
 } satisfies Record<string, OpImpl>);
 
+Object.assign(impls, {
+  'norm/int-error': (x) => x.norm(),
+  'norm/zero-vector': (x) => x.norm(),
+  'norm/p3-zero-row': (x) => x.norm(3, 1),
+  'norm/p1.5-zero-row': (x) => x.norm(1.5, 1),
+  'norm/inf-ties': (x) => x.norm('inf'),
+  'logsumexp/int': (x) => x.logsumexp(1),
+  'softmax/int-error': (x) => x.softmax(0),
+  'softmax/int-dtype': (x) => torch.softmax(x, 0, { dtype: 'float32' }),
+  'median/nan': (x) => x.median(),
+  'median/nan-dim-values': (x) => x.median(1).values,
+  'median/nan-dim-indices': (x) => x.median(1).indices,
+  'kthvalue/nan': (x) => x.kthvalue(3).values,
+  'cumsum/bool': (x) => x.cumsum(1),
+  'amax/0d': (x) => x.amax(0),
+  'argmax/0d': (x) => x.argmax(0),
+  'max/0d-dim-values': (x) => x.max(0).values,
+  'all/int': (x) => x.all(1),
+  'any/float-all': (x) => x.any(),
+  'max/bool': (x) => x.max(),
+  'sum/dtype-int32-bool': (x) => x.sum(null, false, { dtype: 'int32' }),
+  'var/correction-too-large': (x) => x.var(0, { correction: 2 }),
+} satisfies Record<string, OpImpl>);
+
 opSuite('reduce', impls);
 
 describe('reduce gradcheck (float64 finite differences)', () => {

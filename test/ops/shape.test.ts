@@ -111,6 +111,15 @@ const impls: Record<string, OpImpl> = {
   'index/out-of-range-error': (x) => x.index(3),
   'index/tensor-out-of-range-error': (x, i) => x.index(i!),
   'index/too-many-error': (x) => x.index(0, 0),
+  'index/negative-step-error': (x) => x.index([null, null, -1]),
+  'flip/empty': (x) => x.flip(0),
+  'roll/empty': (x) => x.roll(1, 0),
+  'repeat/zero': (x) => x.repeat(0, 2),
+  'cat/bool-float': (a, b) => torch.cat([a, b!]),
+  'stack/0d': (a, b) => torch.stack([a, b!]),
+  'squeeze/0d': (x) => x.squeeze(),
+  'tril/int-batched-diag': (x) => x.tril(1),
+  'tril/empty': (x) => x.tril(),
 };
 
 opSuite('shape', impls);
