@@ -13,7 +13,7 @@ export * from './modules/conv.js';
 export * from './modules/pooling.js';
 export * from './modules/activation.js';
 export * from './modules/normalization.js';
-export { Dropout, Dropout1d, Dropout2d } from './modules/dropout.js';
+export { Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout } from './modules/dropout.js';
 export * from './modules/sparse.js';
 export * from './modules/loss.js';
 export * from './modules/rnn.js';

@@ -276,14 +276,15 @@ export class Module {
     return this;
   }
   /** Moves and/or casts parameters and buffers: `m.to('webgpu')`, `m.to('float64')`, `m.to('cuda', { dtype })`. */
-  to(deviceOrDtype: Device | DType | string, opts: { dtype?: DType } = {}): this {
+  to(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType } = {}): this {
     let device: string | null = null, dtype: DType | null = opts.dtype ?? null;
-    if ((DTYPES as readonly string[]).includes(deviceOrDtype)) dtype = deviceOrDtype as DType;
+    if (deviceOrDtype instanceof Tensor) { device = deviceOrDtype.device; dtype = deviceOrDtype.dtype; }
+    else if ((DTYPES as readonly string[]).includes(deviceOrDtype)) dtype = deviceOrDtype as DType;
     else device = deviceOrDtype;
-    if (dtype && !isFloating(dtype)) throw new TypeError(`nn.Module.to only accepts floating point dtypes, but got desired dtype=${dtype}`);
+    if (dtype && !isFloating(dtype) && !(deviceOrDtype instanceof Tensor)) throw new TypeError(`nn.Module.to only accepts floating point dtypes, but got desired dtype=${dtype}`);
     return this.applyToTensors((t) => {
       let r = device ? t.to(device as Device) : t;
-      if (dtype && isFloating(r.dtype)) r = r.to(dtype);
+      if (dtype && isFloating(dtype) && isFloating(r.dtype)) r = r.to(dtype);
       return r;
     });
   }
@@ -384,4 +385,17 @@ export function runModule(m: Module, ...args: unknown[]): unknown {
   const f = (m as unknown as { forward?: AnyForward }).forward;
   if (typeof f !== 'function') throw new Error(`Module [${m.constructor.name}] is missing the required "forward" function`);
   return f.apply(m, args);
+}
+
+/** @internal A float formatted as Python's repr (1.0, 0.1, 1e-05), for PyTorch-identical module reprs. */
+export function pyFloat(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  const ax = Math.abs(x);
+  if (ax !== 0 && (ax < 1e-4 || ax >= 1e16)) {
+    const [m, e] = x.toExponential().split('e') as [string, string];
+    const exp = Number(e);
+    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  const s = String(x);
+  return s.includes('.') || s.includes('e') ? s : `${s}.0`;
 }

@@ -9,7 +9,7 @@ import type { Tensor } from '../../src/index.js';
 const nn = torch.nn;
 const extra = (JSON.parse(readFileSync(new URL('../fixtures/nn.json', import.meta.url), 'utf8')) as {
   extra: { nestedKeys: string[]; nestedParamNames: string[]; nestedBufferNames: string[]; nestedModuleNames: string[];
-    paramListKeys: string[]; paramDictKeys: string[]; squareMask: Encoded };
+    paramListKeys: string[]; paramDictKeys: string[]; squareMask: Encoded; nestedRepr: string; reprs: string[] };
 }).extra;
 
 // Mirrors class Net in gen_nn.py.
@@ -215,6 +215,14 @@ describe('modes, hooks, conversion', () => {
     expect(Array.from(c.linear1.weight.dataSync())).toEqual(Array.from(layer.linear1.weight.dataSync()));
     const x = torch.randn(3, 1, 4);
     expect(Array.from(c.forward(x).dataSync())).toEqual(Array.from(layer.forward(x).dataSync()));
+  });
+  it('toString of the nested model and of single layers equals PyTorch\'s repr', () => {
+    expect(String(new Net())).toBe(extra.nestedRepr);
+    const mods = [new nn.BatchNorm2d(3, { momentum: null }), new nn.LeakyReLU(0.2), new nn.Dropout(0.25), new nn.ELU(),
+      new nn.Hardtanh(), new nn.Conv2d(4, 6, 3, { stride: 2, padding: 1, groups: 2, bias: false }),
+      new nn.LSTM(3, 4, { numLayers: 2, batchFirst: true, bidirectional: true }), new nn.GroupNorm(2, 6),
+      new nn.InstanceNorm2d(3), new nn.Flatten(), new nn.MaxPool2d(2), new nn.Softplus({ beta: 2 })];
+    expect(mods.map(String)).toEqual(extra.reprs);
   });
   it('toString prints the module tree like PyTorch', () => {
     const s = new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU());

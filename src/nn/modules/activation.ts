@@ -3,7 +3,7 @@
 // (`new nn.GELU({ approximate: 'tanh' })`, `new nn.Softplus({ beta, threshold })`).
 
 import type { Tensor } from '../../tensor.js';
-import { Module } from '../module.js';
+import { Module, pyFloat } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
@@ -38,17 +38,17 @@ export class GELU extends Module {
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01, _opts: InplaceOpt = {}) { super(); }
   forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
-  override extraRepr(): string { return `negative_slope=${this.negativeSlope}`; }
+  override extraRepr(): string { return `negative_slope=${pyFloat(this.negativeSlope)}`; }
 }
 export class ELU extends Module {
   constructor(readonly alpha = 1, _opts: InplaceOpt = {}) { super(); }
   forward(x: Tensor): Tensor { return F.elu(x, this.alpha); }
-  override extraRepr(): string { return `alpha=${this.alpha}`; }
+  override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}`; }
 }
 export class CELU extends Module {
   constructor(readonly alpha = 1, _opts: InplaceOpt = {}) { super(); }
   forward(x: Tensor): Tensor { return F.celu(x, this.alpha); }
-  override extraRepr(): string { return `alpha=${this.alpha}`; }
+  override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}`; }
 }
 export class SELU extends Module {
   constructor(_opts: InplaceOpt = {}) { super(); }
@@ -63,7 +63,7 @@ export class Softplus extends Module {
 export class Hardtanh extends Module {
   constructor(readonly minVal = -1, readonly maxVal = 1, _opts: InplaceOpt = {}) { super(); }
   forward(x: Tensor): Tensor { return F.hardtanh(x, this.minVal, this.maxVal); }
-  override extraRepr(): string { return `min_val=${this.minVal}, max_val=${this.maxVal}`; }
+  override extraRepr(): string { return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}`; }
 }
 export class Hardswish extends Module {
   constructor(_opts: InplaceOpt = {}) { super(); }
@@ -114,3 +114,10 @@ abstract class DimModule extends Module {
 export class Softmax extends DimModule { forward(x: Tensor): Tensor { return F.softmax(x, this.dim); } }
 export class LogSoftmax extends DimModule { forward(x: Tensor): Tensor { return F.logSoftmax(x, this.dim); } }
 export class Softmin extends DimModule { forward(x: Tensor): Tensor { return F.softmin(x, this.dim); } }
+/** Softmax over the channel dim of (N, C, H, W) or (C, H, W) input. */
+export class Softmax2d extends Module {
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`Softmax2d: expected input to be 3D or 4D, got ${x.ndim}D instead`);
+    return F.softmax(x, -3);
+  }
+}

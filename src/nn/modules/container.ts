@@ -36,6 +36,8 @@ export class Sequential extends Module {
   get(i: number): Module { const ms = this.ownModules_(); return ms[index(i, ms.length, 'Sequential')]![1]; }
   append(m: Module): this { this.registerModule(String(this.length), checkModule(m, 'Sequential.append')); return this; }
   extend(ms: Iterable<Module>): this { for (const m of ms) this.append(m); return this; }
+  /** A new Sequential of children [start, end) (PyTorch's seq[start:end]; keys renumbered from 0). */
+  slice(start?: number, end?: number): Sequential { return new Sequential(...this.ownModules_().map(([, m]) => m).slice(start, end)); }
   [Symbol.iterator](): Iterator<Module> { return this.ownModules_().map(([, m]) => m)[Symbol.iterator](); }
 }
 
@@ -58,6 +60,8 @@ export class ModuleList extends Module {
     ms.splice(at, 0, checkModule(m, 'ModuleList.insert'));
     ms.forEach((x, k) => this.registerModule(String(k), x));
   }
+  /** A new ModuleList of the modules [start, end) (PyTorch's list[start:end]). */
+  slice(start?: number, end?: number): ModuleList { return new ModuleList(this.ownModules_().map(([, m]) => m).slice(start, end)); }
   [Symbol.iterator](): Iterator<Module> { return this.ownModules_().map(([, m]) => m)[Symbol.iterator](); }
 }
 

@@ -1,10 +1,11 @@
-// Dropout layers: in training mode zero elements (Dropout) or whole channels (Dropout1d/2d) with
+// Dropout layers: in training mode zero elements (Dropout) or whole channels (Dropout1d/2d/3d) with
 // probability p and scale the rest by 1/(1-p); identity in eval mode. Masks come from torch.rand,
 // so they follow torch.manualSeed on every backend.
 
 import type { Tensor } from '../../tensor.js';
 import { rand } from '../../ops/creation.js';
-import { Module } from '../module.js';
+import { Module, pyFloat } from '../module.js';
+import * as F from '../functional/index.js';
 
 function dropoutMask(x: Tensor, p: number, maskShape: readonly number[]): Tensor {
   if (p >= 1) return x.mul(0);
@@ -22,7 +23,7 @@ abstract class DropoutBase extends Module {
     super();
     if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
-  override extraRepr(): string { return `p=${this.p}, inplace=False`; }
+  override extraRepr(): string { return `p=${pyFloat(this.p)}, inplace=False`; }
 }
 
 export class Dropout extends DropoutBase {
@@ -46,4 +47,16 @@ export class Dropout2d extends DropoutBase {
     if (!this.training || this.p === 0) return x;
     return dropoutMask(x, this.p, [...x.shape.slice(0, -2), 1, 1]);
   }
+}
+/** Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input. */
+export class Dropout3d extends DropoutBase {
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 4 && x.ndim !== 5) throw new RangeError(`dropout3d: Expected 4D or 5D input, but received a ${x.ndim}D input`);
+    if (!this.training || this.p === 0) return x;
+    return dropoutMask(x, this.p, [...x.shape.slice(0, -3), 1, 1, 1]);
+  }
+}
+/** Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance). */
+export class AlphaDropout extends DropoutBase {
+  forward(x: Tensor): Tensor { return F.alphaDropout(x, this.p, { training: this.training }); }
 }

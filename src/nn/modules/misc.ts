@@ -1,11 +1,11 @@
 // Smaller layers over torch.nn.functional: InstanceNorm1d/2d, padding layers (ZeroPad2d,
-// ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, CircularPad1d/2d), Upsample,
+// ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d, CircularPad1d/2d), Upsample, Fold/Unfold,
 // PixelShuffle/Unshuffle, CosineSimilarity, PairwiseDistance, and the ParameterList /
 // ParameterDict containers. Names, defaults and buffers follow PyTorch.
 
 import type { Tensor } from '../../tensor.js';
 import { ones, zeros, tensor } from '../../ops/creation.js';
-import { Module } from '../module.js';
+import { Module, pyFloat } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
@@ -48,7 +48,7 @@ abstract class InstanceNormBase extends Module {
     return unbatched ? y.squeeze(0) : y;
   }
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
   }
 }
 export class InstanceNorm1d extends InstanceNormBase { protected readonly spatialDims = 1; }
@@ -85,6 +85,22 @@ export class CircularPad2d extends PadNd { constructor(padding: PadArg) { super(
 export class Upsample extends Module {
   constructor(readonly opts: F.InterpolateOpts = {}) { super(); }
   forward(x: Tensor): Tensor { return F.interpolate(x, { mode: 'nearest', ...this.opts }); }
+}
+export class UpsamplingNearest2d extends Upsample {
+  constructor(opts: { size?: number | readonly number[]; scaleFactor?: number | readonly number[] } = {}) { super({ ...opts, mode: 'nearest' }); }
+}
+export class UpsamplingBilinear2d extends Upsample {
+  constructor(opts: { size?: number | readonly number[]; scaleFactor?: number | readonly number[] } = {}) { super({ ...opts, mode: 'bilinear', alignCorners: true }); }
+}
+/** Extracts sliding local blocks: [N, C, *] -> [N, C * prod(kernel), L]. */
+export class Unfold extends Module {
+  constructor(readonly kernelSize: number | readonly number[], readonly opts: F.FoldOpts = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.unfold(x, this.kernelSize, this.opts); }
+}
+/** Combines sliding local blocks into a tensor (the adjoint of Unfold). */
+export class Fold extends Module {
+  constructor(readonly outputSize: number | readonly number[], readonly kernelSize: number | readonly number[], readonly opts: F.FoldOpts = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.fold(x, this.outputSize, this.kernelSize, this.opts); }
 }
 export class PixelShuffle extends Module {
   constructor(readonly upscaleFactor: number) { super(); }

@@ -7,7 +7,7 @@ import { Tensor } from '../../tensor.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { ones, zeros, tensor } from '../../ops/creation.js';
 import { fmtShape } from '../../shape.js';
-import { Module } from '../module.js';
+import { Module, pyFloat } from '../module.js';
 import type { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
@@ -88,7 +88,7 @@ abstract class BatchNormBase extends Module {
     return y;
   }
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
   }
 }
 
@@ -148,7 +148,7 @@ export class LayerNorm extends Module {
     if (this.bias) y = y.add(this.bias);
     return y;
   }
-  override extraRepr(): string { return `(${this.normalizedShape.join(', ')},), eps=${this.eps}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`; }
+  override extraRepr(): string { return `(${this.normalizedShape.join(', ')},), eps=${pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`; }
 }
 
 /** Splits channels into numGroups groups and normalizes each (N, group) slice; per-channel affine. */
@@ -183,7 +183,7 @@ export class GroupNorm extends Module {
     }
     return y;
   }
-  override extraRepr(): string { return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.affine ? 'True' : 'False'}`; }
+  override extraRepr(): string { return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'}`; }
 }
 
 const FINFO_EPS: Record<string, number> = { float32: 1.1920928955078125e-7, float64: 2.220446049250313e-16, float16: 0.0009765625 };
@@ -209,5 +209,5 @@ export class RMSNorm extends Module {
     const y = x.mul(x.square().mean(dims, true).add(eps).rsqrt());
     return this.weight ? y.mul(this.weight) : y;
   }
-  override extraRepr(): string { return `(${this.normalizedShape.join(', ')},), eps=${this.eps ?? 'None'}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`; }
+  override extraRepr(): string { return `(${this.normalizedShape.join(', ')},), eps=${this.eps === null ? 'None' : pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`; }
 }
