@@ -34,3 +34,47 @@ export function im2col(N: i32, C: i32, H: i32, W: i32, x: usize, xs0: i32, xs1: 
     }
   }
 }
+
+/** dst[i] += src[i] for n floats (SIMD body, scalar tail). */
+function addRun(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const d = dst + <usize>(i * 4);
+    v128.store(d, f32x4.add(v128.load(d), v128.load(src + <usize>(i * 4))));
+  }
+  for (; i < n; i++) store<f32>(dst + <usize>(i * 4), load<f32>(dst + <usize>(i * 4)) + load<f32>(src + <usize>(i * 4)));
+}
+
+/**
+ * col2im, the adjoint of im2col: cols [N, C*kh*kw, OH*OW] (any strides) summed into a contiguous
+ * out [N,C,H,W], which this zero-fills first. Border (padding) cells are dropped.
+ */
+export function col2im(N: i32, C: i32, H: i32, W: i32, cols: usize, cs0: i32, cs1: i32, cs2: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, OH: i32, OW: i32, out: usize): void {
+  memory.fill(out, 0, <usize>(N * C * H * W * 4));
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+    const plane = out + <usize>(((n * C + c) * H * W) * 4);
+    for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
+      const row = cols + <usize>((n * cs0 + ((c * kh + ki) * kw + kj) * cs1) * 4);
+      const shift = kj * dw - pw;
+      let lo = shift >= 0 ? 0 : (-shift + sw - 1) / sw;
+      let hi = W - shift <= 0 ? 0 : (W - shift + sw - 1) / sw;
+      if (hi > OW) hi = OW;
+      if (lo > hi) lo = hi;
+      for (let oy = 0; oy < OH; oy++) {
+        const y = oy * sh - ph + ki * dh;
+        if (y < 0 || y >= H) continue;
+        const dst = plane + <usize>(y * W * 4);
+        const src = row + <usize>(oy * OW * cs2 * 4);
+        if (sw == 1 && cs2 == 1) {
+          addRun(dst + <usize>((lo + shift) * 4), src + <usize>(lo * 4), hi - lo);
+        } else {
+          for (let ox = lo; ox < hi; ox++) {
+            const d = dst + <usize>((ox * sw + shift) * 4);
+            store<f32>(d, load<f32>(d) + load<f32>(src + <usize>(ox * cs2 * 4)));
+          }
+        }
+      }
+    }
+  }
+}

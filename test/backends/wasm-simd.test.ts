@@ -305,8 +305,8 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
   });
 });
 
-describe.each(variants)('SIMD im2col (%s)', (variant: SimdVariant) => {
-  it('matches the reference kernel for padding, stride, dilation, strided input and -inf padding', () => {
+describe.each(variants)('SIMD im2col / col2im (%s)', (variant: SimdVariant) => {
+  it('im2col and col2im match the reference kernels for padding, stride, dilation, strided input and -inf padding', () => {
     const fast = new WasmBackend(), ref = new WasmBackend();
     fast.useKernels(variant); ref.useKernels('reference');
     const calls = spy(fast);
@@ -330,7 +330,21 @@ describe.each(variants)('SIMD im2col (%s)', (variant: SimdVariant) => {
         });
         expectBits(res[0]!, res[1]!, `im2col k=${kh}x${kw} s=${sh},${sw} p=${ph},${pw} d=${dh},${dw} H=${H} W=${W}`);
       }
+      // col2im (sums overlaps; float32 sums in a different order than the reference: compare closely).
+      const L = OH * OW, R = C * kh * kw;
+      const cstore = rand(N * R * L, L + R);
+      for (const cst of [contiguous([N, R, L]), [R * L, 1, R]] /* 2nd: cols stored transposed */) {
+        const res = [fast, ref].map((be) => {
+          const cv = put(be, cstore, [N, R, L], cst);
+          const o = out(be, [N, C, H, W]);
+          be.fill(o, 9);
+          be.col2im(cv.view, o, { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], padValue: 0 });
+          return read(be, o);
+        });
+        expectClose(res[0]!, res[1]!, 1e-6, 1e-6, `col2im k=${kh}x${kw} s=${sh},${sw} p=${ph},${pw} d=${dh},${dw} H=${H} W=${W}`);
+      }
     }
     expect(calls.im2col).toBeGreaterThan(0);
+    expect(calls.col2im).toBeGreaterThan(0);
   });
 });

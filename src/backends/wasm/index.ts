@@ -200,6 +200,16 @@ export class WasmBackend implements Backend {
     ref.im2col(this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(out.dtype), this.base(out), out.shape, g);
   }
   col2im(cols: View, out: View, g: ConvGeometry): void {
+    if (this.simd && cols.dtype === 'float32' && out.dtype === 'float32') {
+      const [N, C, H, W] = out.shape as [number, number, number, number];
+      const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+      const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+      if (OH > 0 && OW > 0 && cols.shape[2] === OH * OW) {
+        const [s0, s1, s2] = cols.strides as [number, number, number];
+        this.simd.k.col2im(N, C, H, W, this.ptr(cols), s0, s1, s2, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, this.ptr(out));
+        return;
+      }
+    }
     ref.col2im(this.arr(cols.dtype), this.base(cols), cols.shape, cols.strides, this.arr(out.dtype), this.base(out), out.shape, g);
   }
   gather(x: View, dim: number, index: View, out: View): void {

@@ -21,6 +21,8 @@ export interface SimdExports {
   copy32(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   im2col(N: number, C: number, H: number, W: number, x: number, xs0: number, xs1: number, xs2: number, xs3: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, pad: number, OH: number, OW: number, out: number): void;
+  col2im(N: number, C: number, H: number, W: number, cols: number, cs0: number, cs1: number, cs2: number,
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number): void;
 }
 
 export interface SimdKernels { readonly variant: SimdVariant; readonly k: SimdExports }
