@@ -21,7 +21,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
     const g = gos[i];
     if (g) return g;
     if (o.numel() !== 1) throw new Error(`grad can be implicitly created only for scalar outputs (got shape ${fmtShape(o.shape)})`);
-    return o.detach().mul(0).add(1);
+    return onesLike(o); // not o*0+1, which is NaN where o is inf or NaN
   });
   const edges: Edge[] = ins.map((t, i) => {
     const e = t.gradEdge();
@@ -61,9 +61,8 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
     const analytic = new Float64Array(nOut * n);
     for (let o = 0; o < nOut; o++) {
       const seed = noGrad(() => {
-        const s = out.detach().mul(0).reshape(-1);
         const d = new Float64Array(nOut); d[o] = 1;
-        return s.add(tensorFrom(d, s)).reshape(out.shape);
+        return tensorFrom(d, out).to(out.dtype).reshape(out.shape);
       });
       const [g] = grad([out], [x], { gradOutputs: [seed], retainGraph: true, allowUnused: true });
       const gd = g ? g.contiguous().dataSync() : new Float64Array(n);
@@ -96,5 +95,5 @@ function perturbed(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], xi: number
 }
 
 // Late import to avoid a cycle at load time.
-import { tensor as tensorOf } from '../ops/creation.js';
+import { tensor as tensorOf, onesLike } from '../ops/creation.js';
 function tensorFrom(d: Float64Array, like: Tensor): Tensor { return tensorOf(d, { dtype: 'float64', device: like.device }); }

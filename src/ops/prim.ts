@@ -127,6 +127,11 @@ class PrimNode extends Node {
 
   apply(grads: (Tensor | null)[]): (Tensor | null)[] {
     const g = grads[0]!;
+    for (const t of this.savedOutput ? [...this.saved, this.savedOutput] : this.saved) {
+      if (t.isDisposed) {
+        throw new Error(`backward: a tensor of shape ${fmtShape(t.shape)} saved for ${this.name}Backward was disposed (by dispose() or a torch.tidy scope) before backward ran; run backward inside the same tidy scope or keep() the tensors`);
+      }
+    }
     this.saved.forEach((t, i) => checkVersion(t, this.savedVersions[i]!, i, this.name));
     if (this.savedOutput) checkVersion(this.savedOutput, this.outVersion, 0, this.name, true);
     const needs = this.next.map((e) => e !== null);

@@ -115,6 +115,12 @@ describe('torch.autograd.grad', () => {
     expect(() => torch.autograd.grad(a.sum(), [torch.ones(1)])).toThrow(/does not require grad/);
   });
 
+  it('the implicit seed is 1 even where the output is infinite', () => {
+    const x = leaf([1]);
+    const [g] = torch.autograd.grad(x.add(Infinity).sum(), x);
+    expect(vals(g!)).toEqual([1]);
+  });
+
   it('grad w.r.t. an intermediate tensor', () => {
     const x = leaf([1, 2]);
     const h = x.mul(3);
@@ -289,5 +295,19 @@ describe('saved tensors and version counters', () => {
     y.mul_(y);
     y.sum().backward();
     expect(vals(x.grad)).toEqual([8, 16]);
+  });
+
+  it('backward after a tidy scope disposed the saved tensors names the problem', () => {
+    const x = leaf([1, 2]);
+    const loss = torch.tidy(() => x.exp().mul(x.sin()).sum());
+    expect(() => loss.backward()).toThrow(/saved for \w+Backward was disposed \(by dispose\(\) or a torch.tidy scope\) before backward ran/);
+  });
+
+  it('in-place on a view of a tensor that requires grad raises a clear error', () => {
+    const x = leaf([1, 2, 3]);
+    const y = x.mul(2);
+    expect(() => y.narrow(0, 0, 2).mul_(3)).toThrow(/in-place op on a view \(shape \[2\]\) of a tensor that requires grad/);
+    const a = leaf([1, 2]);
+    expect(() => a.select(0, 0).add_(1)).toThrow(/in-place/);
   });
 });
