@@ -1,0 +1,58 @@
+// The package as a consumer receives it: `npm pack` the repo, unpack the tarball as
+// node_modules/torchlet of a scratch project (no registry access needed), then resolve 'torchlet'
+// the ordinary way: Node runs the smoke workload through "exports", and TypeScript (nodenext
+// resolution, strict, no Node types) finds the types through the "types" condition.
+
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSmoke, ensureDist, root } from './ensure-dist.js';
+import type { SmokeResult } from './smoke.mjs';
+
+const project = mkdtempSync(join(tmpdir(), 'torchlet-consumer-'));
+let packed: string[] = [];
+
+beforeAll(async () => {
+  await ensureDist();
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', project], { cwd: root, encoding: 'utf8' });
+  const info = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+  packed = info[0]!.files.map((f) => f.path).sort();
+  const pkgDir = join(project, 'node_modules', 'torchlet');
+  mkdirSync(pkgDir, { recursive: true });
+  execFileSync('tar', ['-xzf', join(project, info[0]!.filename), '-C', pkgDir, '--strip-components=1']);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
+  for (const f of ['run-smoke.mjs', 'smoke.mjs']) copyFileSync(join(root, 'test/dist', f), join(project, f));
+}, 180_000);
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+describe('packed package', () => {
+  it('ships the bundles, the types and the docs, and nothing from src/ or test/', () => {
+    expect(packed).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/torchlet.js', 'dist/torchlet.browser.js', 'dist/torchlet.d.ts']));
+    expect(packed.filter((p) => p.startsWith('src/') || p.startsWith('test/') || p.startsWith('node_modules/'))).toEqual([]);
+  });
+
+  it("resolves 'torchlet' from node_modules and runs forward+backward", () => {
+    const out = execFileSync(process.execPath, ['run-smoke.mjs', 'torchlet'], { cwd: project, encoding: 'utf8' });
+    checkSmoke(JSON.parse(out.trim().split('\n').pop()!) as SmokeResult);
+  });
+
+  it('type-checks a consumer through the "types" export condition', () => {
+    const file = join(project, 'consumer.ts');
+    writeFileSync(file, [
+      "import torch, { type Tensor } from 'torchlet';",
+      "const x: Tensor = torch.ones(2, 3, { requiresGrad: true });",
+      'x.mul(2).sum().backward();',
+      'export const grad: Promise<number[]> = x.grad!.data().then((d) => Array.from(d));',
+    ].join('\n'));
+    const program = ts.createProgram([file], {
+      strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.esnext.disposable.d.ts'], types: [],
+    });
+    const diags = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(diags).toEqual([]);
+    expect(program.getSourceFiles().map((f) => f.fileName)).toContain(join(project, 'node_modules/torchlet/dist/torchlet.d.ts'));
+  });
+});
