@@ -90,7 +90,6 @@ export function truncNormal_(t: Tensor, opts: { mean?: number; std?: number; a?:
     return t.copy_(v.erfinv().mul(std * Math.SQRT2).add(mean).clamp(a, b));
   });
 }
-export const trunc_normal_ = truncNormal_;
 
 /** Abramowitz-Stegun 7.1.26 is too coarse for bounds; this series/continued-fraction erf is exact to ~1e-15. */
 function erf(x: number): number {

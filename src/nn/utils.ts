@@ -1,10 +1,11 @@
-// torch.nn.utils: gradient clipping (clipGradNorm_, clipGradValue_) and flattening parameters to
-// one vector and back. Clipping scales gradients in place with tensor ops, so it never leaves the
+// torch.nn.utils: gradient clipping (clipGradNorm_, clipGradValue_), flattening parameters to
+// one vector and back, and rnn.padSequence. Clipping scales gradients in place with tensor ops, so it never leaves the
 // device unless errorIfNonfinite asks for the norm's value.
 
 import { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { cat, stack } from '../ops/shape.js';
+import { fmtShape } from '../shape.js';
 import { norm } from '../ops/reduce.js';
 import { zeros } from '../ops/creation.js';
 import type { NormOrd } from '../ops/types.js';
@@ -67,3 +68,24 @@ export function vectorToParameters(vec: Tensor, parameters: Params): void {
     }
   });
 }
+
+/** Pads a list of [L_i, *] tensors to [maxL, B, *] (or [B, maxL, *] with batchFirst) with paddingValue. */
+function padSequence(sequences: readonly Tensor[], opts: { batchFirst?: boolean; paddingValue?: number; paddingSide?: 'right' | 'left' } = {}): Tensor {
+  if (sequences.length === 0) throw new RangeError('padSequence: received an empty list of sequences');
+  const trailing = sequences[0]!.shape.slice(1);
+  for (const s of sequences) {
+    if (s.ndim < 1 || s.shape.length !== trailing.length + 1 || s.shape.slice(1).some((v, i) => v !== trailing[i])) {
+      throw new RangeError(`padSequence: every sequence must have shape [L, ${trailing.join(', ')}], got ${fmtShape(s.shape)}`);
+    }
+  }
+  const maxLen = Math.max(...sequences.map((s) => s.shape[0]!));
+  const left = opts.paddingSide === 'left';
+  const padded = sequences.map((s) => {
+    const n = maxLen - s.shape[0]!;
+    if (n === 0) return s;
+    const fill = zeros([n, ...trailing], { dtype: s.dtype, device: s.device }).add(opts.paddingValue ?? 0).to(s.dtype);
+    return left ? cat([fill, s]) : cat([s, fill]);
+  });
+  return stack(padded, opts.batchFirst ? 0 : 1);
+}
+export const rnn = { padSequence };

@@ -49,3 +49,15 @@ describe('other utils', () => {
     expect(() => nn.utils.vectorToParameters(torch.zeros(5), lin.parameters())).toThrow(/expected \[8\]/);
   });
 });
+
+describe('rnn.padSequence', () => {
+  it('pads to the longest sequence, time-major or batch-first, right or left', () => {
+    const a = torch.tensor([1, 2, 3], { dtype: 'float32' }), b = torch.tensor([4], { dtype: 'float32' });
+    expect(nn.utils.rnn.padSequence([a, b]).tolistSync()).toEqual([[1, 4], [2, 0], [3, 0]]);
+    expect(nn.utils.rnn.padSequence([a, b], { batchFirst: true, paddingValue: -1 }).tolistSync()).toEqual([[1, 2, 3], [4, -1, -1]]);
+    expect(nn.utils.rnn.padSequence([a, b], { batchFirst: true, paddingSide: 'left' }).tolistSync()).toEqual([[1, 2, 3], [0, 0, 4]]);
+    const g = torch.randn(2, 3, { requiresGrad: true });
+    nn.utils.rnn.padSequence([g, torch.zeros(4, 3)]).sum().backward();
+    expect(Array.from(g.grad!.dataSync())).toEqual(new Array(6).fill(1));
+  });
+});
