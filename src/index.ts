@@ -119,3 +119,4 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as utils from './utils/index.js';
 export { Generator } from './generator.js';
+export { save, load, loadSafetensors } from './serialization/index.js';

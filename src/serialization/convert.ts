@@ -1,0 +1,50 @@
+// Raw little-endian bytes of a stored dtype -> a torchlet tensor. int64 becomes int32 (a RangeError
+// names the value that does not fit), bfloat16 becomes float32, int8/int16 become int32, float16
+// stays float16. Shared by the safetensors and .pt readers.
+
+import type { DType } from '../dtype.js';
+import { fromArray } from '../ops/prim.js';
+import { f16BitsToF32 } from '../dtype.js';
+import type { Tensor } from '../tensor.js';
+import type { Device } from '../backends/backend.js';
+
+/** Stored element types (safetensors names). */
+export type StoredType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+export const STORED_SIZE: Record<StoredType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+/** Decodes n elements of `type` from bytes into a 1-D tensor of torchlet's matching dtype. */
+export function decodeStorage(bytes: Uint8Array, type: StoredType, n: number, device: Device, what: string): Tensor {
+  const size = STORED_SIZE[type];
+  if (bytes.length < n * size) throw new Error(`load: ${what} is truncated: ${bytes.length} bytes for ${n} elements of ${type}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, n * size);
+  let arr: Float64Array | Float32Array | Int32Array | Uint8Array;
+  let dtype: DType;
+  switch (type) {
+    case 'F64': arr = new Float64Array(n); for (let i = 0; i < n; i++) arr[i] = dv.getFloat64(8 * i, true); dtype = 'float64'; break;
+    case 'F32': arr = new Float32Array(n); for (let i = 0; i < n; i++) arr[i] = dv.getFloat32(4 * i, true); dtype = 'float32'; break;
+    case 'F16': arr = new Float32Array(n); for (let i = 0; i < n; i++) arr[i] = f16BitsToF32(dv.getUint16(2 * i, true)); dtype = 'float16'; break;
+    case 'BF16': {
+      arr = new Float32Array(n);
+      const u = new Uint32Array(arr.buffer);
+      for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16; // bfloat16 is the top half of a float32
+      dtype = 'float32';
+      break;
+    }
+    case 'I64': {
+      arr = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = dv.getBigInt64(8 * i, true);
+        if (v > 2147483647n || v < -2147483648n) throw new RangeError(`load: int64 value ${v} in ${what} does not fit in int32 (torchlet's integer dtype)`);
+        arr[i] = Number(v);
+      }
+      dtype = 'int32';
+      break;
+    }
+    case 'I32': arr = new Int32Array(n); for (let i = 0; i < n; i++) arr[i] = dv.getInt32(4 * i, true); dtype = 'int32'; break;
+    case 'I16': arr = new Int32Array(n); for (let i = 0; i < n; i++) arr[i] = dv.getInt16(2 * i, true); dtype = 'int32'; break;
+    case 'I8': arr = new Int32Array(n); for (let i = 0; i < n; i++) arr[i] = dv.getInt8(i); dtype = 'int32'; break;
+    case 'U8': arr = bytes.slice(0, n); dtype = 'uint8'; break;
+    case 'BOOL': arr = Uint8Array.from(bytes.subarray(0, n), (v) => (v ? 1 : 0)); dtype = 'bool'; break;
+  }
+  return fromArray(arr, [n], dtype, device);
+}

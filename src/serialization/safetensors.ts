@@ -1,0 +1,79 @@
+// safetensors (https://github.com/huggingface/safetensors format): u64 little-endian header length N,
+// N bytes of JSON { name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: { str: str } }
+// padded with spaces to a multiple of 8, then the raw little-endian tensor bytes. The writer lays
+// data out like the Python package: tensors sorted by dtype alignment (largest first), then name.
+
+import type { Device } from '../backends/backend.js';
+import type { DType } from '../dtype.js';
+import { f32ToF16Bits } from '../dtype.js';
+import { Tensor } from '../tensor.js';
+import { decodeStorage, STORED_SIZE, type StoredType } from './convert.js';
+
+const WRITE_TYPE: Record<DType, StoredType> = { float64: 'F64', float32: 'F32', float16: 'F16', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
+
+export function isSafetensors(b: Uint8Array): boolean {
+  if (b.length < 10) return false;
+  const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
+  return n > 1 && n + 8 <= b.length && b[8] === 0x7b; // '{'
+}
+
+export async function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  const names = Object.keys(tensors).sort((a, b) => {
+    const d = STORED_SIZE[WRITE_TYPE[tensors[b]!.dtype]] - STORED_SIZE[WRITE_TYPE[tensors[a]!.dtype]];
+    return d !== 0 ? d : a < b ? -1 : a > b ? 1 : 0;
+  });
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) {
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new TypeError(`save: metadata values must be strings (key '${k}' is ${typeof v})`);
+    header.__metadata__ = metadata;
+  }
+  const blobs: Uint8Array[] = [];
+  let off = 0;
+  for (const name of names) {
+    const t = tensors[name]!;
+    const data = await t.data();
+    let bytes: Uint8Array;
+    if (t.dtype === 'float16') {
+      const h = Uint16Array.from(data as Float32Array, (v) => f32ToF16Bits(v));
+      bytes = new Uint8Array(h.buffer);
+    } else bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    header[name] = { dtype: WRITE_TYPE[t.dtype], shape: [...t.shape], data_offsets: [off, off + bytes.length] };
+    blobs.push(bytes);
+    off += bytes.length;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad) { const j = new Uint8Array(json.length + pad).fill(0x20); j.set(json); json = j; }
+  const out = new Uint8Array(8 + json.length + off);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let p = 8 + json.length;
+  for (const b of blobs) { out.set(b, p); p += b.length; }
+  return out;
+}
+
+export interface SafetensorsFile { tensors: Record<string, Tensor>; metadata: Record<string, string> | null }
+
+export function decodeSafetensors(b: Uint8Array, device: Device): SafetensorsFile {
+  if (b.length < 8) throw new Error(`load: safetensors file is truncated (${b.length} bytes)`);
+  const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
+  if (8 + n > b.length) throw new Error(`load: safetensors header of ${n} bytes extends past the end of the file (${b.length} bytes): truncated file?`);
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  try { header = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))) as typeof header; } catch (e) {
+    throw new Error(`load: safetensors header is not valid JSON (${(e as Error).message})`);
+  }
+  const dataStart = 8 + n;
+  const tensors: Record<string, Tensor> = {};
+  let metadata: Record<string, string> | null = null;
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') { metadata = info as Record<string, string>; continue; }
+    const { dtype, shape, data_offsets: offs } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    if (!(dtype in STORED_SIZE)) throw new Error(`load: tensor '${name}' has unsupported safetensors dtype '${dtype}'`);
+    const count = shape.reduce((a, s) => a * s, 1);
+    const [s, e] = offs;
+    if (e - s !== count * STORED_SIZE[dtype as StoredType]) throw new Error(`load: tensor '${name}' has ${e - s} bytes for shape [${shape}] of ${dtype}`);
+    if (dataStart + e > b.length) throw new Error(`load: tensor '${name}' data extends past the end of the file: truncated file?`);
+    tensors[name] = decodeStorage(b.subarray(dataStart + s, dataStart + e), dtype as StoredType, count, device, `tensor '${name}'`).reshape(shape);
+  }
+  return { tensors, metadata };
+}
