@@ -55,11 +55,13 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
   const outFlat = noGrad(() => out.detach().reshape(-1).dataSync());
   const nOut = outFlat.length;
   const checked = inputs.map((x, i) => [x, i] as const).filter(([x]) => x.requiresGrad);
+  if (checked.length === 0) return fail('gradcheck expects at least one input tensor to require gradient');
   for (const [x, xi] of checked) {
     const n = x.numel();
     // Analytic Jacobian, one row per output element.
     const analytic = new Float64Array(nOut * n);
-    for (let o = 0; o < nOut; o++) {
+    // An output that does not require grad (e.g. a constant first derivative) has a zero Jacobian.
+    for (let o = 0; o < nOut && out.requiresGrad; o++) {
       const seed = noGrad(() => {
         const d = new Float64Array(nOut); d[o] = 1;
         return tensorFrom(d, out).to(out.dtype).reshape(out.shape);
@@ -70,8 +72,8 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
     }
     // Numerical Jacobian by central differences on a private copy of x's storage.
     for (let k = 0; k < n; k++) {
-      const plus = noGrad(() => perturbed(fn, inputs, xi, k, eps));
-      const minus = noGrad(() => perturbed(fn, inputs, xi, k, -eps));
+      const plus = perturbed(fn, inputs, xi, k, eps);
+      const minus = perturbed(fn, inputs, xi, k, -eps);
       for (let o = 0; o < nOut; o++) {
         const num = (plus[o]! - minus[o]!) / (2 * eps);
         const ana = analytic[o * n + k]!;
@@ -84,14 +86,18 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
   return true;
 }
 
+/**
+ * fn at inputs with element k of input xi moved by eps. The moved copy keeps requiresGrad and grad
+ * mode is left as the caller set it, so fn may differentiate internally (second-order checks).
+ */
 function perturbed(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], xi: number, k: number, eps: number): Float64Array {
   const xs = inputs.map((t, i) => {
-    if (i !== xi) return t.detach();
-    const d = Float64Array.from(t.contiguous().dataSync() as Float64Array);
+    if (i !== xi) return t;
+    const d = Float64Array.from(noGrad(() => t.contiguous().dataSync()) as Float64Array);
     d[k] += eps;
-    return tensorFrom(d, t).reshape(t.shape);
+    return tensorFrom(d, t).reshape(t.shape).requiresGrad_(t.requiresGrad);
   });
-  return Float64Array.from(fn(...xs).reshape(-1).dataSync());
+  return Float64Array.from(fn(...xs).detach().reshape(-1).dataSync());
 }
 
 // Late import to avoid a cycle at load time.

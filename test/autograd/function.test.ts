@@ -209,6 +209,42 @@ describe('gradcheck', () => {
     it(name, () => { expect(torch.autograd.gradcheck(f, xs)).toBe(true); });
   }
 
+  // Composites built from primitives (nn.functional): their gradients come from the primitives' rules.
+  const F = torch.nn.functional;
+  const away = (...s: number[]) => torch.rand(s, { dtype: 'float64' }).mul(0.8).add(0.1).mul(torch.tensor([-1, 1, -1, 1], { dtype: 'float64' })).requiresGrad_();
+  const composite: [string, (...xs: Tensor[]) => Tensor, Tensor[]][] = [
+    ['gelu', (x) => F.gelu(x), [randn(4)]], ['gelu tanh', (x) => F.gelu(x, { approximate: 'tanh' }), [randn(4)]],
+    ['silu', (x) => F.silu(x), [randn(4)]], ['softplus', (x) => F.softplus(x), [randn(4)]], ['elu', (x) => F.elu(x), [away(4)]],
+    ['leakyRelu', (x) => F.leakyRelu(x, 0.2), [away(4)]], ['logsigmoid', (x) => F.logsigmoid(x), [randn(4)]], ['mish', (x) => F.mish(x), [randn(4)]],
+    ['floor/ceil/round/trunc/frac/sign (a.e. zero or one)', (x) => x.floor().add(x.ceil()).add(x.round()).add(x.trunc()).add(x.frac()).add(x.sign()), [away(4)]],
+    ['lerp/addcmul/addcdiv', (a, b, c) => torch.lerp(a, b, c).add(torch.addcmul(a, b, c, { value: 0.5 })).add(torch.addcdiv(a, b, c.abs().add(1))), [randn(3), randn(3), randn(3)]],
+    ['layerNorm', (x, w, b) => F.layerNorm(x, [3], w, b), [randn(2, 3), randn(3), randn(3)]],
+    ['linear', (x, w, b) => F.linear(x, w, b), [randn(2, 3), randn(4, 3), randn(4)]],
+    ['conv2d', (x, w, b) => F.conv2d(x, w, b, { padding: 1, stride: 2 }), [randn(1, 2, 4, 4), randn(3, 2, 3, 3), randn(3)]],
+    ['maxPool2d', (x) => F.maxPool2d(x, 2), [torch.randperm(16).to('float64').reshape(1, 1, 4, 4).requiresGrad_()]],
+    ['avgPool2d', (x) => F.avgPool2d(x, 2), [randn(1, 1, 4, 4)]],
+    ['crossEntropy', (x) => F.crossEntropy(x, torch.tensor([2, 0])), [randn(2, 3)]],
+    ['mseLoss', (a, b) => F.mseLoss(a, b), [randn(2, 3), randn(2, 3)]],
+    ['binaryCrossEntropyWithLogits', (a) => F.binaryCrossEntropyWithLogits(a, torch.tensor([0, 1, 1], { dtype: 'float64' })), [randn(3)]],
+  ];
+  for (const [name, f, xs] of composite) {
+    it(`composite ${name}`, () => { expect(torch.autograd.gradcheck(f, xs)).toBe(true); });
+  }
+
+  // Second order (PyTorch's gradgradcheck): gradcheck the createGraph gradient itself, so every
+  // backward rule must be differentiable and correct.
+  const gradOf = (f: (...xs: Tensor[]) => Tensor) => (...xs: Tensor[]): Tensor => {
+    const gs = torch.autograd.grad(f(...xs).mul(torch.linspace(0.5, 1.5, f(...xs).numel(), { dtype: 'float64' }).reshape(f(...xs).shape)).sum(),
+      xs.filter((x) => x.requiresGrad), { createGraph: true, allowUnused: true });
+    return torch.cat(gs.map((g, i) => (g ?? torch.zerosLike(xs[i]!)).reshape(-1)));
+  };
+  for (const [name, f, mk] of unary) {
+    it(`second order ${name}`, () => { expect(torch.autograd.gradcheck(gradOf(f), [mk()])).toBe(true); });
+  }
+  for (const [name, f, xs] of [...binary, ...other]) {
+    it(`second order ${name}`, () => { expect(torch.autograd.gradcheck(gradOf(f), xs)).toBe(true); });
+  }
+
   it('fails on a deliberately wrong custom Function', () => {
     const x = randn(3);
     expect(() => torch.autograd.gradcheck((t) => WrongSin.apply(t), [x])).toThrow(/Jacobian mismatch/);
@@ -217,5 +253,6 @@ describe('gradcheck', () => {
 
   it('refuses float32 inputs that require grad', () => {
     expect(() => torch.autograd.gradcheck((t) => t.sin(), [torch.ones(2, { requiresGrad: true })])).toThrow(/float64/);
+    expect(() => torch.autograd.gradcheck((t) => t.sin(), [torch.ones(2, { dtype: 'float64' })])).toThrow(/at least one input tensor to require gradient/);
   });
 });
