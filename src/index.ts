@@ -9,7 +9,7 @@ import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
 import { keep as keepImpl, tidyImpl } from './memory.js';
 import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
 import { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode.js';
-import { grad, gradcheck } from './autograd/api.js';
+import { grad, gradcheck, backward as autogradBackward } from './autograd/api.js';
 import { Function, FunctionCtx } from './autograd/function.js';
 
 export { Tensor, isTensor };
@@ -102,14 +102,7 @@ export function memory(): Record<string, MemoryInfo> {
 }
 
 // ---- autograd ----
-export const autograd = {
-  grad, gradcheck, Function, FunctionCtx,
-  backward(tensors: Tensor | Tensor[], gradTensors?: Tensor | Tensor[] | null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
-    const ts = Array.isArray(tensors) ? tensors : [tensors];
-    const gs = gradTensors === undefined || gradTensors === null ? [] : Array.isArray(gradTensors) ? gradTensors : [gradTensors];
-    ts.forEach((t, i) => t.backward(gs[i] ?? null, { ...opts, retainGraph: opts.retainGraph ?? i < ts.length - 1 }));
-  },
-};
+export const autograd = { grad, gradcheck, Function, FunctionCtx, backward: autogradBackward };
 
 // ---- nn: modules, init, utils and functional ----
 export * as nn from './nn/index.js';

@@ -37,6 +37,29 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
   return res;
 }
 
+/**
+ * torch.autograd.backward: one backward pass from several roots (hooks see the summed gradient
+ * once), accumulating into the leaves' .grad. A root without a gradient must be a scalar.
+ */
+export function backward(tensors: Tensor | Tensor[], gradTensors?: Tensor | (Tensor | null)[] | null,
+  opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+  const ts = Array.isArray(tensors) ? tensors : [tensors];
+  const gs = gradTensors === undefined || gradTensors === null ? [] : Array.isArray(gradTensors) ? gradTensors : [gradTensors];
+  if (gs.length > ts.length) throw new RangeError(`backward: got ${gs.length} gradients for ${ts.length} tensors`);
+  const seeds = ts.map((t, i) => {
+    const g = gs[i];
+    if (!g) {
+      if (t.numel() !== 1) throw new Error(`grad can be implicitly created only for scalar outputs (got shape ${fmtShape(t.shape)})`);
+      return onesLike(t);
+    }
+    if (g.ndim !== t.ndim || g.shape.some((s, k) => s !== t.shape[k])) {
+      throw new RangeError(`backward: Mismatch in shape: grad_output[${i}] has a shape of ${fmtShape(g.shape)} and output[${i}] has a shape of ${fmtShape(t.shape)}`);
+    }
+    return g;
+  });
+  runBackward(ts, seeds, opts);
+}
+
 export interface GradcheckOptions { eps?: number; atol?: number; rtol?: number; raiseException?: boolean }
 
 /**

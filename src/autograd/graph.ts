@@ -70,9 +70,9 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
   const deps = new Map<Node, number>();
   const stack: Node[] = [];
   const rootEdges: Edge[] = [];
-  for (const r of roots) {
+  for (const [i, r] of roots.entries()) {
     const e = r.gradEdge();
-    if (!e) throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
+    if (!e) throw new Error(`element ${i} of tensors does not require grad and does not have a grad_fn`);
     rootEdges.push(e);
     if (!deps.has(e.node)) { deps.set(e.node, 0); stack.push(e.node); }
   }

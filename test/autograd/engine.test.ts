@@ -56,6 +56,17 @@ describe('backward', () => {
     expect(vals(b.grad)).toEqual([3, 3, 3]);
   });
 
+  it('torch.autograd.backward runs one pass over several roots', () => {
+    const x = leaf([1, 2]);
+    const h = x.mul(2);
+    let calls = 0;
+    h.registerHook((g) => { calls++; return g; });
+    torch.autograd.backward([h.sum(), h.mul(h)], [null, torch.tensor([1, 1], { dtype: 'float64' })]);
+    expect(calls).toBe(1); // the hook sees the summed gradient once
+    expect(vals(x.grad)).toEqual([2 + 8 * 1, 2 + 8 * 2]); // d/dx (2x + 4x^2) = 2 + 8x
+    expect(() => torch.autograd.backward([x.sum(), torch.ones(1).sum()])).toThrow(/element 1 of tensors does not require grad/);
+  });
+
   it('backward({ inputs }) only fills the given leaves', () => {
     const a = leaf([1, 2]), b = leaf([3, 4]);
     a.mul(b).sum().backward(null, { inputs: [a] });
