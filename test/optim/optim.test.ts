@@ -33,7 +33,7 @@ function problem(c: OptCase): { params: Record<string, Tensor>; loss: () => Tens
     params,
     loss: () => {
       const x = params.p.select(0, 0), y = params.p.select(0, 1);
-      return torch.rsub(1, x).pow(2).add(y.sub(x.pow(2)).pow(2).mul(100));
+      return x.neg().add(1).pow(2).add(y.sub(x.pow(2)).pow(2).mul(100));
     },
   };
 }
@@ -49,7 +49,7 @@ async function runSteps(c: OptCase, opt: torch.optim.Optimizer, loss: () => Tens
   for (let s = from; s < to; s++) {
     const closure = (): Tensor => { opt.zeroGrad(); const l = loss(); l.backward(); return l; };
     if (c.closure) {
-      const l = await (opt.step(closure) as Promise<Tensor | number>);
+      const l = await (opt.step(closure) as unknown as Promise<Tensor | number>);
       losses.push(typeof l === 'number' ? l : Number(l.itemSync()));
     } else {
       // A user's tidy around the step must not dispose optimizer state.
@@ -174,5 +174,30 @@ describe('lrScheduler matches PyTorch', () => {
     for (let i = 0; i < 3; i++) { s1.step(); s2.step(); }
     expect(s2.getLastLr()).toEqual(s1.getLastLr());
     expect(s2.getLastLr()[0]).not.toBe(0.1);
+  });
+});
+
+describe('optimizer memory', () => {
+  it('a training loop with tidy + zeroGrad runs flat in memory (state allocated once)', () => {
+    const w = torch.randn([16, 8], { requiresGrad: true }), b = torch.zeros(16, { requiresGrad: true });
+    const xb = torch.randn(32, 8), yb = torch.randn(32, 16);
+    for (const make of [
+      () => new optim.Adam([w, b], { lr: 1e-3, amsgrad: true }),
+      () => new optim.SGD([w, b], { lr: 1e-3, momentum: 0.9, nesterov: true }),
+      () => new optim.RMSprop([w, b], { centered: true, momentum: 0.5 }),
+    ]) {
+      const opt = make();
+      const step = () => torch.tidy(() => {
+        opt.zeroGrad();
+        xb.matmul(w.t()).add(b).sub(yb).pow(2).mean().backward();
+        opt.step();
+      });
+      step(); step();
+      const before = torch.memory().cpu!.allocatedBytes;
+      for (let i = 0; i < 20; i++) step();
+      expect(torch.memory().cpu!.allocatedBytes).toBe(before);
+      opt.zeroGrad();
+      opt.disposeState();
+    }
   });
 });
