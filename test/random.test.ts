@@ -23,6 +23,35 @@ describe('Philox-4x32-10 known answers (Random123 kat_vectors)', () => {
   }
 });
 
+describe('fill contract shared by every backend', () => {
+  // After manualSeed(s), uniform element i is word i%4 of Philox block floor(i/4) (key = s), top
+  // 24 bits scaled by 2^-24; normal elements 2j, 2j+1 are Box-Muller (cos, sin) of block j's words 0, 1.
+  const words = (block: number, seed: number): Uint32Array => {
+    const w = new Uint32Array(4);
+    philox4x32(block, 0, seed >>> 0, Math.floor(seed / 2 ** 32), w);
+    return w;
+  };
+  it('rand', () => {
+    const seed = 2 ** 33 + 12345; // a seed above 2^32 uses both key words
+    torch.manualSeed(seed);
+    const got = Array.from(torch.rand([6], { dtype: 'float64' }).dataSync());
+    const w = [...words(0, seed), ...words(1, seed)];
+    expect(got).toEqual(w.slice(0, 6).map((v) => (v >>> 8) / 2 ** 24));
+  });
+  it('randn', () => {
+    torch.manualSeed(99);
+    const got = Array.from(torch.randn([4], { dtype: 'float64' }).dataSync());
+    const want: number[] = [];
+    for (const b of [0, 1]) {
+      const w = words(b, 99);
+      const u1 = ((w[0]! >>> 8) + 1) / 2 ** 24, u2 = (w[1]! >>> 8) / 2 ** 24;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      want.push(r * Math.cos(2 * Math.PI * u2), r * Math.sin(2 * Math.PI * u2));
+    }
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 12));
+  });
+});
+
 const draw = (): Tensor[] => [
   torch.rand(5, 3), torch.randn(7), torch.randint(0, 100, [6]), torch.randperm(10),
   torch.nn.functional.dropout(torch.ones(4, 4), 0.5), torch.rand([3], { dtype: 'float64' }),
