@@ -1,7 +1,8 @@
 // safetensors (https://github.com/huggingface/safetensors format): u64 little-endian header length N,
 // N bytes of JSON { name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: { str: str } }
 // padded with spaces to a multiple of 8, then the raw little-endian tensor bytes. The writer lays
-// data out like the Python package: tensors sorted by dtype alignment (largest first), then name.
+// data out like the Python package: tensors sorted by dtype (the Rust enum order, descending:
+// F64, F32, I32, F16, U8, BOOL for ours), then by name; header keys in that order, metadata first.
 
 import type { Device } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
@@ -9,6 +10,8 @@ import { f32ToF16Bits } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { decodeStorage, STORED_SIZE, type StoredType } from './convert.js';
 
+// The Rust package orders data by its Dtype enum (descending), then by name.
+const DTYPE_RANK: readonly StoredType[] = ['BOOL', 'U8', 'I8', 'I16', 'F16', 'BF16', 'I32', 'F32', 'F64', 'I64'];
 const WRITE_TYPE: Record<DType, StoredType> = { float64: 'F64', float32: 'F32', float16: 'F16', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
 
 export function isSafetensors(b: Uint8Array): boolean {
@@ -18,8 +21,9 @@ export function isSafetensors(b: Uint8Array): boolean {
 }
 
 export async function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  const rank = (t: Tensor) => DTYPE_RANK.indexOf(WRITE_TYPE[t.dtype]);
   const names = Object.keys(tensors).sort((a, b) => {
-    const d = STORED_SIZE[WRITE_TYPE[tensors[b]!.dtype]] - STORED_SIZE[WRITE_TYPE[tensors[a]!.dtype]];
+    const d = rank(tensors[b]!) - rank(tensors[a]!);
     return d !== 0 ? d : a < b ? -1 : a > b ? 1 : 0;
   });
   const header: Record<string, unknown> = {};
@@ -41,7 +45,11 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
     blobs.push(bytes);
     off += bytes.length;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  // Written by hand so keys keep this order (JS objects put integer-like keys such as '0' first).
+  const entries: [string, unknown][] = [];
+  if (metadata && Object.keys(metadata).length > 0) entries.push(['__metadata__', metadata]);
+  for (const name of names) entries.push([name, header[name]]);
+  let json = new TextEncoder().encode(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) { const j = new Uint8Array(json.length + pad).fill(0x20); j.set(json); json = j; }
   const out = new Uint8Array(8 + json.length + off);

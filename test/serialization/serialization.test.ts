@@ -111,13 +111,14 @@ describe('safetensors', () => {
     expect(/^ *$/.test(text.slice(text.trimEnd().length))).toBe(true);
     const header = JSON.parse(text) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
     expect(header.__metadata__).toEqual({ format: 'pt' });
+    expect(Object.keys(header)).toEqual(['__metadata__', 'd', 'b.w', 'a.ids', 'strided', 'h', 'u', 'mask']);
     expect(header['b.w']).toEqual({ dtype: 'F32', shape: [2, 2], data_offsets: expect.any(Array) });
     expect(header.mask!.dtype).toBe('BOOL');
     expect(header.d!.dtype).toBe('F64');
     expect(header.h!.dtype).toBe('F16');
-    // Offsets tile the data section exactly; data is laid out largest alignment first, then by name.
+    // Offsets tile the data section exactly; data is laid out by dtype (F64, F32, I32, F16, U8, BOOL), then name.
     const entries = Object.entries(header).filter(([k]) => k !== '__metadata__').sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
-    expect(entries.map(([k]) => k)).toEqual(['d', 'a.ids', 'b.w', 'strided', 'h', 'mask', 'u']);
+    expect(entries.map(([k]) => k)).toEqual(['d', 'b.w', 'a.ids', 'strided', 'h', 'u', 'mask']);
     let pos = 0;
     for (const [, v] of entries) { expect(v.data_offsets[0]).toBe(pos); pos = v.data_offsets[1]; }
     expect(8 + n + pos).toBe(out.length);
