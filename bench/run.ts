@@ -14,34 +14,37 @@ import { availableVariants, type SimdVariant } from '../src/backends/wasm/simd.j
 
 const SIZES: [number, number, number][] = [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024], [4096, 256, 256]];
 
-/** Median milliseconds of fn over `runs` timed calls after `warm` untimed ones. */
-function median(fn: () => void, warm: number, runs: number): number {
-  for (let i = 0; i < warm; i++) fn();
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) { const t0 = performance.now(); fn(); ts.push(performance.now() - t0); }
-  return mid(ts);
-}
-
 function mid(ts: number[]): number { return [...ts].sort((a, b) => a - b)[ts.length >> 1]!; }
 
 /**
  * Medians of several contenders timed round-robin (A, B, C, A, B, C...), so load from other
- * processes on a shared machine hits all of them alike.
+ * processes on a shared machine hits all of them alike. Returns [wall ms, process CPU ms] per
+ * contender: everything here is single-threaded, so CPU time is the compute time even when other
+ * processes steal the core, while wall time is what a user sees.
  */
-function medians(fns: (() => void)[], warm: number, runs: number): number[] {
+function medians(fns: (() => void)[], warm: number, runs: number): [number, number][] {
   for (let i = 0; i < warm; i++) for (const f of fns) f();
-  const ts = fns.map((): number[] => []);
+  const wall = fns.map((): number[] => []), cpu = fns.map((): number[] => []);
   for (let i = 0; i < runs; i++) {
-    fns.forEach((f, j) => { const t0 = performance.now(); f(); ts[j]!.push(performance.now() - t0); });
+    fns.forEach((f, j) => {
+      const c0 = process.cpuUsage(), t0 = performance.now();
+      f();
+      wall[j]!.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[j]!.push((c.user + c.system) / 1000);
+    });
   }
-  return ts.map(mid);
+  return fns.map((_, j) => [mid(wall[j]!), mid(cpu[j]!)]);
 }
 
-/** Runs enough calls per timed sample that one sample lasts about `ms` (for tiny ops). */
-function perCallMicros(fn: () => void, ms = 20, samples = 9): number {
-  let n = 1;
-  for (;;) { const t0 = performance.now(); for (let i = 0; i < n; i++) fn(); if (performance.now() - t0 > ms) break; n *= 2; }
-  return median(() => { for (let i = 0; i < n; i++) fn(); }, 1, samples) * 1000 / n;
+/** [wall, cpu] microseconds per call of two tiny ops, timed round-robin in batches of ~`ms` each. */
+function perCallMicros(fns: (() => void)[], ms = 20, samples = 15): [number, number][] {
+  const batch = fns.map((fn) => {
+    let n = 1;
+    for (;;) { const t0 = performance.now(); for (let i = 0; i < n; i++) fn(); if (performance.now() - t0 > ms) return n; n *= 2; }
+  });
+  const res = medians(fns.map((fn, j) => () => { for (let i = 0; i < batch[j]!; i++) fn(); }), 1, samples);
+  return res.map(([w, c], j) => [w * 1000 / batch[j]!, c * 1000 / batch[j]!]);
 }
 
 async function main(): Promise<void> {
@@ -59,7 +62,14 @@ async function main(): Promise<void> {
   const variants: (SimdVariant | 'reference')[] = availableVariants().length ? availableVariants() : ['reference'];
   const best = cpu.kernels;
   console.log(`node ${process.version}; torchlet CPU kernels: ${best} (timed: ${variants.join(', ')}); tfjs ${tf.version_core} backend '${tf.getBackend()}', 1 thread`);
-  console.log(`matmul GFLOPS (median)  ${variants.map((v) => `torchlet-${v}`.padStart(18)).join('')}   tfjs-wasm   ratio (${best}/tfjs)`);
+  const row = (label: string, wall: string, cpu: string): void => console.log(`  ${label.padEnd(24)} ${wall.padStart(7)}  ${cpu.padStart(7)}`);
+  const x = torch.tensor([1]), y = torch.tensor([2]);
+  const fx = tf.tensor1d([1]), fy = tf.tensor1d([2]);
+  const [t, f] = torch.noGrad(() => perCallMicros([() => { torch.add(x, y).dispose(); }, () => { tf.add(fx, fy).dispose(); }]));
+  console.log('1-element add, median us/op     wall      cpu');
+  row('torchlet (no grad)', t![0].toFixed(2), t![1].toFixed(2));
+  row('tfjs-backend-wasm', f![0].toFixed(2), f![1].toFixed(2));
+  console.log('matmul, median GFLOPS        wall      cpu');
   for (const [M, K, N] of SIZES) {
     const flop = 2 * M * N * K;
     const runs = flop > 1e9 ? 11 : 25;
@@ -69,15 +79,14 @@ async function main(): Promise<void> {
     const ms = torch.noGrad(() => medians([...variants.map(torchRun), () => { tf.matMul(ta, tb).dispose(); }], 3, runs));
     cpu.useKernels(best);
     a.dispose(); b.dispose(); ta.dispose(); tb.dispose();
-    const g = ms.map((t) => flop / t / 1e6), tfg = g[g.length - 1]!;
-    console.log(`${`${M}x${K}x${N}`.padEnd(22)} ${g.slice(0, -1).map((x) => x.toFixed(1).padStart(18)).join('')} ${tfg.toFixed(1).padStart(11)}   ${(g[0]! / tfg).toFixed(2).padStart(5)}x`);
+    const g = ms.map(([w, c]) => [flop / w / 1e6, flop / c / 1e6] as const);
+    const tfg = g[g.length - 1]!;
+    console.log(`${M}x${K}x${N}`);
+    variants.forEach((v, i) => row(`torchlet ${v}`, g[i]![0].toFixed(1), g[i]![1].toFixed(1)));
+    row('tfjs-backend-wasm', tfg[0].toFixed(1), tfg[1].toFixed(1));
+    row(`ratio ${best} / tfjs`, `${(g[0]![0] / tfg[0]).toFixed(2)}x`, `${(g[0]![1] / tfg[1]).toFixed(2)}x`);
   }
 
-  const x = torch.tensor([1]), y = torch.tensor([2]);
-  const us = torch.noGrad(() => perCallMicros(() => { torch.add(x, y).dispose(); }));
-  const fx = tf.tensor1d([1]), fy = tf.tensor1d([2]);
-  const fus = perCallMicros(() => { tf.add(fx, fy).dispose(); });
-  console.log(`1-element add overhead: torchlet ${us.toFixed(2)} us/op, tfjs-wasm ${fus.toFixed(2)} us/op`);
 }
 
 await main();
