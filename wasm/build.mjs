@@ -1,4 +1,4 @@
-// Builds the AssemblyScript kernels (wasm/*.ts, entry wasm/index.ts) twice — SIMD128 and
+// Builds the AssemblyScript kernels (wasm/*.ts, entry wasm/index.ts; see wasm/README.md) twice — SIMD128 and
 // relaxed-SIMD (FMA) — and writes src/backends/wasm/generated/kernels.ts, which embeds both
 // binaries as base64 so the library needs no file access at run time (browsers, Deno, Bun).
 // Run with `npm run build:wasm`; the output directory is git-ignored.
