@@ -153,6 +153,16 @@ Object.assign(impls, {
   pdist: (x) => F.pdist(x),
   'pdist/p1': (x) => F.pdist(x, 1),
   channelShuffle: (x) => F.channelShuffle(x, 3),
+  affineGrid: (t) => F.affineGrid(t, [2, 3, 4, 5], { alignCorners: false }),
+  'affineGrid/ac': (t) => F.affineGrid(t, [2, 1, 3, 2], { alignCorners: true }),
+  'gridSample/affine-pipeline': (x, t) => F.gridSample(x.expand(2, 2, 5, 5), F.affineGrid(t!, [2, 2, 3, 4], { alignCorners: false }), { alignCorners: false }),
 } satisfies Record<string, OpImpl>);
+for (const mode of ['bilinear', 'nearest'] as const) {
+  for (const paddingMode of ['zeros', 'border', 'reflection'] as const) {
+    for (const ac of [false, true]) {
+      impls[`gridSample/${mode}-${paddingMode}-${ac ? 'ac' : 'noac'}`] = (x, g) => F.gridSample(x, g!, { mode, paddingMode, alignCorners: ac });
+    }
+  }
+}
 
 opSuite('functional', impls);

@@ -1,6 +1,6 @@
 // Shape and geometry helpers of torch.nn.functional: pad (constant/reflect/replicate/circular),
 // interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic, area), pixelShuffle/pixelUnshuffle,
-// normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, oneHot. Composed from views, cat,
+// normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, oneHot, affineGrid, gridSample. Composed from views, cat,
 // indexSelect and elementwise ops, so gradients come from the primitives. Semantics: PyTorch 1.13.
 
 import { Tensor } from '../../tensor.js';
@@ -261,4 +261,77 @@ export function channelShuffle(x: Tensor, groups: number): Tensor {
   if (groups <= 0 || C % groups !== 0) throw new RangeError(`channelShuffle: Number of channels must be divisible by groups. Got ${C} channels and ${groups} groups.`);
   const rest = x.shape.slice(2);
   return x.reshape([N, groups, C / groups, ...rest]).transpose(1, 2).reshape([N, C, ...rest]);
+}
+
+/**
+ * F.affineGrid(theta [N, 2, 3], size [N, C, H, W], { alignCorners }): the normalized sampling grid
+ * [N, H, W, 2] of (x, y) = theta @ (x_base, y_base, 1), base coordinates spanning [-1, 1].
+ */
+export function affineGrid(theta: Tensor, size: readonly number[], opts: { alignCorners?: boolean } = {}): Tensor {
+  if (size.length !== 4) throw new RangeError(`affineGrid: only 2D affine grids (size of length 4) are supported, got size [${size.join(', ')}]`);
+  const [N, , H, W] = size as [number, number, number, number];
+  if (theta.ndim !== 3 || theta.shape[0] !== N || theta.shape[1] !== 2 || theta.shape[2] !== 3) {
+    throw new RangeError(`affineGrid: Expected a batch of 2D affine matrices of shape Nx2x3 for size [${size.join(', ')}]. Got ${fmtShape(theta.shape)}.`);
+  }
+  const lin = (n: number) => Array.from({ length: n }, (_, i) => {
+    if (n === 1) return 0;
+    const v = -1 + (2 * i) / (n - 1);
+    return opts.alignCorners ? v : (v * (n - 1)) / n;
+  });
+  const xs = lin(W), ys = lin(H);
+  const base: number[] = [];
+  for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) base.push(xs[j]!, ys[i]!, 1);
+  return constLike(theta, base, [1, H * W, 3]).matmul(theta.transpose(1, 2)).reshape(N, H, W, 2);
+}
+
+export interface GridSampleOpts { mode?: 'bilinear' | 'nearest'; paddingMode?: 'zeros' | 'border' | 'reflection'; alignCorners?: boolean }
+
+/**
+ * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2], opts): samples input at the normalized (x, y)
+ * locations of grid. Differentiable w.r.t. input (gather) and grid (through the bilinear weights).
+ */
+export function gridSample(input: Tensor, grid: Tensor, opts: GridSampleOpts = {}): Tensor {
+  const op = 'gridSample';
+  const mode = opts.mode ?? 'bilinear', padMode = opts.paddingMode ?? 'zeros', ac = opts.alignCorners ?? false;
+  if (input.ndim !== 4 || grid.ndim !== 4 || grid.shape[3] !== 2 || grid.shape[0] !== input.shape[0]) {
+    throw new RangeError(`${op}: expected 4-D input [N, C, H, W] and grid [N, H_out, W_out, 2] with the same N, got ${fmtShape(input.shape)} and ${fmtShape(grid.shape)}`);
+  }
+  const [N, C, H, W] = input.shape as [number, number, number, number];
+  const Ho = grid.shape[1]!, Wo = grid.shape[2]!;
+  const coord = (g: Tensor, size: number): Tensor => {
+    let c = ac ? g.add(1).mul((size - 1) / 2) : g.add(1).mul(size).sub(1).div(2);
+    if (padMode === 'reflection') {
+      c = ac ? reflect(c, 0, 2 * (size - 1)) : reflect(c, -1, 2 * size - 1);
+    }
+    if (padMode !== 'zeros') c = c.clamp(0, size - 1);
+    return c;
+  };
+  const ix = coord(grid.select(3, 0), W), iy = coord(grid.select(3, 1), H); // [N, Ho, Wo]
+  const flat = input.reshape(N, C, H * W);
+  const tap = (xi: Tensor, yi: Tensor): Tensor => {
+    // xi, yi: float tensors holding integer positions; out-of-range taps read index 0 and are masked.
+    const valid = xi.ge(0).logicalAnd(xi.le(W - 1)).logicalAnd(yi.ge(0)).logicalAnd(yi.le(H - 1));
+    const idx = where(valid, yi.mul(W).add(xi), 0).to('int32').reshape(N, 1, Ho * Wo).expand(N, C, Ho * Wo);
+    const v = flat.gather(2, idx).reshape(N, C, Ho, Wo);
+    return where(valid.unsqueeze(1), v, 0);
+  };
+  if (mode === 'nearest') {
+    return tap(ix.detach().round(), iy.detach().round());
+  }
+  if (mode !== 'bilinear') throw new RangeError(`${op}: unsupported mode '${String(mode)}' (bilinear or nearest)`);
+  const x0 = ix.detach().floor(), y0 = iy.detach().floor(), x1 = x0.add(1), y1 = y0.add(1);
+  const wx1 = ix.sub(x0), wx0 = x1.sub(ix), wy1 = iy.sub(y0), wy0 = y1.sub(iy);
+  const w = (a: Tensor, b: Tensor) => a.mul(b).unsqueeze(1);
+  return tap(x0, y0).mul(w(wx0, wy0)).add(tap(x1, y0).mul(w(wx1, wy0)))
+    .add(tap(x0, y1).mul(w(wx0, wy1))).add(tap(x1, y1).mul(w(wx1, wy1)));
+}
+
+/** PyTorch's reflect_coordinates: folds c into [low/2, high/2] by mirror reflection. */
+function reflect(c: Tensor, twiceLow: number, twiceHigh: number): Tensor {
+  if (twiceLow === twiceHigh) return c.mul(0);
+  const min = twiceLow / 2, span = (twiceHigh - twiceLow) / 2;
+  const a = c.sub(min).abs();
+  const extra = a.fmod(span), flips = a.div(span).floor();
+  const even = flips.remainder(2).eq(0);
+  return where(even, extra.add(min), extra.neg().add(span + min));
 }
