@@ -3,27 +3,28 @@
 //   dist/torchlet.js          ESM for Node, Deno, Bun and bundlers (runtime-specific adapters stay lazy imports)
 //   dist/torchlet.browser.js  one self-contained ESM file for a <script type="module"> (no imports at all)
 //   dist/torchlet.d.ts        one declaration file for the whole public API
-// The build uses tsconfig.build.json, which compiles src/ without Node's types, so Node-only APIs in
-// the core fail the build instead of failing later in a browser.
+// The build uses tsconfig.build.json (src/ only). Node's types stay visible because lazy adapters
+// (`await import('node:fs')` behind a runtime check) need them; portability is enforced instead by
+// scripts/check-dist.mjs (no static imports) and by running the bundles in Deno and Chromium.
 
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
 // Modules that only exist on some runtimes. The core reaches them only through lazy `import()` in small
-// adapters that catch failure, so the Node build leaves them external.
+// adapters that catch failure, so the Node build leaves them external. Both outputs inline the
+// library's own dynamic imports (e.g. the WebGPU backend), so each output is one file.
 const runtimeOnly = (id) => id.startsWith('node:') || id === 'webgpu';
 
-// In the browser bundle the same lazy imports resolve to a module that throws when loaded, so the
-// file imports nothing and the adapters see "not available" exactly as they would on a failed import.
+// In the browser bundle those lazy imports become promises rejected with a clear error, so the file
+// names no module (browser bundlers need not resolve `node:*`) and adapters see "not available"
+// exactly as on a failed import. (Inlining a throwing stub module instead would run it at load.)
 function browserStubs() {
-  const prefix = '\0torchlet-unavailable:';
   return {
     name: 'torchlet-browser-stubs',
-    resolveId(id) { return runtimeOnly(id) ? prefix + id : null; },
-    load(id) {
-      if (!id.startsWith(prefix)) return null;
-      const name = id.slice(prefix.length);
-      return `throw new Error(${JSON.stringify(`torchlet: '${name}' is not available in the browser build`)});\n`;
+    resolveId(id) { return runtimeOnly(id) ? { id, external: true } : null; },
+    renderDynamicImport({ targetModuleId }) {
+      if (!targetModuleId || !runtimeOnly(targetModuleId)) return null;
+      return { left: 'Promise.reject(new Error("torchlet: this module is not available in the browser build: " + ', right: '))' };
     },
   };
 }
@@ -40,7 +41,7 @@ export default [
     input: 'src/torchlet.ts',
     external: runtimeOnly,
     plugins: [ts()],
-    output: { file: 'dist/torchlet.js', format: 'es', sourcemap: true },
+    output: { file: 'dist/torchlet.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
     onwarn,
   },
   {
