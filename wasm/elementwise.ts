@@ -1,7 +1,7 @@
 // Float32 elementwise kernels of the CPU backend: binary ops with the broadcast patterns that matter
-// (same shape, scalar, row vector, column), unary math, and fill. Operands are 2-D [rows, cols]
-// windows: a row stride plus an inner stride that is 1 (contiguous) or 0 (broadcast); the output is
-// contiguous. Pointers are byte addresses in the imported memory, strides are in elements.
+// (same shape, scalar, row vector, column) on direct vector loads, any other strides by gathering
+// lanes; unary math; fill. Operands are 2-D [rows, cols] windows (row stride, inner stride); the
+// output is contiguous. Pointers are byte addresses in the imported memory, strides are in elements.
 
 // Op codes shared with src/backends/wasm/simd.ts.
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
@@ -19,8 +19,19 @@ const NEG = 0, ABS = 1, RELU = 2, SQRT = 3, EXP = 4, SIGMOID = 5, TANH = 6, RECI
   }
 }
 
+/** Lanes x[i*s], x[(i+1)*s], x[(i+2)*s], x[(i+3)*s] of a strided float32 row. */
+// @ts-ignore: decorator
+@inline function gather4(x: usize, i: i32, s: i32): v128 {
+  const st = <usize>(s * 4);
+  const p = x + <usize>(i * s * 4);
+  let v = v128.load32_zero(p);
+  v = f32x4.replace_lane(v, 1, load<f32>(p + st));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * st));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * st));
+}
+
 /**
- * One row of n outputs; ai/bi are the inner strides (0 or 1). `op` is a literal at every call site,
+ * One row of n outputs; ai/bi are the inner strides (0 and 1 have their own loops, others gather). `op` is a literal at every call site,
  * so after inlining the optimizer folds the switch and each (op, pattern) gets its own tight loop.
  */
 // @ts-ignore: decorator
@@ -33,15 +44,20 @@ const NEG = 0, ABS = 1, RELU = 2, SQRT = 3, EXP = 4, SIGMOID = 5, TANH = 6, RECI
       v128.store(o + d, binv(op, v128.load(a + d, 16), v128.load(b + d, 16)), 16);
     }
     for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, binv(op, v128.load(a + d), v128.load(b + d))); }
-  } else if (ai == 1) {
+  } else if (ai == 1 && bi == 0) {
     const y = v128.load32_splat(b);
     for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, binv(op, v128.load(a + d), y)); }
-  } else if (bi == 1) {
+  } else if (ai == 0 && bi == 1) {
     const x = v128.load32_splat(a);
     for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, binv(op, x, v128.load(b + d))); }
-  } else {
+  } else if (ai == 0 && bi == 0) {
     const v = binv(op, v128.load32_splat(a), v128.load32_splat(b));
     for (; i + 4 <= n; i += 4) v128.store(o + <usize>(i * 4), v);
+  } else {
+    // Any other strides (transposed, stepped): gather 4 lanes, then the same vector op.
+    for (; i + 4 <= n; i += 4) {
+      v128.store(o + <usize>(i * 4), binv(op, gather4(a, i, ai), gather4(b, i, bi)));
+    }
   }
   // Tail: one lane at a time through the same vector op, so results match the body bit for bit.
   for (; i < n; i++) {
@@ -61,7 +77,7 @@ function binRowOp(op: i32, n: i32, a: usize, ai: i32, b: usize, bi: i32, o: usiz
   }
 }
 
-/** out[r, c] = a[r*ars + c*ai] op b[r*brs + c*bi] for a contiguous [rows, cols] out. */
+/** out[r, c] = a[r*ars + c*ai] op b[r*brs + c*bi] for a contiguous [rows, cols] out (any strides). */
 export function binary(op: i32, rows: i32, cols: i32, a: usize, ars: i32, ai: i32, b: usize, brs: i32, bi: i32, out: usize): void {
   for (let r = 0; r < rows; r++) {
     binRowOp(op, cols, a + <usize>(r * ars * 4), ai, b + <usize>(r * brs * 4), bi, out + <usize>(r * cols * 4));
@@ -168,33 +184,34 @@ export function binary(op: i32, rows: i32, cols: i32, a: usize, ars: i32, ai: i3
 }
 
 // @ts-ignore: decorator
-@inline function unRow(op: i32, n: i32, x: usize, o: usize): void {
+@inline function unRow(op: i32, n: i32, x: usize, xi: i32, o: usize): void {
   let i = 0;
-  for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, unv(op, v128.load(x + d))); }
-  for (; i < n; i++) store<f32>(o + <usize>(i * 4), f32x4.extract_lane(unv(op, v128.load32_splat(x + <usize>(i * 4))), 0));
+  if (xi == 1) for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, unv(op, v128.load(x + d))); }
+  else for (; i + 4 <= n; i += 4) v128.store(o + <usize>(i * 4), unv(op, gather4(x, i, xi)));
+  for (; i < n; i++) store<f32>(o + <usize>(i * 4), f32x4.extract_lane(unv(op, v128.load32_splat(x + <usize>(i * xi * 4))), 0));
 }
 
-function unRowOp(op: i32, n: i32, x: usize, o: usize): void {
+function unRowOp(op: i32, n: i32, x: usize, xi: i32, o: usize): void {
   switch (op) {
-    case NEG: unRow(NEG, n, x, o); break;
-    case ABS: unRow(ABS, n, x, o); break;
-    case RELU: unRow(RELU, n, x, o); break;
-    case SQRT: unRow(SQRT, n, x, o); break;
-    case EXP: unRow(EXP, n, x, o); break;
-    case SIGMOID: unRow(SIGMOID, n, x, o); break;
-    case TANH: unRow(TANH, n, x, o); break;
-    case RECIP: unRow(RECIP, n, x, o); break;
-    case FLOOR: unRow(FLOOR, n, x, o); break;
-    case CEIL: unRow(CEIL, n, x, o); break;
-    case TRUNC: unRow(TRUNC, n, x, o); break;
-    case LOG: unRow(LOG, n, x, o); break;
-    default: unRow(ROUND, n, x, o); break;
+    case NEG: unRow(NEG, n, x, xi, o); break;
+    case ABS: unRow(ABS, n, x, xi, o); break;
+    case RELU: unRow(RELU, n, x, xi, o); break;
+    case SQRT: unRow(SQRT, n, x, xi, o); break;
+    case EXP: unRow(EXP, n, x, xi, o); break;
+    case SIGMOID: unRow(SIGMOID, n, x, xi, o); break;
+    case TANH: unRow(TANH, n, x, xi, o); break;
+    case RECIP: unRow(RECIP, n, x, xi, o); break;
+    case FLOOR: unRow(FLOOR, n, x, xi, o); break;
+    case CEIL: unRow(CEIL, n, x, xi, o); break;
+    case TRUNC: unRow(TRUNC, n, x, xi, o); break;
+    case LOG: unRow(LOG, n, x, xi, o); break;
+    default: unRow(ROUND, n, x, xi, o); break;
   }
 }
 
-/** out[r, c] = f(x[r*xrs + c]) for a contiguous [rows, cols] out (x rows contiguous). */
-export function unary(op: i32, rows: i32, cols: i32, x: usize, xrs: i32, out: usize): void {
-  for (let r = 0; r < rows; r++) unRowOp(op, cols, x + <usize>(r * xrs * 4), out + <usize>(r * cols * 4));
+/** out[r, c] = f(x[r*xrs + c*xi]) for a contiguous [rows, cols] out. */
+export function unary(op: i32, rows: i32, cols: i32, x: usize, xrs: i32, xi: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) unRowOp(op, cols, x + <usize>(r * xrs * 4), xi, out + <usize>(r * cols * 4));
 }
 
 /** Sets a [rows, cols] window of 4-byte elements (row stride rs, inner stride cs) to the bit pattern `bits`. */

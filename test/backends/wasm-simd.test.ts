@@ -130,7 +130,9 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     { name: 'column b', shape: (n) => [n, 6], a: () => null, b: () => [1, 0] },
     { name: 'channel bias [2,C,5]', shape: (n) => [2, n, 5], a: () => null, b: () => [0, 1, 0] },
     { name: 'strided rows', shape: (n) => [3, n], a: (n) => [n + 2, 1], b: () => null },
-    { name: 'transposed a (reference path)', shape: (n) => [n, 3], a: (n) => [1, n], b: () => null },
+    { name: 'transposed a', shape: (n) => [n, 3], a: (n) => [1, n], b: () => null },
+    { name: 'both transposed, b stepped', shape: (n) => [n, 5], a: (n) => [1, n], b: (n) => [2, 2 * n] },
+    { name: 'flipped a, column b', shape: (n) => [4, n], a: (n) => [n, -1], b: () => [1, 0] },
   ];
 
   it.each(binOps)('binary %s matches the reference kernel bit for bit', (op) => {
@@ -140,10 +142,12 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
       const aSt = p.a(n) ?? contiguous(shape), bSt = p.b(n) ?? contiguous(shape);
       const span = (st: number[]) => 1 + shape.reduce((s, d, i) => s + (d - 1) * Math.abs(st[i]!), 0);
       const aStore = rand(span(aSt), n), bStore = rand(span(bSt), n + 100);
+      // A negative inner stride starts the view at the far end of its storage.
+      const origin = (st: number[]) => shape.reduce((o, d, i) => o + (st[i]! < 0 ? (d - 1) * -st[i]! : 0), 0);
       if (op === 'div') bStore[0] = 0; // x/0
       aStore[Math.min(1, aStore.length - 1)] = NaN;
       const res = [fast, ref].map((be) => {
-        const a = put(be, aStore, shape, aSt), b = put(be, bStore, shape, bSt), o = out(be, shape);
+        const a = put(be, aStore, shape, aSt, origin(aSt)), b = put(be, bStore, shape, bSt, origin(bSt)), o = out(be, shape);
         be.binary(op, a.view, b.view, o);
         return read(be, o);
       });
@@ -158,9 +162,9 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     for (const n of SIZES) {
       const store = rand(3 * (n + 2), n);
       store[0] = NaN; store[1] = -0; store[2] = 2.5; store[3] = -1.5; store[4] = Infinity;
-      for (const [shape, st] of [[[3 * (n + 2)], [1]], [[3, n], [n + 2, 1]]] as [number[], number[]][]) {
+      for (const [shape, st] of [[[3 * (n + 2)], [1]], [[3, n], [n + 2, 1]], [[n, 3], [1, n + 2]], [[n], [-3]]] as [number[], number[]][]) {
         const res = [fast, ref].map((be) => {
-          const x = put(be, store, shape, st), o = out(be, shape);
+          const x = put(be, store, shape, st, st[0]! < 0 ? 3 * (n - 1) : 0), o = out(be, shape);
           be.unary(op, x.view, o);
           return read(be, o);
         });

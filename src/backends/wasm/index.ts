@@ -137,10 +137,10 @@ export class WasmBackend implements Backend {
     const code = UNARY_CODES[op];
     if (this.simd && code !== undefined && x.dtype === 'float32' && out.dtype === 'float32') {
       const k = this.simd.k, xp = this.ptr(x), op_ = this.ptr(out);
-      // Runs only where x's rows are contiguous and out is contiguous (row pitch = cols).
+      // x may have any strides; out is contiguous (row pitch = cols).
       if (forEach2d(x.shape, [x.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
-        k.unary(code, rows, cols, xp + 4 * offs[0]!, st[0]!, op_ + 4 * offs[1]!);
-      }, (rows, cols, st) => (st[1] === 1 || cols === 1) && (st[3] === 1 || cols === 1) && (st[2] === cols || rows === 1))) return;
+        k.unary(code, rows, cols, xp + 4 * offs[0]!, st[0]!, cols === 1 ? 0 : st[1]!, op_ + 4 * offs[1]!);
+      }, (rows, cols, st) => (st[3] === 1 || cols === 1) && (st[2] === cols || rows === 1))) return;
     }
     ref.unary(op, this.arr(x.dtype), this.base(x), x.strides, this.arr(out.dtype), this.base(out), out.shape);
   }
@@ -148,13 +148,12 @@ export class WasmBackend implements Backend {
     const code = BINARY_CODES[op];
     if (this.simd && code !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32') {
       const k = this.simd.k, ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out);
-      // Inner strides 0 or 1 (same shape, scalar, row/column broadcast); out contiguous.
+      // Any strides for a and b (0/1 inner strides get direct vector loads); out contiguous.
       if (forEach2d(out.shape, [a.strides, b.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
         // With one column the inner strides are never used: pass 0 (the "broadcast" pattern).
         const ai = cols === 1 ? 0 : st[1]!, bi = cols === 1 ? 0 : st[3]!;
         k.binary(code, rows, cols, ap + 4 * offs[0]!, st[0]!, ai, bp + 4 * offs[1]!, st[2]!, bi, op_ + 4 * offs[2]!);
-      }, (rows, cols, st) => (st[4] === cols || rows === 1)
-        && (cols === 1 || ((st[1] === 0 || st[1] === 1) && (st[3] === 0 || st[3] === 1) && st[5] === 1)))) return;
+      }, (rows, cols, st) => (st[4] === cols || rows === 1) && (cols === 1 || st[5] === 1))) return;
     }
     ref.binary(op, a.dtype, this.arr(a.dtype), this.base(a), a.strides, this.arr(b.dtype), this.base(b), b.strides,
       this.arr(out.dtype), this.base(out), out.shape);

@@ -14,7 +14,7 @@ export interface SimdExports {
   gemm(batch: number, M: number, N: number, K: number, a: number, sab: number, sam: number, sak: number,
     b: number, sbb: number, sbk: number, sbn: number, c: number, scratch: number): void;
   binary(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
-  unary(op: number, rows: number, cols: number, x: number, xrs: number, out: number): void;
+  unary(op: number, rows: number, cols: number, x: number, xrs: number, xi: number, out: number): void;
   fill32(rows: number, cols: number, dst: number, rs: number, cs: number, bits: number): void;
   reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, out: number): void;
   reduceCols(op: number, n: number, cols: number, x: number, xrs: number, out: number): void;
