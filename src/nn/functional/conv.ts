@@ -1,4 +1,4 @@
-// Convolutions of torch.nn.functional (conv1d, conv2d, convTranspose1d/2d) and F.unfold/F.fold,
+// Convolutions of torch.nn.functional (conv1d, conv2d, conv3d, convTranspose1d/2d) and F.unfold/F.fold,
 // composed from the differentiable im2col/col2im primitives plus one (batched) GEMM, so every
 // backend gets them and their gradients. Shapes, defaults and errors follow PyTorch 1.13.
 
@@ -7,6 +7,7 @@ import { fmtShape } from '../../shape.js';
 import { im2colPrim, col2imPrim, convOutSize } from '../../ops/linalg.js';
 import { tuple, type IntOrTuple } from './utils.js';
 import { pad as padOp } from './misc.js';
+import { stack } from '../../ops/shape.js';
 
 export interface ConvOpts {
   stride?: IntOrTuple;
@@ -195,5 +196,50 @@ export function fold(x: Tensor, outputSize: IntOrTuple, kernelSize: IntOrTuple, 
   const out = col2imPrim(xb.contiguous(), [N, CK / kk, o[0]!, o[1]!], {
     kernel: [k[0]!, k[1]!], stride: [s[0]!, s[1]!], padding: [p[0]!, p[1]!], dilation: [d[0]!, d[1]!], padValue: 0,
   });
+  return unb ? out.squeeze(0) : out;
+}
+
+/**
+ * F.conv3d(input [N,C,D,H,W] or unbatched, weight [OC, C/groups, kd, kh, kw], bias?, opts): the depth
+ * taps are gathered as strided depth slices into the channel dim ([N*OD, C*kd, H, W]) and the rest is
+ * one conv2d, so gradients come from the same primitives.
+ */
+export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvOpts = {}): Tensor {
+  const op = 'conv3d';
+  const [xb0, unb] = batchify(op, x, weight, 3);
+  const groups = opts.groups ?? 1;
+  const stride = tuple(opts.stride ?? 1, 3, op, 'stride'), dilation = tuple(opts.dilation ?? 1, 3, op, 'dilation');
+  const [N, C] = xb0.shape as [number, number];
+  const [OC, Cg, kd, kh, kw] = weight.shape as [number, number, number, number, number];
+  if (C !== Cg * groups) {
+    throw new RangeError(`${op}: Given groups=${groups}, weight of size ${fmtShape(weight.shape)}, expected input${fmtShape(xb0.shape)} to have ${Cg * groups} channels, but got ${C} channels instead`);
+  }
+  let xb = xb0;
+  let padding: number[];
+  if (opts.padding === 'valid') padding = [0, 0, 0];
+  else if (opts.padding === 'same') {
+    if (stride.some((s) => s !== 1)) throw new RangeError(`${op}: padding='same' is not supported for strided convolutions`);
+    const total = [kd, kh, kw].map((k, i) => dilation[i]! * (k - 1));
+    padding = total.map((t) => Math.floor(t / 2));
+    if (total.some((t) => t % 2 === 1)) xb = padOp(xb, [0, total[2]! % 2, 0, total[1]! % 2, 0, total[0]! % 2]);
+  } else padding = tuple(opts.padding ?? 0, 3, op, 'padding');
+  if (padding[0]! > 0) xb = padOp(xb, [0, 0, 0, 0, padding[0]!, padding[0]!]);
+  const D = xb.shape[2]!, H = xb.shape[3]!, W = xb.shape[4]!;
+  const OD = convOutSize(D, kd, stride[0]!, 0, dilation[0]!);
+  if (OD <= 0) {
+    throw new RangeError(`${op}: Calculated padded input size per channel: (${D} x ${H + 2 * padding[1]!} x ${W + 2 * padding[2]!}). Kernel size: (${dilation[0]! * (kd - 1) + 1} x ${dilation[1]! * (kh - 1) + 1} x ${dilation[2]! * (kw - 1) + 1}). Kernel size can't be greater than actual input size`);
+  }
+  const taps: Tensor[] = [];
+  for (let z = 0; z < kd; z++) {
+    const start = z * dilation[0]!;
+    taps.push(xb.slice(2, start, start + (OD - 1) * stride[0]! + 1, stride[0]!)); // [N, C, OD, H, W]
+  }
+  const stacked = stack(taps, 3).permute(0, 2, 1, 3, 4, 5).reshape(N * OD, C * kd, H, W);
+  const out2 = conv2dImpl(op, stacked, weight.reshape(OC, Cg * kd, kh, kw), null, {
+    stride: [stride[1]!, stride[2]!], padding: [padding[1]!, padding[2]!], dilation: [dilation[1]!, dilation[2]!], groups,
+  });
+  const OH = out2.shape[2]!, OW = out2.shape[3]!;
+  let out = out2.reshape(N, OD, OC, OH, OW).permute(0, 2, 1, 3, 4);
+  if (bias) out = out.add(bias.reshape(1, OC, 1, 1, 1));
   return unb ? out.squeeze(0) : out;
 }

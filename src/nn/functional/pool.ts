@@ -1,11 +1,11 @@
-// Pooling of torch.nn.functional: maxPool1d/2d (with indices), avgPool1d/2d, adaptive average and
-// max pooling. Windowed pools are im2col (padValue -inf for max, 0 for average) followed by a
+// Pooling of torch.nn.functional: maxPool1d/2d (with indices), maxPool3d, avgPool1d/2d/3d, adaptive
+// average and max pooling (1-3 d). Windowed pools are im2col (padValue -inf for max, 0 for average) followed by a
 // reduction over the window; adaptive pools are separable per spatial dim. Semantics: PyTorch 1.13.
 
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
 import { im2colPrim } from '../../ops/linalg.js';
-import { cat } from '../../ops/shape.js';
+import { cat, stack } from '../../ops/shape.js';
 import { full } from '../../ops/creation.js';
 import { constLike, indexLike, tuple, type IntOrTuple } from './utils.js';
 
@@ -201,4 +201,85 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: IntOrTuple | readonly (
 }
 export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
   return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool1d', x, outputSize, 1));
+}
+
+/** Depth geometry of a 3-D pool: [k, s, p, d, out, extra] along dim 2 (same rules as 2-D). */
+function depthGeometry(op: string, D: number, k: number, s: number, p: number, d: number, ceil: boolean): { out: number; extra: number } {
+  if (p < 0 || p > k / 2) throw new RangeError(`${op}: pad should be at most half of effective kernel size, but got pad=${p}, kernel_size=${k}`);
+  const out = poolOutSize(D, k, s, p, d, ceil);
+  if (out <= 0) throw new RangeError(`${op}: output size is too small (depth ${D}, kernel ${k}, padding ${p})`);
+  return { out, extra: Math.max(0, (out - 1) * s + d * (k - 1) + 1 - (D + 2 * p)) };
+}
+
+/** [N, C, D, H, W] -> the depth windows' slices [N, C, OD, H, W], one per depth tap. */
+function depthTaps(x: Tensor, k: number, s: number, p: number, d: number, out: number, extra: number, padValue: number): Tensor[] {
+  let xp = x;
+  const block = (n: number) => full(x.shape.map((v, j) => (j === 2 ? n : v)), padValue, { dtype: x.dtype, device: x.device });
+  if (p > 0 || extra > 0) xp = cat([...(p > 0 ? [block(p)] : []), x, ...(p + extra > 0 ? [block(p + extra)] : [])], 2);
+  return Array.from({ length: k }, (_, z) => xp.slice(2, z * d, z * d + (out - 1) * s + 1, s));
+}
+
+function batch5(op: string, x: Tensor): [Tensor, boolean] {
+  if (x.ndim === 4) return [x.unsqueeze(0), true];
+  if (x.ndim !== 5) throw new RangeError(`${op}: Expected 4D or 5D (batch mode) tensor for input, but got input of size ${fmtShape(x.shape)}`);
+  return [x, false];
+}
+
+/** F.maxPool3d(x [N,C,D,H,W] or [C,D,H,W], kernelSize, { stride, padding, dilation, ceilMode }): a max of 2-D pools over the depth taps. */
+export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts: Omit<MaxPoolOpts, 'returnIndices'> = {}): Tensor {
+  const op = 'maxPool3d';
+  const [xb, unb] = batch5(op, x);
+  const k = tuple(kernelSize, 3, op, 'kernelSize');
+  const s = opts.stride === null || opts.stride === undefined ? k : tuple(opts.stride, 3, op, 'stride');
+  const p = tuple(opts.padding ?? 0, 3, op, 'padding'), d = tuple(opts.dilation ?? 1, 3, op, 'dilation');
+  const ceil = opts.ceilMode ?? false;
+  const [N, C, D, H, W] = xb.shape as [number, number, number, number, number];
+  const g = depthGeometry(op, D, k[0]!, s[0]!, p[0]!, d[0]!, ceil);
+  const pooled = depthTaps(xb, k[0]!, s[0]!, p[0]!, d[0]!, g.out, g.extra, -Infinity).map((t) => maxPool2d(t.reshape(N, C * g.out, H, W), [k[1]!, k[2]!], {
+    stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], dilation: [d[1]!, d[2]!], ceilMode: ceil,
+  }));
+  const OH = pooled[0]!.shape[2]!, OW = pooled[0]!.shape[3]!;
+  const out = stack(pooled, 0).max(0).values.reshape(N, C, g.out, OH, OW);
+  return unb ? out.squeeze(0) : out;
+}
+
+/** F.avgPool3d(x, kernelSize, { stride, padding, ceilMode, countIncludePad, divisorOverride }). */
+export function avgPool3d(x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts = {}): Tensor {
+  const op = 'avgPool3d';
+  const [xb, unb] = batch5(op, x);
+  const k = tuple(kernelSize, 3, op, 'kernelSize');
+  const s = opts.stride === null || opts.stride === undefined ? k : tuple(opts.stride, 3, op, 'stride');
+  const p = tuple(opts.padding ?? 0, 3, op, 'padding');
+  const ceil = opts.ceilMode ?? false;
+  const [N, C, D, H, W] = xb.shape as [number, number, number, number, number];
+  const g = depthGeometry(op, D, k[0]!, s[0]!, p[0]!, 1, ceil);
+  // Window sums: 2-D sums (divisor 1) of each depth tap, added over the taps.
+  let sums: Tensor | null = null;
+  for (const t of depthTaps(xb, k[0]!, s[0]!, p[0]!, 1, g.out, g.extra, 0)) {
+    const ps = avgPool2d(t.reshape(N, C * g.out, H, W), [k[1]!, k[2]!], { stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], ceilMode: ceil, divisorOverride: 1 });
+    sums = sums ? sums.add(ps) : ps;
+  }
+  const OH = sums!.shape[2]!, OW = sums!.shape[3]!;
+  let out = sums!.reshape(N, C, g.out, OH, OW);
+  if (opts.divisorOverride) out = out.div(opts.divisorOverride);
+  else {
+    const inc = opts.countIncludePad ?? true;
+    const sizes = [D, H, W], outs = [g.out, OH, OW];
+    // Per-dim window extents (clipped to the padded input, and to the input itself).
+    const ext = [0, 1, 2].map((i) => Array.from({ length: outs[i]! }, (_, o) => {
+      const a = o * s[i]! - p[i]!, b = Math.min(a + k[i]!, sizes[i]! + p[i]!);
+      return [b - a, Math.min(b, sizes[i]!) - Math.max(a, 0)] as [number, number];
+    }));
+    const div: number[] = [];
+    for (const [pd, cd] of ext[0]!) for (const [ph, chh] of ext[1]!) for (const [pw, cw] of ext[2]!) div.push(inc ? pd * ph * pw : cd * chh * cw);
+    out = out.div(constLike(xb, div, [g.out, OH, OW]));
+  }
+  return unb ? out.squeeze(0) : out;
+}
+
+export function adaptiveAvgPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
+  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool3d', x, outputSize, 3), 'adaptiveAvgPool3d');
+}
+export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
+  return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool3d', x, outputSize, 3));
 }
