@@ -1,0 +1,160 @@
+// Float helpers for the unary/binary kernels: WGSL leaves log/sqrt/pow of out-of-domain arguments
+// indeterminate and its exp-based builtins lose precision near 0, so these pin down PyTorch's
+// values (NaN outside the domain, +-inf at poles) and use cancellation-free forms.
+fn log_(x: f32) -> f32 {
+  if (x < 0.0) { return f32_nan(); }
+  if (x == 0.0) { return -f32_inf(); }
+  return log(x);
+}
+fn log2_(x: f32) -> f32 {
+  if (x < 0.0) { return f32_nan(); }
+  if (x == 0.0) { return -f32_inf(); }
+  return log2(x);
+}
+fn sqrt_(x: f32) -> f32 { if (x < 0.0) { return f32_nan(); } return sqrt(x); }
+// Kahan's tricks: the rounding error of u = exp(x) (or 1 + x) cancels in the ratio.
+fn expm1_(x: f32) -> f32 {
+  if (x > 88.7) { return f32_inf(); }
+  let u = exp(x);
+  if (u == 1.0) { return x; }
+  let um1 = u - 1.0;
+  if (um1 == -1.0) { return -1.0; }
+  return um1 * x / log(u);
+}
+fn log1p_(x: f32) -> f32 {
+  if (x < -1.0) { return f32_nan(); }
+  if (x == -1.0) { return -f32_inf(); }
+  if (f32_isinf(x)) { return x; }
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  return log(u) * x / (u - 1.0);
+}
+fn sgn_(x: f32) -> f32 { return select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), x, f32_isnan(x)); }
+fn sinh_(x: f32) -> f32 {
+  let a = abs(x);
+  if (a > 88.0) { return sgn_(x) * f32_inf(); }
+  let e = expm1_(a);
+  return sgn_(x) * 0.5 * (e + e / (e + 1.0));
+}
+fn cosh_(x: f32) -> f32 {
+  let a = abs(x);
+  if (a > 88.0) { return f32_inf(); }
+  let e = exp(a);
+  return 0.5 * (e + 1.0 / e);
+}
+fn tanh_(x: f32) -> f32 {
+  if (abs(x) > 10.0) { return sgn_(x); }
+  let e = expm1_(2.0 * x);
+  return e / (e + 2.0);
+}
+fn asinh_(x: f32) -> f32 {
+  let a = abs(x);
+  if (a > 1e4) { return sgn_(x) * (log(a) + 0.6931471805599453); }
+  return sgn_(x) * log1p_(a + a * a / (1.0 + sqrt(1.0 + a * a)));
+}
+fn acosh_(x: f32) -> f32 {
+  if (x < 1.0) { return f32_nan(); }
+  if (x > 1e4) { return log(x) + 0.6931471805599453; }
+  let t = x - 1.0;
+  return log1p_(t + sqrt(t * (t + 2.0)));
+}
+fn atanh_(x: f32) -> f32 {
+  let a = abs(x);
+  if (a > 1.0) { return f32_nan(); }
+  if (a == 1.0) { return sgn_(x) * f32_inf(); }
+  return sgn_(x) * 0.5 * log1p_(2.0 * a / (1.0 - a));
+}
+fn asin_(x: f32) -> f32 { if (abs(x) > 1.0) { return f32_nan(); } return asin(x); }
+fn acos_(x: f32) -> f32 { if (abs(x) > 1.0) { return f32_nan(); } return acos(x); }
+fn sigmoid_(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+// Numerical Recipes erfc fit (relative error < 1.2e-7), as in the CPU backend.
+fn erf_(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(r - 1.0, 1.0 - r, x >= 0.0);
+}
+// Giles' single-precision erfinv, refined by two Newton steps on erf_.
+fn erfinv_(y: f32) -> f32 {
+  if (y <= -1.0) { return select(f32_nan(), -f32_inf(), y == -1.0); }
+  if (y >= 1.0) { return select(f32_nan(), f32_inf(), y == 1.0); }
+  var w = -log((1.0 - y) * (1.0 + y));
+  var p: f32;
+  if (w < 5.0) {
+    w = w - 2.5;
+    p = 2.81022636e-08; p = 3.43273939e-07 + p * w; p = -3.5233877e-06 + p * w; p = -4.39150654e-06 + p * w;
+    p = 0.00021858087 + p * w; p = -0.00125372503 + p * w; p = -0.00417768164 + p * w; p = 0.246640727 + p * w; p = 1.50140941 + p * w;
+  } else {
+    w = sqrt(w) - 3.0;
+    p = -0.000200214257; p = 0.000100950558 + p * w; p = 0.00134934322 + p * w; p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w; p = -0.0076224613 + p * w; p = 0.00943887047 + p * w; p = 1.00167406 + p * w; p = 2.83297682 + p * w;
+  }
+  var x = p * y;
+  for (var i = 0; i < 2; i = i + 1) { x = x - (erf_(x) - y) / (1.1283791670955126 * exp(-x * x)); }
+  return x;
+}
+fn is_int_(x: f32) -> bool { return !f32_isinf(x) && floor(x) == x; }
+// pow with C/PyTorch semantics for negative bases, zero and infinities.
+fn pow_(x: f32, y: f32) -> f32 {
+  if (y == 0.0 || x == 1.0) { return 1.0; }
+  if (f32_isnan(x) || f32_isnan(y)) { return f32_nan(); }
+  let oddInt = is_int_(y) && abs(y) < 16777216.0 && (i32(y) & 1) == 1;
+  if (x == 0.0) {
+    if (y > 0.0) { return select(0.0, x, oddInt); }
+    return select(f32_inf(), sgn_(1.0 / x) * f32_inf(), oddInt);
+  }
+  if (f32_isinf(y)) {
+    let a = abs(x);
+    if (a == 1.0) { return 1.0; }
+    return select(0.0, f32_inf(), (a > 1.0) == (y > 0.0));
+  }
+  if (x < 0.0) {
+    if (!is_int_(y)) { return f32_nan(); }
+    let m = exp2(y * log2(-x));
+    return select(m, -m, oddInt);
+  }
+  return exp2(y * log2(x));
+}
+fn fmod_(x: f32, y: f32) -> f32 {
+  if (y == 0.0 || f32_isinf(x) || f32_isnan(y)) { return f32_nan(); }
+  if (f32_isinf(y)) { return x; }
+  return x - trunc(x / y) * y;
+}
+fn remainder_(x: f32, y: f32) -> f32 {
+  var r = fmod_(x, y);
+  if (r != 0.0 && ((r < 0.0) != (y < 0.0))) { r = r + y; }
+  return r;
+}
+fn maximum_(x: f32, y: f32) -> f32 { if (f32_isnan(x) || f32_isnan(y)) { return f32_nan(); } return max(x, y); }
+fn minimum_(x: f32, y: f32) -> f32 { if (f32_isnan(x) || f32_isnan(y)) { return f32_nan(); } return min(x, y); }
+// Integer helpers: floor division and Python-style remainder; ipow by squaring (wrapping like C).
+fn ifloordiv_(x: i32, y: i32) -> i32 {
+  if (y == 0) { return 0; }
+  var q = x / y;
+  if (x % y != 0 && ((x < 0) != (y < 0))) { q = q - 1; }
+  return q;
+}
+fn iremainder_(x: i32, y: i32) -> i32 {
+  if (y == 0) { return 0; }
+  var r = x % y;
+  if (r != 0 && ((r < 0) != (y < 0))) { r = r + y; }
+  return r;
+}
+fn ipow_(x: i32, y: i32) -> i32 {
+  var r = 1;
+  var b = x;
+  var e = y;
+  if (e < 0) { return 0; }
+  loop {
+    if (e <= 0) { break; }
+    if ((e & 1) == 1) { r = r * b; }
+    b = b * b;
+    e = e >> 1u;
+  }
+  return r;
+}

@@ -1,0 +1,80 @@
+// Finds a WebGPU device: navigator.gpu in browsers and Deno, else (Node) the optional `webgpu`
+// package (Dawn), imported lazily so the core never depends on it. Without a GPU driver, Dawn can run
+// on the SwiftShader Vulkan ICD shipped with Chromium: we point the Vulkan loader at it when the user
+// has not chosen an ICD. Resolves to null (never throws) when no adapter is available.
+
+/** What the backend needs to know about the device, read once. */
+export interface GPUInfo {
+  device: GPUDevice;
+  /** Held for the device's lifetime: in Dawn (Node) collecting the instance or adapter kills the device. */
+  keepAlive: [GPU, GPUAdapter];
+  adapterName: string;
+  features: { shaderF16: boolean; timestampQuery: boolean };
+  limits: { maxStorageBuffersPerShaderStage: number; maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number; maxBufferSize: number };
+}
+
+interface NodeWebGPU { create(flags: string[]): GPU }
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const RTLD_NOW = 2, RTLD_GLOBAL = 256, RTLD_NODELETE = 0x1000; // glibc values
+
+async function nodeGPU(): Promise<GPU | null> {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined>; dlopen?: (m: object, f: string, flags: number) => void } }).process;
+  if (!proc?.versions?.node) return null;
+  try {
+    const fs = await import('node:fs');
+    if (proc.env.VK_ICD_FILENAMES === undefined && proc.env.VK_DRIVER_FILES === undefined && fs.existsSync(SWIFTSHADER_ICD)) {
+      proc.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+      proc.env.VK_DRIVER_FILES = SWIFTSHADER_ICD;
+      // Chromium ships its own Vulkan loader next to the ICD; systems without libvulkan need it
+      // loaded before Dawn asks for 'libvulkan.so.1' (process.dlopen rejects it as an addon, but
+      // RTLD_NODELETE keeps it resident, and later dlopen calls find it by soname).
+      const loader = SWIFTSHADER_ICD.replace(/[^/]*$/, 'libvulkan.so.1');
+      if (fs.existsSync(loader)) { try { proc.dlopen?.({ exports: {} }, loader, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE); } catch { /* expected: not an addon */ } }
+    }
+  } catch { /* no fs: not really Node */ }
+  try {
+    const name = 'webgpu'; // a variable, so bundlers leave the optional dependency alone
+    const mod = (await import(/* @vite-ignore */ name)) as NodeWebGPU;
+    return mod.create([]);
+  } catch { return null; }
+}
+
+export async function acquireGPU(): Promise<GPUInfo | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  const gpu = nav?.gpu ?? (await nodeGPU());
+  if (!gpu) return null;
+  let adapter: GPUAdapter | null;
+  try { adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }); } catch { return null; }
+  if (!adapter) return null;
+  const has = (f: string) => adapter.features.has(f);
+  const want: GPUFeatureName[] = [];
+  if (has('shader-f16')) want.push('shader-f16');
+  if (has('timestamp-query')) want.push('timestamp-query');
+  const al = adapter.limits;
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      requiredFeatures: want,
+      // Ask for the adapter's maxima: large tensors need big storage bindings.
+      requiredLimits: { maxStorageBufferBindingSize: al.maxStorageBufferBindingSize, maxBufferSize: al.maxBufferSize },
+    });
+  } catch { return null; }
+  // Dawn's worker threads can crash or deadlock in static destructors when a process exits with a
+  // live device (seen under vitest's forks): release the device first.
+  const proc = (globalThis as { process?: { versions?: { node?: string }; once?: (ev: 'exit', f: () => void) => void } }).process;
+  if (!nav?.gpu && proc?.versions?.node) proc.once?.('exit', () => { try { device.destroy(); } catch { /* exiting anyway */ } });
+  const info = adapter.info as GPUAdapterInfo | undefined;
+  return {
+    device,
+    keepAlive: [gpu, adapter],
+    adapterName: [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter',
+    features: { shaderF16: device.features.has('shader-f16'), timestampQuery: device.features.has('timestamp-query') },
+    limits: {
+      maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+      maxBufferSize: device.limits.maxBufferSize,
+    },
+  };
+}

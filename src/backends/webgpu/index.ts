@@ -1,0 +1,447 @@
+// The WebGPU backend: tensors live in GPU storage buffers from a caching pool; every primitive is a
+// WGSL compute kernel (shaders/*.wgsl, specialized per dtype/op in ./codegen.ts) recorded into one
+// command encoder and submitted at sync points (read, write). Asynchronous: `read` is the only way
+// back to the host and also surfaces queued errors (validation, device loss, out-of-range indices).
+// Dtypes: float32, int32, uint8, bool (bytes packed 4 per word); float64/float16 throw clearly.
+
+import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
+import { BOOL_BINARY_OPS } from '../backend.js';
+import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
+import { collapse } from '../wasm/index.js';
+import { binaryExpr, binding, cast, ctOf, fromBits, reduceParts, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
+import { acquireGPU, type GPUInfo } from './device.js';
+
+// GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
+const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
+const WG = 64;
+/** Dispatches recorded before an automatic submit, bounding the temporaries kept alive. */
+const MAX_PENDING = 256;
+
+export class GPUTensorBuffer implements BufferHandle {
+  freed = false;
+  constructor(readonly nbytes: number, readonly gpu: GPUBuffer) {}
+}
+
+/** Pool sizes: powers of two from 256 bytes, then multiples of 1 MiB for large buffers. */
+function bucket(n: number): number {
+  if (n <= 256) return 256;
+  if (n >= 1 << 20) return Math.ceil(n / (1 << 20)) * (1 << 20);
+  return 2 ** Math.ceil(Math.log2(n));
+}
+
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+function contiguousStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) { st[d] = acc; acc *= shape[d]!; }
+  return st;
+}
+
+function checkDtype(d: DType, op: string): void {
+  if (d === 'float64' || d === 'float16') throw new TypeError(`${op}: ${d} is not supported on webgpu (use float32)`);
+}
+
+interface Operand { buf: GPUBuffer; dtype: DType; access: Access }
+
+export class WebGPUBackend implements Backend {
+  readonly device = 'webgpu' as const;
+  readonly synchronous = false;
+  readonly gpu: GPUDevice;
+  readonly info: GPUInfo;
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pending = 0;
+  /** Metadata and alias-copy buffers of recorded work: back to the pool once the queue is done. */
+  private temps: GPUBuffer[] = [];
+  /** Out-of-range messages of checked dispatches since the last read (id = index + 1). */
+  private checks: string[] = [];
+  private readonly errBuf: GPUBuffer;
+  private error: Error | null = null;
+  private allocated = 0;
+  private reserved = 0;
+  private live = 0;
+
+  constructor(info: GPUInfo) {
+    this.info = info;
+    this.gpu = info.device;
+    this.errBuf = this.gpu.createBuffer({ size: 8, usage: STORAGE | COPY_SRC | COPY_DST });
+    this.gpu.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.error ??= new Error(`webgpu: ${ev.error.message}`);
+    };
+    void this.gpu.lost.then((l) => { this.error ??= new Error(`webgpu: device lost (${l.reason}): ${l.message}`); });
+  }
+
+  // ---- memory ----
+  private take(size: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {
+    const list = this.pool.get(size);
+    const b = list?.pop();
+    if (b) return b;
+    this.reserved += size;
+    return this.gpu.createBuffer({ size, usage });
+  }
+  private give(b: GPUBuffer): void {
+    let list = this.pool.get(b.size);
+    if (!list) { list = []; this.pool.set(b.size, list); }
+    list.push(b);
+  }
+
+  alloc(nbytes: number): BufferHandle {
+    const b = this.take(bucket(nbytes));
+    this.allocated += nbytes; this.live++;
+    return new GPUTensorBuffer(nbytes, b);
+  }
+  free(buf: BufferHandle): void {
+    const b = buf as GPUTensorBuffer;
+    if (b.freed) return;
+    b.freed = true;
+    this.allocated -= b.nbytes; this.live--;
+    // Safe to hand out again at once: later kernels run after earlier ones in queue order, and
+    // write() submits recorded work before its queue.writeBuffer.
+    this.give(b.gpu);
+  }
+  memory(): MemoryInfo { return { allocatedBytes: this.allocated, reservedBytes: this.reserved, buffers: this.live }; }
+
+  write(buf: BufferHandle, data: TypedArray, byteOffset = 0): void {
+    if (data instanceof Float64Array) throw new TypeError('write: float64 is not supported on webgpu (use float32)');
+    if (data instanceof Uint16Array) throw new TypeError('write: float16 is not supported on webgpu (use float32)');
+    const b = this.handle(buf, 'write');
+    if (byteOffset % 4 !== 0) throw new RangeError(`webgpu write: byte offset ${byteOffset} is not a multiple of 4`);
+    let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength % 4 !== 0) {
+      // Bytes past the region are overwritten with zeros: only allowed at the end of the tensor.
+      if (byteOffset + bytes.byteLength < b.nbytes) throw new RangeError('webgpu write: unaligned write inside a buffer');
+      const padded = new Uint8Array((bytes.byteLength + 3) & ~3);
+      padded.set(bytes);
+      bytes = padded;
+    }
+    this.flush();
+    if (bytes.byteLength > 0) this.gpu.queue.writeBuffer(b.gpu, byteOffset, bytes as Uint8Array<ArrayBuffer>);
+  }
+
+  async read(v: View): Promise<TypedArray> {
+    checkDtype(v.dtype, 'read');
+    const n = numel(v.shape), size = itemSize[v.dtype];
+    const bytes = n * size, rounded = (bytes + 3) & ~3;
+    const src = this.handle(v.buf, 'read');
+    const staging = this.gpu.createBuffer({ size: rounded + 8, usage: MAP_READ | COPY_DST });
+    let tmp: GPUBuffer | null = null;
+    if (n > 0) {
+      const c = collapse(v.shape, [v.strides]);
+      const dense = c.shape.length === 0 || (c.shape.length === 1 && c.strides[0]![0] === 1);
+      if (dense && (v.offset * size) % 4 === 0) {
+        this.enc().copyBufferToBuffer(src.gpu, v.offset * size, staging, 0, rounded);
+      } else {
+        // Strided or unaligned: gather into a contiguous temporary first.
+        tmp = this.take(bucket(rounded));
+        this.copyInto(v, { buf: new GPUTensorBuffer(rounded, tmp), dtype: v.dtype, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 });
+        this.enc().copyBufferToBuffer(tmp, 0, staging, 0, rounded);
+      }
+    }
+    const enc = this.enc();
+    enc.copyBufferToBuffer(this.errBuf, 0, staging, rounded, 8);
+    enc.clearBuffer(this.errBuf);
+    const checks = this.checks;
+    this.checks = [];
+    this.flush();
+    if (tmp) this.give(tmp);
+    try {
+      await staging.mapAsync(1);
+    } catch (e) {
+      staging.destroy();
+      throw this.takeError() ?? new Error(`webgpu read failed: ${(e as Error).message}`);
+    }
+    const mapped = staging.getMappedRange();
+    const err = new Int32Array(mapped, rounded, 2);
+    const failed = err[0]!, badValue = err[1]!;
+    const T = arrayType(v.dtype);
+    const out = new T(n);
+    new Uint8Array(out.buffer).set(new Uint8Array(mapped, 0, bytes));
+    staging.unmap();
+    staging.destroy();
+    const e = this.takeError();
+    if (e) throw e;
+    if (failed > 0) throw new RangeError((checks[failed - 1] ?? 'index out of range').replace('$V', String(badValue)));
+    return out;
+  }
+
+  private takeError(): Error | null {
+    const e = this.error;
+    // Device loss is permanent; validation errors are reported once.
+    if (e && !e.message.includes('device lost')) this.error = null;
+    return e;
+  }
+
+  // ---- recording ----
+  private enc(): GPUCommandEncoder {
+    if (this.error?.message.includes('device lost')) throw this.error;
+    return (this.encoder ??= this.gpu.createCommandEncoder());
+  }
+  /** Submits recorded work; temporaries return to the pool when the queue has finished it. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.gpu.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pending = 0;
+    const temps = this.temps;
+    this.temps = [];
+    if (temps.length) void this.gpu.queue.onSubmittedWorkDone().then(() => temps.forEach((b) => this.give(b)));
+  }
+
+  private handle(buf: BufferHandle, op: string): GPUTensorBuffer {
+    const b = buf as GPUTensorBuffer;
+    if (!(b instanceof GPUTensorBuffer)) throw new TypeError(`webgpu ${op}: buffer belongs to another backend`);
+    if (b.freed) throw new Error(`webgpu ${op}: use of a tensor whose storage was disposed`);
+    return b;
+  }
+
+  private pipeline(key: string, source: () => string): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.gpu.createShaderModule({ code: source(), label: key });
+      p = this.gpu.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Records one dispatch. Binding 0 is the i32 metadata, then `ops` in order (binding 1 is the
+   * output), then the error flag when `checked`. An input sharing the output's buffer is copied
+   * first: WebGPU forbids binding one buffer as both writable and readable in a dispatch.
+   */
+  private dispatch(key: string, source: () => string, meta: number[], ops: Operand[], groups: [number, number, number], checked = false): void {
+    const metaArr = Int32Array.from(meta);
+    const mb = this.take(bucket(Math.max(metaArr.byteLength, 16)));
+    this.temps.push(mb);
+    this.gpu.queue.writeBuffer(mb, 0, metaArr);
+    const enc = this.enc();
+    const written = new Set(ops.filter((o) => o.access !== 'read').map((o) => o.buf));
+    const bufs = ops.map((o) => {
+      if (o.access !== 'read' || !written.has(o.buf)) return o.buf;
+      const copy = this.take(o.buf.size);
+      this.temps.push(copy);
+      enc.copyBufferToBuffer(o.buf, 0, copy, 0, o.buf.size);
+      return copy;
+    });
+    const p = this.pipeline(key, source);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: mb } }];
+    bufs.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b } }));
+    if (checked) entries.push({ binding: ops.length + 1, resource: { buffer: this.errBuf } });
+    const bg = this.gpu.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
+    const pass = enc.beginComputePass();
+    pass.setPipeline(p);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    pass.end();
+    if (++this.pending >= MAX_PENDING) this.flush();
+  }
+
+  /** A 2-D grid of `count` workgroups (one dimension is limited to 65535). */
+  private grid(count: number): [number, number, number] {
+    const max = this.info.limits.maxComputeWorkgroupsPerDimension;
+    if (count <= max) return [count, 1, 1];
+    const y = Math.ceil(count / max);
+    return [Math.ceil(count / y), y, 1];
+  }
+
+  private op(v: View, access: Access, what: string): Operand {
+    checkDtype(v.dtype, what);
+    return { buf: this.handle(v.buf, what).gpu, dtype: v.dtype, access };
+  }
+
+  /**
+   * Elementwise dispatch over `shape`: views[0] is the output. Dims are collapsed first (fewer
+   * divisions per element); scalars follow the operand table in the metadata.
+   */
+  private elementwise(key: string, family: Parameters<typeof shader>[0], subs: Record<string, string>, shape: readonly number[],
+    views: readonly View[], names: string[], scalars: number[] = [], math = false, outAccess: Access = 'write', checked = false): void {
+    const n = numel(shape);
+    if (n === 0) return;
+    const c = collapse(shape, views.map((v) => v.strides));
+    const meta = [n, c.shape.length, ...c.shape];
+    views.forEach((v, i) => meta.push(v.offset, ...c.strides[i]!));
+    meta.push(...scalars);
+    const ops = views.map((v, i) => this.op(v, i === 0 ? outAccess : 'read', key));
+    const decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
+    const fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}`;
+    this.dispatch(fullKey, () => shader(family, { DECLS: decls, ...subs }, math), meta, ops, this.grid(Math.ceil(n / WG)), checked);
+  }
+
+  // ---- kernels ----
+  fill(out: View, value: number): void {
+    const t = ctOf(out.dtype);
+    const bits = t === 'f32' ? f32Bits(value) : out.dtype === 'bool' ? (value ? 1 : 0) : value | 0;
+    this.elementwise('fill', 'fill', { FROM_BITS: fromBits(t) }, out.shape, [out], ['out'], [bits]);
+  }
+
+  arange(out: View, start: number, step: number): void {
+    const t = ctOf(out.dtype);
+    const b = (x: number) => (t === 'f32' ? f32Bits(x) : x | 0);
+    this.elementwise('arange', 'arange', { FROM_BITS: fromBits(t), T: t }, out.shape, [out], ['out'], [b(start), b(step)]);
+  }
+
+  copy(src: View, out: View): void { this.copyInto(src, out); }
+
+  private copyInto(src: View, out: View): void {
+    const key = `copy`;
+    this.elementwise(key, 'copy', { CAST: cast('v', ctOf(src.dtype), out.dtype) }, out.shape, [out, src], ['out', 'a']);
+  }
+
+  unary(op: UnaryOp, x: View, out: View): void {
+    const { expr, t } = unaryExpr(op, x.dtype);
+    this.elementwise(`unary:${op}`, 'unary', { EXPR: expr, CAST: cast('r', t, out.dtype), HELPERS: '' }, out.shape,
+      [withStrides(out), x], ['out', 'a'], [], true);
+  }
+
+  binary(op: BinaryOp, a: View, b: View, out: View): void {
+    const { expr, t } = binaryExpr(op, a.dtype);
+    if (BOOL_BINARY_OPS.has(op) && out.dtype !== 'bool') throw new TypeError(`webgpu ${op}: output must be bool`);
+    this.elementwise(`binary:${op}`, 'binary', { EXPR: expr, CAST: cast('r', t, out.dtype), HELPERS: '' }, out.shape,
+      [withStrides(out), a, b], ['out', 'a', 'b'], [], true);
+  }
+
+  where(cond: View, a: View, b: View, out: View): void {
+    this.elementwise('where', 'where', { CT_ZERO: zeroOf(ctOf(cond.dtype)) }, out.shape, [withStrides(out), cond, a, b], ['out', 'c', 'a', 'b']);
+  }
+
+  reduce(op: ReduceOp, x: View, nReduce: number, out: View): void {
+    const nd = x.shape.length, k = nd - nReduce;
+    const outer = x.shape.slice(0, k), inner = x.shape.slice(k);
+    const nOut = numel(outer), R = numel(inner);
+    if (R === 0 && (op === 'max' || op === 'min' || op === 'argmax' || op === 'argmin')) {
+      throw new RangeError(`${op}(): Expected reduction dim to have non-zero size.`);
+    }
+    if (nOut === 0) return;
+    const o = collapse(outer, [x.strides.slice(0, k)]), r = collapse(inner, [x.strides.slice(k)]);
+    const meta = [nOut, o.shape.length, R, r.shape.length, ...o.shape, ...r.shape, x.offset, ...o.strides[0]!, 0, ...r.strides[0]!, out.offset];
+    const t = ctOf(x.dtype);
+    const parts = reduceParts(op, t);
+    const ops = [this.op(out, 'write', op), this.op(x, 'read', op)];
+    const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
+    const rt = parts.result === 'i' ? 'i32' : t;
+    const src = () => shader('reduce', {
+      DECLS: decls, T: t, COMBINE: parts.combine, IDENT: parts.ident,
+      FINAL: `let r = res.${parts.result};`, CAST: cast('r', rt, out.dtype),
+    });
+    this.dispatch(`reduce:${op}|${x.dtype}|${out.dtype}`, src, meta, ops, this.grid(nOut));
+  }
+
+  scan(op: ScanOp, x: View, out: View): void {
+    const nd = x.shape.length;
+    const L = nd ? x.shape[nd - 1]! : 1, s = nd ? x.strides[nd - 1]! : 0;
+    const rowsShape = x.shape.slice(0, -1), rows = numel(rowsShape);
+    if (rows * L === 0) return;
+    const c = collapse(rowsShape, [x.strides.slice(0, -1)]);
+    const meta = [rows, c.shape.length, L, s, ...c.shape, x.offset, ...c.strides[0]!, out.offset];
+    const t = ctOf(x.dtype);
+    const ops = [this.op(out, 'write', op), this.op(x, 'read', op)];
+    const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
+    const src = () => shader('scan', {
+      DECLS: decls, T: t, IDENT: op === 'cumsum' ? zeroOf(t) : t === 'f32' ? '1.0' : '1',
+      STEP: op === 'cumsum' ? 'acc + x' : 'acc * x', CAST: cast('acc', t, out.dtype),
+    });
+    this.dispatch(`scan:${op}|${x.dtype}|${out.dtype}`, src, meta, ops, this.grid(Math.ceil(rows / WG)));
+  }
+
+  matmul(a: View, b: View, out: View): void {
+    const [B, M, K] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    if (B * M * N === 0) return;
+    if (K === 0) { this.fill(out, 0); return; }
+    const t = ctOf(a.dtype);
+    const meta = [B, M, N, K, a.offset, ...a.strides, b.offset, ...b.strides, out.offset];
+    const ops = [this.op(out, 'write', 'matmul'), this.op(a, 'read', 'matmul'), this.op(b, 'read', 'matmul')];
+    const decls = [binding('out', 1, out.dtype, 'write'), binding('a', 2, a.dtype, 'read'), binding('b', 3, b.dtype, 'read')].join('\n');
+    const src = () => shader('matmul', { DECLS: decls, T: t, ZERO: zeroOf(t) });
+    this.dispatch(`matmul|${a.dtype}|${out.dtype}`, src, meta, ops, [Math.ceil(N / 64), Math.ceil(M / 64), B]);
+  }
+
+  private convMeta(g: ConvGeometry, C: number, H: number, W: number): number[] {
+    const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+    const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    return [C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW];
+  }
+
+  im2col(x: View, out: View, g: ConvGeometry): void {
+    const [, C, H, W] = x.shape as [number, number, number, number];
+    const geo = this.convMeta(g, C, H, W);
+    if (out.shape[2] !== geo[11]! * geo[12]!) throw new Error('im2col: output shape mismatch');
+    const total = numel(out.shape);
+    if (total === 0) return;
+    const t = ctOf(x.dtype);
+    const meta = [total, ...geo, x.offset, ...x.strides, out.offset, t === 'f32' ? f32Bits(g.padValue) : g.padValue | 0];
+    const ops = [this.op(out, 'write', 'im2col'), this.op(x, 'read', 'im2col')];
+    const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
+    this.dispatch(`im2col|${x.dtype}`, () => shader('im2col', { DECLS: decls, FROM_BITS: fromBits(t) }), meta, ops, this.grid(Math.ceil(total / WG)));
+  }
+
+  col2im(cols: View, out: View, g: ConvGeometry): void {
+    const [, C, H, W] = out.shape as [number, number, number, number];
+    const geo = this.convMeta(g, C, H, W);
+    if (cols.shape[2] !== geo[11]! * geo[12]!) throw new Error('col2im: input shape mismatch');
+    const total = numel(out.shape);
+    if (total === 0) return;
+    const t = ctOf(cols.dtype);
+    const meta = [total, ...geo, cols.offset, ...cols.strides, out.offset];
+    const ops = [this.op(out, 'write', 'col2im'), this.op(cols, 'read', 'col2im')];
+    const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, cols.dtype, 'read');
+    this.dispatch(`col2im|${cols.dtype}`, () => shader('col2im', { DECLS: decls, ZERO: zeroOf(t) }), meta, ops, this.grid(Math.ceil(total / WG)));
+  }
+
+  gather(x: View, dim: number, index: View, out: View): void {
+    const size = x.shape[dim]!;
+    const id = this.checks.push(`gather(): index $V is out of bounds for dimension ${dim} with size ${size}`);
+    const xz: View = { ...x, strides: x.strides.map((s, d) => (d === dim ? 0 : s)) };
+    this.elementwise('gather', 'gather', {}, out.shape, [withStrides(out), xz, index], ['out', 'a', 'idx'],
+      [size, x.strides[dim]!, id], false, 'write', true);
+  }
+
+  scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void {
+    const oSt = contiguousStrides(out.shape);
+    const size = out.shape[dim]!;
+    const id = this.checks.push(`scatter(): index $V is out of bounds for dimension ${dim} with size ${size}`);
+    const target: View = { ...out, shape: index.shape, strides: oSt.map((s, d) => (d === dim ? 0 : s)) };
+    const update = reduce === 'add' ? 'add_out(t, ld_src(op_off(2, i)));' : 'st_out(t, ld_src(op_off(2, i)));';
+    this.elementwise(`scatter:${reduce}|${src.dtype}`, 'scatter', { UPDATE: update }, index.shape, [target, index, src], ['out', 'idx', 'src'],
+      [size, oSt[dim] ?? 1, id], false, 'atomic', true);
+  }
+
+  argsort(x: View, descending: boolean, out: View): void {
+    const nd = x.shape.length;
+    const L = nd ? x.shape[nd - 1]! : 1, s = nd ? x.strides[nd - 1]! : 0;
+    const rowsShape = x.shape.slice(0, -1), total = numel(rowsShape) * L;
+    if (total === 0) return;
+    const c = collapse(rowsShape, [x.strides.slice(0, -1)]);
+    const meta = [total, c.shape.length, L, s, ...c.shape, x.offset, ...c.strides[0]!, out.offset, descending ? 1 : 0];
+    const t = ctOf(x.dtype);
+    const ops = [this.op(out, 'write', 'argsort'), this.op(x, 'read', 'argsort')];
+    const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
+    const less = t === 'f32' ? '  if (f32_isnan(a)) { return false; }\n  if (f32_isnan(b)) { return true; }\n  return a < b;' : '  return a < b;';
+    this.dispatch(`argsort|${x.dtype}`, () => shader('argsort', { DECLS: decls, T: t, LESS: less }), meta, ops, this.grid(Math.ceil(total / WG)));
+  }
+
+  random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void {
+    if (out.dtype !== 'float32') throw new TypeError(`random: ${out.dtype} is not supported on webgpu (float32 only)`);
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const per = dist === 'uniform' ? 4 : 2, blocks = Math.ceil(n / per);
+    const meta = [n, out.offset, seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0, offset >>> 0, Math.floor(offset / 2 ** 32) >>> 0, per === 2 ? 1 : 0];
+    const ops = [this.op(out, 'write', 'random')];
+    const decls = binding('out', 1, out.dtype, 'write');
+    this.dispatch('random', () => shader('random', { DECLS: decls }), meta.map((v) => v | 0), ops, this.grid(Math.ceil(blocks / WG)));
+  }
+}
+
+/** The output views of elementwise kernels are contiguous by contract; their strides say so. */
+function withStrides(v: View): View { return v.strides.length === v.shape.length ? v : { ...v, strides: contiguousStrides(v.shape) }; }
+
+const f32 = new Float32Array(1), i32 = new Int32Array(f32.buffer);
+function f32Bits(x: number): number { f32[0] = x; return i32[0]!; }
+
+/** Creates the backend when a WebGPU adapter exists, else resolves to null. */
+export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {
+  const info = await acquireGPU();
+  return info ? new WebGPUBackend(info) : null;
+}
