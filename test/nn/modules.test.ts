@@ -111,6 +111,10 @@ const impls: Record<string, Impl> = {
     fwd: (m, q, k, v) => (m as MHA).forward(q!, k!, v!, { attnMask: floatMask.to(q!.device), averageAttnWeights: false }) as Tensor[],
   },
   'MultiheadAttention/kdim-vdim': { build: () => new nn.MultiheadAttention(8, 2, { kdim: 5, vdim: 6 }) },
+  'MultiheadAttention/bias-kv-zero-attn-masks': {
+    build: () => new nn.MultiheadAttention(8, 2, { addBiasKv: true, addZeroAttn: true }),
+    fwd: (m, q, k, v) => (m as MHA).forward(q!, k!, v!, { attnMask: attnMask().to(q!.device), keyPaddingMask: kpm().to(q!.device) }) as Tensor[],
+  },
   TransformerEncoderLayer: { build: () => new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0 }) },
   'TransformerEncoderLayer/normfirst-gelu-batchfirst-kpm': {
     build: () => new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, activation: 'gelu', normFirst: true, batchFirst: true }),

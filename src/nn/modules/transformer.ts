@@ -5,6 +5,7 @@
 
 import type { Tensor } from '../../tensor.js';
 import { ones, zeros } from '../../ops/creation.js';
+import { cat } from '../../ops/shape.js';
 import type { DType } from '../../dtype.js';
 import { fmtShape } from '../../shape.js';
 import { Module } from '../module.js';
@@ -22,7 +23,7 @@ function additive(mask: Tensor, dtype: DType): Tensor {
   return mask.to(dtype);
 }
 
-export interface MHAOpts extends FactoryOpts { dropout?: number; bias?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean }
+export interface MHAOpts extends FactoryOpts { dropout?: number; bias?: boolean; addBiasKv?: boolean; addZeroAttn?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean }
 export interface MHAForwardOpts { keyPaddingMask?: Tensor | null; needWeights?: boolean; attnMask?: Tensor | null; averageAttnWeights?: boolean; isCausal?: boolean }
 
 export class MultiheadAttention extends Module {
@@ -37,6 +38,9 @@ export class MultiheadAttention extends Module {
   v_proj_weight: Parameter | null = null;
   in_proj_bias: Parameter | null;
   out_proj: Linear;
+  bias_k: Parameter | null = null;
+  bias_v: Parameter | null = null;
+  readonly addZeroAttn: boolean;
 
   constructor(readonly embedDim: number, readonly numHeads: number, opts: MHAOpts = {}) {
     super();
@@ -55,6 +59,11 @@ export class MultiheadAttention extends Module {
     }
     this.in_proj_bias = opts.bias ?? true ? newParam([3 * embedDim], opts) : null;
     this.out_proj = new Linear(embedDim, embedDim, { bias: opts.bias ?? true, device: opts.device, dtype: opts.dtype });
+    if (opts.addBiasKv) {
+      this.bias_k = newParam([1, 1, embedDim], opts);
+      this.bias_v = newParam([1, 1, embedDim], opts);
+    }
+    this.addZeroAttn = opts.addZeroAttn ?? false;
     this.resetParameters();
   }
   get inProjWeight(): Parameter | null { return this.in_proj_weight; }
@@ -68,6 +77,8 @@ export class MultiheadAttention extends Module {
       init.zeros_(this.in_proj_bias);
       if (this.out_proj.bias) init.zeros_(this.out_proj.bias);
     }
+    if (this.bias_k) init.xavierNormal_(this.bias_k);
+    if (this.bias_v) init.xavierNormal_(this.bias_v);
   }
 
   /** query [L, N, E] (or [N, L, E] with batchFirst, or unbatched [L, E]); returns [output, weights | null]. */
@@ -88,8 +99,22 @@ export class MultiheadAttention extends Module {
     // [L, N, E] -> [N*H, L, hd]
     const heads = (t: Tensor, len: number): Tensor => t.reshape([len, N * Hn, hd]).transpose(0, 1);
     const qh = heads(F.linear(q, wq, bq), L).mul(1 / Math.sqrt(hd));
-    const kh = heads(F.linear(k, wk, bk), S), vh = heads(F.linear(v, wv, bv), S);
-    let scores = qh.matmul(kh.transpose(1, 2)); // [N*H, L, S]
+    let kp = F.linear(k, wk, bk), vp = F.linear(v, wv, bv); // [S, N, E]
+    let extra = 0; // key positions appended after the S real ones (bias_k/v, zero attention)
+    if (this.bias_k && this.bias_v) {
+      kp = cat([kp, this.bias_k.expand([1, N, E])]);
+      vp = cat([vp, this.bias_v.expand([1, N, E])]);
+      extra++;
+    }
+    let kh = heads(kp, S + extra), vh = heads(vp, S + extra);
+    if (this.addZeroAttn) {
+      const z = zeros([N * Hn, 1, hd], { dtype: kh.dtype, device: kh.device });
+      kh = cat([kh, z], 1); vh = cat([vh, z], 1);
+      extra++;
+    }
+    // Appended key positions are never masked: pad additive masks with zero columns.
+    const widen = (m: Tensor): Tensor => (extra ? cat([m, zeros([...m.shape.slice(0, -1), extra], { dtype: m.dtype, device: m.device })], -1) : m);
+    let scores = qh.matmul(kh.transpose(1, 2)); // [N*H, L, S + extra]
     let attnMask = opts.attnMask ?? null;
     if (opts.isCausal && !attnMask) throw new Error('MultiheadAttention: need attnMask if specifying the isCausal hint');
     if (attnMask) {
@@ -99,13 +124,13 @@ export class MultiheadAttention extends Module {
       } else if (attnMask.ndim !== 3 || attnMask.shape[0] !== N * Hn || attnMask.shape[1] !== L || attnMask.shape[2] !== S) {
         throw new RangeError(`The shape of the 3D attn_mask is ${fmtShape(attnMask.shape)}, but should be [${N * Hn}, ${L}, ${S}].`);
       }
-      scores = scores.add(additive(attnMask, scores.dtype));
+      scores = scores.add(widen(additive(attnMask, scores.dtype)));
     }
     if (opts.keyPaddingMask) {
       const kpm = unbatched ? opts.keyPaddingMask.unsqueeze(0) : opts.keyPaddingMask;
       if (kpm.ndim !== 2 || kpm.shape[0] !== N || kpm.shape[1] !== S) throw new RangeError(`expecting key_padding_mask shape of [${N}, ${S}], but got ${fmtShape(opts.keyPaddingMask.shape)}`);
-      const m = additive(kpm, scores.dtype);
-      scores = scores.add(m.reshape([N, 1, 1, S]).expand([N, Hn, 1, S]).reshape([N * Hn, 1, S]));
+      const m = widen(additive(kpm, scores.dtype));
+      scores = scores.add(m.reshape([N, 1, 1, S + extra]).expand([N, Hn, 1, S + extra]).reshape([N * Hn, 1, S + extra]));
     }
     let attn = scores.softmax(-1);
     attn = dropout(attn, this.dropout, this.training);
@@ -114,7 +139,7 @@ export class MultiheadAttention extends Module {
     if (unbatched) y = y.squeeze(1);
     else if (this.batchFirst) y = y.transpose(0, 1);
     if (!(opts.needWeights ?? true)) return [y, null];
-    let wts = attn.reshape([N, Hn, L, S]);
+    let wts = attn.reshape([N, Hn, L, S + extra]);
     if (opts.averageAttnWeights ?? true) wts = wts.mean(1);
     if (unbatched) wts = wts.squeeze(0);
     return [y, wts];
