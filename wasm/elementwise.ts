@@ -224,3 +224,63 @@ export function fill32(rows: i32, cols: i32, dst: usize, rs: i32, cs: i32, bits:
     for (; i < cols; i++) store<i32>(row + <usize>(i * cs * 4), bits);
   }
 }
+
+// ---- comparisons: float32 inputs, bool (one byte, 0 or 1) output ----
+
+const EQ = 0, NE = 1, LT = 2, LE = 3, GT = 4, GE = 5;
+
+// @ts-ignore: decorator
+@inline function cmpv(op: i32, x: v128, y: v128): v128 {
+  switch (op) {
+    case EQ: return f32x4.eq(x, y);
+    case NE: return f32x4.ne(x, y);
+    case LT: return f32x4.lt(x, y);
+    case LE: return f32x4.le(x, y);
+    case GT: return f32x4.gt(x, y);
+    default: return f32x4.ge(x, y);
+  }
+}
+
+/** 4 lanes of a row with inner stride s, starting at element i. */
+// @ts-ignore: decorator
+@inline function lanes(x: usize, i: i32, s: i32): v128 {
+  if (s == 1) return v128.load(x + <usize>(i * 4));
+  if (s == 0) return v128.load32_splat(x);
+  return gather4(x, i, s);
+}
+
+// @ts-ignore: decorator
+@inline function cmpRow(op: i32, n: i32, a: usize, ai: i32, b: usize, bi: i32, o: usize): void {
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    // Four all-ones/zero lane masks narrowed to 16 bytes, then masked to 0/1.
+    const m0 = cmpv(op, lanes(a, i, ai), lanes(b, i, bi));
+    const m1 = cmpv(op, lanes(a, i + 4, ai), lanes(b, i + 4, bi));
+    const m2 = cmpv(op, lanes(a, i + 8, ai), lanes(b, i + 8, bi));
+    const m3 = cmpv(op, lanes(a, i + 12, ai), lanes(b, i + 12, bi));
+    const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(m0, m1), i16x8.narrow_i32x4_s(m2, m3));
+    v128.store(o + <usize>i, v128.and(bytes, i8x16.splat(1)));
+  }
+  for (; i < n; i++) {
+    const m = cmpv(op, v128.load32_splat(a + <usize>(i * ai * 4)), v128.load32_splat(b + <usize>(i * bi * 4)));
+    store<u8>(o + <usize>i, <u8>(i32x4.extract_lane(m, 0) & 1));
+  }
+}
+
+function cmpRowOp(op: i32, n: i32, a: usize, ai: i32, b: usize, bi: i32, o: usize): void {
+  switch (op) {
+    case EQ: cmpRow(EQ, n, a, ai, b, bi, o); break;
+    case NE: cmpRow(NE, n, a, ai, b, bi, o); break;
+    case LT: cmpRow(LT, n, a, ai, b, bi, o); break;
+    case LE: cmpRow(LE, n, a, ai, b, bi, o); break;
+    case GT: cmpRow(GT, n, a, ai, b, bi, o); break;
+    default: cmpRow(GE, n, a, ai, b, bi, o); break;
+  }
+}
+
+/** out[r, c] = a[r*ars + c*ai] cmp b[r*brs + c*bi] as 0/1 bytes, out contiguous [rows, cols]. */
+export function compare(op: i32, rows: i32, cols: i32, a: usize, ars: i32, ai: i32, b: usize, brs: i32, bi: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    cmpRowOp(op, cols, a + <usize>(r * ars * 4), ai, b + <usize>(r * brs * 4), bi, out + <usize>(r * cols));
+  }
+}

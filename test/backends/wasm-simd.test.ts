@@ -156,6 +156,29 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls.binary).toBeGreaterThan(0);
   });
 
+  const cmpOps: BinaryOp[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+  it.each(cmpOps)('compare %s (float32 -> bool) matches the reference kernel', (op) => {
+    const { fast, ref, calls } = fresh();
+    for (const p of patterns) for (const n of SIZES) {
+      const shape = p.shape(n);
+      const aSt = p.a(n) ?? contiguous(shape), bSt = p.b(n) ?? contiguous(shape);
+      const span = (st: number[]) => 1 + shape.reduce((s, d, i) => s + (d - 1) * Math.abs(st[i]!), 0);
+      const origin = (st: number[]) => shape.reduce((o, d, i) => o + (st[i]! < 0 ? (d - 1) * -st[i]! : 0), 0);
+      // Coarse values so that ties (eq/le/ge) really happen; one NaN.
+      const aStore = rand(span(aSt), n).map(Math.round), bStore = rand(span(bSt), n + 100).map(Math.round);
+      aStore[Math.min(1, aStore.length - 1)] = NaN;
+      const res = [fast, ref].map((be) => {
+        const a = put(be, aStore, shape, aSt, origin(aSt)), b = put(be, bStore, shape, bSt, origin(bSt));
+        const n = shape.reduce((x, y) => x * y, 1);
+        const o: View = { buf: be.alloc(n), dtype: 'bool', shape, strides: contiguous(shape), offset: 0 };
+        be.binary(op, a.view, b.view, o);
+        return read(be, o);
+      });
+      expectBits(res[0]!, res[1]!, `${op} ${p.name} n=${n}`);
+    }
+    expect(calls.compare).toBeGreaterThan(0);
+  });
+
   const unOps: UnaryOp[] = ['neg', 'abs', 'relu', 'sqrt', 'floor', 'ceil', 'trunc', 'round', 'reciprocal'];
   it.each(unOps)('unary %s matches the reference kernel bit for bit', (op) => {
     const { fast, ref, calls } = fresh();

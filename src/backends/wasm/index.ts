@@ -7,7 +7,7 @@ import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceO
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
-import { availableVariants, BINARY_CODES, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
+import { availableVariants, BINARY_CODES, COMPARE_CODES, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
 
 export class WasmBuffer implements BufferHandle {
   freed = false;
@@ -153,6 +153,15 @@ export class WasmBackend implements Backend {
         // With one column the inner strides are never used: pass 0 (the "broadcast" pattern).
         const ai = cols === 1 ? 0 : st[1]!, bi = cols === 1 ? 0 : st[3]!;
         k.binary(code, rows, cols, ap + 4 * offs[0]!, st[0]!, ai, bp + 4 * offs[1]!, st[2]!, bi, op_ + 4 * offs[2]!);
+      }, (rows, cols, st) => (st[4] === cols || rows === 1) && (cols === 1 || st[5] === 1))) return;
+    }
+    const cmp = COMPARE_CODES[op];
+    if (this.simd && cmp !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'bool') {
+      const k = this.simd.k, ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out);
+      // Same stride rules as above; out is one byte per element.
+      if (forEach2d(out.shape, [a.strides, b.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
+        const ai = cols === 1 ? 0 : st[1]!, bi = cols === 1 ? 0 : st[3]!;
+        k.compare(cmp, rows, cols, ap + 4 * offs[0]!, st[0]!, ai, bp + 4 * offs[1]!, st[2]!, bi, op_ + offs[2]!);
       }, (rows, cols, st) => (st[4] === cols || rows === 1) && (cols === 1 || st[5] === 1))) return;
     }
     ref.binary(op, a.dtype, this.arr(a.dtype), this.base(a), a.strides, this.arr(b.dtype), this.base(b), b.strides,

@@ -14,6 +14,7 @@ export interface SimdExports {
   gemm(batch: number, M: number, N: number, K: number, a: number, sab: number, sam: number, sak: number,
     b: number, sbb: number, sbk: number, sbn: number, c: number, scratch: number): void;
   binary(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
+  compare(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   unary(op: number, rows: number, cols: number, x: number, xrs: number, xi: number, out: number): void;
   fill32(rows: number, cols: number, dst: number, rs: number, cs: number, bits: number): void;
   reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, out: number): void;
@@ -29,6 +30,7 @@ export interface SimdKernels { readonly variant: SimdVariant; readonly k: SimdEx
 
 // Op codes: must match the constants at the top of wasm/elementwise.ts and wasm/reduce.ts.
 export const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+export const COMPARE_CODES: Partial<Record<BinaryOp, number>> = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 };
 export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
   neg: 0, abs: 1, relu: 2, sqrt: 3, exp: 4, sigmoid: 5, tanh: 6, reciprocal: 7, floor: 8, ceil: 9, trunc: 10, round: 11, log: 12,
 };
