@@ -94,4 +94,10 @@ opSuite('conv', {
   'avgPool3d/divisor': (x) => F.avgPool3d(x, 2, { stride: 1, divisorOverride: 3 }),
   adaptiveAvgPool3d: (x) => F.adaptiveAvgPool3d(x, [2, 3, 4]),
   adaptiveMaxPool3d: (x) => F.adaptiveMaxPool3d(x, [2, 3, 4]),
+  maxUnpool2d: (x) => { const [, i] = F.maxPool2d(x, 2, { returnIndices: true }); return F.maxUnpool2d(x.slice(2, 0, null, 2).slice(3, 0, null, 2).mul(2), i, 2); },
+  'maxUnpool2d/output-size': (x) => { const [o, i] = F.maxPool2d(x, 2, { returnIndices: true }); return F.maxUnpool2d(o.mul(3), i, 2, { outputSize: [5, 5] }); },
+  maxUnpool1d: (x) => { const [o, i] = F.maxPool1d(x, 2, { returnIndices: true }); return F.maxUnpool1d(o.mul(1.5), i, 2); },
+  lpPool2d: (x) => F.lpPool2d(x, 2, 2),
+  'lpPool2d/p3-stride-ceil': (x) => F.lpPool2d(x, 3, [3, 2], { stride: 2, ceilMode: true }),
+  lpPool1d: (x) => F.lpPool1d(x, 1.5, 3, { stride: 2 }),
 } satisfies Record<string, OpImpl>);

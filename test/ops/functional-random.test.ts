@@ -118,6 +118,25 @@ for (const device of testDevices()) {
       expect(Array.from(await F.rrelu(torch.tensor([3, 0.5], { device }), 0.1, 0.3, true).data())).toEqual([3, 0.5]);
     });
 
+    it('gumbelSoftmax samples categories with softmax(logits) frequencies; hard gives one-hot with soft gradient', async () => {
+      const logits = torch.tensor([[Math.log(0.2), Math.log(0.3), Math.log(0.5)]], { device }).expand(6000, 3).contiguous();
+      torch.manualSeed(13);
+      const y = F.gumbelSoftmax(logits, { tau: 0.5, hard: true });
+      const d = await y.data();
+      const counts = [0, 0, 0];
+      for (let i = 0; i < 6000; i++) {
+        const row = [d[3 * i]!, d[3 * i + 1]!, d[3 * i + 2]!];
+        expect(row.filter((v) => v === 1).length + row.filter((v) => Math.abs(v) < 1e-6).length).toBe(3);
+        counts[row.indexOf(Math.max(...row))]! += 1;
+      }
+      [0.2, 0.3, 0.5].forEach((p, k) => expect(Math.abs(counts[k]! / 6000 - p)).toBeLessThan(0.025));
+      const l = torch.zeros([4, 3], { device }).requiresGrad_();
+      F.gumbelSoftmax(l, { hard: true }).mul(torch.tensor([1, 2, 3], { device })).sum().backward();
+      expect(Array.from(await l.grad!.data()).some((v) => v !== 0)).toBe(true);
+      const soft = await F.gumbelSoftmax(torch.randn([5, 4], { device })).sum(-1).data();
+      for (const v of soft) expect(v).toBeCloseTo(1, 5);
+    });
+
     it('scaledDotProductAttention dropout is seeded and off at dropoutP = 0', async () => {
       const q = torch.randn([2, 4, 8], { device }), k = torch.randn([2, 6, 8], { device }), v = torch.randn([2, 6, 8], { device });
       const plain = Array.from(await F.scaledDotProductAttention(q, k, v).data());

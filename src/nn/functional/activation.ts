@@ -5,7 +5,7 @@
 import { Tensor } from '../../tensor.js';
 import { where, clamp, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
 import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/reduce.js';
-import { rand } from '../../ops/creation.js';
+import { rand, zerosLike } from '../../ops/creation.js';
 
 const ALPHA_SELU = 1.6732632423543772, SCALE_SELU = 1.0507009873554805;
 
@@ -67,4 +67,19 @@ export function rrelu(x: Tensor, lower = 1 / 8, upper = 1 / 3, training = false)
   if (!training) return leakyRelu(x, (lower + upper) / 2);
   const slope = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).mul(upper - lower).add(lower).to(x.dtype);
   return where(x.ge(0), x, x.mul(slope));
+}
+/**
+ * F.gumbelSoftmax(logits, { tau, hard, dim }): softmax((logits + g) / tau) with Gumbel(0, 1) noise g
+ * from our Philox stream; hard returns the one-hot argmax with the soft sample's gradient.
+ */
+export function gumbelSoftmax(logits: Tensor, opts: { tau?: number; hard?: boolean; dim?: number } = {}): Tensor {
+  const tau = opts.tau ?? 1, dim = opts.dim ?? -1;
+  const u = rand([...logits.shape], { dtype: logits.dtype === 'float64' ? 'float64' : 'float32', device: logits.device }).to(logits.dtype);
+  // -log(E) with E = -log(U) ~ Exp(1); U is clamped away from 0 so E stays finite.
+  const gumbels = u.clamp(1e-20).log().neg().log().neg();
+  const soft = logits.add(gumbels).div(tau).softmax(dim);
+  if (!opts.hard) return soft;
+  const idx = soft.argmax(dim, true);
+  const hard = zerosLike(soft).scatter(dim < 0 ? dim + soft.ndim : dim, idx, 1);
+  return hard.sub(soft.detach()).add(soft);
 }

@@ -6,7 +6,7 @@ export { conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, unfold, fold 
 export type { ConvOpts, ConvTransposeOpts, FoldOpts } from './conv.js';
 export {
   maxPool1d, maxPool2d, maxPool3d, avgPool1d, avgPool2d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d,
-  adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d,
+  adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d, maxUnpool1d, maxUnpool2d, lpPool1d, lpPool2d,
 } from './pool.js';
 export type { MaxPoolOpts, AvgPoolOpts } from './pool.js';
 export {

@@ -6,7 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
 import { im2colPrim } from '../../ops/linalg.js';
 import { cat, stack } from '../../ops/shape.js';
-import { full } from '../../ops/creation.js';
+import { full, zeros } from '../../ops/creation.js';
 import { constLike, indexLike, tuple, type IntOrTuple } from './utils.js';
 
 export interface MaxPoolOpts { stride?: IntOrTuple | null; padding?: IntOrTuple; dilation?: IntOrTuple; ceilMode?: boolean; returnIndices?: boolean }
@@ -282,4 +282,52 @@ export function adaptiveAvgPool3d(x: Tensor, outputSize: IntOrTuple | readonly (
 }
 export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
   return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool3d', x, outputSize, 3));
+}
+
+/**
+ * F.maxUnpool2d(x [N,C,H,W], indices (flat into each output plane), kernelSize, { stride, padding, outputSize }):
+ * scatters x into a zero plane at the positions maxPool2d's returnIndices reported.
+ */
+export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: IntOrTuple,
+  opts: { stride?: IntOrTuple | null; padding?: IntOrTuple; outputSize?: readonly number[] | null } = {}): Tensor {
+  return maxUnpoolImpl('maxUnpool2d', x, indices, tuple(kernelSize, 2, 'maxUnpool2d', 'kernelSize'), opts, 2);
+}
+/** F.maxUnpool1d(x [N,C,L], indices, kernelSize, opts). */
+export function maxUnpool1d(x: Tensor, indices: Tensor, kernelSize: IntOrTuple,
+  opts: { stride?: IntOrTuple | null; padding?: IntOrTuple; outputSize?: readonly number[] | null } = {}): Tensor {
+  return maxUnpoolImpl('maxUnpool1d', x, indices, tuple(kernelSize, 1, 'maxUnpool1d', 'kernelSize'), opts, 1);
+}
+
+function maxUnpoolImpl(op: string, x: Tensor, indices: Tensor, k: number[],
+  opts: { stride?: IntOrTuple | null; padding?: IntOrTuple; outputSize?: readonly number[] | null }, sd: number): Tensor {
+  if (indices.dtype !== 'int32' || indices.ndim !== x.ndim || indices.shape.some((s, i) => s !== x.shape[i])) {
+    throw new RangeError(`${op}: Expected shape of indices to be same as that of the input tensor (${fmtShape(x.shape)}), got ${fmtShape(indices.shape)} (${indices.dtype})`);
+  }
+  const s = opts.stride === null || opts.stride === undefined ? k : tuple(opts.stride, sd, op, 'stride');
+  const p = tuple(opts.padding ?? 0, sd, op, 'padding');
+  const inSp = x.shape.slice(-sd);
+  let outSp = inSp.map((n, i) => (n - 1) * s[i]! - 2 * p[i]! + k[i]!);
+  if (opts.outputSize) {
+    const o = opts.outputSize.slice(-sd);
+    if (o.length !== sd) throw new RangeError(`${op}: output_size must have ${sd} or ${sd + 2} elements, got [${opts.outputSize.join(', ')}]`);
+    outSp = [...o];
+  }
+  const lead = x.shape.slice(0, -sd);
+  const plane = outSp.reduce((a, b) => a * b, 1);
+  const flatX = x.reshape([...lead, -1]), flatI = indices.reshape([...lead, -1]);
+  const out = zeros([...lead, plane], { dtype: x.dtype, device: x.device }).scatter(lead.length, flatI, flatX);
+  return out.reshape([...lead, ...outSp]);
+}
+
+/** F.lpPool2d(x, normType, kernelSize, { stride, ceilMode }): (sum over the window of x^p)^(1/p). */
+export function lpPool2d(x: Tensor, normType: number, kernelSize: IntOrTuple, opts: { stride?: IntOrTuple | null; ceilMode?: boolean } = {}): Tensor {
+  const k = tuple(kernelSize, 2, 'lpPool2d', 'kernelSize');
+  // PyTorch scales the average by kh*kw (not the true sum for clipped ceil-mode windows): kept for parity.
+  const avg = avgPool2d(x.pow(normType), k, { stride: opts.stride, ceilMode: opts.ceilMode });
+  return avg.sign().mul(avg.abs().relu()).mul(k[0]! * k[1]!).pow(1 / normType);
+}
+/** F.lpPool1d(x [N,C,L], normType, kernelSize, { stride, ceilMode }). */
+export function lpPool1d(x: Tensor, normType: number, kernelSize: number, opts: { stride?: number | null; ceilMode?: boolean } = {}): Tensor {
+  const avg = avgPool1d(x.pow(normType), kernelSize, { stride: opts.stride, ceilMode: opts.ceilMode });
+  return avg.sign().mul(avg.abs().relu()).mul(kernelSize).pow(1 / normType);
 }
