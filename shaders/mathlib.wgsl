@@ -158,3 +158,20 @@ fn ipow_(x: i32, y: i32) -> i32 {
   }
   return r;
 }
+// sin/cos with our own Cody-Waite reduction by pi/2 (3-part constant) and Cephes minimax
+// polynomials: some drivers (SwiftShader) are off by ~1e-4 with the builtins.
+fn sincos_(x: f32) -> vec2<f32> {
+  let k = round(x * 0.6366197723675814);
+  let r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.54978995489188216e-8;
+  let z = r * r;
+  let s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * (-1.9515295891e-4)));
+  let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  let q = i32(k) & 3;
+  var sc = vec2<f32>(s, c);
+  if (q == 1) { sc = vec2<f32>(c, -s); } else if (q == 2) { sc = vec2<f32>(-s, -c); } else if (q == 3) { sc = vec2<f32>(-c, s); }
+  if (f32_isinf(x) || f32_isnan(x)) { return vec2<f32>(f32_nan(), f32_nan()); }
+  return sc;
+}
+fn sin_(x: f32) -> f32 { return sincos_(x).x; }
+fn cos_(x: f32) -> f32 { return sincos_(x).y; }
+fn tan_(x: f32) -> f32 { let v = sincos_(x); return v.x / v.y; }

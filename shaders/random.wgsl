@@ -42,8 +42,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let u1 = f32((w.x >> 8u) + 1u) * scale;
     let u2 = f32(w.y >> 8u) * scale;
     let r = sqrt(-2.0 * log(u1));
-    let th = 6.283185307179586 * u2;
-    st_out(o, r * cos(th));
-    if (b * 2 + 1 < n) { st_out(o + 1, r * sin(th)); }
+    let sc = sincos_(6.283185307179586 * u2);
+    st_out(o, r * sc.y);
+    if (b * 2 + 1 < n) { st_out(o + 1, r * sc.x); }
   }
 }

@@ -430,7 +430,7 @@ export class WebGPUBackend implements Backend {
     const meta = [n, out.offset, seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0, offset >>> 0, Math.floor(offset / 2 ** 32) >>> 0, per === 2 ? 1 : 0];
     const ops = [this.op(out, 'write', 'random')];
     const decls = binding('out', 1, out.dtype, 'write');
-    this.dispatch('random', () => shader('random', { DECLS: decls }), meta.map((v) => v | 0), ops, this.grid(Math.ceil(blocks / WG)));
+    this.dispatch('random', () => shader('random', { DECLS: decls }, true), meta.map((v) => v | 0), ops, this.grid(Math.ceil(blocks / WG)));
   }
 }
 
