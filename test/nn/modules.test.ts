@@ -95,6 +95,7 @@ const impls: Record<string, Impl> = {
   'LayerNorm/2d-shape': { build: () => new nn.LayerNorm([4, 5], { eps: 1e-3 }) },
   GroupNorm: { build: () => new nn.GroupNorm(2, 6) },
   'Embedding/padding': { build: () => new nn.Embedding(10, 4, { paddingIdx: 1 }) },
+  'Embedding/max-norm': { build: () => new nn.Embedding(6, 3, { maxNorm: 1 }) },
   'RNN/tanh-2layer-bidir': { build: () => new nn.RNN(3, 4, { numLayers: 2, bidirectional: true }) },
   'RNN/relu-batchfirst-h0': { build: () => new nn.RNN(3, 4, { nonlinearity: 'relu', batchFirst: true }) },
   'LSTM/2layer-bidir-batchfirst': { build: () => new nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true }), fwd: lstmOuts },

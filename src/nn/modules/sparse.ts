@@ -1,19 +1,26 @@
 // Embedding: a lookup table weight [numEmbeddings, embeddingDim], init N(0, 1) with the paddingIdx
-// row zeroed; positions holding paddingIdx get no gradient (as PyTorch's embedding backward).
+// row zeroed; forward is F.embedding (positions holding paddingIdx get no gradient; maxNorm renorms
+// the looked-up rows in place, as PyTorch).
 
 import { Tensor } from '../../tensor.js';
-import { where } from '../../ops/elementwise.js';
 import { fmtShape } from '../../shape.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
+import * as F from '../functional/index.js';
 
-export interface EmbeddingOpts extends FactoryOpts { paddingIdx?: number | null; weight?: Tensor; freeze?: boolean }
+export interface EmbeddingOpts extends FactoryOpts {
+  paddingIdx?: number | null; maxNorm?: number | null; normType?: number; scaleGradByFreq?: boolean; sparse?: boolean; weight?: Tensor; freeze?: boolean;
+}
 
 export class Embedding extends Module {
   readonly paddingIdx: number | null;
+  readonly maxNorm: number | null;
+  readonly normType: number;
+  readonly scaleGradByFreq: boolean;
+  readonly sparse: boolean;
   weight: Parameter;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOpts = {}) {
     super();
@@ -23,6 +30,10 @@ export class Embedding extends Module {
       if (pad < 0) pad += numEmbeddings;
     }
     this.paddingIdx = pad;
+    this.maxNorm = opts.maxNorm ?? null;
+    this.normType = opts.normType ?? 2;
+    this.scaleGradByFreq = opts.scaleGradByFreq ?? false;
+    this.sparse = opts.sparse ?? false;
     if (opts.weight) {
       if (opts.weight.ndim !== 2 || opts.weight.shape[0] !== numEmbeddings || opts.weight.shape[1] !== embeddingDim) {
         throw new RangeError(`Embedding: shape of weight ${fmtShape(opts.weight.shape)} does not match [${numEmbeddings}, ${embeddingDim}]`);
@@ -34,9 +45,9 @@ export class Embedding extends Module {
     }
   }
   /** Wraps an existing [num, dim] tensor (frozen by default). */
-  static fromPretrained(embeddings: Tensor, opts: { freeze?: boolean; paddingIdx?: number | null } = {}): Embedding {
+  static fromPretrained(embeddings: Tensor, opts: Omit<EmbeddingOpts, 'weight'> = {}): Embedding {
     if (embeddings.ndim !== 2) throw new RangeError('Embeddings parameter is expected to be 2-dimensional');
-    return new Embedding(embeddings.shape[0]!, embeddings.shape[1]!, { weight: embeddings, freeze: opts.freeze ?? true, paddingIdx: opts.paddingIdx });
+    return new Embedding(embeddings.shape[0]!, embeddings.shape[1]!, { ...opts, weight: embeddings, freeze: opts.freeze ?? true });
   }
   resetParameters(): void {
     init.normal_(this.weight);
@@ -44,14 +55,9 @@ export class Embedding extends Module {
     if (p !== null) noGrad(() => this.weight.select(0, p).fill_(0));
   }
   forward(input: Tensor): Tensor {
-    if (input.isFloatingPoint() || input.dtype === 'bool') {
-      throw new TypeError(`embedding: Expected tensor for argument #1 'indices' to have an integer dtype; but got ${input.dtype} instead`);
-    }
-    const flat = input.reshape([-1]);
-    const out = this.weight.indexSelect(0, flat).reshape([...input.shape, this.embeddingDim]);
-    if (this.paddingIdx === null || !out.requiresGrad) return out;
-    // Same values, but the padding positions take the detached branch: no gradient reaches that row.
-    return where(input.ne(this.paddingIdx).unsqueeze(-1), out, out.detach());
+    return F.embedding(input, this.weight, {
+      paddingIdx: this.paddingIdx, maxNorm: this.maxNorm, normType: this.normType, scaleGradByFreq: this.scaleGradByFreq, sparse: this.sparse,
+    });
   }
   override extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, padding_idx=${this.paddingIdx}` : ''}`; }
 }
