@@ -244,6 +244,27 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls.copy32).toBeGreaterThan(0);
   });
 
+  it('casting copy to float32 from bool, uint8 and int32 (contiguous, transposed, strided out)', () => {
+    const { fast, calls } = fresh();
+    for (const n of SIZES) {
+      const ints = Int32Array.from({ length: 3 * n }, (_, i) => (i * 7919 - 50) * (i % 5 === 0 ? 40000 : 1)); // some beyond 2^24
+      const bytes = Uint8Array.from({ length: 3 * n }, (_, i) => (i * 37) & 255);
+      for (const [srcDtype, data] of [['int32', ints], ['uint8', bytes], ['bool', bytes.map((v) => v & 1)]] as const) {
+        for (const [shape, st, outSt] of [[[3 * n], [1], [1]], [[n, 3], [1, n], [3, 1]], [[3, n], [n, 1], [1, 3]]] as [number[], number[], number[]][]) {
+          const es = srcDtype === 'int32' ? 4 : 1;
+          const buf = fast.alloc(data.length * es);
+          fast.write(buf, data);
+          const src: View = { buf, dtype: srcDtype, shape, strides: st, offset: 0 };
+          const dst: View = { buf: fast.alloc(4 * 3 * n), dtype: 'float32', shape, strides: outSt, offset: 0 };
+          fast.copy(src, dst);
+          const want = viewOffsets(shape, st, 0).map((o) => Math.fround(data[o]!));
+          expectBits(read(fast, dst), want, `cast ${srcDtype} n=${n} shape=${shape}`);
+        }
+      }
+    }
+    expect(calls.castToF32).toBeGreaterThan(0);
+  });
+
   it('fill: contiguous, strided float32 and int32', () => {
     const { fast, calls } = fresh();
     for (const n of SIZES) {

@@ -128,6 +128,13 @@ export class WasmBackend implements Backend {
         k.copy32(rows, cols, sp + 4 * offs[0]!, st[0]!, st[1]!, op + 4 * offs[1]!, st[2]!, st[3]!);
       })) return;
     }
+    if (this.simd && out.dtype === 'float32' && (src.dtype === 'bool' || src.dtype === 'uint8' || src.dtype === 'int32')) {
+      const k = this.simd.k, kind = src.dtype === 'int32' ? 1 : 0, sp = this.ptr(src), op = this.ptr(out);
+      const es = src.dtype === 'int32' ? 4 : 1;
+      if (forEach2d(out.shape, [src.strides, out.strides], (rows, cols, st, offs) => {
+        k.castToF32(kind, rows, cols, sp + es * offs[0]!, st[0]!, st[1]!, op + 4 * offs[1]!, st[2]!, st[3]!);
+      })) return;
+    }
     const conv = src.dtype === 'float16' && out.dtype !== 'float16' ? f16BitsToF32
       : out.dtype === 'float16' && src.dtype !== 'float16' ? ref.toF16 : null;
     ref.copyStrided(this.arr(src.dtype), this.base(src), src.strides, this.arr(out.dtype), this.base(out), out.strides, out.shape,
