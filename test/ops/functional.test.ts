@@ -157,6 +157,16 @@ Object.assign(impls, {
   'affineGrid/ac': (t) => F.affineGrid(t, [2, 1, 3, 2], { alignCorners: true }),
   'gridSample/affine-pipeline': (x, t) => F.gridSample(x.expand(2, 2, 5, 5), F.affineGrid(t!, [2, 2, 3, 4], { alignCorners: false }), { alignCorners: false }),
 } satisfies Record<string, OpImpl>);
+for (const mode of ['sum', 'mean', 'max'] as const) {
+  impls[`embeddingBag/2d-${mode}`] = (i, w) => F.embeddingBag(i, w!, { mode });
+  impls[`embeddingBag/offsets-${mode}`] = (i, w, o) => F.embeddingBag(i, w!, { offsets: o!, mode });
+  impls[`embeddingBag/padding-${mode}`] = (i, w, o) => F.embeddingBag(i, w!, { offsets: o!, mode, paddingIdx: 2 });
+}
+Object.assign(impls, {
+  'embeddingBag/per-sample-weights': (i, w, o, p) => F.embeddingBag(i, w!, { offsets: o!, mode: 'sum', perSampleWeights: p! }),
+  'embeddingBag/include-last-offset': (i, w, o) => F.embeddingBag(i, w!, { offsets: o!, mode: 'mean', includeLastOffset: true }),
+  'embeddingBag/psw-with-mean': (i, w, o, p) => F.embeddingBag(i, w!, { offsets: o!, mode: 'mean', perSampleWeights: p! }),
+} satisfies Record<string, OpImpl>);
 for (const mode of ['bilinear', 'nearest'] as const) {
   for (const paddingMode of ['zeros', 'border', 'reflection'] as const) {
     for (const ac of [false, true]) {

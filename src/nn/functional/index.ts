@@ -11,9 +11,9 @@ export {
 export type { MaxPoolOpts, AvgPoolOpts } from './pool.js';
 export {
   pad, interpolate, pixelShuffle, pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, oneHot,
-  affineGrid, gridSample,
+  affineGrid, gridSample, embeddingBag,
 } from './misc.js';
-export type { PadMode, InterpolateMode, InterpolateOpts, EmbeddingOpts, GridSampleOpts } from './misc.js';
+export type { PadMode, InterpolateMode, InterpolateOpts, EmbeddingOpts, EmbeddingBagOpts, GridSampleOpts } from './misc.js';
 export { layerNorm, groupNorm, batchNorm, instanceNorm, rmsNorm, localResponseNorm } from './norm.js';
 export type { BatchNormOpts, InstanceNormOpts } from './norm.js';
 export { dropout, dropout1d, dropout2d, dropout3d, alphaDropout } from './dropout.js';

@@ -1,7 +1,8 @@
 // Shape and geometry helpers of torch.nn.functional: pad (constant/reflect/replicate/circular),
 // interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic, area), pixelShuffle/pixelUnshuffle,
-// normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, oneHot, affineGrid, gridSample. Composed from views, cat,
-// indexSelect and elementwise ops, so gradients come from the primitives. Semantics: PyTorch 1.13.
+// normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, embeddingBag,
+// oneHot, affineGrid, gridSample. Composed from views, cat, gather/scatter and elementwise ops, so
+// gradients come from the primitives. Semantics: PyTorch 1.13.
 
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
@@ -334,4 +335,71 @@ function reflect(c: Tensor, twiceLow: number, twiceHigh: number): Tensor {
   const extra = a.fmod(span), flips = a.div(span).floor();
   const even = flips.remainder(2).eq(0);
   return where(even, extra.add(min), extra.neg().add(span + min));
+}
+
+export interface EmbeddingBagOpts {
+  offsets?: Tensor | null; maxNorm?: number | null; normType?: number; mode?: 'sum' | 'mean' | 'max';
+  perSampleWeights?: Tensor | null; includeLastOffset?: boolean; paddingIdx?: number | null;
+}
+
+/**
+ * F.embeddingBag(input, weight, opts): sums, means or maxes of embedding rows per bag. Bags are the
+ * rows of a 2-D input, or runs of a 1-D input starting at `offsets`. paddingIdx entries are skipped;
+ * empty bags give zeros. 'max' with 1-D input reads the offsets on the host (synchronous devices only).
+ */
+export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOpts = {}): Tensor {
+  const op = 'embeddingBag';
+  const mode = opts.mode ?? 'mean';
+  const offsets = opts.offsets ?? null, psw = opts.perSampleWeights ?? null;
+  if (input.ndim === 2 && offsets) throw new RangeError(`${op}: if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences.`);
+  if (input.ndim === 1 && !offsets) throw new RangeError(`${op}: offsets has to be a 1D Tensor but got None`);
+  if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`${op}: input has to be 1D or 2D Tensor, but got Tensor of dimension ${input.ndim}`);
+  if (psw && mode !== 'sum') throw new RangeError(`${op}: embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${mode}'). Please open a feature request on GitHub.`);
+  if (psw && (psw.ndim !== input.ndim || psw.shape.some((s, i) => s !== input.shape[i]))) throw new RangeError(`${op}: embedding_bag: If per_sample_weights (${fmtShape(psw.shape)}) is not None, then it must have the same shape as the input (${fmtShape(input.shape)})`);
+  const n = input.numel(), D = weight.shape[1]!;
+  const flat = input.reshape(-1).to('int32');
+  let B: number, bagId: Tensor;
+  if (input.ndim === 2) {
+    B = input.shape[0]!;
+    const L = input.shape[1]!;
+    bagId = indexLike(weight, Array.from({ length: n }, (_, i) => Math.floor(i / L)));
+  } else {
+    const off = offsets!.to('int32').reshape(-1);
+    B = opts.includeLastOffset ? off.shape[0]! - 1 : off.shape[0]!;
+    const starts = off.narrow(0, 0, B);
+    bagId = indexLike(weight, Array.from({ length: n }, (_, i) => i)).unsqueeze(1).ge(starts.unsqueeze(0)).to('int32').sum(1).sub(1).to('int32');
+  }
+  // renorm/padding handled by embedding; the padded entries are then masked out of every reduction
+  let rows = embedding(flat, weight, { maxNorm: opts.maxNorm, normType: opts.normType }); // [n, D]
+  const pad = opts.paddingIdx ?? null;
+  const valid = pad === null ? null : flat.ne(pad < 0 ? pad + weight.shape[0]! : pad);
+  if (psw) rows = rows.mul(psw.reshape(-1, 1));
+  const zerosBD = () => zeros([B, D], { dtype: weight.dtype, device: weight.device });
+  if (mode === 'sum' || mode === 'mean') {
+    const masked = valid ? where(valid.unsqueeze(1), rows, 0) : rows;
+    const sums = zerosBD().indexAdd(0, bagId, masked);
+    if (mode === 'sum') return sums;
+    const ones = valid ? valid.to(weight.dtype) : constLike(weight, new Array<number>(n).fill(1), [n]);
+    const counts = zeros([B], { dtype: weight.dtype, device: weight.device }).indexAdd(0, bagId, ones);
+    return sums.div(counts.clamp(1).unsqueeze(1));
+  }
+  if (mode !== 'max') throw new RangeError(`${op}: mode has to be one of sum, mean or max, got '${String(mode)}'`);
+  // Dense [B, Lmax, D] layout with -inf in unused slots, then a max over the slot dim.
+  let pos: number[], Lmax: number;
+  if (input.ndim === 2) {
+    Lmax = input.shape[1]!;
+    pos = Array.from({ length: n }, (_, i) => i);
+  } else {
+    if (!offsets!.storage.backend.synchronous) throw new Error(`${op}: mode='max' with 1-D input and offsets needs the offsets on the host; use a 2-D input on '${offsets!.device}'`);
+    const off = Array.from(offsets!.to('int32').dataSync()).slice(0, B);
+    const ends = off.map((_, b) => (b + 1 < B ? off[b + 1]! : n));
+    Lmax = Math.max(1, ...off.map((o, b) => ends[b]! - o));
+    pos = new Array<number>(n);
+    off.forEach((o, b) => { for (let i = o; i < ends[b]!; i++) pos[i] = b * Lmax + (i - o); });
+  }
+  const filled = valid ? where(valid.unsqueeze(1), rows, -Infinity) : rows;
+  const dense = full([B * Lmax, D], -Infinity, { dtype: weight.dtype, device: weight.device })
+    .scatter(0, indexLike(weight, pos).unsqueeze(1).expand(n, D), filled).reshape(B, Lmax, D);
+  const m = dense.max(1).values;
+  return where(m.eq(-Infinity), 0, m); // empty bags are zeros
 }
