@@ -58,11 +58,12 @@ async function readSource(src: LoadSource): Promise<Uint8Array> {
  * Loads tensors: safetensors -> { name: Tensor }; a PyTorch checkpoint -> its containers with
  * Tensors inside. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
  */
-export async function load(src: LoadSource, opts: LoadOptions = {}): Promise<Record<string, unknown>> {
+export async function load<T = Record<string, unknown>>(src: LoadSource, opts: LoadOptions = {}): Promise<T> {
   const bytes = await readSource(src);
   const device = parseDevice(opts.mapLocation ?? 'cpu', 'load');
-  if (isZip(bytes)) return (await loadPt(bytes, device)) as Record<string, unknown>;
-  if (isSafetensors(bytes)) return decodeSafetensors(bytes, device).tensors;
+  // A checkpoint's top level is whatever was pickled (usually a dict; a bare Tensor stays a Tensor).
+  if (isZip(bytes)) return (await loadPt(bytes, device)) as T;
+  if (isSafetensors(bytes)) return decodeSafetensors(bytes, device).tensors as T;
   if (bytes.length >= 2 && bytes[0] === 0x80) throw new Error('load: this is a legacy (pre-1.6, non-zip) PyTorch file; re-save it with torch.save in PyTorch >= 1.6');
   throw new Error(`load: unrecognized format (${bytes.length} bytes): expected safetensors or a PyTorch zip checkpoint`);
 }

@@ -70,6 +70,13 @@ describe('load: PyTorch zip checkpoints', () => {
     const want = [0, 1, 2, 3].map((r) => ew[3 * r]! + ew[3 * r + 1]! + ew[3 * r + 2]! + eb[r]!);
     Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
   });
+  it('a checkpoint holding one strided tensor loads as that tensor', async () => {
+    const t = await torch.load<Tensor>(bytes('bare_tensor.pt'));
+    expect(t.shape).toEqual([2]);
+    expect(t.stride()).toEqual([3]);
+    expect(t.storageOffset()).toBe(1);
+    expect([...t.dataSync()]).toEqual([1, 4]);
+  });
   it('int64 values outside int32 give a range error', async () => {
     await expect(torch.load(bytes('int64_overflow.pt'))).rejects.toThrow(/8589934592 .*does not fit in int32/);
   });
