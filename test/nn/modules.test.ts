@@ -175,3 +175,20 @@ describe('nn modules vs PyTorch', () => {
     });
   }
 });
+
+describe('inter-layer RNN dropout', () => {
+  it('is active in training only: eval matches PyTorch (no dropout), train differs', async () => {
+    const c = fixture.cases['GRU/2layer-bidir']!;
+    const gru = new nn.GRU(3, 4, { numLayers: 2, bidirectional: true, dropout: 0.5 });
+    const sd: Record<string, Tensor> = {};
+    for (const [k, e] of Object.entries(c.state)) sd[k] = fromEncoded(e, 'cpu');
+    gru.loadStateDict(sd);
+    const x = fromEncoded(c.inputs[0]!, 'cpu');
+    gru.eval();
+    await expectClose(gru.forward(x)[0], c.outs[0]!, { atol: 2e-5, rtol: 2e-4 }, 'eval output');
+    gru.train();
+    const trained = Array.from(gru.forward(x)[0].dataSync());
+    const evald = Array.from(gru.forward.call(gru.eval(), x)[0].dataSync());
+    expect(trained.some((v, i) => Math.abs(v - evald[i]!) > 1e-4)).toBe(true);
+  });
+});
