@@ -35,6 +35,7 @@ Object.assign(impls, {
   'act/prelu': (x, w) => F.prelu(x, w!),
   'act/prelu/single': (x, w) => F.prelu(x, w!),
   'act/prelu/1d': (x, w) => F.prelu(x, w!),
+  'act/prelu/bad-weight': (x, w) => F.prelu(x, w!),
   softmax: (x) => F.softmax(x, 1),
   'softmax/dim0': (x) => F.softmax(x, 0),
   logSoftmax: (x) => F.logSoftmax(x, -1),

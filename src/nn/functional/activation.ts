@@ -53,6 +53,10 @@ export function glu(x: Tensor, dim = -1): Tensor {
 }
 export function prelu(x: Tensor, weight: Tensor): Tensor {
   // weight has one value or one per channel (dim 1).
+  const channels = x.ndim >= 2 ? x.shape[1]! : 1;
+  if (weight.numel() !== 1 && weight.numel() !== channels) {
+    throw new RangeError(`prelu: Mismatch of parameter numbers and input channel size. Found parameter numbers = ${weight.numel()} and channel size = ${channels}.`);
+  }
   const w = weight.numel() === 1 || x.ndim < 2 ? weight.reshape([]) : weight.reshape([-1, ...new Array(x.ndim - 2).fill(1)]);
   return where(x.gt(0), x, x.mul(w));
 }

@@ -214,6 +214,7 @@ export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (C !== Cg * groups) {
     throw new RangeError(`${op}: Given groups=${groups}, weight of size ${fmtShape(weight.shape)}, expected input${fmtShape(xb0.shape)} to have ${Cg * groups} channels, but got ${C} channels instead`);
   }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== OC)) throw new RangeError(`${op}: Given weight of size ${fmtShape(weight.shape)}, expected bias to be 1-dimensional with ${OC} elements, but got bias of size ${fmtShape(bias.shape)} instead`);
   let xb = xb0;
   let padding: number[];
   if (opts.padding === 'valid') padding = [0, 0, 0];
