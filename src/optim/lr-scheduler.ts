@@ -48,7 +48,8 @@ export abstract class LRScheduler {
   stateDict(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(this)) {
-      if (k === 'optimizer' || typeof v === 'function') continue;
+      // Functions (LambdaLR's lambdas) are code, not state, as in PyTorch.
+      if (k === 'optimizer' || typeof v === 'function' || (Array.isArray(v) && v.some((x) => typeof x === 'function'))) continue;
       out[k] = Array.isArray(v) ? [...v] : v && typeof v === 'object' ? structuredClone(v) : v;
     }
     return out;

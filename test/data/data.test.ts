@@ -162,3 +162,12 @@ describe('DataLoader', () => {
     await expect((async () => { for await (const _ of bad) void _; })()).rejects.toThrow(/no export Nope/);
   });
 });
+
+describe('DataLoader typing', () => {
+  it('batches of a TensorDataset destructure as Tensors without casts', () => {
+    const dl = new DataLoader(new TensorDataset(torch.ones(4, 2), torch.zeros(4)), { batchSize: 2 });
+    const shapes: number[][] = [];
+    for (const [xb, yb] of dl) shapes.push([...xb!.shape, ...yb!.shape]);
+    expect(shapes).toEqual([[2, 2, 2], [2, 2, 2]]);
+  });
+});

@@ -10,6 +10,16 @@ import type { TypedArray } from '../../dtype.js';
 /** What defaultCollate can return. */
 export type Collated = Tensor | string[] | unknown[] | Collated[] | { [key: string]: Collated };
 
+/** The type defaultCollate gives a batch of T (Tensor[] items -> Tensor[] batches, numbers -> Tensor...). */
+export type CollateOf<T> =
+  T extends Tensor ? Tensor
+    : T extends number | boolean ? Tensor
+      : T extends string ? string[]
+        : T extends ArrayBufferView ? Tensor
+          : T extends readonly unknown[] ? { -readonly [K in keyof T]: CollateOf<T[K]> }
+            : T extends Record<string, unknown> ? { [K in keyof T]: CollateOf<T[K]> }
+              : unknown[];
+
 const isPlainObject = (x: unknown): x is Record<string, unknown> =>
   !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
 

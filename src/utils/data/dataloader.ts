@@ -5,7 +5,7 @@
 // `workerDataset`: a module that builds the same dataset in each worker, whose items are plain data.
 
 import { Generator } from '../../generator.js';
-import { defaultCollate, defaultConvert, type Collated } from './collate.js';
+import { defaultCollate, defaultConvert, type CollateOf } from './collate.js';
 import { BatchSampler, RandomSampler, SequentialSampler } from './sampler.js';
 import { WorkerPool, type WorkerDatasetSpec } from './worker-pool.js';
 
@@ -29,7 +29,7 @@ export interface DataLoaderOptions<T, B> {
 
 const isPromise = (x: unknown): x is Promise<unknown> => !!x && typeof (x as { then?: unknown }).then === 'function';
 
-export class DataLoader<T = unknown, B = Collated> implements Iterable<B>, AsyncIterable<B> {
+export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, AsyncIterable<B> {
   readonly dataset: DatasetLike<T>;
   readonly batchSize: number | null;
   readonly dropLast: boolean;

@@ -3,5 +3,5 @@
 export { Dataset, TensorDataset, Subset, ConcatDataset, randomSplit } from './dataset.js';
 export { Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler } from './sampler.js';
 export { DataLoader, type DataLoaderOptions, type DatasetLike } from './dataloader.js';
-export { defaultCollate, defaultConvert, type Collated } from './collate.js';
+export { defaultCollate, defaultConvert, type Collated, type CollateOf } from './collate.js';
 export type { WorkerDatasetSpec } from './worker-pool.js';
