@@ -1,5 +1,5 @@
 // Float32 reductions of the CPU backend: sum / max / min over the contiguous last dim of [rows, cols]
-// (reduceRows), and over the leading dim of a window whose outputs are contiguous (reduceCols, e.g. a
+// (reduceRows, also several such runs per output), and over the leading dim of a window whose outputs are contiguous (reduceCols, e.g. a
 // bias gradient). Sums accumulate in float64 lanes (as the reference kernels do) so long reductions
 // do not drift. max/min propagate NaN, as PyTorch does.
 
@@ -37,11 +37,26 @@ function extremeRow(isMax: bool, n: i32, x: usize): f32 {
   return r;
 }
 
-/** out[r] = op over c of x[r*xrs + c]; cols >= 1 for max/min. */
-export function reduceRows(op: i32, rows: i32, cols: i32, x: usize, xrs: i32, out: usize): void {
+/**
+ * out[r] = op over (j, c) of x[r*xrs + j*js + c], j < nj, c < cols: the reduced part is nj
+ * contiguous runs (nj = 1 for a plain row; nj > 1 e.g. for a bias gradient over [N, C, H*W]).
+ * cols >= 1 for max/min.
+ */
+export function reduceRows(op: i32, rows: i32, cols: i32, x: usize, xrs: i32, nj: i32, js: i32, out: usize): void {
   for (let r = 0; r < rows; r++) {
     const row = x + <usize>(r * xrs * 4);
-    const v: f32 = op == SUM ? <f32>sumRow(cols, row) : extremeRow(op == MAX, cols, row);
+    let v: f32;
+    if (op == SUM) {
+      let acc: f64 = 0;
+      for (let j = 0; j < nj; j++) acc += sumRow(cols, row + <usize>(j * js * 4));
+      v = <f32>acc;
+    } else {
+      v = extremeRow(op == MAX, cols, row);
+      for (let j = 1; j < nj; j++) {
+        const w = extremeRow(op == MAX, cols, row + <usize>(j * js * 4));
+        v = op == MAX ? max(v, w) : min(v, w);
+      }
+    }
     store<f32>(out + <usize>(r * 4), v);
   }
 }

@@ -298,9 +298,16 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
         [[c, r], [1, c], 1, [c]],
         [[r, c], [c, 1], 2, []],
       ];
+      // Bias-gradient pattern: x [N=r, C=2, L] reduced over N and L, as the view [C, N, L].
+      if (c % 2 === 1 && c > 1) {
+        const L = (c - 1) / 2;
+        cases.push([[2, r, L], [L, 2 * L, 1], 2, [2]]);
+      }
       for (const [shape, st, nReduce, outShape] of cases) {
         const x = put(fast, store, shape, st), o = out(fast, outShape);
+        const before = (calls.reduceRows ?? 0) + (calls.reduceCols ?? 0);
         fast.reduce(op, x.view, nReduce, o);
+        expect((calls.reduceRows ?? 0) + (calls.reduceCols ?? 0), `SIMD ran for ${shape} / ${st}`).toBe(before + 1);
         const inner = shape.slice(shape.length - nReduce).reduce((a, b) => a * b, 1);
         const want: number[] = [];
         for (let i = 0; i < x.values.length; i += inner) want.push(Math.fround(f(x.values.slice(i, i + inner))));

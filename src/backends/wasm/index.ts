@@ -275,12 +275,19 @@ export class WasmBackend implements Backend {
     const nd = x.shape.length, kept = nd - nReduce;
     const r = collapse(x.shape.slice(kept), [x.strides.slice(kept)]);
     const o = collapse(x.shape.slice(0, kept), [x.strides.slice(0, kept)]);
-    if (r.shape.length > 1 || o.shape.length > 1) return false;
+    if (r.shape.length > 2 || o.shape.length > 1) return false;
     if (x.shape.includes(0)) return false; // empty: the reference fills 0 for sum and raises for max/min
     const rows = o.shape[0] ?? 1, ors = o.strides[0]?.[0] ?? 0;
-    const R = r.shape[0] ?? 1, rs = r.strides[0]?.[0] ?? 0;
     const k = this.simd.k, xp = this.ptr(x), op_ = this.ptr(out);
-    if (rs === 1 || R === 1) { k.reduceRows(code, rows, R, xp, ors, op_); return true; }
+    const rsh = r.shape, rst = r.strides[0]!;
+    if (rsh.length === 2) {
+      // Two reduced dims that do not merge, the inner one contiguous (e.g. [C, N, H*W] -> [C]).
+      if (rst[1] !== 1) return false;
+      k.reduceRows(code, rows, rsh[1]!, xp, ors, rsh[0]!, rst[0]!, op_);
+      return true;
+    }
+    const R = rsh[0] ?? 1, rs = rst[0] ?? 0;
+    if (rs === 1 || R === 1) { k.reduceRows(code, rows, R, xp, ors, 1, 0, op_); return true; }
     if (ors === 1 || rows === 1) { k.reduceCols(code, R, rows, xp, rs, op_); return true; }
     return false;
   }

@@ -17,7 +17,7 @@ export interface SimdExports {
   compare(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   unary(op: number, rows: number, cols: number, x: number, xrs: number, xi: number, out: number): void;
   fill32(rows: number, cols: number, dst: number, rs: number, cs: number, bits: number): void;
-  reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, out: number): void;
+  reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, nj: number, js: number, out: number): void;
   reduceCols(op: number, n: number, cols: number, x: number, xrs: number, out: number): void;
   copy32(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   castToF32(kind: number, rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
