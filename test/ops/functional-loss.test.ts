@@ -87,6 +87,14 @@ Object.assign(impls, {
   'multiMarginLoss/1d': (x, t) => F.multiMarginLoss(x, t!),
   multilabelSoftMarginLoss: (x, t) => F.multilabelSoftMarginLoss(x, t!),
   'multilabelSoftMarginLoss/weight-none': (x, t, w) => F.multilabelSoftMarginLoss(x, t!, { weight: w!, reduction: 'none' }),
+  ctcLoss: (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [8, 8, 8], [3, 2, 3]),
+  'ctcLoss/sum-varlen': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [8, 6, 7], [3, 2, 1], { reduction: 'sum' }),
+  'ctcLoss/none-varlen': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, torch.tensor([8, 6, 7]), torch.tensor([3, 2, 1]), { reduction: 'none' }),
+  'ctcLoss/blank-last-1d-targets': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [7, 5], [2, 3], { blank: 3 }),
+  'ctcLoss/impossible': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [3, 3], [3, 3], { reduction: 'none' }),
+  'ctcLoss/zero-infinity': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [3, 3], [3, 3], { reduction: 'sum', zeroInfinity: true }),
+  'ctcLoss/unbatched': (x, t) => F.ctcLoss(x.logSoftmax(1), t!, 6, 2),
+  'ctcLoss/float64': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [6, 6], [3, 2]),
 } satisfies Record<string, OpImpl>);
 
 opSuite('loss', impls);

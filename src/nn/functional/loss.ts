@@ -6,7 +6,8 @@ import { Tensor } from '../../tensor.js';
 import { fmtShape, shapesEqual } from '../../shape.js';
 import { where } from '../../ops/elementwise.js';
 import { logSoftmax } from '../../ops/reduce.js';
-import { arange } from '../../ops/creation.js';
+import { arange, fullLike, tensor as tensorOp } from '../../ops/creation.js';
+import { cat, stack } from '../../ops/shape.js';
 import { reduce, type Reduction } from './utils.js';
 import { pairwiseDistance } from './misc.js';
 import { softplus } from './activation.js';
@@ -275,3 +276,77 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, opts: { 
 }
 
 const arangeLike = (x: Tensor, n: number) => arange(n, { device: x.device, dtype: 'int32' });
+
+export interface CtcOpts { blank?: number; reduction?: Reduction; zeroInfinity?: boolean }
+
+/**
+ * F.ctcLoss(logProbs [T, N, C] (or [T, C]), targets [N, S] (or 1-D concatenated), inputLengths,
+ * targetLengths, { blank, reduction, zeroInfinity }): the CTC forward (alpha) recursion in log space,
+ * vectorized over the batch and the 2S+1 extended labels, differentiated by autograd. Unreachable
+ * states hold a large finite negative value instead of -inf so no NaN reaches the gradient; an
+ * impossible alignment gives +inf (or 0 with zeroInfinity), as PyTorch. 'mean' divides each loss by
+ * its target length, then averages. 1-D targets and tensor lengths are read on the host (CPU).
+ */
+export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor | number | readonly number[], targetLengths: Tensor | number | readonly number[],
+  opts: CtcOpts = {}): Tensor {
+  const op = 'ctcLoss';
+  const blank = opts.blank ?? 0;
+  const unb = logProbs.ndim === 2;
+  const lp = unb ? logProbs.unsqueeze(1) : logProbs;
+  if (lp.ndim !== 3) throw new RangeError(`${op}: log_probs must be 2-D or 3-D [T, N, C], got ${fmtShape(logProbs.shape)}`);
+  const [T, N, C] = lp.shape as [number, number, number];
+  if (blank < 0 || blank >= C) throw new RangeError(`${op}: blank must be in label range (got ${blank} for ${C} classes)`);
+  const host = (v: Tensor | number | readonly number[], name: string): number[] => {
+    const arr = v instanceof Tensor ? Array.from(v.reshape(-1).to('int32').dataSync()) : typeof v === 'number' ? [v] : [...v];
+    if (arr.length !== N) throw new RangeError(`${op}: ${name} must be of size batch_size (${N}), got ${arr.length}`);
+    return arr;
+  };
+  const inLen = host(inputLengths, 'input_lengths'), tgLen = host(targetLengths, 'target_lengths');
+  inLen.forEach((l) => { if (l > T || l < 0) throw new RangeError(`${op}: Expected input_lengths to have value at most ${T}, but got value ${l}`); });
+  // Targets as a padded [N, S] int32 tensor.
+  let tg: Tensor;
+  if (unb && targets.ndim === 1) tg = targets.unsqueeze(0).to('int32');
+  else if (!unb && targets.ndim === 2) tg = targets.to('int32');
+  else if (!unb && targets.ndim === 1) {
+    const flat = Array.from(targets.to('int32').dataSync());
+    const S0 = Math.max(1, ...tgLen);
+    const rows: number[] = [];
+    let o = 0;
+    for (const l of tgLen) { for (let i = 0; i < S0; i++) rows.push(i < l ? flat[o + i]! : blank); o += l; }
+    tg = indexLikeT(lp, rows).reshape(N, S0);
+  } else throw new RangeError(`${op}: targets must be [N, S] or 1-D concatenated, got ${fmtShape(targets.shape)}`);
+  const S = tg.shape[1]!, L = 2 * S + 1;
+  tgLen.forEach((l) => { if (l > S) throw new RangeError(`${op}: Expected tensor to have size at least ${l} at dimension 1, but got size ${S} for argument #2 'targets'`); });
+  // Extended labels: blank, t1, blank, t2, ..., blank.
+  const blanks = fullLike(tg, blank);
+  const ext = cat([stack([blanks, tg], 2).reshape(N, 2 * S), blanks.narrow(1, 0, 1)], 1); // [N, L]
+  const emit = lp.gather(2, ext.unsqueeze(0).expand(T, N, L)); // [T, N, L]
+  const NEG = -1e30;
+  const prev2 = cat([fullLike(ext.narrow(1, 0, 2), -1), ext.narrow(1, 0, L - 2)], 1);
+  const skipOk = ext.ne(blank).logicalAnd(ext.ne(prev2)); // may come from s - 2
+  const shift = (a: Tensor, k: number) => cat([fullLike(a.narrow(1, 0, k), NEG), a.narrow(1, 0, L - k)], 1);
+  const lse3 = (a: Tensor, b: Tensor, c: Tensor) => {
+    const m = a.maximum(b).maximum(c).detach(); // the result does not depend on m: stop its gradient
+    return a.sub(m).exp().add(b.sub(m).exp()).add(c.sub(m).exp()).log().add(m);
+  };
+  const sIdx = arange(L, { device: lp.device, dtype: 'int32' }).unsqueeze(0);
+  let alpha = where(sIdx.lt(2), emit.select(0, 0), NEG).maximum(NEG); // [N, L]
+  const tLim = indexLikeT(lp, inLen).unsqueeze(1);
+  for (let t = 1; t < T; t++) {
+    const next = lse3(alpha, shift(alpha, 1), where(skipOk, shift(alpha, 2), NEG)).add(emit.select(0, t)).maximum(NEG);
+    alpha = where(tLim.gt(t), next, alpha); // samples already past their length keep their final alpha
+  }
+  const endIdx = indexLikeT(lp, tgLen.map((l) => 2 * l)).unsqueeze(1);
+  const last = alpha.gather(1, endIdx).squeeze(1);
+  const beforeLast = where(endIdx.squeeze(1).gt(0), alpha.gather(1, endIdx.sub(1).clamp(0)).squeeze(1), NEG);
+  const m = last.maximum(beforeLast).detach();
+  let loss = last.sub(m).exp().add(beforeLast.sub(m).exp()).log().add(m).neg(); // [N]
+  const impossible = loss.gt(-NEG / 2).logicalOr(indexLikeT(lp, inLen).eq(0));
+  loss = where(impossible, opts.zeroInfinity ? 0 : Infinity, loss);
+  const r = opts.reduction ?? 'mean';
+  if (r === 'mean') return loss.div(indexLikeT(lp, tgLen).clamp(1).to(loss.dtype)).mean();
+  const out = reduce(loss, r, op);
+  return unb && r === 'none' ? out.squeeze(0) : out;
+}
+
+const indexLikeT = (x: Tensor, v: number[]) => tensorOp(v, { dtype: 'int32', device: x.device });
