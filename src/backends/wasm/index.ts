@@ -71,7 +71,8 @@ export class WasmBackend implements Backend {
     let a = this.views[d];
     if (!a) {
       const T = arrayType(d);
-      a = new T(this.wasmMemory.buffer, 0, this.wasmMemory.buffer.byteLength / (T as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT | 0);
+      // Math.floor, not `| 0`: memories past 2 GiB would wrap to a negative length.
+      a = new T(this.wasmMemory.buffer, 0, Math.floor(this.wasmMemory.buffer.byteLength / (T as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT));
       this.views[d] = a;
     }
     return a;
