@@ -142,8 +142,13 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     return { state, paramGroups };
   }
 
-  /** Loads options and (copied) state; group sizes must match this optimizer's groups. */
-  loadStateDict(sd: OptimizerStateDict): void {
+  /**
+   * Loads options and (copied) state; group sizes must match this optimizer's groups. Also accepts
+   * a PyTorch optimizer state_dict as torch.load returns it (param_groups, snake_case keys, step
+   * counts as tensors): keys are converted to camelCase and scalar tensors to numbers.
+   */
+  loadStateDict(input: OptimizerStateDict | PyTorchOptimizerStateDict): void {
+    const sd = fromPyTorch(input);
     if (!sd || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object') {
       throw new TypeError(`${this.opName}.loadStateDict: expected { state, paramGroups }`);
     }
@@ -195,6 +200,29 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     }
     this.state.clear();
   }
+}
+
+/** A state_dict written by PyTorch's Optimizer.state_dict() (after torch.load). */
+export interface PyTorchOptimizerStateDict {
+  state: Record<string | number, Record<string, unknown>>;
+  param_groups: ({ params: number[] } & Record<string, unknown>)[];
+}
+
+const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function fromPyTorch(sd: OptimizerStateDict | PyTorchOptimizerStateDict): OptimizerStateDict {
+  if (!sd || !('param_groups' in sd)) return sd as OptimizerStateDict;
+  const scalar = (v: unknown): unknown => {
+    // PyTorch keeps step counters (and NAdam's mu_product) as 0-dim tensors; ours are numbers.
+    if (isTensor(v) && v.ndim === 0) return Number(v.itemSync());
+    return v;
+  };
+  const state: Record<number, ParamState> = {};
+  for (const [k, s] of Object.entries(sd.state)) {
+    state[Number(k)] = Object.fromEntries(Object.entries(s).map(([key, v]) => [camel(key), scalar(v)])) as ParamState;
+  }
+  const paramGroups = sd.param_groups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [camel(k), v])) as { params: number[] } & Record<string, unknown>);
+  return { state, paramGroups };
 }
 
 /** Validates a hyper-parameter the way PyTorch's constructors do. */

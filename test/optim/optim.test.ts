@@ -8,7 +8,7 @@ import type { Tensor } from '../../src/index.js';
 await torch.init();
 const { optim } = torch;
 type Opts = Record<string, unknown>;
-interface OptCase { kind: 'optim'; optimizer: string; problem: 'linreg' | 'rosen'; groups: ({ params: string[] } & Opts)[]; steps: number; closure: boolean; losses: number[]; final: Record<string, number[]> }
+interface OptCase { saveAt: number | null; kind: 'optim'; optimizer: string; problem: 'linreg' | 'rosen'; groups: ({ params: string[] } & Opts)[]; steps: number; closure: boolean; losses: number[]; final: Record<string, number[]> }
 interface SchedCase { kind: 'sched'; optimizer: string; groups: Opts[]; steps: number; lrs: number[][]; momenta?: (number | null)[][]; metrics?: number[] }
 const fx = JSON.parse(readFileSync(new URL('../fixtures/optim.json', import.meta.url), 'utf8')) as {
   X: number[]; Y: number[]; W0: number[]; B0: number[]; R0: number[]; cases: Record<string, OptCase | SchedCase>;
@@ -25,8 +25,8 @@ function closeTo(actual: ArrayLike<number>, expected: number[], rtol: number, at
 
 function problem(c: OptCase): { params: Record<string, Tensor>; loss: () => Tensor } {
   if (c.problem === 'linreg') {
-    const params = { W: torch.tensor(fx.W0, { requiresGrad: true }), b: torch.tensor(fx.B0, { requiresGrad: true }) };
-    return { params, loss: () => X.matmul(params.W.reshape(3, 4).t()).add(params.b).sub(Y).pow(2).mean() };
+    const params = { W: torch.tensor(fx.W0).reshape(3, 4).clone().requiresGrad_(), b: torch.tensor(fx.B0, { requiresGrad: true }) };
+    return { params, loss: () => X.matmul(params.W.t()).add(params.b).sub(Y).pow(2).mean() };
   }
   const params = { p: torch.tensor(fx.R0, { requiresGrad: true }) };
   return {
@@ -88,6 +88,23 @@ describe('optimizers match PyTorch trajectories', () => {
       opt.disposeState(); // the copy must not share tensors with the old optimizer
       await runSteps(c, opt2, loss, half, c.steps, losses);
       closeTo(losses, c.losses, c.optimizer === 'LBFGS' ? 1e-4 : 1e-5, 1e-5, `${name} resumed losses`);
+    });
+  }
+});
+
+describe('resuming from a PyTorch checkpoint (torch.save of params + optimizer.state_dict())', () => {
+  for (const [name, c] of optCases.filter(([, c]) => c.saveAt !== null)) {
+    it(`${name}: loadStateDict of PyTorch's state_dict continues PyTorch's trajectory`, async () => {
+      const ck = await torch.load<{ params: Record<string, Tensor>; optim: torch.optim.PyTorchOptimizerStateDict }>(new URL(`../fixtures/files/${name}_resume.pt`, import.meta.url));
+      const { params, loss } = problem(c);
+      torch.noGrad(() => { for (const [k, p] of Object.entries(params)) p.copy_(ck.params[k]!); });
+      const opt = makeOpt(c, params);
+      opt.loadStateDict(ck.optim);
+      expect(opt.paramGroups[0]!.weightDecay).toBe(c.groups[0]!.weightDecay ?? (c.optimizer === 'SGD' || c.optimizer === 'Adam' || c.optimizer === 'NAdam' ? 0 : undefined));
+      const losses: number[] = [];
+      await runSteps(c, opt, loss, c.saveAt!, c.steps, losses);
+      closeTo(losses, c.losses.slice(c.saveAt!), 1e-5, 1e-6, `${name} resumed losses`);
+      for (const [k, v] of Object.entries(c.final)) closeTo(params[k]!.dataSync(), v, 1e-5, 1e-6, `${name} final ${k}`);
     });
   }
 });
