@@ -1,8 +1,8 @@
 // Indexing: gather/scatter primitives and what is built on them (indexSelect, indexAdd,
-// maskedSelect, sort/argsort/topk, oneHot), plus PyTorch-style `t.index(...)` basic indexing.
+// maskedSelect, sort/argsort/topk, oneHot), plus PyTorch-style `t.index(...)` basic and advanced indexing.
 // Index tensors are int32 (torchlet's index dtype); out-of-range indices raise, never wrap.
 
-import { fmtShape, normDim } from '../shape.js';
+import { broadcastShapes, fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, fromArray, record } from './prim.js';
 import { castTo, eq, mul, where } from './elementwise.js';
@@ -17,7 +17,7 @@ function checkIndex(op: string, index: Tensor): void {
 
 /**
  * PyTorch's gather/scatter/index_select refuse negative indices, while backends accept [-size, size)
- * (t.index(...) relies on that wrap). Synchronous backends are checked here; on asynchronous ones
+ * (t.index(...) wraps negatives itself). Synchronous backends are checked here; on asynchronous ones
  * negatives are mapped to `size` so the backend's deferred range check reports them.
  */
 function rejectNegative(op: string, index: Tensor, size: number, dim: number): Tensor {
@@ -174,38 +174,84 @@ export function oneHot(t: Tensor, numClasses = -1): Tensor {
 
 // ---------------------------------------------------------------- t.index(...)
 
-/** One entry of t.index(...): a number selects, null keeps the dim, [start, end, step] slices,
- * '...' fills the remaining dims, 'newaxis' inserts a dim, an int32 Tensor picks with indexSelect,
- * and a bool Tensor of the tensor's shape selects like maskedSelect. */
+/** One entry of t.index(...): a number selects, null keeps the dim (Python's `:`), [start, end, step]
+ * slices, '...' fills the remaining dims, 'newaxis' inserts a dim. Int32 tensors are PyTorch's advanced
+ * indices: they broadcast together and pick elementwise (negatives wrap); a bool tensor stands for its
+ * nonzero() coordinates over the dims it covers. A 0-d int tensor selects like a number. */
 export type IndexArg = number | null | '...' | 'newaxis' | readonly (number | null | undefined)[] | Tensor;
 
+/** Python x[...] with PyTorch's rules: basic indexing makes views, advanced indexing copies. */
 export function index(x: Tensor, ...indices: IndexArg[]): Tensor {
-  if (indices.length === 1 && indices[0] instanceof Tensor && indices[0].dtype === 'bool') return maskedSelect(x, indices[0]);
-  const consumed = indices.filter((i) => i !== '...' && i !== 'newaxis').length;
-  if (consumed > x.ndim) throw new RangeError(`index: too many indices for tensor of dimension ${x.ndim}`);
-  const expanded: IndexArg[] = [];
-  for (const i of indices) {
-    if (i === '...') for (let k = 0; k < x.ndim - consumed; k++) expanded.push(null);
-    else expanded.push(i);
+  if (indices.length === 1 && indices[0] instanceof Tensor && indices[0].dtype === 'bool' && indices[0].ndim === x.ndim && indices[0].ndim > 0) {
+    return maskedSelect(x, indices[0]);
   }
+  // Bool masks become one coordinate tensor per dim they cover; 0-d int tensors become numbers' peers.
+  const args: IndexArg[] = [];
+  for (const i of indices) {
+    if (i instanceof Tensor && i.dtype === 'bool') {
+      if (i.ndim === 0) throw new TypeError('index: a 0-d bool index is not supported');
+      const nz = nonzero(i);
+      for (let k = 0; k < i.ndim; k++) args.push(nz.select(1, k));
+    } else args.push(i);
+  }
+  const consumed = args.filter((i) => i !== '...' && i !== 'newaxis').length;
+  if (consumed > x.ndim) throw new RangeError(`index: too many indices for tensor of dimension ${x.ndim}`);
+  if (args.filter((i) => i === '...').length > 1) throw new RangeError('index: an index can only have a single ellipsis');
   let r = x, d = 0;
-  for (const i of expanded) {
-    if (i === null) d++;
+  const adv: { dim: number; t: Tensor }[] = [];
+  for (const i of args) {
+    if (i === '...') d += x.ndim - consumed;
+    else if (i === null) d++;
     else if (i === 'newaxis') { r = unsqueeze(r, d); d++; }
     else if (typeof i === 'number') r = select(r, d, i);
     else if (i instanceof Tensor) {
-      if (i.dtype === 'bool') throw new TypeError('index: a bool mask is only supported as the sole index');
-      const n = r.shape[d]!;
-      // Python indexing wraps negative indices (indexSelect itself refuses them).
-      const wrapped = where(i.lt(0), i.add(n), i).to('int32').reshape(-1);
-      const picked = indexSelect(r, d, wrapped);
-      r = i.ndim === 1 ? picked : picked.reshape([...r.shape.slice(0, d), ...i.shape, ...r.shape.slice(d + 1)]);
-      d += i.ndim;
+      if (i.dtype !== 'int32') throw new TypeError(`index: tensors used as indices must be int32 or bool, got ${i.dtype}`);
+      if (i.ndim === 0) r = indexSelect(r, d, wrapIndex(i.reshape(1), r.shape[d]!, d)).squeeze(d);
+      else { adv.push({ dim: d, t: i }); d++; }
     } else if (Array.isArray(i)) {
       const [s, e, st] = i as (number | null | undefined)[];
+      if (st !== undefined && st !== null && st <= 0) throw new RangeError(`index: step must be greater than zero (got ${st})`);
       r = slice(r, d, s ?? null, e ?? null, st ?? 1);
       d++;
     } else throw new TypeError(`index: unsupported index ${String(i)}`);
   }
-  return r;
+  return adv.length ? advanced(r, adv) : r;
+}
+
+/** Wraps negatives and maps any out-of-range entry to `size`, which the checked gather then reports. */
+function wrapIndex(i: Tensor, size: number, dim: number): Tensor {
+  if (i.storage.backend.synchronous) {
+    for (const v of i.dataSync()) {
+      if (v < -size || v >= size) throw new RangeError(`index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+    }
+  }
+  const bad = i.lt(-size).logicalOr(i.ge(size));
+  return where(bad, size, where(i.lt(0), i.add(size), i)).to('int32');
+}
+
+/** Advanced indices on dims of r: broadcast them, pick elementwise via one flat indexSelect. The
+ * picked block replaces the indexed dims in place when they are adjacent, else it leads (PyTorch). */
+function advanced(r: Tensor, adv: { dim: number; t: Tensor }[]): Tensor {
+  const dims = adv.map((a) => a.dim);
+  const bshape = broadcastShapes('index', ...adv.map((a) => a.t.shape));
+  const sizes = dims.map((dm) => r.shape[dm]!);
+  // Row-major linear index over the advanced dims.
+  let lin: Tensor | null = null;
+  adv.forEach((a, k) => {
+    const w = wrapIndex(a.t, sizes[k]!, a.dim).expand(bshape);
+    lin = lin === null ? w : lin.mul(sizes[k]!).add(w);
+  });
+  const rest = [...r.shape.keys()].filter((dm) => !dims.includes(dm));
+  const moved = r.permute([...dims, ...rest]);
+  const flat = moved.reshape([sizes.reduce((a, b) => a * b, 1), ...rest.map((dm) => r.shape[dm]!)]);
+  const picked = indexSelect(flat, 0, lin!.reshape(-1).to('int32'));
+  const out = picked.reshape([...bshape, ...rest.map((dm) => r.shape[dm]!)]);
+  const adjacent = dims.every((dm, k) => k === 0 || dm === dims[k - 1]! + 1);
+  if (!adjacent || dims[0] === 0) return out;
+  const nb = bshape.length;
+  // Move the block [0, nb) to start at dims[0].
+  const order = [...Array(out.ndim).keys()];
+  const block = order.splice(0, nb);
+  order.splice(dims[0]!, 0, ...block);
+  return out.permute(order);
 }

@@ -190,6 +190,8 @@ Object.assign(impls, {
   'max/bool': (x) => x.max(),
   'sum/dtype-int32-bool': (x) => x.sum(null, false, { dtype: 'int32' }),
   'var/correction-too-large': (x) => x.var(0, { correction: 2 }),
+  'mode/indices-last': (x) => x.mode(1).indices,
+  'mode/float-grad': (x) => x.mode(1).values,
 } satisfies Record<string, OpImpl>);
 
 opSuite('reduce', impls);

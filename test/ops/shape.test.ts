@@ -120,6 +120,19 @@ const impls: Record<string, OpImpl> = {
   'squeeze/0d': (x) => x.squeeze(),
   'tril/int-batched-diag': (x) => x.tril(1),
   'tril/empty': (x) => x.tril(),
+  'index/two-tensors': (x, i, j) => x.index(i!, j!),
+  'index/tensors-broadcast': (x, i, j) => x.index(i!, j!),
+  'index/tensors-adjacent-middle': (x, i, j) => x.index(null, i!, j!),
+  'index/tensors-separated': (x, i, j) => x.index(i!, null, j!),
+  'index/int-then-tensor': (x, j) => x.index(0, null, j!),
+  'index/0d-tensor': (x, j) => x.index('newaxis', [1, 3], j!),
+  'index/tensor-then-slice': (x, i) => x.index(i!, [1, null, 2]),
+  'index/mask-rows': (x, m) => x.index(m!),
+  'index/mask-middle': (x, m) => x.index(null, m!),
+  'index/mask-2of3': (x, m) => x.index(m!),
+  'index/repeated-grad': (x, i) => x.index(i!),
+  'index/two-tensors-out-of-range-error': (x, i, j) => x.index(i!, j!),
+  'index/broadcast-error': (x, i, j) => x.index(i!, j!),
 };
 
 opSuite('shape', impls);
