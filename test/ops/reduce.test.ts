@@ -192,6 +192,16 @@ Object.assign(impls, {
   'var/correction-too-large': (x) => x.var(0, { correction: 2 }),
   'mode/indices-last': (x) => x.mode(1).indices,
   'mode/float-grad': (x) => x.mode(1).values,
+  'max/nan-all': (x) => x.max(),
+  'amax/nan-dim': (x) => x.amax(1),
+  'min/nan-dim-values': (x) => x.min(1).values,
+  'min/nan-dim-indices': (x) => x.min(1).indices,
+  'argmax/nan': (x) => x.argmax(1),
+  'argmin/nan-all': (x) => x.argmin(),
+  'logsumexp/empty-dim': (x) => x.logsumexp(1),
+  'softmax/all-neg-inf': (x) => x.softmax(1),
+  'cumsum/neg-dim-3d': (x) => x.cumsum(-2),
+  'std/float64-dims': (x) => x.std([0, 2], { unbiased: false, keepdim: true }),
 } satisfies Record<string, OpImpl>);
 
 opSuite('reduce', impls);
