@@ -102,3 +102,39 @@ export function reduceCols(op: i32, n: i32, cols: i32, x: usize, xrs: i32, out: 
     }
   }
 }
+
+// ---- argmax / argmin: int32 index of the first extreme value, or of the first NaN if any ----
+
+/** out[r] = arg-extreme over c of x[r*xrs + c*cs] (n >= 1), isMax selecting argmax. */
+export function argReduceRows(isMax: bool, rows: i32, n: i32, x: usize, xrs: i32, cs: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>(r * xrs * 4);
+    let best = load<f32>(row), bi = 0;
+    for (let i = 1; i < n && best == best; i++) {
+      const v = load<f32>(row + <usize>(i * cs * 4));
+      if (v != v || (isMax ? v > best : v < best)) { best = v; bi = i; }
+    }
+    store<i32>(out + <usize>(r * 4), bi);
+  }
+}
+
+/** out[c] = arg-extreme over r < n of x[r*xrs + c] (outputs contiguous in x), 4 outputs per step. */
+export function argReduceCols(isMax: bool, n: i32, cols: i32, x: usize, xrs: i32, out: usize): void {
+  const rs = <usize>(xrs * 4);
+  let c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    let p = x + <usize>(c * 4);
+    let best = v128.load(p), bi = i32x4.splat(0);
+    for (let r = 1; r < n; r++) {
+      p += rs;
+      const v = v128.load(p);
+      const better = isMax ? f32x4.gt(v, best) : f32x4.lt(v, best);
+      // Update where v is NaN or better, but never once the lane already holds a NaN.
+      const upd = v128.and(v128.or(f32x4.ne(v, v), better), f32x4.eq(best, best));
+      best = v128.bitselect(v, best, upd);
+      bi = v128.bitselect(i32x4.splat(r), bi, upd);
+    }
+    v128.store(out + <usize>(c * 4), bi);
+  }
+  if (c < cols) argReduceRows(isMax, cols - c, n, x + <usize>(c * 4), 1, xrs, out + <usize>(c * 4));
+}

@@ -318,6 +318,25 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls.reduceCols).toBeGreaterThan(0);
   });
 
+  it.each(['argmax', 'argmin'] as const)('%s over rows and down columns matches the reference kernel (ties, NaN)', (op) => {
+    const { fast, ref, calls } = fresh();
+    for (const r of SIZES) for (const c of [1, 3, 17, 65]) {
+      const store = rand(r * c, r * 31 + c).map((v) => Math.round(v * 2)); // many ties
+      if (r * c > 9) { store[9] = NaN; store[Math.min(r * c - 1, 40)] = NaN; }
+      for (const [shape, st] of [[[r, c], [c, 1]], [[c, r], [1, c]], [[2, r, c], [0, c, 1]]] as [number[], number[]][]) {
+        const outShape = shape.slice(0, -1);
+        const res = [fast, ref].map((be) => {
+          const x = put(be, store, shape, st), o = out(be, outShape, 'int32');
+          be.reduce(op, x.view, 1, o);
+          return read(be, o);
+        });
+        expectBits(res[0]!, res[1]!, `${op} shape=${shape} strides=${st}`);
+      }
+    }
+    expect(calls.argReduceRows).toBeGreaterThan(0);
+    expect(calls.argReduceCols).toBeGreaterThan(0);
+  });
+
   it('matmul: batched, odd sizes, transposed and broadcast operands, vs float64', () => {
     const { fast, calls } = fresh();
     const dims: [number, number, number, number][] = [

@@ -269,8 +269,14 @@ export class WasmBackend implements Backend {
     return forEach2d(out.shape, [out.strides], (rows, cols, st, offs) => { k.fill32(rows, cols, p + 4 * offs[0]!, st[0]!, st[1]!, bits); });
   }
 
+  private fastArgReduce(isMax: boolean, x: View, out: View): boolean {
+    if (!this.simd || x.dtype !== 'float32' || out.dtype !== 'int32' || x.shape.length === 0 || x.shape.includes(0)) return false;
+    return argReduce(this.simd.k, isMax, this.ptr(x), x, this.ptr(out));
+  }
+
   /** sum/max/min of float32 over contiguous rows (reduceRows) or down contiguous columns (reduceCols). */
   private fastReduce(op: ReduceOp, x: View, nReduce: number, out: View): boolean {
+    if ((op === 'argmax' || op === 'argmin') && nReduce === 1) return this.fastArgReduce(op === 'argmax', x, out);
     const code = REDUCE_CODES[op];
     if (!this.simd || code === undefined || x.dtype !== 'float32' || out.dtype !== 'float32') return false;
     const nd = x.shape.length, kept = nd - nReduce;
@@ -292,6 +298,18 @@ export class WasmBackend implements Backend {
     if (ors === 1 || rows === 1) { k.reduceCols(code, R, rows, xp, rs, op_); return true; }
     return false;
   }
+}
+
+/** argmax/argmin of float32 over the last dim into int32, for any last-dim stride. */
+function argReduce(k: SimdKernels['k'], isMax: boolean, xp: number, x: View, op_: number): boolean {
+  const nd = x.shape.length, n = x.shape[nd - 1]!, s = x.strides[nd - 1]!;
+  const o = collapse(x.shape.slice(0, -1), [x.strides.slice(0, -1)]);
+  if (o.shape.length > 1) return false;
+  const rows = o.shape[0] ?? 1, ors = o.strides[0]?.[0] ?? 0;
+  // Outputs contiguous in x and a strided reduced dim (e.g. max pooling over im2col rows): 4 lanes at a time.
+  if (ors === 1 && rows >= 4 && s !== 1) k.argReduceCols(isMax, n, rows, xp, s, op_);
+  else k.argReduceRows(isMax, rows, n, xp, ors, s, op_);
+  return true;
 }
 
 const scratch32 = new Int32Array(1);

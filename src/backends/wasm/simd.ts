@@ -19,6 +19,8 @@ export interface SimdExports {
   fill32(rows: number, cols: number, dst: number, rs: number, cs: number, bits: number): void;
   reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, nj: number, js: number, out: number): void;
   reduceCols(op: number, n: number, cols: number, x: number, xrs: number, out: number): void;
+  argReduceRows(isMax: boolean, rows: number, n: number, x: number, xrs: number, cs: number, out: number): void;
+  argReduceCols(isMax: boolean, n: number, cols: number, x: number, xrs: number, out: number): void;
   copy32(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   castToF32(kind: number, rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   im2col(N: number, C: number, H: number, W: number, x: number, xs0: number, xs1: number, xs2: number, xs3: number,
