@@ -95,6 +95,11 @@ Object.assign(impls, {
   'ctcLoss/zero-infinity': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [3, 3], [3, 3], { reduction: 'sum', zeroInfinity: true }),
   'ctcLoss/unbatched': (x, t) => F.ctcLoss(x.logSoftmax(1), t!, 6, 2),
   'ctcLoss/float64': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [6, 6], [3, 2]),
+  multilabelMarginLoss: (x, t) => F.multilabelMarginLoss(x, t!),
+  'multilabelMarginLoss/none-1d': (x, t) => F.multilabelMarginLoss(x, t!, { reduction: 'none' }),
+  tripletMarginWithDistanceLoss: (a, p, n) => F.tripletMarginWithDistanceLoss(a, p!, n!),
+  'tripletMarginWithDistanceLoss/cosine-swap': (a, p, n) => F.tripletMarginWithDistanceLoss(a, p!, n!, {
+    distanceFunction: (x, y) => F.cosineSimilarity(x, y).rsub(1), margin: 0.5, swap: true, reduction: 'sum' }),
 } satisfies Record<string, OpImpl>);
 
 opSuite('loss', impls);

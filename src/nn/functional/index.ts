@@ -23,6 +23,6 @@ export type { SdpaOpts } from './attention.js';
 export {
   nllLoss, crossEntropy, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
   marginRankingLoss, hingeEmbeddingLoss, softMarginLoss, cosineEmbeddingLoss, tripletMarginLoss, poissonNllLoss, gaussianNllLoss,
-  multiMarginLoss, multilabelSoftMarginLoss, ctcLoss,
+  multiMarginLoss, multilabelSoftMarginLoss, multilabelMarginLoss, tripletMarginWithDistanceLoss, ctcLoss,
 } from './loss.js';
 export type { Reduction, NllOpts, CrossEntropyOpts, CtcOpts } from './loss.js';

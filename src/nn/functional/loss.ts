@@ -6,7 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { fmtShape, shapesEqual } from '../../shape.js';
 import { where } from '../../ops/elementwise.js';
 import { logSoftmax } from '../../ops/reduce.js';
-import { arange, fullLike, tensor as tensorOp } from '../../ops/creation.js';
+import { arange, fullLike, tensor as tensorOp, zeros } from '../../ops/creation.js';
 import { cat, stack } from '../../ops/shape.js';
 import { reduce, type Reduction } from './utils.js';
 import { pairwiseDistance } from './misc.js';
@@ -350,3 +350,39 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
 }
 
 const indexLikeT = (x: Tensor, v: number[]) => tensorOp(v, { dtype: 'int32', device: x.device });
+
+/**
+ * F.multilabelMarginLoss(input [N, C] or [C], target int32 of the same shape): each row of target
+ * lists the positive classes, ended by the first -1. loss = sum over listed j and non-target i of
+ * max(0, 1 - (x[j] - x[i])) / C.
+ */
+export function multilabelMarginLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const op = 'multilabelMarginLoss';
+  if (!shapesEqual(input.shape, target.shape) || input.ndim > 2 || input.ndim < 1) {
+    throw new RangeError(`${op}: inconsistent target size: ${fmtShape(target.shape)} for input of size: ${fmtShape(input.shape)}`);
+  }
+  const x = input.ndim === 1 ? input.unsqueeze(0) : input;
+  const t = (target.ndim === 1 ? target.unsqueeze(0) : target).to('int32');
+  const C = x.shape[1]!;
+  const listed = t.lt(0).to('int32').cumsum(1).eq(0); // slots before the first -1
+  const slotIdx = where(listed, t, C);
+  const isTarget = zeros([x.shape[0]!, C + 1], { dtype: x.dtype, device: x.device }).scatter(1, slotIdx, 1).narrow(1, 0, C).gt(0);
+  const xj = x.gather(1, where(listed, t, 0)); // [N, C] values at the listed slots
+  const hinge = xj.unsqueeze(2).sub(x.unsqueeze(1)).rsub(1).relu(); // [N, slot, i]
+  const mask = listed.unsqueeze(2).logicalAnd(isTarget.logicalNot().unsqueeze(1));
+  let loss = where(mask, hinge, 0).sum([1, 2]).div(C);
+  if (input.ndim === 1) loss = loss.squeeze(0);
+  return reduce(loss, opts.reduction, op);
+}
+
+/** F.tripletMarginWithDistanceLoss(anchor, positive, negative, { distanceFunction, margin, swap, reduction }). */
+export function tripletMarginWithDistanceLoss(anchor: Tensor, positive: Tensor, negative: Tensor,
+  opts: { distanceFunction?: ((a: Tensor, b: Tensor) => Tensor) | null; margin?: number; swap?: boolean; reduction?: Reduction } = {}): Tensor {
+  const dist = opts.distanceFunction ?? ((a: Tensor, b: Tensor) => pairwiseDistance(a, b));
+  const margin = opts.margin ?? 1;
+  if (margin <= 0) throw new RangeError(`tripletMarginWithDistanceLoss: margin must be greater than 0, got ${margin}`);
+  const dPos = dist(anchor, positive);
+  let dNeg = dist(anchor, negative);
+  if (opts.swap) dNeg = dNeg.minimum(dist(positive, negative));
+  return reduce(dPos.sub(dNeg).add(margin).relu(), opts.reduction, 'tripletMarginWithDistanceLoss');
+}
