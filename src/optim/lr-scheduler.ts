@@ -54,9 +54,18 @@ export abstract class LRScheduler {
     }
     return out;
   }
+  /** Also accepts PyTorch's scheduler state_dict (snake_case keys such as last_epoch, _last_lr, T_cur). */
   loadStateDict(sd: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(sd)) (this as Record<string, unknown>)[k] = Array.isArray(v) ? [...v] : v;
+    for (const [k, v] of Object.entries(sd)) {
+      if (v === null || typeof v === 'function' || (Array.isArray(v) && v.some((x) => x === null || typeof x === 'function'))) continue;
+      (this as Record<string, unknown>)[camelKey(k)] = Array.isArray(v) ? [...v] : v;
+    }
   }
+}
+
+/** PyTorch attribute name -> ours: '_last_lr' -> 'lastLr', 'T_cur' -> 'TCur', 'base_lrs' -> 'baseLrs'. */
+function camelKey(k: string): string {
+  return k.replace(/^_+/, '').replace(/_([A-Za-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 export class StepLR extends LRScheduler {
@@ -378,8 +387,11 @@ export class ReduceLROnPlateau {
   stateDict(): Record<string, unknown> {
     return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch, lastLr: [...this.lastLr] };
   }
-  loadStateDict(sd: Record<string, unknown>): void {
+  /** Also accepts PyTorch's state_dict (num_bad_epochs, cooldown_counter, last_epoch, _last_lr). */
+  loadStateDict(input: Record<string, unknown>): void {
+    const sd = Object.fromEntries(Object.entries(input).map(([k, v]) => [camelKey(k), v]));
     this.best = sd.best as number; this.numBadEpochs = sd.numBadEpochs as number; this.cooldownCounter = sd.cooldownCounter as number;
-    this.lastEpoch = sd.lastEpoch as number; this.lastLr = [...(sd.lastLr as number[])];
+    this.lastEpoch = sd.lastEpoch as number;
+    if (Array.isArray(sd.lastLr)) this.lastLr = [...(sd.lastLr as number[])];
   }
 }

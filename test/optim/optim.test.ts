@@ -9,7 +9,7 @@ await torch.init();
 const { optim } = torch;
 type Opts = Record<string, unknown>;
 interface OptCase { saveAt: number | null; kind: 'optim'; optimizer: string; problem: 'linreg' | 'rosen'; groups: ({ params: string[] } & Opts)[]; steps: number; closure: boolean; losses: number[]; final: Record<string, number[]> }
-interface SchedCase { kind: 'sched'; optimizer: string; groups: Opts[]; steps: number; lrs: number[][]; momenta?: (number | null)[][]; metrics?: number[] }
+interface SchedCase { saveAt: number | null; kind: 'sched'; optimizer: string; groups: Opts[]; steps: number; lrs: number[][]; momenta?: (number | null)[][]; metrics?: number[] }
 const fx = JSON.parse(readFileSync(new URL('../fixtures/optim.json', import.meta.url), 'utf8')) as {
   X: number[]; Y: number[]; W0: number[]; B0: number[]; R0: number[]; cases: Record<string, OptCase | SchedCase>;
 };
@@ -179,6 +179,23 @@ describe('lrScheduler matches PyTorch', () => {
       closeTo(lrs.flat(), c.lrs.flat(), 1e-12, 1e-15, `${name} lrs`);
       closeTo(s.getLastLr(), c.lrs[c.lrs.length - 1]!, 1e-12, 1e-15, `${name} getLastLr`);
       if (c.momenta) closeTo(moms.flat(), c.momenta.flat() as number[], 1e-12, 1e-15, `${name} momenta`);
+    });
+  }
+  for (const [name, c] of schedCases.filter(([, c]) => c.saveAt !== null)) {
+    it(`${name}: resumes from PyTorch's optimizer + scheduler state_dicts`, async () => {
+      const ck = await torch.load<{ optim: torch.optim.PyTorchOptimizerStateDict; sched: Record<string, unknown> }>(new URL(`../fixtures/files/sched_${name}_resume.pt`, import.meta.url));
+      const ps = c.groups.map(() => torch.zeros(2, { requiresGrad: true }));
+      const o = new (ctor(c.optimizer))(c.groups.map((g, i) => ({ ...g, params: [ps[i]!] })));
+      const s = schedFactory(name)(o) as { step(m?: number): void; getLastLr(): number[]; loadStateDict(sd: Record<string, unknown>): void };
+      o.loadStateDict(ck.optim);
+      s.loadStateDict(ck.sched);
+      const lrs = [o.paramGroups.map((g) => g.lr)];
+      for (let i = c.saveAt!; i < c.steps; i++) {
+        o.step();
+        s.step(c.metrics?.[i]);
+        lrs.push(o.paramGroups.map((g) => g.lr));
+      }
+      closeTo(lrs.flat(), c.lrs.slice(c.saveAt!).flat(), 1e-12, 1e-15, `${name} resumed lrs`);
     });
   }
   it('stateDict round trip continues the schedule', () => {
