@@ -8,6 +8,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= md[0]) { return; }
   let x = ld_a(op_off(1, i));
   let y = ld_b(op_off(2, i));
+  {{CHECK}}
   let r = {{EXPR}};
   st_out(op_off(0, i), {{CAST}});
 }

@@ -3,7 +3,6 @@
 // Out-of-range indices never read out of bounds: they are clamped and flagged in `err` (the host
 // turns the flag into a RangeError at the next read).
 {{DECLS}}
-@group(0) @binding(4) var<storage, read_write> err: array<atomic<u32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = flat_id(wid, nwg, lid, 64u);

@@ -3,7 +3,6 @@
 // Scalars: size, out stride of dim, check id. Adds use atomics (a CAS loop for floats and bytes), so
 // duplicate indices accumulate correctly; plain writes to one slot race as in PyTorch (unspecified winner).
 {{DECLS}}
-@group(0) @binding(4) var<storage, read_write> err: array<atomic<u32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = flat_id(wid, nwg, lid, 64u);

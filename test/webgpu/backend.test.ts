@@ -89,3 +89,13 @@ describe.skipIf(!available)('webgpu backend', () => {
     expect(torch.memory().webgpu!.allocatedBytes).toBe(before.allocatedBytes);
   });
 });
+
+describe.skipIf(!available)('webgpu integer errors', () => {
+  it('integer division by zero and negative integer powers raise at the next read', async () => {
+    const a = torch.tensor([4, 5], { dtype: 'int32', device: 'webgpu' });
+    const z = torch.tensor([2, 0], { dtype: 'int32', device: 'webgpu' });
+    await expect(torch.floorDivide(a, z).data()).rejects.toThrow(/ZeroDivisionError/);
+    await expect(torch.pow(a, torch.tensor([1, -1], { dtype: 'int32', device: 'webgpu' })).data()).rejects.toThrow(/negative integer powers/);
+    expect(Array.from(await torch.floorDivide(torch.tensor([-7, 7], { dtype: 'int32', device: 'webgpu' }), 2).data())).toEqual([-4, 3]);
+  });
+});

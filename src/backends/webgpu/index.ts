@@ -14,6 +14,7 @@ import { acquireGPU, type GPUInfo } from './device.js';
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
 const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
 const WG = 64;
+const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
 /** Dispatches recorded before an automatic submit, bounding the temporaries kept alive. */
 const MAX_PENDING = 256;
 
@@ -264,7 +265,9 @@ export class WebGPUBackend implements Backend {
     views.forEach((v, i) => meta.push(v.offset, ...c.strides[i]!));
     meta.push(...scalars);
     const ops = views.map((v, i) => this.op(v, i === 0 ? outAccess : 'read', key));
-    const decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
+    let decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
+    // Checked kernels flag bad data (index ranges, integer division by zero) here: [check id, value].
+    if (checked) decls += `\n@group(0) @binding(${ops.length + 1}) var<storage, read_write> err: array<atomic<u32>>;`;
     const fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}`;
     this.dispatch(fullKey, () => shader(family, { DECLS: decls, ...subs }, math), meta, ops, this.grid(Math.ceil(n / WG)), checked);
   }
@@ -298,8 +301,15 @@ export class WebGPUBackend implements Backend {
   binary(op: BinaryOp, a: View, b: View, out: View): void {
     const { expr, t } = binaryExpr(op, a.dtype);
     if (BOOL_BINARY_OPS.has(op) && out.dtype !== 'bool') throw new TypeError(`webgpu ${op}: output must be bool`);
-    this.elementwise(`binary:${op}`, 'binary', { EXPR: expr, CAST: cast('r', t, out.dtype), HELPERS: '' }, out.shape,
-      [withStrides(out), a, b], ['out', 'a', 'b'], [], true);
+    // Integer errors the CPU raises at once are flagged by the kernel and raised at the next read.
+    const intErr = ctOf(a.dtype) === 'i32' && a.dtype !== 'bool'
+      ? op === 'pow' ? { test: 'y < 0', msg: 'pow: Integers to negative integer powers are not allowed.' }
+        : INT_DIV_OPS.has(op) ? { test: 'y == 0', msg: 'ZeroDivisionError: integer division or modulo by zero' } : null
+      : null;
+    const scalars = intErr ? [this.checks.push(intErr.msg)] : [];
+    const check = intErr ? `if (${intErr.test}) { atomicMax(&err[0], u32(md[scalar_slot(3)])); }` : '';
+    this.elementwise(`binary:${op}${intErr ? ':checked' : ''}`, 'binary', { EXPR: expr, CAST: cast('r', t, out.dtype), HELPERS: '', CHECK: check },
+      out.shape, [withStrides(out), a, b], ['out', 'a', 'b'], scalars, true, 'write', !!intErr);
   }
 
   where(cond: View, a: View, b: View, out: View): void {
