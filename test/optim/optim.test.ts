@@ -235,3 +235,30 @@ describe('optimizer memory', () => {
     }
   });
 });
+
+describe('errors name the optimizer/scheduler and the bad value', () => {
+  it('optimizers', () => {
+    const a = torch.ones(2, { requiresGrad: true });
+    expect(() => new optim.SGD([a], { lr: 0.1, nesterov: true })).toThrow(/SGD: Nesterov momentum requires a momentum and zero dampening/);
+    expect(() => new optim.Adam([a], { betas: [1, 0.9] })).toThrow(/Adam: Invalid beta parameter at index 0: 1/);
+    expect(() => new optim.RMSprop([a], { alpha: -1 })).toThrow(/RMSprop: Invalid alpha value: -1/);
+    expect(() => new optim.SGD([])).toThrow(/empty parameter list/);
+    expect(() => new optim.SGD([a.mul(2)])).toThrow(/non-leaf/);
+    expect(() => new optim.LBFGS([{ params: [a] }, { params: [torch.ones(1, { requiresGrad: true })] }])).toThrow(/LBFGS doesn't support per-parameter options/);
+    expect(() => new optim.LBFGS([a]).step()).toThrow(/requires a closure/);
+    const o = new optim.SGD([a], { lr: 0.1 });
+    expect(() => o.loadStateDict({ state: {}, paramGroups: [] })).toThrow(/different number of parameter groups/);
+  });
+  it('schedulers', () => {
+    const o = new optim.SGD([torch.ones(2, { requiresGrad: true })], { lr: 0.1 });
+    const oc = new optim.lrScheduler.OneCycleLR(o, 1, { totalSteps: 3 });
+    oc.step(); oc.step(); oc.step();
+    expect(() => oc.step()).toThrow(/OneCycleLR: Tried to step 5 times. The specified number of total steps is 3/);
+    expect(() => new optim.lrScheduler.OneCycleLR(o, 1)).toThrow(/totalSteps OR \(epochs AND stepsPerEpoch\)/);
+    expect(() => new optim.lrScheduler.OneCycleLR(new optim.Adagrad([torch.ones(1, { requiresGrad: true })]), 1, { totalSteps: 3 })).toThrow(/must support momentum/);
+    expect(() => new optim.lrScheduler.ReduceLROnPlateau(o, { factor: 1 })).toThrow(/Factor should be < 1.0/);
+    expect(() => new optim.lrScheduler.LinearLR(o, { startFactor: 0 })).toThrow(/LinearLR: Starting multiplicative factor/);
+    const s1 = new optim.lrScheduler.StepLR(o, 2);
+    expect(() => new optim.lrScheduler.SequentialLR(o, [s1], [3])).toThrow(/one more than the number of milestone points/);
+  });
+});
