@@ -107,8 +107,13 @@ export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Te
   const [lhs, rhsGiven] = eq.split('->') as [string, string | undefined];
   const terms = lhs.split(',');
   if (terms.length !== ops.length) throw new RangeError(`einsum(): ${terms.length} operands in the equation but ${ops.length} given`);
-  // Expand '...' into private letters per operand (right-aligned broadcast dims).
-  const ellLetters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  for (const t of [...terms, rhsGiven ?? '']) {
+    const bad = t.replace('...', '').match(/[^a-zA-Z]/);
+    if (bad) throw new RangeError(`einsum(): invalid subscript given at index ${eq.indexOf(bad[0])} in the equation string, subscripts must be in [a-zA-Z]`);
+  }
+  // Expand '...' into private letters per operand (right-aligned broadcast dims): Greek, so they
+  // never collide with the user's [a-zA-Z] subscripts.
+  const ellLetters = Array.from({ length: 24 }, (_, k) => String.fromCharCode(0x3b1 + k)).join('');
   let ellDims = 0;
   terms.forEach((t, i) => { if (t.includes('...')) ellDims = Math.max(ellDims, ops[i]!.ndim - (t.length - 3)); });
   const ell = ellLetters.slice(ellLetters.length - ellDims);

@@ -61,6 +61,9 @@ Object.assign(impls, {
   'einsum/size1-broadcast': (a, b) => torch.einsum('ij,ij->ij', a, b!),
   'dot/int': (a, b) => a.dot(b!),
   'matmul/bool-error': (a, b) => a.matmul(b!),
+  'einsum/uppercase-ellipsis': (a, b) => torch.einsum('...Z,ZY->...Y', a, b!),
+  'einsum/implicit-upper-first': (a, b) => torch.einsum('bA,Ac', a, b!),
+  'einsum/bad-char-error': (a) => torch.einsum('i1->i', a),
 } satisfies Record<string, OpImpl>);
 
 opSuite('linalg', impls);
