@@ -1,5 +1,6 @@
 // torch.nn.utils: gradient clipping (clipGradNorm_, clipGradValue_), flattening parameters to
-// one vector and back, and rnn.padSequence. Clipping scales gradients in place with tensor ops, so it never leaves the
+// one vector and back, and nn.utils.rnn (padSequence, PackedSequence, packPaddedSequence,
+// padPackedSequence, packSequence) with PyTorch's packing layout (time-major, decreasing lengths). Clipping scales gradients in place with tensor ops, so it never leaves the
 // device unless errorIfNonfinite asks for the norm's value.
 
 import { Tensor } from '../tensor.js';
@@ -7,7 +8,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { cat, stack } from '../ops/shape.js';
 import { fmtShape } from '../shape.js';
 import { norm } from '../ops/reduce.js';
-import { zeros } from '../ops/creation.js';
+import { full, tensor, zeros } from '../ops/creation.js';
 import type { NormOrd } from '../ops/types.js';
 
 type Params = Tensor | Iterable<Tensor>;
@@ -88,4 +89,83 @@ function padSequence(sequences: readonly Tensor[], opts: { batchFirst?: boolean;
   });
   return stack(padded, opts.batchFirst ? 0 : 1);
 }
-export const rnn = { padSequence };
+
+/**
+ * Variable-length sequences packed time step by time step: data [sum(lengths), *] holds, for each
+ * t, the rows of the batch (sorted by decreasing length) still running at t; batchSizes[t] counts them.
+ */
+export class PackedSequence {
+  constructor(readonly data: Tensor, readonly batchSizes: Tensor, readonly sortedIndices: Tensor | null = null, readonly unsortedIndices: Tensor | null = null) {}
+  /** @internal batchSizes as numbers (it always lives on the CPU). */
+  sizes_(): number[] { return Array.from(this.batchSizes.dataSync()); }
+}
+
+function lengthsOf(lengths: Tensor | readonly number[]): number[] {
+  return lengths instanceof Tensor ? Array.from(lengths.cpu().dataSync()) : [...lengths];
+}
+
+/** Packs a padded batch [T, B, *] (or [B, T, *] with batchFirst) of sequences with the given lengths. */
+function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[], opts: { batchFirst?: boolean; enforceSorted?: boolean } = {}): PackedSequence {
+  let x = opts.batchFirst ? input.transpose(0, 1) : input;
+  let lens = lengthsOf(lengths);
+  const B = x.shape[1] ?? 0;
+  if (lens.length !== B) throw new RangeError(`packPaddedSequence: Expected \`len(lengths)\` to be equal to batch_size, but got ${lens.length} (batch_size=${B})`);
+  if (lens.some((l) => !(l > 0))) throw new RangeError("packPaddedSequence: Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0");
+  let sorted: number[] | null = null;
+  if (opts.enforceSorted ?? true) {
+    if (lens.some((l, i) => i > 0 && l > lens[i - 1]!)) {
+      throw new Error('packPaddedSequence: `lengths` array must be sorted in decreasing order when `enforceSorted` is true. You can pass `enforceSorted: false` to packPaddedSequence and/or packSequence to sidestep this requirement.');
+    }
+  } else {
+    sorted = lens.map((_, i) => i).sort((a, b) => lens[b]! - lens[a]! || a - b);
+    x = x.indexSelect(1, tensor(sorted, { dtype: 'int32', device: x.device }));
+    lens = sorted.map((i) => lens[i]!);
+  }
+  const T = lens[0] ?? 0;
+  if (T > x.shape[0]!) throw new RangeError(`packPaddedSequence: a length (${T}) exceeds the padded length ${x.shape[0]}`);
+  const sizes = Array.from({ length: T }, (_, t) => lens.filter((l) => l > t).length);
+  const data = cat(sizes.map((bs, t) => x.select(0, t).narrow(0, 0, bs)));
+  const batchSizes = tensor(sizes, { dtype: 'int32', device: 'cpu' });
+  if (!sorted) return new PackedSequence(data, batchSizes);
+  const unsorted = new Array<number>(sorted.length);
+  sorted.forEach((s, i) => { unsorted[s] = i; });
+  return new PackedSequence(data, batchSizes, tensor(sorted, { dtype: 'int32', device: x.device }), tensor(unsorted, { dtype: 'int32', device: x.device }));
+}
+
+/** @internal Padded time-major [T, B, *] in the packed (sorted) batch order, and the sorted lengths. */
+export function unpackSorted(seq: PackedSequence, paddingValue = 0, totalLength?: number): [Tensor, number[]] {
+  const sizes = seq.sizes_(), B = sizes[0] ?? 0, tail = seq.data.shape.slice(1);
+  const T = Math.max(sizes.length, totalLength ?? 0);
+  if (totalLength !== undefined && totalLength < sizes.length) {
+    throw new RangeError(`padPackedSequence: Expected total_length to be at least the length of the longest sequence (${sizes.length}), but got total_length=${totalLength}`);
+  }
+  const pad = (n: number): Tensor => full([n, ...tail], paddingValue, { dtype: seq.data.dtype, device: seq.data.device });
+  const rows: Tensor[] = [];
+  let off = 0;
+  for (let t = 0; t < T; t++) {
+    const bs = sizes[t] ?? 0;
+    const chunk = seq.data.narrow(0, off, bs);
+    off += bs;
+    rows.push(bs === B ? chunk : bs === 0 ? pad(B) : cat([chunk, pad(B - bs)]));
+  }
+  const lens = Array.from({ length: B }, (_, b) => sizes.filter((s) => s > b).length);
+  return [stack(rows, 0), lens];
+}
+
+/** The inverse of packPaddedSequence: [padded, lengths] in the original batch order. */
+function padPackedSequence(seq: PackedSequence, opts: { batchFirst?: boolean; paddingValue?: number; totalLength?: number } = {}): [Tensor, Tensor] {
+  let [padded, lens] = unpackSorted(seq, opts.paddingValue ?? 0, opts.totalLength);
+  if (seq.unsortedIndices) {
+    padded = padded.indexSelect(1, seq.unsortedIndices);
+    const un = Array.from(seq.unsortedIndices.cpu().dataSync());
+    lens = un.map((i) => lens[i]!);
+  }
+  return [opts.batchFirst ? padded.transpose(0, 1) : padded, tensor(lens, { dtype: 'int32', device: 'cpu' })];
+}
+
+/** Packs a list of [L_i, *] sequences. */
+function packSequence(sequences: readonly Tensor[], opts: { enforceSorted?: boolean } = {}): PackedSequence {
+  return packPaddedSequence(padSequence(sequences), sequences.map((s) => s.shape[0]!), opts);
+}
+
+export const rnn = { padSequence, PackedSequence, packPaddedSequence, padPackedSequence, packSequence };

@@ -100,6 +100,21 @@ const impls: Record<string, Impl> = {
   'RNN/relu-batchfirst-h0': { build: () => new nn.RNN(3, 4, { nonlinearity: 'relu', batchFirst: true }) },
   'LSTM/2layer-bidir-batchfirst': { build: () => new nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true }), fwd: lstmOuts },
   'LSTM/unbatched': { build: () => new nn.LSTM(3, 2), fwd: lstmOuts },
+  'LSTM/packed-unsorted-bidir': {
+    build: () => new nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true }),
+    fwd: (m, x) => {
+      const packed = nn.utils.rnn.packPaddedSequence(x!, [3, 5, 2], { batchFirst: true, enforceSorted: false });
+      const [out, [h, c]] = (m as InstanceType<typeof nn.LSTM>).forward(packed);
+      return [nn.utils.rnn.padPackedSequence(out, { batchFirst: true })[0], h, c];
+    },
+  },
+  'GRU/packed-sorted-h0': {
+    build: () => new nn.GRU(2, 3),
+    fwd: (m, x, h0) => {
+      const [out, h] = (m as InstanceType<typeof nn.GRU>).forward(nn.utils.rnn.packPaddedSequence(x!, [5, 3, 1]), h0!);
+      return [nn.utils.rnn.padPackedSequence(out, { totalLength: 6 })[0], h];
+    },
+  },
   'GRU/2layer-bidir': { build: () => new nn.GRU(3, 4, { numLayers: 2, bidirectional: true }) },
   'GRU/nobias-h0': { build: () => new nn.GRU(2, 3, { bias: false }) },
   MultiheadAttention: { build: () => new nn.MultiheadAttention(8, 2) },
@@ -188,7 +203,8 @@ describe('inter-layer RNN dropout', () => {
     await expectClose(gru.forward(x)[0], c.outs[0]!, { atol: 2e-5, rtol: 2e-4 }, 'eval output');
     gru.train();
     const trained = Array.from(gru.forward(x)[0].dataSync());
-    const evald = Array.from(gru.forward.call(gru.eval(), x)[0].dataSync());
+    gru.eval();
+    const evald = Array.from(gru.forward(x)[0].dataSync());
     expect(trained.some((v, i) => Math.abs(v - evald[i]!) > 1e-4)).toBe(true);
   });
 });

@@ -61,3 +61,23 @@ describe('rnn.padSequence', () => {
     expect(Array.from(g.grad!.dataSync())).toEqual(new Array(6).fill(1));
   });
 });
+
+describe('rnn packing', () => {
+  it('packPaddedSequence lays sequences out time step by time step; padPackedSequence inverts it', () => {
+    // Batch-first [3, 3, 1]: lengths 2, 3, 1 (unsorted).
+    const x = torch.tensor([[[1], [2], [0]], [[3], [4], [5]], [[6], [0], [0]]], { dtype: 'float32' });
+    const p = nn.utils.rnn.packPaddedSequence(x, [2, 3, 1], { batchFirst: true, enforceSorted: false });
+    expect(Array.from(p.batchSizes.dataSync())).toEqual([3, 2, 1]);
+    expect(Array.from(p.data.reshape(-1).dataSync())).toEqual([3, 1, 6, 4, 2, 5]);
+    expect(Array.from(p.sortedIndices!.dataSync())).toEqual([1, 0, 2]);
+    const [padded, lens] = nn.utils.rnn.padPackedSequence(p, { batchFirst: true, paddingValue: -1 });
+    expect(padded.reshape(3, 3).tolistSync()).toEqual([[1, 2, -1], [3, 4, 5], [6, -1, -1]]);
+    expect(Array.from(lens.dataSync())).toEqual([2, 3, 1]);
+  });
+  it('packSequence and the sortedness check', () => {
+    const seqs = [torch.ones(3, 2), torch.ones(1, 2)];
+    expect(Array.from(nn.utils.rnn.packSequence(seqs).batchSizes.dataSync())).toEqual([2, 1, 1]);
+    expect(() => nn.utils.rnn.packSequence([torch.ones(1, 2), torch.ones(3, 2)])).toThrow(/sorted in decreasing order/);
+    expect(() => nn.utils.rnn.packPaddedSequence(torch.ones(3, 2), [3, 0])).toThrow(/greater than 0/);
+  });
+});

@@ -6,7 +6,9 @@
 
 import type { Tensor } from '../../tensor.js';
 import { cat, stack } from '../../ops/shape.js';
-import { zeros } from '../../ops/creation.js';
+import { tensor, zeros } from '../../ops/creation.js';
+import { where } from '../../ops/elementwise.js';
+import { PackedSequence, unpackSorted } from '../utils.js';
 import { dropout } from './dropout.js';
 import { fmtShape } from '../../shape.js';
 import { Module } from '../module.js';
@@ -89,9 +91,16 @@ abstract class RNNBase extends Module {
 
   /** Runs all layers on time-major input [L, N, Hin]; returns output [L, N, D*H], h_n and c_n [layers*D, N, H]. */
   protected run(input: Tensor, h0: Tensor | null, c0: Tensor | null): { output: Tensor; hN: Tensor; cN: Tensor | null } {
-    const unbatched = input.ndim === 2;
+    return this.runMasked(input, h0, c0, null);
+  }
+  /**
+   * With `lengths` (packed input: time-major, sorted by decreasing length), a sequence's state stops
+   * changing after its last step, and its outputs past the end are zero.
+   */
+  private runMasked(input: Tensor, h0: Tensor | null, c0: Tensor | null, lengths: number[] | null): { output: Tensor; hN: Tensor; cN: Tensor | null } {
+    const unbatched = input.ndim === 2 && !lengths;
     if (input.ndim !== 2 && input.ndim !== 3) throw new RangeError(`${this.constructor.name}: Expected input to be 2D or 3D, got ${input.ndim}D instead`);
-    let x = unbatched ? input.unsqueeze(1) : this.batchFirst ? input.transpose(0, 1) : input;
+    let x = unbatched ? input.unsqueeze(1) : this.batchFirst && !lengths ? input.transpose(0, 1) : input;
     if (x.shape[2] !== this.inputSize) throw new RangeError(`input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${x.shape[2]}`);
     const dirs = this.bidirectional ? 2 : 1, L = x.shape[0]!, N = x.shape[1]!, H = this.hiddenSize;
     const stateShape = [this.numLayers * dirs, N, H];
@@ -106,6 +115,8 @@ abstract class RNNBase extends Module {
     const isLSTM = this.mode === 'LSTM';
     const hInit = prep(h0, 'hidden'), cInit = isLSTM ? prep(c0, 'cell') : null;
     const hOut: Tensor[] = [], cOut: Tensor[] = [];
+    const lensT = lengths ? tensor(lengths, { dtype: 'int32', device: x.device }) : null;
+    const masks = lensT ? Array.from({ length: L }, (_, t) => lensT.gt(t).unsqueeze(1)) : null;
     for (let l = 0; l < this.numLayers; l++) {
       const dirOutputs: Tensor[] = [];
       for (let d = 0; d < dirs; d++) {
@@ -118,8 +129,16 @@ abstract class RNNBase extends Module {
         const steps: Tensor[] = new Array<Tensor>(L);
         for (let k = 0; k < L; k++) {
           const t = d === 0 ? k : L - 1 - k;
-          [h, c] = cellStep(this.mode, H, xw.select(0, t), h, c, whh, bhh);
-          steps[t] = h;
+          const [hn, cn] = cellStep(this.mode, H, xw.select(0, t), h, c, whh, bhh);
+          if (masks) {
+            const m = masks[t]!;
+            h = where(m, hn, h);
+            c = c && cn ? where(m, cn, c) : cn;
+            steps[t] = where(m, hn, 0);
+          } else {
+            h = hn; c = cn;
+            steps[t] = hn;
+          }
         }
         dirOutputs.push(L > 0 ? stack(steps, 0) : zeros([0, N, H], { dtype: x.dtype, device: x.device }));
         hOut.push(h);
@@ -132,8 +151,20 @@ abstract class RNNBase extends Module {
     }
     let output = x, hN = stack(hOut, 0), cN = isLSTM ? stack(cOut, 0) : null;
     if (unbatched) { output = output.squeeze(1); hN = hN.squeeze(1); cN = cN ? cN.squeeze(1) : null; }
-    else if (this.batchFirst) output = output.transpose(0, 1);
+    else if (this.batchFirst && !lengths) output = output.transpose(0, 1);
     return { output, hN, cN };
+  }
+  /** Runs on a PackedSequence: returns the packed output and states in the caller's batch order. */
+  protected runPacked(seq: PackedSequence, h0: Tensor | null, c0: Tensor | null): { output: PackedSequence; hN: Tensor; cN: Tensor | null } {
+    const [padded, lens] = unpackSorted(seq);
+    const perm = (t: Tensor | null, idx: Tensor | null): Tensor | null => (t && idx ? t.indexSelect(1, idx) : t);
+    const r = this.runMasked(padded, perm(h0, seq.sortedIndices), perm(c0, seq.sortedIndices), lens);
+    const sizes = seq.sizes_();
+    const data = cat(sizes.map((bs, t) => r.output.select(0, t).narrow(0, 0, bs)));
+    return {
+      output: new PackedSequence(data, seq.batchSizes, seq.sortedIndices, seq.unsortedIndices),
+      hN: perm(r.hN, seq.unsortedIndices)!, cN: perm(r.cN, seq.unsortedIndices),
+    };
   }
   override extraRepr(): string {
     let s = `${this.inputSize}, ${this.hiddenSize}`;
@@ -155,8 +186,10 @@ export class RNN extends RNNBase {
     super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, opts);
     this.nonlinearity = nl;
   }
-  forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
-    const { output, hN } = this.run(input, hx, null);
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
+    const { output, hN } = input instanceof PackedSequence ? this.runPacked(input, hx, null) : this.run(input, hx, null);
     return [output, hN];
   }
 }
@@ -164,8 +197,11 @@ export class RNN extends RNNBase {
 /** LSTM. forward(input, [h0, c0]?) returns [output, [h_n, c_n]]. */
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: RNNOpts = {}) { super('LSTM', inputSize, hiddenSize, opts); }
-  forward(input: Tensor, hx: [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
-    const { output, hN, cN } = this.run(input, hx ? hx[0] : null, hx ? hx[1] : null);
+  forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
+  forward(input: PackedSequence, hx?: [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
+  forward(input: Tensor | PackedSequence, hx: [Tensor, Tensor] | null = null): [Tensor | PackedSequence, [Tensor, Tensor]] {
+    const h0 = hx ? hx[0] : null, c0 = hx ? hx[1] : null;
+    const { output, hN, cN } = input instanceof PackedSequence ? this.runPacked(input, h0, c0) : this.run(input, h0, c0);
     return [output, [hN, cN!]];
   }
 }
@@ -173,8 +209,10 @@ export class LSTM extends RNNBase {
 /** GRU. forward returns [output, h_n]. */
 export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: RNNOpts = {}) { super('GRU', inputSize, hiddenSize, opts); }
-  forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
-    const { output, hN } = this.run(input, hx, null);
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
+    const { output, hN } = input instanceof PackedSequence ? this.runPacked(input, hx, null) : this.run(input, hx, null);
     return [output, hN];
   }
 }
