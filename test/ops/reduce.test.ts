@@ -231,4 +231,10 @@ describe('reduce gradcheck (float64 finite differences)', () => {
     expect(torch.autograd.gradcheck((a) => a.cumprod(1), [z])).toBe(true);
     expect(torch.autograd.gradcheck((a) => a.prod(1), [z])).toBe(true);
   });
+  it('second derivatives of prod and cumprod (createGraph), zeros included', () => {
+    const z = torch.tensor([[0.5, 0, 2, -1.5], [1.2, -0.7, 0.3, 3]], { dtype: 'float64' }).requiresGrad_(true);
+    const gradOf = (f: (a: Tensor) => Tensor) => (a: Tensor) => torch.autograd.grad(f(a).pow(2).sum(), a, { createGraph: true })[0]!;
+    expect(torch.autograd.gradcheck(gradOf((a) => a.prod(1)), [z])).toBe(true);
+    expect(torch.autograd.gradcheck(gradOf((a) => a.cumprod(1)), [z])).toBe(true);
+  });
 });
