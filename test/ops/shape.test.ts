@@ -133,6 +133,14 @@ const impls: Record<string, OpImpl> = {
   'index/repeated-grad': (x, i) => x.index(i!),
   'index/two-tensors-out-of-range-error': (x, i, j) => x.index(i!, j!),
   'index/broadcast-error': (x, i, j) => x.index(i!, j!),
+  'chain/t-unsqueeze-expand-reshape': (x) => x.t().unsqueeze(1).expand(2, 4, 3).reshape(8, 3),
+  'chain/permute-flatten-narrow': (x) => x.permute(2, 0, 1).flatten(1).narrow(1, 1, 4),
+  'chain/select-t-view': (x) => x.select(2, 1).t().contiguous().view(2, 6),
+  'chain/expand-sum-back': (x) => x.expand(3, 5).roll(1, 1).flip(0),
+  'chain/slice-transpose-matmul-free': (x) => x.index([1, null, 2], [null, null, 3]).t().repeat(2, 1),
+  'chain/squeeze-unflatten-movedim': (x) => x.squeeze(0).unflatten(0, [2, 3]).movedim(-1, 0),
+  'chain/view-of-expand-error': (x) => x.expand(3, 4).view(12),
+  'chain/split-cat-roundtrip': (x) => torch.cat(x.t().split([1, 3], 0).reverse(), 0),
 };
 
 opSuite('shape', impls);
