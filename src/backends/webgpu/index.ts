@@ -89,7 +89,10 @@ export class WebGPUBackend implements Backend {
   }
 
   alloc(nbytes: number): BufferHandle {
-    const b = this.take(bucket(nbytes));
+    const max = Math.min(this.info.limits.maxStorageBufferBindingSize, this.info.limits.maxBufferSize);
+    if (nbytes > max) throw new RangeError(`webgpu: cannot allocate ${nbytes} bytes: the device binds at most ${max} bytes per buffer`);
+    // Near the limit the bucket may not round up past it.
+    const b = this.take(Math.min(bucket(nbytes), (max >> 2) << 2));
     this.allocated += nbytes; this.live++;
     return new GPUTensorBuffer(nbytes, b);
   }
@@ -361,11 +364,16 @@ export class WebGPUBackend implements Backend {
     if (B * M * N === 0) return;
     if (K === 0) { this.fill(out, 0); return; }
     const t = ctOf(a.dtype);
-    const meta = [B, M, N, K, a.offset, ...a.strides, b.offset, ...b.strides, out.offset];
     const ops = [this.op(out, 'write', 'matmul'), this.op(a, 'read', 'matmul'), this.op(b, 'read', 'matmul')];
     const decls = [binding('out', 1, out.dtype, 'write'), binding('a', 2, a.dtype, 'read'), binding('b', 3, b.dtype, 'read')].join('\n');
     const src = () => shader('matmul', { DECLS: decls, T: t, ZERO: zeroOf(t) });
-    this.dispatch(`matmul|${a.dtype}|${out.dtype}`, src, meta, ops, [Math.ceil(N / 64), Math.ceil(M / 64), B]);
+    // The batch is the grid's z dimension: chunks of at most the per-dimension limit.
+    const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
+    for (let b0 = 0; b0 < B; b0 += zMax) {
+      const nb = Math.min(zMax, B - b0);
+      const meta = [nb, M, N, K, a.offset + b0 * a.strides[0]!, ...a.strides, b.offset + b0 * b.strides[0]!, ...b.strides, out.offset + b0 * M * N];
+      this.dispatch(`matmul|${a.dtype}|${out.dtype}`, src, meta, ops, [Math.ceil(N / 64), Math.ceil(M / 64), nb]);
+    }
   }
 
   private convMeta(g: ConvGeometry, C: number, H: number, W: number): number[] {
