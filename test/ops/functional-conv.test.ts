@@ -100,4 +100,7 @@ opSuite('conv', {
   lpPool2d: (x) => F.lpPool2d(x, 2, 2),
   'lpPool2d/p3-stride-ceil': (x) => F.lpPool2d(x, 3, [3, 2], { stride: 2, ceilMode: true }),
   lpPool1d: (x) => F.lpPool1d(x, 1.5, 3, { stride: 2 }),
+  convTranspose3d: (x, w, b) => F.convTranspose3d(x, w!, b!),
+  'convTranspose3d/options': (x, w, b) => F.convTranspose3d(x, w!, b!, { stride: [2, 1, 2], padding: [1, 0, 1], outputPadding: [1, 0, 1], groups: 2, dilation: [1, 2, 1] }),
+  'convTranspose3d/dilated-depth': (x, w) => F.convTranspose3d(x, w!, null, { stride: 2, dilation: [3, 1, 1], padding: [2, 0, 0] }),
 } satisfies Record<string, OpImpl>);

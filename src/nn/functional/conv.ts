@@ -1,4 +1,4 @@
-// Convolutions of torch.nn.functional (conv1d, conv2d, conv3d, convTranspose1d/2d) and F.unfold/F.fold,
+// Convolutions of torch.nn.functional (conv1d/2d/3d, convTranspose1d/2d/3d) and F.unfold/F.fold,
 // composed from the differentiable im2col/col2im primitives plus one (batched) GEMM, so every
 // backend gets them and their gradients. Shapes, defaults and errors follow PyTorch 1.13.
 
@@ -7,7 +7,8 @@ import { fmtShape } from '../../shape.js';
 import { im2colPrim, col2imPrim, convOutSize } from '../../ops/linalg.js';
 import { tuple, type IntOrTuple } from './utils.js';
 import { pad as padOp } from './misc.js';
-import { stack } from '../../ops/shape.js';
+import { cat, stack } from '../../ops/shape.js';
+import { zeros } from '../../ops/creation.js';
 
 export interface ConvOpts {
   stride?: IntOrTuple;
@@ -241,6 +242,50 @@ export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   });
   const OH = out2.shape[2]!, OW = out2.shape[3]!;
   let out = out2.reshape(N, OD, OC, OH, OW).permute(0, 2, 1, 3, 4);
+  if (bias) out = out.add(bias.reshape(1, OC, 1, 1, 1));
+  return unb ? out.squeeze(0) : out;
+}
+
+/**
+ * F.convTranspose3d(input [N,Cin,D,H,W] or unbatched, weight [Cin, OC/groups, kd, kh, kw], bias?, opts):
+ * one convTranspose2d per input depth slice with the kd taps stacked as extra output channels, then
+ * each tap's slices are spread along depth (stride, dilation), summed, and cropped by the padding.
+ */
+export function convTranspose3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTransposeOpts = {}): Tensor {
+  const op = 'convTranspose3d';
+  const [xb, unb] = batchify(op, x, weight, 3);
+  const groups = opts.groups ?? 1;
+  const s = tuple(opts.stride ?? 1, 3, op, 'stride'), p = tuple(opts.padding ?? 0, 3, op, 'padding');
+  const d = tuple(opts.dilation ?? 1, 3, op, 'dilation'), op3 = tuple(opts.outputPadding ?? 0, 3, op, 'outputPadding');
+  const [N, Cin, ID, H, W] = xb.shape as [number, number, number, number, number];
+  const [Cw, OCg, kd, kh, kw] = weight.shape as [number, number, number, number, number];
+  if (Cin !== Cw) throw new RangeError(`${op}: Given transposed=1, weight of size ${fmtShape(weight.shape)}, expected input${fmtShape(xb.shape)} to have ${Cw} channels, but got ${Cin} channels instead`);
+  const OC = OCg * groups;
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== OC)) throw new RangeError(`${op}: expected bias to be 1-dimensional with ${OC} elements, but got bias of size ${fmtShape(bias.shape)} instead`);
+  if (op3[0]! >= s[0]! && op3[0]! >= d[0]!) throw new RangeError(`${op}: output padding must be smaller than either stride or dilation, but got output_padding: ${op3.join('x')}, stride: ${s.join('x')}, dilation: ${d.join('x')}`);
+  const OD = (ID - 1) * s[0]! - 2 * p[0]! + d[0]! * (kd - 1) + op3[0]! + 1;
+  if (OD <= 0) throw new RangeError(`${op}: output depth ${OD} is too small for input ${fmtShape(xb.shape)}`);
+  const w2 = weight.permute(0, 2, 1, 3, 4).reshape(Cin, kd * OCg, kh, kw);
+  const y = convTranspose2dImpl(op, xb.permute(0, 2, 1, 3, 4).reshape(N * ID, Cin, H, W), w2, null, {
+    stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], outputPadding: [op3[1]!, op3[2]!], dilation: [d[1]!, d[2]!], groups,
+  });
+  const OH = y.shape[2]!, OW = y.shape[3]!;
+  const y6 = y.reshape(N, ID, groups, kd, OCg, OH, OW);
+  const full = (ID - 1) * s[0]! + d[0]! * (kd - 1) + 1 + op3[0]!;
+  const zerosAlong = (t: Tensor, dim: number, n: number) => zeros(t.shape.map((v, i) => (i === dim ? n : v)), { dtype: t.dtype, device: t.device });
+  let acc: Tensor | null = null;
+  for (let z = 0; z < kd; z++) {
+    let yk = y6.select(3, z); // [N, ID, G, OCg, OH, OW]
+    if (s[0]! > 1) {
+      // interleave stride-1 zero slices after every input slice, keeping (ID-1)*s + 1 of them
+      yk = stack([yk, ...Array.from({ length: s[0]! - 1 }, () => zeros(yk.shape, { dtype: yk.dtype, device: yk.device }))], 2).reshape(N, ID * s[0]!, groups, OCg, OH, OW).narrow(1, 0, (ID - 1) * s[0]! + 1);
+    }
+    const before = z * d[0]!, after = full - before - yk.shape[1]!;
+    const parts = [...(before > 0 ? [zerosAlong(yk, 1, before)] : []), yk, ...(after > 0 ? [zerosAlong(yk, 1, after)] : [])];
+    const placed = parts.length > 1 ? cat(parts, 1) : yk;
+    acc = acc ? acc.add(placed) : placed;
+  }
+  let out = acc!.narrow(1, p[0]!, OD).reshape(N, OD, OC, OH, OW).permute(0, 2, 1, 3, 4);
   if (bias) out = out.add(bias.reshape(1, OC, 1, 1, 1));
   return unb ? out.squeeze(0) : out;
 }

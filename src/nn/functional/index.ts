@@ -2,7 +2,7 @@
 // backend gets them (and their gradients) for free. Users write `const F = torch.nn.functional`.
 export * from './activation.js';
 export { linear, bilinear } from './linear.js';
-export { conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, unfold, fold } from './conv.js';
+export { conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d, unfold, fold } from './conv.js';
 export type { ConvOpts, ConvTransposeOpts, FoldOpts } from './conv.js';
 export {
   maxPool1d, maxPool2d, maxPool3d, avgPool1d, avgPool2d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d,
