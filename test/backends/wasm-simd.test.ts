@@ -321,9 +321,10 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
   it.each(['argmax', 'argmin'] as const)('%s over rows and down columns matches the reference kernel (ties, NaN)', (op) => {
     const { fast, ref, calls } = fresh();
     for (const r of SIZES) for (const c of [1, 3, 17, 65]) {
-      const store = rand(r * c, r * 31 + c).map((v) => Math.round(v * 2)); // many ties
+      const store = rand(6 * r * c, r * 31 + c).map((v) => Math.round(v * 2)); // many ties
       if (r * c > 9) { store[9] = NaN; store[Math.min(r * c - 1, 40)] = NaN; }
-      for (const [shape, st] of [[[r, c], [c, 1]], [[c, r], [1, c]], [[2, r, c], [0, c, 1]]] as [number[], number[]][]) {
+      // The last case is max pooling's layout: [N, C, L, k*k] viewed on an [N, C, k*k, L] buffer.
+      for (const [shape, st] of [[[r, c], [c, 1]], [[c, r], [1, c]], [[2, r, c], [0, c, 1]], [[2, r, c, 3], [3 * r * c, 3 * c, 1, c]], [[r, c, 1, 1], [c, 1, 1, 1]]] as [number[], number[]][]) {
         const outShape = shape.slice(0, -1);
         const res = [fast, ref].map((be) => {
           const x = put(be, store, shape, st), o = out(be, outShape, 'int32');

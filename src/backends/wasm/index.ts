@@ -300,16 +300,19 @@ export class WasmBackend implements Backend {
   }
 }
 
-/** argmax/argmin of float32 over the last dim into int32, for any last-dim stride. */
+/** argmax/argmin of float32 over the last dim into contiguous int32, for any strides. */
 function argReduce(k: SimdKernels['k'], isMax: boolean, xp: number, x: View, op_: number): boolean {
   const nd = x.shape.length, n = x.shape[nd - 1]!, s = x.strides[nd - 1]!;
-  const o = collapse(x.shape.slice(0, -1), [x.strides.slice(0, -1)]);
-  if (o.shape.length > 1) return false;
-  const rows = o.shape[0] ?? 1, ors = o.strides[0]?.[0] ?? 0;
-  // Outputs contiguous in x and a strided reduced dim (e.g. max pooling over im2col rows): 4 lanes at a time.
-  if (ors === 1 && rows >= 4 && s !== 1) k.argReduceCols(isMax, n, rows, xp, s, op_);
-  else k.argReduceRows(isMax, rows, n, xp, ors, s, op_);
-  return true;
+  const kept = x.shape.slice(0, -1);
+  // Kept dims as [rows, cols] chunks; each chunk row is one kernel call over `cols` outputs.
+  return forEach2d(kept, [x.strides.slice(0, -1), contiguousStrides(kept)], (rows, cols, st, offs) => {
+    for (let r = 0; r < rows; r++) {
+      const xr = xp + 4 * (offs[0]! + r * st[0]!), or = op_ + 4 * (offs[1]! + r * cols);
+      // Outputs contiguous in x and a strided reduced dim (max pooling over im2col rows): 4 lanes at a time.
+      if (st[1] === 1 && cols >= 4 && s !== 1) k.argReduceCols(isMax, n, cols, xr, s, or);
+      else k.argReduceRows(isMax, cols, n, xr, cols === 1 ? 0 : st[1]!, s, or);
+    }
+  });
 }
 
 const scratch32 = new Int32Array(1);
