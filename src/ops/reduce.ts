@@ -125,11 +125,12 @@ export function min(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): T
   return valuesAt(x, d, argmin(x, d, true), keepdim);
 }
 
+// PyTorch keeps uint8 for uint8 inputs (a legacy rule); every other dtype gives bool.
 export function all(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  return reduceKernel('all', x, dimsOf(x, dim, 'all'), keepdim, 'bool');
+  return reduceKernel('all', x, dimsOf(x, dim, 'all'), keepdim, x.dtype === 'uint8' ? 'uint8' : 'bool');
 }
 export function any(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  return reduceKernel('any', x, dimsOf(x, dim, 'any'), keepdim, 'bool');
+  return reduceKernel('any', x, dimsOf(x, dim, 'any'), keepdim, x.dtype === 'uint8' ? 'uint8' : 'bool');
 }
 export function countNonzero(x: Tensor, dim?: Dims): Tensor { return sum(x.ne(0), dim); }
 

@@ -202,6 +202,13 @@ Object.assign(impls, {
   'softmax/all-neg-inf': (x) => x.softmax(1),
   'cumsum/neg-dim-3d': (x) => x.cumsum(-2),
   'std/float64-dims': (x) => x.std([0, 2], { unbiased: false, keepdim: true }),
+  'argmax/keepdim-no-dim': (x) => x.argmax(null, true),
+  'all/uint8': (x) => x.all(),
+  'countNonzero/bool': (x) => x.countNonzero(),
+  'std/0d': (x) => x.std(),
+  'cumsum/uint8': (x) => x.cumsum(0),
+  'sum/repeated-dim-error': (x) => x.sum([0, 0]),
+  'any/uint8-dim': (x) => x.any(1),
 } satisfies Record<string, OpImpl>);
 
 opSuite('reduce', impls);

@@ -141,6 +141,10 @@ const impls: Record<string, OpImpl> = {
   'chain/squeeze-unflatten-movedim': (x) => x.squeeze(0).unflatten(0, [2, 3]).movedim(-1, 0),
   'chain/view-of-expand-error': (x) => x.expand(3, 4).view(12),
   'chain/split-cat-roundtrip': (x) => torch.cat(x.t().split([1, 3], 0).reverse(), 0),
+  'cat/dim-error': (x) => torch.cat([x], 2),
+  'movedim/repeated-error': (x) => x.movedim([0, 0], [0, 1]),
+  'split/zero-error': (x) => x.split(0)[0]!,
+  'split/empty-dim': (x) => x.split(0)[0]!,
 };
 
 opSuite('shape', impls);
