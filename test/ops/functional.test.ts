@@ -158,6 +158,14 @@ Object.assign(impls, {
   'affineGrid/ac': (t) => F.affineGrid(t, [2, 1, 3, 2], { alignCorners: true }),
   'gridSample/affine-pipeline': (x, t) => F.gridSample(x.expand(2, 2, 5, 5), F.affineGrid(t!, [2, 2, 3, 4], { alignCorners: false }), { alignCorners: false }),
 } satisfies Record<string, OpImpl>);
+const kinks: Record<string, (x: Tensor) => Tensor> = {
+  relu: (x) => F.relu(x), relu6: (x) => F.relu6(x), hardtanh: (x) => F.hardtanh(x), 'hardtanh-range': (x) => F.hardtanh(x, -0.5, 3.0),
+  hardsigmoid: (x) => F.hardsigmoid(x), hardswish: (x) => F.hardswish(x), leakyRelu: (x) => F.leakyRelu(x), elu: (x) => F.elu(x),
+  celu: (x) => F.celu(x, 2.0), selu: (x) => F.selu(x), softshrink: (x) => F.softshrink(x), hardshrink: (x) => F.hardshrink(x),
+  threshold: (x) => F.threshold(x, 1.0, -2.0), softplus: (x) => F.softplus(x, { threshold: 6.0 }),
+  gelu: (x) => F.gelu(x), silu: (x) => F.silu(x), mish: (x) => F.mish(x), prelu: (x) => F.prelu(x, torch.tensor([0.25], { device: x.device })),
+};
+for (const [name, f] of Object.entries(kinks)) impls[`kink/${name}`] = (x) => f(x);
 for (const mode of ['sum', 'mean', 'max'] as const) {
   impls[`embeddingBag/2d-${mode}`] = (i, w) => F.embeddingBag(i, w!, { mode });
   impls[`embeddingBag/offsets-${mode}`] = (i, w, o) => F.embeddingBag(i, w!, { offsets: o!, mode });

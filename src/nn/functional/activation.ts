@@ -3,7 +3,7 @@
 // never produces inf/NaN that would poison the gradient.
 
 import { Tensor } from '../../tensor.js';
-import { where, clamp, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
+import { where, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
 import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/reduce.js';
 import { rand, zerosLike } from '../../ops/creation.js';
 
@@ -13,7 +13,10 @@ export const relu = (x: Tensor, opts: { inplace?: boolean } = {}) => (opts.inpla
 export const relu6 = (x: Tensor) => hardtanh(x, 0, 6);
 export const sigmoid = (x: Tensor) => sigmoidOp(x);
 export const tanh = (x: Tensor) => tanhOp(x);
-export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor { return clamp(x, minVal, maxVal); }
+/** Clamped to [minVal, maxVal]; the gradient passes only strictly inside, as PyTorch's hardtanh_backward. */
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  return where(x.le(minVal), minVal, where(x.ge(maxVal), maxVal, x)).to(x.dtype);
+}
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor { return where(x.gt(0), x, x.mul(negativeSlope)); }
 export function elu(x: Tensor, alpha = 1): Tensor { return where(x.gt(0), x, x.clamp(null, 0).expm1().mul(alpha)); }
 export function celu(x: Tensor, alpha = 1): Tensor { return where(x.gt(0), x, x.clamp(null, 0).div(alpha).expm1().mul(alpha)); }
@@ -37,7 +40,8 @@ export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } 
 export function mish(x: Tensor): Tensor { return x.mul(softplus(x).tanh()); }
 export function logsigmoid(x: Tensor): Tensor { return softplus(x.neg()).neg(); }
 export function hardsigmoid(x: Tensor): Tensor { return relu6(x.add(3)).div(6); }
-export function hardswish(x: Tensor): Tensor { return x.mul(relu6(x.add(3))).div(6); }
+/** x * relu6(x + 3) / 6, written piecewise so the kinks get PyTorch's gradients (-0.5 at -3, 1.5 at 3). */
+export function hardswish(x: Tensor): Tensor { return where(x.lt(-3), 0, where(x.le(3), x.mul(x.add(3)).div(6), x)).to(x.dtype); }
 export function softsign(x: Tensor): Tensor { return x.div(x.abs().add(1)); }
 export function tanhshrink(x: Tensor): Tensor { return x.sub(x.tanh()); }
 export function softshrink(x: Tensor, lambd = 0.5): Tensor {
