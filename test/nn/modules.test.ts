@@ -95,6 +95,15 @@ const impls: Record<string, Impl> = {
   'LayerNorm/2d-shape': { build: () => new nn.LayerNorm([4, 5], { eps: 1e-3 }) },
   GroupNorm: { build: () => new nn.GroupNorm(2, 6) },
   'Embedding/padding': { build: () => new nn.Embedding(10, 4, { paddingIdx: 1 }) },
+  'EmbeddingBag/2d-mean-padding': { build: () => new nn.EmbeddingBag(8, 3, { mode: 'mean', paddingIdx: 0 }) },
+  'EmbeddingBag/offsets-sum-weights': {
+    build: () => new nn.EmbeddingBag(8, 3, { mode: 'sum' }),
+    fwd: (m, x, o, w) => (m as InstanceType<typeof nn.EmbeddingBag>).forward(x!, o!, w!),
+  },
+  'EmbeddingBag/offsets-max-last': {
+    build: () => new nn.EmbeddingBag(8, 3, { mode: 'max', includeLastOffset: true }),
+    fwd: (m, x, o) => (m as InstanceType<typeof nn.EmbeddingBag>).forward(x!, o!),
+  },
   'Embedding/max-norm': { build: () => new nn.Embedding(6, 3, { maxNorm: 1 }) },
   'RNN/tanh-2layer-bidir': { build: () => new nn.RNN(3, 4, { numLayers: 2, bidirectional: true }) },
   'RNN/relu-batchfirst-h0': { build: () => new nn.RNN(3, 4, { nonlinearity: 'relu', batchFirst: true }) },
