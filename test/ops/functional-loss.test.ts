@@ -100,6 +100,12 @@ Object.assign(impls, {
   tripletMarginWithDistanceLoss: (a, p, n) => F.tripletMarginWithDistanceLoss(a, p!, n!),
   'tripletMarginWithDistanceLoss/cosine-swap': (a, p, n) => F.tripletMarginWithDistanceLoss(a, p!, n!, {
     distanceFunction: (x, y) => F.cosineSimilarity(x, y).rsub(1), margin: 0.5, swap: true, reduction: 'sum' }),
+  'kink/marginRankingLoss': (a, b, y) => F.marginRankingLoss(a, b!, y!, { reduction: 'none' }),
+  'kink/hingeEmbeddingLoss': (x, y) => F.hingeEmbeddingLoss(x, y!, { margin: 1.0, reduction: 'none' }),
+  'kink/smoothL1Loss': (a, b) => F.smoothL1Loss(a, b!, { beta: 1.0, reduction: 'none' }),
+  'kink/huberLoss': (a, b) => F.huberLoss(a, b!, { delta: 0.5, reduction: 'none' }),
+  'kink/l1Loss': (a, b) => F.l1Loss(a, b!, { reduction: 'none' }),
+  'kink/multiMarginLoss': (x, t) => F.multiMarginLoss(x, t!, { reduction: 'none' }),
 } satisfies Record<string, OpImpl>);
 
 opSuite('loss', impls);

@@ -169,12 +169,13 @@ export function marginRankingLoss(x1: Tensor, x2: Tensor, target: Tensor, opts: 
   if (x1.ndim !== x2.ndim || x1.ndim !== target.ndim) {
     throw new RangeError(`marginRankingLoss: All input tensors should have same dimension but got sizes: input1: ${sizeStr(x1.shape)}, input2: ${sizeStr(x2.shape)}, target: ${sizeStr(target.shape)} `);
   }
-  return reduce(target.neg().mul(x1.sub(x2)).add(opts.margin ?? 0).relu(), opts.reduction, 'marginRankingLoss');
+  // clamp (not relu): PyTorch's clamp_min passes the gradient at exactly 0
+  return reduce(target.neg().mul(x1.sub(x2)).add(opts.margin ?? 0).clamp(0), opts.reduction, 'marginRankingLoss');
 }
 
 /** F.hingeEmbeddingLoss(x, y in {1, -1}): x where y = 1, max(0, margin - x) where y = -1. */
 export function hingeEmbeddingLoss(input: Tensor, target: Tensor, opts: { margin?: number; reduction?: Reduction } = {}): Tensor {
-  const marginClamp = input.neg().add(opts.margin ?? 1).relu();
+  const marginClamp = input.neg().add(opts.margin ?? 1).clamp(0);
   const loss = where(target.ne(1), marginClamp, 0).add(where(target.ne(-1), input, 0));
   return reduce(loss, opts.reduction, 'hingeEmbeddingLoss');
 }
@@ -194,7 +195,7 @@ export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, opts
   const prod = x1.mul(x2).sum(dim);
   const m1 = x1.square().sum(dim).add(EPS), m2 = x2.square().sum(dim).add(EPS);
   const cos = prod.div(m1.mul(m2).sqrt());
-  const loss = where(target.eq(1), cos.rsub(1), 0).add(where(target.eq(-1), cos.sub(opts.margin ?? 0).relu(), 0));
+  const loss = where(target.eq(1), cos.rsub(1), 0).add(where(target.eq(-1), cos.sub(opts.margin ?? 0).clamp(0), 0));
   return reduce(loss, opts.reduction, 'cosineEmbeddingLoss');
 }
 
@@ -208,7 +209,7 @@ export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Te
   const dPos = pairwiseDistance(anchor, positive, po);
   let dNeg = pairwiseDistance(anchor, negative, po);
   if (opts.swap) dNeg = dNeg.minimum(pairwiseDistance(positive, negative, po));
-  return reduce(dPos.sub(dNeg).add(opts.margin ?? 1).relu(), opts.reduction, 'tripletMarginLoss');
+  return reduce(dPos.sub(dNeg).add(opts.margin ?? 1).clamp(0), opts.reduction, 'tripletMarginLoss');
 }
 
 /** F.poissonNllLoss(input, target, { logInput, full, eps, reduction }). */
@@ -384,5 +385,5 @@ export function tripletMarginWithDistanceLoss(anchor: Tensor, positive: Tensor, 
   const dPos = dist(anchor, positive);
   let dNeg = dist(anchor, negative);
   if (opts.swap) dNeg = dNeg.minimum(dist(positive, negative));
-  return reduce(dPos.sub(dNeg).add(margin).relu(), opts.reduction, 'tripletMarginWithDistanceLoss');
+  return reduce(dPos.sub(dNeg).add(margin).clamp(0), opts.reduction, 'tripletMarginWithDistanceLoss');
 }
