@@ -5,3 +5,4 @@ export * from './elementwise';
 export * from './reduce';
 export * from './copy';
 export * from './conv';
+export * from './indexing';

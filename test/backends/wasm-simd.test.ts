@@ -338,6 +338,43 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls.argReduceCols).toBeGreaterThan(0);
   });
 
+  it('gather and scatter (none/add) along each dim match the reference kernels, errors included', () => {
+    const { fast, ref, calls } = fresh();
+    for (const n of [1, 3, 7, 17]) for (const dim of [0, 1, 2]) {
+      const xShape = [3, n, 5];
+      const iShape = xShape.map((s, d) => (d === dim ? 4 : Math.max(1, s - 1)));
+      const xStore = rand(3 * n * 5, n + dim);
+      const iCount = iShape.reduce((a, b) => a * b, 1);
+      const size = xShape[dim]!;
+      const idx = Int32Array.from({ length: iCount }, (_, i) => ((i * 7) % (2 * size)) - size); // negatives too
+      const sStore = rand(iCount, 99 + n);
+      const res = [fast, ref].map((be) => {
+        // x transposed in storage (strides of the reversed shape) to exercise strides.
+        const x = put(be, xStore, xShape, [1, 3, 3 * n]);
+        const ix = put(be, idx, iShape);
+        const o = out(be, iShape);
+        be.gather(x.view, dim, ix.view, o);
+        const s = put(be, sStore, iShape);
+        const results = [read(be, o)];
+        for (const mode of ['none', 'add'] as const) {
+          const tgt = put(be, xStore.slice(), xShape);
+          be.scatter(tgt.view, dim, ix.view, s.view, mode);
+          results.push(read(be, tgt.view));
+        }
+        const bad = put(be, Int32Array.from(idx, (v, i) => (i === iCount - 1 ? size : v)), iShape);
+        results.push([0], [0]);
+        try { be.gather(x.view, dim, bad.view, out(be, iShape)); } catch (e) { results.push([String((e as Error).message)] as unknown as number[]); }
+        try { be.scatter(put(be, xStore.slice(), xShape).view, dim, bad.view, s.view, 'add'); } catch (e) { results.push([String((e as Error).message)] as unknown as number[]); }
+        return results;
+      });
+      for (let i = 0; i < 3; i++) expectClose(res[0]![i]!, res[1]![i]!, 1e-6, 1e-6, `gather/scatter #${i} n=${n} dim=${dim}`);
+      expect(res[0]!.slice(5), 'errors').toEqual(res[1]!.slice(5));
+      expect(res[0]!.length, 'both raised').toBe(7);
+    }
+    expect(calls.gather32).toBeGreaterThan(0);
+    expect(calls.scatter32).toBeGreaterThan(0);
+  });
+
   it('matmul: batched, odd sizes, transposed and broadcast operands, vs float64', () => {
     const { fast, calls } = fresh();
     const dims: [number, number, number, number][] = [

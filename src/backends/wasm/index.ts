@@ -229,10 +229,31 @@ export class WasmBackend implements Backend {
     ref.col2im(this.arr(cols.dtype), this.base(cols), cols.shape, cols.strides, this.arr(out.dtype), this.base(out), out.shape, g);
   }
   gather(x: View, dim: number, index: View, out: View): void {
+    if (this.simd && x.dtype === out.dtype && (x.dtype === 'float32' || x.dtype === 'int32') && index.dtype === 'int32') {
+      const k = this.simd.k, xp = this.ptr(x), ip = this.ptr(index), op_ = this.ptr(out);
+      const size = x.shape[dim]!, sd = x.strides[dim]!;
+      const xs = x.strides.map((s, d) => (d === dim ? 0 : s));
+      if (forEach2d(out.shape, [xs, index.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
+        const bad = k.gather32(rows, cols, xp + 4 * offs[0]!, st[0]!, st[1]!, ip + 4 * offs[1]!, st[2]!, st[3]!, op_ + 4 * offs[2]!, sd, size);
+        if (bad >= 0) this.badIndex('gather', ip, offs[1]!, st[2]!, st[3]!, bad, cols, size, dim);
+      })) return;
+    }
     ref.gather(this.arr(x.dtype), this.base(x), x.shape, x.strides, dim, this.arr('int32') as Int32Array, this.base(index), index.strides,
       this.arr(out.dtype), this.base(out), out.shape);
   }
   scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void {
+    if (this.simd && src.dtype === out.dtype && index.dtype === 'int32'
+      && (out.dtype === 'float32' || (out.dtype === 'int32' && reduce === 'none'))) {
+      const k = this.simd.k, sp = this.ptr(src), ip = this.ptr(index), op_ = this.ptr(out);
+      const oSt = contiguousStrides(out.shape);
+      const size = out.shape[dim]!, sd = oSt[dim] ?? 1;
+      const os = oSt.map((s, d) => (d === dim ? 0 : s));
+      if (forEach2d(index.shape, [os, index.strides, src.strides], (rows, cols, st, offs) => {
+        const bad = k.scatter32(reduce === 'add', rows, cols, op_ + 4 * offs[0]!, st[0]!, st[1]!, ip + 4 * offs[1]!, st[2]!, st[3]!,
+          sp + 4 * offs[2]!, st[4]!, st[5]!, sd, size);
+        if (bad >= 0) this.badIndex('scatter', ip, offs[1]!, st[2]!, st[3]!, bad, cols, size, dim);
+      })) return;
+    }
     ref.scatter(this.arr(out.dtype), this.base(out), out.shape, dim, this.arr('int32') as Int32Array, this.base(index), index.shape, index.strides,
       this.arr(src.dtype), this.base(src), src.strides, reduce);
   }
@@ -252,6 +273,13 @@ export class WasmBackend implements Backend {
     const b = v.buf as WasmBuffer;
     if (b.freed) throw new Error('cpu: use of a tensor whose storage was disposed');
     return b.ptr + v.offset * (arrayType(v.dtype) as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  }
+
+  /** Raises the reference kernels' out-of-range error for element `pos` of a [rows, cols] index window. */
+  private badIndex(op: string, ip: number, off: number, irs: number, ics: number, pos: number, cols: number, size: number, dim: number): never {
+    const r = Math.floor(pos / cols), c = pos % cols;
+    const v = this.arr('int32')[ip / 4 + off + r * irs + c * ics]!;
+    throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${dim} with size ${size}`);
   }
 
   private fastFill(out: View, value: number): boolean {

@@ -23,6 +23,10 @@ export interface SimdExports {
   argReduceCols(isMax: boolean, n: number, cols: number, x: number, xrs: number, out: number): void;
   copy32(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   castToF32(kind: number, rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
+  gather32(rows: number, cols: number, x: number, xrs: number, xcs: number, idx: number, irs: number, ics: number,
+    out: number, sd: number, size: number): number;
+  scatter32(accumulate: boolean, rows: number, cols: number, o: number, ors: number, ocs: number, idx: number, irs: number, ics: number,
+    src: number, srs: number, scs: number, sd: number, size: number): number;
   im2col(N: number, C: number, H: number, W: number, x: number, xs0: number, xs1: number, xs2: number, xs3: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, pad: number, OH: number, OW: number, out: number): void;
   col2im(N: number, C: number, H: number, W: number, cols: number, cs0: number, cs1: number, cs2: number,
