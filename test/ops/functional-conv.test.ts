@@ -103,4 +103,6 @@ opSuite('conv', {
   convTranspose3d: (x, w, b) => F.convTranspose3d(x, w!, b!),
   'convTranspose3d/options': (x, w, b) => F.convTranspose3d(x, w!, b!, { stride: [2, 1, 2], padding: [1, 0, 1], outputPadding: [1, 0, 1], groups: 2, dilation: [1, 2, 1] }),
   'convTranspose3d/dilated-depth': (x, w) => F.convTranspose3d(x, w!, null, { stride: 2, dilation: [3, 1, 1], padding: [2, 0, 0] }),
+  'adaptiveMaxPool2d/ties': (x) => F.adaptiveMaxPool2d(x, 1),
+  'maxPool2d/ties': (x) => F.maxPool2d(x, 2),
 } satisfies Record<string, OpImpl>);

@@ -185,11 +185,14 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly numbe
   return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool1d', x, outputSize, 1), 'adaptiveAvgPool1d');
 }
 
-/** Adaptive max pooling, separable (a max over a rectangle is a max of row maxima). */
+/**
+ * Adaptive max pooling, separable (a max over a rectangle is a max of row maxima). The last dim is
+ * reduced first so ties resolve to the first maximum in row-major order, the element PyTorch picks.
+ */
 function adaptiveMaxPoolNd(x: Tensor, outSize: readonly number[]): Tensor {
   const sd = outSize.length;
   let y = x;
-  for (let i = 0; i < sd; i++) {
+  for (let i = sd - 1; i >= 0; i--) {
     const d = x.ndim - sd + i;
     const parts = adaptiveBounds(x.shape[d]!, outSize[i]!).map(([s, e]) => y.narrow(d, s, e - s).max(d, true).values);
     y = cat(parts, d);
