@@ -334,11 +334,13 @@ export class WebGPUBackend implements Backend {
     const ops = [this.op(out, 'write', op), this.op(x, 'read', op)];
     const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
     const rt = parts.result === 'i' ? 'i32' : t;
-    const src = () => shader('reduce', {
+    // Short rows: one invocation per output; long rows: one workgroup per output with a tree.
+    const rows = R <= 32;
+    const src = () => shader(rows ? 'reduce_rows' : 'reduce', {
       DECLS: decls, T: t, COMBINE: parts.combine, IDENT: parts.ident,
       FINAL: `let r = res.${parts.result};`, CAST: cast('r', rt, out.dtype),
     });
-    this.dispatch(`reduce:${op}|${x.dtype}|${out.dtype}`, src, meta, ops, this.grid(nOut));
+    this.dispatch(`reduce${rows ? '_rows' : ''}:${op}|${x.dtype}|${out.dtype}`, src, meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut));
   }
 
   scan(op: ScanOp, x: View, out: View): void {
