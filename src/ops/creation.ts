@@ -115,6 +115,11 @@ export function arange(...args: (number | CreateOpts)[]): Tensor {
   const intArgs = [start, end, step].every((v) => Number.isInteger(v));
   const { dtype, device } = resolve(opts, intArgs ? 'int32' : state.defaultDtype);
   const n = Math.max(Math.ceil((end - start) / step), 0);
+  // Integer dtypes: PyTorch sizes the result from the exact arguments but steps with them truncated.
+  if (!isFloating(dtype)) {
+    [start, step] = [Math.trunc(start), Math.trunc(step)];
+    if (step === 0) throw new RangeError(`arange: step must be nonzero (step ${nums[2]} truncates to 0 for dtype ${dtype})`);
+  }
   const t = empty([n], dtype, device);
   if (n > 0) getBackend(device).arange(t.view_(), start, step);
   return finish(t, opts);

@@ -52,6 +52,16 @@ const impls: Record<string, OpImpl> = {
   'tensor/empty': () => torch.tensor([]),
   'tensor/dtype': () => torch.tensor([1, 2], { dtype: 'float64' }),
   'tensor/ragged-error': () => torch.tensor([[1, 2], [3]]),
+  'linspace/int32': () => torch.linspace(0, 10, 4, { dtype: 'int32' }),
+  'linspace/int32-negative': () => torch.linspace(-5, 4, 4, { dtype: 'int32' }),
+  'arange/float-args-int-dtype': () => torch.arange(0, 2.5, 0.5, { dtype: 'int32' }),
+  'logspace/int32': () => torch.logspace(0, 3, 4, { dtype: 'int32' }),
+  'eye/negative-error': () => torch.eye(-1),
+  'full/float-dtype-int': () => torch.full([3], 2.7, { dtype: 'int32' }),
+  'tensor/float-to-int-dtype': () => torch.tensor([1.7, -1.7], { dtype: 'int32' }),
+  'tensor/to-bool-dtype': () => torch.tensor([0, 2, -1], { dtype: 'bool' }),
+  'tensor/to-uint8-dtype': () => torch.tensor([3, 255], { dtype: 'uint8' }),
+  'arange/float-step-int-dtype': () => torch.arange(0.5, 4.5, 1.5, { dtype: 'int32' }),
 };
 
 opSuite('creation', impls);
