@@ -166,6 +166,12 @@ const kinks: Record<string, (x: Tensor) => Tensor> = {
   gelu: (x) => F.gelu(x), silu: (x) => F.silu(x), mish: (x) => F.mish(x), prelu: (x) => F.prelu(x, torch.tensor([0.25], { device: x.device })),
 };
 for (const [name, f] of Object.entries(kinks)) impls[`kink/${name}`] = (x) => f(x);
+Object.assign(impls, {
+  'normalize/zero-row': (x) => F.normalize(x),
+  'normalize/zero-row-p3': (x) => F.normalize(x, { p: 3 }),
+  'cosineSimilarity/zero-vector': (a, b) => F.cosineSimilarity(a, b!),
+  'pdist/duplicate-rows': (x) => F.pdist(x),
+} satisfies Record<string, OpImpl>);
 for (const mode of ['sum', 'mean', 'max'] as const) {
   impls[`embeddingBag/2d-${mode}`] = (i, w) => F.embeddingBag(i, w!, { mode });
   impls[`embeddingBag/offsets-${mode}`] = (i, w, o) => F.embeddingBag(i, w!, { offsets: o!, mode });

@@ -11,7 +11,7 @@ import { full, zeros } from '../../ops/creation.js';
 import { where } from '../../ops/elementwise.js';
 import { oneHot as oneHotOp } from '../../ops/indexing.js';
 import { noGrad } from '../../autograd/grad-mode.js';
-import { constLike, indexLike, tuple } from './utils.js';
+import { constLike, indexLike, safeNorm, tuple } from './utils.js';
 import { adaptiveAvgPoolNd } from './pool.js';
 
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
@@ -193,20 +193,20 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
 
 /** F.normalize: x / max(||x||_p over dim, eps). */
 export function normalize(x: Tensor, opts: { p?: number; dim?: number; eps?: number } = {}): Tensor {
-  const denom = x.norm(opts.p ?? 2, opts.dim ?? 1, true).clamp(opts.eps ?? 1e-12);
+  const denom = safeNorm(x, opts.p ?? 2, opts.dim ?? 1, true).clamp(opts.eps ?? 1e-12);
   return x.div(denom);
 }
 
 /** F.cosineSimilarity: sum(x1/max(|x1|,eps) * x2/max(|x2|,eps)) over dim (PyTorch 1.13's formula). */
 export function cosineSimilarity(x1: Tensor, x2: Tensor, opts: { dim?: number; eps?: number } = {}): Tensor {
   const dim = opts.dim ?? 1, eps = opts.eps ?? 1e-8;
-  const n1 = x1.norm(2, dim, true).clamp(eps), n2 = x2.norm(2, dim, true).clamp(eps);
+  const n1 = safeNorm(x1, 2, dim, true).clamp(eps), n2 = safeNorm(x2, 2, dim, true).clamp(eps);
   return x1.div(n1).mul(x2.div(n2)).sum(dim);
 }
 
 /** F.pairwiseDistance: ||x1 - x2 + eps||_p over the last dim. */
 export function pairwiseDistance(x1: Tensor, x2: Tensor, opts: { p?: number; eps?: number; keepdim?: boolean } = {}): Tensor {
-  return x1.sub(x2).add(opts.eps ?? 1e-6).norm(opts.p ?? 2, -1, opts.keepdim ?? false);
+  return safeNorm(x1.sub(x2).add(opts.eps ?? 1e-6), opts.p ?? 2, -1, opts.keepdim ?? false);
 }
 
 export interface EmbeddingOpts { paddingIdx?: number | null; maxNorm?: number | null; normType?: number; scaleGradByFreq?: boolean; sparse?: boolean }
@@ -252,7 +252,7 @@ export function pdist(x: Tensor, p = 2): Tensor {
   const a: number[] = [], b: number[] = [];
   for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) { a.push(i); b.push(j); }
   if (a.length === 0) return zeros([0], { dtype: x.dtype, device: x.device });
-  return x.indexSelect(0, indexLike(x, a)).sub(x.indexSelect(0, indexLike(x, b))).norm(p, 1);
+  return safeNorm(x.indexSelect(0, indexLike(x, a)).sub(x.indexSelect(0, indexLike(x, b))), p, 1, false);
 }
 
 /** F.channelShuffle(x [N, C, *], groups): [N, g, C/g, *] -> transpose the group dims -> [N, C, *]. */

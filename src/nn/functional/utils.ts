@@ -3,6 +3,7 @@
 
 import { Tensor } from '../../tensor.js';
 import { tensor as tensorOp } from '../../ops/creation.js';
+import { where as whereOp } from '../../ops/elementwise.js';
 
 export type IntOrTuple = number | readonly number[];
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -36,4 +37,17 @@ export function indexLike(x: Tensor, values: number[]): Tensor {
 
 export function checkFloat(op: string, x: Tensor): void {
   if (!x.isFloatingPoint()) throw new TypeError(`${op}: expected a floating point input, got ${x.dtype}`);
+}
+
+/**
+ * The p-norm over dim whose gradient is 0 (not NaN) where the norm is 0, as PyTorch's norm backward.
+ * The root is taken of a safe value (1) on zero entries and the result masked back to 0.
+ */
+export function safeNorm(x: Tensor, p: number, dim: number, keepdim: boolean): Tensor {
+  if (p === Infinity || p === -Infinity) return x.norm(p, dim, keepdim);
+  if (p === 1) return x.abs().sum(dim, keepdim);
+  const s = p === 2 ? x.square().sum(dim, keepdim) : x.abs().pow(p).sum(dim, keepdim);
+  const pos = s.gt(0);
+  const safe = whereOp(pos, s, 1);
+  return whereOp(pos, p === 2 ? safe.sqrt() : safe.pow(1 / p), 0);
 }
