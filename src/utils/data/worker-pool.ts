@@ -47,10 +47,11 @@ self.onmessage = (ev) => handle(ev.data, (r) => self.postMessage(r));
 interface Reply { type: 'ready' | 'batch' | 'error'; id?: number; items?: unknown[]; message?: string }
 interface Port { send(m: unknown): void; onMessage(fn: (r: Reply) => void): void; onError(fn: (e: Error) => void): void; terminate(): void }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+// Web Workers where the runtime has them (browsers, Deno, Bun); else Node's worker_threads.
+const hasWebWorker = typeof Worker !== 'undefined';
 
 async function spawn(): Promise<Port> {
-  if (isNode) {
+  if (!hasWebWorker) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(NODE_WORKER, { eval: true });
     return {
@@ -60,7 +61,6 @@ async function spawn(): Promise<Port> {
       terminate: () => { void w.terminate(); },
     };
   }
-  if (typeof Worker === 'undefined') throw new Error('DataLoader: numWorkers > 0 needs worker_threads (Node) or Web Workers (browsers)');
   const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
   const w = new Worker(url, { type: 'module' });
   return {
