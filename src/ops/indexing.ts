@@ -23,9 +23,8 @@ function checkIndex(op: string, index: Tensor): void {
 function rejectNegative(op: string, index: Tensor, size: number, dim: number): Tensor {
   if (index.numel() === 0) return index;
   if (index.storage.backend.synchronous) {
-    for (const v of index.dataSync()) {
-      if (v < 0) throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${dim} with size ${size}`);
-    }
+    const lo = index.amin().itemSync() as number; // one backend reduction, no copy out of its memory
+    if (lo < 0) throw new RangeError(`${op}(): index ${lo} is out of bounds for dimension ${dim} with size ${size}`);
     return index;
   }
   return where(index.lt(0), size, index).to('int32');

@@ -214,6 +214,11 @@ Object.assign(impls, {
 opSuite('reduce', impls);
 
 describe('reduce gradcheck (float64 finite differences)', () => {
+  it('autograd.grad returns a leaf gradient once (regression: it was counted twice)', () => {
+    const x = torch.tensor([1, 2, 3], { dtype: 'float64' }).requiresGrad_(true);
+    const [g] = torch.autograd.grad(x.sum(), x);
+    expect(Array.from(g!.dataSync())).toEqual([1, 1, 1]);
+  });
   const x = () => torch.randn([3, 4], { dtype: 'float64' }).requiresGrad_(true);
   it('var / std with correction', () => {
     torch.manualSeed(1);
