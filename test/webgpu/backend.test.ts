@@ -99,3 +99,15 @@ describe.skipIf(!available)('webgpu integer errors', () => {
     expect(Array.from(await torch.floorDivide(torch.tensor([-7, 7], { dtype: 'int32', device: 'webgpu' }), 2).data())).toEqual([-4, 3]);
   });
 });
+
+describe.skipIf(!available)('webgpu pool', () => {
+  it('emptyCache releases free buffers and keeps live ones working', async () => {
+    const b = getBackend('webgpu') as import('../../src/backends/webgpu/index.js').WebGPUBackend;
+    const keep = torch.tensor([1, 2, 3], { device: 'webgpu' });
+    torch.zeros([4096], { device: 'webgpu' }).dispose();
+    const before = b.memory().reservedBytes;
+    b.emptyCache();
+    expect(b.memory().reservedBytes).toBeLessThan(before);
+    expect(Array.from(await keep.add(1).data())).toEqual([2, 3, 4]);
+  });
+});

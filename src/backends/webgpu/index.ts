@@ -105,6 +105,15 @@ export class WebGPUBackend implements Backend {
     // write() submits recorded work before its queue.writeBuffer.
     this.give(b.gpu);
   }
+  /** Destroys the pooled (free) buffers, returning their memory to the device; live tensors keep theirs. */
+  emptyCache(): void {
+    this.flush();
+    // Work already submitted may still use pooled buffers: destroy them once the queue is idle.
+    const lists = [...this.pool.values()];
+    this.pool.clear();
+    for (const l of lists) for (const b of l) this.reserved -= b.size;
+    void this.gpu.queue.onSubmittedWorkDone().then(() => lists.forEach((l) => l.forEach((b) => b.destroy())));
+  }
   memory(): MemoryInfo { return { allocatedBytes: this.allocated, reservedBytes: this.reserved, buffers: this.live }; }
 
   write(buf: BufferHandle, data: TypedArray, byteOffset = 0): void {
