@@ -213,13 +213,16 @@ const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.
 function fromPyTorch(sd: OptimizerStateDict | PyTorchOptimizerStateDict): OptimizerStateDict {
   if (!sd || !('param_groups' in sd)) return sd as OptimizerStateDict;
   const scalar = (v: unknown): unknown => {
-    // PyTorch keeps step counters (and NAdam's mu_product) as 0-dim tensors; ours are numbers.
+    // PyTorch keeps step counters (NAdam's mu_product, LBFGS's H_diag and ro) as 0-dim tensors; ours are numbers.
     if (isTensor(v) && v.ndim === 0) return Number(v.itemSync());
+    if (Array.isArray(v) && v.length > 0 && v.every((x) => isTensor(x) && x.ndim === 0)) return v.map(scalar);
     return v;
   };
+  // State keys start lower-case here ('H_diag' -> 'hDiag').
+  const stateKey = (k: string): string => { const c = camel(k); return c.charAt(0).toLowerCase() + c.slice(1); };
   const state: Record<number, ParamState> = {};
   for (const [k, s] of Object.entries(sd.state)) {
-    state[Number(k)] = Object.fromEntries(Object.entries(s).map(([key, v]) => [camel(key), scalar(v)])) as ParamState;
+    state[Number(k)] = Object.fromEntries(Object.entries(s).filter(([key]) => key !== 'al').map(([key, v]) => [stateKey(key), scalar(v)])) as ParamState;
   }
   const paramGroups = sd.param_groups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [camel(k), v])) as { params: number[] } & Record<string, unknown>);
   return { state, paramGroups };
