@@ -73,12 +73,11 @@ function conv2dImpl(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, 
 /** Accepts batched or unbatched input of `sd` spatial dims; returns [batched input, unbatch?]. */
 function batchify(op: string, x: Tensor, weight: Tensor, sd: number): [Tensor, boolean] {
   if (weight.ndim !== sd + 2) throw new RangeError(`${op}: expected weight to be ${sd + 2}-D, but got weight of size ${fmtShape(weight.shape)}`);
-  if (x.ndim === sd + 1) return [x.unsqueeze(0), true];
-  if (x.ndim !== sd + 2) {
+  if (x.ndim !== sd + 1 && x.ndim !== sd + 2) {
     throw new RangeError(`${op}: Expected ${sd + 1}D (unbatched) or ${sd + 2}D (batched) input to ${op}, but got input of size: ${fmtShape(x.shape)}`);
   }
   if (x.dtype !== weight.dtype) throw new TypeError(`${op}: Input type (${x.dtype}) and weight type (${weight.dtype}) should be the same`);
-  return [x, false];
+  return x.ndim === sd + 1 ? [x.unsqueeze(0), true] : [x, false];
 }
 
 /** F.conv2d(input [N,C,H,W] or [C,H,W], weight [OC, C/groups, kh, kw], bias?, { stride, padding, dilation, groups }). */

@@ -103,7 +103,7 @@ export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
     if (!opts.recomputeScaleFactor) scales = sf;
   }
   if (outSize.some((s) => s <= 0)) throw new RangeError(`${op}: output size must be positive, got (${outSize.join(', ')}) for input ${fmtShape(x.shape)}`);
-  if (mode === 'area') return adaptiveAvgPoolNd(x, outSize, op);
+  if (mode === 'area') return adaptiveAvgPoolNd(x, outSize);
   let y = x;
   for (let i = 0; i < sd; i++) {
     const d = 2 + i, n = inSize[i]!, m = outSize[i]!;

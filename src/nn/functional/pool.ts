@@ -155,7 +155,7 @@ function adaptiveBounds(n: number, m: number): [number, number][] {
 }
 
 /** Adaptive average pooling over the trailing outSize.length dims: a product of averaging matrices. */
-export function adaptiveAvgPoolNd(x: Tensor, outSize: readonly number[], op: string): Tensor {
+export function adaptiveAvgPoolNd(x: Tensor, outSize: readonly number[]): Tensor {
   const sd = outSize.length;
   let y = x;
   for (let i = 0; i < sd; i++) {
@@ -165,7 +165,6 @@ export function adaptiveAvgPoolNd(x: Tensor, outSize: readonly number[], op: str
     // y moved so dim d is last: [..., n] x [n, m]
     y = y.movedim(d, -1).matmul(constLike(x, a, [m, n]).t()).movedim(-1, d);
   }
-  void op;
   return y;
 }
 
@@ -179,10 +178,10 @@ function adaptiveSize(op: string, x: Tensor, outputSize: IntOrTuple | readonly (
 
 /** F.adaptiveAvgPool2d(x, outputSize): outputSize entries may be null (keep that size). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
-  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool2d', x, outputSize, 2), 'adaptiveAvgPool2d');
+  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool2d', x, outputSize, 2));
 }
 export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
-  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool1d', x, outputSize, 1), 'adaptiveAvgPool1d');
+  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool1d', x, outputSize, 1));
 }
 
 /**
@@ -281,7 +280,7 @@ export function avgPool3d(x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts =
 }
 
 export function adaptiveAvgPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
-  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool3d', x, outputSize, 3), 'adaptiveAvgPool3d');
+  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool3d', x, outputSize, 3));
 }
 export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
   return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool3d', x, outputSize, 3));
