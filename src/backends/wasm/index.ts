@@ -1,7 +1,8 @@
 // The CPU backend: tensors live in one WebAssembly.Memory, managed by a caching allocator.
-// Hot float32 kernels (elementwise, reductions, GEMM, im2col) run in AssemblyScript SIMD code
-// (./simd.ts) when its module is loaded; every kernel also has a reference TypeScript loop over the
-// same memory (./reference.ts) that handles every dtype and stride pattern.
+// Hot float32 kernels (GEMM, elementwise, comparisons, reductions, copies/casts, im2col/col2im,
+// gather/scatter) run in AssemblyScript SIMD code (./simd.ts, wasm/) when its module is loaded; each
+// method decides per call between that and the reference TypeScript loop over the same memory
+// (./reference.ts), which handles every dtype and stride pattern.
 
 import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
@@ -14,7 +15,10 @@ export class WasmBuffer implements BufferHandle {
   constructor(readonly ptr: number, readonly nbytes: number, readonly size: number) {}
 }
 
-/** Bytes at the start of memory left to the wasm kernels' own data and scratch space. */
+/**
+ * Bytes at the start of memory kept from the allocator for the wasm kernels' own data. The SIMD
+ * module has none today (no data segment, no shadow stack; wasm/build.mjs checks it stays small).
+ */
 export const HEAP_BASE = 1 << 20;
 
 export class WasmBackend implements Backend {
@@ -102,6 +106,12 @@ export class WasmBackend implements Backend {
   readSync(v: View): TypedArray {
     const T = arrayType(v.dtype);
     const n = v.shape.reduce((a, b) => a * b, 1);
+    const c = collapse(v.shape, [v.strides]);
+    if (n > 0 && (c.shape.length === 0 || (c.shape.length === 1 && c.strides[0]![0] === 1))) {
+      // Contiguous: one native copy.
+      const o = this.base(v);
+      return this.arr(v.dtype).slice(o, o + n);
+    }
     const out = new T(n);
     ref.gatherStrided(this.arr(v.dtype), this.base(v), v.shape, v.strides, out);
     return out;
