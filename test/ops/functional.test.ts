@@ -171,6 +171,8 @@ Object.assign(impls, {
   'normalize/zero-row-p3': (x) => F.normalize(x, { p: 3 }),
   'cosineSimilarity/zero-vector': (a, b) => F.cosineSimilarity(a, b!),
   'pdist/duplicate-rows': (x) => F.pdist(x),
+  'embedding/scaleGradByFreq': (i, w) => F.embedding(i, w!, { scaleGradByFreq: true }),
+  'embedding/scaleGradByFreq-padding': (i, w) => F.embedding(i, w!, { paddingIdx: 1, scaleGradByFreq: true }),
 } satisfies Record<string, OpImpl>);
 for (const mode of ['sum', 'mean', 'max'] as const) {
   impls[`embeddingBag/2d-${mode}`] = (i, w) => F.embeddingBag(i, w!, { mode });

@@ -213,14 +213,15 @@ export interface EmbeddingOpts { paddingIdx?: number | null; maxNorm?: number | 
 
 /**
  * F.embedding(input (int32 indices), weight [num, dim], opts): rows of weight. paddingIdx's row gets
- * no gradient; maxNorm renormalizes the referenced rows of weight in place (no grad), as PyTorch.
+ * no gradient; maxNorm renormalizes the referenced rows of weight in place (no grad), as PyTorch;
+ * scaleGradByFreq divides each row's gradient by its index's count in the mini-batch.
  */
 export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOpts = {}): Tensor {
   if (input.dtype !== 'int32' && input.dtype !== 'uint8') {
     throw new TypeError(`embedding: Expected tensor for argument #1 'indices' to have an integer dtype; but got ${input.dtype} instead`);
   }
   if (weight.ndim !== 2) throw new RangeError(`embedding: 'weight' must be 2-D, got shape ${fmtShape(weight.shape)}`);
-  if (opts.scaleGradByFreq || opts.sparse) throw new Error('embedding: scaleGradByFreq and sparse gradients are not supported');
+  if (opts.sparse) throw new Error('embedding: sparse gradients are not supported (use dense gradients)');
   const num = weight.shape[0]!;
   let pad = opts.paddingIdx ?? null;
   if (pad !== null) {
@@ -239,6 +240,13 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOpts = {
   }
   let rows = weight.indexSelect(0, flat);
   if (pad !== null && rows.requiresGrad) rows = where(flat.eq(pad).unsqueeze(1), rows.detach(), rows);
+  if (opts.scaleGradByFreq && rows.requiresGrad) {
+    // Same value, gradient divided by how often each index occurs in this mini-batch.
+    const ones = full([flat.numel()], 1, { dtype: weight.dtype, device: weight.device });
+    const freq = zeros([num], { dtype: weight.dtype, device: weight.device }).indexAdd(0, flat, ones).indexSelect(0, flat);
+    const s = freq.reciprocal().unsqueeze(1);
+    rows = rows.mul(s).add(rows.mul(s.rsub(1)).detach());
+  }
   return rows.reshape([...input.shape, weight.shape[1]!]);
 }
 
