@@ -1,4 +1,4 @@
-// Convolution layers Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d over
+// Convolution layers Conv1d/2d/3d and ConvTranspose1d/2d/3d over
 // torch.nn.functional, with PyTorch's weight layouts ([out, in/groups, ...k]; transposed
 // [in, out/groups, ...k]) and default init (kaiming_uniform_(a=sqrt(5)), bias U(+-1/sqrt(fan_in))).
 
@@ -112,5 +112,18 @@ export class ConvTranspose2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 2, opts); }
   forward(x: Tensor): Tensor {
     return F.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
+  }
+}
+export class Conv3d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvOpts = {}) { super(inChannels, outChannels, kernelSize, false, 3, opts); }
+  forward(x: Tensor): Tensor {
+    const [xp, padding] = this.padInput(x);
+    return F.conv3d(xp, this.weight, this.bias, { stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
+  }
+}
+export class ConvTranspose3d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 3, opts); }
+  forward(x: Tensor): Tensor {
+    return F.convTranspose3d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
   }
 }

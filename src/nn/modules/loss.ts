@@ -133,3 +133,32 @@ export class GaussianNLLLoss extends Loss {
     return F.gaussianNllLoss(input, target, variance, { full: this.full, eps: this.eps, reduction: this.reduction });
   }
 }
+export class MultiMarginLoss extends WeightedLoss {
+  readonly p: 1 | 2; readonly margin: number;
+  constructor(opts: { p?: 1 | 2; margin?: number; weight?: Tensor | null; reduction?: Reduction } = {}) { super(opts); this.p = opts.p ?? 1; this.margin = opts.margin ?? 1; }
+  forward(input: Tensor, target: Tensor): Tensor { return F.multiMarginLoss(input, target, { p: this.p, margin: this.margin, weight: this.weight, reduction: this.reduction }); }
+}
+export class MultiLabelSoftMarginLoss extends WeightedLoss {
+  forward(input: Tensor, target: Tensor): Tensor { return F.multilabelSoftMarginLoss(input, target, { weight: this.weight, reduction: this.reduction }); }
+}
+export class MultiLabelMarginLoss extends Loss {
+  forward(input: Tensor, target: Tensor): Tensor { return F.multilabelMarginLoss(input, target, { reduction: this.reduction }); }
+}
+export class TripletMarginWithDistanceLoss extends Loss {
+  readonly distanceFunction: ((a: Tensor, b: Tensor) => Tensor) | null; readonly margin: number; readonly swap: boolean;
+  constructor(opts: { distanceFunction?: ((a: Tensor, b: Tensor) => Tensor) | null; margin?: number; swap?: boolean; reduction?: Reduction } = {}) {
+    super(opts);
+    this.distanceFunction = opts.distanceFunction ?? null; this.margin = opts.margin ?? 1; this.swap = opts.swap ?? false;
+  }
+  forward(anchor: Tensor, positive: Tensor, negative: Tensor): Tensor {
+    return F.tripletMarginWithDistanceLoss(anchor, positive, negative, { distanceFunction: this.distanceFunction, margin: this.margin, swap: this.swap, reduction: this.reduction });
+  }
+}
+/** Connectionist Temporal Classification loss over log-probabilities [T, N, C]. */
+export class CTCLoss extends Loss {
+  readonly blank: number; readonly zeroInfinity: boolean;
+  constructor(opts: { blank?: number; reduction?: Reduction; zeroInfinity?: boolean } = {}) { super(opts); this.blank = opts.blank ?? 0; this.zeroInfinity = opts.zeroInfinity ?? false; }
+  forward(logProbs: Tensor, targets: Tensor, inputLengths: Tensor | readonly number[], targetLengths: Tensor | readonly number[]): Tensor {
+    return F.ctcLoss(logProbs, targets, inputLengths, targetLengths, { blank: this.blank, reduction: this.reduction, zeroInfinity: this.zeroInfinity });
+  }
+}

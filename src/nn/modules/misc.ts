@@ -166,3 +166,18 @@ export class ParameterDict extends Module {
   items(): [string, Parameter][] { return this.namedParameters({ recurse: false }); }
   get length(): number { return this.keys().length; }
 }
+
+/** Normalizes each position over `size` neighbouring channels (AlexNet's LRN). */
+export class LocalResponseNorm extends Module {
+  readonly alpha: number; readonly beta: number; readonly k: number;
+  constructor(readonly size: number, opts: { alpha?: number; beta?: number; k?: number } = {}) {
+    super();
+    this.alpha = opts.alpha ?? 1e-4; this.beta = opts.beta ?? 0.75; this.k = opts.k ?? 1;
+  }
+  forward(x: Tensor): Tensor { return F.localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k }); }
+}
+/** Interleaves channels across `groups` (ShuffleNet). */
+export class ChannelShuffle extends Module {
+  constructor(readonly groups: number) { super(); }
+  forward(x: Tensor): Tensor { return F.channelShuffle(x, this.groups); }
+}

@@ -1,5 +1,5 @@
-// Pooling layers over torch.nn.functional: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d,
-// AdaptiveMaxPool2d. stride defaults to kernelSize, as in PyTorch.
+// Pooling layers over torch.nn.functional: MaxPool1d/2d/3d, AvgPool1d/2d/3d, LPPool1d/2d,
+// AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d. stride defaults to kernelSize, as in PyTorch.
 
 import type { Tensor } from '../../tensor.js';
 import { Module } from '../module.js';
@@ -36,6 +36,9 @@ export class MaxPool1d extends MaxPoolNd {
 export class MaxPool2d extends MaxPoolNd {
   forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.opts); }
 }
+export class MaxPool3d extends MaxPoolNd {
+  forward(x: Tensor): Tensor { return F.maxPool3d(x, this.kernelSize, this.opts); }
+}
 
 abstract class AvgPoolNd extends Module {
   readonly stride: IntOrTuple;
@@ -64,6 +67,22 @@ export class AvgPool2d extends AvgPoolNd {
   }
 }
 
+export class AvgPool3d extends AvgPoolNd {
+  forward(x: Tensor): Tensor {
+    return F.avgPool3d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride });
+  }
+}
+
+/** Power-average pooling: (sum over the window of x^p)^(1/p). */
+export class LPPool1d extends Module {
+  constructor(readonly normType: number, readonly kernelSize: number, readonly opts: { stride?: number | null; ceilMode?: boolean } = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.lpPool1d(x, this.normType, this.kernelSize, this.opts); }
+}
+export class LPPool2d extends Module {
+  constructor(readonly normType: number, readonly kernelSize: IntOrTuple, readonly opts: { stride?: IntOrTuple | null; ceilMode?: boolean } = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.lpPool2d(x, this.normType, this.kernelSize, this.opts); }
+}
+
 export class AdaptiveAvgPool1d extends Module {
   constructor(readonly outputSize: number) { super(); }
   forward(x: Tensor): Tensor { return F.adaptiveAvgPool1d(x, this.outputSize); }
@@ -73,6 +92,14 @@ export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
   forward(x: Tensor): Tensor { return F.adaptiveAvgPool2d(x, this.outputSize); }
   override extraRepr(): string { return `output_size=${typeof this.outputSize === 'number' ? this.outputSize : `(${this.outputSize.join(', ')})`}`; }
+}
+export class AdaptiveAvgPool3d extends Module {
+  constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
+  forward(x: Tensor): Tensor { return F.adaptiveAvgPool3d(x, this.outputSize); }
+}
+export class AdaptiveMaxPool1d extends Module {
+  constructor(readonly outputSize: number) { super(); }
+  forward(x: Tensor): Tensor { return F.adaptiveMaxPool1d(x, this.outputSize); }
 }
 export class AdaptiveMaxPool2d extends Module {
   constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
