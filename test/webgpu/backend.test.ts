@@ -111,3 +111,37 @@ describe.skipIf(!available)('webgpu pool', () => {
     expect(Array.from(await keep.add(1).data())).toEqual([2, 3, 4]);
   });
 });
+
+describe.skipIf(!available)('webgpu ordering and long sorts', () => {
+  it('a tensor disposed while queued work still reads it keeps its data for that work', async () => {
+    const outs: import('../../src/index.js').Tensor[] = [];
+    for (let r = 0; r < 20; r++) {
+      const a = torch.full([8], r, { device: 'webgpu' }), b = torch.full([8], 0.5, { device: 'webgpu' });
+      const c = a.add(b);
+      // Their buffers are reused at once (by the next op's output and scratch): the queued add must
+      // still see r and 0.5.
+      a.dispose(); b.dispose();
+      outs.push(c, c.mul(2));
+    }
+    for (let r = 0; r < 20; r++) {
+      expect(Array.from(await outs[2 * r]!.data())).toEqual(new Array(8).fill(r + 0.5));
+      expect(Array.from(await outs[2 * r + 1]!.data())).toEqual(new Array(8).fill(2 * r + 1));
+    }
+  });
+
+  it('argsort of long rows (bitonic path) equals a stable sort, ties and NaN included', async () => {
+    const L = 1000, rows = 3;
+    const vals: number[] = [];
+    for (let i = 0; i < rows * L; i++) vals.push(i % 97 === 0 ? NaN : ((i * 7919) % 50) - 25);
+    const x = torch.tensor(vals, { device: 'webgpu' }).reshape([rows, L]);
+    for (const desc of [false, true]) {
+      const got = Array.from(await torch.argsort(x, -1, desc).data());
+      for (let r = 0; r < rows; r++) {
+        const row = vals.slice(r * L, (r + 1) * L);
+        const key = (v: number) => (Number.isNaN(v) ? Infinity : v); // NaN largest; no inf in the data
+        const want = row.map((_, i) => i).sort((a, b) => (desc ? key(row[b]!) - key(row[a]!) : key(row[a]!) - key(row[b]!)) || a - b);
+        expect(got.slice(r * L, (r + 1) * L)).toEqual(want);
+      }
+    }
+  });
+});

@@ -17,6 +17,8 @@ const WG = 64;
 const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
 /** Dispatches recorded before an automatic submit, bounding the temporaries kept alive. */
 const MAX_PENDING = 256;
+/** Longest row the O(L^2) rank argsort handles; longer rows use the bitonic network. */
+const RANK_SORT_MAX = 256;
 
 export class GPUTensorBuffer implements BufferHandle {
   freed = false;
@@ -43,7 +45,7 @@ function checkDtype(d: DType, op: string): void {
   if (d === 'float64' || d === 'float16') throw new TypeError(`${op}: ${d} is not supported on webgpu (use float32)`);
 }
 
-interface Operand { buf: GPUBuffer; dtype: DType; access: Access }
+interface Operand { buf: GPUBuffer; dtype: DType; access: Access; /** binding number; default: position + 1 */ slot?: number }
 
 export class WebGPUBackend implements Backend {
   readonly device = 'webgpu' as const;
@@ -54,8 +56,14 @@ export class WebGPUBackend implements Backend {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private encoder: GPUCommandEncoder | null = null;
   private pending = 0;
-  /** Metadata and alias-copy buffers of recorded work: back to the pool once the queue is done. */
+  /** Alias copies and sort scratch of recorded work: back to the pool once the queue is done. */
   private temps: GPUBuffer[] = [];
+  /**
+   * Metadata buffers have their own pool: they are filled by queue.writeBuffer, which runs before
+   * any unsubmitted command, so they must never be a buffer that recorded work still reads.
+   */
+  private readonly metaPool = new Map<number, GPUBuffer[]>();
+  private metas: GPUBuffer[] = [];
   /** Out-of-range messages of checked dispatches since the last read (id = index + 1). */
   private checks: string[] = [];
   private readonly errBuf: GPUBuffer;
@@ -199,7 +207,18 @@ export class WebGPUBackend implements Backend {
     this.pending = 0;
     const temps = this.temps;
     this.temps = [];
-    if (temps.length) void this.gpu.queue.onSubmittedWorkDone().then(() => temps.forEach((b) => this.give(b)));
+    const metas = this.metas;
+    this.metas = [];
+    if (temps.length || metas.length) {
+      void this.gpu.queue.onSubmittedWorkDone().then(() => {
+        temps.forEach((b) => this.give(b));
+        for (const m of metas) {
+          let l = this.metaPool.get(m.size);
+          if (!l) { l = []; this.metaPool.set(m.size, l); }
+          l.push(m);
+        }
+      });
+    }
   }
 
   private handle(buf: BufferHandle, op: string): GPUTensorBuffer {
@@ -209,12 +228,12 @@ export class WebGPUBackend implements Backend {
     return b;
   }
 
-  private pipeline(key: string, source: () => string): GPUComputePipeline {
-    let p = this.pipelines.get(key);
+  private pipeline(key: string, source: () => string, entryPoint = 'main'): GPUComputePipeline {
+    let p = this.pipelines.get(`${key}@${entryPoint}`);
     if (!p) {
       const module = this.gpu.createShaderModule({ code: source(), label: key });
-      p = this.gpu.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
-      this.pipelines.set(key, p);
+      p = this.gpu.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
+      this.pipelines.set(`${key}@${entryPoint}`, p);
     }
     return p;
   }
@@ -224,10 +243,12 @@ export class WebGPUBackend implements Backend {
    * output), then the error flag when `checked`. An input sharing the output's buffer is copied
    * first: WebGPU forbids binding one buffer as both writable and readable in a dispatch.
    */
-  private dispatch(key: string, source: () => string, meta: number[], ops: Operand[], groups: [number, number, number], checked = false): void {
+  private dispatch(key: string, source: () => string, meta: number[], ops: Operand[], groups: [number, number, number], checked = false,
+    entryPoint = 'main'): void {
     const metaArr = Int32Array.from(meta);
-    const mb = this.take(bucket(Math.max(metaArr.byteLength, 16)));
-    this.temps.push(mb);
+    const msize = bucket(metaArr.byteLength);
+    const mb = this.metaPool.get(msize)?.pop() ?? this.gpu.createBuffer({ size: msize, usage: STORAGE | COPY_DST });
+    this.metas.push(mb);
     this.gpu.queue.writeBuffer(mb, 0, metaArr);
     const enc = this.enc();
     const written = new Set(ops.filter((o) => o.access !== 'read').map((o) => o.buf));
@@ -238,9 +259,9 @@ export class WebGPUBackend implements Backend {
       enc.copyBufferToBuffer(o.buf, 0, copy, 0, o.buf.size);
       return copy;
     });
-    const p = this.pipeline(key, source);
+    const p = this.pipeline(key, source, entryPoint);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: mb } }];
-    bufs.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b } }));
+    bufs.forEach((b, i) => entries.push({ binding: ops[i]!.slot ?? i + 1, resource: { buffer: b } }));
     if (checked) entries.push({ binding: ops.length + 1, resource: { buffer: this.errBuf } });
     const bg = this.gpu.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
     const pass = enc.beginComputePass();
@@ -448,7 +469,27 @@ export class WebGPUBackend implements Backend {
     const ops = [this.op(out, 'write', 'argsort'), this.op(x, 'read', 'argsort')];
     const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
     const less = t === 'f32' ? '  if (f32_isnan(a)) { return false; }\n  if (f32_isnan(b)) { return true; }\n  return a < b;' : '  return a < b;';
+    if (L > RANK_SORT_MAX) { this.bitonicArgsort(x, out, meta, L, t, less); return; }
     this.dispatch(`argsort|${x.dtype}`, () => shader('argsort', { DECLS: decls, T: t, LESS: less }), meta, ops, this.grid(Math.ceil(total / WG)));
+  }
+
+  /** Long rows: a bitonic network over rows padded to a power of two, O(P log^2 P) per row. */
+  private bitonicArgsort(x: View, out: View, baseMeta: number[], L: number, t: 'f32' | 'i32', less: string): void {
+    let P = 1;
+    while (P < L) P *= 2;
+    const rows = baseMeta[0]! / L, total = rows * P;
+    const keys = this.take(bucket(total * 4)), ids = this.take(bucket(total * 4));
+    this.temps.push(keys, ids);
+    const decls = binding('a', 3, x.dtype, 'read');
+    const src = () => shader('bitonic', { DECLS: decls, T: t, LESS: less });
+    const key = `bitonic|${x.dtype}`, grid = this.grid(Math.ceil(total / WG));
+    const meta = (kk: number, jj: number) => [total, ...baseMeta.slice(1), P, kk, jj];
+    const kb: Operand = { buf: keys, dtype: 'int32', access: 'write', slot: 1 }, ib: Operand = { buf: ids, dtype: 'int32', access: 'write', slot: 2 };
+    this.dispatch(key, src, meta(0, 0), [kb, ib, { ...this.op(x, 'read', 'argsort'), slot: 3 }], grid, false, 'init');
+    for (let kk = 2; kk <= P; kk *= 2) {
+      for (let jj = kk >> 1; jj > 0; jj >>= 1) this.dispatch(key, src, meta(kk, jj), [kb, ib], grid, false, 'step');
+    }
+    this.dispatch(key, src, meta(0, 0), [{ ...ib, access: 'read', slot: 2 }, { ...this.op(out, 'write', 'argsort'), slot: 4 }], grid, false, 'emit');
   }
 
   random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void {
