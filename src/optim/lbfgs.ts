@@ -7,7 +7,8 @@
 import { cat, zeros } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { noGrad, enableGrad } from '../autograd/grad-mode.js';
-import { keep } from '../memory.js';
+import { keep, tidyImpl } from '../memory.js';
+import { isTensor } from '../tensor.js';
 import { Optimizer, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 export interface LBFGSOptions {
@@ -16,7 +17,13 @@ export interface LBFGSOptions {
 }
 
 const f32 = Math.fround;
-const num = async (t: Tensor): Promise<number> => Number(await t.item());
+/** Runs f in a tidy scope and reads its scalar result (freeing it and every temporary). */
+const num = async (f: () => Tensor): Promise<number> => {
+  const t = tidyImpl(f, isTensor);
+  try { return Number(await t.item()); } finally { t.dispose(); }
+};
+/** Runs a synchronous tensor statement in a tidy scope: only the returned tensors survive. */
+const sync = <T>(f: () => T): T => tidyImpl(f, isTensor);
 
 /** Minimizer of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to bounds (default: [x1, x2]). */
 function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: [number, number]): number {
@@ -36,10 +43,12 @@ type Eval = (x: Tensor[], t: number, d: Tensor) => Promise<[number, Tensor]>;
 /** Strong-Wolfe line search along d from step t; returns [f, g, t, evaluations]. */
 async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: number, g: Tensor, gtd: number,
   c1 = 1e-4, c2 = 0.9, tolChange = 1e-9, maxLs = 25): Promise<[number, Tensor, number, number]> {
-  const dNorm = await num(d.abs().max());
-  let [fNew, gNew] = await obj(x, t, d);
+  const dNorm = await num(() => d.abs().max());
+  const made: Tensor[] = [];
+  const evaluate = async (step: number): Promise<[number, Tensor]> => { const r = await obj(x, step, d); made.push(r[1]); return r; };
+  let [fNew, gNew] = await evaluate(t);
   let evals = 1;
-  let gtdNew = await num(gNew.dot(d));
+  let gtdNew = await num(() => gNew.dot(d));
   let tPrev = 0, fPrev = f, gPrev = g, gtdPrev = gtd;
   let done = false, lsIter = 0;
   let br: number[] = [], brF: number[] = [], brG: Tensor[] = [], brGtd: number[] = [];
@@ -57,9 +66,9 @@ async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: numb
     const tmp = t;
     t = cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, [t + 0.01 * (t - tPrev), t * 10]);
     tPrev = tmp; fPrev = fNew; gPrev = gNew; gtdPrev = gtdNew;
-    [fNew, gNew] = await obj(x, t, d);
+    [fNew, gNew] = await evaluate(t);
     evals++;
-    gtdNew = await num(gNew.dot(d));
+    gtdNew = await num(() => gNew.dot(d));
     lsIter++;
   }
   if (lsIter === maxLs) { br = [0, t]; brF = [f, fNew]; brG = [g, gNew]; }
@@ -78,9 +87,9 @@ async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: numb
         insufProgress = false;
       } else insufProgress = true;
     } else insufProgress = false;
-    [fNew, gNew] = await obj(x, t, d);
+    [fNew, gNew] = await evaluate(t);
     evals++;
-    gtdNew = await num(gNew.dot(d));
+    gtdNew = await num(() => gNew.dot(d));
     lsIter++;
     if (fNew > f + c1 * t * gtd || fNew >= brF[low]!) {
       br[high] = t; brF[high] = fNew; brG[high] = gNew; brGtd[high] = gtdNew;
@@ -93,7 +102,9 @@ async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: numb
       br[low] = t; brF[low] = fNew; brG[low] = gNew; brGtd[low] = gtdNew;
     }
   }
-  return [brF[low]!, brG[low]!, br[low]!, evals];
+  const gOut = brG[low]!;
+  for (const m of made) if (m !== gOut) m.dispose();
+  return [brF[low]!, gOut, br[low]!, evals];
 }
 
 export class LBFGS extends Optimizer<LBFGSOptions> {
@@ -116,13 +127,13 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   }
 
   private flatGrad(): Tensor {
-    return cat(this.params.map((p) => (p.grad ? p.grad.reshape(-1) : zeros([p.numel()], { dtype: p.dtype, device: p.device }))), 0);
+    return sync(() => cat(this.params.map((p) => (p.grad ? p.grad.reshape(-1) : zeros([p.numel()], { dtype: p.dtype, device: p.device }))), 0));
   }
   private addGrad(stepSize: number, update: Tensor): void {
     let off = 0;
     for (const p of this.params) {
       const n = p.numel();
-      p.add_(update.narrow(0, off, n).view(p.shape as number[]), { alpha: stepSize });
+      sync(() => p.add_(update.narrow(0, off, n).view(p.shape as number[]), { alpha: stepSize }));
       off += n;
     }
   }
@@ -140,15 +151,17 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     const { lr, maxIter, maxEval, toleranceGrad, toleranceChange, lineSearchFn, historySize } = g as unknown as LBFGSOptions;
     const evalLoss = async (): Promise<[Tensor | number, number]> => {
       const l = await enableGrad(closure);
-      return [l, typeof l === 'number' ? l : await num(l)];
+      return [l, typeof l === 'number' ? l : Number(await l.item())];
     };
     const st = this.stateFor(this.params[0]!, () => ({ funcEvals: 0, nIter: 0 }));
     const [origLoss, l0] = await evalLoss();
+    // Later closure results are read as numbers only, then freed (the first one is returned).
+    const evalAndFree = async (): Promise<number> => { const [l, v] = await evalLoss(); if (typeof l !== 'number' && l !== origLoss) l.dispose(); return v; };
     let loss = l0;
     let currentEvals = 1;
     st.funcEvals = (st.funcEvals as number) + 1;
     let flatGrad = this.flatGrad();
-    if ((await num(flatGrad.abs().max())) <= toleranceGrad) return origLoss;
+    if ((await num(() => flatGrad.abs().max())) <= toleranceGrad) { flatGrad.dispose(); return origLoss; }
 
     let d = (st.d as Tensor | undefined) ?? null;
     let t = (st.t as number | undefined) ?? 0;
@@ -165,69 +178,80 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       nIter++;
       st.nIter = (st.nIter as number) + 1;
       if (st.nIter === 1) {
-        d = flatGrad.neg();
+        d?.dispose();
+        d = sync(() => flatGrad.neg());
         oldDirs = []; oldStps = []; ro = []; hDiag = 1;
       } else {
         // Curvature pair from the last step; skipped unless y's > 1e-10 keeps H positive definite.
-        const y = flatGrad.sub(prevFlatGrad!);
-        const s = d!.mul(t);
-        const ys = f32(await num(y.dot(s)));
+        const y = sync(() => flatGrad.sub(prevFlatGrad!));
+        const s = sync(() => d!.mul(t)); // scalar operands allocate too: keep them in tidy scopes
+        let used = false;
+        const ys = f32(await num(() => y.dot(s)));
         if (ys > 1e-10) {
           if (oldDirs.length === historySize) { dropped.push(oldDirs.shift()!, oldStps.shift()!); ro.shift(); }
           oldDirs.push(keep(y)); oldStps.push(keep(s)); ro.push(f32(1 / ys));
-          hDiag = f32(ys / (await num(y.dot(y))));
+          used = true;
+          hDiag = f32(ys / (await num(() => y.dot(y))));
         }
+        if (!used) { y.dispose(); s.dispose(); }
         // Two-loop recursion: d = -H grad.
         const al: number[] = new Array<number>(oldDirs.length);
-        const q = flatGrad.neg();
+        const q = sync(() => flatGrad.neg());
         for (let i = oldDirs.length - 1; i >= 0; i--) {
-          al[i] = f32((await num(oldStps[i]!.dot(q))) * ro[i]!);
-          q.add_(oldDirs[i]!, { alpha: -al[i]! });
+          al[i] = f32((await num(() => oldStps[i]!.dot(q))) * ro[i]!);
+          sync(() => q.add_(oldDirs[i]!, { alpha: -al[i]! }));
         }
-        const r = q.mul(hDiag);
+        const r = sync(() => q.mul(hDiag));
+        q.dispose();
         for (let i = 0; i < oldDirs.length; i++) {
-          const be = f32((await num(oldDirs[i]!.dot(r))) * ro[i]!);
-          r.add_(oldStps[i]!, { alpha: f32(al[i]! - be) });
+          const be = f32((await num(() => oldDirs[i]!.dot(r))) * ro[i]!);
+          sync(() => r.add_(oldStps[i]!, { alpha: f32(al[i]! - be) }));
         }
+        d!.dispose();
         d = r;
       }
-      prevFlatGrad = flatGrad.clone();
+      prevFlatGrad?.dispose();
+      prevFlatGrad = sync(() => flatGrad.clone());
       prevLoss = loss;
-      t = st.nIter === 1 ? Math.min(1, f32(1 / (await num(flatGrad.abs().sum())))) * lr : lr;
-      const gtd = await num(flatGrad.dot(d!));
+      t = st.nIter === 1 ? Math.min(1, f32(1 / (await num(() => flatGrad.abs().sum())))) * lr : lr;
+      const gtd = await num(() => flatGrad.dot(d!));
       if (gtd > -toleranceChange) break;
 
       let lsEvals = 0;
       let optCond = false;
       if (lineSearchFn !== null) {
-        const xInit = this.params.map((p) => p.clone());
+        const xInit = sync(() => this.params.map((p) => p.clone()));
         const obj: Eval = async (x, step, dir) => {
           this.addGrad(step, dir);
-          const [, l] = await evalLoss();
+          const l = await evalAndFree();
           const fg = this.flatGrad();
-          this.params.forEach((p, i) => p.copy_(x[i]!));
+          sync(() => this.params.forEach((p, i) => p.copy_(x[i]!)));
           return [l, fg];
         };
+        const g0 = flatGrad;
         [loss, flatGrad, t, lsEvals] = await strongWolfe(obj, xInit, t, d!, loss, flatGrad, gtd);
+        for (const x of xInit) x.dispose();
+        if (flatGrad !== g0) g0.dispose();
         this.addGrad(t, d!);
-        optCond = (await num(flatGrad.abs().max())) <= toleranceGrad;
+        optCond = (await num(() => flatGrad.abs().max())) <= toleranceGrad;
       } else {
         this.addGrad(t, d!);
         if (nIter !== maxIter) {
-          [, loss] = await evalLoss();
+          loss = await evalAndFree();
+          flatGrad.dispose();
           flatGrad = this.flatGrad();
-          optCond = (await num(flatGrad.abs().max())) <= toleranceGrad;
+          optCond = (await num(() => flatGrad.abs().max())) <= toleranceGrad;
           lsEvals = 1;
         }
       }
       currentEvals += lsEvals;
       st.funcEvals = (st.funcEvals as number) + lsEvals;
       if (nIter === maxIter || currentEvals >= maxEval || optCond) break;
-      if ((await num(d!.mul(t).abs().max())) <= toleranceChange) break;
+      if ((await num(() => d!.mul(t).abs().max())) <= toleranceChange) break;
       if (Math.abs(loss - prevLoss) < toleranceChange) break;
     }
     for (const x of dropped) x.dispose();
-    const old = [st.d, st.prevFlatGrad];
+    flatGrad.dispose();
     st.d = d ? keep(d) : null;
     st.t = t;
     st.oldDirs = oldDirs;
@@ -236,7 +260,6 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     st.hDiag = hDiag;
     st.prevFlatGrad = prevFlatGrad ? keep(prevFlatGrad) : null;
     st.prevLoss = prevLoss;
-    for (const o of old) if (o && o !== st.d && o !== st.prevFlatGrad) (o as Tensor).dispose();
     return origLoss;
   }
 }

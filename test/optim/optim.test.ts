@@ -262,3 +262,19 @@ describe('errors name the optimizer/scheduler and the bad value', () => {
     expect(() => new optim.lrScheduler.SequentialLR(o, [s1], [3])).toThrow(/one more than the number of milestone points/);
   });
 });
+
+describe('LBFGS memory', () => {
+  for (const lineSearchFn of [null, 'strong_wolfe'] as const) {
+    it(`frees its temporaries (lineSearchFn ${lineSearchFn})`, async () => {
+      const w = torch.tensor([0.5, -1.5, 2, 0.25], { requiresGrad: true });
+      const A = torch.tensor([[3, 0.5, 0, 0], [0.5, 2, 0.1, 0], [0, 0.1, 1, 0.2], [0, 0, 0.2, 4]]);
+      const opt = new optim.LBFGS([w], { lr: 0.5, maxIter: 3, historySize: 2, lineSearchFn });
+      const closure = () => torch.tidy(() => { opt.zeroGrad(); const l = w.matmul(A).dot(w).add(w.sum()); l.backward(); return l; });
+      const step = async () => { const l = await opt.step(closure); if (typeof l !== 'number') l.dispose(); };
+      for (let i = 0; i < 3; i++) await step();
+      const before = torch.memory().cpu!.allocatedBytes;
+      for (let i = 0; i < 4; i++) await step();
+      expect(torch.memory().cpu!.allocatedBytes).toBe(before);
+    });
+  }
+});
