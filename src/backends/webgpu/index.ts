@@ -327,7 +327,7 @@ export class WebGPUBackend implements Backend {
 
   unary(op: UnaryOp, x: View, out: View): void {
     const { expr, t } = unaryExpr(op, x.dtype);
-    this.elementwise(`unary:${op}`, 'unary', { EXPR: expr, CAST: cast('r', t, out.dtype), HELPERS: '' }, out.shape,
+    this.elementwise(`unary:${op}`, 'unary', { EXPR: expr, CAST: cast('r', t, out.dtype) }, out.shape,
       [withStrides(out), x], ['out', 'a'], [], true);
   }
 
@@ -341,7 +341,7 @@ export class WebGPUBackend implements Backend {
       : null;
     const scalars = intErr ? [this.checks.push(intErr.msg)] : [];
     const check = intErr ? `if (${intErr.test}) { atomicMax(&err[0], u32(md[scalar_slot(3)])); }` : '';
-    this.elementwise(`binary:${op}${intErr ? ':checked' : ''}`, 'binary', { EXPR: expr, CAST: cast('r', t, out.dtype), HELPERS: '', CHECK: check },
+    this.elementwise(`binary:${op}${intErr ? ':checked' : ''}`, 'binary', { EXPR: expr, CAST: cast('r', t, out.dtype), CHECK: check },
       out.shape, [withStrides(out), a, b], ['out', 'a', 'b'], scalars, true, 'write', !!intErr);
   }
 
