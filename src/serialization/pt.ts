@@ -8,7 +8,7 @@ import type { Device } from '../backends/backend.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape } from '../shape.js';
 import { readZipDirectory, readZipEntry } from './zip.js';
-import { unpickle, type GlobalRef } from './pickle.js';
+import { unpickle, type GlobalRef, type UnpickleHooks } from './pickle.js';
 import { decodeStorage, type StoredType } from './convert.js';
 
 const STORAGE_TYPES: Record<string, StoredType> = {
@@ -41,7 +41,7 @@ export async function loadPt(bytes: Uint8Array, device: Device): Promise<unknown
     }
     return b;
   };
-  return unpickle(pickle, {
+  const hooks: UnpickleHooks = {
     allowed: ALLOWED,
     persistentLoad(pid) {
       if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw new Error(`load: unsupported persistent id ${JSON.stringify(pid)}`);
@@ -70,7 +70,13 @@ export async function loadPt(bytes: Uint8Array, device: Device): Promise<unknown
       }
       throw new Error(`load: calling '${name}' is not supported`);
     },
-  });
+  };
+  try {
+    return unpickle(pickle, hooks);
+  } finally {
+    // The returned tensors are views holding their own storage references; the bases are dropped.
+    for (const b of bases.values()) b.dispose();
+  }
 }
 
 export { parseDevice };

@@ -81,7 +81,9 @@ export function decodeSafetensors(b: Uint8Array, device: Device): SafetensorsFil
     const [s, e] = offs;
     if (e - s !== count * STORED_SIZE[dtype as StoredType]) throw new Error(`load: tensor '${name}' has ${e - s} bytes for shape [${shape}] of ${dtype}`);
     if (dataStart + e > b.length) throw new Error(`load: tensor '${name}' data extends past the end of the file: truncated file?`);
-    tensors[name] = decodeStorage(b.subarray(dataStart + s, dataStart + e), dtype as StoredType, count, device, `tensor '${name}'`).reshape(shape);
+    const flat = decodeStorage(b.subarray(dataStart + s, dataStart + e), dtype as StoredType, count, device, `tensor '${name}'`);
+    tensors[name] = flat.reshape(shape);
+    flat.dispose(); // the reshaped view holds the storage
   }
   return { tensors, metadata };
 }

@@ -160,3 +160,16 @@ describe('safetensors', () => {
     await expect(torch.save({ a: { b: torch.ones(1) } } as unknown as Record<string, Tensor>)).rejects.toThrow(/value at key 'a' is object, not a Tensor/);
   });
 });
+
+describe('load memory', () => {
+  it('disposing the loaded tensors frees every buffer load allocated', async () => {
+    const b = bytes('checkpoint.pt'), st = bytes('reference.safetensors');
+    const before = torch.memory().cpu!.allocatedBytes;
+    const ck = await torch.load(b);
+    const sd = await torch.load(st);
+    expect(torch.memory().cpu!.allocatedBytes).toBeGreaterThan(before);
+    torch.dispose(ck);
+    torch.dispose(sd);
+    expect(torch.memory().cpu!.allocatedBytes).toBe(before);
+  });
+});
