@@ -70,6 +70,20 @@ export class WeightedRandomSampler extends Sampler {
   *[Symbol.iterator](): Iterator<number> {
     const w = [...this.weights];
     const u = uniformDoubles(this.numSamples, this.generator);
+    if (this.replacement) {
+      // Inverse CDF by binary search: first index whose cumulative weight exceeds u * total.
+      const cdf = new Float64Array(w.length);
+      let acc = 0;
+      w.forEach((x, i) => { acc += x; cdf[i] = acc; });
+      for (let k = 0; k < this.numSamples; k++) {
+        const r = u[k]! * acc;
+        let lo = 0, hi = w.length - 1;
+        while (lo < hi) { const mid = (lo + hi) >> 1; if (cdf[mid]! > r) hi = mid; else lo = mid + 1; }
+        while (w[lo] === 0 && lo > 0) lo--; // rounding at the top end never picks a zero weight
+        yield lo;
+      }
+      return;
+    }
     for (let k = 0; k < this.numSamples; k++) {
       const total = w.reduce((a, b) => a + b, 0);
       let r = u[k]! * total, i = 0;
