@@ -1,6 +1,7 @@
 // Raw little-endian bytes of a stored dtype -> a torchlet tensor. int64 becomes int32 (a RangeError
 // names the value that does not fit), bfloat16 becomes float32, int8/int16 become int32, float16
-// stays float16. Shared by the safetensors and .pt readers.
+// stays float16 and float64 stays float64 where the device supports them (else float32).
+// Shared by the safetensors and .pt readers.
 
 import type { DType } from '../dtype.js';
 import { fromArray } from '../ops/prim.js';
@@ -46,5 +47,17 @@ export function decodeStorage(bytes: Uint8Array, type: StoredType, n: number, de
     case 'U8': arr = bytes.slice(0, n); dtype = 'uint8'; break;
     case 'BOOL': arr = Uint8Array.from(bytes.subarray(0, n), (v) => (v ? 1 : 0)); dtype = 'bool'; break;
   }
-  return fromArray(arr, [n], dtype, device);
+  if (device === 'cpu' || (dtype !== 'float64' && dtype !== 'float16')) return fromArray(arr, [n], dtype, device);
+  // GPU backends may lack float64/float16 (WebGPU computes in float32): place the CPU tensor there,
+  // falling back to float32 when the device refuses the dtype.
+  const cpu = fromArray(arr, [n], dtype, 'cpu');
+  try {
+    return cpu.to(device);
+  } catch (e) {
+    if (!(e instanceof TypeError) || !/not supported/.test(e.message)) throw e;
+    const f32 = cpu.to('float32'); // cast on the CPU: the device cannot hold the original dtype
+    try { return f32.to(device); } finally { f32.dispose(); }
+  } finally {
+    cpu.dispose();
+  }
 }
