@@ -50,6 +50,10 @@ export class Tensor {
 
   /** @internal A fresh contiguous tensor on `device`. */
   static empty_(shape: readonly number[], dtype: DType, device: Device): Tensor {
+    // Last line of defence for every allocation path: a bad size would make kernels loop forever.
+    for (const s of shape) {
+      if (!Number.isInteger(s) || s < 0) throw new RangeError(`Trying to create tensor with negative dimension or non-integer size ${s}: ${fmtShape(shape)}`);
+    }
     const backend = getBackend(device);
     const n = numel(shape);
     const itemBytes = dtype === 'float64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'float16' ? 2 : 1;

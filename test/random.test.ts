@@ -2,7 +2,7 @@
 // (kat_vectors: zero counter/key, all-ones, and the pi-digits vector), manualSeed reproducibility
 // of rand/randn/randint/randperm/dropout, and distribution checks (range, mean/std, permutation).
 import { describe, expect, it } from 'vitest';
-import { torch } from './helpers.js';
+import { torch, testDevices } from './helpers.js';
 import { philox4x32 } from '../src/backends/philox.js';
 import type { Tensor } from '../src/index.js';
 
@@ -79,6 +79,27 @@ describe('manualSeed reproducibility', () => {
   it('rejects bad seeds', () => {
     expect(() => torch.manualSeed(-1)).toThrow(/non-negative integer/);
     expect(() => torch.manualSeed(1.5)).toThrow(/manualSeed/);
+  });
+});
+
+describe('the same numbers on every device', () => {
+  const others = testDevices().filter((d) => d !== 'cpu');
+  it.runIf(others.length > 0)(`cpu vs ${others.join(', ') || 'no other device here'}`, async () => {
+    const sample = async (device: 'cpu' | 'webgpu' | 'cuda') => {
+      torch.manualSeed(42);
+      return [
+        Array.from(await torch.rand([33], { device }).data()), Array.from(await torch.randn([17], { device }).data()),
+        Array.from(await torch.randint(0, 10, [9], { device }).data()), Array.from(await torch.randperm(12, { device }).data()),
+        Array.from(await torch.nn.functional.dropout(torch.ones(16, { device }), 0.5).data()),
+      ];
+    };
+    const ref = await sample('cpu');
+    for (const d of others) {
+      const got = await sample(d);
+      expect(got[0], `rand on ${d}`).toEqual(ref[0]); // exact: 24-bit values are exact in float32
+      got[1]!.forEach((v, i) => expect(Math.abs(v - ref[1]![i]!), `randn[${i}] on ${d}`).toBeLessThan(1e-4));
+      expect(got.slice(2), `randint/randperm/dropout on ${d}`).toEqual(ref.slice(2));
+    }
   });
 });
 
