@@ -1,0 +1,25 @@
+// The side-by-side example (examples/side-by-side): the torchlet script, started from the init.pt that
+// PyTorch wrote, reproduces the per-step losses PyTorch printed (losses-pytorch.json, regenerate with
+// /usr/bin/python3 examples/side-by-side/train.py) within float32 tolerance, on every test device.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { testDevices } from '../helpers.js';
+import { train } from '../../examples/side-by-side/train.js';
+
+const ref = JSON.parse(readFileSync(new URL('../../examples/side-by-side/losses-pytorch.json', import.meta.url), 'utf8')) as { losses: number[] };
+
+describe('examples/side-by-side', () => {
+  for (const device of testDevices()) {
+    it(`matches PyTorch's losses step by step (${device})`, async () => {
+      const losses = await train({ device, log: () => {} });
+      expect(losses.length).toBe(ref.losses.length);
+      // Rounding differences (summation order in matmul, exp/log) grow slowly over 200 Adam steps;
+      // 1e-4 relative (the CPU backend stays within ~1e-6) is far below the gap a wrong gradient or
+      // optimizer step would open.
+      let worst = 0;
+      for (let s = 0; s < losses.length; s++) worst = Math.max(worst, Math.abs(losses[s]! - ref.losses[s]!) / Math.max(Math.abs(ref.losses[s]!), 1e-2));
+      expect(worst).toBeLessThan(1e-4);
+      expect(losses.at(-1)!).toBeLessThan(ref.losses[0]! / 10);
+    });
+  }
+});
