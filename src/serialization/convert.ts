@@ -48,7 +48,7 @@ export function decodeStorage(bytes: Uint8Array, type: StoredType, n: number, de
     case 'BOOL': arr = Uint8Array.from(bytes.subarray(0, n), (v) => (v ? 1 : 0)); dtype = 'bool'; break;
   }
   if (device === 'cpu' || (dtype !== 'float64' && dtype !== 'float16')) return fromArray(arr, [n], dtype, device);
-  // GPU backends may lack float64/float16 (WebGPU computes in float32): place the CPU tensor there,
+  // GPU backends may lack float64 (WebGPU has no f64) or float16: place the CPU tensor there,
   // falling back to float32 when the device refuses the dtype.
   const cpu = fromArray(arr, [n], dtype, 'cpu');
   try {

@@ -1,15 +1,16 @@
 // WGSL specialization for the WebGPU backend: fills the {{PLACEHOLDERS}} of shaders/*.wgsl with
 // per-dtype buffer declarations, loads/stores and op expressions. Contract: every storage buffer is
 // an array<u32> addressed in elements of its view's dtype; 4-byte dtypes take one word per element,
-// bool/uint8 are packed 4 per word (so byte sizes match the CPU backend) and are written with atomics.
+// bool/uint8 are packed 4 per word and float16 2 per word (so byte sizes match the CPU backend);
+// packed dtypes are written with atomics. float16 computes in f32 (loads widen, stores round).
 
 import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
 import type { DType } from '../../dtype.js';
 import { WGSL } from './generated/shaders.js';
 
-/** The type a kernel computes in for a dtype: f32 for float32, i32 for every integer/bool dtype. */
+/** The type a kernel computes in for a dtype: f32 for float32/float16, i32 for every integer/bool dtype. */
 export type CT = 'f32' | 'i32';
-export const ctOf = (d: DType): CT => (d === 'float32' ? 'f32' : 'i32');
+export const ctOf = (d: DType): CT => (d === 'float32' || d === 'float16' ? 'f32' : 'i32');
 const byteSized = (d: DType): boolean => d === 'bool' || d === 'uint8';
 export const zeroOf = (t: CT): string => (t === 'f32' ? '0.0' : '0');
 const oneOf = (t: CT): string => (t === 'f32' ? '1.0' : '1');
@@ -19,6 +20,7 @@ export type Access = 'read' | 'write' | 'atomic';
 /** Declaration of binding `slot` named `name` plus its ld_/st_/add_ functions. */
 export function binding(name: string, slot: number, d: DType, access: Access): string {
   const t = ctOf(d);
+  if (d === 'float16') return halfBinding(name, slot, access);
   if (access === 'read') {
     const decl = `@group(0) @binding(${slot}) var<storage, read> ${name}: array<u32>;`;
     const body = byteSized(d) ? `i32((${name}[e >> 2u] >> (u32(e & 3) * 8u)) & 0xffu)` : `bitcast<${t}>(${name}[e])`;
@@ -41,6 +43,25 @@ export function binding(name: string, slot: number, d: DType, access: Access): s
   loop { let old = atomicLoad(&${name}[e]); let r = atomicCompareExchangeWeak(&${name}[e], old, bitcast<u32>(bitcast<f32>(old) + v)); if (r.exchanged) { break; } } }`;
   } else st = `${name}[e] = ${bits};`;
   return `${decl}\nfn st_${name}(e: i32, v: ${t}) { ${st} }\n${add}`;
+}
+
+/** float16 bindings: halves packed two per word; writes touch only their half (atomics). */
+function halfBinding(name: string, slot: number, access: Access): string {
+  const half = `(${name}[e >> 1u] >> (u32(e & 1) * 16u))`;
+  if (access === 'read') {
+    return `@group(0) @binding(${slot}) var<storage, read> ${name}: array<u32>;
+fn ld_${name}(e: i32) -> f32 { return f16_to_f32(${half} & 0xffffu); }`;
+  }
+  const decl = `@group(0) @binding(${slot}) var<storage, read_write> ${name}: array<atomic<u32>>;`;
+  // CAS loop replacing this half with f(old half): exact under concurrent writers of the same word.
+  const cas = (f: string) => `let w = e >> 1u; let sh = u32(e & 1) * 16u;
+  loop { let old = atomicLoad(&${name}[w]); let h = (old >> sh) & 0xffffu; let nh = ${f};
+    let r = atomicCompareExchangeWeak(&${name}[w], old, (old & ~(0xffffu << sh)) | (nh << sh)); if (r.exchanged) { break; } }`;
+  // Plain writes (each element written by one invocation): clear the half, then set it; writers of
+  // the other half commute with both.
+  const st = access === 'atomic' ? cas('f32_to_f16(v)')
+    : `let w = e >> 1u; let sh = u32(e & 1) * 16u; atomicAnd(&${name}[w], ~(0xffffu << sh)); atomicOr(&${name}[w], f32_to_f16(v) << sh);`;
+  return `${decl}\nfn st_${name}(e: i32, v: f32) { ${st} }\nfn add_${name}(e: i32, v: f32) { ${cas('f32_to_f16(f16_to_f32(h) + v)')} }`;
 }
 
 /** Converts expression v of compute type `from` to the compute type of dtype `to`, with `to`'s rules. */

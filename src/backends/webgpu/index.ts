@@ -2,7 +2,8 @@
 // WGSL compute kernel (shaders/*.wgsl, specialized per dtype/op in ./codegen.ts) recorded into one
 // command encoder and submitted at sync points (read, write). Asynchronous: `read` is the only way
 // back to the host and also surfaces queued errors (validation, device loss, out-of-range indices).
-// Dtypes: float32, int32, uint8, bool (bytes packed 4 per word); float64/float16 throw clearly.
+// Dtypes: float32, int32, uint8, bool (bytes packed 4 per word), float16 (halves packed 2 per word,
+// computed in f32 on every adapter: no `shader-f16` needed, see codegen.ts); float64 throws clearly.
 
 import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { BOOL_BINARY_OPS } from '../backend.js';
@@ -42,7 +43,7 @@ function contiguousStrides(shape: readonly number[]): number[] {
 }
 
 function checkDtype(d: DType, op: string): void {
-  if (d === 'float64' || d === 'float16') throw new TypeError(`${op}: ${d} is not supported on webgpu (use float32)`);
+  if (d === 'float64') throw new TypeError(`${op}: ${d} is not supported on webgpu (use float32)`);
 }
 
 interface Operand { buf: GPUBuffer; dtype: DType; access: Access; /** binding number; default: position + 1 */ slot?: number }
@@ -126,7 +127,6 @@ export class WebGPUBackend implements Backend {
 
   write(buf: BufferHandle, data: TypedArray, byteOffset = 0): void {
     if (data instanceof Float64Array) throw new TypeError('write: float64 is not supported on webgpu (use float32)');
-    if (data instanceof Uint16Array) throw new TypeError('write: float16 is not supported on webgpu (use float32)');
     const b = this.handle(buf, 'write');
     if (byteOffset % 4 !== 0) throw new RangeError(`webgpu write: byte offset ${byteOffset} is not a multiple of 4`);
     let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
