@@ -19,7 +19,7 @@ export type { IndexArg } from './ops/indexing.js';
 
 export {
   tensor, full, zeros, ones, empty_ as empty, zerosLike, onesLike, fullLike, emptyLike, arange, linspace, logspace, eye,
-  rand, randn, randint, randperm, randLike, randnLike, randintLike,
+  rand, randn, randint, randperm, multinomial, randLike, randnLike, randintLike,
   toAsync, clone, neg, neg as negative, abs, sign, exp, exp2, expm1, log, log1p, log2, log10, sqrt, rsqrt, square,
   sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, sigmoid, erf, erfinv, floor, ceil, round, trunc, frac,
   reciprocal, relu, logicalNot, bitwiseNot, isnan, isinf, isfinite, nanToNum, add, sub, sub as subtract, rsub, mul, mul as multiply,

@@ -469,6 +469,7 @@ export class Tensor {
   uniform_(from = 0, to = 1): this { return ops.inplace(this, ops.rand(this.shape, { dtype: this.dtype, device: this.device }).mul(to - from).add(from), true); }
   normal_(mean = 0, std = 1): this { return ops.inplace(this, ops.randn(this.shape, { dtype: this.dtype, device: this.device }).mul(std).add(mean), true); }
   bernoulli_(p = 0.5): this { return ops.inplace(this, ops.rand(this.shape, { dtype: this.dtype, device: this.device }).lt(p).to(this.dtype), true); }
+  multinomial(numSamples: number, opts: { replacement?: boolean } = {}): Tensor { return ops.multinomial(this, numSamples, opts); }
   t_(): never { throw new Error('t_: in-place views are not supported; use t = t.t()'); }
 }
 

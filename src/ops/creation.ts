@@ -1,6 +1,6 @@
 // Tensor creation: torch.tensor from nested arrays / typed arrays / numbers, zeros/ones/full/empty,
 // arange/linspace/logspace/eye, and the Philox-backed random creators (rand, randn, randint,
-// randperm and the *Like variants). Options are PyTorch's keywords: { dtype, device, requiresGrad }.
+// randperm, multinomial and the *Like variants). Options are PyTorch's keywords: { dtype, device, requiresGrad }.
 
 import type { Device } from '../backends/backend.js';
 import { getBackend, parseDevice } from '../backends/registry.js';
@@ -8,7 +8,8 @@ import { philoxBlocks } from '../backends/philox.js';
 import { checkDType, isFloating, type DType, type TypedArray } from '../dtype.js';
 import { fmtShape, numel, shapeArg } from '../shape.js';
 import { nextRandom, state } from '../state.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, isTensor } from '../tensor.js';
+import { tidyImpl } from '../memory.js';
 import { empty, fromArray } from './prim.js';
 import type { CreateOpts, NestedArray, Scalar } from './types.js';
 
@@ -192,4 +193,39 @@ export function randperm(n: number, opts: CreateOpts = {}): Tensor {
   const { device } = resolve(opts);
   const r = rand([n], { dtype: 'float32', device }).argsort();
   return opts.dtype && opts.dtype !== 'int32' ? r.to(opts.dtype) : r;
+}
+
+/**
+ * torch.multinomial(input, numSamples, { replacement }): int32 category indices drawn from the
+ * non-negative, not necessarily normalised weights `input` ([n] -> [numSamples], [rows, n] ->
+ * [rows, numSamples]). Built from rand so it runs on every backend and follows torch.manualSeed. With
+ * replacement, each uniform u * total is located in the row's running sum (a [rows, k, n] comparison:
+ * fine for vocabulary-sized rows); without it, the exponential race keys w / E (E ~ Exp(1)) and takes
+ * the top k, which picks distinct categories with the sequential-draw probabilities, as PyTorch does.
+ * Unlike PyTorch, the weights' values are not checked (that would need a device read).
+ */
+export function multinomial(input: Tensor, numSamples: number, opts: { replacement?: boolean } = {}): Tensor {
+  if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`multinomial: prob_dist must be 1 or 2 dim, got shape ${fmtShape(input.shape)}`);
+  if (!isFloating(input.dtype)) throw new TypeError(`multinomial only supports floating-point dtypes for input, got: ${input.dtype}`);
+  const n = input.shape[input.ndim - 1]!;
+  if (n === 0) throw new RangeError('multinomial: prob_dist must have at least one category');
+  if (!Number.isInteger(numSamples) || numSamples <= 0) throw new RangeError(`multinomial: cannot sample n_sample <= 0 samples (got ${numSamples})`);
+  if (!opts.replacement && numSamples > n) throw new RangeError(`multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement (${numSamples} > ${n})`);
+  // tidy frees every temporary, including those the composed ops make internally.
+  return tidyImpl(() => {
+    const w = input.detach().to('float32');
+    const rows = w.ndim === 1 ? w.unsqueeze(0) : w;
+    const r = rows.shape[0]!;
+    let idx: Tensor;
+    if (opts.replacement || numSamples === 1) {
+      const cdf = rows.cumsum(-1);
+      const target = rand([r, numSamples], { dtype: 'float32', device: input.device }).mul(cdf.narrow(-1, n - 1, 1));
+      // The clamp guards u * total rounding up to total itself.
+      idx = cdf.unsqueeze(1).le(target.unsqueeze(2)).sum(-1).clamp(null, n - 1).to('int32');
+    } else {
+      const e = rand([r, n], { dtype: 'float32', device: input.device }).log().neg();
+      idx = rows.div(e).topk(numSamples, -1).indices;
+    }
+    return input.ndim === 1 ? idx.squeeze(0) : idx;
+  }, isTensor);
 }

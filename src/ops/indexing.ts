@@ -23,7 +23,9 @@ function checkIndex(op: string, index: Tensor): void {
 function rejectNegative(op: string, index: Tensor, size: number, dim: number): Tensor {
   if (index.numel() === 0) return index;
   if (index.storage.backend.synchronous) {
-    const lo = index.amin().itemSync() as number; // one backend reduction, no copy out of its memory
+    const m = index.amin(); // one backend reduction, no copy out of its memory
+    const lo = m.itemSync() as number;
+    m.dispose();
     if (lo < 0) throw new RangeError(`${op}(): index ${lo} is out of bounds for dimension ${dim} with size ${size}`);
     return index;
   }
@@ -134,7 +136,11 @@ export function argsort(x: Tensor, dim = -1, descending = false, _opts: { stable
   const moved = movedim(x, d, -1);
   const out = empty(moved.shape, 'int32', x.device);
   if (out.numel() > 0) backendOf(x).argsort(moved.view_(), descending, out.view_());
-  return movedim(out, -1, d);
+  const res = movedim(out, -1, d);
+  // Temporaries are released now rather than by the GC (views keep their storage alive).
+  if (res !== out) out.dispose();
+  if (moved !== x) moved.dispose();
+  return res;
 }
 
 export function sort(x: Tensor, dim = -1, descending = false, opts: { stable?: boolean } = {}): ValuesIndices {
@@ -150,7 +156,9 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
   if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`topk(): selected index k out of range (k=${k}, size ${n} at dim ${d})`);
   void sorted; // results are always sorted, which PyTorch allows for sorted=false
   if (x.ndim === 0) return { values: x.clone(), indices: argsort(x) };
-  const indices = argsort(x, d, largest).narrow(d, 0, k);
+  // The full argsort is released at once (the narrowed view keeps what it needs), not left to the GC.
+  const order = argsort(x, d, largest), indices = order.narrow(d, 0, k);
+  if (indices !== order) order.dispose();
   return { values: gather(x, d, indices), indices };
 }
 
