@@ -20,6 +20,8 @@ const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivid
 const MAX_PENDING = 256;
 /** Longest row the O(L^2) rank argsort handles; longer rows use the bitonic network. */
 const RANK_SORT_MAX = 256;
+/** Workgroups below which a matmul keeps 64x64 tiles: 128x128 ones would leave most of a big GPU idle. */
+const MATMUL128_MIN_GROUPS = 128;
 
 export class GPUTensorBuffer implements BufferHandle {
   freed = false;
@@ -53,6 +55,8 @@ export class WebGPUBackend implements Backend {
   readonly synchronous = false;
   readonly gpu: GPUDevice;
   readonly info: GPUInfo;
+  /** Tuning knob (tests and benchmarks set it): workgroup count from which matmul uses 128x128 tiles. */
+  matmul128MinGroups = MATMUL128_MIN_GROUPS;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private encoder: GPUCommandEncoder | null = null;
@@ -397,14 +401,36 @@ export class WebGPUBackend implements Backend {
     if (K === 0) { this.fill(out, 0); return; }
     const t = ctOf(a.dtype);
     const ops = [this.op(out, 'write', 'matmul'), this.op(a, 'read', 'matmul'), this.op(b, 'read', 'matmul')];
-    const decls = [binding('out', 1, out.dtype, 'write'), binding('a', 2, a.dtype, 'read'), binding('b', 3, b.dtype, 'read')].join('\n');
-    const src = () => shader('matmul', { DECLS: decls, T: t, ZERO: zeroOf(t) });
-    // The batch is the grid's z dimension: chunks of at most the per-dimension limit.
     const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
+    const nb0 = Math.min(zMax, B);
+    // 128x128 tiles (8x8 per invocation) once they give the device enough workgroups to fill it;
+    // smaller problems keep more, smaller (64x64) workgroups. Both need at least one operand
+    // contiguous along a matrix dim (else: the 64x64 kernel, which takes any strides).
+    const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
+    const big = t === 'f32' && (aS2 === 1 || aS1 === 1) && (bS2 === 1 || bS1 === 1)
+      && Math.ceil(M / 128) * Math.ceil(N / 128) * nb0 >= this.matmul128MinGroups;
+    const tile = big ? 128 : 64;
+    let key = `matmul|${a.dtype}|${out.dtype}`;
+    let src = () => shader('matmul', {
+      DECLS: [binding('out', 1, out.dtype, 'write'), binding('a', 2, a.dtype, 'read'), binding('b', 3, b.dtype, 'read')].join('\n'),
+      T: t, ZERO: zeroOf(t),
+    });
+    if (big) {
+      const aKC = aS2 === 1, bNC = bS2 === 1;
+      // vec4 loads: the contiguous run starts 16-byte aligned for every row/column/batch (f32 only).
+      const al = (d: DType, ...xs: number[]) => d === 'float32' && xs.every((x) => x % 4 === 0);
+      const aVec = al(a.dtype, a.offset, aS0, aKC ? aS1 : aS2, aKC ? K : M), bVec = al(b.dtype, b.offset, bS0, bNC ? bS1 : bS2, bNC ? N : K);
+      key = `matmul128|${a.dtype}|${b.dtype}|${out.dtype}|${+aKC}${+bNC}${+aVec}${+bVec}`;
+      src = () => shader('matmul128', {
+        DECLS: [binding('out', 1, out.dtype, 'write'), vec4Binding('a', 2, a.dtype, aVec), vec4Binding('b', 3, b.dtype, bVec)].join('\n'),
+        A_KC: String(aKC), B_NC: String(bNC), A_VEC: String(aVec), B_VEC: String(bVec),
+      });
+    }
+    // The batch is the grid's z dimension: chunks of at most the per-dimension limit.
     for (let b0 = 0; b0 < B; b0 += zMax) {
       const nb = Math.min(zMax, B - b0);
-      const meta = [nb, M, N, K, a.offset + b0 * a.strides[0]!, ...a.strides, b.offset + b0 * b.strides[0]!, ...b.strides, out.offset + b0 * M * N];
-      this.dispatch(`matmul|${a.dtype}|${out.dtype}`, src, meta, ops, [Math.ceil(N / 64), Math.ceil(M / 64), nb]);
+      const meta = [nb, M, N, K, a.offset + b0 * aS0, aS0, aS1, aS2, b.offset + b0 * bS0, bS0, bS1, bS2, out.offset + b0 * M * N];
+      this.dispatch(key, src, meta, ops, [Math.ceil(N / tile), Math.ceil(M / tile), nb]);
     }
   }
 
@@ -502,6 +528,17 @@ export class WebGPUBackend implements Backend {
     const decls = binding('out', 1, out.dtype, 'write');
     this.dispatch('random', () => shader('random', { DECLS: decls }, true), meta.map((v) => v | 0), ops, this.grid(Math.ceil(blocks / WG)));
   }
+}
+
+/** A read binding plus ld4_<name>(e): 4 consecutive elements, one vec4 load when `vec` (e % 4 == 0). */
+function vec4Binding(name: string, slot: number, d: DType, vec: boolean): string {
+  if (!vec) {
+    return `${binding(name, slot, d, 'read')}
+fn ld4_${name}(e: i32) -> vec4<f32> { return vec4<f32>(ld_${name}(e), ld_${name}(e + 1), ld_${name}(e + 2), ld_${name}(e + 3)); }`;
+  }
+  return `@group(0) @binding(${slot}) var<storage, read> ${name}: array<vec4<u32>>;
+fn ld_${name}(e: i32) -> f32 { return bitcast<f32>(${name}[e >> 2u][e & 3]); }
+fn ld4_${name}(e: i32) -> vec4<f32> { return bitcast<vec4<f32>>(${name}[e >> 2u]); }`;
 }
 
 /** The output views of elementwise kernels are contiguous by contract; their strides say so. */
