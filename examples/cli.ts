@@ -1,0 +1,26 @@
+// Command-line plumbing shared by the small examples (char-lstm, tiny-transformer): `--name value`
+// or `--name=value` options, the default device (the best available backend), and whether a module
+// runs as the script (so tests can import the training function without starting a run).
+import { fileURLToPath } from 'node:url';
+import * as torch from '../src/index.js';
+
+export function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const [k, v] = a.includes('=') ? a.slice(2).split('=', 2) as [string, string] : [a.slice(2), argv[++i] ?? ''];
+    out[k] = v;
+  }
+  return out;
+}
+
+/** The fastest backend present once torch.init() has run, as `npm start` picks it. */
+export function bestDevice(): torch.Device {
+  return torch.cuda.isAvailable() ? 'cuda' : torch.webgpu.isAvailable() ? 'webgpu' : 'cpu';
+}
+
+/** True when the module at `metaUrl` is the entry point (`node --import tsx examples/x.ts`). */
+export function isMain(metaUrl: string): boolean {
+  return process.argv[1] !== undefined && fileURLToPath(metaUrl) === process.argv[1];
+}
