@@ -1,6 +1,7 @@
 // Benchmark of torchlet's CPU backend against @tensorflow/tfjs-backend-wasm (XNNPACK), both
 // single-threaded in the same process: matmul GFLOPS at a few sizes and the per-op overhead of a
 // 1-element add. Run with `npm run bench` (Node needs --experimental-wasm-relaxed-simd for the FMA build).
+// `npm run bench -- --device webgpu [--sizes 256,512] [--steps N] [--chain N]` runs bench/webgpu.mjs instead.
 // Figures are warm-up + median of several timed runs; results are printed, bench/README.md records them.
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -89,4 +90,11 @@ async function main(): Promise<void> {
 
 }
 
-await main();
+const argv = process.argv.slice(2);
+if (argv[argv.indexOf('--device') + 1] === 'webgpu' && argv.includes('--device')) {
+  const { benchWebGPU, parseArgs } = await import('./webgpu.mjs');
+  await benchWebGPU(torch, parseArgs(argv));
+  process.exit(0); // Dawn keeps the event loop alive
+} else {
+  await main();
+}

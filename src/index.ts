@@ -5,6 +5,7 @@ import { Tensor, isTensor } from './tensor.js';
 import { allBackends, getBackend, hasBackend, parseDevice, registerBackend } from './backends/registry.js';
 import { upgradeCpuBackend } from './backends/wasm/index.js';
 import type { Device, MemoryInfo } from './backends/backend.js';
+import type { WebGPUBackend } from './backends/webgpu/index.js';
 import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
 import { keep as keepImpl, tidyImpl } from './memory.js';
 import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
@@ -75,7 +76,24 @@ initHooks.push(async () => {
   if (b) registerBackend(b);
 });
 
-export const webgpu = { isAvailable: (): boolean => hasBackend('webgpu') };
+export const webgpu = {
+  isAvailable: (): boolean => hasBackend('webgpu'),
+  /** Resolves when every WebGPU kernel queued so far has finished (as torch.cuda.synchronize). */
+  synchronize: async (): Promise<void> => { if (hasBackend('webgpu')) await (getBackend('webgpu') as WebGPUBackend).synchronize(); },
+  /** The adapter's name and optional features, or null without WebGPU. */
+  info: (): { adapter: string; shaderF16: boolean; timestampQuery: boolean } | null => {
+    if (!hasBackend('webgpu')) return null;
+    const i = (getBackend('webgpu') as WebGPUBackend).info;
+    return { adapter: i.adapterName, ...i.features };
+  },
+  /**
+   * Profiling: from beginKernelTiming() (false without the timestamp-query feature) to
+   * endKernelTiming(), the GPU time of every kernel is summed from timestamp queries.
+   */
+  beginKernelTiming: (): boolean => hasBackend('webgpu') && (getBackend('webgpu') as WebGPUBackend).beginKernelTiming(),
+  endKernelTiming: async (): Promise<{ kernels: number; ms: number } | null> =>
+    (hasBackend('webgpu') ? (getBackend('webgpu') as WebGPUBackend).endKernelTiming() : null),
+};
 export const cuda = { isAvailable: (): boolean => hasBackend('cuda'), deviceCount: (): number => (hasBackend('cuda') ? 1 : 0) };
 
 // ---- random ----

@@ -76,6 +76,8 @@ export class WebGPUBackend implements Backend {
   private allocated = 0;
   private reserved = 0;
   private live = 0;
+  /** Kernel timing (timestamp-query): every compute pass writes begin/end stamps while this is set. */
+  private timing: { qs: GPUQuerySet; n: number; passes: number; ns: Promise<bigint>[] } | null = null;
 
   constructor(info: GPUInfo) {
     this.info = info;
@@ -206,7 +208,9 @@ export class WebGPUBackend implements Backend {
   /** Submits recorded work; temporaries return to the pool when the queue has finished it. */
   flush(): void {
     if (!this.encoder) return;
+    const stamps = this.timing && this.timing.n > 0 ? this.resolveStamps(this.encoder, this.timing) : null;
     this.gpu.queue.submit([this.encoder.finish()]);
+    if (stamps) this.timing!.ns.push(stamps());
     this.encoder = null;
     this.pending = 0;
     const temps = this.temps;
@@ -223,6 +227,53 @@ export class WebGPUBackend implements Backend {
         }
       });
     }
+  }
+
+  /**
+   * Starts summing the GPU time of every kernel (compute pass) from now on, read back by
+   * endKernelTiming. False (and nothing measured) when the device lacks timestamp-query.
+   */
+  beginKernelTiming(): boolean {
+    if (!this.info.features.timestampQuery) return false;
+    this.flush();
+    this.timing?.qs.destroy();
+    this.timing = { qs: this.gpu.createQuerySet({ type: 'timestamp', count: 2 * MAX_PENDING }), n: 0, passes: 0, ns: [] };
+    return true;
+  }
+  /** Waits for the work recorded since beginKernelTiming: kernel count and summed kernel time (ms). */
+  async endKernelTiming(): Promise<{ kernels: number; ms: number } | null> {
+    const t = this.timing;
+    if (!t) return null;
+    this.flush();
+    this.timing = null;
+    const ns = (await Promise.all(t.ns)).reduce((a, b) => a + b, 0n);
+    t.qs.destroy();
+    return { kernels: t.passes, ms: Number(ns) / 1e6 };
+  }
+  /** Records the resolve of this encoder's stamps; the returned function (called after submit) maps them. */
+  private resolveStamps(enc: GPUCommandEncoder, t: { qs: GPUQuerySet; n: number }): () => Promise<bigint> {
+    const n = t.n, bytes = 16 * n;
+    const resolved = this.gpu.createBuffer({ size: bytes, usage: 0x200 /* QUERY_RESOLVE */ | COPY_SRC });
+    const staging = this.gpu.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+    enc.resolveQuerySet(t.qs, 0, 2 * n, resolved, 0);
+    enc.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+    t.n = 0;
+    return async () => {
+      await staging.mapAsync(1);
+      const v = new BigUint64Array(staging.getMappedRange());
+      let sum = 0n;
+      // A pass whose end stamp precedes its begin (counter reset) counts as zero.
+      for (let i = 0; i < n; i++) if (v[2 * i + 1]! > v[2 * i]!) sum += v[2 * i + 1]! - v[2 * i]!;
+      staging.unmap(); staging.destroy(); resolved.destroy();
+      return sum;
+    };
+  }
+  /** Submits recorded work and resolves when the GPU has finished everything queued so far. */
+  async synchronize(): Promise<void> {
+    this.flush();
+    await this.gpu.queue.onSubmittedWorkDone();
+    const e = this.takeError();
+    if (e) throw e;
   }
 
   private handle(buf: BufferHandle, op: string): GPUTensorBuffer {
@@ -268,7 +319,9 @@ export class WebGPUBackend implements Backend {
     bufs.forEach((b, i) => entries.push({ binding: ops[i]!.slot ?? i + 1, resource: { buffer: b } }));
     if (checked) entries.push({ binding: ops.length + 1, resource: { buffer: this.errBuf } });
     const bg = this.gpu.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
-    const pass = enc.beginComputePass();
+    const t = this.timing;
+    const pass = enc.beginComputePass(t ? { timestampWrites: { querySet: t.qs, beginningOfPassWriteIndex: 2 * t.n, endOfPassWriteIndex: 2 * t.n + 1 } } : undefined);
+    if (t) { t.n++; t.passes++; }
     pass.setPipeline(p);
     pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
