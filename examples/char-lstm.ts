@@ -9,7 +9,8 @@ import { SONNETS } from './sonnets.js';
 const { nn, optim } = torch;
 const F = torch.nn.functional;
 
-class CharLSTM extends nn.Module {
+/** Exported for reuse and for checks against the same network in PyTorch (same parameter names). */
+export class CharLSTM extends nn.Module {
   embed: InstanceType<typeof nn.Embedding>;
   lstm: InstanceType<typeof nn.LSTM>;
   head: InstanceType<typeof nn.Linear>;

@@ -11,7 +11,8 @@ const F = torch.nn.functional;
 
 const DIGITS = 6, SEP = 10, VOCAB = 11, CONTEXT = 2 * DIGITS;  // the model sees d1..d6 SEP s1..s5
 
-class TinyTransformer extends nn.Module {
+/** Exported for reuse and for checks against the same network in PyTorch (same parameter names). */
+export class TinyTransformer extends nn.Module {
   tok = new nn.Embedding(VOCAB, 64);
   pos = new nn.Embedding(CONTEXT, 64);
   encoder = new nn.TransformerEncoder(
