@@ -6,9 +6,14 @@
 
 const MR = 4;
 const NR = 8;
-const KC = 256;
-const MC = 128;
+// Blocking, tuned on the SIMD128 build (its micro-kernel is bound by the multiply/add ports, so the
+// rest is overhead to trim): KC = 512 halves the passes that read C back compared with 256, and
+// MC = 64 keeps the packed A block (128 KiB) well inside L2 next to the B panel's working set.
+const KC = 512;
+const MC = 64;
 const NC = 1024;
+/** Rows of B copied per sweep across all panels by packB (row-major B). */
+const KB = 16;
 
 /** a*b + c: fused (relaxed-SIMD build) or separate multiply and add (SIMD128 build). */
 // @ts-ignore: decorator
@@ -26,12 +31,20 @@ export function gemmScratchBytes(): i32 {
  * The 4x8 micro-kernel: C[0:4, 0:8] (row pitch ldc bytes) = (accumulate ? C : 0) + pa^T pb over kc.
  * pa holds kc groups of 4 A values (one per row), pb kc groups of 8 B values. Kept out of line on
  * purpose (two call sites): V8 optimizes it once as a hot function instead of re-tiering a giant one.
+ * The 8 accumulators, 2 B vectors, the A splat and the product fit x64's 16 XMM registers; wider
+ * tiles (6x8, 4x12) spill in V8 and measured slower.
  */
 function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  if (accumulate) {
+    // C is read before the loop rather than after it: on a large C these loads miss the caches,
+    // and issued here their latency overlaps the first iterations instead of stalling at the end.
+    c00 = v128.load(c); c01 = v128.load(c, 16); c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
+    c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16); c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
+  }
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
@@ -44,17 +57,25 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulat
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     pa += 16; pb += 32;
   }
-  if (accumulate) {
-    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16)); c += ldc;
-    c10 = f32x4.add(c10, v128.load(c)); c11 = f32x4.add(c11, v128.load(c, 16)); c += ldc;
-    c20 = f32x4.add(c20, v128.load(c)); c21 = f32x4.add(c21, v128.load(c, 16)); c += ldc;
-    c30 = f32x4.add(c30, v128.load(c)); c31 = f32x4.add(c31, v128.load(c, 16));
-    c -= 3 * ldc;
-  }
   v128.store(c, c00); v128.store(c, c01, 16); c += ldc;
   v128.store(c, c10); v128.store(c, c11, 16); c += ldc;
   v128.store(c, c20); v128.store(c, c21, 16); c += ldc;
   v128.store(c, c30); v128.store(c, c31, 16);
+}
+
+/**
+ * Stores the transpose of the 4x4 block at p (rows s bytes apart) as 4 vectors at d, d+ds, d+2ds,
+ * d+3ds: out[c] = (row0[c], row1[c], row2[c], row3[c]).
+ */
+// @ts-ignore: decorator
+@inline function transpose4(p: usize, s: usize, d: usize, ds: usize): void {
+  const r0 = v128.load(p), r1 = v128.load(p + s), r2 = v128.load(p + 2 * s), r3 = v128.load(p + 3 * s);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(d + ds, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(d + 2 * ds, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * ds, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
 /** Packs A[i0:i0+mc, k0:k0+kc] into ceil(mc/4) panels of [kc][4], zero padding the last panel. */
@@ -66,6 +87,16 @@ function packA(a: usize, sm: i32, sk: i32, mc: i32, kc: i32, dst: usize): void {
       // A is column-major here: the 4 values of one k are adjacent.
       let p = row;
       for (let k = 0; k < kc; k++) { v128.store(dst, v128.load(p)); p += <usize>(sk * 4); dst += 16; }
+    } else if (rows == MR && sk == 1) {
+      // Row-major A (the usual case): 4x4 blocks loaded as rows and transposed in registers.
+      const s = <usize>(sm * 4);
+      let p = row, k = 0;
+      for (; k + 4 <= kc; k += 4) { transpose4(p, s, dst, 16); p += 16; dst += 64; }
+      for (; k < kc; k++) {
+        store<f32>(dst, load<f32>(p)); store<f32>(dst, load<f32>(p + s), 4);
+        store<f32>(dst, load<f32>(p + 2 * s), 8); store<f32>(dst, load<f32>(p + 3 * s), 12);
+        p += 4; dst += 16;
+      }
     } else if (rows == MR) {
       const s = <usize>(sm * 4);
       let p = row;
@@ -87,21 +118,53 @@ function packA(a: usize, sm: i32, sk: i32, mc: i32, kc: i32, dst: usize): void {
 
 /** Packs B[k0:k0+kc, j0:j0+nc] into ceil(nc/8) panels of [kc][8], zero padding the last panel. */
 function packB(b: usize, sk: i32, sn: i32, kc: i32, nc: i32, dst: usize): void {
-  for (let j = 0; j < nc; j += NR) {
-    const cols = min(NR, nc - j);
-    const col = b + <usize>(j * sn * 4);
-    if (cols == NR && sn == 1) {
-      let p = col;
-      for (let k = 0; k < kc; k++) {
-        v128.store(dst, v128.load(p)); v128.store(dst, v128.load(p, 16), 16);
-        p += <usize>(sk * 4); dst += 32;
+  const full = nc & ~(NR - 1);
+  if (sn == 1) {
+    // Row-major B: a few rows at a time across all panels, so each row is read sequentially (a
+    // panel-by-panel walk strides by whole rows, which defeats the hardware prefetcher).
+    for (let k0 = 0; k0 < kc; k0 += KB) {
+      const kb = min(KB, kc - k0);
+      for (let j = 0; j < full; j += NR) {
+        let p = b + <usize>((k0 * sk + j) * 4), d = dst + <usize>((j * kc + k0 * NR) * 4);
+        for (let k = 0; k < kb; k++) {
+          v128.store(d, v128.load(p)); v128.store(d, v128.load(p, 16), 16);
+          p += <usize>(sk * 4); d += 32;
+        }
       }
-    } else {
-      for (let k = 0; k < kc; k++) {
-        const p = col + <usize>(k * sk * 4);
-        for (let c = 0; c < NR; c++) store<f32>(dst + <usize>(c * 4), c < cols ? load<f32>(p + <usize>(c * sn * 4)) : 0);
-        dst += 32;
+    }
+  } else if (sk == 1) {
+    // Column-major B (e.g. x @ W^T): 4x4 blocks of each panel's two column quads, transposed.
+    const s = <usize>(sn * 4);
+    for (let j = 0; j < full; j += NR) {
+      let p = b + <usize>(j * sn * 4), d = dst + <usize>(j * kc * 4), k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        transpose4(p, s, d, 32);
+        transpose4(p + 4 * s, s, d + 16, 32);
+        p += 16; d += 128;
       }
+      for (; k < kc; k++) {
+        for (let c = 0; c < NR; c++) store<f32>(d + <usize>(c * 4), load<f32>(p + <usize>(c) * s));
+        p += 4; d += 32;
+      }
+    }
+  } else {
+    for (let j = 0; j < full; j += NR) {
+      let d = dst + <usize>(j * kc * 4);
+      for (let k = 0; k < kc; k++) {
+        const p = b + <usize>((k * sk + j * sn) * 4);
+        for (let c = 0; c < NR; c++) store<f32>(d + <usize>(c * 4), load<f32>(p + <usize>(c * sn * 4)));
+        d += 32;
+      }
+    }
+  }
+  if (full < nc) {
+    // Last, partial panel: zero padded to 8 columns.
+    const cols = nc - full;
+    let d = dst + <usize>(full * kc * 4);
+    for (let k = 0; k < kc; k++) {
+      const p = b + <usize>((k * sk + full * sn) * 4);
+      for (let c = 0; c < NR; c++) store<f32>(d + <usize>(c * 4), c < cols ? load<f32>(p + <usize>(c * sn * 4)) : 0);
+      d += 32;
     }
   }
 }

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../src/backends/backend.js';
 import { WasmBackend } from '../../src/backends/wasm/index.js';
 import { availableVariants, type SimdExports, type SimdKernels, type SimdVariant } from '../../src/backends/wasm/simd.js';
+import * as torch from '../../src/index.js';
+import { getBackend } from '../../src/backends/registry.js';
 
 // Node 20 gates relaxed SIMD behind a flag; wasm features are read at compile time, so this suffices.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -407,6 +409,58 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls.gemm).toBeGreaterThan(0);
   });
 
+  // Operand layouts for [batch, rows, cols]: strides and element offset into a storage of `len`.
+  type Layout = 'row' | 'col' | 'padded' | 'strided' | 'bcast';
+  const layout = (kind: Layout, B: number, R: number, C: number): { st: number[]; off: number; len: number } => {
+    const st = kind === 'row' ? [R * C, C, 1] : kind === 'col' ? [R * C, 1, R]
+      : kind === 'padded' ? [R * (C + 3), C + 3, 1] // a window of a wider row-major matrix
+        : kind === 'strided' ? [2 * R * C, 2 * C, 2] // every other column
+          : [0, C, 1]; // one matrix broadcast over the batch
+    const off = kind === 'padded' ? 2 : 0;
+    return { st, off, len: off + st.reduce((acc, v, d) => acc + v * ([B, R, C][d]! - 1), 0) + 1 };
+  };
+
+  /** fast.matmul of A [B,M,K] and B [B,K,N] laid out as asked, checked against float64 sums. */
+  const checkMatmul = (fast: WasmBackend, B: number, M: number, K: number, N: number, la: Layout, lb: Layout): void => {
+    const A = layout(la, B, M, K), Bl = layout(lb, B, K, N);
+    const a = put(fast, rand(A.len, M * 31 + K), [B, M, K], A.st, A.off);
+    const b = put(fast, rand(Bl.len, N * 17 + K + 5), [B, K, N], Bl.st, Bl.off);
+    const o = out(fast, [B, M, N]);
+    fast.fill(o, 123); // stale output must not leak into the product
+    fast.matmul(a.view, b.view, o);
+    const got = read(fast, o);
+    for (let bi = 0; bi < B; bi++) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let s = 0, mag = 0;
+      for (let k = 0; k < K; k++) {
+        const p = a.values[(bi * M + i) * K + k]! * b.values[(bi * K + k) * N + j]!;
+        s += p; mag += Math.abs(p);
+      }
+      const g = got[(bi * M + i) * N + j]!;
+      if (!(Math.abs(g - s) <= 1e-6 * (mag + 1))) {
+        throw new Error(`matmul B=${B} M=${M} K=${K} N=${N} A ${la} B ${lb}: C[${bi},${i},${j}] got ${g} want ${s}`);
+      }
+    }
+    for (const v of [a.view, b.view, o]) fast.free(v.buf);
+  };
+
+  it('matmul: every M, N, K in {1,3,5,7,9,17,33,65} with row-major, transposed, padded and strided operands', () => {
+    const { fast, calls } = fresh();
+    const S = [1, 3, 5, 7, 9, 17, 33, 65];
+    const pairs: [Layout, Layout][] = [['row', 'row'], ['col', 'col'], ['padded', 'strided'], ['strided', 'col'], ['row', 'col']];
+    for (const M of S) for (const K of S) for (const N of S) for (const [la, lb] of pairs) checkMatmul(fast, 1, M, K, N, la, lb);
+    expect(calls.gemm).toBe(S.length ** 3 * pairs.length);
+  });
+
+  it('matmul: K past the 512-deep blocking (C accumulated over passes), wide N, batches', () => {
+    const { fast, calls } = fresh();
+    const cases: [number, number, number, number, Layout, Layout][] = [
+      [1, 9, 513, 17, 'row', 'row'], [1, 5, 1031, 33, 'col', 'col'], [1, 67, 1100, 9, 'row', 'col'],
+      [2, 7, 600, 1037, 'padded', 'bcast'], [3, 66, 515, 12, 'strided', 'row'], [1, 70, 1027, 1030, 'row', 'row'],
+    ];
+    for (const [B, M, K, N, la, lb] of cases) checkMatmul(fast, B, M, K, N, la, lb);
+    expect(calls.gemm).toBe(cases.length);
+  });
+
   it('matmul with K = 0 gives zeros', () => {
     const { fast } = fresh();
     const a = put(fast, new Float32Array(1), [1, 3, 0], [0, 0, 1]), b = put(fast, new Float32Array(1), [1, 0, 2], [0, 2, 1]);
@@ -458,5 +512,44 @@ describe.each(variants)('SIMD im2col / col2im (%s)', (variant: SimdVariant) => {
     }
     expect(calls.im2col).toBeGreaterThan(0);
     expect(calls.col2im).toBeGreaterThan(0);
+  });
+});
+
+describe.each(variants)('conv2d through the SIMD GEMM (%s)', (variant: SimdVariant) => {
+  it('forward and backward run im2col / col2im and the gemm kernel; values vs float64 direct convolution', () => {
+    const be = getBackend('cpu') as WasmBackend;
+    const saved = (be as unknown as { simd: SimdKernels | null }).simd, savedVariant = be.kernels;
+    expect(be.useKernels(variant)).toBe(true);
+    const calls = spy(be);
+    try {
+      const [N, C, H, W, O, R] = [2, 3, 9, 7, 5, 3]; // padding 1, stride 1: output H x W
+      const xs = rand(N * C * H * W, 11), ws = rand(O * C * R * R, 12), gs = rand(N * O * H * W, 13);
+      const x = torch.tensor(xs).reshape([N, C, H, W]).requiresGrad_(true);
+      const w = torch.tensor(ws).reshape([O, C, R, R]).requiresGrad_(true);
+      const y = torch.nn.functional.conv2d(x, w, null, { padding: 1 });
+      y.mul(torch.tensor(gs).reshape([N, O, H, W])).sum().backward();
+      const X = (n: number, c: number, u: number, v: number): number => (u < 0 || u >= H || v < 0 || v >= W ? 0 : xs[((n * C + c) * H + u) * W + v]!);
+      const wantY = new Array<number>(N * O * H * W).fill(0), wantGw = new Array<number>(O * C * R * R).fill(0);
+      const wantGx = new Array<number>(N * C * H * W).fill(0);
+      for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let u = 0; u < H; u++) for (let v = 0; v < W; v++) {
+        const yi = ((n * O + o) * H + u) * W + v;
+        for (let c = 0; c < C; c++) for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) {
+          const wi = ((o * C + c) * R + i) * R + j, xv = X(n, c, u + i - 1, v + j - 1);
+          wantY[yi] += ws[wi]! * xv;
+          wantGw[wi] += gs[yi]! * xv;
+          const xu = u + i - 1, xw = v + j - 1;
+          if (xu >= 0 && xu < H && xw >= 0 && xw < W) wantGx[((n * C + c) * H + xu) * W + xw] += gs[yi]! * ws[wi]!;
+        }
+      }
+      expectClose(Array.from(y.dataSync()), wantY, 1e-5, 1e-5, 'conv2d forward');
+      expectClose(Array.from(w.grad!.dataSync()), wantGw, 1e-5, 1e-5, 'conv2d weight grad');
+      expectClose(Array.from(x.grad!.dataSync()), wantGx, 1e-5, 1e-5, 'conv2d input grad');
+      expect(calls.im2col).toBeGreaterThan(0);
+      expect(calls.col2im).toBeGreaterThan(0);
+      expect(calls.gemm).toBeGreaterThanOrEqual(3); // forward, weight grad, input grad
+    } finally {
+      (be as unknown as { simd: SimdKernels | null }).simd = saved;
+      expect(be.kernels).toBe(savedVariant);
+    }
   });
 });
