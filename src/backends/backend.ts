@@ -97,6 +97,12 @@ export interface Backend {
   gather(x: View, dim: number, index: View, out: View): void;
   /** In place on contiguous `out`: out[..index[i]..] = src[i] (or +=). */
   scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void;
+  /**
+   * Raises RangeError(message, with `$V` replaced by an offending value) when an element of the int32
+   * view x lies outside [min, max]: at once on synchronous devices; asynchronous ones flag it in the
+   * kernel and raise it at the next read. Lets ops validate data-dependent indices without a host read.
+   */
+  checkRange(x: View, min: number, max: number, message: string): void;
   /** Stable argsort along the last dim into int32 `out`. */
   argsort(x: View, descending: boolean, out: View): void;
   /** Philox-4x32-10 fill from (seed, counter offset): uniform in [0,1) or standard normal. */

@@ -267,6 +267,10 @@ export class WasmBackend implements Backend {
     ref.scatter(this.arr(out.dtype), this.base(out), out.shape, dim, this.arr('int32') as Int32Array, this.base(index), index.shape, index.strides,
       this.arr(src.dtype), this.base(src), src.strides, reduce);
   }
+  checkRange(x: View, min: number, max: number, message: string): void {
+    // A host copy is cheap next to the kernels that consume an index; the loop stops at the first bad one.
+    for (const v of this.readSync(x)) if (v < min || v > max) throw new RangeError(message.replace('$V', String(v)));
+  }
   argsort(x: View, descending: boolean, out: View): void {
     ref.argsort(this.arr(x.dtype), this.base(x), x.shape, x.strides, descending, this.arr('int32') as Int32Array, this.base(out));
   }

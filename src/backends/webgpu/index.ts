@@ -537,6 +537,12 @@ export class WebGPUBackend implements Backend {
       [size, oSt[dim] ?? 1, id], false, 'atomic', true);
   }
 
+  checkRange(x: View, min: number, max: number, message: string): void {
+    if (x.dtype !== 'int32') throw new TypeError(`webgpu checkRange: expected int32 values, got ${x.dtype}`);
+    const id = this.checks.push(message);
+    this.elementwise('check_range', 'check_range', {}, x.shape, [x], ['a'], [min | 0, max | 0, id], false, 'read', true);
+  }
+
   argsort(x: View, descending: boolean, out: View): void {
     const nd = x.shape.length;
     const L = nd ? x.shape[nd - 1]! : 1, s = nd ? x.strides[nd - 1]! : 0;
