@@ -30,7 +30,7 @@ export {
   varMean, stdMean, norm, logsumexp, softmax, logSoftmax, cumsum, cumprod, median, kthvalue, mode,
   reshape, view, contiguous, permute, transpose, transpose as swapaxes, t, expand, narrow, select, slice, squeeze, unsqueeze,
   flatten, unflatten, movedim, movedim as moveaxis, split, chunk, unbind, flip, roll, repeat, tile, tril, triu, cat, cat as concat,
-  stack, gather, scatter, scatterAdd, indexSelect, indexAdd, maskedSelect, nonzero, sort, argsort, topk, index,
+  stack, gather, scatter, scatterAdd, indexSelect, indexAdd, maskedSelect, maskedSelectAsync, nonzero, nonzeroAsync, sort, argsort, topk, index, indexAsync,
   matmul, mm, bmm, mv, dot, outer, addmm, einsum,
 } from './ops/index.js';
 

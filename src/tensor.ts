@@ -431,11 +431,17 @@ export class Tensor {
   indexAdd(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, opts); }
   maskedSelect(mask: Tensor): Tensor { return ops.maskedSelect(this, mask); }
   nonzero(): Tensor { return ops.nonzero(this); }
+  /** torchlet addition: maskedSelect on any device (the result's size is read asynchronously). */
+  maskedSelectAsync(mask: Tensor): Promise<Tensor> { return ops.maskedSelectAsync(this, mask); }
+  /** torchlet addition: nonzero on any device (the result's size is read asynchronously). */
+  nonzeroAsync(): Promise<Tensor> { return ops.nonzeroAsync(this); }
   sort(dim = -1, descending = false, opts?: { stable?: boolean }): ValuesIndices { return ops.sort(this, dim, descending, opts); }
   argsort(dim = -1, descending = false, opts?: { stable?: boolean }): Tensor { return ops.argsort(this, dim, descending, opts); }
   topk(k: number, dim = -1, largest = true, sorted = true): ValuesIndices { return ops.topk(this, k, dim, largest, sorted); }
   /** PyTorch indexing t[i, :, 1:3]: numbers select, null keeps a dim, [start, end, step?] slices, Tensors index. */
   index(...indices: ops.IndexArg[]): Tensor { return ops.index(this, ...indices); }
+  /** torchlet addition: index(...) on any device, bool masks included (their nonzero count is read asynchronously). */
+  indexAsync(...indices: ops.IndexArg[]): Promise<Tensor> { return ops.indexAsync(this, ...indices); }
 
   // ---------------------------------------------------------------- in-place
   add_(other: TensorOrScalar, opts?: { alpha?: number }): this { return ops.inplace(this, ops.add(this, other, opts)); }

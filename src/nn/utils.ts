@@ -95,13 +95,21 @@ function padSequence(sequences: readonly Tensor[], opts: { batchFirst?: boolean;
  * t, the rows of the batch (sorted by decreasing length) still running at t; batchSizes[t] counts them.
  */
 export class PackedSequence {
+  /**
+   * @internal A host copy of unsortedIndices, kept by packPaddedSequence (and carried to RNN outputs)
+   * so unpacking on an asynchronous device needs no read: PyTorch's lengths live on the host too.
+   */
+  unsortedHost_: number[] | null = null;
   constructor(readonly data: Tensor, readonly batchSizes: Tensor, readonly sortedIndices: Tensor | null = null, readonly unsortedIndices: Tensor | null = null) {}
   /** @internal batchSizes as numbers (it always lives on the CPU). */
   sizes_(): number[] { return Array.from(this.batchSizes.dataSync()); }
 }
 
 function lengthsOf(lengths: Tensor | readonly number[]): number[] {
-  return lengths instanceof Tensor ? Array.from(lengths.cpu().dataSync()) : [...lengths];
+  if (lengths instanceof Tensor && !lengths.storage.backend.synchronous) {
+    throw new Error(`packPaddedSequence: 'lengths' must be a number[] or a CPU tensor (PyTorch also wants them on the CPU), got a tensor on '${lengths.device}'`);
+  }
+  return lengths instanceof Tensor ? Array.from(lengths.dataSync()) : [...lengths];
 }
 
 /** Packs a padded batch [T, B, *] (or [B, T, *] with batchFirst) of sequences with the given lengths. */
@@ -129,7 +137,9 @@ function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[], 
   if (!sorted) return new PackedSequence(data, batchSizes);
   const unsorted = new Array<number>(sorted.length);
   sorted.forEach((s, i) => { unsorted[s] = i; });
-  return new PackedSequence(data, batchSizes, tensor(sorted, { dtype: 'int32', device: x.device }), tensor(unsorted, { dtype: 'int32', device: x.device }));
+  const packed = new PackedSequence(data, batchSizes, tensor(sorted, { dtype: 'int32', device: x.device }), tensor(unsorted, { dtype: 'int32', device: x.device }));
+  packed.unsortedHost_ = unsorted;
+  return packed;
 }
 
 /** @internal Padded time-major [T, B, *] in the packed (sorted) batch order, and the sorted lengths. */
@@ -157,7 +167,11 @@ function padPackedSequence(seq: PackedSequence, opts: { batchFirst?: boolean; pa
   let [padded, lens] = unpackSorted(seq, opts.paddingValue ?? 0, opts.totalLength);
   if (seq.unsortedIndices) {
     padded = padded.indexSelect(1, seq.unsortedIndices);
-    const un = Array.from(seq.unsortedIndices.cpu().dataSync());
+    const idx = seq.unsortedIndices;
+    if (!seq.unsortedHost_ && !idx.storage.backend.synchronous) {
+      throw new Error(`padPackedSequence: unsortedIndices is a tensor on '${idx.device}' whose values are only readable asynchronously; build the PackedSequence with packPaddedSequence/packSequence, or give it CPU index tensors`);
+    }
+    const un = seq.unsortedHost_ ?? Array.from(idx.dataSync());
     lens = un.map((i) => lens[i]!);
   }
   return [opts.batchFirst ? padded.transpose(0, 1) : padded, tensor(lens, { dtype: 'int32', device: 'cpu' })];

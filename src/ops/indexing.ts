@@ -1,13 +1,16 @@
 // Indexing: gather/scatter primitives and what is built on them (indexSelect, indexAdd,
 // maskedSelect, sort/argsort/topk, oneHot), plus PyTorch-style `t.index(...)` basic and advanced indexing.
 // Index tensors are int32 (torchlet's index dtype); out-of-range indices raise, never wrap.
+// Ops whose output shape depends on tensor values (nonzero, maskedSelect, bool-mask indexing,
+// oneHot without numClasses) are synchronous on synchronous devices only; their `...Async` variants
+// (torchlet additions) run on every device, reading back only the count they need.
 
 import { broadcastShapes, fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, fromArray, record } from './prim.js';
 import { castTo, eq, mul, where } from './elementwise.js';
-import { arange, full } from './creation.js';
-import { expand, reshape, select, slice, unsqueeze, movedim } from './shape.js';
+import { arange, full, zeros } from './creation.js';
+import { expand, reshape, select, slice, stack, unsqueeze, movedim } from './shape.js';
 import type { TensorOrScalar, ValuesIndices } from './types.js';
 
 function checkIndex(op: string, index: Tensor): void {
@@ -110,8 +113,26 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
   return scatterAdd(x, d, alongDim(index, d, source.shape, 'indexAdd'), src);
 }
 
-/** Positions of nonzero elements as an [n, ndim] int32 tensor. Reads the data: CPU only. */
+const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
+
+/**
+ * Raises RangeError(message, `$V` = an offending value) if an element of int32 `t` is outside
+ * [min, max]: at once on synchronous devices, at the next read on asynchronous ones (checked in a kernel).
+ */
+export function checkRange(t: Tensor, min: number, max: number, message: string): void {
+  if (t.numel() > 0) backendOf(t).checkRange(t.view_(), min, max, message);
+}
+
+/** Data-dependent output shapes need the values now: only synchronous devices have them. */
+function needsValues(op: string, t: Tensor, alternative: string): void {
+  if (!t.storage.backend.synchronous) {
+    throw new Error(`${op}: the output shape depends on the values of a tensor on '${t.device}', which are only readable asynchronously there; use '${alternative}' instead`);
+  }
+}
+
+/** Positions of nonzero elements as an [n, ndim] int32 tensor. Reads the data: synchronous devices only. */
 export function nonzero(x: Tensor): Tensor {
+  needsValues('nonzero', x, 'await torch.nonzeroAsync(x)');
   const data = x.dataSync();
   const rows: number[] = [];
   const nd = x.ndim;
@@ -123,11 +144,55 @@ export function nonzero(x: Tensor): Tensor {
   return fromArray(rows, [rows.length / Math.max(nd, 1), nd], 'int32', x.device);
 }
 
+/**
+ * Row-major linear positions of the nonzero elements of `x` (flattened), as int32 [count], computed on
+ * x's device: a cumsum gives each nonzero its output slot and a scatter places the positions; only
+ * the count (one number) is read back.
+ */
+async function nonzeroLinear(x: Tensor): Promise<Tensor> {
+  const n = x.numel();
+  if (n === 0) return empty([0], 'int32', x.device);
+  const hit = x.reshape(-1).ne(0);
+  const m = castTo(hit, 'int32');
+  const count = Number(await m.sum().item());
+  const slot = where(hit, m.cumsum(0).sub(1), count).to('int32'); // zeros all go to the spare slot `count`
+  const lin = zeros([count + 1], { dtype: 'int32', device: x.device }).scatter(0, slot, arange(n, { dtype: 'int32', device: x.device }));
+  return lin.narrow(0, 0, count);
+}
+
+/**
+ * torch.nonzeroAsync(x) (torchlet addition): nonzero(x) on any device, resolving to the [n, ndim]
+ * int32 coordinates of the nonzero elements in row-major order.
+ */
+export async function nonzeroAsync(x: Tensor): Promise<Tensor> {
+  const lin = await nonzeroLinear(x);
+  const count = lin.shape[0]!, nd = x.ndim;
+  if (nd === 0) return empty([count, 0], 'int32', x.device);
+  const cols: Tensor[] = [];
+  let stride = 1;
+  for (let d = nd - 1; d >= 0; d--) {
+    const size = x.shape[d]!;
+    cols[d] = lin.floorDivide(stride).remainder(size).to('int32');
+    stride *= size;
+  }
+  return stack(cols, 1);
+}
+
 export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
   if (mask.dtype !== 'bool') throw new TypeError(`maskedSelect: expected BoolTensor for mask, got ${mask.dtype}`);
-  const flatMask = mask.expand(x.shape).reshape(-1);
-  const pos = nonzero(flatMask).reshape(-1);
-  return gather(x.reshape(-1), 0, pos);
+  needsValues('maskedSelect', mask, 'await torch.maskedSelectAsync(x, mask)');
+  const shape = broadcastShapes('maskedSelect', x.shape, mask.shape);
+  const pos = nonzero(mask.expand(shape).reshape(-1)).reshape(-1);
+  return gather(x.expand(shape).reshape(-1), 0, pos);
+}
+
+/** torch.maskedSelectAsync(x, mask) (torchlet addition): maskedSelect on any device; differentiable in x. */
+export async function maskedSelectAsync(x: Tensor, mask: Tensor): Promise<Tensor> {
+  if (mask.dtype !== 'bool') throw new TypeError(`maskedSelect: expected BoolTensor for mask, got ${mask.dtype}`);
+  checkDevices('maskedSelect', x, mask);
+  const shape = broadcastShapes('maskedSelect', x.shape, mask.shape);
+  const pos = await nonzeroLinear(mask.expand(shape));
+  return gather(x.expand(shape).reshape(-1), 0, pos);
 }
 
 export function argsort(x: Tensor, dim = -1, descending = false, _opts: { stable?: boolean } = {}): Tensor {
@@ -162,21 +227,29 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
   return { values: gather(x, d, indices), indices };
 }
 
+/**
+ * F.oneHot(t, numClasses): int32 [..., numClasses]. Class values are range-checked on the device (an
+ * error surfaces at the next read on asynchronous devices). numClasses = -1 infers max(t) + 1, which
+ * needs the values: synchronous devices only; `F.oneHotAsync` works everywhere.
+ */
 export function oneHot(t: Tensor, numClasses = -1): Tensor {
   if (t.dtype !== 'int32') throw new TypeError(`oneHot: one_hot is only applicable to index tensor (int32), got ${t.dtype}`);
   let n = numClasses;
-  if (t.storage.backend.synchronous && t.numel() > 0) {
-    const d = t.dataSync();
-    let lo = Infinity, hi = -Infinity;
-    for (const v of d) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    if (lo < 0) throw new RangeError('oneHot: Class values must be non-negative.');
-    if (n === -1) n = hi + 1;
-    else if (hi >= n) throw new RangeError(`oneHot: Class values must be smaller than num_classes (got ${hi} for num_classes=${n}).`);
-  } else if (n === -1) {
-    if (t.numel() > 0) throw new Error('oneHot: numClasses must be given for tensors on asynchronous devices');
-    throw new RangeError('oneHot: Can not infer total number of classes from empty tensor.');
+  checkRange(t, 0, I32_MAX, 'oneHot: Class values must be non-negative.');
+  if (n === -1) {
+    if (t.numel() === 0) throw new RangeError('oneHot: Can not infer total number of classes from empty tensor.');
+    needsValues('oneHot with numClasses=-1', t, 'await F.oneHotAsync(t)');
+    n = (t.amax().itemSync() as number) + 1;
+  } else {
+    checkRange(t, I32_MIN, n - 1, `oneHot: Class values must be smaller than num_classes (got $V for num_classes=${n}).`);
   }
   return castTo(eq(unsqueeze(t, -1), arange(n, { device: t.device })), 'int32');
+}
+
+/** F.oneHotAsync(t, numClasses) (torchlet addition): oneHot on any device; numClasses = -1 reads max(t) asynchronously. */
+export async function oneHotAsync(t: Tensor, numClasses = -1): Promise<Tensor> {
+  if (numClasses === -1 && t.dtype === 'int32' && t.numel() > 0) numClasses = Math.max(0, Number(await t.amax().item()) + 1);
+  return oneHot(t, numClasses);
 }
 
 // ---------------------------------------------------------------- t.index(...)
@@ -197,6 +270,7 @@ export function index(x: Tensor, ...indices: IndexArg[]): Tensor {
   for (const i of indices) {
     if (i instanceof Tensor && i.dtype === 'bool') {
       if (i.ndim === 0) throw new TypeError('index: a 0-d bool index is not supported');
+      needsValues('index with a bool mask', i, 'await x.indexAsync(...)');
       const nz = nonzero(i);
       for (let k = 0; k < i.ndim; k++) args.push(nz.select(1, k));
     } else args.push(i);
@@ -225,15 +299,31 @@ export function index(x: Tensor, ...indices: IndexArg[]): Tensor {
   return adv.length ? advanced(r, adv) : r;
 }
 
-/** Wraps negatives and maps any out-of-range entry to `size`, which the checked gather then reports. */
-function wrapIndex(i: Tensor, size: number, dim: number): Tensor {
-  if (i.storage.backend.synchronous) {
-    for (const v of i.dataSync()) {
-      if (v < -size || v >= size) throw new RangeError(`index ${v} is out of bounds for dimension ${dim} with size ${size}`);
-    }
+/**
+ * x.indexAsync(...) (torchlet addition): t.index(...) on any device. Bool masks become their nonzero
+ * coordinates (computed on the device, reading back only their count); the rest is t.index(...).
+ */
+export async function indexAsync(x: Tensor, ...indices: IndexArg[]): Promise<Tensor> {
+  const args: IndexArg[] = [];
+  for (const i of indices) {
+    if (i instanceof Tensor && i.dtype === 'bool' && i.ndim > 0) {
+      checkDevices('index', x, i);
+      const nz = await nonzeroAsync(i);
+      for (let k = 0; k < i.ndim; k++) args.push(nz.select(1, k));
+    } else args.push(i);
   }
-  const bad = i.lt(-size).logicalOr(i.ge(size));
-  return where(bad, size, where(i.lt(0), i.add(size), i)).to('int32');
+  return index(x, ...args);
+}
+
+/**
+ * Range-checks an index against [-size, size) (at once, or at the next read on asynchronous devices)
+ * and wraps negatives. Bad entries are clamped so the later gather never reports them a second time
+ * with a less helpful message.
+ */
+function wrapIndex(i: Tensor, size: number, dim: number): Tensor {
+  checkRange(i, -size, size - 1, `index $V is out of bounds for dimension ${dim} with size ${size}`);
+  const w = where(i.lt(0), i.add(size), i);
+  return (size > 0 ? w.clamp(0, size - 1) : w).to('int32');
 }
 
 /** Advanced indices on dims of r: broadcast them, pick elementwise via one flat indexSelect. The

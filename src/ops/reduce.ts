@@ -9,6 +9,8 @@ import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, empty, record } from './prim.js';
 import { castTo, maximum, minimum, where } from './elementwise.js';
+import { full, zeros } from './creation.js';
+import { cat } from './shape.js';
 import type { NormOrd, ReduceOpts, ValuesIndices } from './types.js';
 
 type Dims = number | readonly number[] | null | undefined;
@@ -255,24 +257,27 @@ export function kthvalue(x: Tensor, k: number, dim = -1, keepdim = false): Value
   const idx = x.argsort(d).narrow(d, k - 1, 1);
   return valuesAt(x, d, idx, keepdim);
 }
+/**
+ * Most frequent value per slice (the smallest among ties), with the index of its last occurrence
+ * (PyTorch's CPU rule). On the device, no host read: a stable sort groups equal values into runs;
+ * each run's length comes from a scatter-add over run ids; the first position of the longest run
+ * (argmax takes the first maximum, so the smallest value wins ties) ends, count - 1 later, at the
+ * last occurrence in the original order (the sort is stable).
+ */
 export function mode(x: Tensor, dim = -1, keepdim = false): ValuesIndices {
-  // Most frequent value per slice (the smallest among ties), index of its last occurrence.
   const d = normDim(dim, x.ndim, 'mode');
-  const moved = x.movedim(d, -1).contiguous();
-  const L = moved.ndim ? moved.shape[moved.ndim - 1]! : 1;
-  const data = moved.dataSync();
-  const rows = L ? data.length / L : 0;
-  const vals = new Float64Array(rows), idxs = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const counts = new Map<number, number>(), last = new Map<number, number>();
-    for (let j = 0; j < L; j++) { const v = data[r * L + j]!; counts.set(v, (counts.get(v) ?? 0) + 1); last.set(v, j); }
-    let best = NaN, bc = -1;
-    for (const [v, c] of counts) if (c > bc || (c === bc && v < best)) { best = v; bc = c; }
-    vals[r] = best; idxs[r] = last.get(best)!;
-  }
-  const outShape = moved.shape.slice(0, -1);
-  const indices = Tensor.empty_(outShape, 'int32', x.device);
-  backendOf(x).write(indices.storage.buf, idxs);
-  const idxKeep = indices.unsqueeze(d);
+  if (x.ndim === 0) return { values: x.clone(), indices: zeros([], { dtype: 'int32', device: x.device }) };
+  const L = x.shape[d]!;
+  if (L === 0) throw new RangeError(`mode(): Expected reduction dim ${d} to have non-zero size.`);
+  const moved = x.detach().movedim(d, -1);
+  const { values: s, indices: p } = moved.sort(-1);
+  const first = full([...s.shape.slice(0, -1), 1], 1, { dtype: 'int32', device: x.device });
+  const starts = L > 1 ? cat([first, castTo(s.narrow(-1, 1, L - 1).ne(s.narrow(-1, 0, L - 1)), 'int32')], -1) : first;
+  const run = starts.cumsum(-1).sub(1).to('int32'); // run id of each sorted position
+  // float32 counts: exact below 2^24 and scatter-added natively on every backend
+  const counts = zeros(s.shape, { dtype: 'float32', device: x.device }).scatterAdd(-1, run, full(s.shape, 1, { dtype: 'float32', device: x.device })).gather(-1, run);
+  const best = counts.argmax(-1, true);
+  const last = best.add(counts.gather(-1, best).to('int32')).sub(1).to('int32');
+  const idxKeep = p.gather(-1, last).movedim(-1, d);
   return valuesAt(x, d, idxKeep, keepdim);
 }

@@ -1,7 +1,9 @@
 // The browser bundle in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core):
 // a tiny static server on 127.0.0.1 serves dist/ and a test page that runs the shared
-// forward+backward smoke workload on the CPU (wasm) backend; the numbers are checked here.
-// Missing Chromium: a failure when CI=true, a loud skip elsewhere (`apt-get install -y chromium`).
+// forward+backward smoke workload on the CPU (wasm) backend and on WebGPU (SwiftShader's adapter,
+// forced by --use-webgpu-adapter=swiftshader so it runs alike with or without a GPU); the numbers
+// are checked here. Missing Chromium, or no WebGPU adapter in it: a failure when CI=true, a loud
+// skip elsewhere (`apt-get install -y chromium`).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -41,8 +43,10 @@ describe.skipIf(!have)(have ? 'browser bundle in headless Chromium' : 'browser b
     browser = await chromium.launch({
       executablePath: chromiumPath!,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run'],
+      // WebGPU needs no GPU process here: SwiftShader's Vulkan runs on the CPU (`navigator.gpu` exists
+      // only on a secure context such as http://127.0.0.1, not about:blank).
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
   });
   afterAll(async () => {
@@ -50,17 +54,40 @@ describe.skipIf(!have)(have ? 'browser bundle in headless Chromium' : 'browser b
     await new Promise((r) => server?.close(r));
   });
 
-  it('runs forward+backward on the CPU (wasm) backend', async () => {
+  /** Loads the test page for `device`; resolves to what the page published. */
+  async function run(device: 'cpu' | 'webgpu'): Promise<{ noAdapter: string | null; device: string; adapter: string | null; result: SmokeResult }> {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     const { port } = server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForFunction('window.__torchletDone === true', undefined, { timeout: 30_000 });
+    await page.goto(`http://127.0.0.1:${port}/?device=${device}`);
+    await page.waitForFunction('window.__torchletDone === true', undefined, { timeout: 120_000 });
     const error = await page.evaluate('window.__torchletError ?? null');
     expect(error, 'error thrown in the page').toBeNull();
     expect(errors).toEqual([]);
-    checkSmoke((await page.evaluate('window.__torchletResult')) as SmokeResult);
+    const out = (await page.evaluate(
+      '({ noAdapter: window.__torchletNoAdapter ?? null, device: window.__torchletDevice, adapter: window.__torchletAdapter, result: window.__torchletResult })',
+    )) as { noAdapter: string | null; device: string; adapter: string | null; result: SmokeResult };
     await page.close();
+    return out;
+  }
+
+  it('runs forward+backward on the CPU (wasm) backend', async () => {
+    const r = await run('cpu');
+    expect(r.device).toBe('cpu');
+    checkSmoke(r.result);
+  });
+
+  it('runs forward+backward on WebGPU', { timeout: 180_000 }, async (ctx) => {
+    const r = await run('webgpu');
+    if (r.noAdapter) {
+      const msg = `browser WebGPU: no adapter in headless Chromium (${r.noAdapter})`;
+      if (process.env.CI === 'true') throw new Error(msg);
+      console.warn(`SKIPPED: ${msg}`);
+      ctx.skip();
+    }
+    expect(r.device).toBe('webgpu');
+    expect(r.adapter).toMatch(/\S/);
+    checkSmoke(r.result, true);
   });
 });

@@ -6,7 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { fmtShape, shapesEqual } from '../../shape.js';
 import { where } from '../../ops/elementwise.js';
 import { logSoftmax } from '../../ops/reduce.js';
-import { arange, fullLike, tensor as tensorOp, zeros } from '../../ops/creation.js';
+import { arange, full, fullLike, tensor as tensorOp, zeros } from '../../ops/creation.js';
 import { cat, stack } from '../../ops/shape.js';
 import { reduce, type Reduction } from './utils.js';
 import { pairwiseDistance } from './misc.js';
@@ -286,7 +286,9 @@ export interface CtcOpts { blank?: number; reduction?: Reduction; zeroInfinity?:
  * vectorized over the batch and the 2S+1 extended labels, differentiated by autograd. Unreachable
  * states hold a large finite negative value instead of -inf so no NaN reaches the gradient; an
  * impossible alignment gives +inf (or 0 with zeroInfinity), as PyTorch. 'mean' divides each loss by
- * its target length, then averages. 1-D targets and tensor lengths are read on the host (CPU).
+ * its target length, then averages. The lengths are host metadata (numbers, or a tensor on a
+ * synchronous device such as the CPU), as PyTorch's CPU-side lengths; 1-D concatenated targets are
+ * split on their device by those lengths, so nothing is read back.
  */
 export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor | number | readonly number[], targetLengths: Tensor | number | readonly number[],
   opts: CtcOpts = {}): Tensor {
@@ -298,6 +300,9 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
   const [T, N, C] = lp.shape as [number, number, number];
   if (blank < 0 || blank >= C) throw new RangeError(`${op}: blank must be in label range (got ${blank} for ${C} classes)`);
   const host = (v: Tensor | number | readonly number[], name: string): number[] => {
+    if (v instanceof Tensor && !v.storage.backend.synchronous) {
+      throw new Error(`${op}: ${name} must be host metadata (a number[] or a CPU tensor), got a tensor on '${v.device}'`);
+    }
     const arr = v instanceof Tensor ? Array.from(v.reshape(-1).to('int32').dataSync()) : typeof v === 'number' ? [v] : [...v];
     if (arr.length !== N) throw new RangeError(`${op}: ${name} must be of size batch_size (${N}), got ${arr.length}`);
     return arr;
@@ -309,12 +314,18 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
   if (unb && targets.ndim === 1) tg = targets.unsqueeze(0).to('int32');
   else if (!unb && targets.ndim === 2) tg = targets.to('int32');
   else if (!unb && targets.ndim === 1) {
-    const flat = Array.from(targets.to('int32').dataSync());
+    const flat = targets.to('int32').to(lp.device);
+    const total = tgLen.reduce((a, b) => a + b, 0);
+    if (total > flat.numel()) throw new RangeError(`${op}: the target lengths sum to ${total}, but the 1-D targets hold ${flat.numel()} labels`);
     const S0 = Math.max(1, ...tgLen);
-    const rows: number[] = [];
+    const rows: Tensor[] = [];
     let o = 0;
-    for (const l of tgLen) { for (let i = 0; i < S0; i++) rows.push(i < l ? flat[o + i]! : blank); o += l; }
-    tg = indexLikeT(lp, rows).reshape(N, S0);
+    for (const l of tgLen) {
+      const seg = flat.narrow(0, o, l);
+      rows.push(l < S0 ? cat([seg, full([S0 - l], blank, { dtype: 'int32', device: lp.device })]) : seg);
+      o += l;
+    }
+    tg = stack(rows, 0);
   } else throw new RangeError(`${op}: targets must be [N, S] or 1-D concatenated, got ${fmtShape(targets.shape)}`);
   const S = tg.shape[1]!, L = 2 * S + 1;
   tgLen.forEach((l) => { if (l > S) throw new RangeError(`${op}: Expected tensor to have size at least ${l} at dimension 1, but got size ${S} for argument #2 'targets'`); });

@@ -9,7 +9,7 @@ import { fmtShape } from '../../shape.js';
 import { cat } from '../../ops/shape.js';
 import { full, zeros } from '../../ops/creation.js';
 import { where } from '../../ops/elementwise.js';
-import { oneHot as oneHotOp } from '../../ops/indexing.js';
+import { oneHot as oneHotOp, oneHotAsync as oneHotAsyncOp } from '../../ops/indexing.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { constLike, indexLike, safeNorm, tuple } from './utils.js';
 import { adaptiveAvgPoolNd } from './pool.js';
@@ -252,6 +252,8 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOpts = {
 
 /** F.oneHot (torch.nn.functional.one_hot): int32 [..., numClasses]. */
 export function oneHot(t: Tensor, numClasses = -1): Tensor { return oneHotOp(t, numClasses); }
+/** F.oneHotAsync (torchlet addition): oneHot on any device; numClasses = -1 reads max(t) asynchronously. */
+export function oneHotAsync(t: Tensor, numClasses = -1): Promise<Tensor> { return oneHotAsyncOp(t, numClasses); }
 
 /** F.pdist(x [N, M], p): the p-norm distances of all row pairs i < j, in row-major order ([N(N-1)/2]). */
 export function pdist(x: Tensor, p = 2): Tensor {
@@ -346,14 +348,26 @@ function reflect(c: Tensor, twiceLow: number, twiceHigh: number): Tensor {
 }
 
 export interface EmbeddingBagOpts {
-  offsets?: Tensor | null; maxNorm?: number | null; normType?: number; mode?: 'sum' | 'mean' | 'max';
+  /** Start of each bag in a 1-D input: a tensor on the input's device, or host metadata (a number[] or a CPU tensor). */
+  offsets?: Tensor | readonly number[] | null; maxNorm?: number | null; normType?: number; mode?: 'sum' | 'mean' | 'max';
   perSampleWeights?: Tensor | null; includeLastOffset?: boolean; paddingIdx?: number | null;
+}
+
+/** Bag offsets as numbers: host metadata, or a tensor on a synchronous device. */
+function hostOffsets(offsets: Tensor | readonly number[]): number[] {
+  if (!(offsets instanceof Tensor)) return [...offsets];
+  if (!offsets.storage.backend.synchronous) {
+    throw new Error(`embeddingBag: mode='max' with 1-D input needs the bag offsets on the host, but they are a tensor on '${offsets.device}'; pass them as a number[] or a CPU tensor (offsets.cpu() before the loop), or use a 2-D input`);
+  }
+  return Array.from(offsets.reshape(-1).to('int32').dataSync());
 }
 
 /**
  * F.embeddingBag(input, weight, opts): sums, means or maxes of embedding rows per bag. Bags are the
  * rows of a 2-D input, or runs of a 1-D input starting at `offsets`. paddingIdx entries are skipped;
- * empty bags give zeros. 'max' with 1-D input reads the offsets on the host (synchronous devices only).
+ * empty bags give zeros. Offsets may be host metadata (a number[] or a CPU tensor, whatever the
+ * input's device). 'max' with 1-D input needs them on the host (they shape the dense [bags, longest
+ * bag] layout): a tensor on an asynchronous device is refused with an error saying so.
  */
 export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOpts = {}): Tensor {
   const op = 'embeddingBag';
@@ -372,7 +386,7 @@ export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOp
     const L = input.shape[1]!;
     bagId = indexLike(weight, Array.from({ length: n }, (_, i) => Math.floor(i / L)));
   } else {
-    const off = offsets!.to('int32').reshape(-1);
+    const off = offsets instanceof Tensor && offsets.device === weight.device ? offsets.to('int32').reshape(-1) : indexLike(weight, hostOffsets(offsets!));
     B = opts.includeLastOffset ? off.shape[0]! - 1 : off.shape[0]!;
     const starts = off.narrow(0, 0, B);
     bagId = indexLike(weight, Array.from({ length: n }, (_, i) => i)).unsqueeze(1).ge(starts.unsqueeze(0)).to('int32').sum(1).sub(1).to('int32');
@@ -398,8 +412,7 @@ export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOp
     Lmax = input.shape[1]!;
     pos = Array.from({ length: n }, (_, i) => i);
   } else {
-    if (!offsets!.storage.backend.synchronous) throw new Error(`${op}: mode='max' with 1-D input and offsets needs the offsets on the host; use a 2-D input on '${offsets!.device}'`);
-    const off = Array.from(offsets!.to('int32').dataSync()).slice(0, B);
+    const off = hostOffsets(offsets!).slice(0, B);
     const ends = off.map((_, b) => (b + 1 < B ? off[b + 1]! : n));
     Lmax = Math.max(1, ...off.map((o, b) => ends[b]! - o));
     pos = new Array<number>(n);

@@ -161,8 +161,10 @@ abstract class RNNBase extends Module {
     const r = this.runMasked(padded, perm(h0, seq.sortedIndices), perm(c0, seq.sortedIndices), lens);
     const sizes = seq.sizes_();
     const data = cat(sizes.map((bs, t) => r.output.select(0, t).narrow(0, 0, bs)));
+    const output = new PackedSequence(data, seq.batchSizes, seq.sortedIndices, seq.unsortedIndices);
+    output.unsortedHost_ = seq.unsortedHost_;
     return {
-      output: new PackedSequence(data, seq.batchSizes, seq.sortedIndices, seq.unsortedIndices),
+      output,
       hN: perm(r.hN, seq.unsortedIndices)!, cN: perm(r.cN, seq.unsortedIndices),
     };
   }
