@@ -103,6 +103,9 @@ fn is_int_(x: f32) -> bool { return !f32_isinf(x) && floor(x) == x; }
 fn pow_(x: f32, y: f32) -> f32 {
   if (y == 0.0 || x == 1.0) { return 1.0; }
   if (f32_isnan(x) || f32_isnan(y)) { return f32_nan(); }
+  // Small integer powers by multiplication, as PyTorch's CPU kernels: exp2(y * log2(x)) is a few ulps off.
+  if (y == 2.0) { return x * x; }
+  if (y == 3.0) { return x * x * x; }
   let oddInt = is_int_(y) && abs(y) < 16777216.0 && (i32(y) & 1) == 1;
   if (x == 0.0) {
     if (y > 0.0) { return select(0.0, x, oddInt); }

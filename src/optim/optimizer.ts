@@ -165,11 +165,14 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     });
     const copy = (v: StateValue, p: Tensor): StateValue => {
       if (isTensor(v)) {
-        // Moments follow their parameter's device and dtype; scalar tensors keep their own.
-        const t = v.ndim === p.ndim && v.numel() === p.numel() ? v.to(p.device, { dtype: p.isFloatingPoint() && v.isFloatingPoint() ? p.dtype : v.dtype, copy: true }) : v.clone();
+        // Moments follow their parameter's dtype; every non-scalar state tensor (moments, LBFGS's flat
+        // vectors over all parameters) follows its device, as PyTorch; scalar tensors keep their own.
+        const same = v.ndim === p.ndim && v.numel() === p.numel();
+        const t = v.ndim > 0 ? v.to(p.device, { dtype: same && p.isFloatingPoint() && v.isFloatingPoint() ? p.dtype : v.dtype, copy: true }) : v.clone();
         return keep(t.detach());
       }
-      if (Array.isArray(v)) return (v as (Tensor | number)[]).map((x) => (isTensor(x) ? keep(x.clone()) : x)) as StateValue;
+      // Lists (LBFGS's direction history) are flat over the parameters: they follow the device too.
+      if (Array.isArray(v)) return (v as (Tensor | number)[]).map((x) => (isTensor(x) ? keep(x.to(p.device, { copy: true }).detach()) : x)) as StateValue;
       return v;
     };
     // Copy before freeing the old state: sd may be this optimizer's own stateDict().
