@@ -5,6 +5,7 @@
 import { Tensor } from '../../tensor.js';
 import { fmtShape, shapesEqual } from '../../shape.js';
 import { where } from '../../ops/elementwise.js';
+import { checkRange } from '../../ops/indexing.js';
 import { logSoftmax } from '../../ops/reduce.js';
 import { arange, full, fullLike, tensor as tensorOp, zeros } from '../../ops/creation.js';
 import { cat, stack } from '../../ops/shape.js';
@@ -286,9 +287,10 @@ export interface CtcOpts { blank?: number; reduction?: Reduction; zeroInfinity?:
  * vectorized over the batch and the 2S+1 extended labels, differentiated by autograd. Unreachable
  * states hold a large finite negative value instead of -inf so no NaN reaches the gradient; an
  * impossible alignment gives +inf (or 0 with zeroInfinity), as PyTorch. 'mean' divides each loss by
- * its target length, then averages. The lengths are host metadata (numbers, or a tensor on a
- * synchronous device such as the CPU), as PyTorch's CPU-side lengths; 1-D concatenated targets are
- * split on their device by those lengths, so nothing is read back.
+ * its target length, then averages. Lengths may be numbers or tensors (any device): they are used as
+ * device tensors and range-checked there (errors surface at the next read on asynchronous devices).
+ * Only 1-D concatenated targets need the target lengths on the host (numbers or a CPU tensor, as
+ * PyTorch's cuDNN path) to split them; the split runs on the targets' device.
  */
 export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor | number | readonly number[], targetLengths: Tensor | number | readonly number[],
   opts: CtcOpts = {}): Tensor {
@@ -299,21 +301,22 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
   if (lp.ndim !== 3) throw new RangeError(`${op}: log_probs must be 2-D or 3-D [T, N, C], got ${fmtShape(logProbs.shape)}`);
   const [T, N, C] = lp.shape as [number, number, number];
   if (blank < 0 || blank >= C) throw new RangeError(`${op}: blank must be in label range (got ${blank} for ${C} classes)`);
-  const host = (v: Tensor | number | readonly number[], name: string): number[] => {
-    if (v instanceof Tensor && !v.storage.backend.synchronous) {
-      throw new Error(`${op}: ${name} must be host metadata (a number[] or a CPU tensor), got a tensor on '${v.device}'`);
-    }
-    const arr = v instanceof Tensor ? Array.from(v.reshape(-1).to('int32').dataSync()) : typeof v === 'number' ? [v] : [...v];
-    if (arr.length !== N) throw new RangeError(`${op}: ${name} must be of size batch_size (${N}), got ${arr.length}`);
-    return arr;
+  const onDevice = (v: Tensor | number | readonly number[], name: string): Tensor => {
+    const t = v instanceof Tensor ? v.reshape(-1).to('int32').to(lp.device) : indexLikeT(lp, typeof v === 'number' ? [v] : [...v]);
+    if (t.numel() !== N) throw new RangeError(`${op}: ${name} must be of size batch_size (${N}), got ${t.numel()}`);
+    return t;
   };
-  const inLen = host(inputLengths, 'input_lengths'), tgLen = host(targetLengths, 'target_lengths');
-  inLen.forEach((l) => { if (l > T || l < 0) throw new RangeError(`${op}: Expected input_lengths to have value at most ${T}, but got value ${l}`); });
+  const inT = onDevice(inputLengths, 'input_lengths'), tgT = onDevice(targetLengths, 'target_lengths');
+  checkRange(inT, 0, T, `${op}: Expected input_lengths to have value at most ${T}, but got value $V`);
   // Targets as a padded [N, S] int32 tensor.
   let tg: Tensor;
   if (unb && targets.ndim === 1) tg = targets.unsqueeze(0).to('int32');
   else if (!unb && targets.ndim === 2) tg = targets.to('int32');
   else if (!unb && targets.ndim === 1) {
+    if (targetLengths instanceof Tensor && !targetLengths.storage.backend.synchronous) {
+      throw new Error(`${op}: 1-D concatenated targets need target_lengths on the host (a number[] or a CPU tensor, as PyTorch's cuDNN path), got a tensor on '${targetLengths.device}'`);
+    }
+    const tgLen = targetLengths instanceof Tensor ? Array.from(targetLengths.reshape(-1).to('int32').dataSync()) : typeof targetLengths === 'number' ? [targetLengths] : [...targetLengths];
     const flat = targets.to('int32').to(lp.device);
     const total = tgLen.reduce((a, b) => a + b, 0);
     if (total > flat.numel()) throw new RangeError(`${op}: the target lengths sum to ${total}, but the 1-D targets hold ${flat.numel()} labels`);
@@ -328,7 +331,7 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
     tg = stack(rows, 0);
   } else throw new RangeError(`${op}: targets must be [N, S] or 1-D concatenated, got ${fmtShape(targets.shape)}`);
   const S = tg.shape[1]!, L = 2 * S + 1;
-  tgLen.forEach((l) => { if (l > S) throw new RangeError(`${op}: Expected tensor to have size at least ${l} at dimension 1, but got size ${S} for argument #2 'targets'`); });
+  checkRange(tgT, -(2 ** 31), S, `${op}: Expected tensor to have size at least $V at dimension 1, but got size ${S} for argument #2 'targets'`);
   // Extended labels: blank, t1, blank, t2, ..., blank.
   const blanks = fullLike(tg, blank);
   const ext = cat([stack([blanks, tg], 2).reshape(N, 2 * S), blanks.narrow(1, 0, 1)], 1); // [N, L]
@@ -343,20 +346,20 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
   };
   const sIdx = arange(L, { device: lp.device, dtype: 'int32' }).unsqueeze(0);
   let alpha = where(sIdx.lt(2), emit.select(0, 0), NEG).maximum(NEG); // [N, L]
-  const tLim = indexLikeT(lp, inLen).unsqueeze(1);
+  const tLim = inT.unsqueeze(1);
   for (let t = 1; t < T; t++) {
     const next = lse3(alpha, shift(alpha, 1), where(skipOk, shift(alpha, 2), NEG)).add(emit.select(0, t)).maximum(NEG);
     alpha = where(tLim.gt(t), next, alpha); // samples already past their length keep their final alpha
   }
-  const endIdx = indexLikeT(lp, tgLen.map((l) => 2 * l)).unsqueeze(1);
+  const endIdx = tgT.mul(2).to('int32').unsqueeze(1);
   const last = alpha.gather(1, endIdx).squeeze(1);
   const beforeLast = where(endIdx.squeeze(1).gt(0), alpha.gather(1, endIdx.sub(1).clamp(0)).squeeze(1), NEG);
   const m = last.maximum(beforeLast).detach();
   let loss = last.sub(m).exp().add(beforeLast.sub(m).exp()).log().add(m).neg(); // [N]
-  const impossible = loss.gt(-NEG / 2).logicalOr(indexLikeT(lp, inLen).eq(0));
+  const impossible = loss.gt(-NEG / 2).logicalOr(inT.eq(0));
   loss = where(impossible, opts.zeroInfinity ? 0 : Infinity, loss);
   const r = opts.reduction ?? 'mean';
-  if (r === 'mean') return loss.div(indexLikeT(lp, tgLen).clamp(1).to(loss.dtype)).mean();
+  if (r === 'mean') return loss.div(tgT.clamp(1).to(loss.dtype)).mean();
   const out = reduce(loss, r, op);
   return unb && r === 'none' ? out.squeeze(0) : out;
 }
