@@ -1,6 +1,9 @@
 // Test helpers: the device matrix and the PyTorch-fixture runner used by every op suite.
 // `opSuite(family, impls)` checks, on every available device, each case of
-// test/fixtures/<family>.json: forward values and the gradients of sum(out * gout).
+// test/fixtures/<family>.json: forward values and the gradients of sum(out * gout). Cases are the
+// same on every device; the only device-specific rules are explicit here: dtypes a device lacks
+// (UNSUPPORTED_DTYPES: the case must fail with a clear TypeError), errors of asynchronous devices
+// surfacing at the next read, and data-dependent ops run through their `...Async` variants.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -22,14 +25,31 @@ export interface FixtureCase {
 await torch.init();
 
 /**
- * Devices every op test runs on. WebGPU joins when a backend registers it and, while its kernels are
- * being completed, only when TORCHLET_TEST_WEBGPU=1.
+ * Devices every op test runs on: the CPU, and WebGPU / CUDA whenever their backend registered (an
+ * adapter / the addon was found). test/webgpu/smoke.test.ts fails in CI when WebGPU is missing.
  */
 export function testDevices(): Device[] {
   const ds: Device[] = ['cpu'];
-  if (torch.webgpu.isAvailable() && process.env.TORCHLET_TEST_WEBGPU === '1') ds.push('webgpu');
+  if (torch.webgpu.isAvailable()) ds.push('webgpu');
   if (torch.cuda.isAvailable()) ds.push('cuda');
   return ds;
+}
+
+/** Devices whose kernels finish before the call returns (errors are raised at the call). */
+export const isSynchronous = (device: Device): boolean => device === 'cpu';
+
+/**
+ * Dtypes a device does not have (documented differences from PyTorch). A fixture case using one of
+ * them (an input or the output) is not skipped: it must fail with a TypeError naming the dtype and
+ * the device.
+ */
+export const UNSUPPORTED_DTYPES: Partial<Record<Device, readonly DType[]>> = { webgpu: ['float64'] };
+
+/** The unsupported dtype a case needs on a device, if any. */
+export function unsupportedDtypeOf(c: FixtureCase, device: Device): DType | null {
+  const bad = UNSUPPORTED_DTYPES[device] ?? [];
+  const used = [...c.inputs, ...(c.out ? [c.out] : [])].map((e) => e.dtype as DType);
+  return bad.find((d) => used.includes(d)) ?? null;
 }
 
 export function loadFixtures(family: string): Record<string, FixtureCase> {
@@ -65,6 +85,20 @@ export async function expectClose(actual: Tensor, expected: Encoded, tol: { atol
 
 type Out = Tensor | ValuesIndices | Tensor[];
 export type OpImpl = (...xs: Tensor[]) => Out;
+export type AsyncOpImpl = (...xs: Tensor[]) => Promise<Out>;
+/**
+ * An op whose output shape depends on tensor values: the synchronous PyTorch-named version (which
+ * must throw a clear error naming the device and the async alternative on asynchronous devices) and
+ * torchlet's `...Async` variant. Synchronous devices check both against the fixture.
+ */
+export interface DataDependentImpl { readonly sync: OpImpl; readonly async: AsyncOpImpl }
+export const dataDependent = (sync: OpImpl, async: AsyncOpImpl): DataDependentImpl => ({ sync, async });
+export type CaseImpl = OpImpl | DataDependentImpl;
+export interface SuiteOpts {
+  /** Per case, positions of inputs that stay on the CPU on every device: host-side metadata such as
+   * embeddingBag offsets or sequence lengths, which PyTorch also keeps on the host. */
+  hostInputs?: Record<string, readonly number[]>;
+}
 
 function primary(o: Out): Tensor {
   if (Array.isArray(o)) return o[0]!;
@@ -72,22 +106,33 @@ function primary(o: Out): Tensor {
   return o as Tensor;
 }
 
-/** Runs one fixture case on one device. */
-export async function runCase(c: FixtureCase, impl: OpImpl, device: Device): Promise<void> {
-  const xs = c.inputs.map((e) => fromEncoded(e, device, !!e.grad));
+function inputsOf(c: FixtureCase, device: Device, host: readonly number[] = []): Tensor[] {
+  return c.inputs.map((e, k) => fromEncoded(e, host.includes(k) ? 'cpu' : device, !!e.grad));
+}
+
+/** Runs fn with `device` as the default device, so tensors an implementation creates land there. */
+async function onDevice<T>(device: Device, fn: () => Promise<T>): Promise<T> {
+  const prev = torch.getDefaultDevice();
+  torch.setDefaultDevice(device);
+  try { return await fn(); } finally { torch.setDefaultDevice(prev); }
+}
+
+/** Runs one fixture case on one device with one implementation (synchronous or async). */
+function runWith(c: FixtureCase, impl: OpImpl | AsyncOpImpl, device: Device, host: readonly number[] = []): Promise<void> {
+  return onDevice(device, () => runOn(c, impl, device, host));
+}
+async function runOn(c: FixtureCase, impl: OpImpl | AsyncOpImpl, device: Device, host: readonly number[]): Promise<void> {
+  const xs = inputsOf(c, device, host);
   if (c.error !== undefined) {
-    if (device === 'cpu') {
-      expect(() => impl(...xs), `PyTorch raised: ${c.error}`).toThrow();
-      return;
-    }
-    // Asynchronous devices detect data-dependent errors (index ranges) in kernels: they must
-    // throw either now or when the result is read.
     let res: Out;
-    try { res = impl(...xs); } catch { return; }
+    try { res = await impl(...xs); } catch { return; }
+    // Asynchronous devices detect data-dependent errors (index ranges) in kernels: they must
+    // throw either at the call or when the result is read.
+    if (isSynchronous(device)) expect.fail(`PyTorch raised (${c.error}) but the call returned`);
     await expect(primary(res).data(), `PyTorch raised: ${c.error}`).rejects.toThrow();
     return;
   }
-  const out = primary(impl(...xs));
+  const out = primary(await impl(...xs));
   await expectClose(out, c.out!, c.tol, 'output');
   if (c.grads && c.gout) {
     const gout = fromEncoded(c.gout, device);
@@ -102,8 +147,34 @@ export async function runCase(c: FixtureCase, impl: OpImpl, device: Device): Pro
   }
 }
 
+/** Runs one fixture case on one device. */
+export async function runCase(c: FixtureCase, impl: CaseImpl, device: Device, host: readonly number[] = []): Promise<void> {
+  if (typeof impl === 'function') return runWith(c, impl, device, host);
+  if (isSynchronous(device)) await runWith(c, impl.sync, device, host);
+  else if (c.error === undefined) {
+    const xs = inputsOf(c, device, host);
+    expect(() => impl.sync(...xs), 'the synchronous op on an async device').toThrow(new RegExp(`'${device}'.*Async`));
+  }
+  await runWith(c, impl.async, device, host);
+}
+
+/** A case needing a dtype the device lacks must fail with a TypeError naming both. */
+export async function expectUnsupported(c: FixtureCase, impl: CaseImpl, device: Device, dtype: DType, host: readonly number[] = []): Promise<void> {
+  const f = typeof impl === 'function' ? impl : impl.async;
+  let err: unknown = null;
+  await onDevice(device, async () => {
+    try {
+      const out = primary(await f(...inputsOf(c, device, host)));
+      await out.data();
+    } catch (e) { err = e; }
+  });
+  expect(err, `expected a TypeError: ${dtype} is not supported on ${device}`).toBeInstanceOf(TypeError);
+  expect((err as Error).message).toMatch(dtype);
+  expect((err as Error).message).toMatch(device);
+}
+
 /** The op-by-op conformance suite of one fixture family over every available device. */
-export function opSuite(family: string, impls: Record<string, OpImpl>): void {
+export function opSuite(family: string, impls: Record<string, CaseImpl>, opts: SuiteOpts = {}): void {
   const cases = loadFixtures(family);
   describe(`${family} vs PyTorch`, () => {
     it('every fixture case has an implementation and vice versa', () => {
@@ -115,9 +186,10 @@ export function opSuite(family: string, impls: Record<string, OpImpl>): void {
         for (const [name, c] of Object.entries(cases)) {
           const impl = impls[name];
           if (!impl) continue;
-          const f64 = c.inputs.some((e) => e.dtype === 'float64');
-          if (f64 && device === 'webgpu') continue; // WebGPU has no float64 (documented difference)
-          it(name, () => runCase(c, impl, device));
+          const host = opts.hostInputs?.[name] ?? [];
+          const bad = unsupportedDtypeOf(c, device);
+          if (bad) it(`${name} [${bad} unsupported on ${device}: clear TypeError]`, () => expectUnsupported(c, impl, device, bad, host));
+          else it(name, () => runCase(c, impl, device, host));
         }
       });
     }

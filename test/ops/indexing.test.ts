@@ -1,10 +1,10 @@
 // Indexing ops vs PyTorch fixtures (test/fixtures/gen_indexing.py), forward and gradient, on every
 // available device. Index tensors are int32 here (PyTorch: int64); out-of-range indices must throw.
 import { describe, expect, it } from 'vitest';
-import { opSuite, torch, type OpImpl } from '../helpers.js';
+import { dataDependent, opSuite, torch, type CaseImpl } from '../helpers.js';
 
 const F = torch.nn.functional;
-const impls: Record<string, OpImpl> = {
+const impls: Record<string, CaseImpl> = {
   'indexSelect/dim0': (x, i) => torch.indexSelect(x, 0, i!),
   'indexSelect/dim1-repeats': (x, i) => x.indexSelect(1, i!),
   'indexSelect/neg-dim': (x, i) => x.indexSelect(-1, i!),
@@ -38,9 +38,9 @@ const impls: Record<string, OpImpl> = {
   'maskedFill/tensor-value': (x, m, v) => x.maskedFill(m!, v!),
   'maskedFill/transposed': (x, m) => x.t().maskedFill(m!, -Infinity),
   'maskedFill/int': (x, m) => x.maskedFill(m!, 7),
-  maskedSelect: (x, m) => torch.maskedSelect(x, m!),
-  'maskedSelect/broadcast': (x, m) => x.maskedSelect(m!),
-  'maskedSelect/transposed': (x, m) => x.t().maskedSelect(m!),
+  maskedSelect: dataDependent((x, m) => torch.maskedSelect(x, m!), (x, m) => torch.maskedSelectAsync(x, m!)),
+  'maskedSelect/broadcast': dataDependent((x, m) => x.maskedSelect(m!), (x, m) => x.maskedSelectAsync(m!)),
+  'maskedSelect/transposed': dataDependent((x, m) => x.t().maskedSelect(m!), (x, m) => x.t().maskedSelectAsync(m!)),
   sort: (x) => torch.sort(x).values,
   'sort/indices': (x) => torch.sort(x).indices,
   'sort/dim0-descending': (x) => x.sort(0, true).values,
@@ -60,14 +60,14 @@ const impls: Record<string, OpImpl> = {
   'topk/smallest-dim0-indices': (x) => x.topk(2, 0, false).indices,
   'topk/k0': (x) => x.topk(0).values,
   'topk/k-error': (x) => x.topk(5).values,
-  oneHot: (t) => F.oneHot(t),
+  oneHot: dataDependent((t) => F.oneHot(t), (t) => F.oneHotAsync(t)),
   'oneHot/classes-2d': (t) => F.oneHot(t, 6),
   'oneHot/too-large-error': (t) => F.oneHot(t, 4),
   'oneHot/negative-error': (t) => F.oneHot(t, 4),
-  nonzero: (x) => torch.nonzero(x),
-  'nonzero/1d-bool': (x) => x.nonzero(),
-  'nonzero/float': (x) => x.nonzero(),
-  'nonzero/none': (x) => x.nonzero(),
+  nonzero: dataDependent((x) => torch.nonzero(x), (x) => torch.nonzeroAsync(x)),
+  'nonzero/1d-bool': dataDependent((x) => x.nonzero(), (x) => x.nonzeroAsync()),
+  'nonzero/float': dataDependent((x) => x.nonzero(), (x) => x.nonzeroAsync()),
+  'nonzero/none': dataDependent((x) => x.nonzero(), (x) => x.nonzeroAsync()),
   'indexSelect/0d': (x, i) => torch.indexSelect(x, 0, i!),
   'topk/nan': (x) => x.topk(2).values,
   'topk/nan-indices': (x) => x.topk(2).indices,

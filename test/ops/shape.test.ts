@@ -1,10 +1,10 @@
 // Views and layout ops vs PyTorch fixtures (test/fixtures/gen_shape.py), forward and gradient, on every
 // available device; plus checks that views share storage with their base (writes show through).
 import { describe, expect, it } from 'vitest';
-import { opSuite, torch, type OpImpl } from '../helpers.js';
+import { dataDependent, opSuite, torch, type CaseImpl } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 
-const impls: Record<string, OpImpl> = {
+const impls: Record<string, CaseImpl> = {
   view: (x) => x.view(3, 4),
   'view/infer': (x) => x.view(-1, 4),
   'view/0d': (x) => x.view(1, 1),
@@ -107,7 +107,7 @@ const impls: Record<string, OpImpl> = {
   'index/empty-slice': (x) => x.index([4, 2]),
   'index/tensor': (x, i) => x.index(i!),
   'index/tensor-dim1': (x, i) => x.index(null, i!),
-  'index/mask': (x, m) => x.index(m!),
+  'index/mask': dataDependent((x, m) => x.index(m!), (x, m) => x.indexAsync(m!)),
   'index/out-of-range-error': (x) => x.index(3),
   'index/tensor-out-of-range-error': (x, i) => x.index(i!),
   'index/too-many-error': (x) => x.index(0, 0),
@@ -127,9 +127,9 @@ const impls: Record<string, OpImpl> = {
   'index/int-then-tensor': (x, j) => x.index(0, null, j!),
   'index/0d-tensor': (x, j) => x.index('newaxis', [1, 3], j!),
   'index/tensor-then-slice': (x, i) => x.index(i!, [1, null, 2]),
-  'index/mask-rows': (x, m) => x.index(m!),
-  'index/mask-middle': (x, m) => x.index(null, m!),
-  'index/mask-2of3': (x, m) => x.index(m!),
+  'index/mask-rows': dataDependent((x, m) => x.index(m!), (x, m) => x.indexAsync(m!)),
+  'index/mask-middle': dataDependent((x, m) => x.index(null, m!), (x, m) => x.indexAsync(null, m!)),
+  'index/mask-2of3': dataDependent((x, m) => x.index(m!), (x, m) => x.indexAsync(m!)),
   'index/repeated-grad': (x, i) => x.index(i!),
   'index/two-tensors-out-of-range-error': (x, i, j) => x.index(i!, j!),
   'index/broadcast-error': (x, i, j) => x.index(i!, j!),

@@ -1,11 +1,10 @@
 // Optimizer and LR-scheduler trajectories against real PyTorch 1.13 (test/fixtures/optim.json from
 // optim_fixtures.py): same init and data, losses at every step, final params and lrs must match.
+// Trajectories run on every test device (reads are awaited, so asynchronous devices work unchanged).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import * as torch from '../../src/index.js';
-import type { Tensor } from '../../src/index.js';
-
-await torch.init();
+import { testDevices, torch } from '../helpers.js';
+import type { Device, Tensor } from '../../src/index.js';
 const { optim } = torch;
 type Opts = Record<string, unknown>;
 interface OptCase { saveAt: number | null; kind: 'optim'; optimizer: string; problem: 'linreg' | 'rosen'; groups: ({ params: string[] } & Opts)[]; steps: number; closure: boolean; losses: number[]; final: Record<string, number[]> }
@@ -13,7 +12,6 @@ interface SchedCase { saveAt: number | null; kind: 'sched'; optimizer: string; g
 const fx = JSON.parse(readFileSync(new URL('../fixtures/optim.json', import.meta.url), 'utf8')) as {
   X: number[]; Y: number[]; W0: number[]; B0: number[]; R0: number[]; cases: Record<string, OptCase | SchedCase>;
 };
-const X = torch.tensor(fx.X).reshape(8, 4), Y = torch.tensor(fx.Y).reshape(8, 3);
 
 function closeTo(actual: ArrayLike<number>, expected: number[], rtol: number, atol: number, what: string): void {
   expect(actual.length, what).toBe(expected.length);
@@ -23,12 +21,13 @@ function closeTo(actual: ArrayLike<number>, expected: number[], rtol: number, at
   }
 }
 
-function problem(c: OptCase): { params: Record<string, Tensor>; loss: () => Tensor } {
+function problem(c: OptCase, device: Device): { params: Record<string, Tensor>; loss: () => Tensor } {
   if (c.problem === 'linreg') {
-    const params = { W: torch.tensor(fx.W0).reshape(3, 4).clone().requiresGrad_(), b: torch.tensor(fx.B0, { requiresGrad: true }) };
+    const X = torch.tensor(fx.X, { device }).reshape(8, 4), Y = torch.tensor(fx.Y, { device }).reshape(8, 3);
+    const params = { W: torch.tensor(fx.W0, { device }).reshape(3, 4).clone().requiresGrad_(), b: torch.tensor(fx.B0, { device, requiresGrad: true }) };
     return { params, loss: () => X.matmul(params.W.t()).add(params.b).sub(Y).pow(2).mean() };
   }
-  const params = { p: torch.tensor(fx.R0, { requiresGrad: true }) };
+  const params = { p: torch.tensor(fx.R0, { device, requiresGrad: true }) };
   return {
     params,
     loss: () => {
@@ -46,37 +45,40 @@ function makeOpt(c: OptCase, params: Record<string, Tensor>): torch.optim.Optimi
 }
 
 async function runSteps(c: OptCase, opt: torch.optim.Optimizer, loss: () => Tensor, from: number, to: number, losses: number[]): Promise<void> {
+  const pending: Tensor[] = []; // losses read in one go: a read per step would wait on the device each time
   for (let s = from; s < to; s++) {
     const closure = (): Tensor => { opt.zeroGrad(); const l = loss(); l.backward(); return l; };
     if (c.closure) {
       const l = await (opt.step(closure) as unknown as Promise<Tensor | number>);
-      losses.push(typeof l === 'number' ? l : Number(l.itemSync()));
+      losses.push(typeof l === 'number' ? l : Number(await l.item()));
     } else {
       // A user's tidy around the step must not dispose optimizer state.
-      const l = torch.tidy(() => { const l = closure(); opt.step(); return l; });
-      losses.push(Number(l.itemSync()));
+      pending.push(torch.tidy(() => { const l = closure(); opt.step(); return l.detach(); }));
     }
   }
+  if (pending.length) losses.push(...Array.from(await torch.stack(pending).data()));
 }
 
 const optCases = Object.entries(fx.cases).filter((e): e is [string, OptCase] => e[1].kind === 'optim');
 const schedCases = Object.entries(fx.cases).filter((e): e is [string, SchedCase] => e[1].kind === 'sched');
 
-describe('optimizers match PyTorch trajectories', () => {
+for (const device of testDevices()) describe(`optimizers match PyTorch trajectories (${device})`, () => {
   for (const [name, c] of optCases) {
     // LBFGS decisions (line-search branches) amplify float32 rounding differences a little.
     const rtol = c.optimizer === 'LBFGS' ? 1e-4 : 1e-5;
     const atol = c.optimizer === 'LBFGS' ? 1e-5 : 1e-6;
     it(name, async () => {
-      const { params, loss } = problem(c);
+      const { params, loss } = problem(c, device);
       const opt = makeOpt(c, params);
       const losses: number[] = [];
       await runSteps(c, opt, loss, 0, c.steps, losses);
       closeTo(losses, c.losses, rtol, atol, `${name} losses`);
-      for (const [k, v] of Object.entries(c.final)) closeTo(params[k]!.dataSync(), v, rtol, atol, `${name} final ${k}`);
+      for (const [k, v] of Object.entries(c.final)) closeTo(await params[k]!.data(), v, rtol, atol, `${name} final ${k}`);
     });
-    it(`${name}: stateDict/loadStateDict mid-trajectory continues identically`, async () => {
-      const { params, loss } = problem(c);
+    // The round trip is device-independent optimizer logic: checked on the CPU only (moving state to
+    // a parameter's device is covered on every device by the PyTorch-checkpoint resume below).
+    it.runIf(device === 'cpu')(`${name}: stateDict/loadStateDict mid-trajectory continues identically`, async () => {
+      const { params, loss } = problem(c, device);
       const opt = makeOpt(c, params);
       const losses: number[] = [];
       const half = Math.floor(c.steps / 2);
@@ -92,11 +94,11 @@ describe('optimizers match PyTorch trajectories', () => {
   }
 });
 
-describe('resuming from a PyTorch checkpoint (torch.save of params + optimizer.state_dict())', () => {
+for (const device of testDevices()) describe(`resuming from a PyTorch checkpoint (torch.save of params + optimizer.state_dict()) (${device})`, () => {
   for (const [name, c] of optCases.filter(([, c]) => c.saveAt !== null)) {
     it(`${name}: loadStateDict of PyTorch's state_dict continues PyTorch's trajectory`, async () => {
       const ck = await torch.load<{ params: Record<string, Tensor>; optim: torch.optim.PyTorchOptimizerStateDict }>(new URL(`../fixtures/files/${name}_resume.pt`, import.meta.url));
-      const { params, loss } = problem(c);
+      const { params, loss } = problem(c, device);
       torch.noGrad(() => { for (const [k, p] of Object.entries(params)) p.copy_(ck.params[k]!); });
       const opt = makeOpt(c, params);
       opt.loadStateDict(ck.optim);
@@ -104,7 +106,7 @@ describe('resuming from a PyTorch checkpoint (torch.save of params + optimizer.s
       const losses: number[] = [];
       await runSteps(c, opt, loss, c.saveAt!, c.steps, losses);
       closeTo(losses, c.losses.slice(c.saveAt!), 1e-5, 1e-6, `${name} resumed losses`);
-      for (const [k, v] of Object.entries(c.final)) closeTo(params[k]!.dataSync(), v, 1e-5, 1e-6, `${name} final ${k}`);
+      for (const [k, v] of Object.entries(c.final)) closeTo(await params[k]!.data(), v, 1e-5, 1e-6, `${name} final ${k}`);
     });
   }
 });

@@ -1,13 +1,22 @@
 // WebGPU smoke test: device acquisition, host round trips for every supported dtype, add and matmul
-// against the CPU backend. Without an adapter it fails in CI (CI=true) and warns loudly elsewhere.
+// against the CPU backend. Without an adapter one explicit test fails in CI (CI=true); elsewhere a
+// loud warning says the device matrix is CPU-only.
 import { describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
 
 const available = torch.webgpu.isAvailable();
-if (!available) {
-  if (process.env.CI === 'true') throw new Error('webgpu smoke test: no WebGPU adapter found in CI');
-  console.warn('\n*** WEBGPU NOT AVAILABLE: skipping test/webgpu (install the optional `webgpu` package or a Vulkan driver) ***\n');
+const ci = process.env.CI === 'true';
+if (!available && !ci) {
+  console.warn('\n*** WEBGPU NOT AVAILABLE: every suite runs on the CPU only, test/webgpu is skipped (install the optional `webgpu` package and a Vulkan driver, e.g. SwiftShader from Debian\'s chromium) ***\n');
 }
+
+// In CI the device matrix must include WebGPU (test/helpers.ts testDevices): its absence is a failure.
+describe.runIf(!available && ci)('webgpu availability in CI', () => {
+  it('a WebGPU adapter is available', () => {
+    expect.fail('no WebGPU adapter: the `webgpu` npm package (Dawn) did not load or found no Vulkan driver '
+      + '(VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json needs Debian\'s chromium), so the suites ran on the CPU only');
+  });
+});
 
 describe.skipIf(!available)('webgpu smoke', () => {
   it('round-trips float32, int32, uint8 and bool tensors', async () => {
