@@ -80,11 +80,14 @@ export const webgpu = {
   isAvailable: (): boolean => hasBackend('webgpu'),
   /** Resolves when every WebGPU kernel queued so far has finished (as torch.cuda.synchronize). */
   synchronize: async (): Promise<void> => { if (hasBackend('webgpu')) await (getBackend('webgpu') as WebGPUBackend).synchronize(); },
-  /** The adapter's name and optional features, or null without WebGPU. */
-  info: (): { adapter: string; shaderF16: boolean; timestampQuery: boolean } | null => {
+  /**
+   * The adapter's name, whether it is a software fallback (SwiftShader and the like: slower than
+   * the CPU backend) and its optional features, or null without WebGPU.
+   */
+  info: (): { adapter: string; isFallbackAdapter: boolean; shaderF16: boolean; timestampQuery: boolean } | null => {
     if (!hasBackend('webgpu')) return null;
     const i = (getBackend('webgpu') as WebGPUBackend).info;
-    return { adapter: i.adapterName, ...i.features };
+    return { adapter: i.adapterName, isFallbackAdapter: i.isFallbackAdapter, ...i.features };
   },
   /**
    * Profiling: from beginKernelTiming() (false without the timestamp-query feature) to

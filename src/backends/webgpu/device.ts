@@ -9,6 +9,11 @@ export interface GPUInfo {
   /** Held for the device's lifetime: in Dawn (Node) collecting the instance or adapter kills the device. */
   keepAlive: [GPU, GPUAdapter];
   adapterName: string;
+  /**
+   * A software adapter (SwiftShader, llvmpipe/lavapipe, WARP): WebGPU emulated on the CPU, slower
+   * than the wasm backend, so "best available device" pickers should prefer the CPU over it.
+   */
+  isFallbackAdapter: boolean;
   features: { shaderF16: boolean; timestampQuery: boolean };
   limits: { maxStorageBuffersPerShaderStage: number; maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number; maxBufferSize: number };
 }
@@ -64,11 +69,16 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
   // live device (seen under vitest's forks): release the device first.
   const proc = (globalThis as { process?: { versions?: { node?: string }; once?: (ev: 'exit', f: () => void) => void } }).process;
   if (!nav?.gpu && proc?.versions?.node) proc.once?.('exit', () => { try { device.destroy(); } catch { /* exiting anyway */ } });
-  const info = adapter.info as GPUAdapterInfo | undefined;
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  // The spec moved the flag from the adapter to adapter.info; the name test catches runtimes that
+  // report neither (Dawn names SwiftShader in vendor/architecture/description).
+  const flagged = info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
   return {
     device,
     keepAlive: [gpu, adapter],
-    adapterName: [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter',
+    adapterName,
+    isFallbackAdapter: flagged || /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render/i.test(adapterName),
     features: { shaderF16: device.features.has('shader-f16'), timestampQuery: device.features.has('timestamp-query') },
     limits: {
       maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
