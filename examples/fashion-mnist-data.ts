@@ -35,8 +35,9 @@ export function loadSplit(dir: string, split: 'train' | 't10k'): Split {
   if (lb.dims[0] !== n) throw new Error(`${split}: ${n} images but ${lb.dims[0]} labels`);
   const x = new Float32Array(im.data.length);
   for (let i = 0; i < x.length; i++) x[i] = (im.data[i]! / 255 - MEAN) / STD;
-  return {
+  // Reshaped inside tidy so the flat tensor is released: disposing the result frees everything.
+  return torch.tidy(() => ({
     images: torch.tensor(x).reshape(n, 1, h, w),
     labels: torch.tensor(Int32Array.from(lb.data)),
-  };
+  }));
 }
