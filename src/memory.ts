@@ -34,6 +34,20 @@ export function track(t: Tensor): void {
   if (s) s.push(t);
 }
 
+/**
+ * @internal Runs fn in a scope of its own and returns the tensors it created, disposing none: the
+ * caller (the autograd engine) decides, and hands survivors to the enclosing scope with track().
+ */
+export function collectCreated<T>(fn: () => T): [T, Tensor[]] {
+  const scope: Tensor[] = [];
+  scopes.push(scope);
+  try {
+    return [fn(), scope];
+  } finally {
+    scopes.pop();
+  }
+}
+
 /** Exempts a tensor from disposal by the enclosing tidy scopes. */
 export function keep<T extends Tensor>(t: T): T {
   t.kept = true;

@@ -6,7 +6,7 @@
 import type { Device, View } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { f16BitsToF32, type DType, type TypedArray } from './dtype.js';
-import { Storage, track } from './memory.js';
+import { Storage, track, collectCreated } from './memory.js';
 import { contiguousStrides, fmtShape, isContiguous, normDim, numel } from './shape.js';
 import { AccumulateGrad, runBackward, type Edge, type Hook, type Node } from './autograd/graph.js';
 import { isGradEnabled } from './autograd/grad-mode.js';
@@ -202,7 +202,7 @@ export class Tensor {
       opts.inputs.forEach((t, i) => { const g = gs[i]; if (g) t.setGradInternal(t.grad ? t.grad.add(g) : g); });
       return;
     }
-    runBackward([this], [seed], opts);
+    runBackward([this], [seed], opts, undefined, !gradient); // a seed made here is the engine's to free
   }
   /** Keeps .grad on a non-leaf tensor after backward. */
   retainGrad(): void {
@@ -444,41 +444,55 @@ export class Tensor {
   indexAsync(...indices: ops.IndexArg[]): Promise<Tensor> { return ops.indexAsync(this, ...indices); }
 
   // ---------------------------------------------------------------- in-place
-  add_(other: TensorOrScalar, opts?: { alpha?: number }): this { return ops.inplace(this, ops.add(this, other, opts)); }
-  sub_(other: TensorOrScalar, opts?: { alpha?: number }): this { return ops.inplace(this, ops.sub(this, other, opts)); }
-  mul_(other: TensorOrScalar): this { return ops.inplace(this, ops.mul(this, other)); }
-  div_(other: TensorOrScalar, opts?: { roundingMode?: 'trunc' | 'floor' | null }): this { return ops.inplace(this, ops.div(this, other, opts)); }
-  pow_(exponent: TensorOrScalar): this { return ops.inplace(this, ops.pow(this, exponent)); }
-  neg_(): this { return ops.inplace(this, ops.neg(this)); }
-  abs_(): this { return ops.inplace(this, ops.abs(this)); }
-  exp_(): this { return ops.inplace(this, ops.exp(this)); }
-  log_(): this { return ops.inplace(this, ops.log(this)); }
-  sqrt_(): this { return ops.inplace(this, ops.sqrt(this)); }
-  sigmoid_(): this { return ops.inplace(this, ops.sigmoid(this)); }
-  tanh_(): this { return ops.inplace(this, ops.tanh(this)); }
-  relu_(): this { return ops.inplace(this, ops.relu(this)); }
-  floor_(): this { return ops.inplace(this, ops.floor(this)); }
-  round_(): this { return ops.inplace(this, ops.round(this)); }
-  clamp_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { return ops.inplace(this, ops.clamp(this, min, max)); }
-  clip_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { return ops.inplace(this, ops.clamp(this, min, max)); }
-  lerp_(end: TensorOrScalar, weight: TensorOrScalar): this { return ops.inplace(this, ops.lerp(this, end, weight)); }
-  addcmul_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return ops.inplace(this, ops.addcmul(this, t1, t2, opts)); }
-  addcdiv_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return ops.inplace(this, ops.addcdiv(this, t1, t2, opts)); }
-  maximum_(other: TensorOrScalar): this { return ops.inplace(this, ops.maximum(this, other)); }
-  maskedFill_(mask: Tensor, value: TensorOrScalar): this { return ops.inplace(this, ops.maskedFill(this, mask, value)); }
-  scatter_(dim: number, index: Tensor, src: TensorOrScalar, opts?: { reduce?: 'add' | 'multiply' }): this { return ops.inplace(this, ops.scatter(this, dim, index, src, opts)); }
-  scatterAdd_(dim: number, index: Tensor, src: Tensor): this { return ops.inplace(this, ops.scatterAdd(this, dim, index, src)); }
-  indexAdd_(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): this { return ops.inplace(this, ops.indexAdd(this, dim, index, source, opts)); }
+  add_(other: TensorOrScalar, opts?: { alpha?: number }): this { return inplaceOwned(this, () => ops.add(this, other, opts)); }
+  sub_(other: TensorOrScalar, opts?: { alpha?: number }): this { return inplaceOwned(this, () => ops.sub(this, other, opts)); }
+  mul_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.mul(this, other)); }
+  div_(other: TensorOrScalar, opts?: { roundingMode?: 'trunc' | 'floor' | null }): this { return inplaceOwned(this, () => ops.div(this, other, opts)); }
+  pow_(exponent: TensorOrScalar): this { return inplaceOwned(this, () => ops.pow(this, exponent)); }
+  neg_(): this { return inplaceOwned(this, () => ops.neg(this)); }
+  abs_(): this { return inplaceOwned(this, () => ops.abs(this)); }
+  exp_(): this { return inplaceOwned(this, () => ops.exp(this)); }
+  log_(): this { return inplaceOwned(this, () => ops.log(this)); }
+  sqrt_(): this { return inplaceOwned(this, () => ops.sqrt(this)); }
+  sigmoid_(): this { return inplaceOwned(this, () => ops.sigmoid(this)); }
+  tanh_(): this { return inplaceOwned(this, () => ops.tanh(this)); }
+  relu_(): this { return inplaceOwned(this, () => ops.relu(this)); }
+  floor_(): this { return inplaceOwned(this, () => ops.floor(this)); }
+  round_(): this { return inplaceOwned(this, () => ops.round(this)); }
+  clamp_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { return inplaceOwned(this, () => ops.clamp(this, min, max)); }
+  clip_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { return inplaceOwned(this, () => ops.clamp(this, min, max)); }
+  lerp_(end: TensorOrScalar, weight: TensorOrScalar): this { return inplaceOwned(this, () => ops.lerp(this, end, weight)); }
+  addcmul_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return inplaceOwned(this, () => ops.addcmul(this, t1, t2, opts)); }
+  addcdiv_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return inplaceOwned(this, () => ops.addcdiv(this, t1, t2, opts)); }
+  maximum_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.maximum(this, other)); }
+  maskedFill_(mask: Tensor, value: TensorOrScalar): this { return inplaceOwned(this, () => ops.maskedFill(this, mask, value)); }
+  scatter_(dim: number, index: Tensor, src: TensorOrScalar, opts?: { reduce?: 'add' | 'multiply' }): this { return inplaceOwned(this, () => ops.scatter(this, dim, index, src, opts)); }
+  scatterAdd_(dim: number, index: Tensor, src: Tensor): this { return inplaceOwned(this, () => ops.scatterAdd(this, dim, index, src)); }
+  indexAdd_(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): this { return inplaceOwned(this, () => ops.indexAdd(this, dim, index, source, opts)); }
   copy_(src: Tensor): this { return ops.inplace(this, ops.expand(ops.to(src, this.device, { dtype: this.dtype }), this.shape)); }
   fill_(value: TensorOrScalar): this { return ops.fill_(this, value); }
   zero_(): this { return ops.fill_(this, 0); }
-  uniform_(from = 0, to = 1): this { return ops.inplace(this, ops.rand(this.shape, { dtype: this.dtype, device: this.device }).mul(to - from).add(from), true); }
-  normal_(mean = 0, std = 1): this { return ops.inplace(this, ops.randn(this.shape, { dtype: this.dtype, device: this.device }).mul(std).add(mean), true); }
-  bernoulli_(p = 0.5): this { return ops.inplace(this, ops.rand(this.shape, { dtype: this.dtype, device: this.device }).lt(p).to(this.dtype), true); }
+  uniform_(from = 0, to = 1): this { return inplaceOwned(this, () => ops.rand(this.shape, { dtype: this.dtype, device: this.device }).mul(to - from).add(from), true); }
+  normal_(mean = 0, std = 1): this { return inplaceOwned(this, () => ops.randn(this.shape, { dtype: this.dtype, device: this.device }).mul(std).add(mean), true); }
+  bernoulli_(p = 0.5): this { return inplaceOwned(this, () => ops.rand(this.shape, { dtype: this.dtype, device: this.device }).lt(p).to(this.dtype), true); }
   multinomial(numSamples: number, opts: { replacement?: boolean } = {}): Tensor { return ops.multinomial(this, numSamples, opts); }
   t_(): never { throw new Error('t_: in-place views are not supported; use t = t.t()'); }
 }
 
 /** Type guard used by tidy and containers. */
 export function isTensor(x: unknown): x is Tensor { return x instanceof Tensor; }
+
+/**
+ * The body of the in-place methods: `compute` builds the new value out of place, then it is copied
+ * into self. When autograd does not record the op, everything compute made (composite temporaries,
+ * wrapped scalars, the result) is freed at once; when it does, the graph may need them, so they go to
+ * the enclosing tidy scope as before.
+ */
+function inplaceOwned<T extends Tensor>(self: T, compute: () => Tensor, isRandomFill = false): T {
+  const [r, made] = collectCreated(compute);
+  if (r.requiresGrad) { for (const t of made) track(t); return ops.inplace(self, r, isRandomFill); }
+  for (const t of made) if (t !== r) t.dispose();
+  track(r); // freed by inplace below; tracked in case it throws first
+  return ops.inplace(self, r, isRandomFill, true);
+}
 

@@ -180,3 +180,56 @@ describe('training loop runs flat in memory', () => {
     expect(losses[losses.length - 1]!).toBeLessThan(losses[0]!); // it actually trains
   }, 120_000);
 });
+
+describe('a training loop without tidy', () => {
+  // Only the forward pass's tensors are left to the garbage collector (JS cannot tell which of them
+  // the caller still holds); backward frees its gradients in flight and rule temporaries, zeroGrad
+  // frees the old .grad, optimizer steps and in-place ops free their temporaries.
+  it('zeroGrad + backward + step leave nothing behind: growth per step is the forward pass only', () => {
+    torch.manualSeed(2);
+    const { nn, optim } = torch;
+    const model = new nn.Sequential(new nn.Linear(16, 32), new nn.ReLU(), new nn.Linear(32, 4));
+    const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+    const x = torch.randn(8, 16), y = torch.randint(0, 4, [8]);
+    let forwardBytes = 0, stepBytes = 0;
+    for (let i = 0; i < 60; i++) {
+      const a = allocated();
+      opt.zeroGrad();
+      const b = allocated();
+      const loss = torch.nn.functional.crossEntropy(model.forward(x), y);
+      const c = allocated();
+      loss.backward();
+      opt.step();
+      const d = allocated();
+      if (i >= 10) { forwardBytes += c - b; stepBytes += (d - c) + (b - a); }
+    }
+    expect(forwardBytes).toBeGreaterThan(0);
+    // zeroGrad freed exactly what backward allocated for the new gradients; Adam's state exists since step 1.
+    expect(stepBytes).toBe(0);
+  });
+
+  it('in-place ops outside tidy free their temporaries', () => {
+    const p = torch.ones(64, 64), q = torch.rand(64, 64);
+    const before = allocated();
+    for (let i = 0; i < 200; i++) { p.add_(q, { alpha: 0.5 }).mul_(0.5).clamp_(-1, 1); p.addcmul_(q, q, { value: 0.1 }); p.uniform_(); }
+    expect(allocated()).toBe(before);
+  });
+
+  it('backward frees only what user code never saw (hooks, retainGrad, repeated inputs keep working)', () => {
+    const w = torch.tensor([1.5, -2, 0.5], { requiresGrad: true });
+    const seen: Tensor[] = [];
+    const h = w.mul(2);
+    h.registerHook((g) => { seen.push(g); });
+    h.retainGrad();
+    const before = allocated();
+    const loss = h.add(h).mul(h).sum(); // add(h, h): one gradient reaches h twice
+    loss.backward();
+    expect(Array.from(w.grad!.dataSync())).toEqual([24, -32, 8]); // d/dw 2(2w)^2 = 16w
+    expect(Array.from(h.grad!.dataSync())).toEqual([12, -16, 4]);
+    expect(Array.from(seen[0]!.dataSync())).toEqual([12, -16, 4]); // a hook's argument stays valid
+    const z = torch.tensor([3, -4, 1], { dtype: 'float32', requiresGrad: true });
+    const g2 = torch.autograd.grad([z.mul(z).sum()], [z])[0]!; // captured gradients are returned alive
+    expect(Array.from(g2.dataSync())).toEqual([6, -8, 2]);
+    expect(allocated()).toBeGreaterThan(before);
+  });
+});

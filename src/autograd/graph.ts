@@ -2,10 +2,14 @@
 // the nodes that produced its inputs (AccumulateGrad for leaves). `runBackward` walks the graph in
 // dependency order, sums gradients per output, runs tensor hooks, and either accumulates into
 // leaves' .grad (backward) or captures the gradients of chosen tensors (autograd.grad).
+// Without createGraph the engine frees what it made as soon as nothing needs it: gradients flowing
+// between nodes and the temporaries of backward rules. What it hands to user code (hook arguments and
+// results, captured gradients, .grad tensors) is never freed here; it stays in the caller's tidy scope.
 
 import type { Tensor } from '../tensor.js';
 import { noGrad, enableGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
+import { collectCreated, track } from '../memory.js';
 
 export interface Edge { node: Node; outputNr: number }
 export type Hook = (grad: Tensor) => Tensor | void;
@@ -62,9 +66,32 @@ export interface BackwardOptions {
  * (node, outputNr) keys are returned instead of being accumulated into leaves.
  */
 export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOptions,
-  capture?: Edge[]): (Tensor | null)[] | undefined {
+  capture?: Edge[], ownSeeds = false): (Tensor | null)[] | undefined {
   const retain = opts.retainGraph ?? opts.createGraph ?? false;
   const createGraph = opts.createGraph ?? false;
+
+  // Ownership for early freeing (off with createGraph: then gradients are graph values the caller
+  // may differentiate again). `made`: tensors created by the engine and rules (plus the seeds when
+  // the caller made them); `uses`: how many gradient-buffer slots hold each; `escaped`: seen by user
+  // code or returned, never freed here.
+  const free = !createGraph;
+  const made = new Set<Tensor>(ownSeeds ? seeds : []);
+  const uses = new Map<Tensor, number>();
+  const escaped = new Set<Tensor>();
+  const use = (t: Tensor, d: number) => uses.set(t, (uses.get(t) ?? 0) + d);
+  const maybeFree = (t: Tensor | null | undefined) => {
+    if (!free || !t || !made.has(t) || escaped.has(t) || t.kept || (uses.get(t) ?? 0) > 0) return;
+    made.delete(t);
+    uses.delete(t);
+    t.dispose();
+  };
+  /** Runs f, recording the tensors it creates as the engine's. */
+  const owned = <T>(f: () => T): T => {
+    if (!free) return f();
+    const [r, created] = collectCreated(f);
+    for (const t of created) made.add(t);
+    return r;
+  };
 
   // 1. Dependency counts over the reachable graph.
   const deps = new Map<Node, number>();
@@ -89,19 +116,28 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
   const captureAt = (node: Node, nr: number, g: Tensor) => {
     if (!capture) return;
     capture.forEach((c, i) => {
-      if (c.node === node && c.outputNr === nr) captured![i] = captured![i] ? captured![i]!.add(g) : g;
+      if (c.node === node && c.outputNr === nr) {
+        captured![i] = captured![i] ? owned(() => captured![i]!.add(g)) : g;
+        escaped.add(captured![i]!);
+      }
     });
   };
 
   // 2. Gradient buffers, seeded at the roots.
   const buffers = new Map<Node, (Tensor | null)[]>();
+  const pending: Tensor[] = [];
   const addTo = (e: Edge, g: Tensor) => {
     let buf = buffers.get(e.node);
     if (!buf) { buf = new Array(e.node.nOutputs).fill(null); buffers.set(e.node, buf); }
     const cur = buf[e.outputNr];
-    buf[e.outputNr] = cur ? cur.add(g) : g;
+    const next = cur ? owned(() => cur.add(g)) : g;
+    buf[e.outputNr] = next;
+    use(next, 1);
+    // Freed only after the node finishes: a rule may return the same tensor for several edges.
+    if (cur) { use(cur, -1); pending.push(cur, g); }
   };
   rootEdges.forEach((e, i) => addTo(e, seeds[i]!));
+  for (const g of pending.splice(0)) maybeFree(g);
 
   // 3. Ready queue in dependency order; later-created nodes first among the ready.
   const ready: Node[] = [...new Set(rootEdges.map((e) => e.node))].filter((n) => deps.get(n) === 0);
@@ -113,33 +149,47 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
       visited.push(node);
       const grads = buffers.get(node) ?? [];
       buffers.delete(node);
+      const incoming = grads.filter((g): g is Tensor => !!g);
+      for (const g of incoming) use(g, -1);
+      // Hooks see (and may keep) the gradient: it and what they return escape.
+      const hook = (h: Hook, g: Tensor): Tensor => {
+        escaped.add(g);
+        const r = h(g) ?? g;
+        escaped.add(r);
+        return r;
+      };
       // Tensor hooks and retainGrad on this node's outputs, then capture for autograd.grad.
       for (let i = 0; i < grads.length; i++) {
         let g = grads[i];
         if (!g) continue;
         // Captured once, before the captured tensor's own hooks run (PyTorch 1.13 does the same).
         captureAt(node, i, g);
-        for (const h of node.outputHooks?.get(i) ?? []) g = h(g) ?? g;
+        for (const h of node.outputHooks?.get(i) ?? []) g = hook(h, g);
         grads[i] = g;
         const kept = node.retained?.get(i)?.deref();
-        if (kept && !capture) kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone());
+        if (kept && !capture) owned(() => kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone()));
       }
       if (node instanceof AccumulateGrad) {
         let g = grads[0];
         if (g && !capture) {
-          for (const h of node.hooks) g = h(g) ?? g;
-          accumulate(node.variable, g, createGraph);
+          for (const h of node.hooks) g = hook(h, g);
+          const gf = g;
+          owned(() => accumulate(node.variable, gf, createGraph));
         }
       } else if (grads.some((g) => g)) {
         if (node.released) {
           throw new Error(`Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed) at ${node.name}. Specify retainGraph: true if you need to backward through the graph a second time.`);
         }
-        const inGrads = node.apply(grads);
+        // The rule's temporaries are freed right away; its results live while a buffer holds them.
+        const inGrads = owned(() => node.apply(grads));
         node.next.forEach((e, i) => {
           const g = inGrads[i];
           if (e && g) addTo(e, g);
         });
+        for (const g of inGrads) maybeFree(g);
       }
+      for (const g of incoming) maybeFree(g);
+      for (const g of pending.splice(0)) maybeFree(g);
       for (const e of node.next) {
         if (!e) continue;
         const d = deps.get(e.node)! - 1;
@@ -148,7 +198,17 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
       }
     }
   };
-  if (createGraph) enableGrad(run); else noGrad(run);
+  try {
+    if (createGraph) enableGrad(run); else noGrad(run);
+  } finally {
+    // Whatever is left (everything, after an error) is freed, except what escaped: that goes to
+    // the caller's tidy scope as if the caller had made it.
+    for (const t of made) {
+      if (t.isDisposed) continue;
+      if (escaped.has(t) || t.kept) track(t);
+      else t.dispose();
+    }
+  }
   if (!retain) for (const n of visited) n.release();
   return captured;
 }

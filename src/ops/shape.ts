@@ -307,7 +307,13 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
  * Writes `result` (an out-of-place result of the same op) into self's storage, bumps the version
  * counter, and makes self carry result's autograd history, as PyTorch's in-place ops do.
  */
-export function inplace<T extends Tensor>(self: T, result: Tensor, isRandomFill = false): T {
+/**
+ * Writes `result` into `self` (the in-place ops: compute out of place, then copy). `ownsResult`: the
+ * caller computed `result` just for this call and holds no other reference, so it is freed here when
+ * autograd does not need it (else every `x.add_(y)` outside a tidy scope would leave its temporary to
+ * the garbage collector).
+ */
+export function inplace<T extends Tensor>(self: T, result: Tensor, isRandomFill = false, ownsResult = false): T {
   if (state.gradEnabled && self.isLeaf && self.requiresGrad) {
     throw new Error('a leaf Variable that requires grad is being used in an in-place operation.');
   }
@@ -330,6 +336,9 @@ export function inplace<T extends Tensor>(self: T, result: Tensor, isRandomFill 
   if (tracked) {
     const c = src.dtype === self.dtype ? src : castTo(src, self.dtype);
     self.setGradFn_(c.gradFn_!, c.outputNr);
+  } else {
+    if (src !== result) src.dispose(); // the broadcast view made above
+    if (ownsResult && result !== self && result.storage !== self.storage) result.dispose();
   }
   return self;
 }
