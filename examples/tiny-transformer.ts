@@ -38,14 +38,18 @@ function makeBatch(batchSize: number, device: torch.Device): torch.Tensor {
 
 /** Greedy decoding of the sorted half from "d1..d6 SEP"; returns the [B, DIGITS] predicted digits. */
 function greedySort(model: TinyTransformer, prompt: torch.Tensor): torch.Tensor {
-  return torch.noGrad(() => torch.tidy(() => {
+  return torch.noGrad(() => {
     let seq = prompt;
     for (let i = 0; i < DIGITS; i++) {
-      const next = model.forward(seq).select(1, -1).argmax(-1, true);
-      seq = torch.cat([seq, next], 1);
+      // One tidy per token: a forward pass's activations are freed before the next pass, not at the end.
+      const longer = torch.tidy(() => torch.cat([seq, model.forward(seq).select(1, -1).argmax(-1, true)], 1));
+      if (seq !== prompt) seq.dispose();
+      seq = longer;
     }
-    return seq.narrow(1, DIGITS + 1, DIGITS);
-  }));
+    const out = seq.narrow(1, DIGITS + 1, DIGITS);
+    seq.dispose();
+    return out;
+  });
 }
 
 export interface TinyTransformerOptions {
@@ -82,7 +86,10 @@ export async function trainTinyTransformer(o: TinyTransformerOptions = {}): Prom
   // Greedy decoding on fresh sequences: a sequence counts only if all DIGITS outputs are right.
   model.eval();
   const test = makeBatch(500, device);
-  const pred = greedySort(model, test.narrow(1, 0, DIGITS + 1));
+  // In chunks of 100: a pass's activations live until its tidy ends, so this bounds the peak memory.
+  const chunks = [0, 100, 200, 300, 400].map((i) => greedySort(model, test.narrow(0, i, 100).narrow(1, 0, DIGITS + 1)));
+  const pred = torch.cat(chunks);
+  torch.dispose(chunks);
   const right = torch.noGrad(() => pred.eq(test.narrow(1, DIGITS + 1, DIGITS)).all(1).float().mean());
   const sequenceAccuracy = Number(await right.item());
   const shownIn = (await test.narrow(0, 0, 3).narrow(1, 0, DIGITS).tolist()) as number[][];
