@@ -15,9 +15,14 @@ export function parseArgs(argv: string[]): Record<string, string> {
   return out;
 }
 
-/** The fastest backend present once torch.init() has run, as `npm start` picks it. */
+/**
+ * The fastest backend present once torch.init() has run, as `npm start` picks it: CUDA, then a
+ * hardware WebGPU adapter, else the CPU (a software adapter such as SwiftShader is far slower than wasm).
+ */
 export function bestDevice(): torch.Device {
-  return torch.cuda.isAvailable() ? 'cuda' : torch.webgpu.isAvailable() ? 'webgpu' : 'cpu';
+  if (torch.cuda.isAvailable()) return 'cuda';
+  const gpu = torch.webgpu.info();
+  return gpu && !gpu.isFallbackAdapter ? 'webgpu' : 'cpu';
 }
 
 /** True when the module at `metaUrl` is the entry point (`node --import tsx examples/x.ts`). */
