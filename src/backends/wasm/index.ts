@@ -129,6 +129,7 @@ export class WasmBackend implements Backend {
     ref.fillStrided(this.arr(out.dtype), this.base(out), out.shape, out.strides, this.storeValue(out.dtype, value));
   }
   arange(out: View, start: number, step: number): void {
+    if (out.dtype === 'float16') { this.viaF32([out], (v) => this.arange(v[0]!, start, step)); return; }
     const a = this.arr(out.dtype), o = this.base(out), n = out.shape[0] ?? 1;
     for (let i = 0; i < n; i++) a[o + i] = start + i * step;
   }
@@ -152,6 +153,7 @@ export class WasmBackend implements Backend {
       conv ?? (out.dtype === 'bool' && src.dtype !== 'bool' ? ref.toBool : null));
   }
   unary(op: UnaryOp, x: View, out: View): void {
+    if (this.viaF32([x, out], (v) => this.unary(op, v[0]!, v[1]!))) return;
     const code = UNARY_CODES[op];
     if (this.simd && code !== undefined && x.dtype === 'float32' && out.dtype === 'float32') {
       const k = this.simd.k, xp = this.ptr(x), op_ = this.ptr(out);
@@ -163,6 +165,7 @@ export class WasmBackend implements Backend {
     ref.unary(op, this.arr(x.dtype), this.base(x), x.strides, this.arr(out.dtype), this.base(out), out.shape);
   }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
+    if (this.viaF32([a, b, out], (v) => this.binary(op, v[0]!, v[1]!, v[2]!))) return;
     const code = BINARY_CODES[op];
     if (this.simd && code !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32') {
       const k = this.simd.k, ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out);
@@ -186,17 +189,21 @@ export class WasmBackend implements Backend {
       this.arr(out.dtype), this.base(out), out.shape);
   }
   where(cond: View, a: View, b: View, out: View): void {
+    if (this.viaF32([cond, a, b, out], (v) => this.where(v[0]!, v[1]!, v[2]!, v[3]!))) return;
     ref.where(this.arr(cond.dtype), this.base(cond), cond.strides, this.arr(a.dtype), this.base(a), a.strides,
       this.arr(b.dtype), this.base(b), b.strides, this.arr(out.dtype), this.base(out), out.shape);
   }
   reduce(op: ReduceOp, x: View, nReduce: number, out: View): void {
+    if (this.viaF32([x, out], (v) => this.reduce(op, v[0]!, nReduce, v[1]!))) return;
     if (this.fastReduce(op, x, nReduce, out)) return;
     ref.reduce(op, this.arr(x.dtype), this.base(x), x.shape, x.strides, nReduce, this.arr(out.dtype), this.base(out));
   }
   scan(op: ScanOp, x: View, out: View): void {
+    if (this.viaF32([x, out], (v) => this.scan(op, v[0]!, v[1]!))) return;
     ref.scan(op, this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(out.dtype), this.base(out));
   }
   matmul(a: View, b: View, out: View): void {
+    if (this.viaF32([a, b, out], (v) => this.matmul(v[0]!, v[1]!, v[2]!))) return;
     if (this.simd && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32') {
       const [B, M, K] = a.shape as [number, number, number];
       const N = b.shape[2]!;
@@ -213,6 +220,7 @@ export class WasmBackend implements Backend {
       this.arr(out.dtype), this.base(out));
   }
   im2col(x: View, out: View, g: ConvGeometry): void {
+    if (this.viaF32([x, out], (v) => this.im2col(v[0]!, v[1]!, g))) return;
     if (this.simd && x.dtype === 'float32' && out.dtype === 'float32') {
       const [N, C, H, W] = x.shape as [number, number, number, number];
       const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
@@ -226,6 +234,7 @@ export class WasmBackend implements Backend {
     ref.im2col(this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(out.dtype), this.base(out), out.shape, g);
   }
   col2im(cols: View, out: View, g: ConvGeometry): void {
+    if (this.viaF32([cols, out], (v) => this.col2im(v[0]!, v[1]!, g))) return;
     if (this.simd && cols.dtype === 'float32' && out.dtype === 'float32') {
       const [N, C, H, W] = out.shape as [number, number, number, number];
       const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
@@ -252,6 +261,7 @@ export class WasmBackend implements Backend {
       this.arr(out.dtype), this.base(out), out.shape);
   }
   scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void {
+    if (this.viaF32([out, index, src], (v) => this.scatter(v[0]!, dim, v[1]!, v[2]!, reduce))) return;
     if (this.simd && src.dtype === out.dtype && index.dtype === 'int32'
       && (out.dtype === 'float32' || (out.dtype === 'int32' && reduce === 'none'))) {
       const k = this.simd.k, sp = this.ptr(src), ip = this.ptr(index), op_ = this.ptr(out);
@@ -272,10 +282,38 @@ export class WasmBackend implements Backend {
     for (const v of this.readSync(x)) if (v < min || v > max) throw new RangeError(message.replace('$V', String(v)));
   }
   argsort(x: View, descending: boolean, out: View): void {
+    if (this.viaF32([x, out], (v) => this.argsort(v[0]!, descending, v[1]!))) return;
     ref.argsort(this.arr(x.dtype), this.base(x), x.shape, x.strides, descending, this.arr('int32') as Int32Array, this.base(out));
   }
   random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void {
+    if (this.viaF32([out], (v) => this.random(v[0]!, dist, seed, offset))) return;
     ref.random(this.arr(out.dtype), this.base(out), out.shape.reduce((a, b) => a * b, 1), dist, seed, offset);
+  }
+
+  /**
+   * float16 is a storage type here: a kernel given float16 views runs on float32 copies of them (every
+   * float16 view, inputs and outputs, is widened into a contiguous float32 scratch buffer), and the
+   * float16 views are written back from the float32 results, rounded to nearest even. Views of
+   * other dtypes pass through. Returns false (doing nothing) when no view is float16.
+   */
+  private viaF32(views: View[], run: (vs: View[]) => void): boolean {
+    if (!views.some((v) => v.dtype === 'float16')) return false;
+    const tmp: BufferHandle[] = [];
+    try {
+      const vs = views.map((v): View => {
+        if (v.dtype !== 'float16') return v;
+        const buf = this.alloc(4 * v.shape.reduce((a, b) => a * b, 1));
+        tmp.push(buf);
+        const w: View = { buf, dtype: 'float32', shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 };
+        this.copy(v, w); // outputs too: scatter and col2im accumulate into theirs
+        return w;
+      });
+      run(vs);
+      views.forEach((v, i) => { if (v.dtype === 'float16') this.copy(vs[i]!, v); });
+    } finally {
+      for (const b of tmp) this.free(b);
+    }
+    return true;
   }
 
   private storeValue(d: DType, v: number): number {
