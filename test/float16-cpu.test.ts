@@ -1,6 +1,6 @@
 // float16 on the CPU is a storage type: every op on float16 CPU tensors computes in float32 and
-// rounds the result to float16. Checked against PyTorch 1.13 (test/fixtures/float16.json, from
-// float16_fixtures.py): its own Half CPU kernel where it has one, else float32 on the same float16
+// rounds the result to float16. Checked against PyTorch 1.13 (test/fixtures/cpu_float16.json, from
+// cpu_float16_fixtures.py): its own Half CPU kernel where it has one, else float32 on the same float16
 // inputs rounded to float16. Tolerance: a couple of float16 ulps (summation order differs).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import type { Tensor } from '../src/index.js';
 interface Enc { dtype: string; shape: number[]; data: (number | boolean)[] }
 // Non-finite values are written as strings ('inf', '-inf', 'nan').
 const revive = (_k: string, v: unknown): unknown => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v === 'nan' ? NaN : v);
-const fx = JSON.parse(readFileSync(new URL('./fixtures/float16.json', import.meta.url), 'utf8'), revive) as { inputs: Record<string, Enc>; cases: Record<string, { how: string; out: Enc }> };
+const fx = JSON.parse(readFileSync(new URL('./fixtures/cpu_float16.json', import.meta.url), 'utf8'), revive) as { inputs: Record<string, Enc>; cases: Record<string, { how: string; out: Enc }> };
 const F = torch.nn.functional;
 
 const input = (k: string): Tensor => torch.tensor(fx.inputs[k]!.data as number[], { dtype: 'float16' }).reshape(fx.inputs[k]!.shape);
