@@ -22,9 +22,17 @@ export function isSafetensors(b: Uint8Array): boolean {
 
 export async function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
   const rank = (t: Tensor) => DTYPE_RANK.indexOf(WRITE_TYPE[t.dtype]);
+  // Names compare as Rust strings do: by UTF-8 bytes (JS `<` compares UTF-16 units, which orders
+  // characters above U+FFFF before U+E000..U+FFFF).
+  const utf8 = new Map(Object.keys(tensors).map((k) => [k, new TextEncoder().encode(k)]));
+  const byBytes = (a: string, b: string): number => {
+    const x = utf8.get(a)!, y = utf8.get(b)!;
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return x.length - y.length;
+  };
   const names = Object.keys(tensors).sort((a, b) => {
     const d = rank(tensors[b]!) - rank(tensors[a]!);
-    return d !== 0 ? d : a < b ? -1 : a > b ? 1 : 0;
+    return d !== 0 ? d : byBytes(a, b);
   });
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
