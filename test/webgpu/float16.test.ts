@@ -2,8 +2,8 @@
 // (test/fixtures/float16_fixtures.py -> float16.json): f32<->f16 casts bit for bit, elementwise ops
 // within the rounding PyTorch's own Half kernels allow, reductions and matmul (f32 accumulation)
 // against float64 references rounded to float16, and a backward pass computed entirely in float16.
-// WebGPU only: the CPU backend's float16 arithmetic is not in place yet (it computes on the raw
-// bits), so running these cases there is left to whoever completes it.
+// The same cases run on the CPU backend too, so both devices are held to one reference (the CPU's
+// own float16 suite is test/float16-cpu.test.ts).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
@@ -46,9 +46,9 @@ const REDUCE: Record<string, (x: Tensor) => Tensor> = {
   max_dim1: (x) => x.max(1).values, min_all: (x) => x.min(), argmax_dim1: (x) => x.argmax(1),
 };
 
-const device: Device = 'webgpu';
+const devices: Device[] = torch.webgpu.isAvailable() ? ['cpu', 'webgpu'] : ['cpu'];
 
-describe.skipIf(!torch.webgpu.isAvailable())('float16 on webgpu vs PyTorch', () => {
+describe.each(devices)('float16 on %s vs PyTorch', (device) => {
   it('float32 -> float16 casts round to nearest even (ties, subnormals, overflow, infinities), and back exactly', async () => {
     const f32 = new Float32Array(new Int32Array(fx.cast.f32_bits).buffer);
     const src = torch.tensor(Array.from(f32), { device });
