@@ -479,6 +479,16 @@ export class WebGPUBackend implements Backend {
         A_KC: String(aKC), B_NC: String(bNC), A_VEC: String(aVec), B_VEC: String(bVec),
       });
     }
+    if (!big && (M <= 16 || N <= 16)) {
+      // Thin products (attention on short sequences, conv weights with few channels): one
+      // invocation per output, all batches in one flat grid.
+      const meta = [B, M, N, K, a.offset, aS0, aS1, aS2, b.offset, bS0, bS1, bS2, out.offset];
+      this.dispatch(`matmul_small|${a.dtype}|${b.dtype}|${out.dtype}`, () => shader('matmul_small', {
+        DECLS: [binding('out', 1, out.dtype, 'write'), binding('a', 2, a.dtype, 'read'), binding('b', 3, b.dtype, 'read')].join('\n'),
+        ZERO: zeroOf(t),
+      }), meta, ops, this.grid(Math.ceil((B * M * N) / WG)));
+      return;
+    }
     // The batch is the grid's z dimension: chunks of at most the per-dimension limit.
     for (let b0 = 0; b0 < B; b0 += zMax) {
       const nb = Math.min(zMax, B - b0);
