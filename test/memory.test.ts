@@ -233,3 +233,19 @@ describe('a training loop without tidy', () => {
     expect(allocated()).toBeGreaterThan(before);
   });
 });
+
+describe('results that are views of an op-internal buffer', () => {
+  it('matmul/dot/reshape-with-copy results own their buffer: dispose() frees it at once', () => {
+    const a = torch.randn(8, 5), b = torch.randn(5, 3), v = torch.randn(5);
+    torch.matmul(a, b).dispose(); // the first GEMM allocates the backend's packing workspace
+    const before = allocated();
+    for (const make of [() => torch.matmul(a, b), () => torch.matmul(v, b), () => torch.matmul(a, v), () => torch.dot(v, v),
+      () => torch.matmul(a.reshape(2, 4, 5), b), () => torch.matmul(a.reshape(2, 4, 5), b.expand(2, 5, 3)), () => a.t().reshape(-1)]) {
+      const r = make();
+      expect(allocated()).toBeGreaterThan(before);
+      r.dispose();
+      expect(allocated(), make.toString()).toBe(before);
+    }
+    torch.dispose([a, b, v]);
+  });
+});

@@ -47,21 +47,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     // PyTorch's wording, with a's batch dims folded into rows.
     throw new RangeError(`matmul: mat1 and mat2 shapes cannot be multiplied (${numel(a2.shape.slice(0, -1))}x${K} and ${K2}x${N})`);
   }
-  let out: Tensor;
+  // The GEMM's output is reshaped once into the result (a view of it) and then released, so the
+  // result alone owns the buffer and `matmul(a, b).dispose()` frees it at once.
+  let r: Tensor, lead: number[];
   if (b2.ndim === 2) {
     // Fold every batch dim of a into M: one GEMM (the Linear-layer case).
-    const lead = a2.shape.slice(0, -2);
-    const rows = numel(lead) * M;
-    out = bmmPrim(a2.reshape(1, rows, K), b2.unsqueeze(0)).reshape([...lead, M, N]);
+    lead = a2.shape.slice(0, -2);
+    r = bmmPrim(a2.reshape(1, numel(lead) * M, K), b2.unsqueeze(0));
   } else {
-    const batch = broadcastShapes('matmul', a2.shape.slice(0, -2), b2.shape.slice(0, -2));
-    const B = numel(batch);
-    const ae = a2.expand([...batch, M, K]).reshape(B, M, K);
-    const be = b2.expand([...batch, K, N]).reshape(B, K, N);
-    out = bmmPrim(ae, be).reshape([...batch, M, N]);
+    lead = broadcastShapes('matmul', a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+    const B = numel(lead);
+    r = bmmPrim(a2.expand([...lead, M, K]).reshape(B, M, K), b2.expand([...lead, K, N]).reshape(B, K, N));
   }
-  if (a.ndim === 1) out = out.squeeze(-2);
-  if (b.ndim === 1) out = out.squeeze(-1);
+  const out = r.reshape([...lead, ...(a.ndim === 1 ? [] : [M]), ...(b.ndim === 1 ? [] : [N])]);
+  if (out !== r) r.dispose();
   return out;
 }
 
@@ -86,7 +85,9 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   if (a.shape[0] !== b.shape[0]) {
     throw new RangeError(`dot: inconsistent tensor size, expected tensor [${a.shape[0]}] and src [${b.shape[0]}] to have the same number of elements, but got ${a.shape[0]} and ${b.shape[0]} elements respectively`);
   }
-  return bmmPrim(a.reshape(1, 1, -1), b.reshape(1, -1, 1)).reshape([]);
+  const r = bmmPrim(a.reshape(1, 1, -1), b.reshape(1, -1, 1)), out = r.reshape([]);
+  r.dispose(); // the scalar view alone owns the buffer
+  return out;
 }
 export function outer(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 1 || b.ndim !== 1) throw new RangeError(`outer: expected 1-D tensors, got ${a.ndim}D and ${b.ndim}D`);

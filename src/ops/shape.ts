@@ -18,6 +18,7 @@ export function reshape(x: Tensor, ...shapeArgs: ShapeArgs): Tensor {
   const st = viewStrides(x.shape, x.strides_, shape);
   const src = st ? x : contiguousCopy(x);
   const out = src.asView_(shape, st ?? viewStrides(src.shape, src.strides_, shape)!, src.offset);
+  if (src !== x) src.dispose(); // the view alone owns the copy, so disposing the result frees it
   return record('reshape', [x], out, { shape });
 }
 
