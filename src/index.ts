@@ -15,8 +15,8 @@ import { Function, FunctionCtx } from './autograd/function.js';
 
 export { Tensor, isTensor };
 export type { DType, Device, MemoryInfo };
-export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, CreateOpts, ReduceOpts, NormOrd } from './ops/types.js';
-export type { IndexArg } from './ops/indexing.js';
+export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, CreateOpts, ReduceOpts, NormOrd, NormOpts } from './ops/types.js';
+export type { IndexArg, SortOpts, TopkOpts } from './ops/indexing.js';
 
 export {
   tensor, full, zeros, ones, empty_ as empty, zerosLike, onesLike, fullLike, emptyLike, arange, linspace, logspace, eye,
@@ -31,8 +31,15 @@ export {
   reshape, view, contiguous, permute, transpose, transpose as swapaxes, t, expand, narrow, select, slice, squeeze, unsqueeze,
   flatten, unflatten, movedim, movedim as moveaxis, split, chunk, unbind, flip, roll, repeat, tile, tril, triu, cat, cat as concat,
   stack, gather, scatter, scatterAdd, indexSelect, indexAdd, maskedSelect, maskedSelectAsync, nonzero, nonzeroAsync, sort, argsort, topk, index, indexAsync,
-  matmul, mm, bmm, mv, dot, outer, addmm, einsum,
+  matmul, mm, bmm, mv, dot, outer, addmm, einsum, clampMin, clampMax, indexFill,
 } from './ops/index.js';
+export type { ClampOpts } from './ops/index.js';
+// Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest
+// (gelu, silu, leakyRelu...) live only in F there, offered here as well so `torch.gelu(x)` works.
+export {
+  relu6, gelu, silu, mish, softplus, elu, selu, celu, leakyRelu, hardtanh, hardswish, hardsigmoid, logsigmoid, prelu, rrelu,
+  hardshrink, softshrink, oneHot, dropout, cosineSimilarity, pairwiseDistance, pixelShuffle,
+} from './nn/functional/index.js';
 
 // ---- dtypes and devices ----
 export const float32: DType = 'float32';
@@ -82,9 +89,10 @@ export const webgpu = {
   synchronize: async (): Promise<void> => { if (hasBackend('webgpu')) await (getBackend('webgpu') as WebGPUBackend).synchronize(); },
   /**
    * The adapter's name, whether it is a software fallback (SwiftShader and the like: slower than
-   * the CPU backend) and its optional features, or null without WebGPU.
+   * the CPU backend) and its optional features (requested when present, required by nothing), or
+   * null without WebGPU.
    */
-  info: (): { adapter: string; isFallbackAdapter: boolean; shaderF16: boolean; timestampQuery: boolean } | null => {
+  info: (): { adapter: string; isFallbackAdapter: boolean; shaderF16: boolean; timestampQuery: boolean; subgroups: boolean } | null => {
     if (!hasBackend('webgpu')) return null;
     const i = (getBackend('webgpu') as WebGPUBackend).info;
     return { adapter: i.adapterName, isFallbackAdapter: i.isFallbackAdapter, ...i.features };

@@ -13,7 +13,7 @@ import { isGradEnabled } from './autograd/grad-mode.js';
 import { formatTensor } from './format.js';
 import * as ops from './ops/index.js';
 import { grad as autogradGrad } from './autograd/api.js';
-import type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, ReduceOpts, NormOrd } from './ops/types.js';
+import type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, ReduceOpts, NormOrd, NormOpts } from './ops/types.js';
 
 export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
 type Dims = number | readonly number[];
@@ -256,6 +256,21 @@ export class Tensor {
   bool(): Tensor { return ops.to(this, 'bool'); }
   byte(): Tensor { return ops.to(this, 'uint8'); }
   contiguous(): Tensor { return ops.contiguous(this); }
+  typeAs(other: Tensor): Tensor { return ops.to(this, other.dtype); }
+  // new*: tensors with this one's dtype and device unless opts say otherwise (PyTorch's Tensor.new_*).
+  newZeros(...args: (number | readonly number[] | ops.CreateOpts)[]): Tensor { return this.newFill(args, 0); }
+  newOnes(...args: (number | readonly number[] | ops.CreateOpts)[]): Tensor { return this.newFill(args, 1); }
+  newEmpty(...args: (number | readonly number[] | ops.CreateOpts)[]): Tensor { return this.newFill(args, 0); }
+  newFull(size: readonly number[], fillValue: Scalar, opts: ops.CreateOpts = {}): Tensor {
+    return ops.full(size, fillValue, { dtype: this.dtype, device: this.device, ...opts });
+  }
+  newTensor(data: NestedArray, opts: ops.CreateOpts = {}): Tensor { return ops.tensor(data, { dtype: this.dtype, device: this.device, ...opts }); }
+  private newFill(args: (number | readonly number[] | ops.CreateOpts)[], value: number): Tensor {
+    const last = args[args.length - 1];
+    const opts = typeof last === 'object' && last !== null && !Array.isArray(last) ? (args.pop() as ops.CreateOpts) : {};
+    const shape = args.flatMap((a) => (typeof a === 'number' ? [a] : [...(a as readonly number[])]));
+    return ops.full(shape, value, { dtype: this.dtype, device: this.device, ...opts });
+  }
   clone(): Tensor { return ops.clone(this); }
 
   // ---------------------------------------------------------------- views and shape
@@ -323,7 +338,7 @@ export class Tensor {
   erfinv(): Tensor { return ops.erfinv(this); }
   floor(): Tensor { return ops.floor(this); }
   ceil(): Tensor { return ops.ceil(this); }
-  round(): Tensor { return ops.round(this); }
+  round(opts?: { decimals?: number }): Tensor { return ops.round(this, opts); }
   trunc(): Tensor { return ops.trunc(this); }
   frac(): Tensor { return ops.frac(this); }
   reciprocal(): Tensor { return ops.reciprocal(this); }
@@ -334,8 +349,10 @@ export class Tensor {
   nanToNum(opts?: { nan?: number; posinf?: number; neginf?: number }): Tensor { return ops.nanToNum(this, opts); }
   logicalNot(): Tensor { return ops.logicalNot(this); }
   bitwiseNot(): Tensor { return ops.bitwiseNot(this); }
-  clamp(min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor { return ops.clamp(this, min, max); }
-  clip(min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor { return ops.clamp(this, min, max); }
+  clamp(min?: TensorOrScalar | null | ops.ClampOpts, max?: TensorOrScalar | null): Tensor { return ops.clamp(this, min, max); }
+  clip(min?: TensorOrScalar | null | ops.ClampOpts, max?: TensorOrScalar | null): Tensor { return ops.clamp(this, min, max); }
+  clampMin(min: TensorOrScalar): Tensor { return ops.clampMin(this, min); }
+  clampMax(max: TensorOrScalar): Tensor { return ops.clampMax(this, max); }
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
 
@@ -377,6 +394,8 @@ export class Tensor {
   lerp(end: TensorOrScalar, weight: TensorOrScalar): Tensor { return ops.lerp(this, end, weight); }
   where(condition: Tensor, other: TensorOrScalar): Tensor { return ops.where(condition, this, other); }
   maskedFill(mask: Tensor, value: TensorOrScalar): Tensor { return ops.maskedFill(this, mask, value); }
+  indexFill(dim: number, index: Tensor, value: TensorOrScalar): Tensor { return ops.indexFill(this, dim, index, value); }
+  hardshrink(lambd = 0.5): Tensor { return ops.where(this.abs().gt(lambd), this, 0); }
   addcmul(t1: Tensor, t2: Tensor, opts?: { value?: number }): Tensor { return ops.addcmul(this, t1, t2, opts); }
   addcdiv(t1: Tensor, t2: Tensor, opts?: { value?: number }): Tensor { return ops.addcdiv(this, t1, t2, opts); }
 
@@ -399,9 +418,9 @@ export class Tensor {
   aminmax(opts?: { dim?: number; keepdim?: boolean }): { min: Tensor; max: Tensor } { return ops.aminmax(this, opts); }
   argmax(dim?: number | null, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
   argmin(dim?: number | null, keepdim = false): Tensor { return ops.argmin(this, dim, keepdim); }
-  var(dim?: Dims | null, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.var_(this, dim, opts, keepdim); }
-  std(dim?: Dims | null, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.std(this, dim, opts, keepdim); }
-  norm(p: NormOrd = 2, dim?: Dims | null, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
+  var(dim?: Dims | null | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.var_(this, dim, opts, keepdim); }
+  std(dim?: Dims | null | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.std(this, dim, opts, keepdim); }
+  norm(p: NormOrd | NormOpts = 2, dim?: Dims | null, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
   logsumexp(dim: Dims, keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
   cumsum(dim: number): Tensor { return ops.cumsum(this, dim); }
   cumprod(dim: number): Tensor { return ops.cumprod(this, dim); }
@@ -435,9 +454,9 @@ export class Tensor {
   maskedSelectAsync(mask: Tensor): Promise<Tensor> { return ops.maskedSelectAsync(this, mask); }
   /** torchlet addition: nonzero on any device (the result's size is read asynchronously). */
   nonzeroAsync(): Promise<Tensor> { return ops.nonzeroAsync(this); }
-  sort(dim = -1, descending = false, opts?: { stable?: boolean }): ValuesIndices { return ops.sort(this, dim, descending, opts); }
-  argsort(dim = -1, descending = false, opts?: { stable?: boolean }): Tensor { return ops.argsort(this, dim, descending, opts); }
-  topk(k: number, dim = -1, largest = true, sorted = true): ValuesIndices { return ops.topk(this, k, dim, largest, sorted); }
+  sort(dim: number | ops.SortOpts = -1, descending: boolean | ops.SortOpts = false, opts?: ops.SortOpts): ValuesIndices { return ops.sort(this, dim, descending, opts); }
+  argsort(dim: number | ops.SortOpts = -1, descending: boolean | ops.SortOpts = false, opts?: ops.SortOpts): Tensor { return ops.argsort(this, dim, descending, opts); }
+  topk(k: number, dim: number | ops.TopkOpts = -1, largest: boolean | ops.TopkOpts = true, sorted = true): ValuesIndices { return ops.topk(this, k, dim, largest, sorted); }
   /** PyTorch indexing t[i, :, 1:3]: numbers select, null keeps a dim, [start, end, step?] slices, Tensors index. */
   index(...indices: ops.IndexArg[]): Tensor { return ops.index(this, ...indices); }
   /** torchlet addition: index(...) on any device, bool masks included (their nonzero count is read asynchronously). */
@@ -458,9 +477,55 @@ export class Tensor {
   tanh_(): this { return inplaceOwned(this, () => ops.tanh(this)); }
   relu_(): this { return inplaceOwned(this, () => ops.relu(this)); }
   floor_(): this { return inplaceOwned(this, () => ops.floor(this)); }
-  round_(): this { return inplaceOwned(this, () => ops.round(this)); }
-  clamp_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { return inplaceOwned(this, () => ops.clamp(this, min, max)); }
-  clip_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { return inplaceOwned(this, () => ops.clamp(this, min, max)); }
+  round_(opts?: { decimals?: number }): this { return inplaceOwned(this, () => ops.round(this, opts)); }
+  clamp_(min?: TensorOrScalar | null | ops.ClampOpts, max?: TensorOrScalar | null): this { return inplaceOwned(this, () => ops.clamp(this, min, max)); }
+  clip_(min?: TensorOrScalar | null | ops.ClampOpts, max?: TensorOrScalar | null): this { return inplaceOwned(this, () => ops.clamp(this, min, max)); }
+  clampMin_(min: TensorOrScalar): this { return inplaceOwned(this, () => ops.clampMin(this, min)); }
+  clampMax_(max: TensorOrScalar): this { return inplaceOwned(this, () => ops.clampMax(this, max)); }
+  // The rest of PyTorch's elementwise in-place methods: computed out of place, copied into self
+  // (so the result dtype must cast to self's, as in PyTorch).
+  sin_(): this { return inplaceOwned(this, () => ops.sin(this)); }
+  cos_(): this { return inplaceOwned(this, () => ops.cos(this)); }
+  tan_(): this { return inplaceOwned(this, () => ops.tan(this)); }
+  asin_(): this { return inplaceOwned(this, () => ops.asin(this)); }
+  acos_(): this { return inplaceOwned(this, () => ops.acos(this)); }
+  atan_(): this { return inplaceOwned(this, () => ops.atan(this)); }
+  sinh_(): this { return inplaceOwned(this, () => ops.sinh(this)); }
+  cosh_(): this { return inplaceOwned(this, () => ops.cosh(this)); }
+  asinh_(): this { return inplaceOwned(this, () => ops.asinh(this)); }
+  acosh_(): this { return inplaceOwned(this, () => ops.acosh(this)); }
+  atanh_(): this { return inplaceOwned(this, () => ops.atanh(this)); }
+  exp2_(): this { return inplaceOwned(this, () => ops.exp2(this)); }
+  expm1_(): this { return inplaceOwned(this, () => ops.expm1(this)); }
+  log1p_(): this { return inplaceOwned(this, () => ops.log1p(this)); }
+  log2_(): this { return inplaceOwned(this, () => ops.log2(this)); }
+  log10_(): this { return inplaceOwned(this, () => ops.log10(this)); }
+  rsqrt_(): this { return inplaceOwned(this, () => ops.rsqrt(this)); }
+  square_(): this { return inplaceOwned(this, () => ops.square(this)); }
+  reciprocal_(): this { return inplaceOwned(this, () => ops.reciprocal(this)); }
+  erf_(): this { return inplaceOwned(this, () => ops.erf(this)); }
+  erfinv_(): this { return inplaceOwned(this, () => ops.erfinv(this)); }
+  ceil_(): this { return inplaceOwned(this, () => ops.ceil(this)); }
+  trunc_(): this { return inplaceOwned(this, () => ops.trunc(this)); }
+  frac_(): this { return inplaceOwned(this, () => ops.frac(this)); }
+  sign_(): this { return inplaceOwned(this, () => ops.sign(this)); }
+  negative_(): this { return inplaceOwned(this, () => ops.neg(this)); }
+  minimum_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.minimum(this, other)); }
+  fmod_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.fmod(this, other)); }
+  remainder_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.remainder(this, other)); }
+  atan2_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.atan2(this, other)); }
+  floorDivide_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.floorDivide(this, other)); }
+  eq_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.eq(this, other).to(this.dtype)); }
+  ne_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.ne(this, other).to(this.dtype)); }
+  lt_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.lt(this, other).to(this.dtype)); }
+  le_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.le(this, other).to(this.dtype)); }
+  gt_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.gt(this, other).to(this.dtype)); }
+  ge_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.ge(this, other).to(this.dtype)); }
+  logicalNot_(): this { return inplaceOwned(this, () => ops.logicalNot(this).to(this.dtype)); }
+  logicalAnd_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.logicalAnd(this, other).to(this.dtype)); }
+  logicalOr_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.logicalOr(this, other).to(this.dtype)); }
+  nanToNum_(opts?: { nan?: number; posinf?: number; neginf?: number }): this { return inplaceOwned(this, () => ops.nanToNum(this, opts)); }
+  indexFill_(dim: number, index: Tensor, value: TensorOrScalar): this { return inplaceOwned(this, () => ops.indexFill(this, dim, index, value)); }
   lerp_(end: TensorOrScalar, weight: TensorOrScalar): this { return inplaceOwned(this, () => ops.lerp(this, end, weight)); }
   addcmul_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return inplaceOwned(this, () => ops.addcmul(this, t1, t2, opts)); }
   addcdiv_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return inplaceOwned(this, () => ops.addcdiv(this, t1, t2, opts)); }

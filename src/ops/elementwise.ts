@@ -10,6 +10,8 @@ import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
 import { asTensor, backendOf, broadcastView, checkDevices, empty, promote, record } from './prim.js';
 import type { TensorOrScalar } from './types.js';
+// Cycle with indexing.ts is safe: nonzero is only called at run time, never at module load.
+import { nonzero } from './indexing.js';
 
 // ---------------------------------------------------------------- casts and moves
 
@@ -111,7 +113,15 @@ export const erf = (x: Tensor) => unaryOp('erf', x);
 export const erfinv = (x: Tensor) => unaryOp('erfinv', x);
 export const floor = (x: Tensor) => unaryOp('floor', x);
 export const ceil = (x: Tensor) => unaryOp('ceil', x);
-export const round = (x: Tensor) => unaryOp('round', x);
+/** round(x, { decimals }): half to even; with decimals, x * 10^d is rounded and scaled back (PyTorch's formula). */
+export function round(x: Tensor, opts: { decimals?: number } = {}): Tensor {
+  const d = opts.decimals ?? 0;
+  if (d === 0) return unaryOp('round', x);
+  if (!Number.isInteger(d)) throw new TypeError(`round: decimals must be an integer, got ${d}`);
+  if (!isFloating(x.dtype)) return x; // integers are already rounded for any decimals >= 0 (PyTorch keeps them too)
+  const scale = 10 ** Math.abs(d);
+  return d > 0 ? unaryOp('round', x.mul(scale)).div(scale) : unaryOp('round', x.div(scale)).mul(scale);
+}
 export const trunc = (x: Tensor) => unaryOp('trunc', x);
 export const reciprocal = (x: Tensor) => unaryOp('reciprocal', x);
 export const relu = (x: Tensor) => unaryOp('relu', x);
@@ -167,7 +177,12 @@ export function div(a: TensorOrScalar, b: TensorOrScalar, opts: { roundingMode?:
   const mode = opts.roundingMode ?? null;
   if (mode === null) return binaryOp('div', a, b);
   const dtype = promote(a, b);
-  if (!isFloating(dtype)) return binaryOp(mode === 'trunc' ? 'div' : 'floorDivide', asTensorLike(a, dtype, b), asTensorLike(b, dtype, a));
+  if (!isFloating(dtype)) {
+    const A = asTensorLike(a, dtype, b), B = asTensorLike(b, dtype, a);
+    if (mode === 'floor') return binaryOp('floorDivide', A, B);
+    // trunc on integers stays integer: a - fmod(a, b) is an exact multiple of b, so its floor quotient is exact.
+    return binaryOp('floorDivide', binaryOp('sub', A, binaryOp('fmod', A, B)), B);
+  }
   const q = binaryOp('div', a, b);
   return mode === 'trunc' ? trunc(q) : floor(q);
 }
@@ -205,8 +220,13 @@ export const bitwiseXor = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('bi
 // ---------------------------------------------------------------- ternary and composites
 
 /** where(condition, input, other): condition must be bool; the two values promote and broadcast. */
-export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+/** where(cond, a, b) selects elementwise; where(cond) alone is nonzero(cond) as one index tensor per dim (PyTorch's tuple). */
+export function where(cond: Tensor): Tensor[];
+export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor;
+export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Tensor | Tensor[] {
   if (!(cond instanceof Tensor)) throw new TypeError('where(): argument \'condition\' must be Tensor');
+  if (a === undefined && b === undefined) return nonzero(cond).unbind(1);
+  if (a === undefined || b === undefined) throw new TypeError('where: expected both self and other (or neither) to be given');
   if (cond.dtype !== 'bool') throw new TypeError(`where: expected condition to be a boolean tensor, but got a tensor with dtype ${cond.dtype}`);
   const device = checkDevices('where', cond, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
   const dtype = promote(a, b);
@@ -218,7 +238,10 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
 }
 
 /** clamp with PyTorch's gradient: flows to x where min <= x <= max, else to the bound. NaN propagates. */
-export function clamp(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor {
+/** clamp(x, min, max), also clamp(x, { min, max }) (PyTorch's keywords). */
+export function clamp(x: Tensor, minOrOpts?: TensorOrScalar | null | ClampOpts, max?: TensorOrScalar | null): Tensor {
+  let min: TensorOrScalar | null | undefined;
+  if (isClampOpts(minOrOpts)) ({ min, max } = minOrOpts); else min = minOrOpts;
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
     throw new TypeError('clamp: At least one of \'min\' or \'max\' must not be None');
   }
@@ -227,6 +250,13 @@ export function clamp(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScal
   if (max !== undefined && max !== null) r = where(r.gt(max), max, r);
   return r;
 }
+
+export type ClampOpts = { min?: TensorOrScalar | null; max?: TensorOrScalar | null };
+function isClampOpts(v: unknown): v is ClampOpts {
+  return typeof v === 'object' && v !== null && !(v instanceof Tensor);
+}
+export function clampMin(x: Tensor, min: TensorOrScalar): Tensor { return clamp(x, min, null); }
+export function clampMax(x: Tensor, max: TensorOrScalar): Tensor { return clamp(x, null, max); }
 
 export function lerp(start: Tensor, end: TensorOrScalar, weight: TensorOrScalar): Tensor {
   return add(start, mul(weight, sub(end, start)));

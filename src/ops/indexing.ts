@@ -113,6 +113,22 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
   return scatterAdd(x, d, alongDim(index, d, source.shape, 'indexAdd'), src);
 }
 
+/**
+ * indexFill(x, dim, index, value): the slices of x at `index` along dim set to value. Built as a
+ * mask (scatter of ones into a length-size(dim) vector) and a where, so x's gradient is masked too.
+ */
+export function indexFill(x: Tensor, dim: number, index: Tensor, value: TensorOrScalar): Tensor {
+  const d = x.ndim === 0 ? 0 : normDim(dim, x.ndim, 'indexFill');
+  checkIndex('indexFill', index);
+  if (index.ndim > 1) throw new RangeError(`indexFill(): Index is supposed to be a vector, got shape ${fmtShape(index.shape)}`);
+  if (value instanceof Tensor && value.ndim !== 0) throw new RangeError(`indexFill(): only supports a 0-dimensional value tensor, but got tensor with ${value.ndim} dimension(s)`);
+  const size = x.ndim === 0 ? 1 : x.shape[d]!;
+  const idx = rejectNegative('indexFill', index.reshape([-1]), size, d);
+  const hit = zeros([size], { dtype: 'int32', device: x.device }).scatter(0, idx, 1).gt(0);
+  const mask = x.ndim === 0 ? hit.reshape([]) : hit.reshape(x.shape.map((s, i) => (i === d ? s : 1)));
+  return where(mask, value instanceof Tensor ? castTo(value, x.dtype) : full([], value, { dtype: x.dtype, device: x.device }), x);
+}
+
 const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 
 /**
@@ -195,7 +211,17 @@ export async function maskedSelectAsync(x: Tensor, mask: Tensor): Promise<Tensor
   return gather(x.expand(shape).reshape(-1), 0, pos);
 }
 
-export function argsort(x: Tensor, dim = -1, descending = false, _opts: { stable?: boolean } = {}): Tensor {
+/** sort/argsort take dim and descending positionally or as PyTorch's keywords: `x.sort({ dim: 0, descending: true })`, `x.sort(0, { descending: true })`. */
+export interface SortOpts { dim?: number; descending?: boolean; stable?: boolean }
+function sortArgs(dimArg: number | SortOpts | undefined, descArg: boolean | SortOpts | undefined, opts: SortOpts): [number, boolean] {
+  const o: SortOpts = { ...opts, ...(typeof descArg === 'object' && descArg !== null ? descArg : {}), ...(typeof dimArg === 'object' && dimArg !== null ? dimArg : {}) };
+  const dim = typeof dimArg === 'number' ? dimArg : (o.dim ?? -1);
+  // A keyword in an options object wins over the positional default that fills the next slot.
+  const descending = o.descending ?? (typeof descArg === 'boolean' ? descArg : false);
+  return [dim, descending];
+}
+export function argsort(x: Tensor, dimArg: number | SortOpts = -1, descArg: boolean | SortOpts = false, opts: SortOpts = {}): Tensor {
+  const [dim, descending] = sortArgs(dimArg, descArg, opts);
   if (x.ndim === 0) return full([], 0, { dtype: 'int32', device: x.device });
   const d = normDim(dim, x.ndim, 'argsort');
   const moved = movedim(x, d, -1);
@@ -208,14 +234,21 @@ export function argsort(x: Tensor, dim = -1, descending = false, _opts: { stable
   return res;
 }
 
-export function sort(x: Tensor, dim = -1, descending = false, opts: { stable?: boolean } = {}): ValuesIndices {
+export function sort(x: Tensor, dimArg: number | SortOpts = -1, descArg: boolean | SortOpts = false, opts: SortOpts = {}): ValuesIndices {
+  const [dim, descending] = sortArgs(dimArg, descArg, opts);
   if (x.ndim === 0) return { values: x.clone(), indices: argsort(x) };
   const d = normDim(dim, x.ndim, 'sort');
-  const indices = argsort(x, d, descending, opts);
+  const indices = argsort(x, d, descending);
   return { values: gather(x, d, indices), indices };
 }
 
-export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
+/** topk(x, k, dim, largest, sorted), or with PyTorch's keywords: `x.topk(2, { dim: 0, largest: false })`. */
+export interface TopkOpts { dim?: number; largest?: boolean; sorted?: boolean }
+export function topk(x: Tensor, k: number, dimArg: number | TopkOpts = -1, largestArg: boolean | TopkOpts = true, sorted: boolean = true): ValuesIndices {
+  const o: TopkOpts = { ...(typeof largestArg === 'object' ? largestArg : {}), ...(typeof dimArg === 'object' ? dimArg : {}) };
+  const dim = typeof dimArg === 'number' ? dimArg : (o.dim ?? -1);
+  const largest = o.largest ?? (typeof largestArg === 'boolean' ? largestArg : true);
+  sorted = o.sorted ?? sorted;
   const d = x.ndim ? normDim(dim, x.ndim, 'topk') : 0;
   const n = x.ndim ? x.shape[d]! : 1;
   if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`topk(): selected index k out of range (k=${k}, size ${n} at dim ${d})`);
@@ -232,7 +265,8 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
  * error surfaces at the next read on asynchronous devices). numClasses = -1 infers max(t) + 1, which
  * needs the values: synchronous devices only; `F.oneHotAsync` works everywhere.
  */
-export function oneHot(t: Tensor, numClasses = -1): Tensor {
+export function oneHot(t: Tensor, numClassesArg: number | { numClasses?: number } = -1): Tensor {
+  const numClasses = typeof numClassesArg === 'object' ? (numClassesArg.numClasses ?? -1) : numClassesArg;
   if (t.dtype !== 'int32') throw new TypeError(`oneHot: one_hot is only applicable to index tensor (int32), got ${t.dtype}`);
   let n = numClasses;
   checkRange(t, 0, I32_MAX, 'oneHot: Class values must be non-negative.');
@@ -247,7 +281,8 @@ export function oneHot(t: Tensor, numClasses = -1): Tensor {
 }
 
 /** F.oneHotAsync(t, numClasses) (torchlet addition): oneHot on any device; numClasses = -1 reads max(t) asynchronously. */
-export async function oneHotAsync(t: Tensor, numClasses = -1): Promise<Tensor> {
+export async function oneHotAsync(t: Tensor, numClassesArg: number | { numClasses?: number } = -1): Promise<Tensor> {
+  let numClasses = typeof numClassesArg === 'object' ? (numClassesArg.numClasses ?? -1) : numClassesArg;
   if (numClasses === -1 && t.dtype === 'int32' && t.numel() > 0) numClasses = Math.max(0, Number(await t.amax().item()) + 1);
   return oneHot(t, numClasses);
 }

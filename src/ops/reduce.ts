@@ -11,7 +11,7 @@ import { backendOf, empty, record } from './prim.js';
 import { castTo, maximum, minimum, where } from './elementwise.js';
 import { full, zeros } from './creation.js';
 import { cat } from './shape.js';
-import type { NormOrd, ReduceOpts, ValuesIndices } from './types.js';
+import type { NormOpts, NormOrd, ReduceOpts, ValuesIndices } from './types.js';
 
 type Dims = number | readonly number[] | null | undefined;
 
@@ -137,7 +137,19 @@ export function any(x: Tensor, dim?: Dims, keepdim = false): Tensor {
 export function countNonzero(x: Tensor, dim?: Dims): Tensor { return sum(x.ne(0), dim); }
 
 /** var(dim, {unbiased|correction, keepdim}) or var(dim, unbiased, keepdim) as in PyTorch. */
-export function var_(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdimArg?: boolean): Tensor {
+/**
+ * PyTorch's keyword-only call `x.var(unbiased=False)` / `x.std(correction=0)` puts the options where
+ * dim goes: `x.var({ unbiased: false })`, `x.var({ dim: 1, correction: 0 })` are accepted.
+ */
+function splitVarArgs(dim: Dims | ReduceOpts | undefined, opts: ReduceOpts | boolean | undefined): [Dims | undefined, ReduceOpts | boolean | undefined] {
+  if (typeof dim === 'object' && dim !== null && !Array.isArray(dim)) {
+    const { dim: d, ...rest } = dim as ReduceOpts;
+    return [d ?? null, { ...rest, ...(typeof opts === 'object' ? opts : opts === undefined ? {} : { unbiased: opts }) }];
+  }
+  return [dim as Dims | undefined, opts];
+}
+export function var_(x: Tensor, dimArg?: Dims | ReduceOpts, optsArg?: ReduceOpts | boolean, keepdimArg?: boolean): Tensor {
+  const [dim, opts] = splitVarArgs(dimArg, optsArg);
   const o: ReduceOpts = typeof opts === 'boolean' ? { unbiased: opts } : opts ?? {};
   const keepdim = keepdimArg ?? o.keepdim ?? false;
   if (!isFloating(x.dtype)) throw new TypeError(`var: input dtype should be floating point, got ${x.dtype}`);
@@ -147,14 +159,15 @@ export function var_(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdim
   const dev = x.sub(mean(x, dims, true));
   return sum(dev.mul(dev), dims, keepdim).div(Math.max(n - correction, 0));
 }
-export function std(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor {
+export function std(x: Tensor, dim?: Dims | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor {
   return var_(x, dim, opts, keepdim).sqrt();
 }
-export function varMean(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdim?: boolean): [Tensor, Tensor] {
+export function varMean(x: Tensor, dimArg?: Dims | ReduceOpts, optsArg?: ReduceOpts | boolean, keepdim?: boolean): [Tensor, Tensor] {
+  const [dim, opts] = splitVarArgs(dimArg, optsArg);
   const o: ReduceOpts = typeof opts === 'boolean' ? { unbiased: opts } : opts ?? {};
   return [var_(x, dim, o, keepdim), mean(x, dim, keepdim ?? o.keepdim ?? false)];
 }
-export function stdMean(x: Tensor, dim?: Dims, opts?: ReduceOpts | boolean, keepdim?: boolean): [Tensor, Tensor] {
+export function stdMean(x: Tensor, dim?: Dims | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): [Tensor, Tensor] {
   const [v, m] = varMean(x, dim, opts, keepdim);
   return [v.sqrt(), m];
 }
@@ -166,7 +179,11 @@ function rootSafe(s: Tensor, p: number): Tensor {
   return where(z, 0, p === 2 ? r.sqrt() : r.pow(1 / p));
 }
 
-export function norm(x: Tensor, p: NormOrd = 2, dim?: Dims, keepdim = false): Tensor {
+/** norm(x, p, dim, keepdim), or norm(x, { p, dim, keepdim }) with PyTorch's keywords. */
+export function norm(x: Tensor, pArg: NormOrd | NormOpts = 2, dimArg?: Dims, keepdimArg = false): Tensor {
+  const o: NormOpts = typeof pArg === 'object' && pArg !== null ? pArg : {};
+  const p: NormOrd = typeof pArg === 'object' && pArg !== null ? (o.p ?? 2) : pArg;
+  const dim = o.dim ?? dimArg, keepdim = o.keepdim ?? keepdimArg;
   if (!isFloating(x.dtype)) throw new TypeError(`norm(): input dtype should be either floating point or complex. Got ${x.dtype} instead.`);
   const a = x.abs();
   if (p === 'fro' || p === 2) return rootSafe(sum(x.mul(x), dim, keepdim), 2);

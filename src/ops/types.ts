@@ -8,6 +8,7 @@ export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
 export type NestedArray = number | boolean | NestedArray[];
 export interface ValuesIndices { values: Tensor; indices: Tensor }
-export interface ReduceOpts { unbiased?: boolean; correction?: number; keepdim?: boolean }
+export interface ReduceOpts { unbiased?: boolean; correction?: number; keepdim?: boolean; dim?: number | readonly number[] | null }
 export type NormOrd = number | 'fro' | 'inf' | '-inf';
+export interface NormOpts { p?: NormOrd; dim?: number | readonly number[] | null; keepdim?: boolean }
 export interface CreateOpts { dtype?: DType; device?: Device | string; requiresGrad?: boolean }
