@@ -66,7 +66,8 @@ export interface GradcheckOptions { eps?: number; atol?: number; rtol?: number; 
  * Compares analytic gradients with central finite differences (float64 inputs on the CPU).
  * fn maps the inputs to one tensor; every float64 input with requiresGrad is checked.
  */
-export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): boolean {
+export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputsArg: Tensor | Tensor[], opts: GradcheckOptions = {}): boolean {
+  const inputs = Array.isArray(inputsArg) ? inputsArg : [inputsArg]; // PyTorch accepts one tensor or a tuple
   const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
   const fail = (msg: string): boolean => { if (opts.raiseException ?? true) throw new Error(`gradcheck: ${msg}`); return false; };
   for (const x of inputs) {

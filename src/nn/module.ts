@@ -84,7 +84,8 @@ export class Module {
     this.#assign(name, param);
   }
   /** Adds a buffer: state that is not a parameter (running statistics). Non-persistent ones stay out of stateDict. */
-  registerBuffer(name: string, tensor: Tensor | null, opts: { persistent?: boolean } = {}): void {
+  registerBuffer(name: string, tensor: Tensor | null, optsArg: { persistent?: boolean } | boolean = {}): void {
+    const opts = typeof optsArg === 'boolean' ? { persistent: optsArg } : optsArg; // PyTorch's positional persistent
     this.#checkName('buffer', name);
     if (tensor !== null && !(tensor instanceof Tensor)) throw new TypeError(`cannot assign '${typeof tensor}' object to buffer '${name}' (Tensor or null required)`);
     if (tensor) tensor.kept = true;
@@ -231,7 +232,8 @@ export class Module {
     return this;
   }
   /** Sets every parameter's grad to null (disposing it), or to zeros with setToNone=false. */
-  zeroGrad(setToNone = true): void {
+  zeroGrad(setToNoneArg: boolean | { setToNone?: boolean } = true): void {
+    const setToNone = typeof setToNoneArg === 'object' ? (setToNoneArg.setToNone ?? true) : setToNoneArg;
     for (const p of this.parameters()) {
       const g = p.grad;
       if (!g) continue;

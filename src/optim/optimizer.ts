@@ -70,8 +70,8 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   }
 
   /** Resets gradients: disposes and drops them (setToNone, the default) or zeroes them in place. */
-  zeroGrad(opts: { setToNone?: boolean } = {}): void {
-    const setToNone = opts.setToNone ?? true;
+  zeroGrad(opts: { setToNone?: boolean } | boolean = {}): void {
+    const setToNone = typeof opts === 'boolean' ? opts : (opts.setToNone ?? true); // PyTorch's positional set_to_none too
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         const gr = p.grad;

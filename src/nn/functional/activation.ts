@@ -9,47 +9,86 @@ import { rand, zerosLike } from '../../ops/creation.js';
 
 const ALPHA_SELU = 1.6732632423543772, SCALE_SELU = 1.0507009873554805;
 
+/**
+ * PyTorch passes these scalars positionally or by keyword: `F.leakyRelu(x, 0.2)` and
+ * `F.leakyRelu(x, { negativeSlope: 0.2 })` both work. `arg` is the positional value or the options
+ * object; an options object never reaches arithmetic (it used to turn results into NaN).
+ */
+type Opt<K extends string> = number | ({ [P in K]?: number } & { inplace?: boolean }) | undefined;
+function pick<K extends string>(arg: Opt<K>, key: K, def: number): number {
+  if (arg === undefined || arg === null) return def;
+  if (typeof arg === 'number') return arg;
+  if (typeof arg === 'object') return (arg as { [P in K]?: number })[key] ?? def;
+  throw new TypeError(`expected a number or an options object for '${key}', got ${typeof arg}`);
+}
+function inplaceOf(arg: unknown): boolean { return typeof arg === 'object' && arg !== null && (arg as { inplace?: boolean }).inplace === true; }
+/** opts.inplace writes the result into x (PyTorch's inplace=True). */
+function maybeInplace(x: Tensor, r: Tensor, inplace: boolean): Tensor { return inplace ? x.copy_(r) : r; }
+
 export const relu = (x: Tensor, opts: { inplace?: boolean } = {}) => (opts.inplace ? x.relu_() : reluOp(x));
-export const relu6 = (x: Tensor) => hardtanh(x, 0, 6);
+export const relu6 = (x: Tensor, opts: { inplace?: boolean } = {}) => maybeInplace(x, hardtanh(x, 0, 6), opts.inplace === true);
 export const sigmoid = (x: Tensor) => sigmoidOp(x);
 export const tanh = (x: Tensor) => tanhOp(x);
 /** Clamped to [minVal, maxVal]; the gradient passes only strictly inside, as PyTorch's hardtanh_backward. */
-export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
-  return where(x.le(minVal), minVal, where(x.ge(maxVal), maxVal, x)).to(x.dtype);
+export function hardtanh(x: Tensor, minVal: Opt<'minVal' | 'maxVal'> = -1, maxVal?: number): Tensor {
+  const lo = pick(minVal, 'minVal', -1), hi = typeof minVal === 'object' ? pick(minVal, 'maxVal', 1) : (maxVal ?? 1);
+  if (lo > hi) throw new RangeError(`hardtanh: min_val cannot be greater than max_val (got ${lo} and ${hi})`);
+  return maybeInplace(x, where(x.le(lo), lo, where(x.ge(hi), hi, x)).to(x.dtype), inplaceOf(minVal));
 }
-export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor { return where(x.gt(0), x, x.mul(negativeSlope)); }
-export function elu(x: Tensor, alpha = 1): Tensor { return where(x.gt(0), x, x.clamp(null, 0).expm1().mul(alpha)); }
-export function celu(x: Tensor, alpha = 1): Tensor { return where(x.gt(0), x, x.clamp(null, 0).div(alpha).expm1().mul(alpha)); }
-export function selu(x: Tensor): Tensor { return elu(x, ALPHA_SELU).mul(SCALE_SELU); }
-export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
-  if (opts.approximate === 'tanh') {
+export function leakyRelu(x: Tensor, negativeSlope: Opt<'negativeSlope'> = 0.01): Tensor {
+  const a = pick(negativeSlope, 'negativeSlope', 0.01);
+  return maybeInplace(x, where(x.gt(0), x, x.mul(a)), inplaceOf(negativeSlope));
+}
+export function elu(x: Tensor, alpha: Opt<'alpha'> = 1): Tensor {
+  const a = pick(alpha, 'alpha', 1);
+  return maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).expm1().mul(a)), inplaceOf(alpha));
+}
+export function celu(x: Tensor, alpha: Opt<'alpha'> = 1): Tensor {
+  const a = pick(alpha, 'alpha', 1);
+  if (a === 0) throw new RangeError('celu: ZeroDivisionError (alpha must not be 0)');
+  return maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).div(a).expm1().mul(a)), inplaceOf(alpha));
+}
+export function selu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, elu(x, ALPHA_SELU).mul(SCALE_SELU), opts.inplace === true); }
+/** gelu(x, { approximate: 'none' | 'tanh' }); the string alone is accepted too (`F.gelu(x, 'tanh')`). */
+export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } | 'none' | 'tanh' = {}): Tensor {
+  const approximate = typeof opts === 'string' ? opts : (opts.approximate ?? 'none');
+  if (approximate !== 'none' && approximate !== 'tanh') throw new TypeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+  if (approximate === 'tanh') {
     const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
     return x.mul(0.5).mul(inner.tanh().add(1));
   }
   return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
 }
-export function silu(x: Tensor): Tensor { return x.mul(x.sigmoid()); }
+export function silu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, x.mul(x.sigmoid()), opts.inplace === true); }
 /** softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold (as PyTorch). The exp branch is
- * clamped at the threshold so the unselected side never overflows into a NaN gradient. */
-export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
-  const beta = opts.beta ?? 1, threshold = opts.threshold ?? 20;
+ * clamped at the threshold so the unselected side never overflows into a NaN gradient.
+ * beta and threshold are positional (`F.softplus(x, 2, 10)`) or options (`{ beta, threshold }`). */
+export function softplus(x: Tensor, opts: Opt<'beta' | 'threshold'> = {}, thresholdArg?: number): Tensor {
+  const beta = pick(opts, 'beta', 1);
+  const threshold = typeof opts === 'object' ? pick(opts, 'threshold', 20) : (thresholdArg ?? 20);
   const bx = x.mul(beta);
   const smooth = bx.clamp(null, threshold).exp().log1p().div(beta);
   return where(bx.gt(threshold), x, smooth);
 }
-export function mish(x: Tensor): Tensor { return x.mul(softplus(x).tanh()); }
+export function mish(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, x.mul(softplus(x).tanh()), opts.inplace === true); }
 export function logsigmoid(x: Tensor): Tensor { return softplus(x.neg()).neg(); }
-export function hardsigmoid(x: Tensor): Tensor { return relu6(x.add(3)).div(6); }
+export function hardsigmoid(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, relu6(x.add(3)).div(6), opts.inplace === true); }
 /** x * relu6(x + 3) / 6, written piecewise so the kinks get PyTorch's gradients (-0.5 at -3, 1.5 at 3). */
-export function hardswish(x: Tensor): Tensor { return where(x.lt(-3), 0, where(x.le(3), x.mul(x.add(3)).div(6), x)).to(x.dtype); }
+export function hardswish(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
+  return maybeInplace(x, where(x.lt(-3), 0, where(x.le(3), x.mul(x.add(3)).div(6), x)).to(x.dtype), opts.inplace === true);
+}
 export function softsign(x: Tensor): Tensor { return x.div(x.abs().add(1)); }
 export function tanhshrink(x: Tensor): Tensor { return x.sub(x.tanh()); }
-export function softshrink(x: Tensor, lambd = 0.5): Tensor {
+export function softshrink(x: Tensor, lambdArg: Opt<'lambd'> = 0.5): Tensor {
+  const lambd = pick(lambdArg, 'lambd', 0.5);
   return where(x.gt(lambd), x.sub(lambd), where(x.lt(-lambd), x.add(lambd), 0));
 }
-export function hardshrink(x: Tensor, lambd = 0.5): Tensor { return where(x.abs().gt(lambd), x, 0); }
-export function threshold(x: Tensor, thresholdValue: number, value: number): Tensor { return where(x.gt(thresholdValue), x, value); }
-export function glu(x: Tensor, dim = -1): Tensor {
+export function hardshrink(x: Tensor, lambd: Opt<'lambd'> = 0.5): Tensor { return where(x.abs().gt(pick(lambd, 'lambd', 0.5)), x, 0); }
+export function threshold(x: Tensor, thresholdValue: number, value: number, opts: { inplace?: boolean } = {}): Tensor {
+  return maybeInplace(x, where(x.gt(thresholdValue), x, value), opts.inplace === true);
+}
+export function glu(x: Tensor, dimArg: Opt<'dim'> = -1): Tensor {
+  const dim = pick(dimArg, 'dim', -1);
   const d = dim < 0 ? dim + x.ndim : dim;
   if (x.ndim === 0 || x.shape[d]! % 2 !== 0) throw new RangeError(`glu: Halving dimension must be even, but dimension ${d} is size ${x.shape[d] ?? 0}`);
   const [a, b] = x.chunk(2, dim) as [Tensor, Tensor];
@@ -64,14 +103,28 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
   const w = weight.numel() === 1 || x.ndim < 2 ? weight.reshape([]) : weight.reshape([-1, ...new Array(x.ndim - 2).fill(1)]);
   return where(x.gt(0), x, x.mul(w));
 }
-export function softmax(x: Tensor, dim: number, opts: { dtype?: import('../../dtype.js').DType } = {}): Tensor { return softmaxOp(x, dim, opts); }
-export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: import('../../dtype.js').DType } = {}): Tensor { return logSoftmaxOp(x, dim, opts); }
-export function softmin(x: Tensor, dim: number): Tensor { return softmaxOp(x.neg(), dim); }
+type SoftmaxOpts = { dim?: number; dtype?: import('../../dtype.js').DType };
+/** softmax(x, dim, { dtype }); `F.softmax(x, { dim })` (PyTorch's keyword form) works too. */
+function splitDim(op: string, dim: number | SoftmaxOpts, opts: SoftmaxOpts): [number, SoftmaxOpts] {
+  const o = typeof dim === 'object' && dim !== null ? dim : opts;
+  const d = typeof dim === 'number' ? dim : o.dim;
+  if (typeof d !== 'number') throw new TypeError(`${op}: dim must be given (implicit dim choice is deprecated in PyTorch)`);
+  return [d, o.dtype === undefined ? {} : { dtype: o.dtype }];
+}
+export function softmax(x: Tensor, dim: number | SoftmaxOpts, opts: SoftmaxOpts = {}): Tensor { return softmaxOp(x, ...splitDim('softmax', dim, opts)); }
+export function logSoftmax(x: Tensor, dim: number | SoftmaxOpts, opts: SoftmaxOpts = {}): Tensor { return logSoftmaxOp(x, ...splitDim('logSoftmax', dim, opts)); }
+export function softmin(x: Tensor, dim: number | SoftmaxOpts, opts: SoftmaxOpts = {}): Tensor {
+  const [d, o] = splitDim('softmin', dim, opts);
+  return softmaxOp(x.neg(), d, o);
+}
 /**
  * F.rrelu(x, lower, upper, training): leaky ReLU whose negative slope is drawn per element from
  * U(lower, upper) in training (our Philox stream), and is (lower + upper) / 2 otherwise.
  */
-export function rrelu(x: Tensor, lower = 1 / 8, upper = 1 / 3, training = false): Tensor {
+export function rrelu(x: Tensor, lowerArg: Opt<'lower' | 'upper'> & { training?: boolean } | number = 1 / 8, upperArg = 1 / 3, trainingArg = false): Tensor {
+  const lower = pick(lowerArg, 'lower', 1 / 8);
+  const upper = typeof lowerArg === 'object' ? pick(lowerArg, 'upper', 1 / 3) : upperArg;
+  const training = typeof lowerArg === 'object' ? (lowerArg.training ?? false) : trainingArg;
   if (!training) return leakyRelu(x, (lower + upper) / 2);
   const slope = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).mul(upper - lower).add(lower).to(x.dtype);
   return where(x.ge(0), x, x.mul(slope));

@@ -11,7 +11,13 @@ import { dropout } from './dropout.js';
 export interface SdpaOpts { attnMask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number | null }
 
 /** q [..., L, E], k [..., S, E], v [..., S, Ev] -> [..., L, Ev]. */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SdpaOpts = {}): Tensor {
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsArg: SdpaOpts | Tensor | null = {},
+  dropoutP?: number, isCausal?: boolean): Tensor {
+  // PyTorch's positional form (q, k, v, attn_mask, dropout_p, is_causal) is accepted too; a mask in
+  // the options slot must never be mistaken for an empty options object.
+  const opts: SdpaOpts = optsArg === null || optsArg instanceof Tensor
+    ? { attnMask: optsArg, ...(dropoutP === undefined ? {} : { dropoutP }), ...(isCausal === undefined ? {} : { isCausal }) }
+    : optsArg;
   const op = 'scaledDotProductAttention';
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) throw new RangeError(`${op}: expected query, key and value of at least 2 dims, got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
   const L = q.shape[q.ndim - 2]!, S = k.shape[k.ndim - 2]!, E = q.shape[q.ndim - 1]!;

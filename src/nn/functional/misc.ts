@@ -192,13 +192,17 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
 }
 
 /** F.normalize: x / max(||x||_p over dim, eps). */
-export function normalize(x: Tensor, opts: { p?: number; dim?: number; eps?: number } = {}): Tensor {
+export function normalize(x: Tensor, optsArg: { p?: number; dim?: number; eps?: number } | number = {}, dimArg?: number, epsArg?: number): Tensor {
+  // PyTorch's positional (x, p, dim, eps) works as well as the options object.
+  const opts = typeof optsArg === 'number' ? { p: optsArg, ...(dimArg === undefined ? {} : { dim: dimArg }), ...(epsArg === undefined ? {} : { eps: epsArg }) } : optsArg;
   const denom = safeNorm(x, opts.p ?? 2, opts.dim ?? 1, true).clamp(opts.eps ?? 1e-12);
   return x.div(denom);
 }
 
 /** F.cosineSimilarity: sum(x1/max(|x1|,eps) * x2/max(|x2|,eps)) over dim (PyTorch 1.13's formula). */
-export function cosineSimilarity(x1: Tensor, x2: Tensor, opts: { dim?: number; eps?: number } = {}): Tensor {
+export function cosineSimilarity(x1: Tensor, x2: Tensor, optsArg: { dim?: number; eps?: number } | number = {}, epsArg?: number): Tensor {
+  // PyTorch's positional (x1, x2, dim, eps) works as well as the options object.
+  const opts = typeof optsArg === 'number' ? { dim: optsArg, ...(epsArg === undefined ? {} : { eps: epsArg }) } : optsArg;
   const dim = opts.dim ?? 1, eps = opts.eps ?? 1e-8;
   const n1 = safeNorm(x1, 2, dim, true).clamp(eps), n2 = safeNorm(x2, 2, dim, true).clamp(eps);
   return x1.div(n1).mul(x2.div(n2)).sum(dim);
@@ -251,9 +255,9 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOpts = {
 }
 
 /** F.oneHot (torch.nn.functional.one_hot): int32 [..., numClasses]. */
-export function oneHot(t: Tensor, numClasses = -1): Tensor { return oneHotOp(t, numClasses); }
+export function oneHot(t: Tensor, numClasses: number | { numClasses?: number } = -1): Tensor { return oneHotOp(t, numClasses); }
 /** F.oneHotAsync (torchlet addition): oneHot on any device; numClasses = -1 reads max(t) asynchronously. */
-export function oneHotAsync(t: Tensor, numClasses = -1): Promise<Tensor> { return oneHotAsyncOp(t, numClasses); }
+export function oneHotAsync(t: Tensor, numClasses: number | { numClasses?: number } = -1): Promise<Tensor> { return oneHotAsyncOp(t, numClasses); }
 
 /** F.pdist(x [N, M], p): the p-norm distances of all row pairs i < j, in row-major order ([N(N-1)/2]). */
 export function pdist(x: Tensor, p = 2): Tensor {

@@ -23,9 +23,23 @@ function channelAffine(y: Tensor, weight: Tensor | null, bias: Tensor | null): T
   return out;
 }
 
-/** F.layerNorm(x, normalizedShape, weight?, bias?, { eps }): normalizes over the trailing dims. */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight: Tensor | null = null, bias: Tensor | null = null,
-  opts: { eps?: number } = {}): Tensor {
+export interface WeightBias { weight?: Tensor | null; bias?: Tensor | null }
+/**
+ * weight and bias are optional keywords in PyTorch: positional (`F.layerNorm(x, s, w, b)`) or in the
+ * options object (`F.layerNorm(x, s, { weight, bias, eps })`); returns [weight, bias, other options].
+ */
+function splitWeightBias<O extends object>(weightArg: Tensor | null | (O & WeightBias), biasArg: Tensor | null): [Tensor | null, Tensor | null, O] {
+  if (weightArg === null || weightArg instanceof Tensor) return [weightArg, biasArg, {} as O];
+  const { weight, bias, ...rest } = weightArg;
+  return [weight ?? null, bias ?? biasArg ?? null, rest as unknown as O];
+}
+function epsOpts(opts: { eps?: number } | number): { eps?: number } { return typeof opts === 'number' ? { eps: opts } : opts; }
+
+/** F.layerNorm(x, normalizedShape, weight?, bias?, { eps }) (eps positional too): normalizes over the trailing dims. */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weightArg: Tensor | null | ({ eps?: number } & WeightBias) = null,
+  biasArg: Tensor | null = null, optsArg: { eps?: number } | number = {}): Tensor {
+  const [weight, bias, kw] = splitWeightBias<{ eps?: number }>(weightArg, biasArg);
+  const opts = { ...kw, ...epsOpts(optsArg) };
   const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   const k = ns.length;
   const tail = x.shape.slice(x.ndim - k);
@@ -43,7 +57,10 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
 }
 
 /** F.groupNorm(x [N, C, *], numGroups, weight?, bias?, { eps }). */
-export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, opts: { eps?: number } = {}): Tensor {
+export function groupNorm(x: Tensor, numGroups: number, weightArg: Tensor | null | ({ eps?: number } & WeightBias) = null,
+  biasArg: Tensor | null = null, optsArg: { eps?: number } | number = {}): Tensor {
+  const [weight, bias, kw] = splitWeightBias<{ eps?: number }>(weightArg, biasArg);
+  const opts = { ...kw, ...epsOpts(optsArg) };
   if (x.ndim < 2) throw new RangeError(`groupNorm: Expected at least 2 dimensions for input tensor but received ${x.ndim}`);
   const [N, C] = x.shape as [number, number];
   if (C % numGroups !== 0) throw new RangeError(`groupNorm: Expected number of channels in input to be divisible by num_groups, but got input of shape ${fmtShape(x.shape)} and num_groups=${numGroups}`);
@@ -62,8 +79,15 @@ export interface BatchNormOpts { training?: boolean; momentum?: number; eps?: nu
  * Training normalizes with batch statistics and, when given, updates the running buffers in place:
  * r = (1 - momentum) r + momentum * stat, with the unbiased variance. Eval uses the running stats.
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null = null,
-  bias: Tensor | null = null, opts: BatchNormOpts = {}): Tensor {
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null,
+  weightArg: Tensor | null | (BatchNormOpts & WeightBias) = null, biasArg: Tensor | null = null, optsArg: BatchNormOpts | boolean = {},
+  momentumArg?: number, epsArg?: number): Tensor {
+  // Also PyTorch's positional (..., weight, bias, training, momentum, eps) and keyword forms
+  // (`F.batchNorm(x, rm, rv, { weight, bias, training })`).
+  const [weight, bias, kw] = splitWeightBias(weightArg, biasArg);
+  const opts: BatchNormOpts = typeof optsArg === 'boolean'
+    ? { training: optsArg, ...(momentumArg === undefined ? {} : { momentum: momentumArg }), ...(epsArg === undefined ? {} : { eps: epsArg }) }
+    : { ...kw, ...optsArg };
   const training = opts.training ?? false, momentum = opts.momentum ?? 0.1, eps = opts.eps ?? 1e-5;
   if (x.ndim < 2) throw new RangeError(`batchNorm: Expected 2D or more input (got ${x.ndim}D input of shape ${fmtShape(x.shape)})`);
   const C = x.shape[1]!;

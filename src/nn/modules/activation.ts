@@ -31,22 +31,36 @@ export class Mish extends Module {
 }
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
-  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) { super(); this.approximate = opts.approximate ?? 'none'; }
+  constructor(opts: { approximate?: 'none' | 'tanh' } | 'none' | 'tanh' = {}) {
+    super();
+    this.approximate = typeof opts === 'string' ? opts : (opts.approximate ?? 'none');
+  }
   forward(x: Tensor): Tensor { return F.gelu(x, { approximate: this.approximate }); }
   override extraRepr(): string { return `approximate='${this.approximate}'`; }
 }
+// Scalar hyper-parameters are positional as in PyTorch (`new nn.LeakyReLU(0.2)`) or an options
+// object with PyTorch's keyword names (`new nn.LeakyReLU({ negativeSlope: 0.2 })`).
+function num<K extends string>(arg: number | { [P in K]?: number } | undefined, key: K, def: number): number {
+  if (arg === undefined) return def;
+  return typeof arg === 'number' ? arg : (arg[key] ?? def);
+}
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01, _opts: InplaceOpt = {}) { super(); }
+  readonly negativeSlope: number;
+  constructor(negativeSlope: number | { negativeSlope?: number; inplace?: boolean } = 0.01, _opts: InplaceOpt = {}) {
+    super(); this.negativeSlope = num(negativeSlope, 'negativeSlope', 0.01);
+  }
   forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
   override extraRepr(): string { return `negative_slope=${pyFloat(this.negativeSlope)}`; }
 }
 export class ELU extends Module {
-  constructor(readonly alpha = 1, _opts: InplaceOpt = {}) { super(); }
+  readonly alpha: number;
+  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, _opts: InplaceOpt = {}) { super(); this.alpha = num(alpha, 'alpha', 1); }
   forward(x: Tensor): Tensor { return F.elu(x, this.alpha); }
   override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}`; }
 }
 export class CELU extends Module {
-  constructor(readonly alpha = 1, _opts: InplaceOpt = {}) { super(); }
+  readonly alpha: number;
+  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, _opts: InplaceOpt = {}) { super(); this.alpha = num(alpha, 'alpha', 1); }
   forward(x: Tensor): Tensor { return F.celu(x, this.alpha); }
   override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}`; }
 }
@@ -56,12 +70,21 @@ export class SELU extends Module {
 }
 export class Softplus extends Module {
   readonly beta: number; readonly threshold: number;
-  constructor(opts: { beta?: number; threshold?: number } = {}) { super(); this.beta = opts.beta ?? 1; this.threshold = opts.threshold ?? 20; }
+  constructor(opts: number | { beta?: number; threshold?: number } = {}, threshold?: number) {
+    super();
+    this.beta = num(opts, 'beta', 1);
+    this.threshold = typeof opts === 'number' ? (threshold ?? 20) : (opts.threshold ?? 20);
+  }
   forward(x: Tensor): Tensor { return F.softplus(x, { beta: this.beta, threshold: this.threshold }); }
   override extraRepr(): string { return `beta=${this.beta}, threshold=${this.threshold}`; }
 }
 export class Hardtanh extends Module {
-  constructor(readonly minVal = -1, readonly maxVal = 1, _opts: InplaceOpt = {}) { super(); }
+  readonly minVal: number; readonly maxVal: number;
+  constructor(minVal: number | { minVal?: number; maxVal?: number; inplace?: boolean } = -1, maxVal = 1, _opts: InplaceOpt = {}) {
+    super();
+    this.minVal = num(minVal, 'minVal', -1);
+    this.maxVal = typeof minVal === 'object' ? (minVal.maxVal ?? 1) : maxVal;
+  }
   forward(x: Tensor): Tensor { return F.hardtanh(x, this.minVal, this.maxVal); }
   override extraRepr(): string { return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}`; }
 }
@@ -77,11 +100,13 @@ export class LogSigmoid extends Module { forward(x: Tensor): Tensor { return F.l
 export class Softsign extends Module { forward(x: Tensor): Tensor { return F.softsign(x); } }
 export class Tanhshrink extends Module { forward(x: Tensor): Tensor { return F.tanhshrink(x); } }
 export class Softshrink extends Module {
-  constructor(readonly lambd = 0.5) { super(); }
+  readonly lambd: number;
+  constructor(lambd: number | { lambd?: number } = 0.5) { super(); this.lambd = num(lambd, 'lambd', 0.5); }
   forward(x: Tensor): Tensor { return F.softshrink(x, this.lambd); }
 }
 export class Hardshrink extends Module {
-  constructor(readonly lambd = 0.5) { super(); }
+  readonly lambd: number;
+  constructor(lambd: number | { lambd?: number } = 0.5) { super(); this.lambd = num(lambd, 'lambd', 0.5); }
   forward(x: Tensor): Tensor { return F.hardshrink(x, this.lambd); }
 }
 export class Threshold extends Module {
@@ -89,7 +114,8 @@ export class Threshold extends Module {
   forward(x: Tensor): Tensor { return F.threshold(x, this.threshold, this.value); }
 }
 export class GLU extends Module {
-  constructor(readonly dim = -1) { super(); }
+  readonly dim: number;
+  constructor(dim: number | { dim?: number } = -1) { super(); this.dim = num(dim, 'dim', -1); }
   forward(x: Tensor): Tensor { return F.glu(x, this.dim); }
 }
 /** PReLU: max(0, x) + weight * min(0, x), one learnable slope (or one per channel), init 0.25. */
@@ -105,8 +131,11 @@ export class PReLU extends Module {
   override extraRepr(): string { return `num_parameters=${this.numParameters}`; }
 }
 abstract class DimModule extends Module {
-  constructor(readonly dim: number) {
+  readonly dim: number;
+  constructor(dimArg: number | { dim?: number }) {
     super();
+    const dim = typeof dimArg === 'object' && dimArg !== null ? dimArg.dim : dimArg;
+    this.dim = dim as number;
     if (typeof dim !== 'number') throw new TypeError(`${new.target.name}: dim must be given (implicit dim choice is deprecated in PyTorch)`);
   }
   override extraRepr(): string { return `dim=${this.dim}`; }
@@ -120,4 +149,15 @@ export class Softmax2d extends Module {
     if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`Softmax2d: expected input to be 3D or 4D, got ${x.ndim}D instead`);
     return F.softmax(x, -3);
   }
+}
+/** RReLU: leaky ReLU with a slope drawn from U(lower, upper) per element in training, their mean in eval. */
+export class RReLU extends Module {
+  readonly lower: number; readonly upper: number;
+  constructor(lower: number | { lower?: number; upper?: number; inplace?: boolean } = 1 / 8, upper = 1 / 3, _opts: InplaceOpt = {}) {
+    super();
+    this.lower = num(lower, 'lower', 1 / 8);
+    this.upper = typeof lower === 'object' ? (lower.upper ?? 1 / 3) : upper;
+  }
+  forward(x: Tensor): Tensor { return F.rrelu(x, this.lower, this.upper, this.training); }
+  override extraRepr(): string { return `lower=${this.lower}, upper=${this.upper}`; }
 }

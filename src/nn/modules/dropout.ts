@@ -19,8 +19,12 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
 }
 
 abstract class DropoutBase extends Module {
-  constructor(readonly p = 0.5, _opts: { inplace?: boolean } = {}) {
+  readonly p: number;
+  /** `new nn.Dropout(0.2)` or `new nn.Dropout({ p: 0.2 })` (PyTorch's keyword). */
+  constructor(pArg: number | { p?: number; inplace?: boolean } = 0.5, _opts: { inplace?: boolean } = {}) {
     super();
+    const p = typeof pArg === 'object' && pArg !== null ? (pArg.p ?? 0.5) : pArg;
+    this.p = p;
     if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
   override extraRepr(): string { return `p=${pyFloat(this.p)}, inplace=False`; }
