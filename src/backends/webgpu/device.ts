@@ -14,8 +14,16 @@ export interface GPUInfo {
    * than the wasm backend, so "best available device" pickers should prefer the CPU over it.
    */
   isFallbackAdapter: boolean;
-  features: { shaderF16: boolean; timestampQuery: boolean };
-  limits: { maxStorageBuffersPerShaderStage: number; maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number; maxBufferSize: number };
+  /**
+   * Optional features, requested when the adapter has them. Nothing requires any of them:
+   * float16 computes in f32 without shader-f16, kernels use no subgroup operations (yet), and
+   * kernel timing reports null without timestamp-query.
+   */
+  features: { shaderF16: boolean; timestampQuery: boolean; subgroups: boolean };
+  limits: {
+    maxStorageBuffersPerShaderStage: number; maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number;
+    maxBufferSize: number; minStorageBufferOffsetAlignment: number;
+  };
 }
 
 interface NodeWebGPU { create(flags: string[]): GPU }
@@ -56,15 +64,19 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
   const want: GPUFeatureName[] = [];
   if (has('shader-f16')) want.push('shader-f16');
   if (has('timestamp-query')) want.push('timestamp-query');
+  if (has('subgroups')) want.push('subgroups' as GPUFeatureName);
   const al = adapter.limits;
+  // Ask for the adapter's maxima: large tensors need big storage bindings. Storage buffers per
+  // stage stay at the default (8), so every kernel keeps within what any adapter offers.
+  const requiredLimits = { maxStorageBufferBindingSize: al.maxStorageBufferBindingSize, maxBufferSize: al.maxBufferSize };
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({
-      requiredFeatures: want,
-      // Ask for the adapter's maxima: large tensors need big storage bindings.
-      requiredLimits: { maxStorageBufferBindingSize: al.maxStorageBufferBindingSize, maxBufferSize: al.maxBufferSize },
-    });
-  } catch { return null; }
+    device = await adapter.requestDevice({ requiredFeatures: want, requiredLimits });
+  } catch {
+    // An implementation may list a feature it then refuses (subgroups were experimental in Dawn):
+    // fall back to none rather than to no device.
+    try { device = await adapter.requestDevice({ requiredLimits }); } catch { return null; }
+  }
   // Dawn's worker threads can crash or deadlock in static destructors when a process exits with a
   // live device (seen under vitest's forks): release the device first.
   const proc = (globalThis as { process?: { versions?: { node?: string }; once?: (ev: 'exit', f: () => void) => void } }).process;
@@ -79,12 +91,16 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
     keepAlive: [gpu, adapter],
     adapterName,
     isFallbackAdapter: flagged || /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render/i.test(adapterName),
-    features: { shaderF16: device.features.has('shader-f16'), timestampQuery: device.features.has('timestamp-query') },
+    features: {
+      shaderF16: device.features.has('shader-f16'), timestampQuery: device.features.has('timestamp-query'),
+      subgroups: device.features.has('subgroups'),
+    },
     limits: {
       maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
       maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
       maxBufferSize: device.limits.maxBufferSize,
+      minStorageBufferOffsetAlignment: device.limits.minStorageBufferOffsetAlignment,
     },
   };
 }

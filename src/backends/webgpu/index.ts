@@ -18,6 +18,11 @@ const WG = 64;
 const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
 /** Dispatches recorded before an automatic submit, bounding the temporaries kept alive. */
 const MAX_PENDING = 256;
+/**
+ * Bytes of one metadata chunk: a batch's metadata at 256-byte slots fits in it (256 dispatches x
+ * 1 KiB); a batch that fills it is submitted early, a single larger record grows the chunk size.
+ */
+const META_CHUNK = 256 * 1024;
 /** Longest row the O(L^2) rank argsort handles; longer rows use the bitonic network. */
 const RANK_SORT_MAX = 256;
 /** Workgroups below which a matmul keeps 64x64 tiles: 128x128 ones would leave most of a big GPU idle. */
@@ -60,15 +65,27 @@ export class WebGPUBackend implements Backend {
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private encoder: GPUCommandEncoder | null = null;
+  /** The compute pass consecutive dispatches share (kernel timing off); ended before any copy or submit. */
+  private pass: GPUComputePassEncoder | null = null;
+  private passPipeline: GPUComputePipeline | null = null;
   private pending = 0;
   /** Alias copies and sort scratch of recorded work: back to the pool once the queue is done. */
   private temps: GPUBuffer[] = [];
   /**
-   * Metadata buffers have their own pool: they are filled by queue.writeBuffer, which runs before
-   * any unsubmitted command, so they must never be a buffer that recorded work still reads.
+   * Metadata ring: the dispatches of one batch (command encoder) pack their i32 metadata into
+   * `metaHost` at slots aligned to minStorageBufferOffsetAlignment, uploaded by ONE writeBuffer
+   * into the batch's chunk just before its submit, and bound at their offsets. writeBuffer runs
+   * before every command submitted after it, so a chunk is reused only once the queue has finished
+   * the batch that read it (onSubmittedWorkDone), never while work in flight still reads it.
    */
-  private readonly metaPool = new Map<number, GPUBuffer[]>();
-  private metas: GPUBuffer[] = [];
+  private metaHost = new Int32Array(META_CHUNK / 4);
+  private metaUsed = 0;
+  private metaChunk: GPUBuffer | null = null;
+  private metaChunkSize = META_CHUNK;
+  private metaFree: GPUBuffer[] = [];
+  private readonly metaAlign: number;
+  /** Storage bindings per pipeline key (metadata and error flag included): checked against the device limit. */
+  readonly storageBindings = new Map<string, number>();
   /** Out-of-range messages of checked dispatches since the last read (id = index + 1). */
   private checks: string[] = [];
   private readonly errBuf: GPUBuffer;
@@ -82,6 +99,7 @@ export class WebGPUBackend implements Backend {
   constructor(info: GPUInfo) {
     this.info = info;
     this.gpu = info.device;
+    this.metaAlign = Math.max(4, info.limits.minStorageBufferOffsetAlignment);
     this.errBuf = this.gpu.createBuffer({ size: 8, usage: STORAGE | COPY_SRC | COPY_DST });
     this.gpu.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.error ??= new Error(`webgpu: ${ev.error.message}`);
@@ -127,6 +145,8 @@ export class WebGPUBackend implements Backend {
     const lists = [...this.pool.values()];
     this.pool.clear();
     for (const l of lists) for (const b of l) this.reserved -= b.size;
+    for (const b of this.metaFree) b.destroy(); // free chunks are not in flight
+    this.metaFree = [];
     void this.gpu.queue.onSubmittedWorkDone().then(() => lists.forEach((l) => l.forEach((b) => b.destroy())));
   }
   memory(): MemoryInfo { return { allocatedBytes: this.allocated, reservedBytes: this.reserved, buffers: this.live }; }
@@ -201,32 +221,80 @@ export class WebGPUBackend implements Backend {
   }
 
   // ---- recording ----
+  /** The encoder for commands outside compute passes (copies, clears): ends the shared pass first. */
   private enc(): GPUCommandEncoder {
+    this.endPass();
     if (this.error?.message.includes('device lost')) throw this.error;
     return (this.encoder ??= this.gpu.createCommandEncoder());
   }
-  /** Submits recorded work; temporaries return to the pool when the queue has finished it. */
+  private endPass(): void {
+    if (!this.pass) return;
+    this.pass.end();
+    this.pass = null;
+    this.passPipeline = null;
+  }
+  /**
+   * Submits recorded work after uploading its metadata; temporaries and the metadata chunk return
+   * to their pools when the queue has finished it.
+   */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder) { this.metaUsed = 0; return; }
+    this.endPass();
     const stamps = this.timing && this.timing.n > 0 ? this.resolveStamps(this.encoder, this.timing) : null;
+    const chunk = this.metaChunk;
+    if (chunk && this.metaUsed > 0) this.gpu.queue.writeBuffer(chunk, 0, this.metaHost, 0, this.metaUsed / 4);
     this.gpu.queue.submit([this.encoder.finish()]);
     if (stamps) this.timing!.ns.push(stamps());
     this.encoder = null;
     this.pending = 0;
+    this.metaUsed = 0;
+    this.metaChunk = null;
     const temps = this.temps;
     this.temps = [];
-    const metas = this.metas;
-    this.metas = [];
-    if (temps.length || metas.length) {
+    if (temps.length || chunk) {
       void this.gpu.queue.onSubmittedWorkDone().then(() => {
         temps.forEach((b) => this.give(b));
-        for (const m of metas) {
-          let l = this.metaPool.get(m.size);
-          if (!l) { l = []; this.metaPool.set(m.size, l); }
-          l.push(m);
-        }
+        if (chunk) { if (chunk.size === this.metaChunkSize) this.metaFree.push(chunk); else chunk.destroy(); }
       });
     }
+  }
+
+  /** Bytes per metadata chunk (tests shrink it to exercise early submits and growth). */
+  get metaChunkBytes(): number { return this.metaChunkSize; }
+  set metaChunkBytes(n: number) {
+    this.flush();
+    this.metaChunkSize = n;
+    this.metaHost = new Int32Array(n / 4);
+    for (const c of this.metaFree) c.destroy();
+    this.metaFree = [];
+  }
+
+  /**
+   * Reserves an aligned slot for `meta` in the current batch's metadata chunk; the binding covers
+   * the whole slot, zero-padded. A full chunk submits the batch first (nothing of this dispatch is
+   * recorded yet), so offsets always point into the chunk its batch uploads.
+   */
+  private metaSlot(meta: readonly number[]): GPUBufferBinding {
+    const bytes = Math.max(4, meta.length * 4);
+    const slot = Math.ceil(bytes / this.metaAlign) * this.metaAlign;
+    if (this.metaUsed + slot > this.metaChunkSize) {
+      if (this.metaUsed > 0) this.flush();
+      if (slot > this.metaChunkSize) {
+        // One record larger than a chunk (never seen in practice): larger chunks from now on.
+        this.metaChunkSize = 2 ** Math.ceil(Math.log2(slot));
+        this.metaHost = new Int32Array(this.metaChunkSize / 4);
+        this.metaChunk?.destroy(); // not submitted: the batch is empty
+        this.metaChunk = null;
+        for (const b of this.metaFree) b.destroy();
+        this.metaFree = [];
+      }
+    }
+    this.metaChunk ??= this.metaFree.pop() ?? this.gpu.createBuffer({ size: this.metaChunkSize, usage: STORAGE | COPY_DST });
+    const offset = this.metaUsed, at = offset / 4;
+    this.metaHost.set(meta, at);
+    this.metaHost.fill(0, at + meta.length, at + slot / 4);
+    this.metaUsed += slot;
+    return { buffer: this.metaChunk, offset, size: slot };
   }
 
   /**
@@ -300,32 +368,40 @@ export class WebGPUBackend implements Backend {
    */
   private dispatch(key: string, source: () => string, meta: number[], ops: Operand[], groups: [number, number, number], checked = false,
     entryPoint = 'main'): void {
-    const metaArr = Int32Array.from(meta);
-    const msize = bucket(metaArr.byteLength);
-    const mb = this.metaPool.get(msize)?.pop() ?? this.gpu.createBuffer({ size: msize, usage: STORAGE | COPY_DST });
-    this.metas.push(mb);
-    this.gpu.queue.writeBuffer(mb, 0, metaArr);
-    const enc = this.enc();
+    const fullKey = `${key}@${entryPoint}`;
+    if (!this.storageBindings.has(fullKey)) {
+      // Every binding is a storage buffer: metadata, operands, error flag. Checked before Dawn
+      // would reject the pipeline asynchronously, so an over-wide kernel fails here, by name.
+      const n = 1 + ops.length + (checked ? 1 : 0), max = this.info.limits.maxStorageBuffersPerShaderStage;
+      if (n > max) throw new RangeError(`webgpu: kernel ${fullKey} binds ${n} storage buffers; the device allows ${max} per shader stage`);
+      this.storageBindings.set(fullKey, n);
+    }
+    const p = this.pipeline(key, source, entryPoint);
+    const md = this.metaSlot(meta);
     const written = new Set(ops.filter((o) => o.access !== 'read').map((o) => o.buf));
     const bufs = ops.map((o) => {
       if (o.access !== 'read' || !written.has(o.buf)) return o.buf;
       const copy = this.take(o.buf.size);
       this.temps.push(copy);
-      enc.copyBufferToBuffer(o.buf, 0, copy, 0, o.buf.size);
+      this.enc().copyBufferToBuffer(o.buf, 0, copy, 0, o.buf.size);
       return copy;
     });
-    const p = this.pipeline(key, source, entryPoint);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: mb } }];
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: md }];
     bufs.forEach((b, i) => entries.push({ binding: ops[i]!.slot ?? i + 1, resource: { buffer: b } }));
     if (checked) entries.push({ binding: ops.length + 1, resource: { buffer: this.errBuf } });
     const bg = this.gpu.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
     const t = this.timing;
-    const pass = enc.beginComputePass(t ? { timestampWrites: { querySet: t.qs, beginningOfPassWriteIndex: 2 * t.n, endOfPassWriteIndex: 2 * t.n + 1 } } : undefined);
-    if (t) { t.n++; t.passes++; }
-    pass.setPipeline(p);
+    let pass = this.pass;
+    if (!pass) {
+      // Timing needs one pass per kernel (stamps are per pass); otherwise consecutive dispatches
+      // share a pass: WebGPU orders and makes visible each dispatch's storage writes to the next.
+      pass = this.enc().beginComputePass(t ? { timestampWrites: { querySet: t.qs, beginningOfPassWriteIndex: 2 * t.n, endOfPassWriteIndex: 2 * t.n + 1 } } : undefined);
+      if (t) { t.n++; t.passes++; } else this.pass = pass;
+    }
+    if (this.passPipeline !== p) { pass.setPipeline(p); if (!t) this.passPipeline = p; }
     pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
-    pass.end();
+    if (t) pass.end();
     if (++this.pending >= MAX_PENDING) this.flush();
   }
 
