@@ -171,3 +171,19 @@ describe('DataLoader typing', () => {
     expect(shapes).toEqual([[2, 2, 2], [2, 2, 2]]);
   });
 });
+
+describe('datasets written the JavaScript way', () => {
+  it('a plain object with getItem and a length property (or getter) works everywhere a Dataset does', () => {
+    class Squares { getItem(i: number): number { return i * i; } get length(): number { return 5; } }
+    const loader = new torch.utils.data.DataLoader(new Squares(), { batchSize: 2 });
+    expect(loader.length()).toBe(3);
+    expect([...loader].map((b) => Array.from((b as Tensor).dataSync()))).toEqual([[0, 1], [4, 9], [16]]);
+    const plain = { getItem: (i: number) => i, length: 4 };
+    expect([...new torch.utils.data.SequentialSampler(plain)]).toEqual([0, 1, 2, 3]);
+    expect([...new torch.utils.data.DataLoader(plain, { batchSize: 4, shuffle: true })].length).toBe(1);
+  });
+  it('a dataset without getItem or length is a clear error', () => {
+    expect(() => new torch.utils.data.DataLoader({ length: 3 } as never)).toThrow(/getItem/);
+    expect(() => new torch.utils.data.DataLoader({ getItem: (i: number) => i } as never)).toThrow(/length/);
+  });
+});

@@ -6,11 +6,11 @@
 
 import { Generator } from '../../generator.js';
 import { defaultCollate, defaultConvert, type CollateOf } from './collate.js';
-import { BatchSampler, RandomSampler, SequentialSampler } from './sampler.js';
+import { BatchSampler, RandomSampler, SequentialSampler, lengthOf, type Sized } from './sampler.js';
 import { WorkerPool, type WorkerDatasetSpec } from './worker-pool.js';
 
-/** Anything indexable: a Dataset, or an object with getItem/length. Arrays are accepted too. */
-export interface DatasetLike<T> { getItem(index: number): T | Promise<T>; length(): number }
+/** Anything indexable: a Dataset, or an object with getItem and a length() method or length property. Arrays too. */
+export type DatasetLike<T> = { getItem(index: number): T | Promise<T> } & Sized;
 
 export interface DataLoaderOptions<T, B> {
   batchSize?: number | null;
@@ -41,7 +41,11 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
   private readonly workerDataset: WorkerDatasetSpec | undefined;
 
   constructor(dataset: DatasetLike<T> | readonly T[], opts: DataLoaderOptions<T, B> = {}) {
+    if (!Array.isArray(dataset) && typeof (dataset as { getItem?: unknown }).getItem !== 'function') {
+      throw new TypeError('DataLoader: the dataset needs a getItem(index) method (and length() or length), or be an array');
+    }
     this.dataset = Array.isArray(dataset) ? { getItem: (i) => (dataset as T[])[i]!, length: () => dataset.length } : (dataset as DatasetLike<T>);
+    lengthOf(this.dataset); // a clear error now rather than at the first epoch
     const bs = opts.batchSize === undefined ? 1 : opts.batchSize;
     if (opts.sampler && opts.shuffle) throw new Error('DataLoader: sampler option is mutually exclusive with shuffle');
     if (opts.batchSampler && (bs !== 1 || opts.shuffle || opts.sampler || opts.dropLast)) {

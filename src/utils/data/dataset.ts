@@ -4,6 +4,7 @@
 
 import { Tensor, isTensor } from '../../tensor.js';
 import { Generator, randpermHost } from '../../generator.js';
+import { lengthOf } from './sampler.js';
 
 export abstract class Dataset<T = unknown> {
   /** The item at index i (0 <= i < length()); may return a Promise for async loading. */
@@ -11,13 +12,13 @@ export abstract class Dataset<T = unknown> {
   abstract length(): number;
   /** getItem with PyTorch-style negative indices and a bounds check. */
   at(index: number): T {
-    const n = this.length();
+    const n = lengthOf(this);
     const i = index < 0 ? index + n : index;
     if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`Dataset.at: index ${index} is out of range for a dataset of length ${n}`);
     return this.getItem(i);
   }
   *[Symbol.iterator](): Iterator<T> {
-    for (let i = 0; i < this.length(); i++) yield this.getItem(i);
+    for (let i = 0, n = lengthOf(this); i < n; i++) yield this.getItem(i);
   }
 }
 
@@ -56,7 +57,7 @@ export class ConcatDataset<T> extends Dataset<T> {
     if (datasets.length === 0) throw new Error('ConcatDataset: datasets should not be an empty iterable');
     this.datasets = [...datasets];
     let acc = 0;
-    this.cumulativeSizes = this.datasets.map((d) => (acc += d.length()));
+    this.cumulativeSizes = this.datasets.map((d) => (acc += lengthOf(d)));
   }
   getItem(i: number): T {
     const k = this.cumulativeSizes.findIndex((c) => i < c);
@@ -68,7 +69,7 @@ export class ConcatDataset<T> extends Dataset<T> {
 
 /** Splits into non-overlapping random subsets of the given lengths or fractions (summing to 1). */
 export function randomSplit<T>(dataset: Dataset<T>, lengths: number[], generator?: Generator | null): Subset<T>[] {
-  const n = dataset.length();
+  const n = lengthOf(dataset);
   let sizes = lengths;
   const sum = lengths.reduce((a, b) => a + b, 0);
   if (Math.abs(sum - 1) < 1e-9 && sum !== n) {

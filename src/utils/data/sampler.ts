@@ -9,12 +9,19 @@ export abstract class Sampler<T = number> implements Iterable<T> {
   abstract length(): number;
 }
 
-interface Sized { length(): number }
+/** A dataset's size: a `length()` method (torchlet's Dataset), or a `length` number or getter. */
+export type Sized = { length(): number } | { readonly length: number };
+export function lengthOf(x: Sized): number {
+  const l = (x as { length: unknown }).length;
+  const n = typeof l === 'function' ? (l as () => unknown).call(x) : l;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError(`expected a dataset with a length() method or a length property (a non-negative integer), got ${String(n)}`);
+  return n;
+}
 
 export class SequentialSampler extends Sampler {
   constructor(readonly dataSource: Sized) { super(); }
-  *[Symbol.iterator](): Iterator<number> { for (let i = 0; i < this.dataSource.length(); i++) yield i; }
-  length(): number { return this.dataSource.length(); }
+  *[Symbol.iterator](): Iterator<number> { for (let i = 0; i < lengthOf(this.dataSource); i++) yield i; }
+  length(): number { return lengthOf(this.dataSource); }
 }
 
 export class RandomSampler extends Sampler {
@@ -30,9 +37,9 @@ export class RandomSampler extends Sampler {
       throw new RangeError(`RandomSampler: numSamples should be a positive integer value, but got numSamples=${this.numSamples_}`);
     }
   }
-  get numSamples(): number { return this.numSamples_ ?? this.dataSource.length(); }
+  get numSamples(): number { return this.numSamples_ ?? lengthOf(this.dataSource); }
   *[Symbol.iterator](): Iterator<number> {
-    const n = this.dataSource.length();
+    const n = lengthOf(this.dataSource);
     if (this.replacement) { yield* randintHost(n, this.numSamples, this.generator); return; }
     // Without replacement: whole permutations, then a prefix of one more (as PyTorch).
     for (let k = 0; k < Math.floor(this.numSamples / n); k++) yield* randpermHost(n, this.generator);
@@ -99,7 +106,7 @@ export class WeightedRandomSampler extends Sampler {
 
 /** Groups another sampler's indices into arrays of batchSize (the last one shorter unless dropLast). */
 export class BatchSampler extends Sampler<number[]> {
-  constructor(readonly sampler: Iterable<number> & Partial<Sized>, readonly batchSize: number, readonly dropLast: boolean) {
+  constructor(readonly sampler: Iterable<number> & { length?: number | (() => number) }, readonly batchSize: number, readonly dropLast: boolean) {
     super();
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError(`BatchSampler: batchSize should be a positive integer value, but got batchSize=${batchSize}`);
   }
@@ -112,7 +119,7 @@ export class BatchSampler extends Sampler<number[]> {
     if (batch.length > 0 && !this.dropLast) yield batch;
   }
   length(): number {
-    const n = this.sampler.length?.() ?? [...this.sampler].length;
+    const n = this.sampler.length !== undefined ? lengthOf(this.sampler as Sized) : [...this.sampler].length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 }
