@@ -333,7 +333,9 @@ export class SequentialLR extends LRScheduler {
   override stateDict(): Record<string, unknown> {
     return { lastEpoch: this.lastEpoch, lastLr: [...this.lastLr], schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
-  override loadStateDict(sd: Record<string, unknown>): void {
+  /** Also accepts PyTorch's state_dict ('last_epoch', '_last_lr', '_schedulers'). */
+  override loadStateDict(input: Record<string, unknown>): void {
+    const sd = Object.fromEntries(Object.entries(input).map(([k, v]) => [camelKey(k), v]));
     this.lastEpoch = sd.lastEpoch as number;
     this.lastLr = [...(sd.lastLr as number[])];
     (sd.schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i]!.loadStateDict(s));
@@ -393,5 +395,174 @@ export class ReduceLROnPlateau {
     this.best = sd.best as number; this.numBadEpochs = sd.numBadEpochs as number; this.cooldownCounter = sd.cooldownCounter as number;
     this.lastEpoch = sd.lastEpoch as number;
     if (Array.isArray(sd.lastLr)) this.lastLr = [...(sd.lastLr as number[])];
+  }
+}
+
+/** lr = initialLr * factor until lastEpoch reaches totalIters, then initialLr. */
+export class ConstantLR extends LRScheduler {
+  readonly factor: number; readonly totalIters: number;
+  constructor(optimizer: Optimizer, opts: { factor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    const factor = opts.factor ?? 1 / 3;
+    if (factor > 1 || factor < 0) throw new RangeError(`ConstantLR: Constant multiplicative factor expected to be between 0 and 1, got ${factor}`);
+    super(optimizer, opts.lastEpoch);
+    this.factor = factor; this.totalIters = opts.totalIters ?? 5;
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const n = this.lastEpoch;
+    if (n === 0) return this.groups.map((g) => g.lr * this.factor);
+    if (n !== this.totalIters) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * (1 / this.factor));
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * (this.factor + (this.lastEpoch >= this.totalIters ? 1 - this.factor : 0)));
+  }
+}
+
+/** Each step multiplies lr by lrLambda(epoch) (one function or one per group). */
+export class MultiplicativeLR extends LRScheduler {
+  private readonly lambdas: ((epoch: number) => number)[];
+  constructor(optimizer: Optimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], opts: { lastEpoch?: number } = {}) {
+    const n = optimizer.paramGroups.length;
+    if (Array.isArray(lrLambda) && lrLambda.length !== n) throw new RangeError(`MultiplicativeLR: Expected ${n} lr_lambdas, but got ${lrLambda.length}`);
+    super(optimizer, opts.lastEpoch);
+    this.lambdas = Array.isArray(lrLambda) ? [...lrLambda] : Array.from({ length: n }, () => lrLambda);
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch > 0) return this.groups.map((g, i) => g.lr * this.lambdas[i]!(this.lastEpoch));
+    return this.groups.map((g) => g.lr);
+  }
+}
+
+/** lr = initialLr * (1 - min(epoch, totalIters) / totalIters) ** power. */
+export class PolynomialLR extends LRScheduler {
+  readonly totalIters: number; readonly power: number;
+  constructor(optimizer: Optimizer, opts: { totalIters?: number; power?: number; lastEpoch?: number } = {}) {
+    super(optimizer, opts.lastEpoch);
+    this.totalIters = opts.totalIters ?? 5; this.power = opts.power ?? 1;
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const { lastEpoch: n, totalIters: T } = this;
+    if (n === 0 || n > T) return this.groups.map((g) => g.lr);
+    const decay = ((1 - n / T) / (1 - (n - 1) / T)) ** this.power;
+    return this.groups.map((g) => g.lr * decay);
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * (1 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters) ** this.power);
+  }
+}
+
+/** Steps every scheduler (all on one optimizer) at each step(): their chainable rules compose. */
+export class ChainedScheduler extends LRScheduler {
+  private readonly schedulers: LRScheduler[];
+  constructor(schedulers: LRScheduler[]) {
+    if (schedulers.length === 0) throw new Error('ChainedScheduler: expects at least one scheduler');
+    super(schedulers[0]!.optimizer, -1);
+    schedulers.forEach((s, i) => {
+      if (s.optimizer !== schedulers[0]!.optimizer) throw new Error(`ChainedScheduler: expects all schedulers to belong to the same optimizer, but got schedulers at index 0 and ${i} to be different`);
+    });
+    this.schedulers = [...schedulers];
+    this.lastLr = this.groups.map((g) => g.lr);
+  }
+  protected getLr(): number[] { return this.groups.map((g) => g.lr); }
+  override step(): void {
+    for (const s of this.schedulers) s.step();
+    this.lastLr = this.groups.map((g) => g.lr);
+  }
+  /** PyTorch's keys ('_last_lr', '_schedulers') camelCased: { lastLr, schedulers }. */
+  override stateDict(): Record<string, unknown> {
+    return { lastLr: [...this.lastLr], schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+  /** Also accepts PyTorch's state_dict ('_last_lr', '_schedulers'). */
+  override loadStateDict(input: Record<string, unknown>): void {
+    const sd = Object.fromEntries(Object.entries(input).map(([k, v]) => [camelKey(k), v]));
+    if (Array.isArray(sd.lastLr)) this.lastLr = [...(sd.lastLr as number[])];
+    (sd.schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i]!.loadStateDict(s));
+  }
+}
+
+export interface CyclicLROptions {
+  stepSizeUp?: number; stepSizeDown?: number | null; mode?: 'triangular' | 'triangular2' | 'exp_range'; gamma?: number;
+  /** Custom scaling (0 <= scaleFn(x) <= 1); when given, `mode` is ignored. */
+  scaleFn?: ((x: number) => number) | null; scaleMode?: 'cycle' | 'iterations';
+  cycleMomentum?: boolean; baseMomentum?: number | number[]; maxMomentum?: number | number[]; lastEpoch?: number;
+}
+
+/**
+ * Cyclical learning rates (Smith 2017) between baseLr and maxLr, stepped per batch. With
+ * cycleMomentum, SGD's momentum (or, as PyTorch >= 2.1 does, Adam's beta1) cycles inversely.
+ */
+export class CyclicLR extends LRScheduler {
+  maxLrs: number[];
+  totalSize: number; stepRatio: number;
+  readonly mode: 'triangular' | 'triangular2' | 'exp_range';
+  gamma: number;
+  scaleMode: 'cycle' | 'iterations';
+  cycleMomentum: boolean;
+  baseMomentums: number[] = []; maxMomentums: number[] = [];
+  readonly useBeta1: boolean;
+  private readonly scaleFnCustom: ((x: number) => number) | null;
+  constructor(optimizer: Optimizer, baseLr: number | number[], maxLr: number | number[], opts: CyclicLROptions = {}) {
+    const n = optimizer.paramGroups.length;
+    const perGroup = (name: string, v: number | number[]): number[] => {
+      if (!Array.isArray(v)) return Array.from({ length: n }, () => v);
+      if (v.length !== n) throw new RangeError(`CyclicLR: expected ${n} values for ${name}, got ${v.length}`);
+      return [...v];
+    };
+    const lastEpoch = opts.lastEpoch ?? -1;
+    const baseLrs = perGroup('baseLr', baseLr);
+    if (lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => { g.lr = baseLrs[i]!; });
+    const mode = opts.mode ?? 'triangular';
+    const scaleFn = opts.scaleFn ?? null;
+    if (!['triangular', 'triangular2', 'exp_range'].includes(mode) && !scaleFn) throw new RangeError(`CyclicLR: mode ${String(mode)} is invalid and scaleFn is null`);
+    const cycle = opts.cycleMomentum ?? true;
+    const defaults = optimizer.defaults as Record<string, unknown>;
+    const useBeta1 = cycle && !('momentum' in defaults) && 'betas' in defaults;
+    if (cycle && !('momentum' in defaults) && !useBeta1) throw new Error('CyclicLR: optimizer must support momentum or beta1 with `cycleMomentum` option enabled');
+    const baseMs = cycle ? perGroup('baseMomentum', opts.baseMomentum ?? 0.8) : [];
+    if (cycle && lastEpoch === -1) {
+      optimizer.paramGroups.forEach((g, i) => {
+        if (useBeta1) g.betas = [baseMs[i]!, ...(g.betas as number[]).slice(1)];
+        else g.momentum = baseMs[i]!;
+      });
+    }
+    super(optimizer, lastEpoch);
+    this.maxLrs = perGroup('maxLr', maxLr);
+    const up = opts.stepSizeUp ?? 2000, down = opts.stepSizeDown ?? up;
+    this.totalSize = up + down; this.stepRatio = up / this.totalSize;
+    this.mode = mode; this.gamma = opts.gamma ?? 1;
+    this.scaleFnCustom = scaleFn;
+    this.scaleMode = scaleFn ? opts.scaleMode ?? 'cycle' : mode === 'exp_range' ? 'iterations' : 'cycle';
+    this.cycleMomentum = cycle; this.useBeta1 = useBeta1;
+    if (cycle) {
+      this.baseMomentums = this.groups.map((g) => (useBeta1 ? (g.betas as number[])[0]! : g.momentum as number));
+      this.maxMomentums = perGroup('maxMomentum', opts.maxMomentum ?? 0.9);
+    }
+    this.initialStep();
+    this.baseLrs = baseLrs; // PyTorch's order: the initial step used initialLr, later steps use baseLr
+  }
+  scaleFn(x: number): number {
+    if (this.scaleFnCustom) return this.scaleFnCustom(x);
+    if (this.mode === 'triangular2') return 1 / 2 ** (x - 1);
+    if (this.mode === 'exp_range') return this.gamma ** x;
+    return 1;
+  }
+  protected getLr(): number[] {
+    const n = this.lastEpoch;
+    const cycle = Math.floor(1 + n / this.totalSize);
+    const x = 1 + n / this.totalSize - cycle;
+    const scale = x <= this.stepRatio ? x / this.stepRatio : (x - 1) / (this.stepRatio - 1);
+    const s = this.scaleFn(this.scaleMode === 'cycle' ? cycle : n);
+    const lrs = this.baseLrs.map((b, i) => b + (this.maxLrs[i]! - b) * scale * s);
+    if (this.cycleMomentum) {
+      this.groups.forEach((g, i) => {
+        const m = this.maxMomentums[i]! - (this.maxMomentums[i]! - this.baseMomentums[i]!) * scale * s;
+        if (this.useBeta1) g.betas = [m, ...(g.betas as number[]).slice(1)];
+        else g.momentum = m;
+      });
+    }
+    return lrs;
   }
 }

@@ -160,6 +160,15 @@ function schedFactory(name: string): (o: torch.optim.Optimizer) => { step(m?: nu
     case 'ReduceLROnPlateau_min_rel': return (o) => new S.ReduceLROnPlateau(o, { factor: 0.5, patience: 2, threshold: 0.01, cooldown: 1, minLr: 0.01 });
     case 'ReduceLROnPlateau_max_abs': return (o) => new S.ReduceLROnPlateau(o, { mode: 'max', factor: 0.1, patience: 1, threshold: 0.05, thresholdMode: 'abs' });
     case 'SequentialLR': return (o) => new S.SequentialLR(o, [new S.LinearLR(o, { startFactor: 0.1, totalIters: 4 }), new S.ExponentialLR(o, 0.8), new S.StepLR(o, 2, { gamma: 0.5 })], [4, 9]);
+    case 'ConstantLR': return (o) => new S.ConstantLR(o, { factor: 0.5, totalIters: 4 });
+    case 'MultiplicativeLR': return (o) => new S.MultiplicativeLR(o, [() => 0.95, (e) => 1 - 0.01 * e]);
+    case 'PolynomialLR': return (o) => new S.PolynomialLR(o, { totalIters: 8, power: 2 });
+    case 'ChainedScheduler': return (o) => new S.ChainedScheduler([new S.ConstantLR(o, { factor: 0.1, totalIters: 2 }), new S.ExponentialLR(o, 0.9)]);
+    case 'CyclicLR_triangular_sgd': return (o) => new S.CyclicLR(o, [0.01, 0.001], [0.1, 0.02], { stepSizeUp: 4, stepSizeDown: 6 });
+    case 'CyclicLR_triangular2': return (o) => new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 3, mode: 'triangular2', baseMomentum: 0.85, maxMomentum: 0.95 });
+    case 'CyclicLR_exp_range_no_momentum': return (o) => new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 5, mode: 'exp_range', gamma: 0.97, cycleMomentum: false });
+    case 'CyclicLR_scale_fn_iterations': return (o) => new S.CyclicLR(o, 0.02, 0.2, { stepSizeUp: 2, stepSizeDown: 5, scaleFn: (x) => 1 / (1 + 0.05 * x), scaleMode: 'iterations' });
+    case 'CyclicLR_adam_beta1': return (o) => new S.CyclicLR(o, 0.001, 0.006, { stepSizeUp: 5, baseMomentum: 0.8, maxMomentum: 0.95 });
     default: throw new Error(`no TS factory for fixture case ${name}`);
   }
 }
@@ -200,6 +209,26 @@ describe('lrScheduler matches PyTorch', () => {
       closeTo(lrs.flat(), c.lrs.slice(c.saveAt!).flat(), 1e-12, 1e-15, `${name} resumed lrs`);
     });
   }
+  it('ChainedScheduler and CyclicLR stateDict round trips continue the schedule (keys are PyTorch\'s camelCased)', () => {
+    const S = optim.lrScheduler;
+    const mk = () => {
+      const o = new optim.SGD([torch.zeros(1, { requiresGrad: true })], { lr: 0.1, momentum: 0.9 });
+      return [o, new S.ChainedScheduler([new S.PolynomialLR(o, { totalIters: 6 }), new S.MultiplicativeLR(o, () => 0.9)]), new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 3 })] as const;
+    };
+    const [o1, c1, y1] = mk();
+    for (let i = 0; i < 4; i++) { c1.step(); y1.step(); }
+    const csd = c1.stateDict(), ysd = y1.stateDict();
+    expect(Object.keys(csd)).toEqual(['lastLr', 'schedulers']);
+    expect(ysd).toMatchObject({ maxLrs: [0.1], totalSize: 6, stepRatio: 0.5, mode: 'triangular', scaleMode: 'cycle', cycleMomentum: true, lastEpoch: 4 });
+    const [o2, c2, y2] = mk();
+    c2.loadStateDict(JSON.parse(JSON.stringify(csd)) as Record<string, unknown>);
+    y2.loadStateDict(JSON.parse(JSON.stringify(ysd)) as Record<string, unknown>);
+    o2.paramGroups[0]!.lr = o1.paramGroups[0]!.lr;
+    for (let i = 0; i < 3; i++) { c1.step(); y1.step(); c2.step(); y2.step(); }
+    expect(y2.getLastLr()).toEqual(y1.getLastLr());
+    expect(c2.getLastLr()).toEqual(c1.getLastLr());
+    expect(o2.paramGroups[0]!.momentum).toBe(o1.paramGroups[0]!.momentum);
+  });
   it('stateDict round trip continues the schedule', () => {
     const mk = () => { const o = new optim.SGD([torch.zeros(1, { requiresGrad: true })], { lr: 0.1 }); return [o, new optim.lrScheduler.CosineAnnealingWarmRestarts(o, 3, { TMult: 2 })] as const; };
     const [o1, s1] = mk();
@@ -262,6 +291,10 @@ describe('errors name the optimizer/scheduler and the bad value', () => {
     expect(() => new optim.lrScheduler.LinearLR(o, { startFactor: 0 })).toThrow(/LinearLR: Starting multiplicative factor/);
     const s1 = new optim.lrScheduler.StepLR(o, 2);
     expect(() => new optim.lrScheduler.SequentialLR(o, [s1], [3])).toThrow(/one more than the number of milestone points/);
+    expect(() => new optim.lrScheduler.ConstantLR(o, { factor: 2 })).toThrow(/ConstantLR: Constant multiplicative factor expected to be between 0 and 1/);
+    expect(() => new optim.lrScheduler.CyclicLR(o, 0.1, 1, { mode: 'bogus' as 'triangular' })).toThrow(/CyclicLR: mode bogus is invalid/);
+    expect(() => new optim.lrScheduler.CyclicLR(new optim.Adagrad([torch.ones(1, { requiresGrad: true })]), 0.1, 1)).toThrow(/CyclicLR: optimizer must support momentum/);
+    expect(() => new optim.lrScheduler.ChainedScheduler([s1, new optim.lrScheduler.StepLR(new optim.SGD([torch.ones(1, { requiresGrad: true })]), 2)])).toThrow(/ChainedScheduler: expects all schedulers to belong to the same optimizer/);
   });
 });
 
