@@ -1,11 +1,14 @@
 // torch.nn.init: in-place initializers (run under noGrad, return their tensor) with PyTorch's
-// formulas: fan computation, calculateGain, xavier/kaiming/trunc-normal/orthogonal. Every layer's
+// formulas and names camelCased: fan computation, calculateGain, uniform/normal/constant/eye/dirac,
+// xavier/kaiming/trunc-normal/orthogonal/sparse. Optional arguments are positional as in PyTorch or
+// an options object. Every layer's
 // reset_parameters() is written with these, so default inits follow PyTorch's distributions
 // (the random streams differ: ours is Philox, identical across our backends).
 
 import { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { eye, randn, tensor } from '../ops/creation.js';
+import { randpermHost } from '../generator.js';
 import { fmtShape } from '../shape.js';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
@@ -44,8 +47,14 @@ function fan(t: Tensor, mode: FanMode): number {
 }
 const gainOf = (g: number | { gain?: number } | undefined): number => (typeof g === 'number' ? g : g?.gain ?? 1);
 
-export function uniform_(t: Tensor, a = 0, b = 1): Tensor { return noGrad(() => t.uniform_(a, b)); }
-export function normal_(t: Tensor, mean = 0, std = 1): Tensor { return noGrad(() => t.normal_(mean, std)); }
+export function uniform_(t: Tensor, a: number | { a?: number; b?: number } = 0, b = 1): Tensor {
+  const [lo, hi] = typeof a === 'number' ? [a, b] : [a.a ?? 0, a.b ?? 1];
+  return noGrad(() => t.uniform_(lo, hi));
+}
+export function normal_(t: Tensor, mean: number | { mean?: number; std?: number } = 0, std = 1): Tensor {
+  const [m, s] = typeof mean === 'number' ? [mean, std] : [mean.mean ?? 0, mean.std ?? 1];
+  return noGrad(() => t.normal_(m, s));
+}
 export function constant_(t: Tensor, val: number): Tensor { return noGrad(() => t.fill_(val)); }
 export function zeros_(t: Tensor): Tensor { return constant_(t, 0); }
 export function ones_(t: Tensor): Tensor { return constant_(t, 1); }
@@ -53,6 +62,38 @@ export function ones_(t: Tensor): Tensor { return constant_(t, 1); }
 export function eye_(t: Tensor): Tensor {
   if (t.ndim !== 2) throw new Error(`eye_: only tensors with 2 dimensions are supported (got ${fmtShape(t.shape)})`);
   return noGrad(() => t.copy_(eye(t.shape[0]!, t.shape[1]!, { dtype: t.dtype, device: t.device })));
+}
+
+/**
+ * Fills a {3, 4, 5}-D conv weight with the Dirac delta: each of the first min(outPerGroup, inChannels)
+ * output channels of every group passes its input channel through at the kernel's centre.
+ */
+export function dirac_(t: Tensor, groups: number | { groups?: number } = 1): Tensor {
+  const g = typeof groups === 'number' ? groups : groups.groups ?? 1;
+  const nd = t.ndim;
+  if (nd < 3 || nd > 5) throw new Error(`dirac_: Only tensors with 3, 4, or 5 dimensions are supported (got ${fmtShape(t.shape)})`);
+  if (!Number.isInteger(g) || g < 1 || t.shape[0]! % g !== 0) throw new RangeError(`dirac_: dim 0 must be divisible by groups (got ${fmtShape(t.shape)} and groups=${g})`);
+  const perGroup = t.shape[0]! / g, minDim = Math.min(perGroup, t.shape[1]!);
+  const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  // The kernel centre (size // 2 in every spatial dim) as a flat offset.
+  const centre = t.shape.slice(2).reduce((acc, s, i) => acc + Math.floor(s / 2) * strides[i + 2]!, 0);
+  const host = new Float64Array(t.numel());
+  for (let k = 0; k < g; k++) for (let d = 0; d < minDim; d++) host[(k * perGroup + d) * strides[0]! + d * strides[1]! + centre] = 1;
+  return noGrad(() => t.copy_(tensor(host, { dtype: 'float64', device: t.device }).reshape(t.shape)));
+}
+
+/**
+ * Martens (2010) sparse init of a 2-D tensor: N(0, std^2), then ceil(sparsity * rows) entries of every
+ * column (chosen by a random permutation per column, as PyTorch) set to zero.
+ */
+export function sparse_(t: Tensor, sparsity: number, std: number | { std?: number } = 0.01): Tensor {
+  if (t.ndim !== 2) throw new Error(`sparse_: Only tensors with 2 dimensions are supported (got ${fmtShape(t.shape)})`);
+  const sd = typeof std === 'number' ? std : std.std ?? 0.01;
+  const [rows, cols] = t.shape as [number, number];
+  const numZeros = Math.ceil(sparsity * rows);
+  const mask = new Float64Array(rows * cols).fill(1);
+  for (let c = 0; c < cols; c++) for (const r of randpermHost(rows).slice(0, numZeros)) mask[r * cols + c] = 0;
+  return noGrad(() => t.normal_(0, sd).mul_(tensor(mask, { dtype: t.dtype, device: t.device }).reshape(rows, cols)));
 }
 
 /** Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fanIn + fanOut)). */
@@ -68,20 +109,28 @@ export function xavierNormal_(t: Tensor, gain: number | { gain?: number } = 1): 
 }
 
 export interface KaimingOpts { a?: number; mode?: FanMode; nonlinearity?: Nonlinearity }
+/** PyTorch's positional form kaiming_uniform_(w, a, mode, nonlinearity) or one options object. */
+function kaimingOpts(a: number | KaimingOpts, mode?: FanMode, nonlinearity?: Nonlinearity): KaimingOpts {
+  return typeof a === 'number' ? { a, ...(mode ? { mode } : {}), ...(nonlinearity ? { nonlinearity } : {}) } : a;
+}
 /** He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculateGain(nonlinearity, a). */
-export function kaimingUniform_(t: Tensor, opts: KaimingOpts = {}): Tensor {
+export function kaimingUniform_(t: Tensor, a: number | KaimingOpts = {}, mode?: FanMode, nonlinearity?: Nonlinearity): Tensor {
+  const opts = kaimingOpts(a, mode, nonlinearity);
   const std = calculateGain(opts.nonlinearity ?? 'leaky_relu', opts.a ?? 0) / Math.sqrt(fan(t, opts.mode ?? 'fan_in'));
   const bound = Math.sqrt(3) * std;
   return uniform_(t, -bound, bound);
 }
 /** He normal: N(0, std^2), std = gain / sqrt(fan). */
-export function kaimingNormal_(t: Tensor, opts: KaimingOpts = {}): Tensor {
+export function kaimingNormal_(t: Tensor, a: number | KaimingOpts = {}, mode?: FanMode, nonlinearity?: Nonlinearity): Tensor {
+  const opts = kaimingOpts(a, mode, nonlinearity);
   const std = calculateGain(opts.nonlinearity ?? 'leaky_relu', opts.a ?? 0) / Math.sqrt(fan(t, opts.mode ?? 'fan_in'));
   return normal_(t, 0, std);
 }
 
 /** N(mean, std^2) truncated to [a, b], sampled by the inverse CDF as PyTorch does. */
-export function truncNormal_(t: Tensor, opts: { mean?: number; std?: number; a?: number; b?: number } = {}): Tensor {
+export function truncNormal_(t: Tensor, meanOrOpts: number | { mean?: number; std?: number; a?: number; b?: number } = {}, stdArg = 1, aArg = -2, bArg = 2): Tensor {
+  // PyTorch's positional trunc_normal_(w, mean, std, a, b) or one options object.
+  const opts = typeof meanOrOpts === 'number' ? { mean: meanOrOpts, std: stdArg, a: aArg, b: bArg } : meanOrOpts;
   const mean = opts.mean ?? 0, std = opts.std ?? 1, a = opts.a ?? -2, b = opts.b ?? 2;
   const cdf = (x: number): number => (1 + erf(x / Math.SQRT2)) / 2;
   const l = cdf((a - mean) / std), u = cdf((b - mean) / std);

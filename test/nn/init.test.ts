@@ -89,6 +89,52 @@ describe('nn.init', () => {
     const h = tall.t().matmul(tall).tolistSync() as number[][];
     h.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(i === j ? 4 : 0, 4)));
   });
+  it('dirac_ (with groups) puts ones where PyTorch 1.13 does, for 3-, 4- and 5-D weights', () => {
+    const ones = (t: Tensor): number[] => Array.from(t.dataSync()).flatMap((v, i) => (v === 0 ? [] : [i]));
+    // Indices of the nonzeros from torch.nn.init.dirac_ on the same shapes.
+    expect(ones(init.dirac_(torch.randn(6, 2, 3), 3))).toEqual([1, 10, 13, 22, 25, 34]);
+    expect(ones(init.dirac_(torch.randn(4, 3, 3, 2), { groups: 2 }))).toEqual([3, 27, 39, 63]);
+    expect(ones(init.dirac_(torch.randn(2, 3, 1, 2, 3)))).toEqual([4, 28]);
+    expect(init.dirac_(torch.randn(6, 2, 3), 3).sum().itemSync()).toBe(6);
+    // An identity conv: dirac weights pass the input through unchanged.
+    const x = torch.randn(1, 3, 5, 5);
+    const w = init.dirac_(torch.empty(3, 3, 3, 3));
+    expect(Array.from(torch.nn.functional.conv2d(x, w, null, { padding: 1 }).dataSync())).toEqual(Array.from(x.dataSync()));
+    expect(() => init.dirac_(torch.empty(3, 3))).toThrow(/dirac_: Only tensors with 3, 4, or 5 dimensions/);
+    expect(() => init.dirac_(torch.empty(5, 2, 3), 2)).toThrow(/dim 0 must be divisible by groups/);
+  });
+  it('sparse_: exactly ceil(sparsity * rows) zeros in every column, the rest N(0, std^2)', () => {
+    const rows = 200, cols = 60;
+    const w = init.sparse_(torch.empty(rows, cols), 0.13, 0.05);
+    const d = w.dataSync();
+    const nz: number[] = [];
+    for (let c = 0; c < cols; c++) {
+      let zeros = 0;
+      for (let r = 0; r < rows; r++) { const v = d[r * cols + c]!; if (v === 0) zeros++; else nz.push(v); }
+      expect(zeros).toBe(Math.ceil(0.13 * rows));
+    }
+    expectNormal(torch.tensor(nz), 0, 0.05);
+    const small = init.sparse_(torch.empty(3, 400), 0.5); // default std 0.01; ceil(1.5) = 2 zeros per column
+    const nzSmall = Array.from(small.dataSync()).filter((v) => v !== 0);
+    expect(nzSmall.length).toBe(400);
+    expectNormal(torch.tensor(nzSmall), 0, 0.01);
+    expect(() => init.sparse_(torch.empty(2, 3, 4), 0.1)).toThrow(/sparse_: Only tensors with 2 dimensions/);
+  });
+  it('PyTorch\'s positional optional arguments work as well as options objects', () => {
+    expectUniform(init.kaimingUniform_(torch.empty(300, 200), Math.sqrt(5)), -1 / Math.sqrt(200), 1 / Math.sqrt(200));
+    expectNormal(init.kaimingNormal_(torch.empty(300, 200), 0, 'fan_out', 'relu'), 0, Math.SQRT2 / Math.sqrt(300));
+    const tn = init.truncNormal_(torch.empty(20000), 1, 0.02, 0.98, 1.02);
+    expect(Math.min(...tn.dataSync())).toBeGreaterThanOrEqual(0.98);
+    expect(Math.max(...tn.dataSync())).toBeLessThanOrEqual(1.02);
+    expectUniform(init.uniform_(torch.empty(20000), { a: -3, b: 1 }), -3, 1);
+    expectNormal(init.normal_(torch.empty(20000), { mean: 2, std: 0.5 }), 2, 0.5);
+  });
+  it('every PyTorch 1.13 nn.init function exists under its camelCased name', () => {
+    for (const name of ['calculateGain', 'uniform_', 'normal_', 'truncNormal_', 'constant_', 'ones_', 'zeros_', 'eye_', 'dirac_',
+      'xavierUniform_', 'xavierNormal_', 'kaimingUniform_', 'kaimingNormal_', 'orthogonal_', 'sparse_']) {
+      expect(typeof (init as Record<string, unknown>)[name], name).toBe('function');
+    }
+  });
   it('initialisers run under noGrad on parameters and return their tensor', () => {
     const p = new nn.Parameter(torch.empty(3, 3));
     expect(init.xavierUniform_(p)).toBe(p);
