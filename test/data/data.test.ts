@@ -187,3 +187,58 @@ describe('datasets written the JavaScript way', () => {
     expect(() => new torch.utils.data.DataLoader({ getItem: (i: number) => i } as never)).toThrow(/length/);
   });
 });
+
+describe('IterableDataset', () => {
+  const { IterableDataset, ChainDataset } = torch.utils.data;
+  class Count extends IterableDataset<number> {
+    constructor(private readonly start: number, private readonly end: number) { super(); }
+    override *[Symbol.iterator](): Iterator<number> { for (let i = this.start; i < this.end; i++) yield i; }
+  }
+  class SizedCount extends Count { length(): number { return 7; } }
+  class AsyncPairs extends IterableDataset<[number, number]> {
+    async *[Symbol.asyncIterator](): AsyncIterator<[number, number]> {
+      for (let i = 0; i < 5; i++) { await Promise.resolve(); yield [i, 10 * i]; }
+    }
+  }
+  const vals = (b: unknown) => Array.from((b as Tensor).dataSync());
+  it('DataLoader groups consecutive items: batchSize, dropLast, batchSize null, collateFn', () => {
+    expect([...new DataLoader(new Count(0, 7), { batchSize: 3 })].map(vals)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect([...new DataLoader(new Count(0, 7), { batchSize: 3, dropLast: true })].map(vals)).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect([...new DataLoader(new Count(0, 3))].map(vals)).toEqual([[0], [1], [2]]); // default batchSize 1
+    expect([...new DataLoader(new Count(2, 5), { batchSize: null })].map((t) => (t as Tensor).itemSync())).toEqual([2, 3, 4]);
+    expect([...new DataLoader(new Count(0, 5), { batchSize: 2, collateFn: (b: number[]) => b.join('+') })]).toEqual(['0+1', '2+3', '4']);
+    // Each epoch iterates the dataset afresh.
+    const dl = new DataLoader(new Count(0, 4), { batchSize: 4 });
+    expect([[...dl].map(vals), [...dl].map(vals)]).toEqual([[[0, 1, 2, 3]], [[0, 1, 2, 3]]]);
+  });
+  it('length() is the dataset\'s own length batched, and an error without one (PyTorch\'s len)', () => {
+    expect(new DataLoader(new SizedCount(0, 7), { batchSize: 3 }).length()).toBe(3);
+    expect(new DataLoader(new SizedCount(0, 7), { batchSize: 3, dropLast: true }).length()).toBe(2);
+    expect(() => new DataLoader(new Count(0, 7), { batchSize: 3 }).length()).toThrow(/Count \(an IterableDataset\) has no length/);
+  });
+  it('sampler, shuffle, batchSampler and numWorkers are errors, as in PyTorch', () => {
+    expect(() => new DataLoader(new Count(0, 3), { shuffle: true })).toThrow(/IterableDataset: expected unspecified shuffle option/);
+    expect(() => new DataLoader(new Count(0, 3), { sampler: [0, 1] })).toThrow(/IterableDataset: expected unspecified sampler option/);
+    expect(() => new DataLoader(new Count(0, 3), { batchSampler: [[0]] })).toThrow(/IterableDataset: expected unspecified batchSampler option/);
+    expect(() => new DataLoader(new Count(0, 3), { numWorkers: 2 })).toThrow(/numWorkers > 0 is not supported/);
+    expect(() => new DataLoader(new Count(0, 3), { batchSize: 0 })).toThrow(/batchSize should be a positive integer/);
+    expect(() => new ConcatDataset([new Count(0, 3) as never])).toThrow(/ConcatDataset does not support IterableDataset/);
+    expect(() => [...new IterableDataset()]).toThrow(/implements \*\[Symbol.iterator\]\(\)/);
+  });
+  it('for await: async-iterator datasets and sync ones; tuples collate per field', async () => {
+    const out: number[][][] = [];
+    for await (const b of new DataLoader(new AsyncPairs(), { batchSize: 2 })) out.push((b as Tensor[]).map(vals));
+    expect(out).toEqual([[[0, 1], [0, 10]], [[2, 3], [20, 30]], [[4], [40]]]);
+    const sync: number[][] = [];
+    for await (const b of new DataLoader(new Count(0, 5), { batchSize: 2, dropLast: true })) sync.push(vals(b));
+    expect(sync).toEqual([[0, 1], [2, 3]]);
+  });
+  it('ChainDataset streams its datasets in order', async () => {
+    const chain = new ChainDataset([new Count(0, 3), new Count(10, 12)]);
+    expect([...chain]).toEqual([0, 1, 2, 10, 11]);
+    expect([...new DataLoader(chain, { batchSize: 4 })].map(vals)).toEqual([[0, 1, 2, 10], [11]]);
+    const got: number[] = [];
+    for await (const b of new DataLoader(new ChainDataset<unknown>([new Count(0, 2), new AsyncPairs()]), { batchSize: null, collateFn: (b: unknown[]) => b[0] })) got.push(Array.isArray(b) ? (b as number[])[0]! : b as number);
+    expect(got).toEqual([0, 1, 0, 1, 2, 3, 4]);
+  });
+});

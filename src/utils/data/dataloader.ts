@@ -3,11 +3,13 @@
 // `for await (const b of loader)` also accepts async getItem, keeps `prefetch` batches in flight,
 // and with numWorkers > 0 loads in worker threads (Node) / Web Workers (browsers). Workers need
 // `workerDataset`: a module that builds the same dataset in each worker, whose items are plain data.
+// An IterableDataset is consumed as a stream: consecutive items are grouped into batches (no sampler).
 
 import { Generator } from '../../generator.js';
 import { defaultCollate, defaultConvert, type CollateOf } from './collate.js';
 import { BatchSampler, RandomSampler, SequentialSampler, lengthOf, type Sized } from './sampler.js';
 import { WorkerPool, type WorkerDatasetSpec } from './worker-pool.js';
+import { IterableDataset } from './dataset.js';
 
 /** Anything indexable: a Dataset, or an object with getItem and a length() method or length property. Arrays too. */
 export type DatasetLike<T> = { getItem(index: number): T | Promise<T> } & Sized;
@@ -40,7 +42,27 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
   readonly collateFn: (batch: T[]) => B;
   private readonly workerDataset: WorkerDatasetSpec | undefined;
 
-  constructor(dataset: DatasetLike<T> | readonly T[], opts: DataLoaderOptions<T, B> = {}) {
+  /** Set when the dataset is an IterableDataset (then `dataset` is an empty stand-in). */
+  private readonly stream: IterableDataset<T> | null = null;
+
+  constructor(dataset: DatasetLike<T> | readonly T[] | IterableDataset<T>, opts: DataLoaderOptions<T, B> = {}) {
+    if (dataset instanceof IterableDataset) {
+      // PyTorch: an IterableDataset decides its own order, so order-giving options are errors.
+      if (opts.shuffle) throw new Error(`DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle=${String(opts.shuffle)}`);
+      if (opts.sampler) throw new Error('DataLoader with IterableDataset: expected unspecified sampler option, but got a sampler');
+      if (opts.batchSampler) throw new Error('DataLoader with IterableDataset: expected unspecified batchSampler option, but got a batchSampler');
+      if (opts.numWorkers) throw new Error('DataLoader with IterableDataset: numWorkers > 0 is not supported (each worker would replay the whole stream)');
+      const bs = opts.batchSize === undefined ? 1 : opts.batchSize;
+      if (bs !== null && (!Number.isInteger(bs) || bs <= 0)) throw new RangeError(`DataLoader: batchSize should be a positive integer value, but got batchSize=${bs}`);
+      this.stream = dataset;
+      this.dataset = { getItem: () => { throw new Error('DataLoader: an IterableDataset has no getItem'); }, length: 0 };
+      this.batchSize = bs; this.dropLast = opts.dropLast ?? false; this.numWorkers = 0; this.prefetch = opts.prefetch ?? 2;
+      if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new RangeError(`DataLoader: prefetch must be a positive integer, got ${this.prefetch}`);
+      this.workerDataset = undefined;
+      this.sampler = []; this.batchSampler = null;
+      this.collateFn = opts.collateFn ?? ((bs !== null ? defaultCollate : (b: T[]) => defaultConvert(b[0])) as unknown as (batch: T[]) => B);
+      return;
+    }
     if (!Array.isArray(dataset) && typeof (dataset as { getItem?: unknown }).getItem !== 'function') {
       throw new TypeError('DataLoader: the dataset needs a getItem(index) method (and length() or length), or be an array');
     }
@@ -69,6 +91,14 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
 
   /** Number of batches per epoch (or samples when batchSize is null). */
   length(): number {
+    if (this.stream) {
+      // As PyTorch's len(loader) for an IterableDataset: the dataset's own length, batched.
+      const sized = this.stream as unknown as Partial<{ length: unknown }>;
+      if (sized.length === undefined) throw new TypeError(`DataLoader: ${this.stream.constructor.name} (an IterableDataset) has no length()`);
+      const n = lengthOf(this.stream as unknown as Sized);
+      if (this.batchSize === null) return n;
+      return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+    }
     const s = (this.batchSampler ?? this.sampler) as Iterable<unknown> & { length?: () => number };
     return typeof s.length === 'function' ? s.length() : [...s].length;
   }
@@ -78,7 +108,37 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
     else for (const i of this.sampler) yield [i];
   }
 
+  /** Groups consecutive stream items into batches of batchSize (one item each when batchSize is null). */
+  private *streamBatches(items: Iterable<T>): Generator_<T[]> {
+    const bs = this.batchSize ?? 1;
+    let buf: T[] = [];
+    for (const x of items) {
+      buf.push(x);
+      if (buf.length === bs) { yield buf; buf = []; }
+    }
+    if (buf.length > 0 && !this.dropLast) yield buf;
+  }
+  private async *streamBatchesAsync(): AsyncGenerator<T[], void, unknown> {
+    const ds = this.stream!;
+    const asyncIt = (ds as Partial<AsyncIterable<T>>)[Symbol.asyncIterator];
+    const src: AsyncIterable<T> | Iterable<T> = asyncIt ? { [Symbol.asyncIterator]: () => asyncIt.call(ds) } : ds;
+    const bs = this.batchSize ?? 1;
+    let buf: T[] = [];
+    for await (const x of src) {
+      buf.push(x);
+      if (buf.length === bs) { yield buf; buf = []; }
+    }
+    if (buf.length > 0 && !this.dropLast) yield buf;
+  }
+
   *[Symbol.iterator](): Iterator<B> {
+    if (this.stream) {
+      for (const items of this.streamBatches(this.stream)) {
+        if (items.some(isPromise)) throw new Error('DataLoader: the IterableDataset yielded a Promise; iterate with `for await (const batch of loader)`');
+        yield this.collateFn(items);
+      }
+      return;
+    }
     if (this.numWorkers > 0) throw new Error('DataLoader: numWorkers > 0 loads asynchronously; iterate with `for await (const batch of loader)`');
     for (const idx of this.indexBatches()) {
       const items = idx.map((i) => {
@@ -91,6 +151,10 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<B> {
+    if (this.stream) {
+      for await (const items of this.streamBatchesAsync()) yield this.collateFn(await Promise.all(items));
+      return;
+    }
     const pool = this.numWorkers > 0 ? await WorkerPool.create(this.numWorkers, this.workerDataset!) : null;
     const load = (idx: number[]): Promise<T[]> => (pool ? (pool.fetch(idx) as Promise<T[]>) : Promise.all(idx.map((i) => this.dataset.getItem(i))));
     const ahead = this.prefetch * Math.max(1, this.numWorkers);

@@ -1,6 +1,8 @@
 // torch.utils.data datasets: the abstract Dataset (getItem(i) and length(), plus at(i) with negative
 // indices and iteration), TensorDataset, Subset, ConcatDataset and randomSplit (lengths or fractions,
-// split exactly as PyTorch does: floor of each fraction, remainder spread round-robin).
+// split exactly as PyTorch does: floor of each fraction, remainder spread round-robin), and the
+// stream-style IterableDataset (items come from [Symbol.iterator] or [Symbol.asyncIterator], no
+// indices) with ChainDataset.
 
 import { Tensor, isTensor } from '../../tensor.js';
 import { Generator, randpermHost } from '../../generator.js';
@@ -19,6 +21,35 @@ export abstract class Dataset<T = unknown> {
   }
   *[Symbol.iterator](): Iterator<T> {
     for (let i = 0, n = lengthOf(this); i < n; i++) yield this.getItem(i);
+  }
+}
+
+/**
+ * A dataset that is a stream: subclasses implement `*[Symbol.iterator]()` (sync and async loading) or
+ * `async *[Symbol.asyncIterator]()` (for-await loading only). A DataLoader batches consecutive items;
+ * samplers and shuffling do not apply, as in PyTorch. An optional length() sizes the loader.
+ */
+export class IterableDataset<T = unknown> implements Iterable<T> {
+  [Symbol.iterator](): Iterator<T> {
+    throw new Error(`${this.constructor.name}: an IterableDataset implements *[Symbol.iterator]() (or async *[Symbol.asyncIterator]() for for-await loading)`);
+  }
+}
+export const isIterableDataset = (x: unknown): x is IterableDataset<unknown> => x instanceof IterableDataset;
+
+/** Streams its iterable datasets one after another. */
+export class ChainDataset<T> extends IterableDataset<T> {
+  readonly datasets: IterableDataset<T>[];
+  constructor(datasets: IterableDataset<T>[]) {
+    super();
+    for (const d of datasets) if (!(d instanceof IterableDataset)) throw new TypeError('ChainDataset only supports IterableDataset');
+    this.datasets = [...datasets];
+  }
+  override *[Symbol.iterator](): Iterator<T> { for (const d of this.datasets) yield* d; }
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (const d of this.datasets) {
+      const a = (d as Partial<AsyncIterable<T>>)[Symbol.asyncIterator];
+      if (a) yield* { [Symbol.asyncIterator]: () => a.call(d) }; else yield* d;
+    }
   }
 }
 
@@ -55,6 +86,7 @@ export class ConcatDataset<T> extends Dataset<T> {
   constructor(datasets: Dataset<T>[]) {
     super();
     if (datasets.length === 0) throw new Error('ConcatDataset: datasets should not be an empty iterable');
+    if (datasets.some((d) => (d as unknown) instanceof IterableDataset)) throw new TypeError('ConcatDataset does not support IterableDataset');
     this.datasets = [...datasets];
     let acc = 0;
     this.cumulativeSizes = this.datasets.map((d) => (acc += lengthOf(d)));
