@@ -129,6 +129,17 @@ const impls: Record<string, Impl> = {
       return [nn.utils.rnn.padPackedSequence(out, { batchFirst: true })[0], h, c];
     },
   },
+  'LSTM/proj-h0-c0': { build: () => new nn.LSTM(3, 5, { projSize: 2 }), fwd: lstmOuts },
+  'LSTM/proj-2layer-bidir-batchfirst': { build: () => new nn.LSTM(3, 5, { numLayers: 2, bidirectional: true, batchFirst: true, projSize: 3 }), fwd: lstmOuts },
+  'LSTM/proj-unbatched-nobias': { build: () => new nn.LSTM(2, 4, { projSize: 1, bias: false }), fwd: lstmOuts },
+  'LSTM/proj-packed-unsorted-bidir': {
+    build: () => new nn.LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true, projSize: 2 }),
+    fwd: (m, x) => {
+      const packed = nn.utils.rnn.packPaddedSequence(x!, [3, 5, 2], { batchFirst: true, enforceSorted: false });
+      const [out, [h, c]] = (m as InstanceType<typeof nn.LSTM>).forward(packed);
+      return [nn.utils.rnn.padPackedSequence(out, { batchFirst: true })[0], h, c];
+    },
+  },
   'GRU/packed-sorted-h0': {
     build: () => new nn.GRU(2, 3),
     fwd: (m, x, h0) => {
@@ -227,5 +238,21 @@ describe('inter-layer RNN dropout', () => {
     gru.eval();
     const evald = Array.from(gru.forward(x)[0].dataSync());
     expect(trained.some((v, i) => Math.abs(v - evald[i]!) > 1e-4)).toBe(true);
+  });
+});
+
+describe('LSTM projSize', () => {
+  it('shapes, PyTorch\'s errors, and the repr', () => {
+    const m = new nn.LSTM(3, 6, { numLayers: 2, bidirectional: true, projSize: 2 });
+    expect(m.weight_hr_l1_reverse.shape).toEqual([2, 6]);
+    expect(m.weight_hh_l0.shape).toEqual([24, 2]);
+    expect(m.weight_ih_l1.shape).toEqual([24, 4]);
+    const [o, [h, c]] = m.forward(torch.randn(5, 2, 3));
+    expect([o.shape, h.shape, c.shape]).toEqual([[5, 2, 4], [4, 2, 2], [4, 2, 6]]);
+    expect(() => m.forward(torch.randn(5, 2, 3), [torch.zeros(4, 2, 6), torch.zeros(4, 2, 6)])).toThrow(/Expected hidden size \[4, 2, 2\], got \[4, 2, 6\]/);
+    expect(() => new nn.LSTM(3, 4, { projSize: 4 })).toThrow(/proj_size has to be smaller than hidden_size/);
+    expect(() => new nn.LSTM(3, 4, { projSize: -1 })).toThrow(/proj_size should be a positive integer or zero/);
+    expect(() => new nn.GRU(3, 4, { projSize: 2 })).toThrow(/proj_size argument is only supported for LSTM/);
+    expect(m.toString()).toContain('proj_size=2');
   });
 });

@@ -2,6 +2,8 @@
 // between layers, optional initial states, unbatched input. Parameter names and gate order are
 // PyTorch's (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse; LSTM gates i,f,g,o;
 // GRU gates r,z,n with b_hn inside the reset product), so PyTorch checkpoints load unchanged.
+// LSTM projSize > 0 (PyTorch's proj_size) adds weight_hr_l{k}[_reverse] [projSize, hiddenSize] after the
+// biases: h_t = (o * tanh(c_t)) W_hr^T, so h (and the output) has projSize features while c keeps hiddenSize.
 // Init: every weight and bias U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)).
 
 import type { Tensor } from '../../tensor.js';
@@ -23,10 +25,15 @@ export interface RNNOpts extends FactoryOpts {
   batchFirst?: boolean;
   dropout?: number;
   bidirectional?: boolean;
+  /** LSTM only: size of the projected hidden state h (0: no projection). */
+  projSize?: number;
 }
 
-/** One recurrent step: returns the new [h, c] (c only for LSTM); xw = x W_ih^T + b_ih is precomputed. */
-function cellStep(mode: Mode, H: number, xw: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null): [Tensor, Tensor | null] {
+/**
+ * One recurrent step: returns the new [h, c] (c only for LSTM); xw = x W_ih^T + b_ih is precomputed;
+ * whr (LSTM with projSize) projects the new h.
+ */
+function cellStep(mode: Mode, H: number, xw: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null, whr: Tensor | null = null): [Tensor, Tensor | null] {
   let hw = h.matmul(whh.t());
   if (bhh) hw = hw.add(bhh);
   switch (mode) {
@@ -37,7 +44,8 @@ function cellStep(mode: Mode, H: number, xw: Tensor, h: Tensor, c: Tensor | null
       const i = g.narrow(-1, 0, H).sigmoid(), f = g.narrow(-1, H, H).sigmoid();
       const gg = g.narrow(-1, 2 * H, H).tanh(), o = g.narrow(-1, 3 * H, H).sigmoid();
       const c2 = f.mul(c!).add(i.mul(gg));
-      return [o.mul(c2.tanh()), c2];
+      const h2 = o.mul(c2.tanh());
+      return [whr ? h2.matmul(whr.t()) : h2, c2];
     }
     case 'GRU': {
       const r = xw.narrow(-1, 0, H).add(hw.narrow(-1, 0, H)).sigmoid();
@@ -57,6 +65,7 @@ abstract class RNNBase extends Module {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
+  readonly projSize: number;
   constructor(readonly mode: Mode, readonly inputSize: number, readonly hiddenSize: number, opts: RNNOpts) {
     super();
     this.numLayers = opts.numLayers ?? 1;
@@ -64,21 +73,27 @@ abstract class RNNBase extends Module {
     this.batchFirst = opts.batchFirst ?? false;
     this.dropout = opts.dropout ?? 0;
     this.bidirectional = opts.bidirectional ?? false;
+    this.projSize = opts.projSize ?? 0;
+    if (!Number.isInteger(this.projSize) || this.projSize < 0) throw new RangeError(`proj_size should be a positive integer or zero to disable projections (got ${this.projSize})`);
+    if (this.projSize > 0 && mode !== 'LSTM') throw new Error('proj_size argument is only supported for LSTM, not RNN or GRU');
+    if (this.projSize >= hiddenSize && this.projSize > 0) throw new RangeError(`proj_size has to be smaller than hidden_size (got proj_size=${this.projSize}, hidden_size=${hiddenSize})`);
     if (!(this.dropout >= 0 && this.dropout <= 1)) throw new RangeError('dropout should be a number in range [0, 1] representing the probability of an element being zeroed');
     if (!Number.isInteger(hiddenSize) || hiddenSize <= 0) throw new RangeError('hidden_size must be greater than zero');
     if (!Number.isInteger(this.numLayers) || this.numLayers <= 0) throw new RangeError('num_layers must be greater than zero');
     const gate = hiddenSize * (mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1);
     const dirs = this.bidirectional ? 2 : 1;
+    const realH = this.projSize > 0 ? this.projSize : hiddenSize;
     for (let l = 0; l < this.numLayers; l++) {
       for (let d = 0; d < dirs; d++) {
         const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
-        const inSize = l === 0 ? inputSize : hiddenSize * dirs;
+        const inSize = l === 0 ? inputSize : realH * dirs;
         this.registerParameter(`weight_ih${sfx}`, newParam([gate, inSize], opts));
-        this.registerParameter(`weight_hh${sfx}`, newParam([gate, hiddenSize], opts));
+        this.registerParameter(`weight_hh${sfx}`, newParam([gate, realH], opts));
         if (this.bias) {
           this.registerParameter(`bias_ih${sfx}`, newParam([gate], opts));
           this.registerParameter(`bias_hh${sfx}`, newParam([gate], opts));
         }
+        if (this.projSize > 0) this.registerParameter(`weight_hr${sfx}`, newParam([this.projSize, hiddenSize], opts));
       }
     }
     this.resetParameters();
@@ -89,7 +104,7 @@ abstract class RNNBase extends Module {
   }
   private paramOf_(name: string): Parameter | null { return ((this as unknown as Record<string, Parameter | null | undefined>)[name]) ?? null; }
 
-  /** Runs all layers on time-major input [L, N, Hin]; returns output [L, N, D*H], h_n and c_n [layers*D, N, H]. */
+  /** Runs all layers on time-major input [L, N, Hin]; returns output [L, N, D*Hout], h_n [layers*D, N, Hout] and c_n [layers*D, N, H] (Hout: projSize or H). */
   protected run(input: Tensor, h0: Tensor | null, c0: Tensor | null): { output: Tensor; hN: Tensor; cN: Tensor | null } {
     return this.runMasked(input, h0, c0, null);
   }
@@ -103,17 +118,18 @@ abstract class RNNBase extends Module {
     let x = unbatched ? input.unsqueeze(1) : this.batchFirst && !lengths ? input.transpose(0, 1) : input;
     if (x.shape[2] !== this.inputSize) throw new RangeError(`input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${x.shape[2]}`);
     const dirs = this.bidirectional ? 2 : 1, L = x.shape[0]!, N = x.shape[1]!, H = this.hiddenSize;
-    const stateShape = [this.numLayers * dirs, N, H];
-    const prep = (s: Tensor | null, what: string): Tensor => {
+    const HOut = this.projSize > 0 ? this.projSize : H;
+    const prep = (s: Tensor | null, what: string, size: number): Tensor => {
+      const stateShape = [this.numLayers * dirs, N, size];
       if (!s) return zeros(stateShape, { dtype: x.dtype, device: x.device });
       const t = unbatched ? s.unsqueeze(1) : s;
       if (t.ndim !== 3 || t.shape.some((v, i) => v !== stateShape[i])) {
-        throw new RangeError(`Expected ${what} size ${fmtShape(unbatched ? [stateShape[0]!, H] : stateShape)}, got ${fmtShape(s.shape)}`);
+        throw new RangeError(`Expected ${what} size ${fmtShape(unbatched ? [stateShape[0]!, size] : stateShape)}, got ${fmtShape(s.shape)}`);
       }
       return t;
     };
     const isLSTM = this.mode === 'LSTM';
-    const hInit = prep(h0, 'hidden'), cInit = isLSTM ? prep(c0, 'cell') : null;
+    const hInit = prep(h0, 'hidden', HOut), cInit = isLSTM ? prep(c0, 'cell', H) : null;
     const hOut: Tensor[] = [], cOut: Tensor[] = [];
     const lensT = lengths ? tensor(lengths, { dtype: 'int32', device: x.device }) : null;
     const masks = lensT ? Array.from({ length: L }, (_, t) => lensT.gt(t).unsqueeze(1)) : null;
@@ -122,14 +138,14 @@ abstract class RNNBase extends Module {
       for (let d = 0; d < dirs; d++) {
         const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
         const wih = this.paramOf_(`weight_ih${sfx}`)!, whh = this.paramOf_(`weight_hh${sfx}`)!;
-        const bih = this.paramOf_(`bias_ih${sfx}`), bhh = this.paramOf_(`bias_hh${sfx}`);
+        const bih = this.paramOf_(`bias_ih${sfx}`), bhh = this.paramOf_(`bias_hh${sfx}`), whr = this.paramOf_(`weight_hr${sfx}`);
         let xw = x.matmul(wih.t()); // all time steps at once: [L, N, G]
         if (bih) xw = xw.add(bih);
         let h = hInit.select(0, l * dirs + d), c = cInit ? cInit.select(0, l * dirs + d) : null;
         const steps: Tensor[] = new Array<Tensor>(L);
         for (let k = 0; k < L; k++) {
           const t = d === 0 ? k : L - 1 - k;
-          const [hn, cn] = cellStep(this.mode, H, xw.select(0, t), h, c, whh, bhh);
+          const [hn, cn] = cellStep(this.mode, H, xw.select(0, t), h, c, whh, bhh, whr);
           if (masks) {
             const m = masks[t]!;
             h = where(m, hn, h);
@@ -140,7 +156,7 @@ abstract class RNNBase extends Module {
             steps[t] = hn;
           }
         }
-        dirOutputs.push(L > 0 ? stack(steps, 0) : zeros([0, N, H], { dtype: x.dtype, device: x.device }));
+        dirOutputs.push(L > 0 ? stack(steps, 0) : zeros([0, N, HOut], { dtype: x.dtype, device: x.device }));
         hOut.push(h);
         if (c) cOut.push(c);
       }
@@ -175,6 +191,7 @@ abstract class RNNBase extends Module {
     if (this.batchFirst) s += ', batch_first=True';
     if (this.dropout) s += `, dropout=${this.dropout}`;
     if (this.bidirectional) s += ', bidirectional=True';
+    if (this.projSize) s += `, proj_size=${this.projSize}`;
     return s;
   }
 }
