@@ -23,6 +23,17 @@ const MAX_PENDING = 256;
  * 1 KiB); a batch that fills it is submitted early, a single larger record grows the chunk size.
  */
 const META_CHUNK = 256 * 1024;
+/**
+ * Bytes of metadata a cached bind group exposes at its dynamic offset (chunks carry this much
+ * slack at the end). Larger records, far beyond any kernel's, get a bind group of their own.
+ */
+const META_WINDOW = 1024;
+/** Cached bind groups kept before the cache is dropped (they only pin pooled buffers). */
+const MAX_BIND_GROUPS = 4096;
+const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
+
+/** A pipeline with its explicit layout: the metadata binding takes a dynamic offset. */
+interface Kernel { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; id: number }
 /** Longest row the O(L^2) rank argsort handles; longer rows use the bitonic network. */
 const RANK_SORT_MAX = 256;
 /** Workgroups below which a matmul keeps 64x64 tiles: 128x128 ones would leave most of a big GPU idle. */
@@ -63,7 +74,15 @@ export class WebGPUBackend implements Backend {
   /** Tuning knob (tests and benchmarks set it): workgroup count from which matmul uses 128x128 tiles. */
   matmul128MinGroups = MATMUL128_MIN_GROUPS;
   private readonly pool = new Map<number, GPUBuffer[]>();
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines = new Map<string, Kernel>();
+  /**
+   * Bind groups by kernel and buffers: with the metadata offset dynamic, a dispatch on buffers seen
+   * before (parameters, pooled activations in a loop) reuses its bind group instead of creating one,
+   * the largest CPU cost of a dispatch. Dropped whenever a buffer that could be in one is destroyed.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufIds = new WeakMap<GPUBuffer, number>();
+  private nextBufId = 1;
   private encoder: GPUCommandEncoder | null = null;
   /** The compute pass consecutive dispatches share (kernel timing off); ended before any copy or submit. */
   private pass: GPUComputePassEncoder | null = null;
@@ -147,6 +166,7 @@ export class WebGPUBackend implements Backend {
     for (const l of lists) for (const b of l) this.reserved -= b.size;
     for (const b of this.metaFree) b.destroy(); // free chunks are not in flight
     this.metaFree = [];
+    this.bindGroups.clear();
     void this.gpu.queue.onSubmittedWorkDone().then(() => lists.forEach((l) => l.forEach((b) => b.destroy())));
   }
   memory(): MemoryInfo { return { allocatedBytes: this.allocated, reservedBytes: this.reserved, buffers: this.live }; }
@@ -254,7 +274,9 @@ export class WebGPUBackend implements Backend {
     if (temps.length || chunk) {
       void this.gpu.queue.onSubmittedWorkDone().then(() => {
         temps.forEach((b) => this.give(b));
-        if (chunk) { if (chunk.size === this.metaChunkSize) this.metaFree.push(chunk); else chunk.destroy(); }
+        if (!chunk) return;
+        if (chunk.size === this.metaChunkSize + META_WINDOW) this.metaFree.push(chunk);
+        else { chunk.destroy(); this.bindGroups.clear(); }
       });
     }
   }
@@ -267,6 +289,7 @@ export class WebGPUBackend implements Backend {
     this.metaHost = new Int32Array(n / 4);
     for (const c of this.metaFree) c.destroy();
     this.metaFree = [];
+    this.bindGroups.clear();
   }
 
   /**
@@ -274,7 +297,7 @@ export class WebGPUBackend implements Backend {
    * the whole slot, zero-padded. A full chunk submits the batch first (nothing of this dispatch is
    * recorded yet), so offsets always point into the chunk its batch uploads.
    */
-  private metaSlot(meta: readonly number[]): GPUBufferBinding {
+  private metaSlot(meta: readonly number[]): { buffer: GPUBuffer; offset: number; size: number } {
     const bytes = Math.max(4, meta.length * 4);
     const slot = Math.ceil(bytes / this.metaAlign) * this.metaAlign;
     if (this.metaUsed + slot > this.metaChunkSize) {
@@ -287,9 +310,10 @@ export class WebGPUBackend implements Backend {
         this.metaChunk = null;
         for (const b of this.metaFree) b.destroy();
         this.metaFree = [];
+        this.bindGroups.clear();
       }
     }
-    this.metaChunk ??= this.metaFree.pop() ?? this.gpu.createBuffer({ size: this.metaChunkSize, usage: STORAGE | COPY_DST });
+    this.metaChunk ??= this.metaFree.pop() ?? this.gpu.createBuffer({ size: this.metaChunkSize + META_WINDOW, usage: STORAGE | COPY_DST });
     const offset = this.metaUsed, at = offset / 4;
     this.metaHost.set(meta, at);
     this.metaHost.fill(0, at + meta.length, at + slot / 4);
@@ -351,14 +375,31 @@ export class WebGPUBackend implements Backend {
     return b;
   }
 
-  private pipeline(key: string, source: () => string, entryPoint = 'main'): GPUComputePipeline {
-    let p = this.pipelines.get(`${key}@${entryPoint}`);
-    if (!p) {
-      const module = this.gpu.createShaderModule({ code: source(), label: key });
-      p = this.gpu.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
-      this.pipelines.set(`${key}@${entryPoint}`, p);
+  /**
+   * The kernel's pipeline, created once per key and entry point. Its layout follows the dispatch
+   * convention: binding 0 the metadata (dynamic offset), each operand at its slot (read-only when
+   * read, else read-write, as codegen declares it), then the error flag when checked.
+   */
+  private pipeline(fullKey: string, source: () => string, entryPoint: string, ops: readonly Operand[], checked: boolean): Kernel {
+    let k = this.pipelines.get(fullKey);
+    if (!k) {
+      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: COMPUTE, buffer: { type: 'read-only-storage', hasDynamicOffset: true } }];
+      ops.forEach((o, i) => entries.push({ binding: o.slot ?? i + 1, visibility: COMPUTE, buffer: { type: o.access === 'read' ? 'read-only-storage' : 'storage' } }));
+      if (checked) entries.push({ binding: ops.length + 1, visibility: COMPUTE, buffer: { type: 'storage' } });
+      const layout = this.gpu.createBindGroupLayout({ entries, label: fullKey });
+      const module = this.gpu.createShaderModule({ code: source(), label: fullKey });
+      const pipeline = this.gpu.createComputePipeline({
+        layout: this.gpu.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint }, label: fullKey,
+      });
+      k = { pipeline, layout, id: this.pipelines.size + 1 };
+      this.pipelines.set(fullKey, k);
     }
-    return p;
+    return k;
+  }
+  private bufId(b: GPUBuffer): number {
+    let id = this.bufIds.get(b);
+    if (id === undefined) { id = this.nextBufId++; this.bufIds.set(b, id); }
+    return id;
   }
 
   /**
@@ -376,7 +417,7 @@ export class WebGPUBackend implements Backend {
       if (n > max) throw new RangeError(`webgpu: kernel ${fullKey} binds ${n} storage buffers; the device allows ${max} per shader stage`);
       this.storageBindings.set(fullKey, n);
     }
-    const p = this.pipeline(key, source, entryPoint);
+    const k = this.pipeline(fullKey, source, entryPoint, ops, checked), p = k.pipeline;
     const md = this.metaSlot(meta);
     const written = new Set(ops.filter((o) => o.access !== 'read').map((o) => o.buf));
     const bufs = ops.map((o) => {
@@ -386,10 +427,24 @@ export class WebGPUBackend implements Backend {
       this.enc().copyBufferToBuffer(o.buf, 0, copy, 0, o.buf.size);
       return copy;
     });
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: md }];
-    bufs.forEach((b, i) => entries.push({ binding: ops[i]!.slot ?? i + 1, resource: { buffer: b } }));
-    if (checked) entries.push({ binding: ops.length + 1, resource: { buffer: this.errBuf } });
-    const bg = this.gpu.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
+    const fits = md.size <= META_WINDOW;
+    let cacheKey = '';
+    let bg: GPUBindGroup | undefined;
+    if (fits) {
+      cacheKey = `${k.id}|${this.bufId(md.buffer)}`;
+      for (const b of bufs) cacheKey += `,${this.bufId(b)}`;
+      bg = this.bindGroups.get(cacheKey);
+    }
+    if (!bg) {
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: md.buffer, offset: 0, size: fits ? META_WINDOW : md.size } }];
+      bufs.forEach((b, i) => entries.push({ binding: ops[i]!.slot ?? i + 1, resource: { buffer: b } }));
+      if (checked) entries.push({ binding: ops.length + 1, resource: { buffer: this.errBuf } });
+      bg = this.gpu.createBindGroup({ layout: k.layout, entries });
+      if (fits) {
+        if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
+        this.bindGroups.set(cacheKey, bg);
+      }
+    }
     const t = this.timing;
     let pass = this.pass;
     if (!pass) {
@@ -399,7 +454,7 @@ export class WebGPUBackend implements Backend {
       if (t) { t.n++; t.passes++; } else this.pass = pass;
     }
     if (this.passPipeline !== p) { pass.setPipeline(p); if (!t) this.passPipeline = p; }
-    pass.setBindGroup(0, bg);
+    pass.setBindGroup(0, bg, [md.offset]);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     if (t) pass.end();
     if (++this.pending >= MAX_PENDING) this.flush();
@@ -660,7 +715,7 @@ export class WebGPUBackend implements Backend {
     for (let kk = 2; kk <= P; kk *= 2) {
       for (let jj = kk >> 1; jj > 0; jj >>= 1) this.dispatch(key, src, meta(kk, jj), [kb, ib], grid, false, 'step');
     }
-    this.dispatch(key, src, meta(0, 0), [{ ...ib, access: 'read', slot: 2 }, { ...this.op(out, 'write', 'argsort'), slot: 4 }], grid, false, 'emit');
+    this.dispatch(key, src, meta(0, 0), [ib, { ...this.op(out, 'write', 'argsort'), slot: 4 }], grid, false, 'emit');
   }
 
   random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void {
