@@ -442,6 +442,34 @@ export class Tensor {
   outer(other: Tensor): Tensor { return ops.outer(this, other); }
   addmm(mat1: Tensor, mat2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addmm(this, mat1, mat2, opts); }
 
+  // ---------------------------------------------------------------- special functions, scans, matrix helpers, counting
+  logaddexp(other: TensorOrScalar): Tensor { return ops.logaddexp(this, other); }
+  hypot(other: TensorOrScalar): Tensor { return ops.hypot(this, other); }
+  xlogy(other: TensorOrScalar): Tensor { return ops.xlogy(this, other); }
+  erfc(): Tensor { return ops.erfc(this); }
+  lgamma(): Tensor { return ops.lgamma(this); }
+  digamma(): Tensor { return ops.digamma(this); }
+  hypot_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.hypot(this, other)); }
+  xlogy_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.xlogy(this, other)); }
+  erfc_(): this { return inplaceOwned(this, () => ops.erfc(this)); }
+  lgamma_(): this { return inplaceOwned(this, () => ops.lgamma(this)); }
+  digamma_(): this { return inplaceOwned(this, () => ops.digamma(this)); }
+  logcumsumexp(dim: number): Tensor { return ops.logcumsumexp(this, dim); }
+  cummax(dim: number): ValuesIndices { return ops.cummax(this, dim); }
+  cummin(dim: number): ValuesIndices { return ops.cummin(this, dim); }
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return ops.diagonal(this, offset, dim1, dim2); }
+  diag(diagonal = 0): Tensor { return ops.diag(this, diagonal); }
+  trace(): Tensor { return ops.trace(this); }
+  cross(other: Tensor, dim?: number | null): Tensor { return ops.cross(this, other, dim); }
+  kron(other: Tensor): Tensor { return ops.kron(this, other); }
+  diff(n = 1, dim = -1, opts?: { prepend?: Tensor | null; append?: Tensor | null }): Tensor { return ops.diff(this, n, dim, opts); }
+  bincount(weights?: Tensor | null | { weights?: Tensor | null; minlength?: number }, minlength = 0): Tensor { return ops.bincount(this, weights, minlength); }
+  /** torchlet addition: bincount on any device (max(x) is read asynchronously). */
+  bincountAsync(weights?: Tensor | null | { weights?: Tensor | null; minlength?: number }, minlength = 0): Promise<Tensor> { return ops.bincountAsync(this, weights, minlength); }
+  unique(opts?: ops.UniqueOpts): Tensor | Tensor[] { return ops.unique(this, opts ?? {}); }
+  /** torchlet addition: unique on any device (the number of distinct values is read asynchronously). */
+  uniqueAsync(opts?: ops.UniqueOpts): Promise<Tensor | Tensor[]> { return ops.uniqueAsync(this, opts ?? {}); }
+
   // ---------------------------------------------------------------- indexing
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }

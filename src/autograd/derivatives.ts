@@ -173,6 +173,7 @@ export const derivatives: Table = {
     const { dim, start, step } = c.attrs, n = c.inputShapes[0]![dim]!;
     return [g.slice(dim, start, start + (n - 1) * step + 1, step)];
   } },
+  diagonal: { save: 'none', backward: (g, c) => [o.diagonalBackward(g, c.inputShapes[0]!, c.attrs.offset, c.attrs.dim1, c.attrs.dim2)] },
   flip: { save: 'none', backward: (g, c) => [g.flip(c.attrs.dims)] },
   cat: { save: 'none', backward: (g, c) => g.split(c.attrs.sizes, c.attrs.dim).map((p, i) =>  // skipped 1-D empties: empty
     (p.ndim === c.inputShapes[i]!.length ? p : o.zeros(c.inputShapes[i]!, { dtype: g.dtype, device: g.device }))) },

@@ -7,3 +7,6 @@ export * from './indexing.js';
 export * from './linalg.js';
 export { unslice } from './shape.js';
 export type * from './types.js';
+export * from './special.js';
+export * from './matrix.js';
+export * from './search.js';

@@ -36,6 +36,7 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   permute: { dims: number[] };
   expand: { shape: number[] };
   slice: { dim: number; start: number; end: number; step: number };
+  diagonal: { offset: number; dim1: number; dim2: number };
   unslice: { shape: number[]; dim: number; start: number; step: number };
   flip: { dims: number[] };
   cat: { dim: number; sizes: number[] };

@@ -1,0 +1,16 @@
+// torch.linalg: the decomposition-free part of PyTorch's linear-algebra namespace (norms, cross,
+// diagonal, matmul/vecdot-style helpers). Decompositions (svd, eigh, qr...) are not implemented.
+
+import type { Tensor } from './tensor.js';
+import { cross as crossImpl, diagonal as diagonalImpl, linalgNorm, matrixNorm, vectorNorm, matmul } from './ops/index.js';
+
+export { vectorNorm, matrixNorm, linalgNorm as norm, matmul };
+export type { VectorNormOpts, MatrixNormOpts } from './ops/matrix.js';
+/** torch.linalg.cross: as torch.cross, but dim defaults to -1. */
+export function cross(a: Tensor, b: Tensor, opts: number | { dim?: number } = -1): Tensor {
+  return crossImpl(a, b, typeof opts === 'number' ? opts : (opts.dim ?? -1));
+}
+/** torch.linalg.diagonal: as torch.diagonal, but over the last two dims by default. */
+export function diagonal(A: Tensor, opts: { offset?: number; dim1?: number; dim2?: number } = {}): Tensor {
+  return diagonalImpl(A, opts.offset ?? 0, opts.dim1 ?? -2, opts.dim2 ?? -1);
+}

@@ -1,0 +1,108 @@
+// Matrix/layout helpers and torch.linalg norms vs PyTorch fixtures (test/fixtures/gen_matrix.py) on
+// every available device; plus diagonal's view semantics (writes go through to the base).
+import { describe, expect, it } from 'vitest';
+import { opSuite, torch, type OpImpl } from '../helpers.js';
+
+const impls: Record<string, OpImpl> = {
+  'diagonal/2d': (x) => torch.diagonal(x!),
+  'diagonal/offset-pos': (x) => x!.diagonal(2),
+  'diagonal/offset-neg': (x) => x!.diagonal(-1),
+  'diagonal/offset-out': (x) => x!.diagonal(5),
+  'diagonal/3d-dims': (x) => torch.diagonal(x!, 1, 0, 2),
+  'diagonal/3d-swapped': (x) => x!.diagonal(-1, 2, 0),
+  'diagonal/batched-last': (x) => torch.linalg.diagonal(x!),
+  'diagonal/transposed': (x) => x!.t().diagonal(1),
+  'diagonal/same-dims-error': (x) => x!.diagonal(0, 1, 1),
+  'diagonal/int': (x) => x!.diagonal(),
+  'diag/vector': (x) => torch.diag(x!),
+  'diag/vector-offset': (x) => x!.diag(2),
+  'diag/vector-neg-offset': (x) => torch.diag(x!, -1),
+  'diag/matrix': (x) => x!.diag(),
+  'diag/matrix-offset': (x) => torch.diag(x!, -2),
+  'diag/3d-error': (x) => torch.diag(x!),
+  'trace/square': (x) => torch.trace(x!),
+  'trace/rect': (x) => x!.trace(),
+  'trace/error': (x) => x!.trace(),
+  'cross/dim1': (a, b) => torch.cross(a!, b!, 1),
+  'cross/dim0': (a, b) => a!.cross(b!, 0),
+  'cross/default-dim': (a, b) => torch.cross(a!, b!),
+  'cross/broadcast': (a, b) => torch.cross(a!, b!, -1),
+  'cross/bad-size': (a, b) => torch.cross(a!, b!, 1),
+  'linalg.cross/default': (a, b) => torch.linalg.cross(a!, b!),
+  'kron/2d': (a, b) => torch.kron(a!, b!),
+  'kron/1d': (a, b) => a!.kron(b!),
+  'kron/mixed-ndim': (a, b) => torch.kron(a!, b!),
+  'tensordot/int': (a, b) => torch.tensordot(a!, b!, 2),
+  'tensordot/lists': (a, b) => torch.tensordot(a!, b!, [[1, 0], [0, 1]]),
+  'tensordot/zero': (a, b) => torch.tensordot(a!, b!, 0),
+  'tensordot/mismatch': (a, b) => torch.tensordot(a!, b!, [[1], [0]]),
+  'cdist/p2': (a, b) => torch.cdist(a!, b!),
+  'cdist/p1': (a, b) => torch.cdist(a!, b!, 1),
+  'cdist/pinf': (a, b) => torch.cdist(a!, b!, Infinity),
+  'cdist/p3': (a, b) => torch.cdist(a!, b!, { p: 3 }),
+  'cdist/batched': (a, b) => torch.cdist(a!, b!),
+  'cdist/broadcast-batch': (a, b) => torch.cdist(a!, b!),
+  'cdist/zero-distance': (a, b) => torch.cdist(a!, b!),
+  'cdist/cols-error': (a, b) => torch.cdist(a!, b!),
+  'diff/default': (x) => torch.diff(x!),
+  'diff/n2-dim0': (x) => x!.diff(2, 0),
+  'diff/prepend-append': (x, p, a) => torch.diff(x!, 1, -1, { prepend: p!, append: a! }),
+  'diff/n-past-length': (x) => x!.diff(3),
+  'diff/bool': (x) => torch.diff(x!),
+  'diff/int': (x) => torch.diff(x!),
+  'diff/transposed': (x) => x!.t().diff(),
+  'diff/0d-error': (x) => torch.diff(x!),
+  'hstack/1d': (a, b) => torch.hstack([a!, b!]),
+  'hstack/2d': (a, b) => torch.hstack(a!, b!),
+  'vstack/1d': (a, b) => torch.vstack([a!, b!]),
+  'vstack/mixed': (a, b) => torch.vstack(a!, b!),
+  'dstack/1d': (a, b) => torch.dstack([a!, b!]),
+  'dstack/2d': (a, b) => torch.dstack([a!, b!]),
+  'column_stack/1d-2d': (a, b, c) => torch.columnStack([a!, b!, c!.expand(3)]),
+  'meshgrid/ij-0': (a, b) => torch.meshgrid(a!, b!, { indexing: 'ij' })[0]!,
+  'meshgrid/ij-1': (a, b) => torch.meshgrid([a!, b!])[1]!,
+  'meshgrid/xy-0': (a, b) => torch.meshgrid([a!, b!], { indexing: 'xy' })[0]!,
+  'meshgrid/xy-1': (a, b) => torch.meshgrid(a!, b!, { indexing: 'xy' })[1]!,
+  'meshgrid/three-xy-2': (a, b, c) => torch.meshgrid(a!, b!, c!, { indexing: 'xy' })[2]!,
+  'broadcast_to/basic': (x) => torch.broadcastTo(x!, [2, 3, 4]),
+  'broadcast_to/error': (x) => torch.broadcastTo(x!, 3, 4),
+  'vector_norm/default': (x) => torch.linalg.vectorNorm(x!),
+  'vector_norm/ord1-dim': (x) => torch.linalg.vectorNorm(x!, 1, 1),
+  'vector_norm/inf-keepdim': (x) => torch.linalg.vectorNorm(x!, Infinity, 0, true),
+  'vector_norm/-inf': (x) => torch.linalg.vectorNorm(x!, '-inf'),
+  'vector_norm/ord3-dims': (x) => torch.linalg.vectorNorm(x!, { ord: 3, dim: [0, 2] }),
+  'vector_norm/ord0': (x) => torch.linalg.vectorNorm(x!, 0),
+  'vector_norm/zero-grad': (x) => torch.linalg.vectorNorm(x!),
+  'vector_norm/float64-dtype': (x) => torch.linalg.vectorNorm(x!, 2, null, false, { dtype: 'float64' }),
+  'vector_norm/int-error': (x) => torch.linalg.vectorNorm(x!),
+  'matrix_norm/fro': (x) => torch.linalg.matrixNorm(x!),
+  'matrix_norm/ord1': (x) => torch.linalg.matrixNorm(x!, 1),
+  'matrix_norm/ord-1': (x) => torch.linalg.matrixNorm(x!, -1),
+  'matrix_norm/inf': (x) => torch.linalg.matrixNorm(x!, Infinity),
+  'matrix_norm/-inf-keepdim': (x) => torch.linalg.matrixNorm(x!, -Infinity, [-2, -1], true),
+  'matrix_norm/batched-fro': (x) => torch.linalg.matrixNorm(x!),
+  'matrix_norm/dims': (x) => torch.linalg.matrixNorm(x!, { ord: 1, dim: [0, 2] }),
+  'matrix_norm/1d-error': (x) => torch.linalg.matrixNorm(x!),
+  'linalg_norm/vector': (x) => torch.linalg.norm(x!),
+  'linalg_norm/flatten': (x) => torch.linalg.norm(x!),
+  'linalg_norm/matrix-ord': (x) => torch.linalg.norm(x!, 'fro'),
+  'linalg_norm/matrix-inf': (x) => torch.linalg.norm(x!, Infinity),
+  'linalg_norm/dim': (x) => torch.linalg.norm(x!, 1, 1),
+  'linalg_norm/two-dims': (x) => torch.linalg.norm(x!, null, [1, 2]),
+};
+
+opSuite('matrix', impls);
+
+describe('diagonal is a view', () => {
+  it('writes through to the base and shares storage', async () => {
+    const a = torch.zeros(3, 4);
+    a.diagonal(1).fill_(7);
+    expect(await a.tolist()).toEqual([[0, 7, 0, 0], [0, 0, 7, 0], [0, 0, 0, 7]]);
+    expect(torch.numel(a)).toBe(12);
+    const x = torch.ones(2, { requiresGrad: true });
+    expect(torch.detach(x.mul(2)).requiresGrad).toBe(false);
+  });
+  it('matrixNorm rejects SVD orders clearly', () => {
+    expect(() => torch.linalg.matrixNorm(torch.ones(2, 2), 2)).toThrow(/SVD/);
+  });
+});
