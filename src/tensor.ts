@@ -466,8 +466,12 @@ export class Tensor {
   bincount(weights?: Tensor | null | { weights?: Tensor | null; minlength?: number }, minlength = 0): Tensor { return ops.bincount(this, weights, minlength); }
   /** torchlet addition: bincount on any device (max(x) is read asynchronously). */
   bincountAsync(weights?: Tensor | null | { weights?: Tensor | null; minlength?: number }, minlength = 0): Promise<Tensor> { return ops.bincountAsync(this, weights, minlength); }
+  unique(opts?: ops.UniqueOpts & { returnInverse?: false; returnCounts?: false }): Tensor;
+  unique(opts: ops.UniqueOpts): Tensor | Tensor[];
   unique(opts?: ops.UniqueOpts): Tensor | Tensor[] { return ops.unique(this, opts ?? {}); }
   /** torchlet addition: unique on any device (the number of distinct values is read asynchronously). */
+  uniqueAsync(opts?: ops.UniqueOpts & { returnInverse?: false; returnCounts?: false }): Promise<Tensor>;
+  uniqueAsync(opts: ops.UniqueOpts): Promise<Tensor | Tensor[]>;
   uniqueAsync(opts?: ops.UniqueOpts): Promise<Tensor | Tensor[]> { return ops.uniqueAsync(this, opts ?? {}); }
 
   // ---------------------------------------------------------------- indexing

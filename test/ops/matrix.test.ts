@@ -106,3 +106,30 @@ describe('diagonal is a view', () => {
     expect(() => torch.linalg.matrixNorm(torch.ones(2, 2), 2)).toThrow(/SVD/);
   });
 });
+
+describe('gradcheck (float64 finite differences) of the new composites', () => {
+  const r = (...s: number[]) => torch.randn(s, { dtype: 'float64' }).requiresGrad_(true);
+  it('diagonal (and its backward, twice differentiable), kron, tensordot, cdist, matrixNorm', () => {
+    torch.manualSeed(3);
+    expect(torch.autograd.gradcheck((a) => a.diagonal(-1, 2, 0).square(), [r(3, 2, 4)])).toBe(true);
+    // Second order: the gradient of sum(diag(A)^3) w.r.t. A goes through diagonal's backward rule.
+    const A = r(3, 3);
+    const [g] = torch.autograd.grad(A.diagonal().pow(3).sum(), A, { createGraph: true });
+    const [gg] = torch.autograd.grad(g!.sum(), A);
+    const want = torch.diag(A.detach().diagonal().mul(6));
+    expect(torch.allclose(gg!, want)).toBe(true);
+    expect(torch.autograd.gradcheck((a, b) => torch.kron(a, b), [r(2, 3), r(2, 2)])).toBe(true);
+    expect(torch.autograd.gradcheck((a, b) => torch.tensordot(a, b, [[0], [1]]), [r(3, 2), r(4, 3)])).toBe(true);
+    expect(torch.autograd.gradcheck((a, b) => torch.cdist(a, b), [r(3, 2), r(4, 2)])).toBe(true);
+    expect(torch.autograd.gradcheck((a) => torch.linalg.matrixNorm(a, 1), [r(3, 4)])).toBe(true);
+  });
+  it('logcumsumexp, cummax, logaddexp, lgamma, digamma', () => {
+    torch.manualSeed(4);
+    expect(torch.autograd.gradcheck((a) => torch.logcumsumexp(a, 1), [r(2, 7)])).toBe(true);
+    expect(torch.autograd.gradcheck((a) => torch.cummax(a, 0).values, [r(6, 2)])).toBe(true);
+    expect(torch.autograd.gradcheck((a, b) => torch.logaddexp(a, b), [r(5), r(5)])).toBe(true);
+    const pos = () => torch.rand([6], { dtype: 'float64' }).mul(5).add(0.2).requiresGrad_(true);
+    expect(torch.autograd.gradcheck((a) => torch.lgamma(a), [pos()])).toBe(true);
+    expect(torch.autograd.gradcheck((a) => torch.digamma(a), [pos()])).toBe(true);
+  });
+});

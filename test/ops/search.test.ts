@@ -27,7 +27,7 @@ const impls: Record<string, CaseImpl> = {
   'bincount/negative-error': dataDependent((x) => torch.bincount(x!), (x) => torch.bincountAsync(x!)),
   'bincount/2d-error': dataDependent((x) => torch.bincount(x!), (x) => torch.bincountAsync(x!)),
   'unique/values': dataDependent((x) => torch.unique(x!), (x) => torch.uniqueAsync(x!)),
-  'unique/float': dataDependent((x) => x!.unique() as Tensor, (x) => x!.uniqueAsync() as Promise<Tensor>),
+  'unique/float': dataDependent((x) => x!.unique(), (x) => x!.uniqueAsync()),
   'unique/inverse': dataDependent((x) => nth(torch.unique(x!, { returnInverse: true }), 1), async (x) => nth(await torch.uniqueAsync(x!, { returnInverse: true }), 1)),
   'unique/counts': dataDependent((x) => nth(torch.unique(x!, { returnCounts: true }), 1), async (x) => nth(await torch.uniqueAsync(x!, { returnCounts: true }), 1)),
   'unique/inverse-counts': dataDependent((x) => nth(torch.unique(x!, { returnInverse: true, returnCounts: true }), 2), async (x) => nth(await torch.uniqueAsync(x!, { returnInverse: true, returnCounts: true }), 2)),
