@@ -56,6 +56,14 @@ export class AccumulateGrad extends Node {
   apply(): (Tensor | null)[] { return []; }
 }
 
+/** The running pass's escape (innermost first when user code runs backward inside a hook). */
+let escapeCurrent: ((t: Tensor) => void) | null = null;
+/**
+ * @internal Marks a tensor that a node's apply hands to user code (nn.Module backward hooks) as
+ * escaped: the running pass never frees it, and it ends in the caller's tidy scope.
+ */
+export function escapeFromBackward(t: Tensor): void { escapeCurrent?.(t); }
+
 export interface BackwardOptions {
   retainGraph?: boolean;
   createGraph?: boolean;
@@ -198,9 +206,12 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
       }
     }
   };
+  const outerEscape = escapeCurrent;
+  escapeCurrent = (t) => { escaped.add(t); };
   try {
     if (createGraph) enableGrad(run); else noGrad(run);
   } finally {
+    escapeCurrent = outerEscape;
     // Whatever is left (everything, after an error) is freed, except what escaped: that goes to
     // the caller's tidy scope as if the caller had made it.
     for (const t of made) {

@@ -3,7 +3,8 @@
 // every query walks the fields in declaration/assignment order) plus explicit register* calls.
 // Contract: stateDict() keys and order are PyTorch's exactly (own parameters, own persistent
 // buffers, then children, dotted paths), so PyTorch checkpoints load unchanged; forward hooks run
-// whether the user calls `m.forward(x)` or `m.call(x)`.
+// whether the user calls `m.forward(x)` or `m.call(x)`. Full backward (pre-)hooks wrap the tensor
+// inputs and outputs of each call in identity autograd Functions, as PyTorch's BackwardHook does.
 
 import { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -11,9 +12,17 @@ import { DTYPES, isFloating, type DType } from '../dtype.js';
 import type { Device } from '../backends/backend.js';
 import { fmtShape } from '../shape.js';
 import { Buffer, Parameter } from './parameter.js';
+import { Function as AutogradFunction, type FunctionCtx } from '../autograd/function.js';
+import { escapeFromBackward } from '../autograd/graph.js';
+import { zerosLike } from '../ops/creation.js';
+import { state } from '../state.js';
 
 export type ForwardPreHook = (module: Module, input: unknown[]) => unknown;
 export type ForwardHook = (module: Module, input: unknown[], output: unknown) => unknown;
+/** PyTorch's full backward hook: one entry per forward argument / output (null: not a tensor, or no grad). May return replacement gradInputs. */
+export type FullBackwardHook = (module: Module, gradInput: (Tensor | null)[], gradOutput: (Tensor | null)[]) => (Tensor | null)[] | null | undefined | void;
+/** Runs before the module's input gradients are computed; may return replacement gradOutputs. */
+export type FullBackwardPreHook = (module: Module, gradOutput: (Tensor | null)[]) => (Tensor | null)[] | null | undefined | void;
 export interface RemovableHandle { remove(): void }
 export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[] }
 type Kind = 'parameter' | 'buffer' | 'module';
@@ -30,6 +39,8 @@ export class Module {
   #bufferPersistence = new Map<string, boolean>();
   #preHooks = new Map<number, ForwardPreHook>();
   #hooks = new Map<number, ForwardHook>();
+  #backwardHooks = new Map<number, FullBackwardHook>();
+  #backwardPreHooks = new Map<number, FullBackwardPreHook>();
   #hooked = false;
 
   // `forward` is deliberately not declared here: subclasses define it with their own signature
@@ -309,12 +320,16 @@ export class Module {
         const r = h(this, input);
         if (r !== undefined && r !== null) input = Array.isArray(r) ? r : [r];
       }
+      // PyTorch's order: input side of the backward hooks, forward, forward hooks, output side.
+      const bw = (this.#backwardHooks.size > 0 || this.#backwardPreHooks.size > 0) && state.gradEnabled
+        ? new BackwardHookCall(this, [...this.#backwardHooks.values()], [...this.#backwardPreHooks.values()]) : null;
+      if (bw) input = bw.setupInput(input);
       let out = orig.apply(this, input);
       for (const h of this.#hooks.values()) {
         const r = h(this, input, out);
         if (r !== undefined && r !== null) out = r;
       }
-      return out;
+      return bw ? bw.setupOutput(out) : out;
     };
     // An own, non-enumerable `forward` wraps the class's method, so `m.forward(x)` runs hooks too.
     Object.defineProperty(this, 'forward', { value: wrapped, writable: true, configurable: true, enumerable: false });
@@ -332,6 +347,27 @@ export class Module {
     const id = hookId++;
     this.#hooks.set(id, fn);
     return { remove: () => { this.#hooks.delete(id); } };
+  }
+
+  /**
+   * fn(module, gradInput, gradOutput) runs when the gradients of the module's inputs are computed;
+   * gradInput has one entry per forward argument (null for non-tensors; zeros for tensors that need
+   * no grad, as PyTorch 1.13), gradOutput one per output (a tensor or the entries of an output array).
+   * Returning an array replaces gradInput. When no input needs a grad, fn runs with all-null gradInput
+   * once gradOutput is known and must not return replacements.
+   */
+  registerFullBackwardHook(fn: FullBackwardHook): RemovableHandle {
+    this.#installHooks();
+    const id = hookId++;
+    this.#backwardHooks.set(id, fn);
+    return { remove: () => { this.#backwardHooks.delete(id); } };
+  }
+  /** fn(module, gradOutput) runs when the gradients of the module's outputs are known; returning an array replaces them. */
+  registerFullBackwardPreHook(fn: FullBackwardPreHook): RemovableHandle {
+    this.#installHooks();
+    const id = hookId++;
+    this.#backwardPreHooks.set(id, fn);
+    return { remove: () => { this.#backwardPreHooks.delete(id); } };
   }
 
   // ------------------------------------------------------------ copying
@@ -400,4 +436,107 @@ export function pyFloat(x: number): string {
   }
   const s = String(x);
   return s.includes('.') || s.includes('e') ? s : `${s}.0`;
+}
+
+type Grads = (Tensor | null)[];
+/** Gradients handed to user hooks belong to the user: the backward pass must not free them. */
+const handOut = (gs: Grads): Grads => { for (const g of gs) if (g) escapeFromBackward(g); return gs; };
+const packWithNull = (indices: number[], values: Grads, size: number): Grads => {
+  const res: Grads = new Array<Tensor | null>(size).fill(null);
+  indices.forEach((idx, i) => { res[idx] = values[i] ?? null; });
+  return res;
+};
+
+/**
+ * One forward call's backward hooks (PyTorch's torch.utils.hooks.BackwardHook): an identity Function
+ * on the outputs captures gradOutput (running pre-hooks), one on the inputs runs the hooks with both.
+ */
+class BackwardHookCall {
+  private gradOutputs: Grads | null = null;
+  private nInputs = -1;
+  /** Positions of the tensor arguments, or null when none needs a gradient (no input-side node). */
+  private inputIdx: number[] | null = null;
+  private inputZeros: Grads = [];
+  constructor(private readonly module: Module, private readonly hooks: FullBackwardHook[], private readonly preHooks: FullBackwardPreHook[]) {}
+
+  setupInput(args: unknown[]): unknown[] {
+    this.nInputs = args.length;
+    const idx: number[] = [];
+    args.forEach((a, i) => { if (a instanceof Tensor) idx.push(i); });
+    const tensors = idx.map((i) => args[i] as Tensor);
+    if (this.hooks.length === 0 || !tensors.some((t) => t.requiresGrad)) return args;
+    this.inputIdx = idx;
+    // Only tensors that need a grad go through the Function (others must stay grad-free); the hooks
+    // see zeros for the rest, as PyTorch 1.13's materialized non-differentiable outputs.
+    const diff = tensors.filter((t) => t.requiresGrad);
+    this.inputZeros = tensors.map((t) => (t.requiresGrad ? null : zerosLike(t)));
+    const call = this;
+    class BackwardHookFunction extends AutogradFunction {
+      static override forward(_ctx: FunctionCtx, ...xs: Tensor[]): Tensor[] { return xs; }
+      static override backward(_ctx: FunctionCtx, ...grads: Tensor[]): Grads { return call.onInputGrads(grads); }
+    }
+    const outs = BackwardHookFunction.apply<Tensor[]>(...diff);
+    const res = [...args];
+    let k = 0;
+    for (const i of idx) if ((args[i] as Tensor).requiresGrad) res[i] = outs[k++]!;
+    return res;
+  }
+
+  private onInputGrads(diffGrads: Grads): Grads {
+    if (this.gradOutputs === null) return diffGrads; // reached without passing through the outputs (double backward)
+    const idx = this.inputIdx!;
+    let k = 0;
+    const perTensor = this.inputZeros.map((z) => z ?? diffGrads[k++] ?? null);
+    let res = packWithNull(idx, perTensor, this.nInputs);
+    for (const h of this.hooks) {
+      const out = h(this.module, handOut(res), handOut(this.gradOutputs));
+      if (out === undefined || out === null) continue;
+      if (out.length !== res.length) throw new Error(`Backward hook returned an invalid number of grad_input, got ${out.length}, but expected ${res.length}`);
+      res = out;
+    }
+    this.gradOutputs = null;
+    return idx.filter((_, j) => this.inputZeros[j] === null).map((i) => res[i] ?? null);
+  }
+
+  setupOutput(out: unknown): unknown {
+    const isArray = Array.isArray(out);
+    const args: unknown[] = isArray ? out : [out];
+    const idx: number[] = [];
+    args.forEach((a, i) => { if (a instanceof Tensor && a.requiresGrad) idx.push(i); });
+    if (idx.length === 0) return out;
+    // Tensor outputs that need no grad show zeros in gradOutput (PyTorch 1.13 materializes them).
+    const zeroOuts = args.map((a) => (a instanceof Tensor && !a.requiresGrad ? zerosLike(a) : null));
+    const nOutputs = args.length;
+    const call = this;
+    class BackwardHookFunction extends AutogradFunction {
+      static override forward(_ctx: FunctionCtx, ...xs: Tensor[]): Tensor[] { return xs; }
+      static override backward(_ctx: FunctionCtx, ...grads: Tensor[]): Grads {
+        let g = packWithNull(idx, grads, nOutputs).map((x, i) => zeroOuts[i] ?? x);
+        for (const h of call.preHooks) {
+          const r = h(call.module, handOut(g));
+          if (r === undefined || r === null) continue;
+          if (r.length !== g.length) throw new Error(`Backward pre hook returned an invalid number of grad_output, got ${r.length}, but expected ${g.length}`);
+          g = r;
+        }
+        // Kept for the input-side hooks, which run after the engine would have freed these.
+        call.gradOutputs = call.hooks.length > 0 ? handOut(g) : g;
+        if (call.inputIdx === null) {
+          // No input needs a gradient: the hooks run now, with gradInput all null.
+          const gradInputs: Grads = new Array<Tensor | null>(call.nInputs).fill(null);
+          for (const h of call.hooks) {
+            const r = h(call.module, gradInputs, handOut(g));
+            if (r !== undefined && r !== null && !r.every((x) => x === null)) {
+              throw new Error('Backward hook for Modules where no input requires gradient should always return None or None for all gradients.');
+            }
+          }
+          call.gradOutputs = null;
+        }
+        return idx.map((i) => g[i] ?? null);
+      }
+    }
+    const outs = BackwardHookFunction.apply<Tensor[]>(...idx.map((i) => args[i] as Tensor));
+    const res = [...args];
+    idx.forEach((i, k) => { res[i] = outs[k]!; });
+    return isArray ? res : res[0];
+  }
 }
