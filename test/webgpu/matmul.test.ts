@@ -38,9 +38,10 @@ function matrix(vals: number[], rows: number, cols: number, t: boolean, pad: num
 }
 
 describe.skipIf(!available)('webgpu matmul kernels', () => {
-  const backend = available ? (getBackend('webgpu') as unknown as { matmul128MinGroups: number }) : { matmul128MinGroups: 0 };
-  const saved = backend.matmul128MinGroups;
-  afterAll(() => { backend.matmul128MinGroups = saved; });
+  const backend = available ? (getBackend('webgpu') as unknown as { matmul128MinGroups: number; matmul128MinDim: number })
+    : { matmul128MinGroups: 0, matmul128MinDim: 0 };
+  const saved = backend.matmul128MinGroups, savedDim = backend.matmul128MinDim;
+  afterAll(() => { backend.matmul128MinGroups = saved; backend.matmul128MinDim = savedDim; });
 
   for (const [kernel, minGroups] of [['64x64', Infinity], ['128x128', 0]] as const) {
     it.each([
@@ -49,6 +50,7 @@ describe.skipIf(!available)('webgpu matmul kernels', () => {
       [64, 16, 132, false, true, 1], [9, 3, 5, true, false, 3], // unaligned offsets: scalar loads
     ] as const)(`${kernel}: %ix%ix%i, transposed a=%s b=%s, offset %i`, async (M, K, N, ta, tb, pad) => {
       backend.matmul128MinGroups = minGroups;
+      backend.matmul128MinDim = 0;
       const av = ints(M * K, M + K), bv = ints(K * N, K + N + 1);
       const got = await matrix(av, M, K, ta, pad).matmul(matrix(bv, K, N, tb, pad)).data();
       expect(Array.from(got)).toEqual(reference(av, bv, 1, M, K, N, false, false));
@@ -56,6 +58,7 @@ describe.skipIf(!available)('webgpu matmul kernels', () => {
 
     it(`${kernel}: batched, with a broadcast (stride 0) operand`, async () => {
       backend.matmul128MinGroups = minGroups;
+      backend.matmul128MinDim = 0;
       const B = 3, M = 70, K = 12, N = 131;
       const av = ints(B * M * K, 5), bv = ints(K * N, 6);
       const a = torch.tensor(av, { dtype: 'float32', device: 'webgpu' }).reshape(B, M, K);
@@ -65,4 +68,16 @@ describe.skipIf(!available)('webgpu matmul kernels', () => {
       expect(Array.from(await a.matmul(bt.t()).data())).toEqual(reference(av, bv, B, M, K, N, true, false));
     });
   }
+
+  it('a big batch of small matrices keeps small kernels (128x128 tiles need M, N > matmul128MinDim)', async () => {
+    backend.matmul128MinGroups = saved;
+    backend.matmul128MinDim = savedDim;
+    const b = getBackend('webgpu') as unknown as { storageBindings: Map<string, number> };
+    b.storageBindings.clear();
+    const B = 200, av = ints(B * 7 * 16, 8), bv = ints(B * 16 * 7, 9);
+    const x = torch.tensor(av, { dtype: 'float32', device: 'webgpu' }).reshape(B, 7, 16);
+    const y = torch.tensor(bv, { dtype: 'float32', device: 'webgpu' }).reshape(B, 16, 7);
+    expect(Array.from(await x.matmul(y).data())).toEqual(reference(av, bv, B, 7, 16, 7, true, true));
+    expect([...b.storageBindings.keys()].filter((k) => k.startsWith('matmul'))).toEqual(['matmul_small|float32|float32|float32@main']);
+  });
 });

@@ -73,6 +73,12 @@ export class WebGPUBackend implements Backend {
   readonly info: GPUInfo;
   /** Tuning knob (tests and benchmarks set it): workgroup count from which matmul uses 128x128 tiles. */
   matmul128MinGroups = MATMUL128_MIN_GROUPS;
+  /**
+   * Tuning knob: 128x128 tiles also need M and N above this, so at least a quarter of a tile is
+   * output. Without it a big batch of small matrices (7x7 per batch, B >= 128) met the group count
+   * alone and computed 128x128 tiles for 49 outputs: 1.2 -> 216 ms on SwiftShader.
+   */
+  matmul128MinDim = 64;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, Kernel>();
   /**
@@ -592,7 +598,7 @@ export class WebGPUBackend implements Backend {
     // contiguous along a matrix dim (else: the 64x64 kernel, which takes any strides).
     const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
     const big = t === 'f32' && (aS2 === 1 || aS1 === 1) && (bS2 === 1 || bS1 === 1)
-      && Math.ceil(M / 128) * Math.ceil(N / 128) * nb0 >= this.matmul128MinGroups;
+      && M > this.matmul128MinDim && N > this.matmul128MinDim && Math.ceil(M / 128) * Math.ceil(N / 128) * nb0 >= this.matmul128MinGroups;
     const tile = big ? 128 : 64;
     let key = `matmul|${a.dtype}|${out.dtype}`;
     let src = () => shader('matmul', {
