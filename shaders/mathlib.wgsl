@@ -29,7 +29,8 @@ fn log1p_(x: f32) -> f32 {
   if (u == 1.0) { return x; }
   return log(u) * x / (u - 1.0);
 }
-fn sgn_(x: f32) -> f32 { return select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), x, f32_isnan(x)); }
+// sign(NaN) = 0, as PyTorch ((0 < x) - (x < 0)).
+fn sgn_(x: f32) -> f32 { return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0); }
 fn sinh_(x: f32) -> f32 {
   let a = abs(x);
   if (a > 88.0) { return sgn_(x) * f32_inf(); }
@@ -64,8 +65,13 @@ fn atanh_(x: f32) -> f32 {
   if (a == 1.0) { return sgn_(x) * f32_inf(); }
   return sgn_(x) * 0.5 * log1p_(2.0 * a / (1.0 - a));
 }
-fn asin_(x: f32) -> f32 { if (abs(x) > 1.0) { return f32_nan(); } return asin(x); }
-fn acos_(x: f32) -> f32 { if (abs(x) > 1.0) { return f32_nan(); } return acos(x); }
+// Through atan2: some implementations' acos/asin builtins are off by ~1e-4 (SwiftShader: acos(0)).
+fn asin_(x: f32) -> f32 {
+  if (abs(x) > 1.0) { return f32_nan(); }
+  if (x == 0.0) { return x; } // keeps -0 (SwiftShader's atan2(-0, 1) gave pi)
+  return atan2(x, sqrt((1.0 - x) * (1.0 + x)));
+}
+fn acos_(x: f32) -> f32 { if (abs(x) > 1.0) { return f32_nan(); } return atan2(sqrt((1.0 - x) * (1.0 + x)), x); }
 fn sigmoid_(x: f32) -> f32 {
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
   let e = exp(x);
@@ -104,8 +110,10 @@ fn pow_(x: f32, y: f32) -> f32 {
   if (y == 0.0 || x == 1.0) { return 1.0; }
   if (f32_isnan(x) || f32_isnan(y)) { return f32_nan(); }
   // Small integer powers by multiplication, as PyTorch's CPU kernels: exp2(y * log2(x)) is a few ulps off.
+  if (y == 1.0) { return x; }
   if (y == 2.0) { return x * x; }
   if (y == 3.0) { return x * x * x; }
+  if (y == 0.5 && x > 0.0) { return sqrt(x); }
   let oddInt = is_int_(y) && abs(y) < 16777216.0 && (i32(y) & 1) == 1;
   if (x == 0.0) {
     if (y > 0.0) { return select(0.0, x, oddInt); }

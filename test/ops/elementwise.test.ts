@@ -22,6 +22,12 @@ Object.assign(impls, {
   logicalNot: (x) => x.logicalNot(),
 } satisfies Record<string, OpImpl>);
 
+for (const n of [...unaryNames.filter((n) => !['erfinv', 'frac', 'log10'].includes(n)), 'log10', 'acosh', 'floor', 'ceil', 'round', 'trunc', 'sign'] as const) {
+  impls[`${n}/specials`] = (x) => (torch[n] as (t: Tensor) => Tensor)(x);
+}
+impls['pow/specials'] = (a, b) => torch.pow(a, b!);
+for (const n of ['atan2', 'fmod', 'remainder'] as const) impls[`${n}/specials`] = (a, b) => (torch[n] as (a: Tensor, b: Tensor) => Tensor)(a, b!);
+
 for (const n of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'atan2'] as const) {
   const f = torch[n] as (a: Tensor, b: Tensor) => Tensor;
   impls[n] = (a, b) => f(a, b!);

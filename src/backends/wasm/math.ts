@@ -40,7 +40,7 @@ function roundHalfEven(x: number): number {
 export const unaryFns: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
   abs: Math.abs,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), // NaN -> 0, as PyTorch
   exp: Math.exp,
   expm1: Math.expm1,
   log: Math.log,
@@ -73,7 +73,8 @@ export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: (a, b) => Math.pow(a, b),
+  // C's pow, not JS's: pow(1, NaN) = pow(x, 0) = 1 and pow(-1, +-inf) = 1 (Math.pow gives NaN).
+  pow: (a, b) => (a === 1 || b === 0 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b)),
   maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
   minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
   atan2: Math.atan2,

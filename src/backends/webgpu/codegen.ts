@@ -109,8 +109,13 @@ export function unaryExpr(op: UnaryOp, d: DType): { expr: string; t: CT } {
   }
   const e = F_UNARY[op];
   if (!e) throw new TypeError(`webgpu: ${op} is not defined for dtype ${d}`);
-  return { expr: e, t: 'f32' };
+  // WGSL lets builtins assume finite inputs (exp(NaN) came back inf, log(NaN) 89.1 on SwiftShader):
+  // NaN in gives NaN out, as PyTorch, for every float op but the predicates.
+  return { expr: NAN_PRED.has(op) ? e : `select(${e}, x, f32_isnan(x))`, t: 'f32' };
 }
+const NAN_PRED = new Set<UnaryOp>(['logicalNot', 'isnan', 'isinf', 'neg', 'abs', 'relu', 'sign']); // sign(NaN) = 0
+/** Binary float ops built on builtins that may drop a NaN operand (pow_ has its own NaN rules: pow(NaN, 0) = 1). */
+const NAN_BINARY = new Set<BinaryOp>(['atan2', 'fmod', 'remainder', 'floorDivide']);
 
 const F_BINARY: Record<BinaryOp, string | null> = {
   add: 'x + y', sub: 'x - y', mul: 'x * y', div: 'x / y', pow: 'pow_(x, y)', maximum: 'maximum_(x, y)', minimum: 'minimum_(x, y)',
@@ -137,7 +142,7 @@ export function binaryExpr(op: BinaryOp, d: DType): { expr: string; t: CT } {
   }
   const e = F_BINARY[op];
   if (!e) throw new TypeError(`webgpu: ${op} is not defined for dtype ${d}`);
-  return { expr: e, t: 'f32' };
+  return { expr: NAN_BINARY.has(op) ? `select(${e}, x + y, f32_isnan(x) || f32_isnan(y))` : e, t: 'f32' };
 }
 
 /** Body of comb(a, b) for a reduction, its identity value, and what the result is. */
