@@ -1,4 +1,4 @@
-// Command-line plumbing shared by the small examples (char-lstm, tiny-transformer): `--name value`
+// Command-line plumbing shared by the examples (train-fashion-mnist, char-lstm, tiny-transformer): `--name value`
 // or `--name=value` options, the default device (the best available backend), and whether a module
 // runs as the script (so tests can import the training function without starting a run).
 import { fileURLToPath } from 'node:url';

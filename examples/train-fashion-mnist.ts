@@ -4,11 +4,12 @@
 // --limit N (first N training and test images only), --batch-size N, --lr X, --out FILE.
 // `train()` and `pickDevice()` are exported for tests; the script part runs only when executed.
 
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as torch from '../src/index.js';
 import { loadSplit } from './fashion-mnist-data.js';
+import { bestDevice, isMain, parseArgs } from './cli.js';
 
 const { nn, optim } = torch;
 const F = torch.nn.functional;
@@ -28,12 +29,7 @@ export class Net extends nn.Module {
  * adapter (SwiftShader, llvmpipe) emulates the GPU on the CPU and trains this model ~100x slower
  * than the wasm backend, so it is never chosen automatically. Call after `await torch.init()`.
  */
-export function pickDevice(): torch.Device {
-  if (torch.cuda.isAvailable()) return 'cuda';
-  const gpu = torch.webgpu.info();
-  if (gpu && !gpu.isFallbackAdapter) return 'webgpu';
-  return 'cpu';
-}
+export const pickDevice = bestDevice;
 
 export interface TrainOptions {
   device?: torch.Device;
@@ -128,17 +124,6 @@ export async function evaluate(model: Net, x: torch.Tensor, y: torch.Tensor): Pr
   return correct / n;
 }
 
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
-    const [k, v] = a.includes('=') ? a.slice(2).split('=', 2) as [string, string] : [a.slice(2), argv[++i] ?? ''];
-    out[k] = v;
-  }
-  return out;
-}
-
 const KNOWN = ['device', 'epochs', 'batch-size', 'lr', 'data', 'limit', 'out'];
 
 async function main(): Promise<void> {
@@ -161,6 +146,6 @@ async function main(): Promise<void> {
   console.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.nTest} images; saved checkpoint ${out}`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (isMain(import.meta.url)) {
   main().catch((e: unknown) => { console.error(e); process.exit(1); });
 }
