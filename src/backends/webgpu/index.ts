@@ -1,7 +1,8 @@
 // The WebGPU backend: tensors live in GPU storage buffers from a caching pool; every primitive is a
 // WGSL compute kernel (shaders/*.wgsl, specialized per dtype/op in ./codegen.ts) recorded into one
 // command encoder and submitted at sync points (read, write). Asynchronous: `read` is the only way
-// back to the host and also surfaces queued errors (validation, device loss, out-of-range indices).
+// back to the host and also surfaces queued errors (validation, device loss, out-of-memory from
+// allocation error scopes, out-of-range indices); its MAP_READ staging buffers come from a small pool.
 // Dtypes: float32, int32, uint8, bool (bytes packed 4 per word), float16 (halves packed 2 per word,
 // computed in f32 on every adapter: no `shader-f16` needed, see codegen.ts); float64 throws clearly.
 
@@ -30,6 +31,13 @@ const META_CHUNK = 256 * 1024;
 const META_WINDOW = 1024;
 /** Cached bind groups kept before the cache is dropped (they only pin pooled buffers). */
 const MAX_BIND_GROUPS = 4096;
+/**
+ * Readback staging buffers up to this size are pooled (at most STAGING_PER_SIZE per bucket): the
+ * small reads of a training loop (losses, metrics) then create no buffer per read. Larger reads
+ * are dominated by the copy, and pooling them would pin host-visible memory.
+ */
+const STAGING_POOL_MAX = 4 << 20;
+const STAGING_PER_SIZE = 4;
 const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 
 /** A pipeline with its explicit layout: the metadata binding takes a dynamic offset. */
@@ -115,6 +123,21 @@ export class WebGPUBackend implements Backend {
   private checks: string[] = [];
   private readonly errBuf: GPUBuffer;
   private error: Error | null = null;
+  /**
+   * Out-of-memory errors of buffer creation. WebGPU reports them asynchronously through an error
+   * scope (createBuffer returns an invalid buffer at once), so like kernel errors they are raised at
+   * the next read, ahead of the validation errors that the invalid buffer causes downstream.
+   */
+  private allocError: Error | null = null;
+  /** Error scopes of buffer creations not yet popped: a read waits for them before reporting. */
+  private readonly scopes = new Set<Promise<void>>();
+  /** Buffers whose creation failed: never pooled, so one failure does not poison later allocations. */
+  private readonly invalid = new WeakSet<GPUBuffer>();
+  /**
+   * Free MAP_READ staging buffers by size. A read takes one out of its list and puts it back only
+   * after unmap, so concurrent reads never share one.
+   */
+  private readonly staging = new Map<number, GPUBuffer[]>();
   private allocated = 0;
   private reserved = 0;
   private live = 0;
@@ -133,14 +156,50 @@ export class WebGPUBackend implements Backend {
   }
 
   // ---- memory ----
-  private take(size: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {
+  private take(size: number, usage = STORAGE | COPY_SRC | COPY_DST, what = `a buffer of ${size} bytes`): GPUBuffer {
     const list = this.pool.get(size);
     const b = list?.pop();
     if (b) return b;
+    const nb = this.createBuffer(size, usage, what, true);
     this.reserved += size;
-    return this.gpu.createBuffer({ size, usage });
+    return nb;
+  }
+  /**
+   * createBuffer inside an out-of-memory error scope. A synchronous throw (Dawn refuses some sizes
+   * outright) becomes a RangeError naming size and limit now; a scope error is kept for the next
+   * read, and the pool's free buffers are released so that a retry can succeed.
+   */
+  private createBuffer(size: number, usage: number, what: string, pooled = false): GPUBuffer {
+    this.gpu.pushErrorScope('out-of-memory');
+    let b: GPUBuffer;
+    try {
+      b = this.gpu.createBuffer({ size, usage });
+    } catch (e) {
+      void this.gpu.popErrorScope().catch(() => undefined);
+      throw new RangeError(`webgpu: cannot create a buffer of ${size} bytes for ${what} (device maxBufferSize ${this.info.limits.maxBufferSize} bytes): ${(e as Error).message}`);
+    }
+    const scope: Promise<void> = this.gpu.popErrorScope().then((err) => {
+      if (!err) return;
+      this.invalid.add(b);
+      if (pooled) this.dropInvalid(b);
+      const mem = this.memory(), cached = mem.reservedBytes - mem.allocatedBytes;
+      this.allocError ??= new Error(`webgpu: out of memory allocating a buffer of ${size} bytes for ${what}; `
+        + `torch.memory() reports ${mem.allocatedBytes} bytes allocated by ${mem.buffers} tensors `
+        + `(${cached} more cached by the pool, now released); free tensors (dispose/tidy) or use smaller batches (${err.message})`);
+      this.emptyCache();
+    }, () => undefined).finally(() => this.scopes.delete(scope));
+    this.scopes.add(scope);
+    return b;
+  }
+  /** Takes a buffer whose creation failed out of the pool's accounting (and the pool, if freed already). */
+  private dropInvalid(b: GPUBuffer): void {
+    this.reserved -= b.size;
+    const list = this.pool.get(b.size), i = list ? list.indexOf(b) : -1;
+    if (i >= 0) { list!.splice(i, 1); b.destroy(); }
   }
   private give(b: GPUBuffer): void {
+    // Its reserved bytes were already dropped when the failure was reported.
+    if (this.invalid.has(b)) { b.destroy(); return; }
     let list = this.pool.get(b.size);
     if (!list) { list = []; this.pool.set(b.size, list); }
     list.push(b);
@@ -150,7 +209,8 @@ export class WebGPUBackend implements Backend {
     const max = Math.min(this.info.limits.maxStorageBufferBindingSize, this.info.limits.maxBufferSize);
     if (nbytes > max) throw new RangeError(`webgpu: cannot allocate ${nbytes} bytes: the device binds at most ${max} bytes per buffer`);
     // Near the limit the bucket may not round up past it.
-    const b = this.take(Math.min(bucket(nbytes), (max >> 2) << 2));
+    const size = Math.min(bucket(nbytes), (max >> 2) << 2);
+    const b = this.take(size, undefined, `a tensor of ${nbytes} bytes`);
     this.allocated += nbytes; this.live++;
     return new GPUTensorBuffer(nbytes, b);
   }
@@ -172,6 +232,8 @@ export class WebGPUBackend implements Backend {
     for (const l of lists) for (const b of l) this.reserved -= b.size;
     for (const b of this.metaFree) b.destroy(); // free chunks are not in flight
     this.metaFree = [];
+    for (const l of this.staging.values()) for (const b of l) b.destroy(); // unmapped: not in any read
+    this.staging.clear();
     this.bindGroups.clear();
     void this.gpu.queue.onSubmittedWorkDone().then(() => lists.forEach((l) => l.forEach((b) => b.destroy())));
   }
@@ -198,7 +260,8 @@ export class WebGPUBackend implements Backend {
     const n = numel(v.shape), size = itemSize[v.dtype];
     const bytes = n * size, rounded = (bytes + 3) & ~3;
     const src = this.handle(v.buf, 'read');
-    const staging = this.gpu.createBuffer({ size: rounded + 8, usage: MAP_READ | COPY_DST });
+    // Layout: the data, then the 8-byte error flag [check id, value].
+    const staging = this.takeStaging(rounded + 8);
     let tmp: GPUBuffer | null = null;
     if (n > 0) {
       const c = collapse(v.shape, [v.strides]);
@@ -220,26 +283,52 @@ export class WebGPUBackend implements Backend {
     this.flush();
     if (tmp) this.give(tmp);
     try {
-      await staging.mapAsync(1);
+      await staging.mapAsync(1, 0, rounded + 8);
     } catch (e) {
       staging.destroy();
+      if (this.scopes.size) await Promise.all(this.scopes);
       throw this.takeError() ?? new Error(`webgpu read failed: ${(e as Error).message}`);
     }
-    const mapped = staging.getMappedRange();
+    const mapped = staging.getMappedRange(0, rounded + 8);
     const err = new Int32Array(mapped, rounded, 2);
     const failed = err[0]!, badValue = err[1]!;
     const T = arrayType(v.dtype);
     const out = new T(n);
     new Uint8Array(out.buffer).set(new Uint8Array(mapped, 0, bytes));
     staging.unmap();
-    staging.destroy();
+    this.giveStaging(staging);
+    // Allocation failures are reported by error scopes that may resolve after the map.
+    if (this.scopes.size) await Promise.all(this.scopes);
     const e = this.takeError();
     if (e) throw e;
     if (failed > 0) throw new RangeError((checks[failed - 1] ?? 'index out of range').replace('$V', String(badValue)));
     return out;
   }
 
+  /** A free staging buffer of at least `size` bytes, out of every list until giveStaging. */
+  private takeStaging(size: number): GPUBuffer {
+    const s = bucket(size);
+    if (s > STAGING_POOL_MAX) return this.createBuffer(size, MAP_READ | COPY_DST, `a readback of ${size - 8} bytes`);
+    return this.staging.get(s)?.pop() ?? this.createBuffer(s, MAP_READ | COPY_DST, `a readback of ${size - 8} bytes`);
+  }
+  /** Called after unmap: pooled when small and its bucket has room, else destroyed. */
+  private giveStaging(b: GPUBuffer): void {
+    if (b.size > STAGING_POOL_MAX || b.size !== bucket(b.size) || this.invalid.has(b)) { b.destroy(); return; }
+    let list = this.staging.get(b.size);
+    if (!list) { list = []; this.staging.set(b.size, list); }
+    if (list.length < STAGING_PER_SIZE) list.push(b); else b.destroy();
+  }
+  /** Free readback staging buffers pooled now (tests check reuse). */
+  get stagingPooled(): number { let n = 0; for (const l of this.staging.values()) n += l.length; return n; }
+
   private takeError(): Error | null {
+    // Out-of-memory first: the validation errors of the invalid buffer's later uses follow from it.
+    if (this.allocError) {
+      const a = this.allocError;
+      this.allocError = null;
+      if (this.error && !this.error.message.includes('device lost')) this.error = null;
+      return a;
+    }
     const e = this.error;
     // Device loss is permanent; validation errors are reported once.
     if (e && !e.message.includes('device lost')) this.error = null;
