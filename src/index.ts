@@ -108,6 +108,8 @@ export const webgpu = {
   beginKernelTiming: (): boolean => hasBackend('webgpu') && (getBackend('webgpu') as WebGPUBackend).beginKernelTiming(),
   endKernelTiming: async (): Promise<{ kernels: number; ms: number } | null> =>
     (hasBackend('webgpu') ? (getBackend('webgpu') as WebGPUBackend).endKernelTiming() : null),
+  /** Releases the pool's cached (unused) GPU buffers, as torch.cuda.emptyCache(); live tensors are untouched. */
+  emptyCache: (): void => { if (hasBackend('webgpu')) (getBackend('webgpu') as WebGPUBackend).emptyCache(); },
 };
 export const cuda = { isAvailable: (): boolean => hasBackend('cuda'), deviceCount: (): number => (hasBackend('cuda') ? 1 : 0) };
 

@@ -110,6 +110,13 @@ describe.skipIf(!available)('webgpu pool', () => {
     expect(b.memory().reservedBytes).toBeLessThan(before);
     expect(Array.from(await keep.add(1).data())).toEqual([2, 3, 4]);
   });
+  it('torch.webgpu.emptyCache() is the public way to it', async () => {
+    const b = getBackend('webgpu') as import('../../src/backends/webgpu/index.js').WebGPUBackend;
+    torch.zeros([4096], { device: 'webgpu' }).dispose();
+    const before = b.memory().reservedBytes;
+    torch.webgpu.emptyCache();
+    expect(b.memory().reservedBytes).toBeLessThan(before);
+  });
 });
 
 describe.skipIf(!available)('webgpu ordering and long sorts', () => {

@@ -185,7 +185,7 @@ export class WebGPUBackend implements Backend {
       const mem = this.memory(), cached = mem.reservedBytes - mem.allocatedBytes;
       this.allocError ??= new Error(`webgpu: out of memory allocating a buffer of ${size} bytes for ${what}; `
         + `torch.memory() reports ${mem.allocatedBytes} bytes allocated by ${mem.buffers} tensors `
-        + `(${cached} more cached by the pool, now released); free tensors (dispose/tidy) or use smaller batches (${err.message})`);
+        + `(${cached} more cached by the pool, now released); free tensors (dispose/tidy), call torch.webgpu.emptyCache() or use smaller batches (${err.message})`);
       this.emptyCache();
     }, () => undefined).finally(() => this.scopes.delete(scope));
     this.scopes.add(scope);
