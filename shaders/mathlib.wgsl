@@ -85,6 +85,55 @@ fn erf_(x: f32) -> f32 {
     t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
   return select(r - 1.0, 1.0 - r, x >= 0.0);
 }
+// exp(a) for a <= 0 as (m, n) with exp(a) = m * 2^n, m in [0.7, 1.5]: Cody-Waite reduction by ln 2
+// and Cephes' expf polynomial, ~1 ulp. The builtin's bound grows with |a| (3 + 2|a| ulp), ~1e-5
+// relative at exp(-81); keeping 2^n apart lets a subnormal result be rounded once, at the end.
+fn exp_parts_(a: f32) -> vec2<f32> {
+  let n = round(max(a, -160.0) * 1.4426950408889634);
+  let r = (a - n * 0.693359375) + n * 2.12194440e-4;
+  let p = (((((1.9875691500e-4 * r + 1.3981999507e-3) * r + 8.3334519073e-3) * r + 4.1665795894e-2) * r +
+    1.6666665459e-1) * r + 5.0000001201e-1) * r * r + r + 1.0;
+  return vec2<f32>(p, n);
+}
+// erfc with Cody's rational approximations (coefficients of Netlib CALERF, as the CPU backend):
+// exp(-y^2) times a rational function of y (y <= 4) or 1/y^2 (y > 4), so it keeps its relative
+// accuracy down to the subnormals instead of cancelling in 1 - erf(x).
+fn erfc_(x: f32) -> f32 {
+  if (f32_isnan(x)) { return x; }
+  let y = abs(x);
+  if (y <= 0.46875) {
+    let z = y * y;
+    let num = (((1.85777706184603153e-1 * z + 3.16112374387056560) * z + 1.13864154151050156e2) * z +
+      3.77485237685302021e2) * z + 3.20937758913846947e3;
+    let den = (((z + 2.36012909523441209e1) * z + 2.44024637934444173e2) * z + 1.28261652607737228e3) * z +
+      2.84423683343917062e3;
+    return 1.0 - x * num / den;
+  }
+  var r = 0.0; // erfc(y) * exp(y^2); erfc(y) < 2^-150 from y = 10.1
+  if (y <= 4.0) {
+    let num = (((((((2.15311535474403846e-8 * y + 5.64188496988670089e-1) * y + 8.88314979438837594) * y +
+      6.61191906371416295e1) * y + 2.98635138197400131e2) * y + 8.81952221241769090e2) * y +
+      1.71204761263407058e3) * y + 2.05107837782607147e3) * y + 1.23033935479799725e3;
+    let den = (((((((y + 1.57449261107098347e1) * y + 1.17693950891312499e2) * y + 5.37181101862009858e2) * y +
+      1.62138957456669019e3) * y + 3.29079923573345963e3) * y + 4.36261909014324716e3) * y +
+      3.43936767414372164e3) * y + 1.23033935480374942e3;
+    r = num / den;
+  } else if (y < 10.1) {
+    let z = 1.0 / (y * y);
+    let num = ((((1.63153871373020978e-2 * z + 3.05326634961232344e-1) * z + 3.60344899949804439e-1) * z +
+      1.25781726111229246e-1) * z + 1.60837851487422766e-2) * z + 6.58749161529837803e-4;
+    let den = ((((z + 2.56852019228982242) * z + 1.87295284992346047) * z + 5.27905102951428412e-1) * z +
+      6.05183413124413191e-2) * z + 2.33520497626869185e-3;
+    r = (0.56418958354775628695 - z * num / den) / y;
+  }
+  if (r != 0.0) {
+    // exp(-y^2) = exp(-h^2) exp(-(y-h)(y+h)), h = y to 1/16: h^2 is exact, the rounding of y*y never enters.
+    let h = trunc(y * 16.0) / 16.0;
+    let e = exp_parts_(-h * h);
+    r = ldexp(e.x * exp(-(y - h) * (y + h)) * r, i32(e.y));
+  }
+  return select(r, 2.0 - r, x < 0.0);
+}
 // Giles' single-precision erfinv, refined by two Newton steps on erf_.
 fn erfinv_(y: f32) -> f32 {
   if (y <= -1.0) { return select(f32_nan(), -f32_inf(), y == -1.0); }

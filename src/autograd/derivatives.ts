@@ -66,6 +66,7 @@ export const derivatives: Table = {
   atanh: { save: 'inputs', backward: (g, c) => [g.div(x0(c).square().rsub(1))] },
   sigmoid: { save: 'output', backward: (g, c) => [g.mul(c.output.mul(c.output.rsub(1)))] }, // s(1-s)
   erf: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().neg().exp().mul(2 / Math.sqrt(Math.PI)))] },
+  erfc: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().neg().exp().mul(-2 / Math.sqrt(Math.PI)))] }, // -2/sqrt(pi) e^-x^2
   erfinv: { save: 'output', backward: (g, c) => [g.mul(c.output.square().exp().mul(Math.sqrt(Math.PI) / 2))] },
   reciprocal: { save: 'output', backward: (g, c) => [g.mul(c.output.square()).neg()] },  // -1/x^2
   relu: { save: 'output', backward: (g, c) => [g.mul(c.output.gt(0))] },                 // 1[x>0]

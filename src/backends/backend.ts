@@ -25,7 +25,7 @@ export interface View {
 
 export const UNARY_OPS = [
   'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'log2', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan',
-  'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfinv',
+  'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfc', 'erfinv',
   'floor', 'ceil', 'round', 'trunc', 'reciprocal', 'relu', 'logicalNot', 'isnan', 'isinf', 'bitwiseNot',
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];

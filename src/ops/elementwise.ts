@@ -72,7 +72,7 @@ export function clone(x: Tensor): Tensor {
 // ---------------------------------------------------------------- unary
 
 const FLOAT_ONLY = new Set<UnaryOp>(['exp', 'expm1', 'log', 'log1p', 'log2', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos',
-  'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfinv', 'reciprocal']);
+  'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfc', 'erfinv', 'reciprocal']);
 const BOOL_OUT = new Set<UnaryOp>(['logicalNot', 'isnan', 'isinf']);
 
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {

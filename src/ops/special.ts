@@ -7,7 +7,7 @@ import { normDim } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
 import { checkDevices, promote, asTensor } from './prim.js';
-import { abs, castTo, eq, erf, floor, isinf, isnan, log, log1p, logicalAnd, logicalNot, logicalOr, maximum, mul, sin, sqrt, tan, where } from './elementwise.js';
+import { abs, castTo, eq, floor, isinf, isnan, log, log1p, logicalAnd, logicalNot, logicalOr, maximum, mul, sin, sqrt, tan, unaryOp, where } from './elementwise.js';
 import { arange } from './creation.js';
 import { roll } from './shape.js';
 import { gather } from './indexing.js';
@@ -49,8 +49,11 @@ export function xlogy(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   return mul(x, log(where(safe, 1, y)).add(where(nan, y, 0)));
 }
 
-/** 1 - erf(x). Composed, so for x above ~4 (float32) it is 0 rather than the tiny true value. */
-export function erfc(x: Tensor): Tensor { return erf(floatOf(x)).rsub(1); }
+/**
+ * 1 - erf(x), as its own primitive (Cody's rational approximations in every backend): composed as
+ * 1 - erf it would cancel from x ~ 2 and be 0 in float32 from x ~ 4 (erfc(9) = 4.1e-37).
+ */
+export function erfc(x: Tensor): Tensor { return unaryOp('erfc', x); }
 
 // Lanczos approximation (g = 7, 9 terms): lgamma to ~1e-15 relative for x >= 0.5.
 const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,

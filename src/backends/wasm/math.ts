@@ -1,6 +1,7 @@
 // Scalar math shared by the CPU backend's reference loops: the per-element functions of every
 // unary and binary primitive, with PyTorch's conventions (round half to even, Python-style
-// remainder, NaN-propagating max/min, erf/erfinv to float32 accuracy or better).
+// remainder, NaN-propagating max/min, erf/erfinv to float32 accuracy or better, erfc to float64
+// accuracy).
 
 import type { BinaryOp, UnaryOp } from '../backend.js';
 
@@ -11,6 +12,53 @@ export function erf(x: number): number {
   const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
     t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
   return x >= 0 ? 1 - r : r - 1;
+}
+
+// W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
+// coefficients as in Netlib specfun CALERF: erf on |x| <= 0.46875 (A/B), erfc(x) exp(x^2) on
+// (0.46875, 4] (C/D) and on (4, inf) in 1/x^2 (P/Q); ~1e-16 relative, so float64 erfc keeps full
+// accuracy where 1 - erf(x) would cancel (and underflow to 0 in float32 from x ~ 4).
+const ERF_A = [3.16112374387056560, 1.13864154151050156e2, 3.77485237685302021e2, 3.20937758913846947e3, 1.85777706184603153e-1];
+const ERF_B = [2.36012909523441209e1, 2.44024637934444173e2, 1.28261652607737228e3, 2.84423683343917062e3];
+const ERFC_C = [5.64188496988670089e-1, 8.88314979438837594, 6.61191906371416295e1, 2.98635138197400131e2, 8.81952221241769090e2,
+  1.71204761263407058e3, 2.05107837782607147e3, 1.23033935479799725e3, 2.15311535474403846e-8];
+const ERFC_D = [1.57449261107098347e1, 1.17693950891312499e2, 5.37181101862009858e2, 1.62138957456669019e3, 3.29079923573345963e3,
+  4.36261909014324716e3, 3.43936767414372164e3, 1.23033935480374942e3];
+const ERFC_P = [3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
+  6.58749161529837803e-4, 1.63153871373020978e-2];
+const ERFC_Q = [2.56852019228982242, 1.87295284992346047, 5.27905102951428412e-1, 6.05183413124413191e-2, 2.33520497626869185e-3];
+const INV_SQRT_PI = 0.56418958354775628695;
+
+export function erfc(x: number): number {
+  if (x !== x) return NaN;
+  const y = Math.abs(x);
+  if (y <= 0.46875) {
+    const z = y * y;
+    let num = ERF_A[4]! * z, den = z;
+    for (let i = 0; i < 3; i++) { num = (num + ERF_A[i]!) * z; den = (den + ERF_B[i]!) * z; }
+    return 1 - x * (num + ERF_A[3]!) / (den + ERF_B[3]!);
+  }
+  let r: number; // erfc(y) * exp(y^2)
+  if (y >= 27.3) r = 0; // erfc(y) < 2^-1075 (also keeps inf - inf out of the split below)
+  else if (y <= 4) {
+    let num = ERFC_C[8]! * y, den = y;
+    for (let i = 0; i < 7; i++) { num = (num + ERFC_C[i]!) * y; den = (den + ERFC_D[i]!) * y; }
+    r = (num + ERFC_C[7]!) / (den + ERFC_D[7]!);
+  } else {
+    const z = 1 / (y * y);
+    let num = ERFC_P[5]! * z, den = z;
+    for (let i = 0; i < 4; i++) { num = (num + ERFC_P[i]!) * z; den = (den + ERFC_Q[i]!) * z; }
+    r = (INV_SQRT_PI - z * (num + ERFC_P[4]!) / (den + ERFC_Q[4]!)) / y;
+  }
+  if (r !== 0) {
+    // exp(-y^2) = exp(-h^2) exp(-(y-h)(y+h)) with h = y to 1/16: h^2 is exact, so the rounding of
+    // y*y (relative error ~y^2 * eps in the result) never enters. Past y = 26 the result is
+    // subnormal: scale by e^200 until the last product so it is rounded once, not twice.
+    const h = Math.trunc(y * 16) / 16, s = y > 26 ? 200 : 0;
+    r = Math.exp(s - h * h) * Math.exp(-(y - h) * (y + h)) * r;
+    if (s) r *= Math.exp(-s);
+  }
+  return x < 0 ? 2 - r : r;
 }
 
 export function erfinv(y: number): number {
@@ -54,6 +102,7 @@ export const unaryFns: Record<UnaryOp, (x: number) => number> = {
   asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
   sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   erf,
+  erfc,
   erfinv,
   floor: Math.floor, ceil: Math.ceil, round: roundHalfEven, trunc: Math.trunc,
   reciprocal: (x) => 1 / x,

@@ -89,7 +89,7 @@ const F_UNARY: Record<UnaryOp, string | null> = {
   neg: '-x', abs: 'abs(x)', sign: 'sgn_(x)', exp: 'exp(x)', expm1: 'expm1_(x)', log: 'log_(x)', log1p: 'log1p_(x)',
   log2: 'log2_(x)', sqrt: 'sqrt_(x)', rsqrt: '1.0 / sqrt_(x)', sin: 'sin_(x)', cos: 'cos_(x)', tan: 'tan_(x)',
   asin: 'asin_(x)', acos: 'acos_(x)', atan: 'atan(x)', sinh: 'sinh_(x)', cosh: 'cosh_(x)', tanh: 'tanh_(x)',
-  asinh: 'asinh_(x)', acosh: 'acosh_(x)', atanh: 'atanh_(x)', sigmoid: 'sigmoid_(x)', erf: 'erf_(x)', erfinv: 'erfinv_(x)',
+  asinh: 'asinh_(x)', acosh: 'acosh_(x)', atanh: 'atanh_(x)', sigmoid: 'sigmoid_(x)', erf: 'erf_(x)', erfc: 'erfc_(x)', erfinv: 'erfinv_(x)',
   floor: 'floor(x)', ceil: 'ceil(x)', round: 'round(x)', trunc: 'trunc(x)', reciprocal: '1.0 / x',
   relu: 'select(x, 0.0, x <= 0.0)', logicalNot: 'select(0.0, 1.0, x == 0.0)',
   isnan: 'select(0.0, 1.0, f32_isnan(x))', isinf: 'select(0.0, 1.0, f32_isinf(x))', bitwiseNot: null,
