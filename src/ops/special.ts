@@ -7,7 +7,7 @@ import { normDim } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
 import { checkDevices, promote, asTensor } from './prim.js';
-import { abs, castTo, eq, floor, isinf, isnan, log, log1p, logicalAnd, logicalNot, logicalOr, maximum, mul, sin, sqrt, tan, unaryOp, where } from './elementwise.js';
+import { abs, castTo, eq, floor, isinf, isnan, log, log1p, logicalAnd, logicalNot, logicalOr, maximum, mul, round, sin, sqrt, tan, unaryOp, where } from './elementwise.js';
 import { arange } from './creation.js';
 import { roll } from './shape.js';
 import { gather } from './indexing.js';
@@ -59,38 +59,51 @@ export function erfc(x: Tensor): Tensor { return unaryOp('erfc', x); }
 const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
   12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
 
+/**
+ * x - round(x), in [-0.5, 0.5] and exact: sin(pi x) and tan(pi x) of the reflection formulas are
+ * taken at this offset (|sin| and tan have period 1), so neither the rounding of pi * x (for large
+ * |x|) nor its cancellation next to a pole enters.
+ */
+function offInt(v: Tensor): Tensor { return v.sub(round(v)); }
+
 /** log|Gamma(x)|: Lanczos for x >= 0.5, the reflection formula below (each branch fed safe values). */
 export function lgamma(x: Tensor): Tensor {
   const v = floatOf(x);
   const refl = v.lt(0.5);
   const z = where(refl, v.rsub(1), v).sub(1); // Lanczos evaluates Gamma(z + 1), z >= -0.5
-  let s: Tensor = z.mul(0).add(LANCZOS[0]!);
-  for (let i = 1; i < LANCZOS.length; i++) s = s.add(z.add(i).reciprocal().mul(LANCZOS[i]!));
+  let s: Tensor = z.add(1).reciprocal().mul(LANCZOS[1]!).add(LANCZOS[0]!);
+  for (let i = 2; i < LANCZOS.length; i++) s = s.add(z.add(i).reciprocal().mul(LANCZOS[i]!));
   const t = z.add(7.5);
   const lg = z.add(0.5).mul(log(t)).sub(t).add(0.5 * Math.log(2 * Math.PI)).add(log(s));
   // Reflection: lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x); sin is fed 0.5 off that branch.
-  const sn = abs(sin(where(refl, v, 0.5).mul(Math.PI)));
-  // Poles: sin(pi x) is not exactly 0 in floating point at non-positive integers; PyTorch gives inf.
-  const pole = logicalAnd(refl, eq(v, floor(v)));
+  const sn = abs(sin(where(refl, offInt(v), 0.5).mul(Math.PI)));
+  // Non-positive integers (and -inf) are poles, +inf stays +inf (Lanczos would give inf - inf): PyTorch's +inf.
+  const pole = logicalOr(logicalAnd(refl, eq(v, floor(v))), isinf(v));
   return where(pole, Infinity, where(refl, log(sn).neg().add(Math.log(Math.PI)).sub(lg), lg));
 }
 
-/** psi(x) = d/dx lgamma(x): recurrence up to x + 6, then the asymptotic series; reflection below 0.5. */
+/**
+ * psi(x) = d/dx lgamma(x): recurrence up to x + 6, then the asymptotic series; reflection below 0.5.
+ * As PyTorch: psi(+-0) = -+inf, NaN at negative integers and -inf, psi(inf) = inf.
+ */
 export function digamma(x: Tensor): Tensor {
   const v = floatOf(x);
   const refl = v.lt(0.5);
   const z = where(refl, v.rsub(1), v);
-  let acc = z.mul(0);
-  for (let k = 0; k < 6; k++) acc = acc.sub(z.add(k).reciprocal());
+  // Started from -1/z rather than 0 * z, which is NaN at z = inf.
+  let acc = z.reciprocal().neg();
+  for (let k = 1; k < 6; k++) acc = acc.sub(z.add(k).reciprocal());
   const y = z.add(6), y2 = y.mul(y).reciprocal();
   // log y - 1/(2y) - sum B_2k / (2k y^2k)
   const series = y2.mul(y2.mul(y2.mul(y2.mul(y2.mul(-1 / 132).add(1 / 240)).add(-1 / 252)).add(1 / 120)).add(-1 / 12));
   const psi = log(y).sub(y.reciprocal().mul(0.5)).add(series).add(acc);
   // Reflection: psi(x) = psi(1 - x) - pi / tan(pi x); tan is fed 0.25 off that branch.
-  const tn = tan(where(refl, v, 0.25).mul(Math.PI));
+  const tn = tan(where(refl, offInt(v), 0.25).mul(Math.PI));
   const r = where(refl, psi.sub(tn.reciprocal().mul(Math.PI)), psi);
-  // psi(0) = -inf as PyTorch (the formula gives -inf too, but only via tan(0) = +/-0 sign luck).
-  return where(eq(v, 0), -Infinity, r);
+  // Poles: copysign(inf, -x) at +-0 (the sign of zero read through 1/x), NaN at negative integers.
+  const zero = eq(v, 0);
+  const negInt = logicalAnd(v.lt(0), eq(v, floor(v)));
+  return where(zero, where(v.reciprocal().lt(0), Infinity, -Infinity), where(negInt, NaN, r));
 }
 
 /** Positions 0..n-1 along dim d of an ndim-dim tensor, shaped to broadcast against it. */
