@@ -34,9 +34,9 @@ export {
   matmul, mm, bmm, mv, dot, outer, addmm, einsum, clampMin, clampMax, indexFill,
   logaddexp, hypot, xlogy, erfc, lgamma, digamma, logcumsumexp, cummax, cummin,
   diagonal, diag, trace, cross, kron, tensordot, cdist, diff, hstack, vstack, dstack, columnStack, meshgrid,
-  atleast1d, atleast2d, atleast3d, broadcastTo, numel, detach, searchsorted, bucketize, bincount, bincountAsync, unique, uniqueAsync,
+  atleast1d, atleast2d, atleast3d, broadcastTo, numel, detach, searchsorted, bucketize, bincount, bincountAsync, unique, uniqueAsync, uniqueConsecutive, uniqueConsecutiveAsync,
 } from './ops/index.js';
-export type { ClampOpts, SearchSortedOpts, UniqueOpts } from './ops/index.js';
+export type { ClampOpts, SearchSortedOpts, UniqueOpts, UniqueConsecutiveOpts } from './ops/index.js';
 export * as linalg from './linalg.js';
 // Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest
 // (gelu, silu, leakyRelu...) live only in F there, offered here as well so `torch.gelu(x)` works.

@@ -473,6 +473,13 @@ export class Tensor {
   uniqueAsync(opts?: ops.UniqueOpts & { returnInverse?: false; returnCounts?: false }): Promise<Tensor>;
   uniqueAsync(opts: ops.UniqueOpts): Promise<Tensor | Tensor[]>;
   uniqueAsync(opts?: ops.UniqueOpts): Promise<Tensor | Tensor[]> { return ops.uniqueAsync(this, opts ?? {}); }
+  uniqueConsecutive(opts?: ops.UniqueConsecutiveOpts & { returnInverse?: false; returnCounts?: false }): Tensor;
+  uniqueConsecutive(opts: ops.UniqueConsecutiveOpts): Tensor | Tensor[];
+  uniqueConsecutive(opts?: ops.UniqueConsecutiveOpts): Tensor | Tensor[] { return ops.uniqueConsecutive(this, opts ?? {}); }
+  /** torchlet addition: uniqueConsecutive on any device (the number of runs is read asynchronously). */
+  uniqueConsecutiveAsync(opts?: ops.UniqueConsecutiveOpts & { returnInverse?: false; returnCounts?: false }): Promise<Tensor>;
+  uniqueConsecutiveAsync(opts: ops.UniqueConsecutiveOpts): Promise<Tensor | Tensor[]>;
+  uniqueConsecutiveAsync(opts?: ops.UniqueConsecutiveOpts): Promise<Tensor | Tensor[]> { return ops.uniqueConsecutiveAsync(this, opts ?? {}); }
 
   // ---------------------------------------------------------------- indexing
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }

@@ -1,15 +1,15 @@
 // Searching and counting: searchsorted/bucketize (comparison counts, so they run on every device),
-// and bincount/unique, whose output sizes depend on the values. Those are computed on the tensor's
+// and bincount/unique/uniqueConsecutive, whose output sizes depend on the values. Those are computed on the tensor's
 // device and need one number read back: synchronously on synchronous devices (the PyTorch-named ops),
-// asynchronously everywhere through the torchlet `bincountAsync`/`uniqueAsync` variants, as nonzero.
+// asynchronously everywhere through the torchlet `...Async` variants, as nonzero.
 
 import { isFloating } from '../dtype.js';
-import { fmtShape } from '../shape.js';
+import { fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkDevices } from './prim.js';
 import { castTo, ne } from './elementwise.js';
-import { full, zeros } from './creation.js';
-import { cat, narrow } from './shape.js';
+import { arange, full, zeros } from './creation.js';
+import { cat, movedim, narrow } from './shape.js';
 import { sum } from './reduce.js';
 import { checkRange, sort } from './indexing.js';
 import type { Scalar } from './types.js';
@@ -95,58 +95,117 @@ export async function bincountAsync(x: Tensor, weightsArg?: Tensor | null | Binc
 }
 
 export interface UniqueOpts { sorted?: boolean; returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }
-
-interface UniquePrep { x: Tensor; s: Tensor; perm: Tensor; group: Tensor; count: Tensor | null }
+export interface UniqueConsecutiveOpts { returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }
 
 /**
- * unique on the device: sort, flag where the sorted value changes, and number the groups; the
- * distinct count (one number, `count`) is then read by the caller, synchronously or not.
+ * Groups of equal slices, computed on the device. The input is seen as n rows of m elements: the
+ * flattened values (m = 1) or, with dim, the slices along dim (moved to the front and flattened).
+ * unique sorts the rows lexicographically (one stable sort per column, last column first);
+ * uniqueConsecutive keeps their order. A row starts a group where it differs from the previous one
+ * in some column (NaN differs from everything, as PyTorch); `count`, the number of groups, is the
+ * one number the caller reads, synchronously or not.
  */
-function uniquePrep(x: Tensor, opts: UniqueOpts): UniquePrep {
-  if (opts.dim !== undefined && opts.dim !== null) throw new RangeError('unique: the dim argument is not supported by torchlet (only the flattened form)');
-  const flat = x.detach().reshape(-1);
-  const n = flat.numel(), dev = x.device;
-  if (n === 0) return { x, s: flat, perm: flat, group: flat, count: null };
-  const { values: s, indices: perm } = sort(flat, 0);
-  const isNew = cat([full([1], true, { dtype: 'bool', device: dev }), ne(narrow(s, 0, 1, n - 1), narrow(s, 0, 0, n - 1))], 0);
-  const group = castTo(isNew, 'int32').cumsum(0).sub(1).to('int32'); // group of each sorted position
-  return { x, s, perm, group, count: narrow(group, 0, n - 1, 1).reshape([]).add(1) };
+interface Groups {
+  x: Tensor; dim: number | null; rows: Tensor; perm: Tensor | null; group: Tensor; count: Tensor | null; rest: number[];
 }
-/** Scatters each sorted value to its group's slot (all members write the same value); inverse maps inputs to groups. */
-function uniqueFinish(p: UniquePrep, k: number, opts: UniqueOpts): Tensor | Tensor[] {
-  const { x, s, perm, group } = p, dev = x.device, n = x.numel();
-  let values: Tensor, inverse: Tensor, counts: Tensor;
-  if (n === 0) {
-    values = s.clone();
-    inverse = zeros(x.shape, { dtype: 'int32', device: dev });
-    counts = zeros([0], { dtype: 'int32', device: dev });
-  } else {
-    values = full([k], 0, { dtype: s.dtype, device: dev }).scatter(0, group, s);
-    inverse = zeros([n], { dtype: 'int32', device: dev }).scatter(0, perm, group).reshape(x.shape);
-    counts = zeros([k], { dtype: 'int32', device: dev }).scatterAdd(0, group, full([n], 1, { dtype: 'int32', device: dev }));
+function groupRows(op: string, x: Tensor, dimArg: number | null | undefined, sortRows: boolean): Groups {
+  const dim = dimArg ?? null;
+  const src = x.detach();
+  let rows: Tensor, rest: number[] = [];
+  if (dim === null) rows = src.reshape([-1, 1]);
+  else {
+    if (src.ndim === 0) throw new RangeError(`Dimension specified as ${dim} but tensor has no dimensions`);
+    const d = normDim(dim, src.ndim, op);
+    const moved = movedim(src, d, 0);
+    rest = moved.shape.slice(1);
+    if (moved.shape[0]! > 0 && rest.some((r) => r === 0)) {
+      throw new RangeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied");
+    }
+    rows = moved.reshape([moved.shape[0]!, rest.reduce((a, b) => a * b, 1)]); // not -1: n may be 0
+  }
+  const n = rows.shape[0]!, m = rows.shape[1]!, dev = x.device;
+  if (n === 0) return { x, dim, rows, perm: null, group: zeros([0], { dtype: 'int32', device: dev }), count: null, rest };
+  let perm: Tensor | null = null;
+  if (sortRows) {
+    perm = arange(n, { dtype: 'int32', device: dev });
+    for (let c = m - 1; c >= 0; c--) {
+      const key = rows.select(1, c).gather(0, perm);
+      perm = perm.gather(0, sort(key, 0, { stable: true }).indices);
+    }
+    rows = rows.gather(0, perm.unsqueeze(1).expand([n, m]));
+  }
+  let changed = ne(narrow(rows, 0, 1, n - 1), narrow(rows, 0, 0, n - 1));
+  if (m > 1) changed = changed.any(1);
+  else changed = changed.reshape([n - 1]);
+  const isNew = cat([full([1], true, { dtype: 'bool', device: dev }), changed], 0);
+  const group = castTo(isNew, 'int32').cumsum(0).sub(1).to('int32'); // group of each (sorted) row
+  return { x, dim, rows, perm, group, count: narrow(group, 0, n - 1, 1).reshape([]).add(1), rest };
+}
+/** Scatters each row to its group's slot (all members write the same row); inverse maps input rows to groups. */
+function groupsFinish(p: Groups, k: number, opts: { returnInverse?: boolean; returnCounts?: boolean }): Tensor | Tensor[] {
+  const { x, dim, rows, perm, group, rest } = p, dev = x.device;
+  const n = rows.shape[0]!, m = rows.shape[1]!;
+  let values: Tensor;
+  if (n === 0) values = dim === null ? zeros([0], { dtype: x.dtype, device: dev }) : x.detach().clone();
+  else {
+    const v = full([k, m], 0, { dtype: rows.dtype, device: dev }).scatter(0, group.unsqueeze(1).expand([n, m]), rows);
+    values = dim === null ? v.reshape([k]) : movedim(v.reshape([k, ...rest]), 0, normDim(dim, x.ndim, 'unique'));
   }
   if (!opts.returnInverse && !opts.returnCounts) return values;
-  return [values, ...(opts.returnInverse ? [inverse] : []), ...(opts.returnCounts ? [counts] : [])];
+  const out = [values];
+  if (opts.returnInverse) {
+    // PyTorch: the input's shape without dim, one index per slice with it.
+    const inv = perm ? zeros([n], { dtype: 'int32', device: dev }).scatter(0, perm, group) : group;
+    out.push(dim === null ? inv.reshape(x.shape) : inv);
+  }
+  if (opts.returnCounts) {
+    out.push(zeros([k], { dtype: 'int32', device: dev }).scatterAdd(0, group, full([n], 1, { dtype: 'int32', device: dev })));
+  }
+  return out;
 }
 
 /**
- * torch.unique(x, { sorted, returnInverse, returnCounts }): the sorted distinct values; with
- * returnInverse / returnCounts an array [values, inverse?, counts?] (PyTorch's tuple order). Output
- * sizes depend on the values: synchronous devices only (see uniqueAsync).
+ * torch.unique(x, { sorted, returnInverse, returnCounts, dim }): the sorted distinct values (or,
+ * with dim, the sorted distinct slices along dim); with returnInverse / returnCounts an array
+ * [values, inverse?, counts?] (PyTorch's tuple order). `sorted: false` also returns sorted values:
+ * PyTorch's CPU order there is its hash table's (unspecified), its CUDA kernel sorts, and with dim
+ * PyTorch always sorts. Output sizes depend on the values: synchronous devices only (see uniqueAsync).
  */
 export function unique(x: Tensor, opts: UniqueOpts & { returnInverse?: false; returnCounts?: false }): Tensor;
 export function unique(x: Tensor): Tensor;
 export function unique(x: Tensor, opts: UniqueOpts): Tensor | Tensor[];
 export function unique(x: Tensor, opts: UniqueOpts = {}): Tensor | Tensor[] {
   needsValues('unique', x, 'await torch.uniqueAsync(x)');
-  const p = uniquePrep(x, opts);
-  return uniqueFinish(p, p.count ? readSync(p.count) : 0, opts);
+  const p = groupRows('unique', x, opts.dim, true);
+  return groupsFinish(p, p.count ? readSync(p.count) : 0, opts);
 }
 /** torch.uniqueAsync (torchlet addition): unique on any device (the distinct count is read asynchronously). */
 export function uniqueAsync(x: Tensor, opts: UniqueOpts & { returnInverse?: false; returnCounts?: false }): Promise<Tensor>;
 export function uniqueAsync(x: Tensor): Promise<Tensor>;
 export function uniqueAsync(x: Tensor, opts: UniqueOpts): Promise<Tensor | Tensor[]>;
 export async function uniqueAsync(x: Tensor, opts: UniqueOpts = {}): Promise<Tensor | Tensor[]> {
-  const p = uniquePrep(x, opts);
-  return uniqueFinish(p, p.count ? await readAsync(p.count) : 0, opts);
+  const p = groupRows('unique', x, opts.dim, true);
+  return groupsFinish(p, p.count ? await readAsync(p.count) : 0, opts);
+}
+
+/**
+ * torch.unique_consecutive(x, { returnInverse, returnCounts, dim }): collapses each run of equal
+ * consecutive values (or slices along dim) to one, in input order; arrays as unique. Synchronous
+ * devices only (see uniqueConsecutiveAsync).
+ */
+export function uniqueConsecutive(x: Tensor, opts: UniqueConsecutiveOpts & { returnInverse?: false; returnCounts?: false }): Tensor;
+export function uniqueConsecutive(x: Tensor): Tensor;
+export function uniqueConsecutive(x: Tensor, opts: UniqueConsecutiveOpts): Tensor | Tensor[];
+export function uniqueConsecutive(x: Tensor, opts: UniqueConsecutiveOpts = {}): Tensor | Tensor[] {
+  needsValues('uniqueConsecutive', x, 'await torch.uniqueConsecutiveAsync(x)');
+  const p = groupRows('uniqueConsecutive', x, opts.dim, false);
+  return groupsFinish(p, p.count ? readSync(p.count) : 0, opts);
+}
+/** torch.uniqueConsecutiveAsync (torchlet addition): uniqueConsecutive on any device (the run count is read asynchronously). */
+export function uniqueConsecutiveAsync(x: Tensor, opts: UniqueConsecutiveOpts & { returnInverse?: false; returnCounts?: false }): Promise<Tensor>;
+export function uniqueConsecutiveAsync(x: Tensor): Promise<Tensor>;
+export function uniqueConsecutiveAsync(x: Tensor, opts: UniqueConsecutiveOpts): Promise<Tensor | Tensor[]>;
+export async function uniqueConsecutiveAsync(x: Tensor, opts: UniqueConsecutiveOpts = {}): Promise<Tensor | Tensor[]> {
+  const p = groupRows('uniqueConsecutive', x, opts.dim, false);
+  return groupsFinish(p, p.count ? await readAsync(p.count) : 0, opts);
 }

@@ -35,4 +35,45 @@ const impls: Record<string, CaseImpl> = {
   'unique/bool': dataDependent((x) => torch.unique(x!), (x) => torch.uniqueAsync(x!)),
 };
 
+/** A case through unique (or uniqueConsecutive) and its Async variant with the same options, taking output i. */
+type U = torch.UniqueOpts;
+const uq = (opts: U = {}, i = 0, post: (t: Tensor) => Tensor = (t) => t) => dataDependent(
+  (x) => post(nth(torch.unique(x!, opts), i)), async (x) => post(nth(await torch.uniqueAsync(x!, opts), i)));
+const uc = (opts: torch.UniqueConsecutiveOpts = {}, i = 0) => dataDependent(
+  (x) => nth(x!.uniqueConsecutive(opts), i), async (x) => nth(await x!.uniqueConsecutiveAsync(opts), i));
+Object.assign(impls, {
+  'unique/0d-inverse': uq({ returnInverse: true }, 1),
+  'unique/unsorted-counts': uq({ sorted: false, returnCounts: true }, 1, (t) => t.sort().values),
+  'unique/dim0': uq({ dim: 0 }),
+  'unique/dim0-inverse': uq({ dim: 0, returnInverse: true }, 1),
+  'unique/dim0-counts': uq({ dim: 0, returnCounts: true }, 1),
+  'unique/dim1': uq({ dim: 1 }),
+  'unique/dim1-inverse-counts': uq({ dim: 1, returnInverse: true, returnCounts: true }, 2),
+  'unique/dim1-inverse': uq({ dim: -1, returnInverse: true }, 1),
+  'unique/dim-transposed': dataDependent((x) => x!.t().unique({ dim: 1 }), (x) => x!.t().uniqueAsync({ dim: 1 })),
+  'unique/dim-3d': uq({ dim: 1 }),
+  'unique/dim-3d-inverse': uq({ dim: 1, returnInverse: true }, 1),
+  'unique/dim-3d-last': uq({ dim: 2, returnCounts: true }, 1),
+  'unique/dim-bool': uq({ dim: 0 }),
+  'unique/dim-1d': uq({ dim: 0, returnInverse: true }, 1),
+  'unique/dim-empty': uq({ dim: 0 }),
+  'unique/dim-empty-counts': uq({ dim: 0, returnCounts: true }, 1),
+  'unique/dim-zero-sized-error': uq({ dim: 0 }),
+  'unique/dim-0d-error': uq({ dim: 0 }),
+  'unique/dim-range-error': uq({ dim: 2 }),
+  'unique_consecutive/values': dataDependent((x) => torch.uniqueConsecutive(x!), (x) => torch.uniqueConsecutiveAsync(x!)),
+  'unique_consecutive/inverse': uc({ returnInverse: true }, 1),
+  'unique_consecutive/counts': uc({ returnCounts: true }, 1),
+  'unique_consecutive/inverse-counts': uc({ returnInverse: true, returnCounts: true }, 2),
+  'unique_consecutive/2d-inverse': uc({ returnInverse: true }, 1),
+  'unique_consecutive/float': uc(),
+  'unique_consecutive/dim0': uc({ dim: 0 }),
+  'unique_consecutive/dim0-inverse': uc({ dim: 0, returnInverse: true }, 1),
+  'unique_consecutive/dim1-counts': uc({ dim: 1, returnCounts: true }, 1),
+  'unique_consecutive/dim1': uc({ dim: -1 }),
+  'unique_consecutive/empty': uc({ returnCounts: true }, 1),
+  'unique_consecutive/0d': uc({ returnInverse: true }, 1),
+  'unique_consecutive/dim-zero-sized-error': uc({ dim: 0 }),
+} satisfies Record<string, CaseImpl>);
+
 opSuite('search', impls);
