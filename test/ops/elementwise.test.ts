@@ -12,6 +12,7 @@ for (const n of unaryNames) {
 }
 Object.assign(impls, {
   acosh: (x) => x.acosh(),
+  'erf/float64': (x) => x.erf(),
   floor: (x) => x.floor(), ceil: (x) => x.ceil(), round: (x) => x.round(), trunc: (x) => x.trunc(), sign: (x) => x.sign(),
   'round/halves': (x) => torch.round(x),
   'abs/int': (x) => x.abs(),

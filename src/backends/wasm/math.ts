@@ -1,18 +1,9 @@
 // Scalar math shared by the CPU backend's reference loops: the per-element functions of every
 // unary and binary primitive, with PyTorch's conventions (round half to even, Python-style
-// remainder, NaN-propagating max/min, erf/erfinv to float32 accuracy or better, erfc to float64
-// accuracy).
+// remainder, NaN-propagating max/min, erf/erfc to float64 accuracy, erfinv to float32 accuracy or
+// better).
 
 import type { BinaryOp, UnaryOp } from '../backend.js';
-
-export function erf(x: number): number {
-  // erfc via the Numerical Recipes Chebyshev fit (relative error < 1.2e-7), mirrored for x < 0.
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-  return x >= 0 ? 1 - r : r - 1;
-}
 
 // W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
 // coefficients as in Netlib specfun CALERF: erf on |x| <= 0.46875 (A/B), erfc(x) exp(x^2) on
@@ -28,6 +19,20 @@ const ERFC_P = [3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229
   6.58749161529837803e-4, 1.63153871373020978e-2];
 const ERFC_Q = [2.56852019228982242, 1.87295284992346047, 5.27905102951428412e-1, 6.05183413124413191e-2, 2.33520497626869185e-3];
 const INV_SQRT_PI = 0.56418958354775628695;
+
+/** erf to float64 accuracy: Cody's rational on |x| <= 0.46875, 1 - erfc(|x|) (no cancellation there) beyond. */
+export function erf(x: number): number {
+  if (x !== x) return NaN;
+  const y = Math.abs(x);
+  if (y <= 0.46875) {
+    const z = y * y;
+    let num = ERF_A[4]! * z, den = z;
+    for (let i = 0; i < 3; i++) { num = (num + ERF_A[i]!) * z; den = (den + ERF_B[i]!) * z; }
+    return x * (num + ERF_A[3]!) / (den + ERF_B[3]!);
+  }
+  const r = 1 - erfc(y);
+  return x < 0 ? -r : r;
+}
 
 export function erfc(x: number): number {
   if (x !== x) return NaN;
