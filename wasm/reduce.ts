@@ -103,6 +103,27 @@ export function reduceCols(op: i32, n: i32, cols: i32, x: usize, xrs: i32, out: 
   }
 }
 
+/**
+ * int32 max (isMax) or min: out[r] = extreme over (j, c) of x[r*xrs + j*js + c], cols >= 1. Index
+ * checks (the smallest index of a gather/scatter, e.g. max pooling's backward) reduce int32 tensors.
+ */
+export function reduceRowsI32(isMax: bool, rows: i32, cols: i32, x: usize, xrs: i32, nj: i32, js: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    let v = load<i32>(x + <usize>(r * xrs * 4));
+    for (let j = 0; j < nj; j++) {
+      const p = x + <usize>((r * xrs + j * js) * 4);
+      let m = i32x4.splat(v);
+      let i = 0;
+      if (isMax) for (; i + 4 <= cols; i += 4) m = i32x4.max_s(m, v128.load(p + <usize>(i * 4)));
+      else for (; i + 4 <= cols; i += 4) m = i32x4.min_s(m, v128.load(p + <usize>(i * 4)));
+      const a = i32x4.extract_lane(m, 0), b = i32x4.extract_lane(m, 1), c = i32x4.extract_lane(m, 2), d = i32x4.extract_lane(m, 3);
+      v = isMax ? max(max(a, b), max(c, d)) : min(min(a, b), min(c, d));
+      for (; i < cols; i++) { const w = load<i32>(p + <usize>(i * 4)); v = isMax ? max(v, w) : min(v, w); }
+    }
+    store<i32>(out + <usize>(r * 4), v);
+  }
+}
+
 // ---- argmax / argmin: int32 index of the first extreme value, or of the first NaN if any ----
 
 /** out[r] = arg-extreme over c of x[r*xrs + c*cs] (n >= 1), isMax selecting argmax. */

@@ -340,6 +340,29 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls.argReduceCols).toBeGreaterThan(0);
   });
 
+  it.each(['max', 'min'] as const)('int32 %s over rows, everything and [C, N, L] matches the reference kernel; other layouts fall back', (op) => {
+    const { fast, ref, calls } = fresh();
+    for (const r of SIZES) for (const c of [1, 3, 5, 17, 65]) {
+      const store = new Int32Array(rand(2 * r * c, r * 7 + c).map((v) => Math.round(v * 1e9)));
+      if (r * c > 3) { store[3] = 2 ** 31 - 1; store[r * c - 1] = -(2 ** 31); }
+      // [shape, strides, nReduce, simd expected]: rows, full, bias-style two-run, strided runs, and columns (reference).
+      const cases: [number[], number[], number, boolean][] = [
+        [[r, c], [c, 1], 1, true], [[r, c], [c, 1], 2, true], [[r, 2, c], [c, r * c, 1], 2, c > 1],
+        [[r, c], [2 * c, 1], 1, true], [[c, r], [1, c], 1, c === 1 || r === 1],
+      ];
+      for (const [shape, st, nReduce, simd] of cases) {
+        const before = calls.reduceRowsI32 ?? 0;
+        const res = [fast, ref].map((be) => {
+          const x = put(be, store, shape, st), o = out(be, shape.slice(0, shape.length - nReduce), 'int32');
+          be.reduce(op, x.view, nReduce, o);
+          return read(be, o);
+        });
+        expectBits(res[0]!, res[1]!, `${op} shape=${shape} strides=${st} nReduce=${nReduce}`);
+        if (simd) expect(calls.reduceRowsI32, `SIMD ran for ${shape} / ${st}`).toBe(before + 1);
+      }
+    }
+  });
+
   it('gather and scatter (none/add) along each dim match the reference kernels, errors included', () => {
     const { fast, ref, calls } = fresh();
     for (const n of [1, 3, 7, 17]) for (const dim of [0, 1, 2]) {

@@ -358,7 +358,8 @@ export class WasmBackend implements Backend {
   private fastReduce(op: ReduceOp, x: View, nReduce: number, out: View): boolean {
     if ((op === 'argmax' || op === 'argmin') && nReduce === 1) return this.fastArgReduce(op === 'argmax', x, out);
     const code = REDUCE_CODES[op];
-    if (!this.simd || code === undefined || x.dtype !== 'float32' || out.dtype !== 'float32') return false;
+    const i32 = x.dtype === 'int32' && out.dtype === 'int32' && (op === 'max' || op === 'min');
+    if (!this.simd || code === undefined || ((x.dtype !== 'float32' || out.dtype !== 'float32') && !i32)) return false;
     const nd = x.shape.length, kept = nd - nReduce;
     const r = collapse(x.shape.slice(kept), [x.strides.slice(kept)]);
     const o = collapse(x.shape.slice(0, kept), [x.strides.slice(0, kept)]);
@@ -367,14 +368,20 @@ export class WasmBackend implements Backend {
     const rows = o.shape[0] ?? 1, ors = o.strides[0]?.[0] ?? 0;
     const k = this.simd.k, xp = this.ptr(x), op_ = this.ptr(out);
     const rsh = r.shape, rst = r.strides[0]!;
+    // int32 (max/min only) has the row kernel alone; other patterns take the reference loop.
+    const rowsKernel = (cols: number, nj: number, js: number) => {
+      if (i32) k.reduceRowsI32(op === 'max', rows, cols, xp, ors, nj, js, op_);
+      else k.reduceRows(code, rows, cols, xp, ors, nj, js, op_);
+    };
     if (rsh.length === 2) {
       // Two reduced dims that do not merge, the inner one contiguous (e.g. [C, N, H*W] -> [C]).
       if (rst[1] !== 1) return false;
-      k.reduceRows(code, rows, rsh[1]!, xp, ors, rsh[0]!, rst[0]!, op_);
+      rowsKernel(rsh[1]!, rsh[0]!, rst[0]!);
       return true;
     }
     const R = rsh[0] ?? 1, rs = rst[0] ?? 0;
-    if (rs === 1 || R === 1) { k.reduceRows(code, rows, R, xp, ors, 1, 0, op_); return true; }
+    if (rs === 1 || R === 1) { rowsKernel(R, 1, 0); return true; }
+    if (i32) return false;
     if (ors === 1 || rows === 1) { k.reduceCols(code, R, rows, xp, rs, op_); return true; }
     return false;
   }

@@ -18,6 +18,7 @@ export interface SimdExports {
   unary(op: number, rows: number, cols: number, x: number, xrs: number, xi: number, out: number): void;
   fill32(rows: number, cols: number, dst: number, rs: number, cs: number, bits: number): void;
   reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, nj: number, js: number, out: number): void;
+  reduceRowsI32(isMax: boolean, rows: number, cols: number, x: number, xrs: number, nj: number, js: number, out: number): void;
   reduceCols(op: number, n: number, cols: number, x: number, xrs: number, out: number): void;
   argReduceRows(isMax: boolean, rows: number, n: number, x: number, xrs: number, cs: number, out: number): void;
   argReduceCols(isMax: boolean, n: number, cols: number, x: number, xrs: number, out: number): void;
