@@ -37,6 +37,15 @@ export {
   atleast1d, atleast2d, atleast3d, broadcastTo, numel, detach, searchsorted, bucketize, bincount, bincountAsync, unique, uniqueAsync, uniqueConsecutive, uniqueConsecutiveAsync,
 } from './ops/index.js';
 export type { ClampOpts, SearchSortedOpts, UniqueOpts, UniqueConsecutiveOpts } from './ops/index.js';
+export {
+  sinc, logit, deg2rad, rad2deg, signbit, copysign, heaviside, floatPower, positive, abs as absolute, acos as arccos, asin as arcsin,
+  atan as arctan, atan2 as arctan2, acosh as arccosh, asinh as arcsinh, atanh as arctanh, div as trueDivide, transpose as swapdims,
+  fliplr, flipud, rot90, repeatInterleave, take, put, takeAlongDim, argwhere, narrowCopy, indexPut, maskedScatter,
+  quantile, nanquantile, nanmedian, addmv, addr, baddbmm, addbmm,
+} from './ops/index.js';
+export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation } from './ops/index.js';
+/** torch.isFloatingPoint(t): float16/32/64. */
+export function isFloatingPoint(t: Tensor): boolean { return t.isFloatingPoint(); }
 export * as linalg from './linalg.js';
 // Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest
 // (gelu, silu, leakyRelu...) live only in F there, offered here as well so `torch.gelu(x)` works.

@@ -481,6 +481,52 @@ export class Tensor {
   uniqueConsecutiveAsync(opts: ops.UniqueConsecutiveOpts): Promise<Tensor | Tensor[]>;
   uniqueConsecutiveAsync(opts?: ops.UniqueConsecutiveOpts): Promise<Tensor | Tensor[]> { return ops.uniqueConsecutiveAsync(this, opts ?? {}); }
 
+  // ---------------------------------------------------------------- more of PyTorch's methods (src/ops/extra.ts and aliases)
+  ndimension(): number { return this.shape.length; }
+  swapdims(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  absolute(): Tensor { return ops.abs(this); }
+  positive(): Tensor { return ops.positive(this); }
+  arccos(): Tensor { return ops.acos(this); }
+  arcsin(): Tensor { return ops.asin(this); }
+  arctan(): Tensor { return ops.atan(this); }
+  arctan2(other: TensorOrScalar): Tensor { return ops.atan2(this, other); }
+  arccosh(): Tensor { return ops.acosh(this); }
+  arcsinh(): Tensor { return ops.asinh(this); }
+  arctanh(): Tensor { return ops.atanh(this); }
+  sinc(): Tensor { return ops.sinc(this); }
+  logit(eps: number | null | { eps?: number | null } = null): Tensor { return ops.logit(this, eps); }
+  deg2rad(): Tensor { return ops.deg2rad(this); }
+  rad2deg(): Tensor { return ops.rad2deg(this); }
+  signbit(): Tensor { return ops.signbit(this); }
+  copysign(other: TensorOrScalar): Tensor { return ops.copysign(this, other); }
+  heaviside(values: Tensor): Tensor { return ops.heaviside(this, values); }
+  floatPower(exponent: TensorOrScalar): Tensor { return ops.floatPower(this, exponent); }
+  fliplr(): Tensor { return ops.fliplr(this); }
+  flipud(): Tensor { return ops.flipud(this); }
+  rot90(k = 1, dims: readonly number[] = [0, 1]): Tensor { return ops.rot90(this, k, dims); }
+  /** Windows of `size` every `step` along dim, as a new last dim (a copy, not PyTorch's strided view). */
+  unfold(dimension: number, size: number, step: number): Tensor { return ops.unfold(this, dimension, size, step); }
+  repeatInterleave(repeats: Tensor | number, dim?: number | null, opts?: ops.RepeatInterleaveOpts): Tensor { return ops.repeatInterleave(this, repeats, dim, opts); }
+  take(index: Tensor): Tensor { return ops.take(this, index); }
+  put(index: Tensor, source: Tensor, opts?: { accumulate?: boolean }): Tensor { return ops.put(this, index, source, opts); }
+  takeAlongDim(indices: Tensor, dim?: number | null): Tensor { return ops.takeAlongDim(this, indices, dim); }
+  argwhere(): Tensor { return ops.argwhere(this); }
+  narrowCopy(dim: number, start: number, length: number): Tensor { return ops.narrowCopy(this, dim, start, length); }
+  indexPut(indices: readonly (Tensor | null)[], values: Tensor, opts?: { accumulate?: boolean }): Tensor { return ops.indexPut(this, indices, values, opts); }
+  maskedScatter(mask: Tensor, source: Tensor): Tensor { return ops.maskedScatter(this, mask, source); }
+  quantile(q: number | Tensor, dim?: number | null, keepdim = false, opts?: ops.QuantileOpts): Tensor { return ops.quantile(this, q, dim, keepdim, opts); }
+  nanquantile(q: number | Tensor, dim?: number | null, keepdim = false, opts?: ops.QuantileOpts): Tensor { return ops.nanquantile(this, q, dim, keepdim, opts); }
+  nanmedian(): Tensor;
+  nanmedian(dim: number, keepdim?: boolean): ValuesIndices;
+  nanmedian(dim?: number, keepdim = false): Tensor | ValuesIndices { return dim === undefined ? ops.nanmedian(this) : ops.nanmedian(this, dim, keepdim); }
+  addmv(mat: Tensor, vec: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addmv(this, mat, vec, opts); }
+  addr(vec1: Tensor, vec2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addr(this, vec1, vec2, opts); }
+  baddbmm(batch1: Tensor, batch2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.baddbmm(this, batch1, batch2, opts); }
+  addbmm(batch1: Tensor, batch2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addbmm(this, batch1, batch2, opts); }
+  put_(index: Tensor, source: Tensor, opts?: { accumulate?: boolean }): this { return inplaceOwned(this, () => ops.put(this, index, source, opts)); }
+  indexPut_(indices: readonly (Tensor | null)[], values: Tensor, opts?: { accumulate?: boolean }): this { return inplaceOwned(this, () => ops.indexPut(this, indices, values, opts)); }
+  maskedScatter_(mask: Tensor, source: Tensor): this { return inplaceOwned(this, () => ops.maskedScatter(this, mask, source)); }
+
   // ---------------------------------------------------------------- indexing
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }

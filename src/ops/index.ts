@@ -10,3 +10,4 @@ export type * from './types.js';
 export * from './special.js';
 export * from './matrix.js';
 export * from './search.js';
+export * from './extra.js';
