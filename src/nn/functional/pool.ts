@@ -78,19 +78,40 @@ export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts =
 function maxPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts): Tensor | [Tensor, Tensor] {
   const [xb, unb] = batch4(op, x);
   const g = geometry(op, xb, kernelSize, opts.stride, opts.padding, opts.dilation, opts.ceilMode ?? false);
-  const w = windows(xb, g, -Infinity);
-  const { values, indices } = w.max(2);
   const [N, C] = xb.shape as [number, number];
+  // Window slot j of output (oh, ow) reads input row oh*s - p + (j / kw)*d and col ow*s - p + (j % kw)*d.
+  const flatIndex = (indices: Tensor): Tensor => {
+    const W = xb.shape[3]!, kw = g.k[1]!;
+    const base: number[] = [];
+    for (let oh = 0; oh < g.out[0]!; oh++) for (let ow = 0; ow < g.out[1]!; ow++) base.push((oh * g.s[0]! - g.p[0]!) * W + ow * g.s[1]! - g.p[1]!);
+    const slot: number[] = [];
+    for (let j = 0; j < g.k[0]! * kw; j++) slot.push(Math.floor(j / kw) * g.d[0]! * W + (j % kw) * g.d[1]!);
+    return indexLike(xb, slot).indexSelect(0, indices.reshape(-1)).reshape(indices.shape).add(indexLike(xb, base));
+  };
+  let values: Tensor, flat: Tensor | null = null;
+  if (g.p.every((v) => v === 0) && g.extra.every((v) => v === 0)) {
+    // No padding cells: every argmax is an input element, so the values are gathered from x itself at
+    // their flat indices. The gradient is then one scatter-add into x's shape instead of a scatter into
+    // the windows plus col2im (a third of max pooling's cost in a CNN training step); same values.
+    const indices = windows(xb.detach(), g, -Infinity).argmax(2, true); // [N, C, 1, L]
+    // flat = base[l] + slot[j] read from a [kk, L] table in one int32 gather (int32 add is not vectorized).
+    const W = xb.shape[3]!, kw = g.k[1]!, kk = g.k[0]! * kw, L = g.out[0]! * g.out[1]!;
+    const table: number[] = [];
+    for (let j = 0; j < kk; j++) {
+      for (let oh = 0; oh < g.out[0]!; oh++) for (let ow = 0; ow < g.out[1]!; ow++) {
+        table.push((oh * g.s[0]! + Math.floor(j / kw) * g.d[0]!) * W + ow * g.s[1]! + (j % kw) * g.d[1]!);
+      }
+    }
+    flat = indexLike(xb, table).reshape(1, 1, kk, L).expand(N, C, kk, L).gather(2, indices);
+    values = xb.reshape(N, C, xb.shape[2]! * W).gather(2, flat.reshape(N, C, -1));
+  } else {
+    const r = windows(xb, g, -Infinity).max(2);
+    values = r.values;
+    if (opts.returnIndices) flat = flatIndex(r.indices);
+  }
   const out = values.reshape(N, C, g.out[0]!, g.out[1]!);
   if (!opts.returnIndices) return unb ? out.squeeze(0) : out;
-  // Window slot j of output (oh, ow) reads input row oh*s - p + (j / kw)*d and col ow*s - p + (j % kw)*d.
-  const W = xb.shape[3]!, kw = g.k[1]!;
-  const base: number[] = [];
-  for (let oh = 0; oh < g.out[0]!; oh++) for (let ow = 0; ow < g.out[1]!; ow++) base.push((oh * g.s[0]! - g.p[0]!) * W + ow * g.s[1]! - g.p[1]!);
-  const slot: number[] = [];
-  for (let j = 0; j < g.k[0]! * kw; j++) slot.push(Math.floor(j / kw) * g.d[0]! * W + (j % kw) * g.d[1]!);
-  const flat = indexLike(xb, slot).indexSelect(0, indices.reshape(-1)).reshape(indices.shape).add(indexLike(xb, base));
-  const idx = flat.reshape(N, C, g.out[0]!, g.out[1]!);
+  const idx = flat!.reshape(N, C, g.out[0]!, g.out[1]!);
   return unb ? [out.squeeze(0), idx.squeeze(0)] : [out, idx];
 }
 
