@@ -43,7 +43,7 @@ export {
   fliplr, flipud, rot90, repeatInterleave, take, put, takeAlongDim, argwhere, narrowCopy, indexPut, maskedScatter,
   quantile, nanquantile, nanmedian, addmv, addr, baddbmm, addbmm,
 } from './ops/index.js';
-export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation } from './ops/index.js';
+export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts } from './ops/index.js';
 /** torch.isFloatingPoint(t): float16/32/64. */
 export function isFloatingPoint(t: Tensor): boolean { return t.isFloatingPoint(); }
 export * as linalg from './linalg.js';

@@ -241,13 +241,20 @@ export class Tensor {
   get gradEnabledFor(): boolean { return isGradEnabled() && this.requiresGrad; }
 
   // ---------------------------------------------------------------- conversion
-  to(deviceOrDtype: Device | DType | Tensor, opts?: { dtype?: DType; copy?: boolean }): Tensor {
+  to(deviceOrDtype: Device | DType | Tensor | ops.ToOpts, opts?: ops.ToOpts): Tensor {
     return ops.to(this, deviceOrDtype, opts);
   }
   cpu(): Tensor { return ops.to(this, 'cpu'); }
   cuda(): Tensor { return ops.to(this, 'cuda'); }
   webgpu(): Tensor { return ops.to(this, 'webgpu'); }
-  type(dtype: DType): Tensor { return ops.to(this, dtype); }
+  /** type(dtype) converts; type() names the tensor type as PyTorch does ('torch.FloatTensor'). */
+  type(): string;
+  type(dtype: DType): Tensor;
+  type(dtype?: DType): Tensor | string {
+    if (dtype !== undefined) return ops.to(this, dtype);
+    const name = ({ float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool' } as const)[this.dtype];
+    return this.device === 'cpu' ? `torch.${name}Tensor` : `torch.${this.device}.${name}Tensor`;
+  }
   float(): Tensor { return ops.to(this, 'float32'); }
   double(): Tensor { return ops.to(this, 'float64'); }
   half(): Tensor { return ops.to(this, 'float16'); }

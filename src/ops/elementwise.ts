@@ -52,9 +52,14 @@ export async function toAsync(x: Tensor, device: Device | string, opts: { dtype?
 
 const DEVICE_NAMES = new Set(['cpu', 'webgpu', 'cuda']);
 
-/** t.to(device | dtype | other, { dtype, copy }). */
-export function to(x: Tensor, target: Device | DType | Tensor | string, opts: { dtype?: DType; copy?: boolean } = {}): Tensor {
-  let device: Device = x.device, dtype: DType = opts.dtype ?? x.dtype;
+export interface ToOpts { dtype?: DType; device?: Device | string; copy?: boolean }
+/** t.to(device | dtype | other, { dtype, copy }), or t.to({ dtype, device, copy }) (PyTorch's keyword form). */
+export function to(x: Tensor, target: Device | DType | Tensor | string | ToOpts, opts: ToOpts = {}): Tensor {
+  if (typeof target === 'object' && !(target instanceof Tensor)) {
+    const r = castTo(target.device !== undefined ? moveTo(x, parseDevice(target.device, 'to')) : x, target.dtype ?? x.dtype);
+    return target.copy && r === x ? clone(x) : r;
+  }
+  let device: Device = opts.device !== undefined ? parseDevice(opts.device, 'to') : x.device, dtype: DType = opts.dtype ?? x.dtype;
   if (target instanceof Tensor) { device = target.device; dtype = target.dtype; }
   else if (DEVICE_NAMES.has(String(target).split(':')[0]!)) device = parseDevice(target, 'to');
   else dtype = checkDType(target);

@@ -1,5 +1,6 @@
 // More of PyTorch's everyday API (src/ops/extra.ts and aliases) vs PyTorch fixtures
 // (test/fixtures/gen_extra2.py), forward and gradients on every available device.
+import { describe, expect, it } from 'vitest';
 import { dataDependent, opSuite, torch, type CaseImpl } from '../helpers.js';
 
 const impls: Record<string, CaseImpl> = {
@@ -100,3 +101,33 @@ const impls: Record<string, CaseImpl> = {
 };
 
 opSuite('extra2', impls);
+
+describe('extra2: outside the fixture format', () => {
+  it('to({ dtype, device }) and type()', () => {
+    const x = torch.tensor([1, 2, 3]);
+    const y = x.to({ dtype: 'float64', device: 'cpu' });
+    expect([y.dtype, y.device]).toEqual(['float64', 'cpu']);
+    expect(x.to('cpu', { dtype: 'float32' }).dtype).toBe('float32');
+    expect(x.to({ copy: true })).not.toBe(x);
+    expect(x.type()).toBe('torch.IntTensor');
+    expect(x.type('float32').type()).toBe('torch.FloatTensor');
+  });
+  it('in-place put_, indexPut_, maskedScatter_ write into self', () => {
+    const x = torch.zeros(2, 3);
+    expect(x.put_(torch.tensor([0, 5]), torch.tensor([1.5, 2.5]))).toBe(x);
+    x.indexPut_([torch.tensor([1])], torch.tensor([7.5, 8.5, 9.5]), { accumulate: true });
+    x.maskedScatter_(torch.tensor([true, false, false]), torch.full([2, 3], 4.5));
+    expect(x.tolistSync()).toEqual([[4.5, 0, 0], [4.5, 8.5, 12]]);
+  });
+  it('repeatInterleave reads tensor repeats on the CPU without outputSize', () => {
+    const r = torch.repeatInterleave(torch.tensor([[1, 2], [3, 4]]), torch.tensor([0, 3]), 0);
+    expect(r.tolistSync()).toEqual([[3, 4], [3, 4], [3, 4]]);
+    expect(torch.repeatInterleave(torch.tensor([1, 2]), torch.tensor([2])).tolistSync()).toEqual([1, 1, 2, 2]);
+  });
+  it('torch.isFloatingPoint, ndimension, swapdims', () => {
+    const x = torch.zeros(2, 3, 4);
+    expect(torch.isFloatingPoint(x)).toBe(true);
+    expect(x.ndimension()).toBe(3);
+    expect(x.swapdims(0, 2).shape).toEqual([4, 3, 2]);
+  });
+});
