@@ -130,4 +130,15 @@ describe('extra2: outside the fixture format', () => {
     expect(x.ndimension()).toBe(3);
     expect(x.swapdims(0, 2).shape).toEqual([4, 3, 2]);
   });
+  it('nn.MaxUnpool1d/2d modules match F.maxUnpool', () => {
+    const F = torch.nn.functional;
+    const x = torch.randn([1, 2, 4, 6]);
+    const [out, idx] = F.maxPool2d(x, 2, { returnIndices: true });
+    const un = new torch.nn.MaxUnpool2d(2).forward(out, idx);
+    expect(un.shape).toEqual([1, 2, 4, 6]);
+    expect(Array.from(un.dataSync())).toEqual(Array.from(F.maxUnpool2d(out, idx, 2).dataSync()));
+    const x1 = torch.randn([2, 3, 8]);
+    const [o1, i1] = F.maxPool1d(x1, 2, { stride: 2, returnIndices: true });
+    expect(new torch.nn.MaxUnpool1d(2, { stride: 2 }).forward(o1, i1, [2, 3, 9]).shape).toEqual([2, 3, 9]);
+  });
 });

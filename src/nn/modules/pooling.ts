@@ -1,5 +1,5 @@
 // Pooling layers over torch.nn.functional: MaxPool1d/2d/3d, AvgPool1d/2d/3d, LPPool1d/2d,
-// AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d. stride defaults to kernelSize, as in PyTorch.
+// AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d, MaxUnpool1d/2d. stride defaults to kernelSize, as in PyTorch.
 
 import type { Tensor } from '../../tensor.js';
 import { Module } from '../module.js';
@@ -104,4 +104,26 @@ export class AdaptiveMaxPool1d extends Module {
 export class AdaptiveMaxPool2d extends Module {
   constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
   forward(x: Tensor): Tensor { return F.adaptiveMaxPool2d(x, this.outputSize); }
+}
+
+/** Inverse of max pooling: scatters values back to the positions maxPool's returnIndices reported. */
+abstract class MaxUnpoolNd extends Module {
+  readonly stride: IntOrTuple;
+  readonly padding: IntOrTuple;
+  constructor(readonly kernelSize: IntOrTuple, opts: { stride?: IntOrTuple | null; padding?: IntOrTuple } = {}) {
+    super();
+    this.stride = opts.stride ?? kernelSize;
+    this.padding = opts.padding ?? 0;
+  }
+  override extraRepr(): string { return `kernel_size=${show(this.kernelSize)}, stride=${show(this.stride)}, padding=${show(this.padding)}`; }
+}
+export class MaxUnpool1d extends MaxUnpoolNd {
+  forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
+    return F.maxUnpool1d(x, indices, this.kernelSize, { stride: this.stride, padding: this.padding, outputSize });
+  }
+}
+export class MaxUnpool2d extends MaxUnpoolNd {
+  forward(x: Tensor, indices: Tensor, outputSize: readonly number[] | null = null): Tensor {
+    return F.maxUnpool2d(x, indices, this.kernelSize, { stride: this.stride, padding: this.padding, outputSize });
+  }
 }
