@@ -63,6 +63,8 @@ export const float64: DType = 'float64';
 export const double: DType = 'float64';
 export const int32: DType = 'int32';
 export const int: DType = 'int32';
+/** PyTorch's int64 index dtype; int32 here (WebGPU has no 64-bit integers), as `t.long()`. */
+export const long: DType = 'int32';
 export const uint8: DType = 'uint8';
 export const bool: DType = 'bool';
 export { promoteTypes };
