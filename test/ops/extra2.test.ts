@@ -141,4 +141,8 @@ describe('extra2: outside the fixture format', () => {
     const [o1, i1] = F.maxPool1d(x1, 2, { stride: 2, returnIndices: true });
     expect(new torch.nn.MaxUnpool1d(2, { stride: 2 }).forward(o1, i1, [2, 3, 9]).shape).toEqual([2, 3, 9]);
   });
+  it('F.upsample is interpolate (PyTorch keeps the deprecated name)', () => {
+    const x = torch.arange(4, { dtype: 'float32' }).reshape(1, 1, 2, 2);
+    expect(torch.nn.functional.upsample(x, { scaleFactor: 2 }).shape).toEqual([1, 1, 4, 4]);
+  });
 });

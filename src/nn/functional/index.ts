@@ -10,7 +10,7 @@ export {
 } from './pool.js';
 export type { MaxPoolOpts, AvgPoolOpts } from './pool.js';
 export {
-  pad, interpolate, pixelShuffle, pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, oneHot, oneHotAsync,
+  pad, interpolate, interpolate as upsample, pixelShuffle, pixelUnshuffle, normalize, cosineSimilarity, pairwiseDistance, pdist, channelShuffle, embedding, oneHot, oneHotAsync,
   affineGrid, gridSample, embeddingBag,
 } from './misc.js';
 export type { PadMode, InterpolateMode, InterpolateOpts, EmbeddingOpts, EmbeddingBagOpts, GridSampleOpts } from './misc.js';
