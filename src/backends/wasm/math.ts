@@ -21,15 +21,18 @@ const ERFC_Q = [2.56852019228982242, 1.87295284992346047, 5.27905102951428412e-1
 const INV_SQRT_PI = 0.56418958354775628695;
 
 /** erf to float64 accuracy: Cody's rational on |x| <= 0.46875, 1 - erfc(|x|) (no cancellation there) beyond. */
+/** erf(x) for |x| <= 0.46875 (Cody's A/B rational). */
+function erfSmall(x: number): number {
+  const z = x * x;
+  let num = ERF_A[4]! * z, den = z;
+  for (let i = 0; i < 3; i++) { num = (num + ERF_A[i]!) * z; den = (den + ERF_B[i]!) * z; }
+  return x * (num + ERF_A[3]!) / (den + ERF_B[3]!);
+}
+
 export function erf(x: number): number {
   if (x !== x) return NaN;
   const y = Math.abs(x);
-  if (y <= 0.46875) {
-    const z = y * y;
-    let num = ERF_A[4]! * z, den = z;
-    for (let i = 0; i < 3; i++) { num = (num + ERF_A[i]!) * z; den = (den + ERF_B[i]!) * z; }
-    return x * (num + ERF_A[3]!) / (den + ERF_B[3]!);
-  }
+  if (y <= 0.46875) return erfSmall(x);
   const r = 1 - erfc(y);
   return x < 0 ? -r : r;
 }
@@ -37,12 +40,7 @@ export function erf(x: number): number {
 export function erfc(x: number): number {
   if (x !== x) return NaN;
   const y = Math.abs(x);
-  if (y <= 0.46875) {
-    const z = y * y;
-    let num = ERF_A[4]! * z, den = z;
-    for (let i = 0; i < 3; i++) { num = (num + ERF_A[i]!) * z; den = (den + ERF_B[i]!) * z; }
-    return 1 - x * (num + ERF_A[3]!) / (den + ERF_B[3]!);
-  }
+  if (y <= 0.46875) return 1 - erfSmall(x);
   let r: number; // erfc(y) * exp(y^2)
   if (y >= 27.3) r = 0; // erfc(y) < 2^-1075 (also keeps inf - inf out of the split below)
   else if (y <= 4) {
