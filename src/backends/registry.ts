@@ -14,6 +14,8 @@ export function getBackend(d: Device): Backend {
   let b = backends.get(d);
   if (!b) {
     if (d !== 'cpu') {
+      // No CUDA backend is built yet (the addon is planned): say so rather than hint at init().
+      if (d === 'cuda') throw new Error(`device 'cuda' is not available: this build of torchlet has no CUDA backend yet; use 'webgpu' for GPUs`);
       throw new Error(`device '${d}' is not available: call 'await torch.init()' first and check torch.${d}.isAvailable()`);
     }
     b = new WasmBackend();
