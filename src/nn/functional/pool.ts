@@ -248,8 +248,13 @@ function batch5(op: string, x: Tensor): [Tensor, boolean] {
   return [x, false];
 }
 
-/** F.maxPool3d(x [N,C,D,H,W] or [C,D,H,W], kernelSize, { stride, padding, dilation, ceilMode }): a max of 2-D pools over the depth taps. */
-export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts: Omit<MaxPoolOpts, 'returnIndices'> = {}): Tensor {
+/**
+ * F.maxPool3d(x [N,C,D,H,W] or [C,D,H,W], kernelSize, { stride, padding, dilation, ceilMode, returnIndices }):
+ * a max of 2-D pools over the depth taps; with returnIndices: [output, indices into D*H*W].
+ */
+export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts?: MaxPoolOpts & { returnIndices?: false }): Tensor;
+export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts = {}): Tensor | [Tensor, Tensor] {
   const op = 'maxPool3d';
   const [xb, unb] = batch5(op, x);
   const k = tuple(kernelSize, 3, op, 'kernelSize');
@@ -258,12 +263,24 @@ export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts: Omit<MaxPoolO
   const ceil = opts.ceilMode ?? false;
   const [N, C, D, H, W] = xb.shape as [number, number, number, number, number];
   const g = depthGeometry(op, D, k[0]!, s[0]!, p[0]!, d[0]!, ceil);
-  const pooled = depthTaps(xb, k[0]!, s[0]!, p[0]!, d[0]!, g.out, g.extra, -Infinity).map((t) => maxPool2d(t.reshape(N, C * g.out, H, W), [k[1]!, k[2]!], {
-    stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], dilation: [d[1]!, d[2]!], ceilMode: ceil,
-  }));
-  const OH = pooled[0]!.shape[2]!, OW = pooled[0]!.shape[3]!;
-  const out = stack(pooled, 0).max(0).values.reshape(N, C, g.out, OH, OW);
-  return unb ? out.squeeze(0) : out;
+  const o2 = { stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], dilation: [d[1]!, d[2]!], ceilMode: ceil };
+  const taps = depthTaps(xb, k[0]!, s[0]!, p[0]!, d[0]!, g.out, g.extra, -Infinity).map((t) => t.reshape(N, C * g.out, H, W));
+  if (!opts.returnIndices) {
+    const pooled = taps.map((t) => maxPool2d(t, [k[1]!, k[2]!], o2));
+    const OH = pooled[0]!.shape[2]!, OW = pooled[0]!.shape[3]!;
+    const out = stack(pooled, 0).max(0).values.reshape(N, C, g.out, OH, OW);
+    return unb ? out.squeeze(0) : out;
+  }
+  const pooled = taps.map((t) => maxPool2d(t, [k[1]!, k[2]!], { ...o2, returnIndices: true }));
+  const OH = pooled[0]![0].shape[2]!, OW = pooled[0]![0].shape[3]!;
+  // max over the taps keeps the first (shallowest) of equal maxima, PyTorch's scan order; the winning
+  // tap t of output depth od sits at input depth od*s - p + t*d, so its flat index adds that times H*W.
+  const r = stack(pooled.map((q) => q[0]), 0).max(0);
+  const plane = stack(pooled.map((q) => q[1]), 0).gather(0, r.indices.unsqueeze(0)).squeeze(0).reshape(N, C, g.out, OH, OW);
+  const depth = r.indices.reshape(N, C, g.out, OH, OW).mul(d[0]! * H * W)
+    .add(indexLike(xb, Array.from({ length: g.out }, (_, od) => (od * s[0]! - p[0]!) * H * W)).reshape(g.out, 1, 1));
+  const out = r.values.reshape(N, C, g.out, OH, OW), idx = plane.add(depth);
+  return unb ? [out.squeeze(0), idx.squeeze(0)] : [out, idx];
 }
 
 /** F.avgPool3d(x, kernelSize, { stride, padding, ceilMode, countIncludePad, divisorOverride }). */

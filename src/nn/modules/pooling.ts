@@ -11,33 +11,40 @@ export interface AvgPoolOpts { stride?: IntOrTuple | null; padding?: IntOrTuple;
 
 const show = (v: IntOrTuple): string => (typeof v === 'number' ? String(v) : `(${v.join(', ')})`);
 
-abstract class MaxPoolNd extends Module {
+// R (returnIndices) is a type parameter so that `new MaxPool2d(2)` keeps forward(x): Tensor for
+// Sequential and friends, while `new MaxPool2d(2, { returnIndices: true })` types its forward as
+// [output, indices] (what nn.MaxUnpool2d takes), as in PyTorch.
+type PoolOut<R extends boolean> = R extends true ? [Tensor, Tensor] : Tensor;
+abstract class MaxPoolNd<R extends boolean = false> extends Module {
   readonly stride: IntOrTuple;
   readonly padding: IntOrTuple;
   readonly dilation: IntOrTuple;
   readonly ceilMode: boolean;
-  constructor(readonly kernelSize: IntOrTuple, opts: MaxPoolOpts = {}) {
+  readonly returnIndices: R;
+  constructor(readonly kernelSize: IntOrTuple, opts: MaxPoolOpts & { returnIndices?: R } = {}) {
     super();
     this.stride = opts.stride ?? kernelSize;
     this.padding = opts.padding ?? 0;
     this.dilation = opts.dilation ?? 1;
     this.ceilMode = opts.ceilMode ?? false;
+    this.returnIndices = (opts.returnIndices ?? false) as R;
   }
-  protected get opts(): { stride: IntOrTuple; padding: IntOrTuple; dilation: IntOrTuple; ceilMode: boolean } {
-    return { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode };
+  protected get opts(): { stride: IntOrTuple; padding: IntOrTuple; dilation: IntOrTuple; ceilMode: boolean; returnIndices: true } {
+    // Typed as returnIndices: true only to pick the F overload that returns either shape; the value is this.returnIndices.
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode, returnIndices: this.returnIndices as true };
   }
   override extraRepr(): string {
     return `kernel_size=${show(this.kernelSize)}, stride=${show(this.stride)}, padding=${show(this.padding)}, dilation=${show(this.dilation)}, ceil_mode=${this.ceilMode ? 'True' : 'False'}`;
   }
 }
-export class MaxPool1d extends MaxPoolNd {
-  forward(x: Tensor): Tensor { return F.maxPool1d(x, this.kernelSize, this.opts); }
+export class MaxPool1d<R extends boolean = false> extends MaxPoolNd<R> {
+  forward(x: Tensor): PoolOut<R> { return F.maxPool1d(x, this.kernelSize, this.opts) as Tensor | [Tensor, Tensor] as PoolOut<R>; }
 }
-export class MaxPool2d extends MaxPoolNd {
-  forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.opts); }
+export class MaxPool2d<R extends boolean = false> extends MaxPoolNd<R> {
+  forward(x: Tensor): PoolOut<R> { return F.maxPool2d(x, this.kernelSize, this.opts) as Tensor | [Tensor, Tensor] as PoolOut<R>; }
 }
-export class MaxPool3d extends MaxPoolNd {
-  forward(x: Tensor): Tensor { return F.maxPool3d(x, this.kernelSize, this.opts); }
+export class MaxPool3d<R extends boolean = false> extends MaxPoolNd<R> {
+  forward(x: Tensor): PoolOut<R> { return F.maxPool3d(x, this.kernelSize, this.opts) as Tensor | [Tensor, Tensor] as PoolOut<R>; }
 }
 
 abstract class AvgPoolNd extends Module {

@@ -1,0 +1,62 @@
+// nn.MaxPool1d/2d/3d({ returnIndices: true }) vs PyTorch 1.13 (test/fixtures/gen_maxpool_indices.py):
+// [output, indices] from the module, and nn.MaxUnpool fed from it. Inputs hold ties, so the indices also
+// check that the first maximum in scan order wins.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { testDevices, torch } from '../helpers.js';
+import type { Device, Tensor } from '../../src/index.js';
+
+interface Case { shape: number[]; out: number[]; outShape: number[]; idx: number[]; unpool?: number[] }
+const cases = JSON.parse(readFileSync(new URL('../fixtures/maxpool_indices.json', import.meta.url), 'utf8')) as Record<string, Case>;
+const nn = torch.nn;
+
+const input = (shape: number[], device: Device): Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return torch.tensor(Array.from({ length: n }, (_, i) => ((i * 7) % 11) - 5), { dtype: 'float32', device }).reshape(shape);
+};
+
+type Pool = { forward(x: Tensor): [Tensor, Tensor] };
+const impls: Record<string, { pool: () => Pool; unpool?: (o: Tensor, i: Tensor, size: number[]) => Tensor }> = {
+  '1d/k3s2p1': {
+    pool: () => new nn.MaxPool1d(3, { stride: 2, padding: 1, returnIndices: true }),
+    unpool: (o, i, size) => new nn.MaxUnpool1d(3, { stride: 2, padding: 1 }).forward(o, i, size.slice(-1)),
+  },
+  '1d/unbatched-dil2': { pool: () => new nn.MaxPool1d(2, { dilation: 2, returnIndices: true }) },
+  '2d/k3s2p1-ceil': {
+    pool: () => new nn.MaxPool2d(3, { stride: 2, padding: 1, ceilMode: true, returnIndices: true }),
+    unpool: (o, i, size) => new nn.MaxUnpool2d(3, { stride: 2, padding: 1 }).forward(o, i, size.slice(-2)),
+  },
+  '2d/k2': { pool: () => new nn.MaxPool2d(2, { returnIndices: true }), unpool: (o, i) => new nn.MaxUnpool2d(2).forward(o, i) },
+  '2d/unbatched-dil': { pool: () => new nn.MaxPool2d(2, { stride: 1, dilation: [1, 2], returnIndices: true }) },
+  '3d/k2-s122': { pool: () => new nn.MaxPool3d(2, { stride: [1, 2, 2], returnIndices: true }) },
+  '3d/unbatched-k3s2p1': { pool: () => new nn.MaxPool3d(3, { stride: 2, padding: 1, returnIndices: true }) },
+  '3d/dil-ceil': { pool: () => new nn.MaxPool3d([2, 2, 3], { stride: 2, dilation: [2, 1, 1], ceilMode: true, returnIndices: true }) },
+};
+
+describe('nn.MaxPool*d returnIndices vs PyTorch', () => {
+  it('every fixture case has an implementation and vice versa', () => {
+    expect(Object.keys(impls).sort()).toEqual(Object.keys(cases).sort());
+  });
+  it('without returnIndices forward returns the output tensor alone', () => {
+    const x = input([1, 2, 4, 6], 'cpu');
+    const plain = new nn.MaxPool2d(2).forward(x);
+    const [out] = new nn.MaxPool2d(2, { returnIndices: true }).forward(x);
+    expect(Array.from(plain.dataSync())).toEqual(Array.from(out.dataSync()));
+  });
+  for (const device of testDevices()) {
+    describe(device, () => {
+      for (const [name, c] of Object.entries(cases)) {
+        it(name, async () => {
+          const impl = impls[name]!;
+          const [out, idx] = impl.pool().forward(input(c.shape, device));
+          expect(out.shape).toEqual(c.outShape);
+          expect(idx.shape).toEqual(c.outShape);
+          expect(idx.dtype).toBe('int32');
+          expect(Array.from(await out.data())).toEqual(c.out);
+          expect(Array.from(await idx.data())).toEqual(c.idx);
+          if (impl.unpool) expect(Array.from(await impl.unpool(out, idx, c.shape).data())).toEqual(c.unpool);
+        });
+      }
+    });
+  }
+});
