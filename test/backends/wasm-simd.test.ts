@@ -286,6 +286,40 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls.fill32).toBeGreaterThan(0);
   });
 
+  it('where: contiguous float32 / int32 with bool and uint8 conditions bit-identical to the reference loop; other layouts fall back', () => {
+    const { fast, ref, calls } = fresh();
+    const run = (be: WasmBackend, cDtype: 'bool' | 'uint8', cData: Uint8Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array,
+      shape: number[], aStrides?: number[]): number[] => {
+      const cBuf = be.alloc(cData.length);
+      be.write(cBuf, cData);
+      const cond: View = { buf: cBuf, dtype: cDtype, shape, strides: contiguous(shape), offset: 0 };
+      const dtype = a instanceof Float32Array ? 'float32' : 'int32';
+      const o = out(be, shape, dtype);
+      be.where(cond, put(be, a, shape, aStrides).view, put(be, b, shape).view, o);
+      return read(be, o);
+    };
+    for (const n of [...SIZES, 16, 31, 48]) {
+      const bytes = Uint8Array.from({ length: 3 * n }, (_, i) => ((i * 37) >> 1) & 255); // zero and nonzero bytes, not only 0/1
+      const fa = rand(3 * n, n), fb = rand(3 * n, n + 50);
+      fa[0] = -0; fb[1] = Number.NaN; fa[2 % (3 * n)] = Number.POSITIVE_INFINITY;
+      const ia = Int32Array.from({ length: 3 * n }, (_, i) => i * 7919 - 2 ** 30), ib = Int32Array.from({ length: 3 * n }, (_, i) => -i);
+      for (const [cDtype, c] of [['uint8', bytes], ['bool', bytes.map((v) => v & 1)]] as const) {
+        for (const [a, b] of [[fa, fb], [ia, ib]] as const) {
+          for (const shape of [[3 * n], [3, n], [n, 1, 3]]) {
+            const before = calls.where32 ?? 0;
+            const got = run(fast, cDtype, c, a, b, shape), want = run(ref, cDtype, c, a, b, shape);
+            expectBits(got, want, `where ${cDtype} ${a.constructor.name} shape=${shape}`);
+            expect(calls.where32, 'SIMD where ran').toBe(before + 1);
+          }
+          // Transposed a: the reference loop, same values as the reference backend.
+          const before = calls.where32;
+          expectBits(run(fast, cDtype, c, a, b, [n, 3], [1, n]), run(ref, cDtype, c, a, b, [n, 3], [1, n]), `where transposed n=${n}`);
+          if (n > 1) expect(calls.where32, 'transposed a takes the reference loop').toBe(before); // [1, 3] is dense whatever its strides
+        }
+      }
+    }
+  });
+
   const redOps: ReduceOp[] = ['sum', 'max', 'min'];
   it.each(redOps)('reduce %s over rows, columns and everything', (op) => {
     const { fast, calls } = fresh();

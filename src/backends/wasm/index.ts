@@ -190,6 +190,14 @@ export class WasmBackend implements Backend {
   }
   where(cond: View, a: View, b: View, out: View): void {
     if (this.viaF32([cond, a, b, out], (v) => this.where(v[0]!, v[1]!, v[2]!, v[3]!))) return;
+    // Fast path: same-shape contiguous 32-bit operands and a one-byte condition (masks, ReLU-style
+    // selects, NaN clean-ups); broadcast or strided operands take the reference loop.
+    if (this.simd && (cond.dtype === 'bool' || cond.dtype === 'uint8') && (out.dtype === 'float32' || out.dtype === 'int32')
+      && a.dtype === out.dtype && b.dtype === out.dtype && [cond, a, b, out].every((v) => denseLike(v, out.shape))) {
+      const n = out.shape.reduce((p, q) => p * q, 1);
+      if (n > 0) this.simd.k.where32(n, this.ptr(cond), this.ptr(a), this.ptr(b), this.ptr(out));
+      return;
+    }
     ref.where(this.arr(cond.dtype), this.base(cond), cond.strides, this.arr(a.dtype), this.base(a), a.strides,
       this.arr(b.dtype), this.base(b), b.strides, this.arr(out.dtype), this.base(out), out.shape);
   }
@@ -404,6 +412,18 @@ function argReduce(k: SimdKernels['k'], isMax: boolean, xp: number, x: View, op_
 
 const scratch32 = new Int32Array(1);
 const scratchF32 = new Float32Array(scratch32.buffer);
+
+/** v is a row-major dense view of `shape` (strides of size-1 dims do not matter): one flat run. */
+function denseLike(v: View, shape: readonly number[]): boolean {
+  if (v.shape.length !== shape.length) return false;
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== shape[d]) return false;
+    if (shape[d] !== 1 && v.strides[d] !== acc) return false;
+    acc *= shape[d]!;
+  }
+  return true;
+}
 
 function contiguousStrides(shape: readonly number[]): number[] {
   const st = new Array<number>(shape.length);

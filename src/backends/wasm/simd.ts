@@ -15,6 +15,7 @@ export interface SimdExports {
     b: number, sbb: number, sbk: number, sbn: number, c: number, scratch: number): void;
   binary(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   compare(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
+  where32(n: number, c: number, a: number, b: number, out: number): void;
   unary(op: number, rows: number, cols: number, x: number, xrs: number, xi: number, out: number): void;
   fill32(rows: number, cols: number, dst: number, rs: number, cs: number, bits: number): void;
   reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, nj: number, js: number, out: number): void;
