@@ -27,11 +27,14 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       }));
       const step = (s.step as number) + 1;
       s.step = step;
-      if (this.decoupled) p.mul_(1 - lr * weightDecay);
-      else if (weightDecay !== 0) grad = grad.add(p, { alpha: weightDecay });
+      if (!this.decoupled && weightDecay !== 0) grad = grad.add(p, { alpha: weightDecay });
+      // Each in-place op on the CPU computes out of place and copies the result back, so a chain of
+      // them (mul_ then add_, or the p.mul_ of AdamW before addcdiv_) pays one copy per link. Each
+      // update below is PyTorch 1.13's arithmetic in its order (same float32 roundings) written back
+      // with a single copy_.
       const expAvg = s.expAvg as Tensor, expAvgSq = s.expAvgSq as Tensor;
-      expAvg.mul_(beta1).add_(grad, { alpha: 1 - beta1 });
-      expAvgSq.mul_(beta2).addcmul_(grad, grad, { value: 1 - beta2 });
+      expAvg.copy_(expAvg.mul(beta1).add(grad, { alpha: 1 - beta1 })); // exp_avg.mul_(beta1).add_(grad, alpha=1-beta1)
+      expAvgSq.copy_(expAvgSq.mul(beta2).add(grad.mul(grad).mul(1 - beta2))); // .mul_(beta2).addcmul_(grad, grad, value=1-beta2)
       const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
       const stepSize = lr / bc1;
       let second = expAvgSq;
@@ -40,8 +43,17 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
         m.maximum_(expAvgSq);
         second = m;
       }
-      const denom = second.sqrt().div(Math.sqrt(bc2)).add_(eps);
-      p.addcdiv_(expAvg, denom, { value: -stepSize });
+      // PyTorch: p.addcdiv_(m, sqrt(v)/sqrt(bc2) + eps, value=-stepSize). Folding -stepSize into the
+      // denominator's two constants (computed in double, rounded once) saves a pass; the result moves by
+      // float32 rounding only. A (near-)zero lr would make them overflow float32 (inf * 0 = NaN where
+      // v = 0), so such steps keep PyTorch's form.
+      const c1 = -1 / (Math.sqrt(bc2) * stepSize), c2 = -eps / stepSize;
+      const update = Number.isFinite(Math.fround(c1)) && Number.isFinite(Math.fround(c2))
+        ? expAvg.div(second.sqrt().mul(c1).add(c2))
+        : expAvg.div(second.sqrt().div(Math.sqrt(bc2)).add(eps)).mul(-stepSize);
+      // AdamW's decay p.mul_(1 - lr*wd) happens first in PyTorch; multiplying by 1 is exact, so skip it then.
+      const decay = this.decoupled ? 1 - lr * weightDecay : 1;
+      p.copy_((decay === 1 ? p : p.mul(decay)).add(update));
     }
   }
 }

@@ -313,3 +313,18 @@ describe('LBFGS memory', () => {
     });
   }
 });
+
+describe('Adam/AdamW with a zero or vanishing lr (the folded step constants would overflow float32)', () => {
+  for (const device of testDevices()) {
+    it(device, async () => {
+      for (const [Opt, lr] of [[torch.optim.Adam, 0], [torch.optim.AdamW, 0], [torch.optim.Adam, 1e-45], [torch.optim.AdamW, 1e-300]] as const) {
+        const init = [0.5, -1.25, 3, 0];
+        const p = torch.tensor(init, { device }).requiresGrad_();
+        p.grad = torch.tensor([0, 1, -2, 0], { dtype: 'float32', device }); // zero gradients give v = 0: inf * 0 would be NaN
+        const opt = new Opt([p], { lr });
+        opt.step(); opt.step();
+        expect(Array.from(await p.data()), `${Opt.name} lr=${lr}`).toEqual(init);
+      }
+    });
+  }
+});
