@@ -60,3 +60,18 @@ describe('nn.MaxPool*d returnIndices vs PyTorch', () => {
     });
   }
 });
+
+describe('max pooling of integer tensors pads below every value', () => {
+  // PyTorch 1.13 has no integer max pooling to compare with; the expected values are the window
+  // maxima over real elements only (padding must never win), worked out by hand.
+  for (const device of testDevices()) {
+    it(`int32 with padding on ${device}`, async () => {
+      const F = torch.nn.functional;
+      const x = torch.tensor([[[-1, -2], [-3, -4]]], { dtype: 'int32', device });
+      expect(await F.maxPool2d(x, 2, { padding: 1 }).tolist()).toEqual([[[-1, -2], [-3, -4]]]);
+      expect(await F.maxPool1d(torch.tensor([[-5, -6, -7]], { dtype: 'int32', device }), 2, { padding: 1 }).tolist()).toEqual([[-5, -6]]);
+      const x3 = torch.tensor([[[[-5, -6], [-7, -8]]]], { dtype: 'int32', device });
+      expect(await F.maxPool3d(x3, 2, { padding: 1 }).tolist()).toEqual([[[[-5, -6], [-7, -8]]]]);
+    });
+  }
+});

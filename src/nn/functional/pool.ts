@@ -40,6 +40,9 @@ function geometry(op: string, x: Tensor, kernelSize: IntOrTuple, stride: IntOrTu
   return { k, s, p, d, out, extra };
 }
 
+/** Max pooling's padding: below every value of x's dtype (-inf would become 0 in an integer tensor). */
+const lowest = (x: Tensor): number => (x.dtype === 'int32' ? -2147483648 : x.dtype === 'uint8' || x.dtype === 'bool' ? 0 : -Infinity);
+
 /** Windows of x [N,C,H,W] as [N, C, kh*kw, OH*OW]; the border (and ceil-mode overhang) holds padValue. */
 function windows(x: Tensor, g: Geometry, padValue: number): Tensor {
   let xin = x;
@@ -93,7 +96,7 @@ function maxPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: MaxPoo
     // No padding cells: every argmax is an input element, so the values are gathered from x itself at
     // their flat indices. The gradient is then one scatter-add into x's shape instead of a scatter into
     // the windows plus col2im (a third of max pooling's cost in a CNN training step); same values.
-    const indices = windows(xb.detach(), g, -Infinity).argmax(2, true); // [N, C, 1, L]
+    const indices = windows(xb.detach(), g, lowest(xb)).argmax(2, true); // [N, C, 1, L]
     // flat = base[l] + slot[j] read from a [kk, L] table in one int32 gather (int32 add is not vectorized).
     const W = xb.shape[3]!, kw = g.k[1]!, kk = g.k[0]! * kw, L = g.out[0]! * g.out[1]!;
     const table: number[] = [];
@@ -105,7 +108,7 @@ function maxPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: MaxPoo
     flat = indexLike(xb, table).reshape(1, 1, kk, L).expand(N, C, kk, L).gather(2, indices);
     values = xb.reshape(N, C, xb.shape[2]! * W).gather(2, flat.reshape(N, C, -1));
   } else {
-    const r = windows(xb, g, -Infinity).max(2);
+    const r = windows(xb, g, lowest(xb)).max(2);
     values = r.values;
     if (opts.returnIndices) flat = flatIndex(r.indices);
   }
@@ -264,7 +267,7 @@ export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts =
   const [N, C, D, H, W] = xb.shape as [number, number, number, number, number];
   const g = depthGeometry(op, D, k[0]!, s[0]!, p[0]!, d[0]!, ceil);
   const o2 = { stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], dilation: [d[1]!, d[2]!], ceilMode: ceil };
-  const taps = depthTaps(xb, k[0]!, s[0]!, p[0]!, d[0]!, g.out, g.extra, -Infinity).map((t) => t.reshape(N, C * g.out, H, W));
+  const taps = depthTaps(xb, k[0]!, s[0]!, p[0]!, d[0]!, g.out, g.extra, lowest(xb)).map((t) => t.reshape(N, C * g.out, H, W));
   if (!opts.returnIndices) {
     const pooled = taps.map((t) => maxPool2d(t, [k[1]!, k[2]!], o2));
     const OH = pooled[0]!.shape[2]!, OW = pooled[0]!.shape[3]!;
