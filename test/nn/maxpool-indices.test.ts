@@ -1,4 +1,4 @@
-// nn.MaxPool1d/2d/3d({ returnIndices: true }) vs PyTorch 1.13 (test/fixtures/gen_maxpool_indices.py):
+// nn.MaxPool1d/2d/3d({ returnIndices: true }) vs PyTorch 1.13 (test/fixtures/maxpool_indices_fixtures.py):
 // [output, indices] from the module, and nn.MaxUnpool fed from it. Inputs hold ties, so the indices also
 // check that the first maximum in scan order wins.
 import { readFileSync } from 'node:fs';
