@@ -68,14 +68,7 @@ function collect(x: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Te
  * Returned tensors move to the enclosing scope. An async fn is rejected: scopes cannot span awaits.
  */
 export function tidyImpl<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor): T {
-  const scope: Tensor[] = [];
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    scopes.pop();
-  }
+  const [result, scope] = collectCreated(fn);
   if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
   const returned = new Set<Tensor>();
   collect(result, returned, isTensor);
