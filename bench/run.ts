@@ -79,10 +79,9 @@ async function main(): Promise<void> {
     const runs = flop > 1e9 ? 11 : 25;
     const a = torch.randn([M, K]), b = torch.randn([K, N]);
     const ta = tf.randomNormal([M, K]), tb = tf.randomNormal([K, N]);
-    // tidy, not matmul(...).dispose(): the result is a reshape view of the GEMM's output, and
-    // disposing the view alone leaves that buffer to the GC, so every call would write into fresh
-    // memory (page faults, cold cache: 5-15% slower here). tfjs frees its output at dispose().
-    const torchRun = (v: SimdVariant | 'reference') => (): void => { cpu.useKernels(v); torch.tidy(() => { torch.matmul(a, b); }); };
+    // The result owns its buffer, so dispose() frees it at once (as tfjs's): every call reuses warm
+    // memory. (Until 2026-12-01 it left the GEMM's buffer to the GC: see bench/README.md.)
+    const torchRun = (v: SimdVariant | 'reference') => (): void => { cpu.useKernels(v); torch.matmul(a, b).dispose(); };
     const ms = torch.noGrad(() => medians([...variants.map(torchRun), () => { tf.matMul(ta, tb).dispose(); }], 3, runs));
     cpu.useKernels(best);
     a.dispose(); b.dispose(); ta.dispose(); tb.dispose();
@@ -98,7 +97,8 @@ async function main(): Promise<void> {
 }
 
 const argv = process.argv.slice(2);
-if (argv[argv.indexOf('--device') + 1] === 'webgpu' && argv.includes('--device')) {
+const deviceAt = argv.indexOf('--device');
+if (argv.includes('--device=webgpu') || (deviceAt >= 0 && argv[deviceAt + 1] === 'webgpu')) {
   const { benchWebGPU, parseArgs } = await import('./webgpu.mjs');
   await benchWebGPU(torch, parseArgs(argv));
   process.exit(0); // Dawn keeps the event loop alive

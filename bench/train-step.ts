@@ -6,18 +6,10 @@ import * as torch from '../src/index.js';
 import { getBackend } from '../src/backends/registry.js';
 import type { WasmBackend } from '../src/backends/wasm/index.js';
 import { availableVariants, type SimdVariant } from '../src/backends/wasm/simd.js';
+import { Net } from '../examples/train-fashion-mnist.js';
 
 const { nn } = torch;
 const F = nn.functional;
-
-class Net extends nn.Module {
-  features = new nn.Sequential(
-    new nn.Conv2d(1, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-  );
-  classifier = new nn.Sequential(new nn.Flatten(), new nn.Linear(32 * 7 * 7, 128), new nn.ReLU(), new nn.Linear(128, 10));
-  forward(x: torch.Tensor): torch.Tensor { return this.classifier.forward(this.features.forward(x)); }
-}
 
 await torch.init();
 const cpu = getBackend('cpu') as WasmBackend;

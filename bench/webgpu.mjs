@@ -6,6 +6,8 @@
 // GPU time comes from timestamp queries where the device has them, else from wall time around
 // torch.webgpu.synchronize() (onSubmittedWorkDone); both are printed when available.
 
+import { fileURLToPath } from 'node:url';
+
 /** @param {string[]} argv */
 export function parseArgs(argv) {
   const get = (name, def) => { const i = argv.indexOf(`--${name}`); return i >= 0 && argv[i + 1] ? argv[i + 1] : def; };
@@ -133,7 +135,7 @@ export async function benchWebGPU(torch, opts) {
 }
 
 // Run directly (node bench/webgpu.mjs): against the built bundle.
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const torch = await import('../dist/torchlet.js');
   await benchWebGPU(torch, parseArgs(process.argv.slice(2)));
   process.exit(0);
