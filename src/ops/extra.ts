@@ -13,7 +13,7 @@ import { arange, full, zeros } from './creation.js';
 import { expand, flip, movedim, narrow, transpose } from './shape.js';
 import { checkRange, gather, indexAdd, indexSelect, nonzero, scatter } from './indexing.js';
 import { bmm, mv, outer } from './linalg.js';
-import { searchsorted } from './search.js';
+import { bincountWith } from './search.js';
 import type { TensorOrScalar, ValuesIndices } from './types.js';
 
 function floatOf(x: Tensor): Tensor { return isFloating(x.dtype) ? x : castTo(x, state.defaultDtype); }
@@ -127,7 +127,7 @@ export interface RepeatInterleaveOpts { outputSize?: number | null }
 
 /**
  * repeatInterleave(x, repeats, dim?, { outputSize }): each element (slice along dim; of the flattened
- * input without dim) repeated. Tensor repeats become a gather index through searchsorted over their
+ * input without dim) repeated. Tensor repeats become a gather index through a histogram of their
  * cumulative sum; the total comes from outputSize, or is read from the repeats (synchronous devices).
  * repeatInterleave(repeats) alone gives the indices [0, 0, 1, ...] (PyTorch's one-argument form).
  */
@@ -153,16 +153,19 @@ export function repeatInterleave(x: Tensor, repeats?: Tensor | number | null, di
   if (r.numel() === 1 && n !== 1) r = r.expand([n]);
   if (r.numel() !== n) throw new RangeError(`repeats must have the same size as input along dim, but got repeats.size(0) = ${r.numel()} and input.size(${d}) = ${n}`);
   checkRange(r, 0, 2 ** 31 - 1, 'repeat_interleave: repeats can not be negative (got $V)');
-  let total = opts.outputSize ?? null;
+  let total = opts.outputSize ?? (n === 0 ? 0 : null); // nothing to repeat: known without a read
   if (total === null) {
     if (!r.storage.backend.synchronous) {
       throw new Error(`repeatInterleave: the output size depends on the repeats on '${r.device}', which are only readable asynchronously; pass { outputSize }`);
     }
-    total = n === 0 ? 0 : (r.sum().itemSync() as number);
+    total = r.sum().itemSync() as number;
   }
-  if (total === 0 || n === 0) return narrow(indexSelect(input, d, zeros([1], { dtype: 'int32', device: x.device })), d, 0, 0);
-  const ends = r.cumsum(0).to('int32');
-  const idx = searchsorted(ends, arange(0, total, 1, { dtype: 'int32', device: x.device }), { right: true, outInt32: true });
+  if (total === 0 || n === 0) return narrow(input, d, 0, 0).clone();
+  // Output j takes row #{ends <= j}: a histogram of the run ends, cumulated (O(n + total), where a
+  // searchsorted of every j against every end would be O(n * total)).
+  // (Ends past total, from an outputSize below the sum, all land in the dropped last bin.)
+  const ends = r.cumsum(0).clamp(null, total).to('int32');
+  const idx = bincountWith(ends, null, total + 1).cumsum(0).narrow(0, 0, total);
   return indexSelect(input, d, idx.clamp(0, n - 1).to('int32'));
 }
 

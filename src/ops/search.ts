@@ -66,7 +66,8 @@ function bincountCheck(x: Tensor, weights: Tensor | null | undefined, minlength:
   checkDevices('bincount', x, weights);
   checkRange(x, 0, 2 ** 31 - 1, 'bincount only supports 1-d non-negative integral inputs.');
 }
-function bincountWith(x: Tensor, weights: Tensor | null, size: number): Tensor {
+/** @internal Counts (or weight sums) of the int32 values of 1-D x in `size` bins; no range check. */
+export function bincountWith(x: Tensor, weights: Tensor | null, size: number): Tensor {
   // float32 weights stay float32; other weights count in float64 (PyTorch); no weights: int32 counts.
   const dt = weights ? (weights.dtype === 'float32' ? 'float32' : 'float64') : 'int32';
   const src = weights ? castTo(weights, dt) : full([x.shape[0]!], 1, { dtype: 'int32', device: x.device });

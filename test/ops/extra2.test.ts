@@ -43,6 +43,8 @@ const impls: Record<string, CaseImpl> = {
   'repeatInterleave/int-dim': (x) => x!.repeatInterleave(3, 1),
   // outputSize: the total is known, so tensor repeats run on every device without a read
   'repeatInterleave/tensor': (x, r) => x!.repeatInterleave(r!, 0, { outputSize: 3 }),
+  'repeatInterleave/empty-dim': (x, r) => torch.repeatInterleave(x!, r!, 0),
+  'repeatInterleave/tensor-runs': (x, r) => torch.repeatInterleave(x!, r!, 0, { outputSize: 5 }),
   'repeatInterleave/tensor-flat': (x, r) => torch.repeatInterleave(x!, r!, null, { outputSize: 6 }),
   'repeatInterleave/repeats-only': (r) => torch.repeatInterleave(r!, null, null, { outputSize: 5 }),
   'repeatInterleave/size-error': (x, r) => torch.repeatInterleave(x!, r!, 0, { outputSize: 3 }),
