@@ -77,9 +77,10 @@ export function dirac_(t: Tensor, groups: number | { groups?: number } = 1): Ten
   const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
   // The kernel centre (size // 2 in every spatial dim) as a flat offset.
   const centre = t.shape.slice(2).reduce((acc, s, i) => acc + Math.floor(s / 2) * strides[i + 2]!, 0);
-  const host = new Float64Array(t.numel());
+  const host = new Float32Array(t.numel()); // 0/1: exact in every float dtype
   for (let k = 0; k < g; k++) for (let d = 0; d < minDim; d++) host[(k * perGroup + d) * strides[0]! + d * strides[1]! + centre] = 1;
-  return noGrad(() => t.copy_(tensor(host, { dtype: 'float64', device: t.device }).reshape(t.shape)));
+  // float32 on the CPU: copy_ moves and casts (a float64 tensor cannot live on WebGPU).
+  return noGrad(() => t.copy_(tensor(host, { dtype: 'float32' }).reshape(t.shape)));
 }
 
 /**

@@ -1,7 +1,7 @@
 // nn.init and layers' default initialisation: distribution statistics (bounds, mean, std) against
 // PyTorch's formulas (independent math), not exact values (our random stream is Philox).
 import { describe, expect, it } from 'vitest';
-import { torch } from '../helpers.js';
+import { testDevices, torch } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 
 const nn = torch.nn, init = nn.init;
@@ -103,6 +103,14 @@ describe('nn.init', () => {
     expect(() => init.dirac_(torch.empty(3, 3))).toThrow(/dirac_: Only tensors with 3, 4, or 5 dimensions/);
     expect(() => init.dirac_(torch.empty(5, 2, 3), 2)).toThrow(/dim 0 must be divisible by groups/);
   });
+  for (const device of testDevices().filter((d) => d !== 'cpu')) {
+    it(`dirac_ on ${device}: the same ones as on the CPU`, async () => {
+      const w = init.dirac_(torch.randn([4, 3, 3, 2], { device }), { groups: 2 });
+      expect(w.device).toBe(device);
+      const nz = Array.from(await w.data()).flatMap((v, i) => (v === 0 ? [] : [i]));
+      expect(nz).toEqual([3, 27, 39, 63]); // PyTorch 1.13's positions, as in the CPU test above
+    });
+  }
   it('sparse_: exactly ceil(sparsity * rows) zeros in every column, the rest N(0, std^2)', () => {
     const rows = 200, cols = 60;
     const w = init.sparse_(torch.empty(rows, cols), 0.13, 0.05);
