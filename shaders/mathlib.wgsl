@@ -98,8 +98,7 @@ fn exp_parts_(a: f32) -> vec2<f32> {
 // erfc with Cody's rational approximations (coefficients of Netlib CALERF, as the CPU backend):
 // exp(-y^2) times a rational function of y (y <= 4) or 1/y^2 (y > 4), so it keeps its relative
 // accuracy down to the subnormals instead of cancelling in 1 - erf(x).
-fn erfc_(x: f32) -> f32 {
-  if (f32_isnan(x)) { return x; }
+fn erfc_(x: f32) -> f32 { // NaN in -> NaN out is added by codegen's unaryExpr
   let y = abs(x);
   if (y <= 0.46875) {
     let z = y * y;

@@ -20,7 +20,6 @@ const ERFC_P = [3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229
 const ERFC_Q = [2.56852019228982242, 1.87295284992346047, 5.27905102951428412e-1, 6.05183413124413191e-2, 2.33520497626869185e-3];
 const INV_SQRT_PI = 0.56418958354775628695;
 
-/** erf to float64 accuracy: Cody's rational on |x| <= 0.46875, 1 - erfc(|x|) (no cancellation there) beyond. */
 /** erf(x) for |x| <= 0.46875 (Cody's A/B rational). */
 function erfSmall(x: number): number {
   const z = x * x;
@@ -29,6 +28,7 @@ function erfSmall(x: number): number {
   return x * (num + ERF_A[3]!) / (den + ERF_B[3]!);
 }
 
+/** erf to float64 accuracy: Cody's rational on |x| <= 0.46875, 1 - erfc(|x|) (no cancellation there) beyond. */
 export function erf(x: number): number {
   if (x !== x) return NaN;
   const y = Math.abs(x);
