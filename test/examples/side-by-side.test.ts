@@ -15,12 +15,12 @@ describe('examples/side-by-side', () => {
       const steps = device === 'cpu' ? ref.losses.length : 100;
       const losses = await train({ device, steps, log: () => {} });
       expect(losses.length).toBe(steps);
-      // Rounding differences (summation order in matmul, exp/log) grow slowly over 200 Adam steps;
-      // 1e-4 relative (the CPU backend stays within ~1e-6) is far below the gap a wrong gradient or
-      // optimizer step would open.
+      // Rounding differences (summation order in matmul, exp/log) grow slowly over 200 Adam steps:
+      // the CPU backend stays within ~1e-6 (1e-5 allowed), WebGPU's builtins within 1e-4; both far
+      // below the gap a wrong gradient or optimizer step would open.
       let worst = 0;
       for (let s = 0; s < losses.length; s++) worst = Math.max(worst, Math.abs(losses[s]! - ref.losses[s]!) / Math.max(Math.abs(ref.losses[s]!), 1e-2));
-      expect(worst).toBeLessThan(1e-4);
+      expect(worst).toBeLessThan(device === 'cpu' ? 1e-5 : 1e-4);
       expect(losses.at(-1)!).toBeLessThan(ref.losses[0]! / (device === 'cpu' ? 10 : 2));
     }, 120_000);
   }
