@@ -2,7 +2,8 @@
 // corrections computed in double from the step count, eps added after dividing by sqrt(bc2).
 
 import { zerosLike } from '../ops/index.js';
-import type { Tensor } from '../tensor.js';
+import { isTensor, type Tensor } from '../tensor.js';
+import { tidyImpl } from '../memory.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean }
@@ -18,43 +19,47 @@ function checkAdam(name: string, d: AdamOptions): void {
 abstract class AdamBase extends Optimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
   protected updateGroup(g: ParamGroup): void {
-    const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize } = g as unknown as AdamOptions;
-    for (const p of g.params) {
-      if (!p.grad) continue;
-      let grad: Tensor = maximize ? p.grad.neg() : p.grad;
-      const s = this.stateFor(p, () => ({
-        step: 0, expAvg: zerosLike(p), expAvgSq: zerosLike(p), ...(amsgrad ? { maxExpAvgSq: zerosLike(p) } : {}),
-      }));
-      const step = (s.step as number) + 1;
-      s.step = step;
-      if (!this.decoupled && weightDecay !== 0) grad = grad.add(p, { alpha: weightDecay });
-      // Each in-place op on the CPU computes out of place and copies the result back, so a chain of
-      // them (mul_ then add_, or the p.mul_ of AdamW before addcdiv_) pays one copy per link. Each
-      // update below is PyTorch 1.13's arithmetic in its order (same float32 roundings) written back
-      // with a single copy_.
-      const expAvg = s.expAvg as Tensor, expAvgSq = s.expAvgSq as Tensor;
-      expAvg.copy_(expAvg.mul(beta1).add(grad, { alpha: 1 - beta1 })); // exp_avg.mul_(beta1).add_(grad, alpha=1-beta1)
-      expAvgSq.copy_(expAvgSq.mul(beta2).add(grad.mul(grad).mul(1 - beta2))); // .mul_(beta2).addcmul_(grad, grad, value=1-beta2)
-      const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
-      const stepSize = lr / bc1;
-      let second = expAvgSq;
-      if (amsgrad) {
-        const m = (s.maxExpAvgSq as Tensor | undefined) ?? this.setState(s, 'maxExpAvgSq', zerosLike(p));
-        m.maximum_(expAvgSq);
-        second = m;
-      }
-      // PyTorch: p.addcdiv_(m, sqrt(v)/sqrt(bc2) + eps, value=-stepSize). Folding -stepSize into the
-      // denominator's two constants (computed in double, rounded once) saves a pass; the result moves by
-      // float32 rounding only. A (near-)zero lr would make them overflow float32 (inf * 0 = NaN where
-      // v = 0), so such steps keep PyTorch's form.
-      const c1 = -1 / (Math.sqrt(bc2) * stepSize), c2 = -eps / stepSize;
-      const update = Number.isFinite(Math.fround(c1)) && Number.isFinite(Math.fround(c2))
-        ? expAvg.div(second.sqrt().mul(c1).add(c2))
-        : expAvg.div(second.sqrt().div(Math.sqrt(bc2)).add(eps)).mul(-stepSize);
-      // AdamW's decay p.mul_(1 - lr*wd) happens first in PyTorch; multiplying by 1 is exact, so skip it then.
-      const decay = this.decoupled ? 1 - lr * weightDecay : 1;
-      p.copy_((decay === 1 ? p : p.mul(decay)).add(update));
+    const o = g as unknown as AdamOptions;
+    // One tidy per parameter: the out-of-place arithmetic below makes ~10 parameter-sized
+    // temporaries, freed before the next parameter rather than at the end of the group.
+    for (const p of g.params) if (p.grad) tidyImpl(() => this.updateParam(p, p.grad!, o), isTensor);
+  }
+
+  private updateParam(p: Tensor, pGrad: Tensor, o: AdamOptions): void {
+    const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize } = o;
+    let grad: Tensor = maximize ? pGrad.neg() : pGrad;
+    const s = this.stateFor(p, () => ({
+      step: 0, expAvg: zerosLike(p), expAvgSq: zerosLike(p), ...(amsgrad ? { maxExpAvgSq: zerosLike(p) } : {}),
+    }));
+    const step = (s.step as number) + 1;
+    s.step = step;
+    if (!this.decoupled && weightDecay !== 0) grad = grad.add(p, { alpha: weightDecay });
+    // Each in-place op on the CPU computes out of place and copies the result back, so a chain of
+    // them (mul_ then add_, or the p.mul_ of AdamW before addcdiv_) pays one copy per link. Each
+    // update below is PyTorch 1.13's sequence of operations written back
+    // with a single copy_.
+    const expAvg = s.expAvg as Tensor, expAvgSq = s.expAvgSq as Tensor;
+    expAvg.copy_(expAvg.mul(beta1).add(grad, { alpha: 1 - beta1 })); // exp_avg.mul_(beta1).add_(grad, alpha=1-beta1)
+    expAvgSq.copy_(expAvgSq.mul(beta2).addcmul(grad, grad, { value: 1 - beta2 })); // .mul_(beta2).addcmul_(grad, grad, value=1-beta2)
+    const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
+    const stepSize = lr / bc1;
+    let second = expAvgSq;
+    if (amsgrad) {
+      const m = (s.maxExpAvgSq as Tensor | undefined) ?? this.setState(s, 'maxExpAvgSq', zerosLike(p));
+      m.maximum_(expAvgSq);
+      second = m;
     }
+    // PyTorch: p.addcdiv_(m, sqrt(v)/sqrt(bc2) + eps, value=-stepSize). Folding -stepSize into the
+    // denominator's two constants (computed in double, rounded once) saves a pass; the result moves by
+    // float32 rounding only. A (near-)zero lr would make them overflow float32 (inf * 0 = NaN where
+    // v = 0), so such steps keep PyTorch's form.
+    const c1 = -1 / (Math.sqrt(bc2) * stepSize), c2 = -eps / stepSize;
+    const update = Number.isFinite(Math.fround(c1)) && Number.isFinite(Math.fround(c2))
+      ? expAvg.div(second.sqrt().mul(c1).add(c2))
+      : expAvg.div(second.sqrt().div(Math.sqrt(bc2)).add(eps)).mul(-stepSize);
+    // AdamW's decay p.mul_(1 - lr*wd) happens first in PyTorch; multiplying by 1 is exact, so skip it then.
+    const decay = this.decoupled ? 1 - lr * weightDecay : 1;
+    p.copy_((decay === 1 ? p : p.mul(decay)).add(update));
   }
 }
 
