@@ -5,18 +5,17 @@
 
 import { isFloating } from '../dtype.js';
 import { broadcastShapes, fmtShape, normDim } from '../shape.js';
-import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
-import { checkDevices, promote, asTensor } from './prim.js';
+import { checkDevices } from './prim.js';
 import { abs, castTo, isnan, logicalAnd, logicalOr, pow, sin, where } from './elementwise.js';
 import { arange, full, zeros } from './creation.js';
 import { expand, flip, movedim, narrow, transpose } from './shape.js';
-import { checkRange, gather, indexAdd, indexSelect, nonzero, scatter } from './indexing.js';
+import { I32_MAX, checkRange, gather, indexAdd, indexSelect, nonzero, scatter } from './indexing.js';
 import { bmm, mv, outer } from './linalg.js';
 import { bincountWith } from './search.js';
+import { floatOf, floatPair } from './special.js';
 import type { TensorOrScalar, ValuesIndices } from './types.js';
 
-function floatOf(x: Tensor): Tensor { return isFloating(x.dtype) ? x : castTo(x, state.defaultDtype); }
 
 // ---------------------------------------------------------------- elementwise
 
@@ -48,11 +47,7 @@ export function signbit(x: Tensor): Tensor {
 
 /** |a| with the sign of b (b's -0 counts as negative); floating result; gradient flows to a only. */
 export function copysign(a: TensorOrScalar, b: TensorOrScalar): Tensor {
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError('copysign: expected at least one Tensor argument');
-  const dev = checkDevices('copysign', a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
-  let dt = promote(a, b);
-  if (!isFloating(dt)) dt = state.defaultDtype;
-  const x = asTensor(a, dt, dev), y = asTensor(b, dt, dev);
+  const [x, y] = floatPair('copysign', a, b);
   return abs(x).mul(where(signbit(y), -1, 1));
 }
 
@@ -152,7 +147,7 @@ export function repeatInterleave(x: Tensor, repeats?: Tensor | number | null, di
   let r = repeats.reshape([-1]).to('int32');
   if (r.numel() === 1 && n !== 1) r = r.expand([n]);
   if (r.numel() !== n) throw new RangeError(`repeats must have the same size as input along dim, but got repeats.size(0) = ${r.numel()} and input.size(${d}) = ${n}`);
-  checkRange(r, 0, 2 ** 31 - 1, 'repeat_interleave: repeats can not be negative (got $V)');
+  checkRange(r, 0, I32_MAX, 'repeat_interleave: repeats can not be negative (got $V)');
   let total = opts.outputSize ?? (n === 0 ? 0 : null); // nothing to repeat: known without a read
   if (total === null) {
     if (!r.storage.backend.synchronous) {

@@ -129,7 +129,7 @@ export function indexFill(x: Tensor, dim: number, index: Tensor, value: TensorOr
   return where(mask, value instanceof Tensor ? castTo(value, x.dtype) : full([], value, { dtype: x.dtype, device: x.device }), x);
 }
 
-const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
+export const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 
 /**
  * Raises RangeError(message, `$V` = an offending value) if an element of int32 `t` is outside
@@ -140,7 +140,8 @@ export function checkRange(t: Tensor, min: number, max: number, message: string)
 }
 
 /** Data-dependent output shapes need the values now: only synchronous devices have them. */
-function needsValues(op: string, t: Tensor, alternative: string): void {
+/** @internal Throws, naming the async alternative, when t's values cannot be read synchronously. */
+export function needsValues(op: string, t: Tensor, alternative: string): void {
   if (!t.storage.backend.synchronous) {
     throw new Error(`${op}: the output shape depends on the values of a tensor on '${t.device}', which are only readable asynchronously there; use '${alternative}' instead`);
   }

@@ -11,7 +11,7 @@ import { castTo, ne } from './elementwise.js';
 import { arange, full, zeros } from './creation.js';
 import { cat, movedim, narrow } from './shape.js';
 import { sum } from './reduce.js';
-import { checkRange, sort } from './indexing.js';
+import { I32_MAX, checkRange, needsValues, sort } from './indexing.js';
 import type { Scalar } from './types.js';
 
 export interface SearchSortedOpts { right?: boolean; side?: 'left' | 'right'; outInt32?: boolean; sorter?: Tensor | null }
@@ -51,11 +51,6 @@ export function bucketize(input: Tensor | Scalar, boundaries: Tensor, opts: { ri
 
 // ---------------------------------------------------------------- data-dependent sizes
 
-function needsValues(op: string, t: Tensor, alternative: string): void {
-  if (!t.storage.backend.synchronous) {
-    throw new Error(`${op}: the output shape depends on the values of a tensor on '${t.device}', which are only readable asynchronously there; use '${alternative}' instead`);
-  }
-}
 const readSync = (t: Tensor): number => Number(t.itemSync());
 const readAsync = async (t: Tensor): Promise<number> => Number(await t.item());
 
@@ -64,7 +59,7 @@ function bincountCheck(x: Tensor, weights: Tensor | null | undefined, minlength:
   if (weights && (weights.ndim !== 1 || weights.shape[0] !== x.shape[0])) throw new RangeError('weights should be 1-d and have the same length as input');
   if (minlength < 0) throw new RangeError('minlength should be >= 0');
   checkDevices('bincount', x, weights);
-  checkRange(x, 0, 2 ** 31 - 1, 'bincount only supports 1-d non-negative integral inputs.');
+  checkRange(x, 0, I32_MAX, 'bincount only supports 1-d non-negative integral inputs.');
 }
 /** @internal Counts (or weight sums) of the int32 values of 1-D x in `size` bins; no range check. */
 export function bincountWith(x: Tensor, weights: Tensor | null, size: number): Tensor {

@@ -14,14 +14,16 @@ import { gather } from './indexing.js';
 import type { TensorOrScalar, ValuesIndices } from './types.js';
 
 /** Both operands as tensors of their promoted floating dtype (integers compute in the default dtype). */
-function floatPair(op: string, a: TensorOrScalar, b: TensorOrScalar): [Tensor, Tensor] {
+/** @internal Both operands as tensors of their promoted dtype, or the default float dtype for integers. */
+export function floatPair(op: string, a: TensorOrScalar, b: TensorOrScalar): [Tensor, Tensor] {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError(`${op}: expected at least one Tensor argument`);
   const dev = checkDevices(op, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
   let dt = promote(a, b);
   if (!isFloating(dt)) dt = state.defaultDtype;
   return [asTensor(a, dt, dev), asTensor(b, dt, dev)];
 }
-function floatOf(x: Tensor): Tensor { return isFloating(x.dtype) ? x : castTo(x, state.defaultDtype); }
+/** @internal x, or x cast to the default float dtype when it is not floating point. */
+export function floatOf(x: Tensor): Tensor { return isFloating(x.dtype) ? x : castTo(x, state.defaultDtype); }
 
 /** log(e^a + e^b) = max + log1p(e^-|a-b|); equal infinities give that infinity (a - b would be NaN). */
 export function logaddexp(a: TensorOrScalar, b: TensorOrScalar): Tensor {
