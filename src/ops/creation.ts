@@ -12,6 +12,7 @@ import { Tensor, isTensor } from '../tensor.js';
 import { tidyImpl } from '../memory.js';
 import { empty, fromArray } from './prim.js';
 import type { CreateOpts, NestedArray, Scalar } from './types.js';
+import { searchsorted } from './search.js';
 
 type ShapeAndOpts = (number | readonly number[] | CreateOpts)[];
 
@@ -221,7 +222,7 @@ export function multinomial(input: Tensor, numSamples: number, opts: { replaceme
       const cdf = rows.cumsum(-1);
       const target = rand([r, numSamples], { dtype: 'float32', device: input.device }).mul(cdf.narrow(-1, n - 1, 1));
       // The clamp guards u * total rounding up to total itself.
-      idx = cdf.unsqueeze(1).le(target.unsqueeze(2)).sum(-1).clamp(null, n - 1).to('int32');
+      idx = searchsorted(cdf, target, { right: true, outInt32: true }).clamp(null, n - 1).to('int32');
     } else {
       const e = rand([r, n], { dtype: 'float32', device: input.device }).log().neg();
       idx = rows.div(e).topk(numSamples, -1).indices;
