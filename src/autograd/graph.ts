@@ -93,11 +93,18 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
     uses.delete(t);
     t.dispose();
   };
-  /** Runs f, recording the tensors it creates as the engine's. */
-  const owned = <T>(f: () => T): T => {
+  /**
+   * Runs f, recording the tensors it creates as the engine's. With `results`, f is a backward rule:
+   * what it created besides its results (and what user code saw) is a temporary, freed at once.
+   */
+  const owned = <T>(f: () => T, results?: (r: T) => readonly (Tensor | null)[]): T => {
     if (!free) return f();
     const [r, created] = collectCreated(f);
-    for (const t of created) made.add(t);
+    const out = results ? new Set(results(r)) : null;
+    for (const t of created) {
+      if (out && !out.has(t) && !escaped.has(t) && !t.kept) t.dispose();
+      else made.add(t);
+    }
     return r;
   };
 
@@ -189,7 +196,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
           throw new Error(`Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed) at ${node.name}. Specify retainGraph: true if you need to backward through the graph a second time.`);
         }
         // The rule's temporaries are freed right away; its results live while a buffer holds them.
-        const inGrads = owned(() => node.apply(grads));
+        const inGrads = owned(() => node.apply(grads), (r) => r);
         node.next.forEach((e, i) => {
           const g = inGrads[i];
           if (e && g) addTo(e, g);
