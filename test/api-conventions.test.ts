@@ -48,6 +48,16 @@ for (const device of testDevices()) {
       expect(await c!.tolist()).toEqual([0, 2, 1]);
     });
 
+    it('a positional argument after an undefined one is not dropped', async () => {
+      // Each pair must agree with the options form (itself checked against PyTorch elsewhere).
+      const t = x().float(), y = torch.tensor([[2, 1, 0], [1, 3, -2]], { dtype: 'float32', device });
+      await close(F.softplus(t.mul(3), undefined, 4), await F.softplus(t.mul(3), { threshold: 4 }).tolist());
+      await close(F.normalize(t, undefined, 0), await F.normalize(t, { dim: 0 }).tolist());
+      await close(F.cosineSimilarity(t, y, undefined, 0.5), await F.cosineSimilarity(t, y, { eps: 0.5 }).tolist());
+      const q = torch.randn([1, 3, 4], { device });
+      await close(F.scaledDotProductAttention(q, q, q, undefined, 0, true), await F.scaledDotProductAttention(q, q, q, { isCausal: true }).tolist());
+    });
+
     it('activations take scalars positionally or as options (never NaN from an object)', async () => {
       const lr = [[1, -0.4, 3], [-0.8, 5, -1.2]];
       await close(F.leakyRelu(x(), 0.2), lr);

@@ -63,9 +63,9 @@ export function silu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { retu
 /** softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold (as PyTorch). The exp branch is
  * clamped at the threshold so the unselected side never overflows into a NaN gradient.
  * beta and threshold are positional (`F.softplus(x, 2, 10)`) or options (`{ beta, threshold }`). */
-export function softplus(x: Tensor, opts: Opt<'beta' | 'threshold'> = {}, thresholdArg?: number): Tensor {
+export function softplus(x: Tensor, opts?: Opt<'beta' | 'threshold'>, thresholdArg?: number): Tensor {
   const beta = pick(opts, 'beta', 1);
-  const threshold = typeof opts === 'object' ? pick(opts, 'threshold', 20) : (thresholdArg ?? 20);
+  const threshold = typeof opts === 'object' && opts !== null ? pick(opts, 'threshold', 20) : (thresholdArg ?? 20);
   const bx = x.mul(beta);
   const smooth = bx.clamp(null, threshold).exp().log1p().div(beta);
   return where(bx.gt(threshold), x, smooth);

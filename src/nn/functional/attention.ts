@@ -11,11 +11,11 @@ import { dropout } from './dropout.js';
 export interface SdpaOpts { attnMask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number | null }
 
 /** q [..., L, E], k [..., S, E], v [..., S, Ev] -> [..., L, Ev]. */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsArg: SdpaOpts | Tensor | null = {},
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsArg?: SdpaOpts | Tensor | null,
   dropoutP?: number, isCausal?: boolean): Tensor {
   // PyTorch's positional form (q, k, v, attn_mask, dropout_p, is_causal) is accepted too; a mask in
   // the options slot must never be mistaken for an empty options object.
-  const opts: SdpaOpts = optsArg === null || optsArg instanceof Tensor
+  const opts: SdpaOpts = optsArg === null || optsArg === undefined || optsArg instanceof Tensor
     ? { attnMask: optsArg, ...(dropoutP === undefined ? {} : { dropoutP }), ...(isCausal === undefined ? {} : { isCausal }) }
     : optsArg;
   const op = 'scaledDotProductAttention';

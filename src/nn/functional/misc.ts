@@ -192,17 +192,17 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
 }
 
 /** F.normalize: x / max(||x||_p over dim, eps). */
-export function normalize(x: Tensor, optsArg: { p?: number; dim?: number; eps?: number } | number = {}, dimArg?: number, epsArg?: number): Tensor {
-  // PyTorch's positional (x, p, dim, eps) works as well as the options object.
-  const opts = typeof optsArg === 'number' ? { p: optsArg, ...(dimArg === undefined ? {} : { dim: dimArg }), ...(epsArg === undefined ? {} : { eps: epsArg }) } : optsArg;
+export function normalize(x: Tensor, optsArg?: { p?: number; dim?: number; eps?: number } | number, dimArg?: number, epsArg?: number): Tensor {
+  // PyTorch's positional (x, p, dim, eps) works as well as the options object (p may be left undefined).
+  const opts = typeof optsArg !== 'object' ? { p: optsArg, ...(dimArg === undefined ? {} : { dim: dimArg }), ...(epsArg === undefined ? {} : { eps: epsArg }) } : optsArg;
   const denom = safeNorm(x, opts.p ?? 2, opts.dim ?? 1, true).clamp(opts.eps ?? 1e-12);
   return x.div(denom);
 }
 
 /** F.cosineSimilarity: sum(x1/max(|x1|,eps) * x2/max(|x2|,eps)) over dim (PyTorch 1.13's formula). */
-export function cosineSimilarity(x1: Tensor, x2: Tensor, optsArg: { dim?: number; eps?: number } | number = {}, epsArg?: number): Tensor {
-  // PyTorch's positional (x1, x2, dim, eps) works as well as the options object.
-  const opts = typeof optsArg === 'number' ? { dim: optsArg, ...(epsArg === undefined ? {} : { eps: epsArg }) } : optsArg;
+export function cosineSimilarity(x1: Tensor, x2: Tensor, optsArg?: { dim?: number; eps?: number } | number, epsArg?: number): Tensor {
+  // PyTorch's positional (x1, x2, dim, eps) works as well as the options object (dim may be left undefined).
+  const opts = typeof optsArg !== 'object' ? { dim: optsArg, ...(epsArg === undefined ? {} : { eps: epsArg }) } : optsArg;
   const dim = opts.dim ?? 1, eps = opts.eps ?? 1e-8;
   const n1 = safeNorm(x1, 2, dim, true).clamp(eps), n2 = safeNorm(x2, 2, dim, true).clamp(eps);
   return x1.div(n1).mul(x2.div(n2)).sum(dim);
