@@ -67,6 +67,10 @@ export abstract class LRScheduler {
 function camelKey(k: string): string {
   return k.replace(/^_+/, '').replace(/_([A-Za-z])/g, (_, c: string) => c.toUpperCase());
 }
+/** A state_dict with PyTorch's snake_case keys (or ours) as camelCase keys. */
+function camelKeys(sd: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(sd).map(([k, v]) => [camelKey(k), v]));
+}
 
 export class StepLR extends LRScheduler {
   readonly stepSize: number; readonly gamma: number;
@@ -335,7 +339,7 @@ export class SequentialLR extends LRScheduler {
   }
   /** Also accepts PyTorch's state_dict ('last_epoch', '_last_lr', '_schedulers'). */
   override loadStateDict(input: Record<string, unknown>): void {
-    const sd = Object.fromEntries(Object.entries(input).map(([k, v]) => [camelKey(k), v]));
+    const sd = camelKeys(input);
     this.lastEpoch = sd.lastEpoch as number;
     this.lastLr = [...(sd.lastLr as number[])];
     (sd.schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i]!.loadStateDict(s));
@@ -391,7 +395,7 @@ export class ReduceLROnPlateau {
   }
   /** Also accepts PyTorch's state_dict (num_bad_epochs, cooldown_counter, last_epoch, _last_lr). */
   loadStateDict(input: Record<string, unknown>): void {
-    const sd = Object.fromEntries(Object.entries(input).map(([k, v]) => [camelKey(k), v]));
+    const sd = camelKeys(input);
     this.best = sd.best as number; this.numBadEpochs = sd.numBadEpochs as number; this.cooldownCounter = sd.cooldownCounter as number;
     this.lastEpoch = sd.lastEpoch as number;
     if (Array.isArray(sd.lastLr)) this.lastLr = [...(sd.lastLr as number[])];
@@ -477,7 +481,7 @@ export class ChainedScheduler extends LRScheduler {
   }
   /** Also accepts PyTorch's state_dict ('_last_lr', '_schedulers'). */
   override loadStateDict(input: Record<string, unknown>): void {
-    const sd = Object.fromEntries(Object.entries(input).map(([k, v]) => [camelKey(k), v]));
+    const sd = camelKeys(input);
     if (Array.isArray(sd.lastLr)) this.lastLr = [...(sd.lastLr as number[])];
     (sd.schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i]!.loadStateDict(s));
   }
