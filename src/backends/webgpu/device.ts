@@ -64,19 +64,20 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
   const want: GPUFeatureName[] = [];
   if (has('shader-f16')) want.push('shader-f16');
   if (has('timestamp-query')) want.push('timestamp-query');
-  if (has('subgroups')) want.push('subgroups' as GPUFeatureName);
+  const subgroups = 'subgroups' as GPUFeatureName; // not in every @webgpu/types release yet
+  if (has(subgroups)) want.push(subgroups);
   const al = adapter.limits;
   // Ask for the adapter's maxima: large tensors need big storage bindings. Storage buffers per
   // stage stay at the default (8), so every kernel keeps within what any adapter offers.
   const requiredLimits = { maxStorageBufferBindingSize: al.maxStorageBufferBindingSize, maxBufferSize: al.maxBufferSize };
-  let device: GPUDevice;
-  try {
-    device = await adapter.requestDevice({ requiredFeatures: want, requiredLimits });
-  } catch {
-    // An implementation may list a feature it then refuses (subgroups were experimental in Dawn):
-    // fall back to none rather than to no device.
-    try { device = await adapter.requestDevice({ requiredLimits }); } catch { return null; }
+  // An implementation may list a feature it then refuses (subgroups were experimental in Dawn): drop
+  // the unused subgroups first (keeping timestamp-query and shader-f16), then every feature.
+  let got: GPUDevice | null = null;
+  for (const requiredFeatures of [want, want.filter((f) => f !== subgroups), []]) {
+    try { got = await adapter.requestDevice({ requiredFeatures, requiredLimits }); break; } catch { /* next */ }
   }
+  if (!got) return null;
+  const device = got;
   // Dawn's worker threads can crash or deadlock in static destructors when a process exits with a
   // live device (seen under vitest's forks): release the device first.
   const proc = (globalThis as { process?: { versions?: { node?: string }; once?: (ev: 'exit', f: () => void) => void } }).process;
