@@ -358,10 +358,10 @@ export interface EmbeddingBagOpts {
 }
 
 /** Bag offsets as numbers: host metadata, or a tensor on a synchronous device. */
-function hostOffsets(offsets: Tensor | readonly number[]): number[] {
+function hostOffsets(offsets: Tensor | readonly number[], why: string): number[] {
   if (!(offsets instanceof Tensor)) return [...offsets];
   if (!offsets.storage.backend.synchronous) {
-    throw new Error(`embeddingBag: mode='max' with 1-D input needs the bag offsets on the host, but they are a tensor on '${offsets.device}'; pass them as a number[] or a CPU tensor (offsets.cpu() before the loop), or use a 2-D input`);
+    throw new Error(`embeddingBag: ${why} needs the bag offsets on the host, but they are a tensor on '${offsets.device}'; pass them as a number[] or a CPU tensor (offsets.cpu() before the loop), or use a 2-D input`);
   }
   return Array.from(offsets.reshape(-1).to('int32').dataSync());
 }
@@ -390,7 +390,7 @@ export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOp
     const L = input.shape[1]!;
     bagId = indexLike(weight, Array.from({ length: n }, (_, i) => Math.floor(i / L)));
   } else {
-    const off = offsets instanceof Tensor && offsets.device === weight.device ? offsets.to('int32').reshape(-1) : indexLike(weight, hostOffsets(offsets!));
+    const off = offsets instanceof Tensor && offsets.device === weight.device ? offsets.to('int32').reshape(-1) : indexLike(weight, hostOffsets(offsets!, `moving offsets to the weight's device ('${weight.device}')`));
     B = opts.includeLastOffset ? off.shape[0]! - 1 : off.shape[0]!;
     const starts = off.narrow(0, 0, B);
     bagId = indexLike(weight, Array.from({ length: n }, (_, i) => i)).unsqueeze(1).ge(starts.unsqueeze(0)).to('int32').sum(1).sub(1).to('int32');
@@ -416,7 +416,7 @@ export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOp
     Lmax = input.shape[1]!;
     pos = Array.from({ length: n }, (_, i) => i);
   } else {
-    const off = hostOffsets(offsets!).slice(0, B);
+    const off = hostOffsets(offsets!, "mode='max' with 1-D input").slice(0, B);
     const ends = off.map((_, b) => (b + 1 < B ? off[b + 1]! : n));
     Lmax = Math.max(1, ...off.map((o, b) => ends[b]! - o));
     pos = new Array<number>(n);
