@@ -34,7 +34,6 @@ export class IterableDataset<T = unknown> implements Iterable<T> {
     throw new Error(`${this.constructor.name}: an IterableDataset implements *[Symbol.iterator]() (or async *[Symbol.asyncIterator]() for for-await loading)`);
   }
 }
-export const isIterableDataset = (x: unknown): x is IterableDataset<unknown> => x instanceof IterableDataset;
 
 /** Streams its iterable datasets one after another. */
 export class ChainDataset<T> extends IterableDataset<T> {
