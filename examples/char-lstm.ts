@@ -3,7 +3,7 @@
 // torch.multinomial. `trainCharLstm` is exported so the tests run a few steps; the script's options:
 // --steps N (default 400), --device cpu|webgpu|cuda, --seq-len N, --batch-size N, --hidden N, --temperature X.
 import * as torch from '../src/index.js';
-import { bestDevice, isMain, parseArgs } from './cli.js';
+import { bestDevice, cliOptions, isMain } from './cli.js';
 import { SONNETS } from './sonnets.js';
 
 const { nn, optim } = torch;
@@ -87,14 +87,10 @@ export async function trainCharLstm(o: CharLstmOptions = {}): Promise<{ losses: 
 }
 
 if (isMain(import.meta.url)) {
-  const args = parseArgs(process.argv.slice(2));
+  const { num, device } = cliOptions(process.argv.slice(2), ['device', 'steps', 'seq-len', 'batch-size', 'hidden', 'temperature']);
   await torch.init();
   await trainCharLstm({
-    device: (args.device ?? bestDevice()) as torch.Device,
-    steps: args.steps ? Number(args.steps) : undefined,
-    seqLen: args['seq-len'] ? Number(args['seq-len']) : undefined,
-    batchSize: args['batch-size'] ? Number(args['batch-size']) : undefined,
-    hidden: args.hidden ? Number(args.hidden) : undefined,
-    temperature: args.temperature ? Number(args.temperature) : undefined,
+    device: device() ?? bestDevice(), steps: num('steps'), seqLen: num('seq-len'), batchSize: num('batch-size'),
+    hidden: num('hidden'), temperature: num('temperature'),
   });
 }

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/index.js';
 
-export function parseArgs(argv: string[]): Record<string, string> {
+function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -13,6 +13,28 @@ export function parseArgs(argv: string[]): Record<string, string> {
     out[k] = v;
   }
   return out;
+}
+
+/**
+ * A script's options: only the `known` names are accepted (a typo is an error, not ignored);
+ * num(k) is a positive number or undefined; device() is cpu/webgpu/cuda or undefined.
+ */
+export function cliOptions(argv: string[], known: readonly string[]): {
+  args: Record<string, string>; num: (k: string) => number | undefined; device: () => torch.Device | undefined;
+} {
+  const args = parseArgs(argv);
+  for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => '--' + x).join(', ')})`);
+  const num = (k: string): number | undefined => {
+    if (args[k] === undefined) return undefined;
+    const v = Number(args[k]);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} needs a positive number (got '${args[k]}')`);
+    return v;
+  };
+  const device = (): torch.Device | undefined => {
+    if (args.device !== undefined && !['cpu', 'webgpu', 'cuda'].includes(args.device)) throw new Error(`--device must be cpu, webgpu or cuda (got '${args.device}')`);
+    return args.device as torch.Device | undefined;
+  };
+  return { args, num, device };
 }
 
 /**

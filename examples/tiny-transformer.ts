@@ -4,7 +4,7 @@
 // sequences. `trainTinyTransformer` is exported so the tests run a few steps; the script's options:
 // --steps N (default 600), --device cpu|webgpu|cuda, --batch-size N, --lr X.
 import * as torch from '../src/index.js';
-import { bestDevice, isMain, parseArgs } from './cli.js';
+import { bestDevice, cliOptions, isMain } from './cli.js';
 
 const { nn, optim } = torch;
 const F = torch.nn.functional;
@@ -101,12 +101,7 @@ export async function trainTinyTransformer(o: TinyTransformerOptions = {}): Prom
 }
 
 if (isMain(import.meta.url)) {
-  const args = parseArgs(process.argv.slice(2));
+  const { num, device } = cliOptions(process.argv.slice(2), ['device', 'steps', 'batch-size', 'lr']);
   await torch.init();
-  await trainTinyTransformer({
-    device: (args.device ?? bestDevice()) as torch.Device,
-    steps: args.steps ? Number(args.steps) : undefined,
-    batchSize: args['batch-size'] ? Number(args['batch-size']) : undefined,
-    lr: args.lr ? Number(args.lr) : undefined,
-  });
+  await trainTinyTransformer({ device: device() ?? bestDevice(), steps: num('steps'), batchSize: num('batch-size'), lr: num('lr') });
 }

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as torch from '../src/index.js';
 import { loadSplit } from './fashion-mnist-data.js';
-import { bestDevice, isMain, parseArgs } from './cli.js';
+import { bestDevice, cliOptions, isMain } from './cli.js';
 
 const { nn, optim } = torch;
 const F = torch.nn.functional;
@@ -127,17 +127,9 @@ export async function evaluate(model: Net, x: torch.Tensor, y: torch.Tensor): Pr
 const KNOWN = ['device', 'epochs', 'batch-size', 'lr', 'data', 'limit', 'out'];
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  for (const k of Object.keys(args)) if (!KNOWN.includes(k)) throw new Error(`unknown option --${k} (known: ${KNOWN.map((x) => '--' + x).join(', ')})`);
-  const num = (k: string): number | undefined => {
-    if (args[k] === undefined) return undefined;
-    const v = Number(args[k]);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} needs a positive number (got '${args[k]}')`);
-    return v;
-  };
-  if (args.device !== undefined && !['cpu', 'webgpu', 'cuda'].includes(args.device)) throw new Error(`--device must be cpu, webgpu or cuda (got '${args.device}')`);
+  const { args, num, device } = cliOptions(process.argv.slice(2), KNOWN);
   const r = await train({
-    device: args.device as torch.Device | undefined, epochs: num('epochs'), batchSize: num('batch-size'), lr: num('lr'),
+    device: device(), epochs: num('epochs'), batchSize: num('batch-size'), lr: num('lr'),
     dataDir: args.data === undefined ? undefined : resolve(args.data), limit: num('limit'),
   });
   const out = args.out ?? join(here, '..', 'checkpoints', 'fashion-mnist-cnn.safetensors');

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 import * as torch from '../../src/index.js';
+import { cliOptions, isMain } from '../cli.js';
 const nn = torch.nn;
 const F = torch.nn.functional;
 
@@ -51,8 +52,8 @@ export async function train({ steps = 200, batchSize = 60, lr = 0.01, device = '
 
 
 // Run as a script (not when imported by the test): --device cpu|webgpu|cuda, --steps N.
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const arg = (name: string): string | undefined => { const k = process.argv.indexOf(`--${name}`); return k < 0 ? undefined : process.argv[k + 1]; };
+if (isMain(import.meta.url)) {
+  const { num, device } = cliOptions(process.argv.slice(2), ['device', 'steps']);
   await torch.init();
-  await train({ device: (arg('device') ?? 'cpu') as torch.Device, steps: Number(arg('steps') ?? 200) });
+  await train({ device: device() ?? 'cpu', steps: num('steps') ?? 200 });
 }
