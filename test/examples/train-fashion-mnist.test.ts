@@ -3,7 +3,7 @@
 // PyTorch's keys that round-trips through safetensors), the same on Debian's full IDX files when
 // installed (--data), and the automatic device choice. No timing or accuracy thresholds.
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { torch } from '../helpers.js';
 import { train, pickDevice } from '../../examples/train-fashion-mnist.js';
 
@@ -53,11 +53,22 @@ describe('examples/train-fashion-mnist', () => {
   }, 120_000);
 
   it('picks CUDA, then a hardware WebGPU adapter, never a software (fallback) one, else the CPU', () => {
-    const d = pickDevice();
+    const adapter = (isFallbackAdapter: boolean) => ({ adapter: 'test', isFallbackAdapter, shaderF16: false, timestampQuery: false, subgroups: false });
+    const info = vi.spyOn(torch.webgpu, 'info'), cuda = vi.spyOn(torch.cuda, 'isAvailable');
+    try {
+      cuda.mockReturnValue(false);
+      info.mockReturnValue(null);
+      expect(pickDevice()).toBe('cpu');
+      info.mockReturnValue(adapter(true));
+      expect(pickDevice()).toBe('cpu');
+      info.mockReturnValue(adapter(false));
+      expect(pickDevice()).toBe('webgpu');
+      cuda.mockReturnValue(true);
+      expect(pickDevice()).toBe('cuda');
+    } finally {
+      info.mockRestore(); cuda.mockRestore();
+    }
     const gpu = torch.webgpu.info();
-    if (torch.cuda.isAvailable()) expect(d).toBe('cuda');
-    else if (gpu && !gpu.isFallbackAdapter) expect(d).toBe('webgpu');
-    else expect(d).toBe('cpu');
     // SwiftShader (what CI machines without a GPU get) is reported as a fallback adapter.
     if (gpu && /swiftshader/i.test(gpu.adapter)) expect(gpu.isFallbackAdapter).toBe(true);
   });
