@@ -334,20 +334,17 @@ export class Module {
     // An own, non-enumerable `forward` wraps the class's method, so `m.forward(x)` runs hooks too.
     Object.defineProperty(this, 'forward', { value: wrapped, writable: true, configurable: true, enumerable: false });
   }
+  /** Installs the forward wrapper once and registers fn in `hooks` under a fresh id. */
+  #addHook<F>(hooks: Map<number, F>, fn: F): RemovableHandle {
+    this.#installHooks();
+    const id = hookId++;
+    hooks.set(id, fn);
+    return { remove: () => { hooks.delete(id); } };
+  }
   /** fn(module, inputs) runs before forward; returning a value (or array of values) replaces the inputs. */
-  registerForwardPreHook(fn: ForwardPreHook): RemovableHandle {
-    this.#installHooks();
-    const id = hookId++;
-    this.#preHooks.set(id, fn);
-    return { remove: () => { this.#preHooks.delete(id); } };
-  }
+  registerForwardPreHook(fn: ForwardPreHook): RemovableHandle { return this.#addHook(this.#preHooks, fn); }
   /** fn(module, inputs, output) runs after forward; returning a value replaces the output. */
-  registerForwardHook(fn: ForwardHook): RemovableHandle {
-    this.#installHooks();
-    const id = hookId++;
-    this.#hooks.set(id, fn);
-    return { remove: () => { this.#hooks.delete(id); } };
-  }
+  registerForwardHook(fn: ForwardHook): RemovableHandle { return this.#addHook(this.#hooks, fn); }
 
   /**
    * fn(module, gradInput, gradOutput) runs when the gradients of the module's inputs are computed;
@@ -356,19 +353,9 @@ export class Module {
    * Returning an array replaces gradInput. When no input needs a grad, fn runs with all-null gradInput
    * once gradOutput is known and must not return replacements.
    */
-  registerFullBackwardHook(fn: FullBackwardHook): RemovableHandle {
-    this.#installHooks();
-    const id = hookId++;
-    this.#backwardHooks.set(id, fn);
-    return { remove: () => { this.#backwardHooks.delete(id); } };
-  }
+  registerFullBackwardHook(fn: FullBackwardHook): RemovableHandle { return this.#addHook(this.#backwardHooks, fn); }
   /** fn(module, gradOutput) runs when the gradients of the module's outputs are known; returning an array replaces them. */
-  registerFullBackwardPreHook(fn: FullBackwardPreHook): RemovableHandle {
-    this.#installHooks();
-    const id = hookId++;
-    this.#backwardPreHooks.set(id, fn);
-    return { remove: () => { this.#backwardPreHooks.delete(id); } };
-  }
+  registerFullBackwardPreHook(fn: FullBackwardPreHook): RemovableHandle { return this.#addHook(this.#backwardPreHooks, fn); }
 
   // ------------------------------------------------------------ copying
   /** @internal Own modules in registration order, duplicates kept (Sequential iterates these). */
@@ -447,6 +434,14 @@ const packWithNull = (indices: number[], values: Grads, size: number): Grads => 
   return res;
 };
 
+/** An identity autograd Function whose backward hands the incoming gradients to onBackward. */
+function identityWithBackward(onBackward: (grads: Grads) => Grads): typeof AutogradFunction {
+  return class extends AutogradFunction {
+    static override forward(_ctx: FunctionCtx, ...xs: Tensor[]): Tensor[] { return xs; }
+    static override backward(_ctx: FunctionCtx, ...grads: Tensor[]): Grads { return onBackward(grads); }
+  };
+}
+
 /**
  * One forward call's backward hooks (PyTorch's torch.utils.hooks.BackwardHook): an identity Function
  * on the outputs captures gradOutput (running pre-hooks), one on the inputs runs the hooks with both.
@@ -470,12 +465,7 @@ class BackwardHookCall {
     // see zeros for the rest, as PyTorch 1.13's materialized non-differentiable outputs.
     const diff = tensors.filter((t) => t.requiresGrad);
     this.inputZeros = tensors.map((t) => (t.requiresGrad ? null : zerosLike(t)));
-    const call = this;
-    class BackwardHookFunction extends AutogradFunction {
-      static override forward(_ctx: FunctionCtx, ...xs: Tensor[]): Tensor[] { return xs; }
-      static override backward(_ctx: FunctionCtx, ...grads: Tensor[]): Grads { return call.onInputGrads(grads); }
-    }
-    const outs = BackwardHookFunction.apply<Tensor[]>(...diff);
+    const outs = identityWithBackward((grads) => this.onInputGrads(grads)).apply<Tensor[]>(...diff);
     const res = [...args];
     let k = 0;
     for (const i of idx) if ((args[i] as Tensor).requiresGrad) res[i] = outs[k++]!;
@@ -507,36 +497,34 @@ class BackwardHookCall {
     // Tensor outputs that need no grad show zeros in gradOutput (PyTorch 1.13 materializes them).
     const zeroOuts = args.map((a) => (a instanceof Tensor && !a.requiresGrad ? zerosLike(a) : null));
     const nOutputs = args.length;
-    const call = this;
-    class BackwardHookFunction extends AutogradFunction {
-      static override forward(_ctx: FunctionCtx, ...xs: Tensor[]): Tensor[] { return xs; }
-      static override backward(_ctx: FunctionCtx, ...grads: Tensor[]): Grads {
-        let g = packWithNull(idx, grads, nOutputs).map((x, i) => zeroOuts[i] ?? x);
-        for (const h of call.preHooks) {
-          const r = h(call.module, handOut(g));
-          if (r === undefined || r === null) continue;
-          if (r.length !== g.length) throw new Error(`Backward pre hook returned an invalid number of grad_output, got ${r.length}, but expected ${g.length}`);
-          g = r;
-        }
-        // Kept for the input-side hooks, which run after the engine would have freed these.
-        call.gradOutputs = call.hooks.length > 0 ? handOut(g) : g;
-        if (call.inputIdx === null) {
-          // No input needs a gradient: the hooks run now, with gradInput all null.
-          const gradInputs: Grads = new Array<Tensor | null>(call.nInputs).fill(null);
-          for (const h of call.hooks) {
-            const r = h(call.module, gradInputs, handOut(g));
-            if (r !== undefined && r !== null && !r.every((x) => x === null)) {
-              throw new Error('Backward hook for Modules where no input requires gradient should always return None or None for all gradients.');
-            }
-          }
-          call.gradOutputs = null;
-        }
-        return idx.map((i) => g[i] ?? null);
-      }
-    }
-    const outs = BackwardHookFunction.apply<Tensor[]>(...idx.map((i) => args[i] as Tensor));
+    const outs = identityWithBackward((grads) => this.onOutputGrads(grads, idx, nOutputs, zeroOuts)).apply<Tensor[]>(...idx.map((i) => args[i] as Tensor));
     const res = [...args];
     idx.forEach((i, k) => { res[i] = outs[k]!; });
     return isArray ? res : res[0];
+  }
+
+  /** Output-side backward: runs the pre-hooks, keeps gradOutput for the input side (or runs the hooks now). */
+  private onOutputGrads(grads: Grads, idx: number[], nOutputs: number, zeroOuts: Grads): Grads {
+    let g = packWithNull(idx, grads, nOutputs).map((x, i) => zeroOuts[i] ?? x);
+    for (const h of this.preHooks) {
+      const r = h(this.module, handOut(g));
+      if (r === undefined || r === null) continue;
+      if (r.length !== g.length) throw new Error(`Backward pre hook returned an invalid number of grad_output, got ${r.length}, but expected ${g.length}`);
+      g = r;
+    }
+    // Kept for the input-side hooks, which run after the engine would have freed these.
+    this.gradOutputs = this.hooks.length > 0 ? handOut(g) : g;
+    if (this.inputIdx === null) {
+      // No input needs a gradient: the hooks run now, with gradInput all null.
+      const gradInputs: Grads = new Array<Tensor | null>(this.nInputs).fill(null);
+      for (const h of this.hooks) {
+        const r = h(this.module, gradInputs, handOut(g));
+        if (r !== undefined && r !== null && !r.every((x) => x === null)) {
+          throw new Error('Backward hook for Modules where no input requires gradient should always return None or None for all gradients.');
+        }
+      }
+      this.gradOutputs = null;
+    }
+    return idx.map((i) => g[i] ?? null);
   }
 }
