@@ -9,7 +9,7 @@ import type { WebGPUBackend } from './backends/webgpu/index.js';
 import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
 import { keep as keepImpl, tidyImpl } from './memory.js';
 import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
-import { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode.js';
+import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './autograd/grad-mode.js';
 import { grad, gradcheck, backward as autogradBackward } from './autograd/api.js';
 import { Function, FunctionCtx } from './autograd/function.js';
 
@@ -130,8 +130,7 @@ export function seed(): number { const s = Math.floor(Math.random() * 2 ** 32); 
 export { initialSeed };
 
 // ---- grad mode and memory ----
-export { noGrad, enableGrad, isGradEnabled, setGradEnabled };
-export const inferenceMode = noGrad;
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard };
 export function tidy<T>(fn: () => T): T { return tidyImpl(fn, isTensor); }
 export function keep<T extends Tensor>(t: T): T { return keepImpl(t); }
 /** Disposes every tensor found in x (arrays and plain objects are searched). */

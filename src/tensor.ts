@@ -8,11 +8,11 @@ import { getBackend } from './backends/registry.js';
 import { f16BitsToF32, type DType, type TypedArray } from './dtype.js';
 import { Storage, track, collectCreated } from './memory.js';
 import { contiguousStrides, fmtShape, isContiguous, normDim, numel } from './shape.js';
-import { AccumulateGrad, runBackward, type Edge, type Hook, type Node } from './autograd/graph.js';
+import { AccumulateGrad, type Edge, type Hook, type Node } from './autograd/graph.js';
 import { isGradEnabled } from './autograd/grad-mode.js';
 import { formatTensor } from './format.js';
 import * as ops from './ops/index.js';
-import { grad as autogradGrad } from './autograd/api.js';
+import { backward as autogradBackward, isOptionsObject, type BackwardOptions } from './autograd/api.js';
 import type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, ReduceOpts, NormOrd, NormOpts } from './ops/types.js';
 
 export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
@@ -188,21 +188,14 @@ export class Tensor {
     this.outputNr = outputNr;
   }
 
-  backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
-    if (!this.requiresGrad) throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
-    let seed = gradient ?? null;
-    if (!seed) {
-      if (this.numel() !== 1) throw new Error(`grad can be implicitly created only for scalar outputs (got shape ${fmtShape(this.shape)})`);
-      seed = ops.onesLike(this);
-    } else if (seed.ndim !== this.ndim || seed.shape.some((s, i) => s !== this.shape[i])) {
-      throw new RangeError(`backward: Mismatch in shape: grad_output[0] has a shape of ${fmtShape(seed.shape)} and output[0] has a shape of ${fmtShape(this.shape)}`);
+  /** PyTorch's `backward(gradient=None, retain_graph, create_graph, inputs)`: `backward()`, `backward(g)`, `backward(g, opts)` or `backward(opts)`. */
+  backward(opts: BackwardOptions): void;
+  backward(gradient?: Tensor | null, opts?: BackwardOptions): void;
+  backward(gradient?: Tensor | null | BackwardOptions, opts: BackwardOptions = {}): void {
+    if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor) && !isOptionsObject(gradient)) {
+      throw new TypeError(`backward: gradient must be a Tensor, null or an options object, got ${typeof gradient}`);
     }
-    if (opts.inputs) {
-      const gs = autogradGrad([this], opts.inputs, { gradOutputs: [seed], retainGraph: opts.retainGraph, createGraph: opts.createGraph, allowUnused: true });
-      opts.inputs.forEach((t, i) => { const g = gs[i]; if (g) t.setGradInternal(t.grad ? t.grad.add(g) : g); });
-      return;
-    }
-    runBackward([this], [seed], opts, undefined, !gradient); // a seed made here is the engine's to free
+    autogradBackward(this, gradient, opts);
   }
   /** Keeps .grad on a non-leaf tensor after backward. */
   retainGrad(): void {

@@ -37,15 +37,36 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
   return res;
 }
 
+export interface BackwardOptions {
+  retainGraph?: boolean;
+  createGraph?: boolean;
+  /** Accumulate only into these tensors' .grad (PyTorch's `inputs`). */
+  inputs?: Tensor | Tensor[];
+}
+
+/** Gradient arguments that are really the options object: `backward({ retainGraph: true })`. */
+export function isOptionsObject(x: unknown): x is BackwardOptions {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return false;
+  const proto = Object.getPrototypeOf(x) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 /**
- * torch.autograd.backward: one backward pass from several roots (hooks see the summed gradient
- * once), accumulating into the leaves' .grad. A root without a gradient must be a scalar.
+ * torch.autograd.backward (and Tensor.backward): one backward pass from several roots (hooks see
+ * the summed gradient once), accumulating into the leaves' .grad, or only into `inputs`' .grad.
+ * A root without a gradient must be a scalar. The gradients may be left out: `backward(t, opts)`.
  */
-export function backward(tensors: Tensor | Tensor[], gradTensors?: Tensor | (Tensor | null)[] | null,
-  opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+export function backward(tensors: Tensor | Tensor[], gradTensors?: Tensor | (Tensor | null)[] | null | BackwardOptions,
+  optsArg: BackwardOptions = {}): void {
+  let opts = optsArg;
+  if (isOptionsObject(gradTensors)) { opts = gradTensors; gradTensors = null; }
   const ts = Array.isArray(tensors) ? tensors : [tensors];
-  const gs = gradTensors === undefined || gradTensors === null ? [] : Array.isArray(gradTensors) ? gradTensors : [gradTensors];
-  if (gs.length > ts.length) throw new RangeError(`backward: got ${gs.length} gradients for ${ts.length} tensors`);
+  const given = gradTensors !== undefined && gradTensors !== null;
+  const gs = !given ? [] : Array.isArray(gradTensors) ? gradTensors : [gradTensors];
+  if (given && gs.length !== ts.length) throw new RangeError(`backward: got ${ts.length} tensors and ${gs.length} gradients`);
+  ts.forEach((t, i) => {
+    if (!t.requiresGrad) throw new Error(`element ${i} of tensors does not require grad and does not have a grad_fn`);
+  });
   const seeds = ts.map((t, i) => {
     const g = gs[i];
     if (!g) {
@@ -57,7 +78,15 @@ export function backward(tensors: Tensor | Tensor[], gradTensors?: Tensor | (Ten
     }
     return g;
   });
-  runBackward(ts, seeds, opts);
+  if (opts.inputs !== undefined) {
+    const inputs = Array.isArray(opts.inputs) ? opts.inputs : [opts.inputs];
+    if (inputs.length === 0) throw new RangeError("backward: 'inputs' argument to backward() cannot be empty.");
+    const res = grad(ts, inputs, { gradOutputs: seeds, retainGraph: opts.retainGraph, createGraph: opts.createGraph, allowUnused: true });
+    inputs.forEach((t, i) => { const g = res[i]; if (g) t.setGradInternal(t.grad ? t.grad.add(g) : g); });
+    return;
+  }
+  // Seeds made here (no gradient given at all) are the engine's to free.
+  runBackward(ts, seeds, { retainGraph: opts.retainGraph, createGraph: opts.createGraph }, undefined, gs.length === 0);
 }
 
 export interface GradcheckOptions { eps?: number; atol?: number; rtol?: number; raiseException?: boolean }
