@@ -1,17 +1,27 @@
-// Raw little-endian bytes of a stored dtype -> a torchlet tensor. int64 becomes int32 (a RangeError
-// names the value that does not fit), bfloat16 becomes float32, int8/int16 become int32, float16
-// stays float16 and float64 stays float64 where the device supports them (else float32).
-// Shared by the safetensors and .pt readers.
+// Raw little-endian bytes of a stored dtype <-> torchlet tensors. Reading: int64 becomes int32 (a
+// RangeError names the value that does not fit), bfloat16 becomes float32, int8/int16 become int32,
+// float16 stays float16 and float64 stays float64 where the device supports them (else float32).
+// Writing: each torchlet dtype is stored as itself. Shared by the safetensors, .pt and NumPy codecs.
 
-import type { DType } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import { fromArray } from '../ops/prim.js';
-import { f16BitsToF32 } from '../dtype.js';
+import { f16BitsToF32, f32ToF16Bits } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import type { Device } from '../backends/backend.js';
 
 /** Stored element types (safetensors names). */
 export type StoredType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 export const STORED_SIZE: Record<StoredType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+/** The stored type each torchlet dtype is written as. */
+export const WRITE_TYPE: Record<DType, StoredType> = { float64: 'F64', float32: 'F32', float16: 'F16', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
+
+/** Little-endian bytes of values as `Tensor.data()` returns them (float16 arrives as float32 values). */
+export function encodeValues(data: TypedArray, dtype: DType): Uint8Array {
+  if (dtype === 'float16') return new Uint8Array(Uint16Array.from(data as Float32Array, (v) => f32ToF16Bits(v)).buffer);
+  if (dtype === 'bool') return Uint8Array.from(data as Uint8Array, (v) => (v ? 1 : 0));
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
 
 /** Decodes n elements of `type` from bytes into a 1-D tensor of torchlet's matching dtype. */
 export function decodeStorage(bytes: Uint8Array, type: StoredType, n: number, device: Device, what: string): Tensor {

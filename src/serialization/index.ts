@@ -1,37 +1,83 @@
-// torch.save / torch.load. save writes safetensors (a Tensor is stored under the key 'tensor'; a
-// flat { name: Tensor } object such as a stateDict under its names); without a path it resolves to
-// the bytes. load reads safetensors or PyTorch zip checkpoints (format told from the bytes) from
-// bytes, a file path (Node, via a lazy node:fs import), or a URL/Response/Blob/File.
+// torch.save / torch.load. save picks the format from `opts.format`, else the path's extension
+// (.pt/.pth/.ckpt/.pth.tar: PyTorch zip; .npy/.npz: NumPy), else safetensors; without a path it
+// resolves to the bytes. load tells the format from the bytes (safetensors, PyTorch zip, .npy,
+// .npz) and reads bytes, a file path (Node, via a lazy node:fs import), or a URL/Response/Blob/File.
+// A file that is damaged is reported with the format it looks like and what is wrong.
 
 import type { Device } from '../backends/backend.js';
 import { parseDevice } from '../backends/registry.js';
-import { Tensor, isTensor } from '../tensor.js';
-import { decodeSafetensors, encodeSafetensors, isSafetensors } from './safetensors.js';
-import { loadPt } from './pt.js';
-import { isZip } from './zip.js';
+import { isTensor, type Tensor } from '../tensor.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { loadPt, savePt } from './pt.js';
+import { firstZipEntryName, isZip, readZipDirectory } from './zip.js';
+import { decodeNpy, decodeNpz, encodeNpy, encodeNpz, isNpy, isNpzDirectory } from './numpy.js';
+import { flattenTree, isFlatTensorMap, STRUCTURE_KEY, unflattenTree } from './tree.js';
 
 export type LoadSource = Uint8Array | ArrayBuffer | ArrayBufferView | string | URL | Response | Blob;
-export interface SaveOptions { metadata?: Record<string, string> }
+export type SaveFormat = 'safetensors' | 'pt' | 'npy' | 'npz';
+export interface SaveOptions {
+  /** Format to write; default: from the path's extension, else 'safetensors'. */
+  format?: SaveFormat;
+  /** safetensors only: string metadata stored in `__metadata__`. */
+  metadata?: Record<string, string>;
+}
 export interface LoadOptions { mapLocation?: Device | string }
 
-/** Key used for a single Tensor passed to save(). */
+/** Key used for a single Tensor passed to save() in safetensors. */
 export const SINGLE_TENSOR_KEY = 'tensor';
+const FORMATS: readonly SaveFormat[] = ['safetensors', 'pt', 'npy', 'npz'];
 
-function flatTensors(obj: Tensor | Record<string, Tensor>): Record<string, Tensor> {
-  if (isTensor(obj)) return { [SINGLE_TENSOR_KEY]: obj };
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new TypeError('save: expected a Tensor or a flat { name: Tensor } object (safetensors holds tensors only)');
-  for (const [k, v] of Object.entries(obj)) {
-    if (!isTensor(v)) throw new TypeError(`save: value at key '${k}' is ${v === null ? 'null' : typeof v}, not a Tensor: safetensors holds a flat { name: Tensor } mapping only`);
-    if (k === '__metadata__') throw new TypeError("save: '__metadata__' is reserved; pass metadata in the options");
+function formatOf(path: string | URL | null | undefined, opts: SaveOptions): SaveFormat {
+  if (opts.format !== undefined) {
+    if (!FORMATS.includes(opts.format)) throw new TypeError(`save: unknown format '${String(opts.format)}' (expected one of ${FORMATS.map((f) => `'${f}'`).join(', ')})`);
+    return opts.format;
   }
-  return obj;
+  const name = (path instanceof URL ? path.pathname : path ?? '').toLowerCase();
+  if (/\.(pt|pth|ckpt|pth\.tar)$/.test(name)) return 'pt';
+  if (name.endsWith('.npy')) return 'npy';
+  if (name.endsWith('.npz')) return 'npz';
+  return 'safetensors';
 }
 
-/** Writes safetensors to `path` (Node), or resolves to the bytes when no path is given. */
-export async function save(obj: Tensor | Record<string, Tensor>, path?: null, opts?: SaveOptions): Promise<Uint8Array>;
-export async function save(obj: Tensor | Record<string, Tensor>, path: string | URL, opts?: SaveOptions): Promise<void>;
-export async function save(obj: Tensor | Record<string, Tensor>, path?: string | URL | null, opts: SaveOptions = {}): Promise<Uint8Array | void> {
-  const bytes = await encodeSafetensors(flatTensors(obj), opts.metadata);
+async function encodeSafetensorsTree(obj: unknown, metadata: Record<string, string> | undefined): Promise<Uint8Array> {
+  if (isTensor(obj)) return encodeSafetensors({ [SINGLE_TENSOR_KEY]: obj }, metadata);
+  if (metadata && (STRUCTURE_KEY in metadata)) throw new TypeError(`save: metadata key '${STRUCTURE_KEY}' is reserved (it records the layout of nested checkpoints)`);
+  if (isFlatTensorMap(obj)) {
+    if ('__metadata__' in obj) throw new TypeError("save: '__metadata__' is reserved; pass metadata in the options");
+    return encodeSafetensors(obj, metadata);
+  }
+  const { tensors, structure } = flattenTree(obj, 'save');
+  return encodeSafetensors(tensors, { ...metadata, [STRUCTURE_KEY]: structure });
+}
+
+function npzArrays(obj: unknown): Record<string, Tensor> {
+  // np.savez names positional arrays arr_0, arr_1...: a Tensor or an array of tensors gets those names.
+  if (isTensor(obj)) return { arr_0: obj };
+  if (Array.isArray(obj) && obj.every(isTensor)) return Object.fromEntries(obj.map((t, i) => [`arr_${i}`, t]));
+  if (isFlatTensorMap(obj)) return obj;
+  throw new TypeError("save: format 'npz' holds a flat { name: Tensor } object (or a Tensor, or an array of tensors)");
+}
+
+async function encode(obj: unknown, format: SaveFormat, opts: SaveOptions): Promise<Uint8Array> {
+  if (opts.metadata !== undefined && format !== 'safetensors') throw new TypeError(`save: metadata is stored by the safetensors format only (format is '${format}')`);
+  switch (format) {
+    case 'safetensors': return encodeSafetensorsTree(obj, opts.metadata);
+    case 'pt': return savePt(obj);
+    case 'npy':
+      if (!isTensor(obj)) throw new TypeError("save: format 'npy' holds one Tensor (use 'npz' for several)");
+      return encodeNpy(obj);
+    case 'npz': return encodeNpz(npzArrays(obj));
+  }
+}
+
+/**
+ * Writes `obj` (a Tensor, or arrays/plain objects of tensors, numbers, strings, booleans and null)
+ * to `path` (Node), or resolves to the bytes when no path is given.
+ */
+export async function save(obj: object, path?: null, opts?: SaveOptions): Promise<Uint8Array>;
+export async function save(obj: object, path: string | URL, opts?: SaveOptions): Promise<void>;
+export async function save(obj: object, path?: string | URL | null, opts: SaveOptions = {}): Promise<Uint8Array | void> {
+  const bytes = await encode(obj, formatOf(path, opts), opts);
   if (path === undefined || path === null) return bytes;
   const fs = await import('node:fs/promises');
   await fs.writeFile(path, bytes);
@@ -54,21 +100,67 @@ async function readSource(src: LoadSource): Promise<Uint8Array> {
   throw new TypeError(`load: unsupported source ${Object.prototype.toString.call(src)}`);
 }
 
+// PyTorch < 1.6 files start with a pickled magic number (LONG1 0x1950a86a20f9469cfc6c).
+const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+type Kind = 'pt' | 'npz' | 'zip' | 'npy' | 'safetensors';
+const LABEL: Record<Kind, string> = {
+  pt: 'PyTorch zip checkpoint', npz: 'NumPy .npz archive', zip: 'zip archive', npy: 'NumPy .npy file', safetensors: 'safetensors file',
+};
+
+/** What the bytes look like, from their first bytes only (so a truncated file is still named). */
+function sniff(b: Uint8Array): Kind {
+  if (isNpy(b)) return 'npy';
+  if (isZip(b)) {
+    const first = firstZipEntryName(b) ?? '';
+    return first.endsWith('.npy') ? 'npz' : first.includes('/') || first === 'data.pkl' ? 'pt' : 'zip';
+  }
+  if (LEGACY_MAGIC.every((m, i) => b[i] === m)) throw new Error('load: this is a legacy (pre-1.6, non-zip) PyTorch file; re-save it with torch.save in PyTorch >= 1.6');
+  if (b.length >= 2 && b[0] === 0x80 && b[1]! >= 2 && b[1]! <= 5) throw new Error('load: this is a bare pickle stream, not a torch.save zip checkpoint (pickled Python objects cannot be loaded)');
+  // safetensors: u64 header length (small: the high bytes are zero), then the JSON header's '{'.
+  if (b.length >= 8 && b[6] === 0 && b[7] === 0 && (b.length === 8 || b[8] === 0x7b)) return 'safetensors';
+  throw new Error(`load: unrecognized format (${b.length} bytes): expected safetensors, a PyTorch zip checkpoint, or a NumPy .npy/.npz file`);
+}
+
+/** Prefixes an error with the format the file looked like (same error class, original as cause). */
+function labelled(e: unknown, label: string): unknown {
+  if (!(e instanceof Error) || e.message.includes(label)) return e;
+  const msg = `load: ${label}: ${e.message.replace(/^load: /, '')}`;
+  const Ctor = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
+  return new Ctor(msg, { cause: e });
+}
+
+async function decode(bytes: Uint8Array, device: Device): Promise<unknown> {
+  let kind = sniff(bytes);
+  try {
+    if (kind === 'npy') return decodeNpy(bytes, device);
+    if (kind === 'safetensors') {
+      const { tensors, metadata } = decodeSafetensors(bytes, device);
+      const structure = metadata?.[STRUCTURE_KEY];
+      return structure === undefined ? tensors : unflattenTree(structure, tensors);
+    }
+    const names = readZipDirectory(bytes).keys();
+    if (isNpzDirectory(names)) { kind = 'npz'; return await decodeNpz(bytes, device); }
+    kind = 'pt';
+    // A checkpoint's top level is whatever was pickled (usually a dict; a bare Tensor stays a Tensor).
+    return await loadPt(bytes, device);
+  } catch (e) {
+    throw labelled(e, LABEL[kind]);
+  }
+}
+
 /**
- * Loads tensors: safetensors -> { name: Tensor }; a PyTorch checkpoint -> its containers with
- * Tensors inside. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
+ * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint saved by torchlet comes
+ * back nested); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
+ * -> { name: Tensor }. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
  */
 export async function load<T = Record<string, unknown>>(src: LoadSource, opts: LoadOptions = {}): Promise<T> {
   const bytes = await readSource(src);
   const device = parseDevice(opts.mapLocation ?? 'cpu', 'load');
-  // A checkpoint's top level is whatever was pickled (usually a dict; a bare Tensor stays a Tensor).
-  if (isZip(bytes)) return (await loadPt(bytes, device)) as T;
-  if (isSafetensors(bytes)) return decodeSafetensors(bytes, device).tensors as T;
-  if (bytes.length >= 2 && bytes[0] === 0x80) throw new Error('load: this is a legacy (pre-1.6, non-zip) PyTorch file; re-save it with torch.save in PyTorch >= 1.6');
-  throw new Error(`load: unrecognized format (${bytes.length} bytes): expected safetensors or a PyTorch zip checkpoint`);
+  return (await decode(bytes, device)) as T;
 }
 
-/** Reads safetensors bytes with their __metadata__. */
+/** Reads safetensors bytes with their __metadata__ (the flat stored tensors, as in the file). */
 export async function loadSafetensors(src: LoadSource, opts: LoadOptions = {}): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> | null }> {
   return decodeSafetensors(await readSource(src), parseDevice(opts.mapLocation ?? 'cpu', 'load'));
 }

@@ -1,15 +1,19 @@
-// Reader for PyTorch's zip checkpoints (what torch.save writes since 1.6): <prefix>/data.pkl is a
-// pickle whose tensors point, through persistent ids ('storage', StorageType, key, location, numel),
-// at raw little-endian storages in <prefix>/data/<key>. Tensors are strided views of one shared
-// base tensor per storage, so tensors that shared storage in the file share it here too.
+// PyTorch's zip checkpoints (what torch.save writes since 1.6): <prefix>/data.pkl is a pickle whose
+// tensors are _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, OrderedDict()) with
+// storages as persistent ids ('storage', StorageType, key, location, numel) pointing at raw
+// little-endian bytes in <prefix>/data/<key>. Reading: tensors are strided views of one shared base
+// tensor per storage, so tensors that shared storage in the file share it here too. Writing: one
+// record per storage (views and tied weights once), location 'cpu', dtypes kept (int32 stays int32).
 
 import { parseDevice } from '../backends/registry.js';
 import type { Device } from '../backends/backend.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, isTensor } from '../tensor.js';
+import type { DType } from '../dtype.js';
 import { fmtShape } from '../shape.js';
-import { readZipDirectory, readZipEntry } from './zip.js';
+import { readZipDirectory, readZipEntry, writeZip } from './zip.js';
 import { unpickle, type GlobalRef, type UnpickleHooks } from './pickle.js';
-import { decodeStorage, type StoredType } from './convert.js';
+import { PickleWriter, pickleTree } from './pickler.js';
+import { decodeStorage, encodeValues, WRITE_TYPE, type StoredType } from './convert.js';
 
 const STORAGE_TYPES: Record<string, StoredType> = {
   FloatStorage: 'F32', DoubleStorage: 'F64', HalfStorage: 'F16', BFloat16Storage: 'BF16', LongStorage: 'I64',
@@ -76,6 +80,87 @@ export async function loadPt(bytes: Uint8Array, device: Device): Promise<unknown
   } finally {
     // The returned tensors are views holding their own storage references; the bases are dropped.
     for (const b of bases.values()) b.dispose();
+  }
+}
+
+const STORAGE_NAME = Object.fromEntries(Object.entries(STORAGE_TYPES).map(([name, type]) => [type, name])) as Record<StoredType, string>;
+
+interface StorageRecord { key: string; dtype: DType; src: Tensor; lo: number; hi: number }
+
+/** The element range [lo, hi] a tensor with non-negative strides covers in its storage. */
+function extent(t: Tensor): [number, number] {
+  let hi = t.storageOffset();
+  t.shape.forEach((n, d) => { hi += (n - 1) * t.stride()[d]!; });
+  return [t.storageOffset(), hi];
+}
+
+/**
+ * A PyTorch zip checkpoint of `obj` (a Tensor, or arrays/plain objects of tensors, numbers, strings,
+ * booleans and null). Tensors sharing a storage share one record covering the range they use.
+ */
+export async function savePt(obj: unknown): Promise<Uint8Array> {
+  const temps: Tensor[] = [];
+  const byStorage = new Map<unknown, Map<DType, StorageRecord>>();
+  const recordOf = new Map<Tensor, StorageRecord>();
+  const records: StorageRecord[] = [];
+  // Pass 1: every tensor, in the order the pickle meets them (keys '0', '1'... as PyTorch numbers them).
+  const seen = new Set<object>();
+  const collect = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    if (isTensor(v)) {
+      if (recordOf.has(v)) return;
+      let t = v;
+      // PyTorch has no negative strides (torchlet's flips are views): those are written as copies.
+      if (t.stride().some((s) => s < 0)) { t = t.contiguous(); temps.push(t); }
+      const [lo, hi] = t.numel() === 0 ? [0, -1] : extent(t);
+      let perDtype = byStorage.get(t.storage);
+      if (!perDtype) byStorage.set(t.storage, (perDtype = new Map()));
+      let r = perDtype.get(t.dtype);
+      if (!r || t.numel() === 0) {
+        r = { key: String(records.length), dtype: t.dtype, src: t, lo, hi };
+        records.push(r);
+        if (t.numel() > 0) perDtype.set(t.dtype, r);
+      } else { r.lo = Math.min(r.lo, lo); r.hi = Math.max(r.hi, hi); }
+      recordOf.set(v, r);
+      return;
+    }
+    for (const x of Array.isArray(v) ? v : Object.values(v)) collect(x);
+  };
+  try {
+    collect(obj);
+    const w = new PickleWriter();
+    pickleTree(w, obj, (v) => {
+      if (!isTensor(v)) return false;
+      const r = recordOf.get(v)!;
+      const t = r.src.storage === v.storage && !v.stride().some((s) => s < 0) ? v : r.src;
+      w.global('torch._utils', '_rebuild_tensor_v2');
+      w.mark();
+      w.mark(); w.str('storage'); w.global('torch', STORAGE_NAME[WRITE_TYPE[r.dtype]]); w.str(r.key); w.str('cpu'); w.int(r.hi - r.lo + 1); w.tuple();
+      w.persId();
+      w.int(t.numel() === 0 ? 0 : t.storageOffset() - r.lo);
+      w.intTuple(t.shape);
+      w.intTuple(t.stride());
+      w.bool(v.requiresGrad && v.isLeaf);
+      w.global('collections', 'OrderedDict'); w.emptyTuple(); w.reduce();
+      w.tuple();
+      w.reduce();
+      return true;
+    }, 'save');
+    const entries = [{ name: 'archive/data.pkl', data: w.finish() }, { name: 'archive/byteorder', data: new TextEncoder().encode('little') }];
+    // PyTorch writes the storage records sorted by key, as strings.
+    for (const r of [...records].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+      let data: Uint8Array = new Uint8Array(0);
+      if (r.hi >= r.lo) {
+        const span = r.src.asView_([r.hi - r.lo + 1], [1], r.lo);
+        try { data = encodeValues(await span.data(), r.dtype); } finally { span.dispose(); }
+      }
+      entries.push({ name: `archive/data/${r.key}`, data });
+    }
+    entries.push({ name: 'archive/version', data: new TextEncoder().encode('3\n') });
+    return writeZip(entries, 'save');
+  } finally {
+    for (const t of temps) t.dispose();
   }
 }
 

@@ -5,20 +5,11 @@
 // F64, F32, I32, F16, U8, BOOL for ours), then by name; header keys in that order, metadata first.
 
 import type { Device } from '../backends/backend.js';
-import type { DType } from '../dtype.js';
-import { f32ToF16Bits } from '../dtype.js';
 import { Tensor } from '../tensor.js';
-import { decodeStorage, STORED_SIZE, type StoredType } from './convert.js';
+import { decodeStorage, encodeValues, STORED_SIZE, WRITE_TYPE, type StoredType } from './convert.js';
 
 // The Rust package orders data by its Dtype enum (descending), then by name.
 const DTYPE_RANK: readonly StoredType[] = ['BOOL', 'U8', 'I8', 'I16', 'F16', 'BF16', 'I32', 'F32', 'F64', 'I64'];
-const WRITE_TYPE: Record<DType, StoredType> = { float64: 'F64', float32: 'F32', float16: 'F16', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
-
-export function isSafetensors(b: Uint8Array): boolean {
-  if (b.length < 10) return false;
-  const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
-  return n > 1 && n + 8 <= b.length && b[8] === 0x7b; // '{'
-}
 
 export async function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
   const rank = (t: Tensor) => DTYPE_RANK.indexOf(WRITE_TYPE[t.dtype]);
@@ -43,12 +34,7 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
   let off = 0;
   for (const name of names) {
     const t = tensors[name]!;
-    const data = await t.data();
-    let bytes: Uint8Array;
-    if (t.dtype === 'float16') {
-      const h = Uint16Array.from(data as Float32Array, (v) => f32ToF16Bits(v));
-      bytes = new Uint8Array(h.buffer);
-    } else bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = encodeValues(await t.data(), t.dtype);
     header[name] = { dtype: WRITE_TYPE[t.dtype], shape: [...t.shape], data_offsets: [off, off + bytes.length] };
     blobs.push(bytes);
     off += bytes.length;
@@ -70,28 +56,42 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
 
 export interface SafetensorsFile { tensors: Record<string, Tensor>; metadata: Record<string, string> | null }
 
+interface Entry { dtype: string; shape: number[]; data_offsets: [number, number] }
+const isEntry = (v: unknown): v is Entry => {
+  const e = v as Entry;
+  return !!e && typeof e.dtype === 'string' && Array.isArray(e.shape) && e.shape.every((n) => Number.isSafeInteger(n) && n >= 0)
+    && Array.isArray(e.data_offsets) && e.data_offsets.length === 2 && e.data_offsets.every((n) => Number.isSafeInteger(n) && n >= 0);
+};
+
+/** Errors say what is wrong; the label 'safetensors file' is added by load(). */
 export function decodeSafetensors(b: Uint8Array, device: Device): SafetensorsFile {
   if (b.length < 8) throw new Error(`load: safetensors file is truncated (${b.length} bytes)`);
   const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
-  if (8 + n > b.length) throw new Error(`load: safetensors header of ${n} bytes extends past the end of the file (${b.length} bytes): truncated file?`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
-  try { header = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))) as typeof header; } catch (e) {
-    throw new Error(`load: safetensors header is not valid JSON (${(e as Error).message})`);
+  if (8 + n > b.length) throw new Error(`load: safetensors file: header of ${n} bytes extends past the end of the file (${b.length} bytes): truncated file?`);
+  let header: Record<string, unknown>;
+  try { header = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))) as Record<string, unknown>; } catch (e) {
+    throw new Error(`load: safetensors file: header is not valid JSON (${(e as Error).message}): corrupt or truncated file?`);
   }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new Error('load: safetensors file: header is not a JSON object');
   const dataStart = 8 + n;
   const tensors: Record<string, Tensor> = {};
   let metadata: Record<string, string> | null = null;
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') { metadata = info as Record<string, string>; continue; }
-    const { dtype, shape, data_offsets: offs } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in STORED_SIZE)) throw new Error(`load: tensor '${name}' has unsupported safetensors dtype '${dtype}'`);
-    const count = shape.reduce((a, s) => a * s, 1);
-    const [s, e] = offs;
-    if (e - s !== count * STORED_SIZE[dtype as StoredType]) throw new Error(`load: tensor '${name}' has ${e - s} bytes for shape [${shape}] of ${dtype}`);
-    if (dataStart + e > b.length) throw new Error(`load: tensor '${name}' data extends past the end of the file: truncated file?`);
-    const flat = decodeStorage(b.subarray(dataStart + s, dataStart + e), dtype as StoredType, count, device, `tensor '${name}'`);
-    tensors[name] = flat.reshape(shape);
-    flat.dispose(); // the reshaped view holds the storage
+  try {
+    for (const [name, info] of Object.entries(header)) {
+      if (name === '__metadata__') { metadata = info as Record<string, string>; continue; }
+      if (!isEntry(info)) throw new Error(`load: safetensors file: header entry '${name}' is not { dtype, shape, data_offsets }`);
+      const { dtype, shape, data_offsets: [s, e] } = info;
+      if (!(dtype in STORED_SIZE)) throw new Error(`load: safetensors file: tensor '${name}' has unsupported dtype '${dtype}'`);
+      const count = shape.reduce((a, k) => a * k, 1);
+      if (e - s !== count * STORED_SIZE[dtype as StoredType]) throw new Error(`load: safetensors file: tensor '${name}' has ${e - s} bytes for shape [${shape}] of ${dtype}`);
+      if (dataStart + e > b.length) throw new Error(`load: safetensors file: tensor '${name}' data extends past the end of the file (${dataStart + e} > ${b.length} bytes): truncated file?`);
+      const flat = decodeStorage(b.subarray(dataStart + s, dataStart + e), dtype as StoredType, count, device, `tensor '${name}'`);
+      tensors[name] = flat.reshape(shape);
+      flat.dispose(); // the reshaped view holds the storage
+    }
+  } catch (err) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw err;
   }
   return { tensors, metadata };
 }
