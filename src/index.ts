@@ -1,5 +1,6 @@
 // The public namespace: `import * as torch from 'torchlet'` (also the default export).
 // Everything a user touches is re-exported here; nothing else in src/ is public API.
+// Functions, classes and Tensor methods come through src/generated/api/ (strict arguments, src/args.ts).
 
 import { Tensor, isTensor } from './tensor.js';
 import { allBackends, getBackend, hasBackend, parseDevice, registerBackend } from './backends/registry.js';
@@ -35,24 +36,24 @@ export {
   logaddexp, hypot, xlogy, erfc, lgamma, digamma, logcumsumexp, cummax, cummin,
   diagonal, diag, trace, cross, kron, tensordot, cdist, diff, hstack, vstack, dstack, columnStack, meshgrid,
   atleast1d, atleast2d, atleast3d, broadcastTo, numel, detach, searchsorted, bucketize, bincount, bincountAsync, unique, uniqueAsync, uniqueConsecutive, uniqueConsecutiveAsync,
-} from './ops/index.js';
+} from './generated/api/ops.js';
 export type { ClampOpts, SearchSortedOpts, UniqueOpts, UniqueConsecutiveOpts } from './ops/index.js';
 export {
   sinc, logit, deg2rad, rad2deg, signbit, copysign, heaviside, floatPower, positive, abs as absolute, acos as arccos, asin as arcsin,
   atan as arctan, atan2 as arctan2, acosh as arccosh, asinh as arcsinh, atanh as arctanh, div as trueDivide, transpose as swapdims,
   fliplr, flipud, rot90, repeatInterleave, take, put, takeAlongDim, argwhere, narrowCopy, indexPut, maskedScatter,
   quantile, nanquantile, nanmedian, addmv, addr, baddbmm, addbmm,
-} from './ops/index.js';
+} from './generated/api/ops.js';
 export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts } from './ops/index.js';
 /** torch.isFloatingPoint(t): float16/32/64. */
 export function isFloatingPoint(t: Tensor): boolean { return t.isFloatingPoint(); }
-export * as linalg from './linalg.js';
+export * as linalg from './generated/api/linalg.js';
 // Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest
 // (gelu, silu, leakyRelu...) live only in F there, offered here as well so `torch.gelu(x)` works.
 export {
   relu6, gelu, silu, mish, softplus, elu, selu, celu, leakyRelu, hardtanh, hardswish, hardsigmoid, logsigmoid, prelu, rrelu,
   hardshrink, softshrink, oneHot, dropout, cosineSimilarity, pairwiseDistance, pixelShuffle,
-} from './nn/functional/index.js';
+} from './generated/api/nn-functional.js';
 
 // ---- dtypes and devices ----
 export const float32: DType = 'float32';
@@ -150,11 +151,11 @@ export function memory(): Record<string, MemoryInfo> {
 export const autograd = { grad, gradcheck, Function, FunctionCtx, backward: autogradBackward };
 
 // ---- nn: modules, init, utils and functional ----
-export * as nn from './nn/index.js';
+export * as nn from './generated/api/nn.js';
 
 
 // ---- optim, utils.data, serialization, generators ----
-export * as optim from './optim/index.js';
-export * as utils from './utils/index.js';
+export * as optim from './generated/api/optim.js';
+export * as utils from './generated/api/utils.js';
 export { Generator } from './generator.js';
-export { save, load, loadSafetensors } from './serialization/index.js';
+export { save, load, loadSafetensors } from './generated/api/serialization.js';
