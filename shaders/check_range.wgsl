@@ -1,6 +1,6 @@
 // checkRange(x, min, max): flags any int32 element of x outside [min, max]. Operand 0 is x (read
-// only: this kernel writes nothing but the error flag). Scalars: min, max, check id. The host turns
-// the flag into a RangeError naming the op at the next read, so ops validate data without a sync.
+// only: this kernel writes nothing but its check's flag). Scalars: min, max, the check's slot. The
+// host reads the flag back after the batch: what is computed from x then raises a RangeError when read.
 {{DECLS}}
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -9,7 +9,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let s0 = scalar_slot(1);
   let v = ld_a(op_off(0, i));
   if (v < md[s0] || v > md[s0 + 1]) {
-    atomicMax(&err[0], u32(md[s0 + 2]));
-    atomicStore(&err[1], bitcast<u32>(v));
+    flag(s0 + 2, v);
   }
 }

@@ -1,7 +1,7 @@
 // scatter(out, dim, index, src, reduce): in place on contiguous out, out[..index[i]..] = src[i] or +=.
 // Operands over index's shape: 0 out (contiguous strides, dim's zeroed), 1 index, 2 src.
-// Scalars: size, out stride of dim, check id. Adds use atomics (a CAS loop for floats and bytes), so
-// duplicate indices accumulate correctly; plain writes to one slot race as in PyTorch (unspecified winner).
+// Scalars: size, out stride of dim, check slot (a bad index is skipped and flagged: out is poisoned).
+// Adds use atomics (a CAS loop for floats and bytes), so duplicate indices accumulate correctly; plain writes to one slot race as in PyTorch (unspecified winner).
 {{DECLS}}
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -11,8 +11,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let size = md[s0];
   var j = ld_idx(op_off(1, i));
   if (j < -size || j >= size) {
-    atomicMax(&err[0], u32(md[s0 + 2]));
-    atomicStore(&err[1], bitcast<u32>(j));
+    flag(s0 + 2, j);
     return;
   }
   if (j < 0) { j = j + size; }

@@ -2,6 +2,8 @@
 // Small on purpose: memory (alloc/free/write/read) plus primitive kernels over strided views.
 // Everything else (softmax, losses, conv via im2col, attention...) is composed in shared code.
 // Kernels may run synchronously (CPU) or be queued (GPU); only `read` is awaited by callers.
+// Data errors (index ranges) throw at the op on synchronous devices; asynchronous ones flag them in
+// the kernel and poison the outputs: `read` of a buffer computed from a flagged kernel rejects.
 
 import type { DType, TypedArray } from '../dtype.js';
 
@@ -65,8 +67,16 @@ export interface Backend {
   free(buf: BufferHandle): void;
   /** Copies host data into the buffer at byteOffset. */
   write(buf: BufferHandle, data: TypedArray, byteOffset?: number): void;
-  /** Resolves to a fresh contiguous host copy of the view; surfaces errors of queued work. */
+  /**
+   * Resolves to a fresh contiguous host copy of the view; surfaces errors of queued work (device
+   * loss, out of memory) and rejects with the error of the first flagged check the buffer depends on.
+   */
   read(v: View): Promise<TypedArray>;
+  /**
+   * Asynchronous devices: the poison error already known for a buffer (its checks' flags read back),
+   * without waiting for pending ones; null when none is known. Optimizers call it before updating.
+   */
+  knownError?(buf: BufferHandle): Error | null;
   /** Synchronous read, only when `synchronous`. */
   readSync?(v: View): TypedArray;
   memory(): MemoryInfo;
@@ -93,14 +103,15 @@ export interface Backend {
   im2col(x: View, out: View, g: ConvGeometry): void;
   /** cols [N, C*kh*kw, outH*outW] -> out [N,C,H,W], summing overlaps (the adjoint of im2col). */
   col2im(cols: View, out: View, g: ConvGeometry): void;
-  /** out[..i..] = x[..index[..i..]..] along dim; index (int32) has out's shape. Throws/flags on out-of-range. */
+  /** out[..i..] = x[..index[..i..]..] along dim; index (int32) has out's shape. Throws, or flags and poisons out, on out-of-range. */
   gather(x: View, dim: number, index: View, out: View): void;
   /** In place on contiguous `out`: out[..index[i]..] = src[i] (or +=). */
   scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void;
   /**
    * Raises RangeError(message, with `$V` replaced by an offending value) when an element of the int32
-   * view x lies outside [min, max]: at once on synchronous devices; asynchronous ones flag it in the
-   * kernel and raise it at the next read. Lets ops validate data-dependent indices without a host read.
+   * view x lies outside [min, max]: at once on synchronous devices; asynchronous ones flag it in a
+   * kernel, and every buffer computed from x afterwards is poisoned by it (x itself stays readable).
+   * Lets ops validate data-dependent indices without a host read.
    */
   checkRange(x: View, min: number, max: number, message: string): void;
   /** Stable argsort along the last dim into int32 `out`. */

@@ -21,7 +21,7 @@ function checkIndex(op: string, index: Tensor): void {
 /**
  * PyTorch's gather/scatter/index_select refuse negative indices, while backends accept [-size, size)
  * (t.index(...) wraps negatives itself). Synchronous backends are checked here; on asynchronous ones
- * negatives are mapped to `size` so the backend's deferred range check reports them.
+ * a device check (checkRange) poisons what is computed from a negative index, naming its value.
  */
 function rejectNegative(op: string, index: Tensor, size: number, dim: number): Tensor {
   if (index.numel() === 0) return index;
@@ -32,7 +32,9 @@ function rejectNegative(op: string, index: Tensor, size: number, dim: number): T
     if (lo < 0) throw new RangeError(`${op}(): index ${lo} is out of bounds for dimension ${dim} with size ${size}`);
     return index;
   }
-  return where(index.lt(0), size, index).to('int32');
+  // The kernels themselves flag indices >= size.
+  checkRange(index, 0, I32_MAX, `${op}(): index $V is out of bounds for dimension ${dim} with size ${size}`);
+  return index;
 }
 
 function checkGatherShapes(op: string, x: Tensor, dim: number, index: Tensor, src?: Tensor): void {
@@ -133,10 +135,22 @@ export const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 
 /**
  * Raises RangeError(message, `$V` = an offending value) if an element of int32 `t` is outside
- * [min, max]: at once on synchronous devices, at the next read on asynchronous ones (checked in a kernel).
+ * [min, max]: at once on synchronous devices; on asynchronous ones a kernel checks it and whatever is
+ * computed from `t` afterwards is poisoned: reading it throws the error with the op's call site.
  */
 export function checkRange(t: Tensor, min: number, max: number, message: string): void {
   if (t.numel() > 0) backendOf(t).checkRange(t.view_(), min, max, message);
+}
+
+/**
+ * Throws, before `op` changes anything, when one of `ts` is known to be poisoned by a failed device
+ * check (its flags were read back); pending checks are not waited for (see Backend.knownError).
+ */
+export function checkPoison(op: string, ts: readonly (Tensor | null | undefined)[]): void {
+  for (const t of ts) {
+    const e = t && !t.isDisposed ? t.storage.backend.knownError?.(t.storage.buf) : null;
+    if (e) throw new RangeError(`${op}: a tensor of shape ${fmtShape(t!.shape)} it would use comes from a failed device check: ${e.message}`);
+  }
 }
 
 /** Data-dependent output shapes need the values now: only synchronous devices have them. */

@@ -2,7 +2,8 @@
 // WGSL compute kernel (shaders/*.wgsl, specialized per dtype/op in ./codegen.ts) recorded into one
 // command encoder and submitted at sync points (read, write). Asynchronous: `read` is the only way
 // back to the host and also surfaces queued errors (validation, device loss, out-of-memory from
-// allocation error scopes, out-of-range indices); its MAP_READ staging buffers come from a small pool.
+// allocation error scopes); its MAP_READ staging buffers come from a small pool. Data errors found by
+// kernels (index ranges) poison the buffers computed from them (./poison.ts): their reads throw.
 // Dtypes: float32, int32, uint8, bool (bytes packed 4 per word), float16 (halves packed 2 per word,
 // computed in f32 on every adapter: no `shader-f16` needed, see codegen.ts); float64 throws clearly.
 
@@ -12,6 +13,7 @@ import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js
 import { collapse } from '../wasm/index.js';
 import { binaryExpr, binding, cast, ctOf, fromBits, reduceParts, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
+import { Check, join, settle, Taint } from './poison.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
 const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
@@ -49,6 +51,10 @@ const MATMUL128_MIN_GROUPS = 128;
 
 export class GPUTensorBuffer implements BufferHandle {
   freed = false;
+  /** Checks whose failure makes this buffer's values wrong: a read throws the first one flagged. */
+  taint: Taint | null = null;
+  /** What outputs computed from this buffer inherit: `taint` plus checks of its values (checkRange). */
+  passOn: Taint | null = null;
   constructor(readonly nbytes: number, readonly gpu: GPUBuffer) {}
 }
 
@@ -72,7 +78,12 @@ function checkDtype(d: DType, op: string): void {
   if (d === 'float64') throw new TypeError(`${op}: ${d} is not supported on webgpu (use float32)`);
 }
 
-interface Operand { buf: GPUBuffer; dtype: DType; access: Access; /** binding number; default: position + 1 */ slot?: number }
+interface Operand {
+  buf: GPUBuffer; dtype: DType; access: Access;
+  /** binding number; default: position + 1 */ slot?: number;
+  /** The tensor buffer, for poison propagation; `whole`: a write that covers all of it. */
+  h?: GPUTensorBuffer; whole?: boolean;
+}
 
 export class WebGPUBackend implements Backend {
   readonly device = 'webgpu' as const;
@@ -119,9 +130,12 @@ export class WebGPUBackend implements Backend {
   private readonly metaAlign: number;
   /** Storage bindings per pipeline key (metadata and error flag included): checked against the device limit. */
   readonly storageBindings = new Map<string, number>();
-  /** Out-of-range messages of checked dispatches since the last read (id = index + 1). */
-  private checks: string[] = [];
-  private readonly errBuf: GPUBuffer;
+  /**
+   * Checked dispatches of the current batch: check i sets words [2i, 2i + 1] (flag, value) of
+   * `flagBuf`, which the batch's submit copies to a staging buffer and clears.
+   */
+  private batchChecks: Check[] = [];
+  private readonly flagBuf: GPUBuffer;
   private error: Error | null = null;
   /**
    * Out-of-memory errors of buffer creation. WebGPU reports them asynchronously through an error
@@ -148,7 +162,7 @@ export class WebGPUBackend implements Backend {
     this.info = info;
     this.gpu = info.device;
     this.metaAlign = Math.max(4, info.limits.minStorageBufferOffsetAlignment);
-    this.errBuf = this.gpu.createBuffer({ size: 8, usage: STORAGE | COPY_SRC | COPY_DST });
+    this.flagBuf = this.gpu.createBuffer({ size: 8 * MAX_PENDING, usage: STORAGE | COPY_SRC | COPY_DST });
     this.gpu.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.error ??= new Error(`webgpu: ${ev.error.message}`);
     };
@@ -253,6 +267,7 @@ export class WebGPUBackend implements Backend {
     }
     this.flush();
     if (bytes.byteLength > 0) this.gpu.queue.writeBuffer(b.gpu, byteOffset, bytes as Uint8Array<ArrayBuffer>);
+    if (byteOffset === 0 && bytes.byteLength >= b.nbytes) b.taint = b.passOn = null; // fresh values
   }
 
   async read(v: View): Promise<TypedArray> {
@@ -260,8 +275,7 @@ export class WebGPUBackend implements Backend {
     const n = numel(v.shape), size = itemSize[v.dtype];
     const bytes = n * size, rounded = (bytes + 3) & ~3;
     const src = this.handle(v.buf, 'read');
-    // Layout: the data, then the 8-byte error flag [check id, value].
-    const staging = this.takeStaging(rounded + 8);
+    const staging = this.takeStaging(Math.max(4, rounded));
     let tmp: GPUBuffer | null = null;
     if (n > 0) {
       const c = collapse(v.shape, [v.strides]);
@@ -275,23 +289,16 @@ export class WebGPUBackend implements Backend {
         this.enc().copyBufferToBuffer(tmp, 0, staging, 0, rounded);
       }
     }
-    const enc = this.enc();
-    enc.copyBufferToBuffer(this.errBuf, 0, staging, rounded, 8);
-    enc.clearBuffer(this.errBuf);
-    const checks = this.checks;
-    this.checks = [];
     this.flush();
     if (tmp) this.give(tmp);
     try {
-      await staging.mapAsync(1, 0, rounded + 8);
+      await staging.mapAsync(1, 0, Math.max(4, rounded));
     } catch (e) {
       staging.destroy();
       if (this.scopes.size) await Promise.all(this.scopes);
       throw this.takeError() ?? new Error(`webgpu read failed: ${(e as Error).message}`);
     }
-    const mapped = staging.getMappedRange(0, rounded + 8);
-    const err = new Int32Array(mapped, rounded, 2);
-    const failed = err[0]!, badValue = err[1]!;
+    const mapped = staging.getMappedRange(0, Math.max(4, rounded));
     const T = arrayType(v.dtype);
     const out = new T(n);
     new Uint8Array(out.buffer).set(new Uint8Array(mapped, 0, bytes));
@@ -301,15 +308,21 @@ export class WebGPUBackend implements Backend {
     if (this.scopes.size) await Promise.all(this.scopes);
     const e = this.takeError();
     if (e) throw e;
-    if (failed > 0) throw new RangeError((checks[failed - 1] ?? 'index out of range').replace('$V', String(badValue)));
+    const bad = src.taint ? await src.taint.verdict() : null;
+    if (bad) throw bad.error();
     return out;
+  }
+
+  /** The poison error already known for a buffer (flags read back), without waiting for pending ones. */
+  knownError(buf: BufferHandle): Error | null {
+    return (buf as GPUTensorBuffer).taint?.knownBad()?.error() ?? null;
   }
 
   /** A free staging buffer of at least `size` bytes, out of every list until giveStaging. */
   private takeStaging(size: number): GPUBuffer {
     const s = bucket(size);
-    if (s > STAGING_POOL_MAX) return this.createBuffer(size, MAP_READ | COPY_DST, `a readback of ${size - 8} bytes`);
-    return this.staging.get(s)?.pop() ?? this.createBuffer(s, MAP_READ | COPY_DST, `a readback of ${size - 8} bytes`);
+    if (s > STAGING_POOL_MAX) return this.createBuffer(size, MAP_READ | COPY_DST, `a readback of ${size} bytes`);
+    return this.staging.get(s)?.pop() ?? this.createBuffer(s, MAP_READ | COPY_DST, `a readback of ${size} bytes`);
   }
   /** Called after unmap: pooled when small and its bucket has room, else destroyed. */
   private giveStaging(b: GPUBuffer): void {
@@ -358,7 +371,17 @@ export class WebGPUBackend implements Backend {
     const stamps = this.timing && this.timing.n > 0 ? this.resolveStamps(this.encoder, this.timing) : null;
     const chunk = this.metaChunk;
     if (chunk && this.metaUsed > 0) this.gpu.queue.writeBuffer(chunk, 0, this.metaHost, 0, this.metaUsed / 4);
+    const checks = this.batchChecks, flagBytes = 8 * checks.length;
+    let flags: GPUBuffer | null = null;
+    if (flagBytes) {
+      // The batch's flags go to a staging buffer read back in the background; the slots are clear for the next batch.
+      this.batchChecks = [];
+      flags = this.takeStaging(flagBytes);
+      this.encoder.copyBufferToBuffer(this.flagBuf, 0, flags, 0, flagBytes);
+      this.encoder.clearBuffer(this.flagBuf, 0, flagBytes);
+    }
     this.gpu.queue.submit([this.encoder.finish()]);
+    if (flags) this.readFlags(flags, checks, flagBytes);
     if (stamps) this.timing!.ns.push(stamps());
     this.encoder = null;
     this.pending = 0;
@@ -374,6 +397,16 @@ export class WebGPUBackend implements Backend {
         else { chunk.destroy(); this.bindGroups.clear(); }
       });
     }
+  }
+
+  /** Maps a batch's flag words and settles its checks (a read of a tensor they taint waits for it). */
+  private readFlags(flags: GPUBuffer, checks: Check[], bytes: number): void {
+    const done = flags.mapAsync(MAP_READ, 0, bytes).then(() => {
+      settle(checks, new Int32Array(flags.getMappedRange(0, bytes).slice(0)));
+      flags.unmap();
+      this.giveStaging(flags);
+    }, () => { settle(checks, null); flags.destroy(); });
+    for (const c of checks) c.done = done;
   }
 
   /** Bytes per metadata chunk (tests shrink it to exercise early submits and growth). */
@@ -499,11 +532,13 @@ export class WebGPUBackend implements Backend {
 
   /**
    * Records one dispatch. Binding 0 is the i32 metadata, then `ops` in order (binding 1 is the
-   * output), then the error flag when `checked`. An input sharing the output's buffer is copied
-   * first: WebGPU forbids binding one buffer as both writable and readable in a dispatch.
+   * output), then the flag buffer when there is a `check`: its slot in the batch replaces the last
+   * metadata word. An input sharing the output's buffer is copied first: WebGPU forbids binding one
+   * buffer as both writable and readable in a dispatch. Written buffers inherit poison (see propagate).
    */
-  private dispatch(key: string, source: () => string, meta: number[], ops: Operand[], groups: [number, number, number], checked = false,
+  private dispatch(key: string, source: () => string, meta: number[], ops: Operand[], groups: [number, number, number], check: Check | null = null,
     entryPoint = 'main'): void {
+    const checked = check !== null;
     const fullKey = `${key}@${entryPoint}`;
     if (!this.storageBindings.has(fullKey)) {
       // Every binding is a storage buffer: metadata, operands, error flag. Checked before Dawn
@@ -513,7 +548,9 @@ export class WebGPUBackend implements Backend {
       this.storageBindings.set(fullKey, n);
     }
     const k = this.pipeline(fullKey, source, entryPoint, ops, checked), p = k.pipeline;
+    if (check && this.batchChecks.length >= MAX_PENDING) this.flush(); // never: batches end at MAX_PENDING dispatches
     const md = this.metaSlot(meta);
+    if (check) this.metaHost[md.offset / 4 + meta.length - 1] = this.batchChecks.push(check) - 1;
     const written = new Set(ops.filter((o) => o.access !== 'read').map((o) => o.buf));
     const bufs = ops.map((o) => {
       if (o.access !== 'read' || !written.has(o.buf)) return o.buf;
@@ -533,7 +570,7 @@ export class WebGPUBackend implements Backend {
     if (!bg) {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: md.buffer, offset: 0, size: fits ? META_WINDOW : md.size } }];
       bufs.forEach((b, i) => entries.push({ binding: ops[i]!.slot ?? i + 1, resource: { buffer: b } }));
-      if (checked) entries.push({ binding: ops.length + 1, resource: { buffer: this.errBuf } });
+      if (checked) entries.push({ binding: ops.length + 1, resource: { buffer: this.flagBuf } });
       bg = this.gpu.createBindGroup({ layout: k.layout, entries });
       if (fits) {
         if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
@@ -552,7 +589,27 @@ export class WebGPUBackend implements Backend {
     pass.setBindGroup(0, bg, [md.offset]);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     if (t) pass.end();
+    this.propagate(ops, check);
     if (++this.pending >= MAX_PENDING) this.flush();
+  }
+
+  /**
+   * Poison propagation, once per dispatch: every buffer it writes inherits what its inputs pass on
+   * (and a partially written one keeps its own), plus the dispatch's check. With no tainted operand
+   * and no check this is a field test per operand.
+   */
+  private propagate(ops: readonly Operand[], check: Check | null): void {
+    let inherited: Taint | null = null, any = check !== null;
+    for (const o of ops) if (o.h?.passOn && (o.access === 'read' || !o.whole)) { any = true; break; }
+    if (any) inherited = join(ops.map((o) => (o.access === 'read' || !o.whole ? o.h?.passOn : null)), check);
+    for (const o of ops) {
+      const h = o.h;
+      if (!h || o.access === 'read') continue;
+      if (o.whole) { h.taint = h.passOn = inherited; continue; }
+      if (!inherited) continue;
+      h.taint = join([h.taint, inherited], null);
+      h.passOn = join([h.passOn, inherited], null);
+    }
   }
 
   /** A 2-D grid of `count` workgroups (one dimension is limited to 65535). */
@@ -565,7 +622,10 @@ export class WebGPUBackend implements Backend {
 
   private op(v: View, access: Access, what: string): Operand {
     checkDtype(v.dtype, what);
-    return { buf: this.handle(v.buf, what).gpu, dtype: v.dtype, access };
+    const h = this.handle(v.buf, what);
+    // Output views never overlap themselves: one at offset 0 with the buffer's size covers it all.
+    const whole = access === 'write' && v.offset === 0 && numel(v.shape) * itemSize[v.dtype] >= h.nbytes;
+    return { buf: h.gpu, dtype: v.dtype, access, h, whole };
   }
 
   /**
@@ -573,7 +633,7 @@ export class WebGPUBackend implements Backend {
    * divisions per element); scalars follow the operand table in the metadata.
    */
   private elementwise(key: string, family: Parameters<typeof shader>[0], subs: Record<string, string>, shape: readonly number[],
-    views: readonly View[], names: string[], scalars: number[] = [], math = false, outAccess: Access = 'write', checked = false): void {
+    views: readonly View[], names: string[], scalars: number[] = [], math = false, outAccess: Access = 'write', check: Check | null = null): void {
     const n = numel(shape);
     if (n === 0) return;
     const c = collapse(shape, views.map((v) => v.strides));
@@ -582,10 +642,13 @@ export class WebGPUBackend implements Backend {
     meta.push(...scalars);
     const ops = views.map((v, i) => this.op(v, i === 0 ? outAccess : 'read', key));
     let decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
-    // Checked kernels flag bad data (index ranges, integer division by zero) here: [check id, value].
-    if (checked) decls += `\n@group(0) @binding(${ops.length + 1}) var<storage, read_write> err: array<atomic<u32>>;`;
+    // Checked kernels flag bad data (index ranges, integer division by zero) in their slot: [flag, value].
+    if (check) {
+      decls += `\n@group(0) @binding(${ops.length + 1}) var<storage, read_write> err: array<atomic<u32>>;
+fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); atomicStore(&err[k], 1u); atomicStore(&err[k + 1u], bitcast<u32>(v)); }`;
+    }
     const fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}`;
-    this.dispatch(fullKey, () => shader(family, { DECLS: decls, ...subs }, math), meta, ops, this.grid(Math.ceil(n / WG)), checked);
+    this.dispatch(fullKey, () => shader(family, { DECLS: decls, ...subs }, math), meta, ops, this.grid(Math.ceil(n / WG)), check);
   }
 
   // ---- kernels ----
@@ -622,10 +685,10 @@ export class WebGPUBackend implements Backend {
       ? op === 'pow' ? { test: 'y < 0', msg: 'pow: Integers to negative integer powers are not allowed.' }
         : INT_DIV_OPS.has(op) ? { test: 'y == 0', msg: 'ZeroDivisionError: integer division or modulo by zero' } : null
       : null;
-    const scalars = intErr ? [this.checks.push(intErr.msg)] : [];
-    const check = intErr ? `if (${intErr.test}) { atomicMax(&err[0], u32(md[scalar_slot(3)])); }` : '';
+    const scalars = intErr ? [0] : []; // the check's slot
+    const check = intErr ? `if (${intErr.test}) { flag(scalar_slot(3), y); }` : '';
     this.elementwise(`binary:${op}${intErr ? ':checked' : ''}`, 'binary', { EXPR: expr, CAST: cast('r', t, out.dtype), CHECK: check },
-      out.shape, [withStrides(out), a, b], ['out', 'a', 'b'], scalars, true, 'write', !!intErr);
+      out.shape, [withStrides(out), a, b], ['out', 'a', 'b'], scalars, true, 'write', intErr ? new Check(intErr.msg) : null);
   }
 
   where(cond: View, a: View, b: View, out: View): void {
@@ -757,26 +820,29 @@ export class WebGPUBackend implements Backend {
 
   gather(x: View, dim: number, index: View, out: View): void {
     const size = x.shape[dim]!;
-    const id = this.checks.push(`gather(): index $V is out of bounds for dimension ${dim} with size ${size}`);
+    const check = new Check(`gather(): index $V is out of bounds for dimension ${dim} with size ${size}`);
     const xz: View = { ...x, strides: x.strides.map((s, d) => (d === dim ? 0 : s)) };
     this.elementwise('gather', 'gather', {}, out.shape, [withStrides(out), xz, index], ['out', 'a', 'idx'],
-      [size, x.strides[dim]!, id], false, 'write', true);
+      [size, x.strides[dim]!, 0], false, 'write', check);
   }
 
   scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void {
     const oSt = contiguousStrides(out.shape);
     const size = out.shape[dim]!;
-    const id = this.checks.push(`scatter(): index $V is out of bounds for dimension ${dim} with size ${size}`);
+    const check = new Check(`scatter(): index $V is out of bounds for dimension ${dim} with size ${size}`);
     const target: View = { ...out, shape: index.shape, strides: oSt.map((s, d) => (d === dim ? 0 : s)) };
     const update = reduce === 'add' ? 'add_out(t, ld_src(op_off(2, i)));' : 'st_out(t, ld_src(op_off(2, i)));';
     this.elementwise(`scatter:${reduce}|${src.dtype}`, 'scatter', { UPDATE: update }, index.shape, [target, index, src], ['out', 'idx', 'src'],
-      [size, oSt[dim] ?? 1, id], false, 'atomic', true);
+      [size, oSt[dim] ?? 1, 0], false, 'atomic', check);
   }
 
   checkRange(x: View, min: number, max: number, message: string): void {
     if (x.dtype !== 'int32') throw new TypeError(`webgpu checkRange: expected int32 values, got ${x.dtype}`);
-    const id = this.checks.push(message);
-    this.elementwise('check_range', 'check_range', {}, x.shape, [x], ['a'], [min | 0, max | 0, id], false, 'read', true);
+    if (numel(x.shape) === 0) return;
+    const check = new Check(message), h = this.handle(x.buf, 'checkRange');
+    this.elementwise('check_range', 'check_range', {}, x.shape, [x], ['a'], [min | 0, max | 0, 0], false, 'read', check);
+    // The values stay readable; what is computed from them carries the check.
+    h.passOn = join([h.passOn], check);
   }
 
   argsort(x: View, descending: boolean, out: View): void {
@@ -805,12 +871,14 @@ export class WebGPUBackend implements Backend {
     const src = () => shader('bitonic', { DECLS: decls, T: t, LESS: less });
     const key = `bitonic|${x.dtype}`, grid = this.grid(Math.ceil(total / WG));
     const meta = (kk: number, jj: number) => [total, ...baseMeta.slice(1), P, kk, jj];
-    const kb: Operand = { buf: keys, dtype: 'int32', access: 'write', slot: 1 }, ib: Operand = { buf: ids, dtype: 'int32', access: 'write', slot: 2 };
-    this.dispatch(key, src, meta(0, 0), [kb, ib, { ...this.op(x, 'read', 'argsort'), slot: 3 }], grid, false, 'init');
+    // Scratch handles carry x's poison on to out.
+    const kb: Operand = { buf: keys, dtype: 'int32', access: 'write', slot: 1, h: new GPUTensorBuffer(keys.size, keys) };
+    const ib: Operand = { buf: ids, dtype: 'int32', access: 'write', slot: 2, h: new GPUTensorBuffer(ids.size, ids) };
+    this.dispatch(key, src, meta(0, 0), [kb, ib, { ...this.op(x, 'read', 'argsort'), slot: 3 }], grid, null, 'init');
     for (let kk = 2; kk <= P; kk *= 2) {
-      for (let jj = kk >> 1; jj > 0; jj >>= 1) this.dispatch(key, src, meta(kk, jj), [kb, ib], grid, false, 'step');
+      for (let jj = kk >> 1; jj > 0; jj >>= 1) this.dispatch(key, src, meta(kk, jj), [kb, ib], grid, null, 'step');
     }
-    this.dispatch(key, src, meta(0, 0), [ib, { ...this.op(out, 'write', 'argsort'), slot: 4 }], grid, false, 'emit');
+    this.dispatch(key, src, meta(0, 0), [ib, { ...this.op(out, 'write', 'argsort'), slot: 4 }], grid, null, 'emit');
   }
 
   random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void {

@@ -1,0 +1,98 @@
+// Data errors stay with their tensors: a kernel that flags a bad index poisons its output, so reading
+// it, or anything computed from it (gradients included), throws the op's error with the offending
+// value (its sign kept) and the user's call site, while unrelated tensors read normally. An
+// optimizer step on gradients known to be poisoned throws before updating. On the CPU the same
+// message is raised at the op itself.
+import { describe, expect, it } from 'vitest';
+import { testDevices, torch } from '../helpers.js';
+import { checkRange } from '../../src/ops/indexing.js';
+
+const gpu = torch.webgpu.isAvailable();
+const w = { device: 'webgpu' as const };
+const i32 = (v: number[], device: 'cpu' | 'webgpu' = 'webgpu') => torch.tensor(v, { dtype: 'int32', device });
+/** The call-site part of a poison error: the op's name and this file's line. */
+const site = (op: string) => new RegExp(`flagged on webgpu by ${op} called at \\S*poison\\.test\\.ts:\\d+:\\d+`);
+
+describe('an out-of-range index raises the same message on every device', () => {
+  for (const device of testDevices()) {
+    it(`${device}: gather with index -5 on a dim of size 3`, async () => {
+      const x = torch.tensor([10, 20, 30], { device });
+      const msg = /gather\(\): index -5 is out of bounds for dimension 0 with size 3/;
+      if (device === 'cpu') { expect(() => torch.gather(x, 0, i32([0, -5], device))).toThrow(msg); return; }
+      const bad = torch.gather(x, 0, i32([0, -5], device));
+      await expect(bad.data()).rejects.toThrow(msg);
+    });
+  }
+});
+
+describe.skipIf(!gpu)('webgpu poison', () => {
+  it('the flagged output and what is computed from it throw; an unrelated tensor reads normally', async () => {
+    const x = torch.tensor([10, 20, 30], w);
+    const bad = torch.gather(x, 0, i32([0, -5]));
+    const derived = bad.mul(2).sum();
+    const unrelated = x.add(1);
+    expect(Array.from(await unrelated.data())).toEqual([11, 21, 31]);
+    await expect(bad.data()).rejects.toThrow(site('gather'));
+    await expect(derived.item()).rejects.toThrow(/index -5 is out of bounds for dimension 0 with size 3/);
+    await expect(torch.cat([x, bad]).tolist()).rejects.toThrow(/index -5/);
+    // It stays poisoned (every read throws); the input is untouched.
+    await expect(bad.data()).rejects.toThrow(/index -5/);
+    expect(Array.from(await x.data())).toEqual([10, 20, 30]);
+    // Overwriting all of it with clean values clears the poison.
+    bad.copy_(torch.tensor([1, 2], w));
+    expect(Array.from(await bad.data())).toEqual([1, 2]);
+  });
+
+  it('a range check keeps the checked tensor readable and poisons what is computed from it, sign kept', async () => {
+    const t = i32([1, -3, 2]);
+    checkRange(t, 0, 9, 'Target $V is out of bounds.');
+    const used = t.add(0);
+    expect(Array.from(await t.data())).toEqual([1, -3, 2]);
+    await expect(used.data()).rejects.toThrow(/^Target -3 is out of bounds\. \(flagged on webgpu by /);
+    await expect(used.data()).rejects.toThrow(site('checkRange'));
+  });
+
+  it('indexSelect and embedding name the value and the calling op', async () => {
+    const x = torch.arange(10, w).to('float32');
+    const sel = x.indexSelect(0, i32([2, -11]));
+    await expect(sel.data()).rejects.toThrow(/index -11 is out of bounds for dimension 0 with size 10/);
+    await expect(sel.data()).rejects.toThrow(site('Tensor.indexSelect'));
+    const emb = new torch.nn.Embedding(10, 3).to('webgpu');
+    await expect(emb.forward(i32([1, 12])).data()).rejects.toThrow(/12 is out of bounds/);
+  });
+
+  it('integer division by zero poisons only its output', async () => {
+    const a = i32([4, 5]);
+    const q = torch.floorDivide(a, i32([2, 0]));
+    const ok = torch.floorDivide(a, 2);
+    expect(Array.from(await ok.data())).toEqual([2, 2]);
+    await expect(q.data()).rejects.toThrow(/ZeroDivisionError.*flagged on webgpu by floorDivide called at/);
+  });
+
+  it('gradients inherit the poison; step() on gradients known to be poisoned throws and updates nothing', async () => {
+    torch.manualSeed(0);
+    const emb = new torch.nn.Embedding(4, 2).to('webgpu');
+    const opt = new torch.optim.SGD(emb.parameters(), { lr: 1 });
+    const before = Array.from(await emb.weight.data());
+    const loss = torch.nn.functional.crossEntropy(emb.forward(i32([0, 7])), i32([1, 0]));
+    loss.backward();
+    await expect(loss.item()).rejects.toThrow(/index 7 is out of bounds for dimension 0 with size 4/);
+    await expect(emb.weight.grad!.data()).rejects.toThrow(/index 7 is out of bounds/);
+    expect(() => opt.step()).toThrow(/^SGD\.step: a tensor of shape \[4, 2\] it would use comes from a failed device check: gather\(\): index 7 is out of bounds for dimension 0 with size 4 \(flagged on webgpu by Embedding\.forward called at \S*poison\.test\.ts:/);
+    expect(Array.from(await emb.weight.data())).toEqual(before);
+    // Clean gradients step normally again.
+    opt.zeroGrad();
+    torch.nn.functional.crossEntropy(emb.forward(i32([0, 3])), i32([1, 0])).backward();
+    opt.step();
+    expect(Array.from(await emb.weight.data())).not.toEqual(before);
+  });
+
+  it('a step on gradients whose check is still pending poisons the parameters: their next read throws', async () => {
+    const emb = new torch.nn.Embedding(4, 2).to('webgpu');
+    const opt = new torch.optim.SGD(emb.parameters(), { lr: 1 });
+    emb.forward(i32([-9])).sum().backward();
+    opt.step(); // the flag is not back yet
+    await expect(emb.weight.data()).rejects.toThrow(/index -9 is out of bounds for dimension 0 with size 4/);
+    await expect(emb.forward(i32([0])).sum().item()).rejects.toThrow(/index -9/);
+  });
+});
