@@ -224,6 +224,22 @@ export class Tensor {
     t.base = this.base;
     return t;
   }
+  /**
+   * @internal PyTorch's `t.data = src`: this object takes src's storage, shape, strides, offset,
+   * dtype and device, keeping its identity and autograd state (requiresGrad, grad, hooks), so that
+   * Module.to moves parameters under an optimizer that holds them. src stays valid (shared storage).
+   */
+  setData_(src: Tensor): void {
+    if (src === this) return;
+    src.view_(); // throws on a disposed src
+    src.storage.retain();
+    if (!this.disposed) this.storage.release();
+    const w = this as unknown as { storage: Storage; shape: readonly number[]; strides_: readonly number[]; offset: number; dtype: DType; device: Device };
+    w.storage = src.storage; w.shape = src.shape; w.strides_ = src.strides_; w.offset = src.offset;
+    w.dtype = src.dtype; w.device = src.device;
+    this.disposed = false;
+    this.base = src.base;
+  }
   detach_(): this {
     if (this.base && this.base.requiresGrad) throw new Error('detach_: can not detach views in-place. Use detach() instead.');
     this.gradFn_ = null;

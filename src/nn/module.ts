@@ -15,6 +15,7 @@ import { Buffer, Parameter } from './parameter.js';
 import { Function as AutogradFunction, type FunctionCtx } from '../autograd/function.js';
 import { escapeFromBackward } from '../autograd/graph.js';
 import { zerosLike } from '../ops/creation.js';
+import { toAsync } from '../ops/elementwise.js';
 import { state } from '../state.js';
 
 export type ForwardPreHook = (module: Module, input: unknown[]) => unknown;
@@ -259,47 +260,87 @@ export class Module {
     return this;
   }
 
+  /** Every distinct parameter, parameter grad and buffer of this module tree (tied ones once). */
+  #tensorsToConvert(): Tensor[] {
+    const out = new Set<Tensor>();
+    for (const m of this.modules()) {
+      for (const [, p] of m.#own<Parameter>('parameter')) { out.add(p); if (p.grad) out.add(p.grad); }
+      for (const [, b] of m.#own<Tensor>('buffer')) out.add(b);
+    }
+    return [...out];
+  }
   /**
-   * Converts every parameter and buffer with `fn`, replacing the fields (a converted parameter is a
-   * new Parameter object, as in PyTorch create optimizers after moving a model). Tied tensors stay tied.
+   * Puts converted contents into the original tensor objects, as PyTorch's Module._apply does with
+   * `param.data = fn(param)`: Parameters, their grads and buffers keep their identity, so an
+   * optimizer made before `model.to(...)` keeps training them, and tied tensors stay tied.
+   */
+  static #swapIn(olds: Tensor[], news: Tensor[]): void {
+    olds.forEach((t, i) => { const nt = news[i]!; if (nt !== t) { t.setData_(nt); nt.dispose(); } });
+  }
+  /**
+   * Converts every parameter, parameter grad and buffer with `fn`, in place. Every conversion is
+   * computed before any tensor changes, so one that fails (float64 on WebGPU) leaves the module as it was.
    */
   protected applyToTensors(fn: (t: Tensor) => Tensor): this {
-    const memo = new Map<Tensor, Tensor>();
-    const convert = (t: Tensor, make: (nt: Tensor) => Tensor): Tensor => {
-      let r = memo.get(t);
-      if (r) return r;
-      const nt = noGrad(() => fn(t));
-      r = nt === t ? t : make(nt);
-      memo.set(t, r);
-      return r;
-    };
-    for (const m of this.modules()) {
-      const rec = m.#rec();
-      for (const [n, p] of m.#own<Parameter>('parameter')) {
-        rec[n] = convert(p, (nt) => {
-          const np = new Parameter(nt.detach(), p.requiresGrad);
-          if (p.grad) np.grad = noGrad(() => fn(p.grad!));
-          return np;
-        });
-      }
-      for (const [n, b] of m.#own<Tensor>('buffer')) {
-        rec[n] = convert(b, (nt) => (b instanceof Buffer ? new Buffer(nt, { persistent: b.persistent }) : (nt.kept = true, nt)));
-      }
+    const olds = this.#tensorsToConvert(), news: Tensor[] = [];
+    try {
+      for (const t of olds) news.push(noGrad(() => fn(t)));
+    } catch (e) {
+      news.forEach((nt, i) => { if (nt !== olds[i]) nt.dispose(); });
+      throw e;
     }
+    Module.#swapIn(olds, news);
     return this;
   }
-  /** Moves and/or casts parameters and buffers: `m.to('webgpu')`, `m.to('float64')`, `m.to('cuda', { dtype })`. */
-  to(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType } = {}): this {
+  #target(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType }): { device: Device | null; dtype: DType | null } {
     let device: string | null = null, dtype: DType | null = opts.dtype ?? null;
     if (deviceOrDtype instanceof Tensor) { device = deviceOrDtype.device; dtype = deviceOrDtype.dtype; }
     else if ((DTYPES as readonly string[]).includes(deviceOrDtype)) dtype = deviceOrDtype as DType;
     else device = deviceOrDtype;
     if (dtype && !isFloating(dtype) && !(deviceOrDtype instanceof Tensor)) throw new TypeError(`nn.Module.to only accepts floating point dtypes, but got desired dtype=${dtype}`);
+    return { device: device as Device | null, dtype };
+  }
+  /**
+   * Moves and/or casts parameters and buffers in place (floating ones only are cast):
+   * `m.to('webgpu')`, `m.to('float64')`, `m.to('cuda', { dtype })`. Leaving an asynchronous device
+   * (WebGPU) needs a device read: `await m.toAsync('cpu')`.
+   */
+  to(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType } = {}): this {
+    const { device, dtype } = this.#target(deviceOrDtype, opts);
+    const from = device && this.#tensorsToConvert().find((t) => !t.storage.backend.synchronous && t.device !== device.split(':')[0]);
+    if (from) {
+      throw new Error(`${this.constructor.name}.to: moving parameters from '${from.device}' to '${device}' needs a device read; use 'await model.toAsync("${device}")'`);
+    }
+    const cast = (t: Tensor): Tensor => (dtype && isFloating(t.dtype) ? t.to(dtype) : t);
+    const move = (t: Tensor): Tensor => (device ? t.to(device) : t);
     return this.applyToTensors((t) => {
-      let r = device ? t.to(device as Device) : t;
-      if (dtype && isFloating(dtype) && isFloating(r.dtype)) r = r.to(dtype);
+      // Cast where the dtype exists: on the CPU (every dtype) before leaving it, else after moving.
+      const [first, second] = t.device === 'cpu' ? [cast, move] : [move, cast];
+      const mid = first(t), r = second(mid);
+      if (mid !== t && mid !== r) mid.dispose();
       return r;
     });
+  }
+  /** to() from any device, WebGPU included (reads are awaited); changes the module in place like to(). */
+  async toAsync(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType } = {}): Promise<this> {
+    const { device, dtype } = this.#target(deviceOrDtype, opts);
+    const olds = this.#tensorsToConvert(), news: Tensor[] = [];
+    try {
+      for (const t of olds) {
+        const want = dtype && isFloating(t.dtype) ? dtype : t.dtype;
+        // Cast on the CPU side (every dtype exists there): before leaving it, or after arriving.
+        const pre = t.device === 'cpu' ? noGrad(() => t.to(want)) : t;
+        const moved = device ? await noGrad(() => toAsync(pre, device)) : pre;
+        const r = noGrad(() => moved.to(want));
+        for (const x of [pre, moved]) if (x !== t && x !== r) x.dispose();
+        news.push(r);
+      }
+    } catch (e) {
+      news.forEach((nt, i) => { if (nt !== olds[i]) nt.dispose(); });
+      throw e;
+    }
+    Module.#swapIn(olds, news);
+    return this;
   }
   cpu(): this { return this.to('cpu'); }
   cuda(): this { return this.to('cuda'); }

@@ -116,8 +116,29 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
       s = init();
       for (const v of Object.values(s)) if (isTensor(v)) keep(v);
       this.state.set(p, s);
-    }
+    } else this.followDevice(s, p);
     return s;
+  }
+
+  /**
+   * A parameter moved by Module.to after steps (same object, new device) takes its state along;
+   * PyTorch leaves that to the user (its next step fails on the device mismatch). The dtype stays,
+   * as in PyTorch (float32 moments of a parameter cast to float64 keep being float32).
+   */
+  private followDevice(s: ParamState, p: Tensor): void {
+    const move = (v: Tensor): Tensor => {
+      if (v.device === p.device) return v;
+      if (!v.storage.backend.synchronous) {
+        throw new Error(`${this.opName}.step: the state of a parameter is on '${v.device}' but the parameter is now on '${p.device}'; moving it needs a device read, so create the optimizer after moving the model`);
+      }
+      const moved = keep(noGrad(() => v.to(p.device)));
+      v.dispose();
+      return moved;
+    };
+    for (const [k, v] of Object.entries(s)) {
+      if (isTensor(v)) s[k] = move(v);
+      else if (Array.isArray(v)) s[k] = (v as (Tensor | number)[]).map((x) => (isTensor(x) ? move(x) : x)) as StateValue;
+    }
   }
 
   /** Stores a freshly created state tensor (kept). */

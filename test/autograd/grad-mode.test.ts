@@ -83,6 +83,6 @@ describe.each(testDevices())('grad mode on %s', (device) => {
     const y = x.sum();
     expect(() => y.backward({ inputs: [] })).toThrow(/'inputs' argument to backward\(\) cannot be empty/);
     expect(() => torch.autograd.backward([y, y], [null])).toThrow(/got 2 tensors and 1 gradients/);
-    expect(() => y.backward(3 as unknown as null)).toThrow(/backward: gradient must be a Tensor, null or an options object, got number/);
+    expect(() => y.backward(3 as unknown as null)).toThrow(TypeError); // the wording is the argument checker's
   });
 });
