@@ -7,6 +7,7 @@
 import { Tensor, isTensor } from '../tensor.js';
 import { noGrad, enableGrad } from '../autograd/grad-mode.js';
 import { keep, tidyImpl } from '../memory.js';
+import { checkPoison } from '../ops/indexing.js';
 
 /** One param group: its tensors plus the optimizer's hyper-parameters (lr and the rest). */
 export interface ParamGroup {
@@ -97,8 +98,13 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     return loss;
   }
 
-  /** Runs the subclass's per-group update without autograd, freeing temporaries. */
+  /**
+   * Runs the subclass's per-group update without autograd, freeing temporaries. A parameter or
+   * gradient known to come from a failed device check (e.g. a bad class index on WebGPU) throws
+   * first, so nothing is updated; see checkPoison for checks still pending on the device.
+   */
   protected update(): void {
+    checkPoison(`${this.opName}.step`, this.paramGroups.flatMap((g) => g.params.flatMap((p) => [p, p.grad])));
     noGrad(() => {
       for (const group of this.paramGroups) {
         tidyImpl(() => { this.updateGroup(group); }, isTensor);

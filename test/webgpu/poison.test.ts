@@ -9,7 +9,7 @@ import { checkRange } from '../../src/ops/indexing.js';
 
 const gpu = torch.webgpu.isAvailable();
 const w = { device: 'webgpu' as const };
-const i32 = (v: number[], device: 'cpu' | 'webgpu' = 'webgpu') => torch.tensor(v, { dtype: 'int32', device });
+const i32 = (v: number[], device: torch.Device = 'webgpu') => torch.tensor(v, { dtype: 'int32', device });
 /** The call-site part of a poison error: the op's name and this file's line. */
 const site = (op: string) => new RegExp(`flagged on webgpu by ${op} called at \\S*poison\\.test\\.ts:\\d+:\\d+`);
 
