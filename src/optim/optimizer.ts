@@ -1,12 +1,14 @@
 // torch.optim.Optimizer: the base class every optimizer extends. It holds param groups (defaults
 // filled in), per-parameter state, zeroGrad, step(closure) and stateDict/loadStateDict in PyTorch's
-// structure with camelCase keys: { state: { 0: { step, expAvg, ... } }, paramGroups: [{ lr, ..., params: [0, 1] }] }.
+// layout and names, so checkpoints move both ways: { state: { 0: { step, exp_avg, ... } },
+// param_groups: [{ lr, weight_decay, ..., params: [0, 1] }] } (options and state camelCase in here).
 // Updates run under noGrad with in-place ops inside a tidy scope; state tensors are keep()-marked so
 // a user's torch.tidy around the step never disposes them. Nothing here reads device data.
 
 import { Tensor, isTensor } from '../tensor.js';
 import { noGrad, enableGrad } from '../autograd/grad-mode.js';
 import { keep, tidyImpl } from '../memory.js';
+import { scalarTensor } from '../ops/prim.js';
 import { checkPoison } from '../ops/indexing.js';
 
 /** One param group: its tensors plus the optimizer's hyper-parameters (lr and the rest). */
@@ -24,10 +26,20 @@ export type ParamsInput<O> = Iterable<Tensor> | ParamGroupInput<O>[];
 export type StateValue = Tensor | number | boolean | null | Tensor[] | number[];
 export type ParamState = Record<string, StateValue>;
 
+/**
+ * PyTorch's Optimizer.state_dict() layout, names included (what torch.save writes and PyTorch's
+ * load_state_dict reads). Scalars PyTorch 1.13 keeps as 0-d tensors (Adam's `step`, NAdam's
+ * `mu_product`, LBFGS's `H_diag` and `ro`) are 0-d CPU tensors here too.
+ */
 export interface OptimizerStateDict {
-  /** Per-parameter state, keyed by the parameter's index over all groups in order. */
+  /** Per-parameter state (snake_case keys), keyed by the parameter's index over all groups in order. */
+  state: Record<number, Record<string, StateValue>>;
+  /** Group options (snake_case names) with `params` replaced by those indices. */
+  param_groups: ({ params: number[] } & Record<string, unknown>)[];
+}
+/** The camelCase layout torchlet's stateDict() wrote before; loadStateDict still accepts it. */
+export interface LegacyOptimizerStateDict {
   state: Record<number, ParamState>;
-  /** Group options with `params` replaced by those indices. */
   paramGroups: ({ params: number[] } & Record<string, unknown>)[];
 }
 
@@ -153,40 +165,49 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     return t;
   }
 
-  /** PyTorch's structure, camelCase keys; state tensors are the live ones (clone to snapshot). */
+  /**
+   * PyTorch's layout and names (see OptimizerStateDict). State tensors are the live ones (clone to
+   * snapshot); the 0-d scalar tensors are fresh.
+   */
   stateDict(): OptimizerStateDict {
     const index = new Map<Tensor, number>();
-    const paramGroups = this.paramGroups.map((g) => {
+    const param_groups = this.paramGroups.map((g) => {
       const { params, ...rest } = g;
       const ids = params.map((p) => { if (!index.has(p)) index.set(p, index.size); return index.get(p)!; });
-      return { ...rest, params: ids };
+      return { ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [snake(k), v])), params: ids };
     });
-    const state: Record<number, ParamState> = {};
+    const scalars = new Set(TENSOR_SCALARS[this.opName] ?? []);
+    const state: Record<number, Record<string, StateValue>> = {};
     for (const [p, s] of this.state) {
       const i = index.get(p);
-      if (i !== undefined) state[i] = { ...s };
+      if (i === undefined) continue;
+      // step and mu_product are float32 in PyTorch; LBFGS's H_diag and ro have the parameters' dtype.
+      const dtype = this.opName === 'LBFGS' && p.dtype === 'float64' ? 'float64' : 'float32';
+      const toTensor = (v: StateValue): StateValue => {
+        if (typeof v === 'number') return scalarTensor(v, dtype, 'cpu');
+        if (Array.isArray(v)) return (v as (number | Tensor)[]).map((x) => (typeof x === 'number' ? scalarTensor(x, dtype, 'cpu') : x)) as Tensor[];
+        return v;
+      };
+      state[i] = Object.fromEntries(Object.entries(s).map(([k, v]) => [snake(k), scalars.has(snake(k)) ? toTensor(v) : v]));
     }
-    return { state, paramGroups };
+    return { state, param_groups };
   }
 
   /**
-   * Loads options and (copied) state; group sizes must match this optimizer's groups. Also accepts
-   * a PyTorch optimizer state_dict as torch.load returns it (param_groups, snake_case keys, step
-   * counts as tensors): keys are converted to camelCase and scalar tensors to numbers.
+   * Loads options and (copied) state; group sizes must match this optimizer's groups. Takes PyTorch's
+   * layout (stateDict() here, or a PyTorch optimizer.state_dict() as torch.load returns it: snake_case
+   * keys, scalars as numbers or 0-d tensors) and the camelCase layout torchlet wrote before.
    */
-  loadStateDict(input: OptimizerStateDict | PyTorchOptimizerStateDict): void {
-    const sd = fromPyTorch(input);
-    if (!sd || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object') {
-      throw new TypeError(`${this.opName}.loadStateDict: expected { state, paramGroups }`);
-    }
+  loadStateDict(input: OptimizerStateDict | LegacyOptimizerStateDict): void {
+    const sd = this.fromSaved(input);
     if (sd.paramGroups.length !== this.paramGroups.length) {
       throw new Error(`${this.opName}.loadStateDict: loaded state dict has a different number of parameter groups (${sd.paramGroups.length} vs ${this.paramGroups.length})`);
     }
     const byId = new Map<number, Tensor>();
     sd.paramGroups.forEach((g, gi) => {
       const own = this.paramGroups[gi]!;
-      if (g.params.length !== own.params.length) {
-        throw new Error(`${this.opName}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group (${g.params.length} vs ${own.params.length})`);
+      if (!Array.isArray(g.params) || g.params.length !== own.params.length) {
+        throw new Error(`${this.opName}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group (${Array.isArray(g.params) ? g.params.length : 'no params'} vs ${own.params.length})`);
       }
       g.params.forEach((id, k) => byId.set(id, own.params[k]!));
     });
@@ -220,6 +241,29 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     });
   }
 
+  /** Either saved layout -> the camelCase one used in here (0-d tensors of PyTorch's layout read as numbers). */
+  private fromSaved(sd: OptimizerStateDict | LegacyOptimizerStateDict): LegacyOptimizerStateDict {
+    const name = `${this.opName}.loadStateDict`;
+    if (!sd || typeof sd !== 'object' || !sd.state || typeof sd.state !== 'object') throw new TypeError(`${name}: expected { state, param_groups } (an optimizer state dict)`);
+    if ('paramGroups' in sd && Array.isArray(sd.paramGroups)) return sd;
+    if (!('param_groups' in sd) || !Array.isArray(sd.param_groups)) throw new TypeError(`${name}: expected { state, param_groups } (an optimizer state dict)`);
+    const scalar = (v: unknown, key: string): unknown => {
+      if (isTensor(v) && v.ndim === 0) {
+        if (!v.storage.backend.synchronous) throw new Error(`${name}: state '${key}' is a 0-d tensor on '${v.device}', which cannot be read synchronously; load the checkpoint with mapLocation 'cpu' (the default)`);
+        return Number(v.itemSync());
+      }
+      if (Array.isArray(v) && v.length > 0 && v.every((x) => isTensor(x) && x.ndim === 0)) return v.map((x) => scalar(x, key));
+      return v;
+    };
+    const state: Record<number, ParamState> = {};
+    for (const [k, s] of Object.entries(sd.state)) {
+      // 'al' is LBFGS's scratch space, rebuilt on each step.
+      state[Number(k)] = Object.fromEntries(Object.entries(s).filter(([key]) => key !== 'al').map(([key, v]) => [stateKey(key), scalar(v, key)])) as ParamState;
+    }
+    const paramGroups = sd.param_groups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [camel(k), v])) as { params: number[] } & Record<string, unknown>);
+    return { state, paramGroups };
+  }
+
   /** Frees every state tensor (the optimizer is unusable for its old state afterwards). */
   disposeState(): void {
     for (const s of this.state.values()) {
@@ -232,31 +276,17 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   }
 }
 
-/** A state_dict written by PyTorch's Optimizer.state_dict() (after torch.load). */
-export interface PyTorchOptimizerStateDict {
-  state: Record<string | number, Record<string, unknown>>;
-  param_groups: ({ params: number[] } & Record<string, unknown>)[];
-}
+/** A state_dict written by PyTorch's Optimizer.state_dict() (after torch.load): the same layout. */
+export type PyTorchOptimizerStateDict = OptimizerStateDict;
 
+// PyTorch 1.13 keeps these state entries as 0-d tensors (the rest of its scalars are Python numbers).
+const TENSOR_SCALARS: Record<string, readonly string[]> = {
+  Adam: ['step'], AdamW: ['step'], Adagrad: ['step'], Adamax: ['step'], NAdam: ['step', 'mu_product'], RAdam: ['step'], LBFGS: ['H_diag', 'ro'],
+};
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function fromPyTorch(sd: OptimizerStateDict | PyTorchOptimizerStateDict): OptimizerStateDict {
-  if (!sd || !('param_groups' in sd)) return sd as OptimizerStateDict;
-  const scalar = (v: unknown): unknown => {
-    // PyTorch keeps step counters (NAdam's mu_product, LBFGS's H_diag and ro) as 0-dim tensors; ours are numbers.
-    if (isTensor(v) && v.ndim === 0) return Number(v.itemSync());
-    if (Array.isArray(v) && v.length > 0 && v.every((x) => isTensor(x) && x.ndim === 0)) return v.map(scalar);
-    return v;
-  };
-  // State keys start lower-case here ('H_diag' -> 'hDiag').
-  const stateKey = (k: string): string => { const c = camel(k); return c.charAt(0).toLowerCase() + c.slice(1); };
-  const state: Record<number, ParamState> = {};
-  for (const [k, s] of Object.entries(sd.state)) {
-    state[Number(k)] = Object.fromEntries(Object.entries(s).filter(([key]) => key !== 'al').map(([key, v]) => [stateKey(key), scalar(v)])) as ParamState;
-  }
-  const paramGroups = sd.param_groups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [camel(k), v])) as { params: number[] } & Record<string, unknown>);
-  return { state, paramGroups };
-}
+// State keys start lower-case here ('H_diag' <-> 'hDiag').
+const stateKey = (k: string): string => { const c = camel(k); return c.charAt(0).toLowerCase() + c.slice(1); };
+const snake = (k: string): string => (k === 'hDiag' ? 'H_diag' : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
 
 /** Validates a hyper-parameter the way PyTorch's constructors do. */
 export function check(cond: boolean, msg: string): void {

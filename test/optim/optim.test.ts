@@ -84,7 +84,7 @@ for (const device of testDevices()) describe(`optimizers match PyTorch trajector
       const half = Math.floor(c.steps / 2);
       await runSteps(c, opt, loss, 0, half, losses);
       const sd = opt.stateDict();
-      expect(sd.paramGroups.length).toBe(c.groups.length);
+      expect(sd.param_groups.length).toBe(c.groups.length);
       const opt2 = makeOpt(c, params);
       opt2.loadStateDict(sd);
       opt.disposeState(); // the copy must not share tensors with the old optimizer
