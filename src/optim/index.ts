@@ -2,7 +2,7 @@
 // Option names are PyTorch's in camelCase (weightDecay, lrDecay, momentumDecay, historySize...).
 
 export { Optimizer } from './optimizer.js';
-export type { ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateValue, OptimizerStateDict, PyTorchOptimizerStateDict, Closure } from './optimizer.js';
+export type { ParamGroup, ParamGroupInput, ParamsInput, ParamState, StateValue, OptimizerStateDict, LegacyOptimizerStateDict, PyTorchOptimizerStateDict, Closure } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
