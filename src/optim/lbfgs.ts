@@ -1,8 +1,10 @@
 // torch.optim.LBFGS: limited-memory BFGS (Nocedal & Wright, Numerical Optimization, alg. 7.4/7.5)
 // with the two-loop recursion over `historySize` curvature pairs, an optional strong-Wolfe line
 // search (bracketing + cubic interpolation, alg. 3.5/3.6) and PyTorch's stopping rules.
-// step(closure) is async: its decisions need scalars read from the device (`await t.item()`).
-// Scalars that PyTorch keeps in float32 tensors (ys, rho, alpha, Hdiag) are rounded with fround.
+// step(closure) is async: its decisions need scalars read from the device (`await t.item()`); a
+// step started before the previous one settled is an error saying so. Scalars that PyTorch keeps in
+// 0-d tensors of the parameters' dtype (ys, rho, alpha, Hdiag) are rounded with fround for float32
+// and kept exact (JS numbers are doubles) for float64 parameters.
 
 import { cat, zeros } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
@@ -16,7 +18,6 @@ export interface LBFGSOptions {
   historySize: number; lineSearchFn: 'strong_wolfe' | null;
 }
 
-const f32 = Math.fround;
 /** Runs f in a tidy scope and reads its scalar result (freeing it and every temporary). */
 const num = async (f: () => Tensor): Promise<number> => {
   const t = tidyImpl(f, isTensor);
@@ -109,6 +110,8 @@ async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: numb
 
 export class LBFGS extends Optimizer<LBFGSOptions> {
   private readonly params: Tensor[];
+  /** A step is running (between its start and its settling): the state is in flux. */
+  #running = false;
   constructor(params: ParamsInput<LBFGSOptions>, opts: Partial<LBFGSOptions> = {}) {
     const maxIter = opts.maxIter ?? 20;
     const d: LBFGSOptions = {
@@ -143,7 +146,16 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   override step(closure: () => Tensor | number | Promise<Tensor | number>): Promise<Tensor | number>;
   override step(closure?: () => Tensor | number | Promise<Tensor | number>): Promise<Tensor | number> {
     if (!closure) throw new Error('LBFGS: step requires a closure that reevaluates the model and returns the loss');
-    return noGrad(() => this.run(closure));
+    this.checkIdle('step');
+    this.#running = true;
+    return noGrad(() => this.run(closure)).finally(() => { this.#running = false; });
+  }
+  override stateDict(): ReturnType<Optimizer['stateDict']> { this.checkIdle('stateDict'); return super.stateDict(); }
+  override loadStateDict(sd: Parameters<Optimizer['loadStateDict']>[0]): void { this.checkIdle('loadStateDict'); super.loadStateDict(sd); }
+  private checkIdle(what: string): void {
+    if (this.#running) {
+      throw new Error(`LBFGS.${what}: the previous step() has not finished; step() is async and must be awaited: await opt.step(closure)`);
+    }
   }
 
   private async run(closure: () => Tensor | number | Promise<Tensor | number>): Promise<Tensor | number> {
@@ -161,6 +173,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     let currentEvals = 1;
     st.funcEvals = (st.funcEvals as number) + 1;
     let flatGrad = this.flatGrad();
+    // PyTorch's 0-d scalars have the parameters' dtype: float32 ones round, float64 ones are JS numbers.
+    const rnd = flatGrad.dtype === 'float64' ? (x: number): number => x : Math.fround;
     if ((await num(() => flatGrad.abs().max())) <= toleranceGrad) { flatGrad.dispose(); return origLoss; }
 
     let d = (st.d as Tensor | undefined) ?? null;
@@ -186,26 +200,26 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         const y = sync(() => flatGrad.sub(prevFlatGrad!));
         const s = sync(() => d!.mul(t)); // scalar operands allocate too: keep them in tidy scopes
         let used = false;
-        const ys = f32(await num(() => y.dot(s)));
+        const ys = rnd(await num(() => y.dot(s)));
         if (ys > 1e-10) {
           if (oldDirs.length === historySize) { dropped.push(oldDirs.shift()!, oldStps.shift()!); ro.shift(); }
-          oldDirs.push(keep(y)); oldStps.push(keep(s)); ro.push(f32(1 / ys));
+          oldDirs.push(keep(y)); oldStps.push(keep(s)); ro.push(rnd(1 / ys));
           used = true;
-          hDiag = f32(ys / (await num(() => y.dot(y))));
+          hDiag = rnd(ys / (await num(() => y.dot(y))));
         }
         if (!used) { y.dispose(); s.dispose(); }
         // Two-loop recursion: d = -H grad.
         const al: number[] = new Array<number>(oldDirs.length);
         const q = sync(() => flatGrad.neg());
         for (let i = oldDirs.length - 1; i >= 0; i--) {
-          al[i] = f32((await num(() => oldStps[i]!.dot(q))) * ro[i]!);
+          al[i] = rnd((await num(() => oldStps[i]!.dot(q))) * ro[i]!);
           sync(() => q.add_(oldDirs[i]!, { alpha: -al[i]! }));
         }
         const r = sync(() => q.mul(hDiag));
         q.dispose();
         for (let i = 0; i < oldDirs.length; i++) {
-          const be = f32((await num(() => oldDirs[i]!.dot(r))) * ro[i]!);
-          sync(() => r.add_(oldStps[i]!, { alpha: f32(al[i]! - be) }));
+          const be = rnd((await num(() => oldDirs[i]!.dot(r))) * ro[i]!);
+          sync(() => r.add_(oldStps[i]!, { alpha: rnd(al[i]! - be) }));
         }
         d!.dispose();
         d = r;
@@ -213,7 +227,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       prevFlatGrad?.dispose();
       prevFlatGrad = sync(() => flatGrad.clone());
       prevLoss = loss;
-      t = st.nIter === 1 ? Math.min(1, f32(1 / (await num(() => flatGrad.abs().sum())))) * lr : lr;
+      t = st.nIter === 1 ? Math.min(1, rnd(1 / (await num(() => flatGrad.abs().sum())))) * lr : lr;
       const gtd = await num(() => flatGrad.dot(d!));
       if (gtd > -toleranceChange) break;
 
