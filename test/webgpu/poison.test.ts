@@ -61,6 +61,15 @@ describe.skipIf(!gpu)('webgpu poison', () => {
     await expect(emb.forward(i32([1, 12])).data()).rejects.toThrow(/12 is out of bounds/);
   });
 
+  it('crossEntropy with a target of -3 reports -3 and the crossEntropy call; the logits stay readable', async () => {
+    const logits = torch.zeros([2, 10], { device: 'webgpu', requiresGrad: true });
+    const loss = torch.nn.functional.crossEntropy(logits, i32([1, -3]));
+    loss.backward();
+    await expect(loss.item()).rejects.toThrow(/(Target -3 is out of bounds\.|index -3 is out of bounds for dimension 1 with size 10) \(flagged on webgpu by crossEntropy called at \S*poison\.test\.ts:/);
+    await expect(logits.grad!.data()).rejects.toThrow(/-3 is out of bounds/);
+    expect((await logits.sum().item())).toBe(0);
+  });
+
   it('integer division by zero poisons only its output', async () => {
     const a = i32([4, 5]);
     const q = torch.floorDivide(a, i32([2, 0]));
