@@ -105,7 +105,7 @@ const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20
 
 type Kind = 'pt' | 'npz' | 'zip' | 'npy' | 'safetensors';
 const LABEL: Record<Kind, string> = {
-  pt: 'PyTorch zip checkpoint', npz: 'NumPy .npz archive', zip: 'zip archive', npy: 'NumPy .npy file', safetensors: 'safetensors file',
+  pt: 'PyTorch zip checkpoint', npz: 'NumPy .npz archive', zip: 'zip archive (PyTorch checkpoint or NumPy .npz)', npy: 'NumPy .npy file', safetensors: 'safetensors file',
 };
 
 /** What the bytes look like, from their first bytes only (so a truncated file is still named). */

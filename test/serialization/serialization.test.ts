@@ -142,7 +142,7 @@ describe('safetensors', () => {
       expect(b.tolistSync()).toEqual(t.tolistSync());
     }
   });
-  it('a single Tensor, file paths, Blob and Response sources; nested objects are rejected', async () => {
+  it('a single Tensor, file paths, Blob and Response sources', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'torchlet-ser-'));
     try {
       const p = join(dir, 'x.safetensors');
@@ -157,7 +157,80 @@ describe('safetensors', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    await expect(torch.save({ a: { b: torch.ones(1) } } as unknown as Record<string, Tensor>)).rejects.toThrow(/value at key 'a' is object, not a Tensor/);
+  });
+});
+
+describe('nested checkpoints and the format choice', () => {
+  const ck = () => {
+    const w = torch.tensor([[1.5, -2], [3, 4]]);
+    return {
+      model: { '0.weight': w, '0.bias': torch.tensor([0.5, -0.5]), 'tied.weight': w },
+      optimizer: { state: { 0: { step: torch.tensor(3), exp_avg: torch.ones(2, 2) } }, param_groups: [{ lr: 0.01, betas: [0.9, 0.999], amsgrad: false, params: [0] }] },
+      epoch: 3, name: 'run-1', flags: [true, null], odd: [Number.NaN, Infinity, -0], dollars: { $tensor: 'not one', $x: 1 }, empty: {}, none: [],
+      ids: torch.tensor([1, 2, 3]), mask: torch.tensor([true, false]), half: torch.tensor([0.25], { dtype: 'float16' }),
+    };
+  };
+  async function same(got: unknown, want: unknown, path = ''): Promise<void> {
+    if (want instanceof torch.Tensor) {
+      expect(got instanceof torch.Tensor, path).toBe(true);
+      expect((got as Tensor).dtype, path).toBe(want.dtype);
+      expect(await (got as Tensor).tolist(), path).toEqual(await want.tolist());
+      return;
+    }
+    if (want && typeof want === 'object') {
+      expect(Array.isArray(got), path).toBe(Array.isArray(want));
+      expect(Object.keys(got as object), path).toEqual(Object.keys(want));
+      for (const [k, v] of Object.entries(want)) await same((got as Record<string, unknown>)[k], v, `${path}.${k}`);
+      return;
+    }
+    expect(Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want)), `${path}: ${String(got)} vs ${String(want)}`).toBe(true);
+  }
+  for (const format of ['safetensors', 'pt'] as const) {
+    it(`${format}: the same tree comes back (objects, arrays, numbers incl. NaN/-0, strings, booleans, null)`, async () => {
+      const src = ck();
+      const back = await torch.load(await torch.save(src, null, { format }));
+      await same(back, src);
+    });
+  }
+  it('safetensors layout: dotted names for tensors, the tree in __metadata__', async () => {
+    const { tensors, metadata } = await torch.loadSafetensors(await torch.save(ck(), null, { metadata: { run: 'a' } }));
+    expect(Object.keys(tensors).sort()).toEqual(['half', 'ids', 'mask', 'model.0.bias', 'model.0.weight', 'model.tied.weight', 'optimizer.state.0.exp_avg', 'optimizer.state.0.step']);
+    expect(metadata!.run).toBe('a');
+    const tree = JSON.parse(metadata!['torchlet.structure']!) as Record<string, unknown>;
+    expect(tree.epoch).toBe(3);
+    expect(tree.model).toEqual({ '0.weight': { $tensor: 'model.0.weight' }, '0.bias': { $tensor: 'model.0.bias' }, 'tied.weight': { $tensor: 'model.tied.weight' } });
+    expect(tree.odd).toEqual([{ $number: 'NaN' }, { $number: 'Infinity' }, { $number: '-0' }]);
+    expect(tree.dollars).toEqual({ $object: { $tensor: 'not one', $x: 1 } });
+  });
+  it('.pt: a tied weight and a view are stored once; loading gives back shared storage', async () => {
+    const w = torch.arange(6, { dtype: 'float32' }).reshape(2, 3);
+    const back = await torch.load(await torch.save({ a: w, b: w, c: w.select(1, 2) }, null, { format: 'pt' }));
+    torch.noGrad(() => (back.a as Tensor).fill_(9));
+    expect((back.b as Tensor).tolistSync()).toEqual([[9, 9, 9], [9, 9, 9]]);
+    expect((back.c as Tensor).tolistSync()).toEqual([9, 9]);
+  });
+  it('the format follows the path extension unless format is given; bad values name their path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'torchlet-fmt-'));
+    try {
+      const t = torch.tensor([1.5, 2]);
+      const head = (n: string) => Array.from(readFileSync(join(dir, n)).subarray(0, 6));
+      for (const n of ['a.pt', 'a.pth', 'a.ckpt', 'a.pth.tar', 'b.safetensors', 'c', 'd.npy', 'e.npz']) await torch.save(n.endsWith('.npz') ? { t } : t, join(dir, n));
+      for (const n of ['a.pt', 'a.pth', 'a.ckpt', 'a.pth.tar', 'e.npz']) expect(head(n).slice(0, 4), n).toEqual([0x50, 0x4b, 3, 4]);
+      expect(head('d.npy')).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
+      for (const n of ['b.safetensors', 'c']) expect(readFileSync(join(dir, n))[8], n).toBe(0x7b);
+      await torch.save(t, join(dir, 'x.pt'), { format: 'safetensors' });
+      expect(readFileSync(join(dir, 'x.pt'))[8]).toBe(0x7b);
+      expect(((await torch.load(join(dir, 'x.pt'))).tensor as Tensor).tolistSync()).toEqual([1.5, 2]);
+      expect((await torch.load<Tensor>(join(dir, 'a.pth'))).tolistSync()).toEqual([1.5, 2]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await expect(torch.save({ a: [1, { f: () => 1 }] }, null, { format: 'pt' })).rejects.toThrow(/save: value at a\[1\]\.f is function/);
+    await expect(torch.save({ a: { b: new Map() } }, null)).rejects.toThrow(/save: value at a\.b is Map/);
+    const cyc: Record<string, unknown> = { t: torch.ones(1) };
+    cyc.self = cyc;
+    await expect(torch.save(cyc, null, { format: 'pt' })).rejects.toThrow(/cycle at self/);
+    await expect(torch.save({ 'a.b': torch.ones(1), a: { b: torch.ones(1) } }, null)).rejects.toThrow(/two tensors flatten to the safetensors name 'a\.b'/);
   });
 });
 
