@@ -9,7 +9,7 @@ import { checkRange } from '../../ops/indexing.js';
 import { logSoftmax } from '../../ops/reduce.js';
 import { arange, full, fullLike, tensor as tensorOp, zeros } from '../../ops/creation.js';
 import { cat, stack } from '../../ops/shape.js';
-import { reduce, type Reduction } from './utils.js';
+import { reduce, warnOnce, type Reduction } from './utils.js';
 import { pairwiseDistance } from './misc.js';
 import { softplus } from './activation.js';
 
@@ -50,6 +50,7 @@ function nllImpl(op: string, input: Tensor, target: Tensor, opts: NllOpts): Tens
   const t = target.to('int32');
   const keep = t.ne(ignore);
   const safe = where(keep, t, 0); // ignored entries gather class 0 and are masked out below
+  checkRange(safe, 0, C - 1, `${op}: Target $V is out of bounds.`); // PyTorch's IndexError, any sign
   const picked = input.gather(cdim, safe.unsqueeze(cdim)).squeeze(cdim);
   let w = keep.to(input.dtype);
   if (weight) w = w.mul(weight.indexSelect(0, safe.reshape(-1)).reshape(safe.shape));
@@ -103,17 +104,27 @@ function checkSameSize(op: string, input: Tensor, target: Tensor): void {
   }
 }
 
-/** F.mseLoss(input, target, { reduction }); target broadcasts as in PyTorch (which warns). */
+/** PyTorch's warning (not an error) when a regression loss's target broadcasts against its input. */
+function warnBroadcast(op: string, input: Tensor, target: Tensor): void {
+  if (!shapesEqual(input.shape, target.shape)) {
+    warnOnce(`${op}: Using a target size (${sizeStr(target.shape)}) that is different to the input size (${sizeStr(input.shape)}). This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.`);
+  }
+}
+
+/** F.mseLoss(input, target, { reduction }); a target that broadcasts warns once, as in PyTorch. */
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  warnBroadcast('mseLoss', input, target);
   return reduce(input.sub(target).square(), opts.reduction, 'mseLoss');
 }
 export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  warnBroadcast('l1Loss', input, target);
   return reduce(input.sub(target).abs(), opts.reduction, 'l1Loss');
 }
 /** F.smoothL1Loss: 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (beta = 0 is L1). */
 export function smoothL1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; beta?: number } = {}): Tensor {
   const beta = opts.beta ?? 1;
   if (beta < 0) throw new RangeError('smoothL1Loss: smooth_l1_loss does not support negative values for beta.');
+  warnBroadcast('smoothL1Loss', input, target);
   const d = input.sub(target).abs();
   if (beta === 0) return reduce(d, opts.reduction, 'smoothL1Loss');
   return reduce(where(d.lt(beta), d.square().mul(0.5 / beta), d.sub(0.5 * beta)), opts.reduction, 'smoothL1Loss');
@@ -121,6 +132,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, opts: { reduction?: 
 /** F.huberLoss: 0.5 d^2 where |d| < delta, else delta (|d| - delta / 2). */
 export function huberLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; delta?: number } = {}): Tensor {
   const delta = opts.delta ?? 1;
+  warnBroadcast('huberLoss', input, target);
   const d = input.sub(target).abs();
   return reduce(where(d.lt(delta), d.square().mul(0.5), d.sub(0.5 * delta).mul(delta)), opts.reduction, 'huberLoss');
 }
@@ -259,6 +271,7 @@ export function multiMarginLoss(input: Tensor, target: Tensor, opts: { p?: 1 | 2
   const t = target.reshape(-1).to('int32');
   if (t.shape[0] !== x.shape[0]) throw new RangeError(`${op}: inconsistent target size, expected ${x.shape[0]} but got ${fmtShape(target.shape)}`);
   const C = x.shape[1]!;
+  checkRange(t, 0, C - 1, `${op}: target out of range: $V is not a class index in [0, ${C - 1}]`);
   const xy = x.gather(1, t.unsqueeze(1));
   let l = x.sub(xy).add(opts.margin ?? 1).relu();
   if (p === 2) l = l.square();
@@ -379,6 +392,7 @@ export function multilabelMarginLoss(input: Tensor, target: Tensor, opts: { redu
   const x = input.ndim === 1 ? input.unsqueeze(0) : input;
   const t = (target.ndim === 1 ? target.unsqueeze(0) : target).to('int32');
   const C = x.shape[1]!;
+  checkRange(t, -1, C - 1, `${op}: argument #2 'target' is out of range: $V is neither a class index in [0, ${C - 1}] nor -1`);
   const listed = t.lt(0).to('int32').cumsum(1).eq(0); // slots before the first -1
   const slotIdx = where(listed, t, C);
   const isTarget = zeros([x.shape[0]!, C + 1], { dtype: x.dtype, device: x.device }).scatter(1, slotIdx, 1).narrow(1, 0, C).gt(0);

@@ -1,5 +1,6 @@
 // Small helpers shared by the torch.nn.functional modules: PyTorch's int-or-tuple arguments,
-// loss reductions, and constant tensors built on the input's device. Internal, not public API.
+// loss reductions, constant tensors built on the input's device, and PyTorch's UserWarnings.
+// Internal, not public API.
 
 import { Tensor } from '../../tensor.js';
 import { tensor as tensorOp } from '../../ops/creation.js';
@@ -50,4 +51,15 @@ export function safeNorm(x: Tensor, p: number, dim: number, keepdim: boolean): T
   const pos = s.gt(0);
   const safe = whereOp(pos, s, 1);
   return whereOp(pos, p === 2 ? safe.sqrt() : safe.pow(1 / p), 0);
+}
+
+const warned = new Set<string>();
+/**
+ * PyTorch's UserWarning through console.warn, once per distinct message per process (what Python's
+ * default filter shows for one call site: a loop warns once, another shape warns again).
+ */
+export function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(`UserWarning: ${message}`);
 }
