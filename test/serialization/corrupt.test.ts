@@ -14,7 +14,7 @@ const find = (b: Uint8Array, s: string) => Buffer.from(b).indexOf(s);
 describe('damaged files name their format and the problem', () => {
   it('safetensors: truncated anywhere, bad JSON, bad entries', async () => {
     // A header of exactly 128 bytes: the file starts with 0x80, like a pickle.
-    let st = new Uint8Array(0);
+    let st: Uint8Array = new Uint8Array(0);
     for (let pad = 0; pad < 64; pad++) {
       st = await torch.save({ w: torch.ones(2, 2) }, null, { metadata: { note: 'x'.repeat(pad) } });
       if (st[0] === 0x80) break;
