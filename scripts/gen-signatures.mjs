@@ -58,6 +58,7 @@ export function generate() {
   };
   const tensorSym = checker.getSymbolAtLocation(source('src/tensor.ts')).exports.get('Tensor');
   const tensorType = checker.getDeclaredTypeOfSymbol(tensorSym);
+  const anyArray = checker.createArrayType(checker.getAnyType());
 
   // ---- type -> kinds ----
   const sortKinds = (set) => [...set].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b)).join('');
@@ -100,7 +101,14 @@ export function generate() {
       const props = checker.getPropertiesOfType(t);
       const indexed = checker.getIndexInfosOfType(t).length > 0;
       const allOptional = props.length > 0 && props.every((p) => p.flags & ts.SymbolFlags.Optional);
-      if (indexed || !allOptional || OPEN_OBJECT_TYPES.has(name) || depth > 0) { acc.kinds.add('o'); acc.kinds.add('i'); acc.open = true; return; }
+      if (indexed || !allOptional || OPEN_OBJECT_TYPES.has(name) || depth > 0) {
+        // A structural object (a user object with required members): extra keys allowed, and
+        // arrays or tensors where they have the members ({ length: number } is satisfied by an array).
+        acc.kinds.add('o'); acc.kinds.add('i'); acc.open = true;
+        if (checker.isTypeAssignableTo(anyArray, t)) acc.kinds.add('a');
+        if (checker.isTypeAssignableTo(tensorType, t)) acc.kinds.add('T');
+        return;
+      }
       acc.kinds.add('o');
       acc.shape ??= new Map();
       for (const p of props) {

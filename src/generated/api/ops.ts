@@ -52,6 +52,7 @@ export const castTo: typeof N.castTo = f(N.castTo, 'castTo', 'x:T, dtype:s');
 export const cat: typeof N.cat = f(N.cat, 'cat', 'tensors:a, dim?:nu');
 export const cdist: typeof N.cdist = f(N.cdist, 'cdist', 'x1:T, x2:T, pArg?:nu{p:nu}');
 export const ceil: typeof N.ceil = f(N.ceil, 'ceil', 'x:T');
+export const checkPoison: typeof N.checkPoison = f(N.checkPoison, 'checkPoison', 'op:s, ts:a');
 export const checkRange: typeof N.checkRange = f(N.checkRange, 'checkRange', 't:T, min:n, max:n, message:s');
 export const chunk: typeof N.chunk = f(N.chunk, 'chunk', 'x:T, chunks:n, dim?:nu');
 export const clamp: typeof N.clamp = f(N.clamp, 'clamp', 'x:T, minOrOpts?:Tnbzu{min:Tnbzu;max:Tnbzu}, max?:Tnbzu');

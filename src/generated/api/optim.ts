@@ -18,6 +18,8 @@ export const AdamW: typeof N.AdamW = c(N.AdamW, 'AdamW', 'params:ai, opts?:u{lr:
 export type AdamW = N.AdamW;
 export const LBFGS: typeof N.LBFGS = c(N.LBFGS, 'LBFGS', 'params:ai, opts?:u{lr:nu;maxIter:nu;maxEval:nu;toleranceGrad:nu;toleranceChange:nu;historySize:nu;lineSearchFn:szu}', {
   step: 'closure?:f',
+  stateDict: '',
+  loadStateDict: 'sd:io',
 });
 export type LBFGS = N.LBFGS;
 export * as lrScheduler from './optim-lr-scheduler.js';

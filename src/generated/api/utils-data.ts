@@ -6,7 +6,7 @@ import * as N from '../../utils/data/index.js';
 import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../utils/data/index.js';
-export const BatchSampler: typeof N.BatchSampler = c(N.BatchSampler, 'BatchSampler', 'sampler:io, batchSize:n, dropLast:b', {
+export const BatchSampler: typeof N.BatchSampler = c(N.BatchSampler, 'BatchSampler', 'sampler:aio, batchSize:n, dropLast:b', {
   length: '',
 });
 export type BatchSampler = N.BatchSampler;
@@ -29,14 +29,14 @@ export const defaultCollate: typeof N.defaultCollate = f(N.defaultCollate, 'defa
 export const defaultConvert: typeof N.defaultConvert = f(N.defaultConvert, 'defaultConvert', 'sample:Tnbszafiopu');
 export const IterableDataset: typeof N.IterableDataset = c(N.IterableDataset, 'IterableDataset', '', {});
 export type IterableDataset<T = unknown> = N.IterableDataset<T>;
-export const RandomSampler: typeof N.RandomSampler = c(N.RandomSampler, 'RandomSampler', 'dataSource:io, opts?:u{replacement:bu;numSamples:nu;generator:ziu}', {
+export const RandomSampler: typeof N.RandomSampler = c(N.RandomSampler, 'RandomSampler', 'dataSource:aio, opts?:u{replacement:bu;numSamples:nu;generator:ziu}', {
   length: '',
 });
 export type RandomSampler = N.RandomSampler;
 export const randomSplit: typeof N.randomSplit = f(N.randomSplit, 'randomSplit', 'dataset:i, lengths:a, generator?:ziu');
 export const Sampler: typeof N.Sampler = c(N.Sampler, 'Sampler', '', {});
 export type Sampler<T = number> = N.Sampler<T>;
-export const SequentialSampler: typeof N.SequentialSampler = c(N.SequentialSampler, 'SequentialSampler', 'dataSource:io', {
+export const SequentialSampler: typeof N.SequentialSampler = c(N.SequentialSampler, 'SequentialSampler', 'dataSource:aio', {
   length: '',
 });
 export type SequentialSampler = N.SequentialSampler;

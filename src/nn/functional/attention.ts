@@ -8,6 +8,16 @@ import { ones } from '../../ops/creation.js';
 import { where } from '../../ops/elementwise.js';
 import { dropout } from './dropout.js';
 
+/**
+ * PyTorch's dtype rule for attention masks: bool (a selection) or floating (added to the scores).
+ * Any other dtype (an int32 0/1 mask, say) is a TypeError, never silently added as a float mask.
+ */
+export function checkMaskDtype(op: string, name: string, mask: Tensor | null | undefined): void {
+  if (mask && mask.dtype !== 'bool' && !mask.isFloatingPoint()) {
+    throw new TypeError(`${op}: only bool and floating types of ${name} are supported, got ${mask.dtype}`);
+  }
+}
+
 export interface SdpaOpts { attnMask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number | null }
 
 /** q [..., L, E], k [..., S, E], v [..., S, Ev] -> [..., L, Ev]. */
@@ -24,6 +34,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsA
   if (k.shape[k.ndim - 1] !== E) throw new RangeError(`${op}: query and key must have the same embedding size, got ${fmtShape(q.shape)} and ${fmtShape(k.shape)}`);
   if (v.shape[v.ndim - 2] !== S) throw new RangeError(`${op}: key and value must have the same sequence length, got ${fmtShape(k.shape)} and ${fmtShape(v.shape)}`);
   const attnMask = opts.attnMask ?? null;
+  checkMaskDtype(op, 'attnMask', attnMask);
   if (opts.isCausal && attnMask) throw new RangeError(`${op}: explicit attn_mask should not be set when is_causal=True`);
   const scale = opts.scale ?? 1 / Math.sqrt(E);
   let scores = q.matmul(k.transpose(-2, -1)).mul(scale);

@@ -16,6 +16,7 @@ import { LayerNorm } from './normalization.js';
 import { ModuleList } from './container.js';
 import * as init from '../init.js';
 import * as F from '../functional/index.js';
+import { checkMaskDtype } from '../functional/attention.js';
 
 /** A boolean mask (true = masked) becomes an additive -inf mask; float masks pass through. */
 function additive(mask: Tensor, dtype: DType): Tensor {
@@ -86,6 +87,8 @@ export class MultiheadAttention extends Module {
     const E = this.embedDim, Hn = this.numHeads, hd = this.headDim;
     const unbatched = query.ndim === 2;
     if (query.ndim !== 2 && query.ndim !== 3) throw new RangeError(`MultiheadAttention: query should be unbatched 2D or batched 3D tensor but received ${query.ndim}-D query tensor`);
+    checkMaskDtype('MultiheadAttention', 'attnMask', opts.attnMask);
+    checkMaskDtype('MultiheadAttention', 'keyPaddingMask', opts.keyPaddingMask);
     let q = query, k = key, v = value;
     if (unbatched) { q = q.unsqueeze(1); k = k.unsqueeze(1); v = v.unsqueeze(1); }
     else if (this.batchFirst) { q = q.transpose(0, 1); k = k.transpose(0, 1); v = v.transpose(0, 1); }
