@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { testDevices, torch } from '../helpers.js';
 import { checkRange } from '../../src/ops/indexing.js';
+import { Check, join, settle, Taint } from '../../src/backends/webgpu/poison.js';
 
 const gpu = torch.webgpu.isAvailable();
 const w = { device: 'webgpu' as const };
@@ -23,6 +24,22 @@ describe('an out-of-range index raises the same message on every device', () => 
       await expect(bad.data()).rejects.toThrow(msg);
     });
   }
+});
+
+describe('poison bookkeeping (no device needed)', () => {
+  it('a chain as long as a long training run compacts without recursion once its checks resolve', () => {
+    const pending = new Check('index $V is out of bounds'), bad = new Check('Target $V is out of bounds.');
+    let t: Taint | null = null;
+    for (let k = 0; k < 20_000; k++) t = join([t, new Taint([pending], [])], null); // one node per step
+    expect(t!.isLive()).toBe(true);
+    expect(t!.knownBad()).toBeNull();
+    settle([pending], new Int32Array([0, 0]));
+    expect(t!.isLive()).toBe(false);
+    expect(join([t, null], null)).toBeNull(); // dead taints are not passed on
+    const u = join([t, new Taint([bad], [])], null)!;
+    settle([bad], new Int32Array([1, -3]));
+    expect(u.knownBad()!.error().message).toMatch(/^Target -3 is out of bounds\. \(flagged on webgpu/);
+  });
 });
 
 describe.skipIf(!gpu)('webgpu poison', () => {
