@@ -30,6 +30,8 @@ const FACADES = [
   { out: 'utils-data', file: 'src/utils/data/index.ts' },
   { out: 'utils', file: 'src/utils/index.ts' },
   { out: 'serialization', file: 'src/serialization/index.ts' },
+  { out: 'autograd', file: 'src/autograd/api.ts' },
+  { out: 'grad-mode', file: 'src/autograd/grad-mode.ts' },
 ];
 
 /**
@@ -176,6 +178,7 @@ export function generate() {
         if (i < p.params.length) { list.push(p.params[i].k); name ??= p.params[i].name; }
         else if (p.rest) { list.push(p.rest.k); name ??= p.rest.name; }
       }
+      if (i >= min) list.push({ kinds: new Set(['u']), shape: null, open: false }); // absent in some overload
       out.push(`${name}${i >= min ? '?' : ''}:${mergeKinds(list)}`);
     }
     const rests = per.filter((p) => p.rest);

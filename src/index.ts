@@ -10,8 +10,8 @@ import type { WebGPUBackend } from './backends/webgpu/index.js';
 import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
 import { keep as keepImpl, tidyImpl } from './memory.js';
 import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
-import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './autograd/grad-mode.js';
-import { grad, gradcheck, backward as autogradBackward } from './autograd/api.js';
+import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './generated/api/grad-mode.js';
+import { grad, gradcheck, backward as autogradBackward } from './generated/api/autograd.js';
 import { Function, FunctionCtx } from './autograd/function.js';
 
 export { Tensor, isTensor };

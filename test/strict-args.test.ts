@@ -24,6 +24,10 @@ describe('strict arguments', () => {
     expect(() => torch.sum(x(), 1, loose({ keepDim: true }))).toThrow(TypeError);
     expect(() => x().add(x(), loose({ alpah: 2 }))).toThrow(/^Tensor\.add: unknown option 'alpah' \(did you mean 'alpha'\?\); accepted options: alpha$/);
     expect(() => torch.zeros([2], loose({ dtyp: 'float32' }))).toThrow(/zeros: unknown option 'dtyp' \(did you mean 'dtype'\?\)/);
+    const w = torch.tensor([1, 2], { dtype: 'float32', requiresGrad: true }), loss = w.mul(w).sum();
+    expect(() => loss.backward(loose({ retain_graph: true }))).toThrow(/^Tensor\.backward: unknown option 'retain_graph' \(did you mean 'retainGraph'\?\)/);
+    expect(() => torch.autograd.grad(loss, w, loose({ create_graph: true }))).toThrow(/^grad: unknown option 'create_graph' \(did you mean 'createGraph'\?\)/);
+    expect(() => torch.noGrad(loose(5))).toThrow(/^noGrad: argument 'fn' \(position 1\) must be function, not number 5$/);
     expect(() => F.conv2d(torch.zeros([1, 1, 3, 3]), torch.zeros([1, 1, 2, 2]), null, loose({ paddingMode: 'zeros' }))).toThrow(/conv2d: unknown option 'paddingMode'; accepted options: /);
   });
 

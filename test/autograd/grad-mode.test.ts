@@ -58,7 +58,7 @@ describe.each(testDevices())('grad mode on %s', (device) => {
     expect(torch.isGradEnabled()).toBe(false);
     torch.setGradEnabled(true);
     expect(x.mul(2).requiresGrad).toBe(true);
-    expect(() => torch.setGradEnabled('no' as unknown as boolean)).toThrow(/setGradEnabled: mode must be a boolean, got string/);
+    expect(() => torch.setGradEnabled('no' as unknown as boolean)).toThrow(/setGradEnabled: argument 'mode' \(position 1\) must be boolean, not string 'no'/);
   });
 
   it('backward(opts) takes the options alone: retainGraph, inputs; autograd.backward(t, opts) too', async () => {

@@ -153,12 +153,12 @@ export const maskedSelect: typeof N.maskedSelect = f(N.maskedSelect, 'maskedSele
 export const maskedSelectAsync: typeof N.maskedSelectAsync = f(N.maskedSelectAsync, 'maskedSelectAsync', 'x:T, mask:T');
 export const matmul: typeof N.matmul = f(N.matmul, 'matmul', 'a:T, b:T');
 export const matrixNorm: typeof N.matrixNorm = f(N.matrixNorm, 'matrixNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:au;keepdim:bu;dtype:su}, dimArg?:au, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:au;keepdim:bu;dtype:su}');
-export const max: typeof N.max = f(N.max, 'max', 'x:T, dim?:Tn, keepdim?:bu');
+export const max: typeof N.max = f(N.max, 'max', 'x:T, dim?:Tnu, keepdim?:bu');
 export const maximum: typeof N.maximum = f(N.maximum, 'maximum', 'a:Tnb, b:Tnb');
 export const mean: typeof N.mean = f(N.mean, 'mean', 'x:T, dim?:nzau, keepdim?:bu, opts?:u{dtype:su}');
-export const median: typeof N.median = f(N.median, 'median', 'x:T, dim?:n, keepdim?:bu');
+export const median: typeof N.median = f(N.median, 'median', 'x:T, dim?:nu, keepdim?:bu');
 export const meshgrid: typeof N.meshgrid = f(N.meshgrid, 'meshgrid', '...args:Tau{indexing:su}');
-export const min: typeof N.min = f(N.min, 'min', 'x:T, dim?:Tn, keepdim?:bu');
+export const min: typeof N.min = f(N.min, 'min', 'x:T, dim?:Tnu, keepdim?:bu');
 export const minimum: typeof N.minimum = f(N.minimum, 'minimum', 'a:Tnb, b:Tnb');
 export const mm: typeof N.mm = f(N.mm, 'mm', 'a:T, b:T');
 export const mode: typeof N.mode = f(N.mode, 'mode', 'x:T, dim?:nu, keepdim?:bu');
@@ -167,7 +167,7 @@ export const mul: typeof N.mul = f(N.mul, 'mul', 'a:Tnb, b:Tnb');
 export const multinomial: typeof N.multinomial = f(N.multinomial, 'multinomial', 'input:T, numSamples:n, opts?:u{replacement:bu}');
 export const mv: typeof N.mv = f(N.mv, 'mv', 'm:T, v:T');
 export const nanmean: typeof N.nanmean = f(N.nanmean, 'nanmean', 'x:T, dim?:nzau, keepdim?:bu');
-export const nanmedian: typeof N.nanmedian = f(N.nanmedian, 'nanmedian', 'x:T, dim?:n, keepdim?:bu');
+export const nanmedian: typeof N.nanmedian = f(N.nanmedian, 'nanmedian', 'x:T, dim?:nu, keepdim?:bu');
 export const nanquantile: typeof N.nanquantile = f(N.nanquantile, 'nanquantile', 'x:T, q:Tn, dim?:nzu, keepdim?:bu, opts?:u{interpolation:su}');
 export const nansum: typeof N.nansum = f(N.nansum, 'nansum', 'x:T, dim?:nzau, keepdim?:bu');
 export const nanToNum: typeof N.nanToNum = f(N.nanToNum, 'nanToNum', 'x:T, opts?:u{nan:nu;posinf:nu;neginf:nu}');
@@ -252,10 +252,10 @@ export const unaryOp: typeof N.unaryOp = f(N.unaryOp, 'unaryOp', 'op:s, x:T');
 export const unbind: typeof N.unbind = f(N.unbind, 'unbind', 'x:T, dim?:nu');
 export const unflatten: typeof N.unflatten = f(N.unflatten, 'unflatten', 'x:T, dim:n, sizes:a');
 export const unfold: typeof N.unfold = f(N.unfold, 'unfold', 'x:T, dimension:n, size:n, step:n');
-export const unique: typeof N.unique = f(N.unique, 'unique', 'x:T, opts?:{sorted:bu;returnInverse:bu;returnCounts:bu;dim:nzu}');
-export const uniqueAsync: typeof N.uniqueAsync = f(N.uniqueAsync, 'uniqueAsync', 'x:T, opts?:{sorted:bu;returnInverse:bu;returnCounts:bu;dim:nzu}');
-export const uniqueConsecutive: typeof N.uniqueConsecutive = f(N.uniqueConsecutive, 'uniqueConsecutive', 'x:T, opts?:{returnInverse:bu;returnCounts:bu;dim:nzu}');
-export const uniqueConsecutiveAsync: typeof N.uniqueConsecutiveAsync = f(N.uniqueConsecutiveAsync, 'uniqueConsecutiveAsync', 'x:T, opts?:{returnInverse:bu;returnCounts:bu;dim:nzu}');
+export const unique: typeof N.unique = f(N.unique, 'unique', 'x:T, opts?:u{sorted:bu;returnInverse:bu;returnCounts:bu;dim:nzu}');
+export const uniqueAsync: typeof N.uniqueAsync = f(N.uniqueAsync, 'uniqueAsync', 'x:T, opts?:u{sorted:bu;returnInverse:bu;returnCounts:bu;dim:nzu}');
+export const uniqueConsecutive: typeof N.uniqueConsecutive = f(N.uniqueConsecutive, 'uniqueConsecutive', 'x:T, opts?:u{returnInverse:bu;returnCounts:bu;dim:nzu}');
+export const uniqueConsecutiveAsync: typeof N.uniqueConsecutiveAsync = f(N.uniqueConsecutiveAsync, 'uniqueConsecutiveAsync', 'x:T, opts?:u{returnInverse:bu;returnCounts:bu;dim:nzu}');
 export const unslice: typeof N.unslice = f(N.unslice, 'unslice', 'g:T, shape:a, dim:n, start:n, step:n');
 export const unsqueeze: typeof N.unsqueeze = f(N.unsqueeze, 'unsqueeze', 'x:T, dim:n');
 export const var_: typeof N.var_ = f(N.var_, 'var', 'x:T, dimArg?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, optsArg?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdimArg?:bu');
@@ -263,7 +263,7 @@ export const varMean: typeof N.varMean = f(N.varMean, 'varMean', 'x:T, dimArg?:n
 export const vectorNorm: typeof N.vectorNorm = f(N.vectorNorm, 'vectorNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:nzau;keepdim:bu;dtype:su}');
 export const view: typeof N.view = f(N.view, 'view', 'x:T, ...shapeArgs:nau');
 export const vstack: typeof N.vstack = f(N.vstack, 'vstack', '...tensors:Tau');
-export const where: typeof N.where = f(N.where, 'where', 'cond:T, a?:Tnb, b?:Tnb');
+export const where: typeof N.where = f(N.where, 'where', 'cond:T, a?:Tnbu, b?:Tnbu');
 export const xlogy: typeof N.xlogy = f(N.xlogy, 'xlogy', 'a:Tnb, b:Tnb');
 export const zeros: typeof N.zeros = f(N.zeros, 'zeros', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
 export const zerosLike: typeof N.zerosLike = f(N.zerosLike, 'zerosLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
@@ -273,8 +273,8 @@ strictMethods(Tensor, 'Tensor', {
   dim: '',
   numel: '',
   nelement: '',
-  size: 'dim?:n',
-  stride: 'dim?:n',
+  size: 'dim?:nu',
+  stride: 'dim?:nu',
   storageOffset: '',
   isContiguous: '',
   isFloatingPoint: '',
@@ -299,7 +299,7 @@ strictMethods(Tensor, 'Tensor', {
   cpu: '',
   cuda: '',
   webgpu: '',
-  type: 'dtype?:s',
+  type: 'dtype?:su',
   float: '',
   double: '',
   half: '',
@@ -438,8 +438,8 @@ strictMethods(Tensor, 'Tensor', {
   mean: 'dim?:nzau, keepdim?:bu, opts?:u{dtype:su}',
   nanmean: 'dim?:nzau, keepdim?:bu',
   prod: 'dim?:nzu, keepdim?:bu, opts?:u{dtype:su}',
-  max: 'dim?:Tn, keepdim?:bu',
-  min: 'dim?:Tn, keepdim?:bu',
+  max: 'dim?:Tnu, keepdim?:bu',
+  min: 'dim?:Tnu, keepdim?:bu',
   amax: 'dim?:nzau, keepdim?:bu',
   amin: 'dim?:nzau, keepdim?:bu',
   aminmax: 'opts?:u{dim:nu;keepdim:bu}',
@@ -454,7 +454,7 @@ strictMethods(Tensor, 'Tensor', {
   all: 'dim?:nzau, keepdim?:bu',
   any: 'dim?:nzau, keepdim?:bu',
   countNonzero: 'dim?:nzau',
-  median: 'dim?:n, keepdim?:bu',
+  median: 'dim?:nu, keepdim?:bu',
   kthvalue: 'k:n, dim?:nu, keepdim?:bu',
   mode: 'dim?:nu, keepdim?:bu',
   matmul: 'other:T',
@@ -523,7 +523,7 @@ strictMethods(Tensor, 'Tensor', {
   maskedScatter: 'mask:T, source:T',
   quantile: 'q:Tn, dim?:nzu, keepdim?:bu, opts?:u{interpolation:su}',
   nanquantile: 'q:Tn, dim?:nzu, keepdim?:bu, opts?:u{interpolation:su}',
-  nanmedian: 'dim?:n, keepdim?:bu',
+  nanmedian: 'dim?:nu, keepdim?:bu',
   addmv: 'mat:T, vec:T, opts?:u{beta:nu;alpha:nu}',
   addr: 'vec1:T, vec2:T, opts?:u{beta:nu;alpha:nu}',
   baddbmm: 'batch1:T, batch2:T, opts?:u{beta:nu;alpha:nu}',

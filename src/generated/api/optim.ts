@@ -17,7 +17,7 @@ export type Adamax = N.Adamax;
 export const AdamW: typeof N.AdamW = c(N.AdamW, 'AdamW', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu}', {});
 export type AdamW = N.AdamW;
 export const LBFGS: typeof N.LBFGS = c(N.LBFGS, 'LBFGS', 'params:ai, opts?:u{lr:nu;maxIter:nu;maxEval:nu;toleranceGrad:nu;toleranceChange:nu;historySize:nu;lineSearchFn:szu}', {
-  step: 'closure?:f',
+  step: 'closure?:fu',
   stateDict: '',
   loadStateDict: 'sd:io',
 });
