@@ -60,7 +60,7 @@ export class PickleWriter {
 }
 
 /** JS object keys that JS itself treats as array indices ('0', '17') are written as Python ints. */
-export function isIndexKey(k: string): boolean {
+function isIndexKey(k: string): boolean {
   const n = Number(k);
   return Number.isInteger(n) && n >= 0 && n < 2 ** 32 - 1 && String(n) === k;
 }
