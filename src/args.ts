@@ -5,7 +5,8 @@
 // gets "did you forget 'await'?") and unknown option keys with a TypeError naming the function.
 // Internal code imports the unwrapped functions and pays nothing; the happy path allocates nothing.
 
-import { Tensor } from './tensor.js';
+import { Tensor, isTensor } from './tensor.js';
+import { opScope } from './memory.js';
 
 // Kind bits, in the order of the spec letters 'Tnbszafiopu' (see scripts/gen-signatures.mjs).
 const T = 1, N = 2, B = 4, S = 8, Z = 16, A = 32, F = 64, I = 128, O = 256, P = 512, U = 1024;
@@ -190,12 +191,18 @@ function checkArgs(s: Sig, args: ArrayLike<unknown>): void {
 }
 
 const wrapped = new WeakSet<object>();
+/** Ops that hand tensors to user callbacks (hooks) although no argument is a function. */
+const NO_SCOPE = new Set(['Tensor.backward', 'backward']);
 type AnyFn = (this: unknown, ...args: never[]) => unknown;
 
 /** A function that checks its arguments against `spec`, then calls fn. The spec is parsed on first call. */
 export function strictFunction<Fn>(fn: Fn, name: string, spec: string): Fn {
   const impl = fn as unknown as AnyFn;
   let sig: Sig | null = null;
+  // Ops (namespace functions and Tensor methods) free their temporaries when they return; calls
+  // that run user code (a function argument, backward's hooks) cannot know what it kept.
+  let scoped: boolean | null = null;
+  const isOp = !name.includes('.') || name.startsWith('Tensor.');
   const checked = function (this: unknown): unknown {
     // Inline on purpose: `arguments` stays unmaterialized (no allocation) on the happy path.
     const s = sig ?? (sig = parseSig(name, spec));
@@ -210,6 +217,8 @@ export function strictFunction<Fn>(fn: Fn, name: string, spec: string): Fn {
       if ((p.kinds & k) === 0) throw argError(s, i, p, v);
       if (k === O && p.shape !== null) checkOptions(s, p, v as Record<string, unknown>);
     }
+    scoped ??= isOp && !NO_SCOPE.has(name) && ![...s.params, ...(s.rest ? [s.rest] : [])].some((p) => (p.kinds & F) !== 0);
+    if (scoped) return opScope(impl, this, arguments as unknown as never[], name, isTensor);
     return impl.apply(this, arguments as unknown as never[]);
   };
   Object.defineProperty(checked, 'name', { value: impl.name });

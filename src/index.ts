@@ -5,10 +5,11 @@
 import { Tensor, isTensor } from './tensor.js';
 import { allBackends, getBackend, hasBackend, parseDevice, registerBackend } from './backends/registry.js';
 import { upgradeCpuBackend } from './backends/wasm/index.js';
-import type { Device, MemoryInfo } from './backends/backend.js';
+import type { Backend, Device, MemoryInfo } from './backends/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/index.js';
 import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
-import { keep as keepImpl, tidyImpl } from './memory.js';
+import { keep as keepImpl, tidyImpl, liveCounts, setMemoryDebug, memoryCensus } from './memory.js';
+export { setMemoryDebug, memoryCensus };
 import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
 import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './generated/api/grad-mode.js';
 import { grad, gradcheck, backward as autogradBackward } from './generated/api/autograd.js';
@@ -140,10 +141,23 @@ export function dispose(x: unknown): void {
   else if (Array.isArray(x)) x.forEach(dispose);
   else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) Object.values(x).forEach(dispose);
 }
-/** Live bytes per device (allocatedBytes: held by tensors; reservedBytes: held by the allocator). */
-export function memory(): Record<string, MemoryInfo> {
-  const out: Record<string, MemoryInfo> = {};
-  for (const b of allBackends()) out[b.device] = b.memory();
+/** What torch.memory() reports for one device: backend bytes and buffers, plus live tensors. */
+export interface DeviceMemory extends MemoryInfo {
+  /** Tensor objects not yet freed (disposed, released by their owner, or collected); views count. */
+  tensors: number;
+}
+/**
+ * Live memory: `torch.memory('cpu')` for one device, `torch.memory()` for every device in use.
+ * allocatedBytes: held by tensors; reservedBytes: held by the allocator's pools; buffers: live
+ * backend buffers; tensors: live tensor objects.
+ */
+export function memory(device: Device | string): DeviceMemory;
+export function memory(): Record<string, DeviceMemory>;
+export function memory(device?: Device | string): DeviceMemory | Record<string, DeviceMemory> {
+  const of = (b: Backend): DeviceMemory => ({ ...b.memory(), tensors: liveCounts(b.device).tensors });
+  if (device !== undefined) return of(getBackend(parseDevice(device, 'memory')));
+  const out: Record<string, DeviceMemory> = {};
+  for (const b of allBackends()) out[b.device] = of(b);
   return out;
 }
 

@@ -1,34 +1,203 @@
-// Storage lifetime: reference-counted buffers freed by dispose(), by torch.tidy scopes, or by the
-// garbage collector (FinalizationRegistry) as a backstop. A Storage is shared by a tensor and all
-// its views; its version counter is bumped by in-place ops and checked by autograd.
+// Tensor memory without ceremony (see ARCHITECTURE.md "Memory"). Contract: a Storage wraps one
+// backend buffer shared by a tensor and its views, and is freed when its last tensor is disposed or
+// collected. Tensors with a known owner are freed deterministically: temporaries of a module forward
+// or an op scope when it returns, tensors the autograd graph saved when the graph is released.
+// The rest (what user code held) is reclaimed by the garbage collector, driven by byte accounting.
 
-import type { Backend, BufferHandle } from './backends/backend.js';
+import type { Backend, BufferHandle, Device } from './backends/backend.js';
 import type { Tensor } from './tensor.js';
+import { fmtShape } from './shape.js';
 
-interface Held { backend: Backend; buf: BufferHandle }
-const registry = typeof FinalizationRegistry !== 'undefined'
-  ? new FinalizationRegistry<Held>((h) => h.backend.free(h.buf)) : null;
+// ------------------------------------------------------------------ accounting and reclaiming
+
+/** Per-device bytes held by live storages, and the level at which the next reclaim runs. */
+interface Account { bytes: number; storages: number; tensors: number; threshold: number }
+const accounts = new Map<Device, Account>();
+/** No reclaim below this many live bytes on a device (GC is not free; small programs never pay it). */
+let reclaimFloor = 64 * 2 ** 20;
+function account(d: Device): Account {
+  let a = accounts.get(d);
+  if (!a) { a = { bytes: 0, storages: 0, tensors: 0, threshold: reclaimFloor }; accounts.set(d, a); }
+  return a;
+}
+
+/**
+ * What the runtime lets us do synchronously: force a full GC, and run the finalizers it queued
+ * (`cleanupSome`). Node gives both through node:v8/node:vm (read with getBuiltinModule, so nothing
+ * is imported; cleanupSome exists up to V8 12); Bun has Bun.gc; elsewhere a `gc` global if exposed.
+ * Without sync cleanup the finalizers run at the next macrotask, which torchlet's awaits provide.
+ */
+interface RuntimeGc { gc: (() => void) | null; Registry: typeof FinalizationRegistry | null }
+function runtimeGc(): RuntimeGc {
+  const g = globalThis as {
+    gc?: () => void; Bun?: { gc(force: boolean): void };
+    process?: { versions?: { node?: string; v8?: string; bun?: string }; env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
+  };
+  const Registry = typeof FinalizationRegistry !== 'undefined' ? FinalizationRegistry : null;
+  const proc = g.process;
+  if (proc?.env?.['TORCHLET_GC'] === 'off') return { gc: null, Registry };
+  if (g.Bun) return { gc: () => g.Bun!.gc(true), Registry };
+  if (typeof g.gc === 'function') return { gc: g.gc, Registry };
+  if (!proc?.versions?.node || proc.versions.bun || typeof proc.getBuiltinModule !== 'function') return { gc: null, Registry };
+  try {
+    const v8 = proc.getBuiltinModule('node:v8') as { setFlagsFromString(f: string): void };
+    const vm = proc.getBuiltinModule('node:vm') as { runInNewContext(code: string): unknown };
+    v8.setFlagsFromString('--expose-gc');
+    const v8Major = Number(proc.versions.v8?.split('.')[0] ?? 99);
+    // The flag only exists in V8 <= 12 (the cleanupSome proposal was withdrawn); a context created
+    // after it is set has FinalizationRegistry.prototype.cleanupSome.
+    if (v8Major <= 12) v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
+    const ctx = vm.runInNewContext('({ gc: typeof gc === "function" ? gc : null, R: FinalizationRegistry })') as { gc: (() => void) | null; R: typeof FinalizationRegistry };
+    return { gc: ctx.gc, Registry: ctx.R };
+  } catch {
+    return { gc: null, Registry };
+  }
+}
+
+/** What a finalizer needs once a tensor object was collected without dispose(): its storage (and creation site when debugging). */
+type Held = Storage | { storage: Storage; site: string };
+let rt: RuntimeGc | null = null;
+let registry: (FinalizationRegistry<Held> & { cleanupSome?: () => void }) | null | undefined;
+function getRegistry() {
+  if (registry === undefined) {
+    rt = runtimeGc();
+    registry = rt.Registry ? new rt.Registry<Held>((h) => released(h)) : null;
+  }
+  return registry;
+}
+function released(h: Held): void {
+  const storage = h instanceof Storage ? h : h.storage;
+  storage.account.tensors--;
+  if (!(h instanceof Storage)) censusAdd(h.site, -1, -storage.bytes);
+  storage.release();
+}
+
+/** True while finalizers may be waiting for a macrotask: the next torchlet await yields one. */
+let yieldPending = false;
+/** Reclaims garbage tensors now if the runtime allows it; otherwise arranges it for the next await. */
+export function reclaim(): void {
+  getRegistry();
+  rt?.gc?.();
+  if (registry?.cleanupSome) registry.cleanupSome();
+  else yieldPending = true;
+  for (const a of accounts.values()) a.threshold = Math.max(reclaimFloor, 2 * a.bytes);
+}
+/** Called at torchlet's await points (reads, data loading): lets queued finalizers run. */
+export function yieldToFinalizers(): Promise<void> | null {
+  if (!yieldPending) return null;
+  yieldPending = false;
+  return new Promise((r) => setTimeout(r, 0));
+}
+/** Sets the live-byte level below which no reclaim runs (tests use a small one). Returns the old one. */
+export function setReclaimFloor(bytes: number): number {
+  const old = reclaimFloor;
+  reclaimFloor = bytes;
+  for (const a of accounts.values()) a.threshold = Math.max(bytes, Math.min(a.threshold, 2 * a.bytes));
+  return old;
+}
+
+/**
+ * Allocates through the backend, reclaiming garbage first when the device's live bytes passed the
+ * threshold, and once more before giving up on an out-of-memory error.
+ */
+export function allocate(backend: Backend, nbytes: number): BufferHandle {
+  const a = account(backend.device);
+  if (a.bytes + nbytes > a.threshold) reclaim();
+  try {
+    return backend.alloc(nbytes);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    reclaim();
+    try { return backend.alloc(nbytes); } catch (e2) {
+      throw new RangeError(`${(e2 as Error).message}; ${a.tensors} tensors hold ${a.bytes} bytes on ${backend.device}` +
+        ` (torch.memoryCensus() after torch.setMemoryDebug(true) lists where they were created)`);
+    }
+  }
+}
 
 export class Storage {
   refs = 0;
   version = 0;
   freed = false;
-  constructor(readonly backend: Backend, readonly buf: BufferHandle) {
-    registry?.register(this, { backend, buf }, this);
+  /** @internal its device's account (kept here: no map lookup per tensor). */
+  readonly account: Account;
+  constructor(readonly backend: Backend, readonly buf: BufferHandle, readonly bytes = 0) {
+    this.account = account(backend.device);
+    this.account.bytes += bytes;
+    this.account.storages++;
   }
   retain(): void { this.refs++; }
   release(): void {
     if (--this.refs > 0 || this.freed) return;
     this.freed = true;
-    registry?.unregister(this);
+    this.account.bytes -= this.bytes;
+    this.account.storages--;
     this.backend.free(this.buf);
   }
 }
 
-// ---- tidy scopes ----
+// ------------------------------------------------------------------ tensor lifetime
+
+/** Registers a new tensor: GC backstop, accounting, census and the innermost scope. */
+export function adopt(t: Tensor): void {
+  const storage = t.storage;
+  storage.account.tensors++;
+  if (debug) {
+    const site = creationSite();
+    censusAdd(site, 1, storage.bytes);
+    t.site = site;
+    (registry ?? getRegistry())?.register(t, { storage, site }, t);
+  } else (registry ?? getRegistry())?.register(t, storage, t);
+  track(t);
+}
+
+/** Why a tensor was released, for the error a later use of it raises. */
+export type ReleaseReason = string;
+
+/** Releases a tensor's storage reference now (dispose, scopes, the graph); idempotent. */
+export function release(t: Tensor, why: ReleaseReason): void {
+  if (t.disposed) return;
+  t.disposed = true;
+  t.releasedBy = why;
+  registry?.unregister(t);
+  t.storage.account.tensors--;
+  if (t.site) censusAdd(t.site, -1, -t.storage.bytes);
+  t.storage.release();
+}
+
+/** The error for using a released tensor: which tensor, what made it, and what released it. */
+export function releasedError(t: Tensor): Error {
+  const op = t.op ?? t.gradFn_?.name.replace(/Backward\d*$/, '') ?? null;
+  const made = op && t.inModule ? `${op} in ${t.inModule}` : op ?? t.inModule;
+  return new Error(`use of a released tensor: shape ${fmtShape(t.shape)}, dtype ${t.dtype}, device ${t.device}` +
+    `${made ? `, made by ${made}` : ''}${t.site ? ` at ${t.site}` : ''}; it was ${t.releasedBy ?? 'disposed'}`);
+}
+
+// ---- autograd ownership: tensors only the graph holds are freed when it releases them ----
+
+/** A backward node saved t. */
+export function holdSaved(t: Tensor): void { t.savedBy++; }
+/** A backward node dropped t; the graph frees it if it owned it. */
+export function dropSaved(t: Tensor): void {
+  if (--t.savedBy === 0 && t.graphOwned) release(t, 'saved by the autograd graph, and freed when backward released the graph');
+}
+/** t is held by the autograd graph only (nobody else saw it). */
+export function giveToGraph(t: Tensor): void {
+  if (t.savedBy > 0) t.graphOwned = true;
+  else release(t, 'an unused temporary of the autograd graph');
+}
+
+// ------------------------------------------------------------------ scopes
+
+/**
+ * The public op running now (the outermost one, set by the API boundary) and the innermost module
+ * forward: new tensors record both, for error messages.
+ */
+export const opContext: { name: string | null; module: string | null } = { name: null, module: null };
+
 const scopes: Tensor[][] = [];
 
-/** Called for every new tensor: the innermost tidy scope owns it. */
+/** Called for every new tensor: the innermost scope owns it. */
 export function track(t: Tensor): void {
   const s = scopes[scopes.length - 1];
   if (s) s.push(t);
@@ -48,18 +217,25 @@ export function collectCreated<T>(fn: () => T): [T, Tensor[]] {
   }
 }
 
-/** Exempts a tensor from disposal by the enclosing tidy scopes. */
+/** Exempts a tensor from disposal by the enclosing scopes. */
 export function keep<T extends Tensor>(t: T): T {
   t.kept = true;
   return t;
 }
 
-function collect(x: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
+/** Adds every tensor found in x (arrays, Maps, objects' own fields; `extra` may open objects its own way) to out. */
+export function collectTensors(x: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor,
+  extra?: (v: object) => Iterable<unknown> | null, depth = 0): void {
   if (depth > 8 || x === null || typeof x !== 'object') return;
   if (isTensor(x)) { out.add(x); return; }
-  if (Array.isArray(x)) { for (const v of x) collect(v, out, isTensor, depth + 1); return; }
-  if (x instanceof Map) { for (const v of x.values()) collect(v, out, isTensor, depth + 1); return; }
-  if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, out, isTensor, depth + 1);
+  const more = (v: unknown) => collectTensors(v, out, isTensor, extra, depth + 1);
+  if (Array.isArray(x)) { for (const v of x) more(v); return; }
+  if (x instanceof Map) { for (const v of x.values()) more(v); return; }
+  if (Object.getPrototypeOf(x) === Object.prototype) { for (const v of Object.values(x)) more(v); return; }
+  if (ArrayBuffer.isView(x) || x instanceof ArrayBuffer || x instanceof Promise) return;
+  // Other objects (e.g. a PackedSequence) are searched through their own fields, unless `extra` opens them.
+  const vals = extra?.(x);
+  for (const v of vals ?? Object.values(x)) more(v);
 }
 
 /**
@@ -71,11 +247,114 @@ export function tidyImpl<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor):
   const [result, scope] = collectCreated(fn);
   if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
   const returned = new Set<Tensor>();
-  collect(result, returned, isTensor);
+  collectTensors(result, returned, isTensor);
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
     if (returned.has(t)) { parent?.push(t); continue; }
-    if (!t.kept) t.dispose();
+    if (!t.kept) release(t, 'disposed at the end of the torch.tidy scope that created it');
   }
   return result;
+}
+
+/**
+ * The implicit scope of a module forward or a composite op (`what` names it): what fn created and
+ * nobody outside can see — not returned, not found by `held` (e.g. stored on the module), not kept —
+ * is freed when fn returns, or handed to the autograd graph when a backward node saved it. An async
+ * fn's tensors go to the enclosing scope untouched (a scope cannot span an await).
+ */
+export function ownedScope<T>(fn: () => T, what: string, isTensor: (v: unknown) => v is Tensor,
+  held?: (out: Set<Tensor>) => void): T {
+  const [result, scope] = collectCreated(fn);
+  const parent = scopes[scopes.length - 1];
+  if (scope.length === 0) return result;
+  // Fast path: a primitive op made only its result.
+  if (scope.length === 1 && scope[0] === result) { parent?.push(result as Tensor); return result; }
+  if (result instanceof Promise) { if (parent) parent.push(...scope); return result; }
+  const keepSet = new Set<Tensor>();
+  collectTensors(result, keepSet, isTensor);
+  let survivors = keepSet.size;
+  // Fast path: everything made is returned (a primitive op), nothing to scan.
+  if (survivors < scope.length) {
+    held?.(keepSet);
+    // Latest first: a temporary's node that no backward can reach any more is released, which
+    // may make the nodes of earlier temporaries unreachable in turn.
+    for (let i = scope.length - 1; i >= 0; i--) {
+      const t = scope[i]!;
+      if (t.disposed || keepSet.has(t) || t.kept) continue;
+      survivors--;
+      const n = t.gradFn_;
+      if (n && n.edgeRefs === 0 && n.holders === 1 && n.nOutputs === 1) n.release();
+      if (t.savedBy > 0) t.graphOwned = true;
+      else release(t, `a temporary of ${what}, freed when it returned (nothing outside it held the tensor; return it, store it on the module or torch.keep() it to keep it)`);
+    }
+  }
+  if (parent) for (const t of scope) if (!t.disposed && !t.graphOwned) parent.push(t);
+  return result;
+}
+
+/**
+ * Runs a public op (from the API boundary, src/args.ts) in an owned scope named after it; the
+ * outermost op's name is what its tensors record as their maker.
+ */
+export function opScope<R>(fn: (...a: never[]) => R, self: unknown, args: never[], name: string,
+  isTensor: (v: unknown) => v is Tensor): R {
+  if (opContext.name !== null) return ownedScope(() => fn.apply(self, args), name, isTensor);
+  opContext.name = name;
+  try {
+    return ownedScope(() => fn.apply(self, args), name, isTensor);
+  } finally {
+    opContext.name = null;
+  }
+}
+
+/** Runs a module's forward (named `what`) in its owned scope; ops inside it are named afresh. */
+export function forwardScope<R>(fn: () => R, what: string, isTensor: (v: unknown) => v is Tensor, held: (out: Set<Tensor>) => void): R {
+  const { name, module } = opContext;
+  opContext.name = null;
+  opContext.module = what;
+  try {
+    return ownedScope(fn, what, isTensor, held);
+  } finally {
+    opContext.name = name;
+    opContext.module = module;
+  }
+}
+
+// ------------------------------------------------------------------ debugging: the leak census
+
+let debug = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['TORCHLET_MEMORY_DEBUG'] === '1';
+const census = new Map<string, { tensors: number; bytes: number }>();
+function censusAdd(site: string, n: number, bytes: number): void {
+  const c = census.get(site) ?? { tensors: 0, bytes: 0 };
+  c.tensors += n;
+  c.bytes += bytes;
+  if (c.tensors === 0) census.delete(site); else census.set(site, c);
+}
+// Frames inside torchlet itself are skipped: the census names the user's line.
+const ownFile = /\(?((?:file:\/\/)?[^\s()]+?):\d+:\d+\)?$/.exec(new Error().stack?.split('\n')[1] ?? '')?.[1] ?? '';
+const ownPrefix = ownFile.includes('/src/') ? ownFile.slice(0, ownFile.lastIndexOf('/src/') + 5) : ownFile;
+function creationSite(): string {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  E.stackTraceLimit = 64;
+  const lines = new Error().stack?.split('\n').slice(1) ?? [];
+  E.stackTraceLimit = limit;
+  for (const l of lines) {
+    if (ownPrefix && l.includes(ownPrefix)) continue;
+    if (l.includes('node:internal') || l.includes('/node_modules/')) continue;
+    return l.trim().replace(/^at /, '');
+  }
+  return '<unknown>';
+}
+
+/** Turns creation-site recording on or off (also `TORCHLET_MEMORY_DEBUG=1`). */
+export function setMemoryDebug(on: boolean): void { debug = on; }
+/** Live tensors (not yet freed) grouped by the line of user code that created them, most bytes first. */
+export function memoryCensus(): { site: string; tensors: number; bytes: number }[] {
+  return [...census].map(([site, c]) => ({ site, ...c })).sort((a, b) => b.bytes - a.bytes);
+}
+/** Live tensors, storages and bytes per device as torchlet counts them. */
+export function liveCounts(device: Device): { tensors: number; storages: number; bytes: number } {
+  const a = account(device);
+  return { tensors: a.tensors, storages: a.storages, bytes: a.bytes };
 }

@@ -6,7 +6,7 @@
 import type { Device, View } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
 import { f16BitsToF32, type DType, type TypedArray } from './dtype.js';
-import { Storage, track, collectCreated } from './memory.js';
+import { Storage, ownedScope, giveToGraph, adopt, allocate, release, releasedError, yieldToFinalizers, opContext } from './memory.js';
 import { contiguousStrides, fmtShape, isContiguous, normDim, numel } from './shape.js';
 import { AccumulateGrad, type Edge, type Hook, type Node } from './autograd/graph.js';
 import { isGradEnabled } from './autograd/grad-mode.js';
@@ -28,6 +28,12 @@ export class Tensor {
   /** @internal */ readonly offset: number;
   /** @internal */ kept = false;
   /** @internal */ disposed = false;
+  /** @internal why the tensor was released (for the error a later use raises). */ releasedBy: string | null = null;
+  /** @internal the public op that made it, when known (errors). */ op: string | null = opContext.name;
+  /** @internal the module forward it was made in, if any (errors). */ inModule: string | null = opContext.module;
+  /** @internal the user's line that made it (only with torch.setMemoryDebug(true)). */ site: string | null = null;
+  /** @internal how many backward nodes saved this tensor. */ savedBy = 0;
+  /** @internal held by the autograd graph only: freed when the last node that saved it is released. */ graphOwned = false;
   /** @internal the tensor this one is a view of (for in-place checks). */ base: Tensor | null = null;
 
   private requiresGrad_f = false;
@@ -45,7 +51,7 @@ export class Tensor {
     this.dtype = dtype;
     this.device = storage.backend.device;
     storage.retain();
-    track(this);
+    adopt(this);
   }
 
   /** @internal A fresh contiguous tensor on `device`. */
@@ -57,7 +63,7 @@ export class Tensor {
     const backend = getBackend(device);
     const n = numel(shape);
     const itemBytes = dtype === 'float64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'float16' ? 2 : 1;
-    const storage = new Storage(backend, backend.alloc(n * itemBytes));
+    const storage = new Storage(backend, allocate(backend, n * itemBytes), n * itemBytes);
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 
@@ -70,7 +76,7 @@ export class Tensor {
 
   /** @internal The backend-facing description of this tensor. */
   view_(): View {
-    if (this.disposed) throw new Error(`use of a disposed tensor (shape ${fmtShape(this.shape)}, dtype ${this.dtype}, device ${this.device})`);
+    if (this.disposed) throw releasedError(this);
     return { buf: this.storage.buf, dtype: this.dtype, shape: this.shape, strides: this.strides_, offset: this.offset };
   }
 
@@ -99,17 +105,15 @@ export class Tensor {
 
   // ---------------------------------------------------------------- memory
   /** Frees this tensor's reference to its storage now (views keep it alive). Idempotent. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.storage.release();
-  }
+  dispose(): void { release(this, 'disposed by dispose()'); }
   [Symbol.dispose](): void { this.dispose(); }
   get isDisposed(): boolean { return this.disposed; }
 
   // ---------------------------------------------------------------- reading
   /** A fresh contiguous copy of the values (float16 comes back as Float32Array). */
   async data(): Promise<TypedArray> {
+    const pause = yieldToFinalizers();
+    if (pause) await pause;
     const raw = await this.storage.backend.read(this.view_());
     return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
   }
@@ -184,6 +188,8 @@ export class Tensor {
   }
   /** @internal */
   setGradFn_(node: Node, outputNr: number): void {
+    if (this.gradFn_) this.gradFn_.holders--;
+    node.holders++;
     this.gradFn_ = node;
     this.outputNr = outputNr;
   }
@@ -231,17 +237,20 @@ export class Tensor {
    */
   setData_(src: Tensor): void {
     if (src === this) return;
-    src.view_(); // throws on a disposed src
-    src.storage.retain();
-    if (!this.disposed) this.storage.release();
+    src.view_(); // throws on a released src
+    src.storage.retain(); // before releasing ours: they may be the same storage
+    release(this, 'replaced by setData_'); // old storage, accounting and GC registration
     const w = this as unknown as { storage: Storage; shape: readonly number[]; strides_: readonly number[]; offset: number; dtype: DType; device: Device };
     w.storage = src.storage; w.shape = src.shape; w.strides_ = src.strides_; w.offset = src.offset;
     w.dtype = src.dtype; w.device = src.device;
     this.disposed = false;
+    this.releasedBy = null;
     this.base = src.base;
+    adopt(this); // accounted and GC-registered again, with the new storage
   }
   detach_(): this {
     if (this.base && this.base.requiresGrad) throw new Error('detach_: can not detach views in-place. Use detach() instead.');
+    if (this.gradFn_) this.gradFn_.holders--;
     this.gradFn_ = null;
     this.requiresGrad_f = false;
     return this;
@@ -649,16 +658,14 @@ export class Tensor {
 export function isTensor(x: unknown): x is Tensor { return x instanceof Tensor; }
 
 /**
- * The body of the in-place methods: `compute` builds the new value out of place, then it is copied
- * into self. When autograd does not record the op, everything compute made (composite temporaries,
- * wrapped scalars, the result) is freed at once; when it does, the graph may need them, so they go to
- * the enclosing tidy scope as before.
+ * The body of the in-place methods: `compute` builds the new value out of place (in an owned scope:
+ * its temporaries are freed, or handed to the graph when autograd saved them), then it is copied
+ * into self; without autograd the out-of-place result is freed too.
  */
 function inplaceOwned<T extends Tensor>(self: T, compute: () => Tensor, isRandomFill = false): T {
-  const [r, made] = collectCreated(compute);
-  if (r.requiresGrad) { for (const t of made) track(t); return ops.inplace(self, r, isRandomFill); }
-  for (const t of made) if (t !== r) t.dispose();
-  track(r); // freed by inplace below; tracked in case it throws first
-  return ops.inplace(self, r, isRandomFill, true);
+  const r = ownedScope(compute, 'an in-place op', isTensor);
+  if (!r.requiresGrad) return ops.inplace(self, r, isRandomFill, true);
+  ops.inplace(self, r, isRandomFill);
+  if (r !== self && r.storage !== self.storage) giveToGraph(r); // only a backward node may still need it
+  return self;
 }
-

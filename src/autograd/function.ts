@@ -7,6 +7,7 @@
 
 import { Tensor } from '../tensor.js';
 import { Node } from './graph.js';
+import { holdSaved, dropSaved } from '../memory.js';
 import { noGrad } from './grad-mode.js';
 import { state } from '../state.js';
 import { fmtShape, shapesEqual } from '../shape.js';
@@ -23,7 +24,9 @@ export class FunctionCtx {
   [key: string]: unknown;
 
   saveForBackward(...tensors: (Tensor | null)[]): void {
+    this.releaseSaved();
     this.saved = tensors.filter((t): t is Tensor => t !== null);
+    for (const t of this.saved) holdSaved(t);
     this.versions = this.saved.map((t) => t.version);
   }
   get savedTensors(): Tensor[] {
@@ -35,7 +38,10 @@ export class FunctionCtx {
     return this.saved;
   }
   markNonDifferentiable(...tensors: Tensor[]): void { for (const t of tensors) this.nonDifferentiable.add(t); }
-  /** @internal */ releaseSaved(): void { this.saved = []; }
+  /** @internal */ releaseSaved(): void {
+    for (const t of this.saved) dropSaved(t);
+    this.saved = [];
+  }
 }
 
 type Fwd = (ctx: FunctionCtx, ...args: never[]) => Tensor | Tensor[];
@@ -83,7 +89,11 @@ class CustomNode extends Node {
     });
     return out;
   }
-  override release(): void { super.release(); this.ctx.releaseSaved(); }
+  override release(): void {
+    if (this.released) return;
+    super.release();
+    this.ctx.releaseSaved();
+  }
 }
 
 export class Function {
@@ -102,10 +112,10 @@ export class Function {
     const outs = (Array.isArray(raw) ? raw : [raw]).map((o) => (tensorArgs.includes(o) ? o.detach() : o));
     if (state.gradEnabled && tensorArgs.some((t) => t.requiresGrad)) {
       const node = new CustomNode(this.name, ctx, this.backward.bind(this), args.map((a) => a instanceof Tensor), outs.map(metaOf), tensorArgs.map(metaOf));
-      node.next = tensorArgs.map((t) => (t.requiresGrad ? t.gradEdge() : null));
+      node.link(tensorArgs.map((t) => (t.requiresGrad ? t.gradEdge() : null)));
       node.nOutputs = outs.length;
       outs.forEach((o, i) => { if (o.isFloatingPoint() && !ctx.nonDifferentiable.has(o)) o.setGradFn_(node, i); });
-    }
+    } else ctx.releaseSaved(); // no node will ever read them
     return (Array.isArray(raw) ? outs : outs[0]) as T;
   }
 }

@@ -24,6 +24,10 @@ export abstract class Node {
   readonly seq = seq++;
   nOutputs = 1;
   released = false;
+  /** How many edges of other (unreleased) nodes point here: 0 means no backward can reach it through them. */
+  edgeRefs = 0;
+  /** How many tensors have this node as their gradFn. */
+  holders = 0;
   /** Hooks registered on the non-leaf tensors this node produced, by output number. */
   outputHooks: Map<number, Hook[]> | null = null;
   /** Non-leaf tensors that asked retainGrad(), by output number. */
@@ -31,8 +35,17 @@ export abstract class Node {
 
   /** Computes the gradients of the inputs from the gradients of the outputs (never all null). */
   abstract apply(grads: (Tensor | null)[]): (Tensor | null)[];
-  /** Drops saved tensors after a backward pass without retainGraph. */
-  release(): void { this.released = true; }
+  /** Sets the input edges (see edgeRefs). */
+  link(next: (Edge | null)[]): void {
+    this.next = next;
+    for (const e of next) if (e) e.node.edgeRefs++;
+  }
+  /** Drops saved tensors after a backward pass without retainGraph, or once no backward can reach it. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const e of this.next) if (e) e.node.edgeRefs--;
+  }
   /**
    * Called by an in-place op on this node's own result before it overwrites `t`: a node that saved
    * `t` (or a view of its storage) keeps a differentiable copy of the old value instead, as

@@ -6,7 +6,8 @@
 // whether the user calls `m.forward(x)` or `m.call(x)`. Full backward (pre-)hooks wrap the tensor
 // inputs and outputs of each call in identity autograd Functions, as PyTorch's BackwardHook does.
 
-import { Tensor } from '../tensor.js';
+import { Tensor, isTensor } from '../tensor.js';
+import { collectTensors, keep, forwardScope } from '../memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { DTYPES, isFloating, type DType } from '../dtype.js';
 import type { Device } from '../backends/backend.js';
@@ -42,7 +43,9 @@ export class Module {
   #hooks = new Map<number, ForwardHook>();
   #backwardHooks = new Map<number, FullBackwardHook>();
   #backwardPreHooks = new Map<number, FullBackwardPreHook>();
-  #hooked = false;
+  #wrapper: AnyForward | null = null;
+
+  constructor() { this.#wrapForward(); }
 
   // `forward` is deliberately not declared here: subclasses define it with their own signature
   // (no `override` needed under noImplicitOverride), and containers run children via runModule().
@@ -350,12 +353,26 @@ export class Module {
   half(): this { return this.to('float16'); }
 
   // ------------------------------------------------------------ hooks
-  #installHooks(): void {
-    if (this.#hooked) return;
-    this.#hooked = true;
-    const orig = (this as unknown as { forward?: AnyForward }).forward;
-    if (typeof orig !== 'function') throw new Error(`Module [${this.constructor.name}] is missing the required "forward" function`);
-    const wrapped = (...args: unknown[]): unknown => {
+  /**
+   * Wraps `forward` in an own, non-enumerable property, so that `m.forward(x)` and `m.call(x)` alike
+   * run the hooks and the forward's owned memory scope. Done at construction (for forward methods)
+   * and again when a hook is added (for a forward assigned later, e.g. an arrow-function field).
+   */
+  #wrapForward(): void {
+    const cur = (this as unknown as { forward?: AnyForward }).forward;
+    if (typeof cur !== 'function' || cur === this.#wrapper) return;
+    const orig = cur;
+    this.#wrapper = (...args: unknown[]): unknown => this.#runForward(orig, args);
+    Object.defineProperty(this, 'forward', { value: this.#wrapper, writable: true, configurable: true, enumerable: false });
+  }
+  /** @internal Runs forward(args) with the hooks, in the owned scope (ARCHITECTURE.md "Memory"). */
+  runForward_(args: unknown[]): unknown {
+    const f = (this as unknown as { forward?: AnyForward }).forward;
+    if (typeof f !== 'function') throw new Error(`Module [${this.constructor.name}] is missing the required "forward" function`);
+    return f === this.#wrapper ? f.apply(this, args) : this.#runForward(f, args);
+  }
+  #runForward(orig: AnyForward, args: unknown[]): unknown {
+    return forwardScope(() => {
       let input = args;
       for (const h of this.#preHooks.values()) {
         const r = h(this, input);
@@ -371,13 +388,11 @@ export class Module {
         if (r !== undefined && r !== null) out = r;
       }
       return bw ? bw.setupOutput(out) : out;
-    };
-    // An own, non-enumerable `forward` wraps the class's method, so `m.forward(x)` runs hooks too.
-    Object.defineProperty(this, 'forward', { value: wrapped, writable: true, configurable: true, enumerable: false });
+    }, `${this.constructor.name}.forward`, isTensor, (held) => heldBy(this, held, new Set()));
   }
   /** Installs the forward wrapper once and registers fn in `hooks` under a fresh id. */
   #addHook<F>(hooks: Map<number, F>, fn: F): RemovableHandle {
-    this.#installHooks();
+    this.#wrapForward();
     const id = hookId++;
     hooks.set(id, fn);
     return { remove: () => { hooks.delete(id); } };
@@ -447,10 +462,14 @@ export class Module {
 }
 
 /** Calls m.forward(...args) (with its hooks) for a module whose forward signature is not known statically. */
-export function runModule(m: Module, ...args: unknown[]): unknown {
-  const f = (m as unknown as { forward?: AnyForward }).forward;
-  if (typeof f !== 'function') throw new Error(`Module [${m.constructor.name}] is missing the required "forward" function`);
-  return f.apply(m, args);
+export function runModule(m: Module, ...args: unknown[]): unknown { return m.runForward_(args); }
+
+/** Adds the tensors a module tree holds in its fields (parameters, buffers, caches a forward stored). */
+function heldBy(m: Module, out: Set<Tensor>, seen: Set<Module>): void {
+  if (seen.has(m)) return;
+  seen.add(m);
+  const open = (v: object): Iterable<unknown> | null => { if (!(v instanceof Module)) return null; heldBy(v, out, seen); return []; };
+  for (const v of Object.values(m)) collectTensors(v, out, isTensor, open);
 }
 
 /** @internal A float formatted as Python's repr (1.0, 0.1, 1e-05), for PyTorch-identical module reprs. */
@@ -505,7 +524,7 @@ class BackwardHookCall {
     // Only tensors that need a grad go through the Function (others must stay grad-free); the hooks
     // see zeros for the rest, as PyTorch 1.13's materialized non-differentiable outputs.
     const diff = tensors.filter((t) => t.requiresGrad);
-    this.inputZeros = tensors.map((t) => (t.requiresGrad ? null : zerosLike(t)));
+    this.inputZeros = tensors.map((t) => (t.requiresGrad ? null : keep(zerosLike(t)))); // for the hooks, later
     const outs = identityWithBackward((grads) => this.onInputGrads(grads)).apply<Tensor[]>(...diff);
     const res = [...args];
     let k = 0;
@@ -536,7 +555,7 @@ class BackwardHookCall {
     args.forEach((a, i) => { if (a instanceof Tensor && a.requiresGrad) idx.push(i); });
     if (idx.length === 0) return out;
     // Tensor outputs that need no grad show zeros in gradOutput (PyTorch 1.13 materializes them).
-    const zeroOuts = args.map((a) => (a instanceof Tensor && !a.requiresGrad ? zerosLike(a) : null));
+    const zeroOuts = args.map((a) => (a instanceof Tensor && !a.requiresGrad ? keep(zerosLike(a)) : null)); // for the hooks, later
     const nOutputs = args.length;
     const outs = identityWithBackward((grads) => this.onOutputGrads(grads, idx, nOutputs, zeroOuts)).apply<Tensor[]>(...idx.map((i) => args[i] as Tensor));
     const res = [...args];

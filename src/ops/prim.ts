@@ -9,6 +9,7 @@ import { fmtShape, shapesEqual } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
 import { Node } from '../autograd/graph.js';
+import { holdSaved, dropSaved } from '../memory.js';
 import { derivatives, type Rule, type SavedCtx } from '../autograd/derivatives.js';
 import type { Scalar, TensorOrScalar } from './types.js';
 // Circular at module level but only used inside functions: safe with ESM live bindings.
@@ -118,12 +119,16 @@ class PrimNode extends Node {
   constructor(readonly prim: PrimName, readonly rule: Rule<PrimName>, inputs: readonly Tensor[], out: Tensor, readonly attrs: PrimAttrs[PrimName]) {
     super();
     this.name = prim[0]!.toUpperCase() + prim.slice(1);
-    this.next = inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null));
+    this.link(inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null)));
     this.inputShapes = inputs.map((t) => [...t.shape]);
     this.inputDtypes = inputs.map((t) => t.dtype);
     const save = rule.save;
-    if (save === 'inputs' || save === 'all') { this.saved = [...inputs]; this.savedVersions = inputs.map((t) => t.version); }
-    if (save === 'output' || save === 'all') { this.savedOutput = out; this.outVersion = out.version; }
+    if (save === 'inputs' || save === 'all') {
+      this.saved = [...inputs];
+      this.savedVersions = inputs.map((t) => t.version);
+      for (const t of inputs) holdSaved(t);
+    }
+    if (save === 'output' || save === 'all') { this.savedOutput = out; this.outVersion = out.version; holdSaved(out); }
   }
 
   apply(grads: (Tensor | null)[]): (Tensor | null)[] {
@@ -150,7 +155,10 @@ class PrimNode extends Node {
   }
 
   override release(): void {
+    if (this.released) return;
     super.release();
+    for (const t of this.saved) dropSaved(t);
+    if (this.savedOutput) dropSaved(this.savedOutput);
     this.saved = [];
     this.savedOutput = null;
   }
@@ -160,6 +168,9 @@ class PrimNode extends Node {
       if (s.storage !== t.storage) return s;
       const c = s.clone(); // differentiable: keeps s's history for double backward
       this.savedVersions[i] = c.version;
+      holdSaved(c);
+      c.graphOwned = true; // nobody else ever sees the copy
+      dropSaved(s);
       return c;
     });
   }

@@ -5,6 +5,7 @@
 // `workerDataset`: a module that builds the same dataset in each worker, whose items are plain data.
 // An IterableDataset is consumed as a stream: consecutive items are grouped into batches (no sampler).
 
+import { yieldToFinalizers } from '../../memory.js';
 import { Generator } from '../../generator.js';
 import { defaultCollate, defaultConvert, type CollateOf } from './collate.js';
 import { BatchSampler, RandomSampler, SequentialSampler, lengthOf, type Sized } from './sampler.js';
@@ -152,7 +153,11 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
 
   async *[Symbol.asyncIterator](): AsyncIterator<B> {
     if (this.stream) {
-      for await (const items of this.streamBatchesAsync()) yield this.collateFn(await Promise.all(items));
+      for await (const items of this.streamBatchesAsync()) {
+        const pause = yieldToFinalizers();
+        if (pause) await pause;
+        yield this.collateFn(await Promise.all(items));
+      }
       return;
     }
     const pool = this.numWorkers > 0 ? await WorkerPool.create(this.numWorkers, this.workerDataset!) : null;
@@ -174,6 +179,8 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
       while (queue.length > 0) {
         const items = await queue.shift()!;
         fill();
+        const pause = yieldToFinalizers(); // an await point: let dropped batches' finalizers run
+        if (pause) await pause;
         yield this.collateFn(items);
       }
     } finally {
