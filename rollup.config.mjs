@@ -29,6 +29,31 @@ function browserStubs() {
   };
 }
 
+// The strict-argument facades (src/generated/api/) export each class as a checked value plus a type
+// alias of the same name; rollup-plugin-dts keeps only the alias when it writes a namespace member
+// (`type optim_SGD = SGD;`), so `new torch.optim.SGD(...)` would not type-check. Restore the value.
+function dtsNamespaceValues() {
+  return {
+    name: 'torchlet-dts-namespace-values',
+    renderChunk(code) {
+      const values = new Set([...code.matchAll(/^declare const (\w+):/gm)].map((m) => m[1]));
+      code = code.replace(/^type (\w+?)_(\w+)(<(?:(?!\n(?:type|declare) )[\s\S])*?>)? = (\w+)(<[^\n]*>)?;$/gm, (line, ns, name, _tp, target) => {
+        if (!values.has(target) || values.has(`${ns}_${name}`)) return line;
+        values.add(`${ns}_${name}`);
+        return `${line}\ndeclare const ${ns}_${name}: typeof ${target};`;
+      });
+      // ...and move those names from the namespace's `export type { }` to a value export.
+      return code.replace(/^( *)export type \{ ([^}]*) \};$/gm, (line, indent, list) => {
+        const items = list.split(', ');
+        const both = items.filter((it) => values.has(it.split(' as ')[0]));
+        if (!both.length) return line;
+        const rest = items.filter((it) => !both.includes(it));
+        return `${indent}export { ${both.join(', ')} };${rest.length ? `\n${indent}export type { ${rest.join(', ')} };` : ''}`;
+      });
+    },
+  };
+}
+
 const ts = () => typescript({ tsconfig: './tsconfig.build.json', noEmitOnError: true });
 const onwarn = (warning, warn) => {
   // A circular import between ops/ and tensor.ts is intended (methods delegate to ops); other warnings fail.
@@ -52,7 +77,7 @@ export default [
   },
   {
     input: 'src/torchlet.ts',
-    plugins: [dts({ tsconfig: './tsconfig.build.json', compilerOptions: { declaration: true, sourceMap: false } })],
+    plugins: [dts({ tsconfig: './tsconfig.build.json', compilerOptions: { declaration: true, sourceMap: false } }), dtsNamespaceValues()],
     output: { file: 'dist/torchlet.d.ts', format: 'es' },
     onwarn,
   },
