@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { testDevices, torch } from '../helpers.js';
 import { checkRange } from '../../src/ops/indexing.js';
-import { Check, join, settle, Taint } from '../../src/backends/webgpu/poison.js';
+import { Check, join, settle, type Taint } from '../../src/backends/webgpu/poison.js';
+import { getBackend } from '../../src/backends/registry.js';
+import type { GPUTensorBuffer, WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
 const gpu = torch.webgpu.isAvailable();
 const w = { device: 'webgpu' as const };
@@ -27,18 +29,27 @@ describe('an out-of-range index raises the same message on every device', () => 
 });
 
 describe('poison bookkeeping (no device needed)', () => {
-  it('a chain as long as a long training run compacts without recursion once its checks resolve', () => {
+  it('a taint is a flat set: a long run joining the same check keeps one entry, and compacts once it resolves', () => {
     const pending = new Check('index $V is out of bounds'), bad = new Check('Target $V is out of bounds.');
     let t: Taint | null = null;
-    for (let k = 0; k < 20_000; k++) t = join([t, new Taint([pending], [])], null); // one node per step
+    for (let k = 0; k < 20_000; k++) t = join([t, join([], pending)], null); // as a parameter, once per step
+    expect(t!.size).toBe(1);
     expect(t!.isLive()).toBe(true);
     expect(t!.knownBad()).toBeNull();
     settle([pending], new Int32Array([0, 0]));
     expect(t!.isLive()).toBe(false);
     expect(join([t, null], null)).toBeNull(); // dead taints are not passed on
-    const u = join([t, new Taint([bad], [])], null)!;
+    const later = [new Check('a'), new Check('b')];
+    const u = join([t, join([], bad), join([], later[0]!)], later[1]!)!;
+    expect(u.size).toBe(3);
     settle([bad], new Int32Array([1, -3]));
     expect(u.knownBad()!.error().message).toMatch(/^Target -3 is out of bounds\. \(flagged on webgpu/);
+    expect(u.size).toBe(1); // checks after the earliest flagged one cannot change the verdict: dropped
+  });
+
+  it('a check never sent for reading back is an error, not a pass', async () => {
+    const t = join([], new Check('x $V'))!;
+    await expect(t.verdict()).rejects.toThrow(/never submitted/);
   });
 });
 
@@ -120,5 +131,56 @@ describe.skipIf(!gpu)('webgpu poison', () => {
     opt.step(); // the flag is not back yet
     await expect(emb.weight.data()).rejects.toThrow(/index -9 is out of bounds for dimension 0 with size 4/);
     await expect(emb.forward(i32([0])).sum().item()).rejects.toThrow(/index -9/);
+  });
+});
+
+describe.skipIf(!gpu)('webgpu poison in a loop that never awaits', () => {
+  // Flag readbacks resolve only when the event loop runs: a synchronous loop must not pile up
+  // checks, readbacks or taint entries (each would make every later step slower).
+  const F = torch.nn.functional;
+  const taintSize = (t: torch.Tensor) => (t.storage.buf as GPUTensorBuffer).taint?.size ?? 0;
+  /** `steps` training steps with no await; `target(i)` is the step's target. Returns bookkeeping at the middle and the end. */
+  function train(steps: number, target: (i: number) => torch.Tensor) {
+    torch.manualSeed(0);
+    const b = getBackend('webgpu') as WebGPUBackend;
+    const model = new torch.nn.Linear(6, 4).to('webgpu');
+    const opt = new torch.optim.SGD(model.parameters(), { lr: 0.1 });
+    const x = torch.randn([8, 6]).to('webgpu');
+    const seen: { work: WebGPUBackend['pendingWork']; taint: number }[] = [];
+    let loss: torch.Tensor | null = null;
+    for (let i = 0; i < steps; i++) {
+      loss = F.crossEntropy(model.forward(x), target(i));
+      opt.zeroGrad(); loss.backward(); opt.step();
+      if (i === steps / 2 - 1 || i === steps - 1) seen.push({ work: b.pendingWork, taint: taintSize(model.weight) });
+    }
+    return { seen, loss: loss!, b };
+  }
+  const bounded = (seen: { work: WebGPUBackend['pendingWork']; taint: number }[]) => {
+    const [mid, end] = seen;
+    expect(end!.work.flagReadbacks).toBeLessThanOrEqual(8);
+    expect(end!.work.unfinishedBatches).toBeLessThanOrEqual(8);
+    expect(end!.work.unsentChecks).toBeLessThanOrEqual(mid!.work.unsentChecks);
+    expect(end!.taint).toBeLessThanOrEqual(mid!.taint); // flat, not one more entry per step
+    expect(end!.taint).toBeLessThan(64);
+  };
+
+  it('a fixed target: index checks implied by the target check are not repeated, and nothing grows', async () => {
+    const y = i32([0, 1, 2, 3, 0, 1, 2, 3]);
+    const { seen, loss, b } = train(200, () => y);
+    bounded(seen);
+    // Once readbacks are held back, the loss's target check of every step shares one slot.
+    expect(seen[1]!.work.unsentChecks).toBeLessThanOrEqual(2);
+    expect(Number.isFinite(await loss.item())).toBe(true);
+    expect(b.pendingWork.unsentChecks).toBe(0);
+  });
+
+  it('a new target every step (a DataLoader): bounded, and a bad target late in the run still poisons what follows', async () => {
+    const good = () => torch.randint(0, 4, [8]).to('int32').to('webgpu');
+    const { seen, loss } = train(200, good);
+    bounded(seen);
+    expect(Number.isFinite(await loss.item())).toBe(true);
+    const bad = train(200, (i) => (i === 150 ? i32([0, 1, -3, 3, 0, 1, 2, 3]) : good()));
+    bounded(bad.seen);
+    await expect(bad.loss.item()).rejects.toThrow(/Target -3 is out of bounds\. \(flagged on webgpu by crossEntropy called at \S*poison\.test\.ts:/);
   });
 });

@@ -10,10 +10,11 @@
 import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { BOOL_BINARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
+import { isContiguous } from '../../shape.js';
 import { collapse } from '../wasm/index.js';
 import { binaryExpr, binding, cast, ctOf, fromBits, reduceParts, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
-import { Check, join, settle, Taint } from './poison.js';
+import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from './poison.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
 const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
@@ -21,6 +22,21 @@ const WG = 64;
 const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
 /** Dispatches recorded before an automatic submit, bounding the temporaries kept alive. */
 const MAX_PENDING = 256;
+/**
+ * Flag readbacks in flight at most. Beyond it (a loop that never awaits: mapAsync resolves only when
+ * the event loop runs) checks stay unsent in the flag buffer until a later submit or read sends them,
+ * and a new check equal to an unsent one (same message and call stack) shares it: host and device
+ * memory stay bounded however long the loop runs without yielding.
+ */
+const MAX_FLAG_READBACKS = 8;
+/** Slots of the flag buffer, plus one more that repeats of checks already sent flag into, never read. */
+const FLAG_SLOTS = 1024, DISCARD_SLOT = FLAG_SLOTS;
+/**
+ * Submitted batches whose temporaries and metadata chunk wait for onSubmittedWorkDone. Beyond it (the
+ * event loop has not run) they are reused at once, which queue order makes safe as for freed tensors:
+ * whatever later work writes them (kernels, writeBuffer) runs after the batches that read them.
+ */
+const MAX_UNFINISHED = 8;
 /**
  * Bytes of one metadata chunk: a batch's metadata at 256-byte slots fits in it (256 dispatches x
  * 1 KiB); a batch that fills it is submitted early, a single larger record grows the chunk size.
@@ -55,6 +71,16 @@ export class GPUTensorBuffer implements BufferHandle {
   taint: Taint | null = null;
   /** What outputs computed from this buffer inherit: `taint` plus checks of its values (checkRange). */
   passOn: Taint | null = null;
+  /**
+   * Checks already run on these values (range checks, or as the index of gather/scatter), by what
+   * they checked: repeating one (a fixed target every step) reuses it instead of a new check. Any
+   * write to the buffer drops them.
+   */
+  checked: Map<string, Check> | null = null;
+  /** Range checks over all of its elements: a gather or scatter index within one needs no check of its own. */
+  ranges: { min: number; max: number; check: Check }[] | null = null;
+  /** New values: the checks run on the old ones no longer say anything. */
+  rewritten(): void { this.checked = this.ranges = null; }
   constructor(readonly nbytes: number, readonly gpu: GPUBuffer) {}
 }
 
@@ -131,10 +157,15 @@ export class WebGPUBackend implements Backend {
   /** Storage bindings per pipeline key (metadata and error flag included): checked against the device limit. */
   readonly storageBindings = new Map<string, number>();
   /**
-   * Checked dispatches of the current batch: check i sets words [2i, 2i + 1] (flag, value) of
-   * `flagBuf`, which the batch's submit copies to a staging buffer and clears.
+   * Checks dispatched and not yet sent: check i sets words [2i, 2i + 1] (flag, value) of `flagBuf`.
+   * A submit copies them to a staging buffer read back in the background, and clears them, unless
+   * MAX_FLAG_READBACKS are in flight: then they stay, and more batches add to them.
    */
-  private batchChecks: Check[] = [];
+  private unsent: Check[] = [];
+  /** Unsent checks by key, consulted while readbacks are held back (see MAX_FLAG_READBACKS). */
+  private readonly interned = new Map<string, Check>();
+  private flagReadbacks = 0;
+  private unfinished = 0;
   private readonly flagBuf: GPUBuffer;
   private error: Error | null = null;
   /**
@@ -162,7 +193,7 @@ export class WebGPUBackend implements Backend {
     this.info = info;
     this.gpu = info.device;
     this.metaAlign = Math.max(4, info.limits.minStorageBufferOffsetAlignment);
-    this.flagBuf = this.gpu.createBuffer({ size: 8 * MAX_PENDING, usage: STORAGE | COPY_SRC | COPY_DST });
+    this.flagBuf = this.gpu.createBuffer({ size: 8 * (FLAG_SLOTS + 1), usage: STORAGE | COPY_SRC | COPY_DST });
     this.gpu.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.error ??= new Error(`webgpu: ${ev.error.message}`);
     };
@@ -267,6 +298,7 @@ export class WebGPUBackend implements Backend {
     }
     this.flush();
     if (bytes.byteLength > 0) this.gpu.queue.writeBuffer(b.gpu, byteOffset, bytes as Uint8Array<ArrayBuffer>);
+    b.rewritten();
     if (byteOffset === 0 && bytes.byteLength >= b.nbytes) b.taint = b.passOn = null; // fresh values
   }
 
@@ -308,7 +340,7 @@ export class WebGPUBackend implements Backend {
     if (this.scopes.size) await Promise.all(this.scopes);
     const e = this.takeError();
     if (e) throw e;
-    const bad = src.taint ? await src.taint.verdict() : null;
+    const bad = src.taint ? await src.taint.verdict(() => this.flush(true)) : null;
     if (bad) throw bad.error();
     return out;
   }
@@ -365,17 +397,23 @@ export class WebGPUBackend implements Backend {
    * Submits recorded work after uploading its metadata; temporaries and the metadata chunk return
    * to their pools when the queue has finished it.
    */
-  flush(): void {
-    if (!this.encoder) { this.metaUsed = 0; return; }
+  flush(sendFlags = false): void {
+    if (!this.encoder) {
+      this.metaUsed = 0;
+      if (!sendFlags || !this.unsent.length) return;
+      this.encoder = this.gpu.createCommandEncoder();
+    }
     this.endPass();
     const stamps = this.timing && this.timing.n > 0 ? this.resolveStamps(this.encoder, this.timing) : null;
     const chunk = this.metaChunk;
     if (chunk && this.metaUsed > 0) this.gpu.queue.writeBuffer(chunk, 0, this.metaHost, 0, this.metaUsed / 4);
-    const checks = this.batchChecks, flagBytes = 8 * checks.length;
+    const checks = this.unsent, flagBytes = 8 * checks.length;
     let flags: GPUBuffer | null = null;
-    if (flagBytes) {
-      // The batch's flags go to a staging buffer read back in the background; the slots are clear for the next batch.
-      this.batchChecks = [];
+    if (flagBytes && (sendFlags || this.flagReadbacks < MAX_FLAG_READBACKS)) {
+      // The flags go to a staging buffer read back in the background; their slots are clear for new checks.
+      this.unsent = [];
+      this.interned.clear();
+      for (const c of checks) c.slot = SENT;
       flags = this.takeStaging(flagBytes);
       this.encoder.copyBufferToBuffer(this.flagBuf, 0, flags, 0, flagBytes);
       this.encoder.clearBuffer(this.flagBuf, 0, flagBytes);
@@ -389,24 +427,35 @@ export class WebGPUBackend implements Backend {
     this.metaChunk = null;
     const temps = this.temps;
     this.temps = [];
-    if (temps.length || chunk) {
-      void this.gpu.queue.onSubmittedWorkDone().then(() => {
-        temps.forEach((b) => this.give(b));
-        if (!chunk) return;
-        if (chunk.size === this.metaChunkSize + META_WINDOW) this.metaFree.push(chunk);
-        else { chunk.destroy(); this.bindGroups.clear(); }
-      });
-    }
+    if (!temps.length && !chunk) return;
+    const recycle = (): void => {
+      temps.forEach((b) => this.give(b));
+      if (!chunk) return;
+      if (chunk.size === this.metaChunkSize + META_WINDOW) this.metaFree.push(chunk);
+      else { chunk.destroy(); this.bindGroups.clear(); }
+    };
+    if (this.unfinished >= MAX_UNFINISHED) { recycle(); return; } // see MAX_UNFINISHED
+    this.unfinished++;
+    void this.gpu.queue.onSubmittedWorkDone().then(() => { this.unfinished--; recycle(); });
   }
 
   /** Maps a batch's flag words and settles its checks (a read of a tensor they taint waits for it). */
   private readFlags(flags: GPUBuffer, checks: Check[], bytes: number): void {
+    this.flagReadbacks++;
     const done = flags.mapAsync(MAP_READ, 0, bytes).then(() => {
       settle(checks, new Int32Array(flags.getMappedRange(0, bytes).slice(0)));
       flags.unmap();
       this.giveStaging(flags);
-    }, () => { settle(checks, null); flags.destroy(); });
+    }, () => { settle(checks, null); flags.destroy(); }).finally(() => { this.flagReadbacks--; });
     for (const c of checks) c.done = done;
+  }
+
+  /**
+   * @internal Bookkeeping that a loop which never awaits must keep bounded: flag readbacks in flight,
+   * checks not yet sent, batches waiting for onSubmittedWorkDone. Tests assert on it.
+   */
+  get pendingWork(): { flagReadbacks: number; unsentChecks: number; unfinishedBatches: number } {
+    return { flagReadbacks: this.flagReadbacks, unsentChecks: this.unsent.length, unfinishedBatches: this.unfinished };
   }
 
   /** Bytes per metadata chunk (tests shrink it to exercise early submits and growth). */
@@ -532,12 +581,13 @@ export class WebGPUBackend implements Backend {
 
   /**
    * Records one dispatch. Binding 0 is the i32 metadata, then `ops` in order (binding 1 is the
-   * output), then the flag buffer when there is a `check`: its slot in the batch replaces the last
+   * output), then the flag buffer when there is a `check`: its slot (see slotOf) replaces the last
    * metadata word. An input sharing the output's buffer is copied first: WebGPU forbids binding one
    * buffer as both writable and readable in a dispatch. Written buffers inherit poison (see propagate).
+   * Returns the check that stands for this dispatch's (an equal unsent one may replace it), or null.
    */
   private dispatch(key: string, source: () => string, meta: number[], ops: Operand[], groups: [number, number, number], check: Check | null = null,
-    entryPoint = 'main'): void {
+    entryPoint = 'main'): Check | null {
     const checked = check !== null;
     const fullKey = `${key}@${entryPoint}`;
     if (!this.storageBindings.has(fullKey)) {
@@ -548,9 +598,10 @@ export class WebGPUBackend implements Backend {
       this.storageBindings.set(fullKey, n);
     }
     const k = this.pipeline(fullKey, source, entryPoint, ops, checked), p = k.pipeline;
-    if (check && this.batchChecks.length >= MAX_PENDING) this.flush(); // never: batches end at MAX_PENDING dispatches
+    let slot = 0;
+    if (check) [check, slot] = this.slotOf(check);
     const md = this.metaSlot(meta);
-    if (check) this.metaHost[md.offset / 4 + meta.length - 1] = this.batchChecks.push(check) - 1;
+    if (check) this.metaHost[md.offset / 4 + meta.length - 1] = slot;
     const written = new Set(ops.filter((o) => o.access !== 'read').map((o) => o.buf));
     const bufs = ops.map((o) => {
       if (o.access !== 'read' || !written.has(o.buf)) return o.buf;
@@ -590,7 +641,45 @@ export class WebGPUBackend implements Backend {
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     if (t) pass.end();
     this.propagate(ops, check);
+    for (const o of ops) if (o.h && o.access !== 'read') o.h.rewritten();
     if (++this.pending >= MAX_PENDING) this.flush();
+    return check;
+  }
+
+  /**
+   * The flag slot of a checked dispatch. A check already sent (a repeat of one run on the same
+   * values) flags the discarded slot: its verdict will be the first run's. A new check takes the next
+   * slot, or, while readbacks are held back, shares the slot of an equal unsent check (returned in
+   * its place). A full flag buffer is sent at once, whatever is in flight.
+   */
+  private slotOf(check: Check): [Check, number] {
+    if (check.slot >= 0) return [check, check.slot];
+    if (check.slot === SENT) return [check, DISCARD_SLOT];
+    if (this.unsent.length >= FLAG_SLOTS) this.flush(true);
+    if (this.flagReadbacks >= MAX_FLAG_READBACKS) {
+      const key = check.key, same = this.interned.get(key);
+      if (same) return [same, same.slot];
+      this.interned.set(key, check);
+    }
+    check.slot = this.unsent.push(check) - 1;
+    return [check, check.slot];
+  }
+
+  /**
+   * Runs a checked kernel over the values of `v` (`message` and `what` name what else the check
+   * depends on) with the check run before on the same unchanged values when there is one, else a new
+   * one; remembers the check that stands for it. Returns that check (null if nothing was dispatched).
+   * With `within`, a range check over all of the buffer inside [within] stands for a new check: when
+   * it passes this one would, and when it fails, all computed from the buffer is poisoned by it
+   * already (passOn). So crossEntropy's target check covers the index checks of its gather and scatter.
+   */
+  private checked(v: View, what: string, message: string, run: (check: Check) => Check | null, within?: [number, number]): Check | null {
+    const h = this.handle(v.buf, 'check');
+    const key = `${what}|${message}|${v.offset}|${v.shape.join(',')}|${v.strides.join(',')}`;
+    const implied = within && h.ranges?.find((r) => r.min >= within[0] && r.max <= within[1])?.check;
+    const used = run(h.checked?.get(key) ?? implied ?? new Check(message));
+    if (used) (h.checked ??= new Map()).set(key, used);
+    return used;
   }
 
   /**
@@ -599,7 +688,7 @@ export class WebGPUBackend implements Backend {
    * and no check this is a field test per operand.
    */
   private propagate(ops: readonly Operand[], check: Check | null): void {
-    let inherited: Taint | null = null, any = check !== null;
+    let inherited: Taint | null = null, any = check !== null && check.state !== CLEAN;
     for (const o of ops) if (o.h?.passOn && (o.access === 'read' || !o.whole)) { any = true; break; }
     if (any) inherited = join(ops.map((o) => (o.access === 'read' || !o.whole ? o.h?.passOn : null)), check);
     for (const o of ops) {
@@ -633,9 +722,9 @@ export class WebGPUBackend implements Backend {
    * divisions per element); scalars follow the operand table in the metadata.
    */
   private elementwise(key: string, family: Parameters<typeof shader>[0], subs: Record<string, string>, shape: readonly number[],
-    views: readonly View[], names: string[], scalars: number[] = [], math = false, outAccess: Access = 'write', check: Check | null = null): void {
+    views: readonly View[], names: string[], scalars: number[] = [], math = false, outAccess: Access = 'write', check: Check | null = null): Check | null {
     const n = numel(shape);
-    if (n === 0) return;
+    if (n === 0) return null;
     const c = collapse(shape, views.map((v) => v.strides));
     const meta = [n, c.shape.length, ...c.shape];
     views.forEach((v, i) => meta.push(v.offset, ...c.strides[i]!));
@@ -643,12 +732,13 @@ export class WebGPUBackend implements Backend {
     const ops = views.map((v, i) => this.op(v, i === 0 ? outAccess : 'read', key));
     let decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
     // Checked kernels flag bad data (index ranges, integer division by zero) in their slot: [flag, value].
+    // The first invocation to flag a slot writes the value (a shared slot keeps its earliest dispatch's).
     if (check) {
       decls += `\n@group(0) @binding(${ops.length + 1}) var<storage, read_write> err: array<atomic<u32>>;
-fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); atomicStore(&err[k], 1u); atomicStore(&err[k + 1u], bitcast<u32>(v)); }`;
+fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); if (atomicExchange(&err[k], 1u) == 0u) { atomicStore(&err[k + 1u], bitcast<u32>(v)); } }`;
     }
     const fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}`;
-    this.dispatch(fullKey, () => shader(family, { DECLS: decls, ...subs }, math), meta, ops, this.grid(Math.ceil(n / WG)), check);
+    return this.dispatch(fullKey, () => shader(family, { DECLS: decls, ...subs }, math), meta, ops, this.grid(Math.ceil(n / WG)), check);
   }
 
   // ---- kernels ----
@@ -820,29 +910,35 @@ fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); atomicStore(&
 
   gather(x: View, dim: number, index: View, out: View): void {
     const size = x.shape[dim]!;
-    const check = new Check(`gather(): index $V is out of bounds for dimension ${dim} with size ${size}`);
     const xz: View = { ...x, strides: x.strides.map((s, d) => (d === dim ? 0 : s)) };
-    this.elementwise('gather', 'gather', {}, out.shape, [withStrides(out), xz, index], ['out', 'a', 'idx'],
-      [size, x.strides[dim]!, 0], false, 'write', check);
+    this.checked(index, 'index', `gather(): index $V is out of bounds for dimension ${dim} with size ${size}`, (check) =>
+      this.elementwise('gather', 'gather', {}, out.shape, [withStrides(out), xz, index], ['out', 'a', 'idx'],
+        [size, x.strides[dim]!, 0], false, 'write', check), [-size, size - 1]);
   }
 
   scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void {
     const oSt = contiguousStrides(out.shape);
     const size = out.shape[dim]!;
-    const check = new Check(`scatter(): index $V is out of bounds for dimension ${dim} with size ${size}`);
     const target: View = { ...out, shape: index.shape, strides: oSt.map((s, d) => (d === dim ? 0 : s)) };
     const update = reduce === 'add' ? 'add_out(t, ld_src(op_off(2, i)));' : 'st_out(t, ld_src(op_off(2, i)));';
-    this.elementwise(`scatter:${reduce}|${src.dtype}`, 'scatter', { UPDATE: update }, index.shape, [target, index, src], ['out', 'idx', 'src'],
-      [size, oSt[dim] ?? 1, 0], false, 'atomic', check);
+    this.checked(index, 'index', `scatter(): index $V is out of bounds for dimension ${dim} with size ${size}`, (check) =>
+      this.elementwise(`scatter:${reduce}|${src.dtype}`, 'scatter', { UPDATE: update }, index.shape, [target, index, src], ['out', 'idx', 'src'],
+        [size, oSt[dim] ?? 1, 0], false, 'atomic', check), [-size, size - 1]);
   }
 
   checkRange(x: View, min: number, max: number, message: string): void {
     if (x.dtype !== 'int32') throw new TypeError(`webgpu checkRange: expected int32 values, got ${x.dtype}`);
     if (numel(x.shape) === 0) return;
-    const check = new Check(message), h = this.handle(x.buf, 'checkRange');
-    this.elementwise('check_range', 'check_range', {}, x.shape, [x], ['a'], [min | 0, max | 0, 0], false, 'read', check);
+    const h = this.handle(x.buf, 'checkRange');
+    // A repeat on unchanged values (a fixed target every step), or one a stricter check on all of
+    // them implies, dispatches nothing: that check stands for it, and the buffer passes it on already
+    // (a write would have dropped it).
+    const check = this.checked(x, `range ${min | 0} ${max | 0}`, message, (c) => c.slot !== UNSLOTTED ? c
+      : this.elementwise('check_range', 'check_range', {}, x.shape, [x], ['a'], [min | 0, max | 0, 0], false, 'read', c), [min | 0, max | 0]);
     // The values stay readable; what is computed from them carries the check.
     h.passOn = join([h.passOn], check);
+    const all = x.offset === 0 && numel(x.shape) * 4 === h.nbytes && isContiguous(x.shape, x.strides);
+    if (check && all && !h.ranges?.some((r) => r.check === check)) (h.ranges ??= []).push({ min: min | 0, max: max | 0, check });
   }
 
   argsort(x: View, descending: boolean, out: View): void {

@@ -1,11 +1,14 @@
 // Poison: how the WebGPU backend keeps data-dependent kernel errors with the tensors they concern.
 // A checked dispatch (index range, integer division by zero) owns a Check: a slot of the flag buffer
 // that its kernel sets, with the offending value, when it meets bad data; the slot is read back
-// after the batch runs. Buffers carry the Checks they depend on as a Taint (a DAG, compacted as
-// checks resolve clean); a read waits for its buffer's Checks and throws the first one set.
+// later (./index.ts decides when). Buffers carry the Checks they depend on as a Taint: a flat set,
+// kept small (clean checks dropped, nothing after the earliest flagged one), so a dispatch costs
+// O(checks pending) however long the run. A read waits for its buffer's Checks and throws the first set.
 
-/** Check states: its batch has not been read back yet, it found nothing, it flagged a value. */
+/** Check states: its flags have not been read back yet, it found nothing, it flagged a value. */
 export const PENDING = 0, CLEAN = 1, BAD = 2;
+/** Check.slot before its first dispatch, and once its slot was copied out for reading back. */
+export const UNSLOTTED = -1, SENT = -2;
 
 /** Bumped whenever checks resolve: a Taint compacted in this epoch is up to date. */
 let epoch = 0;
@@ -15,109 +18,129 @@ let nextSeq = 0;
 export class Check {
   state = PENDING;
   value = 0;
-  /** Resolves once the flags of the batch holding this check are read back (set at submit). */
+  /** Resolves once the flags holding this check are read back (set when its slot is sent). */
   done: Promise<void> | null = null;
+  /** Its word pair [flag, value] in the device's flag buffer while not yet sent; UNSLOTTED or SENT otherwise. */
+  slot = UNSLOTTED;
   readonly seq = nextSeq++;
-  readonly site: Error;
-  constructor(readonly message: string) { this.site = captureSite(); }
+  /**
+   * The call stack, formatted at once: an Error whose stack is not formatted yet keeps the frames'
+   * receivers alive (tensors among them), and checks live as long as the buffers they taint.
+   */
+  readonly stack: string;
+  constructor(readonly message: string) { this.stack = captureSite().stack ?? ''; }
+
+  /** Message and full call stack: two checks with equal keys would report the same error. */
+  get key(): string { return `${this.message}\n${this.stack}`; }
 
   /** The error a read of a poisoned tensor throws: the op's message with the value, and its call site. */
   error(): RangeError {
     const msg = this.message.replace('$V', String(this.value));
-    const at = describeSite(this.site.stack ?? '');
+    const at = describeSite(this.stack);
     return new RangeError(at ? `${msg} (flagged on webgpu by ${at})` : `${msg} (flagged on webgpu)`);
   }
 }
 
-/** Marks the checks of one batch resolved, from its [flag, value] words. */
+/**
+ * Marks checks resolved from the flag words read back: check i's words are [2i, 2i + 1] (flag, value).
+ * Without words (the readback failed: device lost) nothing is known; the device error surfaces instead.
+ */
 export function settle(checks: readonly Check[], words: Int32Array | null): void {
   checks.forEach((c, i) => {
-    // Without words (the readback failed: device lost) nothing is known; the device error surfaces instead.
     if (words && words[2 * i] !== 0) { c.state = BAD; c.value = words[2 * i + 1]!; } else c.state = CLEAN;
   });
   epoch++;
 }
 
 /**
- * The checks a buffer depends on: its own, and its parents' (the taints of what it was computed
- * from). `live` is false once every check in it resolved clean; compaction drops such parts.
+ * The checks a buffer depends on, sorted by creation (seq), without duplicates. Immutable in
+ * meaning; compaction (once per epoch) drops clean checks and everything after the earliest flagged
+ * one, which alone decides the verdict. Never empty while live: `join` returns null instead.
  */
 export class Taint {
-  live = true;
-  private at = epoch;
-  constructor(public checks: Check[], public parents: Taint[]) {}
+  private at = -1;
+  private constructor(private checks: Check[]) {}
 
-  /** Still poisoned (a check pending or bad)? Drops clean checks and dead parents, once per epoch. */
+  /** Checks still in it (pending, or the one flagged): the bookkeeping tests bound this. */
+  get size(): number { this.isLive(); return this.checks.length; }
+
+  /** Still poisoned (a check pending or bad)? Compacts once per epoch. */
   isLive(): boolean {
-    if (this.at === epoch) return this.live;
-    // Iterative post-order: chains grow one node per training step, too deep for recursion.
-    const stack: Taint[] = [this];
-    while (stack.length) {
-      const n = stack[stack.length - 1]!;
-      if (n.at === epoch) { stack.pop(); continue; }
-      let waiting = false;
-      for (const p of n.parents) if (p.at !== epoch) { stack.push(p); waiting = true; }
-      if (waiting) continue;
-      stack.pop();
-      n.checks = n.checks.filter((c) => c.state !== CLEAN);
-      n.parents = n.parents.filter((p) => p.live);
-      n.live = n.checks.length > 0 || n.parents.length > 0;
-      n.at = epoch;
-    }
-    return this.live;
-  }
-
-  /** Every check reachable from here (after compaction, only pending or bad ones remain). */
-  each(fn: (c: Check) => void): void {
-    const seen = new Set<Taint>([this]), stack: Taint[] = [this];
-    while (stack.length) {
-      const n = stack.pop()!;
-      n.checks.forEach(fn);
-      for (const p of n.parents) if (!seen.has(p)) { seen.add(p); stack.push(p); }
-    }
+    if (this.at === epoch) return this.checks.length > 0;
+    this.at = epoch;
+    const cs = this.checks;
+    let n = 0;
+    for (const c of cs) if (c.state !== CLEAN) { cs[n++] = c; if (c.state === BAD) break; }
+    cs.length = n; // in place: the array is this taint's own
+    return n > 0;
   }
 
   /** The earliest flagged check known now (pending ones are not waited for), or null. */
   knownBad(): Check | null {
     if (!this.isLive()) return null;
-    let bad: Check | null = null;
-    this.each((c) => { if (c.state === BAD && (!bad || c.seq < bad.seq)) bad = c; });
-    return bad;
+    const last = this.checks[this.checks.length - 1]!;
+    return last.state === BAD ? last : null; // compaction ends the list at the earliest flagged check
   }
 
-  /** Waits for every pending check, then returns the earliest flagged one, or null. */
-  async verdict(): Promise<Check | null> {
-    for (;;) {
+  /**
+   * Waits for every pending check, then returns the earliest flagged one, or null. `send` submits
+   * checks whose slots were not sent for reading back yet (the backend holds them back while its
+   * readbacks are outstanding); without it such a check is an error, never a silent pass.
+   */
+  async verdict(send?: () => void): Promise<Check | null> {
+    for (let sent = false; ;) {
       if (!this.isLive()) return null;
       const pending = new Set<Promise<void>>();
-      this.each((c) => { if (c.state === PENDING && c.done) pending.add(c.done); });
+      let unsent = false;
+      for (const c of this.checks) if (c.state === PENDING) { if (c.done) pending.add(c.done); else unsent = true; }
+      if (unsent) {
+        if (!send || sent) throw new Error('webgpu: a device check was never submitted for reading back (internal error)');
+        send(); sent = true; continue;
+      }
       if (pending.size === 0) return this.knownBad();
       await Promise.all(pending);
     }
   }
+
+  /** The union of two live taints: one of them when it already holds the other's checks. */
+  static union(a: Taint, b: Taint): Taint {
+    const x = a.checks, y = b.checks;
+    if (y.length === 1 && x.includes(y[0]!)) return a;
+    if (x.length === 1 && y.includes(x[0]!)) return b;
+    const out: Check[] = [];
+    let i = 0, j = 0;
+    while (i < x.length || j < y.length) {
+      const c = j >= y.length || (i < x.length && x[i]!.seq <= y[j]!.seq) ? x[i++]! : y[j++]!;
+      if (out[out.length - 1] !== c) out.push(c);
+    }
+    if (out.length === x.length) return a;
+    if (out.length === y.length) return b;
+    return new Taint(out);
+  }
+
+  /** A taint of one check. */
+  static of(check: Check): Taint { return new Taint([check]); }
 }
 
 /**
- * The union of `taints` (live ones, deduplicated) plus `check`: null when there is nothing, the one
- * taint itself when there is one and no check (no allocation), else a new node.
+ * The union of `taints` (live ones) plus `check` (unless it resolved clean): null when there is
+ * nothing, one of the inputs when it holds everything (no allocation), else a new set.
  */
 export function join(taints: readonly (Taint | null | undefined)[], check: Check | null): Taint | null {
-  let parents: Taint[] | null = null, one: Taint | null = null;
+  let acc: Taint | null = null;
   for (const t of taints) {
-    if (!t || t === one || !t.isLive()) continue;
-    if (!one) { one = t; continue; }
-    parents ??= [one];
-    if (!parents.includes(t)) parents.push(t);
+    if (!t || t === acc || !t.isLive()) continue;
+    acc = acc ? Taint.union(acc, t) : t;
   }
-  if (!check) return parents ? new Taint([], parents) : one;
-  return new Taint([check], parents ?? (one ? [one] : []));
+  if (check && check.state !== CLEAN) acc = acc ? Taint.union(acc, Taint.of(check)) : Taint.of(check);
+  return acc;
 }
 
 // ---- call sites ----
 
 /**
  * Frames deep enough to get past the library's own frames (module wrappers, scopes, argument checks)
- * to the user's call. Capture costs about 1 us per frame in V8, paid only by checked dispatches.
+ * to the user's call. Capture and formatting cost about 2 us per frame in V8, paid by new checks only.
  */
 const SITE_FRAMES = 32;
 
