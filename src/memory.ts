@@ -195,12 +195,29 @@ export function giveToGraph(t: Tensor): void {
  */
 export const opContext: { name: string | null; module: string | null } = { name: null, module: null };
 
-const scopes: Tensor[][] = [];
+// One stack for every open scope: a scope is the region above its mark. Tensors that survive a scope
+// are left in (or put back into) the region of the scope around it, so no scope allocates unless
+// it has something to sort out.
+const created: Tensor[] = [];
+let depth = 0;
 
 /** Called for every new tensor: the innermost scope owns it. */
 export function track(t: Tensor): void {
-  const s = scopes[scopes.length - 1];
-  if (s) s.push(t);
+  if (depth > 0) created.push(t);
+}
+
+/** Runs fn as a scope; returns its result and the mark above which its tensors were pushed. */
+function enter<T>(fn: () => T): T {
+  const mark = created.length;
+  depth++;
+  try {
+    return fn();
+  } catch (e) {
+    if (depth === 1) created.length = mark; // nothing encloses it: the tensors go to the collector
+    throw e;
+  } finally {
+    depth--;
+  }
 }
 
 /**
@@ -208,13 +225,9 @@ export function track(t: Tensor): void {
  * caller (the autograd engine) decides, and hands survivors to the enclosing scope with track().
  */
 export function collectCreated<T>(fn: () => T): [T, Tensor[]] {
-  const scope: Tensor[] = [];
-  scopes.push(scope);
-  try {
-    return [fn(), scope];
-  } finally {
-    scopes.pop();
-  }
+  const mark = created.length;
+  const r = enter(fn);
+  return [r, created.splice(mark)];
 }
 
 /** Exempts a tensor from disposal by the enclosing scopes. */
@@ -248,9 +261,8 @@ export function tidyImpl<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor):
   if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
   const returned = new Set<Tensor>();
   collectTensors(result, returned, isTensor);
-  const parent = scopes[scopes.length - 1];
   for (const t of scope) {
-    if (returned.has(t)) { parent?.push(t); continue; }
+    if (returned.has(t)) { track(t); continue; }
     if (!t.kept) release(t, 'disposed at the end of the torch.tidy scope that created it');
   }
   return result;
@@ -264,31 +276,33 @@ export function tidyImpl<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor):
  */
 export function ownedScope<T>(fn: () => T, what: string, isTensor: (v: unknown) => v is Tensor,
   held?: (out: Set<Tensor>) => void): T {
-  const [result, scope] = collectCreated(fn);
-  const parent = scopes[scopes.length - 1];
-  if (scope.length === 0) return result;
-  // Fast path: a primitive op made only its result.
-  if (scope.length === 1 && scope[0] === result) { parent?.push(result as Tensor); return result; }
-  if (result instanceof Promise) { if (parent) parent.push(...scope); return result; }
+  const mark = created.length;
+  const result = enter(fn);
+  const n = created.length - mark;
+  // Fast paths: nothing made, or a primitive op that made only its result (it stays in the stack,
+  // i.e. with the enclosing scope).
+  if (n === 0 || (n === 1 && created[mark] === result)) {
+    if (depth === 0) created.length = mark;
+    return result;
+  }
+  const scope = created.splice(mark);
+  if (result instanceof Promise) { for (const t of scope) track(t); return result; }
   const keepSet = new Set<Tensor>();
   collectTensors(result, keepSet, isTensor);
-  let survivors = keepSet.size;
-  // Fast path: everything made is returned (a primitive op), nothing to scan.
-  if (survivors < scope.length) {
+  if (keepSet.size < scope.length) {
     held?.(keepSet);
     // Latest first: a temporary's node that no backward can reach any more is released, which
     // may make the nodes of earlier temporaries unreachable in turn.
     for (let i = scope.length - 1; i >= 0; i--) {
       const t = scope[i]!;
       if (t.disposed || keepSet.has(t) || t.kept) continue;
-      survivors--;
-      const n = t.gradFn_;
-      if (n && n.edgeRefs === 0 && n.holders === 1 && n.nOutputs === 1) n.release();
+      const node = t.gradFn_;
+      if (node && node.edgeRefs === 0 && node.holders === 1 && node.nOutputs === 1) node.release();
       if (t.savedBy > 0) t.graphOwned = true;
       else release(t, `a temporary of ${what}, freed when it returned (nothing outside it held the tensor; return it, store it on the module or torch.keep() it to keep it)`);
     }
   }
-  if (parent) for (const t of scope) if (!t.disposed && !t.graphOwned) parent.push(t);
+  for (const t of scope) if (!t.disposed && !t.graphOwned) track(t);
   return result;
 }
 
