@@ -678,7 +678,11 @@ export class WebGPUBackend implements Backend {
     const key = `${what}|${message}|${v.offset}|${v.shape.join(',')}|${v.strides.join(',')}`;
     const implied = within && h.ranges?.find((r) => r.min >= within[0] && r.max <= within[1])?.check;
     const used = run(h.checked?.get(key) ?? implied ?? new Check(message));
-    if (used) (h.checked ??= new Map()).set(key, used);
+    if (used) {
+      h.checked ??= new Map();
+      if (h.checked.size >= 32) h.checked.clear(); // many views of one buffer: forget, check again
+      h.checked.set(key, used);
+    }
     return used;
   }
 
