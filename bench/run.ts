@@ -1,7 +1,8 @@
 // Benchmark of torchlet's CPU backend against @tensorflow/tfjs-backend-wasm (XNNPACK), both
 // single-threaded in the same process: matmul GFLOPS at a few sizes and the per-op overhead of a
 // 1-element add. Run with `npm run bench` (Node needs --experimental-wasm-relaxed-simd for the FMA build).
-// `npm run bench -- --device webgpu [--sizes 256,512] [--steps N] [--chain N]` runs bench/webgpu.mjs instead.
+// `npm run bench -- --device webgpu [--sizes 256,512] [--steps N] [--chain N]` runs bench/webgpu.mjs instead;
+// `npm run bench -- --memory [--device webgpu] [--model cnn|mlp] [--steps N]` runs bench/memory-loop.ts (no-tidy vs tidy loop).
 // Figures are warm-up + median of several timed runs; results are printed, bench/README.md records them.
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -98,7 +99,13 @@ async function main(): Promise<void> {
 
 const argv = process.argv.slice(2);
 const deviceAt = argv.indexOf('--device');
-if (argv.includes('--device=webgpu') || (deviceAt >= 0 && argv[deviceAt + 1] === 'webgpu')) {
+if (argv.includes('--memory')) {
+  const { benchMemoryLoop } = await import('./memory-loop.js');
+  const stepsAt = argv.indexOf('--steps'), modelAt = argv.indexOf('--model');
+  const webgpu = argv.includes('--device=webgpu') || (deviceAt >= 0 && argv[deviceAt + 1] === 'webgpu');
+  await benchMemoryLoop(webgpu ? 'webgpu' : 'cpu', stepsAt >= 0 ? Number(argv[stepsAt + 1]) : 1000, modelAt >= 0 && argv[modelAt + 1] === 'mlp' ? 'mlp' : 'cnn');
+  process.exit(0); // Dawn keeps the event loop alive
+} else if (argv.includes('--device=webgpu') || (deviceAt >= 0 && argv[deviceAt + 1] === 'webgpu')) {
   const { benchWebGPU, parseArgs } = await import('./webgpu.mjs');
   await benchWebGPU(torch, parseArgs(argv));
   process.exit(0); // Dawn keeps the event loop alive

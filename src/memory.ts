@@ -11,13 +11,18 @@ import { fmtShape } from './shape.js';
 // ------------------------------------------------------------------ accounting and reclaiming
 
 /** Per-device bytes held by live storages, and the level at which the next reclaim runs. */
-interface Account { bytes: number; storages: number; tensors: number; threshold: number }
+interface Account { bytes: number; storages: number; tensors: number; threshold: number; storageThreshold: number }
 const accounts = new Map<Device, Account>();
-/** No reclaim below this many live bytes on a device (GC is not free; small programs never pay it). */
-let reclaimFloor = 64 * 2 ** 20;
+/**
+ * How much a device's live bytes may grow past what survived the last reclaim before the next one:
+ * at least this much (a full GC costs milliseconds), else as much as survived (the heap may double).
+ */
+let reclaimFloor = 8 * 2 ** 20;
+/** Likewise in buffers: many small ones cost the backend (GPU buffer objects) more than their bytes say. */
+let storageFloor = 4096;
 function account(d: Device): Account {
   let a = accounts.get(d);
-  if (!a) { a = { bytes: 0, storages: 0, tensors: 0, threshold: reclaimFloor }; accounts.set(d, a); }
+  if (!a) { a = { bytes: 0, storages: 0, tensors: 0, threshold: reclaimFloor, storageThreshold: storageFloor }; accounts.set(d, a); }
   return a;
 }
 
@@ -80,7 +85,10 @@ export function reclaim(): void {
   rt?.gc?.();
   if (registry?.cleanupSome) registry.cleanupSome();
   else yieldPending = true;
-  for (const a of accounts.values()) a.threshold = Math.max(reclaimFloor, 2 * a.bytes);
+  for (const a of accounts.values()) {
+    a.threshold = a.bytes + Math.max(reclaimFloor, a.bytes);
+    a.storageThreshold = a.storages + Math.max(storageFloor, a.storages);
+  }
 }
 /** Called at torchlet's await points (reads, data loading): lets queued finalizers run. */
 export function yieldToFinalizers(): Promise<void> | null {
@@ -88,11 +96,15 @@ export function yieldToFinalizers(): Promise<void> | null {
   yieldPending = false;
   return new Promise((r) => setTimeout(r, 0));
 }
-/** Sets the live-byte level below which no reclaim runs (tests use a small one). Returns the old one. */
-export function setReclaimFloor(bytes: number): number {
-  const old = reclaimFloor;
+/** Sets the least growth of live bytes and buffers that triggers a reclaim (tests). Returns the old values. */
+export function setReclaimFloor(bytes: number, buffers = storageFloor): [number, number] {
+  const old: [number, number] = [reclaimFloor, storageFloor];
   reclaimFloor = bytes;
-  for (const a of accounts.values()) a.threshold = Math.max(bytes, Math.min(a.threshold, 2 * a.bytes));
+  storageFloor = buffers;
+  for (const a of accounts.values()) {
+    a.threshold = a.bytes + Math.max(bytes, a.bytes);
+    a.storageThreshold = a.storages + Math.max(buffers, a.storages);
+  }
   return old;
 }
 
@@ -102,7 +114,7 @@ export function setReclaimFloor(bytes: number): number {
  */
 export function allocate(backend: Backend, nbytes: number): BufferHandle {
   const a = account(backend.device);
-  if (a.bytes + nbytes > a.threshold) reclaim();
+  if (a.bytes + nbytes > a.threshold || a.storages >= a.storageThreshold) reclaim();
   try {
     return backend.alloc(nbytes);
   } catch (e) {

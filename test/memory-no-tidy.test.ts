@@ -27,9 +27,9 @@ function setup(device: Device) {
 }
 
 describe('deterministic ownership (no garbage collector involved)', () => {
-  let floor = 0;
-  beforeAll(() => { floor = setReclaimFloor(2 ** 50); }); // never reclaim: only ownership frees
-  afterAll(() => { setReclaimFloor(floor); });
+  let floor: [number, number] = [0, 0];
+  beforeAll(() => { floor = setReclaimFloor(2 ** 50, 2 ** 50); }); // never reclaim: only ownership frees
+  afterAll(() => { setReclaimFloor(...floor); });
 
   for (const device of testDevices()) {
     it(`${device}: each step leaves exactly what user code holds (the output and the loss)`, () => {
@@ -67,9 +67,9 @@ describe('deterministic ownership (no garbage collector involved)', () => {
 });
 
 describe('no-tidy loops run flat (ownership + reclaiming what user code dropped)', () => {
-  let floor = 0;
+  let floor: [number, number] = [0, 0];
   beforeAll(() => { floor = setReclaimFloor(256 * 1024); });
-  afterAll(() => { setReclaimFloor(floor); });
+  afterAll(() => { setReclaimFloor(...floor); });
 
   for (const device of testDevices()) {
     for (const mode of ['sync', 'async'] as const) {
