@@ -26,6 +26,15 @@ function account(d: Device): Account {
   return a;
 }
 
+/** An environment variable, or undefined where there is none or reading it is not allowed (Deno without --allow-env). */
+function envVar(name: string): string | undefined {
+  try {
+    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What the runtime lets us do synchronously: force a full GC, and run the finalizers it queued
  * (`cleanupSome`). Node gives both through node:v8/node:vm (read with getBuiltinModule, so nothing
@@ -36,11 +45,11 @@ interface RuntimeGc { gc: (() => void) | null; Registry: typeof FinalizationRegi
 function runtimeGc(): RuntimeGc {
   const g = globalThis as {
     gc?: () => void; Bun?: { gc(force: boolean): void };
-    process?: { versions?: { node?: string; v8?: string; bun?: string }; env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
+    process?: { versions?: { node?: string; v8?: string; bun?: string }; getBuiltinModule?: (id: string) => unknown };
   };
   const Registry = typeof FinalizationRegistry !== 'undefined' ? FinalizationRegistry : null;
   const proc = g.process;
-  if (proc?.env?.['TORCHLET_GC'] === 'off') return { gc: null, Registry };
+  if (envVar('TORCHLET_GC') === 'off') return { gc: null, Registry };
   if (g.Bun) return { gc: () => g.Bun!.gc(true), Registry };
   if (typeof g.gc === 'function') return { gc: g.gc, Registry };
   if (!proc?.versions?.node || proc.versions.bun || typeof proc.getBuiltinModule !== 'function') return { gc: null, Registry };
@@ -348,7 +357,7 @@ export function forwardScope<R>(fn: () => R, what: string, isTensor: (v: unknown
 
 // ------------------------------------------------------------------ debugging: the leak census
 
-let debug = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['TORCHLET_MEMORY_DEBUG'] === '1';
+let debug = envVar('TORCHLET_MEMORY_DEBUG') === '1';
 const census = new Map<string, { tensors: number; bytes: number }>();
 function censusAdd(site: string, n: number, bytes: number): void {
   const c = census.get(site) ?? { tensors: 0, bytes: 0 };
