@@ -94,6 +94,10 @@ export function reclaim(): void {
   rt?.gc?.();
   if (registry?.cleanupSome) registry.cleanupSome();
   else yieldPending = true;
+  resetThresholds();
+}
+/** The next reclaim runs once live bytes (or buffers) grow past today's by as much again, or the floor. */
+function resetThresholds(): void {
   for (const a of accounts.values()) {
     a.threshold = a.bytes + Math.max(reclaimFloor, a.bytes);
     a.storageThreshold = a.storages + Math.max(storageFloor, a.storages);
@@ -103,17 +107,14 @@ export function reclaim(): void {
 export function yieldToFinalizers(): Promise<void> | null {
   if (!yieldPending) return null;
   yieldPending = false;
-  return new Promise((r) => setTimeout(r, 0));
+  return new Promise<void>((r) => setTimeout(r, 0)).then(resetThresholds); // measured after the finalizers ran
 }
 /** Sets the least growth of live bytes and buffers that triggers a reclaim (tests). Returns the old values. */
 export function setReclaimFloor(bytes: number, buffers = storageFloor): [number, number] {
   const old: [number, number] = [reclaimFloor, storageFloor];
   reclaimFloor = bytes;
   storageFloor = buffers;
-  for (const a of accounts.values()) {
-    a.threshold = a.bytes + Math.max(bytes, a.bytes);
-    a.storageThreshold = a.storages + Math.max(buffers, a.storages);
-  }
+  resetThresholds();
   return old;
 }
 
@@ -159,8 +160,8 @@ export class Storage {
 
 // ------------------------------------------------------------------ tensor lifetime
 
-/** Registers a new tensor: GC backstop, accounting, census and the innermost scope. */
-export function adopt(t: Tensor): void {
+/** Registers a tensor with (new) storage: GC backstop, accounting, census and, unless `inScope` is false, the innermost scope. */
+export function adopt(t: Tensor, inScope = true): void {
   const storage = t.storage;
   storage.account.tensors++;
   if (debug) {
@@ -169,14 +170,11 @@ export function adopt(t: Tensor): void {
     t.site = site;
     (registry ?? getRegistry())?.register(t, { storage, site }, t);
   } else (registry ?? getRegistry())?.register(t, storage, t);
-  track(t);
+  if (inScope) track(t);
 }
 
-/** Why a tensor was released, for the error a later use of it raises. */
-export type ReleaseReason = string;
-
-/** Releases a tensor's storage reference now (dispose, scopes, the graph); idempotent. */
-export function release(t: Tensor, why: ReleaseReason): void {
+/** Releases a tensor's storage reference now (dispose, scopes, the graph); `why` is kept for the error a later use raises. Idempotent. */
+export function release(t: Tensor, why: string): void {
   if (t.disposed) return;
   t.disposed = true;
   t.releasedBy = why;
@@ -227,7 +225,7 @@ export function track(t: Tensor): void {
   if (depth > 0) created.push(t);
 }
 
-/** Runs fn as a scope; returns its result and the mark above which its tensors were pushed. */
+/** Runs fn as a scope: what it creates is pushed above the caller's mark (dropped if fn throws at the top level). */
 function enter<T>(fn: () => T): T {
   const mark = created.length;
   depth++;

@@ -246,7 +246,7 @@ export class Tensor {
     this.disposed = false;
     this.releasedBy = null;
     this.base = src.base;
-    adopt(this); // accounted and GC-registered again, with the new storage
+    adopt(this, false); // accounted and GC-registered again, with the new storage; no scope owns it
   }
   detach_(): this {
     if (this.base && this.base.requiresGrad) throw new Error('detach_: can not detach views in-place. Use detach() instead.');
