@@ -32,6 +32,7 @@ const FACADES = [
   { out: 'serialization', file: 'src/serialization/index.ts' },
   { out: 'autograd', file: 'src/autograd/api.ts' },
   { out: 'grad-mode', file: 'src/autograd/grad-mode.ts' },
+  { out: 'settings', file: 'src/settings.ts' },
 ];
 
 /**

@@ -3,14 +3,11 @@
 // Functions, classes and Tensor methods come through src/generated/api/ (strict arguments, src/args.ts).
 
 import { Tensor, isTensor } from './tensor.js';
-import { allBackends, getBackend, hasBackend, parseDevice, registerBackend } from './backends/registry.js';
+import { getBackend, hasBackend, registerBackend } from './backends/registry.js';
 import { upgradeCpuBackend } from './backends/wasm/index.js';
-import type { Backend, Device, MemoryInfo } from './backends/backend.js';
+import type { Device, MemoryInfo } from './backends/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/index.js';
-import { checkDType, promoteTypes, resultType, type DType } from './dtype.js';
-import { keep as keepImpl, tidyImpl, liveCounts, setMemoryDebug, memoryCensus } from './memory.js';
-export { setMemoryDebug, memoryCensus };
-import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
+import { promoteTypes, type DType } from './dtype.js';
 import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './generated/api/grad-mode.js';
 import { grad, gradcheck, backward as autogradBackward } from './generated/api/autograd.js';
 import { Function, FunctionCtx } from './autograd/function.js';
@@ -46,8 +43,6 @@ export {
   quantile, nanquantile, nanmedian, addmv, addr, baddbmm, addbmm,
 } from './generated/api/ops.js';
 export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts } from './ops/index.js';
-/** torch.isFloatingPoint(t): float16/32/64. */
-export function isFloatingPoint(t: Tensor): boolean { return t.isFloatingPoint(); }
 export * as linalg from './generated/api/linalg.js';
 // Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest
 // (gelu, silu, leakyRelu...) live only in F there, offered here as well so `torch.gelu(x)` works.
@@ -55,6 +50,13 @@ export {
   relu6, gelu, silu, mish, softplus, elu, selu, celu, leakyRelu, hardtanh, hardswish, hardsigmoid, logsigmoid, prelu, rrelu,
   hardshrink, softshrink, oneHot, dropout, cosineSimilarity, pairwiseDistance, pixelShuffle,
 } from './generated/api/nn-functional.js';
+
+// ---- defaults, seeds and memory (strict facade of src/settings.ts) ----
+export {
+  isFloatingPoint, resultTypeOf, device, setDefaultDtype, getDefaultDtype, setDefaultDevice, getDefaultDevice,
+  manualSeed, seed, initialSeed, tidy, keep, dispose, memory, setMemoryDebug, memoryCensus,
+} from './generated/api/settings.js';
+export type { DeviceMemory } from './settings.js';
 
 // ---- dtypes and devices ----
 export const float32: DType = 'float32';
@@ -70,20 +72,6 @@ export const long: DType = 'int32';
 export const uint8: DType = 'uint8';
 export const bool: DType = 'bool';
 export { promoteTypes };
-export function resultTypeOf(...xs: (Tensor | number | boolean)[]): DType { return resultType(xs, state.defaultDtype); }
-export function device(d: string): Device { return parseDevice(d); }
-export function setDefaultDtype(d: DType): void {
-  const dt = checkDType(d);
-  if (dt !== 'float32' && dt !== 'float64') throw new TypeError(`setDefaultDtype: only floating-point types are supported as the default type (got ${d})`);
-  state.defaultDtype = dt;
-}
-export function getDefaultDtype(): DType { return state.defaultDtype; }
-export function setDefaultDevice(d: Device | string): void {
-  const dev = parseDevice(d, 'setDefaultDevice');
-  if (!hasBackend(dev)) throw new Error(`setDefaultDevice: device '${dev}' is not available; call 'await torch.init()' first`);
-  state.defaultDevice = dev;
-}
-export function getDefaultDevice(): Device { return state.defaultDevice; }
 
 /** Prepares every available backend (idempotent). The CPU backend always works. */
 export async function init(): Promise<void> {
@@ -127,39 +115,9 @@ export const webgpu = {
 export const cuda = { isAvailable: (): boolean => hasBackend('cuda'), deviceCount: (): number => (hasBackend('cuda') ? 1 : 0) };
 
 // ---- random ----
-export function manualSeed(seed: number): void { manualSeedImpl(seed); }
-export function seed(): number { const s = Math.floor(Math.random() * 2 ** 32); manualSeedImpl(s); return s; }
-export { initialSeed };
 
 // ---- grad mode and memory ----
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard };
-export function tidy<T>(fn: () => T): T { return tidyImpl(fn, isTensor); }
-export function keep<T extends Tensor>(t: T): T { return keepImpl(t); }
-/** Disposes every tensor found in x (arrays and plain objects are searched). */
-export function dispose(x: unknown): void {
-  if (isTensor(x)) x.dispose();
-  else if (Array.isArray(x)) x.forEach(dispose);
-  else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) Object.values(x).forEach(dispose);
-}
-/** What torch.memory() reports for one device: backend bytes and buffers, plus live tensors. */
-export interface DeviceMemory extends MemoryInfo {
-  /** Tensor objects not yet freed (disposed, released by their owner, or collected); views count. */
-  tensors: number;
-}
-/**
- * Live memory: `torch.memory('cpu')` for one device, `torch.memory()` for every device in use.
- * allocatedBytes: held by tensors; reservedBytes: held by the allocator's pools; buffers: live
- * backend buffers; tensors: live tensor objects.
- */
-export function memory(device: Device | string): DeviceMemory;
-export function memory(): Record<string, DeviceMemory>;
-export function memory(device?: Device | string): DeviceMemory | Record<string, DeviceMemory> {
-  const of = (b: Backend): DeviceMemory => ({ ...b.memory(), tensors: liveCounts(b.device).tensors });
-  if (device !== undefined) return of(getBackend(parseDevice(device, 'memory')));
-  const out: Record<string, DeviceMemory> = {};
-  for (const b of allBackends()) out[b.device] = of(b);
-  return out;
-}
 
 // ---- autograd ----
 export const autograd = { grad, gradcheck, Function, FunctionCtx, backward: autogradBackward };

@@ -58,6 +58,10 @@ describe('strict arguments', () => {
     expect(() => callLoose(x().neg, x(), 1)).toThrow(/^Tensor\.neg: expected at most 0 arguments \(got 1\)/);
     expect(() => newLoose(nn.ReLU, true, 1)).toThrow(/^ReLU: expected at most/);
     expect(() => callLoose(torch.chunk, null, x())).toThrow(/^chunk: missing required argument 'chunks' \(position 2\)/);
+    // the top-level settings and memory functions go through the same facade
+    expect(() => callLoose(torch.manualSeed, null, 1, 2)).toThrow(/^manualSeed: expected at most 1 argument \(got 2\)/);
+    expect(() => callLoose(torch.memory, null, 'cpu', true)).toThrow(/^memory: expected at most 1 argument/);
+    expect(() => torch.setDefaultDtype(loose(64))).toThrow(/^setDefaultDtype: /);
   });
 
   it('a wrong kind of argument or option value is a TypeError naming both', () => {
