@@ -80,9 +80,13 @@ function getRegistry() {
   return registry;
 }
 function released(h: Held): void {
-  const storage = h instanceof Storage ? h : h.storage;
+  if (h instanceof Storage) forget(h, null);
+  else forget(h.storage, h.site);
+}
+/** One tensor's share of a storage goes: accounting, census, then the storage reference. */
+function forget(storage: Storage, site: string | null): void {
   storage.account.tensors--;
-  if (!(h instanceof Storage)) censusAdd(h.site, -1, -storage.bytes);
+  if (site) censusAdd(site, -1, -storage.bytes);
   storage.release();
 }
 
@@ -179,9 +183,7 @@ export function release(t: Tensor, why: string): void {
   t.disposed = true;
   t.releasedBy = why;
   registry?.unregister(t);
-  t.storage.account.tensors--;
-  if (t.site) censusAdd(t.site, -1, -t.storage.bytes);
-  t.storage.release();
+  forget(t.storage, t.site);
 }
 
 /** The error for using a released tensor: which tensor, what made it, and what released it. */
@@ -331,12 +333,12 @@ export function ownedScope<T>(fn: () => T, what: string, isTensor: (v: unknown) 
  */
 export function opScope<R>(fn: (...a: never[]) => R, self: unknown, args: never[], name: string,
   isTensor: (v: unknown) => v is Tensor): R {
-  if (opContext.name !== null) return ownedScope(() => fn.apply(self, args), name, isTensor);
-  opContext.name = name;
+  const outermost = opContext.name === null;
+  if (outermost) opContext.name = name;
   try {
     return ownedScope(() => fn.apply(self, args), name, isTensor);
   } finally {
-    opContext.name = null;
+    if (outermost) opContext.name = null;
   }
 }
 

@@ -277,6 +277,10 @@ export class Module {
    * `param.data = fn(param)`: Parameters, their grads and buffers keep their identity, so an
    * optimizer made before `model.to(...)` keeps training them, and tied tensors stay tied.
    */
+  /** Frees the conversions made so far when one fails (the module stays as it was). */
+  static #discard(olds: Tensor[], news: Tensor[]): void {
+    news.forEach((nt, i) => { if (nt !== olds[i]) nt.dispose(); });
+  }
   static #swapIn(olds: Tensor[], news: Tensor[]): void {
     olds.forEach((t, i) => { const nt = news[i]!; if (nt !== t) { t.setData_(nt); nt.dispose(); } });
   }
@@ -289,7 +293,7 @@ export class Module {
     try {
       for (const t of olds) news.push(noGrad(() => fn(t)));
     } catch (e) {
-      news.forEach((nt, i) => { if (nt !== olds[i]) nt.dispose(); });
+      Module.#discard(olds, news);
       throw e;
     }
     Module.#swapIn(olds, news);
@@ -339,7 +343,7 @@ export class Module {
         news.push(r);
       }
     } catch (e) {
-      news.forEach((nt, i) => { if (nt !== olds[i]) nt.dispose(); });
+      Module.#discard(olds, news);
       throw e;
     }
     Module.#swapIn(olds, news);
