@@ -2,7 +2,8 @@
 // single-threaded in the same process: matmul GFLOPS at a few sizes and the per-op overhead of a
 // 1-element add. Run with `npm run bench` (Node needs --experimental-wasm-relaxed-simd for the FMA build).
 // `npm run bench -- --device webgpu [--sizes 256,512] [--steps N] [--chain N]` runs bench/webgpu.mjs instead;
-// `npm run bench -- --memory [--device webgpu] [--model cnn|mlp] [--steps N]` runs bench/memory-loop.ts (no-tidy vs tidy loop).
+// `npm run bench -- --memory [--device webgpu] [--model cnn|mlp] [--steps N]` runs bench/memory-loop.ts (no-tidy vs tidy loop);
+// `npm run bench -- --train [--threads N] [--steps 25] [--model cnn|transformer|both]` runs bench/train-compare.ts (vs PyTorch CPU).
 // Figures are warm-up + median of several timed runs; results are printed, bench/README.md records them.
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -99,7 +100,11 @@ async function main(): Promise<void> {
 
 const argv = process.argv.slice(2);
 const deviceAt = argv.indexOf('--device');
-if (argv.includes('--memory')) {
+if (argv.includes('--train')) {
+  const { benchTrain } = await import('./train-compare.js');
+  await benchTrain(argv);
+  process.exit(0);
+} else if (argv.includes('--memory')) {
   const { benchMemoryLoop } = await import('./memory-loop.js');
   const stepsAt = argv.indexOf('--steps'), modelAt = argv.indexOf('--model');
   const webgpu = argv.includes('--device=webgpu') || (deviceAt >= 0 && argv[deviceAt + 1] === 'webgpu');
