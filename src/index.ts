@@ -54,9 +54,10 @@ export {
 // ---- defaults, seeds and memory (strict facade of src/settings.ts) ----
 export {
   isFloatingPoint, resultTypeOf, device, setDefaultDtype, getDefaultDtype, setDefaultDevice, getDefaultDevice,
-  manualSeed, seed, initialSeed, tidy, keep, dispose, memory, setMemoryDebug, memoryCensus,
+  manualSeed, seed, initialSeed, tidy, keep, dispose, memory, setMemoryDebug, memoryCensus, setNumThreads, getNumThreads,
+  parallelInfo,
 } from './generated/api/settings.js';
-export type { DeviceMemory } from './settings.js';
+export type { DeviceMemory, ParallelInfo } from './settings.js';
 
 // ---- dtypes and devices ----
 export const float32: DType = 'float32';

@@ -27,7 +27,7 @@ function account(d: Device): Account {
 }
 
 /** An environment variable, or undefined where there is none or reading it is not allowed (Deno without --allow-env). */
-function envVar(name: string): string | undefined {
+export function envVar(name: string): string | undefined {
   try {
     return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
   } catch {

@@ -7,6 +7,8 @@ import type { Backend, Device, MemoryInfo } from './backends/backend.js';
 import { checkDType, resultType, type DType } from './dtype.js';
 import { keep as keepImpl, tidyImpl, liveCounts, setMemoryDebug, memoryCensus } from './memory.js';
 import { state, manualSeed as manualSeedImpl, initialSeed } from './state.js';
+import type { WasmBackend } from './backends/wasm/index.js';
+import { getNumThreads as getNumThreadsImpl, setNumThreads as setNumThreadsImpl } from './backends/wasm/threads.js';
 
 export { setMemoryDebug, memoryCensus, initialSeed };
 
@@ -30,6 +32,32 @@ export function setDefaultDevice(d: Device | string): void {
 export function getDefaultDevice(): Device { return state.defaultDevice; }
 
 export function manualSeed(seed: number): void { manualSeedImpl(seed); }
+
+/**
+ * Threads the CPU kernels use, the calling thread included (PyTorch's `torch.set_num_threads`).
+ * Default: `TORCHLET_NUM_THREADS`, else the cores available. Large ops are cut into calls for a pool
+ * of workers sharing the CPU backend's memory; results are bit-identical for every thread count.
+ */
+export function setNumThreads(n: number): void { setNumThreadsImpl(n); }
+/** Threads the CPU kernels use; 1 where the runtime cannot share memory (a page that is not cross-origin isolated). */
+export function getNumThreads(): number { return getNumThreadsImpl(); }
+
+/** The CPU backend's threads (PyTorch's `torch.__config__.parallel_info()`, as data). */
+export interface ParallelInfo {
+  /** getNumThreads(). */
+  numThreads: number;
+  /** Worker threads started and ready (they start with the first large op, in the background). */
+  workersReady: number;
+  /** Kernel calls the workers have run so far. */
+  workerCalls: number;
+  /** Whether the CPU memory is shared, which threads need (SharedArrayBuffer; browsers: cross-origin isolation). */
+  sharedMemory: boolean;
+  /** The CPU kernels in use: 'relaxed' (relaxed SIMD, FMA), 'simd128' or 'reference'. */
+  kernels: string;
+}
+export function parallelInfo(): ParallelInfo {
+  return (getBackend('cpu') as WasmBackend).parallelInfo();
+}
 export function seed(): number { const s = Math.floor(Math.random() * 2 ** 32); manualSeedImpl(s); return s; }
 
 /** Runs fn and frees every tensor it created except what it returns (see README "memory"). */

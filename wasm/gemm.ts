@@ -169,10 +169,10 @@ function packB(b: usize, sk: i32, sn: i32, kc: i32, nc: i32, dst: usize): void {
   }
 }
 
-/** One [M,K] x [K,N] product into contiguous C (row pitch N). */
-function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, scratch: usize): void {
+/** One [M,K] x [K,N] product into C with unit column stride and row pitch ldc elements. */
+function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcElems: i32, scratch: usize): void {
   const pa = scratch, pb = scratch + MC * KC * 4, tile = pb + KC * NC * 4;
-  const ldc = <usize>(N * 4);
+  const ldc = <usize>(ldcElems * 4);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
@@ -188,7 +188,7 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const ap = pa + <usize>(ir * kc * 4);
-            const cp = c + <usize>((ic + ir) * N + jc + jr) * 4;
+            const cp = c + <usize>((ic + ir) * ldcElems + jc + jr) * 4;
             if (mr == MR && nr == NR) {
               micro4x8(kc, ap, bp, cp, ldc, acc);
             } else {
@@ -196,7 +196,7 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
               micro4x8(kc, ap, bp, tile, NR * 4, false);
               for (let r = 0; r < mr; r++) {
                 for (let q = 0; q < nr; q++) {
-                  const dst = cp + <usize>(r * N + q) * 4;
+                  const dst = cp + <usize>(r * ldcElems + q) * 4;
                   const v = load<f32>(tile + <usize>(r * NR + q) * 4);
                   store<f32>(dst, acc ? load<f32>(dst) + v : v);
                 }
@@ -211,13 +211,15 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
 
 /**
  * Batched GEMM: for each of `batch` products, A [M,K] at a + i*sab (strides sam, sak), B [K,N] at
- * b + i*sbb (strides sbk, sbn), C contiguous [batch, M, N] at c. K must be > 0 (the caller zero-fills).
+ * b + i*sbb (strides sbk, sbn), C [M,N] at c + i*scb with row pitch ldc (unit column stride). K must
+ * be > 0 (the caller zero-fills). The backend's threads each run such a call on a block of C (rows
+ * or columns of a larger product: the pitch stays the whole product's), with their own scratch.
  */
 export function gemm(batch: i32, M: i32, N: i32, K: i32,
   a: usize, sab: i32, sam: i32, sak: i32,
   b: usize, sbb: i32, sbk: i32, sbn: i32,
-  c: usize, scratch: usize): void {
+  c: usize, scb: i32, ldc: i32, scratch: usize): void {
   for (let i = 0; i < batch; i++) {
-    gemm1(M, N, K, a + <usize>(i * sab * 4), sam, sak, b + <usize>(i * sbb * 4), sbk, sbn, c + <usize>(i * M * N * 4), scratch);
+    gemm1(M, N, K, a + <usize>(i * sab * 4), sam, sak, b + <usize>(i * sbb * 4), sbk, sbn, c + <usize>(i * scb * 4), ldc, scratch);
   }
 }

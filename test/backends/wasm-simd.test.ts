@@ -9,6 +9,10 @@ import { WasmBackend } from '../../src/backends/wasm/index.js';
 import { availableVariants, type SimdExports, type SimdKernels, type SimdVariant } from '../../src/backends/wasm/simd.js';
 import * as torch from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
+import { setNumThreads } from '../../src/backends/wasm/threads.js';
+
+// One thread: the spies below count the calling thread's kernel calls.
+setNumThreads(1);
 
 // Node 20 gates relaxed SIMD behind a flag; wasm features are read at compile time, so this suffices.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -70,7 +74,8 @@ function spy(be: WasmBackend): Record<string, number> {
     if (typeof f !== 'function') continue;
     wrapped[name] = (...args: number[]) => { counts[name] = (counts[name] ?? 0) + 1; return f(...args); };
   }
-  (be as unknown as { simd: SimdKernels }).simd = { variant: simd.variant, k: wrapped as unknown as SimdExports };
+  // Counted calls are the calling thread's: threads are off for these tests (test/backends/threads.test.ts has them).
+  (be as unknown as { setKernels(k: SimdKernels): void }).setKernels({ ...simd, k: wrapped as unknown as SimdExports });
   return counts;
 }
 

@@ -50,6 +50,17 @@ export class WasmAllocator {
     return [ptr, size];
   }
 
+  /**
+   * A block that is never freed and not counted as allocated (the thread pool's per-worker GEMM
+   * scratch: fixed costs of the pool, not tensors); it still shows in `reserved`.
+   */
+  allocFixed(nbytes: number): number {
+    const [ptr, size] = this.alloc(nbytes);
+    this.allocated -= size;
+    this.live--;
+    return ptr;
+  }
+
   free(ptr: number, size: number): void {
     let list = this.freeLists.get(size);
     if (!list) { list = []; this.freeLists.set(size, list); }

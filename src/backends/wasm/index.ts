@@ -1,14 +1,17 @@
 // The CPU backend: tensors live in one WebAssembly.Memory, managed by a caching allocator.
 // Hot float32 kernels (GEMM, elementwise, comparisons, reductions, copies/casts, im2col/col2im,
-// gather/scatter) run in AssemblyScript SIMD code (./simd.ts, wasm/) when its module is loaded; each
-// method decides per call between that and the reference TypeScript loop over the same memory
-// (./reference.ts), which handles every dtype and stride pattern.
+// gather/scatter) run in AssemblyScript SIMD code (./simd.ts, wasm/) when its module is loaded, cut
+// into calls for the thread pool when large (./split.ts, ./threads.ts; the memory is shared where the
+// runtime allows); each method decides per call between that and the reference TypeScript loop over
+// the same memory (./reference.ts), which handles every dtype and stride pattern.
 
 import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
-import { availableVariants, BINARY_CODES, COMPARE_CODES, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
+import { availableVariants, BINARY_CODES, COMPARE_CODES, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, simdBytes, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
+import { CallList, getNumThreads, KERNEL_NAMES, MAX_CALLS, ThreadPool, threadsSupported } from './threads.js';
+import { CHUNK, PAR_MIN, split2d, splitGemm } from './split.js';
 
 export class WasmBuffer implements BufferHandle {
   freed = false;
@@ -32,9 +35,13 @@ export class WasmBackend implements Backend {
   private simd: SimdKernels | null = null;
   private readonly loaded = new Map<SimdVariant, SimdKernels>();
   private gemmScratch: WasmBuffer | null = null;
+  /** One pool per kernel variant: a worker must run the same build as the calling thread. */
+  private readonly pools = new Map<SimdVariant, ThreadPool>();
+  /** This thread's kernel exports by KERNEL_NAMES index, for the kernels in use. */
+  private fns: ((...args: number[]) => number)[] = [];
 
   constructor(memory?: WebAssembly.Memory) {
-    this.wasmMemory = memory ?? new WebAssembly.Memory({ initial: 256, maximum: 65536 });
+    this.wasmMemory = memory ?? newMemory();
     this.allocator = new WasmAllocator(this.wasmMemory, HEAP_BASE);
     const best = availableVariants()[0];
     if (best) {
@@ -56,16 +63,75 @@ export class WasmBackend implements Backend {
     // Instances are kept: a fresh one would start again in V8's baseline tier.
     let k = this.loaded.get(v);
     if (!k) { k = loadSimdKernels(this.wasmMemory, v); this.loaded.set(v, k); }
-    this.simd = k;
+    this.setKernels(k);
     return true;
+  }
+
+  private setKernels(k: SimdKernels): void {
+    this.simd = k;
+    this.fns = KERNEL_NAMES.map((n) => k.k[n] as unknown as (...args: number[]) => number);
+  }
+
+  /**
+   * The thread pool of the kernels in use, started up to `getNumThreads()` threads; null when one
+   * thread is asked for or the memory is not shared.
+   */
+  threadPool(): ThreadPool | null {
+    const k = this.simd, threads = getNumThreads();
+    if (!k || !k.shared || threads <= 1) return null;
+    let pool = this.pools.get(k.variant);
+    if (!pool) {
+      pool = new ThreadPool(k.module, this.wasmMemory, () => this.allocator.allocFixed(k.k.gemmScratchBytes()));
+      this.pools.set(k.variant, pool);
+    }
+    pool.ensure(threads);
+    return pool;
+  }
+
+  /** What the CPU's threads are doing, for torch.parallelInfo(). */
+  parallelInfo(): { numThreads: number; workersReady: number; workerCalls: number; sharedMemory: boolean; kernels: SimdVariant | 'reference' } {
+    const pool = this.simd ? this.pools.get(this.simd.variant) : undefined;
+    return { numThreads: getNumThreads(), workersReady: pool?.ready ?? 0, workerCalls: pool?.workerCalls ?? 0,
+      sharedMemory: this.simd?.shared ?? false, kernels: this.kernels };
+  }
+
+  /**
+   * Runs a list of kernel calls: on the pool when there is enough work and a worker is ready, else
+   * in order on this thread. Returns each call's result (gather/scatter report bad indices so).
+   */
+  private exec(list: CallList, parallel = true): ArrayLike<number> {
+    const n = list.length;
+    if (n === 0) return [];
+    if (!this.gemmScratch && list.scratchArg.some((a) => a >= 0)) this.gemmScratch = this.alloc(this.simd!.k.gemmScratchBytes()) as WasmBuffer;
+    const scratch = this.gemmScratch?.ptr ?? 0;
+    const pool = parallel && n > 1 && list.work >= PAR_MIN ? this.threadPool() : null;
+    if (pool && pool.ready > 0) {
+      if (n <= MAX_CALLS) return pool.run(list, this.fns, scratch);
+      const all: number[] = [];
+      for (let s = 0; s < n; s += MAX_CALLS) {
+        const part = new CallList();
+        for (let i = s; i < Math.min(n, s + MAX_CALLS); i++) part.push(KERNEL_NAMES[list.fns[i]!]!, list.args[i]!, 0, list.scratchArg[i]);
+        part.work = list.work;
+        all.push(...pool.run(part, this.fns, scratch).subarray(0, part.length));
+      }
+      return all;
+    }
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const a = list.args[i]!, sa = list.scratchArg[i]!;
+      if (sa >= 0) a[sa] = scratch;
+      out[i] = this.fns[list.fns[i]!]!(...a);
+    }
+    return out;
   }
 
   /** Loads the best SIMD kernels asynchronously if the synchronous attempt was refused. */
   async upgrade(): Promise<void> {
     const best = availableVariants()[0];
     if (best && !this.simd) {
-      this.simd = await loadSimdKernelsAsync(this.wasmMemory, best);
-      this.loaded.set(best, this.simd);
+      const k = await loadSimdKernelsAsync(this.wasmMemory, best);
+      this.loaded.set(best, k);
+      this.setKernels(k);
     }
   }
 
@@ -135,17 +201,19 @@ export class WasmBackend implements Backend {
   }
   copy(src: View, out: View): void {
     if (this.simd && src.dtype === out.dtype && (src.dtype === 'float32' || src.dtype === 'int32')) {
-      const k = this.simd.k, sp = this.ptr(src), op = this.ptr(out);
+      const sp = this.ptr(src), op = this.ptr(out), L = new CallList();
       if (forEach2d(out.shape, [src.strides, out.strides], (rows, cols, st, offs) => {
-        k.copy32(rows, cols, sp + 4 * offs[0]!, st[0]!, st[1]!, op + 4 * offs[1]!, st[2]!, st[3]!);
-      })) return;
+        split2d(L, 'copy32', rows, cols, (r0, nr, c0, nc) => [nr, nc, sp + 4 * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!,
+          op + 4 * (offs[1]! + r0 * st[2]! + c0 * st[3]!), st[2]!, st[3]!]);
+      })) { this.exec(L); return; }
     }
     if (this.simd && out.dtype === 'float32' && (src.dtype === 'bool' || src.dtype === 'uint8' || src.dtype === 'int32')) {
-      const k = this.simd.k, kind = src.dtype === 'int32' ? 1 : 0, sp = this.ptr(src), op = this.ptr(out);
+      const kind = src.dtype === 'int32' ? 1 : 0, sp = this.ptr(src), op = this.ptr(out), L = new CallList();
       const es = src.dtype === 'int32' ? 4 : 1;
       if (forEach2d(out.shape, [src.strides, out.strides], (rows, cols, st, offs) => {
-        k.castToF32(kind, rows, cols, sp + es * offs[0]!, st[0]!, st[1]!, op + 4 * offs[1]!, st[2]!, st[3]!);
-      })) return;
+        split2d(L, 'castToF32', rows, cols, (r0, nr, c0, nc) => [kind, nr, nc, sp + es * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!,
+          op + 4 * (offs[1]! + r0 * st[2]! + c0 * st[3]!), st[2]!, st[3]!]);
+      })) { this.exec(L); return; }
     }
     const conv = src.dtype === 'float16' && out.dtype !== 'float16' ? f16BitsToF32
       : out.dtype === 'float16' && src.dtype !== 'float16' ? ref.toF16 : null;
@@ -156,11 +224,13 @@ export class WasmBackend implements Backend {
     if (this.viaF32([x, out], (v) => this.unary(op, v[0]!, v[1]!))) return;
     const code = UNARY_CODES[op];
     if (this.simd && code !== undefined && x.dtype === 'float32' && out.dtype === 'float32') {
-      const k = this.simd.k, xp = this.ptr(x), op_ = this.ptr(out);
+      const xp = this.ptr(x), op_ = this.ptr(out), L = new CallList();
       // x may have any strides; out is contiguous (row pitch = cols).
       if (forEach2d(x.shape, [x.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
-        k.unary(code, rows, cols, xp + 4 * offs[0]!, st[0]!, cols === 1 ? 0 : st[1]!, op_ + 4 * offs[1]!);
-      }, (rows, cols, st) => (st[3] === 1 || cols === 1) && (st[2] === cols || rows === 1))) return;
+        const xi = cols === 1 ? 0 : st[1]!;
+        split2d(L, 'unary', rows, cols, (r0, nr, c0, nc) => [code, nr, nc, xp + 4 * (offs[0]! + r0 * st[0]! + c0 * xi), st[0]!, xi,
+          op_ + 4 * (offs[1]! + r0 * cols + c0)]);
+      }, (rows, cols, st) => (st[3] === 1 || cols === 1) && (st[2] === cols || rows === 1))) { this.exec(L); return; }
     }
     ref.unary(op, this.arr(x.dtype), this.base(x), x.strides, this.arr(out.dtype), this.base(out), out.shape);
   }
@@ -168,22 +238,24 @@ export class WasmBackend implements Backend {
     if (this.viaF32([a, b, out], (v) => this.binary(op, v[0]!, v[1]!, v[2]!))) return;
     const code = BINARY_CODES[op];
     if (this.simd && code !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32') {
-      const k = this.simd.k, ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out);
+      const ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out), L = new CallList();
       // Any strides for a and b (0/1 inner strides get direct vector loads); out contiguous.
       if (forEach2d(out.shape, [a.strides, b.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
         // With one column the inner strides are never used: pass 0 (the "broadcast" pattern).
         const ai = cols === 1 ? 0 : st[1]!, bi = cols === 1 ? 0 : st[3]!;
-        k.binary(code, rows, cols, ap + 4 * offs[0]!, st[0]!, ai, bp + 4 * offs[1]!, st[2]!, bi, op_ + 4 * offs[2]!);
-      }, (rows, cols, st) => (st[4] === cols || rows === 1) && (cols === 1 || st[5] === 1))) return;
+        split2d(L, 'binary', rows, cols, (r0, nr, c0, nc) => [code, nr, nc, ap + 4 * (offs[0]! + r0 * st[0]! + c0 * ai), st[0]!, ai,
+          bp + 4 * (offs[1]! + r0 * st[2]! + c0 * bi), st[2]!, bi, op_ + 4 * (offs[2]! + r0 * cols + c0)]);
+      }, (rows, cols, st) => (st[4] === cols || rows === 1) && (cols === 1 || st[5] === 1))) { this.exec(L); return; }
     }
     const cmp = COMPARE_CODES[op];
     if (this.simd && cmp !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'bool') {
-      const k = this.simd.k, ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out);
+      const ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out), L = new CallList();
       // Same stride rules as above; out is one byte per element.
       if (forEach2d(out.shape, [a.strides, b.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
         const ai = cols === 1 ? 0 : st[1]!, bi = cols === 1 ? 0 : st[3]!;
-        k.compare(cmp, rows, cols, ap + 4 * offs[0]!, st[0]!, ai, bp + 4 * offs[1]!, st[2]!, bi, op_ + offs[2]!);
-      }, (rows, cols, st) => (st[4] === cols || rows === 1) && (cols === 1 || st[5] === 1))) return;
+        split2d(L, 'compare', rows, cols, (r0, nr, c0, nc) => [cmp, nr, nc, ap + 4 * (offs[0]! + r0 * st[0]! + c0 * ai), st[0]!, ai,
+          bp + 4 * (offs[1]! + r0 * st[2]! + c0 * bi), st[2]!, bi, op_ + offs[2]! + r0 * cols + c0]);
+      }, (rows, cols, st) => (st[4] === cols || rows === 1) && (cols === 1 || st[5] === 1))) { this.exec(L); return; }
     }
     ref.binary(op, a.dtype, this.arr(a.dtype), this.base(a), a.strides, this.arr(b.dtype), this.base(b), b.strides,
       this.arr(out.dtype), this.base(out), out.shape);
@@ -194,8 +266,10 @@ export class WasmBackend implements Backend {
     // selects, NaN clean-ups); broadcast or strided operands take the reference loop.
     if (this.simd && (cond.dtype === 'bool' || cond.dtype === 'uint8') && (out.dtype === 'float32' || out.dtype === 'int32')
       && a.dtype === out.dtype && b.dtype === out.dtype && [cond, a, b, out].every((v) => denseLike(v, out.shape))) {
-      const n = out.shape.reduce((p, q) => p * q, 1);
-      if (n > 0) this.simd.k.where32(n, this.ptr(cond), this.ptr(a), this.ptr(b), this.ptr(out));
+      const n = out.shape.reduce((p, q) => p * q, 1), cp = this.ptr(cond), ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out);
+      const L = new CallList();
+      split2d(L, 'where32', 1, n, (_r, _n, c0, nc) => [nc, cp + c0, ap + 4 * c0, bp + 4 * c0, op_ + 4 * c0]);
+      if (n > 0) this.exec(L);
       return;
     }
     ref.where(this.arr(cond.dtype), this.base(cond), cond.strides, this.arr(a.dtype), this.base(a), a.strides,
@@ -217,11 +291,10 @@ export class WasmBackend implements Backend {
       const N = b.shape[2]!;
       if (B * M * N === 0) return;
       if (K === 0) { this.fill(out, 0); return; }
-      const k = this.simd.k;
-      if (!this.gemmScratch) this.gemmScratch = this.alloc(k.gemmScratchBytes()) as WasmBuffer;
-      // Pointers are read after the scratch allocation, which may have grown the memory.
-      k.gemm(B, M, N, K, this.ptr(a), a.strides[0]!, a.strides[1]!, a.strides[2]!, this.ptr(b), b.strides[0]!, b.strides[1]!, b.strides[2]!,
-        this.ptr(out), this.gemmScratch.ptr);
+      const L = new CallList();
+      splitGemm(L, { B, M, N, K, a: this.ptr(a), sab: a.strides[0]!, sam: a.strides[1]!, sak: a.strides[2]!,
+        b: this.ptr(b), sbb: b.strides[0]!, sbk: b.strides[1]!, sbn: b.strides[2]!, c: this.ptr(out) }, this.threadPool()?.ready ? getNumThreads() : 1);
+      this.exec(L);
       return;
     }
     ref.matmul(this.arr(a.dtype), this.base(a), a.shape, a.strides, this.arr(b.dtype), this.base(b), b.shape, b.strides,
@@ -235,7 +308,11 @@ export class WasmBackend implements Backend {
       const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
       if (OH > 0 && OW > 0 && out.shape[2] === OH * OW) {
         const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
-        this.simd.k.im2col(N, C, H, W, this.ptr(x), s0, s1, s2, s3, kh, kw, sh, sw, ph, pw, dh, dw, g.padValue, OH, OW, this.ptr(out));
+        const xp = this.ptr(x), op_ = this.ptr(out), plane = kh * kw * OH * OW, L = new CallList();
+        // Images x channels as a [N, C] window; each call covers channels of one image (out is [N, C*kh*kw, OH*OW]).
+        split2d(L, 'im2col', N, C, (n0, nn, c0, nc) => [nn, nc, H, W, xp + 4 * (n0 * s0 + c0 * s1), s0, s1, s2, s3, kh, kw, sh, sw, ph, pw, dh, dw,
+          g.padValue, OH, OW, op_ + 4 * (n0 * C + c0) * plane], plane);
+        this.exec(L);
         return;
       }
     }
@@ -249,7 +326,11 @@ export class WasmBackend implements Backend {
       const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
       if (OH > 0 && OW > 0 && cols.shape[2] === OH * OW) {
         const [s0, s1, s2] = cols.strides as [number, number, number];
-        this.simd.k.col2im(N, C, H, W, this.ptr(cols), s0, s1, s2, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, this.ptr(out));
+        const cp = this.ptr(cols), op_ = this.ptr(out), L = new CallList();
+        // Each call sums the columns of some channels of one image into their planes of out.
+        split2d(L, 'col2im', N, C, (n0, nn, c0, nc) => [nn, nc, H, W, cp + 4 * (n0 * s0 + c0 * kh * kw * s1), s0, s1, s2, kh, kw, sh, sw, ph, pw, dh, dw,
+          OH, OW, op_ + 4 * (n0 * C + c0) * H * W], kh * kw * OH * OW);
+        this.exec(L);
         return;
       }
     }
@@ -257,13 +338,16 @@ export class WasmBackend implements Backend {
   }
   gather(x: View, dim: number, index: View, out: View): void {
     if (this.simd && x.dtype === out.dtype && (x.dtype === 'float32' || x.dtype === 'int32') && index.dtype === 'int32') {
-      const k = this.simd.k, xp = this.ptr(x), ip = this.ptr(index), op_ = this.ptr(out);
+      const xp = this.ptr(x), ip = this.ptr(index), op_ = this.ptr(out), L = new CallList(), at: IndexWindow[] = [];
       const size = x.shape[dim]!, sd = x.strides[dim]!;
       const xs = x.strides.map((s, d) => (d === dim ? 0 : s));
       if (forEach2d(out.shape, [xs, index.strides, contiguousStrides(out.shape)], (rows, cols, st, offs) => {
-        const bad = k.gather32(rows, cols, xp + 4 * offs[0]!, st[0]!, st[1]!, ip + 4 * offs[1]!, st[2]!, st[3]!, op_ + 4 * offs[2]!, sd, size);
-        if (bad >= 0) this.badIndex('gather', ip, offs[1]!, st[2]!, st[3]!, bad, cols, size, dim);
-      })) return;
+        split2d(L, 'gather32', rows, cols, (r0, nr, c0, nc) => {
+          const io = offs[1]! + r0 * st[2]! + c0 * st[3]!;
+          at.push([io, st[2]!, st[3]!, nc]);
+          return [nr, nc, xp + 4 * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!, ip + 4 * io, st[2]!, st[3]!, op_ + 4 * (offs[2]! + r0 * cols + c0), sd, size];
+        });
+      })) { this.checkIndices('gather', this.exec(L), at, ip, size, dim); return; }
     }
     ref.gather(this.arr(x.dtype), this.base(x), x.shape, x.strides, dim, this.arr('int32') as Int32Array, this.base(index), index.strides,
       this.arr(out.dtype), this.base(out), out.shape);
@@ -272,15 +356,24 @@ export class WasmBackend implements Backend {
     if (this.viaF32([out, index, src], (v) => this.scatter(v[0]!, dim, v[1]!, v[2]!, reduce))) return;
     if (this.simd && src.dtype === out.dtype && index.dtype === 'int32'
       && (out.dtype === 'float32' || (out.dtype === 'int32' && reduce === 'none'))) {
-      const k = this.simd.k, sp = this.ptr(src), ip = this.ptr(index), op_ = this.ptr(out);
+      const sp = this.ptr(src), ip = this.ptr(index), op_ = this.ptr(out), L = new CallList(), at: IndexWindow[] = [];
       const oSt = contiguousStrides(out.shape);
       const size = out.shape[dim]!, sd = oSt[dim] ?? 1;
       const os = oSt.map((s, d) => (d === dim ? 0 : s));
+      // Calls may run at once only if they write disjoint outputs: one window whose rows (and, when
+      // cut, columns) are dims other than `dim` (the one with output stride 0).
+      let windows = 0, disjoint = true;
       if (forEach2d(index.shape, [os, index.strides, src.strides], (rows, cols, st, offs) => {
-        const bad = k.scatter32(reduce === 'add', rows, cols, op_ + 4 * offs[0]!, st[0]!, st[1]!, ip + 4 * offs[1]!, st[2]!, st[3]!,
-          sp + 4 * offs[2]!, st[4]!, st[5]!, sd, size);
-        if (bad >= 0) this.badIndex('scatter', ip, offs[1]!, st[2]!, st[3]!, bad, cols, size, dim);
-      })) return;
+        windows++;
+        disjoint = st[0] !== 0 && (st[1] !== 0 || cols <= CHUNK);
+        const cut = (r0: number, nr: number, c0: number, nc: number): number[] => {
+          const io = offs[1]! + r0 * st[2]! + c0 * st[3]!;
+          at.push([io, st[2]!, st[3]!, nc]);
+          return [reduce === 'add' ? 1 : 0, nr, nc, op_ + 4 * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!, ip + 4 * io, st[2]!, st[3]!,
+            sp + 4 * (offs[2]! + r0 * st[4]! + c0 * st[5]!), st[4]!, st[5]!, sd, size];
+        };
+        if (disjoint) split2d(L, 'scatter32', rows, cols, cut); else L.push('scatter32', cut(0, rows, 0, cols), rows * cols);
+      })) { this.checkIndices('scatter', this.exec(L, windows === 1 && disjoint), at, ip, size, dim); return; }
     }
     ref.scatter(this.arr(out.dtype), this.base(out), out.shape, dim, this.arr('int32') as Int32Array, this.base(index), index.shape, index.strides,
       this.arr(src.dtype), this.base(src), src.strides, reduce);
@@ -335,11 +428,18 @@ export class WasmBackend implements Backend {
     return b.ptr + v.offset * (arrayType(v.dtype) as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   }
 
-  /** Raises the reference kernels' out-of-range error for element `pos` of a [rows, cols] index window. */
-  private badIndex(op: string, ip: number, off: number, irs: number, ics: number, pos: number, cols: number, size: number, dim: number): never {
-    const r = Math.floor(pos / cols), c = pos % cols;
-    const v = this.arr('int32')[ip / 4 + off + r * irs + c * ics]!;
-    throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+  /**
+   * Raises the reference kernels' out-of-range error for the first call that found one: `results[i]`
+   * is the position of the bad element in call i's [rows, cols] index window `at[i]`, or -1.
+   */
+  private checkIndices(op: string, results: ArrayLike<number>, at: IndexWindow[], ip: number, size: number, dim: number): void {
+    for (let i = 0; i < at.length; i++) {
+      const pos = results[i]!;
+      if (!(pos >= 0)) continue;
+      const [off, irs, ics, cols] = at[i]!, r = Math.floor(pos / cols), c = pos % cols;
+      const v = this.arr('int32')[ip / 4 + off + r * irs + c * ics]!;
+      throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+    }
   }
 
   private fastFill(out: View, value: number): boolean {
@@ -353,13 +453,20 @@ export class WasmBackend implements Backend {
     if (!this.simd || (out.dtype !== 'float32' && out.dtype !== 'int32')) return false;
     scratch32[0] = 0;
     if (out.dtype === 'float32') scratchF32[0] = value; else scratch32[0] = value;
-    const bits = scratch32[0]!, k = this.simd.k, p = this.ptr(out);
-    return forEach2d(out.shape, [out.strides], (rows, cols, st, offs) => { k.fill32(rows, cols, p + 4 * offs[0]!, st[0]!, st[1]!, bits); });
+    const bits = scratch32[0]!, p = this.ptr(out), L = new CallList();
+    forEach2d(out.shape, [out.strides], (rows, cols, st, offs) => {
+      split2d(L, 'fill32', rows, cols, (r0, nr, c0, nc) => [nr, nc, p + 4 * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!, bits]);
+    });
+    this.exec(L);
+    return true;
   }
 
   private fastArgReduce(isMax: boolean, x: View, out: View): boolean {
     if (!this.simd || x.dtype !== 'float32' || out.dtype !== 'int32' || x.shape.length === 0 || x.shape.includes(0)) return false;
-    return argReduce(this.simd.k, isMax, this.ptr(x), x, this.ptr(out));
+    const L = new CallList();
+    argReduce(L, isMax, this.ptr(x), x, this.ptr(out));
+    this.exec(L);
+    return true;
   }
 
   /** sum/max/min of float32 over contiguous rows (reduceRows) or down contiguous columns (reduceCols). */
@@ -374,12 +481,14 @@ export class WasmBackend implements Backend {
     if (r.shape.length > 2 || o.shape.length > 1) return false;
     if (x.shape.includes(0)) return false; // empty: the reference fills 0 for sum and raises for max/min
     const rows = o.shape[0] ?? 1, ors = o.strides[0]?.[0] ?? 0;
-    const k = this.simd.k, xp = this.ptr(x), op_ = this.ptr(out);
+    const xp = this.ptr(x), op_ = this.ptr(out), L = new CallList();
     const rsh = r.shape, rst = r.strides[0]!;
-    // int32 (max/min only) has the row kernel alone; other patterns take the reference loop.
+    // int32 (max/min only) has the row kernel alone; other patterns take the reference loop. Each
+    // call reduces whole rows, so a cut never changes an output's summation order.
     const rowsKernel = (cols: number, nj: number, js: number) => {
-      if (i32) k.reduceRowsI32(op === 'max', rows, cols, xp, ors, nj, js, op_);
-      else k.reduceRows(code, rows, cols, xp, ors, nj, js, op_);
+      split2d(L, i32 ? 'reduceRowsI32' : 'reduceRows', rows, 1, (r0, nr) => [i32 ? (op === 'max' ? 1 : 0) : code, nr, cols, xp + 4 * r0 * ors, ors, nj, js,
+        op_ + 4 * r0], cols * nj);
+      this.exec(L);
     };
     if (rsh.length === 2) {
       // Two reduced dims that do not merge, the inner one contiguous (e.g. [C, N, H*W] -> [C]).
@@ -390,24 +499,50 @@ export class WasmBackend implements Backend {
     const R = rsh[0] ?? 1, rs = rst[0] ?? 0;
     if (rs === 1 || R === 1) { rowsKernel(R, 1, 0); return true; }
     if (i32) return false;
-    if (ors === 1 || rows === 1) { k.reduceCols(code, R, rows, xp, rs, op_); return true; }
+    if (ors === 1 || rows === 1) {
+      // Outputs contiguous in x: calls take column ranges, each column summed whole.
+      split2d(L, 'reduceCols', 1, rows, (_r, _n, c0, nc) => [code, R, nc, xp + 4 * c0, rs, op_ + 4 * c0], R);
+      this.exec(L);
+      return true;
+    }
     return false;
   }
 }
 
-/** argmax/argmin of float32 over the last dim into contiguous int32, for any strides. */
-function argReduce(k: SimdKernels['k'], isMax: boolean, xp: number, x: View, op_: number): boolean {
-  const nd = x.shape.length, n = x.shape[nd - 1]!, s = x.strides[nd - 1]!;
+/** argmax/argmin of float32 over the last dim into contiguous int32, for any strides: adds the calls to L. */
+function argReduce(L: CallList, isMax: boolean, xp: number, x: View, op_: number): void {
+  const nd = x.shape.length, n = x.shape[nd - 1]!, s = x.strides[nd - 1]!, m = isMax ? 1 : 0;
   const kept = x.shape.slice(0, -1);
-  // Kept dims as [rows, cols] chunks; each chunk row is one kernel call over `cols` outputs.
-  return forEach2d(kept, [x.strides.slice(0, -1), contiguousStrides(kept)], (rows, cols, st, offs) => {
+  // Kept dims as [rows, cols] windows; a call covers outputs of one window row (each output whole).
+  forEach2d(kept, [x.strides.slice(0, -1), contiguousStrides(kept)], (rows, cols, st, offs) => {
     for (let r = 0; r < rows; r++) {
       const xr = xp + 4 * (offs[0]! + r * st[0]!), or = op_ + 4 * (offs[1]! + r * cols);
       // Outputs contiguous in x and a strided reduced dim (max pooling over im2col rows): 4 lanes at a time.
-      if (st[1] === 1 && cols >= 4 && s !== 1) k.argReduceCols(isMax, n, cols, xr, s, or);
-      else k.argReduceRows(isMax, cols, n, xr, cols === 1 ? 0 : st[1]!, s, or);
+      if (st[1] === 1 && cols >= 4 && s !== 1) split2d(L, 'argReduceCols', 1, cols, (_r, _n, c0, nc) => [m, n, nc, xr + 4 * c0, s, or + 4 * c0], n);
+      else {
+        const cs = cols === 1 ? 0 : st[1]!;
+        split2d(L, 'argReduceRows', 1, cols, (_r, _n, c0, nc) => [m, nc, n, xr + 4 * c0 * cs, cs, s, or + 4 * c0], n);
+      }
     }
   });
+}
+
+/** Where a gather/scatter call's index window lies: element offset, row and column strides, columns. */
+type IndexWindow = [number, number, number, number];
+
+/**
+ * The backend's memory: shared (so the thread pool can work in it) where the runtime allows threads
+ * and the shared kernels validate, else a plain one. Where a 4 GiB shared reservation is refused
+ * (32-bit or memory-capped browsers), a smaller maximum is tried.
+ */
+function newMemory(): WebAssembly.Memory {
+  const best = availableVariants()[0];
+  if (best && threadsSupported() && WebAssembly.validate(simdBytes(best, true))) {
+    for (const maximum of [65536, 16384, 4096]) {
+      try { return new WebAssembly.Memory({ initial: 256, maximum, shared: true } as WebAssembly.MemoryDescriptor); } catch { /* try smaller */ }
+    }
+  }
+  return new WebAssembly.Memory({ initial: 256, maximum: 65536 });
 }
 
 const scratch32 = new Int32Array(1);

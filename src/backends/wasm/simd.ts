@@ -1,10 +1,11 @@
 // Loads the CPU backend's AssemblyScript SIMD kernels (embedded by wasm/build.mjs) against the
 // backend's WebAssembly.Memory. Picks relaxed-SIMD (FMA) when the runtime validates it, else SIMD128,
-// else nothing (the reference kernels stay in use). Synchronous compile is tried first; where it is
-// refused (browser main thread, >4 KB) the async path `loadSimdKernelsAsync` is used by torch.init().
+// else nothing (the reference kernels stay in use); a shared memory (threads) gets the shared build of
+// the variant. Synchronous compile is tried first; where it is refused (browser main thread, >4 KB)
+// the async path `loadSimdKernelsAsync` is used by torch.init().
 
 import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
-import { RELAXED_SIMD_WASM, SIMD128_WASM } from './generated/kernels.js';
+import { RELAXED_SIMD_SHARED_WASM, RELAXED_SIMD_WASM, SIMD128_SHARED_WASM, SIMD128_WASM } from './generated/kernels.js';
 
 export type SimdVariant = 'relaxed' | 'simd128';
 
@@ -12,7 +13,7 @@ export type SimdVariant = 'relaxed' | 'simd128';
 export interface SimdExports {
   gemmScratchBytes(): number;
   gemm(batch: number, M: number, N: number, K: number, a: number, sab: number, sam: number, sak: number,
-    b: number, sbb: number, sbk: number, sbn: number, c: number, scratch: number): void;
+    b: number, sbb: number, sbk: number, sbn: number, c: number, scb: number, ldc: number, scratch: number): void;
   binary(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   compare(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   where32(n: number, c: number, a: number, b: number, out: number): void;
@@ -35,7 +36,14 @@ export interface SimdExports {
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number): void;
 }
 
-export interface SimdKernels { readonly variant: SimdVariant; readonly k: SimdExports }
+export interface SimdKernels {
+  readonly variant: SimdVariant;
+  readonly k: SimdExports;
+  /** The compiled module (the thread pool's workers instantiate it against the same memory). */
+  readonly module: WebAssembly.Module;
+  /** Built for a shared memory. */
+  readonly shared: boolean;
+}
 
 // Op codes: must match the constants at the top of wasm/elementwise.ts and wasm/reduce.ts.
 export const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
@@ -45,18 +53,24 @@ export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
 };
 export const REDUCE_CODES: Partial<Record<ReduceOp, number>> = { sum: 0, max: 1, min: 2 };
 
-const bytesCache = new Map<SimdVariant, Uint8Array<ArrayBuffer>>();
+const bytesCache = new Map<string, Uint8Array<ArrayBuffer>>();
 
 /** The module bytes of a variant (decoded once; atob exists in browsers, Deno, Bun and Node >= 16). */
-export function simdBytes(variant: SimdVariant): Uint8Array<ArrayBuffer> {
-  let b = bytesCache.get(variant);
+export function simdBytes(variant: SimdVariant, shared = false): Uint8Array<ArrayBuffer> {
+  const key = `${variant}${shared ? '-shared' : ''}`;
+  let b = bytesCache.get(key);
   if (!b) {
-    const s = atob(variant === 'relaxed' ? RELAXED_SIMD_WASM : SIMD128_WASM);
+    const s = atob(variant === 'relaxed' ? (shared ? RELAXED_SIMD_SHARED_WASM : RELAXED_SIMD_WASM) : (shared ? SIMD128_SHARED_WASM : SIMD128_WASM));
     b = new Uint8Array(s.length);
     for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
-    bytesCache.set(variant, b);
+    bytesCache.set(key, b);
   }
   return b;
+}
+
+/** Whether a memory is shared (its buffer a SharedArrayBuffer): it then needs the shared builds. */
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
 const validated = new Map<SimdVariant, boolean>();
@@ -73,17 +87,19 @@ export function availableVariants(): SimdVariant[] {
   });
 }
 
-function wrap(variant: SimdVariant, inst: WebAssembly.Instance): SimdKernels {
-  return { variant, k: inst.exports as unknown as SimdExports };
+function wrap(variant: SimdVariant, module: WebAssembly.Module, inst: WebAssembly.Instance, shared: boolean): SimdKernels {
+  return { variant, k: inst.exports as unknown as SimdExports, module, shared };
 }
 
 /** Compiles and instantiates synchronously; throws where the runtime forbids synchronous compiles. */
 export function loadSimdKernels(memory: WebAssembly.Memory, variant: SimdVariant): SimdKernels {
-  const mod = new WebAssembly.Module(simdBytes(variant));
-  return wrap(variant, new WebAssembly.Instance(mod, { env: { memory } }));
+  const shared = isShared(memory);
+  const mod = new WebAssembly.Module(simdBytes(variant, shared));
+  return wrap(variant, mod, new WebAssembly.Instance(mod, { env: { memory } }), shared);
 }
 
 export async function loadSimdKernelsAsync(memory: WebAssembly.Memory, variant: SimdVariant): Promise<SimdKernels> {
-  const mod = await WebAssembly.compile(simdBytes(variant));
-  return wrap(variant, await WebAssembly.instantiate(mod, { env: { memory } }));
+  const shared = isShared(memory);
+  const mod = await WebAssembly.compile(simdBytes(variant, shared));
+  return wrap(variant, mod, await WebAssembly.instantiate(mod, { env: { memory } }), shared);
 }

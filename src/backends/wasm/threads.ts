@@ -1,0 +1,241 @@
+// The CPU backend's threads: a pool of workers sharing the backend's WebAssembly.Memory, each with its
+// own instance of the kernel module, running lists of kernel calls ("batches") that the backend split
+// by size. Contract: which thread runs a call never changes its result (the backend's split depends on
+// shapes only, so results are bit-identical for every thread count); the calling thread works too, so
+// a batch completes even before any worker has started; workers start lazily, and never keep a
+// process alive (Node, Deno and Bun workers are unref'd; browsers end them with the page).
+
+import { envVar } from '../../memory.js';
+import type { SimdExports } from './simd.js';
+
+/** Kernels a batch may call, by index (the order is shared with the workers). */
+export const KERNEL_NAMES = ['gemm', 'binary', 'compare', 'where32', 'unary', 'fill32', 'reduceRows', 'reduceRowsI32', 'reduceCols',
+  'argReduceRows', 'argReduceCols', 'copy32', 'castToF32', 'gather32', 'scatter32', 'im2col', 'col2im'] as const satisfies readonly (keyof SimdExports)[];
+export type KernelName = (typeof KERNEL_NAMES)[number];
+const KERNEL_INDEX = new Map<string, number>(KERNEL_NAMES.map((n, i) => [n, i]));
+
+// Control block (Int32 slots at the start of a SharedArrayBuffer), then the call table (float64: kernel
+// index, argument count, scratch argument index or -1, arguments), then one float64 result per call.
+const GEN = 0, COUNT = 1, NEXT = 2, DONE = 3, READY = 4, LIMIT = 5, FAILED = 6, WORKER_CALLS = 7, STOP = 8;
+const HEADER_BYTES = 64;
+const SLOTS = 24;
+export const MAX_CALLS = 512;
+/** NEXT is parked here between batches, so a late worker's grab fails while the table is rewritten. */
+const PARKED = 1 << 30;
+const CALLS_BYTES = MAX_CALLS * SLOTS * 8;
+
+/**
+ * The worker's program, plain JS so every runtime can evaluate it as is: Node, Deno and Bun through
+ * `worker_threads` (`eval: true`, data in `workerData`; CommonJS or ESM evaluation alike, so no `require`),
+ * browsers from a Blob URL (data by message).
+ * A worker spins briefly after a batch (the next op usually follows within microseconds), then sleeps
+ * in Atomics.wait until the generation changes.
+ */
+const WORKER_SOURCE = `
+const start = (d) => {
+  const inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
+  const fns = d.names.map((n) => inst.exports[n]);
+  const ctl = new Int32Array(d.control, 0, ${HEADER_BYTES / 4});
+  const calls = new Float64Array(d.control, ${HEADER_BYTES}, ${MAX_CALLS * SLOTS});
+  const results = new Float64Array(d.control, ${HEADER_BYTES + CALLS_BYTES}, ${MAX_CALLS});
+  const args = [];
+  let seen = Atomics.load(ctl, ${GEN});
+  Atomics.add(ctl, ${READY}, 1);
+  for (;;) {
+    let g = Atomics.load(ctl, ${GEN});
+    for (let i = 0; g === seen && i < 20000; i++) g = Atomics.load(ctl, ${GEN});
+    if (g === seen) { Atomics.wait(ctl, ${GEN}, seen); continue; }
+    seen = g;
+    if (Atomics.load(ctl, ${STOP})) return;
+    if (d.index >= Atomics.load(ctl, ${LIMIT})) continue;
+    for (;;) {
+      const i = Atomics.add(ctl, ${NEXT}, 1);
+      const n = Atomics.load(ctl, ${COUNT});
+      if (i >= n) break;
+      const o = i * ${SLOTS}, argc = calls[o + 1], sa = calls[o + 2];
+      args.length = argc;
+      for (let j = 0; j < argc; j++) args[j] = calls[o + 3 + j];
+      if (sa >= 0) args[sa] = d.scratch;
+      try { results[i] = fns[calls[o]](...args); } catch (e) { Atomics.store(ctl, ${FAILED}, i + 1); }
+      Atomics.add(ctl, ${WORKER_CALLS}, 1);
+      if (Atomics.add(ctl, ${DONE}, 1) + 1 === n) Atomics.notify(ctl, ${DONE});
+    }
+  }
+};
+const wt = typeof process === 'object' && typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:worker_threads') : null;
+if (wt && wt.workerData) start(wt.workerData); else self.onmessage = (e) => start(e.data);
+`;
+
+interface NodeWorker { unref(): void; on(ev: 'error', f: (e: unknown) => void): void }
+type WorkerThreads = { Worker: new (src: string, opts: { eval: true; workerData: unknown }) => NodeWorker };
+interface Proc { getBuiltinModule?: (id: string) => unknown }
+const proc = (globalThis as { process?: Proc }).process;
+
+function builtin<T>(id: string): T | null {
+  try { return typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule(id) as T) ?? null : null; } catch { return null; }
+}
+
+/** Whether this runtime can share a WebAssembly.Memory between threads (browsers: cross-origin isolated). */
+export function threadsSupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false) return false;
+  return builtin<WorkerThreads>('node:worker_threads') !== null || typeof (globalThis as { Worker?: unknown }).Worker === 'function';
+}
+
+/** The cores this process may use: os.availableParallelism() in Node, navigator.hardwareConcurrency elsewhere. */
+export function availableCores(): number {
+  const os = builtin<{ availableParallelism?: () => number; cpus(): unknown[] }>('node:os');
+  const n = os ? (os.availableParallelism?.() ?? os.cpus().length) : (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Math.max(1, Math.floor(n ?? 1));
+}
+
+function defaultThreads(): number {
+  const env = envVar('TORCHLET_NUM_THREADS');
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 1) return n;
+    console.warn(`torchlet: ignoring TORCHLET_NUM_THREADS=${env} (expected a positive integer)`);
+  }
+  return availableCores();
+}
+
+let requested: number | null = null;
+
+/** torch.setNumThreads: threads for CPU kernels (the calling thread included); >= 1. */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer number of threads, got ${n}`);
+  requested = n;
+}
+
+/**
+ * torch.getNumThreads: threads the CPU kernels use. Where threads are not possible (no
+ * SharedArrayBuffer, e.g. a page that is not cross-origin isolated) it is 1 whatever was requested.
+ */
+export function getNumThreads(): number {
+  if (!threadsSupported()) return 1;
+  return requested ?? (requested = defaultThreads());
+}
+
+/** What the kernel instance of the calling thread exports, by name. */
+type Fn = (...args: number[]) => number;
+
+/** A list of kernel calls the backend built for one op; run() executes it on the pool or inline. */
+export class CallList {
+  readonly fns: number[] = [];
+  readonly args: number[][] = [];
+  readonly scratchArg: number[] = [];
+  /** Elements (or multiply-adds) of work, to decide whether the pool is worth waking. */
+  work = 0;
+  push(name: KernelName, args: number[], work: number, scratchArg = -1): void {
+    this.fns.push(KERNEL_INDEX.get(name)!);
+    this.args.push(args);
+    this.scratchArg.push(scratchArg);
+    this.work += work;
+  }
+  get length(): number { return this.fns.length; }
+}
+
+export class ThreadPool {
+  private readonly control = new SharedArrayBuffer(HEADER_BYTES + CALLS_BYTES + MAX_CALLS * 8);
+  private readonly ctl = new Int32Array(this.control, 0, HEADER_BYTES / 4);
+  private readonly calls = new Float64Array(this.control, HEADER_BYTES, MAX_CALLS * SLOTS);
+  private readonly results = new Float64Array(this.control, HEADER_BYTES + CALLS_BYTES, MAX_CALLS);
+  private workers = 0;
+  private spawnFailed = false;
+  /** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
+  private readonly canBlock: boolean;
+
+  /**
+   * @param module the compiled kernels (shared-memory build); each worker instantiates it.
+   * @param scratch allocates one GEMM scratch area for a new worker (byte address).
+   */
+  constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
+    private readonly scratch: () => number) {
+    Atomics.store(this.ctl, NEXT, PARKED);
+    let block = true;
+    try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); } catch { block = false; }
+    this.canBlock = block;
+  }
+
+  /** Workers that have started and can take calls. */
+  get ready(): number { return Atomics.load(this.ctl, READY); }
+  /** Calls run by workers so far (tests use it to see the threads were really used). */
+  get workerCalls(): number { return Atomics.load(this.ctl, WORKER_CALLS); }
+
+  /** Starts workers up to `threads - 1` (asynchronously: until they are ready the caller runs everything). */
+  ensure(threads: number): void {
+    Atomics.store(this.ctl, LIMIT, threads - 1);
+    while (this.workers < threads - 1 && !this.spawnFailed) {
+      try { this.spawn(this.workers); this.workers++; } catch (e) {
+        this.spawnFailed = true;
+        console.warn(`torchlet: could not start a CPU worker thread (${e instanceof Error ? e.message : String(e)}); running on ${this.workers + 1} thread(s)`);
+      }
+    }
+  }
+
+  /** Resolves once `n` workers are ready (tests and benchmarks; kernels never wait for this). */
+  async whenReady(n: number): Promise<void> {
+    const t0 = Date.now();
+    while (this.ready < Math.min(n, this.workers)) {
+      if (Date.now() - t0 > 30000) throw new Error(`cpu threads: only ${this.ready} of ${n} workers started within 30 s`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  private spawn(index: number): void {
+    const data = { module: this.module, memory: this.memory, control: this.control, names: KERNEL_NAMES, index, scratch: this.scratch() };
+    const wt = builtin<WorkerThreads>('node:worker_threads');
+    if (wt) {
+      const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: data });
+      w.on('error', (e) => console.warn('torchlet: a CPU worker thread failed:', e));
+      w.unref();
+      return;
+    }
+    const W = (globalThis as { Worker?: new (url: string, o?: { type?: string }) => { postMessage(d: unknown): void } }).Worker!;
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    new W(url).postMessage(data);
+  }
+
+  /**
+   * Runs every call of `list` (on the workers that are ready and on this thread) and returns the
+   * calls' results. `fns` are this thread's kernel exports by index; `scratch` its GEMM scratch.
+   */
+  run(list: CallList, fns: readonly Fn[], scratch: number): Float64Array {
+    const n = list.length;
+    if (n > MAX_CALLS) throw new Error(`cpu threads: ${n} calls in one batch (at most ${MAX_CALLS})`);
+    const { ctl, calls } = this;
+    for (let i = 0; i < n; i++) {
+      const a = list.args[i]!, o = i * SLOTS;
+      calls[o] = list.fns[i]!; calls[o + 1] = a.length; calls[o + 2] = list.scratchArg[i]!;
+      for (let j = 0; j < a.length; j++) calls[o + 3 + j] = a[j]!;
+    }
+    Atomics.store(ctl, COUNT, n);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, NEXT, 0);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN, Math.min(n - 1, this.workers));
+    // This thread takes calls like a worker.
+    const args: number[] = [];
+    for (;;) {
+      const i = Atomics.add(ctl, NEXT, 1);
+      if (i >= n) break;
+      const o = i * SLOTS, argc = calls[o + 1]!, sa = calls[o + 2]!;
+      args.length = argc;
+      for (let j = 0; j < argc; j++) args[j] = calls[o + 3 + j]!;
+      if (sa >= 0) args[sa] = scratch;
+      try { this.results[i] = fns[calls[o]!]!(...args); } catch (e) { Atomics.store(ctl, FAILED, i + 1); }
+      Atomics.add(ctl, DONE, 1);
+    }
+    for (let spins = 0; ; spins++) {
+      const d = Atomics.load(ctl, DONE);
+      if (d >= n) break;
+      if (this.canBlock && spins > 1000) Atomics.wait(ctl, DONE, d, 1);
+    }
+    Atomics.store(ctl, NEXT, PARKED);
+    const failed = Atomics.load(ctl, FAILED);
+    if (failed) throw new Error(`cpu: kernel '${KERNEL_NAMES[list.fns[failed - 1]!]}' failed in a worker thread`);
+    return this.results;
+  }
+}
