@@ -6,3 +6,4 @@ export * from './reduce';
 export * from './copy';
 export * from './conv';
 export * from './indexing';
+export * from './random';

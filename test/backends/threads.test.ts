@@ -91,6 +91,11 @@ const cases: [string, (big: boolean) => Tensor[]][] = [
     g.sum().backward();
     return [g, s, sa, sa0, torch.indexSelect(x, 0, idx.select(1, 0).remainder(rows)), emb.grad!, x.grad!];
   }],
+  ['random: rand and dropout (Philox uniform kernel)', (big) => {
+    torch.manualSeed(5);
+    const x = data([big ? 300 : 3, 257]);
+    return [torch.rand([big ? 300 : 3, 257]), F.dropout(x, { p: 0.3, training: true }), torch.rand([7])];
+  }],
   ['copies and fills', (big) => {
     const x = data([big ? 300 : 5, 130]);
     return [x.t().contiguous(), x.reshape([-1, 10]).t().contiguous(), torch.full([big ? 300 : 5, 130], 1.5), torch.zerosLike(x)];
@@ -130,6 +135,24 @@ describe.skipIf(!shared)(shared ? 'CPU threads' : 'CPU threads (SKIPPED: no shar
     sameBits(await at(2, run), one, '2 threads');
     sameBits(await at(3, run), one, '3 threads');
     expect(torch.parallelInfo().workerCalls - calls0, 'kernel calls the workers ran').toBeGreaterThan(0);
+  });
+});
+
+describe('Philox uniform kernel', () => {
+  it('gives the bits of the TypeScript reference loop (the generator contract), at any size and offset', () => {
+    const kernels = cpu.kernels;
+    const draw = (k: typeof kernels) => {
+      cpu.useKernels(k);
+      torch.manualSeed(2 ** 40 + 12345);
+      torch.rand([3]); // an odd offset for what follows
+      return [5, 1000, 100_003].map((n) => Array.from(new Uint32Array(torch.rand([n]).dataSync().buffer)));
+    };
+    try {
+      const ref = draw('reference'), fast = draw(kernels);
+      for (let i = 0; i < ref.length; i++) expect(fast[i]!, `fill ${i}`).toEqual(ref[i]!);
+    } finally {
+      cpu.useKernels(kernels);
+    }
   });
 });
 

@@ -388,6 +388,14 @@ export class WasmBackend implements Backend {
   }
   random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     if (this.viaF32([out], (v) => this.random(v[0]!, dist, seed, offset))) return;
+    const n = out.shape.reduce((a, b) => a * b, 1);
+    if (this.simd && dist === 'uniform' && out.dtype === 'float32' && n > 0) {
+      // The Philox uniform kernel: calls start at multiples of 16 elements, i.e. whole 4-word blocks.
+      const op_ = this.ptr(out), L = new CallList();
+      split2d(L, 'philoxUniform', 1, n, (_r, _n, c0, nc) => [nc, op_ + 4 * c0, seed, offset + c0 / 4], 8);
+      this.exec(L);
+      return;
+    }
     ref.random(this.arr(out.dtype), this.base(out), out.shape.reduce((a, b) => a * b, 1), dist, seed, offset);
   }
 
