@@ -164,7 +164,12 @@ export class Storage {
 
 // ------------------------------------------------------------------ tensor lifetime
 
-/** Registers a tensor with (new) storage: GC backstop, accounting, census and, unless `inScope` is false, the innermost scope. */
+/**
+ * Registers a tensor with (new) storage: accounting, census and, unless `inScope` is false, the
+ * innermost scope. The GC backstop (the finalizer) waits until the tensor leaves the scopes alive
+ * (toCollector): most tensors made inside a scope are freed when it returns or by the graph, and a
+ * FinalizationRegistry cell per tensor costs a register, an unregister and slower minor GCs.
+ */
 export function adopt(t: Tensor, inScope = true): void {
   const storage = t.storage;
   storage.account.tensors++;
@@ -172,9 +177,17 @@ export function adopt(t: Tensor, inScope = true): void {
     const site = creationSite();
     censusAdd(site, 1, storage.bytes);
     t.site = site;
-    (registry ?? getRegistry())?.register(t, { storage, site }, t);
-  } else (registry ?? getRegistry())?.register(t, storage, t);
+  }
   if (inScope) track(t);
+  else toCollector(t);
+}
+
+/** From now on only dispose() or the garbage collector frees t: register its finalizer (once). */
+function toCollector(t: Tensor): void {
+  if (t.gcRegistered || t.disposed) return;
+  t.gcRegistered = true;
+  const storage = t.storage;
+  (registry ?? getRegistry())?.register(t, t.site ? { storage, site: t.site } : storage, t);
 }
 
 /** Releases a tensor's storage reference now (dispose, scopes, the graph); `why` is kept for the error a later use raises. Idempotent. */
@@ -182,7 +195,7 @@ export function release(t: Tensor, why: string): void {
   if (t.disposed) return;
   t.disposed = true;
   t.releasedBy = why;
-  registry?.unregister(t);
+  if (t.gcRegistered) { t.gcRegistered = false; registry?.unregister(t); }
   forget(t.storage, t.site);
 }
 
@@ -204,8 +217,14 @@ export function dropSaved(t: Tensor): void {
 }
 /** t is held by the autograd graph only (nobody else saw it). */
 export function giveToGraph(t: Tensor): void {
-  if (t.savedBy > 0) t.graphOwned = true;
+  if (t.savedBy > 0) toGraph(t);
   else release(t, 'an unused temporary of the autograd graph');
+}
+
+/** Only the graph holds t now; if the graph itself is dropped unreleased, the collector frees t. */
+function toGraph(t: Tensor): void {
+  t.graphOwned = true;
+  toCollector(t);
 }
 
 // ------------------------------------------------------------------ scopes
@@ -222,9 +241,16 @@ export const opContext: { name: string | null; module: string | null } = { name:
 const created: Tensor[] = [];
 let depth = 0;
 
-/** Called for every new tensor: the innermost scope owns it. */
+/** Called for every new tensor, and for survivors handed on: the innermost scope owns it, else the collector. */
 export function track(t: Tensor): void {
   if (depth > 0) created.push(t);
+  else toCollector(t);
+}
+
+/** Drops the stack above `mark` at top level: those tensors go to the collector. */
+function dropToCollector(mark: number): void {
+  for (let i = mark; i < created.length; i++) toCollector(created[i]!);
+  created.length = mark;
 }
 
 /** Runs fn as a scope: what it creates is pushed above the caller's mark (dropped if fn throws at the top level). */
@@ -234,7 +260,7 @@ function enter<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (depth === 1) created.length = mark; // nothing encloses it: the tensors go to the collector
+    if (depth === 1) dropToCollector(mark); // nothing encloses it: the tensors go to the collector
     throw e;
   } finally {
     depth--;
@@ -243,7 +269,7 @@ function enter<T>(fn: () => T): T {
 
 /**
  * @internal Runs fn in a scope of its own and returns the tensors it created, disposing none: the
- * caller (the autograd engine) decides, and hands survivors to the enclosing scope with track().
+ * caller (the autograd engine) decides, and must release each or hand it on with track().
  */
 export function collectCreated<T>(fn: () => T): [T, Tensor[]] {
   const mark = created.length;
@@ -285,6 +311,7 @@ export function tidyImpl<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor):
   for (const t of scope) {
     if (returned.has(t)) { track(t); continue; }
     if (!t.kept) release(t, 'disposed at the end of the torch.tidy scope that created it');
+    else toCollector(t);
   }
   return result;
 }
@@ -303,7 +330,7 @@ export function ownedScope<T>(fn: () => T, what: string, isTensor: (v: unknown) 
   // Fast paths: nothing made, or a primitive op that made only its result (it stays in the stack,
   // i.e. with the enclosing scope).
   if (n === 0 || (n === 1 && created[mark] === result)) {
-    if (depth === 0) created.length = mark;
+    if (depth === 0) dropToCollector(mark);
     return result;
   }
   const scope = created.splice(mark);
@@ -319,7 +346,7 @@ export function ownedScope<T>(fn: () => T, what: string, isTensor: (v: unknown) 
       if (t.disposed || keepSet.has(t) || t.kept) continue;
       const node = t.gradFn_;
       if (node && node.edgeRefs === 0 && node.holders === 1 && node.nOutputs === 1) node.release();
-      if (t.savedBy > 0) t.graphOwned = true;
+      if (t.savedBy > 0) toGraph(t);
       else release(t, `a temporary of ${what}, freed when it returned (nothing outside it held the tensor; return it, store it on the module or torch.keep() it to keep it)`);
     }
   }

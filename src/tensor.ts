@@ -34,6 +34,7 @@ export class Tensor {
   /** @internal the user's line that made it (only with torch.setMemoryDebug(true)). */ site: string | null = null;
   /** @internal how many backward nodes saved this tensor. */ savedBy = 0;
   /** @internal held by the autograd graph only: freed when the last node that saved it is released. */ graphOwned = false;
+  /** @internal registered with the finalizer that frees it once collected (memory.ts toCollector). */ gcRegistered = false;
   /** @internal the tensor this one is a view of (for in-place checks). */ base: Tensor | null = null;
 
   private requiresGrad_f = false;
