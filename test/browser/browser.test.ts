@@ -2,7 +2,8 @@
 // a tiny static server on 127.0.0.1 serves dist/ and a test page that runs the shared
 // forward+backward smoke workload on the CPU (wasm) backend and on WebGPU (SwiftShader's adapter,
 // forced by --use-webgpu-adapter=swiftshader so it runs alike with or without a GPU); the numbers
-// are checked here. Missing Chromium, or no WebGPU adapter in it: a failure when CI=true, a loud
+// are checked here; and a threads page, plain (one thread) and cross-origin isolated (COOP/COEP: the
+// CPU backend's worker pool), whose results must be bit-identical. Missing Chromium, or no WebGPU adapter in it: a failure when CI=true, a loud
 // skip elsewhere (`apt-get install -y chromium`).
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSmoke, ensureDist, root, toolAvailable } from '../dist/ensure-dist.js';
 import type { SmokeResult } from '../dist/smoke.mjs';
+import type * as torch from '../../src/index.js';
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
 const have = toolAvailable('chromium', chromiumPath, 'apt-get install -y chromium');
@@ -29,7 +31,10 @@ function serve(): Promise<Server> {
     const rel = normalize(routes[prefix] + path.slice(prefix.length));
     const file = join(root, rel);
     if (rel.startsWith('..') || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    // ?isolated=1: the headers that make a page cross-origin isolated (SharedArrayBuffer, so threads).
+    const isolation = url.searchParams.get('isolated') === '1'
+      ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', ...isolation }).end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -76,6 +81,32 @@ describe.skipIf(!have)(have ? 'browser bundle in headless Chromium' : 'browser b
     const r = await run('cpu');
     expect(r.device).toBe('cpu');
     checkSmoke(r.result);
+  });
+
+  interface ThreadsResult { crossOriginIsolated: boolean; info: torch.ParallelInfo; hash: number }
+  async function threadsPage(isolated: boolean): Promise<ThreadsResult> {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const { port } = server.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/threads.html${isolated ? '?isolated=1' : ''}`);
+    await page.waitForFunction('window.__torchletDone === true', undefined, { timeout: 120_000 });
+    expect(await page.evaluate('window.__torchletError ?? null'), 'error thrown in the page').toBeNull();
+    expect(errors).toEqual([]);
+    const out = (await page.evaluate('window.__torchletThreads')) as ThreadsResult;
+    await page.close();
+    return out;
+  }
+
+  it('CPU threads: a cross-origin isolated page uses workers, a plain page one thread, same bits', { timeout: 180_000 }, async () => {
+    const plain = await threadsPage(false), isolated = await threadsPage(true);
+    expect(plain.crossOriginIsolated).toBe(false);
+    expect(plain.info).toMatchObject({ numThreads: 1, sharedMemory: false, workersReady: 0, workerCalls: 0 });
+    expect(isolated.crossOriginIsolated).toBe(true);
+    expect(isolated.info).toMatchObject({ numThreads: 3, sharedMemory: true, workersReady: 2 });
+    expect(isolated.info.workerCalls).toBeGreaterThan(0);
+    expect(isolated.info.kernels).toBe(plain.info.kernels);
+    expect(isolated.hash, 'hash of the results\' bits').toBe(plain.hash);
   });
 
   it('runs forward+backward on WebGPU', { timeout: 180_000 }, async (ctx) => {

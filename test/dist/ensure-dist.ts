@@ -63,6 +63,12 @@ export function toolAvailable(tool: string, path: string | null, howToInstall: s
  * gradients through pow may be a few float32 ulps off (GPU pow is exp2(y * log2(x)) for most y).
  */
 export function checkSmoke(r: SmokeResult, gpu = false): void {
+  if (r.threads) {
+    // The runtime's worker pool: 2 threads over a shared memory, the same bits as one thread.
+    expect(r.threads.info).toMatchObject({ numThreads: 2, sharedMemory: true, workersReady: 1 });
+    expect(r.threads.info.workerCalls).toBeGreaterThan(0);
+    expect(r.threads.same, '2 threads give the 1-thread bits').toBe(true);
+  }
   expect(r.intDtype).toBe('int32');
   expect(r.floatDtype).toBe('float32');
   // y = x @ w = [[4.5, -0.5], [9.5, -2]]; loss = sum(relu(y)^2) = 4.5^2 + 9.5^2;

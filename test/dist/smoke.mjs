@@ -40,3 +40,19 @@ export async function smoke(torch) {
     softmax: Array.from(await p.data()),
   };
 }
+
+/**
+ * The CPU threads: a large GEMM with 1 thread, then with 2 once the pool's worker is up; reports
+ * whether the bits agree and the pool's state (Node, Deno and Bun run this through run-smoke.mjs).
+ */
+export async function threadsSmoke(torch) {
+  const { a: av, b: bv } = gemmInputs(300, 300, 300);
+  const a = torch.tensor(av, { dtype: 'float32' }).reshape(300, 300), b = torch.tensor(bv, { dtype: 'float32' }).reshape(300, 300);
+  torch.setNumThreads(1);
+  const one = new Uint32Array((await torch.matmul(a, b).data()).buffer);
+  torch.setNumThreads(2);
+  torch.matmul(a, b); // starts the worker in the background
+  for (let t = 0; t < 2000 && torch.parallelInfo().workersReady < 1; t++) await new Promise((r) => setTimeout(r, 10));
+  const two = new Uint32Array((await torch.matmul(a, b).data()).buffer);
+  return { same: one.every((v, i) => v === two[i]), info: torch.parallelInfo() };
+}
