@@ -172,8 +172,12 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
   const visited: Node[] = [];
   const run = () => {
     while (ready.length) {
-      ready.sort((a, b) => a.seq - b.seq);
-      const node = ready.pop()!;
+      // The latest-created ready node; a scan, as sorting the queue per node allocated each time.
+      let last = 0;
+      for (let i = 1; i < ready.length; i++) if (ready[i]!.seq > ready[last]!.seq) last = i;
+      const node = ready[last]!;
+      ready[last] = ready[ready.length - 1]!;
+      ready.pop();
       visited.push(node);
       const grads = buffers.get(node) ?? [];
       buffers.delete(node);
