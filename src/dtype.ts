@@ -52,9 +52,9 @@ function combine(higher: DType | null, lower: DType | null): DType | null {
 }
 
 /** torch.result_type over a list of operands; `defaultFloat` is torch.get_default_dtype(). */
+const join = (cur: DType | null, d: DType): DType => (cur === null ? d : promoteTypes(cur, d));
 export function resultType(ops: readonly PromotionOperand[], defaultFloat: DType = 'float32'): DType {
   let dim: DType | null = null, zero: DType | null = null, wrapped: DType | null = null;
-  const join = (cur: DType | null, d: DType) => (cur === null ? d : promoteTypes(cur, d));
   for (const o of ops) {
     if (typeof o === 'boolean') wrapped = join(wrapped, 'bool');
     else if (typeof o === 'number') wrapped = join(wrapped, Number.isInteger(o) ? 'int32' : defaultFloat);

@@ -5,7 +5,7 @@ export type Shape = readonly number[];
 
 export function numel(shape: Shape): number {
   let n = 1;
-  for (const s of shape) n *= s;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!; // indexed: no iterator object per call
   return n;
 }
 
@@ -48,7 +48,8 @@ export function normDims(dims: number | readonly number[] | null | undefined, nd
 }
 
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
-  const nd = Math.max(0, ...shapes.map((s) => s.length));
+  let nd = 0;
+  for (const s of shapes) nd = Math.max(nd, s.length);
   const out = new Array<number>(nd).fill(1);
   for (const s of shapes) {
     for (let i = 0; i < s.length; i++) {
@@ -64,7 +65,10 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 }
 
 export function shapesEqual(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Parses PyTorch-style shape arguments: varargs of numbers or one array. */

@@ -46,8 +46,10 @@ export class Tensor {
   /** @internal Use the creation functions (torch.tensor, torch.zeros...) instead. */
   constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
     this.storage = storage;
-    this.shape = Object.freeze([...shape]);
-    this.strides_ = Object.freeze([...strides]);
+    // A frozen array is another tensor's (views, outputs of the input's shape): share it, as nobody
+    // can change it; any other array is the caller's and is copied.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+    this.strides_ = Object.isFrozen(strides) ? strides : Object.freeze([...strides]);
     this.offset = offset;
     this.dtype = dtype;
     this.device = storage.backend.device;
@@ -58,14 +60,15 @@ export class Tensor {
   /** @internal A fresh contiguous tensor on `device`. */
   static empty_(shape: readonly number[], dtype: DType, device: Device): Tensor {
     // Last line of defence for every allocation path: a bad size would make kernels loop forever.
-    for (const s of shape) {
+    for (let i = 0; i < shape.length; i++) {
+      const s = shape[i]!;
       if (!Number.isInteger(s) || s < 0) throw new RangeError(`Trying to create tensor with negative dimension or non-integer size ${s}: ${fmtShape(shape)}`);
     }
     const backend = getBackend(device);
     const n = numel(shape);
     const itemBytes = dtype === 'float64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'float16' ? 2 : 1;
     const storage = new Storage(backend, allocate(backend, n * itemBytes), n * itemBytes);
-    return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
+    return new Tensor(storage, shape, Object.freeze(contiguousStrides(shape)), 0, dtype); // frozen: not copied again
   }
 
   /** @internal A view sharing this tensor's storage. */

@@ -13,7 +13,7 @@ export interface SavedCtx<A> {
   inputs: readonly Tensor[];
   /** The op's output (only when save is 'output' or 'all'). */
   output: Tensor;
-  inputShapes: readonly number[][];
+  inputShapes: readonly (readonly number[])[];
   /** Which inputs need a gradient. */
   needs: readonly boolean[];
 }

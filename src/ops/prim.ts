@@ -83,7 +83,7 @@ export function checkDevices(op: string, ...ts: (Tensor | null | undefined)[]): 
 
 /** The dtype an op computes in, by torch.result_type. */
 export function promote(...xs: TensorOrScalar[]): DType {
-  return resultType(xs.map((x) => (x instanceof Tensor ? x : x)), state.defaultDtype);
+  return resultType(xs, state.defaultDtype);
 }
 
 /** Wraps numbers as 0-dim tensors of `dtype` on `device`; casts tensors to dtype (differentiably). */
@@ -113,14 +113,14 @@ class PrimNode extends Node {
   private savedVersions: number[] = [];
   private savedOutput: Tensor | null = null;
   private outVersion = 0;
-  readonly inputShapes: number[][];
+  readonly inputShapes: (readonly number[])[];
   readonly inputDtypes: DType[];
 
   constructor(readonly prim: PrimName, readonly rule: Rule<PrimName>, inputs: readonly Tensor[], out: Tensor, readonly attrs: PrimAttrs[PrimName]) {
     super();
     this.name = prim[0]!.toUpperCase() + prim.slice(1);
     this.link(inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null)));
-    this.inputShapes = inputs.map((t) => [...t.shape]);
+    this.inputShapes = inputs.map((t) => t.shape); // frozen: shared, not copied
     this.inputDtypes = inputs.map((t) => t.dtype);
     const save = rule.save;
     if (save === 'inputs' || save === 'all') {
