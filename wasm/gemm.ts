@@ -29,12 +29,13 @@ export function gemmScratchBytes(): i32 {
 
 /**
  * The 4x8 micro-kernel: C[0:4, 0:8] (row pitch ldc bytes) = (accumulate ? C : 0) + pa^T pb over kc.
- * pa holds kc groups of 4 A values (one per row), pb kc groups of 8 B values. Kept out of line on
+ * pa holds kc groups of 4 A values (one per row), pb kc groups of 8 B values `bs` bytes apart (32 in
+ * a packed panel; B's row pitch when a row-major B is read in place). Kept out of line on
  * purpose (two call sites): V8 optimizes it once as a hot function instead of re-tiering a giant one.
  * The 8 accumulators, 2 B vectors, the A splat and the product fit x64's 16 XMM registers; wider
  * tiles (6x8, 4x12) spill in V8 and measured slower.
  */
-function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
+function micro4x8(kc: i32, pa: usize, pb: usize, bs: usize, c: usize, ldc: usize, accumulate: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -55,7 +56,7 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulat
     c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    pa += 16; pb += 32;
+    pa += 16; pb += bs;
   }
   v128.store(c, c00); v128.store(c, c01, 16); c += ldc;
   v128.store(c, c10); v128.store(c, c11, 16); c += ldc;
@@ -173,27 +174,36 @@ function packB(b: usize, sk: i32, sn: i32, kc: i32, nc: i32, dst: usize): void {
 function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcElems: i32, scratch: usize): void {
   const pa = scratch, pb = scratch + MC * KC * 4, tile = pb + KC * NC * 4;
   const ldc = <usize>(ldcElems * 4);
+  // With one block of A rows (M <= MC) each B value is used by only M/4 micro-kernels, so packing B
+  // (a load and a store per value) costs as much as the multiply-adds when M is small (convolutions
+  // with few channels): a row-major B is then read in place, and only its last, partial panel packed.
+  const direct = sbn == 1 && M <= MC;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
+    const full = direct ? nc & ~(NR - 1) : 0;
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
-      packB(b + <usize>((pc * sbk + jc * sbn) * 4), sbk, sbn, kc, nc, pb);
+      const b0 = b + <usize>((pc * sbk + jc * sbn) * 4);
+      if (!direct) packB(b0, sbk, sbn, kc, nc, pb);
+      else if (full < nc) packB(b0 + <usize>(full * 4), sbk, sbn, kc, nc - full, pb);
       const acc = pc > 0;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
         packA(a + <usize>((ic * sam + pc * sak) * 4), sam, sak, mc, kc, pa);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const bp = pb + <usize>(jr * kc * 4);
+          const inPlace = jr < full;
+          const bp = inPlace ? b0 + <usize>(jr * 4) : pb + <usize>((jr - full) * kc * 4);
+          const bs = inPlace ? <usize>(sbk * 4) : 32;
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const ap = pa + <usize>(ir * kc * 4);
             const cp = c + <usize>((ic + ir) * ldcElems + jc + jr) * 4;
             if (mr == MR && nr == NR) {
-              micro4x8(kc, ap, bp, cp, ldc, acc);
+              micro4x8(kc, ap, bp, bs, cp, ldc, acc);
             } else {
               // Edge tile: compute into the 4x8 scratch tile, then copy/add the valid part.
-              micro4x8(kc, ap, bp, tile, NR * 4, false);
+              micro4x8(kc, ap, bp, bs, tile, NR * 4, false);
               for (let r = 0; r < mr; r++) {
                 for (let q = 0; q < nr; q++) {
                   const dst = cp + <usize>(r * ldcElems + q) * 4;
