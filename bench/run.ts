@@ -1,6 +1,7 @@
 // Benchmark of torchlet's CPU backend against @tensorflow/tfjs-backend-wasm (XNNPACK), both
 // single-threaded in the same process: matmul GFLOPS at a few sizes and the per-op overhead of a
-// 1-element add. Run with `npm run bench` (Node needs --experimental-wasm-relaxed-simd for the FMA build).
+// 1-element add, then the same 1024³ GEMM on 1 thread and on all threads (torch.getNumThreads()). Run with
+// `npm run bench` (Node needs --experimental-wasm-relaxed-simd for the FMA build).
 // `npm run bench -- --device webgpu [--sizes 256,512] [--steps N] [--chain N]` runs bench/webgpu.mjs instead;
 // `npm run bench -- --memory [--device webgpu] [--model cnn|mlp] [--steps N]` runs bench/memory-loop.ts (no-tidy vs tidy loop);
 // `npm run bench -- --train [--threads N] [--steps 25] [--model cnn|transformer|both]` runs bench/train-compare.ts (vs PyTorch CPU).
@@ -56,6 +57,9 @@ function perCallMicros(fns: (() => void)[], ms = 20, samples = 15): [number, num
 async function main(): Promise<void> {
   await torch.init();
   const cpu = getBackend('cpu') as WasmBackend;
+  // The comparisons with tfjs below are single-threaded on both sides; threads come after them.
+  const threads = torch.getNumThreads();
+  torch.setNumThreads(1);
 
   const require = createRequire(import.meta.url);
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
@@ -96,6 +100,20 @@ async function main(): Promise<void> {
     variants.forEach((v, i) => row(`ratio ${v} / tfjs`, `${(g[i]![0] / tfg[0]).toFixed(2)}x`, `${(g[i]![1] / tfg[1]).toFixed(2)}x`));
   }
 
+  // Threads: the same GEMM on 1 thread and on all of them (wall time: CPU time adds up the threads).
+  if (threads > 1) {
+    const a = torch.randn([1024, 1024]), b = torch.randn([1024, 1024]);
+    torch.setNumThreads(threads);
+    torch.matmul(a, b).dispose(); // starts the workers
+    for (let t = 0; t < 3000 && torch.parallelInfo().workersReady < threads - 1; t++) await new Promise((r) => setTimeout(r, 10));
+    const at = (n: number) => (): void => { torch.setNumThreads(n); torch.matmul(a, b).dispose(); };
+    const [one, all] = torch.noGrad(() => medians([at(1), at(threads)], 3, 11));
+    const flop = 2 * 1024 ** 3;
+    console.log(`matmul 1024x1024x1024, ${cpu.kernels}, median GFLOPS (wall)`);
+    row('torchlet 1 thread', (flop / one![0] / 1e6).toFixed(1), '');
+    row(`torchlet ${threads} threads`, (flop / all![0] / 1e6).toFixed(1), '');
+    row(`speed-up ${threads} / 1`, `${(one![0] / all![0]).toFixed(2)}x`, '');
+  }
 }
 
 const argv = process.argv.slice(2);

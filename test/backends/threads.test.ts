@@ -74,7 +74,7 @@ const cases: [string, (big: boolean) => Tensor[]][] = [
     const x = data([big ? 16 : 1, 3, 20, 20]).requiresGrad_(), w = data([8, 3, 3, 3], 2).requiresGrad_();
     const y = F.maxPool2d(F.relu(F.conv2d(x, w, null, { padding: 1 })), 2);
     const z = F.avgPool2d(y, 2);
-    z.mul(data(z.shape, 3)).sum().backward();
+    z.mul(data([...z.shape], 3)).sum().backward();
     return [y, z, x.grad!, w.grad!];
   }],
   ['gather, scatter, scatterAdd, indexSelect, embedding backward', (big) => {
