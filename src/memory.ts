@@ -325,7 +325,12 @@ export function tidyImpl<T>(fn: () => T, isTensor: (v: unknown) => v is Tensor):
 export function ownedScope<T>(fn: () => T, what: string, isTensor: (v: unknown) => v is Tensor,
   held?: (out: Set<Tensor>) => void): T {
   const mark = created.length;
-  const result = enter(fn);
+  return closeScope(mark, enter(fn), what, isTensor, held);
+}
+
+/** The end of an owned scope opened at `mark` (depth already back to the caller's): sorts out what it made. */
+function closeScope<T>(mark: number, result: T, what: string, isTensor: (v: unknown) => v is Tensor,
+  held?: (out: Set<Tensor>) => void): T {
   const n = created.length - mark;
   // Fast paths: nothing made, or a primitive op that made only its result (it stays in the stack,
   // i.e. with the enclosing scope).
@@ -362,11 +367,21 @@ export function opScope<R>(fn: (...a: never[]) => R, self: unknown, args: never[
   isTensor: (v: unknown) => v is Tensor): R {
   const outermost = opContext.name === null;
   if (outermost) opContext.name = name;
+  // enter() and ownedScope() written out: this runs for every public op, and a closure over
+  // fn/self/args per call showed in the profile.
+  const mark = created.length;
+  depth++;
+  let result: R;
   try {
-    return ownedScope(() => fn.apply(self, args), name, isTensor);
+    result = fn.apply(self, args);
+  } catch (e) {
+    if (depth === 1) dropToCollector(mark);
+    throw e;
   } finally {
+    depth--;
     if (outermost) opContext.name = null;
   }
+  return closeScope(mark, result, name, isTensor);
 }
 
 /** Runs a module's forward (named `what`) in its owned scope; ops inside it are named afresh. */
