@@ -5,7 +5,7 @@
 import { BOOL_BINARY_OPS, type BinaryOp, type Device, type UnaryOp } from '../backends/backend.js';
 import { getBackend, parseDevice } from '../backends/registry.js';
 import { checkDType, isFloating, type DType } from '../dtype.js';
-import { broadcastShapes, fmtShape } from '../shape.js';
+import { broadcastShapes, fmtShape, shapesEqual } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
 import { asTensor, backendOf, broadcastView, checkDevices, empty, promote, record } from './prim.js';
@@ -160,7 +160,8 @@ export function binaryOp(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Te
   if (TO_FLOAT.has(op) && !isFloating(dtype)) dtype = state.defaultDtype;
   if (op.startsWith('bitwise') && isFloating(dtype)) throw new TypeError(`${op}: not implemented for '${dtype}'`);
   const A = asTensor(a, dtype, device), B = asTensor(b, dtype, device);
-  const shape = broadcastShapes(op, A.shape, B.shape);
+  // Same shapes (most ops): A's frozen shape serves as is, and the new tensor shares it.
+  const shape = shapesEqual(A.shape, B.shape) ? A.shape : broadcastShapes(op, A.shape, B.shape);
   const out = empty(shape, BOOL_BINARY_OPS.has(op) ? 'bool' : dtype, device);
   getBackend(device).binary(op, broadcastView(A, shape), broadcastView(B, shape), out.view_());
   return record(op, [A, B], out, {});
