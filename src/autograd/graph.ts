@@ -164,8 +164,20 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
     // Freed only after the node finishes: a rule may return the same tensor for several edges.
     if (cur) { use(cur, -1); pending.push(cur, g); }
   };
+  /** Frees what addTo left pending (emptied in place: this runs once per node). */
+  const flushPending = () => {
+    for (let i = 0; i < pending.length; i++) maybeFree(pending[i]);
+    pending.length = 0;
+  };
   rootEdges.forEach((e, i) => addTo(e, seeds[i]!));
-  for (const g of pending.splice(0)) maybeFree(g);
+  flushPending();
+  // Hooks see (and may keep) the gradient: it and what they return escape.
+  const hook = (h: Hook, g: Tensor): Tensor => {
+    escaped.add(g);
+    const r = h(g) ?? g;
+    escaped.add(r);
+    return r;
+  };
 
   // 3. Ready queue in dependency order; later-created nodes first among the ready.
   const ready: Node[] = [...new Set(rootEdges.map((e) => e.node))].filter((n) => deps.get(n) === 0);
@@ -183,13 +195,6 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
       buffers.delete(node);
       const incoming = grads.filter((g): g is Tensor => !!g);
       for (const g of incoming) use(g, -1);
-      // Hooks see (and may keep) the gradient: it and what they return escape.
-      const hook = (h: Hook, g: Tensor): Tensor => {
-        escaped.add(g);
-        const r = h(g) ?? g;
-        escaped.add(r);
-        return r;
-      };
       // Tensor hooks and retainGrad on this node's outputs, then capture for autograd.grad.
       for (let i = 0; i < grads.length; i++) {
         let g = grads[i];
@@ -221,7 +226,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
         for (const g of inGrads) maybeFree(g);
       }
       for (const g of incoming) maybeFree(g);
-      for (const g of pending.splice(0)) maybeFree(g);
+      flushPending();
       for (const e of node.next) {
         if (!e) continue;
         const d = deps.get(e.node)! - 1;
