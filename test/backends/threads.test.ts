@@ -184,7 +184,7 @@ describe('thread settings', () => {
 for (let i = 0; i < 20; i++) torch.matmul(a, a).exp().sum(1);
 // Workers start in the background (here each also loads tsx): wait for them, then use them.
 for (let t = 0; t < 2000 && torch.parallelInfo().workersReady < 2; t++) await new Promise((r) => setTimeout(r, 10));
-for (let i = 0; i < 5; i++) torch.matmul(a, a);
+for (let i = 0; i < 30; i++) torch.matmul(a, a);
 const info = torch.parallelInfo();
 console.log(JSON.stringify({ ready: info.workersReady, calls: info.workerCalls }));`);
     const info = JSON.parse(out.trim().split('\n').pop()!) as { ready: number; calls: number };
