@@ -291,6 +291,21 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls.fill32).toBeGreaterThan(0);
   });
 
+  it('pow with a scalar exponent 2 runs as x * x, bit-identical to the reference pow (specials included)', () => {
+    const { fast, ref, calls } = fresh();
+    const xs = new Float32Array([0, -0, 1.5, -3.25, 1e-30, -1e30, 3e19, Infinity, -Infinity, NaN, 1.0000001, ...Array.from({ length: 40 }, (_, i) => Math.sin(i) * 10 ** (i % 7 - 3))]);
+    const run = (be: WasmBackend): number[] => {
+      const x = be.alloc(4 * xs.length), two = be.alloc(4), out = be.alloc(4 * xs.length);
+      be.write(x, xs); be.write(two, new Float32Array([2]));
+      const shape = [xs.length];
+      be.binary('pow', { buf: x, dtype: 'float32', shape, strides: [1], offset: 0 }, { buf: two, dtype: 'float32', shape, strides: [0], offset: 0 },
+        { buf: out, dtype: 'float32', shape, strides: [1], offset: 0 });
+      return Array.from(new Uint32Array(be.readSync({ buf: out, dtype: 'float32', shape, strides: [1], offset: 0 }).buffer));
+    };
+    expect(run(fast)).toEqual(run(ref));
+    expect(calls.binary).toBe(1);
+  });
+
   it('where: contiguous float32 / int32 with bool and uint8 conditions bit-identical to the reference loop; other layouts fall back', () => {
     const { fast, ref, calls } = fresh();
     const run = (be: WasmBackend, cDtype: 'bool' | 'uint8', cData: Uint8Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array,
