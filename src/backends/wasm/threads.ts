@@ -75,12 +75,14 @@ function builtin<T>(id: string): T | null {
   try { return typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule(id) as T) ?? null : null; } catch { return null; }
 }
 
+let supported: boolean | undefined;
 /** Whether this runtime can share a WebAssembly.Memory between threads (browsers: cross-origin isolated). */
 export function threadsSupported(): boolean {
-  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
-  const g = globalThis as { crossOriginIsolated?: boolean };
-  if (g.crossOriginIsolated === false) return false;
-  return builtin<WorkerThreads>('node:worker_threads') !== null || typeof (globalThis as { Worker?: unknown }).Worker === 'function';
+  if (supported !== undefined) return supported;
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+  supported = typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && g.crossOriginIsolated !== false
+    && (builtin<WorkerThreads>('node:worker_threads') !== null || typeof g.Worker === 'function');
+  return supported;
 }
 
 /** The cores this process may use: os.availableParallelism() in Node, navigator.hardwareConcurrency elsewhere. */
