@@ -159,3 +159,11 @@ export function argReduceCols(isMax: bool, n: i32, cols: i32, x: usize, xrs: i32
   }
   if (c < cols) argReduceRows(isMax, cols - c, n, x + <usize>(c * 4), 1, xrs, out + <usize>(c * 4));
 }
+
+/**
+ * The float64 sum of n contiguous floats into out (a float64): one part of a long row's sum, which
+ * the backend cuts into fixed parts (by length only) and adds up in order, whatever the threads.
+ */
+export function sumRunF64(n: i32, x: usize, out: usize): void {
+  store<f64>(out, sumRow(n, x));
+}

@@ -66,6 +66,10 @@ const cases: [string, (big: boolean) => Tensor[]][] = [
     const x = data([big ? 400 : 6, 9, 37]);
     return [x.sum(2), x.sum(0), x.sum([0, 2]), x.amax(2), x.amin(0), x.argmax(2), x.argmin(1), x.mean(1), x.std(2)];
   }],
+  ['full sums (fixed parts of a long row)', (big) => {
+    const x = data([big ? 300_017 : 999]);
+    return [x.sum(), x.mean(), x.square().sum(), data([3, big ? 70_001 : 50]).sum(1)];
+  }],
   ['softmax, logSoftmax, layerNorm, batchNorm', (big) => {
     const x = data([big ? 64 : 2, 16, 50]);
     return [F.softmax(x, -1), F.logSoftmax(x, 1), F.layerNorm(x, [50]), F.batchNorm(x, null, null, { training: true })];
@@ -140,6 +144,16 @@ describe.skipIf(!shared)(shared ? 'CPU threads' : 'CPU threads (SKIPPED: no shar
     const one = await at(1, run);
     sameBits(await at(2, run), one, '2 threads');
     sameBits(await at(3, run), one, '3 threads');
+  });
+});
+
+describe('long sums', () => {
+  it("a sum cut into float64 parts is the float64 sum of its elements, rounded once", async () => {
+    const x = data([300_017]);
+    const v = x.dataSync();
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += v[i]!;
+    expect(await x.sum().item()).toBe(Math.fround(s));
   });
 });
 

@@ -509,6 +509,20 @@ export class WasmBackend implements Backend {
       return true;
     }
     const R = rsh[0] ?? 1, rs = rst[0] ?? 0;
+    if (op === 'sum' && !i32 && rows === 1 && rs === 1 && R > CHUNK) {
+      // One long contiguous sum: float64 partial sums of fixed CHUNK-long parts (the cut depends on
+      // the length only), added in order here, so the result is the same for any thread count.
+      const parts = Math.ceil(R / CHUNK), tmp = this.alloc(8 * parts) as WasmBuffer;
+      try {
+        split2d(L, 'sumRunF64', 1, R, (_r, _n, c0, nc) => [nc, xp + 4 * c0, tmp.ptr + 8 * (c0 / CHUNK)]);
+        this.exec(L);
+        const part = new Float64Array(this.wasmMemory.buffer, tmp.ptr, parts);
+        let s = 0;
+        for (let i = 0; i < parts; i++) s += part[i]!;
+        this.arr('float32')[op_ / 4] = s;
+      } finally { this.free(tmp); }
+      return true;
+    }
     if (rs === 1 || R === 1) { rowsKernel(R, 1, 0); return true; }
     if (i32) return false;
     if (ors === 1 || rows === 1) {

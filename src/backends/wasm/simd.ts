@@ -35,6 +35,7 @@ export interface SimdExports {
   col2im(N: number, C: number, H: number, W: number, cols: number, cs0: number, cs1: number, cs2: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number): void;
   philoxUniform(n: number, out: number, seed: number, offset: number): void;
+  sumRunF64(n: number, x: number, out: number): void;
 }
 
 export interface SimdKernels {
