@@ -46,4 +46,8 @@ for _ in range(a.steps):
     step()
     ms.append((time.perf_counter() - t0) * 1000)
 blas = re.search(r'BLAS_INFO=(\w+)', torch.__config__.show())  # 'generic' = the system libblas, 'mkl' in pip wheels
-print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas.group(1) if blas else '?', 'ms': ms}))
+# Which libblas.so.3 the 'generic' build really loaded: Debian's alternatives pick OpenBLAS when
+# libopenblas0-pthread is installed, else the slow reference BLAS (netlib).
+with open('/proc/self/maps') as maps:
+    lib = next((line.split()[-1] for line in maps if 'libblas.so' in line or 'libopenblas' in line), '?')
+print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas.group(1) if blas else '?', 'blasLib': lib, 'ms': ms}))

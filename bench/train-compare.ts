@@ -52,13 +52,13 @@ function torchletContender(model: ModelName, threads: number): Contender {
   return { name: `torchlet (${threads} thr)`, round: (k) => timed(step, k) };
 }
 
-function pytorchContender(model: ModelName, threads: number): Contender & { blas: string } {
+function pytorchContender(model: ModelName, threads: number): Contender & { blas: string; blasLib?: string } {
   const c = {
-    name: `PyTorch CPU (${threads} thr)`, blas: '?',
+    name: `PyTorch CPU (${threads} thr)`, blas: '?', blasLib: '?',
     round(k: number): number[] {
       const out = execFileSync('/usr/bin/python3', [join(here, 'torch_cpu_train.py'), '--threads', String(threads), '--model', model, '--steps', String(k), '--warmup', String(WARM)], { encoding: 'utf8' });
-      const r = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; blas: string; ms: number[] };
-      c.blas = r.blas; c.name = `PyTorch ${r.torch} CPU (${r.threads} thr)`;
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; threads: number; blas: string; blasLib: string; ms: number[] };
+      c.blas = r.blas; c.blasLib = r.blasLib; c.name = `PyTorch ${r.torch} CPU (${r.threads} thr)`;
       return r.ms;
     },
   };
@@ -157,6 +157,8 @@ export async function benchTrain(argv: string[]): Promise<void> {
     const ratio = (j: number, label: string): void => console.log(`  ${label.padEnd(32)} ${(stats[j]![0] / stats[0]![0]).toFixed(2).padStart(7)}x ${(stats[j]![1] / stats[0]![1]).toFixed(2).padStart(7)}x`);
     ratio(1, 'speed torchlet/PyTorch (>1: ours)');
     if (model === 'cnn') ratio(2, 'speed torchlet/tfjs (>1: ours)');
-    console.log(`  (PyTorch BLAS_INFO=${py.blas}${py.blas === 'generic' ? ': Linear/matmul on the system libblas, not MKL as in pip wheels' : ''})`);
+    const lib = py.blasLib ?? '?';
+    console.log(`  (PyTorch BLAS_INFO=${py.blas}${py.blas === 'generic' ? `: Linear/matmul on the system libblas, here ${lib}` +
+      (/openblas/.test(lib) ? '' : ' — the slow reference BLAS: `apt-get install libopenblas0-pthread` for a fair comparison') : ''})`);
   }
 }
