@@ -16,10 +16,17 @@ const KERNEL_INDEX = new Map<string, number>(KERNEL_NAMES.map((n, i) => [n, i]))
 
 // Control block (Int32 slots at the start of a SharedArrayBuffer), then the call table (float64: kernel
 // index, argument count, scratch argument index or -1, arguments), then one float64 result per call.
-const GEN = 0, COUNT = 1, NEXT = 2, DONE = 3, READY = 4, LIMIT = 5, FAILED = 6, WORKER_CALLS = 7, STOP = 8;
+const GEN = 0, COUNT = 1, NEXT = 2, DONE = 3, READY = 4, LIMIT = 5, FAILED = 6, WORKER_CALLS = 7, STOP = 8, SPIN_US = 9;
 const HEADER_BYTES = 64;
 const SLOTS = 24;
 export const MAX_CALLS = 512;
+/**
+ * How long a worker keeps polling for the next batch before it sleeps. Training runs ops back to back
+ * with a little JavaScript between them; a sleeping worker can take milliseconds to wake on a VM
+ * (the idle vCPU is halted), long enough for the calling thread to finish a whole GEMM alone. Spinning
+ * through the gaps, as OpenMP runtimes do, keeps it in the work; 2 ms after the last op it sleeps.
+ */
+const DEFAULT_SPIN_US = 2000;
 /** NEXT is parked here between batches, so a late worker's grab fails while the table is rewritten. */
 const PARKED = 1 << 30;
 const CALLS_BYTES = MAX_CALLS * SLOTS * 8;
@@ -28,8 +35,8 @@ const CALLS_BYTES = MAX_CALLS * SLOTS * 8;
  * The worker's program, plain JS so every runtime can evaluate it as is: Node, Deno and Bun through
  * `worker_threads` (`eval: true`, data in `workerData`; CommonJS or ESM evaluation alike, so no `require`),
  * browsers from a Blob URL (data by message).
- * A worker spins briefly after a batch (the next op usually follows within microseconds), then sleeps
- * in Atomics.wait until the generation changes.
+ * A worker polls for DEFAULT_SPIN_US after a batch (the next op usually follows within microseconds), then
+ * sleeps in Atomics.wait until the generation changes.
  */
 const WORKER_SOURCE = `
 const start = (d) => {
@@ -43,7 +50,10 @@ const start = (d) => {
   Atomics.add(ctl, ${READY}, 1);
   for (;;) {
     let g = Atomics.load(ctl, ${GEN});
-    for (let i = 0; g === seen && i < 20000; i++) g = Atomics.load(ctl, ${GEN});
+    const spin = Atomics.load(ctl, ${SPIN_US}) / 1000;
+    for (const t0 = performance.now(); g === seen && performance.now() - t0 < spin;) {
+      for (let i = 0; g === seen && i < 1000; i++) g = Atomics.load(ctl, ${GEN});
+    }
     if (g === seen) { Atomics.wait(ctl, ${GEN}, seen); continue; }
     seen = g;
     if (Atomics.load(ctl, ${STOP})) return;
@@ -155,10 +165,14 @@ export class ThreadPool {
   constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
     private readonly scratch: () => number) {
     Atomics.store(this.ctl, NEXT, PARKED);
+    Atomics.store(this.ctl, SPIN_US, DEFAULT_SPIN_US);
     let block = true;
     try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); } catch { block = false; }
     this.canBlock = block;
   }
+
+  /** How long idle workers poll before sleeping, in microseconds (benchmarks compare settings). */
+  set spinMicros(us: number) { Atomics.store(this.ctl, SPIN_US, Math.max(0, Math.round(us))); }
 
   /** Workers that have started and can take calls. */
   get ready(): number { return Atomics.load(this.ctl, READY); }
