@@ -7,3 +7,4 @@ export * from './copy';
 export * from './conv';
 export * from './indexing';
 export * from './random';
+export * from './optim';

@@ -114,8 +114,21 @@ export interface Backend {
    * Lets ops validate data-dependent indices without a host read.
    */
   checkRange(x: View, min: number, max: number, message: string): void;
+  /**
+   * Optional fused Adam/AdamW step, in place on p, m (exp_avg) and v (exp_avg_sq) from gradient g:
+   * the composed update of src/optim/adam.ts in one pass, bit for bit. Returns false (doing nothing)
+   * where the backend has no kernel for these views; the optimizer then composes it from primitives.
+   */
+  adamStep?(p: View, g: View, m: View, v: View, k: AdamConstants): boolean;
   /** Stable argsort along the last dim into int32 `out`. */
   argsort(x: View, descending: boolean, out: View): void;
   /** Philox-4x32-10 fill from (seed, counter offset): uniform in [0,1) or standard normal. */
   random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void;
 }
+
+/**
+ * The float32 constants of one fused Adam step (see Backend.adamStep): m = m*b1 + g*a1,
+ * v = v*b2 + (g*g)*a2, p = p*decay + m / (sqrt(v)*c1 + c2), after g = -g (maximize) and
+ * g = g + p*wd (L2 weight decay, 0 for none).
+ */
+export interface AdamConstants { b1: number; a1: number; b2: number; a2: number; c1: number; c2: number; decay: number; wd: number; maximize: boolean }

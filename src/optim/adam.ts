@@ -4,6 +4,7 @@
 import { zerosLike } from '../ops/index.js';
 import { isTensor, type Tensor } from '../tensor.js';
 import { tidyImpl } from '../memory.js';
+import { backendOf } from '../ops/prim.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean }
@@ -27,22 +28,34 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   private updateParam(p: Tensor, pGrad: Tensor, o: AdamOptions): void {
     const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize } = o;
-    let grad: Tensor = maximize ? pGrad.neg() : pGrad;
     const s = this.stateFor(p, () => ({
       step: 0, expAvg: zerosLike(p), expAvgSq: zerosLike(p), ...(amsgrad ? { maxExpAvgSq: zerosLike(p) } : {}),
     }));
     const step = (s.step as number) + 1;
     s.step = step;
+    const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
+    const stepSize = lr / bc1;
+    const c1 = -1 / (Math.sqrt(bc2) * stepSize), c2 = -eps / stepSize;
+    const finite = Number.isFinite(Math.fround(c1)) && Number.isFinite(Math.fround(c2));
+    const expAvg = s.expAvg as Tensor, expAvgSq = s.expAvgSq as Tensor;
+    // The backend's fused step (the CPU's) does the update below in one pass, bit for bit.
+    const decay = this.decoupled ? 1 - lr * weightDecay : 1;
+    const fused = backendOf(p).adamStep;
+    if (fused && !amsgrad && finite && p.dtype === 'float32' && pGrad.dtype === 'float32' && pGrad.device === p.device
+      && fused.call(backendOf(p), p.view_(), pGrad.view_(), expAvg.view_(), expAvgSq.view_(), {
+        b1: beta1, a1: 1 - beta1, b2: beta2, a2: 1 - beta2, c1, c2, decay, wd: this.decoupled ? 0 : weightDecay, maximize,
+      })) {
+      for (const t of [p, expAvg, expAvgSq]) t.storage.version++;
+      return;
+    }
+    let grad: Tensor = maximize ? pGrad.neg() : pGrad;
     if (!this.decoupled && weightDecay !== 0) grad = grad.add(p, { alpha: weightDecay });
     // Each in-place op on the CPU computes out of place and copies the result back, so a chain of
     // them (mul_ then add_, or the p.mul_ of AdamW before addcdiv_) pays one copy per link. Each
     // update below is PyTorch 1.13's sequence of operations written back
     // with a single copy_.
-    const expAvg = s.expAvg as Tensor, expAvgSq = s.expAvgSq as Tensor;
     expAvg.copy_(expAvg.mul(beta1).add(grad, { alpha: 1 - beta1 })); // exp_avg.mul_(beta1).add_(grad, alpha=1-beta1)
     expAvgSq.copy_(expAvgSq.mul(beta2).addcmul(grad, grad, { value: 1 - beta2 })); // .mul_(beta2).addcmul_(grad, grad, value=1-beta2)
-    const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
-    const stepSize = lr / bc1;
     let second = expAvgSq;
     if (amsgrad) {
       const m = (s.maxExpAvgSq as Tensor | undefined) ?? this.setState(s, 'maxExpAvgSq', zerosLike(p));
@@ -53,12 +66,10 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     // denominator's two constants (computed in double, rounded once) saves a pass; the result moves by
     // float32 rounding only. A (near-)zero lr would make them overflow float32 (inf * 0 = NaN where
     // v = 0), so such steps keep PyTorch's form.
-    const c1 = -1 / (Math.sqrt(bc2) * stepSize), c2 = -eps / stepSize;
-    const update = Number.isFinite(Math.fround(c1)) && Number.isFinite(Math.fround(c2))
+    const update = finite
       ? expAvg.div(second.sqrt().mul(c1).add(c2))
       : expAvg.div(second.sqrt().div(Math.sqrt(bc2)).add(eps)).mul(-stepSize);
     // AdamW's decay p.mul_(1 - lr*wd) happens first in PyTorch; multiplying by 1 is exact, so skip it then.
-    const decay = this.decoupled ? 1 - lr * weightDecay : 1;
     p.copy_((decay === 1 ? p : p.mul(decay)).add(update));
   }
 }

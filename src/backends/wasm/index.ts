@@ -5,7 +5,7 @@
 // runtime allows); each method decides per call between that and the reference TypeScript loop over
 // the same memory (./reference.ts), which handles every dtype and stride pattern.
 
-import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
+import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
@@ -381,6 +381,14 @@ export class WasmBackend implements Backend {
     }
     ref.scatter(this.arr(out.dtype), this.base(out), out.shape, dim, this.arr('int32') as Int32Array, this.base(index), index.shape, index.strides,
       this.arr(src.dtype), this.base(src), src.strides, reduce);
+  }
+  adamStep(p: View, g: View, m: View, v: View, k: AdamConstants): boolean {
+    if (!this.simd || [p, g, m, v].some((w) => w.dtype !== 'float32' || !denseLike(w, p.shape))) return false;
+    const n = p.shape.reduce((a, b) => a * b, 1), pp = this.ptr(p), gp = this.ptr(g), mp = this.ptr(m), vp = this.ptr(v), L = new CallList();
+    split2d(L, 'adamStep', 1, n, (_r, _n, c0, nc) => [nc, pp + 4 * c0, gp + 4 * c0, mp + 4 * c0, vp + 4 * c0,
+      k.b1, k.a1, k.b2, k.a2, k.c1, k.c2, k.decay, k.wd, k.maximize ? 1 : 0], 4);
+    if (n > 0) this.exec(L);
+    return true;
   }
   checkRange(x: View, min: number, max: number, message: string): void {
     // A host copy is cheap next to the kernels that consume an index; the loop stops at the first bad one.

@@ -36,6 +36,8 @@ export interface SimdExports {
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number): void;
   philoxUniform(n: number, out: number, seed: number, offset: number): void;
   sumRunF64(n: number, x: number, out: number): void;
+  adamStep(n: number, p: number, g: number, m: number, v: number, b1: number, a1: number, b2: number, a2: number,
+    c1: number, c2: number, decay: number, wd: number, maximize: boolean): void;
 }
 
 export interface SimdKernels {
