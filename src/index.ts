@@ -3,7 +3,7 @@
 // Functions, classes and Tensor methods come through src/generated/api/ (strict arguments, src/args.ts).
 
 import { Tensor, isTensor } from './tensor.js';
-import { getBackend, hasBackend, registerBackend } from './backends/registry.js';
+import { getBackend, hasBackend, registerBackend, setUnavailable, unavailableReason } from './backends/registry.js';
 import { upgradeCpuBackend } from './backends/wasm/index.js';
 import type { Device, MemoryInfo } from './backends/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/index.js';
@@ -84,13 +84,20 @@ export const initHooks: (() => Promise<void>)[] = [];
 // WebGPU: registered when an adapter is found (browsers/Deno: navigator.gpu; Node: the optional `webgpu` package).
 initHooks.push(async () => {
   if (hasBackend('webgpu')) return;
-  const { createWebGPUBackend } = await import('./backends/webgpu/index.js');
+  const { createWebGPUBackend, unavailableReason: why } = await import('./backends/webgpu/index.js');
   const b = await createWebGPUBackend();
   if (b) registerBackend(b);
+  else setUnavailable('webgpu', why() ?? 'no WebGPU adapter was found');
 });
 
 export const webgpu = {
   isAvailable: (): boolean => hasBackend('webgpu'),
+  /**
+   * Why WebGPU is not available after `await torch.init()` — the missing package, library or driver
+   * and how to install it (e.g. Linux without the Vulkan loader: `apt-get install libvulkan1`) — or
+   * null when it is available or init() has not run.
+   */
+  unavailableReason: (): string | null => unavailableReason('webgpu'),
   /** Resolves when every WebGPU kernel queued so far has finished (as torch.cuda.synchronize). */
   synchronize: async (): Promise<void> => { if (hasBackend('webgpu')) await (getBackend('webgpu') as WebGPUBackend).synchronize(); },
   /**

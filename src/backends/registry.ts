@@ -6,7 +6,12 @@ import { WasmBackend } from './wasm/index.js';
 
 const backends = new Map<Device, Backend>();
 
-export function registerBackend(b: Backend): void { backends.set(b.device, b); }
+export function registerBackend(b: Backend): void { backends.set(b.device, b); unavailable.delete(b.device); }
+
+/** Why torch.init() found no backend for a device (the error of using it says so). */
+const unavailable = new Map<Device, string>();
+export function setUnavailable(d: Device, why: string): void { unavailable.set(d, why); }
+export function unavailableReason(d: Device): string | null { return unavailable.get(d) ?? null; }
 
 export function hasBackend(d: Device): boolean { return d === 'cpu' || backends.has(d); }
 
@@ -16,7 +21,8 @@ export function getBackend(d: Device): Backend {
     if (d !== 'cpu') {
       // No CUDA backend is built yet (the addon is planned): say so rather than hint at init().
       if (d === 'cuda') throw new Error(`device 'cuda' is not available: this build of torchlet has no CUDA backend yet; use 'webgpu' for GPUs`);
-      throw new Error(`device '${d}' is not available: call 'await torch.init()' first and check torch.${d}.isAvailable()`);
+      const why = unavailable.get(d);
+      throw new Error(why ? `device '${d}' is not available: ${why}` : `device '${d}' is not available: call 'await torch.init()' first and check torch.${d}.isAvailable()`);
     }
     b = new WasmBackend();
     backends.set('cpu', b);

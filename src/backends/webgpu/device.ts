@@ -1,7 +1,8 @@
 // Finds a WebGPU device: navigator.gpu in browsers and Deno, else (Node) the optional `webgpu`
 // package (Dawn), imported lazily so the core never depends on it. Without a GPU driver, Dawn can run
 // on the SwiftShader Vulkan ICD shipped with Chromium: we point the Vulkan loader at it when the user
-// has not chosen an ICD. Resolves to null (never throws) when no adapter is available.
+// has not chosen an ICD. Resolves to null (never throws) when no adapter is available, and then
+// `unavailableReason()` says why in terms a user can act on (the missing package, library or driver).
 
 /** What the backend needs to know about the device, read once. */
 export interface GPUInfo {
@@ -28,12 +29,30 @@ export interface GPUInfo {
 
 interface NodeWebGPU { create(flags: string[]): GPU }
 
+let reason: string | null = null;
+/** Why the last acquireGPU() found no device (null when it found one or was never called). */
+export function unavailableReason(): string | null { return reason; }
+
+/**
+ * On Linux, whether the Vulkan loader Dawn opens (libvulkan.so.1) can be loaded: process.dlopen
+ * rejects it as an addon either way, but only a missing file says "cannot open shared object file".
+ */
+export function vulkanLoaderMissing(proc: { platform?: string; dlopen?: (m: object, f: string, flags: number) => void }): boolean {
+  if (proc.platform !== 'linux' || !proc.dlopen) return false;
+  try { proc.dlopen({ exports: {} }, 'libvulkan.so.1', RTLD_NOW); } catch (e) {
+    return /cannot open shared object file|No such file|file too short|invalid ELF header/i.test(String((e as Error).message));
+  }
+  return false;
+}
+const LINUX_HELP = "Linux needs the Vulkan loader (Debian/Ubuntu: 'apt-get install libvulkan1') and a Vulkan driver: your GPU's, or the " +
+  "SwiftShader software driver of Debian's 'chromium' package, which torchlet uses when VK_ICD_FILENAMES is unset";
+
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const RTLD_NOW = 2, RTLD_GLOBAL = 256, RTLD_NODELETE = 0x1000; // glibc values
 
 async function nodeGPU(): Promise<GPU | null> {
-  const proc = (globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined>; dlopen?: (m: object, f: string, flags: number) => void } }).process;
-  if (!proc?.versions?.node) return null;
+  const proc = (globalThis as { process?: { versions?: { node?: string }; platform?: string; env: Record<string, string | undefined>; dlopen?: (m: object, f: string, flags: number) => void } }).process;
+  if (!proc?.versions?.node) { reason = 'this runtime has no navigator.gpu (no WebGPU)'; return null; }
   try {
     const fs = await import('node:fs');
     if (proc.env.VK_ICD_FILENAMES === undefined && proc.env.VK_DRIVER_FILES === undefined && fs.existsSync(SWIFTSHADER_ICD)) {
@@ -46,20 +65,36 @@ async function nodeGPU(): Promise<GPU | null> {
       if (fs.existsSync(loader)) { try { proc.dlopen?.({ exports: {} }, loader, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE); } catch { /* expected: not an addon */ } }
     }
   } catch { /* no fs: not really Node */ }
+  if (vulkanLoaderMissing(proc)) {
+    reason = `the Vulkan loader libvulkan.so.1 is missing, which Node's WebGPU (Dawn) needs: ${LINUX_HELP}`;
+    return null;
+  }
   try {
     const name = 'webgpu'; // a variable, so bundlers leave the optional dependency alone
     const mod = (await import(/* @vite-ignore */ name)) as NodeWebGPU;
     return mod.create([]);
-  } catch { return null; }
+  } catch (e) {
+    reason = `the optional npm package 'webgpu' (Dawn, WebGPU for Node) could not be loaded (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): 'npm install webgpu'`;
+    return null;
+  }
 }
 
 export async function acquireGPU(): Promise<GPUInfo | null> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  reason = null;
   const gpu = nav?.gpu ?? (await nodeGPU());
-  if (!gpu) return null;
+  if (!gpu) {
+    if (nav && !reason) reason = 'navigator.gpu is missing: this browser has no WebGPU, or the page is not a secure context (https or localhost)';
+    return null;
+  }
   let adapter: GPUAdapter | null;
-  try { adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }); } catch { return null; }
-  if (!adapter) return null;
+  const noAdapter = (why: string) => {
+    const linux = (globalThis as { process?: { platform?: string } }).process?.platform === 'linux' && !nav?.gpu;
+    reason = `${why}${linux ? `: no Vulkan driver was found. ${LINUX_HELP}` : ': no GPU driver with WebGPU support was found'}`;
+    return null;
+  };
+  try { adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }); } catch (e) { return noAdapter(`requestAdapter() failed (${String(e)})`); }
+  if (!adapter) return noAdapter('requestAdapter() found no adapter');
   const has = (f: string) => adapter.features.has(f);
   const want: GPUFeatureName[] = [];
   if (has('shader-f16')) want.push('shader-f16');
@@ -76,7 +111,7 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
   for (const requiredFeatures of [want, want.filter((f) => f !== subgroups), []]) {
     try { got = await adapter.requestDevice({ requiredFeatures, requiredLimits }); break; } catch { /* next */ }
   }
-  if (!got) return null;
+  if (!got) { reason = 'the adapter refused to create a device (requestDevice failed even without optional features)'; return null; }
   const device = got;
   // Dawn's worker threads can crash or deadlock in static destructors when a process exits with a
   // live device (seen under vitest's forks): release the device first.

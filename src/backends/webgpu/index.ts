@@ -14,6 +14,7 @@ import { isContiguous } from '../../shape.js';
 import { collapse } from '../wasm/index.js';
 import { binaryExpr, binding, cast, ctOf, fromBits, reduceParts, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
+export { unavailableReason } from './device.js';
 import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from './poison.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
