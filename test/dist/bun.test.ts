@@ -4,27 +4,14 @@
 // test/dist/bun-binary (the `bun` package itself needs its postinstall script, which npm skips).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkSmoke, ensureDist, root, toolAvailable, which } from './ensure-dist.js';
+import { bunPath, checkSmoke, ensureDist, root, toolAvailable } from './ensure-dist.js';
 import type { SmokeResult } from './smoke.mjs';
 
-/** node_modules/@oven/bun-<platform>/bin/bun: npm installs only the package matching this machine. */
-function localBun(): string | null {
-  const oven = join(root, 'node_modules', '@oven');
-  if (!existsSync(oven)) return null;
-  for (const pkg of readdirSync(oven).filter((d) => d.startsWith('bun-')).sort()) {
-    for (const exe of ['bun', 'bun.exe']) {
-      const p = join(oven, pkg, 'bin', exe);
-      if (existsSync(p)) return p;
-    }
-  }
-  return null;
-}
-
-const bun = localBun() ?? which('bun');
+const bun = bunPath();
 const have = toolAvailable('bun', bun, 'it comes with `npm install` through the devDependency "torchlet-test-bun"');
 
 describe.skipIf(!have)(have ? 'dist in Bun' : 'dist in Bun (SKIPPED: bun not installed)', () => {

@@ -2,15 +2,13 @@
 // forward+backward smoke workload against dist/torchlet.js, with read access to dist/ only.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, it } from 'vitest';
-import { checkSmoke, ensureDist, root, toolAvailable, which } from './ensure-dist.js';
+import { checkSmoke, denoPath, ensureDist, root, toolAvailable } from './ensure-dist.js';
 import type { SmokeResult } from './smoke.mjs';
 
-const local = join(root, 'node_modules', '.bin', 'deno');
-const deno = existsSync(local) ? local : which('deno');
+const deno = denoPath();
 const have = toolAvailable('deno', deno, 'it comes with `npm install` as the devDependency "deno"');
 
 describe.skipIf(!have)(have ? 'dist in Deno' : 'dist in Deno (SKIPPED: deno not installed)', () => {

@@ -98,6 +98,26 @@ export function checkSmoke(r: SmokeResult, gpu = false): void {
   e.forEach((v, i) => expect(r.softmax[i]).toBeCloseTo(v / z, 6));
 }
 
+/** Deno: the `deno` devDependency's binary, else one on PATH. */
+export function denoPath(): string | null {
+  const local = join(root, 'node_modules', '.bin', 'deno');
+  return existsSync(local) ? local : which('deno');
+}
+
+/** Bun: node_modules/@oven/bun-<platform>/bin/bun (npm installs only the package matching this machine), else PATH. */
+export function bunPath(): string | null {
+  const oven = join(root, 'node_modules', '@oven');
+  if (existsSync(oven)) {
+    for (const pkg of readdirSync(oven).filter((d) => d.startsWith('bun-')).sort()) {
+      for (const exe of ['bun', 'bun.exe']) {
+        const p = join(oven, pkg, 'bin', exe);
+        if (existsSync(p)) return p;
+      }
+    }
+  }
+  return which('bun');
+}
+
 export function which(cmd: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     const p = join(dir, cmd);
