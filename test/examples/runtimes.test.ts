@@ -20,6 +20,8 @@ const examples: [string, string[], RegExp[]][] = [
     [/epoch 1: train loss \d+\.\d+, test accuracy \d+\.\d+%/, /saved checkpoint .*cnn\.safetensors/]],
   ['char-lstm.ts', ['--steps', '5', '--device', 'cpu'], [/step +4 +loss \d+\.\d+/, /sample \(temperature 0\.7\):\nShall I /]],
   ['tiny-transformer.ts', ['--steps', '5', '--device', 'cpu'], [/greedy decoding: \d+\.\d+% of \d+ fresh sequences sorted exactly/]],
+  // Loads PyTorch's init.pt and prints the losses PyTorch prints (examples/side-by-side/losses-pytorch.json: step 199 loss 0.046762).
+  [join('side-by-side', 'train.ts'), [], [/step 199 +loss 0\.0467\d\d/, /accuracy 0\.99\d\d/]],
 ];
 
 for (const [name, exe, args] of runtimes) {
