@@ -239,6 +239,21 @@ export function generate() {
     return { decl: `<${parts.join(', ')}>`, use: `<${classDecl.typeParameters.map((p) => p.name.text).join(', ')}>` };
   }
 
+  // The implementation's JSDoc, carried over to the facade so that editors and TypeDoc show it; `tag`
+  // (@function, @class) makes TypeDoc render the typed const as what it stands for.
+  const docComment = (target, tag) => {
+    let text = '';
+    for (const d of target.declarations ?? []) {
+      const docs = ts.getJSDocCommentsAndTags(d).filter(ts.isJSDoc);
+      if (docs.length) { const j = docs[docs.length - 1]; text = j.getSourceFile().text.slice(j.getStart(), j.end); break; }
+    }
+    const inner = text ? text.replace(/^\/\*\*\s?/, '').replace(/\s*\*\/$/, '').split('\n').map((l) => l.replace(/^\s*\* ?/, '').trimEnd()) : [];
+    while (inner.length && !inner[inner.length - 1]) inner.pop();
+    if (tag) inner.push(tag);
+    if (!inner.length) return [];
+    if (inner.length === 1) return [`/** ${inner[0]} */`];
+    return ['/**', ...inner.map((l) => (l ? ` * ${l}` : ' *')), ' */'];
+  };
   const files = new Map();
   const facadeOf = new Map(FACADES.map((f) => [join(root, f.file), f.out]));
   const q = (s) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -271,13 +286,15 @@ export function generate() {
         const tp = typeParamsOf(classDecl, fac.file);
         usesC = true;
         const m = methods.length ? `{\n${methods.map(([n, s]) => `  ${n}: ${q(s)},`).join('\n')}\n}` : '{}';
+        body.push(...docComment(target, '@class'));
         body.push(`export const ${name}: typeof N.${name} = c(N.${name}, ${q(name)}, ${ctor === null ? 'null' : q(ctor)}, ${m});`);
-        body.push(`export type ${name}${tp.decl} = N.${name}${tp.use};`);
+        body.push(...docComment(target), `export type ${name}${tp.decl} = N.${name}${tp.use};`);
         continue;
       }
       const sigs = callSigs(target, decl);
       if (!sigs.length || checker.getSignaturesOfType(checker.getTypeOfSymbolAtLocation(target, decl), ts.SignatureKind.Construct).length) continue;
       usesF = true;
+      body.push(...docComment(target, '@function'));
       body.push(`export const ${name}: typeof N.${name} = f(N.${name}, ${q(publicName(name))}, ${q(specOf(sigs, decl))});`);
     }
     lines.push(

@@ -74,7 +74,16 @@ export const uint8: DType = 'uint8';
 export const bool: DType = 'bool';
 export { promoteTypes };
 
-/** Prepares every available backend (idempotent). The CPU backend always works. */
+/**
+ * Prepares every available backend (idempotent). The CPU backend always works.
+ * @example
+ * ```ts
+ * await torch.init();
+ * const dev = torch.webgpu.isAvailable() ? 'webgpu' : 'cpu';
+ * const x = torch.randn([2, 3], { device: dev });
+ * model.to(dev);
+ * ```
+ */
 export async function init(): Promise<void> {
   await upgradeCpuBackend(getBackend('cpu')); // SIMD kernels, where only async compilation is allowed
   for (const hook of initHooks) await hook();

@@ -37,6 +37,11 @@ export function manualSeed(seed: number): void { manualSeedImpl(seed); }
  * Threads the CPU kernels use, the calling thread included (PyTorch's `torch.set_num_threads`).
  * Default: `TORCHLET_NUM_THREADS`, else the cores available. Large ops are cut into calls for a pool
  * of workers sharing the CPU backend's memory; results are bit-identical for every thread count.
+ * @example
+ * ```ts
+ * torch.setNumThreads(4);
+ * console.log(torch.getNumThreads(), torch.parallelInfo().workersReady);
+ * ```
  */
 export function setNumThreads(n: number): void { setNumThreadsImpl(n); }
 /** Threads the CPU kernels use; 1 where the runtime cannot share memory (a page that is not cross-origin isolated). */

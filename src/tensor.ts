@@ -198,8 +198,17 @@ export class Tensor {
     this.outputNr = outputNr;
   }
 
-  /** PyTorch's `backward(gradient=None, retain_graph, create_graph, inputs)`: `backward()`, `backward(g)`, `backward(g, opts)` or `backward(opts)`. */
-  backward(opts: BackwardOptions): void;
+  /**
+   * PyTorch's `backward(gradient=None, retain_graph, create_graph, inputs)`: `backward()`, `backward(g)`, `backward(g, opts)` or `backward(opts)`.
+   * @example
+   * ```ts
+   * const w = torch.randn([3, 2], { requiresGrad: true });
+   * const loss = torch.randn(4, 3).matmul(w).relu().sum();
+   * loss.backward();                         // fills w.grad
+   * console.log(await w.grad!.data());
+   * ```
+   */
+    backward(opts: BackwardOptions): void;
   backward(gradient?: Tensor | null, opts?: BackwardOptions): void;
   backward(gradient?: Tensor | null | BackwardOptions, opts: BackwardOptions = {}): void {
     if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor) && !isOptionsObject(gradient)) {
@@ -463,6 +472,14 @@ export class Tensor {
   mode(dim = -1, keepdim = false): ValuesIndices { return ops.mode(this, dim, keepdim); }
 
   // ---------------------------------------------------------------- linear algebra
+  /**
+   * Matrix product with PyTorch's broadcasting rules (dot, matrix-vector, matrix-matrix, batched).
+   * @example
+   * ```ts
+   * const a = torch.randn(2, 3), b = torch.randn(3, 4);
+   * const c = a.matmul(b);                  // [2, 4]; torch.matmul(a, b) is the same
+   * ```
+   */
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
   mm(other: Tensor): Tensor { return ops.mm(this, other); }
   bmm(other: Tensor): Tensor { return ops.bmm(this, other); }

@@ -32,6 +32,26 @@ type AnyForward = (...args: unknown[]) => unknown;
 
 let hookId = 0;
 
+/**
+ * Base class for all neural network modules (torch.nn.Module): subclasses declare their layers and
+ * parameters as fields and implement `forward`; `model.call(x)` runs it with hooks.
+ * @example
+ * ```ts
+ * class Net extends torch.nn.Module {
+ *   fc1 = new torch.nn.Linear(784, 128);
+ *   fc2 = new torch.nn.Linear(128, 10);
+ *   forward(x: torch.Tensor) { return this.fc2.call(this.fc1.call(x).relu()); }
+ * }
+ * const model = new Net();
+ * const opt = new torch.optim.Adam(model.parameters(), { lr: 1e-3 });
+ * for (const [x, y] of loader) {
+ *   const loss = torch.nn.functional.crossEntropy(model.call(x), y);
+ *   opt.zeroGrad();
+ *   loss.backward();
+ *   opt.step();
+ * }
+ * ```
+ */
 export class Module {
   /** Whether the module is in training mode (see train() / eval()). */
   training = true;

@@ -38,7 +38,16 @@ function splitArgs(args: ShapeAndOpts, op: string): [number[], CreateOpts | unde
 
 const INT32_MIN = -2147483648, INT32_MAX = 2147483647;
 
-/** torch.tensor: copies data. Integers infer int32, any non-integer float32, booleans bool. */
+/**
+ * torch.tensor: copies data. Integers infer int32, any non-integer float32, booleans bool.
+ * @example
+ * ```ts
+ * const x = torch.tensor([[1, 2], [3, 4]], { dtype: 'float32', requiresGrad: true });
+ * const i = torch.tensor([1, 2]);          // int32: integer-valued numbers infer int32
+ * const z = torch.zeros(2, 3);             // shapes are varargs or an array
+ * console.log(await x.tolist());           // reads are async
+ * ```
+ */
 export function tensor(data: NestedArray | TypedArray | readonly NestedArray[] | Tensor, opts: CreateOpts = {}): Tensor {
   if (data instanceof Tensor) return finish(data.detach().to(opts.device !== undefined ? parseDevice(opts.device) : data.device, { dtype: opts.dtype ?? data.dtype, copy: true }), opts);
   let flat: ArrayLike<number>; let shape: number[]; let inferred: DType;

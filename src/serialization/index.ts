@@ -73,6 +73,13 @@ async function encode(obj: unknown, format: SaveFormat, opts: SaveOptions): Prom
 /**
  * Writes `obj` (a Tensor, or arrays/plain objects of tensors, numbers, strings, booleans and null)
  * to `path` (Node), or resolves to the bytes when no path is given.
+ * @example
+ * ```ts
+ * await torch.save({ model: model.stateDict(), optimizer: opt.stateDict(), epoch: 3 }, 'ckpt.pt');
+ * const bytes = await torch.save(model.stateDict());              // no path: the bytes (safetensors)
+ * const ckpt = await torch.load<{ model: Record<string, torch.Tensor> }>('ckpt.pt');
+ * model.loadStateDict(ckpt.model);
+ * ```
  */
 export async function save(obj: object, path?: null, opts?: SaveOptions): Promise<Uint8Array>;
 export async function save(obj: object, path: string | URL, opts?: SaveOptions): Promise<void>;
@@ -153,6 +160,11 @@ async function decode(bytes: Uint8Array, device: Device): Promise<unknown> {
  * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint saved by torchlet comes
  * back nested); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
  * -> { name: Tensor }. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
+ * @example
+ * ```ts
+ * const sd = await torch.load('model.safetensors', { mapLocation: 'webgpu' });
+ * model.loadStateDict(sd);
+ * ```
  */
 export async function load<T = Record<string, unknown>>(src: LoadSource, opts: LoadOptions = {}): Promise<T> {
   const bytes = await readSource(src);

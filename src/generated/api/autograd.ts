@@ -6,7 +6,26 @@ import * as N from '../../autograd/api.js';
 import { strictFunction as f } from '../../args.js';
 
 export * from '../../autograd/api.js';
+/**
+ * torch.autograd.backward (and Tensor.backward): one backward pass from several roots (hooks see
+ * the summed gradient once), accumulating into the leaves' .grad, or only into `inputs`' .grad.
+ * A root without a gradient must be a scalar. The gradients may be left out: `backward(t, opts)`.
+ * @function
+ */
 export const backward: typeof N.backward = f(N.backward, 'backward', 'tensors:Ta, gradTensors?:Tzau{retainGraph:bu;createGraph:bu;inputs:Tau}, optsArg?:u{retainGraph:bu;createGraph:bu;inputs:Tau}');
+/**
+ * Gradients of outputs w.r.t. inputs, without touching .grad.
+ * @function
+ */
 export const grad: typeof N.grad = f(N.grad, 'grad', 'outputs:Ta, inputs:Ta, opts?:u{gradOutputs:Tau;retainGraph:bu;createGraph:bu;allowUnused:bu}');
+/**
+ * Compares analytic gradients with central finite differences (float64 inputs on the CPU).
+ * fn maps the inputs to one tensor; every float64 input with requiresGrad is checked.
+ * @function
+ */
 export const gradcheck: typeof N.gradcheck = f(N.gradcheck, 'gradcheck', 'fn:f, inputsArg:Ta, opts?:u{eps:nu;atol:nu;rtol:nu;raiseException:bu}');
+/**
+ * Gradient arguments that are really the options object: `backward({ retainGraph: true })`.
+ * @function
+ */
 export const isOptionsObject: typeof N.isOptionsObject = f(N.isOptionsObject, 'isOptionsObject', 'x:Tnbszafiopu');

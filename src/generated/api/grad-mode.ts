@@ -6,12 +6,36 @@ import * as N from '../../autograd/grad-mode.js';
 import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../autograd/grad-mode.js';
+/**
+ * Runs fn with gradient recording on (inside a noGrad block, say); without fn, a guard.
+ * @function
+ */
 export const enableGrad: typeof N.enableGrad = f(N.enableGrad, 'enableGrad', 'fn?:fu');
+/**
+ * The previous grad mode, restored (once) by dispose: the `with` block of PyTorch's context managers.
+ * @class
+ */
 export const GradModeGuard: typeof N.GradModeGuard = c(N.GradModeGuard, 'GradModeGuard', 'on:b', {
   dispose: '',
 });
+/** The previous grad mode, restored (once) by dispose: the `with` block of PyTorch's context managers. */
 export type GradModeGuard = N.GradModeGuard;
+/**
+ * PyTorch's inference_mode: here the same as noGrad (no separate inference tensors).
+ * `inferenceMode(fn)`, `inferenceMode(mode, fn)`, or a guard: `using _ = inferenceMode()`.
+ * @function
+ */
 export const inferenceMode: typeof N.inferenceMode = f(N.inferenceMode, 'inferenceMode', 'fn?:bfu, fn?:fu');
+/** @function */
 export const isGradEnabled: typeof N.isGradEnabled = f(N.isGradEnabled, 'isGradEnabled', '');
+/**
+ * Runs fn without recording gradients and returns its result; without fn, `using _ = noGrad()`.
+ * @function
+ */
 export const noGrad: typeof N.noGrad = f(N.noGrad, 'noGrad', 'fn?:fu');
+/**
+ * Sets grad mode globally (`setGradEnabled(false)`), returning a guard that restores the previous
+ * mode when disposed (`using _ = setGradEnabled(false)`); with fn, runs fn in that mode only.
+ * @function
+ */
 export const setGradEnabled: typeof N.setGradEnabled = f(N.setGradEnabled, 'setGradEnabled', 'mode:b, fn?:fu');

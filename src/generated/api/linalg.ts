@@ -6,9 +6,30 @@ import * as N from '../../linalg.js';
 import { strictFunction as f } from '../../args.js';
 
 export * from '../../linalg.js';
+/**
+ * torch.linalg.cross: as torch.cross, but dim defaults to -1.
+ * @function
+ */
 export const cross: typeof N.cross = f(N.cross, 'cross', 'a:T, b:T, opts?:nu{dim:nu}');
+/**
+ * torch.linalg.diagonal: as torch.diagonal, but over the last two dims by default.
+ * @function
+ */
 export const diagonal: typeof N.diagonal = f(N.diagonal, 'diagonal', 'A:T, opts?:u{offset:nu;dim1:nu;dim2:nu}');
+/** @function */
 export const matmul: typeof N.matmul = f(N.matmul, 'matmul', 'a:T, b:T');
+/**
+ * torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', +/-1, +/-inf (no decompositions: 2, -2 and 'nuc' raise).
+ * @function
+ */
 export const matrixNorm: typeof N.matrixNorm = f(N.matrixNorm, 'matrixNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:au;keepdim:bu;dtype:su}, dimArg?:au, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:au;keepdim:bu;dtype:su}');
+/**
+ * torch.linalg.norm(A, ord = null, dim = null, keepdim = false): vector norms, or matrix norms for 2 dims.
+ * @function
+ */
 export const norm: typeof N.norm = f(N.norm, 'norm', 'x:T, ordArg?:nszu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{dtype:su}');
+/**
+ * torch.linalg.vector_norm(x, ord = 2, dim = null, keepdim = false, { dtype }): ord any number or +/-inf.
+ * @function
+ */
 export const vectorNorm: typeof N.vectorNorm = f(N.vectorNorm, 'vectorNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:nzau;keepdim:bu;dtype:su}');

@@ -6,106 +6,459 @@ import * as N from '../../nn/functional/index.js';
 import { strictFunction as f } from '../../args.js';
 
 export * from '../../nn/functional/index.js';
+/** @function */
 export const adaptiveAvgPool1d: typeof N.adaptiveAvgPool1d = f(N.adaptiveAvgPool1d, 'adaptiveAvgPool1d', 'x:T, outputSize:na');
+/**
+ * F.adaptiveAvgPool2d(x, outputSize): outputSize entries may be null (keep that size).
+ * @function
+ */
 export const adaptiveAvgPool2d: typeof N.adaptiveAvgPool2d = f(N.adaptiveAvgPool2d, 'adaptiveAvgPool2d', 'x:T, outputSize:na');
+/** @function */
 export const adaptiveAvgPool3d: typeof N.adaptiveAvgPool3d = f(N.adaptiveAvgPool3d, 'adaptiveAvgPool3d', 'x:T, outputSize:na');
+/** @function */
 export const adaptiveMaxPool1d: typeof N.adaptiveMaxPool1d = f(N.adaptiveMaxPool1d, 'adaptiveMaxPool1d', 'x:T, outputSize:na');
+/** @function */
 export const adaptiveMaxPool2d: typeof N.adaptiveMaxPool2d = f(N.adaptiveMaxPool2d, 'adaptiveMaxPool2d', 'x:T, outputSize:na');
+/** @function */
 export const adaptiveMaxPool3d: typeof N.adaptiveMaxPool3d = f(N.adaptiveMaxPool3d, 'adaptiveMaxPool3d', 'x:T, outputSize:na');
+/**
+ * F.affineGrid(theta [N, 2, 3], size [N, C, H, W], { alignCorners }): the normalized sampling grid
+ * [N, H, W, 2] of (x, y) = theta @ (x_base, y_base, 1), base coordinates spanning [-1, 1].
+ * @function
+ */
 export const affineGrid: typeof N.affineGrid = f(N.affineGrid, 'affineGrid', 'theta:T, size:a, opts?:u{alignCorners:bu}');
+/**
+ * F.alphaDropout: keeps SELU's self-normalizing mean and variance. Dropped elements become
+ * alpha' = -scale * alpha, then an affine map a * y + b restores zero mean and unit variance.
+ * @function
+ */
 export const alphaDropout: typeof N.alphaDropout = f(N.alphaDropout, 'alphaDropout', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
+/**
+ * F.avgPool1d(x [N,C,L] or [C,L], kernelSize, opts).
+ * @function
+ */
 export const avgPool1d: typeof N.avgPool1d = f(N.avgPool1d, 'avgPool1d', 'x:T, kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu}');
+/**
+ * F.avgPool2d(x, kernelSize, { stride, padding, ceilMode, countIncludePad, divisorOverride }).
+ * @function
+ */
 export const avgPool2d: typeof N.avgPool2d = f(N.avgPool2d, 'avgPool2d', 'x:T, kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu;divisorOverride:nzu}');
+/**
+ * F.avgPool3d(x, kernelSize, { stride, padding, ceilMode, countIncludePad, divisorOverride }).
+ * @function
+ */
 export const avgPool3d: typeof N.avgPool3d = f(N.avgPool3d, 'avgPool3d', 'x:T, kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu;divisorOverride:nzu}');
+/**
+ * F.batchNorm(x [N, C, *], runningMean, runningVar, weight?, bias?, { training, momentum, eps }).
+ * Training normalizes with batch statistics and, when given, updates the running buffers in place:
+ * r = (1 - momentum) r + momentum * stat, with the unbiased variance. Eval uses the running stats.
+ * @function
+ */
 export const batchNorm: typeof N.batchNorm = f(N.batchNorm, 'batchNorm', 'x:T, runningMean:Tz, runningVar:Tz, weightArg?:Tzu{training:bu;momentum:nu;eps:nu;weight:Tzu;bias:Tzu}, biasArg?:Tzu, optsArg?:bu{training:bu;momentum:nu;eps:nu}, momentumArg?:nu, epsArg?:nu');
+/**
+ * y = x1^T A x2 + b with weight [out, in1, in2].
+ * @function
+ */
 export const bilinear: typeof N.bilinear = f(N.bilinear, 'bilinear', 'x1:T, x2:T, weight:T, bias?:Tzu');
+/**
+ * F.binaryCrossEntropy(probs, target, { weight, reduction }): logs clamped at -100 as PyTorch.
+ * @function
+ */
 export const binaryCrossEntropy: typeof N.binaryCrossEntropy = f(N.binaryCrossEntropy, 'binaryCrossEntropy', 'input:T, target:T, opts?:u{weight:Tzu;reduction:su}');
+/**
+ * F.binaryCrossEntropyWithLogits(logits, target, { weight, posWeight, reduction }), computed stably.
+ * @function
+ */
 export const binaryCrossEntropyWithLogits: typeof N.binaryCrossEntropyWithLogits = f(N.binaryCrossEntropyWithLogits, 'binaryCrossEntropyWithLogits', 'input:T, target:T, opts?:u{weight:Tzu;posWeight:Tzu;reduction:su}');
+/** @function */
 export const celu: typeof N.celu = f(N.celu, 'celu', 'x:T, alpha?:nu{alpha:nu;inplace:bu}');
+/**
+ * F.channelShuffle(x [N, C, *], groups): [N, g, C/g, *] -> transpose the group dims -> [N, C, *].
+ * @function
+ */
 export const channelShuffle: typeof N.channelShuffle = f(N.channelShuffle, 'channelShuffle', 'x:T, groups:n');
+/**
+ * F.conv1d(input [N,C,L] or [C,L], weight [OC, C/groups, k], bias?, opts): conv2d over a height-1 image.
+ * @function
+ */
 export const conv1d: typeof N.conv1d = f(N.conv1d, 'conv1d', 'x:T, weight:T, bias?:Tzu, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu}');
+/**
+ * F.conv2d(input [N,C,H,W] or [C,H,W], weight [OC, C/groups, kh, kw], bias?, { stride, padding, dilation, groups }).
+ * @function
+ */
 export const conv2d: typeof N.conv2d = f(N.conv2d, 'conv2d', 'x:T, weight:T, bias?:Tzu, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu}');
+/**
+ * F.conv3d(input [N,C,D,H,W] or unbatched, weight [OC, C/groups, kd, kh, kw], bias?, opts): the depth
+ * taps are gathered as strided depth slices into the channel dim ([N*OD, C*kd, H, W]) and the rest is
+ * one conv2d, so gradients come from the same primitives.
+ * @function
+ */
 export const conv3d: typeof N.conv3d = f(N.conv3d, 'conv3d', 'x:T, weight:T, bias?:Tzu, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu}');
+/**
+ * F.convTranspose1d via the 2-D version over a height-1 image.
+ * @function
+ */
 export const convTranspose1d: typeof N.convTranspose1d = f(N.convTranspose1d, 'convTranspose1d', 'x:T, weight:T, bias?:Tzu, opts?:u{stride:nau;padding:nau;outputPadding:nau;groups:nu;dilation:nau}');
+/**
+ * F.convTranspose2d(input [N,Cin,H,W], weight [Cin, OC/groups, kh, kw], bias?, opts): the adjoint of
+ * conv2d, computed as a GEMM into columns followed by col2im (which sums the overlaps).
+ * @function
+ */
 export const convTranspose2d: typeof N.convTranspose2d = f(N.convTranspose2d, 'convTranspose2d', 'x:T, weight:T, bias?:Tzu, opts?:u{stride:nau;padding:nau;outputPadding:nau;groups:nu;dilation:nau}');
+/**
+ * F.convTranspose3d(input [N,Cin,D,H,W] or unbatched, weight [Cin, OC/groups, kd, kh, kw], bias?, opts):
+ * one convTranspose2d per input depth slice with the kd taps stacked as extra output channels, then
+ * each tap's slices are spread along depth (stride, dilation), summed, and cropped by the padding.
+ * @function
+ */
 export const convTranspose3d: typeof N.convTranspose3d = f(N.convTranspose3d, 'convTranspose3d', 'x:T, weight:T, bias?:Tzu, opts?:u{stride:nau;padding:nau;outputPadding:nau;groups:nu;dilation:nau}');
+/**
+ * F.cosineEmbeddingLoss(x1, x2, y): 1 - cos where y = 1, max(0, cos - margin) where y = -1.
+ * @function
+ */
 export const cosineEmbeddingLoss: typeof N.cosineEmbeddingLoss = f(N.cosineEmbeddingLoss, 'cosineEmbeddingLoss', 'x1:T, x2:T, target:T, opts?:u{margin:nu;reduction:su}');
+/**
+ * F.cosineSimilarity: sum(x1/max(|x1|,eps) * x2/max(|x2|,eps)) over dim (PyTorch 1.13's formula).
+ * @function
+ */
 export const cosineSimilarity: typeof N.cosineSimilarity = f(N.cosineSimilarity, 'cosineSimilarity', 'x1:T, x2:T, optsArg?:nu{dim:nu;eps:nu}, epsArg?:nu');
+/**
+ * F.crossEntropy(logits [N, C, d...] or [C], target, opts): target holds class indices (int) or
+ * class probabilities (float, same shape as input). labelSmoothing mixes in the uniform distribution.
+ * @function
+ */
 export const crossEntropy: typeof N.crossEntropy = f(N.crossEntropy, 'crossEntropy', 'input:T, target:T, opts?:u{labelSmoothing:nu;weight:Tzu;ignoreIndex:nu;reduction:su}');
+/**
+ * F.ctcLoss(logProbs [T, N, C] (or [T, C]), targets [N, S] (or 1-D concatenated), inputLengths,
+ * targetLengths, { blank, reduction, zeroInfinity }): the CTC forward (alpha) recursion in log space,
+ * vectorized over the batch and the 2S+1 extended labels, differentiated by autograd. Unreachable
+ * states hold a large finite negative value instead of -inf so no NaN reaches the gradient; an
+ * impossible alignment gives +inf (or 0 with zeroInfinity), as PyTorch. 'mean' divides each loss by
+ * its target length, then averages. Lengths may be numbers or tensors (any device): they are used as
+ * device tensors and range-checked there (errors surface at the next read on asynchronous devices).
+ * Only 1-D concatenated targets need the target lengths on the host (numbers or a CPU tensor, as
+ * PyTorch's cuDNN path) to split them; the split runs on the targets' device.
+ * @function
+ */
 export const ctcLoss: typeof N.ctcLoss = f(N.ctcLoss, 'ctcLoss', 'logProbs:T, targets:T, inputLengths:Tna, targetLengths:Tna, opts?:u{blank:nu;reduction:su;zeroInfinity:bu}');
+/**
+ * F.dropout(x, p = 0.5, { training = true, inplace }) (also F.dropout(x, { p, training })).
+ * @function
+ */
 export const dropout: typeof N.dropout = f(N.dropout, 'dropout', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
+/** @function */
 export const dropout1d: typeof N.dropout1d = f(N.dropout1d, 'dropout1d', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
+/** @function */
 export const dropout2d: typeof N.dropout2d = f(N.dropout2d, 'dropout2d', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
+/** @function */
 export const dropout3d: typeof N.dropout3d = f(N.dropout3d, 'dropout3d', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
+/** @function */
 export const elu: typeof N.elu = f(N.elu, 'elu', 'x:T, alpha?:nu{alpha:nu;inplace:bu}');
+/**
+ * F.embedding(input (int32 indices), weight [num, dim], opts): rows of weight. paddingIdx's row gets
+ * no gradient; maxNorm renormalizes the referenced rows of weight in place (no grad), as PyTorch;
+ * scaleGradByFreq divides each row's gradient by its index's count in the mini-batch.
+ * @function
+ */
 export const embedding: typeof N.embedding = f(N.embedding, 'embedding', 'input:T, weight:T, opts?:u{paddingIdx:nzu;maxNorm:nzu;normType:nu;scaleGradByFreq:bu;sparse:bu}');
+/**
+ * F.embeddingBag(input, weight, opts): sums, means or maxes of embedding rows per bag. Bags are the
+ * rows of a 2-D input, or runs of a 1-D input starting at `offsets`. paddingIdx entries are skipped;
+ * empty bags give zeros. Offsets may be host metadata (a number[] or a CPU tensor, whatever the
+ * input's device). 'max' with 1-D input needs them on the host (they shape the dense [bags, longest
+ * bag] layout): a tensor on an asynchronous device is refused with an error saying so.
+ * @function
+ */
 export const embeddingBag: typeof N.embeddingBag = f(N.embeddingBag, 'embeddingBag', 'input:T, weight:T, opts?:u{offsets:Tzau;maxNorm:nzu;normType:nu;mode:su;perSampleWeights:Tzu;includeLastOffset:bu;paddingIdx:nzu}');
+/**
+ * F.fold(input [N, C*kh*kw, L], outputSize, kernelSize, opts) -> [N,C,oh,ow]: col2im, summing overlaps.
+ * @function
+ */
 export const fold: typeof N.fold = f(N.fold, 'fold', 'x:T, outputSize:na, kernelSize:na, opts?:u{dilation:nau;padding:nau;stride:nau}');
+/**
+ * F.gaussianNllLoss(input, target, var, { full, eps, reduction }): var is clamped at eps without affecting its gradient.
+ * @function
+ */
 export const gaussianNllLoss: typeof N.gaussianNllLoss = f(N.gaussianNllLoss, 'gaussianNllLoss', 'input:T, target:T, variance:T, opts?:u{full:bu;eps:nu;reduction:su}');
+/**
+ * gelu(x, { approximate: 'none' | 'tanh' }); the string alone is accepted too (`F.gelu(x, 'tanh')`).
+ * @function
+ */
 export const gelu: typeof N.gelu = f(N.gelu, 'gelu', 'x:T, opts?:su{approximate:su}');
+/** @function */
 export const glu: typeof N.glu = f(N.glu, 'glu', 'x:T, dimArg?:nu{dim:nu;inplace:bu}');
+/**
+ * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2], opts): samples input at the normalized (x, y)
+ * locations of grid. Differentiable w.r.t. input (gather) and grid (through the bilinear weights).
+ * @function
+ */
 export const gridSample: typeof N.gridSample = f(N.gridSample, 'gridSample', 'input:T, grid:T, opts?:u{mode:su;paddingMode:su;alignCorners:bu}');
+/**
+ * F.groupNorm(x [N, C, *], numGroups, weight?, bias?, { eps }).
+ * @function
+ */
 export const groupNorm: typeof N.groupNorm = f(N.groupNorm, 'groupNorm', 'x:T, numGroups:n, weightArg?:Tzu{eps:nu;weight:Tzu;bias:Tzu}, biasArg?:Tzu, optsArg?:nu{eps:nu}');
+/**
+ * F.gumbelSoftmax(logits, { tau, hard, dim }): softmax((logits + g) / tau) with Gumbel(0, 1) noise g
+ * from our Philox stream; hard returns the one-hot argmax with the soft sample's gradient.
+ * @function
+ */
 export const gumbelSoftmax: typeof N.gumbelSoftmax = f(N.gumbelSoftmax, 'gumbelSoftmax', 'logits:T, opts?:u{tau:nu;hard:bu;dim:nu}');
+/** @function */
 export const hardshrink: typeof N.hardshrink = f(N.hardshrink, 'hardshrink', 'x:T, lambd?:nu{lambd:nu;inplace:bu}');
+/** @function */
 export const hardsigmoid: typeof N.hardsigmoid = f(N.hardsigmoid, 'hardsigmoid', 'x:T, opts?:u{inplace:bu}');
+/**
+ * x * relu6(x + 3) / 6, written piecewise so the kinks get PyTorch's gradients (-0.5 at -3, 1.5 at 3).
+ * @function
+ */
 export const hardswish: typeof N.hardswish = f(N.hardswish, 'hardswish', 'x:T, opts?:u{inplace:bu}');
+/**
+ * Clamped to [minVal, maxVal]; the gradient passes only strictly inside, as PyTorch's hardtanh_backward.
+ * @function
+ */
 export const hardtanh: typeof N.hardtanh = f(N.hardtanh, 'hardtanh', 'x:T, minVal?:nu{minVal:nu;maxVal:nu;inplace:bu}, maxVal?:nu');
+/**
+ * F.hingeEmbeddingLoss(x, y in {1, -1}): x where y = 1, max(0, margin - x) where y = -1.
+ * @function
+ */
 export const hingeEmbeddingLoss: typeof N.hingeEmbeddingLoss = f(N.hingeEmbeddingLoss, 'hingeEmbeddingLoss', 'input:T, target:T, opts?:u{margin:nu;reduction:su}');
+/**
+ * F.huberLoss: 0.5 d^2 where |d| < delta, else delta (|d| - delta / 2).
+ * @function
+ */
 export const huberLoss: typeof N.huberLoss = f(N.huberLoss, 'huberLoss', 'input:T, target:T, opts?:u{reduction:su;delta:nu}');
+/**
+ * F.instanceNorm(x [N, C, *], opts): per-sample, per-channel normalization over the spatial dims.
+ * With running buffers and useInputStats they are updated with the batch-averaged instance stats.
+ * @function
+ */
 export const instanceNorm: typeof N.instanceNorm = f(N.instanceNorm, 'instanceNorm', 'x:T, opts?:u{runningMean:Tzu;runningVar:Tzu;weight:Tzu;bias:Tzu;useInputStats:bu;momentum:nu;eps:nu}');
+/**
+ * F.interpolate over the trailing spatial dims of [N, C, ...spatial] (1-3 spatial dims).
+ * @function
+ */
 export const interpolate: typeof N.interpolate = f(N.interpolate, 'interpolate', 'x:T, opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu}');
+/**
+ * F.klDiv(input (log-probs), target, { reduction: 'mean' | 'batchmean' | 'sum' | 'none', logTarget }).
+ * @function
+ */
 export const klDiv: typeof N.klDiv = f(N.klDiv, 'klDiv', 'input:T, target:T, opts?:u{reduction:su;logTarget:bu}');
+/** @function */
 export const l1Loss: typeof N.l1Loss = f(N.l1Loss, 'l1Loss', 'input:T, target:T, opts?:u{reduction:su}');
+/**
+ * F.layerNorm(x, normalizedShape, weight?, bias?, { eps }) (eps positional too): normalizes over the trailing dims.
+ * @function
+ */
 export const layerNorm: typeof N.layerNorm = f(N.layerNorm, 'layerNorm', 'x:T, normalizedShape:na, weightArg?:Tzu{eps:nu;weight:Tzu;bias:Tzu}, biasArg?:Tzu, optsArg?:nu{eps:nu}');
+/** @function */
 export const leakyRelu: typeof N.leakyRelu = f(N.leakyRelu, 'leakyRelu', 'x:T, negativeSlope?:nu{negativeSlope:nu;inplace:bu}');
+/** @function */
 export const linear: typeof N.linear = f(N.linear, 'linear', 'x:T, weight:T, bias?:Tzu');
+/**
+ * F.localResponseNorm(x [N, C, *], size, { alpha, beta, k }): x / (k + alpha * mean of x^2 over a
+ * window of `size` channels (zero-padded size/2 before, (size-1)/2 after))^beta, as PyTorch.
+ * @function
+ */
 export const localResponseNorm: typeof N.localResponseNorm = f(N.localResponseNorm, 'localResponseNorm', 'x:T, size:n, opts?:u{alpha:nu;beta:nu;k:nu}');
+/** @function */
 export const logsigmoid: typeof N.logsigmoid = f(N.logsigmoid, 'logsigmoid', 'x:T');
+/** @function */
 export const logSoftmax: typeof N.logSoftmax = f(N.logSoftmax, 'logSoftmax', 'x:T, dim:n{dim:nu;dtype:su}, opts?:u{dim:nu;dtype:su}');
+/**
+ * F.lpPool1d(x [N,C,L], normType, kernelSize, { stride, ceilMode }).
+ * @function
+ */
 export const lpPool1d: typeof N.lpPool1d = f(N.lpPool1d, 'lpPool1d', 'x:T, normType:n, kernelSize:n, opts?:u{stride:nzu;ceilMode:bu}');
+/**
+ * F.lpPool2d(x, normType, kernelSize, { stride, ceilMode }): (sum over the window of x^p)^(1/p).
+ * @function
+ */
 export const lpPool2d: typeof N.lpPool2d = f(N.lpPool2d, 'lpPool2d', 'x:T, normType:n, kernelSize:na, opts?:u{stride:nzau;ceilMode:bu}');
+/**
+ * F.marginRankingLoss(x1, x2, y): max(0, -y (x1 - x2) + margin).
+ * @function
+ */
 export const marginRankingLoss: typeof N.marginRankingLoss = f(N.marginRankingLoss, 'marginRankingLoss', 'x1:T, x2:T, target:T, opts?:u{margin:nu;reduction:su}');
+/**
+ * F.maxPool1d(x [N,C,L] or [C,L], kernelSize, opts): maxPool2d over a height-1 image.
+ * @function
+ */
 export const maxPool1d: typeof N.maxPool1d = f(N.maxPool1d, 'maxPool1d', 'x:T, kernelSize:na, opts?:iou');
+/**
+ * F.maxPool2d(x [N,C,H,W] or [C,H,W], kernelSize, opts); with returnIndices: [output, indices into H*W].
+ * @function
+ */
 export const maxPool2d: typeof N.maxPool2d = f(N.maxPool2d, 'maxPool2d', 'x:T, kernelSize:na, opts?:iou');
+/**
+ * F.maxPool3d(x [N,C,D,H,W] or [C,D,H,W], kernelSize, { stride, padding, dilation, ceilMode, returnIndices }):
+ * a max of 2-D pools over the depth taps; with returnIndices: [output, indices into D*H*W].
+ * @function
+ */
 export const maxPool3d: typeof N.maxPool3d = f(N.maxPool3d, 'maxPool3d', 'x:T, kernelSize:na, opts?:iou');
+/**
+ * F.maxUnpool1d(x [N,C,L], indices, kernelSize, opts).
+ * @function
+ */
 export const maxUnpool1d: typeof N.maxUnpool1d = f(N.maxUnpool1d, 'maxUnpool1d', 'x:T, indices:T, kernelSize:na, opts?:u{stride:nzau;padding:nau;outputSize:zau}');
+/**
+ * F.maxUnpool2d(x [N,C,H,W], indices (flat into each output plane), kernelSize, { stride, padding, outputSize }):
+ * scatters x into a zero plane at the positions maxPool2d's returnIndices reported.
+ * @function
+ */
 export const maxUnpool2d: typeof N.maxUnpool2d = f(N.maxUnpool2d, 'maxUnpool2d', 'x:T, indices:T, kernelSize:na, opts?:u{stride:nzau;padding:nau;outputSize:zau}');
+/** @function */
 export const mish: typeof N.mish = f(N.mish, 'mish', 'x:T, opts?:u{inplace:bu}');
+/**
+ * F.mseLoss(input, target, { reduction }); a target that broadcasts warns once, as in PyTorch.
+ * @function
+ */
 export const mseLoss: typeof N.mseLoss = f(N.mseLoss, 'mseLoss', 'input:T, target:T, opts?:u{reduction:su}');
+/**
+ * F.multilabelMarginLoss(input [N, C] or [C], target int32 of the same shape): each row of target
+ * lists the positive classes, ended by the first -1. loss = sum over listed j and non-target i of
+ * max(0, 1 - (x[j] - x[i])) / C.
+ * @function
+ */
 export const multilabelMarginLoss: typeof N.multilabelMarginLoss = f(N.multilabelMarginLoss, 'multilabelMarginLoss', 'input:T, target:T, opts?:u{reduction:su}');
+/**
+ * F.multilabelSoftMarginLoss(input [N, C], target [N, C], { weight, reduction }): mean over classes of the per-class logistic loss.
+ * @function
+ */
 export const multilabelSoftMarginLoss: typeof N.multilabelSoftMarginLoss = f(N.multilabelSoftMarginLoss, 'multilabelSoftMarginLoss', 'input:T, target:T, opts?:u{weight:Tzu;reduction:su}');
+/**
+ * F.multiMarginLoss(input [N, C] or [C], target int, { p, margin, weight, reduction }):
+ * sum over j != y of max(0, margin - x[y] + x[j])^p / C, times weight[y].
+ * @function
+ */
 export const multiMarginLoss: typeof N.multiMarginLoss = f(N.multiMarginLoss, 'multiMarginLoss', 'input:T, target:T, opts?:u{p:nu;margin:nu;weight:Tzu;reduction:su}');
+/**
+ * F.nllLoss(logProbs [N, C, d...] or [C], target int [N, d...], { weight, ignoreIndex, reduction }).
+ * @function
+ */
 export const nllLoss: typeof N.nllLoss = f(N.nllLoss, 'nllLoss', 'input:T, target:T, opts?:u{weight:Tzu;ignoreIndex:nu;reduction:su}');
+/**
+ * F.normalize: x / max(||x||_p over dim, eps).
+ * @function
+ */
 export const normalize: typeof N.normalize = f(N.normalize, 'normalize', 'x:T, optsArg?:nu{p:nu;dim:nu;eps:nu}, dimArg?:nu, epsArg?:nu');
+/**
+ * F.oneHot (torch.nn.functional.one_hot): int32 [..., numClasses].
+ * @function
+ */
 export const oneHot: typeof N.oneHot = f(N.oneHot, 'oneHot', 't:T, numClasses?:nu{numClasses:nu}');
+/**
+ * F.oneHotAsync (torchlet addition): oneHot on any device; numClasses = -1 reads max(t) asynchronously.
+ * @function
+ */
 export const oneHotAsync: typeof N.oneHotAsync = f(N.oneHotAsync, 'oneHotAsync', 't:T, numClasses?:nu{numClasses:nu}');
+/**
+ * F.pad(x, pad, { mode, value }): pad = [left_last, right_last, left_prev, right_prev, ...] as
+ * PyTorch. Constant mode pads any number of dims and crops on negative amounts.
+ * @function
+ */
 export const pad: typeof N.pad = f(N.pad, 'pad', 'x:T, padding:a, opts?:u{mode:su;value:nu}');
+/**
+ * F.pairwiseDistance: ||x1 - x2 + eps||_p over the last dim.
+ * @function
+ */
 export const pairwiseDistance: typeof N.pairwiseDistance = f(N.pairwiseDistance, 'pairwiseDistance', 'x1:T, x2:T, opts?:u{p:nu;eps:nu;keepdim:bu}');
+/**
+ * F.pdist(x [N, M], p): the p-norm distances of all row pairs i < j, in row-major order ([N(N-1)/2]).
+ * @function
+ */
 export const pdist: typeof N.pdist = f(N.pdist, 'pdist', 'x:T, p?:nu');
+/**
+ * F.pixelShuffle: [..., C*r*r, H, W] -> [..., C, H*r, W*r].
+ * @function
+ */
 export const pixelShuffle: typeof N.pixelShuffle = f(N.pixelShuffle, 'pixelShuffle', 'x:T, upscaleFactor:n');
+/**
+ * F.pixelUnshuffle: [..., C, H*r, W*r] -> [..., C*r*r, H, W].
+ * @function
+ */
 export const pixelUnshuffle: typeof N.pixelUnshuffle = f(N.pixelUnshuffle, 'pixelUnshuffle', 'x:T, downscaleFactor:n');
+/**
+ * F.poissonNllLoss(input, target, { logInput, full, eps, reduction }).
+ * @function
+ */
 export const poissonNllLoss: typeof N.poissonNllLoss = f(N.poissonNllLoss, 'poissonNllLoss', 'input:T, target:T, opts?:u{logInput:bu;full:bu;eps:nu;reduction:su}');
+/** @function */
 export const prelu: typeof N.prelu = f(N.prelu, 'prelu', 'x:T, weight:T');
+/** @function */
 export const relu: typeof N.relu = f(N.relu, 'relu', 'x:T, opts?:u{inplace:bu}');
+/** @function */
 export const relu6: typeof N.relu6 = f(N.relu6, 'relu6', 'x:T, opts?:u{inplace:bu}');
+/**
+ * F.rmsNorm(x, normalizedShape, weight?, { eps }): x / sqrt(mean(x^2) + eps) * weight; eps defaults to the dtype's machine epsilon, as PyTorch.
+ * @function
+ */
 export const rmsNorm: typeof N.rmsNorm = f(N.rmsNorm, 'rmsNorm', 'x:T, normalizedShape:na, weight?:Tzu, opts?:u{eps:nzu}');
+/**
+ * F.rrelu(x, lower, upper, training): leaky ReLU whose negative slope is drawn per element from
+ * U(lower, upper) in training (our Philox stream), and is (lower + upper) / 2 otherwise.
+ * @function
+ */
 export const rrelu: typeof N.rrelu = f(N.rrelu, 'rrelu', 'x:T, lowerArg?:niou, upperArg?:nu, trainingArg?:bu');
+/**
+ * q [..., L, E], k [..., S, E], v [..., S, Ev] -> [..., L, Ev].
+ * @function
+ */
 export const scaledDotProductAttention: typeof N.scaledDotProductAttention = f(N.scaledDotProductAttention, 'scaledDotProductAttention', 'q:T, k:T, v:T, optsArg?:Tzu{attnMask:Tzu;dropoutP:nu;isCausal:bu;scale:nzu}, dropoutP?:nu, isCausal?:bu');
+/** @function */
 export const selu: typeof N.selu = f(N.selu, 'selu', 'x:T, opts?:u{inplace:bu}');
+/** @function */
 export const sigmoid: typeof N.sigmoid = f(N.sigmoid, 'sigmoid', 'x:T');
+/** @function */
 export const silu: typeof N.silu = f(N.silu, 'silu', 'x:T, opts?:u{inplace:bu}');
+/**
+ * F.smoothL1Loss: 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (beta = 0 is L1).
+ * @function
+ */
 export const smoothL1Loss: typeof N.smoothL1Loss = f(N.smoothL1Loss, 'smoothL1Loss', 'input:T, target:T, opts?:u{reduction:su;beta:nu}');
+/**
+ * F.softMarginLoss: log(1 + exp(-y x)).
+ * @function
+ */
 export const softMarginLoss: typeof N.softMarginLoss = f(N.softMarginLoss, 'softMarginLoss', 'input:T, target:T, opts?:u{reduction:su}');
+/** @function */
 export const softmax: typeof N.softmax = f(N.softmax, 'softmax', 'x:T, dim:n{dim:nu;dtype:su}, opts?:u{dim:nu;dtype:su}');
+/** @function */
 export const softmin: typeof N.softmin = f(N.softmin, 'softmin', 'x:T, dim:n{dim:nu;dtype:su}, opts?:u{dim:nu;dtype:su}');
+/**
+ * softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold (as PyTorch). The exp branch is
+ * clamped at the threshold so the unselected side never overflows into a NaN gradient.
+ * beta and threshold are positional (`F.softplus(x, 2, 10)`) or options (`{ beta, threshold }`).
+ * @function
+ */
 export const softplus: typeof N.softplus = f(N.softplus, 'softplus', 'x:T, opts?:nu{beta:nu;threshold:nu;inplace:bu}, thresholdArg?:nu');
+/** @function */
 export const softshrink: typeof N.softshrink = f(N.softshrink, 'softshrink', 'x:T, lambdArg?:nu{lambd:nu;inplace:bu}');
+/** @function */
 export const softsign: typeof N.softsign = f(N.softsign, 'softsign', 'x:T');
+/** @function */
 export const tanh: typeof N.tanh = f(N.tanh, 'tanh', 'x:T');
+/** @function */
 export const tanhshrink: typeof N.tanhshrink = f(N.tanhshrink, 'tanhshrink', 'x:T');
+/** @function */
 export const threshold: typeof N.threshold = f(N.threshold, 'threshold', 'x:T, thresholdValue:n, value:n, opts?:u{inplace:bu}');
+/**
+ * F.tripletMarginLoss(anchor, positive, negative, { margin, p, eps, swap, reduction }).
+ * @function
+ */
 export const tripletMarginLoss: typeof N.tripletMarginLoss = f(N.tripletMarginLoss, 'tripletMarginLoss', 'anchor:T, positive:T, negative:T, opts?:u{margin:nu;p:nu;eps:nu;swap:bu;reduction:su}');
+/**
+ * F.tripletMarginWithDistanceLoss(anchor, positive, negative, { distanceFunction, margin, swap, reduction }).
+ * @function
+ */
 export const tripletMarginWithDistanceLoss: typeof N.tripletMarginWithDistanceLoss = f(N.tripletMarginWithDistanceLoss, 'tripletMarginWithDistanceLoss', 'anchor:T, positive:T, negative:T, opts?:u{distanceFunction:zfu;margin:nu;swap:bu;reduction:su}');
+/**
+ * F.unfold(input [N,C,H,W], kernelSize, opts) -> [N, C*kh*kw, L]: im2col.
+ * @function
+ */
 export const unfold: typeof N.unfold = f(N.unfold, 'unfold', 'x:T, kernelSize:na, opts?:u{dilation:nau;padding:nau;stride:nau}');
+/**
+ * F.interpolate over the trailing spatial dims of [N, C, ...spatial] (1-3 spatial dims).
+ * @function
+ */
 export const upsample: typeof N.upsample = f(N.upsample, 'upsample', 'x:T, opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu}');

@@ -6,19 +6,70 @@ import * as N from '../../nn/init.js';
 import { strictFunction as f } from '../../args.js';
 
 export * from '../../nn/init.js';
+/**
+ * [fanIn, fanOut] of a weight: dims 1 and 0 times the receptive field (the product of dims 2...).
+ * @function
+ */
 export const calculateFanInAndFanOut: typeof N.calculateFanInAndFanOut = f(N.calculateFanInAndFanOut, 'calculateFanInAndFanOut', 't:T');
+/**
+ * The recommended gain for a nonlinearity (param: leaky_relu's negative slope, default 0.01).
+ * @function
+ */
 export const calculateGain: typeof N.calculateGain = f(N.calculateGain, 'calculateGain', 'nonlinearity:s, param?:nzu');
+/** @function */
 export const constant_: typeof N.constant_ = f(N.constant_, 'constant_', 't:T, val:n');
+/**
+ * Fills a {3, 4, 5}-D conv weight with the Dirac delta: each of the first min(outPerGroup, inChannels)
+ * output channels of every group passes its input channel through at the kernel's centre.
+ * @function
+ */
 export const dirac_: typeof N.dirac_ = f(N.dirac_, 'dirac_', 't:T, groups?:nu{groups:nu}');
+/**
+ * Fills a 2-D tensor with the identity matrix.
+ * @function
+ */
 export const eye_: typeof N.eye_ = f(N.eye_, 'eye_', 't:T');
+/**
+ * He normal: N(0, std^2), std = gain / sqrt(fan).
+ * @function
+ */
 export const kaimingNormal_: typeof N.kaimingNormal_ = f(N.kaimingNormal_, 'kaimingNormal_', 't:T, a?:nu{a:nu;mode:su;nonlinearity:su}, mode?:su, nonlinearity?:su');
+/**
+ * He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculateGain(nonlinearity, a).
+ * @function
+ */
 export const kaimingUniform_: typeof N.kaimingUniform_ = f(N.kaimingUniform_, 'kaimingUniform_', 't:T, a?:nu{a:nu;mode:su;nonlinearity:su}, mode?:su, nonlinearity?:su');
+/** @function */
 export const normal_: typeof N.normal_ = f(N.normal_, 'normal_', 't:T, mean?:nu{mean:nu;std:nu}, std?:nu');
+/** @function */
 export const ones_: typeof N.ones_ = f(N.ones_, 'ones_', 't:T');
+/**
+ * A (semi-)orthogonal matrix from the QR decomposition of a normal matrix (Gram-Schmidt in float64).
+ * @function
+ */
 export const orthogonal_: typeof N.orthogonal_ = f(N.orthogonal_, 'orthogonal_', 't:T, gain?:nu{gain:nu}');
+/**
+ * Martens (2010) sparse init of a 2-D tensor: N(0, std^2), then ceil(sparsity * rows) entries of every
+ * column (chosen by a random permutation per column, as PyTorch) set to zero.
+ * @function
+ */
 export const sparse_: typeof N.sparse_ = f(N.sparse_, 'sparse_', 't:T, sparsity:n, std?:nu{std:nu}');
+/**
+ * N(mean, std^2) truncated to [a, b], sampled by the inverse CDF as PyTorch does.
+ * @function
+ */
 export const truncNormal_: typeof N.truncNormal_ = f(N.truncNormal_, 'truncNormal_', 't:T, meanOrOpts?:nu{mean:nu;std:nu;a:nu;b:nu}, stdArg?:nu, aArg?:nu, bArg?:nu');
+/** @function */
 export const uniform_: typeof N.uniform_ = f(N.uniform_, 'uniform_', 't:T, a?:nu{a:nu;b:nu}, b?:nu');
+/**
+ * Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fanIn + fanOut)).
+ * @function
+ */
 export const xavierNormal_: typeof N.xavierNormal_ = f(N.xavierNormal_, 'xavierNormal_', 't:T, gain?:nu{gain:nu}');
+/**
+ * Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fanIn + fanOut)).
+ * @function
+ */
 export const xavierUniform_: typeof N.xavierUniform_ = f(N.xavierUniform_, 'xavierUniform_', 't:T, gain?:nu{gain:nu}');
+/** @function */
 export const zeros_: typeof N.zeros_ = f(N.zeros_, 'zeros_', 't:T');

@@ -6,9 +6,35 @@ import * as N from '../../nn/utils.js';
 import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../nn/utils.js';
+/**
+ * Scales all gradients so that their joint norm (of order normType) is at most maxNorm; returns
+ * the total norm before clipping (a 0-d tensor), as torch.nn.utils.clip_grad_norm_.
+ * @function
+ */
 export const clipGradNorm_: typeof N.clipGradNorm_ = f(N.clipGradNorm_, 'clipGradNorm_', 'parameters:Tai, maxNorm:n, opts?:u{normType:nsu;errorIfNonfinite:bu}');
+/**
+ * Clamps every gradient to [-clipValue, clipValue] in place.
+ * @function
+ */
 export const clipGradValue_: typeof N.clipGradValue_ = f(N.clipGradValue_, 'clipGradValue_', 'parameters:Tai, clipValue:n');
+/**
+ * Variable-length sequences packed time step by time step: data [sum(lengths), *] holds, for each
+ * t, the rows of the batch (sorted by decreasing length) still running at t; batchSizes[t] counts them.
+ * @class
+ */
 export const PackedSequence: typeof N.PackedSequence = c(N.PackedSequence, 'PackedSequence', 'data:T, batchSizes:T, sortedIndices?:Tzu, unsortedIndices?:Tzu', {});
+/**
+ * Variable-length sequences packed time step by time step: data [sum(lengths), *] holds, for each
+ * t, the rows of the batch (sorted by decreasing length) still running at t; batchSizes[t] counts them.
+ */
 export type PackedSequence = N.PackedSequence;
+/**
+ * All parameters flattened and concatenated into one 1-D tensor.
+ * @function
+ */
 export const parametersToVector: typeof N.parametersToVector = f(N.parametersToVector, 'parametersToVector', 'parameters:Tai');
+/**
+ * Copies consecutive slices of `vec` into the parameters (the inverse of parametersToVector).
+ * @function
+ */
 export const vectorToParameters: typeof N.vectorToParameters = f(N.vectorToParameters, 'vectorToParameters', 'vec:T, parameters:Tai');

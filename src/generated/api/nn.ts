@@ -6,309 +6,492 @@ import * as N from '../../nn/index.js';
 import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../nn/index.js';
+/** @class */
 export const AdaptiveAvgPool1d: typeof N.AdaptiveAvgPool1d = c(N.AdaptiveAvgPool1d, 'AdaptiveAvgPool1d', 'outputSize:n', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type AdaptiveAvgPool1d = N.AdaptiveAvgPool1d;
+/** @class */
 export const AdaptiveAvgPool2d: typeof N.AdaptiveAvgPool2d = c(N.AdaptiveAvgPool2d, 'AdaptiveAvgPool2d', 'outputSize:na', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type AdaptiveAvgPool2d = N.AdaptiveAvgPool2d;
+/** @class */
 export const AdaptiveAvgPool3d: typeof N.AdaptiveAvgPool3d = c(N.AdaptiveAvgPool3d, 'AdaptiveAvgPool3d', 'outputSize:na', {
   forward: 'x:T',
 });
 export type AdaptiveAvgPool3d = N.AdaptiveAvgPool3d;
+/** @class */
 export const AdaptiveMaxPool1d: typeof N.AdaptiveMaxPool1d = c(N.AdaptiveMaxPool1d, 'AdaptiveMaxPool1d', 'outputSize:n', {
   forward: 'x:T',
 });
 export type AdaptiveMaxPool1d = N.AdaptiveMaxPool1d;
+/** @class */
 export const AdaptiveMaxPool2d: typeof N.AdaptiveMaxPool2d = c(N.AdaptiveMaxPool2d, 'AdaptiveMaxPool2d', 'outputSize:na', {
   forward: 'x:T',
 });
 export type AdaptiveMaxPool2d = N.AdaptiveMaxPool2d;
+/**
+ * Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance).
+ * @class
+ */
 export const AlphaDropout: typeof N.AlphaDropout = c(N.AlphaDropout, 'AlphaDropout', 'pArg?:nu{p:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance). */
 export type AlphaDropout = N.AlphaDropout;
+/** @class */
 export const AvgPool1d: typeof N.AvgPool1d = c(N.AvgPool1d, 'AvgPool1d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu;divisorOverride:nzu}', {
   forward: 'x:T',
 });
 export type AvgPool1d = N.AvgPool1d;
+/** @class */
 export const AvgPool2d: typeof N.AvgPool2d = c(N.AvgPool2d, 'AvgPool2d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu;divisorOverride:nzu}', {
   forward: 'x:T',
 });
 export type AvgPool2d = N.AvgPool2d;
+/** @class */
 export const AvgPool3d: typeof N.AvgPool3d = c(N.AvgPool3d, 'AvgPool3d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu;divisorOverride:nzu}', {
   forward: 'x:T',
 });
 export type AvgPool3d = N.AvgPool3d;
+/**
+ * Over (N, C) or (N, C, L) input.
+ * @class
+ */
 export const BatchNorm1d: typeof N.BatchNorm1d = c(N.BatchNorm1d, 'BatchNorm1d', 'numFeatures:n, opts?:u{eps:nu;momentum:nzu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
+/** Over (N, C) or (N, C, L) input. */
 export type BatchNorm1d = N.BatchNorm1d;
+/**
+ * Over (N, C, H, W) input.
+ * @class
+ */
 export const BatchNorm2d: typeof N.BatchNorm2d = c(N.BatchNorm2d, 'BatchNorm2d', 'numFeatures:n, opts?:u{eps:nu;momentum:nzu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
+/** Over (N, C, H, W) input. */
 export type BatchNorm2d = N.BatchNorm2d;
+/**
+ * Over (N, C, D, H, W) input.
+ * @class
+ */
 export const BatchNorm3d: typeof N.BatchNorm3d = c(N.BatchNorm3d, 'BatchNorm3d', 'numFeatures:n, opts?:u{eps:nu;momentum:nzu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
+/** Over (N, C, D, H, W) input. */
 export type BatchNorm3d = N.BatchNorm3d;
+/** @class */
 export const BCELoss: typeof N.BCELoss = c(N.BCELoss, 'BCELoss', 'opts?:u{weight:Tzu;reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type BCELoss = N.BCELoss;
+/** @class */
 export const BCEWithLogitsLoss: typeof N.BCEWithLogitsLoss = c(N.BCEWithLogitsLoss, 'BCEWithLogitsLoss', 'opts?:u{weight:Tzu;reduction:su;posWeight:Tzu}', {
   forward: 'input:T, target:T',
 });
 export type BCEWithLogitsLoss = N.BCEWithLogitsLoss;
+/**
+ * y = x1^T A x2 + b; weight [outFeatures, in1Features, in2Features], init U(-1/sqrt(in1), 1/sqrt(in1)).
+ * @class
+ */
 export const Bilinear: typeof N.Bilinear = c(N.Bilinear, 'Bilinear', 'in1Features:n, in2Features:n, outFeatures:n, opts?:u{bias:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'x1:T, x2:T',
   extraRepr: '',
 });
+/** y = x1^T A x2 + b; weight [outFeatures, in1Features, in2Features], init U(-1/sqrt(in1), 1/sqrt(in1)). */
 export type Bilinear = N.Bilinear;
+/** @class */
 export const Buffer: typeof N.Buffer = c(N.Buffer, 'Buffer', 'data:T, opts?:u{persistent:bu}', {});
 export type Buffer = N.Buffer;
+/** @class */
 export const CELU: typeof N.CELU = c(N.CELU, 'CELU', 'alpha?:nu{alpha:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type CELU = N.CELU;
+/**
+ * Interleaves channels across `groups` (ShuffleNet).
+ * @class
+ */
 export const ChannelShuffle: typeof N.ChannelShuffle = c(N.ChannelShuffle, 'ChannelShuffle', 'groups:n', {
   forward: 'x:T',
 });
+/** Interleaves channels across `groups` (ShuffleNet). */
 export type ChannelShuffle = N.ChannelShuffle;
+/** @class */
 export const CircularPad1d: typeof N.CircularPad1d = c(N.CircularPad1d, 'CircularPad1d', 'padding:na', {});
 export type CircularPad1d = N.CircularPad1d;
+/** @class */
 export const CircularPad2d: typeof N.CircularPad2d = c(N.CircularPad2d, 'CircularPad2d', 'padding:na', {});
 export type CircularPad2d = N.CircularPad2d;
+/** @class */
 export const ConstantPad1d: typeof N.ConstantPad1d = c(N.ConstantPad1d, 'ConstantPad1d', 'padding:na, value:n', {});
 export type ConstantPad1d = N.ConstantPad1d;
+/** @class */
 export const ConstantPad2d: typeof N.ConstantPad2d = c(N.ConstantPad2d, 'ConstantPad2d', 'padding:na, value:n', {});
 export type ConstantPad2d = N.ConstantPad2d;
+/** @class */
 export const Conv1d: typeof N.Conv1d = c(N.Conv1d, 'Conv1d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu;bias:bu;paddingMode:su;device:su;dtype:su}', {
   forward: 'x:T',
 });
 export type Conv1d = N.Conv1d;
+/** @class */
 export const Conv2d: typeof N.Conv2d = c(N.Conv2d, 'Conv2d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu;bias:bu;paddingMode:su;device:su;dtype:su}', {
   forward: 'x:T',
 });
 export type Conv2d = N.Conv2d;
+/** @class */
 export const Conv3d: typeof N.Conv3d = c(N.Conv3d, 'Conv3d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu;bias:bu;paddingMode:su;device:su;dtype:su}', {
   forward: 'x:T',
 });
 export type Conv3d = N.Conv3d;
+/** @class */
 export const ConvTranspose1d: typeof N.ConvTranspose1d = c(N.ConvTranspose1d, 'ConvTranspose1d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
   forward: 'x:T',
 });
 export type ConvTranspose1d = N.ConvTranspose1d;
+/** @class */
 export const ConvTranspose2d: typeof N.ConvTranspose2d = c(N.ConvTranspose2d, 'ConvTranspose2d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
   forward: 'x:T',
 });
 export type ConvTranspose2d = N.ConvTranspose2d;
+/** @class */
 export const ConvTranspose3d: typeof N.ConvTranspose3d = c(N.ConvTranspose3d, 'ConvTranspose3d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
   forward: 'x:T',
 });
 export type ConvTranspose3d = N.ConvTranspose3d;
+/** @class */
 export const CosineEmbeddingLoss: typeof N.CosineEmbeddingLoss = c(N.CosineEmbeddingLoss, 'CosineEmbeddingLoss', 'opts?:u{margin:nu;reduction:su}', {
   forward: 'x1:T, x2:T, target:T',
 });
 export type CosineEmbeddingLoss = N.CosineEmbeddingLoss;
+/** @class */
 export const CosineSimilarity: typeof N.CosineSimilarity = c(N.CosineSimilarity, 'CosineSimilarity', 'opts?:u{dim:nu;eps:nu}', {
   forward: 'x1:T, x2:T',
 });
 export type CosineSimilarity = N.CosineSimilarity;
+/** @class */
 export const CrossEntropyLoss: typeof N.CrossEntropyLoss = c(N.CrossEntropyLoss, 'CrossEntropyLoss', 'opts?:u{weight:Tzu;ignoreIndex:nu;reduction:su;labelSmoothing:nu}', {
   forward: 'input:T, target:T',
 });
 export type CrossEntropyLoss = N.CrossEntropyLoss;
+/**
+ * Connectionist Temporal Classification loss over log-probabilities [T, N, C].
+ * @class
+ */
 export const CTCLoss: typeof N.CTCLoss = c(N.CTCLoss, 'CTCLoss', 'opts?:u{blank:nu;reduction:su;zeroInfinity:bu}', {
   forward: 'logProbs:T, targets:T, inputLengths:Ta, targetLengths:Ta',
 });
+/** Connectionist Temporal Classification loss over log-probabilities [T, N, C]. */
 export type CTCLoss = N.CTCLoss;
+/** @class */
 export const Dropout: typeof N.Dropout = c(N.Dropout, 'Dropout', 'pArg?:nu{p:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type Dropout = N.Dropout;
+/**
+ * Zeroes whole channels of (N, C, L) or (C, L) input.
+ * @class
+ */
 export const Dropout1d: typeof N.Dropout1d = c(N.Dropout1d, 'Dropout1d', 'pArg?:nu{p:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Zeroes whole channels of (N, C, L) or (C, L) input. */
 export type Dropout1d = N.Dropout1d;
+/**
+ * Zeroes whole channels of (N, C, H, W) or (C, H, W) input.
+ * @class
+ */
 export const Dropout2d: typeof N.Dropout2d = c(N.Dropout2d, 'Dropout2d', 'pArg?:nu{p:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Zeroes whole channels of (N, C, H, W) or (C, H, W) input. */
 export type Dropout2d = N.Dropout2d;
+/**
+ * Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input.
+ * @class
+ */
 export const Dropout3d: typeof N.Dropout3d = c(N.Dropout3d, 'Dropout3d', 'pArg?:nu{p:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input. */
 export type Dropout3d = N.Dropout3d;
+/** @class */
 export const ELU: typeof N.ELU = c(N.ELU, 'ELU', 'alpha?:nu{alpha:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type ELU = N.ELU;
+/** @class */
 export const Embedding: typeof N.Embedding = c(N.Embedding, 'Embedding', 'numEmbeddings:n, embeddingDim:n, opts?:u{paddingIdx:nzu;maxNorm:nzu;normType:nu;scaleGradByFreq:bu;sparse:bu;weight:Tu;freeze:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'input:T',
   extraRepr: '',
 });
 export type Embedding = N.Embedding;
+/**
+ * Sums, averages or maxes bags of embeddings without materialising the per-index rows per bag:
+ * bags are the rows of a 2-D input, or segments of a 1-D input starting at `offsets`. Entries equal
+ * to paddingIdx are left out (and not counted by 'mean'); empty bags give zeros. All on device.
+ * @class
+ */
 export const EmbeddingBag: typeof N.EmbeddingBag = c(N.EmbeddingBag, 'EmbeddingBag', 'numEmbeddings:n, embeddingDim:n, opts?:u{maxNorm:nzu;normType:nu;scaleGradByFreq:bu;mode:su;sparse:bu;includeLastOffset:bu;paddingIdx:nzu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'input:T, offsets?:Tzu, perSampleWeights?:Tzu',
   extraRepr: '',
 });
+/**
+ * Sums, averages or maxes bags of embeddings without materialising the per-index rows per bag:
+ * bags are the rows of a 2-D input, or segments of a 1-D input starting at `offsets`. Entries equal
+ * to paddingIdx are left out (and not counted by 'mean'); empty bags give zeros. All on device.
+ */
 export type EmbeddingBag = N.EmbeddingBag;
+/** @class */
 export const Flatten: typeof N.Flatten = c(N.Flatten, 'Flatten', 'startDim?:nu, endDim?:nu', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type Flatten = N.Flatten;
+/**
+ * Combines sliding local blocks into a tensor (the adjoint of Unfold).
+ * @class
+ */
 export const Fold: typeof N.Fold = c(N.Fold, 'Fold', 'outputSize:na, kernelSize:na, opts?:u{dilation:nau;padding:nau;stride:nau}', {
   forward: 'x:T',
 });
+/** Combines sliding local blocks into a tensor (the adjoint of Unfold). */
 export type Fold = N.Fold;
 export * as functional from './nn-functional.js';
+/** @class */
 export const GaussianNLLLoss: typeof N.GaussianNLLLoss = c(N.GaussianNLLLoss, 'GaussianNLLLoss', 'opts?:u{full:bu;eps:nu;reduction:su}', {
   forward: 'input:T, target:T, variance:T',
 });
 export type GaussianNLLLoss = N.GaussianNLLLoss;
+/** @class */
 export const GELU: typeof N.GELU = c(N.GELU, 'GELU', 'opts?:su{approximate:su}', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type GELU = N.GELU;
+/** @class */
 export const GLU: typeof N.GLU = c(N.GLU, 'GLU', 'dim?:nu{dim:nu}', {
   forward: 'x:T',
 });
 export type GLU = N.GLU;
+/**
+ * Splits channels into numGroups groups and normalizes each (N, group) slice; per-channel affine.
+ * @class
+ */
 export const GroupNorm: typeof N.GroupNorm = c(N.GroupNorm, 'GroupNorm', 'numGroups:n, numChannels:n, opts?:u{eps:nu;affine:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'x:T',
   extraRepr: '',
 });
+/** Splits channels into numGroups groups and normalizes each (N, group) slice; per-channel affine. */
 export type GroupNorm = N.GroupNorm;
+/**
+ * GRU. forward returns [output, h_n].
+ * @class
+ */
 export const GRU: typeof N.GRU = c(N.GRU, 'GRU', 'inputSize:n, hiddenSize:n, opts?:u{numLayers:nu;bias:bu;batchFirst:bu;dropout:nu;bidirectional:bu;projSize:nu;device:su;dtype:su}', {
   forward: 'input:Ti, hx?:Tzu',
 });
+/** GRU. forward returns [output, h_n]. */
 export type GRU = N.GRU;
+/** @class */
 export const GRUCell: typeof N.GRUCell = c(N.GRUCell, 'GRUCell', 'inputSize:n, hiddenSize:n, opts?:u{bias:bu;device:su;dtype:su}', {
   forward: 'input:T, hx?:Tzu',
 });
 export type GRUCell = N.GRUCell;
+/** @class */
 export const Hardshrink: typeof N.Hardshrink = c(N.Hardshrink, 'Hardshrink', 'lambd?:nu{lambd:nu}', {
   forward: 'x:T',
 });
 export type Hardshrink = N.Hardshrink;
+/** @class */
 export const Hardsigmoid: typeof N.Hardsigmoid = c(N.Hardsigmoid, 'Hardsigmoid', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type Hardsigmoid = N.Hardsigmoid;
+/** @class */
 export const Hardswish: typeof N.Hardswish = c(N.Hardswish, 'Hardswish', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type Hardswish = N.Hardswish;
+/** @class */
 export const Hardtanh: typeof N.Hardtanh = c(N.Hardtanh, 'Hardtanh', 'minVal?:nu{minVal:nu;maxVal:nu;inplace:bu}, maxVal?:nu, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type Hardtanh = N.Hardtanh;
+/** @class */
 export const HingeEmbeddingLoss: typeof N.HingeEmbeddingLoss = c(N.HingeEmbeddingLoss, 'HingeEmbeddingLoss', 'opts?:u{margin:nu;reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type HingeEmbeddingLoss = N.HingeEmbeddingLoss;
+/** @class */
 export const HuberLoss: typeof N.HuberLoss = c(N.HuberLoss, 'HuberLoss', 'opts?:u{reduction:su;delta:nu}', {
   forward: 'input:T, target:T',
 });
 export type HuberLoss = N.HuberLoss;
+/** @class */
 export const Identity: typeof N.Identity = c(N.Identity, 'Identity', '..._args:Tnbszafiopu', {
   forward: 'x:T',
 });
 export type Identity = N.Identity;
 export * as init from './nn-init.js';
+/** @class */
 export const InstanceNorm1d: typeof N.InstanceNorm1d = c(N.InstanceNorm1d, 'InstanceNorm1d', 'numFeatures:n, opts?:u{eps:nu;momentum:nu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
 export type InstanceNorm1d = N.InstanceNorm1d;
+/** @class */
 export const InstanceNorm2d: typeof N.InstanceNorm2d = c(N.InstanceNorm2d, 'InstanceNorm2d', 'numFeatures:n, opts?:u{eps:nu;momentum:nu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
 export type InstanceNorm2d = N.InstanceNorm2d;
+/** @function */
 export const isParameter: typeof N.isParameter = f(N.isParameter, 'isParameter', 'x:Tnbszafiopu');
+/**
+ * KL divergence; input is log-probabilities. reduction 'batchmean' is PyTorch's recommended mode.
+ * @class
+ */
 export const KLDivLoss: typeof N.KLDivLoss = c(N.KLDivLoss, 'KLDivLoss', 'opts?:u{reduction:su;logTarget:bu}', {
   forward: 'input:T, target:T',
 });
+/** KL divergence; input is log-probabilities. reduction 'batchmean' is PyTorch's recommended mode. */
 export type KLDivLoss = N.KLDivLoss;
+/** @class */
 export const L1Loss: typeof N.L1Loss = c(N.L1Loss, 'L1Loss', 'opts?:u{reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type L1Loss = N.L1Loss;
+/**
+ * Normalizes over the trailing dims given by normalizedShape, with elementwise affine weight and bias.
+ * @class
+ */
 export const LayerNorm: typeof N.LayerNorm = c(N.LayerNorm, 'LayerNorm', 'normalizedShape:na, opts?:u{eps:nu;elementwiseAffine:bu;bias:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'x:T',
   extraRepr: '',
 });
+/** Normalizes over the trailing dims given by normalizedShape, with elementwise affine weight and bias. */
 export type LayerNorm = N.LayerNorm;
+/** @class */
 export const LeakyReLU: typeof N.LeakyReLU = c(N.LeakyReLU, 'LeakyReLU', 'negativeSlope?:nu{negativeSlope:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type LeakyReLU = N.LeakyReLU;
+/**
+ * y = x W^T + b; weight [outFeatures, inFeatures].
+ * @class
+ */
 export const Linear: typeof N.Linear = c(N.Linear, 'Linear', 'inFeatures:n, outFeatures:n, opts?:u{bias:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'x:T',
   extraRepr: '',
 });
+/** y = x W^T + b; weight [outFeatures, inFeatures]. */
 export type Linear = N.Linear;
+/**
+ * Normalizes each position over `size` neighbouring channels (AlexNet's LRN).
+ * @class
+ */
 export const LocalResponseNorm: typeof N.LocalResponseNorm = c(N.LocalResponseNorm, 'LocalResponseNorm', 'size:n, opts?:u{alpha:nu;beta:nu;k:nu}', {
   forward: 'x:T',
 });
+/** Normalizes each position over `size` neighbouring channels (AlexNet's LRN). */
 export type LocalResponseNorm = N.LocalResponseNorm;
+/** @class */
 export const LogSigmoid: typeof N.LogSigmoid = c(N.LogSigmoid, 'LogSigmoid', '', {
   forward: 'x:T',
 });
 export type LogSigmoid = N.LogSigmoid;
+/** @class */
 export const LogSoftmax: typeof N.LogSoftmax = c(N.LogSoftmax, 'LogSoftmax', 'dimArg:n{dim:nu}', {
   forward: 'x:T',
 });
 export type LogSoftmax = N.LogSoftmax;
+/**
+ * Power-average pooling: (sum over the window of x^p)^(1/p).
+ * @class
+ */
 export const LPPool1d: typeof N.LPPool1d = c(N.LPPool1d, 'LPPool1d', 'normType:n, kernelSize:n, opts?:u{stride:nzu;ceilMode:bu}', {
   forward: 'x:T',
 });
+/** Power-average pooling: (sum over the window of x^p)^(1/p). */
 export type LPPool1d = N.LPPool1d;
+/** @class */
 export const LPPool2d: typeof N.LPPool2d = c(N.LPPool2d, 'LPPool2d', 'normType:n, kernelSize:na, opts?:u{stride:nzau;ceilMode:bu}', {
   forward: 'x:T',
 });
 export type LPPool2d = N.LPPool2d;
+/**
+ * LSTM. forward(input, [h0, c0]?) returns [output, [h_n, c_n]].
+ * @class
+ */
 export const LSTM: typeof N.LSTM = c(N.LSTM, 'LSTM', 'inputSize:n, hiddenSize:n, opts?:u{numLayers:nu;bias:bu;batchFirst:bu;dropout:nu;bidirectional:bu;projSize:nu;device:su;dtype:su}', {
   forward: 'input:Ti, hx?:zau',
 });
+/** LSTM. forward(input, [h0, c0]?) returns [output, [h_n, c_n]]. */
 export type LSTM = N.LSTM;
+/** @class */
 export const LSTMCell: typeof N.LSTMCell = c(N.LSTMCell, 'LSTMCell', 'inputSize:n, hiddenSize:n, opts?:u{bias:bu;device:su;dtype:su}', {
   forward: 'input:T, hx?:zau',
 });
 export type LSTMCell = N.LSTMCell;
+/** @class */
 export const MarginRankingLoss: typeof N.MarginRankingLoss = c(N.MarginRankingLoss, 'MarginRankingLoss', 'opts?:u{margin:nu;reduction:su}', {
   forward: 'x1:T, x2:T, target:T',
 });
 export type MarginRankingLoss = N.MarginRankingLoss;
+/** @class */
 export const MaxPool1d: typeof N.MaxPool1d = c(N.MaxPool1d, 'MaxPool1d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;dilation:nau;ceilMode:bu;returnIndices:bu}', {
   forward: 'x:T',
 });
 export type MaxPool1d<R extends boolean = false> = N.MaxPool1d<R>;
+/** @class */
 export const MaxPool2d: typeof N.MaxPool2d = c(N.MaxPool2d, 'MaxPool2d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;dilation:nau;ceilMode:bu;returnIndices:bu}', {
   forward: 'x:T',
 });
 export type MaxPool2d<R extends boolean = false> = N.MaxPool2d<R>;
+/** @class */
 export const MaxPool3d: typeof N.MaxPool3d = c(N.MaxPool3d, 'MaxPool3d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;dilation:nau;ceilMode:bu;returnIndices:bu}', {
   forward: 'x:T',
 });
 export type MaxPool3d<R extends boolean = false> = N.MaxPool3d<R>;
+/** @class */
 export const MaxUnpool1d: typeof N.MaxUnpool1d = c(N.MaxUnpool1d, 'MaxUnpool1d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau}', {
   forward: 'x:T, indices:T, outputSize?:zau',
 });
 export type MaxUnpool1d = N.MaxUnpool1d;
+/** @class */
 export const MaxUnpool2d: typeof N.MaxUnpool2d = c(N.MaxUnpool2d, 'MaxUnpool2d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau}', {
   forward: 'x:T, indices:T, outputSize?:zau',
 });
 export type MaxUnpool2d = N.MaxUnpool2d;
+/** @class */
 export const Mish: typeof N.Mish = c(N.Mish, 'Mish', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type Mish = N.Mish;
+/**
+ * Base class for all neural network modules (torch.nn.Module): subclasses declare their layers and
+ * parameters as fields and implement `forward`; `model.call(x)` runs it with hooks.
+ * @example
+ * ```ts
+ * class Net extends torch.nn.Module {
+ *   fc1 = new torch.nn.Linear(784, 128);
+ *   fc2 = new torch.nn.Linear(128, 10);
+ *   forward(x: torch.Tensor) { return this.fc2.call(this.fc1.call(x).relu()); }
+ * }
+ * const model = new Net();
+ * const opt = new torch.optim.Adam(model.parameters(), { lr: 1e-3 });
+ * for (const [x, y] of loader) {
+ *   const loss = torch.nn.functional.crossEntropy(model.call(x), y);
+ *   opt.zeroGrad();
+ *   loss.backward();
+ *   opt.step();
+ * }
+ * ```
+ * @class
+ */
 export const Module: typeof N.Module = c(N.Module, 'Module', '', {
   call: '...args:Tnbszafiopu',
   registerParameter: 'name:s, param:Tz',
@@ -348,7 +531,31 @@ export const Module: typeof N.Module = c(N.Module, 'Module', '', {
   extraRepr: '',
   toString: '',
 });
+/**
+ * Base class for all neural network modules (torch.nn.Module): subclasses declare their layers and
+ * parameters as fields and implement `forward`; `model.call(x)` runs it with hooks.
+ * @example
+ * ```ts
+ * class Net extends torch.nn.Module {
+ *   fc1 = new torch.nn.Linear(784, 128);
+ *   fc2 = new torch.nn.Linear(128, 10);
+ *   forward(x: torch.Tensor) { return this.fc2.call(this.fc1.call(x).relu()); }
+ * }
+ * const model = new Net();
+ * const opt = new torch.optim.Adam(model.parameters(), { lr: 1e-3 });
+ * for (const [x, y] of loader) {
+ *   const loss = torch.nn.functional.crossEntropy(model.call(x), y);
+ *   opt.zeroGrad();
+ *   loss.backward();
+ *   opt.step();
+ * }
+ * ```
+ */
 export type Module = N.Module;
+/**
+ * An ordered dictionary of modules (insertion order kept).
+ * @class
+ */
 export const ModuleDict: typeof N.ModuleDict = c(N.ModuleDict, 'ModuleDict', 'mods?:aiou', {
   get: 'key:s',
   set: 'key:s, m:i',
@@ -359,7 +566,12 @@ export const ModuleDict: typeof N.ModuleDict = c(N.ModuleDict, 'ModuleDict', 'mo
   values: '',
   items: '',
 });
+/** An ordered dictionary of modules (insertion order kept). */
 export type ModuleDict = N.ModuleDict;
+/**
+ * A list of modules, registered as '0', '1', ...; it has no forward.
+ * @class
+ */
 export const ModuleList: typeof N.ModuleList = c(N.ModuleList, 'ModuleList', 'mods?:aiu', {
   get: 'i:n',
   set: 'i:n, m:i',
@@ -368,41 +580,54 @@ export const ModuleList: typeof N.ModuleList = c(N.ModuleList, 'ModuleList', 'mo
   insert: 'i:n, m:i',
   slice: 'start?:nu, end?:nu',
 });
+/** A list of modules, registered as '0', '1', ...; it has no forward. */
 export type ModuleList = N.ModuleList;
+/** @class */
 export const MSELoss: typeof N.MSELoss = c(N.MSELoss, 'MSELoss', 'opts?:u{reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type MSELoss = N.MSELoss;
+/** @class */
 export const MultiheadAttention: typeof N.MultiheadAttention = c(N.MultiheadAttention, 'MultiheadAttention', 'embedDim:n, numHeads:n, opts?:u{dropout:nu;bias:bu;addBiasKv:bu;addZeroAttn:bu;kdim:nu;vdim:nu;batchFirst:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'query:T, key:T, value:T, opts?:u{keyPaddingMask:Tzu;needWeights:bu;attnMask:Tzu;averageAttnWeights:bu;isCausal:bu}',
   extraRepr: '',
 });
 export type MultiheadAttention = N.MultiheadAttention;
+/** @class */
 export const MultiLabelMarginLoss: typeof N.MultiLabelMarginLoss = c(N.MultiLabelMarginLoss, 'MultiLabelMarginLoss', 'opts?:u{reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type MultiLabelMarginLoss = N.MultiLabelMarginLoss;
+/** @class */
 export const MultiLabelSoftMarginLoss: typeof N.MultiLabelSoftMarginLoss = c(N.MultiLabelSoftMarginLoss, 'MultiLabelSoftMarginLoss', 'opts?:u{weight:Tzu;reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type MultiLabelSoftMarginLoss = N.MultiLabelSoftMarginLoss;
+/** @class */
 export const MultiMarginLoss: typeof N.MultiMarginLoss = c(N.MultiMarginLoss, 'MultiMarginLoss', 'opts?:u{p:nu;margin:nu;weight:Tzu;reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type MultiMarginLoss = N.MultiMarginLoss;
+/** @class */
 export const NLLLoss: typeof N.NLLLoss = c(N.NLLLoss, 'NLLLoss', 'opts?:u{weight:Tzu;ignoreIndex:nu;reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type NLLLoss = N.NLLLoss;
+/** @class */
 export const PairwiseDistance: typeof N.PairwiseDistance = c(N.PairwiseDistance, 'PairwiseDistance', 'opts?:u{p:nu;eps:nu;keepdim:bu}', {
   forward: 'x1:T, x2:T',
 });
 export type PairwiseDistance = N.PairwiseDistance;
+/** @class */
 export const Parameter: typeof N.Parameter = c(N.Parameter, 'Parameter', 'data:T, requiresGrad?:bu', {
   toString: '',
 });
 export type Parameter = N.Parameter;
+/**
+ * An ordered dictionary of parameters.
+ * @class
+ */
 export const ParameterDict: typeof N.ParameterDict = c(N.ParameterDict, 'ParameterDict', 'params?:aiou', {
   update: 'params:aio',
   get: 'key:s',
@@ -412,73 +637,118 @@ export const ParameterDict: typeof N.ParameterDict = c(N.ParameterDict, 'Paramet
   values: '',
   items: '',
 });
+/** An ordered dictionary of parameters. */
 export type ParameterDict = N.ParameterDict;
+/**
+ * A list of parameters registered as '0', '1', ... (plain tensors are wrapped in Parameter).
+ * @class
+ */
 export const ParameterList: typeof N.ParameterList = c(N.ParameterList, 'ParameterList', 'params?:aiu', {
   get: 'i:n',
   append: 'p:T',
   extend: 'ps:ai',
 });
+/** A list of parameters registered as '0', '1', ... (plain tensors are wrapped in Parameter). */
 export type ParameterList = N.ParameterList;
+/** @class */
 export const PixelShuffle: typeof N.PixelShuffle = c(N.PixelShuffle, 'PixelShuffle', 'upscaleFactor:n', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type PixelShuffle = N.PixelShuffle;
+/** @class */
 export const PixelUnshuffle: typeof N.PixelUnshuffle = c(N.PixelUnshuffle, 'PixelUnshuffle', 'downscaleFactor:n', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type PixelUnshuffle = N.PixelUnshuffle;
+/** @class */
 export const PoissonNLLLoss: typeof N.PoissonNLLLoss = c(N.PoissonNLLLoss, 'PoissonNLLLoss', 'opts?:u{logInput:bu;full:bu;eps:nu;reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type PoissonNLLLoss = N.PoissonNLLLoss;
+/**
+ * PReLU: max(0, x) + weight * min(0, x), one learnable slope (or one per channel), init 0.25.
+ * @class
+ */
 export const PReLU: typeof N.PReLU = c(N.PReLU, 'PReLU', 'numParameters?:nu, initValue?:nu, opts?:u{device:su;dtype:su}', {
   resetParameters: '',
   forward: 'x:T',
   extraRepr: '',
 });
+/** PReLU: max(0, x) + weight * min(0, x), one learnable slope (or one per channel), init 0.25. */
 export type PReLU = N.PReLU;
+/** @class */
 export const ReflectionPad1d: typeof N.ReflectionPad1d = c(N.ReflectionPad1d, 'ReflectionPad1d', 'padding:na', {});
 export type ReflectionPad1d = N.ReflectionPad1d;
+/** @class */
 export const ReflectionPad2d: typeof N.ReflectionPad2d = c(N.ReflectionPad2d, 'ReflectionPad2d', 'padding:na', {});
 export type ReflectionPad2d = N.ReflectionPad2d;
+/** @class */
 export const ReLU: typeof N.ReLU = c(N.ReLU, 'ReLU', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type ReLU = N.ReLU;
+/** @class */
 export const ReLU6: typeof N.ReLU6 = c(N.ReLU6, 'ReLU6', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type ReLU6 = N.ReLU6;
+/** @class */
 export const ReplicationPad1d: typeof N.ReplicationPad1d = c(N.ReplicationPad1d, 'ReplicationPad1d', 'padding:na', {});
 export type ReplicationPad1d = N.ReplicationPad1d;
+/** @class */
 export const ReplicationPad2d: typeof N.ReplicationPad2d = c(N.ReplicationPad2d, 'ReplicationPad2d', 'padding:na', {});
 export type ReplicationPad2d = N.ReplicationPad2d;
+/**
+ * y = x / sqrt(mean(x^2 over the trailing dims) + eps) * weight; eps null means the dtype's machine epsilon.
+ * @class
+ */
 export const RMSNorm: typeof N.RMSNorm = c(N.RMSNorm, 'RMSNorm', 'normalizedShape:na, opts?:u{eps:nzu;elementwiseAffine:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'x:T',
   extraRepr: '',
 });
+/** y = x / sqrt(mean(x^2 over the trailing dims) + eps) * weight; eps null means the dtype's machine epsilon. */
 export type RMSNorm = N.RMSNorm;
+/**
+ * Elman RNN: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu). forward returns [output, h_n].
+ * @class
+ */
 export const RNN: typeof N.RNN = c(N.RNN, 'RNN', 'inputSize:n, hiddenSize:n, opts?:u{numLayers:nu;bias:bu;batchFirst:bu;dropout:nu;bidirectional:bu;projSize:nu;device:su;dtype:su;nonlinearity:su}', {
   forward: 'input:Ti, hx?:Tzu',
 });
+/** Elman RNN: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu). forward returns [output, h_n]. */
 export type RNN = N.RNN;
+/** @class */
 export const RNNCell: typeof N.RNNCell = c(N.RNNCell, 'RNNCell', 'inputSize:n, hiddenSize:n, opts?:u{bias:bu;nonlinearity:su;device:su;dtype:su}', {
   forward: 'input:T, hx?:Tzu',
 });
 export type RNNCell = N.RNNCell;
+/**
+ * RReLU: leaky ReLU with a slope drawn from U(lower, upper) per element in training, their mean in eval.
+ * @class
+ */
 export const RReLU: typeof N.RReLU = c(N.RReLU, 'RReLU', 'lower?:nu{lower:nu;upper:nu;inplace:bu}, upper?:nu, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** RReLU: leaky ReLU with a slope drawn from U(lower, upper) per element in training, their mean in eval. */
 export type RReLU = N.RReLU;
+/**
+ * Calls m.forward(...args) (with its hooks) for a module whose forward signature is not known statically.
+ * @function
+ */
 export const runModule: typeof N.runModule = f(N.runModule, 'runModule', 'm:i, ...args:Tnbszafiopu');
+/** @class */
 export const SELU: typeof N.SELU = c(N.SELU, 'SELU', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type SELU = N.SELU;
+/**
+ * Runs its children in order: `new nn.Sequential(a, b)` or `new nn.Sequential({ conv: a, act: b })`.
+ * @class
+ */
 export const Sequential: typeof N.Sequential = c(N.Sequential, 'Sequential', '...mods:Tnbszafiopu', {
   forward: 'input:T',
   get: 'i:n',
@@ -486,107 +756,163 @@ export const Sequential: typeof N.Sequential = c(N.Sequential, 'Sequential', '..
   extend: 'ms:ai',
   slice: 'start?:nu, end?:nu',
 });
+/** Runs its children in order: `new nn.Sequential(a, b)` or `new nn.Sequential({ conv: a, act: b })`. */
 export type Sequential = N.Sequential;
+/** @class */
 export const Sigmoid: typeof N.Sigmoid = c(N.Sigmoid, 'Sigmoid', '', {
   forward: 'x:T',
 });
 export type Sigmoid = N.Sigmoid;
+/** @class */
 export const SiLU: typeof N.SiLU = c(N.SiLU, 'SiLU', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type SiLU = N.SiLU;
+/** @class */
 export const SmoothL1Loss: typeof N.SmoothL1Loss = c(N.SmoothL1Loss, 'SmoothL1Loss', 'opts?:u{reduction:su;beta:nu}', {
   forward: 'input:T, target:T',
 });
 export type SmoothL1Loss = N.SmoothL1Loss;
+/** @class */
 export const SoftMarginLoss: typeof N.SoftMarginLoss = c(N.SoftMarginLoss, 'SoftMarginLoss', 'opts?:u{reduction:su}', {
   forward: 'input:T, target:T',
 });
 export type SoftMarginLoss = N.SoftMarginLoss;
+/** @class */
 export const Softmax: typeof N.Softmax = c(N.Softmax, 'Softmax', 'dimArg:n{dim:nu}', {
   forward: 'x:T',
 });
 export type Softmax = N.Softmax;
+/**
+ * Softmax over the channel dim of (N, C, H, W) or (C, H, W) input.
+ * @class
+ */
 export const Softmax2d: typeof N.Softmax2d = c(N.Softmax2d, 'Softmax2d', '', {
   forward: 'x:T',
 });
+/** Softmax over the channel dim of (N, C, H, W) or (C, H, W) input. */
 export type Softmax2d = N.Softmax2d;
+/** @class */
 export const Softmin: typeof N.Softmin = c(N.Softmin, 'Softmin', 'dimArg:n{dim:nu}', {
   forward: 'x:T',
 });
 export type Softmin = N.Softmin;
+/** @class */
 export const Softplus: typeof N.Softplus = c(N.Softplus, 'Softplus', 'opts?:nu{beta:nu;threshold:nu}, threshold?:nu', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type Softplus = N.Softplus;
+/** @class */
 export const Softshrink: typeof N.Softshrink = c(N.Softshrink, 'Softshrink', 'lambd?:nu{lambd:nu}', {
   forward: 'x:T',
 });
 export type Softshrink = N.Softshrink;
+/** @class */
 export const Softsign: typeof N.Softsign = c(N.Softsign, 'Softsign', '', {
   forward: 'x:T',
 });
 export type Softsign = N.Softsign;
+/** @class */
 export const Tanh: typeof N.Tanh = c(N.Tanh, 'Tanh', '', {
   forward: 'x:T',
 });
 export type Tanh = N.Tanh;
+/** @class */
 export const Tanhshrink: typeof N.Tanhshrink = c(N.Tanhshrink, 'Tanhshrink', '', {
   forward: 'x:T',
 });
 export type Tanhshrink = N.Tanhshrink;
+/** @class */
 export const Threshold: typeof N.Threshold = c(N.Threshold, 'Threshold', 'threshold:n, value:n, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
 export type Threshold = N.Threshold;
+/**
+ * The full encoder-decoder model of "Attention Is All You Need"; matrices re-initialised with xavier_uniform_.
+ * @class
+ */
 export const Transformer: typeof N.Transformer = c(N.Transformer, 'Transformer', 'opts?:u{dModel:nu;nhead:nu;numEncoderLayers:nu;numDecoderLayers:nu;dimFeedforward:nu;dropout:nu;activation:sfu;layerNormEps:nu;batchFirst:bu;normFirst:bu;bias:bu;device:su;dtype:su}', {
   forward: 'src:T, tgt:T, opts?:u{tgtMask:Tzu;memoryMask:Tzu;tgtKeyPaddingMask:Tzu;memoryKeyPaddingMask:Tzu;tgtIsCausal:bu;memoryIsCausal:bu;srcMask:Tzu;srcKeyPaddingMask:Tzu;srcIsCausal:bu}',
 });
+/** The full encoder-decoder model of "Attention Is All You Need"; matrices re-initialised with xavier_uniform_. */
 export type Transformer = N.Transformer;
+/**
+ * numLayers deep copies of decoderLayer, then an optional final norm.
+ * @class
+ */
 export const TransformerDecoder: typeof N.TransformerDecoder = c(N.TransformerDecoder, 'TransformerDecoder', 'decoderLayer:i, numLayers:n, opts?:u{norm:ziu}', {
   forward: 'tgt:T, memory:T, opts?:u{tgtMask:Tzu;memoryMask:Tzu;tgtKeyPaddingMask:Tzu;memoryKeyPaddingMask:Tzu;tgtIsCausal:bu;memoryIsCausal:bu}',
 });
+/** numLayers deep copies of decoderLayer, then an optional final norm. */
 export type TransformerDecoder = N.TransformerDecoder;
+/**
+ * Self-attention over tgt, cross-attention to memory, then a feed-forward net (post- or pre-norm).
+ * @class
+ */
 export const TransformerDecoderLayer: typeof N.TransformerDecoderLayer = c(N.TransformerDecoderLayer, 'TransformerDecoderLayer', 'dModel:n, nhead:n, opts?:u{dimFeedforward:nu;dropout:nu;activation:sfu;layerNormEps:nu;batchFirst:bu;normFirst:bu;bias:bu;device:su;dtype:su}', {
   forward: 'tgt:T, memory:T, opts?:u{tgtMask:Tzu;memoryMask:Tzu;tgtKeyPaddingMask:Tzu;memoryKeyPaddingMask:Tzu;tgtIsCausal:bu;memoryIsCausal:bu}',
 });
+/** Self-attention over tgt, cross-attention to memory, then a feed-forward net (post- or pre-norm). */
 export type TransformerDecoderLayer = N.TransformerDecoderLayer;
+/**
+ * numLayers deep copies of encoderLayer applied in turn, then an optional final norm.
+ * @class
+ */
 export const TransformerEncoder: typeof N.TransformerEncoder = c(N.TransformerEncoder, 'TransformerEncoder', 'encoderLayer:i, numLayers:n, opts?:u{norm:ziu;enableNestedTensor:bu}', {
   forward: 'src:T, opts?:u{mask:Tzu;srcKeyPaddingMask:Tzu;isCausal:bu}',
 });
+/** numLayers deep copies of encoderLayer applied in turn, then an optional final norm. */
 export type TransformerEncoder = N.TransformerEncoder;
+/**
+ * One post-norm (default) or pre-norm (normFirst) encoder block: self-attention then a feed-forward net.
+ * @class
+ */
 export const TransformerEncoderLayer: typeof N.TransformerEncoderLayer = c(N.TransformerEncoderLayer, 'TransformerEncoderLayer', 'dModel:n, nhead:n, opts?:u{dimFeedforward:nu;dropout:nu;activation:sfu;layerNormEps:nu;batchFirst:bu;normFirst:bu;bias:bu;device:su;dtype:su}', {
   forward: 'src:T, opts?:u{srcMask:Tzu;srcKeyPaddingMask:Tzu;isCausal:bu}',
 });
+/** One post-norm (default) or pre-norm (normFirst) encoder block: self-attention then a feed-forward net. */
 export type TransformerEncoderLayer = N.TransformerEncoderLayer;
+/** @class */
 export const TripletMarginLoss: typeof N.TripletMarginLoss = c(N.TripletMarginLoss, 'TripletMarginLoss', 'opts?:u{margin:nu;p:nu;eps:nu;swap:bu;reduction:su}', {
   forward: 'anchor:T, positive:T, negative:T',
 });
 export type TripletMarginLoss = N.TripletMarginLoss;
+/** @class */
 export const TripletMarginWithDistanceLoss: typeof N.TripletMarginWithDistanceLoss = c(N.TripletMarginWithDistanceLoss, 'TripletMarginWithDistanceLoss', 'opts?:u{distanceFunction:zfu;margin:nu;swap:bu;reduction:su}', {
   forward: 'anchor:T, positive:T, negative:T',
 });
 export type TripletMarginWithDistanceLoss = N.TripletMarginWithDistanceLoss;
+/** @class */
 export const Unflatten: typeof N.Unflatten = c(N.Unflatten, 'Unflatten', 'dim:n, unflattenedSize:a', {
   forward: 'x:T',
   extraRepr: '',
 });
 export type Unflatten = N.Unflatten;
+/**
+ * Extracts sliding local blocks: [N, C, *] -> [N, C * prod(kernel), L].
+ * @class
+ */
 export const Unfold: typeof N.Unfold = c(N.Unfold, 'Unfold', 'kernelSize:na, opts?:u{dilation:nau;padding:nau;stride:nau}', {
   forward: 'x:T',
 });
+/** Extracts sliding local blocks: [N, C, *] -> [N, C * prod(kernel), L]. */
 export type Unfold = N.Unfold;
+/** @class */
 export const Upsample: typeof N.Upsample = c(N.Upsample, 'Upsample', 'opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu}', {
   forward: 'x:T',
 });
 export type Upsample = N.Upsample;
+/** @class */
 export const UpsamplingBilinear2d: typeof N.UpsamplingBilinear2d = c(N.UpsamplingBilinear2d, 'UpsamplingBilinear2d', 'opts?:u{size:nau;scaleFactor:nau}', {});
 export type UpsamplingBilinear2d = N.UpsamplingBilinear2d;
+/** @class */
 export const UpsamplingNearest2d: typeof N.UpsamplingNearest2d = c(N.UpsamplingNearest2d, 'UpsamplingNearest2d', 'opts?:u{size:nau;scaleFactor:nau}', {});
 export type UpsamplingNearest2d = N.UpsamplingNearest2d;
 export * as utils from './nn-utils.js';
+/** @class */
 export const ZeroPad1d: typeof N.ZeroPad1d = c(N.ZeroPad1d, 'ZeroPad1d', 'padding:na', {});
 export type ZeroPad1d = N.ZeroPad1d;
+/** @class */
 export const ZeroPad2d: typeof N.ZeroPad2d = c(N.ZeroPad2d, 'ZeroPad2d', 'padding:na', {});
 export type ZeroPad2d = N.ZeroPad2d;

@@ -7,265 +7,833 @@ import { strictFunction as f, strictMethods } from '../../args.js';
 import { Tensor } from '../../tensor.js';
 
 export * from '../../ops/index.js';
+/** @function */
 export const abs: typeof N.abs = f(N.abs, 'abs', 'x:T');
+/** @function */
 export const acos: typeof N.acos = f(N.acos, 'acos', 'x:T');
+/** @function */
 export const acosh: typeof N.acosh = f(N.acosh, 'acosh', 'x:T');
+/** @function */
 export const add: typeof N.add = f(N.add, 'add', 'a:Tnb, b:Tnb, opts?:u{alpha:nu}');
+/** @function */
 export const addbmm: typeof N.addbmm = f(N.addbmm, 'addbmm', 'input:T, batch1:T, batch2:T, opts?:u{beta:nu;alpha:nu}');
+/** @function */
 export const addcdiv: typeof N.addcdiv = f(N.addcdiv, 'addcdiv', 'x:T, t1:T, t2:T, opts?:u{value:nu}');
+/** @function */
 export const addcmul: typeof N.addcmul = f(N.addcmul, 'addcmul', 'x:T, t1:T, t2:T, opts?:u{value:nu}');
+/** @function */
 export const addmm: typeof N.addmm = f(N.addmm, 'addmm', 'c:T, a:T, b:T, opts?:u{beta:nu;alpha:nu}');
+/** @function */
 export const addmv: typeof N.addmv = f(N.addmv, 'addmv', 'input:T, mat:T, vec:T, opts?:u{beta:nu;alpha:nu}');
+/** @function */
 export const addr: typeof N.addr = f(N.addr, 'addr', 'input:T, vec1:T, vec2:T, opts?:u{beta:nu;alpha:nu}');
+/** @function */
 export const all: typeof N.all = f(N.all, 'all', 'x:T, dim?:nzau, keepdim?:bu');
+/** @function */
 export const allclose: typeof N.allclose = f(N.allclose, 'allclose', 'a:T, b:T, opts?:u{rtol:nu;atol:nu;equalNan:bu}');
+/** @function */
 export const amax: typeof N.amax = f(N.amax, 'amax', 'x:T, dim?:nzau, keepdim?:bu');
+/** @function */
 export const amin: typeof N.amin = f(N.amin, 'amin', 'x:T, dim?:nzau, keepdim?:bu');
+/** @function */
 export const aminmax: typeof N.aminmax = f(N.aminmax, 'aminmax', 'x:T, opts?:u{dim:nu;keepdim:bu}');
+/** @function */
 export const any: typeof N.any = f(N.any, 'any', 'x:T, dim?:nzau, keepdim?:bu');
+/**
+ * arange(end) | arange(start, end, step?) with an optional trailing options object.
+ * @function
+ */
 export const arange: typeof N.arange = f(N.arange, 'arange', '...args:nu{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const argmax: typeof N.argmax = f(N.argmax, 'argmax', 'x:T, dim?:nzu, keepdim?:bu');
+/** @function */
 export const argmin: typeof N.argmin = f(N.argmin, 'argmin', 'x:T, dim?:nzu, keepdim?:bu');
+/** @function */
 export const argsort: typeof N.argsort = f(N.argsort, 'argsort', 'x:T, dimArg?:nu{dim:nu;descending:bu;stable:bu}, descArg?:bu{dim:nu;descending:bu;stable:bu}, opts?:u{dim:nu;descending:bu;stable:bu}');
+/**
+ * Positions of nonzero elements (PyTorch's argwhere is nonzero): synchronous devices; nonzeroAsync elsewhere.
+ * @function
+ */
 export const argwhere: typeof N.argwhere = f(N.argwhere, 'argwhere', 'x:T');
+/** @function */
 export const asin: typeof N.asin = f(N.asin, 'asin', 'x:T');
+/** @function */
 export const asinh: typeof N.asinh = f(N.asinh, 'asinh', 'x:T');
+/** @function */
 export const atan: typeof N.atan = f(N.atan, 'atan', 'x:T');
+/** @function */
 export const atan2: typeof N.atan2 = f(N.atan2, 'atan2', 'a:Tnb, b:Tnb');
+/** @function */
 export const atanh: typeof N.atanh = f(N.atanh, 'atanh', 'x:T');
+/** @function */
 export const atleast1d: typeof N.atleast1d = f(N.atleast1d, 'atleast1d', 'x:T');
+/** @function */
 export const atleast2d: typeof N.atleast2d = f(N.atleast2d, 'atleast2d', 'x:T');
+/** @function */
 export const atleast3d: typeof N.atleast3d = f(N.atleast3d, 'atleast3d', 'x:T');
+/** @function */
 export const baddbmm: typeof N.baddbmm = f(N.baddbmm, 'baddbmm', 'input:T, batch1:T, batch2:T, opts?:u{beta:nu;alpha:nu}');
+/** @function */
 export const binaryOp: typeof N.binaryOp = f(N.binaryOp, 'binaryOp', 'op:s, a:Tnb, b:Tnb');
+/**
+ * Occurrences of each value 0..max(x) (at least minlength bins), or sums of weights. Synchronous devices only.
+ * @function
+ */
 export const bincount: typeof N.bincount = f(N.bincount, 'bincount', 'x:T, weightsArg?:Tzu{weights:Tzu;minlength:nu}, minlengthArg?:nu');
+/**
+ * torch.bincountAsync (torchlet addition): bincount on any device (max(x) is read asynchronously).
+ * @function
+ */
 export const bincountAsync: typeof N.bincountAsync = f(N.bincountAsync, 'bincountAsync', 'x:T, weightsArg?:Tzu{weights:Tzu;minlength:nu}, minlengthArg?:nu');
+/** @function */
 export const bitwiseAnd: typeof N.bitwiseAnd = f(N.bitwiseAnd, 'bitwiseAnd', 'a:Tnb, b:Tnb');
+/** @function */
 export const bitwiseNot: typeof N.bitwiseNot = f(N.bitwiseNot, 'bitwiseNot', 'x:T');
+/** @function */
 export const bitwiseOr: typeof N.bitwiseOr = f(N.bitwiseOr, 'bitwiseOr', 'a:Tnb, b:Tnb');
+/** @function */
 export const bitwiseXor: typeof N.bitwiseXor = f(N.bitwiseXor, 'bitwiseXor', 'a:Tnb, b:Tnb');
+/** @function */
 export const bmm: typeof N.bmm = f(N.bmm, 'bmm', 'a:T, b:T');
+/**
+ * [B,M,K] x [B,K,N] -> [B,M,N], same dtype and device; any strides.
+ * @function
+ */
 export const bmmPrim: typeof N.bmmPrim = f(N.bmmPrim, 'bmmPrim', 'a:T, b:T');
+/**
+ * torch.broadcastTo(x, shape): x.expand(shape) (a view).
+ * @function
+ */
 export const broadcastTo: typeof N.broadcastTo = f(N.broadcastTo, 'broadcastTo', 'x:T, ...shape:nau');
+/**
+ * Bucket index of each input element among 1-D `boundaries` (int32); right as torch.bucketize.
+ * @function
+ */
 export const bucketize: typeof N.bucketize = f(N.bucketize, 'bucketize', 'input:Tnb, boundaries:T, opts?:u{right:bu;outInt32:bu}');
+/**
+ * Differentiable dtype conversion (a copy; returns x itself when the dtype already matches).
+ * @function
+ */
 export const castTo: typeof N.castTo = f(N.castTo, 'castTo', 'x:T, dtype:s');
+/** @function */
 export const cat: typeof N.cat = f(N.cat, 'cat', 'tensors:a, dim?:nu');
+/**
+ * p-norm distances between the rows of x1 [..., P, M] and x2 [..., R, M]: [..., P, R].
+ * @function
+ */
 export const cdist: typeof N.cdist = f(N.cdist, 'cdist', 'x1:T, x2:T, pArg?:nu{p:nu}');
+/** @function */
 export const ceil: typeof N.ceil = f(N.ceil, 'ceil', 'x:T');
+/**
+ * Throws, before `op` changes anything, when one of `ts` is known to be poisoned by a failed device
+ * check (its flags were read back); pending checks are not waited for (see Backend.knownError).
+ * @function
+ */
 export const checkPoison: typeof N.checkPoison = f(N.checkPoison, 'checkPoison', 'op:s, ts:a');
+/**
+ * Raises RangeError(message, `$V` = an offending value) if an element of int32 `t` is outside
+ * [min, max]: at once on synchronous devices; on asynchronous ones a kernel checks it and whatever is
+ * computed from `t` afterwards is poisoned: reading it throws the error with the op's call site.
+ * @function
+ */
 export const checkRange: typeof N.checkRange = f(N.checkRange, 'checkRange', 't:T, min:n, max:n, message:s');
+/** @function */
 export const chunk: typeof N.chunk = f(N.chunk, 'chunk', 'x:T, chunks:n, dim?:nu');
+/**
+ * clamp(x, min, max), also clamp(x, { min, max }) (PyTorch's keywords).
+ * @function
+ */
 export const clamp: typeof N.clamp = f(N.clamp, 'clamp', 'x:T, minOrOpts?:Tnbzu{min:Tnbzu;max:Tnbzu}, max?:Tnbzu');
+/** @function */
 export const clampMax: typeof N.clampMax = f(N.clampMax, 'clampMax', 'x:T, max:Tnb');
+/** @function */
 export const clampMin: typeof N.clampMin = f(N.clampMin, 'clampMin', 'x:T, min:Tnb');
+/**
+ * A contiguous copy that shares nothing with x (differentiable).
+ * @function
+ */
 export const clone: typeof N.clone = f(N.clone, 'clone', 'x:T');
+/**
+ * cols [N, C*kh*kw, L] -> [N,C,H,W] summing overlaps (differentiable; adjoint im2col).
+ * @function
+ */
 export const col2imPrim: typeof N.col2imPrim = f(N.col2imPrim, 'col2imPrim', 'cols:T, outputShape:a, g:io');
+/**
+ * Stacks 0-/1-D inputs as columns, concatenates 2-D ones along dim 1.
+ * @function
+ */
 export const columnStack: typeof N.columnStack = f(N.columnStack, 'columnStack', '...tensors:Tau');
+/** @function */
 export const contiguous: typeof N.contiguous = f(N.contiguous, 'contiguous', 'x:T');
+/** @function */
 export const convOutSize: typeof N.convOutSize = f(N.convOutSize, 'convOutSize', 'inp:n, k:n, s:n, p:n, d:n');
+/**
+ * |a| with the sign of b (b's -0 counts as negative); floating result; gradient flows to a only.
+ * @function
+ */
 export const copysign: typeof N.copysign = f(N.copysign, 'copysign', 'a:Tnb, b:Tnb');
+/** @function */
 export const cos: typeof N.cos = f(N.cos, 'cos', 'x:T');
+/** @function */
 export const cosh: typeof N.cosh = f(N.cosh, 'cosh', 'x:T');
+/** @function */
 export const countNonzero: typeof N.countNonzero = f(N.countNonzero, 'countNonzero', 'x:T, dim?:nzau');
+/**
+ * Cross product of 3-vectors along dim (default: the first dim of size 3, as torch.cross).
+ * @function
+ */
 export const cross: typeof N.cross = f(N.cross, 'cross', 'a:T, b:T, dim?:nzu');
+/**
+ * Running maximum along dim and the index where it was attained ({ values, indices }, int32).
+ * @function
+ */
 export const cummax: typeof N.cummax = f(N.cummax, 'cummax', 'x:T, dim:n');
+/**
+ * Running minimum along dim and the index where it was attained ({ values, indices }, int32).
+ * @function
+ */
 export const cummin: typeof N.cummin = f(N.cummin, 'cummin', 'x:T, dim:n');
+/** @function */
 export const cumprod: typeof N.cumprod = f(N.cumprod, 'cumprod', 'x:T, dim:n');
+/** @function */
 export const cumsum: typeof N.cumsum = f(N.cumsum, 'cumsum', 'x:T, dim:n');
+/** @function */
 export const deg2rad: typeof N.deg2rad = f(N.deg2rad, 'deg2rad', 'x:T');
+/**
+ * torch.detach(x): a tensor sharing x's storage, cut from the graph.
+ * @function
+ */
 export const detach: typeof N.detach = f(N.detach, 'detach', 'x:T');
+/**
+ * torch.diag: a 1-D tensor becomes a square matrix with it on the `diagonal`-th diagonal; a matrix gives that diagonal (a copy).
+ * @function
+ */
 export const diag: typeof N.diag = f(N.diag, 'diag', 'x:T, offset?:nu');
+/**
+ * x.diagonal(offset, dim1, dim2): a view whose last dim runs along the (offset) diagonal of dim1, dim2.
+ * @function
+ */
 export const diagonal: typeof N.diagonal = f(N.diagonal, 'diagonal', 'x:T, offset?:nu, dim1?:nu, dim2?:nu');
+/**
+ * The adjoint of diagonal: zeros of `shape` with g on the diagonal (differentiable in g).
+ * @function
+ */
 export const diagonalBackward: typeof N.diagonalBackward = f(N.diagonalBackward, 'diagonalBackward', 'g:T, shape:a, offset:n, d1:n, d2:n');
+/**
+ * n-th forward difference along dim, after concatenating prepend/append along it.
+ * @function
+ */
 export const diff: typeof N.diff = f(N.diff, 'diff', 'x:T, n?:nu, dim?:nu, opts?:u{prepend:Tzu;append:Tzu}');
+/**
+ * psi(x) = d/dx lgamma(x): recurrence up to x + 6, then the asymptotic series; reflection below 0.5.
+ * As PyTorch: psi(+-0) = -+inf, NaN at negative integers and -inf, psi(inf) = inf.
+ * @function
+ */
 export const digamma: typeof N.digamma = f(N.digamma, 'digamma', 'x:T');
+/** @function */
 export const div: typeof N.div = f(N.div, 'div', 'a:Tnb, b:Tnb, opts?:u{roundingMode:szu}');
+/** @function */
 export const dot: typeof N.dot = f(N.dot, 'dot', 'a:T, b:T');
+/**
+ * Concatenates depth-wise (dim 2) after making every input at least 3-D.
+ * @function
+ */
 export const dstack: typeof N.dstack = f(N.dstack, 'dstack', '...tensors:Tau');
+/**
+ * einsum over any number of operands: broadcasting multiply + sum, pairwise via matmul-free ops.
+ * @function
+ */
 export const einsum: typeof N.einsum = f(N.einsum, 'einsum', 'equation:s, ...operands:Tau');
+/** @function */
 export const empty_: typeof N.empty_ = f(N.empty_, 'empty', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const emptyLike: typeof N.emptyLike = f(N.emptyLike, 'emptyLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const eq: typeof N.eq = f(N.eq, 'eq', 'a:Tnb, b:Tnb');
+/** @function */
 export const equal: typeof N.equal = f(N.equal, 'equal', 'a:T, b:T');
+/** @function */
 export const erf: typeof N.erf = f(N.erf, 'erf', 'x:T');
+/**
+ * 1 - erf(x), as its own primitive (Cody's rational approximations in every backend): composed as
+ * 1 - erf it would cancel from x ~ 2 and be 0 in float32 from x ~ 4 (erfc(9) = 4.1e-37).
+ * @function
+ */
 export const erfc: typeof N.erfc = f(N.erfc, 'erfc', 'x:T');
+/** @function */
 export const erfinv: typeof N.erfinv = f(N.erfinv, 'erfinv', 'x:T');
+/** @function */
 export const exp: typeof N.exp = f(N.exp, 'exp', 'x:T');
+/** @function */
 export const exp2: typeof N.exp2 = f(N.exp2, 'exp2', 'x:T');
+/** @function */
 export const expand: typeof N.expand = f(N.expand, 'expand', 'x:T, ...shapeArgs:nau');
+/** @function */
 export const expm1: typeof N.expm1 = f(N.expm1, 'expm1', 'x:T');
+/** @function */
 export const eye: typeof N.eye = f(N.eye, 'eye', 'n:n, m?:nu{dtype:su;device:su;requiresGrad:bu}, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const fill_: typeof N.fill_ = f(N.fill_, 'fill_', 'self:T, value:Tnb');
+/** @function */
 export const flatten: typeof N.flatten = f(N.flatten, 'flatten', 'x:T, startDim?:nu, endDim?:nu');
+/** @function */
 export const flip: typeof N.flip = f(N.flip, 'flip', 'x:T, ...dimArgs:nau');
+/** @function */
 export const fliplr: typeof N.fliplr = f(N.fliplr, 'fliplr', 'x:T');
+/** @function */
 export const flipud: typeof N.flipud = f(N.flipud, 'flipud', 'x:T');
+/**
+ * pow computed in float64 (PyTorch's float_power).
+ * @function
+ */
 export const floatPower: typeof N.floatPower = f(N.floatPower, 'floatPower', 'a:Tnb, b:Tnb');
+/** @function */
 export const floor: typeof N.floor = f(N.floor, 'floor', 'x:T');
+/** @function */
 export const floorDivide: typeof N.floorDivide = f(N.floorDivide, 'floorDivide', 'a:Tnb, b:Tnb');
+/** @function */
 export const fmod: typeof N.fmod = f(N.fmod, 'fmod', 'a:Tnb, b:Tnb');
+/** @function */
 export const frac: typeof N.frac = f(N.frac, 'frac', 'x:T');
+/** @function */
 export const full: typeof N.full = f(N.full, 'full', 'shapeIn:na, value:nb, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const fullLike: typeof N.fullLike = f(N.fullLike, 'fullLike', 'x:T, value:nb, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const gather: typeof N.gather = f(N.gather, 'gather', 'x:T, dim:n, index:T');
+/** @function */
 export const ge: typeof N.ge = f(N.ge, 'ge', 'a:Tnb, b:Tnb');
+/** @function */
 export const gt: typeof N.gt = f(N.gt, 'gt', 'a:Tnb, b:Tnb');
+/**
+ * Step function: 0 below 0, 1 above, `values` at 0. Both must share a dtype (PyTorch's rule).
+ * @function
+ */
 export const heaviside: typeof N.heaviside = f(N.heaviside, 'heaviside', 'x:T, values:T');
+/**
+ * Concatenates column-wise (dim 1), or along dim 0 when every input is 1-D.
+ * @function
+ */
 export const hstack: typeof N.hstack = f(N.hstack, 'hstack', '...tensors:Tau');
+/**
+ * sqrt(a^2 + b^2).
+ * @function
+ */
 export const hypot: typeof N.hypot = f(N.hypot, 'hypot', 'a:Tnb, b:Tnb');
+/**
+ * x [N,C,H,W] -> [N, C*kh*kw, L] (differentiable; adjoint col2im).
+ * @function
+ */
 export const im2colPrim: typeof N.im2colPrim = f(N.im2colPrim, 'im2colPrim', 'x:T, g:io');
+/**
+ * Python x[...] with PyTorch's rules: basic indexing makes views, advanced indexing copies.
+ * @function
+ */
 export const index: typeof N.index = f(N.index, 'index', 'x:T, ...indices:Tnszau');
+/** @function */
 export const indexAdd: typeof N.indexAdd = f(N.indexAdd, 'indexAdd', 'x:T, dim:n, index:T, source:T, opts?:u{alpha:nu}');
+/**
+ * x.indexAsync(...) (torchlet addition): t.index(...) on any device. Bool masks become their nonzero
+ * coordinates (computed on the device, reading back only their count); the rest is t.index(...).
+ * @function
+ */
 export const indexAsync: typeof N.indexAsync = f(N.indexAsync, 'indexAsync', 'x:T, ...indices:Tnszau');
+/**
+ * indexFill(x, dim, index, value): the slices of x at `index` along dim set to value. Built as a
+ * mask (scatter of ones into a length-size(dim) vector) and a where, so x's gradient is masked too.
+ * @function
+ */
 export const indexFill: typeof N.indexFill = f(N.indexFill, 'indexFill', 'x:T, dim:n, index:T, value:Tnb');
+/**
+ * indexPut(x, indices, values, { accumulate }): x[indices] = values for int32 index tensors on the
+ * leading dims (broadcast together; bool masks become their nonzero coordinates on synchronous devices).
+ * Written as one scatter (or indexAdd when accumulating) into x viewed as [indexed positions, rest...].
+ * @function
+ */
 export const indexPut: typeof N.indexPut = f(N.indexPut, 'indexPut', 'x:T, indices:a, values:T, opts?:u{accumulate:bu}');
+/** @function */
 export const indexSelect: typeof N.indexSelect = f(N.indexSelect, 'indexSelect', 'x:T, dim:n, index:T');
+/**
+ * Writes `result` into `self` (the in-place ops: compute out of place, then copy). `ownsResult`: the
+ * caller computed `result` just for this call and holds no other reference, so it is freed here when
+ * autograd does not need it (else every `x.add_(y)` outside a tidy scope would leave its temporary to
+ * the garbage collector).
+ * @function
+ */
 export const inplace: typeof N.inplace = f(N.inplace, 'inplace', 'self:T, result:T, isRandomFill?:bu, ownsResult?:bu');
+/** @function */
 export const isclose: typeof N.isclose = f(N.isclose, 'isclose', 'a:T, b:Tnb, opts?:u{rtol:nu;atol:nu;equalNan:bu}');
+/** @function */
 export const isfinite: typeof N.isfinite = f(N.isfinite, 'isfinite', 'x:T');
+/** @function */
 export const isinf: typeof N.isinf = f(N.isinf, 'isinf', 'x:T');
+/** @function */
 export const isnan: typeof N.isnan = f(N.isnan, 'isnan', 'x:T');
+/**
+ * Kronecker product: block (i, j, ...) is a[i, j, ...] * b.
+ * @function
+ */
 export const kron: typeof N.kron = f(N.kron, 'kron', 'a:T, b:T');
+/** @function */
 export const kthvalue: typeof N.kthvalue = f(N.kthvalue, 'kthvalue', 'x:T, k:n, dim?:nu, keepdim?:bu');
+/** @function */
 export const le: typeof N.le = f(N.le, 'le', 'a:Tnb, b:Tnb');
+/** @function */
 export const lerp: typeof N.lerp = f(N.lerp, 'lerp', 'start:T, end:Tnb, weight:Tnb');
+/**
+ * log|Gamma(x)|: Lanczos for x >= 0.5, the reflection formula below (each branch fed safe values).
+ * @function
+ */
 export const lgamma: typeof N.lgamma = f(N.lgamma, 'lgamma', 'x:T');
+/**
+ * torch.linalg.norm(A, ord = null, dim = null, keepdim = false): vector norms, or matrix norms for 2 dims.
+ * @function
+ */
 export const linalgNorm: typeof N.linalgNorm = f(N.linalgNorm, 'linalgNorm', 'x:T, ordArg?:nszu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{dtype:su}');
+/** @function */
 export const linspace: typeof N.linspace = f(N.linspace, 'linspace', 'start:n, end:n, steps:n, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const log: typeof N.log = f(N.log, 'log', 'x:T');
+/** @function */
 export const log10: typeof N.log10 = f(N.log10, 'log10', 'x:T');
+/** @function */
 export const log1p: typeof N.log1p = f(N.log1p, 'log1p', 'x:T');
+/** @function */
 export const log2: typeof N.log2 = f(N.log2, 'log2', 'x:T');
+/**
+ * log(e^a + e^b) = max + log1p(e^-|a-b|); equal infinities give that infinity (a - b would be NaN).
+ * @function
+ */
 export const logaddexp: typeof N.logaddexp = f(N.logaddexp, 'logaddexp', 'a:Tnb, b:Tnb');
+/**
+ * log(cumsum(exp(x))) along dim, as a doubling scan of logaddexp (stable for any spread of values).
+ * @function
+ */
 export const logcumsumexp: typeof N.logcumsumexp = f(N.logcumsumexp, 'logcumsumexp', 'x:T, dim:n');
+/** @function */
 export const logicalAnd: typeof N.logicalAnd = f(N.logicalAnd, 'logicalAnd', 'a:Tnb, b:Tnb');
+/** @function */
 export const logicalNot: typeof N.logicalNot = f(N.logicalNot, 'logicalNot', 'x:T');
+/** @function */
 export const logicalOr: typeof N.logicalOr = f(N.logicalOr, 'logicalOr', 'a:Tnb, b:Tnb');
+/** @function */
 export const logicalXor: typeof N.logicalXor = f(N.logicalXor, 'logicalXor', 'a:Tnb, b:Tnb');
+/**
+ * log(x / (1 - x)); with eps, x is first clamped to [eps, 1 - eps] (zero gradient outside, as PyTorch).
+ * @function
+ */
 export const logit: typeof N.logit = f(N.logit, 'logit', 'x:T, eps?:nzu{eps:nzu}');
+/** @function */
 export const logSoftmax: typeof N.logSoftmax = f(N.logSoftmax, 'logSoftmax', 'x:T, dim:n, opts?:u{dtype:su}');
+/** @function */
 export const logspace: typeof N.logspace = f(N.logspace, 'logspace', 'start:n, end:n, steps:n, opts?:u{dtype:su;device:su;requiresGrad:bu;base:nu}');
+/** @function */
 export const logsumexp: typeof N.logsumexp = f(N.logsumexp, 'logsumexp', 'x:T, dim:nzau, keepdim?:bu');
+/** @function */
 export const lt: typeof N.lt = f(N.lt, 'lt', 'a:Tnb, b:Tnb');
+/** @function */
 export const maskedFill: typeof N.maskedFill = f(N.maskedFill, 'maskedFill', 'x:T, mask:T, value:Tnb');
+/**
+ * maskedScatter(x, mask, source): x with its masked positions (mask broadcast to x) filled by
+ * source's leading elements in row-major order: the k-th true takes source.flatten()[k], found by a
+ * cumulative sum of the mask, so no host read is needed.
+ * @function
+ */
 export const maskedScatter: typeof N.maskedScatter = f(N.maskedScatter, 'maskedScatter', 'x:T, mask:T, source:T');
+/** @function */
 export const maskedSelect: typeof N.maskedSelect = f(N.maskedSelect, 'maskedSelect', 'x:T, mask:T');
+/**
+ * torch.maskedSelectAsync(x, mask) (torchlet addition): maskedSelect on any device; differentiable in x.
+ * @function
+ */
 export const maskedSelectAsync: typeof N.maskedSelectAsync = f(N.maskedSelectAsync, 'maskedSelectAsync', 'x:T, mask:T');
+/** @function */
 export const matmul: typeof N.matmul = f(N.matmul, 'matmul', 'a:T, b:T');
+/**
+ * torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', +/-1, +/-inf (no decompositions: 2, -2 and 'nuc' raise).
+ * @function
+ */
 export const matrixNorm: typeof N.matrixNorm = f(N.matrixNorm, 'matrixNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:au;keepdim:bu;dtype:su}, dimArg?:au, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:au;keepdim:bu;dtype:su}');
+/** @function */
 export const max: typeof N.max = f(N.max, 'max', 'x:T, dim?:Tnu, keepdim?:bu');
+/** @function */
 export const maximum: typeof N.maximum = f(N.maximum, 'maximum', 'a:Tnb, b:Tnb');
+/** @function */
 export const mean: typeof N.mean = f(N.mean, 'mean', 'x:T, dim?:nzau, keepdim?:bu, opts?:u{dtype:su}');
+/** @function */
 export const median: typeof N.median = f(N.median, 'median', 'x:T, dim?:nu, keepdim?:bu');
+/**
+ * Coordinate grids (views). indexing 'ij' (the default, as PyTorch) or 'xy' (first two dims swapped).
+ * @function
+ */
 export const meshgrid: typeof N.meshgrid = f(N.meshgrid, 'meshgrid', '...args:Tau{indexing:su}');
+/** @function */
 export const min: typeof N.min = f(N.min, 'min', 'x:T, dim?:Tnu, keepdim?:bu');
+/** @function */
 export const minimum: typeof N.minimum = f(N.minimum, 'minimum', 'a:Tnb, b:Tnb');
+/** @function */
 export const mm: typeof N.mm = f(N.mm, 'mm', 'a:T, b:T');
+/**
+ * Most frequent value per slice (the smallest among ties), with the index of its last occurrence
+ * (PyTorch's CPU rule). On the device, no host read: a stable sort groups equal values into runs;
+ * each run's length comes from a scatter-add over run ids; the first position of the longest run
+ * (argmax takes the first maximum, so the smallest value wins ties) ends, count - 1 later, at the
+ * last occurrence in the original order (the sort is stable).
+ * @function
+ */
 export const mode: typeof N.mode = f(N.mode, 'mode', 'x:T, dim?:nu, keepdim?:bu');
+/** @function */
 export const movedim: typeof N.movedim = f(N.movedim, 'movedim', 'x:T, source:na, destination:na');
+/** @function */
 export const mul: typeof N.mul = f(N.mul, 'mul', 'a:Tnb, b:Tnb');
+/**
+ * torch.multinomial(input, numSamples, { replacement }): int32 category indices drawn from the
+ * non-negative, not necessarily normalised weights `input` ([n] -> [numSamples], [rows, n] ->
+ * [rows, numSamples]). Built from rand so it runs on every backend and follows torch.manualSeed. With
+ * replacement, each uniform u * total is located in the row's running sum (a [rows, k, n] comparison:
+ * fine for vocabulary-sized rows); without it, the exponential race keys w / E (E ~ Exp(1)) and takes
+ * the top k, which picks distinct categories with the sequential-draw probabilities, as PyTorch does.
+ * Unlike PyTorch, the weights' values are not checked (that would need a device read).
+ * @function
+ */
 export const multinomial: typeof N.multinomial = f(N.multinomial, 'multinomial', 'input:T, numSamples:n, opts?:u{replacement:bu}');
+/** @function */
 export const mv: typeof N.mv = f(N.mv, 'mv', 'm:T, v:T');
+/** @function */
 export const nanmean: typeof N.nanmean = f(N.nanmean, 'nanmean', 'x:T, dim?:nzau, keepdim?:bu');
+/**
+ * Median ignoring NaN (lower median of the non-NaN values; NaN when a slice is all NaN, with the index
+ * of its first element: PyTorch's index there depends on its selection algorithm's order).
+ * @function
+ */
 export const nanmedian: typeof N.nanmedian = f(N.nanmedian, 'nanmedian', 'x:T, dim?:nu, keepdim?:bu');
+/** @function */
 export const nanquantile: typeof N.nanquantile = f(N.nanquantile, 'nanquantile', 'x:T, q:Tn, dim?:nzu, keepdim?:bu, opts?:u{interpolation:su}');
+/** @function */
 export const nansum: typeof N.nansum = f(N.nansum, 'nansum', 'x:T, dim?:nzau, keepdim?:bu');
+/** @function */
 export const nanToNum: typeof N.nanToNum = f(N.nanToNum, 'nanToNum', 'x:T, opts?:u{nan:nu;posinf:nu;neginf:nu}');
+/** @function */
 export const narrow: typeof N.narrow = f(N.narrow, 'narrow', 'x:T, dim:n, start:n, length:n');
+/**
+ * x.narrow(...) as a fresh contiguous copy.
+ * @function
+ */
 export const narrowCopy: typeof N.narrowCopy = f(N.narrowCopy, 'narrowCopy', 'x:T, dim:n, start:n, length:n');
+/** @function */
 export const ne: typeof N.ne = f(N.ne, 'ne', 'a:Tnb, b:Tnb');
+/** @function */
 export const neg: typeof N.neg = f(N.neg, 'neg', 'x:T');
+/**
+ * Positions of nonzero elements as an [n, ndim] int32 tensor. Reads the data: synchronous devices only.
+ * @function
+ */
 export const nonzero: typeof N.nonzero = f(N.nonzero, 'nonzero', 'x:T');
+/**
+ * torch.nonzeroAsync(x) (torchlet addition): nonzero(x) on any device, resolving to the [n, ndim]
+ * int32 coordinates of the nonzero elements in row-major order.
+ * @function
+ */
 export const nonzeroAsync: typeof N.nonzeroAsync = f(N.nonzeroAsync, 'nonzeroAsync', 'x:T');
+/**
+ * norm(x, p, dim, keepdim), or norm(x, { p, dim, keepdim }) with PyTorch's keywords.
+ * @function
+ */
 export const norm: typeof N.norm = f(N.norm, 'norm', 'x:T, pArg?:nsu{p:nsu;dim:nzau;keepdim:bu}, dimArg?:nzau, keepdimArg?:bu');
+/**
+ * torch.numel(x).
+ * @function
+ */
 export const numel: typeof N.numel = f(N.numel, 'numel', 'x:T');
+/**
+ * F.oneHot(t, numClasses): int32 [..., numClasses]. Class values are range-checked on the device (an
+ * error surfaces at the next read on asynchronous devices). numClasses = -1 infers max(t) + 1, which
+ * needs the values: synchronous devices only; `F.oneHotAsync` works everywhere.
+ * @function
+ */
 export const oneHot: typeof N.oneHot = f(N.oneHot, 'oneHot', 't:T, numClassesArg?:nu{numClasses:nu}');
+/**
+ * F.oneHotAsync(t, numClasses) (torchlet addition): oneHot on any device; numClasses = -1 reads max(t) asynchronously.
+ * @function
+ */
 export const oneHotAsync: typeof N.oneHotAsync = f(N.oneHotAsync, 'oneHotAsync', 't:T, numClassesArg?:nu{numClasses:nu}');
+/** @function */
 export const ones: typeof N.ones = f(N.ones, 'ones', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const onesLike: typeof N.onesLike = f(N.onesLike, 'onesLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const outer: typeof N.outer = f(N.outer, 'outer', 'a:T, b:T');
+/** @function */
 export const permute: typeof N.permute = f(N.permute, 'permute', 'x:T, ...dimArgs:nau');
+/**
+ * +x: x itself (PyTorch returns self), refused for bool as PyTorch does.
+ * @function
+ */
 export const positive: typeof N.positive = f(N.positive, 'positive', 'x:T');
+/** @function */
 export const pow: typeof N.pow = f(N.pow, 'pow', 'a:Tnb, b:Tnb');
+/** @function */
 export const prod: typeof N.prod = f(N.prod, 'prod', 'x:T, dim?:nzu, keepdim?:bu, opts?:u{dtype:su}');
+/**
+ * put(x, index, source, { accumulate }): x flattened, with source written (or added) at index.
+ * @function
+ */
 export const put: typeof N.put = f(N.put, 'put', 'x:T, index:T, source:T, opts?:u{accumulate:bu}');
+/** @function */
 export const quantile: typeof N.quantile = f(N.quantile, 'quantile', 'x:T, q:Tn, dim?:nzu, keepdim?:bu, opts?:u{interpolation:su}');
+/** @function */
 export const rad2deg: typeof N.rad2deg = f(N.rad2deg, 'rad2deg', 'x:T');
+/** @function */
 export const rand: typeof N.rand = f(N.rand, 'rand', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+/**
+ * randint(high, size, opts?) or randint(low, high, size, opts?): int32 in [low, high).
+ * @function
+ */
 export const randint: typeof N.randint = f(N.randint, 'randint', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const randintLike: typeof N.randintLike = f(N.randintLike, 'randintLike', 'x:T, low:n, high?:nu, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const randLike: typeof N.randLike = f(N.randLike, 'randLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const randn: typeof N.randn = f(N.randn, 'randn', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const randnLike: typeof N.randnLike = f(N.randnLike, 'randnLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const randperm: typeof N.randperm = f(N.randperm, 'randperm', 'n:n, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const reciprocal: typeof N.reciprocal = f(N.reciprocal, 'reciprocal', 'x:T');
+/** @function */
 export const relu: typeof N.relu = f(N.relu, 'relu', 'x:T');
+/** @function */
 export const remainder: typeof N.remainder = f(N.remainder, 'remainder', 'a:Tnb, b:Tnb');
+/** @function */
 export const repeat: typeof N.repeat = f(N.repeat, 'repeat', 'x:T, ...sizeArgs:nau');
+/**
+ * repeatInterleave(x, repeats, dim?, { outputSize }): each element (slice along dim; of the flattened
+ * input without dim) repeated. Tensor repeats become a gather index through a histogram of their
+ * cumulative sum; the total comes from outputSize, or is read from the repeats (synchronous devices).
+ * repeatInterleave(repeats) alone gives the indices [0, 0, 1, ...] (PyTorch's one-argument form).
+ * @function
+ */
 export const repeatInterleave: typeof N.repeatInterleave = f(N.repeatInterleave, 'repeatInterleave', 'x:T, repeats?:Tnzu, dim?:nzu, opts?:u{outputSize:nzu}');
+/** @function */
 export const reshape: typeof N.reshape = f(N.reshape, 'reshape', 'x:T, ...shapeArgs:nau');
+/** @function */
 export const roll: typeof N.roll = f(N.roll, 'roll', 'x:T, shifts:na, dims?:nzau');
+/**
+ * Rotates by 90 degrees k times in the plane of dims, from the first towards the second.
+ * @function
+ */
 export const rot90: typeof N.rot90 = f(N.rot90, 'rot90', 'x:T, k?:nu, dims?:au');
+/**
+ * round(x, { decimals }): half to even; with decimals, x * 10^d is rounded and scaled back (PyTorch's formula).
+ * @function
+ */
 export const round: typeof N.round = f(N.round, 'round', 'x:T, opts?:u{decimals:nu}');
+/** @function */
 export const rsqrt: typeof N.rsqrt = f(N.rsqrt, 'rsqrt', 'x:T');
+/**
+ * other - alpha*input.
+ * @function
+ */
 export const rsub: typeof N.rsub = f(N.rsub, 'rsub', 'a:T, b:Tnb, opts?:u{alpha:nu}');
+/** @function */
 export const scatter: typeof N.scatter = f(N.scatter, 'scatter', 'x:T, dim:n, index:T, src:Tnb, opts?:u{reduce:su}');
+/** @function */
 export const scatterAdd: typeof N.scatterAdd = f(N.scatterAdd, 'scatterAdd', 'x:T, dim:n, index:T, src:T');
+/**
+ * Indices where `values` would be inserted into the innermost dim of `sortedSequence` to keep it
+ * sorted (int32): the count of entries < v (left) or <= v (right). O(len * values) comparisons.
+ * @function
+ */
 export const searchsorted: typeof N.searchsorted = f(N.searchsorted, 'searchsorted', 'sortedSequence:T, values:Tnb, opts?:u{right:bu;side:su;outInt32:bu;sorter:Tzu}');
+/** @function */
 export const select: typeof N.select = f(N.select, 'select', 'x:T, dim:n, index:n');
+/** @function */
 export const sigmoid: typeof N.sigmoid = f(N.sigmoid, 'sigmoid', 'x:T');
+/** @function */
 export const sign: typeof N.sign = f(N.sign, 'sign', 'x:T');
+/**
+ * True where the sign bit is set: negatives and -0 (told from +0 by 1/x = -inf).
+ * @function
+ */
 export const signbit: typeof N.signbit = f(N.signbit, 'signbit', 'x:T');
+/** @function */
 export const sin: typeof N.sin = f(N.sin, 'sin', 'x:T');
+/**
+ * sin(pi x) / (pi x), 1 at 0 (the 0 is routed around the division so its gradient is 0, not NaN).
+ * @function
+ */
 export const sinc: typeof N.sinc = f(N.sinc, 'sinc', 'x:T');
+/** @function */
 export const sinh: typeof N.sinh = f(N.sinh, 'sinh', 'x:T');
+/**
+ * x[start:end:step] along dim with Python's clamping of out-of-range bounds.
+ * @function
+ */
 export const slice: typeof N.slice = f(N.slice, 'slice', 'x:T, dim:n, start?:nzu, end?:nzu, step?:nu');
+/** @function */
 export const softmax: typeof N.softmax = f(N.softmax, 'softmax', 'x:T, dim:n, opts?:u{dtype:su}');
+/** @function */
 export const sort: typeof N.sort = f(N.sort, 'sort', 'x:T, dimArg?:nu{dim:nu;descending:bu;stable:bu}, descArg?:bu{dim:nu;descending:bu;stable:bu}, opts?:u{dim:nu;descending:bu;stable:bu}');
+/** @function */
 export const split: typeof N.split = f(N.split, 'split', 'x:T, sizeOrSections:na, dim?:nu');
+/** @function */
 export const sqrt: typeof N.sqrt = f(N.sqrt, 'sqrt', 'x:T');
+/** @function */
 export const square: typeof N.square = f(N.square, 'square', 'x:T');
+/** @function */
 export const squeeze: typeof N.squeeze = f(N.squeeze, 'squeeze', 'x:T, dim?:nzau');
+/** @function */
 export const stack: typeof N.stack = f(N.stack, 'stack', 'tensors:a, dim?:nu');
+/** @function */
 export const std: typeof N.std = f(N.std, 'std', 'x:T, dim?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, opts?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdim?:bu');
+/** @function */
 export const stdMean: typeof N.stdMean = f(N.stdMean, 'stdMean', 'x:T, dim?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, opts?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdim?:bu');
+/** @function */
 export const sub: typeof N.sub = f(N.sub, 'sub', 'a:Tnb, b:Tnb, opts?:u{alpha:nu}');
+/** @function */
 export const sum: typeof N.sum = f(N.sum, 'sum', 'x:T, dim?:nzau, keepdim?:bu, opts?:u{dtype:su}');
+/**
+ * Sums a broadcast gradient back to `shape` (the adjoint of expand).
+ * @function
+ */
 export const sumTo: typeof N.sumTo = f(N.sumTo, 'sumTo', 'g:T, shape:a');
+/** @function */
 export const t: typeof N.t = f(N.t, 't', 'x:T');
+/**
+ * x.take(index): x flattened, picked at index (negative wraps), in index's shape.
+ * @function
+ */
 export const take: typeof N.take = f(N.take, 'take', 'x:T, index:T');
+/**
+ * takeAlongDim(x, indices, dim?): gather after broadcasting x and indices over every dim but dim
+ * (without dim: both flattened), as PyTorch's take_along_dim.
+ * @function
+ */
 export const takeAlongDim: typeof N.takeAlongDim = f(N.takeAlongDim, 'takeAlongDim', 'x:T, indices:T, dim?:nzu');
+/** @function */
 export const tan: typeof N.tan = f(N.tan, 'tan', 'x:T');
+/** @function */
 export const tanh: typeof N.tanh = f(N.tanh, 'tanh', 'x:T');
+/**
+ * torch.tensor: copies data. Integers infer int32, any non-integer float32, booleans bool.
+ * @example
+ * ```ts
+ * const x = torch.tensor([[1, 2], [3, 4]], { dtype: 'float32', requiresGrad: true });
+ * const i = torch.tensor([1, 2]);          // int32: integer-valued numbers infer int32
+ * const z = torch.zeros(2, 3);             // shapes are varargs or an array
+ * console.log(await x.tolist());           // reads are async
+ * ```
+ * @function
+ */
 export const tensor: typeof N.tensor = f(N.tensor, 'tensor', 'data:Tnbaio, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/**
+ * Contracts dims: `dims` = n (a's last n with b's first n) or [dimsOfA, dimsOfB].
+ * @function
+ */
 export const tensordot: typeof N.tensordot = f(N.tensordot, 'tensordot', 'a:T, b:T, dims?:nau');
+/** @function */
 export const tile: typeof N.tile = f(N.tile, 'tile', 'x:T, ...sizeArgs:nau');
+/**
+ * t.to(device | dtype | other, { dtype, copy }), or t.to({ dtype, device, copy }) (PyTorch's keyword form).
+ * @function
+ */
 export const to: typeof N.to = f(N.to, 'to', 'x:T, target:Ts{dtype:su;device:su;copy:bu}, opts?:u{dtype:su;device:su;copy:bu}');
+/**
+ * Async device move: works from every device (GPU reads are awaited).
+ * @function
+ */
 export const toAsync: typeof N.toAsync = f(N.toAsync, 'toAsync', 'x:T, device:s, opts?:u{dtype:su}');
+/** @function */
 export const topk: typeof N.topk = f(N.topk, 'topk', 'x:T, k:n, dimArg?:nu{dim:nu;largest:bu;sorted:bu}, largestArg?:bu{dim:nu;largest:bu;sorted:bu}, sorted?:bu');
+/**
+ * Sum of the main diagonal of a matrix.
+ * @function
+ */
 export const trace: typeof N.trace = f(N.trace, 'trace', 'x:T');
+/** @function */
 export const transpose: typeof N.transpose = f(N.transpose, 'transpose', 'x:T, d0:n, d1:n');
+/** @function */
 export const tril: typeof N.tril = f(N.tril, 'tril', 'x:T, diagonal?:nu');
+/** @function */
 export const triu: typeof N.triu = f(N.triu, 'triu', 'x:T, diagonal?:nu');
+/** @function */
 export const trunc: typeof N.trunc = f(N.trunc, 'trunc', 'x:T');
+/** @function */
 export const unaryOp: typeof N.unaryOp = f(N.unaryOp, 'unaryOp', 'op:s, x:T');
+/** @function */
 export const unbind: typeof N.unbind = f(N.unbind, 'unbind', 'x:T, dim?:nu');
+/** @function */
 export const unflatten: typeof N.unflatten = f(N.unflatten, 'unflatten', 'x:T, dim:n, sizes:a');
+/**
+ * x.unfold(dim, size, step): every window of `size` along dim, as a new last dim. A copy (one
+ * indexSelect of all window positions) rather than PyTorch's strided view; values and gradients agree.
+ * @function
+ */
 export const unfold: typeof N.unfold = f(N.unfold, 'unfold', 'x:T, dimension:n, size:n, step:n');
+/**
+ * torch.unique(x, { sorted, returnInverse, returnCounts, dim }): the sorted distinct values (or,
+ * with dim, the sorted distinct slices along dim); with returnInverse / returnCounts an array
+ * [values, inverse?, counts?] (PyTorch's tuple order). `sorted: false` also returns sorted values:
+ * PyTorch's CPU order there is its hash table's (unspecified), its CUDA kernel sorts, and with dim
+ * PyTorch always sorts. Output sizes depend on the values: synchronous devices only (see uniqueAsync).
+ * @function
+ */
 export const unique: typeof N.unique = f(N.unique, 'unique', 'x:T, opts?:u{sorted:bu;returnInverse:bu;returnCounts:bu;dim:nzu}');
+/**
+ * torch.uniqueAsync (torchlet addition): unique on any device (the distinct count is read asynchronously).
+ * @function
+ */
 export const uniqueAsync: typeof N.uniqueAsync = f(N.uniqueAsync, 'uniqueAsync', 'x:T, opts?:u{sorted:bu;returnInverse:bu;returnCounts:bu;dim:nzu}');
+/**
+ * torch.unique_consecutive(x, { returnInverse, returnCounts, dim }): collapses each run of equal
+ * consecutive values (or slices along dim) to one, in input order; arrays as unique. Synchronous
+ * devices only (see uniqueConsecutiveAsync).
+ * @function
+ */
 export const uniqueConsecutive: typeof N.uniqueConsecutive = f(N.uniqueConsecutive, 'uniqueConsecutive', 'x:T, opts?:u{returnInverse:bu;returnCounts:bu;dim:nzu}');
+/**
+ * torch.uniqueConsecutiveAsync (torchlet addition): uniqueConsecutive on any device (the run count is read asynchronously).
+ * @function
+ */
 export const uniqueConsecutiveAsync: typeof N.uniqueConsecutiveAsync = f(N.uniqueConsecutiveAsync, 'uniqueConsecutiveAsync', 'x:T, opts?:u{returnInverse:bu;returnCounts:bu;dim:nzu}');
+/**
+ * The adjoint of slice: zeros of `shape` with g placed at [start::step] along dim.
+ * @function
+ */
 export const unslice: typeof N.unslice = f(N.unslice, 'unslice', 'g:T, shape:a, dim:n, start:n, step:n');
+/** @function */
 export const unsqueeze: typeof N.unsqueeze = f(N.unsqueeze, 'unsqueeze', 'x:T, dim:n');
+/** @function */
 export const var_: typeof N.var_ = f(N.var_, 'var', 'x:T, dimArg?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, optsArg?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdimArg?:bu');
+/** @function */
 export const varMean: typeof N.varMean = f(N.varMean, 'varMean', 'x:T, dimArg?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, optsArg?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdim?:bu');
+/**
+ * torch.linalg.vector_norm(x, ord = 2, dim = null, keepdim = false, { dtype }): ord any number or +/-inf.
+ * @function
+ */
 export const vectorNorm: typeof N.vectorNorm = f(N.vectorNorm, 'vectorNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:nzau;keepdim:bu;dtype:su}');
+/** @function */
 export const view: typeof N.view = f(N.view, 'view', 'x:T, ...shapeArgs:nau');
+/**
+ * Concatenates row-wise after making every input at least 2-D.
+ * @function
+ */
 export const vstack: typeof N.vstack = f(N.vstack, 'vstack', '...tensors:Tau');
+/**
+ * where(cond, a, b) selects elementwise; where(cond) alone is nonzero(cond) as one index tensor per dim (PyTorch's tuple).
+ * @function
+ */
 export const where: typeof N.where = f(N.where, 'where', 'cond:T, a?:Tnbu, b?:Tnbu');
+/**
+ * x * log(y), with 0 where x == 0 (unless y is NaN), as PyTorch.
+ * @function
+ */
 export const xlogy: typeof N.xlogy = f(N.xlogy, 'xlogy', 'a:Tnb, b:Tnb');
+/** @function */
 export const zeros: typeof N.zeros = f(N.zeros, 'zeros', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+/** @function */
 export const zerosLike: typeof N.zerosLike = f(N.zerosLike, 'zerosLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
 
 // Tensor methods, checked in place on the prototype.

@@ -6,30 +6,63 @@ import * as N from '../../optim/lr-scheduler.js';
 import { strictClass as c } from '../../args.js';
 
 export * from '../../optim/lr-scheduler.js';
+/**
+ * Steps every scheduler (all on one optimizer) at each step(): their chainable rules compose.
+ * @class
+ */
 export const ChainedScheduler: typeof N.ChainedScheduler = c(N.ChainedScheduler, 'ChainedScheduler', 'schedulers:a', {
   step: '',
   stateDict: '',
   loadStateDict: 'input:io',
 });
+/** Steps every scheduler (all on one optimizer) at each step(): their chainable rules compose. */
 export type ChainedScheduler = N.ChainedScheduler;
+/**
+ * lr = initialLr * factor until lastEpoch reaches totalIters, then initialLr.
+ * @class
+ */
 export const ConstantLR: typeof N.ConstantLR = c(N.ConstantLR, 'ConstantLR', 'optimizer:i, opts?:u{factor:nu;totalIters:nu;lastEpoch:nu}', {});
+/** lr = initialLr * factor until lastEpoch reaches totalIters, then initialLr. */
 export type ConstantLR = N.ConstantLR;
+/**
+ * Cosine annealing in PyTorch's recursive form (it follows external changes to lr).
+ * @class
+ */
 export const CosineAnnealingLR: typeof N.CosineAnnealingLR = c(N.CosineAnnealingLR, 'CosineAnnealingLR', 'optimizer:i, TMax:n, opts?:u{etaMin:nu;lastEpoch:nu}', {});
+/** Cosine annealing in PyTorch's recursive form (it follows external changes to lr). */
 export type CosineAnnealingLR = N.CosineAnnealingLR;
+/** @class */
 export const CosineAnnealingWarmRestarts: typeof N.CosineAnnealingWarmRestarts = c(N.CosineAnnealingWarmRestarts, 'CosineAnnealingWarmRestarts', 'optimizer:i, T0:n, opts?:u{TMult:nu;etaMin:nu;lastEpoch:nu}', {
   step: 'epoch?:nu',
 });
 export type CosineAnnealingWarmRestarts = N.CosineAnnealingWarmRestarts;
+/**
+ * Cyclical learning rates (Smith 2017) between baseLr and maxLr, stepped per batch. With
+ * cycleMomentum, SGD's momentum (or, as PyTorch >= 2.1 does, Adam's beta1) cycles inversely.
+ * @class
+ */
 export const CyclicLR: typeof N.CyclicLR = c(N.CyclicLR, 'CyclicLR', 'optimizer:i, baseLr:na, maxLr:na, opts?:u{stepSizeUp:nu;stepSizeDown:nzu;mode:su;gamma:nu;scaleFn:zfu;scaleMode:su;cycleMomentum:bu;baseMomentum:nau;maxMomentum:nau;lastEpoch:nu}', {
   scaleFn: 'x:n',
 });
+/**
+ * Cyclical learning rates (Smith 2017) between baseLr and maxLr, stepped per batch. With
+ * cycleMomentum, SGD's momentum (or, as PyTorch >= 2.1 does, Adam's beta1) cycles inversely.
+ */
 export type CyclicLR = N.CyclicLR;
+/** @class */
 export const ExponentialLR: typeof N.ExponentialLR = c(N.ExponentialLR, 'ExponentialLR', 'optimizer:i, gamma:n, opts?:u{lastEpoch:nu}', {});
 export type ExponentialLR = N.ExponentialLR;
+/**
+ * lr = initialLr * lrLambda(epoch); one function or one per group.
+ * @class
+ */
 export const LambdaLR: typeof N.LambdaLR = c(N.LambdaLR, 'LambdaLR', 'optimizer:i, lrLambda:af, opts?:u{lastEpoch:nu}', {});
+/** lr = initialLr * lrLambda(epoch); one function or one per group. */
 export type LambdaLR = N.LambdaLR;
+/** @class */
 export const LinearLR: typeof N.LinearLR = c(N.LinearLR, 'LinearLR', 'optimizer:i, opts?:u{startFactor:nu;endFactor:nu;totalIters:nu;lastEpoch:nu}', {});
 export type LinearLR = N.LinearLR;
+/** @class */
 export const LRScheduler: typeof N.LRScheduler = c(N.LRScheduler, 'LRScheduler', 'optimizer:i, lastEpoch?:nu', {
   step: 'epoch?:nu',
   getLastLr: '',
@@ -37,26 +70,53 @@ export const LRScheduler: typeof N.LRScheduler = c(N.LRScheduler, 'LRScheduler',
   loadStateDict: 'sd:io',
 });
 export type LRScheduler = N.LRScheduler;
+/**
+ * Each step multiplies lr by lrLambda(epoch) (one function or one per group).
+ * @class
+ */
 export const MultiplicativeLR: typeof N.MultiplicativeLR = c(N.MultiplicativeLR, 'MultiplicativeLR', 'optimizer:i, lrLambda:af, opts?:u{lastEpoch:nu}', {});
+/** Each step multiplies lr by lrLambda(epoch) (one function or one per group). */
 export type MultiplicativeLR = N.MultiplicativeLR;
+/** @class */
 export const MultiStepLR: typeof N.MultiStepLR = c(N.MultiStepLR, 'MultiStepLR', 'optimizer:i, milestones:a, opts?:u{gamma:nu;lastEpoch:nu}', {});
 export type MultiStepLR = N.MultiStepLR;
+/**
+ * The 1cycle policy; with cycleMomentum it also cycles SGD's momentum or Adam's beta1.
+ * @class
+ */
 export const OneCycleLR: typeof N.OneCycleLR = c(N.OneCycleLR, 'OneCycleLR', 'optimizer:i, maxLr:na, opts?:u{totalSteps:nu;epochs:nu;stepsPerEpoch:nu;pctStart:nu;annealStrategy:su;cycleMomentum:bu;baseMomentum:nau;maxMomentum:nau;divFactor:nu;finalDivFactor:nu;threePhase:bu;lastEpoch:nu}', {});
+/** The 1cycle policy; with cycleMomentum it also cycles SGD's momentum or Adam's beta1. */
 export type OneCycleLR = N.OneCycleLR;
+/**
+ * lr = initialLr * (1 - min(epoch, totalIters) / totalIters) ** power.
+ * @class
+ */
 export const PolynomialLR: typeof N.PolynomialLR = c(N.PolynomialLR, 'PolynomialLR', 'optimizer:i, opts?:u{totalIters:nu;power:nu;lastEpoch:nu}', {});
+/** lr = initialLr * (1 - min(epoch, totalIters) / totalIters) ** power. */
 export type PolynomialLR = N.PolynomialLR;
+/**
+ * Lowers lr by `factor` once the metric passed to step(metric) stops improving for `patience` epochs.
+ * @class
+ */
 export const ReduceLROnPlateau: typeof N.ReduceLROnPlateau = c(N.ReduceLROnPlateau, 'ReduceLROnPlateau', 'optimizer:i, opts?:u{mode:su;factor:nu;patience:nu;threshold:nu;thresholdMode:su;cooldown:nu;minLr:nau;eps:nu}', {
   step: 'metric:n',
   getLastLr: '',
   stateDict: '',
   loadStateDict: 'input:io',
 });
+/** Lowers lr by `factor` once the metric passed to step(metric) stops improving for `patience` epochs. */
 export type ReduceLROnPlateau = N.ReduceLROnPlateau;
+/**
+ * Runs schedulers one after another, switching at the milestones.
+ * @class
+ */
 export const SequentialLR: typeof N.SequentialLR = c(N.SequentialLR, 'SequentialLR', 'optimizer:i, schedulers:a, milestones:a, opts?:u{lastEpoch:nu}', {
   step: '',
   stateDict: '',
   loadStateDict: 'input:io',
 });
+/** Runs schedulers one after another, switching at the milestones. */
 export type SequentialLR = N.SequentialLR;
+/** @class */
 export const StepLR: typeof N.StepLR = c(N.StepLR, 'StepLR', 'optimizer:i, stepSize:n, opts?:u{gamma:nu;lastEpoch:nu}', {});
 export type StepLR = N.StepLR;

@@ -6,16 +6,26 @@ import * as N from '../../optim/index.js';
 import { strictClass as c } from '../../args.js';
 
 export * from '../../optim/index.js';
+/** @class */
 export const Adadelta: typeof N.Adadelta = c(N.Adadelta, 'Adadelta', 'params:ai, opts?:u{lr:nu;rho:nu;eps:nu;weightDecay:nu;maximize:bu}', {});
 export type Adadelta = N.Adadelta;
+/** @class */
 export const Adagrad: typeof N.Adagrad = c(N.Adagrad, 'Adagrad', 'params:ai, opts?:u{lr:nu;lrDecay:nu;weightDecay:nu;initialAccumulatorValue:nu;eps:nu;maximize:bu}', {});
 export type Adagrad = N.Adagrad;
+/** @class */
 export const Adam: typeof N.Adam = c(N.Adam, 'Adam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu}', {});
 export type Adam = N.Adam;
+/** @class */
 export const Adamax: typeof N.Adamax = c(N.Adamax, 'Adamax', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;maximize:bu}', {});
 export type Adamax = N.Adamax;
+/**
+ * AdamW: weight decay multiplies the parameter by (1 - lr * weightDecay) before the Adam step.
+ * @class
+ */
 export const AdamW: typeof N.AdamW = c(N.AdamW, 'AdamW', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu}', {});
+/** AdamW: weight decay multiplies the parameter by (1 - lr * weightDecay) before the Adam step. */
 export type AdamW = N.AdamW;
+/** @class */
 export const LBFGS: typeof N.LBFGS = c(N.LBFGS, 'LBFGS', 'params:ai, opts?:u{lr:nu;maxIter:nu;maxEval:nu;toleranceGrad:nu;toleranceChange:nu;historySize:nu;lineSearchFn:szu}', {
   step: 'closure?:fu',
   stateDict: '',
@@ -23,8 +33,10 @@ export const LBFGS: typeof N.LBFGS = c(N.LBFGS, 'LBFGS', 'params:ai, opts?:u{lr:
 });
 export type LBFGS = N.LBFGS;
 export * as lrScheduler from './optim-lr-scheduler.js';
+/** @class */
 export const NAdam: typeof N.NAdam = c(N.NAdam, 'NAdam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;momentumDecay:nu}', {});
 export type NAdam = N.NAdam;
+/** @class */
 export const Optimizer: typeof N.Optimizer = c(N.Optimizer, 'Optimizer', 'params:ai, defaults:io, name:s', {
   addParamGroup: 'group:io',
   zeroGrad: 'opts?:bu{setToNone:bu}',
@@ -38,9 +50,12 @@ export type Optimizer<O extends {
 } = {
     lr: number;
 }> = N.Optimizer<O>;
+/** @class */
 export const RAdam: typeof N.RAdam = c(N.RAdam, 'RAdam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu}', {});
 export type RAdam = N.RAdam;
+/** @class */
 export const RMSprop: typeof N.RMSprop = c(N.RMSprop, 'RMSprop', 'params:ai, opts?:u{lr:nu;alpha:nu;eps:nu;weightDecay:nu;momentum:nu;centered:bu;maximize:bu}', {});
 export type RMSprop = N.RMSprop;
+/** @class */
 export const SGD: typeof N.SGD = c(N.SGD, 'SGD', 'params:ai, opts?:u{lr:nu;momentum:nu;dampening:nu;weightDecay:nu;nesterov:bu;maximize:bu}', {});
 export type SGD = N.SGD;

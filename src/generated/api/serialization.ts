@@ -6,6 +6,33 @@ import * as N from '../../serialization/index.js';
 import { strictFunction as f } from '../../args.js';
 
 export * from '../../serialization/index.js';
+/**
+ * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint saved by torchlet comes
+ * back nested); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
+ * -> { name: Tensor }. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
+ * @example
+ * ```ts
+ * const sd = await torch.load('model.safetensors', { mapLocation: 'webgpu' });
+ * model.loadStateDict(sd);
+ * ```
+ * @function
+ */
 export const load: typeof N.load = f(N.load, 'load', 'src:saio, opts?:u{mapLocation:su}');
+/**
+ * Reads safetensors bytes with their __metadata__ (the flat stored tensors, as in the file).
+ * @function
+ */
 export const loadSafetensors: typeof N.loadSafetensors = f(N.loadSafetensors, 'loadSafetensors', 'src:saio, opts?:u{mapLocation:su}');
+/**
+ * Writes `obj` (a Tensor, or arrays/plain objects of tensors, numbers, strings, booleans and null)
+ * to `path` (Node), or resolves to the bytes when no path is given.
+ * @example
+ * ```ts
+ * await torch.save({ model: model.stateDict(), optimizer: opt.stateDict(), epoch: 3 }, 'ckpt.pt');
+ * const bytes = await torch.save(model.stateDict());              // no path: the bytes (safetensors)
+ * const ckpt = await torch.load<{ model: Record<string, torch.Tensor> }>('ckpt.pt');
+ * model.loadStateDict(ckpt.model);
+ * ```
+ * @function
+ */
 export const save: typeof N.save = f(N.save, 'save', 'obj:Tafiop, path?:szaiou, opts?:u{format:su;metadata:iou}');

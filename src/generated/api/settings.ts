@@ -6,22 +6,83 @@ import * as N from '../../settings.js';
 import { strictFunction as f } from '../../args.js';
 
 export * from '../../settings.js';
+/**
+ * torch.device('webgpu'): a checked device string.
+ * @function
+ */
 export const device: typeof N.device = f(N.device, 'device', 'd:s');
+/**
+ * Disposes every tensor found in x (arrays and plain objects are searched).
+ * @function
+ */
 export const dispose: typeof N.dispose = f(N.dispose, 'dispose', 'x:Tnbszafiopu');
+/** @function */
 export const getDefaultDevice: typeof N.getDefaultDevice = f(N.getDefaultDevice, 'getDefaultDevice', '');
+/** @function */
 export const getDefaultDtype: typeof N.getDefaultDtype = f(N.getDefaultDtype, 'getDefaultDtype', '');
+/**
+ * Threads the CPU kernels use; 1 where the runtime cannot share memory (a page that is not cross-origin isolated).
+ * @function
+ */
 export const getNumThreads: typeof N.getNumThreads = f(N.getNumThreads, 'getNumThreads', '');
+/** @function */
 export const initialSeed: typeof N.initialSeed = f(N.initialSeed, 'initialSeed', '');
+/**
+ * torch.isFloatingPoint(t): float16/32/64.
+ * @function
+ */
 export const isFloatingPoint: typeof N.isFloatingPoint = f(N.isFloatingPoint, 'isFloatingPoint', 't:T');
+/**
+ * Exempts t from every enclosing scope (tidy, module forwards, ops): it lives until disposed or collected.
+ * @function
+ */
 export const keep: typeof N.keep = f(N.keep, 'keep', 't:T');
+/** @function */
 export const manualSeed: typeof N.manualSeed = f(N.manualSeed, 'manualSeed', 'seed:n');
+/**
+ * Live memory: `torch.memory('cpu')` for one device, `torch.memory()` for every device in use.
+ * allocatedBytes: held by tensors; reservedBytes: held by the allocator's pools; buffers: live
+ * backend buffers; tensors: live tensor objects.
+ * @function
+ */
 export const memory: typeof N.memory = f(N.memory, 'memory', 'device?:su');
+/**
+ * Live tensors (not yet freed) grouped by the line of user code that created them, most bytes first.
+ * @function
+ */
 export const memoryCensus: typeof N.memoryCensus = f(N.memoryCensus, 'memoryCensus', '');
+/** @function */
 export const parallelInfo: typeof N.parallelInfo = f(N.parallelInfo, 'parallelInfo', '');
+/**
+ * torch.result_type over tensors and numbers.
+ * @function
+ */
 export const resultTypeOf: typeof N.resultTypeOf = f(N.resultTypeOf, 'resultTypeOf', '...xs:Tnbu');
+/** @function */
 export const seed: typeof N.seed = f(N.seed, 'seed', '');
+/** @function */
 export const setDefaultDevice: typeof N.setDefaultDevice = f(N.setDefaultDevice, 'setDefaultDevice', 'd:s');
+/** @function */
 export const setDefaultDtype: typeof N.setDefaultDtype = f(N.setDefaultDtype, 'setDefaultDtype', 'd:s');
+/**
+ * Turns creation-site recording on or off (also `TORCHLET_MEMORY_DEBUG=1`).
+ * @function
+ */
 export const setMemoryDebug: typeof N.setMemoryDebug = f(N.setMemoryDebug, 'setMemoryDebug', 'on:b');
+/**
+ * Threads the CPU kernels use, the calling thread included (PyTorch's `torch.set_num_threads`).
+ * Default: `TORCHLET_NUM_THREADS`, else the cores available. Large ops are cut into calls for a pool
+ * of workers sharing the CPU backend's memory; results are bit-identical for every thread count.
+ * @example
+ * ```ts
+ * torch.setNumThreads(4);
+ * console.log(torch.getNumThreads(), torch.parallelInfo().workersReady);
+ * ```
+ * @function
+ */
 export const setNumThreads: typeof N.setNumThreads = f(N.setNumThreads, 'setNumThreads', 'n:n');
+/**
+ * Runs fn and frees every tensor it created except what it returns (see README "memory").
+ * @function
+ */
 export const tidy: typeof N.tidy = f(N.tidy, 'tidy', 'fn:f');

@@ -6,55 +6,123 @@ import * as N from '../../utils/data/index.js';
 import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../utils/data/index.js';
+/**
+ * Groups another sampler's indices into arrays of batchSize (the last one shorter unless dropLast).
+ * @class
+ */
 export const BatchSampler: typeof N.BatchSampler = c(N.BatchSampler, 'BatchSampler', 'sampler:aio, batchSize:n, dropLast:b', {
   length: '',
 });
+/** Groups another sampler's indices into arrays of batchSize (the last one shorter unless dropLast). */
 export type BatchSampler = N.BatchSampler;
+/**
+ * Streams its iterable datasets one after another.
+ * @class
+ */
 export const ChainDataset: typeof N.ChainDataset = c(N.ChainDataset, 'ChainDataset', 'datasets:a', {});
+/** Streams its iterable datasets one after another. */
 export type ChainDataset<T> = N.ChainDataset<T>;
+/** @class */
 export const ConcatDataset: typeof N.ConcatDataset = c(N.ConcatDataset, 'ConcatDataset', 'datasets:a', {
   getItem: 'i:n',
   length: '',
 });
 export type ConcatDataset<T> = N.ConcatDataset<T>;
+/**
+ * Iterates over a dataset in batches (torch.utils.data.DataLoader), with shuffling, samplers,
+ * collation and optional worker threads; iterate with `for` (sync datasets) or `for await`.
+ * @example
+ * ```ts
+ * const ds = new torch.utils.data.TensorDataset(images, labels);
+ * const loader = new torch.utils.data.DataLoader(ds, { batchSize: 64, shuffle: true });
+ * for (const [x, y] of loader) { ... }
+ * ```
+ * @class
+ */
 export const DataLoader: typeof N.DataLoader = c(N.DataLoader, 'DataLoader', 'dataset:aio, opts?:u{batchSize:nzu;shuffle:bu;sampler:aiu;batchSampler:aiu;numWorkers:nu;collateFn:fu;dropLast:bu;generator:ziu;prefetch:nu;workerDataset:iou}', {
   length: '',
 });
+/**
+ * Iterates over a dataset in batches (torch.utils.data.DataLoader), with shuffling, samplers,
+ * collation and optional worker threads; iterate with `for` (sync datasets) or `for await`.
+ * @example
+ * ```ts
+ * const ds = new torch.utils.data.TensorDataset(images, labels);
+ * const loader = new torch.utils.data.DataLoader(ds, { batchSize: 64, shuffle: true });
+ * for (const [x, y] of loader) { ... }
+ * ```
+ */
 export type DataLoader<T = unknown, B = import("../../utils/data/collate.js").CollateOf<T>> = N.DataLoader<T, B>;
+/** @class */
 export const Dataset: typeof N.Dataset = c(N.Dataset, 'Dataset', '', {
   at: 'index:n',
 });
 export type Dataset<T = unknown> = N.Dataset<T>;
+/** @function */
 export const defaultCollate: typeof N.defaultCollate = f(N.defaultCollate, 'defaultCollate', 'batch:a');
+/**
+ * Collate for batchSize null: converts numbers/typed arrays to tensors and keeps the structure.
+ * @function
+ */
 export const defaultConvert: typeof N.defaultConvert = f(N.defaultConvert, 'defaultConvert', 'sample:Tnbszafiopu');
+/**
+ * A dataset that is a stream: subclasses implement `*[Symbol.iterator]()` (sync and async loading) or
+ * `async *[Symbol.asyncIterator]()` (for-await loading only). A DataLoader batches consecutive items;
+ * samplers and shuffling do not apply, as in PyTorch. An optional length() sizes the loader.
+ * @class
+ */
 export const IterableDataset: typeof N.IterableDataset = c(N.IterableDataset, 'IterableDataset', '', {});
+/**
+ * A dataset that is a stream: subclasses implement `*[Symbol.iterator]()` (sync and async loading) or
+ * `async *[Symbol.asyncIterator]()` (for-await loading only). A DataLoader batches consecutive items;
+ * samplers and shuffling do not apply, as in PyTorch. An optional length() sizes the loader.
+ */
 export type IterableDataset<T = unknown> = N.IterableDataset<T>;
+/** @class */
 export const RandomSampler: typeof N.RandomSampler = c(N.RandomSampler, 'RandomSampler', 'dataSource:aio, opts?:u{replacement:bu;numSamples:nu;generator:ziu}', {
   length: '',
 });
 export type RandomSampler = N.RandomSampler;
+/**
+ * Splits into non-overlapping random subsets of the given lengths or fractions (summing to 1).
+ * @function
+ */
 export const randomSplit: typeof N.randomSplit = f(N.randomSplit, 'randomSplit', 'dataset:i, lengths:a, generator?:ziu');
+/** @class */
 export const Sampler: typeof N.Sampler = c(N.Sampler, 'Sampler', '', {});
 export type Sampler<T = number> = N.Sampler<T>;
+/** @class */
 export const SequentialSampler: typeof N.SequentialSampler = c(N.SequentialSampler, 'SequentialSampler', 'dataSource:aio', {
   length: '',
 });
 export type SequentialSampler = N.SequentialSampler;
+/** @class */
 export const Subset: typeof N.Subset = c(N.Subset, 'Subset', 'dataset:i, indices:a', {
   getItem: 'i:n',
   length: '',
 });
 export type Subset<T> = N.Subset<T>;
+/** @class */
 export const SubsetRandomSampler: typeof N.SubsetRandomSampler = c(N.SubsetRandomSampler, 'SubsetRandomSampler', 'indices:a, opts?:u{generator:ziu}', {
   length: '',
 });
 export type SubsetRandomSampler = N.SubsetRandomSampler;
+/**
+ * Rows of equally long tensors: item i is [t0[i], t1[i], ...].
+ * @class
+ */
 export const TensorDataset: typeof N.TensorDataset = c(N.TensorDataset, 'TensorDataset', '...tensors:Tu', {
   getItem: 'i:n',
   length: '',
 });
+/** Rows of equally long tensors: item i is [t0[i], t1[i], ...]. */
 export type TensorDataset = N.TensorDataset;
+/**
+ * Samples indices 0..len(weights)-1 with probability proportional to weights.
+ * @class
+ */
 export const WeightedRandomSampler: typeof N.WeightedRandomSampler = c(N.WeightedRandomSampler, 'WeightedRandomSampler', 'weights:Taio, numSamples:n, opts?:u{replacement:bu;generator:ziu}', {
   length: '',
 });
+/** Samples indices 0..len(weights)-1 with probability proportional to weights. */
 export type WeightedRandomSampler = N.WeightedRandomSampler;

@@ -32,6 +32,16 @@ export interface DataLoaderOptions<T, B> {
 
 const isPromise = (x: unknown): x is Promise<unknown> => !!x && typeof (x as { then?: unknown }).then === 'function';
 
+/**
+ * Iterates over a dataset in batches (torch.utils.data.DataLoader), with shuffling, samplers,
+ * collation and optional worker threads; iterate with `for` (sync datasets) or `for await`.
+ * @example
+ * ```ts
+ * const ds = new torch.utils.data.TensorDataset(images, labels);
+ * const loader = new torch.utils.data.DataLoader(ds, { batchSize: 64, shuffle: true });
+ * for (const [x, y] of loader) { ... }
+ * ```
+ */
 export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, AsyncIterable<B> {
   readonly dataset: DatasetLike<T>;
   readonly batchSize: number | null;
