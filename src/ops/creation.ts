@@ -89,6 +89,7 @@ export function tensor(data: NestedArray | TypedArray | readonly NestedArray[] |
   return finish(fromArray(flat as TypedArray | number[], shape, dtype, device), opts);
 }
 
+/** A tensor of the given shape filled with value (torch.full); dtype is inferred from value (bool, int32 or default float) unless given. */
 export function full(shapeIn: number | readonly number[], value: Scalar, opts: CreateOpts = {}): Tensor {
   const shape = typeof shapeIn === 'number' ? [shapeIn] : [...shapeIn];
   // PyTorch infers from the fill value: bool -> bool, integer -> int64 (int32 here), else float.
@@ -98,8 +99,11 @@ export function full(shapeIn: number | readonly number[], value: Scalar, opts: C
   if (t.numel() > 0) getBackend(device).fill(t.view_(), typeof value === 'boolean' ? (value ? 1 : 0) : value);
   return finish(t, opts);
 }
+/** A tensor filled with 0, shape as varargs or an array (torch.zeros); options { dtype, device, requiresGrad }. */
 export function zeros(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'zeros'); return full(s, 0, { ...o, dtype: resolve(o).dtype }); }
+/** A tensor filled with 1, shape as varargs or an array (torch.ones); options { dtype, device, requiresGrad }. */
 export function ones(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'ones'); return full(s, 1, { ...o, dtype: resolve(o).dtype }); }
+/** An uninitialised tensor of the given shape (torch.empty); options { dtype, device, requiresGrad }. */
 export function empty_(...args: ShapeAndOpts): Tensor {
   const [s, o] = splitArgs(args, 'empty');
   const { dtype, device } = resolve(o);
@@ -109,9 +113,13 @@ export function empty_(...args: ShapeAndOpts): Tensor {
 function likeOpts(x: Tensor, opts: CreateOpts = {}): CreateOpts {
   return { dtype: opts.dtype ?? x.dtype, device: opts.device ?? x.device, requiresGrad: opts.requiresGrad };
 }
+/** Zeros with x's shape, dtype and device unless overridden (torch.zeros_like). */
 export const zerosLike = (x: Tensor, opts?: CreateOpts) => full(x.shape, 0, likeOpts(x, opts));
+/** Ones with x's shape, dtype and device unless overridden (torch.ones_like). */
 export const onesLike = (x: Tensor, opts?: CreateOpts) => full(x.shape, 1, likeOpts(x, opts));
+/** A tensor of x's shape filled with value, with x's dtype and device unless overridden (torch.full_like). */
 export const fullLike = (x: Tensor, value: Scalar, opts?: CreateOpts) => full(x.shape, value, likeOpts(x, opts));
+/** An uninitialised tensor with x's shape, dtype and device unless overridden (torch.empty_like). */
 export const emptyLike = (x: Tensor, opts?: CreateOpts) => empty_(x.shape, likeOpts(x, opts));
 
 /** arange(end) | arange(start, end, step?) with an optional trailing options object. */
@@ -136,6 +144,7 @@ export function arange(...args: (number | CreateOpts)[]): Tensor {
   return finish(t, opts);
 }
 
+/** steps evenly spaced values from start to end inclusive (torch.linspace). */
 export function linspace(start: number, end: number, steps: number, opts: CreateOpts = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: number of steps must be non-negative, got ${steps}`);
   const { dtype, device } = resolve(opts);
@@ -144,6 +153,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
   const data = Array.from({ length: steps }, (_, i) => (i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step));
   return finish(fromArray(data, [steps], dtype, device), opts);
 }
+/** steps values base^t for t evenly spaced from start to end (torch.logspace); options add { base }, default 10. */
 export function logspace(start: number, end: number, steps: number, opts: CreateOpts & { base?: number } = {}): Tensor {
   const base = opts.base ?? 10;
   const { dtype, device } = resolve(opts);
@@ -152,6 +162,7 @@ export function logspace(start: number, end: number, steps: number, opts: Create
   return finish(fromArray(data, [steps], dtype, device), opts);
 }
 
+/** An n x m identity matrix, m defaulting to n (torch.eye). */
 export function eye(n: number, m?: number | CreateOpts, opts?: CreateOpts): Tensor {
   const cols = typeof m === 'number' ? m : n;
   const o = typeof m === 'object' ? m : opts;
@@ -176,9 +187,13 @@ function randomFill(shape: number[], dist: 'uniform' | 'normal', opts: CreateOpt
   if (target !== dtype) t = t.to(dtype);
   return finish(t, opts);
 }
+/** Uniform random values in [0, 1) (torch.rand); floating dtypes only. */
 export function rand(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'rand'); return randomFill(s, 'uniform', o, 'rand'); }
+/** Standard normal random values (torch.randn); floating dtypes only. */
 export function randn(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'randn'); return randomFill(s, 'normal', o, 'randn'); }
+/** Uniform [0, 1) values with x's shape, dtype and device unless overridden (torch.rand_like). */
 export const randLike = (x: Tensor, opts?: CreateOpts) => rand(x.shape, likeOpts(x, opts));
+/** Standard normal values with x's shape, dtype and device unless overridden (torch.randn_like). */
 export const randnLike = (x: Tensor, opts?: CreateOpts) => randn(x.shape, likeOpts(x, opts));
 
 /** randint(high, size, opts?) or randint(low, high, size, opts?): int32 in [low, high). */
@@ -196,9 +211,11 @@ export function randint(...args: (number | readonly number[] | CreateOpts)[]): T
   const u = rand(size as number[], { dtype: 'float32', device });
   return finish(u.mul(high - low).floor().clamp(null, high - low - 1).add(low).to(dtype), opts);
 }
+/** Random integers in [low, high) (or [0, low) when high is omitted) with x's shape (torch.randint_like). */
 export function randintLike(x: Tensor, low: number, high?: number, opts?: CreateOpts): Tensor {
   return high === undefined ? randint(low, [...x.shape], likeOpts(x, opts)) : randint(low, high, [...x.shape], likeOpts(x, opts));
 }
+/** A random permutation of 0..n-1, int32 by default (torch.randperm). */
 export function randperm(n: number, opts: CreateOpts = {}): Tensor {
   const { device } = resolve(opts);
   const r = rand([n], { dtype: 'float32', device }).argsort();

@@ -52,6 +52,7 @@ export async function toAsync(x: Tensor, device: Device | string, opts: { dtype?
 
 const DEVICE_NAMES = new Set(['cpu', 'webgpu', 'cuda']);
 
+/** Options for to(): target dtype, device, and copy (force a fresh tensor even when nothing changes). */
 export interface ToOpts { dtype?: DType; device?: Device | string; copy?: boolean }
 /** t.to(device | dtype | other, { dtype, copy }), or t.to({ dtype, device, copy }) (PyTorch's keyword form). */
 export function to(x: Tensor, target: Device | DType | Tensor | string | ToOpts, opts: ToOpts = {}): Tensor {
@@ -80,6 +81,7 @@ const FLOAT_ONLY = new Set<UnaryOp>(['exp', 'expm1', 'log', 'log1p', 'log2', 'sq
   'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid', 'erf', 'erfc', 'erfinv', 'reciprocal']);
 const BOOL_OUT = new Set<UnaryOp>(['logicalNot', 'isnan', 'isinf']);
 
+/** Applies a backend unary primitive; float-only ops promote integer inputs to the default dtype. */
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}(): argument 'input' must be Tensor, not ${typeof x}`);
   let inp = x;
@@ -91,32 +93,59 @@ export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   return record(op, [inp], out, {});
 }
 
+/** Elementwise -x (torch.neg). */
 export const neg = (x: Tensor) => unaryOp('neg', x);
+/** Elementwise |x| (torch.abs). */
 export const abs = (x: Tensor) => unaryOp('abs', x);
+/** Elementwise sign of x: -1, 0 or 1 (torch.sign). */
 export const sign = (x: Tensor) => unaryOp('sign', x);
+/** Elementwise e^x (torch.exp). */
 export const exp = (x: Tensor) => unaryOp('exp', x);
+/** Elementwise e^x - 1, accurate near 0 (torch.expm1). */
 export const expm1 = (x: Tensor) => unaryOp('expm1', x);
+/** Elementwise natural logarithm (torch.log). */
 export const log = (x: Tensor) => unaryOp('log', x);
+/** Elementwise ln(1 + x), accurate near 0 (torch.log1p). */
 export const log1p = (x: Tensor) => unaryOp('log1p', x);
+/** Elementwise base-2 logarithm (torch.log2). */
 export const log2 = (x: Tensor) => unaryOp('log2', x);
+/** Elementwise square root (torch.sqrt). */
 export const sqrt = (x: Tensor) => unaryOp('sqrt', x);
+/** Elementwise 1 / sqrt(x) (torch.rsqrt). */
 export const rsqrt = (x: Tensor) => unaryOp('rsqrt', x);
+/** Elementwise sine (torch.sin). */
 export const sin = (x: Tensor) => unaryOp('sin', x);
+/** Elementwise cosine (torch.cos). */
 export const cos = (x: Tensor) => unaryOp('cos', x);
+/** Elementwise tangent (torch.tan). */
 export const tan = (x: Tensor) => unaryOp('tan', x);
+/** Elementwise arcsine (torch.asin). */
 export const asin = (x: Tensor) => unaryOp('asin', x);
+/** Elementwise arccosine (torch.acos). */
 export const acos = (x: Tensor) => unaryOp('acos', x);
+/** Elementwise arctangent (torch.atan). */
 export const atan = (x: Tensor) => unaryOp('atan', x);
+/** Elementwise hyperbolic sine (torch.sinh). */
 export const sinh = (x: Tensor) => unaryOp('sinh', x);
+/** Elementwise hyperbolic cosine (torch.cosh). */
 export const cosh = (x: Tensor) => unaryOp('cosh', x);
+/** Elementwise hyperbolic tangent (torch.tanh). */
 export const tanh = (x: Tensor) => unaryOp('tanh', x);
+/** Elementwise inverse hyperbolic sine (torch.asinh). */
 export const asinh = (x: Tensor) => unaryOp('asinh', x);
+/** Elementwise inverse hyperbolic cosine (torch.acosh). */
 export const acosh = (x: Tensor) => unaryOp('acosh', x);
+/** Elementwise inverse hyperbolic tangent (torch.atanh). */
 export const atanh = (x: Tensor) => unaryOp('atanh', x);
+/** Elementwise logistic sigmoid 1 / (1 + e^-x) (torch.sigmoid). */
 export const sigmoid = (x: Tensor) => unaryOp('sigmoid', x);
+/** Elementwise Gauss error function (torch.erf). */
 export const erf = (x: Tensor) => unaryOp('erf', x);
+/** Elementwise inverse error function (torch.erfinv). */
 export const erfinv = (x: Tensor) => unaryOp('erfinv', x);
+/** Elementwise floor: largest integer <= x (torch.floor). */
 export const floor = (x: Tensor) => unaryOp('floor', x);
+/** Elementwise ceiling: smallest integer >= x (torch.ceil). */
 export const ceil = (x: Tensor) => unaryOp('ceil', x);
 /** round(x, { decimals }): half to even; with decimals, x * 10^d is rounded and scaled back (PyTorch's formula). */
 export function round(x: Tensor, opts: { decimals?: number } = {}): Tensor {
@@ -127,19 +156,32 @@ export function round(x: Tensor, opts: { decimals?: number } = {}): Tensor {
   const scale = 10 ** Math.abs(d);
   return d > 0 ? unaryOp('round', x.mul(scale)).div(scale) : unaryOp('round', x.div(scale)).mul(scale);
 }
+/** Elementwise rounding toward zero (torch.trunc). */
 export const trunc = (x: Tensor) => unaryOp('trunc', x);
+/** Elementwise 1 / x (torch.reciprocal). */
 export const reciprocal = (x: Tensor) => unaryOp('reciprocal', x);
+/** Elementwise max(x, 0) (torch.relu). */
 export const relu = (x: Tensor) => unaryOp('relu', x);
+/** Elementwise logical NOT; returns a bool tensor (torch.logical_not). */
 export const logicalNot = (x: Tensor) => unaryOp('logicalNot', x);
+/** Elementwise NaN test; returns a bool tensor (torch.isnan). */
 export const isnan = (x: Tensor) => unaryOp('isnan', x);
+/** Elementwise +/-infinity test; returns a bool tensor (torch.isinf). */
 export const isinf = (x: Tensor) => unaryOp('isinf', x);
+/** Elementwise bitwise NOT of integer/bool tensors (torch.bitwise_not). */
 export const bitwiseNot = (x: Tensor) => unaryOp('bitwiseNot', x);
+/** Elementwise test for finite values (not NaN, not infinite); returns a bool tensor (torch.isfinite). */
 export const isfinite = (x: Tensor) => isnan(x).logicalOr(isinf(x)).logicalNot();
+/** Elementwise x * x (torch.square). */
 export const square = (x: Tensor) => mul(x, x);
+/** Elementwise fractional part x - trunc(x) (torch.frac). */
 export const frac = (x: Tensor) => sub(x, trunc(x));
+/** Elementwise 2^x (torch.exp2). */
 export const exp2 = (x: Tensor) => pow(2, x);
+/** Elementwise base-10 logarithm (torch.log10). */
 export const log10 = (x: Tensor) => mul(log(x), 1 / Math.LN10);
 
+/** Replaces NaN, +inf and -inf with finite values (torch.nan_to_num); options { nan, posinf, neginf }, defaulting to 0 and the dtype's max/min. */
 export function nanToNum(x: Tensor, opts: { nan?: number; posinf?: number; neginf?: number } = {}): Tensor {
   if (!isFloating(x.dtype)) return x.clone();
   const big = x.dtype === 'float64' ? Number.MAX_VALUE : x.dtype === 'float16' ? 65504 : 3.4028234663852886e38;
@@ -153,6 +195,7 @@ export function nanToNum(x: Tensor, opts: { nan?: number; posinf?: number; negin
 /** Ops whose integer inputs compute in the default float dtype. */
 const TO_FLOAT = new Set<BinaryOp>(['div', 'atan2']);
 
+/** Applies a backend binary primitive with type promotion and broadcasting. */
 export function binaryOp(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError(`${op}(): at least one argument must be a Tensor`);
   const device = checkDevices(op, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
@@ -167,9 +210,11 @@ export function binaryOp(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Te
   return record(op, [A, B], out, {});
 }
 
+/** Elementwise a + alpha * b with broadcasting (torch.add); options { alpha }. */
 export function add(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
   return binaryOp('add', a, opts.alpha === undefined || opts.alpha === 1 ? b : mul(b, opts.alpha));
 }
+/** Elementwise a - alpha * b with broadcasting (torch.sub); options { alpha }. */
 export function sub(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
   if ((a instanceof Tensor && a.dtype === 'bool') || (b instanceof Tensor && b.dtype === 'bool')) {
     throw new TypeError('sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logicalNot()` operator instead.');
@@ -178,7 +223,9 @@ export function sub(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number
 }
 /** other - alpha*input. */
 export const rsub = (a: Tensor, b: TensorOrScalar, opts: { alpha?: number } = {}) => sub(b, a, opts);
+/** Elementwise a * b with broadcasting (torch.mul). */
 export const mul = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('mul', a, b);
+/** Elementwise a / b (torch.div); options { roundingMode: 'trunc' | 'floor' | null }, true division by default. */
 export function div(a: TensorOrScalar, b: TensorOrScalar, opts: { roundingMode?: 'trunc' | 'floor' | null } = {}): Tensor {
   const mode = opts.roundingMode ?? null;
   if (mode === null) return binaryOp('div', a, b);
@@ -197,7 +244,9 @@ function asTensorLike(x: TensorOrScalar, dtype: DType, other: TensorOrScalar): T
   const dev = x instanceof Tensor ? x.device : (other as Tensor).device;
   return asTensor(x, dtype, dev);
 }
+/** Elementwise floor(a / b) (torch.floor_divide). */
 export const floorDivide = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('floorDivide', a, b);
+/** Elementwise a^b with broadcasting (torch.pow). */
 export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (a instanceof Tensor && typeof b === 'number') {
     if (b === 1) return binaryOp('mul', a, 1);
@@ -205,22 +254,39 @@ export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   }
   return binaryOp('pow', a, b);
 }
+/** Elementwise maximum of a and b (torch.maximum). */
 export const maximum = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('maximum', a, b);
+/** Elementwise minimum of a and b (torch.minimum). */
 export const minimum = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('minimum', a, b);
+/** Elementwise arctangent of a / b using the signs of both to pick the quadrant (torch.atan2). */
 export const atan2 = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('atan2', a, b);
+/** Elementwise C-style remainder, with the sign of the dividend (torch.fmod). */
 export const fmod = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('fmod', a, b);
+/** Elementwise Python-style remainder, with the sign of the divisor (torch.remainder). */
 export const remainder = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('remainder', a, b);
+/** Elementwise a == b; returns a bool tensor (torch.eq). */
 export const eq = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('eq', a, b);
+/** Elementwise a != b; returns a bool tensor (torch.ne). */
 export const ne = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('ne', a, b);
+/** Elementwise a < b; returns a bool tensor (torch.lt). */
 export const lt = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('lt', a, b);
+/** Elementwise a <= b; returns a bool tensor (torch.le). */
 export const le = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('le', a, b);
+/** Elementwise a > b; returns a bool tensor (torch.gt). */
 export const gt = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('gt', a, b);
+/** Elementwise a >= b; returns a bool tensor (torch.ge). */
 export const ge = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('ge', a, b);
+/** Elementwise logical AND; returns a bool tensor (torch.logical_and). */
 export const logicalAnd = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalAnd', a, b);
+/** Elementwise logical OR; returns a bool tensor (torch.logical_or). */
 export const logicalOr = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalOr', a, b);
+/** Elementwise logical XOR; returns a bool tensor (torch.logical_xor). */
 export const logicalXor = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalXor', a, b);
+/** Elementwise bitwise AND of integer/bool tensors (torch.bitwise_and). */
 export const bitwiseAnd = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('bitwiseAnd', a, b);
+/** Elementwise bitwise OR of integer/bool tensors (torch.bitwise_or). */
 export const bitwiseOr = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('bitwiseOr', a, b);
+/** Elementwise bitwise XOR of integer/bool tensors (torch.bitwise_xor). */
 export const bitwiseXor = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('bitwiseXor', a, b);
 
 // ---------------------------------------------------------------- ternary and composites
@@ -257,22 +323,29 @@ export function clamp(x: Tensor, minOrOpts?: TensorOrScalar | null | ClampOpts, 
   return r;
 }
 
+/** Keyword form of clamp's bounds: { min, max }, either may be null. */
 export type ClampOpts = { min?: TensorOrScalar | null; max?: TensorOrScalar | null };
 function isClampOpts(v: unknown): v is ClampOpts {
   return typeof v === 'object' && v !== null && !(v instanceof Tensor);
 }
+/** Clamps x from below: max(x, min) (torch.clamp_min). */
 export function clampMin(x: Tensor, min: TensorOrScalar): Tensor { return clamp(x, min, null); }
+/** Clamps x from above: min(x, max) (torch.clamp_max). */
 export function clampMax(x: Tensor, max: TensorOrScalar): Tensor { return clamp(x, null, max); }
 
+/** Linear interpolation start + weight * (end - start) (torch.lerp). */
 export function lerp(start: Tensor, end: TensorOrScalar, weight: TensorOrScalar): Tensor {
   return add(start, mul(weight, sub(end, start)));
 }
+/** x + value * t1 * t2 (torch.addcmul); options { value }, default 1. */
 export function addcmul(x: Tensor, t1: Tensor, t2: Tensor, opts: { value?: number } = {}): Tensor {
   return add(x, mul(mul(t1, t2), opts.value ?? 1));
 }
+/** x + value * t1 / t2 (torch.addcdiv); options { value }, default 1. */
 export function addcdiv(x: Tensor, t1: Tensor, t2: Tensor, opts: { value?: number } = {}): Tensor {
   return add(x, mul(div(t1, t2), opts.value ?? 1));
 }
+/** Fills value where the bool mask (broadcast to x's shape) is true (torch.masked_fill). */
 export function maskedFill(x: Tensor, mask: Tensor, value: TensorOrScalar): Tensor {
   if (mask.dtype !== 'bool') throw new TypeError(`maskedFill: expected mask to be a bool tensor, got ${mask.dtype}`);
   const shape = broadcastShapes('maskedFill', x.shape, mask.shape);
@@ -283,14 +356,17 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorOrScalar): Tens
   return where(mask, value instanceof Tensor ? castTo(value, x.dtype) : asTensor(value, x.dtype, x.device), x);
 }
 
+/** Elementwise |a - b| <= atol + rtol * |b| (torch.isclose); options { rtol, atol, equalNan }. */
 export function isclose(a: Tensor, b: TensorOrScalar, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): Tensor {
   const rtol = opts.rtol ?? 1e-5, atol = opts.atol ?? 1e-8;
   const close = abs(sub(a, b)).le(add(abs(b instanceof Tensor ? b : asTensor(b, a.dtype, a.device)).mul(rtol), atol)).logicalOr(eq(a, b));
   return opts.equalNan ? close.logicalOr(isnan(a).logicalAnd(b instanceof Tensor ? isnan(b) : Number.isNaN(b))) : close;
 }
+/** Whether every element of a and b is close, as isclose (torch.allclose); options { rtol, atol, equalNan }. */
 export function allclose(a: Tensor, b: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
   return isclose(a, b, opts).all().itemSync() as boolean;
 }
+/** Whether a and b have the same shape and equal elements (torch.equal). */
 export function equal(a: Tensor, b: Tensor): boolean {
   if (a.ndim !== b.ndim || a.shape.some((s, i) => s !== b.shape[i])) return false;
   return eq(a, b).all().itemSync() as boolean;

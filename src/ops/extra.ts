@@ -35,7 +35,9 @@ export function logit(x: Tensor, eps: number | null | { eps?: number | null } = 
   return f.div(f.neg().add(1)).log();
 }
 
+/** Elementwise conversion from degrees to radians (torch.deg2rad). */
 export function deg2rad(x: Tensor): Tensor { return floatOf(x).mul(Math.PI / 180); }
+/** Elementwise conversion from radians to degrees (torch.rad2deg). */
 export function rad2deg(x: Tensor): Tensor { return floatOf(x).mul(180 / Math.PI); }
 
 /** True where the sign bit is set: negatives and -0 (told from +0 by 1/x = -inf). */
@@ -73,10 +75,12 @@ export function positive(x: Tensor): Tensor {
 
 // ---------------------------------------------------------------- flips and rotations
 
+/** Reverses dim 1 (left/right) of an at least 2-D tensor (torch.fliplr). */
 export function fliplr(x: Tensor): Tensor {
   if (x.ndim < 2) throw new RangeError(`fliplr: Input must be >= 2-d (got ${x.ndim}-d)`);
   return flip(x, [1]);
 }
+/** Reverses dim 0 (up/down) of an at least 1-D tensor (torch.flipud). */
 export function flipud(x: Tensor): Tensor {
   if (x.ndim < 1) throw new RangeError('flipud: Input must be >= 1-d (got 0-d)');
   return flip(x, [0]);
@@ -118,6 +122,7 @@ export function unfold(x: Tensor, dimension: number, size: number, step: number)
   return movedim(shaped, d + 1, -1);
 }
 
+/** Options for repeatInterleave: { outputSize } (the total output length along dim, when known). */
 export interface RepeatInterleaveOpts { outputSize?: number | null }
 
 /**
@@ -279,7 +284,9 @@ export function maskedScatter(x: Tensor, mask: Tensor, source: Tensor): Tensor {
 
 // ---------------------------------------------------------------- quantiles and medians
 
+/** How quantile picks between two neighbouring data points: 'linear' (default), 'lower', 'higher', 'midpoint' or 'nearest'. */
 export type QuantileInterpolation = 'linear' | 'lower' | 'higher' | 'midpoint' | 'nearest';
+/** Options for quantile/nanquantile: { interpolation }. */
 export interface QuantileOpts { interpolation?: QuantileInterpolation }
 
 function quantileImpl(op: 'quantile' | 'nanquantile', x: Tensor, q: number | Tensor, dim: number | null | undefined, keepdim: boolean, opts: QuantileOpts): Tensor {
@@ -335,9 +342,11 @@ function quantileImpl(op: 'quantile' | 'nanquantile', x: Tensor, q: number | Ten
   return q instanceof Tensor && q.ndim === 1 ? r : r.squeeze(0);
 }
 
+/** q-th quantiles (q in [0, 1], a number or 1-D tensor) over dim or all elements (torch.quantile); float32/float64 only. */
 export function quantile(x: Tensor, q: number | Tensor, dim?: number | null, keepdim = false, opts: QuantileOpts = {}): Tensor {
   return quantileImpl('quantile', x, q, dim, keepdim, opts);
 }
+/** quantile ignoring NaN elements (torch.nanquantile). */
 export function nanquantile(x: Tensor, q: number | Tensor, dim?: number | null, keepdim = false, opts: QuantileOpts = {}): Tensor {
   return quantileImpl('nanquantile', x, q, dim, keepdim, opts);
 }
@@ -378,12 +387,16 @@ function addScaled(op: string, input: Tensor, prod: Tensor, opts: BetaAlpha): Te
   if (beta === 0) return p;
   return p.add(beta === 1 ? input : input.mul(beta));
 }
+/** beta * input + alpha * (mat @ vec) (torch.addmv); options { beta, alpha }. */
 export function addmv(input: Tensor, mat: Tensor, vec: Tensor, opts: BetaAlpha = {}): Tensor { return addScaled('addmv', input, mv(mat, vec), opts); }
+/** beta * input + alpha * outer(vec1, vec2) (torch.addr); options { beta, alpha }. */
 export function addr(input: Tensor, vec1: Tensor, vec2: Tensor, opts: BetaAlpha = {}): Tensor {
   if (vec1.ndim !== 1 || vec2.ndim !== 1) throw new RangeError(`addr: Expected 1-D argument vec1 and vec2, but got ${vec1.ndim}-D and ${vec2.ndim}-D`);
   return addScaled('addr', input, outer(vec1, vec2), opts);
 }
+/** beta * input + alpha * bmm(batch1, batch2) (torch.baddbmm); options { beta, alpha }. */
 export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: BetaAlpha = {}): Tensor { return addScaled('baddbmm', input, bmm(batch1, batch2), opts); }
+/** beta * input + alpha * sum over the batch of bmm(batch1, batch2) (torch.addbmm); options { beta, alpha }. */
 export function addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: BetaAlpha = {}): Tensor {
   if (batch1.ndim !== 3 || batch2.ndim !== 3) throw new RangeError(`addbmm: batch1 must be a 3D tensor (got ${batch1.ndim}-D and ${batch2.ndim}-D)`);
   return addScaled('addbmm', input, bmm(batch1, batch2).sum(0), opts);

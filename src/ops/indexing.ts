@@ -51,6 +51,7 @@ function checkGatherShapes(op: string, x: Tensor, dim: number, index: Tensor, sr
   });
 }
 
+/** Picks values along dim at int32 index positions: out[i][j] = x[index[i][j]][j] for dim 0 (torch.gather). */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', index);
   checkDevices('gather', x, index);
@@ -80,10 +81,12 @@ function scatterImpl(x: Tensor, dim: number, index: Tensor, src: TensorOrScalar,
   if (index.numel() > 0) be.scatter(out.view_(), d, index.view_(), s.view_(), reduce);
   return record('scatter', [x, index, s], out, { dim: d, reduce });
 }
+/** A copy of x with src written at index positions along dim (torch.scatter); options { reduce: 'add' }. */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: TensorOrScalar, opts: { reduce?: 'add' | 'multiply' } = {}): Tensor {
   if (opts.reduce === 'multiply') throw new Error('scatter: reduce="multiply" is not supported; use reduce: "add" or none');
   return scatterImpl(x, dim, index, src, opts.reduce === 'add' ? 'add' : 'none', 'scatter');
 }
+/** A copy of x with src added at index positions along dim, duplicates accumulating (torch.scatter_add). */
 export const scatterAdd = (x: Tensor, dim: number, index: Tensor, src: Tensor) => scatterImpl(x, dim, index, src, 'add', 'scatterAdd');
 
 /** A 1-D index laid along `dim` and expanded to `shape`, for gather/scatter. */
@@ -96,6 +99,7 @@ function alongDim(index: Tensor, dim: number, shape: readonly number[], op: stri
   return expand(reshape(v, view), target);
 }
 
+/** Selects the slices at the int32 indices of a 1-d index along dim (torch.index_select). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, 'indexSelect');
   if (x.ndim === 0) {
@@ -105,6 +109,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   return gather(x, d, alongDim(index, d, x.shape, 'indexSelect'));
 }
 
+/** A copy of x with alpha * source slices added at the indices along dim (torch.index_add); options { alpha }. */
 export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, opts: { alpha?: number } = {}): Tensor {
   const d = normDim(dim, x.ndim, 'indexAdd');
   const n = index.numel();
@@ -131,6 +136,7 @@ export function indexFill(x: Tensor, dim: number, index: Tensor, value: TensorOr
   return where(mask, value instanceof Tensor ? castTo(value, x.dtype) : full([], value, { dtype: x.dtype, device: x.device }), x);
 }
 
+/** Bounds of the int32 index dtype. */
 export const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 
 /**
@@ -209,6 +215,7 @@ export async function nonzeroAsync(x: Tensor): Promise<Tensor> {
   return stack(cols, 1);
 }
 
+/** The elements of x where the bool mask (broadcast together) is true, as a 1-d tensor; synchronous devices only (torch.masked_select). */
 export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
   if (mask.dtype !== 'bool') throw new TypeError(`maskedSelect: expected BoolTensor for mask, got ${mask.dtype}`);
   needsValues('maskedSelect', mask, 'await torch.maskedSelectAsync(x, mask)');
@@ -235,6 +242,7 @@ function sortArgs(dimArg: number | SortOpts | undefined, descArg: boolean | Sort
   const descending = o.descending ?? (typeof descArg === 'boolean' ? descArg : false);
   return [dim, descending];
 }
+/** Indices that sort x along dim, as int32 (torch.argsort); dim and descending positional or as options. */
 export function argsort(x: Tensor, dimArg: number | SortOpts = -1, descArg: boolean | SortOpts = false, opts: SortOpts = {}): Tensor {
   const [dim, descending] = sortArgs(dimArg, descArg, opts);
   if (x.ndim === 0) return full([], 0, { dtype: 'int32', device: x.device });
@@ -249,6 +257,7 @@ export function argsort(x: Tensor, dimArg: number | SortOpts = -1, descArg: bool
   return res;
 }
 
+/** Sorted values and their int32 indices along dim, as { values, indices } (torch.sort). */
 export function sort(x: Tensor, dimArg: number | SortOpts = -1, descArg: boolean | SortOpts = false, opts: SortOpts = {}): ValuesIndices {
   const [dim, descending] = sortArgs(dimArg, descArg, opts);
   if (x.ndim === 0) return { values: x.clone(), indices: argsort(x) };
@@ -259,6 +268,7 @@ export function sort(x: Tensor, dimArg: number | SortOpts = -1, descArg: boolean
 
 /** topk(x, k, dim, largest, sorted), or with PyTorch's keywords: `x.topk(2, { dim: 0, largest: false })`. */
 export interface TopkOpts { dim?: number; largest?: boolean; sorted?: boolean }
+/** The k largest (or smallest) values along dim and their indices, as { values, indices } (torch.topk). */
 export function topk(x: Tensor, k: number, dimArg: number | TopkOpts = -1, largestArg: boolean | TopkOpts = true, sorted: boolean = true): ValuesIndices {
   const o: TopkOpts = { ...(typeof largestArg === 'object' ? largestArg : {}), ...(typeof dimArg === 'object' ? dimArg : {}) };
   const dim = typeof dimArg === 'number' ? dimArg : (o.dim ?? -1);

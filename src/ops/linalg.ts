@@ -34,6 +34,7 @@ function common(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
   return [a, b];
 }
 
+/** Matrix product with PyTorch's rules: 1-D operands are promoted and squeezed back, batch dims broadcast (torch.matmul). */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   [a, b] = common('matmul', a, b);
   if (a.ndim === 0 || b.ndim === 0) {
@@ -64,21 +65,25 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+/** Product of two 2-D matrices, no broadcasting (torch.mm). */
 export function mm(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 2) throw new RangeError(`mm: expected 2-D tensors, got ${a.ndim}D (${fmtShape(a.shape)}) and ${b.ndim}D (${fmtShape(b.shape)})`);
   if (a.shape[1] !== b.shape[0]) throw new RangeError(`mm: mat1 and mat2 shapes cannot be multiplied (${dims(a.shape)} and ${dims(b.shape)})`);
   return matmul(a, b);
 }
+/** Batched product of two 3-D tensors [B,M,K] x [B,K,N] (torch.bmm). */
 export function bmm(a: Tensor, b: Tensor): Tensor {
   [a, b] = common('bmm', a, b);
   if (a.ndim !== 3 || b.ndim !== 3) throw new RangeError(`bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor (got ${fmtShape(a.shape)} and ${fmtShape(b.shape)})`);
   return bmmPrim(a, b);
 }
+/** Matrix-vector product [M,K] x [K] -> [M] (torch.mv). */
 export function mv(m: Tensor, v: Tensor): Tensor {
   if (m.ndim !== 2 || v.ndim !== 1) throw new RangeError(`mv: vector + matrix @ vector expected, got ${m.ndim}, ${v.ndim}`);
   if (m.shape[1] !== v.shape[0]) throw new RangeError(`mv: size mismatch, got input (${m.shape[0]}), mat (${dims(m.shape)}), vec (${v.shape[0]})`);
   return matmul(m, v);
 }
+/** Inner product of two 1-D tensors of equal length, as a 0-d tensor (torch.dot). */
 export function dot(a: Tensor, b: Tensor): Tensor {
   [a, b] = common('dot', a, b);
   if (a.ndim !== 1 || b.ndim !== 1) throw new RangeError(`dot: 1D tensors expected, but got ${a.ndim}D and ${b.ndim}D tensors`);
@@ -89,10 +94,12 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   r.dispose(); // the scalar view alone owns the buffer
   return out;
 }
+/** Outer product of two 1-D tensors: [N] x [M] -> [N,M] (torch.outer). */
 export function outer(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 1 || b.ndim !== 1) throw new RangeError(`outer: expected 1-D tensors, got ${a.ndim}D and ${b.ndim}D`);
   return mul(a.unsqueeze(1), b.unsqueeze(0));
 }
+/** beta * c + alpha * (a @ b) (torch.addmm); options { beta, alpha }, default 1. */
 export function addmm(c: Tensor, a: Tensor, b: Tensor, opts: { beta?: number; alpha?: number } = {}): Tensor {
   const beta = opts.beta ?? 1, alpha = opts.alpha ?? 1;
   const ab = mm(a, b);
@@ -175,6 +182,7 @@ export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Te
 
 // ---------------------------------------------------------------- im2col / col2im
 
+/** Output length of a convolution/pool along one dim: floor((in + 2p - d(k-1) - 1) / s) + 1. */
 export function convOutSize(inp: number, k: number, s: number, p: number, d: number): number {
   return Math.floor((inp + 2 * p - d * (k - 1) - 1) / s) + 1;
 }

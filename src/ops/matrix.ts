@@ -151,8 +151,11 @@ function nonEmpty(op: string, ts: Tensor[]): Tensor[] {
   return ts;
 }
 
+/** Returns x viewed with at least 1 dim (torch.atleast_1d). */
 export function atleast1d(x: Tensor): Tensor { return atleast(x, 1); }
+/** Returns x viewed with at least 2 dims; 1-D becomes [1, n] (torch.atleast_2d). */
 export function atleast2d(x: Tensor): Tensor { return atleast(x, 2); }
+/** Returns x viewed with at least 3 dims; 1-D becomes [1, n, 1], 2-D [m, n, 1] (torch.atleast_3d). */
 export function atleast3d(x: Tensor): Tensor { return atleast(x, 3); }
 /** Concatenates column-wise (dim 1), or along dim 0 when every input is 1-D. */
 export function hstack(...tensors: TensorList): Tensor {
@@ -198,7 +201,9 @@ export function detach(x: Tensor): Tensor { return x.detach(); }
 
 // ---------------------------------------------------------------- torch.linalg norms
 
+/** Options for linalg.vectorNorm: { ord, dim, keepdim, dtype }. */
 export interface VectorNormOpts { ord?: NormOrd; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType }
+/** Options for linalg.matrixNorm: { ord, dim (two dims), keepdim, dtype }. */
 export interface MatrixNormOpts { ord?: NormOrd; dim?: readonly [number, number]; keepdim?: boolean; dtype?: DType }
 const ordOf = (o: NormOrd): number => (o === 'inf' ? Infinity : o === '-inf' ? -Infinity : o === 'fro' ? NaN : o);
 

@@ -42,6 +42,7 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   flip: { dims: number[] };
   cat: { dim: number; sizes: number[] };
 }
+/** Name of a differentiable primitive (a key of PrimAttrs). */
 export type PrimName = keyof PrimAttrs;
 
 /** A fresh contiguous tensor. */
@@ -49,6 +50,7 @@ export function empty(shape: readonly number[], dtype: DType, device: Device): T
   return Tensor.empty_(shape, dtype, device);
 }
 
+/** The backend that owns t's device. */
 export function backendOf(t: Tensor) { return getBackend(t.device); }
 
 /** Fills host data into a new tensor. */
@@ -63,12 +65,14 @@ export function fromArray(data: TypedArray | number[], shape: readonly number[],
   return t;
 }
 
+/** A 0-dim tensor holding v, of the given dtype and device. */
 export function scalarTensor(v: Scalar, dtype: DType, device: Device): Tensor {
   const t = empty([], dtype, device);
   getBackend(device).fill(t.view_(), typeof v === 'boolean' ? (v ? 1 : 0) : v);
   return t;
 }
 
+/** Checks that all given tensors share one device and returns it (the default device when none are given). */
 export function checkDevices(op: string, ...ts: (Tensor | null | undefined)[]): Device {
   let dev: Device | null = null;
   for (const t of ts) {

@@ -38,6 +38,7 @@ function checkNonEmpty(x: Tensor, dims: number[], op: string): void {
   }
 }
 
+/** Sum over dims, all by default (torch.sum); integer inputs accumulate in int32; options { dtype }. */
 export function sum(x: Tensor, dim?: Dims, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
   let inp = opts.dtype ? castTo(x, opts.dtype) : x;
   if (!isFloating(inp.dtype) && inp.dtype !== 'int32') inp = castTo(inp, 'int32');
@@ -45,10 +46,12 @@ export function sum(x: Tensor, dim?: Dims, keepdim = false, opts: { dtype?: DTyp
   return record('sum', [inp], reduceKernel('sum', inp, dims, keepdim, inp.dtype), { dims, keepdim });
 }
 
+/** Sum over dims treating NaN as zero (torch.nansum). */
 export function nansum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return sum(isFloating(x.dtype) ? where(x.isnan(), 0, x) : x, dim, keepdim);
 }
 
+/** Mean over dims, all by default (torch.mean); needs a floating dtype (or options { dtype }). */
 export function mean(x: Tensor, dim?: Dims, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
   const inp = opts.dtype ? castTo(x, opts.dtype) : x;
   if (!isFloating(inp.dtype)) {
@@ -59,11 +62,13 @@ export function mean(x: Tensor, dim?: Dims, keepdim = false, opts: { dtype?: DTy
   return sum(inp, dims, keepdim).div(n);
 }
 
+/** Mean over dims ignoring NaN elements (torch.nanmean). */
 export function nanmean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const notNan = x.isnan().logicalNot();
   return nansum(x, dim, keepdim).div(sum(notNan, dim, keepdim));
 }
 
+/** Product over one dim, or all elements (torch.prod); integer inputs accumulate in int32; options { dtype }. */
 export function prod(x: Tensor, dim?: number | null, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
   let inp = opts.dtype ? castTo(x, opts.dtype) : x;
   if (!isFloating(inp.dtype) && inp.dtype !== 'int32') inp = castTo(inp, 'int32');
@@ -71,16 +76,19 @@ export function prod(x: Tensor, dim?: number | null, keepdim = false, opts: { dt
   return record('prod', [inp], reduceKernel('prod', inp, dims, keepdim, inp.dtype), { dims, keepdim });
 }
 
+/** Maximum over dims, values only (torch.amax). */
 export function amax(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const dims = dimsOf(x, dim, 'amax');
   checkNonEmpty(x, dims, 'amax');
   return record('amax', [x], reduceKernel('max', x, dims, keepdim, x.dtype), { dims, keepdim });
 }
+/** Minimum over dims, values only (torch.amin). */
 export function amin(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const dims = dimsOf(x, dim, 'amin');
   checkNonEmpty(x, dims, 'amin');
   return record('amin', [x], reduceKernel('min', x, dims, keepdim, x.dtype), { dims, keepdim });
 }
+/** Minimum and maximum together, as { min, max } (torch.aminmax); options { dim, keepdim }. */
 export function aminmax(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): { min: Tensor; max: Tensor } {
   return { min: amin(x, opts.dim, opts.keepdim), max: amax(x, opts.dim, opts.keepdim) };
 }
@@ -97,7 +105,9 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | unde
   checkNonEmpty(x, [d], op);
   return reduceKernel(op, x, [d], keepdim, 'int32');
 }
+/** Index of the maximum (of the flattened input when dim is omitted), as int32 (torch.argmax). */
 export const argmax = (x: Tensor, dim?: number | null, keepdim = false) => argReduce('argmax', x, dim, keepdim);
+/** Index of the minimum (of the flattened input when dim is omitted), as int32 (torch.argmin). */
 export const argmin = (x: Tensor, dim?: number | null, keepdim = false) => argReduce('argmin', x, dim, keepdim);
 
 /** values via gather so the gradient flows to the chosen index only, as PyTorch's max(dim). */
@@ -106,6 +116,7 @@ function valuesAt(x: Tensor, dim: number, idxKeep: Tensor, keepdim: boolean): Va
   return keepdim ? { values, indices: idxKeep } : { values: values.squeeze(dim), indices: idxKeep.squeeze(dim) };
 }
 
+/** max(x) is the overall maximum; max(x, dim, keepdim) gives { values, indices }; max(x, other) is maximum (torch.max). */
 export function max(x: Tensor): Tensor;
 export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function max(x: Tensor, other: Tensor): Tensor;
@@ -116,6 +127,7 @@ export function max(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): T
   if (x.ndim === 0) return { values: x.clone(), indices: argmax(x, 0) };
   return valuesAt(x, d, argmax(x, d, true), keepdim);
 }
+/** min(x) is the overall minimum; min(x, dim, keepdim) gives { values, indices }; min(x, other) is minimum (torch.min). */
 export function min(x: Tensor): Tensor;
 export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function min(x: Tensor, other: Tensor): Tensor;
@@ -128,12 +140,15 @@ export function min(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): T
 }
 
 // PyTorch keeps uint8 for uint8 inputs (a legacy rule); every other dtype gives bool.
+/** Whether all elements over dims are true (torch.all); returns bool (uint8 for uint8 input). */
 export function all(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return reduceKernel('all', x, dimsOf(x, dim, 'all'), keepdim, x.dtype === 'uint8' ? 'uint8' : 'bool');
 }
+/** Whether any element over dims is true (torch.any); returns bool (uint8 for uint8 input). */
 export function any(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return reduceKernel('any', x, dimsOf(x, dim, 'any'), keepdim, x.dtype === 'uint8' ? 'uint8' : 'bool');
 }
+/** Number of nonzero elements over dims (torch.count_nonzero). */
 export function countNonzero(x: Tensor, dim?: Dims): Tensor { return sum(x.ne(0), dim); }
 
 /** var(dim, {unbiased|correction, keepdim}) or var(dim, unbiased, keepdim) as in PyTorch. */
@@ -148,6 +163,7 @@ function splitVarArgs(dim: Dims | ReduceOpts | undefined, opts: ReduceOpts | boo
   }
   return [dim as Dims | undefined, opts];
 }
+/** Variance over dims (torch.var); var(dim, { unbiased | correction, keepdim }) or var(dim, unbiased, keepdim); Bessel-corrected by default. */
 export function var_(x: Tensor, dimArg?: Dims | ReduceOpts, optsArg?: ReduceOpts | boolean, keepdimArg?: boolean): Tensor {
   const [dim, opts] = splitVarArgs(dimArg, optsArg);
   const o: ReduceOpts = typeof opts === 'boolean' ? { unbiased: opts } : opts ?? {};
@@ -159,14 +175,17 @@ export function var_(x: Tensor, dimArg?: Dims | ReduceOpts, optsArg?: ReduceOpts
   const dev = x.sub(mean(x, dims, true));
   return sum(dev.mul(dev), dims, keepdim).div(Math.max(n - correction, 0));
 }
+/** Standard deviation over dims (torch.std); same arguments as var. */
 export function std(x: Tensor, dim?: Dims | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor {
   return var_(x, dim, opts, keepdim).sqrt();
 }
+/** Variance and mean together, as [var, mean] (torch.var_mean). */
 export function varMean(x: Tensor, dimArg?: Dims | ReduceOpts, optsArg?: ReduceOpts | boolean, keepdim?: boolean): [Tensor, Tensor] {
   const [dim, opts] = splitVarArgs(dimArg, optsArg);
   const o: ReduceOpts = typeof opts === 'boolean' ? { unbiased: opts } : opts ?? {};
   return [var_(x, dim, o, keepdim), mean(x, dim, keepdim ?? o.keepdim ?? false)];
 }
+/** Standard deviation and mean together, as [std, mean] (torch.std_mean). */
 export function stdMean(x: Tensor, dim?: Dims | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): [Tensor, Tensor] {
   const [v, m] = varMean(x, dim, opts, keepdim);
   return [v.sqrt(), m];
@@ -195,6 +214,7 @@ export function norm(x: Tensor, pArg: NormOrd | NormOpts = 2, dimArg?: Dims, kee
   return rootSafe(sum(a.pow(p), dim, keepdim), p);
 }
 
+/** log(sum(exp(x))) over dims, computed stably (torch.logsumexp). */
 export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
   const inp = isFloating(x.dtype) ? x : castTo(x, state.defaultDtype);
   const dims = dimsOf(inp, dim, 'logsumexp');
@@ -205,6 +225,7 @@ export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
   return keepdim ? r : r.squeeze(dims);
 }
 
+/** Softmax along dim (torch.softmax); options { dtype } casts the input first. */
 export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
   const inp = opts.dtype ? castTo(x, opts.dtype) : x;
   if (!isFloating(inp.dtype)) throw new TypeError(`softmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
@@ -212,6 +233,7 @@ export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): T
   const e = inp.sub(amax(inp, d, true).detach()).exp();
   return e.div(sum(e, d, true));
 }
+/** Log of softmax along dim, computed stably (torch.log_softmax); options { dtype }. */
 export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
   const inp = opts.dtype ? castTo(x, opts.dtype) : x;
   if (!isFloating(inp.dtype)) throw new TypeError(`logSoftmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
@@ -229,7 +251,9 @@ function scanOp(op: ScanOp, x: Tensor, dim: number): Tensor {
   backendOf(inp).scan(op, moved.view_(), out.view_());
   return record(op, [inp], out.movedim(-1, d), { dim: d });
 }
+/** Cumulative sum along dim (torch.cumsum). */
 export const cumsum = (x: Tensor, dim: number) => scanOp('cumsum', x, dim);
+/** Cumulative product along dim (torch.cumprod). */
 export const cumprod = (x: Tensor, dim: number) => scanOp('cumprod', x, dim);
 
 /** Sums a broadcast gradient back to `shape` (the adjoint of expand). */
@@ -246,6 +270,7 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
 }
 
 // ---- order statistics (via sort) ----
+/** Median (the lower of the two middles), overall or along dim as { values, indices }; NaN propagates (torch.median). */
 export function median(x: Tensor): Tensor;
 export function median(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function median(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
@@ -267,6 +292,7 @@ export function median(x: Tensor, dim?: number, keepdim = false): Tensor | Value
   const firstNan = argmax(castTo(nan, 'int32'), d, true);
   return valuesAt(x, d, where(any(nan, d, true), firstNan, idx).to('int32'), keepdim);
 }
+/** k-th smallest value (1-based) along dim, as { values, indices } (torch.kthvalue). */
 export function kthvalue(x: Tensor, k: number, dim = -1, keepdim = false): ValuesIndices {
   const d = normDim(dim, x.ndim, 'kthvalue');
   const n = x.ndim ? x.shape[d]! : 1;

@@ -14,6 +14,7 @@ import { sum } from './reduce.js';
 import { I32_MAX, checkRange, needsValues, sort } from './indexing.js';
 import type { Scalar } from './types.js';
 
+/** Options for searchsorted: { right | side, outInt32, sorter (indices that sort the sequence) }. */
 export interface SearchSortedOpts { right?: boolean; side?: 'left' | 'right'; outInt32?: boolean; sorter?: Tensor | null }
 
 /**
@@ -90,7 +91,9 @@ export async function bincountAsync(x: Tensor, weightsArg?: Tensor | null | Binc
   return bincountWith(x, weights, size);
 }
 
+/** Options for unique: { sorted, returnInverse, returnCounts, dim }. */
 export interface UniqueOpts { sorted?: boolean; returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }
+/** Options for uniqueConsecutive: { returnInverse, returnCounts, dim }. */
 export interface UniqueConsecutiveOpts { returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }
 
 /**

@@ -13,6 +13,7 @@ import type { TensorOrScalar } from './types.js';
 
 type ShapeArgs = (number | readonly number[])[];
 
+/** Same data with a new shape (one -1 inferred): a view when strides allow, else a copy (torch.reshape). */
 export function reshape(x: Tensor, ...shapeArgs: ShapeArgs): Tensor {
   const shape = inferShape(shapeArg(shapeArgs, 'reshape'), x.numel(), 'reshape');
   const st = viewStrides(x.shape, x.strides_, shape);
@@ -22,6 +23,7 @@ export function reshape(x: Tensor, ...shapeArgs: ShapeArgs): Tensor {
   return record('reshape', [x], out, { shape });
 }
 
+/** A view with a new shape (one -1 inferred); throws when strides do not allow it (Tensor.view). */
 export function view(x: Tensor, ...shapeArgs: ShapeArgs): Tensor {
   const shape = inferShape(shapeArg(shapeArgs, 'view'), x.numel(), 'view');
   const st = viewStrides(x.shape, x.strides_, shape);
@@ -37,8 +39,10 @@ function contiguousCopy(x: Tensor): Tensor {
   backendOf(x).copy(x.view_(), out.view_());
   return out;
 }
+/** x itself when contiguous, else a contiguous copy (Tensor.contiguous). */
 export function contiguous(x: Tensor): Tensor { return x.isContiguous() ? x : clone(x); }
 
+/** A view with dims reordered (torch.permute). */
 export function permute(x: Tensor, ...dimArgs: ShapeArgs): Tensor {
   const raw = shapeArg(dimArgs, 'permute');
   if (raw.length !== x.ndim) {
@@ -50,6 +54,7 @@ export function permute(x: Tensor, ...dimArgs: ShapeArgs): Tensor {
   return record('permute', [x], out, { dims });
 }
 
+/** A view with dims d0 and d1 swapped (torch.transpose). */
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {
   if (x.ndim === 0) return x.asView_([], [], x.offset);
   const a = normDim(d0, x.ndim, 'transpose'), b = normDim(d1, x.ndim, 'transpose');
@@ -58,11 +63,13 @@ export function transpose(x: Tensor, d0: number, d1: number): Tensor {
   return permute(x, dims);
 }
 
+/** Transpose of a matrix; 0-d and 1-d tensors are returned as is (torch.t). */
 export function t(x: Tensor): Tensor {
   if (x.ndim > 2) throw new RangeError(`t() expects a tensor with <= 2 dimensions, but self is ${x.ndim}D`);
   return x.ndim < 2 ? permute(x, [...x.shape.keys()]) : transpose(x, 0, 1); // permute: a recorded view
 }
 
+/** A broadcast view to a larger shape (-1 keeps a size), without copying (Tensor.expand). */
 export function expand(x: Tensor, ...shapeArgs: ShapeArgs): Tensor {
   const target = shapeArg(shapeArgs, 'expand');
   if (target.length < x.ndim) {
@@ -110,6 +117,7 @@ export function unslice(g: Tensor, shape: readonly number[], dim: number, start:
   return record('unslice', [g], out, { shape: [...shape], dim, start, step });
 }
 
+/** A view of length elements from start along dim (torch.narrow). */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normDim(dim, x.ndim, 'narrow');
   const n = x.shape[d]!;
@@ -119,6 +127,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   return slice(x, d, s, s + length);
 }
 
+/** Slices out one index along dim, removing that dim (torch.select). */
 export function select(x: Tensor, dim: number, index: number): Tensor {
   const d = normDim(dim, x.ndim, 'select');
   const n = x.shape[d]!;
@@ -135,12 +144,14 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   return out;
 }
 
+/** Removes size-1 dims, all or only those given (torch.squeeze). */
 export function squeeze(x: Tensor, dim?: number | readonly number[] | null): Tensor {
   const dims = dim === undefined || dim === null ? null : normDims(dim, x.ndim, 'squeeze');
   const shape = x.shape.filter((s, i) => !(s === 1 && (dims === null || dims.includes(i))));
   return shape.length === x.ndim ? x : reshape(x, shape);
 }
 
+/** Inserts a size-1 dim at position dim (torch.unsqueeze). */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normDim(dim, x.ndim + 1, 'unsqueeze');
   const shape = [...x.shape];
@@ -148,6 +159,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   return reshape(x, shape);
 }
 
+/** Flattens dims startDim..endDim into one (torch.flatten). */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normDim(startDim, x.ndim, 'flatten'), e = normDim(endDim, x.ndim, 'flatten');
@@ -156,12 +168,14 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshape(x, shape);
 }
 
+/** Expands dim into the given sizes (one may be -1) (torch.unflatten). */
 export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Tensor {
   const d = normDim(dim, x.ndim, 'unflatten');
   const inner = inferShape(sizes, x.shape[d]!, 'unflatten');
   return reshape(x, [...x.shape.slice(0, d), ...inner, ...x.shape.slice(d + 1)]);
 }
 
+/** Moves dims from source positions to destination positions (torch.movedim). */
 export function movedim(x: Tensor, source: number | readonly number[], destination: number | readonly number[]): Tensor {
   const src = (typeof source === 'number' ? [source] : [...source]).map((d) => normDim(d, x.ndim, 'movedim'));
   const dst = (typeof destination === 'number' ? [destination] : [...destination]).map((d) => normDim(d, x.ndim, 'movedim'));
@@ -173,6 +187,7 @@ export function movedim(x: Tensor, source: number | readonly number[], destinati
   return order.every((d, i) => d === i) ? x : permute(x, order);
 }
 
+/** Splits into chunks of a given size, or of the given sizes, along dim (torch.split). */
 export function split(x: Tensor, sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
   const d = normDim(dim, x.ndim, 'split');
   const n = x.shape[d]!;
@@ -192,17 +207,20 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
   return sizes.map((s) => { const r = narrow(x, d, off, s); off += s; return r; });
 }
 
+/** Splits into at most `chunks` equal pieces along dim (the last may be smaller) (torch.chunk). */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   if (!Number.isInteger(chunks) || chunks <= 0) throw new RangeError(`chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
   const n = x.shape[normDim(dim, x.ndim, 'chunk')]!;
   return split(x, Math.max(Math.ceil(n / chunks), 1), dim);
 }
 
+/** Removes dim, returning every slice along it (torch.unbind). */
 export function unbind(x: Tensor, dim = 0): Tensor[] {
   const d = normDim(dim, x.ndim, 'unbind');
   return Array.from({ length: x.shape[d]! }, (_, i) => select(x, d, i));
 }
 
+/** Reverses the order of elements along the given dims (a copy) (torch.flip). */
 export function flip(x: Tensor, ...dimArgs: ShapeArgs): Tensor {
   const dims = normDims(shapeArg(dimArgs, 'flip'), x.ndim, 'flip');
   const v = x.view_();
@@ -214,6 +232,7 @@ export function flip(x: Tensor, ...dimArgs: ShapeArgs): Tensor {
   return record('flip', [x], out, { dims });
 }
 
+/** Rolls elements along dims by shifts, wrapping around; flattens first when dims is omitted (torch.roll). */
 export function roll(x: Tensor, shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor {
   if (dims === undefined || dims === null) return roll(flatten(x), shifts, 0).reshape(x.shape);
   const sh = typeof shifts === 'number' ? [shifts] : [...shifts];
@@ -229,6 +248,7 @@ export function roll(x: Tensor, shifts: number | readonly number[], dims?: numbe
   return r === x ? clone(x) : r;
 }
 
+/** Repeats the tensor along each dim the given number of times (Tensor.repeat). */
 export function repeat(x: Tensor, ...sizeArgs: ShapeArgs): Tensor {
   const reps = shapeArg(sizeArgs, 'repeat');
   if (reps.length < x.ndim) {
@@ -241,6 +261,7 @@ export function repeat(x: Tensor, ...sizeArgs: ShapeArgs): Tensor {
   return contiguous(expand(reshape(x, inter), exp)).reshape(shape.map((s, i) => s * reps[i]!));
 }
 
+/** Repeats like repeat, padding reps with leading 1s when shorter than ndim (torch.tile). */
 export function tile(x: Tensor, ...sizeArgs: ShapeArgs): Tensor {
   const reps = shapeArg(sizeArgs, 'tile');
   return repeat(x, [...new Array(Math.max(x.ndim - reps.length, 0)).fill(1), ...reps]);
@@ -253,9 +274,12 @@ function triMask(x: Tensor, diagonal: number, lower: boolean, op: string): Tenso
   const diff = cols.sub(rows);
   return lower ? diff.le(diagonal) : diff.ge(diagonal);
 }
+/** Lower triangle of the last two dims, zeros above the given diagonal (torch.tril). */
 export const tril = (x: Tensor, diagonal = 0) => where(triMask(x, diagonal, true, 'tril'), x, 0).to(x.dtype);
+/** Upper triangle of the last two dims, zeros below the given diagonal (torch.triu). */
 export const triu = (x: Tensor, diagonal = 0) => where(triMask(x, diagonal, false, 'triu'), x, 0).to(x.dtype);
 
+/** Concatenates tensors along an existing dim (torch.cat). */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('torch.cat(): expected a non-empty list of Tensors');
   // Legacy rule kept by PyTorch: 1-D empty tensors are skipped.
@@ -290,6 +314,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   return record('cat', inputs, out, { dim: d, sizes });
 }
 
+/** Stacks equal-shaped tensors along a new dim (torch.stack). */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('stack expects a non-empty TensorList');
   const ref = tensors[0]!;
@@ -344,6 +369,7 @@ export function inplace<T extends Tensor>(self: T, result: Tensor, isRandomFill 
   return self;
 }
 
+/** Fills self in place with a scalar or 0-dim tensor value (Tensor.fill_). */
 export function fill_<T extends Tensor>(self: T, value: TensorOrScalar): T {
   if (value instanceof Tensor) {
     if (value.ndim !== 0) throw new RangeError(`fill_ only supports 0-dimension value tensor but got tensor with ${value.ndim} dimensions.`);
