@@ -133,15 +133,19 @@ export class Module {
     if (module !== null && !(module instanceof Module)) throw new TypeError(`${typeof module} is not a Module subclass`);
     this.#assign(name, module);
   }
+  /** Alias of registerModule (torch.nn.Module.add_module). */
   addModule(name: string, module: Module | null): void { this.registerModule(name, module); }
 
   // ------------------------------------------------------------ traversal
+  /** The immediate child modules as [name, module] pairs (each module once). */
   namedChildren(): [string, Module][] {
     const seen = new Set<Module>();
     return this.#own<Module>('module').filter(([, m]) => (seen.has(m) ? false : (seen.add(m), true)));
   }
+  /** The immediate child modules. */
   children(): Module[] { return this.namedChildren().map(([, m]) => m); }
 
+  /** This module and every submodule as [dotted name, module] pairs, depth first ('' is this module). */
   namedModules(opts: { prefix?: string; removeDuplicate?: boolean } = {}): [string, Module][] {
     const out: [string, Module][] = [];
     const memo = new Set<Module>();
@@ -154,6 +158,7 @@ export class Module {
     walk(this, opts.prefix ?? '');
     return out;
   }
+  /** This module and every submodule, depth first. */
   modules(): Module[] { return this.namedModules().map(([, m]) => m); }
 
   #namedMembers<T extends Tensor>(kind: 'parameter' | 'buffer', opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean }): [string, T][] {
@@ -169,13 +174,17 @@ export class Module {
     }
     return out;
   }
+  /** Every parameter as [dotted name, parameter] pairs (of submodules too unless recurse=false). */
   namedParameters(opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}): [string, Parameter][] {
     return this.#namedMembers<Parameter>('parameter', opts);
   }
+  /** Every parameter of this module (and of its submodules unless recurse=false), tied ones once. */
   parameters(recurse = true): Parameter[] { return this.namedParameters({ recurse }).map(([, p]) => p); }
+  /** Every buffer as [dotted name, buffer] pairs (of submodules too unless recurse=false). */
   namedBuffers(opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}): [string, Tensor][] {
     return this.#namedMembers<Tensor>('buffer', opts);
   }
+  /** Every buffer of this module (and of its submodules unless recurse=false). */
   buffers(recurse = true): Tensor[] { return this.namedBuffers({ recurse }).map(([, b]) => b); }
 
   /** The submodule at a dotted path ('encoder.layers.0'); '' is this module. */
@@ -189,6 +198,7 @@ export class Module {
     }
     return m;
   }
+  /** The parameter at a dotted path ('fc1.weight'); throws if there is none. */
   getParameter(target: string): Parameter {
     const i = target.lastIndexOf('.');
     const mod = this.getSubmodule(i < 0 ? '' : target.slice(0, i));
@@ -196,6 +206,7 @@ export class Module {
     if (!(p instanceof Parameter)) throw new Error(`\`${target.slice(i + 1)}\` is not an nn.Parameter`);
     return p;
   }
+  /** The buffer at a dotted path ('bn.running_mean'); throws if there is none. */
   getBuffer(target: string): Tensor {
     const i = target.lastIndexOf('.');
     const mod = this.getSubmodule(i < 0 ? '' : target.slice(0, i));
@@ -256,12 +267,15 @@ export class Module {
   }
 
   // ------------------------------------------------------------ modes, devices, grads
+  /** Sets training mode (or eval mode with false) on this module and every submodule. */
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError('training mode is expected to be boolean');
     for (const m of this.modules()) m.training = mode;
     return this;
   }
+  /** Sets evaluation mode: same as train(false) (Dropout off, BatchNorm uses running statistics). */
   eval(): this { return this.train(false); }
+  /** Sets requiresGrad on every parameter, in place (freezes the module with false). */
   requiresGrad_(requiresGrad = true): this {
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
     return this;
@@ -369,11 +383,17 @@ export class Module {
     Module.#swapIn(olds, news);
     return this;
   }
+  /** Moves every parameter and buffer to the CPU: to('cpu'). */
   cpu(): this { return this.to('cpu'); }
+  /** Moves every parameter and buffer to the 'cuda' device: to('cuda'). */
   cuda(): this { return this.to('cuda'); }
+  /** Moves every parameter and buffer to WebGPU: to('webgpu'). */
   webgpu(): this { return this.to('webgpu'); }
+  /** Casts floating-point parameters and buffers to float32. */
   float(): this { return this.to('float32'); }
+  /** Casts floating-point parameters and buffers to float64. */
   double(): this { return this.to('float64'); }
+  /** Casts floating-point parameters and buffers to float16. */
   half(): this { return this.to('float16'); }
 
   // ------------------------------------------------------------ hooks
@@ -476,6 +496,7 @@ export class Module {
   // ------------------------------------------------------------ printing
   /** The text inside the parentheses of this module's repr (overridden by layers). */
   extraRepr(): string { return ''; }
+  /** PyTorch's module repr: the class name with extraRepr() and the children, indented. */
   toString(): string {
     const extra = this.extraRepr();
     const kids = this.#own<Module>('module');

@@ -26,15 +26,19 @@ export class Sequential extends Module {
       (mods as Module[]).forEach((m, i) => this.registerModule(String(i), checkModule(m, 'Sequential')));
     }
   }
+  /** Passes the input through each child in order, the output of one being the input of the next. */
   forward(input: Tensor): Tensor {
     let x: unknown = input;
     for (const [, m] of this.ownModules_()) x = runModule(m, x);
     return x as Tensor;
   }
+  /** The number of children. */
   get length(): number { return this.ownModules_().length; }
   /** The i-th child (negative counts from the end). */
   get(i: number): Module { const ms = this.ownModules_(); return ms[index(i, ms.length, 'Sequential')]![1]; }
+  /** Appends a module at the end. */
   append(m: Module): this { this.registerModule(String(this.length), checkModule(m, 'Sequential.append')); return this; }
+  /** Appends every module of ms at the end, in order. */
   extend(ms: Iterable<Module>): this { for (const m of ms) this.append(m); return this; }
   /** A new Sequential of children [start, end) (PyTorch's seq[start:end]; keys renumbered from 0). */
   slice(start?: number, end?: number): Sequential { return new Sequential(...this.ownModules_().map(([, m]) => m).slice(start, end)); }
@@ -48,10 +52,15 @@ export class ModuleList extends Module {
     super();
     for (const m of mods) this.append(m);
   }
+  /** The number of modules. */
   get length(): number { return this.ownModules_().length; }
+  /** The i-th module (negative counts from the end). */
   get(i: number): Module { const ms = this.ownModules_(); return ms[index(i, ms.length, 'ModuleList')]![1]; }
+  /** Replaces the i-th module (negative counts from the end). */
   set(i: number, m: Module): void { const n = this.length; this.registerModule(String(index(i, n, 'ModuleList')), checkModule(m, 'ModuleList')); }
+  /** Appends a module at the end. */
   append(m: Module): this { this.registerModule(String(this.length), checkModule(m, 'ModuleList.append')); return this; }
+  /** Appends every module of ms at the end, in order. */
   extend(ms: Iterable<Module>): this { for (const m of ms) this.append(m); return this; }
   /** Inserts before index i, renumbering the following modules. */
   insert(i: number, m: Module): void {
@@ -71,12 +80,15 @@ export class ModuleDict extends Module {
     super();
     this.update(mods);
   }
+  /** The module under key; throws if there is none. */
   get(key: string): Module {
     const m = this.ownModules_().find(([k]) => k === key);
     if (!m) throw new Error(`ModuleDict: no module named '${key}'`);
     return m[1];
   }
+  /** Adds or replaces the module under key. */
   set(key: string, m: Module): void { this.registerModule(key, checkModule(m, 'ModuleDict')); }
+  /** Whether a module is registered under key. */
   has(key: string): boolean { return this.ownModules_().some(([k]) => k === key); }
   /** Removes and returns the module under key. */
   pop(key: string): Module {
@@ -84,13 +96,18 @@ export class ModuleDict extends Module {
     delete (this as unknown as Record<string, unknown>)[key];
     return m;
   }
+  /** Adds or replaces the modules of a record or of [key, module] pairs, in order. */
   update(mods: Record<string, Module> | Iterable<[string, Module]>): void {
     const entries = Symbol.iterator in mods ? [...(mods as Iterable<[string, Module]>)] : Object.entries(mods);
     for (const [k, m] of entries) this.set(k, m);
   }
+  /** The keys, in insertion order. */
   keys(): string[] { return this.ownModules_().map(([k]) => k); }
+  /** The modules, in insertion order. */
   values(): Module[] { return this.ownModules_().map(([, m]) => m); }
+  /** The [key, module] pairs, in insertion order. */
   items(): [string, Module][] { return this.ownModules_(); }
+  /** The number of modules. */
   get length(): number { return this.ownModules_().length; }
   [Symbol.iterator](): Iterator<string> { return this.keys()[Symbol.iterator](); }
 }

@@ -18,6 +18,7 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   return training && p > 0 ? dropoutMask(x, p, x.shape) : x;
 }
 
+/** Shared base of the dropout layers: the probability p of an element (or channel) being zeroed. */
 abstract class DropoutBase extends Module {
   readonly p: number;
   /** `new nn.Dropout(0.2)` or `new nn.Dropout({ p: 0.2 })` (PyTorch's keyword). */
@@ -30,14 +31,17 @@ abstract class DropoutBase extends Module {
   override extraRepr(): string { return `p=${pyFloat(this.p)}, inplace=False`; }
 }
 
+/** During training, zeroes elements with probability p and scales the rest by 1/(1-p); identity in eval mode (torch.nn.Dropout). */
 export class Dropout extends DropoutBase {
+  /** Zeroes each element with probability p and scales the rest by 1/(1-p) in training mode; returns x in eval mode. */
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     return dropoutMask(x, this.p, x.shape);
   }
 }
-/** Zeroes whole channels of (N, C, L) or (C, L) input. */
+/** Randomly zeroes whole channels of (N, C, L) or (C, L) input (torch.nn.Dropout1d). */
 export class Dropout1d extends DropoutBase {
+  /** Zeroes each channel of (N, C, L) or (C, L) x with probability p and scales the rest by 1/(1-p) in training mode; returns x in eval mode. */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`dropout1d: Expected 2D or 3D input, but received a ${x.ndim}D input`);
     if (!this.training || this.p === 0) return x;
@@ -46,6 +50,7 @@ export class Dropout1d extends DropoutBase {
 }
 /** Zeroes whole channels of (N, C, H, W) or (C, H, W) input. */
 export class Dropout2d extends DropoutBase {
+  /** Zeroes each channel of (N, C, H, W) or (C, H, W) x with probability p and scales the rest by 1/(1-p) in training mode; returns x in eval mode. */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`dropout2d: Expected 3D or 4D input, but received a ${x.ndim}D input`);
     if (!this.training || this.p === 0) return x;
@@ -54,6 +59,7 @@ export class Dropout2d extends DropoutBase {
 }
 /** Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input. */
 export class Dropout3d extends DropoutBase {
+  /** Zeroes each channel of (N, C, D, H, W) or (C, D, H, W) x with probability p and scales the rest by 1/(1-p) in training mode; returns x in eval mode. */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 && x.ndim !== 5) throw new RangeError(`dropout3d: Expected 4D or 5D input, but received a ${x.ndim}D input`);
     if (!this.training || this.p === 0) return x;
@@ -62,5 +68,6 @@ export class Dropout3d extends DropoutBase {
 }
 /** Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance). */
 export class AlphaDropout extends DropoutBase {
+  /** Applies alpha dropout in training mode (dropped values set to SELU's negative saturation, then an affine correction); returns x in eval mode. */
   forward(x: Tensor): Tensor { return F.alphaDropout(x, this.p, { training: this.training }); }
 }

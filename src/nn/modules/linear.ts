@@ -10,14 +10,17 @@ import { Parameter } from '../parameter.js';
 import * as init from '../init.js';
 import * as F from '../functional/index.js';
 
-export interface FactoryOpts { device?: Device; dtype?: DType }
+/** Where and how a layer creates its parameters. */
+export interface FactoryOpts { /** The device of the parameters and buffers (default: the default device). */ device?: Device; /** The dtype of the parameters and buffers (default: the default floating dtype). */ dtype?: DType }
 /** @internal An uninitialised parameter of the given shape (filled by resetParameters). */
 export function newParam(shape: number[], opts: FactoryOpts = {}): Parameter {
   return new Parameter(empty_(shape, { dtype: opts.dtype, device: opts.device }));
 }
 
+/** A placeholder identity operator that returns its input unchanged; arguments are ignored (torch.nn.Identity). */
 export class Identity extends Module {
   constructor(..._args: unknown[]) { super(); }
+  /** Returns x unchanged. */
   forward(x: Tensor): Tensor { return x; }
 }
 
@@ -31,6 +34,7 @@ export class Linear extends Module {
     this.bias = opts.bias ?? true ? newParam([outFeatures], opts) : null;
     this.resetParameters();
   }
+  /** Re-initializes weight with kaiming_uniform_(a=sqrt(5)) and bias with U(-1/sqrt(inFeatures), 1/sqrt(inFeatures)). */
   resetParameters(): void {
     init.kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias) {
@@ -39,6 +43,7 @@ export class Linear extends Module {
       init.uniform_(this.bias, -bound, bound);
     }
   }
+  /** Applies y = x W^T + b to the last dimension of x. */
   forward(x: Tensor): Tensor { return F.linear(x, this.weight, this.bias); }
   override extraRepr(): string { return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`; }
 }
@@ -53,11 +58,13 @@ export class Bilinear extends Module {
     this.bias = opts.bias ?? true ? newParam([outFeatures], opts) : null;
     this.resetParameters();
   }
+  /** Re-initializes weight and bias with U(-1/sqrt(in1Features), 1/sqrt(in1Features)). */
   resetParameters(): void {
     const bound = 1 / Math.sqrt(this.weight.shape[1]!);
     init.uniform_(this.weight, -bound, bound);
     if (this.bias) init.uniform_(this.bias, -bound, bound);
   }
+  /** Applies y = x1^T A x2 + b to the last dimensions of x1 and x2. */
   forward(x1: Tensor, x2: Tensor): Tensor { return F.bilinear(x1, x2, this.weight, this.bias); }
   override extraRepr(): string { return `in1_features=${this.in1Features}, in2_features=${this.in2Features}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`; }
 }
