@@ -20,8 +20,11 @@ type Dims = number | readonly number[];
 type ShapeArgs = (number | readonly number[])[];
 
 export class Tensor {
+  /** Size of each dimension (frozen array; PyTorch's t.shape). */
   readonly shape: readonly number[];
+  /** Element type: 'float32', 'float64', 'float16', 'int32', 'uint8' or 'bool'. */
   readonly dtype: DType;
+  /** Device holding the storage ('cpu', 'webgpu', ...). */
   readonly device: Device;
   /** @internal */ readonly storage: Storage;
   /** @internal */ readonly strides_: readonly number[];
@@ -85,24 +88,35 @@ export class Tensor {
   }
 
   // ---------------------------------------------------------------- properties
+  /** Number of dimensions (PyTorch's t.ndim). */
   get ndim(): number { return this.shape.length; }
+  /** Number of dimensions (same as ndim). */
   dim(): number { return this.shape.length; }
+  /** Total number of elements. */
   numel(): number { return numel(this.shape); }
+  /** Total number of elements (alias of numel). */
   nelement(): number { return this.numel(); }
+  /** Shape as a fresh array, or the size of one dim (negative dims count from the end). */
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
     return dim === undefined ? [...this.shape] : this.shape[normDim(dim, this.ndim, 'size')] ?? 1;
   }
+  /** Strides in elements, as a fresh array, or the stride of one dim. */
   stride(): number[];
   stride(dim: number): number;
   stride(dim?: number): number[] | number {
     return dim === undefined ? [...this.strides_] : this.strides_[normDim(dim, this.ndim, 'stride')] ?? 1;
   }
+  /** Offset of the first element in the storage, in elements. */
   storageOffset(): number { return this.offset; }
+  /** True when the strides are row-major contiguous for the shape. */
   isContiguous(): boolean { return isContiguous(this.shape, this.strides_); }
+  /** True for float16, float32 and float64 dtypes. */
   isFloatingPoint(): boolean { return this.dtype === 'float32' || this.dtype === 'float64' || this.dtype === 'float16'; }
+  /** Bytes per element of the dtype. */
   elementSize(): number { return this.dtype === 'float64' ? 8 : this.dtype === 'float32' || this.dtype === 'int32' ? 4 : this.dtype === 'float16' ? 2 : 1; }
+  /** True when no autograd node created this tensor (gradFn is null). */
   get isLeaf(): boolean { return this.gradFn_ === null; }
   /** @internal version counter shared by views, bumped by in-place ops. */
   get version(): number { return this.storage.version; }
@@ -110,7 +124,9 @@ export class Tensor {
   // ---------------------------------------------------------------- memory
   /** Frees this tensor's reference to its storage now (views keep it alive). Idempotent. */
   dispose(): void { release(this, 'disposed by dispose()'); }
+  /** Calls dispose(), for `using t = ...` blocks. */
   [Symbol.dispose](): void { this.dispose(); }
+  /** True once this tensor has been released (dispose(), tidy or the graph). */
   get isDisposed(): boolean { return this.disposed; }
 
   // ---------------------------------------------------------------- reading
@@ -130,13 +146,17 @@ export class Tensor {
     const raw = b.readSync(this.view_());
     return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
   }
+  /** The value of a one-element tensor (async: `await t.item()`; bool dtype gives a boolean). */
   async item(): Promise<number | boolean> { return this.itemOf(await this.data()); }
+  /** Synchronous item(); CPU (synchronous backends) only. */
   itemSync(): number | boolean { return this.itemOf(this.dataSync()); }
   private itemOf(d: TypedArray): number | boolean {
     if (d.length !== 1) throw new RangeError(`item: a Tensor with ${d.length} elements cannot be converted to Scalar`);
     return this.dtype === 'bool' ? d[0] !== 0 : d[0]!;
   }
+  /** The values as nested arrays (async: `await t.tolist()`); a 0-d tensor gives a scalar. */
   async tolist(): Promise<NestedArray> { return this.nest(await this.data()); }
+  /** Synchronous tolist(); CPU (synchronous backends) only. */
   tolistSync(): NestedArray { return this.nest(this.dataSync()); }
   private nest(d: TypedArray): NestedArray {
     const conv = (v: number) => (this.dtype === 'bool' ? v !== 0 : v);
@@ -147,18 +167,23 @@ export class Tensor {
     };
     return build(0, 0);
   }
+  /** PyTorch-style text of the values on synchronous devices; elsewhere a placeholder (use print()). */
   toString(): string {
     if (!this.storage.backend.synchronous) return `tensor(<on ${this.device}: use await t.print()>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
     return formatTensor(this, this.dataSync());
   }
   /** console.log / util.inspect in Node show the PyTorch-style text (no Node import needed). */
   [Symbol.for('nodejs.util.inspect.custom')](): string { return this.disposed ? `tensor(<disposed>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})` : this.toString(); }
+  /** Logs the PyTorch-style text of the values to the console (async: works on any device). */
   async print(): Promise<void> { console.log(formatTensor(this, await this.data())); }
+  /** The PyTorch-style text of the values (async: works on any device). */
   async format(): Promise<string> { return formatTensor(this, await this.data()); }
 
   // ---------------------------------------------------------------- autograd
+  /** Whether gradients are recorded for this tensor (true also for any tensor with a gradFn). */
   get requiresGrad(): boolean { return this.requiresGrad_f || this.gradFn_ !== null; }
   set requiresGrad(v: boolean) { this.requiresGrad_(v); }
+  /** Sets requiresGrad on a leaf (floating dtypes only); returns this. */
   requiresGrad_(requiresGrad = true): this {
     if (!this.isLeaf) {
       if (!requiresGrad) throw new Error('requiresGrad_: you can only change requiresGrad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn\'t require differentiation use detach().');
@@ -170,6 +195,7 @@ export class Tensor {
     this.requiresGrad_f = requiresGrad;
     return this;
   }
+  /** The accumulated gradient, filled by backward() (null until then); assignable with a matching tensor or null. */
   get grad(): Tensor | null { return this.grad_; }
   set grad(g: Tensor | null) {
     if (g && (g.device !== this.device || g.dtype !== this.dtype || g.ndim !== this.ndim || g.shape.some((s, i) => s !== this.shape[i]))) {
@@ -182,6 +208,7 @@ export class Tensor {
     if (g) g.kept = true; // gradients outlive the tidy scope they were computed in
     this.grad_ = g;
   }
+  /** The autograd node that created this tensor, or null for a leaf. */
   get gradFn(): Node | null { return this.gradFn_; }
   /** @internal Where gradients for this tensor flow: its creator's output slot, or its AccumulateGrad. */
   gradEdge(): Edge | null {
@@ -223,6 +250,7 @@ export class Tensor {
     n.retained ??= new Map();
     n.retained.set(this.outputNr, new WeakRef(this));
   }
+  /** True when retainGrad() was called on this non-leaf tensor. */
   get retainsGrad(): boolean { return !this.isLeaf && !!this.gradFn_!.retained?.has(this.outputNr); }
   /** Registers fn(grad) -> newGrad | void, called when this tensor's gradient is computed. */
   registerHook(fn: Hook): { remove(): void } {
@@ -261,6 +289,7 @@ export class Tensor {
     this.base = src.base;
     adopt(this, false); // accounted and GC-registered again, with the new storage; no scope owns it
   }
+  /** Detaches this tensor from the graph in place (not allowed on views of tensors requiring grad); returns this. */
   detach_(): this {
     if (this.base && this.base.requiresGrad) throw new Error('detach_: can not detach views in-place. Use detach() instead.');
     if (this.gradFn_) this.gradFn_.holders--;
@@ -272,11 +301,15 @@ export class Tensor {
   get gradEnabledFor(): boolean { return isGradEnabled() && this.requiresGrad; }
 
   // ---------------------------------------------------------------- conversion
+  /** Converts to a device and/or dtype (or another tensor's), or to({ dtype, device, copy }); returns this when nothing changes. */
   to(deviceOrDtype: Device | DType | Tensor | ops.ToOpts, opts?: ops.ToOpts): Tensor {
     return ops.to(this, deviceOrDtype, opts);
   }
+  /** Moves to the CPU (this tensor itself when already there); from an asynchronous device use `await torch.toAsync(t, 'cpu')`. */
   cpu(): Tensor { return ops.to(this, 'cpu'); }
+  /** Moves to the 'cuda' device (this build has no CUDA backend yet: use webgpu() for GPUs). */
   cuda(): Tensor { return ops.to(this, 'cuda'); }
+  /** Moves to the WebGPU device (after `await torch.init()`); this tensor itself when already there. */
   webgpu(): Tensor { return ops.to(this, 'webgpu'); }
   /** type(dtype) converts; type() names the tensor type as PyTorch does ('torch.FloatTensor'). */
   type(): string;
@@ -286,22 +319,36 @@ export class Tensor {
     const name = ({ float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool' } as const)[this.dtype];
     return this.device === 'cpu' ? `torch.${name}Tensor` : `torch.${this.device}.${name}Tensor`;
   }
+  /** Cast to float32 (this tensor itself when already float32). */
   float(): Tensor { return ops.to(this, 'float32'); }
+  /** Cast to float64. */
   double(): Tensor { return ops.to(this, 'float64'); }
+  /** Cast to float16. */
   half(): Tensor { return ops.to(this, 'float16'); }
+  /** Cast to int32. */
   int(): Tensor { return ops.to(this, 'int32'); }
+  /** Cast to int32: torchlet has no int64, so long() gives int32. */
   long(): Tensor { return ops.to(this, 'int32'); }
+  /** Cast to bool. */
   bool(): Tensor { return ops.to(this, 'bool'); }
+  /** Cast to uint8. */
   byte(): Tensor { return ops.to(this, 'uint8'); }
+  /** This tensor if already contiguous, else a contiguous copy. */
   contiguous(): Tensor { return ops.contiguous(this); }
+  /** Cast to other's dtype (the device is unchanged). */
   typeAs(other: Tensor): Tensor { return ops.to(this, other.dtype); }
   // new*: tensors with this one's dtype and device unless opts say otherwise (PyTorch's Tensor.new_*).
+  /** Zeros of the given size with this tensor's dtype and device (an options object may override them). */
   newZeros(...args: (number | readonly number[] | ops.CreateOpts)[]): Tensor { return this.newFill(args, 0); }
+  /** Ones of the given size with this tensor's dtype and device (an options object may override them). */
   newOnes(...args: (number | readonly number[] | ops.CreateOpts)[]): Tensor { return this.newFill(args, 1); }
+  /** A tensor of the given size with this tensor's dtype and device; torchlet fills it with zeros. */
   newEmpty(...args: (number | readonly number[] | ops.CreateOpts)[]): Tensor { return this.newFill(args, 0); }
+  /** A tensor of `size` filled with fillValue, with this tensor's dtype and device unless opts say otherwise. */
   newFull(size: readonly number[], fillValue: Scalar, opts: ops.CreateOpts = {}): Tensor {
     return ops.full(size, fillValue, { dtype: this.dtype, device: this.device, ...opts });
   }
+  /** torch.tensor(data) with this tensor's dtype and device unless opts say otherwise (PyTorch's new_tensor). */
   newTensor(data: NestedArray, opts: ops.CreateOpts = {}): Tensor { return ops.tensor(data, { dtype: this.dtype, device: this.device, ...opts }); }
   private newFill(args: (number | readonly number[] | ops.CreateOpts)[], value: number): Tensor {
     const last = args[args.length - 1];
@@ -309,166 +356,311 @@ export class Tensor {
     const shape = args.flatMap((a) => (typeof a === 'number' ? [a] : [...(a as readonly number[])]));
     return ops.full(shape, value, { dtype: this.dtype, device: this.device, ...opts });
   }
+  /** A contiguous copy sharing no storage (differentiable). */
   clone(): Tensor { return ops.clone(this); }
 
   // ---------------------------------------------------------------- views and shape
+  /** A view with the given shape (one dim may be -1); throws when the strides do not allow a view. */
   view(...shape: ShapeArgs): Tensor { return ops.view(this, ...shape); }
+  /** view(other.shape). */
   viewAs(other: Tensor): Tensor { return ops.view(this, other.shape); }
+  /** The given shape (one dim may be -1): a view when the strides allow, else a copy. */
   reshape(...shape: ShapeArgs): Tensor { return ops.reshape(this, ...shape); }
+  /** reshape(other.shape). */
   reshapeAs(other: Tensor): Tensor { return ops.reshape(this, other.shape); }
+  /** A view with dims dim0 and dim1 swapped. */
   transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  /** Alias of transpose: a view with dims dim0 and dim1 swapped. */
   swapaxes(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  /** A view with the dims reordered as given. */
   permute(...dims: ShapeArgs): Tensor { return ops.permute(this, ...dims); }
+  /** A view with all dims reversed (PyTorch's t.T). */
   get T(): Tensor { return ops.permute(this, [...this.shape.keys()].reverse()); }
+  /** A view with the last two dims swapped (matrix transpose of each batch element). */
   get mT(): Tensor { return ops.transpose(this, -2, -1); }
+  /** Transpose of a tensor with at most 2 dims (0-D and 1-D are returned as they are, as views). */
   t(): Tensor { return ops.t(this); }
+  /** A broadcast view of the given size (-1 keeps a dim; size-1 dims stretch with stride 0). */
   expand(...shape: ShapeArgs): Tensor { return ops.expand(this, ...shape); }
+  /** expand(other.shape). */
   expandAs(other: Tensor): Tensor { return ops.expand(this, other.shape); }
+  /** A broadcast view of the given shape (torch.broadcast_to; same as expand). */
   broadcastTo(...shape: ShapeArgs): Tensor { return ops.expand(this, ...shape); }
+  /** A view of `length` elements from `start` along dim. */
   narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
+  /** A view at `index` along dim, with that dim removed. */
   select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
+  /** A view of x[start:end:step] along dim, with Python's clamping of out-of-range bounds. */
   slice(dim: number, start?: number | null, end?: number | null, step?: number): Tensor { return ops.slice(this, dim, start, end, step); }
+  /** A view without size-1 dims (all of them, or only those in dim). */
   squeeze(dim?: Dims): Tensor { return ops.squeeze(this, dim); }
+  /** A view with a size-1 dim inserted at dim. */
   unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
+  /** Flattens dims startDim..endDim into one (a view when possible, via reshape). */
   flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
+  /** A view with dim split into `sizes` (one may be -1). */
   unflatten(dim: number, sizes: readonly number[]): Tensor { return ops.unflatten(this, dim, sizes); }
+  /** A view with dims moved from source to destination positions, the rest keeping their order. */
   movedim(source: Dims, destination: Dims): Tensor { return ops.movedim(this, source, destination); }
+  /** Alias of movedim. */
   moveaxis(source: Dims, destination: Dims): Tensor { return ops.movedim(this, source, destination); }
+  /** Views splitting dim into chunks of splitSize, or into the given section sizes. */
   split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return ops.split(this, splitSizeOrSections, dim); }
+  /** Splits dim into `chunks` views of equal size (the last may be smaller, and there may be fewer). */
   chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
+  /** The slices along dim as views, with that dim removed. */
   unbind(dim = 0): Tensor[] { return ops.unbind(this, dim); }
+  /** A copy with the order reversed along the given dims. */
   flip(...dims: ShapeArgs): Tensor { return ops.flip(this, ...dims); }
+  /** Rolls elements by shifts along dims (flattened, then restored, when dims is omitted). */
   roll(shifts: Dims, dims?: Dims): Tensor { return ops.roll(this, shifts, dims); }
+  /** A copy tiled `sizes` times along each dim (torch.Tensor.repeat; extra leading sizes add dims). */
   repeat(...sizes: ShapeArgs): Tensor { return ops.repeat(this, ...sizes); }
+  /** Like repeat, but fewer sizes than dims are padded with leading 1s (torch.tile). */
   tile(...sizes: ShapeArgs): Tensor { return ops.tile(this, ...sizes); }
+  /** Lower triangle of the last two dims (on and below the `diagonal`-th diagonal), the rest zeroed. */
   tril(diagonal = 0): Tensor { return ops.tril(this, diagonal); }
+  /** Upper triangle of the last two dims (on and above the `diagonal`-th diagonal), the rest zeroed. */
   triu(diagonal = 0): Tensor { return ops.triu(this, diagonal); }
 
   // ---------------------------------------------------------------- unary math
+  /** Elementwise -x (torch.neg). */
   neg(): Tensor { return ops.neg(this); }
+  /** Alias of neg: elementwise -x. */
   negative(): Tensor { return ops.neg(this); }
+  /** Elementwise |x| (torch.abs). */
   abs(): Tensor { return ops.abs(this); }
+  /** Elementwise sign: -1, 0 or 1 (torch.sign). */
   sign(): Tensor { return ops.sign(this); }
+  /** Elementwise e^x (torch.exp). */
   exp(): Tensor { return ops.exp(this); }
+  /** Elementwise 2^x (torch.exp2). */
   exp2(): Tensor { return ops.exp2(this); }
+  /** Elementwise e^x - 1, accurate near 0 (torch.expm1). */
   expm1(): Tensor { return ops.expm1(this); }
+  /** Elementwise natural logarithm (torch.log). */
   log(): Tensor { return ops.log(this); }
+  /** Elementwise log(1 + x), accurate near 0 (torch.log1p). */
   log1p(): Tensor { return ops.log1p(this); }
+  /** Elementwise base-2 logarithm (torch.log2). */
   log2(): Tensor { return ops.log2(this); }
+  /** Elementwise base-10 logarithm (torch.log10). */
   log10(): Tensor { return ops.log10(this); }
+  /** Elementwise square root (torch.sqrt). */
   sqrt(): Tensor { return ops.sqrt(this); }
+  /** Elementwise 1 / sqrt(x) (torch.rsqrt). */
   rsqrt(): Tensor { return ops.rsqrt(this); }
+  /** Elementwise x^2 (torch.square). */
   square(): Tensor { return ops.square(this); }
+  /** Elementwise sine (torch.sin). */
   sin(): Tensor { return ops.sin(this); }
+  /** Elementwise cosine (torch.cos). */
   cos(): Tensor { return ops.cos(this); }
+  /** Elementwise tangent (torch.tan). */
   tan(): Tensor { return ops.tan(this); }
+  /** Elementwise arcsine (torch.asin). */
   asin(): Tensor { return ops.asin(this); }
+  /** Elementwise arccosine (torch.acos). */
   acos(): Tensor { return ops.acos(this); }
+  /** Elementwise arctangent (torch.atan). */
   atan(): Tensor { return ops.atan(this); }
+  /** Elementwise hyperbolic sine (torch.sinh). */
   sinh(): Tensor { return ops.sinh(this); }
+  /** Elementwise hyperbolic cosine (torch.cosh). */
   cosh(): Tensor { return ops.cosh(this); }
+  /** Elementwise hyperbolic tangent (torch.tanh). */
   tanh(): Tensor { return ops.tanh(this); }
+  /** Elementwise inverse hyperbolic sine (torch.asinh). */
   asinh(): Tensor { return ops.asinh(this); }
+  /** Elementwise inverse hyperbolic cosine (torch.acosh). */
   acosh(): Tensor { return ops.acosh(this); }
+  /** Elementwise inverse hyperbolic tangent (torch.atanh). */
   atanh(): Tensor { return ops.atanh(this); }
+  /** Elementwise 1 / (1 + e^-x) (torch.sigmoid). */
   sigmoid(): Tensor { return ops.sigmoid(this); }
+  /** Elementwise error function (torch.erf). */
   erf(): Tensor { return ops.erf(this); }
+  /** Elementwise inverse error function (torch.erfinv). */
   erfinv(): Tensor { return ops.erfinv(this); }
+  /** Elementwise floor (torch.floor). */
   floor(): Tensor { return ops.floor(this); }
+  /** Elementwise ceiling (torch.ceil). */
   ceil(): Tensor { return ops.ceil(this); }
+  /** Elementwise round half to even, optionally to `decimals` places (torch.round). */
   round(opts?: { decimals?: number }): Tensor { return ops.round(this, opts); }
+  /** Elementwise rounding toward zero (torch.trunc). */
   trunc(): Tensor { return ops.trunc(this); }
+  /** Elementwise fractional part, x - trunc(x) (torch.frac). */
   frac(): Tensor { return ops.frac(this); }
+  /** Elementwise 1 / x (torch.reciprocal). */
   reciprocal(): Tensor { return ops.reciprocal(this); }
+  /** Elementwise max(x, 0) (torch.relu). */
   relu(): Tensor { return ops.relu(this); }
+  /** Bool tensor, true where the element is NaN. */
   isnan(): Tensor { return ops.isnan(this); }
+  /** Bool tensor, true where the element is +/-infinity. */
   isinf(): Tensor { return ops.isinf(this); }
+  /** Bool tensor, true where the element is neither NaN nor infinite. */
   isfinite(): Tensor { return ops.isfinite(this); }
+  /** Replaces NaN, +inf and -inf with opts.nan (0), opts.posinf and opts.neginf (the dtype's largest/lowest finite values by default). */
   nanToNum(opts?: { nan?: number; posinf?: number; neginf?: number }): Tensor { return ops.nanToNum(this, opts); }
+  /** Elementwise logical NOT as a bool tensor (torch.logical_not). */
   logicalNot(): Tensor { return ops.logicalNot(this); }
+  /** Elementwise bitwise NOT of integer or bool tensors (torch.bitwise_not). */
   bitwiseNot(): Tensor { return ops.bitwiseNot(this); }
+  /** Clamps elements into [min, max] (either may be null; or clamp({ min, max })) (torch.clamp). */
   clamp(min?: TensorOrScalar | null | ops.ClampOpts, max?: TensorOrScalar | null): Tensor { return ops.clamp(this, min, max); }
+  /** Alias of clamp. */
   clip(min?: TensorOrScalar | null | ops.ClampOpts, max?: TensorOrScalar | null): Tensor { return ops.clamp(this, min, max); }
+  /** Elementwise max(x, min) (torch.clamp_min). */
   clampMin(min: TensorOrScalar): Tensor { return ops.clampMin(this, min); }
+  /** Elementwise min(x, max) (torch.clamp_max). */
   clampMax(max: TensorOrScalar): Tensor { return ops.clampMax(this, max); }
+  /** Softmax along dim, exp(x) / sum(exp(x)), computed stably (torch.softmax). */
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
+  /** log(softmax(x)) along dim, computed stably (torch.log_softmax). */
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
 
   // ---------------------------------------------------------------- binary math
+  /** this + alpha * other, broadcasting (torch.add; alpha in an options object). */
   add(other: TensorOrScalar, opts?: { alpha?: number }): Tensor { return ops.add(this, other, opts); }
+  /** this - alpha * other, broadcasting (torch.sub; alpha in an options object). */
   sub(other: TensorOrScalar, opts?: { alpha?: number }): Tensor { return ops.sub(this, other, opts); }
+  /** Alias of sub. */
   subtract(other: TensorOrScalar, opts?: { alpha?: number }): Tensor { return ops.sub(this, other, opts); }
+  /** other - alpha * this (torch.rsub). */
   rsub(other: TensorOrScalar, opts?: { alpha?: number }): Tensor { return ops.rsub(this, other, opts); }
+  /** Elementwise product, broadcasting (torch.mul). */
   mul(other: TensorOrScalar): Tensor { return ops.mul(this, other); }
+  /** Alias of mul. */
   multiply(other: TensorOrScalar): Tensor { return ops.mul(this, other); }
+  /** Elementwise this / other, broadcasting; opts.roundingMode 'trunc' or 'floor' rounds the quotient (torch.div). */
   div(other: TensorOrScalar, opts?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor { return ops.div(this, other, opts); }
+  /** Alias of div. */
   divide(other: TensorOrScalar, opts?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor { return ops.div(this, other, opts); }
+  /** Elementwise true division this / other (torch.true_divide). */
   trueDivide(other: TensorOrScalar): Tensor { return ops.div(this, other); }
+  /** Elementwise floor(this / other) (torch.floor_divide). */
   floorDivide(other: TensorOrScalar): Tensor { return ops.floorDivide(this, other); }
+  /** Elementwise this ** exponent, broadcasting (torch.pow). */
   pow(exponent: TensorOrScalar): Tensor { return ops.pow(this, exponent); }
+  /** Elementwise maximum, propagating NaN (torch.maximum). */
   maximum(other: TensorOrScalar): Tensor { return ops.maximum(this, other); }
+  /** Elementwise minimum, propagating NaN (torch.minimum). */
   minimum(other: TensorOrScalar): Tensor { return ops.minimum(this, other); }
+  /** Alias of maximum here: NaN propagates (PyTorch's fmax ignores NaN). */
   fmax(other: TensorOrScalar): Tensor { return ops.maximum(this, other); }
+  /** Elementwise arctangent of this / other, using both signs for the quadrant (torch.atan2). */
   atan2(other: TensorOrScalar): Tensor { return ops.atan2(this, other); }
+  /** Elementwise remainder with the sign of the dividend (C fmod; torch.fmod). */
   fmod(other: TensorOrScalar): Tensor { return ops.fmod(this, other); }
+  /** Elementwise remainder with the sign of the divisor (Python %; torch.remainder). */
   remainder(other: TensorOrScalar): Tensor { return ops.remainder(this, other); }
+  /** Bool tensor of this == other, broadcasting (torch.eq). */
   eq(other: TensorOrScalar): Tensor { return ops.eq(this, other); }
+  /** Bool tensor of this != other, broadcasting (torch.ne). */
   ne(other: TensorOrScalar): Tensor { return ops.ne(this, other); }
+  /** Bool tensor of this < other, broadcasting (torch.lt). */
   lt(other: TensorOrScalar): Tensor { return ops.lt(this, other); }
+  /** Bool tensor of this <= other, broadcasting (torch.le). */
   le(other: TensorOrScalar): Tensor { return ops.le(this, other); }
+  /** Bool tensor of this > other, broadcasting (torch.gt). */
   gt(other: TensorOrScalar): Tensor { return ops.gt(this, other); }
+  /** Bool tensor of this >= other, broadcasting (torch.ge). */
   ge(other: TensorOrScalar): Tensor { return ops.ge(this, other); }
+  /** Alias of gt. */
   greater(other: TensorOrScalar): Tensor { return ops.gt(this, other); }
+  /** Alias of lt. */
   less(other: TensorOrScalar): Tensor { return ops.lt(this, other); }
+  /** True when both have the same shape and equal elements (reads the values: synchronous devices only). */
   equal(other: Tensor): boolean { return ops.equal(this, other); }
+  /** True when every element is within atol + rtol * |other| (reads the values: synchronous devices only). */
   allclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean { return ops.allclose(this, other, opts); }
+  /** Bool tensor, true where |this - other| <= atol + rtol * |other| (equalNan treats NaNs as equal). */
   isclose(other: TensorOrScalar, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor { return ops.isclose(this, other, opts); }
+  /** Elementwise logical AND as a bool tensor (torch.logical_and). */
   logicalAnd(other: TensorOrScalar): Tensor { return ops.logicalAnd(this, other); }
+  /** Elementwise logical OR as a bool tensor (torch.logical_or). */
   logicalOr(other: TensorOrScalar): Tensor { return ops.logicalOr(this, other); }
+  /** Elementwise logical XOR as a bool tensor (torch.logical_xor). */
   logicalXor(other: TensorOrScalar): Tensor { return ops.logicalXor(this, other); }
+  /** Elementwise bitwise AND of integer or bool tensors (torch.bitwise_and). */
   bitwiseAnd(other: TensorOrScalar): Tensor { return ops.bitwiseAnd(this, other); }
+  /** Elementwise bitwise OR of integer or bool tensors (torch.bitwise_or). */
   bitwiseOr(other: TensorOrScalar): Tensor { return ops.bitwiseOr(this, other); }
+  /** Elementwise bitwise XOR of integer or bool tensors (torch.bitwise_xor). */
   bitwiseXor(other: TensorOrScalar): Tensor { return ops.bitwiseXor(this, other); }
+  /** Linear interpolation this + weight * (end - this) (torch.lerp). */
   lerp(end: TensorOrScalar, weight: TensorOrScalar): Tensor { return ops.lerp(this, end, weight); }
+  /** Elements of this where condition is true, else of other (torch.where(condition, this, other)). */
   where(condition: Tensor, other: TensorOrScalar): Tensor { return ops.where(condition, this, other); }
+  /** A copy with value written where mask is true (mask broadcasts; torch.masked_fill). */
   maskedFill(mask: Tensor, value: TensorOrScalar): Tensor { return ops.maskedFill(this, mask, value); }
+  /** A copy with value written at the given indices along dim (torch.index_fill). */
   indexFill(dim: number, index: Tensor, value: TensorOrScalar): Tensor { return ops.indexFill(this, dim, index, value); }
+  /** Elementwise x where |x| > lambd, else 0 (torch.nn.functional.hardshrink). */
   hardshrink(lambd = 0.5): Tensor { return ops.where(this.abs().gt(lambd), this, 0); }
+  /** this + value * t1 * t2, elementwise (torch.addcmul; value in an options object). */
   addcmul(t1: Tensor, t2: Tensor, opts?: { value?: number }): Tensor { return ops.addcmul(this, t1, t2, opts); }
+  /** this + value * t1 / t2, elementwise (torch.addcdiv; value in an options object). */
   addcdiv(t1: Tensor, t2: Tensor, opts?: { value?: number }): Tensor { return ops.addcdiv(this, t1, t2, opts); }
 
   // ---------------------------------------------------------------- reductions
+  /** Sum of all elements, or along dim(s), keeping reduced dims with keepdim (torch.sum). */
   sum(dim?: Dims | null, keepdim = false, opts?: { dtype?: DType }): Tensor { return ops.sum(this, dim, keepdim, opts); }
+  /** Sum treating NaN as zero, over all elements or along dim(s) (torch.nansum). */
   nansum(dim?: Dims | null, keepdim = false): Tensor { return ops.nansum(this, dim, keepdim); }
+  /** Mean of all elements, or along dim(s) (torch.mean). */
   mean(dim?: Dims | null, keepdim = false, opts?: { dtype?: DType }): Tensor { return ops.mean(this, dim, keepdim, opts); }
+  /** Mean of the non-NaN elements, over all elements or along dim(s) (torch.nanmean). */
   nanmean(dim?: Dims | null, keepdim = false): Tensor { return ops.nanmean(this, dim, keepdim); }
+  /** Product of all elements, or along one dim (torch.prod). */
   prod(dim?: number | null, keepdim = false, opts?: { dtype?: DType }): Tensor { return ops.prod(this, dim, keepdim, opts); }
+  /** Maximum of all elements; with dim, { values, indices } along it; with a tensor, elementwise maximum. */
   max(): Tensor;
   max(dim: number, keepdim?: boolean): ValuesIndices;
   max(other: Tensor): Tensor;
   max(dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices { return ops.max(this, dimOrOther as number, keepdim); }
+  /** Minimum of all elements; with dim, { values, indices } along it; with a tensor, elementwise minimum. */
   min(): Tensor;
   min(dim: number, keepdim?: boolean): ValuesIndices;
   min(other: Tensor): Tensor;
   min(dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices { return ops.min(this, dimOrOther as number, keepdim); }
+  /** Maximum over all elements or along dim(s), values only (torch.amax). */
   amax(dim?: Dims | null, keepdim = false): Tensor { return ops.amax(this, dim, keepdim); }
+  /** Minimum over all elements or along dim(s), values only (torch.amin). */
   amin(dim?: Dims | null, keepdim = false): Tensor { return ops.amin(this, dim, keepdim); }
+  /** { min, max } over all elements or along opts.dim (torch.aminmax). */
   aminmax(opts?: { dim?: number; keepdim?: boolean }): { min: Tensor; max: Tensor } { return ops.aminmax(this, opts); }
+  /** Index of the first maximum, in the flattened tensor or along dim (torch.argmax). */
   argmax(dim?: number | null, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
+  /** Index of the first minimum, in the flattened tensor or along dim (torch.argmin). */
   argmin(dim?: number | null, keepdim = false): Tensor { return ops.argmin(this, dim, keepdim); }
+  /** Variance over all elements or dim(s), Bessel-corrected by default; options via { unbiased | correction, keepdim } (torch.var). */
   var(dim?: Dims | null | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.var_(this, dim, opts, keepdim); }
+  /** Standard deviation over all elements or dim(s), Bessel-corrected by default; same arguments as var (torch.std). */
   std(dim?: Dims | null | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.std(this, dim, opts, keepdim); }
+  /** Vector p-norm over all elements or dim(s) (default 2), or norm({ p, dim, keepdim }) (torch.norm). */
   norm(p: NormOrd | NormOpts = 2, dim?: Dims | null, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
+  /** log(sum(exp(x))) along dim(s), computed stably (torch.logsumexp). */
   logsumexp(dim: Dims, keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  /** Cumulative sum along dim (torch.cumsum). */
   cumsum(dim: number): Tensor { return ops.cumsum(this, dim); }
+  /** Cumulative product along dim (torch.cumprod). */
   cumprod(dim: number): Tensor { return ops.cumprod(this, dim); }
+  /** True when all elements (or all along dim(s)) are nonzero; bool result (uint8 for uint8) (torch.all). */
   all(dim?: Dims | null, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }
+  /** True when any element (or any along dim(s)) is nonzero; bool result (uint8 for uint8) (torch.any). */
   any(dim?: Dims | null, keepdim = false): Tensor { return ops.any(this, dim, keepdim); }
+  /** Number of nonzero elements, in total or along dim(s) (torch.count_nonzero). */
   countNonzero(dim?: Dims | null): Tensor { return ops.countNonzero(this, dim); }
+  /** Lower median of all elements; with dim, { values, indices } along it (torch.median). */
   median(): Tensor;
   median(dim: number, keepdim?: boolean): ValuesIndices;
   median(dim?: number, keepdim = false): Tensor | ValuesIndices { return ops.median(this, dim as number, keepdim); }
+  /** The k-th smallest element along dim (k from 1) as { values, indices } (torch.kthvalue). */
   kthvalue(k: number, dim = -1, keepdim = false): ValuesIndices { return ops.kthvalue(this, k, dim, keepdim); }
+  /** Most frequent value along dim (smallest on ties) as { values, indices } (torch.mode). */
   mode(dim = -1, keepdim = false): ValuesIndices { return ops.mode(this, dim, keepdim); }
 
   // ---------------------------------------------------------------- linear algebra
@@ -481,37 +673,65 @@ export class Tensor {
    * ```
    */
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  /** Matrix product of two 2-D tensors (torch.mm). */
   mm(other: Tensor): Tensor { return ops.mm(this, other); }
+  /** Batched matrix product of two 3-D tensors (torch.bmm). */
   bmm(other: Tensor): Tensor { return ops.bmm(this, other); }
+  /** Matrix-vector product (torch.mv). */
   mv(vec: Tensor): Tensor { return ops.mv(this, vec); }
+  /** Dot product of two 1-D tensors, as a 0-D tensor (torch.dot). */
   dot(other: Tensor): Tensor { return ops.dot(this, other); }
+  /** Outer product of two 1-D tensors (torch.outer). */
   outer(other: Tensor): Tensor { return ops.outer(this, other); }
+  /** beta * this + alpha * (mat1 @ mat2) (torch.addmm; beta and alpha in an options object). */
   addmm(mat1: Tensor, mat2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addmm(this, mat1, mat2, opts); }
 
   // ---------------------------------------------------------------- special functions, scans, matrix helpers, counting
+  /** Elementwise log(e^this + e^other), computed stably (torch.logaddexp). */
   logaddexp(other: TensorOrScalar): Tensor { return ops.logaddexp(this, other); }
+  /** Elementwise sqrt(this^2 + other^2) (torch.hypot). */
   hypot(other: TensorOrScalar): Tensor { return ops.hypot(this, other); }
+  /** Elementwise this * log(other), 0 where this is 0 (torch.xlogy). */
   xlogy(other: TensorOrScalar): Tensor { return ops.xlogy(this, other); }
+  /** Elementwise complementary error function 1 - erf(x) (torch.erfc). */
   erfc(): Tensor { return ops.erfc(this); }
+  /** Elementwise log|Gamma(x)| (torch.lgamma). */
   lgamma(): Tensor { return ops.lgamma(this); }
+  /** Elementwise digamma, the derivative of lgamma (torch.digamma). */
   digamma(): Tensor { return ops.digamma(this); }
+  /** In-place hypot; returns this. */
   hypot_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.hypot(this, other)); }
+  /** In-place xlogy; returns this. */
   xlogy_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.xlogy(this, other)); }
+  /** In-place erfc; returns this. */
   erfc_(): this { return inplaceOwned(this, () => ops.erfc(this)); }
+  /** In-place lgamma; returns this. */
   lgamma_(): this { return inplaceOwned(this, () => ops.lgamma(this)); }
+  /** In-place digamma; returns this. */
   digamma_(): this { return inplaceOwned(this, () => ops.digamma(this)); }
+  /** log(cumsum(exp(x))) along dim, computed stably (torch.logcumsumexp). */
   logcumsumexp(dim: number): Tensor { return ops.logcumsumexp(this, dim); }
+  /** Running maximum along dim and where it was attained, as { values, indices } (torch.cummax). */
   cummax(dim: number): ValuesIndices { return ops.cummax(this, dim); }
+  /** Running minimum along dim and where it was attained, as { values, indices } (torch.cummin). */
   cummin(dim: number): ValuesIndices { return ops.cummin(this, dim); }
+  /** A view of the offset diagonal of dims dim1 and dim2, as a new last dim (torch.diagonal). */
   diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return ops.diagonal(this, offset, dim1, dim2); }
+  /** A 1-D tensor becomes a square matrix with it on the `diagonal`-th diagonal; a matrix gives that diagonal as a copy (torch.diag). */
   diag(diagonal = 0): Tensor { return ops.diag(this, diagonal); }
+  /** Sum of the main diagonal of a matrix (torch.trace). */
   trace(): Tensor { return ops.trace(this); }
+  /** Cross product of 3-vectors along dim (default: the first dim of size 3) (torch.cross). */
   cross(other: Tensor, dim?: number | null): Tensor { return ops.cross(this, other, dim); }
+  /** Kronecker product (torch.kron). */
   kron(other: Tensor): Tensor { return ops.kron(this, other); }
+  /** n-th forward difference along dim, after concatenating opts.prepend/append (torch.diff). */
   diff(n = 1, dim = -1, opts?: { prepend?: Tensor | null; append?: Tensor | null }): Tensor { return ops.diff(this, n, dim, opts); }
+  /** Counts of each value 0..max of a 1-D non-negative int tensor, or sums of weights (synchronous devices only; torch.bincount). */
   bincount(weights?: Tensor | null | { weights?: Tensor | null; minlength?: number }, minlength = 0): Tensor { return ops.bincount(this, weights, minlength); }
   /** torchlet addition: bincount on any device (max(x) is read asynchronously). */
   bincountAsync(weights?: Tensor | null | { weights?: Tensor | null; minlength?: number }, minlength = 0): Promise<Tensor> { return ops.bincountAsync(this, weights, minlength); }
+  /** Sorted distinct values, with inverse and counts when opts ask (synchronous devices only; see uniqueAsync) (torch.unique). */
   unique(opts?: ops.UniqueOpts & { returnInverse?: false; returnCounts?: false }): Tensor;
   unique(opts: ops.UniqueOpts): Tensor | Tensor[];
   unique(opts?: ops.UniqueOpts): Tensor | Tensor[] { return ops.unique(this, opts ?? {}); }
@@ -519,6 +739,7 @@ export class Tensor {
   uniqueAsync(opts?: ops.UniqueOpts & { returnInverse?: false; returnCounts?: false }): Promise<Tensor>;
   uniqueAsync(opts: ops.UniqueOpts): Promise<Tensor | Tensor[]>;
   uniqueAsync(opts?: ops.UniqueOpts): Promise<Tensor | Tensor[]> { return ops.uniqueAsync(this, opts ?? {}); }
+  /** Collapses runs of equal consecutive values, with inverse and counts when opts ask (synchronous devices only) (torch.unique_consecutive). */
   uniqueConsecutive(opts?: ops.UniqueConsecutiveOpts & { returnInverse?: false; returnCounts?: false }): Tensor;
   uniqueConsecutive(opts: ops.UniqueConsecutiveOpts): Tensor | Tensor[];
   uniqueConsecutive(opts?: ops.UniqueConsecutiveOpts): Tensor | Tensor[] { return ops.uniqueConsecutive(this, opts ?? {}); }
@@ -528,65 +749,115 @@ export class Tensor {
   uniqueConsecutiveAsync(opts?: ops.UniqueConsecutiveOpts): Promise<Tensor | Tensor[]> { return ops.uniqueConsecutiveAsync(this, opts ?? {}); }
 
   // ---------------------------------------------------------------- more of PyTorch's methods (src/ops/extra.ts and aliases)
+  /** Number of dimensions (alias of dim()). */
   ndimension(): number { return this.shape.length; }
+  /** Alias of transpose. */
   swapdims(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  /** Alias of abs. */
   absolute(): Tensor { return ops.abs(this); }
+  /** Returns this tensor itself (+x; refused for bool) (torch.positive). */
   positive(): Tensor { return ops.positive(this); }
+  /** Alias of acos. */
   arccos(): Tensor { return ops.acos(this); }
+  /** Alias of asin. */
   arcsin(): Tensor { return ops.asin(this); }
+  /** Alias of atan. */
   arctan(): Tensor { return ops.atan(this); }
+  /** Alias of atan2. */
   arctan2(other: TensorOrScalar): Tensor { return ops.atan2(this, other); }
+  /** Alias of acosh. */
   arccosh(): Tensor { return ops.acosh(this); }
+  /** Alias of asinh. */
   arcsinh(): Tensor { return ops.asinh(this); }
+  /** Alias of atanh. */
   arctanh(): Tensor { return ops.atanh(this); }
+  /** Elementwise sin(pi x) / (pi x), 1 at 0 (torch.sinc). */
   sinc(): Tensor { return ops.sinc(this); }
+  /** Elementwise log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given (torch.logit). */
   logit(eps: number | null | { eps?: number | null } = null): Tensor { return ops.logit(this, eps); }
+  /** Elementwise conversion from degrees to radians (torch.deg2rad). */
   deg2rad(): Tensor { return ops.deg2rad(this); }
+  /** Elementwise conversion from radians to degrees (torch.rad2deg). */
   rad2deg(): Tensor { return ops.rad2deg(this); }
+  /** Bool tensor, true where the sign bit is set (negatives and -0) (torch.signbit). */
   signbit(): Tensor { return ops.signbit(this); }
+  /** Elementwise |this| with the sign of other, as a floating tensor (torch.copysign). */
   copysign(other: TensorOrScalar): Tensor { return ops.copysign(this, other); }
+  /** Step function: 0 below 0, 1 above, `values` at 0 (torch.heaviside). */
   heaviside(values: Tensor): Tensor { return ops.heaviside(this, values); }
+  /** Elementwise this ** exponent computed in float64 (torch.float_power). */
   floatPower(exponent: TensorOrScalar): Tensor { return ops.floatPower(this, exponent); }
+  /** Reverses the order along dim 1 (left/right) (torch.fliplr). */
   fliplr(): Tensor { return ops.fliplr(this); }
+  /** Reverses the order along dim 0 (up/down) (torch.flipud). */
   flipud(): Tensor { return ops.flipud(this); }
+  /** Rotates by 90 degrees k times in the plane of dims, from the first towards the second (torch.rot90). */
   rot90(k = 1, dims: readonly number[] = [0, 1]): Tensor { return ops.rot90(this, k, dims); }
   /** Windows of `size` every `step` along dim, as a new last dim (a copy, not PyTorch's strided view). */
   unfold(dimension: number, size: number, step: number): Tensor { return ops.unfold(this, dimension, size, step); }
+  /** Repeats each element (along dim, or of the flattened tensor) `repeats` times (torch.repeat_interleave). */
   repeatInterleave(repeats: Tensor | number, dim?: number | null, opts?: ops.RepeatInterleaveOpts): Tensor { return ops.repeatInterleave(this, repeats, dim, opts); }
+  /** Elements of the flattened tensor at index, in index's shape (torch.take). */
   take(index: Tensor): Tensor { return ops.take(this, index); }
+  /** A copy with source written (or added with accumulate) at index of the flattened tensor (torch.Tensor.put). */
   put(index: Tensor, source: Tensor, opts?: { accumulate?: boolean }): Tensor { return ops.put(this, index, source, opts); }
+  /** Gathers values at indices along dim, broadcasting the other dims; both flattened without dim (torch.take_along_dim). */
   takeAlongDim(indices: Tensor, dim?: number | null): Tensor { return ops.takeAlongDim(this, indices, dim); }
+  /** Positions of the nonzero elements as an [n, ndim] int32 tensor (synchronous devices only; torch.argwhere). */
   argwhere(): Tensor { return ops.argwhere(this); }
+  /** narrow(dim, start, length) as a fresh contiguous copy (torch.narrow_copy). */
   narrowCopy(dim: number, start: number, length: number): Tensor { return ops.narrowCopy(this, dim, start, length); }
+  /** A copy with values written (or added with accumulate) at the positions given by an index tensor per leading dim (torch.index_put). */
   indexPut(indices: readonly (Tensor | null)[], values: Tensor, opts?: { accumulate?: boolean }): Tensor { return ops.indexPut(this, indices, values, opts); }
+  /** A copy with source's leading elements written, in order, where mask is true (torch.masked_scatter). */
   maskedScatter(mask: Tensor, source: Tensor): Tensor { return ops.maskedScatter(this, mask, source); }
+  /** The q-th quantiles over all elements or along dim, interpolated per opts.interpolation (torch.quantile). */
   quantile(q: number | Tensor, dim?: number | null, keepdim = false, opts?: ops.QuantileOpts): Tensor { return ops.quantile(this, q, dim, keepdim, opts); }
+  /** quantile ignoring NaN values (torch.nanquantile). */
   nanquantile(q: number | Tensor, dim?: number | null, keepdim = false, opts?: ops.QuantileOpts): Tensor { return ops.nanquantile(this, q, dim, keepdim, opts); }
+  /** Median ignoring NaN; with dim, { values, indices } along it (torch.nanmedian). */
   nanmedian(): Tensor;
   nanmedian(dim: number, keepdim?: boolean): ValuesIndices;
   nanmedian(dim?: number, keepdim = false): Tensor | ValuesIndices { return dim === undefined ? ops.nanmedian(this) : ops.nanmedian(this, dim, keepdim); }
+  /** beta * this + alpha * (mat @ vec) (torch.addmv; beta and alpha in an options object). */
   addmv(mat: Tensor, vec: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addmv(this, mat, vec, opts); }
+  /** beta * this + alpha * outer(vec1, vec2) (torch.addr; beta and alpha in an options object). */
   addr(vec1: Tensor, vec2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addr(this, vec1, vec2, opts); }
+  /** beta * this + alpha * bmm(batch1, batch2) (torch.baddbmm; beta and alpha in an options object). */
   baddbmm(batch1: Tensor, batch2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.baddbmm(this, batch1, batch2, opts); }
+  /** beta * this + alpha * (sum over the batch of batch1[i] @ batch2[i]) (torch.addbmm). */
   addbmm(batch1: Tensor, batch2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor { return ops.addbmm(this, batch1, batch2, opts); }
+  /** In-place put: writes (or adds with accumulate) source at index of the flattened tensor; returns this. */
   put_(index: Tensor, source: Tensor, opts?: { accumulate?: boolean }): this { return inplaceOwned(this, () => ops.put(this, index, source, opts)); }
+  /** In-place indexPut: writes (or adds with accumulate) values at the indexed positions; returns this. */
   indexPut_(indices: readonly (Tensor | null)[], values: Tensor, opts?: { accumulate?: boolean }): this { return inplaceOwned(this, () => ops.indexPut(this, indices, values, opts)); }
+  /** In-place maskedScatter: copies source's leading elements where mask is true; returns this. */
   maskedScatter_(mask: Tensor, source: Tensor): this { return inplaceOwned(this, () => ops.maskedScatter(this, mask, source)); }
 
   // ---------------------------------------------------------------- indexing
+  /** A copy of the entries at the 1-D index along dim (torch.index_select). */
   indexSelect(dim: number, index: Tensor): Tensor { return ops.indexSelect(this, dim, index); }
+  /** Values along dim at the positions given by index: out[i][j] = this[index[i][j]][j] for dim 0 (torch.gather). */
   gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
+  /** A copy with src's values (or a scalar) written at index along dim, or combined with opts.reduce (torch.scatter). */
   scatter(dim: number, index: Tensor, src: TensorOrScalar, opts?: { reduce?: 'add' | 'multiply' }): Tensor { return ops.scatter(this, dim, index, src, opts); }
+  /** A copy with src's values added at index along dim (torch.scatter_add). */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
+  /** A copy with alpha * source added at the 1-D index along dim (torch.index_add). */
   indexAdd(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, opts); }
+  /** The elements where mask is true, as a 1-D tensor (synchronous devices only; see maskedSelectAsync) (torch.masked_select). */
   maskedSelect(mask: Tensor): Tensor { return ops.maskedSelect(this, mask); }
+  /** Positions of the nonzero elements as an [n, ndim] int32 tensor (synchronous devices only; see nonzeroAsync) (torch.nonzero). */
   nonzero(): Tensor { return ops.nonzero(this); }
   /** torchlet addition: maskedSelect on any device (the result's size is read asynchronously). */
   maskedSelectAsync(mask: Tensor): Promise<Tensor> { return ops.maskedSelectAsync(this, mask); }
   /** torchlet addition: nonzero on any device (the result's size is read asynchronously). */
   nonzeroAsync(): Promise<Tensor> { return ops.nonzeroAsync(this); }
+  /** Sorted values and their original indices along dim as { values, indices }; opts may give descending and stable (torch.sort). */
   sort(dim: number | ops.SortOpts = -1, descending: boolean | ops.SortOpts = false, opts?: ops.SortOpts): ValuesIndices { return ops.sort(this, dim, descending, opts); }
+  /** Indices that sort the tensor along dim (torch.argsort). */
   argsort(dim: number | ops.SortOpts = -1, descending: boolean | ops.SortOpts = false, opts?: ops.SortOpts): Tensor { return ops.argsort(this, dim, descending, opts); }
+  /** The k largest (or smallest) elements along dim as { values, indices } (torch.topk). */
   topk(k: number, dim: number | ops.TopkOpts = -1, largest: boolean | ops.TopkOpts = true, sorted = true): ValuesIndices { return ops.topk(this, k, dim, largest, sorted); }
   /** PyTorch indexing t[i, :, 1:3]: numbers select, null keeps a dim, [start, end, step?] slices, Tensors index. */
   index(...indices: ops.IndexArg[]): Tensor { return ops.index(this, ...indices); }
@@ -594,84 +865,161 @@ export class Tensor {
   indexAsync(...indices: ops.IndexArg[]): Promise<Tensor> { return ops.indexAsync(this, ...indices); }
 
   // ---------------------------------------------------------------- in-place
+  /** In-place add: this += alpha * other; returns this. */
   add_(other: TensorOrScalar, opts?: { alpha?: number }): this { return inplaceOwned(this, () => ops.add(this, other, opts)); }
+  /** In-place sub: this -= alpha * other; returns this. */
   sub_(other: TensorOrScalar, opts?: { alpha?: number }): this { return inplaceOwned(this, () => ops.sub(this, other, opts)); }
+  /** In-place mul: this *= other; returns this. */
   mul_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.mul(this, other)); }
+  /** In-place div (with optional roundingMode); returns this. */
   div_(other: TensorOrScalar, opts?: { roundingMode?: 'trunc' | 'floor' | null }): this { return inplaceOwned(this, () => ops.div(this, other, opts)); }
+  /** In-place pow: this = this ** exponent; returns this. */
   pow_(exponent: TensorOrScalar): this { return inplaceOwned(this, () => ops.pow(this, exponent)); }
+  /** In-place neg; returns this. */
   neg_(): this { return inplaceOwned(this, () => ops.neg(this)); }
+  /** In-place abs; returns this. */
   abs_(): this { return inplaceOwned(this, () => ops.abs(this)); }
+  /** In-place exp; returns this. */
   exp_(): this { return inplaceOwned(this, () => ops.exp(this)); }
+  /** In-place log; returns this. */
   log_(): this { return inplaceOwned(this, () => ops.log(this)); }
+  /** In-place sqrt; returns this. */
   sqrt_(): this { return inplaceOwned(this, () => ops.sqrt(this)); }
+  /** In-place sigmoid; returns this. */
   sigmoid_(): this { return inplaceOwned(this, () => ops.sigmoid(this)); }
+  /** In-place tanh; returns this. */
   tanh_(): this { return inplaceOwned(this, () => ops.tanh(this)); }
+  /** In-place relu; returns this. */
   relu_(): this { return inplaceOwned(this, () => ops.relu(this)); }
+  /** In-place floor; returns this. */
   floor_(): this { return inplaceOwned(this, () => ops.floor(this)); }
+  /** In-place round (with optional decimals); returns this. */
   round_(opts?: { decimals?: number }): this { return inplaceOwned(this, () => ops.round(this, opts)); }
+  /** In-place clamp into [min, max]; returns this. */
   clamp_(min?: TensorOrScalar | null | ops.ClampOpts, max?: TensorOrScalar | null): this { return inplaceOwned(this, () => ops.clamp(this, min, max)); }
+  /** Alias of clamp_; returns this. */
   clip_(min?: TensorOrScalar | null | ops.ClampOpts, max?: TensorOrScalar | null): this { return inplaceOwned(this, () => ops.clamp(this, min, max)); }
+  /** In-place clampMin; returns this. */
   clampMin_(min: TensorOrScalar): this { return inplaceOwned(this, () => ops.clampMin(this, min)); }
+  /** In-place clampMax; returns this. */
   clampMax_(max: TensorOrScalar): this { return inplaceOwned(this, () => ops.clampMax(this, max)); }
   // The rest of PyTorch's elementwise in-place methods: computed out of place, copied into self
   // (so the result dtype must cast to self's, as in PyTorch).
+  /** In-place sin; returns this. */
   sin_(): this { return inplaceOwned(this, () => ops.sin(this)); }
+  /** In-place cos; returns this. */
   cos_(): this { return inplaceOwned(this, () => ops.cos(this)); }
+  /** In-place tan; returns this. */
   tan_(): this { return inplaceOwned(this, () => ops.tan(this)); }
+  /** In-place asin; returns this. */
   asin_(): this { return inplaceOwned(this, () => ops.asin(this)); }
+  /** In-place acos; returns this. */
   acos_(): this { return inplaceOwned(this, () => ops.acos(this)); }
+  /** In-place atan; returns this. */
   atan_(): this { return inplaceOwned(this, () => ops.atan(this)); }
+  /** In-place sinh; returns this. */
   sinh_(): this { return inplaceOwned(this, () => ops.sinh(this)); }
+  /** In-place cosh; returns this. */
   cosh_(): this { return inplaceOwned(this, () => ops.cosh(this)); }
+  /** In-place asinh; returns this. */
   asinh_(): this { return inplaceOwned(this, () => ops.asinh(this)); }
+  /** In-place acosh; returns this. */
   acosh_(): this { return inplaceOwned(this, () => ops.acosh(this)); }
+  /** In-place atanh; returns this. */
   atanh_(): this { return inplaceOwned(this, () => ops.atanh(this)); }
+  /** In-place exp2; returns this. */
   exp2_(): this { return inplaceOwned(this, () => ops.exp2(this)); }
+  /** In-place expm1; returns this. */
   expm1_(): this { return inplaceOwned(this, () => ops.expm1(this)); }
+  /** In-place log1p; returns this. */
   log1p_(): this { return inplaceOwned(this, () => ops.log1p(this)); }
+  /** In-place log2; returns this. */
   log2_(): this { return inplaceOwned(this, () => ops.log2(this)); }
+  /** In-place log10; returns this. */
   log10_(): this { return inplaceOwned(this, () => ops.log10(this)); }
+  /** In-place rsqrt; returns this. */
   rsqrt_(): this { return inplaceOwned(this, () => ops.rsqrt(this)); }
+  /** In-place square; returns this. */
   square_(): this { return inplaceOwned(this, () => ops.square(this)); }
+  /** In-place reciprocal; returns this. */
   reciprocal_(): this { return inplaceOwned(this, () => ops.reciprocal(this)); }
+  /** In-place erf; returns this. */
   erf_(): this { return inplaceOwned(this, () => ops.erf(this)); }
+  /** In-place erfinv; returns this. */
   erfinv_(): this { return inplaceOwned(this, () => ops.erfinv(this)); }
+  /** In-place ceil; returns this. */
   ceil_(): this { return inplaceOwned(this, () => ops.ceil(this)); }
+  /** In-place trunc; returns this. */
   trunc_(): this { return inplaceOwned(this, () => ops.trunc(this)); }
+  /** In-place frac; returns this. */
   frac_(): this { return inplaceOwned(this, () => ops.frac(this)); }
+  /** In-place sign; returns this. */
   sign_(): this { return inplaceOwned(this, () => ops.sign(this)); }
+  /** Alias of neg_; returns this. */
   negative_(): this { return inplaceOwned(this, () => ops.neg(this)); }
+  /** In-place minimum with other; returns this. */
   minimum_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.minimum(this, other)); }
+  /** In-place fmod; returns this. */
   fmod_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.fmod(this, other)); }
+  /** In-place remainder; returns this. */
   remainder_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.remainder(this, other)); }
+  /** In-place atan2; returns this. */
   atan2_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.atan2(this, other)); }
+  /** In-place floorDivide; returns this. */
   floorDivide_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.floorDivide(this, other)); }
+  /** In-place eq: 1 where this == other, else 0, in this tensor's dtype; returns this. */
   eq_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.eq(this, other).to(this.dtype)); }
+  /** In-place ne: 1 where this != other, else 0, in this tensor's dtype; returns this. */
   ne_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.ne(this, other).to(this.dtype)); }
+  /** In-place lt: 1 where this < other, else 0, in this tensor's dtype; returns this. */
   lt_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.lt(this, other).to(this.dtype)); }
+  /** In-place le: 1 where this <= other, else 0, in this tensor's dtype; returns this. */
   le_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.le(this, other).to(this.dtype)); }
+  /** In-place gt: 1 where this > other, else 0, in this tensor's dtype; returns this. */
   gt_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.gt(this, other).to(this.dtype)); }
+  /** In-place ge: 1 where this >= other, else 0, in this tensor's dtype; returns this. */
   ge_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.ge(this, other).to(this.dtype)); }
+  /** In-place logicalNot, stored in this tensor's dtype; returns this. */
   logicalNot_(): this { return inplaceOwned(this, () => ops.logicalNot(this).to(this.dtype)); }
+  /** In-place logicalAnd, stored in this tensor's dtype; returns this. */
   logicalAnd_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.logicalAnd(this, other).to(this.dtype)); }
+  /** In-place logicalOr, stored in this tensor's dtype; returns this. */
   logicalOr_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.logicalOr(this, other).to(this.dtype)); }
+  /** In-place nanToNum; returns this. */
   nanToNum_(opts?: { nan?: number; posinf?: number; neginf?: number }): this { return inplaceOwned(this, () => ops.nanToNum(this, opts)); }
+  /** In-place indexFill: writes value at index along dim; returns this. */
   indexFill_(dim: number, index: Tensor, value: TensorOrScalar): this { return inplaceOwned(this, () => ops.indexFill(this, dim, index, value)); }
+  /** In-place lerp towards end by weight; returns this. */
   lerp_(end: TensorOrScalar, weight: TensorOrScalar): this { return inplaceOwned(this, () => ops.lerp(this, end, weight)); }
+  /** In-place addcmul: this += value * t1 * t2; returns this. */
   addcmul_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return inplaceOwned(this, () => ops.addcmul(this, t1, t2, opts)); }
+  /** In-place addcdiv: this += value * t1 / t2; returns this. */
   addcdiv_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this { return inplaceOwned(this, () => ops.addcdiv(this, t1, t2, opts)); }
+  /** In-place maximum with other; returns this. */
   maximum_(other: TensorOrScalar): this { return inplaceOwned(this, () => ops.maximum(this, other)); }
+  /** In-place maskedFill: writes value where mask is true; returns this. */
   maskedFill_(mask: Tensor, value: TensorOrScalar): this { return inplaceOwned(this, () => ops.maskedFill(this, mask, value)); }
+  /** In-place scatter along dim (optionally with opts.reduce); returns this. */
   scatter_(dim: number, index: Tensor, src: TensorOrScalar, opts?: { reduce?: 'add' | 'multiply' }): this { return inplaceOwned(this, () => ops.scatter(this, dim, index, src, opts)); }
+  /** In-place scatterAdd along dim; returns this. */
   scatterAdd_(dim: number, index: Tensor, src: Tensor): this { return inplaceOwned(this, () => ops.scatterAdd(this, dim, index, src)); }
+  /** In-place indexAdd: adds alpha * source at index along dim; returns this. */
   indexAdd_(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): this { return inplaceOwned(this, () => ops.indexAdd(this, dim, index, source, opts)); }
+  /** Copies src's values into this tensor, broadcasting src and converting its dtype and device; returns this. */
   copy_(src: Tensor): this { return ops.inplace(this, ops.expand(ops.to(src, this.device, { dtype: this.dtype }), this.shape)); }
+  /** Fills with a scalar (or 0-D tensor) value in place; returns this. */
   fill_(value: TensorOrScalar): this { return ops.fill_(this, value); }
+  /** Fills with zeros in place; returns this. */
   zero_(): this { return ops.fill_(this, 0); }
+  /** Fills in place with samples from the uniform distribution on [from, to); returns this. */
   uniform_(from = 0, to = 1): this { return inplaceOwned(this, () => ops.rand(this.shape, { dtype: this.dtype, device: this.device }).mul(to - from).add(from), true); }
+  /** Fills in place with samples from the normal distribution N(mean, std^2); returns this. */
   normal_(mean = 0, std = 1): this { return inplaceOwned(this, () => ops.randn(this.shape, { dtype: this.dtype, device: this.device }).mul(std).add(mean), true); }
+  /** Fills in place with 1 with probability p, else 0; returns this. */
   bernoulli_(p = 0.5): this { return inplaceOwned(this, () => ops.rand(this.shape, { dtype: this.dtype, device: this.device }).lt(p).to(this.dtype), true); }
+  /** numSamples category indices per row drawn with the row's nonnegative weights (with opts.replacement or without) (torch.multinomial). */
   multinomial(numSamples: number, opts: { replacement?: boolean } = {}): Tensor { return ops.multinomial(this, numSamples, opts); }
+  /** Not supported (in-place views): always throws; use t = t.t(). */
   t_(): never { throw new Error('t_: in-place views are not supported; use t = t.t()'); }
 }
 
