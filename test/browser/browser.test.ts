@@ -10,14 +10,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkSmoke, ensureDist, root, toolAvailable } from '../dist/ensure-dist.js';
+import { haveChromium, launchChromium } from './chromium.js';
+import { checkSmoke, ensureDist, root } from '../dist/ensure-dist.js';
 import type { SmokeResult } from '../dist/smoke.mjs';
 import type * as torch from '../../src/index.js';
 
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
-const have = toolAvailable('chromium', chromiumPath, 'apt-get install -y chromium');
+const have = haveChromium;
 
 const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json' };
 /** Only these URL prefixes are served, mapped onto the repository. */
@@ -45,14 +45,7 @@ describe.skipIf(!have)(have ? 'browser bundle in headless Chromium' : 'browser b
   beforeAll(async () => {
     await ensureDist();
     server = await serve();
-    browser = await chromium.launch({
-      executablePath: chromiumPath!,
-      headless: true,
-      // WebGPU needs no GPU process here: SwiftShader's Vulkan runs on the CPU (`navigator.gpu` exists
-      // only on a secure context such as http://127.0.0.1, not about:blank).
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -8,12 +8,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, devices, type Browser, type Page } from 'playwright-core';
+import { devices, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDist, root, toolAvailable } from '../dist/ensure-dist.js';
+import { haveChromium, launchChromium } from './chromium.js';
+import { ensureDist, root } from '../dist/ensure-dist.js';
 
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
-const have = toolAvailable('chromium', chromiumPath, 'apt-get install -y chromium');
+const have = haveChromium;
 /** Enough for >= 70% test accuracy in a few seconds of CPU training (first 3000 train / 2000 test images). */
 const QUERY = '?limit=3000&epochs=3';
 
@@ -48,12 +48,7 @@ describe.skipIf(!have)(have ? 'web demo in headless Chromium' : 'web demo (SKIPP
   beforeAll(async () => {
     await ensureDist();
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: chromiumPath!,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
