@@ -10,12 +10,14 @@ import * as init from '../init.js';
 import * as F from '../functional/index.js';
 
 type IntOrTuple = number | readonly number[];
+/** Options of Conv1d/2d/3d (PyTorch's keyword arguments). */
 export interface ConvOpts extends FactoryOpts {
-  stride?: IntOrTuple; padding?: IntOrTuple | 'same' | 'valid'; dilation?: IntOrTuple; groups?: number; bias?: boolean;
-  paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
+  /** Stride of the convolution (default 1). */ stride?: IntOrTuple; /** Implicit padding on both sides of each spatial dim, or 'same' / 'valid' (default 0). */ padding?: IntOrTuple | 'same' | 'valid'; /** Spacing between kernel elements (default 1). */ dilation?: IntOrTuple; /** Number of blocked connections from input to output channels (default 1). */ groups?: number; /** Whether to add a learnable bias (default true). */ bias?: boolean;
+  /** How padding is filled: 'zeros' (default), 'reflect', 'replicate' or 'circular'. */ paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
 }
+/** Options of ConvTranspose1d/2d/3d (PyTorch's keyword arguments). */
 export interface ConvTransposeOpts extends FactoryOpts {
-  stride?: IntOrTuple; padding?: IntOrTuple; outputPadding?: IntOrTuple; dilation?: IntOrTuple; groups?: number; bias?: boolean;
+  /** Stride of the convolution (default 1). */ stride?: IntOrTuple; /** dilation * (kernelSize - 1) - padding zero-padding is added to both sides of each spatial dim of the input (default 0). */ padding?: IntOrTuple; /** Additional size added to one side of each spatial dim of the output shape (default 0). */ outputPadding?: IntOrTuple; /** Spacing between kernel elements (default 1). */ dilation?: IntOrTuple; /** Number of blocked connections from input to output channels (default 1). */ groups?: number; /** Whether to add a learnable bias (default true). */ bias?: boolean;
 }
 
 const tuple = (v: IntOrTuple, n: number, what: string): number[] => {
@@ -24,6 +26,7 @@ const tuple = (v: IntOrTuple, n: number, what: string): number[] => {
   return t;
 };
 
+/** Shared base of the convolution layers: hyper-parameters, weight and bias. */
 abstract class ConvNd extends Module {
   readonly kernelSize: number[];
   readonly stride: number[];
@@ -61,6 +64,7 @@ abstract class ConvNd extends Module {
     this.bias = opts.bias ?? true ? newParam([outChannels], opts) : null;
     this.resetParameters();
   }
+  /** Re-initializes weight with kaiming_uniform_(a=sqrt(5)) and bias with U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
   resetParameters(): void {
     init.kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias) {
@@ -88,41 +92,53 @@ abstract class ConvNd extends Module {
   }
 }
 
+/** Applies a 1D convolution over an input signal composed of several input planes (torch.nn.Conv1d). */
 export class Conv1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvOpts = {}) { super(inChannels, outChannels, kernelSize, false, 1, opts); }
+  /** Convolves x ([N, C_in, L] or [C_in, L]) with weight and adds bias. */
   forward(x: Tensor): Tensor {
     const [xp, padding] = this.padInput(x);
     return F.conv1d(xp, this.weight, this.bias, { stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
   }
 }
+/** Applies a 2D convolution over an input signal composed of several input planes (torch.nn.Conv2d). */
 export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvOpts = {}) { super(inChannels, outChannels, kernelSize, false, 2, opts); }
+  /** Convolves x ([N, C_in, H, W] or [C_in, H, W]) with weight and adds bias. */
   forward(x: Tensor): Tensor {
     const [xp, padding] = this.padInput(x);
     return F.conv2d(xp, this.weight, this.bias, { stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
   }
 }
+/** Applies a 1D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose1d). */
 export class ConvTranspose1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 1, opts); }
+  /** The transposed convolution of x ([N, C_in, L] or [C_in, L]) with weight, plus bias. */
   forward(x: Tensor): Tensor {
     return F.convTranspose1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
   }
 }
+/** Applies a 2D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose2d). */
 export class ConvTranspose2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 2, opts); }
+  /** The transposed convolution of x ([N, C_in, H, W] or [C_in, H, W]) with weight, plus bias. */
   forward(x: Tensor): Tensor {
     return F.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
   }
 }
+/** Applies a 3D convolution over an input signal composed of several input planes (torch.nn.Conv3d). */
 export class Conv3d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvOpts = {}) { super(inChannels, outChannels, kernelSize, false, 3, opts); }
+  /** Convolves x ([N, C_in, D, H, W] or [C_in, D, H, W]) with weight and adds bias. */
   forward(x: Tensor): Tensor {
     const [xp, padding] = this.padInput(x);
     return F.conv3d(xp, this.weight, this.bias, { stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
   }
 }
+/** Applies a 3D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose3d). */
 export class ConvTranspose3d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 3, opts); }
+  /** The transposed convolution of x ([N, C_in, D, H, W] or [C_in, D, H, W]) with weight, plus bias. */
   forward(x: Tensor): Tensor {
     return F.convTranspose3d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
   }

@@ -12,8 +12,10 @@ import type { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
 
-export interface BatchNormOpts extends FactoryOpts { eps?: number; momentum?: number | null; affine?: boolean; trackRunningStats?: boolean }
+/** Options of BatchNorm1d/2d/3d (PyTorch's keyword arguments). */
+export interface BatchNormOpts extends FactoryOpts { /** A value added to the denominator for numerical stability (default 1e-5). */ eps?: number; /** The weight of the batch statistics in the running statistics (default 0.1); null: a cumulative moving average. */ momentum?: number | null; /** Whether the layer has learnable affine parameters weight and bias (default true). */ affine?: boolean; /** Whether to track running mean and variance (used in eval mode) (default true). */ trackRunningStats?: boolean }
 
+/** Shared base of BatchNorm1d/2d/3d: parameters, running statistics and the normalization. */
 abstract class BatchNormBase extends Module {
   readonly eps: number;
   readonly momentum: number | null;
@@ -39,10 +41,14 @@ abstract class BatchNormBase extends Module {
     this.registerBuffer('num_batches_tracked', this.trackRunningStats ? tensor(0, { dtype: 'int32', device: opts.device }) : null);
     this.resetParameters();
   }
+  /** The running mean buffer (running_mean), or null when running stats are not tracked. */
   get runningMean(): Tensor | null { return this.running_mean; }
+  /** The running variance buffer (running_var), or null when running stats are not tracked. */
   get runningVar(): Tensor | null { return this.running_var; }
+  /** The number of batches seen in training (num_batches_tracked), or null when running stats are not tracked. */
   get numBatchesTracked(): Tensor | null { return this.num_batches_tracked; }
 
+  /** Resets running_mean to 0, running_var to 1 and num_batches_tracked to 0. */
   resetRunningStats(): void {
     noGrad(() => {
       this.running_mean?.zero_();
@@ -50,12 +56,14 @@ abstract class BatchNormBase extends Module {
       this.num_batches_tracked?.zero_();
     });
   }
+  /** Resets the running statistics, weight to 1 and bias to 0. */
   resetParameters(): void {
     this.resetRunningStats();
     if (this.weight && this.bias) { init.ones_(this.weight); init.zeros_(this.bias); }
   }
   protected abstract checkInput(x: Tensor): void;
 
+  /** Normalizes each channel (dim 1) by the batch statistics in training mode (updating the running ones), by the running statistics in eval mode, then applies weight and bias. */
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     const C = this.numFeatures;
@@ -92,19 +100,19 @@ abstract class BatchNormBase extends Module {
   }
 }
 
-/** Over (N, C) or (N, C, L) input. */
+/** Applies Batch Normalization over a 2D or 3D input (N, C) or (N, C, L) (torch.nn.BatchNorm1d). */
 export class BatchNorm1d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`expected 2D or 3D input (got ${x.ndim}D input)`);
   }
 }
-/** Over (N, C, H, W) input. */
+/** Applies Batch Normalization over a 4D input (N, C, H, W) (torch.nn.BatchNorm2d). */
 export class BatchNorm2d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 4) throw new RangeError(`expected 4D input (got ${x.ndim}D input)`);
   }
 }
-/** Over (N, C, D, H, W) input. */
+/** Applies Batch Normalization over a 5D input (N, C, D, H, W) (torch.nn.BatchNorm3d). */
 export class BatchNorm3d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 5) throw new RangeError(`expected 5D input (got ${x.ndim}D input)`);
@@ -136,10 +144,12 @@ export class LayerNorm extends Module {
     this.bias = this.elementwiseAffine && (opts.bias ?? true) ? newParam(this.normalizedShape, opts) : null;
     this.resetParameters();
   }
+  /** Resets weight to 1 and bias to 0. */
   resetParameters(): void {
     if (this.weight) init.ones_(this.weight);
     if (this.bias) init.zeros_(this.bias);
   }
+  /** Normalizes x over its trailing normalizedShape dims (mean 0, biased variance 1), then applies weight and bias. */
   forward(x: Tensor): Tensor {
     const dims = lastDims(x, this.normalizedShape, 'LayerNorm');
     const xc = x.sub(x.mean(dims, true));
@@ -166,9 +176,11 @@ export class GroupNorm extends Module {
     this.bias = this.affine ? newParam([numChannels], opts) : null;
     this.resetParameters();
   }
+  /** Resets weight to 1 and bias to 0. */
   resetParameters(): void {
     if (this.weight && this.bias) { init.ones_(this.weight); init.zeros_(this.bias); }
   }
+  /** Normalizes each group of channels of x ([N, C, *]) per sample, then applies the per-channel weight and bias. */
   forward(x: Tensor): Tensor {
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
       throw new RangeError(`GroupNorm: expected input with shape [N, ${this.numChannels}, *], but got input of size ${fmtShape(x.shape)}`);
@@ -202,7 +214,9 @@ export class RMSNorm extends Module {
     this.weight = this.elementwiseAffine ? newParam(this.normalizedShape, opts) : null;
     this.resetParameters();
   }
+  /** Resets weight to 1. */
   resetParameters(): void { if (this.weight) init.ones_(this.weight); }
+  /** x / sqrt(mean(x^2 over the trailing normalizedShape dims) + eps), times weight. */
   forward(x: Tensor): Tensor {
     const dims = lastDims(x, this.normalizedShape, 'RMSNorm');
     const eps = this.eps ?? FINFO_EPS[x.dtype] ?? FINFO_EPS.float32!;

@@ -13,10 +13,12 @@ import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
 import * as F from '../functional/index.js';
 
+/** Options of Embedding (PyTorch's keyword arguments). */
 export interface EmbeddingOpts extends FactoryOpts {
-  paddingIdx?: number | null; maxNorm?: number | null; normType?: number; scaleGradByFreq?: boolean; sparse?: boolean; weight?: Tensor; freeze?: boolean;
+  /** Entries at this index do not contribute to the gradient; its row is initialized to zeros. */ paddingIdx?: number | null; /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */ maxNorm?: number | null; /** The p of the p-norm computed for maxNorm (default 2). */ normType?: number; /** Scale gradients by the inverse frequency of the words in the mini-batch (default false). */ scaleGradByFreq?: boolean; /** Sparse gradients w.r.t. weight (accepted for compatibility; see F.embedding). */ sparse?: boolean; /** An initial weight [numEmbeddings, embeddingDim] to use instead of N(0, 1) init. */ weight?: Tensor; /** With weight: keep it from being updated (requiresGrad false) (default false; fromPretrained: true). */ freeze?: boolean;
 }
 
+/** A lookup table that maps indices to embedding vectors: the rows of weight [numEmbeddings, embeddingDim] (torch.nn.Embedding). */
 export class Embedding extends Module {
   readonly paddingIdx: number | null;
   readonly maxNorm: number | null;
@@ -51,11 +53,13 @@ export class Embedding extends Module {
     if (embeddings.ndim !== 2) throw new RangeError('Embeddings parameter is expected to be 2-dimensional');
     return new Embedding(embeddings.shape[0]!, embeddings.shape[1]!, { ...opts, weight: embeddings, freeze: opts.freeze ?? true });
   }
+  /** Re-initializes weight from N(0, 1), zeroing the paddingIdx row. */
   resetParameters(): void {
     init.normal_(this.weight);
     const p = this.paddingIdx;
     if (p !== null) noGrad(() => this.weight.select(0, p).fill_(0));
   }
+  /** The rows of weight at the indices in input: shape [*input.shape, embeddingDim]. */
   forward(input: Tensor): Tensor {
     return F.embedding(input, this.weight, {
       paddingIdx: this.paddingIdx, maxNorm: this.maxNorm, normType: this.normType, scaleGradByFreq: this.scaleGradByFreq, sparse: this.sparse,
@@ -64,9 +68,10 @@ export class Embedding extends Module {
   override extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, padding_idx=${this.paddingIdx}` : ''}`; }
 }
 
+/** Options of EmbeddingBag (PyTorch's keyword arguments). */
 export interface EmbeddingBagOpts extends FactoryOpts {
-  maxNorm?: number | null; normType?: number; scaleGradByFreq?: boolean; mode?: 'sum' | 'mean' | 'max'; sparse?: boolean;
-  includeLastOffset?: boolean; paddingIdx?: number | null;
+  /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */ maxNorm?: number | null; /** The p of the p-norm computed for maxNorm (default 2). */ normType?: number; /** Scale gradients by the inverse frequency of the words in the mini-batch (default false). */ scaleGradByFreq?: boolean; /** How each bag is reduced: 'sum', 'mean' (default) or 'max'. */ mode?: 'sum' | 'mean' | 'max'; /** Sparse gradients w.r.t. weight (accepted for compatibility). */ sparse?: boolean;
+  /** Whether offsets has one more element than the number of bags, the last being the input size (default false). */ includeLastOffset?: boolean; /** Entries at this index are left out of the bags (and not counted by mean); its row is initialized to zeros. */ paddingIdx?: number | null;
 }
 
 /**
@@ -97,11 +102,13 @@ export class EmbeddingBag extends Module {
     this.weight = newParam([numEmbeddings, embeddingDim], opts);
     this.resetParameters();
   }
+  /** Re-initializes weight from N(0, 1), zeroing the paddingIdx row. */
   resetParameters(): void {
     init.normal_(this.weight);
     const p = this.paddingIdx;
     if (p !== null) noGrad(() => this.weight.select(0, p).fill_(0));
   }
+  /** The sum, mean or max of the embeddings of each bag (rows of a 2-D input, or segments of a 1-D input at offsets): [B, embeddingDim]. */
   forward(input: Tensor, offsets: Tensor | null = null, perSampleWeights: Tensor | null = null): Tensor {
     if (perSampleWeights && this.mode !== 'sum') {
       throw new Error(`embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${this.mode}'). Please open a feature request on GitHub.`);
