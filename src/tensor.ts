@@ -183,7 +183,7 @@ export class Tensor {
   /** Whether gradients are recorded for this tensor (true also for any tensor with a gradFn). */
   get requiresGrad(): boolean { return this.requiresGrad_f || this.gradFn_ !== null; }
   set requiresGrad(v: boolean) { this.requiresGrad_(v); }
-  /** Sets requiresGrad on a leaf (floating dtypes only); returns this. */
+  /** Sets requiresGrad on a leaf tensor (true needs a floating dtype; non-leaves only accept true); returns this. */
   requiresGrad_(requiresGrad = true): this {
     if (!this.isLeaf) {
       if (!requiresGrad) throw new Error('requiresGrad_: you can only change requiresGrad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn\'t require differentiation use detach().');
@@ -640,7 +640,7 @@ export class Tensor {
   var(dim?: Dims | null | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.var_(this, dim, opts, keepdim); }
   /** Standard deviation over all elements or dim(s), Bessel-corrected by default; same arguments as var (torch.std). */
   std(dim?: Dims | null | ReduceOpts, opts?: ReduceOpts | boolean, keepdim?: boolean): Tensor { return ops.std(this, dim, opts, keepdim); }
-  /** Vector p-norm over all elements or dim(s) (default 2), or norm({ p, dim, keepdim }) (torch.norm). */
+  /** p-norm over all elements or dim(s) (default 2; also 'fro', 'inf', '-inf'), or norm({ p, dim, keepdim }) (torch.norm). */
   norm(p: NormOrd | NormOpts = 2, dim?: Dims | null, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
   /** log(sum(exp(x))) along dim(s), computed stably (torch.logsumexp). */
   logsumexp(dim: Dims, keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
@@ -727,7 +727,7 @@ export class Tensor {
   kron(other: Tensor): Tensor { return ops.kron(this, other); }
   /** n-th forward difference along dim, after concatenating opts.prepend/append (torch.diff). */
   diff(n = 1, dim = -1, opts?: { prepend?: Tensor | null; append?: Tensor | null }): Tensor { return ops.diff(this, n, dim, opts); }
-  /** Counts of each value 0..max of a 1-D non-negative int tensor, or sums of weights (synchronous devices only; torch.bincount). */
+  /** Counts of each value 0..max(x) (at least minlength bins), or sums of weights (synchronous devices only; see bincountAsync) (torch.bincount). */
   bincount(weights?: Tensor | null | { weights?: Tensor | null; minlength?: number }, minlength = 0): Tensor { return ops.bincount(this, weights, minlength); }
   /** torchlet addition: bincount on any device (max(x) is read asynchronously). */
   bincountAsync(weights?: Tensor | null | { weights?: Tensor | null; minlength?: number }, minlength = 0): Promise<Tensor> { return ops.bincountAsync(this, weights, minlength); }
