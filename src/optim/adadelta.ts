@@ -5,8 +5,21 @@ import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
-export interface AdadeltaOptions { lr: number; rho: number; eps: number; weightDecay: number; maximize: boolean }
+/** Options for Adadelta (PyTorch's keywords in camelCase); every field is optional in the constructor. */
+export interface AdadeltaOptions {
+  /** Coefficient that scales the delta before it is applied (default 1). */
+  lr: number;
+  /** Decay rate of the running averages of squared gradients and updates (default 0.9). */
+  rho: number;
+  /** Term added inside the square roots for numerical stability (default 1e-6). */
+  eps: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Maximize the objective instead of minimizing it (default false). */
+  maximize: boolean;
+}
 
+/** Adadelta: steps sized by running averages of squared gradients and squared updates (torch.optim.Adadelta). */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
   constructor(params: ParamsInput<AdadeltaOptions>, opts: Partial<AdadeltaOptions> = {}) {
     const d: AdadeltaOptions = { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...opts };

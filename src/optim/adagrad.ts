@@ -5,8 +5,23 @@ import { fullLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
-export interface AdagradOptions { lr: number; lrDecay: number; weightDecay: number; initialAccumulatorValue: number; eps: number; maximize: boolean }
+/** Options for Adagrad (PyTorch's keywords in camelCase); every field is optional in the constructor. */
+export interface AdagradOptions {
+  /** Learning rate (default 1e-2). */
+  lr: number;
+  /** Learning-rate decay: the step uses lr / (1 + (step - 1) * lrDecay) (default 0). */
+  lrDecay: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Starting value of the squared-gradient accumulators (default 0). */
+  initialAccumulatorValue: number;
+  /** Term added to the denominator for numerical stability (default 1e-10). */
+  eps: number;
+  /** Maximize the objective instead of minimizing it (default false). */
+  maximize: boolean;
+}
 
+/** Adagrad: per-element learning rates scaled by accumulated squared gradients (torch.optim.Adagrad). */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, opts: Partial<AdagradOptions> = {}) {
     const d: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...opts };

@@ -7,7 +7,21 @@ import { tidyImpl } from '../memory.js';
 import { backendOf } from '../ops/prim.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
-export interface AdamOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean }
+/** Options for Adam and AdamW (PyTorch's keywords in camelCase); every field is optional in the constructor. */
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Decay rates of the first and second moment averages (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Term added to the denominator for numerical stability (default 1e-8). */
+  eps: number;
+  /** Weight decay: an L2 penalty for Adam (default 0), decoupled decay for AdamW (default 1e-2). */
+  weightDecay: number;
+  /** Use the AMSGrad variant, keeping the maximum of the second moment (default false). */
+  amsgrad: boolean;
+  /** Maximize the objective instead of minimizing it (default false). */
+  maximize: boolean;
+}
 
 function checkAdam(name: string, d: AdamOptions): void {
   check(d.lr >= 0, `${name}: Invalid learning rate: ${d.lr}`);
@@ -74,6 +88,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   }
 }
 
+/** Adam: adaptive moment estimation with bias correction, optional L2 weight decay and AMSGrad (torch.optim.Adam). */
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {

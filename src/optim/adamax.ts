@@ -5,8 +5,21 @@ import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
-export interface AdamaxOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number; maximize: boolean }
+/** Options for Adamax (PyTorch's keywords in camelCase); every field is optional in the constructor. */
+export interface AdamaxOptions {
+  /** Learning rate (default 2e-3). */
+  lr: number;
+  /** Decay rates of the first moment and the exponentially weighted infinity norm (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Term added to the denominator for numerical stability (default 1e-8). */
+  eps: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Maximize the objective instead of minimizing it (default false). */
+  maximize: boolean;
+}
 
+/** Adamax: Adam with the infinity norm in place of the second moment (torch.optim.Adamax). */
 export class Adamax extends Optimizer<AdamaxOptions> {
   constructor(params: ParamsInput<AdamaxOptions>, opts: Partial<AdamaxOptions> = {}) {
     const d: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...opts };

@@ -13,9 +13,22 @@ import { keep, tidyImpl } from '../memory.js';
 import { isTensor } from '../tensor.js';
 import { Optimizer, type ParamGroup, type ParamsInput } from './optimizer.js';
 
+/** Options for LBFGS (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface LBFGSOptions {
-  lr: number; maxIter: number; maxEval: number; toleranceGrad: number; toleranceChange: number;
-  historySize: number; lineSearchFn: 'strong_wolfe' | null;
+  /** Learning rate, the initial step length (default 1). */
+  lr: number;
+  /** Maximal number of iterations per step() (default 20). */
+  maxIter: number;
+  /** Maximal number of closure evaluations per step() (default maxIter * 5 / 4). */
+  maxEval: number;
+  /** Stop when the largest absolute gradient entry is at most this (default 1e-7). */
+  toleranceGrad: number;
+  /** Stop when the change in parameters or loss is at most this (default 1e-9). */
+  toleranceChange: number;
+  /** Number of curvature pairs kept for the two-loop recursion (default 100). */
+  historySize: number;
+  /** 'strong_wolfe' for a strong-Wolfe line search, or null for fixed steps of lr (default null). */
+  lineSearchFn: 'strong_wolfe' | null;
 }
 
 /** Runs f in a tidy scope and reads its scalar result (freeing it and every temporary). */
@@ -108,6 +121,7 @@ async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: numb
   return [brF[low]!, gOut, br[low]!, evals];
 }
 
+/** Limited-memory BFGS with an optional strong-Wolfe line search (torch.optim.LBFGS); step(closure) is async and takes one parameter group. */
 export class LBFGS extends Optimizer<LBFGSOptions> {
   private readonly params: Tensor[];
   /** A step is running (between its start and its settling): the state is in flux. */

@@ -12,8 +12,11 @@ function bisectRight(xs: readonly number[], x: number): number {
   return i;
 }
 
+/** Base class of the epoch-based learning-rate schedulers (torch.optim.lr_scheduler.LRScheduler); the constructor performs step 0. */
 export abstract class LRScheduler {
+  /** Index of the last step taken (-1 before the constructor's initial step). */
   lastEpoch: number;
+  /** Each group's initialLr, the base the schedule is computed from. */
   baseLrs: number[];
   protected lastLr: number[] = [];
   constructor(readonly optimizer: Optimizer, lastEpoch = -1) {
@@ -34,6 +37,7 @@ export abstract class LRScheduler {
   /** The closed form for an explicit epoch, where PyTorch has one. */
   protected closedFormLr(): number[] | null { return null; }
 
+  /** Advances one epoch with the chainable rule, or jumps to `epoch` (closed form where PyTorch has one), and writes each group's lr. */
   step(epoch?: number): void {
     let lrs: number[];
     if (epoch === undefined) { this.lastEpoch++; lrs = this.getLr(); }
@@ -41,6 +45,7 @@ export abstract class LRScheduler {
     this.optimizer.paramGroups.forEach((g, i) => { g.lr = lrs[i]!; });
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
+  /** The learning rates the last step set, one per param group (get_last_lr). */
   getLastLr(): number[] { return [...this.lastLr]; }
   protected get groups(): ParamGroup[] { return this.optimizer.paramGroups; }
 
@@ -72,6 +77,7 @@ function camelKeys(sd: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(sd).map(([k, v]) => [camelKey(k), v]));
 }
 
+/** Multiplies each group's lr by gamma (default 0.1) every stepSize epochs (torch.optim.lr_scheduler.StepLR). */
 export class StepLR extends LRScheduler {
   readonly stepSize: number; readonly gamma: number;
   constructor(optimizer: Optimizer, stepSize: number, opts: { gamma?: number; lastEpoch?: number } = {}) {
@@ -88,6 +94,7 @@ export class StepLR extends LRScheduler {
   }
 }
 
+/** Multiplies each group's lr by gamma (default 0.1) at each epoch listed in milestones (torch.optim.lr_scheduler.MultiStepLR). */
 export class MultiStepLR extends LRScheduler {
   readonly milestones: number[]; readonly gamma: number;
   constructor(optimizer: Optimizer, milestones: number[], opts: { gamma?: number; lastEpoch?: number } = {}) {
@@ -105,6 +112,7 @@ export class MultiStepLR extends LRScheduler {
   }
 }
 
+/** Multiplies each group's lr by gamma every epoch (torch.optim.lr_scheduler.ExponentialLR). */
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
   constructor(optimizer: Optimizer, gamma: number, opts: { lastEpoch?: number } = {}) {
@@ -140,6 +148,7 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+/** Cosine annealing with warm restarts: periods T0, T0*TMult, ... (SGDR; torch.optim.lr_scheduler.CosineAnnealingWarmRestarts). */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
   readonly T0: number; readonly TMult: number; readonly etaMin: number;
   TI: number; TCur: number;
@@ -175,6 +184,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 }
 
+/** Scales lr by a factor moving linearly from startFactor (default 1/3) to endFactor (default 1) over totalIters (default 5) epochs (torch.optim.lr_scheduler.LinearLR). */
 export class LinearLR extends LRScheduler {
   readonly startFactor: number; readonly endFactor: number; readonly totalIters: number;
   constructor(optimizer: Optimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
@@ -209,10 +219,32 @@ export class LambdaLR extends LRScheduler {
   protected getLr(): number[] { return this.baseLrs.map((b, i) => b * this.lambdas[i]!(this.lastEpoch)); }
 }
 
+/** Options for OneCycleLR (PyTorch's keywords in camelCase): give totalSteps, or epochs and stepsPerEpoch. */
 export interface OneCycleOptions {
-  totalSteps?: number; epochs?: number; stepsPerEpoch?: number; pctStart?: number; annealStrategy?: 'cos' | 'linear';
-  cycleMomentum?: boolean; baseMomentum?: number | number[]; maxMomentum?: number | number[]; divFactor?: number;
-  finalDivFactor?: number; threePhase?: boolean; lastEpoch?: number;
+  /** Total number of steps in the cycle; else epochs * stepsPerEpoch. */
+  totalSteps?: number;
+  /** Number of epochs, used with stepsPerEpoch when totalSteps is not given. */
+  epochs?: number;
+  /** Steps per epoch, used with epochs when totalSteps is not given. */
+  stepsPerEpoch?: number;
+  /** Fraction of the cycle spent increasing the lr (default 0.3). */
+  pctStart?: number;
+  /** Annealing shape: 'cos' (default) or 'linear'. */
+  annealStrategy?: 'cos' | 'linear';
+  /** Cycle momentum (or Adam's beta1) inversely to the lr between baseMomentum and maxMomentum (default true). */
+  cycleMomentum?: boolean;
+  /** Lower momentum bound, per group or shared (default 0.85). */
+  baseMomentum?: number | number[];
+  /** Upper momentum bound, per group or shared (default 0.95). */
+  maxMomentum?: number | number[];
+  /** initialLr = maxLr / divFactor (default 25). */
+  divFactor?: number;
+  /** minLr = initialLr / finalDivFactor (default 1e4). */
+  finalDivFactor?: number;
+  /** Use a third phase that anneals to minLr after the symmetric rise and fall (default false). */
+  threePhase?: boolean;
+  /** Index of the last step when resuming (default -1: start fresh). */
+  lastEpoch?: number;
 }
 interface Phase { endStep: number; startLr: string; endLr: string; startMomentum: string; endMomentum: string }
 
@@ -346,9 +378,24 @@ export class SequentialLR extends LRScheduler {
   }
 }
 
+/** Options for ReduceLROnPlateau (PyTorch's keywords in camelCase). */
 export interface ReduceLROnPlateauOptions {
-  mode?: 'min' | 'max'; factor?: number; patience?: number; threshold?: number; thresholdMode?: 'rel' | 'abs';
-  cooldown?: number; minLr?: number | number[]; eps?: number;
+  /** 'min' (default): the metric should decrease; 'max': it should increase. */
+  mode?: 'min' | 'max';
+  /** Factor the lr is multiplied by on a plateau; must be < 1 (default 0.1). */
+  factor?: number;
+  /** Epochs without improvement tolerated before reducing the lr (default 10). */
+  patience?: number;
+  /** Minimal change that counts as an improvement (default 1e-4). */
+  threshold?: number;
+  /** 'rel' (default): relative to the best value; 'abs': absolute. */
+  thresholdMode?: 'rel' | 'abs';
+  /** Epochs to wait after a reduction before counting bad epochs again (default 0). */
+  cooldown?: number;
+  /** Lower bound on the lr, per group or shared (default 0). */
+  minLr?: number | number[];
+  /** Reductions smaller than this are skipped (default 1e-8). */
+  eps?: number;
 }
 
 /** Lowers lr by `factor` once the metric passed to step(metric) stops improving for `patience` epochs. */
@@ -375,6 +422,7 @@ export class ReduceLROnPlateau {
     if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
     return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
   }
+  /** Records the epoch's metric; after more than `patience` epochs without improvement (and outside cooldown), multiplies each lr by factor, not below minLr. */
   step(metric: number): void {
     this.lastEpoch += 1;
     if (this.isBetter(metric, this.best)) { this.best = metric; this.numBadEpochs = 0; } else this.numBadEpochs++;
@@ -389,7 +437,9 @@ export class ReduceLROnPlateau {
     }
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
+  /** The current learning rates, one per param group (get_last_lr). */
   getLastLr(): number[] { return [...this.lastLr]; }
+  /** Every field except the optimizer, for checkpointing. */
   stateDict(): Record<string, unknown> {
     return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch, lastLr: [...this.lastLr] };
   }
@@ -487,11 +537,28 @@ export class ChainedScheduler extends LRScheduler {
   }
 }
 
+/** Options for CyclicLR (PyTorch's keywords in camelCase). */
 export interface CyclicLROptions {
-  stepSizeUp?: number; stepSizeDown?: number | null; mode?: 'triangular' | 'triangular2' | 'exp_range'; gamma?: number;
+  /** Steps in the increasing half of a cycle (default 2000). */
+  stepSizeUp?: number;
+  /** Steps in the decreasing half of a cycle (default: stepSizeUp). */
+  stepSizeDown?: number | null;
+  /** Amplitude policy: 'triangular' (default), 'triangular2' (halved each cycle) or 'exp_range' (scaled by gamma^iterations). */
+  mode?: 'triangular' | 'triangular2' | 'exp_range';
+  /** Base of the 'exp_range' scaling gamma^iterations (default 1). */
+  gamma?: number;
   /** Custom scaling (0 <= scaleFn(x) <= 1); when given, `mode` is ignored. */
-  scaleFn?: ((x: number) => number) | null; scaleMode?: 'cycle' | 'iterations';
-  cycleMomentum?: boolean; baseMomentum?: number | number[]; maxMomentum?: number | number[]; lastEpoch?: number;
+  scaleFn?: ((x: number) => number) | null;
+  /** What scaleFn is evaluated on: the cycle number ('cycle', default) or the iteration count. */
+  scaleMode?: 'cycle' | 'iterations';
+  /** Cycle momentum (or Adam's beta1) inversely to the lr between baseMomentum and maxMomentum (default true). */
+  cycleMomentum?: boolean;
+  /** Lower momentum bound, per group or shared (default 0.8). */
+  baseMomentum?: number | number[];
+  /** Upper momentum bound, per group or shared (default 0.9). */
+  maxMomentum?: number | number[];
+  /** Index of the last step when resuming (default -1: start fresh). */
+  lastEpoch?: number;
 }
 
 /**
@@ -547,6 +614,7 @@ export class CyclicLR extends LRScheduler {
     this.initialStep();
     this.baseLrs = baseLrs; // PyTorch's order: the initial step used initialLr, later steps use baseLr
   }
+  /** The amplitude scale at x (cycle number or iteration): the custom scaleFn, else the mode's (1, 1/2^(cycle-1), or gamma^x). */
   scaleFn(x: number): number {
     if (this.scaleFnCustom) return this.scaleFnCustom(x);
     if (this.mode === 'triangular2') return 1 / 2 ** (x - 1);

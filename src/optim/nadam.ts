@@ -6,8 +6,21 @@ import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
-export interface NAdamOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number; momentumDecay: number }
+/** Options for NAdam (PyTorch's keywords in camelCase); every field is optional in the constructor. */
+export interface NAdamOptions {
+  /** Learning rate (default 2e-3). */
+  lr: number;
+  /** Decay rates of the first and second moment averages (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Term added to the denominator for numerical stability (default 1e-8). */
+  eps: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Momentum decay psi of the schedule mu_t = beta1 * (1 - 0.5 * 0.96^(t * psi)) (default 4e-3). */
+  momentumDecay: number;
+}
 
+/** NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch.optim.NAdam). */
 export class NAdam extends Optimizer<NAdamOptions> {
   constructor(params: ParamsInput<NAdamOptions>, opts: Partial<NAdamOptions> = {}) {
     const d: NAdamOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...opts };

@@ -13,8 +13,11 @@ import { checkPoison } from '../ops/indexing.js';
 
 /** One param group: its tensors plus the optimizer's hyper-parameters (lr and the rest). */
 export interface ParamGroup {
+  /** The tensors this group updates. */
   params: Tensor[];
+  /** Learning rate of this group (schedulers change it here). */
   lr: number;
+  /** The optimizer's other hyper-parameters, camelCase (weightDecay, betas...). */
   [option: string]: unknown;
 }
 /** What a user passes for a group: params plus any subset of the optimizer's options. */
@@ -24,6 +27,7 @@ export type ParamsInput<O> = Iterable<Tensor> | ParamGroupInput<O>[];
 
 /** A value kept per parameter: tensors (moments, buffers), numbers (step counts) or lists (LBFGS history). */
 export type StateValue = Tensor | number | boolean | null | Tensor[] | number[];
+/** The state kept for one parameter (e.g. Adam's step, expAvg, expAvgSq), camelCase keys. */
 export type ParamState = Record<string, StateValue>;
 
 /**
@@ -39,18 +43,24 @@ export interface OptimizerStateDict {
 }
 /** The camelCase layout torchlet's stateDict() wrote before; loadStateDict still accepts it. */
 export interface LegacyOptimizerStateDict {
+  /** Per-parameter state (camelCase keys), keyed by the parameter's index over all groups in order. */
   state: Record<number, ParamState>;
+  /** Group options (camelCase names) with `params` replaced by those indices. */
   paramGroups: ({ params: number[] } & Record<string, unknown>)[];
 }
 
+/** A closure for step(): re-evaluates the model, calls backward and returns the loss (sync or async). */
 export type Closure = () => Tensor | number | Promise<Tensor | number>;
 
 function isGroupInput<O>(x: unknown): x is ParamGroupInput<O> {
   return !!x && typeof x === 'object' && !isTensor(x) && 'params' in x;
 }
 
+/** Base class of all optimizers (torch.optim.Optimizer): param groups, per-parameter state, zeroGrad, step, stateDict. */
 export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
+  /** Default options, filled into every group that does not set them. */
   readonly defaults: O;
+  /** The param groups, each with its params and options (mutable, as PyTorch's param_groups). */
   paramGroups: ParamGroup[] = [];
   /** Per-parameter state (tensors are keep()-marked). */
   state = new Map<Tensor, ParamState>();

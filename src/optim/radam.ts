@@ -5,8 +5,19 @@ import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
-export interface RAdamOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
+/** Options for RAdam (PyTorch's keywords in camelCase); every field is optional in the constructor. */
+export interface RAdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Decay rates of the first and second moment averages (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Term added to the denominator for numerical stability (default 1e-8). */
+  eps: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+}
 
+/** RAdam: Adam with a variance-rectification term for the adaptive learning rate (torch.optim.RAdam). */
 export class RAdam extends Optimizer<RAdamOptions> {
   constructor(params: ParamsInput<RAdamOptions>, opts: Partial<RAdamOptions> = {}) {
     const d: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...opts };

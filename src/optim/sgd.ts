@@ -4,8 +4,23 @@
 import type { Tensor } from '../tensor.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
-export interface SGDOptions { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean }
+/** Options for SGD (PyTorch's keywords in camelCase); every field is optional in the constructor. */
+export interface SGDOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Momentum factor (default 0: plain SGD). */
+  momentum: number;
+  /** Dampening applied to the gradient added to the momentum buffer (default 0). */
+  dampening: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Use Nesterov momentum; needs momentum > 0 and zero dampening (default false). */
+  nesterov: boolean;
+  /** Maximize the objective instead of minimizing it (default false). */
+  maximize: boolean;
+}
 
+/** Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD). */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> = {}) {
     const d: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...opts };
