@@ -23,6 +23,7 @@ export type CollateOf<T> =
 const isPlainObject = (x: unknown): x is Record<string, unknown> =>
   !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
 
+/** Collates a list of samples into a batch (torch.utils.data.default_collate): tensors stacked, numbers/booleans as tensors, arrays and objects element-wise. */
 export function defaultCollate(batch: readonly unknown[]): Collated {
   if (batch.length === 0) throw new RangeError('defaultCollate: cannot collate an empty batch');
   const first = batch[0];

@@ -15,14 +15,23 @@ import { IterableDataset } from './dataset.js';
 /** Anything indexable: a Dataset, or an object with getItem and a length() method or length property. Arrays too. */
 export type DatasetLike<T> = { getItem(index: number): T | Promise<T> } & Sized;
 
+/** Options for DataLoader (PyTorch's keywords in camelCase). */
 export interface DataLoaderOptions<T, B> {
+  /** Samples per batch (default 1); null yields single samples, uncollated into a batch. */
   batchSize?: number | null;
+  /** Reshuffle the indices every epoch (default false); exclusive with sampler. */
   shuffle?: boolean;
+  /** Iterable of dataset indices that sets the order; exclusive with shuffle. */
   sampler?: Iterable<number>;
+  /** Iterable of index batches; exclusive with batchSize, shuffle, sampler and dropLast. */
   batchSampler?: Iterable<number[]>;
+  /** Worker threads loading items (default 0: the main thread); needs workerDataset. */
   numWorkers?: number;
+  /** Merges a list of samples into a batch (default defaultCollate, or defaultConvert when batchSize is null). */
   collateFn?: (batch: T[]) => B;
+  /** Drop the last incomplete batch (default false). */
   dropLast?: boolean;
+  /** Generator for shuffling; null uses the global stream. */
   generator?: Generator | null;
   /** Batches prepared ahead in async iteration (per worker when numWorkers > 0). Default 2. */
   prefetch?: number;
@@ -43,13 +52,21 @@ const isPromise = (x: unknown): x is Promise<unknown> => !!x && typeof (x as { t
  * ```
  */
 export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, AsyncIterable<B> {
+  /** The dataset loaded from (arrays are wrapped as datasets). */
   readonly dataset: DatasetLike<T>;
+  /** Samples per batch, or null when not batching. */
   readonly batchSize: number | null;
+  /** Whether the last incomplete batch is dropped. */
   readonly dropLast: boolean;
+  /** Number of worker threads (0: load on the main thread). */
   readonly numWorkers: number;
+  /** Batches prepared ahead in async iteration. */
   readonly prefetch: number;
+  /** The index sampler in use. */
   readonly sampler: Iterable<number>;
+  /** The batch sampler in use, or null when batchSize is null. */
   readonly batchSampler: Iterable<number[]> | null;
+  /** The function that turns a list of samples into a batch. */
   readonly collateFn: (batch: T[]) => B;
   private readonly workerDataset: WorkerDatasetSpec | undefined;
 
@@ -142,6 +159,7 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
     if (buf.length > 0 && !this.dropLast) yield buf;
   }
 
+  /** Iterates the batches of one epoch synchronously (getItem must not return Promises; workers need for await). */
   *[Symbol.iterator](): Iterator<B> {
     if (this.stream) {
       for (const items of this.streamBatches(this.stream)) {
@@ -161,6 +179,7 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
     }
   }
 
+  /** Iterates the batches of one epoch with for await, awaiting async items and using workers when configured. */
   async *[Symbol.asyncIterator](): AsyncIterator<B> {
     if (this.stream) {
       for await (const items of this.streamBatchesAsync()) {

@@ -8,9 +8,11 @@ import { Tensor, isTensor } from '../../tensor.js';
 import { Generator, randpermHost } from '../../generator.js';
 import { lengthOf } from './sampler.js';
 
+/** A map-style dataset: items by index through getItem(i), size through length() (torch.utils.data.Dataset). */
 export abstract class Dataset<T = unknown> {
   /** The item at index i (0 <= i < length()); may return a Promise for async loading. */
   abstract getItem(index: number): T;
+  /** Number of items. */
   abstract length(): number;
   /** getItem with PyTorch-style negative indices and a bounds check. */
   at(index: number): T {
@@ -19,6 +21,7 @@ export abstract class Dataset<T = unknown> {
     if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`Dataset.at: index ${index} is out of range for a dataset of length ${n}`);
     return this.getItem(i);
   }
+  /** Iterates getItem(0), ..., getItem(length() - 1). */
   *[Symbol.iterator](): Iterator<T> {
     for (let i = 0, n = lengthOf(this); i < n; i++) yield this.getItem(i);
   }
@@ -37,6 +40,7 @@ export class IterableDataset<T = unknown> implements Iterable<T> {
 
 /** Streams its iterable datasets one after another. */
 export class ChainDataset<T> extends IterableDataset<T> {
+  /** The chained iterable datasets, in order. */
   readonly datasets: IterableDataset<T>[];
   constructor(datasets: IterableDataset<T>[]) {
     super();
@@ -44,6 +48,7 @@ export class ChainDataset<T> extends IterableDataset<T> {
     this.datasets = [...datasets];
   }
   override *[Symbol.iterator](): Iterator<T> { for (const d of this.datasets) yield* d; }
+  /** Streams each dataset in turn, awaiting async ones (for-await loading). */
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (const d of this.datasets) {
       const a = (d as Partial<AsyncIterable<T>>)[Symbol.asyncIterator];
@@ -54,6 +59,7 @@ export class ChainDataset<T> extends IterableDataset<T> {
 
 /** Rows of equally long tensors: item i is [t0[i], t1[i], ...]. */
 export class TensorDataset extends Dataset<Tensor[]> {
+  /** The wrapped tensors, all with the same first dim. */
   readonly tensors: Tensor[];
   constructor(...tensors: Tensor[]) {
     super();
@@ -65,22 +71,30 @@ export class TensorDataset extends Dataset<Tensor[]> {
     }
     this.tensors = tensors;
   }
+  /** Row i of every tensor: [t0[i], t1[i], ...]. */
   getItem(i: number): Tensor[] { return this.tensors.map((t) => t.select(0, i)); }
+  /** The shared first dim. */
   length(): number { return this.tensors[0]!.shape[0]!; }
 }
 
+/** A view of a dataset at the given indices (torch.utils.data.Subset). */
 export class Subset<T> extends Dataset<T> {
   constructor(readonly dataset: Dataset<T>, readonly indices: readonly number[]) { super(); }
+  /** Item indices[i] of the underlying dataset. */
   getItem(i: number): T {
     const j = this.indices[i];
     if (j === undefined) throw new RangeError(`Subset: index ${i} is out of range for a subset of length ${this.indices.length}`);
     return this.dataset.getItem(j);
   }
+  /** Number of indices. */
   length(): number { return this.indices.length; }
 }
 
+/** Concatenation of map-style datasets, indexed across them in order (torch.utils.data.ConcatDataset). */
 export class ConcatDataset<T> extends Dataset<T> {
+  /** The concatenated datasets, in order. */
   readonly datasets: Dataset<T>[];
+  /** Running totals of the datasets' lengths. */
   readonly cumulativeSizes: number[];
   constructor(datasets: Dataset<T>[]) {
     super();
@@ -90,11 +104,13 @@ export class ConcatDataset<T> extends Dataset<T> {
     let acc = 0;
     this.cumulativeSizes = this.datasets.map((d) => (acc += lengthOf(d)));
   }
+  /** Item i of the concatenation, found in the dataset that holds it. */
   getItem(i: number): T {
     const k = this.cumulativeSizes.findIndex((c) => i < c);
     if (i < 0 || k < 0) throw new RangeError(`ConcatDataset: index ${i} is out of range for length ${this.length()}`);
     return this.datasets[k]!.getItem(k === 0 ? i : i - this.cumulativeSizes[k - 1]!);
   }
+  /** Sum of the datasets' lengths. */
   length(): number { return this.cumulativeSizes[this.cumulativeSizes.length - 1]!; }
 }
 

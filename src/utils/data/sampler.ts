@@ -4,13 +4,17 @@
 import { Generator, randpermHost, randintHost, uniformDoubles } from '../../generator.js';
 import { Tensor, isTensor } from '../../tensor.js';
 
+/** Base class of samplers: an iterable of dataset indices (or of index batches) with a length() (torch.utils.data.Sampler). */
 export abstract class Sampler<T = number> implements Iterable<T> {
+  /** Yields the indices (or batches) in sampling order. */
   abstract [Symbol.iterator](): Iterator<T>;
+  /** Number of items the iterator yields. */
   abstract length(): number;
 }
 
 /** A dataset's size: a `length()` method (torchlet's Dataset), or a `length` number or getter. */
 export type Sized = { length(): number } | { readonly length: number };
+/** The size of a Sized dataset, validated as a non-negative integer. */
 export function lengthOf(x: Sized): number {
   const l = (x as { length: unknown }).length;
   const n = typeof l === 'function' ? (l as () => unknown).call(x) : l;
@@ -18,14 +22,20 @@ export function lengthOf(x: Sized): number {
   return n;
 }
 
+/** Yields 0, 1, ..., len(dataSource) - 1 in order (torch.utils.data.SequentialSampler). */
 export class SequentialSampler extends Sampler {
   constructor(readonly dataSource: Sized) { super(); }
+  /** Yields 0..length()-1. */
   *[Symbol.iterator](): Iterator<number> { for (let i = 0; i < lengthOf(this.dataSource); i++) yield i; }
+  /** The data source's length. */
   length(): number { return lengthOf(this.dataSource); }
 }
 
+/** Yields indices in random order, a permutation by default or with replacement; options { replacement, numSamples, generator } (torch.utils.data.RandomSampler). */
 export class RandomSampler extends Sampler {
+  /** Draw with replacement (default false). */
   readonly replacement: boolean;
+  /** Generator of the random draws; null uses the global stream. */
   readonly generator: Generator | null;
   private readonly numSamples_: number | undefined;
   constructor(readonly dataSource: Sized, opts: { replacement?: boolean; numSamples?: number; generator?: Generator | null } = {}) {
@@ -37,7 +47,9 @@ export class RandomSampler extends Sampler {
       throw new RangeError(`RandomSampler: numSamples should be a positive integer value, but got numSamples=${this.numSamples_}`);
     }
   }
+  /** Number of indices per epoch (default: the data source's length). */
   get numSamples(): number { return this.numSamples_ ?? lengthOf(this.dataSource); }
+  /** Yields numSamples random indices (whole permutations, then a prefix of one, without replacement). */
   *[Symbol.iterator](): Iterator<number> {
     const n = lengthOf(this.dataSource);
     if (this.replacement) { yield* randintHost(n, this.numSamples, this.generator); return; }
@@ -45,21 +57,28 @@ export class RandomSampler extends Sampler {
     for (let k = 0; k < Math.floor(this.numSamples / n); k++) yield* randpermHost(n, this.generator);
     yield* randpermHost(n, this.generator).slice(0, this.numSamples % n);
   }
+  /** numSamples. */
   length(): number { return this.numSamples; }
 }
 
+/** Yields the given indices in a random order, without replacement (torch.utils.data.SubsetRandomSampler). */
 export class SubsetRandomSampler extends Sampler {
   constructor(readonly indices: readonly number[], readonly opts: { generator?: Generator | null } = {}) { super(); }
+  /** Yields a fresh random permutation of the indices. */
   *[Symbol.iterator](): Iterator<number> {
     for (const i of randpermHost(this.indices.length, this.opts.generator)) yield this.indices[i]!;
   }
+  /** Number of indices. */
   length(): number { return this.indices.length; }
 }
 
 /** Samples indices 0..len(weights)-1 with probability proportional to weights. */
 export class WeightedRandomSampler extends Sampler {
+  /** Relative sampling weights, one per index. */
   readonly weights: number[];
+  /** Draw with replacement (default true). */
   readonly replacement: boolean;
+  /** Generator of the random draws; null uses the global stream. */
   readonly generator: Generator | null;
   constructor(weights: readonly number[] | Float32Array | Float64Array | Tensor, readonly numSamples: number, opts: { replacement?: boolean; generator?: Generator | null } = {}) {
     super();
@@ -74,6 +93,7 @@ export class WeightedRandomSampler extends Sampler {
     }
     this.generator = opts.generator ?? null;
   }
+  /** Yields numSamples indices drawn in proportion to the weights. */
   *[Symbol.iterator](): Iterator<number> {
     const w = [...this.weights];
     const u = uniformDoubles(this.numSamples, this.generator);
@@ -101,6 +121,7 @@ export class WeightedRandomSampler extends Sampler {
       if (!this.replacement) w[i] = 0;
     }
   }
+  /** numSamples. */
   length(): number { return this.numSamples; }
 }
 
@@ -110,6 +131,7 @@ export class BatchSampler extends Sampler<number[]> {
     super();
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError(`BatchSampler: batchSize should be a positive integer value, but got batchSize=${batchSize}`);
   }
+  /** Yields batches of batchSize indices, the last shorter unless dropLast. */
   *[Symbol.iterator](): Iterator<number[]> {
     let batch: number[] = [];
     for (const i of this.sampler) {
@@ -118,6 +140,7 @@ export class BatchSampler extends Sampler<number[]> {
     }
     if (batch.length > 0 && !this.dropLast) yield batch;
   }
+  /** Number of batches: floor(n / batchSize) with dropLast, else ceil. */
   length(): number {
     const n = this.sampler.length !== undefined ? lengthOf(this.sampler as Sized) : [...this.sampler].length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);

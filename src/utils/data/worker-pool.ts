@@ -4,11 +4,13 @@
 // items must be structured-clonable plain data (numbers, strings, arrays, typed arrays, objects),
 // never Tensors. Collation into tensors happens on the main thread.
 
+/** How each DataLoader worker builds its dataset: an ES module URL, the export to use, and its arguments. */
 export interface WorkerDatasetSpec {
   /** URL (file:// in Node, http(s) in browsers) of an ES module exporting the dataset. */
   url: string | URL;
   /** The export: a Dataset class (constructed with args), a factory function, or an instance. Default 'default'. */
   exportName?: string;
+  /** Arguments for the exported class or factory function (default []). */
   args?: unknown[];
 }
 
