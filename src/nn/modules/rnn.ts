@@ -19,11 +19,17 @@ import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+/** Options of RNN, LSTM and GRU (PyTorch's keyword arguments). */
 export interface RNNOpts extends FactoryOpts {
+  /** Number of stacked recurrent layers (default 1). */
   numLayers?: number;
+  /** Whether the layers use the biases b_ih and b_hh (default true). */
   bias?: boolean;
+  /** Input and output tensors are [N, L, *] instead of [L, N, *] (default false). */
   batchFirst?: boolean;
+  /** Dropout probability on the outputs of each layer except the last (default 0). */
   dropout?: number;
+  /** Whether the layers are bidirectional (default false). */
   bidirectional?: boolean;
   /** LSTM only: size of the projected hidden state h (0: no projection). */
   projSize?: number;
@@ -57,6 +63,7 @@ function cellStep(mode: Mode, H: number, xw: Tensor, h: Tensor, c: Tensor | null
   }
 }
 
+/** Shared base of RNN, LSTM and GRU: the stacked layers' parameters and their run over a sequence. */
 abstract class RNNBase extends Module {
   /** Typed access to the per-layer parameters: `lstm.weight_ih_l0`, `gru.bias_hh_l1_reverse`. */
   readonly [param: `weight_${string}` | `bias_${string}`]: Parameter;
@@ -98,6 +105,7 @@ abstract class RNNBase extends Module {
     }
     this.resetParameters();
   }
+  /** Re-initializes every parameter from U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)). */
   resetParameters(): void {
     const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
     for (const p of this.parameters()) init.uniform_(p, -stdv, stdv);
@@ -196,7 +204,7 @@ abstract class RNNBase extends Module {
   }
 }
 
-/** Elman RNN: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu). forward returns [output, h_n]. */
+/** Applies a multi-layer Elman RNN with tanh or ReLU non-linearity: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (torch.nn.RNN); forward returns [output, h_n]. */
 export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, opts: RNNOpts & { nonlinearity?: 'tanh' | 'relu' } = {}) {
@@ -205,6 +213,7 @@ export class RNN extends RNNBase {
     super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, opts);
     this.nonlinearity = nl;
   }
+  /** Runs the RNN over input ([L, N, Hin], [N, L, Hin] with batchFirst, [L, Hin] unbatched, or a PackedSequence) from h0 (default zeros): [output, h_n]. */
   forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
   forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
   forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
@@ -213,9 +222,10 @@ export class RNN extends RNNBase {
   }
 }
 
-/** LSTM. forward(input, [h0, c0]?) returns [output, [h_n, c_n]]. */
+/** Applies a multi-layer long short-term memory (LSTM) RNN to an input sequence (torch.nn.LSTM); forward(input, [h0, c0]?) returns [output, [h_n, c_n]]. */
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: RNNOpts = {}) { super('LSTM', inputSize, hiddenSize, opts); }
+  /** Runs the LSTM over input ([L, N, Hin], [N, L, Hin] with batchFirst, [L, Hin] unbatched, or a PackedSequence) from [h0, c0] (default zeros): [output, [h_n, c_n]]. */
   forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
   forward(input: PackedSequence, hx?: [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
   forward(input: Tensor | PackedSequence, hx: [Tensor, Tensor] | null = null): [Tensor | PackedSequence, [Tensor, Tensor]] {
@@ -225,9 +235,10 @@ export class LSTM extends RNNBase {
   }
 }
 
-/** GRU. forward returns [output, h_n]. */
+/** Applies a multi-layer gated recurrent unit (GRU) RNN to an input sequence (torch.nn.GRU); forward returns [output, h_n]. */
 export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: RNNOpts = {}) { super('GRU', inputSize, hiddenSize, opts); }
+  /** Runs the GRU over input ([L, N, Hin], [N, L, Hin] with batchFirst, [L, Hin] unbatched, or a PackedSequence) from h0 (default zeros): [output, h_n]. */
   forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
   forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
   forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
@@ -237,6 +248,7 @@ export class GRU extends RNNBase {
 }
 
 // ---- single-step cells: parameters weight_ih, weight_hh, bias_ih, bias_hh ----
+/** Shared base of RNNCell, LSTMCell and GRUCell: weight_ih, weight_hh, bias_ih, bias_hh and one step. */
 abstract class RNNCellBase extends Module {
   weight_ih: Parameter;
   weight_hh: Parameter;
@@ -251,6 +263,7 @@ abstract class RNNCellBase extends Module {
     this.bias_hh = bias ? newParam([gate], opts) : null;
     this.resetParameters();
   }
+  /** Re-initializes every parameter from U(-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)). */
   resetParameters(): void {
     const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
     for (const p of this.parameters()) init.uniform_(p, -stdv, stdv);
@@ -270,6 +283,7 @@ abstract class RNNCellBase extends Module {
   }
   override extraRepr(): string { return `${this.inputSize}, ${this.hiddenSize}${this.bias_ih ? '' : ', bias=False'}`; }
 }
+/** An Elman RNN cell with tanh or ReLU non-linearity: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (torch.nn.RNNCell). */
 export class RNNCell extends RNNCellBase {
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean; nonlinearity?: 'tanh' | 'relu' } & FactoryOpts = {}) {
@@ -278,16 +292,21 @@ export class RNNCell extends RNNCellBase {
     super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, opts.bias ?? true, opts);
     this.nonlinearity = nl;
   }
+  /** One step from input [N, Hin] (or [Hin]) and h (default zeros): the next hidden state h'. */
   forward(input: Tensor, hx: Tensor | null = null): Tensor { return this.step(input, hx, null)[0]; }
 }
+/** A long short-term memory (LSTM) cell (torch.nn.LSTMCell). */
 export class LSTMCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean } & FactoryOpts = {}) { super('LSTM', inputSize, hiddenSize, opts.bias ?? true, opts); }
+  /** One step from input [N, Hin] (or [Hin]) and [h, c] (default zeros): the next [h', c']. */
   forward(input: Tensor, hx: [Tensor, Tensor] | null = null): [Tensor, Tensor] {
     const [h, c] = this.step(input, hx ? hx[0] : null, hx ? hx[1] : null);
     return [h, c!];
   }
 }
+/** A gated recurrent unit (GRU) cell (torch.nn.GRUCell). */
 export class GRUCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, opts: { bias?: boolean } & FactoryOpts = {}) { super('GRU', inputSize, hiddenSize, opts.bias ?? true, opts); }
+  /** One step from input [N, Hin] (or [Hin]) and h (default zeros): the next hidden state h'. */
   forward(input: Tensor, hx: Tensor | null = null): Tensor { return this.step(input, hx, null)[0]; }
 }

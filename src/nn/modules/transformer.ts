@@ -24,9 +24,12 @@ function additive(mask: Tensor, dtype: DType): Tensor {
   return mask.to(dtype);
 }
 
-export interface MHAOpts extends FactoryOpts { dropout?: number; bias?: boolean; addBiasKv?: boolean; addZeroAttn?: boolean; kdim?: number; vdim?: number; batchFirst?: boolean }
-export interface MHAForwardOpts { keyPaddingMask?: Tensor | null; needWeights?: boolean; attnMask?: Tensor | null; averageAttnWeights?: boolean; isCausal?: boolean }
+/** Options of MultiheadAttention (PyTorch's keyword arguments). */
+export interface MHAOpts extends FactoryOpts { /** Dropout probability on the attention weights (default 0). */ dropout?: number; /** Whether the input and output projections have biases (default true). */ bias?: boolean; /** Add the learnable biases bias_k and bias_v to the key and value sequences (default false). */ addBiasKv?: boolean; /** Add a new batch of zeros to the key and value sequences (default false). */ addZeroAttn?: boolean; /** Total number of features for keys (default embedDim). */ kdim?: number; /** Total number of features for values (default embedDim). */ vdim?: number; /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */ batchFirst?: boolean }
+/** Options of MultiheadAttention.forward. */
+export interface MHAForwardOpts { /** [N, S] (or [S]) mask of the key positions to ignore: true (bool) or an additive float mask. */ keyPaddingMask?: Tensor | null; /** Whether to return the attention weights as well (default true). */ needWeights?: boolean; /** [L, S] or [N * numHeads, L, S] mask of the attention: true (bool) is not allowed to attend, or an additive float mask. */ attnMask?: Tensor | null; /** Return the attention weights averaged over heads (default true), else per head. */ averageAttnWeights?: boolean; /** Hint that attnMask is the causal mask (attnMask is still required). */ isCausal?: boolean }
 
+/** Allows the model to jointly attend to information from different representation subspaces (torch.nn.MultiheadAttention). */
 export class MultiheadAttention extends Module {
   readonly kdim: number;
   readonly vdim: number;
@@ -67,10 +70,14 @@ export class MultiheadAttention extends Module {
     this.addZeroAttn = opts.addZeroAttn ?? false;
     this.resetParameters();
   }
+  /** The packed query/key/value input projection weight in_proj_weight [3 * embedDim, embedDim] (null when kdim or vdim differ). */
   get inProjWeight(): Parameter | null { return this.in_proj_weight; }
+  /** The packed input projection bias in_proj_bias [3 * embedDim] (null without bias). */
   get inProjBias(): Parameter | null { return this.in_proj_bias; }
+  /** The output projection out_proj (a Linear(embedDim, embedDim)). */
   get outProj(): Linear { return this.out_proj; }
 
+  /** Re-initializes the projection weights with xavier_uniform_, the biases with zeros and bias_k/bias_v with xavier_normal_. */
   resetParameters(): void {
     if (this.in_proj_weight) init.xavierUniform_(this.in_proj_weight);
     else for (const w of [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight]) init.xavierUniform_(w!);
@@ -150,9 +157,11 @@ export class MultiheadAttention extends Module {
   override extraRepr(): string { return ''; }
 }
 
+/** The feed-forward activation of the transformer layers: 'relu', 'gelu' or a function. */
 export type Activation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
+/** Options of TransformerEncoderLayer and TransformerDecoderLayer (PyTorch's keyword arguments). */
 export interface EncoderLayerOpts extends FactoryOpts {
-  dimFeedforward?: number; dropout?: number; activation?: Activation; layerNormEps?: number; batchFirst?: boolean; normFirst?: boolean; bias?: boolean;
+  /** The dimension of the feed-forward network (default 2048). */ dimFeedforward?: number; /** The dropout probability (default 0.1). */ dropout?: number; /** The activation of the feed-forward network: 'relu' (default), 'gelu' or a function. */ activation?: Activation; /** The eps of the layer normalizations (default 1e-5). */ layerNormEps?: number; /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */ batchFirst?: boolean; /** Apply the layer norms before the attention and feed-forward blocks (pre-norm) instead of after (default false). */ normFirst?: boolean; /** Whether the Linear and LayerNorm layers have biases (default true). */ bias?: boolean;
 }
 
 /** One post-norm (default) or pre-norm (normFirst) encoder block: self-attention then a feed-forward net. */
@@ -187,8 +196,10 @@ export class TransformerEncoderLayer extends Module {
     else if (typeof act === 'function') this.activation = act;
     else throw new Error(`activation should be relu/gelu, not ${String(act)}`);
   }
+  /** The self-attention block self_attn. */
   get selfAttn(): MultiheadAttention { return this.self_attn; }
 
+  /** Passes src through self-attention and the feed-forward network, with srcMask / srcKeyPaddingMask as MultiheadAttention's masks. */
   forward(src: Tensor, opts: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
     const sa = (x: Tensor): Tensor => this.dropout1.forward(this.self_attn.forward(x, x, x, {
       attnMask: opts.srcMask ?? null, keyPaddingMask: opts.srcKeyPaddingMask ?? null, needWeights: false, isCausal: opts.isCausal,
@@ -215,6 +226,7 @@ export class TransformerEncoder extends Module {
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => Module.deepcopy(encoderLayer)));
     this.norm = opts.norm ?? null;
   }
+  /** Passes src through each encoder layer in turn (with the same masks), then the final norm if any. */
   forward(src: Tensor, opts: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
     let x = src;
     for (const layer of this.layers) {
@@ -225,6 +237,7 @@ export class TransformerEncoder extends Module {
   }
 }
 
+/** Options of TransformerDecoderLayer: those of TransformerEncoderLayer. */
 export type DecoderLayerOpts = EncoderLayerOpts;
 type DecoderMasks = {
   tgtMask?: Tensor | null; memoryMask?: Tensor | null; tgtKeyPaddingMask?: Tensor | null; memoryKeyPaddingMask?: Tensor | null;
@@ -269,6 +282,7 @@ export class TransformerDecoderLayer extends Module {
     else if (typeof act === 'function') this.activation = act;
     else throw new Error(`activation should be relu/gelu, not ${String(act)}`);
   }
+  /** Passes tgt through self-attention (tgtMask), cross-attention to memory (memoryMask) and the feed-forward network. */
   forward(tgt: Tensor, memory: Tensor, opts: DecoderMasks = {}): Tensor {
     const sa = (x: Tensor): Tensor => this.dropout1.forward(this.self_attn.forward(x, x, x, {
       attnMask: opts.tgtMask ?? null, keyPaddingMask: opts.tgtKeyPaddingMask ?? null, needWeights: false, isCausal: opts.tgtIsCausal,
@@ -300,6 +314,7 @@ export class TransformerDecoder extends Module {
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => Module.deepcopy(decoderLayer)));
     this.norm = opts.norm ?? null;
   }
+  /** Passes tgt (attending to memory) through each decoder layer in turn, then the final norm if any. */
   forward(tgt: Tensor, memory: Tensor, opts: DecoderMasks = {}): Tensor {
     let x = tgt;
     for (const layer of this.layers) x = (layer as TransformerDecoderLayer).forward(x, memory, opts);
@@ -308,9 +323,10 @@ export class TransformerDecoder extends Module {
   }
 }
 
+/** Options of Transformer (PyTorch's keyword arguments). */
 export interface TransformerOpts extends FactoryOpts {
-  dModel?: number; nhead?: number; numEncoderLayers?: number; numDecoderLayers?: number; dimFeedforward?: number; dropout?: number;
-  activation?: Activation; layerNormEps?: number; batchFirst?: boolean; normFirst?: boolean; bias?: boolean;
+  /** The number of expected features in the encoder/decoder inputs (default 512). */ dModel?: number; /** The number of heads in the multi-head attention (default 8). */ nhead?: number; /** The number of encoder layers (default 6). */ numEncoderLayers?: number; /** The number of decoder layers (default 6). */ numDecoderLayers?: number; /** The dimension of the feed-forward networks (default 2048). */ dimFeedforward?: number; /** The dropout probability (default 0.1). */ dropout?: number;
+  /** The activation of the feed-forward networks: 'relu' (default), 'gelu' or a function. */ activation?: Activation; /** The eps of the layer normalizations (default 1e-5). */ layerNormEps?: number; /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */ batchFirst?: boolean; /** Apply the layer norms before the attention and feed-forward blocks (pre-norm) instead of after (default false). */ normFirst?: boolean; /** Whether the Linear and LayerNorm layers have biases (default true). */ bias?: boolean;
 }
 
 /** The full encoder-decoder model of "Attention Is All You Need"; matrices re-initialised with xavier_uniform_. */
@@ -335,6 +351,7 @@ export class Transformer extends Module {
     this.decoder = new TransformerDecoder(new TransformerDecoderLayer(this.dModel, this.nhead, layerOpts), opts.numDecoderLayers ?? 6, { norm: norm() });
     for (const p of this.parameters()) if (p.ndim > 1) init.xavierUniform_(p);
   }
+  /** Encodes src into memory, then decodes tgt attending to it: the decoder output, shaped like tgt. */
   forward(src: Tensor, tgt: Tensor, opts: DecoderMasks & { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; srcIsCausal?: boolean } = {}): Tensor {
     const memory = this.encoder.forward(src, { mask: opts.srcMask ?? null, srcKeyPaddingMask: opts.srcKeyPaddingMask ?? null, isCausal: opts.srcIsCausal });
     return this.decoder.forward(tgt, memory, opts);
