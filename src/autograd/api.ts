@@ -5,10 +5,15 @@ import { runBackward, type Edge } from './graph.js';
 import { noGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
 
+/** Options for autograd.grad (PyTorch's keywords in camelCase). */
 export interface GradOptions {
+  /** Gradients w.r.t. each output (the vector of the vector-Jacobian product); may be omitted for scalar outputs. */
   gradOutputs?: (Tensor | null)[] | Tensor;
+  /** Keep the graph after the pass so it can be differentiated again (default: createGraph). */
   retainGraph?: boolean;
+  /** Record the backward pass itself, for higher-order derivatives (default false). */
   createGraph?: boolean;
+  /** Return null for inputs the outputs do not depend on instead of throwing (default false). */
   allowUnused?: boolean;
 }
 
@@ -37,8 +42,11 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
   return res;
 }
 
+/** Options for backward (PyTorch's keywords in camelCase). */
 export interface BackwardOptions {
+  /** Keep the graph after the pass so backward can run on it again (default: createGraph). */
   retainGraph?: boolean;
+  /** Record the backward pass itself, for higher-order derivatives (default false). */
   createGraph?: boolean;
   /** Accumulate only into these tensors' .grad (PyTorch's `inputs`). */
   inputs?: Tensor | Tensor[];
@@ -89,7 +97,17 @@ export function backward(tensors: Tensor | Tensor[], gradTensors?: Tensor | (Ten
   runBackward(ts, seeds, { retainGraph: opts.retainGraph, createGraph: opts.createGraph }, undefined, gs.length === 0);
 }
 
-export interface GradcheckOptions { eps?: number; atol?: number; rtol?: number; raiseException?: boolean }
+/** Options for gradcheck (PyTorch's keywords in camelCase). */
+export interface GradcheckOptions {
+  /** Finite-difference step (default 1e-6). */
+  eps?: number;
+  /** Absolute tolerance (default 1e-5). */
+  atol?: number;
+  /** Relative tolerance (default 1e-3). */
+  rtol?: number;
+  /** Throw on a mismatch instead of returning false (default true). */
+  raiseException?: boolean;
+}
 
 /**
  * Compares analytic gradients with central finite differences (float64 inputs on the CPU).

@@ -7,18 +7,24 @@ import type { Tensor } from '../tensor.js';
 import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
 
+/** What a backward rule sees: the primitive's attributes and whatever the node saved. */
 export interface SavedCtx<A> {
+  /** The primitive's attributes (dims, shapes, ...; see PrimAttrs). */
   attrs: A;
   /** The op's inputs (only when save is 'inputs' or 'all'). */
   inputs: readonly Tensor[];
   /** The op's output (only when save is 'output' or 'all'). */
   output: Tensor;
+  /** Shapes of the op's inputs (always kept). */
   inputShapes: readonly (readonly number[])[];
   /** Which inputs need a gradient. */
   needs: readonly boolean[];
 }
+/** One primitive's backward rule. */
 export interface Rule<K extends PrimName> {
+  /** What the node keeps alive for backward: nothing, the inputs, the output, or both. */
   save: 'none' | 'inputs' | 'output' | 'all';
+  /** The inputs' gradients (null where not needed) from the output's gradient g. */
   backward(g: Tensor, c: SavedCtx<PrimAttrs[K]>): (Tensor | null)[];
 }
 type Table = { [K in PrimName]: Rule<K> };
@@ -40,6 +46,7 @@ function unreduce(g: Tensor, dims: number[], keepdim: boolean): Tensor {
 /** Reverse cumulative sum along dim: out[i] = sum_{j>=i} g[j]. */
 const revCumsum = (g: Tensor, dim: number) => g.flip(dim).cumsum(dim).flip(dim);
 
+/** The backward rule of every differentiable primitive, keyed by primitive name. */
 export const derivatives: Table = {
   // ---- unary: d/dx f(x) ----
   neg: { save: 'none', backward: (g) => [g.neg()] },                                     // -1

@@ -14,21 +14,25 @@ import { fmtShape, shapesEqual } from '../shape.js';
 import { zeros } from '../ops/creation.js';
 import { sumTo } from '../ops/reduce.js';
 
+/** The ctx passed to a custom Function's forward and backward: saves tensors and flags between the two (torch.autograd.function.FunctionCtx). */
 export class FunctionCtx {
   private saved: Tensor[] = [];
   private versions: number[] = [];
   /** For each forward argument: does it need a gradient? */
   needsInputGrad: boolean[] = [];
+  /** Outputs marked non-differentiable (they get no gradFn). */
   nonDifferentiable = new Set<Tensor>();
   /** Free-form storage for non-tensor values, as ctx.foo = ... in PyTorch. */
   [key: string]: unknown;
 
+  /** Saves tensors for backward (nulls are dropped); in-place changes to them before backward are detected. */
   saveForBackward(...tensors: (Tensor | null)[]): void {
     this.releaseSaved();
     this.saved = tensors.filter((t): t is Tensor => t !== null);
     for (const t of this.saved) holdSaved(t);
     this.versions = this.saved.map((t) => t.version);
   }
+  /** The tensors given to saveForBackward; throws if one was modified in place since. */
   get savedTensors(): Tensor[] {
     this.saved.forEach((t, i) => {
       if (t.version !== this.versions[i]) {
@@ -37,6 +41,7 @@ export class FunctionCtx {
     });
     return this.saved;
   }
+  /** Marks outputs that are not differentiable, so they carry no gradient history. */
   markNonDifferentiable(...tensors: Tensor[]): void { for (const t of tensors) this.nonDifferentiable.add(t); }
   /** @internal */ releaseSaved(): void {
     for (const t of this.saved) dropSaved(t);
@@ -96,14 +101,18 @@ class CustomNode extends Node {
   }
 }
 
+/** Base class of custom differentiable operations: subclass with static forward(ctx, ...args) and backward(ctx, ...grads), call with apply (torch.autograd.Function). */
 export class Function {
+  /** Computes the outputs (run without recording); override in subclasses. */
   static forward(_ctx: FunctionCtx, ..._args: unknown[]): Tensor | Tensor[] {
     throw new Error('autograd.Function: subclasses must implement static forward(ctx, ...args)');
   }
+  /** Returns one gradient (or null) per forward argument, given the outputs' gradients; override in subclasses. */
   static backward(_ctx: FunctionCtx, ..._grads: Tensor[]): Tensor | null | (Tensor | null | undefined)[] {
     throw new Error('autograd.Function: subclasses must implement static backward(ctx, ...grads)');
   }
 
+  /** Runs forward and, when an input requires grad, attaches a node that calls backward. */
   static apply<T extends Tensor | Tensor[] = Tensor>(this: { forward: Fwd; backward: Bwd; name: string }, ...args: unknown[]): T {
     const ctx = new FunctionCtx();
     const tensorArgs = args.filter((a): a is Tensor => a instanceof Tensor);

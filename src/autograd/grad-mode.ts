@@ -6,6 +6,7 @@
 
 import { state } from '../state.js';
 
+/** Whether gradient recording is currently on (torch.is_grad_enabled). */
 export function isGradEnabled(): boolean { return state.gradEnabled; }
 
 /** The previous grad mode, restored (once) by dispose: the `with` block of PyTorch's context managers. */
@@ -19,6 +20,7 @@ export class GradModeGuard implements Disposable {
     state.gradEnabled = this.#prev;
     this.#prev = null;
   }
+  /** Restores the previous grad mode (for `using`). */
   [Symbol.dispose](): void { this.dispose(); }
 }
 

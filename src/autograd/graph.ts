@@ -11,18 +11,23 @@ import { noGrad, enableGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
 import { collectCreated, track } from '../memory.js';
 
+/** A link in the backward graph: the node that receives a gradient and which of its outputs it is for. */
 export interface Edge { node: Node; outputNr: number }
+/** A gradient hook: sees the gradient and may return a replacement. */
 export type Hook = (grad: Tensor) => Tensor | void;
 
 let seq = 0;
 
+/** A node of the backward graph (a tensor's gradFn): turns output gradients into input gradients. */
 export abstract class Node {
   abstract readonly name: string;
   /** One entry per input of the op: where that input's gradient goes (null: no grad needed). */
   next: (Edge | null)[] = [];
   /** Creation order; later nodes run first among ready ones, as in PyTorch. */
   readonly seq = seq++;
+  /** Number of outputs of the op this node records. */
   nOutputs = 1;
+  /** Whether saved tensors were freed (a second backward through it throws). */
   released = false;
   /** How many edges of other (unreleased) nodes point here: 0 means no backward can reach it through them. */
   edgeRefs = 0;
@@ -53,6 +58,7 @@ export abstract class Node {
    */
   snapshotSaved(_t: Tensor): void { /* nodes that save nothing have nothing to copy */ }
 
+  /** Registers a hook on the gradient of output outputNr (Tensor.registerHook on a non-leaf). */
   addOutputHook(outputNr: number, h: Hook): void {
     this.outputHooks ??= new Map();
     const l = this.outputHooks.get(outputNr) ?? [];
@@ -64,8 +70,10 @@ export abstract class Node {
 /** The sink of a leaf tensor that requires grad: adds incoming gradients into `.grad`. */
 export class AccumulateGrad extends Node {
   readonly name = 'AccumulateGrad';
+  /** Hooks registered on the leaf (Tensor.registerHook), run before accumulation. */
   hooks: Hook[] = [];
   constructor(readonly variable: Tensor) { super(); }
+  /** Returns no gradients: accumulation into .grad is done by the engine. */
   apply(): (Tensor | null)[] { return []; }
 }
 
@@ -77,8 +85,11 @@ let escapeCurrent: ((t: Tensor) => void) | null = null;
  */
 export function escapeFromBackward(t: Tensor): void { escapeCurrent?.(t); }
 
+/** Engine options for one backward pass. */
 export interface BackwardOptions {
+  /** Keep saved tensors after the pass (default: createGraph). */
   retainGraph?: boolean;
+  /** Record the backward computation for higher-order gradients (default false). */
   createGraph?: boolean;
 }
 
