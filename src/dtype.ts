@@ -3,11 +3,15 @@
 // Promotion follows torch.result_type: categories bool < integer < float; dimensioned tensors
 // beat zero-dim tensors, which beat JS numbers, within the same category.
 
+/** Element types a tensor can hold: 'float32', 'float16', 'float64', 'int32', 'uint8' or 'bool'. */
 export type DType = 'float32' | 'float16' | 'float64' | 'int32' | 'uint8' | 'bool';
+/** Every supported dtype, in canonical order. */
 export const DTYPES: readonly DType[] = ['float32', 'float16', 'float64', 'int32', 'uint8', 'bool'];
 
+/** Typed arrays tensor data is stored and read in (float16 as raw bits in Uint16Array). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array;
 
+/** Bytes per element of each dtype (torch's element_size). */
 export const itemSize: Record<DType, number> = {
   float32: 4, float16: 2, float64: 8, int32: 4, uint8: 1, bool: 1,
 };
@@ -23,9 +27,12 @@ export function arrayType(d: DType): { new (buf: ArrayBufferLike, off: number, l
   }
 }
 
+/** Whether d is a floating-point dtype (float16, float32, float64). */
 export function isFloating(d: DType): boolean { return d === 'float32' || d === 'float64' || d === 'float16'; }
+/** Whether d is an integer dtype (int32, uint8); bool is not counted. */
 export function isIntegral(d: DType): boolean { return d === 'int32' || d === 'uint8'; }
 
+/** Validates a dtype name, returning it typed as DType; throws TypeError otherwise. */
 export function checkDType(d: unknown): DType {
   if (typeof d === 'string' && (DTYPES as readonly string[]).includes(d)) return d as DType;
   throw new TypeError(`invalid dtype ${String(d)}; expected one of ${DTYPES.join(', ')}`);
@@ -51,8 +58,9 @@ function combine(higher: DType | null, lower: DType | null): DType | null {
   return higher;
 }
 
-/** torch.result_type over a list of operands; `defaultFloat` is torch.get_default_dtype(). */
+/** Promotes a tier's running dtype with d (null: nothing seen in that tier yet). */
 const join = (cur: DType | null, d: DType): DType => (cur === null ? d : promoteTypes(cur, d));
+/** torch.result_type over operands (`defaultFloat` is torch.get_default_dtype()): dimensioned tensors outrank 0-d tensors, which outrank numbers, unless a lower tier brings a higher category. */
 export function resultType(ops: readonly PromotionOperand[], defaultFloat: DType = 'float32'): DType {
   let dim: DType | null = null, zero: DType | null = null, wrapped: DType | null = null;
   for (const o of ops) {
@@ -67,6 +75,7 @@ export function resultType(ops: readonly PromotionOperand[], defaultFloat: DType
 // ---- float16 <-> float32 conversion (CPU storage of float16 tensors) ----
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
+/** Converts a number (first rounded to float32) to float16, round to nearest even, and returns its 16-bit pattern. */
 export function f32ToF16Bits(v: number): number {
   f32[0] = v;
   const x = u32[0]!;
@@ -90,6 +99,7 @@ export function f32ToF16Bits(v: number): number {
   if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++; // round to nearest even (may carry into exp: correct)
   return sign | half;
 }
+/** The number a float16 bit pattern stands for. */
 export function f16BitsToF32(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >>> 10) & 0x1f;

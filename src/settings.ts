@@ -18,19 +18,24 @@ export function isFloatingPoint(t: Tensor): boolean { return t.isFloatingPoint()
 export function resultTypeOf(...xs: (Tensor | number | boolean)[]): DType { return resultType(xs, state.defaultDtype); }
 /** torch.device('webgpu'): a checked device string. */
 export function device(d: string): Device { return parseDevice(d); }
+/** Sets the default floating dtype, float32 or float64 (torch.set_default_dtype). */
 export function setDefaultDtype(d: DType): void {
   const dt = checkDType(d);
   if (dt !== 'float32' && dt !== 'float64') throw new TypeError(`setDefaultDtype: only floating-point types are supported as the default type (got ${d})`);
   state.defaultDtype = dt;
 }
+/** The current default floating dtype (torch.get_default_dtype). */
 export function getDefaultDtype(): DType { return state.defaultDtype; }
+/** Sets the device new tensors are created on; the backend must be initialised (torch.set_default_device). */
 export function setDefaultDevice(d: Device | string): void {
   const dev = parseDevice(d, 'setDefaultDevice');
   if (!hasBackend(dev)) throw new Error(`setDefaultDevice: device '${dev}' is not available; call 'await torch.init()' first`);
   state.defaultDevice = dev;
 }
+/** The device new tensors are created on by default (torch.get_default_device). */
 export function getDefaultDevice(): Device { return state.defaultDevice; }
 
+/** Seeds the global random generator (torch.manual_seed). */
 export function manualSeed(seed: number): void { manualSeedImpl(seed); }
 
 /**
@@ -60,9 +65,11 @@ export interface ParallelInfo {
   /** The CPU kernels in use: 'relaxed' (relaxed SIMD, FMA), 'simd128' or 'reference'. */
   kernels: string;
 }
+/** Thread and kernel information of the CPU backend (see ParallelInfo). */
 export function parallelInfo(): ParallelInfo {
   return (getBackend('cpu') as WasmBackend).parallelInfo();
 }
+/** Seeds the global generator with a random 32-bit seed and returns it (torch.seed). */
 export function seed(): number { const s = Math.floor(Math.random() * 2 ** 32); manualSeedImpl(s); return s; }
 
 /** Runs fn and frees every tensor it created except what it returns (see README "memory"). */
