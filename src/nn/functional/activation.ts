@@ -25,9 +25,13 @@ function inplaceOf(arg: unknown): boolean { return typeof arg === 'object' && ar
 /** opts.inplace writes the result into x (PyTorch's inplace=True). */
 function maybeInplace(x: Tensor, r: Tensor, inplace: boolean): Tensor { return inplace ? x.copy_(r) : r; }
 
+/** Applies the rectified linear unit function element-wise: max(0, x) (torch.nn.functional.relu). */
 export const relu = (x: Tensor, opts: { inplace?: boolean } = {}) => (opts.inplace ? x.relu_() : reluOp(x));
+/** Applies min(max(0, x), 6) element-wise (torch.nn.functional.relu6). */
 export const relu6 = (x: Tensor, opts: { inplace?: boolean } = {}) => maybeInplace(x, hardtanh(x, 0, 6), opts.inplace === true);
+/** Applies 1 / (1 + exp(-x)) element-wise (torch.nn.functional.sigmoid). */
 export const sigmoid = (x: Tensor) => sigmoidOp(x);
+/** Applies tanh(x) element-wise (torch.nn.functional.tanh). */
 export const tanh = (x: Tensor) => tanhOp(x);
 /** Clamped to [minVal, maxVal]; the gradient passes only strictly inside, as PyTorch's hardtanh_backward. */
 export function hardtanh(x: Tensor, minVal: Opt<'minVal' | 'maxVal'> = -1, maxVal?: number): Tensor {
@@ -35,19 +39,23 @@ export function hardtanh(x: Tensor, minVal: Opt<'minVal' | 'maxVal'> = -1, maxVa
   if (lo > hi) throw new RangeError(`hardtanh: min_val cannot be greater than max_val (got ${lo} and ${hi})`);
   return maybeInplace(x, where(x.le(lo), lo, where(x.ge(hi), hi, x)).to(x.dtype), inplaceOf(minVal));
 }
+/** Applies max(0, x) + negativeSlope * min(0, x) element-wise; negativeSlope defaults to 0.01 (torch.nn.functional.leaky_relu). */
 export function leakyRelu(x: Tensor, negativeSlope: Opt<'negativeSlope'> = 0.01): Tensor {
   const a = pick(negativeSlope, 'negativeSlope', 0.01);
   return maybeInplace(x, where(x.gt(0), x, x.mul(a)), inplaceOf(negativeSlope));
 }
+/** Applies x if x > 0 else alpha * (exp(x) - 1) element-wise; alpha defaults to 1 (torch.nn.functional.elu). */
 export function elu(x: Tensor, alpha: Opt<'alpha'> = 1): Tensor {
   const a = pick(alpha, 'alpha', 1);
   return maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).expm1().mul(a)), inplaceOf(alpha));
 }
+/** Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise; alpha defaults to 1 (torch.nn.functional.celu). */
 export function celu(x: Tensor, alpha: Opt<'alpha'> = 1): Tensor {
   const a = pick(alpha, 'alpha', 1);
   if (a === 0) throw new RangeError('celu: ZeroDivisionError (alpha must not be 0)');
   return maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).div(a).expm1().mul(a)), inplaceOf(alpha));
 }
+/** Applies scale * elu(x, alpha) element-wise with SELU's fixed alpha and scale (torch.nn.functional.selu). */
 export function selu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, elu(x, ALPHA_SELU).mul(SCALE_SELU), opts.inplace === true); }
 /** gelu(x, { approximate: 'none' | 'tanh' }); the string alone is accepted too (`F.gelu(x, 'tanh')`). */
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } | 'none' | 'tanh' = {}): Tensor {
@@ -59,6 +67,7 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } | 'none'
   }
   return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
 }
+/** Applies the Sigmoid Linear Unit x * sigmoid(x) element-wise (torch.nn.functional.silu). */
 export function silu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, x.mul(x.sigmoid()), opts.inplace === true); }
 /** softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold (as PyTorch). The exp branch is
  * clamped at the threshold so the unselected side never overflows into a NaN gradient.
@@ -70,23 +79,32 @@ export function softplus(x: Tensor, opts?: Opt<'beta' | 'threshold'>, thresholdA
   const smooth = bx.clamp(null, threshold).exp().log1p().div(beta);
   return where(bx.gt(threshold), x, smooth);
 }
+/** Applies x * tanh(softplus(x)) element-wise (torch.nn.functional.mish). */
 export function mish(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, x.mul(softplus(x).tanh()), opts.inplace === true); }
+/** Applies log(1 / (1 + exp(-x))) element-wise (torch.nn.functional.logsigmoid). */
 export function logsigmoid(x: Tensor): Tensor { return softplus(x.neg()).neg(); }
+/** Applies relu6(x + 3) / 6 element-wise (torch.nn.functional.hardsigmoid). */
 export function hardsigmoid(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, relu6(x.add(3)).div(6), opts.inplace === true); }
 /** x * relu6(x + 3) / 6, written piecewise so the kinks get PyTorch's gradients (-0.5 at -3, 1.5 at 3). */
 export function hardswish(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
   return maybeInplace(x, where(x.lt(-3), 0, where(x.le(3), x.mul(x.add(3)).div(6), x)).to(x.dtype), opts.inplace === true);
 }
+/** Applies x / (1 + |x|) element-wise (torch.nn.functional.softsign). */
 export function softsign(x: Tensor): Tensor { return x.div(x.abs().add(1)); }
+/** Applies x - tanh(x) element-wise (torch.nn.functional.tanhshrink). */
 export function tanhshrink(x: Tensor): Tensor { return x.sub(x.tanh()); }
+/** Applies soft shrinkage element-wise: x - lambd if x > lambd, x + lambd if x < -lambd, else 0; lambd defaults to 0.5 (torch.nn.functional.softshrink). */
 export function softshrink(x: Tensor, lambdArg: Opt<'lambd'> = 0.5): Tensor {
   const lambd = pick(lambdArg, 'lambd', 0.5);
   return where(x.gt(lambd), x.sub(lambd), where(x.lt(-lambd), x.add(lambd), 0));
 }
+/** Applies hard shrinkage element-wise: x if |x| > lambd, else 0; lambd defaults to 0.5 (torch.nn.functional.hardshrink). */
 export function hardshrink(x: Tensor, lambd: Opt<'lambd'> = 0.5): Tensor { return where(x.abs().gt(pick(lambd, 'lambd', 0.5)), x, 0); }
+/** Thresholds each element: x if x > thresholdValue, else value (torch.nn.functional.threshold). */
 export function threshold(x: Tensor, thresholdValue: number, value: number, opts: { inplace?: boolean } = {}): Tensor {
   return maybeInplace(x, where(x.gt(thresholdValue), x, value), opts.inplace === true);
 }
+/** The gated linear unit a * sigmoid(b), a and b being the halves of x along dim (default -1) (torch.nn.functional.glu). */
 export function glu(x: Tensor, dimArg: Opt<'dim'> = -1): Tensor {
   const dim = pick(dimArg, 'dim', -1);
   const d = dim < 0 ? dim + x.ndim : dim;
@@ -94,6 +112,7 @@ export function glu(x: Tensor, dimArg: Opt<'dim'> = -1): Tensor {
   const [a, b] = x.chunk(2, dim) as [Tensor, Tensor];
   return a.mul(b.sigmoid());
 }
+/** Applies max(0, x) + weight * min(0, x) element-wise, weight having one slope or one per channel (dim 1) (torch.nn.functional.prelu). */
 export function prelu(x: Tensor, weight: Tensor): Tensor {
   // weight has one value or one per channel (dim 1).
   const channels = x.ndim >= 2 ? x.shape[1]! : 1;
@@ -111,8 +130,11 @@ function splitDim(op: string, dim: number | SoftmaxOpts, opts: SoftmaxOpts): [nu
   if (typeof d !== 'number') throw new TypeError(`${op}: dim must be given (implicit dim choice is deprecated in PyTorch)`);
   return [d, o.dtype === undefined ? {} : { dtype: o.dtype }];
 }
+/** Applies softmax along dim: exp(x_i) / sum_j exp(x_j), optionally computed in dtype (torch.nn.functional.softmax). */
 export function softmax(x: Tensor, dim: number | SoftmaxOpts, opts: SoftmaxOpts = {}): Tensor { return softmaxOp(x, ...splitDim('softmax', dim, opts)); }
+/** Applies log(softmax(x)) along dim, computed stably, optionally in dtype (torch.nn.functional.log_softmax). */
 export function logSoftmax(x: Tensor, dim: number | SoftmaxOpts, opts: SoftmaxOpts = {}): Tensor { return logSoftmaxOp(x, ...splitDim('logSoftmax', dim, opts)); }
+/** Applies softmax(-x) along dim, optionally computed in dtype (torch.nn.functional.softmin). */
 export function softmin(x: Tensor, dim: number | SoftmaxOpts, opts: SoftmaxOpts = {}): Tensor {
   const [d, o] = splitDim('softmin', dim, opts);
   return softmaxOp(x.neg(), d, o);

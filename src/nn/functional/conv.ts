@@ -10,17 +10,28 @@ import { pad as padOp } from './misc.js';
 import { cat, stack } from '../../ops/shape.js';
 import { zeros } from '../../ops/creation.js';
 
+/** Options of F.conv1d/2d/3d (PyTorch's keyword arguments). */
 export interface ConvOpts {
+  /** Stride of the convolution (default 1). */
   stride?: IntOrTuple;
+  /** Implicit zero padding on both sides of each spatial dim, or 'same' / 'valid' (default 0). */
   padding?: IntOrTuple | 'same' | 'valid';
+  /** Spacing between kernel elements (default 1). */
   dilation?: IntOrTuple;
+  /** Number of blocked connections from input to output channels (default 1). */
   groups?: number;
 }
+/** Options of F.convTranspose1d/2d/3d (PyTorch's keyword arguments). */
 export interface ConvTransposeOpts {
+  /** Stride of the convolution (default 1). */
   stride?: IntOrTuple;
+  /** dilation * (kernelSize - 1) - padding zero-padding is added to both sides of each spatial dim of the input (default 0). */
   padding?: IntOrTuple;
+  /** Additional size added to one side of each spatial dim of the output shape (default 0). */
   outputPadding?: IntOrTuple;
+  /** Number of blocked connections from input to output channels (default 1). */
   groups?: number;
+  /** Spacing between kernel elements (default 1). */
   dilation?: IntOrTuple;
 }
 
@@ -163,7 +174,8 @@ export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null =
   return unb ? out.squeeze(0) : out;
 }
 
-export interface FoldOpts { dilation?: IntOrTuple; padding?: IntOrTuple; stride?: IntOrTuple }
+/** Options of F.unfold / F.fold and nn.Unfold / nn.Fold (PyTorch's keyword arguments). */
+export interface FoldOpts { /** Spacing between kernel elements (default 1). */ dilation?: IntOrTuple; /** Implicit zero padding on both sides of each spatial dim (default 0). */ padding?: IntOrTuple; /** Stride of the sliding blocks (default 1). */ stride?: IntOrTuple }
 
 /** F.unfold(input [N,C,H,W], kernelSize, opts) -> [N, C*kh*kw, L]: im2col. */
 export function unfold(x: Tensor, kernelSize: IntOrTuple, opts: FoldOpts = {}): Tensor {

@@ -7,7 +7,8 @@ import { rand } from '../../ops/creation.js';
 import { inplace } from '../../ops/shape.js';
 import { fmtShape } from '../../shape.js';
 
-export interface DropoutOpts { p?: number; training?: boolean; inplace?: boolean }
+/** Options of the F.dropout family (PyTorch's keyword arguments). */
+export interface DropoutOpts { /** Probability of an element (or channel) being zeroed (default 0.5). */ p?: number; /** Apply dropout if true (default true); identity otherwise. */ training?: boolean; /** Write the result into x (default false). */ inplace?: boolean }
 
 function resolve(op: string, pOrOpts: number | DropoutOpts | undefined, opts: DropoutOpts): { p: number; training: boolean; inplace: boolean } {
   const o = typeof pOrOpts === 'object' ? { ...pOrOpts, ...opts } : { ...opts, p: pOrOpts ?? opts.p };
@@ -44,8 +45,11 @@ function channelDropout(op: string, x: Tensor, spatial: number, p: number | Drop
   const lead = x.ndim - spatial;
   return applyMask(x, o.p, x.shape.map((s, i) => (i < lead ? s : 1)), o.inplace);
 }
+/** Randomly zeroes whole channels of [N, C, L] or [C, L] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout1d). */
 export const dropout1d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout1d', x, 1, p, opts);
+/** Randomly zeroes whole channels of [N, C, H, W] or [C, H, W] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout2d). */
 export const dropout2d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout2d', x, 2, p, opts);
+/** Randomly zeroes whole channels of [N, C, D, H, W] or [C, D, H, W] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout3d). */
 export const dropout3d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout3d', x, 3, p, opts);
 
 /**

@@ -3,6 +3,7 @@
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
 
+/** Applies a linear transformation to the last dim of x: y = x W^T + b (torch.nn.functional.linear). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   if (weight.ndim !== 2 && weight.ndim !== 1) throw new RangeError(`linear: weight must be 1-D or 2-D, got ${fmtShape(weight.shape)}`);
   const inF = weight.shape[weight.ndim - 1]!;

@@ -14,8 +14,10 @@ import { pairwiseDistance } from './misc.js';
 import { softplus } from './activation.js';
 
 export type { Reduction };
-export interface NllOpts { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }
-export interface CrossEntropyOpts extends NllOpts { labelSmoothing?: number }
+/** Options of F.nllLoss (PyTorch's keyword arguments). */
+export interface NllOpts { /** A manual rescaling weight given to each class, [C]. */ weight?: Tensor | null; /** A target value that is ignored and does not contribute to the input gradient (default -100). */ ignoreIndex?: number; /** 'none' | 'mean' (default) | 'sum': how the per-element losses are reduced. */ reduction?: Reduction }
+/** Options of F.crossEntropy (PyTorch's keyword arguments). */
+export interface CrossEntropyOpts extends NllOpts { /** Amount of smoothing in [0, 1] when computing the loss (default 0). */ labelSmoothing?: number }
 
 const sizeStr = (s: readonly number[]) => `torch.Size([${s.join(', ')}])`;
 
@@ -116,6 +118,7 @@ export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduc
   warnBroadcast('mseLoss', input, target);
   return reduce(input.sub(target).square(), opts.reduction, 'mseLoss');
 }
+/** The mean absolute error |input - target|, reduced by reduction (torch.nn.functional.l1_loss). */
 export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   warnBroadcast('l1Loss', input, target);
   return reduce(input.sub(target).abs(), opts.reduction, 'l1Loss');
@@ -292,7 +295,8 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, opts: { 
 
 const arangeLike = (x: Tensor, n: number) => arange(n, { device: x.device, dtype: 'int32' });
 
-export interface CtcOpts { blank?: number; reduction?: Reduction; zeroInfinity?: boolean }
+/** Options of F.ctcLoss (PyTorch's keyword arguments). */
+export interface CtcOpts { /** The blank label (default 0). */ blank?: number; /** 'none' | 'mean' (default; each loss divided by its target length, then averaged) | 'sum'. */ reduction?: Reduction; /** Zero infinite losses and their gradients (default false). */ zeroInfinity?: boolean }
 
 /**
  * F.ctcLoss(logProbs [T, N, C] (or [T, C]), targets [N, S] (or 1-D concatenated), inputLengths,

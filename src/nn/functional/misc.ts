@@ -14,6 +14,7 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { constLike, indexLike, safeNorm, tuple } from './utils.js';
 import { adaptiveAvgPoolNd } from './pool.js';
 
+/** How F.pad fills the padding: a constant value, the reflection, the replication or a circular wrap of the input. */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
 /**
@@ -67,12 +68,19 @@ export function pad(x: Tensor, padding: readonly number[], opts: { mode?: PadMod
   return y;
 }
 
+/** The resampling algorithm of F.interpolate. */
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
+/** Options of F.interpolate and nn.Upsample (PyTorch's keyword arguments); exactly one of size and scaleFactor is given. */
 export interface InterpolateOpts {
+  /** The output spatial size. */
   size?: number | readonly number[];
+  /** The multiplier of the spatial size (the output size is floor(input size * scaleFactor)). */
   scaleFactor?: number | readonly number[];
+  /** The algorithm: 'nearest' (default), 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear' or 'area'. */
   mode?: InterpolateMode;
+  /** Linear modes only: align the corner pixels' centers of input and output instead of their corners (default false). */
   alignCorners?: boolean;
+  /** Compute the scale from the output and input sizes instead of using scaleFactor (default false). */
   recomputeScaleFactor?: boolean;
 }
 
@@ -213,7 +221,8 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, opts: { p?: number; eps
   return safeNorm(x1.sub(x2).add(opts.eps ?? 1e-6), opts.p ?? 2, -1, opts.keepdim ?? false);
 }
 
-export interface EmbeddingOpts { paddingIdx?: number | null; maxNorm?: number | null; normType?: number; scaleGradByFreq?: boolean; sparse?: boolean }
+/** Options of F.embedding (PyTorch's keyword arguments). */
+export interface EmbeddingOpts { /** Entries at this index do not contribute to the gradient. */ paddingIdx?: number | null; /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */ maxNorm?: number | null; /** The p of the p-norm computed for maxNorm (default 2). */ normType?: number; /** Divide each row's gradient by its index's count in the mini-batch (default false). */ scaleGradByFreq?: boolean; /** Sparse gradients w.r.t. weight: not supported, true throws (default false). */ sparse?: boolean }
 
 /**
  * F.embedding(input (int32 indices), weight [num, dim], opts): rows of weight. paddingIdx's row gets
@@ -299,7 +308,8 @@ export function affineGrid(theta: Tensor, size: readonly number[], opts: { align
   return constLike(theta, base, [1, H * W, 3]).matmul(theta.transpose(1, 2)).reshape(N, H, W, 2);
 }
 
-export interface GridSampleOpts { mode?: 'bilinear' | 'nearest'; paddingMode?: 'zeros' | 'border' | 'reflection'; alignCorners?: boolean }
+/** Options of F.gridSample (PyTorch's keyword arguments). */
+export interface GridSampleOpts { /** Interpolation mode: 'bilinear' (default) or 'nearest'. */ mode?: 'bilinear' | 'nearest'; /** Values for grid locations outside the input: 'zeros' (default), 'border' or 'reflection'. */ paddingMode?: 'zeros' | 'border' | 'reflection'; /** Treat -1 and 1 as the centers (true) rather than the outer edges (false, default) of the corner pixels. */ alignCorners?: boolean }
 
 /**
  * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2], opts): samples input at the normalized (x, y)
@@ -351,10 +361,11 @@ function reflect(c: Tensor, twiceLow: number, twiceHigh: number): Tensor {
   return where(even, extra.add(min), extra.neg().add(span + min));
 }
 
+/** Options of F.embeddingBag (PyTorch's keyword arguments). */
 export interface EmbeddingBagOpts {
   /** Start of each bag in a 1-D input: a tensor on the input's device, or host metadata (a number[] or a CPU tensor). */
-  offsets?: Tensor | readonly number[] | null; maxNorm?: number | null; normType?: number; mode?: 'sum' | 'mean' | 'max';
-  perSampleWeights?: Tensor | null; includeLastOffset?: boolean; paddingIdx?: number | null;
+  offsets?: Tensor | readonly number[] | null; /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */ maxNorm?: number | null; /** The p of the p-norm computed for maxNorm (default 2). */ normType?: number; /** How each bag is reduced: 'sum', 'mean' (default) or 'max'. */ mode?: 'sum' | 'mean' | 'max';
+  /** Weights of the input entries, multiplied into the rows (mode 'sum' only). */ perSampleWeights?: Tensor | null; /** Whether offsets has one more element than the number of bags, the last being the input size (default false). */ includeLastOffset?: boolean; /** Entries at this index are left out of the bags (and not counted by mean). */ paddingIdx?: number | null;
 }
 
 /** Bag offsets as numbers: host metadata, or a tensor on a synchronous device. */
