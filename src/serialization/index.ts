@@ -13,15 +13,22 @@ import { firstZipEntryName, isZip, readZipDirectory } from './zip.js';
 import { decodeNpy, decodeNpz, encodeNpy, encodeNpz, isNpy, isNpzDirectory } from './numpy.js';
 import { flattenTree, isFlatTensorMap, STRUCTURE_KEY, unflattenTree } from './tree.js';
 
+/** What load reads: bytes, a file path (Node), a URL, a fetch Response, or a Blob/File. */
 export type LoadSource = Uint8Array | ArrayBuffer | ArrayBufferView | string | URL | Response | Blob;
+/** File formats save writes: safetensors, PyTorch's zip (.pt), NumPy .npy or .npz. */
 export type SaveFormat = 'safetensors' | 'pt' | 'npy' | 'npz';
+/** Options for save. */
 export interface SaveOptions {
   /** Format to write; default: from the path's extension, else 'safetensors'. */
   format?: SaveFormat;
   /** safetensors only: string metadata stored in `__metadata__`. */
   metadata?: Record<string, string>;
 }
-export interface LoadOptions { mapLocation?: Device | string }
+/** Options for load and loadSafetensors (PyTorch's keywords in camelCase). */
+export interface LoadOptions {
+  /** Device the loaded tensors are placed on (default 'cpu'). */
+  mapLocation?: Device | string;
+}
 
 /** Key used for a single Tensor passed to save() in safetensors. */
 export const SINGLE_TENSOR_KEY = 'tensor';
