@@ -60,17 +60,27 @@ export {
 export type { DeviceMemory, ParallelInfo } from './settings.js';
 
 // ---- dtypes and devices ----
+/** 32-bit floating point dtype (torch.float32). */
 export const float32: DType = 'float32';
+/** Alias of float32 (torch.float). */
 export const float: DType = 'float32';
+/** 16-bit floating point dtype (torch.float16). */
 export const float16: DType = 'float16';
+/** Alias of float16 (torch.half). */
 export const half: DType = 'float16';
+/** 64-bit floating point dtype (torch.float64). */
 export const float64: DType = 'float64';
+/** Alias of float64 (torch.double). */
 export const double: DType = 'float64';
+/** 32-bit signed integer dtype (torch.int32). */
 export const int32: DType = 'int32';
+/** Alias of int32 (torch.int). */
 export const int: DType = 'int32';
 /** PyTorch's int64 index dtype; int32 here (WebGPU has no 64-bit integers), as `t.long()`. */
 export const long: DType = 'int32';
+/** 8-bit unsigned integer dtype (torch.uint8). */
 export const uint8: DType = 'uint8';
+/** Boolean dtype (torch.bool). */
 export const bool: DType = 'bool';
 export { promoteTypes };
 
@@ -99,7 +109,9 @@ initHooks.push(async () => {
   else setUnavailable('webgpu', why() ?? 'no WebGPU adapter was found');
 });
 
+/** torch.webgpu: availability, synchronization, adapter info, kernel timing and cache control of the WebGPU backend (as torch.cuda). */
 export const webgpu = {
+  /** Whether the WebGPU backend is registered (after `await torch.init()`). */
   isAvailable: (): boolean => hasBackend('webgpu'),
   /**
    * Why WebGPU is not available after `await torch.init()` — the missing package, library or driver
@@ -124,12 +136,19 @@ export const webgpu = {
    * endKernelTiming(), the GPU time of every kernel is summed from timestamp queries.
    */
   beginKernelTiming: (): boolean => hasBackend('webgpu') && (getBackend('webgpu') as WebGPUBackend).beginKernelTiming(),
+  /** Stops kernel timing and resolves to the number of kernels timed and their summed GPU milliseconds, or null. */
   endKernelTiming: async (): Promise<{ kernels: number; ms: number } | null> =>
     (hasBackend('webgpu') ? (getBackend('webgpu') as WebGPUBackend).endKernelTiming() : null),
   /** Releases the pool's cached (unused) GPU buffers, as torch.cuda.emptyCache(); live tensors are untouched. */
   emptyCache: (): void => { if (hasBackend('webgpu')) (getBackend('webgpu') as WebGPUBackend).emptyCache(); },
 };
-export const cuda = { isAvailable: (): boolean => hasBackend('cuda'), deviceCount: (): number => (hasBackend('cuda') ? 1 : 0) };
+/** torch.cuda: availability of the CUDA backend. */
+export const cuda = {
+  /** Whether the CUDA backend is registered (after `await torch.init()`). */
+  isAvailable: (): boolean => hasBackend('cuda'),
+  /** Number of CUDA devices in use: 1 when the backend is available, else 0. */
+  deviceCount: (): number => (hasBackend('cuda') ? 1 : 0),
+};
 
 // ---- random ----
 
@@ -137,7 +156,19 @@ export const cuda = { isAvailable: (): boolean => hasBackend('cuda'), deviceCoun
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard };
 
 // ---- autograd ----
-export const autograd = { grad, gradcheck, Function, FunctionCtx, backward: autogradBackward };
+/** torch.autograd: functional gradients, gradient checking and custom differentiable functions. */
+export const autograd = {
+  /** Gradients of outputs w.r.t. inputs, without touching .grad (torch.autograd.grad). */
+  grad,
+  /** Compares analytic gradients with finite differences (torch.autograd.gradcheck). */
+  gradcheck,
+  /** Base class of custom differentiable operations (torch.autograd.Function). */
+  Function,
+  /** The ctx object of custom Functions (torch.autograd.function.FunctionCtx). */
+  FunctionCtx,
+  /** Backward pass from several roots, accumulating into .grad (torch.autograd.backward). */
+  backward: autogradBackward,
+};
 
 // ---- nn: modules, init, utils and functional ----
 export * as nn from './generated/api/nn.js';
