@@ -11,8 +11,10 @@ import { eye, randn, tensor } from '../ops/creation.js';
 import { randpermHost } from '../generator.js';
 import { fmtShape } from '../shape.js';
 
+/** The nonlinearities calculateGain knows (PyTorch's names; leakyRelu is an alias of leaky_relu). */
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
   | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'leakyRelu' | 'selu';
+/** Which fan scales the kaiming initializers: fan_in (preserves the forward pass's variance) or fan_out (the backward pass's); camelCase aliases accepted. */
 export type FanMode = 'fan_in' | 'fan_out' | 'fanIn' | 'fanOut';
 
 /** The recommended gain for a nonlinearity (param: leaky_relu's negative slope, default 0.01). */
@@ -47,16 +49,21 @@ function fan(t: Tensor, mode: FanMode): number {
 }
 const gainOf = (g: number | { gain?: number } | undefined): number => (typeof g === 'number' ? g : g?.gain ?? 1);
 
+/** Fills t in place with values drawn from the uniform distribution U(a, b), default U(0, 1) (torch.nn.init.uniform_). */
 export function uniform_(t: Tensor, a: number | { a?: number; b?: number } = 0, b = 1): Tensor {
   const [lo, hi] = typeof a === 'number' ? [a, b] : [a.a ?? 0, a.b ?? 1];
   return noGrad(() => t.uniform_(lo, hi));
 }
+/** Fills t in place with values drawn from the normal distribution N(mean, std^2), default N(0, 1) (torch.nn.init.normal_). */
 export function normal_(t: Tensor, mean: number | { mean?: number; std?: number } = 0, std = 1): Tensor {
   const [m, s] = typeof mean === 'number' ? [mean, std] : [mean.mean ?? 0, mean.std ?? 1];
   return noGrad(() => t.normal_(m, s));
 }
+/** Fills t in place with the value val (torch.nn.init.constant_). */
 export function constant_(t: Tensor, val: number): Tensor { return noGrad(() => t.fill_(val)); }
+/** Fills t in place with the scalar value 0 (torch.nn.init.zeros_). */
 export function zeros_(t: Tensor): Tensor { return constant_(t, 0); }
+/** Fills t in place with the scalar value 1 (torch.nn.init.ones_). */
 export function ones_(t: Tensor): Tensor { return constant_(t, 1); }
 /** Fills a 2-D tensor with the identity matrix. */
 export function eye_(t: Tensor): Tensor {
@@ -109,7 +116,8 @@ export function xavierNormal_(t: Tensor, gain: number | { gain?: number } = 1): 
   return normal_(t, 0, gainOf(gain) * Math.sqrt(2 / (fi + fo)));
 }
 
-export interface KaimingOpts { a?: number; mode?: FanMode; nonlinearity?: Nonlinearity }
+/** Options of kaimingUniform_ / kaimingNormal_ (PyTorch's keyword arguments). */
+export interface KaimingOpts { /** The negative slope of the rectifier used after this layer (only with leaky_relu) (default 0). */ a?: number; /** 'fan_in' (default) or 'fan_out'. */ mode?: FanMode; /** The nonlinear function the gain is computed for (default 'leaky_relu'). */ nonlinearity?: Nonlinearity }
 /** PyTorch's positional form kaiming_uniform_(w, a, mode, nonlinearity) or one options object. */
 function kaimingOpts(a: number | KaimingOpts, mode?: FanMode, nonlinearity?: Nonlinearity): KaimingOpts {
   return typeof a === 'number' ? { a, ...(mode ? { mode } : {}), ...(nonlinearity ? { nonlinearity } : {}) } : a;

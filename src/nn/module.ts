@@ -19,14 +19,18 @@ import { zerosLike } from '../ops/creation.js';
 import { toAsync } from '../ops/elementwise.js';
 import { state } from '../state.js';
 
+/** A forward pre-hook: fn(module, inputs) runs before forward; a returned value (or array of values) replaces the inputs. */
 export type ForwardPreHook = (module: Module, input: unknown[]) => unknown;
+/** A forward hook: fn(module, inputs, output) runs after forward; a returned value replaces the output. */
 export type ForwardHook = (module: Module, input: unknown[], output: unknown) => unknown;
 /** PyTorch's full backward hook: one entry per forward argument / output (null: not a tensor, or no grad). May return replacement gradInputs. */
 export type FullBackwardHook = (module: Module, gradInput: (Tensor | null)[], gradOutput: (Tensor | null)[]) => (Tensor | null)[] | null | undefined | void;
 /** Runs before the module's input gradients are computed; may return replacement gradOutputs. */
 export type FullBackwardPreHook = (module: Module, gradOutput: (Tensor | null)[]) => (Tensor | null)[] | null | undefined | void;
-export interface RemovableHandle { remove(): void }
-export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[] }
+/** A handle returned by the register*Hook methods. */
+export interface RemovableHandle { /** Removes the hook. */ remove(): void }
+/** What loadStateDict returns: the keys it did not find and the keys it did not expect. */
+export interface LoadResult { /** Keys of this module that the state dict lacked. */ missingKeys: string[]; /** Keys of the state dict that this module does not have. */ unexpectedKeys: string[] }
 type Kind = 'parameter' | 'buffer' | 'module';
 type AnyForward = (...args: unknown[]) => unknown;
 

@@ -5,6 +5,7 @@
 
 import { Tensor } from '../tensor.js';
 
+/** A Tensor that is to be considered a module parameter: assigned to a Module field, it is registered and listed by parameters() (torch.nn.Parameter). */
 export class Parameter extends Tensor {
   /** `new nn.Parameter(t)`: a leaf sharing t's storage; requiresGrad defaults to true (floating dtypes only). */
   constructor(data: Tensor, requiresGrad = true) {
@@ -13,10 +14,13 @@ export class Parameter extends Tensor {
     this.kept = true;
     if (requiresGrad) this.requiresGrad_(true);
   }
+  /** The tensor's repr headed by 'Parameter containing:', as PyTorch prints it. */
   override toString(): string { return `Parameter containing:\n${super.toString()}`; }
 }
 
+/** A Tensor that is module state but not a parameter (running statistics): assigned to a Module field, it is registered as a buffer (torch.nn.Buffer). */
 export class Buffer extends Tensor {
+  /** Whether the buffer is part of the module's stateDict (default true). */
   readonly persistent: boolean;
   /** `new nn.Buffer(t, { persistent })`: assigned to a module field, it registers as a buffer. */
   constructor(data: Tensor, opts: { persistent?: boolean } = {}) {
@@ -27,4 +31,5 @@ export class Buffer extends Tensor {
   }
 }
 
+/** Whether x is an nn.Parameter. */
 export function isParameter(x: unknown): x is Parameter { return x instanceof Parameter; }

@@ -142,7 +142,10 @@ function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[], 
   return packed;
 }
 
-/** @internal Padded time-major [T, B, *] in the packed (sorted) batch order, and the sorted lengths. */
+/**
+ * Padded time-major [T, B, *] in the packed (sorted) batch order, and the sorted lengths.
+ * @internal
+ */
 export function unpackSorted(seq: PackedSequence, paddingValue = 0, totalLength?: number): [Tensor, number[]] {
   const sizes = seq.sizes_(), B = sizes[0] ?? 0, tail = seq.data.shape.slice(1);
   const T = Math.max(sizes.length, totalLength ?? 0);
@@ -182,4 +185,5 @@ function packSequence(sequences: readonly Tensor[], opts: { enforceSorted?: bool
   return packPaddedSequence(padSequence(sequences), sequences.map((s) => s.shape[0]!), opts);
 }
 
+/** torch.nn.utils.rnn: padSequence, PackedSequence, packPaddedSequence, padPackedSequence and packSequence. */
 export const rnn = { padSequence, PackedSequence, packPaddedSequence, padPackedSequence, packSequence };

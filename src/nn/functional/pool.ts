@@ -9,8 +9,10 @@ import { cat, stack } from '../../ops/shape.js';
 import { full, zeros } from '../../ops/creation.js';
 import { constLike, indexLike, tuple, type IntOrTuple } from './utils.js';
 
-export interface MaxPoolOpts { stride?: IntOrTuple | null; padding?: IntOrTuple; dilation?: IntOrTuple; ceilMode?: boolean; returnIndices?: boolean }
-export interface AvgPoolOpts { stride?: IntOrTuple | null; padding?: IntOrTuple; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }
+/** Options of F.maxPool1d/2d/3d (PyTorch's keyword arguments). */
+export interface MaxPoolOpts { /** Stride of the window (default, or null: kernelSize). */ stride?: IntOrTuple | null; /** Implicit negative-infinity padding on both sides (default 0). */ padding?: IntOrTuple; /** Spacing between window elements (default 1). */ dilation?: IntOrTuple; /** Use ceil instead of floor to compute the output shape (default false). */ ceilMode?: boolean; /** Return [output, indices] (the flat spatial positions of the maxima, for F.maxUnpool) (default false). */ returnIndices?: boolean }
+/** Options of F.avgPool1d/2d/3d (PyTorch's keyword arguments). */
+export interface AvgPoolOpts { /** Stride of the window (default, or null: kernelSize). */ stride?: IntOrTuple | null; /** Implicit zero padding on both sides (default 0). */ padding?: IntOrTuple; /** Use ceil instead of floor to compute the output shape (default false). */ ceilMode?: boolean; /** Include the zero-padding in the averaging calculation (default true). */ countIncludePad?: boolean; /** If set, the divisor used instead of the window size (2d and 3d only). */ divisorOverride?: number | null }
 
 /** PyTorch's pooling output size, including the ceil-mode rule that the last window must start inside the input or left padding. */
 function poolOutSize(n: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
@@ -204,6 +206,7 @@ function adaptiveSize(op: string, x: Tensor, outputSize: IntOrTuple | readonly (
 export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
   return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool2d', x, outputSize, 2));
 }
+/** Applies a 1D adaptive average pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_avg_pool1d). */
 export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
   return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool1d', x, outputSize, 1));
 }
@@ -222,9 +225,11 @@ function adaptiveMaxPoolNd(x: Tensor, outSize: readonly number[]): Tensor {
   }
   return y;
 }
+/** Applies a 2D adaptive max pooling over [N, C, H, W] or [C, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool2d). */
 export function adaptiveMaxPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
   return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool2d', x, outputSize, 2));
 }
+/** Applies a 1D adaptive max pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_max_pool1d). */
 export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
   return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool1d', x, outputSize, 1));
 }
@@ -320,9 +325,11 @@ export function avgPool3d(x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts =
   return unb ? out.squeeze(0) : out;
 }
 
+/** Applies a 3D adaptive average pooling over [N, C, D, H, W] or [C, D, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_avg_pool3d). */
 export function adaptiveAvgPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
   return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool3d', x, outputSize, 3));
 }
+/** Applies a 3D adaptive max pooling over [N, C, D, H, W] or [C, D, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool3d). */
 export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
   return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool3d', x, outputSize, 3));
 }

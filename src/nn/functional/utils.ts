@@ -6,7 +6,9 @@ import { Tensor } from '../../tensor.js';
 import { tensor as tensorOp } from '../../ops/creation.js';
 import { where as whereOp } from '../../ops/elementwise.js';
 
+/** An int for every spatial dim alike, or one int per spatial dim (PyTorch's int-or-tuple arguments). */
 export type IntOrTuple = number | readonly number[];
+/** How a loss reduces its per-element values: 'mean' (default), 'sum', or 'none' (no reduction). */
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /** Expands an int-or-tuple argument to `n` values (PyTorch's _pair/_single), checking the length. */
@@ -36,6 +38,7 @@ export function indexLike(x: Tensor, values: number[]): Tensor {
   return tensorOp(values, { dtype: 'int32', device: x.device });
 }
 
+/** Throws a TypeError unless x has a floating-point dtype. */
 export function checkFloat(op: string, x: Tensor): void {
   if (!x.isFloatingPoint()) throw new TypeError(`${op}: expected a floating point input, got ${x.dtype}`);
 }
