@@ -117,7 +117,14 @@ export function xavierNormal_(t: Tensor, gain: number | { gain?: number } = 1): 
 }
 
 /** Options of kaimingUniform_ / kaimingNormal_ (PyTorch's keyword arguments). */
-export interface KaimingOpts { /** The negative slope of the rectifier used after this layer (only with leaky_relu) (default 0). */ a?: number; /** 'fan_in' (default) or 'fan_out'. */ mode?: FanMode; /** The nonlinear function the gain is computed for (default 'leaky_relu'). */ nonlinearity?: Nonlinearity }
+export interface KaimingOpts {
+  /** The negative slope of the rectifier used after this layer (only with leaky_relu) (default 0). */
+  a?: number;
+  /** 'fan_in' (default) or 'fan_out'. */
+  mode?: FanMode;
+  /** The nonlinear function the gain is computed for (default 'leaky_relu'). */
+  nonlinearity?: Nonlinearity;
+}
 /** PyTorch's positional form kaiming_uniform_(w, a, mode, nonlinearity) or one options object. */
 function kaimingOpts(a: number | KaimingOpts, mode?: FanMode, nonlinearity?: Nonlinearity): KaimingOpts {
   return typeof a === 'number' ? { a, ...(mode ? { mode } : {}), ...(nonlinearity ? { nonlinearity } : {}) } : a;

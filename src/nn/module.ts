@@ -28,9 +28,17 @@ export type FullBackwardHook = (module: Module, gradInput: (Tensor | null)[], gr
 /** Runs before the module's input gradients are computed; may return replacement gradOutputs. */
 export type FullBackwardPreHook = (module: Module, gradOutput: (Tensor | null)[]) => (Tensor | null)[] | null | undefined | void;
 /** A handle returned by the register*Hook methods. */
-export interface RemovableHandle { /** Removes the hook. */ remove(): void }
+export interface RemovableHandle {
+  /** Removes the hook. */
+  remove(): void
+}
 /** What loadStateDict returns: the keys it did not find and the keys it did not expect. */
-export interface LoadResult { /** Keys of this module that the state dict lacked. */ missingKeys: string[]; /** Keys of the state dict that this module does not have. */ unexpectedKeys: string[] }
+export interface LoadResult {
+  /** Keys of this module that the state dict lacked. */
+  missingKeys: string[];
+  /** Keys of the state dict that this module does not have. */
+  unexpectedKeys: string[];
+}
 type Kind = 'parameter' | 'buffer' | 'module';
 type AnyForward = (...args: unknown[]) => unknown;
 

@@ -19,7 +19,16 @@ export function checkMaskDtype(op: string, name: string, mask: Tensor | null | u
 }
 
 /** Options of F.scaledDotProductAttention (PyTorch's keyword arguments). */
-export interface SdpaOpts { /** [..., L, S] mask: true (bool) may attend, false may not; or an additive float mask. */ attnMask?: Tensor | null; /** Dropout probability on the attention weights (default 0). */ dropoutP?: number; /** Apply a causal (lower-triangular) mask; attnMask must not be set then. */ isCausal?: boolean; /** The scaling factor of q k^T (default, or null: 1 / sqrt(E)). */ scale?: number | null }
+export interface SdpaOpts {
+  /** [..., L, S] mask: true (bool) may attend, false may not; or an additive float mask. */
+  attnMask?: Tensor | null;
+  /** Dropout probability on the attention weights (default 0). */
+  dropoutP?: number;
+  /** Apply a causal (lower-triangular) mask; attnMask must not be set then. */
+  isCausal?: boolean;
+  /** The scaling factor of q k^T (default, or null: 1 / sqrt(E)). */
+  scale?: number | null;
+}
 
 /** q [..., L, E], k [..., S, E], v [..., S, Ev] -> [..., L, Ev]. */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsArg?: SdpaOpts | Tensor | null,

@@ -175,7 +175,14 @@ export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null =
 }
 
 /** Options of F.unfold / F.fold and nn.Unfold / nn.Fold (PyTorch's keyword arguments). */
-export interface FoldOpts { /** Spacing between kernel elements (default 1). */ dilation?: IntOrTuple; /** Implicit zero padding on both sides of each spatial dim (default 0). */ padding?: IntOrTuple; /** Stride of the sliding blocks (default 1). */ stride?: IntOrTuple }
+export interface FoldOpts {
+  /** Spacing between kernel elements (default 1). */
+  dilation?: IntOrTuple;
+  /** Implicit zero padding on both sides of each spatial dim (default 0). */
+  padding?: IntOrTuple;
+  /** Stride of the sliding blocks (default 1). */
+  stride?: IntOrTuple;
+}
 
 /** F.unfold(input [N,C,H,W], kernelSize, opts) -> [N, C*kh*kw, L]: im2col. */
 export function unfold(x: Tensor, kernelSize: IntOrTuple, opts: FoldOpts = {}): Tensor {

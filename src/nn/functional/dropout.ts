@@ -8,7 +8,14 @@ import { inplace } from '../../ops/shape.js';
 import { fmtShape } from '../../shape.js';
 
 /** Options of the F.dropout family (PyTorch's keyword arguments). */
-export interface DropoutOpts { /** Probability of an element (or channel) being zeroed (default 0.5). */ p?: number; /** Apply dropout if true (default true); identity otherwise. */ training?: boolean; /** Write the result into x (default false). */ inplace?: boolean }
+export interface DropoutOpts {
+  /** Probability of an element (or channel) being zeroed (default 0.5). */
+  p?: number;
+  /** Apply dropout if true (default true); identity otherwise. */
+  training?: boolean;
+  /** Write the result into x (default false). */
+  inplace?: boolean;
+}
 
 function resolve(op: string, pOrOpts: number | DropoutOpts | undefined, opts: DropoutOpts): { p: number; training: boolean; inplace: boolean } {
   const o = typeof pOrOpts === 'object' ? { ...pOrOpts, ...opts } : { ...opts, p: pOrOpts ?? opts.p };

@@ -15,9 +15,19 @@ import { softplus } from './activation.js';
 
 export type { Reduction };
 /** Options of F.nllLoss (PyTorch's keyword arguments). */
-export interface NllOpts { /** A manual rescaling weight given to each class, [C]. */ weight?: Tensor | null; /** A target value that is ignored and does not contribute to the input gradient (default -100). */ ignoreIndex?: number; /** 'none' | 'mean' (default) | 'sum': how the per-element losses are reduced. */ reduction?: Reduction }
+export interface NllOpts {
+  /** A manual rescaling weight given to each class, [C]. */
+  weight?: Tensor | null;
+  /** A target value that is ignored and does not contribute to the input gradient (default -100). */
+  ignoreIndex?: number;
+  /** 'none' | 'mean' (default) | 'sum': how the per-element losses are reduced. */
+  reduction?: Reduction;
+}
 /** Options of F.crossEntropy (PyTorch's keyword arguments). */
-export interface CrossEntropyOpts extends NllOpts { /** Amount of smoothing in [0, 1] when computing the loss (default 0). */ labelSmoothing?: number }
+export interface CrossEntropyOpts extends NllOpts {
+  /** Amount of smoothing in [0, 1] when computing the loss (default 0). */
+  labelSmoothing?: number;
+}
 
 const sizeStr = (s: readonly number[]) => `torch.Size([${s.join(', ')}])`;
 
@@ -296,7 +306,14 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, opts: { 
 const arangeLike = (x: Tensor, n: number) => arange(n, { device: x.device, dtype: 'int32' });
 
 /** Options of F.ctcLoss (PyTorch's keyword arguments). */
-export interface CtcOpts { /** The blank label (default 0). */ blank?: number; /** 'none' | 'mean' (default; each loss divided by its target length, then averaged) | 'sum'. */ reduction?: Reduction; /** Zero infinite losses and their gradients (default false). */ zeroInfinity?: boolean }
+export interface CtcOpts {
+  /** The blank label (default 0). */
+  blank?: number;
+  /** 'none' | 'mean' (default; each loss divided by its target length, then averaged) | 'sum'. */
+  reduction?: Reduction;
+  /** Zero infinite losses and their gradients (default false). */
+  zeroInfinity?: boolean;
+}
 
 /**
  * F.ctcLoss(logProbs [T, N, C] (or [T, C]), targets [N, S] (or 1-D concatenated), inputLengths,

@@ -222,7 +222,18 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, opts: { p?: number; eps
 }
 
 /** Options of F.embedding (PyTorch's keyword arguments). */
-export interface EmbeddingOpts { /** Entries at this index do not contribute to the gradient. */ paddingIdx?: number | null; /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */ maxNorm?: number | null; /** The p of the p-norm computed for maxNorm (default 2). */ normType?: number; /** Divide each row's gradient by its index's count in the mini-batch (default false). */ scaleGradByFreq?: boolean; /** Sparse gradients w.r.t. weight: not supported, true throws (default false). */ sparse?: boolean }
+export interface EmbeddingOpts {
+  /** Entries at this index do not contribute to the gradient. */
+  paddingIdx?: number | null;
+  /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */
+  maxNorm?: number | null;
+  /** The p of the p-norm computed for maxNorm (default 2). */
+  normType?: number;
+  /** Divide each row's gradient by its index's count in the mini-batch (default false). */
+  scaleGradByFreq?: boolean;
+  /** Sparse gradients w.r.t. weight: not supported, true throws (default false). */
+  sparse?: boolean;
+}
 
 /**
  * F.embedding(input (int32 indices), weight [num, dim], opts): rows of weight. paddingIdx's row gets
@@ -309,7 +320,14 @@ export function affineGrid(theta: Tensor, size: readonly number[], opts: { align
 }
 
 /** Options of F.gridSample (PyTorch's keyword arguments). */
-export interface GridSampleOpts { /** Interpolation mode: 'bilinear' (default) or 'nearest'. */ mode?: 'bilinear' | 'nearest'; /** Values for grid locations outside the input: 'zeros' (default), 'border' or 'reflection'. */ paddingMode?: 'zeros' | 'border' | 'reflection'; /** Treat -1 and 1 as the centers (true) rather than the outer edges (false, default) of the corner pixels. */ alignCorners?: boolean }
+export interface GridSampleOpts {
+  /** Interpolation mode: 'bilinear' (default) or 'nearest'. */
+  mode?: 'bilinear' | 'nearest';
+  /** Values for grid locations outside the input: 'zeros' (default), 'border' or 'reflection'. */
+  paddingMode?: 'zeros' | 'border' | 'reflection';
+  /** Treat -1 and 1 as the centers (true) rather than the outer edges (false, default) of the corner pixels. */
+  alignCorners?: boolean;
+}
 
 /**
  * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2], opts): samples input at the normalized (x, y)
@@ -364,8 +382,19 @@ function reflect(c: Tensor, twiceLow: number, twiceHigh: number): Tensor {
 /** Options of F.embeddingBag (PyTorch's keyword arguments). */
 export interface EmbeddingBagOpts {
   /** Start of each bag in a 1-D input: a tensor on the input's device, or host metadata (a number[] or a CPU tensor). */
-  offsets?: Tensor | readonly number[] | null; /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */ maxNorm?: number | null; /** The p of the p-norm computed for maxNorm (default 2). */ normType?: number; /** How each bag is reduced: 'sum', 'mean' (default) or 'max'. */ mode?: 'sum' | 'mean' | 'max';
-  /** Weights of the input entries, multiplied into the rows (mode 'sum' only). */ perSampleWeights?: Tensor | null; /** Whether offsets has one more element than the number of bags, the last being the input size (default false). */ includeLastOffset?: boolean; /** Entries at this index are left out of the bags (and not counted by mean). */ paddingIdx?: number | null;
+  offsets?: Tensor | readonly number[] | null;
+  /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */
+  maxNorm?: number | null;
+  /** The p of the p-norm computed for maxNorm (default 2). */
+  normType?: number;
+  /** How each bag is reduced: 'sum', 'mean' (default) or 'max'. */
+  mode?: 'sum' | 'mean' | 'max';
+  /** Weights of the input entries, multiplied into the rows (mode 'sum' only). */
+  perSampleWeights?: Tensor | null;
+  /** Whether offsets has one more element than the number of bags, the last being the input size (default false). */
+  includeLastOffset?: boolean;
+  /** Entries at this index are left out of the bags (and not counted by mean). */
+  paddingIdx?: number | null;
 }
 
 /** Bag offsets as numbers: host metadata, or a tensor on a synchronous device. */

@@ -24,7 +24,12 @@ function channelAffine(y: Tensor, weight: Tensor | null, bias: Tensor | null): T
 }
 
 /** The optional affine weight and bias of the F normalizations, as options. */
-export interface WeightBias { /** The per-element (or per-channel) scale applied after normalizing. */ weight?: Tensor | null; /** The per-element (or per-channel) shift applied after normalizing. */ bias?: Tensor | null }
+export interface WeightBias {
+  /** The per-element (or per-channel) scale applied after normalizing. */
+  weight?: Tensor | null;
+  /** The per-element (or per-channel) shift applied after normalizing. */
+  bias?: Tensor | null;
+}
 /**
  * weight and bias are optional keywords in PyTorch: positional (`F.layerNorm(x, s, w, b)`) or in the
  * options object (`F.layerNorm(x, s, { weight, bias, eps })`); returns [weight, bias, other options].
@@ -74,7 +79,14 @@ export function groupNorm(x: Tensor, numGroups: number, weightArg: Tensor | null
 }
 
 /** Options of F.batchNorm (PyTorch's keyword arguments). */
-export interface BatchNormOpts { /** Normalize with the batch statistics and update the running ones (default false: use the running statistics). */ training?: boolean; /** The weight of the batch statistics in the running statistics update (default 0.1). */ momentum?: number; /** A value added to the variance for numerical stability (default 1e-5). */ eps?: number }
+export interface BatchNormOpts {
+  /** Normalize with the batch statistics and update the running ones (default false: use the running statistics). */
+  training?: boolean;
+  /** The weight of the batch statistics in the running statistics update (default 0.1). */
+  momentum?: number;
+  /** A value added to the variance for numerical stability (default 1e-5). */
+  eps?: number;
+}
 
 /**
  * F.batchNorm(x [N, C, *], runningMean, runningVar, weight?, bias?, { training, momentum, eps }).
@@ -118,8 +130,22 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
 }
 
 /** Options of F.instanceNorm (PyTorch's keyword arguments). */
-export interface InstanceNormOpts { /** Running mean buffer [C], updated with the batch-averaged instance means when useInputStats. */ runningMean?: Tensor | null; /** Running variance buffer [C], updated with the batch-averaged instance variances when useInputStats. */ runningVar?: Tensor | null; /** Per-channel scale [C]. */ weight?: Tensor | null; /** Per-channel shift [C]. */ bias?: Tensor | null;
-  /** Normalize with the instance statistics (default true); false uses the running statistics. */ useInputStats?: boolean; /** The weight of the new statistics in the running statistics update (default 0.1). */ momentum?: number; /** A value added to the variance for numerical stability (default 1e-5). */ eps?: number }
+export interface InstanceNormOpts {
+  /** Running mean buffer [C], updated with the batch-averaged instance means when useInputStats. */
+  runningMean?: Tensor | null;
+  /** Running variance buffer [C], updated with the batch-averaged instance variances when useInputStats. */
+  runningVar?: Tensor | null;
+  /** Per-channel scale [C]. */
+  weight?: Tensor | null;
+  /** Per-channel shift [C]. */
+  bias?: Tensor | null;
+  /** Normalize with the instance statistics (default true); false uses the running statistics. */
+  useInputStats?: boolean;
+  /** The weight of the new statistics in the running statistics update (default 0.1). */
+  momentum?: number;
+  /** A value added to the variance for numerical stability (default 1e-5). */
+  eps?: number;
+}
 
 /**
  * F.instanceNorm(x [N, C, *], opts): per-sample, per-channel normalization over the spatial dims.

@@ -10,9 +10,31 @@ import { full, zeros } from '../../ops/creation.js';
 import { constLike, indexLike, tuple, type IntOrTuple } from './utils.js';
 
 /** Options of F.maxPool1d/2d/3d (PyTorch's keyword arguments). */
-export interface MaxPoolOpts { /** Stride of the window (default, or null: kernelSize). */ stride?: IntOrTuple | null; /** Implicit negative-infinity padding on both sides (default 0). */ padding?: IntOrTuple; /** Spacing between window elements (default 1). */ dilation?: IntOrTuple; /** Use ceil instead of floor to compute the output shape (default false). */ ceilMode?: boolean; /** Return [output, indices] (the flat spatial positions of the maxima, for F.maxUnpool) (default false). */ returnIndices?: boolean }
+export interface MaxPoolOpts {
+  /** Stride of the window (default, or null: kernelSize). */
+  stride?: IntOrTuple | null;
+  /** Implicit negative-infinity padding on both sides (default 0). */
+  padding?: IntOrTuple;
+  /** Spacing between window elements (default 1). */
+  dilation?: IntOrTuple;
+  /** Use ceil instead of floor to compute the output shape (default false). */
+  ceilMode?: boolean;
+  /** Return [output, indices] (the flat spatial positions of the maxima, for F.maxUnpool) (default false). */
+  returnIndices?: boolean;
+}
 /** Options of F.avgPool1d/2d/3d (PyTorch's keyword arguments). */
-export interface AvgPoolOpts { /** Stride of the window (default, or null: kernelSize). */ stride?: IntOrTuple | null; /** Implicit zero padding on both sides (default 0). */ padding?: IntOrTuple; /** Use ceil instead of floor to compute the output shape (default false). */ ceilMode?: boolean; /** Include the zero-padding in the averaging calculation (default true). */ countIncludePad?: boolean; /** If set, the divisor used instead of the window size (2d and 3d only). */ divisorOverride?: number | null }
+export interface AvgPoolOpts {
+  /** Stride of the window (default, or null: kernelSize). */
+  stride?: IntOrTuple | null;
+  /** Implicit zero padding on both sides (default 0). */
+  padding?: IntOrTuple;
+  /** Use ceil instead of floor to compute the output shape (default false). */
+  ceilMode?: boolean;
+  /** Include the zero-padding in the averaging calculation (default true). */
+  countIncludePad?: boolean;
+  /** If set, the divisor used instead of the window size (2d and 3d only). */
+  divisorOverride?: number | null;
+}
 
 /** PyTorch's pooling output size, including the ceil-mode rule that the last window must start inside the input or left padding. */
 function poolOutSize(n: number, k: number, s: number, p: number, d: number, ceil: boolean): number {

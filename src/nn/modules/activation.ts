@@ -24,9 +24,15 @@ export class ReLU6 extends Module {
   forward(x: Tensor): Tensor { return F.relu6(x); }
 }
 /** Applies Sigmoid(x) = 1 / (1 + exp(-x)) element-wise (torch.nn.Sigmoid). */
-export class Sigmoid extends Module { /** 1 / (1 + exp(-x)), element-wise. */ forward(x: Tensor): Tensor { return F.sigmoid(x); } }
+export class Sigmoid extends Module {
+  /** 1 / (1 + exp(-x)), element-wise. */
+  forward(x: Tensor): Tensor { return F.sigmoid(x); }
+}
 /** Applies the hyperbolic tangent Tanh(x) element-wise (torch.nn.Tanh). */
-export class Tanh extends Module { /** tanh(x), element-wise. */ forward(x: Tensor): Tensor { return F.tanh(x); } }
+export class Tanh extends Module {
+  /** tanh(x), element-wise. */
+  forward(x: Tensor): Tensor { return F.tanh(x); }
+}
 /** Applies the Sigmoid Linear Unit SiLU(x) = x * sigmoid(x) element-wise (torch.nn.SiLU). */
 export class SiLU extends Module {
   constructor(_opts: InplaceOpt = {}) { super(); }
@@ -125,11 +131,20 @@ export class Hardsigmoid extends Module {
   forward(x: Tensor): Tensor { return F.hardsigmoid(x); }
 }
 /** Applies LogSigmoid(x) = log(1 / (1 + exp(-x))) element-wise (torch.nn.LogSigmoid). */
-export class LogSigmoid extends Module { /** log(sigmoid(x)), element-wise. */ forward(x: Tensor): Tensor { return F.logsigmoid(x); } }
+export class LogSigmoid extends Module {
+  /** log(sigmoid(x)), element-wise. */
+  forward(x: Tensor): Tensor { return F.logsigmoid(x); }
+}
 /** Applies Softsign(x) = x / (1 + |x|) element-wise (torch.nn.Softsign). */
-export class Softsign extends Module { /** x / (1 + |x|), element-wise. */ forward(x: Tensor): Tensor { return F.softsign(x); } }
+export class Softsign extends Module {
+  /** x / (1 + |x|), element-wise. */
+  forward(x: Tensor): Tensor { return F.softsign(x); }
+}
 /** Applies Tanhshrink(x) = x - tanh(x) element-wise (torch.nn.Tanhshrink). */
-export class Tanhshrink extends Module { /** x - tanh(x), element-wise. */ forward(x: Tensor): Tensor { return F.tanhshrink(x); } }
+export class Tanhshrink extends Module {
+  /** x - tanh(x), element-wise. */
+  forward(x: Tensor): Tensor { return F.tanhshrink(x); }
+}
 /** Applies the soft shrinkage function element-wise: x - lambd if x > lambd, x + lambd if x < -lambd, else 0 (torch.nn.Softshrink). */
 export class Softshrink extends Module {
   readonly lambd: number;
@@ -183,11 +198,20 @@ abstract class DimModule extends Module {
   override extraRepr(): string { return `dim=${this.dim}`; }
 }
 /** Applies Softmax(x_i) = exp(x_i) / sum_j exp(x_j) along dim, so that the slices sum to 1 (torch.nn.Softmax). */
-export class Softmax extends DimModule { /** Softmax of x along dim. */ forward(x: Tensor): Tensor { return F.softmax(x, this.dim); } }
+export class Softmax extends DimModule {
+  /** Softmax of x along dim. */
+  forward(x: Tensor): Tensor { return F.softmax(x, this.dim); }
+}
 /** Applies log(Softmax(x)) along dim (torch.nn.LogSoftmax). */
-export class LogSoftmax extends DimModule { /** Log-softmax of x along dim. */ forward(x: Tensor): Tensor { return F.logSoftmax(x, this.dim); } }
+export class LogSoftmax extends DimModule {
+  /** Log-softmax of x along dim. */
+  forward(x: Tensor): Tensor { return F.logSoftmax(x, this.dim); }
+}
 /** Applies Softmin(x) = Softmax(-x) along dim (torch.nn.Softmin). */
-export class Softmin extends DimModule { /** Softmin of x along dim. */ forward(x: Tensor): Tensor { return F.softmin(x, this.dim); } }
+export class Softmin extends DimModule {
+  /** Softmin of x along dim. */
+  forward(x: Tensor): Tensor { return F.softmin(x, this.dim); }
+}
 /** Applies Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W) input (torch.nn.Softmax2d). */
 export class Softmax2d extends Module {
   /** Softmax of x over the channel dim (-3). */

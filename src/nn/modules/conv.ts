@@ -12,12 +12,33 @@ import * as F from '../functional/index.js';
 type IntOrTuple = number | readonly number[];
 /** Options of Conv1d/2d/3d (PyTorch's keyword arguments). */
 export interface ConvOpts extends FactoryOpts {
-  /** Stride of the convolution (default 1). */ stride?: IntOrTuple; /** Implicit padding on both sides of each spatial dim, or 'same' / 'valid' (default 0). */ padding?: IntOrTuple | 'same' | 'valid'; /** Spacing between kernel elements (default 1). */ dilation?: IntOrTuple; /** Number of blocked connections from input to output channels (default 1). */ groups?: number; /** Whether to add a learnable bias (default true). */ bias?: boolean;
-  /** How padding is filled: 'zeros' (default), 'reflect', 'replicate' or 'circular'. */ paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
+  /** Stride of the convolution (default 1). */
+  stride?: IntOrTuple;
+  /** Implicit padding on both sides of each spatial dim, or 'same' / 'valid' (default 0). */
+  padding?: IntOrTuple | 'same' | 'valid';
+  /** Spacing between kernel elements (default 1). */
+  dilation?: IntOrTuple;
+  /** Number of blocked connections from input to output channels (default 1). */
+  groups?: number;
+  /** Whether to add a learnable bias (default true). */
+  bias?: boolean;
+  /** How padding is filled: 'zeros' (default), 'reflect', 'replicate' or 'circular'. */
+  paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
 }
 /** Options of ConvTranspose1d/2d/3d (PyTorch's keyword arguments). */
 export interface ConvTransposeOpts extends FactoryOpts {
-  /** Stride of the convolution (default 1). */ stride?: IntOrTuple; /** dilation * (kernelSize - 1) - padding zero-padding is added to both sides of each spatial dim of the input (default 0). */ padding?: IntOrTuple; /** Additional size added to one side of each spatial dim of the output shape (default 0). */ outputPadding?: IntOrTuple; /** Spacing between kernel elements (default 1). */ dilation?: IntOrTuple; /** Number of blocked connections from input to output channels (default 1). */ groups?: number; /** Whether to add a learnable bias (default true). */ bias?: boolean;
+  /** Stride of the convolution (default 1). */
+  stride?: IntOrTuple;
+  /** dilation * (kernelSize - 1) - padding zero-padding is added to both sides of each spatial dim of the input (default 0). */
+  padding?: IntOrTuple;
+  /** Additional size added to one side of each spatial dim of the output shape (default 0). */
+  outputPadding?: IntOrTuple;
+  /** Spacing between kernel elements (default 1). */
+  dilation?: IntOrTuple;
+  /** Number of blocked connections from input to output channels (default 1). */
+  groups?: number;
+  /** Whether to add a learnable bias (default true). */
+  bias?: boolean;
 }
 
 const tuple = (v: IntOrTuple, n: number, what: string): number[] => {

@@ -11,7 +11,12 @@ import * as init from '../init.js';
 import * as F from '../functional/index.js';
 
 /** Where and how a layer creates its parameters. */
-export interface FactoryOpts { /** The device of the parameters and buffers (default: the default device). */ device?: Device; /** The dtype of the parameters and buffers (default: the default floating dtype). */ dtype?: DType }
+export interface FactoryOpts {
+  /** The device of the parameters and buffers (default: the default device). */
+  device?: Device;
+  /** The dtype of the parameters and buffers (default: the default floating dtype). */
+  dtype?: DType;
+}
 /** @internal An uninitialised parameter of the given shape (filled by resetParameters). */
 export function newParam(shape: number[], opts: FactoryOpts = {}): Parameter {
   return new Parameter(empty_(shape, { dtype: opts.dtype, device: opts.device }));

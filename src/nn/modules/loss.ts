@@ -28,9 +28,15 @@ abstract class WeightedLoss extends Loss {
 }
 
 /** Creates a criterion that measures the mean absolute error (MAE) between each element of input and target (torch.nn.L1Loss). */
-export class L1Loss extends Loss { /** |input - target| per element, reduced by reduction. */ forward(input: Tensor, target: Tensor): Tensor { return F.l1Loss(input, target, { reduction: this.reduction }); } }
+export class L1Loss extends Loss {
+  /** |input - target| per element, reduced by reduction. */
+  forward(input: Tensor, target: Tensor): Tensor { return F.l1Loss(input, target, { reduction: this.reduction }); }
+}
 /** Creates a criterion that measures the mean squared error (squared L2 norm) between each element of input and target (torch.nn.MSELoss). */
-export class MSELoss extends Loss { /** (input - target)^2 per element, reduced by reduction. */ forward(input: Tensor, target: Tensor): Tensor { return F.mseLoss(input, target, { reduction: this.reduction }); } }
+export class MSELoss extends Loss {
+  /** (input - target)^2 per element, reduced by reduction. */
+  forward(input: Tensor, target: Tensor): Tensor { return F.mseLoss(input, target, { reduction: this.reduction }); }
+}
 
 /** Computes the cross entropy loss between input logits and target class indices or probabilities (torch.nn.CrossEntropyLoss). */
 export class CrossEntropyLoss extends WeightedLoss {

@@ -13,7 +13,16 @@ import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
 
 /** Options of BatchNorm1d/2d/3d (PyTorch's keyword arguments). */
-export interface BatchNormOpts extends FactoryOpts { /** A value added to the denominator for numerical stability (default 1e-5). */ eps?: number; /** The weight of the batch statistics in the running statistics (default 0.1); null: a cumulative moving average. */ momentum?: number | null; /** Whether the layer has learnable affine parameters weight and bias (default true). */ affine?: boolean; /** Whether to track running mean and variance (used in eval mode) (default true). */ trackRunningStats?: boolean }
+export interface BatchNormOpts extends FactoryOpts {
+  /** A value added to the denominator for numerical stability (default 1e-5). */
+  eps?: number;
+  /** The weight of the batch statistics in the running statistics (default 0.1); null: a cumulative moving average. */
+  momentum?: number | null;
+  /** Whether the layer has learnable affine parameters weight and bias (default true). */
+  affine?: boolean;
+  /** Whether to track running mean and variance (used in eval mode) (default true). */
+  trackRunningStats?: boolean;
+}
 
 /** Shared base of BatchNorm1d/2d/3d: parameters, running statistics and the normalization. */
 abstract class BatchNormBase extends Module {

@@ -7,9 +7,29 @@ import * as F from '../functional/index.js';
 
 type IntOrTuple = number | readonly number[];
 /** Options of MaxPool1d/2d/3d (PyTorch's keyword arguments). */
-export interface MaxPoolOpts { /** Stride of the window (default, or null: kernelSize). */ stride?: IntOrTuple | null; /** Implicit negative-infinity padding on both sides (default 0). */ padding?: IntOrTuple; /** Spacing between window elements (default 1). */ dilation?: IntOrTuple; /** Use ceil instead of floor to compute the output shape (default false). */ ceilMode?: boolean }
+export interface MaxPoolOpts {
+  /** Stride of the window (default, or null: kernelSize). */
+  stride?: IntOrTuple | null;
+  /** Implicit negative-infinity padding on both sides (default 0). */
+  padding?: IntOrTuple;
+  /** Spacing between window elements (default 1). */
+  dilation?: IntOrTuple;
+  /** Use ceil instead of floor to compute the output shape (default false). */
+  ceilMode?: boolean;
+}
 /** Options of AvgPool1d/2d/3d (PyTorch's keyword arguments). */
-export interface AvgPoolOpts { /** Stride of the window (default, or null: kernelSize). */ stride?: IntOrTuple | null; /** Implicit zero padding on both sides (default 0). */ padding?: IntOrTuple; /** Use ceil instead of floor to compute the output shape (default false). */ ceilMode?: boolean; /** Include the zero-padding in the averaging calculation (default true). */ countIncludePad?: boolean; /** If set, the divisor used instead of the window size (2d and 3d only). */ divisorOverride?: number | null }
+export interface AvgPoolOpts {
+  /** Stride of the window (default, or null: kernelSize). */
+  stride?: IntOrTuple | null;
+  /** Implicit zero padding on both sides (default 0). */
+  padding?: IntOrTuple;
+  /** Use ceil instead of floor to compute the output shape (default false). */
+  ceilMode?: boolean;
+  /** Include the zero-padding in the averaging calculation (default true). */
+  countIncludePad?: boolean;
+  /** If set, the divisor used instead of the window size (2d and 3d only). */
+  divisorOverride?: number | null;
+}
 
 const show = (v: IntOrTuple): string => (typeof v === 'number' ? String(v) : `(${v.join(', ')})`);
 

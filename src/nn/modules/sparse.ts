@@ -15,7 +15,20 @@ import * as F from '../functional/index.js';
 
 /** Options of Embedding (PyTorch's keyword arguments). */
 export interface EmbeddingOpts extends FactoryOpts {
-  /** Entries at this index do not contribute to the gradient; a freshly initialized weight has this row zeroed. */ paddingIdx?: number | null; /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */ maxNorm?: number | null; /** The p of the p-norm computed for maxNorm (default 2). */ normType?: number; /** Scale gradients by the inverse frequency of the words in the mini-batch (default false). */ scaleGradByFreq?: boolean; /** Sparse gradients w.r.t. weight: not supported, true throws (default false). */ sparse?: boolean; /** An initial weight [numEmbeddings, embeddingDim] to use instead of N(0, 1) init. */ weight?: Tensor; /** With weight: keep it from being updated (requiresGrad false) (default false; fromPretrained: true). */ freeze?: boolean;
+  /** Entries at this index do not contribute to the gradient; a freshly initialized weight has this row zeroed. */
+  paddingIdx?: number | null;
+  /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */
+  maxNorm?: number | null;
+  /** The p of the p-norm computed for maxNorm (default 2). */
+  normType?: number;
+  /** Scale gradients by the inverse frequency of the words in the mini-batch (default false). */
+  scaleGradByFreq?: boolean;
+  /** Sparse gradients w.r.t. weight: not supported, true throws (default false). */
+  sparse?: boolean;
+  /** An initial weight [numEmbeddings, embeddingDim] to use instead of N(0, 1) init. */
+  weight?: Tensor;
+  /** With weight: keep it from being updated (requiresGrad false) (default false; fromPretrained: true). */
+  freeze?: boolean;
 }
 
 /** A lookup table that maps indices to embedding vectors: the rows of weight [numEmbeddings, embeddingDim] (torch.nn.Embedding). */
@@ -70,8 +83,20 @@ export class Embedding extends Module {
 
 /** Options of EmbeddingBag (PyTorch's keyword arguments). */
 export interface EmbeddingBagOpts extends FactoryOpts {
-  /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */ maxNorm?: number | null; /** The p of the p-norm computed for maxNorm (default 2). */ normType?: number; /** Not supported: true throws (default false). */ scaleGradByFreq?: boolean; /** How each bag is reduced: 'sum', 'mean' (default) or 'max'. */ mode?: 'sum' | 'mean' | 'max'; /** Not supported: true throws (default false). */ sparse?: boolean;
-  /** Whether offsets has one more element than the number of bags, the last being the input size (default false). */ includeLastOffset?: boolean; /** Entries at this index are left out of the bags (and not counted by mean); the initialized weight has this row zeroed. */ paddingIdx?: number | null;
+  /** Looked-up rows with a norm larger than maxNorm are renormalized to norm maxNorm (in place). */
+  maxNorm?: number | null;
+  /** The p of the p-norm computed for maxNorm (default 2). */
+  normType?: number;
+  /** Not supported: true throws (default false). */
+  scaleGradByFreq?: boolean;
+  /** How each bag is reduced: 'sum', 'mean' (default) or 'max'. */
+  mode?: 'sum' | 'mean' | 'max';
+  /** Not supported: true throws (default false). */
+  sparse?: boolean;
+  /** Whether offsets has one more element than the number of bags, the last being the input size (default false). */
+  includeLastOffset?: boolean;
+  /** Entries at this index are left out of the bags (and not counted by mean); the initialized weight has this row zeroed. */
+  paddingIdx?: number | null;
 }
 
 /**

@@ -25,9 +25,35 @@ function additive(mask: Tensor, dtype: DType): Tensor {
 }
 
 /** Options of MultiheadAttention (PyTorch's keyword arguments). */
-export interface MHAOpts extends FactoryOpts { /** Dropout probability on the attention weights (default 0). */ dropout?: number; /** Whether the input and output projections have biases (default true). */ bias?: boolean; /** Add the learnable biases bias_k and bias_v to the key and value sequences (default false). */ addBiasKv?: boolean; /** Add a new batch of zeros to the key and value sequences (default false). */ addZeroAttn?: boolean; /** Total number of features for keys (default embedDim). */ kdim?: number; /** Total number of features for values (default embedDim). */ vdim?: number; /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */ batchFirst?: boolean }
+export interface MHAOpts extends FactoryOpts {
+  /** Dropout probability on the attention weights (default 0). */
+  dropout?: number;
+  /** Whether the input and output projections have biases (default true). */
+  bias?: boolean;
+  /** Add the learnable biases bias_k and bias_v to the key and value sequences (default false). */
+  addBiasKv?: boolean;
+  /** Add a new batch of zeros to the key and value sequences (default false). */
+  addZeroAttn?: boolean;
+  /** Total number of features for keys (default embedDim). */
+  kdim?: number;
+  /** Total number of features for values (default embedDim). */
+  vdim?: number;
+  /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */
+  batchFirst?: boolean;
+}
 /** Options of MultiheadAttention.forward. */
-export interface MHAForwardOpts { /** [N, S] (or [S]) mask of the key positions to ignore: true (bool) or an additive float mask. */ keyPaddingMask?: Tensor | null; /** Whether to return the attention weights as well (default true). */ needWeights?: boolean; /** [L, S] or [N * numHeads, L, S] mask of the attention: true (bool) is not allowed to attend, or an additive float mask. */ attnMask?: Tensor | null; /** Return the attention weights averaged over heads (default true), else per head. */ averageAttnWeights?: boolean; /** Hint that attnMask is the causal mask (attnMask is still required). */ isCausal?: boolean }
+export interface MHAForwardOpts {
+  /** [N, S] (or [S]) mask of the key positions to ignore: true (bool) or an additive float mask. */
+  keyPaddingMask?: Tensor | null;
+  /** Whether to return the attention weights as well (default true). */
+  needWeights?: boolean;
+  /** [L, S] or [N * numHeads, L, S] mask of the attention: true (bool) is not allowed to attend, or an additive float mask. */
+  attnMask?: Tensor | null;
+  /** Return the attention weights averaged over heads (default true), else per head. */
+  averageAttnWeights?: boolean;
+  /** Hint that attnMask is the causal mask (attnMask is still required). */
+  isCausal?: boolean;
+}
 
 /** Allows the model to jointly attend to information from different representation subspaces (torch.nn.MultiheadAttention). */
 export class MultiheadAttention extends Module {
@@ -161,7 +187,20 @@ export class MultiheadAttention extends Module {
 export type Activation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
 /** Options of TransformerEncoderLayer and TransformerDecoderLayer (PyTorch's keyword arguments). */
 export interface EncoderLayerOpts extends FactoryOpts {
-  /** The dimension of the feed-forward network (default 2048). */ dimFeedforward?: number; /** The dropout probability (default 0.1). */ dropout?: number; /** The activation of the feed-forward network: 'relu' (default), 'gelu' or a function. */ activation?: Activation; /** The eps of the layer normalizations (default 1e-5). */ layerNormEps?: number; /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */ batchFirst?: boolean; /** Apply the layer norms before the attention and feed-forward blocks (pre-norm) instead of after (default false). */ normFirst?: boolean; /** Whether the Linear and LayerNorm layers have biases (default true). */ bias?: boolean;
+  /** The dimension of the feed-forward network (default 2048). */
+  dimFeedforward?: number;
+  /** The dropout probability (default 0.1). */
+  dropout?: number;
+  /** The activation of the feed-forward network: 'relu' (default), 'gelu' or a function. */
+  activation?: Activation;
+  /** The eps of the layer normalizations (default 1e-5). */
+  layerNormEps?: number;
+  /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */
+  batchFirst?: boolean;
+  /** Apply the layer norms before the attention and feed-forward blocks (pre-norm) instead of after (default false). */
+  normFirst?: boolean;
+  /** Whether the Linear and LayerNorm layers have biases (default true). */
+  bias?: boolean;
 }
 
 /** One post-norm (default) or pre-norm (normFirst) encoder block: self-attention then a feed-forward net. */
@@ -325,8 +364,28 @@ export class TransformerDecoder extends Module {
 
 /** Options of Transformer (PyTorch's keyword arguments). */
 export interface TransformerOpts extends FactoryOpts {
-  /** The number of expected features in the encoder/decoder inputs (default 512). */ dModel?: number; /** The number of heads in the multi-head attention (default 8). */ nhead?: number; /** The number of encoder layers (default 6). */ numEncoderLayers?: number; /** The number of decoder layers (default 6). */ numDecoderLayers?: number; /** The dimension of the feed-forward networks (default 2048). */ dimFeedforward?: number; /** The dropout probability (default 0.1). */ dropout?: number;
-  /** The activation of the feed-forward networks: 'relu' (default), 'gelu' or a function. */ activation?: Activation; /** The eps of the layer normalizations (default 1e-5). */ layerNormEps?: number; /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */ batchFirst?: boolean; /** Apply the layer norms before the attention and feed-forward blocks (pre-norm) instead of after (default false). */ normFirst?: boolean; /** Whether the Linear and LayerNorm layers have biases (default true). */ bias?: boolean;
+  /** The number of expected features in the encoder/decoder inputs (default 512). */
+  dModel?: number;
+  /** The number of heads in the multi-head attention (default 8). */
+  nhead?: number;
+  /** The number of encoder layers (default 6). */
+  numEncoderLayers?: number;
+  /** The number of decoder layers (default 6). */
+  numDecoderLayers?: number;
+  /** The dimension of the feed-forward networks (default 2048). */
+  dimFeedforward?: number;
+  /** The dropout probability (default 0.1). */
+  dropout?: number;
+  /** The activation of the feed-forward networks: 'relu' (default), 'gelu' or a function. */
+  activation?: Activation;
+  /** The eps of the layer normalizations (default 1e-5). */
+  layerNormEps?: number;
+  /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */
+  batchFirst?: boolean;
+  /** Apply the layer norms before the attention and feed-forward blocks (pre-norm) instead of after (default false). */
+  normFirst?: boolean;
+  /** Whether the Linear and LayerNorm layers have biases (default true). */
+  bias?: boolean;
 }
 
 /** The full encoder-decoder model of "Attention Is All You Need"; matrices re-initialised with xavier_uniform_. */
