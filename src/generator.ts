@@ -8,21 +8,26 @@ import { nextRandom } from './state.js';
 
 const TWO_32 = 4294967296;
 
+/** A random number generator with its own seed and Philox stream, for the `generator` option of random ops (torch.Generator). */
 export class Generator {
   private seed_ = 67280421310721; // PyTorch's default seed for a new generator
   private offset_ = 0;
   /** `new torch.Generator()`; the device option is accepted for API parity (draws are host-side). */
   constructor(_opts: { device?: string } = {}) {}
+  /** Sets the seed and restarts the stream; returns this. */
   manualSeed(seed: number): this {
     if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new RangeError(`Generator.manualSeed: seed must be a non-negative integer below 2^53, got ${seed}`);
     this.seed_ = seed;
     this.offset_ = 0;
     return this;
   }
+  /** The seed the stream started from. */
   initialSeed(): number { return this.seed_; }
   /** Seeds from a non-deterministic source and returns the seed. */
   seed(): number { const s = Math.floor(Math.random() * TWO_32); this.manualSeed(s); return s; }
+  /** The stream's position: its seed and how many counter blocks were drawn. */
   getState(): { seed: number; offset: number } { return { seed: this.seed_, offset: this.offset_ }; }
+  /** Restores a position from getState(); returns this. */
   setState(s: { seed: number; offset: number }): this { this.seed_ = s.seed; this.offset_ = s.offset; return this; }
   /** @internal Reserves `blocks` counter blocks of this stream: [seed, first block]. */
   reserve(blocks: number): [number, number] {

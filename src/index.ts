@@ -98,7 +98,7 @@ export async function init(): Promise<void> {
   await upgradeCpuBackend(getBackend('cpu')); // SIMD kernels, where only async compilation is allowed
   for (const hook of initHooks) await hook();
 }
-/** @internal Backends that need async start-up (WebGPU, CUDA) add themselves here. */
+/** Backends that need async start-up (WebGPU, CUDA) add themselves here; torch.init() runs them. @internal */
 export const initHooks: (() => Promise<void>)[] = [];
 // WebGPU: registered when an adapter is found (browsers/Deno: navigator.gpu; Node: the optional `webgpu` package).
 initHooks.push(async () => {

@@ -28,4 +28,5 @@ export function manualSeed(seed: number): void {
   state.offset = 0;
 }
 
+/** The seed of the global random stream (torch.initialSeed). */
 export function initialSeed(): number { return state.seed; }

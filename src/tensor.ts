@@ -19,6 +19,10 @@ export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
 type Dims = number | readonly number[];
 type ShapeArgs = (number | readonly number[])[];
 
+/**
+ * An n-dimensional array on a device, with autograd (torch.Tensor). Created by torch.tensor, zeros,
+ * randn and the other factories; every op is also a method here.
+ */
 export class Tensor {
   /** Size of each dimension (frozen array; PyTorch's t.shape). */
   readonly shape: readonly number[];

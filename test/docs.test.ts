@@ -6,20 +6,12 @@
 // a non-empty JSDoc summary. A strict facade (`const abs: typeof abs$1`) is documented by its target's
 // comment, and an override by the comment of the member it overrides, as TypeDoc renders them.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { distFiles, ensureDist } from './dist/ensure-dist.js';
 
 const dtsPath = distFiles.find((f) => f.endsWith('.d.ts'))!;
-
-/**
- * Names (as `torch.nn.Linear.forward`) that have no summary yet: test/docs-missing.json, kept exact
- * (see the first test). After documenting names, `UPDATE_DOCS_MISSING=1 npx vitest run test/docs.test.ts`
- * rewrites it; review its diff: it may only shrink.
- */
-const missingFile = new URL('./docs-missing.json', import.meta.url);
-const KNOWN_MISSING = JSON.parse(readFileSync(missingFile, 'utf8')) as string[];
 
 function summary(checker: ts.TypeChecker, sym: ts.Symbol): string {
   return ts.displayPartsToString(sym.getDocumentationComment(checker)).trim();
@@ -149,11 +141,7 @@ describe('API documentation', () => {
     await ensureDist();
     const { missing, checked } = undocumented();
     expect(checked).toBeGreaterThan(1000);
-    const unexpected = missing.filter((m) => !KNOWN_MISSING.includes(m));
-    if (process.env.UPDATE_DOCS_MISSING === '1' && unexpected.length === 0) writeFileSync(missingFile, `${JSON.stringify(missing, null, 0).replace(/","/g, '",\n"')}\n`);
-    expect(unexpected, `${unexpected.length} of ${checked} public names have no JSDoc summary:\n${unexpected.join('\n')}`).toEqual([]);
-    const fixed = process.env.UPDATE_DOCS_MISSING === '1' ? [] : KNOWN_MISSING.filter((m) => !missing.includes(m));
-    expect(fixed, 'documented now: remove from KNOWN_MISSING').toEqual([]);
+    expect(missing, `${missing.length} of ${checked} public names have no JSDoc summary:\n${missing.join('\n')}`).toEqual([]);
   });
 
   it('the docs entry and the porting guide are in place', () => {

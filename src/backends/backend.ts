@@ -56,7 +56,15 @@ export interface ConvGeometry {
   padValue: number;
 }
 
-export interface MemoryInfo { allocatedBytes: number; reservedBytes: number; buffers: number }
+/** A device's memory use, as torch.memory() reports it. */
+export interface MemoryInfo {
+  /** Bytes held by live tensors' buffers. */
+  allocatedBytes: number;
+  /** Bytes the backend holds, cached free buffers included. */
+  reservedBytes: number;
+  /** Live backend buffers. */
+  buffers: number;
+}
 
 export interface Backend {
   readonly device: Device;

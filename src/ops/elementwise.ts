@@ -53,7 +53,14 @@ export async function toAsync(x: Tensor, device: Device | string, opts: { dtype?
 const DEVICE_NAMES = new Set(['cpu', 'webgpu', 'cuda']);
 
 /** Options for to(): target dtype, device, and copy (force a fresh tensor even when nothing changes). */
-export interface ToOpts { dtype?: DType; device?: Device | string; copy?: boolean }
+export interface ToOpts {
+  /** The dtype to convert to (default: keep). */
+  dtype?: DType;
+  /** The device to move to (default: keep). */
+  device?: Device | string;
+  /** Always return a new tensor, even when dtype and device already match. */
+  copy?: boolean;
+}
 /** t.to(device | dtype | other, { dtype, copy }), or t.to({ dtype, device, copy }) (PyTorch's keyword form). */
 export function to(x: Tensor, target: Device | DType | Tensor | string | ToOpts, opts: ToOpts = {}): Tensor {
   if (typeof target === 'object' && !(target instanceof Tensor)) {
@@ -324,7 +331,12 @@ export function clamp(x: Tensor, minOrOpts?: TensorOrScalar | null | ClampOpts, 
 }
 
 /** Keyword form of clamp's bounds: { min, max }, either may be null. */
-export type ClampOpts = { min?: TensorOrScalar | null; max?: TensorOrScalar | null };
+export type ClampOpts = {
+  /** Lower bound (none when null or absent). */
+  min?: TensorOrScalar | null;
+  /** Upper bound (none when null or absent). */
+  max?: TensorOrScalar | null;
+};
 function isClampOpts(v: unknown): v is ClampOpts {
   return typeof v === 'object' && v !== null && !(v instanceof Tensor);
 }

@@ -123,7 +123,10 @@ export function unfold(x: Tensor, dimension: number, size: number, step: number)
 }
 
 /** Options for repeatInterleave: { outputSize } (the total output length along dim, when known). */
-export interface RepeatInterleaveOpts { outputSize?: number | null }
+export interface RepeatInterleaveOpts {
+  /** The total output length along the dim, if known (checked against the repeats). */
+  outputSize?: number | null;
+}
 
 /**
  * repeatInterleave(x, repeats, dim?, { outputSize }): each element (slice along dim; of the flattened
@@ -287,7 +290,10 @@ export function maskedScatter(x: Tensor, mask: Tensor, source: Tensor): Tensor {
 /** How quantile picks between two neighbouring data points: 'linear' (default), 'lower', 'higher', 'midpoint' or 'nearest'. */
 export type QuantileInterpolation = 'linear' | 'lower' | 'higher' | 'midpoint' | 'nearest';
 /** Options for quantile/nanquantile: { interpolation }. */
-export interface QuantileOpts { interpolation?: QuantileInterpolation }
+export interface QuantileOpts {
+  /** How to pick between the two nearest ranks: 'linear' (default), 'lower', 'higher', 'nearest' or 'midpoint'. */
+  interpolation?: QuantileInterpolation;
+}
 
 function quantileImpl(op: 'quantile' | 'nanquantile', x: Tensor, q: number | Tensor, dim: number | null | undefined, keepdim: boolean, opts: QuantileOpts): Tensor {
   const interp = opts.interpolation ?? 'linear';

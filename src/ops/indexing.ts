@@ -234,7 +234,14 @@ export async function maskedSelectAsync(x: Tensor, mask: Tensor): Promise<Tensor
 }
 
 /** sort/argsort take dim and descending positionally or as PyTorch's keywords: `x.sort({ dim: 0, descending: true })`, `x.sort(0, { descending: true })`. */
-export interface SortOpts { dim?: number; descending?: boolean; stable?: boolean }
+export interface SortOpts {
+  /** The dim to sort along (default -1, the last). */
+  dim?: number;
+  /** Largest first (default false). */
+  descending?: boolean;
+  /** Keep the order of equal elements (the sort here is always stable). */
+  stable?: boolean;
+}
 function sortArgs(dimArg: number | SortOpts | undefined, descArg: boolean | SortOpts | undefined, opts: SortOpts): [number, boolean] {
   const o: SortOpts = { ...opts, ...(typeof descArg === 'object' && descArg !== null ? descArg : {}), ...(typeof dimArg === 'object' && dimArg !== null ? dimArg : {}) };
   const dim = typeof dimArg === 'number' ? dimArg : (o.dim ?? -1);
@@ -267,7 +274,14 @@ export function sort(x: Tensor, dimArg: number | SortOpts = -1, descArg: boolean
 }
 
 /** topk(x, k, dim, largest, sorted), or with PyTorch's keywords: `x.topk(2, { dim: 0, largest: false })`. */
-export interface TopkOpts { dim?: number; largest?: boolean; sorted?: boolean }
+export interface TopkOpts {
+  /** The dim to search along (default -1, the last). */
+  dim?: number;
+  /** The k largest (default) or, when false, the k smallest elements. */
+  largest?: boolean;
+  /** Return the k elements in sorted order (default true). */
+  sorted?: boolean;
+}
 /** The k largest (or smallest) values along dim and their indices, as { values, indices } (torch.topk). */
 export function topk(x: Tensor, k: number, dimArg: number | TopkOpts = -1, largestArg: boolean | TopkOpts = true, sorted: boolean = true): ValuesIndices {
   const o: TopkOpts = { ...(typeof largestArg === 'object' ? largestArg : {}), ...(typeof dimArg === 'object' ? dimArg : {}) };

@@ -15,7 +15,16 @@ import { I32_MAX, checkRange, needsValues, sort } from './indexing.js';
 import type { Scalar } from './types.js';
 
 /** Options for searchsorted: { right | side, outInt32, sorter (indices that sort the sequence) }. */
-export interface SearchSortedOpts { right?: boolean; side?: 'left' | 'right'; outInt32?: boolean; sorter?: Tensor | null }
+export interface SearchSortedOpts {
+  /** Return the last suitable index instead of the first (PyTorch's `right=True`). */
+  right?: boolean;
+  /** 'left' (first suitable index, default) or 'right' (last); same meaning as `right`. */
+  side?: 'left' | 'right';
+  /** Return int32 indices (they are int32 either way here: there is no int64). */
+  outInt32?: boolean;
+  /** Indices that sort an unsorted `sortedSequence` along its last dim. */
+  sorter?: Tensor | null;
+}
 
 /**
  * Indices where `values` would be inserted into the innermost dim of `sortedSequence` to keep it
@@ -92,9 +101,25 @@ export async function bincountAsync(x: Tensor, weightsArg?: Tensor | null | Binc
 }
 
 /** Options for unique: { sorted, returnInverse, returnCounts, dim }. */
-export interface UniqueOpts { sorted?: boolean; returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }
+export interface UniqueOpts {
+  /** Return the unique values in ascending order (default true). */
+  sorted?: boolean;
+  /** Also return, for each input element, the index of its value in the output. */
+  returnInverse?: boolean;
+  /** Also return how many times each unique value occurs. */
+  returnCounts?: boolean;
+  /** Find unique slices along this dim instead of unique elements of the flattened input. */
+  dim?: number | null;
+}
 /** Options for uniqueConsecutive: { returnInverse, returnCounts, dim }. */
-export interface UniqueConsecutiveOpts { returnInverse?: boolean; returnCounts?: boolean; dim?: number | null }
+export interface UniqueConsecutiveOpts {
+  /** Also return, for each input element, the index of its group in the output. */
+  returnInverse?: boolean;
+  /** Also return the length of each run of equal consecutive values. */
+  returnCounts?: boolean;
+  /** Collapse consecutive equal slices along this dim instead of elements of the flattened input. */
+  dim?: number | null;
+}
 
 /**
  * Groups of equal slices, computed on the device. The input is seen as n rows of m elements: the

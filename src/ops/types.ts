@@ -11,12 +11,40 @@ export type TensorOrScalar = Tensor | Scalar;
 /** Nested JS arrays of numbers/booleans, as accepted by torch.tensor. */
 export type NestedArray = number | boolean | NestedArray[];
 /** Result of ops returning (values, indices), e.g. max/min/sort/topk along a dim. */
-export interface ValuesIndices { values: Tensor; indices: Tensor }
+export interface ValuesIndices {
+  /** The values found (e.g. the maxima). */
+  values: Tensor;
+  /** Their int32 indices along the reduced dim. */
+  indices: Tensor;
+}
 /** Options for var/std-style reductions: { dim, keepdim, unbiased, correction }. */
-export interface ReduceOpts { unbiased?: boolean; correction?: number; keepdim?: boolean; dim?: number | readonly number[] | null }
+export interface ReduceOpts {
+  /** Divide by N - 1 (Bessel's correction, default true) rather than N: var/std only. */
+  unbiased?: boolean;
+  /** Divide by N - correction (overrides `unbiased`): var/std only. */
+  correction?: number;
+  /** Keep the reduced dims with size 1. */
+  keepdim?: boolean;
+  /** The dim or dims to reduce (default: all). */
+  dim?: number | readonly number[] | null;
+}
 /** Order of a norm: a number, 'fro', 'inf' or '-inf'. */
 export type NormOrd = number | 'fro' | 'inf' | '-inf';
 /** Options for norm: { p, dim, keepdim }. */
-export interface NormOpts { p?: NormOrd; dim?: number | readonly number[] | null; keepdim?: boolean }
+export interface NormOpts {
+  /** The order: a number (default 2), Infinity, -Infinity, or 'fro' / 'nuc' for matrices. */
+  p?: NormOrd;
+  /** The dim or dims to take the norm over (default: all). */
+  dim?: number | readonly number[] | null;
+  /** Keep the reduced dims with size 1. */
+  keepdim?: boolean;
+}
 /** Options shared by factory functions: { dtype, device, requiresGrad }. */
-export interface CreateOpts { dtype?: DType; device?: Device | string; requiresGrad?: boolean }
+export interface CreateOpts {
+  /** The new tensor's dtype (default: torch.getDefaultDtype(), or inferred from the data). */
+  dtype?: DType;
+  /** The new tensor's device (default: torch.getDefaultDevice()). */
+  device?: Device | string;
+  /** Record operations on it for autograd. */
+  requiresGrad?: boolean;
+}

@@ -26,7 +26,10 @@ export type GradModeGuard = N.GradModeGuard;
  * @function
  */
 export const inferenceMode: typeof N.inferenceMode = f(N.inferenceMode, 'inferenceMode', 'fn?:bfu, fn?:fu');
-/** @function */
+/**
+ * Whether gradient recording is currently on (torch.is_grad_enabled).
+ * @function
+ */
 export const isGradEnabled: typeof N.isGradEnabled = f(N.isGradEnabled, 'isGradEnabled', '');
 /**
  * Runs fn without recording gradients and returns its result; without fn, `using _ = noGrad()`.

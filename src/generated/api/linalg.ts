@@ -16,7 +16,10 @@ export const cross: typeof N.cross = f(N.cross, 'cross', 'a:T, b:T, opts?:nu{dim
  * @function
  */
 export const diagonal: typeof N.diagonal = f(N.diagonal, 'diagonal', 'A:T, opts?:u{offset:nu;dim1:nu;dim2:nu}');
-/** @function */
+/**
+ * Matrix product with PyTorch's rules: 1-D operands are promoted and squeezed back, batch dims broadcast (torch.matmul).
+ * @function
+ */
 export const matmul: typeof N.matmul = f(N.matmul, 'matmul', 'a:T, b:T');
 /**
  * torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', +/-1, +/-inf (no decompositions: 2, -2 and 'nuc' raise).

@@ -6,20 +6,35 @@ import * as N from '../../nn/functional/index.js';
 import { strictFunction as f } from '../../args.js';
 
 export * from '../../nn/functional/index.js';
-/** @function */
+/**
+ * Applies a 1D adaptive average pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_avg_pool1d).
+ * @function
+ */
 export const adaptiveAvgPool1d: typeof N.adaptiveAvgPool1d = f(N.adaptiveAvgPool1d, 'adaptiveAvgPool1d', 'x:T, outputSize:na');
 /**
  * F.adaptiveAvgPool2d(x, outputSize): outputSize entries may be null (keep that size).
  * @function
  */
 export const adaptiveAvgPool2d: typeof N.adaptiveAvgPool2d = f(N.adaptiveAvgPool2d, 'adaptiveAvgPool2d', 'x:T, outputSize:na');
-/** @function */
+/**
+ * Applies a 3D adaptive average pooling over [N, C, D, H, W] or [C, D, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_avg_pool3d).
+ * @function
+ */
 export const adaptiveAvgPool3d: typeof N.adaptiveAvgPool3d = f(N.adaptiveAvgPool3d, 'adaptiveAvgPool3d', 'x:T, outputSize:na');
-/** @function */
+/**
+ * Applies a 1D adaptive max pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_max_pool1d).
+ * @function
+ */
 export const adaptiveMaxPool1d: typeof N.adaptiveMaxPool1d = f(N.adaptiveMaxPool1d, 'adaptiveMaxPool1d', 'x:T, outputSize:na');
-/** @function */
+/**
+ * Applies a 2D adaptive max pooling over [N, C, H, W] or [C, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool2d).
+ * @function
+ */
 export const adaptiveMaxPool2d: typeof N.adaptiveMaxPool2d = f(N.adaptiveMaxPool2d, 'adaptiveMaxPool2d', 'x:T, outputSize:na');
-/** @function */
+/**
+ * Applies a 3D adaptive max pooling over [N, C, D, H, W] or [C, D, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool3d).
+ * @function
+ */
 export const adaptiveMaxPool3d: typeof N.adaptiveMaxPool3d = f(N.adaptiveMaxPool3d, 'adaptiveMaxPool3d', 'x:T, outputSize:na');
 /**
  * F.affineGrid(theta [N, 2, 3], size [N, C, H, W], { alignCorners }): the normalized sampling grid
@@ -70,7 +85,10 @@ export const binaryCrossEntropy: typeof N.binaryCrossEntropy = f(N.binaryCrossEn
  * @function
  */
 export const binaryCrossEntropyWithLogits: typeof N.binaryCrossEntropyWithLogits = f(N.binaryCrossEntropyWithLogits, 'binaryCrossEntropyWithLogits', 'input:T, target:T, opts?:u{weight:Tzu;posWeight:Tzu;reduction:su}');
-/** @function */
+/**
+ * Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise; alpha defaults to 1 (torch.nn.functional.celu).
+ * @function
+ */
 export const celu: typeof N.celu = f(N.celu, 'celu', 'x:T, alpha?:nu{alpha:nu;inplace:bu}');
 /**
  * F.channelShuffle(x [N, C, *], groups): [N, g, C/g, *] -> transpose the group dims -> [N, C, *].
@@ -146,13 +164,25 @@ export const ctcLoss: typeof N.ctcLoss = f(N.ctcLoss, 'ctcLoss', 'logProbs:T, ta
  * @function
  */
 export const dropout: typeof N.dropout = f(N.dropout, 'dropout', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
-/** @function */
+/**
+ * Randomly zeroes whole channels of [N, C, L] or [C, L] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout1d).
+ * @function
+ */
 export const dropout1d: typeof N.dropout1d = f(N.dropout1d, 'dropout1d', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
-/** @function */
+/**
+ * Randomly zeroes whole channels of [N, C, H, W] or [C, H, W] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout2d).
+ * @function
+ */
 export const dropout2d: typeof N.dropout2d = f(N.dropout2d, 'dropout2d', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
-/** @function */
+/**
+ * Randomly zeroes whole channels of [N, C, D, H, W] or [C, D, H, W] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout3d).
+ * @function
+ */
 export const dropout3d: typeof N.dropout3d = f(N.dropout3d, 'dropout3d', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
-/** @function */
+/**
+ * Applies x if x > 0 else alpha * (exp(x) - 1) element-wise; alpha defaults to 1 (torch.nn.functional.elu).
+ * @function
+ */
 export const elu: typeof N.elu = f(N.elu, 'elu', 'x:T, alpha?:nu{alpha:nu;inplace:bu}');
 /**
  * F.embedding(input (int32 indices), weight [num, dim], opts): rows of weight. paddingIdx's row gets
@@ -185,7 +215,10 @@ export const gaussianNllLoss: typeof N.gaussianNllLoss = f(N.gaussianNllLoss, 'g
  * @function
  */
 export const gelu: typeof N.gelu = f(N.gelu, 'gelu', 'x:T, opts?:su{approximate:su}');
-/** @function */
+/**
+ * The gated linear unit a * sigmoid(b), a and b being the halves of x along dim (default -1) (torch.nn.functional.glu).
+ * @function
+ */
 export const glu: typeof N.glu = f(N.glu, 'glu', 'x:T, dimArg?:nu{dim:nu;inplace:bu}');
 /**
  * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2], opts): samples input at the normalized (x, y)
@@ -204,9 +237,15 @@ export const groupNorm: typeof N.groupNorm = f(N.groupNorm, 'groupNorm', 'x:T, n
  * @function
  */
 export const gumbelSoftmax: typeof N.gumbelSoftmax = f(N.gumbelSoftmax, 'gumbelSoftmax', 'logits:T, opts?:u{tau:nu;hard:bu;dim:nu}');
-/** @function */
+/**
+ * Applies hard shrinkage element-wise: x if |x| > lambd, else 0; lambd defaults to 0.5 (torch.nn.functional.hardshrink).
+ * @function
+ */
 export const hardshrink: typeof N.hardshrink = f(N.hardshrink, 'hardshrink', 'x:T, lambd?:nu{lambd:nu;inplace:bu}');
-/** @function */
+/**
+ * Applies relu6(x + 3) / 6 element-wise (torch.nn.functional.hardsigmoid).
+ * @function
+ */
 export const hardsigmoid: typeof N.hardsigmoid = f(N.hardsigmoid, 'hardsigmoid', 'x:T, opts?:u{inplace:bu}');
 /**
  * x * relu6(x + 3) / 6, written piecewise so the kinks get PyTorch's gradients (-0.5 at -3, 1.5 at 3).
@@ -244,16 +283,25 @@ export const interpolate: typeof N.interpolate = f(N.interpolate, 'interpolate',
  * @function
  */
 export const klDiv: typeof N.klDiv = f(N.klDiv, 'klDiv', 'input:T, target:T, opts?:u{reduction:su;logTarget:bu}');
-/** @function */
+/**
+ * The mean absolute error |input - target|, reduced by reduction (torch.nn.functional.l1_loss).
+ * @function
+ */
 export const l1Loss: typeof N.l1Loss = f(N.l1Loss, 'l1Loss', 'input:T, target:T, opts?:u{reduction:su}');
 /**
  * F.layerNorm(x, normalizedShape, weight?, bias?, { eps }) (eps positional too): normalizes over the trailing dims.
  * @function
  */
 export const layerNorm: typeof N.layerNorm = f(N.layerNorm, 'layerNorm', 'x:T, normalizedShape:na, weightArg?:Tzu{eps:nu;weight:Tzu;bias:Tzu}, biasArg?:Tzu, optsArg?:nu{eps:nu}');
-/** @function */
+/**
+ * Applies max(0, x) + negativeSlope * min(0, x) element-wise; negativeSlope defaults to 0.01 (torch.nn.functional.leaky_relu).
+ * @function
+ */
 export const leakyRelu: typeof N.leakyRelu = f(N.leakyRelu, 'leakyRelu', 'x:T, negativeSlope?:nu{negativeSlope:nu;inplace:bu}');
-/** @function */
+/**
+ * Applies a linear transformation to the last dim of x: y = x W^T + b (torch.nn.functional.linear).
+ * @function
+ */
 export const linear: typeof N.linear = f(N.linear, 'linear', 'x:T, weight:T, bias?:Tzu');
 /**
  * F.localResponseNorm(x [N, C, *], size, { alpha, beta, k }): x / (k + alpha * mean of x^2 over a
@@ -261,9 +309,15 @@ export const linear: typeof N.linear = f(N.linear, 'linear', 'x:T, weight:T, bia
  * @function
  */
 export const localResponseNorm: typeof N.localResponseNorm = f(N.localResponseNorm, 'localResponseNorm', 'x:T, size:n, opts?:u{alpha:nu;beta:nu;k:nu}');
-/** @function */
+/**
+ * Applies log(1 / (1 + exp(-x))) element-wise (torch.nn.functional.logsigmoid).
+ * @function
+ */
 export const logsigmoid: typeof N.logsigmoid = f(N.logsigmoid, 'logsigmoid', 'x:T');
-/** @function */
+/**
+ * Applies log(softmax(x)) along dim, computed stably, optionally in dtype (torch.nn.functional.log_softmax).
+ * @function
+ */
 export const logSoftmax: typeof N.logSoftmax = f(N.logSoftmax, 'logSoftmax', 'x:T, dim:n{dim:nu;dtype:su}, opts?:u{dim:nu;dtype:su}');
 /**
  * F.lpPool1d(x [N,C,L], normType, kernelSize, { stride, ceilMode }).
@@ -307,7 +361,10 @@ export const maxUnpool1d: typeof N.maxUnpool1d = f(N.maxUnpool1d, 'maxUnpool1d',
  * @function
  */
 export const maxUnpool2d: typeof N.maxUnpool2d = f(N.maxUnpool2d, 'maxUnpool2d', 'x:T, indices:T, kernelSize:na, opts?:u{stride:nzau;padding:nau;outputSize:zau}');
-/** @function */
+/**
+ * Applies x * tanh(softplus(x)) element-wise (torch.nn.functional.mish).
+ * @function
+ */
 export const mish: typeof N.mish = f(N.mish, 'mish', 'x:T, opts?:u{inplace:bu}');
 /**
  * F.mseLoss(input, target, { reduction }); a target that broadcasts warns once, as in PyTorch.
@@ -383,11 +440,20 @@ export const pixelUnshuffle: typeof N.pixelUnshuffle = f(N.pixelUnshuffle, 'pixe
  * @function
  */
 export const poissonNllLoss: typeof N.poissonNllLoss = f(N.poissonNllLoss, 'poissonNllLoss', 'input:T, target:T, opts?:u{logInput:bu;full:bu;eps:nu;reduction:su}');
-/** @function */
+/**
+ * Applies max(0, x) + weight * min(0, x) element-wise, weight having one slope or one per channel (dim 1) (torch.nn.functional.prelu).
+ * @function
+ */
 export const prelu: typeof N.prelu = f(N.prelu, 'prelu', 'x:T, weight:T');
-/** @function */
+/**
+ * Applies the rectified linear unit function element-wise: max(0, x) (torch.nn.functional.relu).
+ * @function
+ */
 export const relu: typeof N.relu = f(N.relu, 'relu', 'x:T, opts?:u{inplace:bu}');
-/** @function */
+/**
+ * Applies min(max(0, x), 6) element-wise (torch.nn.functional.relu6).
+ * @function
+ */
 export const relu6: typeof N.relu6 = f(N.relu6, 'relu6', 'x:T, opts?:u{inplace:bu}');
 /**
  * F.rmsNorm(x, normalizedShape, weight?, { eps }): x / sqrt(mean(x^2) + eps) * weight; eps defaults to the dtype's machine epsilon, as PyTorch.
@@ -405,11 +471,20 @@ export const rrelu: typeof N.rrelu = f(N.rrelu, 'rrelu', 'x:T, lowerArg?:niou, u
  * @function
  */
 export const scaledDotProductAttention: typeof N.scaledDotProductAttention = f(N.scaledDotProductAttention, 'scaledDotProductAttention', 'q:T, k:T, v:T, optsArg?:Tzu{attnMask:Tzu;dropoutP:nu;isCausal:bu;scale:nzu}, dropoutP?:nu, isCausal?:bu');
-/** @function */
+/**
+ * Applies scale * elu(x, alpha) element-wise with SELU's fixed alpha and scale (torch.nn.functional.selu).
+ * @function
+ */
 export const selu: typeof N.selu = f(N.selu, 'selu', 'x:T, opts?:u{inplace:bu}');
-/** @function */
+/**
+ * Applies 1 / (1 + exp(-x)) element-wise (torch.nn.functional.sigmoid).
+ * @function
+ */
 export const sigmoid: typeof N.sigmoid = f(N.sigmoid, 'sigmoid', 'x:T');
-/** @function */
+/**
+ * Applies the Sigmoid Linear Unit x * sigmoid(x) element-wise (torch.nn.functional.silu).
+ * @function
+ */
 export const silu: typeof N.silu = f(N.silu, 'silu', 'x:T, opts?:u{inplace:bu}');
 /**
  * F.smoothL1Loss: 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (beta = 0 is L1).
@@ -421,9 +496,15 @@ export const smoothL1Loss: typeof N.smoothL1Loss = f(N.smoothL1Loss, 'smoothL1Lo
  * @function
  */
 export const softMarginLoss: typeof N.softMarginLoss = f(N.softMarginLoss, 'softMarginLoss', 'input:T, target:T, opts?:u{reduction:su}');
-/** @function */
+/**
+ * Applies softmax along dim: exp(x_i) / sum_j exp(x_j), optionally computed in dtype (torch.nn.functional.softmax).
+ * @function
+ */
 export const softmax: typeof N.softmax = f(N.softmax, 'softmax', 'x:T, dim:n{dim:nu;dtype:su}, opts?:u{dim:nu;dtype:su}');
-/** @function */
+/**
+ * Applies softmax(-x) along dim, optionally computed in dtype (torch.nn.functional.softmin).
+ * @function
+ */
 export const softmin: typeof N.softmin = f(N.softmin, 'softmin', 'x:T, dim:n{dim:nu;dtype:su}, opts?:u{dim:nu;dtype:su}');
 /**
  * softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold (as PyTorch). The exp branch is
@@ -432,15 +513,30 @@ export const softmin: typeof N.softmin = f(N.softmin, 'softmin', 'x:T, dim:n{dim
  * @function
  */
 export const softplus: typeof N.softplus = f(N.softplus, 'softplus', 'x:T, opts?:nu{beta:nu;threshold:nu;inplace:bu}, thresholdArg?:nu');
-/** @function */
+/**
+ * Applies soft shrinkage element-wise: x - lambd if x > lambd, x + lambd if x < -lambd, else 0; lambd defaults to 0.5 (torch.nn.functional.softshrink).
+ * @function
+ */
 export const softshrink: typeof N.softshrink = f(N.softshrink, 'softshrink', 'x:T, lambdArg?:nu{lambd:nu;inplace:bu}');
-/** @function */
+/**
+ * Applies x / (1 + |x|) element-wise (torch.nn.functional.softsign).
+ * @function
+ */
 export const softsign: typeof N.softsign = f(N.softsign, 'softsign', 'x:T');
-/** @function */
+/**
+ * Applies tanh(x) element-wise (torch.nn.functional.tanh).
+ * @function
+ */
 export const tanh: typeof N.tanh = f(N.tanh, 'tanh', 'x:T');
-/** @function */
+/**
+ * Applies x - tanh(x) element-wise (torch.nn.functional.tanhshrink).
+ * @function
+ */
 export const tanhshrink: typeof N.tanhshrink = f(N.tanhshrink, 'tanhshrink', 'x:T');
-/** @function */
+/**
+ * Thresholds each element: x if x > thresholdValue, else value (torch.nn.functional.threshold).
+ * @function
+ */
 export const threshold: typeof N.threshold = f(N.threshold, 'threshold', 'x:T, thresholdValue:n, value:n, opts?:u{inplace:bu}');
 /**
  * F.tripletMarginLoss(anchor, positive, negative, { margin, p, eps, swap, reduction }).

@@ -16,7 +16,10 @@ export const calculateFanInAndFanOut: typeof N.calculateFanInAndFanOut = f(N.cal
  * @function
  */
 export const calculateGain: typeof N.calculateGain = f(N.calculateGain, 'calculateGain', 'nonlinearity:s, param?:nzu');
-/** @function */
+/**
+ * Fills t in place with the value val (torch.nn.init.constant_).
+ * @function
+ */
 export const constant_: typeof N.constant_ = f(N.constant_, 'constant_', 't:T, val:n');
 /**
  * Fills a {3, 4, 5}-D conv weight with the Dirac delta: each of the first min(outPerGroup, inChannels)
@@ -39,9 +42,15 @@ export const kaimingNormal_: typeof N.kaimingNormal_ = f(N.kaimingNormal_, 'kaim
  * @function
  */
 export const kaimingUniform_: typeof N.kaimingUniform_ = f(N.kaimingUniform_, 'kaimingUniform_', 't:T, a?:nu{a:nu;mode:su;nonlinearity:su}, mode?:su, nonlinearity?:su');
-/** @function */
+/**
+ * Fills t in place with values drawn from the normal distribution N(mean, std^2), default N(0, 1) (torch.nn.init.normal_).
+ * @function
+ */
 export const normal_: typeof N.normal_ = f(N.normal_, 'normal_', 't:T, mean?:nu{mean:nu;std:nu}, std?:nu');
-/** @function */
+/**
+ * Fills t in place with the scalar value 1 (torch.nn.init.ones_).
+ * @function
+ */
 export const ones_: typeof N.ones_ = f(N.ones_, 'ones_', 't:T');
 /**
  * A (semi-)orthogonal matrix from the QR decomposition of a normal matrix (Gram-Schmidt in float64).
@@ -59,7 +68,10 @@ export const sparse_: typeof N.sparse_ = f(N.sparse_, 'sparse_', 't:T, sparsity:
  * @function
  */
 export const truncNormal_: typeof N.truncNormal_ = f(N.truncNormal_, 'truncNormal_', 't:T, meanOrOpts?:nu{mean:nu;std:nu;a:nu;b:nu}, stdArg?:nu, aArg?:nu, bArg?:nu');
-/** @function */
+/**
+ * Fills t in place with values drawn from the uniform distribution U(a, b), default U(0, 1) (torch.nn.init.uniform_).
+ * @function
+ */
 export const uniform_: typeof N.uniform_ = f(N.uniform_, 'uniform_', 't:T, a?:nu{a:nu;b:nu}, b?:nu');
 /**
  * Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fanIn + fanOut)).
@@ -71,5 +83,8 @@ export const xavierNormal_: typeof N.xavierNormal_ = f(N.xavierNormal_, 'xavierN
  * @function
  */
 export const xavierUniform_: typeof N.xavierUniform_ = f(N.xavierUniform_, 'xavierUniform_', 't:T, gain?:nu{gain:nu}');
-/** @function */
+/**
+ * Fills t in place with the scalar value 0 (torch.nn.init.zeros_).
+ * @function
+ */
 export const zeros_: typeof N.zeros_ = f(N.zeros_, 'zeros_', 't:T');

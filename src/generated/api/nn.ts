@@ -6,32 +6,52 @@ import * as N from '../../nn/index.js';
 import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../nn/index.js';
-/** @class */
+/**
+ * Applies a 1D adaptive average pooling: the output has length outputSize for any input size (torch.nn.AdaptiveAvgPool1d).
+ * @class
+ */
 export const AdaptiveAvgPool1d: typeof N.AdaptiveAvgPool1d = c(N.AdaptiveAvgPool1d, 'AdaptiveAvgPool1d', 'outputSize:n', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Applies a 1D adaptive average pooling: the output has length outputSize for any input size (torch.nn.AdaptiveAvgPool1d). */
 export type AdaptiveAvgPool1d = N.AdaptiveAvgPool1d;
-/** @class */
+/**
+ * Applies a 2D adaptive average pooling: the output is outputSize (H, W; null keeps the input size) for any input size (torch.nn.AdaptiveAvgPool2d).
+ * @class
+ */
 export const AdaptiveAvgPool2d: typeof N.AdaptiveAvgPool2d = c(N.AdaptiveAvgPool2d, 'AdaptiveAvgPool2d', 'outputSize:na', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Applies a 2D adaptive average pooling: the output is outputSize (H, W; null keeps the input size) for any input size (torch.nn.AdaptiveAvgPool2d). */
 export type AdaptiveAvgPool2d = N.AdaptiveAvgPool2d;
-/** @class */
+/**
+ * Applies a 3D adaptive average pooling: the output is outputSize (D, H, W; null keeps the input size) for any input size (torch.nn.AdaptiveAvgPool3d).
+ * @class
+ */
 export const AdaptiveAvgPool3d: typeof N.AdaptiveAvgPool3d = c(N.AdaptiveAvgPool3d, 'AdaptiveAvgPool3d', 'outputSize:na', {
   forward: 'x:T',
 });
+/** Applies a 3D adaptive average pooling: the output is outputSize (D, H, W; null keeps the input size) for any input size (torch.nn.AdaptiveAvgPool3d). */
 export type AdaptiveAvgPool3d = N.AdaptiveAvgPool3d;
-/** @class */
+/**
+ * Applies a 1D adaptive max pooling: the output has length outputSize for any input size (torch.nn.AdaptiveMaxPool1d).
+ * @class
+ */
 export const AdaptiveMaxPool1d: typeof N.AdaptiveMaxPool1d = c(N.AdaptiveMaxPool1d, 'AdaptiveMaxPool1d', 'outputSize:n', {
   forward: 'x:T',
 });
+/** Applies a 1D adaptive max pooling: the output has length outputSize for any input size (torch.nn.AdaptiveMaxPool1d). */
 export type AdaptiveMaxPool1d = N.AdaptiveMaxPool1d;
-/** @class */
+/**
+ * Applies a 2D adaptive max pooling: the output is outputSize (H, W; null keeps the input size) for any input size (torch.nn.AdaptiveMaxPool2d).
+ * @class
+ */
 export const AdaptiveMaxPool2d: typeof N.AdaptiveMaxPool2d = c(N.AdaptiveMaxPool2d, 'AdaptiveMaxPool2d', 'outputSize:na', {
   forward: 'x:T',
 });
+/** Applies a 2D adaptive max pooling: the output is outputSize (H, W; null keeps the input size) for any input size (torch.nn.AdaptiveMaxPool2d). */
 export type AdaptiveMaxPool2d = N.AdaptiveMaxPool2d;
 /**
  * Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance).
@@ -42,51 +62,71 @@ export const AlphaDropout: typeof N.AlphaDropout = c(N.AlphaDropout, 'AlphaDropo
 });
 /** Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance). */
 export type AlphaDropout = N.AlphaDropout;
-/** @class */
+/**
+ * Applies a 1D average pooling over an input signal composed of several input planes (torch.nn.AvgPool1d).
+ * @class
+ */
 export const AvgPool1d: typeof N.AvgPool1d = c(N.AvgPool1d, 'AvgPool1d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu;divisorOverride:nzu}', {
   forward: 'x:T',
 });
+/** Applies a 1D average pooling over an input signal composed of several input planes (torch.nn.AvgPool1d). */
 export type AvgPool1d = N.AvgPool1d;
-/** @class */
+/**
+ * Applies a 2D average pooling over an input signal composed of several input planes (torch.nn.AvgPool2d).
+ * @class
+ */
 export const AvgPool2d: typeof N.AvgPool2d = c(N.AvgPool2d, 'AvgPool2d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu;divisorOverride:nzu}', {
   forward: 'x:T',
 });
+/** Applies a 2D average pooling over an input signal composed of several input planes (torch.nn.AvgPool2d). */
 export type AvgPool2d = N.AvgPool2d;
-/** @class */
+/**
+ * Applies a 3D average pooling over an input signal composed of several input planes (torch.nn.AvgPool3d).
+ * @class
+ */
 export const AvgPool3d: typeof N.AvgPool3d = c(N.AvgPool3d, 'AvgPool3d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;ceilMode:bu;countIncludePad:bu;divisorOverride:nzu}', {
   forward: 'x:T',
 });
+/** Applies a 3D average pooling over an input signal composed of several input planes (torch.nn.AvgPool3d). */
 export type AvgPool3d = N.AvgPool3d;
 /**
- * Over (N, C) or (N, C, L) input.
+ * Applies Batch Normalization over a 2D or 3D input (N, C) or (N, C, L) (torch.nn.BatchNorm1d).
  * @class
  */
 export const BatchNorm1d: typeof N.BatchNorm1d = c(N.BatchNorm1d, 'BatchNorm1d', 'numFeatures:n, opts?:u{eps:nu;momentum:nzu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
-/** Over (N, C) or (N, C, L) input. */
+/** Applies Batch Normalization over a 2D or 3D input (N, C) or (N, C, L) (torch.nn.BatchNorm1d). */
 export type BatchNorm1d = N.BatchNorm1d;
 /**
- * Over (N, C, H, W) input.
+ * Applies Batch Normalization over a 4D input (N, C, H, W) (torch.nn.BatchNorm2d).
  * @class
  */
 export const BatchNorm2d: typeof N.BatchNorm2d = c(N.BatchNorm2d, 'BatchNorm2d', 'numFeatures:n, opts?:u{eps:nu;momentum:nzu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
-/** Over (N, C, H, W) input. */
+/** Applies Batch Normalization over a 4D input (N, C, H, W) (torch.nn.BatchNorm2d). */
 export type BatchNorm2d = N.BatchNorm2d;
 /**
- * Over (N, C, D, H, W) input.
+ * Applies Batch Normalization over a 5D input (N, C, D, H, W) (torch.nn.BatchNorm3d).
  * @class
  */
 export const BatchNorm3d: typeof N.BatchNorm3d = c(N.BatchNorm3d, 'BatchNorm3d', 'numFeatures:n, opts?:u{eps:nu;momentum:nzu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
-/** Over (N, C, D, H, W) input. */
+/** Applies Batch Normalization over a 5D input (N, C, D, H, W) (torch.nn.BatchNorm3d). */
 export type BatchNorm3d = N.BatchNorm3d;
-/** @class */
+/**
+ * Creates a criterion that measures the Binary Cross Entropy between target and input probabilities (torch.nn.BCELoss).
+ * @class
+ */
 export const BCELoss: typeof N.BCELoss = c(N.BCELoss, 'BCELoss', 'opts?:u{weight:Tzu;reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that measures the Binary Cross Entropy between target and input probabilities (torch.nn.BCELoss). */
 export type BCELoss = N.BCELoss;
-/** @class */
+/**
+ * Combines a Sigmoid layer and BCELoss in one numerically stable criterion (torch.nn.BCEWithLogitsLoss).
+ * @class
+ */
 export const BCEWithLogitsLoss: typeof N.BCEWithLogitsLoss = c(N.BCEWithLogitsLoss, 'BCEWithLogitsLoss', 'opts?:u{weight:Tzu;reduction:su;posWeight:Tzu}', {
   forward: 'input:T, target:T',
 });
+/** Combines a Sigmoid layer and BCELoss in one numerically stable criterion (torch.nn.BCEWithLogitsLoss). */
 export type BCEWithLogitsLoss = N.BCEWithLogitsLoss;
 /**
  * y = x1^T A x2 + b; weight [outFeatures, in1Features, in2Features], init U(-1/sqrt(in1), 1/sqrt(in1)).
@@ -99,14 +139,22 @@ export const Bilinear: typeof N.Bilinear = c(N.Bilinear, 'Bilinear', 'in1Feature
 });
 /** y = x1^T A x2 + b; weight [outFeatures, in1Features, in2Features], init U(-1/sqrt(in1), 1/sqrt(in1)). */
 export type Bilinear = N.Bilinear;
-/** @class */
+/**
+ * A Tensor that is module state but not a parameter (running statistics): assigned to a Module field, it is registered as a buffer (torch.nn.Buffer).
+ * @class
+ */
 export const Buffer: typeof N.Buffer = c(N.Buffer, 'Buffer', 'data:T, opts?:u{persistent:bu}', {});
+/** A Tensor that is module state but not a parameter (running statistics): assigned to a Module field, it is registered as a buffer (torch.nn.Buffer). */
 export type Buffer = N.Buffer;
-/** @class */
+/**
+ * Applies CELU(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise (torch.nn.CELU).
+ * @class
+ */
 export const CELU: typeof N.CELU = c(N.CELU, 'CELU', 'alpha?:nu{alpha:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Applies CELU(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise (torch.nn.CELU). */
 export type CELU = N.CELU;
 /**
  * Interleaves channels across `groups` (ShuffleNet).
@@ -117,62 +165,114 @@ export const ChannelShuffle: typeof N.ChannelShuffle = c(N.ChannelShuffle, 'Chan
 });
 /** Interleaves channels across `groups` (ShuffleNet). */
 export type ChannelShuffle = N.ChannelShuffle;
-/** @class */
+/**
+ * Pads the last dimension with circular (wrap-around) padding (torch.nn.CircularPad1d).
+ * @class
+ */
 export const CircularPad1d: typeof N.CircularPad1d = c(N.CircularPad1d, 'CircularPad1d', 'padding:na', {});
+/** Pads the last dimension with circular (wrap-around) padding (torch.nn.CircularPad1d). */
 export type CircularPad1d = N.CircularPad1d;
-/** @class */
+/**
+ * Pads the last two dimensions with circular (wrap-around) padding (torch.nn.CircularPad2d).
+ * @class
+ */
 export const CircularPad2d: typeof N.CircularPad2d = c(N.CircularPad2d, 'CircularPad2d', 'padding:na', {});
+/** Pads the last two dimensions with circular (wrap-around) padding (torch.nn.CircularPad2d). */
 export type CircularPad2d = N.CircularPad2d;
-/** @class */
+/**
+ * Pads the boundaries of the last dimension with a constant value (torch.nn.ConstantPad1d).
+ * @class
+ */
 export const ConstantPad1d: typeof N.ConstantPad1d = c(N.ConstantPad1d, 'ConstantPad1d', 'padding:na, value:n', {});
+/** Pads the boundaries of the last dimension with a constant value (torch.nn.ConstantPad1d). */
 export type ConstantPad1d = N.ConstantPad1d;
-/** @class */
+/**
+ * Pads the boundaries of the last two dimensions with a constant value (torch.nn.ConstantPad2d).
+ * @class
+ */
 export const ConstantPad2d: typeof N.ConstantPad2d = c(N.ConstantPad2d, 'ConstantPad2d', 'padding:na, value:n', {});
+/** Pads the boundaries of the last two dimensions with a constant value (torch.nn.ConstantPad2d). */
 export type ConstantPad2d = N.ConstantPad2d;
-/** @class */
+/**
+ * Applies a 1D convolution over an input signal composed of several input planes (torch.nn.Conv1d).
+ * @class
+ */
 export const Conv1d: typeof N.Conv1d = c(N.Conv1d, 'Conv1d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu;bias:bu;paddingMode:su;device:su;dtype:su}', {
   forward: 'x:T',
 });
+/** Applies a 1D convolution over an input signal composed of several input planes (torch.nn.Conv1d). */
 export type Conv1d = N.Conv1d;
-/** @class */
+/**
+ * Applies a 2D convolution over an input signal composed of several input planes (torch.nn.Conv2d).
+ * @class
+ */
 export const Conv2d: typeof N.Conv2d = c(N.Conv2d, 'Conv2d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu;bias:bu;paddingMode:su;device:su;dtype:su}', {
   forward: 'x:T',
 });
+/** Applies a 2D convolution over an input signal composed of several input planes (torch.nn.Conv2d). */
 export type Conv2d = N.Conv2d;
-/** @class */
+/**
+ * Applies a 3D convolution over an input signal composed of several input planes (torch.nn.Conv3d).
+ * @class
+ */
 export const Conv3d: typeof N.Conv3d = c(N.Conv3d, 'Conv3d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nsau;dilation:nau;groups:nu;bias:bu;paddingMode:su;device:su;dtype:su}', {
   forward: 'x:T',
 });
+/** Applies a 3D convolution over an input signal composed of several input planes (torch.nn.Conv3d). */
 export type Conv3d = N.Conv3d;
-/** @class */
+/**
+ * Applies a 1D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose1d).
+ * @class
+ */
 export const ConvTranspose1d: typeof N.ConvTranspose1d = c(N.ConvTranspose1d, 'ConvTranspose1d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
   forward: 'x:T',
 });
+/** Applies a 1D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose1d). */
 export type ConvTranspose1d = N.ConvTranspose1d;
-/** @class */
+/**
+ * Applies a 2D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose2d).
+ * @class
+ */
 export const ConvTranspose2d: typeof N.ConvTranspose2d = c(N.ConvTranspose2d, 'ConvTranspose2d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
   forward: 'x:T',
 });
+/** Applies a 2D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose2d). */
 export type ConvTranspose2d = N.ConvTranspose2d;
-/** @class */
+/**
+ * Applies a 3D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose3d).
+ * @class
+ */
 export const ConvTranspose3d: typeof N.ConvTranspose3d = c(N.ConvTranspose3d, 'ConvTranspose3d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
   forward: 'x:T',
 });
+/** Applies a 3D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose3d). */
 export type ConvTranspose3d = N.ConvTranspose3d;
-/** @class */
+/**
+ * Creates a criterion that measures the loss given input tensors x1, x2 and a label tensor y of 1 or -1, using the cosine similarity (torch.nn.CosineEmbeddingLoss).
+ * @class
+ */
 export const CosineEmbeddingLoss: typeof N.CosineEmbeddingLoss = c(N.CosineEmbeddingLoss, 'CosineEmbeddingLoss', 'opts?:u{margin:nu;reduction:su}', {
   forward: 'x1:T, x2:T, target:T',
 });
+/** Creates a criterion that measures the loss given input tensors x1, x2 and a label tensor y of 1 or -1, using the cosine similarity (torch.nn.CosineEmbeddingLoss). */
 export type CosineEmbeddingLoss = N.CosineEmbeddingLoss;
-/** @class */
+/**
+ * Returns the cosine similarity between x1 and x2 along dim (default 1) (torch.nn.CosineSimilarity).
+ * @class
+ */
 export const CosineSimilarity: typeof N.CosineSimilarity = c(N.CosineSimilarity, 'CosineSimilarity', 'opts?:u{dim:nu;eps:nu}', {
   forward: 'x1:T, x2:T',
 });
+/** Returns the cosine similarity between x1 and x2 along dim (default 1) (torch.nn.CosineSimilarity). */
 export type CosineSimilarity = N.CosineSimilarity;
-/** @class */
+/**
+ * Computes the cross entropy loss between input logits and target class indices or probabilities (torch.nn.CrossEntropyLoss).
+ * @class
+ */
 export const CrossEntropyLoss: typeof N.CrossEntropyLoss = c(N.CrossEntropyLoss, 'CrossEntropyLoss', 'opts?:u{weight:Tzu;ignoreIndex:nu;reduction:su;labelSmoothing:nu}', {
   forward: 'input:T, target:T',
 });
+/** Computes the cross entropy loss between input logits and target class indices or probabilities (torch.nn.CrossEntropyLoss). */
 export type CrossEntropyLoss = N.CrossEntropyLoss;
 /**
  * Connectionist Temporal Classification loss over log-probabilities [T, N, C].
@@ -183,19 +283,23 @@ export const CTCLoss: typeof N.CTCLoss = c(N.CTCLoss, 'CTCLoss', 'opts?:u{blank:
 });
 /** Connectionist Temporal Classification loss over log-probabilities [T, N, C]. */
 export type CTCLoss = N.CTCLoss;
-/** @class */
+/**
+ * During training, zeroes elements with probability p and scales the rest by 1/(1-p); identity in eval mode (torch.nn.Dropout).
+ * @class
+ */
 export const Dropout: typeof N.Dropout = c(N.Dropout, 'Dropout', 'pArg?:nu{p:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** During training, zeroes elements with probability p and scales the rest by 1/(1-p); identity in eval mode (torch.nn.Dropout). */
 export type Dropout = N.Dropout;
 /**
- * Zeroes whole channels of (N, C, L) or (C, L) input.
+ * Randomly zeroes whole channels of (N, C, L) or (C, L) input (torch.nn.Dropout1d).
  * @class
  */
 export const Dropout1d: typeof N.Dropout1d = c(N.Dropout1d, 'Dropout1d', 'pArg?:nu{p:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
-/** Zeroes whole channels of (N, C, L) or (C, L) input. */
+/** Randomly zeroes whole channels of (N, C, L) or (C, L) input (torch.nn.Dropout1d). */
 export type Dropout1d = N.Dropout1d;
 /**
  * Zeroes whole channels of (N, C, H, W) or (C, H, W) input.
@@ -215,18 +319,26 @@ export const Dropout3d: typeof N.Dropout3d = c(N.Dropout3d, 'Dropout3d', 'pArg?:
 });
 /** Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input. */
 export type Dropout3d = N.Dropout3d;
-/** @class */
+/**
+ * Applies the Exponential Linear Unit ELU(x) = x if x > 0 else alpha * (exp(x) - 1) element-wise (torch.nn.ELU).
+ * @class
+ */
 export const ELU: typeof N.ELU = c(N.ELU, 'ELU', 'alpha?:nu{alpha:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Applies the Exponential Linear Unit ELU(x) = x if x > 0 else alpha * (exp(x) - 1) element-wise (torch.nn.ELU). */
 export type ELU = N.ELU;
-/** @class */
+/**
+ * A lookup table that maps indices to embedding vectors: the rows of weight [numEmbeddings, embeddingDim] (torch.nn.Embedding).
+ * @class
+ */
 export const Embedding: typeof N.Embedding = c(N.Embedding, 'Embedding', 'numEmbeddings:n, embeddingDim:n, opts?:u{paddingIdx:nzu;maxNorm:nzu;normType:nu;scaleGradByFreq:bu;sparse:bu;weight:Tu;freeze:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'input:T',
   extraRepr: '',
 });
+/** A lookup table that maps indices to embedding vectors: the rows of weight [numEmbeddings, embeddingDim] (torch.nn.Embedding). */
 export type Embedding = N.Embedding;
 /**
  * Sums, averages or maxes bags of embeddings without materialising the per-index rows per bag:
@@ -245,11 +357,15 @@ export const EmbeddingBag: typeof N.EmbeddingBag = c(N.EmbeddingBag, 'EmbeddingB
  * to paddingIdx are left out (and not counted by 'mean'); empty bags give zeros. All on device.
  */
 export type EmbeddingBag = N.EmbeddingBag;
-/** @class */
+/**
+ * Flattens dims startDim..endDim (default 1..-1) into one (torch.nn.Flatten).
+ * @class
+ */
 export const Flatten: typeof N.Flatten = c(N.Flatten, 'Flatten', 'startDim?:nu, endDim?:nu', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Flattens dims startDim..endDim (default 1..-1) into one (torch.nn.Flatten). */
 export type Flatten = N.Flatten;
 /**
  * Combines sliding local blocks into a tensor (the adjoint of Unfold).
@@ -261,21 +377,33 @@ export const Fold: typeof N.Fold = c(N.Fold, 'Fold', 'outputSize:na, kernelSize:
 /** Combines sliding local blocks into a tensor (the adjoint of Unfold). */
 export type Fold = N.Fold;
 export * as functional from './nn-functional.js';
-/** @class */
+/**
+ * Gaussian negative log likelihood loss, for a predicted mean (input) and variance (torch.nn.GaussianNLLLoss).
+ * @class
+ */
 export const GaussianNLLLoss: typeof N.GaussianNLLLoss = c(N.GaussianNLLLoss, 'GaussianNLLLoss', 'opts?:u{full:bu;eps:nu;reduction:su}', {
   forward: 'input:T, target:T, variance:T',
 });
+/** Gaussian negative log likelihood loss, for a predicted mean (input) and variance (torch.nn.GaussianNLLLoss). */
 export type GaussianNLLLoss = N.GaussianNLLLoss;
-/** @class */
+/**
+ * Applies the Gaussian Error Linear Unit GELU(x) = x * Phi(x) element-wise, or its tanh approximation with approximate='tanh' (torch.nn.GELU).
+ * @class
+ */
 export const GELU: typeof N.GELU = c(N.GELU, 'GELU', 'opts?:su{approximate:su}', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Applies the Gaussian Error Linear Unit GELU(x) = x * Phi(x) element-wise, or its tanh approximation with approximate='tanh' (torch.nn.GELU). */
 export type GELU = N.GELU;
-/** @class */
+/**
+ * Applies the gated linear unit GLU(a, b) = a * sigmoid(b), a and b being the halves of the input along dim (torch.nn.GLU).
+ * @class
+ */
 export const GLU: typeof N.GLU = c(N.GLU, 'GLU', 'dim?:nu{dim:nu}', {
   forward: 'x:T',
 });
+/** Applies the gated linear unit GLU(a, b) = a * sigmoid(b), a and b being the halves of the input along dim (torch.nn.GLU). */
 export type GLU = N.GLU;
 /**
  * Splits channels into numGroups groups and normalizes each (N, group) slice; per-channel affine.
@@ -289,63 +417,106 @@ export const GroupNorm: typeof N.GroupNorm = c(N.GroupNorm, 'GroupNorm', 'numGro
 /** Splits channels into numGroups groups and normalizes each (N, group) slice; per-channel affine. */
 export type GroupNorm = N.GroupNorm;
 /**
- * GRU. forward returns [output, h_n].
+ * Applies a multi-layer gated recurrent unit (GRU) RNN to an input sequence (torch.nn.GRU); forward returns [output, h_n].
  * @class
  */
 export const GRU: typeof N.GRU = c(N.GRU, 'GRU', 'inputSize:n, hiddenSize:n, opts?:u{numLayers:nu;bias:bu;batchFirst:bu;dropout:nu;bidirectional:bu;projSize:nu;device:su;dtype:su}', {
   forward: 'input:Ti, hx?:Tzu',
 });
-/** GRU. forward returns [output, h_n]. */
+/** Applies a multi-layer gated recurrent unit (GRU) RNN to an input sequence (torch.nn.GRU); forward returns [output, h_n]. */
 export type GRU = N.GRU;
-/** @class */
+/**
+ * A gated recurrent unit (GRU) cell (torch.nn.GRUCell).
+ * @class
+ */
 export const GRUCell: typeof N.GRUCell = c(N.GRUCell, 'GRUCell', 'inputSize:n, hiddenSize:n, opts?:u{bias:bu;device:su;dtype:su}', {
   forward: 'input:T, hx?:Tzu',
 });
+/** A gated recurrent unit (GRU) cell (torch.nn.GRUCell). */
 export type GRUCell = N.GRUCell;
-/** @class */
+/**
+ * Applies the hard shrinkage function element-wise: x if |x| > lambd, else 0 (torch.nn.Hardshrink).
+ * @class
+ */
 export const Hardshrink: typeof N.Hardshrink = c(N.Hardshrink, 'Hardshrink', 'lambd?:nu{lambd:nu}', {
   forward: 'x:T',
 });
+/** Applies the hard shrinkage function element-wise: x if |x| > lambd, else 0 (torch.nn.Hardshrink). */
 export type Hardshrink = N.Hardshrink;
-/** @class */
+/**
+ * Applies Hardsigmoid(x) = ReLU6(x + 3) / 6 element-wise (torch.nn.Hardsigmoid).
+ * @class
+ */
 export const Hardsigmoid: typeof N.Hardsigmoid = c(N.Hardsigmoid, 'Hardsigmoid', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Applies Hardsigmoid(x) = ReLU6(x + 3) / 6 element-wise (torch.nn.Hardsigmoid). */
 export type Hardsigmoid = N.Hardsigmoid;
-/** @class */
+/**
+ * Applies Hardswish(x) = x * ReLU6(x + 3) / 6 element-wise (torch.nn.Hardswish).
+ * @class
+ */
 export const Hardswish: typeof N.Hardswish = c(N.Hardswish, 'Hardswish', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Applies Hardswish(x) = x * ReLU6(x + 3) / 6 element-wise (torch.nn.Hardswish). */
 export type Hardswish = N.Hardswish;
-/** @class */
+/**
+ * Applies HardTanh element-wise: x clamped to [minVal, maxVal] (torch.nn.Hardtanh).
+ * @class
+ */
 export const Hardtanh: typeof N.Hardtanh = c(N.Hardtanh, 'Hardtanh', 'minVal?:nu{minVal:nu;maxVal:nu;inplace:bu}, maxVal?:nu, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Applies HardTanh element-wise: x clamped to [minVal, maxVal] (torch.nn.Hardtanh). */
 export type Hardtanh = N.Hardtanh;
-/** @class */
+/**
+ * Measures the loss given an input tensor x and a labels tensor y containing 1 or -1 (torch.nn.HingeEmbeddingLoss).
+ * @class
+ */
 export const HingeEmbeddingLoss: typeof N.HingeEmbeddingLoss = c(N.HingeEmbeddingLoss, 'HingeEmbeddingLoss', 'opts?:u{margin:nu;reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Measures the loss given an input tensor x and a labels tensor y containing 1 or -1 (torch.nn.HingeEmbeddingLoss). */
 export type HingeEmbeddingLoss = N.HingeEmbeddingLoss;
-/** @class */
+/**
+ * Creates a criterion that uses a squared term if the absolute element-wise error falls below delta and a delta-scaled L1 term otherwise (torch.nn.HuberLoss).
+ * @class
+ */
 export const HuberLoss: typeof N.HuberLoss = c(N.HuberLoss, 'HuberLoss', 'opts?:u{reduction:su;delta:nu}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that uses a squared term if the absolute element-wise error falls below delta and a delta-scaled L1 term otherwise (torch.nn.HuberLoss). */
 export type HuberLoss = N.HuberLoss;
-/** @class */
+/**
+ * A placeholder identity operator that returns its input unchanged; arguments are ignored (torch.nn.Identity).
+ * @class
+ */
 export const Identity: typeof N.Identity = c(N.Identity, 'Identity', '..._args:Tnbszafiopu', {
   forward: 'x:T',
 });
+/** A placeholder identity operator that returns its input unchanged; arguments are ignored (torch.nn.Identity). */
 export type Identity = N.Identity;
 export * as init from './nn-init.js';
-/** @class */
+/**
+ * Applies Instance Normalization over a 2D or 3D input [N, C, L] (torch.nn.InstanceNorm1d).
+ * @class
+ */
 export const InstanceNorm1d: typeof N.InstanceNorm1d = c(N.InstanceNorm1d, 'InstanceNorm1d', 'numFeatures:n, opts?:u{eps:nu;momentum:nu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
+/** Applies Instance Normalization over a 2D or 3D input [N, C, L] (torch.nn.InstanceNorm1d). */
 export type InstanceNorm1d = N.InstanceNorm1d;
-/** @class */
+/**
+ * Applies Instance Normalization over a 3D or 4D input [N, C, H, W] (torch.nn.InstanceNorm2d).
+ * @class
+ */
 export const InstanceNorm2d: typeof N.InstanceNorm2d = c(N.InstanceNorm2d, 'InstanceNorm2d', 'numFeatures:n, opts?:u{eps:nu;momentum:nu;affine:bu;trackRunningStats:bu;device:su;dtype:su}', {});
+/** Applies Instance Normalization over a 3D or 4D input [N, C, H, W] (torch.nn.InstanceNorm2d). */
 export type InstanceNorm2d = N.InstanceNorm2d;
-/** @function */
+/**
+ * Whether x is an nn.Parameter.
+ * @function
+ */
 export const isParameter: typeof N.isParameter = f(N.isParameter, 'isParameter', 'x:Tnbszafiopu');
 /**
  * KL divergence; input is log-probabilities. reduction 'batchmean' is PyTorch's recommended mode.
@@ -356,10 +527,14 @@ export const KLDivLoss: typeof N.KLDivLoss = c(N.KLDivLoss, 'KLDivLoss', 'opts?:
 });
 /** KL divergence; input is log-probabilities. reduction 'batchmean' is PyTorch's recommended mode. */
 export type KLDivLoss = N.KLDivLoss;
-/** @class */
+/**
+ * Creates a criterion that measures the mean absolute error (MAE) between each element of input and target (torch.nn.L1Loss).
+ * @class
+ */
 export const L1Loss: typeof N.L1Loss = c(N.L1Loss, 'L1Loss', 'opts?:u{reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that measures the mean absolute error (MAE) between each element of input and target (torch.nn.L1Loss). */
 export type L1Loss = N.L1Loss;
 /**
  * Normalizes over the trailing dims given by normalizedShape, with elementwise affine weight and bias.
@@ -372,11 +547,15 @@ export const LayerNorm: typeof N.LayerNorm = c(N.LayerNorm, 'LayerNorm', 'normal
 });
 /** Normalizes over the trailing dims given by normalizedShape, with elementwise affine weight and bias. */
 export type LayerNorm = N.LayerNorm;
-/** @class */
+/**
+ * Applies LeakyReLU(x) = max(0, x) + negativeSlope * min(0, x) element-wise (torch.nn.LeakyReLU).
+ * @class
+ */
 export const LeakyReLU: typeof N.LeakyReLU = c(N.LeakyReLU, 'LeakyReLU', 'negativeSlope?:nu{negativeSlope:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Applies LeakyReLU(x) = max(0, x) + negativeSlope * min(0, x) element-wise (torch.nn.LeakyReLU). */
 export type LeakyReLU = N.LeakyReLU;
 /**
  * y = x W^T + b; weight [outFeatures, inFeatures].
@@ -398,15 +577,23 @@ export const LocalResponseNorm: typeof N.LocalResponseNorm = c(N.LocalResponseNo
 });
 /** Normalizes each position over `size` neighbouring channels (AlexNet's LRN). */
 export type LocalResponseNorm = N.LocalResponseNorm;
-/** @class */
+/**
+ * Applies LogSigmoid(x) = log(1 / (1 + exp(-x))) element-wise (torch.nn.LogSigmoid).
+ * @class
+ */
 export const LogSigmoid: typeof N.LogSigmoid = c(N.LogSigmoid, 'LogSigmoid', '', {
   forward: 'x:T',
 });
+/** Applies LogSigmoid(x) = log(1 / (1 + exp(-x))) element-wise (torch.nn.LogSigmoid). */
 export type LogSigmoid = N.LogSigmoid;
-/** @class */
+/**
+ * Applies log(Softmax(x)) along dim (torch.nn.LogSoftmax).
+ * @class
+ */
 export const LogSoftmax: typeof N.LogSoftmax = c(N.LogSoftmax, 'LogSoftmax', 'dimArg:n{dim:nu}', {
   forward: 'x:T',
 });
+/** Applies log(Softmax(x)) along dim (torch.nn.LogSoftmax). */
 export type LogSoftmax = N.LogSoftmax;
 /**
  * Power-average pooling: (sum over the window of x^p)^(1/p).
@@ -417,59 +604,95 @@ export const LPPool1d: typeof N.LPPool1d = c(N.LPPool1d, 'LPPool1d', 'normType:n
 });
 /** Power-average pooling: (sum over the window of x^p)^(1/p). */
 export type LPPool1d = N.LPPool1d;
-/** @class */
+/**
+ * Applies a 2D power-average pooling over an input signal composed of several input planes (torch.nn.LPPool2d).
+ * @class
+ */
 export const LPPool2d: typeof N.LPPool2d = c(N.LPPool2d, 'LPPool2d', 'normType:n, kernelSize:na, opts?:u{stride:nzau;ceilMode:bu}', {
   forward: 'x:T',
 });
+/** Applies a 2D power-average pooling over an input signal composed of several input planes (torch.nn.LPPool2d). */
 export type LPPool2d = N.LPPool2d;
 /**
- * LSTM. forward(input, [h0, c0]?) returns [output, [h_n, c_n]].
+ * Applies a multi-layer long short-term memory (LSTM) RNN to an input sequence (torch.nn.LSTM); forward(input, [h0, c0]?) returns [output, [h_n, c_n]].
  * @class
  */
 export const LSTM: typeof N.LSTM = c(N.LSTM, 'LSTM', 'inputSize:n, hiddenSize:n, opts?:u{numLayers:nu;bias:bu;batchFirst:bu;dropout:nu;bidirectional:bu;projSize:nu;device:su;dtype:su}', {
   forward: 'input:Ti, hx?:zau',
 });
-/** LSTM. forward(input, [h0, c0]?) returns [output, [h_n, c_n]]. */
+/** Applies a multi-layer long short-term memory (LSTM) RNN to an input sequence (torch.nn.LSTM); forward(input, [h0, c0]?) returns [output, [h_n, c_n]]. */
 export type LSTM = N.LSTM;
-/** @class */
+/**
+ * A long short-term memory (LSTM) cell (torch.nn.LSTMCell).
+ * @class
+ */
 export const LSTMCell: typeof N.LSTMCell = c(N.LSTMCell, 'LSTMCell', 'inputSize:n, hiddenSize:n, opts?:u{bias:bu;device:su;dtype:su}', {
   forward: 'input:T, hx?:zau',
 });
+/** A long short-term memory (LSTM) cell (torch.nn.LSTMCell). */
 export type LSTMCell = N.LSTMCell;
-/** @class */
+/**
+ * Creates a criterion that measures the loss given inputs x1, x2 and a label tensor y of 1 or -1 (torch.nn.MarginRankingLoss).
+ * @class
+ */
 export const MarginRankingLoss: typeof N.MarginRankingLoss = c(N.MarginRankingLoss, 'MarginRankingLoss', 'opts?:u{margin:nu;reduction:su}', {
   forward: 'x1:T, x2:T, target:T',
 });
+/** Creates a criterion that measures the loss given inputs x1, x2 and a label tensor y of 1 or -1 (torch.nn.MarginRankingLoss). */
 export type MarginRankingLoss = N.MarginRankingLoss;
-/** @class */
+/**
+ * Applies a 1D max pooling over an input signal composed of several input planes (torch.nn.MaxPool1d).
+ * @class
+ */
 export const MaxPool1d: typeof N.MaxPool1d = c(N.MaxPool1d, 'MaxPool1d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;dilation:nau;ceilMode:bu;returnIndices:bu}', {
   forward: 'x:T',
 });
+/** Applies a 1D max pooling over an input signal composed of several input planes (torch.nn.MaxPool1d). */
 export type MaxPool1d<R extends boolean = false> = N.MaxPool1d<R>;
-/** @class */
+/**
+ * Applies a 2D max pooling over an input signal composed of several input planes (torch.nn.MaxPool2d).
+ * @class
+ */
 export const MaxPool2d: typeof N.MaxPool2d = c(N.MaxPool2d, 'MaxPool2d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;dilation:nau;ceilMode:bu;returnIndices:bu}', {
   forward: 'x:T',
 });
+/** Applies a 2D max pooling over an input signal composed of several input planes (torch.nn.MaxPool2d). */
 export type MaxPool2d<R extends boolean = false> = N.MaxPool2d<R>;
-/** @class */
+/**
+ * Applies a 3D max pooling over an input signal composed of several input planes (torch.nn.MaxPool3d).
+ * @class
+ */
 export const MaxPool3d: typeof N.MaxPool3d = c(N.MaxPool3d, 'MaxPool3d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau;dilation:nau;ceilMode:bu;returnIndices:bu}', {
   forward: 'x:T',
 });
+/** Applies a 3D max pooling over an input signal composed of several input planes (torch.nn.MaxPool3d). */
 export type MaxPool3d<R extends boolean = false> = N.MaxPool3d<R>;
-/** @class */
+/**
+ * Computes a partial inverse of MaxPool1d: scatters x to the positions in indices, zeros elsewhere (torch.nn.MaxUnpool1d).
+ * @class
+ */
 export const MaxUnpool1d: typeof N.MaxUnpool1d = c(N.MaxUnpool1d, 'MaxUnpool1d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau}', {
   forward: 'x:T, indices:T, outputSize?:zau',
 });
+/** Computes a partial inverse of MaxPool1d: scatters x to the positions in indices, zeros elsewhere (torch.nn.MaxUnpool1d). */
 export type MaxUnpool1d = N.MaxUnpool1d;
-/** @class */
+/**
+ * Computes a partial inverse of MaxPool2d: scatters x to the positions in indices, zeros elsewhere (torch.nn.MaxUnpool2d).
+ * @class
+ */
 export const MaxUnpool2d: typeof N.MaxUnpool2d = c(N.MaxUnpool2d, 'MaxUnpool2d', 'kernelSize:na, opts?:u{stride:nzau;padding:nau}', {
   forward: 'x:T, indices:T, outputSize?:zau',
 });
+/** Computes a partial inverse of MaxPool2d: scatters x to the positions in indices, zeros elsewhere (torch.nn.MaxUnpool2d). */
 export type MaxUnpool2d = N.MaxUnpool2d;
-/** @class */
+/**
+ * Applies Mish(x) = x * tanh(softplus(x)) element-wise (torch.nn.Mish).
+ * @class
+ */
 export const Mish: typeof N.Mish = c(N.Mish, 'Mish', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Applies Mish(x) = x * tanh(softplus(x)) element-wise (torch.nn.Mish). */
 export type Mish = N.Mish;
 /**
  * Base class for all neural network modules (torch.nn.Module): subclasses declare their layers and
@@ -582,47 +805,79 @@ export const ModuleList: typeof N.ModuleList = c(N.ModuleList, 'ModuleList', 'mo
 });
 /** A list of modules, registered as '0', '1', ...; it has no forward. */
 export type ModuleList = N.ModuleList;
-/** @class */
+/**
+ * Creates a criterion that measures the mean squared error (squared L2 norm) between each element of input and target (torch.nn.MSELoss).
+ * @class
+ */
 export const MSELoss: typeof N.MSELoss = c(N.MSELoss, 'MSELoss', 'opts?:u{reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that measures the mean squared error (squared L2 norm) between each element of input and target (torch.nn.MSELoss). */
 export type MSELoss = N.MSELoss;
-/** @class */
+/**
+ * Allows the model to jointly attend to information from different representation subspaces (torch.nn.MultiheadAttention).
+ * @class
+ */
 export const MultiheadAttention: typeof N.MultiheadAttention = c(N.MultiheadAttention, 'MultiheadAttention', 'embedDim:n, numHeads:n, opts?:u{dropout:nu;bias:bu;addBiasKv:bu;addZeroAttn:bu;kdim:nu;vdim:nu;batchFirst:bu;device:su;dtype:su}', {
   resetParameters: '',
   forward: 'query:T, key:T, value:T, opts?:u{keyPaddingMask:Tzu;needWeights:bu;attnMask:Tzu;averageAttnWeights:bu;isCausal:bu}',
   extraRepr: '',
 });
+/** Allows the model to jointly attend to information from different representation subspaces (torch.nn.MultiheadAttention). */
 export type MultiheadAttention = N.MultiheadAttention;
-/** @class */
+/**
+ * Creates a criterion that optimizes a multi-class multi-classification hinge loss between input and the target class indices (torch.nn.MultiLabelMarginLoss).
+ * @class
+ */
 export const MultiLabelMarginLoss: typeof N.MultiLabelMarginLoss = c(N.MultiLabelMarginLoss, 'MultiLabelMarginLoss', 'opts?:u{reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that optimizes a multi-class multi-classification hinge loss between input and the target class indices (torch.nn.MultiLabelMarginLoss). */
 export type MultiLabelMarginLoss = N.MultiLabelMarginLoss;
-/** @class */
+/**
+ * Creates a criterion that optimizes a multi-label one-versus-all loss based on max-entropy (torch.nn.MultiLabelSoftMarginLoss).
+ * @class
+ */
 export const MultiLabelSoftMarginLoss: typeof N.MultiLabelSoftMarginLoss = c(N.MultiLabelSoftMarginLoss, 'MultiLabelSoftMarginLoss', 'opts?:u{weight:Tzu;reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that optimizes a multi-label one-versus-all loss based on max-entropy (torch.nn.MultiLabelSoftMarginLoss). */
 export type MultiLabelSoftMarginLoss = N.MultiLabelSoftMarginLoss;
-/** @class */
+/**
+ * Creates a criterion that optimizes a multi-class classification hinge loss (margin-based loss) (torch.nn.MultiMarginLoss).
+ * @class
+ */
 export const MultiMarginLoss: typeof N.MultiMarginLoss = c(N.MultiMarginLoss, 'MultiMarginLoss', 'opts?:u{p:nu;margin:nu;weight:Tzu;reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that optimizes a multi-class classification hinge loss (margin-based loss) (torch.nn.MultiMarginLoss). */
 export type MultiMarginLoss = N.MultiMarginLoss;
-/** @class */
+/**
+ * The negative log likelihood loss, for log-probabilities input and class-index target (torch.nn.NLLLoss).
+ * @class
+ */
 export const NLLLoss: typeof N.NLLLoss = c(N.NLLLoss, 'NLLLoss', 'opts?:u{weight:Tzu;ignoreIndex:nu;reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** The negative log likelihood loss, for log-probabilities input and class-index target (torch.nn.NLLLoss). */
 export type NLLLoss = N.NLLLoss;
-/** @class */
+/**
+ * Computes the p-norm distance between the rows of x1 and x2 (torch.nn.PairwiseDistance).
+ * @class
+ */
 export const PairwiseDistance: typeof N.PairwiseDistance = c(N.PairwiseDistance, 'PairwiseDistance', 'opts?:u{p:nu;eps:nu;keepdim:bu}', {
   forward: 'x1:T, x2:T',
 });
+/** Computes the p-norm distance between the rows of x1 and x2 (torch.nn.PairwiseDistance). */
 export type PairwiseDistance = N.PairwiseDistance;
-/** @class */
+/**
+ * A Tensor that is to be considered a module parameter: assigned to a Module field, it is registered and listed by parameters() (torch.nn.Parameter).
+ * @class
+ */
 export const Parameter: typeof N.Parameter = c(N.Parameter, 'Parameter', 'data:T, requiresGrad?:bu', {
   toString: '',
 });
+/** A Tensor that is to be considered a module parameter: assigned to a Module field, it is registered and listed by parameters() (torch.nn.Parameter). */
 export type Parameter = N.Parameter;
 /**
  * An ordered dictionary of parameters.
@@ -650,22 +905,34 @@ export const ParameterList: typeof N.ParameterList = c(N.ParameterList, 'Paramet
 });
 /** A list of parameters registered as '0', '1', ... (plain tensors are wrapped in Parameter). */
 export type ParameterList = N.ParameterList;
-/** @class */
+/**
+ * Rearranges [*, C * r^2, H, W] into [*, C, H * r, W * r] for upscale factor r (torch.nn.PixelShuffle).
+ * @class
+ */
 export const PixelShuffle: typeof N.PixelShuffle = c(N.PixelShuffle, 'PixelShuffle', 'upscaleFactor:n', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Rearranges [*, C * r^2, H, W] into [*, C, H * r, W * r] for upscale factor r (torch.nn.PixelShuffle). */
 export type PixelShuffle = N.PixelShuffle;
-/** @class */
+/**
+ * Reverses PixelShuffle: [*, C, H * r, W * r] into [*, C * r^2, H, W] (torch.nn.PixelUnshuffle).
+ * @class
+ */
 export const PixelUnshuffle: typeof N.PixelUnshuffle = c(N.PixelUnshuffle, 'PixelUnshuffle', 'downscaleFactor:n', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Reverses PixelShuffle: [*, C, H * r, W * r] into [*, C * r^2, H, W] (torch.nn.PixelUnshuffle). */
 export type PixelUnshuffle = N.PixelUnshuffle;
-/** @class */
+/**
+ * Negative log likelihood loss with a Poisson distribution of target (torch.nn.PoissonNLLLoss).
+ * @class
+ */
 export const PoissonNLLLoss: typeof N.PoissonNLLLoss = c(N.PoissonNLLLoss, 'PoissonNLLLoss', 'opts?:u{logInput:bu;full:bu;eps:nu;reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Negative log likelihood loss with a Poisson distribution of target (torch.nn.PoissonNLLLoss). */
 export type PoissonNLLLoss = N.PoissonNLLLoss;
 /**
  * PReLU: max(0, x) + weight * min(0, x), one learnable slope (or one per channel), init 0.25.
@@ -678,27 +945,51 @@ export const PReLU: typeof N.PReLU = c(N.PReLU, 'PReLU', 'numParameters?:nu, ini
 });
 /** PReLU: max(0, x) + weight * min(0, x), one learnable slope (or one per channel), init 0.25. */
 export type PReLU = N.PReLU;
-/** @class */
+/**
+ * Pads the last dimension with the reflection of the input boundary (torch.nn.ReflectionPad1d).
+ * @class
+ */
 export const ReflectionPad1d: typeof N.ReflectionPad1d = c(N.ReflectionPad1d, 'ReflectionPad1d', 'padding:na', {});
+/** Pads the last dimension with the reflection of the input boundary (torch.nn.ReflectionPad1d). */
 export type ReflectionPad1d = N.ReflectionPad1d;
-/** @class */
+/**
+ * Pads the last two dimensions with the reflection of the input boundary (torch.nn.ReflectionPad2d).
+ * @class
+ */
 export const ReflectionPad2d: typeof N.ReflectionPad2d = c(N.ReflectionPad2d, 'ReflectionPad2d', 'padding:na', {});
+/** Pads the last two dimensions with the reflection of the input boundary (torch.nn.ReflectionPad2d). */
 export type ReflectionPad2d = N.ReflectionPad2d;
-/** @class */
+/**
+ * Applies the rectified linear unit function element-wise: ReLU(x) = max(0, x) (torch.nn.ReLU).
+ * @class
+ */
 export const ReLU: typeof N.ReLU = c(N.ReLU, 'ReLU', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Applies the rectified linear unit function element-wise: ReLU(x) = max(0, x) (torch.nn.ReLU). */
 export type ReLU = N.ReLU;
-/** @class */
+/**
+ * Applies ReLU6(x) = min(max(0, x), 6) element-wise (torch.nn.ReLU6).
+ * @class
+ */
 export const ReLU6: typeof N.ReLU6 = c(N.ReLU6, 'ReLU6', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Applies ReLU6(x) = min(max(0, x), 6) element-wise (torch.nn.ReLU6). */
 export type ReLU6 = N.ReLU6;
-/** @class */
+/**
+ * Pads the last dimension by replicating the input boundary (torch.nn.ReplicationPad1d).
+ * @class
+ */
 export const ReplicationPad1d: typeof N.ReplicationPad1d = c(N.ReplicationPad1d, 'ReplicationPad1d', 'padding:na', {});
+/** Pads the last dimension by replicating the input boundary (torch.nn.ReplicationPad1d). */
 export type ReplicationPad1d = N.ReplicationPad1d;
-/** @class */
+/**
+ * Pads the last two dimensions by replicating the input boundary (torch.nn.ReplicationPad2d).
+ * @class
+ */
 export const ReplicationPad2d: typeof N.ReplicationPad2d = c(N.ReplicationPad2d, 'ReplicationPad2d', 'padding:na', {});
+/** Pads the last two dimensions by replicating the input boundary (torch.nn.ReplicationPad2d). */
 export type ReplicationPad2d = N.ReplicationPad2d;
 /**
  * y = x / sqrt(mean(x^2 over the trailing dims) + eps) * weight; eps null means the dtype's machine epsilon.
@@ -712,18 +1003,22 @@ export const RMSNorm: typeof N.RMSNorm = c(N.RMSNorm, 'RMSNorm', 'normalizedShap
 /** y = x / sqrt(mean(x^2 over the trailing dims) + eps) * weight; eps null means the dtype's machine epsilon. */
 export type RMSNorm = N.RMSNorm;
 /**
- * Elman RNN: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu). forward returns [output, h_n].
+ * Applies a multi-layer Elman RNN with tanh or ReLU non-linearity: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (torch.nn.RNN); forward returns [output, h_n].
  * @class
  */
 export const RNN: typeof N.RNN = c(N.RNN, 'RNN', 'inputSize:n, hiddenSize:n, opts?:u{numLayers:nu;bias:bu;batchFirst:bu;dropout:nu;bidirectional:bu;projSize:nu;device:su;dtype:su;nonlinearity:su}', {
   forward: 'input:Ti, hx?:Tzu',
 });
-/** Elman RNN: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu). forward returns [output, h_n]. */
+/** Applies a multi-layer Elman RNN with tanh or ReLU non-linearity: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (torch.nn.RNN); forward returns [output, h_n]. */
 export type RNN = N.RNN;
-/** @class */
+/**
+ * An Elman RNN cell with tanh or ReLU non-linearity: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (torch.nn.RNNCell).
+ * @class
+ */
 export const RNNCell: typeof N.RNNCell = c(N.RNNCell, 'RNNCell', 'inputSize:n, hiddenSize:n, opts?:u{bias:bu;nonlinearity:su;device:su;dtype:su}', {
   forward: 'input:T, hx?:Tzu',
 });
+/** An Elman RNN cell with tanh or ReLU non-linearity: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (torch.nn.RNNCell). */
 export type RNNCell = N.RNNCell;
 /**
  * RReLU: leaky ReLU with a slope drawn from U(lower, upper) per element in training, their mean in eval.
@@ -740,10 +1035,14 @@ export type RReLU = N.RReLU;
  * @function
  */
 export const runModule: typeof N.runModule = f(N.runModule, 'runModule', 'm:i, ...args:Tnbszafiopu');
-/** @class */
+/**
+ * Applies SELU(x) = scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with the fixed alpha and scale (torch.nn.SELU).
+ * @class
+ */
 export const SELU: typeof N.SELU = c(N.SELU, 'SELU', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Applies SELU(x) = scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with the fixed alpha and scale (torch.nn.SELU). */
 export type SELU = N.SELU;
 /**
  * Runs its children in order: `new nn.Sequential(a, b)` or `new nn.Sequential({ conv: a, act: b })`.
@@ -758,75 +1057,123 @@ export const Sequential: typeof N.Sequential = c(N.Sequential, 'Sequential', '..
 });
 /** Runs its children in order: `new nn.Sequential(a, b)` or `new nn.Sequential({ conv: a, act: b })`. */
 export type Sequential = N.Sequential;
-/** @class */
+/**
+ * Applies Sigmoid(x) = 1 / (1 + exp(-x)) element-wise (torch.nn.Sigmoid).
+ * @class
+ */
 export const Sigmoid: typeof N.Sigmoid = c(N.Sigmoid, 'Sigmoid', '', {
   forward: 'x:T',
 });
+/** Applies Sigmoid(x) = 1 / (1 + exp(-x)) element-wise (torch.nn.Sigmoid). */
 export type Sigmoid = N.Sigmoid;
-/** @class */
+/**
+ * Applies the Sigmoid Linear Unit SiLU(x) = x * sigmoid(x) element-wise (torch.nn.SiLU).
+ * @class
+ */
 export const SiLU: typeof N.SiLU = c(N.SiLU, 'SiLU', '_opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Applies the Sigmoid Linear Unit SiLU(x) = x * sigmoid(x) element-wise (torch.nn.SiLU). */
 export type SiLU = N.SiLU;
-/** @class */
+/**
+ * Creates a criterion that uses a squared term if the absolute element-wise error falls below beta and an L1 term otherwise (torch.nn.SmoothL1Loss).
+ * @class
+ */
 export const SmoothL1Loss: typeof N.SmoothL1Loss = c(N.SmoothL1Loss, 'SmoothL1Loss', 'opts?:u{reduction:su;beta:nu}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that uses a squared term if the absolute element-wise error falls below beta and an L1 term otherwise (torch.nn.SmoothL1Loss). */
 export type SmoothL1Loss = N.SmoothL1Loss;
-/** @class */
+/**
+ * Creates a criterion that optimizes a two-class classification logistic loss between input and target of 1 or -1 (torch.nn.SoftMarginLoss).
+ * @class
+ */
 export const SoftMarginLoss: typeof N.SoftMarginLoss = c(N.SoftMarginLoss, 'SoftMarginLoss', 'opts?:u{reduction:su}', {
   forward: 'input:T, target:T',
 });
+/** Creates a criterion that optimizes a two-class classification logistic loss between input and target of 1 or -1 (torch.nn.SoftMarginLoss). */
 export type SoftMarginLoss = N.SoftMarginLoss;
-/** @class */
+/**
+ * Applies Softmax(x_i) = exp(x_i) / sum_j exp(x_j) along dim, so that the slices sum to 1 (torch.nn.Softmax).
+ * @class
+ */
 export const Softmax: typeof N.Softmax = c(N.Softmax, 'Softmax', 'dimArg:n{dim:nu}', {
   forward: 'x:T',
 });
+/** Applies Softmax(x_i) = exp(x_i) / sum_j exp(x_j) along dim, so that the slices sum to 1 (torch.nn.Softmax). */
 export type Softmax = N.Softmax;
 /**
- * Softmax over the channel dim of (N, C, H, W) or (C, H, W) input.
+ * Applies Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W) input (torch.nn.Softmax2d).
  * @class
  */
 export const Softmax2d: typeof N.Softmax2d = c(N.Softmax2d, 'Softmax2d', '', {
   forward: 'x:T',
 });
-/** Softmax over the channel dim of (N, C, H, W) or (C, H, W) input. */
+/** Applies Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W) input (torch.nn.Softmax2d). */
 export type Softmax2d = N.Softmax2d;
-/** @class */
+/**
+ * Applies Softmin(x) = Softmax(-x) along dim (torch.nn.Softmin).
+ * @class
+ */
 export const Softmin: typeof N.Softmin = c(N.Softmin, 'Softmin', 'dimArg:n{dim:nu}', {
   forward: 'x:T',
 });
+/** Applies Softmin(x) = Softmax(-x) along dim (torch.nn.Softmin). */
 export type Softmin = N.Softmin;
-/** @class */
+/**
+ * Applies Softplus(x) = 1/beta * log(1 + exp(beta * x)) element-wise, linear where beta * x > threshold (torch.nn.Softplus).
+ * @class
+ */
 export const Softplus: typeof N.Softplus = c(N.Softplus, 'Softplus', 'opts?:nu{beta:nu;threshold:nu}, threshold?:nu', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Applies Softplus(x) = 1/beta * log(1 + exp(beta * x)) element-wise, linear where beta * x > threshold (torch.nn.Softplus). */
 export type Softplus = N.Softplus;
-/** @class */
+/**
+ * Applies the soft shrinkage function element-wise: x - lambd if x > lambd, x + lambd if x < -lambd, else 0 (torch.nn.Softshrink).
+ * @class
+ */
 export const Softshrink: typeof N.Softshrink = c(N.Softshrink, 'Softshrink', 'lambd?:nu{lambd:nu}', {
   forward: 'x:T',
 });
+/** Applies the soft shrinkage function element-wise: x - lambd if x > lambd, x + lambd if x < -lambd, else 0 (torch.nn.Softshrink). */
 export type Softshrink = N.Softshrink;
-/** @class */
+/**
+ * Applies Softsign(x) = x / (1 + |x|) element-wise (torch.nn.Softsign).
+ * @class
+ */
 export const Softsign: typeof N.Softsign = c(N.Softsign, 'Softsign', '', {
   forward: 'x:T',
 });
+/** Applies Softsign(x) = x / (1 + |x|) element-wise (torch.nn.Softsign). */
 export type Softsign = N.Softsign;
-/** @class */
+/**
+ * Applies the hyperbolic tangent Tanh(x) element-wise (torch.nn.Tanh).
+ * @class
+ */
 export const Tanh: typeof N.Tanh = c(N.Tanh, 'Tanh', '', {
   forward: 'x:T',
 });
+/** Applies the hyperbolic tangent Tanh(x) element-wise (torch.nn.Tanh). */
 export type Tanh = N.Tanh;
-/** @class */
+/**
+ * Applies Tanhshrink(x) = x - tanh(x) element-wise (torch.nn.Tanhshrink).
+ * @class
+ */
 export const Tanhshrink: typeof N.Tanhshrink = c(N.Tanhshrink, 'Tanhshrink', '', {
   forward: 'x:T',
 });
+/** Applies Tanhshrink(x) = x - tanh(x) element-wise (torch.nn.Tanhshrink). */
 export type Tanhshrink = N.Tanhshrink;
-/** @class */
+/**
+ * Thresholds each element: y = x if x > threshold, else value (torch.nn.Threshold).
+ * @class
+ */
 export const Threshold: typeof N.Threshold = c(N.Threshold, 'Threshold', 'threshold:n, value:n, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
+/** Thresholds each element: y = x if x > threshold, else value (torch.nn.Threshold). */
 export type Threshold = N.Threshold;
 /**
  * The full encoder-decoder model of "Attention Is All You Need"; matrices re-initialised with xavier_uniform_.
@@ -873,21 +1220,33 @@ export const TransformerEncoderLayer: typeof N.TransformerEncoderLayer = c(N.Tra
 });
 /** One post-norm (default) or pre-norm (normFirst) encoder block: self-attention then a feed-forward net. */
 export type TransformerEncoderLayer = N.TransformerEncoderLayer;
-/** @class */
+/**
+ * Creates a criterion that measures the triplet loss given anchor, positive and negative inputs and a margin (torch.nn.TripletMarginLoss).
+ * @class
+ */
 export const TripletMarginLoss: typeof N.TripletMarginLoss = c(N.TripletMarginLoss, 'TripletMarginLoss', 'opts?:u{margin:nu;p:nu;eps:nu;swap:bu;reduction:su}', {
   forward: 'anchor:T, positive:T, negative:T',
 });
+/** Creates a criterion that measures the triplet loss given anchor, positive and negative inputs and a margin (torch.nn.TripletMarginLoss). */
 export type TripletMarginLoss = N.TripletMarginLoss;
-/** @class */
+/**
+ * Creates a criterion that measures the triplet loss given anchor, positive and negative inputs and a distance function (torch.nn.TripletMarginWithDistanceLoss).
+ * @class
+ */
 export const TripletMarginWithDistanceLoss: typeof N.TripletMarginWithDistanceLoss = c(N.TripletMarginWithDistanceLoss, 'TripletMarginWithDistanceLoss', 'opts?:u{distanceFunction:zfu;margin:nu;swap:bu;reduction:su}', {
   forward: 'anchor:T, positive:T, negative:T',
 });
+/** Creates a criterion that measures the triplet loss given anchor, positive and negative inputs and a distance function (torch.nn.TripletMarginWithDistanceLoss). */
 export type TripletMarginWithDistanceLoss = N.TripletMarginWithDistanceLoss;
-/** @class */
+/**
+ * Expands dimension dim of the input into the shape unflattenedSize (torch.nn.Unflatten).
+ * @class
+ */
 export const Unflatten: typeof N.Unflatten = c(N.Unflatten, 'Unflatten', 'dim:n, unflattenedSize:a', {
   forward: 'x:T',
   extraRepr: '',
 });
+/** Expands dimension dim of the input into the shape unflattenedSize (torch.nn.Unflatten). */
 export type Unflatten = N.Unflatten;
 /**
  * Extracts sliding local blocks: [N, C, *] -> [N, C * prod(kernel), L].
@@ -898,21 +1257,41 @@ export const Unfold: typeof N.Unfold = c(N.Unfold, 'Unfold', 'kernelSize:na, opt
 });
 /** Extracts sliding local blocks: [N, C, *] -> [N, C * prod(kernel), L]. */
 export type Unfold = N.Unfold;
-/** @class */
+/**
+ * Upsamples a 1D, 2D or 3D (multi-channel) input to a size or by a scale factor; mode 'nearest' by default (torch.nn.Upsample).
+ * @class
+ */
 export const Upsample: typeof N.Upsample = c(N.Upsample, 'Upsample', 'opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu}', {
   forward: 'x:T',
 });
+/** Upsamples a 1D, 2D or 3D (multi-channel) input to a size or by a scale factor; mode 'nearest' by default (torch.nn.Upsample). */
 export type Upsample = N.Upsample;
-/** @class */
+/**
+ * Applies 2D bilinear upsampling (alignCorners=true) to a multi-channel input (torch.nn.UpsamplingBilinear2d).
+ * @class
+ */
 export const UpsamplingBilinear2d: typeof N.UpsamplingBilinear2d = c(N.UpsamplingBilinear2d, 'UpsamplingBilinear2d', 'opts?:u{size:nau;scaleFactor:nau}', {});
+/** Applies 2D bilinear upsampling (alignCorners=true) to a multi-channel input (torch.nn.UpsamplingBilinear2d). */
 export type UpsamplingBilinear2d = N.UpsamplingBilinear2d;
-/** @class */
+/**
+ * Applies 2D nearest-neighbour upsampling to a multi-channel input (torch.nn.UpsamplingNearest2d).
+ * @class
+ */
 export const UpsamplingNearest2d: typeof N.UpsamplingNearest2d = c(N.UpsamplingNearest2d, 'UpsamplingNearest2d', 'opts?:u{size:nau;scaleFactor:nau}', {});
+/** Applies 2D nearest-neighbour upsampling to a multi-channel input (torch.nn.UpsamplingNearest2d). */
 export type UpsamplingNearest2d = N.UpsamplingNearest2d;
 export * as utils from './nn-utils.js';
-/** @class */
+/**
+ * Pads the boundaries of the last dimension with zeros (torch.nn.ZeroPad1d).
+ * @class
+ */
 export const ZeroPad1d: typeof N.ZeroPad1d = c(N.ZeroPad1d, 'ZeroPad1d', 'padding:na', {});
+/** Pads the boundaries of the last dimension with zeros (torch.nn.ZeroPad1d). */
 export type ZeroPad1d = N.ZeroPad1d;
-/** @class */
+/**
+ * Pads the boundaries of the last two dimensions with zeros (torch.nn.ZeroPad2d).
+ * @class
+ */
 export const ZeroPad2d: typeof N.ZeroPad2d = c(N.ZeroPad2d, 'ZeroPad2d', 'padding:na', {});
+/** Pads the boundaries of the last two dimensions with zeros (torch.nn.ZeroPad2d). */
 export type ZeroPad2d = N.ZeroPad2d;

@@ -7,73 +7,160 @@ import { strictFunction as f, strictMethods } from '../../args.js';
 import { Tensor } from '../../tensor.js';
 
 export * from '../../ops/index.js';
-/** @function */
+/**
+ * Elementwise |x| (torch.abs).
+ * @function
+ */
 export const abs: typeof N.abs = f(N.abs, 'abs', 'x:T');
-/** @function */
+/**
+ * Elementwise arccosine (torch.acos).
+ * @function
+ */
 export const acos: typeof N.acos = f(N.acos, 'acos', 'x:T');
-/** @function */
+/**
+ * Elementwise inverse hyperbolic cosine (torch.acosh).
+ * @function
+ */
 export const acosh: typeof N.acosh = f(N.acosh, 'acosh', 'x:T');
-/** @function */
+/**
+ * Elementwise a + alpha * b with broadcasting (torch.add); options { alpha }.
+ * @function
+ */
 export const add: typeof N.add = f(N.add, 'add', 'a:Tnb, b:Tnb, opts?:u{alpha:nu}');
-/** @function */
+/**
+ * beta * input + alpha * sum over the batch of bmm(batch1, batch2) (torch.addbmm); options { beta, alpha }.
+ * @function
+ */
 export const addbmm: typeof N.addbmm = f(N.addbmm, 'addbmm', 'input:T, batch1:T, batch2:T, opts?:u{beta:nu;alpha:nu}');
-/** @function */
+/**
+ * x + value * t1 / t2 (torch.addcdiv); options { value }, default 1.
+ * @function
+ */
 export const addcdiv: typeof N.addcdiv = f(N.addcdiv, 'addcdiv', 'x:T, t1:T, t2:T, opts?:u{value:nu}');
-/** @function */
+/**
+ * x + value * t1 * t2 (torch.addcmul); options { value }, default 1.
+ * @function
+ */
 export const addcmul: typeof N.addcmul = f(N.addcmul, 'addcmul', 'x:T, t1:T, t2:T, opts?:u{value:nu}');
-/** @function */
+/**
+ * beta * c + alpha * (a @ b) (torch.addmm); options { beta, alpha }, default 1.
+ * @function
+ */
 export const addmm: typeof N.addmm = f(N.addmm, 'addmm', 'c:T, a:T, b:T, opts?:u{beta:nu;alpha:nu}');
-/** @function */
+/**
+ * beta * input + alpha * (mat @ vec) (torch.addmv); options { beta, alpha }.
+ * @function
+ */
 export const addmv: typeof N.addmv = f(N.addmv, 'addmv', 'input:T, mat:T, vec:T, opts?:u{beta:nu;alpha:nu}');
-/** @function */
+/**
+ * beta * input + alpha * outer(vec1, vec2) (torch.addr); options { beta, alpha }.
+ * @function
+ */
 export const addr: typeof N.addr = f(N.addr, 'addr', 'input:T, vec1:T, vec2:T, opts?:u{beta:nu;alpha:nu}');
-/** @function */
+/**
+ * Whether all elements over dims are true (torch.all); returns bool (uint8 for uint8 input).
+ * @function
+ */
 export const all: typeof N.all = f(N.all, 'all', 'x:T, dim?:nzau, keepdim?:bu');
-/** @function */
+/**
+ * Whether every element of a and b is close, as isclose (torch.allclose); options { rtol, atol, equalNan }.
+ * @function
+ */
 export const allclose: typeof N.allclose = f(N.allclose, 'allclose', 'a:T, b:T, opts?:u{rtol:nu;atol:nu;equalNan:bu}');
-/** @function */
+/**
+ * Maximum over dims, values only (torch.amax).
+ * @function
+ */
 export const amax: typeof N.amax = f(N.amax, 'amax', 'x:T, dim?:nzau, keepdim?:bu');
-/** @function */
+/**
+ * Minimum over dims, values only (torch.amin).
+ * @function
+ */
 export const amin: typeof N.amin = f(N.amin, 'amin', 'x:T, dim?:nzau, keepdim?:bu');
-/** @function */
+/**
+ * Minimum and maximum together, as { min, max } (torch.aminmax); options { dim, keepdim }.
+ * @function
+ */
 export const aminmax: typeof N.aminmax = f(N.aminmax, 'aminmax', 'x:T, opts?:u{dim:nu;keepdim:bu}');
-/** @function */
+/**
+ * Whether any element over dims is true (torch.any); returns bool (uint8 for uint8 input).
+ * @function
+ */
 export const any: typeof N.any = f(N.any, 'any', 'x:T, dim?:nzau, keepdim?:bu');
 /**
  * arange(end) | arange(start, end, step?) with an optional trailing options object.
  * @function
  */
 export const arange: typeof N.arange = f(N.arange, 'arange', '...args:nu{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Index of the maximum (of the flattened input when dim is omitted), as int32 (torch.argmax).
+ * @function
+ */
 export const argmax: typeof N.argmax = f(N.argmax, 'argmax', 'x:T, dim?:nzu, keepdim?:bu');
-/** @function */
+/**
+ * Index of the minimum (of the flattened input when dim is omitted), as int32 (torch.argmin).
+ * @function
+ */
 export const argmin: typeof N.argmin = f(N.argmin, 'argmin', 'x:T, dim?:nzu, keepdim?:bu');
-/** @function */
+/**
+ * Indices that sort x along dim, as int32 (torch.argsort); dim and descending positional or as options.
+ * @function
+ */
 export const argsort: typeof N.argsort = f(N.argsort, 'argsort', 'x:T, dimArg?:nu{dim:nu;descending:bu;stable:bu}, descArg?:bu{dim:nu;descending:bu;stable:bu}, opts?:u{dim:nu;descending:bu;stable:bu}');
 /**
  * Positions of nonzero elements (PyTorch's argwhere is nonzero): synchronous devices; nonzeroAsync elsewhere.
  * @function
  */
 export const argwhere: typeof N.argwhere = f(N.argwhere, 'argwhere', 'x:T');
-/** @function */
+/**
+ * Elementwise arcsine (torch.asin).
+ * @function
+ */
 export const asin: typeof N.asin = f(N.asin, 'asin', 'x:T');
-/** @function */
+/**
+ * Elementwise inverse hyperbolic sine (torch.asinh).
+ * @function
+ */
 export const asinh: typeof N.asinh = f(N.asinh, 'asinh', 'x:T');
-/** @function */
+/**
+ * Elementwise arctangent (torch.atan).
+ * @function
+ */
 export const atan: typeof N.atan = f(N.atan, 'atan', 'x:T');
-/** @function */
+/**
+ * Elementwise arctangent of a / b using the signs of both to pick the quadrant (torch.atan2).
+ * @function
+ */
 export const atan2: typeof N.atan2 = f(N.atan2, 'atan2', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise inverse hyperbolic tangent (torch.atanh).
+ * @function
+ */
 export const atanh: typeof N.atanh = f(N.atanh, 'atanh', 'x:T');
-/** @function */
+/**
+ * Returns x viewed with at least 1 dim (torch.atleast_1d).
+ * @function
+ */
 export const atleast1d: typeof N.atleast1d = f(N.atleast1d, 'atleast1d', 'x:T');
-/** @function */
+/**
+ * Returns x viewed with at least 2 dims; 1-D becomes [1, n] (torch.atleast_2d).
+ * @function
+ */
 export const atleast2d: typeof N.atleast2d = f(N.atleast2d, 'atleast2d', 'x:T');
-/** @function */
+/**
+ * Returns x viewed with at least 3 dims; 1-D becomes [1, n, 1], 2-D [m, n, 1] (torch.atleast_3d).
+ * @function
+ */
 export const atleast3d: typeof N.atleast3d = f(N.atleast3d, 'atleast3d', 'x:T');
-/** @function */
+/**
+ * beta * input + alpha * bmm(batch1, batch2) (torch.baddbmm); options { beta, alpha }.
+ * @function
+ */
 export const baddbmm: typeof N.baddbmm = f(N.baddbmm, 'baddbmm', 'input:T, batch1:T, batch2:T, opts?:u{beta:nu;alpha:nu}');
-/** @function */
+/**
+ * Applies a backend binary primitive with type promotion and broadcasting.
+ * @function
+ */
 export const binaryOp: typeof N.binaryOp = f(N.binaryOp, 'binaryOp', 'op:s, a:Tnb, b:Tnb');
 /**
  * Occurrences of each value 0..max(x) (at least minlength bins), or sums of weights. Synchronous devices only.
@@ -85,15 +172,30 @@ export const bincount: typeof N.bincount = f(N.bincount, 'bincount', 'x:T, weigh
  * @function
  */
 export const bincountAsync: typeof N.bincountAsync = f(N.bincountAsync, 'bincountAsync', 'x:T, weightsArg?:Tzu{weights:Tzu;minlength:nu}, minlengthArg?:nu');
-/** @function */
+/**
+ * Elementwise bitwise AND of integer/bool tensors (torch.bitwise_and).
+ * @function
+ */
 export const bitwiseAnd: typeof N.bitwiseAnd = f(N.bitwiseAnd, 'bitwiseAnd', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise bitwise NOT of integer/bool tensors (torch.bitwise_not).
+ * @function
+ */
 export const bitwiseNot: typeof N.bitwiseNot = f(N.bitwiseNot, 'bitwiseNot', 'x:T');
-/** @function */
+/**
+ * Elementwise bitwise OR of integer/bool tensors (torch.bitwise_or).
+ * @function
+ */
 export const bitwiseOr: typeof N.bitwiseOr = f(N.bitwiseOr, 'bitwiseOr', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise bitwise XOR of integer/bool tensors (torch.bitwise_xor).
+ * @function
+ */
 export const bitwiseXor: typeof N.bitwiseXor = f(N.bitwiseXor, 'bitwiseXor', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Batched product of two 3-D tensors [B,M,K] x [B,K,N] (torch.bmm).
+ * @function
+ */
 export const bmm: typeof N.bmm = f(N.bmm, 'bmm', 'a:T, b:T');
 /**
  * [B,M,K] x [B,K,N] -> [B,M,N], same dtype and device; any strides.
@@ -115,14 +217,20 @@ export const bucketize: typeof N.bucketize = f(N.bucketize, 'bucketize', 'input:
  * @function
  */
 export const castTo: typeof N.castTo = f(N.castTo, 'castTo', 'x:T, dtype:s');
-/** @function */
+/**
+ * Concatenates tensors along an existing dim (torch.cat).
+ * @function
+ */
 export const cat: typeof N.cat = f(N.cat, 'cat', 'tensors:a, dim?:nu');
 /**
  * p-norm distances between the rows of x1 [..., P, M] and x2 [..., R, M]: [..., P, R].
  * @function
  */
 export const cdist: typeof N.cdist = f(N.cdist, 'cdist', 'x1:T, x2:T, pArg?:nu{p:nu}');
-/** @function */
+/**
+ * Elementwise ceiling: smallest integer >= x (torch.ceil).
+ * @function
+ */
 export const ceil: typeof N.ceil = f(N.ceil, 'ceil', 'x:T');
 /**
  * Throws, before `op` changes anything, when one of `ts` is known to be poisoned by a failed device
@@ -137,16 +245,25 @@ export const checkPoison: typeof N.checkPoison = f(N.checkPoison, 'checkPoison',
  * @function
  */
 export const checkRange: typeof N.checkRange = f(N.checkRange, 'checkRange', 't:T, min:n, max:n, message:s');
-/** @function */
+/**
+ * Splits into at most `chunks` equal pieces along dim (the last may be smaller) (torch.chunk).
+ * @function
+ */
 export const chunk: typeof N.chunk = f(N.chunk, 'chunk', 'x:T, chunks:n, dim?:nu');
 /**
  * clamp(x, min, max), also clamp(x, { min, max }) (PyTorch's keywords).
  * @function
  */
 export const clamp: typeof N.clamp = f(N.clamp, 'clamp', 'x:T, minOrOpts?:Tnbzu{min:Tnbzu;max:Tnbzu}, max?:Tnbzu');
-/** @function */
+/**
+ * Clamps x from above: min(x, max) (torch.clamp_max).
+ * @function
+ */
 export const clampMax: typeof N.clampMax = f(N.clampMax, 'clampMax', 'x:T, max:Tnb');
-/** @function */
+/**
+ * Clamps x from below: max(x, min) (torch.clamp_min).
+ * @function
+ */
 export const clampMin: typeof N.clampMin = f(N.clampMin, 'clampMin', 'x:T, min:Tnb');
 /**
  * A contiguous copy that shares nothing with x (differentiable).
@@ -163,20 +280,35 @@ export const col2imPrim: typeof N.col2imPrim = f(N.col2imPrim, 'col2imPrim', 'co
  * @function
  */
 export const columnStack: typeof N.columnStack = f(N.columnStack, 'columnStack', '...tensors:Tau');
-/** @function */
+/**
+ * x itself when contiguous, else a contiguous copy (Tensor.contiguous).
+ * @function
+ */
 export const contiguous: typeof N.contiguous = f(N.contiguous, 'contiguous', 'x:T');
-/** @function */
+/**
+ * Output length of a convolution/pool along one dim: floor((in + 2p - d(k-1) - 1) / s) + 1.
+ * @function
+ */
 export const convOutSize: typeof N.convOutSize = f(N.convOutSize, 'convOutSize', 'inp:n, k:n, s:n, p:n, d:n');
 /**
  * |a| with the sign of b (b's -0 counts as negative); floating result; gradient flows to a only.
  * @function
  */
 export const copysign: typeof N.copysign = f(N.copysign, 'copysign', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise cosine (torch.cos).
+ * @function
+ */
 export const cos: typeof N.cos = f(N.cos, 'cos', 'x:T');
-/** @function */
+/**
+ * Elementwise hyperbolic cosine (torch.cosh).
+ * @function
+ */
 export const cosh: typeof N.cosh = f(N.cosh, 'cosh', 'x:T');
-/** @function */
+/**
+ * Number of nonzero elements over dims (torch.count_nonzero).
+ * @function
+ */
 export const countNonzero: typeof N.countNonzero = f(N.countNonzero, 'countNonzero', 'x:T, dim?:nzau');
 /**
  * Cross product of 3-vectors along dim (default: the first dim of size 3, as torch.cross).
@@ -193,11 +325,20 @@ export const cummax: typeof N.cummax = f(N.cummax, 'cummax', 'x:T, dim:n');
  * @function
  */
 export const cummin: typeof N.cummin = f(N.cummin, 'cummin', 'x:T, dim:n');
-/** @function */
+/**
+ * Cumulative product along dim (torch.cumprod).
+ * @function
+ */
 export const cumprod: typeof N.cumprod = f(N.cumprod, 'cumprod', 'x:T, dim:n');
-/** @function */
+/**
+ * Cumulative sum along dim (torch.cumsum).
+ * @function
+ */
 export const cumsum: typeof N.cumsum = f(N.cumsum, 'cumsum', 'x:T, dim:n');
-/** @function */
+/**
+ * Elementwise conversion from degrees to radians (torch.deg2rad).
+ * @function
+ */
 export const deg2rad: typeof N.deg2rad = f(N.deg2rad, 'deg2rad', 'x:T');
 /**
  * torch.detach(x): a tensor sharing x's storage, cut from the graph.
@@ -230,9 +371,15 @@ export const diff: typeof N.diff = f(N.diff, 'diff', 'x:T, n?:nu, dim?:nu, opts?
  * @function
  */
 export const digamma: typeof N.digamma = f(N.digamma, 'digamma', 'x:T');
-/** @function */
+/**
+ * Elementwise a / b (torch.div); options { roundingMode: 'trunc' | 'floor' | null }, true division by default.
+ * @function
+ */
 export const div: typeof N.div = f(N.div, 'div', 'a:Tnb, b:Tnb, opts?:u{roundingMode:szu}');
-/** @function */
+/**
+ * Inner product of two 1-D tensors of equal length, as a 0-d tensor (torch.dot).
+ * @function
+ */
 export const dot: typeof N.dot = f(N.dot, 'dot', 'a:T, b:T');
 /**
  * Concatenates depth-wise (dim 2) after making every input at least 3-D.
@@ -244,15 +391,30 @@ export const dstack: typeof N.dstack = f(N.dstack, 'dstack', '...tensors:Tau');
  * @function
  */
 export const einsum: typeof N.einsum = f(N.einsum, 'einsum', 'equation:s, ...operands:Tau');
-/** @function */
+/**
+ * An uninitialised tensor of the given shape (torch.empty); options { dtype, device, requiresGrad }.
+ * @function
+ */
 export const empty_: typeof N.empty_ = f(N.empty_, 'empty', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * An uninitialised tensor with x's shape, dtype and device unless overridden (torch.empty_like).
+ * @function
+ */
 export const emptyLike: typeof N.emptyLike = f(N.emptyLike, 'emptyLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Elementwise a == b; returns a bool tensor (torch.eq).
+ * @function
+ */
 export const eq: typeof N.eq = f(N.eq, 'eq', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Whether a and b have the same shape and equal elements (torch.equal).
+ * @function
+ */
 export const equal: typeof N.equal = f(N.equal, 'equal', 'a:T, b:T');
-/** @function */
+/**
+ * Elementwise Gauss error function (torch.erf).
+ * @function
+ */
 export const erf: typeof N.erf = f(N.erf, 'erf', 'x:T');
 /**
  * 1 - erf(x), as its own primitive (Cody's rational approximations in every backend): composed as
@@ -260,50 +422,110 @@ export const erf: typeof N.erf = f(N.erf, 'erf', 'x:T');
  * @function
  */
 export const erfc: typeof N.erfc = f(N.erfc, 'erfc', 'x:T');
-/** @function */
+/**
+ * Elementwise inverse error function (torch.erfinv).
+ * @function
+ */
 export const erfinv: typeof N.erfinv = f(N.erfinv, 'erfinv', 'x:T');
-/** @function */
+/**
+ * Elementwise e^x (torch.exp).
+ * @function
+ */
 export const exp: typeof N.exp = f(N.exp, 'exp', 'x:T');
-/** @function */
+/**
+ * Elementwise 2^x (torch.exp2).
+ * @function
+ */
 export const exp2: typeof N.exp2 = f(N.exp2, 'exp2', 'x:T');
-/** @function */
+/**
+ * A broadcast view to a larger shape (-1 keeps a size), without copying (Tensor.expand).
+ * @function
+ */
 export const expand: typeof N.expand = f(N.expand, 'expand', 'x:T, ...shapeArgs:nau');
-/** @function */
+/**
+ * Elementwise e^x - 1, accurate near 0 (torch.expm1).
+ * @function
+ */
 export const expm1: typeof N.expm1 = f(N.expm1, 'expm1', 'x:T');
-/** @function */
+/**
+ * An n x m identity matrix, m defaulting to n (torch.eye).
+ * @function
+ */
 export const eye: typeof N.eye = f(N.eye, 'eye', 'n:n, m?:nu{dtype:su;device:su;requiresGrad:bu}, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Fills self in place with a scalar or 0-dim tensor value (Tensor.fill_).
+ * @function
+ */
 export const fill_: typeof N.fill_ = f(N.fill_, 'fill_', 'self:T, value:Tnb');
-/** @function */
+/**
+ * Flattens dims startDim..endDim into one (torch.flatten).
+ * @function
+ */
 export const flatten: typeof N.flatten = f(N.flatten, 'flatten', 'x:T, startDim?:nu, endDim?:nu');
-/** @function */
+/**
+ * Reverses the order of elements along the given dims (a copy) (torch.flip).
+ * @function
+ */
 export const flip: typeof N.flip = f(N.flip, 'flip', 'x:T, ...dimArgs:nau');
-/** @function */
+/**
+ * Reverses dim 1 (left/right) of an at least 2-D tensor (torch.fliplr).
+ * @function
+ */
 export const fliplr: typeof N.fliplr = f(N.fliplr, 'fliplr', 'x:T');
-/** @function */
+/**
+ * Reverses dim 0 (up/down) of an at least 1-D tensor (torch.flipud).
+ * @function
+ */
 export const flipud: typeof N.flipud = f(N.flipud, 'flipud', 'x:T');
 /**
  * pow computed in float64 (PyTorch's float_power).
  * @function
  */
 export const floatPower: typeof N.floatPower = f(N.floatPower, 'floatPower', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise floor: largest integer <= x (torch.floor).
+ * @function
+ */
 export const floor: typeof N.floor = f(N.floor, 'floor', 'x:T');
-/** @function */
+/**
+ * Elementwise floor(a / b) (torch.floor_divide).
+ * @function
+ */
 export const floorDivide: typeof N.floorDivide = f(N.floorDivide, 'floorDivide', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise C-style remainder, with the sign of the dividend (torch.fmod).
+ * @function
+ */
 export const fmod: typeof N.fmod = f(N.fmod, 'fmod', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise fractional part x - trunc(x) (torch.frac).
+ * @function
+ */
 export const frac: typeof N.frac = f(N.frac, 'frac', 'x:T');
-/** @function */
+/**
+ * A tensor of the given shape filled with value (torch.full); dtype is inferred from value (bool, int32 or default float) unless given.
+ * @function
+ */
 export const full: typeof N.full = f(N.full, 'full', 'shapeIn:na, value:nb, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * A tensor of x's shape filled with value, with x's dtype and device unless overridden (torch.full_like).
+ * @function
+ */
 export const fullLike: typeof N.fullLike = f(N.fullLike, 'fullLike', 'x:T, value:nb, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Picks values along dim at int32 index positions: out[i][j] = x[index[i][j]][j] for dim 0 (torch.gather).
+ * @function
+ */
 export const gather: typeof N.gather = f(N.gather, 'gather', 'x:T, dim:n, index:T');
-/** @function */
+/**
+ * Elementwise a >= b; returns a bool tensor (torch.ge).
+ * @function
+ */
 export const ge: typeof N.ge = f(N.ge, 'ge', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise a > b; returns a bool tensor (torch.gt).
+ * @function
+ */
 export const gt: typeof N.gt = f(N.gt, 'gt', 'a:Tnb, b:Tnb');
 /**
  * Step function: 0 below 0, 1 above, `values` at 0. Both must share a dtype (PyTorch's rule).
@@ -330,7 +552,10 @@ export const im2colPrim: typeof N.im2colPrim = f(N.im2colPrim, 'im2colPrim', 'x:
  * @function
  */
 export const index: typeof N.index = f(N.index, 'index', 'x:T, ...indices:Tnszau');
-/** @function */
+/**
+ * A copy of x with alpha * source slices added at the indices along dim (torch.index_add); options { alpha }.
+ * @function
+ */
 export const indexAdd: typeof N.indexAdd = f(N.indexAdd, 'indexAdd', 'x:T, dim:n, index:T, source:T, opts?:u{alpha:nu}');
 /**
  * x.indexAsync(...) (torchlet addition): t.index(...) on any device. Bool masks become their nonzero
@@ -351,7 +576,10 @@ export const indexFill: typeof N.indexFill = f(N.indexFill, 'indexFill', 'x:T, d
  * @function
  */
 export const indexPut: typeof N.indexPut = f(N.indexPut, 'indexPut', 'x:T, indices:a, values:T, opts?:u{accumulate:bu}');
-/** @function */
+/**
+ * Selects the slices at the int32 indices of a 1-d index along dim (torch.index_select).
+ * @function
+ */
 export const indexSelect: typeof N.indexSelect = f(N.indexSelect, 'indexSelect', 'x:T, dim:n, index:T');
 /**
  * Writes `result` into `self` (the in-place ops: compute out of place, then copy). `ownsResult`: the
@@ -361,24 +589,45 @@ export const indexSelect: typeof N.indexSelect = f(N.indexSelect, 'indexSelect',
  * @function
  */
 export const inplace: typeof N.inplace = f(N.inplace, 'inplace', 'self:T, result:T, isRandomFill?:bu, ownsResult?:bu');
-/** @function */
+/**
+ * Elementwise |a - b| <= atol + rtol * |b| (torch.isclose); options { rtol, atol, equalNan }.
+ * @function
+ */
 export const isclose: typeof N.isclose = f(N.isclose, 'isclose', 'a:T, b:Tnb, opts?:u{rtol:nu;atol:nu;equalNan:bu}');
-/** @function */
+/**
+ * Elementwise test for finite values (not NaN, not infinite); returns a bool tensor (torch.isfinite).
+ * @function
+ */
 export const isfinite: typeof N.isfinite = f(N.isfinite, 'isfinite', 'x:T');
-/** @function */
+/**
+ * Elementwise +/-infinity test; returns a bool tensor (torch.isinf).
+ * @function
+ */
 export const isinf: typeof N.isinf = f(N.isinf, 'isinf', 'x:T');
-/** @function */
+/**
+ * Elementwise NaN test; returns a bool tensor (torch.isnan).
+ * @function
+ */
 export const isnan: typeof N.isnan = f(N.isnan, 'isnan', 'x:T');
 /**
  * Kronecker product: block (i, j, ...) is a[i, j, ...] * b.
  * @function
  */
 export const kron: typeof N.kron = f(N.kron, 'kron', 'a:T, b:T');
-/** @function */
+/**
+ * k-th smallest value (1-based) along dim, as { values, indices } (torch.kthvalue).
+ * @function
+ */
 export const kthvalue: typeof N.kthvalue = f(N.kthvalue, 'kthvalue', 'x:T, k:n, dim?:nu, keepdim?:bu');
-/** @function */
+/**
+ * Elementwise a <= b; returns a bool tensor (torch.le).
+ * @function
+ */
 export const le: typeof N.le = f(N.le, 'le', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Linear interpolation start + weight * (end - start) (torch.lerp).
+ * @function
+ */
 export const lerp: typeof N.lerp = f(N.lerp, 'lerp', 'start:T, end:Tnb, weight:Tnb');
 /**
  * log|Gamma(x)|: Lanczos for x >= 0.5, the reflection formula below (each branch fed safe values).
@@ -390,15 +639,30 @@ export const lgamma: typeof N.lgamma = f(N.lgamma, 'lgamma', 'x:T');
  * @function
  */
 export const linalgNorm: typeof N.linalgNorm = f(N.linalgNorm, 'linalgNorm', 'x:T, ordArg?:nszu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{dtype:su}');
-/** @function */
+/**
+ * steps evenly spaced values from start to end inclusive (torch.linspace).
+ * @function
+ */
 export const linspace: typeof N.linspace = f(N.linspace, 'linspace', 'start:n, end:n, steps:n, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Elementwise natural logarithm (torch.log).
+ * @function
+ */
 export const log: typeof N.log = f(N.log, 'log', 'x:T');
-/** @function */
+/**
+ * Elementwise base-10 logarithm (torch.log10).
+ * @function
+ */
 export const log10: typeof N.log10 = f(N.log10, 'log10', 'x:T');
-/** @function */
+/**
+ * Elementwise ln(1 + x), accurate near 0 (torch.log1p).
+ * @function
+ */
 export const log1p: typeof N.log1p = f(N.log1p, 'log1p', 'x:T');
-/** @function */
+/**
+ * Elementwise base-2 logarithm (torch.log2).
+ * @function
+ */
 export const log2: typeof N.log2 = f(N.log2, 'log2', 'x:T');
 /**
  * log(e^a + e^b) = max + log1p(e^-|a-b|); equal infinities give that infinity (a - b would be NaN).
@@ -410,28 +674,55 @@ export const logaddexp: typeof N.logaddexp = f(N.logaddexp, 'logaddexp', 'a:Tnb,
  * @function
  */
 export const logcumsumexp: typeof N.logcumsumexp = f(N.logcumsumexp, 'logcumsumexp', 'x:T, dim:n');
-/** @function */
+/**
+ * Elementwise logical AND; returns a bool tensor (torch.logical_and).
+ * @function
+ */
 export const logicalAnd: typeof N.logicalAnd = f(N.logicalAnd, 'logicalAnd', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise logical NOT; returns a bool tensor (torch.logical_not).
+ * @function
+ */
 export const logicalNot: typeof N.logicalNot = f(N.logicalNot, 'logicalNot', 'x:T');
-/** @function */
+/**
+ * Elementwise logical OR; returns a bool tensor (torch.logical_or).
+ * @function
+ */
 export const logicalOr: typeof N.logicalOr = f(N.logicalOr, 'logicalOr', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise logical XOR; returns a bool tensor (torch.logical_xor).
+ * @function
+ */
 export const logicalXor: typeof N.logicalXor = f(N.logicalXor, 'logicalXor', 'a:Tnb, b:Tnb');
 /**
  * log(x / (1 - x)); with eps, x is first clamped to [eps, 1 - eps] (zero gradient outside, as PyTorch).
  * @function
  */
 export const logit: typeof N.logit = f(N.logit, 'logit', 'x:T, eps?:nzu{eps:nzu}');
-/** @function */
+/**
+ * Log of softmax along dim, computed stably (torch.log_softmax); options { dtype }.
+ * @function
+ */
 export const logSoftmax: typeof N.logSoftmax = f(N.logSoftmax, 'logSoftmax', 'x:T, dim:n, opts?:u{dtype:su}');
-/** @function */
+/**
+ * steps values base^t for t evenly spaced from start to end (torch.logspace); options add { base }, default 10.
+ * @function
+ */
 export const logspace: typeof N.logspace = f(N.logspace, 'logspace', 'start:n, end:n, steps:n, opts?:u{dtype:su;device:su;requiresGrad:bu;base:nu}');
-/** @function */
+/**
+ * log(sum(exp(x))) over dims, computed stably (torch.logsumexp).
+ * @function
+ */
 export const logsumexp: typeof N.logsumexp = f(N.logsumexp, 'logsumexp', 'x:T, dim:nzau, keepdim?:bu');
-/** @function */
+/**
+ * Elementwise a < b; returns a bool tensor (torch.lt).
+ * @function
+ */
 export const lt: typeof N.lt = f(N.lt, 'lt', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Fills value where the bool mask (broadcast to x's shape) is true (torch.masked_fill).
+ * @function
+ */
 export const maskedFill: typeof N.maskedFill = f(N.maskedFill, 'maskedFill', 'x:T, mask:T, value:Tnb');
 /**
  * maskedScatter(x, mask, source): x with its masked positions (mask broadcast to x) filled by
@@ -440,38 +731,65 @@ export const maskedFill: typeof N.maskedFill = f(N.maskedFill, 'maskedFill', 'x:
  * @function
  */
 export const maskedScatter: typeof N.maskedScatter = f(N.maskedScatter, 'maskedScatter', 'x:T, mask:T, source:T');
-/** @function */
+/**
+ * The elements of x where the bool mask (broadcast together) is true, as a 1-d tensor; synchronous devices only (torch.masked_select).
+ * @function
+ */
 export const maskedSelect: typeof N.maskedSelect = f(N.maskedSelect, 'maskedSelect', 'x:T, mask:T');
 /**
  * torch.maskedSelectAsync(x, mask) (torchlet addition): maskedSelect on any device; differentiable in x.
  * @function
  */
 export const maskedSelectAsync: typeof N.maskedSelectAsync = f(N.maskedSelectAsync, 'maskedSelectAsync', 'x:T, mask:T');
-/** @function */
+/**
+ * Matrix product with PyTorch's rules: 1-D operands are promoted and squeezed back, batch dims broadcast (torch.matmul).
+ * @function
+ */
 export const matmul: typeof N.matmul = f(N.matmul, 'matmul', 'a:T, b:T');
 /**
  * torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', +/-1, +/-inf (no decompositions: 2, -2 and 'nuc' raise).
  * @function
  */
 export const matrixNorm: typeof N.matrixNorm = f(N.matrixNorm, 'matrixNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:au;keepdim:bu;dtype:su}, dimArg?:au, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:au;keepdim:bu;dtype:su}');
-/** @function */
+/**
+ * max(x) is the overall maximum; max(x, dim, keepdim) gives { values, indices }; max(x, other) is maximum (torch.max).
+ * @function
+ */
 export const max: typeof N.max = f(N.max, 'max', 'x:T, dim?:Tnu, keepdim?:bu');
-/** @function */
+/**
+ * Elementwise maximum of a and b (torch.maximum).
+ * @function
+ */
 export const maximum: typeof N.maximum = f(N.maximum, 'maximum', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Mean over dims, all by default (torch.mean); needs a floating dtype (or options { dtype }).
+ * @function
+ */
 export const mean: typeof N.mean = f(N.mean, 'mean', 'x:T, dim?:nzau, keepdim?:bu, opts?:u{dtype:su}');
-/** @function */
+/**
+ * Median (the lower of the two middles), overall or along dim as { values, indices }; NaN propagates (torch.median).
+ * @function
+ */
 export const median: typeof N.median = f(N.median, 'median', 'x:T, dim?:nu, keepdim?:bu');
 /**
  * Coordinate grids (views). indexing 'ij' (the default, as PyTorch) or 'xy' (first two dims swapped).
  * @function
  */
 export const meshgrid: typeof N.meshgrid = f(N.meshgrid, 'meshgrid', '...args:Tau{indexing:su}');
-/** @function */
+/**
+ * min(x) is the overall minimum; min(x, dim, keepdim) gives { values, indices }; min(x, other) is minimum (torch.min).
+ * @function
+ */
 export const min: typeof N.min = f(N.min, 'min', 'x:T, dim?:Tnu, keepdim?:bu');
-/** @function */
+/**
+ * Elementwise minimum of a and b (torch.minimum).
+ * @function
+ */
 export const minimum: typeof N.minimum = f(N.minimum, 'minimum', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Product of two 2-D matrices, no broadcasting (torch.mm).
+ * @function
+ */
 export const mm: typeof N.mm = f(N.mm, 'mm', 'a:T, b:T');
 /**
  * Most frequent value per slice (the smallest among ties), with the index of its last occurrence
@@ -482,9 +800,15 @@ export const mm: typeof N.mm = f(N.mm, 'mm', 'a:T, b:T');
  * @function
  */
 export const mode: typeof N.mode = f(N.mode, 'mode', 'x:T, dim?:nu, keepdim?:bu');
-/** @function */
+/**
+ * Moves dims from source positions to destination positions (torch.movedim).
+ * @function
+ */
 export const movedim: typeof N.movedim = f(N.movedim, 'movedim', 'x:T, source:na, destination:na');
-/** @function */
+/**
+ * Elementwise a * b with broadcasting (torch.mul).
+ * @function
+ */
 export const mul: typeof N.mul = f(N.mul, 'mul', 'a:Tnb, b:Tnb');
 /**
  * torch.multinomial(input, numSamples, { replacement }): int32 category indices drawn from the
@@ -497,9 +821,15 @@ export const mul: typeof N.mul = f(N.mul, 'mul', 'a:Tnb, b:Tnb');
  * @function
  */
 export const multinomial: typeof N.multinomial = f(N.multinomial, 'multinomial', 'input:T, numSamples:n, opts?:u{replacement:bu}');
-/** @function */
+/**
+ * Matrix-vector product [M,K] x [K] -> [M] (torch.mv).
+ * @function
+ */
 export const mv: typeof N.mv = f(N.mv, 'mv', 'm:T, v:T');
-/** @function */
+/**
+ * Mean over dims ignoring NaN elements (torch.nanmean).
+ * @function
+ */
 export const nanmean: typeof N.nanmean = f(N.nanmean, 'nanmean', 'x:T, dim?:nzau, keepdim?:bu');
 /**
  * Median ignoring NaN (lower median of the non-NaN values; NaN when a slice is all NaN, with the index
@@ -507,22 +837,40 @@ export const nanmean: typeof N.nanmean = f(N.nanmean, 'nanmean', 'x:T, dim?:nzau
  * @function
  */
 export const nanmedian: typeof N.nanmedian = f(N.nanmedian, 'nanmedian', 'x:T, dim?:nu, keepdim?:bu');
-/** @function */
+/**
+ * quantile ignoring NaN elements (torch.nanquantile).
+ * @function
+ */
 export const nanquantile: typeof N.nanquantile = f(N.nanquantile, 'nanquantile', 'x:T, q:Tn, dim?:nzu, keepdim?:bu, opts?:u{interpolation:su}');
-/** @function */
+/**
+ * Sum over dims treating NaN as zero (torch.nansum).
+ * @function
+ */
 export const nansum: typeof N.nansum = f(N.nansum, 'nansum', 'x:T, dim?:nzau, keepdim?:bu');
-/** @function */
+/**
+ * Replaces NaN, +inf and -inf with finite values (torch.nan_to_num); options { nan, posinf, neginf }, defaulting to 0 and the dtype's max/min.
+ * @function
+ */
 export const nanToNum: typeof N.nanToNum = f(N.nanToNum, 'nanToNum', 'x:T, opts?:u{nan:nu;posinf:nu;neginf:nu}');
-/** @function */
+/**
+ * A view of length elements from start along dim (torch.narrow).
+ * @function
+ */
 export const narrow: typeof N.narrow = f(N.narrow, 'narrow', 'x:T, dim:n, start:n, length:n');
 /**
  * x.narrow(...) as a fresh contiguous copy.
  * @function
  */
 export const narrowCopy: typeof N.narrowCopy = f(N.narrowCopy, 'narrowCopy', 'x:T, dim:n, start:n, length:n');
-/** @function */
+/**
+ * Elementwise a != b; returns a bool tensor (torch.ne).
+ * @function
+ */
 export const ne: typeof N.ne = f(N.ne, 'ne', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Elementwise -x (torch.neg).
+ * @function
+ */
 export const neg: typeof N.neg = f(N.neg, 'neg', 'x:T');
 /**
  * Positions of nonzero elements as an [n, ndim] int32 tensor. Reads the data: synchronous devices only.
@@ -557,56 +905,110 @@ export const oneHot: typeof N.oneHot = f(N.oneHot, 'oneHot', 't:T, numClassesArg
  * @function
  */
 export const oneHotAsync: typeof N.oneHotAsync = f(N.oneHotAsync, 'oneHotAsync', 't:T, numClassesArg?:nu{numClasses:nu}');
-/** @function */
+/**
+ * A tensor filled with 1, shape as varargs or an array (torch.ones); options { dtype, device, requiresGrad }.
+ * @function
+ */
 export const ones: typeof N.ones = f(N.ones, 'ones', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Ones with x's shape, dtype and device unless overridden (torch.ones_like).
+ * @function
+ */
 export const onesLike: typeof N.onesLike = f(N.onesLike, 'onesLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Outer product of two 1-D tensors: [N] x [M] -> [N,M] (torch.outer).
+ * @function
+ */
 export const outer: typeof N.outer = f(N.outer, 'outer', 'a:T, b:T');
-/** @function */
+/**
+ * A view with dims reordered (torch.permute).
+ * @function
+ */
 export const permute: typeof N.permute = f(N.permute, 'permute', 'x:T, ...dimArgs:nau');
 /**
  * +x: x itself (PyTorch returns self), refused for bool as PyTorch does.
  * @function
  */
 export const positive: typeof N.positive = f(N.positive, 'positive', 'x:T');
-/** @function */
+/**
+ * Elementwise a^b with broadcasting (torch.pow).
+ * @function
+ */
 export const pow: typeof N.pow = f(N.pow, 'pow', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Product over one dim, or all elements (torch.prod); integer inputs accumulate in int32; options { dtype }.
+ * @function
+ */
 export const prod: typeof N.prod = f(N.prod, 'prod', 'x:T, dim?:nzu, keepdim?:bu, opts?:u{dtype:su}');
 /**
  * put(x, index, source, { accumulate }): x flattened, with source written (or added) at index.
  * @function
  */
 export const put: typeof N.put = f(N.put, 'put', 'x:T, index:T, source:T, opts?:u{accumulate:bu}');
-/** @function */
+/**
+ * q-th quantiles (q in [0, 1], a number or 1-D tensor) over dim or all elements (torch.quantile); float32/float64 only.
+ * @function
+ */
 export const quantile: typeof N.quantile = f(N.quantile, 'quantile', 'x:T, q:Tn, dim?:nzu, keepdim?:bu, opts?:u{interpolation:su}');
-/** @function */
+/**
+ * Elementwise conversion from radians to degrees (torch.rad2deg).
+ * @function
+ */
 export const rad2deg: typeof N.rad2deg = f(N.rad2deg, 'rad2deg', 'x:T');
-/** @function */
+/**
+ * Uniform random values in [0, 1) (torch.rand); floating dtypes only.
+ * @function
+ */
 export const rand: typeof N.rand = f(N.rand, 'rand', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
 /**
  * randint(high, size, opts?) or randint(low, high, size, opts?): int32 in [low, high).
  * @function
  */
 export const randint: typeof N.randint = f(N.randint, 'randint', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Random integers in [low, high) (or [0, low) when high is omitted) with x's shape (torch.randint_like).
+ * @function
+ */
 export const randintLike: typeof N.randintLike = f(N.randintLike, 'randintLike', 'x:T, low:n, high?:nu, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Uniform [0, 1) values with x's shape, dtype and device unless overridden (torch.rand_like).
+ * @function
+ */
 export const randLike: typeof N.randLike = f(N.randLike, 'randLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Standard normal random values (torch.randn); floating dtypes only.
+ * @function
+ */
 export const randn: typeof N.randn = f(N.randn, 'randn', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Standard normal values with x's shape, dtype and device unless overridden (torch.randn_like).
+ * @function
+ */
 export const randnLike: typeof N.randnLike = f(N.randnLike, 'randnLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * A random permutation of 0..n-1, int32 by default (torch.randperm).
+ * @function
+ */
 export const randperm: typeof N.randperm = f(N.randperm, 'randperm', 'n:n, opts?:u{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Elementwise 1 / x (torch.reciprocal).
+ * @function
+ */
 export const reciprocal: typeof N.reciprocal = f(N.reciprocal, 'reciprocal', 'x:T');
-/** @function */
+/**
+ * Elementwise max(x, 0) (torch.relu).
+ * @function
+ */
 export const relu: typeof N.relu = f(N.relu, 'relu', 'x:T');
-/** @function */
+/**
+ * Elementwise Python-style remainder, with the sign of the divisor (torch.remainder).
+ * @function
+ */
 export const remainder: typeof N.remainder = f(N.remainder, 'remainder', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * Repeats the tensor along each dim the given number of times (Tensor.repeat).
+ * @function
+ */
 export const repeat: typeof N.repeat = f(N.repeat, 'repeat', 'x:T, ...sizeArgs:nau');
 /**
  * repeatInterleave(x, repeats, dim?, { outputSize }): each element (slice along dim; of the flattened
@@ -616,9 +1018,15 @@ export const repeat: typeof N.repeat = f(N.repeat, 'repeat', 'x:T, ...sizeArgs:n
  * @function
  */
 export const repeatInterleave: typeof N.repeatInterleave = f(N.repeatInterleave, 'repeatInterleave', 'x:T, repeats?:Tnzu, dim?:nzu, opts?:u{outputSize:nzu}');
-/** @function */
+/**
+ * Same data with a new shape (one -1 inferred): a view when strides allow, else a copy (torch.reshape).
+ * @function
+ */
 export const reshape: typeof N.reshape = f(N.reshape, 'reshape', 'x:T, ...shapeArgs:nau');
-/** @function */
+/**
+ * Rolls elements along dims by shifts, wrapping around; flattens first when dims is omitted (torch.roll).
+ * @function
+ */
 export const roll: typeof N.roll = f(N.roll, 'roll', 'x:T, shifts:na, dims?:nzau');
 /**
  * Rotates by 90 degrees k times in the plane of dims, from the first towards the second.
@@ -630,16 +1038,25 @@ export const rot90: typeof N.rot90 = f(N.rot90, 'rot90', 'x:T, k?:nu, dims?:au')
  * @function
  */
 export const round: typeof N.round = f(N.round, 'round', 'x:T, opts?:u{decimals:nu}');
-/** @function */
+/**
+ * Elementwise 1 / sqrt(x) (torch.rsqrt).
+ * @function
+ */
 export const rsqrt: typeof N.rsqrt = f(N.rsqrt, 'rsqrt', 'x:T');
 /**
  * other - alpha*input.
  * @function
  */
 export const rsub: typeof N.rsub = f(N.rsub, 'rsub', 'a:T, b:Tnb, opts?:u{alpha:nu}');
-/** @function */
+/**
+ * A copy of x with src written at index positions along dim (torch.scatter); options { reduce: 'add' }.
+ * @function
+ */
 export const scatter: typeof N.scatter = f(N.scatter, 'scatter', 'x:T, dim:n, index:T, src:Tnb, opts?:u{reduce:su}');
-/** @function */
+/**
+ * A copy of x with src added at index positions along dim, duplicates accumulating (torch.scatter_add).
+ * @function
+ */
 export const scatterAdd: typeof N.scatterAdd = f(N.scatterAdd, 'scatterAdd', 'x:T, dim:n, index:T, src:T');
 /**
  * Indices where `values` would be inserted into the innermost dim of `sortedSequence` to keep it
@@ -647,59 +1064,110 @@ export const scatterAdd: typeof N.scatterAdd = f(N.scatterAdd, 'scatterAdd', 'x:
  * @function
  */
 export const searchsorted: typeof N.searchsorted = f(N.searchsorted, 'searchsorted', 'sortedSequence:T, values:Tnb, opts?:u{right:bu;side:su;outInt32:bu;sorter:Tzu}');
-/** @function */
+/**
+ * Slices out one index along dim, removing that dim (torch.select).
+ * @function
+ */
 export const select: typeof N.select = f(N.select, 'select', 'x:T, dim:n, index:n');
-/** @function */
+/**
+ * Elementwise logistic sigmoid 1 / (1 + e^-x) (torch.sigmoid).
+ * @function
+ */
 export const sigmoid: typeof N.sigmoid = f(N.sigmoid, 'sigmoid', 'x:T');
-/** @function */
+/**
+ * Elementwise sign of x: -1, 0 or 1 (torch.sign).
+ * @function
+ */
 export const sign: typeof N.sign = f(N.sign, 'sign', 'x:T');
 /**
  * True where the sign bit is set: negatives and -0 (told from +0 by 1/x = -inf).
  * @function
  */
 export const signbit: typeof N.signbit = f(N.signbit, 'signbit', 'x:T');
-/** @function */
+/**
+ * Elementwise sine (torch.sin).
+ * @function
+ */
 export const sin: typeof N.sin = f(N.sin, 'sin', 'x:T');
 /**
  * sin(pi x) / (pi x), 1 at 0 (the 0 is routed around the division so its gradient is 0, not NaN).
  * @function
  */
 export const sinc: typeof N.sinc = f(N.sinc, 'sinc', 'x:T');
-/** @function */
+/**
+ * Elementwise hyperbolic sine (torch.sinh).
+ * @function
+ */
 export const sinh: typeof N.sinh = f(N.sinh, 'sinh', 'x:T');
 /**
  * x[start:end:step] along dim with Python's clamping of out-of-range bounds.
  * @function
  */
 export const slice: typeof N.slice = f(N.slice, 'slice', 'x:T, dim:n, start?:nzu, end?:nzu, step?:nu');
-/** @function */
+/**
+ * Softmax along dim (torch.softmax); options { dtype } casts the input first.
+ * @function
+ */
 export const softmax: typeof N.softmax = f(N.softmax, 'softmax', 'x:T, dim:n, opts?:u{dtype:su}');
-/** @function */
+/**
+ * Sorted values and their int32 indices along dim, as { values, indices } (torch.sort).
+ * @function
+ */
 export const sort: typeof N.sort = f(N.sort, 'sort', 'x:T, dimArg?:nu{dim:nu;descending:bu;stable:bu}, descArg?:bu{dim:nu;descending:bu;stable:bu}, opts?:u{dim:nu;descending:bu;stable:bu}');
-/** @function */
+/**
+ * Splits into chunks of a given size, or of the given sizes, along dim (torch.split).
+ * @function
+ */
 export const split: typeof N.split = f(N.split, 'split', 'x:T, sizeOrSections:na, dim?:nu');
-/** @function */
+/**
+ * Elementwise square root (torch.sqrt).
+ * @function
+ */
 export const sqrt: typeof N.sqrt = f(N.sqrt, 'sqrt', 'x:T');
-/** @function */
+/**
+ * Elementwise x * x (torch.square).
+ * @function
+ */
 export const square: typeof N.square = f(N.square, 'square', 'x:T');
-/** @function */
+/**
+ * Removes size-1 dims, all or only those given (torch.squeeze).
+ * @function
+ */
 export const squeeze: typeof N.squeeze = f(N.squeeze, 'squeeze', 'x:T, dim?:nzau');
-/** @function */
+/**
+ * Stacks equal-shaped tensors along a new dim (torch.stack).
+ * @function
+ */
 export const stack: typeof N.stack = f(N.stack, 'stack', 'tensors:a, dim?:nu');
-/** @function */
+/**
+ * Standard deviation over dims (torch.std); same arguments as var.
+ * @function
+ */
 export const std: typeof N.std = f(N.std, 'std', 'x:T, dim?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, opts?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdim?:bu');
-/** @function */
+/**
+ * Standard deviation and mean together, as [std, mean] (torch.std_mean).
+ * @function
+ */
 export const stdMean: typeof N.stdMean = f(N.stdMean, 'stdMean', 'x:T, dim?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, opts?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdim?:bu');
-/** @function */
+/**
+ * Elementwise a - alpha * b with broadcasting (torch.sub); options { alpha }.
+ * @function
+ */
 export const sub: typeof N.sub = f(N.sub, 'sub', 'a:Tnb, b:Tnb, opts?:u{alpha:nu}');
-/** @function */
+/**
+ * Sum over dims, all by default (torch.sum); integer inputs accumulate in int32; options { dtype }.
+ * @function
+ */
 export const sum: typeof N.sum = f(N.sum, 'sum', 'x:T, dim?:nzau, keepdim?:bu, opts?:u{dtype:su}');
 /**
  * Sums a broadcast gradient back to `shape` (the adjoint of expand).
  * @function
  */
 export const sumTo: typeof N.sumTo = f(N.sumTo, 'sumTo', 'g:T, shape:a');
-/** @function */
+/**
+ * Transpose of a matrix; 0-d and 1-d tensors are returned as is (torch.t).
+ * @function
+ */
 export const t: typeof N.t = f(N.t, 't', 'x:T');
 /**
  * x.take(index): x flattened, picked at index (negative wraps), in index's shape.
@@ -712,9 +1180,15 @@ export const take: typeof N.take = f(N.take, 'take', 'x:T, index:T');
  * @function
  */
 export const takeAlongDim: typeof N.takeAlongDim = f(N.takeAlongDim, 'takeAlongDim', 'x:T, indices:T, dim?:nzu');
-/** @function */
+/**
+ * Elementwise tangent (torch.tan).
+ * @function
+ */
 export const tan: typeof N.tan = f(N.tan, 'tan', 'x:T');
-/** @function */
+/**
+ * Elementwise hyperbolic tangent (torch.tanh).
+ * @function
+ */
 export const tanh: typeof N.tanh = f(N.tanh, 'tanh', 'x:T');
 /**
  * torch.tensor: copies data. Integers infer int32, any non-integer float32, booleans bool.
@@ -733,7 +1207,10 @@ export const tensor: typeof N.tensor = f(N.tensor, 'tensor', 'data:Tnbaio, opts?
  * @function
  */
 export const tensordot: typeof N.tensordot = f(N.tensordot, 'tensordot', 'a:T, b:T, dims?:nau');
-/** @function */
+/**
+ * Repeats like repeat, padding reps with leading 1s when shorter than ndim (torch.tile).
+ * @function
+ */
 export const tile: typeof N.tile = f(N.tile, 'tile', 'x:T, ...sizeArgs:nau');
 /**
  * t.to(device | dtype | other, { dtype, copy }), or t.to({ dtype, device, copy }) (PyTorch's keyword form).
@@ -745,26 +1222,50 @@ export const to: typeof N.to = f(N.to, 'to', 'x:T, target:Ts{dtype:su;device:su;
  * @function
  */
 export const toAsync: typeof N.toAsync = f(N.toAsync, 'toAsync', 'x:T, device:s, opts?:u{dtype:su}');
-/** @function */
+/**
+ * The k largest (or smallest) values along dim and their indices, as { values, indices } (torch.topk).
+ * @function
+ */
 export const topk: typeof N.topk = f(N.topk, 'topk', 'x:T, k:n, dimArg?:nu{dim:nu;largest:bu;sorted:bu}, largestArg?:bu{dim:nu;largest:bu;sorted:bu}, sorted?:bu');
 /**
  * Sum of the main diagonal of a matrix.
  * @function
  */
 export const trace: typeof N.trace = f(N.trace, 'trace', 'x:T');
-/** @function */
+/**
+ * A view with dims d0 and d1 swapped (torch.transpose).
+ * @function
+ */
 export const transpose: typeof N.transpose = f(N.transpose, 'transpose', 'x:T, d0:n, d1:n');
-/** @function */
+/**
+ * Lower triangle of the last two dims, zeros above the given diagonal (torch.tril).
+ * @function
+ */
 export const tril: typeof N.tril = f(N.tril, 'tril', 'x:T, diagonal?:nu');
-/** @function */
+/**
+ * Upper triangle of the last two dims, zeros below the given diagonal (torch.triu).
+ * @function
+ */
 export const triu: typeof N.triu = f(N.triu, 'triu', 'x:T, diagonal?:nu');
-/** @function */
+/**
+ * Elementwise rounding toward zero (torch.trunc).
+ * @function
+ */
 export const trunc: typeof N.trunc = f(N.trunc, 'trunc', 'x:T');
-/** @function */
+/**
+ * Applies a backend unary primitive; float-only ops promote integer inputs to the default dtype.
+ * @function
+ */
 export const unaryOp: typeof N.unaryOp = f(N.unaryOp, 'unaryOp', 'op:s, x:T');
-/** @function */
+/**
+ * Removes dim, returning every slice along it (torch.unbind).
+ * @function
+ */
 export const unbind: typeof N.unbind = f(N.unbind, 'unbind', 'x:T, dim?:nu');
-/** @function */
+/**
+ * Expands dim into the given sizes (one may be -1) (torch.unflatten).
+ * @function
+ */
 export const unflatten: typeof N.unflatten = f(N.unflatten, 'unflatten', 'x:T, dim:n, sizes:a');
 /**
  * x.unfold(dim, size, step): every window of `size` along dim, as a new last dim. A copy (one
@@ -803,18 +1304,30 @@ export const uniqueConsecutiveAsync: typeof N.uniqueConsecutiveAsync = f(N.uniqu
  * @function
  */
 export const unslice: typeof N.unslice = f(N.unslice, 'unslice', 'g:T, shape:a, dim:n, start:n, step:n');
-/** @function */
+/**
+ * Inserts a size-1 dim at position dim (torch.unsqueeze).
+ * @function
+ */
 export const unsqueeze: typeof N.unsqueeze = f(N.unsqueeze, 'unsqueeze', 'x:T, dim:n');
-/** @function */
+/**
+ * Variance over dims (torch.var); var(dim, { unbiased | correction, keepdim }) or var(dim, unbiased, keepdim); Bessel-corrected by default.
+ * @function
+ */
 export const var_: typeof N.var_ = f(N.var_, 'var', 'x:T, dimArg?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, optsArg?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdimArg?:bu');
-/** @function */
+/**
+ * Variance and mean together, as [var, mean] (torch.var_mean).
+ * @function
+ */
 export const varMean: typeof N.varMean = f(N.varMean, 'varMean', 'x:T, dimArg?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, optsArg?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdim?:bu');
 /**
  * torch.linalg.vector_norm(x, ord = 2, dim = null, keepdim = false, { dtype }): ord any number or +/-inf.
  * @function
  */
 export const vectorNorm: typeof N.vectorNorm = f(N.vectorNorm, 'vectorNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:nzau;keepdim:bu;dtype:su}');
-/** @function */
+/**
+ * A view with a new shape (one -1 inferred); throws when strides do not allow it (Tensor.view).
+ * @function
+ */
 export const view: typeof N.view = f(N.view, 'view', 'x:T, ...shapeArgs:nau');
 /**
  * Concatenates row-wise after making every input at least 2-D.
@@ -831,9 +1344,15 @@ export const where: typeof N.where = f(N.where, 'where', 'cond:T, a?:Tnbu, b?:Tn
  * @function
  */
 export const xlogy: typeof N.xlogy = f(N.xlogy, 'xlogy', 'a:Tnb, b:Tnb');
-/** @function */
+/**
+ * A tensor filled with 0, shape as varargs or an array (torch.zeros); options { dtype, device, requiresGrad }.
+ * @function
+ */
 export const zeros: typeof N.zeros = f(N.zeros, 'zeros', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
-/** @function */
+/**
+ * Zeros with x's shape, dtype and device unless overridden (torch.zeros_like).
+ * @function
+ */
 export const zerosLike: typeof N.zerosLike = f(N.zerosLike, 'zerosLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
 
 // Tensor methods, checked in place on the prototype.

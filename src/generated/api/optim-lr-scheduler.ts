@@ -31,10 +31,14 @@ export type ConstantLR = N.ConstantLR;
 export const CosineAnnealingLR: typeof N.CosineAnnealingLR = c(N.CosineAnnealingLR, 'CosineAnnealingLR', 'optimizer:i, TMax:n, opts?:u{etaMin:nu;lastEpoch:nu}', {});
 /** Cosine annealing in PyTorch's recursive form (it follows external changes to lr). */
 export type CosineAnnealingLR = N.CosineAnnealingLR;
-/** @class */
+/**
+ * Cosine annealing with warm restarts: periods T0, T0*TMult, ... (SGDR; torch.optim.lr_scheduler.CosineAnnealingWarmRestarts).
+ * @class
+ */
 export const CosineAnnealingWarmRestarts: typeof N.CosineAnnealingWarmRestarts = c(N.CosineAnnealingWarmRestarts, 'CosineAnnealingWarmRestarts', 'optimizer:i, T0:n, opts?:u{TMult:nu;etaMin:nu;lastEpoch:nu}', {
   step: 'epoch?:nu',
 });
+/** Cosine annealing with warm restarts: periods T0, T0*TMult, ... (SGDR; torch.optim.lr_scheduler.CosineAnnealingWarmRestarts). */
 export type CosineAnnealingWarmRestarts = N.CosineAnnealingWarmRestarts;
 /**
  * Cyclical learning rates (Smith 2017) between baseLr and maxLr, stepped per batch. With
@@ -49,8 +53,12 @@ export const CyclicLR: typeof N.CyclicLR = c(N.CyclicLR, 'CyclicLR', 'optimizer:
  * cycleMomentum, SGD's momentum (or, as PyTorch >= 2.1 does, Adam's beta1) cycles inversely.
  */
 export type CyclicLR = N.CyclicLR;
-/** @class */
+/**
+ * Multiplies each group's lr by gamma every epoch (torch.optim.lr_scheduler.ExponentialLR).
+ * @class
+ */
 export const ExponentialLR: typeof N.ExponentialLR = c(N.ExponentialLR, 'ExponentialLR', 'optimizer:i, gamma:n, opts?:u{lastEpoch:nu}', {});
+/** Multiplies each group's lr by gamma every epoch (torch.optim.lr_scheduler.ExponentialLR). */
 export type ExponentialLR = N.ExponentialLR;
 /**
  * lr = initialLr * lrLambda(epoch); one function or one per group.
@@ -59,16 +67,24 @@ export type ExponentialLR = N.ExponentialLR;
 export const LambdaLR: typeof N.LambdaLR = c(N.LambdaLR, 'LambdaLR', 'optimizer:i, lrLambda:af, opts?:u{lastEpoch:nu}', {});
 /** lr = initialLr * lrLambda(epoch); one function or one per group. */
 export type LambdaLR = N.LambdaLR;
-/** @class */
+/**
+ * Scales lr by a factor moving linearly from startFactor (default 1/3) to endFactor (default 1) over totalIters (default 5) epochs (torch.optim.lr_scheduler.LinearLR).
+ * @class
+ */
 export const LinearLR: typeof N.LinearLR = c(N.LinearLR, 'LinearLR', 'optimizer:i, opts?:u{startFactor:nu;endFactor:nu;totalIters:nu;lastEpoch:nu}', {});
+/** Scales lr by a factor moving linearly from startFactor (default 1/3) to endFactor (default 1) over totalIters (default 5) epochs (torch.optim.lr_scheduler.LinearLR). */
 export type LinearLR = N.LinearLR;
-/** @class */
+/**
+ * Base class of the epoch-based learning-rate schedulers (torch.optim.lr_scheduler.LRScheduler); the constructor performs step 0.
+ * @class
+ */
 export const LRScheduler: typeof N.LRScheduler = c(N.LRScheduler, 'LRScheduler', 'optimizer:i, lastEpoch?:nu', {
   step: 'epoch?:nu',
   getLastLr: '',
   stateDict: '',
   loadStateDict: 'sd:io',
 });
+/** Base class of the epoch-based learning-rate schedulers (torch.optim.lr_scheduler.LRScheduler); the constructor performs step 0. */
 export type LRScheduler = N.LRScheduler;
 /**
  * Each step multiplies lr by lrLambda(epoch) (one function or one per group).
@@ -77,8 +93,12 @@ export type LRScheduler = N.LRScheduler;
 export const MultiplicativeLR: typeof N.MultiplicativeLR = c(N.MultiplicativeLR, 'MultiplicativeLR', 'optimizer:i, lrLambda:af, opts?:u{lastEpoch:nu}', {});
 /** Each step multiplies lr by lrLambda(epoch) (one function or one per group). */
 export type MultiplicativeLR = N.MultiplicativeLR;
-/** @class */
+/**
+ * Multiplies each group's lr by gamma (default 0.1) at each epoch listed in milestones (torch.optim.lr_scheduler.MultiStepLR).
+ * @class
+ */
 export const MultiStepLR: typeof N.MultiStepLR = c(N.MultiStepLR, 'MultiStepLR', 'optimizer:i, milestones:a, opts?:u{gamma:nu;lastEpoch:nu}', {});
+/** Multiplies each group's lr by gamma (default 0.1) at each epoch listed in milestones (torch.optim.lr_scheduler.MultiStepLR). */
 export type MultiStepLR = N.MultiStepLR;
 /**
  * The 1cycle policy; with cycleMomentum it also cycles SGD's momentum or Adam's beta1.
@@ -117,6 +137,10 @@ export const SequentialLR: typeof N.SequentialLR = c(N.SequentialLR, 'Sequential
 });
 /** Runs schedulers one after another, switching at the milestones. */
 export type SequentialLR = N.SequentialLR;
-/** @class */
+/**
+ * Multiplies each group's lr by gamma (default 0.1) every stepSize epochs (torch.optim.lr_scheduler.StepLR).
+ * @class
+ */
 export const StepLR: typeof N.StepLR = c(N.StepLR, 'StepLR', 'optimizer:i, stepSize:n, opts?:u{gamma:nu;lastEpoch:nu}', {});
+/** Multiplies each group's lr by gamma (default 0.1) every stepSize epochs (torch.optim.lr_scheduler.StepLR). */
 export type StepLR = N.StepLR;

@@ -6,17 +6,33 @@ import * as N from '../../optim/index.js';
 import { strictClass as c } from '../../args.js';
 
 export * from '../../optim/index.js';
-/** @class */
+/**
+ * Adadelta: steps sized by running averages of squared gradients and squared updates (torch.optim.Adadelta).
+ * @class
+ */
 export const Adadelta: typeof N.Adadelta = c(N.Adadelta, 'Adadelta', 'params:ai, opts?:u{lr:nu;rho:nu;eps:nu;weightDecay:nu;maximize:bu}', {});
+/** Adadelta: steps sized by running averages of squared gradients and squared updates (torch.optim.Adadelta). */
 export type Adadelta = N.Adadelta;
-/** @class */
+/**
+ * Adagrad: per-element learning rates scaled by accumulated squared gradients (torch.optim.Adagrad).
+ * @class
+ */
 export const Adagrad: typeof N.Adagrad = c(N.Adagrad, 'Adagrad', 'params:ai, opts?:u{lr:nu;lrDecay:nu;weightDecay:nu;initialAccumulatorValue:nu;eps:nu;maximize:bu}', {});
+/** Adagrad: per-element learning rates scaled by accumulated squared gradients (torch.optim.Adagrad). */
 export type Adagrad = N.Adagrad;
-/** @class */
+/**
+ * Adam: adaptive moment estimation with bias correction, optional L2 weight decay and AMSGrad (torch.optim.Adam).
+ * @class
+ */
 export const Adam: typeof N.Adam = c(N.Adam, 'Adam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu}', {});
+/** Adam: adaptive moment estimation with bias correction, optional L2 weight decay and AMSGrad (torch.optim.Adam). */
 export type Adam = N.Adam;
-/** @class */
+/**
+ * Adamax: Adam with the infinity norm in place of the second moment (torch.optim.Adamax).
+ * @class
+ */
 export const Adamax: typeof N.Adamax = c(N.Adamax, 'Adamax', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;maximize:bu}', {});
+/** Adamax: Adam with the infinity norm in place of the second moment (torch.optim.Adamax). */
 export type Adamax = N.Adamax;
 /**
  * AdamW: weight decay multiplies the parameter by (1 - lr * weightDecay) before the Adam step.
@@ -25,18 +41,29 @@ export type Adamax = N.Adamax;
 export const AdamW: typeof N.AdamW = c(N.AdamW, 'AdamW', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu}', {});
 /** AdamW: weight decay multiplies the parameter by (1 - lr * weightDecay) before the Adam step. */
 export type AdamW = N.AdamW;
-/** @class */
+/**
+ * Limited-memory BFGS with an optional strong-Wolfe line search (torch.optim.LBFGS); step(closure) is async and takes one parameter group.
+ * @class
+ */
 export const LBFGS: typeof N.LBFGS = c(N.LBFGS, 'LBFGS', 'params:ai, opts?:u{lr:nu;maxIter:nu;maxEval:nu;toleranceGrad:nu;toleranceChange:nu;historySize:nu;lineSearchFn:szu}', {
   step: 'closure?:fu',
   stateDict: '',
   loadStateDict: 'sd:io',
 });
+/** Limited-memory BFGS with an optional strong-Wolfe line search (torch.optim.LBFGS); step(closure) is async and takes one parameter group. */
 export type LBFGS = N.LBFGS;
 export * as lrScheduler from './optim-lr-scheduler.js';
-/** @class */
+/**
+ * NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch.optim.NAdam).
+ * @class
+ */
 export const NAdam: typeof N.NAdam = c(N.NAdam, 'NAdam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;momentumDecay:nu}', {});
+/** NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch.optim.NAdam). */
 export type NAdam = N.NAdam;
-/** @class */
+/**
+ * Base class of all optimizers (torch.optim.Optimizer): param groups, per-parameter state, zeroGrad, step, stateDict.
+ * @class
+ */
 export const Optimizer: typeof N.Optimizer = c(N.Optimizer, 'Optimizer', 'params:ai, defaults:io, name:s', {
   addParamGroup: 'group:io',
   zeroGrad: 'opts?:bu{setToNone:bu}',
@@ -45,17 +72,30 @@ export const Optimizer: typeof N.Optimizer = c(N.Optimizer, 'Optimizer', 'params
   loadStateDict: 'input:io',
   disposeState: '',
 });
+/** Base class of all optimizers (torch.optim.Optimizer): param groups, per-parameter state, zeroGrad, step, stateDict. */
 export type Optimizer<O extends {
     lr: number;
 } = {
     lr: number;
 }> = N.Optimizer<O>;
-/** @class */
+/**
+ * RAdam: Adam with a variance-rectification term for the adaptive learning rate (torch.optim.RAdam).
+ * @class
+ */
 export const RAdam: typeof N.RAdam = c(N.RAdam, 'RAdam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu}', {});
+/** RAdam: Adam with a variance-rectification term for the adaptive learning rate (torch.optim.RAdam). */
 export type RAdam = N.RAdam;
-/** @class */
+/**
+ * RMSprop: divides the gradient by a running root mean square, with optional centering and momentum (torch.optim.RMSprop).
+ * @class
+ */
 export const RMSprop: typeof N.RMSprop = c(N.RMSprop, 'RMSprop', 'params:ai, opts?:u{lr:nu;alpha:nu;eps:nu;weightDecay:nu;momentum:nu;centered:bu;maximize:bu}', {});
+/** RMSprop: divides the gradient by a running root mean square, with optional centering and momentum (torch.optim.RMSprop). */
 export type RMSprop = N.RMSprop;
-/** @class */
+/**
+ * Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD).
+ * @class
+ */
 export const SGD: typeof N.SGD = c(N.SGD, 'SGD', 'params:ai, opts?:u{lr:nu;momentum:nu;dampening:nu;weightDecay:nu;nesterov:bu;maximize:bu}', {});
+/** Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD). */
 export type SGD = N.SGD;

@@ -16,16 +16,25 @@ export const device: typeof N.device = f(N.device, 'device', 'd:s');
  * @function
  */
 export const dispose: typeof N.dispose = f(N.dispose, 'dispose', 'x:Tnbszafiopu');
-/** @function */
+/**
+ * The device new tensors are created on by default (torch.get_default_device).
+ * @function
+ */
 export const getDefaultDevice: typeof N.getDefaultDevice = f(N.getDefaultDevice, 'getDefaultDevice', '');
-/** @function */
+/**
+ * The current default floating dtype (torch.get_default_dtype).
+ * @function
+ */
 export const getDefaultDtype: typeof N.getDefaultDtype = f(N.getDefaultDtype, 'getDefaultDtype', '');
 /**
  * Threads the CPU kernels use; 1 where the runtime cannot share memory (a page that is not cross-origin isolated).
  * @function
  */
 export const getNumThreads: typeof N.getNumThreads = f(N.getNumThreads, 'getNumThreads', '');
-/** @function */
+/**
+ * The seed of the global random stream (torch.initialSeed).
+ * @function
+ */
 export const initialSeed: typeof N.initialSeed = f(N.initialSeed, 'initialSeed', '');
 /**
  * torch.isFloatingPoint(t): float16/32/64.
@@ -37,7 +46,10 @@ export const isFloatingPoint: typeof N.isFloatingPoint = f(N.isFloatingPoint, 'i
  * @function
  */
 export const keep: typeof N.keep = f(N.keep, 'keep', 't:T');
-/** @function */
+/**
+ * Seeds the global random generator (torch.manual_seed).
+ * @function
+ */
 export const manualSeed: typeof N.manualSeed = f(N.manualSeed, 'manualSeed', 'seed:n');
 /**
  * Live memory: `torch.memory('cpu')` for one device, `torch.memory()` for every device in use.
@@ -51,18 +63,30 @@ export const memory: typeof N.memory = f(N.memory, 'memory', 'device?:su');
  * @function
  */
 export const memoryCensus: typeof N.memoryCensus = f(N.memoryCensus, 'memoryCensus', '');
-/** @function */
+/**
+ * Thread and kernel information of the CPU backend (see ParallelInfo).
+ * @function
+ */
 export const parallelInfo: typeof N.parallelInfo = f(N.parallelInfo, 'parallelInfo', '');
 /**
  * torch.result_type over tensors and numbers.
  * @function
  */
 export const resultTypeOf: typeof N.resultTypeOf = f(N.resultTypeOf, 'resultTypeOf', '...xs:Tnbu');
-/** @function */
+/**
+ * Seeds the global generator with a random 32-bit seed and returns it (torch.seed).
+ * @function
+ */
 export const seed: typeof N.seed = f(N.seed, 'seed', '');
-/** @function */
+/**
+ * Sets the device new tensors are created on; the backend must be initialised (torch.set_default_device).
+ * @function
+ */
 export const setDefaultDevice: typeof N.setDefaultDevice = f(N.setDefaultDevice, 'setDefaultDevice', 'd:s');
-/** @function */
+/**
+ * Sets the default floating dtype, float32 or float64 (torch.set_default_dtype).
+ * @function
+ */
 export const setDefaultDtype: typeof N.setDefaultDtype = f(N.setDefaultDtype, 'setDefaultDtype', 'd:s');
 /**
  * Turns creation-site recording on or off (also `TORCHLET_MEMORY_DEBUG=1`).

@@ -22,11 +22,15 @@ export type BatchSampler = N.BatchSampler;
 export const ChainDataset: typeof N.ChainDataset = c(N.ChainDataset, 'ChainDataset', 'datasets:a', {});
 /** Streams its iterable datasets one after another. */
 export type ChainDataset<T> = N.ChainDataset<T>;
-/** @class */
+/**
+ * Concatenation of map-style datasets, indexed across them in order (torch.utils.data.ConcatDataset).
+ * @class
+ */
 export const ConcatDataset: typeof N.ConcatDataset = c(N.ConcatDataset, 'ConcatDataset', 'datasets:a', {
   getItem: 'i:n',
   length: '',
 });
+/** Concatenation of map-style datasets, indexed across them in order (torch.utils.data.ConcatDataset). */
 export type ConcatDataset<T> = N.ConcatDataset<T>;
 /**
  * Iterates over a dataset in batches (torch.utils.data.DataLoader), with shuffling, samplers,
@@ -53,12 +57,19 @@ export const DataLoader: typeof N.DataLoader = c(N.DataLoader, 'DataLoader', 'da
  * ```
  */
 export type DataLoader<T = unknown, B = import("../../utils/data/collate.js").CollateOf<T>> = N.DataLoader<T, B>;
-/** @class */
+/**
+ * A map-style dataset: items by index through getItem(i), size through length() (torch.utils.data.Dataset).
+ * @class
+ */
 export const Dataset: typeof N.Dataset = c(N.Dataset, 'Dataset', '', {
   at: 'index:n',
 });
+/** A map-style dataset: items by index through getItem(i), size through length() (torch.utils.data.Dataset). */
 export type Dataset<T = unknown> = N.Dataset<T>;
-/** @function */
+/**
+ * Collates a list of samples into a batch (torch.utils.data.default_collate): tensors stacked, numbers/booleans as tensors, arrays and objects element-wise.
+ * @function
+ */
 export const defaultCollate: typeof N.defaultCollate = f(N.defaultCollate, 'defaultCollate', 'batch:a');
 /**
  * Collate for batchSize null: converts numbers/typed arrays to tensors and keeps the structure.
@@ -78,34 +89,54 @@ export const IterableDataset: typeof N.IterableDataset = c(N.IterableDataset, 'I
  * samplers and shuffling do not apply, as in PyTorch. An optional length() sizes the loader.
  */
 export type IterableDataset<T = unknown> = N.IterableDataset<T>;
-/** @class */
+/**
+ * Yields indices in random order, a permutation by default or with replacement; options { replacement, numSamples, generator } (torch.utils.data.RandomSampler).
+ * @class
+ */
 export const RandomSampler: typeof N.RandomSampler = c(N.RandomSampler, 'RandomSampler', 'dataSource:aio, opts?:u{replacement:bu;numSamples:nu;generator:ziu}', {
   length: '',
 });
+/** Yields indices in random order, a permutation by default or with replacement; options { replacement, numSamples, generator } (torch.utils.data.RandomSampler). */
 export type RandomSampler = N.RandomSampler;
 /**
  * Splits into non-overlapping random subsets of the given lengths or fractions (summing to 1).
  * @function
  */
 export const randomSplit: typeof N.randomSplit = f(N.randomSplit, 'randomSplit', 'dataset:i, lengths:a, generator?:ziu');
-/** @class */
+/**
+ * Base class of samplers: an iterable of dataset indices (or of index batches) with a length() (torch.utils.data.Sampler).
+ * @class
+ */
 export const Sampler: typeof N.Sampler = c(N.Sampler, 'Sampler', '', {});
+/** Base class of samplers: an iterable of dataset indices (or of index batches) with a length() (torch.utils.data.Sampler). */
 export type Sampler<T = number> = N.Sampler<T>;
-/** @class */
+/**
+ * Yields 0, 1, ..., len(dataSource) - 1 in order (torch.utils.data.SequentialSampler).
+ * @class
+ */
 export const SequentialSampler: typeof N.SequentialSampler = c(N.SequentialSampler, 'SequentialSampler', 'dataSource:aio', {
   length: '',
 });
+/** Yields 0, 1, ..., len(dataSource) - 1 in order (torch.utils.data.SequentialSampler). */
 export type SequentialSampler = N.SequentialSampler;
-/** @class */
+/**
+ * A view of a dataset at the given indices (torch.utils.data.Subset).
+ * @class
+ */
 export const Subset: typeof N.Subset = c(N.Subset, 'Subset', 'dataset:i, indices:a', {
   getItem: 'i:n',
   length: '',
 });
+/** A view of a dataset at the given indices (torch.utils.data.Subset). */
 export type Subset<T> = N.Subset<T>;
-/** @class */
+/**
+ * Yields the given indices in a random order, without replacement (torch.utils.data.SubsetRandomSampler).
+ * @class
+ */
 export const SubsetRandomSampler: typeof N.SubsetRandomSampler = c(N.SubsetRandomSampler, 'SubsetRandomSampler', 'indices:a, opts?:u{generator:ziu}', {
   length: '',
 });
+/** Yields the given indices in a random order, without replacement (torch.utils.data.SubsetRandomSampler). */
 export type SubsetRandomSampler = N.SubsetRandomSampler;
 /**
  * Rows of equally long tensors: item i is [t0[i], t1[i], ...].
