@@ -167,3 +167,12 @@ export function argReduceCols(isMax: bool, n: i32, cols: i32, x: usize, xrs: i32
 export function sumRunF64(n: i32, x: usize, out: usize): void {
   store<f64>(out, sumRow(n, x));
 }
+
+/**
+ * argReduceCols over `rows` rows of outputs: row r reads x + r*xrs (elements) and writes its `cols`
+ * outputs at out + r*cols. One call for what would be `rows` calls (max pooling has one row per image
+ * and channel).
+ */
+export function argReduceColsRows(isMax: bool, rows: i32, n: i32, cols: i32, x: usize, xrs: i32, rs: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) argReduceCols(isMax, n, cols, x + <usize>(r * xrs * 4), rs, out + <usize>(r * cols * 4));
+}

@@ -547,16 +547,19 @@ export class WasmBackend implements Backend {
 function argReduce(L: CallList, isMax: boolean, xp: number, x: View, op_: number): void {
   const nd = x.shape.length, n = x.shape[nd - 1]!, s = x.strides[nd - 1]!, m = isMax ? 1 : 0;
   const kept = x.shape.slice(0, -1);
-  // Kept dims as [rows, cols] windows; a call covers outputs of one window row (each output whole).
+  // Kept dims as [rows, cols] windows; each output is reduced whole by one call.
   forEach2d(kept, [x.strides.slice(0, -1), contiguousStrides(kept)], (rows, cols, st, offs) => {
+    if (st[1] === 1 && cols >= 4 && s !== 1) {
+      // Outputs contiguous in x and a strided reduced dim (max pooling over im2col rows): 4 lanes at a
+      // time, whole rows of outputs per call (a call per row cost more than the kernel).
+      split2d(L, 'argReduceColsRows', rows, cols, (r0, nr, c0, nc) => [m, nr, n, nc, xp + 4 * (offs[0]! + r0 * st[0]! + c0), st[0]!, s,
+        op_ + 4 * (offs[1]! + r0 * cols + c0)], n);
+      return;
+    }
+    const cs = cols === 1 ? 0 : st[1]!;
     for (let r = 0; r < rows; r++) {
       const xr = xp + 4 * (offs[0]! + r * st[0]!), or = op_ + 4 * (offs[1]! + r * cols);
-      // Outputs contiguous in x and a strided reduced dim (max pooling over im2col rows): 4 lanes at a time.
-      if (st[1] === 1 && cols >= 4 && s !== 1) split2d(L, 'argReduceCols', 1, cols, (_r, _n, c0, nc) => [m, n, nc, xr + 4 * c0, s, or + 4 * c0], n);
-      else {
-        const cs = cols === 1 ? 0 : st[1]!;
-        split2d(L, 'argReduceRows', 1, cols, (_r, _n, c0, nc) => [m, nc, n, xr + 4 * c0 * cs, cs, s, or + 4 * c0], n);
-      }
+      split2d(L, 'argReduceRows', 1, cols, (_r, _n, c0, nc) => [m, nc, n, xr + 4 * c0 * cs, cs, s, or + 4 * c0], n);
     }
   });
 }

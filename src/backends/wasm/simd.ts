@@ -24,6 +24,7 @@ export interface SimdExports {
   reduceCols(op: number, n: number, cols: number, x: number, xrs: number, out: number): void;
   argReduceRows(isMax: boolean, rows: number, n: number, x: number, xrs: number, cs: number, out: number): void;
   argReduceCols(isMax: boolean, n: number, cols: number, x: number, xrs: number, out: number): void;
+  argReduceColsRows(isMax: boolean, rows: number, n: number, cols: number, x: number, xrs: number, rs: number, out: number): void;
   copy32(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   castToF32(kind: number, rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   gather32(rows: number, cols: number, x: number, xrs: number, xcs: number, idx: number, irs: number, ics: number,
