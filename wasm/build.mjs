@@ -76,11 +76,10 @@ function sectionSizes(bin) {
   const sizes = new Map();
   let p = 8;
   while (p < bin.length) {
-    const id = bin[p++];
-    let size = 0, shift = 0, b;
-    do { b = bin[p++]; size |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    const id = bin[p];
+    const [size, body] = leb(bin, p + 1);
     sizes.set(id, (sizes.get(id) ?? 0) + size);
-    p += size;
+    p = body + size;
   }
   return sizes;
 }

@@ -54,9 +54,9 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const expAvg = s.expAvg as Tensor, expAvgSq = s.expAvgSq as Tensor;
     // The backend's fused step (the CPU's) does the update below in one pass, bit for bit.
     const decay = this.decoupled ? 1 - lr * weightDecay : 1;
-    const fused = backendOf(p).adamStep;
-    if (fused && !amsgrad && finite && p.dtype === 'float32' && pGrad.dtype === 'float32' && pGrad.device === p.device
-      && fused.call(backendOf(p), p.view_(), pGrad.view_(), expAvg.view_(), expAvgSq.view_(), {
+    const backend = backendOf(p);
+    if (backend.adamStep && !amsgrad && finite && p.dtype === 'float32' && pGrad.dtype === 'float32' && pGrad.device === p.device
+      && backend.adamStep(p.view_(), pGrad.view_(), expAvg.view_(), expAvgSq.view_(), {
         b1: beta1, a1: 1 - beta1, b2: beta2, a2: 1 - beta2, c1, c2, decay, wd: this.decoupled ? 0 : weightDecay, maximize,
       })) {
       for (const t of [p, expAvg, expAvgSq]) t.storage.version++;

@@ -100,6 +100,10 @@ const cases: [string, (big: boolean) => Tensor[]][] = [
     const x = data([big ? 300 : 3, 257]);
     return [torch.rand([big ? 300 : 3, 257]), F.dropout(x, { p: 0.3, training: true }), torch.rand([7])];
   }],
+  ['an op cut into more calls than one batch holds (600 windows of non-merging leading dims)', (big) => {
+    const x = data([big ? 600 : 3, 30, 4, 40]).narrow(2, 0, 2).narrow(1, 0, 29);
+    return [x.exp(), x.mul(x.narrow(0, 0, 1))];
+  }],
   ['copies and fills', (big) => {
     const x = data([big ? 300 : 5, 130]);
     return [x.t().contiguous(), x.reshape([-1, 10]).t().contiguous(), torch.full([big ? 300 : 5, 130], 1.5), torch.zerosLike(x)];

@@ -10,7 +10,7 @@ import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtyp
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
 import { availableVariants, BINARY_CODES, COMPARE_CODES, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, simdBytes, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
-import { CallList, getNumThreads, KERNEL_NAMES, MAX_CALLS, ThreadPool, threadsSupported } from './threads.js';
+import { CallList, getNumThreads, KERNEL_NAMES, ThreadPool, threadsSupported } from './threads.js';
 import { CHUNK, PAR_MIN, split2d, splitGemm } from './split.js';
 
 export class WasmBuffer implements BufferHandle {
@@ -105,17 +105,7 @@ export class WasmBackend implements Backend {
     if (!this.gemmScratch && list.scratchArg.some((a) => a >= 0)) this.gemmScratch = this.alloc(this.simd!.k.gemmScratchBytes()) as WasmBuffer;
     const scratch = this.gemmScratch?.ptr ?? 0;
     const pool = parallel && n > 1 && list.work >= PAR_MIN ? this.threadPool() : null;
-    if (pool && pool.ready > 0) {
-      if (n <= MAX_CALLS) return pool.run(list, this.fns, scratch);
-      const all: number[] = [];
-      for (let s = 0; s < n; s += MAX_CALLS) {
-        const part = new CallList();
-        for (let i = s; i < Math.min(n, s + MAX_CALLS); i++) part.push(KERNEL_NAMES[list.fns[i]!]!, list.args[i]!, 0, list.scratchArg[i]);
-        part.work = list.work;
-        all.push(...pool.run(part, this.fns, scratch).subarray(0, part.length));
-      }
-      return all;
-    }
+    if (pool && pool.ready > 0) return pool.run(list, this.fns, scratch);
     const out = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const a = list.args[i]!, sa = list.scratchArg[i]!;

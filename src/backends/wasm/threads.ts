@@ -19,7 +19,7 @@ const KERNEL_INDEX = new Map<string, number>(KERNEL_NAMES.map((n, i) => [n, i]))
 const GEN = 0, COUNT = 1, NEXT = 2, DONE = 3, READY = 4, LIMIT = 5, FAILED = 6, WORKER_CALLS = 7, STOP = 8, SPIN_US = 9;
 const HEADER_BYTES = 64;
 const SLOTS = 24;
-export const MAX_CALLS = 512;
+const MAX_CALLS = 512;
 /**
  * How long a worker keeps polling for the next batch before it sleeps. Training runs ops back to back
  * with a little JavaScript between them; a sleeping worker can take milliseconds to wake on a VM
@@ -215,15 +215,28 @@ export class ThreadPool {
 
   /**
    * Runs every call of `list` (on the workers that are ready and on this thread) and returns the
-   * calls' results. `fns` are this thread's kernel exports by index; `scratch` its GEMM scratch.
+   * calls' results. `fns` are this thread's kernel exports by index; `scratch` its GEMM scratch. A
+   * list longer than the call table runs as several batches, one after the other.
    */
   run(list: CallList, fns: readonly Fn[], scratch: number): Float64Array {
     const n = list.length;
-    if (n > MAX_CALLS) throw new Error(`cpu threads: ${n} calls in one batch (at most ${MAX_CALLS})`);
+    if (n <= MAX_CALLS) { this.batch(list, 0, n, fns, scratch); return this.results; }
+    const all = new Float64Array(n);
+    for (let s = 0; s < n; s += MAX_CALLS) {
+      const e = Math.min(n, s + MAX_CALLS);
+      this.batch(list, s, e, fns, scratch);
+      all.set(this.results.subarray(0, e - s), s);
+    }
+    return all;
+  }
+
+  /** Runs calls start..end of `list` as one batch; their results land in results[0 .. end - start]. */
+  private batch(list: CallList, start: number, end: number, fns: readonly Fn[], scratch: number): void {
+    const n = end - start;
     const { ctl, calls } = this;
     for (let i = 0; i < n; i++) {
-      const a = list.args[i]!, o = i * SLOTS;
-      calls[o] = list.fns[i]!; calls[o + 1] = a.length; calls[o + 2] = list.scratchArg[i]!;
+      const a = list.args[start + i]!, o = i * SLOTS;
+      calls[o] = list.fns[start + i]!; calls[o + 1] = a.length; calls[o + 2] = list.scratchArg[start + i]!;
       for (let j = 0; j < a.length; j++) calls[o + 3 + j] = a[j]!;
     }
     Atomics.store(ctl, COUNT, n);
@@ -251,7 +264,6 @@ export class ThreadPool {
     }
     Atomics.store(ctl, NEXT, PARKED);
     const failed = Atomics.load(ctl, FAILED);
-    if (failed) throw new Error(`cpu: kernel '${KERNEL_NAMES[list.fns[failed - 1]!]}' failed in a worker thread`);
-    return this.results;
+    if (failed) throw new Error(`cpu: kernel '${KERNEL_NAMES[list.fns[start + failed - 1]!]}' failed in a worker thread`);
   }
 }
