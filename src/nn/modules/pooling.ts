@@ -4,6 +4,7 @@
 import type { Tensor } from '../../tensor.js';
 import { Module } from '../module.js';
 import * as F from '../functional/index.js';
+import type { AvgPoolOpts } from '../functional/pool.js';
 
 type IntOrTuple = number | readonly number[];
 /** Options of MaxPool1d/2d/3d (PyTorch's keyword arguments). */
@@ -17,19 +18,7 @@ export interface MaxPoolOpts {
   /** Use ceil instead of floor to compute the output shape (default false). */
   ceilMode?: boolean;
 }
-/** Options of AvgPool1d/2d/3d (PyTorch's keyword arguments). */
-export interface AvgPoolOpts {
-  /** Stride of the window (default, or null: kernelSize). */
-  stride?: IntOrTuple | null;
-  /** Implicit zero padding on both sides (default 0). */
-  padding?: IntOrTuple;
-  /** Use ceil instead of floor to compute the output shape (default false). */
-  ceilMode?: boolean;
-  /** Include the zero-padding in the averaging calculation (default true). */
-  countIncludePad?: boolean;
-  /** If set, the divisor used instead of the window size (2d and 3d only). */
-  divisorOverride?: number | null;
-}
+export type { AvgPoolOpts };
 
 const show = (v: IntOrTuple): string => (typeof v === 'number' ? String(v) : `(${v.join(', ')})`);
 

@@ -362,8 +362,8 @@ export class TransformerDecoder extends Module {
   }
 }
 
-/** Options of Transformer (PyTorch's keyword arguments). */
-export interface TransformerOpts extends FactoryOpts {
+/** Options of Transformer (PyTorch's keyword arguments): its own sizes, and the options of its layers. */
+export interface TransformerOpts extends EncoderLayerOpts {
   /** The number of expected features in the encoder/decoder inputs (default 512). */
   dModel?: number;
   /** The number of heads in the multi-head attention (default 8). */
@@ -372,20 +372,6 @@ export interface TransformerOpts extends FactoryOpts {
   numEncoderLayers?: number;
   /** The number of decoder layers (default 6). */
   numDecoderLayers?: number;
-  /** The dimension of the feed-forward networks (default 2048). */
-  dimFeedforward?: number;
-  /** The dropout probability (default 0.1). */
-  dropout?: number;
-  /** The activation of the feed-forward networks: 'relu' (default), 'gelu' or a function. */
-  activation?: Activation;
-  /** The eps of the layer normalizations (default 1e-5). */
-  layerNormEps?: number;
-  /** Input and output tensors are [N, L, E] instead of [L, N, E] (default false). */
-  batchFirst?: boolean;
-  /** Apply the layer norms before the attention and feed-forward blocks (pre-norm) instead of after (default false). */
-  normFirst?: boolean;
-  /** Whether the Linear and LayerNorm layers have biases (default true). */
-  bias?: boolean;
 }
 
 /** The full encoder-decoder model of "Attention Is All You Need"; matrices re-initialised with xavier_uniform_. */
