@@ -64,6 +64,29 @@ fn ld_${name}(e: i32) -> f32 { return f16_to_f32(${half} & 0xffffu); }`;
   return `${decl}\nfn st_${name}(e: i32, v: f32) { ${st} }\nfn add_${name}(e: i32, v: f32) { ${cas('f32_to_f16(f16_to_f32(h) + v)')} }`;
 }
 
+/**
+ * The value `ld_` returns for an element that `st_` wrote as `v` (in d's compute type), without the
+ * memory round trip: what a kernel reading another kernel's output sees. The fused kernel applies it
+ * to every step so its values are those of the chain of kernels (float16 rounds, uint8 wraps, bool is 0/1).
+ */
+export function stored(v: string, d: DType): string {
+  switch (d) {
+    case 'float16': return `f16_to_f32(f32_to_f16(${v}))`;
+    case 'uint8': return `i32(u32(${v}) & 0xffu)`;
+    case 'bool': return `select(0, 1, ${v} != 0)`;
+    default: return v;
+  }
+}
+
+const f32 = new Float32Array(1), i32 = new Int32Array(f32.buffer);
+/** The bits of Math.fround(x) as an i32 (how float scalars travel in the metadata). */
+export function f32Bits(x: number): number { f32[0] = x; return i32[0]!; }
+
+/** A scalar `value` of dtype d as fill passes it (read back with fromBits, then stored as d). */
+export function scalarBits(d: DType, value: number): number {
+  return ctOf(d) === 'f32' ? f32Bits(value) : d === 'bool' ? (value ? 1 : 0) : value | 0;
+}
+
 /** Converts expression v of compute type `from` to the compute type of dtype `to`, with `to`'s rules. */
 export function cast(v: string, from: CT, to: DType): string {
   if (to === 'bool') return from === 'f32' ? `select(0, 1, ${v} != 0.0)` : v;
@@ -133,6 +156,18 @@ const I_BINARY: Record<BinaryOp, string | null> = {
   logicalAnd: 'select(0, 1, x != 0 && y != 0)', logicalOr: 'select(0, 1, x != 0 || y != 0)',
   logicalXor: 'select(0, 1, (x != 0) != (y != 0))', bitwiseAnd: 'x & y', bitwiseOr: 'x | y', bitwiseXor: 'x ^ y',
 };
+
+const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
+
+/**
+ * The device check of an integer binary op (x, y in scope): errors the CPU raises at once are
+ * flagged by the kernel (`flag(slot, y)` when `test` holds) and raised at the next read. Null: none.
+ */
+export function binaryCheck(op: BinaryOp, d: DType): { test: string; msg: string } | null {
+  if (ctOf(d) !== 'i32' || d === 'bool') return null;
+  if (op === 'pow') return { test: 'y < 0', msg: 'pow: Integers to negative integer powers are not allowed.' };
+  return INT_DIV_OPS.has(op) ? { test: 'y == 0', msg: 'ZeroDivisionError: integer division or modulo by zero' } : null;
+}
 
 export function binaryExpr(op: BinaryOp, d: DType): { expr: string; t: CT } {
   if (ctOf(d) === 'i32') {

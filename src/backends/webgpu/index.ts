@@ -4,23 +4,25 @@
 // back to the host and also surfaces queued errors (validation, device loss, out-of-memory from
 // allocation error scopes); its MAP_READ staging buffers come from a small pool. Data errors found by
 // kernels (index ranges) poison the buffers computed from them (./poison.ts): their reads throw.
+// Fused elementwise programs (torch.compile) run as one generated shader each (./fused.ts).
 // Dtypes: float32, int32, uint8, bool (bytes packed 4 per word), float16 (halves packed 2 per word,
 // computed in f32 on every adapter: no `shader-f16` needed, see codegen.ts); float64 throws clearly.
 
+import type { FusedProgram } from '../fused.js';
 import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { BOOL_BINARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import { isContiguous } from '../../shape.js';
 import { collapse } from '../wasm/index.js';
-import { binaryExpr, binding, cast, ctOf, fromBits, reduceParts, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
+import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
+import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
 export { unavailableReason } from './device.js';
 import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from './poison.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
 const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
 const WG = 64;
-const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
 /** Dispatches recorded before an automatic submit, bounding the temporaries kept alive. */
 const MAX_PENDING = 256;
 /**
@@ -110,6 +112,12 @@ interface Operand {
   /** binding number; default: position + 1 */ slot?: number;
   /** The tensor buffer, for poison propagation; `whole`: a write that covers all of it. */
   h?: GPUTensorBuffer; whole?: boolean;
+  /**
+   * A written operand whose values depend on only some operands (a fused kernel's outputs): the
+   * indices of the read operands it inherits poison from, and whether the dispatch's check taints
+   * it. Absent: every read operand and the check (one output, or all outputs alike).
+   */
+  deps?: FusedOutputDeps;
 }
 
 export class WebGPUBackend implements Backend {
@@ -693,12 +701,30 @@ export class WebGPUBackend implements Backend {
    * and no check this is a field test per operand.
    */
   private propagate(ops: readonly Operand[], check: Check | null): void {
+    if (ops[0]?.deps) { this.propagateEach(ops, check); return; }
     let inherited: Taint | null = null, any = check !== null && check.state !== CLEAN;
     for (const o of ops) if (o.h?.passOn && (o.access === 'read' || !o.whole)) { any = true; break; }
     if (any) inherited = join(ops.map((o) => (o.access === 'read' || !o.whole ? o.h?.passOn : null)), check);
     for (const o of ops) {
       const h = o.h;
       if (!h || o.access === 'read') continue;
+      if (o.whole) { h.taint = h.passOn = inherited; continue; }
+      if (!inherited) continue;
+      h.taint = join([h.taint, inherited], null);
+      h.passOn = join([h.passOn, inherited], null);
+    }
+  }
+
+  /**
+   * Poison propagation for outputs with their own dependencies (Operand.deps): each inherits what
+   * its own inputs pass on (and, written partially, its own), plus the check when it depends on
+   * it; as a chain of single-output kernels would leave it, where outputs depend on different inputs.
+   */
+  private propagateEach(ops: readonly Operand[], check: Check | null): void {
+    for (const o of ops) {
+      const h = o.h, d = o.deps;
+      if (!h || !d || o.access === 'read') continue;
+      const inherited = join([...d.from.map((k) => ops[k]!.h?.passOn), o.whole ? null : h.passOn], d.checked ? check : null);
       if (o.whole) { h.taint = h.passOn = inherited; continue; }
       if (!inherited) continue;
       h.taint = join([h.taint, inherited], null);
@@ -723,18 +749,22 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * Elementwise dispatch over `shape`: views[0] is the output. Dims are collapsed first (fewer
-   * divisions per element); scalars follow the operand table in the metadata.
+   * Elementwise dispatch over `shape`: views[0] is the output (with `outs`, views[0..outs.length)
+   * are the outputs, each with its dependencies). Dims are collapsed first (fewer divisions per
+   * element); scalars follow the operand table in the metadata.
    */
   private elementwise(key: string, family: Parameters<typeof shader>[0], subs: Record<string, string>, shape: readonly number[],
-    views: readonly View[], names: string[], scalars: number[] = [], math = false, outAccess: Access = 'write', check: Check | null = null): Check | null {
+    views: readonly View[], names: string[], scalars: number[] = [], math = false, outAccess: Access = 'write', check: Check | null = null,
+    outs: readonly FusedOutputDeps[] | null = null): Check | null {
     const n = numel(shape);
     if (n === 0) return null;
     const c = collapse(shape, views.map((v) => v.strides));
     const meta = [n, c.shape.length, ...c.shape];
     views.forEach((v, i) => meta.push(v.offset, ...c.strides[i]!));
     meta.push(...scalars);
-    const ops = views.map((v, i) => this.op(v, i === 0 ? outAccess : 'read', key));
+    const nOut = outs?.length ?? 1;
+    const ops = views.map((v, i) => this.op(v, i < nOut ? outAccess : 'read', key));
+    outs?.forEach((d, i) => { ops[i]!.deps = d; });
     let decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
     // Checked kernels flag bad data (index ranges, integer division by zero) in their slot: [flag, value].
     // The first invocation to flag a slot writes the value (a shared slot keeps its earliest dispatch's).
@@ -748,9 +778,7 @@ fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); if (atomicExc
 
   // ---- kernels ----
   fill(out: View, value: number): void {
-    const t = ctOf(out.dtype);
-    const bits = t === 'f32' ? f32Bits(value) : out.dtype === 'bool' ? (value ? 1 : 0) : value | 0;
-    this.elementwise('fill', 'fill', { FROM_BITS: fromBits(t) }, out.shape, [out], ['out'], [bits]);
+    this.elementwise('fill', 'fill', { FROM_BITS: fromBits(ctOf(out.dtype)) }, out.shape, [out], ['out'], [scalarBits(out.dtype, value)]);
   }
 
   arange(out: View, start: number, step: number): void {
@@ -776,14 +804,23 @@ fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); if (atomicExc
     const { expr, t } = binaryExpr(op, a.dtype);
     if (BOOL_BINARY_OPS.has(op) && out.dtype !== 'bool') throw new TypeError(`webgpu ${op}: output must be bool`);
     // Integer errors the CPU raises at once are flagged by the kernel and raised at the next read.
-    const intErr = ctOf(a.dtype) === 'i32' && a.dtype !== 'bool'
-      ? op === 'pow' ? { test: 'y < 0', msg: 'pow: Integers to negative integer powers are not allowed.' }
-        : INT_DIV_OPS.has(op) ? { test: 'y == 0', msg: 'ZeroDivisionError: integer division or modulo by zero' } : null
-      : null;
+    const intErr = binaryCheck(op, a.dtype);
     const scalars = intErr ? [0] : []; // the check's slot
     const check = intErr ? `if (${intErr.test}) { flag(scalar_slot(3), y); }` : '';
     this.elementwise(`binary:${op}${intErr ? ':checked' : ''}`, 'binary', { EXPR: expr, CAST: cast('r', t, out.dtype), CHECK: check },
       out.shape, [withStrides(out), a, b], ['out', 'a', 'b'], scalars, true, 'write', intErr ? new Check(intErr.msg) : null);
+  }
+
+  /**
+   * A fused elementwise program (torch.compile's kernels) as one generated shader (./fused.ts),
+   * dispatched like the elementwise kernels; false where it cannot match runComposed exactly.
+   */
+  fused(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
+    const k = fusedKernel(p, outs.map((o) => o.dtype));
+    if (!k || !fusedViewsOk(p, k, ins, outs, this.info.limits.maxStorageBuffersPerShaderStage)) return false;
+    this.elementwise(k.key, 'fused', k.subs, outs[0]!.shape, [...outs, ...k.inputs.map((j) => ins[j]!)], [...k.names], [...k.scalars],
+      true, 'write', k.check ? new Check(k.check) : null, k.outs);
+    return true;
   }
 
   where(cond: View, a: View, b: View, out: View): void {
@@ -1007,9 +1044,6 @@ fn ld4_${name}(e: i32) -> vec4<f32> { return bitcast<vec4<f32>>(${name}[e >> 2u]
 
 /** The output views of elementwise kernels are contiguous by contract; their strides say so. */
 function withStrides(v: View): View { return v.strides.length === v.shape.length ? v : { ...v, strides: contiguousStrides(v.shape) }; }
-
-const f32 = new Float32Array(1), i32 = new Int32Array(f32.buffer);
-function f32Bits(x: number): number { f32[0] = x; return i32[0]!; }
 
 /** Creates the backend when a WebGPU adapter exists, else resolves to null. */
 export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {

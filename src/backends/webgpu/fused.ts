@@ -1,0 +1,156 @@
+// WGSL generation for fused elementwise programs (Backend.fused, src/backends/fused.ts) on WebGPU:
+// one shader per program (shaders/fused.wgsl), sizes/strides/offsets as run-time metadata so one
+// pipeline serves every shape. Contract: each step is the WGSL of the backend's own unary/binary/
+// where/copy/fill kernel (codegen.ts), followed by what storing and reloading its dtype does, so
+// values are bit for bit those of `runComposed` on this backend. Null where that cannot be kept.
+
+import { valueDtype, fusedKey, checkProgram, type FusedProgram, type FusedStep } from '../fused.js';
+import type { View } from '../backend.js';
+import type { DType } from '../../dtype.js';
+import { binaryCheck, binaryExpr, cast, ctOf, fromBits, scalarBits, stored, unaryExpr, zeroOf } from './codegen.js';
+
+/** What one output of a multi-output dispatch is computed from: the read operands (indices among
+ * the dispatch's operands) it inherits poison from, and whether the dispatch's check taints it. */
+export interface FusedOutputDeps { readonly from: readonly number[]; readonly checked: boolean }
+
+/** A generated kernel for one program and output dtypes. */
+export interface FusedKernel {
+  /** Dispatch key: one per distinct generated code (with the operands' dtypes, the source). */
+  readonly key: string;
+  /** Placeholders of shaders/fused.wgsl besides DECLS. */
+  readonly subs: Readonly<Record<string, string>>;
+  /** Binding names: out0.. then in<j> for each bound input. */
+  readonly names: readonly string[];
+  /** Program inputs bound after the outputs (inputs no output depends on are left out). */
+  readonly inputs: readonly number[];
+  /** Metadata after the operand table: the run-time zero, the constants' bits, then the check's slot. */
+  readonly scalars: readonly number[];
+  /** The message of the integer-error check (division by zero, negative power), or null. */
+  readonly check: string | null;
+  readonly outs: readonly FusedOutputDeps[];
+}
+
+const operands = (st: FusedStep): number[] =>
+  st.kind === 'unary' || st.kind === 'cast' ? [st.a] : st.kind === 'binary' ? [st.a, st.b] : st.kind === 'where' ? [st.cond, st.a, st.b] : [];
+
+/** A step's result as the next kernel would load it; float32 pinned (see pin in fused.wgsl). */
+const settle = (v: string, d: DType): string => (d === 'float32' ? `pin(${v})` : stored(v, d));
+
+/** Generated kernels by program and output dtypes: a compiled graph calls fused every step. */
+const kernels = new Map<string, FusedKernel | null>();
+/** Generated code -> pipeline key: programs that differ only in constants share one pipeline. */
+const codeIds = new Map<string, number>();
+const MAX_CACHED = 1024;
+
+/** The kernel for `p` writing outputs of `outDtypes` (cached), or null when unsupported. */
+export function fusedKernel(p: FusedProgram, outDtypes: readonly DType[]): FusedKernel | null {
+  const key = `${fusedKey(p)}>${outDtypes.join(',')}`;
+  let k = kernels.get(key);
+  if (k === undefined) {
+    if (kernels.size >= MAX_CACHED) kernels.clear();
+    k = generate(p, outDtypes);
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedKernel | null {
+  checkProgram(p);
+  const n = p.inputs.length, total = n + p.steps.length, nOut = p.outputs.length;
+  const dt = (v: number): DType => valueDtype(p, v);
+  for (let v = 0; v < total; v++) if (dt(v) === 'float64') return null;
+  if (outDtypes.includes('float64')) return null;
+  // Only what reaches an output is computed: a dead step's check would poison nothing in the chain.
+  const live = new Array<boolean>(total).fill(false);
+  for (const o of p.outputs) live[o] = true;
+  for (let v = total - 1; v >= n; v--) if (live[v]) for (const a of operands(p.steps[v - n]!)) live[a] = true;
+  const inputs = [...Array(n).keys()].filter((v) => live[v]);
+  const nops = nOut + inputs.length;
+  const consts: number[] = [];
+  let check: string | null = null;
+  // Per value: the bound inputs (operand indices) and checked steps it depends on.
+  const from: Set<number>[] = [], checks: Set<number>[] = [];
+  inputs.forEach((v, j) => { from[v] = new Set([nOut + j]); checks[v] = new Set(); });
+  const steps: string[] = [], body: string[] = ['  fz = u32(md[scalar_slot(' + nops + ')]);'];
+  inputs.forEach((v, j) => body.push(`  let v${v} = ld_in${j}(op_off(${nOut + j}, i));`));
+  for (let v = n; v < total; v++) {
+    if (!live[v]) continue;
+    const st = p.steps[v - n]!, d = st.dtype, T = ctOf(d);
+    const args = operands(st);
+    from[v] = new Set(args.flatMap((a) => [...from[a]!]));
+    checks[v] = new Set(args.flatMap((a) => [...checks[a]!]));
+    let fn: string;
+    try {
+      switch (st.kind) {
+        case 'unary': {
+          const { expr, t } = unaryExpr(st.op, dt(st.a));
+          fn = `(x: ${ctOf(dt(st.a))}) -> ${T} { let r = ${expr}; return ${settle(cast('r', t, d), d)}; }`;
+          break;
+        }
+        case 'binary': {
+          const da = dt(st.a), { expr, t } = binaryExpr(st.op, da), ck = binaryCheck(st.op, da);
+          let flag = '';
+          if (ck) {
+            if (check !== null && check !== ck.msg) return null; // one check per dispatch
+            check = ck.msg;
+            checks[v]!.add(v);
+            flag = `if (${ck.test}) { flag(CHECK_SLOT, y); } `;
+          }
+          fn = `(x: ${ctOf(da)}, y: ${ctOf(da)}) -> ${T} { ${flag}let r = ${expr}; return ${settle(cast('r', t, d), d)}; }`;
+          break;
+        }
+        case 'where': // as the where kernel: the selected operand unchanged (already a stored value)
+          fn = `(c: ${ctOf(dt(st.cond))}, a: ${T}, b: ${T}) -> ${T} { return select(b, a, c != ${zeroOf(ctOf(dt(st.cond)))}); }`;
+          break;
+        case 'cast': // as the copy kernel
+          fn = `(v: ${ctOf(dt(st.a))}) -> ${T} { return ${settle(cast('v', ctOf(dt(st.a)), d), d)}; }`;
+          break;
+        case 'const': // as the fill kernel: the value's bits from the metadata
+          consts.push(scalarBits(d, st.value));
+          fn = `() -> ${T} { let raw = md[scalar_slot(${nops}) + ${consts.length}]; return ${settle(fromBits(T), d)}; }`;
+          break;
+      }
+    } catch (e) {
+      if (e instanceof TypeError) return null; // an op the backend's kernels lack for this dtype
+      throw e;
+    }
+    steps.push(`fn s${v}${fn}`);
+    body.push(`  let v${v} = s${v}(${args.map((a) => `v${a}`).join(', ')});`);
+  }
+  const outs: FusedOutputDeps[] = [];
+  const nChecked = checks.filter((c, w) => c.has(w)).length;
+  for (let i = 0; i < nOut; i++) {
+    const v = p.outputs[i]!;
+    // One check stands for every checked step: exact only when each output depends on all or none.
+    const used = checks[v]!.size;
+    if (used !== 0 && used !== nChecked) return null;
+    outs.push({ from: [...from[v]!].sort((a, b) => a - b), checked: used > 0 });
+    body.push(`  st_out${i}(op_off(${i}, i), ${cast(`v${v}`, ctOf(dt(v)), outDtypes[i]!)});`); // as the copy kernel
+  }
+  const slot = `scalar_slot(${nops}) + ${consts.length + 1}`;
+  const subs = { STEPS: steps.join('\n').split('CHECK_SLOT').join(slot), BODY: body.join('\n') };
+  const code = subs.STEPS + subs.BODY;
+  let id = codeIds.get(code);
+  if (id === undefined) { id = codeIds.size; codeIds.set(code, id); }
+  return {
+    key: `fused#${id}`, subs, inputs, check, outs,
+    names: [...outDtypes.map((_, i) => `out${i}`), ...inputs.map((_, j) => `in${j}`)],
+    scalars: [0, ...consts, ...(check ? [0] : [])],
+  };
+}
+
+/**
+ * Whether the views fit the program and can be run by one dispatch as runComposed would: dtypes as
+ * declared, every view of the output shape, no two outputs in one buffer (their writes would race),
+ * no output that passes an input through from a buffer an output writes, bindings within `max`.
+ */
+export function fusedViewsOk(p: FusedProgram, k: FusedKernel, ins: readonly View[], outs: readonly View[], maxBindings: number): boolean {
+  if (ins.length !== p.inputs.length || outs.length !== p.outputs.length || outs.length === 0) return false;
+  const shape = outs[0]!.shape;
+  const fits = (v: View) => v.shape.length === shape.length && v.strides.length === shape.length && v.shape.every((s, d) => s === shape[d]);
+  if (!ins.every((v, i) => v.dtype === p.inputs[i] && fits(v)) || !outs.every(fits)) return false;
+  const written = new Set(outs.map((o) => o.buf));
+  if (written.size !== outs.length) return false;
+  if (p.outputs.some((v) => v < ins.length && written.has(ins[v]!.buf))) return false;
+  return 1 + outs.length + k.inputs.length + (k.check ? 1 : 0) <= maxBindings;
+}

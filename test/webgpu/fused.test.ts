@@ -1,0 +1,328 @@
+// The WebGPU backend's fused elementwise kernel (Backend.fused, src/backends/webgpu/fused.ts) against
+// runComposed on the same backend, bit for bit (raw bytes of whole output buffers, so stray writes
+// count too): hand-made programs (broadcast chains, where, casts, constants, several outputs,
+// strided/flipped views, 0-size and 0-dim shapes, poison) and seeded random ones; one pipeline per
+// program across shapes. Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
+import { describe, expect, it } from 'vitest';
+import { torch } from '../helpers.js';
+import { getBackend } from '../../src/backends/registry.js';
+import { BOOL_BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp, type View } from '../../src/backends/backend.js';
+import { runComposed, type FusedProgram, type FusedStep } from '../../src/backends/fused.js';
+import { arrayType, itemSize, type DType } from '../../src/dtype.js';
+import type { WebGPUBackend } from '../../src/backends/webgpu/index.js';
+
+const available = torch.webgpu.isAvailable();
+if (!available && process.env.CI !== 'true') console.warn('\n*** WEBGPU NOT AVAILABLE: test/webgpu/fused.test.ts is skipped ***\n');
+describe.runIf(!available && process.env.CI === 'true')('webgpu fused in CI', () => {
+  it('a WebGPU adapter is available', () => expect.fail('no WebGPU adapter: the fused kernel was not tested'));
+});
+
+/** mulberry32: a seeded stream in [0, 1). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+type Rand = () => number;
+const int = (r: Rand, n: number): number => Math.floor(r() * n);
+const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)]!;
+
+const SPECIAL = [0, -0, NaN, Infinity, -Infinity, 1e-40, 0.5, -1, 2, 65504, 1e5];
+/** Element values of a dtype: raw words for float16, with specials and small integers mixed in. */
+function values(r: Rand, d: DType, n: number): number[] {
+  return Array.from({ length: n }, () => {
+    switch (d) {
+      case 'float32': return r() < 0.15 ? pick(r, SPECIAL) : r() < 0.3 ? int(r, 9) - 4 : (r() - 0.5) * 8;
+      case 'float16': return r() < 0.1 ? int(r, 65536) : pick(r, [0x3c00, 0xbc00, 0x0000, 0x8000, 0x3555, 0x4248, 0x7c00, 0x0001, 0x7e00, 0xc500]);
+      case 'int32': return r() < 0.1 ? pick(r, [2147483647, -2147483648, 65536]) : int(r, 13) - 6;
+      case 'uint8': return int(r, 256);
+      default: return int(r, 2);
+    }
+  });
+}
+
+/** A fresh buffer holding `data` (as d's typed array: float16 as raw bits). */
+function buffer(be: WebGPUBackend, d: DType, data: number[]): View {
+  const T = arrayType(d), arr = new T(Math.max(data.length, 1));
+  data.forEach((v, i) => { arr[i] = v; });
+  const buf = be.alloc(arr.length * itemSize[d]);
+  be.write(buf, arr);
+  return { buf, dtype: d, shape: [arr.length], strides: [1], offset: 0 };
+}
+
+/**
+ * A view of `shape` on its own buffer: some dims broadcast (stride 0), the others in a random memory
+ * order, some flipped (negative strides), with gaps and an offset.
+ */
+function stridedView(be: WebGPUBackend, r: Rand, d: DType, shape: readonly number[], broadcast = 0.25, layout = true): View {
+  const nd = shape.length, strides = new Array<number>(nd).fill(0);
+  const order = [...Array(nd).keys()].sort(() => (layout ? r() - 0.5 : 0)).reverse();
+  let acc = 1, offset = layout ? int(r, 3) : 0;
+  for (const dim of order) {
+    if (r() < broadcast) continue;
+    const flip = layout && r() < 0.3;
+    strides[dim] = flip ? -acc : acc;
+    if (flip) offset += (shape[dim]! - 1) * acc;
+    acc *= shape[dim]! + (layout ? int(r, 2) : 0);
+  }
+  const base = buffer(be, d, values(r, d, offset + acc + 1));
+  return { ...base, shape, strides, offset };
+}
+
+/** Outputs: contiguous, or transposed inside a larger buffer at an offset (prefilled alike for both runs). */
+function outputs(be: WebGPUBackend, p: FusedProgram, shape: readonly number[], strided: boolean, seed: number): () => View[] {
+  return () => {
+    const r = rng(seed);
+    return p.outputs.map((v) => {
+      const d = v < p.inputs.length ? p.inputs[v]! : p.steps[v - p.inputs.length]!.dtype;
+      if (!strided || shape.length === 0) return { ...buffer(be, d, values(r, d, shape.reduce((a, b) => a * b, 1) + 3)), shape, strides: contig(shape) };
+      const rev = [...shape].reverse(), st = contig(rev).reverse(), off = 1 + int(r, 3);
+      return { ...buffer(be, d, values(r, d, off + shape.reduce((a, b) => a * b, 1) + 2)), shape, strides: st, offset: off };
+    });
+  };
+}
+function contig(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]!; }
+  return s;
+}
+
+/** The whole buffer of an output as bytes, or the poison error's message (its call site left out). */
+async function whole(be: WebGPUBackend, v: View): Promise<string | Uint8Array> {
+  const n = Math.floor(v.buf.nbytes / itemSize[v.dtype]);
+  try {
+    const a = await be.read({ buf: v.buf, dtype: v.dtype, shape: [n], strides: [1], offset: 0 });
+    return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  } catch (e) {
+    return `error: ${(e as Error).message.replace(/ \(flagged on webgpu.*$/, '')}`;
+  }
+}
+
+/** Runs p composed and fused on the same inputs; expects fused to run and every output buffer equal. */
+async function same(be: WebGPUBackend, p: FusedProgram, ins: View[], shape: readonly number[], strided = false, seed = 7): Promise<void> {
+  const mk = outputs(be, p, shape, strided, seed);
+  const want = mk(), got = mk();
+  runComposed(be, p, ins, want);
+  expect(be.fused(p, ins, got), 'fused ran').toBe(true);
+  for (let i = 0; i < want.length; i++) {
+    const [w, g] = [await whole(be, want[i]!), await whole(be, got[i]!)];
+    if (typeof w === 'string' || typeof g === 'string') expect(g, `output ${i}`).toEqual(w);
+    else if (!Buffer.from(w).equals(Buffer.from(g))) expect.fail(`output ${i} (${want[i]!.dtype}) differs:\n  composed ${Array.from(w)}\n  fused    ${Array.from(g)}`);
+  }
+  for (const v of [...want, ...got]) be.free(v.buf);
+}
+
+const u = (op: UnaryOp, a: number, dtype: DType): FusedStep => ({ kind: 'unary', op, a, dtype });
+const b = (op: BinaryOp, a: number, bb: number, dtype: DType): FusedStep => ({ kind: 'binary', op, a, b: bb, dtype });
+const c = (value: number, dtype: DType): FusedStep => ({ kind: 'const', value, dtype });
+const cast = (a: number, dtype: DType): FusedStep => ({ kind: 'cast', a, dtype });
+const where = (cond: number, a: number, bb: number, dtype: DType): FusedStep => ({ kind: 'where', cond, a, b: bb, dtype });
+
+describe.skipIf(!available)('webgpu fused kernel = runComposed, bit for bit', () => {
+  const be = (): WebGPUBackend => getBackend('webgpu') as WebGPUBackend;
+
+  it('a broadcast multiply-add chain (no contraction across steps), flipped and transposed inputs, strided outputs', async () => {
+    const r = rng(1), shape = [5, 4, 3];
+    // (x * y + z) * x - y / z, then exp and sigmoid: float32 roundings as the chain's stores give them
+    const p: FusedProgram = { inputs: ['float32', 'float32', 'float32'], outputs: [8, 3], steps: [
+      b('mul', 0, 1, 'float32'), b('add', 3, 2, 'float32'), b('mul', 4, 0, 'float32'), b('div', 1, 2, 'float32'),
+      b('sub', 5, 6, 'float32'), u('exp', 7, 'float32')] };
+    for (let k = 0; k < 4; k++) {
+      const ins = p.inputs.map((d) => stridedView(be(), r, d, shape));
+      await same(be(), p, ins, shape, k % 2 === 1, k);
+    }
+  });
+
+  it('where, comparisons and several outputs of different dtypes (relu mask and value)', async () => {
+    const r = rng(2), shape = [3, 7];
+    const p: FusedProgram = { inputs: ['float32', 'float16'], outputs: [3, 5, 7, 0], steps: [
+      c(0, 'float32'), b('gt', 0, 2, 'bool'), where(3, 0, 2, 'float32'), cast(1, 'float32'), b('maximum', 4, 5, 'float32'),
+      u('logicalNot', 3, 'bool')] };
+    for (let k = 0; k < 3; k++) await same(be(), p, p.inputs.map((d) => stridedView(be(), r, d, shape)), shape, k === 1, k);
+  });
+
+  it('casts between every dtype: float16 rounding, uint8 wrap, bool, integer truncation', async () => {
+    const r = rng(3), shape = [4, 5];
+    const dts: DType[] = ['float32', 'float16', 'int32', 'uint8', 'bool'];
+    for (const from of dts) {
+      const steps: FusedStep[] = dts.map((to) => cast(0, to));
+      // float16 arithmetic rounds at every step: x*3 then +0.1 in halves
+      steps.push(cast(0, 'float16'), c(3, 'float16'), b('mul', 6, 7, 'float16'), c(0.1, 'float16'), b('add', 8, 9, 'float16'));
+      const p: FusedProgram = { inputs: [from], steps, outputs: [1, 2, 3, 4, 5, 10] };
+      await same(be(), p, [stridedView(be(), r, from, shape)], shape, from === 'int32');
+    }
+  });
+
+  it('constants: NaN, infinities, -0, a float32 subnormal, values float16/uint8/bool/int32 cannot hold', async () => {
+    const shape = [2, 3];
+    const p: FusedProgram = { inputs: [], outputs: [0, 1, 2, 3, 4, 5, 6], steps: [
+      c(NaN, 'float32'), c(-0, 'float32'), c(1e-40, 'float16'), c(70000, 'float16'), c(300, 'uint8'), c(2, 'bool'), c(3.7, 'int32')] };
+    await same(be(), p, [], shape);
+    const q: FusedProgram = { inputs: ['float32'], outputs: [4], steps: [c(-Infinity, 'float32'), b('maximum', 0, 1, 'float32'), c(1e-40, 'float32'), b('add', 2, 3, 'float32')] };
+    await same(be(), q, [stridedView(be(), rng(4), 'float32', shape)], shape);
+  });
+
+  it('0-size and 0-dim shapes, an output that passes an input through, dead steps', async () => {
+    const p: FusedProgram = { inputs: ['float32', 'int32'], outputs: [3, 0], steps: [cast(1, 'float32'), b('mul', 0, 2, 'float32'), u('sqrt', 0, 'float32')] };
+    const r = rng(5);
+    for (const shape of [[], [0, 3], [3, 0, 2], [1], [1, 1, 4]]) await same(be(), p, p.inputs.map((d) => stridedView(be(), r, d, shape)), shape);
+  });
+
+  it('integer division by zero poisons exactly the outputs that depend on it, as in the chain', async () => {
+    const shape = [6];
+    const x = buffer(be(), 'int32', [7, -7, 3, 0, 5, 9]), y = buffer(be(), 'int32', [2, 2, 0, 1, -2, 3]);
+    const p: FusedProgram = { inputs: ['int32', 'uint8', 'int32'], outputs: [7, 5, 3], steps: [
+      cast(1, 'int32'), b('floorDivide', 0, 3, 'int32'), b('add', 0, 2, 'int32'), b('remainder', 0, 3, 'int32'), b('sub', 4, 6, 'int32')] };
+    const y8 = buffer(be(), 'uint8', [2, 2, 0, 1, 254, 3]);
+    await same(be(), p, [x, y8, y], shape); // output 0 (both checks) poisoned, outputs 1 and 2 readable
+    const outs = outputs(be(), p, shape, false, 1)();
+    expect(be().fused(p, [x, y8, y], outs)).toBe(true);
+    await expect(be().read(outs[0]!)).rejects.toThrow(/ZeroDivisionError: integer division or modulo by zero \(flagged on webgpu/);
+    expect(Array.from(await be().read(outs[1]!))).toEqual([9, -5, 3, 1, 3, 12]);
+    const ok = buffer(be(), 'int32', [1, 2, 3, 4, 5, 6]);
+    await same(be(), p, [x, buffer(be(), 'uint8', [1, 2, 3, 4, 5, 6]), ok], shape);
+  });
+
+  it('an input poisoned by checkRange taints only the outputs computed from it', async () => {
+    const shape = [4];
+    const idx = buffer(be(), 'int32', [0, 1, 5, 2]), f = buffer(be(), 'float32', [1, 2, 3, 4]);
+    be().checkRange(idx, 0, 3, 'index $V is out of range');
+    const p: FusedProgram = { inputs: ['int32', 'float32'], outputs: [2, 3], steps: [cast(0, 'float32'), u('neg', 1, 'float32')] };
+    await same(be(), p, [idx, f], shape);
+    const mk = outputs(be(), p, shape, false, 1)();
+    be().fused(p, [idx, f], mk);
+    await expect(be().read(mk[0]!)).rejects.toThrow(/index 5 is out of range/);
+    expect(Array.from(await be().read(mk[1]!))).toEqual([-1, -2, -3, -4]);
+  });
+
+  it('writes into its own input (in place): reads the old values, as the chain does', async () => {
+    const x = buffer(be(), 'float32', [1, 2, 3, 4]), want = buffer(be(), 'float32', [1, 2, 3, 4]);
+    const p: FusedProgram = { inputs: ['float32'], outputs: [2], steps: [c(2, 'float32'), b('mul', 0, 1, 'float32')] };
+    const rev: View = { ...x, shape: [4], strides: [-1], offset: 3 };
+    runComposed(be(), p, [{ ...want, strides: [-1], offset: 3 }], [want]);
+    expect(be().fused(p, [rev], [x])).toBe(true);
+    expect(Array.from(await be().read(x))).toEqual(Array.from(await be().read(want)));
+  });
+
+  it('returns false, doing nothing, where it cannot match the chain', () => {
+    const v = (d: DType): View => buffer(be(), d, [1, 2]);
+    const no = (p: FusedProgram, ins: View[], outs: View[]) => expect(be().fused(p, ins, outs)).toBe(false);
+    no({ inputs: ['float64'], steps: [], outputs: [0] }, [{ ...v('int32'), dtype: 'float64' }], [v('float32')]);
+    no({ inputs: ['float32', 'float32'], steps: [b('bitwiseAnd', 0, 1, 'float32')], outputs: [2] }, [v('float32'), v('float32')], [v('float32')]);
+    // two different integer checks (one flag slot per dispatch)
+    no({ inputs: ['int32', 'int32'], steps: [b('pow', 0, 1, 'int32'), b('div', 2, 1, 'int32')], outputs: [3] }, [v('int32'), v('int32')], [v('int32')]);
+    // one output depends on the check, another on only part of it
+    no({ inputs: ['int32', 'int32'], steps: [b('div', 0, 1, 'int32'), b('fmod', 0, 1, 'int32'), b('add', 2, 3, 'int32')], outputs: [4, 2] },
+      [v('int32'), v('int32')], [v('int32'), v('int32')]);
+    // more storage buffers than a shader stage may bind
+    const seven = Array.from({ length: 7 }, () => v('float32'));
+    no({ inputs: seven.map(() => 'float32'), steps: [1, 2, 3, 4, 5, 6].map((k) => b('add', k === 1 ? 0 : 5 + k, k, 'float32')), outputs: [12] }, seven, [v('float32')]);
+    // two outputs in one buffer, and a dtype other than declared
+    const o = v('float32');
+    no({ inputs: ['float32'], steps: [], outputs: [0, 0] }, [v('float32')], [o, { ...o, offset: 1, shape: [1], strides: [1] }]);
+    no({ inputs: ['float32'], steps: [], outputs: [0] }, [v('int32')], [v('float32')]);
+  });
+
+  it('one pipeline serves every shape and every value of its constants', async () => {
+    const gpu = be().gpu as GPUDevice & { createComputePipeline: GPUDevice['createComputePipeline'] };
+    const create = gpu.createComputePipeline;
+    let created = 0;
+    gpu.createComputePipeline = function (this: GPUDevice, d: GPUComputePipelineDescriptor) { created++; return create.call(this, d); };
+    try {
+      // x * float(h) + k: programs differing only in k generate the same code (k is metadata)
+      const prog = (k: number): FusedProgram => ({ inputs: ['float32', 'float16'], outputs: [5], steps: [
+        cast(1, 'float32'), c(k, 'float32'), b('mul', 0, 2, 'float32'), b('add', 4, 3, 'float32')] });
+      const r = rng(9);
+      await same(be(), prog(1.5), prog(1.5).inputs.map((d) => stridedView(be(), r, d, [5, 7])), [5, 7]);
+      const first = created;
+      expect(first).toBeGreaterThan(0);
+      const fusedOnly = (): number => [...be().storageBindings.keys()].filter((k) => k.startsWith('fused#')).length;
+      const keys = fusedOnly();
+      for (const shape of [[2, 3, 4], [9], [], [3, 1, 2, 2, 5]]) {
+        const ins = prog(-2).inputs.map((d) => stridedView(be(), r, d, shape));
+        const outs = outputs(be(), prog(-2), shape, true, 3)();
+        expect(be().fused(prog(-2), ins, outs)).toBe(true);
+        await be().read(outs[0]!);
+      }
+      // the composed runs of `same` above created their pipelines before `first` was taken
+      expect(fusedOnly()).toBe(keys);
+      expect(created).toBe(first);
+    } finally {
+      gpu.createComputePipeline = create;
+    }
+  });
+
+  it('random programs over every dtype (seeded)', async () => {
+    const r = rng(20240611);
+    let ran = 0, poisoned = 0;
+    const N = 80;
+    for (let k = 0; k < N; k++) {
+      const p = randomProgram(r);
+      const nd = int(r, 4), shape = Array.from({ length: nd }, () => 1 + int(r, 4));
+      const ins = p.inputs.map((d) => stridedView(be(), r, d, shape, 0.3, r() < 0.7));
+      const mk = outputs(be(), p, shape, r() < 0.4, k);
+      const want = mk(), got = mk();
+      runComposed(be(), p, ins, want);
+      if (!be().fused(p, ins, got)) continue; // only programs with two kinds of integer checks
+      ran++;
+      for (let i = 0; i < want.length; i++) {
+        const [w, g] = [await whole(be(), want[i]!), await whole(be(), got[i]!)];
+        const what = `program ${k} ${JSON.stringify(p)} shape [${shape}] output ${i}`;
+        if (typeof w === 'string') poisoned++;
+        if (typeof w === 'string' || typeof g === 'string') expect(g, what).toEqual(w);
+        else if (!Buffer.from(w).equals(Buffer.from(g))) expect.fail(`${what} differs:\n  composed ${Array.from(w)}\n  fused    ${Array.from(g)}`);
+      }
+    }
+    expect(ran).toBeGreaterThan(N * 0.7);
+    expect(poisoned).toBeGreaterThan(0); // integer division by zero among them
+    console.log(`fused: ${ran} of ${N} random programs ran fused (the others mix two kinds of integer checks), ${poisoned} poisoned outputs`);
+  });
+});
+
+const FLOAT_BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2', 'fmod', 'remainder', 'floorDivide',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor'];
+const INT_BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'maximum', 'minimum', 'eq', 'lt', 'ge', 'logicalXor', 'bitwiseAnd', 'bitwiseOr', 'bitwiseXor',
+  'floorDivide', 'remainder', 'div', 'fmod', 'pow'];
+const BOOL_BINARY: BinaryOp[] = ['logicalAnd', 'logicalOr', 'logicalXor', 'eq', 'ne', 'lt', 'ge'];
+const INT_UNARY: UnaryOp[] = ['neg', 'abs', 'sign', 'relu', 'bitwiseNot', 'logicalNot', 'isnan', 'floor', 'sqrt', 'exp'];
+const BOOL_UNARY: UnaryOp[] = ['logicalNot', 'bitwiseNot', 'abs'];
+const DTYPES: DType[] = ['float32', 'float32', 'float16', 'int32', 'uint8', 'bool'];
+
+/** A well-typed random program: 1-3 inputs, 2-9 steps, 1-3 outputs (the last value among them). */
+function randomProgram(r: Rand): FusedProgram {
+  const inputs = Array.from({ length: 1 + int(r, 3) }, () => pick(r, DTYPES));
+  const vals: DType[] = [...inputs], steps: FusedStep[] = [];
+  const push = (s: FusedStep): number => { steps.push(s); vals.push(s.dtype); return vals.length - 1; };
+  /** A value of dtype d: an existing one, else a cast of a random one. */
+  const of = (d: DType): number => {
+    const cands = vals.map((t, i) => (t === d ? i : -1)).filter((i) => i >= 0);
+    return cands.length && r() < 0.8 ? pick(r, cands) : push(cast(int(r, vals.length), d));
+  };
+  for (let n = 2 + int(r, 8); steps.length < n;) {
+    const a = int(r, vals.length), d = vals[a]!;
+    const kind = r();
+    if (kind < 0.3) {
+      const op = d === 'bool' ? pick(r, BOOL_UNARY) : d === 'float32' || d === 'float16' ? pick(r, UNARY_OPS.filter((o) => o !== 'bitwiseNot')) : pick(r, INT_UNARY);
+      push(u(op, a, op === 'logicalNot' || op === 'isnan' || op === 'isinf' ? 'bool' : d));
+    } else if (kind < 0.65) {
+      const op = d === 'bool' ? pick(r, BOOL_BINARY) : d === 'float32' || d === 'float16' ? pick(r, FLOAT_BINARY) : pick(r, INT_BINARY);
+      push(b(op, a, of(d), BOOL_BINARY_OPS.has(op) ? 'bool' : d));
+    } else if (kind < 0.8) {
+      push(where(of('bool'), a, of(d), d));
+    } else if (kind < 0.92) {
+      push(cast(a, pick(r, DTYPES)));
+    } else {
+      const cd = pick(r, DTYPES);
+      push(c(cd === 'float32' || cd === 'float16' ? (r() < 0.3 ? pick(r, SPECIAL) : (r() - 0.5) * 10) : int(r, 600) - 300, cd));
+    }
+  }
+  const last = vals.length - 1;
+  const outputs = [last, ...Array.from({ length: int(r, 3) }, () => int(r, vals.length))];
+  return { inputs, steps, outputs };
+}
