@@ -6,6 +6,7 @@
 // the kernel and poison the outputs: `read` of a buffer computed from a flagged kernel rejects.
 
 import type { DType, TypedArray } from '../dtype.js';
+import type { FusedProgram } from './fused.js';
 
 export type Device = 'cpu' | 'webgpu' | 'cuda';
 
@@ -128,6 +129,13 @@ export interface Backend {
    * where the backend has no kernel for these views; the optimizer then composes it from primitives.
    */
   adamStep?(p: View, g: View, m: View, v: View, k: AdamConstants): boolean;
+  /**
+   * Optional fused elementwise kernel (torch.compile's code generation, src/backends/fused.ts): runs
+   * program `p` over outs[0].shape, inputs broadcast to it by strides, in one pass. Returns false
+   * (doing nothing) where the backend cannot; the caller then runs `runComposed`. Must give the
+   * values of `runComposed` (bit for bit on arithmetic, casts, comparisons and selects).
+   */
+  fused?(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean;
   /** Stable argsort along the last dim into int32 `out`. */
   argsort(x: View, descending: boolean, out: View): void;
   /** Philox-4x32-10 fill from (seed, counter offset): uniform in [0,1) or standard normal. */
