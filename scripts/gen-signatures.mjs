@@ -33,6 +33,7 @@ const FACADES = [
   { out: 'autograd', file: 'src/autograd/api.ts' },
   { out: 'grad-mode', file: 'src/autograd/grad-mode.ts' },
   { out: 'settings', file: 'src/settings.ts' },
+  { out: 'compiler', file: 'src/compile/index.ts' },
 ];
 
 /**

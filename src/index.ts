@@ -170,6 +170,12 @@ export const autograd = {
   backward: autogradBackward,
 };
 
+// ---- graph capture and torch.compile ----
+export { compile } from './generated/api/compiler.js';
+export type { CompileOptions, CompileInfo } from './compile/index.js';
+/** torch.compiler: resetting compiled caches, compile logs, graph capture (see torch.compile). */
+export * as compiler from './generated/api/compiler.js';
+
 // ---- nn: modules, init, utils and functional ----
 export * as nn from './generated/api/nn.js';
 

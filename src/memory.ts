@@ -7,6 +7,7 @@
 import type { Backend, BufferHandle, Device } from './backends/backend.js';
 import type { Tensor } from './tensor.js';
 import { fmtShape } from './shape.js';
+import { VBuf } from './compile/vbuf.js';
 
 // ------------------------------------------------------------------ accounting and reclaiming
 
@@ -141,16 +142,37 @@ export function allocate(backend: Backend, nbytes: number): BufferHandle {
   }
 }
 
+/** The Storage of a real buffer, for buffers a captured graph reaches (src/compile/capture.ts). */
+const owners = new WeakMap<BufferHandle, Storage>();
+/** @internal The Storage that owns a real buffer (a graph holds the externs it reads through it). */
+export function storageOf(buf: BufferHandle): Storage | undefined { return owners.get(buf); }
+
+/**
+ * @internal Gives a storage made on a virtual buffer the real buffer computed for it (graph
+ * capture's materialisation, src/compile/compile.ts): its tensors then read and free real memory.
+ */
+export function materialize(s: Storage, buf: BufferHandle, backend: Backend): void {
+  s.buf = buf;
+  s.backend = backend;
+  owners.set(buf, s);
+}
+
 export class Storage {
   refs = 0;
   version = 0;
   freed = false;
   /** @internal its device's account (kept here: no map lookup per tensor). */
   readonly account: Account;
-  constructor(readonly backend: Backend, readonly buf: BufferHandle, readonly bytes = 0) {
+  /**
+   * `buf` and `backend` change only when graph capture materialises a virtual buffer
+   * (src/compile/program.ts): the tensors made while capturing then own the real buffer.
+   */
+  constructor(public backend: Backend, public buf: BufferHandle, readonly bytes = 0) {
     this.account = account(backend.device);
     this.account.bytes += bytes;
     this.account.storages++;
+    if (buf instanceof VBuf) buf.storage = this;
+    else owners.set(buf, this);
   }
   retain(): void { this.refs++; }
   release(): void {

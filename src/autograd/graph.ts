@@ -91,7 +91,15 @@ export interface BackwardOptions {
   retainGraph?: boolean;
   /** Record the backward computation for higher-order gradients (default false). */
   createGraph?: boolean;
+  /**
+   * @internal With `capture`: stop at the captured nodes (do not run them or what lies beyond).
+   * torch.compile's backward trace uses it: its boundary is the graph outside the compiled region.
+   */
+  stopAtCapture?: boolean;
 }
+
+/** @internal The creation number the next Node will get (nodes made from now on have seq >= it). */
+export function nextNodeSeq(): number { return seq; }
 
 /**
  * Runs backward from `roots` seeded with `seeds`. With `capture`, gradients reaching the given
@@ -142,8 +150,10 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
     rootEdges.push(e);
     if (!deps.has(e.node)) { deps.set(e.node, 0); stack.push(e.node); }
   }
+  const stopAt = opts.stopAtCapture && capture ? new Set(capture.map((e) => e.node)) : null;
   while (stack.length) {
     const n = stack.pop()!;
+    if (stopAt?.has(n)) continue;
     for (const e of n.next) {
       if (!e) continue;
       if (!deps.has(e.node)) { deps.set(e.node, 0); stack.push(e.node); }
@@ -217,7 +227,9 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
         const kept = node.retained?.get(i)?.deref();
         if (kept && !capture) owned(() => kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone()));
       }
-      if (node instanceof AccumulateGrad) {
+      if (stopAt?.has(node)) {
+        // A boundary of a compiled region: its gradient is captured above; nothing beyond runs.
+      } else if (node instanceof AccumulateGrad) {
         let g = grads[0];
         if (g && !capture) {
           for (const h of node.hooks) g = hook(h, g);
@@ -238,7 +250,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
       }
       for (const g of incoming) maybeFree(g);
       flushPending();
-      for (const e of node.next) {
+      for (const e of stopAt?.has(node) ? [] : node.next) {
         if (!e) continue;
         const d = deps.get(e.node)! - 1;
         deps.set(e.node, d);

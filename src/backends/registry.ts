@@ -15,7 +15,26 @@ export function unavailableReason(d: Device): string | null { return unavailable
 
 export function hasBackend(d: Device): boolean { return d === 'cpu' || backends.has(d); }
 
+/**
+ * A dispatch mode replaces every device's backend while it is active: graph capture
+ * (src/compile/capture.ts) records kernel calls instead of running them. Ops see it through
+ * getBackend; the mode reaches the device's own backend through realBackend.
+ */
+export interface DispatchMode { backendFor(d: Device, real: Backend): Backend }
+let mode: DispatchMode | null = null;
+/** Sets the active dispatch mode (null: none); returns the previous one. */
+export function setDispatchMode(m: DispatchMode | null): DispatchMode | null { const p = mode; mode = m; return p; }
+/** Whether a dispatch mode (a graph capture) is active. */
+export function isCapturing(): boolean { return mode !== null; }
+
+/** The backend ops use for device d: the dispatch mode's, when one is active. */
 export function getBackend(d: Device): Backend {
+  const b = realBackend(d);
+  return mode === null ? b : mode.backendFor(d, b);
+}
+
+/** The device's own backend, whatever dispatch mode is active. */
+export function realBackend(d: Device): Backend {
   let b = backends.get(d);
   if (!b) {
     if (d !== 'cpu') {

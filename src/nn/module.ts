@@ -18,6 +18,7 @@ import { escapeFromBackward } from '../autograd/graph.js';
 import { zerosLike } from '../ops/creation.js';
 import { toAsync } from '../ops/elementwise.js';
 import { state } from '../state.js';
+import { compileFunction, type CompileOptions } from '../compile/compile.js';
 
 /** A forward pre-hook: fn(module, inputs) runs before forward; a returned value (or array of values) replaces the inputs. */
 export type ForwardPreHook = (module: Module, input: unknown[]) => unknown;
@@ -76,6 +77,7 @@ export class Module {
   #backwardHooks = new Map<number, FullBackwardHook>();
   #backwardPreHooks = new Map<number, FullBackwardPreHook>();
   #wrapper: AnyForward | null = null;
+  #raw: AnyForward | null = null;
 
   constructor() { this.#wrapForward(); }
 
@@ -408,6 +410,24 @@ export class Module {
   /** Casts floating-point parameters and buffers to float16. */
   half(): this { return this.to('float16'); }
 
+  /**
+   * Compiles this module's forward in place (PyTorch's `Module.compile`): later calls run it through
+   * torch.compile with `opts`, guarded on this module's parameters, buffers and training flags.
+   * Hooks still run around it. Returns this.
+   */
+  compile(opts: CompileOptions = {}): this {
+    this.#wrapForward();
+    const raw = this.#raw;
+    if (!raw) throw new Error(`Module [${this.constructor.name}] is missing the required "forward" function`);
+    const self = this;
+    const compiled = compileFunction(function (...args: unknown[]) { return raw.apply(self, args); }, opts, this);
+    Object.defineProperty(compiled, 'name', { value: `${this.constructor.name}.forward` });
+    this.#raw = compiled;
+    this.#wrapper = (...args: unknown[]): unknown => this.#runForward(compiled, args);
+    Object.defineProperty(this, 'forward', { value: this.#wrapper, writable: true, configurable: true, enumerable: false });
+    return this;
+  }
+
   // ------------------------------------------------------------ hooks
   /**
    * Wraps `forward` in an own, non-enumerable property, so that `m.forward(x)` and `m.call(x)` alike
@@ -418,6 +438,7 @@ export class Module {
     const cur = (this as unknown as { forward?: AnyForward }).forward;
     if (typeof cur !== 'function' || cur === this.#wrapper) return;
     const orig = cur;
+    this.#raw = orig;
     this.#wrapper = (...args: unknown[]): unknown => this.#runForward(orig, args);
     Object.defineProperty(this, 'forward', { value: this.#wrapper, writable: true, configurable: true, enumerable: false });
   }

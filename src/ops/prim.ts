@@ -109,9 +109,29 @@ export function broadcastView(t: Tensor, shape: readonly number[]): View {
   return { ...v, shape, strides };
 }
 
+// ---------------------------------------------------------------- composite scopes
+
+/** Told when a composite op starts and ends (graph capture, the profiler). */
+export interface ScopeListener { enter(name: string, attrs: Record<string, unknown>): void; exit(): void }
+let scopeListener: ScopeListener | null = null;
+/** Sets the listener (null: none); returns the previous one. */
+export function setScopeListener(l: ScopeListener | null): ScopeListener | null { const p = scopeListener; scopeListener = l; return p; }
+
+/**
+ * Runs a composite op (linear, conv2d, layerNorm, crossEntropy...): its primitives appear in a
+ * captured graph grouped under `name` with `attrs`, so exporters can keep it whole or decompose it.
+ * Free when nothing listens.
+ */
+export function composite<T>(name: string, attrs: Record<string, unknown>, f: () => T): T {
+  const l = scopeListener;
+  if (l === null) return f();
+  l.enter(name, attrs);
+  try { return f(); } finally { l.exit(); }
+}
+
 // ---------------------------------------------------------------- autograd recording
 
-class PrimNode extends Node {
+export class PrimNode extends Node {
   readonly name: string;
   private saved: Tensor[] = [];
   private savedVersions: number[] = [];

@@ -1,0 +1,253 @@
+// THE capture mechanism (ARCHITECTURE.md "Graph capture"): while a capture is active, every device's
+// backend is replaced (src/backends/registry.ts dispatch mode) by a Recorder that hands out virtual
+// buffers and appends each Backend primitive call to a Graph instead of running it. Ops, autograd,
+// nn and optim run unchanged, so shapes and dtypes propagate exactly as in eager mode; composites
+// (linear, conv, norms, attention, losses, RNNs) mark scopes through `composite` in ops/prim.ts.
+// A host read of a captured value is a graph break (GraphBreak). torch.compile, ONNX export and the
+// profiler build on this one mechanism.
+
+import type { Backend, BinaryOp, BufferHandle, ConvGeometry, Device, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backends/backend.js';
+import { realBackend, setDispatchMode, type DispatchMode } from '../backends/registry.js';
+import type { TypedArray } from '../dtype.js';
+import { fmtShape } from '../shape.js';
+import { state } from '../state.js';
+import { setScopeListener, type ScopeListener } from '../ops/prim.js';
+import { VBuf } from './vbuf.js';
+import { materialize, type Storage } from '../memory.js';
+
+/** Names of the Backend kernels a graph records (the methods of Backend that compute). */
+export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
+  | 'im2col' | 'col2im' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused';
+
+/** A composite op's scope: the named node that groups the primitives it ran (kept whole or decomposed). */
+export interface Scope {
+  readonly id: number;
+  /** The composite's name (PyTorch's op name in camelCase: 'linear', 'conv2d', 'layerNorm', 'crossEntropy'...). */
+  readonly name: string;
+  /** Its non-tensor arguments (e.g. { eps: 1e-5 }). */
+  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly parent: Scope | null;
+}
+
+/** One recorded primitive: a Backend method and its arguments (View arguments on virtual buffers). */
+export interface GNode {
+  readonly kind: KernelName;
+  readonly device: Device;
+  /** The arguments as the Backend method takes them; Views refer to VBufs. */
+  args: unknown[];
+  /** Buffers it reads and writes (a buffer written in part is also read). */
+  reads: VBuf[];
+  writes: VBuf[];
+  /** The innermost composite it ran in, if any. */
+  readonly scope: Scope | null;
+  /** random: the counter offset relative to the captured stream's start (see Graph.randomBlocks). */
+  randRel?: number;
+}
+
+/** Why capture stopped: a host read or a data-dependent shape (PyTorch's graph break). */
+export class GraphBreak extends Error {
+  constructor(readonly reason: string, readonly where: string) {
+    super(`graph break: ${reason}${where ? ` at ${where}` : ''}`);
+    this.name = 'GraphBreak';
+  }
+}
+
+/** The first stack frame outside torchlet: where user code caused something. */
+export function userFrame(stack = new Error().stack ?? ''): string {
+  const lines = stack.split('\n').slice(1).map((l) => l.trim());
+  const own = /[\\/](src[\\/](compile|ops|autograd|backends|nn|optim|tensor|memory|generated)|dist[\\/]torchlet)|node:internal|node_modules[\\/]vitest/;
+  const l = lines.find((x) => !own.test(x) && !x.includes('tensor.ts') && !x.includes('memory.ts')) ?? lines[0] ?? '';
+  return l.replace(/^at\s+/, '');
+}
+
+/** A captured program: primitive nodes over virtual buffers, in execution order. */
+export class Graph {
+  readonly nodes: GNode[] = [];
+  /** Placeholders, in argument order. */
+  readonly inputs: VBuf[] = [];
+  /** Real buffers the program reads or writes without them being arguments, by real buffer. */
+  readonly externs = new Map<BufferHandle, VBuf>();
+  /** The captured stream's state when capture began, and how many Philox blocks it drew. */
+  seed = state.seed;
+  offset0 = state.offset;
+  randomBlocks = 0;
+  /** Every composite scope entered. */
+  readonly scopes: Scope[] = [];
+
+  /** The VBuf for a buffer seen in a kernel argument (a real one becomes an extern). */
+  vbuf(b: BufferHandle, device: Device): VBuf {
+    if (b instanceof VBuf) return b;
+    let v = this.externs.get(b);
+    if (!v) { v = new VBuf(b.nbytes, device, 'extern', b); this.externs.set(b, v); }
+    return v;
+  }
+
+  /** Human-readable listing (like an FX graph's print_readable): one line per node, composites indented. */
+  toString(): string {
+    const name = (b: VBuf) => `${b.kind === 'input' ? 'in' : b.kind === 'extern' ? 'ext' : 't'}${b.id}`;
+    const fmtArg = (a: unknown): string => {
+      if (a && typeof a === 'object' && 'buf' in a && (a as View).buf instanceof VBuf) {
+        const v = a as View;
+        return `${name(v.buf as VBuf)}:${v.dtype}${fmtShape(v.shape)}`;
+      }
+      if (a instanceof VBuf) return name(a);
+      if (ArrayBuffer.isView(a)) return `<${(a as TypedArray).length} values>`;
+      return JSON.stringify(a);
+    };
+    const out: string[] = [];
+    let open: Scope[] = [];
+    for (const n of this.nodes) {
+      const chain: Scope[] = [];
+      for (let s = n.scope; s; s = s.parent) chain.unshift(s);
+      let k = 0;
+      while (k < open.length && k < chain.length && open[k] === chain[k]) k++;
+      open = open.slice(0, k);
+      for (; k < chain.length; k++) {
+        out.push(`${'  '.repeat(k)}${chain[k]!.name}(${JSON.stringify(chain[k]!.attrs)}):`);
+        open.push(chain[k]!);
+      }
+      out.push(`${'  '.repeat(chain.length)}${n.kind}(${n.args.map(fmtArg).join(', ')})`);
+    }
+    return out.join('\n');
+  }
+}
+
+const viewOf = (g: Graph, v: View, device: Device): View => (v.buf instanceof VBuf ? v : { ...v, buf: g.vbuf(v.buf, device) });
+
+/** The Backend that records into a Graph instead of computing (one per device during a capture). */
+export class Recorder implements Backend {
+  readonly synchronous: boolean;
+  scope: Scope | null = null;
+  constructor(readonly g: Graph, readonly inner: Backend, readonly cap: Capture) { this.synchronous = inner.synchronous; }
+  get device(): Device { return this.inner.device; }
+
+  private add(kind: KernelName, args: unknown[], reads: View[], writes: View[], extra?: Partial<GNode>): void {
+    const d = this.device;
+    const conv = (a: unknown) => (a && typeof a === 'object' && 'buf' in a && 'strides' in a ? viewOf(this.g, a as View, d) : a);
+    const cargs = args.map(conv);
+    const rv = reads.map((v) => (v.buf instanceof VBuf ? v.buf : this.g.vbuf(v.buf, d)));
+    const wv = writes.map((v) => (v.buf instanceof VBuf ? v.buf : this.g.vbuf(v.buf, d)));
+    // A partial write (a strided/offset view, or fewer bytes than the buffer) keeps the rest: a read too.
+    writes.forEach((v, i) => { if (!coversBuffer(v)) rv.push(wv[i]!); });
+    this.g.nodes.push({ kind, device: d, args: cargs, reads: rv, writes: wv, scope: this.cap.scope, ...extra });
+  }
+
+  alloc(nbytes: number): BufferHandle { return new VBuf(nbytes, this.device, 'temp'); }
+  free(_buf: BufferHandle): void { /* liveness comes from dataflow (tensors may never be freed explicitly) */ }
+  write(buf: BufferHandle, data: TypedArray, byteOffset = 0): void {
+    const vb = this.g.vbuf(buf, this.device);
+    const copy = data.slice() as TypedArray; // the caller may reuse its array
+    const full = byteOffset === 0 && copy.byteLength >= vb.nbytes;
+    this.g.nodes.push({ kind: 'write', device: this.device, args: [vb, copy, byteOffset], reads: full ? [] : [vb], writes: [vb], scope: this.cap.scope });
+  }
+  // A host read ends a capture; a lazy one (torch.compile after a graph break) runs what it
+  // recorded so far instead, and the read proceeds on the real buffer.
+  read(v: View): Promise<TypedArray> {
+    const b = this.cap.breakAt(`a host read of a ${v.dtype}${fmtShape(v.shape)} tensor (item/tolist/data/await)`);
+    if (!this.cap.lazy) return Promise.reject(b);
+    return this.inner.read(realView(v));
+  }
+  readSync(v: View): TypedArray {
+    const b = this.cap.breakAt(`a host read of a ${v.dtype}${fmtShape(v.shape)} tensor (item/tolist/data)`);
+    if (!this.cap.lazy || !this.inner.readSync) throw b;
+    return this.inner.readSync(realView(v));
+  }
+  knownError(): Error | null { return null; }
+  memory(): MemoryInfo { return this.inner.memory(); }
+
+  fill(out: View, value: number): void { this.add('fill', [out, value], [], [out]); }
+  arange(out: View, start: number, step: number): void { this.add('arange', [out, start, step], [], [out]); }
+  copy(src: View, out: View): void { this.add('copy', [src, out], [src], [out]); }
+  unary(op: UnaryOp, x: View, out: View): void { this.add('unary', [op, x, out], [x], [out]); }
+  binary(op: BinaryOp, a: View, b: View, out: View): void { this.add('binary', [op, a, b, out], [a, b], [out]); }
+  where(c: View, a: View, b: View, out: View): void { this.add('where', [c, a, b, out], [c, a, b], [out]); }
+  reduce(op: ReduceOp, x: View, nReduce: number, out: View): void { this.add('reduce', [op, x, nReduce, out], [x], [out]); }
+  scan(op: ScanOp, x: View, out: View): void { this.add('scan', [op, x, out], [x], [out]); }
+  matmul(a: View, b: View, out: View): void { this.add('matmul', [a, b, out], [a, b], [out]); }
+  im2col(x: View, out: View, g: ConvGeometry): void { this.add('im2col', [x, out, g], [x], [out]); }
+  col2im(cols: View, out: View, g: ConvGeometry): void { this.add('col2im', [cols, out, g], [cols], [out]); }
+  gather(x: View, dim: number, index: View, out: View): void { this.add('gather', [x, dim, index, out], [x, index], [out]); }
+  scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void {
+    this.add('scatter', [out, dim, index, src, reduce], [out, index, src], [out]);
+  }
+  checkRange(x: View, min: number, max: number, message: string): void { this.add('checkRange', [x, min, max, message], [x], []); }
+  argsort(x: View, descending: boolean, out: View): void { this.add('argsort', [x, descending, out], [x], [out]); }
+  random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void {
+    const g = this.g;
+    if (seed !== g.seed || offset < g.offset0) {
+      const b = this.cap.breakAt('random numbers from an explicit torch.Generator');
+      if (!this.cap.lazy) throw b;
+      this.inner.random(realView(out, this.cap.materializeNow(out.buf, this.inner)), dist, seed, offset);
+      return;
+    }
+    g.randomBlocks = Math.max(g.randomBlocks, state.offset - g.offset0);
+    this.add('random', [out, dist, seed, offset], [], [out], { randRel: offset - g.offset0 });
+  }
+  // No adamStep/fused here: the optimizer then composes its update from primitives, which the
+  // compiler sees (and fuses) like any other chain.
+}
+
+/** v on its real buffer (a materialised VBuf's, or v's own). */
+function realView(v: View, real?: BufferHandle): View {
+  const b = real ?? (v.buf instanceof VBuf ? v.buf.real : v.buf);
+  if (!b) throw new Error('graph capture: a read of a value that was never computed (internal error)');
+  return { ...v, buf: b };
+}
+
+function coversBuffer(v: View): boolean {
+  let n = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    if (v.shape[i] !== 1 && v.strides[i] !== n) return false;
+    n *= v.shape[i]!;
+  }
+  const isz = v.dtype === 'float64' ? 8 : v.dtype === 'float32' || v.dtype === 'int32' ? 4 : v.dtype === 'float16' ? 2 : 1;
+  return v.offset === 0 && n * isz >= v.buf.nbytes;
+}
+
+/** One active capture: the graph, a Recorder per device, the composite scope stack. */
+export class Capture implements DispatchMode, ScopeListener {
+  readonly g = new Graph();
+  private readonly recorders = new Map<Device, Recorder>();
+  scope: Scope | null = null;
+  /** The break that ended it, if any. */
+  broke: GraphBreak | null = null;
+  /** Lazy captures run what they recorded at a host read instead of stopping (see LazyCapture). */
+  lazy = false;
+  /** Runs the nodes recorded so far (lazy captures only). */
+  flush(): void { /* a plain capture never runs anything */ }
+  /** Runs what was recorded, then gives buf a real buffer now (lazy captures: an op run eagerly). */
+  materializeNow(buf: BufferHandle, inner: Backend): BufferHandle {
+    this.flush();
+    if (!(buf instanceof VBuf)) return buf;
+    if (!buf.real) {
+      buf.real = inner.alloc(buf.nbytes);
+      if (buf.storage) materialize(buf.storage as Storage, buf.real, inner);
+    }
+    return buf.real;
+  }
+
+  backendFor(_d: Device, real: Backend): Backend {
+    let r = this.recorders.get(real.device);
+    if (!r) { r = new Recorder(this.g, real, this); this.recorders.set(real.device, r); }
+    return r;
+  }
+  enter(name: string, attrs: Record<string, unknown>): void {
+    this.scope = { id: this.g.scopes.length, name, attrs, parent: this.scope };
+    this.g.scopes.push(this.scope);
+  }
+  exit(): void { this.scope = this.scope?.parent ?? null; }
+  breakAt(reason: string): GraphBreak {
+    this.broke ??= new GraphBreak(reason, userFrame());
+    return this.broke;
+  }
+  /** Runs f with this capture active (captures nest: the inner one wins while it runs). */
+  run<T>(f: () => T): T {
+    const prevMode = setDispatchMode(this), prevScope = setScopeListener(this);
+    try { return f(); } finally { setDispatchMode(prevMode); setScopeListener(prevScope); }
+  }
+  /** The recorder for a device (creating it), for placeholders. */
+  recorder(d: Device): Recorder { return this.backendFor(d, realBackend(d)) as Recorder; }
+}
+
+/** Whether a capture is running (ops may ask to avoid host reads). */
+export { isCapturing } from '../backends/registry.js';

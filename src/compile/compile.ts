@@ -1,0 +1,560 @@
+// torch.compile for functions (nn/optimized-module.ts wraps modules): guards, a cache of compiled
+// entries, recompiles, automatic dynamic dims, graph breaks, and the compiled backward.
+// An entry is either a whole graph (traced once on placeholders, then replayed without running the
+// JS again; its backward traced jointly and replayed by one autograd node) or, after a graph break
+// or for dynamic dims, "lazy": the function runs each call with ops recorded into segments that are
+// compiled (cached by structure) and run at each host read and at the end (ARCHITECTURE.md).
+
+import type { BufferHandle, Device, View } from '../backends/backend.js';
+import { isCapturing, realBackend } from '../backends/registry.js';
+import { isFloating, type DType } from '../dtype.js';
+import { fmtShape } from '../shape.js';
+import { state } from '../state.js';
+import { Tensor, isTensor } from '../tensor.js';
+import { Storage, materialize, storageOf } from '../memory.js';
+import { Node, nextNodeSeq, runBackward, AccumulateGrad, type Edge } from '../autograd/graph.js';
+import { enableGrad } from '../autograd/grad-mode.js';
+import { PrimNode } from '../ops/prim.js';
+import { Capture, GraphBreak, type GNode } from './capture.js';
+import { Program, type Binding, type ProgramStats } from './program.js';
+import { VBuf } from './vbuf.js';
+import { log, logEnabled } from './logs.js';
+
+/** Options of torch.compile (PyTorch's names). */
+export interface CompileOptions {
+  /** A graph break is an error instead of running that part eagerly (default false). */
+  fullgraph?: boolean;
+  /** true: every dim dynamic from the start; false: never (recompile per size); default: automatic after a size change. */
+  dynamic?: boolean | null;
+  /** 'default' | 'reduce-overhead' | 'max-autotune' | 'max-autotune-no-cudagraphs' (all compile the same way here). */
+  mode?: 'default' | 'reduce-overhead' | 'max-autotune' | 'max-autotune-no-cudagraphs';
+  /** 'inductor' (default: all passes and fused kernels) or 'eager' / 'aot_eager' (captured and replayed without fusion). */
+  backend?: 'inductor' | 'eager' | 'aot_eager';
+  /** Run the function as written (torch.compile(..., disable=True)). */
+  disable?: boolean;
+}
+
+/** What compiling a function did so far (tests and benchmarks read it). */
+export interface CompileInfo {
+  /** Cache entries compiled (the first compile plus recompiles). */
+  compiles: number;
+  /** Why each recompile happened. */
+  recompileReasons: string[];
+  /** Graph breaks seen: reason and user location. */
+  graphBreaks: { reason: string; where: string }[];
+  /** Whether the recompile limit sent the function back to eager. */
+  eagerFallback: boolean;
+  /** Statistics of the latest forward (and backward) program built. */
+  forward: ProgramStats | null;
+  backward: ProgramStats | null;
+  /** Kernel launches of the latest call (forward; backward counted when it ran). */
+  lastKernels: number;
+}
+
+/** The parts of an nn.Module a compiled forward guards on. */
+export interface GuardedModule {
+  readonly training: boolean;
+  modules(): Iterable<{ training: boolean }>;
+  namedParameters(): [string, Tensor][];
+  namedBuffers(): [string, Tensor][];
+}
+
+/** The recompile limit (PyTorch's torch._dynamo.config.cache_size_limit). */
+export const CACHE_SIZE_LIMIT = 8;
+
+// ------------------------------------------------------------------ argument structure
+
+type Skeleton = unknown;
+/** Replaces tensors in a nested value by {$t: index} (collecting them), keeping everything else. */
+function flatten(v: unknown, out: Tensor[], depth = 0): Skeleton {
+  if (isTensor(v)) { out.push(v); return { $t: out.length - 1 }; }
+  if (depth > 8 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => flatten(x, out, depth + 1));
+  if (Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, flatten(x, out, depth + 1)]));
+  return v;
+}
+function unflatten(s: Skeleton, ts: readonly Tensor[]): unknown {
+  if (s === null || typeof s !== 'object') return s;
+  if (Array.isArray(s)) return s.map((x) => unflatten(x, ts));
+  if (Object.getPrototypeOf(s) !== Object.prototype) return s;
+  const o = s as Record<string, unknown>;
+  if (typeof o.$t === 'number' && Object.keys(o).length === 1) return ts[o.$t]!;
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unflatten(x, ts)]));
+}
+function skeletonKey(s: Skeleton): string {
+  try { return JSON.stringify(s, (_k, v) => (typeof v === 'function' ? `fn:${v.name}` : typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype ? `obj:${v.constructor?.name}` : v)); } catch { return '?'; }
+}
+
+// ------------------------------------------------------------------ guards
+
+interface TensorGuard { shape: number[]; strides: readonly number[]; offset: number; dtype: DType; device: Device; requiresGrad: boolean; alias: number }
+interface Guards {
+  tensors: TensorGuard[];
+  skeleton: string;
+  grad: boolean;
+  training: string;
+  params: Tensor[];
+  paramBufs: BufferHandle[];
+  paramGrad: string;
+}
+
+function aliasIndex(ts: readonly Tensor[], i: number): number {
+  for (let j = 0; j < i; j++) if (ts[j]!.storage === ts[i]!.storage) return j;
+  return -1;
+}
+
+function currentGuards(ts: readonly Tensor[], skel: Skeleton, mod: GuardedModule | null): Guards {
+  const params = mod ? [...mod.namedParameters().map(([, p]) => p), ...mod.namedBuffers().map(([, b]) => b)] : [];
+  return {
+    tensors: ts.map((t, i) => ({ shape: [...t.shape], strides: t.strides_, offset: t.offset, dtype: t.dtype, device: t.device, requiresGrad: t.requiresGrad, alias: aliasIndex(ts, i) })),
+    skeleton: skeletonKey(skel),
+    grad: state.gradEnabled,
+    training: mod ? [...mod.modules()].map((m) => (m.training ? '1' : '0')).join('') : '',
+    params,
+    paramBufs: params.map((p) => p.storage.buf),
+    paramGrad: params.map((p) => (p.requiresGrad ? '1' : '0')).join(''),
+  };
+}
+
+/** Why `g` fails the entry's guards (null: it passes); `dyn` lists the entry's dynamic dims. */
+function guardFailure(e: Entry, g: Guards): string | null {
+  if (e.guards.tensors.length !== g.tensors.length) return `number of tensor arguments changed (expected ${e.guards.tensors.length}, got ${g.tensors.length})`;
+  if (e.guards.skeleton !== g.skeleton) return `non-tensor arguments changed (expected ${e.guards.skeleton}, got ${g.skeleton})`;
+  for (let i = 0; i < g.tensors.length; i++) {
+    const a = e.guards.tensors[i]!, b = g.tensors[i]!;
+    const name = `args[${i}]`;
+    if (a.dtype !== b.dtype) return `tensor '${name}' dtype mismatch. expected ${a.dtype}, actual ${b.dtype}`;
+    if (a.device !== b.device) return `tensor '${name}' device mismatch. expected ${a.device}, actual ${b.device}`;
+    if (a.requiresGrad !== b.requiresGrad) return `tensor '${name}' requires_grad mismatch. expected requires_grad=${a.requiresGrad}`;
+    if (a.shape.length !== b.shape.length) return `tensor '${name}' rank mismatch. expected ${a.shape.length}, actual ${b.shape.length}`;
+    for (let d = 0; d < a.shape.length; d++) {
+      if (a.shape[d] !== -1 && a.shape[d] !== b.shape[d]) return `tensor '${name}' size mismatch at index ${d}. expected ${a.shape[d]}, actual ${b.shape[d]}`;
+    }
+    if (e.mode === 'graph') {
+      if (a.offset !== b.offset || a.strides.some((s, d) => s !== b.strides[d])) return `tensor '${name}' stride mismatch. expected ${fmtShape(a.strides)}, actual ${fmtShape(b.strides)}`;
+      if (a.alias !== b.alias) return `tensor '${name}' aliasing changed`;
+    }
+  }
+  if (e.guards.grad !== g.grad) return `grad mode changed (expected ${e.guards.grad ? 'enabled' : 'disabled'})`;
+  if (e.guards.training !== g.training) return `module training flag changed (training=${g.training[0] === '1'})`;
+  if (e.guards.params.length !== g.params.length || e.guards.params.some((p, i) => p !== g.params[i])) return 'module parameters or buffers changed identity';
+  if (e.guards.paramBufs.some((b, i) => b !== g.paramBufs[i])) return 'a parameter or buffer was moved or reallocated (e.g. by .to())';
+  if (e.guards.paramGrad !== g.paramGrad) return 'a parameter\'s requires_grad changed';
+  for (const s of e.externStorages) if (s.freed) return 'a tensor the function captured was freed';
+  return null;
+}
+
+// ------------------------------------------------------------------ entries
+
+interface OutDesc { buf: VBuf; shape: readonly number[]; strides: readonly number[]; offset: number; dtype: DType; requiresGrad: boolean; real: Tensor | null }
+interface Entry {
+  guards: Guards;
+  mode: 'graph' | 'lazy';
+  dynamic: Set<string>;
+  // graph mode
+  inputs?: VBuf[];
+  fwd?: Program;
+  bwd?: Program;
+  outSkel?: Skeleton;
+  outs?: OutDesc[];
+  saved?: VBuf[];
+  /** Backward: placeholders of the differentiable outputs' gradients, the boundary and the captured grads. */
+  diffOuts?: number[];
+  gradIns?: VBuf[];
+  boundary?: { edge: Edge; input: number | null }[];
+  captured?: (OutDesc | null)[];
+  externStorages: Storage[];
+  // lazy mode
+  segments?: Map<string, Segment>;
+}
+interface Segment { program: Program; bufs: VBuf[]; escapes: number[] }
+
+const describe = (t: Tensor): OutDesc => ({
+  buf: t.storage.buf instanceof VBuf ? t.storage.buf : new VBuf(0, t.device, 'extern', t.storage.buf),
+  shape: t.shape, strides: t.strides_, offset: t.offset, dtype: t.dtype, requiresGrad: t.requiresGrad,
+  real: t.storage.buf instanceof VBuf ? null : t,
+});
+
+/** Every compiled function's cache, so torch.compiler.reset() can clear them. */
+const allCaches = new Set<{ reset(): void }>();
+/** torch.compiler.reset(): forgets every compiled entry (the next calls compile again). */
+export function resetCompiled(): void { for (const c of allCaches) c.reset(); }
+
+/** A compiled function: same signature as fn; `info` says what compiling did. */
+export type CompiledFunction<F extends (...args: never[]) => unknown> = F & { readonly compileInfo: CompileInfo };
+
+/** torch.compile for a function (for a module's forward, pass the module to guard on). */
+export function compileFunction<F extends (...args: never[]) => unknown>(fn: F, opts: CompileOptions = {}, mod: GuardedModule | null = null): CompiledFunction<F> {
+  checkOptions(opts);
+  const name = fn.name || 'fn';
+  const info: CompileInfo = { compiles: 0, recompileReasons: [], graphBreaks: [], eagerFallback: false, forward: null, backward: null, lastKernels: 0 };
+  let entries: Entry[] = [];
+  const dynamicDims = new Set<string>();
+  const seenBreaks = new Set<string>();
+  const cache = { reset: () => { for (const e of entries) { e.fwd?.dispose(); e.bwd?.dispose(); } entries = []; dynamicDims.clear(); info.eagerFallback = false; } };
+  allCaches.add(cache);
+  const fuse = opts.backend === undefined || opts.backend === 'inductor';
+  const noteBreak = (b: GraphBreak) => {
+    const k = `${b.reason}@${b.where}`;
+    if (seenBreaks.has(k)) return;
+    seenBreaks.add(k);
+    info.graphBreaks.push({ reason: b.reason, where: b.where });
+    log('graph_breaks', `Graph break in ${name}: ${b.reason}${b.where ? `\n  at ${b.where}` : ''}`);
+  };
+
+  const compiled = function (this: unknown, ...args: unknown[]): unknown {
+    // Disabled, given up on, or called while another function is captured (then it is inlined there).
+    if (opts.disable || info.eagerFallback || isCapturing()) return fn.apply(this, args as never);
+    const ts: Tensor[] = [];
+    const skel = flatten(args, ts);
+    const g = currentGuards(ts, skel, mod);
+    let reason: string | null = null;
+    for (const e of entries) {
+      const r = guardFailure(e, g);
+      if (r === null) return e.mode === 'graph' ? runGraph(e, ts, info) : runLazy(e, () => fn.apply(this, args as never), info, fuse, noteBreak, opts);
+      reason ??= r;
+    }
+    if (entries.length >= CACHE_SIZE_LIMIT) {
+      info.eagerFallback = true;
+      console.warn(`torch.compile: ${name} hit the recompile limit (${CACHE_SIZE_LIMIT}); running it eagerly from now on. Last reason: ${reason}`);
+      return fn.apply(this, args as never);
+    }
+    if (reason !== null) {
+      info.recompileReasons.push(reason);
+      log('recompiles', `Recompiling function ${name}\n    triggered by the following guard failure(s):\n    - ${reason}`);
+      const m = /^tensor 'args\[(\d+)\]' size mismatch at index (\d+)/.exec(reason);
+      if (m && opts.dynamic !== false) dynamicDims.add(`${m[1]}:${m[2]}`);
+    }
+    const e: Entry = { guards: g, mode: 'graph', dynamic: new Set(dynamicDims), externStorages: [] };
+    if (opts.dynamic === true) ts.forEach((t, i) => t.shape.forEach((_, d) => e.dynamic.add(`${i}:${d}`)));
+    for (const k of e.dynamic) {
+      const [i, d] = k.split(':').map(Number) as [number, number];
+      const tg = e.guards.tensors[i];
+      if (tg && d < tg.shape.length) tg.shape[d] = -1;
+    }
+    info.compiles++;
+    if (e.dynamic.size > 0) {
+      // Shapes change from call to call: record per call, reuse segment programs and kernels.
+      e.mode = 'lazy';
+      entries.push(e);
+      return runLazy(e, () => fn.apply(this, args as never), info, fuse, noteBreak, opts);
+    }
+    const res = trace(e, fn, this, skel, ts, fuse);
+    if (res instanceof GraphBreak) {
+      if (opts.fullgraph) throw new Error(`torch.compile(fullgraph=true): ${name} has a graph break: ${res.reason}${res.where ? ` at ${res.where}` : ''}`);
+      noteBreak(res);
+      e.mode = 'lazy';
+      entries.push(e);
+      return runLazy(e, () => fn.apply(this, args as never), info, fuse, noteBreak, opts);
+    }
+    entries.push(e);
+    info.forward = e.fwd!.stats;
+    info.backward = e.bwd?.stats ?? null;
+    if (logEnabled('graph_code')) log('graph_code', `Compiled ${name}: forward ${JSON.stringify(e.fwd!.stats)}${e.bwd ? `, backward ${JSON.stringify(e.bwd.stats)}` : ''}`);
+    return runGraph(e, ts, info);
+  } as unknown as CompiledFunction<F>;
+  Object.defineProperty(compiled, 'compileInfo', { value: info, enumerable: false });
+  Object.defineProperty(compiled, 'name', { value: name });
+  return compiled;
+}
+
+function checkOptions(o: CompileOptions): void {
+  const known = new Set(['fullgraph', 'dynamic', 'mode', 'backend', 'disable', 'options']);
+  for (const k of Object.keys(o)) if (!known.has(k)) throw new TypeError(`compile() got an unexpected keyword argument '${k}'`);
+  const modes = ['default', 'reduce-overhead', 'max-autotune', 'max-autotune-no-cudagraphs'];
+  if (o.mode !== undefined && !modes.includes(o.mode)) throw new Error(`Unrecognized mode=${String(o.mode)}, should be one of: ${modes.join(', ')}`);
+  const backends = ['inductor', 'eager', 'aot_eager'];
+  if (o.backend !== undefined && !backends.includes(o.backend)) throw new Error(`backend='${String(o.backend)}' is not a registered backend; expected one of ${backends.join(', ')}`);
+}
+
+// ------------------------------------------------------------------ graph mode: trace once, replay
+
+/** Traces fn on placeholders into e (forward and joint backward programs), or returns the graph break. */
+function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Skeleton, ts: Tensor[], fuse: boolean): GraphBreak | null {
+  const cap = new Capture();
+  const seq0 = nextNodeSeq();
+  const rand = [state.seed, state.offset] as const;
+  const byStorage = new Map<Storage, VBuf>();
+  const inputs: VBuf[] = [];
+  const phs = ts.map((t) => {
+    let vb = byStorage.get(t.storage);
+    if (!vb) { vb = new VBuf(t.storage.buf.nbytes, t.device, 'input'); byStorage.set(t.storage, vb); cap.g.inputs.push(vb); }
+    inputs.push(vb);
+    const p = new Tensor(new Storage(cap.recorder(t.device), vb, 0), t.shape, t.strides_, t.offset, t.dtype);
+    if (t.requiresGrad) p.requiresGrad_(true);
+    return p;
+  });
+  let out: unknown;
+  const outTs: Tensor[] = [];
+  let outSkel: Skeleton;
+  try {
+    out = cap.run(() => fn.apply(self, unflatten(skel, phs) as never));
+    if (cap.broke) return cap.broke;
+    outSkel = flatten(out, outTs);
+    if (out instanceof Promise) throw new Error('torch.compile: the function returned a Promise; compile a synchronous function (host reads are graph breaks)');
+  } catch (err) {
+    if (cap.broke) return cap.broke;
+    throw err;
+  } finally {
+    state.seed = rand[0]; state.offset = rand[1]; // the trace drew nothing: each run draws its own numbers
+  }
+  const fwdNodes = cap.g.nodes.slice();
+  const outs = outTs.map(describe);
+  e.inputs = inputs;
+  e.outSkel = outSkel;
+  e.outs = outs;
+  e.externStorages = [...cap.g.externs.keys()].map((b) => storageOf(b)).filter((s): s is Storage => !!s);
+
+  // The joint backward: run the engine on the placeholders' graph, stopping at its boundary.
+  const diff = outTs.map((t, i) => (t.gradFn_ && isFloating(t.dtype) ? i : -1)).filter((i) => i >= 0);
+  let bwdNodes: GNode[] = [];
+  if (state.gradEnabled && diff.length) {
+    const boundary = findBoundary(diff.map((i) => outTs[i]!), seq0);
+    if (boundary instanceof GraphBreak) return boundary;
+    const gradIns = diff.map((i) => new VBuf(outTs[i]!.numel() * outTs[i]!.elementSize(), outTs[i]!.device, 'input'));
+    const seeds = diff.map((i, k) => {
+      const o = outTs[i]!;
+      return new Tensor(new Storage(cap.recorder(o.device), gradIns[k]!, 0), o.shape, contiguousStrides(o.shape), 0, o.dtype);
+    });
+    const split = cap.g.nodes.length;
+    let grads: (Tensor | null)[];
+    try {
+      grads = cap.run(() => runBackward(diff.map((i) => outTs[i]!), seeds, { stopAtCapture: true }, boundary.map((b) => b.edge)))!;
+    } catch (err) {
+      if (cap.broke) return cap.broke;
+      throw err;
+    }
+    bwdNodes = cap.g.nodes.slice(split);
+    e.diffOuts = diff;
+    e.gradIns = gradIns;
+    e.boundary = boundary.map((b) => ({ edge: b.edge, input: b.placeholder ? phs.indexOf(b.placeholder) : null }));
+    e.captured = grads.map((t) => (t ? describe(t) : null));
+  }
+  // Forward escapes: outputs and what backward reads of the forward's temporaries.
+  const fwdWritten = new Set<VBuf>();
+  for (const n of fwdNodes) for (const b of n.writes) if (b.kind === 'temp') fwdWritten.add(b);
+  const saved = new Set<VBuf>();
+  for (const n of bwdNodes) for (const b of n.reads) if (fwdWritten.has(b)) saved.add(b);
+  for (const c of e.captured ?? []) if (c && fwdWritten.has(c.buf)) saved.add(c.buf);
+  e.saved = [...saved];
+  const fwdEsc = new Set<VBuf>([...outs.filter((o) => !o.real).map((o) => o.buf), ...saved]);
+  e.fwd = new Program({ nodes: fwdNodes, randomBlocks: cap.g.randomBlocks }, fwdEsc, fuse);
+  if (e.captured) {
+    const bwdEsc = new Set<VBuf>(e.captured.filter((c): c is OutDesc => !!c && !c.real).map((c) => c.buf));
+    e.bwd = new Program({ nodes: bwdNodes, randomBlocks: 0 }, bwdEsc, fuse, saved);
+  }
+  return null;
+}
+
+function contiguousStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]!; }
+  return s;
+}
+
+/**
+ * The edges where the traced backward leaves the compiled region: leaves (the placeholders'
+ * and parameters' AccumulateGrad) and nodes made before the trace. Non-primitive nodes inside
+ * (custom Functions, module backward hooks, tensor hooks) cannot be replayed: a graph break.
+ */
+function findBoundary(roots: Tensor[], seq0: number): { edge: Edge; placeholder: Tensor | null }[] | GraphBreak {
+  const out: { edge: Edge; placeholder: Tensor | null }[] = [];
+  const seen = new Set<Node>();
+  const stack: Node[] = [];
+  const key = new Set<string>();
+  const visit = (n: Node) => { if (!seen.has(n)) { seen.add(n); stack.push(n); } };
+  for (const r of roots) visit(r.gradFn_!);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (!(n instanceof PrimNode) || n.outputHooks || n.retained) {
+      return new GraphBreak(`backward through ${n.name} (a custom autograd.Function, backward hook or retainGrad inside the compiled function)`, '');
+    }
+    for (const e of n.next) {
+      if (!e) continue;
+      if (e.node instanceof AccumulateGrad || e.node.seq < seq0) {
+        const k = `${e.node.seq}:${e.outputNr}`;
+        if (!key.has(k)) {
+          key.add(k);
+          const v = e.node instanceof AccumulateGrad ? e.node.variable : null;
+          out.push({ edge: e, placeholder: v && v.storage.buf instanceof VBuf && (v.storage.buf as VBuf).kind === 'input' ? v : null });
+        }
+      } else visit(e.node);
+    }
+  }
+  return out;
+}
+
+/** Builds the tensors a run returns from the program's buffers. */
+function materializeOuts(descs: readonly OutDesc[], res: Binding, storages: Map<VBuf, Storage>): Tensor[] {
+  return descs.map((d) => {
+    if (d.real) return d.real;
+    let s = storages.get(d.buf);
+    if (!s) {
+      const buf = res.get(d.buf);
+      if (!buf) throw new Error('compiled graph: an output has no buffer (internal error)');
+      s = new Storage(realBackend(d.buf.device), buf, d.buf.nbytes);
+      storages.set(d.buf, s);
+    }
+    return new Tensor(s, d.shape, d.strides, d.offset, d.dtype);
+  });
+}
+
+function runGraph(e: Entry, ts: Tensor[], info: CompileInfo): unknown {
+  const bind: Binding = new Map();
+  const storages = new Map<VBuf, Storage>();
+  e.inputs!.forEach((vb, i) => { bind.set(vb, ts[i]!.storage.buf); storages.set(vb, ts[i]!.storage); });
+  const res = e.fwd!.run(bind);
+  info.lastKernels = e.fwd!.stats.kernels;
+  const outs = materializeOuts(e.outs!, res, storages);
+  // Saved values not returned: storages owned by the backward node.
+  for (const vb of e.saved!) if (!storages.has(vb)) storages.set(vb, new Storage(realBackend(vb.device), res.get(vb)!, vb.nbytes));
+  if (e.bwd && state.gradEnabled) {
+    const node = new CompiledBackward(e, ts, storages, info);
+    e.diffOuts!.forEach((oi, k) => { outs[oi]!.setGradFn_(node, k); });
+  } else {
+    for (const vb of e.saved!) { const s = storages.get(vb)!; if (s.refs === 0) s.release(); }
+  }
+  return unflatten(e.outSkel, outs);
+}
+
+/** The autograd node of a compiled forward: replays the compiled backward program. */
+class CompiledBackward extends Node {
+  readonly name = 'CompiledFunctionBackward';
+  private readonly saved: Map<VBuf, Storage>;
+  private readonly inputs: Tensor[];
+  constructor(private readonly e: Entry, inputs: Tensor[], storages: Map<VBuf, Storage>, private readonly info: CompileInfo) {
+    super();
+    this.nOutputs = e.diffOuts!.length;
+    this.inputs = inputs;
+    this.saved = new Map();
+    for (const vb of e.saved!) { const s = storages.get(vb)!; s.retain(); this.saved.set(vb, s); }
+    for (const t of inputs) t.storage.retain();
+    this.link(e.boundary!.map((b) => (b.input === null ? b.edge : inputs[b.input]!.gradEdge())));
+  }
+
+  apply(grads: (Tensor | null)[]): (Tensor | null)[] {
+    if (state.gradEnabled) {
+      throw new Error('torch.compile: higher-order gradients (createGraph) through a compiled function are not supported by its compiled backward (internal: eager fallback expected)');
+    }
+    const e = this.e;
+    const bind: Binding = new Map();
+    const storages = new Map<VBuf, Storage>();
+    const made: Tensor[] = [];
+    e.gradIns!.forEach((vb, k) => {
+      const o = e.outs![e.diffOuts![k]!]!;
+      let g = grads[k] ?? null;
+      if (!g) { g = zerosOf(o); made.push(g); }
+      else if (!(g.isContiguous() && g.offset === 0 && g.storage.buf.nbytes === vb.nbytes)) { g = g.contiguous().clone(); made.push(g); }
+      bind.set(vb, g.storage.buf);
+      storages.set(vb, g.storage);
+    });
+    for (const [vb, s] of this.saved) { bind.set(vb, s.buf); storages.set(vb, s); }
+    e.inputs!.forEach((vb, i) => { bind.set(vb, this.inputs[i]!.storage.buf); storages.set(vb, this.inputs[i]!.storage); });
+    const res = e.bwd!.run(bind);
+    this.info.lastKernels += e.bwd!.stats.kernels;
+    const out = e.captured!.map((c) => (c ? materializeOuts([c], res, storages)[0]! : null));
+    for (const t of made) t.dispose();
+    return out;
+  }
+
+  override release(): void {
+    if (this.released) return;
+    super.release();
+    for (const s of this.saved.values()) s.release();
+    for (const t of this.inputs) t.storage.release();
+    this.saved.clear();
+  }
+}
+
+function zerosOf(o: OutDesc): Tensor {
+  const b = realBackend(o.buf.device);
+  const n = o.shape.reduce((x, y) => x * y, 1);
+  const size = o.dtype === 'float64' ? 8 : o.dtype === 'float16' ? 2 : 4;
+  const buf = b.alloc(n * size);
+  const t = new Tensor(new Storage(b, buf, n * size), o.shape, contiguousStrides(o.shape), 0, o.dtype);
+  b.fill(t.view_(), 0);
+  return t;
+}
+
+// ------------------------------------------------------------------ lazy mode: record per call, run segments
+
+function runLazy(e: Entry, call: () => unknown, info: CompileInfo, fuse: boolean, noteBreak: (b: GraphBreak) => void, opts: CompileOptions): unknown {
+  e.segments ??= new Map();
+  const cap = new LazyCapture(e.segments, fuse, info, (b) => {
+    if (opts.fullgraph) throw new Error(`torch.compile(fullgraph=true): graph break: ${b.reason}${b.where ? ` at ${b.where}` : ''}`);
+    noteBreak(b);
+  });
+  info.lastKernels = 0;
+  const out = cap.run(call);
+  cap.flush();
+  if (out instanceof Promise) return out.then((v) => { cap.flush(); return v; });
+  return out;
+}
+
+/** A capture that, instead of stopping at a host read, runs what it recorded so far and goes on. */
+export class LazyCapture extends Capture {
+  constructor(private readonly segments: Map<string, Segment>, private readonly fuse: boolean, private readonly info: CompileInfo, private readonly onBreak: (b: GraphBreak) => void) {
+    super();
+    this.lazy = true;
+  }
+
+  override breakAt(reason: string): GraphBreak {
+    const b = super.breakAt(reason);
+    this.broke = null; // lazy: not an ending
+    this.onBreak(b);
+    this.flush();
+    return b;
+  }
+
+  /** Compiles (or finds) and runs the recorded segment, then gives its live results real buffers. */
+  override flush(): void {
+    const g = this.g;
+    const nodes = g.nodes.splice(0);
+    const rand = [g.seed, g.offset0] as const;
+    g.offset0 = state.offset;
+    g.seed = state.seed;
+    const blocks = g.randomBlocks;
+    g.randomBlocks = 0;
+    if (!nodes.length) return;
+    // Local numbering of buffers, and the structural key of the segment.
+    const local = new Map<VBuf, number>();
+    const bufs: VBuf[] = [];
+    const num = (b: VBuf) => { let i = local.get(b); if (i === undefined) { i = bufs.length; local.set(b, i); bufs.push(b); } return i; };
+    const parts: string[] = [];
+    for (const n of nodes) {
+      const a = n.args.map((x, i) => {
+        if (n.kind === 'random' && i >= 2) return '';
+        if (x instanceof VBuf) return `#${num(x)}`;
+        if (x && typeof x === 'object' && 'buf' in x && 'strides' in x) {
+          const v = x as View;
+          return `#${num(v.buf as VBuf)}:${v.dtype}:${v.shape}:${v.strides}:${v.offset}`;
+        }
+        if (ArrayBuffer.isView(x)) return `[${Array.from(x as unknown as ArrayLike<number>).join(',')}]`;
+        return JSON.stringify(x);
+      });
+      parts.push(`${n.kind}@${n.device}(${a.join(',')})${n.randRel ?? ''}`);
+    }
+    const live = (b: VBuf) => b.kind === 'temp' && b.real === null && !!b.storage && (b.storage as Storage).refs > 0 && !(b.storage as Storage).freed;
+    const escapes = bufs.map((b, i) => (live(b) ? i : -1)).filter((i) => i >= 0);
+    const key = `${parts.join(';')}|${bufs.map((b) => `${b.kind === 'temp' && b.real === null ? 'T' : 'B'}${b.nbytes}${b.device}`).join(',')}|${escapes.join(',')}|${blocks}`;
+    let seg = this.segments.get(key);
+    if (!seg) {
+      seg = { program: new Program({ nodes, randomBlocks: blocks }, new Set(escapes.map((i) => bufs[i]!)), this.fuse), bufs, escapes };
+      this.segments.set(key, seg);
+      this.info.forward = seg.program.stats;
+    }
+    const bind: Binding = new Map();
+    seg.bufs.forEach((b0, i) => {
+      const b = bufs[i]!;
+      if (b.kind !== 'temp' || b.real !== null) bind.set(b0, b.real!);
+    });
+    const res = seg.program.run(bind, rand);
+    this.info.lastKernels += seg.program.stats.kernels;
+    for (const i of seg.escapes) {
+      const b = bufs[i]!;
+      b.real = res.get(seg.bufs[i]!)!;
+      materialize(b.storage as Storage, b.real, realBackend(b.device));
+    }
+  }
+}

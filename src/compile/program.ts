@@ -1,0 +1,444 @@
+// A captured Graph made runnable: passes (dead-code elimination, CSE, constant hoisting, fusion of
+// elementwise chains into Backend.fused programs, memory planning with in-place reuse) and an
+// executor that replays the primitive calls on the real backends. Buffers a program returns
+// (`escapes`) are fresh per run; other temporaries live in an arena the program keeps across runs.
+
+import type { Backend, BufferHandle, Device, View } from '../backends/backend.js';
+import { realBackend } from '../backends/registry.js';
+import { runComposed, type FusedProgram, type FusedStep } from '../backends/fused.js';
+import { BOOL_BINARY_OPS, type BinaryOp, type UnaryOp } from '../backends/backend.js';
+import type { DType } from '../dtype.js';
+import { nextRandom } from '../state.js';
+import type { GNode, Graph } from './capture.js';
+import { VBuf } from './vbuf.js';
+
+/** What a run binds and returns: real buffers by VBuf. */
+export type Binding = Map<VBuf, BufferHandle>;
+
+/** Pass statistics (TORCHLET_LOGS=graph_code prints them; tests read them). */
+export interface ProgramStats {
+  /** Primitive calls captured. */
+  captured: number;
+  /** Kernel launches per run after the passes (hoisted constants not counted). */
+  kernels: number;
+  removedDead: number;
+  removedCommon: number;
+  hoistedConstants: number;
+  /** Fused kernels, and how many primitives they replaced. */
+  fused: number;
+  fusedPrimitives: number;
+  /** Temporaries sharing an arena buffer with an earlier one, and those computed in place. */
+  reusedBuffers: number;
+  inPlace: number;
+  arenaBytes: number;
+}
+
+const PURE = new Set(['fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'gather', 'argsort']);
+const ELEMENTWISE = new Set(['unary', 'binary', 'where', 'copy', 'fused']);
+const isView = (a: unknown): a is View => !!a && typeof a === 'object' && 'buf' in a && 'strides' in a;
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const itemSize = (d: DType) => (d === 'float64' ? 8 : d === 'float32' || d === 'int32' ? 4 : d === 'float16' ? 2 : 1);
+
+/** Whether v is the whole of its buffer, row-major, from offset 0. */
+function identity(v: View): boolean {
+  let n = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    if (v.shape[i] !== 1 && v.strides[i] !== n) return false;
+    n *= v.shape[i]!;
+  }
+  return v.offset === 0 && n * itemSize(v.dtype) === v.buf.nbytes;
+}
+const outView = (n: GNode): View => n.args.filter(isView).at(-1)!;
+
+/** Replaces buffers in a node's arguments. */
+function remapNode(n: GNode, f: (b: VBuf) => VBuf): GNode {
+  const rv = (v: View): View => { const b = f(v.buf as VBuf); return b === v.buf ? v : { ...v, buf: b }; };
+  const args = n.args.map((a) => (isView(a) ? rv(a) : a instanceof VBuf ? f(a) : Array.isArray(a) && a.length && isView(a[0]) ? (a as View[]).map(rv) : a));
+  return { ...n, args, reads: n.reads.map(f), writes: n.writes.map(f) };
+}
+
+function argKey(a: unknown, ver: Map<VBuf, number>): string {
+  if (isView(a)) { const b = a.buf as VBuf; return `${b.id}@${ver.get(b) ?? 0}:${a.dtype}:${a.shape}:${a.strides}:${a.offset}`; }
+  if (ArrayBuffer.isView(a)) return `[${Array.from(a as unknown as ArrayLike<number>).join(',')}]`;
+  return JSON.stringify(a);
+}
+
+/** A runnable program made from a graph. */
+export class Program {
+  readonly stats: ProgramStats;
+  private nodes: GNode[];
+  private readonly init: GNode[] = [];
+  /** Slot of each buffer; the kinds of slots decide where its memory comes from. */
+  private readonly slot = new Map<VBuf, number>();
+  private readonly slotBytes: number[] = [];
+  private readonly slotDevice: Device[] = [];
+  /** Slots bound per run (inputs, externs), fresh per run (escapes), or persistent (arena, constants). */
+  private readonly fresh = new Set<number>();
+  private readonly bound = new Set<number>();
+  private arena: (BufferHandle | null)[] = [];
+  private initDone = false;
+
+  /**
+   * @param g the captured graph
+   * @param escapes buffers whose contents are needed after the run (outputs, values saved for backward)
+   * @param fuse whether to fuse elementwise chains (backends without `fused` keep the primitives)
+   */
+  constructor(readonly g: Pick<Graph, 'nodes' | 'randomBlocks'>, readonly escapes: ReadonlySet<VBuf>, fuse = true, readonly boundTemps: ReadonlySet<VBuf> = new Set()) {
+    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, fused: 0, fusedPrimitives: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
+    let nodes = this.dce(g.nodes);
+    nodes = this.cse(nodes);
+    nodes = this.dce(nodes);
+    nodes = this.hoist(nodes);
+    if (fuse) nodes = this.fuse(nodes);
+    this.nodes = nodes;
+    this.stats.kernels = nodes.length;
+    this.plan();
+  }
+
+  /** Buffers whose memory the caller provides per run: arguments, externs, earlier results. */
+  private isBound(b: VBuf): boolean { return b.kind !== 'temp' || b.real !== null || this.boundTemps.has(b); }
+  private effectful(n: GNode): boolean {
+    return n.kind === 'checkRange' || n.writes.some((b) => this.isBound(b));
+  }
+
+  /** Dead-code elimination by buffer liveness, walking backward from the escapes and side effects. */
+  private dce(nodes: GNode[]): GNode[] {
+    const live = new Set<VBuf>(this.escapes);
+    const keep: GNode[] = [];
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const n = nodes[i]!;
+      if (!this.effectful(n) && !n.writes.some((b) => live.has(b))) continue;
+      for (const b of n.writes) if (!n.reads.includes(b)) live.delete(b);
+      for (const b of n.reads) live.add(b);
+      keep.push(n);
+    }
+    this.stats.removedDead += nodes.length - keep.length;
+    return keep.reverse();
+  }
+
+  /** Common subexpressions: a pure node equal to an earlier one (same inputs at the same versions) reuses its result. */
+  private cse(nodes: GNode[]): GNode[] {
+    const writes = new Map<VBuf, number>();
+    for (const n of nodes) for (const b of n.writes) writes.set(b, (writes.get(b) ?? 0) + 1);
+    const ver = new Map<VBuf, number>();
+    const seen = new Map<string, VBuf>();
+    const alias = new Map<VBuf, VBuf>();
+    const f = (b: VBuf) => alias.get(b) ?? b;
+    const out: GNode[] = [];
+    for (const n0 of nodes) {
+      const n = alias.size ? remapNode(n0, f) : n0;
+      const w = n.writes[0];
+      if (PURE.has(n.kind) && n.writes.length === 1 && w && !this.isBound(w) && writes.get(w) === 1 && !n.reads.includes(w) && !this.escapes.has(w)) {
+        const args = n.args.map((a) => (isView(a) && a.buf === w ? `out:${a.dtype}:${a.shape}:${a.strides}:${a.offset}:${w.nbytes}` : argKey(a, ver)));
+        const key = `${n.kind}|${n.device}|${args.join('|')}`;
+        const prev = seen.get(key);
+        if (prev) { alias.set(w, prev); this.stats.removedCommon++; continue; }
+        seen.set(key, w);
+      }
+      for (const b of n.writes) ver.set(b, (ver.get(b) ?? 0) + 1);
+      out.push(n);
+    }
+    return out;
+  }
+
+  /**
+   * Constant folding by hoisting: nodes computed only from constants (fills, aranges, host writes)
+   * run once, on the first run, into buffers the program keeps; they leave the per-run list.
+   */
+  private hoist(nodes: GNode[]): GNode[] {
+    const konst = new Set<VBuf>();
+    const writers = new Map<VBuf, number>();
+    for (const n of nodes) for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+    const body: GNode[] = [];
+    for (const n of nodes) {
+      const w = n.writes;
+      if (PURE.has(n.kind) || n.kind === 'write') {
+        if (w.length === 1 && !this.isBound(w[0]!) && writers.get(w[0]!) === 1 && !this.escapes.has(w[0]!) && n.reads.every((b) => konst.has(b))) {
+          konst.add(w[0]!);
+          this.init.push(n);
+          continue;
+        }
+      }
+      body.push(n);
+    }
+    this.stats.hoistedConstants = this.init.length;
+    return body;
+  }
+
+  /** The scalar value of a hoisted fill that `v` reads as a broadcast constant, if it is one. */
+  private constValue(v: View): number | null {
+    if (numel(v.shape) === 0 || !v.strides.every((s) => s === 0)) return null;
+    const f = this.init.find((n) => n.kind === 'fill' && n.writes[0] === v.buf);
+    if (!f || this.init.some((n) => n !== f && n.writes.includes(v.buf as VBuf))) return null;
+    return f.args[1] as number;
+  }
+
+  /** Fuses chains of elementwise primitives over one shape into Backend.fused programs. */
+  private fuse(nodes: GNode[]): GNode[] {
+    const readers = new Map<VBuf, number[]>();
+    nodes.forEach((n, i) => { for (const b of n.reads) { const r = readers.get(b) ?? []; r.push(i); readers.set(b, r); } });
+    const writers = new Map<VBuf, number>();
+    for (const n of nodes) for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+
+    interface Group { shape: readonly number[]; device: Device; members: number[]; produced: Set<VBuf>; extIn: Set<VBuf>; open: boolean }
+    const groups: Group[] = [];
+    const groupOf = new Map<number, Group>();
+    const fusable = (n: GNode): boolean => {
+      if (!ELEMENTWISE.has(n.kind) || n.kind === 'fused') return false;
+      if (typeof realBackend(n.device).fused !== 'function') return false;
+      const o = outView(n), w = n.writes[0]!;
+      return n.writes.length === 1 && !this.isBound(w) && writers.get(w) === 1 && identity(o) && !n.reads.includes(w);
+    };
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      let join: Group | null = null;
+      const ok = fusable(n);
+      if (ok) {
+        // The one open group of the same shape whose results n reads, all of them element for element.
+        const shape = outView(n).shape;
+        const ins = n.args.filter(isView).slice(0, -1);
+        const cands = groups.filter((g) => g.open && ins.some((v) => g.produced.has(v.buf as VBuf)));
+        const g = cands[0];
+        if (cands.length === 1 && g && g.device === n.device && g.shape.length === shape.length && g.shape.every((s, k) => s === shape[k])
+          && ins.every((v) => !g.produced.has(v.buf as VBuf) || identity(v))) join = g;
+      }
+      // A group is emitted at its last member: it must close before a node that reads its results
+      // (other than by joining) or overwrites what it reads.
+      for (const g of groups) {
+        if (g.open && g !== join && (n.reads.some((b) => g.produced.has(b)) || n.writes.some((b) => g.extIn.has(b)))) g.open = false;
+      }
+      if (join) {
+        join.members.push(i);
+        join.produced.add(n.writes[0]!);
+        for (const b of n.reads) if (!join.produced.has(b)) join.extIn.add(b);
+        groupOf.set(i, join);
+      } else if (ok) {
+        const g: Group = { shape: outView(n).shape, device: n.device, members: [i], produced: new Set(n.writes), extIn: new Set(n.reads), open: true };
+        groups.push(g);
+        groupOf.set(i, g);
+      }
+    }
+    const result: GNode[] = [];
+    nodes.forEach((n, i) => {
+      const g = groupOf.get(i);
+      if (!g) { result.push(n); return; }
+      if (g.members.at(-1) !== i) return;
+      result.push(g.members.length === 1 ? n : this.makeFused(nodes, g.members, readers));
+    });
+    return result;
+  }
+
+  /** Builds one fused node from member nodes (in order). */
+  private makeFused(nodes: GNode[], members: number[], readers: Map<VBuf, number[]>): GNode {
+    const memberSet = new Set(members);
+    const value = new Map<VBuf, number>(); // produced buffer -> value number (after inputs are known)
+    const inputs: View[] = [];
+    const inKey = new Map<string, number>();
+    const steps: (FusedStep & { pending?: true })[] = [];
+    // Value numbers: inputs first. Collect inputs in a first walk, then number steps.
+    const ext = (v: View): number => {
+      const k = `${(v.buf as VBuf).id}:${v.dtype}:${v.strides}:${v.offset}`;
+      let j = inKey.get(k);
+      if (j === undefined) { j = inputs.length; inputs.push(v); inKey.set(k, j); }
+      return j;
+    };
+    const produced = new Set(members.map((m) => nodes[m]!.writes[0]!));
+    const operand = (v: View, consts: number[]): number | { c: number; dtype: DType } => {
+      const b = v.buf as VBuf;
+      if (produced.has(b) && identity(v)) return -1 - [...produced].indexOf(b); // fixed below
+      const c = this.constValue(v);
+      if (c !== null) return { c, dtype: v.dtype };
+      void consts;
+      return ext(v);
+    };
+    // First walk: register external inputs in order.
+    const raw = members.map((m) => {
+      const n = nodes[m]!;
+      return { n, ops: n.args.filter(isView).slice(0, -1).map((v) => operand(v, [])) };
+    });
+    const nIn = inputs.length;
+    const producedList = [...produced];
+    const ref = (o: number | { c: number; dtype: DType }): number => {
+      if (typeof o === 'object') { steps.push({ kind: 'const', value: o.c, dtype: o.dtype }); return nIn + steps.length - 1; }
+      if (o >= 0) return o;
+      return value.get(producedList[-1 - o]!)!;
+    };
+    for (const { n, ops } of raw) {
+      const o = outView(n);
+      const r = ops.map(ref);
+      let st: FusedStep;
+      switch (n.kind) {
+        case 'unary': st = { kind: 'unary', op: n.args[0] as UnaryOp, a: r[0]!, dtype: o.dtype }; break;
+        case 'binary': st = { kind: 'binary', op: n.args[0] as BinaryOp, a: r[0]!, b: r[1]!, dtype: o.dtype }; break;
+        case 'where': st = { kind: 'where', cond: r[0]!, a: r[1]!, b: r[2]!, dtype: o.dtype }; break;
+        default: st = { kind: 'cast', a: r[0]!, dtype: o.dtype }; break;
+      }
+      void BOOL_BINARY_OPS;
+      steps.push(st);
+      value.set(n.writes[0]!, nIn + steps.length - 1);
+    }
+    // Outputs: produced buffers read outside the group or escaping.
+    const outs: View[] = [];
+    const outVals: number[] = [];
+    for (const { n } of raw) {
+      const w = n.writes[0]!;
+      const ext = this.escapes.has(w) || (readers.get(w) ?? []).some((r) => !memberSet.has(r));
+      if (ext) { outs.push(outView(n)); outVals.push(value.get(w)!); }
+    }
+    const program: FusedProgram = { inputs: inputs.map((v) => v.dtype), steps, outputs: outVals };
+    this.stats.fused++;
+    this.stats.fusedPrimitives += members.length;
+    const first = nodes[members[0]!]!;
+    return {
+      kind: 'fused', device: first.device, args: [program, inputs, outs],
+      reads: [...new Set(inputs.map((v) => v.buf as VBuf))], writes: outs.map((v) => v.buf as VBuf), scope: first.scope,
+    };
+  }
+
+  /** Memory planning: a slot per buffer; temporaries share arena slots by liveness, in place where safe. */
+  private plan(): void {
+    const all = [...this.init, ...this.nodes];
+    const lastUse = new Map<VBuf, number>();
+    this.nodes.forEach((n, i) => { for (const b of [...n.reads, ...n.writes]) lastUse.set(b, i); });
+    const newSlot = (b: VBuf): number => {
+      const s = this.slotBytes.length;
+      this.slotBytes.push(b.nbytes);
+      this.slotDevice.push(b.device);
+      this.slot.set(b, s);
+      return s;
+    };
+    const see = (b: VBuf) => {
+      if (this.slot.has(b)) return;
+      if (this.isBound(b)) this.bound.add(newSlot(b));
+      else if (this.escapes.has(b)) this.fresh.add(newSlot(b));
+    };
+    for (const n of all) for (const b of [...n.reads, ...n.writes]) see(b);
+    for (const b of this.escapes) see(b);
+    // Constants: their own persistent slots.
+    for (const n of this.init) for (const b of n.writes) if (!this.slot.has(b)) newSlot(b);
+    // Arena: free lists by (device, size).
+    const free = new Map<string, number[]>();
+    const key = (b: VBuf) => `${b.device}:${b.nbytes}`;
+    const holders = new Map<number, VBuf>();
+    this.nodes.forEach((n, i) => {
+      for (const b of n.writes) {
+        if (this.slot.has(b)) continue;
+        // In place: an elementwise node may write over an operand read at the same position that dies here.
+        let s: number | undefined;
+        if (ELEMENTWISE.has(n.kind)) {
+          const ins = (n.kind === 'fused' ? (n.args[1] as View[]) : n.args.filter(isView).slice(0, -1));
+          for (const v of ins) {
+            const ib = v.buf as VBuf;
+            const is = this.slot.get(ib);
+            if (is === undefined || holders.get(is) !== ib || lastUse.get(ib) !== i || ib.nbytes !== b.nbytes || ib.device !== b.device) continue;
+            if (!identity(v) || this.fresh.has(is) || this.bound.has(is) || this.init.some((x) => x.writes.includes(ib))) continue;
+            s = is;
+            this.stats.inPlace++;
+            break;
+          }
+        }
+        if (s === undefined) {
+          const fl = free.get(key(b));
+          s = fl?.pop();
+          if (s !== undefined) this.stats.reusedBuffers++;
+        }
+        if (s === undefined) s = newSlot(b);
+        else this.slot.set(b, s);
+        holders.set(s, b);
+      }
+      // Release what dies at this node.
+      for (const b of new Set([...n.reads, ...n.writes])) {
+        if (lastUse.get(b) !== i || this.isBound(b) || this.escapes.has(b)) continue;
+        const s = this.slot.get(b)!;
+        if (holders.get(s) !== b || this.init.some((x) => x.writes.includes(b))) continue;
+        holders.delete(s);
+        const k = key(b);
+        (free.get(k) ?? free.set(k, []).get(k)!).push(s);
+      }
+    });
+    // Buffers read but never written (torch.empty) get a slot too.
+    for (const b of lastUse.keys()) if (!this.slot.has(b)) newSlot(b);
+    this.arena = this.slotBytes.map(() => null);
+    for (let s = 0; s < this.slotBytes.length; s++) if (!this.fresh.has(s) && !this.bound.has(s)) this.stats.arenaBytes += this.slotBytes[s]!;
+  }
+
+  /** The nodes run per call, after the passes (for printing and tests). */
+  get kernels(): readonly GNode[] { return this.nodes; }
+
+  /**
+   * Runs the program: `bind` gives the real buffers of inputs and externs; the result maps every
+   * escaping buffer to a fresh real buffer holding its value (the caller owns them).
+   */
+  run(bind: Binding, rand?: readonly [number, number]): Binding {
+    const bufs: BufferHandle[] = new Array(this.slotBytes.length);
+    for (const [b, s] of this.slot) {
+      if (this.bound.has(s)) {
+        const r = bind.get(b) ?? b.real;
+        if (!r) throw new Error(`compiled graph: no buffer bound for ${b.kind} ${b.id} (internal error)`);
+        bufs[s] = r;
+      }
+    }
+    const madeFresh: [number, BufferHandle][] = [];
+    try {
+      for (const s of this.fresh) {
+        const buf = realBackend(this.slotDevice[s]!).alloc(this.slotBytes[s]!);
+        bufs[s] = buf;
+        madeFresh.push([s, buf]);
+      }
+      for (let s = 0; s < bufs.length; s++) {
+        if (bufs[s] === undefined) bufs[s] = (this.arena[s] ??= realBackend(this.slotDevice[s]!).alloc(this.slotBytes[s]!));
+      }
+      if (!this.initDone) { for (const n of this.init) exec(n, bufs, this.slot, [0, 0]); this.initDone = true; }
+      // The Philox stream: drawn now (a replay), or where the recording drew it (lazy mode).
+      const r = rand ?? (this.g.randomBlocks ? nextRandom(this.g.randomBlocks) : [0, 0] as const);
+      for (const n of this.nodes) exec(n, bufs, this.slot, r);
+    } catch (e) {
+      for (const [s, b] of madeFresh) realBackend(this.slotDevice[s]!).free(b);
+      throw e;
+    }
+    const res: Binding = new Map();
+    for (const b of this.escapes) {
+      const s = this.slot.get(b);
+      if (s !== undefined) res.set(b, bufs[s]!);
+    }
+    return res;
+  }
+
+  /** Frees the arena and constants. */
+  dispose(): void {
+    this.arena.forEach((b, s) => { if (b) realBackend(this.slotDevice[s]!).free(b); });
+    this.arena = this.slotBytes.map(() => null);
+    this.initDone = false;
+  }
+}
+
+/** Runs one recorded primitive on its real backend with buffers from the slots. */
+function exec(n: GNode, bufs: BufferHandle[], slot: Map<VBuf, number>, rand: readonly [number, number]): void {
+  const b: Backend = realBackend(n.device);
+  const rv = (v: View): View => ({ buf: bufs[slot.get(v.buf as VBuf)!]!, dtype: v.dtype, shape: v.shape, strides: v.strides, offset: v.offset });
+  const a = n.args;
+  switch (n.kind) {
+    case 'write': b.write(bufs[slot.get(a[0] as VBuf)!]!, a[1] as never, a[2] as number); return;
+    case 'fill': b.fill(rv(a[0] as View), a[1] as number); return;
+    case 'arange': b.arange(rv(a[0] as View), a[1] as number, a[2] as number); return;
+    case 'copy': b.copy(rv(a[0] as View), rv(a[1] as View)); return;
+    case 'unary': b.unary(a[0] as UnaryOp, rv(a[1] as View), rv(a[2] as View)); return;
+    case 'binary': b.binary(a[0] as BinaryOp, rv(a[1] as View), rv(a[2] as View), rv(a[3] as View)); return;
+    case 'where': b.where(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), rv(a[3] as View)); return;
+    case 'reduce': b.reduce(a[0] as never, rv(a[1] as View), a[2] as number, rv(a[3] as View)); return;
+    case 'scan': b.scan(a[0] as never, rv(a[1] as View), rv(a[2] as View)); return;
+    case 'matmul': b.matmul(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View)); return;
+    case 'im2col': b.im2col(rv(a[0] as View), rv(a[1] as View), a[2] as never); return;
+    case 'col2im': b.col2im(rv(a[0] as View), rv(a[1] as View), a[2] as never); return;
+    case 'gather': b.gather(rv(a[0] as View), a[1] as number, rv(a[2] as View), rv(a[3] as View)); return;
+    case 'scatter': b.scatter(rv(a[0] as View), a[1] as number, rv(a[2] as View), rv(a[3] as View), a[4] as 'none' | 'add'); return;
+    case 'checkRange': b.checkRange(rv(a[0] as View), a[1] as number, a[2] as number, a[3] as string); return;
+    case 'argsort': b.argsort(rv(a[0] as View), a[1] as boolean, rv(a[2] as View)); return;
+    case 'random': b.random(rv(a[0] as View), a[1] as 'uniform' | 'normal', rand[0], rand[1] + n.randRel!); return;
+    case 'fused': {
+      const p = a[0] as FusedProgram, ins = (a[1] as View[]).map(rv), outs = (a[2] as View[]).map(rv);
+      if (!b.fused?.(p, ins, outs)) runComposed(b, p, ins, outs);
+      return;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// torch.compile(module): an OptimizedModule that holds the original as its child `_orig_mod` (so it
+// shares its parameters and buffers, and its state_dict keys carry PyTorch's `_orig_mod.` prefix)
+// and whose forward is the original's forward compiled (src/compile/compile.ts).
+
+import { Module, runModule } from './module.js';
+import { compileFunction, type CompileOptions } from '../compile/compile.js';
+
+/** What torch.compile returns for a module (PyTorch's torch._dynamo.eval_frame.OptimizedModule). */
+export class OptimizedModule<M extends Module = Module> extends Module {
+  /** The module that was compiled (PyTorch's `_orig_mod`). */
+  readonly _orig_mod: M;
+  /** Runs the compiled forward (hooks of the original module run inside it, as in PyTorch). */
+  readonly forward: (...args: unknown[]) => unknown;
+  constructor(mod: M, opts: CompileOptions = {}) {
+    super();
+    this._orig_mod = mod;
+    const compiled = compileFunction(function (...args: unknown[]) { return runModule(mod, ...args); }, opts, mod);
+    Object.defineProperty(compiled, 'name', { value: `${mod.constructor.name}.forward` });
+    this.forward = compiled;
+  }
+  /** The original module (alias of `_orig_mod`). */
+  get origMod(): M { return this._orig_mod; }
+  override toString(): string { return `OptimizedModule(${this._orig_mod.toString()})`; }
+}
