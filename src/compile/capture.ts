@@ -53,10 +53,17 @@ export class GraphBreak extends Error {
 }
 
 /** The first stack frame outside torchlet: where user code caused something. */
-export function userFrame(stack = new Error().stack ?? ''): string {
+export function userFrame(stack?: string): string {
+  if (stack === undefined) {
+    const E = Error as { stackTraceLimit?: number };
+    const lim = E.stackTraceLimit;
+    E.stackTraceLimit = 60; // the user's frame lies below torchlet's own
+    stack = new Error().stack ?? '';
+    E.stackTraceLimit = lim;
+  }
   const lines = stack.split('\n').slice(1).map((l) => l.trim());
-  const own = /[\\/](src[\\/](compile|ops|autograd|backends|nn|optim|tensor|memory|generated)|dist[\\/]torchlet)|node:internal|node_modules[\\/]vitest/;
-  const l = lines.find((x) => !own.test(x) && !x.includes('tensor.ts') && !x.includes('memory.ts')) ?? lines[0] ?? '';
+  const own = /[\\/]src[\\/](compile|ops|autograd|backends|nn|optim|utils|generated|tensor\.ts|memory\.ts|args\.ts|settings\.ts)|dist[\\/]torchlet|node:internal|node_modules[\\/]/;
+  const l = lines.find((x) => !own.test(x)) ?? lines[0] ?? '';
   return l.replace(/^at\s+/, '');
 }
 

@@ -211,8 +211,8 @@ export function compileFunction<F extends (...args: never[]) => unknown>(fn: F, 
     let reason: string | null = null;
     for (const e of entries) {
       const r = guardFailure(e, g);
-      if (r === null) return e.mode === 'graph' ? runGraph(e, ts, info) : runLazy(e, () => fn.apply(this, args as never), info, fuse, noteBreak, opts);
-      reason ??= r;
+      if (r === null) return e.mode === 'graph' ? runGraph(e, ts, info, () => fn.apply(this, args as never)) : runLazy(e, () => fn.apply(this, args as never), info, fuse, noteBreak, opts);
+      reason = r; // the newest entry's failure is the one reported (the others failed before)
     }
     if (entries.length >= CACHE_SIZE_LIMIT) {
       info.eagerFallback = true;
@@ -251,7 +251,7 @@ export function compileFunction<F extends (...args: never[]) => unknown>(fn: F, 
     info.forward = e.fwd!.stats;
     info.backward = e.bwd?.stats ?? null;
     if (logEnabled('graph_code')) log('graph_code', `Compiled ${name}: forward ${JSON.stringify(e.fwd!.stats)}${e.bwd ? `, backward ${JSON.stringify(e.bwd.stats)}` : ''}`);
-    return runGraph(e, ts, info);
+    return runGraph(e, ts, info, () => fn.apply(this, args as never));
   } as unknown as CompiledFunction<F>;
   Object.defineProperty(compiled, 'compileInfo', { value: info, enumerable: false });
   Object.defineProperty(compiled, 'name', { value: name });
@@ -400,7 +400,8 @@ function materializeOuts(descs: readonly OutDesc[], res: Binding, storages: Map<
   });
 }
 
-function runGraph(e: Entry, ts: Tensor[], info: CompileInfo): unknown {
+function runGraph(e: Entry, ts: Tensor[], info: CompileInfo, rerun: () => unknown): unknown {
+  const rand = [state.seed, state.offset] as const;
   const bind: Binding = new Map();
   const storages = new Map<VBuf, Storage>();
   e.inputs!.forEach((vb, i) => { bind.set(vb, ts[i]!.storage.buf); storages.set(vb, ts[i]!.storage); });
@@ -410,7 +411,7 @@ function runGraph(e: Entry, ts: Tensor[], info: CompileInfo): unknown {
   // Saved values not returned: storages owned by the backward node.
   for (const vb of e.saved!) if (!storages.has(vb)) storages.set(vb, new Storage(realBackend(vb.device), res.get(vb)!, vb.nbytes));
   if (e.bwd && state.gradEnabled) {
-    const node = new CompiledBackward(e, ts, storages, info);
+    const node = new CompiledBackward(e, ts, storages, info, rerun, rand);
     e.diffOuts!.forEach((oi, k) => { outs[oi]!.setGradFn_(node, k); });
   } else {
     for (const vb of e.saved!) { const s = storages.get(vb)!; if (s.refs === 0) s.release(); }
@@ -423,7 +424,8 @@ class CompiledBackward extends Node {
   readonly name = 'CompiledFunctionBackward';
   private readonly saved: Map<VBuf, Storage>;
   private readonly inputs: Tensor[];
-  constructor(private readonly e: Entry, inputs: Tensor[], storages: Map<VBuf, Storage>, private readonly info: CompileInfo) {
+  constructor(private readonly e: Entry, inputs: Tensor[], storages: Map<VBuf, Storage>, private readonly info: CompileInfo,
+    private readonly rerun: () => unknown, private readonly rand: readonly [number, number]) {
     super();
     this.nOutputs = e.diffOuts!.length;
     this.inputs = inputs;
@@ -434,9 +436,7 @@ class CompiledBackward extends Node {
   }
 
   apply(grads: (Tensor | null)[]): (Tensor | null)[] {
-    if (state.gradEnabled) {
-      throw new Error('torch.compile: higher-order gradients (createGraph) through a compiled function are not supported by its compiled backward (internal: eager fallback expected)');
-    }
+    if (state.gradEnabled) return this.eager(grads);
     const e = this.e;
     const bind: Binding = new Map();
     const storages = new Map<VBuf, Storage>();
@@ -456,6 +456,24 @@ class CompiledBackward extends Node {
     const out = e.captured!.map((c) => (c ? materializeOuts([c], res, storages)[0]! : null));
     for (const t of made) t.dispose();
     return out;
+  }
+
+  /**
+   * Higher-order gradients (backward with createGraph): the compiled backward computes values only,
+   * so the function runs again eagerly on the same inputs and random stream, and its own graph
+   * gives differentiable gradients, up to this node's boundary.
+   */
+  private eager(grads: (Tensor | null)[]): (Tensor | null)[] {
+    const s = state.seed, o = state.offset;
+    state.seed = this.rand[0]; state.offset = this.rand[1];
+    let out: unknown;
+    try { out = enableGrad(() => this.rerun()); } finally { state.seed = s; state.offset = o; }
+    const outs: Tensor[] = [];
+    flatten(out, outs);
+    const roots: Tensor[] = [], seeds: Tensor[] = [];
+    this.e.diffOuts!.forEach((oi, k) => { const g = grads[k]; if (g && outs[oi]?.requiresGrad) { roots.push(outs[oi]!); seeds.push(g); } });
+    if (!roots.length) return this.next.map(() => null);
+    return runBackward(roots, seeds, { createGraph: true, retainGraph: true, stopAtCapture: true }, this.next.map((e) => e!))!;
   }
 
   override release(): void {
