@@ -57,10 +57,21 @@ function remapNode(n: GNode, f: (b: VBuf) => VBuf): GNode {
   return { ...n, args, reads: n.reads.map(f), writes: n.writes.map(f) };
 }
 
+/**
+ * A key for a non-buffer argument that tells every number apart. JSON.stringify alone writes
+ * Infinity, -Infinity and NaN all as `null` and -0 as `0`, so CSE merged `fill(+inf)` with
+ * `fill(-inf)` (nanToNum's two `eq(±inf)` compares became one) and `fill(0)` with `fill(-0)`.
+ */
+export function valueKey(a: unknown): string {
+  const num = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+  if (typeof a === 'number') return num(a);
+  if (ArrayBuffer.isView(a)) return `${(a as object).constructor.name}[${Array.from(a as unknown as ArrayLike<number>, num).join(',')}]`;
+  return JSON.stringify(a, (_k, v: unknown) => (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? { $num: num(v) } : v)) ?? String(a);
+}
+
 function argKey(a: unknown, ver: Map<VBuf, number>): string {
   if (isView(a)) { const b = a.buf as VBuf; return `${b.id}@${ver.get(b) ?? 0}:${a.dtype}:${a.shape}:${a.strides}:${a.offset}`; }
-  if (ArrayBuffer.isView(a)) return `[${Array.from(a as unknown as ArrayLike<number>).join(',')}]`;
-  return JSON.stringify(a);
+  return valueKey(a);
 }
 
 /** A runnable program made from a graph. */
