@@ -13,7 +13,7 @@ import { fmtShape } from '../shape.js';
 import { state } from '../state.js';
 import { setScopeListener, type ScopeListener } from '../ops/prim.js';
 import { VBuf } from './vbuf.js';
-import { materialize, type Storage } from '../memory.js';
+import { materialize, storageOf, type Storage } from '../memory.js';
 
 /** Names of the Backend kernels a graph records (the methods of Backend that compute). */
 export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
@@ -136,6 +136,7 @@ export class Recorder implements Backend {
     const wv = writes.map((v) => (v.buf instanceof VBuf ? v.buf : this.g.vbuf(v.buf, d)));
     // A partial write (a strided/offset view, or fewer bytes than the buffer) keeps the rest: a read too.
     writes.forEach((v, i) => { if (!coversBuffer(v)) rv.push(wv[i]!); });
+    if (this.cap.lazy) { for (const b of rv) this.cap.hold(b); for (const b of wv) this.cap.hold(b); }
     this.g.nodes.push({ kind, device: d, args: cargs, reads: rv, writes: wv, scope: this.cap.scope, ...extra });
   }
 
@@ -145,6 +146,7 @@ export class Recorder implements Backend {
     const vb = this.g.vbuf(buf, this.device);
     const copy = data.slice() as TypedArray; // the caller may reuse its array
     const full = byteOffset === 0 && copy.byteLength >= vb.nbytes;
+    if (this.cap.lazy) this.cap.hold(vb);
     this.g.nodes.push({ kind: 'write', device: this.device, args: [vb, copy, byteOffset], reads: full ? [] : [vb], writes: [vb], scope: this.cap.scope });
   }
   // A host read ends a capture; a lazy one (torch.compile after a graph break) runs what it
@@ -222,6 +224,32 @@ export class Capture implements DispatchMode, ScopeListener {
   lazy = false;
   /** Runs the nodes recorded so far (lazy captures only). */
   flush(): void { /* a plain capture never runs anything */ }
+  /**
+   * Lazy captures: storages of the real buffers that recorded, not yet run, nodes read or write.
+   * A tensor materialised by an earlier segment (or made before the call) may be released — by
+   * its op's scope, dispose() — before the segment that reads it runs; with its real backend
+   * restored, that frees (and lets the caching allocator hand out again) a buffer the pending
+   * nodes still use ("use of a tensor whose storage was disposed" or silently wrong values, e.g.
+   * F.crossEntropy on the CPU: gather's host read flushes, then `keep`/`safe` die at scope exit
+   * before the final flush). They are held from recording until the next flush has run.
+   */
+  private held: Storage[] = [];
+  hold(b: VBuf): void {
+    const s = b.kind === 'temp' ? (b.real ? (b.storage as Storage | null) : null) : b.real ? storageOf(b.real) : undefined;
+    if (s && !s.freed) { s.retain(); this.held.push(s); }
+  }
+  private releaseHeld(): void {
+    const h = this.held;
+    this.held = [];
+    for (const s of h) s.release();
+  }
+  constructor() {
+    // flush() is overridden by LazyCapture (src/compile/compile.ts); the held storages are
+    // released after whichever flush runs, so it is wrapped here (an own property shadows the
+    // subclass's prototype method; plain captures never hold anything).
+    const run = this.flush;
+    this.flush = () => { try { run.call(this); } finally { this.releaseHeld(); } };
+  }
   /** Runs what was recorded, then gives buf a real buffer now (lazy captures: an op run eagerly). */
   materializeNow(buf: BufferHandle, inner: Backend): BufferHandle {
     this.flush();

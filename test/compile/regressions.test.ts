@@ -1,0 +1,59 @@
+// Regressions found by running the op fixtures and the PyTorch training runs under torch.compile
+// (test/helpers.ts `[compiled]` cases, test/nn/training_pytorch.test.ts). Each test is the minimal
+// repro of one bug in src/compile/, on the CPU.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+
+const arr = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>, Number);
+
+describe('torch.compile regressions', () => {
+  it('CSE keeps fills of +inf, -inf and NaN apart (JSON.stringify writes all three as null)', () => {
+    // nanToNum compares with +inf then -inf: the two fills were merged, so -inf was never replaced.
+    const f = (x: Tensor) => x.nanToNum();
+    const x = torch.tensor([1, NaN, Infinity, -Infinity]);
+    expect(arr(torch.compile(f)(x))).toEqual(arr(f(x)));
+    const g = (x: Tensor) => torch.stack([x.eq(Infinity), x.eq(-Infinity), x.add(NaN).isnan()]);
+    expect(arr(torch.compile(g)(x))).toEqual(arr(g(x)));
+  });
+
+  it('CSE keeps fill(0) and fill(-0) apart', () => {
+    const f = (x: Tensor) => torch.stack([x.mul(0), x.mul(-0)]).reciprocal();
+    const x = torch.tensor([1, 2], { dtype: 'float32' });
+    expect(arr(torch.compile(f)(x))).toEqual([Infinity, Infinity, -Infinity, -Infinity]);
+  });
+
+  it('lazy mode: a tensor materialised by a flush and released before the next flush stays alive until that flush has run', () => {
+    // After a graph break, ops are recorded and run at the next host read or at the end of the
+    // call. `a` is computed at the read, then disposed while the recorded `a.mul(2)` still reads
+    // it (F.crossEntropy on the CPU did this: gather's host read, then its temporaries freed at
+    // scope exit): its buffer was freed before the final flush ran.
+    const f = (x: Tensor) => {
+      const a = x.add(1);
+      void a.sum().itemSync(); // graph break: runs what was recorded, `a` gets a real buffer
+      const b = a.mul(2);
+      a.dispose();
+      const c = torch.ones([64]).mul(7); // may be handed a's freed buffer
+      return b.add(c.sum().mul(0));
+    };
+    const x = torch.arange(0, 64).float();
+    const cf = torch.compile(f);
+    expect(arr(cf(x))).toEqual(arr(f(x)));
+    expect(cf.compileInfo.graphBreaks.length).toBe(1);
+    expect(arr(cf(x))).toEqual(arr(f(x)));
+  });
+
+  it('lazy mode: F.crossEntropy on the CPU (gather reads the index minimum) gives the eager loss and gradient', () => {
+    torch.manualSeed(0);
+    const x = torch.randn([5, 4]).requiresGrad_(true), t = torch.tensor([0, 1, 2, 3, 1], { dtype: 'int32' });
+    const f = (x: Tensor, t: Tensor) => torch.nn.functional.crossEntropy(x, t);
+    const want = f(x, t);
+    want.backward();
+    const gWant = arr(x.grad!);
+    x.grad = null;
+    const got = torch.compile(f)(x, t);
+    expect(got.itemSync()).toBeCloseTo(want.itemSync() as number, 6);
+    got.backward();
+    arr(x.grad!).forEach((v, i) => expect(v).toBeCloseTo(gWant[i]!, 6));
+  });
+});
