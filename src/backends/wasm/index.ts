@@ -5,13 +5,15 @@
 // runtime allows); each method decides per call between that and the reference TypeScript loop over
 // the same memory (./reference.ts), which handles every dtype and stride pattern.
 
+import type { FusedProgram } from '../fused.js';
 import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
-import { availableVariants, BINARY_CODES, COMPARE_CODES, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, simdBytes, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
+import { availableVariants, BINARY_CODES, COMPARE_CODES, isShared, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, simdBytes, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
 import { CallList, getNumThreads, KERNEL_NAMES, ThreadPool, threadsSupported } from './threads.js';
 import { CHUNK, PAR_MIN, split2d, splitGemm } from './split.js';
+import { FusedRunner } from './fusedrun.js';
 
 export class WasmBuffer implements BufferHandle {
   freed = false;
@@ -37,8 +39,10 @@ export class WasmBackend implements Backend {
   private gemmScratch: WasmBuffer | null = null;
   /** One pool per kernel variant: a worker must run the same build as the calling thread. */
   private readonly pools = new Map<SimdVariant, ThreadPool>();
-  /** This thread's kernel exports by KERNEL_NAMES index, for the kernels in use. */
+  /** This thread's kernel exports by KERNEL_NAMES index, for the kernels in use ('jit' last). */
   private fns: ((...args: number[]) => number)[] = [];
+  /** Generated kernels of fused programs (created on the first `fused` call). */
+  private fusedRunner: FusedRunner | null = null;
 
   constructor(memory?: WebAssembly.Memory) {
     this.wasmMemory = memory ?? newMemory();
@@ -70,6 +74,7 @@ export class WasmBackend implements Backend {
   private setKernels(k: SimdKernels): void {
     this.simd = k;
     this.fns = KERNEL_NAMES.map((n) => k.k[n] as unknown as (...args: number[]) => number);
+    this.fns.push(this.fusedJit().dispatch);
   }
 
   /**
@@ -379,6 +384,24 @@ export class WasmBackend implements Backend {
       k.b1, k.a1, k.b2, k.a2, k.c1, k.c2, k.decay, k.wd, k.maximize ? 1 : 0], 4);
     if (n > 0) this.exec(L);
     return true;
+  }
+  /**
+   * torch.compile's fused elementwise kernels: WebAssembly generated per program and layout at run
+   * time (./fusedrun.ts, ./fusedgen.ts), bit-identical to runComposed on this backend. Needs the SIMD
+   * kernels in use (their float32 semantics are what it reproduces).
+   */
+  fused(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
+    return this.simd !== null && this.fusedJit().run(p, ins, outs);
+  }
+  /** Fused-kernel modules compiled and cache hits so far (tests check reuse across shapes). */
+  fusedStats(): { compiled: number; hits: number } { return { ...this.fusedJit().stats }; }
+  private fusedJit(): FusedRunner {
+    return this.fusedRunner ??= new FusedRunner({
+      memory: this.wasmMemory, shared: isShared(this.wasmMemory),
+      ptr: (v) => this.ptr(v),
+      allocFixed: (n) => this.allocator.allocFixed(n),
+      exec: (list, parallel) => { this.exec(list, parallel); },
+    });
   }
   checkRange(x: View, min: number, max: number, message: string): void {
     // A host copy is cheap next to the kernels that consume an index; the loop stops at the first bad one.

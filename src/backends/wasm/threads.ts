@@ -11,8 +11,13 @@ import type { SimdExports } from './simd.js';
 /** Kernels a batch may call, by index (the order is shared with the workers). */
 export const KERNEL_NAMES = ['gemm', 'binary', 'compare', 'where32', 'unary', 'fill32', 'reduceRows', 'reduceRowsI32', 'reduceCols',
   'argReduceRows', 'copy32', 'castToF32', 'gather32', 'scatter32', 'im2col', 'col2im', 'philoxUniform', 'sumRunF64', 'adamStep', 'argReduceColsRows'] as const satisfies readonly (keyof SimdExports)[];
-export type KernelName = (typeof KERNEL_NAMES)[number];
-const KERNEL_INDEX = new Map<string, number>(KERNEL_NAMES.map((n, i) => [n, i]));
+/**
+ * 'jit' is a call of a kernel generated at run time (fused programs, ./fusedrun.ts), at index
+ * KERNEL_NAMES.length: arguments (kernel id, module bytes pointer, byte length, kernel arguments...).
+ * A worker compiles the module from those bytes in the shared memory on its first call of that id.
+ */
+export type KernelName = (typeof KERNEL_NAMES)[number] | 'jit';
+const KERNEL_INDEX = new Map<string, number>([...KERNEL_NAMES.map((n, i): [string, number] => [n, i]), ['jit', KERNEL_NAMES.length]]);
 
 // Control block (Int32 slots at the start of a SharedArrayBuffer), then the call table (float64: kernel
 // index, argument count, scratch argument index or -1, arguments), then one float64 result per call.
@@ -42,6 +47,20 @@ const WORKER_SOURCE = `
 const start = (d) => {
   const inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
   const fns = d.names.map((n) => inst.exports[n]);
+  // Generated kernels ('jit'), compiled from their bytes on first use; imports as fusedrun.ts jitMath.
+  const jits = new Map();
+  const math = (name) => name === 'fmod' ? (a, b) => a % b : Math[name];
+  fns.push((id, ptr, len, ...a) => {
+    let f = jits.get(id);
+    if (!f) {
+      const m = new WebAssembly.Module(new Uint8Array(d.memory.buffer, ptr, len).slice());
+      const imp = {};
+      for (const i of WebAssembly.Module.imports(m)) if (i.kind === 'function') imp[i.name] = math(i.name);
+      f = new WebAssembly.Instance(m, { env: { memory: d.memory }, m: imp }).exports.run;
+      jits.set(id, f);
+    }
+    return f(...a);
+  });
   const ctl = new Int32Array(d.control, 0, ${HEADER_BYTES / 4});
   const calls = new Float64Array(d.control, ${HEADER_BYTES}, ${MAX_CALLS * SLOTS});
   const results = new Float64Array(d.control, ${HEADER_BYTES + CALLS_BYTES}, ${MAX_CALLS});
@@ -264,6 +283,6 @@ export class ThreadPool {
     }
     Atomics.store(ctl, NEXT, PARKED);
     const failed = Atomics.load(ctl, FAILED);
-    if (failed) throw new Error(`cpu: kernel '${KERNEL_NAMES[list.fns[start + failed - 1]!]}' failed in a worker thread`);
+    if (failed) throw new Error(`cpu: kernel '${KERNEL_NAMES[list.fns[start + failed - 1]!] ?? 'jit'}' failed in a worker thread`);
   }
 }

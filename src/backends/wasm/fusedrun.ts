@@ -1,0 +1,140 @@
+// Runs fused elementwise programs on the CPU backend (Backend.fused): picks the layout (collapsed
+// rank, inner-stride pattern per operand), compiles and caches one kernel per (program, layout) with
+// ./fusedgen.ts, writes the sizes/strides/pointers block and cuts the work into calls for the thread
+// pool. Contract: returns false, writing nothing, for what it does not run (unsupported ops or
+// dtypes, mismatched views, outputs that overlap inputs or each other); a cut never changes a value.
+
+import type { View } from '../backend.js';
+import { fusedKey, type FusedProgram, valueDtype } from '../fused.js';
+import { itemSize } from '../../dtype.js';
+import { generateFused, type Kind, type Layout, Unsupported } from './fusedgen.js';
+import { collapse } from './index.js';
+import { unaryFns } from './math.js';
+import { split2d } from './split.js';
+import { CallList } from './threads.js';
+
+/** What the runner needs from the backend. */
+export interface FusedHost {
+  readonly memory: WebAssembly.Memory;
+  /** The memory is shared: kernels are built for it and may run on the worker pool. */
+  readonly shared: boolean;
+  /** Byte address of a view's origin (throws on a freed buffer). */
+  ptr(v: View): number;
+  /** Memory that is never freed (module bytes the workers compile from). */
+  allocFixed(nbytes: number): number;
+  exec(list: CallList, parallel: boolean): void;
+}
+
+interface Kernel { readonly id: number; readonly bytesPtr: number; readonly bytesLen: number; readonly hostOnly: boolean; readonly cost: number }
+
+/** The JS functions kernels may import as 'm' (the worker source in threads.ts resolves the same names). */
+export function jitMath(name: string): unknown {
+  return name === 'fmod' ? (a: number, b: number) => a % b : (Math as unknown as Record<string, unknown>)[name];
+}
+
+/** Collapsed rank above which the runner declines (the generated odometer grows with it). */
+const MAX_RANK = 8;
+
+export class FusedRunner {
+  private readonly kernels = new Map<string, Kernel | null>();
+  private readonly unsupported = new Set<string>();
+  private readonly fns: ((...a: number[]) => void)[] = [];
+  /** The argument block (fixed memory, grown when a call needs more; calls of one run share it). */
+  private blk = 0;
+  private blkBytes = 0;
+  /** Modules compiled, and runs that found theirs in the cache (tests check reuse). */
+  readonly stats = { compiled: 0, hits: 0 };
+
+  constructor(private readonly host: FusedHost) {}
+
+  /** This thread's handler of 'jit' calls: (kernel id, module bytes pointer, length, kernel args). */
+  readonly dispatch = (id: number, _ptr: number, _len: number, ...args: number[]): number => { this.fns[id]!(...args); return 0; };
+
+  run(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
+    const pk = fusedKey(p);
+    if (this.unsupported.has(pk) || ins.length !== p.inputs.length || outs.length !== p.outputs.length || outs.length === 0) return false;
+    const shape = outs[0]!.shape, nd = shape.length;
+    const views = [...ins, ...outs];
+    const dts = [...p.inputs, ...p.outputs.map((v) => valueDtype(p, v))];
+    if (views.some((v, k) => v.dtype !== dts[k] || v.shape.length !== nd || v.shape.some((n, d) => n !== shape[d]))) return false;
+    if (!this.disjoint(ins, outs)) return false;
+    const c = collapse(shape, views.map((v) => v.strides));
+    const numel = shape.reduce((a, b) => a * b, 1);
+    const R = Math.max(2, c.shape.length);
+    if (R > MAX_RANK) return false;
+    const pad = R - c.shape.length;
+    const dims = [...new Array<number>(pad).fill(1), ...c.shape];
+    const st = c.strides.map((s) => [...new Array<number>(pad).fill(0), ...s]);
+    const cols = dims[R - 1]!;
+    const nIn = ins.length;
+    // An output written twice (a stride-0 dim) would depend on the order of the writes.
+    if (numel > 0 && st.slice(nIn).some((s) => s.some((x, d) => x === 0 && dims[d]! > 1))) return false;
+    const kinds = st.map((s, k): Kind => {
+      const inner = s[R - 1]!;
+      if (cols === 1) return k < nIn ? 'b' : 'c';
+      return inner === 1 ? 'c' : inner === 0 ? 'b' : 's';
+    });
+    const kernel = this.kernel(p, pk, { rank: R, kinds });
+    if (!kernel) return false;
+    if (numel === 0) return true;
+    // The argument block: row-dim sizes (word 0 unused), then per operand pointer and byte strides.
+    const K = views.length, words = R - 1 + K * (R + 1);
+    if (this.blkBytes < 4 * words) {
+      this.blkBytes = Math.max(1024, 4 * words);
+      this.blk = this.host.allocFixed(this.blkBytes);
+    }
+    const blk = this.blk, w = new Int32Array(this.host.memory.buffer, blk, words);
+    for (let d = 1; d <= R - 2; d++) w[d] = dims[d]!;
+    views.forEach((v, k) => {
+      const o = R - 1 + k * (R + 1), es = itemSize[v.dtype];
+      w[o] = this.host.ptr(v);
+      for (let d = 0; d < R; d++) w[o + 1 + d] = st[k]![d]! * es;
+    });
+    let rows = 1;
+    for (let d = 0; d < R - 1; d++) rows *= dims[d]!;
+    const L = new CallList();
+    split2d(L, 'jit', rows, cols, (r0, nr, c0, nc) => [kernel.id, kernel.bytesPtr, kernel.bytesLen, blk, r0, nr, c0, nc],
+      Math.max(1, Math.round(kernel.cost / 4)));
+    this.host.exec(L, this.host.shared && !kernel.hostOnly);
+    return true;
+  }
+
+  /**
+   * Outputs may share a buffer with an input, or with each other, only as the very same view: each
+   * element is then read before it is written, in the same iteration, as the composed chain sees it.
+   */
+  private disjoint(ins: readonly View[], outs: readonly View[]): boolean {
+    const same = (a: View, b: View) => a.offset === b.offset && a.dtype === b.dtype && a.strides.every((s, d) => s === b.strides[d]);
+    return outs.every((o, i) => ins.every((v) => v.buf !== o.buf || same(v, o)) && outs.every((v, j) => j === i || v.buf !== o.buf || same(v, o)));
+  }
+
+  private kernel(p: FusedProgram, pk: string, layout: Layout): Kernel | null {
+    const key = `${pk}#${layout.rank}#${layout.kinds.join('')}`;
+    const hit = this.kernels.get(key);
+    if (hit !== undefined) { if (hit) this.stats.hits++; return hit; }
+    let k: Kernel | null = null;
+    try {
+      const g = generateFused(p, layout, this.host.shared);
+      const mod = new WebAssembly.Module(g.bytes);
+      const imp: Record<string, Record<string, unknown>> = { env: { memory: this.host.memory }, m: {}, h: {} };
+      for (const f of g.imports) imp[f.module]![f.name] = f.module === 'm' ? jitMath(f.name) : unaryFns[f.name as 'erf'];
+      const inst = new WebAssembly.Instance(mod, imp as WebAssembly.Imports);
+      const id = this.fns.length;
+      this.fns.push(inst.exports['run'] as (...a: number[]) => void);
+      // Workers compile the module from these bytes (a Module cannot be posted to a busy worker).
+      const share = this.host.shared && !g.hostOnly;
+      const bytesPtr = share ? this.host.allocFixed(g.bytes.length) : 0;
+      if (share) new Uint8Array(this.host.memory.buffer, bytesPtr, g.bytes.length).set(g.bytes);
+      k = { id, bytesPtr, bytesLen: share ? g.bytes.length : 0, hostOnly: g.hostOnly, cost: g.cost };
+      this.stats.compiled++;
+    } catch (e) {
+      if (e instanceof Unsupported) { this.unsupported.add(pk); return null; }
+      // Invalid code is a generator bug: surface it rather than fall back quietly.
+      if (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError) throw e;
+      // A runtime that refuses synchronous compiles (a browser main thread, large modules): decline.
+      k = null;
+    }
+    this.kernels.set(key, k);
+    return k;
+  }
+}
