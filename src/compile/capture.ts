@@ -140,7 +140,11 @@ export class Recorder implements Backend {
     this.g.nodes.push({ kind, device: d, args: cargs, reads: rv, writes: wv, scope: this.cap.scope, ...extra });
   }
 
-  alloc(nbytes: number): BufferHandle { return new VBuf(nbytes, this.device, 'temp'); }
+  alloc(nbytes: number): BufferHandle {
+    const b = new VBuf(nbytes, this.device, 'temp');
+    if (this.cap.lazy) this.cap.allocated.push(b);
+    return b;
+  }
   free(_buf: BufferHandle): void { /* liveness comes from dataflow (tensors may never be freed explicitly) */ }
   write(buf: BufferHandle, data: TypedArray, byteOffset = 0): void {
     const vb = this.g.vbuf(buf, this.device);
@@ -243,12 +247,31 @@ export class Capture implements DispatchMode, ScopeListener {
     this.held = [];
     for (const s of h) s.release();
   }
+  /**
+   * Lazy captures: the virtual buffers handed out since the last flush. A flush materialises the
+   * live buffers its nodes wrote; one no node wrote (an empty or zero-size tensor: nonzero() of all
+   * zeros, torch.empty) stayed virtual, so reading the returned tensor later failed ("a read of a
+   * value that was never computed"). After a flush every live one gets a real buffer.
+   */
+  allocated: VBuf[] = [];
+  private materializeLive(): void {
+    const a = this.allocated;
+    this.allocated = [];
+    for (const b of a) {
+      const s = b.storage as Storage | null;
+      if (b.real || !s || s.freed || s.refs <= 0) continue;
+      const inner = realBackend(b.device);
+      b.real = inner.alloc(b.nbytes);
+      materialize(s, b.real, inner);
+    }
+  }
   constructor() {
     // flush() is overridden by LazyCapture (src/compile/compile.ts); the held storages are
-    // released after whichever flush runs, so it is wrapped here (an own property shadows the
-    // subclass's prototype method; plain captures never hold anything).
+    // released, and unwritten live buffers materialised, after whichever flush runs, so it is
+    // wrapped here (an own property shadows the subclass's prototype method; plain captures never
+    // hold or track anything).
     const run = this.flush;
-    this.flush = () => { try { run.call(this); } finally { this.releaseHeld(); } };
+    this.flush = () => { try { run.call(this); this.materializeLive(); } finally { this.releaseHeld(); } };
   }
   /** Runs what was recorded, then gives buf a real buffer now (lazy captures: an op run eagerly). */
   materializeNow(buf: BufferHandle, inner: Backend): BufferHandle {
