@@ -5,6 +5,7 @@
 // `npm run bench -- --device webgpu [--sizes 256,512] [--steps N] [--chain N]` runs bench/webgpu.mjs instead;
 // `npm run bench -- --memory [--device webgpu] [--model cnn|mlp] [--steps N]` runs bench/memory-loop.ts (no-tidy vs tidy loop);
 // `npm run bench -- --train [--threads N] [--steps 25] [--model cnn|transformer|both]` runs bench/train-compare.ts (vs PyTorch CPU).
+// `npm run bench -- --compile [--steps 15] [--device cpu|webgpu|both]` runs bench/compile.ts (torch.compile vs eager).
 // `npm run bench -- --fused [--n 1048576]` runs bench/fused.ts (generated fused GELU kernel vs the composed chain);
 // Figures are warm-up + median of several timed runs; results are printed, bench/README.md records them.
 
@@ -122,6 +123,10 @@ const deviceAt = argv.indexOf('--device');
 if (argv.includes('--train')) {
   const { benchTrain } = await import('./train-compare.js');
   await benchTrain(argv);
+  process.exit(0);
+} else if (argv.includes('--compile')) {
+  const { benchCompile } = await import('./compile.js');
+  await benchCompile(argv);
   process.exit(0);
 } else if (argv.includes('--fused')) {
   const { benchFused } = await import('./fused.js');

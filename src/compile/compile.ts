@@ -54,7 +54,7 @@ export interface CompileInfo {
 /** The parts of an nn.Module a compiled forward guards on. */
 export interface GuardedModule {
   readonly training: boolean;
-  modules(): Iterable<{ training: boolean }>;
+  modules(): Iterable<{ training: boolean; constructor: { name: string } }>;
   namedParameters(): [string, Tensor][];
   namedBuffers(): [string, Tensor][];
 }
@@ -239,7 +239,7 @@ export function compileFunction<F extends (...args: never[]) => unknown>(fn: F, 
       entries.push(e);
       return runLazy(e, () => fn.apply(this, args as never), info, fuse, noteBreak, opts);
     }
-    const res = trace(e, fn, this, skel, ts, fuse);
+    const res = trace(e, fn, this, skel, ts, fuse, mod);
     if (res instanceof GraphBreak) {
       if (opts.fullgraph) throw new Error(`torch.compile(fullgraph=true): ${name} has a graph break: ${res.reason}${res.where ? ` at ${res.where}` : ''}`);
       noteBreak(res);
@@ -270,7 +270,7 @@ function checkOptions(o: CompileOptions): void {
 // ------------------------------------------------------------------ graph mode: trace once, replay
 
 /** Traces fn on placeholders into e (forward and joint backward programs), or returns the graph break. */
-function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Skeleton, ts: Tensor[], fuse: boolean): GraphBreak | null {
+function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Skeleton, ts: Tensor[], fuse: boolean, mod: GuardedModule | null): GraphBreak | null {
   const cap = new Capture();
   const seq0 = nextNodeSeq();
   const rand = [state.seed, state.offset] as const;
@@ -297,6 +297,18 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
     throw err;
   } finally {
     state.seed = rand[0]; state.offset = rand[1]; // the trace drew nothing: each run draws its own numbers
+  }
+  // A forward that keeps a tensor on the module (`this.attn = w`) would leave a placeholder there:
+  // such a function runs lazily, where every live result gets real memory.
+  if (mod) {
+    for (const m of mod.modules()) {
+      for (const v of Object.values(m)) {
+        const vs = Array.isArray(v) ? v : [v];
+        if (vs.some((t) => isTensor(t) && t.storage.buf instanceof VBuf && (t.storage.buf as VBuf).kind === 'temp')) {
+          return new GraphBreak(`${m.constructor.name}.forward stores a tensor on the module`, '');
+        }
+      }
+    }
   }
   const fwdNodes = cap.g.nodes.slice();
   const outs = outTs.map(describe);

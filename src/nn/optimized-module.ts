@@ -3,14 +3,14 @@
 // and whose forward is the original's forward compiled (src/compile/compile.ts).
 
 import { Module, runModule } from './module.js';
-import { compileFunction, type CompileOptions } from '../compile/compile.js';
+import { compileFunction, type CompileOptions, type CompileInfo } from '../compile/compile.js';
 
 /** What torch.compile returns for a module (PyTorch's torch._dynamo.eval_frame.OptimizedModule). */
 export class OptimizedModule<M extends Module = Module> extends Module {
   /** The module that was compiled (PyTorch's `_orig_mod`). */
   readonly _orig_mod: M;
   /** Runs the compiled forward (hooks of the original module run inside it, as in PyTorch). */
-  readonly forward: (...args: unknown[]) => unknown;
+  readonly forward: ((...args: unknown[]) => unknown) & { readonly compileInfo: CompileInfo };
   constructor(mod: M, opts: CompileOptions = {}) {
     super();
     this._orig_mod = mod;

@@ -1,0 +1,75 @@
+// `npm run bench -- --compile [--steps 15] [--device cpu|webgpu|both]`: training steps (forward,
+// backward, Adam) of a TransformerEncoderLayer (d=128, 4 heads, ff 512, seq 64, batch 16) and of a
+// Linear/LayerNorm/GELU MLP (width 512, batch 256), eager against torch.compile(model), with the
+// number of kernels each step launches. Alternating rounds, median step time.
+
+import * as torch from '../src/index.js';
+import { realBackend } from '../src/backends/registry.js';
+import type { Backend, Device } from '../src/backends/backend.js';
+import type { Tensor } from '../src/index.js';
+
+const F = torch.nn.functional;
+type ModelName = 'transformer' | 'mlp';
+
+const KERNELS = ['fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'gather', 'scatter', 'argsort', 'random', 'adamStep', 'fused'] as const;
+/** Counts kernel launches on a device's backend (eager and compiled code both call these methods). */
+function countKernels(device: Device): { n: number } {
+  const b = realBackend(device) as unknown as Record<string, unknown>;
+  const c = { n: 0 };
+  for (const k of KERNELS) {
+    const f = b[k];
+    if (typeof f !== 'function') continue;
+    b[k] = function (this: Backend, ...a: unknown[]) { c.n++; return (f as (...x: unknown[]) => unknown).apply(this, a); };
+  }
+  return c;
+}
+
+function build(model: ModelName, device: Device, compiled: boolean) {
+  torch.manualSeed(0);
+  const net: torch.nn.Module = model === 'transformer'
+    ? new torch.nn.TransformerEncoderLayer(128, 4, { dimFeedforward: 512, dropout: 0, batchFirst: true })
+    : new torch.nn.Sequential(new torch.nn.Linear(512, 512), new torch.nn.LayerNorm(512), new torch.nn.GELU(),
+      new torch.nn.Linear(512, 512), new torch.nn.LayerNorm(512), new torch.nn.GELU(), new torch.nn.Linear(512, 512));
+  net.to(device);
+  const opt = new torch.optim.Adam(net.parameters(), { lr: 1e-3 });
+  const m = compiled ? torch.compile(net) : net;
+  const x = model === 'transformer' ? torch.randn([16, 64, 128], { device }) : torch.randn([256, 512], { device });
+  const y = torch.randn(x.shape, { device });
+  return async () => {
+    opt.zeroGrad();
+    const loss = F.mseLoss((m as unknown as { call(x: Tensor): Tensor }).call(x), y);
+    loss.backward();
+    opt.step();
+    if (device !== 'cpu') await loss.item();
+  };
+}
+
+export async function benchCompile(argv: string[]): Promise<void> {
+  await torch.init();
+  const at = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
+  const steps = Number(at('--steps') ?? 15);
+  const dev = at('--device') ?? 'both';
+  const devices: Device[] = (dev === 'both' ? ['cpu', 'webgpu'] : [dev]).filter((d) => d === 'cpu' || torch.webgpu.isAvailable()) as Device[];
+  console.log(`torch.compile vs eager: training step (forward, backward, Adam), median of ${steps} alternating rounds; threads ${torch.getNumThreads()}`);
+  if (torch.webgpu.isAvailable()) console.log(`WebGPU adapter: ${torch.webgpu.info()!.adapter}`);
+  for (const device of devices) {
+    const counter = countKernels(device);
+    for (const model of ['transformer', 'mlp'] as ModelName[]) {
+      const eager = build(model, device, false), comp = build(model, device, true);
+      const kernels: number[] = [];
+      for (const s of [eager, comp]) { for (let i = 0; i < 3; i++) await s(); counter.n = 0; await s(); kernels.push(counter.n); }
+      const ts: number[][] = [[], []];
+      for (let i = 0; i < steps; i++) {
+        for (const [k, s] of [eager, comp].entries()) {
+          const t0 = performance.now();
+          await s();
+          ts[k]!.push(performance.now() - t0);
+        }
+      }
+      const med = ts.map((a) => a.sort((p, q) => p - q)[a.length >> 1]!);
+      const title = model === 'transformer' ? 'TransformerEncoderLayer(128, 4, 512) [16, 64, 128]' : 'MLP 3x Linear(512)+LayerNorm+GELU, batch 256';
+      console.log(`${device.padEnd(7)} ${title.padEnd(54)} eager ${med[0]!.toFixed(1).padStart(7)} ms  compiled ${med[1]!.toFixed(1).padStart(7)} ms  ` +
+        `speedup ${(med[0]! / med[1]!).toFixed(2)}x  kernels/step ${kernels[0]} -> ${kernels[1]}`);
+    }
+  }
+}
