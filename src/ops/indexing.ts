@@ -8,6 +8,7 @@
 import { broadcastShapes, fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, fromArray, record } from './prim.js';
+import { isCapturing } from '../backends/registry.js';
 import { castTo, eq, mul, where } from './elementwise.js';
 import { arange, full, zeros } from './creation.js';
 import { expand, reshape, select, slice, stack, unsqueeze, movedim } from './shape.js';
@@ -20,12 +21,13 @@ function checkIndex(op: string, index: Tensor): void {
 
 /**
  * PyTorch's gather/scatter/index_select refuse negative indices, while backends accept [-size, size)
- * (t.index(...) wraps negatives itself). Synchronous backends are checked here; on asynchronous ones
- * a device check (checkRange) poisons what is computed from a negative index, naming its value.
+ * (t.index(...) wraps negatives itself). Synchronous backends are checked here; on asynchronous ones,
+ * and while a graph is captured (a host read would break it), a device check (checkRange) poisons
+ * what is computed from a negative index, naming its value.
  */
 function rejectNegative(op: string, index: Tensor, size: number, dim: number): Tensor {
   if (index.numel() === 0) return index;
-  if (index.storage.backend.synchronous) {
+  if (index.storage.backend.synchronous && !isCapturing()) {
     const m = index.amin(); // one backend reduction, no copy out of its memory
     const lo = m.itemSync() as number;
     m.dispose();

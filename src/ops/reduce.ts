@@ -7,7 +7,7 @@ import { isFloating, type DType } from '../dtype.js';
 import { fmtShape, normDim, normDims, numel } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
-import { backendOf, empty, record } from './prim.js';
+import { backendOf, composite, empty, record } from './prim.js';
 import { castTo, maximum, minimum, where } from './elementwise.js';
 import { full, zeros } from './creation.js';
 import { cat } from './shape.js';
@@ -216,29 +216,35 @@ export function norm(x: Tensor, pArg: NormOrd | NormOpts = 2, dimArg?: Dims, kee
 
 /** log(sum(exp(x))) over dims, computed stably (torch.logsumexp). */
 export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
-  const inp = isFloating(x.dtype) ? x : castTo(x, state.defaultDtype);
-  const dims = dimsOf(inp, dim, 'logsumexp');
-  if (inp.numel() === 0) return sum(inp.exp(), dims, keepdim).log();
-  const m0 = amax(inp, dims, true).detach();
-  const m = where(m0.isinf(), 0, m0); // all -inf rows stay -inf instead of NaN
-  const r = sum(inp.sub(m).exp(), dims, true).log().add(m);
-  return keepdim ? r : r.squeeze(dims);
+  return composite('logsumexp', { dim: dim ?? null, keepdim }, () => {
+    const inp = isFloating(x.dtype) ? x : castTo(x, state.defaultDtype);
+    const dims = dimsOf(inp, dim, 'logsumexp');
+    if (inp.numel() === 0) return sum(inp.exp(), dims, keepdim).log();
+    const m0 = amax(inp, dims, true).detach();
+    const m = where(m0.isinf(), 0, m0); // all -inf rows stay -inf instead of NaN
+    const r = sum(inp.sub(m).exp(), dims, true).log().add(m);
+    return keepdim ? r : r.squeeze(dims);
+  });
 }
 
 /** Softmax along dim (torch.softmax); options { dtype } casts the input first. */
 export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
-  const inp = opts.dtype ? castTo(x, opts.dtype) : x;
-  if (!isFloating(inp.dtype)) throw new TypeError(`softmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
-  const d = normDim(dim, inp.ndim, 'softmax');
-  const e = inp.sub(amax(inp, d, true).detach()).exp();
-  return e.div(sum(e, d, true));
+  return composite('softmax', { dim, dtype: opts.dtype ?? null }, () => {
+    const inp = opts.dtype ? castTo(x, opts.dtype) : x;
+    if (!isFloating(inp.dtype)) throw new TypeError(`softmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
+    const d = normDim(dim, inp.ndim, 'softmax');
+    const e = inp.sub(amax(inp, d, true).detach()).exp();
+    return e.div(sum(e, d, true));
+  });
 }
 /** Log of softmax along dim, computed stably (torch.log_softmax); options { dtype }. */
 export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
-  const inp = opts.dtype ? castTo(x, opts.dtype) : x;
-  if (!isFloating(inp.dtype)) throw new TypeError(`logSoftmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
-  const d = normDim(dim, inp.ndim, 'logSoftmax');
-  return inp.sub(logsumexp(inp, d, true));
+  return composite('logSoftmax', { dim, dtype: opts.dtype ?? null }, () => {
+    const inp = opts.dtype ? castTo(x, opts.dtype) : x;
+    if (!isFloating(inp.dtype)) throw new TypeError(`logSoftmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
+    const d = normDim(dim, inp.ndim, 'logSoftmax');
+    return inp.sub(logsumexp(inp, d, true));
+  });
 }
 
 function scanOp(op: ScanOp, x: Tensor, dim: number): Tensor {

@@ -6,6 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { where, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
 import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/reduce.js';
 import { rand, zerosLike } from '../../ops/creation.js';
+import { composite } from '../../ops/prim.js';
 
 const ALPHA_SELU = 1.6732632423543772, SCALE_SELU = 1.0507009873554805;
 
@@ -28,7 +29,7 @@ function maybeInplace(x: Tensor, r: Tensor, inplace: boolean): Tensor { return i
 /** Applies the rectified linear unit function element-wise: max(0, x) (torch.nn.functional.relu). */
 export const relu = (x: Tensor, opts: { inplace?: boolean } = {}) => (opts.inplace ? x.relu_() : reluOp(x));
 /** Applies min(max(0, x), 6) element-wise (torch.nn.functional.relu6). */
-export const relu6 = (x: Tensor, opts: { inplace?: boolean } = {}) => maybeInplace(x, hardtanh(x, 0, 6), opts.inplace === true);
+export const relu6 = (x: Tensor, opts: { inplace?: boolean } = {}) => composite('relu6', {}, () => maybeInplace(x, hardtanh(x, 0, 6), opts.inplace === true));
 /** Applies 1 / (1 + exp(-x)) element-wise (torch.nn.functional.sigmoid). */
 export const sigmoid = (x: Tensor) => sigmoidOp(x);
 /** Applies tanh(x) element-wise (torch.nn.functional.tanh). */
@@ -37,80 +38,97 @@ export const tanh = (x: Tensor) => tanhOp(x);
 export function hardtanh(x: Tensor, minVal: Opt<'minVal' | 'maxVal'> = -1, maxVal?: number): Tensor {
   const lo = pick(minVal, 'minVal', -1), hi = typeof minVal === 'object' ? pick(minVal, 'maxVal', 1) : (maxVal ?? 1);
   if (lo > hi) throw new RangeError(`hardtanh: min_val cannot be greater than max_val (got ${lo} and ${hi})`);
-  return maybeInplace(x, where(x.le(lo), lo, where(x.ge(hi), hi, x)).to(x.dtype), inplaceOf(minVal));
+  return composite('hardtanh', { minVal: lo, maxVal: hi }, () => maybeInplace(x, where(x.le(lo), lo, where(x.ge(hi), hi, x)).to(x.dtype), inplaceOf(minVal)));
 }
 /** Applies max(0, x) + negativeSlope * min(0, x) element-wise; negativeSlope defaults to 0.01 (torch.nn.functional.leaky_relu). */
 export function leakyRelu(x: Tensor, negativeSlope: Opt<'negativeSlope'> = 0.01): Tensor {
   const a = pick(negativeSlope, 'negativeSlope', 0.01);
-  return maybeInplace(x, where(x.gt(0), x, x.mul(a)), inplaceOf(negativeSlope));
+  return composite('leakyRelu', { negativeSlope: a }, () => maybeInplace(x, where(x.gt(0), x, x.mul(a)), inplaceOf(negativeSlope)));
 }
 /** Applies x if x > 0 else alpha * (exp(x) - 1) element-wise; alpha defaults to 1 (torch.nn.functional.elu). */
 export function elu(x: Tensor, alpha: Opt<'alpha'> = 1): Tensor {
   const a = pick(alpha, 'alpha', 1);
-  return maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).expm1().mul(a)), inplaceOf(alpha));
+  return composite('elu', { alpha: a }, () => maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).expm1().mul(a)), inplaceOf(alpha)));
 }
 /** Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise; alpha defaults to 1 (torch.nn.functional.celu). */
 export function celu(x: Tensor, alpha: Opt<'alpha'> = 1): Tensor {
   const a = pick(alpha, 'alpha', 1);
   if (a === 0) throw new RangeError('celu: ZeroDivisionError (alpha must not be 0)');
-  return maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).div(a).expm1().mul(a)), inplaceOf(alpha));
+  return composite('celu', { alpha: a }, () => maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).div(a).expm1().mul(a)), inplaceOf(alpha)));
 }
 /** Applies scale * elu(x, alpha) element-wise with SELU's fixed alpha and scale (torch.nn.functional.selu). */
-export function selu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, elu(x, ALPHA_SELU).mul(SCALE_SELU), opts.inplace === true); }
+export function selu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
+  return composite('selu', {}, () => maybeInplace(x, elu(x, ALPHA_SELU).mul(SCALE_SELU), opts.inplace === true));
+}
 /** gelu(x, { approximate: 'none' | 'tanh' }); the string alone is accepted too (`F.gelu(x, 'tanh')`). */
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } | 'none' | 'tanh' = {}): Tensor {
   const approximate = typeof opts === 'string' ? opts : (opts.approximate ?? 'none');
   if (approximate !== 'none' && approximate !== 'tanh') throw new TypeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
-  if (approximate === 'tanh') {
-    const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-    return x.mul(0.5).mul(inner.tanh().add(1));
-  }
-  return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
+  return composite('gelu', { approximate }, () => {
+    if (approximate === 'tanh') {
+      const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+      return x.mul(0.5).mul(inner.tanh().add(1));
+    }
+    return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
+  });
 }
 /** Applies the Sigmoid Linear Unit x * sigmoid(x) element-wise (torch.nn.functional.silu). */
-export function silu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, x.mul(x.sigmoid()), opts.inplace === true); }
+export function silu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
+  return composite('silu', {}, () => maybeInplace(x, x.mul(x.sigmoid()), opts.inplace === true));
+}
 /** softplus(x) = log(1 + e^(beta x)) / beta, linear above threshold (as PyTorch). The exp branch is
  * clamped at the threshold so the unselected side never overflows into a NaN gradient.
  * beta and threshold are positional (`F.softplus(x, 2, 10)`) or options (`{ beta, threshold }`). */
 export function softplus(x: Tensor, opts?: Opt<'beta' | 'threshold'>, thresholdArg?: number): Tensor {
   const beta = pick(opts, 'beta', 1);
   const threshold = typeof opts === 'object' && opts !== null ? pick(opts, 'threshold', 20) : (thresholdArg ?? 20);
-  const bx = x.mul(beta);
-  const smooth = bx.clamp(null, threshold).exp().log1p().div(beta);
-  return where(bx.gt(threshold), x, smooth);
+  return composite('softplus', { beta, threshold }, () => {
+    const bx = x.mul(beta);
+    const smooth = bx.clamp(null, threshold).exp().log1p().div(beta);
+    return where(bx.gt(threshold), x, smooth);
+  });
 }
 /** Applies x * tanh(softplus(x)) element-wise (torch.nn.functional.mish). */
-export function mish(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, x.mul(softplus(x).tanh()), opts.inplace === true); }
+export function mish(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
+  return composite('mish', {}, () => maybeInplace(x, x.mul(softplus(x).tanh()), opts.inplace === true));
+}
 /** Applies log(1 / (1 + exp(-x))) element-wise (torch.nn.functional.logsigmoid). */
-export function logsigmoid(x: Tensor): Tensor { return softplus(x.neg()).neg(); }
+export function logsigmoid(x: Tensor): Tensor { return composite('logsigmoid', {}, () => softplus(x.neg()).neg()); }
 /** Applies relu6(x + 3) / 6 element-wise (torch.nn.functional.hardsigmoid). */
-export function hardsigmoid(x: Tensor, opts: { inplace?: boolean } = {}): Tensor { return maybeInplace(x, relu6(x.add(3)).div(6), opts.inplace === true); }
+export function hardsigmoid(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
+  return composite('hardsigmoid', {}, () => maybeInplace(x, relu6(x.add(3)).div(6), opts.inplace === true));
+}
 /** x * relu6(x + 3) / 6, written piecewise so the kinks get PyTorch's gradients (-0.5 at -3, 1.5 at 3). */
 export function hardswish(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
-  return maybeInplace(x, where(x.lt(-3), 0, where(x.le(3), x.mul(x.add(3)).div(6), x)).to(x.dtype), opts.inplace === true);
+  return composite('hardswish', {}, () => maybeInplace(x, where(x.lt(-3), 0, where(x.le(3), x.mul(x.add(3)).div(6), x)).to(x.dtype), opts.inplace === true));
 }
 /** Applies x / (1 + |x|) element-wise (torch.nn.functional.softsign). */
-export function softsign(x: Tensor): Tensor { return x.div(x.abs().add(1)); }
+export function softsign(x: Tensor): Tensor { return composite('softsign', {}, () => x.div(x.abs().add(1))); }
 /** Applies x - tanh(x) element-wise (torch.nn.functional.tanhshrink). */
-export function tanhshrink(x: Tensor): Tensor { return x.sub(x.tanh()); }
+export function tanhshrink(x: Tensor): Tensor { return composite('tanhshrink', {}, () => x.sub(x.tanh())); }
 /** Applies soft shrinkage element-wise: x - lambd if x > lambd, x + lambd if x < -lambd, else 0; lambd defaults to 0.5 (torch.nn.functional.softshrink). */
 export function softshrink(x: Tensor, lambdArg: Opt<'lambd'> = 0.5): Tensor {
   const lambd = pick(lambdArg, 'lambd', 0.5);
-  return where(x.gt(lambd), x.sub(lambd), where(x.lt(-lambd), x.add(lambd), 0));
+  return composite('softshrink', { lambd }, () => where(x.gt(lambd), x.sub(lambd), where(x.lt(-lambd), x.add(lambd), 0)));
 }
 /** Applies hard shrinkage element-wise: x if |x| > lambd, else 0; lambd defaults to 0.5 (torch.nn.functional.hardshrink). */
-export function hardshrink(x: Tensor, lambd: Opt<'lambd'> = 0.5): Tensor { return where(x.abs().gt(pick(lambd, 'lambd', 0.5)), x, 0); }
+export function hardshrink(x: Tensor, lambd: Opt<'lambd'> = 0.5): Tensor {
+  const l = pick(lambd, 'lambd', 0.5);
+  return composite('hardshrink', { lambd: l }, () => where(x.abs().gt(l), x, 0));
+}
 /** Thresholds each element: x if x > thresholdValue, else value (torch.nn.functional.threshold). */
 export function threshold(x: Tensor, thresholdValue: number, value: number, opts: { inplace?: boolean } = {}): Tensor {
-  return maybeInplace(x, where(x.gt(thresholdValue), x, value), opts.inplace === true);
+  return composite('threshold', { threshold: thresholdValue, value }, () => maybeInplace(x, where(x.gt(thresholdValue), x, value), opts.inplace === true));
 }
 /** The gated linear unit a * sigmoid(b), a and b being the halves of x along dim (default -1) (torch.nn.functional.glu). */
 export function glu(x: Tensor, dimArg: Opt<'dim'> = -1): Tensor {
   const dim = pick(dimArg, 'dim', -1);
   const d = dim < 0 ? dim + x.ndim : dim;
   if (x.ndim === 0 || x.shape[d]! % 2 !== 0) throw new RangeError(`glu: Halving dimension must be even, but dimension ${d} is size ${x.shape[d] ?? 0}`);
-  const [a, b] = x.chunk(2, dim) as [Tensor, Tensor];
-  return a.mul(b.sigmoid());
+  return composite('glu', { dim }, () => {
+    const [a, b] = x.chunk(2, dim) as [Tensor, Tensor];
+    return a.mul(b.sigmoid());
+  });
 }
 /** Applies max(0, x) + weight * min(0, x) element-wise, weight having one slope or one per channel (dim 1) (torch.nn.functional.prelu). */
 export function prelu(x: Tensor, weight: Tensor): Tensor {
@@ -119,8 +137,10 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
   if (weight.numel() !== 1 && weight.numel() !== channels) {
     throw new RangeError(`prelu: Mismatch of parameter numbers and input channel size. Found parameter numbers = ${weight.numel()} and channel size = ${channels}.`);
   }
-  const w = weight.numel() === 1 || x.ndim < 2 ? weight.reshape([]) : weight.reshape([-1, ...new Array(x.ndim - 2).fill(1)]);
-  return where(x.gt(0), x, x.mul(w));
+  return composite('prelu', {}, () => {
+    const w = weight.numel() === 1 || x.ndim < 2 ? weight.reshape([]) : weight.reshape([-1, ...new Array(x.ndim - 2).fill(1)]);
+    return where(x.gt(0), x, x.mul(w));
+  });
 }
 type SoftmaxOpts = { dim?: number; dtype?: import('../../dtype.js').DType };
 /** softmax(x, dim, { dtype }); `F.softmax(x, { dim })` (PyTorch's keyword form) works too. */
@@ -137,7 +157,7 @@ export function logSoftmax(x: Tensor, dim: number | SoftmaxOpts, opts: SoftmaxOp
 /** Applies softmax(-x) along dim, optionally computed in dtype (torch.nn.functional.softmin). */
 export function softmin(x: Tensor, dim: number | SoftmaxOpts, opts: SoftmaxOpts = {}): Tensor {
   const [d, o] = splitDim('softmin', dim, opts);
-  return softmaxOp(x.neg(), d, o);
+  return composite('softmin', { dim: d, dtype: o.dtype ?? null }, () => softmaxOp(x.neg(), d, o));
 }
 /**
  * F.rrelu(x, lower, upper, training): leaky ReLU whose negative slope is drawn per element from
@@ -147,9 +167,11 @@ export function rrelu(x: Tensor, lowerArg: Opt<'lower' | 'upper'> & { training?:
   const lower = pick(lowerArg, 'lower', 1 / 8);
   const upper = typeof lowerArg === 'object' ? pick(lowerArg, 'upper', 1 / 3) : upperArg;
   const training = typeof lowerArg === 'object' ? (lowerArg.training ?? false) : trainingArg;
-  if (!training) return leakyRelu(x, (lower + upper) / 2);
-  const slope = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).mul(upper - lower).add(lower).to(x.dtype);
-  return where(x.ge(0), x, x.mul(slope));
+  return composite('rrelu', { lower, upper, training }, () => {
+    if (!training) return leakyRelu(x, (lower + upper) / 2);
+    const slope = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).mul(upper - lower).add(lower).to(x.dtype);
+    return where(x.ge(0), x, x.mul(slope));
+  });
 }
 /**
  * F.gumbelSoftmax(logits, { tau, hard, dim }): softmax((logits + g) / tau) with Gumbel(0, 1) noise g
@@ -157,12 +179,14 @@ export function rrelu(x: Tensor, lowerArg: Opt<'lower' | 'upper'> & { training?:
  */
 export function gumbelSoftmax(logits: Tensor, opts: { tau?: number; hard?: boolean; dim?: number } = {}): Tensor {
   const tau = opts.tau ?? 1, dim = opts.dim ?? -1;
-  const u = rand([...logits.shape], { dtype: logits.dtype === 'float64' ? 'float64' : 'float32', device: logits.device }).to(logits.dtype);
-  // -log(E) with E = -log(U) ~ Exp(1); U is clamped away from 0 so E stays finite.
-  const gumbels = u.clamp(1e-20).log().neg().log().neg();
-  const soft = logits.add(gumbels).div(tau).softmax(dim);
-  if (!opts.hard) return soft;
-  const idx = soft.argmax(dim, true);
-  const hard = zerosLike(soft).scatter(dim < 0 ? dim + soft.ndim : dim, idx, 1);
-  return hard.sub(soft.detach()).add(soft);
+  return composite('gumbelSoftmax', { tau, hard: opts.hard ?? false, dim }, () => {
+    const u = rand([...logits.shape], { dtype: logits.dtype === 'float64' ? 'float64' : 'float32', device: logits.device }).to(logits.dtype);
+    // -log(E) with E = -log(U) ~ Exp(1); U is clamped away from 0 so E stays finite.
+    const gumbels = u.clamp(1e-20).log().neg().log().neg();
+    const soft = logits.add(gumbels).div(tau).softmax(dim);
+    if (!opts.hard) return soft;
+    const idx = soft.argmax(dim, true);
+    const hard = zerosLike(soft).scatter(dim < 0 ? dim + soft.ndim : dim, idx, 1);
+    return hard.sub(soft.detach()).add(soft);
+  });
 }

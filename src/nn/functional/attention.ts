@@ -6,6 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
 import { ones } from '../../ops/creation.js';
 import { where } from '../../ops/elementwise.js';
+import { composite } from '../../ops/prim.js';
 import { dropout } from './dropout.js';
 
 /**
@@ -47,14 +48,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsA
   checkMaskDtype(op, 'attnMask', attnMask);
   if (opts.isCausal && attnMask) throw new RangeError(`${op}: explicit attn_mask should not be set when is_causal=True`);
   const scale = opts.scale ?? 1 / Math.sqrt(E);
-  let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
-  if (opts.isCausal) {
-    const causal = ones([L, S], { dtype: 'bool', device: q.device }).tril();
-    scores = where(causal, scores, -Infinity);
-  } else if (attnMask) {
-    scores = attnMask.dtype === 'bool' ? where(attnMask, scores, -Infinity) : scores.add(attnMask);
-  }
-  let attn = scores.softmax(-1);
-  if (opts.dropoutP && opts.dropoutP > 0) attn = dropout(attn, opts.dropoutP, { training: true });
-  return attn.matmul(v);
+  return composite(op, { dropoutP: opts.dropoutP ?? 0, isCausal: opts.isCausal ?? false, scale }, () => {
+    let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+    if (opts.isCausal) {
+      const causal = ones([L, S], { dtype: 'bool', device: q.device }).tril();
+      scores = where(causal, scores, -Infinity);
+    } else if (attnMask) {
+      scores = attnMask.dtype === 'bool' ? where(attnMask, scores, -Infinity) : scores.add(attnMask);
+    }
+    let attn = scores.softmax(-1);
+    if (opts.dropoutP && opts.dropoutP > 0) attn = dropout(attn, opts.dropoutP, { training: true });
+    return attn.matmul(v);
+  });
 }

@@ -6,6 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { rand } from '../../ops/creation.js';
 import { inplace } from '../../ops/shape.js';
 import { fmtShape } from '../../shape.js';
+import { composite } from '../../ops/prim.js';
 
 /** Options of the F.dropout family (PyTorch's keyword arguments). */
 export interface DropoutOpts {
@@ -39,7 +40,7 @@ function applyMask(x: Tensor, p: number, maskShape: readonly number[], inPlace: 
 export function dropout(x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}): Tensor {
   const o = resolve('dropout', p, opts);
   if (!o.training || o.p === 0) return x;
-  return applyMask(x, o.p, x.shape, o.inplace);
+  return composite('dropout', { p: o.p, training: o.training }, () => applyMask(x, o.p, x.shape, o.inplace));
 }
 
 /** Channel-wise dropout: one draw per (N, C) for [N, C, *spatial] input, or per C for unbatched [C, *spatial]. */
@@ -50,7 +51,7 @@ function channelDropout(op: string, x: Tensor, spatial: number, p: number | Drop
   }
   if (!o.training || o.p === 0) return x;
   const lead = x.ndim - spatial;
-  return applyMask(x, o.p, x.shape.map((s, i) => (i < lead ? s : 1)), o.inplace);
+  return composite(op, { p: o.p, training: o.training }, () => applyMask(x, o.p, x.shape.map((s, i) => (i < lead ? s : 1)), o.inplace));
 }
 /** Randomly zeroes whole channels of [N, C, L] or [C, L] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout1d). */
 export const dropout1d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout1d', x, 1, p, opts);
@@ -66,11 +67,13 @@ export const dropout3d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts
 export function alphaDropout(x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}): Tensor {
   const o = resolve('alphaDropout', p, opts);
   if (!o.training || o.p === 0) return x;
-  if (o.p === 1) return o.inplace ? inplace(x, x.mul(0)) : x.mul(0);
-  const alphaP = -1.7580993408473766;
-  const a = 1 / Math.sqrt((alphaP * alphaP * o.p + 1) * (1 - o.p));
-  const b = -a * alphaP * o.p;
-  const keep = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).lt(1 - o.p).to(x.dtype);
-  const out = x.mul(keep).add(keep.rsub(1).mul(alphaP)).mul(a).add(b);
-  return o.inplace ? inplace(x, out) : out;
+  return composite('alphaDropout', { p: o.p, training: o.training }, () => {
+    if (o.p === 1) return o.inplace ? inplace(x, x.mul(0)) : x.mul(0);
+    const alphaP = -1.7580993408473766;
+    const a = 1 / Math.sqrt((alphaP * alphaP * o.p + 1) * (1 - o.p));
+    const b = -a * alphaP * o.p;
+    const keep = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).lt(1 - o.p).to(x.dtype);
+    const out = x.mul(keep).add(keep.rsub(1).mul(alphaP)).mul(a).add(b);
+    return o.inplace ? inplace(x, out) : out;
+  });
 }

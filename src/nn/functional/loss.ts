@@ -12,6 +12,7 @@ import { cat, stack } from '../../ops/shape.js';
 import { reduce, warnOnce, type Reduction } from './utils.js';
 import { pairwiseDistance } from './misc.js';
 import { softplus } from './activation.js';
+import { composite } from '../../ops/prim.js';
 
 export type { Reduction };
 /** Options of F.nllLoss (PyTorch's keyword arguments). */
@@ -50,7 +51,7 @@ function checkClassTarget(op: string, input: Tensor, target: Tensor): void {
 
 /** F.nllLoss(logProbs [N, C, d...] or [C], target int [N, d...], { weight, ignoreIndex, reduction }). */
 export function nllLoss(input: Tensor, target: Tensor, opts: NllOpts = {}): Tensor {
-  return nllImpl('nllLoss', input, target, opts);
+  return composite('nllLoss', { ignoreIndex: opts.ignoreIndex ?? -100, reduction: opts.reduction ?? 'mean' }, () => nllImpl('nllLoss', input, target, opts));
 }
 
 function nllImpl(op: string, input: Tensor, target: Tensor, opts: NllOpts): Tensor {
@@ -81,33 +82,35 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const eps = opts.labelSmoothing ?? 0, weight = opts.weight ?? null, r = opts.reduction ?? 'mean';
   if (eps < 0 || eps > 1) throw new RangeError(`${op}: label_smoothing must be between 0.0 and 1.0. Got: ${eps}`);
   if (input.ndim < 1) throw new RangeError(`${op}: input tensor should be 1D or more, got shape ${fmtShape(input.shape)}`);
-  const cdim = input.ndim === 1 ? 0 : 1;
-  const C = input.shape[cdim]!;
-  const logp = logSoftmax(input, cdim);
-  const wShape = input.shape.map((s, i) => (i === cdim ? s : 1));
-  if (target.isFloatingPoint()) {
-    if (!shapesEqual(target.shape, input.shape)) throw new RangeError(`${op}: Expected target size ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
-    const tgt = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
-    let prod = logp.mul(tgt);
-    if (weight) prod = prod.mul(weight.reshape(wShape));
-    const loss = prod.sum(cdim).neg();
-    if (r === 'mean') return input.ndim === 1 ? loss : loss.sum().div(input.numel() / C);
-    return reduce(loss, r, op);
-  }
-  const nll = nllImpl(op, logp, target, opts);
-  if (eps === 0) return nll;
-  // PyTorch 1.13: (1 - eps) * nll + eps / C * smooth, smooth = -sum_c w_c logp_c, zero on ignored targets.
-  const ignore = opts.ignoreIndex ?? -100;
-  const t = target.to('int32');
-  const keep = t.ne(ignore);
-  let smooth = (weight ? logp.mul(weight.reshape(wShape)) : logp).sum(cdim).neg();
-  smooth = where(keep, smooth, 0);
-  let red: Tensor;
-  if (r === 'mean') {
-    if (weight) red = smooth.sum().div(weight.indexSelect(0, where(keep, t, 0).reshape(-1)).mul(keep.reshape(-1).to(weight.dtype)).sum());
-    else red = smooth.sum().div(keep.sum().to(smooth.dtype)); // mean over the non-ignored targets
-  } else red = reduce(smooth, r, op);
-  return nll.mul(1 - eps).add(red.mul(eps / C));
+  return composite('crossEntropy', { ignoreIndex: opts.ignoreIndex ?? -100, reduction: r, labelSmoothing: eps }, () => {
+    const cdim = input.ndim === 1 ? 0 : 1;
+    const C = input.shape[cdim]!;
+    const logp = logSoftmax(input, cdim);
+    const wShape = input.shape.map((s, i) => (i === cdim ? s : 1));
+    if (target.isFloatingPoint()) {
+      if (!shapesEqual(target.shape, input.shape)) throw new RangeError(`${op}: Expected target size ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
+      const tgt = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
+      let prod = logp.mul(tgt);
+      if (weight) prod = prod.mul(weight.reshape(wShape));
+      const loss = prod.sum(cdim).neg();
+      if (r === 'mean') return input.ndim === 1 ? loss : loss.sum().div(input.numel() / C);
+      return reduce(loss, r, op);
+    }
+    const nll = nllImpl(op, logp, target, opts);
+    if (eps === 0) return nll;
+    // PyTorch 1.13: (1 - eps) * nll + eps / C * smooth, smooth = -sum_c w_c logp_c, zero on ignored targets.
+    const ignore = opts.ignoreIndex ?? -100;
+    const t = target.to('int32');
+    const keep = t.ne(ignore);
+    let smooth = (weight ? logp.mul(weight.reshape(wShape)) : logp).sum(cdim).neg();
+    smooth = where(keep, smooth, 0);
+    let red: Tensor;
+    if (r === 'mean') {
+      if (weight) red = smooth.sum().div(weight.indexSelect(0, where(keep, t, 0).reshape(-1)).mul(keep.reshape(-1).to(weight.dtype)).sum());
+      else red = smooth.sum().div(keep.sum().to(smooth.dtype)); // mean over the non-ignored targets
+    } else red = reduce(smooth, r, op);
+    return nll.mul(1 - eps).add(red.mul(eps / C));
+  });
 }
 
 function checkSameSize(op: string, input: Tensor, target: Tensor): void {
@@ -126,37 +129,43 @@ function warnBroadcast(op: string, input: Tensor, target: Tensor): void {
 /** F.mseLoss(input, target, { reduction }); a target that broadcasts warns once, as in PyTorch. */
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   warnBroadcast('mseLoss', input, target);
-  return reduce(input.sub(target).square(), opts.reduction, 'mseLoss');
+  return composite('mseLoss', { reduction: opts.reduction ?? 'mean' }, () => reduce(input.sub(target).square(), opts.reduction, 'mseLoss'));
 }
 /** The mean absolute error |input - target|, reduced by reduction (torch.nn.functional.l1_loss). */
 export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   warnBroadcast('l1Loss', input, target);
-  return reduce(input.sub(target).abs(), opts.reduction, 'l1Loss');
+  return composite('l1Loss', { reduction: opts.reduction ?? 'mean' }, () => reduce(input.sub(target).abs(), opts.reduction, 'l1Loss'));
 }
 /** F.smoothL1Loss: 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (beta = 0 is L1). */
 export function smoothL1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; beta?: number } = {}): Tensor {
   const beta = opts.beta ?? 1;
   if (beta < 0) throw new RangeError('smoothL1Loss: smooth_l1_loss does not support negative values for beta.');
   warnBroadcast('smoothL1Loss', input, target);
-  const d = input.sub(target).abs();
-  if (beta === 0) return reduce(d, opts.reduction, 'smoothL1Loss');
-  return reduce(where(d.lt(beta), d.square().mul(0.5 / beta), d.sub(0.5 * beta)), opts.reduction, 'smoothL1Loss');
+  return composite('smoothL1Loss', { reduction: opts.reduction ?? 'mean', beta }, () => {
+    const d = input.sub(target).abs();
+    if (beta === 0) return reduce(d, opts.reduction, 'smoothL1Loss');
+    return reduce(where(d.lt(beta), d.square().mul(0.5 / beta), d.sub(0.5 * beta)), opts.reduction, 'smoothL1Loss');
+  });
 }
 /** F.huberLoss: 0.5 d^2 where |d| < delta, else delta (|d| - delta / 2). */
 export function huberLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; delta?: number } = {}): Tensor {
   const delta = opts.delta ?? 1;
   warnBroadcast('huberLoss', input, target);
-  const d = input.sub(target).abs();
-  return reduce(where(d.lt(delta), d.square().mul(0.5), d.sub(0.5 * delta).mul(delta)), opts.reduction, 'huberLoss');
+  return composite('huberLoss', { reduction: opts.reduction ?? 'mean', delta }, () => {
+    const d = input.sub(target).abs();
+    return reduce(where(d.lt(delta), d.square().mul(0.5), d.sub(0.5 * delta).mul(delta)), opts.reduction, 'huberLoss');
+  });
 }
 
 /** F.binaryCrossEntropy(probs, target, { weight, reduction }): logs clamped at -100 as PyTorch. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
   checkSameSize('binaryCrossEntropy', input, target);
-  const logx = input.log().clamp(-100), log1mx = input.rsub(1).log().clamp(-100);
-  let loss = target.mul(logx).add(target.rsub(1).mul(log1mx)).neg();
-  if (opts.weight) loss = loss.mul(opts.weight);
-  return reduce(loss, opts.reduction, 'binaryCrossEntropy');
+  return composite('binaryCrossEntropy', { reduction: opts.reduction ?? 'mean' }, () => {
+    const logx = input.log().clamp(-100), log1mx = input.rsub(1).log().clamp(-100);
+    let loss = target.mul(logx).add(target.rsub(1).mul(log1mx)).neg();
+    if (opts.weight) loss = loss.mul(opts.weight);
+    return reduce(loss, opts.reduction, 'binaryCrossEntropy');
+  });
 }
 
 /** F.binaryCrossEntropyWithLogits(logits, target, { weight, posWeight, reduction }), computed stably. */
@@ -165,29 +174,33 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
   if (!shapesEqual(input.shape, target.shape)) {
     throw new RangeError(`binaryCrossEntropyWithLogits: Target size (${sizeStr(target.shape)}) must be the same as input size (${sizeStr(input.shape)})`);
   }
-  // log(1 + e^-x) via softplus (smooth at 0, so the gradient at x = 0 is sigmoid(0) - t as PyTorch's)
-  const softplusNeg = softplus(input.neg());
-  let loss: Tensor;
-  if (opts.posWeight) {
-    const lw = opts.posWeight.sub(1).mul(target).add(1);
-    loss = target.rsub(1).mul(input).add(lw.mul(softplusNeg));
-  } else loss = target.rsub(1).mul(input).add(softplusNeg);
-  if (opts.weight) loss = loss.mul(opts.weight);
-  return reduce(loss, opts.reduction, 'binaryCrossEntropyWithLogits');
+  return composite('binaryCrossEntropyWithLogits', { reduction: opts.reduction ?? 'mean' }, () => {
+    // log(1 + e^-x) via softplus (smooth at 0, so the gradient at x = 0 is sigmoid(0) - t as PyTorch's)
+    const softplusNeg = softplus(input.neg());
+    let loss: Tensor;
+    if (opts.posWeight) {
+      const lw = opts.posWeight.sub(1).mul(target).add(1);
+      loss = target.rsub(1).mul(input).add(lw.mul(softplusNeg));
+    } else loss = target.rsub(1).mul(input).add(softplusNeg);
+    if (opts.weight) loss = loss.mul(opts.weight);
+    return reduce(loss, opts.reduction, 'binaryCrossEntropyWithLogits');
+  });
 }
 
 /** F.klDiv(input (log-probs), target, { reduction: 'mean' | 'batchmean' | 'sum' | 'none', logTarget }). */
 export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
-  let loss: Tensor;
-  if (opts.logTarget) loss = target.exp().mul(target.sub(input));
-  else {
-    // xlogy(t, t) - t * x, with 0 log 0 = 0 (log of a safe value so the masked branch stays finite)
-    const tlogt = where(target.gt(0), target.mul(where(target.gt(0), target, 1).log()), 0);
-    loss = tlogt.sub(target.mul(input));
-  }
-  const r = opts.reduction ?? 'mean';
-  if (r === 'batchmean') return input.ndim === 0 ? loss.sum() : loss.sum().div(input.shape[0]!);
-  return reduce(loss, r, 'klDiv');
+  return composite('klDiv', { reduction: opts.reduction ?? 'mean', logTarget: opts.logTarget ?? false }, () => {
+    let loss: Tensor;
+    if (opts.logTarget) loss = target.exp().mul(target.sub(input));
+    else {
+      // xlogy(t, t) - t * x, with 0 log 0 = 0 (log of a safe value so the masked branch stays finite)
+      const tlogt = where(target.gt(0), target.mul(where(target.gt(0), target, 1).log()), 0);
+      loss = tlogt.sub(target.mul(input));
+    }
+    const r = opts.reduction ?? 'mean';
+    if (r === 'batchmean') return input.ndim === 0 ? loss.sum() : loss.sum().div(input.shape[0]!);
+    return reduce(loss, r, 'klDiv');
+  });
 }
 
 /** F.marginRankingLoss(x1, x2, y): max(0, -y (x1 - x2) + margin). */
@@ -195,20 +208,24 @@ export function marginRankingLoss(x1: Tensor, x2: Tensor, target: Tensor, opts: 
   if (x1.ndim !== x2.ndim || x1.ndim !== target.ndim) {
     throw new RangeError(`marginRankingLoss: All input tensors should have same dimension but got sizes: input1: ${sizeStr(x1.shape)}, input2: ${sizeStr(x2.shape)}, target: ${sizeStr(target.shape)} `);
   }
-  // clamp (not relu): PyTorch's clamp_min passes the gradient at exactly 0
-  return reduce(target.neg().mul(x1.sub(x2)).add(opts.margin ?? 0).clamp(0), opts.reduction, 'marginRankingLoss');
+  return composite('marginRankingLoss', { margin: opts.margin ?? 0, reduction: opts.reduction ?? 'mean' }, () => {
+    // clamp (not relu): PyTorch's clamp_min passes the gradient at exactly 0
+    return reduce(target.neg().mul(x1.sub(x2)).add(opts.margin ?? 0).clamp(0), opts.reduction, 'marginRankingLoss');
+  });
 }
 
 /** F.hingeEmbeddingLoss(x, y in {1, -1}): x where y = 1, max(0, margin - x) where y = -1. */
 export function hingeEmbeddingLoss(input: Tensor, target: Tensor, opts: { margin?: number; reduction?: Reduction } = {}): Tensor {
-  const marginClamp = input.neg().add(opts.margin ?? 1).clamp(0);
-  const loss = where(target.ne(1), marginClamp, 0).add(where(target.ne(-1), input, 0));
-  return reduce(loss, opts.reduction, 'hingeEmbeddingLoss');
+  return composite('hingeEmbeddingLoss', { margin: opts.margin ?? 1, reduction: opts.reduction ?? 'mean' }, () => {
+    const marginClamp = input.neg().add(opts.margin ?? 1).clamp(0);
+    const loss = where(target.ne(1), marginClamp, 0).add(where(target.ne(-1), input, 0));
+    return reduce(loss, opts.reduction, 'hingeEmbeddingLoss');
+  });
 }
 
 /** F.softMarginLoss: log(1 + exp(-y x)). */
 export function softMarginLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return reduce(softplus(target.neg().mul(input)), opts.reduction, 'softMarginLoss');
+  return composite('softMarginLoss', { reduction: opts.reduction ?? 'mean' }, () => reduce(softplus(target.neg().mul(input)), opts.reduction, 'softMarginLoss'));
 }
 
 /** F.cosineEmbeddingLoss(x1, x2, y): 1 - cos where y = 1, max(0, cos - margin) where y = -1. */
@@ -217,12 +234,14 @@ export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, opts
   if (x1.ndim !== x2.ndim || x1.shape.some((s, i) => s !== x2.shape[i])) {
     throw new RangeError(`cosineEmbeddingLoss: input1 and input2 must have the same shape, got ${fmtShape(x1.shape)} and ${fmtShape(x2.shape)}`);
   }
-  const EPS = 1e-12;
-  const prod = x1.mul(x2).sum(dim);
-  const m1 = x1.square().sum(dim).add(EPS), m2 = x2.square().sum(dim).add(EPS);
-  const cos = prod.div(m1.mul(m2).sqrt());
-  const loss = where(target.eq(1), cos.rsub(1), 0).add(where(target.eq(-1), cos.sub(opts.margin ?? 0).clamp(0), 0));
-  return reduce(loss, opts.reduction, 'cosineEmbeddingLoss');
+  return composite('cosineEmbeddingLoss', { margin: opts.margin ?? 0, reduction: opts.reduction ?? 'mean' }, () => {
+    const EPS = 1e-12;
+    const prod = x1.mul(x2).sum(dim);
+    const m1 = x1.square().sum(dim).add(EPS), m2 = x2.square().sum(dim).add(EPS);
+    const cos = prod.div(m1.mul(m2).sqrt());
+    const loss = where(target.eq(1), cos.rsub(1), 0).add(where(target.eq(-1), cos.sub(opts.margin ?? 0).clamp(0), 0));
+    return reduce(loss, opts.reduction, 'cosineEmbeddingLoss');
+  });
 }
 
 /** F.tripletMarginLoss(anchor, positive, negative, { margin, p, eps, swap, reduction }). */
@@ -232,24 +251,28 @@ export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Te
   if (anchor.ndim !== positive.ndim || anchor.ndim !== negative.ndim) {
     throw new RangeError(`tripletMarginLoss: The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: anchor ${anchor.ndim}D, positive ${positive.ndim}D, and negative ${negative.ndim}D inputs`);
   }
-  const dPos = pairwiseDistance(anchor, positive, po);
-  let dNeg = pairwiseDistance(anchor, negative, po);
-  if (opts.swap) dNeg = dNeg.minimum(pairwiseDistance(positive, negative, po));
-  return reduce(dPos.sub(dNeg).add(opts.margin ?? 1).clamp(0), opts.reduction, 'tripletMarginLoss');
+  return composite('tripletMarginLoss', { margin: opts.margin ?? 1, p: po.p, eps: po.eps, swap: opts.swap ?? false, reduction: opts.reduction ?? 'mean' }, () => {
+    const dPos = pairwiseDistance(anchor, positive, po);
+    let dNeg = pairwiseDistance(anchor, negative, po);
+    if (opts.swap) dNeg = dNeg.minimum(pairwiseDistance(positive, negative, po));
+    return reduce(dPos.sub(dNeg).add(opts.margin ?? 1).clamp(0), opts.reduction, 'tripletMarginLoss');
+  });
 }
 
 /** F.poissonNllLoss(input, target, { logInput, full, eps, reduction }). */
 export function poissonNllLoss(input: Tensor, target: Tensor,
   opts: { logInput?: boolean; full?: boolean; eps?: number; reduction?: Reduction } = {}): Tensor {
   const logInput = opts.logInput ?? true;
-  let loss = logInput ? input.exp().sub(target.mul(input)) : input.sub(target.mul(input.add(opts.eps ?? 1e-8).log()));
-  if (opts.full) {
-    // Stirling term t log t - t + 0.5 log(2 pi t), only where t > 1.
-    const safe = where(target.gt(1), target, 2);
-    const stirling = safe.mul(safe.log()).sub(safe).add(safe.mul(2 * Math.PI).log().mul(0.5));
-    loss = loss.add(where(target.gt(1), stirling, 0));
-  }
-  return reduce(loss, opts.reduction, 'poissonNllLoss');
+  return composite('poissonNllLoss', { logInput, full: opts.full ?? false, eps: opts.eps ?? 1e-8, reduction: opts.reduction ?? 'mean' }, () => {
+    let loss = logInput ? input.exp().sub(target.mul(input)) : input.sub(target.mul(input.add(opts.eps ?? 1e-8).log()));
+    if (opts.full) {
+      // Stirling term t log t - t + 0.5 log(2 pi t), only where t > 1.
+      const safe = where(target.gt(1), target, 2);
+      const stirling = safe.mul(safe.log()).sub(safe).add(safe.mul(2 * Math.PI).log().mul(0.5));
+      loss = loss.add(where(target.gt(1), stirling, 0));
+    }
+    return reduce(loss, opts.reduction, 'poissonNllLoss');
+  });
 }
 
 /** F.gaussianNllLoss(input, target, var, { full, eps, reduction }): var is clamped at eps without affecting its gradient. */
@@ -264,11 +287,13 @@ export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor,
   const r = opts.reduction ?? 'mean';
   if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new RangeError(`${op}: ${String(r)} is not valid`);
   const eps = opts.eps ?? 1e-6;
-  // PyTorch clamps a copy of var under no_grad: the value is clamped, the gradient passes straight through.
-  const clamped = v.add(v.clamp(eps).sub(v).detach());
-  let loss = clamped.log().add(input.sub(target).square().div(clamped)).mul(0.5);
-  if (opts.full) loss = loss.add(0.5 * Math.log(2 * Math.PI));
-  return reduce(loss, r, op);
+  return composite('gaussianNllLoss', { full: opts.full ?? false, eps, reduction: r }, () => {
+    // PyTorch clamps a copy of var under no_grad: the value is clamped, the gradient passes straight through.
+    const clamped = v.add(v.clamp(eps).sub(v).detach());
+    let loss = clamped.log().add(input.sub(target).square().div(clamped)).mul(0.5);
+    if (opts.full) loss = loss.add(0.5 * Math.log(2 * Math.PI));
+    return reduce(loss, r, op);
+  });
 }
 
 /**
@@ -279,28 +304,32 @@ export function multiMarginLoss(input: Tensor, target: Tensor, opts: { p?: 1 | 2
   const op = 'multiMarginLoss';
   const p = opts.p ?? 1;
   if (p !== 1 && p !== 2) throw new RangeError(`${op}: only p == 1 and p == 2 supported`);
-  const x = input.ndim === 1 ? input.unsqueeze(0) : input;
-  if (x.ndim !== 2) throw new RangeError(`${op}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: ${fmtShape(input.shape)}`);
-  const t = target.reshape(-1).to('int32');
-  if (t.shape[0] !== x.shape[0]) throw new RangeError(`${op}: inconsistent target size, expected ${x.shape[0]} but got ${fmtShape(target.shape)}`);
-  const C = x.shape[1]!;
-  checkRange(t, 0, C - 1, `${op}: target out of range: $V is not a class index in [0, ${C - 1}]`);
-  const xy = x.gather(1, t.unsqueeze(1));
-  let l = x.sub(xy).add(opts.margin ?? 1).relu();
-  if (p === 2) l = l.square();
-  if (opts.weight) l = l.mul(opts.weight.indexSelect(0, t).unsqueeze(1));
-  // the j == y term is excluded
-  const notY = t.unsqueeze(1).ne(arangeLike(x, C).unsqueeze(0));
-  let loss = where(notY, l, 0).sum(1).div(C);
-  if (input.ndim === 1) loss = loss.squeeze(0);
-  return reduce(loss, opts.reduction, op);
+  return composite('multiMarginLoss', { p, margin: opts.margin ?? 1, reduction: opts.reduction ?? 'mean' }, () => {
+    const x = input.ndim === 1 ? input.unsqueeze(0) : input;
+    if (x.ndim !== 2) throw new RangeError(`${op}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: ${fmtShape(input.shape)}`);
+    const t = target.reshape(-1).to('int32');
+    if (t.shape[0] !== x.shape[0]) throw new RangeError(`${op}: inconsistent target size, expected ${x.shape[0]} but got ${fmtShape(target.shape)}`);
+    const C = x.shape[1]!;
+    checkRange(t, 0, C - 1, `${op}: target out of range: $V is not a class index in [0, ${C - 1}]`);
+    const xy = x.gather(1, t.unsqueeze(1));
+    let l = x.sub(xy).add(opts.margin ?? 1).relu();
+    if (p === 2) l = l.square();
+    if (opts.weight) l = l.mul(opts.weight.indexSelect(0, t).unsqueeze(1));
+    // the j == y term is excluded
+    const notY = t.unsqueeze(1).ne(arangeLike(x, C).unsqueeze(0));
+    let loss = where(notY, l, 0).sum(1).div(C);
+    if (input.ndim === 1) loss = loss.squeeze(0);
+    return reduce(loss, opts.reduction, op);
+  });
 }
 
 /** F.multilabelSoftMarginLoss(input [N, C], target [N, C], { weight, reduction }): mean over classes of the per-class logistic loss. */
 export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
-  let l = target.mul(softplus(input.neg())).add(target.rsub(1).mul(softplus(input)));
-  if (opts.weight) l = l.mul(opts.weight);
-  return reduce(l.mean(-1), opts.reduction, 'multilabelSoftMarginLoss');
+  return composite('multilabelSoftMarginLoss', { reduction: opts.reduction ?? 'mean' }, () => {
+    let l = target.mul(softplus(input.neg())).add(target.rsub(1).mul(softplus(input)));
+    if (opts.weight) l = l.mul(opts.weight);
+    return reduce(l.mean(-1), opts.reduction, 'multilabelSoftMarginLoss');
+  });
 }
 
 const arangeLike = (x: Tensor, n: number) => arange(n, { device: x.device, dtype: 'int32' });
@@ -335,67 +364,69 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
   if (lp.ndim !== 3) throw new RangeError(`${op}: log_probs must be 2-D or 3-D [T, N, C], got ${fmtShape(logProbs.shape)}`);
   const [T, N, C] = lp.shape as [number, number, number];
   if (blank < 0 || blank >= C) throw new RangeError(`${op}: blank must be in label range (got ${blank} for ${C} classes)`);
-  const onDevice = (v: Tensor | number | readonly number[], name: string): Tensor => {
-    const t = v instanceof Tensor ? v.reshape(-1).to('int32').to(lp.device) : indexLikeT(lp, typeof v === 'number' ? [v] : [...v]);
-    if (t.numel() !== N) throw new RangeError(`${op}: ${name} must be of size batch_size (${N}), got ${t.numel()}`);
-    return t;
-  };
-  const inT = onDevice(inputLengths, 'input_lengths'), tgT = onDevice(targetLengths, 'target_lengths');
-  checkRange(inT, 0, T, `${op}: Expected input_lengths to have value at most ${T}, but got value $V`);
-  // Targets as a padded [N, S] int32 tensor.
-  let tg: Tensor;
-  if (unb && targets.ndim === 1) tg = targets.unsqueeze(0).to('int32');
-  else if (!unb && targets.ndim === 2) tg = targets.to('int32');
-  else if (!unb && targets.ndim === 1) {
-    if (targetLengths instanceof Tensor && !targetLengths.storage.backend.synchronous) {
-      throw new Error(`${op}: 1-D concatenated targets need target_lengths on the host (a number[] or a CPU tensor, as PyTorch's cuDNN path), got a tensor on '${targetLengths.device}'`);
+  return composite('ctcLoss', { blank, reduction: opts.reduction ?? 'mean', zeroInfinity: opts.zeroInfinity ?? false }, () => {
+    const onDevice = (v: Tensor | number | readonly number[], name: string): Tensor => {
+      const t = v instanceof Tensor ? v.reshape(-1).to('int32').to(lp.device) : indexLikeT(lp, typeof v === 'number' ? [v] : [...v]);
+      if (t.numel() !== N) throw new RangeError(`${op}: ${name} must be of size batch_size (${N}), got ${t.numel()}`);
+      return t;
+    };
+    const inT = onDevice(inputLengths, 'input_lengths'), tgT = onDevice(targetLengths, 'target_lengths');
+    checkRange(inT, 0, T, `${op}: Expected input_lengths to have value at most ${T}, but got value $V`);
+    // Targets as a padded [N, S] int32 tensor.
+    let tg: Tensor;
+    if (unb && targets.ndim === 1) tg = targets.unsqueeze(0).to('int32');
+    else if (!unb && targets.ndim === 2) tg = targets.to('int32');
+    else if (!unb && targets.ndim === 1) {
+      if (targetLengths instanceof Tensor && !targetLengths.storage.backend.synchronous) {
+        throw new Error(`${op}: 1-D concatenated targets need target_lengths on the host (a number[] or a CPU tensor, as PyTorch's cuDNN path), got a tensor on '${targetLengths.device}'`);
+      }
+      const tgLen = targetLengths instanceof Tensor ? Array.from(targetLengths.reshape(-1).to('int32').dataSync()) : typeof targetLengths === 'number' ? [targetLengths] : [...targetLengths];
+      const flat = targets.to('int32').to(lp.device);
+      const total = tgLen.reduce((a, b) => a + b, 0);
+      if (total > flat.numel()) throw new RangeError(`${op}: the target lengths sum to ${total}, but the 1-D targets hold ${flat.numel()} labels`);
+      const S0 = Math.max(1, ...tgLen);
+      const rows: Tensor[] = [];
+      let o = 0;
+      for (const l of tgLen) {
+        const seg = flat.narrow(0, o, l);
+        rows.push(l < S0 ? cat([seg, full([S0 - l], blank, { dtype: 'int32', device: lp.device })]) : seg);
+        o += l;
+      }
+      tg = stack(rows, 0);
+    } else throw new RangeError(`${op}: targets must be [N, S] or 1-D concatenated, got ${fmtShape(targets.shape)}`);
+    const S = tg.shape[1]!, L = 2 * S + 1;
+    checkRange(tgT, -(2 ** 31), S, `${op}: Expected tensor to have size at least $V at dimension 1, but got size ${S} for argument #2 'targets'`);
+    // Extended labels: blank, t1, blank, t2, ..., blank.
+    const blanks = fullLike(tg, blank);
+    const ext = cat([stack([blanks, tg], 2).reshape(N, 2 * S), blanks.narrow(1, 0, 1)], 1); // [N, L]
+    const emit = lp.gather(2, ext.unsqueeze(0).expand(T, N, L)); // [T, N, L]
+    const NEG = -1e30;
+    const prev2 = cat([fullLike(ext.narrow(1, 0, 2), -1), ext.narrow(1, 0, L - 2)], 1);
+    const skipOk = ext.ne(blank).logicalAnd(ext.ne(prev2)); // may come from s - 2
+    const shift = (a: Tensor, k: number) => cat([fullLike(a.narrow(1, 0, k), NEG), a.narrow(1, 0, L - k)], 1);
+    const lse3 = (a: Tensor, b: Tensor, c: Tensor) => {
+      const m = a.maximum(b).maximum(c).detach(); // the result does not depend on m: stop its gradient
+      return a.sub(m).exp().add(b.sub(m).exp()).add(c.sub(m).exp()).log().add(m);
+    };
+    const sIdx = arange(L, { device: lp.device, dtype: 'int32' }).unsqueeze(0);
+    let alpha = where(sIdx.lt(2), emit.select(0, 0), NEG).maximum(NEG); // [N, L]
+    const tLim = inT.unsqueeze(1);
+    for (let t = 1; t < T; t++) {
+      const next = lse3(alpha, shift(alpha, 1), where(skipOk, shift(alpha, 2), NEG)).add(emit.select(0, t)).maximum(NEG);
+      alpha = where(tLim.gt(t), next, alpha); // samples already past their length keep their final alpha
     }
-    const tgLen = targetLengths instanceof Tensor ? Array.from(targetLengths.reshape(-1).to('int32').dataSync()) : typeof targetLengths === 'number' ? [targetLengths] : [...targetLengths];
-    const flat = targets.to('int32').to(lp.device);
-    const total = tgLen.reduce((a, b) => a + b, 0);
-    if (total > flat.numel()) throw new RangeError(`${op}: the target lengths sum to ${total}, but the 1-D targets hold ${flat.numel()} labels`);
-    const S0 = Math.max(1, ...tgLen);
-    const rows: Tensor[] = [];
-    let o = 0;
-    for (const l of tgLen) {
-      const seg = flat.narrow(0, o, l);
-      rows.push(l < S0 ? cat([seg, full([S0 - l], blank, { dtype: 'int32', device: lp.device })]) : seg);
-      o += l;
-    }
-    tg = stack(rows, 0);
-  } else throw new RangeError(`${op}: targets must be [N, S] or 1-D concatenated, got ${fmtShape(targets.shape)}`);
-  const S = tg.shape[1]!, L = 2 * S + 1;
-  checkRange(tgT, -(2 ** 31), S, `${op}: Expected tensor to have size at least $V at dimension 1, but got size ${S} for argument #2 'targets'`);
-  // Extended labels: blank, t1, blank, t2, ..., blank.
-  const blanks = fullLike(tg, blank);
-  const ext = cat([stack([blanks, tg], 2).reshape(N, 2 * S), blanks.narrow(1, 0, 1)], 1); // [N, L]
-  const emit = lp.gather(2, ext.unsqueeze(0).expand(T, N, L)); // [T, N, L]
-  const NEG = -1e30;
-  const prev2 = cat([fullLike(ext.narrow(1, 0, 2), -1), ext.narrow(1, 0, L - 2)], 1);
-  const skipOk = ext.ne(blank).logicalAnd(ext.ne(prev2)); // may come from s - 2
-  const shift = (a: Tensor, k: number) => cat([fullLike(a.narrow(1, 0, k), NEG), a.narrow(1, 0, L - k)], 1);
-  const lse3 = (a: Tensor, b: Tensor, c: Tensor) => {
-    const m = a.maximum(b).maximum(c).detach(); // the result does not depend on m: stop its gradient
-    return a.sub(m).exp().add(b.sub(m).exp()).add(c.sub(m).exp()).log().add(m);
-  };
-  const sIdx = arange(L, { device: lp.device, dtype: 'int32' }).unsqueeze(0);
-  let alpha = where(sIdx.lt(2), emit.select(0, 0), NEG).maximum(NEG); // [N, L]
-  const tLim = inT.unsqueeze(1);
-  for (let t = 1; t < T; t++) {
-    const next = lse3(alpha, shift(alpha, 1), where(skipOk, shift(alpha, 2), NEG)).add(emit.select(0, t)).maximum(NEG);
-    alpha = where(tLim.gt(t), next, alpha); // samples already past their length keep their final alpha
-  }
-  const endIdx = tgT.mul(2).to('int32').unsqueeze(1);
-  const last = alpha.gather(1, endIdx).squeeze(1);
-  const beforeLast = where(endIdx.squeeze(1).gt(0), alpha.gather(1, endIdx.sub(1).clamp(0)).squeeze(1), NEG);
-  const m = last.maximum(beforeLast).detach();
-  let loss = last.sub(m).exp().add(beforeLast.sub(m).exp()).log().add(m).neg(); // [N]
-  const impossible = loss.gt(-NEG / 2).logicalOr(inT.eq(0));
-  loss = where(impossible, opts.zeroInfinity ? 0 : Infinity, loss);
-  const r = opts.reduction ?? 'mean';
-  if (r === 'mean') return loss.div(tgT.clamp(1).to(loss.dtype)).mean();
-  const out = reduce(loss, r, op);
-  return unb && r === 'none' ? out.squeeze(0) : out;
+    const endIdx = tgT.mul(2).to('int32').unsqueeze(1);
+    const last = alpha.gather(1, endIdx).squeeze(1);
+    const beforeLast = where(endIdx.squeeze(1).gt(0), alpha.gather(1, endIdx.sub(1).clamp(0)).squeeze(1), NEG);
+    const m = last.maximum(beforeLast).detach();
+    let loss = last.sub(m).exp().add(beforeLast.sub(m).exp()).log().add(m).neg(); // [N]
+    const impossible = loss.gt(-NEG / 2).logicalOr(inT.eq(0));
+    loss = where(impossible, opts.zeroInfinity ? 0 : Infinity, loss);
+    const r = opts.reduction ?? 'mean';
+    if (r === 'mean') return loss.div(tgT.clamp(1).to(loss.dtype)).mean();
+    const out = reduce(loss, r, op);
+    return unb && r === 'none' ? out.squeeze(0) : out;
+  });
 }
 
 const indexLikeT = (x: Tensor, v: number[]) => tensorOp(v, { dtype: 'int32', device: x.device });
@@ -410,19 +441,21 @@ export function multilabelMarginLoss(input: Tensor, target: Tensor, opts: { redu
   if (!shapesEqual(input.shape, target.shape) || input.ndim > 2 || input.ndim < 1) {
     throw new RangeError(`${op}: inconsistent target size: ${fmtShape(target.shape)} for input of size: ${fmtShape(input.shape)}`);
   }
-  const x = input.ndim === 1 ? input.unsqueeze(0) : input;
-  const t = (target.ndim === 1 ? target.unsqueeze(0) : target).to('int32');
-  const C = x.shape[1]!;
-  checkRange(t, -1, C - 1, `${op}: argument #2 'target' is out of range: $V is neither a class index in [0, ${C - 1}] nor -1`);
-  const listed = t.lt(0).to('int32').cumsum(1).eq(0); // slots before the first -1
-  const slotIdx = where(listed, t, C);
-  const isTarget = zeros([x.shape[0]!, C + 1], { dtype: x.dtype, device: x.device }).scatter(1, slotIdx, 1).narrow(1, 0, C).gt(0);
-  const xj = x.gather(1, where(listed, t, 0)); // [N, C] values at the listed slots
-  const hinge = xj.unsqueeze(2).sub(x.unsqueeze(1)).rsub(1).relu(); // [N, slot, i]
-  const mask = listed.unsqueeze(2).logicalAnd(isTarget.logicalNot().unsqueeze(1));
-  let loss = where(mask, hinge, 0).sum([1, 2]).div(C);
-  if (input.ndim === 1) loss = loss.squeeze(0);
-  return reduce(loss, opts.reduction, op);
+  return composite('multilabelMarginLoss', { reduction: opts.reduction ?? 'mean' }, () => {
+    const x = input.ndim === 1 ? input.unsqueeze(0) : input;
+    const t = (target.ndim === 1 ? target.unsqueeze(0) : target).to('int32');
+    const C = x.shape[1]!;
+    checkRange(t, -1, C - 1, `${op}: argument #2 'target' is out of range: $V is neither a class index in [0, ${C - 1}] nor -1`);
+    const listed = t.lt(0).to('int32').cumsum(1).eq(0); // slots before the first -1
+    const slotIdx = where(listed, t, C);
+    const isTarget = zeros([x.shape[0]!, C + 1], { dtype: x.dtype, device: x.device }).scatter(1, slotIdx, 1).narrow(1, 0, C).gt(0);
+    const xj = x.gather(1, where(listed, t, 0)); // [N, C] values at the listed slots
+    const hinge = xj.unsqueeze(2).sub(x.unsqueeze(1)).rsub(1).relu(); // [N, slot, i]
+    const mask = listed.unsqueeze(2).logicalAnd(isTarget.logicalNot().unsqueeze(1));
+    let loss = where(mask, hinge, 0).sum([1, 2]).div(C);
+    if (input.ndim === 1) loss = loss.squeeze(0);
+    return reduce(loss, opts.reduction, op);
+  });
 }
 
 /** F.tripletMarginWithDistanceLoss(anchor, positive, negative, { distanceFunction, margin, swap, reduction }). */
@@ -431,8 +464,10 @@ export function tripletMarginWithDistanceLoss(anchor: Tensor, positive: Tensor, 
   const dist = opts.distanceFunction ?? ((a: Tensor, b: Tensor) => pairwiseDistance(a, b));
   const margin = opts.margin ?? 1;
   if (margin <= 0) throw new RangeError(`tripletMarginWithDistanceLoss: margin must be greater than 0, got ${margin}`);
-  const dPos = dist(anchor, positive);
-  let dNeg = dist(anchor, negative);
-  if (opts.swap) dNeg = dNeg.minimum(dist(positive, negative));
-  return reduce(dPos.sub(dNeg).add(margin).clamp(0), opts.reduction, 'tripletMarginWithDistanceLoss');
+  return composite('tripletMarginWithDistanceLoss', { margin, swap: opts.swap ?? false, reduction: opts.reduction ?? 'mean' }, () => {
+    const dPos = dist(anchor, positive);
+    let dNeg = dist(anchor, negative);
+    if (opts.swap) dNeg = dNeg.minimum(dist(positive, negative));
+    return reduce(dPos.sub(dNeg).add(margin).clamp(0), opts.reduction, 'tripletMarginWithDistanceLoss');
+  });
 }

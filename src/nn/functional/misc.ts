@@ -13,6 +13,7 @@ import { oneHot as oneHotOp, oneHotAsync as oneHotAsyncOp } from '../../ops/inde
 import { noGrad } from '../../autograd/grad-mode.js';
 import { constLike, indexLike, safeNorm, tuple } from './utils.js';
 import { adaptiveAvgPoolNd } from './pool.js';
+import { composite } from '../../ops/prim.js';
 
 /** How F.pad fills the padding: a constant value, the reflection, the replication or a circular wrap of the input. */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
@@ -30,42 +31,44 @@ export function pad(x: Tensor, padding: readonly number[], opts: { mode?: PadMod
     if (opts.value !== undefined && opts.value !== 0) throw new RangeError(`pad: Padding mode "${mode}" doesn't take in value argument`);
     if (x.ndim < nd + 1) throw new RangeError(`pad: ${mode} padding of ${nd} dims expects a ${nd + 1}-D or ${nd + 2}-D input, got shape ${fmtShape(x.shape)}`);
   }
-  let y = x;
-  for (let i = 0; i < nd; i++) {
-    const d = x.ndim - 1 - i, l = padding[2 * i]!, r = padding[2 * i + 1]!;
-    if (l === 0 && r === 0) continue;
-    const n = y.shape[d]!;
-    if (mode === 'constant') {
-      if (l < 0 || r < 0) y = y.narrow(d, Math.max(0, -l), n - Math.max(0, -l) - Math.max(0, -r));
-      const parts: Tensor[] = [];
-      const block = (k: number) => full(y.shape.map((s, j) => (j === d ? k : s)), opts.value ?? 0, { dtype: y.dtype, device: y.device });
-      if (l > 0) parts.push(block(l));
-      parts.push(y);
-      if (r > 0) parts.push(block(r));
-      if (parts.length > 1) y = cat(parts, d);
-      continue;
-    }
-    if (l < 0 || r < 0) throw new RangeError(`pad: negative padding is only supported in constant mode (got ${l}, ${r} in ${mode} mode)`);
-    let left: Tensor | null = null, right: Tensor | null = null;
-    if (mode === 'reflect') {
-      if (l >= n || r >= n) {
-        throw new RangeError(`pad: Padding size should be less than the corresponding input dimension, but got: padding (${l}, ${r}) at dimension ${d} of input ${fmtShape(x.shape)}`);
+  return composite('pad', { pad: padding, mode, value: opts.value ?? 0 }, () => {
+    let y = x;
+    for (let i = 0; i < nd; i++) {
+      const d = x.ndim - 1 - i, l = padding[2 * i]!, r = padding[2 * i + 1]!;
+      if (l === 0 && r === 0) continue;
+      const n = y.shape[d]!;
+      if (mode === 'constant') {
+        if (l < 0 || r < 0) y = y.narrow(d, Math.max(0, -l), n - Math.max(0, -l) - Math.max(0, -r));
+        const parts: Tensor[] = [];
+        const block = (k: number) => full(y.shape.map((s, j) => (j === d ? k : s)), opts.value ?? 0, { dtype: y.dtype, device: y.device });
+        if (l > 0) parts.push(block(l));
+        parts.push(y);
+        if (r > 0) parts.push(block(r));
+        if (parts.length > 1) y = cat(parts, d);
+        continue;
       }
-      if (l > 0) left = y.narrow(d, 1, l).flip(d);
-      if (r > 0) right = y.narrow(d, n - 1 - r, r).flip(d);
-    } else if (mode === 'replicate') {
-      if (n === 0) throw new RangeError(`pad: replicate padding of an empty dimension ${d} of input ${fmtShape(x.shape)}`);
-      const edge = (k: number, at: number) => y.narrow(d, at, 1).expand(y.shape.map((s, j) => (j === d ? k : s)));
-      if (l > 0) left = edge(l, 0);
-      if (r > 0) right = edge(r, n - 1);
-    } else if (mode === 'circular') {
-      if (l > n || r > n) throw new RangeError(`pad: Padding value causes wrapping around more than once (padding (${l}, ${r}) at dimension ${d} of input ${fmtShape(x.shape)})`);
-      if (l > 0) left = y.narrow(d, n - l, l);
-      if (r > 0) right = y.narrow(d, 0, r);
-    } else throw new RangeError(`pad: unknown padding mode "${String(mode)}"`);
-    y = cat([left, y, right].filter((t): t is Tensor => t !== null), d);
-  }
-  return y;
+      if (l < 0 || r < 0) throw new RangeError(`pad: negative padding is only supported in constant mode (got ${l}, ${r} in ${mode} mode)`);
+      let left: Tensor | null = null, right: Tensor | null = null;
+      if (mode === 'reflect') {
+        if (l >= n || r >= n) {
+          throw new RangeError(`pad: Padding size should be less than the corresponding input dimension, but got: padding (${l}, ${r}) at dimension ${d} of input ${fmtShape(x.shape)}`);
+        }
+        if (l > 0) left = y.narrow(d, 1, l).flip(d);
+        if (r > 0) right = y.narrow(d, n - 1 - r, r).flip(d);
+      } else if (mode === 'replicate') {
+        if (n === 0) throw new RangeError(`pad: replicate padding of an empty dimension ${d} of input ${fmtShape(x.shape)}`);
+        const edge = (k: number, at: number) => y.narrow(d, at, 1).expand(y.shape.map((s, j) => (j === d ? k : s)));
+        if (l > 0) left = edge(l, 0);
+        if (r > 0) right = edge(r, n - 1);
+      } else if (mode === 'circular') {
+        if (l > n || r > n) throw new RangeError(`pad: Padding value causes wrapping around more than once (padding (${l}, ${r}) at dimension ${d} of input ${fmtShape(x.shape)})`);
+        if (l > 0) left = y.narrow(d, n - l, l);
+        if (r > 0) right = y.narrow(d, 0, r);
+      } else throw new RangeError(`pad: unknown padding mode "${String(mode)}"`);
+      y = cat([left, y, right].filter((t): t is Tensor => t !== null), d);
+    }
+    return y;
+  });
 }
 
 /** The resampling algorithm of F.interpolate. */
@@ -111,40 +114,42 @@ export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
     if (!opts.recomputeScaleFactor) scales = sf;
   }
   if (outSize.some((s) => s <= 0)) throw new RangeError(`${op}: output size must be positive, got (${outSize.join(', ')}) for input ${fmtShape(x.shape)}`);
-  if (mode === 'area') return adaptiveAvgPoolNd(x, outSize);
-  let y = x;
-  for (let i = 0; i < sd; i++) {
-    const d = 2 + i, n = inSize[i]!, m = outSize[i]!;
-    const scale = scales[i] !== null ? 1 / scales[i]! : n / m;
-    if (!linear) {
-      const idx: number[] = [];
-      const s32 = Math.fround(scale);
-      for (let j = 0; j < m; j++) {
-        const src = mode === 'nearest' ? Math.floor(Math.fround(j * s32)) : Math.floor(Math.fround((j + 0.5) * s32));
-        idx.push(Math.min(src, n - 1));
+  return composite('interpolate', { size: outSize, scaleFactor: opts.scaleFactor ?? null, mode, alignCorners: opts.alignCorners ?? false }, () => {
+    if (mode === 'area') return adaptiveAvgPoolNd(x, outSize);
+    let y = x;
+    for (let i = 0; i < sd; i++) {
+      const d = 2 + i, n = inSize[i]!, m = outSize[i]!;
+      const scale = scales[i] !== null ? 1 / scales[i]! : n / m;
+      if (!linear) {
+        const idx: number[] = [];
+        const s32 = Math.fround(scale);
+        for (let j = 0; j < m; j++) {
+          const src = mode === 'nearest' ? Math.floor(Math.fround(j * s32)) : Math.floor(Math.fround((j + 0.5) * s32));
+          idx.push(Math.min(src, n - 1));
+        }
+        y = y.indexSelect(d, indexLike(x, idx));
+        continue;
       }
-      y = y.indexSelect(d, indexLike(x, idx));
-      continue;
+      if (mode === 'bicubic') {
+        y = cubicAlong(y, d, n, m, scale, opts.alignCorners ?? false, x);
+        continue;
+      }
+      const i0: number[] = [], i1: number[] = [], w0: number[] = [], w1: number[] = [];
+      for (let j = 0; j < m; j++) {
+        let src: number;
+        if (opts.alignCorners) src = m > 1 ? (j * (n - 1)) / (m - 1) : 0;
+        else src = Math.max(0, scale * (j + 0.5) - 0.5);
+        const a = Math.min(Math.floor(src), n - 1);
+        const b = a < n - 1 ? a + 1 : a;
+        const lam = src - a;
+        i0.push(a); i1.push(b); w0.push(1 - lam); w1.push(lam);
+      }
+      const wShape = y.shape.map((_, k) => (k === d ? m : 1));
+      y = y.indexSelect(d, indexLike(x, i0)).mul(constLike(x, w0, wShape))
+        .add(y.indexSelect(d, indexLike(x, i1)).mul(constLike(x, w1, wShape)));
     }
-    if (mode === 'bicubic') {
-      y = cubicAlong(y, d, n, m, scale, opts.alignCorners ?? false, x);
-      continue;
-    }
-    const i0: number[] = [], i1: number[] = [], w0: number[] = [], w1: number[] = [];
-    for (let j = 0; j < m; j++) {
-      let src: number;
-      if (opts.alignCorners) src = m > 1 ? (j * (n - 1)) / (m - 1) : 0;
-      else src = Math.max(0, scale * (j + 0.5) - 0.5);
-      const a = Math.min(Math.floor(src), n - 1);
-      const b = a < n - 1 ? a + 1 : a;
-      const lam = src - a;
-      i0.push(a); i1.push(b); w0.push(1 - lam); w1.push(lam);
-    }
-    const wShape = y.shape.map((_, k) => (k === d ? m : 1));
-    y = y.indexSelect(d, indexLike(x, i0)).mul(constLike(x, w0, wShape))
-      .add(y.indexSelect(d, indexLike(x, i1)).mul(constLike(x, w1, wShape)));
-  }
-  return y;
+    return y;
+  });
 }
 
 /**
@@ -179,10 +184,12 @@ export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
   if (C % (r * r) !== 0) {
     throw new RangeError(`pixelShuffle: pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size(-3)=${C} is not divisible by ${r * r}`);
   }
-  const oc = C / (r * r), k = lead.length;
-  return x.reshape([...lead, oc, r, r, H, W])
-    .permute([...lead.keys(), k, k + 3, k + 1, k + 4, k + 2])
-    .reshape([...lead, oc, H * r, W * r]);
+  return composite('pixelShuffle', { upscaleFactor }, () => {
+    const oc = C / (r * r), k = lead.length;
+    return x.reshape([...lead, oc, r, r, H, W])
+      .permute([...lead.keys(), k, k + 3, k + 1, k + 4, k + 2])
+      .reshape([...lead, oc, H * r, W * r]);
+  });
 }
 
 /** F.pixelUnshuffle: [..., C, H*r, W*r] -> [..., C*r*r, H, W]. */
@@ -193,18 +200,22 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
   if (H % r !== 0 || W % r !== 0) {
     throw new RangeError(`pixelUnshuffle: pixel_unshuffle expects height and width to be divisible by downscale_factor, but got ${H}x${W} and downscale_factor=${r}`);
   }
-  const k = lead.length;
-  return x.reshape([...lead, C, H / r, r, W / r, r])
-    .permute([...lead.keys(), k, k + 2, k + 4, k + 1, k + 3])
-    .reshape([...lead, C * r * r, H / r, W / r]);
+  return composite('pixelUnshuffle', { downscaleFactor }, () => {
+    const k = lead.length;
+    return x.reshape([...lead, C, H / r, r, W / r, r])
+      .permute([...lead.keys(), k, k + 2, k + 4, k + 1, k + 3])
+      .reshape([...lead, C * r * r, H / r, W / r]);
+  });
 }
 
 /** F.normalize: x / max(||x||_p over dim, eps). */
 export function normalize(x: Tensor, optsArg?: { p?: number; dim?: number; eps?: number } | number, dimArg?: number, epsArg?: number): Tensor {
   // PyTorch's positional (x, p, dim, eps) works as well as the options object (p may be left undefined).
   const opts = typeof optsArg !== 'object' ? { p: optsArg, ...(dimArg === undefined ? {} : { dim: dimArg }), ...(epsArg === undefined ? {} : { eps: epsArg }) } : optsArg;
-  const denom = safeNorm(x, opts.p ?? 2, opts.dim ?? 1, true).clamp(opts.eps ?? 1e-12);
-  return x.div(denom);
+  return composite('normalize', { p: opts.p ?? 2, dim: opts.dim ?? 1, eps: opts.eps ?? 1e-12 }, () => {
+    const denom = safeNorm(x, opts.p ?? 2, opts.dim ?? 1, true).clamp(opts.eps ?? 1e-12);
+    return x.div(denom);
+  });
 }
 
 /** F.cosineSimilarity: sum(x1/max(|x1|,eps) * x2/max(|x2|,eps)) over dim (PyTorch 1.13's formula). */
@@ -212,13 +223,15 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, optsArg?: { dim?: numbe
   // PyTorch's positional (x1, x2, dim, eps) works as well as the options object (dim may be left undefined).
   const opts = typeof optsArg !== 'object' ? { dim: optsArg, ...(epsArg === undefined ? {} : { eps: epsArg }) } : optsArg;
   const dim = opts.dim ?? 1, eps = opts.eps ?? 1e-8;
-  const n1 = safeNorm(x1, 2, dim, true).clamp(eps), n2 = safeNorm(x2, 2, dim, true).clamp(eps);
-  return x1.div(n1).mul(x2.div(n2)).sum(dim);
+  return composite('cosineSimilarity', { dim, eps }, () => {
+    const n1 = safeNorm(x1, 2, dim, true).clamp(eps), n2 = safeNorm(x2, 2, dim, true).clamp(eps);
+    return x1.div(n1).mul(x2.div(n2)).sum(dim);
+  });
 }
 
 /** F.pairwiseDistance: ||x1 - x2 + eps||_p over the last dim. */
 export function pairwiseDistance(x1: Tensor, x2: Tensor, opts: { p?: number; eps?: number; keepdim?: boolean } = {}): Tensor {
-  return safeNorm(x1.sub(x2).add(opts.eps ?? 1e-6), opts.p ?? 2, -1, opts.keepdim ?? false);
+  return composite('pairwiseDistance', { p: opts.p ?? 2, eps: opts.eps ?? 1e-6, keepdim: opts.keepdim ?? false }, () => safeNorm(x1.sub(x2).add(opts.eps ?? 1e-6), opts.p ?? 2, -1, opts.keepdim ?? false));
 }
 
 /** Options of F.embedding (PyTorch's keyword arguments). */
@@ -252,26 +265,28 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOpts = {
     if (pad >= num || pad < -num) throw new RangeError(`embedding: Padding_idx must be within num_embeddings (got ${pad} for ${num} embeddings)`);
     if (pad < 0) pad += num;
   }
-  const flat = input.reshape(-1).to('int32');
-  if (opts.maxNorm !== undefined && opts.maxNorm !== null) {
-    const maxNorm = opts.maxNorm, p = opts.normType ?? 2;
-    noGrad(() => {
-      const used = zeros([num], { dtype: weight.dtype, device: weight.device }).scatter(0, flat, 1).gt(0);
-      const norms = weight.norm(p, 1);
-      const scale = where(used.logicalAnd(norms.gt(maxNorm)), norms.add(1e-7).reciprocal().mul(maxNorm), 1);
-      weight.mul_(scale.unsqueeze(1).to(weight.dtype));
-    });
-  }
-  let rows = weight.indexSelect(0, flat);
-  if (pad !== null && rows.requiresGrad) rows = where(flat.eq(pad).unsqueeze(1), rows.detach(), rows);
-  if (opts.scaleGradByFreq && rows.requiresGrad) {
-    // Same value, gradient divided by how often each index occurs in this mini-batch.
-    const ones = full([flat.numel()], 1, { dtype: weight.dtype, device: weight.device });
-    const freq = zeros([num], { dtype: weight.dtype, device: weight.device }).indexAdd(0, flat, ones).indexSelect(0, flat);
-    const s = freq.reciprocal().unsqueeze(1);
-    rows = rows.mul(s).add(rows.mul(s.rsub(1)).detach());
-  }
-  return rows.reshape([...input.shape, weight.shape[1]!]);
+  return composite('embedding', { paddingIdx: pad, maxNorm: opts.maxNorm ?? null, normType: opts.normType ?? 2, scaleGradByFreq: opts.scaleGradByFreq ?? false }, () => {
+    const flat = input.reshape(-1).to('int32');
+    if (opts.maxNorm !== undefined && opts.maxNorm !== null) {
+      const maxNorm = opts.maxNorm, p = opts.normType ?? 2;
+      noGrad(() => {
+        const used = zeros([num], { dtype: weight.dtype, device: weight.device }).scatter(0, flat, 1).gt(0);
+        const norms = weight.norm(p, 1);
+        const scale = where(used.logicalAnd(norms.gt(maxNorm)), norms.add(1e-7).reciprocal().mul(maxNorm), 1);
+        weight.mul_(scale.unsqueeze(1).to(weight.dtype));
+      });
+    }
+    let rows = weight.indexSelect(0, flat);
+    if (pad !== null && rows.requiresGrad) rows = where(flat.eq(pad).unsqueeze(1), rows.detach(), rows);
+    if (opts.scaleGradByFreq && rows.requiresGrad) {
+      // Same value, gradient divided by how often each index occurs in this mini-batch.
+      const ones = full([flat.numel()], 1, { dtype: weight.dtype, device: weight.device });
+      const freq = zeros([num], { dtype: weight.dtype, device: weight.device }).indexAdd(0, flat, ones).indexSelect(0, flat);
+      const s = freq.reciprocal().unsqueeze(1);
+      rows = rows.mul(s).add(rows.mul(s.rsub(1)).detach());
+    }
+    return rows.reshape([...input.shape, weight.shape[1]!]);
+  });
 }
 
 /** F.oneHot (torch.nn.functional.one_hot): int32 [..., numClasses]. */
@@ -282,11 +297,13 @@ export function oneHotAsync(t: Tensor, numClasses: number | { numClasses?: numbe
 /** F.pdist(x [N, M], p): the p-norm distances of all row pairs i < j, in row-major order ([N(N-1)/2]). */
 export function pdist(x: Tensor, p = 2): Tensor {
   if (x.ndim !== 2) throw new RangeError(`pdist: pdist only supports 2D tensors, got: ${x.ndim}D`);
-  const N = x.shape[0]!;
-  const a: number[] = [], b: number[] = [];
-  for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) { a.push(i); b.push(j); }
-  if (a.length === 0) return zeros([0], { dtype: x.dtype, device: x.device });
-  return safeNorm(x.indexSelect(0, indexLike(x, a)).sub(x.indexSelect(0, indexLike(x, b))), p, 1, false);
+  return composite('pdist', { p }, () => {
+    const N = x.shape[0]!;
+    const a: number[] = [], b: number[] = [];
+    for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) { a.push(i); b.push(j); }
+    if (a.length === 0) return zeros([0], { dtype: x.dtype, device: x.device });
+    return safeNorm(x.indexSelect(0, indexLike(x, a)).sub(x.indexSelect(0, indexLike(x, b))), p, 1, false);
+  });
 }
 
 /** F.channelShuffle(x [N, C, *], groups): [N, g, C/g, *] -> transpose the group dims -> [N, C, *]. */
@@ -294,8 +311,10 @@ export function channelShuffle(x: Tensor, groups: number): Tensor {
   if (x.ndim < 3) throw new RangeError(`channelShuffle: channel_shuffle expects input to have at least 3 dimensions, but got input with ${x.ndim} dimension(s)`);
   const [N, C] = x.shape as [number, number];
   if (groups <= 0 || C % groups !== 0) throw new RangeError(`channelShuffle: Number of channels must be divisible by groups. Got ${C} channels and ${groups} groups.`);
-  const rest = x.shape.slice(2);
-  return x.reshape([N, groups, C / groups, ...rest]).transpose(1, 2).reshape([N, C, ...rest]);
+  return composite('channelShuffle', { groups }, () => {
+    const rest = x.shape.slice(2);
+    return x.reshape([N, groups, C / groups, ...rest]).transpose(1, 2).reshape([N, C, ...rest]);
+  });
 }
 
 /**
@@ -308,15 +327,17 @@ export function affineGrid(theta: Tensor, size: readonly number[], opts: { align
   if (theta.ndim !== 3 || theta.shape[0] !== N || theta.shape[1] !== 2 || theta.shape[2] !== 3) {
     throw new RangeError(`affineGrid: Expected a batch of 2D affine matrices of shape Nx2x3 for size [${size.join(', ')}]. Got ${fmtShape(theta.shape)}.`);
   }
-  const lin = (n: number) => Array.from({ length: n }, (_, i) => {
-    if (n === 1) return 0;
-    const v = -1 + (2 * i) / (n - 1);
-    return opts.alignCorners ? v : (v * (n - 1)) / n;
+  return composite('affineGrid', { size, alignCorners: opts.alignCorners ?? false }, () => {
+    const lin = (n: number) => Array.from({ length: n }, (_, i) => {
+      if (n === 1) return 0;
+      const v = -1 + (2 * i) / (n - 1);
+      return opts.alignCorners ? v : (v * (n - 1)) / n;
+    });
+    const xs = lin(W), ys = lin(H);
+    const base: number[] = [];
+    for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) base.push(xs[j]!, ys[i]!, 1);
+    return constLike(theta, base, [1, H * W, 3]).matmul(theta.transpose(1, 2)).reshape(N, H, W, 2);
   });
-  const xs = lin(W), ys = lin(H);
-  const base: number[] = [];
-  for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) base.push(xs[j]!, ys[i]!, 1);
-  return constLike(theta, base, [1, H * W, 3]).matmul(theta.transpose(1, 2)).reshape(N, H, W, 2);
 }
 
 /** Options of F.gridSample (PyTorch's keyword arguments). */
@@ -339,34 +360,36 @@ export function gridSample(input: Tensor, grid: Tensor, opts: GridSampleOpts = {
   if (input.ndim !== 4 || grid.ndim !== 4 || grid.shape[3] !== 2 || grid.shape[0] !== input.shape[0]) {
     throw new RangeError(`${op}: expected 4-D input [N, C, H, W] and grid [N, H_out, W_out, 2] with the same N, got ${fmtShape(input.shape)} and ${fmtShape(grid.shape)}`);
   }
-  const [N, C, H, W] = input.shape as [number, number, number, number];
-  const Ho = grid.shape[1]!, Wo = grid.shape[2]!;
-  const coord = (g: Tensor, size: number): Tensor => {
-    let c = ac ? g.add(1).mul((size - 1) / 2) : g.add(1).mul(size).sub(1).div(2);
-    if (padMode === 'reflection') {
-      c = ac ? reflect(c, 0, 2 * (size - 1)) : reflect(c, -1, 2 * size - 1);
+  return composite('gridSample', { mode, paddingMode: padMode, alignCorners: ac }, () => {
+    const [N, C, H, W] = input.shape as [number, number, number, number];
+    const Ho = grid.shape[1]!, Wo = grid.shape[2]!;
+    const coord = (g: Tensor, size: number): Tensor => {
+      let c = ac ? g.add(1).mul((size - 1) / 2) : g.add(1).mul(size).sub(1).div(2);
+      if (padMode === 'reflection') {
+        c = ac ? reflect(c, 0, 2 * (size - 1)) : reflect(c, -1, 2 * size - 1);
+      }
+      if (padMode !== 'zeros') c = c.clamp(0, size - 1);
+      return c;
+    };
+    const ix = coord(grid.select(3, 0), W), iy = coord(grid.select(3, 1), H); // [N, Ho, Wo]
+    const flat = input.reshape(N, C, H * W);
+    const tap = (xi: Tensor, yi: Tensor): Tensor => {
+      // xi, yi: float tensors holding integer positions; out-of-range taps read index 0 and are masked.
+      const valid = xi.ge(0).logicalAnd(xi.le(W - 1)).logicalAnd(yi.ge(0)).logicalAnd(yi.le(H - 1));
+      const idx = where(valid, yi.mul(W).add(xi), 0).to('int32').reshape(N, 1, Ho * Wo).expand(N, C, Ho * Wo);
+      const v = flat.gather(2, idx).reshape(N, C, Ho, Wo);
+      return where(valid.unsqueeze(1), v, 0);
+    };
+    if (mode === 'nearest') {
+      return tap(ix.detach().round(), iy.detach().round());
     }
-    if (padMode !== 'zeros') c = c.clamp(0, size - 1);
-    return c;
-  };
-  const ix = coord(grid.select(3, 0), W), iy = coord(grid.select(3, 1), H); // [N, Ho, Wo]
-  const flat = input.reshape(N, C, H * W);
-  const tap = (xi: Tensor, yi: Tensor): Tensor => {
-    // xi, yi: float tensors holding integer positions; out-of-range taps read index 0 and are masked.
-    const valid = xi.ge(0).logicalAnd(xi.le(W - 1)).logicalAnd(yi.ge(0)).logicalAnd(yi.le(H - 1));
-    const idx = where(valid, yi.mul(W).add(xi), 0).to('int32').reshape(N, 1, Ho * Wo).expand(N, C, Ho * Wo);
-    const v = flat.gather(2, idx).reshape(N, C, Ho, Wo);
-    return where(valid.unsqueeze(1), v, 0);
-  };
-  if (mode === 'nearest') {
-    return tap(ix.detach().round(), iy.detach().round());
-  }
-  if (mode !== 'bilinear') throw new RangeError(`${op}: unsupported mode '${String(mode)}' (bilinear or nearest)`);
-  const x0 = ix.detach().floor(), y0 = iy.detach().floor(), x1 = x0.add(1), y1 = y0.add(1);
-  const wx1 = ix.sub(x0), wx0 = x1.sub(ix), wy1 = iy.sub(y0), wy0 = y1.sub(iy);
-  const w = (a: Tensor, b: Tensor) => a.mul(b).unsqueeze(1);
-  return tap(x0, y0).mul(w(wx0, wy0)).add(tap(x1, y0).mul(w(wx1, wy0)))
-    .add(tap(x0, y1).mul(w(wx0, wy1))).add(tap(x1, y1).mul(w(wx1, wy1)));
+    if (mode !== 'bilinear') throw new RangeError(`${op}: unsupported mode '${String(mode)}' (bilinear or nearest)`);
+    const x0 = ix.detach().floor(), y0 = iy.detach().floor(), x1 = x0.add(1), y1 = y0.add(1);
+    const wx1 = ix.sub(x0), wx0 = x1.sub(ix), wy1 = iy.sub(y0), wy0 = y1.sub(iy);
+    const w = (a: Tensor, b: Tensor) => a.mul(b).unsqueeze(1);
+    return tap(x0, y0).mul(w(wx0, wy0)).add(tap(x1, y0).mul(w(wx1, wy0)))
+      .add(tap(x0, y1).mul(w(wx0, wy1))).add(tap(x1, y1).mul(w(wx1, wy1)));
+  });
 }
 
 /** PyTorch's reflect_coordinates: folds c into [low/2, high/2] by mirror reflection. */
@@ -422,49 +445,51 @@ export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOp
   if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`${op}: input has to be 1D or 2D Tensor, but got Tensor of dimension ${input.ndim}`);
   if (psw && mode !== 'sum') throw new RangeError(`${op}: embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${mode}'). Please open a feature request on GitHub.`);
   if (psw && (psw.ndim !== input.ndim || psw.shape.some((s, i) => s !== input.shape[i]))) throw new RangeError(`${op}: embedding_bag: If per_sample_weights (${fmtShape(psw.shape)}) is not None, then it must have the same shape as the input (${fmtShape(input.shape)})`);
-  const n = input.numel(), D = weight.shape[1]!;
-  const flat = input.reshape(-1).to('int32');
-  let B: number, bagId: Tensor;
-  if (input.ndim === 2) {
-    B = input.shape[0]!;
-    const L = input.shape[1]!;
-    bagId = indexLike(weight, Array.from({ length: n }, (_, i) => Math.floor(i / L)));
-  } else {
-    const off = offsets instanceof Tensor && offsets.device === weight.device ? offsets.to('int32').reshape(-1) : indexLike(weight, hostOffsets(offsets!, `moving offsets to the weight's device ('${weight.device}')`));
-    B = opts.includeLastOffset ? off.shape[0]! - 1 : off.shape[0]!;
-    const starts = off.narrow(0, 0, B);
-    bagId = indexLike(weight, Array.from({ length: n }, (_, i) => i)).unsqueeze(1).ge(starts.unsqueeze(0)).to('int32').sum(1).sub(1).to('int32');
-  }
-  // renorm/padding handled by embedding; the padded entries are then masked out of every reduction
-  let rows = embedding(flat, weight, { maxNorm: opts.maxNorm, normType: opts.normType }); // [n, D]
-  const pad = opts.paddingIdx ?? null;
-  const valid = pad === null ? null : flat.ne(pad < 0 ? pad + weight.shape[0]! : pad);
-  if (psw) rows = rows.mul(psw.reshape(-1, 1));
-  const zerosBD = () => zeros([B, D], { dtype: weight.dtype, device: weight.device });
-  if (mode === 'sum' || mode === 'mean') {
-    const masked = valid ? where(valid.unsqueeze(1), rows, 0) : rows;
-    const sums = zerosBD().indexAdd(0, bagId, masked);
-    if (mode === 'sum') return sums;
-    const ones = valid ? valid.to(weight.dtype) : constLike(weight, new Array<number>(n).fill(1), [n]);
-    const counts = zeros([B], { dtype: weight.dtype, device: weight.device }).indexAdd(0, bagId, ones);
-    return sums.div(counts.clamp(1).unsqueeze(1));
-  }
-  if (mode !== 'max') throw new RangeError(`${op}: mode has to be one of sum, mean or max, got '${String(mode)}'`);
-  // Dense [B, Lmax, D] layout with -inf in unused slots, then a max over the slot dim.
-  let pos: number[], Lmax: number;
-  if (input.ndim === 2) {
-    Lmax = input.shape[1]!;
-    pos = Array.from({ length: n }, (_, i) => i);
-  } else {
-    const off = hostOffsets(offsets!, "mode='max' with 1-D input").slice(0, B);
-    const ends = off.map((_, b) => (b + 1 < B ? off[b + 1]! : n));
-    Lmax = Math.max(1, ...off.map((o, b) => ends[b]! - o));
-    pos = new Array<number>(n);
-    off.forEach((o, b) => { for (let i = o; i < ends[b]!; i++) pos[i] = b * Lmax + (i - o); });
-  }
-  const filled = valid ? where(valid.unsqueeze(1), rows, -Infinity) : rows;
-  const dense = full([B * Lmax, D], -Infinity, { dtype: weight.dtype, device: weight.device })
-    .scatter(0, indexLike(weight, pos).unsqueeze(1).expand(n, D), filled).reshape(B, Lmax, D);
-  const m = dense.max(1).values;
-  return where(m.eq(-Infinity), 0, m); // empty bags are zeros
+  return composite('embeddingBag', { mode, maxNorm: opts.maxNorm ?? null, normType: opts.normType ?? 2, includeLastOffset: opts.includeLastOffset ?? false, paddingIdx: opts.paddingIdx ?? null }, () => {
+    const n = input.numel(), D = weight.shape[1]!;
+    const flat = input.reshape(-1).to('int32');
+    let B: number, bagId: Tensor;
+    if (input.ndim === 2) {
+      B = input.shape[0]!;
+      const L = input.shape[1]!;
+      bagId = indexLike(weight, Array.from({ length: n }, (_, i) => Math.floor(i / L)));
+    } else {
+      const off = offsets instanceof Tensor && offsets.device === weight.device ? offsets.to('int32').reshape(-1) : indexLike(weight, hostOffsets(offsets!, `moving offsets to the weight's device ('${weight.device}')`));
+      B = opts.includeLastOffset ? off.shape[0]! - 1 : off.shape[0]!;
+      const starts = off.narrow(0, 0, B);
+      bagId = indexLike(weight, Array.from({ length: n }, (_, i) => i)).unsqueeze(1).ge(starts.unsqueeze(0)).to('int32').sum(1).sub(1).to('int32');
+    }
+    // renorm/padding handled by embedding; the padded entries are then masked out of every reduction
+    let rows = embedding(flat, weight, { maxNorm: opts.maxNorm, normType: opts.normType }); // [n, D]
+    const pad = opts.paddingIdx ?? null;
+    const valid = pad === null ? null : flat.ne(pad < 0 ? pad + weight.shape[0]! : pad);
+    if (psw) rows = rows.mul(psw.reshape(-1, 1));
+    const zerosBD = () => zeros([B, D], { dtype: weight.dtype, device: weight.device });
+    if (mode === 'sum' || mode === 'mean') {
+      const masked = valid ? where(valid.unsqueeze(1), rows, 0) : rows;
+      const sums = zerosBD().indexAdd(0, bagId, masked);
+      if (mode === 'sum') return sums;
+      const ones = valid ? valid.to(weight.dtype) : constLike(weight, new Array<number>(n).fill(1), [n]);
+      const counts = zeros([B], { dtype: weight.dtype, device: weight.device }).indexAdd(0, bagId, ones);
+      return sums.div(counts.clamp(1).unsqueeze(1));
+    }
+    if (mode !== 'max') throw new RangeError(`${op}: mode has to be one of sum, mean or max, got '${String(mode)}'`);
+    // Dense [B, Lmax, D] layout with -inf in unused slots, then a max over the slot dim.
+    let pos: number[], Lmax: number;
+    if (input.ndim === 2) {
+      Lmax = input.shape[1]!;
+      pos = Array.from({ length: n }, (_, i) => i);
+    } else {
+      const off = hostOffsets(offsets!, "mode='max' with 1-D input").slice(0, B);
+      const ends = off.map((_, b) => (b + 1 < B ? off[b + 1]! : n));
+      Lmax = Math.max(1, ...off.map((o, b) => ends[b]! - o));
+      pos = new Array<number>(n);
+      off.forEach((o, b) => { for (let i = o; i < ends[b]!; i++) pos[i] = b * Lmax + (i - o); });
+    }
+    const filled = valid ? where(valid.unsqueeze(1), rows, -Infinity) : rows;
+    const dense = full([B * Lmax, D], -Infinity, { dtype: weight.dtype, device: weight.device })
+      .scatter(0, indexLike(weight, pos).unsqueeze(1).expand(n, D), filled).reshape(B, Lmax, D);
+    const m = dense.max(1).values;
+    return where(m.eq(-Infinity), 0, m); // empty bags are zeros
+  });
 }

@@ -7,6 +7,7 @@ import { fmtShape } from '../../shape.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { zeros } from '../../ops/creation.js';
 import { cat } from '../../ops/shape.js';
+import { composite } from '../../ops/prim.js';
 
 /** (x - mean) / sqrt(var + eps) over `dims` with the biased variance. */
 function standardize(x: Tensor, dims: number[], eps: number): Tensor {
@@ -55,11 +56,13 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
     if (t && (t.ndim !== k || t.shape.some((s, i) => s !== ns[i]))) throw new RangeError(`layerNorm: Expected ${name} to be of same shape as normalized_shape, but got ${name} of shape ${fmtShape(t.shape)} and normalized_shape = ${fmtShape(ns)}`);
   }
-  const dims = ns.map((_, i) => x.ndim - k + i);
-  let y = standardize(x, dims, opts.eps ?? 1e-5);
-  if (weight) y = y.mul(weight);
-  if (bias) y = y.add(bias);
-  return y;
+  return composite('layerNorm', { normalizedShape: ns, eps: opts.eps ?? 1e-5 }, () => {
+    const dims = ns.map((_, i) => x.ndim - k + i);
+    let y = standardize(x, dims, opts.eps ?? 1e-5);
+    if (weight) y = y.mul(weight);
+    if (bias) y = y.add(bias);
+    return y;
+  });
 }
 
 /** F.groupNorm(x [N, C, *], numGroups, weight?, bias?, { eps }). */
@@ -73,9 +76,11 @@ export function groupNorm(x: Tensor, numGroups: number, weightArg: Tensor | null
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
     if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new RangeError(`groupNorm: Expected ${name} to be a vector of size equal to the number of channels in input, but got ${name} of shape ${fmtShape(t.shape)} and input of shape ${fmtShape(x.shape)}`);
   }
-  const g = x.reshape(N, numGroups, -1);
-  const y = standardize(g, [2], opts.eps ?? 1e-5).reshape(x.shape);
-  return channelAffine(y, weight, bias);
+  return composite('groupNorm', { numGroups, eps: opts.eps ?? 1e-5 }, () => {
+    const g = x.reshape(N, numGroups, -1);
+    const y = standardize(g, [2], opts.eps ?? 1e-5).reshape(x.shape);
+    return channelAffine(y, weight, bias);
+  });
 }
 
 /** Options of F.batchNorm (PyTorch's keyword arguments). */
@@ -108,25 +113,27 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   for (const [name, t] of [['running_mean', runningMean], ['running_var', runningVar], ['weight', weight], ['bias', bias]] as const) {
     if (t && t.numel() !== C) throw new RangeError(`batchNorm: ${name} should contain ${C} elements not ${t.numel()}`);
   }
-  const dims = [...x.shape.keys()].filter((d) => d !== 1);
-  const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
-  let y: Tensor;
-  if (training) {
-    const n = x.numel() / C;
-    if (n <= 1) throw new RangeError(`batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
-    const mean = x.mean(dims, true);
-    const xc = x.sub(mean);
-    const varB = xc.square().mean(dims, true);
-    y = xc.mul(varB.add(eps).rsqrt());
-    noGrad(() => {
-      if (runningMean) runningMean.mul_(1 - momentum).add_(mean.detach().reshape(runningMean.shape).mul(momentum));
-      if (runningVar) runningVar.mul_(1 - momentum).add_(varB.detach().reshape(runningVar.shape).mul(momentum * n / (n - 1)));
-    });
-  } else {
-    if (!runningMean || !runningVar) throw new Error('batchNorm: running_mean and running_var must be defined in evaluation mode');
-    y = x.sub(runningMean.reshape(bshape)).mul(runningVar.reshape(bshape).add(eps).rsqrt());
-  }
-  return channelAffine(y, weight, bias);
+  return composite('batchNorm', { training, momentum, eps }, () => {
+    const dims = [...x.shape.keys()].filter((d) => d !== 1);
+    const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
+    let y: Tensor;
+    if (training) {
+      const n = x.numel() / C;
+      if (n <= 1) throw new RangeError(`batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
+      const mean = x.mean(dims, true);
+      const xc = x.sub(mean);
+      const varB = xc.square().mean(dims, true);
+      y = xc.mul(varB.add(eps).rsqrt());
+      noGrad(() => {
+        if (runningMean) runningMean.mul_(1 - momentum).add_(mean.detach().reshape(runningMean.shape).mul(momentum));
+        if (runningVar) runningVar.mul_(1 - momentum).add_(varB.detach().reshape(runningVar.shape).mul(momentum * n / (n - 1)));
+      });
+    } else {
+      if (!runningMean || !runningVar) throw new Error('batchNorm: running_mean and running_var must be defined in evaluation mode');
+      y = x.sub(runningMean.reshape(bshape)).mul(runningVar.reshape(bshape).add(eps).rsqrt());
+    }
+    return channelAffine(y, weight, bias);
+  });
 }
 
 /** Options of F.instanceNorm (PyTorch's keyword arguments). */
@@ -155,24 +162,26 @@ export function instanceNorm(x: Tensor, opts: InstanceNormOpts = {}): Tensor {
   if (x.ndim < 3) throw new RangeError(`instanceNorm: Expected at least 3D input (got ${x.ndim}D input of shape ${fmtShape(x.shape)})`);
   const useInput = opts.useInputStats ?? true, momentum = opts.momentum ?? 0.1, eps = opts.eps ?? 1e-5;
   const { runningMean = null, runningVar = null } = opts;
-  const dims = [...x.shape.keys()].slice(2);
-  let y: Tensor;
-  if (useInput) {
-    const mean = x.mean(dims, true);
-    const xc = x.sub(mean);
-    const varB = xc.square().mean(dims, true);
-    y = xc.mul(varB.add(eps).rsqrt());
-    const n = x.numel() / (x.shape[0]! * x.shape[1]!);
-    noGrad(() => {
-      if (runningMean) runningMean.mul_(1 - momentum).add_(mean.detach().mean(0).reshape(runningMean.shape).mul(momentum));
-      if (runningVar) runningVar.mul_(1 - momentum).add_(varB.detach().mean(0).reshape(runningVar.shape).mul(momentum * n / (n - 1)));
-    });
-  } else {
-    if (!runningMean || !runningVar) throw new Error('instanceNorm: Expected running_mean and running_var to be defined when use_input_stats is false');
-    const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
-    y = x.sub(runningMean.reshape(bshape)).mul(runningVar.reshape(bshape).add(eps).rsqrt());
-  }
-  return channelAffine(y, opts.weight ?? null, opts.bias ?? null);
+  return composite('instanceNorm', { useInputStats: useInput, momentum, eps }, () => {
+    const dims = [...x.shape.keys()].slice(2);
+    let y: Tensor;
+    if (useInput) {
+      const mean = x.mean(dims, true);
+      const xc = x.sub(mean);
+      const varB = xc.square().mean(dims, true);
+      y = xc.mul(varB.add(eps).rsqrt());
+      const n = x.numel() / (x.shape[0]! * x.shape[1]!);
+      noGrad(() => {
+        if (runningMean) runningMean.mul_(1 - momentum).add_(mean.detach().mean(0).reshape(runningMean.shape).mul(momentum));
+        if (runningVar) runningVar.mul_(1 - momentum).add_(varB.detach().mean(0).reshape(runningVar.shape).mul(momentum * n / (n - 1)));
+      });
+    } else {
+      if (!runningMean || !runningVar) throw new Error('instanceNorm: Expected running_mean and running_var to be defined when use_input_stats is false');
+      const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
+      y = x.sub(runningMean.reshape(bshape)).mul(runningVar.reshape(bshape).add(eps).rsqrt());
+    }
+    return channelAffine(y, opts.weight ?? null, opts.bias ?? null);
+  });
 }
 
 /** F.rmsNorm(x, normalizedShape, weight?, { eps }): x / sqrt(mean(x^2) + eps) * weight; eps defaults to the dtype's machine epsilon, as PyTorch. */
@@ -183,9 +192,11 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
     throw new RangeError(`rmsNorm: Given normalized_shape=${fmtShape(ns)}, expected input with shape [*, ${ns.join(', ')}], but got input of size${fmtShape(x.shape)}`);
   }
   const eps = opts.eps ?? (x.dtype === 'float64' ? 2.220446049250313e-16 : x.dtype === 'float16' ? 0.0009765625 : 1.1920928955078125e-7);
-  const dims = ns.map((_, i) => x.ndim - k + i);
-  const y = x.mul(x.square().mean(dims, true).add(eps).rsqrt());
-  return weight ? y.mul(weight) : y;
+  return composite('rmsNorm', { normalizedShape: ns, eps }, () => {
+    const dims = ns.map((_, i) => x.ndim - k + i);
+    const y = x.mul(x.square().mean(dims, true).add(eps).rsqrt());
+    return weight ? y.mul(weight) : y;
+  });
 }
 
 /**
@@ -195,19 +206,21 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
 export function localResponseNorm(x: Tensor, size: number, opts: { alpha?: number; beta?: number; k?: number } = {}): Tensor {
   if (x.ndim < 3) throw new RangeError(`localResponseNorm: Expected 3D or higher dimensionality input (got ${x.ndim} dimensions)`);
   const alpha = opts.alpha ?? 1e-4, beta = opts.beta ?? 0.75, k = opts.k ?? 1;
-  const C = x.shape[1]!;
-  const sq = x.square();
-  const before = Math.floor(size / 2);
-  let acc: Tensor | null = null;
-  for (let o = -before; o < size - before; o++) {
-    // channel c receives x^2[c + o] where it exists (zero padding elsewhere)
-    const lo = Math.max(0, -o), hi = Math.min(C, C - o);
-    if (hi <= lo) continue;
-    const part = padChannels(sq.narrow(1, lo + o, hi - lo), lo, C - hi);
-    acc = acc ? acc.add(part) : part;
-  }
-  const div = (acc ?? x.mul(0)).div(size).mul(alpha).add(k).pow(beta);
-  return x.div(div);
+  return composite('localResponseNorm', { size, alpha, beta, k }, () => {
+    const C = x.shape[1]!;
+    const sq = x.square();
+    const before = Math.floor(size / 2);
+    let acc: Tensor | null = null;
+    for (let o = -before; o < size - before; o++) {
+      // channel c receives x^2[c + o] where it exists (zero padding elsewhere)
+      const lo = Math.max(0, -o), hi = Math.min(C, C - o);
+      if (hi <= lo) continue;
+      const part = padChannels(sq.narrow(1, lo + o, hi - lo), lo, C - hi);
+      acc = acc ? acc.add(part) : part;
+    }
+    const div = (acc ?? x.mul(0)).div(size).mul(alpha).add(k).pow(beta);
+    return x.div(div);
+  });
 }
 
 /** Zero-pads dim 1 by `before` and `after` entries. */

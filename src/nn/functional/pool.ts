@@ -8,6 +8,15 @@ import { im2colPrim } from '../../ops/linalg.js';
 import { cat, stack } from '../../ops/shape.js';
 import { full, zeros } from '../../ops/creation.js';
 import { constLike, indexLike, tuple, type IntOrTuple } from './utils.js';
+import { composite } from '../../ops/prim.js';
+
+/** A pool's non-tensor arguments, as its composite's attrs (stride defaults to the kernel size). */
+const maxAttrs = (k: IntOrTuple, o: MaxPoolOpts) => ({
+  kernelSize: k, stride: o.stride ?? k, padding: o.padding ?? 0, dilation: o.dilation ?? 1, ceilMode: o.ceilMode ?? false, returnIndices: o.returnIndices ?? false,
+});
+const avgAttrs = (k: IntOrTuple, o: AvgPoolOpts) => ({
+  kernelSize: k, stride: o.stride ?? k, padding: o.padding ?? 0, ceilMode: o.ceilMode ?? false, countIncludePad: o.countIncludePad ?? true, divisorOverride: o.divisorOverride ?? null,
+});
 
 /** Options of F.maxPool1d/2d/3d (PyTorch's keyword arguments). */
 export interface MaxPoolOpts {
@@ -99,7 +108,7 @@ function batch4(op: string, x: Tensor): [Tensor, boolean] {
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, opts?: MaxPoolOpts & { returnIndices?: false }): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts & { returnIndices: true }): [Tensor, Tensor];
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts = {}): Tensor | [Tensor, Tensor] {
-  return maxPoolImpl('maxPool2d', x, kernelSize, opts);
+  return composite('maxPool2d', maxAttrs(kernelSize, opts), () => maxPoolImpl('maxPool2d', x, kernelSize, opts));
 }
 
 function maxPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts): Tensor | [Tensor, Tensor] {
@@ -146,19 +155,21 @@ function maxPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: MaxPoo
 export function maxPool1d(x: Tensor, kernelSize: IntOrTuple, opts?: MaxPoolOpts & { returnIndices?: false }): Tensor;
 export function maxPool1d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts & { returnIndices: true }): [Tensor, Tensor];
 export function maxPool1d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts = {}): Tensor | [Tensor, Tensor] {
-  const op = 'maxPool1d';
-  if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`${op}: Expected 2D or 3D (batch mode) tensor for input, but got input of size ${fmtShape(x.shape)}`);
-  const one = (v: IntOrTuple | null | undefined, name: string, lead: number) => (v === null || v === undefined ? v : [lead, tuple(v, 1, op, name)[0]!]);
-  const r = maxPoolImpl(op, x.unsqueeze(-2), [1, tuple(kernelSize, 1, op, 'kernelSize')[0]!], {
-    stride: one(opts.stride, 'stride', 1), padding: one(opts.padding, 'padding', 0) ?? 0, dilation: one(opts.dilation, 'dilation', 1) ?? 1,
-    ceilMode: opts.ceilMode, returnIndices: opts.returnIndices,
+  return composite('maxPool1d', maxAttrs(kernelSize, opts), () => {
+    const op = 'maxPool1d';
+    if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`${op}: Expected 2D or 3D (batch mode) tensor for input, but got input of size ${fmtShape(x.shape)}`);
+    const one = (v: IntOrTuple | null | undefined, name: string, lead: number) => (v === null || v === undefined ? v : [lead, tuple(v, 1, op, name)[0]!]);
+    const r = maxPoolImpl(op, x.unsqueeze(-2), [1, tuple(kernelSize, 1, op, 'kernelSize')[0]!], {
+      stride: one(opts.stride, 'stride', 1), padding: one(opts.padding, 'padding', 0) ?? 0, dilation: one(opts.dilation, 'dilation', 1) ?? 1,
+      ceilMode: opts.ceilMode, returnIndices: opts.returnIndices,
+    });
+    return Array.isArray(r) ? [r[0].squeeze(-2), r[1].squeeze(-2)] : r.squeeze(-2);
   });
-  return Array.isArray(r) ? [r[0].squeeze(-2), r[1].squeeze(-2)] : r.squeeze(-2);
 }
 
 /** F.avgPool2d(x, kernelSize, { stride, padding, ceilMode, countIncludePad, divisorOverride }). */
 export function avgPool2d(x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts = {}): Tensor {
-  return avgPoolImpl('avgPool2d', x, kernelSize, opts);
+  return composite('avgPool2d', avgAttrs(kernelSize, opts), () => avgPoolImpl('avgPool2d', x, kernelSize, opts));
 }
 
 function avgPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts): Tensor {
@@ -189,12 +200,14 @@ function avgPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: AvgPoo
 
 /** F.avgPool1d(x [N,C,L] or [C,L], kernelSize, opts). */
 export function avgPool1d(x: Tensor, kernelSize: IntOrTuple, opts: Omit<AvgPoolOpts, 'divisorOverride'> = {}): Tensor {
-  const op = 'avgPool1d';
-  if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`${op}: Expected 2D or 3D (batch mode) tensor for input, but got input of size ${fmtShape(x.shape)}`);
-  const one = (v: IntOrTuple | null | undefined, name: string, lead: number) => (v === null || v === undefined ? v : [lead, tuple(v, 1, op, name)[0]!]);
-  return avgPoolImpl(op, x.unsqueeze(-2), [1, tuple(kernelSize, 1, op, 'kernelSize')[0]!], {
-    stride: one(opts.stride, 'stride', 1), padding: one(opts.padding, 'padding', 0) ?? 0, ceilMode: opts.ceilMode, countIncludePad: opts.countIncludePad,
-  }).squeeze(-2);
+  return composite('avgPool1d', avgAttrs(kernelSize, opts), () => {
+    const op = 'avgPool1d';
+    if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`${op}: Expected 2D or 3D (batch mode) tensor for input, but got input of size ${fmtShape(x.shape)}`);
+    const one = (v: IntOrTuple | null | undefined, name: string, lead: number) => (v === null || v === undefined ? v : [lead, tuple(v, 1, op, name)[0]!]);
+    return avgPoolImpl(op, x.unsqueeze(-2), [1, tuple(kernelSize, 1, op, 'kernelSize')[0]!], {
+      stride: one(opts.stride, 'stride', 1), padding: one(opts.padding, 'padding', 0) ?? 0, ceilMode: opts.ceilMode, countIncludePad: opts.countIncludePad,
+    }).squeeze(-2);
+  });
 }
 
 /** Adaptive windows along one dim: [floor(i*n/m), ceil((i+1)*n/m)). */
@@ -226,11 +239,11 @@ function adaptiveSize(op: string, x: Tensor, outputSize: IntOrTuple | readonly (
 
 /** F.adaptiveAvgPool2d(x, outputSize): outputSize entries may be null (keep that size). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
-  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool2d', x, outputSize, 2));
+  return composite('adaptiveAvgPool2d', { outputSize }, () => adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool2d', x, outputSize, 2)));
 }
 /** Applies a 1D adaptive average pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_avg_pool1d). */
 export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
-  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool1d', x, outputSize, 1));
+  return composite('adaptiveAvgPool1d', { outputSize }, () => adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool1d', x, outputSize, 1)));
 }
 
 /**
@@ -249,11 +262,11 @@ function adaptiveMaxPoolNd(x: Tensor, outSize: readonly number[]): Tensor {
 }
 /** Applies a 2D adaptive max pooling over [N, C, H, W] or [C, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool2d). */
 export function adaptiveMaxPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
-  return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool2d', x, outputSize, 2));
+  return composite('adaptiveMaxPool2d', { outputSize }, () => adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool2d', x, outputSize, 2)));
 }
 /** Applies a 1D adaptive max pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_max_pool1d). */
 export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
-  return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool1d', x, outputSize, 1));
+  return composite('adaptiveMaxPool1d', { outputSize }, () => adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool1d', x, outputSize, 1)));
 }
 
 /** Depth geometry of a 3-D pool: [k, s, p, d, out, extra] along dim 2 (same rules as 2-D). */
@@ -285,75 +298,79 @@ function batch5(op: string, x: Tensor): [Tensor, boolean] {
 export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts?: MaxPoolOpts & { returnIndices?: false }): Tensor;
 export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts & { returnIndices: true }): [Tensor, Tensor];
 export function maxPool3d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts = {}): Tensor | [Tensor, Tensor] {
-  const op = 'maxPool3d';
-  const [xb, unb] = batch5(op, x);
-  const k = tuple(kernelSize, 3, op, 'kernelSize');
-  const s = opts.stride === null || opts.stride === undefined ? k : tuple(opts.stride, 3, op, 'stride');
-  const p = tuple(opts.padding ?? 0, 3, op, 'padding'), d = tuple(opts.dilation ?? 1, 3, op, 'dilation');
-  const ceil = opts.ceilMode ?? false;
-  const [N, C, D, H, W] = xb.shape as [number, number, number, number, number];
-  const g = depthGeometry(op, D, k[0]!, s[0]!, p[0]!, d[0]!, ceil);
-  const o2 = { stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], dilation: [d[1]!, d[2]!], ceilMode: ceil };
-  const taps = depthTaps(xb, k[0]!, s[0]!, p[0]!, d[0]!, g.out, g.extra, lowest(xb)).map((t) => t.reshape(N, C * g.out, H, W));
-  if (!opts.returnIndices) {
-    const pooled = taps.map((t) => maxPool2d(t, [k[1]!, k[2]!], o2));
-    const OH = pooled[0]!.shape[2]!, OW = pooled[0]!.shape[3]!;
-    const out = stack(pooled, 0).max(0).values.reshape(N, C, g.out, OH, OW);
-    return unb ? out.squeeze(0) : out;
-  }
-  const pooled = taps.map((t) => maxPool2d(t, [k[1]!, k[2]!], { ...o2, returnIndices: true }));
-  const OH = pooled[0]![0].shape[2]!, OW = pooled[0]![0].shape[3]!;
-  // max over the taps keeps the first (shallowest) of equal maxima, PyTorch's scan order; the winning
-  // tap t of output depth od sits at input depth od*s - p + t*d, so its flat index adds that times H*W.
-  const r = stack(pooled.map((q) => q[0]), 0).max(0);
-  const plane = stack(pooled.map((q) => q[1]), 0).gather(0, r.indices.unsqueeze(0)).squeeze(0).reshape(N, C, g.out, OH, OW);
-  const depth = r.indices.reshape(N, C, g.out, OH, OW).mul(d[0]! * H * W)
-    .add(indexLike(xb, Array.from({ length: g.out }, (_, od) => (od * s[0]! - p[0]!) * H * W)).reshape(g.out, 1, 1));
-  const out = r.values.reshape(N, C, g.out, OH, OW), idx = plane.add(depth);
-  return unb ? [out.squeeze(0), idx.squeeze(0)] : [out, idx];
+  return composite('maxPool3d', maxAttrs(kernelSize, opts), () => {
+    const op = 'maxPool3d';
+    const [xb, unb] = batch5(op, x);
+    const k = tuple(kernelSize, 3, op, 'kernelSize');
+    const s = opts.stride === null || opts.stride === undefined ? k : tuple(opts.stride, 3, op, 'stride');
+    const p = tuple(opts.padding ?? 0, 3, op, 'padding'), d = tuple(opts.dilation ?? 1, 3, op, 'dilation');
+    const ceil = opts.ceilMode ?? false;
+    const [N, C, D, H, W] = xb.shape as [number, number, number, number, number];
+    const g = depthGeometry(op, D, k[0]!, s[0]!, p[0]!, d[0]!, ceil);
+    const o2 = { stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], dilation: [d[1]!, d[2]!], ceilMode: ceil };
+    const taps = depthTaps(xb, k[0]!, s[0]!, p[0]!, d[0]!, g.out, g.extra, lowest(xb)).map((t) => t.reshape(N, C * g.out, H, W));
+    if (!opts.returnIndices) {
+      const pooled = taps.map((t) => maxPool2d(t, [k[1]!, k[2]!], o2));
+      const OH = pooled[0]!.shape[2]!, OW = pooled[0]!.shape[3]!;
+      const out = stack(pooled, 0).max(0).values.reshape(N, C, g.out, OH, OW);
+      return unb ? out.squeeze(0) : out;
+    }
+    const pooled = taps.map((t) => maxPool2d(t, [k[1]!, k[2]!], { ...o2, returnIndices: true }));
+    const OH = pooled[0]![0].shape[2]!, OW = pooled[0]![0].shape[3]!;
+    // max over the taps keeps the first (shallowest) of equal maxima, PyTorch's scan order; the winning
+    // tap t of output depth od sits at input depth od*s - p + t*d, so its flat index adds that times H*W.
+    const r = stack(pooled.map((q) => q[0]), 0).max(0);
+    const plane = stack(pooled.map((q) => q[1]), 0).gather(0, r.indices.unsqueeze(0)).squeeze(0).reshape(N, C, g.out, OH, OW);
+    const depth = r.indices.reshape(N, C, g.out, OH, OW).mul(d[0]! * H * W)
+      .add(indexLike(xb, Array.from({ length: g.out }, (_, od) => (od * s[0]! - p[0]!) * H * W)).reshape(g.out, 1, 1));
+    const out = r.values.reshape(N, C, g.out, OH, OW), idx = plane.add(depth);
+    return unb ? [out.squeeze(0), idx.squeeze(0)] : [out, idx];
+  });
 }
 
 /** F.avgPool3d(x, kernelSize, { stride, padding, ceilMode, countIncludePad, divisorOverride }). */
 export function avgPool3d(x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts = {}): Tensor {
-  const op = 'avgPool3d';
-  const [xb, unb] = batch5(op, x);
-  const k = tuple(kernelSize, 3, op, 'kernelSize');
-  const s = opts.stride === null || opts.stride === undefined ? k : tuple(opts.stride, 3, op, 'stride');
-  const p = tuple(opts.padding ?? 0, 3, op, 'padding');
-  const ceil = opts.ceilMode ?? false;
-  const [N, C, D, H, W] = xb.shape as [number, number, number, number, number];
-  const g = depthGeometry(op, D, k[0]!, s[0]!, p[0]!, 1, ceil);
-  // Window sums: 2-D sums (divisor 1) of each depth tap, added over the taps.
-  let sums: Tensor | null = null;
-  for (const t of depthTaps(xb, k[0]!, s[0]!, p[0]!, 1, g.out, g.extra, 0)) {
-    const ps = avgPool2d(t.reshape(N, C * g.out, H, W), [k[1]!, k[2]!], { stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], ceilMode: ceil, divisorOverride: 1 });
-    sums = sums ? sums.add(ps) : ps;
-  }
-  const OH = sums!.shape[2]!, OW = sums!.shape[3]!;
-  let out = sums!.reshape(N, C, g.out, OH, OW);
-  if (opts.divisorOverride) out = out.div(opts.divisorOverride);
-  else {
-    const inc = opts.countIncludePad ?? true;
-    const sizes = [D, H, W], outs = [g.out, OH, OW];
-    // Per-dim window extents (clipped to the padded input, and to the input itself).
-    const ext = [0, 1, 2].map((i) => Array.from({ length: outs[i]! }, (_, o) => {
-      const a = o * s[i]! - p[i]!, b = Math.min(a + k[i]!, sizes[i]! + p[i]!);
-      return [b - a, Math.min(b, sizes[i]!) - Math.max(a, 0)] as [number, number];
-    }));
-    const div: number[] = [];
-    for (const [pd, cd] of ext[0]!) for (const [ph, chh] of ext[1]!) for (const [pw, cw] of ext[2]!) div.push(inc ? pd * ph * pw : cd * chh * cw);
-    out = out.div(constLike(xb, div, [g.out, OH, OW]));
-  }
-  return unb ? out.squeeze(0) : out;
+  return composite('avgPool3d', avgAttrs(kernelSize, opts), () => {
+    const op = 'avgPool3d';
+    const [xb, unb] = batch5(op, x);
+    const k = tuple(kernelSize, 3, op, 'kernelSize');
+    const s = opts.stride === null || opts.stride === undefined ? k : tuple(opts.stride, 3, op, 'stride');
+    const p = tuple(opts.padding ?? 0, 3, op, 'padding');
+    const ceil = opts.ceilMode ?? false;
+    const [N, C, D, H, W] = xb.shape as [number, number, number, number, number];
+    const g = depthGeometry(op, D, k[0]!, s[0]!, p[0]!, 1, ceil);
+    // Window sums: 2-D sums (divisor 1) of each depth tap, added over the taps.
+    let sums: Tensor | null = null;
+    for (const t of depthTaps(xb, k[0]!, s[0]!, p[0]!, 1, g.out, g.extra, 0)) {
+      const ps = avgPool2d(t.reshape(N, C * g.out, H, W), [k[1]!, k[2]!], { stride: [s[1]!, s[2]!], padding: [p[1]!, p[2]!], ceilMode: ceil, divisorOverride: 1 });
+      sums = sums ? sums.add(ps) : ps;
+    }
+    const OH = sums!.shape[2]!, OW = sums!.shape[3]!;
+    let out = sums!.reshape(N, C, g.out, OH, OW);
+    if (opts.divisorOverride) out = out.div(opts.divisorOverride);
+    else {
+      const inc = opts.countIncludePad ?? true;
+      const sizes = [D, H, W], outs = [g.out, OH, OW];
+      // Per-dim window extents (clipped to the padded input, and to the input itself).
+      const ext = [0, 1, 2].map((i) => Array.from({ length: outs[i]! }, (_, o) => {
+        const a = o * s[i]! - p[i]!, b = Math.min(a + k[i]!, sizes[i]! + p[i]!);
+        return [b - a, Math.min(b, sizes[i]!) - Math.max(a, 0)] as [number, number];
+      }));
+      const div: number[] = [];
+      for (const [pd, cd] of ext[0]!) for (const [ph, chh] of ext[1]!) for (const [pw, cw] of ext[2]!) div.push(inc ? pd * ph * pw : cd * chh * cw);
+      out = out.div(constLike(xb, div, [g.out, OH, OW]));
+    }
+    return unb ? out.squeeze(0) : out;
+  });
 }
 
 /** Applies a 3D adaptive average pooling over [N, C, D, H, W] or [C, D, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_avg_pool3d). */
 export function adaptiveAvgPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
-  return adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool3d', x, outputSize, 3));
+  return composite('adaptiveAvgPool3d', { outputSize }, () => adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool3d', x, outputSize, 3)));
 }
 /** Applies a 3D adaptive max pooling over [N, C, D, H, W] or [C, D, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool3d). */
 export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
-  return adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool3d', x, outputSize, 3));
+  return composite('adaptiveMaxPool3d', { outputSize }, () => adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool3d', x, outputSize, 3)));
 }
 
 /**
@@ -362,12 +379,12 @@ export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (
  */
 export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: IntOrTuple,
   opts: { stride?: IntOrTuple | null; padding?: IntOrTuple; outputSize?: readonly number[] | null } = {}): Tensor {
-  return maxUnpoolImpl('maxUnpool2d', x, indices, tuple(kernelSize, 2, 'maxUnpool2d', 'kernelSize'), opts, 2);
+  return composite('maxUnpool2d', { kernelSize, stride: opts.stride ?? kernelSize, padding: opts.padding ?? 0, outputSize: opts.outputSize ?? null }, () => maxUnpoolImpl('maxUnpool2d', x, indices, tuple(kernelSize, 2, 'maxUnpool2d', 'kernelSize'), opts, 2));
 }
 /** F.maxUnpool1d(x [N,C,L], indices, kernelSize, opts). */
 export function maxUnpool1d(x: Tensor, indices: Tensor, kernelSize: IntOrTuple,
   opts: { stride?: IntOrTuple | null; padding?: IntOrTuple; outputSize?: readonly number[] | null } = {}): Tensor {
-  return maxUnpoolImpl('maxUnpool1d', x, indices, tuple(kernelSize, 1, 'maxUnpool1d', 'kernelSize'), opts, 1);
+  return composite('maxUnpool1d', { kernelSize, stride: opts.stride ?? kernelSize, padding: opts.padding ?? 0, outputSize: opts.outputSize ?? null }, () => maxUnpoolImpl('maxUnpool1d', x, indices, tuple(kernelSize, 1, 'maxUnpool1d', 'kernelSize'), opts, 1));
 }
 
 function maxUnpoolImpl(op: string, x: Tensor, indices: Tensor, k: number[],
@@ -393,13 +410,17 @@ function maxUnpoolImpl(op: string, x: Tensor, indices: Tensor, k: number[],
 
 /** F.lpPool2d(x, normType, kernelSize, { stride, ceilMode }): (sum over the window of x^p)^(1/p). */
 export function lpPool2d(x: Tensor, normType: number, kernelSize: IntOrTuple, opts: { stride?: IntOrTuple | null; ceilMode?: boolean } = {}): Tensor {
-  const k = tuple(kernelSize, 2, 'lpPool2d', 'kernelSize');
-  // PyTorch scales the average by kh*kw (not the true sum for clipped ceil-mode windows): kept for parity.
-  const avg = avgPool2d(x.pow(normType), k, { stride: opts.stride, ceilMode: opts.ceilMode });
-  return avg.sign().mul(avg.abs().relu()).mul(k[0]! * k[1]!).pow(1 / normType);
+  return composite('lpPool2d', { normType, kernelSize, stride: opts.stride ?? kernelSize, ceilMode: opts.ceilMode ?? false }, () => {
+    const k = tuple(kernelSize, 2, 'lpPool2d', 'kernelSize');
+    // PyTorch scales the average by kh*kw (not the true sum for clipped ceil-mode windows): kept for parity.
+    const avg = avgPool2d(x.pow(normType), k, { stride: opts.stride, ceilMode: opts.ceilMode });
+    return avg.sign().mul(avg.abs().relu()).mul(k[0]! * k[1]!).pow(1 / normType);
+  });
 }
 /** F.lpPool1d(x [N,C,L], normType, kernelSize, { stride, ceilMode }). */
 export function lpPool1d(x: Tensor, normType: number, kernelSize: number, opts: { stride?: number | null; ceilMode?: boolean } = {}): Tensor {
-  const avg = avgPool1d(x.pow(normType), kernelSize, { stride: opts.stride, ceilMode: opts.ceilMode });
-  return avg.sign().mul(avg.abs().relu()).mul(kernelSize).pow(1 / normType);
+  return composite('lpPool1d', { normType, kernelSize, stride: opts.stride ?? kernelSize, ceilMode: opts.ceilMode ?? false }, () => {
+    const avg = avgPool1d(x.pow(normType), kernelSize, { stride: opts.stride, ceilMode: opts.ceilMode });
+    return avg.sign().mul(avg.abs().relu()).mul(kernelSize).pow(1 / normType);
+  });
 }

@@ -6,6 +6,7 @@ import type { Tensor } from '../../tensor.js';
 import { rand } from '../../ops/creation.js';
 import { Module, pyFloat } from '../module.js';
 import * as F from '../functional/index.js';
+import { composite } from '../../ops/prim.js';
 
 function dropoutMask(x: Tensor, p: number, maskShape: readonly number[]): Tensor {
   if (p >= 1) return x.mul(0);
@@ -15,7 +16,7 @@ function dropoutMask(x: Tensor, p: number, maskShape: readonly number[]): Tensor
 
 /** @internal Functional dropout used inside layers (attention weights, between RNN layers). */
 export function dropout(x: Tensor, p: number, training: boolean): Tensor {
-  return training && p > 0 ? dropoutMask(x, p, x.shape) : x;
+  return training && p > 0 ? composite('dropout', { p, training }, () => dropoutMask(x, p, x.shape)) : x;
 }
 
 /** Shared base of the dropout layers: the probability p of an element (or channel) being zeroed. */
@@ -36,7 +37,7 @@ export class Dropout extends DropoutBase {
   /** Zeroes each element with probability p and scales the rest by 1/(1-p) in training mode; returns x in eval mode. */
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    return dropoutMask(x, this.p, x.shape);
+    return composite('dropout', { p: this.p, training: true }, () => dropoutMask(x, this.p, x.shape));
   }
 }
 /** Randomly zeroes whole channels of (N, C, L) or (C, L) input (torch.nn.Dropout1d). */
@@ -45,7 +46,7 @@ export class Dropout1d extends DropoutBase {
   forward(x: Tensor): Tensor {
     if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`dropout1d: Expected 2D or 3D input, but received a ${x.ndim}D input`);
     if (!this.training || this.p === 0) return x;
-    return dropoutMask(x, this.p, [...x.shape.slice(0, -1), 1]);
+    return composite('dropout1d', { p: this.p, training: true }, () => dropoutMask(x, this.p, [...x.shape.slice(0, -1), 1]));
   }
 }
 /** Zeroes whole channels of (N, C, H, W) or (C, H, W) input. */
@@ -54,7 +55,7 @@ export class Dropout2d extends DropoutBase {
   forward(x: Tensor): Tensor {
     if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`dropout2d: Expected 3D or 4D input, but received a ${x.ndim}D input`);
     if (!this.training || this.p === 0) return x;
-    return dropoutMask(x, this.p, [...x.shape.slice(0, -2), 1, 1]);
+    return composite('dropout2d', { p: this.p, training: true }, () => dropoutMask(x, this.p, [...x.shape.slice(0, -2), 1, 1]));
   }
 }
 /** Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input. */
@@ -63,7 +64,7 @@ export class Dropout3d extends DropoutBase {
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 && x.ndim !== 5) throw new RangeError(`dropout3d: Expected 4D or 5D input, but received a ${x.ndim}D input`);
     if (!this.training || this.p === 0) return x;
-    return dropoutMask(x, this.p, [...x.shape.slice(0, -3), 1, 1, 1]);
+    return composite('dropout3d', { p: this.p, training: true }, () => dropoutMask(x, this.p, [...x.shape.slice(0, -3), 1, 1, 1]));
   }
 }
 /** Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance). */

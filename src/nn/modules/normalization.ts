@@ -11,6 +11,7 @@ import { Module, pyFloat } from '../module.js';
 import type { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
+import { composite } from '../../ops/prim.js';
 
 /** Options of BatchNorm1d/2d/3d (PyTorch's keyword arguments). */
 export interface BatchNormOpts extends FactoryOpts {
@@ -80,29 +81,31 @@ abstract class BatchNormBase extends Module {
     const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
     const bshape = [1, C, ...new Array<number>(x.ndim - 2).fill(1)];
     const useBatch = this.training || !this.running_mean || !this.running_var;
-    let y: Tensor;
-    if (useBatch) {
-      const n = x.numel() / C;
-      if (this.training && n <= 1) throw new RangeError(`Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
-      const mean = x.mean(dims, true);
-      const xc = x.sub(mean);
-      const varB = xc.square().mean(dims, true);
-      y = xc.mul(varB.add(this.eps).rsqrt());
-      if (this.training && this.trackRunningStats && this.running_mean && this.running_var && this.num_batches_tracked) {
-        const rm = this.running_mean, rv = this.running_var, nbt = this.num_batches_tracked;
-        noGrad(() => {
-          nbt.add_(1);
-          // momentum null: cumulative average, factor 1/num_batches_tracked (kept on device).
-          const f: number | Tensor = this.momentum ?? nbt.to(rm.dtype).reciprocal();
-          rm.mul_(typeof f === 'number' ? 1 - f : f.neg().add(1)).add_(mean.detach().reshape([C]).mul(f));
-          rv.mul_(typeof f === 'number' ? 1 - f : f.neg().add(1)).add_(varB.detach().reshape([C]).mul(f).mul(n / (n - 1)));
-        });
+    return composite('batchNorm', { training: useBatch, momentum: this.momentum, eps: this.eps }, () => {
+      let y: Tensor;
+      if (useBatch) {
+        const n = x.numel() / C;
+        if (this.training && n <= 1) throw new RangeError(`Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
+        const mean = x.mean(dims, true);
+        const xc = x.sub(mean);
+        const varB = xc.square().mean(dims, true);
+        y = xc.mul(varB.add(this.eps).rsqrt());
+        if (this.training && this.trackRunningStats && this.running_mean && this.running_var && this.num_batches_tracked) {
+          const rm = this.running_mean, rv = this.running_var, nbt = this.num_batches_tracked;
+          noGrad(() => {
+            nbt.add_(1);
+            // momentum null: cumulative average, factor 1/num_batches_tracked (kept on device).
+            const f: number | Tensor = this.momentum ?? nbt.to(rm.dtype).reciprocal();
+            rm.mul_(typeof f === 'number' ? 1 - f : f.neg().add(1)).add_(mean.detach().reshape([C]).mul(f));
+            rv.mul_(typeof f === 'number' ? 1 - f : f.neg().add(1)).add_(varB.detach().reshape([C]).mul(f).mul(n / (n - 1)));
+          });
+        }
+      } else {
+        y = x.sub(this.running_mean!.reshape(bshape)).mul(this.running_var!.reshape(bshape).add(this.eps).rsqrt());
       }
-    } else {
-      y = x.sub(this.running_mean!.reshape(bshape)).mul(this.running_var!.reshape(bshape).add(this.eps).rsqrt());
-    }
-    if (this.weight && this.bias) y = y.mul(this.weight.reshape(bshape)).add(this.bias.reshape(bshape));
-    return y;
+      if (this.weight && this.bias) y = y.mul(this.weight.reshape(bshape)).add(this.bias.reshape(bshape));
+      return y;
+    });
   }
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
@@ -161,11 +164,13 @@ export class LayerNorm extends Module {
   /** Normalizes x over its trailing normalizedShape dims (mean 0, biased variance 1), then applies weight and bias. */
   forward(x: Tensor): Tensor {
     const dims = lastDims(x, this.normalizedShape, 'LayerNorm');
-    const xc = x.sub(x.mean(dims, true));
-    let y = xc.mul(xc.square().mean(dims, true).add(this.eps).rsqrt());
-    if (this.weight) y = y.mul(this.weight);
-    if (this.bias) y = y.add(this.bias);
-    return y;
+    return composite('layerNorm', { normalizedShape: this.normalizedShape, eps: this.eps }, () => {
+      const xc = x.sub(x.mean(dims, true));
+      let y = xc.mul(xc.square().mean(dims, true).add(this.eps).rsqrt());
+      if (this.weight) y = y.mul(this.weight);
+      if (this.bias) y = y.add(this.bias);
+      return y;
+    });
   }
   override extraRepr(): string { return `(${this.normalizedShape.join(', ')},), eps=${pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`; }
 }
@@ -194,15 +199,17 @@ export class GroupNorm extends Module {
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
       throw new RangeError(`GroupNorm: expected input with shape [N, ${this.numChannels}, *], but got input of size ${fmtShape(x.shape)}`);
     }
-    const N = x.shape[0]!;
-    const g = x.reshape([N, this.numGroups, -1]);
-    const gc = g.sub(g.mean(2, true));
-    let y = gc.mul(gc.square().mean(2, true).add(this.eps).rsqrt()).reshape(x.shape);
-    if (this.weight && this.bias) {
-      const bshape = [1, this.numChannels, ...new Array<number>(x.ndim - 2).fill(1)];
-      y = y.mul(this.weight.reshape(bshape)).add(this.bias.reshape(bshape));
-    }
-    return y;
+    return composite('groupNorm', { numGroups: this.numGroups, eps: this.eps }, () => {
+      const N = x.shape[0]!;
+      const g = x.reshape([N, this.numGroups, -1]);
+      const gc = g.sub(g.mean(2, true));
+      let y = gc.mul(gc.square().mean(2, true).add(this.eps).rsqrt()).reshape(x.shape);
+      if (this.weight && this.bias) {
+        const bshape = [1, this.numChannels, ...new Array<number>(x.ndim - 2).fill(1)];
+        y = y.mul(this.weight.reshape(bshape)).add(this.bias.reshape(bshape));
+      }
+      return y;
+    });
   }
   override extraRepr(): string { return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'}`; }
 }
@@ -229,8 +236,10 @@ export class RMSNorm extends Module {
   forward(x: Tensor): Tensor {
     const dims = lastDims(x, this.normalizedShape, 'RMSNorm');
     const eps = this.eps ?? FINFO_EPS[x.dtype] ?? FINFO_EPS.float32!;
-    const y = x.mul(x.square().mean(dims, true).add(eps).rsqrt());
-    return this.weight ? y.mul(this.weight) : y;
+    return composite('rmsNorm', { normalizedShape: this.normalizedShape, eps }, () => {
+      const y = x.mul(x.square().mean(dims, true).add(eps).rsqrt());
+      return this.weight ? y.mul(this.weight) : y;
+    });
   }
   override extraRepr(): string { return `(${this.normalizedShape.join(', ')},), eps=${this.eps === null ? 'None' : pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`; }
 }

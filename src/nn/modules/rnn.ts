@@ -17,8 +17,12 @@ import { Module } from '../module.js';
 import type { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
+import { composite } from '../../ops/prim.js';
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+/** The composite name of a layer (cell: true for the single-step cells) in a captured graph, and its nonlinearity attr. */
+const compositeName = (mode: Mode, cell: boolean) => (mode === 'LSTM' ? 'lstm' : mode === 'GRU' ? 'gru' : 'rnn') + (cell ? 'Cell' : '');
+const nonlinearityOf = (mode: Mode) => (mode === 'RNN_TANH' ? { nonlinearity: 'tanh' } : mode === 'RNN_RELU' ? { nonlinearity: 'relu' } : {});
 /** Options of RNN, LSTM and GRU (PyTorch's keyword arguments). */
 export interface RNNOpts extends FactoryOpts {
   /** Number of stacked recurrent layers (default 1). */
@@ -114,7 +118,14 @@ abstract class RNNBase extends Module {
 
   /** Runs all layers on time-major input [L, N, Hin]; returns output [L, N, D*Hout], h_n [layers*D, N, Hout] and c_n [layers*D, N, H] (Hout: projSize or H). */
   protected run(input: Tensor, h0: Tensor | null, c0: Tensor | null): { output: Tensor; hN: Tensor; cN: Tensor | null } {
-    return this.runMasked(input, h0, c0, null);
+    return this.composite_(() => this.runMasked(input, h0, c0, null));
+  }
+  /** Runs f as this layer's composite ('rnn', 'lstm' or 'gru') in a captured graph. */
+  private composite_<T>(f: () => T): T {
+    return composite(compositeName(this.mode, false), {
+      inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, bias: this.bias, batchFirst: this.batchFirst,
+      dropout: this.dropout, bidirectional: this.bidirectional, projSize: this.projSize, ...nonlinearityOf(this.mode),
+    }, f);
   }
   /**
    * With `lengths` (packed input: time-major, sorted by decreasing length), a sequence's state stops
@@ -180,17 +191,19 @@ abstract class RNNBase extends Module {
   }
   /** Runs on a PackedSequence: returns the packed output and states in the caller's batch order. */
   protected runPacked(seq: PackedSequence, h0: Tensor | null, c0: Tensor | null): { output: PackedSequence; hN: Tensor; cN: Tensor | null } {
-    const [padded, lens] = unpackSorted(seq);
-    const perm = (t: Tensor | null, idx: Tensor | null): Tensor | null => (t && idx ? t.indexSelect(1, idx) : t);
-    const r = this.runMasked(padded, perm(h0, seq.sortedIndices), perm(c0, seq.sortedIndices), lens);
-    const sizes = seq.sizes_();
-    const data = cat(sizes.map((bs, t) => r.output.select(0, t).narrow(0, 0, bs)));
-    const output = new PackedSequence(data, seq.batchSizes, seq.sortedIndices, seq.unsortedIndices);
-    output.unsortedHost_ = seq.unsortedHost_;
-    return {
-      output,
-      hN: perm(r.hN, seq.unsortedIndices)!, cN: perm(r.cN, seq.unsortedIndices),
-    };
+    return this.composite_(() => {
+      const [padded, lens] = unpackSorted(seq);
+      const perm = (t: Tensor | null, idx: Tensor | null): Tensor | null => (t && idx ? t.indexSelect(1, idx) : t);
+      const r = this.runMasked(padded, perm(h0, seq.sortedIndices), perm(c0, seq.sortedIndices), lens);
+      const sizes = seq.sizes_();
+      const data = cat(sizes.map((bs, t) => r.output.select(0, t).narrow(0, 0, bs)));
+      const output = new PackedSequence(data, seq.batchSizes, seq.sortedIndices, seq.unsortedIndices);
+      output.unsortedHost_ = seq.unsortedHost_;
+      return {
+        output,
+        hN: perm(r.hN, seq.unsortedIndices)!, cN: perm(r.cN, seq.unsortedIndices),
+      };
+    });
   }
   override extraRepr(): string {
     let s = `${this.inputSize}, ${this.hiddenSize}`;
@@ -269,17 +282,20 @@ abstract class RNNCellBase extends Module {
     for (const p of this.parameters()) init.uniform_(p, -stdv, stdv);
   }
   protected step(input: Tensor, h: Tensor | null, c: Tensor | null): [Tensor, Tensor | null] {
-    if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`${this.constructor.name}: Expected input to be 1D or 2D, got ${input.ndim}D instead`);
-    if (input.shape[input.ndim - 1] !== this.inputSize) throw new RangeError(`input has inconsistent input_size: got ${input.shape[input.ndim - 1]} expected ${this.inputSize}`);
-    const unbatched = input.ndim === 1;
-    const x = unbatched ? input.unsqueeze(0) : input;
-    const zerosH = () => zeros([x.shape[0]!, this.hiddenSize], { dtype: x.dtype, device: x.device });
-    const hb = h ? (unbatched ? h.unsqueeze(0) : h) : zerosH();
-    const cb = this.mode === 'LSTM' ? (c ? (unbatched ? c.unsqueeze(0) : c) : zerosH()) : null;
-    let xw = x.matmul(this.weight_ih.t());
-    if (this.bias_ih) xw = xw.add(this.bias_ih);
-    const [h2, c2] = cellStep(this.mode, this.hiddenSize, xw, hb, cb, this.weight_hh, this.bias_hh);
-    return unbatched ? [h2.squeeze(0), c2 ? c2.squeeze(0) : null] : [h2, c2];
+    const attrs = { inputSize: this.inputSize, hiddenSize: this.hiddenSize, bias: this.bias_ih !== null, ...nonlinearityOf(this.mode) };
+    return composite(compositeName(this.mode, true), attrs, () => {
+      if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`${this.constructor.name}: Expected input to be 1D or 2D, got ${input.ndim}D instead`);
+      if (input.shape[input.ndim - 1] !== this.inputSize) throw new RangeError(`input has inconsistent input_size: got ${input.shape[input.ndim - 1]} expected ${this.inputSize}`);
+      const unbatched = input.ndim === 1;
+      const x = unbatched ? input.unsqueeze(0) : input;
+      const zerosH = () => zeros([x.shape[0]!, this.hiddenSize], { dtype: x.dtype, device: x.device });
+      const hb = h ? (unbatched ? h.unsqueeze(0) : h) : zerosH();
+      const cb = this.mode === 'LSTM' ? (c ? (unbatched ? c.unsqueeze(0) : c) : zerosH()) : null;
+      let xw = x.matmul(this.weight_ih.t());
+      if (this.bias_ih) xw = xw.add(this.bias_ih);
+      const [h2, c2] = cellStep(this.mode, this.hiddenSize, xw, hb, cb, this.weight_hh, this.bias_hh);
+      return unbatched ? [h2.squeeze(0), c2 ? c2.squeeze(0) : null] : [h2, c2];
+    });
   }
   override extraRepr(): string { return `${this.inputSize}, ${this.hiddenSize}${this.bias_ih ? '' : ', bias=False'}`; }
 }

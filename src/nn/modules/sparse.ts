@@ -11,6 +11,7 @@ import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
+import { composite } from '../../ops/prim.js';
 import * as F from '../functional/index.js';
 
 /** Options of Embedding (PyTorch's keyword arguments). */
@@ -138,40 +139,42 @@ export class EmbeddingBag extends Module {
     if (perSampleWeights && this.mode !== 'sum') {
       throw new Error(`embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${this.mode}'). Please open a feature request on GitHub.`);
     }
-    let flat: Tensor, bag: Tensor, B: number;
-    const dev = input.device;
-    if (input.ndim === 2) {
-      if (offsets) throw new Error('embedding_bag: if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences.');
-      B = input.shape[0]!;
-      const n = input.shape[1]!;
-      flat = input.reshape([-1]);
-      bag = arange(B * n, { device: dev, dtype: 'int32' }).div(Math.max(n, 1), { roundingMode: 'floor' }).to('int32');
-    } else if (input.ndim === 1) {
-      if (!offsets || offsets.ndim !== 1) throw new Error('embedding_bag: offsets has to be a 1D Tensor but got null');
-      const starts = this.includeLastOffset ? offsets.narrow(0, 0, offsets.shape[0]! - 1) : offsets;
-      B = starts.shape[0]!;
-      flat = input;
-      // bag[i] = (number of bag starts <= i) - 1, computed on device.
-      bag = arange(input.shape[0]!, { device: dev, dtype: 'int32' }).unsqueeze(1).ge(starts.to('int32').unsqueeze(0)).to('int32').sum(1).sub(1).to('int32');
-    } else {
-      throw new RangeError(`embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension ${input.ndim}`);
-    }
-    const D = this.embeddingDim, w = this.weight;
-    let rows = F.embedding(flat, w, { maxNorm: this.maxNorm, normType: this.normType }); // [n, D]
-    const valid = this.paddingIdx !== null ? flat.ne(this.paddingIdx) : null;
-    if (this.mode === 'max') {
-      let member = bag.unsqueeze(0).eq(arange(B, { device: dev, dtype: 'int32' }).unsqueeze(1)); // [B, n]
-      if (valid) member = member.logicalAnd(valid.unsqueeze(0));
-      const best = where(member.unsqueeze(2), rows.unsqueeze(0), -Infinity).amax(1);
-      return where(member.any(1).unsqueeze(1), best, 0);
-    }
-    if (valid) rows = rows.mul(valid.unsqueeze(1).to(rows.dtype));
-    if (perSampleWeights) rows = rows.mul(perSampleWeights.unsqueeze(1));
-    const sums = zeros([B, D], { dtype: rows.dtype, device: dev }).indexAdd(0, bag, rows);
-    if (this.mode === 'sum') return sums;
-    const ones_ = valid ? valid.to(rows.dtype) : zeros([flat.shape[0]!], { dtype: rows.dtype, device: dev }).add(1);
-    const counts = zeros([B], { dtype: rows.dtype, device: dev }).indexAdd(0, bag, ones_);
-    return sums.div(counts.clamp(1, null).unsqueeze(1));
+    return composite('embeddingBag', { mode: this.mode, maxNorm: this.maxNorm, normType: this.normType, includeLastOffset: this.includeLastOffset, paddingIdx: this.paddingIdx }, () => {
+      let flat: Tensor, bag: Tensor, B: number;
+      const dev = input.device;
+      if (input.ndim === 2) {
+        if (offsets) throw new Error('embedding_bag: if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences.');
+        B = input.shape[0]!;
+        const n = input.shape[1]!;
+        flat = input.reshape([-1]);
+        bag = arange(B * n, { device: dev, dtype: 'int32' }).div(Math.max(n, 1), { roundingMode: 'floor' }).to('int32');
+      } else if (input.ndim === 1) {
+        if (!offsets || offsets.ndim !== 1) throw new Error('embedding_bag: offsets has to be a 1D Tensor but got null');
+        const starts = this.includeLastOffset ? offsets.narrow(0, 0, offsets.shape[0]! - 1) : offsets;
+        B = starts.shape[0]!;
+        flat = input;
+        // bag[i] = (number of bag starts <= i) - 1, computed on device.
+        bag = arange(input.shape[0]!, { device: dev, dtype: 'int32' }).unsqueeze(1).ge(starts.to('int32').unsqueeze(0)).to('int32').sum(1).sub(1).to('int32');
+      } else {
+        throw new RangeError(`embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension ${input.ndim}`);
+      }
+      const D = this.embeddingDim, w = this.weight;
+      let rows = F.embedding(flat, w, { maxNorm: this.maxNorm, normType: this.normType }); // [n, D]
+      const valid = this.paddingIdx !== null ? flat.ne(this.paddingIdx) : null;
+      if (this.mode === 'max') {
+        let member = bag.unsqueeze(0).eq(arange(B, { device: dev, dtype: 'int32' }).unsqueeze(1)); // [B, n]
+        if (valid) member = member.logicalAnd(valid.unsqueeze(0));
+        const best = where(member.unsqueeze(2), rows.unsqueeze(0), -Infinity).amax(1);
+        return where(member.any(1).unsqueeze(1), best, 0);
+      }
+      if (valid) rows = rows.mul(valid.unsqueeze(1).to(rows.dtype));
+      if (perSampleWeights) rows = rows.mul(perSampleWeights.unsqueeze(1));
+      const sums = zeros([B, D], { dtype: rows.dtype, device: dev }).indexAdd(0, bag, rows);
+      if (this.mode === 'sum') return sums;
+      const ones_ = valid ? valid.to(rows.dtype) : zeros([flat.shape[0]!], { dtype: rows.dtype, device: dev }).add(1);
+      const counts = zeros([B], { dtype: rows.dtype, device: dev }).indexAdd(0, bag, ones_);
+      return sums.div(counts.clamp(1, null).unsqueeze(1));
+    });
   }
   override extraRepr(): string {
     return `${this.numEmbeddings}, ${this.embeddingDim}, mode='${this.mode}'${this.paddingIdx !== null ? `, padding_idx=${this.paddingIdx}` : ''}`;

@@ -17,6 +17,7 @@ import { ModuleList } from './container.js';
 import * as init from '../init.js';
 import * as F from '../functional/index.js';
 import { checkMaskDtype } from '../functional/attention.js';
+import { composite } from '../../ops/prim.js';
 
 /** A boolean mask (true = masked) becomes an additive -inf mask; float masks pass through. */
 function additive(mask: Tensor, dtype: DType): Tensor {
@@ -117,74 +118,90 @@ export class MultiheadAttention extends Module {
 
   /** query [L, N, E] (or [N, L, E] with batchFirst, or unbatched [L, E]); returns [output, weights | null]. */
   forward(query: Tensor, key: Tensor, value: Tensor, opts: MHAForwardOpts = {}): [Tensor, Tensor | null] {
-    const E = this.embedDim, Hn = this.numHeads, hd = this.headDim;
-    const unbatched = query.ndim === 2;
-    if (query.ndim !== 2 && query.ndim !== 3) throw new RangeError(`MultiheadAttention: query should be unbatched 2D or batched 3D tensor but received ${query.ndim}-D query tensor`);
-    checkMaskDtype('MultiheadAttention', 'attnMask', opts.attnMask);
-    checkMaskDtype('MultiheadAttention', 'keyPaddingMask', opts.keyPaddingMask);
-    let q = query, k = key, v = value;
-    if (unbatched) { q = q.unsqueeze(1); k = k.unsqueeze(1); v = v.unsqueeze(1); }
-    else if (this.batchFirst) { q = q.transpose(0, 1); k = k.transpose(0, 1); v = v.transpose(0, 1); }
-    const L = q.shape[0]!, N = q.shape[1]!, S = k.shape[0]!;
-    if (q.shape[2] !== E) throw new RangeError(`was expecting embedding dimension of ${E}, but got ${q.shape[2]}`);
-    // Projections.
-    const b = this.in_proj_bias;
-    const bq = b ? b.narrow(0, 0, E) : null, bk = b ? b.narrow(0, E, E) : null, bv = b ? b.narrow(0, 2 * E, E) : null;
-    const w = this.in_proj_weight;
-    const wq = w ? w.narrow(0, 0, E) : this.q_proj_weight!, wk = w ? w.narrow(0, E, E) : this.k_proj_weight!, wv = w ? w.narrow(0, 2 * E, E) : this.v_proj_weight!;
-    // [L, N, E] -> [N*H, L, hd]
-    const heads = (t: Tensor, len: number): Tensor => t.reshape([len, N * Hn, hd]).transpose(0, 1);
-    const qh = heads(F.linear(q, wq, bq), L).mul(1 / Math.sqrt(hd));
-    let kp = F.linear(k, wk, bk), vp = F.linear(v, wv, bv); // [S, N, E]
-    let extra = 0; // key positions appended after the S real ones (bias_k/v, zero attention)
-    if (this.bias_k && this.bias_v) {
-      kp = cat([kp, this.bias_k.expand([1, N, E])]);
-      vp = cat([vp, this.bias_v.expand([1, N, E])]);
-      extra++;
-    }
-    let kh = heads(kp, S + extra), vh = heads(vp, S + extra);
-    if (this.addZeroAttn) {
-      const z = zeros([N * Hn, 1, hd], { dtype: kh.dtype, device: kh.device });
-      kh = cat([kh, z], 1); vh = cat([vh, z], 1);
-      extra++;
-    }
-    // Appended key positions are never masked: pad additive masks with zero columns.
-    const widen = (m: Tensor): Tensor => (extra ? cat([m, zeros([...m.shape.slice(0, -1), extra], { dtype: m.dtype, device: m.device })], -1) : m);
-    let scores = qh.matmul(kh.transpose(1, 2)); // [N*H, L, S + extra]
-    let attnMask = opts.attnMask ?? null;
-    if (opts.isCausal && !attnMask) throw new Error('MultiheadAttention: need attnMask if specifying the isCausal hint');
-    if (attnMask) {
-      if (attnMask.ndim === 2) {
-        if (attnMask.shape[0] !== L || attnMask.shape[1] !== S) throw new RangeError(`The shape of the 2D attn_mask is ${fmtShape(attnMask.shape)}, but should be [${L}, ${S}].`);
-        attnMask = attnMask.unsqueeze(0);
-      } else if (attnMask.ndim !== 3 || attnMask.shape[0] !== N * Hn || attnMask.shape[1] !== L || attnMask.shape[2] !== S) {
-        throw new RangeError(`The shape of the 3D attn_mask is ${fmtShape(attnMask.shape)}, but should be [${N * Hn}, ${L}, ${S}].`);
+    return composite('multiheadAttention', {
+      embedDim: this.embedDim, numHeads: this.numHeads, dropout: this.dropout, batchFirst: this.batchFirst, kdim: this.kdim, vdim: this.vdim,
+      bias: this.in_proj_bias !== null, addBiasKv: this.bias_k !== null, addZeroAttn: this.addZeroAttn,
+      needWeights: opts.needWeights ?? true, averageAttnWeights: opts.averageAttnWeights ?? true, isCausal: opts.isCausal ?? false,
+    }, () => {
+      const E = this.embedDim, Hn = this.numHeads, hd = this.headDim;
+      const unbatched = query.ndim === 2;
+      if (query.ndim !== 2 && query.ndim !== 3) throw new RangeError(`MultiheadAttention: query should be unbatched 2D or batched 3D tensor but received ${query.ndim}-D query tensor`);
+      checkMaskDtype('MultiheadAttention', 'attnMask', opts.attnMask);
+      checkMaskDtype('MultiheadAttention', 'keyPaddingMask', opts.keyPaddingMask);
+      let q = query, k = key, v = value;
+      if (unbatched) { q = q.unsqueeze(1); k = k.unsqueeze(1); v = v.unsqueeze(1); }
+      else if (this.batchFirst) { q = q.transpose(0, 1); k = k.transpose(0, 1); v = v.transpose(0, 1); }
+      const L = q.shape[0]!, N = q.shape[1]!, S = k.shape[0]!;
+      if (q.shape[2] !== E) throw new RangeError(`was expecting embedding dimension of ${E}, but got ${q.shape[2]}`);
+      // Projections.
+      const b = this.in_proj_bias;
+      const bq = b ? b.narrow(0, 0, E) : null, bk = b ? b.narrow(0, E, E) : null, bv = b ? b.narrow(0, 2 * E, E) : null;
+      const w = this.in_proj_weight;
+      const wq = w ? w.narrow(0, 0, E) : this.q_proj_weight!, wk = w ? w.narrow(0, E, E) : this.k_proj_weight!, wv = w ? w.narrow(0, 2 * E, E) : this.v_proj_weight!;
+      // [L, N, E] -> [N*H, L, hd]
+      const heads = (t: Tensor, len: number): Tensor => t.reshape([len, N * Hn, hd]).transpose(0, 1);
+      const qh = heads(F.linear(q, wq, bq), L).mul(1 / Math.sqrt(hd));
+      let kp = F.linear(k, wk, bk), vp = F.linear(v, wv, bv); // [S, N, E]
+      let extra = 0; // key positions appended after the S real ones (bias_k/v, zero attention)
+      if (this.bias_k && this.bias_v) {
+        kp = cat([kp, this.bias_k.expand([1, N, E])]);
+        vp = cat([vp, this.bias_v.expand([1, N, E])]);
+        extra++;
       }
-      scores = scores.add(widen(additive(attnMask, scores.dtype)));
-    }
-    if (opts.keyPaddingMask) {
-      const kpm = unbatched ? opts.keyPaddingMask.unsqueeze(0) : opts.keyPaddingMask;
-      if (kpm.ndim !== 2 || kpm.shape[0] !== N || kpm.shape[1] !== S) throw new RangeError(`expecting key_padding_mask shape of [${N}, ${S}], but got ${fmtShape(opts.keyPaddingMask.shape)}`);
-      const m = widen(additive(kpm, scores.dtype));
-      scores = scores.add(m.reshape([N, 1, 1, S + extra]).expand([N, Hn, 1, S + extra]).reshape([N * Hn, 1, S + extra]));
-    }
-    let attn = scores.softmax(-1);
-    attn = dropout(attn, this.dropout, this.training);
-    const out = attn.matmul(vh).transpose(0, 1).reshape([L, N, E]); // [L, N, E]
-    let y = this.out_proj.forward(out);
-    if (unbatched) y = y.squeeze(1);
-    else if (this.batchFirst) y = y.transpose(0, 1);
-    if (!(opts.needWeights ?? true)) return [y, null];
-    let wts = attn.reshape([N, Hn, L, S + extra]);
-    if (opts.averageAttnWeights ?? true) wts = wts.mean(1);
-    if (unbatched) wts = wts.squeeze(0);
-    return [y, wts];
+      let kh = heads(kp, S + extra), vh = heads(vp, S + extra);
+      if (this.addZeroAttn) {
+        const z = zeros([N * Hn, 1, hd], { dtype: kh.dtype, device: kh.device });
+        kh = cat([kh, z], 1); vh = cat([vh, z], 1);
+        extra++;
+      }
+      // Appended key positions are never masked: pad additive masks with zero columns.
+      const widen = (m: Tensor): Tensor => (extra ? cat([m, zeros([...m.shape.slice(0, -1), extra], { dtype: m.dtype, device: m.device })], -1) : m);
+      let scores = qh.matmul(kh.transpose(1, 2)); // [N*H, L, S + extra]
+      let attnMask = opts.attnMask ?? null;
+      if (opts.isCausal && !attnMask) throw new Error('MultiheadAttention: need attnMask if specifying the isCausal hint');
+      if (attnMask) {
+        if (attnMask.ndim === 2) {
+          if (attnMask.shape[0] !== L || attnMask.shape[1] !== S) throw new RangeError(`The shape of the 2D attn_mask is ${fmtShape(attnMask.shape)}, but should be [${L}, ${S}].`);
+          attnMask = attnMask.unsqueeze(0);
+        } else if (attnMask.ndim !== 3 || attnMask.shape[0] !== N * Hn || attnMask.shape[1] !== L || attnMask.shape[2] !== S) {
+          throw new RangeError(`The shape of the 3D attn_mask is ${fmtShape(attnMask.shape)}, but should be [${N * Hn}, ${L}, ${S}].`);
+        }
+        scores = scores.add(widen(additive(attnMask, scores.dtype)));
+      }
+      if (opts.keyPaddingMask) {
+        const kpm = unbatched ? opts.keyPaddingMask.unsqueeze(0) : opts.keyPaddingMask;
+        if (kpm.ndim !== 2 || kpm.shape[0] !== N || kpm.shape[1] !== S) throw new RangeError(`expecting key_padding_mask shape of [${N}, ${S}], but got ${fmtShape(opts.keyPaddingMask.shape)}`);
+        const m = widen(additive(kpm, scores.dtype));
+        scores = scores.add(m.reshape([N, 1, 1, S + extra]).expand([N, Hn, 1, S + extra]).reshape([N * Hn, 1, S + extra]));
+      }
+      let attn = scores.softmax(-1);
+      attn = dropout(attn, this.dropout, this.training);
+      const out = attn.matmul(vh).transpose(0, 1).reshape([L, N, E]); // [L, N, E]
+      let y = this.out_proj.forward(out);
+      if (unbatched) y = y.squeeze(1);
+      else if (this.batchFirst) y = y.transpose(0, 1);
+      if (!(opts.needWeights ?? true)) return [y, null];
+      let wts = attn.reshape([N, Hn, L, S + extra]);
+      if (opts.averageAttnWeights ?? true) wts = wts.mean(1);
+      if (unbatched) wts = wts.squeeze(0);
+      return [y, wts];
+    });
   }
   override extraRepr(): string { return ''; }
 }
 
 /** The feed-forward activation of the transformer layers: 'relu', 'gelu' or a function. */
 export type Activation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
+/** The 'gelu' activation of the transformer layers (one function, so a layer's activation attr can name it). */
+const geluActivation = (x: Tensor): Tensor => F.gelu(x);
+/** A transformer layer's non-tensor settings, as its composite's attrs. */
+function layerAttrs(l: TransformerEncoderLayer | TransformerDecoderLayer, causal: Record<string, boolean>): Record<string, unknown> {
+  const activation = l.activation === F.relu ? 'relu' : l.activation === geluActivation ? 'gelu' : 'custom';
+  return {
+    dModel: l.dModel, nhead: l.nhead, dimFeedforward: l.linear1.outFeatures, dropout: l.dropout.p, activation,
+    layerNormEps: l.norm1.eps, batchFirst: l.self_attn.batchFirst, normFirst: l.normFirst, ...causal,
+  };
+}
 /** Options of TransformerEncoderLayer and TransformerDecoderLayer (PyTorch's keyword arguments). */
 export interface EncoderLayerOpts extends FactoryOpts {
   /** The dimension of the feed-forward network (default 2048). */
@@ -231,7 +248,7 @@ export class TransformerEncoderLayer extends Module {
     this.dropout2 = new Dropout(p);
     const act = opts.activation ?? 'relu';
     if (act === 'relu') this.activation = F.relu;
-    else if (act === 'gelu') this.activation = (x) => F.gelu(x);
+    else if (act === 'gelu') this.activation = geluActivation;
     else if (typeof act === 'function') this.activation = act;
     else throw new Error(`activation should be relu/gelu, not ${String(act)}`);
   }
@@ -240,19 +257,21 @@ export class TransformerEncoderLayer extends Module {
 
   /** Passes src through self-attention and the feed-forward network, with srcMask / srcKeyPaddingMask as MultiheadAttention's masks. */
   forward(src: Tensor, opts: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
-    const sa = (x: Tensor): Tensor => this.dropout1.forward(this.self_attn.forward(x, x, x, {
-      attnMask: opts.srcMask ?? null, keyPaddingMask: opts.srcKeyPaddingMask ?? null, needWeights: false, isCausal: opts.isCausal,
-    })[0]);
-    const ff = (x: Tensor): Tensor => this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.activation(this.linear1.forward(x)))));
-    let x = src;
-    if (this.normFirst) {
-      x = x.add(sa(this.norm1.forward(x)));
-      x = x.add(ff(this.norm2.forward(x)));
-    } else {
-      x = this.norm1.forward(x.add(sa(x)));
-      x = this.norm2.forward(x.add(ff(x)));
-    }
-    return x;
+    return composite('transformerEncoderLayer', layerAttrs(this, { isCausal: opts.isCausal ?? false }), () => {
+      const sa = (x: Tensor): Tensor => this.dropout1.forward(this.self_attn.forward(x, x, x, {
+        attnMask: opts.srcMask ?? null, keyPaddingMask: opts.srcKeyPaddingMask ?? null, needWeights: false, isCausal: opts.isCausal,
+      })[0]);
+      const ff = (x: Tensor): Tensor => this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.activation(this.linear1.forward(x)))));
+      let x = src;
+      if (this.normFirst) {
+        x = x.add(sa(this.norm1.forward(x)));
+        x = x.add(ff(this.norm2.forward(x)));
+      } else {
+        x = this.norm1.forward(x.add(sa(x)));
+        x = this.norm2.forward(x.add(ff(x)));
+      }
+      return x;
+    });
   }
 }
 
@@ -317,30 +336,32 @@ export class TransformerDecoderLayer extends Module {
     this.dropout3 = new Dropout(p);
     const act = opts.activation ?? 'relu';
     if (act === 'relu') this.activation = F.relu;
-    else if (act === 'gelu') this.activation = (x) => F.gelu(x);
+    else if (act === 'gelu') this.activation = geluActivation;
     else if (typeof act === 'function') this.activation = act;
     else throw new Error(`activation should be relu/gelu, not ${String(act)}`);
   }
   /** Passes tgt through self-attention (tgtMask), cross-attention to memory (memoryMask) and the feed-forward network. */
   forward(tgt: Tensor, memory: Tensor, opts: DecoderMasks = {}): Tensor {
-    const sa = (x: Tensor): Tensor => this.dropout1.forward(this.self_attn.forward(x, x, x, {
-      attnMask: opts.tgtMask ?? null, keyPaddingMask: opts.tgtKeyPaddingMask ?? null, needWeights: false, isCausal: opts.tgtIsCausal,
-    })[0]);
-    const mha = (x: Tensor): Tensor => this.dropout2.forward(this.multihead_attn.forward(x, memory, memory, {
-      attnMask: opts.memoryMask ?? null, keyPaddingMask: opts.memoryKeyPaddingMask ?? null, needWeights: false, isCausal: opts.memoryIsCausal,
-    })[0]);
-    const ff = (x: Tensor): Tensor => this.dropout3.forward(this.linear2.forward(this.dropout.forward(this.activation(this.linear1.forward(x)))));
-    let x = tgt;
-    if (this.normFirst) {
-      x = x.add(sa(this.norm1.forward(x)));
-      x = x.add(mha(this.norm2.forward(x)));
-      x = x.add(ff(this.norm3.forward(x)));
-    } else {
-      x = this.norm1.forward(x.add(sa(x)));
-      x = this.norm2.forward(x.add(mha(x)));
-      x = this.norm3.forward(x.add(ff(x)));
-    }
-    return x;
+    return composite('transformerDecoderLayer', layerAttrs(this, { tgtIsCausal: opts.tgtIsCausal ?? false, memoryIsCausal: opts.memoryIsCausal ?? false }), () => {
+      const sa = (x: Tensor): Tensor => this.dropout1.forward(this.self_attn.forward(x, x, x, {
+        attnMask: opts.tgtMask ?? null, keyPaddingMask: opts.tgtKeyPaddingMask ?? null, needWeights: false, isCausal: opts.tgtIsCausal,
+      })[0]);
+      const mha = (x: Tensor): Tensor => this.dropout2.forward(this.multihead_attn.forward(x, memory, memory, {
+        attnMask: opts.memoryMask ?? null, keyPaddingMask: opts.memoryKeyPaddingMask ?? null, needWeights: false, isCausal: opts.memoryIsCausal,
+      })[0]);
+      const ff = (x: Tensor): Tensor => this.dropout3.forward(this.linear2.forward(this.dropout.forward(this.activation(this.linear1.forward(x)))));
+      let x = tgt;
+      if (this.normFirst) {
+        x = x.add(sa(this.norm1.forward(x)));
+        x = x.add(mha(this.norm2.forward(x)));
+        x = x.add(ff(this.norm3.forward(x)));
+      } else {
+        x = this.norm1.forward(x.add(sa(x)));
+        x = this.norm2.forward(x.add(mha(x)));
+        x = this.norm3.forward(x.add(ff(x)));
+      }
+      return x;
+    });
   }
 }
 
