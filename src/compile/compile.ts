@@ -44,8 +44,9 @@ export interface CompileInfo {
   graphBreaks: { reason: string; where: string }[];
   /** Whether the recompile limit sent the function back to eager. */
   eagerFallback: boolean;
-  /** Statistics of the latest forward (and backward) program built. */
+  /** Statistics of the latest forward program built. */
   forward: ProgramStats | null;
+  /** Statistics of the latest backward program built (null without a compiled backward). */
   backward: ProgramStats | null;
   /** Kernel launches of the latest call (forward; backward counted when it ran). */
   lastKernels: number;
@@ -146,7 +147,7 @@ function guardFailure(e: Entry, g: Guards): string | null {
 
 // ------------------------------------------------------------------ entries
 
-interface OutDesc { buf: VBuf; shape: readonly number[]; strides: readonly number[]; offset: number; dtype: DType; requiresGrad: boolean; real: Tensor | null }
+interface OutDesc { buf: VBuf; shape: readonly number[]; strides: readonly number[]; offset: number; dtype: DType; requiresGrad: boolean; real: Tensor | null; arg?: number }
 interface Entry {
   guards: Guards;
   mode: 'graph' | 'lazy';
@@ -311,7 +312,8 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
     }
   }
   const fwdNodes = cap.g.nodes.slice();
-  const outs = outTs.map(describe);
+  // An argument returned as it is comes back as the caller's own tensor (its autograd history intact).
+  const outs = outTs.map((t) => { const d = describe(t); const a = phs.indexOf(t); if (a >= 0) d.arg = a; return d; });
   e.inputs = inputs;
   e.outSkel = outSkel;
   e.outs = outs;
@@ -398,9 +400,10 @@ function findBoundary(roots: Tensor[], seq0: number): { edge: Edge; placeholder:
 }
 
 /** Builds the tensors a run returns from the program's buffers. */
-function materializeOuts(descs: readonly OutDesc[], res: Binding, storages: Map<VBuf, Storage>): Tensor[] {
+function materializeOuts(descs: readonly OutDesc[], res: Binding, storages: Map<VBuf, Storage>, args: readonly Tensor[] = []): Tensor[] {
   return descs.map((d) => {
     if (d.real) return d.real;
+    if (d.arg !== undefined) return args[d.arg]!;
     let s = storages.get(d.buf);
     if (!s) {
       const buf = res.get(d.buf);
@@ -419,7 +422,7 @@ function runGraph(e: Entry, ts: Tensor[], info: CompileInfo, rerun: () => unknow
   e.inputs!.forEach((vb, i) => { bind.set(vb, ts[i]!.storage.buf); storages.set(vb, ts[i]!.storage); });
   const res = e.fwd!.run(bind);
   info.lastKernels = e.fwd!.stats.kernels;
-  const outs = materializeOuts(e.outs!, res, storages);
+  const outs = materializeOuts(e.outs!, res, storages, ts);
   // Saved values not returned: storages owned by the backward node.
   for (const vb of e.saved!) if (!storages.has(vb)) storages.set(vb, new Storage(realBackend(vb.device), res.get(vb)!, vb.nbytes));
   if (e.bwd && state.gradEnabled) {
