@@ -4,6 +4,10 @@
 // same on every device; the only device-specific rules are explicit here: dtypes a device lacks
 // (UNSUPPORTED_DTYPES: the case must fail with a clear TypeError), errors of asynchronous devices
 // surfacing at the next read, and data-dependent ops run through their `...Async` variants.
+// Every case also runs under torch.compile (`<name> [compiled]`): the implementation compiled with
+// torch.compile and called on fresh copies of the same inputs must give the same fixture values
+// and gradients (backward through the compiled function, i.e. its compiled joint backward or, after
+// a graph break, the lazily recorded segments), and error cases must still throw.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -147,20 +151,33 @@ async function runOn(c: FixtureCase, impl: OpImpl | AsyncOpImpl, device: Device,
   }
 }
 
-/** Runs one fixture case on one device. */
-export async function runCase(c: FixtureCase, impl: CaseImpl, device: Device, host: readonly number[] = []): Promise<void> {
-  if (typeof impl === 'function') return runWith(c, impl, device, host);
-  if (isSynchronous(device)) await runWith(c, impl.sync, device, host);
+/**
+ * Runs one fixture case on one device; `compiled`: the implementation wrapped by torch.compile (a
+ * new compiled function per case, so each case traces, and replays, its own graph).
+ */
+export async function runCase(c: FixtureCase, impl: CaseImpl, device: Device, host: readonly number[] = [], compiled = false): Promise<void> {
+  const wrap = <F extends OpImpl | AsyncOpImpl>(f: F): F => (compiled ? torch.compile(f) as unknown as F : f);
+  if (typeof impl === 'function') return runWith(c, wrap(impl), device, host);
+  // Data-dependent ops: compiled, the synchronous op graph-breaks (a host read of the shape) and
+  // runs lazily; on asynchronous devices the compiled call must throw the op's own error. The
+  // `...Async` variants run eagerly even in the [compiled] cases: torch.compile takes synchronous
+  // functions only ("the function returned a Promise"; an async function works by accident, when
+  // a host read graph-breaks before its first await), so compiling them would test nothing.
+  if (isSynchronous(device)) await runWith(c, wrap(impl.sync), device, host);
   else if (c.error === undefined) {
     const xs = inputsOf(c, device, host);
-    expect(() => impl.sync(...xs), 'the synchronous op on an async device').toThrow(new RegExp(`'${device}'.*Async`));
+    const f = wrap(impl.sync);
+    await onDevice(device, async () => {
+      expect(() => f(...xs), 'the synchronous op on an async device').toThrow(new RegExp(`'${device}'.*Async`));
+    });
   }
   await runWith(c, impl.async, device, host);
 }
 
 /** A case needing a dtype the device lacks must fail with a TypeError naming both. */
-export async function expectUnsupported(c: FixtureCase, impl: CaseImpl, device: Device, dtype: DType, host: readonly number[] = []): Promise<void> {
-  const f = typeof impl === 'function' ? impl : impl.async;
+export async function expectUnsupported(c: FixtureCase, impl: CaseImpl, device: Device, dtype: DType, host: readonly number[] = [], compiled = false): Promise<void> {
+  const f0 = typeof impl === 'function' ? impl : impl.async;
+  const f = compiled && typeof impl === 'function' ? torch.compile(f0) : f0; // async variants run eagerly (see runCase)
   let err: unknown = null;
   await onDevice(device, async () => {
     try {
@@ -188,8 +205,13 @@ export function opSuite(family: string, impls: Record<string, CaseImpl>, opts: S
           if (!impl) continue;
           const host = opts.hostInputs?.[name] ?? [];
           const bad = unsupportedDtypeOf(c, device);
-          if (bad) it(`${name} [${bad} unsupported on ${device}: clear TypeError]`, () => expectUnsupported(c, impl, device, bad, host));
-          else it(name, () => runCase(c, impl, device, host));
+          if (bad) {
+            it(`${name} [${bad} unsupported on ${device}: clear TypeError]`, () => expectUnsupported(c, impl, device, bad, host));
+            it(`${name} [compiled] [${bad} unsupported on ${device}: clear TypeError]`, () => expectUnsupported(c, impl, device, bad, host, true));
+          } else {
+            it(name, () => runCase(c, impl, device, host));
+            it(`${name} [compiled]`, () => runCase(c, impl, device, host, true));
+          }
         }
       });
     }
