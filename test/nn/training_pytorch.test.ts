@@ -3,10 +3,13 @@
 // keys), trains on the same batches with the same optimizer/scheduler, and must reproduce PyTorch's
 // loss at every step, the lrs and clip norms seen, the final parameters and buffers, and an eval-mode
 // output. Runs on every test device. Set TRAINING_DEVIATIONS=1 to print the largest deviations.
+// Each run is repeated with the model compiled (torch.compile(model), optimizer unchanged, the eval
+// pass through the compiled model after model.eval(), which fails a guard and recompiles): its
+// losses must equal the eager run's within 1e-5 relative, and PyTorch's like the eager run's.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decode, fromEncoded, testDevices, torch, type Encoded } from '../helpers.js';
-import type { Device, Tensor } from '../../src/index.js';
+import type { CompileInfo, Device, Tensor } from '../../src/index.js';
 
 const nn = torch.nn, F = torch.nn.functional, { optim } = torch, sched = torch.optim.lrScheduler;
 
@@ -230,10 +233,18 @@ function check(actual: ArrayLike<number>, expected: number[], tol: { rtol: numbe
 const relDev = (a: ArrayLike<number>, e: number[]): number => e.reduce((m, v, i) => Math.max(m, Math.abs(a[i]! - v) / Math.abs(v)), 0);
 const absDev = (a: ArrayLike<number>, e: number[]): number => e.reduce((m, v, i) => Math.max(m, Math.abs(a[i]! - v)), 0);
 
-async function train(name: string, c: TrainCase, s: Setup, device: Device): Promise<void> {
+/** Compiled losses vs the eager run's: relative, per step (the compiled trajectory must not drift). */
+const COMPILED_VS_EAGER_RTOL = 1e-5;
+/** Each device's eager losses per case, so the compiled test compares without training again. */
+const eagerLosses = new Map<string, number[]>();
+
+async function train(name: string, c: TrainCase, s: Setup, device: Device, compiled = false): Promise<number[]> {
   const sd = await torch.load<Record<string, Tensor>>(new URL(`../fixtures/files/training_${name}.pt`, import.meta.url));
   const model = s.model().to(device);
   model.loadStateDict(sd, { strict: true }); // PyTorch's keys and initial values, copied across devices
+  // The compiled module shares the model's parameters and buffers; train()/eval() on the model
+  // flip the training flags the compiled forward guards on.
+  const net = compiled ? torch.compile(model) : model;
   const opt = s.opt(model);
   const sch = s.sched?.(opt);
   const batches = c.batches.map((b) => ({ x: fromEncoded(b.x, device), y: fromEncoded(b.y, device), lengths: b.lengths }));
@@ -248,7 +259,7 @@ async function train(name: string, c: TrainCase, s: Setup, device: Device): Prom
       let total: Tensor | null = null;
       for (let m = 0; m < c.micro; m++) { // gradient accumulation: grads of consecutive batches add up
         const { x, y, lengths } = batches[(step * c.micro + m) % batches.length]!;
-        const out = model.forward(x, lengths);
+        const out = net.forward(x, lengths) as Tensor;
         const l = c.micro > 1 ? s.loss(out, y).div(c.micro) : s.loss(out, y);
         l.backward();
         total = total ? total.add(l.detach()) : l.detach();
@@ -283,10 +294,27 @@ async function train(name: string, c: TrainCase, s: Setup, device: Device): Prom
     wdev = Math.max(wdev, absDev(Array.from(a, Number), decode(e)));
   }
   model.eval();
-  const ev = Array.from(await torch.noGrad(() => model.forward(batches[0]!.x, batches[0]!.lengths)).data());
+  const ev = Array.from(await torch.noGrad(() => net.forward(batches[0]!.x, batches[0]!.lengths) as Tensor).data());
   check(ev, decode(c.evalOut), WEIGHT_TOL, `${name} eval-mode output`);
   dev.push(`final weights ${wdev.toExponential(1)} absolute`, `eval output ${absDev(ev, decode(c.evalOut)).toExponential(1)} absolute`);
-  if (process.env.TRAINING_DEVIATIONS) console.log(`[${device}] ${name}: max deviation: ${dev.join(', ')}`);
+  if (process.env.TRAINING_DEVIATIONS) console.log(`[${device}${compiled ? ', compiled' : ''}] ${name}: max deviation: ${dev.join(', ')}`);
+  if (compiled) {
+    const info = (net.forward as unknown as { compileInfo: CompileInfo }).compileInfo;
+    if (process.env.TRAINING_DEVIATIONS) console.log(`[${device}, compiled] ${name}: ${JSON.stringify({ compiles: info.compiles, recompiles: info.recompileReasons, breaks: info.graphBreaks.map((b) => b.reason), eagerFallback: info.eagerFallback })}`);
+    // It really ran compiled: the training entry plus the eval one (eval() and noGrad fail guards).
+    expect(info.eagerFallback, 'the recompile limit sent the model back to eager').toBe(false);
+    expect(info.compiles, 'compiled entries (training, then eval)').toBeGreaterThanOrEqual(2);
+  }
+  return got;
+}
+
+/** The compiled run: PyTorch's trajectory as in `train`, and the eager run's losses within 1e-5 relative. */
+async function trainCompiled(name: string, c: TrainCase, s: Setup, device: Device): Promise<void> {
+  const key = `${device}:${name}`;
+  const eager = eagerLosses.get(key) ?? await train(name, c, s, device);
+  const got = await train(name, c, s, device, true);
+  check(got, eager, { rtol: COMPILED_VS_EAGER_RTOL, atol: 0 }, `${name} compiled loss per step vs eager`);
+  if (process.env.TRAINING_DEVIATIONS) console.log(`[${device}, compiled] ${name}: losses vs eager ${relDev(got, eager).toExponential(1)} relative`);
 }
 
 describe('training fixtures', () => {
@@ -296,5 +324,8 @@ describe('training fixtures', () => {
 });
 
 for (const device of testDevices()) describe(`training matches PyTorch step by step (${device})`, () => {
-  for (const [name, c] of Object.entries(fx.cases)) it(name, () => train(name, c, SETUPS[name]!, device), 60_000);
+  for (const [name, c] of Object.entries(fx.cases)) {
+    it(name, async () => { eagerLosses.set(`${device}:${name}`, await train(name, c, SETUPS[name]!, device)); }, 60_000);
+    it(`${name} [compiled]`, () => trainCompiled(name, c, SETUPS[name]!, device), 120_000);
+  }
 });
