@@ -301,7 +301,14 @@ export class Capture implements DispatchMode, ScopeListener {
   /** Runs f with this capture active (captures nest: the inner one wins while it runs). */
   run<T>(f: () => T): T {
     const prevMode = setDispatchMode(this), prevScope = setScopeListener(this);
-    try { return f(); } finally { setDispatchMode(prevMode); setScopeListener(prevScope); }
+    try {
+      return f();
+    } catch (e) {
+      // A lazy call that throws never runs what it recorded since the last flush: let go of the
+      // storages those nodes held (else they would never be freed).
+      this.releaseHeld();
+      throw e;
+    } finally { setDispatchMode(prevMode); setScopeListener(prevScope); }
   }
   /** The recorder for a device (creating it), for placeholders. */
   recorder(d: Device): Recorder { return this.backendFor(d, realBackend(d)) as Recorder; }

@@ -99,4 +99,42 @@ describe('torch.compile regressions', () => {
       await expect(torch.compile(f)(x, t).data()).rejects.toThrow(/out of bounds/);
     } finally { torch.setDefaultDevice(prev); }
   });
+
+  it('lazy mode: a call that throws after a flush lets go of the storages its pending nodes held', () => {
+    let kept: Tensor | null = null;
+    const f = (x: Tensor) => {
+      const a = x.add(1);
+      kept = a;
+      void a.sum().itemSync(); // flush: `a` is real now, and the next op holds it until the next flush
+      a.mul(2);
+      throw new Error('boom');
+    };
+    const cf = torch.compile(f);
+    const x = torch.ones([1 << 16]); // 256 KiB: `a` is as large, the scalars left to the collector are not
+    const before = torch.memory('cpu').allocatedBytes;
+    expect(() => cf(x)).toThrow('boom');
+    kept!.dispose();
+    expect(torch.memory('cpu').allocatedBytes - before).toBeLessThan(x.numel() * 4);
+  });
+
+  it('guards tell numeric arguments Infinity, -Infinity and NaN apart', () => {
+    // Open bug in src/compile/compile.ts: skeletonKey is JSON.stringify, which writes all three
+    // as null, so the entry traced for +Infinity is replayed for -Infinity and NaN.
+    const f = (x: Tensor, v: number) => x.add(v);
+    const cf = torch.compile(f);
+    const x = torch.tensor([1, 2], { dtype: 'float32' });
+    expect(arr(cf(x, Infinity))).toEqual([Infinity, Infinity]);
+    expect(arr(cf(x, -Infinity))).toEqual([-Infinity, -Infinity]);
+    expect(arr(cf(x, NaN))).toEqual([NaN, NaN]);
+  });
+
+  it('lazy segments with constants Infinity and -Infinity are different segments', () => {
+    // Open bug in src/compile/compile.ts: LazyCapture.flush keys segments with JSON.stringify of
+    // the non-buffer arguments, so the program recorded with fill(+inf) is reused for fill(-inf).
+    const g = (x: Tensor) => { const s = x.sum().itemSync() as number; return x.eq(s > 0 ? Infinity : -Infinity); };
+    const cg = torch.compile(g);
+    const a = torch.tensor([Infinity, 1], { dtype: 'float32' }), b = torch.tensor([-Infinity, 1], { dtype: 'float32' });
+    expect(arr(cg(a))).toEqual(arr(g(a)));
+    expect(arr(cg(b))).toEqual(arr(g(b)));
+  });
 });
