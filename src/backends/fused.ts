@@ -33,6 +33,14 @@ export interface FusedProgram {
   readonly steps: readonly FusedStep[];
   /** The values written to the outputs, in output order (each output View has that value's dtype). */
   readonly outputs: readonly number[];
+  /**
+   * A reduction epilogue (an elementwise prologue fused into a reduction: softmax's sum of exp(x - max),
+   * layer norm's variance): the program then has exactly one output value, reduced with Backend.reduce's
+   * `op` over the last `nReduce` dims of the iteration shape (the inputs' broadcast shape, given by
+   * `ins[0].shape` after broadcasting: every input View has the full iteration shape), into outs[0]
+   * whose shape is the iteration shape without those dims.
+   */
+  readonly reduce?: { readonly op: 'sum' | 'prod' | 'max' | 'min'; readonly nReduce: number };
 }
 
 /** The dtype of value `v` of a program. */
@@ -51,7 +59,7 @@ export function fusedKey(p: FusedProgram): string {
       case 'const': return `k:${Object.is(st.value, -0) ? '-0' : st.value}:${st.dtype}`;
     }
   });
-  return `${p.inputs.join(',')}|${s.join(';')}|${p.outputs.join(',')}`;
+  return `${p.inputs.join(',')}|${s.join(';')}|${p.outputs.join(',')}${p.reduce ? `|r:${p.reduce.op}:${p.reduce.nReduce}` : ''}`;
 }
 
 /** Checks a program's typing (operands defined before use, operand dtypes as the primitives require). */
@@ -79,6 +87,7 @@ export function checkProgram(p: FusedProgram): void {
     }
   });
   for (const o of p.outputs) dt(o, p.steps.length);
+  if (p.reduce && p.outputs.length !== 1) throw new Error(`fused program: a reduction program has one output, not ${p.outputs.length}`);
 }
 
 function contiguous(shape: readonly number[]): number[] {
@@ -93,7 +102,8 @@ function contiguous(shape: readonly number[]): number[] {
  * step): the reference semantics, and what a backend without `fused` runs.
  */
 export function runComposed(b: Backend, p: FusedProgram, ins: readonly View[], outs: readonly View[]): void {
-  const shape = outs[0]!.shape, numel = shape.reduce((x, y) => x * y, 1);
+  // The iteration shape: the outputs' (elementwise), or the inputs' full shape (reduction programs).
+  const shape = p.reduce ? (ins[0]?.shape ?? outs[0]!.shape) : outs[0]!.shape, numel = shape.reduce((x, y) => x * y, 1);
   const temps: BufferHandle[] = [];
   const vals: View[] = [...ins];
   const tmp = (dtype: DType): View => {
@@ -113,7 +123,8 @@ export function runComposed(b: Backend, p: FusedProgram, ins: readonly View[], o
       }
       vals.push(out);
     }
-    p.outputs.forEach((v, i) => b.copy(vals[v]!, outs[i]!));
+    if (p.reduce) b.reduce(p.reduce.op, vals[p.outputs[0]!]!, p.reduce.nReduce, outs[0]!);
+    else p.outputs.forEach((v, i) => b.copy(vals[v]!, outs[i]!));
   } finally {
     for (const t of temps) b.free(t);
   }

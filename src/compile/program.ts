@@ -35,6 +35,8 @@ export interface ProgramStats {
 
 const PURE = new Set(['fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'gather', 'argsort']);
 const ELEMENTWISE = new Set(['unary', 'binary', 'where', 'copy', 'fused']);
+/** Reductions an elementwise prologue may fuse into (FusedProgram.reduce). */
+const REDUCE_PROLOGUE = new Set(['sum', 'prod', 'max', 'min']);
 const isView = (a: unknown): a is View => !!a && typeof a === 'object' && 'buf' in a && 'strides' in a;
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const itemSize = (d: DType) => (d === 'float64' ? 8 : d === 'float32' || d === 'int32' ? 4 : d === 'float16' ? 2 : 1);
@@ -218,6 +220,21 @@ export class Program {
       for (const g of groups) {
         if (g.open && g !== join && (n.reads.some((b) => g.produced.has(b)) || n.writes.some((b) => g.extIn.has(b)))) g.open = false;
       }
+      // A reduction whose input is a group's result, used by nothing else: the group becomes its prologue.
+      if (!join && n.kind === 'reduce' && REDUCE_PROLOGUE.has(n.args[0] as string)) {
+        const x = n.args[1] as View, xb = x.buf as VBuf;
+        const g = groups.find((q) => q.open && q.produced.has(xb));
+        const shapeOk = g && g.device === n.device && identity(x) && g.shape.length === x.shape.length && g.shape.every((s2, k) => s2 === x.shape[k]);
+        const floatOk = x.dtype === 'float32' || x.dtype === 'float64' || x.dtype === 'float16';
+        if (g && shapeOk && floatOk && outView(n).dtype === x.dtype && n.writes.length === 1 && !this.isBound(n.writes[0]!)
+          && [...g.produced].every((b) => !this.escapes.has(b) && (readers.get(b) ?? []).every((r) => r === i || g.members.includes(r)))) {
+          g.members.push(i);
+          g.open = false;
+          groupOf.set(i, g);
+          for (const q of groups) if (q.open && n.writes.some((b) => q.extIn.has(b))) q.open = false;
+          continue;
+        }
+      }
       if (join) {
         join.members.push(i);
         join.produced.add(n.writes[0]!);
@@ -240,8 +257,12 @@ export class Program {
   }
 
   /** Builds one fused node from member nodes (in order). */
-  private makeFused(nodes: GNode[], members: number[], readers: Map<VBuf, number[]>): GNode {
-    const memberSet = new Set(members);
+  private makeFused(nodes: GNode[], allMembers: number[], readers: Map<VBuf, number[]>): GNode {
+    // A reduction closing the group is the program's epilogue; the others are its steps.
+    const last = nodes[allMembers.at(-1)!]!;
+    const red = last.kind === 'reduce' ? last : null;
+    const members = red ? allMembers.slice(0, -1) : allMembers;
+    const memberSet = new Set(allMembers);
     const value = new Map<VBuf, number>(); // produced buffer -> value number (after inputs are known)
     const inputs: View[] = [];
     const inKey = new Map<string, number>();
@@ -296,9 +317,17 @@ export class Program {
       const ext = this.escapes.has(w) || (readers.get(w) ?? []).some((r) => !memberSet.has(r));
       if (ext) { outs.push(outView(n)); outVals.push(value.get(w)!); }
     }
-    const program: FusedProgram = { inputs: inputs.map((v) => v.dtype), steps, outputs: outVals };
+    let reduce: FusedProgram['reduce'];
+    if (red) {
+      reduce = { op: red.args[0] as 'sum' | 'prod' | 'max' | 'min', nReduce: red.args[2] as number };
+      outs.push(outView(red));
+      outVals.push(value.get((red.args[1] as View).buf as VBuf)!);
+      // Every input View must span the iteration shape (runComposed and the kernels read it from ins[0]).
+      if (!inputs.length) inputs.push({ ...(red.args[1] as View), strides: (red.args[1] as View).shape.map(() => 0) });
+    }
+    const program: FusedProgram = { inputs: inputs.map((v) => v.dtype), steps, outputs: outVals, ...(reduce ? { reduce } : {}) };
     this.stats.fused++;
-    this.stats.fusedPrimitives += members.length;
+    this.stats.fusedPrimitives += allMembers.length;
     const first = nodes[members[0]!]!;
     return {
       kind: 'fused', device: first.device, args: [program, inputs, outs],
@@ -336,7 +365,7 @@ export class Program {
         if (this.slot.has(b)) continue;
         // In place: an elementwise node may write over an operand read at the same position that dies here.
         let s: number | undefined;
-        if (ELEMENTWISE.has(n.kind)) {
+        if (ELEMENTWISE.has(n.kind) && !(n.kind === 'fused' && (n.args[0] as FusedProgram).reduce)) {
           const ins = (n.kind === 'fused' ? (n.args[1] as View[]) : n.args.filter(isView).slice(0, -1));
           for (const v of ins) {
             const ib = v.buf as VBuf;
