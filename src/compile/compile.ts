@@ -16,7 +16,7 @@ import { Node, nextNodeSeq, runBackward, AccumulateGrad, type Edge } from '../au
 import { enableGrad } from '../autograd/grad-mode.js';
 import { PrimNode } from '../ops/prim.js';
 import { Capture, GraphBreak, type GNode } from './capture.js';
-import { Program, type Binding, type ProgramStats } from './program.js';
+import { Program, valueKey, type Binding, type ProgramStats } from './program.js';
 import { VBuf } from './vbuf.js';
 import { log, logEnabled } from './logs.js';
 
@@ -83,7 +83,9 @@ function unflatten(s: Skeleton, ts: readonly Tensor[]): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unflatten(x, ts)]));
 }
 function skeletonKey(s: Skeleton): string {
-  try { return JSON.stringify(s, (_k, v) => (typeof v === 'function' ? `fn:${v.name}` : typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype ? `obj:${v.constructor?.name}` : v)); } catch { return '?'; }
+  // Numbers through valueKey's rule: JSON would write Infinity, -Infinity and NaN alike (null).
+  const num = (v: number) => (Number.isFinite(v) && !Object.is(v, -0) ? v : { $num: Object.is(v, -0) ? '-0' : String(v) });
+  try { return JSON.stringify(s, (_k, v) => (typeof v === 'number' ? num(v) : typeof v === 'function' ? `fn:${v.name}` : typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype ? `obj:${v.constructor?.name}` : v)); } catch { return '?'; }
 }
 
 // ------------------------------------------------------------------ guards
@@ -563,8 +565,7 @@ export class LazyCapture extends Capture {
           const v = x as View;
           return `#${num(v.buf as VBuf)}:${v.dtype}:${v.shape}:${v.strides}:${v.offset}`;
         }
-        if (ArrayBuffer.isView(x)) return `[${Array.from(x as unknown as ArrayLike<number>).join(',')}]`;
-        return JSON.stringify(x);
+        return valueKey(x);
       });
       parts.push(`${n.kind}@${n.device}(${a.join(',')})${n.randRel ?? ''}`);
     }
