@@ -721,15 +721,22 @@ export class WebGPUBackend implements Backend {
    * it; as a chain of single-output kernels would leave it, where outputs depend on different inputs.
    */
   private propagateEach(ops: readonly Operand[], check: Check | null): void {
-    for (const o of ops) {
+    // Everything is read before anything is written: an output may share its buffer (its handle)
+    // with an input another output depends on (an in-place planned operand).
+    const inh = ops.map((o) => {
       const h = o.h, d = o.deps;
-      if (!h || !d || o.access === 'read') continue;
-      const inherited = join([...d.from.map((k) => ops[k]!.h?.passOn), o.whole ? null : h.passOn], d.checked ? check : null);
-      if (o.whole) { h.taint = h.passOn = inherited; continue; }
-      if (!inherited) continue;
+      if (!h || !d || o.access === 'read') return null;
+      return join([...d.from.map((k) => ops[k]!.h?.passOn), o.whole ? null : h.passOn], d.checked ? check : null);
+    });
+    ops.forEach((o, i) => {
+      const h = o.h;
+      if (!h || !o.deps || o.access === 'read') return;
+      const inherited = inh[i] ?? null;
+      if (o.whole) { h.taint = h.passOn = inherited; return; }
+      if (!inherited) return;
       h.taint = join([h.taint, inherited], null);
       h.passOn = join([h.passOn, inherited], null);
-    }
+    });
   }
 
   /** A 2-D grid of `count` workgroups (one dimension is limited to 65535). */
