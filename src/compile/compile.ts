@@ -13,7 +13,7 @@ import { state } from '../state.js';
 import { Tensor, isTensor } from '../tensor.js';
 import { Storage, materialize, storageOf } from '../memory.js';
 import { Node, nextNodeSeq, runBackward, AccumulateGrad, type Edge } from '../autograd/graph.js';
-import { enableGrad } from '../autograd/grad-mode.js';
+import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { PrimNode } from '../ops/prim.js';
 import { Capture, GraphBreak, type GNode } from './capture.js';
 import { Program, valueKey, type Binding, type ProgramStats } from './program.js';
@@ -90,7 +90,8 @@ function skeletonKey(s: Skeleton): string {
 
 // ------------------------------------------------------------------ guards
 
-interface TensorGuard { shape: number[]; strides: readonly number[]; offset: number; dtype: DType; device: Device; requiresGrad: boolean; alias: number }
+/** `copied`: a view that is not its whole buffer and shares it with no other argument: graphs read a packed copy. */
+interface TensorGuard { shape: number[]; strides: readonly number[]; offset: number; dtype: DType; device: Device; requiresGrad: boolean; alias: number; copied: boolean }
 interface Guards {
   tensors: TensorGuard[];
   skeleton: string;
@@ -106,10 +107,19 @@ function aliasIndex(ts: readonly Tensor[], i: number): number {
   return -1;
 }
 
+/** Whether t is its whole buffer, row-major from offset 0 (a graph can bind the buffer as it is). */
+function packed(t: Tensor): boolean {
+  return t.offset === 0 && t.isContiguous() && t.numel() * t.elementSize() === t.storage.buf.nbytes;
+}
+
 function currentGuards(ts: readonly Tensor[], skel: Skeleton, mod: GuardedModule | null): Guards {
   const params = mod ? [...mod.namedParameters().map(([, p]) => p), ...mod.namedBuffers().map(([, b]) => b)] : [];
   return {
-    tensors: ts.map((t, i) => ({ shape: [...t.shape], strides: t.strides_, offset: t.offset, dtype: t.dtype, device: t.device, requiresGrad: t.requiresGrad, alias: aliasIndex(ts, i) })),
+    tensors: ts.map((t, i) => {
+      const alias = aliasIndex(ts, i);
+      const copied = !packed(t) && alias < 0 && !ts.some((u, j) => j > i && u.storage === t.storage);
+      return { shape: [...t.shape], strides: t.strides_, offset: t.offset, dtype: t.dtype, device: t.device, requiresGrad: t.requiresGrad, alias, copied };
+    }),
     skeleton: skeletonKey(skel),
     grad: state.gradEnabled,
     training: mod ? [...mod.modules()].map((m) => (m.training ? '1' : '0')).join('') : '',
@@ -133,8 +143,10 @@ function guardFailure(e: Entry, g: Guards): string | null {
     for (let d = 0; d < a.shape.length; d++) {
       if (a.shape[d] !== -1 && a.shape[d] !== b.shape[d]) return `tensor '${name}' size mismatch at index ${d}. expected ${a.shape[d]}, actual ${b.shape[d]}`;
     }
-    if (e.mode === 'graph') {
-      if (a.offset !== b.offset || a.strides.some((s, d) => s !== b.strides[d])) return `tensor '${name}' stride mismatch. expected ${fmtShape(a.strides)}, actual ${fmtShape(b.strides)}`;
+    // Graphs bind argument buffers as traced, except views they copy (any strides and offset then).
+    if (e.mode === 'graph' && a.copied !== b.copied) return `tensor '${name}' layout changed (${b.copied ? 'a view into a larger buffer' : 'a whole contiguous buffer'} now)`;
+    if (e.mode === 'graph' && !a.copied) {
+      if (a.offset !== b.offset || a.strides.some((s, d) => s !== b.strides[d])) return `tensor '${name}' stride mismatch. expected ${fmtShape(a.strides)} at offset ${a.offset}, actual ${fmtShape(b.strides)} at offset ${b.offset}`;
       if (a.alias !== b.alias) return `tensor '${name}' aliasing changed`;
     }
   }
@@ -279,7 +291,17 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
   const rand = [state.seed, state.offset] as const;
   const byStorage = new Map<Storage, VBuf>();
   const inputs: VBuf[] = [];
-  const phs = ts.map((t) => {
+  const phs = ts.map((t, i) => {
+    if (e.guards.tensors[i]!.copied) {
+      // A view into a larger buffer (a batch narrowed from a dataset): the graph reads a packed copy,
+      // so other offsets and strides reuse it.
+      const vb = new VBuf(t.numel() * t.elementSize(), t.device, 'input');
+      cap.g.inputs.push(vb);
+      inputs.push(vb);
+      const p = new Tensor(new Storage(cap.recorder(t.device), vb, 0), t.shape, contiguousStrides(t.shape), 0, t.dtype);
+      if (t.requiresGrad) p.requiresGrad_(true);
+      return p;
+    }
     let vb = byStorage.get(t.storage);
     if (!vb) { vb = new VBuf(t.storage.buf.nbytes, t.device, 'input'); byStorage.set(t.storage, vb); cap.g.inputs.push(vb); }
     inputs.push(vb);
@@ -421,14 +443,22 @@ function runGraph(e: Entry, ts: Tensor[], info: CompileInfo, rerun: () => unknow
   const rand = [state.seed, state.offset] as const;
   const bind: Binding = new Map();
   const storages = new Map<VBuf, Storage>();
-  e.inputs!.forEach((vb, i) => { bind.set(vb, ts[i]!.storage.buf); storages.set(vb, ts[i]!.storage); });
-  const res = e.fwd!.run(bind);
+  const copies: Tensor[] = [];
+  const bound = ts.map((t, i) => {
+    if (!e.guards.tensors[i]!.copied) return t;
+    const c = noGrad(() => t.clone());
+    copies.push(c);
+    return c;
+  });
+  e.inputs!.forEach((vb, i) => { bind.set(vb, bound[i]!.storage.buf); storages.set(vb, bound[i]!.storage); });
+  let res: Binding;
+  try { res = e.fwd!.run(bind); } finally { for (const c of copies) c.dispose(); }
   info.lastKernels = e.fwd!.stats.kernels;
   const outs = materializeOuts(e.outs!, res, storages, ts);
   // Saved values not returned: storages owned by the backward node.
   for (const vb of e.saved!) if (!storages.has(vb)) storages.set(vb, new Storage(realBackend(vb.device), res.get(vb)!, vb.nbytes));
   if (e.bwd && state.gradEnabled) {
-    const node = new CompiledBackward(e, ts, storages, info, rerun, rand);
+    const node = new CompiledBackward(e, ts, bound, storages, info, rerun, rand);
     e.diffOuts!.forEach((oi, k) => { outs[oi]!.setGradFn_(node, k); });
   } else {
     for (const vb of e.saved!) { const s = storages.get(vb)!; if (s.refs === 0) s.release(); }
@@ -440,16 +470,17 @@ function runGraph(e: Entry, ts: Tensor[], info: CompileInfo, rerun: () => unknow
 class CompiledBackward extends Node {
   readonly name = 'CompiledFunctionBackward';
   private readonly saved: Map<VBuf, Storage>;
-  private readonly inputs: Tensor[];
-  constructor(private readonly e: Entry, inputs: Tensor[], storages: Map<VBuf, Storage>, private readonly info: CompileInfo,
+  /** The buffers of the arguments (packed copies for copied views), held for the backward program. */
+  private readonly inputs: Storage[];
+  constructor(private readonly e: Entry, args: Tensor[], bound: Tensor[], storages: Map<VBuf, Storage>, private readonly info: CompileInfo,
     private readonly rerun: () => unknown, private readonly rand: readonly [number, number]) {
     super();
     this.nOutputs = e.diffOuts!.length;
-    this.inputs = inputs;
+    this.inputs = bound.map((t) => t.storage);
     this.saved = new Map();
     for (const vb of e.saved!) { const s = storages.get(vb)!; s.retain(); this.saved.set(vb, s); }
-    for (const t of inputs) t.storage.retain();
-    this.link(e.boundary!.map((b) => (b.input === null ? b.edge : inputs[b.input]!.gradEdge())));
+    for (const s of this.inputs) s.retain();
+    this.link(e.boundary!.map((b) => (b.input === null ? b.edge : args[b.input]!.gradEdge())));
   }
 
   apply(grads: (Tensor | null)[]): (Tensor | null)[] {
@@ -467,7 +498,7 @@ class CompiledBackward extends Node {
       storages.set(vb, g.storage);
     });
     for (const [vb, s] of this.saved) { bind.set(vb, s.buf); storages.set(vb, s); }
-    e.inputs!.forEach((vb, i) => { bind.set(vb, this.inputs[i]!.storage.buf); storages.set(vb, this.inputs[i]!.storage); });
+    e.inputs!.forEach((vb, i) => { bind.set(vb, this.inputs[i]!.buf); storages.set(vb, this.inputs[i]!); });
     const res = e.bwd!.run(bind);
     this.info.lastKernels += e.bwd!.stats.kernels;
     const out = e.captured!.map((c) => (c ? materializeOuts([c], res, storages)[0]! : null));
@@ -497,7 +528,7 @@ class CompiledBackward extends Node {
     if (this.released) return;
     super.release();
     for (const s of this.saved.values()) s.release();
-    for (const t of this.inputs) t.storage.release();
+    for (const s of this.inputs) s.release();
     this.saved.clear();
   }
 }
