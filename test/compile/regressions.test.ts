@@ -137,4 +137,28 @@ describe('torch.compile regressions', () => {
     expect(arr(cg(a))).toEqual(arr(g(a)));
     expect(arr(cg(b))).toEqual(arr(g(b)));
   });
+
+  it('an argument bound as a packed copy (a view into a larger buffer) that backward reads stays alive until backward', () => {
+    // Open bug in src/compile/compile.ts (18bbad9): runGraph disposes the packed copies of view
+    // arguments right after the forward program, before CompiledBackward retains their storages,
+    // so the backward program reads a freed buffer ("use of a tensor whose storage was disposed";
+    // the op suite's prod/empty-dim [compiled] hits it with a [2, 0] input).
+    const base = torch.arange(0, 12).float().reshape([4, 3]).requiresGrad_(true);
+    const f = (x: Tensor) => x.mul(x).sum();
+    torch.compile(f)(base.narrow(0, 1, 2)).backward();
+    expect(arr(base.grad!)).toEqual([0, 0, 0, 6, 8, 10, 12, 14, 16, 0, 0, 0]);
+    const x = torch.zeros([2, 0]).requiresGrad_(true);
+    torch.compile((t: Tensor) => t.prod(1))(x).sum().backward();
+    expect(x.grad!.shape).toEqual([2, 0]);
+  });
+
+  it('a view returned of an argument bound as a packed copy stays readable', () => {
+    // Open bug in src/compile/compile.ts (18bbad9): the output is a view of the packed copy,
+    // which runGraph disposes after the forward program: reading it throws.
+    const base = torch.arange(0, 12).float().reshape([4, 3]);
+    const f = (x: Tensor) => x.t();
+    const out = torch.compile(f)(base.narrow(0, 1, 2));
+    expect(out.shape).toEqual([3, 2]);
+    expect(arr(out)).toEqual(arr(f(base.narrow(0, 1, 2))));
+  });
 });
