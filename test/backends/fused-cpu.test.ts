@@ -297,3 +297,154 @@ describe('CPU fused kernels (generated WebAssembly) vs runComposed', () => {
     for (let i = 3; i < got.length; i += 4) expect(got[i]! ^ want[i]!).toBe(0x80);
   });
 });
+
+describe('CPU fused reductions (FusedProgram.reduce) vs runComposed', () => {
+  /** Runs p fused and composed into fresh dense outputs of the kept shape; fused must accept and match. */
+  function checkReduce(p: FusedProgram, ins: View[], what: string): Float32Array {
+    checkProgram(p);
+    const shape = ins[0]!.shape, oshape = shape.slice(0, shape.length - p.reduce!.nReduce);
+    const a = outView('float32', oshape, false), b = outView('float32', oshape, false);
+    expect(cpu.fused(p, ins, [a]), `${what}: fused accepted`).toBe(true);
+    runComposed(cpu, p, ins, [b]);
+    const x = cpu.readSync(a) as Float32Array, y = cpu.readSync(b) as Float32Array;
+    const xb = new Uint32Array(x.buffer, x.byteOffset, x.length), yb = new Uint32Array(y.buffer, y.byteOffset, y.length);
+    for (let i = 0; i < x.length; i++) {
+      if (xb[i] === yb[i] || (Number.isNaN(x[i]) && Number.isNaN(y[i]))) continue;
+      throw new Error(`${what}: output ${i}: fused ${x[i]}, composed ${y[i]}\n${JSON.stringify(p)}`);
+    }
+    return x;
+  }
+  /** Bit for bit, any two NaNs equal (their sign varies with V8's tier, even in the composed chain). */
+  const sameBits = (x: Float32Array, y: Float32Array): boolean => x.length === y.length
+    && x.every((v, i) => Object.is(v, y[i]) || (Number.isNaN(v) && Number.isNaN(y[i])));
+  /** A [..., 1]-style input: `shape` with the last `nb` dims broadcast (stride 0) from dense storage. */
+  function perRow(r: () => number, shape: readonly number[], nb: number): View {
+    const v = randomView(r, 'float32', shape.map((n, i) => (i < shape.length - nb ? n : 1)), 0, false);
+    return { ...v, shape, strides: v.strides.map((s, i) => (i < shape.length - nb ? s : 0)) };
+  }
+  const f = (inputs: DType[], steps: FusedStep[], op: 'sum' | 'prod' | 'max' | 'min', nReduce: number): FusedProgram =>
+    ({ inputs, steps, outputs: [inputs.length + steps.length - 1], reduce: { op, nReduce } });
+  /** softmax's denominator: sum of exp(x - max). */
+  const softmax = (n: number) => f(['float32', 'float32'], [
+    { kind: 'binary', op: 'sub', a: 0, b: 1, dtype: 'float32' }, { kind: 'unary', op: 'exp', a: 2, dtype: 'float32' }], 'sum', n);
+  /** layer norm's variance: sum of (x - mean)^2 / n. */
+  const variance = (n: number, count: number) => f(['float32', 'float32'], [
+    { kind: 'binary', op: 'sub', a: 0, b: 1, dtype: 'float32' }, { kind: 'binary', op: 'mul', a: 2, b: 2, dtype: 'float32' },
+    { kind: 'const', value: 1 / count, dtype: 'float32' }, { kind: 'binary', op: 'mul', a: 3, b: 4, dtype: 'float32' }], 'sum', n);
+  const scaled = (op: 'prod' | 'max' | 'min', n: number) => f(['float32', 'float32'], [
+    { kind: 'binary', op: 'mul', a: 0, b: 1, dtype: 'float32' }, { kind: 'const', value: 0.01, dtype: 'float32' },
+    { kind: 'binary', op: 'mul', a: 2, b: 3, dtype: 'float32' }, { kind: 'const', value: 1, dtype: 'float32' },
+    { kind: 'binary', op: 'add', a: 4, b: 5, dtype: 'float32' }], op, n);
+
+  it('softmax and layer-norm reductions over [rows, cols] with a per-row input, below and above the thread threshold', () => {
+    const r = rng(21);
+    for (const [rows, cols] of [[1, 1], [3, 5], [7, 8], [5, 17], [64, 513], [300, 257], [2, 40000], [1, 100003], [1, 7]]) {
+      const shape = [rows!, cols!];
+      const x = randomView(r, 'float32', shape, 0, false), m = perRow(r, shape, 1);
+      checkReduce(softmax(1), [x, m], `softmax [${shape}]`);
+      checkReduce(variance(1, cols!), [x, m], `variance [${shape}]`);
+      for (const op of ['prod', 'max', 'min'] as const) checkReduce(scaled(op, 1), [x, m], `${op} [${shape}]`);
+      // Transposed storage: the reduced run is strided.
+      const xt: View = { ...randomView(r, 'float32', [cols!, rows!], 0, false), shape, strides: [1, rows!] };
+      checkReduce(softmax(1), [xt, m], `softmax transposed [${shape}]`);
+      checkReduce(scaled('max', 1), [xt, m], `max transposed [${shape}]`);
+    }
+  });
+
+  it('sums that cancel (where the float64 accumulation order shows), every length mod 8', () => {
+    const r = rng(26);
+    /**
+     * A dense view of `shape`: small values and +-2^60 in alternation, which cancel; the small ones
+     * are rounded away or kept depending on the order, so any other summation order would differ.
+     */
+    const wide = (shape: number[]): View => {
+      const n = shape.reduce((a, b) => a * b, 1), a = new Float32Array(n);
+      let sign = 1;
+      for (let i = 0; i < n; i++) a[i] = r() < 0.15 ? (sign = -sign) * 2 ** 60 : (r() - 0.5) * 2 ** Math.floor(r() * 12);
+      const buf = cpu.alloc(4 * Math.max(n, 1));
+      buffers.push(buf);
+      cpu.write(buf, a);
+      return { buf, dtype: 'float32', shape, strides: contiguous(shape), offset: 0 };
+    };
+    const p = f(['float32', 'float32'], [{ kind: 'binary', op: 'mul', a: 0, b: 1, dtype: 'float32' }], 'sum', 1);
+    for (let cols = 1; cols <= 40; cols++) checkReduce(p, [wide([9, cols]), perRow(r, [9, cols], 1)], `wide [9, ${cols}]`);
+    for (const shape of [[4, 1000], [200, 333], [1, 50001]]) checkReduce(p, [wide(shape), perRow(r, shape, 1)], `wide [${shape}]`);
+    checkReduce({ ...p, reduce: { op: 'sum', nReduce: 2 } }, [wide([300, 301]), perRow(r, [300, 301], 2)], 'wide sum over all');
+  });
+
+  it('nReduce 2 (a [n, 1, 1] mean), whole-tensor sums (one long output in float64 parts), nReduce 0', () => {
+    const r = rng(22);
+    for (const shape of [[4, 6, 8], [3, 5, 7], [40, 30, 33], [2, 3, 4]]) {
+      const x = randomView(r, 'float32', shape, 0, false), m = perRow(r, shape, 2);
+      checkReduce(variance(2, shape[1]! * shape[2]!), [x, m], `variance over 2 dims [${shape}]`);
+      for (const op of ['prod', 'max', 'min'] as const) checkReduce(scaled(op, 2), [x, m], `${op} over 2 dims [${shape}]`);
+      const c = perRow(r, shape, 3);
+      checkReduce(softmax(3), [x, c], `sum over all [${shape}]`);
+      checkReduce(scaled('min', 3), [x, c], `min over all [${shape}]`);
+      checkReduce(softmax(0), [x, m], `nReduce 0 [${shape}]`);
+    }
+    // A 0-dim iteration shape.
+    checkReduce(softmax(0), [randomView(r, 'float32', [], 0, false), randomView(r, 'float32', [], 0, false)], '0-dim');
+  });
+
+  it('the same bits on 1 and 2 threads, and on the pool for large sizes', () => {
+    const r = rng(23);
+    const pool = cpu.threadPool();
+    const calls0 = pool?.workerCalls ?? 0;
+    const cases: [FusedProgram, View[]][] = [];
+    for (const shape of [[512, 300], [1, 200000], [3, 70000]]) {
+      const x = randomView(r, 'float32', shape, 0, false), m = perRow(r, shape, 1);
+      cases.push([softmax(1), [x, m]], [variance(1, shape[1]!), [x, m]], [scaled('max', 1), [x, m]], [scaled('prod', 1), [x, m]]);
+    }
+    const two = cases.map(([p, ins], i) => checkReduce(p, ins, `2 threads case ${i}`));
+    torch.setNumThreads(1);
+    try {
+      cases.forEach(([p, ins], i) => expect(sameBits(checkReduce(p, ins, `1 thread case ${i}`), two[i]!), `case ${i}`).toBe(true));
+    } finally { torch.setNumThreads(2); }
+    if (pool && pool.ready > 0) expect(pool.workerCalls).toBeGreaterThan(calls0);
+  });
+
+  it('random prologues (cast to float32) over random layouts and reduce ops', () => {
+    const r = rng(24);
+    let accepted = 0;
+    for (let t = 0; t < 150; t++) {
+      const q = randomProgram(r), last = q.outputs[0]!;
+      const steps: FusedStep[] = [...q.steps, { kind: 'cast', a: last, dtype: 'float32' }];
+      const nd = 1 + Math.floor(r() * 3), shape = Array.from({ length: nd }, () => 1 + Math.floor(r() * 19));
+      const op = (['sum', 'prod', 'max', 'min'] as const)[t % 4]!, nReduce = Math.floor(r() * (nd + 1));
+      const p: FusedProgram = { inputs: q.inputs, steps, outputs: [q.inputs.length + steps.length - 1], reduce: { op, nReduce } };
+      const ins = p.inputs.map((d) => randomView(r, d, shape));
+      const oshape = shape.slice(0, nd - nReduce), o = outView('float32', oshape, false);
+      // Reduced dims that do not collapse are declined; everything accepted must match.
+      if (!cpu.fused(p, ins, [o])) continue;
+      accepted++;
+      checkReduce(p, ins, `random case ${t} [${shape}] ${op} over ${nReduce}`);
+    }
+    expect(accepted).toBeGreaterThan(90);
+  });
+
+  it('declines what it does not run, writing nothing', () => {
+    const r = rng(25);
+    const decline = (p: FusedProgram, ins: View[], out: View) => {
+      const before = bytes(out);
+      expect(cpu.fused(p, ins, [out])).toBe(false);
+      expect(bytes(out)).toEqual(before);
+    };
+    const x = randomView(r, 'float32', [4, 6, 8], 0, false);
+    // Reduced dims that do not form one run: a weight broadcast over dim 1 of the reduced [6, 8].
+    const w = perRow(r, [4, 6, 8], 0);
+    const wv: View = { ...w, strides: [0, 0, 1] };
+    decline(softmax(2), [x, wv], outView('float32', [4], false));
+    // An int32 result.
+    const xi = randomView(r, 'int32', [4, 8], 0, false);
+    decline(f(['int32'], [{ kind: 'unary', op: 'neg', a: 0, dtype: 'int32' }], 'sum', 1), [xi], outView('int32', [4], false));
+    // Empty tensors (the composed reduce fills or raises), a non-dense output, an output over an input.
+    const e = randomView(r, 'float32', [3, 0], 0, false);
+    decline(softmax(1), [e, e], outView('float32', [3], false));
+    const x2 = randomView(r, 'float32', [6, 5], 0, false), m2 = perRow(r, [6, 5], 1);
+    decline(softmax(1), [x2, m2], outView('float32', [6], true));
+    decline(softmax(1), [x2, m2], { ...x2, shape: [6], strides: [1] });
+    // Wrong output shape.
+    decline(softmax(1), [x2, m2], outView('float32', [5], false));
+  });
+});

@@ -39,7 +39,7 @@ const HOST_UNARY = new Set(['erf', 'erfc', 'erfinv']);
 
 type E = () => void;
 const INT_LIKE = new Set<DType>(['int32', 'uint8', 'bool']);
-const esize = (d: DType): number => (d === 'uint8' || d === 'bool' ? 1 : 4);
+export const esize = (d: DType): number => (d === 'uint8' || d === 'bool' ? 1 : 4);
 
 /** Bit pattern of `value` as `fill` stores it into dtype d. */
 function constBits(value: number, d: DType): number {
@@ -61,24 +61,26 @@ export function generateFused(p: FusedProgram, layout: Layout, shared: boolean):
   return new Gen(p, layout).module(shared);
 }
 
-class Gen {
-  private readonly c = new Code(5);
+/** The generator; ./fusedreduce.ts extends it (same setup and steps, its own per-row loop). */
+export class Gen {
+  protected readonly c = new Code(5);
   private readonly imports: FuncImport[] = [];
   private hostOnly = false;
-  private cost = 1;
+  protected cost = 1;
   private readonly dts: DType[];
   private readonly live: boolean[];
   private readonly K: number;
-  // Locals.
-  private readonly p: number[] = [];
-  private readonly q: number[] = [];
-  private readonly s: number[] = [];
+  // Locals: per operand its row pointer p, moving pointer q, inner byte stride s, row-dim strides S,
+  // broadcast value bv (-1 unless its inner kind is 'b'); row-dim sizes D and the row odometer idx.
+  protected readonly p: number[] = [];
+  protected readonly q: number[] = [];
+  protected readonly s: number[] = [];
   private readonly S: number[][] = [];
-  private readonly bv: number[] = [];
+  protected readonly bv: number[] = [];
   private readonly D: number[] = [];
   private readonly idx: number[] = [];
 
-  constructor(private readonly prog: FusedProgram, private readonly layout: Layout) {
+  constructor(protected readonly prog: FusedProgram, private readonly layout: Layout) {
     const nIn = prog.inputs.length;
     this.K = nIn + prog.outputs.length;
     this.dts = [...prog.inputs, ...prog.outputs.map((v) => valueDtype(prog, v))];
@@ -136,6 +138,16 @@ class Gen {
     }
     c.open(Op.block).open(Op.loop);
     c.get(NR).op(Op.i32Eqz).brIf(1);
+    this.row(i);
+    c.get(NR).i32(1).op(Op.i32Sub).set(NR);
+    this.nextRow(R - 2);
+    c.br(0);
+    c.end().end();
+  }
+
+  /** One row: columns 0..nc of the row at pointers p (`i`: a free i32 local). */
+  protected row(i: number): void {
+    const { c, K } = this, NC = 4;
     for (let k = 0; k < K; k++) {
       c.get(this.p[k]!).set(this.q[k]!);
       if (this.bv[k]! >= 0) { this.scalarLoad(k, this.p[k]!); c.set(this.bv[k]!); }
@@ -159,10 +171,6 @@ class Gen {
     for (let k = 0; k < K; k++) if (this.kind(k) !== 'b') c.get(this.q[k]!).get(this.s[k]!).op(Op.i32Add).set(this.q[k]!);
     c.get(i).i32(1).op(Op.i32Add).set(i).br(0);
     c.end().end();
-    c.get(NR).i32(1).op(Op.i32Sub).set(NR);
-    this.nextRow(R - 2);
-    c.br(0);
-    c.end().end();
   }
 
   /** Advances the row odometer at dim d (carrying into d-1 when it wraps). */
@@ -178,10 +186,10 @@ class Gen {
     c.end();
   }
 
-  private kind(k: number): Kind { return this.layout.kinds[k]!; }
+  protected kind(k: number): Kind { return this.layout.kinds[k]!; }
 
   /** Pushes operand k's element at address local `addr`, splat to 4 lanes. */
-  private scalarLoad(k: number, addr: number): void {
+  protected scalarLoad(k: number, addr: number): void {
     const c = this.c.get(addr);
     if (esize(this.dts[k]!) === 1) c.mem(Op.i32Load8U, 0); else c.mem(Op.i32Load, 2);
     c.simd(Simd.i32x4Splat);
@@ -231,6 +239,12 @@ class Gen {
 
   /** One group of `lanes` elements: load live inputs, compute live steps, store outputs. */
   private element(lanes: number): void {
+    const vals = this.values(lanes), nIn = this.prog.inputs.length;
+    this.prog.outputs.forEach((v, o) => this.store(nIn + o, vals[v]!, lanes));
+  }
+
+  /** Loads the live inputs at pointers q and computes the live steps: the v128 local of each value. */
+  protected values(lanes: number): number[] {
     const { c, prog } = this, nIn = prog.inputs.length;
     const vals: number[] = [];
     for (let k = 0; k < nIn; k++) {
@@ -243,7 +257,7 @@ class Gen {
       this.step(st, (v) => () => c.get(vals[v]!), lanes)();
       c.set(vals[nIn + i] = c.local(V128));
     });
-    prog.outputs.forEach((v, o) => this.store(nIn + o, vals[v]!, lanes));
+    return vals;
   }
 
   // ---- expression helpers (closures that push one v128) ----

@@ -1,16 +1,18 @@
 // Runs fused elementwise programs on the CPU backend (Backend.fused): picks the layout (collapsed
 // rank, inner-stride pattern per operand), compiles and caches one kernel per (program, layout) with
 // ./fusedgen.ts, writes the sizes/strides/pointers block and cuts the work into calls for the thread
-// pool. Contract: returns false, writing nothing, for what it does not run (unsupported ops or
-// dtypes, mismatched views, outputs that overlap inputs or each other); a cut never changes a value.
+// pool; reduction programs (FusedProgram.reduce) get kernels from ./fusedreduce.ts (`runReduce`).
+// Contract: returns false, writing nothing, for what it does not run (unsupported ops or dtypes,
+// mismatched views, outputs that overlap inputs or each other); a cut never changes a value.
 
 import type { View } from '../backend.js';
 import { fusedKey, type FusedProgram, valueDtype } from '../fused.js';
 import { itemSize } from '../../dtype.js';
-import { generateFused, type Kind, type Layout, Unsupported } from './fusedgen.js';
+import { generateFused, type FusedModule, type Kind, type Layout, Unsupported } from './fusedgen.js';
+import { generateReduce } from './fusedreduce.js';
 import { collapse } from './index.js';
 import { unaryFns } from './math.js';
-import { split2d } from './split.js';
+import { CHUNK, split2d } from './split.js';
 import { CallList } from './threads.js';
 
 /** What the runner needs from the backend. */
@@ -42,6 +44,9 @@ export class FusedRunner {
   /** The argument block (fixed memory, grown when a call needs more; calls of one run share it). */
   private blk = 0;
   private blkBytes = 0;
+  /** Float64 partial sums of a long single-output sum (fixed memory, grown when needed). */
+  private part = 0;
+  private partBytes = 0;
   /** Modules compiled, and runs that found theirs in the cache (tests check reuse). */
   readonly stats = { compiled: 0, hits: 0 };
 
@@ -52,6 +57,7 @@ export class FusedRunner {
 
   run(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
     const pk = fusedKey(p);
+    if (p.reduce) return !this.unsupported.has(pk) && this.runReduce(p, pk, ins, outs);
     if (this.unsupported.has(pk) || ins.length !== p.inputs.length || outs.length !== p.outputs.length || outs.length === 0) return false;
     const shape = outs[0]!.shape, nd = shape.length;
     const views = [...ins, ...outs];
@@ -77,24 +83,83 @@ export class FusedRunner {
     const kernel = this.kernel(p, pk, { rank: R, kinds });
     if (!kernel) return false;
     if (numel === 0) return true;
-    // The argument block: row-dim sizes (word 0 unused), then per operand pointer and byte strides.
-    const K = views.length, words = R - 1 + K * (R + 1);
+    const blk = this.block(views, dims, st, 0);
+    let rows = 1;
+    for (let d = 0; d < R - 1; d++) rows *= dims[d]!;
+    const L = new CallList();
+    split2d(L, 'jit', rows, cols, (r0, nr, c0, nc) => [kernel.id, kernel.bytesPtr, kernel.bytesLen, blk, r0, nr, c0, nc],
+      Math.max(1, Math.round(kernel.cost / 4)));
+    this.host.exec(L, this.host.shared && !kernel.hostOnly);
+    return true;
+  }
+
+  /**
+   * The argument block: row-dim sizes (word 0: `word0`, unused by elementwise kernels), then per
+   * operand pointer and byte strides (`st`: element strides per operand over `dims`).
+   */
+  private block(views: readonly View[], dims: readonly number[], st: readonly (readonly number[])[], word0: number): number {
+    const R = dims.length, K = views.length, words = R - 1 + K * (R + 1);
     if (this.blkBytes < 4 * words) {
       this.blkBytes = Math.max(1024, 4 * words);
       this.blk = this.host.allocFixed(this.blkBytes);
     }
     const blk = this.blk, w = new Int32Array(this.host.memory.buffer, blk, words);
+    w[0] = word0;
     for (let d = 1; d <= R - 2; d++) w[d] = dims[d]!;
     views.forEach((v, k) => {
       const o = R - 1 + k * (R + 1), es = itemSize[v.dtype];
       w[o] = this.host.ptr(v);
       for (let d = 0; d < R; d++) w[o + 1 + d] = st[k]![d]! * es;
     });
-    let rows = 1;
-    for (let d = 0; d < R - 1; d++) rows *= dims[d]!;
-    const L = new CallList();
-    split2d(L, 'jit', rows, cols, (r0, nr, c0, nc) => [kernel.id, kernel.bytesPtr, kernel.bytesLen, blk, r0, nr, c0, nc],
-      Math.max(1, Math.round(kernel.cost / 4)));
+    return blk;
+  }
+
+  /**
+   * A reduction program (float32 result): kept dims (collapsed, any strides) walked as rows, the
+   * reduced dims as one run per input (declined where they do not collapse to one stride per input,
+   * as blocks of 8 would then straddle runs). Declines empty tensors (the composed reduce fills or
+   * raises there), an output that is not dense (the composed reduce writes it densely) or shares a
+   * buffer with an input. Calls take whole outputs, except one output longer than CHUNK, summed in
+   * the backend's fixed CHUNK-long float64 parts; so the split never changes a value.
+   */
+  private runReduce(p: FusedProgram, pk: string, ins: readonly View[], outs: readonly View[]): boolean {
+    const nIn = ins.length, n = p.reduce!.nReduce, out = outs[0];
+    if (nIn === 0 || nIn !== p.inputs.length || outs.length !== 1 || !out || valueDtype(p, p.outputs[0]!) !== 'float32' || out.dtype !== 'float32') return false;
+    const shape = ins[0]!.shape, nd = shape.length, kept = nd - n;
+    if (!Number.isInteger(n) || n < 0 || kept < 0 || shape.includes(0)) return false;
+    if (ins.some((v, k) => v.dtype !== p.inputs[k] || v.shape.length !== nd || v.shape.some((s, d) => s !== shape[d]) || v.buf === out.buf)) return false;
+    const oshape = shape.slice(0, kept);
+    if (out.shape.length !== kept || out.shape.some((s, d) => s !== oshape[d])) return false;
+    let outs1 = 1; // the number of outputs; the output must be dense
+    for (let d = kept - 1; d >= 0; d--) { if (oshape[d] !== 1 && out.strides[d] !== outs1) return false; outs1 *= oshape[d]!; }
+    const ko = collapse(oshape, [...ins, out].map((v) => v.strides.slice(0, kept)));
+    const rd = collapse(shape.slice(kept), ins.map((v) => v.strides.slice(kept)));
+    if (rd.shape.length > 1) return false;
+    const len = rd.shape[0] ?? 1;
+    const Ro = Math.max(1, ko.shape.length), R = Ro + 1;
+    if (R > MAX_RANK) return false;
+    const pad = Ro - ko.shape.length;
+    const dims = [...new Array<number>(pad).fill(1), ...ko.shape, len];
+    const st = ko.strides.map((s, k) => [...new Array<number>(pad).fill(0), ...s, k < nIn ? (rd.strides[k]?.[0] ?? 0) : 0]);
+    const kinds = st.map((s, k): Kind => (k === nIn ? 'c' : len === 1 || s[Ro] === 0 ? 'b' : s[Ro] === 1 ? 'c' : 's'));
+    const kernel = this.kernel(p, pk, { rank: R, kinds });
+    if (!kernel) return false;
+    const L = new CallList(), make = (blk: number) => (r0: number, nr: number, c0: number, nc: number) => [kernel.id, kernel.bytesPtr, kernel.bytesLen, blk, r0, nr, c0, nc];
+    if (p.reduce!.op === 'sum' && outs1 === 1 && len > CHUNK) {
+      const parts = Math.ceil(len / CHUNK);
+      if (this.partBytes < 8 * parts) { this.partBytes = Math.max(4096, 8 * parts); this.part = this.host.allocFixed(this.partBytes); }
+      const blk = this.block([...ins, out], dims, st, this.part);
+      for (let c0 = 0; c0 < len; c0 += CHUNK) L.push('jit', make(blk)(0, 1, c0, Math.min(CHUNK, len - c0)), Math.min(CHUNK, len - c0) * kernel.cost);
+      this.host.exec(L, this.host.shared && !kernel.hostOnly);
+      // Added in order from 0, then rounded once, as the backend adds its sumRunF64 parts.
+      const f = new Float64Array(this.host.memory.buffer, this.part, parts);
+      let sum = 0;
+      for (let i = 0; i < parts; i++) sum += f[i]!;
+      new Float32Array(this.host.memory.buffer, this.host.ptr(out), 1)[0] = sum;
+      return true;
+    }
+    const blk = this.block([...ins, out], dims, st, 0);
+    split2d(L, 'jit', outs1, 1, (r0, nr) => make(blk)(r0, nr, 0, len), Math.max(1, Math.round(len * kernel.cost / 4)));
     this.host.exec(L, this.host.shared && !kernel.hostOnly);
     return true;
   }
@@ -114,7 +179,7 @@ export class FusedRunner {
     if (hit !== undefined) { if (hit) this.stats.hits++; return hit; }
     let k: Kernel | null = null;
     try {
-      const g = generateFused(p, layout, this.host.shared);
+      const g: FusedModule = (p.reduce ? generateReduce : generateFused)(p, layout, this.host.shared);
       const mod = new WebAssembly.Module(g.bytes);
       const imp: Record<string, Record<string, unknown>> = { env: { memory: this.host.memory }, m: {}, h: {} };
       for (const f of g.imports) imp[f.module]![f.name] = f.module === 'm' ? jitMath(f.name) : unaryFns[f.name as 'erf'];

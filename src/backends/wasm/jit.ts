@@ -19,6 +19,8 @@ export const Op = {
   i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32DivU: 0x6e, i32RemU: 0x70, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
   f32Abs: 0x8b, f64Abs: 0x99, f64Floor: 0x9c, f64Sqrt: 0x9f, f64Add: 0xa0, f64Div: 0xa3,
   i32WrapI64: 0xa7, f32DemoteF64: 0xb6, f64PromoteF32: 0xbb,
+  // Reductions (./fusedreduce.ts).
+  f32Store: 0x38, f64Store: 0x39, f32Min: 0x96, f32Max: 0x97, f64Mul: 0xa2,
 } as const;
 
 /** SIMD128 opcodes (after the 0xfd prefix). */
@@ -35,6 +37,8 @@ export const Simd = {
   i32x4Mul: 0xb5, i32x4MinS: 0xb6, i32x4MaxS: 0xb8,
   f32x4Abs: 0xe0, f32x4Neg: 0xe1, f32x4Sqrt: 0xe3, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7,
   f32x4Min: 0xe8, f32x4Max: 0xe9, i32x4TruncSatF32x4S: 0xf8, f32x4ConvertI32x4S: 0xfa,
+  // Reductions (./fusedreduce.ts): float64 lane sums as wasm/reduce.ts keeps them.
+  i8x16Shuffle: 0x0d, f64x2ExtractLane: 0x21, f64x2PromoteLowF32x4: 0x5f, f64x2Add: 0xf0,
 } as const;
 /** 0xfc-prefixed saturating truncation used for float -> int conversions. */
 export const I64_TRUNC_SAT_F32_S = 4;
