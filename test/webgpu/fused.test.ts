@@ -2,7 +2,9 @@
 // runComposed on the same backend, bit for bit (raw bytes of whole output buffers, so stray writes
 // count too): hand-made programs (broadcast chains, where, casts, constants, several outputs,
 // strided/flipped views, 0-size and 0-dim shapes, poison) and seeded random ones; one pipeline per
-// program across shapes. Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
+// program across shapes. Programs ending in a reduction (FusedProgram.reduce, ./fused_reduce.ts): softmax-
+// and layernorm-like ones, every op and nReduce, both reduce strategies, declined cases, pipeline reuse.
+// Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
 import { describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
 import { getBackend } from '../../src/backends/registry.js';
@@ -282,6 +284,189 @@ describe.skipIf(!available)('webgpu fused kernel = runComposed, bit for bit', ()
     expect(ran).toBeGreaterThan(N * 0.7);
     expect(poisoned).toBeGreaterThan(0); // integer division by zero among them
     console.log(`fused: ${ran} of ${N} random programs ran fused (the others mix two kinds of integer checks), ${poisoned} poisoned outputs`);
+  });
+});
+
+/** A contiguous output of `shape` and dtype d with 3 spare elements (stray writes show), prefilled alike per seed. */
+function reduceOut(be: WebGPUBackend, d: DType, shape: readonly number[], seed: number): View {
+  return { ...buffer(be, d, values(rng(seed), d, shape.reduce((a, b) => a * b, 1) + 3)), shape, strides: contig(shape) };
+}
+
+/** Runs reduction program p composed and fused; expects fused to run and the whole output buffers equal. */
+async function sameReduce(be: WebGPUBackend, p: FusedProgram, ins: View[], outDtype?: DType, seed = 7): Promise<void> {
+  const shape = ins[0]!.shape, oshape = shape.slice(0, shape.length - p.reduce!.nReduce);
+  const d = outDtype ?? (p.outputs[0]! < p.inputs.length ? p.inputs[p.outputs[0]!]! : p.steps[p.outputs[0]! - p.inputs.length]!.dtype);
+  const want = reduceOut(be, d, oshape, seed), got = reduceOut(be, d, oshape, seed);
+  runComposed(be, p, ins, [want]);
+  const what = `${JSON.stringify(p)} over [${shape}]`;
+  expect(be.fused(p, ins, [got]), `fused ran: ${what}`).toBe(true);
+  const [w, g] = [await whole(be, want), await whole(be, got)];
+  if (typeof w === 'string' || typeof g === 'string') expect(g, what).toEqual(w);
+  else if (!Buffer.from(nanless(w, d, p)).equals(Buffer.from(nanless(g, d, p)))) expect.fail(`${what} differs:\n  composed ${Array.from(w)}\n  fused    ${Array.from(g)}`);
+  be.free(want.buf); be.free(got.buf);
+}
+
+/**
+ * The bytes with every NaN of a float sum/prod made one NaN: which NaN a sum of several comes out as
+ * (sign, payload) is left to the compiler (WGSL does not specify it; SwiftShader's choice follows
+ * its code generation), so only that may differ. Every other bit, and every NaN of max/min (which
+ * pick an element), must match.
+ */
+function nanless(bytes: Uint8Array, d: DType, p: FusedProgram): Uint8Array {
+  const op = p.reduce!.op, out = bytes.slice();
+  if (op !== 'sum' && op !== 'prod') return out;
+  if (d === 'float32') new Uint32Array(out.buffer).forEach((w, i, a) => { if ((w & 0x7fffffff) > 0x7f800000) a[i] = 0x7fc00000; });
+  if (d === 'float16') new Uint16Array(out.buffer, 0, out.length >> 1).forEach((h, i, a) => { if ((h & 0x7fff) > 0x7c00) a[i] = 0x7e00; });
+  return out;
+}
+
+/** A [rows, cols] float32 view with specials mixed in (transposed in memory when `t`). */
+function matrix(be: WebGPUBackend, r: Rand, rows: number, cols: number, t = false, d: DType = 'float32'): View {
+  const v = buffer(be, d, values(r, d, rows * cols));
+  return { ...v, shape: [rows, cols], strides: t ? [1, rows] : [cols, 1] };
+}
+/** A [rows] column broadcast to [rows, cols] (a keepdim reduction's result, [rows, 1] expanded). */
+function column(be: WebGPUBackend, r: Rand, rows: number, cols: number, d: DType = 'float32'): View {
+  return { ...buffer(be, d, values(r, d, rows)), shape: [rows, cols], strides: [1, 0] };
+}
+
+describe.skipIf(!available)('webgpu fused reductions (FusedProgram.reduce) = runComposed, bit for bit', () => {
+  const be = (): WebGPUBackend => getBackend('webgpu') as WebGPUBackend;
+  // Reduced lengths on both sides of the reduce kernels' strategies (one invocation per output up to
+  // 32, a workgroup with a 64-wide tree beyond) and of the tree's width.
+  const COLS = [1, 5, 32, 33, 64, 65, 200, 4099];
+
+  it('softmax-like: sum of exp(x - max) with the max broadcast from [rows, 1]; the max itself', async () => {
+    const r = rng(31);
+    const sumExp: FusedProgram = { inputs: ['float32', 'float32'], outputs: [3], steps: [b('sub', 0, 1, 'float32'), u('exp', 2, 'float32')],
+      reduce: { op: 'sum', nReduce: 1 } };
+    const max: FusedProgram = { inputs: ['float32'], outputs: [0], steps: [], reduce: { op: 'max', nReduce: 1 } };
+    for (const cols of COLS) {
+      const rows = 1 + int(r, 6), x = matrix(be(), r, rows, cols, cols % 2 === 1);
+      await sameReduce(be(), max, [x]);
+      await sameReduce(be(), sumExp, [x, column(be(), r, rows, cols)]);
+    }
+  });
+
+  it('layernorm-like: mean of (x - mean)^2 over the last one and two dims, constants as metadata', async () => {
+    const r = rng(32);
+    // ((x - mean) * (x - mean)) * (1 / n), summed
+    const varOf = (n: number, nReduce: number): FusedProgram => ({ inputs: ['float32', 'float32'], outputs: [5], steps: [
+      b('sub', 0, 1, 'float32'), b('mul', 2, 2, 'float32'), c(1 / n, 'float32'), b('mul', 3, 4, 'float32')], reduce: { op: 'sum', nReduce } });
+    for (const cols of COLS) {
+      const rows = 1 + int(r, 5);
+      await sameReduce(be(), varOf(cols, 1), [matrix(be(), r, rows, cols), column(be(), r, rows, cols)]);
+      // [batch, rows, cols] reduced over its last two dims, the mean broadcast from [batch, 1, 1]
+      const batch = 1 + int(r, 3), x = buffer(be(), 'float32', values(r, 'float32', batch * rows * cols));
+      const mean = buffer(be(), 'float32', values(r, 'float32', batch));
+      const shape = [batch, rows, cols];
+      await sameReduce(be(), varOf(rows * cols, 2), [{ ...x, shape, strides: contig(shape) }, { ...mean, shape, strides: [1, 0, 0] }]);
+    }
+  });
+
+  it('max, min, prod and sum over every nReduce of strided, flipped and broadcast views (NaN, -0, ties)', async () => {
+    const r = rng(33);
+    for (const op of ['max', 'min', 'prod', 'sum'] as const) {
+      for (let k = 0; k < 10; k++) {
+        const nd = 1 + int(r, 3), shape = Array.from({ length: nd }, () => 1 + int(r, k < 5 ? 6 : 40));
+        const nReduce = int(r, nd + 1);
+        // x * y (or x + y for prod, to keep values finite), then neg: two inputs and a step after the broadcast
+        const p: FusedProgram = { inputs: ['float32', 'float32'], outputs: [3], reduce: { op, nReduce },
+          steps: [b(op === 'prod' ? 'add' : 'mul', 0, 1, 'float32'), u('neg', 2, 'float32')] };
+        await sameReduce(be(), p, p.inputs.map(() => stridedView(be(), r, 'float32', shape)));
+      }
+    }
+  });
+
+  it('dtypes: float16 steps, an int32 count of a bool mask, uint8 products, a cast of the result', async () => {
+    const r = rng(34);
+    for (const cols of [7, 100]) {
+      const rows = 3, x = matrix(be(), r, rows, cols, false, 'float16'), m = column(be(), r, rows, cols, 'float16');
+      const h: FusedProgram = { inputs: ['float16', 'float16'], outputs: [3], steps: [b('sub', 0, 1, 'float16'), u('exp', 2, 'float16')],
+        reduce: { op: 'sum', nReduce: 1 } };
+      await sameReduce(be(), h, [x, m]);
+      await sameReduce(be(), h, [x, m], 'float32');
+      const gt: FusedProgram = { inputs: ['float16', 'float16'], outputs: [2], steps: [b('gt', 0, 1, 'bool')], reduce: { op: 'sum', nReduce: 1 } };
+      await sameReduce(be(), gt, [x, m], 'int32');
+      const u8: FusedProgram = { inputs: ['uint8'], outputs: [2], steps: [c(1, 'uint8'), b('add', 0, 1, 'uint8')], reduce: { op: 'prod', nReduce: 1 } };
+      await sameReduce(be(), u8, [matrix(be(), r, rows, cols, true, 'uint8')]);
+      const mn: FusedProgram = { inputs: ['int32', 'int32'], outputs: [2], steps: [b('sub', 0, 1, 'int32')], reduce: { op: 'min', nReduce: 2 } };
+      await sameReduce(be(), mn, [matrix(be(), r, rows, cols, false, 'int32'), column(be(), r, rows, cols, 'int32')], 'float32');
+    }
+  });
+
+  it('poison: integer division by zero in the prologue, and a poisoned input, taint the result as in the chain', async () => {
+    const x = buffer(be(), 'int32', [7, -7, 3, 0, 5, 9]), y = buffer(be(), 'int32', [2, 1, 0]);
+    const p: FusedProgram = { inputs: ['int32', 'int32'], outputs: [2], steps: [b('floorDivide', 0, 1, 'int32')], reduce: { op: 'sum', nReduce: 1 } };
+    const xs: View = { ...x, shape: [2, 3], strides: [3, 1] }, ys: View = { ...y, shape: [2, 3], strides: [0, 1] };
+    await sameReduce(be(), p, [xs, ys]);
+    const out = reduceOut(be(), 'int32', [2], 1);
+    expect(be().fused(p, [xs, ys], [out])).toBe(true);
+    await expect(be().read(out)).rejects.toThrow(/ZeroDivisionError: integer division or modulo by zero \(flagged on webgpu/);
+    await sameReduce(be(), p, [xs, { ...buffer(be(), 'int32', [2, 1, 3]), shape: [2, 3], strides: [0, 1] }]);
+    const idx = buffer(be(), 'int32', [0, 1, 5, 2]);
+    be().checkRange(idx, 0, 3, 'index $V is out of range');
+    const q: FusedProgram = { inputs: ['int32'], outputs: [0], steps: [], reduce: { op: 'max', nReduce: 1 } };
+    await sameReduce(be(), q, [{ ...idx, shape: [2, 2], strides: [2, 1] }]);
+  });
+
+  it('an output over its own input (reads the old values), a program with no live input', async () => {
+    const r = rng(37), data = values(r, 'float32', 12);
+    const sq: FusedProgram = { inputs: ['float32'], outputs: [1], steps: [b('mul', 0, 0, 'float32')], reduce: { op: 'sum', nReduce: 1 } };
+    const x = buffer(be(), 'float32', data), want = buffer(be(), 'float32', data);
+    runComposed(be(), sq, [{ ...want, shape: [3, 4], strides: [4, 1] }], [{ ...want, shape: [3], strides: [1], offset: 1 }]);
+    expect(be().fused(sq, [{ ...x, shape: [3, 4], strides: [4, 1] }], [{ ...x, shape: [3], strides: [1], offset: 1 }])).toBe(true);
+    expect(Array.from(await be().read(x))).toEqual(Array.from(await be().read(want)));
+    // the input is dead: sum of a constant over the iteration shape [2, 40, 3]
+    const k: FusedProgram = { inputs: ['float32'], outputs: [1], steps: [c(0.1, 'float32')], reduce: { op: 'sum', nReduce: 2 } };
+    await sameReduce(be(), k, [stridedView(be(), r, 'float32', [2, 40, 3])]);
+  });
+
+  it('returns false, doing nothing, where it cannot match the chain', async () => {
+    const sum: FusedProgram = { inputs: ['float32'], outputs: [1], steps: [u('exp', 0, 'float32')], reduce: { op: 'sum', nReduce: 1 } };
+    const x = matrix(be(), rng(35), 3, 4), fill = [5, 6, 7, 8];
+    const out = (): View => ({ ...buffer(be(), 'float32', fill), shape: [3], strides: [1] });
+    const no = async (p: FusedProgram, ins: View[], o: View) => {
+      const all: View = { ...o, shape: [4], strides: [1], offset: 0 }, before = Array.from(await be().read(all));
+      expect(be().fused(p, ins, [o])).toBe(false);
+      expect(Array.from(await be().read(all))).toEqual(before);
+    };
+    await no(sum, [x], { ...out(), strides: [-1], offset: 2 }); // an output the reduce kernels would not write as a view
+    await no(sum, [x], { ...out(), shape: [4] }); // an output not of the reduced shape
+    await no(sum, [{ ...x, shape: [3, 0], strides: [1, 1] }], out()); // an empty reduction (max/min throw): runComposed's
+    await no({ ...sum, reduce: { op: 'sum', nReduce: 3 } }, [x], out());
+    await no({ ...sum, inputs: ['float64'] }, [{ ...x, dtype: 'float64' }], out());
+    await no({ inputs: ['float32'], outputs: [1], steps: [b('bitwiseAnd', 0, 0, 'float32')], reduce: { op: 'sum', nReduce: 1 } }, [x], out());
+    await no({ inputs: ['int32'], outputs: [2], steps: [b('pow', 0, 0, 'int32'), b('div', 1, 0, 'int32')], reduce: { op: 'sum', nReduce: 1 } },
+      [{ ...x, dtype: 'int32' }], { ...out(), dtype: 'int32' }); // two kinds of integer checks
+  });
+
+  it('one pipeline per program and strategy serves every shape and every value of its constants', async () => {
+    const gpu = be().gpu as GPUDevice & { createComputePipeline: GPUDevice['createComputePipeline'] };
+    const create = gpu.createComputePipeline;
+    let created = 0;
+    gpu.createComputePipeline = function (this: GPUDevice, d: GPUComputePipelineDescriptor) { created++; return create.call(this, d); };
+    try {
+      const prog = (k: number): FusedProgram => ({ inputs: ['float32', 'float32'], outputs: [4], reduce: { op: 'sum', nReduce: 1 },
+        steps: [b('sub', 0, 1, 'float32'), c(k, 'float32'), b('mul', 2, 3, 'float32')] });
+      const r = rng(36);
+      const seen = [...be().storageBindings.keys()].filter((k) => k.startsWith('fused_reduce#')).length;
+      // both strategies: one invocation per output (8) and a workgroup per output (300)
+      for (const cols of [8, 300]) await sameReduce(be(), prog(0.5), [matrix(be(), r, 2, cols), column(be(), r, 2, cols)]);
+      const first = created;
+      const keys = (): number => [...be().storageBindings.keys()].filter((k) => k.startsWith('fused_reduce#')).length;
+      const before = keys();
+      for (const [rows, cols] of [[1, 3], [7, 31], [2, 1000], [100, 65], [3, 2]] as const) {
+        const out = reduceOut(be(), 'float32', [rows], 1);
+        expect(be().fused(prog(-3), [matrix(be(), r, rows, cols, true), column(be(), r, rows, cols)], [out])).toBe(true);
+        await be().read(out);
+      }
+      expect(before - seen).toBe(2); // the rows and the tree entry points of one program
+      expect(keys()).toBe(before);
+      expect(created).toBe(first);
+    } finally {
+      gpu.createComputePipeline = create;
+    }
   });
 });
 

@@ -65,6 +65,16 @@ fn ld_${name}(e: i32) -> f32 { return f16_to_f32(${half} & 0xffffu); }`;
 }
 
 /**
+ * The error-flag binding of checked kernels: `flag(slot_word, v)` marks the check whose slot is
+ * md[slot_word] ([flag, value]); the first invocation to flag a slot writes the value (a shared
+ * slot keeps its earliest dispatch's).
+ */
+export function flagBinding(slot: number): string {
+  return `@group(0) @binding(${slot}) var<storage, read_write> err: array<atomic<u32>>;
+fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); if (atomicExchange(&err[k], 1u) == 0u) { atomicStore(&err[k + 1u], bitcast<u32>(v)); } }`;
+}
+
+/**
  * The value `ld_` returns for an element that `st_` wrote as `v` (in d's compute type), without the
  * memory round trip: what a kernel reading another kernel's output sees. The fused kernel applies it
  * to every step so its values are those of the chain of kernels (float16 rounds, uint8 wraps, bool is 0/1).

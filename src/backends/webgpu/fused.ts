@@ -3,6 +3,7 @@
 // pipeline serves every shape. Contract: each step is the WGSL of the backend's own unary/binary/
 // where/copy/fill kernel (codegen.ts), followed by what storing and reloading its dtype does, so
 // values are bit for bit those of `runComposed` on this backend. Null where that cannot be kept.
+// `prologue` is shared with programs that end in a reduction (./fused_reduce.ts).
 
 import { valueDtype, fusedKey, checkProgram, type FusedProgram, type FusedStep } from '../fused.js';
 import type { View } from '../backend.js';
@@ -54,25 +55,45 @@ export function fusedKernel(p: FusedProgram, outDtypes: readonly DType[]): Fused
   return k;
 }
 
-function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedKernel | null {
+/** The step functions and loads of a program's live values, shared by the elementwise and reduction kernels. */
+export interface Prologue {
+  /** `fn s<v>(...)` per live step, the check's slot filled in. */
+  readonly steps: string;
+  /** `let v<v> = ...;` lines: the bound inputs' loads, then the live steps in order. */
+  readonly body: readonly string[];
+  /** Program inputs bound (the live ones), in binding order. */
+  readonly inputs: readonly number[];
+  /** The constants' bits, in the order the steps read them after the run-time zero. */
+  readonly consts: readonly number[];
+  readonly check: string | null;
+  /** Per live value: operand indices of the bound inputs, and the checked steps, it depends on. */
+  readonly from: readonly Set<number>[];
+  readonly checks: readonly Set<number>[];
+}
+
+/**
+ * Generates what computes the program's `outputs` (null where unsupported). `firstIn`: the operand
+ * index of the first bound input; `load(j)`: the expression loading bound input j at this element;
+ * `scalars(nIn)`: the metadata index of the scalars (run-time zero, constants, check slot).
+ */
+export function prologue(p: FusedProgram, firstIn: number, load: (j: number) => string, scalars: (nIn: number) => string): Prologue | null {
   checkProgram(p);
-  const n = p.inputs.length, total = n + p.steps.length, nOut = p.outputs.length;
+  const n = p.inputs.length, total = n + p.steps.length;
   const dt = (v: number): DType => valueDtype(p, v);
   for (let v = 0; v < total; v++) if (dt(v) === 'float64') return null;
-  if (outDtypes.includes('float64')) return null;
   // Only what reaches an output is computed: a dead step's check would poison nothing in the chain.
   const live = new Array<boolean>(total).fill(false);
   for (const o of p.outputs) live[o] = true;
   for (let v = total - 1; v >= n; v--) if (live[v]) for (const a of operands(p.steps[v - n]!)) live[a] = true;
   const inputs = [...Array(n).keys()].filter((v) => live[v]);
-  const nops = nOut + inputs.length;
+  const base = scalars(inputs.length);
   const consts: number[] = [];
   let check: string | null = null;
   // Per value: the bound inputs (operand indices) and checked steps it depends on.
   const from: Set<number>[] = [], checks: Set<number>[] = [];
-  inputs.forEach((v, j) => { from[v] = new Set([nOut + j]); checks[v] = new Set(); });
-  const steps: string[] = [], body: string[] = ['  fz = u32(md[scalar_slot(' + nops + ')]);'];
-  inputs.forEach((v, j) => body.push(`  let v${v} = ld_in${j}(op_off(${nOut + j}, i));`));
+  inputs.forEach((v, j) => { from[v] = new Set([firstIn + j]); checks[v] = new Set(); });
+  const steps: string[] = [], body: string[] = [];
+  inputs.forEach((v, j) => body.push(`  let v${v} = ${load(j)};`));
   for (let v = n; v < total; v++) {
     if (!live[v]) continue;
     const st = p.steps[v - n]!, d = st.dtype, T = ctOf(d);
@@ -107,7 +128,7 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedKernel | n
           break;
         case 'const': // as the fill kernel: the value's bits from the metadata
           consts.push(scalarBits(d, st.value));
-          fn = `() -> ${T} { let raw = md[scalar_slot(${nops}) + ${consts.length}]; return ${settle(fromBits(T), d)}; }`;
+          fn = `() -> ${T} { let raw = md[${base} + ${consts.length}]; return ${settle(fromBits(T), d)}; }`;
           break;
       }
     } catch (e) {
@@ -117,23 +138,42 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedKernel | n
     steps.push(`fn s${v}${fn}`);
     body.push(`  let v${v} = s${v}(${args.map((a) => `v${a}`).join(', ')});`);
   }
-  const outs: FusedOutputDeps[] = [];
-  const nChecked = checks.filter((c, w) => c.has(w)).length;
-  for (let i = 0; i < nOut; i++) {
-    const v = p.outputs[i]!;
-    // One check stands for every checked step: exact only when each output depends on all or none.
-    const used = checks[v]!.size;
-    if (used !== 0 && used !== nChecked) return null;
-    outs.push({ from: [...from[v]!].sort((a, b) => a - b), checked: used > 0 });
-    body.push(`  st_out${i}(op_off(${i}, i), ${cast(`v${v}`, ctOf(dt(v)), outDtypes[i]!)});`); // as the copy kernel
-  }
-  const slot = `scalar_slot(${nops}) + ${consts.length + 1}`;
-  const subs = { STEPS: steps.join('\n').split('CHECK_SLOT').join(slot), BODY: body.join('\n') };
-  const code = subs.STEPS + subs.BODY;
+  const slot = `${base} + ${consts.length + 1}`;
+  return { steps: steps.join('\n').split('CHECK_SLOT').join(slot), body, inputs, consts, check, from, checks };
+}
+
+/** The dependencies of output value `v`; null where one check flag cannot stand for its checked steps. */
+export function outputDeps(pro: Prologue, v: number): FusedOutputDeps | null {
+  const nChecked = pro.checks.filter((c, w) => c.has(w)).length;
+  // One check stands for every checked step: exact only when each output depends on all or none.
+  const used = pro.checks[v]!.size;
+  if (used !== 0 && used !== nChecked) return null;
+  return { from: [...pro.from[v]!].sort((a, b) => a - b), checked: used > 0 };
+}
+
+/** A pipeline key per distinct generated code: programs that differ only in constants share one. */
+export function codeId(code: string): number {
   let id = codeIds.get(code);
   if (id === undefined) { id = codeIds.size; codeIds.set(code, id); }
+  return id;
+}
+
+function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedKernel | null {
+  const nOut = p.outputs.length;
+  const pro = prologue(p, nOut, (j) => `ld_in${j}(op_off(${nOut + j}, i))`, (nIn) => `scalar_slot(${nOut + nIn})`);
+  if (!pro || outDtypes.includes('float64')) return null;
+  const { inputs, consts, check } = pro;
+  const body = [`  fz = u32(md[scalar_slot(${nOut + inputs.length})]);`, ...pro.body];
+  const outs: FusedOutputDeps[] = [];
+  for (let i = 0; i < nOut; i++) {
+    const v = p.outputs[i]!, deps = outputDeps(pro, v);
+    if (!deps) return null;
+    outs.push(deps);
+    body.push(`  st_out${i}(op_off(${i}, i), ${cast(`v${v}`, ctOf(valueDtype(p, v)), outDtypes[i]!)});`); // as the copy kernel
+  }
+  const subs = { STEPS: pro.steps, BODY: body.join('\n') };
   return {
-    key: `fused#${id}`, subs, inputs, check, outs,
+    key: `fused#${codeId(subs.STEPS + subs.BODY)}`, subs, inputs, check, outs,
     names: [...outDtypes.map((_, i) => `out${i}`), ...inputs.map((_, j) => `in${j}`)],
     scalars: [0, ...consts, ...(check ? [0] : [])],
   };

@@ -4,7 +4,8 @@
 // back to the host and also surfaces queued errors (validation, device loss, out-of-memory from
 // allocation error scopes); its MAP_READ staging buffers come from a small pool. Data errors found by
 // kernels (index ranges) poison the buffers computed from them (./poison.ts): their reads throw.
-// Fused elementwise programs (torch.compile) run as one generated shader each (./fused.ts).
+// Fused elementwise programs (torch.compile) run as one generated shader each (./fused.ts; those
+// ending in a reduction, ./fused_reduce.ts).
 // Dtypes: float32, int32, uint8, bool (bytes packed 4 per word), float16 (halves packed 2 per word,
 // computed in f32 on every adapter: no `shader-f16` needed, see codegen.ts); float64 throws clearly.
 
@@ -14,9 +15,10 @@ import { BOOL_BINARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import { isContiguous } from '../../shape.js';
 import { collapse } from '../wasm/index.js';
-import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
+import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, flagBinding, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
 import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
+import { fusedReduceKernel, fusedReduceMeta, fusedReduceViewsOk, ROWS_MAX } from './fused_reduce.js';
 export { unavailableReason } from './device.js';
 import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from './poison.js';
 
@@ -774,11 +776,7 @@ export class WebGPUBackend implements Backend {
     outs?.forEach((d, i) => { ops[i]!.deps = d; });
     let decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
     // Checked kernels flag bad data (index ranges, integer division by zero) in their slot: [flag, value].
-    // The first invocation to flag a slot writes the value (a shared slot keeps its earliest dispatch's).
-    if (check) {
-      decls += `\n@group(0) @binding(${ops.length + 1}) var<storage, read_write> err: array<atomic<u32>>;
-fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); if (atomicExchange(&err[k], 1u) == 0u) { atomicStore(&err[k + 1u], bitcast<u32>(v)); } }`;
-    }
+    if (check) decls += `\n${flagBinding(ops.length + 1)}`;
     const fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}`;
     return this.dispatch(fullKey, () => shader(family, { DECLS: decls, ...subs }, math), meta, ops, this.grid(Math.ceil(n / WG)), check);
   }
@@ -823,10 +821,31 @@ fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); if (atomicExc
    * dispatched like the elementwise kernels; false where it cannot match runComposed exactly.
    */
   fused(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
+    if (p.reduce) return this.fusedReduce(p, ins, outs);
     const k = fusedKernel(p, outs.map((o) => o.dtype));
     if (!k || !fusedViewsOk(p, k, ins, outs, this.info.limits.maxStorageBuffersPerShaderStage)) return false;
     this.elementwise(k.key, 'fused', k.subs, outs[0]!.shape, [...outs, ...k.inputs.map((j) => ins[j]!)], [...k.names], [...k.scalars],
       true, 'write', k.check ? new Check(k.check) : null, k.outs);
+    return true;
+  }
+
+  /**
+   * A program with a reduction (FusedProgram.reduce): its prologue evaluated where reduce's kernels
+   * load an element, in their order and with their strategy by length (./fused_reduce.ts).
+   */
+  private fusedReduce(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
+    const out = outs[0], k = out && fusedReduceKernel(p, out.dtype);
+    if (!k || !fusedReduceViewsOk(p, k, ins, outs, this.info.limits.maxStorageBuffersPerShaderStage)) return false;
+    const bound = k.inputs.map((j) => ins[j]!);
+    const { meta, nOut, R } = fusedReduceMeta(k, ins[0]!.shape, p.reduce!.nReduce, bound, out);
+    if (nOut === 0) return true;
+    const ops = [this.op(out, 'write', 'fused'), ...bound.map((v) => this.op(v, 'read', 'fused'))];
+    ops[0]!.deps = k.deps;
+    const decls = [binding('out', 1, out.dtype, 'write'), ...bound.map((v, j) => binding(`in${j}`, j + 2, v.dtype, 'read'))];
+    if (k.check) decls.push(flagBinding(ops.length + 1));
+    const rows = R <= ROWS_MAX;
+    this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}`, () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs }, true),
+      meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut), k.check ? new Check(k.check) : null, rows ? 'rows' : 'main');
     return true;
   }
 
@@ -850,7 +869,7 @@ fn flag(slot_word: i32, v: i32) { let k = 2u * u32(md[slot_word]); if (atomicExc
     const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
     const rt = parts.result === 'i' ? 'i32' : t;
     // Short rows: one invocation per output; long rows: one workgroup per output with a tree.
-    const rows = R <= 32;
+    const rows = R <= ROWS_MAX;
     const src = () => shader(rows ? 'reduce_rows' : 'reduce', {
       DECLS: decls, T: t, COMBINE: parts.combine, IDENT: parts.ident,
       FINAL: `let r = res.${parts.result};`, CAST: cast('r', rt, out.dtype),

@@ -1,0 +1,64 @@
+// fused(program with `reduce`): an elementwise prologue (src/backends/webgpu/fused_reduce.ts)
+// evaluated where the reduce kernels load an element, with their accumulation order, so values are
+// those of the prologue's temporary reduced by Backend.reduce: entry `main` is reduce.wgsl (one
+// workgroup per output, each invocation folding r = lid, lid + 64, ..., then the same 64-wide
+// tree), entry `rows` is reduce_rows.wgsl (one invocation per output, r in order).
+// md: [nOut, k, R, m, outerShape(k), innerShape(m), per bound input j: offset, outerStrides(k), 0,
+// innerStrides(m) (reduce.wgsl's operand layout, so `strided` walks it); outOffset; scalars].
+{{DECLS}}
+// A zero only known at run time: pins float32 steps to their stored rounding (see fused.wgsl).
+var<private> fz: u32;
+fn pin(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | fz); }
+// Bound input j's operand table entry.
+fn in_op(j: i32) -> i32 { return 4 + md[1] + md[3] + j * (2 + md[1] + md[3]); }
+// Offset of input j's reduced element r, from its offset `base` at this output.
+fn in_at(j: i32, base: i32, r: i32) -> i32 { return base + strided(r, md[3], 4 + md[1], in_op(j) + 1 + md[1]); }
+{{STEPS}}
+// Each input's offset at the current output (computed once per output, as reduce.wgsl's `base`).
+{{BASES}}
+// The reduced value at element r of the current output: the prologue, settled as stored.
+fn elem(r: i32) -> {{T}} {
+{{BODY}}
+}
+struct V { v: {{T}}, i: i32 }
+var<workgroup> part: array<V, 64>;
+fn comb(a: V, b: V) -> V {
+{{COMBINE}}
+}
+fn finish(res: V, o: i32) {
+  {{FINAL}}
+  st_out(md[in_op({{NIN}})] + o, {{CAST}});
+}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let o = i32(wid.y * nwg.x + wid.x);
+  let R = md[2];
+  fz = u32(md[in_op({{NIN}}) + 1]);
+  var acc = V({{IDENT}}, 0x7fffffff);
+  if (o < md[0]) {
+    set_bases(o);
+    for (var r = i32(lid); r < R; r = r + 64) {
+      acc = comb(acc, V(elem(r), r));
+    }
+  }
+  part[lid] = acc;
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s = s >> 1u) {
+    if (lid < s) { part[lid] = comb(part[lid], part[lid + s]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u && o < md[0]) { finish(part[0], o); }
+}
+@compute @workgroup_size(64)
+fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let o = flat_id(wid, nwg, lid, 64u);
+  if (o >= md[0]) { return; }
+  let R = md[2];
+  fz = u32(md[in_op({{NIN}}) + 1]);
+  set_bases(o);
+  var res = V({{IDENT}}, 0x7fffffff);
+  for (var r = 0; r < R; r = r + 1) {
+    res = comb(res, V(elem(r), r));
+  }
+  finish(res, o);
+}

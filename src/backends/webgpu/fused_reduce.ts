@@ -1,0 +1,100 @@
+// WGSL generation for fused programs with a reduction (FusedProgram.reduce): the elementwise prologue
+// (./fused.ts, the same step functions and per-step rounding) evaluated where Backend.reduce's
+// kernels load an element (shaders/fused_reduce.wgsl), with their strategies and accumulation order:
+// R <= 32 one invocation per output in index order (reduce_rows.wgsl), else one workgroup per output
+// folding r = lid (mod 64) then a 64-wide tree (reduce.wgsl). So values are bit for bit those of
+// runComposed (prologue into a temporary, then reduce). Null / false where that cannot be kept.
+
+import { fusedKey, valueDtype, type FusedProgram } from '../fused.js';
+import type { View } from '../backend.js';
+import type { DType } from '../../dtype.js';
+import { isContiguous } from '../../shape.js';
+import { collapse } from '../wasm/index.js';
+import { cast, ctOf, reduceParts } from './codegen.js';
+import { codeId, outputDeps, prologue, type FusedOutputDeps } from './fused.js';
+
+/** Reductions up to this length run one invocation per output: reduce()'s threshold, same order. */
+export const ROWS_MAX = 32;
+
+/** A generated reduction kernel for one program and output dtype. */
+export interface FusedReduceKernel {
+  /** Dispatch key: one per distinct generated code (the operands' dtypes are added by the dispatch). */
+  readonly key: string;
+  /** Placeholders of shaders/fused_reduce.wgsl besides DECLS. */
+  readonly subs: Readonly<Record<string, string>>;
+  /** Program inputs bound after the output (those the reduced value depends on), as in<j>. */
+  readonly inputs: readonly number[];
+  /** Metadata after outOffset: the run-time zero, the constants' bits, then the check's slot. */
+  readonly scalars: readonly number[];
+  /** The message of the integer-error check, or null. */
+  readonly check: string | null;
+  /** What the output inherits poison from (operand 0 is the output, bound input j is operand 1 + j). */
+  readonly deps: FusedOutputDeps;
+}
+
+const kernels = new Map<string, FusedReduceKernel | null>();
+const MAX_CACHED = 1024;
+
+/** The kernel for reduction program `p` writing an output of `outDtype` (cached), or null when unsupported. */
+export function fusedReduceKernel(p: FusedProgram, outDtype: DType): FusedReduceKernel | null {
+  const key = `${fusedKey(p)}>${outDtype}`;
+  let k = kernels.get(key);
+  if (k === undefined) {
+    if (kernels.size >= MAX_CACHED) kernels.clear();
+    k = generate(p, outDtype);
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+function generate(p: FusedProgram, outDtype: DType): FusedReduceKernel | null {
+  const red = p.reduce;
+  if (!red || p.outputs.length !== 1) return null;
+  const pro = prologue(p, 1, (j) => `ld_in${j}(in_at(${j}, base${j}, r))`, (nIn) => `in_op(${nIn}) + 1`);
+  if (!pro || outDtype === 'float64') return null;
+  const v = p.outputs[0]!, deps = outputDeps(pro, v);
+  if (!deps) return null;
+  const nIn = pro.inputs.length, t = ctOf(valueDtype(p, v)), parts = reduceParts(red.op, t);
+  const bases = pro.inputs.map((_, j) => `var<private> base${j}: i32;`);
+  const subs = {
+    STEPS: pro.steps, BODY: [...pro.body, `  return v${v};`].join('\n'), NIN: String(nIn), T: t,
+    BASES: `${bases.join('\n')}\nfn set_bases(o: i32) {\n${pro.inputs.map((_, j) => `  base${j} = strided(o, md[1], 4, in_op(${j}));`).join('\n')}\n}`,
+    COMBINE: parts.combine, IDENT: parts.ident, FINAL: `let r = res.${parts.result};`, CAST: cast('r', t, outDtype),
+  };
+  const code = Object.entries(subs).map(([name, s]) => `${name}=${s}`).join('\n');
+  return { key: `fused_reduce#${codeId(code)}`, subs, inputs: pro.inputs, check: pro.check, deps, scalars: [0, ...pro.consts, ...(pro.check ? [0] : [])] };
+}
+
+/**
+ * Whether the views fit the program as runComposed runs it: inputs of the declared dtypes all of the
+ * iteration shape (ins[0]'s), an output of that shape without the last nReduce dims and contiguous
+ * (the reduce kernels write outOffset + o), a non-empty reduction (an empty one throws for max/min:
+ * left to runComposed), bindings within `max`.
+ */
+export function fusedReduceViewsOk(p: FusedProgram, k: FusedReduceKernel, ins: readonly View[], outs: readonly View[], maxBindings: number): boolean {
+  const nr = p.reduce?.nReduce;
+  if (nr === undefined || ins.length !== p.inputs.length || ins.length === 0 || outs.length !== 1) return false;
+  const shape = ins[0]!.shape, nd = shape.length;
+  if (!Number.isInteger(nr) || nr < 0 || nr > nd) return false;
+  const same = (v: View, s: readonly number[]) => v.shape.length === s.length && v.strides.length === s.length && v.shape.every((x, d) => x === s[d]);
+  if (!ins.every((v, i) => v.dtype === p.inputs[i] && same(v, shape))) return false;
+  const out = outs[0]!;
+  if (!same(out, shape.slice(0, nd - nr)) || !isContiguous(out.shape, out.strides)) return false;
+  if (shape.slice(nd - nr).includes(0)) return false;
+  return 1 + 1 + k.inputs.length + (k.check ? 1 : 0) <= maxBindings;
+}
+
+/**
+ * The dispatch's metadata (see shaders/fused_reduce.wgsl) over the iteration shape and the bound input views, with the outer
+ * and the reduced dims each collapsed across all inputs (collapsing changes offsets, not the order).
+ */
+export function fusedReduceMeta(k: FusedReduceKernel, shape: readonly number[], nReduce: number, bound: readonly View[], out: View): { meta: number[]; nOut: number; R: number } {
+  const kd = shape.length - nReduce;
+  const o = collapse(shape.slice(0, kd), bound.map((v) => v.strides.slice(0, kd)));
+  const r = collapse(shape.slice(kd), bound.map((v) => v.strides.slice(kd)));
+  const nOut = o.shape.reduce((a, b) => a * b, 1), R = r.shape.reduce((a, b) => a * b, 1);
+  const meta = [nOut, o.shape.length, R, r.shape.length, ...o.shape, ...r.shape];
+  bound.forEach((v, j) => meta.push(v.offset, ...o.strides[j]!, 0, ...r.strides[j]!));
+  meta.push(out.offset, ...k.scalars);
+  return { meta, nOut, R };
+}
