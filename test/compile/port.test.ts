@@ -28,7 +28,7 @@ function run(compiled: boolean) {
   }
   model.eval();
   const acc = torch.noGrad(() => Number((net.forward(x) as torch.Tensor).argmax(1).eq(y).float().mean().itemSync()));
-  return { losses, acc, info: compiled ? (net as torch.nn.Module as { forward: { compileInfo: torch.CompileInfo } }).forward.compileInfo : null };
+  return { losses, acc, info: compiled ? (net as unknown as { forward: { compileInfo: torch.CompileInfo } }).forward.compileInfo : null };
 }
 
 it('a ported training script gives the same losses compiled, recompiling only for the last batch and eval', () => {
