@@ -338,6 +338,12 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
   const fwdNodes = cap.g.nodes.slice();
   // An argument returned as it is comes back as the caller's own tensor (its autograd history intact).
   const outs = outTs.map((t) => { const d = describe(t); const a = phs.indexOf(t); if (a >= 0) d.arg = a; return d; });
+  // A returned view of a copied argument must alias the caller's tensor: bind that one as it is.
+  const aliased = e.guards.tensors.findIndex((g, i) => g.copied && outs.some((o) => o.buf === inputs[i] && o.arg === undefined));
+  if (aliased >= 0) {
+    e.guards.tensors[aliased]!.copied = false;
+    return trace(e, fn, self, skel, ts, fuse, mod);
+  }
   e.inputs = inputs;
   e.outSkel = outSkel;
   e.outs = outs;
@@ -452,7 +458,7 @@ function runGraph(e: Entry, ts: Tensor[], info: CompileInfo, rerun: () => unknow
   });
   e.inputs!.forEach((vb, i) => { bind.set(vb, bound[i]!.storage.buf); storages.set(vb, bound[i]!.storage); });
   let res: Binding;
-  try { res = e.fwd!.run(bind); } finally { for (const c of copies) c.dispose(); }
+  try { res = e.fwd!.run(bind); } catch (err) { for (const c of copies) c.dispose(); throw err; }
   info.lastKernels = e.fwd!.stats.kernels;
   const outs = materializeOuts(e.outs!, res, storages, ts);
   // Saved values not returned: storages owned by the backward node.
@@ -463,6 +469,8 @@ function runGraph(e: Entry, ts: Tensor[], info: CompileInfo, rerun: () => unknow
   } else {
     for (const vb of e.saved!) { const s = storages.get(vb)!; if (s.refs === 0) s.release(); }
   }
+  // The packed copies: the backward node and any returned view of them hold what they need.
+  for (const c of copies) c.dispose();
   return unflatten(e.outSkel, outs);
 }
 

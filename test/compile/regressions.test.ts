@@ -162,3 +162,14 @@ describe('torch.compile regressions', () => {
     expect(arr(out)).toEqual(arr(f(base.narrow(0, 1, 2))));
   });
 });
+
+describe('torch.compile: views of arguments', () => {
+  it('a returned view of an argument that is itself a view aliases the caller\'s tensor', () => {
+    const base = torch.arange(0, 12).float().reshape([3, 4]);
+    const f = (x: Tensor) => x.t();
+    const cf = torch.compile(f);
+    const out = cf(base.narrow(0, 1, 2));
+    out.fill_(7); // writes through the view reach base, as in eager
+    expect(arr(base)).toEqual([0, 1, 2, 3, 7, 7, 7, 7, 7, 7, 7, 7]);
+  });
+});
