@@ -82,10 +82,18 @@ function unflatten(s: Skeleton, ts: readonly Tensor[]): unknown {
   if (typeof o.$t === 'number' && Object.keys(o).length === 1) return ts[o.$t]!;
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unflatten(x, ts)]));
 }
-function skeletonKey(s: Skeleton): string {
-  // Numbers through valueKey's rule: JSON would write Infinity, -Infinity and NaN alike (null).
+/**
+ * The guard key of the non-tensor arguments. Numbers go through valueKey's rule (JSON writes
+ * Infinity, -Infinity and NaN alike); functions and class instances (a module passed as an
+ * argument) are guarded by identity: they are numbered in `objs`, compared with ===.
+ */
+function skeletonKey(s: Skeleton, objs: object[]): string {
   const num = (v: number) => (Number.isFinite(v) && !Object.is(v, -0) ? v : { $num: Object.is(v, -0) ? '-0' : String(v) });
-  try { return JSON.stringify(s, (_k, v) => (typeof v === 'number' ? num(v) : typeof v === 'function' ? `fn:${v.name}` : typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype ? `obj:${v.constructor?.name}` : v)); } catch { return '?'; }
+  const obj = (v: object) => { let i = objs.indexOf(v); if (i < 0) { i = objs.length; objs.push(v); } return `obj#${i}`; };
+  try {
+    return JSON.stringify(s, (_k, v) => (typeof v === 'number' ? num(v) : typeof v === 'function' ? obj(v as object)
+      : typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype ? obj(v as object) : v));
+  } catch { return `unserializable#${obj(s as object)}`; }
 }
 
 // ------------------------------------------------------------------ guards
@@ -95,6 +103,8 @@ interface TensorGuard { shape: number[]; strides: readonly number[]; offset: num
 interface Guards {
   tensors: TensorGuard[];
   skeleton: string;
+  /** Functions and class instances among the non-tensor arguments (guarded by identity). */
+  objects: object[];
   grad: boolean;
   training: string;
   params: Tensor[];
@@ -113,6 +123,7 @@ function packed(t: Tensor): boolean {
 }
 
 function currentGuards(ts: readonly Tensor[], skel: Skeleton, mod: GuardedModule | null): Guards {
+  const objects: object[] = [];
   const params = mod ? [...mod.namedParameters().map(([, p]) => p), ...mod.namedBuffers().map(([, b]) => b)] : [];
   return {
     tensors: ts.map((t, i) => {
@@ -120,7 +131,8 @@ function currentGuards(ts: readonly Tensor[], skel: Skeleton, mod: GuardedModule
       const copied = !packed(t) && alias < 0 && !ts.some((u, j) => j > i && u.storage === t.storage);
       return { shape: [...t.shape], strides: t.strides_, offset: t.offset, dtype: t.dtype, device: t.device, requiresGrad: t.requiresGrad, alias, copied };
     }),
-    skeleton: skeletonKey(skel),
+    skeleton: skeletonKey(skel, objects),
+    objects,
     grad: state.gradEnabled,
     training: mod ? [...mod.modules()].map((m) => (m.training ? '1' : '0')).join('') : '',
     params,
@@ -133,6 +145,7 @@ function currentGuards(ts: readonly Tensor[], skel: Skeleton, mod: GuardedModule
 function guardFailure(e: Entry, g: Guards): string | null {
   if (e.guards.tensors.length !== g.tensors.length) return `number of tensor arguments changed (expected ${e.guards.tensors.length}, got ${g.tensors.length})`;
   if (e.guards.skeleton !== g.skeleton) return `non-tensor arguments changed (expected ${e.guards.skeleton}, got ${g.skeleton})`;
+  if (e.guards.objects.some((o, i) => o !== g.objects[i])) return 'an object or function argument is another one';
   for (let i = 0; i < g.tensors.length; i++) {
     const a = e.guards.tensors[i]!, b = g.tensors[i]!;
     const name = `args[${i}]`;

@@ -205,3 +205,14 @@ describe('compiled backward', () => {
     expect(vals(gg!)).toEqual([6, 12, -18]);
   });
 });
+
+describe('object arguments', () => {
+  it('a module passed as an argument is guarded by identity', () => {
+    const step = torch.compile((m: torch.nn.Linear, x: Tensor) => m.forward(x));
+    const a = new torch.nn.Linear(3, 2), b = new torch.nn.Linear(3, 2);
+    const x = torch.randn([4, 3]);
+    expect(vals(step(a, x))).toEqual(vals(a.forward(x)));
+    expect(vals(step(b, x))).toEqual(vals(b.forward(x)));
+    expect(step.compileInfo.recompileReasons).toEqual(['an object or function argument is another one']);
+  });
+});
