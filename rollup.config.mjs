@@ -9,6 +9,7 @@
 
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
+import { transform } from 'esbuild';
 
 // Modules that only exist on some runtimes. The core reaches them only through lazy `import()` in small
 // adapters that catch failure, so the Node build leaves them external. Both outputs inline the
@@ -54,6 +55,18 @@ function dtsNamespaceValues() {
   };
 }
 
+// The browser bundle is loaded over the network: comments and indentation go (names stay, so stack
+// traces and error messages read the same); dist/torchlet.browser.js.map maps back to the sources.
+function stripComments() {
+  return {
+    name: 'torchlet-strip-comments',
+    async renderChunk(code) {
+      const r = await transform(code, { loader: 'js', format: 'esm', target: 'es2022', minifyWhitespace: true, legalComments: 'none', sourcemap: true });
+      return { code: r.code, map: r.map };
+    },
+  };
+}
+
 const ts = () => typescript({ tsconfig: './tsconfig.build.json', noEmitOnError: true });
 const onwarn = (warning, warn) => {
   // A circular import between ops/ and tensor.ts is intended (methods delegate to ops); other warnings fail.
@@ -71,7 +84,7 @@ export default [
   },
   {
     input: 'src/torchlet.ts',
-    plugins: [browserStubs(), ts()],
+    plugins: [browserStubs(), ts(), stripComments()],
     output: { file: 'dist/torchlet.browser.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
     onwarn,
   },
