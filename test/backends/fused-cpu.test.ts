@@ -229,6 +229,38 @@ describe('CPU fused kernels (generated WebAssembly) vs runComposed', () => {
     }
   });
 
+  it('erf (a SIMD step, on the thread pool) and erfc over every range of the approximation; exact GELU', () => {
+    // Values across both pieces of wasm/elementwise.ts erfv (|x| < 0.9, up to 3.919206, beyond), the
+    // breakpoints' neighbours, tiny/subnormal inputs and specials.
+    const vals: number[] = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -1e-45, 1e-38, 3e-20, 0.9, Math.fround(0.9) - 2 ** -24,
+      3.919206, -3.9192057, 3.92, 1e30, -1e30];
+    for (let i = 0; i <= 20000; i++) vals.push(-6 + (12 * i) / 20000);
+    const n = vals.length, b = cpu.alloc(4 * n);
+    buffers.push(b);
+    cpu.write(b, Float32Array.from(vals));
+    const x: View = { buf: b, dtype: 'float32', shape: [n], strides: [1], offset: 0 };
+    const unary = (op: UnaryOp): FusedProgram => ({ inputs: ['float32'], steps: [{ kind: 'unary', op, a: 0, dtype: 'float32' }], outputs: [1] });
+    check(unary('erf'), [x], [n], 'erf sweep');
+    check(unary('erfc'), [x], [n], 'erfc sweep');
+    check(unary('erf'), [{ ...x, shape: [101, 50], strides: [200, 3] }], [101, 50], 'erf strided');
+    // GELU's exact form: 0.5 x (1 + erf(x / sqrt 2)).
+    const gelu: FusedProgram = { inputs: ['float32'], steps: [
+      { kind: 'const', value: Math.SQRT1_2, dtype: 'float32' }, // 1
+      { kind: 'binary', op: 'mul', a: 0, b: 1, dtype: 'float32' }, // 2
+      { kind: 'unary', op: 'erf', a: 2, dtype: 'float32' }, // 3
+      { kind: 'const', value: 1, dtype: 'float32' }, // 4
+      { kind: 'binary', op: 'add', a: 3, b: 4, dtype: 'float32' }, // 5
+      { kind: 'binary', op: 'mul', a: 0, b: 5, dtype: 'float32' }, // 6
+      { kind: 'const', value: 0.5, dtype: 'float32' }, // 7
+      { kind: 'binary', op: 'mul', a: 6, b: 7, dtype: 'float32' }, // 8
+    ], outputs: [8] };
+    check(gelu, [x], [n], 'gelu (erf) sweep');
+    // Large: no host-only import left, so the workers take part.
+    const r = rng(31), pool = cpu.threadPool(), calls0 = pool?.workerCalls ?? 0;
+    for (const shape of [[300, 257], [1 << 17]]) check(gelu, [randomView(r, 'float32', shape, 0)], shape, `gelu (erf) [${shape}]`);
+    if (pool && pool.ready > 0) expect(pool.workerCalls).toBeGreaterThan(calls0);
+  });
+
   it('casts between float32, int32, uint8 and bool, where, constants, pow by 2 on a 0-dim tensor', () => {
     const r = rng(99);
     const casts: DType[] = ['float32', 'int32', 'uint8', 'bool'];

@@ -60,7 +60,7 @@ const cases: [string, (big: boolean) => Tensor[]][] = [
     const x = data([big ? 300 : 7, 257]), y = data([257], 2), z = data([big ? 300 : 7, 1], 3);
     const m = x.gt(z);
     return [x.add(y), x.mul(z), x.div(y.abs().add(1)), x.exp(), x.tanh(), x.sigmoid(), x.abs().add(1).log(),
-      x.sqrt().nanToNum({ nan: 0 }), m.float(), torch.where(m, x, y), x.maximum(z), x.t().relu()];
+      x.sqrt().nanToNum({ nan: 0 }), m.float(), torch.where(m, x, y), x.maximum(z), x.t().relu(), x.mul(2).erf(), F.gelu(x.t())];
   }],
   ['reductions (rows, columns, two dims, argmax)', (big) => {
     const x = data([big ? 400 : 6, 9, 37]);

@@ -10,6 +10,7 @@ import { availableVariants, type SimdExports, type SimdKernels, type SimdVariant
 import * as torch from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
 import { setNumThreads } from '../../src/backends/wasm/threads.js';
+import { erf } from '../../src/backends/wasm/math.js';
 
 // One thread: the spies below count the calling thread's kernel calls.
 setNumThreads(1);
@@ -207,7 +208,7 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
   const special = [-200, -104, -103.5, -100, -90, -87.5, -20, -1, -0.31, -0.3, -0.29, -1e-3, -1e-8, -0, 0, 1e-8, 1e-3, 0.29, 0.3,
     0.31, 1, 5, 9, 20, 80, 88, 88.7, 88.72, 88.73, 89, 200, NaN, Infinity, -Infinity];
   const mathOps: [UnaryOp, (x: number) => number][] = [
-    ['exp', Math.exp], ['tanh', Math.tanh], ['sigmoid', (x) => 1 / (1 + Math.exp(-x))], ['log', Math.log],
+    ['exp', Math.exp], ['tanh', Math.tanh], ['sigmoid', (x) => 1 / (1 + Math.exp(-x))], ['log', Math.log], ['erf', erf],
   ];
   it.each(mathOps)('unary %s is within a few ulp of float64 math', (op, f) => {
     const { fast, calls } = fresh();

@@ -26,7 +26,7 @@ export interface FusedModule {
   readonly bytes: Uint8Array<ArrayBuffer>;
   /** Imported JS functions, in function-index order ('m': Math.* or `fmod`, known to workers; 'h': host-only). */
   readonly imports: readonly FuncImport[];
-  /** Some import exists only on the calling thread (math.ts erf family): workers cannot run it. */
+  /** Some import exists only on the calling thread (math.ts erfc/erfinv): workers cannot run it. */
   readonly hostOnly: boolean;
   /** Rough work per element (1 = a plain SIMD op), for the thread split. */
   readonly cost: number;
@@ -35,7 +35,7 @@ export interface FusedModule {
 /** JS Math functions the reference kernels use for float32 unary ops that have no SIMD kernel. */
 const MATH_UNARY = new Set(['expm1', 'log1p', 'log2', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh']);
 /** math.ts functions (only the calling thread has them). */
-const HOST_UNARY = new Set(['erf', 'erfc', 'erfinv']);
+const HOST_UNARY = new Set(['erfc', 'erfinv']);
 
 type E = () => void;
 const INT_LIKE = new Set<DType>(['int32', 'uint8', 'bool']);
@@ -340,6 +340,32 @@ export class Gen {
     return sel(X, r, f2(Simd.f32x4Ne, X, X));
   }
 
+  /** wasm/elementwise.ts erfv (same coefficients, same order, no FMA). */
+  private erfv(x: E): E {
+    const { f1, f2, kf, ki, bind, sel } = this;
+    const X = bind(x);
+    const ax = bind(f1(Simd.f32x4Abs, X));
+    const z = bind(f2(Simd.f32x4Mul, ax, ax));
+    let t: E = kf(8.538865949958563e-05);
+    for (const k of [-0.0008181933662854135, 0.005204436369240284, -0.026860753074288368, 0.11283719539642334, -0.37612634897232056,
+      0.12837916612625122]) t = f2(Simd.f32x4Add, f2(Simd.f32x4Mul, t, z), kf(k));
+    const small = bind(f2(Simd.f32x4Add, ax, f2(Simd.f32x4Mul, ax, t)));
+    const u = bind(f2(Simd.f32x4Sub, ax, kf(0.8999999761581421)));
+    let p: E = kf(0.0003960472531616688);
+    for (const k of [-0.00653831847012043, 0.04541253671050072, -0.17005275189876556, 0.36248230934143066, -0.41744306683540344,
+      0.2030918002128601]) p = f2(Simd.f32x4Add, f2(Simd.f32x4Mul, p, u), kf(k));
+    const P = bind(p);
+    let q: E = kf(0.02240297757089138);
+    for (const k of [0.03172754496335983, 0.1442502737045288, 0.20261943340301514, 0.589134156703949, 0.41618919372558594, 1.0]) {
+      q = f2(Simd.f32x4Add, f2(Simd.f32x4Mul, q, u), kf(k));
+    }
+    const big = f2(Simd.f32x4Sub, kf(1), f2(Simd.f32x4Div, P, q));
+    let r: E = sel(small, big, f2(Simd.f32x4Lt, ax, kf(0.8999999761581421)));
+    r = sel(kf(1), r, f2(Simd.f32x4Ge, ax, kf(3.919205904006958)));
+    r = f2(Simd.or, r, f2(Simd.and, X, ki(0x80000000 | 0)));
+    return sel(X, r, f2(Simd.f32x4Ne, X, X));
+  }
+
   /**
    * float32 lanes computed in float64 as the reference loops do (read widens exactly, the result is
    * rounded once to float32): `f` gets float64 locals of the operands' lane and pushes an f64.
@@ -416,6 +442,7 @@ export class Gen {
       case 'sigmoid': this.cost += 7; return f2(Simd.f32x4Div, kf(1), f2(Simd.f32x4Add, kf(1), this.expv(f1(Simd.f32x4Neg, x))));
       case 'tanh': this.cost += 8; return this.tanhv(x);
       case 'log': this.cost += 8; return this.logv(x);
+      case 'erf': this.cost += 10; return this.erfv(x);
       case 'reciprocal': return f2(Simd.f32x4Div, kf(1), x);
       case 'floor': return f1(Simd.f32x4Floor, x);
       case 'ceil': return f1(Simd.f32x4Ceil, x);

@@ -54,7 +54,7 @@ export interface SimdKernels {
 export const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
 export const COMPARE_CODES: Partial<Record<BinaryOp, number>> = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 };
 export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
-  neg: 0, abs: 1, relu: 2, sqrt: 3, exp: 4, sigmoid: 5, tanh: 6, reciprocal: 7, floor: 8, ceil: 9, trunc: 10, round: 11, log: 12,
+  neg: 0, abs: 1, relu: 2, sqrt: 3, exp: 4, sigmoid: 5, tanh: 6, reciprocal: 7, floor: 8, ceil: 9, trunc: 10, round: 11, log: 12, erf: 13,
 };
 export const REDUCE_CODES: Partial<Record<ReduceOp, number>> = { sum: 0, max: 1, min: 2 };
 
