@@ -2,23 +2,23 @@
 // entries, recompiles, automatic dynamic dims, graph breaks, and the compiled backward.
 // An entry is either a whole graph (traced once on placeholders, then replayed without running the
 // JS again; its backward traced jointly and replayed by one autograd node) or, after a graph break
-// or for dynamic dims, "lazy": the function runs each call with ops recorded into segments that are
-// compiled (cached by structure) and run at each host read and at the end (ARCHITECTURE.md).
+// or for dynamic dims, "lazy" (./lazy.ts) (ARCHITECTURE.md "Graph capture and torch.compile").
 
-import type { BufferHandle, Device, View } from '../backends/backend.js';
+import type { BufferHandle, Device } from '../backends/backend.js';
 import { isCapturing, realBackend } from '../backends/registry.js';
 import { isFloating, type DType } from '../dtype.js';
 import { fmtShape } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor, isTensor } from '../tensor.js';
-import { Storage, materialize, storageOf } from '../memory.js';
+import { Storage, storageOf } from '../memory.js';
 import { Node, nextNodeSeq, runBackward, AccumulateGrad, type Edge } from '../autograd/graph.js';
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { PrimNode } from '../ops/prim.js';
 import { Capture, GraphBreak, type GNode } from './capture.js';
-import { Program, valueKey, type Binding, type ProgramStats } from './program.js';
+import { Program, type Binding, type ProgramStats } from './program.js';
 import { VBuf } from './vbuf.js';
 import { log, logEnabled } from './logs.js';
+import { runLazy, type Segment } from './lazy.js';
 
 /** Options of torch.compile (PyTorch's names). */
 export interface CompileOptions {
@@ -175,7 +175,8 @@ function guardFailure(e: Entry, g: Guards): string | null {
 // ------------------------------------------------------------------ entries
 
 interface OutDesc { buf: VBuf; shape: readonly number[]; strides: readonly number[]; offset: number; dtype: DType; requiresGrad: boolean; real: Tensor | null; arg?: number }
-interface Entry {
+/** One compiled cache entry of a function (graph or lazy mode). */
+export interface Entry {
   guards: Guards;
   mode: 'graph' | 'lazy';
   dynamic: Set<string>;
@@ -195,7 +196,6 @@ interface Entry {
   // lazy mode
   segments?: Map<string, Segment>;
 }
-interface Segment { program: Program; bufs: VBuf[]; escapes: number[] }
 
 const describe = (t: Tensor): OutDesc => ({
   buf: t.storage.buf instanceof VBuf ? t.storage.buf : new VBuf(0, t.device, 'extern', t.storage.buf),
@@ -562,85 +562,4 @@ function zerosOf(o: OutDesc): Tensor {
   const t = new Tensor(new Storage(b, buf, n * size), o.shape, contiguousStrides(o.shape), 0, o.dtype);
   b.fill(t.view_(), 0);
   return t;
-}
-
-// ------------------------------------------------------------------ lazy mode: record per call, run segments
-
-function runLazy(e: Entry, call: () => unknown, info: CompileInfo, fuse: boolean, noteBreak: (b: GraphBreak) => void, opts: CompileOptions): unknown {
-  e.segments ??= new Map();
-  const cap = new LazyCapture(e.segments, fuse, info, (b) => {
-    if (opts.fullgraph) throw new Error(`torch.compile(fullgraph=true): graph break: ${b.reason}${b.where ? ` at ${b.where}` : ''}`);
-    noteBreak(b);
-  });
-  info.lastKernels = 0;
-  const out = cap.run(call);
-  cap.flush();
-  if (out instanceof Promise) return out.then((v) => { cap.flush(); return v; });
-  return out;
-}
-
-/** A capture that, instead of stopping at a host read, runs what it recorded so far and goes on. */
-export class LazyCapture extends Capture {
-  constructor(private readonly segments: Map<string, Segment>, private readonly fuse: boolean, private readonly info: CompileInfo, private readonly onBreak: (b: GraphBreak) => void) {
-    super();
-    this.lazy = true;
-  }
-
-  override breakAt(reason: string): GraphBreak {
-    const b = super.breakAt(reason);
-    this.broke = null; // lazy: not an ending
-    this.onBreak(b);
-    this.flush();
-    return b;
-  }
-
-  /** Compiles (or finds) and runs the recorded segment, then gives its live results real buffers. */
-  override flush(): void {
-    const g = this.g;
-    const nodes = g.nodes.splice(0);
-    const rand = [g.seed, g.offset0] as const;
-    g.offset0 = state.offset;
-    g.seed = state.seed;
-    const blocks = g.randomBlocks;
-    g.randomBlocks = 0;
-    if (!nodes.length) return;
-    // Local numbering of buffers, and the structural key of the segment.
-    const local = new Map<VBuf, number>();
-    const bufs: VBuf[] = [];
-    const num = (b: VBuf) => { let i = local.get(b); if (i === undefined) { i = bufs.length; local.set(b, i); bufs.push(b); } return i; };
-    const parts: string[] = [];
-    for (const n of nodes) {
-      const a = n.args.map((x, i) => {
-        if (n.kind === 'random' && i >= 2) return '';
-        if (x instanceof VBuf) return `#${num(x)}`;
-        if (x && typeof x === 'object' && 'buf' in x && 'strides' in x) {
-          const v = x as View;
-          return `#${num(v.buf as VBuf)}:${v.dtype}:${v.shape}:${v.strides}:${v.offset}`;
-        }
-        return valueKey(x);
-      });
-      parts.push(`${n.kind}@${n.device}(${a.join(',')})${n.randRel ?? ''}`);
-    }
-    const live = (b: VBuf) => b.kind === 'temp' && b.real === null && !!b.storage && (b.storage as Storage).refs > 0 && !(b.storage as Storage).freed;
-    const escapes = bufs.map((b, i) => (live(b) ? i : -1)).filter((i) => i >= 0);
-    const key = `${parts.join(';')}|${bufs.map((b) => `${b.kind === 'temp' && b.real === null ? 'T' : 'B'}${b.nbytes}${b.device}`).join(',')}|${escapes.join(',')}|${blocks}`;
-    let seg = this.segments.get(key);
-    if (!seg) {
-      seg = { program: new Program({ nodes, randomBlocks: blocks }, new Set(escapes.map((i) => bufs[i]!)), this.fuse), bufs, escapes };
-      this.segments.set(key, seg);
-      this.info.forward = seg.program.stats;
-    }
-    const bind: Binding = new Map();
-    seg.bufs.forEach((b0, i) => {
-      const b = bufs[i]!;
-      if (b.kind !== 'temp' || b.real !== null) bind.set(b0, b.real!);
-    });
-    const res = seg.program.run(bind, rand);
-    this.info.lastKernels += seg.program.stats.kernels;
-    for (const i of seg.escapes) {
-      const b = bufs[i]!;
-      b.real = res.get(seg.bufs[i]!)!;
-      materialize(b.storage as Storage, b.real, realBackend(b.device));
-    }
-  }
 }
