@@ -7,6 +7,7 @@
 import type { Backend, BinaryOp, BufferHandle, UnaryOp, View } from './backend.js';
 import { BOOL_BINARY_OPS } from './backend.js';
 import { itemSize, type DType } from '../dtype.js';
+import { contiguousStrides } from '../shape.js';
 
 /** One step of a fused program; operands are value numbers (inputs first, then steps in order). */
 export type FusedStep =
@@ -90,13 +91,6 @@ export function checkProgram(p: FusedProgram): void {
   if (p.reduce && p.outputs.length !== 1) throw new Error(`fused program: a reduction program has one output, not ${p.outputs.length}`);
 }
 
-function contiguous(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]!; }
-  return s;
-}
-
 /**
  * Runs a program as the chain of primitive kernels it stands for (allocating one temporary per
  * step): the reference semantics, and what a backend without `fused` runs.
@@ -109,7 +103,7 @@ export function runComposed(b: Backend, p: FusedProgram, ins: readonly View[], o
   const tmp = (dtype: DType): View => {
     const buf = b.alloc(Math.max(numel, 1) * itemSize[dtype]);
     temps.push(buf);
-    return { buf, dtype, shape, strides: contiguous(shape), offset: 0 };
+    return { buf, dtype, shape, strides: contiguousStrides(shape), offset: 0 };
   };
   try {
     for (const st of p.steps) {

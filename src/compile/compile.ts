@@ -7,7 +7,7 @@
 import type { BufferHandle, Device } from '../backends/backend.js';
 import { isCapturing, realBackend } from '../backends/registry.js';
 import { isFloating, type DType } from '../dtype.js';
-import { fmtShape } from '../shape.js';
+import { contiguousStrides, fmtShape } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor, isTensor } from '../tensor.js';
 import { Storage, storageOf } from '../memory.js';
@@ -401,13 +401,6 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
     e.bwd = new Program({ nodes: bwdNodes, randomBlocks: 0 }, bwdEsc, fuse, saved);
   }
   return null;
-}
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]!; }
-  return s;
 }
 
 /**
