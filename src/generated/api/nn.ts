@@ -747,6 +747,7 @@ export const Module: typeof N.Module = c(N.Module, 'Module', '', {
   float: '',
   double: '',
   half: '',
+  compile: 'opts?:u{fullgraph:bu;dynamic:bzu;mode:su;backend:su;disable:bu}',
   registerForwardPreHook: 'fn:f',
   registerForwardHook: 'fn:f',
   registerFullBackwardHook: 'fn:f',
