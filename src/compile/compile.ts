@@ -203,10 +203,15 @@ const describe = (t: Tensor): OutDesc => ({
   real: t.storage.buf instanceof VBuf ? null : t,
 });
 
-/** Every compiled function's cache, so torch.compiler.reset() can clear them. */
-const allCaches = new Set<{ reset(): void }>();
+interface Cache { reset(): void }
+/** Every live compiled function's cache, so torch.compiler.reset() can clear them (weakly held). */
+const allCaches = new Set<WeakRef<Cache>>();
+/** A compiled function that is garbage frees its programs' kept buffers (arena, constants). */
+const freeOnCollect = new FinalizationRegistry<Cache>((c) => c.reset());
 /** torch.compiler.reset(): forgets every compiled entry (the next calls compile again). */
-export function resetCompiled(): void { for (const c of allCaches) c.reset(); }
+export function resetCompiled(): void {
+  for (const r of allCaches) { const c = r.deref(); if (c) c.reset(); else allCaches.delete(r); }
+}
 
 /** A compiled function: same signature as fn; `info` says what compiling did. */
 export type CompiledFunction<F extends (...args: never[]) => unknown> = F & { readonly compileInfo: CompileInfo };
@@ -219,8 +224,8 @@ export function compileFunction<F extends (...args: never[]) => unknown>(fn: F, 
   let entries: Entry[] = [];
   const dynamicDims = new Set<string>();
   const seenBreaks = new Set<string>();
-  const cache = { reset: () => { for (const e of entries) { e.fwd?.dispose(); e.bwd?.dispose(); } entries = []; dynamicDims.clear(); info.eagerFallback = false; } };
-  allCaches.add(cache);
+  const cache: Cache = { reset: () => { for (const e of entries) { e.fwd?.dispose(); e.bwd?.dispose(); } entries = []; dynamicDims.clear(); info.eagerFallback = false; } };
+  allCaches.add(new WeakRef(cache));
   const fuse = opts.backend === undefined || opts.backend === 'inductor';
   const noteBreak = (b: GraphBreak) => {
     const k = `${b.reason}@${b.where}`;
@@ -282,6 +287,8 @@ export function compileFunction<F extends (...args: never[]) => unknown>(fn: F, 
     return runGraph(e, ts, info, () => fn.apply(this, args as never));
   } as unknown as CompiledFunction<F>;
   Object.defineProperty(compiled, 'compileInfo', { value: info, enumerable: false });
+  Object.defineProperty(compiled, '_cache', { value: cache, enumerable: false }); // keeps the weak entry alive as long as the function
+  freeOnCollect.register(compiled, cache);
   Object.defineProperty(compiled, 'name', { value: name });
   return compiled;
 }
