@@ -226,8 +226,15 @@ export class Capture implements DispatchMode, ScopeListener {
   broke: GraphBreak | null = null;
   /** Lazy captures run what they recorded at a host read instead of stopping (see LazyCapture). */
   lazy = false;
-  /** Runs the nodes recorded so far (lazy captures only). */
-  flush(): void { /* a plain capture never runs anything */ }
+  /**
+   * Runs the nodes recorded so far (lazy captures only), then gives every live virtual buffer a
+   * real one and lets go of the storages the run nodes held.
+   */
+  flush(): void {
+    try { this.runSegment(); this.materializeLive(); } finally { this.releaseHeld(); }
+  }
+  /** Compiles and runs the recorded segment (LazyCapture, src/compile/lazy.ts); a plain capture runs nothing. */
+  protected runSegment(): void { /* a plain capture never runs anything */ }
   /**
    * Lazy captures: storages of the real buffers that recorded, not yet run, nodes read or write.
    * A tensor materialised by an earlier segment (or made before the call) may be released — by
@@ -264,14 +271,6 @@ export class Capture implements DispatchMode, ScopeListener {
       b.real = inner.alloc(b.nbytes);
       materialize(s, b.real, inner);
     }
-  }
-  constructor() {
-    // flush() is overridden by LazyCapture (src/compile/compile.ts); the held storages are
-    // released, and unwritten live buffers materialised, after whichever flush runs, so it is
-    // wrapped here (an own property shadows the subclass's prototype method; plain captures never
-    // hold or track anything).
-    const run = this.flush;
-    this.flush = () => { try { run.call(this); this.materializeLive(); } finally { this.releaseHeld(); } };
   }
   /** Runs what was recorded, then gives buf a real buffer now (lazy captures: an op run eagerly). */
   materializeNow(buf: BufferHandle, inner: Backend): BufferHandle {

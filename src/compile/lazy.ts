@@ -45,7 +45,7 @@ export class LazyCapture extends Capture {
   }
 
   /** Compiles (or finds) and runs the recorded segment, then gives its live results real buffers. */
-  override flush(): void {
+  protected override runSegment(): void {
     const g = this.g;
     const nodes = g.nodes.splice(0);
     const rand = [g.seed, g.offset0] as const;
