@@ -1,6 +1,7 @@
 // The main job (`npm start`): trains a small CNN on the embedded Fashion-MNIST subset on the best
-// available backend, shows a progress bar (samples/s, loss), reports test accuracy and saves a
-// safetensors checkpoint. Options: --device cpu|webgpu|cuda, --epochs N, --data DIR (full IDX files),
+// available backend, shows a progress bar (samples/s, loss), reports test accuracy, saves a
+// safetensors checkpoint and logs each epoch's loss and accuracy for TensorBoard (runs/). Options:
+// --device cpu|webgpu|cuda, --epochs N, --data DIR (full IDX files),
 // --limit N (first N training and test images only), --batch-size N, --lr X, --out FILE.
 // `train()` and `pickDevice()` are exported for tests; the script part runs only when executed.
 
@@ -42,9 +43,11 @@ export interface TrainOptions {
   limit?: number;
   /** Progress output; the default writes a progress bar to stdout. */
   log?: (line: string, final: boolean) => void;
+  /** Log each epoch's train loss and test accuracy for TensorBoard: a run directory, or true for runs/<date>_<host>. */
+  tensorboard?: string | boolean;
 }
 
-export interface TrainResult { model: Net; device: torch.Device; testAccuracy: number; trainLoss: number; nTrain: number; nTest: number }
+export interface TrainResult { model: Net; device: torch.Device; testAccuracy: number; trainLoss: number; nTrain: number; nTest: number; logDir?: string }
 
 function consoleLog(line: string, final: boolean): void {
   process.stdout.write(final ? `\r${line}\n` : `\r${line}   `);
@@ -70,6 +73,7 @@ export async function train(o: TrainOptions = {}): Promise<TrainResult> {
   log(`torchlet: Fashion-MNIST ${nTrain} train / ${nTest} test images from ${dataDir}, device ${device}, ${epochs} epochs`, true);
 
   const model = new Net().to(device);
+  const tb = o.tensorboard ? new torch.utils.tensorboard.SummaryWriter(typeof o.tensorboard === 'string' ? o.tensorboard : undefined) : null;
   const opt = new optim.Adam(model.parameters(), { lr });
   const steps = Math.ceil(nTrain / batchSize);
   // Cosine decay to zero over the whole run, stepped per batch: the last epochs fine-tune at a small
@@ -103,10 +107,13 @@ export async function train(o: TrainOptions = {}): Promise<TrainResult> {
     perm.dispose();
     trainLoss = lossSum / seen;
     testAccuracy = await evaluate(model, xTest, yTest);
+    tb?.addScalar('Loss/train', trainLoss, epoch);
+    tb?.addScalar('Accuracy/test', testAccuracy, epoch);
     log(`epoch ${epoch}: train loss ${trainLoss.toFixed(4)}, test accuracy ${(testAccuracy * 100).toFixed(2)}%`, true);
   }
   torch.dispose([xTrain, yTrain, xTest, yTest]);
-  return { model, device, testAccuracy, trainLoss, nTrain, nTest };
+  await tb?.close();
+  return { model, device, testAccuracy, trainLoss, nTrain, nTest, ...(tb ? { logDir: tb.logDir } : {}) };
 }
 
 export async function evaluate(model: Net, x: torch.Tensor, y: torch.Tensor): Promise<number> {
@@ -130,12 +137,13 @@ async function main(): Promise<void> {
   const { args, num, device } = cliOptions(process.argv.slice(2), KNOWN);
   const r = await train({
     device: device(), epochs: num('epochs'), batchSize: num('batch-size'), lr: num('lr'),
-    dataDir: args.data === undefined ? undefined : resolve(args.data), limit: num('limit'),
+    dataDir: args.data === undefined ? undefined : resolve(args.data), limit: num('limit'), tensorboard: true,
   });
   const out = args.out ?? join(here, '..', 'checkpoints', 'fashion-mnist-cnn.safetensors');
   mkdirSync(dirname(resolve(out)), { recursive: true });
   await torch.save(r.model.stateDict(), out, { metadata: { model: 'fashion-mnist-cnn', framework: 'torchlet', test_accuracy: r.testAccuracy.toFixed(4) } });
   console.log(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}% on ${r.nTest} images; saved checkpoint ${out}`);
+  console.log(`TensorBoard logs (train loss, test accuracy per epoch) in ${r.logDir}: view with 'tensorboard --logdir runs'`);
 }
 
 if (isMain(import.meta.url)) {

@@ -28,6 +28,7 @@ const FACADES = [
   { out: 'optim-lr-scheduler', file: 'src/optim/lr-scheduler.ts' },
   { out: 'optim', file: 'src/optim/index.ts' },
   { out: 'utils-data', file: 'src/utils/data/index.ts' },
+  { out: 'utils-tensorboard', file: 'src/utils/tensorboard/index.ts' },
   { out: 'utils', file: 'src/utils/index.ts' },
   { out: 'serialization', file: 'src/serialization/index.ts' },
   { out: 'autograd', file: 'src/autograd/api.ts' },

@@ -1,2 +1,3 @@
-// The torch.utils namespace (torch.utils.data).
+// The torch.utils namespace (torch.utils.data, torch.utils.tensorboard).
 export * as data from './data/index.js';
+export * as tensorboard from './tensorboard/index.js';

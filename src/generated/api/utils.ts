@@ -6,3 +6,4 @@ import * as N from '../../utils/index.js';
 
 export * from '../../utils/index.js';
 export * as data from './utils-data.js';
+export * as tensorboard from './utils-tensorboard.js';

@@ -1,0 +1,38 @@
+// TensorBoard's (TFRecord) record framing: uint64 little-endian length, masked CRC-32C of those 8
+// bytes, the data, masked CRC-32C of the data. CRC-32C is the Castagnoli polynomial (reflected
+// 0x82f63b78); the mask is ((crc >>> 15) | (crc << 17)) + 0xa282ead8, modulo 2^32.
+
+const CRC32C_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32C (Castagnoli) of `b`. */
+export function crc32c(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < b.length; i++) c = CRC32C_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** TFRecord's masked CRC-32C. */
+export function maskedCrc32c(b: Uint8Array): number {
+  const c = crc32c(b);
+  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/** One framed record holding `data`. */
+export function encodeRecord(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16 + data.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, data.length % 0x100000000, true);
+  dv.setUint32(4, Math.floor(data.length / 0x100000000), true);
+  dv.setUint32(8, maskedCrc32c(out.subarray(0, 8)), true);
+  out.set(data, 12);
+  dv.setUint32(12 + data.length, maskedCrc32c(data), true);
+  return out;
+}
