@@ -35,6 +35,7 @@ const FACADES = [
   { out: 'grad-mode', file: 'src/autograd/grad-mode.ts' },
   { out: 'settings', file: 'src/settings.ts' },
   { out: 'compiler', file: 'src/compile/index.ts' },
+  { out: 'profiler', file: 'src/profiler/index.ts' },
 ];
 
 /**

@@ -175,6 +175,8 @@ export { compile } from './generated/api/compiler.js';
 export type { CompileOptions, CompileInfo } from './compile/index.js';
 /** torch.compiler: resetting compiled caches, compile logs, graph capture (see torch.compile). */
 export * as compiler from './generated/api/compiler.js';
+/** torch.profiler: profile() records ops and kernels; keyAverages().table(), Chrome traces. */
+export * as profiler from './generated/api/profiler.js';
 
 // ---- nn: modules, init, utils and functional ----
 export * as nn from './generated/api/nn.js';

@@ -20,17 +20,33 @@ export function hasBackend(d: Device): boolean { return d === 'cpu' || backends.
  * (src/compile/capture.ts) records kernel calls instead of running them. Ops see it through
  * getBackend; the mode reaches the device's own backend through realBackend.
  */
-export interface DispatchMode { backendFor(d: Device, real: Backend): Backend }
+export interface DispatchMode {
+  backendFor(d: Device, real: Backend): Backend;
+  /**
+   * False for a mode that only observes kernels and lets them run (the profiler, which wraps
+   * whatever mode it found): isCapturing() then reports the mode beneath. Absent: a capture.
+   */
+  readonly capturing?: boolean;
+}
 let mode: DispatchMode | null = null;
 /** Sets the active dispatch mode (null: none); returns the previous one. */
 export function setDispatchMode(m: DispatchMode | null): DispatchMode | null { const p = mode; mode = m; return p; }
 /** Whether a dispatch mode (a graph capture) is active. */
-export function isCapturing(): boolean { return mode !== null; }
+export function isCapturing(): boolean { return mode !== null && mode.capturing !== false; }
 
 /** The backend ops use for device d: the dispatch mode's, when one is active. */
 export function getBackend(d: Device): Backend {
   const b = realBackend(d);
   return mode === null ? b : mode.backendFor(d, b);
+}
+
+/**
+ * The backend that runs already-recorded kernels (compiled programs) on device d: the device's own,
+ * seen through the active mode only when that mode observes rather than captures (the profiler).
+ */
+export function execBackend(d: Device): Backend {
+  const b = realBackend(d);
+  return mode !== null && mode.capturing === false ? mode.backendFor(d, b) : b;
 }
 
 /** The device's own backend, whatever dispatch mode is active. */

@@ -4,7 +4,7 @@
 // (`escapes`) are fresh per run; other temporaries live in an arena the program keeps across runs.
 
 import type { Backend, BufferHandle, Device, View } from '../backends/backend.js';
-import { realBackend } from '../backends/registry.js';
+import { execBackend, realBackend } from '../backends/registry.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../backends/fused.js';
 import { BOOL_BINARY_OPS, type BinaryOp, type UnaryOp } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
@@ -454,7 +454,7 @@ export class Program {
 
 /** Runs one recorded primitive on its real backend with buffers from the slots. */
 function exec(n: GNode, bufs: BufferHandle[], slot: Map<VBuf, number>, rand: readonly [number, number]): void {
-  const b: Backend = realBackend(n.device);
+  const b: Backend = execBackend(n.device);
   const rv = (v: View): View => ({ buf: bufs[slot.get(v.buf as VBuf)!]!, dtype: v.dtype, shape: v.shape, strides: v.strides, offset: v.offset });
   const a = n.args;
   switch (n.kind) {

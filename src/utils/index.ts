@@ -1,3 +1,5 @@
 // The torch.utils namespace (torch.utils.data, torch.utils.tensorboard).
 export * as data from './data/index.js';
 export * as tensorboard from './tensorboard/index.js';
+export { summary, ModelSummary } from './summary.js';
+export type { SummaryOptions, SummaryRow } from './summary.js';

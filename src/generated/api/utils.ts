@@ -3,7 +3,28 @@
 // (src/args.ts). Do not edit; regenerate after changing a public signature.
 
 import * as N from '../../utils/index.js';
+import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../utils/index.js';
 export * as data from './utils-data.js';
+/**
+ * What torch.utils.summary returns: the rows, the totals, and the table as text.
+ * @class
+ */
+export const ModelSummary: typeof N.ModelSummary = c(N.ModelSummary, 'ModelSummary', 'rows:a, totalParams:n, trainableParams:n, inputBytes:n, outputBytes:n, paramBytes:n', {
+  toString: '',
+});
+/** What torch.utils.summary returns: the rows, the totals, and the table as text. */
+export type ModelSummary = N.ModelSummary;
+/**
+ * torchinfo's summary: runs model on zeros of `inputShape` (batch dim included; an array of shapes
+ * for several inputs) under noGrad in eval mode, and lists each layer's output shape and parameter
+ * count, with the totals. Prints the table unless `verbose: 0`; returns it (`String(s)`).
+ * @example
+ * ```ts
+ * torch.utils.summary(new Net(), [1, 1, 28, 28]);
+ * ```
+ * @function
+ */
+export const summary: typeof N.summary = f(N.summary, 'summary', 'model:i, inputShape:a, opts?:u{device:su;dtypes:au;depth:nu;verbose:nu}');
 export * as tensorboard from './utils-tensorboard.js';
