@@ -43,6 +43,14 @@ describe('examples/train-fashion-mnist', () => {
     expect(torch.memory().cpu!.allocatedBytes - before).toBeLessThanOrEqual(4 * paramBytes * 1.25);
   }, 120_000);
 
+  it('trains the same through torch.compile (npm start\'s default) as eagerly', async () => {
+    const opts = { device: 'cpu' as const, epochs: 1, limit: 160, batchSize: 64, log: () => {} };
+    const e = await train(opts), c = await train({ ...opts, compile: true });
+    expect(c.trainLoss).toBe(e.trainLoss);
+    expect(c.testAccuracy).toBe(e.testAccuracy);
+    for (const [k, t] of Object.entries(e.model.stateDict())) expect(c.model.stateDict()[k]!.tolistSync()).toEqual(t.tolistSync());
+  }, 120_000);
+
   it.skipIf(!existsSync(`${FULL}/train-images-idx3-ubyte.gz`))('reads the full IDX files with --data, cut to --limit images', async () => {
     const lines: string[] = [];
     const r = await train({ device: 'cpu', epochs: 1, limit: 128, dataDir: FULL, log: (l) => lines.push(l) });
