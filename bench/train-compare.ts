@@ -34,22 +34,23 @@ function timed(step: () => void, k: number): number[] {
 }
 
 /** A user's training step, no tidy: intermediates go when the GC collects them. */
-function torchletContender(model: ModelName, threads: number): Contender {
+function torchletContender(model: ModelName, threads: number, compiled = false): Contender {
   torch.manualSeed(0);
   const net = model === 'cnn' ? new Net()
     : new torch.nn.TransformerEncoderLayer(128, 4, { dimFeedforward: 512, dropout: 0, batchFirst: true });
   const x = model === 'cnn' ? torch.randn([64, 1, 28, 28]) : torch.randn([16, 64, 128]);
   const y = model === 'cnn' ? torch.tensor(Array.from({ length: 64 }, (_, i) => i % 10), { dtype: 'int32' }) : torch.randn([16, 64, 128]);
   const opt = new torch.optim.Adam(net.parameters(), { lr: 1e-3 });
+  const m = compiled ? torch.compile(net) : net;
   const step = (): void => {
-    const out = net.forward(x);
+    const out = m.forward(x) as torch.Tensor;
     const loss = model === 'cnn' ? F.crossEntropy(out, y) : F.mseLoss(out, y);
     loss.backward();
     opt.step();
     opt.zeroGrad();
   };
   timed(step, WARM);
-  return { name: `torchlet (${threads} thr)`, round: (k) => timed(step, k) };
+  return { name: `torchlet${compiled ? ' compiled' : ''} (${threads} thr)`, round: (k) => timed(step, k) };
 }
 
 function pytorchContender(model: ModelName, threads: number): Contender & { blas: string; blasLib?: string } {
@@ -149,6 +150,7 @@ export async function benchTrain(argv: string[]): Promise<void> {
     const py = pytorchContender(model, threads);
     const cs: Contender[] = [torchletContender(model, torchletThreads), py];
     if (model === 'cnn') cs.push(tfjsContender());
+    cs.push(torchletContender(model, torchletThreads, true)); // torch.compile(model), last column
     const ms = rounds(cs, steps);
     const stats = ms.map((m) => [mid(m), Math.min(...m)] as const);
     const title = model === 'cnn' ? 'CNN (npm start Net), batch 64 of 1x28x28, cross-entropy' : 'TransformerEncoderLayer(128, 4, 512), [16, 64, 128], MSE';
@@ -157,6 +159,8 @@ export async function benchTrain(argv: string[]): Promise<void> {
     const ratio = (j: number, label: string): void => console.log(`  ${label.padEnd(32)} ${(stats[j]![0] / stats[0]![0]).toFixed(2).padStart(7)}x ${(stats[j]![1] / stats[0]![1]).toFixed(2).padStart(7)}x`);
     ratio(1, 'speed torchlet/PyTorch (>1: ours)');
     if (model === 'cnn') ratio(2, 'speed torchlet/tfjs (>1: ours)');
+    const last = cs.length - 1;
+    console.log(`  ${'speed compiled/PyTorch (>1: ours)'.padEnd(32)} ${(stats[1]![0] / stats[last]![0]).toFixed(2).padStart(7)}x ${(stats[1]![1] / stats[last]![1]).toFixed(2).padStart(7)}x`);
     const lib = py.blasLib ?? '?';
     console.log(`  (PyTorch BLAS_INFO=${py.blas}${py.blas === 'generic' ? `: Linear/matmul on the system libblas, here ${lib}` +
       (/openblas/.test(lib) ? '' : ' — the slow reference BLAS: `apt-get install libopenblas0-pthread` for a fair comparison') : ''})`);
