@@ -4,6 +4,8 @@
 // lazily (Node only). The writer stores entries uncompressed, data aligned to 64 bytes as PyTorch's
 // writer does, with CRC-32s. No ZIP64 (archives over 4 GiB), no encryption.
 
+import { crc32 } from '../checksum.js';
+
 export interface ZipEntry { name: string; method: number; compressedSize: number; size: number; dataOffset: number }
 
 function fail(msg: string): never { throw new Error(`load: malformed zip archive: ${msg}`); }
@@ -39,22 +41,6 @@ export function readZipDirectory(b: Uint8Array): Map<string, ZipEntry> {
     p += 46 + nameLen + extraLen + commentLen;
   }
   return out;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /**
