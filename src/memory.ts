@@ -149,7 +149,7 @@ export function storageOf(buf: BufferHandle): Storage | undefined { return owner
 
 /**
  * @internal Gives a storage made on a virtual buffer the real buffer computed for it (graph
- * capture's materialisation, src/compile/compile.ts): its tensors then read and free real memory.
+ * capture's materialisation, src/compile/lazy.ts): its tensors then read and free real memory.
  */
 export function materialize(s: Storage, buf: BufferHandle, backend: Backend): void {
   s.buf = buf;
@@ -165,7 +165,7 @@ export class Storage {
   readonly account: Account;
   /**
    * `buf` and `backend` change only when graph capture materialises a virtual buffer
-   * (src/compile/program.ts): the tensors made while capturing then own the real buffer.
+   * (src/compile/lazy.ts, capture.ts): the tensors made while capturing then own the real buffer.
    */
   constructor(public backend: Backend, public buf: BufferHandle, readonly bytes = 0) {
     this.account = account(backend.device);
