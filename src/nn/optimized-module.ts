@@ -5,18 +5,21 @@
 import { Module, runModule } from './module.js';
 import { compileFunction, type CompileOptions, type CompileInfo } from '../compile/compile.js';
 
+/** The forward signature of a module type (any arguments when it declares none). */
+export type ForwardOf<M> = M extends { forward: infer F extends (...args: never[]) => unknown } ? F : (...args: unknown[]) => unknown;
+
 /** What torch.compile returns for a module (PyTorch's torch._dynamo.eval_frame.OptimizedModule). */
 export class OptimizedModule<M extends Module = Module> extends Module {
   /** The module that was compiled (PyTorch's `_orig_mod`). */
   readonly _orig_mod: M;
-  /** Runs the compiled forward (hooks of the original module run inside it, as in PyTorch). */
-  readonly forward: ((...args: unknown[]) => unknown) & { readonly compileInfo: CompileInfo };
+  /** Runs the compiled forward, with the original's signature (its hooks run inside it, as in PyTorch). */
+  readonly forward: ForwardOf<M> & { readonly compileInfo: CompileInfo };
   constructor(mod: M, opts: CompileOptions = {}) {
     super();
     this._orig_mod = mod;
     const compiled = compileFunction(function (...args: unknown[]) { return runModule(mod, ...args); }, opts, mod);
     Object.defineProperty(compiled, 'name', { value: `${mod.constructor.name}.forward` });
-    this.forward = compiled;
+    this.forward = compiled as unknown as ForwardOf<M> & { readonly compileInfo: CompileInfo };
   }
   /** The original module (alias of `_orig_mod`). */
   get origMod(): M { return this._orig_mod; }
