@@ -2,22 +2,7 @@
 // bytes, the data, masked CRC-32C of the data. CRC-32C is the Castagnoli polynomial (reflected
 // 0x82f63b78); the mask is ((crc >>> 15) | (crc << 17)) + 0xa282ead8, modulo 2^32.
 
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32C (Castagnoli) of `b`. */
-export function crc32c(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC32C_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+import { crc32c } from '../../checksum.js';
 
 /** TFRecord's masked CRC-32C. */
 export function maskedCrc32c(b: Uint8Array): number {
