@@ -6,13 +6,13 @@
 import type { View } from '../backends/backend.js';
 import { isCapturing } from '../backends/registry.js';
 import type { DType } from '../dtype.js';
-import { Storage } from '../memory.js';
+import type { Storage } from '../memory.js';
 import { state } from '../state.js';
-import { Tensor, isTensor } from '../tensor.js';
+import { isTensor, type Tensor } from '../tensor.js';
 import { Module } from '../nn/module.js';
 import { OptimizedModule } from '../nn/optimized-module.js';
-import { Capture, GraphBreak, type GNode, type KernelName, type Scope } from './capture.js';
-import { compileFunction, resetCompiled, type CompileOptions, type CompiledFunction } from './compile.js';
+import { Capture, GraphBreak, isView, type GNode, type KernelName, type Scope } from './capture.js';
+import { compileFunction, flatten, resetCompiled, type CompileOptions, type CompiledFunction } from './compile.js';
 import { setLogs as setLogs_, type LogOptions } from './logs.js';
 import { VBuf } from './vbuf.js';
 
@@ -108,8 +108,7 @@ export function captureGraph(fn: (...args: never[]) => unknown, args: readonly u
     if (!isTensor(a)) return Array.isArray(a) ? a.map(sub) : a;
     let vb = phs.get(a.storage);
     if (!vb) { vb = new VBuf(a.storage.buf.nbytes, a.device, 'input'); phs.set(a.storage, vb); cap.g.inputs.push(vb); }
-    const p = new Tensor(new Storage(cap.recorder(a.device), vb, 0), a.shape, a.strides_, a.offset, a.dtype);
-    if (a.requiresGrad) p.requiresGrad_(true);
+    const p = cap.placeholder(vb, a);
     inputs.push(val(p.view_()));
     return p;
   };
@@ -124,22 +123,19 @@ export function captureGraph(fn: (...args: never[]) => unknown, args: readonly u
   }
   if (cap.broke) throw new Error(`captureGraph: ${(cap.broke as GraphBreak).message}`);
   const outTs: Tensor[] = [];
-  const collect = (v: unknown) => { if (isTensor(v)) outTs.push(v); else if (Array.isArray(v)) v.forEach(collect); else if (v && typeof v === 'object') Object.values(v).forEach(collect); };
-  collect(out);
+  flatten(out, outTs);
   const toNode = (n: GNode): CapturedNode => {
-    const views = n.args.filter((a): a is View => !!a && typeof a === 'object' && 'buf' in a && 'strides' in a);
-    const outs = new Set(n.writes);
+    const views = n.args.filter(isView);
     const nOut = n.kind === 'scatter' ? 1 : n.kind === 'checkRange' ? 0 : n.kind === 'write' ? 0 : 1;
     const inV = n.kind === 'scatter' ? views : views.slice(0, views.length - nOut);
     const outV = n.kind === 'scatter' ? [views[0]!] : views.slice(views.length - nOut);
-    void outs;
     const chain: string[] = [];
     for (let s: Scope | null = n.scope; s; s = s.parent) chain.unshift(s.name);
     return {
       op: NAMED_OPS.has(n.kind) ? `${n.kind}.${String(n.args[0])}` : n.kind,
       inputs: inV.map(val),
       outputs: n.kind === 'write' ? [{ name: nameOf(n.args[0] as VBuf), dtype: 'uint8', shape: [(n.args[0] as VBuf).nbytes], strides: [1], offset: 0 }] : outV.map(val),
-      attrs: n.args.filter((a) => !(a && typeof a === 'object' && 'buf' in a && 'strides' in a) && !(a instanceof VBuf) && (!NAMED_OPS.has(n.kind) || a !== n.args[0])),
+      attrs: n.args.filter((a) => !isView(a) && !(a instanceof VBuf) && (!NAMED_OPS.has(n.kind) || a !== n.args[0])),
       composites: chain,
     };
   };

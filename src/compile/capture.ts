@@ -8,12 +8,13 @@
 
 import type { Backend, BinaryOp, BufferHandle, ConvGeometry, Device, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backends/backend.js';
 import { realBackend, setDispatchMode, type DispatchMode } from '../backends/registry.js';
-import type { TypedArray } from '../dtype.js';
-import { fmtShape } from '../shape.js';
+import { itemSize, type TypedArray } from '../dtype.js';
+import { contiguousStrides, fmtShape } from '../shape.js';
 import { state } from '../state.js';
 import { setScopeListener, type ScopeListener } from '../ops/prim.js';
 import { VBuf } from './vbuf.js';
-import { materialize, storageOf, type Storage } from '../memory.js';
+import { Storage, materialize, storageOf } from '../memory.js';
+import { Tensor } from '../tensor.js';
 
 /** Names of the Backend kernels a graph records (the methods of Backend that compute). */
 export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
@@ -93,8 +94,8 @@ export class Graph {
   toString(): string {
     const name = (b: VBuf) => `${b.kind === 'input' ? 'in' : b.kind === 'extern' ? 'ext' : 't'}${b.id}`;
     const fmtArg = (a: unknown): string => {
-      if (a && typeof a === 'object' && 'buf' in a && (a as View).buf instanceof VBuf) {
-        const v = a as View;
+      if (isView(a) && a.buf instanceof VBuf) {
+        const v = a;
         return `${name(v.buf as VBuf)}:${v.dtype}${fmtShape(v.shape)}`;
       }
       if (a instanceof VBuf) return name(a);
@@ -130,12 +131,12 @@ export class Recorder implements Backend {
 
   private add(kind: KernelName, args: unknown[], reads: View[], writes: View[], extra?: Partial<GNode>): void {
     const d = this.device;
-    const conv = (a: unknown) => (a && typeof a === 'object' && 'buf' in a && 'strides' in a ? viewOf(this.g, a as View, d) : a);
+    const conv = (a: unknown) => (isView(a) ? viewOf(this.g, a, d) : a);
     const cargs = args.map(conv);
     const rv = reads.map((v) => (v.buf instanceof VBuf ? v.buf : this.g.vbuf(v.buf, d)));
     const wv = writes.map((v) => (v.buf instanceof VBuf ? v.buf : this.g.vbuf(v.buf, d)));
     // A partial write (a strided/offset view, or fewer bytes than the buffer) keeps the rest: a read too.
-    writes.forEach((v, i) => { if (!coversBuffer(v)) rv.push(wv[i]!); });
+    writes.forEach((v, i) => { if (!isWholeBuffer(v)) rv.push(wv[i]!); });
     if (this.cap.lazy) { for (const b of rv) this.cap.hold(b); for (const b of wv) this.cap.hold(b); }
     this.g.nodes.push({ kind, device: d, args: cargs, reads: rv, writes: wv, scope: this.cap.scope, ...extra });
   }
@@ -207,14 +208,17 @@ function realView(v: View, real?: BufferHandle): View {
   return { ...v, buf: b };
 }
 
-function coversBuffer(v: View): boolean {
+/** Whether a kernel argument is a View (the other arguments are op names, numbers, geometry...). */
+export const isView = (a: unknown): a is View => !!a && typeof a === 'object' && 'buf' in a && 'strides' in a;
+
+/** Whether v is the whole of its buffer, row-major from offset 0 (a write to it defines it all). */
+export function isWholeBuffer(v: View): boolean {
   let n = 1;
   for (let i = v.shape.length - 1; i >= 0; i--) {
     if (v.shape[i] !== 1 && v.strides[i] !== n) return false;
     n *= v.shape[i]!;
   }
-  const isz = v.dtype === 'float64' ? 8 : v.dtype === 'float32' || v.dtype === 'int32' ? 4 : v.dtype === 'float16' ? 2 : 1;
-  return v.offset === 0 && n * isz >= v.buf.nbytes;
+  return v.offset === 0 && n * itemSize[v.dtype] >= v.buf.nbytes;
 }
 
 /** One active capture: the graph, a Recorder per device, the composite scope stack. */
@@ -311,6 +315,16 @@ export class Capture implements DispatchMode, ScopeListener {
   }
   /** The recorder for a device (creating it), for placeholders. */
   recorder(d: Device): Recorder { return this.backendFor(d, realBackend(d)) as Recorder; }
+  /**
+   * A placeholder tensor on virtual buffer vb, shaped like `like`: with its strides and offset, or
+   * packed (row-major from 0); a leaf requiring grad when `like` does.
+   */
+  placeholder(vb: VBuf, like: Tensor, packed = false): Tensor {
+    const p = new Tensor(new Storage(this.recorder(like.device), vb, 0), like.shape,
+      packed ? contiguousStrides(like.shape) : like.strides_, packed ? 0 : like.offset, like.dtype);
+    if (like.requiresGrad) p.requiresGrad_(true);
+    return p;
+  }
 }
 
 /** Whether a capture is running (ops may ask to avoid host reads). */

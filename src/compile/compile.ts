@@ -14,6 +14,7 @@ import { Storage, storageOf } from '../memory.js';
 import { Node, nextNodeSeq, runBackward, AccumulateGrad, type Edge } from '../autograd/graph.js';
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { PrimNode } from '../ops/prim.js';
+import { zeros } from '../ops/creation.js';
 import { Capture, GraphBreak, type GNode } from './capture.js';
 import { Program, type Binding, type ProgramStats } from './program.js';
 import { VBuf } from './vbuf.js';
@@ -67,7 +68,7 @@ export const CACHE_SIZE_LIMIT = 8;
 
 type Skeleton = unknown;
 /** Replaces tensors in a nested value by {$t: index} (collecting them), keeping everything else. */
-function flatten(v: unknown, out: Tensor[], depth = 0): Skeleton {
+export function flatten(v: unknown, out: Tensor[], depth = 0): Skeleton {
   if (isTensor(v)) { out.push(v); return { $t: out.length - 1 }; }
   if (depth > 8 || v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map((x) => flatten(x, out, depth + 1));
@@ -318,16 +319,12 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
       const vb = new VBuf(t.numel() * t.elementSize(), t.device, 'input');
       cap.g.inputs.push(vb);
       inputs.push(vb);
-      const p = new Tensor(new Storage(cap.recorder(t.device), vb, 0), t.shape, contiguousStrides(t.shape), 0, t.dtype);
-      if (t.requiresGrad) p.requiresGrad_(true);
-      return p;
+      return cap.placeholder(vb, t, true);
     }
     let vb = byStorage.get(t.storage);
     if (!vb) { vb = new VBuf(t.storage.buf.nbytes, t.device, 'input'); byStorage.set(t.storage, vb); cap.g.inputs.push(vb); }
     inputs.push(vb);
-    const p = new Tensor(new Storage(cap.recorder(t.device), vb, 0), t.shape, t.strides_, t.offset, t.dtype);
-    if (t.requiresGrad) p.requiresGrad_(true);
-    return p;
+    return cap.placeholder(vb, t);
   });
   let out: unknown;
   const outTs: Tensor[] = [];
@@ -513,7 +510,7 @@ class CompiledBackward extends Node {
     e.gradIns!.forEach((vb, k) => {
       const o = e.outs![e.diffOuts![k]!]!;
       let g = grads[k] ?? null;
-      if (!g) { g = zerosOf(o); made.push(g); }
+      if (!g) { g = zeros([...o.shape], { dtype: o.dtype, device: o.buf.device }); made.push(g); }
       else if (!(g.isContiguous() && g.offset === 0 && g.storage.buf.nbytes === vb.nbytes)) { g = g.contiguous().clone(); made.push(g); }
       bind.set(vb, g.storage.buf);
       storages.set(vb, g.storage);
@@ -554,12 +551,3 @@ class CompiledBackward extends Node {
   }
 }
 
-function zerosOf(o: OutDesc): Tensor {
-  const b = realBackend(o.buf.device);
-  const n = o.shape.reduce((x, y) => x * y, 1);
-  const size = o.dtype === 'float64' ? 8 : o.dtype === 'float16' ? 2 : 4;
-  const buf = b.alloc(n * size);
-  const t = new Tensor(new Storage(b, buf, n * size), o.shape, contiguousStrides(o.shape), 0, o.dtype);
-  b.fill(t.view_(), 0);
-  return t;
-}

@@ -3,11 +3,10 @@
 // views, which buffers are bound or escape) and run at each host read and at the end, and its live
 // results get real buffers, so the read and everything eager after it see real tensors.
 
-import type { View } from '../backends/backend.js';
 import { realBackend } from '../backends/registry.js';
 import { state } from '../state.js';
 import { materialize, type Storage } from '../memory.js';
-import { Capture, type GraphBreak } from './capture.js';
+import { Capture, isView, type GraphBreak } from './capture.js';
 import { Program, valueKey, type Binding } from './program.js';
 import { VBuf } from './vbuf.js';
 import type { CompileInfo, CompileOptions, Entry } from './compile.js';
@@ -63,8 +62,8 @@ export class LazyCapture extends Capture {
       const a = n.args.map((x, i) => {
         if (n.kind === 'random' && i >= 2) return '';
         if (x instanceof VBuf) return `#${num(x)}`;
-        if (x && typeof x === 'object' && 'buf' in x && 'strides' in x) {
-          const v = x as View;
+        if (isView(x)) {
+          const v = x;
           return `#${num(v.buf as VBuf)}:${v.dtype}:${v.shape}:${v.strides}:${v.offset}`;
         }
         return valueKey(x);

@@ -6,10 +6,11 @@
 import type { Backend, BufferHandle, Device, View } from '../backends/backend.js';
 import { execBackend, realBackend } from '../backends/registry.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../backends/fused.js';
-import { BOOL_BINARY_OPS, type BinaryOp, type UnaryOp } from '../backends/backend.js';
+import type { BinaryOp, UnaryOp } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
+import { numel } from '../shape.js';
 import { nextRandom } from '../state.js';
-import type { GNode, Graph } from './capture.js';
+import { isView, isWholeBuffer, type GNode, type Graph } from './capture.js';
 import { VBuf } from './vbuf.js';
 
 /** What a run binds and returns: real buffers by VBuf. */
@@ -37,19 +38,6 @@ const PURE = new Set(['fill', 'arange', 'copy', 'unary', 'binary', 'where', 'red
 const ELEMENTWISE = new Set(['unary', 'binary', 'where', 'copy', 'fused']);
 /** Reductions an elementwise prologue may fuse into (FusedProgram.reduce). */
 const REDUCE_PROLOGUE = new Set(['sum', 'prod', 'max', 'min']);
-const isView = (a: unknown): a is View => !!a && typeof a === 'object' && 'buf' in a && 'strides' in a;
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const itemSize = (d: DType) => (d === 'float64' ? 8 : d === 'float32' || d === 'int32' ? 4 : d === 'float16' ? 2 : 1);
-
-/** Whether v is the whole of its buffer, row-major, from offset 0. */
-function identity(v: View): boolean {
-  let n = 1;
-  for (let i = v.shape.length - 1; i >= 0; i--) {
-    if (v.shape[i] !== 1 && v.strides[i] !== n) return false;
-    n *= v.shape[i]!;
-  }
-  return v.offset === 0 && n * itemSize(v.dtype) === v.buf.nbytes;
-}
 const outView = (n: GNode): View => n.args.filter(isView).at(-1)!;
 
 /** Replaces buffers in a node's arguments. */
@@ -200,7 +188,7 @@ export class Program {
       if (!ELEMENTWISE.has(n.kind) || n.kind === 'fused') return false;
       if (typeof realBackend(n.device).fused !== 'function') return false;
       const o = outView(n), w = n.writes[0]!;
-      return n.writes.length === 1 && !this.isBound(w) && writers.get(w) === 1 && identity(o) && !n.reads.includes(w);
+      return n.writes.length === 1 && !this.isBound(w) && writers.get(w) === 1 && isWholeBuffer(o) && !n.reads.includes(w);
     };
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!;
@@ -213,7 +201,7 @@ export class Program {
         const cands = groups.filter((g) => g.open && ins.some((v) => g.produced.has(v.buf as VBuf)));
         const g = cands[0];
         if (cands.length === 1 && g && g.device === n.device && g.shape.length === shape.length && g.shape.every((s, k) => s === shape[k])
-          && ins.every((v) => !g.produced.has(v.buf as VBuf) || identity(v))) join = g;
+          && ins.every((v) => !g.produced.has(v.buf as VBuf) || isWholeBuffer(v))) join = g;
       }
       // A group is emitted at its last member: it must close before a node that reads its results
       // (other than by joining) or overwrites what it reads.
@@ -224,7 +212,7 @@ export class Program {
       if (!join && n.kind === 'reduce' && REDUCE_PROLOGUE.has(n.args[0] as string)) {
         const x = n.args[1] as View, xb = x.buf as VBuf;
         const g = groups.find((q) => q.open && q.produced.has(xb));
-        const shapeOk = g && g.device === n.device && identity(x) && g.shape.length === x.shape.length && g.shape.every((s2, k) => s2 === x.shape[k]);
+        const shapeOk = g && g.device === n.device && isWholeBuffer(x) && g.shape.length === x.shape.length && g.shape.every((s2, k) => s2 === x.shape[k]);
         const floatOk = x.dtype === 'float32' || x.dtype === 'float64' || x.dtype === 'float16';
         if (g && shapeOk && floatOk && outView(n).dtype === x.dtype && n.writes.length === 1 && !this.isBound(n.writes[0]!)
           && [...g.produced].every((b) => !this.escapes.has(b) && (readers.get(b) ?? []).every((r) => r === i || g.members.includes(r)))) {
@@ -263,37 +251,35 @@ export class Program {
     const red = last.kind === 'reduce' ? last : null;
     const members = red ? allMembers.slice(0, -1) : allMembers;
     const memberSet = new Set(allMembers);
-    const value = new Map<VBuf, number>(); // produced buffer -> value number (after inputs are known)
+    const produced = new Set(members.map((m) => nodes[m]!.writes[0]!));
+    // First walk: each operand is a value made in the group, a scalar constant, or an input (numbered
+    // in order of first use, one per distinct view).
+    type Operand = { made: VBuf } | { c: number; dtype: DType } | { input: number };
     const inputs: View[] = [];
     const inKey = new Map<string, number>();
-    const steps: (FusedStep & { pending?: true })[] = [];
-    // Value numbers: inputs first. Collect inputs in a first walk, then number steps.
-    const ext = (v: View): number => {
-      const k = `${(v.buf as VBuf).id}:${v.dtype}:${v.strides}:${v.offset}`;
-      let j = inKey.get(k);
-      if (j === undefined) { j = inputs.length; inputs.push(v); inKey.set(k, j); }
-      return j;
-    };
-    const produced = new Set(members.map((m) => nodes[m]!.writes[0]!));
-    const operand = (v: View, consts: number[]): number | { c: number; dtype: DType } => {
+    const operand = (v: View): Operand => {
       const b = v.buf as VBuf;
-      if (produced.has(b) && identity(v)) return -1 - [...produced].indexOf(b); // fixed below
+      if (produced.has(b) && isWholeBuffer(v)) return { made: b };
       const c = this.constValue(v);
       if (c !== null) return { c, dtype: v.dtype };
-      void consts;
-      return ext(v);
+      const k = `${b.id}:${v.dtype}:${v.strides}:${v.offset}`;
+      let j = inKey.get(k);
+      if (j === undefined) { j = inputs.length; inputs.push(v); inKey.set(k, j); }
+      return { input: j };
     };
-    // First walk: register external inputs in order.
-    const raw = members.map((m) => {
-      const n = nodes[m]!;
-      return { n, ops: n.args.filter(isView).slice(0, -1).map((v) => operand(v, [])) };
-    });
+    const raw = members.map((m) => ({ n: nodes[m]!, ops: nodes[m]!.args.filter(isView).slice(0, -1).map(operand) }));
+    // Every input View spans the iteration shape (runComposed and the kernels read it from ins[0]):
+    // a reduction of constants only gets a broadcast dummy input, before values are numbered.
+    if (red && !inputs.length) inputs.push({ ...(red.args[1] as View), strides: (red.args[1] as View).shape.map(() => 0) });
+    // Second walk: value numbers are the inputs, then the steps in order.
     const nIn = inputs.length;
-    const producedList = [...produced];
-    const ref = (o: number | { c: number; dtype: DType }): number => {
-      if (typeof o === 'object') { steps.push({ kind: 'const', value: o.c, dtype: o.dtype }); return nIn + steps.length - 1; }
-      if (o >= 0) return o;
-      return value.get(producedList[-1 - o]!)!;
+    const steps: FusedStep[] = [];
+    const value = new Map<VBuf, number>();
+    const ref = (o: Operand): number => {
+      if ('input' in o) return o.input;
+      if ('made' in o) return value.get(o.made)!;
+      steps.push({ kind: 'const', value: o.c, dtype: o.dtype });
+      return nIn + steps.length - 1;
     };
     for (const { n, ops } of raw) {
       const o = outView(n);
@@ -305,7 +291,6 @@ export class Program {
         case 'where': st = { kind: 'where', cond: r[0]!, a: r[1]!, b: r[2]!, dtype: o.dtype }; break;
         default: st = { kind: 'cast', a: r[0]!, dtype: o.dtype }; break;
       }
-      void BOOL_BINARY_OPS;
       steps.push(st);
       value.set(n.writes[0]!, nIn + steps.length - 1);
     }
@@ -322,8 +307,6 @@ export class Program {
       reduce = { op: red.args[0] as 'sum' | 'prod' | 'max' | 'min', nReduce: red.args[2] as number };
       outs.push(outView(red));
       outVals.push(value.get((red.args[1] as View).buf as VBuf)!);
-      // Every input View must span the iteration shape (runComposed and the kernels read it from ins[0]).
-      if (!inputs.length) inputs.push({ ...(red.args[1] as View), strides: (red.args[1] as View).shape.map(() => 0) });
     }
     const program: FusedProgram = { inputs: inputs.map((v) => v.dtype), steps, outputs: outVals, ...(reduce ? { reduce } : {}) };
     this.stats.fused++;
@@ -371,7 +354,7 @@ export class Program {
             const ib = v.buf as VBuf;
             const is = this.slot.get(ib);
             if (is === undefined || holders.get(is) !== ib || lastUse.get(ib) !== i || ib.nbytes !== b.nbytes || ib.device !== b.device) continue;
-            if (!identity(v) || this.fresh.has(is) || this.bound.has(is) || this.init.some((x) => x.writes.includes(ib))) continue;
+            if (!isWholeBuffer(v) || this.fresh.has(is) || this.bound.has(is) || this.init.some((x) => x.writes.includes(ib))) continue;
             s = is;
             this.stats.inPlace++;
             break;
