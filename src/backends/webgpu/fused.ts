@@ -37,22 +37,31 @@ const operands = (st: FusedStep): number[] =>
 /** A step's result as the next kernel would load it; float32 pinned (see pin in fused.wgsl). */
 const settle = (v: string, d: DType): string => (d === 'float32' ? `pin(${v})` : stored(v, d));
 
-/** Generated kernels by program and output dtypes: a compiled graph calls fused every step. */
-const kernels = new Map<string, FusedKernel | null>();
+/**
+ * A cache of generated kernels by key (null: unsupported, also remembered), emptied when it reaches
+ * 1024 entries: a compiled graph asks for its kernels every step.
+ */
+export function kernelCache<K>(): (key: string, make: () => K | null) => K | null {
+  const m = new Map<string, K | null>();
+  return (key, make) => {
+    let k = m.get(key);
+    if (k === undefined) {
+      if (m.size >= 1024) m.clear();
+      k = make();
+      m.set(key, k);
+    }
+    return k;
+  };
+}
+
+/** Generated kernels by program and output dtypes. */
+const kernels = kernelCache<FusedKernel>();
 /** Generated code -> pipeline key: programs that differ only in constants share one pipeline. */
 const codeIds = new Map<string, number>();
-const MAX_CACHED = 1024;
 
 /** The kernel for `p` writing outputs of `outDtypes` (cached), or null when unsupported. */
 export function fusedKernel(p: FusedProgram, outDtypes: readonly DType[]): FusedKernel | null {
-  const key = `${fusedKey(p)}>${outDtypes.join(',')}`;
-  let k = kernels.get(key);
-  if (k === undefined) {
-    if (kernels.size >= MAX_CACHED) kernels.clear();
-    k = generate(p, outDtypes);
-    kernels.set(key, k);
-  }
-  return k;
+  return kernels(`${fusedKey(p)}>${outDtypes.join(',')}`, () => generate(p, outDtypes));
 }
 
 /** The step functions and loads of a program's live values, shared by the elementwise and reduction kernels. */

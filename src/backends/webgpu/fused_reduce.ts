@@ -11,7 +11,7 @@ import type { DType } from '../../dtype.js';
 import { isContiguous } from '../../shape.js';
 import { collapse } from '../wasm/index.js';
 import { cast, ctOf, reduceParts } from './codegen.js';
-import { codeId, outputDeps, prologue, type FusedOutputDeps } from './fused.js';
+import { codeId, kernelCache, outputDeps, prologue, type FusedOutputDeps } from './fused.js';
 
 /** Reductions up to this length run one invocation per output: reduce()'s threshold, same order. */
 export const ROWS_MAX = 32;
@@ -32,19 +32,11 @@ export interface FusedReduceKernel {
   readonly deps: FusedOutputDeps;
 }
 
-const kernels = new Map<string, FusedReduceKernel | null>();
-const MAX_CACHED = 1024;
+const kernels = kernelCache<FusedReduceKernel>();
 
 /** The kernel for reduction program `p` writing an output of `outDtype` (cached), or null when unsupported. */
 export function fusedReduceKernel(p: FusedProgram, outDtype: DType): FusedReduceKernel | null {
-  const key = `${fusedKey(p)}>${outDtype}`;
-  let k = kernels.get(key);
-  if (k === undefined) {
-    if (kernels.size >= MAX_CACHED) kernels.clear();
-    k = generate(p, outDtype);
-    kernels.set(key, k);
-  }
-  return k;
+  return kernels(`${fusedKey(p)}>${outDtype}`, () => generate(p, outDtype));
 }
 
 function generate(p: FusedProgram, outDtype: DType): FusedReduceKernel | null {
