@@ -15,7 +15,7 @@ import { Node, nextNodeSeq, runBackward, AccumulateGrad, type Edge } from '../au
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { PrimNode } from '../ops/prim.js';
 import { zeros } from '../ops/creation.js';
-import { Capture, GraphBreak, type GNode } from './capture.js';
+import { Capture, GraphBreak, isWholeBuffer, type GNode } from './capture.js';
 import { Program, type Binding, type ProgramStats } from './program.js';
 import { VBuf } from './vbuf.js';
 import { log, logEnabled } from './logs.js';
@@ -118,10 +118,6 @@ function aliasIndex(ts: readonly Tensor[], i: number): number {
   return -1;
 }
 
-/** Whether t is its whole buffer, row-major from offset 0 (a graph can bind the buffer as it is). */
-function packed(t: Tensor): boolean {
-  return t.offset === 0 && t.isContiguous() && t.numel() * t.elementSize() === t.storage.buf.nbytes;
-}
 
 function currentGuards(ts: readonly Tensor[], skel: Skeleton, mod: GuardedModule | null): Guards {
   const objects: object[] = [];
@@ -129,7 +125,7 @@ function currentGuards(ts: readonly Tensor[], skel: Skeleton, mod: GuardedModule
   return {
     tensors: ts.map((t, i) => {
       const alias = aliasIndex(ts, i);
-      const copied = !packed(t) && alias < 0 && !ts.some((u, j) => j > i && u.storage === t.storage);
+      const copied = !isWholeBuffer(t.view_()) && alias < 0 && !ts.some((u, j) => j > i && u.storage === t.storage);
       return { shape: [...t.shape], strides: t.strides_, offset: t.offset, dtype: t.dtype, device: t.device, requiresGrad: t.requiresGrad, alias, copied };
     }),
     skeleton: skeletonKey(skel, objects),
