@@ -70,9 +70,9 @@ export class LazyCapture extends Capture {
       });
       parts.push(`${n.kind}@${n.device}(${a.join(',')})${n.randRel ?? ''}`);
     }
-    const live = (b: VBuf) => b.kind === 'temp' && b.real === null && !!b.storage && (b.storage as Storage).refs > 0 && !(b.storage as Storage).freed;
+    const live = (b: VBuf) => !b.hasMemory && !!b.storage && (b.storage as Storage).refs > 0 && !(b.storage as Storage).freed;
     const escapes = bufs.map((b, i) => (live(b) ? i : -1)).filter((i) => i >= 0);
-    const key = `${parts.join(';')}|${bufs.map((b) => `${b.kind === 'temp' && b.real === null ? 'T' : 'B'}${b.nbytes}${b.device}`).join(',')}|${escapes.join(',')}|${blocks}`;
+    const key = `${parts.join(';')}|${bufs.map((b) => `${b.hasMemory ? 'B' : 'T'}${b.nbytes}${b.device}`).join(',')}|${escapes.join(',')}|${blocks}`;
     let seg = this.segments.get(key);
     if (!seg) {
       seg = { program: new Program({ nodes, randomBlocks: blocks }, new Set(escapes.map((i) => bufs[i]!)), this.fuse), bufs, escapes };
@@ -82,7 +82,7 @@ export class LazyCapture extends Capture {
     const bind: Binding = new Map();
     seg.bufs.forEach((b0, i) => {
       const b = bufs[i]!;
-      if (b.kind !== 'temp' || b.real !== null) bind.set(b0, b.real!);
+      if (b.hasMemory) bind.set(b0, b.real!);
     });
     const res = seg.program.run(bind, rand);
     this.info.lastKernels += seg.program.stats.kernels;

@@ -97,7 +97,7 @@ export class Program {
   }
 
   /** Buffers whose memory the caller provides per run: arguments, externs, earlier results. */
-  private isBound(b: VBuf): boolean { return b.kind !== 'temp' || b.real !== null || this.boundTemps.has(b); }
+  private isBound(b: VBuf): boolean { return b.hasMemory || this.boundTemps.has(b); }
   private effectful(n: GNode): boolean {
     return n.kind === 'checkRange' || n.writes.some((b) => this.isBound(b));
   }

@@ -21,4 +21,6 @@ export class VBuf implements BufferHandle {
   /** The Storage that owns it (set by memory.ts), so materialisation can swap in the real buffer. */
   storage: { buf: BufferHandle; backend: unknown } | null = null;
   constructor(readonly nbytes: number, readonly device: Device, readonly kind: VBufKind, public real: BufferHandle | null = null) {}
+  /** Whether it has device memory: an argument, an extern, or a result already computed (lazy mode). */
+  get hasMemory(): boolean { return this.kind !== 'temp' || this.real !== null; }
 }
