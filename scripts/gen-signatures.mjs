@@ -23,6 +23,7 @@ const FACADES = [
   { out: 'nn-functional', file: 'src/nn/functional/index.ts' },
   { out: 'nn-init', file: 'src/nn/init.ts' },
   { out: 'nn-utils', file: 'src/nn/utils.ts' },
+  { out: 'nn-parallel', file: 'src/nn/parallel/index.ts' },
   { out: 'nn', file: 'src/nn/index.ts' },
   { out: 'linalg', file: 'src/linalg.ts' },
   { out: 'optim-lr-scheduler', file: 'src/optim/lr-scheduler.ts' },
@@ -36,6 +37,7 @@ const FACADES = [
   { out: 'settings', file: 'src/settings.ts' },
   { out: 'compiler', file: 'src/compile/index.ts' },
   { out: 'profiler', file: 'src/profiler/index.ts' },
+  { out: 'distributed', file: 'src/distributed/index.ts' },
 ];
 
 /**

@@ -177,6 +177,8 @@ export type { CompileOptions, CompileInfo } from './compile/index.js';
 export * as compiler from './generated/api/compiler.js';
 /** torch.profiler: profile() records ops and kernels; keyAverages().table(), Chrome traces. */
 export * as profiler from './generated/api/profiler.js';
+/** torch.distributed: process groups, collectives (Gloo; NCCL pending the CUDA addon), object collectives, send/recv. */
+export * as distributed from './generated/api/distributed.js';
 
 // ---- nn: modules, init, utils and functional ----
 export * as nn from './generated/api/nn.js';
