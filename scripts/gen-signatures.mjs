@@ -42,6 +42,7 @@ const FACADES = [
 
 /**
  * Exemptions: exports left unwrapped (their arguments are user code's own business), and object
+  { out: 'distributions', file: 'src/distributions/index.ts' },
  * types whose plain-object arguments may carry any key although their declared keys are all optional.
  */
 const UNWRAPPED = new Set(['Function', 'FunctionCtx']);

@@ -46,6 +46,7 @@ export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts 
 export * as linalg from './generated/api/linalg.js';
 // Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest
 // (gelu, silu, leakyRelu...) live only in F there, offered here as well so `torch.gelu(x)` works.
+export * as distributions from './generated/api/distributions.js';
 export {
   relu6, gelu, silu, mish, softplus, elu, selu, celu, leakyRelu, hardtanh, hardswish, hardsigmoid, logsigmoid, prelu, rrelu,
   hardshrink, softshrink, oneHot, dropout, cosineSimilarity, pairwiseDistance, pixelShuffle,
