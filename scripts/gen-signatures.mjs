@@ -22,6 +22,8 @@ const FACADES = [
   { out: 'ops', file: 'src/ops/index.ts', tensor: true },
   { out: 'nn-functional', file: 'src/nn/functional/index.ts' },
   { out: 'nn-init', file: 'src/nn/init.ts' },
+  { out: 'nn-parametrize', file: 'src/nn/parametrize.ts' },
+  { out: 'nn-parametrizations', file: 'src/nn/parametrizations.ts' },
   { out: 'nn-utils', file: 'src/nn/utils.ts' },
   { out: 'nn-parallel', file: 'src/nn/parallel/index.ts' },
   { out: 'nn', file: 'src/nn/index.ts' },
@@ -30,19 +32,23 @@ const FACADES = [
   { out: 'optim', file: 'src/optim/index.ts' },
   { out: 'utils-data', file: 'src/utils/data/index.ts' },
   { out: 'utils-tensorboard', file: 'src/utils/tensorboard/index.ts' },
+  { out: 'utils-checkpoint', file: 'src/utils/checkpoint.ts' },
   { out: 'utils', file: 'src/utils/index.ts' },
   { out: 'serialization', file: 'src/serialization/index.ts' },
   { out: 'autograd', file: 'src/autograd/api.ts' },
+  { out: 'autograd-functional', file: 'src/autograd/functional.ts' },
+  { out: 'autograd-anomaly', file: 'src/autograd/anomaly.ts' },
   { out: 'grad-mode', file: 'src/autograd/grad-mode.ts' },
   { out: 'settings', file: 'src/settings.ts' },
   { out: 'compiler', file: 'src/compile/index.ts' },
   { out: 'profiler', file: 'src/profiler/index.ts' },
+  { out: 'distributions', file: 'src/distributions/index.ts' },
   { out: 'distributed', file: 'src/distributed/index.ts' },
+  { out: 'amp', file: 'src/amp/index.ts' },
 ];
 
 /**
  * Exemptions: exports left unwrapped (their arguments are user code's own business), and object
-  { out: 'distributions', file: 'src/distributions/index.ts' },
  * types whose plain-object arguments may carry any key although their declared keys are all optional.
  */
 const UNWRAPPED = new Set(['Function', 'FunctionCtx']);
@@ -252,6 +258,12 @@ export function generate() {
     for (const d of target.declarations ?? []) {
       const docs = ts.getJSDocCommentsAndTags(d).filter(ts.isJSDoc);
       if (docs.length) { const j = docs[docs.length - 1]; text = j.getSourceFile().text.slice(j.getStart(), j.end); break; }
+      // An undocumented `const f: typeof g = wrap(g)` (autocast's wrappers) carries g's comment.
+      if (ts.isVariableDeclaration(d) && d.type && ts.isTypeQueryNode(d.type)) {
+        let s = checker.getSymbolAtLocation(d.type.exprName);
+        if (s && s.flags & ts.SymbolFlags.Alias) s = checker.getAliasedSymbol(s);
+        if (s && s !== target) return docComment(s, tag);
+      }
     }
     const inner = text ? text.replace(/^\/\*\*\s?/, '').replace(/\s*\*\/$/, '').split('\n').map((l) => l.replace(/^\s*\* ?/, '').trimEnd()) : [];
     while (inner.length && !inner[inner.length - 1]) inner.pop();

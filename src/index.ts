@@ -9,7 +9,9 @@ import type { Device, MemoryInfo } from './backends/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/index.js';
 import { promoteTypes, type DType } from './dtype.js';
 import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './generated/api/grad-mode.js';
-import { grad, gradcheck, backward as autogradBackward } from './generated/api/autograd.js';
+import { grad, gradcheck, gradgradcheck, backward as autogradBackward } from './generated/api/autograd.js';
+import * as autogradFunctional from './generated/api/autograd-functional.js';
+import { detectAnomaly, setDetectAnomaly, isAnomalyEnabled, isAnomalyCheckNanEnabled } from './generated/api/autograd-anomaly.js';
 import { Function, FunctionCtx } from './autograd/function.js';
 
 export { Tensor, isTensor };
@@ -44,9 +46,9 @@ export {
 } from './generated/api/ops.js';
 export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts } from './ops/index.js';
 export * as linalg from './generated/api/linalg.js';
+export * as distributions from './generated/api/distributions.js';
 // Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest
 // (gelu, silu, leakyRelu...) live only in F there, offered here as well so `torch.gelu(x)` works.
-export * as distributions from './generated/api/distributions.js';
 export {
   relu6, gelu, silu, mish, softplus, elu, selu, celu, leakyRelu, hardtanh, hardswish, hardsigmoid, logsigmoid, prelu, rrelu,
   hardshrink, softshrink, oneHot, dropout, cosineSimilarity, pairwiseDistance, pixelShuffle,
@@ -163,6 +165,18 @@ export const autograd = {
   grad,
   /** Compares analytic gradients with finite differences (torch.autograd.gradcheck). */
   gradcheck,
+  /** Compares second derivatives with finite differences of the first (torch.autograd.gradgradcheck). */
+  gradgradcheck,
+  /** jacobian, hessian, vjp, jvp, hvp, vhp (torch.autograd.functional). */
+  functional: autogradFunctional,
+  /** Anomaly detection: forward traces in nodes, NaN checks in backward (`using _ = detectAnomaly()` or `detectAnomaly(fn)`). */
+  detectAnomaly,
+  /** Turns anomaly detection on or off (torch.autograd.set_detect_anomaly); returns a guard restoring the previous mode. */
+  setDetectAnomaly,
+  /** Whether anomaly detection is on (torch.is_anomaly_enabled). */
+  isAnomalyEnabled,
+  /** Whether anomaly detection checks backward results for NaN (torch.is_anomaly_check_nan_enabled). */
+  isAnomalyCheckNanEnabled,
   /** Base class of custom differentiable operations (torch.autograd.Function). */
   Function,
   /** The ctx object of custom Functions (torch.autograd.function.FunctionCtx). */
@@ -176,10 +190,15 @@ export { compile } from './generated/api/compiler.js';
 export type { CompileOptions, CompileInfo } from './compile/index.js';
 /** torch.compiler: resetting compiled caches, compile logs, graph capture (see torch.compile). */
 export * as compiler from './generated/api/compiler.js';
+/** torch.onnx: export(model, args, f?, opts) writes an ONNX model (opset 17). */
+export * as onnx from './onnx/index.js';
 /** torch.profiler: profile() records ops and kernels; keyAverages().table(), Chrome traces. */
 export * as profiler from './generated/api/profiler.js';
 /** torch.distributed: process groups, collectives (Gloo; NCCL pending the CUDA addon), object collectives, send/recv. */
 export * as distributed from './generated/api/distributed.js';
+/** torch.amp: autocast regions (PyTorch's mixed-precision op lists) and GradScaler. */
+export * as amp from './generated/api/amp.js';
+export { autocast, isAutocastEnabled } from './generated/api/amp.js';
 
 // ---- nn: modules, init, utils and functional ----
 export * as nn from './generated/api/nn.js';

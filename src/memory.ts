@@ -432,18 +432,25 @@ function censusAdd(site: string, n: number, bytes: number): void {
 // Frames inside torchlet itself are skipped: the census names the user's line.
 const ownFile = /\(?((?:file:\/\/)?[^\s()]+?):\d+:\d+\)?$/.exec(new Error().stack?.split('\n')[1] ?? '')?.[1] ?? '';
 const ownPrefix = ownFile.includes('/src/') ? ownFile.slice(0, ownFile.lastIndexOf('/src/') + 5) : ownFile;
-function creationSite(): string {
+function creationSite(): string { return userFrames(1)[0] ?? '<unknown>'; }
+/**
+ * The calling stack's frames outside torchlet (and outside node internals and node_modules), innermost
+ * first, at most `max`: the user's lines (the memory census, anomaly detection's forward traces).
+ */
+export function userFrames(max = Infinity): string[] {
   const E = Error as { stackTraceLimit?: number };
   const limit = E.stackTraceLimit;
   E.stackTraceLimit = 64;
   const lines = new Error().stack?.split('\n').slice(1) ?? [];
   E.stackTraceLimit = limit;
+  const out: string[] = [];
   for (const l of lines) {
+    if (out.length >= max) break;
     if (ownPrefix && l.includes(ownPrefix)) continue;
     if (l.includes('node:internal') || l.includes('/node_modules/')) continue;
-    return l.trim().replace(/^at /, '');
+    out.push(l.trim().replace(/^at /, ''));
   }
-  return '<unknown>';
+  return out;
 }
 
 /** Turns creation-site recording on or off (also `TORCHLET_MEMORY_DEBUG=1`). */

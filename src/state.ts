@@ -3,11 +3,17 @@
 
 import type { Device } from './backends/backend.js';
 import type { DType } from './dtype.js';
+import type { Tensor } from './tensor.js';
 
 export const state = {
   defaultDtype: 'float32' as DType,
   defaultDevice: 'cpu' as Device,
   gradEnabled: true,
+  /** Anomaly detection (torch.autograd.detectAnomaly): nodes keep their forward trace; checkNan: backward results are checked. */
+  anomaly: false,
+  anomalyCheckNan: true,
+  /** While torch.utils.checkpoint runs its forward without grad: the tensors requiring grad its ops read. */
+  checkpointReads: null as Set<Tensor> | null,
   /** Philox key and the next unused counter block. */
   seed: 0x853c49e6 as number,
   offset: 0,

@@ -111,9 +111,10 @@ export interface GradcheckOptions {
 
 /**
  * Compares analytic gradients with central finite differences (float64 inputs on the CPU).
- * fn maps the inputs to one tensor; every float64 input with requiresGrad is checked.
+ * fn maps the inputs to one tensor or an array of tensors; every float64 input with requiresGrad
+ * is checked against every output.
  */
-export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputsArg: Tensor | Tensor[], opts: GradcheckOptions = {}): boolean {
+export function gradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputsArg: Tensor | Tensor[], opts: GradcheckOptions = {}): boolean {
   const inputs = Array.isArray(inputsArg) ? inputsArg : [inputsArg]; // PyTorch accepts one tensor or a tuple
   const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
   const fail = (msg: string): boolean => { if (opts.raiseException ?? true) throw new Error(`gradcheck: ${msg}`); return false; };
@@ -122,34 +123,40 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputsArg: Tensor | T
       return fail(`input of dtype ${x.dtype} requires grad; gradcheck needs float64 inputs for accuracy`);
     }
   }
-  const out = fn(...inputs);
-  const outFlat = noGrad(() => out.detach().reshape(-1).dataSync());
-  const nOut = outFlat.length;
+  const r = fn(...inputs);
+  const outs = Array.isArray(r) ? r : [r];
   const checked = inputs.map((x, i) => [x, i] as const).filter(([x]) => x.requiresGrad);
   if (checked.length === 0) return fail('gradcheck expects at least one input tensor to require gradient');
   for (const [x, xi] of checked) {
     const n = x.numel();
-    // Analytic Jacobian, one row per output element.
-    const analytic = new Float64Array(nOut * n);
-    // An output that does not require grad (e.g. a constant first derivative) has a zero Jacobian.
-    for (let o = 0; o < nOut && out.requiresGrad; o++) {
-      const seed = noGrad(() => {
-        const d = new Float64Array(nOut); d[o] = 1;
-        return tensorFrom(d, out).to(out.dtype).reshape(out.shape);
-      });
-      const [g] = grad([out], [x], { gradOutputs: [seed], retainGraph: true, allowUnused: true });
-      const gd = g ? g.contiguous().dataSync() : new Float64Array(n);
-      analytic.set(gd, o * n);
-    }
-    // Numerical Jacobian by central differences on a private copy of x's storage.
+    // Numerical Jacobians of every output by central differences on a private copy of x's storage.
+    const plus: Float64Array[][] = [], minus: Float64Array[][] = [];
     for (let k = 0; k < n; k++) {
-      const plus = perturbed(fn, inputs, xi, k, eps);
-      const minus = perturbed(fn, inputs, xi, k, -eps);
-      for (let o = 0; o < nOut; o++) {
-        const num = (plus[o]! - minus[o]!) / (2 * eps);
-        const ana = analytic[o * n + k]!;
-        if (!(Math.abs(num - ana) <= atol + rtol * Math.abs(num))) {
-          return fail(`Jacobian mismatch for output ${o} with respect to input ${xi}, element ${k}: numerical ${num} vs analytical ${ana}`);
+      plus.push(perturbed(fn, inputs, xi, k, eps));
+      minus.push(perturbed(fn, inputs, xi, k, -eps));
+    }
+    for (const [oi, out] of outs.entries()) {
+      const nOut = out.numel();
+      // Analytic Jacobian, one row per output element.
+      const analytic = new Float64Array(nOut * n);
+      // An output that does not require grad (e.g. a constant first derivative) has a zero Jacobian.
+      for (let o = 0; o < nOut && out.requiresGrad; o++) {
+        const seed = noGrad(() => {
+          const d = new Float64Array(nOut); d[o] = 1;
+          return tensorFrom(d, out).to(out.dtype).reshape(out.shape);
+        });
+        const [g] = grad([out], [x], { gradOutputs: [seed], retainGraph: true, allowUnused: true });
+        const gd = g ? g.contiguous().dataSync() : new Float64Array(n);
+        analytic.set(gd, o * n);
+      }
+      for (let k = 0; k < n; k++) {
+        for (let o = 0; o < nOut; o++) {
+          const num = (plus[k]![oi]![o]! - minus[k]![oi]![o]!) / (2 * eps);
+          const ana = analytic[o * n + k]!;
+          if (!(Math.abs(num - ana) <= atol + rtol * Math.abs(num))) {
+            const which = outs.length > 1 ? `output ${oi}, element ${o}` : `output ${o}`;
+            return fail(`Jacobian mismatch for ${which} with respect to input ${xi}, element ${k}: numerical ${num} vs analytical ${ana}`);
+          }
         }
       }
     }
@@ -157,20 +164,56 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputsArg: Tensor | T
   return true;
 }
 
+/** Options for gradgradcheck: gradcheck's plus the vectors of the first backward. */
+export interface GradgradcheckOptions extends GradcheckOptions {
+  /** The gradients w.r.t. fn's outputs used in the first backward (default: random float64, requiring grad, so they are checked too). */
+  gradOutputs?: Tensor | Tensor[];
+}
+
 /**
- * fn at inputs with element k of input xi moved by eps. The moved copy keeps requiresGrad and grad
- * mode is left as the caller set it, so fn may differentiate internally (second-order checks).
+ * Checks second-order gradients as PyTorch's gradgradcheck: gradcheck of the function
+ * (inputs, gradOutputs) -> autograd.grad(fn(inputs), inputs, gradOutputs, { createGraph: true }),
+ * i.e. finite differences of the first-order gradient against its own backward.
  */
-function perturbed(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], xi: number, k: number, eps: number): Float64Array {
+export function gradgradcheck(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputsArg: Tensor | Tensor[], opts: GradgradcheckOptions = {}): boolean {
+  const inputs = Array.isArray(inputsArg) ? inputsArg : [inputsArg];
+  let gradOutputs: Tensor[];
+  if (opts.gradOutputs === undefined) {
+    const r = fn(...inputs);
+    const outs = Array.isArray(r) ? r : [r];
+    gradOutputs = noGrad(() => outs.map((o) => randn(o.shape, { dtype: o.isFloatingPoint() ? o.dtype : 'float64', device: o.device }).requiresGrad_(true)));
+  } else gradOutputs = Array.isArray(opts.gradOutputs) ? opts.gradOutputs : [opts.gradOutputs];
+  const nOut = gradOutputs.length;
+  const newFn = (...args: Tensor[]): Tensor[] => {
+    const ins = args.slice(0, args.length - nOut), gos = args.slice(args.length - nOut);
+    const r = fn(...ins);
+    const outs = (Array.isArray(r) ? r : [r]).filter((o) => o.requiresGrad && o.isFloatingPoint());
+    const diffIns = ins.filter((x) => x.requiresGrad);
+    const goFor = (Array.isArray(r) ? r : [r]).map((o, i) => [o, gos[i]!] as const).filter(([o]) => o.requiresGrad && o.isFloatingPoint()).map(([, g]) => g);
+    if (outs.length === 0) return [];
+    const gs = grad(outs, diffIns, { gradOutputs: goFor, createGraph: true, allowUnused: true });
+    return gs.filter((g): g is Tensor => g !== null);
+  };
+  const { gradOutputs: _unused, ...checkOpts } = opts;
+  return gradcheck(newFn, [...inputs, ...gradOutputs], checkOpts);
+}
+
+/**
+ * fn's outputs at inputs with element k of input xi moved by eps, flattened per output. The moved
+ * copy keeps requiresGrad and grad mode is left as the caller set it, so fn may differentiate
+ * internally (second-order checks).
+ */
+function perturbed(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[], xi: number, k: number, eps: number): Float64Array[] {
   const xs = inputs.map((t, i) => {
     if (i !== xi) return t;
     const d = Float64Array.from(noGrad(() => t.contiguous().dataSync()) as Float64Array);
     d[k] += eps;
     return tensorFrom(d, t).reshape(t.shape).requiresGrad_(t.requiresGrad);
   });
-  return Float64Array.from(fn(...xs).detach().reshape(-1).dataSync());
+  const r = fn(...xs);
+  return (Array.isArray(r) ? r : [r]).map((o) => Float64Array.from(o.detach().reshape(-1).dataSync()));
 }
 
 // Late import to avoid a cycle at load time.
-import { tensor as tensorOf, onesLike } from '../ops/creation.js';
+import { tensor as tensorOf, onesLike, randn } from '../ops/creation.js';
 function tensorFrom(d: Float64Array, like: Tensor): Tensor { return tensorOf(d, { dtype: 'float64', device: like.device }); }

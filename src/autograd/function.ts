@@ -66,6 +66,8 @@ class CustomNode extends Node {
   // Only metadata of outputs and inputs is kept, so the node does not hold their storage alive.
   constructor(readonly name: string, private readonly ctx: FunctionCtx, private readonly bwd: Bwd,
     private readonly argIsTensor: boolean[], private readonly outMeta: Meta[], private readonly inMeta: Meta[]) { super(); }
+  /** PyTorch names a custom Function's node `<Class>Backward`. */
+  override get backwardName(): string { return `${this.name}Backward`; }
   apply(grads: (Tensor | null)[]): (Tensor | null)[] {
     const full = grads.map((g, i) => g ?? zeros(this.outMeta[i]!.shape, { dtype: this.outMeta[i]!.dtype, device: this.outMeta[i]!.device }));
     const r = this.bwd(this.ctx, ...full);

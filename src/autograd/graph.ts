@@ -10,6 +10,8 @@ import type { Tensor } from '../tensor.js';
 import { noGrad, enableGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
 import { collectCreated, track } from '../memory.js';
+import { state } from '../state.js';
+import { forwardTrace, checkBackwardNan } from './anomaly.js';
 
 /** A link in the backward graph: the node that receives a gradient and which of its outputs it is for. */
 export interface Edge { node: Node; outputNr: number }
@@ -37,6 +39,10 @@ export abstract class Node {
   outputHooks: Map<number, Hook[]> | null = null;
   /** Non-leaf tensors that asked retainGrad(), by output number. */
   retained: Map<number, WeakRef<Tensor>> | null = null;
+  /** The user's stack at the forward call, recorded only under anomaly detection (autograd/anomaly.ts). */
+  readonly trace: string[] | null = forwardTrace();
+  /** The name PyTorch gives this node's backward function (MulBackward0): what anomaly errors show. */
+  get backwardName(): string { return `${this.name}Backward0`; }
 
   /** Computes the gradients of the inputs from the gradients of the outputs (never all null). */
   abstract apply(grads: (Tensor | null)[]): (Tensor | null)[];
@@ -211,7 +217,8 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
       const node = ready[last]!;
       ready[last] = ready[ready.length - 1]!;
       ready.pop();
-      visited.push(node);
+      // A stop node does not run, so it is not released either (its graph lies outside this pass).
+      if (!stopAt?.has(node)) visited.push(node);
       const grads = buffers.get(node) ?? [];
       buffers.delete(node);
       const incoming = grads.filter((g): g is Tensor => !!g);
@@ -241,7 +248,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
           throw new Error(`Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed) at ${node.name}. Specify retainGraph: true if you need to backward through the graph a second time.`);
         }
         // The rule's temporaries are freed right away; its results live while a buffer holds them.
-        const inGrads = owned(() => node.apply(grads), (r) => r);
+        const inGrads = owned(() => (state.anomaly && state.anomalyCheckNan ? checkBackwardNan(node, node.apply(grads)) : node.apply(grads)), (r) => r);
         node.next.forEach((e, i) => {
           const g = inGrads[i];
           if (e && g) addTo(e, g);

@@ -147,6 +147,16 @@ export class Module {
     if (module !== null && !(module instanceof Module)) throw new TypeError(`${typeof module} is not a Module subclass`);
     this.#assign(name, module);
   }
+  /**
+   * @internal Stops listing field `name` as a member (nn.utils.parametrize replaces it with a
+   * non-enumerable accessor that computes it); assigning it again later registers it anew, last.
+   */
+  forgetField_(name: string): void {
+    this.#sync();
+    this.#seen.delete(name);
+    this.#names = this.#names.filter((n) => n !== name);
+    this.#bufferPersistence.delete(name);
+  }
   /** Alias of registerModule (torch.nn.Module.add_module). */
   addModule(name: string, module: Module | null): void { this.registerModule(name, module); }
 

@@ -10,6 +10,8 @@ import { fmtShape } from '../shape.js';
 import { norm } from '../ops/reduce.js';
 import { full, tensor, zeros } from '../ops/creation.js';
 import type { NormOrd } from '../ops/types.js';
+export * as parametrize from './parametrize.js';
+export * as parametrizations from './parametrizations.js';
 
 type Params = Tensor | Iterable<Tensor>;
 const listOf = (p: Params): Tensor[] => (p instanceof Tensor ? [p] : [...p]);
@@ -100,6 +102,11 @@ export class PackedSequence {
    * so unpacking on an asynchronous device needs no read: PyTorch's lengths live on the host too.
    */
   unsortedHost_: number[] | null = null;
+  /**
+   * @internal What packPaddedSequence packed (the padded input, its lengths, its layout): ONNX
+   * export maps an RNN over a PackedSequence to ONNX's recurrent ops with sequence_lens from it.
+   */
+  source_: { input: Tensor; lengths: Tensor | readonly number[]; batchFirst: boolean } | null = null;
   constructor(readonly data: Tensor, readonly batchSizes: Tensor, readonly sortedIndices: Tensor | null = null, readonly unsortedIndices: Tensor | null = null) {}
   /** @internal batchSizes as numbers (it always lives on the CPU). */
   sizes_(): number[] { return Array.from(this.batchSizes.dataSync()); }
@@ -134,11 +141,13 @@ function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[], 
   const sizes = Array.from({ length: T }, (_, t) => lens.filter((l) => l > t).length);
   const data = cat(sizes.map((bs, t) => x.select(0, t).narrow(0, 0, bs)));
   const batchSizes = tensor(sizes, { dtype: 'int32', device: 'cpu' });
-  if (!sorted) return new PackedSequence(data, batchSizes);
+  const source = { input, lengths, batchFirst: opts.batchFirst ?? false };
+  if (!sorted) return Object.assign(new PackedSequence(data, batchSizes), { source_: source });
   const unsorted = new Array<number>(sorted.length);
   sorted.forEach((s, i) => { unsorted[s] = i; });
   const packed = new PackedSequence(data, batchSizes, tensor(sorted, { dtype: 'int32', device: x.device }), tensor(unsorted, { dtype: 'int32', device: x.device }));
   packed.unsortedHost_ = unsorted;
+  packed.source_ = source;
   return packed;
 }
 

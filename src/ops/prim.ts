@@ -41,6 +41,15 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   unslice: { shape: number[]; dim: number; start: number; step: number };
   flip: { dims: number[] };
   cat: { dim: number; sizes: number[] };
+  // torch.linalg (ops/decomp.ts): multi-output ones record one packed tensor of their parts.
+  linalgSolve: Record<string, never>;
+  linalgCholesky: Record<string, never>;
+  linalgDet: Record<string, never>;
+  linalgSlogdet: Record<string, never>;
+  linalgQr: { m: number; n: number; kq: number; mode: 'reduced' | 'complete' | 'r' };
+  linalgEigh: { n: number };
+  linalgSvd: { m: number; n: number; ku: number; kv: number };
+  linalgPinv: Record<string, never>;
 }
 /** Name of a differentiable primitive (a key of PrimAttrs). */
 export type PrimName = keyof PrimAttrs;
@@ -210,7 +219,11 @@ function checkVersion(t: Tensor, v: number, i: number, name: string, isOut = fal
 
 /** Attaches the backward node for `prim` to `out` when any input requires grad. Returns out. */
 export function record<K extends PrimName>(prim: K, inputs: readonly Tensor[], out: Tensor, attrs: PrimAttrs[K]): Tensor {
-  if (!state.gradEnabled || !isFloating(out.dtype)) return out;
+  if (!state.gradEnabled) {
+    if (state.checkpointReads) for (const t of inputs) if (t.requiresGrad) state.checkpointReads.add(t);
+    return out;
+  }
+  if (!isFloating(out.dtype)) return out;
   if (!inputs.some((t) => t.requiresGrad)) return out;
   const node = new PrimNode(prim, derivatives[prim] as unknown as Rule<PrimName>, inputs, out, attrs);
   out.setGradFn_(node, 0);

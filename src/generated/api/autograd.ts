@@ -20,10 +20,18 @@ export const backward: typeof N.backward = f(N.backward, 'backward', 'tensors:Ta
 export const grad: typeof N.grad = f(N.grad, 'grad', 'outputs:Ta, inputs:Ta, opts?:u{gradOutputs:Tau;retainGraph:bu;createGraph:bu;allowUnused:bu}');
 /**
  * Compares analytic gradients with central finite differences (float64 inputs on the CPU).
- * fn maps the inputs to one tensor; every float64 input with requiresGrad is checked.
+ * fn maps the inputs to one tensor or an array of tensors; every float64 input with requiresGrad
+ * is checked against every output.
  * @function
  */
 export const gradcheck: typeof N.gradcheck = f(N.gradcheck, 'gradcheck', 'fn:f, inputsArg:Ta, opts?:u{eps:nu;atol:nu;rtol:nu;raiseException:bu}');
+/**
+ * Checks second-order gradients as PyTorch's gradgradcheck: gradcheck of the function
+ * (inputs, gradOutputs) -> autograd.grad(fn(inputs), inputs, gradOutputs, { createGraph: true }),
+ * i.e. finite differences of the first-order gradient against its own backward.
+ * @function
+ */
+export const gradgradcheck: typeof N.gradgradcheck = f(N.gradgradcheck, 'gradgradcheck', 'fn:f, inputsArg:Ta, opts?:u{gradOutputs:Tau;eps:nu;atol:nu;rtol:nu;raiseException:bu}');
 /**
  * Gradient arguments that are really the options object: `backward({ retainGraph: true })`.
  * @function

@@ -33,6 +33,8 @@ export type PackedSequence = N.PackedSequence;
  * @function
  */
 export const parametersToVector: typeof N.parametersToVector = f(N.parametersToVector, 'parametersToVector', 'parameters:Tai');
+export * as parametrizations from './nn-parametrizations.js';
+export * as parametrize from './nn-parametrize.js';
 /**
  * Copies consecutive slices of `vec` into the parameters (the inverse of parametersToVector).
  * @function

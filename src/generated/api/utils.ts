@@ -6,6 +6,7 @@ import * as N from '../../utils/index.js';
 import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../utils/index.js';
+export * as checkpoint from './utils-checkpoint.js';
 export * as data from './utils-data.js';
 /**
  * What torch.utils.summary returns: the rows, the totals, and the table as text.
