@@ -40,11 +40,11 @@ export class ParametrizationList extends ModuleList {
     super(modules);
     this.unsafe = opts.unsafe ?? false;
     const originalShape = original.shape, originalDtype = original.dtype;
-    let next: Tensor | Tensor[] = original;
-    noGrad(() => {
+    const value = noGrad((): Tensor | Tensor[] => {
+      let next: Tensor | Tensor[] = original;
       for (const m of [...modules].reverse()) if (typeof m.rightInverse === 'function') next = m.rightInverse(next as Tensor);
+      return next;
     });
-    const value: Tensor | Tensor[] = next;
     if (!(value instanceof Tensor) && !Array.isArray(value)) {
       throw new Error(`'rightInverse' must return a Tensor or an array of tensors. Got ${typeof value}`);
     }
