@@ -130,7 +130,12 @@ export async function openEngine(backend: string): Promise<Engine> {
         a.destroy(g);
         throw new Error(`initProcessGroup: Gloo could not connect rank ${o.rank} of ${o.size}: ${(e as Error).message}`);
       }
-      return new GlooGroup(a, g, o.rank, o.size);
+      // Rank 0's JS thread serves the store that connectFullMesh reads; a rank may finish connecting
+      // while others still read from it. This barrier returns only when every rank is connected, so
+      // a later blocking wait (DDP's waitSync) cannot starve a rank that is still rendezvousing.
+      const group = new GlooGroup(a, g, o.rank, o.size);
+      await group.barrier().done;
+      return group;
     },
   };
 }

@@ -21,4 +21,5 @@ export * from './modules/transformer.js';
 export * from './modules/misc.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
+export * as parallel from './parallel/index.js';
 export * as functional from './functional/index.js';

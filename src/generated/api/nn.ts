@@ -871,6 +871,7 @@ export const PairwiseDistance: typeof N.PairwiseDistance = c(N.PairwiseDistance,
 });
 /** Computes the p-norm distance between the rows of x1 and x2 (torch.nn.PairwiseDistance). */
 export type PairwiseDistance = N.PairwiseDistance;
+export * as parallel from './nn-parallel.js';
 /**
  * A Tensor that is to be considered a module parameter: assigned to a Module field, it is registered and listed by parameters() (torch.nn.Parameter).
  * @class

@@ -77,6 +77,16 @@ export const defaultCollate: typeof N.defaultCollate = f(N.defaultCollate, 'defa
  */
 export const defaultConvert: typeof N.defaultConvert = f(N.defaultConvert, 'defaultConvert', 'sample:Tnbszafiopu');
 /**
+ * Restricts sampling to this rank's share of the dataset; call setEpoch(e) each epoch to reshuffle (torch.utils.data.DistributedSampler).
+ * @class
+ */
+export const DistributedSampler: typeof N.DistributedSampler = c(N.DistributedSampler, 'DistributedSampler', 'dataset:aio, opts?:u{numReplicas:nu;rank:nu;shuffle:bu;seed:nu;dropLast:bu}', {
+  length: '',
+  setEpoch: 'epoch:n',
+});
+/** Restricts sampling to this rank's share of the dataset; call setEpoch(e) each epoch to reshuffle (torch.utils.data.DistributedSampler). */
+export type DistributedSampler = N.DistributedSampler;
+/**
  * A dataset that is a stream: subclasses implement `*[Symbol.iterator]()` (sync and async loading) or
  * `async *[Symbol.asyncIterator]()` (for-await loading only). A DataLoader batches consecutive items;
  * samplers and shuffling do not apply, as in PyTorch. An optional length() sizes the loader.

@@ -1,7 +1,7 @@
 // Worker of collectives.test.ts (one process per rank, started by `torchlet run`): runs every
 // collective on float32 and int32 inputs derived from the rank and prints what each left behind as
 // one `RESULT <json>` line; the test checks the values with its own arithmetic.
-import * as torch from '../../../src/index.ts';
+import * as torch from '../../../src/index.js';
 
 const dist = torch.distributed;
 await dist.initProcessGroup({ backend: 'gloo', timeout: 20000 });

@@ -1,0 +1,223 @@
+// nn.parallel.DistributedDataParallel: data parallelism over torch.distributed (as PyTorch's DDP).
+// Contract: at construction every parameter and buffer is broadcast from rank 0; during backward a
+// gradient hook on each parameter copies its (accumulated) gradient into a bucket, and each full
+// bucket is all-reduced by the engine on its own thread while backward goes on; the last hook waits
+// for the buckets (as PyTorch's reducer does at the end of backward), averages, and writes .grad.
+// So `loss.backward(); opt.step()` is unchanged. Buckets launch in one fixed order on every rank.
+
+import { Tensor } from '../../tensor.js';
+import { Module, runModule } from '../module.js';
+import { noGrad, isGradEnabled } from '../../autograd/grad-mode.js';
+import { AccumulateGrad, type Node } from '../../autograd/graph.js';
+import { tensor as makeTensor } from '../../ops/creation.js';
+import { engineOf, dtypeCode, type ProcessGroup } from '../../distributed/index.js';
+import type { EngineDtype, EngineGroup, EngineWork, HostArray } from '../../distributed/engine.js';
+
+/** Options of DistributedDataParallel (PyTorch's keywords in camelCase). */
+export interface DistributedDataParallelOptions {
+  /** Bucket size in MiB (default 25; the first bucket, holding the last layers, is capped at 1 MiB as PyTorch's). */
+  bucketCapMb?: number;
+  /** Find, after each forward, the parameters the output does not depend on, and count them ready (default false). */
+  findUnusedParameters?: boolean;
+  /** Broadcast rank 0's buffers (batch-norm statistics) before every forward (default true). */
+  broadcastBuffers?: boolean;
+  /** The process group (default: the world). */
+  processGroup?: ProcessGroup | null;
+}
+
+interface Bucket {
+  params: number[]; offsets: number[]; dtype: EngineDtype; buf: HostArray;
+  pending: number; work: EngineWork | null;
+}
+
+/** Wraps a module for multi-process training: same results as one process on the concatenated batches (torch.nn.parallel.DistributedDataParallel). */
+export class DistributedDataParallel<M extends Module = Module> extends Module {
+  /** The wrapped module (stateDict keys start with 'module.', as PyTorch's). */
+  module: M;
+  /** Whether the next backward all-reduces gradients (false inside noSync). */
+  requireBackwardGradSync = true;
+  #group: EngineGroup;
+  #opts: Required<Omit<DistributedDataParallelOptions, 'processGroup'>>;
+  #params: { name: string; p: Tensor }[];
+  #bucketOf: number[] = [];
+  #buckets: Bucket[] = [];
+  #armed = false;
+  #ready: boolean[] = [];
+  #readyCount = 0;
+  #expected = 0;
+  #nextLaunch = 0;
+  #locallyUnused = new Set<number>();
+
+  constructor(module: M, opts: DistributedDataParallelOptions = {}) {
+    super();
+    if (!(module instanceof Module)) throw new TypeError('DistributedDataParallel: module must be an nn.Module');
+    this.module = module;
+    this.#group = engineOf('DistributedDataParallel', opts.processGroup);
+    this.#opts = { bucketCapMb: opts.bucketCapMb ?? 25, findUnusedParameters: opts.findUnusedParameters ?? false, broadcastBuffers: opts.broadcastBuffers ?? true };
+    this.#params = module.namedParameters().filter(([, p]) => p.requiresGrad).map(([name, p]) => ({ name, p }));
+    for (const { name, p } of this.#params) {
+      if (p.device !== 'cpu') throw new Error(`DistributedDataParallel: parameter '${name}' is on '${p.device}'; DDP here reduces CPU tensors (the gloo engine); NCCL for CUDA needs the CUDA addon`);
+      dtypeCode('DistributedDataParallel', p);
+    }
+    // Parameters and buffers start equal on every rank: rank 0's.
+    noGrad(() => {
+      for (const [, t] of [...module.namedParameters(), ...module.namedBuffers()]) this.#broadcastSync(t);
+    });
+    this.#makeBuckets();
+    this.#params.forEach(({ p }, i) => p.registerHook((g) => this.#onGrad(i, g)));
+  }
+
+  /** Runs the wrapped module's forward (broadcasting buffers first, and arming the gradient reduction when grad is on). */
+  forward(...args: unknown[]): unknown {
+    if (this.#opts.broadcastBuffers && this.#group.size > 1) {
+      noGrad(() => { for (const [, b] of this.module.namedBuffers()) this.#broadcastSync(b); });
+    }
+    if (this.#armed && this.#readyCount > 0 && this.#readyCount < this.#expected) {
+      const missing = this.#params.filter((_, i) => !this.#ready[i]).map((x) => x.name);
+      throw new Error('DistributedDataParallel: Expected to have finished reduction in the prior iteration before starting a new one. '
+        + 'This error indicates that your module has parameters that were not used in producing loss. You can enable unused parameter '
+        + `detection by passing the option { findUnusedParameters: true }. Parameters that did not receive a gradient on rank ${this.#group.rank}: ${missing.join(', ')}`);
+    }
+    const out = runModule(this.module, ...args);
+    this.#armed = false;
+    if (isGradEnabled() && this.requireBackwardGradSync && this.#group.size > 0) this.#prepare(out);
+    return out;
+  }
+
+  /**
+   * Runs fn without gradient synchronization: backward passes inside accumulate locally, and the
+   * first synchronized backward after reduces the accumulated sum (PyTorch's `with ddp.no_sync():`).
+   */
+  noSync<T>(fn: () => T): T {
+    const prev = this.requireBackwardGradSync;
+    this.requireBackwardGradSync = false;
+    let r: T;
+    try { r = fn(); } catch (e) { this.requireBackwardGradSync = prev; throw e; }
+    if (r instanceof Promise) return r.finally(() => { this.requireBackwardGradSync = prev; }) as T;
+    this.requireBackwardGradSync = prev;
+    return r;
+  }
+
+  #broadcastSync(t: Tensor): void {
+    if (this.#group.size === 1) return;
+    const code = dtypeCode('DistributedDataParallel', t);
+    void code;
+    const host = t.dataSync() as HostArray;
+    this.#group.broadcast(host, 0).waitSync();
+    if (this.#group.rank !== 0) t.copy_(makeTensor(host, { dtype: t.dtype, device: t.device }).reshape(t.shape));
+  }
+
+  /** Buckets in reverse parameter order (gradients arrive roughly so), split by dtype and size. */
+  #makeBuckets(): void {
+    const cap = this.#opts.bucketCapMb * 1024 * 1024;
+    let cur: { params: number[]; bytes: number; dtype: EngineDtype } | null = null;
+    const groups: { params: number[]; dtype: EngineDtype }[] = [];
+    for (let i = this.#params.length - 1; i >= 0; i--) {
+      const p = this.#params[i]!.p;
+      const dtype = dtypeCode('DistributedDataParallel', p);
+      const bytes = p.numel() * (dtype === 2 ? 8 : dtype === 3 ? 1 : 4);
+      const limit = groups.length === 0 ? Math.min(cap, 1024 * 1024) : cap;
+      if (!cur || cur.dtype !== dtype || (cur.bytes > 0 && cur.bytes + bytes > limit)) {
+        cur = { params: [], bytes: 0, dtype };
+        groups.push(cur);
+      }
+      cur.params.push(i); cur.bytes += bytes;
+    }
+    this.#buckets = groups.map((g, bi) => {
+      const offsets: number[] = [];
+      let n = 0;
+      for (const i of g.params) { offsets.push(n); n += this.#params[i]!.p.numel(); this.#bucketOf[i] = bi; }
+      const buf = g.dtype === 2 ? new Float64Array(n) : g.dtype === 1 ? new Int32Array(n) : g.dtype === 3 ? new Uint8Array(n) : new Float32Array(n);
+      return { params: g.params, offsets, dtype: g.dtype, buf, pending: g.params.length, work: null };
+    });
+  }
+
+  /** Arms the reduction for the coming backward; with findUnusedParameters, marks what the output cannot reach. */
+  #prepare(out: unknown): void {
+    this.#armed = true;
+    this.#ready = this.#params.map(() => false);
+    this.#readyCount = 0;
+    this.#nextLaunch = 0;
+    this.#locallyUnused.clear();
+    for (const b of this.#buckets) { b.pending = b.params.length; b.work = null; }
+    this.#expected = this.#params.length;
+    if (!this.#opts.findUnusedParameters) return;
+    const reached = new Set<Tensor>();
+    const seen = new Set<Node>();
+    const stack: Node[] = [];
+    const roots: Tensor[] = [];
+    collect(out, roots, 0);
+    for (const t of roots) {
+      if (t.gradFn) stack.push(t.gradFn);
+      else if (t.requiresGrad) reached.add(t);
+    }
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      if (n instanceof AccumulateGrad) reached.add(n.variable);
+      for (const e of n.next) if (e && !seen.has(e.node)) stack.push(e.node);
+    }
+    this.#params.forEach(({ p }, i) => {
+      if (!reached.has(p)) { this.#locallyUnused.add(i); this.#markReady(i, p.grad ? p.grad.dataSync() as HostArray : null); }
+    });
+    if (this.#readyCount === this.#expected) this.#finalize(-1);
+  }
+
+  #onGrad(i: number, g: Tensor): Tensor | void {
+    if (!this.#armed || this.#ready[i]) return;
+    const p = this.#params[i]!.p;
+    // The gradient .grad will hold after this accumulation (noSync may have left a sum there).
+    const host = g.dataSync() as HostArray;
+    if (p.grad) { const cur = p.grad.dataSync(); for (let k = 0; k < host.length; k++) host[k] = host[k]! + cur[k]!; }
+    this.#markReady(i, host);
+    if (this.#readyCount === this.#expected) return this.#finalize(i);
+  }
+
+  #markReady(i: number, host: HostArray | null): void {
+    const b = this.#buckets[this.#bucketOf[i]!]!;
+    const off = b.offsets[b.params.indexOf(i)]!;
+    if (host) b.buf.set(host as never, off); else b.buf.fill(0, off, off + this.#params[i]!.p.numel());
+    this.#ready[i] = true;
+    this.#readyCount++;
+    b.pending--;
+    // Launch ready buckets strictly in index order, so every rank issues the same sequence.
+    while (this.#nextLaunch < this.#buckets.length && this.#buckets[this.#nextLaunch]!.pending === 0) {
+      const nb = this.#buckets[this.#nextLaunch++]!;
+      nb.work = this.#group.allReduce(nb.buf, nb.dtype, 'sum');
+    }
+  }
+
+  /** Waits for every bucket, averages, writes each .grad; returns the last parameter's gradient (its hook's result). */
+  #finalize(last: number): Tensor | undefined {
+    this.#armed = false;
+    for (const b of this.#buckets) b.work!.waitSync();
+    const n = this.#group.size;
+    let lastGrad: Tensor | undefined;
+    noGrad(() => {
+      for (const b of this.#buckets) {
+        const buf = b.buf;
+        if (buf instanceof Float32Array || buf instanceof Float64Array) for (let k = 0; k < buf.length; k++) buf[k] = buf[k]! / n;
+        else for (let k = 0; k < buf.length; k++) buf[k] = Math.trunc(buf[k]! / n);
+        b.params.forEach((i, j) => {
+          const p = this.#params[i]!.p;
+          const slice = buf.subarray(b.offsets[j]!, b.offsets[j]! + p.numel()) as HostArray;
+          if (this.#locallyUnused.has(i) && !p.grad && slice.every((v: number) => v === 0)) return; // unused everywhere: grad stays null
+          const g = makeTensor(slice.slice() as HostArray, { dtype: p.dtype, device: p.device }).reshape(p.shape);
+          if (i === last) { p.grad = null; lastGrad = g; } // the engine accumulates it into the empty .grad
+          else if (p.grad) p.grad.copy_(g);
+          else p.grad = g;
+        });
+      }
+    });
+    return lastGrad;
+  }
+}
+
+function collect(x: unknown, out: Tensor[], depth: number): void {
+  if (depth > 8 || x === null || typeof x !== 'object') return;
+  if (x instanceof Tensor) { out.push(x); return; }
+  if (Array.isArray(x)) { for (const v of x) collect(v, out, depth + 1); return; }
+  if (x instanceof Map) { for (const v of x.values()) collect(v, out, depth + 1); return; }
+  for (const v of Object.values(x)) collect(v, out, depth + 1);
+}
