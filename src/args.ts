@@ -191,6 +191,23 @@ function checkArgs(s: Sig, args: ArrayLike<unknown>): void {
 }
 
 const wrapped = new WeakSet<object>();
+
+/**
+ * Told of every public call (function, Tensor method, class method) while installed: `run` performs
+ * the call. ONNX export's tracer (src/onnx/trace.ts) records the calls the user's code makes at this
+ * boundary, where op names and arguments are the user's own. Free when none is installed.
+ */
+export type CallListener = (name: string, self: unknown, args: readonly unknown[], run: () => unknown) => unknown;
+let callListener: CallListener | null = null;
+/** Installs a call listener (null: none); returns the previous one. */
+export function setCallListener(l: CallListener | null): CallListener | null { const p = callListener; callListener = l; return p; }
+/**
+ * Runs a public call that does not pass through a generated facade (a module's forward, from
+ * Module's hook runner; nn.utils.rnn helpers) so the call listener sees it too.
+ */
+export function notifyCall<R>(name: string, self: unknown, args: readonly unknown[], run: () => R): R {
+  return callListener === null ? run() : callListener(name, self, args, run) as R;
+}
 /** Ops that hand tensors to user callbacks (hooks) although no argument is a function. */
 const NO_SCOPE = new Set(['Tensor.backward', 'backward']);
 type AnyFn = (this: unknown, ...args: never[]) => unknown;
@@ -218,6 +235,10 @@ export function strictFunction<Fn>(fn: Fn, name: string, spec: string): Fn {
       if (k === O && p.shape !== null) checkOptions(s, p, v as Record<string, unknown>);
     }
     scoped ??= isOp && !NO_SCOPE.has(name) && ![...s.params, ...(s.rest ? [s.rest] : [])].some((p) => (p.kinds & F) !== 0);
+    if (callListener !== null) {
+      const self = this, args = Array.from(arguments as ArrayLike<unknown>) as never[];
+      return callListener(name, self, args, () => (scoped ? opScope(impl, self, args, name, isTensor) : impl.apply(self, args)));
+    }
     if (scoped) return opScope(impl, this, arguments as unknown as never[], name, isTensor);
     return impl.apply(this, arguments as unknown as never[]);
   };

@@ -13,7 +13,7 @@ const F = torch.nn.functional;
 const here = dirname(fileURLToPath(import.meta.url));
 
 
-class Net extends nn.Module {
+export class Net extends nn.Module {
   fc1 = new nn.Linear(2, 32);
   fc2 = new nn.Linear(32, 32);
   fc3 = new nn.Linear(32, 3);

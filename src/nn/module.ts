@@ -18,6 +18,7 @@ import { escapeFromBackward } from '../autograd/graph.js';
 import { zerosLike } from '../ops/creation.js';
 import { toAsync } from '../ops/elementwise.js';
 import { state } from '../state.js';
+import { notifyCall } from '../args.js';
 import { compileFunction, type CompileOptions } from '../compile/compile.js';
 
 /** A forward pre-hook: fn(module, inputs) runs before forward; a returned value (or array of values) replaces the inputs. */
@@ -469,7 +470,7 @@ export class Module {
       const bw = (this.#backwardHooks.size > 0 || this.#backwardPreHooks.size > 0) && state.gradEnabled
         ? new BackwardHookCall(this, [...this.#backwardHooks.values()], [...this.#backwardPreHooks.values()]) : null;
       if (bw) input = bw.setupInput(input);
-      let out = orig.apply(this, input);
+      let out = notifyCall(`${this.constructor.name}.forward`, this, input, () => orig.apply(this, input));
       for (const h of this.#hooks.values()) {
         const r = h(this, input, out);
         if (r !== undefined && r !== null) out = r;

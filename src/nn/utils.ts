@@ -4,6 +4,7 @@
 // device unless errorIfNonfinite asks for the norm's value.
 
 import { Tensor } from '../tensor.js';
+import { notifyCall } from '../args.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { cat, stack } from '../ops/shape.js';
 import { fmtShape } from '../shape.js';
@@ -121,6 +122,10 @@ function lengthsOf(lengths: Tensor | readonly number[]): number[] {
 
 /** Packs a padded batch [T, B, *] (or [B, T, *] with batchFirst) of sequences with the given lengths. */
 function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[], opts: { batchFirst?: boolean; enforceSorted?: boolean } = {}): PackedSequence {
+  // Seen by ONNX export's tracer as one call (its host read of lengths becomes sequence_lens there).
+  return notifyCall('rnn.packPaddedSequence', null, [input, lengths, opts], () => packPadded(input, lengths, opts));
+}
+function packPadded(input: Tensor, lengths: Tensor | readonly number[], opts: { batchFirst?: boolean; enforceSorted?: boolean }): PackedSequence {
   let x = opts.batchFirst ? input.transpose(0, 1) : input;
   let lens = lengthsOf(lengths);
   const B = x.shape[1] ?? 0;
