@@ -45,6 +45,9 @@ export {
   quantile, nanquantile, nanmedian, addmv, addr, baddbmm, addbmm,
 } from './generated/api/ops.js';
 export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts } from './ops/index.js';
+// torch.det / torch.inverse / torch.slogdet / torch.matrixExp / torch.matrixPower: PyTorch's top-level names of linalg functions.
+export { det, inverse, slogdet, matrixExp, matrixPower } from './generated/api/ops.js';
+export type { SlogdetResult } from './ops/index.js';
 export * as linalg from './generated/api/linalg.js';
 export * as distributions from './generated/api/distributions.js';
 // Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest

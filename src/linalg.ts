@@ -1,11 +1,18 @@
-// torch.linalg: the decomposition-free part of PyTorch's linear-algebra namespace (norms, cross,
-// diagonal, matmul/vecdot-style helpers). Decompositions (svd, eigh, qr...) are not implemented.
+// torch.linalg: PyTorch's linear-algebra namespace. Norms, cross, diagonal and matmul come from the
+// op modules; decompositions (cholesky, qr, eigh, svd, LU-based solve/inv/det) and what is built on
+// them (lstsq, pinv, matrixRank, cond, matrixPower, matrixExp) from ops/decomp.ts.
 
 import type { Tensor } from './tensor.js';
 import { cross as crossImpl, diagonal as diagonalImpl, linalgNorm, matrixNorm, vectorNorm, matmul } from './ops/index.js';
 
 export { vectorNorm, matrixNorm, linalgNorm as norm, matmul };
 export type { VectorNormOpts, MatrixNormOpts } from './ops/matrix.js';
+export {
+  inv, solve, det, slogdet, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, matrixRank, lstsq, matrixPower, matrixExp, cond,
+} from './ops/decomp.js';
+export type {
+  SolveOpts, SlogdetResult, QRResult, QROpts, EighResult, SVDResult, SVDOpts, RankTolOpts, LstsqResult, LstsqOpts,
+} from './ops/decomp.js';
 /** torch.linalg.cross: as torch.cross, but dim defaults to -1. */
 export function cross(a: Tensor, b: Tensor, opts: number | { dim?: number } = -1): Tensor {
   return crossImpl(a, b, typeof opts === 'number' ? opts : (opts.dim ?? -1));

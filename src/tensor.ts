@@ -725,6 +725,16 @@ export class Tensor {
   diag(diagonal = 0): Tensor { return ops.diag(this, diagonal); }
   /** Sum of the main diagonal of a matrix (torch.trace). */
   trace(): Tensor { return ops.trace(this); }
+  /** x.det(): determinant of each square matrix (torch.linalg.det). */
+  det(): Tensor { return ops.det(this); }
+  /** x.inverse(): inverse of each square matrix (torch.linalg.inv). */
+  inverse(): Tensor { return ops.inverse(this); }
+  /** x.slogdet(): { sign, logabsdet } (torch.linalg.slogdet). */
+  slogdet(): ops.SlogdetResult { return ops.slogdet(this); }
+  /** x.matrixExp(): matrix exponential (torch.linalg.matrix_exp). */
+  matrixExp(): Tensor { return ops.matrixExp(this); }
+  /** x.matrixPower(n): A^n (torch.linalg.matrix_power). */
+  matrixPower(n: number): Tensor { return ops.matrixPower(this, n); }
   /** Cross product of 3-vectors along dim (default: the first dim of size 3) (torch.cross). */
   cross(other: Tensor, dim?: number | null): Tensor { return ops.cross(this, other, dim); }
   /** Kronecker product (torch.kron). */

@@ -6,6 +6,7 @@
 import type { Tensor } from '../tensor.js';
 import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
+import * as la from '../ops/decomp.js';
 
 /** What a backward rule sees: the primitive's attributes and whatever the node saved. */
 export interface SavedCtx<A> {
@@ -160,6 +161,16 @@ export const derivatives: Table = {
     c.needs[1] ? o.bmmPrim(x0(c).transpose(1, 2), g) : null] },
   im2col: { save: 'none', backward: (g, c) => [o.col2imPrim(g, c.attrs.inputShape, c.attrs.g)] }, // adjoint
   col2im: { save: 'none', backward: (g, c) => [o.im2colPrim(g, c.attrs.g)] },
+
+  // ---- torch.linalg decompositions (formulas in ops/decomp.ts, PyTorch's) ----
+  linalgSolve: { save: 'all', backward: la.solveBackward },                              // gB = A^-T g, gA = -gB X^T
+  linalgDet: { save: 'all', backward: la.detBackward },                                  // g det A^-T (cofactors)
+  linalgSlogdet: { save: 'inputs', backward: la.slogdetBackward },                       // g A^-T
+  linalgCholesky: { save: 'output', backward: la.choleskyBackward },                     // sym(L^-T Phi(L^T gL) L^-1)
+  linalgQr: { save: 'output', backward: la.qrBackward },                                 // (gQ + Q copyltu(M)) R^-T
+  linalgEigh: { save: 'output', backward: la.eighBackward },                             // V (skew(V^T gV)/E + diag gL) V^T
+  linalgSvd: { save: 'output', backward: la.svdBackward },                               // PyTorch's svd_backward
+  linalgPinv: { save: 'all', backward: la.pinvBackward },                                // Golub-Pereyra
 
   // ---- indexing ----
   gather: { save: 'inputs', backward: (g, c) => [o.zeros(c.inputShapes[0]!, { dtype: g.dtype, device: g.device }).scatterAdd(c.attrs.dim, x1(c), g), null] },

@@ -57,6 +57,23 @@ export interface ConvGeometry {
   padValue: number;
 }
 
+/**
+ * The dense linear-algebra kernels (Backend.linalg), each over a batch of matrices [B, ...]:
+ * - cholesky: ins [A (n x n)] -> outs [L (n x n, lower, zeros above), info (int32 [B])]; uses A's
+ *   lower triangle; info = order of the first leading minor that is not positive-definite, else 0.
+ * - lu: [A (n x n)] -> [LU (n x n: unit L below, U), piv (int32 [B, n], 1-based row swapped with row
+ *   i, as LAPACK getrf), info (int32 [B]: 1-based index of the first exactly zero pivot, else 0)].
+ * - luSolve / luSolveT: [LU, piv, B (n x k)] -> [X (n x k)] solving A X = B where LU, piv are the
+ *   factors of A (luSolve) or of A^T (luSolveT, LAPACK getrs 'T').
+ * - qr: [A (m x n)] -> [Q (m x kq), R (kq x n)], kq = min(m, n) or m ('complete'); Householder with
+ *   LAPACK's geqrf signs.
+ * - eigh: [A (n x n)] -> [eigenvalues ([B, n], ascending), eigenvectors (n x n, columns)]; uses A's
+ *   lower triangle.
+ * - svd: [A (m x n)] -> [U (m x ku), S ([B, min(m,n)], descending), Vh (kv x n)], ku = kv = min(m,n),
+ *   or ku = m and kv = n (full matrices).
+ */
+export type LinalgKernel = 'cholesky' | 'lu' | 'luSolve' | 'luSolveT' | 'qr' | 'eigh' | 'svd';
+
 /** A device's memory use, as torch.memory() reports it. */
 export interface MemoryInfo {
   /** Bytes held by live tensors' buffers. */
@@ -136,6 +153,13 @@ export interface Backend {
    * values of `runComposed` (bit for bit on arithmetic, casts, comparisons and selects).
    */
   fused?(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean;
+  /**
+   * Optional batched dense linear algebra (kernel contracts in LinalgKernel). Every operand is
+   * contiguous with one leading batch dim; float operands are all float32 or all float64, integer
+   * ones (pivots, info) int32. Backends without it (or without a kernel) throw a clear Error naming
+   * the kernel and the device: ops never fall back to a silent host round trip.
+   */
+  linalg?(kernel: LinalgKernel, ins: readonly View[], outs: readonly View[]): void;
   /** Stable argsort along the last dim into int32 `out`. */
   argsort(x: View, descending: boolean, out: View): void;
   /** Philox-4x32-10 fill from (seed, counter offset): uniform in [0,1) or standard normal. */

@@ -6,7 +6,7 @@
 // A host read of a captured value is a graph break (GraphBreak). torch.compile, ONNX export and the
 // profiler build on this one mechanism.
 
-import type { Backend, BinaryOp, BufferHandle, ConvGeometry, Device, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backends/backend.js';
+import type { Backend, BinaryOp, BufferHandle, ConvGeometry, Device, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backends/backend.js';
 import { realBackend, setDispatchMode, type DispatchMode } from '../backends/registry.js';
 import { itemSize, type TypedArray } from '../dtype.js';
 import { contiguousStrides, fmtShape } from '../shape.js';
@@ -18,7 +18,7 @@ import { Tensor } from '../tensor.js';
 
 /** Names of the Backend kernels a graph records (the methods of Backend that compute). */
 export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
-  | 'im2col' | 'col2im' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused';
+  | 'im2col' | 'col2im' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg';
 
 /** A composite op's scope: the named node that groups the primitives it ran (kept whole or decomposed). */
 export interface Scope {
@@ -132,7 +132,7 @@ export class Recorder implements Backend {
   private add(kind: KernelName, args: unknown[], reads: View[], writes: View[], extra?: Partial<GNode>): void {
     const d = this.device;
     const conv = (a: unknown) => (isView(a) ? viewOf(this.g, a, d) : a);
-    const cargs = args.map(conv);
+    const cargs = args.map((a) => (Array.isArray(a) && isView(a[0]) ? a.map(conv) : conv(a))); // linalg: arrays of views
     const rv = reads.map((v) => (v.buf instanceof VBuf ? v.buf : this.g.vbuf(v.buf, d)));
     const wv = writes.map((v) => (v.buf instanceof VBuf ? v.buf : this.g.vbuf(v.buf, d)));
     // A partial write (a strided/offset view, or fewer bytes than the buffer) keeps the rest: a read too.
@@ -185,6 +185,10 @@ export class Recorder implements Backend {
     this.add('scatter', [out, dim, index, src, reduce], [out, index, src], [out]);
   }
   checkRange(x: View, min: number, max: number, message: string): void { this.add('checkRange', [x, min, max, message], [x], []); }
+  linalg(kernel: LinalgKernel, ins: readonly View[], outs: readonly View[]): void {
+    if (!this.inner.linalg) throw new Error(`linalg: the ${kernel} kernel is not implemented on ${this.device}`);
+    this.add('linalg', [kernel, [...ins], [...outs]], [...ins], [...outs]);
+  }
   argsort(x: View, descending: boolean, out: View): void { this.add('argsort', [x, descending, out], [x], [out]); }
   random(out: View, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     const g = this.g;

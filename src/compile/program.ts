@@ -6,7 +6,7 @@
 import type { Backend, BufferHandle, Device, View } from '../backends/backend.js';
 import { execBackend, realBackend } from '../backends/registry.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../backends/fused.js';
-import type { BinaryOp, UnaryOp } from '../backends/backend.js';
+import type { BinaryOp, LinalgKernel, UnaryOp } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
 import { numel } from '../shape.js';
 import { nextRandom } from '../state.js';
@@ -457,6 +457,9 @@ function exec(n: GNode, bufs: BufferHandle[], slot: Map<VBuf, number>, rand: rea
     case 'scatter': b.scatter(rv(a[0] as View), a[1] as number, rv(a[2] as View), rv(a[3] as View), a[4] as 'none' | 'add'); return;
     case 'checkRange': b.checkRange(rv(a[0] as View), a[1] as number, a[2] as number, a[3] as string); return;
     case 'argsort': b.argsort(rv(a[0] as View), a[1] as boolean, rv(a[2] as View)); return;
+    case 'linalg':
+      if (!b.linalg) throw new Error(`linalg: the ${String(a[0])} kernel is not implemented on ${n.device}`);
+      b.linalg(a[0] as LinalgKernel, (a[1] as View[]).map(rv), (a[2] as View[]).map(rv)); return;
     case 'random': b.random(rv(a[0] as View), a[1] as 'uniform' | 'normal', rand[0], rand[1] + n.randRel!); return;
     case 'fused': {
       const p = a[0] as FusedProgram, ins = (a[1] as View[]).map(rv), outs = (a[2] as View[]).map(rv);

@@ -12,6 +12,7 @@ import { amax, amin, norm, sum } from './reduce.js';
 import { cat, expand, movedim, narrow, reshape, roll, unslice } from './shape.js';
 import { matmul } from './linalg.js';
 import type { NormOrd } from './types.js';
+import { spectralNorm } from './decomp.js';
 
 // ---------------------------------------------------------------- diagonal / diag / trace
 
@@ -204,7 +205,7 @@ export function detach(x: Tensor): Tensor { return x.detach(); }
 /** Options for linalg.vectorNorm: { ord, dim, keepdim, dtype }. */
 export interface VectorNormOpts { ord?: NormOrd; dim?: number | readonly number[] | null; keepdim?: boolean; dtype?: DType }
 /** Options for linalg.matrixNorm: { ord, dim (two dims), keepdim, dtype }. */
-export interface MatrixNormOpts { ord?: NormOrd; dim?: readonly [number, number]; keepdim?: boolean; dtype?: DType }
+export interface MatrixNormOpts { ord?: NormOrd | 'nuc'; dim?: readonly [number, number]; keepdim?: boolean; dtype?: DType }
 const ordOf = (o: NormOrd): number => (o === 'inf' ? Infinity : o === '-inf' ? -Infinity : o === 'fro' ? NaN : o);
 
 function floatInput(op: string, x: Tensor, dtype?: DType): Tensor {
@@ -225,8 +226,8 @@ export function vectorNorm(x: Tensor, ordArg: NormOrd | VectorNormOpts = 2, dimA
   return norm(inp, ord, dims, keepdim);
 }
 
-/** torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', +/-1, +/-inf (no decompositions: 2, -2 and 'nuc' raise). */
-export function matrixNorm(x: Tensor, ordArg: NormOrd | MatrixNormOpts = 'fro', dimArg: readonly [number, number] = [-2, -1], keepdimArg = false, optsArg: MatrixNormOpts = {}): Tensor {
+/** torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', 'nuc', +/-1, +/-2 (singular values), +/-inf. */
+export function matrixNorm(x: Tensor, ordArg: NormOrd | 'nuc' | MatrixNormOpts = 'fro', dimArg: readonly [number, number] = [-2, -1], keepdimArg = false, optsArg: MatrixNormOpts = {}): Tensor {
   const o: MatrixNormOpts = typeof ordArg === 'object' ? { ...ordArg, ...optsArg } : optsArg;
   const ord = typeof ordArg === 'object' ? (o.ord ?? 'fro') : ordArg;
   const dim = o.dim ?? dimArg, keepdim = o.keepdim ?? keepdimArg;
@@ -236,9 +237,14 @@ export function matrixNorm(x: Tensor, ordArg: NormOrd | MatrixNormOpts = 'fro', 
   const [r, c] = [normDim(dim[0], x.ndim, 'linalg.matrix_norm'), normDim(dim[1], x.ndim, 'linalg.matrix_norm')];
   if (r === c) throw new RangeError(`linalg.matrix_norm: dims must be different. Got (${dim[0]}, ${dim[1]})`);
   if (ord === 'fro') return norm(inp, 2, [r, c], keepdim);
-  const p = ordOf(ord);
-  if (p === 2 || p === -2 || (p !== 1 && p !== -1 && Math.abs(p) !== Infinity)) {
-    throw new RangeError(`linalg.matrix_norm: Order ${String(ord)} not supported by torchlet (2, -2 and 'nuc' need an SVD; supported: 'fro', 1, -1, inf, -inf)`);
+  const p = ord === 'nuc' ? 0 : ordOf(ord);
+  if (ord === 'nuc' || p === 2 || p === -2) {
+    // Singular values of the matrices moved to the last two dims (ops/decomp.ts).
+    const red = spectralNorm(inp.movedim([r, c], [-2, -1]), ord === 'nuc' ? 'nuc' : (p as 2 | -2));
+    return keepdim ? red.unsqueeze(Math.min(r, c)).unsqueeze(Math.max(r, c)) : red;
+  }
+  if (p !== 1 && p !== -1 && Math.abs(p) !== Infinity) {
+    throw new RangeError(`linalg.matrix_norm: Order ${String(ord)} not supported.`);
   }
   // ord 1: max over columns of the column sums |A|; inf: max over rows of the row sums.
   const [inner, outer] = Math.abs(p) === 1 ? [r, c] : [c, r];
@@ -248,7 +254,7 @@ export function matrixNorm(x: Tensor, ordArg: NormOrd | MatrixNormOpts = 'fro', 
 }
 
 /** torch.linalg.norm(A, ord = null, dim = null, keepdim = false): vector norms, or matrix norms for 2 dims. */
-export function linalgNorm(x: Tensor, ordArg: NormOrd | null | (VectorNormOpts & { ord?: NormOrd | null }) = null, dimArg?: number | readonly number[] | null, keepdimArg = false, optsArg: { dtype?: DType } = {}): Tensor {
+export function linalgNorm(x: Tensor, ordArg: NormOrd | 'nuc' | null | (Omit<VectorNormOpts, 'ord'> & { ord?: NormOrd | 'nuc' | null }) = null, dimArg?: number | readonly number[] | null, keepdimArg = false, optsArg: { dtype?: DType } = {}): Tensor {
   const o = ordArg !== null && typeof ordArg === 'object' ? { ...ordArg, ...optsArg } : { ...optsArg };
   const ord = ordArg !== null && typeof ordArg === 'object' ? (ordArg.ord ?? null) : ordArg;
   const dimIn = 'dim' in o && o.dim !== undefined ? o.dim : dimArg;
@@ -260,6 +266,6 @@ export function linalgNorm(x: Tensor, ordArg: NormOrd | null | (VectorNormOpts &
     if (x.ndim === 2) return matrixNorm(x, ord, [-2, -1], keepdim, { dtype: o.dtype });
     if (x.ndim !== 1) throw new RangeError(`linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got ${x.ndim}D.`);
   }
-  if (ord === 'fro') throw new RangeError(`linalg.norm: 'fro' is a matrix norm: pass a 2-D input or two dims`);
+  if (ord === 'fro' || ord === 'nuc') throw new RangeError(`linalg.norm: '${ord}' is a matrix norm: pass a 2-D input or two dims`);
   return vectorNorm(x, ord ?? 2, dim, keepdim, { dtype: o.dtype });
 }

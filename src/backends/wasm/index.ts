@@ -6,7 +6,7 @@
 // the same memory (./reference.ts), which handles every dtype and stride pattern.
 
 import type { FusedProgram } from '../fused.js';
-import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
+import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
@@ -14,6 +14,7 @@ import { availableVariants, BINARY_CODES, COMPARE_CODES, isShared, loadSimdKerne
 import { CallList, getNumThreads, KERNEL_NAMES, ThreadPool, threadsSupported } from './threads.js';
 import { CHUNK, PAR_MIN, split2d, splitGemm } from './split.js';
 import { FusedRunner } from './fusedrun.js';
+import { runLinalg } from './linalg.js';
 
 export class WasmBuffer implements BufferHandle {
   freed = false;
@@ -415,6 +416,18 @@ export class WasmBackend implements Backend {
       if (lo! >= min && hi! <= max) return;
     } finally { this.free(t); }
     for (const v of this.readSync(x)) if (v < min || v > max) throw new RangeError(message.replace('$V', String(v)));
+  }
+  /** Dense linear algebra in float64 (./linalg.ts), one matrix at a time. */
+  linalg(kernel: LinalgKernel, ins: readonly View[], outs: readonly View[]): void {
+    const f64 = ins.map((v) => Float64Array.from(this.readSync(v) as ArrayLike<number>));
+    const res = outs.map((o) => (o.dtype === 'int32' ? new Int32Array(o.shape.reduce((a, b) => a * b, 1)) : new Float64Array(o.shape.reduce((a, b) => a * b, 1))));
+    if ((ins[0]?.shape[0] ?? 0) > 0) runLinalg(kernel, { ins: f64, inShapes: ins.map((v) => v.shape), outs: res, outShapes: outs.map((v) => v.shape) });
+    outs.forEach((o, i) => {
+      const r = res[i]!;
+      if (r.length === 0) return;
+      const T = arrayType(o.dtype) as unknown as { from(a: ArrayLike<number>): TypedArray; BYTES_PER_ELEMENT: number };
+      this.write(o.buf, o.dtype === 'int32' || o.dtype === 'float64' ? r : T.from(r), o.offset * T.BYTES_PER_ELEMENT);
+    });
   }
   argsort(x: View, descending: boolean, out: View): void {
     if (this.viaF32([x, out], (v) => this.argsort(v[0]!, descending, v[1]!))) return;

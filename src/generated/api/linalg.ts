@@ -7,30 +7,112 @@ import { strictFunction as f } from '../../args.js';
 
 export * from '../../linalg.js';
 /**
+ * torch.linalg.cholesky(A, { upper }): L with A = L L^T from A's lower triangle (U = L^T when upper).
+ * @function
+ */
+export const cholesky: typeof N.cholesky = f(N.cholesky, 'cholesky', 'A:T, opts?:u{upper:bu}');
+/**
+ * torch.linalg.cond(A, p = null): condition number; p null/2/-2 from singular values, else norm(A) * norm(inv(A)).
+ * @function
+ */
+export const cond: typeof N.cond = f(N.cond, 'cond', 'A:T, p?:nszu');
+/**
  * torch.linalg.cross: as torch.cross, but dim defaults to -1.
  * @function
  */
 export const cross: typeof N.cross = f(N.cross, 'cross', 'a:T, b:T, opts?:nu{dim:nu}');
+/**
+ * torch.linalg.det(A): determinants of square matrices (gradient: the cofactor matrix, also where A is singular).
+ * @function
+ */
+export const det: typeof N.det = f(N.det, 'det', 'A:T');
 /**
  * torch.linalg.diagonal: as torch.diagonal, but over the last two dims by default.
  * @function
  */
 export const diagonal: typeof N.diagonal = f(N.diagonal, 'diagonal', 'A:T, opts?:u{offset:nu;dim1:nu;dim2:nu}');
 /**
+ * torch.linalg.eigh(A, UPLO = 'L'): eigen-decomposition of symmetric matrices from one triangle.
+ * @function
+ */
+export const eigh: typeof N.eigh = f(N.eigh, 'eigh', 'A:T, UPLO?:su');
+/**
+ * torch.linalg.eigvalsh(A, UPLO = 'L'): the ascending eigenvalues of symmetric matrices.
+ * @function
+ */
+export const eigvalsh: typeof N.eigvalsh = f(N.eigvalsh, 'eigvalsh', 'A:T, UPLO?:su');
+/**
+ * torch.linalg.inv(A): the inverse of each square matrix; singular input raises PyTorch's error.
+ * @function
+ */
+export const inv: typeof N.inv = f(N.inv, 'inv', 'A:T');
+/**
+ * torch.linalg.lstsq(A, B, { rcond, driver }): minimum-norm least-squares solutions of A X = B.
+ * @function
+ */
+export const lstsq: typeof N.lstsq = f(N.lstsq, 'lstsq', 'A:T, B:T, opts?:u{rcond:nzu;driver:szu}');
+/**
  * Matrix product with PyTorch's rules: 1-D operands are promoted and squeezed back, batch dims broadcast (torch.matmul).
  * @function
  */
 export const matmul: typeof N.matmul = f(N.matmul, 'matmul', 'a:T, b:T');
 /**
- * torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', +/-1, +/-inf (no decompositions: 2, -2 and 'nuc' raise).
+ * torch.linalg.matrix_exp(A): scaling and squaring with the degree-13 Padé approximant (Higham 2005),
+ * differentiable as a composite. The number of squarings comes from the 1-norm: read on the CPU; on
+ * asynchronous devices (no host read) every matrix is squared up to a fixed 24 times under a mask.
+ * @function
+ */
+export const matrixExp: typeof N.matrixExp = f(N.matrixExp, 'matrixExp', 'A:T');
+/**
+ * torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', 'nuc', +/-1, +/-2 (singular values), +/-inf.
  * @function
  */
 export const matrixNorm: typeof N.matrixNorm = f(N.matrixNorm, 'matrixNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:au;keepdim:bu;dtype:su}, dimArg?:au, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:au;keepdim:bu;dtype:su}');
 /**
+ * torch.linalg.matrix_power(A, n): A^n by repeated squaring; n < 0 inverts first, n = 0 gives I.
+ * @function
+ */
+export const matrixPower: typeof N.matrixPower = f(N.matrixPower, 'matrixPower', 'A:T, n:n');
+/**
+ * torch.linalg.matrix_rank(A, { atol, rtol, hermitian }): int32 count of singular values above the tolerance.
+ * @function
+ */
+export const matrixRank: typeof N.matrixRank = f(N.matrixRank, 'matrixRank', 'A:T, opts?:u{atol:nzu;rtol:nzu;hermitian:bu}');
+/**
  * torch.linalg.norm(A, ord = null, dim = null, keepdim = false): vector norms, or matrix norms for 2 dims.
  * @function
  */
-export const norm: typeof N.norm = f(N.norm, 'norm', 'x:T, ordArg?:nszu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{dtype:su}');
+export const norm: typeof N.norm = f(N.norm, 'norm', 'x:T, ordArg?:nszu{dim:nzau;keepdim:bu;dtype:su;ord:nszu}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{dtype:su}');
+/**
+ * torch.linalg.pinv(A, { atol, rtol, hermitian }): the Moore-Penrose pseudo-inverse (gradient: PyTorch's pinv_backward).
+ * @function
+ */
+export const pinv: typeof N.pinv = f(N.pinv, 'pinv', 'A:T, opts?:u{atol:nzu;rtol:nzu;hermitian:bu}');
+/**
+ * torch.linalg.qr(A, { mode }): A = Q R, Q with orthonormal columns, R upper triangular (LAPACK's signs).
+ * @function
+ */
+export const qr: typeof N.qr = f(N.qr, 'qr', 'A:T, opts?:u{mode:su}');
+/**
+ * torch.linalg.slogdet(A): { sign, logabsdet } with det = sign * exp(logabsdet).
+ * @function
+ */
+export const slogdet: typeof N.slogdet = f(N.slogdet, 'slogdet', 'A:T');
+/**
+ * torch.linalg.solve(A, B, { left }): X with A X = B (or X A = B), batched and broadcast; B may be a (batch of) vector(s).
+ * @function
+ */
+export const solve: typeof N.solve = f(N.solve, 'solve', 'A:T, B:T, opts?:u{left:bu}');
+/**
+ * torch.linalg.svd(A, { fullMatrices = true, driver }): { U, S, Vh }.
+ * @function
+ */
+export const svd: typeof N.svd = f(N.svd, 'svd', 'A:T, opts?:u{fullMatrices:bu;driver:szu}');
+/**
+ * torch.linalg.svdvals(A, { driver }): the singular values, descending.
+ * @function
+ */
+export const svdvals: typeof N.svdvals = f(N.svdvals, 'svdvals', 'A:T, opts?:u{driver:szu}');
 /**
  * torch.linalg.vector_norm(x, ord = 2, dim = null, keepdim = false, { dtype }): ord any number or +/-inf.
  * @function

@@ -341,6 +341,11 @@ export const cumsum: typeof N.cumsum = f(N.cumsum, 'cumsum', 'x:T, dim:n');
  */
 export const deg2rad: typeof N.deg2rad = f(N.deg2rad, 'deg2rad', 'x:T');
 /**
+ * torch.linalg.det(A): determinants of square matrices (gradient: the cofactor matrix, also where A is singular).
+ * @function
+ */
+export const det: typeof N.det = f(N.det, 'det', 'A:T');
+/**
  * torch.detach(x): a tensor sharing x's storage, cut from the graph.
  * @function
  */
@@ -590,6 +595,11 @@ export const indexSelect: typeof N.indexSelect = f(N.indexSelect, 'indexSelect',
  */
 export const inplace: typeof N.inplace = f(N.inplace, 'inplace', 'self:T, result:T, isRandomFill?:bu, ownsResult?:bu');
 /**
+ * torch.linalg.inv(A): the inverse of each square matrix; singular input raises PyTorch's error.
+ * @function
+ */
+export const inverse: typeof N.inverse = f(N.inverse, 'inverse', 'A:T');
+/**
  * Elementwise |a - b| <= atol + rtol * |b| (torch.isclose); options { rtol, atol, equalNan }.
  * @function
  */
@@ -638,7 +648,7 @@ export const lgamma: typeof N.lgamma = f(N.lgamma, 'lgamma', 'x:T');
  * torch.linalg.norm(A, ord = null, dim = null, keepdim = false): vector norms, or matrix norms for 2 dims.
  * @function
  */
-export const linalgNorm: typeof N.linalgNorm = f(N.linalgNorm, 'linalgNorm', 'x:T, ordArg?:nszu{ord:nsu;dim:nzau;keepdim:bu;dtype:su}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{dtype:su}');
+export const linalgNorm: typeof N.linalgNorm = f(N.linalgNorm, 'linalgNorm', 'x:T, ordArg?:nszu{dim:nzau;keepdim:bu;dtype:su;ord:nszu}, dimArg?:nzau, keepdimArg?:bu, optsArg?:u{dtype:su}');
 /**
  * steps evenly spaced values from start to end inclusive (torch.linspace).
  * @function
@@ -747,10 +757,22 @@ export const maskedSelectAsync: typeof N.maskedSelectAsync = f(N.maskedSelectAsy
  */
 export const matmul: typeof N.matmul = f(N.matmul, 'matmul', 'a:T, b:T');
 /**
- * torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', +/-1, +/-inf (no decompositions: 2, -2 and 'nuc' raise).
+ * torch.linalg.matrix_exp(A): scaling and squaring with the degree-13 Padé approximant (Higham 2005),
+ * differentiable as a composite. The number of squarings comes from the 1-norm: read on the CPU; on
+ * asynchronous devices (no host read) every matrix is squared up to a fixed 24 times under a mask.
+ * @function
+ */
+export const matrixExp: typeof N.matrixExp = f(N.matrixExp, 'matrixExp', 'A:T');
+/**
+ * torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', 'nuc', +/-1, +/-2 (singular values), +/-inf.
  * @function
  */
 export const matrixNorm: typeof N.matrixNorm = f(N.matrixNorm, 'matrixNorm', 'x:T, ordArg?:nsu{ord:nsu;dim:au;keepdim:bu;dtype:su}, dimArg?:au, keepdimArg?:bu, optsArg?:u{ord:nsu;dim:au;keepdim:bu;dtype:su}');
+/**
+ * torch.linalg.matrix_power(A, n): A^n by repeated squaring; n < 0 inverts first, n = 0 gives I.
+ * @function
+ */
+export const matrixPower: typeof N.matrixPower = f(N.matrixPower, 'matrixPower', 'A:T, n:n');
 /**
  * max(x) is the overall maximum; max(x, dim, keepdim) gives { values, indices }; max(x, other) is maximum (torch.max).
  * @function
@@ -1104,6 +1126,11 @@ export const sinh: typeof N.sinh = f(N.sinh, 'sinh', 'x:T');
  * @function
  */
 export const slice: typeof N.slice = f(N.slice, 'slice', 'x:T, dim:n, start?:nzu, end?:nzu, step?:nu');
+/**
+ * torch.linalg.slogdet(A): { sign, logabsdet } with det = sign * exp(logabsdet).
+ * @function
+ */
+export const slogdet: typeof N.slogdet = f(N.slogdet, 'slogdet', 'A:T');
 /**
  * Softmax along dim (torch.softmax); options { dtype } casts the input first.
  * @function
@@ -1568,6 +1595,11 @@ strictMethods(Tensor, 'Tensor', {
   diagonal: 'offset?:nu, dim1?:nu, dim2?:nu',
   diag: 'diagonal?:nu',
   trace: '',
+  det: '',
+  inverse: '',
+  slogdet: '',
+  matrixExp: '',
+  matrixPower: 'n:n',
   cross: 'other:T, dim?:nzu',
   kron: 'other:T',
   diff: 'n?:nu, dim?:nu, opts?:u{prepend:Tzu;append:Tzu}',

@@ -1,0 +1,204 @@
+// torch.linalg decompositions vs PyTorch (test/fixtures/gen_linalg_decomp.py): values, gradients
+// of sum(out * gout) and error cases on every device, plus PyTorch's exact error messages.
+// Sign-ambiguous factors are compared sign-normalised (colsign), as the fixtures are.
+
+import { describe, expect, it } from 'vitest';
+import { opSuite, torch } from '../helpers.js';
+import type { Tensor } from '../../src/index.js';
+
+const LA = torch.linalg;
+const spd = (a: Tensor) => a.matmul(a.mT).add(torch.eye(a.shape.at(-1)!, { dtype: a.dtype, device: a.device }).mul(a.shape.at(-1)!));
+const sym = (a: Tensor) => a.add(a.mT).div(2);
+const colsign = (V: Tensor) => V.mul(V.narrow(-2, 0, 1).sign());
+const diagEmbed = (v: Tensor) => v.unsqueeze(-1).mul(torch.eye(v.shape.at(-1)!, { dtype: v.dtype, device: v.device }));
+const vhSigned = (r: { U: Tensor; Vh: Tensor }) => r.Vh.mul(r.U.narrow(-2, 0, 1).sign().mT);
+
+opSuite('linalg_decomp', {
+  'inv': (a) => LA.inv(a),
+  'inv/batched': (a) => LA.inv(a),
+  'inv/float64': (a) => LA.inv(a),
+  'inv/transposed': (a) => LA.inv(a.mT),
+  'inverse/alias': (a) => torch.inverse(a),
+  'inv/singular-error': (a) => LA.inv(a),
+  'inv/batched-singular-error': (a) => LA.inv(a),
+  'inv/shape-error': (a) => LA.inv(a),
+  'inv/1d-error': (a) => LA.inv(a),
+  'solve': (a, b) => LA.solve(a, b),
+  'solve/vector': (a, b) => LA.solve(a, b),
+  'solve/batched-vector': (a, b) => LA.solve(a, b),
+  'solve/broadcast': (a, b) => LA.solve(a, b),
+  'solve/broadcast-A': (a, b) => LA.solve(a, b),
+  'solve/left-false': (a, b) => LA.solve(a, b, { left: false }),
+  'solve/float64': (a, b) => LA.solve(a, b),
+  'solve/singular-error': (a, b) => LA.solve(a, b),
+  'solve/shape-error': (a, b) => LA.solve(a, b),
+  'solve/dtype-error': (a, b) => LA.solve(a, b),
+
+  'det': (a) => LA.det(a),
+  'det/batched': (a) => LA.det(a),
+  'det/float64': (a) => LA.det(a),
+  'det/1x1': (a) => LA.det(a),
+  'det/singular': (a) => LA.det(a),
+  'det/rank-n-1': (a) => LA.det(a),
+  'det/alias': (a) => a.det(),
+  'det/shape-error': (a) => LA.det(a),
+  'slogdet/logabsdet': (a) => LA.slogdet(a).logabsdet,
+  'slogdet/sign': (a) => LA.slogdet(a).sign,
+  'slogdet/batched-float64': (a) => a.slogdet().logabsdet,
+
+  'cholesky': (a) => LA.cholesky(spd(a)),
+  'cholesky/upper': (a) => LA.cholesky(spd(a), { upper: true }),
+  'cholesky/batched': (a) => LA.cholesky(spd(a)),
+  'cholesky/float64': (a) => LA.cholesky(spd(a)),
+  'cholesky/lower-triangle-only': (a) => LA.cholesky(spd(a).tril().add(torch.ones(3, 3, { dtype: 'float64' }).triu(1).mul(5))),
+  'cholesky/not-pd-error': (a) => LA.cholesky(a),
+  'cholesky/batched-not-pd-error': (a) => LA.cholesky(a),
+  'cholesky/shape-error': (a) => LA.cholesky(a),
+
+  'qr/Q': (a) => LA.qr(a).Q,
+  'qr/R': (a) => LA.qr(a).R,
+  'qr/square-Q': (a) => LA.qr(a).Q,
+  'qr/wide-Q': (a) => LA.qr(a).Q,
+  'qr/wide-R': (a) => LA.qr(a).R,
+  'qr/batched-R': (a) => LA.qr(a).R,
+  'qr/complete-Q': (a) => LA.qr(a, { mode: 'complete' }).Q,
+  'qr/complete-R': (a) => LA.qr(a, { mode: 'complete' }).R,
+  'qr/r-mode': (a) => LA.qr(a, { mode: 'r' }).R,
+  'qr/mode-error': (a) => LA.qr(a, { mode: 'x' as 'r' }).R,
+  'qr/1d-error': (a) => LA.qr(a).R,
+
+  'eigh/eigenvalues': (a) => LA.eigh(sym(a)).eigenvalues,
+  'eigh/eigenvectors': (a) => colsign(LA.eigh(sym(a)).eigenvectors),
+  'eigh/batched-float64': (a) => colsign(LA.eigh(sym(a)).eigenvectors),
+  'eigh/lower-triangle': (a) => LA.eigh(a).eigenvalues,
+  'eigh/UPLO-U': (a) => colsign(LA.eigh(a, 'U').eigenvectors),
+  'eigh/reconstruct': (a) => { const r = LA.eigh(sym(a)); return r.eigenvectors.matmul(diagEmbed(r.eigenvalues)).matmul(r.eigenvectors.mT); },
+  'eigvalsh': (a) => LA.eigvalsh(sym(a)),
+  'eigvalsh/repeated': (a) => LA.eigvalsh(a),
+  'eigh/UPLO-error': (a) => LA.eigh(a, 'X' as 'L').eigenvalues,
+  'eigh/shape-error': (a) => LA.eigh(a).eigenvalues,
+
+  'svd/S': (a) => LA.svd(a).S,
+  'svd/U': (a) => colsign(LA.svd(a, { fullMatrices: false }).U),
+  'svd/Vh': (a) => vhSigned(LA.svd(a, { fullMatrices: false })),
+  'svd/wide-U': (a) => colsign(LA.svd(a, { fullMatrices: false }).U),
+  'svd/wide-Vh': (a) => vhSigned(LA.svd(a, { fullMatrices: false })),
+  'svd/reconstruct': (a) => { const r = LA.svd(a, { fullMatrices: false }); return r.U.matmul(diagEmbed(r.S)).matmul(r.Vh); },
+  'svd/full-U-first-columns': (a) => colsign(LA.svd(a).U.narrow(-1, 0, 3)),
+  'svd/full-projector': (a) => { const U = LA.svd(a).U; return U.matmul(U.mT); },
+  'svd/square-float64': (a) => colsign(LA.svd(a).U),
+  'svdvals': (a) => LA.svdvals(a),
+  'svdvals/batched-float64': (a) => LA.svdvals(a),
+  'svdvals/repeated': (a) => LA.svdvals(a),
+  'svd/1d-error': (a) => LA.svd(a).S,
+
+  'pinv': (a) => LA.pinv(a),
+  'pinv/wide-float64': (a) => LA.pinv(a),
+  'pinv/batched': (a) => LA.pinv(a),
+  'pinv/hermitian': (a) => LA.pinv(sym(a), { hermitian: true }),
+  'pinv/rank-deficient': (a) => LA.pinv(a),
+  'pinv/orthogonal': (a) => LA.pinv(a),
+  'matrix_rank': (a) => LA.matrixRank(a),
+  'matrix_rank/full': (a) => LA.matrixRank(a),
+  'matrix_rank/atol': (a) => LA.matrixRank(a, { atol: 1e-2 }),
+  'matrix_rank/rtol': (a) => LA.matrixRank(a, { rtol: 1e-2 }),
+  'matrix_rank/hermitian': (a) => LA.matrixRank(a, { hermitian: true }),
+  'lstsq/solution': (a, b) => LA.lstsq(a, b).solution,
+  'lstsq/vector': (a, b) => LA.lstsq(a, b).solution,
+  'lstsq/batched': (a, b) => LA.lstsq(a, b).solution,
+  'lstsq/residuals-gelsd': (a, b) => LA.lstsq(a, b, { driver: 'gelsd' }).residuals,
+  'lstsq/rank-gelsy': (a, b) => LA.lstsq(a, b).rank,
+  'lstsq/singular-values-gelss': (a, b) => LA.lstsq(a, b, { driver: 'gelss' }).singularValues,
+  'lstsq/residuals-gelsy-empty': (a, b) => LA.lstsq(a, b).residuals,
+  'lstsq/shape-error': (a, b) => LA.lstsq(a, b).solution,
+
+  'matrix_power/3': (a) => LA.matrixPower(a, 3),
+  'matrix_power/0': (a) => LA.matrixPower(a, 0),
+  'matrix_power/neg2': (a) => LA.matrixPower(a, -2),
+  'matrix_power/batched-5': (a) => LA.matrixPower(a, 5),
+  'matrix_power/method': (a) => a.matrixPower(2),
+  'matrix_power/shape-error': (a) => LA.matrixPower(a, 2),
+  'matrix_exp': (a) => LA.matrixExp(a),
+  'matrix_exp/float64': (a) => LA.matrixExp(a),
+  'matrix_exp/large-norm': (a) => LA.matrixExp(a.mul(8)),
+  'matrix_exp/batched': (a) => LA.matrixExp(a.mul(torch.tensor([0.1, 3.0], { dtype: 'float64', device: a.device }).reshape(2, 1, 1))),
+  'matrix_exp/zero': (a) => LA.matrixExp(a),
+  'matrix_exp/shape-error': (a) => LA.matrixExp(a),
+  'cond': (a) => LA.cond(a),
+  'cond/-2': (a) => LA.cond(a, -2),
+  'cond/fro': (a) => LA.cond(a, 'fro'),
+  'cond/nuc': (a) => LA.cond(a, 'nuc'),
+  'cond/inf': (a) => LA.cond(a, 'inf'),
+  'cond/1': (a) => LA.cond(a, 1),
+  'matrix_norm/2': (a) => LA.matrixNorm(a, 2),
+  'matrix_norm/-2': (a) => LA.matrixNorm(a, -2),
+  'matrix_norm/nuc': (a) => LA.matrixNorm(a, 'nuc'),
+  'matrix_norm/nuc-dims-keepdim': (a) => LA.matrixNorm(a, 'nuc', [0, 2], true),
+  'norm/2-matrix': (a) => LA.norm(a, 2),
+});
+
+/** The error a call throws (at the call on the CPU, else at the first read). */
+async function errorOf(f: () => Tensor): Promise<string> {
+  try { await f().data(); } catch (e) { return (e as Error).message; }
+  return 'no error';
+}
+
+describe("linalg: PyTorch's error messages", () => {
+  const SING = [[1, 2, 3], [2, 4, 6], [1, 1, 1]];
+  it('names the non-positive-definite leading minor, and the batch element', async () => {
+    expect(await errorOf(() => LA.cholesky(torch.tensor([[1, 2], [2, 1]], { dtype: 'float32' })))).toBe(
+      'linalg.cholesky: The factorization could not be completed because the input is not positive-definite (the leading minor of order 2 is not positive-definite).');
+    expect(await errorOf(() => LA.cholesky(torch.tensor([[[1, 0], [0, 1]], [[1, 2], [2, 1]]], { dtype: 'float32' })))).toBe(
+      'linalg.cholesky: (Batch element 1): The factorization could not be completed because the input is not positive-definite (the leading minor of order 2 is not positive-definite).');
+  });
+  it('names the zero diagonal element of a singular inverse as LAPACK does', async () => {
+    expect(await errorOf(() => LA.inv(torch.tensor(SING, { dtype: 'float32' })))).toBe(
+      'linalg.inv: The diagonal element 2 is zero, the inversion could not be completed because the input matrix is singular.');
+    expect(await errorOf(() => LA.inv(torch.tensor([[1, 2, 3], [1, 1, 1], [2, 4, 6]], { dtype: 'float32' })))).toMatch(/diagonal element 3 is zero/);
+    expect(await errorOf(() => torch.tensor([[0, 0], [0, 1]], { dtype: 'float32' }).inverse())).toMatch(/diagonal element 1 is zero/);
+    expect(await errorOf(() => LA.solve(torch.tensor(SING, { dtype: 'float32' }), torch.ones(3)))).toBe(
+      'torch.linalg.solve: The solver failed because the input matrix is singular.');
+  });
+  it('names shapes and dtypes', async () => {
+    expect(await errorOf(() => LA.inv(torch.ones(2, 3)))).toBe('linalg.inv: A must be batches of square matrices, but they are 2 by 3 matrices');
+    expect(await errorOf(() => LA.solve(torch.eye(3), torch.ones(4, 2)))).toBe('linalg.solve: Incompatible shapes of A and B for the equation AX = B (3x3 and 4x2)');
+    expect(await errorOf(() => LA.svd(torch.ones(3)).S)).toBe('linalg.svd: The input tensor A must have at least 2 dimensions.');
+    expect(await errorOf(() => LA.det(torch.ones(2, 2, { dtype: 'int32' })))).toMatch(/linalg.det: .*floating point.*int32/);
+  });
+  it("raises PyTorch's errors for gradients of qr in mode 'r' and complete tall", () => {
+    const a = torch.randn(4, 3, { requiresGrad: true });
+    expect(() => LA.qr(a, { mode: 'r' }).R.sum().backward()).toThrow(/depends on Q, which is not computed when mode='r'/);
+    expect(() => LA.qr(a, { mode: 'complete' }).Q.sum().backward()).toThrow("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.");
+  });
+  it('svd/eigh gradients are inf/nan where values repeat and the vectors matter (as PyTorch)', async () => {
+    const a = torch.eye(3, { dtype: 'float64', requiresGrad: true });
+    LA.svd(a).U.narrow(-1, 0, 1).sum().backward();
+    expect(Array.from(await a.grad!.data()).some((v) => !Number.isFinite(v))).toBe(true);
+    const b = torch.eye(3, { dtype: 'float64', requiresGrad: true });
+    LA.svd(b).S.sum().backward(); // singular values alone: well defined
+    expect(Array.from(await b.grad!.data())).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  });
+});
+
+describe('linalg: gradcheck in float64 (finite differences)', () => {
+  const A = () => torch.randn(3, 3, { dtype: 'float64' }).requiresGrad_(true);
+  it('inv, det, slogdet, solve, cholesky, matrixExp', () => {
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.inv(a), [A()])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.det(a), [A()])).toBe(true);
+    // at a singular matrix: the cofactors (PyTorch 1.13 returns zeros there)
+    const S = torch.tensor([[2, 1, 0], [4, 2, 0], [1, 3, 5]], { dtype: 'float64', requiresGrad: true });
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.det(a), [S])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.slogdet(a).logabsdet, [A()])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor, b: Tensor) => LA.solve(a, b), [A(), torch.randn(3, 2, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.pinv(a), [torch.randn(4, 3, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.cholesky(spd(a)), [A()])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.matrixExp(a), [A()])).toBe(true);
+  });
+  it('qr, eigh, svd (gauge-invariant uses)', () => {
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.qr(a).Q, [torch.randn(4, 3, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => LA.qr(a).R, [torch.randn(3, 5, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => colsign(LA.eigh(sym(a)).eigenvectors), [A()])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => colsign(LA.svd(a, { fullMatrices: false }).U), [torch.randn(4, 3, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
+    expect(torch.autograd.gradcheck((a: Tensor) => vhSigned(LA.svd(a, { fullMatrices: false })), [torch.randn(3, 4, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
+  });
+});
