@@ -10,6 +10,7 @@
 import type { Device } from '../backends/backend.js';
 import { isFloating, promoteTypes, type DType } from '../dtype.js';
 import { keep } from '../memory.js';
+import { isCapturing } from '../backends/registry.js';
 import { Tensor } from '../tensor.js';
 import { castTo } from '../ops/elementwise.js';
 
@@ -116,6 +117,11 @@ export function autocast<T>(opts: AutocastOptions, fn?: () => T): T | AutocastGu
   return result;
 }
 
+/** @internal The autocast state as a string, for torch.compile's guards ('' when off everywhere). */
+export function autocastStateKey(): string {
+  return enabledCount === 0 ? '' : DEVICE_TYPES.filter((d) => devState[d].enabled).map((d) => `${d}:${devState[d].dtype}`).join(',');
+}
+
 /** Drops the cached casts of parameters (torch.clear_autocast_cache); the outermost region's end does it. */
 export function clearAutocastCache(): void {
   cache = new Map(); // the casts stay alive while autograd graphs hold them; the collector frees the rest
@@ -151,8 +157,9 @@ function forTensors(args: readonly unknown[], f: (t: Tensor) => void): void { ma
 const eligible = (t: Tensor, d: Device): boolean => t.device === d && isFloating(t.dtype) && t.dtype !== 'float64';
 
 function cachedCast(t: Tensor, to: DType): Tensor {
-  // PyTorch caches only float32 leaves that require grad (parameters), cast down.
-  if (!(cacheEnabled && to !== 'float32' && t.dtype === 'float32' && t.requiresGrad && t.isLeaf)) return castTo(t, to);
+  // PyTorch caches only float32 leaves that require grad (parameters), cast down. Not while a graph
+  // is captured (torch.compile): the cast would be a virtual value, unusable by eager code after it.
+  if (!(cacheEnabled && to !== 'float32' && t.dtype === 'float32' && t.requiresGrad && t.isLeaf) || isCapturing()) return castTo(t, to);
   let c = cache.get(t);
   if (c === undefined || c.isDisposed) { c = keep(castTo(t, to)); cache.set(t, c); }
   return c;
@@ -197,9 +204,11 @@ function castArgs(name: string, policy: AutocastPolicy, args: unknown[], d: Devi
  * wrapper may be made while its module is still evaluating). Outside autocast it costs one comparison.
  */
 export function autocastOp<M extends object, K extends keyof M & string>(mod: M, name: K, policy: AutocastPolicy): M[K] {
-  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+  const wrapped = function (this: unknown): unknown {
     const fn = mod[name] as unknown as (...a: unknown[]) => unknown;
-    if (enabledCount === 0 || suspended > 0) return fn.apply(this, args);
+    // `arguments` passed straight on: no array is made on the common path (autocast off).
+    if (enabledCount === 0 || suspended > 0) return fn.apply(this, arguments as unknown as unknown[]);
+    const args = Array.from(arguments as ArrayLike<unknown>);
     const t = firstTensor(args);
     if (t === null || !devState[t.device].enabled) return fn.apply(this, args);
     const cast = castArgs(name, policy, args, t.device);

@@ -20,6 +20,7 @@ import { Program, type Binding, type ProgramStats } from './program.js';
 import { VBuf } from './vbuf.js';
 import { log, logEnabled } from './logs.js';
 import { runLazy, type Segment } from './lazy.js';
+import { autocastStateKey } from '../amp/autocast.js';
 
 /** Options of torch.compile (PyTorch's names). */
 export interface CompileOptions {
@@ -107,6 +108,8 @@ interface Guards {
   /** Functions and class instances among the non-tensor arguments (guarded by identity). */
   objects: object[];
   grad: boolean;
+  /** torch.autocast's state (autocastStateKey): a graph traced in a region casts, one traced outside does not. */
+  autocast: string;
   training: string;
   params: Tensor[];
   paramBufs: BufferHandle[];
@@ -131,6 +134,7 @@ function currentGuards(ts: readonly Tensor[], skel: Skeleton, mod: GuardedModule
     skeleton: skeletonKey(skel, objects),
     objects,
     grad: state.gradEnabled,
+    autocast: autocastStateKey(),
     training: mod ? [...mod.modules()].map((m) => (m.training ? '1' : '0')).join('') : '',
     params,
     paramBufs: params.map((p) => p.storage.buf),
@@ -161,6 +165,7 @@ function guardFailure(e: Entry, g: Guards): string | null {
     }
   }
   if (e.guards.grad !== g.grad) return `grad mode changed (expected ${e.guards.grad ? 'enabled' : 'disabled'})`;
+  if (e.guards.autocast !== g.autocast) return `autocast state changed (expected ${e.guards.autocast || 'off'}, got ${g.autocast || 'off'})`;
   if (e.guards.training !== g.training) return `module training flag changed (training=${g.training[0] === '1'})`;
   if (e.guards.params.length !== g.params.length || e.guards.params.some((p, i) => p !== g.params[i])) return 'module parameters or buffers changed identity';
   if (e.guards.paramBufs.some((b, i) => b !== g.paramBufs[i])) return 'a parameter or buffer was moved or reallocated (e.g. by .to())';

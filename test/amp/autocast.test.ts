@@ -154,6 +154,22 @@ describe('torch.autocast: regions', () => {
     });
   }
 
+  it('torch.compile guards on the autocast state (a function traced outside a region is retraced inside)', async () => {
+    torch.manualSeed(0);
+    const w = torch.randn([3, 2], { requiresGrad: true });
+    const f = torch.compile((x: Tensor) => x.matmul(w).softmax(-1));
+    const x = torch.randn([4, 3]);
+    const eager = x.matmul(w).softmax(-1);
+    expect(f(x).dtype).toBe('float32');
+    const [inside, ref] = torch.autocast({ deviceType: 'cpu' }, () => [f(x), x.matmul(w)]);
+    expect(ref!.dtype).toBe('float16');
+    expect(inside!.dtype).toBe('float32'); // softmax runs in float32 on the float16 matmul
+    const a = Array.from(await inside!.data()), b = Array.from(await eager.data());
+    expect(a.some((v, i) => v !== b[i])).toBe(true); // the float16 matmul's rounding shows
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-2));
+    expect(Array.from(await f(x).data())).toEqual(b); // outside again: the float32 entry
+  });
+
   it('float64 tensors are never cast (CPU)', () => {
     const a = torch.randn([2, 3], { dtype: 'float64' }), b = torch.randn([3, 2], { dtype: 'float64' });
     torch.autocast({ deviceType: 'cpu' }, () => {
