@@ -31,6 +31,10 @@ export interface KeyAverage {
   readonly cpuTimeTotal: number;
   /** cpuTimeTotal / count (µs). */
   readonly cpuTimeAvg: number;
+  /** GPU time of its own kernels from WebGPU timestamp queries (µs; kernel rows; 0 without timing). */
+  readonly selfDeviceTimeTotal: number;
+  /** GPU time of its kernels and those of its child events (µs). */
+  readonly deviceTimeTotal: number;
   /** The input shapes, when recordShapes was on (one set; with groupByInputShape, the row's). */
   readonly inputShapes: readonly (readonly number[])[];
 }
@@ -44,7 +48,7 @@ export interface KeyAveragesOptions {
 /** Options of table(). */
 export interface TableOptions {
   /** Column to sort by, descending (default 'cpuTimeTotal'). */
-  sortBy?: 'selfCpuTimeTotal' | 'cpuTimeTotal' | 'count' | 'cpuTimeAvg';
+  sortBy?: 'selfCpuTimeTotal' | 'cpuTimeTotal' | 'count' | 'cpuTimeAvg' | 'selfDeviceTimeTotal' | 'deviceTimeTotal';
   /** At most this many rows (default: all). */
   rowLimit?: number;
 }
@@ -65,8 +69,8 @@ export interface ChromeTraceEvent {
   pid: number;
   /** Thread id (1). */
   tid: number;
-  /** Input shapes (recordShapes) and device. */
-  args: { shapes?: number[][]; device?: string };
+  /** Input shapes (recordShapes), device, and a kernel's GPU time from timestamp queries (µs). */
+  args: { shapes?: number[][]; device?: string; gpu_us?: number };
 }
 
 /** GPU time summed from WebGPU timestamp queries between the profile's start and stop. */
@@ -75,6 +79,8 @@ export interface GpuTime {
   kernels: number;
   /** Their summed GPU time (µs). */
   us: number;
+  /** GPU time (µs) per event index of `events` (kernel events that recorded GPU work). */
+  byEvent: ReadonlyMap<number, number>;
 }
 
 /** Rows of a profile's keyAverages(), with their table. */
@@ -85,6 +91,8 @@ export class KeyAverages implements Iterable<KeyAverage> {
     readonly rows: readonly KeyAverage[],
     private readonly footer: string[],
     private readonly shapes: boolean,
+    /** WebGPU kernel times are known: the table shows PyTorch's device columns. */
+    private readonly device = false,
   ) {}
   /** Iterates the rows. */
   [Symbol.iterator](): Iterator<KeyAverage> { return this.rows[Symbol.iterator](); }
@@ -97,16 +105,20 @@ export class KeyAverages implements Iterable<KeyAverage> {
     if (opts.rowLimit !== undefined && opts.rowLimit >= 0) rows = rows.slice(0, opts.rowLimit);
     const selfTotal = this.rows.reduce((s, r) => s + r.selfCpuTimeTotal, 0);
     const pct = (x: number): string => `${selfTotal > 0 ? ((100 * x) / selfTotal).toFixed(2) : '0.00'}%`;
-    const head = ['Name', 'Self CPU %', 'Self CPU', 'CPU total %', 'CPU total', 'CPU time avg', '# of Calls'];
+    const head = ['Name', 'Self CPU %', 'Self CPU', 'CPU total %', 'CPU total', 'CPU time avg'];
+    if (this.device) head.push('Self WebGPU', 'WebGPU total');
+    head.push('# of Calls');
     if (this.shapes) head.push('Input Shapes');
     const body = rows.map((r) => {
-      const cells = [r.key, pct(r.selfCpuTimeTotal), fmtUs(r.selfCpuTimeTotal), pct(r.cpuTimeTotal), fmtUs(r.cpuTimeTotal), fmtUs(r.cpuTimeAvg), String(r.count)];
+      const cells = [r.key, pct(r.selfCpuTimeTotal), fmtUs(r.selfCpuTimeTotal), pct(r.cpuTimeTotal), fmtUs(r.cpuTimeTotal), fmtUs(r.cpuTimeAvg)];
+      if (this.device) cells.push(fmtUs(r.selfDeviceTimeTotal), fmtUs(r.deviceTimeTotal));
+      cells.push(String(r.count));
       if (this.shapes) cells.push(JSON.stringify(r.inputShapes));
       return cells;
     });
     const w = head.map((h, i) => Math.max(h.length, ...body.map((c) => c[i]!.length)));
     const line = w.map((n) => '-'.repeat(n)).join('  ');
-    const fmt = (c: string[]): string => c.map((s, i) => (i === 0 || i === 7 ? s.padEnd(w[i]!) : s.padStart(w[i]!))).join('  ').trimEnd();
+    const fmt = (c: string[]): string => c.map((s, i) => (i === 0 || head[i] === 'Input Shapes' ? s.padEnd(w[i]!) : s.padStart(w[i]!))).join('  ').trimEnd();
     return [line, fmt(head), line, ...body.map(fmt), line, `Self CPU time total: ${fmtUs(selfTotal)}`, ...this.footer, ''].join('\n');
   }
 }
@@ -118,7 +130,7 @@ function fmtUs(us: number): string {
   return `${us.toFixed(3)}us`;
 }
 
-type TimedBackend = Backend & { beginKernelTiming?(): boolean; endKernelTiming?(): Promise<{ kernels: number; ms: number } | null> };
+type TimedBackend = Backend & { beginKernelTiming?(): boolean; endKernelTiming?(): Promise<{ kernels: number; ms: number; byTag: Map<number, number> } | null> };
 
 /** A profiling session's result (and, until stop(), the session): `using prof = profile({...})`. */
 export class Profile implements Disposable {
@@ -147,7 +159,7 @@ export class Profile implements Disposable {
     if (this.#timing !== null && this.#gpu === null) {
       const b = this.#timing;
       this.#gpu = (b.endKernelTiming ? b.endKernelTiming() : Promise.resolve(null)).then((t) => {
-        this.#gpuTime = t === null ? null : { kernels: t.kernels, us: t.ms * 1000 };
+        this.#gpuTime = t === null ? null : { kernels: t.kernels, us: t.ms * 1000, byEvent: new Map([...t.byTag].filter(([k]) => k >= 0).map(([k, ms]) => [k, ms * 1000])) };
         return this.#gpuTime;
       });
     }
@@ -165,33 +177,44 @@ export class Profile implements Disposable {
     const child = new Float64Array(evs.length);
     const dur = (e: ProfilerEvent): number => Math.max(0, (Number.isNaN(e.end) ? e.start : e.end) - e.start);
     evs.forEach((e) => { if (e.parent >= 0) child[e.parent]! += dur(e); });
-    const groups = new Map<string, { key: string; count: number; self: number; total: number; shapes: (readonly number[])[] }>();
+    // GPU time: a kernel's own; an op's is its kernels' (children are after their parents).
+    const gpuSelf = new Float64Array(evs.length), gpuTotal = new Float64Array(evs.length);
+    for (const [i, us] of this.#gpuTime?.byEvent ?? []) gpuSelf[i] = us;
+    for (let i = evs.length - 1; i >= 0; i--) {
+      gpuTotal[i]! += gpuSelf[i]!;
+      const p = evs[i]!.parent;
+      if (p >= 0) gpuTotal[p]! += gpuTotal[i]!;
+    }
+    const groups = new Map<string, { key: string; count: number; self: number; total: number; gpuSelf: number; gpuTotal: number; shapes: (readonly number[])[] }>();
     evs.forEach((e, i) => {
       const g = opts.groupByInputShape ? `${e.name}\u0000${JSON.stringify(e.shapes)}` : e.name;
       let r = groups.get(g);
-      if (!r) { r = { key: e.name, count: 0, self: 0, total: 0, shapes: [...e.shapes] }; groups.set(g, r); }
+      if (!r) { r = { key: e.name, count: 0, self: 0, total: 0, gpuSelf: 0, gpuTotal: 0, shapes: [...e.shapes] }; groups.set(g, r); }
       r.count++;
       r.self += Math.max(0, dur(e) - child[i]!);
+      r.gpuSelf += gpuSelf[i]!;
       // A call nested in a call of the same key is inside that one's total already.
       let p = e.parent, nested = false;
       while (p >= 0) { if (evs[p]!.name === e.name) { nested = true; break; } p = evs[p]!.parent; }
-      if (!nested) r.total += dur(e);
+      if (!nested) { r.total += dur(e); r.gpuTotal += gpuTotal[i]!; }
     });
-    const rows = [...groups.values()].map((r) => ({ key: r.key, count: r.count, selfCpuTimeTotal: r.self, cpuTimeTotal: r.total, cpuTimeAvg: r.total / r.count, inputShapes: r.shapes }));
+    const rows = [...groups.values()].map((r) => ({ key: r.key, count: r.count, selfCpuTimeTotal: r.self, cpuTimeTotal: r.total, cpuTimeAvg: r.total / r.count, selfDeviceTimeTotal: r.gpuSelf, deviceTimeTotal: r.gpuTotal, inputShapes: r.shapes }));
     const footer: string[] = [];
     if (this.#timing !== null) {
       const g = this.#gpuTime;
-      footer.push(g ? `Self WebGPU time total: ${fmtUs(g.us)} (${g.kernels} kernels, timestamp queries; not attributed per op)` : 'Self WebGPU time total: pending (await prof.gpuTime())');
+      footer.push(g ? `Self WebGPU time total: ${fmtUs(g.us)} (${g.kernels} kernels, timestamp queries)` : 'Self WebGPU time total: pending (await prof.gpuTime())');
     }
-    return new KeyAverages(rows, footer, opts.groupByInputShape === true);
+    return new KeyAverages(rows, footer, opts.groupByInputShape === true, this.#gpuTime !== null);
   }
 
   /** The events as Chrome trace event JSON ({ traceEvents: [...] }), for Perfetto or chrome://tracing. */
   chromeTrace(): string {
-    const traceEvents: ChromeTraceEvent[] = this.#rec.events.map((e) => {
+    const traceEvents: ChromeTraceEvent[] = this.#rec.events.map((e, i) => {
       const args: ChromeTraceEvent['args'] = {};
       if (e.shapes.length) args.shapes = e.shapes.map((s) => [...s]);
       if (e.device !== null) args.device = e.device;
+      const gpu = this.#gpuTime?.byEvent.get(i);
+      if (gpu !== undefined) args.gpu_us = gpu;
       return { name: e.name, cat: e.kind === 'op' ? 'cpu_op' : 'kernel', ph: 'X', ts: e.start, dur: Math.max(0, (Number.isNaN(e.end) ? e.start : e.end) - e.start), pid: 1, tid: 1, args };
     });
     return JSON.stringify({ traceEvents, displayTimeUnit: 'ms' });

@@ -138,7 +138,10 @@ export class ProfilerRecorder implements DispatchMode, ScopeListener {
                 if (rec === null) return fn.apply(target, args);
                 const key = NAMED_BY_OP.has(name) ? `${name}.${String(args[0])}` : name;
                 const i = rec.begin(key, 'kernel', target.device, rec.recordShapes ? inputShapes(name, args) : []);
-                try { return fn.apply(target, args); } finally { rec.finish(i); }
+                // WebGPU timestamp queries attribute the passes this call records to its event.
+                const tagged = target as { setKernelTag?(tag: number): void };
+                tagged.setKernelTag?.(i);
+                try { return fn.apply(target, args); } finally { tagged.setKernelTag?.(-1); rec.finish(i); }
               }
             : fn.bind(target);
           methods.set(p, { fn: v, m });

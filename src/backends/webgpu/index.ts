@@ -89,6 +89,13 @@ export class GPUTensorBuffer implements BufferHandle {
   constructor(readonly nbytes: number, readonly gpu: GPUBuffer) {}
 }
 
+/** Timestamp-query state: the query set of the encoder being recorded, its passes' tags, the results. */
+interface KernelTiming {
+  qs: GPUQuerySet; n: number; passes: number; ns: Promise<bigint>[];
+  /** The tag of passes recorded now; each recorded pass's tag (by query slot); GPU ns per tag. */
+  tag: number; tags: number[]; byTag: Map<number, bigint>;
+}
+
 /** Pool sizes: powers of two from 256 bytes, then multiples of 1 MiB for large buffers. */
 function bucket(n: number): number {
   if (n <= 256) return 256;
@@ -197,8 +204,11 @@ export class WebGPUBackend implements Backend {
   private allocated = 0;
   private reserved = 0;
   private live = 0;
-  /** Kernel timing (timestamp-query): every compute pass writes begin/end stamps while this is set. */
-  private timing: { qs: GPUQuerySet; n: number; passes: number; ns: Promise<bigint>[] } | null = null;
+  /**
+   * Kernel timing (timestamp-query): every compute pass writes begin/end stamps while this is set;
+   * each pass is attributed to the tag current when it was recorded (the profiler's event).
+   */
+  private timing: KernelTiming | null = null;
 
   constructor(info: GPUInfo) {
     this.info = info;
@@ -517,22 +527,27 @@ export class WebGPUBackend implements Backend {
     if (!this.info.features.timestampQuery) return false;
     this.flush();
     this.timing?.qs.destroy();
-    this.timing = { qs: this.gpu.createQuerySet({ type: 'timestamp', count: 2 * MAX_PENDING }), n: 0, passes: 0, ns: [] };
+    this.timing = { qs: this.gpu.createQuerySet({ type: 'timestamp', count: 2 * MAX_PENDING }), n: 0, passes: 0, ns: [], tag: -1, tags: [], byTag: new Map() };
     return true;
   }
-  /** Waits for the work recorded since beginKernelTiming: kernel count and summed kernel time (ms). */
-  async endKernelTiming(): Promise<{ kernels: number; ms: number } | null> {
+  /** Attributes the kernels recorded from now on to `tag` (-1: none) while timing. */
+  setKernelTag(tag: number): void { if (this.timing) this.timing.tag = tag; }
+  /**
+   * Waits for the work recorded since beginKernelTiming: kernel count, summed kernel time (ms) and
+   * the time of each tag's kernels (ms).
+   */
+  async endKernelTiming(): Promise<{ kernels: number; ms: number; byTag: Map<number, number> } | null> {
     const t = this.timing;
     if (!t) return null;
     this.flush();
     this.timing = null;
     const ns = (await Promise.all(t.ns)).reduce((a, b) => a + b, 0n);
     t.qs.destroy();
-    return { kernels: t.passes, ms: Number(ns) / 1e6 };
+    return { kernels: t.passes, ms: Number(ns) / 1e6, byTag: new Map([...t.byTag].map(([k, v]) => [k, Number(v) / 1e6])) };
   }
   /** Records the resolve of this encoder's stamps; the returned function (called after submit) maps them. */
-  private resolveStamps(enc: GPUCommandEncoder, t: { qs: GPUQuerySet; n: number }): () => Promise<bigint> {
-    const n = t.n, bytes = 16 * n;
+  private resolveStamps(enc: GPUCommandEncoder, t: KernelTiming): () => Promise<bigint> {
+    const n = t.n, bytes = 16 * n, tags = t.tags.splice(0);
     const resolved = this.gpu.createBuffer({ size: bytes, usage: 0x200 /* QUERY_RESOLVE */ | COPY_SRC });
     const staging = this.gpu.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
     enc.resolveQuerySet(t.qs, 0, 2 * n, resolved, 0);
@@ -543,7 +558,12 @@ export class WebGPUBackend implements Backend {
       const v = new BigUint64Array(staging.getMappedRange());
       let sum = 0n;
       // A pass whose end stamp precedes its begin (counter reset) counts as zero.
-      for (let i = 0; i < n; i++) if (v[2 * i + 1]! > v[2 * i]!) sum += v[2 * i + 1]! - v[2 * i]!;
+      for (let i = 0; i < n; i++) {
+        if (v[2 * i + 1]! <= v[2 * i]!) continue;
+        const d = v[2 * i + 1]! - v[2 * i]!;
+        sum += d;
+        t.byTag.set(tags[i]!, (t.byTag.get(tags[i]!) ?? 0n) + d);
+      }
       staging.unmap(); staging.destroy(); resolved.destroy();
       return sum;
     };
@@ -645,7 +665,7 @@ export class WebGPUBackend implements Backend {
       // Timing needs one pass per kernel (stamps are per pass); otherwise consecutive dispatches
       // share a pass: WebGPU orders and makes visible each dispatch's storage writes to the next.
       pass = this.enc().beginComputePass(t ? { timestampWrites: { querySet: t.qs, beginningOfPassWriteIndex: 2 * t.n, endOfPassWriteIndex: 2 * t.n + 1 } } : undefined);
-      if (t) { t.n++; t.passes++; } else this.pass = pass;
+      if (t) { t.tags[t.n] = t.tag; t.n++; t.passes++; } else this.pass = pass;
     }
     if (this.passPipeline !== p) { pass.setPipeline(p); if (!t) this.passPipeline = p; }
     pass.setBindGroup(0, bg, [md.offset]);
