@@ -60,7 +60,7 @@ type GlooAddon = {
 const RED: Record<EngineReduce, number> = { sum: 0, product: 1, min: 2, max: 3 };
 
 /** How to get the addon, for error messages. */
-export const BUILD_HINT = 'build it with `apt-get install libgloo-dev && npm run build:distributed` (it writes native-distributed/build/torchlet_gloo.node; TORCHLET_GLOO_ADDON may name another path)';
+export const BUILD_HINT = 'build it with `apt-get install libgloo-dev && npm run build:distributed` (in an installed package: `node node_modules/torchlet/scripts/build-distributed.mjs`); it writes native-distributed/build/torchlet_gloo.node (TORCHLET_GLOO_ADDON may name another path)';
 
 let addon: GlooAddon | null = null;
 /** Loads the Gloo addon (Node only) or throws saying how to build it. */

@@ -29,9 +29,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 describe('packed package', () => {
-  it('ships exactly the bundles (with their source maps), the types and the docs', () => {
-    expect(packed).toEqual(['ARCHITECTURE.md', 'LICENSE', 'README.md', 'dist/torchlet.browser.js', 'dist/torchlet.browser.js.map',
-      'dist/torchlet.d.ts', 'dist/torchlet.js', 'dist/torchlet.js.map', 'package.json']);
+  it('ships exactly the bundles (with their source maps), the types, the docs, the launcher and the Gloo addon sources', () => {
+    expect(packed).toEqual(['ARCHITECTURE.md', 'LICENSE', 'README.md', 'bin/torchlet.mjs', 'dist/torchlet.browser.js', 'dist/torchlet.browser.js.map',
+      'dist/torchlet.d.ts', 'dist/torchlet.js', 'dist/torchlet.js.map', 'native-distributed/src/torchlet_gloo.cc', 'package.json',
+      'scripts/build-distributed.mjs']);
   });
 
   it("resolves 'torchlet' from node_modules and runs forward+backward", () => {
