@@ -62,6 +62,15 @@ function checkInfo(op: string, info: Tensor, batched: boolean, msg: string): voi
   for (let b = 0; b < B; b++) be.checkRange(info.select(0, b).view_(), 0, 0, `${op}: (Batch element ${b}): ${msg}`);
 }
 
+/**
+ * On asynchronous devices the checked info must reach the result for its read to reject: the
+ * result is selected through info (NaN where a matrix failed). Synchronous devices raised already.
+ */
+function guarded(out3: Tensor, info: Tensor): Tensor {
+  if (backendOf(out3).synchronous) return out3;
+  return noGrad(() => where(info.eq(0).reshape([info.shape[0]!, 1, 1]), out3, NaN));
+}
+
 /** LU with partial pivoting of A [..., n, n] (or of A^T): [LU, pivots, info] in [B, ...] shapes. */
 function luOf(op: string, A: Tensor, transposed: boolean): Tensor[] {
   const n = A.shape[A.ndim - 1]!;
@@ -83,7 +92,7 @@ export function solveCore(A: Tensor, B: Tensor, op: string | null): Tensor {
   const [LU, piv, info] = luOf(op ?? 'linalg.solve', A, true);
   if (op !== null) checkInfo(op, info!, batch.length > 0, SOLVE_MSG[op]!);
   const [X] = runKernel(op ?? 'linalg.solve', 'luSolveT', [LU!, piv!, mat3(B)], [[[LU!.shape[0]!, n, k], A.dtype]]);
-  return record('linalgSolve', [A, B], X!.reshape([...batch, n, k]), {});
+  return record('linalgSolve', [A, B], (op !== null ? guarded(X!, info!) : X!).reshape([...batch, n, k]), {});
 }
 
 const eyeLike = (A: Tensor): Tensor => eye(A.shape[A.ndim - 1]!, { dtype: A.dtype, device: A.device });
@@ -196,7 +205,7 @@ export function cholesky(A: Tensor, opts: { upper?: boolean } = {}): Tensor {
   const A3 = mat3(A), B = A3.shape[0]!;
   const [L, info] = runKernel(op, 'cholesky', [A3], [[[B, n, n], A.dtype], [[B], 'int32']]);
   checkInfo(op, info!, batch.length > 0, 'The factorization could not be completed because the input is not positive-definite (the leading minor of order $V is not positive-definite).');
-  const out = record('linalgCholesky', [A], L!.reshape([...batch, n, n]), {});
+  const out = record('linalgCholesky', [A], guarded(L!, info!).reshape([...batch, n, n]), {});
   return opts.upper ? out.mT : out;
 }
 

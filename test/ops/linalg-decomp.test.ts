@@ -135,6 +135,16 @@ opSuite('linalg_decomp', {
   'matrix_norm/nuc': (a) => LA.matrixNorm(a, 'nuc'),
   'matrix_norm/nuc-dims-keepdim': (a) => LA.matrixNorm(a, 'nuc', [0, 2], true),
   'norm/2-matrix': (a) => LA.norm(a, 2),
+  'svd/wide-U-f32': (a) => colsign(LA.svd(a, { fullMatrices: false }).U),
+  'svd/full-U-first-columns-f32': (a) => colsign(LA.svd(a).U.narrow(-1, 0, 3)),
+  'svd/full-Vh-wide-f32': (a) => { const r = LA.svd(a); return r.Vh.narrow(-2, 0, 2).mul(r.U.narrow(-2, 0, 1).sign().mT); },
+  'eigh/UPLO-U-f32': (a) => colsign(LA.eigh(a, 'U').eigenvectors),
+  'pinv/hermitian-f32': (a) => LA.pinv(sym(a), { hermitian: true }),
+  'lstsq/batched-f32': (a, b) => LA.lstsq(a, b).solution,
+  'qr/batched-Q-f32': (a) => LA.qr(a).Q,
+  'matrix_exp/batched-f32': (a) => LA.matrixExp(a.mul(torch.tensor([0.5, 4.0], { device: a.device }).reshape(2, 1, 1))),
+  'cond/f32': (a) => LA.cond(a),
+  'det/batched-singular-f32': (a) => LA.det(a),
 });
 
 /** The error a call throws (at the call on the CPU, else at the first read). */
@@ -177,6 +187,14 @@ describe("linalg: PyTorch's error messages", () => {
     const b = torch.eye(3, { dtype: 'float64', requiresGrad: true });
     LA.svd(b).S.sum().backward(); // singular values alone: well defined
     expect(Array.from(await b.grad!.data())).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  });
+});
+
+describe.runIf(torch.webgpu.isAvailable())('linalg: errors on WebGPU surface at the read', () => {
+  it('cholesky and inv reject the read with the message', async () => {
+    const a = torch.tensor([[1, 2], [2, 1]], { dtype: 'float32', device: 'webgpu' });
+    await expect(LA.cholesky(a).data()).rejects.toThrow(/leading minor of order 2 is not positive-definite/);
+    await expect(LA.inv(torch.tensor([[1, 2], [2, 4]], { dtype: 'float32', device: 'webgpu' })).data()).rejects.toThrow(/diagonal element 2 is zero/);
   });
 });
 

@@ -10,7 +10,7 @@
 // computed in f32 on every adapter: no `shader-f16` needed, see codegen.ts); float64 throws clearly.
 
 import type { FusedProgram } from '../fused.js';
-import type { Backend, BinaryOp, BufferHandle, ConvGeometry, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
+import type { Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { BOOL_BINARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import { isContiguous } from '../../shape.js';
@@ -1029,6 +1029,34 @@ export class WebGPUBackend implements Backend {
     if (check && all && !h.ranges?.some((r) => r.check === check)) (h.ranges ??= []).push({ min: min | 0, max: max | 0, check });
   }
 
+  /**
+   * Dense linear algebra (shaders/linalg_*.wgsl, contracts in LinalgKernel): one invocation per
+   * matrix of the batch, float32, outputs then inputs then a scratch buffer in binding order.
+   */
+  linalg(kernel: LinalgKernel, ins: readonly View[], outs: readonly View[]): void {
+    const A = ins[0]!, B = A.shape[0]!, m = A.shape[1]!, n = A.shape[2]!;
+    if (B === 0) return;
+    const M = Math.max(m, n), N = Math.min(m, n);
+    const spec: Record<LinalgKernel, [family: 'linalg_cholesky' | 'linalg_lu' | 'linalg_lusolve' | 'linalg_qr' | 'linalg_eigh' | 'linalg_svd', dims: number[], scratch: number]> = {
+      cholesky: ['linalg_cholesky', [n, 0, 0, 0], 0],
+      lu: ['linalg_lu', [n, 0, 0, 0], 0],
+      luSolve: ['linalg_lusolve', [n, ins[2]?.shape[2] ?? 0, 0, 0], 0],
+      luSolveT: ['linalg_lusolve', [n, ins[2]?.shape[2] ?? 0, 1, 0], 0],
+      qr: ['linalg_qr', [m, n, outs[0]!.shape[2]!, 0], m * n + n],
+      eigh: ['linalg_eigh', [n, 0, 0, 0], 2 * n * n + n],
+      svd: ['linalg_svd', [m, n, outs[0]!.shape[2]!, outs[2]?.shape[1] ?? 0], M * N + N * N + 2 * N + M * M + 2 * M],
+    };
+    const [family, dims, scratch] = spec[kernel];
+    const ops: Operand[] = [...outs.map((v) => this.op(v, 'write', `linalg ${kernel}`)), ...ins.map((v) => this.op(v, 'read', `linalg ${kernel}`))];
+    const offsets = [...outs, ...ins].map((v) => v.offset);
+    if (scratch > 0) {
+      const buf = this.take(bucket(B * scratch * 4));
+      this.temps.push(buf);
+      ops.push({ buf, dtype: 'float32', access: 'write', h: new GPUTensorBuffer(buf.size, buf) });
+      offsets.push(0);
+    }
+    this.dispatch(`linalg:${kernel}`, () => shader(family, {}), [B, ...dims, ...offsets, 0], ops, this.grid(Math.ceil(B / WG)));
+  }
   argsort(x: View, descending: boolean, out: View): void {
     const nd = x.shape.length;
     const L = nd ? x.shape[nd - 1]! : 1, s = nd ? x.strides[nd - 1]! : 0;
