@@ -232,7 +232,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
         for (const h of node.outputHooks?.get(i) ?? []) g = hook(h, g);
         grads[i] = g;
         const kept = node.retained?.get(i)?.deref();
-        if (kept && !capture) owned(() => kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone()));
+        if (kept && !capture) owned(() => kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone()), () => []);
       }
       if (stopAt?.has(node)) {
         // A boundary of a compiled region: its gradient is captured above; nothing beyond runs.
@@ -241,7 +241,9 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
         if (g && !capture) {
           for (const h of node.hooks) g = hook(h, g);
           const gf = g;
-          owned(() => accumulate(node.variable, gf, createGraph));
+          // What accumulate makes besides the new .grad (kept) is a temporary: g.detach() would
+          // otherwise hold g's buffer until the pass ends.
+          owned(() => accumulate(node.variable, gf, createGraph), () => []);
         }
       } else if (grads.some((g) => g)) {
         if (node.released) {

@@ -533,6 +533,8 @@ export class Module {
     m.#sync();
     const src = m.#rec(), dst = c.#rec();
     for (const k of m.#names) if (Object.prototype.hasOwnProperty.call(src, k)) dst[k] = value(src[k]);
+    // Computed fields (nn.utils.parametrize's accessors read `this`, so they serve the copy as they are).
+    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(m))) if (d.get && !(k in dst)) Object.defineProperty(c, k, d);
     c.#sync();
     return c;
   }

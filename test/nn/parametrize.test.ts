@@ -30,8 +30,8 @@ function load(m: Module, init: Record<string, Encoded>, device: Device): void {
   m.to(device);
 }
 /** Runs forward/backward as the fixture did and checks output, stateDict and gradients. */
-async function check(m: Module & { call(x: Tensor): Tensor }, c: ParCase, device: Device): Promise<void> {
-  const out = m.call(fromEncoded(c.x, device));
+async function check(m: Module & { forward(x: Tensor): Tensor }, c: ParCase, device: Device): Promise<void> {
+  const out = m.forward(fromEncoded(c.x, device));
   await expectClose(out, c.out, tol, 'out');
   out.mul(fromEncoded(c.gout, device)).sum().backward();
   const sd = m.stateDict();
@@ -94,6 +94,19 @@ for (const device of testDevices()) {
       expect(Object.keys(lin.stateDict())).toEqual(c.removedKeys);
       expect(lin.weight).toBeInstanceOf(nn.Parameter);
       await expectClose(lin.weight, c.removedWeight!, tol, 'weight after remove');
+    });
+
+    it('Module.deepcopy keeps the parametrization, with its own originals', async () => {
+      const c = cases.symmetric as ParCase;
+      const lin = new nn.Linear(3, 3);
+      load(lin, c.init, device);
+      P.registerParametrization(lin, 'weight', new Symmetric());
+      const copy = nn.Module.deepcopy(lin);
+      expect(P.isParametrized(copy, 'weight')).toBe(true);
+      expect(Object.keys(copy.stateDict())).toEqual(c.stateKeys);
+      await expectClose(copy.call(fromEncoded(c.x, device)), c.out, tol, 'copy out');
+      const orig = copy.stateDict({ keepVars: true })['parametrizations.weight.original']!;
+      expect(orig).not.toBe(lin.stateDict({ keepVars: true })['parametrizations.weight.original']);
     });
 
     it('cached() computes each parametrized tensor once per block', () => {
