@@ -10,7 +10,7 @@ export * from '../../profiler/index.js';
  * Rows of a profile's keyAverages(), with their table.
  * @class
  */
-export const KeyAverages: typeof N.KeyAverages = c(N.KeyAverages, 'KeyAverages', 'rows:a, footer:a, shapes:b', {
+export const KeyAverages: typeof N.KeyAverages = c(N.KeyAverages, 'KeyAverages', 'rows:a, footer:a, shapes:b, device?:bu', {
   get: 'key:s',
   table: 'opts?:u{sortBy:su;rowLimit:nu}',
 });
