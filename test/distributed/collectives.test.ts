@@ -1,6 +1,8 @@
 // torch.distributed collectives over Gloo with 2 and 4 processes (torchlet run): every collective's
-// values, float32 and int32, against arithmetic done here on the ranks' known inputs.
+// values, float32 and int32, on the CPU and on WebGPU (through the host), against arithmetic done here
+// on the ranks' known inputs.
 import { describe, it, expect } from 'vitest';
+import * as torch from '../../src/index.js';
 import { hasAddon, launch, worker } from './launch.js';
 
 const inputOf = (r: number, dtype: string) => (dtype === 'float32' ? [r + 1, 2 - r, 0.5 * (r + 1)] : [r + 1, 2 - r, 3 * r]);
@@ -20,8 +22,13 @@ describe.skipIf(!hasAddon)('torch.distributed collectives (gloo)', () => {
         expect(res.worldSize).toBe(n);
         expect(res.initialized).toBe(true);
         expect(res.backend).toBe('gloo');
-        for (const dtype of ['float32', 'int32']) {
-          const d = res[dtype] as Record<string, unknown>;
+        // The workers see the devices this process sees (WebGPU on SwiftShader here).
+        await torch.init();
+        expect(res.devices).toEqual(['cpu', ...(torch.webgpu.isAvailable() ? ['webgpu'] : [])]);
+        const cases = res.cases as Record<string, Record<string, unknown>>;
+        expect(Object.keys(cases).length).toBe((res.devices as string[]).length * 2);
+        for (const [key, d] of Object.entries(cases)) {
+          const dtype = key.split(' ')[1]!;
           const sum = fold(n, dtype, (a, b) => a + b);
           expect(d.allReduce_sum).toEqual(sum);
           expect(d.allReduce_avg).toEqual(sum.map((v) => (dtype === 'float32' ? v / n : Math.trunc(v / n))));

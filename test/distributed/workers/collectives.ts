@@ -7,54 +7,62 @@ const dist = torch.distributed;
 await dist.initProcessGroup({ backend: 'gloo', timeout: 20000 });
 const r = dist.getRank(), n = dist.getWorldSize();
 const out: Record<string, unknown> = { rank: r, worldSize: n, initialized: dist.isInitialized(), backend: dist.getBackend() };
-const input = (dtype: 'float32' | 'int32') => (dtype === 'float32' ? torch.tensor([r + 1, 2 - r, 0.5 * (r + 1)], { dtype }) : torch.tensor([r + 1, 2 - r, 3 * r], { dtype: 'int32' }));
-const list = (t: torch.Tensor) => t.tolistSync();
+const input = (dtype: 'float32' | 'int32', device: string) => (dtype === 'float32'
+  ? torch.tensor([r + 1, 2 - r, 0.5 * (r + 1)], { dtype, device }) : torch.tensor([r + 1, 2 - r, 3 * r], { dtype, device }));
+const list = (t: torch.Tensor) => t.tolist();
 
-for (const dtype of ['float32', 'int32'] as const) {
+// Every device this process has (WebGPU tensors go through the host), float32 and int32.
+await torch.init();
+const devices = ['cpu', ...(torch.webgpu.isAvailable() ? ['webgpu'] : [])];
+out.devices = devices;
+const cases: Record<string, unknown> = {};
+for (const device of devices) for (const dtype of ['float32', 'int32'] as const) {
+  const o = { dtype, device };
   const res: Record<string, unknown> = {};
   for (const op of ['sum', 'avg', 'product', 'min', 'max'] as const) {
-    const t = input(dtype);
+    const t = input(dtype, device);
     await dist.allReduce(t, { op });
-    res[`allReduce_${op}`] = list(t);
+    res[`allReduce_${op}`] = await list(t);
   }
-  const w = dist.allReduce(input(dtype).mul(2), { asyncOp: true });
+  const w = dist.allReduce(input(dtype, device).mul(2), { asyncOp: true });
   res.workIsWork = w instanceof dist.Work;
   await w.wait();
   res.workDone = w.isCompleted();
-  const b = input(dtype);
+  const b = input(dtype, device);
   await dist.broadcast(b, n - 1);
-  res.broadcast = list(b);
-  const red = input(dtype);
+  res.broadcast = await list(b);
+  const red = input(dtype, device);
   await dist.reduce(red, 1, { op: dist.ReduceOp.SUM });
-  res.reduce = list(red);
-  const gathered = Array.from({ length: n }, () => torch.zeros([3], { dtype }));
-  await dist.allGather(gathered, input(dtype));
-  res.allGather = gathered.map(list);
-  const into = torch.zeros([n, 3], { dtype });
-  await dist.allGatherIntoTensor(into, input(dtype));
-  res.allGatherIntoTensor = list(into);
+  res.reduce = await list(red);
+  const gathered = Array.from({ length: n }, () => torch.zeros([3], o));
+  await dist.allGather(gathered, input(dtype, device));
+  res.allGather = await Promise.all(gathered.map(list));
+  const into = torch.zeros([n, 3], o);
+  await dist.allGatherIntoTensor(into, input(dtype, device));
+  res.allGatherIntoTensor = await list(into);
   // reduceScatter: rank j's input i is [10 i + j, j]; output on rank i = sum over j.
-  const rsOut = torch.zeros([2], { dtype });
-  await dist.reduceScatter(rsOut, Array.from({ length: n }, (_, i) => torch.tensor([10 * i + r, r], { dtype })));
-  res.reduceScatter = list(rsOut);
-  const gl = r === 0 ? Array.from({ length: n }, () => torch.zeros([3], { dtype })) : null;
-  await dist.gather(input(dtype), { gatherList: gl, dst: 0 });
-  res.gather = gl ? gl.map(list) : null;
-  const sc = torch.zeros([2], { dtype });
-  await dist.scatter(sc, { scatterList: r === 0 ? Array.from({ length: n }, (_, i) => torch.tensor([i, 100 + i], { dtype })) : null, src: 0 });
-  res.scatter = list(sc);
+  const rsOut = torch.zeros([2], o);
+  await dist.reduceScatter(rsOut, Array.from({ length: n }, (_, i) => torch.tensor([10 * i + r, r], o)));
+  res.reduceScatter = await list(rsOut);
+  const gl = r === 0 ? Array.from({ length: n }, () => torch.zeros([3], o)) : null;
+  await dist.gather(input(dtype, device), { gatherList: gl, dst: 0 });
+  res.gather = gl ? await Promise.all(gl.map(list)) : null;
+  const sc = torch.zeros([2], o);
+  await dist.scatter(sc, { scatterList: r === 0 ? Array.from({ length: n }, (_, i) => torch.tensor([i, 100 + i], o)) : null, src: 0 });
+  res.scatter = await list(sc);
   // allToAll: rank j sends [100 j + i] to rank i.
-  const a2aOut = Array.from({ length: n }, () => torch.zeros([1], { dtype }));
-  await dist.allToAll(a2aOut, Array.from({ length: n }, (_, i) => torch.tensor([100 * r + i], { dtype })));
-  res.allToAll = a2aOut.map(list);
+  const a2aOut = Array.from({ length: n }, () => torch.zeros([1], o));
+  await dist.allToAll(a2aOut, Array.from({ length: n }, (_, i) => torch.tensor([100 * r + i], o)));
+  res.allToAll = await Promise.all(a2aOut.map(list));
   // send/recv around the ring: r sends [r, 7] to r + 1.
-  const got = torch.zeros([2], { dtype });
+  const got = torch.zeros([2], o);
   const rq = dist.irecv(got, (r + n - 1) % n, { tag: 3 });
-  await dist.send(torch.tensor([r, 7], { dtype }), (r + 1) % n, { tag: 3 });
+  await dist.send(torch.tensor([r, 7], o), (r + 1) % n, { tag: 3 });
   await rq.wait();
-  res.ring = list(got);
-  out[dtype] = res;
+  res.ring = await list(got);
+  cases[`${device} ${dtype}`] = res;
 }
+out.cases = cases;
 
 await dist.barrier();
 const objs: unknown[] = r === 1 ? [{ a: [1, 2], s: 'from one' }, 5] : [null, null];
@@ -70,10 +78,10 @@ out.groupSize = dist.getWorldSize(odd);
 if (odd.rank() >= 0) {
   const t = torch.tensor([r]);
   await dist.allReduce(t, { group: odd });
-  out.groupAllReduce = list(t);
+  out.groupAllReduce = await list(t);
   const bt = torch.tensor([r * 10]);
   await dist.broadcast(bt, n - 1, { group: odd });
-  out.groupBroadcast = list(bt);
+  out.groupBroadcast = await list(bt);
 } else {
   try { await dist.allReduce(torch.tensor([0]), { group: odd }); } catch (e) { out.nonMemberError = (e as Error).message; }
 }
