@@ -91,6 +91,11 @@ let escapeCurrent: ((t: Tensor) => void) | null = null;
  */
 export function escapeFromBackward(t: Tensor): void { escapeCurrent?.(t); }
 
+/** Whether the running pass is autograd.grad's (or backward's with `inputs`): gradients captured, not accumulated. */
+let capturingGrad = false;
+/** @internal Whether the running backward pass captures gradients (autograd.grad) rather than accumulating them. */
+export function isCapturingGrad(): boolean { return capturingGrad; }
+
 /** Engine options for one backward pass. */
 export interface BackwardOptions {
   /** Keep saved tensors after the pass (default: createGraph). */
@@ -267,12 +272,14 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
       }
     }
   };
-  const outerEscape = escapeCurrent;
+  const outerEscape = escapeCurrent, outerCapturing = capturingGrad;
   escapeCurrent = (t) => { escaped.add(t); };
+  capturingGrad = !!capture && !opts.stopAtCapture;
   try {
     if (createGraph) enableGrad(run); else noGrad(run);
   } finally {
     escapeCurrent = outerEscape;
+    capturingGrad = outerCapturing;
     // Whatever is left (everything, after an error) is freed, except what escaped: that goes to
     // the caller's tidy scope as if the caller had made it.
     for (const t of made) {

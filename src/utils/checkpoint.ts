@@ -7,7 +7,7 @@
 // inner backward pass, as PyTorch's reentrant variant does.
 
 import { Tensor, isTensor } from '../tensor.js';
-import { Node, runBackward, type Edge } from '../autograd/graph.js';
+import { Node, runBackward, isCapturingGrad, type Edge } from '../autograd/graph.js';
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { holdSaved, dropSaved, ownedScope } from '../memory.js';
 import { state } from '../state.js';
@@ -75,7 +75,11 @@ class CheckpointNode extends Node {
       // Differentiate the recomputation down to this node's edges (what the forward read) and no further.
       return runBackward(roots, seeds, { createGraph, stopAtCapture: true }, this.next.map((e) => e!))!;
     }
-    // Reentrant: fresh leaves for the tensor arguments; parameters accumulate in the inner backward.
+    // Reentrant: fresh leaves for the tensor arguments; parameters accumulate in the inner backward,
+    // which autograd.grad must not do (PyTorch refuses it alike).
+    if (isCapturingGrad()) {
+      throw new Error('Checkpointing is not compatible with .grad() or when an `inputs` parameter is passed to .backward(). Please use .backward() and do not pass its `inputs` argument.');
+    }
     const detached = this.args!.map((a) => (a instanceof Tensor ? a.detach().requiresGrad_(a.requiresGrad) : a));
     const outs = this.recompute(detached);
     const roots: Tensor[] = [], seeds: Tensor[] = [];

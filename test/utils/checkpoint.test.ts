@@ -10,7 +10,7 @@ import type { Device, Tensor } from '../../src/index.js';
 
 const nn = torch.nn;
 const { checkpoint, checkpointSequential } = torch.utils.checkpoint;
-interface CkCase { state: Record<string, Encoded>; x: Encoded; gout: Encoded; out: Encoded; grads: Record<string, Encoded> }
+interface CkCase { state: Record<string, Encoded>; x: Encoded; gout: Encoded; out: Encoded; grads: Record<string, Encoded>; reentrantGradError: string }
 const fx = JSON.parse(readFileSync(new URL('../fixtures/functional_autograd.json', import.meta.url), 'utf8')) as { cases: { checkpoint: CkCase } };
 const c = fx.cases.checkpoint;
 const tol = { atol: 1e-5, rtol: 1e-4 };
@@ -79,6 +79,12 @@ for (const device of testDevices()) {
       const b = block(device);
       const out = checkpoint((t: Tensor) => b.call(t), fromEncoded(c.x, device), { useReentrant: true });
       expect(out.requiresGrad).toBe(false);
+    });
+
+    it("reentrant: autograd.grad is refused with PyTorch's error", () => {
+      const x = fromEncoded(c.x, device, true);
+      const out = checkpoint((t: Tensor) => t.exp(), x, { useReentrant: true });
+      expect(() => torch.autograd.grad(out.sum(), x)).toThrow(c.reentrantGradError);
     });
 
     it('checkpointSequential equals the plain Sequential', async () => {
