@@ -82,6 +82,69 @@ describe('torch.autocast: PyTorch op lists', () => {
   }
 });
 
+// Every op of the lists, on inputs of the other precision (float32 for the float16 list, float16 for
+// the float32 list, mixed for promote): the result dtype is the one PyTorch's list gives.
+describe('torch.autocast: every listed op runs and gives its list dtype', () => {
+  for (const device of testDevices()) {
+    it(`on ${device}`, async () => {
+      torch.manualSeed(0);
+      const r = (...s: number[]) => torch.randn(s, { device }), h = (...s: number[]) => r(...s).half();
+      const pos = (...s: number[]) => r(...s).abs().add(0.5).half();
+      const idx = torch.tensor([0, 2], { device }), tgt = torch.tensor([1, 0, 2], { device });
+      const LOWER: Record<string, () => Tensor> = {
+        matmul: () => r(2, 3).matmul(r(3, 2)), mm: () => torch.mm(r(2, 3), r(3, 2)), bmm: () => torch.bmm(r(1, 2, 3), r(1, 3, 2)),
+        mv: () => torch.mv(r(2, 3), r(3)), addmm: () => torch.addmm(r(2, 2), r(2, 3), r(3, 2)),
+        baddbmm: () => torch.baddbmm(r(1, 2, 2), r(1, 2, 3), r(1, 3, 2)), addbmm: () => torch.addbmm(r(2, 2), r(1, 2, 3), r(1, 3, 2)),
+        addmv: () => torch.addmv(r(2), r(2, 3), r(3)), addr: () => torch.addr(r(2, 3), r(2), r(3)),
+        einsum: () => torch.einsum('ij,jk,kl->il', r(2, 3), r(3, 2), r(2, 2)), linear: () => F.linear(r(2, 3), r(4, 3), r(4)),
+        conv1d: () => F.conv1d(r(1, 2, 5), r(3, 2, 3)), conv2d: () => F.conv2d(r(1, 2, 4, 4), r(3, 2, 3, 3), r(3)),
+        conv3d: () => F.conv3d(r(1, 1, 3, 3, 3), r(2, 1, 2, 2, 2)),
+        convTranspose1d: () => F.convTranspose1d(r(1, 2, 4), r(2, 3, 3)), convTranspose2d: () => F.convTranspose2d(r(1, 2, 3, 3), r(2, 3, 2, 2)),
+        convTranspose3d: () => F.convTranspose3d(r(1, 1, 2, 2, 2), r(1, 2, 2, 2, 2)),
+        prelu: () => F.prelu(r(2, 3), r(1)),
+        sdpa: () => F.scaledDotProductAttention(r(1, 2, 4), r(1, 3, 4), r(1, 3, 4)),
+        sdpaCausalMask: () => F.scaledDotProductAttention(r(1, 3, 4), r(1, 3, 4), r(1, 3, 4), { isCausal: true }),
+        sdpaFloatMask: () => F.scaledDotProductAttention(r(1, 2, 4), r(1, 3, 4), r(1, 3, 4), { attnMask: r(2, 3) }),
+      };
+      const FP32: Record<string, () => Tensor> = {
+        acos: () => h(3).mul(0.5).acos(), asin: () => h(3).mul(0.5).asin(), cosh: () => h(3).cosh(), erfinv: () => h(3).mul(0.5).erfinv(),
+        exp: () => h(3).exp(), expm1: () => h(3).expm1(), log: () => pos(3).log(), log10: () => pos(3).log10(), log2: () => pos(3).log2(),
+        log1p: () => pos(3).log1p(), reciprocal: () => pos(3).reciprocal(), rsqrt: () => pos(3).rsqrt(), sinh: () => h(3).sinh(),
+        tan: () => h(3).tan(), pow: () => pos(3).pow(2), powTensor: () => torch.pow(pos(3), h(3)), norm: () => h(3).norm(),
+        logsumexp: () => h(2, 3).logsumexp(1), cdist: () => torch.cdist(h(2, 3), h(2, 3)),
+        sum: () => h(3).sum(), prod: () => h(3).prod(), cumsum: () => h(3).cumsum(0), cumprod: () => h(3).cumprod(0),
+        softmax: () => F.softmax(h(2, 3), 1), logSoftmax: () => h(2, 3).logSoftmax(1), softmin: () => F.softmin(h(2, 3), 1),
+        softplus: () => F.softplus(h(3)), layerNorm: () => F.layerNorm(h(2, 3), [3]), groupNorm: () => F.groupNorm(h(2, 4, 2), 2),
+        batchNorm: () => F.batchNorm(h(4, 3), null, null, null, null, { training: true }),
+        instanceNorm: () => F.instanceNorm(h(1, 2, 4)), rmsNorm: () => F.rmsNorm(h(2, 3), [3]),
+        cosineSimilarity: () => F.cosineSimilarity(h(2, 3), h(2, 3)), pdist: () => F.pdist(h(3, 2)),
+        nllLoss: () => F.nllLoss(h(3, 3), tgt), crossEntropy: () => F.crossEntropy(h(3, 3), tgt), mseLoss: () => F.mseLoss(h(3), r(3)),
+        l1Loss: () => F.l1Loss(h(3), h(3)), smoothL1Loss: () => F.smoothL1Loss(h(3), h(3)), huberLoss: () => F.huberLoss(h(3), h(3)),
+        bceWithLogits: () => F.binaryCrossEntropyWithLogits(h(3), r(3).sigmoid()), klDiv: () => F.klDiv(h(3), pos(3)),
+        marginRankingLoss: () => F.marginRankingLoss(h(3), h(3), r(3).sign()), hingeEmbeddingLoss: () => F.hingeEmbeddingLoss(h(3), r(3).sign()),
+        softMarginLoss: () => F.softMarginLoss(h(3), r(3).sign()), cosineEmbeddingLoss: () => F.cosineEmbeddingLoss(h(2, 3), h(2, 3), torch.tensor([1, -1], { device })),
+        tripletMarginLoss: () => F.tripletMarginLoss(h(2, 3), h(2, 3), h(2, 3)), poissonNllLoss: () => F.poissonNllLoss(h(3), pos(3)),
+        gaussianNllLoss: () => F.gaussianNllLoss(h(3), h(3), pos(3)), multiMarginLoss: () => F.multiMarginLoss(h(3, 3), tgt),
+        multilabelSoftMarginLoss: () => F.multilabelSoftMarginLoss(h(2, 3), r(2, 3).gt(0).float()),
+      };
+      const PROMOTE: Record<string, () => Tensor> = {
+        cat: () => torch.cat([h(2), r(2)]), stack: () => torch.stack([r(2), h(2)]), addcmul: () => torch.addcmul(h(2), r(2), h(2)),
+        addcdiv: () => torch.addcdiv(h(2), r(2), pos(2)), atan2: () => torch.atan2(h(2), r(2)), dot: () => torch.dot(h(3), r(3)),
+        cross: () => torch.cross(h(3), r(3), 0), tensordot: () => torch.tensordot(h(2, 3), r(3, 2), 1),
+        indexPut: () => torch.indexPut(r(3), [idx], h(2)), scatterAdd: () => torch.scatterAdd(h(3), 0, idx, r(2)),
+        bilinear: () => F.bilinear(h(2, 3), r(2, 3), r(4, 3, 3)), gridSample: () => F.gridSample(h(1, 1, 3, 3), r(1, 2, 2, 2).tanh()),
+      };
+      const got: Record<string, string> = {}, want: Record<string, string> = {};
+      torch.autocast({ deviceType: device }, () => {
+        for (const [list, dtype] of [[LOWER, 'float16'], [FP32, 'float32'], [PROMOTE, 'float32']] as const) {
+          for (const [name, f] of Object.entries(list)) { got[name] = f().dtype; want[name] = dtype; }
+        }
+      });
+      expect(got).toEqual(want);
+    });
+  }
+});
+
 describe('torch.autocast: regions', () => {
   for (const device of testDevices()) {
     it(`layers on ${device}: Linear/Conv2d/MultiheadAttention float16, LayerNorm/softmax/losses float32`, async () => {
