@@ -21,7 +21,7 @@ import { Dropout, Dropout1d, Dropout2d, Dropout3d } from '../nn/modules/dropout.
 import { Flatten, Unflatten } from '../nn/modules/flatten.js';
 import { Embedding } from '../nn/modules/sparse.js';
 import { GRU, LSTM, RNN } from '../nn/modules/rnn.js';
-import { MultiheadAttention, TransformerEncoder, TransformerEncoderLayer } from '../nn/modules/transformer.js';
+import { MultiheadAttention, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer } from '../nn/modules/transformer.js';
 import { CrossEntropyLoss, MSELoss, NLLLoss, L1Loss } from '../nn/modules/loss.js';
 import { PackedSequence } from '../nn/utils.js';
 import { OnnxExportError, type ExportContext } from './context.js';
@@ -359,13 +359,17 @@ function recurrent(c: Ctx, m: LSTM | GRU | RNN, a: unknown[], out: unknown): voi
   } else c.bind(t(state), stackStates(hs));
 }
 
-/** Multi-head attention as MatMul / Softmax (batch-first internally). */
-function attention(c: Ctx, m: MultiheadAttention, q: Tensor, k: Tensor, v: Tensor, opts: { attnMask?: Tensor | null; keyPaddingMask?: Tensor | null; isCausal?: boolean }): string {
+interface AttnOpts { attnMask?: Tensor | null; keyPaddingMask?: Tensor | null; isCausal?: boolean }
+/**
+ * Multi-head attention as MatMul / Softmax over the values q, k, v (3D, in the module's layout;
+ * batch-first inside); `like` is a tensor shaped as the query (for its dtype and length).
+ */
+function attention(c: Ctx, m: MultiheadAttention, q: string, k: string, v: string, like: Tensor, opts: AttnOpts): string {
   if (!m.inProjWeight) throw new OnnxExportError('MultiheadAttention with separate kdim/vdim projections has no mapping in this exporter');
   if (m.addZeroAttn || (m as unknown as { bias_k: Tensor | null }).bias_k) throw new OnnxExportError('MultiheadAttention with addBiasKv or addZeroAttn has no mapping in this exporter');
-  if (q.ndim !== 3) throw new OnnxExportError('MultiheadAttention export needs batched 3D inputs');
-  const E = m.embedDim, Hn = m.numHeads, hd = m.headDim, dtype = q.dtype;
-  const bf = (x: Tensor) => (m.batchFirst ? c.v(x) : c.op('Transpose', [c.v(x)], { perm: Is([1, 0, 2]) }));
+  if (like.ndim !== 3) throw new OnnxExportError('MultiheadAttention export needs batched 3D inputs');
+  const E = m.embedDim, Hn = m.numHeads, hd = m.headDim, dtype = like.dtype;
+  const bf = (x: string) => (m.batchFirst ? x : c.op('Transpose', [x], { perm: Is([1, 0, 2]) }));
   const w = c.v(m.inProjWeight), b = m.inProjBias ? c.v(m.inProjBias) : '';
   const [wq, wk, wv] = c.node('Split', [w, c.i64([E, E, E])], { axis: I(0) }, 3);
   const [bq, bk, bv] = b ? c.node('Split', [b, c.i64([E, E, E])], { axis: I(0) }, 3) : ['', '', ''];
@@ -384,7 +388,7 @@ function attention(c: Ctx, m: MultiheadAttention, q: Tensor, k: Tensor, v: Tenso
     // [L, S] broadcasts; [N*heads, L, S] is reshaped to [N, heads, L, S]
     scores = c.op('Add', [scores, opts.attnMask.ndim === 3 ? c.op('Reshape', [am, c.i64([-1, Hn, opts.attnMask.shape[1]!, opts.attnMask.shape[2]!])]) : am]);
   } else if (opts.isCausal) {
-    const L = q.shape[m.batchFirst ? 1 : 0]!;
+    const L = like.shape[m.batchFirst ? 1 : 0]!;
     const vals: number[] = [];
     for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) vals.push(j > i ? -Infinity : 0);
     scores = c.op('Add', [scores, c.constant(vals, [L, L], dtype === 'float64' ? 'float64' : 'float32')]);
@@ -403,22 +407,30 @@ function activationOf(c: Ctx, f: (x: Tensor) => Tensor, x: string, dtype: DType,
   if (name === 'geluActivation' || name === 'gelu') return gelu(c, x, dtype, 'none');
   throw new OnnxExportError(`${where}: a custom activation function (${name || 'anonymous'}) has no ONNX mapping; use 'relu' or 'gelu'`);
 }
+/** A Transformer layer's blocks in order (each x -> x + block(norm(x)), or norm(x + block(x)) post-norm). */
+function residualBlocks(c: Ctx, normFirst: boolean, norms: LayerNorm[], blocks: ((v: string) => string)[], xv: string, dtype: DType): string {
+  let x = xv;
+  blocks.forEach((block, i) => {
+    x = normFirst ? c.op('Add', [x, block(lnModule(c, norms[i]!, x, dtype))]) : lnModule(c, norms[i]!, c.op('Add', [x, block(x)]), dtype);
+  });
+  return x;
+}
+function feedForward(c: Ctx, m: TransformerEncoderLayer | TransformerDecoderLayer, dtype: DType): (v: string) => string {
+  return (v) => linear(c, activationOf(c, m.activation, linear(c, v, m.linear1.weight, m.linear1.bias), dtype, m.constructor.name), m.linear2.weight, m.linear2.bias);
+}
 function encoderLayer(c: Ctx, m: TransformerEncoderLayer, x: Tensor, xv: string, opts: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean }): string {
-  const norm1 = m.norm1 as LayerNorm, norm2 = m.norm2 as LayerNorm;
-  const ln = (n: LayerNorm, v: string) => lnModule(c, n, v, x.dtype);
-  // attention() reads its inputs through c.v: give the layer input a stand-in name for this block.
-  const sa = (v: string) => {
-    const stand = x.detach();
-    c.bind(stand, v);
-    return attention(c, m.selfAttn, stand, stand, stand, { attnMask: opts.srcMask ?? null, keyPaddingMask: opts.srcKeyPaddingMask ?? null, isCausal: opts.isCausal });
-  };
-  const ff = (v: string) => linear(c, activationOf(c, m.activation, linear(c, v, m.linear1.weight, m.linear1.bias), x.dtype, 'TransformerEncoderLayer'), m.linear2.weight, m.linear2.bias);
-  if (m.normFirst) {
-    const h = c.op('Add', [xv, sa(ln(norm1, xv))]);
-    return c.op('Add', [h, ff(ln(norm2, h))]);
-  }
-  const h = ln(norm1, c.op('Add', [xv, sa(xv)]));
-  return ln(norm2, c.op('Add', [h, ff(h)]));
+  const sa = (v: string) => attention(c, m.selfAttn, v, v, v, x, { attnMask: opts.srcMask ?? null, keyPaddingMask: opts.srcKeyPaddingMask ?? null, isCausal: opts.isCausal });
+  return residualBlocks(c, m.normFirst, [m.norm1 as LayerNorm, m.norm2 as LayerNorm], [sa, feedForward(c, m, x.dtype)], xv, x.dtype);
+}
+interface DecoderOpts {
+  tgtMask?: Tensor | null; memoryMask?: Tensor | null; tgtKeyPaddingMask?: Tensor | null; memoryKeyPaddingMask?: Tensor | null;
+  tgtIsCausal?: boolean; memoryIsCausal?: boolean;
+}
+function decoderLayer(c: Ctx, m: TransformerDecoderLayer, x: Tensor, memory: Tensor, o: DecoderOpts): string {
+  const mem = c.v(memory);
+  const sa = (v: string) => attention(c, m.self_attn, v, v, v, x, { attnMask: o.tgtMask ?? null, keyPaddingMask: o.tgtKeyPaddingMask ?? null, isCausal: o.tgtIsCausal });
+  const ca = (v: string) => attention(c, m.multihead_attn, v, mem, mem, x, { attnMask: o.memoryMask ?? null, keyPaddingMask: o.memoryKeyPaddingMask ?? null, isCausal: o.memoryIsCausal });
+  return residualBlocks(c, m.normFirst, [m.norm1, m.norm2, m.norm3] as LayerNorm[], [sa, ca, feedForward(c, m, x.dtype)], c.v(x), x.dtype);
 }
 
 const bnLike = (c: Ctx, x: Tensor, m: { weight: Tensor | null; bias: Tensor | null; eps: number; momentum: number | null }, mean: Tensor, vr: Tensor, n: number) =>
@@ -509,8 +521,9 @@ export const MODULES: [abstract new (...args: any[]) => Module, ModuleMap<any>][
     const opts = (o ?? {}) as { attnMask?: Tensor | null; keyPaddingMask?: Tensor | null; needWeights?: boolean; isCausal?: boolean };
     const [y, w] = out as [Tensor, Tensor | null];
     if (w) throw new OnnxExportError('MultiheadAttention: exporting the attention weights is not supported; call it with { needWeights: false }');
-    c.bind(y, attention(c, m, t(q), t(k), t(v), opts));
+    c.bind(y, attention(c, m, c.v(t(q)), c.v(t(k)), c.v(t(v)), t(q), opts));
   }],
+  [TransformerDecoderLayer, (c, m: TransformerDecoderLayer, [x, mem, o], out) => c.bind(t(out), decoderLayer(c, m, t(x), t(mem), (o ?? {}) as DecoderOpts))],
   [TransformerEncoderLayer, (c, m: TransformerEncoderLayer, [x, o], out) => c.bind(t(out), encoderLayer(c, m, t(x), c.v(t(x)), (o ?? {}) as object))],
   [TransformerEncoder, (c, m: TransformerEncoder, [x, o], out) => {
     const opts = (o ?? {}) as { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean };

@@ -85,8 +85,16 @@ const CASES: Record<string, ExportCase> = {
   fashion_mnist_example: { model: () => new FashionNet(), inputs: (b) => [torch.randn([b, 1, 28, 28])], ops: ['Conv', 'MaxPool'] },
   char_lstm_example: { model: () => new CharLSTM(20, 16), inputs: (b) => [torch.randint(0, 20, [b, 12], { dtype: 'int32' })], ops: ['LSTM'] },
   tiny_transformer_example: { model: () => new TinyTransformer(), inputs: (b) => [torch.randint(0, 11, [b, 9], { dtype: 'int32' })], ops: ['Softmax'], folded: ['pos.weight'] },
+  transformer_encoder_decoder: { model: () => new EncDec(), inputs: (b) => [torch.randn([b, 5, 8]), torch.randn([b, 4, 8])], names: ['src', 'tgt'], ops: ['LayerNormalization', 'Softmax'] },
   side_by_side_example: { model: () => new SideBySideNet(), inputs: (b) => [torch.randn([b, 2])], ops: ['Tanh'] },
 };
+/** nn.Transformer (encoder and decoder stacks, a causal target mask), batch first. */
+class EncDec extends nn.Module {
+  tf = new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 16, dropout: 0, batchFirst: true });
+  forward(src: Tensor, tgt: Tensor): Tensor {
+    return this.tf.forward(src, tgt, { tgtMask: nn.Transformer.generateSquareSubsequentMask(tgt.shape[1]!) });
+  }
+}
 /** The same model's inputs at two batch sizes (the fixture's first batch, then the first two batches together). */
 function inputsOf(name: string, c: ExportCase): [Tensor[], Tensor[]] {
   if (c.inputs) return [c.inputs(3), c.inputs(5)];
@@ -118,7 +126,7 @@ suite('torch.onnx.export: checker and onnxruntime', () => {
       for (const [, dims] of d.inputs.filter(([n]) => names.includes(n))) expect(dims[0]).toBe('batch');
       for (const inputs of [xs, xs2]) {
         const got = await runOrt(bytes, Object.fromEntries(names.map((n, i) => [n, inputs[i]!])));
-        const want = torch.noGrad(() => model.call(...(inputs as [Tensor]))) as unknown;
+        const want = torch.noGrad(() => (model as unknown as { call(...a: Tensor[]): unknown }).call(...inputs));
         const wants: Tensor[] = [];
         const flat = (v: unknown): void => { if (Array.isArray(v)) v.forEach(flat); else if (torch.isTensor(v)) wants.push(v); };
         flat(want);
