@@ -8,7 +8,7 @@ import { Tensor } from '../tensor.js';
 import { grad as autogradGrad } from './api.js';
 import { enableGrad, noGrad, setGradEnabled } from './grad-mode.js';
 import { state } from '../state.js';
-import { zerosLike, eye } from '../ops/creation.js';
+import { zerosLike, zeros } from '../ops/creation.js';
 import { stack } from '../ops/shape.js';
 
 /** A Tensor or an array of Tensors (PyTorch's "Tensor or tuple of Tensors"). */
@@ -182,8 +182,14 @@ export function jvp(func: TensorsFunction, inputsArg: Tensors, vArg: Tensors | n
   return [one(isOutTuple, postprocess(outputs, createGraph)), one(isOutTuple, postprocess(res, createGraph))];
 }
 
-/** One-hot rows of an n x n identity, for seeding one output element at a time. */
-function basis(n: number, like: Tensor): Tensor { return noGrad(() => eye(n, { dtype: like.dtype, device: like.device })); }
+/** The j-th one-hot tensor shaped like `like` (a seed for one element at a time; O(numel) memory, not an identity). */
+function oneHot(j: number, like: Tensor): Tensor {
+  return noGrad(() => {
+    const e = zeros([like.numel()], { dtype: like.dtype, device: like.device });
+    e.narrow(0, j, 1).fill_(1);
+    return e.reshape(like.shape);
+  });
+}
 
 /**
  * The Jacobian of func at inputs. A Tensor input and output give a Tensor of shape
@@ -217,9 +223,8 @@ export function jacobian(func: TensorsFunction, inputsArg: Tensors, opts: Jacobi
     const jac = outputs.map((out, i) => {
       const rows: Tensor[][] = inputs.map(() => []);
       const n = out.numel();
-      const e = n > 0 ? basis(n, out) : null;
       for (let j = 0; j < n; j++) {
-        const seed = noGrad(() => e!.select(0, j).reshape(out.shape));
+        const seed = oneHot(j, out);
         const vj = autogradGradOf([out], inputs, [seed], createGraph, true);
         vj.forEach((g, k) => {
           if (g !== null) {
@@ -256,9 +261,8 @@ function jacobianForward(func: TensorsFunction, inputsArg: Tensors): Tensor | Te
   const cols: Tensor[][][] = inputs.map(() => []); // [input k][element j] -> one jvp per output
   inputs.forEach((x, k) => {
     const n = x.numel();
-    const e = n > 0 ? basis(n, x) : null;
     for (let j = 0; j < n; j++) {
-      const v = inputs.map((y, m) => (m === k ? noGrad(() => e!.select(0, j).reshape(x.shape)) : zerosLike(y)));
+      const v = inputs.map((y, m) => (m === k ? oneHot(j, x) : zerosLike(y)));
       const [out, dir] = jvp(func, inputs, v);
       isOutTuple = Array.isArray(out);
       outShapes = (Array.isArray(out) ? out : [out]).map((o) => [...o.shape]);
