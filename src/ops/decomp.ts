@@ -37,7 +37,7 @@ function checkMatrix(op: string, A: Tensor, square: boolean): void {
 /** A contiguous, detached copy of t as [B, ...last two dims] (a view when t is already contiguous). */
 function mat3(t: Tensor): Tensor {
   return noGrad(() => {
-    const d = t.detach(), c = d.isContiguous() && d.offset === 0 ? d : d.clone();
+    const c = t.detach().contiguous();
     return c.reshape([numel(t.shape.slice(0, -2)), ...t.shape.slice(-2)]);
   });
 }
@@ -464,8 +464,10 @@ export function cond(A: Tensor, p: number | 'fro' | 'nuc' | 'inf' | '-inf' | nul
       const hi = S.narrow(-1, 0, 1).squeeze(-1), lo = S.narrow(-1, S.shape[S.ndim - 1]! - 1, 1).squeeze(-1);
       return p === -2 ? lo.div(hi) : hi.div(lo);
     }
+    // Singular input: PyTorch gives inf (our unchecked inverse has inf/NaN entries).
     const Ai = solveCore(A, eyeLike(A).expand(A.shape), null);
-    return matrixNorm(A, p).mul(matrixNorm(Ai, p));
+    const r = matrixNorm(A, p).mul(matrixNorm(Ai, p));
+    return where(r.isnan(), Infinity, r);
   });
 }
 

@@ -30,10 +30,10 @@ export interface ProfilerEvent {
 /** Backend methods timed as kernels. */
 const KERNELS: ReadonlySet<string> = new Set([
   'fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im',
-  'gather', 'scatter', 'checkRange', 'adamStep', 'fused', 'argsort', 'random',
+  'gather', 'scatter', 'checkRange', 'adamStep', 'fused', 'argsort', 'random', 'linalg',
 ]);
-/** Kernels named with their first argument (the op): 'binary.add', 'reduce.sum'. */
-const NAMED_BY_OP: ReadonlySet<string> = new Set(['unary', 'binary', 'reduce', 'scan']);
+/** Kernels named with their first argument (the op): 'binary.add', 'reduce.sum', 'linalg.svd'. */
+const NAMED_BY_OP: ReadonlySet<string> = new Set(['unary', 'binary', 'reduce', 'scan', 'linalg']);
 /** Kernels whose output view comes first (the others write their last view argument). */
 const OUT_FIRST: ReadonlySet<string> = new Set(['fill', 'arange', 'random', 'scatter', 'adamStep']);
 
@@ -43,9 +43,9 @@ function isView(a: unknown): a is View {
   return typeof a === 'object' && a !== null && 'buf' in a && 'shape' in a && 'strides' in a;
 }
 
-/** The input shapes of a kernel call: its view arguments but the output (fused: its inputs). */
+/** The input shapes of a kernel call: its view arguments but the output (fused, linalg: their inputs). */
 function inputShapes(method: string, args: readonly unknown[]): number[][] {
-  if (method === 'fused') return ((args[1] ?? []) as readonly View[]).map((v) => [...v.shape]);
+  if (method === 'fused' || method === 'linalg') return ((args[1] ?? []) as readonly View[]).map((v) => [...v.shape]);
   const views = args.filter(isView);
   if (method === 'fill' || method === 'arange' || method === 'random') return views.map((v) => [...v.shape]);
   const ins = OUT_FIRST.has(method) ? views.slice(1) : views.slice(0, -1);

@@ -145,6 +145,7 @@ opSuite('linalg_decomp', {
   'matrix_exp/batched-f32': (a) => LA.matrixExp(a.mul(torch.tensor([0.5, 4.0], { device: a.device }).reshape(2, 1, 1))),
   'cond/f32': (a) => LA.cond(a),
   'det/batched-singular-f32': (a) => LA.det(a),
+  'cond/singular-fro': (a) => LA.cond(a, 'fro'),
 });
 
 /** The error a call throws (at the call on the CPU, else at the first read). */
