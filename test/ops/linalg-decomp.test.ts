@@ -213,6 +213,14 @@ describe('linalg: gradcheck in float64 (finite differences)', () => {
     expect(torch.autograd.gradcheck((a: Tensor) => LA.cholesky(spd(a)), [A()])).toBe(true);
     expect(torch.autograd.gradcheck((a: Tensor) => LA.matrixExp(a), [A()])).toBe(true);
   });
+  it('second order: gradgradcheck of inv, det, cholesky, eigvalsh, svdvals', () => {
+    const gg = (f: (a: Tensor) => Tensor, a: Tensor) => torch.autograd.gradgradcheck(f, [a]);
+    expect(gg((a) => LA.inv(a), A())).toBe(true);
+    expect(gg((a) => LA.det(a), A())).toBe(true);
+    expect(gg((a) => LA.cholesky(spd(a)), A())).toBe(true);
+    expect(gg((a) => LA.eigvalsh(sym(a)), A())).toBe(true);
+    expect(gg((a) => LA.svdvals(a), A())).toBe(true);
+  });
   it('qr, eigh, svd (gauge-invariant uses)', () => {
     expect(torch.autograd.gradcheck((a: Tensor) => LA.qr(a).Q, [torch.randn(4, 3, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
     expect(torch.autograd.gradcheck((a: Tensor) => LA.qr(a).R, [torch.randn(3, 5, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
