@@ -11,6 +11,7 @@ import type { Device } from '../backends/backend.js';
 import { isFloating, promoteTypes, type DType } from '../dtype.js';
 import { keep } from '../memory.js';
 import { isCapturing } from '../backends/registry.js';
+import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
 import { castTo } from '../ops/elementwise.js';
 
@@ -157,9 +158,12 @@ function forTensors(args: readonly unknown[], f: (t: Tensor) => void): void { ma
 const eligible = (t: Tensor, d: Device): boolean => t.device === d && isFloating(t.dtype) && t.dtype !== 'float64';
 
 function cachedCast(t: Tensor, to: DType): Tensor {
-  // PyTorch caches only float32 leaves that require grad (parameters), cast down. Not while a graph
-  // is captured (torch.compile): the cast would be a virtual value, unusable by eager code after it.
-  if (!(cacheEnabled && to !== 'float32' && t.dtype === 'float32' && t.requiresGrad && t.isLeaf) || isCapturing()) return castTo(t, to);
+  // PyTorch caches only float32 leaves that require grad (parameters), cast down. Not under no-grad
+  // (a cast without a graph, reused later with grad on, would cut the parameter off its gradient),
+  // nor while a graph is captured (torch.compile): that cast is a virtual value eager code cannot use.
+  if (!(cacheEnabled && to !== 'float32' && t.dtype === 'float32' && t.requiresGrad && t.isLeaf && state.gradEnabled) || isCapturing()) {
+    return castTo(t, to);
+  }
   let c = cache.get(t);
   if (c === undefined || c.isDisposed) { c = keep(castTo(t, to)); cache.set(t, c); }
   return c;

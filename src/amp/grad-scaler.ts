@@ -142,6 +142,9 @@ export class GradScaler {
     st.stage = 'unscaled';
   }
 
+  /** PyTorch's name of unscale() (in place on the gradients, hence the underscore). */
+  unscale_(optimizer: Optimizer): void { this.unscale(optimizer); }
+
   /**
    * Unscales the gradients (unless unscale() already did) and runs optimizer.step(...args) only when
    * none was inf or NaN; resolves to optimizer.step's result, or undefined for a skipped step. Disabled:

@@ -214,6 +214,13 @@ describe('torch.autocast: regions', () => {
       };
       expect(await run(true)).toBe(1);
       expect(await run(false)).toBe(3);
+      // A cast made under noGrad is not cached: the next use with grad on still reaches the parameter.
+      const w = torch.ones([2, 2], { device, requiresGrad: true }), x = torch.ones([1, 2], { device });
+      torch.autocast({ deviceType: device }, () => {
+        torch.noGrad(() => F.linear(x, w));
+        F.linear(x, w).to('float32').sum().backward();
+      });
+      expect(Array.from(await w.grad!.data())).toEqual([1, 1, 1, 1]);
     });
   }
 

@@ -101,7 +101,7 @@ describe('torch.amp.GradScaler', () => {
     scaler.scale(torch.ones([]));
     expect(() => scaler.update()).toThrow('No inf checks were recorded prior to update.');
     scaler.unscale(opt);
-    expect(() => scaler.unscale(opt)).toThrow('unscale_() has already been called on this optimizer since the last update().');
+    expect(() => scaler.unscale_(opt)).toThrow('unscale_() has already been called on this optimizer since the last update().');
     await scaler.step(opt);
     await expect(scaler.step(opt)).rejects.toThrow('step() has already been called since the last update().');
     expect(() => scaler.unscale(opt)).toThrow('unscale_() is being called after step().');

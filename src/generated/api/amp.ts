@@ -34,6 +34,7 @@ export const clearAutocastCache: typeof N.clearAutocastCache = f(N.clearAutocast
 export const GradScaler: typeof N.GradScaler = c(N.GradScaler, 'GradScaler', 'opts?:u{initScale:nu;growthFactor:nu;backoffFactor:nu;growthInterval:nu;enabled:bu}', {
   scale: 'outputs:Ta',
   unscale: 'optimizer:i',
+  unscale_: 'optimizer:i',
   step: 'optimizer:i, ...args:Tnbszafiopu',
   update: 'newScale?:Tnu',
   getScale: '',
