@@ -76,6 +76,15 @@ describe('anomaly mode switches', () => {
     g.dispose();
     expect(torch.autograd.isAnomalyEnabled()).toBe(false);
   });
+  it('`using _ = detectAnomaly()` is on inside the block and restored after it', () => {
+    {
+      using _ = torch.autograd.detectAnomaly();
+      expect(torch.autograd.isAnomalyEnabled()).toBe(true);
+      const x = torch.tensor([1], { dtype: 'float32' }).requiresGrad_();
+      expect(() => x.mul(torch.tensor([Infinity])).mul(0).sum().backward()).toThrow("Function 'MulBackward0' returned nan values in its 0th output.");
+    }
+    expect(torch.autograd.isAnomalyEnabled()).toBe(false);
+  });
   it('the callback form restores the mode when fn throws', () => {
     expect(() => torch.autograd.detectAnomaly(() => { throw new Error('boom'); })).toThrow('boom');
     expect(torch.autograd.isAnomalyEnabled()).toBe(false);
