@@ -25,16 +25,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   for (var i = 0; i < n; i = i + 1) { for (var j = 0; j < n; j = j + 1) { S[r0 + i * n + j] = select(0.0, 1.0, i == j); } }
   for (var sweep = 0; sweep < 60 && !bad; sweep = sweep + 1) {
-    var off = 0.0;
-    var tot = 0.0;
-    for (var i = 0; i < n; i = i + 1) { for (var j = 0; j < n; j = j + 1) { let v = S[s0 + i * n + j]; tot = tot + v * v; if (i != j) { off = off + v * v; } } }
-    if (off <= 1e-14 * tot || off == 0.0) { break; }
+    // de Rijk's test: skip a rotation once |a_pq| is below rounding of the diagonal; stop after a
+    // sweep without rotations.
+    var rotated = false;
     for (var p = 0; p < n - 1; p = p + 1) {
       for (var q = p + 1; q < n; q = q + 1) {
         let apq = S[s0 + p * n + q];
-        if (apq == 0.0) { continue; }
         let app = S[s0 + p * n + p];
         let aqq = S[s0 + q * n + q];
+        if (apq == 0.0 || abs(apq) <= 6e-8 * sqrt(abs(app * aqq))) { continue; }
+        rotated = true;
         let theta = (aqq - app) / (2.0 * apq);
         var sg = 1.0;
         if (theta < 0.0) { sg = -1.0; }
@@ -56,6 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         }
       }
     }
+    if (!rotated) { break; }
   }
   // Selection by ascending eigenvalue (taken ones flagged in the scratch's last n words).
   let u0 = r0 + n * n;

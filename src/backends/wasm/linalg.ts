@@ -158,13 +158,14 @@ function eigh(a: Float64Array, n: number, w: Float64Array, V: Float64Array): voi
   let nanIn = false;
   for (let i = 0; i < n * n; i++) if (Number.isNaN(A[i]!)) nanIn = true;
   for (let sweep = 0; sweep < 100 && !nanIn; sweep++) {
-    let off = 0, tot = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { const v = A[i * n + j]! * A[i * n + j]!; tot += v; if (i !== j) off += v; }
-    if (off <= EPS * EPS * tot * 1e-4 || off === 0) break;
+    // A rotation is skipped once |a_pq| is below rounding of the diagonal it couples (de Rijk's
+    // test); a sweep without rotations ends the iteration.
+    let rotated = false;
     for (let p = 0; p < n - 1; p++) for (let q = p + 1; q < n; q++) {
       const apq = A[p * n + q]!;
-      if (apq === 0) continue;
       const app = A[p * n + p]!, aqq = A[q * n + q]!;
+      if (apq === 0 || Math.abs(apq) <= EPS * 0.5 * Math.sqrt(Math.abs(app * aqq))) continue;
+      rotated = true;
       const theta = (aqq - app) / (2 * apq);
       const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(1 + theta * theta));
       const c = 1 / Math.sqrt(1 + t * t), s = t * c;
@@ -182,6 +183,7 @@ function eigh(a: Float64Array, n: number, w: Float64Array, V: Float64Array): voi
         Vw[r * n + p] = c * x - s * y; Vw[r * n + q] = s * x + c * y;
       }
     }
+    if (!rotated) break;
   }
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => A[i * n + i]! - A[j * n + j]!);
   order.forEach((src, dst) => {
