@@ -1,7 +1,8 @@
 // Anomaly detection (torch.autograd.detect_anomaly / set_detect_anomaly). While it is on, every
 // autograd node records the user's stack at its forward call, and the engine checks each backward
 // function's results for NaN: PyTorch's "Function 'MulBackward0' returned nan values in its 0th
-// output." plus the forward call site. Off (the default) it costs one boolean test per node.
+// output." plus the forward call site, which any other error of a backward function also gets.
+// Off (the default) it costs one boolean test per node.
 // Synchronous devices raise at once; asynchronous ones (WebGPU) check on the device and poison the
 // gradient, so the error surfaces when anything computed from it is read.
 
@@ -81,14 +82,31 @@ export function isAnomalyCheckNanEnabled(): boolean { return state.anomaly && st
 /** @internal The user's stack at a node's creation (its forward call), or null when detection is off. */
 export function forwardTrace(): string[] | null { return state.anomaly ? userFrames(16) : null; }
 
+const TRACE_HEAD = 'Traceback of forward call that caused the error';
+/** What anomaly mode adds to a backward error of node: its name and the forward call site, when recorded. */
+function traceText(node: Node): string {
+  if (!node.trace) return '';
+  return `\nError detected in ${node.backwardName}. ${TRACE_HEAD}:\n    ${node.trace.length ? node.trace.join('\n    ') : '<no frame outside torchlet>'}`;
+}
 /** The error text for a NaN in output i of node's backward, with the forward call site when recorded. */
 function nanMessage(node: Node, i: number): string {
-  const name = node.backwardName;
-  let msg = `Function '${name}' returned nan values in its ${i}th output.`;
-  if (node.trace) {
-    msg += `\nError detected in ${name}. Traceback of forward call that caused the error:\n    ${node.trace.length ? node.trace.join('\n    ') : '<no frame outside torchlet>'}`;
+  return `Function '${node.backwardName}' returned nan values in its ${i}th output.${traceText(node)}`;
+}
+
+/**
+ * @internal The engine's call of node.apply while anomaly detection is on: any error the backward
+ * function raises gets the forward call site appended (once, for the innermost node), and with
+ * checkNan its results are checked for NaN.
+ */
+export function applyWithAnomaly(node: Node, grads: (Tensor | null)[]): (Tensor | null)[] {
+  let res: (Tensor | null)[];
+  try {
+    res = node.apply(grads);
+  } catch (e) {
+    if (e instanceof Error && node.trace && !e.message.includes(TRACE_HEAD)) e.message += traceText(node);
+    throw e;
   }
-  return msg;
+  return state.anomalyCheckNan ? checkBackwardNan(node, res) : res;
 }
 
 /**

@@ -11,7 +11,7 @@ import { noGrad, enableGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
 import { collectCreated, track } from '../memory.js';
 import { state } from '../state.js';
-import { forwardTrace, checkBackwardNan } from './anomaly.js';
+import { forwardTrace, applyWithAnomaly } from './anomaly.js';
 
 /** A link in the backward graph: the node that receives a gradient and which of its outputs it is for. */
 export interface Edge { node: Node; outputNr: number }
@@ -255,7 +255,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
           throw new Error(`Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed) at ${node.name}. Specify retainGraph: true if you need to backward through the graph a second time.`);
         }
         // The rule's temporaries are freed right away; its results live while a buffer holds them.
-        const inGrads = owned(() => (state.anomaly && state.anomalyCheckNan ? checkBackwardNan(node, node.apply(grads)) : node.apply(grads)), (r) => r);
+        const inGrads = owned(() => (state.anomaly ? applyWithAnomaly(node, grads) : node.apply(grads)), (r) => r);
         node.next.forEach((e, i) => {
           const g = inGrads[i];
           if (e && g) addTo(e, g);

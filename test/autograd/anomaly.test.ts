@@ -89,6 +89,19 @@ describe('anomaly mode switches', () => {
     expect(() => torch.autograd.detectAnomaly(() => { throw new Error('boom'); })).toThrow('boom');
     expect(torch.autograd.isAnomalyEnabled()).toBe(false);
   });
+  it("other backward errors get the forward call site too (an in-place change of a saved tensor)", () => {
+    const x = torch.ones(3).requiresGrad_();
+    let err: Error | null = null;
+    torch.autograd.detectAnomaly(() => {
+      const y = x.mul(2);
+      const z = y.exp(); // ExpBackward0 saves its output z
+      z.add_(1);
+      try { z.sum().backward(); } catch (e) { err = e as Error; }
+    });
+    expect(err!.message).toContain('modified by an inplace operation');
+    expect(err!.message).toContain('Error detected in ExpBackward0. Traceback of forward call that caused the error');
+    expect(err!.message).toMatch(/anomaly\.test\.ts:\d+/);
+  });
   it('custom Functions are named <Class>Backward', () => {
     class Bad extends torch.autograd.Function {
       static override forward(_ctx: unknown, a: Tensor): Tensor { return a.clone(); }
