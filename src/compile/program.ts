@@ -355,6 +355,8 @@ export class Program {
             const is = this.slot.get(ib);
             if (is === undefined || holders.get(is) !== ib || lastUse.get(ib) !== i || ib.nbytes !== b.nbytes || ib.device !== b.device) continue;
             if (!isWholeBuffer(v) || this.fresh.has(is) || this.bound.has(is) || this.init.some((x) => x.writes.includes(ib))) continue;
+            // Read elsewhere through another view (x + x.mT): writing over it would change what that view reads.
+            if (ins.some((w) => w.buf === ib && !isWholeBuffer(w))) continue;
             s = is;
             this.stats.inPlace++;
             break;
