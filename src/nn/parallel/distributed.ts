@@ -80,7 +80,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     }
     const out = runModule(this.module, ...args);
     this.#armed = false;
-    if (isGradEnabled() && this.requireBackwardGradSync && this.#group.size > 0) this.#prepare(out);
+    if (isGradEnabled() && this.requireBackwardGradSync) this.#prepare(out);
     return out;
   }
 
@@ -100,8 +100,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
 
   #broadcastSync(t: Tensor): void {
     if (this.#group.size === 1) return;
-    const code = dtypeCode('DistributedDataParallel', t);
-    void code;
+    dtypeCode('DistributedDataParallel', t); // a clear error for a dtype the engine cannot move
     const host = t.dataSync() as HostArray;
     this.#group.broadcast(host, 0).waitSync();
     if (this.#group.rank !== 0) t.copy_(makeTensor(host, { dtype: t.dtype, device: t.device }).reshape(t.shape));
