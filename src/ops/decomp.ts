@@ -1,9 +1,9 @@
 // torch.linalg's decompositions and everything built on them. Six Backend.linalg kernels (cholesky,
-// lu, luSolve(T), qr, eigh, svd) compute values; five differentiable primitives record them
+// lu, luSolve(T), qr, eigh, svd) compute values; eight differentiable primitives record them
 // (linalgSolve, linalgCholesky, linalgDet, linalgSlogdet, linalgQr, linalgEigh, linalgSvd,
 // linalgPinv), with PyTorch's backward formulas below (the derivatives table calls them).
 // Multi-output decompositions record one primitive on a packed [..., parts] tensor that the results
-// are views of, so one single-output autograd node serves Q and R, U, S and Vh, or L and V.
+// are views of, so one single-output autograd node serves Q and R, U, S and Vh, or the eigenvalues and eigenvectors.
 // Everything else (inv, lstsq, matrixRank, cond, matrixPower, matrixExp) composes these with ops.
 
 import type { LinalgKernel } from '../backends/backend.js';
