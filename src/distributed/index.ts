@@ -131,9 +131,10 @@ export async function initProcessGroup(opts: InitProcessGroupOptions = {}): Prom
       await store.get('__ready', timeout);
     } catch (err) {
       const joined = await store.get('__joined', 1).then((v) => new TextDecoder().decode(v), () => '[]');
-      throw new Error(/timed out/.test((err as Error).message)
-        ? `initProcessGroup: timed out after ${timeout} ms waiting for all ${worldSize} ranks to join (joined: ${joined})`
-        : (err as Error).message);
+      const msg = (err as Error).message;
+      throw new Error(/timed out/.test(msg) ? `initProcessGroup: timed out after ${timeout} ms waiting for all ${worldSize} ranks to join (joined: ${joined})`
+        : /closed the connection/.test(msg) ? `initProcessGroup: the store at ${host}:${port} went away while waiting for all ${worldSize} ranks to join (rank 0 timed out or exited)`
+          : msg);
     }
     const hostname = isLoopback(host) ? '127.0.0.1' : (e.GLOO_SOCKET_HOSTNAME ?? await localHostname());
     const iface = e.GLOO_SOCKET_IFNAME ?? '';

@@ -27,6 +27,29 @@ describe.skipIf(!hasAddon)('torch.distributed faults (gloo)', () => {
     expect(r0.ms as number).toBeLessThan(10000);
   }, 60000);
 
+  it('a rank that never joins makes the others fail after the timeout, naming who joined', async () => {
+    const runs = await spawnRanks(envs(await freePort(), [[0, 3], [1, 3]], { TEST_TIMEOUT: '1500' }), script, ['init'], 30000);
+    for (const run of runs) expect(run.code).toBe(1);
+    expect(runs[0]!.results[0]!.error).toMatch(/timed out after 1500 ms waiting for all 3 ranks to join \(joined: \[0,1\]\)/);
+    // Rank 1 times out as well, or sees rank 0's store go first.
+    expect(runs[1]!.results[0]!.error).toMatch(/timed out after 1500 ms waiting for all 3 ranks to join|went away while waiting for all 3 ranks to join \(rank 0 timed out or exited\)/);
+  }, 60000);
+
+  it('tcp:// and file:// rendezvous', async () => {
+    const { mkdtempSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const file = `${mkdtempSync(`${tmpdir()}/torchlet-dist-`)}/rendezvous`;
+    const port = await freePort();
+    for (const initMethod of [`tcp://127.0.0.1:${port}`, `file://${file}`]) {
+      const runs = await spawnRanks(envs(0, [[0, 2], [1, 2]], { TEST_INIT_METHOD: initMethod, MASTER_PORT: '' }), script, ['init']);
+      for (const run of runs) {
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.results[0]!.sum).toBe(3);
+      }
+    }
+    expect(existsSync(file)).toBe(false); // rank 0 removes it at destroyProcessGroup
+  }, 60000);
+
   it('a port in use is a clear error', async () => {
     const server = createServer();
     const port = await new Promise<number>((res) => server.listen(0, () => res((server.address() as { port: number }).port)));
