@@ -96,6 +96,10 @@ async function run(o) {
       proc.on('error', (e) => { failure ??= { rank, code: 1, why: e.message, tail: '' }; stopOthers(); });
     }
   });
+  if (failure && failure.rank < 0) {
+    console.error(`torchlet run: ${failure.why}; the ranks were stopped`);
+    process.exit(failure.code);
+  }
   if (failure) {
     const lines = failure.tail.trim().split('\n');
     const err = [...lines].reverse().find((l) => /^\s*(\w*Error|Uncaught)\b.*:/.test(l)) ?? [...lines].reverse().find((l) => /Error/.test(l)) ?? lines[lines.length - 1] ?? '';
