@@ -9,7 +9,6 @@
 import type { Tensor } from '../tensor.js';
 import type { Node } from './graph.js';
 import { state } from '../state.js';
-import { userFrames } from '../memory.js';
 import { getBackend } from '../backends/registry.js';
 
 /** Options of detectAnomaly / setDetectAnomaly. */
@@ -78,9 +77,6 @@ export function setDetectAnomaly<T>(mode: boolean, a?: (() => T) | AnomalyOption
 export function isAnomalyEnabled(): boolean { return state.anomaly; }
 /** Whether anomaly detection checks backward results for NaN (torch.is_anomaly_check_nan_enabled). */
 export function isAnomalyCheckNanEnabled(): boolean { return state.anomaly && state.anomalyCheckNan; }
-
-/** @internal The user's stack at a node's creation (its forward call), or null when detection is off. */
-export function forwardTrace(): string[] | null { return state.anomaly ? userFrames(16) : null; }
 
 const TRACE_HEAD = 'Traceback of forward call that caused the error';
 /** What anomaly mode adds to a backward error of node: its name and the forward call site, when recorded. */

@@ -9,9 +9,9 @@
 import type { Tensor } from '../tensor.js';
 import { noGrad, enableGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
-import { collectCreated, track } from '../memory.js';
+import { collectCreated, track, userFrames } from '../memory.js';
 import { state } from '../state.js';
-import { forwardTrace, applyWithAnomaly } from './anomaly.js';
+import { applyWithAnomaly } from './anomaly.js';
 
 /** A link in the backward graph: the node that receives a gradient and which of its outputs it is for. */
 export interface Edge { node: Node; outputNr: number }
@@ -40,7 +40,7 @@ export abstract class Node {
   /** Non-leaf tensors that asked retainGrad(), by output number. */
   retained: Map<number, WeakRef<Tensor>> | null = null;
   /** The user's stack at the forward call, recorded only under anomaly detection (autograd/anomaly.ts). */
-  readonly trace: string[] | null = forwardTrace();
+  readonly trace: string[] | null = state.anomaly ? userFrames(16) : null;
   /** The name PyTorch gives this node's backward function (MulBackward0): what anomaly errors show. */
   get backwardName(): string { return `${this.name}Backward0`; }
 
