@@ -32,6 +32,17 @@ describe.skipIf(!hasAddon)('nn.parallel.DistributedDataParallel (gloo)', () => {
       expect(maxDiff(r0.ddpFinal as State, r0.singleFinal as State)).toBeLessThanOrEqual(1e-6);
       // ... and against PyTorch's single-process run.
       expect(maxDiff(r0.ddpFinal as State, fx.final as State)).toBeLessThanOrEqual(1e-5);
+      // broadcastBuffers, against the column means of each rank's rows worked out here.
+      const colMean = (rank: number) => [0, 1, 2, 3, 4].map((c) => {
+        const rows = (fx.x as number[][]).slice(rank * (16 / n), (rank + 1) * (16 / n));
+        return rows.reduce((a, row) => a + row[c]!, 0) / rows.length;
+      });
+      for (const res of run.results) {
+        const r = res.rank as number;
+        const want = colMean(r).map((m, c) => 0.9 * 0.1 * colMean(0)[c]! + 0.1 * m);
+        (res.bnRunningMean as number[]).forEach((v, c) => expect(v).toBeCloseTo(want[c]!, 5));
+        (res.bnRunningMeanNoBroadcast as number[]).forEach((v, c) => expect(v).toBeCloseTo(0.19 * colMean(r)[c]!, 5));
+      }
       if (n === 2) {
         for (const res of run.results) expect(maxDiff(res.accGrads as State, fx.accGrads as State)).toBeLessThanOrEqual(1e-6);
       }

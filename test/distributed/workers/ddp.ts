@@ -56,6 +56,17 @@ if (n === 2) {
   out.accGrads = Object.fromEntries(acc.module.namedParameters().map(([k, p]) => [k, p.grad!.tolistSync()]));
 }
 
+// 2b. broadcastBuffers: before each forward, rank 0's BatchNorm running stats replace this rank's.
+{
+  const bn = new nn.parallel.DistributedDataParallel(new nn.BatchNorm1d(5, { affine: false }));
+  bn.call(xs); // running_mean = 0.1 * mean(xs) on each rank, from its own rows
+  bn.call(xs); // starts from rank 0's: 0.9 * 0.1 * mean(rank 0 rows) + 0.1 * mean(xs)
+  out.bnRunningMean = (bn.module.runningMean as torch.Tensor).tolistSync();
+  const off = new nn.parallel.DistributedDataParallel(new nn.BatchNorm1d(5, { affine: false }), { broadcastBuffers: false });
+  off.call(xs); off.call(xs); // 0.19 * mean(xs): its own statistics only
+  out.bnRunningMeanNoBroadcast = (off.module.runningMean as torch.Tensor).tolistSync();
+}
+
 // 3. findUnusedParameters: a branch the loss does not use.
 class TwoHeads extends nn.Module {
   a = new nn.Linear(5, 1);
