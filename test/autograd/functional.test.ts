@@ -12,7 +12,8 @@ const AF = torch.autograd.functional;
 type Nested = Encoded | Nested[];
 interface FCase {
   fn: string; op: string; inputs: Nested; isTuple: boolean; v: Nested | null; vIsTuple: boolean;
-  opts: { strict?: boolean; vectorize?: boolean; strategy?: 'forward-mode' | 'reverse-mode' }; result?: Nested; error?: string;
+  opts: { strict?: boolean; vectorize?: boolean; strategy?: 'forward-mode' | 'reverse-mode'; outerJacobianStrategy?: 'forward-mode' | 'reverse-mode' };
+  result?: Nested; error?: string;
 }
 const fx = JSON.parse(readFileSync(new URL('../fixtures/functional_autograd.json', import.meta.url), 'utf8')) as { cases: Record<string, unknown> };
 const tol = { atol: 1e-4, rtol: 1e-4 };
