@@ -208,6 +208,9 @@ export async function newGroup(ranks?: number[] | null, opts: { timeout?: number
   if (me >= 0) {
     eg = await s.engine.newGroup({ host: s.host, port: s.port, prefix: `group${id}`, rank: me, size: list.length, timeout: opts.timeout ?? s.timeout, hostname: s.hostname, iface: s.iface });
   }
+  // Every rank waits (without blocking its thread) until the members are connected: a non-member
+  // rank 0 must keep serving the store the members rendezvous through.
+  await s.world.engine!.barrier().done;
   const g = new ProcessGroup(list, eg);
   s.groups.push(g);
   return g;

@@ -22,6 +22,10 @@ const x = torch.tensor(fx.x as number[][]), y = torch.tensor(fx.y as number[][])
 const rows = 16 / n;
 const xs = x.narrow(0, r * rows, rows), ys = y.narrow(0, r * rows, rows);
 
+// A group rank 0 is not in, right before DDP's blocking broadcast: rank 0 must still serve the
+// store the members rendezvous through (newGroup ends with a world barrier).
+await dist.newGroup(n === 2 ? [1] : [1, 2]);
+
 // 1. 20 SGD steps; rank r > 0 starts from perturbed weights, which the constructor's broadcast replaces.
 const local = mlp();
 if (r > 0) torch.noGrad(() => { for (const p of local.parameters()) p.add_(1); });
