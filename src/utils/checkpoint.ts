@@ -33,6 +33,7 @@ function isOptions(x: unknown): x is CheckpointOptions {
 }
 
 type Outputs = Tensor | Tensor[];
+const metaOf = (t: Tensor): string => `{shape: [${t.shape.join(', ')}], dtype: ${t.dtype}, device: ${t.device}}`;
 type RngState = [number, number];
 
 /** The backward node of a checkpointed call: recomputes fn and differentiates the recomputation. */
@@ -40,9 +41,12 @@ class CheckpointNode extends Node {
   readonly name = 'Checkpoint';
   private saved: Tensor[];
   private versions: number[];
+  /** The forward outputs' shapes and dtypes: the recomputation must reproduce them. */
+  private readonly outMeta: string[];
   constructor(private fn: ((...a: unknown[]) => Outputs) | null, private args: unknown[] | null, private readonly rng: RngState | null,
-    held: Tensor[], private readonly reentrant: boolean) {
+    held: Tensor[], private readonly reentrant: boolean, outs: Tensor[]) {
     super();
+    this.outMeta = outs.map(metaOf);
     this.saved = held;
     this.versions = held.map((t) => t.version);
     for (const t of held) holdSaved(t);
@@ -54,7 +58,14 @@ class CheckpointNode extends Node {
     if (this.rng) [state.seed, state.offset] = this.rng;
     try {
       const r = enableGrad(() => this.fn!(...args));
-      return Array.isArray(r) ? r : [r];
+      const outs = Array.isArray(r) ? r : [r];
+      const meta = outs.map((o) => (o instanceof Tensor ? metaOf(o) : typeof o));
+      const bad = meta.map((m, i) => i).filter((i) => meta[i] !== this.outMeta[i]);
+      if (bad.length || meta.length !== this.outMeta.length) {
+        throw new Error(`torch.utils.checkpoint: Recomputed values have different metadata than during the forward pass (${this.outMeta.length} outputs then, ${meta.length} now).\n` +
+          bad.map((i) => `tensor at position ${i}:\nsaved metadata: ${this.outMeta[i] ?? 'none'}\nrecomputed metadata: ${meta[i]}`).join('\n'));
+      }
+      return outs;
     } finally {
       if (this.rng) [state.seed, state.offset] = now;
     }
@@ -144,7 +155,7 @@ export function checkpoint<R extends Outputs>(fn: (...args: never[]) => R, ...ar
   if (edges.length === 0) return (isArr ? outs : outs[0]) as R;
   // Saved: the arguments, and what the forward read (so recomputation finds them alive).
   const held = [...new Set([...tensorArgs, ...reads])];
-  const node = new CheckpointNode(run as (...a: unknown[]) => Outputs, [...args], rng, held, reentrant);
+  const node = new CheckpointNode(run as (...a: unknown[]) => Outputs, [...args], rng, held, reentrant, outs);
   node.link(edges);
   node.nOutputs = outs.length;
   outs.forEach((o, i) => { if (o.isFloatingPoint()) o.setGradFn_(node, i); });

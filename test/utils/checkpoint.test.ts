@@ -87,6 +87,13 @@ for (const device of testDevices()) {
       expect(() => torch.autograd.grad(out.sum(), x)).toThrow(c.reentrantGradError);
     });
 
+    it('a recomputation that differs from the forward (shape) is an error', () => {
+      const x = fromEncoded(c.x, device, true);
+      let calls = 0;
+      const out = checkpoint((t: Tensor) => (calls++ === 0 ? t.exp() : t.exp().sum(0)), x);
+      expect(() => out.sum().backward()).toThrow(/Recomputed values have different metadata than during the forward pass[\s\S]*position 0:\nsaved metadata: \{shape: \[2, 4\]/);
+    });
+
     it('checkpointSequential equals the plain Sequential', async () => {
       torch.manualSeed(3);
       const seq = new nn.Sequential(new nn.Linear(4, 6), new nn.Tanh(), new nn.Linear(6, 6), new nn.ReLU(), new nn.Linear(6, 2)).to(device);
