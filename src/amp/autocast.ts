@@ -9,7 +9,7 @@
 
 import type { Device } from '../backends/backend.js';
 import { isFloating, promoteTypes, type DType } from '../dtype.js';
-import { keep } from '../memory.js';
+import { giveToGraph, keep } from '../memory.js';
 import { isCapturing } from '../backends/registry.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
@@ -125,7 +125,14 @@ export function autocastStateKey(): string {
 
 /** Drops the cached casts of parameters (torch.clear_autocast_cache); the outermost region's end does it. */
 export function clearAutocastCache(): void {
-  cache = new Map(); // the casts stay alive while autograd graphs hold them; the collector frees the rest
+  // Nobody outside saw a cached cast: it lives on only while a backward node saves it (then the graph
+  // frees it when backward releases the node), else it is freed now — no wait for the collector.
+  const casts = cache;
+  cache = new Map();
+  for (const c of casts.values()) {
+    c.kept = false;
+    if (!c.isDisposed) giveToGraph(c);
+  }
 }
 
 /** The first tensor among the arguments (inside arrays and plain option objects too). */

@@ -141,6 +141,23 @@ describe('torch.amp.GradScaler', () => {
     off.update();
   });
 
+  it('an autocast step leaves no more live tensors than an eager one (casts are freed with the graph)', () => {
+    // Synchronous steps: nothing reaches the collector in between, so the counts compare exactly.
+    const { m, ps } = model('cpu');
+    const opt = new torch.optim.SGD(ps, { lr: 1e-3 });
+    const x = fromEncoded(T.xs[0]!, 'cpu'), y = fromEncoded(T.ys[0]!, 'cpu');
+    const step = (amp: boolean): number => {
+      const before = torch.memory('cpu').tensors;
+      opt.zeroGrad();
+      const loss = torch.autocast({ deviceType: 'cpu', enabled: amp }, () => F.crossEntropy(m.forward(x), y));
+      loss.backward();
+      opt.step();
+      return torch.memory('cpu').tensors - before;
+    };
+    step(false); step(true); // warm-up: .grad tensors exist from here on
+    expect(step(true)).toBe(step(false));
+  });
+
   it('scale() keeps the nesting of a list of outputs', () => {
     const scaler = new GradScaler({ initScale: 2 });
     const out = scaler.scale([torch.tensor(1), [torch.tensor(2)]]) as [Tensor, [Tensor]];
