@@ -140,8 +140,11 @@ export function checkpoint<R extends Outputs>(fn: (...args: never[]) => R, ...ar
     return args.includes(o) ? o.detach() : o; // an argument passed through gets a new identity, as Function.apply
   });
   const tensorArgs = args.filter((a): a is Tensor => a instanceof Tensor);
-  // The edges: what the forward read that requires grad (non-reentrant), or the tensor arguments.
-  const sources = reentrant ? tensorArgs.filter((t) => t.requiresGrad) : [...reads];
+  // The edges: the tensor arguments that require grad, and (non-reentrant) whatever else the forward
+  // read that does. Arguments count even when no recorded op read them (a compiled fn replays
+  // kernels without `record`); the recomputation's graph then still reaches them.
+  const argEdges = tensorArgs.filter((t) => t.requiresGrad);
+  const sources = reentrant ? argEdges : [...argEdges, ...reads];
   const edges: Edge[] = [];
   const seen = new Set<string>();
   const keyOf = new Map<object, number>();

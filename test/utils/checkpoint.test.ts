@@ -94,6 +94,14 @@ for (const device of testDevices()) {
       expect(() => out.sum().backward()).toThrow(/Recomputed values have different metadata than during the forward pass[\s\S]*position 0:\nsaved metadata: \{shape: \[2, 4\]/);
     });
 
+    it('a torch.compile function inside checkpoint gets its gradients', async () => {
+      const x = fromEncoded(c.x, device, true);
+      const f = torch.compile((t: Tensor) => t.exp().mul(2));
+      checkpoint(f, x).sum().backward();
+      const want = Array.from(await x.detach().exp().mul(2).data());
+      Array.from(await x.grad!.data()).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+    });
+
     it('checkpointSequential equals the plain Sequential', async () => {
       torch.manualSeed(3);
       const seq = new nn.Sequential(new nn.Linear(4, 6), new nn.Tanh(), new nn.Linear(6, 6), new nn.ReLU(), new nn.Linear(6, 2)).to(device);
