@@ -1,4 +1,5 @@
-// Pure shape helpers: numel, contiguous strides, dim normalisation, broadcasting, formatting.
+// Pure shape helpers: numel, contiguous strides, dim normalisation, broadcasting, formatting, and the
+// dim collapsing both backends' strided kernels use.
 // No imports from the rest of the library; every error message names the op and the shapes.
 
 export type Shape = readonly number[];
@@ -118,4 +119,26 @@ export function viewStrides(shape: Shape, strides: Shape, newShape: Shape): numb
   }
   if (viewD !== -1) return null;
   return out;
+}
+
+/**
+ * Merges dims that are contiguous in every operand (outer stride = inner stride * inner size) and
+ * drops size-1 dims, so e.g. a contiguous [2,3,4] becomes [24] and a bias broadcast [N,C] stays 2-D.
+ */
+export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const sh: number[] = [];
+  const st: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = sh.length - 1;
+    if (last >= 0 && strides.every((s, i) => st[i]![last] === s[d]! * n)) {
+      sh[last]! *= n;
+      for (let i = 0; i < st.length; i++) st[i]![last] = strides[i]![d]!;
+    } else {
+      sh.push(n);
+      for (let i = 0; i < st.length; i++) st[i]!.push(strides[i]![d]!);
+    }
+  }
+  return { shape: sh, strides: st };
 }

@@ -10,7 +10,7 @@ import { fusedKey, type FusedProgram, valueDtype } from '../fused.js';
 import { itemSize } from '../../dtype.js';
 import { generateFused, type FusedModule, type Kind, type Layout, Unsupported } from './fusedgen.js';
 import { generateReduce } from './fusedreduce.js';
-import { collapse } from './index.js';
+import { collapse } from '../../shape.js';
 import { unaryFns } from './math.js';
 import { CHUNK, split2d } from './split.js';
 import { CallList } from './threads.js';

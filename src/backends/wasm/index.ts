@@ -8,6 +8,7 @@
 import type { FusedProgram } from '../fused.js';
 import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
+import { collapse, contiguousStrides } from '../../shape.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
 import { availableVariants, BINARY_CODES, COMPARE_CODES, isShared, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, simdBytes, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
@@ -630,35 +631,6 @@ function denseLike(v: View, shape: readonly number[]): boolean {
     acc *= shape[d]!;
   }
   return true;
-}
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) { st[d] = acc; acc *= shape[d]!; }
-  return st;
-}
-
-/**
- * Merges dims that are contiguous in every operand (outer stride = inner stride * inner size) and
- * drops size-1 dims, so e.g. a contiguous [2,3,4] becomes [24] and a bias broadcast [N,C] stays 2-D.
- */
-export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const sh: number[] = [];
-  const st: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d]!;
-    if (n === 1) continue;
-    const last = sh.length - 1;
-    if (last >= 0 && strides.every((s, i) => st[i]![last] === s[d]! * n)) {
-      sh[last]! *= n;
-      for (let i = 0; i < st.length; i++) st[i]![last] = strides[i]![d]!;
-    } else {
-      sh.push(n);
-      for (let i = 0; i < st.length; i++) st[i]!.push(strides[i]![d]!);
-    }
-  }
-  return { shape: sh, strides: st };
 }
 
 /**

@@ -9,7 +9,7 @@ import { fusedKey, valueDtype, type FusedProgram } from '../fused.js';
 import type { View } from '../backend.js';
 import type { DType } from '../../dtype.js';
 import { isContiguous } from '../../shape.js';
-import { collapse } from '../wasm/index.js';
+import { collapse } from '../../shape.js';
 import { cast, ctOf, reduceParts } from './codegen.js';
 import { codeId, kernelCache, outputDeps, prologue, type FusedOutputDeps } from './fused.js';
 

@@ -14,7 +14,7 @@ import type { Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, Memor
 import { BOOL_BINARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import { isContiguous } from '../../shape.js';
-import { collapse } from '../wasm/index.js';
+import { collapse, contiguousStrides, numel } from '../../shape.js';
 import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, flagBinding, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
 import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
@@ -101,15 +101,6 @@ function bucket(n: number): number {
   if (n <= 256) return 256;
   if (n >= 1 << 20) return Math.ceil(n / (1 << 20)) * (1 << 20);
   return 2 ** Math.ceil(Math.log2(n));
-}
-
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) { st[d] = acc; acc *= shape[d]!; }
-  return st;
 }
 
 function checkDtype(d: DType, op: string): void {
