@@ -99,18 +99,24 @@ function work(a: GlooAddon, [id, p]: Started, what: string): EngineWork {
 }
 
 class GlooGroup implements EngineGroup {
+  private destroyed = false;
   constructor(private a: GlooAddon, private g: object, readonly rank: number, readonly size: number) {}
-  allReduce(b: HostArray, dtype: EngineDtype, op: EngineReduce) { return work(this.a, this.a.allreduce(this.g, b, dtype, RED[op]), 'allReduce'); }
-  reduce(b: HostArray, dtype: EngineDtype, op: EngineReduce, root: number) { return work(this.a, this.a.reduce(this.g, b, dtype, RED[op], root), 'reduce'); }
-  broadcast(b: HostArray, root: number) { return work(this.a, this.a.broadcast(this.g, b, root), 'broadcast'); }
-  allGather(i: HostArray, o: HostArray) { return work(this.a, this.a.allgather(this.g, i, o), 'allGather'); }
-  gather(i: HostArray, o: HostArray | null, root: number) { return work(this.a, this.a.gather(this.g, i, o, root), 'gather'); }
-  scatter(i: HostArray[] | null, o: HostArray, root: number) { return work(this.a, this.a.scatter(this.g, i, o, root), 'scatter'); }
-  allToAll(i: HostArray, o: HostArray) { return work(this.a, this.a.alltoall(this.g, i, o), 'allToAll'); }
-  barrier() { return work(this.a, this.a.barrier(this.g), 'barrier'); }
-  send(b: HostArray, dst: number, tag: number) { return work(this.a, this.a.send(this.g, b, dst, tag), `send to rank ${dst}`); }
-  recv(b: HostArray, src: number, tag: number) { return work(this.a, this.a.recv(this.g, b, src, tag), `recv from rank ${src}`); }
-  destroy() { this.a.destroy(this.g); }
+  /** The addon's group, or an error once destroyed (its worker thread and connections are gone). */
+  private live(what: string): object {
+    if (this.destroyed) throw new Error(`${what}: the process group was destroyed (destroyProcessGroup)`);
+    return this.g;
+  }
+  allReduce(b: HostArray, dtype: EngineDtype, op: EngineReduce) { return work(this.a, this.a.allreduce(this.live('allReduce'), b, dtype, RED[op]), 'allReduce'); }
+  reduce(b: HostArray, dtype: EngineDtype, op: EngineReduce, root: number) { return work(this.a, this.a.reduce(this.live('reduce'), b, dtype, RED[op], root), 'reduce'); }
+  broadcast(b: HostArray, root: number) { return work(this.a, this.a.broadcast(this.live('broadcast'), b, root), 'broadcast'); }
+  allGather(i: HostArray, o: HostArray) { return work(this.a, this.a.allgather(this.live('allGather'), i, o), 'allGather'); }
+  gather(i: HostArray, o: HostArray | null, root: number) { return work(this.a, this.a.gather(this.live('gather'), i, o, root), 'gather'); }
+  scatter(i: HostArray[] | null, o: HostArray, root: number) { return work(this.a, this.a.scatter(this.live('scatter'), i, o, root), 'scatter'); }
+  allToAll(i: HostArray, o: HostArray) { return work(this.a, this.a.alltoall(this.live('allToAll'), i, o), 'allToAll'); }
+  barrier() { return work(this.a, this.a.barrier(this.live('barrier')), 'barrier'); }
+  send(b: HostArray, dst: number, tag: number) { return work(this.a, this.a.send(this.live('send'), b, dst, tag), `send to rank ${dst}`); }
+  recv(b: HostArray, src: number, tag: number) { return work(this.a, this.a.recv(this.live('recv'), b, src, tag), `recv from rank ${src}`); }
+  destroy() { if (!this.destroyed) { this.destroyed = true; this.a.destroy(this.g); } }
 }
 
 /** The engine for a backend name; NCCL is refused until the CUDA addon exists. */

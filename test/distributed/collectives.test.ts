@@ -56,6 +56,7 @@ describe.skipIf(!hasAddon)('torch.distributed collectives (gloo)', () => {
           expect(res.groupRank).toBe(odd.indexOf(r));
           expect(res.groupAllReduce).toEqual([odd.reduce((a, b) => a + b, 0)]);
           expect(res.groupBroadcast).toEqual([(n - 1) * 10]);
+          expect(res.destroyedGroupError).toBe('allReduce: the process group was destroyed (destroyProcessGroup)');
         } else {
           expect(res.groupRank).toBe(-1);
           expect(res.nonMemberError).toMatch(/not a member of the group \[1(, 3)?\]/);

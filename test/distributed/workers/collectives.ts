@@ -86,6 +86,10 @@ if (odd.rank() >= 0) {
   try { await dist.allReduce(torch.tensor([0]), { group: odd }); } catch (e) { out.nonMemberError = (e as Error).message; }
 }
 await dist.barrier();
+if (odd.rank() >= 0) {
+  await dist.destroyProcessGroup(odd);
+  try { await dist.allReduce(torch.tensor([1]), { group: odd }); } catch (e) { out.destroyedGroupError = (e as Error).message; }
+}
 try { await dist.allReduce(torch.zeros([2], { dtype: "float16" })); } catch (e) { out.float16Error = (e as Error).message; }
 await dist.destroyProcessGroup();
 out.initializedAfter = dist.isInitialized();
