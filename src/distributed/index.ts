@@ -45,12 +45,19 @@ export class ProcessGroup {
   size(): number { return this.ranks.length; }
 }
 
-/** A collective in flight (from `{ asyncOp: true }`): wait() resolves once the tensors hold the result. */
-export class Work {
+/**
+ * A collective in flight: `await work` or `await work.wait()` resolves once the tensors hold the
+ * result. Every collective returns one (it is awaitable), with or without `{ asyncOp: true }`.
+ */
+export class Work implements PromiseLike<void> {
   private completed = false;
   /** @internal */
   constructor(private readonly promise: Promise<void>) {
     promise.then(() => { this.completed = true; }, () => { this.completed = true; });
+  }
+  /** Makes the Work awaitable: `await dist.allReduce(t)`. */
+  then<A = void, B = never>(onFulfilled?: ((v: void) => A | PromiseLike<A>) | null, onRejected?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return this.promise.then(onFulfilled, onRejected);
   }
   /** Resolves when the op is done and its outputs are written; rejects with its error. */
   wait(): Promise<void> { return this.promise; }
@@ -237,10 +244,32 @@ export async function destroyProcessGroup(group?: ProcessGroup | null): Promise<
 
 // ---------------------------------------------------------------- collectives
 
-/** Common collective options: the group (default: the world) and asyncOp (return a Work instead of a Promise). */
-export interface CollectiveOptions { group?: ProcessGroup | null; asyncOp?: boolean }
+/** Common collective options: the group (default: the world) and asyncOp (accepted as PyTorch's; the result is a Work either way). */
+export interface CollectiveOptions {
+  /** The group (default: the world). */
+  group?: ProcessGroup | null;
+  /** PyTorch's async_op: the returned Work is awaitable and has wait() with or without it. */
+  asyncOp?: boolean;
+}
 /** Options of reductions: the op (default ReduceOp.SUM), the group, asyncOp. */
-export interface ReduceOptions extends CollectiveOptions { op?: ReduceOpName }
+export interface ReduceOptions extends CollectiveOptions {
+  /** The reduction (default ReduceOp.SUM). */
+  op?: ReduceOpName;
+}
+/** Options of gather: the destination's gatherList, dst (default 0), the group, asyncOp. */
+export interface GatherOptions extends CollectiveOptions {
+  /** One tensor per rank, on the destination rank only. */
+  gatherList?: Tensor[] | null;
+  /** Global rank that receives (default 0). */
+  dst?: number;
+}
+/** Options of scatter: the source's scatterList, src (default 0), the group, asyncOp. */
+export interface ScatterOptions extends CollectiveOptions {
+  /** One tensor per rank, on the source rank only. */
+  scatterList?: Tensor[] | null;
+  /** Global rank that sends (default 0). */
+  src?: number;
+}
 
 /** The member engine group of `group` for `what`, or a clear error. @internal */
 export function engineOf(what: string, group?: ProcessGroup | null): EngineGroup {
@@ -300,18 +329,14 @@ function divide(arr: HostArray, n: number): void {
 function alloc(like: HostArray, n: number): HostArray {
   return new (like.constructor as new (n: number) => HostArray)(n);
 }
-/** Awaitable by default; a Work with asyncOp. */
-function finish(p: Promise<void>, asyncOp: boolean | undefined): Promise<void> | Work {
-  if (asyncOp) return new Work(p);
-  return p;
+/** The Work of an op (asyncOp changes nothing: the Work is awaitable). */
+function finish(p: Promise<void>, _asyncOp: boolean | undefined): Work {
+  return new Work(p);
 }
 async function done(w: EngineWork): Promise<void> { await w.done; }
 
 /** Reduces `tensor` across the group in place on every rank (torch.distributed.all_reduce). */
-export function allReduce(tensor: Tensor, opts?: ReduceOptions & { asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function allReduce(tensor: Tensor, opts: ReduceOptions & { asyncOp: true }): Work;
-export function allReduce(tensor: Tensor, opts: ReduceOptions = {}): Promise<void> | Work {
+export function allReduce(tensor: Tensor, opts: ReduceOptions = {}): Work {
   const what = 'allReduce';
   checkTensor(what, tensor);
   const g = engineOf(what, opts.group);
@@ -326,10 +351,7 @@ export function allReduce(tensor: Tensor, opts: ReduceOptions = {}): Promise<voi
 }
 
 /** Copies `tensor` from global rank `src` to every rank of the group (torch.distributed.broadcast). */
-export function broadcast(tensor: Tensor, src: number, opts?: CollectiveOptions & { asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function broadcast(tensor: Tensor, src: number, opts: CollectiveOptions & { asyncOp: true }): Work;
-export function broadcast(tensor: Tensor, src: number, opts: CollectiveOptions = {}): Promise<void> | Work {
+export function broadcast(tensor: Tensor, src: number, opts: CollectiveOptions = {}): Work {
   const what = 'broadcast';
   checkTensor(what, tensor);
   const g = engineOf(what, opts.group);
@@ -343,10 +365,7 @@ export function broadcast(tensor: Tensor, src: number, opts: CollectiveOptions =
 }
 
 /** Reduces `tensor` across the group into global rank `dst`'s tensor; others keep theirs (torch.distributed.reduce). */
-export function reduce(tensor: Tensor, dst: number, opts?: ReduceOptions & { asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function reduce(tensor: Tensor, dst: number, opts: ReduceOptions & { asyncOp: true }): Work;
-export function reduce(tensor: Tensor, dst: number, opts: ReduceOptions = {}): Promise<void> | Work {
+export function reduce(tensor: Tensor, dst: number, opts: ReduceOptions = {}): Work {
   const what = 'reduce';
   checkTensor(what, tensor);
   const g = engineOf(what, opts.group);
@@ -361,10 +380,7 @@ export function reduce(tensor: Tensor, dst: number, opts: ReduceOptions = {}): P
 }
 
 /** Gathers every rank's `tensor` into `tensorList` (one per rank, in rank order) (torch.distributed.all_gather). */
-export function allGather(tensorList: Tensor[], tensor: Tensor, opts?: CollectiveOptions & { asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function allGather(tensorList: Tensor[], tensor: Tensor, opts: CollectiveOptions & { asyncOp: true }): Work;
-export function allGather(tensorList: Tensor[], tensor: Tensor, opts: CollectiveOptions = {}): Promise<void> | Work {
+export function allGather(tensorList: Tensor[], tensor: Tensor, opts: CollectiveOptions = {}): Work {
   const what = 'allGather';
   checkTensor(what, tensor);
   const g = engineOf(what, opts.group);
@@ -380,10 +396,7 @@ export function allGather(tensorList: Tensor[], tensor: Tensor, opts: Collective
 }
 
 /** Gathers every rank's `input` into `output` (size x input's numel, rank order) (torch.distributed.all_gather_into_tensor). */
-export function allGatherIntoTensor(output: Tensor, input: Tensor, opts?: CollectiveOptions & { asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function allGatherIntoTensor(output: Tensor, input: Tensor, opts: CollectiveOptions & { asyncOp: true }): Work;
-export function allGatherIntoTensor(output: Tensor, input: Tensor, opts: CollectiveOptions = {}): Promise<void> | Work {
+export function allGatherIntoTensor(output: Tensor, input: Tensor, opts: CollectiveOptions = {}): Work {
   const what = 'allGatherIntoTensor';
   checkTensor(what, input, 'input'); checkTensor(what, output, 'output');
   const g = engineOf(what, opts.group);
@@ -404,10 +417,7 @@ export function allGatherIntoTensor(output: Tensor, input: Tensor, opts: Collect
  * Gloo has no reduce-scatter collective (PyTorch's gloo backend lacks it too): this runs Gloo's
  * allreduce over the concatenated inputs and keeps this rank's part.
  */
-export function reduceScatter(output: Tensor, inputList: Tensor[], opts?: ReduceOptions & { asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function reduceScatter(output: Tensor, inputList: Tensor[], opts: ReduceOptions & { asyncOp: true }): Work;
-export function reduceScatter(output: Tensor, inputList: Tensor[], opts: ReduceOptions = {}): Promise<void> | Work {
+export function reduceScatter(output: Tensor, inputList: Tensor[], opts: ReduceOptions = {}): Work {
   const what = 'reduceScatter';
   checkTensor(what, output, 'output');
   const g = engineOf(what, opts.group);
@@ -428,10 +438,7 @@ export function reduceScatter(output: Tensor, inputList: Tensor[], opts: ReduceO
 }
 
 /** Gathers every rank's `tensor` into `gatherList` on global rank `dst` (torch.distributed.gather). */
-export function gather(tensor: Tensor, opts?: CollectiveOptions & { gatherList?: Tensor[] | null; dst?: number; asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function gather(tensor: Tensor, opts: CollectiveOptions & { gatherList?: Tensor[] | null; dst?: number; asyncOp: true }): Work;
-export function gather(tensor: Tensor, opts: CollectiveOptions & { gatherList?: Tensor[] | null; dst?: number } = {}): Promise<void> | Work {
+export function gather(tensor: Tensor, opts: GatherOptions = {}): Work {
   const what = 'gather';
   checkTensor(what, tensor);
   const g = engineOf(what, opts.group);
@@ -453,10 +460,7 @@ export function gather(tensor: Tensor, opts: CollectiveOptions & { gatherList?: 
 }
 
 /** Sends scatterList[i] from global rank `src` into rank i's `tensor` (torch.distributed.scatter). */
-export function scatter(tensor: Tensor, opts?: CollectiveOptions & { scatterList?: Tensor[] | null; src?: number; asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function scatter(tensor: Tensor, opts: CollectiveOptions & { scatterList?: Tensor[] | null; src?: number; asyncOp: true }): Work;
-export function scatter(tensor: Tensor, opts: CollectiveOptions & { scatterList?: Tensor[] | null; src?: number } = {}): Promise<void> | Work {
+export function scatter(tensor: Tensor, opts: ScatterOptions = {}): Work {
   const what = 'scatter';
   checkTensor(what, tensor);
   const g = engineOf(what, opts.group);
@@ -478,10 +482,7 @@ export function scatter(tensor: Tensor, opts: CollectiveOptions & { scatterList?
 }
 
 /** Sends inputList[j] to rank j and receives rank j's into outputList[j] (equal sizes) (torch.distributed.all_to_all). */
-export function allToAll(outputList: Tensor[], inputList: Tensor[], opts?: CollectiveOptions & { asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function allToAll(outputList: Tensor[], inputList: Tensor[], opts: CollectiveOptions & { asyncOp: true }): Work;
-export function allToAll(outputList: Tensor[], inputList: Tensor[], opts: CollectiveOptions = {}): Promise<void> | Work {
+export function allToAll(outputList: Tensor[], inputList: Tensor[], opts: CollectiveOptions = {}): Work {
   const what = 'allToAll';
   const g = engineOf(what, opts.group);
   if (!Array.isArray(inputList) || inputList.length !== g.size || !Array.isArray(outputList) || outputList.length !== g.size) {
@@ -503,16 +504,18 @@ export function allToAll(outputList: Tensor[], inputList: Tensor[], opts: Collec
 }
 
 /** Waits until every rank of the group reaches it (torch.distributed.barrier). */
-export function barrier(opts?: CollectiveOptions & { asyncOp?: false }): Promise<void>;
-/** With asyncOp: a Work handle. */
-export function barrier(opts: CollectiveOptions & { asyncOp: true }): Work;
-export function barrier(opts: CollectiveOptions = {}): Promise<void> | Work {
+export function barrier(opts: CollectiveOptions = {}): Work {
   const g = engineOf('barrier', opts.group);
   return finish(done(g.barrier()), opts.asyncOp);
 }
 
 /** Options of send/recv: the group and a tag matching the peer's. */
-export interface P2POptions { group?: ProcessGroup | null; tag?: number }
+export interface P2POptions {
+  /** The group (default: the world); ranks stay global. */
+  group?: ProcessGroup | null;
+  /** Matches a send with the recv of the same tag (default 0). */
+  tag?: number;
+}
 /** Sends `tensor` to global rank `dst`; resolves once it is delivered (torch.distributed.send). */
 export function send(tensor: Tensor, dst: number, opts: P2POptions = {}): Promise<void> { return isend(tensor, dst, opts).wait(); }
 /** Receives into `tensor` from global rank `src` (torch.distributed.recv). */

@@ -10,12 +10,12 @@ export * from '../../distributed/index.js';
  * Gathers every rank's `tensor` into `tensorList` (one per rank, in rank order) (torch.distributed.all_gather).
  * @function
  */
-export const allGather: typeof N.allGather = f(N.allGather, 'allGather', 'tensorList:a, tensor:T, opts?:iou');
+export const allGather: typeof N.allGather = f(N.allGather, 'allGather', 'tensorList:a, tensor:T, opts?:u{group:ziu;asyncOp:bu}');
 /**
  * Gathers every rank's `input` into `output` (size x input's numel, rank order) (torch.distributed.all_gather_into_tensor).
  * @function
  */
-export const allGatherIntoTensor: typeof N.allGatherIntoTensor = f(N.allGatherIntoTensor, 'allGatherIntoTensor', 'output:T, input:T, opts?:iou');
+export const allGatherIntoTensor: typeof N.allGatherIntoTensor = f(N.allGatherIntoTensor, 'allGatherIntoTensor', 'output:T, input:T, opts?:u{group:ziu;asyncOp:bu}');
 /**
  * Fills objectList (one slot per rank) with every rank's `obj` (JSON-able) (torch.distributed.all_gather_object).
  * @function
@@ -25,22 +25,22 @@ export const allGatherObject: typeof N.allGatherObject = f(N.allGatherObject, 'a
  * Reduces `tensor` across the group in place on every rank (torch.distributed.all_reduce).
  * @function
  */
-export const allReduce: typeof N.allReduce = f(N.allReduce, 'allReduce', 'tensor:T, opts?:iou');
+export const allReduce: typeof N.allReduce = f(N.allReduce, 'allReduce', 'tensor:T, opts?:u{op:su;group:ziu;asyncOp:bu}');
 /**
  * Sends inputList[j] to rank j and receives rank j's into outputList[j] (equal sizes) (torch.distributed.all_to_all).
  * @function
  */
-export const allToAll: typeof N.allToAll = f(N.allToAll, 'allToAll', 'outputList:a, inputList:a, opts?:iou');
+export const allToAll: typeof N.allToAll = f(N.allToAll, 'allToAll', 'outputList:a, inputList:a, opts?:u{group:ziu;asyncOp:bu}');
 /**
  * Waits until every rank of the group reaches it (torch.distributed.barrier).
  * @function
  */
-export const barrier: typeof N.barrier = f(N.barrier, 'barrier', 'opts?:iou');
+export const barrier: typeof N.barrier = f(N.barrier, 'barrier', 'opts?:u{group:ziu;asyncOp:bu}');
 /**
  * Copies `tensor` from global rank `src` to every rank of the group (torch.distributed.broadcast).
  * @function
  */
-export const broadcast: typeof N.broadcast = f(N.broadcast, 'broadcast', 'tensor:T, src:n, opts?:iou');
+export const broadcast: typeof N.broadcast = f(N.broadcast, 'broadcast', 'tensor:T, src:n, opts?:u{group:ziu;asyncOp:bu}');
 /**
  * Replaces objectList's items on every rank with those of global rank `src` (JSON-able values) (torch.distributed.broadcast_object_list).
  * @function
@@ -55,7 +55,7 @@ export const destroyProcessGroup: typeof N.destroyProcessGroup = f(N.destroyProc
  * Gathers every rank's `tensor` into `gatherList` on global rank `dst` (torch.distributed.gather).
  * @function
  */
-export const gather: typeof N.gather = f(N.gather, 'gather', 'tensor:T, opts?:iou');
+export const gather: typeof N.gather = f(N.gather, 'gather', 'tensor:T, opts?:u{gatherList:zau;dst:nu;group:ziu;asyncOp:bu}');
 /**
  * The default group's backend name (torch.distributed.get_backend).
  * @function
@@ -136,31 +136,36 @@ export const recv: typeof N.recv = f(N.recv, 'recv', 'tensor:T, src:n, opts?:u{g
  * Reduces `tensor` across the group into global rank `dst`'s tensor; others keep theirs (torch.distributed.reduce).
  * @function
  */
-export const reduce: typeof N.reduce = f(N.reduce, 'reduce', 'tensor:T, dst:n, opts?:iou');
+export const reduce: typeof N.reduce = f(N.reduce, 'reduce', 'tensor:T, dst:n, opts?:u{op:su;group:ziu;asyncOp:bu}');
 /**
  * Reduces inputList[i] across ranks into rank i's `output` (torch.distributed.reduce_scatter).
  * Gloo has no reduce-scatter collective (PyTorch's gloo backend lacks it too): this runs Gloo's
  * allreduce over the concatenated inputs and keeps this rank's part.
  * @function
  */
-export const reduceScatter: typeof N.reduceScatter = f(N.reduceScatter, 'reduceScatter', 'output:T, inputList:a, opts?:iou');
+export const reduceScatter: typeof N.reduceScatter = f(N.reduceScatter, 'reduceScatter', 'output:T, inputList:a, opts?:u{op:su;group:ziu;asyncOp:bu}');
 /**
  * Sends scatterList[i] from global rank `src` into rank i's `tensor` (torch.distributed.scatter).
  * @function
  */
-export const scatter: typeof N.scatter = f(N.scatter, 'scatter', 'tensor:T, opts?:iou');
+export const scatter: typeof N.scatter = f(N.scatter, 'scatter', 'tensor:T, opts?:u{scatterList:zau;src:nu;group:ziu;asyncOp:bu}');
 /**
  * Sends `tensor` to global rank `dst`; resolves once it is delivered (torch.distributed.send).
  * @function
  */
 export const send: typeof N.send = f(N.send, 'send', 'tensor:T, dst:n, opts?:u{group:ziu;tag:nu}');
 /**
- * A collective in flight (from `{ asyncOp: true }`): wait() resolves once the tensors hold the result.
+ * A collective in flight: `await work` or `await work.wait()` resolves once the tensors hold the
+ * result. Every collective returns one (it is awaitable), with or without `{ asyncOp: true }`.
  * @class
  */
 export const Work: typeof N.Work = c(N.Work, 'Work', 'promise:p', {
+  then: 'onFulfilled?:zfu, onRejected?:zfu',
   wait: '',
   isCompleted: '',
 });
-/** A collective in flight (from `{ asyncOp: true }`): wait() resolves once the tensors hold the result. */
+/**
+ * A collective in flight: `await work` or `await work.wait()` resolves once the tensors hold the
+ * result. Every collective returns one (it is awaitable), with or without `{ asyncOp: true }`.
+ */
 export type Work = N.Work;
