@@ -1,7 +1,7 @@
 // torch.distributed: process groups over a collective engine (Gloo for CPU tensors; NCCL pending
-// the CUDA addon), rendezvous through our TCP store (store.ts). Collectives are in place and
-// awaitable (`await dist.allReduce(t)`), or give a Work with `{ asyncOp: true }`; the engine runs
-// them off the JS thread. Tensors go through host copies: read at the call, written back (under
+// the CUDA addon), rendezvous through our TCP store (store.ts). Collectives work in place and
+// return an awaitable Work (`await dist.allReduce(t)`, or `work.wait()`); the engine runs them off
+// the JS thread. Tensors go through host copies: read at the call, written back (under
 // noGrad) when the op completes. Every rank must call collectives, and newGroup, in the same order.
 
 import { Tensor } from '../tensor.js';
