@@ -28,6 +28,7 @@ const FACADES = [
   { out: 'nn-parallel', file: 'src/nn/parallel/index.ts' },
   { out: 'nn', file: 'src/nn/index.ts' },
   { out: 'linalg', file: 'src/linalg.ts' },
+  { out: 'fft', file: 'src/fft.ts' },
   { out: 'optim-lr-scheduler', file: 'src/optim/lr-scheduler.ts' },
   { out: 'optim', file: 'src/optim/index.ts' },
   { out: 'utils-data', file: 'src/utils/data/index.ts' },

@@ -3,24 +3,36 @@
 // Promotion follows torch.result_type: categories bool < integer < float; dimensioned tensors
 // beat zero-dim tensors, which beat JS numbers, within the same category.
 
-/** Element types a tensor can hold: 'float32', 'float16', 'float64', 'int32', 'uint8' or 'bool'. */
-export type DType = 'float32' | 'float16' | 'float64' | 'int32' | 'uint8' | 'bool';
-/** Every supported dtype, in canonical order. */
-export const DTYPES: readonly DType[] = ['float32', 'float16', 'float64', 'int32', 'uint8', 'bool'];
+/** Element types a backend kernel sees: 'float32', 'float16', 'float64', 'int32', 'uint8' or 'bool'. */
+export type RealDType = 'float32' | 'float16' | 'float64' | 'int32' | 'uint8' | 'bool';
+/** Complex element types: stored as interleaved (re, im) pairs of float32 / float64 (see src/ops/complex.ts). */
+export type ComplexDType = 'complex64' | 'complex128';
+/** Element types a tensor can hold: the real ones, plus 'complex64' and 'complex128' (CPU only). */
+export type DType = RealDType | ComplexDType;
+/** Every real dtype, in canonical order (the complex ones are COMPLEX_DTYPES). */
+export const DTYPES: readonly RealDType[] = ['float32', 'float16', 'float64', 'int32', 'uint8', 'bool'];
+/** The complex dtypes. */
+export const COMPLEX_DTYPES: readonly ComplexDType[] = ['complex64', 'complex128'];
+/** Whether d is a complex dtype. */
+export function isComplex(d: DType): d is ComplexDType { return d === 'complex64' || d === 'complex128'; }
+/** The real dtype of a complex dtype's parts (complex64 -> float32, complex128 -> float64); a real dtype is returned unchanged. */
+export function toRealDType(d: DType): RealDType { return d === 'complex64' ? 'float32' : d === 'complex128' ? 'float64' : d; }
+/** The complex dtype whose parts are d (float64 -> complex128, any other -> complex64); complex dtypes are returned unchanged. */
+export function toComplexDType(d: DType): ComplexDType { return isComplex(d) ? d : d === 'float64' ? 'complex128' : 'complex64'; }
 
 /** Typed arrays tensor data is stored and read in (float16 as raw bits in Uint16Array). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array;
 
 /** Bytes per element of each dtype (torch's element_size). */
 export const itemSize: Record<DType, number> = {
-  float32: 4, float16: 2, float64: 8, int32: 4, uint8: 1, bool: 1,
+  float32: 4, float16: 2, float64: 8, int32: 4, uint8: 1, bool: 1, complex64: 8, complex128: 16,
 };
 
-/** The typed array a dtype is stored in (float16 is stored as raw bits in a Uint16Array). */
+/** The typed array a dtype is stored in (float16 as raw bits in a Uint16Array; complex as interleaved float pairs). */
 export function arrayType(d: DType): { new (buf: ArrayBufferLike, off: number, len: number): TypedArray; new (len: number): TypedArray } {
   switch (d) {
-    case 'float32': return Float32Array;
-    case 'float64': return Float64Array;
+    case 'float32': case 'complex64': return Float32Array;
+    case 'float64': case 'complex128': return Float64Array;
     case 'float16': return Uint16Array;
     case 'int32': return Int32Array;
     case 'uint8': case 'bool': return Uint8Array;
@@ -34,15 +46,17 @@ export function isIntegral(d: DType): boolean { return d === 'int32' || d === 'u
 
 /** Validates a dtype name, returning it typed as DType; throws TypeError otherwise. */
 export function checkDType(d: unknown): DType {
-  if (typeof d === 'string' && (DTYPES as readonly string[]).includes(d)) return d as DType;
-  throw new TypeError(`invalid dtype ${String(d)}; expected one of ${DTYPES.join(', ')}`);
+  if (typeof d === 'string' && ((DTYPES as readonly string[]).includes(d) || (COMPLEX_DTYPES as readonly string[]).includes(d))) return d as DType;
+  throw new TypeError(`invalid dtype ${String(d)}; expected one of ${[...DTYPES, ...COMPLEX_DTYPES].join(', ')}`);
 }
 
-const rank: Record<DType, number> = { bool: 0, uint8: 1, int32: 2, float16: 3, float32: 4, float64: 5 };
+const rank: Record<DType, number> = { bool: 0, uint8: 1, int32: 2, float16: 3, float32: 4, float64: 5, complex64: 6, complex128: 7 };
 
 /** torch.promote_types for two dtypes. */
 export function promoteTypes(a: DType, b: DType): DType {
   if (a === b) return a;
+  // complex with float64 (or complex128) is complex128, as PyTorch; with anything else the complex type.
+  if (isComplex(a) || isComplex(b)) return a === 'complex128' || b === 'complex128' || a === 'float64' || b === 'float64' ? 'complex128' : 'complex64';
   // uint8 with int32 -> int32, anything with a float -> the wider float: a total order suffices here.
   return rank[a] >= rank[b] ? a : b;
 }
@@ -53,8 +67,8 @@ export type PromotionOperand = { dtype: DType; ndim: number } | number | boolean
 // PyTorch's combine_categories: a lower tier only wins when it brings a higher category.
 function combine(higher: DType | null, lower: DType | null): DType | null {
   if (higher === null) return lower;
-  if (lower === null || isFloating(higher)) return higher;
-  if (higher === 'bool' || isFloating(lower)) return promoteTypes(higher, lower);
+  if (lower === null || isComplex(higher) || (isFloating(higher) && !isComplex(lower))) return higher;
+  if (higher === 'bool' || isFloating(lower) || isComplex(lower)) return promoteTypes(higher, lower);
   return higher;
 }
 
@@ -111,6 +125,6 @@ export function f16BitsToF32(h: number): number {
 
 /** PyTorch's can_cast for in-place results: same or higher category (bool < integer < float) only. */
 export function canCast(from: DType, to: DType): boolean {
-  const cat = (d: DType) => (d === 'bool' ? 0 : isFloating(d) ? 2 : 1);
+  const cat = (d: DType) => (d === 'bool' ? 0 : isComplex(d) ? 3 : isFloating(d) ? 2 : 1);
   return cat(from) <= cat(to);
 }

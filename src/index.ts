@@ -49,6 +49,9 @@ export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts 
 export { det, inverse, slogdet, matrixExp, matrixPower } from './generated/api/ops.js';
 export type { SlogdetResult } from './ops/index.js';
 export * as linalg from './generated/api/linalg.js';
+// complex numbers (src/ops/complex.ts) and torch.fft (src/fft.ts)
+export { viewAsReal, viewAsComplex, real, imag, complex, polar, conj, angle, isComplex } from './generated/api/ops.js';
+export * as fft from './generated/api/fft.js';
 export * as distributions from './generated/api/distributions.js';
 // Activations as torch.* functions too: PyTorch has torch.selu/celu/rrelu/prelu/hardshrink; the rest
 // (gelu, silu, leakyRelu...) live only in F there, offered here as well so `torch.gelu(x)` works.

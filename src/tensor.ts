@@ -5,7 +5,7 @@
 
 import type { Device, View } from './backends/backend.js';
 import { getBackend } from './backends/registry.js';
-import { f16BitsToF32, type DType, type TypedArray } from './dtype.js';
+import { f16BitsToF32, isComplex, itemSize, type DType, type TypedArray } from './dtype.js';
 import { Storage, ownedScope, giveToGraph, adopt, allocate, release, releasedError, yieldToFinalizers, opContext } from './memory.js';
 import { contiguousStrides, fmtShape, isContiguous, normDim, numel } from './shape.js';
 import { AccumulateGrad, type Edge, type Hook, type Node } from './autograd/graph.js';
@@ -73,7 +73,7 @@ export class Tensor {
     }
     const backend = getBackend(device);
     const n = numel(shape);
-    const itemBytes = dtype === 'float64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'float16' ? 2 : 1;
+    const itemBytes = itemSize[dtype];
     const storage = new Storage(backend, allocate(backend, n * itemBytes), n * itemBytes);
     return new Tensor(storage, shape, Object.freeze(contiguousStrides(shape)), 0, dtype); // frozen: not copied again
   }
@@ -88,6 +88,8 @@ export class Tensor {
   /** @internal The backend-facing description of this tensor. */
   view_(): View {
     if (this.disposed) throw releasedError(this);
+    // Kernels are real: an op that reaches one with a complex tensor has no complex path.
+    if (isComplex(this.dtype)) throw new TypeError(`${opContext.name ?? 'this op'}: not implemented for '${this.dtype}' (complex tensors support the ops listed in the README's complex section)`);
     return { buf: this.storage.buf, dtype: this.dtype, shape: this.shape, strides: this.strides_, offset: this.offset };
   }
 
@@ -118,8 +120,24 @@ export class Tensor {
   isContiguous(): boolean { return isContiguous(this.shape, this.strides_); }
   /** True for float16, float32 and float64 dtypes. */
   isFloatingPoint(): boolean { return this.dtype === 'float32' || this.dtype === 'float64' || this.dtype === 'float16'; }
+  /** True for complex64 and complex128 dtypes. */
+  isComplex(): boolean { return isComplex(this.dtype); }
+  /** The real part (PyTorch's t.real): a view for complex tensors, this tensor itself for real ones. */
+  get real(): Tensor { return ops.real(this); }
+  /** The imaginary part (PyTorch's t.imag): a view; complex tensors only. */
+  get imag(): Tensor { return ops.imag(this); }
+  /** The complex conjugate (a copy for complex tensors; real tensors are returned as is). */
+  conj(): Tensor { return ops.conj(this); }
+  /** The argument atan2(im, re) of each element (torch.angle). */
+  angle(): Tensor { return ops.angle(this); }
   /** Bytes per element of the dtype. */
-  elementSize(): number { return this.dtype === 'float64' ? 8 : this.dtype === 'float32' || this.dtype === 'int32' ? 4 : this.dtype === 'float16' ? 2 : 1; }
+  elementSize(): number { return itemSize[this.dtype]; }
+  /** @internal The kernel view of a complex tensor's (re, im) pairs: PyTorch's viewAsReal layout, shape [...shape, 2]. */
+  pairView_(): View {
+    if (this.disposed) throw releasedError(this);
+    const dtype = this.dtype === 'complex128' ? 'float64' : 'float32';
+    return { buf: this.storage.buf, dtype, shape: [...this.shape, 2], strides: [...this.strides_.map((s) => 2 * s), 1], offset: 2 * this.offset };
+  }
   /** True when no autograd node created this tensor (gradFn is null). */
   get isLeaf(): boolean { return this.gradFn_ === null; }
   /** @internal version counter shared by views, bumped by in-place ops. */
@@ -138,7 +156,8 @@ export class Tensor {
   async data(): Promise<TypedArray> {
     const pause = yieldToFinalizers();
     if (pause) await pause;
-    const raw = await this.storage.backend.read(this.view_());
+    // complex: the interleaved (re, im) pairs, as numpy's complex layout.
+    const raw = await this.storage.backend.read(isComplex(this.dtype) ? this.pairView_() : this.view_());
     return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
   }
   /** Synchronous data(); CPU only. */
@@ -147,7 +166,7 @@ export class Tensor {
     if (!b.synchronous || !b.readSync) {
       throw new Error(`dataSync: tensor is on '${this.device}', whose results are asynchronous; use 'await t.data()' instead`);
     }
-    const raw = b.readSync(this.view_());
+    const raw = b.readSync(isComplex(this.dtype) ? this.pairView_() : this.view_());
     return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
   }
   /** The value of a one-element tensor (async: `await t.item()`; bool dtype gives a boolean). */
@@ -193,8 +212,8 @@ export class Tensor {
       if (!requiresGrad) throw new Error('requiresGrad_: you can only change requiresGrad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn\'t require differentiation use detach().');
       return this;
     }
-    if (requiresGrad && !this.isFloatingPoint()) {
-      throw new TypeError(`requiresGrad_: only Tensors of floating point dtype can require gradients (got ${this.dtype})`);
+    if (requiresGrad && !this.isFloatingPoint() && !isComplex(this.dtype)) {
+      throw new TypeError(`requiresGrad_: only Tensors of floating point and complex dtype can require gradients (got ${this.dtype})`);
     }
     this.requiresGrad_f = requiresGrad;
     return this;
@@ -320,7 +339,7 @@ export class Tensor {
   type(dtype: DType): Tensor;
   type(dtype?: DType): Tensor | string {
     if (dtype !== undefined) return ops.to(this, dtype);
-    const name = ({ float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool' } as const)[this.dtype];
+    const name = ({ float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool', complex64: 'ComplexFloat', complex128: 'ComplexDouble' } as const)[this.dtype];
     return this.device === 'cpu' ? `torch.${name}Tensor` : `torch.${this.device}.${name}Tensor`;
   }
   /** Cast to float32 (this tensor itself when already float32). */

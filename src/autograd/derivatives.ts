@@ -194,6 +194,10 @@ export const derivatives: Table = {
   } },
   diagonal: { save: 'none', backward: (g, c) => [o.diagonalBackward(g, c.inputShapes[0]!, c.attrs.offset, c.attrs.dim1, c.attrs.dim2)] },
   flip: { save: 'none', backward: (g, c) => [g.flip(c.attrs.dims)] },
+  // The pair views of a complex tensor: each one's gradient is the other view of g. With real
+  // losses this gives PyTorch's convention grad = dL/dre + i dL/dim (the conjugate Wirtinger derivative x2).
+  viewAsReal: { save: 'none', backward: (g) => [o.viewAsComplex(g.contiguous())] },
+  viewAsComplex: { save: 'none', backward: (g) => [o.viewAsReal(g)] },
   cat: { save: 'none', backward: (g, c) => g.split(c.attrs.sizes, c.attrs.dim).map((p, i) =>  // skipped 1-D empties: empty
     (p.ndim === c.inputShapes[i]!.length ? p : o.zeros(c.inputShapes[i]!, { dtype: g.dtype, device: g.device }))) },
 };

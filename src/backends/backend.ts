@@ -5,7 +5,7 @@
 // Data errors (index ranges) throw at the op on synchronous devices; asynchronous ones flag them in
 // the kernel and poison the outputs: `read` of a buffer computed from a flagged kernel rejects.
 
-import type { DType, TypedArray } from '../dtype.js';
+import type { RealDType, TypedArray } from '../dtype.js';
 import type { FusedProgram } from './fused.js';
 
 export type Device = 'cpu' | 'webgpu' | 'cuda';
@@ -20,7 +20,8 @@ export interface BufferHandle { readonly nbytes: number }
  */
 export interface View {
   readonly buf: BufferHandle;
-  readonly dtype: DType;
+  /** Kernels never see complex dtypes: complex ops are composites over the (re, im) float view. */
+  readonly dtype: RealDType;
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;

@@ -6,7 +6,7 @@
 
 import type { Backend, BinaryOp, BufferHandle, UnaryOp, View } from './backend.js';
 import { BOOL_BINARY_OPS } from './backend.js';
-import { itemSize, type DType } from '../dtype.js';
+import { itemSize, type DType, type RealDType } from '../dtype.js';
 import { contiguousStrides } from '../shape.js';
 
 /** One step of a fused program; operands are value numbers (inputs first, then steps in order). */
@@ -103,7 +103,8 @@ export function runComposed(b: Backend, p: FusedProgram, ins: readonly View[], o
   const tmp = (dtype: DType): View => {
     const buf = b.alloc(Math.max(numel, 1) * itemSize[dtype]);
     temps.push(buf);
-    return { buf, dtype, shape, strides: contiguousStrides(shape), offset: 0 };
+    // Programs are built from recorded kernel calls, which are real: complex never reaches here.
+    return { buf, dtype: dtype as RealDType, shape, strides: contiguousStrides(shape), offset: 0 };
   };
   try {
     for (const st of p.steps) {

@@ -4,7 +4,7 @@
 
 import { BOOL_BINARY_OPS, type BinaryOp, type Device, type UnaryOp } from '../backends/backend.js';
 import { getBackend, parseDevice } from '../backends/registry.js';
-import { checkDType, isFloating, type DType } from '../dtype.js';
+import { checkDType, isComplex, isFloating, type DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, shapesEqual } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
@@ -12,6 +12,7 @@ import { asTensor, backendOf, broadcastView, checkDevices, empty, promote, recor
 import type { TensorOrScalar } from './types.js';
 // Cycle with indexing.ts is safe: nonzero is only called at run time, never at module load.
 import { nonzero } from './indexing.js';
+import { complexBinary, complexTo, complexUnary, viewAsComplex, viewAsReal } from './complex.js';
 
 // ---------------------------------------------------------------- casts and moves
 
@@ -63,6 +64,10 @@ export interface ToOpts {
 }
 /** t.to(device | dtype | other, { dtype, copy }), or t.to({ dtype, device, copy }) (PyTorch's keyword form). */
 export function to(x: Tensor, target: Device | DType | Tensor | string | ToOpts, opts: ToOpts = {}): Tensor {
+  if (typeof target === 'object' && !(target instanceof Tensor) && (isComplex(x.dtype) || (target.dtype !== undefined && isComplex(target.dtype)))) {
+    const r = complexTo(x, target.device !== undefined ? parseDevice(target.device, 'to') : x.device, target.dtype ?? x.dtype);
+    return target.copy && r === x ? clone(x) : r;
+  }
   if (typeof target === 'object' && !(target instanceof Tensor)) {
     const r = castTo(target.device !== undefined ? moveTo(x, parseDevice(target.device, 'to')) : x, target.dtype ?? x.dtype);
     return target.copy && r === x ? clone(x) : r;
@@ -71,12 +76,14 @@ export function to(x: Tensor, target: Device | DType | Tensor | string | ToOpts,
   if (target instanceof Tensor) { device = target.device; dtype = target.dtype; }
   else if (DEVICE_NAMES.has(String(target).split(':')[0]!)) device = parseDevice(target, 'to');
   else dtype = checkDType(target);
+  if (isComplex(x.dtype) || isComplex(dtype)) return device === x.device && dtype === x.dtype && !opts.copy ? x : complexTo(x, device, dtype);
   const r = castTo(moveTo(x, device), dtype);
   return opts.copy && r === x ? clone(x) : r;
 }
 
 /** A contiguous copy that shares nothing with x (differentiable). */
 export function clone(x: Tensor): Tensor {
+  if (isComplex(x.dtype)) return viewAsComplex(clone(viewAsReal(x))); // the copy of the pairs is contiguous
   const out = empty(x.shape, x.dtype, x.device);
   backendOf(x).copy(x.view_(), out.view_());
   return record('clone', [x], out, {});
@@ -91,6 +98,7 @@ const BOOL_OUT = new Set<UnaryOp>(['logicalNot', 'isnan', 'isinf']);
 /** Applies a backend unary primitive; float-only ops promote integer inputs to the default dtype. */
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}(): argument 'input' must be Tensor, not ${typeof x}`);
+  if (isComplex(x.dtype)) return complexUnary(op, x);
   let inp = x;
   if (FLOAT_ONLY.has(op) && !isFloating(x.dtype)) inp = castTo(x, state.defaultDtype);
   if (op === 'bitwiseNot' && isFloating(x.dtype)) throw new TypeError(`bitwiseNot: not implemented for '${x.dtype}'`);
@@ -205,6 +213,7 @@ const TO_FLOAT = new Set<BinaryOp>(['div', 'atan2']);
 /** Applies a backend binary primitive with type promotion and broadcasting. */
 export function binaryOp(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError(`${op}(): at least one argument must be a Tensor`);
+  if ((a instanceof Tensor && isComplex(a.dtype)) || (b instanceof Tensor && isComplex(b.dtype))) return complexBinary(op, a, b);
   const device = checkDevices(op, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
   let dtype = promote(a, b);
   if (TO_FLOAT.has(op) && !isFloating(dtype)) dtype = state.defaultDtype;
@@ -255,6 +264,7 @@ function asTensorLike(x: TensorOrScalar, dtype: DType, other: TensorOrScalar): T
 export const floorDivide = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('floorDivide', a, b);
 /** Elementwise a^b with broadcasting (torch.pow). */
 export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  if (a instanceof Tensor && isComplex(a.dtype)) return complexBinary('pow', a, b);
   if (a instanceof Tensor && typeof b === 'number') {
     if (b === 1) return binaryOp('mul', a, 1);
     if (!Number.isInteger(b) && !isFloating(a.dtype)) return binaryOp('pow', castTo(a, state.defaultDtype), b);

@@ -7,6 +7,8 @@ import { broadcastShapes, fmtShape, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, record } from './prim.js';
 import { add, mul } from './elementwise.js';
+import { isComplex } from '../dtype.js';
+import { complexMatmul } from './complex.js';
 import { sum } from './reduce.js';
 
 const dims = (s: readonly number[]) => s.join('x');
@@ -36,6 +38,7 @@ function common(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
 
 /** Matrix product with PyTorch's rules: 1-D operands are promoted and squeezed back, batch dims broadcast (torch.matmul). */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a instanceof Tensor && b instanceof Tensor && (isComplex(a.dtype) || isComplex(b.dtype))) return complexMatmul(a, b);
   [a, b] = common('matmul', a, b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new RangeError(`matmul: both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);

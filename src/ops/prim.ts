@@ -4,7 +4,7 @@
 
 import type { BinaryOp, ConvGeometry, Device, UnaryOp, View } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
-import { isFloating, resultType, type DType, type TypedArray, arrayType, f32ToF16Bits } from '../dtype.js';
+import { isComplex, isFloating, resultType, type DType, type TypedArray, arrayType, f32ToF16Bits } from '../dtype.js';
 import { fmtShape, shapesEqual } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
@@ -40,6 +40,9 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   diagonal: { offset: number; dim1: number; dim2: number };
   unslice: { shape: number[]; dim: number; start: number; step: number };
   flip: { dims: number[] };
+  // complex (ops/complex.ts): the two views between a complex tensor and its (re, im) float pairs.
+  viewAsReal: Record<string, never>;
+  viewAsComplex: Record<string, never>;
   cat: { dim: number; sizes: number[] };
   // torch.linalg (ops/decomp.ts): multi-output ones record one packed tensor of their parts.
   linalgSolve: Record<string, never>;
@@ -223,7 +226,7 @@ export function record<K extends PrimName>(prim: K, inputs: readonly Tensor[], o
     if (state.checkpointReads) for (const t of inputs) if (t.requiresGrad) state.checkpointReads.add(t);
     return out;
   }
-  if (!isFloating(out.dtype)) return out;
+  if (!isFloating(out.dtype) && !isComplex(out.dtype)) return out;
   if (!inputs.some((t) => t.requiresGrad)) return out;
   const node = new PrimNode(prim, derivatives[prim] as unknown as Rule<PrimName>, inputs, out, attrs);
   out.setGradFn_(node, 0);

@@ -3,7 +3,8 @@
 // (mean, var, std, norm, logsumexp, softmax, logSoftmax, max/min with indices, median, ...).
 
 import type { ReduceOp, ScanOp } from '../backends/backend.js';
-import { isFloating, type DType } from '../dtype.js';
+import { isComplex, isFloating, type DType } from '../dtype.js';
+import { complexSum } from './complex.js';
 import { fmtShape, normDim, normDims, numel } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
@@ -40,6 +41,7 @@ function checkNonEmpty(x: Tensor, dims: number[], op: string): void {
 
 /** Sum over dims, all by default (torch.sum); integer inputs accumulate in int32; options { dtype }. */
 export function sum(x: Tensor, dim?: Dims, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
+  if (isComplex(x.dtype) && !opts.dtype) return complexSum(x, dim === undefined || dim === null ? undefined : typeof dim === 'number' ? [dim] : [...dim], keepdim);
   let inp = opts.dtype ? castTo(x, opts.dtype) : x;
   if (!isFloating(inp.dtype) && inp.dtype !== 'int32') inp = castTo(inp, 'int32');
   const dims = dimsOf(inp, dim, 'sum');
@@ -54,6 +56,10 @@ export function nansum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
 /** Mean over dims, all by default (torch.mean); needs a floating dtype (or options { dtype }). */
 export function mean(x: Tensor, dim?: Dims, keepdim = false, opts: { dtype?: DType } = {}): Tensor {
   const inp = opts.dtype ? castTo(x, opts.dtype) : x;
+  if (isComplex(inp.dtype)) {
+    const ds = dim === undefined || dim === null ? inp.shape.map((_, i) => i) : typeof dim === 'number' ? [dim] : [...dim];
+    return sum(inp, ds, keepdim).div(ds.reduce((a, d) => a * (inp.shape[d < 0 ? d + inp.ndim : d] ?? 1), 1));
+  }
   if (!isFloating(inp.dtype)) {
     throw new TypeError(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${inp.dtype}`);
   }

@@ -35,6 +35,7 @@ export function view(x: Tensor, ...shapeArgs: ShapeArgs): Tensor {
 }
 
 function contiguousCopy(x: Tensor): Tensor {
+  if (x.dtype === 'complex64' || x.dtype === 'complex128') return clone(x).detach();
   const out = empty(x.shape, x.dtype, x.device);
   backendOf(x).copy(x.view_(), out.view_());
   return out;

@@ -3,7 +3,7 @@
 // float16 stays float16 and float64 stays float64 where the device supports them (else float32).
 // Writing: each torchlet dtype is stored as itself. Shared by the safetensors, .pt and NumPy codecs.
 
-import type { DType, TypedArray } from '../dtype.js';
+import type { DType, RealDType, TypedArray } from '../dtype.js';
 import { fromArray } from '../ops/prim.js';
 import { f16BitsToF32, f32ToF16Bits } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
@@ -14,7 +14,12 @@ export type StoredType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' 
 export const STORED_SIZE: Record<StoredType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 /** The stored type each torchlet dtype is written as. */
-export const WRITE_TYPE: Record<DType, StoredType> = { float64: 'F64', float32: 'F32', float16: 'F16', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
+export const WRITE_TYPE: Record<RealDType, StoredType> = { float64: 'F64', float32: 'F32', float16: 'F16', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
+/** The stored type of a dtype; complex tensors have none in safetensors / .pt here (save viewAsReal(t) instead). */
+export function writeType(d: DType): StoredType {
+  if (d === 'complex64' || d === 'complex128') throw new TypeError(`save: ${d} tensors cannot be saved in this format; save torch.viewAsReal(t) (or use format 'npy')`);
+  return WRITE_TYPE[d];
+}
 
 /** Little-endian bytes of values as `Tensor.data()` returns them (float16 arrives as float32 values). */
 export function encodeValues(data: TypedArray, dtype: DType): Uint8Array {

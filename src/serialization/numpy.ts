@@ -19,7 +19,7 @@ export function isNpy(b: Uint8Array): boolean {
 const FROM_CODE: Record<string, StoredType> = {
   f2: 'F16', f4: 'F32', f8: 'F64', i1: 'I8', i2: 'I16', i4: 'I32', i8: 'I64', u1: 'U8', b1: 'BOOL',
 };
-const TO_DESCR: Record<DType, string> = { float64: '<f8', float32: '<f4', float16: '<f2', int32: '<i4', uint8: '|u1', bool: '|b1' };
+const TO_DESCR: Record<DType, string> = { float64: '<f8', float32: '<f4', float16: '<f2', int32: '<i4', uint8: '|u1', bool: '|b1', complex64: '<c8', complex128: '<c16' };
 
 function fail(what: string, msg: string): never { throw new Error(`load: ${what}: ${msg}`); }
 

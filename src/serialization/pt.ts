@@ -13,7 +13,7 @@ import { fmtShape } from '../shape.js';
 import { readZipDirectory, readZipEntry, writeZip } from './zip.js';
 import { unpickle, type GlobalRef, type UnpickleHooks } from './pickle.js';
 import { PickleWriter, pickleTree } from './pickler.js';
-import { decodeStorage, encodeValues, WRITE_TYPE, type StoredType } from './convert.js';
+import { decodeStorage, encodeValues, writeType, type StoredType } from './convert.js';
 
 const STORAGE_TYPES: Record<string, StoredType> = {
   FloatStorage: 'F32', DoubleStorage: 'F64', HalfStorage: 'F16', BFloat16Storage: 'BF16', LongStorage: 'I64',
@@ -136,7 +136,7 @@ export async function savePt(obj: unknown): Promise<Uint8Array> {
       const t = r.src.storage === v.storage && !v.stride().some((s) => s < 0) ? v : r.src;
       w.global('torch._utils', '_rebuild_tensor_v2');
       w.mark();
-      w.mark(); w.str('storage'); w.global('torch', STORAGE_NAME[WRITE_TYPE[r.dtype]]); w.str(r.key); w.str('cpu'); w.int(r.hi - r.lo + 1); w.tuple();
+      w.mark(); w.str('storage'); w.global('torch', STORAGE_NAME[writeType(r.dtype)]); w.str(r.key); w.str('cpu'); w.int(r.hi - r.lo + 1); w.tuple();
       w.persId();
       w.int(t.numel() === 0 ? 0 : t.storageOffset() - r.lo);
       w.intTuple(t.shape);

@@ -6,13 +6,13 @@
 
 import type { Device } from '../backends/backend.js';
 import { Tensor } from '../tensor.js';
-import { decodeStorage, encodeValues, STORED_SIZE, WRITE_TYPE, type StoredType } from './convert.js';
+import { decodeStorage, encodeValues, STORED_SIZE, writeType, type StoredType } from './convert.js';
 
 // The Rust package orders data by its Dtype enum (descending), then by name.
 const DTYPE_RANK: readonly StoredType[] = ['BOOL', 'U8', 'I8', 'I16', 'F16', 'BF16', 'I32', 'F32', 'F64', 'I64'];
 
 export async function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
-  const rank = (t: Tensor) => DTYPE_RANK.indexOf(WRITE_TYPE[t.dtype]);
+  const rank = (t: Tensor) => DTYPE_RANK.indexOf(writeType(t.dtype));
   // Names compare as Rust strings do: by UTF-8 bytes (JS `<` compares UTF-16 units, which orders
   // characters above U+FFFF before U+E000..U+FFFF).
   const utf8 = new Map(Object.keys(tensors).map((k) => [k, new TextEncoder().encode(k)]));
@@ -35,7 +35,7 @@ export async function encodeSafetensors(tensors: Record<string, Tensor>, metadat
   for (const name of names) {
     const t = tensors[name]!;
     const bytes = encodeValues(await t.data(), t.dtype);
-    header[name] = { dtype: WRITE_TYPE[t.dtype], shape: [...t.shape], data_offsets: [off, off + bytes.length] };
+    header[name] = { dtype: writeType(t.dtype), shape: [...t.shape], data_offsets: [off, off + bytes.length] };
     blobs.push(bytes);
     off += bytes.length;
   }

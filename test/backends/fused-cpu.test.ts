@@ -10,7 +10,7 @@ import { getBackend } from '../../src/backends/registry.js';
 import type { WasmBackend } from '../../src/backends/wasm/index.js';
 import type { BinaryOp, UnaryOp, View } from '../../src/backends/backend.js';
 import { checkProgram, runComposed, type FusedProgram, type FusedStep, valueDtype } from '../../src/backends/fused.js';
-import { arrayType, itemSize, type DType } from '../../src/dtype.js';
+import { arrayType, itemSize, type DType, type RealDType } from '../../src/dtype.js';
 
 const cpu = getBackend('cpu') as WasmBackend;
 const before = torch.getNumThreads();
@@ -83,7 +83,7 @@ function randomView(r: () => number, d: DType, shape: readonly number[], pb = 0.
     st[dim] = -st[dim]!;
   }
   const buf = randomBuffer(r, d, n * step);
-  return { buf, dtype: d, shape, strides: shape.map((size, i) => (src[i] === 1 && size !== 1 ? 0 : st[i]!)), offset };
+  return { buf, dtype: d as RealDType, shape, strides: shape.map((size, i) => (src[i] === 1 && size !== 1 ? 0 : st[i]!)), offset };
 }
 
 function outView(d: DType, shape: readonly number[], strided: boolean): View {
@@ -91,13 +91,13 @@ function outView(d: DType, shape: readonly number[], strided: boolean): View {
   if (!strided || shape.length === 0) {
     const buf = cpu.alloc(Math.max(n, 1) * itemSize[d]);
     buffers.push(buf);
-    return { buf, dtype: d, shape, strides: contiguous(shape), offset: 0 };
+    return { buf, dtype: d as RealDType, shape, strides: contiguous(shape), offset: 0 };
   }
   // Every other element of a transposed buffer.
   const rev = [...shape].reverse(), cs = contiguous(rev).reverse().map((s) => 2 * s);
   const buf = cpu.alloc(Math.max(2 * n, 1) * itemSize[d]);
   buffers.push(buf);
-  return { buf, dtype: d, shape, strides: cs, offset: 0 };
+  return { buf, dtype: d as RealDType, shape, strides: cs, offset: 0 };
 }
 
 function bytes(v: View): Uint8Array {

@@ -10,7 +10,7 @@ import { torch } from '../helpers.js';
 import { getBackend } from '../../src/backends/registry.js';
 import { BOOL_BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp, type View } from '../../src/backends/backend.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../../src/backends/fused.js';
-import { arrayType, itemSize, type DType } from '../../src/dtype.js';
+import { arrayType, itemSize, type DType, type RealDType } from '../../src/dtype.js';
 import type { WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
 const available = torch.webgpu.isAvailable();
@@ -54,7 +54,7 @@ function buffer(be: WebGPUBackend, d: DType, data: number[]): View {
   data.forEach((v, i) => { arr[i] = v; });
   const buf = be.alloc(arr.length * itemSize[d]);
   be.write(buf, arr);
-  return { buf, dtype: d, shape: [arr.length], strides: [1], offset: 0 };
+  return { buf, dtype: d as RealDType, shape: [arr.length], strides: [1], offset: 0 };
 }
 
 /**

@@ -83,6 +83,11 @@ export const amin: typeof N.amin = f(N.amin, 'amin', 'x:T, dim?:nzau, keepdim?:b
  */
 export const aminmax: typeof N.aminmax = f(N.aminmax, 'aminmax', 'x:T, opts?:u{dim:nu;keepdim:bu}');
 /**
+ * The argument of each element, atan2(im, re) (torch.angle); for real tensors 0 or pi.
+ * @function
+ */
+export const angle: typeof N.angle = f(N.angle, 'angle', 'z:T');
+/**
  * Whether any element over dims is true (torch.any); returns bool (uint8 for uint8 input).
  * @function
  */
@@ -280,6 +285,16 @@ export const col2imPrim: typeof N.col2imPrim = f(N.col2imPrim, 'col2imPrim', 'co
  * @function
  */
 export const columnStack: typeof N.columnStack = f(N.columnStack, 'columnStack', '...tensors:Tau');
+/**
+ * A complex tensor from equally-typed float parts, broadcast together (torch.complex).
+ * @function
+ */
+export const complex: typeof N.complex = f(N.complex, 'complex', 're:T, im:T');
+/**
+ * The complex conjugate (torch.conj; a copy here, not PyTorch's lazy conjugate bit); real tensors are returned as is.
+ * @function
+ */
+export const conj: typeof N.conj = f(N.conj, 'conj', 'z:T');
 /**
  * x itself when contiguous, else a contiguous copy (Tensor.contiguous).
  * @function
@@ -553,6 +568,11 @@ export const hypot: typeof N.hypot = f(N.hypot, 'hypot', 'a:Tnb, b:Tnb');
  */
 export const im2colPrim: typeof N.im2colPrim = f(N.im2colPrim, 'im2colPrim', 'x:T, g:io');
 /**
+ * The imaginary part of z (torch.imag): a view; real tensors have none (PyTorch's error).
+ * @function
+ */
+export const imag: typeof N.imag = f(N.imag, 'imag', 'z:T');
+/**
  * Python x[...] with PyTorch's rules: basic indexing makes views, advanced indexing copies.
  * @function
  */
@@ -604,6 +624,11 @@ export const inverse: typeof N.inverse = f(N.inverse, 'inverse', 'A:T');
  * @function
  */
 export const isclose: typeof N.isclose = f(N.isclose, 'isclose', 'a:T, b:Tnb, opts?:u{rtol:nu;atol:nu;equalNan:bu}');
+/**
+ * True for complex tensors (torch.is_complex).
+ * @function
+ */
+export const isComplex: typeof N.isComplex = f(N.isComplex, 'isComplex', 'z:T');
 /**
  * Elementwise test for finite values (not NaN, not infinite); returns a bool tensor (torch.isfinite).
  * @function
@@ -948,6 +973,11 @@ export const outer: typeof N.outer = f(N.outer, 'outer', 'a:T, b:T');
  */
 export const permute: typeof N.permute = f(N.permute, 'permute', 'x:T, ...dimArgs:nau');
 /**
+ * abs * (cos(angle) + i sin(angle)) for equally-typed float tensors (torch.polar).
+ * @function
+ */
+export const polar: typeof N.polar = f(N.polar, 'polar', 'abs:T, angle:T');
+/**
  * +x: x itself (PyTorch returns self), refused for bool as PyTorch does.
  * @function
  */
@@ -1012,6 +1042,11 @@ export const randnLike: typeof N.randnLike = f(N.randnLike, 'randnLike', 'x:T, o
  * @function
  */
 export const randperm: typeof N.randperm = f(N.randperm, 'randperm', 'n:n, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/**
+ * The real part of z (torch.real): a view for complex z, z itself for real z.
+ * @function
+ */
+export const real: typeof N.real = f(N.real, 'real', 'z:T');
 /**
  * Elementwise 1 / x (torch.reciprocal).
  * @function
@@ -1357,6 +1392,16 @@ export const vectorNorm: typeof N.vectorNorm = f(N.vectorNorm, 'vectorNorm', 'x:
  */
 export const view: typeof N.view = f(N.view, 'view', 'x:T, ...shapeArgs:nau');
 /**
+ * A complex view of a float tensor whose last dim is (re, im) of size 2 and stride 1 (torch.view_as_complex); shares storage.
+ * @function
+ */
+export const viewAsComplex: typeof N.viewAsComplex = f(N.viewAsComplex, 'viewAsComplex', 'x:T');
+/**
+ * A float view of a complex tensor with a trailing dim of size 2 holding (re, im) (torch.view_as_real); shares storage.
+ * @function
+ */
+export const viewAsReal: typeof N.viewAsReal = f(N.viewAsReal, 'viewAsReal', 'z:T');
+/**
  * Concatenates row-wise after making every input at least 2-D.
  * @function
  */
@@ -1392,6 +1437,9 @@ strictMethods(Tensor, 'Tensor', {
   storageOffset: '',
   isContiguous: '',
   isFloatingPoint: '',
+  isComplex: '',
+  conj: '',
+  angle: '',
   elementSize: '',
   dispose: '',
   data: '',

@@ -1,0 +1,204 @@
+// torch.fft: discrete Fourier transforms with PyTorch's n / s, dim and norm semantics, any length.
+// Each 1-D transform is a dense DFT: a matmul of the (re, im) parts with cos/sin twiddle matrices
+// built in float64 on the host (angles reduced mod n, so they are exact to rounding). O(n^2) per
+// transformed line, fine for moderate n; every device runs it with its matmul kernel, and the
+// gradient comes from the real ops it is made of (so it matches PyTorch's for real losses).
+
+import { Tensor } from './tensor.js';
+import { isComplex, isFloating, toRealDType, type RealDType } from './dtype.js';
+import type { Device } from './backends/backend.js';
+import { normDim, fmtShape } from './shape.js';
+import { state } from './state.js';
+import { castTo } from './ops/elementwise.js';
+import { cat, roll, zeros, tensor } from './ops/index.js';
+import { complex, real, imag, viewAsComplex, viewAsReal } from './ops/complex.js';
+import type { CreateOpts } from './ops/types.js';
+
+/** Normalization of a transform: 'backward' (default: inverse scaled by 1/n), 'ortho' (both by 1/sqrt(n)) or 'forward' (forward by 1/n). */
+export type FftNorm = 'backward' | 'ortho' | 'forward';
+/** Options of the 1-D transforms: output length n along dim (input zero-padded or trimmed), dim (default -1), norm. */
+export interface FftOpts { n?: number | null; dim?: number; norm?: FftNorm | null }
+/** Options of the n-D transforms: sizes s along dims (default: all dims, or the last s.length), and norm. */
+export interface FftnOpts { s?: readonly number[] | null; dim?: readonly number[] | null; norm?: FftNorm | null }
+
+function scaleOf(op: string, norm: FftNorm | null | undefined, n: number, inverse: boolean): number {
+  const m = norm ?? 'backward';
+  if (m !== 'backward' && m !== 'ortho' && m !== 'forward') throw new RangeError(`${op}: Invalid normalization mode: "${String(m)}"`);
+  if (m === 'ortho') return 1 / Math.sqrt(n);
+  return (m === 'forward') !== inverse ? 1 / n : 1;
+}
+
+/** cos and sin of 2 pi j k / n for j < rows, k < cols, scaled per row (rowScale), as [rows, cols] tensors. */
+function twiddles(rows: number, cols: number, n: number, dtype: RealDType, device: Device, rowScale?: (j: number) => number): [Tensor, Tensor] {
+  const c = new Float64Array(rows * cols), s = new Float64Array(rows * cols);
+  for (let j = 0; j < rows; j++) {
+    const w = rowScale ? rowScale(j) : 1;
+    for (let k = 0; k < cols; k++) {
+      const a = (2 * Math.PI * ((j * k) % n)) / n;
+      c[j * cols + k] = w * Math.cos(a); s[j * cols + k] = w * Math.sin(a);
+    }
+  }
+  const mk = (v: Float64Array) => castTo(tensor(v, { dtype: 'float64', device: 'cpu' }).reshape(rows, cols), dtype).to(device);
+  return [mk(c), mk(s)];
+}
+
+/** x (real) with its size along the last dim made n: trimmed, or zero-padded at the end. */
+function resizeLast(x: Tensor, n: number): Tensor {
+  const L = x.shape[x.ndim - 1]!;
+  if (L === n) return x;
+  if (L > n) return x.narrow(-1, 0, n);
+  return cat([x, zeros([...x.shape.slice(0, -1), n - L], { dtype: x.dtype as RealDType, device: x.device })], -1);
+}
+
+function checkN(op: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${op}: Invalid number of data points (${n}) specified`);
+}
+
+/** The input as a complex tensor (real floats get a zero imaginary part; integers become the default float). */
+function asComplex(x: Tensor): Tensor {
+  if (isComplex(x.dtype)) return x;
+  const f = isFloating(x.dtype) && x.dtype !== 'float16' ? x : castTo(x, state.defaultDtype);
+  return complex(f, f.mul(0));
+}
+
+/** (re, im) of a complex tensor with `dim` moved last. */
+function partsLast(z: Tensor, dim: number): [Tensor, Tensor] {
+  return [real(z).movedim(dim, -1), imag(z).movedim(dim, -1)];
+}
+
+/** One complex 1-D DFT of z along dim (normalized) with n points. */
+function dft(op: string, z: Tensor, dim: number, n: number, inverse: boolean, norm: FftNorm | null | undefined): Tensor {
+  checkN(op, n);
+  const rd = toRealDType(z.dtype);
+  const scale = scaleOf(op, norm, n, inverse);
+  let [re, im] = partsLast(z, dim);
+  re = resizeLast(re, n); im = resizeLast(im, n);
+  const [C, S] = twiddles(n, n, n, rd, z.device, () => scale);
+  // (re + i im)(C -/+ i S): forward uses e^{-i...}, inverse e^{+i...}.
+  const sg = inverse ? -1 : 1;
+  const outRe = re.matmul(C).add(im.matmul(S).mul(sg));
+  const outIm = im.matmul(C).sub(re.matmul(S).mul(sg));
+  return complex(outRe.movedim(-1, dim), outIm.movedim(-1, dim));
+}
+
+function dimOf(op: string, x: Tensor, dim: number | undefined): number {
+  if (x.ndim === 0) throw new RangeError(`${op}: expected a tensor with at least one dimension (got shape ${fmtShape(x.shape)})`);
+  return normDim(dim ?? -1, x.ndim, op);
+}
+
+/** 1-D discrete Fourier transform (torch.fft.fft). */
+export function fft(input: Tensor, opts: FftOpts = {}): Tensor {
+  const d = dimOf('fft', input, opts.dim);
+  return dft('fft', asComplex(input), d, opts.n ?? input.shape[d]!, false, opts.norm);
+}
+/** 1-D inverse discrete Fourier transform (torch.fft.ifft). */
+export function ifft(input: Tensor, opts: FftOpts = {}): Tensor {
+  const d = dimOf('ifft', input, opts.dim);
+  return dft('ifft', asComplex(input), d, opts.n ?? input.shape[d]!, true, opts.norm);
+}
+
+/** The DFT of a real input, keeping the n/2 + 1 non-redundant frequencies (torch.fft.rfft). */
+export function rfft(input: Tensor, opts: FftOpts = {}): Tensor {
+  if (isComplex(input.dtype)) throw new TypeError(`rfft: rfft expects a real input tensor, but got ${input.dtype}`);
+  const d = dimOf('rfft', input, opts.dim);
+  const n = opts.n ?? input.shape[d]!;
+  checkN('rfft', n);
+  const x0 = isFloating(input.dtype) && input.dtype !== 'float16' ? input : castTo(input, state.defaultDtype);
+  const x = resizeLast(x0.movedim(d, -1), n);
+  const m = Math.floor(n / 2) + 1, scale = scaleOf('rfft', opts.norm, n, false);
+  const [C, S] = twiddles(n, m, n, x.dtype as RealDType, x.device, () => scale);
+  return complex(x.matmul(C).movedim(-1, d), x.matmul(S).neg().movedim(-1, d));
+}
+
+/** The inverse of rfft: a real signal of n points (default 2 (m - 1)) from its m non-redundant frequencies (torch.fft.irfft). */
+export function irfft(input: Tensor, opts: FftOpts = {}): Tensor {
+  const d = dimOf('irfft', input, opts.dim);
+  const n = opts.n ?? 2 * (input.shape[d]! - 1);
+  checkN('irfft', n);
+  const z = asComplex(input);
+  const m = Math.floor(n / 2) + 1, scale = scaleOf('irfft', opts.norm, n, true);
+  let [re, im] = partsLast(z, d);
+  re = resizeLast(re, m); im = resizeLast(im, m);
+  // Hermitian symmetry: frequencies 1..ceil(n/2)-1 stand for themselves and their mirror (x2);
+  // the imaginary parts of frequency 0 (and n/2 for even n) drop out, as in PyTorch's C2R.
+  const w = (k: number) => scale * (k === 0 || (n % 2 === 0 && k === n / 2) ? 1 : 2);
+  const [C, S] = twiddles(m, n, n, toRealDType(z.dtype), z.device, w);
+  return re.matmul(C).sub(im.matmul(S)).movedim(-1, d);
+}
+
+/** The dims and sizes an n-D transform runs over (PyTorch's rules for s and dim). */
+function plan(op: string, x: Tensor, opts: FftnOpts, defaultDims: number[] | null): { dims: number[]; sizes: (number | null)[] } {
+  let dims: number[];
+  if (opts.dim) dims = opts.dim.map((d) => normDim(d, x.ndim, op));
+  else if (opts.s) dims = opts.s.map((_, i) => x.ndim - opts.s!.length + i);
+  else dims = defaultDims ? defaultDims.map((d) => normDim(d, x.ndim, op)) : x.shape.map((_, i) => i);
+  if (new Set(dims).size !== dims.length) throw new RangeError(`${op}: FFT dims must be unique`);
+  if (opts.s && opts.s.length !== dims.length) throw new RangeError(`${op}: When given, dim and shape arguments must have the same length`);
+  if (dims.some((d) => d < 0)) throw new RangeError(`${op}: Got shape with ${opts.s?.length} values but input tensor only has ${x.ndim} dimensions.`);
+  return { dims, sizes: dims.map((_, i) => (opts.s ? opts.s[i]! : null)) };
+}
+
+function cfftn(op: string, x: Tensor, opts: FftnOpts, inverse: boolean, defaultDims: number[] | null): Tensor {
+  const { dims, sizes } = plan(op, x, opts, defaultDims);
+  let z = asComplex(x);
+  dims.forEach((d, i) => { z = dft(op, z, d, sizes[i] === -1 || sizes[i] === null ? z.shape[d]! : sizes[i]!, inverse, opts.norm); });
+  return z;
+}
+
+/** N-D discrete Fourier transform over dims (default all) (torch.fft.fftn). */
+export function fftn(input: Tensor, opts: FftnOpts = {}): Tensor { return cfftn('fftn', input, opts, false, null); }
+/** N-D inverse discrete Fourier transform (torch.fft.ifftn). */
+export function ifftn(input: Tensor, opts: FftnOpts = {}): Tensor { return cfftn('ifftn', input, opts, true, null); }
+/** 2-D discrete Fourier transform over the last two dims by default (torch.fft.fft2). */
+export function fft2(input: Tensor, opts: FftnOpts = {}): Tensor { return cfftn('fft2', input, opts, false, [-2, -1]); }
+/** 2-D inverse discrete Fourier transform (torch.fft.ifft2). */
+export function ifft2(input: Tensor, opts: FftnOpts = {}): Tensor { return cfftn('ifft2', input, opts, true, [-2, -1]); }
+
+function rfftnImpl(op: string, x: Tensor, opts: FftnOpts, defaultDims: number[] | null): Tensor {
+  const { dims, sizes } = plan(op, x, opts, defaultDims);
+  const last = dims.length - 1;
+  let z = rfft(x, { n: sizes[last] ?? undefined, dim: dims[last]!, norm: opts.norm });
+  for (let i = 0; i < last; i++) z = dft(op, z, dims[i]!, sizes[i] ?? z.shape[dims[i]!]!, false, opts.norm);
+  return z;
+}
+function irfftnImpl(op: string, x: Tensor, opts: FftnOpts, defaultDims: number[] | null): Tensor {
+  const { dims, sizes } = plan(op, x, opts, defaultDims);
+  const last = dims.length - 1;
+  let z = asComplex(x);
+  for (let i = 0; i < last; i++) z = dft(op, z, dims[i]!, sizes[i] ?? z.shape[dims[i]!]!, true, opts.norm);
+  return irfft(z, { n: sizes[last] ?? undefined, dim: dims[last]!, norm: opts.norm });
+}
+/** N-D DFT of a real input, halving the last transformed dim (torch.fft.rfftn). */
+export function rfftn(input: Tensor, opts: FftnOpts = {}): Tensor { return rfftnImpl('rfftn', input, opts, null); }
+/** The inverse of rfftn: a real output (torch.fft.irfftn). */
+export function irfftn(input: Tensor, opts: FftnOpts = {}): Tensor { return irfftnImpl('irfftn', input, opts, null); }
+/** 2-D DFT of a real input over the last two dims by default (torch.fft.rfft2). */
+export function rfft2(input: Tensor, opts: FftnOpts = {}): Tensor { return rfftnImpl('rfft2', input, opts, [-2, -1]); }
+/** The inverse of rfft2 (torch.fft.irfft2). */
+export function irfft2(input: Tensor, opts: FftnOpts = {}): Tensor { return irfftnImpl('irfft2', input, opts, [-2, -1]); }
+
+/** The sample frequencies of an n-point DFT with sample spacing d: [0, 1, ..., -1] / (d n) (torch.fft.fftfreq). */
+export function fftfreq(n: number, d = 1, opts: CreateOpts = {}): Tensor {
+  checkN('fftfreq', n);
+  const v = Array.from({ length: n }, (_, i) => (i < Math.ceil(n / 2) ? i : i - n) / (d * n));
+  return tensor(v, { dtype: opts.dtype ?? state.defaultDtype, device: opts.device, requiresGrad: opts.requiresGrad });
+}
+/** The sample frequencies of rfft's output: [0, 1, ..., n/2] / (d n) (torch.fft.rfftfreq). */
+export function rfftfreq(n: number, d = 1, opts: CreateOpts = {}): Tensor {
+  checkN('rfftfreq', n);
+  const v = Array.from({ length: Math.floor(n / 2) + 1 }, (_, i) => i / (d * n));
+  return tensor(v, { dtype: opts.dtype ?? state.defaultDtype, device: opts.device, requiresGrad: opts.requiresGrad });
+}
+
+function shift(op: string, x: Tensor, dim: number | readonly number[] | null | undefined, inverse: boolean): Tensor {
+  const dims = dim === undefined || dim === null ? x.shape.map((_, i) => i) : (typeof dim === 'number' ? [dim] : [...dim]).map((d) => normDim(d, x.ndim, op));
+  const shifts = dims.map((d) => (inverse ? -1 : 1) * Math.floor(x.shape[d]! / 2));
+  if (dims.length === 0) return x;
+  // roll copies through cat: on a complex tensor roll its (re, im) view, whose dims are the same.
+  if (isComplex(x.dtype)) return viewAsComplex(roll(viewAsReal(x), shifts, dims).contiguous());
+  return roll(x, shifts, dims);
+}
+/** Moves the zero frequency to the centre: a roll by floor(size / 2) along dims (default all) (torch.fft.fftshift). */
+export function fftshift(input: Tensor, dim?: number | readonly number[] | null): Tensor { return shift('fftshift', input, dim, false); }
+/** The inverse of fftshift (torch.fft.ifftshift). */
+export function ifftshift(input: Tensor, dim?: number | readonly number[] | null): Tensor { return shift('ifftshift', input, dim, true); }

@@ -1,0 +1,108 @@
+// Complex tensors and torch.fft against PyTorch (test/fixtures/gen_complex.py -> complex.json), on
+// every device: values and gradients of real losses of complex intermediates (Wirtinger convention),
+// plus the dtype's properties and errors.
+import { describe, expect, it } from 'vitest';
+import { opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
+import type { Tensor } from '../../src/index.js';
+
+const fft = torch.fft;
+const c = (a: Tensor, b: Tensor) => torch.complex(a, b);
+const R = (z: Tensor) => (z.isComplex() ? torch.viewAsReal(z) : z);
+const cr = (f: (...xs: Tensor[]) => Tensor): OpImpl => (...xs) => R(f(...xs));
+
+const impls: Record<string, OpImpl> = {
+  mul: cr((a, b, p, q) => c(a!, b!).mul(c(p!, q!))),
+  div: cr((a, b, p, q) => c(a!, b!).div(c(p!, q!))),
+  add_sub: cr((a, b, p, q) => c(a!, b!).add(c(p!, q!)).sub(c(a!, b!).mul(2.5))),
+  real_mix: cr((a, b, x) => c(a!, b!).mul(x!).add(2)),
+  abs: (a, b) => c(a!, b!).abs(),
+  angle: (a, b) => c(a!, b!).angle(),
+  real_imag: (a, b) => c(a!, b!).mul(c(b!, a!)).real.mul(2).add(c(a!, b!).mul(c(b!, a!)).imag),
+  conj: cr((a, b, p, q) => c(a!, b!).conj().mul(c(p!, q!))),
+  neg_exp: cr((a, b) => torch.exp(c(a!, b!).neg())),
+  log: cr((a, b) => torch.log(c(a!, b!))),
+  pow: cr((a, b) => c(a!, b!).pow(2.5).add(c(a!, b!).pow(3))),
+  sum_mean: cr((a, b) => c(a!, b!).sum(1).add(c(a!, b!).mean(1))),
+  sum_all: cr((a, b) => c(a!, b!).sum()),
+  matmul: cr((a, b, p, q) => c(a!, b!).matmul(c(p!, q!))),
+  matmul_real: cr((a, b, x) => c(a!, b!).matmul(x!.to('complex64'))),
+  polar: cr((r, t) => torch.polar(r!, t!)),
+  view_as_complex: cr((x) => torch.viewAsComplex(x!).mul(torch.viewAsComplex(x!))),
+  complex128: cr((a, b) => c(a!, b!).mul(c(b!, a!)).add(c(a!, b!).exp())),
+  'fft/real_input': cr((x) => fft.fft(x!)),
+  'fft/abs_loss': (x) => fft.fft(x!).abs(),
+  'fft/n_pad': cr((a, b) => fft.fft(c(a!, b!), { n: 9 })),
+  'fft/n_trunc': cr((a, b) => fft.fft(c(a!, b!), { n: 4 })),
+  'fft/dim0': cr((a, b) => fft.fft(c(a!, b!), { dim: 0 })),
+  'ifft/n_dim': cr((a, b) => fft.ifft(c(a!, b!), { n: 7, dim: 0, norm: 'ortho' })),
+  'rfft/odd': cr((x) => fft.rfft(x!)),
+  'rfft/n_dim': cr((x) => fft.rfft(x!, { n: 5, dim: 0 })),
+  'irfft/n_odd': (a, b) => fft.irfft(c(a!, b!), { n: 9 }),
+  'irfft/n_trunc': (a, b) => fft.irfft(c(a!, b!), { n: 4 }),
+  'irfft/roundtrip': (x) => fft.irfft(fft.rfft(x!), { n: 10 }),
+  fft2: cr((a, b) => fft.fft2(c(a!, b!))),
+  'ifft2/s': cr((a, b) => fft.ifft2(c(a!, b!), { s: [4, 3], norm: 'forward' })),
+  rfft2: cr((x) => fft.rfft2(x!, { norm: 'ortho' })),
+  'irfft2/s': (a, b) => fft.irfft2(c(a!, b!), { s: [4, 6] }),
+  fftn: cr((a, b) => fft.fftn(c(a!, b!))),
+  'fftn/s_dim': cr((a, b) => fft.fftn(c(a!, b!), { s: [4, 2], dim: [0, 2] })),
+  'ifftn/s': cr((a, b) => fft.ifftn(c(a!, b!), { s: [3, 3], norm: 'ortho' })),
+  fftshift: (x) => fft.fftshift(x!),
+  'fftshift/complex_dim': cr((a, b) => fft.fftshift(c(a!, b!), 0)),
+  ifftshift: (x) => fft.ifftshift(x!, [0, 1]),
+  fftfreq: () => fft.fftfreq(7, 0.5),
+  rfftfreq: () => fft.rfftfreq(8),
+};
+for (const norm of ['backward', 'ortho', 'forward'] as const) {
+  impls[`fft/${norm}`] = cr((a, b) => fft.fft(c(a!, b!), { norm }));
+  impls[`ifft/${norm}`] = cr((a, b) => fft.ifft(c(a!, b!), { norm }));
+  impls[`rfft/${norm}`] = cr((x) => fft.rfft(x!, { norm }));
+  impls[`irfft/${norm}`] = (a, b) => fft.irfft(c(a!, b!), { norm });
+}
+
+opSuite('complex', impls);
+
+describe('complex dtype', () => {
+  for (const device of testDevices()) {
+    it(`properties, pair layout and a complex leaf's grad on ${device}`, async () => {
+      const re = torch.tensor([1, -2, 3], { device, dtype: 'float32' }), im = torch.tensor([0.5, 4, -1], { device });
+      const z = torch.complex(re, im).detach().requiresGrad_(true);
+      expect(z.dtype).toBe('complex64');
+      expect(z.shape).toEqual([3]);
+      expect(z.isComplex()).toBe(true);
+      expect(torch.isComplex(z)).toBe(true);
+      expect(z.isFloatingPoint()).toBe(false);
+      expect(Array.from(await z.data())).toEqual([1, 0.5, -2, 4, 3, -1]);
+      expect(z.type()).toMatch('ComplexFloatTensor');
+      // PyTorch: z.grad of L = sum(|z|^2) is 2 z (dL/dre + i dL/dim).
+      z.abs().pow(2).sum().backward();
+      expect(z.grad!.dtype).toBe('complex64');
+      const g = Array.from(await z.grad!.data());
+      [2, 1, -4, 8, 6, -2].forEach((v, i) => expect(g[i]).toBeCloseTo(v, 4));
+    });
+    it(`unsupported ops name the dtype on ${device}`, () => {
+      const z = torch.complex(torch.ones(2, { device }), torch.zeros(2, { device }));
+      expect(() => z.sin()).toThrow(/sin.*complex64/);
+      expect(() => z.max()).toThrow(/complex64/);
+      expect(() => fft.rfft(z)).toThrow(/rfft expects a real input tensor, but got complex64/);
+      expect(() => torch.complex(torch.ones(2, { device }), torch.ones(2, { device, dtype: 'int32' }))).toThrow(/Float or Double/);
+      expect(() => torch.viewAsComplex(torch.ones(2, 3, { device }))).toThrow(/last dimension of size 2/);
+      expect(() => fft.fft(torch.ones(3, { device }), { n: 0 })).toThrow(/Invalid number of data points \(0\)/);
+      expect(() => fft.fft(torch.ones(3, { device }), { norm: 'bogus' as 'ortho' })).toThrow(/Invalid normalization mode/);
+      expect(() => z.imag.imag).toThrow(/imag is not implemented for tensors with non-complex dtypes/);
+    });
+  }
+  it('complex128 is CPU-only: moving it to webgpu names the dtype and the device', () => {
+    const z = torch.complex(torch.ones(2, { dtype: 'float64' }), torch.zeros(2, { dtype: 'float64' }));
+    expect(z.dtype).toBe('complex128');
+    if (!torch.webgpu.isAvailable()) return;
+    expect(() => z.to('webgpu')).toThrow(/complex128 is not supported on webgpu/);
+    expect(z.to('complex64').to('webgpu').dtype).toBe('complex64');
+  });
+  it('promotion: complex64 with float64 tensors gives complex128, with numbers stays complex64', () => {
+    const z = torch.complex(torch.ones(2), torch.zeros(2));
+    expect(z.mul(torch.ones(2, { dtype: 'float64' })).dtype).toBe('complex128');
+    expect(z.mul(2.5).dtype).toBe('complex64');
+    expect(torch.promoteTypes('complex64', 'float64')).toBe('complex128');
+  });
+});
