@@ -35,6 +35,7 @@ export type Bernoulli = N.Bernoulli;
  * @class
  */
 export const Beta: typeof N.Beta = c(N.Beta, 'Beta', 'concentration1:Tn, concentration0:Tn, opts?:u{validateArgs:bzu}', {
+  toString: '',
   rsample: 'sampleShape?:au',
   logProb: 'value:T',
   entropy: '',
