@@ -14,12 +14,12 @@ function sci(v: number): string { return v.toExponential(PRECISION).replace(/e([
 
 interface Formatter { width: number; format(v: number): string }
 
-function makeFormatter(t: Tensor, vals: number[]): Formatter {
+function makeFormatter(t: Tensor, vals: number[], float = t.isFloatingPoint()): Formatter {
   if (t.dtype === 'bool') {
     const width = vals.some((v) => !v) ? 5 : 4;
     return { width, format: (v) => (v ? 'True' : 'False').padStart(width) };
   }
-  if (!t.isFloatingPoint()) {
+  if (!float) {
     const width = vals.reduce((m, v) => Math.max(m, String(v).length), 1);
     return { width, format: (v) => String(v).padStart(width) };
   }
@@ -59,20 +59,34 @@ export function formatTensor(t: Tensor, data: TypedArray): string {
   const shape = t.shape, nd = shape.length;
   const summarize = t.numel() > THRESHOLD;
   const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
-  const value = (off: number): number => Number(data[off]);
+  // Complex data holds (re, im) pairs: element `off` is data[2 off], data[2 off + 1].
+  const cplx = t.dtype === 'complex64' || t.dtype === 'complex128';
+  const value = (off: number): number => Number(data[cplx ? 2 * off : off]);
+  const imagOf = (off: number): number => Number(data[2 * off + 1]);
 
   // The formatter sees only the values that will be printed, as PyTorch's does.
-  const shown: number[] = [];
+  const shown: number[] = [], shownIm: number[] = [];
   const collect = (d: number, off: number): void => {
-    if (d === nd) { shown.push(value(off)); return; }
+    if (d === nd) { shown.push(value(off)); if (cplx) shownIm.push(imagOf(off)); return; }
     for (const i of shownIndices(shape[d]!, summarize)) if (i >= 0) collect(d + 1, off + i * strides[d]!);
   };
   if (t.numel() > 0) collect(0, 0);
-  const f = makeFormatter(t, shown);
+  const fr = makeFormatter(t, shown, cplx || undefined);
+  // Complex: PyTorch formats real and imaginary parts with their own formatters, as 'a+bj'.
+  const fi = cplx ? makeFormatter(t, shownIm, true) : null;
+  const f: Formatter & { at(off: number): string } = fi === null
+    ? { ...fr, at: (off) => fr.format(value(off)) }
+    : {
+      width: fr.width + fi.width + 2, format: fr.format,
+      at: (off) => {
+        const im = `${fi.format(imagOf(off))}j`.trimStart(); // not padded, as PyTorch
+        return fr.format(value(off)) + (im.startsWith('-') ? im : `+${im}`);
+      },
+    };
 
   const vector = (off: number, indent: number): string => {
     const perLine = Math.max(1, Math.floor((LINEWIDTH - indent) / (f.width + 2)));
-    const items = shownIndices(shape[nd - 1]!, summarize).map((i) => (i < 0 ? ' ...' : f.format(value(off + i * strides[nd - 1]!))));
+    const items = shownIndices(shape[nd - 1]!, summarize).map((i) => (i < 0 ? ' ...' : f.at(off + i * strides[nd - 1]!)));
     const lines: string[] = [];
     for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
     return `[${lines.join(',\n' + ' '.repeat(indent + 1))}]`;
@@ -88,9 +102,11 @@ export function formatTensor(t: Tensor, data: TypedArray): string {
   if (t.numel() === 0) {
     body = '[]';
     if (nd !== 1) extras.push(`size=(${shape.join(', ')}${nd === 1 ? ',' : ''})`);
-  } else body = nd === 0 ? f.format(value(0)).trimStart() : render(0, 0, 'tensor('.length);
+  } else body = nd === 0 ? f.at(0).trimStart() : render(0, 0, 'tensor('.length);
   // Default dtypes are not printed: the default float, int32 (our index/integer default) and bool.
-  if (t.dtype !== state.defaultDtype && t.dtype !== 'int32' && t.dtype !== 'bool') extras.push(`dtype=torch.${t.dtype}`);
+  // (complex: the one whose parts are the default float, as PyTorch's default complex dtype)
+  const defaultComplex = state.defaultDtype === 'float64' ? 'complex128' : 'complex64';
+  if (t.dtype !== state.defaultDtype && t.dtype !== defaultComplex && t.dtype !== 'int32' && t.dtype !== 'bool') extras.push(`dtype=torch.${t.dtype}`);
   if (t.device !== 'cpu') extras.push(`device='${t.device}'`);
   if (t.gradFn) extras.push(`grad_fn=<${t.gradFn.name}Backward>`);
   else if (t.requiresGrad) extras.push('requires_grad=True');

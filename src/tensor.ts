@@ -71,6 +71,7 @@ export class Tensor {
       const s = shape[i]!;
       if (!Number.isInteger(s) || s < 0) throw new RangeError(`Trying to create tensor with negative dimension or non-integer size ${s}: ${fmtShape(shape)}`);
     }
+    if (dtype === 'complex128' && device === 'webgpu') throw new TypeError('complex128 is not supported on webgpu (WebGPU has no float64); use complex64');
     const backend = getBackend(device);
     const n = numel(shape);
     const itemBytes = itemSize[dtype];
@@ -174,6 +175,7 @@ export class Tensor {
   /** Synchronous item(); CPU (synchronous backends) only. */
   itemSync(): number | boolean { return this.itemOf(this.dataSync()); }
   private itemOf(d: TypedArray): number | boolean {
+    if (isComplex(this.dtype)) throw new TypeError(`item: a ${this.dtype} value has no JS number type; use torch.viewAsReal(t) (or t.real / t.imag)`);
     if (d.length !== 1) throw new RangeError(`item: a Tensor with ${d.length} elements cannot be converted to Scalar`);
     return this.dtype === 'bool' ? d[0] !== 0 : d[0]!;
   }
@@ -182,6 +184,7 @@ export class Tensor {
   /** Synchronous tolist(); CPU (synchronous backends) only. */
   tolistSync(): NestedArray { return this.nest(this.dataSync()); }
   private nest(d: TypedArray): NestedArray {
+    if (isComplex(this.dtype)) throw new TypeError(`tolist: ${this.dtype} values have no JS number type; use torch.viewAsReal(t).tolist() for (re, im) pairs`);
     const conv = (v: number) => (this.dtype === 'bool' ? v !== 0 : v);
     const build = (dim: number, off: number): NestedArray => {
       if (dim === this.ndim) return conv(d[off]!);
@@ -213,7 +216,7 @@ export class Tensor {
       return this;
     }
     if (requiresGrad && !this.isFloatingPoint() && !isComplex(this.dtype)) {
-      throw new TypeError(`requiresGrad_: only Tensors of floating point and complex dtype can require gradients (got ${this.dtype})`);
+      throw new TypeError(`requiresGrad_: only Tensors of floating point dtype can require gradients (got ${this.dtype})`);
     }
     this.requiresGrad_f = requiresGrad;
     return this;

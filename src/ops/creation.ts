@@ -96,7 +96,12 @@ export function full(shapeIn: number | readonly number[], value: Scalar, opts: C
   const inferred: DType = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int32' : state.defaultDtype;
   const { dtype, device } = resolve(opts, inferred);
   const t = empty(shape, dtype, device);
-  if (t.numel() > 0) getBackend(device).fill(t.view_(), typeof value === 'boolean' ? (value ? 1 : 0) : value);
+  if (t.numel() > 0 && (dtype === 'complex64' || dtype === 'complex128')) {
+    // value + 0i: fill the real parts, then the imaginary parts, of the (re, im) pair view.
+    const p = t.pairView_(), re = { ...p, shape: t.shape, strides: p.strides.slice(0, -1) };
+    getBackend(device).fill(re, typeof value === 'boolean' ? (value ? 1 : 0) : value);
+    getBackend(device).fill({ ...re, offset: re.offset + 1 }, 0);
+  } else if (t.numel() > 0) getBackend(device).fill(t.view_(), typeof value === 'boolean' ? (value ? 1 : 0) : value);
   return finish(t, opts);
 }
 /** A tensor filled with 0, shape as varargs or an array (torch.zeros); options { dtype, device, requiresGrad }. */

@@ -70,7 +70,9 @@ export function fromArray(data: TypedArray | number[], shape: readonly number[],
   const t = empty(shape, dtype, device);
   const T = arrayType(dtype);
   let arr: TypedArray;
-  if (dtype === 'float16') arr = Uint16Array.from(data as ArrayLike<number>, (v) => f32ToF16Bits(v));
+  // Complex from real values: each becomes (v, 0) in the interleaved pair storage.
+  if (isComplex(dtype)) { arr = new T(2 * t.numel()); for (let i = 0; i < t.numel(); i++) arr[2 * i] = Number(data[i]); }
+  else if (dtype === 'float16') arr = Uint16Array.from(data as ArrayLike<number>, (v) => f32ToF16Bits(v));
   else if (data instanceof T && (dtype !== 'bool' || data instanceof Uint8Array)) arr = data as TypedArray;
   else arr = (T as unknown as { from(a: ArrayLike<number>, f?: (v: number) => number): TypedArray }).from(data as ArrayLike<number>, dtype === 'bool' ? (v) => (v ? 1 : 0) : undefined);
   if (t.numel() > 0) getBackend(device).write(t.storage.buf, arr);

@@ -106,3 +106,31 @@ describe('complex dtype', () => {
     expect(torch.promoteTypes('complex64', 'float64')).toBe('complex128');
   });
 });
+
+describe('complex creation, printing and reading', () => {
+  // Expected strings printed by PyTorch 1.13 (str(tensor)) for the same values.
+  it('prints as PyTorch', () => {
+    expect(torch.complex(torch.tensor([1, -2, 3], { dtype: 'float32' }), torch.tensor([0.5, 4, -1])).toString())
+      .toBe('tensor([ 1.+0.5000j, -2.+4.0000j,  3.-1.0000j])');
+    expect(torch.complex(torch.tensor([[1.25, -2]]), torch.tensor([[0, 4]], { dtype: 'float32' })).toString())
+      .toBe('tensor([[ 1.2500+0.j, -2.0000+4.j]])');
+    expect(torch.complex(torch.tensor(1.5, { dtype: 'float64' }), torch.tensor(-2, { dtype: 'float64' })).toString())
+      .toBe('tensor(1.5000-2.j, dtype=torch.complex128)');
+  });
+  for (const device of testDevices()) {
+    it(`torch.tensor / zeros / ones / full with a complex dtype give v + 0j on ${device}`, async () => {
+      const a = torch.tensor([1, 2], { dtype: 'complex64', device });
+      expect(a.dtype).toBe('complex64');
+      expect(Array.from(await a.data())).toEqual([1, 0, 2, 0]);
+      expect(Array.from(await torch.ones(2, { dtype: 'complex64', device }).mul(3).data())).toEqual([3, 0, 3, 0]);
+      expect(Array.from(await torch.zeros([1, 2], { dtype: 'complex64', device }).data())).toEqual([0, 0, 0, 0]);
+      expect(Array.from(await torch.full([2], 2.5, { dtype: 'complex64', device }).data())).toEqual([2.5, 0, 2.5, 0]);
+      await expect(a.item()).rejects.toThrow(/complex64 value has no JS number type/);
+      await expect(a.tolist()).rejects.toThrow(/viewAsReal/);
+    });
+  }
+  it('complex128 cannot be created on webgpu', () => {
+    if (!torch.webgpu.isAvailable()) return;
+    expect(() => torch.zeros(2, { dtype: 'complex128', device: 'webgpu' })).toThrow(/complex128 is not supported on webgpu/);
+  });
+});
