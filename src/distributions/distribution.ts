@@ -11,6 +11,7 @@ import { state } from '../state.js';
 import { isFloating } from '../dtype.js';
 import { broadcastShapes } from '../shape.js';
 import { full, tensor } from '../ops/index.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import type { Device } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
 import { type Constraint, isDependent } from './constraints.js';
@@ -165,7 +166,7 @@ export abstract class Distribution {
   /** Draws samples of shape sampleShape + batchShape + eventShape, without gradients. */
   sample(sampleShape: number[] = []): Tensor {
     if (!this.hasRsample) throw new Error(`${this.constructor.name} does not implement sample`);
-    return this.rsample(sampleShape).detach();
+    return noGrad(() => this.rsample(sampleShape));
   }
   /** Draws reparameterized samples: gradients flow to the parameters. */
   rsample(_sampleShape: number[] = []): Tensor { throw new Error(`${this.constructor.name} does not implement rsample`); }
