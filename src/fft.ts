@@ -1,8 +1,9 @@
 // torch.fft: discrete Fourier transforms with PyTorch's n / s, dim and norm semantics, any length.
-// Each 1-D transform is a dense DFT: a matmul of the (re, im) parts with cos/sin twiddle matrices
-// built in float64 on the host (angles reduced mod n, so they are exact to rounding). O(n^2) per
-// transformed line, fine for moderate n; every device runs it with its matmul kernel, and the
-// gradient comes from the real ops it is made of (so it matches PyTorch's for real losses).
+// Composites of real ops on the (re, im) parts: short lengths are one dense DFT matmul with cos/sin
+// twiddles built in float64 on the host (angles reduced mod n); longer composite lengths split by
+// their prime factors (mixed-radix Cooley-Tukey), long primes use Bluestein's chirp-z. Every device
+// runs it with its own kernels, and the gradient comes from the real ops it is made of (so it is
+// PyTorch's for real losses).
 
 import { Tensor } from './tensor.js';
 import { isComplex, isFloating, toRealDType, type RealDType } from './dtype.js';
@@ -66,18 +67,76 @@ function partsLast(z: Tensor, dim: number): [Tensor, Tensor] {
   return [real(z).movedim(dim, -1), imag(z).movedim(dim, -1)];
 }
 
+/** Lengths up to this run as one dense DFT matmul; longer ones are split (mixed radix) or use Bluestein. */
+const DENSE_MAX = 16;
+/** Primes up to this run dense; longer primes use Bluestein's chirp-z (three power-of-two FFTs). */
+const PRIME_DENSE_MAX = 64;
+
+type Pair = [Tensor, Tensor];
+const cmul = ([ar, ai]: Pair, [br, bi]: Pair): Pair => [ar.mul(br).sub(ai.mul(bi)), ar.mul(bi).add(ai.mul(br))];
+function smallestFactor(n: number): number { for (let p = 2; p * p <= n; p++) if (n % p === 0) return p; return n; }
+
+/** e^{-sg 2 pi i j k / n} for j < rows, k < cols, as (re, im) [rows, cols] tensors. */
+function twiddlePair(rows: number, cols: number, n: number, sg: number, dtype: RealDType, device: Device): Pair {
+  const [C, S] = twiddles(rows, cols, n, dtype, device);
+  return [C, S.mul(-sg)];
+}
+
+/** Dense DFT over the last dim: (re + i im)(C -/+ i S), one matmul per part. */
+function dense(re: Tensor, im: Tensor, n: number, sg: number): Pair {
+  const [C, S] = twiddles(n, n, n, re.dtype as RealDType, re.device);
+  return [re.matmul(C).add(im.matmul(S).mul(sg)), im.matmul(C).sub(re.matmul(S).mul(sg))];
+}
+
+/**
+ * The unscaled DFT of (re, im) along the last dim (size n); sg = 1 forward (e^{-i...}), -1 inverse.
+ * Composite n = p n2 (p its smallest prime factor): j = n2 j1 + j2, k = k1 + p k2, so a size-p DFT
+ * over j1, the twiddles w^{j2 k1}, then a size-n2 DFT over j2 (Cooley-Tukey, O(n sum of factors));
+ * long primes go through Bluestein.
+ */
+function dftLast(re: Tensor, im: Tensor, n: number, sg: number): Pair {
+  if (n === 1) return [re, im];
+  const p = smallestFactor(n);
+  if (n <= DENSE_MAX || (p === n && n <= PRIME_DENSE_MAX)) return dense(re, im, n, sg);
+  if (p === n) return bluestein(re, im, n, sg);
+  const n2 = n / p, lead = re.shape.slice(0, -1);
+  const split = (t: Tensor) => t.reshape([...lead, p, n2]).transpose(-1, -2); // [..., j2, j1]
+  let [r, i] = dense(split(re), split(im), p, sg);                             // [..., j2, k1]
+  [r, i] = cmul([r, i], twiddlePair(n2, p, n, sg, re.dtype as RealDType, re.device));
+  [r, i] = dftLast(r.transpose(-1, -2), i.transpose(-1, -2), n2, sg);          // [..., k1, k2]
+  const merge = (t: Tensor) => t.transpose(-1, -2).reshape([...lead, n]);      // k = k1 + p k2
+  return [merge(r), merge(i)];
+}
+
+/** Bluestein: X_k = c_k sum_j (x_j c_j) conj(c_{k-j}), c_j = e^{-sg pi i j^2 / n}, the sum a circular convolution of power-of-two length. */
+function bluestein(re: Tensor, im: Tensor, n: number, sg: number): Pair {
+  let m = 1;
+  while (m < 2 * n - 1) m *= 2;
+  const dtype = re.dtype as RealDType, device = re.device;
+  const cr = new Float64Array(n), ci = new Float64Array(n), br = new Float64Array(m), bi = new Float64Array(m);
+  for (let j = 0; j < n; j++) {
+    const a = (Math.PI * ((j * j) % (2 * n))) / n; // j^2 mod 2n keeps the angle exact
+    cr[j] = Math.cos(a); ci[j] = -sg * Math.sin(a);
+    br[j] = cr[j]!; bi[j] = -ci[j]!;
+    if (j > 0) { br[m - j] = cr[j]!; bi[m - j] = -ci[j]!; }
+  }
+  const mk = (v: Float64Array) => castTo(tensor(v, { dtype: 'float64', device: 'cpu' }), dtype).to(device);
+  const c: Pair = [mk(cr), mk(ci)];
+  const B = dftLast(mk(br), mk(bi), m, sg);
+  const [ar, ai] = cmul([re, im], c);
+  const A = dftLast(resizeLast(ar, m), resizeLast(ai, m), m, sg);
+  const [vr, vi] = dftLast(...cmul(A, B), m, -sg);
+  return cmul([vr.narrow(-1, 0, n).div(m), vi.narrow(-1, 0, n).div(m)], c);
+}
+
 /** One complex 1-D DFT of z along dim (normalized) with n points. */
 function dft(op: string, z: Tensor, dim: number, n: number, inverse: boolean, norm: FftNorm | null | undefined): Tensor {
   checkN(op, n);
-  const rd = toRealDType(z.dtype);
   const scale = scaleOf(op, norm, n, inverse);
   let [re, im] = partsLast(z, dim);
   re = resizeLast(re, n); im = resizeLast(im, n);
-  const [C, S] = twiddles(n, n, n, rd, z.device, () => scale);
-  // (re + i im)(C -/+ i S): forward uses e^{-i...}, inverse e^{+i...}.
-  const sg = inverse ? -1 : 1;
-  const outRe = re.matmul(C).add(im.matmul(S).mul(sg));
-  const outIm = im.matmul(C).sub(re.matmul(S).mul(sg));
+  let [outRe, outIm] = dftLast(re, im, n, inverse ? -1 : 1);
+  if (scale !== 1) { outRe = outRe.mul(scale); outIm = outIm.mul(scale); }
   return complex(outRe.movedim(-1, dim), outIm.movedim(-1, dim));
 }
 
@@ -106,6 +165,11 @@ export function rfft(input: Tensor, opts: FftOpts = {}): Tensor {
   const x0 = isFloating(input.dtype) && input.dtype !== 'float16' ? input : castTo(input, state.defaultDtype);
   const x = resizeLast(x0.movedim(d, -1), n);
   const m = Math.floor(n / 2) + 1, scale = scaleOf('rfft', opts.norm, n, false);
+  if (n > DENSE_MAX) {
+    // Long: the complex transform of (x, 0), keeping the first m frequencies.
+    const [r, i] = dftLast(x, x.mul(0), n, 1);
+    return complex(r.narrow(-1, 0, m).mul(scale).movedim(-1, d), i.narrow(-1, 0, m).mul(scale).movedim(-1, d));
+  }
   const [C, S] = twiddles(n, m, n, x.dtype as RealDType, x.device, () => scale);
   return complex(x.matmul(C).movedim(-1, d), x.matmul(S).neg().movedim(-1, d));
 }
@@ -119,6 +183,14 @@ export function irfft(input: Tensor, opts: FftOpts = {}): Tensor {
   const m = Math.floor(n / 2) + 1, scale = scaleOf('irfft', opts.norm, n, true);
   let [re, im] = partsLast(z, d);
   re = resizeLast(re, m); im = resizeLast(im, m);
+  if (n > DENSE_MAX) {
+    // Long: the real part of the inverse transform of the full Hermitian spectrum, X_{n-k} = conj(X_k)
+    // (the real part drops the imaginary parts of X_0 and X_{n/2}, as the dense form does).
+    const tail = n - m; // frequencies m..n-1 mirror n-m..1
+    const fr = tail > 0 ? cat([re, re.narrow(-1, 1, tail).flip(-1)], -1) : re;
+    const fi = tail > 0 ? cat([im, im.narrow(-1, 1, tail).flip(-1).neg()], -1) : im;
+    return dftLast(fr, fi, n, -1)[0].mul(scale).movedim(-1, d);
+  }
   // Hermitian symmetry: frequencies 1..ceil(n/2)-1 stand for themselves and their mirror (x2);
   // the imaginary parts of frequency 0 (and n/2 for even n) drop out, as in PyTorch's C2R.
   const w = (k: number) => scale * (k === 0 || (n % 2 === 0 && k === n / 2) ? 1 : 2);

@@ -52,6 +52,16 @@ const impls: Record<string, OpImpl> = {
   ifftshift: (x) => fft.ifftshift(x!, [0, 1]),
   fftfreq: () => fft.fftfreq(7, 0.5),
   rfftfreq: () => fft.rfftfreq(8),
+  // long lengths: mixed radix and Bluestein
+  'fft/radix_60': cr((a, b) => fft.fft(c(a!, b!))),
+  'ifft/radix_64_ortho': cr((a, b) => fft.ifft(c(a!, b!), { dim: 0, norm: 'ortho' })),
+  'fft/radix_18_pad': cr((a, b) => fft.fft(c(a!, b!), { n: 18 })),
+  'fft/bluestein_67': cr((a, b) => fft.fft(c(a!, b!))),
+  'ifft/bluestein_134': cr((a, b) => fft.ifft(c(a!, b!), { norm: 'forward' })),
+  'rfft/long_45': cr((x) => fft.rfft(x!, { norm: 'ortho' })),
+  'irfft/long_even_40': (a, b) => fft.irfft(c(a!, b!)),
+  'irfft/long_odd_71': (a, b) => fft.irfft(c(a!, b!), { n: 71 }),
+  'fft/abs_loss_long': (x) => fft.fft(x!).abs(),
 };
 for (const norm of ['backward', 'ortho', 'forward'] as const) {
   impls[`fft/${norm}`] = cr((a, b) => fft.fft(c(a!, b!), { norm }));
