@@ -12,7 +12,7 @@ const Dn = torch.distributions;
 export interface Enc { shape: number[]; data: (number | string | null)[] }
 export interface Spec { dist: string; args?: Record<string, number | number[] | number[][]>; base?: Spec; ndims?: number; transforms?: unknown[] }
 export interface Fixtures {
-  cases: Record<string, { spec: Spec; value: Enc; q?: Enc; grads: Record<string, Enc> } & Partial<Record<'logProb' | 'entropy' | 'mean' | 'variance' | 'stddev' | 'mode' | 'cdf' | 'icdf', Enc>>>;
+  cases: Record<string, { spec: Spec; value: Enc; q?: Enc; grads: Record<string, Enc>; cdfGrads?: Record<string, Enc> } & Partial<Record<'logProb' | 'entropy' | 'mean' | 'variance' | 'stddev' | 'mode' | 'cdf' | 'icdf', Enc>>>;
   kl: Record<string, { p: Spec; q: Spec; kl: Enc; gradsP?: Record<string, Enc>; gradsQ?: Record<string, Enc> }>;
   errors: Record<string, { spec: Spec; value?: number[]; message: string }>;
   gammaGrad: { alpha: Enc; x: Enc; torch: Enc; fd: Enc };

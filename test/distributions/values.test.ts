@@ -1,6 +1,6 @@
 // torch.distributions deterministic values vs PyTorch (test/fixtures/distributions_fixtures.py):
 // logProb, cdf, icdf, entropy, mean, mode, variance, stddev and the parameters' gradients of
-// sum(logProb) + sum(entropy); KL divergences and their gradients; validation messages; the Gamma
+// sum(logProb) + sum(entropy) and of sum(cdf) + sum(icdf) (icdf(u) being the reparameterized draw); KL divergences and their gradients; validation messages; the Gamma
 // implicit reparameterization gradient vs PyTorch and a float64 finite difference. Every device.
 
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,13 @@ for (const device of testDevices()) {
         }
         if (c.cdf) await expectEnc(d.cdf(value), c.cdf, device, 'cdf');
         if (c.icdf) await expectEnc(d.icdf(fromEnc(c.q!, device)), c.icdf, device, 'icdf');
+        if (c.cdfGrads) {
+          // icdf(u) is the reparameterized draw at a fixed u: these are rsample's gradients.
+          const names = Object.keys(c.cdfGrads);
+          const l = d.cdf(value).sum().add(d.icdf(fromEnc(c.q!, device)).sum());
+          const gs = torch.autograd.grad([l], names.map((n) => leaves[n]!), { allowUnused: true });
+          for (let i = 0; i < names.length; i++) await expectEnc(gs[i] ?? torch.zerosLike(leaves[names[i]!]!), c.cdfGrads[names[i]!]!, device, `cdf/icdf grad ${names[i]}`);
+        }
         const names = Object.keys(c.grads);
         const gs = torch.autograd.grad([loss], names.map((n) => leaves[n]!), { allowUnused: true });
         for (let i = 0; i < names.length; i++) {
