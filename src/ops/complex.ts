@@ -10,7 +10,7 @@ import { broadcastShapes, fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { castTo, where } from './elementwise.js';
 import { checkDevices, record, scalarTensor } from './prim.js';
-import { stack } from './shape.js';
+import { cat, stack } from './shape.js';
 import type { TensorOrScalar } from './types.js';
 
 /** A float view of a complex tensor with a trailing dim of size 2 holding (re, im) (torch.view_as_real); shares storage. */
@@ -166,6 +166,30 @@ export function complexMatmul(a: Tensor, b: Tensor): Tensor {
   const re = ii ? rr.sub(ii) : rr;
   const im = ri && ir ? ri.add(ir) : ri ?? ir ?? rr.mul(0);
   return pack(castTo(re, rd), castTo(im, rd));
+}
+
+/** cat of tensors of which at least one is complex: the pair views concatenated (dims below the pair dim are the same). */
+export function complexCat(tensors: readonly Tensor[], dim: number): Tensor {
+  const dtype = complexResult(...tensors), ref = tensors[0]!;
+  const d = normDim(dim, Math.max(ref.ndim, 1), 'cat');
+  return viewAsComplex(cat(tensors.map((t) => viewAsReal(complexTo(t, t.device, dtype))), d));
+}
+
+/** where(cond, a, b) with a complex operand: the real and imaginary parts selected separately. */
+export function complexWhere(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  const device = checkDevices('where', cond, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
+  const dtype = complexResult(a, b);
+  const [ar, ai] = parts(a, dtype, device), [br, bi] = parts(b, dtype, device);
+  const sel = (x: Tensor | number, y: Tensor | number): Tensor => {
+    const r = where(cond, x, y);
+    return r.dtype === toRealDType(dtype) ? r : castTo(r, toRealDType(dtype));
+  };
+  return pack(sel(ar, br), sel(ai, bi));
+}
+
+/** flip of a complex tensor: the pair view flipped along the same dims. */
+export function complexFlip(z: Tensor, dims: readonly number[]): Tensor {
+  return viewAsComplex(viewAsReal(z).flip([...dims]));
 }
 
 /** Casts/moves a complex tensor (to()): complex -> complex casts the parts; complex -> real keeps the real part, as PyTorch. */

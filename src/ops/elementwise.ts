@@ -12,7 +12,7 @@ import { asTensor, backendOf, broadcastView, checkDevices, empty, promote, recor
 import type { TensorOrScalar } from './types.js';
 // Cycle with indexing.ts is safe: nonzero is only called at run time, never at module load.
 import { nonzero } from './indexing.js';
-import { complexBinary, complexTo, complexUnary, viewAsComplex, viewAsReal } from './complex.js';
+import { complexBinary, complexTo, complexUnary, complexWhere, viewAsComplex, viewAsReal } from './complex.js';
 
 // ---------------------------------------------------------------- casts and moves
 
@@ -316,6 +316,7 @@ export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Ten
   if (!(cond instanceof Tensor)) throw new TypeError('where(): argument \'condition\' must be Tensor');
   if (a === undefined && b === undefined) return nonzero(cond).unbind(1);
   if (a === undefined || b === undefined) throw new TypeError('where: expected both self and other (or neither) to be given');
+  if ((a instanceof Tensor && isComplex(a.dtype)) || (b instanceof Tensor && isComplex(b.dtype))) return complexWhere(cond, a, b);
   if (cond.dtype !== 'bool') throw new TypeError(`where: expected condition to be a boolean tensor, but got a tensor with dtype ${cond.dtype}`);
   const device = checkDevices('where', cond, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
   const dtype = promote(a, b);

@@ -88,6 +88,7 @@ export function mv(m: Tensor, v: Tensor): Tensor {
 }
 /** Inner product of two 1-D tensors of equal length, as a 0-d tensor (torch.dot). */
 export function dot(a: Tensor, b: Tensor): Tensor {
+  if (a instanceof Tensor && b instanceof Tensor && (isComplex(a.dtype) || isComplex(b.dtype))) return complexMatmul(a, b); // no conjugation, as torch.dot
   [a, b] = common('dot', a, b);
   if (a.ndim !== 1 || b.ndim !== 1) throw new RangeError(`dot: 1D tensors expected, but got ${a.ndim}D and ${b.ndim}D tensors`);
   if (a.shape[0] !== b.shape[0]) {

@@ -2,7 +2,8 @@
 // split/chunk/unbind (all sharing storage, as PyTorch), plus the copying layout ops flip, roll,
 // repeat, tile, tril/triu, cat/stack, and in-place writes (`inplace`, `fill_`).
 
-import { canCast } from '../dtype.js';
+import { canCast, isComplex } from '../dtype.js';
+import { complexCat, complexFlip, viewAsComplex, viewAsReal } from './complex.js';
 import { fmtShape, inferShape, normDim, normDims, numel, shapeArg, viewStrides, broadcastShapes } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
@@ -110,6 +111,7 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
 
 /** The adjoint of slice: zeros of `shape` with g placed at [start::step] along dim. */
 export function unslice(g: Tensor, shape: readonly number[], dim: number, start: number, step: number): Tensor {
+  if (isComplex(g.dtype)) return viewAsComplex(unslice(viewAsReal(g), [...shape, 2], dim, start, step)); // the pair dim is last: dim is unchanged
   const out = empty(shape, g.dtype, g.device);
   const be = backendOf(g);
   be.fill(out.view_(), 0);
@@ -224,6 +226,7 @@ export function unbind(x: Tensor, dim = 0): Tensor[] {
 /** Reverses the order of elements along the given dims (a copy) (torch.flip). */
 export function flip(x: Tensor, ...dimArgs: ShapeArgs): Tensor {
   const dims = normDims(shapeArg(dimArgs, 'flip'), x.ndim, 'flip');
+  if (isComplex(x.dtype)) return complexFlip(x, dims);
   const v = x.view_();
   let offset = v.offset;
   const strides = [...v.strides];
@@ -283,6 +286,7 @@ export const triu = (x: Tensor, diagonal = 0) => where(triMask(x, diagonal, fals
 /** Concatenates tensors along an existing dim (torch.cat). */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('torch.cat(): expected a non-empty list of Tensors');
+  if (tensors.some((t) => t instanceof Tensor && isComplex(t.dtype))) return complexCat(tensors, dim);
   // Legacy rule kept by PyTorch: 1-D empty tensors are skipped.
   const ts = tensors.filter((t) => !(t.ndim === 1 && t.shape[0] === 0));
   if (ts.length === 0) return clone(tensors[0]!);
