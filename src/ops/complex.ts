@@ -67,7 +67,7 @@ export function conj(z: Tensor): Tensor { return isComplex(z.dtype) ? pack(real(
 export function angle(z: Tensor): Tensor {
   if (isComplex(z.dtype)) return imag(z).atan2(real(z));
   const x = isFloating(z.dtype) ? z : castTo(z, 'float32');
-  return where(x.lt(0), Math.PI, where(x.isnan(), x, x.mul(0)));
+  return where(x.lt(0), Math.PI, where(x.isnan(), x, 0));
 }
 
 /** True for complex tensors (torch.is_complex). */

@@ -15,6 +15,7 @@ const impls: Record<string, OpImpl> = {
   div: cr((a, b, p, q) => c(a!, b!).div(c(p!, q!))),
   add_sub: cr((a, b, p, q) => c(a!, b!).add(c(p!, q!)).sub(c(a!, b!).mul(2.5))),
   real_mix: cr((a, b, x) => c(a!, b!).mul(x!).add(2)),
+  angle_real: (x) => torch.angle(x!),
   abs: (a, b) => c(a!, b!).abs(),
   angle: (a, b) => c(a!, b!).angle(),
   real_imag: (a, b) => c(a!, b!).mul(c(b!, a!)).real.mul(2).add(c(a!, b!).mul(c(b!, a!)).imag),
@@ -67,6 +68,7 @@ const impls: Record<string, OpImpl> = {
   'rfft/long_45': cr((x) => fft.rfft(x!, { norm: 'ortho' })),
   'irfft/long_even_40': (a, b) => fft.irfft(c(a!, b!)),
   'irfft/long_odd_71': (a, b) => fft.irfft(c(a!, b!), { n: 71 }),
+  'rfft/float64_long': cr((x) => fft.rfft(x!)),
   'fft/abs_loss_long': (x) => fft.fft(x!).abs(),
 };
 for (const norm of ['backward', 'ortho', 'forward'] as const) {
