@@ -13,6 +13,7 @@ import { tidyImpl } from '../memory.js';
 import { empty, fromArray } from './prim.js';
 import type { CreateOpts, NestedArray, Scalar } from './types.js';
 import { searchsorted } from './search.js';
+import { viewAsComplex } from './complex.js';
 
 type ShapeAndOpts = (number | readonly number[] | CreateOpts)[];
 
@@ -181,6 +182,11 @@ export function eye(n: number, m?: number | CreateOpts, opts?: CreateOpts): Tens
 
 function randomFill(shape: number[], dist: 'uniform' | 'normal', opts: CreateOpts | undefined, op: string): Tensor {
   const { dtype, device } = resolve(opts);
+  if (dtype === 'complex64' || dtype === 'complex128') {
+    // As PyTorch: the (re, im) pairs drawn as reals; normal parts have variance 1/2, so E|z|^2 = 1.
+    const pairs = randomFill([...shape, 2], dist, { dtype: dtype === 'complex64' ? 'float32' : 'float64', device }, op);
+    return finish(viewAsComplex(dist === 'normal' ? pairs.mul(Math.SQRT1_2) : pairs), opts);
+  }
   if (!isFloating(dtype)) throw new TypeError(`${op}: "${dist}" not implemented for '${dtype}'`);
   const n = numel(shape);
   const target = dtype === 'float16' ? 'float32' : dtype;

@@ -147,6 +147,20 @@ describe('complex creation, printing and reading', () => {
       await expect(a.tolist()).rejects.toThrow(/viewAsReal/);
     });
   }
+  for (const device of testDevices()) {
+    it(`randn / rand with a complex dtype on ${device}: PyTorch's distribution (E|z|^2 = 1; parts uniform in [0, 1))`, async () => {
+      const n = 100000;
+      const z = torch.randn([n], { dtype: 'complex64', device });
+      expect(z.dtype).toBe('complex64');
+      // |z|^2 = re^2 + im^2 with re, im ~ N(0, 1/2): mean 1, variance 1 -> standard error 1/sqrt(n).
+      const m2 = (await z.abs().pow(2).mean().item()) as number;
+      expect(Math.abs(m2 - 1)).toBeLessThan(4 / Math.sqrt(n));
+      // E[re] = 0 with standard error sqrt(1/2 / n).
+      expect(Math.abs((await z.real.mean().item()) as number)).toBeLessThan(4 * Math.sqrt(0.5 / n));
+      const u = Array.from(await torch.rand([1000], { dtype: 'complex64', device }).data());
+      expect(u.every((v) => v >= 0 && v < 1)).toBe(true);
+    });
+  }
   it('complex128 cannot be created on webgpu', () => {
     if (!torch.webgpu.isAvailable()) return;
     expect(() => torch.zeros(2, { dtype: 'complex128', device: 'webgpu' })).toThrow(/complex128 is not supported on webgpu/);
