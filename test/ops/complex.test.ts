@@ -166,3 +166,22 @@ describe('complex creation, printing and reading', () => {
     expect(() => torch.zeros(2, { dtype: 'complex128', device: 'webgpu' })).toThrow(/complex128 is not supported on webgpu/);
   });
 });
+
+describe('fft gradients by finite differences (float64, CPU)', () => {
+  // Independent of PyTorch: gradcheck compares autograd with central differences, through the
+  // (re, im) view of float64 inputs, for the dense, mixed-radix and Bluestein paths.
+  const V = (x: Tensor) => torch.viewAsComplex(x);
+  const cases: [string, number[], (x: Tensor) => Tensor][] = [
+    ['fft dense n=7 ortho', [7, 2], (x) => torch.viewAsReal(fft.fft(V(x), { norm: 'ortho' }))],
+    ['ifft mixed radix n=24', [24, 2], (x) => torch.viewAsReal(fft.ifft(V(x)))],
+    ['fft Bluestein n=67', [67, 2], (x) => torch.viewAsReal(fft.fft(V(x)))],
+    ['irfft long n=38', [20, 2], (x) => fft.irfft(V(x), { n: 38 })],
+    ['rfft2 then abs', [3, 5], (x) => fft.rfft2(x).abs()],
+  ];
+  for (const [name, shape, f] of cases) {
+    it(name, () => {
+      const x = torch.randn(shape, { dtype: 'float64' }).requiresGrad_(true);
+      expect(torch.autograd.gradcheck(f, [x])).toBe(true);
+    });
+  }
+});
