@@ -91,6 +91,14 @@ export const long: DType = 'int32';
 export const uint8: DType = 'uint8';
 /** Boolean dtype (torch.bool). */
 export const bool: DType = 'bool';
+/** Complex dtype with float32 parts (torch.complex64). */
+export const complex64: DType = 'complex64';
+/** Alias of complex64 (torch.cfloat). */
+export const cfloat: DType = 'complex64';
+/** Complex dtype with float64 parts, CPU only (torch.complex128). */
+export const complex128: DType = 'complex128';
+/** Alias of complex128 (torch.cdouble). */
+export const cdouble: DType = 'complex128';
 export { promoteTypes };
 
 /**

@@ -85,7 +85,8 @@ describe('complex dtype', () => {
     it(`properties, pair layout and a complex leaf's grad on ${device}`, async () => {
       const re = torch.tensor([1, -2, 3], { device, dtype: 'float32' }), im = torch.tensor([0.5, 4, -1], { device });
       const z = torch.complex(re, im).detach().requiresGrad_(true);
-      expect(z.dtype).toBe('complex64');
+      expect(z.dtype).toBe(torch.complex64);
+      expect(torch.cdouble).toBe('complex128');
       expect(z.shape).toEqual([3]);
       expect(z.isComplex()).toBe(true);
       expect(torch.isComplex(z)).toBe(true);
