@@ -7,6 +7,7 @@ import type { Device } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { decodeStorage, encodeValues, STORED_SIZE, type StoredType } from './convert.js';
+import { viewAsComplex } from '../ops/complex.js';
 import { readZipDirectory, readZipEntry, writeZip } from './zip.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -23,7 +24,7 @@ const TO_DESCR: Record<DType, string> = { float64: '<f8', float32: '<f4', float1
 
 function fail(what: string, msg: string): never { throw new Error(`load: ${what}: ${msg}`); }
 
-interface NpyHeader { type: StoredType; bigEndian: boolean; fortran: boolean; shape: number[]; dataStart: number }
+interface NpyHeader { type: StoredType; complex: boolean; bigEndian: boolean; fortran: boolean; shape: number[]; dataStart: number }
 
 function parseHeader(b: Uint8Array, what: string): NpyHeader {
   if (b.length < 10) fail(what, `truncated: ${b.length} bytes, shorter than the .npy preamble`);
@@ -49,16 +50,18 @@ function parseHeader(b: Uint8Array, what: string): NpyHeader {
   });
   const order = descr[0]!;
   const code = '<>|='.includes(order) ? descr.slice(1) : descr;
-  const type = FROM_CODE[code === '?' ? 'b1' : code];
-  if (!type) fail(what, `unsupported dtype '${descr}' (float16/32/64, int8-64, uint8 and bool can be loaded)`);
-  return { type, bigEndian: order === '>', fortran: fortran === 'True', shape: dims, dataStart: start + hlen };
+  // complex64 / complex128: read as (re, im) float pairs, then viewed as complex.
+  const pairType: StoredType | undefined = code === 'c8' ? 'F32' : code === 'c16' ? 'F64' : undefined;
+  const type = pairType ?? FROM_CODE[code === '?' ? 'b1' : code];
+  if (!type) fail(what, `unsupported dtype '${descr}' (float16/32/64, complex64/128, int8-64, uint8 and bool can be loaded)`);
+  return { type, complex: pairType !== undefined, bigEndian: order === '>', fortran: fortran === 'True', shape: dims, dataStart: start + hlen };
 }
 
 /** A .npy file -> a tensor of its shape (Fortran-ordered data is transposed into C order). */
 export function decodeNpy(b: Uint8Array, device: Device, what = 'NumPy .npy file'): Tensor {
   const h = parseHeader(b, what);
   const size = STORED_SIZE[h.type];
-  const n = h.shape.reduce((a, s) => a * s, 1);
+  const n = h.shape.reduce((a, s) => a * s, 1) * (h.complex ? 2 : 1);
   const have = b.length - h.dataStart;
   if (have < n * size) fail(what, `data is truncated: ${have} bytes for shape (${h.shape.join(', ')}) of ${n * size} bytes`);
   let data = b.subarray(h.dataStart, h.dataStart + n * size);
@@ -68,16 +71,17 @@ export function decodeNpy(b: Uint8Array, device: Device, what = 'NumPy .npy file
     data = sw;
   }
   const flat = decodeStorage(data, h.type, n, device, what);
-  if (!h.fortran || h.shape.length < 2) {
-    const t = flat.reshape(h.shape);
-    flat.dispose();
-    return t;
+  const pair = h.complex ? [2] : [];
+  let t: Tensor;
+  if (!h.fortran || h.shape.length < 2) t = flat.reshape([...h.shape, ...pair]);
+  else {
+    // Fortran order is C order of the reversed shape, transposed back (a complex pair stays innermost).
+    const rev = flat.reshape([...[...h.shape].reverse(), ...pair]);
+    t = rev.permute([...h.shape.map((_, i) => h.shape.length - 1 - i), ...(h.complex ? [h.shape.length] : [])]).contiguous();
+    rev.dispose();
   }
-  // Fortran order is C order of the reversed shape, transposed back.
-  const rev = flat.reshape([...h.shape].reverse());
-  const t = rev.permute(h.shape.map((_, i) => h.shape.length - 1 - i)).contiguous();
-  flat.dispose(); rev.dispose();
-  return t;
+  flat.dispose();
+  return h.complex ? viewAsComplex(t) : t;
 }
 
 /** A tensor -> .npy bytes (version 1.0, C order). */

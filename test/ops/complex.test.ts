@@ -1,6 +1,7 @@
 // Complex tensors and torch.fft against PyTorch (test/fixtures/gen_complex.py -> complex.json), on
 // every device: values and gradients of real losses of complex intermediates (Wirtinger convention),
 // plus the dtype's properties and errors.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
@@ -162,6 +163,21 @@ describe('complex creation, printing and reading', () => {
       expect(u.every((v) => v >= 0 && v < 1)).toBe(true);
     });
   }
+  it('.npy: numpy-written complex64 (C order) and complex128 (Fortran order) load; a saved complex tensor loads back', async () => {
+    // The values gen_complex.py wrote with numpy: [[1+2j, 3-4j, 5.5+0j], [-1-1j, 0.5j, 2+0j]].
+    const want = [1, 2, 3, -4, 5.5, 0, -1, -1, 0, 0.5, 2, 0];
+    for (const [file, dtype] of [['complex64.npy', 'complex64'], ['complex128_fortran.npy', 'complex128']] as const) {
+      const z = (await torch.load(new Uint8Array(readFileSync(new URL(`../fixtures/files/${file}`, import.meta.url))))) as Tensor;
+      expect(z.dtype).toBe(dtype);
+      expect(z.shape).toEqual([2, 3]);
+      expect(Array.from(await z.data())).toEqual(want);
+    }
+    const z = torch.complex(torch.tensor([1.5, -2], { dtype: 'float32' }), torch.tensor([0.25, 3], { dtype: 'float32' }));
+    const back = (await torch.load((await torch.save(z, undefined, { format: 'npy' })) as Uint8Array)) as Tensor;
+    expect(back.dtype).toBe('complex64');
+    expect(Array.from(await back.data())).toEqual([1.5, 0.25, -2, 3]);
+    await expect(torch.save({ z })).rejects.toThrow(/complex64 tensors cannot be saved in this format/);
+  });
   it('complex128 cannot be created on webgpu', () => {
     if (!torch.webgpu.isAvailable()) return;
     expect(() => torch.zeros(2, { dtype: 'complex128', device: 'webgpu' })).toThrow(/complex128 is not supported on webgpu/);
