@@ -104,6 +104,7 @@ describe('complex dtype', () => {
       const z = torch.complex(torch.ones(2, { device }), torch.zeros(2, { device }));
       expect(() => z.sin()).toThrow(/sin.*complex64/);
       expect(() => z.max()).toThrow(/complex64/);
+      expect(() => z.add_(1)).toThrow(/add_.*complex64/);
       expect(() => fft.rfft(z)).toThrow(/rfft expects a real input tensor, but got complex64/);
       expect(() => torch.complex(torch.ones(2, { device }), torch.ones(2, { device, dtype: 'int32' }))).toThrow(/Float or Double/);
       expect(() => torch.viewAsComplex(torch.ones(2, 3, { device }))).toThrow(/last dimension of size 2/);
