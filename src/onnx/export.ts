@@ -234,11 +234,13 @@ export async function onnxExport(model: Module | ((...args: never[]) => unknown)
     };
   });
 
-  const initializers: TensorData[] = [...ctx.initializers];
+  // Only what some node reads (a mapping may make a constant it ends up not using).
+  const used = new Set(ctx.nodes.flatMap((n) => n.inputs));
+  const initializers: TensorData[] = ctx.initializers.filter((t) => used.has(t.name));
   const paramInputs: ValueData[] = [];
   const seen = new Set<string>();
   for (const { name, t } of ctx.tensorInits) {
-    if (seen.has(name)) continue;
+    if (seen.has(name) || !used.has(name)) continue;
     seen.add(name);
     if (opts.exportParams === false && paramNames.has(t)) { paramInputs.push({ name, dtype: onnxDtype(t.dtype), dims: t.shape }); continue; }
     initializers.push({ name, dims: t.shape, dtype: onnxDtype(t.dtype), raw: bytesOf(t, await t.contiguous().data()) });

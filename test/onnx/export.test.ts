@@ -44,7 +44,7 @@ function check(bytes: Uint8Array, name: string): Described {
 const ORT_TYPE = { float32: 'float32', int32: 'int32', bool: 'bool', float64: 'float64' } as const;
 /** Runs the model in onnxruntime on torchlet tensors; returns the outputs as flat number arrays with dims. */
 async function runOrt(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<{ data: number[]; dims: number[] }[]> {
-  const session = await ort!.InferenceSession.create(bytes);
+  const session = await ort!.InferenceSession.create(bytes, { logSeverityLevel: 3 });
   const input: Record<string, InstanceType<Ort['Tensor']>> = {};
   for (const [k, t] of Object.entries(feeds)) {
     const d = await t.contiguous().data();
