@@ -118,6 +118,21 @@ export function autocast<T>(opts: AutocastOptions, fn?: () => T): T | AutocastGu
   return result;
 }
 
+/** @internal Every device type's autocast state (checkpoint recomputes under the forward's). */
+export function autocastState(): AutocastOptions[] {
+  return DEVICE_TYPES.map((d) => ({ deviceType: d, enabled: devState[d].enabled, dtype: devState[d].dtype }));
+}
+/** @internal Runs fn with the autocast state a previous autocastState() saw, then restores the current one. */
+export function withAutocastState<T>(saved: readonly AutocastOptions[], fn: () => T): T {
+  const guards: AutocastGuard[] = [];
+  try {
+    for (const s of saved) guards.push(new AutocastGuard(s));
+    return fn();
+  } finally {
+    for (const g of guards.reverse()) g.dispose();
+  }
+}
+
 /** @internal The autocast state as a string, for torch.compile's guards ('' when off everywhere). */
 export function autocastStateKey(): string {
   return enabledCount === 0 ? '' : DEVICE_TYPES.filter((d) => devState[d].enabled).map((d) => `${d}:${devState[d].dtype}`).join(',');

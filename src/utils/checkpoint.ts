@@ -13,6 +13,7 @@ import { holdSaved, dropSaved, ownedScope } from '../memory.js';
 import { state } from '../state.js';
 import { fmtShape } from '../shape.js';
 import { Module, runModule } from '../nn/module.js';
+import { autocastState, withAutocastState, type AutocastOptions } from '../amp/autocast.js';
 
 /** Options of checkpoint and checkpointSequential (PyTorch's keywords in camelCase). */
 export interface CheckpointOptions {
@@ -44,7 +45,7 @@ class CheckpointNode extends Node {
   /** The forward outputs' shapes and dtypes: the recomputation must reproduce them. */
   private readonly outMeta: string[];
   constructor(private fn: ((...a: unknown[]) => Outputs) | null, private args: unknown[] | null, private readonly rng: RngState | null,
-    held: Tensor[], private readonly reentrant: boolean, outs: Tensor[]) {
+    held: Tensor[], private readonly reentrant: boolean, outs: Tensor[], private readonly amp: AutocastOptions[]) {
     super();
     this.outMeta = outs.map(metaOf);
     this.saved = held;
@@ -52,12 +53,12 @@ class CheckpointNode extends Node {
     for (const t of held) holdSaved(t);
   }
 
-  /** Runs fn again on the saved arguments with the forward's random state. */
+  /** Runs fn again on the saved arguments with the forward's random state and autocast state (as PyTorch). */
   private recompute(args: unknown[]): Tensor[] {
     const now: RngState = [state.seed, state.offset];
     if (this.rng) [state.seed, state.offset] = this.rng;
     try {
-      const r = enableGrad(() => this.fn!(...args));
+      const r = withAutocastState(this.amp, () => enableGrad(() => this.fn!(...args)));
       const outs = Array.isArray(r) ? r : [r];
       const meta = outs.map((o) => (o instanceof Tensor ? metaOf(o) : typeof o));
       const bad = meta.map((m, i) => i).filter((i) => meta[i] !== this.outMeta[i]);
@@ -126,6 +127,7 @@ export function checkpoint<R extends Outputs>(fn: (...args: never[]) => R, ...ar
   if (!state.gradEnabled) return run(...args); // nothing will be differentiated: a plain call
   const reentrant = opts.useReentrant ?? false;
   const rng: RngState | null = opts.preserveRngState ?? true ? [state.seed, state.offset] : null;
+  const amp = autocastState();
   const prevReads = state.checkpointReads;
   const reads = new Set<Tensor>();
   state.checkpointReads = reads;
@@ -158,7 +160,7 @@ export function checkpoint<R extends Outputs>(fn: (...args: never[]) => R, ...ar
   if (edges.length === 0) return (isArr ? outs : outs[0]) as R;
   // Saved: the arguments, and what the forward read (so recomputation finds them alive).
   const held = [...new Set([...tensorArgs, ...reads])];
-  const node = new CheckpointNode(run as (...a: unknown[]) => Outputs, [...args], rng, held, reentrant, outs);
+  const node = new CheckpointNode(run as (...a: unknown[]) => Outputs, [...args], rng, held, reentrant, outs, amp);
   node.link(edges);
   node.nOutputs = outs.length;
   outs.forEach((o, i) => { if (o.isFloatingPoint()) o.setGradFn_(node, i); });

@@ -65,6 +65,20 @@ for (const device of testDevices()) {
       got.forEach((g, i) => g.forEach((v, j) => expect(v).toBeCloseTo(want[i]![j]!, 5)));
     });
 
+    it('under autocast: the recomputation runs under the forward\'s autocast state (backward outside the region)', async () => {
+      const b = block(device, 0);
+      const x = fromEncoded(c.x, device, true);
+      const plain = torch.autocast({ deviceType: device }, () => b.call(x));
+      plain.float().sum().backward();
+      const want = await values([plain.float(), x.grad, ...b.parameters().map((p) => p.grad)]);
+      x.grad = null; b.zeroGrad();
+      const ck = torch.autocast({ deviceType: device }, () => checkpoint((t: Tensor) => b.call(t), x));
+      expect(ck.dtype).toBe('float16');
+      ck.float().sum().backward();
+      const got = await values([ck.float(), x.grad, ...b.parameters().map((p) => p.grad)]);
+      got.forEach((g, i) => g.forEach((v, j) => expect(v).toBe(want[i]![j]!)));
+    });
+
     it('an input that needs no grad: parameters still get gradients (non-reentrant), autograd.grad works', async () => {
       const b = block(device);
       const x = fromEncoded(c.x, device);
