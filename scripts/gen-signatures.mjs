@@ -43,6 +43,8 @@ const FACADES = [
   { out: 'settings', file: 'src/settings.ts' },
   { out: 'compiler', file: 'src/compile/index.ts' },
   { out: 'profiler', file: 'src/profiler/index.ts' },
+  { out: 'distributions-constraints', file: 'src/distributions/constraints.ts' },
+  { out: 'distributions-transforms', file: 'src/distributions/transforms.ts' },
   { out: 'distributions', file: 'src/distributions/index.ts' },
   { out: 'distributed', file: 'src/distributed/index.ts' },
   { out: 'amp', file: 'src/amp/index.ts' },

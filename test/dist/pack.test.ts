@@ -31,7 +31,7 @@ afterAll(() => rmSync(project, { recursive: true, force: true }));
 describe('packed package', () => {
   it('ships exactly the bundles (with their source maps), the types, the docs, the launcher and the Gloo addon sources', () => {
     expect(packed).toEqual(['ARCHITECTURE.md', 'LICENSE', 'README.md', 'bin/torchlet.mjs', 'dist/torchlet.browser.js', 'dist/torchlet.browser.js.map',
-      'dist/torchlet.d.ts', 'dist/torchlet.js', 'dist/torchlet.js.map', 'native-distributed/src/torchlet_gloo.cc', 'package.json',
+      'dist/torchlet.d.ts', 'dist/torchlet.js', 'dist/torchlet.js.map', 'native-distributed/README.md', 'native-distributed/src/torchlet_gloo.cc', 'package.json',
       'scripts/build-distributed.mjs']);
   });
 

@@ -84,6 +84,7 @@ export const ComposeTransform: typeof N.ComposeTransform = c(N.ComposeTransform,
 });
 /** Transforms applied in order (torch ComposeTransform). */
 export type ComposeTransform = N.ComposeTransform;
+export * as constraints from './distributions-constraints.js';
 /**
  * The Dirichlet distribution on the simplex (torch.distributions.Dirichlet).
  * @class
@@ -327,6 +328,7 @@ export const TransformedDistribution: typeof N.TransformedDistribution = c(N.Tra
 });
 /** A base distribution pushed through transforms (torch.distributions.TransformedDistribution). */
 export type TransformedDistribution = N.TransformedDistribution;
+export * as transforms from './distributions-transforms.js';
 /**
  * The uniform distribution on [low, high) (torch.distributions.Uniform).
  * @class
