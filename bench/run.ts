@@ -7,6 +7,7 @@
 // `npm run bench -- --train [--threads N] [--steps 25] [--model cnn|transformer|both]` runs bench/train-compare.ts (vs PyTorch CPU).
 // `npm run bench -- --compile [--steps 15] [--device cpu|webgpu|both]` runs bench/compile.ts (torch.compile vs eager).
 // `npm run bench -- --fused [--n 1048576]` runs bench/fused.ts (generated fused GELU kernel vs the composed chain);
+// `npm run bench -- --distributed [--sizes 1,4,16,64] [--iters 5]` runs bench/distributed.ts (allReduce bus bandwidth vs PyTorch's gloo, DDP step);
 // `npm run bench -- --checkpoint [--device webgpu] [--depth 16] [--width 256]` runs bench/checkpoint.ts (peak memory with and without torch.utils.checkpoint);
 // Figures are warm-up + median of several timed runs; results are printed, bench/README.md records them.
 
@@ -132,6 +133,10 @@ if (argv.includes('--train')) {
 } else if (argv.includes('--fused')) {
   const { benchFused } = await import('./fused.js');
   await benchFused(argv);
+  process.exit(0);
+} else if (argv.includes('--distributed')) {
+  const { benchDistributed } = await import('./distributed.js');
+  await benchDistributed(argv);
   process.exit(0);
 } else if (argv.includes('--checkpoint')) {
   const { benchCheckpoint } = await import('./checkpoint.js');

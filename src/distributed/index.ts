@@ -5,6 +5,8 @@
 // noGrad) when the op completes. Every rank must call collectives, and newGroup, in the same order.
 
 import { Tensor } from '../tensor.js';
+import { getBackend as backendOf } from '../backends/registry.js';
+import type { View } from '../backends/backend.js';
 import { tensor as makeTensor } from '../ops/creation.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { StoreClient, StoreServer } from './store.js';
@@ -305,6 +307,22 @@ async function hostOf(t: Tensor): Promise<HostArray> {
   const d = t.device === 'cpu' ? t.dataSync() : await t.data();
   return d as HostArray;
 }
+/**
+ * The host array an in-place collective works on: a contiguous CPU tensor's own memory (no copies:
+ * the CPU backend's shared memory never moves), else a copy that `settle` writes back.
+ */
+async function inPlaceArray(t: Tensor): Promise<{ arr: HostArray; own: boolean }> {
+  if (t.device === 'cpu' && t.isContiguous()) {
+    const live = (backendOf('cpu') as { liveView?(v: View): unknown }).liveView?.(t.view_());
+    if (live) return { arr: live as HostArray, own: true };
+  }
+  return { arr: await hostOf(t), own: false };
+}
+/** Finishes an in-place collective on t: a version bump when it wrote t's memory, else the write-back. */
+function settle(t: Tensor, h: { arr: HostArray; own: boolean }): void {
+  if (h.own) t.storage.version++;
+  else writeBack(t, h.arr);
+}
 /** Writes host values into t in place (a leaf that requires grad too: under noGrad, as PyTorch's collectives). */
 function writeBack(t: Tensor, arr: HostArray): void {
   noGrad(() => { t.copy_(makeTensor(arr, { dtype: t.dtype, device: t.device }).reshape(t.shape)); });
@@ -343,10 +361,10 @@ export function allReduce(tensor: Tensor, opts: ReduceOptions = {}): Work {
   const code = dtypeCode(what, tensor);
   const { red, avg } = engineReduce(opts.op, what);
   return finish((async () => {
-    const arr = await hostOf(tensor);
-    await done(g.allReduce(arr, code, red));
-    if (avg) divide(arr, g.size);
-    writeBack(tensor, arr);
+    const h = await inPlaceArray(tensor);
+    await done(g.allReduce(h.arr, code, red));
+    if (avg) divide(h.arr, g.size);
+    settle(tensor, h);
   })(), opts.asyncOp);
 }
 
@@ -358,9 +376,9 @@ export function broadcast(tensor: Tensor, src: number, opts: CollectiveOptions =
   dtypeCode(what, tensor);
   const root = groupRank(what, opts.group, src, 'src');
   return finish((async () => {
-    const arr = await hostOf(tensor);
-    await done(g.broadcast(arr, root));
-    if (g.rank !== root) writeBack(tensor, arr);
+    const h = await inPlaceArray(tensor);
+    await done(g.broadcast(h.arr, root));
+    if (g.rank !== root) settle(tensor, h);
   })(), opts.asyncOp);
 }
 

@@ -145,6 +145,20 @@ export class WasmBackend implements Backend {
     return a;
   }
 
+  /**
+   * A typed array over a dense view's own elements that native code may read and write in place
+   * (the Gloo addon's collectives), or null. Only over shared memory, which grows without moving;
+   * a plain memory's buffer is replaced when it grows.
+   */
+  liveView(v: View): TypedArray | null {
+    if (!isShared(this.wasmMemory) || v.dtype === 'float16') return null;
+    const n = v.shape.reduce((a, b) => a * b, 1);
+    const c = collapse(v.shape, [v.strides]);
+    if (n === 0 || !(c.shape.length === 0 || (c.shape.length === 1 && c.strides[0]![0] === 1))) return null;
+    const o = this.base(v);
+    return this.arr(v.dtype).subarray(o, o + n);
+  }
+
   /** Element index of a view's origin in arr(dtype). */
   base(v: View): number {
     const b = v.buf as WasmBuffer;

@@ -1,15 +1,19 @@
 // nn.parallel.DistributedDataParallel: data parallelism over torch.distributed (as PyTorch's DDP).
 // Contract: at construction every parameter and buffer is broadcast from rank 0; during backward a
-// gradient hook on each parameter copies its (accumulated) gradient into a bucket, and each full
-// bucket is all-reduced by the engine on its own thread while backward goes on; the last hook waits
-// for the buckets (as PyTorch's reducer does at the end of backward), averages, and writes .grad.
+// gradient hook on each parameter copies its (accumulated) gradient into a bucket (a flat CPU
+// tensor), and each full bucket is all-reduced by the engine on its own thread, in the bucket's own
+// memory where the CPU backend's memory is shared, while backward goes on; the last hook waits for
+// the buckets (as PyTorch's reducer does at the end of backward), averages, and writes .grad.
 // So `loss.backward(); opt.step()` is unchanged. Buckets launch in one fixed order on every rank.
 
 import { Tensor } from '../../tensor.js';
 import { Module, runModule } from '../module.js';
 import { noGrad, isGradEnabled } from '../../autograd/grad-mode.js';
 import { AccumulateGrad, type Node } from '../../autograd/graph.js';
-import { tensor as makeTensor } from '../../ops/creation.js';
+import { tensor as makeTensor, zeros } from '../../ops/creation.js';
+import { getBackend } from '../../backends/registry.js';
+import type { View } from '../../backends/backend.js';
+import { keep } from '../../memory.js';
 import { engineOf, dtypeCode, type ProcessGroup } from '../../distributed/index.js';
 import type { EngineDtype, EngineGroup, EngineWork, HostArray } from '../../distributed/engine.js';
 
@@ -26,8 +30,10 @@ export interface DistributedDataParallelOptions {
 }
 
 interface Bucket {
-  params: number[]; offsets: number[]; dtype: EngineDtype; buf: HostArray;
-  pending: number; work: EngineWork | null;
+  params: number[]; offsets: number[]; dtype: EngineDtype;
+  /** The bucket's gradients, flat; `live` is its own memory when native code may work in it, else null (a host copy is reduced). */
+  flat: Tensor; live: HostArray | null;
+  pending: number; work: EngineWork | null; copy: HostArray | null;
 }
 
 /** Wraps a module for multi-process training: same results as one process on the concatenated batches (torch.nn.parallel.DistributedDataParallel). */
@@ -126,8 +132,9 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       const offsets: number[] = [];
       let n = 0;
       for (const i of g.params) { offsets.push(n); n += this.#params[i]!.p.numel(); this.#bucketOf[i] = bi; }
-      const buf = g.dtype === 2 ? new Float64Array(n) : g.dtype === 1 ? new Int32Array(n) : g.dtype === 3 ? new Uint8Array(n) : new Float32Array(n);
-      return { params: g.params, offsets, dtype: g.dtype, buf, pending: g.params.length, work: null };
+      const flat = keep(zeros([n], { dtype: this.#params[g.params[0]!]!.p.dtype }));
+      const live = (getBackend('cpu') as { liveView?(v: View): HostArray | null }).liveView?.(flat.view_()) ?? null;
+      return { params: g.params, offsets, dtype: g.dtype, flat, live, pending: g.params.length, work: null, copy: null };
     });
   }
 
@@ -158,32 +165,34 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       for (const e of n.next) if (e && !seen.has(e.node)) stack.push(e.node);
     }
     this.#params.forEach(({ p }, i) => {
-      if (!reached.has(p)) { this.#locallyUnused.add(i); this.#markReady(i, p.grad ? p.grad.dataSync() as HostArray : null); }
+      if (!reached.has(p)) { this.#locallyUnused.add(i); this.#markReady(i, null); }
     });
     if (this.#readyCount === this.#expected) this.#finalize(-1);
   }
 
   #onGrad(i: number, g: Tensor): Tensor | void {
     if (!this.#armed || this.#ready[i]) return;
-    const p = this.#params[i]!.p;
-    // The gradient .grad will hold after this accumulation (noSync may have left a sum there).
-    const host = g.dataSync() as HostArray;
-    if (p.grad) { const cur = p.grad.dataSync(); for (let k = 0; k < host.length; k++) host[k] = host[k]! + cur[k]!; }
-    this.#markReady(i, host);
+    this.#markReady(i, g);
     if (this.#readyCount === this.#expected) return this.#finalize(i);
   }
 
-  #markReady(i: number, host: HostArray | null): void {
+  /** Puts what .grad will hold after this accumulation (g plus what noSync left there) into the bucket. */
+  #markReady(i: number, g: Tensor | null): void {
     const b = this.#buckets[this.#bucketOf[i]!]!;
-    const off = b.offsets[b.params.indexOf(i)]!;
-    if (host) b.buf.set(host as never, off); else b.buf.fill(0, off, off + this.#params[i]!.p.numel());
+    const p = this.#params[i]!.p;
+    const slot = b.flat.narrow(0, b.offsets[b.params.indexOf(i)]!, p.numel());
+    noGrad(() => {
+      const sum = g && p.grad ? g.add(p.grad) : g ?? p.grad;
+      if (sum) slot.copy_(sum.reshape([-1])); else slot.zero_();
+    });
     this.#ready[i] = true;
     this.#readyCount++;
     b.pending--;
     // Launch ready buckets strictly in index order, so every rank issues the same sequence.
     while (this.#nextLaunch < this.#buckets.length && this.#buckets[this.#nextLaunch]!.pending === 0) {
       const nb = this.#buckets[this.#nextLaunch++]!;
-      nb.work = this.#group.allReduce(nb.buf, nb.dtype, 'sum');
+      nb.copy = nb.live ? null : nb.flat.dataSync() as HostArray;
+      nb.work = this.#group.allReduce(nb.live ?? nb.copy!, nb.dtype, 'sum');
     }
   }
 
@@ -195,14 +204,14 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     let lastGrad: Tensor | undefined;
     noGrad(() => {
       for (const b of this.#buckets) {
-        const buf = b.buf;
-        if (buf instanceof Float32Array || buf instanceof Float64Array) for (let k = 0; k < buf.length; k++) buf[k] = buf[k]! / n;
-        else for (let k = 0; k < buf.length; k++) buf[k] = Math.trunc(buf[k]! / n);
+        if (b.copy) b.flat.copy_(makeTensor(b.copy, { dtype: b.flat.dtype }));
+        else b.flat.storage.version++; // the engine wrote its memory
+        if (b.flat.isFloatingPoint()) b.flat.div_(n); else b.flat.div_(n, { roundingMode: 'trunc' });
         b.params.forEach((i, j) => {
           const p = this.#params[i]!.p;
-          const slice = buf.subarray(b.offsets[j]!, b.offsets[j]! + p.numel()) as HostArray;
-          if (this.#locallyUnused.has(i) && !p.grad && slice.every((v: number) => v === 0)) return; // unused everywhere: grad stays null
-          const g = makeTensor(slice.slice() as HostArray, { dtype: p.dtype, device: p.device }).reshape(p.shape);
+          const slot = b.flat.narrow(0, b.offsets[j]!, p.numel());
+          if (this.#locallyUnused.has(i) && !p.grad && !(slot.ne(0).any().itemSync() as boolean)) return; // unused everywhere: grad stays null
+          const g = slot.reshape(p.shape).clone();
           if (i === last) { p.grad = null; lastGrad = g; } // the engine accumulates it into the empty .grad
           else if (p.grad) p.grad.copy_(g);
           else p.grad = g;
