@@ -408,22 +408,25 @@ napi_value Broadcast(napi_env env, napi_callback_info info) {
   });
 }
 
-// allgather(group, in, out): out holds size x in, rank order.
-napi_value Allgather(napi_env env, napi_callback_info info) {
+// (group, in, out) collectives whose options take just an input and an output buffer.
+template <class Options, void (*Run)(Options&)>
+napi_value inOut(napi_env env, napi_callback_info info) {
   ARGS(3);
   Group* g = getGroup(env, argv[0]);
   std::vector<napi_ref> refs; Buf in, out;
   if (!getBuf(env, argv[1], &in, &refs) || !getBuf(env, argv[2], &out, &refs)) return nullptr;
   uint32_t tag = g->tag++;
   return start(env, std::move(refs), g, [g, in, out, tag] {
-    gloo::AllgatherOptions o(g->ctx);
+    Options o(g->ctx);
     o.setInput(static_cast<char*>(in.data), in.bytes);
     o.setOutput(static_cast<char*>(out.data), out.bytes);
     o.setTag(tag);
     o.setTimeout(g->timeout);
-    gloo::allgather(o);
+    Run(o);
   });
 }
+// allgather(group, in, out): out holds size x in, rank order.
+napi_value Allgather(napi_env env, napi_callback_info info) { return inOut<gloo::AllgatherOptions, gloo::allgather>(env, info); }
 
 // gather(group, in, out | null, root)
 napi_value Gather(napi_env env, napi_callback_info info) {
@@ -478,21 +481,7 @@ napi_value Scatter(napi_env env, napi_callback_info info) {
 }
 
 // alltoall(group, in, out): equal splits.
-napi_value Alltoall(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  Group* g = getGroup(env, argv[0]);
-  std::vector<napi_ref> refs; Buf in, out;
-  if (!getBuf(env, argv[1], &in, &refs) || !getBuf(env, argv[2], &out, &refs)) return nullptr;
-  uint32_t tag = g->tag++;
-  return start(env, std::move(refs), g, [g, in, out, tag] {
-    gloo::AlltoallOptions o(g->ctx);
-    o.setInput(static_cast<char*>(in.data), in.bytes);
-    o.setOutput(static_cast<char*>(out.data), out.bytes);
-    o.setTag(tag);
-    o.setTimeout(g->timeout);
-    gloo::alltoall(o);
-  });
-}
+napi_value Alltoall(napi_env env, napi_callback_info info) { return inOut<gloo::AlltoallOptions, gloo::alltoall>(env, info); }
 
 napi_value Barrier(napi_env env, napi_callback_info info) {
   ARGS(1);
