@@ -23,21 +23,20 @@ export function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
   return logits.clamp(0, null).sub(logits.mul(target)).add(logits.abs().neg().exp().log1p());
 }
 
-/** The normal distribution N(loc, scale^2) (torch.distributions.Normal). */
-export class Normal extends Distribution {
+/** Shared by the location-scale families on the real line (Normal, Laplace): parameters, support, mean and mode. */
+abstract class LocScale extends Distribution {
   /** @internal */ readonly _loc: Tensor;
   /** @internal */ readonly _scale: Tensor;
   override readonly hasRsample = true;
-  /** `new Normal(loc, scale, { validateArgs })`. */
-  constructor(loc: Param, scale: Param, opts: DistributionOpts = {}) {
+  constructor(loc: Param, scale: Param, opts: DistributionOpts) {
     const [l, s] = broadcastAll(loc, scale);
     super(l!.shape, [], opts.validateArgs);
     this._loc = l!; this._scale = s!;
     this.checkArgs();
   }
-  /** The mean. */
+  /** The location (mean, median, mode). */
   get loc(): Tensor { return this._loc; }
-  /** The standard deviation. */
+  /** The scale. */
   get scale(): Tensor { return this._scale; }
   /** loc: real, scale: positive. */
   override get argConstraints(): Record<string, C.Constraint> { return { loc: C.real, scale: C.positive }; }
@@ -46,6 +45,12 @@ export class Normal extends Distribution {
   protected get like(): Tensor { return this._loc; }
   override get mean(): Tensor { return this._loc; }
   override get mode(): Tensor { return this._loc; }
+}
+
+/** The normal distribution N(loc, scale^2) (torch.distributions.Normal): loc is the mean, scale the standard deviation. */
+export class Normal extends LocScale {
+  /** `new Normal(loc, scale, { validateArgs })`. */
+  constructor(loc: Param, scale: Param, opts: DistributionOpts = {}) { super(loc, scale, opts); }
   override get stddev(): Tensor { return this._scale; }
   override get variance(): Tensor { return this._scale.pow(2); }
   /** Draws loc + scale * eps, eps ~ N(0, 1). */
@@ -153,28 +158,9 @@ export class Exponential extends Distribution {
 }
 
 /** The Laplace distribution (torch.distributions.Laplace). */
-export class Laplace extends Distribution {
-  /** @internal */ readonly _loc: Tensor;
-  /** @internal */ readonly _scale: Tensor;
-  override readonly hasRsample = true;
+export class Laplace extends LocScale {
   /** `new Laplace(loc, scale, { validateArgs })`. */
-  constructor(loc: Param, scale: Param, opts: DistributionOpts = {}) {
-    const [l, s] = broadcastAll(loc, scale);
-    super(l!.shape, [], opts.validateArgs);
-    this._loc = l!; this._scale = s!;
-    this.checkArgs();
-  }
-  /** The location (mean, median, mode). */
-  get loc(): Tensor { return this._loc; }
-  /** The scale. */
-  get scale(): Tensor { return this._scale; }
-  /** loc: real, scale: positive. */
-  override get argConstraints(): Record<string, C.Constraint> { return { loc: C.real, scale: C.positive }; }
-  /** The real line. */
-  get support(): C.Constraint { return C.real; }
-  protected get like(): Tensor { return this._loc; }
-  override get mean(): Tensor { return this._loc; }
-  override get mode(): Tensor { return this._loc; }
+  constructor(loc: Param, scale: Param, opts: DistributionOpts = {}) { super(loc, scale, opts); }
   override get stddev(): Tensor { return this._scale.mul(Math.SQRT2); }
   override get variance(): Tensor { return this._scale.pow(2).mul(2); }
   /** Draws loc - scale sign(u) log1p(-|u|), u ~ U(eps - 1, 1). */

@@ -226,7 +226,7 @@ export const MultivariateNormal: typeof N.MultivariateNormal = c(N.MultivariateN
 /** The multivariate normal distribution N(loc, Sigma) (torch.distributions.MultivariateNormal). */
 export type MultivariateNormal = N.MultivariateNormal;
 /**
- * The normal distribution N(loc, scale^2) (torch.distributions.Normal).
+ * The normal distribution N(loc, scale^2) (torch.distributions.Normal): loc is the mean, scale the standard deviation.
  * @class
  */
 export const Normal: typeof N.Normal = c(N.Normal, 'Normal', 'loc:Tn, scale:Tn, opts?:u{validateArgs:bzu}', {
@@ -237,7 +237,7 @@ export const Normal: typeof N.Normal = c(N.Normal, 'Normal', 'loc:Tn, scale:Tn, 
   entropy: '',
   expand: 'batchShape:a',
 });
-/** The normal distribution N(loc, scale^2) (torch.distributions.Normal). */
+/** The normal distribution N(loc, scale^2) (torch.distributions.Normal): loc is the mean, scale the standard deviation. */
 export type Normal = N.Normal;
 /**
  * Categorical draws as one-hot vectors (torch.distributions.OneHotCategorical).
