@@ -142,6 +142,13 @@ export interface Backend {
    */
   checkRange(x: View, min: number, max: number, message: string): void;
   /**
+   * Asynchronous devices: what is computed from `to` from now on also carries the checks `from`
+   * passes on (a checkRange's), so a validation of values `to` was checked against surfaces at the
+   * next read of anything derived from `to` (torch.distributions' validate_args on WebGPU). Optional:
+   * synchronous devices raise at the check itself.
+   */
+  carryChecks?(from: View, to: View): void;
+  /**
    * Optional fused Adam/AdamW step, in place on p, m (exp_avg) and v (exp_avg_sq) from gradient g:
    * the composed update of src/optim/adam.ts in one pass, bit for bit. Returns false (doing nothing)
    * where the backend has no kernel for these views; the optimizer then composes it from primitives.

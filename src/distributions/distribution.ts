@@ -2,8 +2,10 @@
 // (broadcastAll, argument validation with PyTorch's messages, shape bookkeeping). Validation follows
 // PyTorch's validate_args (default on, Distribution.setDefaultValidateArgs): parameters are checked
 // against argConstraints at construction and values against the support in logProb/cdf. The check is
-// a device op; its verdict is read synchronously, so it runs where the tensor is readable at once (the
-// CPU); on WebGPU it is skipped rather than forcing a host round trip (README: differences).
+// a device op. On the CPU its verdict is read at once and raises PyTorch's error; on an asynchronous
+// device (WebGPU) it becomes a device check that the checked parameters (or value) carry: reading
+// anything computed from them raises the same error (errors of asynchronous devices surface at the
+// next read), with no host round trip.
 
 import { Tensor } from '../tensor.js';
 import { getBackend } from '../backends/registry.js';
@@ -51,10 +53,20 @@ export function sumRightmost(x: Tensor, dim: number): Tensor {
   return x.reshape([...x.shape.slice(0, x.ndim - dim), -1]).sum(-1);
 }
 
-/** Whether a bool tensor is all true, when it can be read without a host round trip (else true). */
-function allTrue(valid: Tensor): boolean {
-  if (!getBackend(valid.device).synchronous) return true;
-  return Boolean(valid.all().itemSync());
+/**
+ * Checks that `valid` (computed from `checked`) is all true: on a synchronous device now (throws
+ * `message(true)`); on an asynchronous one as a device check that `checked` then carries, so reading
+ * anything computed from it raises `message(false)`.
+ */
+function checkAll(valid: Tensor, checked: Tensor, message: (readable: boolean) => string): void {
+  const be = getBackend(valid.device);
+  if (be.synchronous) {
+    if (!valid.all().itemSync()) throw new RangeError(message(true));
+    return;
+  }
+  const bad = noGrad(() => valid.logicalNot().any().to('int32'));
+  be.checkRange(bad.view_(), 0, 0, message(false));
+  be.carryChecks?.(bad.view_(), checked.view_());
 }
 
 /** The options every distribution accepts. */
@@ -107,7 +119,16 @@ export abstract class Distribution {
     return `${this.constructor.name}(${args.join(', ')})`;
   }
 
-  /** @internal Checks the parameters against argConstraints (PyTorch's __init__ validation). */
+  /** PyTorch's repr, or with shapes only where values cannot be read now (an asynchronous device). */
+  private reprFor(readable: boolean): string {
+    if (readable) return this.toString();
+    return `${this.constructor.name}(${Object.entries(this.params()).map(([k, v]) => `${k}: ${torchSize(v.shape)}`).join(', ')})`;
+  }
+
+  /**
+   * @internal Checks the parameters against argConstraints (PyTorch's __init__ validation); on an
+   * asynchronous device the parameters carry the check (see checkAll).
+   */
   protected checkArgs(): void {
     if (!this.validate) return;
     const params = this.params();
@@ -115,10 +136,8 @@ export abstract class Distribution {
       if (isDependent(c)) continue;
       const value = params[name];
       if (!value) continue;
-      if (!allTrue(c.check(value))) {
-        throw new RangeError(`Expected parameter ${name} (Tensor of shape ${pyShape(value.shape)}) of distribution ${this} ` +
-          `to satisfy the constraint ${c}, but found invalid values:\n${value}`);
-      }
+      checkAll(c.check(value), value, (readable) => `Expected parameter ${name} (Tensor of shape ${pyShape(value.shape)}) of distribution ${this.reprFor(readable)} ` +
+        `to satisfy the constraint ${c}, but found invalid values${readable ? `:\n${value}` : ''}`);
     }
   }
 
@@ -139,10 +158,8 @@ export abstract class Distribution {
     }
     const support = this.support;
     if (isDependent(support)) return;
-    if (!allTrue(support.check(value))) {
-      throw new RangeError(`Expected value argument (Tensor of shape ${pyShape(value.shape)}) to be within the support (${support}) ` +
-        `of the distribution ${this}, but found invalid values:\n${value}`);
-    }
+    checkAll(support.check(value), value, (readable) => `Expected value argument (Tensor of shape ${pyShape(value.shape)}) to be within the support (${support}) ` +
+      `of the distribution ${this.reprFor(readable)}, but found invalid values${readable ? `:\n${value}` : ''}`);
   }
 
   /** @internal Validates `value` when validateArgs is on. */

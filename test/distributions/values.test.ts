@@ -78,7 +78,7 @@ for (const device of testDevices()) {
 describe('distributions validation (PyTorch messages)', () => {
   for (const [name, e] of Object.entries(fixtures.errors)) {
     it(name, () => {
-      // The verdict is read on the host: validation runs on the CPU (skipped on WebGPU, see README).
+      // On the CPU the verdict is read at once (the WebGPU form is the next test).
       const f = (): unknown => {
         if (name === 'probs_and_logits') return new Dn.Bernoulli({});
         const d = build(e.spec, 'cpu');
@@ -89,6 +89,17 @@ describe('distributions validation (PyTorch messages)', () => {
       expect(f).toThrow(head);
     });
   }
+
+  it.skipIf(!testDevices().includes('webgpu'))('on WebGPU a failed check surfaces at the next read of what the distribution computes', async () => {
+    const d = new Dn.Normal(torch.tensor([0, 0], { device: 'webgpu' }), torch.tensor([1, -1], { device: 'webgpu' })); // no host read here
+    await expect(d.sample([3]).data()).rejects.toThrow('Expected parameter scale (Tensor of shape (2,)) of distribution Normal(loc: torch.Size([2]), scale: torch.Size([2])) to satisfy the constraint GreaterThan(lower_bound=0.0), but found invalid values');
+    await expect(d.logProb(torch.zeros([2], { device: 'webgpu' })).data()).rejects.toThrow('GreaterThan(lower_bound=0.0)');
+    const ok = new Dn.Exponential(torch.tensor([2], { device: 'webgpu' }));
+    expect(Array.from(await ok.logProb(torch.tensor([0.5], { device: 'webgpu' })).data())[0]).toBeCloseTo(Math.log(2) - 1, 5);
+    await expect(ok.logProb(torch.tensor([-1], { device: 'webgpu' })).data()).rejects.toThrow('Expected value argument (Tensor of shape (1,)) to be within the support (GreaterThanEq(lower_bound=0.0)) of the distribution Exponential(rate: torch.Size([1]))');
+    const off = new Dn.Normal(torch.tensor([0], { device: 'webgpu' }), torch.tensor([-1], { device: 'webgpu' }), { validateArgs: false });
+    expect(Array.from(await off.logProb(torch.zeros([1], { device: 'webgpu' })).data())[0]).toBeNaN();
+  });
 
   it('validateArgs: false and setDefaultValidateArgs turn the checks off', () => {
     const bad = () => new Dn.Normal(torch.tensor([0, 0]), torch.tensor([1, -1]));

@@ -1005,6 +1005,10 @@ export class WebGPUBackend implements Backend {
         [size, oSt[dim] ?? 1, 0], false, 'atomic', check), [-size, size - 1]);
   }
 
+  carryChecks(from: View, to: View): void {
+    const a = this.handle(from.buf, 'carryChecks'), b = this.handle(to.buf, 'carryChecks');
+    if (a.passOn) b.passOn = join([b.passOn, a.passOn], null);
+  }
   checkRange(x: View, min: number, max: number, message: string): void {
     if (x.dtype !== 'int32') throw new TypeError(`webgpu checkRange: expected int32 values, got ${x.dtype}`);
     if (numel(x.shape) === 0) return;
