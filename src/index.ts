@@ -137,7 +137,7 @@ export const webgpu = {
    */
   unavailableReason: (): string | null => unavailableReason('webgpu'),
   /** Resolves when every WebGPU kernel queued so far has finished (as torch.cuda.synchronize). */
-  synchronize: async (): Promise<void> => { if (hasBackend('webgpu')) await (getBackend('webgpu') as WebGPUBackend).synchronize(); },
+  synchronize: async (): Promise<void> => { if (hasBackend('webgpu')) await getBackend('webgpu').synchronize(); },
   /**
    * The adapter's name, whether it is a software fallback (SwiftShader and the like: slower than
    * the CPU backend) and its optional features (requested when present, required by nothing), or
@@ -157,7 +157,7 @@ export const webgpu = {
   endKernelTiming: async (): Promise<{ kernels: number; ms: number } | null> =>
     (hasBackend('webgpu') ? (getBackend('webgpu') as WebGPUBackend).endKernelTiming() : null),
   /** Releases the pool's cached (unused) GPU buffers, as torch.cuda.emptyCache(); live tensors are untouched. */
-  emptyCache: (): void => { if (hasBackend('webgpu')) (getBackend('webgpu') as WebGPUBackend).emptyCache(); },
+  emptyCache: (): void => { if (hasBackend('webgpu')) getBackend('webgpu').emptyCache(); },
 };
 /** torch.cuda: availability of the CUDA backend. */
 export const cuda = {

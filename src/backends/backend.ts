@@ -107,6 +107,10 @@ export interface Backend {
   /** Synchronous read, only when `synchronous`. */
   readSync?(v: View): TypedArray;
   memory(): MemoryInfo;
+  /** Resolves when every kernel queued so far has finished (torch.cuda.synchronize); at once where kernels run synchronously. */
+  synchronize(): Promise<void>;
+  /** Releases cached device memory no live tensor uses (torch.cuda.empty_cache); live tensors are untouched. */
+  emptyCache(): void;
 
   // ---- kernels. `out` is contiguous unless noted; inputs are arbitrary strided views. ----
   /** Sets every element of `out` (any strides) to value. */

@@ -168,6 +168,8 @@ export class Recorder implements Backend {
   }
   knownError(): Error | null { return null; }
   memory(): MemoryInfo { return this.inner.memory(); }
+  synchronize(): Promise<void> { return this.inner.synchronize(); }
+  emptyCache(): void { this.inner.emptyCache(); }
 
   fill(out: View, value: number): void { this.add('fill', [out, value], [], [out]); }
   arange(out: View, start: number, step: number): void { this.add('arange', [out, start, step], [], [out]); }

@@ -199,6 +199,10 @@ export class WasmBackend implements Backend {
   memory(): MemoryInfo {
     return { allocatedBytes: this.allocator.allocated, reservedBytes: this.allocator.reserved, buffers: this.allocator.live };
   }
+  /** Kernels run before their call returns (worker-pool calls included): nothing is ever pending. */
+  synchronize(): Promise<void> { return Promise.resolve(); }
+  /** A no-op: WebAssembly memory cannot shrink, and freed blocks stay in the allocator's size classes for reuse. */
+  emptyCache(): void { /* nothing to release */ }
 
   // ---- kernels: each tries its SIMD fast path, then falls back to the reference loops ----
   fill(out: View, value: number): void {
