@@ -312,11 +312,16 @@ async function hostOf(t: Tensor): Promise<HostArray> {
  * the CPU backend's shared memory never moves), else a copy that `settle` writes back.
  */
 async function inPlaceArray(t: Tensor): Promise<{ arr: HostArray; own: boolean }> {
-  if (t.device === 'cpu' && t.isContiguous()) {
-    const live = (backendOf('cpu') as { liveView?(v: View): unknown }).liveView?.(t.view_());
-    if (live) return { arr: live as HostArray, own: true };
-  }
-  return { arr: await hostOf(t), own: false };
+  const live = cpuLiveArray(t);
+  return live ? { arr: live, own: true } : { arr: await hostOf(t), own: false };
+}
+/**
+ * @internal A contiguous CPU tensor's own elements for the engine to work in place (the CPU
+ * backend's shared memory never moves: WasmBackend.liveView), or null (then copy).
+ */
+export function cpuLiveArray(t: Tensor): HostArray | null {
+  if (t.device !== 'cpu' || !t.isContiguous()) return null;
+  return ((backendOf('cpu') as { liveView?(v: View): unknown }).liveView?.(t.view_()) ?? null) as HostArray | null;
 }
 /** Finishes an in-place collective on t: a version bump when it wrote t's memory, else the write-back. */
 function settle(t: Tensor, h: { arr: HostArray; own: boolean }): void {

@@ -239,12 +239,13 @@ function linear(c: Ctx, x: string, w: Tensor, b: Tensor | null): string {
   const y = c.op('MatMul', [x, c.op('Transpose', [c.v(w)], { perm: Is([1, 0]) })]);
   return b ? c.op('Add', [y, c.v(b)]) : y;
 }
-function ones(c: Ctx, n: number, dtype: DType, v = 1): string { return c.constant(Array<number>(n).fill(v), [n], dtype === 'float64' ? 'float64' : 'float32'); }
+/** A 1-D constant of n copies of v (a missing scale is 1, a missing bias 0). */
+function filled(c: Ctx, n: number, dtype: DType, v: number): string { return c.constant(Array<number>(n).fill(v), [n], dtype === 'float64' ? 'float64' : 'float32'); }
 /** LayerNormalization of the value x over its trailing `shape` (scale 1 / bias 0 where the module has none). */
 function layerNorm(c: Ctx, x: string, shape: readonly number[], dtype: DType, w: Tensor | null, b: Tensor | null, eps: number): string {
   const n = shape.reduce((p, s) => p * s, 1);
-  const scale = w ? c.v(w) : c.op('Reshape', [ones(c, n, dtype), c.i64(shape)]);
-  const bias = b ? c.v(b) : c.op('Reshape', [ones(c, n, dtype, 0), c.i64(shape)]);
+  const scale = w ? c.v(w) : c.op('Reshape', [filled(c, n, dtype, 1), c.i64(shape)]);
+  const bias = b ? c.v(b) : c.op('Reshape', [filled(c, n, dtype, 0), c.i64(shape)]);
   return c.op('LayerNormalization', [x, scale, bias], { axis: I(-shape.length), epsilon: Fl(eps) });
 }
 const lnModule = (c: Ctx, n: LayerNorm, x: string, dtype: DType) => layerNorm(c, x, n.normalizedShape, dtype, n.weight, n.bias, n.eps);
@@ -268,7 +269,7 @@ function convLike(c: Ctx, m: Conv1d | Conv2d | Conv3d | ConvTranspose1d | ConvTr
   const y = c.op(m.transposed ? 'ConvTranspose' : 'Conv', ins, attrs);
   return unbatched ? c.op('Squeeze', [y, c.i64([0])]) : y;
 }
-function channelParam(c: Ctx, p: Tensor | null, n: number, dtype: DType, v: number): string { return p ? c.v(p) : ones(c, n, dtype, v); }
+function channelParam(c: Ctx, p: Tensor | null, n: number, dtype: DType, v: number): string { return p ? c.v(p) : filled(c, n, dtype, v); }
 /** Reshapes a per-channel [C] value to broadcast over [N, C, *spatial]. */
 const perChannel = (c: Ctx, v: string, spatial: number) => c.op('Unsqueeze', [v, c.i64(Array.from({ length: spatial }, (_, i) => i + 1))]);
 

@@ -11,10 +11,8 @@ import { Module, runModule } from '../module.js';
 import { noGrad, isGradEnabled } from '../../autograd/grad-mode.js';
 import { AccumulateGrad, type Node } from '../../autograd/graph.js';
 import { tensor as makeTensor, zeros } from '../../ops/creation.js';
-import { getBackend } from '../../backends/registry.js';
-import type { View } from '../../backends/backend.js';
 import { keep } from '../../memory.js';
-import { engineOf, dtypeCode, type ProcessGroup } from '../../distributed/index.js';
+import { engineOf, dtypeCode, cpuLiveArray, type ProcessGroup } from '../../distributed/index.js';
 import type { EngineDtype, EngineGroup, EngineWork, HostArray } from '../../distributed/engine.js';
 
 /** Options of DistributedDataParallel (PyTorch's keywords in camelCase). */
@@ -133,7 +131,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       let n = 0;
       for (const i of g.params) { offsets.push(n); n += this.#params[i]!.p.numel(); this.#bucketOf[i] = bi; }
       const flat = keep(zeros([n], { dtype: this.#params[g.params[0]!]!.p.dtype }));
-      const live = (getBackend('cpu') as { liveView?(v: View): HostArray | null }).liveView?.(flat.view_()) ?? null;
+      const live = cpuLiveArray(flat);
       return { params: g.params, offsets, dtype: g.dtype, flat, live, pending: g.params.length, work: null, copy: null };
     });
   }
