@@ -3,6 +3,10 @@
 // tensors through the CUDA addon (pending: openEngine('nccl') says so). An engine works on host
 // TypedArrays it may read and write until the op completes; every op is the library's own.
 
+import type { Tensor } from '../tensor.js';
+import type { View } from '../backends/backend.js';
+import { getBackend } from '../backends/registry.js';
+
 /** Reduction names the engines understand (AVG is a SUM followed by a division, done by the caller). */
 export type EngineReduce = 'sum' | 'product' | 'min' | 'max';
 /** Element types an engine moves: 0 float32, 1 int32, 2 float64, 3 uint8 (bool as uint8). */
@@ -144,4 +148,13 @@ export async function openEngine(backend: string): Promise<Engine> {
       return group;
     },
   };
+}
+
+/**
+ * A contiguous CPU tensor's own elements for the engine to work in place (the CPU
+ * backend's shared memory never moves: WasmBackend.liveView), or null (then copy).
+ */
+export function cpuLiveArray(t: Tensor): HostArray | null {
+  if (t.device !== 'cpu' || !t.isContiguous()) return null;
+  return ((getBackend('cpu') as { liveView?(v: View): unknown }).liveView?.(t.view_()) ?? null) as HostArray | null;
 }

@@ -5,12 +5,10 @@
 // noGrad) when the op completes. Every rank must call collectives, and newGroup, in the same order.
 
 import { Tensor } from '../tensor.js';
-import { getBackend as backendOf } from '../backends/registry.js';
-import type { View } from '../backends/backend.js';
 import { tensor as makeTensor } from '../ops/creation.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { StoreClient, StoreServer } from './store.js';
-import { openEngine, glooAvailable, type Engine, type EngineGroup, type EngineDtype, type EngineReduce, type HostArray, type EngineWork } from './engine.js';
+import { cpuLiveArray, openEngine, glooAvailable, type Engine, type EngineGroup, type EngineDtype, type EngineReduce, type HostArray, type EngineWork } from './engine.js';
 
 /** Reduction operations (torch.distributed.ReduceOp). AVG divides the SUM by the group size (truncating for integers). */
 export const ReduceOp = { SUM: 'sum', AVG: 'avg', PRODUCT: 'product', MIN: 'min', MAX: 'max' } as const;
@@ -314,14 +312,6 @@ async function hostOf(t: Tensor): Promise<HostArray> {
 async function inPlaceArray(t: Tensor): Promise<{ arr: HostArray; own: boolean }> {
   const live = cpuLiveArray(t);
   return live ? { arr: live, own: true } : { arr: await hostOf(t), own: false };
-}
-/**
- * @internal A contiguous CPU tensor's own elements for the engine to work in place (the CPU
- * backend's shared memory never moves: WasmBackend.liveView), or null (then copy).
- */
-export function cpuLiveArray(t: Tensor): HostArray | null {
-  if (t.device !== 'cpu' || !t.isContiguous()) return null;
-  return ((backendOf('cpu') as { liveView?(v: View): unknown }).liveView?.(t.view_()) ?? null) as HostArray | null;
 }
 /** Finishes an in-place collective on t: a version bump when it wrote t's memory, else the write-back. */
 function settle(t: Tensor, h: { arr: HostArray; own: boolean }): void {

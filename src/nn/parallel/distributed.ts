@@ -12,8 +12,8 @@ import { noGrad, isGradEnabled } from '../../autograd/grad-mode.js';
 import { AccumulateGrad, type Node } from '../../autograd/graph.js';
 import { tensor as makeTensor, zeros } from '../../ops/creation.js';
 import { keep } from '../../memory.js';
-import { engineOf, dtypeCode, cpuLiveArray, type ProcessGroup } from '../../distributed/index.js';
-import type { EngineDtype, EngineGroup, EngineWork, HostArray } from '../../distributed/engine.js';
+import { engineOf, dtypeCode, type ProcessGroup } from '../../distributed/index.js';
+import { cpuLiveArray, type EngineDtype, type EngineGroup, type EngineWork, type HostArray } from '../../distributed/engine.js';
 
 /** Options of DistributedDataParallel (PyTorch's keywords in camelCase). */
 export interface DistributedDataParallelOptions {
