@@ -3,8 +3,8 @@
 // forwards to src/ops (the single implementation); reading data is async (`await t.data()`),
 // with synchronous variants only on the CPU.
 
-import type { Device, View } from './backends/backend.js';
-import { getBackend } from './backends/registry.js';
+import { deviceType, type Device, type View } from './backends/backend.js';
+import { cudaDeviceAt, getBackend } from './backends/registry.js';
 import { f16BitsToF32, isComplex, itemSize, type DType, type TypedArray } from './dtype.js';
 import { Storage, ownedScope, giveToGraph, adopt, allocate, release, releasedError, yieldToFinalizers, opContext } from './memory.js';
 import { contiguousStrides, fmtShape, isContiguous, normDim, numel } from './shape.js';
@@ -333,8 +333,11 @@ export class Tensor {
   }
   /** Moves to the CPU (this tensor itself when already there); from an asynchronous device use `await torch.toAsync(t, 'cpu')`. */
   cpu(): Tensor { return ops.to(this, 'cpu'); }
-  /** Moves to the 'cuda' device (this build has no CUDA backend yet: use webgpu() for GPUs). */
-  cuda(): Tensor { return ops.to(this, 'cuda'); }
+  /**
+   * Moves to a CUDA device (after `await torch.init()`, with the CUDA addon built): the current one
+   * ('cuda'), or CUDA device `device` as in PyTorch's `t.cuda(1)`; this tensor itself when already there.
+   */
+  cuda(device?: number): Tensor { return ops.to(this, device === undefined ? 'cuda' : cudaDeviceAt(device, 'cuda')); }
   /** Moves to the WebGPU device (after `await torch.init()`); this tensor itself when already there. */
   webgpu(): Tensor { return ops.to(this, 'webgpu'); }
   /** type(dtype) converts; type() names the tensor type as PyTorch does ('torch.FloatTensor'). */
@@ -343,7 +346,7 @@ export class Tensor {
   type(dtype?: DType): Tensor | string {
     if (dtype !== undefined) return ops.to(this, dtype);
     const name = ({ float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool', complex64: 'ComplexFloat', complex128: 'ComplexDouble' } as const)[this.dtype];
-    return this.device === 'cpu' ? `torch.${name}Tensor` : `torch.${this.device}.${name}Tensor`;
+    return this.device === 'cpu' ? `torch.${name}Tensor` : `torch.${deviceType(this.device)}.${name}Tensor`;
   }
   /** Cast to float32 (this tensor itself when already float32). */
   float(): Tensor { return ops.to(this, 'float32'); }

@@ -73,7 +73,7 @@ describe('dtypes and devices', () => {
 
   it('unavailable devices and bad device names', () => {
     if (!torch.cuda.isAvailable()) expect(() => torch.ones(2, { device: 'cuda' })).toThrow(/device 'cuda' is not available/);
-    expect(() => torch.device('tpu')).toThrow(/expected one of 'cpu', 'webgpu', 'cuda' but got tpu/);
+    expect(() => torch.device('tpu')).toThrow(/expected one of 'cpu', 'webgpu', 'cuda', 'cuda:N' but got 'tpu'/);
   });
 
   it('item() on several elements', () => {

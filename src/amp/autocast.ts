@@ -7,7 +7,7 @@
 // The one hook: `autocastOp` wraps a listed op where the namespace modules export it (ops/index.ts,
 // nn/functional/index.ts), through which Tensor methods, layers and torch.* all dispatch.
 
-import type { Device } from '../backends/backend.js';
+import { deviceType as typeOf, type Device, type DeviceType } from '../backends/backend.js';
 import { isFloating, promoteTypes, type DType } from '../dtype.js';
 import { giveToGraph, keep } from '../memory.js';
 import { isCapturing } from '../backends/registry.js';
@@ -24,8 +24,8 @@ export type AutocastPolicy = 'lower' | 'fp32' | 'fp32OptDtype' | 'promote' | 'ba
 
 /** Options of torch.autocast (PyTorch's keywords in camelCase). */
 export interface AutocastOptions {
-  /** The device type whose tensors the region casts: 'cpu', 'webgpu' or 'cuda'. */
-  deviceType: Device;
+  /** The device type whose tensors the region casts: 'cpu', 'webgpu' or 'cuda' (a device such as 'cuda:1' stands for its type). */
+  deviceType: DeviceType | Device;
   /** The lower-precision dtype of the 'lower' op list; 'float16' (torchlet has no bfloat16). */
   dtype?: DType;
   /** Whether the region autocasts (false: a region that turns autocast off). Default true. */
@@ -35,9 +35,9 @@ export interface AutocastOptions {
 }
 
 interface DeviceState { enabled: boolean; dtype: DType }
-const DEVICE_TYPES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
+const DEVICE_TYPES: readonly DeviceType[] = ['cpu', 'webgpu', 'cuda'];
 const OPTION_KEYS = ['deviceType', 'dtype', 'enabled', 'cacheEnabled'];
-const devState: Record<Device, DeviceState> = {
+const devState: Record<DeviceType, DeviceState> = {
   cpu: { enabled: false, dtype: 'float16' }, webgpu: { enabled: false, dtype: 'float16' }, cuda: { enabled: false, dtype: 'float16' },
 };
 let enabledCount = 0; // device types with autocast on: the wrapper's fast path is one comparison
@@ -46,34 +46,35 @@ let cacheEnabled = true;
 let cache = new Map<Tensor, Tensor>();
 let suspended = 0; // > 0 while a listed op runs: its inner ops see the key excluded
 
-function setEnabled(d: Device, on: boolean): void {
+function setEnabled(d: DeviceType, on: boolean): void {
   if (devState[d].enabled !== on) enabledCount += on ? 1 : -1;
   devState[d].enabled = on;
 }
 
 /** Whether autocast is on for tensors of `deviceType` (torch.is_autocast_enabled); default 'cuda' as in PyTorch. */
-export function isAutocastEnabled(deviceType: Device = 'cuda'): boolean {
-  checkDeviceType('isAutocastEnabled', deviceType);
-  return devState[deviceType].enabled;
+export function isAutocastEnabled(deviceType: DeviceType | Device = 'cuda'): boolean {
+  return devState[checkDeviceType('isAutocastEnabled', deviceType)].enabled;
 }
 
-function checkDeviceType(op: string, d: unknown): asserts d is Device {
-  if (!DEVICE_TYPES.includes(d as Device)) {
+/** The device type named by d ('cuda:1' -> 'cuda': autocast state is per type, as PyTorch's). */
+function checkDeviceType(op: string, d: unknown): DeviceType {
+  const t = typeof d === 'string' && /^cuda:\d+$/.test(d) ? 'cuda' : d;
+  if (!DEVICE_TYPES.includes(t as DeviceType)) {
     throw new TypeError(`${op}: expected deviceType to be one of 'cpu', 'webgpu' or 'cuda', got ${typeof d === 'string' ? `'${d}'` : String(d)}`);
   }
+  return t as DeviceType;
 }
 
 /** An open autocast region; dispose() (or `using`) closes it and restores the previous state. */
 export class AutocastGuard implements Disposable {
-  #prev: { d: Device; state: DeviceState; cache: boolean } | null;
+  #prev: { d: DeviceType; state: DeviceState; cache: boolean } | null;
   /** @internal */
   constructor(opts: AutocastOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`autocast: expected an options object { deviceType, dtype, enabled, cacheEnabled }, got ${String(opts)}`);
     for (const k of Object.keys(opts)) {
       if (!OPTION_KEYS.includes(k)) throw new TypeError(`autocast: unknown option '${k}'; accepted options: ${OPTION_KEYS.join(', ')}`);
     }
-    const d = opts.deviceType;
-    checkDeviceType('autocast', d);
+    const d = checkDeviceType('autocast', opts.deviceType);
     const dtype = opts.dtype ?? 'float16';
     const enabled = opts.enabled ?? true;
     if (typeof enabled !== 'boolean') throw new TypeError(`autocast: enabled must be a boolean, got ${typeof enabled}`);
@@ -177,7 +178,7 @@ function mapTensors(args: readonly unknown[], f: (t: Tensor) => Tensor, depth = 
 function forTensors(args: readonly unknown[], f: (t: Tensor) => void): void { mapTensors(args, (t) => { f(t); return t; }); }
 
 /** Floating, not float64, on the region's device type: the tensors autocast may cast. */
-const eligible = (t: Tensor, d: Device): boolean => t.device === d && isFloating(t.dtype) && t.dtype !== 'float64';
+const eligible = (t: Tensor, d: DeviceType): boolean => typeOf(t.device) === d && isFloating(t.dtype) && t.dtype !== 'float64';
 
 function cachedCast(t: Tensor, to: DType): Tensor {
   // PyTorch caches only float32 leaves that require grad (parameters), cast down. Not under no-grad
@@ -200,7 +201,7 @@ const BANNED: Record<string, string> = {
 };
 
 /** The arguments an op of `policy` runs on inside an autocast region for device type d. */
-function castArgs(name: string, policy: AutocastPolicy, args: unknown[], d: Device): unknown[] {
+function castArgs(name: string, policy: AutocastPolicy, args: unknown[], d: DeviceType): unknown[] {
   switch (policy) {
     case 'banned': throw new Error(`${name}: ${BANNED[name] ?? 'unsafe to autocast'}`);
     case 'lower': {
@@ -236,8 +237,8 @@ export function autocastOp<M extends object, K extends keyof M & string>(mod: M,
     if (enabledCount === 0 || suspended > 0) return fn.apply(this, arguments as unknown as unknown[]);
     const args = Array.from(arguments as ArrayLike<unknown>);
     const t = firstTensor(args);
-    if (t === null || !devState[t.device].enabled) return fn.apply(this, args);
-    const cast = castArgs(name, policy, args, t.device);
+    if (t === null || !devState[typeOf(t.device)].enabled) return fn.apply(this, args);
+    const cast = castArgs(name, policy, args, typeOf(t.device));
     suspended++;
     try { return fn.apply(this, cast); } finally { suspended--; }
   };

@@ -8,7 +8,18 @@
 import type { RealDType, TypedArray } from '../dtype.js';
 import type { FusedProgram } from './fused.js';
 
-export type Device = 'cpu' | 'webgpu' | 'cuda';
+/** A device type: what kind of backend serves it ('cuda' for every CUDA device index). */
+export type DeviceType = 'cpu' | 'webgpu' | 'cuda';
+/**
+ * A device: 'cuda' is CUDA device 0 (a tensor there reports 'cuda', as it always has); 'cuda:1'...
+ * are the others, each with its own backend instance. 'cuda:0' and 'webgpu:0' are parsed to their
+ * short names by parseDevice (backends/registry.ts), so equal devices compare equal as strings.
+ */
+export type Device = DeviceType | `cuda:${number}`;
+/** The type of a device: deviceType('cuda:1') === 'cuda'. Ask this, not `d === 'cuda'`, whether a tensor is on CUDA. */
+export function deviceType(d: Device): DeviceType { return d.startsWith('cuda') ? 'cuda' : (d as DeviceType); }
+/** The index of a device within its type: 0 for 'cpu', 'webgpu' and 'cuda', N for 'cuda:N'. */
+export function deviceIndex(d: Device): number { const i = d.indexOf(':'); return i < 0 ? 0 : Number(d.slice(i + 1)); }
 
 /** An opaque allocation owned by one backend. */
 export interface BufferHandle { readonly nbytes: number }

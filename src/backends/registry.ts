@@ -1,7 +1,9 @@
 // Which backend serves which device. The CPU backend is created on first use; the WebGPU and CUDA
-// backends register themselves when `torch.init()` finds them. Tensors look their backend up here.
+// backends register themselves when `torch.init()` finds them (CUDA: one backend per device index,
+// keyed 'cuda', 'cuda:1', ...). Tensors look their backend up here; parseDevice turns user strings
+// into the Device keys ('cuda:0' -> 'cuda', or the current CUDA device for 'cuda').
 
-import type { Backend, Device } from './backend.js';
+import { deviceType, type Backend, type Device } from './backend.js';
 import { WasmBackend } from './wasm/index.js';
 
 const backends = new Map<Device, Backend>();
@@ -53,25 +55,65 @@ export function execBackend(d: Device): Backend {
 export function realBackend(d: Device): Backend {
   let b = backends.get(d);
   if (!b) {
-    if (d !== 'cpu') {
-      // No CUDA backend is built yet (the addon is planned): say so rather than hint at init().
-      if (d === 'cuda') throw new Error(`device 'cuda' is not available: this build of torchlet has no CUDA backend yet; use 'webgpu' for GPUs`);
-      const why = unavailable.get(d);
-      throw new Error(why ? `device '${d}' is not available: ${why}` : `device '${d}' is not available: call 'await torch.init()' first and check torch.${d}.isAvailable()`);
-    }
+    if (d !== 'cpu') throw new Error(unavailableMessage(d));
     b = new WasmBackend();
     backends.set('cpu', b);
   }
   return b;
 }
 
+/** Why device d has no backend, as the error of using it says (PyTorch's "invalid device ordinal" for a missing CUDA index). */
+function unavailableMessage(d: Device): string {
+  const type = deviceType(d);
+  const why = unavailable.get(d) ?? unavailable.get(type);
+  if (type === 'cuda' && d !== 'cuda' && backends.has('cuda')) {
+    return `CUDA error: invalid device ordinal: device '${d}' does not exist (torch.cuda.deviceCount() is ${cudaDeviceCount()})`;
+  }
+  if (why) return `device '${d}' is not available: ${why}`;
+  return `device '${d}' is not available: call 'await torch.init()' first and check torch.${type}.isAvailable()`;
+}
+
+/** The CUDA devices registered: 'cuda', 'cuda:1', ... have consecutive indices. */
+export function cudaDeviceCount(): number {
+  let n = 0;
+  for (const d of backends.keys()) if (deviceType(d) === 'cuda') n++;
+  return n;
+}
+
+/** What 'cuda' (without an index) means: torch.cuda.setDevice changes it, as in PyTorch. */
+let currentCuda = 0;
+/** The index of the current CUDA device (torch.cuda.currentDevice). */
+export function currentCudaDevice(): number { return currentCuda; }
+/** Makes 'cuda' mean CUDA device `index` for later parseDevice calls. */
+export function setCurrentCudaDevice(index: number): void { currentCuda = index; }
+
 export function allBackends(): Backend[] { getBackend('cpu'); return [...backends.values()]; }
 
-export function parseDevice(d: unknown, op = 'device'): Device {
-  if (d === 'cpu' || d === 'webgpu' || d === 'cuda') return d;
-  if (typeof d === 'string') {
-    const base = d.split(':')[0];
-    if ((base === 'cuda' || base === 'webgpu') && /^\w+:0$/.test(d)) return base;
+/** The Device key of CUDA device `index`: 'cuda' for 0 (what tensors there report), else 'cuda:N'. */
+export function cudaDevice(index: number): Device { return index === 0 ? 'cuda' : `cuda:${index}`; }
+/** cudaDevice after checking a user's index (t.cuda(1), torch.cuda.setDevice(1)). */
+export function cudaDeviceAt(index: unknown, op: string): Device {
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
+    throw new TypeError(`${op}: expected a non-negative integer CUDA device index, got ${typeof index === 'string' ? `'${index}'` : String(index)}`);
   }
-  throw new TypeError(`${op}: expected one of 'cpu', 'webgpu', 'cuda' but got ${String(d)}`);
+  return cudaDevice(index);
+}
+
+/**
+ * A checked Device from a user's string: 'cpu', 'webgpu' ('webgpu:0'), 'cuda' (the current CUDA
+ * device, 0 unless torch.cuda.setDevice changed it), 'cuda:N'. Whether the device has a backend is
+ * asked later, when it is used (the error then says why not).
+ */
+export function parseDevice(d: unknown, op = 'device'): Device {
+  if (d === 'cpu' || d === 'webgpu' || d === 'webgpu:0') return d === 'cpu' ? d : 'webgpu';
+  if (d === 'cuda') return cudaDevice(currentCuda);
+  if (typeof d === 'string') {
+    const m = /^cuda:(\d+)$/.exec(d);
+    if (m) {
+      const index = Number(m[1]);
+      if (!Number.isSafeInteger(index)) throw new TypeError(`${op}: invalid CUDA device index in '${d}'`);
+      return cudaDevice(index);
+    }
+  }
+  throw new TypeError(`${op}: expected one of 'cpu', 'webgpu', 'cuda', 'cuda:N' but got ${typeof d === 'string' ? `'${d}'` : String(d)}`);
 }

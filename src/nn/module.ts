@@ -11,6 +11,7 @@ import { collectTensors, keep, forwardScope } from '../memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { DTYPES, isFloating, type DType } from '../dtype.js';
 import type { Device } from '../backends/backend.js';
+import { cudaDeviceAt, parseDevice } from '../backends/registry.js';
 import { fmtShape } from '../shape.js';
 import { Buffer, Parameter } from './parameter.js';
 import { Function as AutogradFunction, type FunctionCtx } from '../autograd/function.js';
@@ -373,7 +374,8 @@ export class Module {
    */
   to(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType } = {}): this {
     const { device, dtype } = this.#target(deviceOrDtype, opts);
-    const from = device && this.#tensorsToConvert().find((t) => !t.storage.backend.synchronous && t.device !== device.split(':')[0]);
+    const dest = device === null ? null : parseDevice(device, 'to');
+    const from = dest && this.#tensorsToConvert().find((t) => !t.storage.backend.synchronous && t.device !== dest);
     if (from) {
       throw new Error(`${this.constructor.name}.to: moving parameters from '${from.device}' to '${device}' needs a device read; use 'await model.toAsync("${device}")'`);
     }
@@ -410,8 +412,8 @@ export class Module {
   }
   /** Moves every parameter and buffer to the CPU: to('cpu'). */
   cpu(): this { return this.to('cpu'); }
-  /** Moves every parameter and buffer to the 'cuda' device: to('cuda'). */
-  cuda(): this { return this.to('cuda'); }
+  /** Moves every parameter and buffer to the current CUDA device, or to CUDA device `device` (PyTorch's `m.cuda(1)`): to('cuda:1'). */
+  cuda(device?: number): this { return this.to(device === undefined ? 'cuda' : cudaDeviceAt(device, 'cuda')); }
   /** Moves every parameter and buffer to WebGPU: to('webgpu'). */
   webgpu(): this { return this.to('webgpu'); }
   /** Casts floating-point parameters and buffers to float32. */

@@ -51,7 +51,7 @@ export async function toAsync(x: Tensor, device: Device | string, opts: { dtype?
   return opts.dtype ? castTo(t, opts.dtype) : t;
 }
 
-const DEVICE_NAMES = new Set(['cpu', 'webgpu', 'cuda']);
+const DEVICE_NAMES = new Set(['cpu', 'webgpu', 'cuda']); // device types: 'cuda:1' counts by its prefix
 
 /** Options for to(): target dtype, device, and copy (force a fresh tensor even when nothing changes). */
 export interface ToOpts {

@@ -742,7 +742,7 @@ export const Module: typeof N.Module = c(N.Module, 'Module', '', {
   to: 'deviceOrDtype:Ts, opts?:u{dtype:su}',
   toAsync: 'deviceOrDtype:Ts, opts?:u{dtype:su}',
   cpu: '',
-  cuda: '',
+  cuda: 'device?:nu',
   webgpu: '',
   float: '',
   double: '',

@@ -1459,7 +1459,7 @@ strictMethods(Tensor, 'Tensor', {
   detach_: '',
   to: 'deviceOrDtype:Ts{dtype:su;device:su;copy:bu}, opts?:u{dtype:su;device:su;copy:bu}',
   cpu: '',
-  cuda: '',
+  cuda: 'device?:nu',
   webgpu: '',
   type: 'dtype?:su',
   float: '',
