@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { testDevices, torch } from '../helpers.js';
 import { checkRange } from '../../src/ops/indexing.js';
-import { Check, join, settle, type Taint } from '../../src/backends/webgpu/poison.js';
+import { Check, join, settle, type Taint } from '../../src/backends/poison.js';
 import { getBackend } from '../../src/backends/registry.js';
 import type { GPUTensorBuffer, WebGPUBackend } from '../../src/backends/webgpu/index.js';
 

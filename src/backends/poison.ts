@@ -1,7 +1,7 @@
-// Poison: how the WebGPU backend keeps data-dependent kernel errors with the tensors they concern.
-// A checked dispatch (index range, integer division by zero) owns a Check: a slot of the flag buffer
+// Poison: how the asynchronous backends (WebGPU, CUDA) keep data-dependent kernel errors with the
+// tensors they concern. A checked dispatch (index range, integer division by zero) owns a Check: a slot of the flag buffer
 // that its kernel sets, with the offending value, when it meets bad data; the slot is read back
-// later (./index.ts decides when). Buffers carry the Checks they depend on as a Taint: a flat set,
+// later (each backend decides when). Buffers carry the Checks they depend on as a Taint: a flat set,
 // kept small (clean checks dropped, nothing after the earliest flagged one), so a dispatch costs
 // O(checks pending) however long the run. A read waits for its buffer's Checks and throws the first set.
 
@@ -28,7 +28,8 @@ export class Check {
    * receivers alive (tensors among them), and checks live as long as the buffers they taint.
    */
   readonly stack: string;
-  constructor(readonly message: string) { this.stack = captureSite().stack ?? ''; }
+  /** `device` names where the check ran in the error ('webgpu', 'cuda', 'cuda:1'). */
+  constructor(readonly message: string, readonly device = 'webgpu') { this.stack = captureSite().stack ?? ''; }
 
   /** Message and full call stack: two checks with equal keys would report the same error. */
   get key(): string { return `${this.message}\n${this.stack}`; }
@@ -37,7 +38,7 @@ export class Check {
   error(): RangeError {
     const msg = this.message.replace('$V', String(this.value));
     const at = describeSite(this.stack);
-    return new RangeError(at ? `${msg} (flagged on webgpu by ${at})` : `${msg} (flagged on webgpu)`);
+    return new RangeError(at ? `${msg} (flagged on ${this.device} by ${at})` : `${msg} (flagged on ${this.device})`);
   }
 }
 
@@ -94,7 +95,7 @@ export class Taint {
       let unsent = false;
       for (const c of this.checks) if (c.state === PENDING) { if (c.done) pending.add(c.done); else unsent = true; }
       if (unsent) {
-        if (!send || sent) throw new Error('webgpu: a device check was never submitted for reading back (internal error)');
+        if (!send || sent) throw new Error('a device check was never submitted for reading back (internal error)');
         send(); sent = true; continue;
       }
       if (pending.size === 0) return this.knownBad();
@@ -160,14 +161,14 @@ function parseFrame(line: string): { fn: string; loc: string; file: string } | n
 }
 
 /**
- * The library's own files: this module's folder minus `backends/webgpu/` when run from source,
+ * The library's own files: this module's folder minus `backends/` when run from source,
  * or the bundle file itself. Frames outside it are user code.
  */
 const LIBRARY = (() => {
   const lines = (new Error().stack ?? '').split('\n');
   for (const l of lines) {
     const f = parseFrame(l);
-    if (f) return f.file.replace(/backends\/webgpu\/poison\.[jt]s$/, '');
+    if (f) return f.file.replace(/backends\/poison\.[jt]s$/, '');
   }
   return null;
 })();
