@@ -20,7 +20,7 @@ import { acquireGPU, type GPUInfo } from './device.js';
 import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
 import { fusedReduceKernel, fusedReduceMeta, fusedReduceViewsOk, ROWS_MAX } from './fused_reduce.js';
 export { unavailableReason } from './device.js';
-import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from './poison.js';
+import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from '../poison.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
 const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
