@@ -35,6 +35,16 @@ const none = <K extends PrimName>(): Rule<K> => ({ save: 'none', backward: () =>
 const zero = <K extends PrimName>(): Rule<K> => ({ save: 'none', backward: (g) => [o.zerosLike(g)] });
 const x0 = (c: SavedCtx<unknown>) => c.inputs[0]!;
 const x1 = (c: SavedCtx<unknown>) => c.inputs[1]!;
+/**
+ * The gradient p q of a matmul operand laid out as that operand: (q^T p^T)^T when it is a
+ * transposed matrix (a Linear weight's .t()), so its gradient reaches the leaf contiguous instead of
+ * through a transposed copy (PyTorch's mm_mat2_backward does the same). The GEMM reads either order.
+ */
+function mmGradIn(p: Tensor, q: Tensor, like: Tensor): Tensor {
+  const [, r, cols] = like.shape as [number, number, number];
+  const st = like.strides_, transposed = r > 1 && cols > 1 && st[1] === 1 && st[2] === r;
+  return transposed ? o.bmmPrim(q.transpose(1, 2), p.transpose(1, 2)).transpose(1, 2) : o.bmmPrim(p, q);
+}
 
 /** Re-inserts reduced dims (when !keepdim) so a reduction's gradient broadcasts to the input. */
 function unreduce(g: Tensor, dims: number[], keepdim: boolean): Tensor {
@@ -157,8 +167,8 @@ export const derivatives: Table = {
 
   // ---- linear algebra and convolution helpers ----
   matmul: { save: 'inputs', backward: (g, c) => [                                        // g b^T, a^T g
-    c.needs[0] ? o.bmmPrim(g, x1(c).transpose(1, 2)) : null,
-    c.needs[1] ? o.bmmPrim(x0(c).transpose(1, 2), g) : null] },
+    c.needs[0] ? mmGradIn(g, x1(c).transpose(1, 2), x0(c)) : null,
+    c.needs[1] ? mmGradIn(x0(c).transpose(1, 2), g, x1(c)) : null] },
   im2col: { save: 'none', backward: (g, c) => [o.col2imPrim(g, c.attrs.inputShape, c.attrs.g)] }, // adjoint
   col2im: { save: 'none', backward: (g, c) => [o.im2colPrim(g, c.attrs.g)] },
 

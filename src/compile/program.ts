@@ -198,10 +198,24 @@ export class Program {
         // The one open group of the same shape whose results n reads, all of them element for element.
         const shape = outView(n).shape;
         const ins = n.args.filter(isView).slice(0, -1);
+        // Several open groups of that shape (two chains meeting, as a gradient sum does) merge into
+        // one: being open, none of their results was read outside and none of their inputs was
+        // overwritten since, so running the earlier one's steps later, together, is safe.
         const cands = groups.filter((g) => g.open && ins.some((v) => g.produced.has(v.buf as VBuf)));
-        const g = cands[0];
-        if (cands.length === 1 && g && g.device === n.device && g.shape.length === shape.length && g.shape.every((s, k) => s === shape[k])
-          && ins.every((v) => !g.produced.has(v.buf as VBuf) || isWholeBuffer(v))) join = g;
+        const fits = (g: Group) => g.device === n.device && g.shape.length === shape.length && g.shape.every((s, k) => s === shape[k])
+          && ins.every((v) => !g.produced.has(v.buf as VBuf) || isWholeBuffer(v));
+        if (cands.length && cands.every(fits)) {
+          join = cands[0]!;
+          for (const q of cands.slice(1)) {
+            for (const m of q.members) { join.members.push(m); groupOf.set(m, join); }
+            for (const b of q.produced) join.produced.add(b);
+            for (const b of q.extIn) join.extIn.add(b);
+            q.open = false;
+            q.members = [];
+          }
+          join.members.sort((x, y) => x - y);
+          for (const b of join.produced) join.extIn.delete(b);
+        }
       }
       // A group is emitted at its last member: it must close before a node that reads its results
       // (other than by joining) or overwrites what it reads.
