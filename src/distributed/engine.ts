@@ -1,6 +1,6 @@
 // Collective engines behind torch.distributed: the library that moves the bytes. Gloo (Debian's
-// libgloo, through the optional native-distributed addon) serves CPU tensors; NCCL would serve CUDA
-// tensors through the CUDA addon (pending: openEngine('nccl') says so). An engine works on host
+// libgloo, through the optional native-distributed addon) serves CPU tensors here; NCCL serves CUDA
+// tensors on device memory (nccl.ts, through the CUDA addon). A Gloo engine works on host
 // TypedArrays it may read and write until the op completes; every op is the library's own.
 
 import type { Tensor } from '../tensor.js';
@@ -123,11 +123,8 @@ class GlooGroup implements EngineGroup {
   destroy() { if (!this.destroyed) { this.destroyed = true; this.a.destroy(this.g); } }
 }
 
-/** The engine for a backend name; NCCL is refused until the CUDA addon exists. */
+/** The host-memory engine for a backend name ('gloo'; 'nccl' groups come from nccl.ts). */
 export async function openEngine(backend: string): Promise<Engine> {
-  if (backend === 'nccl') {
-    throw new Error("initProcessGroup: backend 'nccl' needs the CUDA addon (torch.cuda), which is not built in this torchlet; use backend 'gloo' (CPU tensors; WebGPU tensors go through the host)");
-  }
   if (backend !== 'gloo') throw new Error(`initProcessGroup: unknown backend '${backend}' (expected 'gloo' or 'nccl')`);
   const a = await loadGloo();
   return {

@@ -1,20 +1,26 @@
-// torch.distributed: process groups over a collective engine (Gloo for CPU tensors; NCCL pending
-// the CUDA addon), rendezvous through our TCP store (store.ts). Collectives work in place and
-// return an awaitable Work (`await dist.allReduce(t)`, or `work.wait()`); the engine runs them off
-// the JS thread. Tensors go through host copies: read at the call, written back (under
-// noGrad) when the op completes. Every rank must call collectives, and newGroup, in the same order.
+// torch.distributed: process groups over a collective engine (Gloo for CPU tensors, NCCL for CUDA
+// tensors), rendezvous through our TCP store (store.ts). Collectives work in place and return an
+// awaitable Work (`await dist.allReduce(t)`, or `work.wait()`). Gloo runs them off the JS thread on
+// host memory (a contiguous CPU tensor's own, else a copy written back under noGrad when the op
+// completes); NCCL enqueues them on the CUDA stream at the call, on device memory (nccl-ops.ts), and
+// the Work resolves when the stream gets there. Every rank must call collectives, and newGroup, in
+// the same order.
 
 import { Tensor } from '../tensor.js';
 import { tensor as makeTensor } from '../ops/creation.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { StoreClient, StoreServer } from './store.js';
 import { cpuLiveArray, openEngine, glooAvailable, type Engine, type EngineGroup, type EngineDtype, type EngineReduce, type HostArray, type EngineWork } from './engine.js';
+import { NcclGroup, newNcclGroup } from './nccl.js';
+import { ensureCuda, ncclUnavailableReason, ncclDevice } from './cuda-access.js';
+import { cudaDevice } from '../backends/registry.js';
+import * as nccl from './nccl-ops.js';
 
 /** Reduction operations (torch.distributed.ReduceOp). AVG divides the SUM by the group size (truncating for integers). */
 export const ReduceOp = { SUM: 'sum', AVG: 'avg', PRODUCT: 'product', MIN: 'min', MAX: 'max' } as const;
 /** One of ReduceOp's values. */
 export type ReduceOpName = typeof ReduceOp[keyof typeof ReduceOp];
-/** Backend names: 'gloo' (CPU tensors) and 'nccl' (CUDA tensors; needs the CUDA addon). */
+/** Backend names: 'gloo' (CPU tensors; others through the host) and 'nccl' (CUDA tensors; needs the CUDA addon with libnccl). */
 export type DistBackend = 'gloo' | 'nccl';
 
 /** Options of initProcessGroup (torch.distributed.init_process_group's keywords). */
@@ -37,7 +43,8 @@ export class ProcessGroup {
   constructor(
     /** Global ranks of the members, in group-rank order. */
     readonly ranks: readonly number[],
-    /** @internal */ readonly engine: EngineGroup | null,
+    /** @internal The engine's communicator: Gloo's or NCCL's, null when this process is not a member. */
+    readonly engine: EngineGroup | NcclGroup | null,
   ) {}
   /** This process's rank inside the group (-1 when it is not a member). */
   rank(): number { return this.engine ? this.engine.rank : -1; }
@@ -66,7 +73,8 @@ export class Work implements PromiseLike<void> {
 }
 
 interface State {
-  engine: Engine; backend: DistBackend; rank: number; worldSize: number; timeout: number;
+  /** Gloo's engine, null for 'nccl' (whose groups come from newNcclGroup on `device`). */
+  engine: Engine | null; backend: DistBackend; device: number; rank: number; worldSize: number; timeout: number;
   host: string; port: number; hostname: string; iface: string;
   store: StoreClient; server: StoreServer | null; world: ProcessGroup; groups: ProcessGroup[]; nextGroup: number;
   removeFile: string | null;
@@ -121,7 +129,16 @@ export async function initProcessGroup(opts: InitProcessGroupOptions = {}): Prom
   if (worldSize < 1) throw new Error(`initProcessGroup: worldSize must be at least 1, got ${worldSize}`);
   if (rank >= worldSize) throw new Error(`initProcessGroup: rank ${rank} is out of range for worldSize ${worldSize} (ranks are 0..${worldSize - 1})`);
 
-  const engine = await openEngine(backend); // before binding anything: a missing addon fails first
+  // Before binding anything: a missing addon or CUDA fails first.
+  let engine: Engine | null = null, device = -1;
+  if (backend === 'nccl') {
+    await ensureCuda();
+    const why = ncclUnavailableReason();
+    if (why) throw new Error(`initProcessGroup: ${why}`);
+    device = ncclDevice(intFrom(e.LOCAL_RANK, 'LOCAL_RANK') ?? rank);
+  } else {
+    engine = await openEngine(backend);
+  }
   let server: StoreServer | null = null;
   if (rank === 0) {
     server = await StoreServer.listen(port, worldSize);
@@ -145,9 +162,10 @@ export async function initProcessGroup(opts: InitProcessGroupOptions = {}): Prom
     }
     const hostname = isLoopback(host) ? '127.0.0.1' : (e.GLOO_SOCKET_HOSTNAME ?? await localHostname());
     const iface = e.GLOO_SOCKET_IFNAME ?? '';
-    const worldEngine = await engine.newGroup({ host, port, prefix: 'world', rank, size: worldSize, timeout, hostname, iface });
+    const worldEngine = engine ? await engine.newGroup({ host, port, prefix: 'world', rank, size: worldSize, timeout, hostname, iface })
+      : await newNcclGroup({ store, prefix: 'world', rank, size: worldSize, device, timeout });
     const world = new ProcessGroup(Array.from({ length: worldSize }, (_, i) => i), worldEngine);
-    state = { engine, backend, rank, worldSize, timeout, host, port, hostname, iface, store, server, world, groups: [world], nextGroup: 1, removeFile: rank === 0 ? file : null };
+    state = { engine, backend, device, rank, worldSize, timeout, host, port, hostname, iface, store, server, world, groups: [world], nextGroup: 1, removeFile: rank === 0 ? file : null };
   } catch (err) {
     store?.close();
     server?.close();
@@ -183,8 +201,8 @@ export function isInitialized(): boolean { return state !== null; }
 export function isAvailable(): boolean { return !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node; }
 /** Whether the Gloo addon is built and loads (torch.distributed.is_gloo_available; async: it loads the addon). */
 export function isGlooAvailable(): Promise<boolean> { return glooAvailable(); }
-/** Whether NCCL is usable: false until the CUDA addon exists (torch.distributed.is_nccl_available). */
-export function isNcclAvailable(): boolean { return false; }
+/** Whether backend 'nccl' can run: the CUDA backend is up (after torch.init()) and its addon found libnccl (torch.distributed.is_nccl_available). */
+export function isNcclAvailable(): boolean { return ncclUnavailableReason() === null; }
 /** The default group's backend name (torch.distributed.get_backend). */
 export function getBackend(): DistBackend { if (!state) throw notInit('getBackend'); return state.backend; }
 
@@ -211,13 +229,15 @@ export async function newGroup(ranks?: number[] | null, opts: { timeout?: number
   if (new Set(list).size !== list.length) throw new Error(`newGroup: duplicate ranks in [${list.join(', ')}]`);
   const id = s.nextGroup++;
   const me = list.indexOf(s.rank);
-  let eg: EngineGroup | null = null;
+  let eg: EngineGroup | NcclGroup | null = null;
+  const o = { prefix: `group${id}`, rank: me, size: list.length, timeout: opts.timeout ?? s.timeout };
   if (me >= 0) {
-    eg = await s.engine.newGroup({ host: s.host, port: s.port, prefix: `group${id}`, rank: me, size: list.length, timeout: opts.timeout ?? s.timeout, hostname: s.hostname, iface: s.iface });
+    eg = s.engine ? await s.engine.newGroup({ ...o, host: s.host, port: s.port, hostname: s.hostname, iface: s.iface })
+      : await newNcclGroup({ ...o, store: s.store, device: s.device });
   }
   // Every rank waits (without blocking its thread) until the members are connected: a non-member
   // rank 0 must keep serving the store the members rendezvous through.
-  await s.world.engine!.barrier().done;
+  await barrier();
   const g = new ProcessGroup(list, eg);
   s.groups.push(g);
   return g;
@@ -271,12 +291,24 @@ export interface ScatterOptions extends CollectiveOptions {
   src?: number;
 }
 
-/** The member engine group of `group` for `what`, or a clear error. @internal */
-export function engineOf(what: string, group?: ProcessGroup | null): EngineGroup {
+/** The member communicator of `group` for `what` (Gloo's or NCCL's), or a clear error. @internal */
+export function commOf(what: string, group?: ProcessGroup | null): EngineGroup | NcclGroup {
   if (!state) throw notInit(what);
   const g = group ?? state.world;
   if (!g.engine) throw new Error(`${what}: this process (rank ${state.rank}) is not a member of the group [${g.ranks.join(', ')}]`);
   return g.engine;
+}
+/** The member Gloo group of `group` for `what` (host-memory collectives), or a clear error. @internal */
+export function engineOf(what: string, group?: ProcessGroup | null): EngineGroup {
+  const g = commOf(what, group);
+  if (g instanceof NcclGroup) throw new Error(`${what}: needs the gloo backend (this process group's backend is 'nccl')`);
+  return g;
+}
+/** The Work of NCCL calls just enqueued: resolves when the stream has reached them. */
+function ncclWork(g: NcclGroup, what: string): Work { return new Work(g.done(what)); }
+/** Checks every tensor of an NCCL collective (CUDA, the group's device, a dtype NCCL moves). */
+function ncclCheck(what: string, g: NcclGroup, ts: [Tensor, string][]): void {
+  for (const [t, name] of ts) nccl.checkNcclTensor(what, t, g, name);
 }
 function groupRank(what: string, group: ProcessGroup | null | undefined, global: number, role: string): number {
   const g = group ?? state!.world;
@@ -297,7 +329,8 @@ export function dtypeCode(what: string, t: Tensor): EngineDtype {
 }
 function checkTensor(what: string, t: unknown, name = 'tensor'): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${what}: ${name} must be a Tensor`);
-  if (t.device === 'cuda') throw new Error(`${what}: CUDA tensors need backend 'nccl', which needs the CUDA addon; move the tensor to the CPU`);
+  // 'nccl' moves CUDA tensors only (PyTorch's refusal); 'gloo' takes any device, through the host.
+  if (state?.backend === 'nccl') nccl.checkNcclTensor(what, t, null, name);
   return t;
 }
 /** A fresh host copy of t's elements (CPU: now; WebGPU: once the device has them). */
@@ -352,9 +385,15 @@ async function done(w: EngineWork): Promise<void> { await w.done; }
 export function allReduce(tensor: Tensor, opts: ReduceOptions = {}): Work {
   const what = 'allReduce';
   checkTensor(what, tensor);
-  const g = engineOf(what, opts.group);
-  const code = dtypeCode(what, tensor);
+  const c = commOf(what, opts.group);
   const { red, avg } = engineReduce(opts.op, what);
+  if (c instanceof NcclGroup) {
+    ncclCheck(what, c, [[tensor, 'tensor']]);
+    nccl.ncclAllReduce(c, what, tensor, opts.op ?? 'sum');
+    return ncclWork(c, what);
+  }
+  const g = c;
+  const code = dtypeCode(what, tensor);
   return finish((async () => {
     const h = await inPlaceArray(tensor);
     await done(g.allReduce(h.arr, code, red));
@@ -367,9 +406,15 @@ export function allReduce(tensor: Tensor, opts: ReduceOptions = {}): Work {
 export function broadcast(tensor: Tensor, src: number, opts: CollectiveOptions = {}): Work {
   const what = 'broadcast';
   checkTensor(what, tensor);
-  const g = engineOf(what, opts.group);
-  dtypeCode(what, tensor);
+  const c = commOf(what, opts.group);
   const root = groupRank(what, opts.group, src, 'src');
+  if (c instanceof NcclGroup) {
+    ncclCheck(what, c, [[tensor, 'tensor']]);
+    nccl.ncclBroadcast(c, what, tensor, root);
+    return ncclWork(c, what);
+  }
+  const g = c;
+  dtypeCode(what, tensor);
   return finish((async () => {
     const h = await inPlaceArray(tensor);
     await done(g.broadcast(h.arr, root));
@@ -381,10 +426,16 @@ export function broadcast(tensor: Tensor, src: number, opts: CollectiveOptions =
 export function reduce(tensor: Tensor, dst: number, opts: ReduceOptions = {}): Work {
   const what = 'reduce';
   checkTensor(what, tensor);
-  const g = engineOf(what, opts.group);
-  const code = dtypeCode(what, tensor);
+  const c = commOf(what, opts.group);
   const { red, avg } = engineReduce(opts.op, what);
   const root = groupRank(what, opts.group, dst, 'dst');
+  if (c instanceof NcclGroup) {
+    ncclCheck(what, c, [[tensor, 'tensor']]);
+    nccl.ncclReduce(c, what, tensor, root, opts.op ?? 'sum');
+    return ncclWork(c, what);
+  }
+  const g = c;
+  const code = dtypeCode(what, tensor);
   return finish((async () => {
     const arr = await hostOf(tensor);
     await done(g.reduce(arr, code, red, root));
@@ -396,10 +447,15 @@ export function reduce(tensor: Tensor, dst: number, opts: ReduceOptions = {}): W
 export function allGather(tensorList: Tensor[], tensor: Tensor, opts: CollectiveOptions = {}): Work {
   const what = 'allGather';
   checkTensor(what, tensor);
-  const g = engineOf(what, opts.group);
-  dtypeCode(what, tensor);
+  const g = commOf(what, opts.group);
+  if (!(g instanceof NcclGroup)) dtypeCode(what, tensor);
   if (!Array.isArray(tensorList) || tensorList.length !== g.size) throw new Error(`${what}: tensorList must hold one tensor per rank (${g.size}), got ${Array.isArray(tensorList) ? tensorList.length : typeof tensorList}`);
   sameLayout(what, tensorList, tensor, 'tensorList');
+  if (g instanceof NcclGroup) {
+    ncclCheck(what, g, [[tensor, 'tensor'], ...tensorList.map((t): [Tensor, string] => [t, 'tensorList'])]);
+    nccl.ncclAllGather(g, what, tensorList, tensor);
+    return ncclWork(g, what);
+  }
   return finish((async () => {
     const arr = await hostOf(tensor);
     const out = alloc(arr, arr.length * g.size);
@@ -412,10 +468,15 @@ export function allGather(tensorList: Tensor[], tensor: Tensor, opts: Collective
 export function allGatherIntoTensor(output: Tensor, input: Tensor, opts: CollectiveOptions = {}): Work {
   const what = 'allGatherIntoTensor';
   checkTensor(what, input, 'input'); checkTensor(what, output, 'output');
-  const g = engineOf(what, opts.group);
-  dtypeCode(what, input);
+  const g = commOf(what, opts.group);
+  if (!(g instanceof NcclGroup)) dtypeCode(what, input);
   if (output.dtype !== input.dtype || output.numel() !== input.numel() * g.size) {
     throw new Error(`${what}: output must have dtype ${input.dtype} and ${g.size} x ${input.numel()} elements, got ${output.dtype} [${output.shape.join(', ')}]`);
+  }
+  if (g instanceof NcclGroup) {
+    ncclCheck(what, g, [[input, 'input'], [output, 'output']]);
+    nccl.ncclAllGatherIntoTensor(g, what, output, input);
+    return ncclWork(g, what);
   }
   return finish((async () => {
     const arr = await hostOf(input);
@@ -433,11 +494,17 @@ export function allGatherIntoTensor(output: Tensor, input: Tensor, opts: Collect
 export function reduceScatter(output: Tensor, inputList: Tensor[], opts: ReduceOptions = {}): Work {
   const what = 'reduceScatter';
   checkTensor(what, output, 'output');
-  const g = engineOf(what, opts.group);
-  const code = dtypeCode(what, output);
+  const c = commOf(what, opts.group);
   const { red, avg } = engineReduce(opts.op, what);
-  if (!Array.isArray(inputList) || inputList.length !== g.size) throw new Error(`${what}: inputList must hold one tensor per rank (${g.size})`);
+  if (!Array.isArray(inputList) || inputList.length !== c.size) throw new Error(`${what}: inputList must hold one tensor per rank (${c.size})`);
   sameLayout(what, inputList, output, 'inputList');
+  if (c instanceof NcclGroup) {
+    ncclCheck(what, c, [[output, 'output'], ...inputList.map((t): [Tensor, string] => [t, 'inputList'])]);
+    nccl.ncclReduceScatter(c, what, output, inputList, opts.op ?? 'sum');
+    return ncclWork(c, what);
+  }
+  const g = c;
+  const code = dtypeCode(what, output);
   return finish((async () => {
     const parts = await Promise.all(inputList.map(hostOf));
     const n = output.numel();
@@ -454,8 +521,8 @@ export function reduceScatter(output: Tensor, inputList: Tensor[], opts: ReduceO
 export function gather(tensor: Tensor, opts: GatherOptions = {}): Work {
   const what = 'gather';
   checkTensor(what, tensor);
-  const g = engineOf(what, opts.group);
-  dtypeCode(what, tensor);
+  const g = commOf(what, opts.group);
+  if (!(g instanceof NcclGroup)) dtypeCode(what, tensor);
   const root = groupRank(what, opts.group, opts.dst ?? 0, 'dst');
   const list = opts.gatherList ?? null;
   if (g.rank === root) {
@@ -463,6 +530,11 @@ export function gather(tensor: Tensor, opts: GatherOptions = {}): Work {
     sameLayout(what, list, tensor, 'gatherList');
   } else if (list && list.length) {
     throw new Error(`${what}: gatherList must be given only on the destination rank ${opts.dst ?? 0}`);
+  }
+  if (g instanceof NcclGroup) {
+    ncclCheck(what, g, [[tensor, 'tensor'], ...(g.rank === root ? list! : []).map((t): [Tensor, string] => [t, 'gatherList'])]);
+    nccl.ncclGather(g, what, tensor, list, root);
+    return ncclWork(g, what);
   }
   return finish((async () => {
     const arr = await hostOf(tensor);
@@ -476,8 +548,8 @@ export function gather(tensor: Tensor, opts: GatherOptions = {}): Work {
 export function scatter(tensor: Tensor, opts: ScatterOptions = {}): Work {
   const what = 'scatter';
   checkTensor(what, tensor);
-  const g = engineOf(what, opts.group);
-  dtypeCode(what, tensor);
+  const g = commOf(what, opts.group);
+  if (!(g instanceof NcclGroup)) dtypeCode(what, tensor);
   const root = groupRank(what, opts.group, opts.src ?? 0, 'src');
   const list = opts.scatterList ?? null;
   if (g.rank === root) {
@@ -485,6 +557,11 @@ export function scatter(tensor: Tensor, opts: ScatterOptions = {}): Work {
     sameLayout(what, list, tensor, 'scatterList');
   } else if (list && list.length) {
     throw new Error(`${what}: scatterList must be given only on the source rank ${opts.src ?? 0}`);
+  }
+  if (g instanceof NcclGroup) {
+    ncclCheck(what, g, [[tensor, 'tensor'], ...(g.rank === root ? list! : []).map((t): [Tensor, string] => [t, 'scatterList'])]);
+    nccl.ncclScatter(g, what, tensor, list, root);
+    return ncclWork(g, what);
   }
   return finish((async () => {
     const ins = g.rank === root ? await Promise.all(list!.map(hostOf)) : null;
@@ -497,14 +574,19 @@ export function scatter(tensor: Tensor, opts: ScatterOptions = {}): Work {
 /** Sends inputList[j] to rank j and receives rank j's into outputList[j] (equal sizes) (torch.distributed.all_to_all). */
 export function allToAll(outputList: Tensor[], inputList: Tensor[], opts: CollectiveOptions = {}): Work {
   const what = 'allToAll';
-  const g = engineOf(what, opts.group);
+  const g = commOf(what, opts.group);
   if (!Array.isArray(inputList) || inputList.length !== g.size || !Array.isArray(outputList) || outputList.length !== g.size) {
     throw new Error(`${what}: outputList and inputList must each hold one tensor per rank (${g.size})`);
   }
   const like = checkTensor(what, inputList[0], 'inputList');
-  dtypeCode(what, like);
+  if (!(g instanceof NcclGroup)) dtypeCode(what, like);
   sameLayout(what, inputList, like, 'inputList');
   sameLayout(what, outputList, like, 'outputList');
+  if (g instanceof NcclGroup) {
+    ncclCheck(what, g, [...inputList.map((t): [Tensor, string] => [t, 'inputList']), ...outputList.map((t): [Tensor, string] => [t, 'outputList'])]);
+    nccl.ncclAllToAll(g, what, outputList, inputList);
+    return ncclWork(g, what);
+  }
   return finish((async () => {
     const parts = await Promise.all(inputList.map(hostOf));
     const n = like.numel();
@@ -518,7 +600,11 @@ export function allToAll(outputList: Tensor[], inputList: Tensor[], opts: Collec
 
 /** Waits until every rank of the group reaches it (torch.distributed.barrier). */
 export function barrier(opts: CollectiveOptions = {}): Work {
-  const g = engineOf('barrier', opts.group);
+  const g = commOf('barrier', opts.group);
+  if (g instanceof NcclGroup) {
+    nccl.ncclBarrier(g, 'barrier');
+    return ncclWork(g, 'barrier');
+  }
   return finish(done(g.barrier()), opts.asyncOp);
 }
 
@@ -537,20 +623,30 @@ export function recv(tensor: Tensor, src: number, opts: P2POptions = {}): Promis
 export function isend(tensor: Tensor, dst: number, opts: P2POptions = {}): Work {
   const what = 'send';
   checkTensor(what, tensor);
-  const g = engineOf(what, opts.group);
-  dtypeCode(what, tensor);
+  const g = commOf(what, opts.group);
   const peer = groupRank(what, opts.group, dst, 'dst');
   if (peer === g.rank) throw new Error(`${what}: cannot send to itself (rank ${dst})`);
+  if (g instanceof NcclGroup) {
+    ncclCheck(what, g, [[tensor, 'tensor']]);
+    nccl.ncclSend(g, what, tensor, peer);
+    return ncclWork(g, `send to rank ${dst}`);
+  }
+  dtypeCode(what, tensor);
   return new Work((async () => { await done(g.send(await hostOf(tensor), peer, opts.tag ?? 0)); })());
 }
 /** recv, returning a Work (torch.distributed.irecv). */
 export function irecv(tensor: Tensor, src: number, opts: P2POptions = {}): Work {
   const what = 'recv';
   checkTensor(what, tensor);
-  const g = engineOf(what, opts.group);
-  dtypeCode(what, tensor);
+  const g = commOf(what, opts.group);
   const peer = groupRank(what, opts.group, src, 'src');
   if (peer === g.rank) throw new Error(`${what}: cannot receive from itself (rank ${src})`);
+  if (g instanceof NcclGroup) {
+    ncclCheck(what, g, [[tensor, 'tensor']]);
+    nccl.ncclRecv(g, what, tensor, peer);
+    return ncclWork(g, `recv from rank ${src}`);
+  }
+  dtypeCode(what, tensor);
   return new Work((async () => {
     const arr = alloc(await hostOf(tensor), tensor.numel());
     await done(g.recv(arr, peer, opts.tag ?? 0));
@@ -565,18 +661,28 @@ function toJson(what: string, v: unknown): Uint8Array {
   try { s = JSON.stringify(v); } catch (e) { throw new TypeError(`${what}: objects must be JSON-serializable: ${(e as Error).message}`); }
   return enc.encode(s ?? 'null');
 }
+/** The object collectives' byte moves: Gloo's on host arrays; NCCL's through a CUDA tensor on the group's device (as PyTorch's). */
+async function moveBytes<A extends Int32Array | Uint8Array>(what: string, g: EngineGroup | NcclGroup, op: 'broadcast' | 'allGather', input: A, output: A, root = 0): Promise<A> {
+  if (!(g instanceof NcclGroup)) {
+    await (op === 'broadcast' ? g.broadcast(input, root) : g.allGather(input, output)).done;
+    return op === 'broadcast' ? input : output;
+  }
+  const o = { dtype: input instanceof Int32Array ? 'int32' as const : 'uint8' as const, device: cudaDevice(g.device) };
+  const i = makeTensor(input, o), out = op === 'broadcast' ? i : makeTensor(output, o);
+  if (op === 'broadcast') nccl.ncclBroadcast(g, what, i, root); else nccl.ncclAllGatherIntoTensor(g, what, out, i);
+  await g.done(what);
+  return (await out.data()) as A;
+}
 
 /** Replaces objectList's items on every rank with those of global rank `src` (JSON-able values) (torch.distributed.broadcast_object_list). */
 export async function broadcastObjectList(objectList: unknown[], src = 0, opts: { group?: ProcessGroup | null } = {}): Promise<void> {
   const what = 'broadcastObjectList';
   if (!Array.isArray(objectList)) throw new TypeError(`${what}: objectList must be an array`);
-  const g = engineOf(what, opts.group);
+  const g = commOf(what, opts.group);
   const root = groupRank(what, opts.group, src, 'src');
   const bytes = g.rank === root ? toJson(what, objectList) : new Uint8Array(0);
-  const len = new Int32Array([bytes.length]);
-  await g.broadcast(len, root).done;
-  const buf = g.rank === root ? bytes : new Uint8Array(len[0]!);
-  await g.broadcast(buf, root).done;
+  const len = await moveBytes(what, g, 'broadcast', new Int32Array([bytes.length]), new Int32Array(0), root);
+  const buf = await moveBytes(what, g, 'broadcast', g.rank === root ? bytes : new Uint8Array(len[0]!), new Uint8Array(0), root);
   if (g.rank !== root) {
     const got = JSON.parse(dec.decode(buf)) as unknown[];
     if (got.length !== objectList.length) throw new Error(`${what}: objectList has ${objectList.length} items here but ${got.length} on rank ${src}`);
@@ -587,14 +693,12 @@ export async function broadcastObjectList(objectList: unknown[], src = 0, opts: 
 /** Fills objectList (one slot per rank) with every rank's `obj` (JSON-able) (torch.distributed.all_gather_object). */
 export async function allGatherObject(objectList: unknown[], obj: unknown, opts: { group?: ProcessGroup | null } = {}): Promise<void> {
   const what = 'allGatherObject';
-  const g = engineOf(what, opts.group);
+  const g = commOf(what, opts.group);
   if (!Array.isArray(objectList) || objectList.length !== g.size) throw new Error(`${what}: objectList must have one slot per rank (${g.size})`);
   const bytes = toJson(what, obj);
-  const lens = new Int32Array(g.size);
-  await g.allGather(new Int32Array([bytes.length]), lens).done;
+  const lens = await moveBytes(what, g, 'allGather', new Int32Array([bytes.length]), new Int32Array(g.size));
   const max = Math.max(...lens);
   const padded = new Uint8Array(max); padded.set(bytes);
-  const all = new Uint8Array(max * g.size);
-  await g.allGather(padded, all).done;
+  const all = await moveBytes(what, g, 'allGather', padded, new Uint8Array(max * g.size));
   for (let i = 0; i < g.size; i++) objectList[i] = JSON.parse(dec.decode(all.subarray(i * max, i * max + lens[i]!)));
 }

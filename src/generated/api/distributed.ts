@@ -107,7 +107,7 @@ export const isGlooAvailable: typeof N.isGlooAvailable = f(N.isGlooAvailable, 'i
  */
 export const isInitialized: typeof N.isInitialized = f(N.isInitialized, 'isInitialized', '');
 /**
- * Whether NCCL is usable: false until the CUDA addon exists (torch.distributed.is_nccl_available).
+ * Whether backend 'nccl' can run: the CUDA backend is up (after torch.init()) and its addon found libnccl (torch.distributed.is_nccl_available).
  * @function
  */
 export const isNcclAvailable: typeof N.isNcclAvailable = f(N.isNcclAvailable, 'isNcclAvailable', '');

@@ -1,9 +1,10 @@
 // nn.parallel.DistributedDataParallel: data parallelism over torch.distributed (as PyTorch's DDP).
 // Contract: at construction every parameter and buffer is broadcast from rank 0; during backward a
-// gradient hook on each parameter copies its (accumulated) gradient into a bucket (a flat CPU
-// tensor), and each full bucket is all-reduced by the engine on its own thread, in the bucket's own
-// memory where the CPU backend's memory is shared, while backward goes on; the last hook waits for
-// the buckets (as PyTorch's reducer does at the end of backward), averages, and writes .grad.
+// gradient hook on each parameter copies its (accumulated) gradient into a bucket (a flat tensor on
+// the parameters' device), and each full bucket is all-reduced while backward goes on: by Gloo on
+// its own thread, in the bucket's own memory where the CPU backend's memory is shared, or by NCCL
+// on the CUDA stream (backend 'nccl'). The last hook waits for the buckets (as PyTorch's reducer
+// does at the end of backward; on CUDA the stream's order is the wait), averages, and writes .grad.
 // So `loss.backward(); opt.step()` is unchanged. Buckets launch in one fixed order on every rank.
 
 import { Tensor } from '../../tensor.js';
@@ -12,8 +13,14 @@ import { noGrad, isGradEnabled } from '../../autograd/grad-mode.js';
 import { AccumulateGrad, type Node } from '../../autograd/graph.js';
 import { tensor as makeTensor, zeros } from '../../ops/creation.js';
 import { keep } from '../../memory.js';
-import { engineOf, dtypeCode, type ProcessGroup } from '../../distributed/index.js';
+import { commOf, dtypeCode, type ProcessGroup } from '../../distributed/index.js';
 import { cpuLiveArray, type EngineDtype, type EngineGroup, type EngineWork, type HostArray } from '../../distributed/engine.js';
+import { NcclGroup } from '../../distributed/nccl.js';
+import { checkNcclTensor, ncclAllReduce, ncclBroadcast } from '../../distributed/nccl-ops.js';
+import { itemSize, type DType } from '../../dtype.js';
+
+/** An NCCL bucket's "work": the stream orders everything after it, so there is nothing to wait for. */
+const STREAM_ORDERED: EngineWork = { done: Promise.resolve(), waitSync() {} };
 
 /** Options of DistributedDataParallel (PyTorch's keywords in camelCase). */
 export interface DistributedDataParallelOptions {
@@ -28,7 +35,7 @@ export interface DistributedDataParallelOptions {
 }
 
 interface Bucket {
-  params: number[]; offsets: number[]; dtype: EngineDtype;
+  params: number[]; offsets: number[]; dtype: EngineDtype | null;
   /** The bucket's gradients, flat; `live` is its own memory when native code may work in it, else null (a host copy is reduced). */
   flat: Tensor; live: HostArray | null;
   pending: number; work: EngineWork | null; copy: HostArray | null;
@@ -40,7 +47,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   module: M;
   /** Whether the next backward all-reduces gradients (false inside noSync). */
   requireBackwardGradSync = true;
-  #group: EngineGroup;
+  #group: EngineGroup | NcclGroup;
   #opts: Required<Omit<DistributedDataParallelOptions, 'processGroup'>>;
   #params: { name: string; p: Tensor }[];
   #bucketOf: number[] = [];
@@ -56,12 +63,13 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     super();
     if (!(module instanceof Module)) throw new TypeError('DistributedDataParallel: module must be an nn.Module');
     this.module = module;
-    this.#group = engineOf('DistributedDataParallel', opts.processGroup);
+    this.#group = commOf('DistributedDataParallel', opts.processGroup);
     this.#opts = { bucketCapMb: opts.bucketCapMb ?? 25, findUnusedParameters: opts.findUnusedParameters ?? false, broadcastBuffers: opts.broadcastBuffers ?? true };
     this.#params = module.namedParameters().filter(([, p]) => p.requiresGrad).map(([name, p]) => ({ name, p }));
     for (const { name, p } of this.#params) {
-      if (p.device !== 'cpu') throw new Error(`DistributedDataParallel: parameter '${name}' is on '${p.device}'; DDP here reduces CPU tensors (the gloo engine); NCCL for CUDA needs the CUDA addon`);
-      dtypeCode('DistributedDataParallel', p);
+      if (this.#group instanceof NcclGroup) checkNcclTensor('DistributedDataParallel', p, this.#group, `parameter '${name}'`);
+      else if (p.device !== 'cpu') throw new Error(`DistributedDataParallel: parameter '${name}' is on '${p.device}'; backend 'gloo' reduces CPU parameters (CUDA parameters need initProcessGroup({ backend: 'nccl' }))`);
+      else dtypeCode('DistributedDataParallel', p);
     }
     // Parameters and buffers start equal on every rank: rank 0's.
     noGrad(() => {
@@ -104,6 +112,11 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
 
   #broadcastSync(t: Tensor): void {
     if (this.#group.size === 1) return;
+    if (this.#group instanceof NcclGroup) { // in place on the stream: later kernels see the result
+      checkNcclTensor('DistributedDataParallel', t, this.#group);
+      ncclBroadcast(this.#group, 'DistributedDataParallel', t, 0);
+      return;
+    }
     dtypeCode('DistributedDataParallel', t); // a clear error for a dtype the engine cannot move
     const host = t.dataSync() as HostArray;
     this.#group.broadcast(host, 0).waitSync();
@@ -113,12 +126,12 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   /** Buckets in reverse parameter order (gradients arrive roughly so), split by dtype and size. */
   #makeBuckets(): void {
     const cap = this.#opts.bucketCapMb * 1024 * 1024;
-    let cur: { params: number[]; bytes: number; dtype: EngineDtype } | null = null;
-    const groups: { params: number[]; dtype: EngineDtype }[] = [];
+    let cur: { params: number[]; bytes: number; dtype: DType } | null = null;
+    const groups: { params: number[]; dtype: DType }[] = [];
     for (let i = this.#params.length - 1; i >= 0; i--) {
       const p = this.#params[i]!.p;
-      const dtype = dtypeCode('DistributedDataParallel', p);
-      const bytes = p.numel() * (dtype === 2 ? 8 : dtype === 3 ? 1 : 4);
+      const dtype = p.dtype;
+      const bytes = p.numel() * itemSize[dtype];
       const limit = groups.length === 0 ? Math.min(cap, 1024 * 1024) : cap;
       if (!cur || cur.dtype !== dtype || (cur.bytes > 0 && cur.bytes + bytes > limit)) {
         cur = { params: [], bytes: 0, dtype };
@@ -130,9 +143,11 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       const offsets: number[] = [];
       let n = 0;
       for (const i of g.params) { offsets.push(n); n += this.#params[i]!.p.numel(); this.#bucketOf[i] = bi; }
-      const flat = keep(zeros([n], { dtype: this.#params[g.params[0]!]!.p.dtype }));
+      const first = this.#params[g.params[0]!]!.p;
+      const flat = keep(zeros([n], { dtype: g.dtype, device: first.device }));
       const live = cpuLiveArray(flat);
-      return { params: g.params, offsets, dtype: g.dtype, flat, live, pending: g.params.length, work: null, copy: null };
+      const dtype = this.#group instanceof NcclGroup ? null : dtypeCode('DistributedDataParallel', first);
+      return { params: g.params, offsets, dtype, flat, live, pending: g.params.length, work: null, copy: null };
     });
   }
 
@@ -189,8 +204,13 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     // Launch ready buckets strictly in index order, so every rank issues the same sequence.
     while (this.#nextLaunch < this.#buckets.length && this.#buckets[this.#nextLaunch]!.pending === 0) {
       const nb = this.#buckets[this.#nextLaunch++]!;
+      if (this.#group instanceof NcclGroup) {
+        ncclAllReduce(this.#group, 'DistributedDataParallel', nb.flat, 'sum');
+        nb.work = STREAM_ORDERED;
+        continue;
+      }
       nb.copy = nb.live ? null : nb.flat.dataSync() as HostArray;
-      nb.work = this.#group.allReduce(nb.live ?? nb.copy!, nb.dtype, 'sum');
+      nb.work = this.#group.allReduce(nb.live ?? nb.copy!, nb.dtype!, 'sum');
     }
   }
 
@@ -208,7 +228,9 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
         b.params.forEach((i, j) => {
           const p = this.#params[i]!.p;
           const slot = b.flat.narrow(0, b.offsets[j]!, p.numel());
-          if (this.#locallyUnused.has(i) && !p.grad && !(slot.ne(0).any().itemSync() as boolean)) return; // unused everywhere: grad stays null
+          // Unused everywhere: .grad stays null. (On CUDA, telling would need a host read in the middle
+          // of backward: there a parameter unused here gets the reduced gradient, zeros if no rank used it.)
+          if (this.#locallyUnused.has(i) && !p.grad && slot.device === 'cpu' && !(slot.ne(0).any().itemSync() as boolean)) return;
           const g = slot.reshape(p.shape).clone();
           if (i === last) { p.grad = null; lastGrad = g; } // the engine accumulates it into the empty .grad
           else if (p.grad) p.grad.copy_(g);

@@ -1,0 +1,88 @@
+// The one place torch.distributed reaches into the CUDA backend (src/backends/cuda): its addon's
+// NCCL entry points (native-cuda/ABI.md), whether libnccl was found, a tensor's device address,
+// which device a rank uses. Contract: nothing here moves data; nccl.ts and nccl-ops.ts do, through
+// what these functions return. If the backend's shape changes, this file alone follows it.
+
+import type { Tensor } from '../tensor.js';
+import { itemSize } from '../dtype.js';
+import { deviceType } from '../backends/backend.js';
+import { cudaDevice, cudaDeviceCount, currentCudaDevice, hasBackend, realBackend, setCurrentCudaDevice, unavailableReason } from '../backends/registry.js';
+
+/** The CUDA addon's NCCL functions (native-cuda/ABI.md); each throws a clear Error when libnccl was not found. */
+export interface NcclAddon {
+  /** 128 bytes. */
+  ncclGetUniqueId(): Uint8Array;
+  /** A communicator handle (a Promise where the addon initializes off the JS thread). */
+  ncclCommInitRank(dev: number, id: Uint8Array, nranks: number, rank: number): number | Promise<number>;
+  ncclCommDestroy(comm: number): void;
+  ncclCollective(comm: number, op: string, o: { send: number; recv: number; count: number; dtype: string; redOp?: string; root?: number; peer?: number }): void;
+  ncclGroupStart(): void;
+  ncclGroupEnd(): void;
+}
+
+/** What the NCCL engine uses of one device's CUDA backend. */
+export interface CudaSide {
+  readonly addon: NcclAddon;
+  /** Resolves when the device's stream has reached everything enqueued so far. */
+  synchronize(): Promise<void>;
+}
+
+interface CudaBackendShape {
+  readonly addon: NcclAddon;
+  /** The addon's init() report: `nccl` is the library it opened, or null. */
+  readonly info?: { nccl?: string | null };
+  synchronize(): Promise<void>;
+}
+
+function backendAt(index: number): CudaBackendShape {
+  return realBackend(cudaDevice(index)) as unknown as CudaBackendShape;
+}
+
+/**
+ * Brings the CUDA backend up if torch.init() has not (PyTorch needs no init call before
+ * init_process_group either); afterwards ncclUnavailableReason() knows why it is missing.
+ */
+export async function ensureCuda(): Promise<void> {
+  if (hasBackend('cuda') || unavailableReason('cuda') !== null) return;
+  const { initCuda } = await import('../backends/cuda/index.js');
+  await initCuda();
+}
+
+/** Why backend 'nccl' cannot run here, or null when it can (CUDA up, libnccl found by the addon). */
+export function ncclUnavailableReason(): string | null {
+  if (!hasBackend('cuda')) {
+    return `backend 'nccl' needs CUDA: ${unavailableReason('cuda') ?? "the CUDA backend is not initialized (call 'await torch.init()' first and check torch.cuda.isAvailable())"}`;
+  }
+  const b = backendAt(0);
+  if (typeof b.addon?.ncclCommInitRank !== 'function' || !b.info?.nccl) {
+    return "backend 'nccl' needs libnccl.so.2, which the CUDA addon did not find (install NCCL, e.g. the nvidia-nccl-cu12 wheel PyTorch uses, and put its lib folder on LD_LIBRARY_PATH)";
+  }
+  return null;
+}
+
+/**
+ * The CUDA device index this rank's communicators use: the current device when torch.cuda.setDevice
+ * chose one other than 0, else LOCAL_RANK modulo the device count (one GPU per local rank, as
+ * torchrun jobs expect). It becomes the current device, so that 'cuda' means this rank's GPU.
+ */
+export function ncclDevice(localRank: number): number {
+  const count = cudaDeviceCount();
+  const dev = currentCudaDevice() !== 0 ? currentCudaDevice() : localRank % count;
+  setCurrentCudaDevice(dev);
+  return dev;
+}
+
+/** The CUDA backend of device `index`, as the NCCL engine uses it. */
+export function cudaBackendOf(index: number, what: string): CudaSide {
+  const why = ncclUnavailableReason();
+  if (why) throw new Error(`${what}: ${why}`);
+  return backendAt(index);
+}
+
+/** The device address of t's first element (t on CUDA). */
+export function devicePointer(t: Tensor): number {
+  if (deviceType(t.device) !== 'cuda') throw new Error(`devicePointer: tensor on '${t.device}' is not a CUDA tensor`);
+  const buf = t.view_().buf as unknown as { ptr?: number };
+  if (typeof buf.ptr !== 'number') throw new Error('torch.distributed: this CUDA backend does not expose device addresses (buffer.ptr)');
+  return buf.ptr + t.storageOffset() * itemSize[t.dtype];
+}
