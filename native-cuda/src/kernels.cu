@@ -802,3 +802,278 @@ TL_KERNEL(tl_adam) {
     P[i] = add_rn(decay == 1 ? pv : mul_rn(pv, decay), u);
   }
 }
+
+/* ---------------------------------------------------------------- dense linear algebra */
+
+/* Backend.linalg's kernels (LinalgKernel in src/backends/backend.ts), ports of the CPU's float64
+ * loops (src/backends/wasm/linalg.ts) with the same operation order, one thread per matrix. */
+enum { LA_CHOLESKY, LA_LU, LA_LUSOLVE, LA_LUSOLVET, LA_QR, LA_EIGH, LA_SVD };
+#define LA_EPS 2.220446049250313e-16
+
+TL_DEV double sign1(double x) { return (x == 0 || x != x) ? 1.0 : x > 0 ? 1.0 : -1.0; } /* Math.sign(x || 1) */
+
+TL_DEV void la_cholesky(const double* a, int64_t n, double* L, double* info) {
+  for (int64_t i = 0; i < n * n; i++) L[i] = 0;
+  info[0] = 0;
+  for (int64_t j = 0; j < n; j++) {
+    double d = a[j * n + j];
+    for (int64_t k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
+    if (!(d > 0)) { info[0] = (double)(j + 1); return; }
+    double ljj = sqrt(d);
+    L[j * n + j] = ljj;
+    for (int64_t i = j + 1; i < n; i++) {
+      double s = a[i * n + j];
+      for (int64_t k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = s / ljj;
+    }
+  }
+}
+
+TL_DEV void la_lu(const double* a, int64_t n, double* LU, double* piv, double* info) {
+  for (int64_t i = 0; i < n * n; i++) LU[i] = a[i];
+  info[0] = 0;
+  for (int64_t j = 0; j < n; j++) {
+    int64_t p = j;
+    double best = fabs(LU[j * n + j]);
+    for (int64_t i = j + 1; i < n; i++) { double v = fabs(LU[i * n + j]); if (v > best) { best = v; p = i; } }
+    piv[j] = (double)(p + 1);
+    double pv = LU[p * n + j];
+    if (pv != 0) {
+      if (p != j) for (int64_t c = 0; c < n; c++) { double t = LU[j * n + c]; LU[j * n + c] = LU[p * n + c]; LU[p * n + c] = t; }
+      for (int64_t i = j + 1; i < n; i++) LU[i * n + j] = LU[i * n + j] / pv;
+    } else if (info[0] == 0) info[0] = (double)(j + 1);
+    for (int64_t i = j + 1; i < n; i++) {
+      double l = LU[i * n + j];
+      if (l != 0) for (int64_t c = j + 1; c < n; c++) LU[i * n + c] = LU[i * n + c] - l * LU[j * n + c];
+    }
+  }
+}
+
+TL_DEV void la_swap_rows(double* X, const double* piv, int64_t i, int64_t k) {
+  int64_t p = (int64_t)piv[i] - 1;
+  if (p != i) for (int64_t c = 0; c < k; c++) { double t = X[i * k + c]; X[i * k + c] = X[p * k + c]; X[p * k + c] = t; }
+}
+
+TL_DEV void la_lu_solve(const double* LU, int64_t n, const double* piv, const double* b, int64_t k, double* X, bool trans) {
+  for (int64_t i = 0; i < n * k; i++) X[i] = b[i];
+  if (!trans) {
+    for (int64_t i = 0; i < n; i++) la_swap_rows(X, piv, i, k);
+    for (int64_t i = 0; i < n; i++) for (int64_t j = 0; j < i; j++) {
+      double l = LU[i * n + j];
+      if (l != 0) for (int64_t c = 0; c < k; c++) X[i * k + c] = X[i * k + c] - l * X[j * k + c];
+    }
+    for (int64_t i = n - 1; i >= 0; i--) {
+      for (int64_t j = i + 1; j < n; j++) {
+        double u = LU[i * n + j];
+        if (u != 0) for (int64_t c = 0; c < k; c++) X[i * k + c] = X[i * k + c] - u * X[j * k + c];
+      }
+      double d = LU[i * n + i];
+      for (int64_t c = 0; c < k; c++) X[i * k + c] = X[i * k + c] / d;
+    }
+  } else {
+    for (int64_t i = 0; i < n; i++) {
+      for (int64_t j = 0; j < i; j++) {
+        double u = LU[j * n + i];
+        if (u != 0) for (int64_t c = 0; c < k; c++) X[i * k + c] = X[i * k + c] - u * X[j * k + c];
+      }
+      double d = LU[i * n + i];
+      for (int64_t c = 0; c < k; c++) X[i * k + c] = X[i * k + c] / d;
+    }
+    for (int64_t i = n - 1; i >= 0; i--) for (int64_t j = i + 1; j < n; j++) {
+      double l = LU[j * n + i];
+      if (l != 0) for (int64_t c = 0; c < k; c++) X[i * k + c] = X[i * k + c] - l * X[j * k + c];
+    }
+    for (int64_t i = n - 1; i >= 0; i--) la_swap_rows(X, piv, i, k);
+  }
+}
+
+/* Scratch: A (m*n), tau (min(m,n)). */
+TL_DEV void la_qr(const double* a, int64_t m, int64_t n, double* Q, int64_t kq, double* R, double* scratch) {
+  double* A = scratch;
+  const int64_t k = m < n ? m : n;
+  double* tau = scratch + m * n;
+  for (int64_t i = 0; i < m * n; i++) A[i] = a[i];
+  for (int64_t j = 0; j < k; j++) {
+    double alpha = A[j * n + j], xn = 0;
+    for (int64_t i = j + 1; i < m; i++) xn = hypot(xn, A[i * n + j]);
+    if (xn == 0) { tau[j] = 0; continue; }
+    double beta = -sign1(alpha) * hypot(alpha, xn);
+    tau[j] = (beta - alpha) / beta;
+    double sc = 1 / (alpha - beta);
+    for (int64_t i = j + 1; i < m; i++) A[i * n + j] = A[i * n + j] * sc;
+    A[j * n + j] = beta;
+    for (int64_t c = j + 1; c < n; c++) {
+      double s = A[j * n + c];
+      for (int64_t i = j + 1; i < m; i++) s += A[i * n + j] * A[i * n + c];
+      s *= tau[j];
+      A[j * n + c] = A[j * n + c] - s;
+      for (int64_t i = j + 1; i < m; i++) A[i * n + c] = A[i * n + c] - s * A[i * n + j];
+    }
+  }
+  for (int64_t i = 0; i < kq * n; i++) R[i] = 0;
+  for (int64_t i = 0; i < (kq < m ? kq : m); i++) for (int64_t c = i; c < n; c++) R[i * n + c] = A[i * n + c];
+  for (int64_t i = 0; i < m * kq; i++) Q[i] = 0;
+  for (int64_t i = 0; i < kq; i++) Q[i * kq + i] = 1;
+  for (int64_t j = k - 1; j >= 0; j--) {
+    double t = tau[j];
+    if (t == 0) continue;
+    for (int64_t c = 0; c < kq; c++) {
+      double s = Q[j * kq + c];
+      for (int64_t i = j + 1; i < m; i++) s += A[i * n + j] * Q[i * kq + c];
+      s *= t;
+      Q[j * kq + c] = Q[j * kq + c] - s;
+      for (int64_t i = j + 1; i < m; i++) Q[i * kq + c] = Q[i * kq + c] - s * A[i * n + j];
+    }
+  }
+}
+
+/* Stable insertion sort of order[0..n) by key (ascending, or descending): Array.prototype.sort's order. */
+TL_DEV void la_sort(double* order, const double* key, int64_t stride, int64_t n, bool desc) {
+  for (int64_t i = 0; i < n; i++) order[i] = (double)i;
+  for (int64_t i = 1; i < n; i++) {
+    double o = order[i];
+    double ko = key[(int64_t)o * stride];
+    int64_t j = i - 1;
+    while (j >= 0) {
+      double kj = key[(int64_t)order[j] * stride];
+      if (!(desc ? ko - kj > 0 : kj - ko > 0)) break;
+      order[j + 1] = order[j];
+      j--;
+    }
+    order[j + 1] = o;
+  }
+}
+
+/* Scratch: A (n*n), Vw (n*n), order (n). Cyclic Jacobi on the lower triangle. */
+TL_DEV void la_eigh(const double* a, int64_t n, double* w, double* V, double* scratch) {
+  double *A = scratch, *Vw = scratch + n * n, *order = scratch + 2 * n * n;
+  for (int64_t i = 0; i < n * n; i++) { A[i] = 0; Vw[i] = 0; }
+  for (int64_t i = 0; i < n; i++) for (int64_t j = 0; j <= i; j++) { A[i * n + j] = a[i * n + j]; A[j * n + i] = a[i * n + j]; }
+  for (int64_t i = 0; i < n; i++) Vw[i * n + i] = 1;
+  bool nanIn = false;
+  for (int64_t i = 0; i < n * n; i++) if (A[i] != A[i]) nanIn = true;
+  for (int sweep = 0; sweep < 100 && !nanIn; sweep++) {
+    bool rotated = false;
+    for (int64_t p = 0; p < n - 1; p++) for (int64_t q = p + 1; q < n; q++) {
+      double apq = A[p * n + q], app = A[p * n + p], aqq = A[q * n + q];
+      if (apq == 0 || fabs(apq) <= LA_EPS * 0.5 * sqrt(fabs(app * aqq))) continue;
+      rotated = true;
+      double theta = (aqq - app) / (2 * apq);
+      double t = sign1(theta) / (fabs(theta) + sqrt(1 + theta * theta));
+      double c = 1 / sqrt(1 + t * t), s = t * c;
+      for (int64_t r = 0; r < n; r++) { double x = A[r * n + p], y = A[r * n + q]; A[r * n + p] = c * x - s * y; A[r * n + q] = s * x + c * y; }
+      for (int64_t r = 0; r < n; r++) { double x = A[p * n + r], y = A[q * n + r]; A[p * n + r] = c * x - s * y; A[q * n + r] = s * x + c * y; }
+      A[p * n + q] = 0; A[q * n + p] = 0;
+      for (int64_t r = 0; r < n; r++) { double x = Vw[r * n + p], y = Vw[r * n + q]; Vw[r * n + p] = c * x - s * y; Vw[r * n + q] = s * x + c * y; }
+    }
+    if (!rotated) break;
+  }
+  la_sort(order, A, n + 1, n, false);
+  for (int64_t dst = 0; dst < n; dst++) {
+    int64_t src = (int64_t)order[dst];
+    w[dst] = nanIn ? NAN : A[src * n + src];
+    for (int64_t r = 0; r < n; r++) V[r * n + dst] = nanIn ? NAN : Vw[r * n + src];
+  }
+}
+
+/* Columns of X (M x k) not marked ok become unit vectors orthogonalised against the others. v, best: M each. */
+TL_DEV void la_complete_basis(double* X, int64_t M, int64_t k, double* ok, double* v, double* best) {
+  for (int64_t c = 0; c < k; c++) {
+    if (ok[c] != 0) continue;
+    double bestN = -1;
+    for (int64_t e = 0; e < M; e++) {
+      for (int64_t r = 0; r < M; r++) v[r] = r == e ? 1 : 0;
+      for (int pass = 0; pass < 2; pass++) {
+        for (int64_t d = 0; d < k; d++) {
+          if (ok[d] == 0) continue;
+          double dot = 0;
+          for (int64_t r = 0; r < M; r++) dot += X[r * k + d] * v[r];
+          for (int64_t r = 0; r < M; r++) v[r] = v[r] - dot * X[r * k + d];
+        }
+      }
+      double nv = 0;
+      for (int64_t r = 0; r < M; r++) nv = hypot(nv, v[r]);
+      if (nv > bestN) { bestN = nv; for (int64_t r = 0; r < M; r++) best[r] = v[r]; }
+      if (nv > 0.7) break;
+    }
+    for (int64_t r = 0; r < M; r++) X[r * k + c] = best[r] / bestN;
+    ok[c] = 1;
+  }
+}
+
+/* One-sided Jacobi SVD. Scratch: W (M*N), V (N*N), sv (N), order (N), X (M*kx), ok (kx), Y (N*N), v (M), best (M). */
+TL_DEV void la_svd(const double* a, int64_t m, int64_t n, double* U, int64_t ku, double* S, double* Vh, int64_t kv, double* scratch) {
+  const bool tr = m < n;
+  const int64_t M = tr ? n : m, N = tr ? m : n, kx = tr ? kv : ku;
+  double *W = scratch, *V = W + M * N, *sv = V + N * N, *order = sv + N, *X = order + N, *ok = X + M * kx, *Y = ok + kx;
+  double *v = Y + N * N, *best = v + M;
+  for (int64_t i = 0; i < m; i++) for (int64_t j = 0; j < n; j++) { if (tr) W[j * N + i] = a[i * n + j]; else W[i * N + j] = a[i * n + j]; }
+  for (int64_t i = 0; i < N * N; i++) V[i] = 0;
+  for (int64_t i = 0; i < N; i++) V[i * N + i] = 1;
+  bool nanIn = false;
+  for (int64_t i = 0; i < M * N; i++) if (!(W[i] == W[i]) || is_inf(W[i])) nanIn = true;
+  for (int sweep = 0; sweep < 100 && !nanIn; sweep++) {
+    bool rotated = false;
+    for (int64_t p = 0; p < N - 1; p++) for (int64_t q = p + 1; q < N; q++) {
+      double al = 0, be = 0, ga = 0;
+      for (int64_t r = 0; r < M; r++) { double x = W[r * N + p], y = W[r * N + q]; al += x * x; be += y * y; ga += x * y; }
+      if (ga == 0 || fabs(ga) <= LA_EPS * sqrt(al * be)) continue;
+      rotated = true;
+      double zeta = (be - al) / (2 * ga);
+      double t = sign1(zeta) / (fabs(zeta) + sqrt(1 + zeta * zeta));
+      double c = 1 / sqrt(1 + t * t), s = c * t;
+      for (int64_t r = 0; r < M; r++) { double x = W[r * N + p], y = W[r * N + q]; W[r * N + p] = c * x - s * y; W[r * N + q] = s * x + c * y; }
+      for (int64_t r = 0; r < N; r++) { double x = V[r * N + p], y = V[r * N + q]; V[r * N + p] = c * x - s * y; V[r * N + q] = s * x + c * y; }
+    }
+    if (!rotated) break;
+  }
+  for (int64_t j = 0; j < N; j++) { double s = 0; for (int64_t r = 0; r < M; r++) s = hypot(s, W[r * N + j]); sv[j] = s; }
+  la_sort(order, sv, 1, N, true);
+  for (int64_t i = 0; i < M * kx; i++) X[i] = 0;
+  for (int64_t i = 0; i < kx; i++) ok[i] = 0;
+  double smax = N > 0 ? sv[(int64_t)order[0]] : 0;
+  for (int64_t dst = 0; dst < N; dst++) {
+    int64_t src = (int64_t)order[dst];
+    double s = sv[src];
+    S[dst] = nanIn ? NAN : s;
+    if (dst < kx && s > smax * LA_EPS * (double)M && s > 0) { ok[dst] = 1; for (int64_t r = 0; r < M; r++) X[r * kx + dst] = W[r * N + src] / s; }
+  }
+  la_complete_basis(X, M, kx, ok, v, best);
+  for (int64_t dst = 0; dst < N; dst++) { int64_t src = (int64_t)order[dst]; for (int64_t r = 0; r < N; r++) Y[r * N + dst] = V[r * N + src]; }
+  if (nanIn) { for (int64_t i = 0; i < M * kx; i++) X[i] = NAN; for (int64_t i = 0; i < N * N; i++) Y[i] = NAN; }
+  if (!tr) {
+    for (int64_t i = 0; i < M * kx; i++) U[i] = X[i];
+    for (int64_t i = 0; i < kv; i++) for (int64_t j = 0; j < n; j++) Vh[i * n + j] = Y[j * N + i];
+  } else {
+    for (int64_t r = 0; r < m; r++) for (int64_t c = 0; c < ku; c++) U[r * ku + c] = Y[r * N + c];
+    for (int64_t i = 0; i < kv; i++) for (int64_t j = 0; j < n; j++) Vh[i * n + j] = X[j * kx + i];
+  }
+}
+
+/** v0 float64 workspace holding every operand as a contiguous [B, ...] array (int32 ones as exact
+ * doubles), v1 float64 scratch (f1 doubles per matrix); i0 kernel (LA_*), i1..i3 element offsets of
+ * ins 0..2, i4..i6 of outs 0..2; dims i7, i8, i9, f0 (per kernel: cholesky/lu/eigh n; luSolve n, k;
+ * qr m, n, kq; svd m, n, ku, kv). n = B: one thread per matrix. */
+TL_KERNEL(tl_linalg) {
+  double* Wk = (double*)(uintptr_t)a.v[0].ptr;
+  double* scr = (double*)(uintptr_t)a.v[1].ptr;
+  const int k = (int)a.i[0];
+  const int64_t d0 = a.i[7], d1 = a.i[8], d2 = a.i[9], d3 = (int64_t)a.f[0], per = (int64_t)a.f[1];
+  TL_FOR_EACH(b) {
+    double* sc = scr + b * per;
+    switch (k) {
+      case LA_CHOLESKY: la_cholesky(Wk + a.i[1] + b * d0 * d0, d0, Wk + a.i[4] + b * d0 * d0, Wk + a.i[5] + b); break;
+      case LA_LU: la_lu(Wk + a.i[1] + b * d0 * d0, d0, Wk + a.i[4] + b * d0 * d0, Wk + a.i[5] + b * d0, Wk + a.i[6] + b); break;
+      case LA_LUSOLVE: case LA_LUSOLVET:
+        la_lu_solve(Wk + a.i[1] + b * d0 * d0, d0, Wk + a.i[2] + b * d0, Wk + a.i[3] + b * d0 * d1, d1, Wk + a.i[4] + b * d0 * d1, k == LA_LUSOLVET);
+        break;
+      case LA_QR: la_qr(Wk + a.i[1] + b * d0 * d1, d0, d1, Wk + a.i[4] + b * d0 * d2, d2, Wk + a.i[5] + b * d2 * d1, sc); break;
+      case LA_EIGH: la_eigh(Wk + a.i[1] + b * d0 * d0, d0, Wk + a.i[4] + b * d0, Wk + a.i[5] + b * d0 * d0, sc); break;
+      case LA_SVD: {
+        const int64_t mn = d0 < d1 ? d0 : d1;
+        la_svd(Wk + a.i[1] + b * d0 * d1, d0, d1, Wk + a.i[4] + b * d0 * d2, d2, Wk + a.i[5] + b * mn, Wk + a.i[6] + b * d3 * d1, d3, sc);
+        break;
+      }
+    }
+  }
+}

@@ -4,7 +4,7 @@
 // data checks (index ranges, integer division by zero) set flag words on the device and poison what
 // is computed from them (../poison.ts): `read` of such a buffer rejects, as the Backend contract says.
 
-import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, Device, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
+import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, Device, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type RealDType, type TypedArray } from '../../dtype.js';
 import { collapse, contiguousStrides } from '../../shape.js';
@@ -33,6 +33,7 @@ const SPLIT_OUTPUTS = 1024, SPLIT_MIN = 1 << 15, SPLIT_CHUNK = 1 << 12;
 const UNARY_CODE = new Map<UnaryOp, number>(UNARY_OPS.map((o, i) => [o, i]));
 const BINARY_CODE = new Map<BinaryOp, number>(BINARY_OPS.map((o, i) => [o, i]));
 const REDUCE_CODE = new Map<ReduceOp, number>(REDUCE_OPS.map((o, i) => [o, i]));
+const LINALG_CODE: Record<LinalgKernel, number> = { cholesky: 0, lu: 1, luSolve: 2, luSolveT: 3, qr: 4, eigh: 5, svd: 6 };
 const INT_DIV_OPS = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
 
 const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -356,6 +357,48 @@ export class CudaBackend implements Backend {
       .f(0, k.b1).f(1, k.a1).f(2, k.b2).f(3, k.a2).i(0, f32bits(k.c1)).i(1, f32bits(k.c2)).i(2, f32bits(k.decay)).i(3, f32bits(k.wd)).i(4, k.maximize ? 1 : 0),
     [p, g, m, v], [p, m, v].map((w) => ({ v: w, whole: this.coversBuffer(w) })));
     return true;
+  }
+
+  // ---------------------------------------------------------------- linear algebra
+
+  /**
+   * Dense linear algebra (LinalgKernel), one thread per matrix in float64 whatever the dtype, as the
+   * CPU computes it (tl_linalg ports src/backends/wasm/linalg.ts): operands are copied into one
+   * float64 workspace, results copied back (rounded) into the outputs.
+   */
+  linalg(kernel: LinalgKernel, ins: readonly View[], outs: readonly View[]): void {
+    const B = ins[0]!.shape[0]!;
+    if (B === 0) return;
+    const all = [...ins, ...outs], at: number[] = [];
+    let total = 0;
+    for (const v of all) { at.push(total); total += numel(v.shape); }
+    const s = ins[0]!.shape;
+    let dims: number[], per = 0;
+    switch (kernel) {
+      case 'luSolve': case 'luSolveT': dims = [s[1]!, ins[2]!.shape[2]!]; break;
+      case 'qr': { const [m, n] = [s[1]!, s[2]!]; dims = [m, n, outs[0]!.shape[2]!]; per = m * n + Math.min(m, n); break; }
+      case 'eigh': dims = [s[1]!]; per = 2 * s[1]! * s[1]! + s[1]!; break;
+      case 'svd': {
+        const [m, n] = [s[1]!, s[2]!], ku = outs[0]!.shape[2]!, kv = outs[2]!.shape[1]!;
+        const M = Math.max(m, n), N = Math.min(m, n), kx = m < n ? kv : ku;
+        dims = [m, n, ku, kv]; per = M * N + 2 * N * N + 2 * N + M * kx + kx + 2 * M;
+        break;
+      }
+      default: dims = [s[1]!];
+    }
+    const work = this.alloc(8 * total), scratch = this.alloc(8 * Math.max(1, B * per));
+    try {
+      const region = (k: number, v: View): View => ({ buf: work, dtype: 'float64', shape: v.shape, strides: contiguousStrides(v.shape), offset: at[k]! });
+      ins.forEach((v, k) => this.copy(v, region(k, v)));
+      this.launch('tl_linalg', B, (p) => {
+        p.view(0, { ptr: (work as CudaBuffer).ptr, offset: 0, dtype: 'float64', shape: [total], strides: [1] })
+          .view(1, { ptr: (scratch as CudaBuffer).ptr, offset: 0, dtype: 'float64', shape: [B * per], strides: [1] })
+          .i(0, LINALG_CODE[kernel]).f(1, per);
+        for (let k = 0; k < 3; k++) { if (k < ins.length) p.i(1 + k, at[k]!); if (k < outs.length) p.i(4 + k, at[ins.length + k]!); }
+        dims.forEach((d, k) => (k < 3 ? p.i(7 + k, d) : p.f(0, d)));
+      }, [...ins], []);
+      outs.forEach((v, k) => this.copy(region(ins.length + k, v), v));
+    } finally { this.free(work); this.free(scratch); }
   }
 
   // ---------------------------------------------------------------- plumbing
