@@ -594,9 +594,20 @@ napi_value Read(napi_env env, napi_callback_info info) {
     void* data = nullptr;
     napi_value ab;
     CHECK_NAPI(napi_create_arraybuffer(env, n, &data, &ab));
+    if (n == 0) {
+      napi_deferred dfd;
+      napi_value promise;
+      CHECK_NAPI(napi_create_promise(env, &dfd, &promise));
+      CHECK_NAPI(napi_resolve_deferred(env, dfd, ab));
+      return promise;
+    }
     auto job = std::make_unique<WaitJob>(in, dev, "read");
     CHECK_NAPI(napi_create_reference(env, ab, 1, &job->result));
-    job->waiter = onDevice(in, dev, [&] { return in->gpu->read(dev, p, n, data); });
+    try {
+      job->waiter = onDevice(in, dev, [&] { return in->gpu->read(dev, p, n, data); });
+    } catch (const GpuError& e) {
+      return rejected(env, e.what()); /* a Promise-returning call rejects */
+    }
     return queue(env, job.release(), "torchlet.cuda.read");
   });
 }
@@ -716,7 +727,11 @@ napi_value Synchronize(napi_env env, napi_callback_info info) {
     std::string msg;
     if (takeFault(in, dev, "synchronize", &msg)) return rejected(env, msg);
     auto job = std::make_unique<WaitJob>(in, dev, "synchronize");
-    job->waiter = onDevice(in, dev, [&] { return in->gpu->synchronize(dev); });
+    try {
+      job->waiter = onDevice(in, dev, [&] { return in->gpu->synchronize(dev); });
+    } catch (const GpuError& e) {
+      return rejected(env, e.what());
+    }
     return queue(env, job.release(), "torchlet.cuda.synchronize");
   });
 }

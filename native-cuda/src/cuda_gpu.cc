@@ -70,8 +70,14 @@ bool isSticky(CUresult r) {
     default: return false;
   }
 }
+/* The addon call in progress on this thread ("read", "launch"...): a sticky error returned by a call that
+ * only queues work was raised by earlier work, and is worded as the asynchronous error it is. */
+thread_local const char* tlsOp = "call";
 [[noreturn]] void fail(CUresult r, const char* call) {
-  throw GpuError("CUDA error: " + errorText(r) + " (" + errorName(r) + " from " + call + ")", isSticky(r));
+  if (isSticky(r))
+    throw GpuError("CUDA error: " + errorText(r) + " (raised by work queued before this " + tlsOp +
+                   "; set CUDA_LAUNCH_BLOCKING=1 to raise it at the kernel)", true);
+  throw GpuError("CUDA error: " + errorText(r) + " (" + errorName(r) + " from " + call + ")");
 }
 #define CU(call)                                       \
   do {                                                 \
@@ -119,6 +125,13 @@ void* openLibrary(const std::vector<std::string>& dirs, const std::vector<std::s
     for (const std::string& n : names) {
       const std::string p = d + "/" + n;
       if (access(p.c_str(), F_OK) != 0) continue;
+      /* libcublas.so.N needs libcublasLt.so.N: load it from the same folder first (pip wheels keep them
+       * side by side and the loader may not look there); a loaded soname satisfies the dependency. */
+      const size_t so = n.find(".so");
+      if (n.rfind("libcublas.", 0) == 0 && so != std::string::npos) {
+        const std::string lt = d + "/libcublasLt" + n.substr(so);
+        if (access(lt.c_str(), F_OK) == 0) dlopen(lt.c_str(), RTLD_NOW | RTLD_LOCAL);
+      }
       if (void* h = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL)) {
         *path = p;
         return h;
@@ -318,6 +331,7 @@ class CudaGpu : public tl::Gpu {
   void prepare(int d) override { current(d); }
 
   bool memAlloc(int d, uint64_t n, uint64_t* ptr) override {
+    tlsOp = "alloc";
     current(d);
     CUdeviceptr p = 0;
     const CUresult r = drv.cuMemAlloc(&p, n);
@@ -327,11 +341,13 @@ class CudaGpu : public tl::Gpu {
     return true;
   }
   void memFree(int d, uint64_t p) override {
+    tlsOp = "free";
     current(d);
     CU(drv.cuMemFree(p));
   }
 
   void write(int d, uint64_t dst, const void* src, uint64_t n) override {
+    tlsOp = "write";
     Device& dv = current(d);
     Staging* s = acquire(dv, n);
     memcpy(s->host, src, n);
@@ -341,6 +357,7 @@ class CudaGpu : public tl::Gpu {
   }
 
   std::unique_ptr<tl::Waiter> read(int d, uint64_t src, uint64_t n, void* dst) override {
+    tlsOp = "read";
     Device& dv = current(d);
     Staging* s = acquire(dv, n);
     CU(drv.cuMemcpyDtoHAsync(s->host, src, n, dv.stream));
@@ -351,21 +368,25 @@ class CudaGpu : public tl::Gpu {
   }
 
   void copy(int d, uint64_t dst, uint64_t src, uint64_t n) override {
+    tlsOp = "copyDevice";
     Device& dv = current(d);
     CU(drv.cuMemcpyDtoDAsync(dst, src, n, dv.stream));
   }
 
   void launch(int d, const std::string& name, int64_t n, const void* args, bool blocking) override {
+    tlsOp = "launch";
     Device& dv = current(d);
     CUfunction fn = function(dv, name);
     const unsigned grid = (unsigned)std::min<int64_t>((n + 255) / 256, 65535);
     void* params[] = {const_cast<void*>(args)};
     const CUresult r = drv.cuLaunchKernel(fn, grid, 1, 1, 256, 1, 1, 0, dv.stream, params, nullptr);
-    if (r != CUDA_SUCCESS) throw GpuError("CUDA error: " + errorText(r) + " (" + errorName(r) + " launching " + name + ")", isSticky(r));
+    if (r != CUDA_SUCCESS && isSticky(r)) fail(r, "cuLaunchKernel");
+    if (r != CUDA_SUCCESS) throw GpuError("CUDA error: " + errorText(r) + " (" + errorName(r) + " launching " + name + ")");
     if (blocking) waitAt(dv, "kernel " + name);
   }
 
   void gemm(int d, const tl::GemmArgs& g) override {
+    tlsOp = "gemm";
     Device& dv = current(d);
     if (!cublasLib_) throw GpuError("cuBLAS was not found (looked for " + cublasLooked_ + ")" + cublasProblem_);
     if (!dv.cublas) {
@@ -390,11 +411,13 @@ class CudaGpu : public tl::Gpu {
   }
 
   std::unique_ptr<tl::Waiter> synchronize(int d) override {
+    tlsOp = "synchronize";
     Device& dv = current(d);
     return std::make_unique<StreamWaiter>(dv.ctx, dv.stream);
   }
 
   void releaseIdle(int d) override {
+    tlsOp = "emptyCache";
     Device& dv = current(d);
     std::vector<Staging*> keep;
     for (Staging* s : dv.staging) {
@@ -427,6 +450,7 @@ class CudaGpu : public tl::Gpu {
   }
   void ncclCommDestroy(void* comm) override { nccl("ncclCommDestroy", nccl_.commDestroy(comm), nullptr); }
   void ncclCollective(int d, void* comm, const tl::NcclCall& c) override {
+    tlsOp = "collective";
     Device& dv = current(d);
     const int t = kNcclTypes[(int)c.dtype];
     const void* s = (const void*)c.send;
