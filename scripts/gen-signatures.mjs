@@ -48,6 +48,7 @@ const FACADES = [
   { out: 'distributions', file: 'src/distributions/index.ts' },
   { out: 'distributed', file: 'src/distributed/index.ts' },
   { out: 'amp', file: 'src/amp/index.ts' },
+  { out: 'cuda', file: 'src/cuda.ts' },
 ];
 
 /**

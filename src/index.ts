@@ -5,8 +5,9 @@
 import { Tensor, isTensor } from './tensor.js';
 import { getBackend, hasBackend, registerBackend, setUnavailable, unavailableReason } from './backends/registry.js';
 import { upgradeCpuBackend } from './backends/wasm/index.js';
-import type { Device, MemoryInfo } from './backends/backend.js';
+import type { Device, DeviceType, MemoryInfo } from './backends/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/index.js';
+import { getAllowTf32, setAllowTf32 } from './backends/cuda/settings.js';
 import { promoteTypes, type DType } from './dtype.js';
 import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './generated/api/grad-mode.js';
 import { grad, gradcheck, gradgradcheck, backward as autogradBackward } from './generated/api/autograd.js';
@@ -15,7 +16,7 @@ import { detectAnomaly, setDetectAnomaly, isAnomalyEnabled, isAnomalyCheckNanEna
 import { Function, FunctionCtx } from './autograd/function.js';
 
 export { Tensor, isTensor };
-export type { DType, Device, MemoryInfo };
+export type { DType, Device, DeviceType, MemoryInfo };
 export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, CreateOpts, ReduceOpts, NormOrd, NormOpts } from './ops/types.js';
 export type { IndexArg, SortOpts, TopkOpts } from './ops/indexing.js';
 
@@ -159,12 +160,36 @@ export const webgpu = {
   /** Releases the pool's cached (unused) GPU buffers, as torch.cuda.emptyCache(); live tensors are untouched. */
   emptyCache: (): void => { if (hasBackend('webgpu')) getBackend('webgpu').emptyCache(); },
 };
-/** torch.cuda: availability of the CUDA backend. */
-export const cuda = {
-  /** Whether the CUDA backend is registered (after `await torch.init()`). */
-  isAvailable: (): boolean => hasBackend('cuda'),
-  /** Number of CUDA devices in use: 1 when the backend is available, else 0. */
-  deviceCount: (): number => (hasBackend('cuda') ? 1 : 0),
+// CUDA: one backend per device, registered when the addon (`npm run build:cuda`) finds a driver and devices.
+initHooks.push(async () => {
+  if (hasBackend('cuda')) return;
+  const { initCuda } = await import('./backends/cuda/index.js');
+  const r: unknown = await initCuda();
+  if (!hasBackend('cuda')) setUnavailable('cuda', typeof r === 'string' ? r : unavailableReason('cuda') ?? 'the CUDA backend found no device');
+});
+/** torch.cuda: CUDA devices ('cuda', 'cuda:1', ...): availability, properties, synchronization, seeds, the caching allocator's statistics. */
+export * as cuda from './generated/api/cuda.js';
+export type { CudaDeviceProperties } from './cuda.js';
+
+/** torch.backends.cuda.matmul: how float32 matmuls run on CUDA. */
+const cudaMatmul = {
+  /**
+   * Whether float32 matmuls on CUDA may use TF32 tensor cores (inputs rounded to a 10-bit mantissa,
+   * float32 accumulation): much faster, about 1e-3 relative error. Default false, as in PyTorch.
+   */
+  get allowTf32(): boolean { return getAllowTf32(); },
+  set allowTf32(on: boolean) {
+    if (typeof on !== 'boolean') throw new TypeError(`torch.backends.cuda.matmul.allowTf32: expected a boolean, got ${typeof on}`);
+    setAllowTf32(on);
+  },
+};
+/** torch.backends: switches of the backends (PyTorch's torch.backends): `torch.backends.cuda.matmul.allowTf32 = true`. */
+export const backends = {
+  /** torch.backends.cuda. */
+  cuda: {
+    /** torch.backends.cuda.matmul.allowTf32 (default false). */
+    matmul: cudaMatmul,
+  },
 };
 
 // ---- random ----

@@ -29,7 +29,9 @@ export function getDefaultDtype(): DType { return state.defaultDtype; }
 /** Sets the device new tensors are created on; the backend must be initialised (torch.set_default_device). */
 export function setDefaultDevice(d: Device | string): void {
   const dev = parseDevice(d, 'setDefaultDevice');
-  if (!hasBackend(dev)) throw new Error(`setDefaultDevice: device '${dev}' is not available; call 'await torch.init()' first`);
+  if (!hasBackend(dev)) {
+    try { getBackend(dev); } catch (e) { throw new Error(`setDefaultDevice: ${(e as Error).message}`); } // the registry says why
+  }
   state.defaultDevice = dev;
 }
 /** The device new tensors are created on by default (torch.get_default_device). */
