@@ -31,8 +31,8 @@ export function cliOptions(argv: string[], known: readonly string[]): {
     return v;
   };
   const device = (): torch.Device | undefined => {
-    if (args.device !== undefined && !['cpu', 'webgpu', 'cuda'].includes(args.device)) throw new Error(`--device must be cpu, webgpu or cuda (got '${args.device}')`);
-    return args.device as torch.Device | undefined;
+    if (args.device === undefined) return undefined;
+    try { return torch.device(args.device); } catch { throw new Error(`--device must be cpu, webgpu, cuda or cuda:N (got '${args.device}')`); }
   };
   return { args, num, device };
 }

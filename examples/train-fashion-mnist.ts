@@ -1,7 +1,7 @@
 // The main job (`npm start`): trains a small CNN on the embedded Fashion-MNIST subset on the best
 // available backend, shows a progress bar (samples/s, loss), reports test accuracy, saves a
 // safetensors checkpoint and logs each epoch's loss and accuracy for TensorBoard (runs/). Options:
-// --device cpu|webgpu|cuda, --epochs N, --data DIR (full IDX files),
+// --device cpu|webgpu|cuda|cuda:N, --epochs N, --data DIR (full IDX files),
 // --limit N (first N training and test images only), --batch-size N, --lr X, --out FILE,
 // --compile false (train eagerly instead of through torch.compile).
 // `train()` and `pickDevice()` are exported for tests; the script part runs only when executed.
