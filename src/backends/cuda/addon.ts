@@ -21,7 +21,7 @@ export interface CudaAddon {
   gemm(dev: number, g: GemmArgs): void;
   synchronize(dev: number): Promise<void>;
   ncclGetUniqueId(): Uint8Array;
-  ncclCommInitRank(dev: number, id: Uint8Array, nranks: number, rank: number): number;
+  ncclCommInitRank(dev: number, id: Uint8Array, nranks: number, rank: number): Promise<number>;
   ncclCommDestroy(comm: number): void;
   ncclCollective(comm: number, op: string, o: { send: number; recv: number; count: number; dtype: string;
     redOp?: 'sum' | 'prod' | 'max' | 'min' | 'avg'; root?: number; peer?: number }): void;
