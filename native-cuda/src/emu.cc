@@ -130,9 +130,13 @@ class EmuGpu : public tl::Gpu {
     const TlEmuKernel fn = it->second;
     gridDim = {(unsigned)grid, 1, 1};
     blockDim = {256, 1, 1};
+    /* Threads whose first item is past n do nothing in TL_FOR_EACH (the kernel contract): they are not
+     * called. Once the grid is capped, every thread has items (the grid-stride loop). */
+    const bool strided = grid * 256 < (uint64_t)n;
     for (unsigned b = 0; b < grid; b++) {
       blockIdx = {b, 0, 0};
-      for (unsigned t = 0; t < 256; t++) {
+      const unsigned threads = strided ? 256u : (unsigned)std::min<uint64_t>(256, (uint64_t)n - (uint64_t)b * 256);
+      for (unsigned t = 0; t < threads; t++) {
         threadIdx = {t, 0, 0};
         fn(a);
       }
