@@ -5,7 +5,6 @@
 // through the host; the caller's Work waits for the stream (NcclGroup.done). Ranks here are group ranks.
 
 import type { Tensor } from '../tensor.js';
-import { itemSize } from '../dtype.js';
 import { deviceIndex, deviceType } from '../backends/backend.js';
 import { cudaDevice } from '../backends/registry.js';
 import { empty } from '../ops/prim.js';
@@ -176,6 +175,3 @@ export function ncclRecv(g: NcclGroup, what: string, t: Tensor, peer: number): v
 export function ncclBarrier(g: NcclGroup, what: string): void {
   ncclAllReduce(g, what, empty([1], 'float32', cudaDevice(g.device)), 'sum');
 }
-
-/** Bytes per element of t (for bucket sizes). */
-export const bytesOf = (t: Tensor): number => itemSize[t.dtype];

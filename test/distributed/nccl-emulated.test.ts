@@ -204,6 +204,13 @@ describe.runIf(built)('torch.distributed on emulated CUDA', () => {
       expect(() => dist.allReduce(t, { group: g })).toThrow(/the process group was destroyed/);
     });
 
+    it("bench/nccl-check.mjs's checks pass on the stand-in (so a GPU run fails only for GPU reasons)", async () => {
+      const { ncclChecks } = await import('../../bench/nccl-check.mjs');
+      const checks = await ncclChecks(torch);
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+      expect(checks.length).toBeGreaterThan(30);
+    });
+
     it('DDP on cuda: flat CUDA buckets all-reduced by NCCL; 20 steps equal one process (world of one)', async () => {
       torch.manualSeed(3);
       const make = () => new torch.nn.Sequential(new torch.nn.Linear(5, 8), new torch.nn.Tanh(), new torch.nn.Linear(8, 3));
