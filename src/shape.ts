@@ -1,5 +1,5 @@
 // Pure shape helpers: numel, contiguous strides, dim normalisation, broadcasting, formatting, and the
-// dim collapsing both backends' strided kernels use.
+// dim collapsing and convolution output sizes every backend's strided kernels use.
 // No imports from the rest of the library; every error message names the op and the shapes.
 
 export type Shape = readonly number[];
@@ -141,4 +141,14 @@ export function collapse(shape: readonly number[], strides: readonly (readonly n
     }
   }
   return { shape: sh, strides: st };
+}
+
+/** Output length of a convolution/pool along one dim: floor((in + 2p - d(k-1) - 1) / s) + 1. */
+export function convOutSize(inp: number, k: number, s: number, p: number, d: number): number {
+  return Math.floor((inp + 2 * p - d * (k - 1) - 1) / s) + 1;
+}
+
+/** [outH, outW] of an im2col geometry (Backend.ConvGeometry's kernel, stride, padding, dilation) over an H x W input. */
+export function convOutHW(H: number, W: number, g: { readonly kernel: readonly number[]; readonly stride: readonly number[]; readonly padding: readonly number[]; readonly dilation: readonly number[] }): [number, number] {
+  return [convOutSize(H, g.kernel[0]!, g.stride[0]!, g.padding[0]!, g.dilation[0]!), convOutSize(W, g.kernel[1]!, g.stride[1]!, g.padding[1]!, g.dilation[1]!)];
 }

@@ -3,7 +3,7 @@
 // primitives that convolution and pooling are composed from.
 
 import type { ConvGeometry } from '../backends/backend.js';
-import { broadcastShapes, fmtShape, numel } from '../shape.js';
+import { broadcastShapes, convOutHW, convOutSize, fmtShape, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, record } from './prim.js';
 import { add, mul } from './elementwise.js';
@@ -186,16 +186,12 @@ export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Te
 
 // ---------------------------------------------------------------- im2col / col2im
 
-/** Output length of a convolution/pool along one dim: floor((in + 2p - d(k-1) - 1) / s) + 1. */
-export function convOutSize(inp: number, k: number, s: number, p: number, d: number): number {
-  return Math.floor((inp + 2 * p - d * (k - 1) - 1) / s) + 1;
-}
+export { convOutSize };
 
 /** x [N,C,H,W] -> [N, C*kh*kw, L] (differentiable; adjoint col2im). */
 export function im2colPrim(x: Tensor, g: ConvGeometry): Tensor {
   const [N, C, H, W] = x.shape as [number, number, number, number];
-  const OH = convOutSize(H, g.kernel[0], g.stride[0], g.padding[0], g.dilation[0]);
-  const OW = convOutSize(W, g.kernel[1], g.stride[1], g.padding[1], g.dilation[1]);
+  const [OH, OW] = convOutHW(H, W, g);
   if (OH <= 0 || OW <= 0) {
     throw new RangeError(`im2col: calculated output size (${OH}x${OW}) is too small for input ${fmtShape(x.shape)} with kernel ${g.kernel.join('x')}, stride ${g.stride.join('x')}, padding ${g.padding.join('x')}, dilation ${g.dilation.join('x')}`);
   }

@@ -8,7 +8,7 @@
 import type { FusedProgram } from '../fused.js';
 import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
-import { collapse, contiguousStrides } from '../../shape.js';
+import { collapse, contiguousStrides, convOutHW } from '../../shape.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
 import { availableVariants, BINARY_CODES, COMPARE_CODES, isShared, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, simdBytes, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
@@ -324,7 +324,7 @@ export class WasmBackend implements Backend {
     if (this.simd && x.dtype === 'float32' && out.dtype === 'float32') {
       const [N, C, H, W] = x.shape as [number, number, number, number];
       const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
-      const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+      const [OH, OW] = convOutHW(H, W, g);
       if (OH > 0 && OW > 0 && out.shape[2] === OH * OW) {
         const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
         const xp = this.ptr(x), op_ = this.ptr(out), plane = kh * kw * OH * OW, L = new CallList();
@@ -342,7 +342,7 @@ export class WasmBackend implements Backend {
     if (this.simd && cols.dtype === 'float32' && out.dtype === 'float32') {
       const [N, C, H, W] = out.shape as [number, number, number, number];
       const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
-      const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+      const [OH, OW] = convOutHW(H, W, g);
       if (OH > 0 && OW > 0 && cols.shape[2] === OH * OW) {
         const [s0, s1, s2] = cols.strides as [number, number, number];
         const cp = this.ptr(cols), op_ = this.ptr(out), L = new CallList();

@@ -6,6 +6,7 @@ import type { BinaryOp, ConvGeometry, ReduceOp, ScanOp, UnaryOp } from '../backe
 import type { DType, TypedArray } from '../../dtype.js';
 import { f32ToF16Bits } from '../../dtype.js';
 import { philoxFill } from '../philox.js';
+import { convOutSize } from '../../shape.js';
 import { binaryFns, intBinaryFns, unaryFns } from './math.js';
 
 type Arr = TypedArray;
@@ -172,14 +173,10 @@ export function matmul(a: Arr, aBase: number, aShape: Dims, aSt: Dims, b: Arr, b
   }
 }
 
-function convOut(inp: number, k: number, s: number, p: number, d: number): number {
-  return Math.floor((inp + 2 * p - d * (k - 1) - 1) / s) + 1;
-}
-
 export function im2col(x: Arr, xBase: number, xShape: Dims, xSt: Dims, out: Arr, oBase: number, oShape: Dims, g: ConvGeometry): void {
   const [N, C, H, W] = xShape as [number, number, number, number];
   const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
-  const OH = convOut(H, kh, sh, ph, dh), OW = convOut(W, kw, sw, pw, dw), L = OH * OW;
+  const OH = convOutSize(H, kh, sh, ph, dh), OW = convOutSize(W, kw, sw, pw, dw), L = OH * OW;
   if (oShape[2] !== L) throw new Error('im2col: output shape mismatch');
   let o = oBase;
   for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
@@ -197,7 +194,7 @@ export function im2col(x: Arr, xBase: number, xShape: Dims, xSt: Dims, out: Arr,
 export function col2im(cols: Arr, cBase: number, cShape: Dims, cSt: Dims, out: Arr, oBase: number, oShape: Dims, g: ConvGeometry): void {
   const [N, C, H, W] = oShape as [number, number, number, number];
   const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
-  const OH = convOut(H, kh, sh, ph, dh), OW = convOut(W, kw, sw, pw, dw);
+  const OH = convOutSize(H, kh, sh, ph, dh), OW = convOutSize(W, kw, sw, pw, dw);
   if (cShape[2] !== OH * OW) throw new Error('col2im: input shape mismatch');
   out.fill(0, oBase, oBase + N * C * H * W);
   for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
