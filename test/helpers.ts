@@ -36,7 +36,9 @@ export function testDevices(): Device[] {
   const ds: Device[] = ['cpu'];
   if (torch.webgpu.isAvailable()) ds.push('webgpu');
   if (torch.cuda.isAvailable()) ds.push('cuda');
-  return ds;
+  // TORCHLET_TEST_DEVICES=cuda,webgpu narrows the matrix to the devices named (bench/gpu.sh on the GPU machine).
+  const only = process.env.TORCHLET_TEST_DEVICES?.split(',').filter((d) => d !== '');
+  return only ? ds.filter((d) => only.includes(d)) : ds;
 }
 
 /** Devices whose kernels finish before the call returns (errors are raised at the call). */

@@ -1,0 +1,64 @@
+// Bundles test suites for the GPU machine, where node_modules (vitest, tsx) cannot travel:
+//   node bench/gpu-tests/bundle.mjs [dirs or files...]   (default: test/ops test/autograd test/nn test/cuda)
+// writes .gpu-tests/ (git-ignored; carried by bench/gpu.sh's call): one ESM file per test file, with
+// vitest replaced by bench/gpu-tests/vitest-shim.mjs and torchlet imported from ../dist/torchlet.js
+// (the built package, so `npm run build` first). A test file that imports src/ internals would get a
+// second copy of the library: it is left out, and listed. import.meta.url keeps naming the test's own
+// source path (fixtures are read relative to it). .gpu-tests/manifest.json lists the bundles.
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const out = join(root, '.gpu-tests');
+const shim = join(root, 'bench/gpu-tests/vitest-shim.mjs');
+const srcIndex = join(root, 'src/index.ts');
+const args = process.argv.slice(2);
+const roots = args.length ? args : ['test/ops', 'test/autograd', 'test/nn', 'test/cuda'];
+
+const files = [];
+const walk = (p) => {
+  if (statSync(p).isDirectory()) for (const n of readdirSync(p).sort()) walk(join(p, n));
+  else if (p.endsWith('.test.ts')) files.push(p);
+};
+for (const r of roots) walk(join(root, r));
+
+// Imports of src/ other than src/index: such a file cannot share dist's single library instance.
+const internal = (f) => [...readFileSync(f, 'utf8').matchAll(/^import (?!type )[^;]*from '([^']*\/src\/[^']*)'/gm)]
+  .map((m) => m[1]).filter((s) => !/\/src\/index\.js$/.test(s));
+const kept = [], left = [];
+for (const f of files) (internal(f).length ? left : kept).push(f);
+
+const names = new Map(kept.map((f) => [f, relative(root, f).replace(/\.test\.ts$/, '').replace(/[/\\]/g, '__')]));
+rmSync(out, { recursive: true, force: true });
+await build({
+  entryPoints: Object.fromEntries(kept.map((f) => [names.get(f), `entry:${f}`])),
+  outdir: out, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
+  outExtension: { '.js': '.mjs' }, chunkNames: '_chunk-[hash]', logLevel: 'warning',
+  ignoreAnnotations: true, // the package's "sideEffects": false would drop the test files themselves
+  banner: { js: "globalThis.__torchletRoot ??= new URL('../', import.meta.url).href;" },
+  plugins: [{
+    name: 'gpu-tests',
+    setup(b) {
+      b.onResolve({ filter: /^entry:/ }, (a) => ({ path: a.path.slice(6), namespace: 'entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'entry' }, (a) => ({
+        resolveDir: root, loader: 'js',
+        contents: `import ${JSON.stringify(a.path)};\nimport { __runRegisteredTests } from 'vitest';\nawait __runRegisteredTests(${JSON.stringify(relative(root, a.path))});\n`,
+      }));
+      b.onResolve({ filter: /^vitest$/ }, () => ({ path: shim }));
+      b.onResolve({ filter: /src\/index\.js$/ }, (a) => {
+        if (resolve(a.resolveDir, a.path.replace(/\.js$/, '.ts')) !== srcIndex) return undefined;
+        return { path: '../dist/torchlet.js', external: true };
+      });
+      // test sources: import.meta.url names the source file, as under vitest
+      b.onLoad({ filter: /[/\\]test[/\\].*\.ts$/ }, (a) => ({
+        loader: 'ts',
+        contents: readFileSync(a.path, 'utf8').replaceAll('import.meta.url', `new URL(${JSON.stringify(relative(root, a.path))}, globalThis.__torchletRoot).href`),
+      }));
+    },
+  }],
+});
+writeFileSync(join(out, 'manifest.json'), JSON.stringify({ bundles: kept.map((f) => ({ file: relative(root, f), bundle: `${names.get(f)}.mjs` })), leftOut: left.map((f) => relative(root, f)) }, null, 1));
+console.log(`gpu-tests: ${kept.length} test files bundled into ${relative(root, out)}/`);
+if (left.length) console.log(`gpu-tests: left out (they import src/ internals): ${left.map((f) => relative(root, f)).join(', ')}`);
