@@ -2,7 +2,13 @@
 // CNN (conv16-conv32-fc128, batch 64, SGD with momentum) and per-op dispatch overhead. Plain ESM
 // JavaScript so it runs where only Node and dist/ exist (the GPU machine, bench/gpu.sh):
 //   node bench/webgpu.mjs [--sizes 1024,2048,4096] [--steps 10] [--chain 1000] [--json]
+//     [--dtypes float32,float16] [--kernel auto|subgroup|tiled] [--verify]
 // (imports ../dist/torchlet.js), or through `npm run bench -- --device webgpu` (src/ via tsx).
+// --kernel picks the matmul kernel (TORCHLET_WEBGPU_MATMUL, read when the backend is created):
+// 'subgroup' runs the subgroup-matrix (tensor core) kernel on every float16/float32 matmul the
+// adapter has a config for (the tiled kernels otherwise: the result's `subgroupMatrix` says whether
+// the adapter has the feature at all), 'tiled' never. --verify checks sampled rows of each product
+// against the CPU backend's float32 matmul of the same values. --chain 0 skips the overhead section.
 // GPU time comes from timestamp queries where the device has them, else from wall time around
 // torch.webgpu.synchronize() (onSubmittedWorkDone); both are printed when available.
 
@@ -16,6 +22,9 @@ export function parseArgs(argv) {
     steps: Number(get('steps', '10')),
     chain: Number(get('chain', '1000')),
     json: argv.includes('--json'),
+    dtypes: get('dtypes', 'float32').split(','),
+    kernel: get('kernel', 'auto'),
+    verify: argv.includes('--verify'),
   };
 }
 
@@ -60,17 +69,24 @@ function makeNet(torch) {
  * @param {ReturnType<typeof parseArgs>} opts
  */
 export async function benchWebGPU(torch, opts) {
+  if (opts.kernel === 'subgroup' || opts.kernel === 'tiled') process.env.TORCHLET_WEBGPU_MATMUL = opts.kernel;
+  else if (opts.kernel !== 'auto') throw new Error(`bench --device webgpu: --kernel ${opts.kernel}: expected auto, subgroup or tiled`);
   await torch.init();
   const info = torch.webgpu.info();
   if (!info) throw new Error('bench --device webgpu: no WebGPU adapter found');
-  const res = { adapter: info.adapter, timestampQuery: info.timestampQuery, overhead: {}, matmul: [], train: null };
+  const res = {
+    adapter: info.adapter, timestampQuery: info.timestampQuery, subgroupMatrix: info.subgroupMatrix === true, kernel: opts.kernel,
+    overhead: {}, matmul: [], train: null,
+  };
   const log = opts.json ? () => {} : (s) => console.log(s);
   log(`webgpu adapter: ${info.adapter}; kernel timing: ${info.timestampQuery ? 'timestamp-query' : 'wall time around onSubmittedWorkDone'}`);
+
+  log(`matmul kernel: ${opts.kernel}; subgroup matrices (tensor cores): ${res.subgroupMatrix ? 'yes' : 'not on this adapter'}`);
 
   // Per-op overhead: enqueue cost of a 1-element add (no grad, result disposed), the same with the
   // GPU drained after each op, and a chain of small dependent ops followed by one read.
   const x = torch.tensor([1], { dtype: 'float32', device: 'webgpu' }), y = torch.tensor([2], { dtype: 'float32', device: 'webgpu' });
-  await torch.noGrad(async () => {
+  if (opts.chain > 0) await torch.noGrad(async () => {
     for (let i = 0; i < 50; i++) torch.add(x, y).dispose();
     await torch.webgpu.synchronize();
     const n = 2000;
@@ -101,16 +117,19 @@ export async function benchWebGPU(torch, opts) {
     log(`  chain of ${2 * opts.chain} ops, one read   ${chain.toFixed(1).padStart(9)} ms      = ${(chain * 1000 / (2 * opts.chain)).toFixed(1)} us/op`);
   });
 
-  log('matmul float32 (square), median        wall ms   kernel ms    GFLOPS (kernel | wall)');
-  for (const n of opts.sizes) {
-    const a = torch.randn([n, n], { device: 'webgpu' }), b = torch.randn([n, n], { device: 'webgpu' });
-    const flop = 2 * n ** 3;
-    const runs = n >= 2048 ? 10 : n >= 512 ? 20 : 5;
-    const t = await torch.noGrad(() => timeGPU(torch, () => torch.matmul(a, b).dispose(), 2, runs));
-    a.dispose(); b.dispose();
-    const gWall = flop / t.wall / 1e6, gKern = t.gpu ? flop / t.gpu / 1e6 : null;
-    res.matmul.push({ n, wallMs: t.wall, kernelMs: t.gpu, gflopsKernel: gKern, gflopsWall: gWall });
-    log(`  ${`${n}x${n}x${n}`.padEnd(20)} ${t.wall.toFixed(3).padStart(18)} ${(t.gpu?.toFixed(3) ?? '-').padStart(11)}  ${(gKern?.toFixed(1) ?? '-').padStart(10)} | ${gWall.toFixed(1)}`);
+  for (const dtype of opts.dtypes) {
+    log(`matmul ${dtype} (square), median        wall ms   kernel ms    GFLOPS (kernel | wall)${opts.verify ? '   max rel err' : ''}`);
+    for (const n of opts.sizes) {
+      const a = torch.randn([n, n], { device: 'webgpu', dtype }), b = torch.randn([n, n], { device: 'webgpu', dtype });
+      const flop = 2 * n ** 3;
+      const runs = n >= 2048 ? 10 : n >= 512 ? 20 : 5;
+      const t = await torch.noGrad(() => timeGPU(torch, () => torch.matmul(a, b).dispose(), 2, runs));
+      const err = opts.verify ? await torch.noGrad(() => verifyRows(torch, a, b)) : null;
+      a.dispose(); b.dispose();
+      const gWall = flop / t.wall / 1e6, gKern = t.gpu ? flop / t.gpu / 1e6 : null;
+      res.matmul.push({ n, dtype, wallMs: t.wall, kernelMs: t.gpu, gflopsKernel: gKern, gflopsWall: gWall, maxRelErr: err });
+      log(`  ${`${n}x${n}x${n}`.padEnd(20)} ${t.wall.toFixed(3).padStart(18)} ${(t.gpu?.toFixed(3) ?? '-').padStart(11)}  ${(gKern?.toFixed(1) ?? '-').padStart(10)} | ${gWall.toFixed(1)}${err === null ? '' : `   ${err.toExponential(2)}`}`);
+    }
   }
 
   if (opts.steps > 0) {
@@ -132,6 +151,29 @@ export async function benchWebGPU(torch, opts) {
   }
   if (opts.json) console.log(JSON.stringify(res));
   return res;
+}
+
+/**
+ * Max |gpu - cpu| / max |cpu| over sampled rows (first, second, middle, last) of a @ b: the CPU
+ * backend's float32 matmul of the same (float16-rounded, if so) values is the reference, so a wrong
+ * tile, edge or transpose in the kernel under test shows as an error near 1; float16 rounding of the
+ * output alone stays below 1e-3.
+ */
+async function verifyRows(torch, a, b) {
+  const n = a.shape[0], rows = [...new Set([0, 1, n >> 1, n - 1])];
+  const bc = (await torch.toAsync(b, 'cpu')).float();
+  const got = torch.matmul(a, b);
+  let worst = 0;
+  for (const r of rows) {
+    const ref = torch.matmul((await torch.toAsync(a.narrow(0, r, 1), 'cpu')).float(), bc);
+    const g = await got.narrow(0, r, 1).float().data(), e = await ref.data();
+    let scale = 0, diff = 0;
+    for (let j = 0; j < e.length; j++) { scale = Math.max(scale, Math.abs(e[j])); diff = Math.max(diff, Math.abs(g[j] - e[j])); }
+    worst = Math.max(worst, diff / (scale || 1));
+    ref.dispose();
+  }
+  got.dispose(); bc.dispose();
+  return worst;
 }
 
 // Run directly (node bench/webgpu.mjs): against the built bundle.

@@ -3,6 +3,11 @@
 // on the SwiftShader Vulkan ICD shipped with Chromium: we point the Vulkan loader at it when the user
 // has not chosen an ICD. Resolves to null (never throws) when no adapter is available, and then
 // `unavailableReason()` says why in terms a user can act on (the missing package, library or driver).
+// Subgroup matrices (tensor cores) are requested when offered, with what they need; Dawn lists them
+// only with its allow_unsafe_apis toggle, which Node's Dawn is created with (TORCHLET_WEBGPU_SUBGROUP_MATRIX=0:
+// without it). Adapters without them get exactly the device they got before.
+
+import type { SubgroupMatrixCaps, SubgroupMatrixConfig } from './subgroup_matmul.js';
 
 /** What the backend needs to know about the device, read once. */
 export interface GPUInfo {
@@ -20,11 +25,13 @@ export interface GPUInfo {
    * float16 computes in f32 without shader-f16, kernels use no subgroup operations (yet), and
    * kernel timing reports null without timestamp-query.
    */
-  features: { shaderF16: boolean; timestampQuery: boolean; subgroups: boolean };
+  features: { shaderF16: boolean; timestampQuery: boolean; subgroups: boolean; subgroupMatrix: boolean };
   limits: {
     maxStorageBuffersPerShaderStage: number; maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number;
     maxBufferSize: number; minStorageBufferOffsetAlignment: number;
   };
+  /** 'chromium-experimental-subgroup-matrix' on the device: its configs and limits (the matmul plan's input), else null. */
+  subgroupMatrix: SubgroupMatrixCaps | null;
 }
 
 interface NodeWebGPU { create(flags: string[]): GPU }
@@ -72,7 +79,8 @@ async function nodeGPU(): Promise<GPU | null> {
   try {
     const name = 'webgpu'; // a variable, so bundlers leave the optional dependency alone
     const mod = (await import(/* @vite-ignore */ name)) as NodeWebGPU;
-    return mod.create([]);
+    const sgm = proc.env.TORCHLET_WEBGPU_SUBGROUP_MATRIX !== '0';
+    return mod.create(sgm ? ['enable-dawn-features=allow_unsafe_apis'] : []);
   } catch (e) {
     reason = `the optional npm package 'webgpu' (Dawn, WebGPU for Node) could not be loaded (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): 'npm install webgpu'`;
     return null;
@@ -101,14 +109,22 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
   if (has('timestamp-query')) want.push('timestamp-query');
   const subgroups = 'subgroups' as GPUFeatureName; // not in every @webgpu/types release yet
   if (has(subgroups)) want.push(subgroups);
+  const sgMatrix = 'chromium-experimental-subgroup-matrix' as GPUFeatureName;
+  if (has(subgroups) && has(sgMatrix)) want.push(sgMatrix);
   const al = adapter.limits;
-  // Ask for the adapter's maxima: large tensors need big storage bindings. Storage buffers per
-  // stage stay at the default (8), so every kernel keeps within what any adapter offers.
-  const requiredLimits = { maxStorageBufferBindingSize: al.maxStorageBufferBindingSize, maxBufferSize: al.maxBufferSize };
+  // Ask for the adapter's maxima: large tensors need big storage bindings, the subgroup-matrix
+  // matmul more workgroup memory. Storage buffers per stage stay at the default (8), so every kernel
+  // keeps within what any adapter offers.
+  const requiredLimits = {
+    maxStorageBufferBindingSize: al.maxStorageBufferBindingSize, maxBufferSize: al.maxBufferSize,
+    maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
+  };
   // An implementation may list a feature it then refuses (subgroups were experimental in Dawn): drop
-  // the unused subgroups first (keeping timestamp-query and shader-f16), then every feature.
+  // the experimental subgroup matrices first, then subgroups (keeping timestamp-query and
+  // shader-f16), then every feature.
   let got: GPUDevice | null = null;
-  for (const requiredFeatures of [want, want.filter((f) => f !== subgroups), []]) {
+  const noMatrix = want.filter((f) => f !== sgMatrix);
+  for (const requiredFeatures of [want, noMatrix, noMatrix.filter((f) => f !== subgroups), []]) {
     try { got = await adapter.requestDevice({ requiredFeatures, requiredLimits }); break; } catch { /* next */ }
   }
   if (!got) { reason = 'the adapter refused to create a device (requestDevice failed even without optional features)'; return null; }
@@ -117,7 +133,8 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
   // live device (seen under vitest's forks): release the device first.
   const proc = (globalThis as { process?: { versions?: { node?: string }; once?: (ev: 'exit', f: () => void) => void } }).process;
   if (!nav?.gpu && proc?.versions?.node) proc.once?.('exit', () => { try { device.destroy(); } catch { /* exiting anyway */ } });
-  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean; subgroupMaxSize?: number; subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] }) | undefined;
+  const subgroupMatrix = device.features.has(sgMatrix) ? await matrixCaps(device, info) : null;
   const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
   // The spec moved the flag from the adapter to adapter.info; the name test catches runtimes that
   // report neither (Dawn names SwiftShader in vendor/architecture/description).
@@ -129,8 +146,9 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
     isFallbackAdapter: flagged || /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render/i.test(adapterName),
     features: {
       shaderF16: device.features.has('shader-f16'), timestampQuery: device.features.has('timestamp-query'),
-      subgroups: device.features.has('subgroups'),
+      subgroups: device.features.has('subgroups'), subgroupMatrix: subgroupMatrix !== null,
     },
+    subgroupMatrix,
     limits: {
       maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
       maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
@@ -139,4 +157,35 @@ export async function acquireGPU(): Promise<GPUInfo | null> {
       minStorageBufferOffsetAlignment: device.limits.minStorageBufferOffsetAlignment,
     },
   };
+}
+
+/**
+ * The device's subgroup-matrix capabilities, or null when unusable: no f32-accumulating config, or
+ * neither WGSL spelling of subgroupMatrixLoad compiles (the probe is one tiny shader per spelling).
+ */
+async function matrixCaps(device: GPUDevice, info: { subgroupMaxSize?: number; subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] } | undefined): Promise<SubgroupMatrixCaps | null> {
+  const configs = (info?.subgroupMatrixConfigs ?? []).map((c) => ({ componentType: c.componentType, resultComponentType: c.resultComponentType, M: c.M, N: c.N, K: c.K }));
+  const c = configs.find((x) => x.resultComponentType === 'f32' && (x.componentType === 'f32' || device.features.has('shader-f16')));
+  const sg = info?.subgroupMaxSize ?? 0;
+  if (!c || !sg) return null;
+  const ct = c.componentType, f16 = ct === 'f16' ? 'enable f16;\n' : '';
+  const probe = (load: string) => `${f16}enable subgroups;\nenable chromium_experimental_subgroup_matrix;
+@group(0) @binding(0) var<storage, read_write> buf: array<${ct}>;
+@compute @workgroup_size(${sg}) fn main() { let m = ${load}; }`;
+  const left = `subgroup_matrix_left<${ct}, ${c.K}, ${c.M}>`;
+  for (const [syntax, load] of [['templated', `subgroupMatrixLoad<${left}, row_major>(&buf, 0u, ${c.K}u)`], ['legacy', `subgroupMatrixLoad<${left}>(&buf, 0u, false, ${c.K}u)`]] as const) {
+    try {
+      // In an error scope: a spelling this Dawn rejects must not surface later as the backend's error.
+      device.pushErrorScope('validation');
+      const mod = device.createShaderModule({ code: probe(load) });
+      const msgs = await mod.getCompilationInfo();
+      const scoped = await device.popErrorScope();
+      if (scoped || msgs.messages.some((m) => m.type === 'error')) continue;
+      return {
+        configs, subgroupMaxSize: sg, shaderF16: device.features.has('shader-f16'), syntax,
+        maxInvocations: device.limits.maxComputeInvocationsPerWorkgroup, maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
+      };
+    } catch { /* next spelling */ }
+  }
+  return null;
 }

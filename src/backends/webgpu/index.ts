@@ -21,6 +21,7 @@ import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
 import { fusedReduceKernel, fusedReduceMeta, fusedReduceViewsOk, ROWS_MAX } from './fused_reduce.js';
 export { unavailableReason } from './device.js';
 import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from '../poison.js';
+import { planSubgroupMatmul, subgroupMatmulKey, subgroupMatmulSource, type SubgroupMatmulTuning, type SubgroupMatrixCaps, type SubgroupMatrixConfig } from './subgroup_matmul.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
 const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
@@ -133,6 +134,21 @@ export class WebGPUBackend implements Backend {
    * alone and computed 128x128 tiles for 49 outputs: 1.2 -> 216 ms on SwiftShader.
    */
   matmul128MinDim = 64;
+  /**
+   * Subgroup-matrix (tensor core) matmul, ./subgroup_matmul.ts: 'auto' takes the large float16 (and
+   * float32, where a config offers f32) problems on adapters with the feature; 'off' always runs the
+   * tiled kernels; 'force' takes every problem the plan accepts, whatever its size (benchmarks);
+   * 'emulate' (tests) runs the plain-WGSL variant on any adapter, with `emulatedConfigs`. In Node,
+   * TORCHLET_WEBGPU_MATMUL=tiled|subgroup|emulate sets 'off'|'force'|'emulate' at creation.
+   */
+  subgroupMatmul: 'auto' | 'off' | 'force' | 'emulate' = 'auto';
+  subgroupMatmulTuning: SubgroupMatmulTuning = {};
+  emulatedConfigs: SubgroupMatrixConfig[] = [
+    { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 },
+    { componentType: 'f32', resultComponentType: 'f32', M: 8, N: 8, K: 8 },
+  ];
+  /** Which kernel the last matmul ran ('subgroup', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
+  lastMatmul: { kernel: 'subgroup' | 'tiled128' | 'tiled64' | 'small'; why: string | null } | null = null;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, Kernel>();
   /**
@@ -912,6 +928,8 @@ export class WebGPUBackend implements Backend {
     if (K === 0) { this.fill(out, 0); return; }
     const t = ctOf(a.dtype);
     const ops = [this.op(out, 'write', 'matmul'), this.op(a, 'read', 'matmul'), this.op(b, 'read', 'matmul')];
+    const why = this.subgroupMatmul === 'off' ? 'turned off' : this.trySubgroupMatmul(a, b, out, ops);
+    if (why === null) return;
     const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
     const nb0 = Math.min(zMax, B);
     // 128x128 tiles (8x8 per invocation) once they give the device enough workgroups to fill it;
@@ -945,14 +963,42 @@ export class WebGPUBackend implements Backend {
         DECLS: [binding('out', 1, out.dtype, 'write'), binding('a', 2, a.dtype, 'read'), binding('b', 3, b.dtype, 'read')].join('\n'),
         ZERO: zeroOf(t),
       }), meta, ops, this.grid(Math.ceil((B * M * N) / WG)));
+      this.lastMatmul = { kernel: 'small', why };
       return;
     }
+    this.lastMatmul = { kernel: big ? 'tiled128' : 'tiled64', why };
     // The batch is the grid's z dimension: chunks of at most the per-dimension limit.
     for (let b0 = 0; b0 < B; b0 += zMax) {
       const nb = Math.min(zMax, B - b0);
       const meta = [nb, M, N, K, a.offset + b0 * aS0, aS0, aS1, aS2, b.offset + b0 * bS0, bS0, bS1, bS2, out.offset + b0 * M * N];
       this.dispatch(key, src, meta, ops, [Math.ceil(N / tile), Math.ceil(M / tile), nb]);
     }
+  }
+
+  /** Dispatches the subgroup-matrix matmul when its plan takes the problem (returns null), else returns why not. */
+  private trySubgroupMatmul(a: View, b: View, out: View, ops: Operand[]): string | null {
+    const emulate = this.subgroupMatmul === 'emulate';
+    const lim = this.gpu.limits;
+    const caps: SubgroupMatrixCaps | null = emulate
+      ? { configs: this.emulatedConfigs, subgroupMaxSize: 32, shaderF16: true, syntax: 'templated',
+        maxInvocations: lim.maxComputeInvocationsPerWorkgroup, maxWorkgroupStorage: lim.maxComputeWorkgroupStorageSize }
+      : this.info.subgroupMatrix;
+    const [B, M, K] = a.shape as [number, number, number], N = b.shape[2]!;
+    const r = planSubgroupMatmul({
+      B, M, N, K, dtype: a.dtype, bDtype: b.dtype, outDtype: out.dtype,
+      aOffset: a.offset, aStrides: a.strides, bOffset: b.offset, bStrides: b.strides, outOffset: out.offset,
+    }, caps, { force: this.subgroupMatmul !== 'auto', tuning: this.subgroupMatmulTuning, mode: emulate ? 'emulate' : 'hw' });
+    if (!r.plan) return r.why;
+    const plan = r.plan, key = subgroupMatmulKey(plan, a.dtype), syntax = caps!.syntax;
+    const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
+    const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
+    for (let b0 = 0; b0 < B; b0 += zMax) {
+      const nb = Math.min(zMax, B - b0);
+      const meta = [nb, M, N, K, a.offset + b0 * aS0, aS0, aS1, aS2, b.offset + b0 * bS0, bS0, bS1, bS2, out.offset + b0 * M * N];
+      this.dispatch(key, () => subgroupMatmulSource(plan, a.dtype, syntax), meta, ops, [plan.groups[0], plan.groups[1], nb]);
+    }
+    this.lastMatmul = { kernel: 'subgroup', why: null };
+    return null;
   }
 
   private convMeta(g: ConvGeometry, C: number, H: number, W: number): number[] {
@@ -1117,5 +1163,11 @@ function withStrides(v: View): View { return v.strides.length === v.shape.length
 /** Creates the backend when a WebGPU adapter exists, else resolves to null. */
 export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {
   const info = await acquireGPU();
-  return info ? new WebGPUBackend(info) : null;
+  if (!info) return null;
+  const backend = new WebGPUBackend(info);
+  const choice = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TORCHLET_WEBGPU_MATMUL;
+  if (choice === 'tiled') backend.subgroupMatmul = 'off';
+  else if (choice === 'subgroup') backend.subgroupMatmul = 'force';
+  else if (choice === 'emulate') backend.subgroupMatmul = 'emulate';
+  return backend;
 }
