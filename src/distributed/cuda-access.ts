@@ -54,10 +54,11 @@ export function ncclUnavailableReason(): string | null {
     return `backend 'nccl' needs CUDA: ${unavailableReason('cuda') ?? "the CUDA backend is not initialized (call 'await torch.init()' first and check torch.cuda.isAvailable())"}`;
   }
   const b = backendAt(0);
-  if (typeof b.addon?.ncclCommInitRank !== 'function' || !b.info?.nccl) {
-    return "backend 'nccl' needs libnccl.so.2, which the CUDA addon did not find (install NCCL, e.g. the nvidia-nccl-cu12 wheel PyTorch uses, and put its lib folder on LD_LIBRARY_PATH)";
-  }
-  return null;
+  if (b.info?.nccl) return null;
+  // The addon's own words say where it looked (its NCCL calls throw them while NCCL is missing).
+  let why = 'the CUDA addon did not find it';
+  try { b.addon.ncclGetUniqueId(); } catch (e) { why = (e as Error).message; }
+  return `backend 'nccl' needs libnccl.so.2: ${why}`;
 }
 
 /**

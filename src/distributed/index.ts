@@ -247,11 +247,16 @@ export async function newGroup(ranks?: number[] | null, opts: { timeout?: number
 export async function destroyProcessGroup(group?: ProcessGroup | null): Promise<void> {
   if (!state) throw notInit('destroyProcessGroup');
   const s = state;
+  // NCCL: the stream finishes what it was given before the communicators go (an error there was
+  // already the failed op's; a stuck stream makes this wait up to the timeout).
+  const drain = async (g: ProcessGroup) => { if (g.engine instanceof NcclGroup) await g.engine.done('destroyProcessGroup').catch(() => {}); };
   if (group && group !== s.world) {
+    await drain(group);
     group.engine?.destroy();
     s.groups = s.groups.filter((g) => g !== group);
     return;
   }
+  await drain(s.world);
   for (const g of s.groups) g.engine?.destroy();
   s.store.close();
   s.server?.close();

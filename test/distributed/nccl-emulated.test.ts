@@ -67,7 +67,7 @@ describe.runIf(built)('torch.distributed on emulated CUDA', () => {
     expect(torch.cuda.isAvailable()).toBe(true);
     expect(dist.isNcclAvailable()).toBe(false);
     await expect(dist.initProcessGroup({ backend: 'nccl', initMethod: 'tcp://127.0.0.1:0', rank: 0, worldSize: 1 }))
-      .rejects.toThrow("initProcessGroup: backend 'nccl' needs libnccl.so.2, which the CUDA addon did not find");
+      .rejects.toThrow("initProcessGroup: backend 'nccl' needs libnccl.so.2: NCCL is not available in the CUDA emulator");
   });
 
   it.runIf(hasAddon)("backend 'gloo' moves CUDA tensors through the host; DDP refuses CUDA parameters there", async () => {
