@@ -233,7 +233,7 @@ export * as compiler from './generated/api/compiler.js';
 export * as onnx from './onnx/index.js';
 /** torch.profiler: profile() records ops and kernels; keyAverages().table(), Chrome traces. */
 export * as profiler from './generated/api/profiler.js';
-/** torch.distributed: process groups, collectives (Gloo; NCCL pending the CUDA addon), object collectives, send/recv. */
+/** torch.distributed: process groups, collectives (Gloo for CPU tensors, NCCL for CUDA tensors), object collectives, send/recv. */
 export * as distributed from './generated/api/distributed.js';
 /** torch.amp: autocast regions (PyTorch's mixed-precision op lists) and GradScaler. */
 export * as amp from './generated/api/amp.js';
