@@ -29,10 +29,12 @@ beforeAll(async () => {
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 describe('packed package', () => {
-  it('ships exactly the bundles (with their source maps), the types, the docs, the launcher and the Gloo addon sources', () => {
+  it('ships exactly the bundles (with their source maps), the types, the docs, the launcher and the Gloo and CUDA addon sources', () => {
+    const cuda = ['ABI.md', 'README.md', 'src/abi.h', 'src/addon.cc', 'src/allocator.h', 'src/cuda_gpu.cc', 'src/emu.cc', 'src/emu.h', 'src/gpu.h',
+      'src/kernel_api.h', 'src/kernels.cu', 'test/test_kernels.cu'].map((f) => `native-cuda/${f}`);
     expect(packed).toEqual(['ARCHITECTURE.md', 'LICENSE', 'README.md', 'bin/torchlet.mjs', 'dist/torchlet.browser.js', 'dist/torchlet.browser.js.map',
-      'dist/torchlet.d.ts', 'dist/torchlet.js', 'dist/torchlet.js.map', 'native-distributed/README.md', 'native-distributed/src/torchlet_gloo.cc', 'package.json',
-      'scripts/build-distributed.mjs']);
+      'dist/torchlet.d.ts', 'dist/torchlet.js', 'dist/torchlet.js.map', ...cuda, 'native-distributed/README.md', 'native-distributed/src/torchlet_gloo.cc', 'package.json',
+      'scripts/build-cuda.mjs', 'scripts/build-distributed.mjs']);
   });
 
   it("resolves 'torchlet' from node_modules and runs forward+backward", () => {
