@@ -5,8 +5,8 @@
 // store_acc (into this subgroup's Cs scratch, row-major, stride TN) and the `w`/`lane` ids, either
 // with Dawn's subgroup matrices or, for tests on adapters without them, with plain WGSL.
 // A workgroup computes a BM x BN block: WM x WN subgroups, each RM x RN result tiles of TM x TN.
-// Per K step of BK, every invocation stages A and B into workgroup memory with explicit zero fill
-// outside the matrix: Dawn clamps an out-of-bounds subgroupMatrixLoad to offset 0 instead of
+// Per K step of BK, every invocation stages A and B into workgroup memory (the next step's global
+// loads issued before this step's matrix operations) with explicit zero fill outside the matrix: Dawn clamps an out-of-bounds subgroupMatrixLoad to offset 0 instead of
 // zero-filling, so the matrix loads only ever read workgroup memory, and partial tiles, strides and
 // transposes are all handled here. The results go out through Cs, one tile per subgroup at a time,
 // with bounds checks (and f32 -> f16 rounding).
@@ -53,59 +53,89 @@ var<private> col0: i32;
 fn a_at(r: u32, k: u32) -> u32 { return select(k * AS + r, r * AS + k, A_KC); }
 fn b_at(k: u32, c: u32) -> u32 { return select(c * BS + k, k * BS + c, B_NC); }
 
-fn stage_a(lid: u32, k0: i32) {
+// Staging, in two halves so the next K step's global loads are in flight during this step's matrix
+// operations: fetch_* loads this invocation's share (QA/QB loads of V elements when vectorized, else
+// of one) into registers, zero outside the matrix; store_* writes it to As/Bs. Consecutive
+// invocations take consecutive elements along the operand's contiguous dim (coalesced reads).
+const QA: u32 = {{QA}}u;
+const QB: u32 = {{QB}}u;
+var<private> ra: array<vec4<u32>, QA>;
+var<private> rb: array<vec4<u32>, QB>;
+var<private> sa: array<f32, QA>;
+var<private> sb: array<f32, QB>;
+
+// Block coordinates (row, k) of A's load q; vectorized loads cover V elements from there along the
+// contiguous dim (k when A_KC, else rows).
+fn a_coord(q: u32) -> vec2<u32> {
   if (A_VEC) {
-    for (var q = lid; q < BM * BK / V; q = q + WGS) {
-      // A_KC: chunk runs along k (the vector dim); else along m.
-      let r = select((q % (BM / V)) * V, q / (BK / V), A_KC);
-      let k = select(q / (BM / V), (q % (BK / V)) * V, A_KC);
-      let gr = row0 + i32(r);
-      let gk = k0 + i32(k);
-      var v: array<f32, {{V}}>;
-      if (gr < M && gk < K && (A_KC || gr + i32(V) <= M) && (!A_KC || gk + i32(V) <= K)) {
-        v = ldv_a(aBase + gr * md[6] + gk * md[7]);
-      }
-      for (var j = 0u; j < V; j = j + 1u) {
-        As[select(a_at(r + j, k), a_at(r, k + j), A_KC)] = {{CT}}(v[j]);
-      }
-    }
-  } else {
-    for (var q = lid; q < BM * BK; q = q + WGS) {
-      let r = select(q % BM, q / BK, A_KC);
-      let k = select(q / BM, q % BK, A_KC);
-      let gr = row0 + i32(r);
-      let gk = k0 + i32(k);
-      var x = 0.0;
-      if (gr < M && gk < K) { x = ld_a(aBase + gr * md[6] + gk * md[7]); }
-      As[a_at(r, k)] = {{CT}}(x);
+    if (A_KC) { return vec2<u32>(q / (BK / V), (q % (BK / V)) * V); }
+    return vec2<u32>((q % (BM / V)) * V, q / (BM / V));
+  }
+  if (A_KC) { return vec2<u32>(q / BK, q % BK); }
+  return vec2<u32>(q % BM, q / BM);
+}
+// (k, col) of B's load q; contiguous along cols when B_NC, else along k.
+fn b_coord(q: u32) -> vec2<u32> {
+  if (B_VEC) {
+    if (B_NC) { return vec2<u32>(q / (BN / V), (q % (BN / V)) * V); }
+    return vec2<u32>((q % (BK / V)) * V, q / (BK / V));
+  }
+  if (B_NC) { return vec2<u32>(q / BN, q % BN); }
+  return vec2<u32>(q % BK, q / BK);
+}
+const NA: u32 = select(BM * BK, BM * BK / V, A_VEC);
+const NB: u32 = select(BN * BK, BN * BK / V, B_VEC);
+
+fn fetch_a(lid: u32, k0: i32) {
+  for (var i = 0u; i < QA; i = i + 1u) {
+    let q = lid + i * WGS;
+    let rk = a_coord(q);
+    let gr = row0 + i32(rk.x);
+    let gk = k0 + i32(rk.y);
+    let inside = q < NA && gr < M && gk < K;
+    let e = aBase + gr * md[6] + gk * md[7];
+    if (A_VEC) { ra[i] = vec4<u32>(); if (inside) { ra[i] = raw_a(e); } }
+    else { sa[i] = 0.0; if (inside) { sa[i] = ld_a(e); } }
+  }
+}
+
+fn store_a(lid: u32) {
+  for (var i = 0u; i < QA; i = i + 1u) {
+    let q = lid + i * WGS;
+    if (q >= NA) { break; }
+    let rk = a_coord(q);
+    if (A_VEC) {
+      let v = unpackv(ra[i]);
+      for (var j = 0u; j < V; j = j + 1u) { As[select(a_at(rk.x + j, rk.y), a_at(rk.x, rk.y + j), A_KC)] = {{CT}}(v[j]); }
+    } else {
+      As[a_at(rk.x, rk.y)] = {{CT}}(sa[i]);
     }
   }
 }
 
-fn stage_b(lid: u32, k0: i32) {
-  if (B_VEC) {
-    for (var q = lid; q < BN * BK / V; q = q + WGS) {
-      let c = select((q % (BN / V)) * V, q / (BK / V), !B_NC);
-      let k = select(q / (BN / V), (q % (BK / V)) * V, !B_NC);
-      let gc = col0 + i32(c);
-      let gk = k0 + i32(k);
-      var v: array<f32, {{V}}>;
-      if (gc < N && gk < K && (!B_NC || gc + i32(V) <= N) && (B_NC || gk + i32(V) <= K)) {
-        v = ldv_b(bBase + gk * md[10] + gc * md[11]);
-      }
-      for (var j = 0u; j < V; j = j + 1u) {
-        Bs[select(b_at(k + j, c), b_at(k, c + j), B_NC)] = {{CT}}(v[j]);
-      }
-    }
-  } else {
-    for (var q = lid; q < BN * BK; q = q + WGS) {
-      let c = select(q / BK, q % BN, B_NC);
-      let k = select(q % BK, q / BN, B_NC);
-      let gc = col0 + i32(c);
-      let gk = k0 + i32(k);
-      var x = 0.0;
-      if (gc < N && gk < K) { x = ld_b(bBase + gk * md[10] + gc * md[11]); }
-      Bs[b_at(k, c)] = {{CT}}(x);
+fn fetch_b(lid: u32, k0: i32) {
+  for (var i = 0u; i < QB; i = i + 1u) {
+    let q = lid + i * WGS;
+    let kc = b_coord(q);
+    let gk = k0 + i32(kc.x);
+    let gc = col0 + i32(kc.y);
+    let inside = q < NB && gk < K && gc < N;
+    let e = bBase + gk * md[10] + gc * md[11];
+    if (B_VEC) { rb[i] = vec4<u32>(); if (inside) { rb[i] = raw_b(e); } }
+    else { sb[i] = 0.0; if (inside) { sb[i] = ld_b(e); } }
+  }
+}
+
+fn store_b(lid: u32) {
+  for (var i = 0u; i < QB; i = i + 1u) {
+    let q = lid + i * WGS;
+    if (q >= NB) { break; }
+    let kc = b_coord(q);
+    if (B_VEC) {
+      let v = unpackv(rb[i]);
+      for (var j = 0u; j < V; j = j + 1u) { Bs[select(b_at(kc.x + j, kc.y), b_at(kc.x, kc.y + j), B_NC)] = {{CT}}(v[j]); }
+    } else {
+      Bs[b_at(kc.x, kc.y)] = {{CT}}(sb[i]);
     }
   }
 }
@@ -128,10 +158,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc: array<Acc, {{RMN}}>;
   for (var i = 0u; i < RM * RN; i = i + 1u) { acc[i] = acc_zero(); }
   let kEnd = md[3]; // from md, not the private K: barriers need a provably uniform loop
+  fetch_a(lid, 0);
+  fetch_b(lid, 0);
   for (var k0 = 0; k0 < kEnd; k0 = k0 + i32(BK)) {
-    stage_a(lid, k0);
-    stage_b(lid, k0);
+    store_a(lid);
+    store_b(lid);
     workgroupBarrier();
+    if (k0 + i32(BK) < kEnd) { fetch_a(lid, k0 + i32(BK)); fetch_b(lid, k0 + i32(BK)); }
     if (busy) {
       for (var kk = 0u; kk < BK; kk = kk + TK) {
         var l: array<Left, RM>;

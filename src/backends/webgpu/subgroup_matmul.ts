@@ -147,26 +147,23 @@ export function subgroupMatmulKey(p: SubgroupMatmulPlan, d: DType): string {
 }
 
 /**
- * Operand NAME with both accessors the kernel names: `ld_NAME(e)` (one element) and `ldv_NAME(e)` (the
- * V elements from e, a multiple of V). `vec`: bound as 16-byte vectors so ldv is one load; else the
- * packed scalar binding (ldv is then never called, but must exist for the kernel to compile).
+ * Operand NAME with both accessors the kernel names: `ld_NAME(e)` (one element, f32) and
+ * `raw_NAME(e)` (the 16 bytes holding elements e..e+V-1, e a multiple of V, for `unpackv`). `vec`:
+ * bound as 16-byte vectors; else the packed scalar binding, whose raw_ is never called but must
+ * exist for the kernel to compile.
  */
 function operand(name: string, slot: number, d: DType, vec: boolean): string {
-  const f32 = d === 'float32', v = f32 ? 4 : 8;
-  if (!vec) {
-    return `${binding(name, slot, d, 'read')}
-fn ldv_${name}(e: i32) -> array<f32, ${v}> { var r: array<f32, ${v}>; for (var j = 0; j < ${v}; j = j + 1) { r[j] = ld_${name}(e + j); } return r; }`;
-  }
-  const decl = `@group(0) @binding(${slot}) var<storage, read> ${name}: array<vec4<u32>>;`;
-  if (f32) {
-    return `${decl}
-fn ld_${name}(e: i32) -> f32 { return bitcast<f32>(${name}[e >> 2u][e & 3]); }
-fn ldv_${name}(e: i32) -> array<f32, 4> { let x = bitcast<vec4<f32>>(${name}[e >> 2u]); return array<f32, 4>(x.x, x.y, x.z, x.w); }`;
-  }
-  return `${decl}
-fn ld_${name}(e: i32) -> f32 { return f16_to_f32((${name}[e >> 3u][(e >> 1u) & 3] >> (u32(e & 1) * 16u)) & 0xffffu); }
-fn ldv_${name}(e: i32) -> array<f32, 8> {
-  let w = ${name}[e >> 3u];
+  const shift = d === 'float32' ? 2 : 3;
+  if (!vec) return `${binding(name, slot, d, 'read')}\nfn raw_${name}(e: i32) -> vec4<u32> { return vec4<u32>(); }`;
+  const decl = `@group(0) @binding(${slot}) var<storage, read> ${name}: array<vec4<u32>>;\nfn raw_${name}(e: i32) -> vec4<u32> { return ${name}[e >> ${shift}u]; }`;
+  if (d === 'float32') return `${decl}\nfn ld_${name}(e: i32) -> f32 { return bitcast<f32>(${name}[e >> 2u][e & 3]); }`;
+  return `${decl}\nfn ld_${name}(e: i32) -> f32 { return f16_to_f32((${name}[e >> 3u][(e >> 1u) & 3] >> (u32(e & 1) * 16u)) & 0xffffu); }`;
+}
+
+/** The V elements of 16 raw bytes, widened to f32. */
+function unpack(d: DType): string {
+  if (d === 'float32') return 'fn unpackv(w: vec4<u32>) -> array<f32, 4> { let x = bitcast<vec4<f32>>(w); return array<f32, 4>(x.x, x.y, x.z, x.w); }';
+  return `fn unpackv(w: vec4<u32>) -> array<f32, 8> {
   let p = unpack2x16float(w.x); let q = unpack2x16float(w.y); let r = unpack2x16float(w.z); let s = unpack2x16float(w.w);
   return array<f32, 8>(p.x, p.y, q.x, q.y, r.x, r.y, s.x, s.y);
 }`;
@@ -242,7 +239,9 @@ function epilogue(p: SubgroupMatmulPlan): string {
 export function subgroupMatmulSource(p: SubgroupMatmulPlan, d: DType, syntax: SubgroupMatrixCaps['syntax'] = 'templated'): string {
   const hw = p.mode === 'hw';
   const out = p.outPairs ? '@group(0) @binding(1) var<storage, read_write> out: array<u32>;' : binding('out', 1, d, 'write');
-  const decls = [out, operand('a', 2, d, p.aVec), operand('b', 3, d, p.bVec)].join('\n');
+  const decls = [out, operand('a', 2, d, p.aVec), operand('b', 3, d, p.bVec), unpack(d)].join('\n');
+  const v = 16 / (d === 'float16' ? 2 : 4);
+  const loads = (n: number, vec: boolean) => String(Math.ceil((vec ? n / v : n) / p.workgroupSize));
   const head = hw
     ? `${p.ct === 'f16' ? 'enable f16;\n' : ''}enable subgroups;\nenable chromium_experimental_subgroup_matrix;\n`
       // Operands and offsets differ between subgroups (never within one): uniform per subgroup, which
@@ -253,7 +252,7 @@ export function subgroupMatmulSource(p: SubgroupMatmulPlan, d: DType, syntax: Su
     DECLS: decls, TM: String(p.tm), TN: String(p.tn), TK: String(p.tk), WM: String(p.wm), WN: String(p.wn),
     RM: String(p.rm), RN: String(p.rn), RMN: String(p.rm * p.rn), KS: String(p.kSteps), WGS: String(p.workgroupSize),
     A_KC: String(p.aKC), B_NC: String(p.bNC), AS: String(p.as), BS: String(p.bs), A_VEC: String(p.aVec), B_VEC: String(p.bVec),
-    V: String(16 / (d === 'float16' ? 2 : 4)), CT: p.ct, AS_SIZE: String(p.asSize), BS_SIZE: String(p.bsSize), CS_SIZE: String(p.csSize),
+    V: String(v), QA: loads(p.bm * p.bk, p.aVec), QB: loads(p.bn * p.bk, p.bVec), CT: p.ct, AS_SIZE: String(p.asSize), BS_SIZE: String(p.bsSize), CS_SIZE: String(p.csSize),
     MMA: hw ? hwPrimitives(p, syntax) : emulatedPrimitives(p),
     BUILTINS: hw ? ', @builtin(subgroup_id) sg_id: u32, @builtin(subgroup_invocation_id) sg_lane: u32, @builtin(subgroup_size) sg_size: u32' : '',
     IDS: hw ? 'let w = sg_id;\n  let lane = sg_lane;\n  let sgs = sg_size;'
