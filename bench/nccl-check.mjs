@@ -202,7 +202,9 @@ async function main() {
   }
   await torch.init();
   if (!torch.distributed.isNcclAvailable()) {
-    console.error(`nccl-check: backend 'nccl' is not available here: ${torch.cuda.unavailableReason() ?? 'the CUDA addon found no libnccl.so.2'}`);
+    // initProcessGroup says why (no CUDA: torch.cuda's reason; no NCCL: where the addon looked).
+    const why = await torch.distributed.initProcessGroup({ backend: 'nccl', initMethod: 'tcp://127.0.0.1:0', rank: 0, worldSize: 1 }).then(() => 'unknown', (e) => e.message);
+    console.error(`nccl-check: backend 'nccl' is not available here: ${why}`);
     process.exit(1);
   }
   console.log(`nccl-check: ${torch.cuda.deviceCount()} CUDA device(s), ${torch.cuda.getDeviceName(0)}`);

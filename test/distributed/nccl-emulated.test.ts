@@ -25,6 +25,8 @@ if (!built) {
 
 interface Call { op: string; send?: number; recv?: number; count?: number; dtype?: string; redOp?: string; root?: number; peer?: number }
 const calls: Call[] = [];
+/** ncclCommInitRank calls seen: the id's first bytes, world size and rank. */
+const inits: { dev: number; id: string; n: number; rank: number }[] = [];
 const BYTES: Record<string, number> = { float32: 4, float16: 2, float64: 8, int32: 4, uint8: 1 };
 
 /** Replaces each emulated device's NCCL entry points by a world of one rank (see the header). */
@@ -35,10 +37,11 @@ function installOneRankNccl(): void {
     const devOf = new Map<number, number>();
     b.addon = {
       ...b.addon,
-      ncclGetUniqueId: () => new Uint8Array(128).fill(7),
+      ncclGetUniqueId: () => Uint8Array.from({ length: 128 }, () => Math.floor(Math.random() * 256)),
       ncclCommInitRank: async (dev: number, id: Uint8Array, n: number, rank: number) => {
-        if (n !== 1 || rank !== 0 || id.length !== 128) throw new Error(`the stand-in NCCL has one rank (asked for rank ${rank} of ${n})`);
-        devOf.set(devOf.size + 1, dev);
+        inits.push({ dev, id: Buffer.from(id).toString('hex'), n, rank });
+        if (id.length !== 128) throw new Error(`ncclCommInitRank: id must hold 128 bytes, got ${id.length}`);
+        devOf.set(devOf.size + 1, dev); // a communicator of n > 1 ranks is only made here (the rendezvous test), never used
         return devOf.size;
       },
       ncclCommDestroy: (c: number) => { devOf.delete(c); },
@@ -191,6 +194,28 @@ describe.runIf(built)('torch.distributed on emulated CUDA', () => {
       expect(() => dist.allReduce(torch.ones([2], { dtype: 'complex64', device: 'cuda' }))).toThrow(/tensors of dtype complex64 are not supported by the nccl backend/);
       expect(() => dist.isend(torch.ones([1], { device: 'cuda' }), 0)).toThrow('send: cannot send to itself (rank 0)');
       expect(() => new torch.nn.parallel.DistributedDataParallel(new torch.nn.Linear(2, 2))).toThrow("DistributedDataParallel: No backend type associated with device type cpu (backend 'nccl' moves CUDA tensors; parameter 'weight' is on 'cpu')");
+    });
+
+    it('rendezvous: the group\'s rank 0 makes the unique id, every member inits with it once all have read it', async () => {
+      const { StoreServer, StoreClient } = await import('../../src/distributed/store.js');
+      const { newNcclGroup } = await import('../../src/distributed/nccl.js');
+      const server = await StoreServer.listen(0, 3);
+      const clients = await Promise.all([0, 1, 2].map(() => StoreClient.connect('127.0.0.1', server.port, 5000)));
+      try {
+        inits.length = 0;
+        // Rank 2 asks first: it waits for rank 0's id in the store.
+        const groups = await Promise.all([2, 1, 0].map((rank) => newNcclGroup({ store: clients[rank]!, prefix: 'g7', rank, size: 3, device: 1, timeout: 5000 })));
+        expect(groups.map((g) => [g.rank, g.size, g.device])).toEqual([[2, 3, 1], [1, 3, 1], [0, 3, 1]]);
+        expect(inits.map((i) => [i.dev, i.n, i.rank]).sort()).toEqual([[1, 3, 0], [1, 3, 1], [1, 3, 2]]);
+        expect(new Set(inits.map((i) => i.id)).size).toBe(1);
+        expect(Buffer.from(await clients[1]!.get('g7/ncclUniqueId')).toString('hex')).toBe(inits[0]!.id);
+        // A member whose rank 0 never comes says so after the timeout.
+        await expect(newNcclGroup({ store: clients[1]!, prefix: 'g8', rank: 1, size: 2, device: 0, timeout: 300 }))
+          .rejects.toThrow(/rank 1 of the NCCL group 'g8' did not get the unique id from its rank 0 within 300 ms/);
+      } finally {
+        for (const c of clients) c.close();
+        server.close();
+      }
     });
 
     it('newGroup makes a communicator of its own', async () => {
