@@ -84,6 +84,7 @@ TL_DEV bool truthy(double x) { return x != 0 && x == x; }
 
 /** Element idx (row-major over v's shape) -> element offset in v. */
 TL_DEV int64_t off_of(const TlView& v, int64_t idx) {
+  if (v.ndim == 1) return v.offset + idx * v.strides[0]; /* collapsed dense operands: no division */
   int64_t off = v.offset;
   for (int d = v.ndim - 1; d >= 0; d--) {
     int64_t s = v.shape[d], q = idx / s;
@@ -94,6 +95,7 @@ TL_DEV int64_t off_of(const TlView& v, int64_t idx) {
 }
 /** Element idx of `shape`'s row-major order -> offset in a view of that shape with v's strides. */
 TL_DEV int64_t off_in(const TlView& shape, const TlView& v, int64_t idx) {
+  if (shape.ndim == 1) return v.offset + idx * v.strides[0];
   int64_t off = v.offset;
   for (int d = shape.ndim - 1; d >= 0; d--) {
     int64_t s = shape.shape[d], q = idx / s;
@@ -501,9 +503,9 @@ TL_KERNEL(tl_reduce) {
       inner_next(it);
     }
     if (stage == 1) {
-      if (op == R_SUM || op == R_PROD) { pvp[idx] = s.v; pip[idx] = (double)s.iv; }
+      /* Integer partials modulo 2^32 (exact in a double): the int32 result is the same modulo 2^32. */
+      if (op == R_SUM || op == R_PROD) { pvp[idx] = s.v; pip[idx] = (double)(int32_t)(uint32_t)(uint64_t)s.iv; }
       else { pvp[idx] = s.v; pip[idx] = (double)s.at; }
-      /* integer sums of a part fit a double exactly while |part| < 2^53 */
     } else {
       acc_store(op, ints, s, out, out.offset + idx);
     }

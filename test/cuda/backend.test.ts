@@ -103,6 +103,32 @@ describe.skipIf(!available)('cuda matmul', () => {
   }
 });
 
+describe.skipIf(!available)('cuda long reductions (two stages)', () => {
+  it('sum, prod, max, min, argmax, argmin, all, any over 5000-element rows equal the CPU', async () => {
+    torch.manualSeed(3);
+    const xf = torch.randn([3, 5000]);
+    const xi = torch.randint(-3, 4, [3, 5000], { dtype: 'int32' });
+    const signs = torch.where(torch.rand([3, 5000]).lt(0.5), -1, 1).to('int32');
+    const cases: [string, torch.Tensor, (t: torch.Tensor) => torch.Tensor, number][] = [
+      ['sum f32', xf, (t) => t.sum(1), 1e-4], ['sum f64', xf.to('float64'), (t) => t.sum(1), 1e-10],
+      ['sum i32', xi, (t) => t.sum(1), 0], ['prod i32', signs, (t) => t.prod(1), 0],
+      ['max', xf, (t) => t.amax(1), 0], ['min', xf, (t) => t.amin(1), 0],
+      ['argmax', xf, (t) => t.argmax(1), 0], ['argmin', xi, (t) => t.argmin(1), 0],
+      ['all', xi, (t) => t.bool().all(1), 0], ['any', xi.eq(9), (t) => t.any(1), 0],
+      ['max with NaN', torch.where(torch.arange(5000).eq(4321), NaN, xf), (t) => t.amax(1), 0],
+      ['argmax with NaN', torch.where(torch.arange(5000).eq(4321), NaN, xf), (t) => t.argmax(1), 0],
+    ];
+    for (const [name, x, f, tol] of cases) {
+      const want = Array.from(await f(x).data()), got = Array.from(await f(x.to('cuda')).data());
+      expect(got.length, name).toBe(want.length);
+      for (let i = 0; i < want.length; i++) {
+        if (Number.isNaN(want[i]!)) expect(Number.isNaN(got[i]!), name).toBe(true);
+        else expect(Math.abs(got[i]! - want[i]!), `${name}[${i}]: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(want[i]!)));
+      }
+    }
+  });
+});
+
 describe.skipIf(!available)('cuda Philox', () => {
   it('uniform numbers are the CPU\'s bit for bit (float32, float64, float16)', async () => {
     for (const dtype of ['float32', 'float64', 'float16'] as const) {

@@ -27,8 +27,12 @@ export class CudaBuffer implements BufferHandle {
 const FLAG_SLOTS = 1024;
 /** Rows up to this long are argsorted by one rank-counting pass; longer ones by merge passes. */
 const RANK_SORT_MAX = 256;
-/** Reductions with fewer outputs than this and at least SPLIT_MIN elements each run in two stages. */
-const SPLIT_OUTPUTS = 1024, SPLIT_MIN = 1 << 15, SPLIT_CHUNK = 1 << 12;
+/**
+ * Reductions of at least SPLIT_MIN elements into fewer than SPLIT_OUTPUTS outputs run in two stages,
+ * in parts of at least SPLIT_CHUNK elements, up to about SPLIT_THREADS threads in all (a GPU needs
+ * ~10^5 threads in flight; one thread summing a long column would leave it idle).
+ */
+const SPLIT_OUTPUTS = 1 << 16, SPLIT_MIN = 1 << 11, SPLIT_CHUNK = 1 << 9, SPLIT_THREADS = 1 << 18;
 
 const UNARY_CODE = new Map<UnaryOp, number>(UNARY_OPS.map((o, i) => [o, i]));
 const BINARY_CODE = new Map<BinaryOp, number>(BINARY_OPS.map((o, i) => [o, i]));
@@ -168,13 +172,13 @@ export class CudaBackend implements Backend {
     const xv = this.kv(x, [...ko.shape, ...ro.shape], [...ko.strides[0]!, ...ro.strides[0]!]);
     const nr = ro.shape.length, code = REDUCE_CODE.get(op)!;
     const ov = this.kv(out, [nOut], [1]);
-    if (nOut >= SPLIT_OUTPUTS || R < SPLIT_MIN) {
+    const parts = nOut >= SPLIT_OUTPUTS || R < SPLIT_MIN ? 1 : Math.min(Math.ceil(R / SPLIT_CHUNK), Math.ceil(SPLIT_THREADS / nOut));
+    if (parts <= 1) {
       this.launch('tl_reduce', nOut, (p) => p.view(0, xv).view(1, ov).i(0, code).i(1, nr), [x], [{ v: out, whole: this.coversBuffer(out) }]);
       return;
     }
     // Few long reductions: stage 1 reduces fixed consecutive parts into float64 scratch, stage 2
     // combines the parts in order (the split depends on the shape only: deterministic).
-    const parts = Math.min(Math.ceil(R / SPLIT_CHUNK), 1024);
     const sv = this.alloc(8 * nOut * parts), si = this.alloc(8 * nOut * parts);
     try {
       const scratch = (b: BufferHandle): KView => ({ ptr: (b as CudaBuffer).ptr, offset: 0, dtype: 'float64', shape: [nOut * parts], strides: [1] });
