@@ -3,11 +3,12 @@
 // gemm against a float64 host product, errors. A missing emulated build fails under CI=true, else skips
 // loudly. The real build's init() is checked where it was built (on a machine without a GPU: ok=false).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/dtype.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -329,8 +330,9 @@ describe.skipIf(!hasEmu)('CUDA addon (emulated build)', () => {
   });
 });
 
-describe('CUDA addon (real build, this machine)', () => {
-  it.skipIf(!existsSync(realPath))('init() never throws: without a driver it says why', () => {
+const hasReal = existsSync(realPath);
+describe.skipIf(!hasReal)('CUDA addon (real build)', () => {
+  it('init() never throws: on this machine, without a driver, it says why', () => {
     const r = load(realPath);
     const info = r.init({ fatbin: join(root, 'native-cuda/build/kernels.fatbin'), libs: [] });
     expect(info.emulated).toBe(false);
@@ -340,7 +342,79 @@ describe('CUDA addon (real build, this machine)', () => {
       expect(info.reason).toMatch(/^libcuda\.so\.1 not found: no NVIDIA driver is installed \(|^cuInit failed: CUDA_ERROR_/);
       expect(() => r.alloc(0, 4)).toThrow(`CUDA is not available: ${info.reason}`);
     } else {
-      expect(info.ok || info.reason).toBeTruthy(); // a GPU machine: bench/gpu.sh checks the rest
+      expect(info.ok || info.reason).toBeTruthy(); // a GPU machine: native-cuda/test/gpu-check.mjs checks the rest
     }
+  });
+
+  // The real addon over a stand-in libcuda.so.1 (native-cuda/test/fake_libcuda.c: host memory, synchronous
+  // copies): its driver loading, error wording, staging and argument passing, without a GPU.
+  const fakes = mkdtempSync(join(tmpdir(), 'torchlet-fake-cuda-'));
+  const fakeSrc = join(root, 'native-cuda/test/fake_libcuda.c');
+  if (hasReal) {
+    for (const [dir, flags] of [['ok', []], ['old', ['-DFAKE_OLD_DRIVER']]] as const) {
+      mkdirSync(join(fakes, dir));
+      execFileSync(process.env.CC ?? 'gcc', ['-shared', '-fPIC', '-O1', ...flags, fakeSrc, '-o', join(fakes, dir, 'libcuda.so.1')]);
+    }
+  }
+  afterAll(() => rmSync(fakes, { recursive: true, force: true }));
+  const fake = (env: Record<string, string>, body: string, dir = 'ok'): Record<string, unknown> => {
+    const code = `const a = require(${JSON.stringify(realPath)});
+      const info = a.init({ fatbin: process.env.FATBIN ?? ${JSON.stringify(join(root, 'native-cuda/build/kernels.fatbin'))}, libs: [${JSON.stringify(fakes)}] });
+      const out = (v) => process.stdout.write(JSON.stringify({ info, ...v }));
+      const err = (f) => { try { f(); } catch (e) { return e.message; } return null; };
+      (async () => { ${body} })().catch((e) => out({ uncaught: e.message }));`;
+    return JSON.parse(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: join(fakes, dir), ...env } }));
+  };
+
+  it('loads the driver by dlopen: device, memory through pinned staging, a launch by name with its argument block', () => {
+    const r = fake({}, `
+      const p = a.alloc(0, 4000);
+      a.write(0, p, new Float32Array(1000).fill(7));
+      const args = ${JSON.stringify(Array.from(args([{ ptr: 0, dtype: F32, shape: [1000], strides: [1] }], 1000, [0.5, 0.25])))};
+      const block = new Uint8Array(args); new DataView(block.buffer).setBigUint64(0, BigInt(p), true);
+      a.launch(0, 'tl_test_iota', 1000, block);
+      const vals = new Float32Array(await a.read(0, p, 4000));
+      const again = new Float32Array(await a.read(0, p + 8, 8)); // a second read reuses the staging buffer
+      const gemm = { transA: false, transB: false, m: 1, n: 1, k: 1, a: p, lda: 1, strideA: 0, b: p, ldb: 1, strideB: 0, c: p, ldc: 1, strideC: 0, batch: 1, dtype: 'float32', tf32: false };
+      out({ name: a.deviceName(0), props: a.deviceProperties(0), iota: vals.every((v, i) => v === 0.5 + 0.25 * i), again: [...again],
+        unknown: err(() => a.launch(0, 'tl_no_such_kernel', 1, block)), gemm: info.cublas === null ? err(() => a.gemm(0, gemm)) : 'skipped: cuBLAS is installed',
+        oom: err(() => a.alloc(0, 2 ** 31)), nccl: info.nccl === null ? err(() => a.ncclGetUniqueId()) : 'skipped: NCCL is installed',
+        stats: (a.free(0, p), a.emptyCache(0), a.memoryStats(0)) });`);
+    expect(r.info).toMatchObject({ ok: true, emulated: false, deviceCount: 1, driverVersion: 13000 });
+    expect(r).toMatchObject({ name: 'Fake GPU', props: { name: 'Fake GPU', totalMemory: 2 ** 30, major: 9, minor: 0, multiProcessorCount: 132 }, iota: true, again: [1, 1.25] });
+    expect(r.unknown).toMatch(/^unknown CUDA kernel 'tl_no_such_kernel' \(not in .*kernels\.fatbin: rebuild with npm run build:cuda\)$/);
+    if (!String(r.gemm).startsWith('skipped')) expect(r.gemm).toMatch(/^cuBLAS was not found \(looked for libcublas\.so\.13, libcublas\.so\.12, libcublas\.so\.11 in .*torchlet-fake-cuda-.*, and the loader's default path\)$/);
+    if (!String(r.nccl).startsWith('skipped')) expect(r.nccl).toMatch(/^NCCL was not found \(looked for libnccl\.so\.2 in .*\): install PyTorch's nvidia-nccl-cu12 wheel or set TORCHLET_CUDA_LIBS$/);
+    // PyTorch's format_size: up to 1 GiB inclusive in MiB
+    expect(r.oom).toBe('CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 1024.00 MiB total capacity; 4.00 KiB already allocated; 4.00 KiB reserved in total by torchlet)');
+    expect(r.stats).toEqual({ allocated: 0, reserved: 0, maxAllocated: 4096, segments: 0 });
+  });
+
+  it('an asynchronous fault rejects the next read and sticks; CUDA_LAUNCH_BLOCKING=1 raises it at the kernel', () => {
+    const msg = 'CUDA error: an illegal memory access was encountered (raised by work queued before this read; set CUDA_LAUNCH_BLOCKING=1 to raise it at the kernel)';
+    const r = fake({ FAKE_CUDA_FAULT: '1' }, `
+      const p = a.alloc(0, 16);
+      let read = null, sync = null;
+      try { await a.read(0, p, 16); } catch (e) { read = e.message; }
+      try { await a.synchronize(0); } catch (e) { sync = e.message; }
+      out({ read, sync, later: err(() => a.alloc(0, 4)) });`);
+    expect(r).toMatchObject({ read: msg, sync: msg, later: msg });
+    const b = fake({ FAKE_CUDA_FAULT: '1', CUDA_LAUNCH_BLOCKING: '1' }, `
+      const p = a.alloc(0, 16), block = new Uint8Array(728), dv = new DataView(block.buffer);
+      dv.setBigUint64(0, BigInt(p), true); dv.setBigInt64(88, 1n, true); dv.setBigInt64(608, 4n, true);
+      out({ launch: err(() => a.launch(0, 'tl_test_iota', 4, block)), later: err(() => a.alloc(0, 4)) });`);
+    expect(b.launch).toBe('CUDA error: an illegal memory access was encountered (raised by kernel tl_test_iota)');
+    expect(b.later).toBe(b.launch);
+  });
+
+  it('init() reports ok=false with the reason: no device, too old a GPU or driver, no kernel image', () => {
+    expect(fake({ FAKE_CUDA_NO_DEVICE: '1' }, 'out({});').info).toEqual({ ok: false, reason: 'cuInit failed: CUDA_ERROR_NO_DEVICE (no CUDA-capable device is detected)',
+      emulated: false, deviceCount: 0, driverVersion: 13000, cublas: null, nccl: null });
+    expect(fake({ FAKE_CUDA_MAJOR: '7' }, 'out({});').info).toMatchObject({ ok: false,
+      reason: "no CUDA device of compute capability 8.0 or newer (torchlet's kernels are built for sm_80 and sm_90)" });
+    expect(fake({}, 'out({});', 'old').info).toMatchObject({ ok: false,
+      reason: 'libcuda.so.1 lacks cuMemAlloc_v2: the NVIDIA driver is too old for torchlet (CUDA 12 or newer needed)' });
+    expect(fake({ FATBIN: '/nonexistent/kernels.fatbin' }, 'out({});').info).toMatchObject({ ok: false,
+      reason: 'kernel image /nonexistent/kernels.fatbin not found: run npm run build:cuda' });
   });
 });
