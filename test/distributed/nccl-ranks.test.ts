@@ -199,4 +199,15 @@ describe.runIf(built)('NCCL collectives with three ranks (stand-in over the emul
     ops.ncclRecv(g[2]!, 'recv', into, 0);
     expect(await vals(into)).toEqual([42, 43]);
   });
+
+  it('a collective the stream never finishes (a dead peer) rejects its wait after the timeout, naming the device', async () => {
+    const w = new World(2);
+    const stuck = new NcclGroup(w.addon(0) as never, 1, 0, 0, 2, 200, () => new Promise<void>(() => {}));
+    ops.ncclAllReduce(stuck, 'allReduce', cuda([1]), 'sum'); // rank 1 never comes
+    const t0 = Date.now();
+    await expect(stuck.done('allReduce')).rejects.toThrow("allReduce: timed out after 200 ms waiting for the NCCL operation on cuda:0 to complete (another rank died, hangs, or issued collectives in another order)");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    stuck.destroy();
+    expect(() => ops.ncclAllReduce(stuck, 'allReduce', cuda([1]), 'sum')).toThrow('allReduce: the process group was destroyed (destroyProcessGroup)');
+  });
 });
