@@ -170,6 +170,32 @@ describe.skipIf(!available)('cuda poison', () => {
   });
 });
 
+describe.skipIf(!available)('cuda fused Adam', () => {
+  /** Three Adam(W) steps from fixed values on `device`; the bits of the parameter and both moments. */
+  async function run(device: 'cpu' | 'cuda', fused: boolean, make: (ps: torch.Tensor[]) => torch.optim.Optimizer): Promise<number[][]> {
+    const be = getBackend(device) as { adamStep?: unknown };
+    if (!fused) be.adamStep = undefined; // an own property shadows the method: the optimizer composes the update
+    try {
+      const vals = (n: number, seed: number) => torch.tensor(Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed * 78.233) * (1 + (i % 7))), { device });
+      const p = vals(1000, 1).requiresGrad_();
+      const opt = make([p]);
+      for (let s = 0; s < 3; s++) { p.grad = vals(1000, 10 * s + 3).mul(s === 1 ? 1e-3 : 1); opt.step(); }
+      const state = Object.values(opt.state.get(p) ?? {}).filter((v): v is torch.Tensor => v instanceof torch.Tensor);
+      return Promise.all([p, ...state].map(async (t) => Array.from(new Uint32Array((await t.detach().contiguous().data()).buffer))));
+    } finally { if (!fused) delete be.adamStep; }
+  }
+  for (const [name, make] of [
+    ['Adam with L2 decay and maximize', (ps: torch.Tensor[]) => new torch.optim.Adam(ps, { lr: 1e-3, maximize: true, weightDecay: 0.5 })],
+    ['AdamW', (ps: torch.Tensor[]) => new torch.optim.AdamW(ps, { lr: 1e-2, weightDecay: 0.05 })],
+  ] as const) {
+    it(`${name}: bit-identical to the composed update on cuda and to the CPU's fused step`, async () => {
+      const fusedCuda = await run('cuda', true, make), composedCuda = await run('cuda', false, make), cpu = await run('cpu', true, make);
+      expect(fusedCuda).toEqual(composedCuda);
+      expect(fusedCuda).toEqual(cpu);
+    });
+  }
+});
+
 describe.skipIf(!available)('cuda memory', () => {
   it('allocated bytes return to the baseline after frees; emptyCache releases the cached blocks', async () => {
     const be = cuda();
