@@ -349,17 +349,19 @@ describe.skipIf(!hasReal)('CUDA addon (real build)', () => {
   // The real addon over a stand-in libcuda.so.1 (native-cuda/test/fake_libcuda.c: host memory, synchronous
   // copies): its driver loading, error wording, staging and argument passing, without a GPU.
   const fakes = mkdtempSync(join(tmpdir(), 'torchlet-fake-cuda-'));
-  const fakeSrc = join(root, 'native-cuda/test/fake_libcuda.c');
   if (hasReal) {
-    for (const [dir, flags] of [['ok', []], ['old', ['-DFAKE_OLD_DRIVER']]] as const) {
-      mkdirSync(join(fakes, dir));
-      execFileSync(process.env.CC ?? 'gcc', ['-shared', '-fPIC', '-O1', ...flags, fakeSrc, '-o', join(fakes, dir, 'libcuda.so.1')]);
-    }
+    const cc = (src: string, out: string, flags: string[] = []) =>
+      execFileSync(process.env.CC ?? 'gcc', ['-shared', '-fPIC', '-O1', ...flags, join(root, 'native-cuda/test', src), '-o', join(fakes, out)]);
+    for (const dir of ['ok', 'old', 'libs']) mkdirSync(join(fakes, dir));
+    cc('fake_libcuda.c', 'ok/libcuda.so.1');
+    cc('fake_libcuda.c', 'old/libcuda.so.1', ['-DFAKE_OLD_DRIVER']);
+    cc('fake_libcublas.c', 'libs/libcublas.so.13');
+    cc('fake_libnccl.c', 'libs/libnccl.so.2');
   }
   afterAll(() => rmSync(fakes, { recursive: true, force: true }));
-  const fake = (env: Record<string, string>, body: string, dir = 'ok'): Record<string, unknown> => {
+  const fake = (env: Record<string, string>, body: string, dir = 'ok', libs = fakes): Record<string, unknown> => {
     const code = `const a = require(${JSON.stringify(realPath)});
-      const info = a.init({ fatbin: process.env.FATBIN ?? ${JSON.stringify(join(root, 'native-cuda/build/kernels.fatbin'))}, libs: [${JSON.stringify(fakes)}] });
+      const info = a.init({ fatbin: process.env.FATBIN ?? ${JSON.stringify(join(root, 'native-cuda/build/kernels.fatbin'))}, libs: [${JSON.stringify(libs)}] });
       const out = (v) => process.stdout.write(JSON.stringify({ info, ...v }));
       const err = (f) => { try { f(); } catch (e) { return e.message; } return null; };
       (async () => { ${body} })().catch((e) => out({ uncaught: e.message }));`;
@@ -388,6 +390,51 @@ describe.skipIf(!hasReal)('CUDA addon (real build)', () => {
     // PyTorch's format_size: up to 1 GiB inclusive in MiB
     expect(r.oom).toBe('CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 1024.00 MiB total capacity; 4.00 KiB already allocated; 4.00 KiB reserved in total by torchlet)');
     expect(r.stats).toEqual({ allocated: 0, reserved: 0, maxAllocated: 4096, segments: 0 });
+  });
+
+  it('calls cuBLAS (stand-in) with cublasGemmStridedBatchedEx\'s arguments and NCCL (stand-in, one rank) through a Promise', () => {
+    const libs = join(fakes, 'libs');
+    const r = fake({}, `
+      const f32 = (v) => new Float32Array(v), put = (arr) => { const p = a.alloc(0, arr.byteLength); a.write(0, p, arr); return p; };
+      const get = async (p, Arr, n) => [...new Arr(await a.read(0, p, n * Arr.BYTES_PER_ELEMENT))];
+      // A 2x3 = [[1,2,3],[4,5,6]], B 3x2 = [[7,8],[9,10],[11,12]], column-major; A also stored transposed (lda 3)
+      const A = put(f32([1, 4, 2, 5, 3, 6])), At = put(f32([1, 2, 3, 4, 5, 6])), B = put(f32([7, 9, 11, 8, 10, 12])), C = a.alloc(0, 16);
+      const g = { transA: false, transB: false, m: 2, n: 2, k: 3, a: A, lda: 2, strideA: 0, b: B, ldb: 3, strideB: 0, c: C, ldc: 2, strideC: 0, batch: 1, dtype: 'float32', tf32: false };
+      a.gemm(0, g);
+      const plain = await get(C, Float32Array, 4);
+      a.gemm(0, { ...g, transA: true, a: At, lda: 3 });
+      const transposed = await get(C, Float32Array, 4);
+      const D = put(new Float64Array([1, 4, 2, 5, 3, 6])), E = put(new Float64Array([7, 9, 11, 8, 10, 12])), F = a.alloc(0, 32);
+      a.gemm(0, { ...g, a: D, b: E, c: F, dtype: 'float64' });
+      const f64 = await get(F, Float64Array, 4);
+      const x = put(f32([1 + 2 ** -12])), y = put(f32([3])), z = a.alloc(0, 4);
+      const one = { ...g, m: 1, n: 1, k: 1, a: x, lda: 1, b: y, ldb: 1, c: z, ldc: 1 };
+      a.gemm(0, one);
+      const exact = await get(z, Float32Array, 1);
+      a.gemm(0, { ...one, tf32: true });
+      const tf32 = await get(z, Float32Array, 1);
+      const half = err(() => a.gemm(0, { ...one, dtype: 'float16' }));
+      const id = a.ncclGetUniqueId();
+      const comm = await a.ncclCommInitRank(0, id, 1, 0);
+      const s = put(f32([1, 2, 3])), rcv = a.alloc(0, 12);
+      a.ncclCollective(comm, 'allReduce', { send: s, recv: rcv, count: 3, dtype: 'float32', redOp: 'avg' });
+      const reduced = await get(rcv, Float32Array, 3);
+      a.ncclGroupStart();
+      a.ncclCollective(comm, 'broadcast', { send: B, recv: rcv, count: 3, dtype: 'float32', root: 0 });
+      a.ncclGroupEnd();
+      const broadcast = await get(rcv, Float32Array, 3);
+      const send = err(() => a.ncclCollective(comm, 'send', { send: s, recv: 0, count: 3, dtype: 'float32', peer: 0 }));
+      const badOp = err(() => a.ncclCollective(comm, 'allReduce', { send: s, recv: rcv, count: 3, dtype: 'float32', redOp: 'mean' }));
+      a.ncclCommDestroy(comm);
+      out({ plain, transposed, f64, exact, tf32, half, idLength: id.length, comm, reduced, broadcast, send, badOp,
+        destroyed: err(() => a.ncclCollective(comm, 'allReduce', { send: s, recv: rcv, count: 3, dtype: 'float32' })) });`, 'ok', libs);
+    expect(r.info).toMatchObject({ ok: true, cublas: join(libs, 'libcublas.so.13'), nccl: join(libs, 'libnccl.so.2') });
+    expect(r).toMatchObject({ plain: [58, 139, 64, 154], transposed: [58, 139, 64, 154], f64: [58, 139, 64, 154],
+      exact: [Math.fround(3 * (1 + 2 ** -12))], tf32: [3], idLength: 128, comm: 1, reduced: [1, 2, 3], broadcast: [7, 9, 11] });
+    expect(r.half).toBe('cublasGemmStridedBatchedEx failed: CUBLAS_STATUS_NOT_SUPPORTED'); // the stand-in has no float16
+    expect(r.send).toBe('NCCL error in nccl send: invalid argument (run with NCCL_DEBUG=WARN for details)');
+    expect(r.badOp).toBe("NCCL: unknown redOp 'mean' (sum, prod, max, min, avg)");
+    expect(r.destroyed).toBe('NCCL: 1 is not a live communicator');
   });
 
   it('an asynchronous fault rejects the next read and sticks; CUDA_LAUNCH_BLOCKING=1 raises it at the kernel', () => {
