@@ -303,12 +303,6 @@ export function commOf(what: string, group?: ProcessGroup | null): EngineGroup |
   if (!g.engine) throw new Error(`${what}: this process (rank ${state.rank}) is not a member of the group [${g.ranks.join(', ')}]`);
   return g.engine;
 }
-/** The member Gloo group of `group` for `what` (host-memory collectives), or a clear error. @internal */
-export function engineOf(what: string, group?: ProcessGroup | null): EngineGroup {
-  const g = commOf(what, group);
-  if (g instanceof NcclGroup) throw new Error(`${what}: needs the gloo backend (this process group's backend is 'nccl')`);
-  return g;
-}
 /** The Work of NCCL calls just enqueued: resolves when the stream has reached them. */
 function ncclWork(g: NcclGroup, what: string): Work { return new Work(g.done(what)); }
 /** Checks every tensor of an NCCL collective (CUDA, the group's device, a dtype NCCL moves). */
