@@ -407,7 +407,7 @@ struct WaitJob : Job {
     }
     if (!error.empty()) {
       const std::string msg = error + asyncSuffix(where);
-      if (sticky || in->devs[dev].sticky.empty()) in->devs[dev].sticky = msg;
+      if (sticky && in->devs[dev].sticky.empty()) in->devs[dev].sticky = msg; /* the first one sticks */
       throw JsError(msg);
     }
     return value;
@@ -418,7 +418,7 @@ struct WaitJob : Job {
 
 napi_value Init(napi_env env, napi_callback_info info) {
   Instance* in = instance(env);
-  tl::InitResult& r = in->info;
+  tl::InitResult bad; /* malformed options: reported as not ok, and a later call may still initialise */
   if (!in->initialised) {
     try {
       Args a(env, info);
@@ -436,27 +436,27 @@ napi_value Init(napi_env env, napi_callback_info info) {
         CHECK_NAPI(napi_get_element(env, list, i, &e));
         libs.push_back(string(env, e, "libs[" + std::to_string(i) + "]"));
       }
-      r = in->gpu->init(fatbin, libs);
+      in->info = in->gpu->init(fatbin, libs);
+      in->initialised = true;
+      const char* lb = getenv("CUDA_LAUNCH_BLOCKING");
+      const char* cb = getenv("TORCHLET_CUDA_CHECK_BOUNDS");
+      in->launchBlocking = lb && std::string(lb) == "1";
+      in->checkBounds = in->gpu->emulated() || (cb && std::string(cb) == "1");
+      if (in->info.ok) in->devs.resize(in->info.deviceCount);
     } catch (const std::exception& e) {
-      r = tl::InitResult();
-      r.reason = e.what();
+      bad.reason = std::string("init: ") + e.what();
     }
-    in->initialised = true;
-    const char* lb = getenv("CUDA_LAUNCH_BLOCKING");
-    const char* cb = getenv("TORCHLET_CUDA_CHECK_BOUNDS");
-    in->launchBlocking = lb && std::string(lb) == "1";
-    in->checkBounds = in->gpu->emulated() || (cb && std::string(cb) == "1");
-    if (r.ok) in->devs.resize(r.deviceCount);
   }
+  const tl::InitResult& res = in->initialised ? in->info : bad;
   return guard(env, [&] {
     napi_value o = newObject(env);
-    set(env, o, "ok", boolValue(env, r.ok));
-    if (!r.ok) set(env, o, "reason", str(env, r.reason));
+    set(env, o, "ok", boolValue(env, res.ok));
+    if (!res.ok) set(env, o, "reason", str(env, res.reason));
     set(env, o, "emulated", boolValue(env, in->gpu->emulated()));
-    set(env, o, "deviceCount", num(env, r.ok ? r.deviceCount : 0));
-    set(env, o, "driverVersion", num(env, r.driverVersion));
-    set(env, o, "cublas", r.cublas.empty() ? nullValue(env) : str(env, r.cublas));
-    set(env, o, "nccl", r.nccl.empty() ? nullValue(env) : str(env, r.nccl));
+    set(env, o, "deviceCount", num(env, res.ok ? res.deviceCount : 0));
+    set(env, o, "driverVersion", num(env, res.driverVersion));
+    set(env, o, "cublas", res.cublas.empty() ? nullValue(env) : str(env, res.cublas));
+    set(env, o, "nccl", res.nccl.empty() ? nullValue(env) : str(env, res.nccl));
     return o;
   });
 }

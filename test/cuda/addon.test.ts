@@ -71,8 +71,8 @@ function args(views: ViewSpec[], n: number, f: number[] = [], i: number[] = []):
 const F32 = 0, F16 = 1, I32 = 3;
 
 /** Runs `body` (JS using `a`, the emulated addon after init) in a fresh process with env; returns its JSON output. */
-function child(env: Record<string, string>, body: string): unknown {
-  const code = `const a = require(${JSON.stringify(emuPath)}); a.init({ fatbin: '', libs: [] });
+function child(env: Record<string, string>, body: string, init = "a.init({ fatbin: '', libs: [] });"): unknown {
+  const code = `const a = require(${JSON.stringify(emuPath)}); ${init}
     const out = (v) => process.stdout.write(JSON.stringify(v));
     (async () => { ${body} })().catch((e) => { out({ uncaught: e.message }); });`;
   return JSON.parse(execFileSync(process.execPath, ['-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' }));
@@ -89,6 +89,15 @@ describe.skipIf(!hasEmu)('CUDA addon (emulated build)', () => {
     expect(a.deviceProperties(0)).toMatchObject({ totalMemory: 4 * 1024 * MiB, major: 9, minor: 0 });
     expect(() => a.alloc(2, 16)).toThrow('CUDA error: invalid device ordinal: cuda:2 (2 CUDA devices: cuda:0..cuda:1)');
     expect(() => a.alloc(0, -1)).toThrow('nbytes must be a non-negative integer');
+  });
+
+  it('init() with malformed options reports why without initialising; a later call still can', () => {
+    const r = child({}, `out({ bad: a.init({ fatbin: 3, libs: [] }), notYet: (() => { try { a.alloc(0, 4); } catch (e) { return e.message; } })(),
+      good: a.init({ fatbin: '', libs: [] }), again: a.init({ fatbin: 'ignored', libs: ['x'] }) });`, '') as Record<string, Record<string, unknown> | string>;
+    expect(r.bad).toEqual({ ok: false, reason: 'init: fatbin must be a string', emulated: true, deviceCount: 0, driverVersion: 0, cublas: null, nccl: null });
+    expect(r.notYet).toBe('the CUDA addon is not initialised: call init() first');
+    expect(r.good).toMatchObject({ ok: true, deviceCount: 2 });
+    expect(r.again).toEqual(r.good); // initialised once per process (per JS environment)
   });
 
   it('writes and reads back every dtype, at offsets inside an allocation', async () => {
