@@ -70,7 +70,15 @@ struct __half {
   __half() = default;
   __half(float f) : __x(tl_emu_f32_to_f16_bits(f)) {} /* CUDA's implicit conversions round to nearest too */
   __half(double d) : __x(tl_emu_f32_to_f16_bits((float)d)) {}
+  /* From integers too (as cuda_fp16.h's constructors), so no conversion is ambiguous. */
+  __half(short i) : __x(tl_emu_f32_to_f16_bits((float)i)) {}
+  __half(unsigned short i) : __x(tl_emu_f32_to_f16_bits((float)i)) {}
   __half(int i) : __x(tl_emu_f32_to_f16_bits((float)i)) {}
+  __half(unsigned i) : __x(tl_emu_f32_to_f16_bits((float)i)) {}
+  __half(long i) : __x(tl_emu_f32_to_f16_bits((float)i)) {}
+  __half(unsigned long i) : __x(tl_emu_f32_to_f16_bits((float)i)) {}
+  __half(long long i) : __x(tl_emu_f32_to_f16_bits((float)i)) {}
+  __half(unsigned long long i) : __x(tl_emu_f32_to_f16_bits((float)i)) {}
   operator float() const { return tl_emu_f16_bits_to_f32(__x); }
 };
 inline float __half2float(__half h) { return tl_emu_f16_bits_to_f32(h.__x); }
