@@ -2,13 +2,15 @@
 // CNN (conv16-conv32-fc128, batch 64, SGD with momentum) and per-op dispatch overhead. Plain ESM
 // JavaScript so it runs where only Node and dist/ exist (the GPU machine, bench/gpu.sh):
 //   node bench/webgpu.mjs [--sizes 1024,2048,4096] [--steps 10] [--chain 1000] [--json]
-//     [--dtypes float32,float16] [--kernel auto|subgroup|tiled] [--verify]
+//     [--dtypes float32,float16] [--kernel auto|subgroup|tiled] [--verify] [--tuning '{"rm":4,"rn":2}']
 // (imports ../dist/torchlet.js), or through `npm run bench -- --device webgpu` (src/ via tsx).
 // --kernel picks the matmul kernel (TORCHLET_WEBGPU_MATMUL, read when the backend is created):
 // 'subgroup' runs the subgroup-matrix (tensor core) kernel on every float16/float32 matmul the
 // adapter has a config for (the tiled kernels otherwise: the result's `subgroupMatrix` says whether
 // the adapter has the feature at all), 'tiled' never. --verify checks sampled rows of each product
 // against the CPU backend's float32 matmul of the same values. --chain 0 skips the overhead section.
+// --tuning: the subgroup kernel's block shape (SubgroupMatmulTuning in src/backends/webgpu/subgroup_matmul.ts:
+// subgroups, rm, rn, kSteps), through TORCHLET_WEBGPU_SUBGROUP_TUNING.
 // GPU time comes from timestamp queries where the device has them, else from wall time around
 // torch.webgpu.synchronize() (onSubmittedWorkDone); both are printed when available.
 
@@ -25,6 +27,7 @@ export function parseArgs(argv) {
     dtypes: get('dtypes', 'float32').split(','),
     kernel: get('kernel', 'auto'),
     verify: argv.includes('--verify'),
+    tuning: get('tuning', ''),
   };
 }
 
@@ -71,11 +74,12 @@ function makeNet(torch) {
 export async function benchWebGPU(torch, opts) {
   if (opts.kernel === 'subgroup' || opts.kernel === 'tiled') process.env.TORCHLET_WEBGPU_MATMUL = opts.kernel;
   else if (opts.kernel !== 'auto') throw new Error(`bench --device webgpu: --kernel ${opts.kernel}: expected auto, subgroup or tiled`);
+  if (opts.tuning) process.env.TORCHLET_WEBGPU_SUBGROUP_TUNING = opts.tuning;
   await torch.init();
   const info = torch.webgpu.info();
   if (!info) throw new Error('bench --device webgpu: no WebGPU adapter found');
   const res = {
-    adapter: info.adapter, timestampQuery: info.timestampQuery, subgroupMatrix: info.subgroupMatrix === true, kernel: opts.kernel,
+    adapter: info.adapter, timestampQuery: info.timestampQuery, subgroupMatrix: info.subgroupMatrix === true, kernel: opts.kernel, tuning: opts.tuning,
     overhead: {}, matmul: [], train: null,
   };
   const log = opts.json ? () => {} : (s) => console.log(s);

@@ -6,6 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { planSubgroupMatmul, subgroupMatmulSource, pickConfig, type MatmulProblem, type SubgroupMatrixCaps } from '../../src/backends/webgpu/subgroup_matmul.js';
 import type { DType } from '../../src/dtype.js';
+import { WebGPUBackend } from '../../src/backends/webgpu/index.js';
+import type { GPUInfo } from '../../src/backends/webgpu/device.js';
 
 const f16f32 = (M: number, N: number, K: number) => ({ componentType: 'f16', resultComponentType: 'f32', M, N, K });
 const H100: SubgroupMatrixCaps = {
@@ -140,6 +142,39 @@ describe.skipIf(!dawn)("tensor-core WGSL through Dawn's validation (null backend
       }
     }
     expect(checked).toBe(12);
+  });
+
+  /** A backend over a null-backend device (nothing executes; pipelines are validated). */
+  async function nullBackend(features: GPUFeatureName[], sgMax: number): Promise<WebGPUBackend> {
+    const gpu = dawn!.create(['backend=null', 'enable-dawn-features=allow_unsafe_apis']);
+    const adapter = (await gpu.requestAdapter())!;
+    const device = await adapter.requestDevice({ requiredFeatures: features });
+    const l = device.limits;
+    const info: GPUInfo = {
+      device, keepAlive: [gpu, adapter], adapterName: 'null', isFallbackAdapter: true,
+      features: { shaderF16: features.includes('shader-f16'), timestampQuery: false, subgroups: true, subgroupMatrix: true },
+      limits: { maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage, maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxBufferSize: l.maxBufferSize, minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment },
+      subgroupMatrix: { ...H100, subgroupMaxSize: sgMax, maxInvocations: l.maxComputeInvocationsPerWorkgroup, maxWorkgroupStorage: l.maxComputeWorkgroupStorageSize },
+    };
+    return new WebGPUBackend(info);
+  }
+
+  it('checkSubgroupMatmul keeps the feature when the kernel compiles, and turns it off with the reason when not', async () => {
+    const { sgMax } = await nullDevice();
+    const good = await nullBackend(['subgroups', 'chromium-experimental-subgroup-matrix', 'shader-f16'] as GPUFeatureName[], sgMax);
+    await good.checkSubgroupMatmul();
+    expect(good.subgroupMatrixError).toBeNull();
+    expect(good.info.subgroupMatrix).not.toBeNull();
+    // Caps that claim f16 on a device without shader-f16: `enable f16` is refused.
+    const bad = await nullBackend(['subgroups', 'chromium-experimental-subgroup-matrix'] as GPUFeatureName[], sgMax);
+    await bad.checkSubgroupMatmul();
+    expect(bad.subgroupMatrixError).toMatch(/^the subgroup-matrix matmul did not compile on this adapter \(float16\): .*f16/);
+    expect(bad.info.subgroupMatrix).toBeNull();
+    const p = problem(1, 1024, 1024, 1024);
+    expect(planSubgroupMatmul(p, bad.info.subgroupMatrix).plan).toBeNull();
+    good.gpu.destroy();
+    bad.gpu.destroy();
   });
 
   it('the validation is real: a workgroup narrower than the subgroup size is refused', async () => {

@@ -79,8 +79,11 @@ async function nodeGPU(): Promise<GPU | null> {
   try {
     const name = 'webgpu'; // a variable, so bundlers leave the optional dependency alone
     const mod = (await import(/* @vite-ignore */ name)) as NodeWebGPU;
-    const sgm = proc.env.TORCHLET_WEBGPU_SUBGROUP_MATRIX !== '0';
-    return mod.create(sgm ? ['enable-dawn-features=allow_unsafe_apis'] : []);
+    // TORCHLET_WEBGPU_DAWN_FEATURES: more Dawn toggles, comma-separated (benchmarks measuring e.g.
+    // disable_robustness or disable_workgroup_init; never needed for correct results).
+    const toggles = [...(proc.env.TORCHLET_WEBGPU_SUBGROUP_MATRIX !== '0' ? ['allow_unsafe_apis'] : []),
+      ...(proc.env.TORCHLET_WEBGPU_DAWN_FEATURES ?? '').split(',').filter(Boolean)];
+    return mod.create(toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : []);
   } catch (e) {
     reason = `the optional npm package 'webgpu' (Dawn, WebGPU for Node) could not be loaded (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): 'npm install webgpu'`;
     return null;

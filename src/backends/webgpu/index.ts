@@ -147,6 +147,8 @@ export class WebGPUBackend implements Backend {
     { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 },
     { componentType: 'f32', resultComponentType: 'f32', M: 8, N: 8, K: 8 },
   ];
+  /** Why the device's subgroup matrices are not used although offered (checkSubgroupMatmul), else null. */
+  subgroupMatrixError: string | null = null;
   /** Which kernel the last matmul ran ('subgroup', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
   lastMatmul: { kernel: 'subgroup' | 'tiled128' | 'tiled64' | 'small'; why: string | null } | null = null;
   private readonly pool = new Map<number, GPUBuffer[]>();
@@ -988,7 +990,7 @@ export class WebGPUBackend implements Backend {
       B, M, N, K, dtype: a.dtype, bDtype: b.dtype, outDtype: out.dtype,
       aOffset: a.offset, aStrides: a.strides, bOffset: b.offset, bStrides: b.strides, outOffset: out.offset,
     }, caps, { force: this.subgroupMatmul !== 'auto', tuning: this.subgroupMatmulTuning, mode: emulate ? 'emulate' : 'hw' });
-    if (!r.plan) return r.why;
+    if (!r.plan) return this.subgroupMatrixError ?? r.why;
     const plan = r.plan, key = subgroupMatmulKey(plan, a.dtype), syntax = caps!.syntax;
     const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
     const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
@@ -999,6 +1001,35 @@ export class WebGPUBackend implements Backend {
     }
     this.lastMatmul = { kernel: 'subgroup', why: null };
     return null;
+  }
+
+  /**
+   * Compiles the subgroup-matrix kernel of a large contiguous float16 (and float32, where a config
+   * has it) matmul once, in an error scope: if this adapter's Dawn rejects it, the tiled kernels run
+   * instead of every big matmul failing at its next read, and subgroupMatrixError says why.
+   */
+  async checkSubgroupMatmul(): Promise<void> {
+    const caps = this.info.subgroupMatrix;
+    if (!caps) return;
+    const n = 1024, strides = [n * n, n, 1];
+    for (const dtype of ['float16', 'float32'] as const) {
+      const { plan } = planSubgroupMatmul({ B: 1, M: n, N: n, K: n, dtype, bDtype: dtype, outDtype: dtype, aOffset: 0, aStrides: strides, bOffset: 0, bStrides: strides, outOffset: 0 }, caps, { tuning: this.subgroupMatmulTuning });
+      if (!plan) continue;
+      this.gpu.pushErrorScope('validation');
+      let err: string | null = null;
+      try {
+        const module = this.gpu.createShaderModule({ code: subgroupMatmulSource(plan, dtype, caps.syntax), label: `probe ${subgroupMatmulKey(plan, dtype)}` });
+        await this.gpu.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+      } catch (e) { err = (e as Error).message; }
+      // The scope holds the first error (the shader's own), the rejection only "invalid due to a previous error".
+      const scoped = await this.gpu.popErrorScope();
+      err = scoped?.message ?? err;
+      if (err) {
+        this.subgroupMatrixError = `the subgroup-matrix matmul did not compile on this adapter (${dtype}): ${err.split('\n')[0]}`;
+        this.info.subgroupMatrix = null;
+        return;
+      }
+    }
   }
 
   private convMeta(g: ConvGeometry, C: number, H: number, W: number): number[] {
@@ -1165,9 +1196,13 @@ export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {
   const info = await acquireGPU();
   if (!info) return null;
   const backend = new WebGPUBackend(info);
-  const choice = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TORCHLET_WEBGPU_MATMUL;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const choice = env.TORCHLET_WEBGPU_MATMUL;
   if (choice === 'tiled') backend.subgroupMatmul = 'off';
   else if (choice === 'subgroup') backend.subgroupMatmul = 'force';
   else if (choice === 'emulate') backend.subgroupMatmul = 'emulate';
+  // Benchmarks try other block shapes without a rebuild: a JSON SubgroupMatmulTuning.
+  if (env.TORCHLET_WEBGPU_SUBGROUP_TUNING) backend.subgroupMatmulTuning = JSON.parse(env.TORCHLET_WEBGPU_SUBGROUP_TUNING) as SubgroupMatmulTuning;
+  await backend.checkSubgroupMatmul();
   return backend;
 }

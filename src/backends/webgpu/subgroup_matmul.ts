@@ -28,7 +28,16 @@ export interface SubgroupMatrixCaps {
   syntax: 'templated' | 'legacy';
 }
 
-/** Tuning knobs (defaults chosen without measuring; bench/gpu.sh is where to try others). */
+/**
+ * Tuning knobs (defaults chosen without measuring; bench/gpu.sh is where to try others). What the
+ * first GPU run should try, float16 4096^3 (`bench/webgpu.mjs --kernel subgroup --dtypes float16
+ * --verify --tuning ...`): subgroups 4 vs 8; rm x rn of 4x2, 2x4, 4x4, 8x2 (more accumulators per
+ * subgroup: fewer workgroup-memory reads per MMA, more registers); kSteps 1, 2, 4; the Dawn toggles
+ * disable_workgroup_init (27 KiB zeroed per workgroup otherwise) and disable_robustness
+ * (TORCHLET_WEBGPU_DAWN_FEATURES) to see what bounds clamping costs. If staging dominates: double
+ * buffering As/Bs (one barrier per K step), or subgroupMatrixLoad straight from storage for interior
+ * blocks (Dawn's clamp only bites at the edges) with the staged path kept for edge blocks.
+ */
 export interface SubgroupMatmulTuning {
   /** Subgroups per workgroup (rounded down to a power of two that the invocation limit allows); default 8. */
   subgroups?: number;
