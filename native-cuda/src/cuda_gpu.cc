@@ -7,6 +7,7 @@
  * NVIDIA GPU: exercised by bench/gpu.sh; on machines without one, init() explains why it is not ok. */
 #include <cuda.h>
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <link.h>
 #include <string.h>
 #include <unistd.h>
@@ -223,6 +224,7 @@ struct Staging {
   CUevent event = nullptr;
   bool busy = false;     /* a read's worker still copies out of it */
   bool recorded = false; /* event marks the last stream use; reusable once it completed */
+  uint64_t seq = 0;      /* when it was recorded: the oldest is waited for first */
 };
 
 struct Device {
@@ -234,28 +236,34 @@ struct Device {
   std::string moduleProblem;
   std::unordered_map<std::string, CUfunction> fns;
   std::vector<Staging*> staging;
+  uint64_t stagingBytes = 0, stagingSeq = 0;
   void* cublas = nullptr;
 };
 
 thread_local CUcontext tlsCurrent = nullptr;
 
+/* A read of n bytes, in chunks, each through its own staging buffer (busy until this is destroyed). */
 struct ReadWaiter : tl::Waiter {
+  struct Piece { Staging* s; uint64_t offset, len; };
   CUcontext ctx;
-  Staging* s;
   void* dst;
-  uint64_t n;
-  ReadWaiter(CUcontext c, Staging* st, void* d, uint64_t bytes) : ctx(c), s(st), dst(d), n(bytes) {}
+  std::vector<Piece> pieces;
+  ReadWaiter(CUcontext c, void* d) : ctx(c), dst(d) {}
   std::string wait(bool* sticky) override {
     drv.cuCtxSetCurrent(ctx);
-    const CUresult r = drv.cuEventSynchronize(s->event);
-    if (r != CUDA_SUCCESS) {
-      *sticky = isSticky(r);
-      return "CUDA error: " + errorText(r);
+    for (const Piece& p : pieces) {
+      const CUresult r = drv.cuEventSynchronize(p.s->event);
+      if (r != CUDA_SUCCESS) {
+        *sticky = isSticky(r);
+        return "CUDA error: " + errorText(r);
+      }
+      memcpy(static_cast<char*>(dst) + p.offset, p.s->host, p.len);
     }
-    memcpy(dst, s->host, n);
     return "";
   }
-  ~ReadWaiter() override { s->busy = false; }
+  ~ReadWaiter() override {
+    for (const Piece& p : pieces) p.s->busy = false;
+  }
 };
 
 struct StreamWaiter : tl::Waiter {
@@ -305,6 +313,7 @@ class CudaGpu : public tl::Gpu {
       return r;
     }
     devs_.resize(gDeviceCount);
+    if (const char* c = getenv("TORCHLET_CUDA_STAGING_CHUNK")) chunk_ = std::max<uint64_t>(1, strtoull(c, nullptr, 10));
     loadCublas(libs, &r);
     loadNccl(libs, &r);
     r.ok = true;
@@ -346,25 +355,33 @@ class CudaGpu : public tl::Gpu {
     CU(drv.cuMemFree(p));
   }
 
+  /* Copied into pinned staging chunk by chunk, each upload queued at once: returns without waiting for
+   * the GPU (unless more than kStagingCap of staging is still in flight: then for the oldest chunk). */
   void write(int d, uint64_t dst, const void* src, uint64_t n) override {
     tlsOp = "write";
     Device& dv = current(d);
-    Staging* s = acquire(dv, n);
-    memcpy(s->host, src, n);
-    CU(drv.cuMemcpyHtoDAsync(dst, s->host, n, dv.stream));
-    CU(drv.cuEventRecord(s->event, dv.stream));
-    s->recorded = true;
+    for (uint64_t off = 0; off < n; off += chunk_) {
+      const uint64_t len = std::min(chunk_, n - off);
+      Staging* s = acquire(dv, len);
+      memcpy(s->host, static_cast<const char*>(src) + off, len);
+      CU(drv.cuMemcpyHtoDAsync(dst + off, s->host, len, dv.stream));
+      record(dv, s);
+    }
   }
 
   std::unique_ptr<tl::Waiter> read(int d, uint64_t src, uint64_t n, void* dst) override {
     tlsOp = "read";
     Device& dv = current(d);
-    Staging* s = acquire(dv, n);
-    CU(drv.cuMemcpyDtoHAsync(s->host, src, n, dv.stream));
-    CU(drv.cuEventRecord(s->event, dv.stream));
-    s->recorded = true;
-    s->busy = true;
-    return std::make_unique<ReadWaiter>(dv.ctx, s, dst, n);
+    auto w = std::make_unique<ReadWaiter>(dv.ctx, dst);
+    for (uint64_t off = 0; off < n; off += chunk_) {
+      const uint64_t len = std::min(chunk_, n - off);
+      Staging* s = acquire(dv, len);
+      s->busy = true;
+      w->pieces.push_back({s, off, len});
+      CU(drv.cuMemcpyDtoHAsync(s->host, src + off, len, dv.stream));
+      record(dv, s);
+    }
+    return w;
   }
 
   void copy(int d, uint64_t dst, uint64_t src, uint64_t n) override {
@@ -422,6 +439,7 @@ class CudaGpu : public tl::Gpu {
     std::vector<Staging*> keep;
     for (Staging* s : dv.staging) {
       if (!s->busy && (!s->recorded || drv.cuEventQuery(s->event) == CUDA_SUCCESS)) {
+        dv.stagingBytes -= s->size;
         drv.cuEventDestroy(s->event);
         drv.cuMemFreeHost(s->host);
         delete s;
@@ -530,22 +548,38 @@ class CudaGpu : public tl::Gpu {
     if (r != CUDA_SUCCESS) throw GpuError("CUDA error: " + errorText(r) + " (raised by " + what + ")", isSticky(r));
   }
 
-  /* A pinned buffer of at least n bytes that no queued copy still uses. */
+  void record(Device& dv, Staging* s) {
+    CU(drv.cuEventRecord(s->event, dv.stream));
+    s->recorded = true;
+    s->seq = ++dv.stagingSeq;
+  }
+
+  /* A pinned buffer of at least n (<= chunk_) bytes that no queued copy still uses: a free one, else a
+   * new one, else -- with kStagingCap bytes of staging in flight -- the oldest, once its copy is done. */
   Staging* acquire(Device& dv, uint64_t n) {
-    Staging* best = nullptr;
+    Staging *best = nullptr, *oldest = nullptr;
     for (Staging* s : dv.staging) {
-      if (s->busy || s->size < n || (best && best->size <= s->size)) continue;
+      if (s->busy || s->size < n) continue;
       if (s->recorded) {
         const CUresult r = drv.cuEventQuery(s->event);
-        if (r == CUDA_ERROR_NOT_READY) continue;
+        if (r == CUDA_ERROR_NOT_READY) {
+          if (!oldest || s->seq < oldest->seq) oldest = s;
+          continue;
+        }
         if (r != CUDA_SUCCESS) fail(r, "cuEventQuery");
         s->recorded = false;
       }
-      best = s;
+      if (!best || s->size < best->size) best = s;
     }
     if (best) return best;
+    const uint64_t size = n <= (1u << 20) ? std::max<uint64_t>(64 << 10, roundPow2(n)) : (n + (1u << 20) - 1) / (1u << 20) * (1u << 20);
+    if (oldest && dv.stagingBytes + size > kStagingCap) {
+      CU(drv.cuEventSynchronize(oldest->event));
+      oldest->recorded = false;
+      return oldest;
+    }
     auto* s = new Staging();
-    s->size = n <= (1u << 20) ? std::max<uint64_t>(64 << 10, roundPow2(n)) : (n + (1u << 20) - 1) / (1u << 20) * (1u << 20);
+    s->size = size;
     CUresult r = drv.cuMemHostAlloc(&s->host, s->size, 0);
     if (r != CUDA_SUCCESS) {
       delete s;
@@ -558,6 +592,7 @@ class CudaGpu : public tl::Gpu {
       fail(r, "cuEventCreate");
     }
     dv.staging.push_back(s);
+    dv.stagingBytes += s->size;
     return s;
   }
   static uint64_t roundPow2(uint64_t n) {
@@ -625,6 +660,8 @@ class CudaGpu : public tl::Gpu {
     throw GpuError(msg);
   }
 
+  static constexpr uint64_t kStagingCap = 1ull << 30; /* pinned staging per device before writes wait */
+  uint64_t chunk_ = 32ull << 20; /* TORCHLET_CUDA_STAGING_CHUNK: copies move through staging in chunks this big */
   std::vector<Device> devs_;
   std::string image_, fatbinPath_;
   void* cublasLib_ = nullptr;

@@ -401,6 +401,16 @@ describe.skipIf(!hasReal)('CUDA addon (real build)', () => {
     expect(r.stats).toEqual({ allocated: 0, reserved: 0, maxAllocated: 4096, segments: 0 });
   });
 
+  it('moves big copies through pinned staging in chunks (TORCHLET_CUDA_STAGING_CHUNK)', () => {
+    const r = fake({ TORCHLET_CUDA_STAGING_CHUNK: '4096' }, `
+      const n = 10001, src = new Uint8Array(n).map((_, i) => (i * 7919) % 251);
+      const p = a.alloc(0, n);
+      a.write(0, p, src);
+      const [all, part] = await Promise.all([a.read(0, p, n), a.read(0, p + 4000, 5000)]);
+      out({ all: Buffer.from(all).equals(Buffer.from(src)), part: Buffer.from(part).equals(Buffer.from(src.subarray(4000, 9000))) });`);
+    expect(r).toMatchObject({ all: true, part: true });
+  });
+
   it('calls cuBLAS (stand-in) with cublasGemmStridedBatchedEx\'s arguments and NCCL (stand-in, one rank) through a Promise', () => {
     const libs = join(fakes, 'libs');
     const r = fake({}, `
