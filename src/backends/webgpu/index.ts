@@ -1004,15 +1004,16 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * Compiles the subgroup-matrix kernel of a large contiguous float16 (and float32, where a config
-   * has it) matmul once, in an error scope: if this adapter's Dawn rejects it, the tiled kernels run
+   * Compiles the subgroup-matrix kernel of a large float16 (and float32, where a config has it)
+   * matmul, plain and transposed, once, in an error scope: if this adapter's Dawn rejects it, the tiled kernels run
    * instead of every big matmul failing at its next read, and subgroupMatrixError says why.
    */
   async checkSubgroupMatmul(): Promise<void> {
     const caps = this.info.subgroupMatrix;
     if (!caps) return;
-    const n = 1024, strides = [n * n, n, 1];
-    for (const dtype of ['float16', 'float32'] as const) {
+    // Row-major operands (row-major matrix loads) and transposed ones (column-major loads).
+    const n = 1024, layouts = [[n * n, n, 1], [n * n, 1, n]];
+    for (const [dtype, strides] of (['float16', 'float32'] as const).flatMap((d) => layouts.map((l) => [d, l] as const))) {
       const { plan } = planSubgroupMatmul({ B: 1, M: n, N: n, K: n, dtype, bDtype: dtype, outDtype: dtype, aOffset: 0, aStrides: strides, bOffset: 0, bStrides: strides, outOffset: 0 }, caps, { tuning: this.subgroupMatmulTuning });
       if (!plan) continue;
       this.gpu.pushErrorScope('validation');
