@@ -4,7 +4,8 @@
 // vitest replaced by bench/gpu-tests/vitest-shim.mjs and torchlet imported from ../dist/torchlet.js
 // (the built package, so `npm run build` first). A test file that imports src/ internals would get a
 // second copy of the library: it is left out, and listed. import.meta.url keeps naming the test's own
-// source path (fixtures are read relative to it). .gpu-tests/manifest.json lists the bundles.
+// source path (fixtures are read relative to it). .gpu-tests/manifest.json lists the bundles. Also
+// bench/memory-loop.ts as .gpu-tests/bench__memory-loop.mjs (args: device steps [cnn|mlp]).
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,10 +34,11 @@ for (const f of files) (internal(f).length ? left : kept).push(f);
 const names = new Map(kept.map((f) => [f, relative(root, f).replace(/\.test\.ts$/, '').replace(/[/\\]/g, '__')]));
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: Object.fromEntries(kept.map((f) => [names.get(f), `entry:${f}`])),
+  entryPoints: { ...Object.fromEntries(kept.map((f) => [names.get(f), `entry:${f}`])), 'bench__memory-loop': 'bench:memory-loop' },
   outdir: out, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
   outExtension: { '.js': '.mjs' }, chunkNames: '_chunk-[hash]', logLevel: 'warning',
   ignoreAnnotations: true, // the package's "sideEffects": false would drop the test files themselves
+  sourcemap: 'linked', // stacks name the test sources (run.mjs passes --enable-source-maps; anomaly tests check call sites)
   banner: { js: "globalThis.__torchletRoot ??= new URL('../', import.meta.url).href;" },
   plugins: [{
     name: 'gpu-tests',
@@ -46,13 +48,19 @@ await build({
         resolveDir: root, loader: 'js',
         contents: `import ${JSON.stringify(a.path)};\nimport { __runRegisteredTests } from 'vitest';\nawait __runRegisteredTests(${JSON.stringify(relative(root, a.path))});\n`,
       }));
+      // the no-tidy memory loop (bench/memory-loop.ts): node .gpu-tests/bench__memory-loop.mjs DEVICE STEPS [cnn|mlp]
+      b.onResolve({ filter: /^bench:memory-loop$/ }, (a) => ({ path: a.path, namespace: 'entry-bench' }));
+      b.onLoad({ filter: /.*/, namespace: 'entry-bench' }, () => ({
+        resolveDir: root, loader: 'js',
+        contents: `import { benchMemoryLoop } from './bench/memory-loop.ts';\nconst [d = 'cpu', n = '300', m = 'cnn'] = process.argv.slice(2);\nawait benchMemoryLoop(d, Number(n), m);\nprocess.exit(0);\n`,
+      }));
       b.onResolve({ filter: /^vitest$/ }, () => ({ path: shim }));
       b.onResolve({ filter: /src\/index\.js$/ }, (a) => {
         if (resolve(a.resolveDir, a.path.replace(/\.js$/, '.ts')) !== srcIndex) return undefined;
         return { path: '../dist/torchlet.js', external: true };
       });
-      // test sources: import.meta.url names the source file, as under vitest
-      b.onLoad({ filter: /[/\\]test[/\\].*\.ts$/ }, (a) => ({
+      // test, bench and example sources: import.meta.url names the source file, as under vitest and tsx
+      b.onLoad({ filter: /[/\\](test|bench|examples)[/\\].*\.ts$/ }, (a) => ({
         loader: 'ts',
         contents: readFileSync(a.path, 'utf8').replaceAll('import.meta.url', `new URL(${JSON.stringify(relative(root, a.path))}, globalThis.__torchletRoot).href`),
       }));

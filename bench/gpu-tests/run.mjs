@@ -1,6 +1,6 @@
 // Runs the bundled test suites (.gpu-tests/, made here by bench/gpu-tests/bundle.mjs) with plain
 // Node, each file in its own process with a time limit, as vitest's forks would:
-//   node bench/gpu-tests/run.mjs --devices cuda --log out.log [--timeout 300] [--only training_pytorch] [--skip api-emulated]
+//   node bench/gpu-tests/run.mjs --devices cuda --log out.log [--append] [--timeout 300] [--only training_pytorch] [--skip api-emulated]
 // --devices sets TORCHLET_TEST_DEVICES (test/helpers.ts narrows the device matrix to it). Prints a
 // summary line per file; exits 1 when a file failed or timed out.
 import { spawn } from 'node:child_process';
@@ -19,14 +19,14 @@ const skip = opt('skip', '').split(',').filter(Boolean);
 
 const manifest = JSON.parse(readFileSync(join(root, '.gpu-tests/manifest.json'), 'utf8'));
 const picked = manifest.bundles.filter((b) => (!only.length || only.some((o) => b.file.includes(o))) && !skip.some((s) => b.file.includes(s)));
-if (log) writeFileSync(log, '');
+if (log && !argv.includes('--append')) writeFileSync(log, '');
 const write = (s) => { process.stdout.write(s); if (log) appendFileSync(log, s); };
 
 function runOne(b) {
   return new Promise((done) => {
     const t0 = Date.now();
     const env = { ...process.env, ...(devices ? { TORCHLET_TEST_DEVICES: devices } : {}) };
-    const p = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', join(root, '.gpu-tests', b.bundle)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', '--enable-source-maps', join(root, '.gpu-tests', b.bundle)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
     const take = (d) => { const s = d.toString(); tail = (tail + s).slice(-4000); if (log) appendFileSync(log, s); };
     p.stdout.on('data', take); p.stderr.on('data', take);
