@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one prepared run for the offline GPU machine (issue #12; /work/shared/gpu/README.md): CUDA and
-# real-WebGPU checks, the op suite and the 14 PyTorch training runs on 'cuda' and on 'webgpu', the
+# real-WebGPU checks, the addon's own checks, the op suite and the 14 PyTorch training runs on 'cuda' and on 'webgpu', the
 # no-tidy memory loop on both, matmul 4096^3 (float32 / TF32 / float16) and the CNN and transformer
 # training steps beside PyTorch CUDA eager, and torch.distributed 'nccl' (world size 1 + DDP).
 # Prepare here:  npm install && npm run build && npm run build:cuda && node bench/gpu-tests/bundle.mjs
@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/gpu-out}
 mkdir -p "$OUT"
-STEPS=${GPU_STEPS:-check,build,tests-cuda,tests-webgpu,bench,webgpu-bench,memory,nccl}
+STEPS=${GPU_STEPS:-check,build,addon-check,tests-cuda,tests-webgpu,bench,webgpu-bench,memory,nccl}
 BUDGET=${GPU_BUDGET_S:-570}
 START=$(date +%s)
 SUMMARY=$OUT/summary.txt
@@ -82,6 +82,13 @@ EOF
   [[ $r == *webgpu=1* ]] && WEBGPU_OK=1
   note "     cuda available: $CUDA_OK; hardware webgpu adapter: $WEBGPU_OK ($(grep -E '^(cuda|webgpu):' "$OUT/checks.log" | tail -2 | cut -c1-160 | tr '\n' ' '))"
   rm -f "$OUT/.check.mjs"
+fi
+
+# 2b. the real addon's own checks (driver, cuBLAS, NCCL at world size 1, asynchronous faults, gemm speed)
+if want addon-check; then
+  if [ $CUDA_OK != 1 ]; then note "SKIP addon-check: CUDA not available"
+  elif [ -f native-cuda/test/gpu-check.mjs ]; then step "addon checks (native-cuda/test/gpu-check.mjs)" 120 "$OUT/checks.log" node native-cuda/test/gpu-check.mjs
+  else note "SKIP addon-check: native-cuda/test/gpu-check.mjs is missing"; fi
 fi
 
 # 3. the op suite and the 14 PyTorch training runs (test/nn/training_pytorch), bundled (.gpu-tests)
