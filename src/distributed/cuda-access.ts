@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { itemSize } from '../dtype.js';
 import { deviceType } from '../backends/backend.js';
 import { cudaDevice, cudaDeviceCount, currentCudaDevice, hasBackend, realBackend, setCurrentCudaDevice, unavailableReason } from '../backends/registry.js';
+import type { CudaBackend, CudaBuffer } from '../backends/cuda/index.js';
 
 /** The CUDA addon's NCCL functions (native-cuda/ABI.md); each throws a clear Error when libnccl was not found. */
 export interface NcclAddon {
@@ -27,15 +28,9 @@ export interface CudaSide {
   synchronize(): Promise<void>;
 }
 
-interface CudaBackendShape {
-  readonly addon: NcclAddon;
-  /** The addon's init() report: `nccl` is the library it opened, or null. */
-  readonly info?: { nccl?: string | null };
-  synchronize(): Promise<void>;
-}
-
-function backendAt(index: number): CudaBackendShape {
-  return realBackend(cudaDevice(index)) as unknown as CudaBackendShape;
+/** CUDA device `index`'s backend (registered by torch.init(): a CudaBackend). */
+function backendAt(index: number): CudaBackend {
+  return realBackend(cudaDevice(index)) as CudaBackend;
 }
 
 /**
@@ -54,7 +49,7 @@ export function ncclUnavailableReason(): string | null {
     return `backend 'nccl' needs CUDA: ${unavailableReason('cuda') ?? "the CUDA backend is not initialized (call 'await torch.init()' first and check torch.cuda.isAvailable())"}`;
   }
   const b = backendAt(0);
-  if (b.info?.nccl) return null;
+  if (b.info.nccl) return null;
   // The addon's own words say where it looked (its NCCL calls throw them while NCCL is missing).
   let why = 'the CUDA addon did not find it';
   try { b.addon.ncclGetUniqueId(); } catch (e) { why = (e as Error).message; }
@@ -83,7 +78,5 @@ export function cudaBackendOf(index: number, what: string): CudaSide {
 /** The device address of t's first element (t on CUDA). */
 export function devicePointer(t: Tensor): number {
   if (deviceType(t.device) !== 'cuda') throw new Error(`devicePointer: tensor on '${t.device}' is not a CUDA tensor`);
-  const buf = t.view_().buf as unknown as { ptr?: number };
-  if (typeof buf.ptr !== 'number') throw new Error('torch.distributed: this CUDA backend does not expose device addresses (buffer.ptr)');
-  return buf.ptr + t.storageOffset() * itemSize[t.dtype];
+  return (t.view_().buf as CudaBuffer).ptr + t.storageOffset() * itemSize[t.dtype];
 }
