@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -218,13 +219,12 @@ bool sym(void* h, const char* name, T* fn, std::string* missing) {
 
 // ------------------------------------------------------------------ the GPU
 
+/* A pinned host buffer a copy goes through; its event marks the copy on the stream. */
 struct Staging {
   void* host = nullptr;
   uint64_t size = 0;
   CUevent event = nullptr;
-  bool busy = false;     /* a read's worker still copies out of it */
-  bool recorded = false; /* event marks the last stream use; reusable once it completed */
-  uint64_t seq = 0;      /* when it was recorded: the oldest is waited for first */
+  bool busy = false; /* a read's worker still copies out of it (set and cleared on the JS thread) */
 };
 
 struct Device {
@@ -235,8 +235,11 @@ struct Device {
   CUmodule module = nullptr;
   std::string moduleProblem;
   std::unordered_map<std::string, CUfunction> fns;
-  std::vector<Staging*> staging;
-  uint64_t stagingBytes = 0, stagingSeq = 0;
+  /* Staging buffers: queued copies in stream order (so their events complete front first), free ones,
+   * and ones whose copy is done but whose read still holds them. */
+  std::deque<Staging*> inflight;
+  std::vector<Staging*> idle, held;
+  uint64_t stagingBytes = 0;
   void* cublas = nullptr;
 };
 
@@ -436,18 +439,9 @@ class CudaGpu : public tl::Gpu {
   void releaseIdle(int d) override {
     tlsOp = "emptyCache";
     Device& dv = current(d);
-    std::vector<Staging*> keep;
-    for (Staging* s : dv.staging) {
-      if (!s->busy && (!s->recorded || drv.cuEventQuery(s->event) == CUDA_SUCCESS)) {
-        dv.stagingBytes -= s->size;
-        drv.cuEventDestroy(s->event);
-        drv.cuMemFreeHost(s->host);
-        delete s;
-      } else {
-        keep.push_back(s);
-      }
-    }
-    dv.staging = keep;
+    retire(dv, false);
+    for (Staging* s : dv.idle) destroy(dv, s);
+    dv.idle.clear();
   }
 
   std::string ncclMissing() override {
@@ -491,11 +485,8 @@ class CudaGpu : public tl::Gpu {
     for (Device& dv : devs_) {
       if (!dv.ready) continue;
       drv.cuCtxSetCurrent(dv.ctx);
-      for (Staging* s : dv.staging) {
-        drv.cuEventDestroy(s->event);
-        drv.cuMemFreeHost(s->host);
-        delete s;
-      }
+      for (auto* list : {&dv.idle, &dv.held}) for (Staging* s : *list) destroy(dv, s);
+      for (Staging* s : dv.inflight) destroy(dv, s);
       if (dv.module) drv.cuModuleUnload(dv.module);
       drv.cuStreamDestroy(dv.stream);
       drv.cuDevicePrimaryCtxRelease(dv.dev);
@@ -550,33 +541,46 @@ class CudaGpu : public tl::Gpu {
 
   void record(Device& dv, Staging* s) {
     CU(drv.cuEventRecord(s->event, dv.stream));
-    s->recorded = true;
-    s->seq = ++dv.stagingSeq;
+    dv.inflight.push_back(s);
+  }
+
+  /* Moves finished copies' buffers out of inflight (wait: the front one even if not finished yet). */
+  void retire(Device& dv, bool wait) {
+    while (!dv.inflight.empty()) {
+      Staging* s = dv.inflight.front();
+      const CUresult r = wait ? drv.cuEventSynchronize(s->event) : drv.cuEventQuery(s->event);
+      if (r == CUDA_ERROR_NOT_READY) break;
+      if (r != CUDA_SUCCESS) fail(r, wait ? "cuEventSynchronize" : "cuEventQuery");
+      dv.inflight.pop_front();
+      (s->busy ? dv.held : dv.idle).push_back(s);
+      wait = false;
+    }
+    for (size_t i = 0; i < dv.held.size();) {
+      if (dv.held[i]->busy) { i++; continue; }
+      dv.idle.push_back(dv.held[i]);
+      dv.held.erase(dv.held.begin() + i);
+    }
+  }
+
+  Staging* takeIdle(Device& dv, uint64_t n) {
+    size_t best = dv.idle.size();
+    for (size_t i = 0; i < dv.idle.size(); i++)
+      if (dv.idle[i]->size >= n && (best == dv.idle.size() || dv.idle[i]->size < dv.idle[best]->size)) best = i;
+    if (best == dv.idle.size()) return nullptr;
+    Staging* s = dv.idle[best];
+    dv.idle.erase(dv.idle.begin() + best);
+    return s;
   }
 
   /* A pinned buffer of at least n (<= chunk_) bytes that no queued copy still uses: a free one, else a
-   * new one, else -- with kStagingCap bytes of staging in flight -- the oldest, once its copy is done. */
+   * new one, unless kStagingCap bytes are pinned already: then wait for the oldest copies to finish. */
   Staging* acquire(Device& dv, uint64_t n) {
-    Staging *best = nullptr, *oldest = nullptr;
-    for (Staging* s : dv.staging) {
-      if (s->busy || s->size < n) continue;
-      if (s->recorded) {
-        const CUresult r = drv.cuEventQuery(s->event);
-        if (r == CUDA_ERROR_NOT_READY) {
-          if (!oldest || s->seq < oldest->seq) oldest = s;
-          continue;
-        }
-        if (r != CUDA_SUCCESS) fail(r, "cuEventQuery");
-        s->recorded = false;
-      }
-      if (!best || s->size < best->size) best = s;
-    }
-    if (best) return best;
+    retire(dv, false);
+    if (Staging* s = takeIdle(dv, n)) return s;
     const uint64_t size = n <= (1u << 20) ? std::max<uint64_t>(64 << 10, roundPow2(n)) : (n + (1u << 20) - 1) / (1u << 20) * (1u << 20);
-    if (oldest && dv.stagingBytes + size > kStagingCap) {
-      CU(drv.cuEventSynchronize(oldest->event));
-      oldest->recorded = false;
-      return oldest;
+    while (dv.stagingBytes + size > kStagingCap && !dv.inflight.empty()) {
+      retire(dv, true);
+      if (Staging* s = takeIdle(dv, n)) return s;
     }
     auto* s = new Staging();
     s->size = size;
@@ -591,9 +595,15 @@ class CudaGpu : public tl::Gpu {
       delete s;
       fail(r, "cuEventCreate");
     }
-    dv.staging.push_back(s);
     dv.stagingBytes += s->size;
     return s;
+  }
+
+  void destroy(Device& dv, Staging* s) {
+    dv.stagingBytes -= s->size;
+    drv.cuEventDestroy(s->event);
+    drv.cuMemFreeHost(s->host);
+    delete s;
   }
   static uint64_t roundPow2(uint64_t n) {
     uint64_t p = 1;

@@ -3,7 +3,8 @@
  * entry points the addon resolves, with host memory, synchronous copies, always-complete events, and a
  * host version of the test kernel tl_test_iota. It proves the addon's loading, error wording, staging and
  * argument passing -- not CUDA itself. Env: FAKE_CUDA_NO_DEVICE=1 (cuInit fails), FAKE_CUDA_FAULT=1
- * (waits report an illegal address), FAKE_CUDA_MAJOR (compute capability, default 9). Built with
+ * (waits report an illegal address), FAKE_CUDA_MAJOR (compute capability, default 9), FAKE_CUDA_LAG
+ * (events complete late; see below). Built with
  * -DFAKE_OLD_DRIVER it lacks cuMemAlloc_v2, as a driver too old for the addon would. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,10 +13,11 @@
 #include "../src/abi.h"
 
 typedef int CUresult;
-enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NO_DEVICE = 100, NOT_FOUND = 500, ILLEGAL_ADDRESS = 700 };
+enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NO_DEVICE = 100, NOT_FOUND = 500, NOT_READY = 600, ILLEGAL_ADDRESS = 700 };
 static const uint64_t kCapacity = 1ull << 30;
 static uint64_t used;
 
+static CUresult guard(const void* host); /* below, with the events */
 static int env(const char* name) { const char* s = getenv(name); return s && *s ? atoi(s) : 0; }
 
 CUresult cuDriverGetVersion(int* v) { *v = 13000; return OK; }
@@ -79,14 +81,38 @@ CUresult cuMemFree_v2(uint64_t p) {
 }
 CUresult cuMemHostAlloc(void** p, size_t n, unsigned flags) { (void)flags; *p = malloc(n); return *p ? OK : OUT_OF_MEMORY; }
 CUresult cuMemFreeHost(void* p) { free(p); return OK; }
-CUresult cuMemcpyHtoDAsync_v2(uint64_t dst, const void* src, size_t n, void* s) { (void)s; memcpy((void*)(uintptr_t)dst, src, n); return OK; }
-CUresult cuMemcpyDtoHAsync_v2(void* dst, uint64_t src, size_t n, void* s) { (void)s; memcpy(dst, (void*)(uintptr_t)src, n); return OK; }
+CUresult cuMemcpyHtoDAsync_v2(uint64_t dst, const void* src, size_t n, void* s) { (void)s; memcpy((void*)(uintptr_t)dst, src, n); return guard(src); }
+CUresult cuMemcpyDtoHAsync_v2(void* dst, uint64_t src, size_t n, void* s) { (void)s; memcpy(dst, (void*)(uintptr_t)src, n); return guard(dst); }
 CUresult cuMemcpyDtoDAsync_v2(uint64_t dst, uint64_t src, size_t n, void* s) { (void)s; memmove((void*)(uintptr_t)dst, (void*)(uintptr_t)src, n); return OK; }
-CUresult cuEventCreate(void** e, unsigned flags) { (void)flags; *e = malloc(1); return OK; }
-CUresult cuEventDestroy_v2(void* e) { free(e); return OK; }
-CUresult cuEventRecord(void* e, void* s) { (void)e; (void)s; return OK; }
-CUresult cuEventQuery(void* e) { (void)e; return OK; }
-CUresult cuEventSynchronize(void* e) { (void)e; return env("FAKE_CUDA_FAULT") ? ILLEGAL_ADDRESS : OK; }
+/* Events: with FAKE_CUDA_LAG=k a recorded event reports "not ready" to its first k queries, and guards
+ * the host buffer of the copy queued just before it: a copy touching a guarded buffer before its event
+ * completed is the staging reuse the addon must never do (reported as CUDA_ERROR_INVALID_VALUE). */
+typedef struct Event { int pending; const void* host; struct Event* next; } Event;
+static Event* events;
+static const void* last_host;
+static CUresult guard(const void* host) {
+  for (Event* e = events; e; e = e->next)
+    if (e->pending && e->host == host) return INVALID_VALUE;
+  last_host = host;
+  return OK;
+}
+CUresult cuEventCreate(void** out, unsigned flags) {
+  (void)flags;
+  Event* e = calloc(1, sizeof(Event));
+  e->next = events;
+  events = e;
+  *out = e;
+  return OK;
+}
+CUresult cuEventDestroy_v2(void* p) {
+  for (Event** e = &events; *e; e = &(*e)->next)
+    if (*e == p) { *e = (*e)->next; break; }
+  free(p);
+  return OK;
+}
+CUresult cuEventRecord(void* p, void* s) { (void)s; Event* e = p; e->pending = env("FAKE_CUDA_LAG"); e->host = last_host; return OK; }
+CUresult cuEventQuery(void* p) { Event* e = p; if (e->pending > 0) { e->pending--; return NOT_READY; } return OK; }
+CUresult cuEventSynchronize(void* p) { ((Event*)p)->pending = 0; return env("FAKE_CUDA_FAULT") ? ILLEGAL_ADDRESS : OK; }
 
 CUresult cuGetErrorName(CUresult r, const char** s) {
   *s = r == NO_DEVICE ? "CUDA_ERROR_NO_DEVICE" : r == ILLEGAL_ADDRESS ? "CUDA_ERROR_ILLEGAL_ADDRESS" : r == OUT_OF_MEMORY ? "CUDA_ERROR_OUT_OF_MEMORY" : "CUDA_ERROR_UNKNOWN";

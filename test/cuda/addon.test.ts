@@ -401,14 +401,18 @@ describe.skipIf(!hasReal)('CUDA addon (real build)', () => {
     expect(r.stats).toEqual({ allocated: 0, reserved: 0, maxAllocated: 4096, segments: 0 });
   });
 
-  it('moves big copies through pinned staging in chunks (TORCHLET_CUDA_STAGING_CHUNK)', () => {
-    const r = fake({ TORCHLET_CUDA_STAGING_CHUNK: '4096' }, `
+  it('moves big copies through pinned staging in chunks, never reusing a buffer before its copy completed', () => {
+    // FAKE_CUDA_LAG: events complete only after 3 queries; the stand-in rejects a copy through a buffer still in flight
+    const r = fake({ TORCHLET_CUDA_STAGING_CHUNK: '4096', FAKE_CUDA_LAG: '3' }, `
       const n = 10001, src = new Uint8Array(n).map((_, i) => (i * 7919) % 251);
-      const p = a.alloc(0, n);
+      const p = a.alloc(0, n), q = a.alloc(0, 100);
       a.write(0, p, src);
-      const [all, part] = await Promise.all([a.read(0, p, n), a.read(0, p + 4000, 5000)]);
-      out({ all: Buffer.from(all).equals(Buffer.from(src)), part: Buffer.from(part).equals(Buffer.from(src.subarray(4000, 9000))) });`);
-    expect(r).toMatchObject({ all: true, part: true });
+      for (let i = 0; i < 20; i++) a.write(0, q, new Uint8Array(100).fill(i));
+      const [all, part, last] = await Promise.all([a.read(0, p, n), a.read(0, p + 4000, 5000), a.read(0, q, 100)]);
+      a.write(0, p, src.subarray(0, 10)); // the reads' buffers are free again
+      out({ all: Buffer.from(all).equals(Buffer.from(src)), part: Buffer.from(part).equals(Buffer.from(src.subarray(4000, 9000))),
+        last: new Uint8Array(last).every((x) => x === 19) });`);
+    expect(r).toEqual({ info: expect.objectContaining({ ok: true }), all: true, part: true, last: true });
   });
 
   it('calls cuBLAS (stand-in) with cublasGemmStridedBatchedEx\'s arguments and NCCL (stand-in, one rank) through a Promise', () => {
