@@ -5,6 +5,7 @@
 // runs it. Prints one line per check and exits non-zero when one failed.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,23 @@ const build = join(here, '../build');
 // or NCCL checks there: they need the real thing).
 const emulate = process.argv.includes('--emulate') || process.env.TORCHLET_CUDA_EMULATE === '1';
 const addonPath = join(build, emulate ? 'torchlet_cuda_emu.node' : 'torchlet_cuda.node');
-const libs = (process.env.TORCHLET_CUDA_LIBS ?? '').split(':').filter(Boolean);
+// Where cuBLAS and NCCL may be: TORCHLET_CUDA_LIBS, LD_LIBRARY_PATH, the toolkit, and the nvidia/*/lib
+// folders of the Python packages PyTorch's wheels install (the GPU machine has them there).
+function libraryDirs() {
+  const split = (v) => (v ?? '').split(':').filter(Boolean);
+  const dirs = [...split(process.env.TORCHLET_CUDA_LIBS), ...split(process.env.LD_LIBRARY_PATH), '/usr/local/cuda/lib64'];
+  let sites = [];
+  try {
+    sites = execFileSync('python3', ['-c', 'import site, sys; print("\\n".join(site.getsitepackages() + [site.getusersitepackages()]))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
+  } catch { /* no python3: the folders above only */ }
+  for (const site of sites) {
+    let subs = [];
+    try { subs = readdirSync(join(site, 'nvidia')); } catch { continue; }
+    for (const sub of subs.sort()) if (existsSync(join(site, 'nvidia', sub, 'lib'))) dirs.push(join(site, 'nvidia', sub, 'lib'));
+  }
+  return [...new Set(dirs)].filter((d) => existsSync(d));
+}
+const libs = process.argv[2] === 'fault' || process.argv[2] === 'blocking' ? [] : libraryDirs();
 const MiB = 2 ** 20;
 
 // ---- the fault checks break the context: they run in a child process (argv[2] names the case)
@@ -70,6 +87,7 @@ async function check(name, fn) {
 const a = createRequire(import.meta.url)(addonPath);
 const info = a.init({ fatbin: join(build, 'kernels.fatbin'), libs });
 console.log('init:', JSON.stringify(info));
+console.log('library folders searched:', libs.join(':') || '(none)');
 if (!info.ok) {
   console.log(`FAIL init: ${info.reason}`);
   process.exit(1);
