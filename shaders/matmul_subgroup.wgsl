@@ -155,8 +155,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let busy = w < NSG;
   let wr = (w / WN) * RM * TM;
   let wc = (w % WN) * RN * TN;
-  var acc: array<Acc, {{RMN}}>;
-  for (var i = 0u; i < RM * RN; i = i + 1u) { acc[i] = acc_zero(); }
+  // The RM x RN accumulators are separate variables (accI, I = i * RN + j) and the code using them
+  // is unrolled by the generator: no dynamic index into an array of matrices, which could send them
+  // from registers to memory.
+  {{ACC_DECL}}
   let kEnd = md[3]; // from md, not the private K: barriers need a provably uniform loop
   fetch_a(lid, 0);
   fetch_b(lid, 0);
@@ -167,12 +169,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (k0 + i32(BK) < kEnd) { fetch_a(lid, k0 + i32(BK)); fetch_b(lid, k0 + i32(BK)); }
     if (busy) {
       for (var kk = 0u; kk < BK; kk = kk + TK) {
-        var l: array<Left, RM>;
-        for (var i = 0u; i < RM; i = i + 1u) { l[i] = load_left(a_at(wr + i * TM, kk)); }
-        for (var j = 0u; j < RN; j = j + 1u) {
-          let r = load_right(b_at(kk, wc + j * TN));
-          for (var i = 0u; i < RM; i = i + 1u) { acc[i * RN + j] = mma(l[i], r, acc[i * RN + j]); }
-        }
+        {{MMA_BODY}}
       }
     }
     workgroupBarrier();
@@ -180,7 +177,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let oBase = md[12] + bz * M * N;
   let cOff = w * TM * TN;
   for (var t = 0u; t < RM * RN; t = t + 1u) {
-    if (busy) { store_acc(acc[t], cOff); }
+    if (busy) {
+      switch t {
+        {{STORE_CASES}}
+        default: {}
+      }
+    }
     workgroupBarrier();
     if (busy) {
       let tr = row0 + i32(wr + (t / RN) * TM);

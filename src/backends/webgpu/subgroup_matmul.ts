@@ -244,6 +244,24 @@ function epilogue(p: SubgroupMatmulPlan): string {
       }`;
 }
 
+/** The accumulator declarations, one K step's loads and MMAs, and the epilogue's store cases, unrolled. */
+function unrolled(p: SubgroupMatmulPlan): { ACC_DECL: string; MMA_BODY: string; STORE_CASES: string } {
+  const idx = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const acc = idx(p.rm * p.rn);
+  const body = [
+    ...idx(p.rm).map((i) => `let l${i} = load_left(a_at(wr + ${i * p.tm}u, kk));`),
+    ...idx(p.rn).flatMap((j) => [
+      `let r${j} = load_right(b_at(kk, wc + ${j * p.tn}u));`,
+      ...idx(p.rm).map((i) => `acc${i * p.rn + j} = mma(l${i}, r${j}, acc${i * p.rn + j});`),
+    ]),
+  ];
+  return {
+    ACC_DECL: acc.map((t) => `var acc${t} = acc_zero();`).join('\n  '),
+    MMA_BODY: body.join('\n        '),
+    STORE_CASES: acc.map((t) => `case ${t}u: { store_acc(acc${t}, cOff); }`).join('\n        '),
+  };
+}
+
 /** The full WGSL of a plan (enable directives first, then the shared helpers and the kernel). */
 export function subgroupMatmulSource(p: SubgroupMatmulPlan, d: DType, syntax: SubgroupMatrixCaps['syntax'] = 'templated'): string {
   const hw = p.mode === 'hw';
@@ -259,10 +277,11 @@ export function subgroupMatmulSource(p: SubgroupMatmulPlan, d: DType, syntax: Su
     : '';
   const src = shader('matmul_subgroup', {
     DECLS: decls, TM: String(p.tm), TN: String(p.tn), TK: String(p.tk), WM: String(p.wm), WN: String(p.wn),
-    RM: String(p.rm), RN: String(p.rn), RMN: String(p.rm * p.rn), KS: String(p.kSteps), WGS: String(p.workgroupSize),
+    RM: String(p.rm), RN: String(p.rn), KS: String(p.kSteps), WGS: String(p.workgroupSize),
     A_KC: String(p.aKC), B_NC: String(p.bNC), AS: String(p.as), BS: String(p.bs), A_VEC: String(p.aVec), B_VEC: String(p.bVec),
     V: String(v), QA: loads(p.bm * p.bk, p.aVec), QB: loads(p.bn * p.bk, p.bVec), CT: p.ct, AS_SIZE: String(p.asSize), BS_SIZE: String(p.bsSize), CS_SIZE: String(p.csSize),
     MMA: hw ? hwPrimitives(p, syntax) : emulatedPrimitives(p),
+    ...unrolled(p),
     BUILTINS: hw ? ', @builtin(subgroup_id) sg_id: u32, @builtin(subgroup_invocation_id) sg_lane: u32, @builtin(subgroup_size) sg_size: u32' : '',
     IDS: hw ? 'let w = sg_id;\n  let lane = sg_lane;\n  let sgs = sg_size;'
       : `let w = lid / ${EMULATED_SUBGROUP}u;\n  let lane = lid % ${EMULATED_SUBGROUP}u;\n  let sgs = ${EMULATED_SUBGROUP}u;\n  emu_lane = lane;`,
