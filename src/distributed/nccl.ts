@@ -23,6 +23,8 @@ export interface NcclArgs {
 /** A communicator over some ranks (the world or a newGroup) on one CUDA device. */
 export class NcclGroup {
   private destroyed = false;
+  /** The stream sync every `done` of this tick shares: it starts after the tick's last enqueue. */
+  private nextSync: Promise<void> | null = null;
   /** @internal */
   constructor(
     private readonly addon: NcclAddon,
@@ -69,12 +71,16 @@ export class NcclGroup {
    * with a clear error instead (the stream itself stays stuck; the process should exit).
    */
   done(what: string): Promise<void> {
+    // One synchronize per tick, whatever the number of collectives issued in it (a loop of
+    // un-awaited ops must not queue a device wait each); started in a microtask, it covers them all.
+    this.nextSync ??= Promise.resolve().then(() => { this.nextSync = null; return this.sync(); });
+    const reached = this.nextSync.catch((e: Error) => { throw new Error(`${what}: ${e.message}`); });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${what}: timed out after ${this.timeout} ms waiting for the NCCL operation on cuda:${this.device} to complete (another rank died, hangs, or issued collectives in another order)`)), this.timeout);
       (timer as { unref?(): void }).unref?.();
     });
-    return Promise.race([this.sync(), late]).finally(() => clearTimeout(timer));
+    return Promise.race([reached, late]).finally(() => clearTimeout(timer));
   }
 
   /** Frees the communicator (after the stream is done with it). Idempotent. */

@@ -200,6 +200,20 @@ describe.runIf(built)('NCCL collectives with three ranks (stand-in over the emul
     expect(await vals(into)).toEqual([42, 43]);
   });
 
+  it('waits share one stream synchronize per tick; one issued later gets its own', async () => {
+    let syncs = 0;
+    const g = new NcclGroup(new World(1).addon(0) as never, 1, 0, 0, 1, 5000, async () => { syncs++; });
+    const t = cuda([1, 2]);
+    const waits = [0, 1, 2, 3, 4].map(() => { ops.ncclAllReduce(g, 'allReduce', t, 'sum'); return g.done('allReduce'); });
+    await Promise.all(waits);
+    expect(syncs).toBe(1);
+    ops.ncclBroadcast(g, 'broadcast', t, 0);
+    await g.done('broadcast');
+    expect(syncs).toBe(2);
+    const failing = new NcclGroup(new World(1).addon(0) as never, 1, 0, 0, 1, 5000, () => Promise.reject(new Error('CUDA error: an illegal memory access was encountered')));
+    await expect(failing.done('reduce')).rejects.toThrow('reduce: CUDA error: an illegal memory access was encountered');
+  });
+
   it('a collective the stream never finishes (a dead peer) rejects its wait after the timeout, naming the device', async () => {
     const w = new World(2);
     const stuck = new NcclGroup(w.addon(0) as never, 1, 0, 0, 2, 200, () => new Promise<void>(() => {}));
