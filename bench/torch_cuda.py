@@ -1,7 +1,8 @@
 """PyTorch CUDA side of bench/gpu.sh: the same matmul sizes and the same training step as
 bench/webgpu.mjs, in fp32 with TF32 disabled (matmul and cuDNN), timed with CUDA events (median).
     python3 bench/torch_cuda.py --sizes 1024,2048,4096 --steps 10 [--compare webgpu.json]
-With --compare (the JSON line of `node bench/webgpu.mjs --json`) prints both side by side."""
+With --compare (the JSON line of `node bench/webgpu.mjs --json`) prints both side by side, per dtype:
+float16 entries there (--dtypes float32,float16) are compared with PyTorch float16 (tensor cores)."""
 import argparse, json, statistics, time
 import torch
 import torch.nn as nn
@@ -41,10 +42,16 @@ def timed(fn, warm, runs):
 
 
 res = {'device': torch.cuda.get_device_name() if dev == 'cuda' else 'CPU (no CUDA: dry run, not the comparison)', 'torch': torch.__version__, 'matmul': [], 'train': None}
-for n in [int(s) for s in args.sizes.split(',')]:
-    a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
-    ms = timed(lambda: a @ b, 3, 20 if dev == 'cuda' else 3)
-    res['matmul'].append({'n': n, 'ms': ms, 'gflops': 2 * n ** 3 / ms / 1e6})
+w = json.load(open(args.compare)) if args.compare else None
+dtypes = sorted({m.get('dtype', 'float32') for m in w['matmul']}, reverse=True) if w else ['float32']
+for dt in dtypes:
+    for n in [int(s) for s in args.sizes.split(',')]:
+        if dev == 'cpu' and dt == 'float16':  # the dry run: older CPU builds have no half matmul
+            res['matmul'].append({'n': n, 'dtype': dt, 'ms': None, 'gflops': None})
+            continue
+        a, b = (torch.randn(n, n, device=dev, dtype=getattr(torch, dt)) for _ in range(2))
+        ms = timed(lambda: a @ b, 3, 20 if dev == 'cuda' else 3)
+        res['matmul'].append({'n': n, 'dtype': dt, 'ms': ms, 'gflops': 2 * n ** 3 / ms / 1e6})
 
 
 class Net(nn.Module):  # examples/train-fashion-mnist.ts
@@ -75,16 +82,19 @@ if args.steps > 0:
 if not args.compare:
     print(json.dumps(res))
 else:
-    w = json.load(open(args.compare))
     f = lambda v, d=1: '-' if v is None else f'{v:.{d}f}'
     print(f"WebGPU: {w['adapter']} (kernel timing: {'timestamp-query' if w['timestampQuery'] else 'wall'})")
     print(f"PyTorch {res['torch']} {dev} on {res['device']}, fp32, TF32 off, {'CUDA events' if dev == 'cuda' else 'wall time'}")
-    print(f'matmul fp32, GFLOPS (median)   torchlet kernel | wall    PyTorch {dev:<7}   ratio (kernel)')
-    by_n = {m['n']: m for m in w['matmul']}
-    for m in res['matmul']:
-        t = by_n.get(m['n'], {})
-        ratio = t.get('gflopsKernel') / m['gflops'] if t.get('gflopsKernel') else None
-        print(f"  {m['n']}^3{'':<20} {f(t.get('gflopsKernel')):>10} | {f(t.get('gflopsWall')):<8} {m['gflops']:>12.1f}    {f(ratio, 2)}x")
+    if 'kernel' in w:
+        print(f"torchlet matmul kernel: {w['kernel']}; subgroup matrices (tensor cores): {'yes' if w.get('subgroupMatrix') else 'not on this adapter'}")
+    by = {(m.get('dtype', 'float32'), m['n']): m for m in w['matmul']}
+    for dt in dtypes:
+        print(f'matmul {dt}, GFLOPS (median)   torchlet kernel | wall    PyTorch {dev:<7}   ratio (kernel)')
+        for m in (m for m in res['matmul'] if m['dtype'] == dt):
+            t = by.get((dt, m['n']), {})
+            ratio = t.get('gflopsKernel') / m['gflops'] if t.get('gflopsKernel') and m['gflops'] else None
+            err = f"   max rel err {t['maxRelErr']:.2e}" if t.get('maxRelErr') is not None else ''
+            print(f"  {m['n']}^3{'':<20} {f(t.get('gflopsKernel')):>10} | {f(t.get('gflopsWall')):<8} {f(m['gflops']):>12}    {f(ratio, 2)}x{err}")
     if res['train'] and w.get('train'):
         tw = w['train']
         print('training step, Fashion-MNIST CNN, batch 64, SGD momentum (ms/step, median)')
