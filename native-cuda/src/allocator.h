@@ -1,9 +1,8 @@
 /* allocator.h: the caching allocator of one device (PyTorch's idea, simplified: no block splitting).
- * Contract: requests round up to a size class (512 B steps up to 1 MiB, 2 MiB steps above); a freed
- * block goes to its class's free list and is handed out again at once: every use of device memory is
- * on the device's one stream, so later work is ordered after the work of the previous owner. Blocks
- * are only given back to the driver by emptyCache() (and before the one retry after a failed
- * allocation). Stats count block sizes (rounded), as torch.cuda.memory_allocated does. JS thread only. */
+ * Contract: requests round up to a size class (512 B steps to 1 MiB, 2 MiB steps above); a freed block is
+ * handed out again at once (all of a device's work is on its one stream, so reuse is ordered after the
+ * previous owner's work); blocks go back to the driver only in emptyCache() (also run before the one
+ * retry of a failed allocation). Stats count rounded block sizes, as torch.cuda does. JS thread only. */
 #ifndef TORCHLET_CUDA_ALLOCATOR_H
 #define TORCHLET_CUDA_ALLOCATOR_H
 #include <stdint.h>

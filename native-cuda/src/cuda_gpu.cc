@@ -1,10 +1,8 @@
-/* cuda_gpu.cc: the real GPU behind addon.cc. Everything CUDA is opened at run time with dlopen: the driver
- * (libcuda.so.1, entry points by their versioned names), cuBLAS (libcublas.so.13/.12/.11) and NCCL
- * (libnccl.so.2), searched in the folders init() is given and then on the loader's path; their few
- * prototypes are declared here (no cuBLAS/NCCL headers at build time). Contract (gpu.h): per device a
- * primary context, one non-blocking stream that orders all work, kernels.fatbin loaded on first use,
- * pinned staging buffers reused only after their event completed. Runs only on a machine with an
- * NVIDIA GPU: exercised by bench/gpu.sh; on machines without one, init() explains why it is not ok. */
+/* cuda_gpu.cc: the real GPU behind addon.cc. libcuda.so.1 (versioned entry points), cuBLAS and NCCL are
+ * opened with dlopen, their prototypes declared here (no cuBLAS/NCCL headers needed), searched in init()'s
+ * folders, then the loader's path. Contract (gpu.h): per device the primary context, one non-blocking
+ * stream ordering all work, kernels.fatbin loaded on first use, pinned staging reused only after its event
+ * completed. Needs an NVIDIA GPU: native-cuda/test/gpu-check.mjs (bench/gpu.sh) runs it; tests use stand-ins. */
 #include <cuda.h>
 #include <dlfcn.h>
 #include <stdlib.h>

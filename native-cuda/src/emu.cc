@@ -1,9 +1,8 @@
-/* emu.cc: the emulated GPU of the test-only build (-DTORCHLET_CUDA_EMU): device memory is aligned host
- * memory, kernels are kernels.cu compiled as C++ and run block by block, thread by thread, on the
- * calling thread; gemm is a host loop with cuBLAS's column-major semantics; NCCL is absent.
- * Contract: the Gpu interface of gpu.h, so addon.cc (allocator, checks, Promises) is the real one.
- * Env: TORCHLET_CUDA_EMULATE_DEVICES (default 2), TORCHLET_CUDA_EMULATE_MEMORY (bytes per device,
- * default 4 GiB), TORCHLET_CUDA_EMULATE_MAX_GRID (default 65535, as the real launch caps the grid). */
+/* emu.cc: the emulated GPU of the test-only build (-DTORCHLET_CUDA_EMU): host memory for device memory,
+ * kernels.cu compiled as C++ and run block by block, thread by thread, gemm as a host loop with cuBLAS's
+ * column-major semantics, no NCCL. Contract: gpu.h's Gpu, so addon.cc is the same as in the real build.
+ * Env: TORCHLET_CUDA_EMULATE_DEVICES (default 2), _MEMORY (bytes per device, default 4 GiB), _MAX_GRID
+ * (default 65535, the real launch's cap; smaller values exercise grid-stride loops). */
 #include <stdlib.h>
 #include <string.h>
 

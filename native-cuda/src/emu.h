@@ -1,9 +1,8 @@
-/* emu.h: what CUDA gives a kernel, for host C++ (the emulated build only; nvcc never sees this file).
- * Contract (kernel_api.h relies on it): the CUDA qualifiers compile away; threadIdx/blockIdx/blockDim/
- * gridDim are thread-local dim3s that the emulator's launch loop (emu.cc) sets before it calls a kernel
- * once per (block, thread); __half converts exactly as src/dtype.ts does (round to nearest even, NaN ->
- * sign|0x7e00); TL_EMU_REGISTER(name) puts the kernel in the name table launch() looks up. There is
- * deliberately no shared memory, __syncthreads, warp intrinsic or atomic here (ABI.md). */
+/* emu.h: what CUDA gives a kernel, for host C++ (the emulated build; nvcc never sees it). Contract
+ * (kernel_api.h relies on it): CUDA qualifiers compile away; threadIdx/blockIdx/blockDim/gridDim are
+ * thread-local dim3s set by emu.cc's launch loop; __half converts as src/dtype.ts (round to nearest even,
+ * NaN -> sign|0x7e00); TL_EMU_REGISTER(name) adds a kernel to launch()'s table. Deliberately no shared
+ * memory, __syncthreads, warp intrinsics or atomics (ABI.md). */
 #ifndef TORCHLET_CUDA_EMU_H
 #define TORCHLET_CUDA_EMU_H
 #include <math.h>

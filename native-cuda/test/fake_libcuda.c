@@ -1,11 +1,8 @@
-/* fake_libcuda.c: a stand-in libcuda.so.1 for testing the real addon (cuda_gpu.cc) on machines without a
- * GPU (test/cuda/addon.test.ts builds it with gcc and puts it on LD_LIBRARY_PATH). Contract: the driver
- * entry points the addon resolves, with host memory, synchronous copies, always-complete events, and a
- * host version of the test kernel tl_test_iota. It proves the addon's loading, error wording, staging and
- * argument passing -- not CUDA itself. Env: FAKE_CUDA_NO_DEVICE=1 (cuInit fails), FAKE_CUDA_FAULT=1
- * (waits report an illegal address), FAKE_CUDA_MAJOR (compute capability, default 9), FAKE_CUDA_LAG
- * (events complete late; see below). Built with
- * -DFAKE_OLD_DRIVER it lacks cuMemAlloc_v2, as a driver too old for the addon would. */
+/* fake_libcuda.c: a stand-in libcuda.so.1 so test/cuda/addon.test.ts can run the real addon without a GPU:
+ * the entry points cuda_gpu.cc resolves, over host memory, synchronous copies and a host tl_test_iota.
+ * It proves loading, error wording, staging and argument passing -- not CUDA. Env: FAKE_CUDA_NO_DEVICE=1,
+ * FAKE_CUDA_FAULT=1 (waits report an illegal address), FAKE_CUDA_MAJOR, FAKE_CUDA_LAG (events complete
+ * late, see below); -DFAKE_OLD_DRIVER drops cuMemAlloc_v2, as a driver too old for the addon. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
