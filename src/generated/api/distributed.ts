@@ -74,9 +74,12 @@ export const getWorldSize: typeof N.getWorldSize = f(N.getWorldSize, 'getWorldSi
 /**
  * Joins the job: rank 0 hosts the TCP store, every rank announces itself there (a duplicate rank or
  * another world size fails), then the engine connects every pair (torch.distributed.init_process_group).
+ * With 'nccl', the rank's GPU is cuda:(LOCAL_RANK % torch.cuda.deviceCount()) unless
+ * torch.cuda.setDevice chose another first; it becomes the current device ('cuda' means it).
  * @example
  * ```ts
  * await dist.initProcessGroup({ backend: 'gloo' });   // RANK, WORLD_SIZE, MASTER_ADDR/PORT from torchlet run
+ * // or, for CUDA tensors (one GPU per local rank): await dist.initProcessGroup({ backend: 'nccl' });
  * ```
  * @function
  */
