@@ -477,6 +477,17 @@ describe.skipIf(!hasReal)('CUDA addon (real build)', () => {
     expect(b.later).toBe(b.launch);
   });
 
+  it('TORCHLET_CUDA_CHECK_BOUNDS=1 refuses a launch whose view leaves its allocation', () => {
+    const r = fake({ TORCHLET_CUDA_CHECK_BOUNDS: '1' }, `
+      const p = a.alloc(0, 16), block = new Uint8Array(728), dv = new DataView(block.buffer);
+      dv.setBigUint64(0, BigInt(p), true); dv.setInt32(20, 1, true); dv.setBigInt64(24, 5n, true); dv.setBigInt64(88, 1n, true); dv.setBigInt64(608, 5n, true);
+      const refused = err(() => a.launch(0, 'tl_test_iota', 5, block));
+      dv.setBigInt64(24, 4n, true); dv.setBigInt64(608, 4n, true);
+      out({ refused, fine: err(() => a.launch(0, 'tl_test_iota', 4, block)) });`);
+    expect(r.refused).toMatch(/^kernel tl_test_iota: v0 \(float32, shape \[5\], offset 0\) reaches bytes \[0, 20\) of the allocation at 0x[0-9a-f]+, which holds 16 bytes \(TORCHLET_CUDA_CHECK_BOUNDS\)$/);
+    expect(r.fine).toBeNull();
+  });
+
   it('init() reports ok=false with the reason: no device, too old a GPU or driver, no kernel image', () => {
     expect(fake({ FAKE_CUDA_NO_DEVICE: '1' }, 'out({});').info).toEqual({ ok: false, reason: 'cuInit failed: CUDA_ERROR_NO_DEVICE (no CUDA-capable device is detected)',
       emulated: false, deviceCount: 0, driverVersion: 13000, cublas: null, nccl: null });
