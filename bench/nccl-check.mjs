@@ -1,10 +1,8 @@
-// GPU-only check of torch.distributed backend 'nccl' on the real NCCL (libnccl.so.2 found by the CUDA
-// addon): every collective on CUDA tensors against values computed here independently, views,
-// asyncOp, newGroup, object collectives, the CPU refusal, and DDP (20 SGD steps) against one process
-// on the whole batch (<= 1e-6). Plain JavaScript so it runs without a TypeScript loader on the GPU
-// machine. `node bench/nccl-check.mjs` (after `npm run build` and `npm run build:cuda`): world size 1,
-// then, with 2+ GPUs, the same checks in one process per GPU through `torchlet run`. Exits 1 on failure.
-// test/distributed/nccl-gpu.test.ts runs ncclChecks on the sources.
+// GPU-only check of backend 'nccl' on the real NCCL: every collective on CUDA tensors against values
+// computed here, views, asyncOp, newGroup, object collectives, the CPU refusal, DDP (20 steps) vs one
+// process (<= 1e-6). `node bench/nccl-check.mjs` after `npm run build` and `npm run build:cuda`:
+// world size 1, then one process per GPU when there are 2+; exits 1 on any failure. Plain JavaScript
+// (no TypeScript loader on the GPU machine); test/distributed/nccl-gpu.test.ts runs it on the sources.
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

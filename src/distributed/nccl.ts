@@ -1,9 +1,8 @@
-// The NCCL engine of torch.distributed (backend 'nccl'): communicators of libnccl.so.2, reached
-// through the CUDA addon (native-cuda/ABI.md: ncclGetUniqueId, ncclCommInitRank, ncclCollective,
-// ncclGroupStart/End, ncclCommDestroy). Contract: a group's rank 0 makes the unique id and publishes
-// it in our TCP store, the others read it there (as PyTorch does); every op is enqueued at once on
-// the device's stream, in call order, on device addresses (no host copies); `done` resolves when the
-// stream has reached everything enqueued so far. Collectives on tensors live in nccl-ops.ts.
+// The NCCL engine of torch.distributed (backend 'nccl'): communicators of libnccl.so.2 through the
+// CUDA addon (native-cuda/ABI.md). Contract: a group's rank 0 publishes the unique id in our TCP
+// store, the others read it there (as PyTorch does); every op is enqueued at once on the device's
+// stream, in call order, on device addresses (no host copies); `done` resolves when the stream has
+// reached everything enqueued so far. Collectives on tensors live in nccl-ops.ts.
 
 import type { StoreClient } from './store.js';
 import { cudaBackendOf, type NcclAddon } from './cuda-access.js';

@@ -1,10 +1,8 @@
-// torch.distributed's NCCL path without a GPU: the emulated CUDA addon (`npm run build:cuda --
-// --emulate`, two devices) has no NCCL, so after checking that refusal this file puts a one-rank
-// stand-in behind the addon's NCCL entry points (a world of one: every collective is a device copy
-// from send to recv, and the calls are recorded). That tests our side: device addresses (views with
-// offsets, non-contiguous tensors), the NCCL ops, reductions and dtypes we ask for, grouping,
-// refusals, object collectives, DDP's CUDA buckets. It proves nothing about NCCL itself:
-// test/distributed/nccl-gpu.test.ts and bench/nccl-check.mjs run the real library on a GPU.
+// torch.distributed's NCCL path on the emulated CUDA addon (`npm run build:cuda -- --emulate`, two
+// devices, no NCCL): the refusal, then a one-rank stand-in behind the addon's NCCL entry points
+// (each collective a recorded device copy) tests our side: addresses of views, the NCCL ops,
+// reductions and dtypes asked for, grouping, refusals, object collectives, DDP's CUDA buckets.
+// Nothing about NCCL itself: nccl-gpu.test.ts and bench/nccl-check.mjs run the real one on a GPU.
 
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

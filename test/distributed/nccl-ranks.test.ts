@@ -1,12 +1,7 @@
-// The NCCL collectives of nccl-ops.ts with several ranks, without a GPU: three NcclGroups in this
-// process, on the emulated CUDA addon (`npm run build:cuda -- --emulate`), each over a stand-in
-// NCCL that carries out a collective once every rank has issued it (reductions with the CUDA
-// backend's own kernels, moves with device copies) and matches send/recv per pair of ranks. That
-// checks our side with more than one rank: roots, peers, who sends what in gather/scatter/allToAll,
-// reduceScatter's chunks. Ranks run one after the other here, so a rank's device work that follows
-// its NCCL call runs before the others' calls: only ops without such work are checked this way
-// (integer AVG, lists and non-contiguous tensors are covered with one rank by nccl-emulated.test.ts).
-// It proves nothing about NCCL itself: bench/nccl-check.mjs runs the real library on GPUs.
+// nccl-ops.ts with three ranks and no GPU: three NcclGroups in this process on the emulated CUDA
+// addon, over a stand-in NCCL (class World) that carries out a collective once every rank issued it
+// and matches send/recv per pair: roots, peers, gather/scatter/allToAll's pairs, reduceScatter's
+// chunks, timeouts. Nothing about NCCL itself: bench/nccl-check.mjs runs the real one on GPUs.
 
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +25,12 @@ type Dt = 'float32' | 'float16' | 'float64' | 'int32' | 'uint8';
 const BYTES: Record<Dt, number> = { float32: 4, float16: 2, float64: 8, int32: 4, uint8: 1 };
 const KERNEL = { sum: 'add', prod: 'mul', max: 'maximum', min: 'minimum', avg: 'add' } as const;
 
-/** NCCL's semantics for `n` ranks in one process, over emulated device 0. */
+/**
+ * NCCL's semantics for `n` ranks in one process, over emulated device 0: reductions with the CUDA
+ * backend's own kernels, moves with device copies. Ranks run one after the other here, so device
+ * work a rank does after its NCCL call runs before the others' calls: only ops without such work
+ * are checked with it (integer AVG, lists, non-contiguous tensors: one rank, nccl-emulated.test.ts).
+ */
 class World {
   readonly pending: { op: string; a: Args }[][];
   readonly p2p = new Map<string, { send?: Args[]; recv?: Args[] }>();
