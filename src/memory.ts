@@ -18,9 +18,19 @@ const accounts = new Map<Device, Account>();
  * How much a device's live bytes may grow past what survived the last reclaim before the next one:
  * at least this much (a full GC costs milliseconds), else as much as survived (the heap may double).
  */
-let reclaimFloor = 8 * 2 ** 20;
+const DEFAULT_FLOOR = 8 * 2 ** 20, DEFAULT_STORAGE_FLOOR = 4096;
+let reclaimFloor = DEFAULT_FLOOR;
 /** Likewise in buffers: many small ones cost the backend (GPU buffer objects) more than their bytes say. */
-let storageFloor = 4096;
+let storageFloor = DEFAULT_STORAGE_FLOOR;
+/**
+ * The floors' multiplier. A loop of large top-level ops (a hand-written update of big tensors, no
+ * tidy) reached the 8 MiB floor every few ops and spent ~10x its compute in forced full GCs; so when
+ * a reclaim's GC took more than a quarter of the time since the previous one, the floors double (up
+ * to MAX_FLOOR_SCALE), and they halve back once GCs are under 5% of the time. Explicit floors
+ * (setReclaimFloor other than the defaults: tests) stay fixed.
+ */
+let floorScale = 1, adaptiveFloor = true, lastReclaimEnd = -Infinity;
+const MAX_FLOOR_SCALE = 16;
 function account(d: Device): Account {
   let a = accounts.get(d);
   if (!a) { a = { bytes: 0, storages: 0, tensors: 0, threshold: reclaimFloor, storageThreshold: storageFloor }; accounts.set(d, a); }
@@ -96,16 +106,24 @@ let yieldPending = false;
 /** Reclaims garbage tensors now if the runtime allows it; otherwise arranges it for the next await. */
 export function reclaim(): void {
   getRegistry();
+  const t0 = performance.now();
   rt?.gc?.();
   if (registry?.cleanupSome) registry.cleanupSome();
   else yieldPending = true;
+  const t1 = performance.now();
+  if (adaptiveFloor && rt?.gc) {
+    const gcMs = t1 - t0, between = t0 - lastReclaimEnd;
+    if (gcMs > 0.25 * between) floorScale = Math.min(MAX_FLOOR_SCALE, floorScale * 2);
+    else if (gcMs < 0.05 * between) floorScale = Math.max(1, floorScale / 2);
+  }
+  lastReclaimEnd = t1;
   resetThresholds();
 }
 /** The next reclaim runs once live bytes (or buffers) grow past today's by as much again, or the floor. */
 function resetThresholds(): void {
   for (const a of accounts.values()) {
-    a.threshold = a.bytes + Math.max(reclaimFloor, a.bytes);
-    a.storageThreshold = a.storages + Math.max(storageFloor, a.storages);
+    a.threshold = a.bytes + Math.max(reclaimFloor * floorScale, a.bytes);
+    a.storageThreshold = a.storages + Math.max(storageFloor * floorScale, a.storages);
   }
 }
 /** Called at torchlet's await points (reads, data loading): lets queued finalizers run. */
@@ -119,6 +137,8 @@ export function setReclaimFloor(bytes: number, buffers = storageFloor): [number,
   const old: [number, number] = [reclaimFloor, storageFloor];
   reclaimFloor = bytes;
   storageFloor = buffers;
+  adaptiveFloor = bytes === DEFAULT_FLOOR && buffers === DEFAULT_STORAGE_FLOOR;
+  floorScale = 1;
   resetThresholds();
   return old;
 }

@@ -97,6 +97,21 @@ describe('no-tidy loops run flat (ownership + reclaiming what user code dropped)
   }
 });
 
+describe('large top-level ops without tidy (the default, adaptive reclaim floor)', () => {
+  it('cpu: 400 dropped 1.6 MB results stay bounded by the widest floor (16 x 8 MiB) past what survived', () => {
+    const x = torch.randn([400, 1000]), y = torch.rand([400, 1000]).add(1);
+    const base = torch.memory('cpu').allocatedBytes;
+    let high = 0;
+    for (let i = 0; i < 400; i++) {
+      x.div(y); // dropped: only the collector frees it
+      high = Math.max(high, torch.memory('cpu').allocatedBytes);
+    }
+    // 400 results are 640 MB: without reclaiming the loop would hold them all. Each reclaim's forced
+    // GC may widen the floor (when GCs dominate the loop's time) up to 128 MiB, never further.
+    expect(high - base).toBeLessThan(17 * 8 * 2 ** 20); // plus up to 8 MiB of results the last reclaim found still referenced
+  });
+});
+
 describe('released tensors and the census', () => {
   it('a module-forward temporary kept in a global reads as an error naming it, not stale values', () => {
     const leaked: Tensor[] = [];
