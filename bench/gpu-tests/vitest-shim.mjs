@@ -139,4 +139,6 @@ export async function __runRegisteredTests(file) {
   try { await runSuite(root, [], false); } catch (e) { stats.failed++; console.log(`  × ${file}: ${e?.stack ?? e}`); }
   console.log(`${file}: ${stats.passed} passed, ${stats.failed} failed, ${stats.skipped} skipped`);
   process.exitCode = stats.failed > 0 ? 1 : 0;
+  // Dawn (and a pending CUDA read) may hold the event loop open after the last test: leave anyway.
+  setTimeout(() => process.exit(), 500).unref();
 }
