@@ -252,9 +252,13 @@ export class WasmBackend implements Backend {
   binary(op: BinaryOp, a: View, b: View, out: View): void {
     if (this.viaF32([a, b, out], (v) => this.binary(op, v[0]!, v[1]!, v[2]!))) return;
     // x ** 2 (variances, GELU's tanh form, norms) is x * x: the float64 square of a float32 is exact,
-    // so rounding it gives the float32 product's bits, and the product has a SIMD kernel.
-    if (op === 'pow' && this.simd && a.dtype === 'float32' && out.dtype === 'float32' && b.dtype === 'float32'
-      && b.strides.every((s) => s === 0) && this.arr('float32')[this.base(b)] === 2) { this.binary('mul', a, a, out); return; }
+    // so rounding it gives the float32 product's bits, and the product has a SIMD kernel. x ** 3
+    // (rsqrt's derivative) is (x * x) * x, as PyTorch's CPU kernel computes it (two roundings).
+    if (op === 'pow' && this.simd && a.dtype === 'float32' && out.dtype === 'float32' && b.dtype === 'float32' && b.strides.every((s) => s === 0)) {
+      const e = this.arr('float32')[this.base(b)];
+      if (e === 2) { this.binary('mul', a, a, out); return; }
+      if (e === 3) { this.binary('mul', a, a, out); this.binary('mul', out, a, out); return; }
+    }
     const code = BINARY_CODES[op];
     if (this.simd && code !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32') {
       const ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out), L = new CallList();
