@@ -117,6 +117,12 @@ if want webgpu-bench; then
   if [ $WEBGPU_OK = 1 ]; then
     step "bench webgpu kernels (bench/webgpu.mjs + torch_cuda.py)" 180 "$OUT/bench.log" \
       bash -c 'j=$(mktemp) && node --experimental-wasm-relaxed-simd bench/webgpu.mjs --json --sizes 1024,2048,4096 --steps 10 --dtypes float32,float16 > "$j" && ${PYTHON:-python3} bench/torch_cuda.py --sizes 1024,2048,4096 --steps 10 --compare "$j"'
+    # The subgroup-matrix kernel forced, its results verified against the CPU, beside the tiled float16
+    # kernel ("subgroup matrices: yes" = the adapter has the feature; max rel. error ~1e-3 = right).
+    step "webgpu subgroup-matrix matmul 4096 (verified)" 120 "$OUT/bench.log" \
+      bash -c 'j=$(mktemp) && node --experimental-wasm-relaxed-simd bench/webgpu.mjs --json --sizes 4096 --steps 0 --chain 0 --dtypes float32,float16 --kernel subgroup --verify > "$j" && ${PYTHON:-python3} bench/torch_cuda.py --sizes 4096 --steps 0 --compare "$j"'
+    step "webgpu tiled float16 matmul 4096 (verified)" 120 "$OUT/bench.log" \
+      bash -c 'j=$(mktemp) && node --experimental-wasm-relaxed-simd bench/webgpu.mjs --json --sizes 4096 --steps 0 --chain 0 --dtypes float16 --kernel tiled --verify > "$j" && ${PYTHON:-python3} bench/torch_cuda.py --sizes 4096 --steps 0 --compare "$j"'
   else note "SKIP webgpu-bench: no hardware WebGPU adapter"; fi
 fi
 
