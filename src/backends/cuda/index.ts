@@ -52,6 +52,8 @@ export class CudaBackend implements Backend {
   readonly synchronous = false;
   private readonly args = new ArgPacker();
   private live = 0;
+  /** Bytes of live buffers as requested (the addon's counters include its size-class rounding). */
+  private allocated = 0;
   private slab: CudaBuffer | null = null;
   private unsent: Check[] = [];
 
@@ -67,6 +69,7 @@ export class CudaBackend implements Backend {
   alloc(nbytes: number): BufferHandle {
     const ptr = this.addon.alloc(this.index, Math.max(nbytes, 1));
     this.live++;
+    this.allocated += nbytes;
     return new CudaBuffer(nbytes, ptr);
   }
   free(buf: BufferHandle): void {
@@ -74,6 +77,7 @@ export class CudaBackend implements Backend {
     if (b.freed) return;
     b.freed = true;
     this.live--;
+    this.allocated -= b.nbytes;
     this.addon.free(this.index, b.ptr);
   }
   write(buf: BufferHandle, data: TypedArray, byteOffset = 0): void {
@@ -106,8 +110,7 @@ export class CudaBackend implements Backend {
     return (buf as CudaBuffer).taint?.knownBad()?.error() ?? null;
   }
   memory(): MemoryInfo {
-    const s = this.addon.memoryStats(this.index);
-    return { allocatedBytes: s.allocated, reservedBytes: s.reserved, buffers: this.live };
+    return { allocatedBytes: this.allocated, reservedBytes: this.addon.memoryStats(this.index).reserved, buffers: this.live };
   }
   synchronize(): Promise<void> { return this.addon.synchronize(this.index); }
   emptyCache(): void { this.addon.emptyCache(this.index); }
