@@ -6,6 +6,7 @@
 //   node bench/gpu-bench.mjs --device cuda|webgpu [--n 4096] [--reps 10] [--steps 20] [--json]
 // Times: wall clock around enqueued work ended by the device's synchronize(), median of rounds.
 import { fileURLToPath } from 'node:url';
+import { makeNet as makeCnn } from './webgpu.mjs';
 
 const argv = process.argv.slice(2);
 const get = (k, d) => { const i = argv.indexOf(`--${k}`); return i >= 0 && argv[i + 1] ? argv[i + 1] : d; };
@@ -24,20 +25,6 @@ async function timeIt(torch, sync, fn, warm, reps) {
     rounds.push((performance.now() - t0) / reps);
   }
   return median(rounds);
-}
-
-/** The CNN of examples/train-fashion-mnist.ts. */
-function makeCnn(torch) {
-  const { nn } = torch;
-  class Net extends nn.Module {
-    features = new nn.Sequential(
-      new nn.Conv2d(1, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-    );
-    classifier = new nn.Sequential(new nn.Flatten(), new nn.Linear(32 * 7 * 7, 128), new nn.ReLU(), new nn.Linear(128, 10));
-    forward(x) { return this.classifier.forward(this.features.forward(x)); }
-  }
-  return new Net();
 }
 
 export async function run(torch, o) {

@@ -18,3 +18,5 @@ export interface WebGPUBenchResult {
 }
 export function parseArgs(argv: string[]): WebGPUBenchOptions;
 export function benchWebGPU(torch: typeof Torch, opts: WebGPUBenchOptions): Promise<WebGPUBenchResult>;
+/** The CNN of examples/train-fashion-mnist.ts. */
+export function makeNet(torch: typeof Torch): InstanceType<typeof Torch.nn.Module>;

@@ -53,8 +53,8 @@ async function timeGPU(torch, fn, warm, runs) {
   return { wall: median(wall), gpu: gpu.length ? median(gpu) : null, kernels };
 }
 
-/** The CNN of examples/train-fashion-mnist.ts. */
-function makeNet(torch) {
+/** The CNN of examples/train-fashion-mnist.ts (also bench/gpu-bench.mjs's). */
+export function makeNet(torch) {
   const { nn } = torch;
   class Net extends nn.Module {
     features = new nn.Sequential(
