@@ -196,6 +196,16 @@ describe.skipIf(!available)('cuda fused Adam', () => {
   }
 });
 
+describe.skipIf(!available || torch.cuda.deviceCount() < 2)('cuda:1', () => {
+  it('computes on its own backend and names itself in poison errors', async () => {
+    const x = torch.tensor([[1, 2], [3, 4]], { device: 'cuda:1' });
+    expect(x.device).toBe('cuda:1');
+    expect(Array.from(await x.matmul(x).add(1).data())).toEqual([8, 11, 16, 23]);
+    const bad = torch.gather(x, 1, torch.tensor([[0, 2], [1, 0]], { dtype: 'int32', device: 'cuda:1' }));
+    await expect(bad.data()).rejects.toThrow(/index 2 is out of bounds for dimension 1 with size 2 \(flagged on cuda:1/);
+  });
+});
+
 describe.skipIf(!available)('cuda memory', () => {
   it('allocated bytes return to the baseline after frees; emptyCache releases the cached blocks', async () => {
     const be = cuda();
