@@ -22,7 +22,7 @@ async function check(t: unknown, e: Enc, what: string, device: string): Promise<
   expect(t instanceof torch.Tensor, `${what} is a Tensor`).toBe(true);
   const x = t as Tensor;
   const dtype = MAPPED[e.dtype]!;
-  const gpuF64 = dtype === 'float64' && (UNSUPPORTED_DTYPES[device] ?? []).includes('float64'); // loaded as float32 there
+  const gpuF64 = dtype === 'float64' && (UNSUPPORTED_DTYPES[device as torch.Device] ?? []).includes('float64'); // loaded as float32 there
   expect(x.dtype, `${what} dtype`).toBe(gpuF64 ? 'float32' : dtype);
   expect(x.shape, `${what} shape`).toEqual(e.shape);
   expect(x.device).toBe(device);
