@@ -3,7 +3,7 @@
 // Functions, classes and Tensor methods come through src/generated/api/ (strict arguments, src/args.ts).
 
 import { Tensor, isTensor } from './tensor.js';
-import { getBackend, hasBackend, registerBackend, setUnavailable, unavailableReason } from './backends/registry.js';
+import { getBackend, hasBackend, initCuda, registerBackend, setUnavailable, unavailableReason } from './backends/registry.js';
 import { upgradeCpuBackend } from './backends/wasm/index.js';
 import type { Device, DeviceType, MemoryInfo } from './backends/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/index.js';
@@ -163,9 +163,8 @@ export const webgpu = {
 // CUDA: one backend per device, registered when the addon (`npm run build:cuda`) finds a driver and devices.
 initHooks.push(async () => {
   if (hasBackend('cuda')) return;
-  const { initCuda } = await import('./backends/cuda/index.js');
-  const r: unknown = await initCuda();
-  if (!hasBackend('cuda')) setUnavailable('cuda', typeof r === 'string' ? r : unavailableReason('cuda') ?? 'the CUDA backend found no device');
+  await initCuda();
+  if (!hasBackend('cuda')) setUnavailable('cuda', unavailableReason('cuda') ?? 'the CUDA backend found no device');
 });
 /** torch.cuda: CUDA devices ('cuda', 'cuda:1', ...): availability, properties, synchronization, seeds, the caching allocator's statistics. */
 export * as cuda from './generated/api/cuda.js';

@@ -15,6 +15,17 @@ const unavailable = new Map<Device, string>();
 export function setUnavailable(d: Device, why: string): void { unavailable.set(d, why); }
 export function unavailableReason(d: Device): string | null { return unavailable.get(d) ?? null; }
 
+/**
+ * Brings CUDA up (torch.init()'s hook; torch.distributed's 'nccl' without init): registers one
+ * backend per device, or records why there is none.
+ */
+export async function initCuda(): Promise<void> {
+  const { createCudaBackends } = await import('./cuda/index.js');
+  const r = await createCudaBackends();
+  if (typeof r === 'string') setUnavailable('cuda', r);
+  else for (const b of r) registerBackend(b);
+}
+
 export function hasBackend(d: Device): boolean { return d === 'cpu' || backends.has(d); }
 
 /**

@@ -6,7 +6,7 @@
 import type { Tensor } from '../tensor.js';
 import { itemSize } from '../dtype.js';
 import { deviceType } from '../backends/backend.js';
-import { cudaDevice, cudaDeviceCount, currentCudaDevice, hasBackend, realBackend, setCurrentCudaDevice, unavailableReason } from '../backends/registry.js';
+import { cudaDevice, cudaDeviceCount, currentCudaDevice, hasBackend, initCuda, realBackend, setCurrentCudaDevice, unavailableReason } from '../backends/registry.js';
 import type { CudaBackend, CudaBuffer } from '../backends/cuda/index.js';
 
 /** The CUDA addon's NCCL functions (native-cuda/ABI.md); each throws a clear Error when libnccl was not found. */
@@ -39,7 +39,6 @@ function backendAt(index: number): CudaBackend {
  */
 export async function ensureCuda(): Promise<void> {
   if (hasBackend('cuda') || unavailableReason('cuda') !== null) return;
-  const { initCuda } = await import('../backends/cuda/index.js');
   await initCuda();
 }
 

@@ -12,6 +12,7 @@ import { ArgPacker, ARGS_F, ARGS_I, ARGS_N, ARGS_SIZE, VIEW_SIZE } from '../../s
 import { CudaBackend, gemmOperand } from '../../src/backends/cuda/index.js';
 
 const available = torch.cuda.isAvailable();
+if (!available) console.warn('\n*** test/cuda/backend.test.ts: no CUDA device, most cases skipped: `npm run test:cuda-emulated` (CI) runs them on the emulated addon ***\n');
 const cuda = () => getBackend('cuda') as CudaBackend;
 
 describe('TlArgs packer', () => {

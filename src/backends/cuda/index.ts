@@ -7,8 +7,7 @@
 import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, Device, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type RealDType, type TypedArray } from '../../dtype.js';
-import { collapse, contiguousStrides } from '../../shape.js';
-import { registerBackend, setUnavailable } from '../registry.js';
+import { collapse, contiguousStrides, convOutHW } from '../../shape.js';
 import { Check, join, SENT, settle, type Taint } from '../poison.js';
 import { ArgPacker, type KView } from './abi.js';
 import { loadCudaAddon, type CudaAddon, type CudaInit } from './addon.js';
@@ -278,14 +277,14 @@ export class CudaBackend implements Backend {
 
   im2col(x: View, out: View, g: ConvGeometry): void {
     const [, , H, W] = x.shape as [number, number, number, number];
-    const [OH, OW] = convOut(H, W, g);
+    const [OH, OW] = convOutHW(H, W, g);
     if (out.shape[2] !== OH * OW) throw new Error('im2col: output shape mismatch');
     this.launch('tl_im2col', numel(out.shape), (p) => this.geometry(p.view(0, this.kv(x, x.shape, x.strides)).view(1, this.kv(out, out.shape, contiguousStrides(out.shape))), g, OH, OW),
       [x], [{ v: out, whole: this.coversBuffer(out) }]);
   }
   col2im(cols: View, out: View, g: ConvGeometry): void {
     const [, , H, W] = out.shape as [number, number, number, number];
-    const [OH, OW] = convOut(H, W, g);
+    const [OH, OW] = convOutHW(H, W, g);
     if (cols.shape[2] !== OH * OW) throw new Error('col2im: input shape mismatch');
     this.launch('tl_col2im', numel(out.shape), (p) => this.geometry(p.view(0, this.kv(cols, cols.shape, cols.strides)).view(1, this.kv(out, out.shape, contiguousStrides(out.shape))), g, OH, OW),
       [cols], [{ v: out, whole: this.coversBuffer(out) }]);
@@ -480,10 +479,6 @@ function isDense(v: View): boolean {
   return c.shape.length === 0 || (c.shape.length === 1 && c.strides[0]![0] === 1);
 }
 
-function convOut(H: number, W: number, g: ConvGeometry): [number, number] {
-  const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
-  return [Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1];
-}
 
 /**
  * How cuBLAS (column-major) reads a row-major rows x cols matrix with strides (sr, sc) as its
@@ -503,11 +498,11 @@ export function gemmOperand(rows: number, cols: number, sr: number, sc: number):
 }
 
 /**
- * torch.init()'s hook: loads the addon and registers one backend per CUDA device ('cuda', 'cuda:1',
- * ...), or records why CUDA is unavailable (what using a 'cuda' tensor then says).
+ * Loads the addon and makes one backend per CUDA device ('cuda', 'cuda:1', ...), or says why CUDA is
+ * unavailable (what using a 'cuda' tensor then says). The registry registers them (initCuda).
  */
-export async function initCuda(): Promise<void> {
+export async function createCudaBackends(): Promise<CudaBackend[] | string> {
   const r = await loadCudaAddon();
-  if ('reason' in r) { setUnavailable('cuda', r.reason); return; }
-  for (let i = 0; i < r.info.deviceCount; i++) registerBackend(new CudaBackend(r.addon, i, r.info));
+  if ('reason' in r) return r.reason;
+  return Array.from({ length: r.info.deviceCount }, (_, i) => new CudaBackend(r.addon, i, r.info));
 }

@@ -3,7 +3,7 @@
 // command encoder and submitted at sync points (read, write). Asynchronous: `read` is the only way
 // back to the host and also surfaces queued errors (validation, device loss, out-of-memory from
 // allocation error scopes); its MAP_READ staging buffers come from a small pool. Data errors found by
-// kernels (index ranges) poison the buffers computed from them (./poison.ts): their reads throw.
+// kernels (index ranges) poison the buffers computed from them (../poison.ts): their reads throw.
 // Fused elementwise programs (torch.compile) run as one generated shader each (./fused.ts; those
 // ending in a reduction, ./fused_reduce.ts).
 // Dtypes: float32, int32, uint8, bool (bytes packed 4 per word), float16 (halves packed 2 per word,
@@ -13,8 +13,7 @@ import type { FusedProgram } from '../fused.js';
 import type { Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { BOOL_BINARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
-import { isContiguous } from '../../shape.js';
-import { collapse, contiguousStrides, numel } from '../../shape.js';
+import { collapse, contiguousStrides, convOutHW, isContiguous, numel } from '../../shape.js';
 import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, flagBinding, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
 import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
@@ -1035,7 +1034,7 @@ export class WebGPUBackend implements Backend {
 
   private convMeta(g: ConvGeometry, C: number, H: number, W: number): number[] {
     const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
-    const OH = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    const [OH, OW] = convOutHW(H, W, g);
     return [C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW];
   }
 
