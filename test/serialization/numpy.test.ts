@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { testDevices, torch, UNSUPPORTED_DTYPES } from '../helpers.js';
-import type { Device, Tensor } from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
 
 interface Enc { dtype: string; shape: number[]; data: (number | boolean)[] }
 const file = (n: string) => new URL(`../fixtures/files/interop/${n}`, import.meta.url);
