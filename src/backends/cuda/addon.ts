@@ -86,15 +86,19 @@ async function load(): Promise<LoadedCuda | { reason: string }> {
 
 /**
  * Folders searched, in order, for libcublas, libcublasLt and libnccl: TORCHLET_CUDA_LIBS
- * (':'-separated), LD_LIBRARY_PATH, the CUDA toolkit, the system's library folders, then the
- * nvidia/<package>/lib folders of installed Python packages (PyTorch's pip wheels carry them).
+ * (':'-separated), LD_LIBRARY_PATH, the CUDA toolkit, the system's library folders, the active
+ * virtualenv's / conda environment's lib, then the nvidia/<package>/lib folders of installed Python
+ * packages (PyTorch's pip wheels carry them), the active environment's first.
  */
 export function libraryDirs(proc: NodeProcess, fs: NodeFs): string[] {
   const split = (s: string | undefined) => (s ?? '').split(':').filter((d) => d !== '');
   const home = proc.env.HOME;
   const dirs = [...split(proc.env.TORCHLET_CUDA_LIBS), ...split(proc.env.LD_LIBRARY_PATH), '/usr/local/cuda/lib64',
     '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64'];
-  const roots = ['/usr/lib', '/usr/local/lib', ...(home ? [`${home}/.local/lib`] : [])];
+  // An active virtualenv or conda environment first (`python -m venv`, conda: where a user's PyTorch usually is).
+  const envs = [proc.env.VIRTUAL_ENV, proc.env.CONDA_PREFIX].filter((d): d is string => !!d);
+  for (const e of envs) dirs.push(`${e}/lib`);
+  const roots = [...envs.map((e) => `${e}/lib`), '/usr/lib', '/usr/local/lib', ...(home ? [`${home}/.local/lib`] : [])];
   for (const root of roots) {
     for (const py of list(fs, root).filter((n) => n.startsWith('python3')).sort()) {
       for (const pk of ['site-packages', 'dist-packages']) {
