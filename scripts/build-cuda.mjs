@@ -59,7 +59,9 @@ if (emulate) {
   const home = cudaHome ?? join(dirname(nvcc), '..');
   if (!existsSync(join(home, 'include/cuda.h'))) fail(`cuda.h not found in ${join(home, 'include')} (set CUDA_HOME)`);
   const fatbin = join(out, 'kernels.fatbin');
-  run(nvcc, ['-fatbin', '-O3', '-std=c++17', `-I${src}`,
+  // -fmad=false: no multiply-add contraction, so elementwise, reduction and linalg kernels round as
+  // the CPU's kernels (and the emulated build) do; they are memory-bound, GEMMs go to cuBLAS.
+  run(nvcc, ['-fatbin', '-O3', '-fmad=false', '-std=c++17', `-I${src}`,
     '-gencode', 'arch=compute_80,code=sm_80', '-gencode', 'arch=compute_90,code=[sm_90,compute_90]',
     unit, '-o', fatbin]);
   const node = join(out, 'torchlet_cuda.node');

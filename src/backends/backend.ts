@@ -51,6 +51,18 @@ export const BINARY_OPS = [
   'bitwiseAnd', 'bitwiseOr', 'bitwiseXor',
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
+/** Integer ops that raise on a zero divisor (INTEGER_DIVISION_BY_ZERO). */
+export const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
+/**
+ * PyTorch's wording of the data errors every backend raises (the CPU, at the op) or flags in a kernel
+ * and raises at the next read (asynchronous devices): one copy, so every device says the same.
+ */
+export const INTEGER_DIVISION_BY_ZERO = 'ZeroDivisionError: integer division or modulo by zero';
+export const NEGATIVE_INTEGER_POWER = 'pow: Integers to negative integer powers are not allowed.';
+/** gather/scatter's index error; `value` '$V' leaves the placeholder a kernel's flag fills in (checkRange). */
+export function indexOutOfBounds(op: string, dim: number, size: number, value: number | '$V' = '$V'): string {
+  return `${op}(): index ${value} is out of bounds for dimension ${dim} with size ${size}`;
+}
 /** Binary ops whose output is bool whatever the input dtype. */
 export const BOOL_BINARY_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor']);
 

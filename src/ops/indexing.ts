@@ -9,6 +9,7 @@ import { broadcastShapes, fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, fromArray, record } from './prim.js';
 import { isCapturing } from '../backends/registry.js';
+import { indexOutOfBounds } from '../backends/backend.js';
 import { castTo, eq, mul, where } from './elementwise.js';
 import { arange, full, zeros } from './creation.js';
 import { expand, reshape, select, slice, stack, unsqueeze, movedim } from './shape.js';
@@ -31,11 +32,11 @@ function rejectNegative(op: string, index: Tensor, size: number, dim: number): T
     const m = index.amin(); // one backend reduction, no copy out of its memory
     const lo = m.itemSync() as number;
     m.dispose();
-    if (lo < 0) throw new RangeError(`${op}(): index ${lo} is out of bounds for dimension ${dim} with size ${size}`);
+    if (lo < 0) throw new RangeError(indexOutOfBounds(op, dim, size, lo));
     return index;
   }
   // The kernels themselves flag indices >= size.
-  checkRange(index, 0, I32_MAX, `${op}(): index $V is out of bounds for dimension ${dim} with size ${size}`);
+  checkRange(index, 0, I32_MAX, indexOutOfBounds(op, dim, size));
   return index;
 }
 

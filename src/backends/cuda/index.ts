@@ -5,7 +5,7 @@
 // is computed from them (../poison.ts): `read` of such a buffer rejects, as the Backend contract says.
 
 import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, Device, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
-import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../backend.js';
+import { BINARY_OPS, indexOutOfBounds, INT_DIV_OPS, INTEGER_DIVISION_BY_ZERO, NEGATIVE_INTEGER_POWER, REDUCE_OPS, UNARY_OPS } from '../backend.js';
 import { arrayType, itemSize, type RealDType, type TypedArray } from '../../dtype.js';
 import { collapse, contiguousStrides, convOutHW } from '../../shape.js';
 import { Check, join, SENT, settle, type Taint } from '../poison.js';
@@ -37,7 +37,6 @@ const UNARY_CODE = new Map<UnaryOp, number>(UNARY_OPS.map((o, i) => [o, i]));
 const BINARY_CODE = new Map<BinaryOp, number>(BINARY_OPS.map((o, i) => [o, i]));
 const REDUCE_CODE = new Map<ReduceOp, number>(REDUCE_OPS.map((o, i) => [o, i]));
 const LINALG_CODE: Record<LinalgKernel, number> = { cholesky: 0, lu: 1, luSolve: 2, luSolveT: 3, qr: 4, eigh: 5, svd: 6 };
-const INT_DIV_OPS = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
 
 const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const f32bits = (v: number): number => { F32[0] = v; return U32[0]!; };
@@ -133,8 +132,8 @@ export class CudaBackend implements Backend {
     let check: Check | null = null;
     if (a.dtype === 'int32' || a.dtype === 'uint8') {
       // Integer errors the CPU raises at once are flagged by the kernel and raised at the next read.
-      if (INT_DIV_OPS.has(op)) check = this.newCheck('ZeroDivisionError: integer division or modulo by zero');
-      else if (op === 'pow') check = this.newCheck('pow: Integers to negative integer powers are not allowed.');
+      if (INT_DIV_OPS.has(op)) check = this.newCheck(INTEGER_DIVISION_BY_ZERO);
+      else if (op === 'pow') check = this.newCheck(NEGATIVE_INTEGER_POWER);
     }
     this.elementwise('tl_binary', [a, b], out, (p) => p.i(0, BINARY_CODE.get(op)!), 2, check);
   }
@@ -299,7 +298,7 @@ export class CudaBackend implements Backend {
   gather(x: View, dim: number, index: View, out: View): void {
     const n = numel(out.shape);
     if (n === 0) return;
-    const check = this.newCheck(`gather(): index $V is out of bounds for dimension ${dim} with size ${x.shape[dim]}`);
+    const check = this.newCheck(indexOutOfBounds('gather', dim, x.shape[dim]!));
     this.launch('tl_gather', n, (p) => p.view(0, this.kv(x, x.shape, x.strides)).view(1, this.kv(index, index.shape, index.strides))
       .view(2, this.kv(out, out.shape, contiguousStrides(out.shape))).view(3, this.flagView(check)).i(0, dim),
     [x, index], [{ v: out, whole: this.coversBuffer(out) }], check);
@@ -320,7 +319,7 @@ export class CudaBackend implements Backend {
       } finally { for (const t of tmp) this.free(t); }
       return;
     }
-    const check = this.newCheck(`scatter(): index $V is out of bounds for dimension ${dim} with size ${out.shape[dim]}`);
+    const check = this.newCheck(indexOutOfBounds('scatter', dim, out.shape[dim]!));
     this.launch('tl_scatter', numel(index.shape) / L, (p) => p.view(0, this.kv(out, out.shape, contiguousStrides(out.shape)))
       .view(1, this.kv(index, index.shape, index.strides)).view(2, this.kv(src, index.shape, src.strides)).view(3, this.flagView(check))
       .i(0, dim).i(1, reduce === 'add' ? 1 : 0), [index, src], [{ v: out, whole: false }], check);

@@ -7,6 +7,7 @@
 
 import type { FusedProgram } from '../fused.js';
 import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
+import { indexOutOfBounds } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
 import { collapse, contiguousStrides, convOutHW } from '../../shape.js';
 import { WasmAllocator } from './allocator.js';
@@ -516,7 +517,7 @@ export class WasmBackend implements Backend {
       if (!(pos >= 0)) continue;
       const [off, irs, ics, cols] = at[i]!, r = Math.floor(pos / cols), c = pos % cols;
       const v = this.arr('int32')[ip / 4 + off + r * irs + c * ics]!;
-      throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+      throw new RangeError(indexOutOfBounds(op, dim, size, v));
     }
   }
 

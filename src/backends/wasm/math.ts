@@ -4,6 +4,7 @@
 // better).
 
 import type { BinaryOp, UnaryOp } from '../backend.js';
+import { INTEGER_DIVISION_BY_ZERO, NEGATIVE_INTEGER_POWER } from '../backend.js';
 
 // W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
 // coefficients as in Netlib specfun CALERF: erf on |x| <= 0.46875 (A/B), erfc(x) exp(x^2) on
@@ -117,7 +118,7 @@ export const unaryFns: Record<UnaryOp, (x: number) => number> = {
 };
 
 function intDivCheck(b: number): void {
-  if (b === 0) throw new RangeError('ZeroDivisionError: integer division or modulo by zero');
+  if (b === 0) throw new RangeError(INTEGER_DIVISION_BY_ZERO);
 }
 
 export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
@@ -155,7 +156,7 @@ export const intBinaryFns: Partial<Record<BinaryOp, (a: number, b: number) => nu
   fmod: (a, b) => { intDivCheck(b); return a % b; },
   remainder: (a, b) => { intDivCheck(b); const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; },
   pow: (a, b) => {
-    if (b < 0) throw new RangeError('pow: Integers to negative integer powers are not allowed.');
+    if (b < 0) throw new RangeError(NEGATIVE_INTEGER_POWER);
     let r = 1, base = a, e = b;
     while (e > 0) { if (e & 1) r = Math.imul(r, base); base = Math.imul(base, base); e >>>= 1; }
     return r;

@@ -3,6 +3,7 @@
 // the correctness baseline for the SIMD kernels. Arguments are (array, element base, strides...).
 
 import type { BinaryOp, ConvGeometry, ReduceOp, ScanOp, UnaryOp } from '../backend.js';
+import { indexOutOfBounds } from '../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { f32ToF16Bits } from '../../dtype.js';
 import { philoxFill } from '../philox.js';
@@ -213,7 +214,7 @@ export function col2im(cols: Arr, cBase: number, cShape: Dims, cSt: Dims, out: A
 }
 
 function checkIndex(op: string, v: number, size: number, dim: number): number {
-  if (v < -size || v >= size) throw new RangeError(`${op}(): index ${v} is out of bounds for dimension ${dim} with size ${size}`);
+  if (v < -size || v >= size) throw new RangeError(indexOutOfBounds(op, dim, size, v));
   return v < 0 ? v + size : v;
 }
 

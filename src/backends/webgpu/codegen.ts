@@ -5,6 +5,7 @@
 // packed dtypes are written with atomics. float16 computes in f32 (loads widen, stores round).
 
 import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import { INT_DIV_OPS, INTEGER_DIVISION_BY_ZERO, NEGATIVE_INTEGER_POWER } from '../backend.js';
 import type { DType } from '../../dtype.js';
 import { WGSL } from './generated/shaders.js';
 
@@ -167,7 +168,6 @@ const I_BINARY: Record<BinaryOp, string | null> = {
   logicalXor: 'select(0, 1, (x != 0) != (y != 0))', bitwiseAnd: 'x & y', bitwiseOr: 'x | y', bitwiseXor: 'x ^ y',
 };
 
-const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivide', 'fmod', 'remainder']);
 
 /**
  * The device check of an integer binary op (x, y in scope): errors the CPU raises at once are
@@ -175,8 +175,8 @@ const INT_DIV_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'floorDivid
  */
 export function binaryCheck(op: BinaryOp, d: DType): { test: string; msg: string } | null {
   if (ctOf(d) !== 'i32' || d === 'bool') return null;
-  if (op === 'pow') return { test: 'y < 0', msg: 'pow: Integers to negative integer powers are not allowed.' };
-  return INT_DIV_OPS.has(op) ? { test: 'y == 0', msg: 'ZeroDivisionError: integer division or modulo by zero' } : null;
+  if (op === 'pow') return { test: 'y < 0', msg: NEGATIVE_INTEGER_POWER };
+  return INT_DIV_OPS.has(op) ? { test: 'y == 0', msg: INTEGER_DIVISION_BY_ZERO } : null;
 }
 
 export function binaryExpr(op: BinaryOp, d: DType): { expr: string; t: CT } {

@@ -11,7 +11,7 @@
 
 import type { FusedProgram } from '../fused.js';
 import type { Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
-import { BOOL_BINARY_OPS } from '../backend.js';
+import { BOOL_BINARY_OPS, indexOutOfBounds } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import { collapse, contiguousStrides, convOutHW, isContiguous, numel } from '../../shape.js';
 import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, flagBinding, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
@@ -1067,7 +1067,7 @@ export class WebGPUBackend implements Backend {
   gather(x: View, dim: number, index: View, out: View): void {
     const size = x.shape[dim]!;
     const xz: View = { ...x, strides: x.strides.map((s, d) => (d === dim ? 0 : s)) };
-    this.checked(index, 'index', `gather(): index $V is out of bounds for dimension ${dim} with size ${size}`, (check) =>
+    this.checked(index, 'index', indexOutOfBounds('gather', dim, size), (check) =>
       this.elementwise('gather', 'gather', {}, out.shape, [withStrides(out), xz, index], ['out', 'a', 'idx'],
         [size, x.strides[dim]!, 0], false, 'write', check), [-size, size - 1]);
   }
@@ -1077,7 +1077,7 @@ export class WebGPUBackend implements Backend {
     const size = out.shape[dim]!;
     const target: View = { ...out, shape: index.shape, strides: oSt.map((s, d) => (d === dim ? 0 : s)) };
     const update = reduce === 'add' ? 'add_out(t, ld_src(op_off(2, i)));' : 'st_out(t, ld_src(op_off(2, i)));';
-    this.checked(index, 'index', `scatter(): index $V is out of bounds for dimension ${dim} with size ${size}`, (check) =>
+    this.checked(index, 'index', indexOutOfBounds('scatter', dim, size), (check) =>
       this.elementwise(`scatter:${reduce}|${src.dtype}`, 'scatter', { UPDATE: update }, index.shape, [target, index, src], ['out', 'idx', 'src'],
         [size, oSt[dim] ?? 1, 0], false, 'atomic', check), [-size, size - 1]);
   }
