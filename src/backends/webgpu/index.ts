@@ -1196,13 +1196,16 @@ export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {
   const info = await acquireGPU();
   if (!info) return null;
   const backend = new WebGPUBackend(info);
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-  const choice = env.TORCHLET_WEBGPU_MATMUL;
+  // Deno without --allow-env throws on reading process.env: then the defaults.
+  const envVar = (k: string): string | undefined => {
+    try { return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[k]; } catch { return undefined; }
+  };
+  const choice = envVar('TORCHLET_WEBGPU_MATMUL'), tuning = envVar('TORCHLET_WEBGPU_SUBGROUP_TUNING');
   if (choice === 'tiled') backend.subgroupMatmul = 'off';
   else if (choice === 'subgroup') backend.subgroupMatmul = 'force';
   else if (choice === 'emulate') backend.subgroupMatmul = 'emulate';
   // Benchmarks try other block shapes without a rebuild: a JSON SubgroupMatmulTuning.
-  if (env.TORCHLET_WEBGPU_SUBGROUP_TUNING) backend.subgroupMatmulTuning = JSON.parse(env.TORCHLET_WEBGPU_SUBGROUP_TUNING) as SubgroupMatmulTuning;
+  if (tuning) backend.subgroupMatmulTuning = JSON.parse(tuning) as SubgroupMatmulTuning;
   await backend.checkSubgroupMatmul();
   return backend;
 }
