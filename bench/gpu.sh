@@ -9,13 +9,13 @@
 # Every step is time-limited and logs under $OUT (default bench/gpu-out); a failing step is recorded
 # in $OUT/summary.txt and the script goes on. One call has 10 minutes: GPU_STEPS picks steps
 # (default all), GPU_BUDGET_S (default 570) bounds the whole run, e.g. two calls:
-#   GPU_STEPS=check,tests-cuda,tests-webgpu bash bench/gpu.sh ; GPU_STEPS=check,bench,webgpu-bench,memory,nccl bash bench/gpu.sh
+#   GPU_STEPS=check,tests-cuda,tests-webgpu bash bench/gpu.sh ; GPU_STEPS=check,bench,webgpu-bench,compile,memory,nccl bash bench/gpu.sh
 # Dry run here: GPU_EMULATE=1 PYTHON=/usr/bin/python3 GPU_BENCH_ARGS='--n 256 --reps 2 --steps 1' bash bench/gpu.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/gpu-out}
 mkdir -p "$OUT"
-STEPS=${GPU_STEPS:-check,build,addon-check,tests-cuda,tests-webgpu,bench,webgpu-bench,memory,nccl}
+STEPS=${GPU_STEPS:-check,build,addon-check,tests-cuda,tests-webgpu,bench,webgpu-bench,compile,memory,nccl}
 BUDGET=${GPU_BUDGET_S:-570}
 START=$(date +%s)
 SUMMARY=$OUT/summary.txt
@@ -124,6 +124,15 @@ if want webgpu-bench; then
     step "webgpu tiled float16 matmul 4096 (verified)" 120 "$OUT/bench.log" \
       bash -c 'j=$(mktemp) && node --experimental-wasm-relaxed-simd bench/webgpu.mjs --json --sizes 4096 --steps 0 --chain 0 --dtypes float16 --kernel tiled --verify > "$j" && ${PYTHON:-python3} bench/torch_cuda.py --sizes 4096 --steps 0 --compare "$j"'
   else note "SKIP webgpu-bench: no hardware WebGPU adapter"; fi
+fi
+
+# 4c. torch.compile vs eager on the real WebGPU adapter (issue #10's WebGPU target: >= 1.5x)
+if want compile; then
+  if [ $WEBGPU_OK != 1 ]; then note "SKIP compile: no hardware WebGPU adapter"
+  elif [ -f .gpu-tests/bench__compile.mjs ]; then
+    step "torch.compile vs eager on webgpu (transformer layer, MLP)" 150 "$OUT/compile.log" $NODE .gpu-tests/bench__compile.mjs --device webgpu --steps 7
+    grep -E '^webgpu ' "$OUT/compile.log" >> "$SUMMARY" 2>/dev/null
+  else note "SKIP compile: .gpu-tests/bench__compile.mjs was not carried (node bench/gpu-tests/bundle.mjs)"; fi
 fi
 
 # 5. the no-tidy training loop: memory must stay flat on both devices

@@ -67,6 +67,16 @@ await build({
     },
   }],
 });
+// torch.compile vs eager (bench/compile.ts, issue #10's WebGPU figure) counts kernels on torchlet's
+// internal registry, so it is bundled whole from src/ (not over dist/):
+//   node .gpu-tests/bench__compile.mjs --device webgpu --steps 5
+await build({
+  stdin: { contents: "import { benchCompile } from './bench/compile.ts';\nawait benchCompile(process.argv.slice(2));\nprocess.exit(0);\n", resolveDir: root, loader: 'ts' },
+  outfile: join(out, 'bench__compile.mjs'), bundle: true, format: 'esm', platform: 'node', target: 'node20',
+  external: ['webgpu'], logLevel: 'warning',
+  // createRequire-based loaders (the Gloo/CUDA addons) need require in ESM
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
 writeFileSync(join(out, 'manifest.json'), JSON.stringify({ bundles: kept.map((f) => ({ file: relative(root, f), bundle: `${names.get(f)}.mjs` })), leftOut: left.map((f) => relative(root, f)) }, null, 1));
 console.log(`gpu-tests: ${kept.length} test files bundled into ${relative(root, out)}/`);
 if (left.length) console.log(`gpu-tests: left out (they import src/ internals): ${left.map((f) => relative(root, f)).join(', ')}`);
