@@ -82,20 +82,9 @@ TL_DEV bool is_inf(double x) { return x == INFINITY || x == -INFINITY; }
 /* JavaScript truthiness of a number: 0 and NaN are false (the CPU's `x ? 1 : 0`). */
 TL_DEV bool truthy(double x) { return x != 0 && x == x; }
 
-/** Element idx (row-major over v's shape) -> element offset in v. */
-TL_DEV int64_t off_of(const TlView& v, int64_t idx) {
-  if (v.ndim == 1) return v.offset + idx * v.strides[0]; /* collapsed dense operands: no division */
-  int64_t off = v.offset;
-  for (int d = v.ndim - 1; d >= 0; d--) {
-    int64_t s = v.shape[d], q = idx / s;
-    off += (idx - q * s) * v.strides[d];
-    idx = q;
-  }
-  return off;
-}
 /** Element idx of `shape`'s row-major order -> offset in a view of that shape with v's strides. */
 TL_DEV int64_t off_in(const TlView& shape, const TlView& v, int64_t idx) {
-  if (shape.ndim == 1) return v.offset + idx * v.strides[0];
+  if (shape.ndim == 1) return v.offset + idx * v.strides[0]; /* collapsed dense operands: no division */
   int64_t off = v.offset;
   for (int d = shape.ndim - 1; d >= 0; d--) {
     int64_t s = shape.shape[d], q = idx / s;
@@ -104,6 +93,8 @@ TL_DEV int64_t off_in(const TlView& shape, const TlView& v, int64_t idx) {
   }
   return off;
 }
+/** Element idx (row-major over v's own shape) -> element offset in v. */
+TL_DEV int64_t off_of(const TlView& v, int64_t idx) { return off_in(v, v, idx); }
 
 /** Any dtype's value as a double (exact for every dtype). */
 TL_DEV double ld(const TlView& v, int64_t o) {
