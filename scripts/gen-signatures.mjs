@@ -300,6 +300,10 @@ export function generate() {
       if (!(target.flags & ts.SymbolFlags.Value)) continue;
       const decl = target.valueDeclaration;
       if (!decl || isInternal(decl)) continue;
+      // Declared in a file with a facade of its own (a class torch.distributions re-exports from
+      // torch.distributions.transforms): re-export that wrapper, so both names are one class.
+      const home = facadeOf.get(decl.getSourceFile().fileName);
+      if (home && home !== fac.out) { body.push(`export { ${name} } from './${home}.js';`); continue; }
       if (target.flags & ts.SymbolFlags.Class) {
         const classDecl = target.declarations.find(ts.isClassDeclaration);
         const ctorType = checker.getTypeOfSymbolAtLocation(target, decl);

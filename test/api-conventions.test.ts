@@ -160,3 +160,12 @@ for (const device of testDevices()) {
     });
   });
 }
+
+describe('one object behind two public names (as in PyTorch)', () => {
+  it('torch.distributions.X is torch.distributions.transforms.X; torch.linalg.matmul is torch.matmul', () => {
+    const D = torch.distributions;
+    expect(D.SigmoidTransform).toBe(D.transforms.SigmoidTransform);
+    expect(new D.transforms.ExpTransform()).toBeInstanceOf(D.ExpTransform);
+    expect(torch.linalg.matmul).toBe(torch.matmul);
+  });
+});

@@ -6,17 +6,7 @@ import * as N from '../../distributions/index.js';
 import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../distributions/index.js';
-/**
- * y = loc + scale * x, with `eventDim` rightmost dims per event (torch AffineTransform).
- * @class
- */
-export const AffineTransform: typeof N.AffineTransform = c(N.AffineTransform, 'AffineTransform', 'loc:Tn, scale:Tn, opts?:u{eventDim:nu}', {
-  call: 'x:T',
-  inverse: 'y:T',
-  logAbsDetJacobian: 'x:T, _y:T',
-});
-/** y = loc + scale * x, with `eventDim` rightmost dims per event (torch AffineTransform). */
-export type AffineTransform = N.AffineTransform;
+export { AffineTransform } from './distributions-transforms.js';
 /**
  * The Bernoulli distribution (torch.distributions.Bernoulli): `new Bernoulli(probs)` or `new Bernoulli({ logits })`.
  * @class
@@ -69,21 +59,7 @@ export const Categorical: typeof N.Categorical = c(N.Categorical, 'Categorical',
 });
 /** The categorical distribution over 0..K-1 (torch.distributions.Categorical): `new Categorical(probs)` or `new Categorical({ logits })`. */
 export type Categorical = N.Categorical;
-/**
- * Transforms applied in order (torch ComposeTransform).
- * @class
- */
-export const ComposeTransform: typeof N.ComposeTransform = c(N.ComposeTransform, 'ComposeTransform', 'parts:a', {
-  call: 'x:T',
-  inverse: 'y:T',
-  logAbsDetJacobian: 'x:T, y:T',
-  forwardShape: 'shape:a',
-  inverseShape: 'shape:a',
-  equals: 'other:i',
-  toString: '',
-});
-/** Transforms applied in order (torch ComposeTransform). */
-export type ComposeTransform = N.ComposeTransform;
+export { ComposeTransform } from './distributions-transforms.js';
 export * as constraints from './distributions-constraints.js';
 /**
  * The Dirichlet distribution on the simplex (torch.distributions.Dirichlet).
@@ -130,17 +106,7 @@ export const Exponential: typeof N.Exponential = c(N.Exponential, 'Exponential',
 });
 /** The exponential distribution with the given rate (torch.distributions.Exponential). */
 export type Exponential = N.Exponential;
-/**
- * y = exp(x).
- * @class
- */
-export const ExpTransform: typeof N.ExpTransform = c(N.ExpTransform, 'ExpTransform', '', {
-  call: 'x:T',
-  inverse: 'y:T',
-  logAbsDetJacobian: 'x:T, _y:T',
-});
-/** y = exp(x). */
-export type ExpTransform = N.ExpTransform;
+export { ExpTransform } from './distributions-transforms.js';
 /**
  * The Gamma distribution with shape `concentration` and `rate` (torch.distributions.Gamma).
  * @class
@@ -168,21 +134,7 @@ export const Independent: typeof N.Independent = c(N.Independent, 'Independent',
 });
 /** A base distribution with its `reinterpretedBatchNdims` rightmost batch dims made event dims (torch Independent). */
 export type Independent = N.Independent;
-/**
- * The inverse of a transform (its `.inv`).
- * @class
- */
-export const InverseTransform: typeof N.InverseTransform = c(N.InverseTransform, 'InverseTransform', 'base:i', {
-  call: 'x:T',
-  inverse: 'y:T',
-  logAbsDetJacobian: 'x:T, y:T',
-  forwardShape: 'shape:a',
-  inverseShape: 'shape:a',
-  equals: 'other:i',
-  toString: '',
-});
-/** The inverse of a transform (its `.inv`). */
-export type InverseTransform = N.InverseTransform;
+export { InverseTransform } from './distributions-transforms.js';
 /**
  * KL(p || q) per batch element (torch.distributions.kl.kl_divergence); throws when no closed form is registered.
  * @function
@@ -263,56 +215,15 @@ export const Poisson: typeof N.Poisson = c(N.Poisson, 'Poisson', 'rate:Tn, opts?
 });
 /** The Poisson distribution (torch.distributions.Poisson); samples are float counts. */
 export type Poisson = N.Poisson;
-/**
- * y = x^exponent on the positive reals.
- * @class
- */
-export const PowerTransform: typeof N.PowerTransform = c(N.PowerTransform, 'PowerTransform', 'exponent:Tn', {
-  call: 'x:T',
-  inverse: 'y:T',
-  logAbsDetJacobian: 'x:T, y:T',
-});
-/** y = x^exponent on the positive reals. */
-export type PowerTransform = N.PowerTransform;
+export { PowerTransform } from './distributions-transforms.js';
 /**
  * Registers KL(p || q) for p of class typeP and q of class typeQ (torch.distributions.kl.register_kl).
  * @function
  */
 export const registerKl: typeof N.registerKl = f(N.registerKl, 'registerKl', 'typeP:f, typeQ:f, fn:f');
-/**
- * y = sigmoid(x), clipped to [tiny, 1 - eps] as PyTorch.
- * @class
- */
-export const SigmoidTransform: typeof N.SigmoidTransform = c(N.SigmoidTransform, 'SigmoidTransform', '', {
-  call: 'x:T',
-  inverse: 'y:T',
-  logAbsDetJacobian: 'x:T, _y:T',
-});
-/** y = sigmoid(x), clipped to [tiny, 1 - eps] as PyTorch. */
-export type SigmoidTransform = N.SigmoidTransform;
-/**
- * y = tanh(x).
- * @class
- */
-export const TanhTransform: typeof N.TanhTransform = c(N.TanhTransform, 'TanhTransform', '', {
-  call: 'x:T',
-  inverse: 'y:T',
-  logAbsDetJacobian: 'x:T, _y:T',
-});
-/** y = tanh(x). */
-export type TanhTransform = N.TanhTransform;
-/**
- * An invertible transform (torch.distributions.transforms.Transform).
- * @class
- */
-export const Transform: typeof N.Transform = c(N.Transform, 'Transform', '', {
-  forwardShape: 'shape:a',
-  inverseShape: 'shape:a',
-  equals: 'other:i',
-  toString: '',
-});
-/** An invertible transform (torch.distributions.transforms.Transform). */
-export type Transform = N.Transform;
+export { SigmoidTransform } from './distributions-transforms.js';
+export { TanhTransform } from './distributions-transforms.js';
+export { Transform } from './distributions-transforms.js';
 /**
  * A base distribution pushed through transforms (torch.distributions.TransformedDistribution).
  * @class

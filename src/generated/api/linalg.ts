@@ -51,11 +51,7 @@ export const inv: typeof N.inv = f(N.inv, 'inv', 'A:T');
  * @function
  */
 export const lstsq: typeof N.lstsq = f(N.lstsq, 'lstsq', 'A:T, B:T, opts?:u{rcond:nzu;driver:szu}');
-/**
- * Matrix product with PyTorch's rules: 1-D operands are promoted and squeezed back, batch dims broadcast (torch.matmul).
- * @function
- */
-export const matmul: typeof N.matmul = f(N.matmul, 'matmul', 'a:T, b:T');
+export { matmul } from './ops.js';
 /**
  * torch.linalg.matrix_exp(A): scaling and squaring with the degree-13 Padé approximant (Higham 2005),
  * differentiable as a composite. The number of squarings comes from the 1-norm: read on the CPU; on
