@@ -189,6 +189,15 @@ export interface Backend {
    */
   fused?(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean;
   /**
+   * Optional matmul with a fused elementwise epilogue (torch.compile: a Linear's bias add and what
+   * follows it): program `epi` runs over the product's [B,M,N] iteration shape with input 0 the
+   * product a@b (a [B,M,K], b [B,K,N] as for matmul; never written to memory) and inputs 1.. the
+   * Views `ins`, of shape [B,M,N] (broadcast by zero strides); its outputs go to `outs` ([B,M,N]
+   * Views). Must give the values of matmul into a temporary followed by `runComposed` (bit for bit).
+   * Returns false (doing nothing) where it cannot; the caller then runs those two.
+   */
+  matmulEpilogue?(a: View, b: View, epi: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean;
+  /**
    * Optional batched dense linear algebra (kernel contracts in LinalgKernel). Every operand is
    * contiguous with one leading batch dim; float operands are all float32 or all float64, integer
    * ones (pivots, info) int32. Backends without it (or without a kernel) throw a clear Error naming
