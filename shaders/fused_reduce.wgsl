@@ -6,9 +6,6 @@
 // md: [nOut, k, R, m, outerShape(k), innerShape(m), per bound input j: offset, outerStrides(k), 0,
 // innerStrides(m) (reduce.wgsl's operand layout, so `strided` walks it); outOffset; scalars].
 {{DECLS}}
-// A zero only known at run time: pins float32 steps to their stored rounding (see fused.wgsl).
-var<private> fz: u32;
-fn pin(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | fz); }
 // Bound input j's operand table entry.
 fn in_op(j: i32) -> i32 { return 4 + md[1] + md[3] + j * (2 + md[1] + md[3]); }
 // Offset of input j's reduced element r, from its offset `base` at this output.

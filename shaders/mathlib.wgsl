@@ -234,3 +234,8 @@ fn sincos_(x: f32) -> vec2<f32> {
 fn sin_(x: f32) -> f32 { return sincos_(x).x; }
 fn cos_(x: f32) -> f32 { return sincos_(x).y; }
 fn tan_(x: f32) -> f32 { let v = sincos_(x); return v.x / v.y; }
+// A zero only known at run time (kernels set it from their metadata): OR-ing a float32 step's bits
+// with it makes the compiler round the step to f32 as a store would, so no multiply-add is contracted
+// across steps that are separate kernels in the composed path (fused programs, Adam, epilogues).
+var<private> fz: u32;
+fn pin(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | fz); }

@@ -34,7 +34,7 @@ export interface FusedKernel {
 const operands = (st: FusedStep): number[] =>
   st.kind === 'unary' || st.kind === 'cast' ? [st.a] : st.kind === 'binary' ? [st.a, st.b] : st.kind === 'where' ? [st.cond, st.a, st.b] : [];
 
-/** A step's result as the next kernel would load it; float32 pinned (see pin in fused.wgsl). */
+/** A step's result as the next kernel would load it; float32 pinned (see pin in mathlib.wgsl). */
 const settle = (v: string, d: DType): string => (d === 'float32' ? `pin(${v})` : stored(v, d));
 
 /**

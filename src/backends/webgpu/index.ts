@@ -10,7 +10,7 @@
 // computed in f32 on every adapter: no `shader-f16` needed, see codegen.ts); float64 throws clearly.
 
 import type { FusedProgram } from '../fused.js';
-import type { Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
+import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { BOOL_BINARY_OPS, indexOutOfBounds } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import { collapse, contiguousStrides, convOutHW, isContiguous, numel } from '../../shape.js';
@@ -874,6 +874,29 @@ export class WebGPUBackend implements Backend {
     const rows = R <= ROWS_MAX;
     this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}`, () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs }, true),
       meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut), k.check ? new Check(k.check) : null, rows ? 'rows' : 'main');
+    return true;
+  }
+
+  /**
+   * The fused Adam/AdamW step (shaders/adam.wgsl): one dispatch in place on p, m, v, bit for bit the
+   * composed update. Dense float32 views of one shape in distinct buffers only (else false: composed).
+   */
+  adamStep(p: View, g: View, m: View, v: View, k: AdamConstants): boolean {
+    const views = [p, g, m, v];
+    if (views.some((w) => w.dtype !== 'float32' || w.shape.length !== p.shape.length || w.shape.some((s, d) => s !== p.shape[d])
+      || !isContiguous(w.shape, w.strides)) || new Set(views.map((w) => w.buf)).size !== 4) return false;
+    const n = numel(p.shape);
+    if (n === 0) return true;
+    // p, m, v are read and written by the same invocation: read_write bindings with loads, which
+    // keep their own poison (not `whole`) and add what their update reads (deps: operand indices).
+    const rw = (w: View, from: number[]): Operand => ({ ...this.op(w, 'write', 'adamStep'), whole: false, deps: { from, checked: false } });
+    const wd = k.wd !== 0 ? [0] : [];
+    const ops = [rw(p, [0, 1, 2, 3]), rw(m, [1, 3, ...wd]), rw(v, [2, 3, ...wd]), this.op(g, 'read', 'adamStep')];
+    const names = ['pbuf', 'mbuf', 'vbuf']; // not `v`: st_'s parameter is v
+    const decls = [...names.map((x, i) => `${binding(x, i + 1, 'float32', 'write')}\nfn ld_${x}(e: i32) -> f32 { return bitcast<f32>(${x}[e]); }`),
+      binding('gbuf', 4, 'float32', 'read')].join('\n');
+    const meta = [n, p.offset, g.offset, m.offset, v.offset, ...[k.b1, k.a1, k.b2, k.a2, k.c1, k.c2, k.decay, k.wd].map(f32Bits), k.maximize ? 1 : 0, 0];
+    this.dispatch('adam', () => shader('adam', { DECLS: decls, SQRT: unaryExpr('sqrt', 'float32').expr }, true), meta, ops, this.grid(Math.ceil(n / WG)));
     return true;
   }
 

@@ -1,0 +1,26 @@
+// adamStep(p, g, m, v): the fused Adam/AdamW update (Backend.adamStep), in place on dense float32
+// p, m, v from g, one invocation per element. Each operation is the composed update's kernel
+// (src/optim/adam.ts), pinned to its float32 rounding, in its order, so the values are bit for bit.
+// md: [n, pOff, gOff, mOff, vOff, b1, a1, b2, a2, c1, c2, decay, wd (f32 bits), maximize, zero].
+{{DECLS}}
+fn k(i: i32) -> f32 { return bitcast<f32>(md[i]); }
+fn sqrt_k(x: f32) -> f32 { return {{SQRT}}; }
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_id(wid, nwg, lid, 64u);
+  if (i >= md[0]) { return; }
+  fz = u32(md[14]);
+  let pe = md[1] + i; let me = md[3] + i; let ve = md[4] + i;
+  let p0 = ld_pbuf(pe);
+  var g = ld_gbuf(md[2] + i);
+  if (md[13] != 0) { g = -g; }
+  let wd = k(12);
+  if (wd != 0.0) { g = pin(g + pin(p0 * wd)); }
+  let m = pin(pin(ld_mbuf(me) * k(5)) + pin(g * k(6)));
+  let v = pin(pin(ld_vbuf(ve) * k(7)) + pin(pin(g * g) * k(8)));
+  st_mbuf(me, m);
+  st_vbuf(ve, v);
+  let u = pin(m / pin(pin(sqrt_k(v) * k(9)) + k(10)));
+  let decay = k(11);
+  st_pbuf(pe, pin(select(pin(p0 * decay), p0, decay == 1.0) + u));
+}
