@@ -28,14 +28,16 @@ export function gemmScratchBytes(): i32 {
 }
 
 /**
- * The 4x8 micro-kernel: C[0:4, 0:8] (row pitch ldc bytes) = (accumulate ? C : 0) + pa^T pb over kc.
+ * The 4x8 micro-kernel: C[0:4, 0:8] (row pitch ldc bytes) = (accumulate ? C : 0) + pa^T pb over kc,
+ * then + D[0:4, 0:8] (row pitch ldd bytes) when d is not 0: an epilogue's addend (a Linear's bias)
+ * added to the finished sum, so each element rounds exactly as a matmul followed by an add.
  * pa holds kc groups of 4 A values (one per row), pb kc groups of 8 B values `bs` bytes apart (32 in
  * a packed panel; B's row pitch when a row-major B is read in place). Kept out of line on
  * purpose (two call sites): V8 optimizes it once as a hot function instead of re-tiering a giant one.
  * The 8 accumulators, 2 B vectors, the A splat and the product fit x64's 16 XMM registers; wider
  * tiles (6x8, 4x12) spill in V8 and measured slower.
  */
-function micro4x8(kc: i32, pa: usize, pb: usize, bs: usize, c: usize, ldc: usize, accumulate: bool): void {
+function micro4x8(kc: i32, pa: usize, pb: usize, bs: usize, c: usize, ldc: usize, accumulate: bool, d: usize, ldd: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -57,6 +59,12 @@ function micro4x8(kc: i32, pa: usize, pb: usize, bs: usize, c: usize, ldc: usize
     a = v128.load32_splat(pa, 12);
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     pa += 16; pb += bs;
+  }
+  if (d) {
+    c00 = f32x4.add(c00, v128.load(d)); c01 = f32x4.add(c01, v128.load(d, 16)); d += ldd;
+    c10 = f32x4.add(c10, v128.load(d)); c11 = f32x4.add(c11, v128.load(d, 16)); d += ldd;
+    c20 = f32x4.add(c20, v128.load(d)); c21 = f32x4.add(c21, v128.load(d, 16)); d += ldd;
+    c30 = f32x4.add(c30, v128.load(d)); c31 = f32x4.add(c31, v128.load(d, 16));
   }
   v128.store(c, c00); v128.store(c, c01, 16); c += ldc;
   v128.store(c, c10); v128.store(c, c11, 16); c += ldc;
@@ -170,10 +178,14 @@ function packB(b: usize, sk: i32, sn: i32, kc: i32, nc: i32, dst: usize): void {
   }
 }
 
-/** One [M,K] x [K,N] product into C with unit column stride and row pitch ldc elements. */
-function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcElems: i32, scratch: usize): void {
+/**
+ * One [M,K] x [K,N] product into C with unit column stride and row pitch ldc elements, plus the
+ * addend D (unit column stride, row pitch sdm elements: 0 broadcasts one row) when d is not 0.
+ */
+function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcElems: i32, scratch: usize,
+  d: usize, sdm: i32): void {
   const pa = scratch, pb = scratch + MC * KC * 4, tile = pb + KC * NC * 4;
-  const ldc = <usize>(ldcElems * 4);
+  const ldc = <usize>(ldcElems * 4), ldd = <usize>(sdm * 4);
   // With one block of A rows (M <= MC) each B value is used by only M/4 micro-kernels, so packing B
   // (a load and a store per value) costs as much as the multiply-adds when M is small (convolutions
   // with few channels): a row-major B is then read in place, and only its last, partial panel packed.
@@ -186,7 +198,7 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
       const b0 = b + <usize>((pc * sbk + jc * sbn) * 4);
       if (!direct) packB(b0, sbk, sbn, kc, nc, pb);
       else if (full < nc) packB(b0 + <usize>(full * 4), sbk, sbn, kc, nc - full, pb);
-      const acc = pc > 0;
+      const acc = pc > 0, last = pc + kc >= K;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
         packA(a + <usize>((ic * sam + pc * sak) * 4), sam, sak, mc, kc, pa);
@@ -199,16 +211,19 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
             const mr = min(MR, mc - ir);
             const ap = pa + <usize>(ir * kc * 4);
             const cp = c + <usize>((ic + ir) * ldcElems + jc + jr) * 4;
+            const dp = d && last ? d + <usize>((ic + ir) * sdm + jc + jr) * 4 : 0;
             if (mr == MR && nr == NR) {
-              micro4x8(kc, ap, bp, bs, cp, ldc, acc);
+              micro4x8(kc, ap, bp, bs, cp, ldc, acc, dp, ldd);
             } else {
               // Edge tile: compute into the 4x8 scratch tile, then copy/add the valid part.
-              micro4x8(kc, ap, bp, bs, tile, NR * 4, false);
+              micro4x8(kc, ap, bp, bs, tile, NR * 4, false, 0, 0);
               for (let r = 0; r < mr; r++) {
                 for (let q = 0; q < nr; q++) {
                   const dst = cp + <usize>(r * ldcElems + q) * 4;
                   const v = load<f32>(tile + <usize>(r * NR + q) * 4);
-                  store<f32>(dst, acc ? load<f32>(dst) + v : v);
+                  let x = acc ? load<f32>(dst) + v : v;
+                  if (dp) x += load<f32>(dp + <usize>(r * sdm + q) * 4);
+                  store<f32>(dst, x);
                 }
               }
             }
@@ -221,15 +236,18 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
 
 /**
  * Batched GEMM: for each of `batch` products, A [M,K] at a + i*sab (strides sam, sak), B [K,N] at
- * b + i*sbb (strides sbk, sbn), C [M,N] at c + i*scb with row pitch ldc (unit column stride). K must
- * be > 0 (the caller zero-fills). The backend's threads each run such a call on a block of C (rows
- * or columns of a larger product: the pitch stays the whole product's), with their own scratch.
+ * b + i*sbb (strides sbk, sbn), C [M,N] at c + i*scb with row pitch ldc (unit column stride), plus
+ * D [M,N] at d + i*sdb (row stride sdm, unit column stride) when d is not 0. K must be > 0 (the
+ * caller zero-fills). The backend's threads each run such a call on a block of C (rows or columns
+ * of a larger product: the pitch stays the whole product's), with their own scratch.
  */
 export function gemm(batch: i32, M: i32, N: i32, K: i32,
   a: usize, sab: i32, sam: i32, sak: i32,
   b: usize, sbb: i32, sbk: i32, sbn: i32,
-  c: usize, scb: i32, ldc: i32, scratch: usize): void {
+  c: usize, scb: i32, ldc: i32, scratch: usize,
+  d: usize, sdb: i32, sdm: i32): void {
   for (let i = 0; i < batch; i++) {
-    gemm1(M, N, K, a + <usize>(i * sab * 4), sam, sak, b + <usize>(i * sbb * 4), sbk, sbn, c + <usize>(i * scb * 4), ldc, scratch);
+    gemm1(M, N, K, a + <usize>(i * sab * 4), sam, sak, b + <usize>(i * sbb * 4), sbk, sbn, c + <usize>(i * scb * 4), ldc, scratch,
+      d ? d + <usize>(i * sdb * 4) : 0, sdm);
   }
 }

@@ -18,7 +18,9 @@ import { Tensor } from '../tensor.js';
 
 /** Names of the Backend kernels a graph records (the methods of Backend that compute). */
 export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
-  | 'im2col' | 'col2im' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg';
+  | 'im2col' | 'col2im' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
+  /** Made by Program's passes only: a matmul with its elementwise consumer (Backend.matmulEpilogue). */
+  | 'matmulEpilogue';
 
 /** A composite op's scope: the named node that groups the primitives it ran (kept whole or decomposed). */
 export interface Scope {

@@ -8,7 +8,7 @@ import { execBackend, realBackend } from '../backends/registry.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../backends/fused.js';
 import type { BinaryOp, LinalgKernel, UnaryOp } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
-import { numel } from '../shape.js';
+import { numel, viewStrides } from '../shape.js';
 import { nextRandom } from '../state.js';
 import { isView, isWholeBuffer, type GNode, type Graph } from './capture.js';
 import { VBuf } from './vbuf.js';
@@ -28,6 +28,8 @@ export interface ProgramStats {
   /** Fused kernels, and how many primitives they replaced. */
   fused: number;
   fusedPrimitives: number;
+  /** Matmuls whose elementwise consumer runs as their epilogue (Backend.matmulEpilogue). */
+  epilogues: number;
   /** Temporaries sharing an arena buffer with an earlier one, and those computed in place. */
   reusedBuffers: number;
   inPlace: number;
@@ -85,12 +87,12 @@ export class Program {
    * @param fuse whether to fuse elementwise chains (backends without `fused` keep the primitives)
    */
   constructor(readonly g: Pick<Graph, 'nodes' | 'randomBlocks'>, readonly escapes: ReadonlySet<VBuf>, fuse = true, readonly boundTemps: ReadonlySet<VBuf> = new Set()) {
-    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, fused: 0, fusedPrimitives: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
+    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, fused: 0, fusedPrimitives: 0, epilogues: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
     let nodes = this.dce(g.nodes);
     nodes = this.cse(nodes);
     nodes = this.dce(nodes);
     nodes = this.hoist(nodes);
-    if (fuse) nodes = this.fuse(nodes);
+    if (fuse) nodes = this.epilogues(this.fuse(nodes));
     this.nodes = nodes;
     this.stats.kernels = nodes.length;
     this.plan();
@@ -258,8 +260,62 @@ export class Program {
     return result;
   }
 
-  /** Builds one fused node from member nodes (in order). */
-  private makeFused(nodes: GNode[], allMembers: number[], readers: Map<VBuf, number[]>): GNode {
+  /**
+   * Matmul epilogues: a matmul whose product one elementwise node (a fused chain, or a single op such
+   * as a Linear's bias add) alone reads becomes one `matmulEpilogue` node at that reader's place:
+   * Backend.matmulEpilogue applies the chain as the product is stored, never writing it. The node
+   * keeps both originals, run by backends (or views) that decline, so the product keeps its slot.
+   */
+  private epilogues(nodes: GNode[]): GNode[] {
+    const readers = new Map<VBuf, number[]>();
+    nodes.forEach((n, i) => { for (const b of n.reads) { const r = readers.get(b) ?? []; r.push(i); readers.set(b, r); } });
+    const writers = new Map<VBuf, number>();
+    for (const n of nodes) for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+    const merged = new Map<number, GNode>(), gone = new Set<number>();
+    nodes.forEach((n, i) => {
+      if (n.kind !== 'matmul' || typeof realBackend(n.device).matmulEpilogue !== 'function') return;
+      const [av, bv, pv] = n.args as View[], t = pv!.buf as VBuf, r = readers.get(t) ?? [];
+      if (this.isBound(t) || this.escapes.has(t) || writers.get(t) !== 1 || !isWholeBuffer(pv!) || r.length !== 1 || merged.has(r[0]!)) return;
+      const j = r[0]!, e = nodes[j]!;
+      if (!ELEMENTWISE.has(e.kind) || e.device !== n.device || (e.kind === 'fused' && (e.args[0] as FusedProgram).reduce)) return;
+      // A single op qualifies as fuse() would take it: one fresh, whole, once-written result.
+      const w = e.writes[0]!;
+      if (e.kind !== 'fused' && (e.writes.length !== 1 || this.isBound(w) || writers.get(w) !== 1 || !isWholeBuffer(outView(e)) || e.reads.includes(w))) return;
+      // Running the product at the reader's place must read the same operands.
+      if (nodes.slice(i + 1, j).some((m) => m.writes.some((w) => n.reads.includes(w)))) return;
+      const f = e.kind === 'fused' ? e : this.makeFused(nodes, [j], readers, false);
+      const [p, ins, outs] = f.args as [FusedProgram, View[], View[]];
+      const k = ins.findIndex((v) => v.buf === t);
+      if (k < 0 || ins.some((v, q) => q !== k && v.buf === t) || !isWholeBuffer(ins[k]!) || !outs.length) return;
+      // The chain's views, over the product's [B,M,N] (same elements in the same order).
+      const shape = pv!.shape;
+      if (numel(outs[0]!.shape) !== numel(shape)) return;
+      const toP = (v: View): View | null => { const st = viewStrides(v.shape, v.strides, shape); return st && { ...v, shape, strides: st }; };
+      const insP = ins.filter((_v, q) => q !== k).map(toP), outsP = outs.map(toP);
+      if (insP.includes(null) || outsP.includes(null)) return;
+      // The product becomes input 0; the others keep their order after it.
+      const num = (v: number): number => (v >= ins.length ? v : v === k ? 0 : v < k ? v + 1 : v);
+      const steps = p.steps.map((st): FusedStep => {
+        switch (st.kind) {
+          case 'unary': case 'cast': return { ...st, a: num(st.a) };
+          case 'binary': return { ...st, a: num(st.a), b: num(st.b) };
+          case 'where': return { ...st, cond: num(st.cond), a: num(st.a), b: num(st.b) };
+          case 'const': return st;
+        }
+      });
+      const epi: FusedProgram = { inputs: [p.inputs[k]!, ...p.inputs.filter((_d, q) => q !== k)], steps, outputs: p.outputs.map(num) };
+      merged.set(j, {
+        kind: 'matmulEpilogue', device: n.device, args: [av, bv, epi, insP, outsP, n, f], scope: e.scope,
+        reads: [...new Set([...n.reads, ...f.reads.filter((b) => b !== t)])], writes: [...f.writes, t],
+      });
+      gone.add(i);
+      this.stats.epilogues++;
+    });
+    return nodes.flatMap((n, i) => (gone.has(i) ? [] : [merged.get(i) ?? n]));
+  }
+
+  /** Builds one fused node from member nodes (in order); `count`: a kernel of the program (not an epilogue's fallback). */
+  private makeFused(nodes: GNode[], allMembers: number[], readers: Map<VBuf, number[]>, count = true): GNode {
     // A reduction closing the group is the program's epilogue; the others are its steps.
     const last = nodes[allMembers.at(-1)!]!;
     const red = last.kind === 'reduce' ? last : null;
@@ -323,8 +379,10 @@ export class Program {
       outVals.push(value.get((red.args[1] as View).buf as VBuf)!);
     }
     const program: FusedProgram = { inputs: inputs.map((v) => v.dtype), steps, outputs: outVals, ...(reduce ? { reduce } : {}) };
-    this.stats.fused++;
-    this.stats.fusedPrimitives += allMembers.length;
+    if (count) {
+      this.stats.fused++;
+      this.stats.fusedPrimitives += allMembers.length;
+    }
     const first = nodes[members[0]!]!;
     return {
       kind: 'fused', device: first.device, args: [program, inputs, outs],
@@ -482,5 +540,11 @@ function exec(n: GNode, bufs: BufferHandle[], slot: Map<VBuf, number>, rand: rea
       if (!b.fused?.(p, ins, outs)) runComposed(b, p, ins, outs);
       return;
     }
+    case 'matmulEpilogue':
+      if (!b.matmulEpilogue?.(rv(a[0] as View), rv(a[1] as View), a[2] as FusedProgram, (a[3] as View[]).map(rv), (a[4] as View[]).map(rv))) {
+        exec(a[5] as GNode, bufs, slot, rand);
+        exec(a[6] as GNode, bufs, slot, rand);
+      }
+      return;
   }
 }

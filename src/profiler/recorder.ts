@@ -30,7 +30,7 @@ export interface ProfilerEvent {
 /** Backend methods timed as kernels. */
 const KERNELS: ReadonlySet<string> = new Set([
   'fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im',
-  'gather', 'scatter', 'checkRange', 'adamStep', 'fused', 'argsort', 'random', 'linalg',
+  'gather', 'scatter', 'checkRange', 'adamStep', 'fused', 'matmulEpilogue', 'argsort', 'random', 'linalg',
 ]);
 /** Kernels named with their first argument (the op): 'binary.add', 'reduce.sum', 'linalg.svd'. */
 const NAMED_BY_OP: ReadonlySet<string> = new Set(['unary', 'binary', 'reduce', 'scan', 'linalg']);
@@ -46,6 +46,7 @@ function isView(a: unknown): a is View {
 /** The input shapes of a kernel call: its view arguments but the output (fused, linalg: their inputs). */
 function inputShapes(method: string, args: readonly unknown[]): number[][] {
   if (method === 'fused' || method === 'linalg') return ((args[1] ?? []) as readonly View[]).map((v) => [...v.shape]);
+  if (method === 'matmulEpilogue') return [args[0], args[1], ...(args[3] as readonly View[])].map((v) => [...(v as View).shape]);
   const views = args.filter(isView);
   if (method === 'fill' || method === 'arange' || method === 'random') return views.map((v) => [...v.shape]);
   const ins = OUT_FIRST.has(method) ? views.slice(1) : views.slice(0, -1);

@@ -311,18 +311,37 @@ export class WasmBackend implements Backend {
   matmul(a: View, b: View, out: View): void {
     if (this.viaF32([a, b, out], (v) => this.matmul(v[0]!, v[1]!, v[2]!))) return;
     if (this.simd && a.dtype === 'float32' && b.dtype === 'float32' && out.dtype === 'float32') {
-      const [B, M, K] = a.shape as [number, number, number];
-      const N = b.shape[2]!;
-      if (B * M * N === 0) return;
-      if (K === 0) { this.fill(out, 0); return; }
-      const L = new CallList();
-      splitGemm(L, { B, M, N, K, a: this.ptr(a), sab: a.strides[0]!, sam: a.strides[1]!, sak: a.strides[2]!,
-        b: this.ptr(b), sbb: b.strides[0]!, sbk: b.strides[1]!, sbn: b.strides[2]!, c: this.ptr(out) }, this.threadPool()?.ready ? getNumThreads() : 1);
-      this.exec(L);
+      if (a.shape[2] === 0) this.fill(out, 0); else this.gemm(a, b, out, null);
       return;
     }
     ref.matmul(this.arr(a.dtype), this.base(a), a.shape, a.strides, this.arr(b.dtype), this.base(b), b.shape, b.strides,
       this.arr(out.dtype), this.base(out));
+  }
+  /** The SIMD GEMM (K > 0), cut for the threads; `d` is an addend with unit column stride, or null. */
+  private gemm(a: View, b: View, out: View, d: View | null): void {
+    const [B, M, K] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    if (B * M * N === 0) return;
+    const L = new CallList();
+    splitGemm(L, { B, M, N, K, a: this.ptr(a), sab: a.strides[0]!, sam: a.strides[1]!, sak: a.strides[2]!,
+      b: this.ptr(b), sbb: b.strides[0]!, sbk: b.strides[1]!, sbn: b.strides[2]!, c: this.ptr(out),
+      ...(d ? { d: this.ptr(d), sdb: d.strides[0]!, sdm: d.strides[1]! } : {}) }, this.threadPool()?.ready ? getNumThreads() : 1);
+    this.exec(L);
+  }
+  /**
+   * torch.compile's matmul epilogue, for the one the GEMM runs itself: a float32 product plus an
+   * addend with unit column stride (a Linear's bias, or a whole [B,M,N] term), written straight to a
+   * contiguous output. The addend joins each finished sum, so it rounds as matmul-then-add does.
+   */
+  matmulEpilogue(a: View, b: View, epi: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
+    const st = epi.steps[0], d = ins[0], out = outs[0];
+    const isBiasAdd = epi.steps.length === 1 && !epi.reduce && st?.kind === 'binary' && st.op === 'add'
+      && ((st.a === 0 && st.b === 1) || (st.a === 1 && st.b === 0)) && epi.outputs.length === 1 && epi.outputs[0] === 2;
+    if (!this.simd || !isBiasAdd || ins.length !== 1 || outs.length !== 1 || !d || !out || a.shape[2] === 0) return false;
+    const [B, M] = a.shape as [number, number, number], N = b.shape[2]!;
+    if ([a, b, d, out].some((v) => v.dtype !== 'float32') || !denseLike(out, [B, M, N]) || d.buf === out.buf || (N > 1 && d.strides[2] !== 1)) return false;
+    this.gemm(a, b, out, d);
+    return true;
   }
   im2col(x: View, out: View, g: ConvGeometry): void {
     if (this.viaF32([x, out], (v) => this.im2col(v[0]!, v[1]!, g))) return;

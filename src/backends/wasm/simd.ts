@@ -13,7 +13,8 @@ export type SimdVariant = 'relaxed' | 'simd128';
 export interface SimdExports {
   gemmScratchBytes(): number;
   gemm(batch: number, M: number, N: number, K: number, a: number, sab: number, sam: number, sak: number,
-    b: number, sbb: number, sbk: number, sbn: number, c: number, scb: number, ldc: number, scratch: number): void;
+    b: number, sbb: number, sbk: number, sbn: number, c: number, scb: number, ldc: number, scratch: number,
+    d: number, sdb: number, sdm: number): void;
   binary(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   compare(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   where32(n: number, c: number, a: number, b: number, out: number): void;

@@ -50,19 +50,22 @@ export interface GemmArgs {
   b: number; sbb: number; sbk: number; sbn: number;
   /** Byte address of C, contiguous [B, M, N]. */
   c: number;
+  /** An addend D added to the product (matmulEpilogue): byte address (0: none), batch and row strides; unit column stride. */
+  d?: number; sdb?: number; sdm?: number;
 }
 
 /**
  * Adds the calls of C = A @ B for `threads` threads: one call when small, else batches grouped, or
  * each product's C cut into an mParts x nParts grid (rows at multiples of 4, columns of 8, the
  * micro-tile) shaped so that the re-packing it costs (A once per column part, B once per row part)
- * is least. The last argument of each call is its thread's scratch, filled in by the pool.
+ * is least. Argument 15 of each call is its thread's scratch, filled in by the pool.
  */
 export function splitGemm(list: CallList, g: GemmArgs, threads: number): void {
   const { B, M, N, K } = g;
   const call = (b0: number, nb: number, m0: number, nm: number, n0: number, nn: number) => list.push('gemm', [nb, nm, nn, K,
     g.a + 4 * (b0 * g.sab + m0 * g.sam), g.sab, g.sam, g.sak, g.b + 4 * (b0 * g.sbb + n0 * g.sbn), g.sbb, g.sbk, g.sbn,
-    g.c + 4 * (b0 * M * N + m0 * N + n0), M * N, N, 0], nb * nm * nn * K, 15);
+    g.c + 4 * (b0 * M * N + m0 * N + n0), M * N, N, 0,
+    g.d ? g.d + 4 * (b0 * g.sdb! + m0 * g.sdm! + n0) : 0, g.sdb ?? 0, g.sdm ?? 0], nb * nm * nn * K, 15);
   const total = B * M * N * K;
   if (threads <= 1 || total < GEMM_PAR_MIN) { call(0, B, 0, M, 0, N); return; }
   if (B >= 2 * threads || M * N * K < GEMM_PAR_MIN) {
