@@ -4,6 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { runBackward, type Edge } from './graph.js';
 import { noGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
+import { runEagerly } from '../backends/registry.js';
 
 /** Options for autograd.grad (PyTorch's keywords in camelCase). */
 export interface GradOptions {
@@ -66,6 +67,12 @@ export function isOptionsObject(x: unknown): x is BackwardOptions {
  */
 export function backward(tensors: Tensor | Tensor[], gradTensors?: Tensor | (Tensor | null)[] | null | BackwardOptions,
   optsArg: BackwardOptions = {}): void {
+  // Inside torch.compile it is eager code between compiled parts, as Dynamo's graph break there.
+  runEagerly('backward() inside the compiled function (autograd runs eagerly)', () => backwardImpl(tensors, gradTensors, optsArg));
+}
+
+function backwardImpl(tensors: Tensor | Tensor[], gradTensors: Tensor | (Tensor | null)[] | null | BackwardOptions | undefined,
+  optsArg: BackwardOptions): void {
   let opts = optsArg;
   if (isOptionsObject(gradTensors)) { opts = gradTensors; gradTensors = null; }
   const ts = Array.isArray(tensors) ? tensors : [tensors];

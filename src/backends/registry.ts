@@ -40,10 +40,18 @@ export interface DispatchMode {
    * whatever mode it found): isCapturing() then reports the mode beneath. Absent: a capture.
    */
   readonly capturing?: boolean;
+  /**
+   * Runs f, eager code met in the middle of a capture (autograd's backward, an optimizer step), as
+   * the mode decides (Capture.eager: ends a trace, or runs f on real tensors between two lazy
+   * segments). Absent: f runs under the mode like any other code.
+   */
+  eager?<T>(reason: string, f: () => T): T;
 }
 let mode: DispatchMode | null = null;
 /** Sets the active dispatch mode (null: none); returns the previous one. */
 export function setDispatchMode(m: DispatchMode | null): DispatchMode | null { const p = mode; mode = m; return p; }
+/** Runs f as eager code under the active dispatch mode (DispatchMode.eager); just runs it when none. */
+export function runEagerly<T>(reason: string, f: () => T): T { return mode?.eager ? mode.eager(reason, f) : f(); }
 /** Whether a dispatch mode (a graph capture) is active. */
 export function isCapturing(): boolean { return mode !== null && mode.capturing !== false; }
 

@@ -309,9 +309,25 @@ export class Capture implements DispatchMode, ScopeListener {
     this.broke ??= new GraphBreak(reason, userFrame());
     return this.broke;
   }
+  /** The mode and scope listener this capture replaced while it runs (see eager). */
+  private below: [DispatchMode | null, ScopeListener | null] = [null, null];
+  /**
+   * Eager code inside the captured function (`loss.backward()`, `optimizer.step()`), where Dynamo
+   * graph-breaks too: a trace ends here (torch.compile then runs the function lazily); a lazy
+   * capture runs what it recorded so far (so every live tensor is real), runs f eagerly on the real
+   * tensors with the modes it replaced, and records again after it.
+   */
+  eager<T>(reason: string, f: () => T): T {
+    const b = this.breakAt(reason);
+    if (!this.lazy) throw b;
+    const prevMode = setDispatchMode(this.below[0]), prevScope = setScopeListener(this.below[1]);
+    try { return f(); } finally { setDispatchMode(prevMode); setScopeListener(prevScope); }
+  }
   /** Runs f with this capture active (captures nest: the inner one wins while it runs). */
   run<T>(f: () => T): T {
     const prevMode = setDispatchMode(this), prevScope = setScopeListener(this);
+    const below = this.below;
+    this.below = [prevMode, prevScope];
     try {
       return f();
     } catch (e) {
@@ -319,7 +335,7 @@ export class Capture implements DispatchMode, ScopeListener {
       // storages those nodes held (else they would never be freed).
       this.releaseHeld();
       throw e;
-    } finally { setDispatchMode(prevMode); setScopeListener(prevScope); }
+    } finally { setDispatchMode(prevMode); setScopeListener(prevScope); this.below = below; }
   }
   /** The recorder for a device (creating it), for placeholders. */
   recorder(d: Device): Recorder { return this.backendFor(d, realBackend(d)) as Recorder; }

@@ -10,6 +10,7 @@ import { noGrad, enableGrad } from '../autograd/grad-mode.js';
 import { keep, tidyImpl } from '../memory.js';
 import { scalarTensor } from '../ops/prim.js';
 import { checkPoison } from '../ops/indexing.js';
+import { runEagerly } from '../backends/registry.js';
 
 /** One param group: its tensors plus the optimizer's hyper-parameters (lr and the rest). */
 export interface ParamGroup {
@@ -126,11 +127,15 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
    * first, so nothing is updated; see checkPoison for checks still pending on the device.
    */
   protected update(): void {
-    checkPoison(`${this.opName}.step`, this.paramGroups.flatMap((g) => g.params.flatMap((p) => [p, p.grad])));
-    noGrad(() => {
-      for (const group of this.paramGroups) {
-        tidyImpl(() => { this.updateGroup(group); }, isTensor);
-      }
+    // Inside torch.compile the update is eager code between compiled parts (its step counts and
+    // learning rates are JS numbers that a graph would bake in).
+    runEagerly(`${this.opName}.step() inside the compiled function (the optimizer runs eagerly)`, () => {
+      checkPoison(`${this.opName}.step`, this.paramGroups.flatMap((g) => g.params.flatMap((p) => [p, p.grad])));
+      noGrad(() => {
+        for (const group of this.paramGroups) {
+          tidyImpl(() => { this.updateGroup(group); }, isTensor);
+        }
+      });
     });
   }
 

@@ -76,6 +76,8 @@ export class ProfilerRecorder implements DispatchMode, ScopeListener {
     this.prevScope = setScopeListener(this);
   }
 
+  /** Eager code inside a capture beneath: that capture decides (see Capture.eager). */
+  eager<T>(reason: string, f: () => T): T { return this.prevMode?.eager ? this.prevMode.eager(reason, f) : f(); }
   /** Only observes: a capture beneath it still counts as capturing. */
   get capturing(): boolean { return this.prevMode !== null && this.prevMode.capturing !== false; }
 
