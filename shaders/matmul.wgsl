@@ -1,8 +1,10 @@
 // matmul(a, b, out): [B,M,K] x [B,K,N] -> contiguous [B,M,N] with arbitrary (transposed or
 // broadcast) input strides. 16x16 invocations compute a 64x64 output tile, 4x4 per invocation
 // (register tiling), staging 64x16 slices of a and 16x64 of b in workgroup memory per K step.
-// md: [B, M, N, K, aOff, aS0, aS1, aS2, bOff, bS0, bS1, bS2, outOff].
+// md: [B, M, N, K, aOff, aS0, aS1, aS2, bOff, bS0, bS1, bS2, outOff]; the product leaves through
+// <STORE>'s store_c(batch, row, col, value): a plain store, or an epilogue (matmul_epilogue.ts).
 {{DECLS}}
+{{STORE}}
 const TILE: i32 = 64;
 const TK: i32 = 16;
 var<workgroup> As: array<{{T}}, 1024>; // [TILE][TK]
@@ -50,12 +52,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-  let oBase = md[12] + bz * M * N;
   for (var u = 0; u < 4; u = u + 1) {
     let r = row0 + ty * 4 + u;
     for (var v = 0; v < 4; v = v + 1) {
       let c = col0 + tx * 4 + v;
-      if (r < M && c < N) { st_out(oBase + r * N + c, acc[u * 4 + v]); }
+      if (r < M && c < N) { store_c(bz, r, c, acc[u * 4 + v]); }
     }
   }
 }

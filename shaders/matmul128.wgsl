@@ -11,7 +11,9 @@
 // As/Bs (one barrier per step instead of two), 128x256 blocks (8x16 per invocation), 64x64 quadrants
 // read as two vec4 per operand per k, and the Dawn toggles disable_robustness/disable_workgroup_init
 // (TORCHLET_WEBGPU_DAWN_FEATURES) to measure what bounds clamping and zero-init cost.
+// The product leaves through <STORE>'s store_c(batch, row, col, value), as in matmul.wgsl.
 {{DECLS}}
+{{STORE}}
 const A_KC: bool = {{A_KC}};
 const B_NC: bool = {{B_NC}};
 const A_VEC: bool = {{A_VEC}};
@@ -127,14 +129,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (more) { store_a(t, va); store_b(t, vb); }
     workgroupBarrier();
   }
-  let oBase = md[12] + bz * M * N;
   for (var r = 0; r < 8; r = r + 1) {
     let row = row0 + select(ty * 4 + r, 64 + ty * 4 + r - 4, r >= 4);
     if (row >= M) { continue; }
     for (var h = 0; h < 2; h = h + 1) {
       let v = acc[2 * r + h];
       let c = col0 + h * 64 + tx * 4;
-      for (var j = 0; j < 4; j = j + 1) { if (c + j < N) { st_out(oBase + row * N + c + j, v[j]); } }
+      for (var j = 0; j < 4; j = j + 1) { if (c + j < N) { store_c(bz, row, c + j, v[j]); } }
     }
   }
 }

@@ -82,10 +82,10 @@ export interface Prologue {
 
 /**
  * Generates what computes the program's `outputs` (null where unsupported). `firstIn`: the operand
- * index of the first bound input; `load(j)`: the expression loading bound input j at this element;
+ * index of the first bound input; `load(j, v)`: the expression loading bound input j (program input v) at this element;
  * `scalars(nIn)`: the metadata index of the scalars (run-time zero, constants, check slot).
  */
-export function prologue(p: FusedProgram, firstIn: number, load: (j: number) => string, scalars: (nIn: number) => string): Prologue | null {
+export function prologue(p: FusedProgram, firstIn: number, load: (j: number, v: number) => string, scalars: (nIn: number) => string): Prologue | null {
   checkProgram(p);
   const n = p.inputs.length, total = n + p.steps.length;
   const dt = (v: number): DType => valueDtype(p, v);
@@ -102,7 +102,7 @@ export function prologue(p: FusedProgram, firstIn: number, load: (j: number) => 
   const from: Set<number>[] = [], checks: Set<number>[] = [];
   inputs.forEach((v, j) => { from[v] = new Set([firstIn + j]); checks[v] = new Set(); });
   const steps: string[] = [], body: string[] = [];
-  inputs.forEach((v, j) => body.push(`  let v${v} = ${load(j)};`));
+  inputs.forEach((v, j) => body.push(`  let v${v} = ${load(j, v)};`));
   for (let v = n; v < total; v++) {
     if (!live[v]) continue;
     const st = p.steps[v - n]!, d = st.dtype, T = ctOf(d);

@@ -17,10 +17,11 @@ import { collapse, contiguousStrides, convOutHW, isContiguous, numel } from '../
 import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, flagBinding, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
 import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
+import { epilogueKernel } from './matmul_epilogue.js';
 import { fusedReduceKernel, fusedReduceMeta, fusedReduceViewsOk, ROWS_MAX } from './fused_reduce.js';
 export { unavailableReason } from './device.js';
 import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from '../poison.js';
-import { planSubgroupMatmul, subgroupMatmulKey, subgroupMatmulSource, type SubgroupMatmulTuning, type SubgroupMatrixCaps, type SubgroupMatrixConfig } from './subgroup_matmul.js';
+import { planSubgroupMatmul, subgroupMatmulKey, subgroupMatmulSource, type SubgroupMatmulPlan, type SubgroupMatmulTuning, type SubgroupMatrixCaps, type SubgroupMatrixConfig } from './subgroup_matmul.js';
 
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
 const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
@@ -954,32 +955,9 @@ export class WebGPUBackend implements Backend {
     const ops = [this.op(out, 'write', 'matmul'), this.op(a, 'read', 'matmul'), this.op(b, 'read', 'matmul')];
     const why = this.subgroupMatmul === 'off' ? 'turned off' : this.trySubgroupMatmul(a, b, out, ops);
     if (why === null) return;
-    const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
-    const nb0 = Math.min(zMax, B);
-    // 128x128 tiles (8x8 per invocation) once they give the device enough workgroups to fill it;
-    // smaller problems keep more, smaller (64x64) workgroups. Both need at least one operand
-    // contiguous along a matrix dim (else: the 64x64 kernel, which takes any strides).
     const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
-    const big = t === 'f32' && (aS2 === 1 || aS1 === 1) && (bS2 === 1 || bS1 === 1)
-      && M > this.matmul128MinDim && N > this.matmul128MinDim && Math.ceil(M / 128) * Math.ceil(N / 128) * nb0 >= this.matmul128MinGroups;
-    const tile = big ? 128 : 64;
-    let key = `matmul|${a.dtype}|${out.dtype}`;
-    let src = () => shader('matmul', {
-      DECLS: [binding('out', 1, out.dtype, 'write'), binding('a', 2, a.dtype, 'read'), binding('b', 3, b.dtype, 'read')].join('\n'),
-      T: t, ZERO: zeroOf(t),
-    });
-    if (big) {
-      const aKC = aS2 === 1, bNC = bS2 === 1;
-      // vec4 loads: the contiguous run starts 16-byte aligned for every row/column/batch (f32 only).
-      const al = (d: DType, ...xs: number[]) => d === 'float32' && xs.every((x) => x % 4 === 0);
-      const aVec = al(a.dtype, a.offset, aS0, aKC ? aS1 : aS2, aKC ? K : M), bVec = al(b.dtype, b.offset, bS0, bNC ? bS1 : bS2, bNC ? N : K);
-      key = `matmul128|${a.dtype}|${b.dtype}|${out.dtype}|${+aKC}${+bNC}${+aVec}${+bVec}`;
-      src = () => shader('matmul128', {
-        DECLS: [binding('out', 1, out.dtype, 'write'), vec4Binding('a', 2, a.dtype, aVec), vec4Binding('b', 3, b.dtype, bVec)].join('\n'),
-        A_KC: String(aKC), B_NC: String(bNC), A_VEC: String(aVec), B_VEC: String(bVec),
-      });
-    }
-    if (!big && (M <= 16 || N <= 16)) {
+    const tk = this.tiledMatmul(a, b);
+    if (!tk) {
       // Thin products (attention on short sequences, conv weights with few channels): one
       // invocation per output, all batches in one flat grid.
       const meta = [B, M, N, K, a.offset, aS0, aS1, aS2, b.offset, bS0, bS1, bS2, out.offset];
@@ -990,17 +968,89 @@ export class WebGPUBackend implements Backend {
       this.lastMatmul = { kernel: 'small', why };
       return;
     }
-    this.lastMatmul = { kernel: big ? 'tiled128' : 'tiled64', why };
-    // The batch is the grid's z dimension: chunks of at most the per-dimension limit.
+    this.lastMatmul = { kernel: tk.tile === 128 ? 'tiled128' : 'tiled64', why };
+    // The product leaves through store_c: row-major into `out`, batch bz at md[12] + bz * M * N.
+    const store = `fn store_c(bz: i32, r: i32, c: i32, v: ${t}) { st_out(md[12] + (bz * md[1] + r) * md[2] + c, v); }`;
+    const src = () => shader(tk.family, { ...tk.subs, DECLS: [binding('out', 1, out.dtype, 'write'), tk.decls(2, 3)].join('\n'), STORE: store });
+    this.tiledDispatch(`${tk.key}|${out.dtype}`, src, a, b, ops, tk.tile, (b0) => [out.offset + b0 * M * N]);
+  }
+
+  /**
+   * The tiled kernel (64x64 or 128x128, see matmul) that takes a @ b, with its key, placeholders and
+   * a and b's declarations at given slots; null where matmul runs matmul_small instead.
+   */
+  private tiledMatmul(a: View, b: View): { tile: 64 | 128; family: 'matmul' | 'matmul128'; key: string; subs: Record<string, string>; decls: (aSlot: number, bSlot: number) => string } | null {
+    const [B, M, K] = a.shape as [number, number, number], N = b.shape[2]!, t = ctOf(a.dtype);
+    const nb0 = Math.min(this.info.limits.maxComputeWorkgroupsPerDimension, B);
+    // 128x128 tiles (8x8 per invocation) once they give the device enough workgroups to fill it;
+    // smaller problems keep more, smaller (64x64) workgroups. Both need at least one operand
+    // contiguous along a matrix dim (else: the 64x64 kernel, which takes any strides).
+    const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
+    const big = t === 'f32' && (aS2 === 1 || aS1 === 1) && (bS2 === 1 || bS1 === 1)
+      && M > this.matmul128MinDim && N > this.matmul128MinDim && Math.ceil(M / 128) * Math.ceil(N / 128) * nb0 >= this.matmul128MinGroups;
+    if (!big && (M <= 16 || N <= 16)) return null;
+    if (!big) {
+      return { tile: 64, family: 'matmul', key: `matmul|${a.dtype}`, subs: { T: t, ZERO: zeroOf(t) },
+        decls: (sa, sb) => [binding('a', sa, a.dtype, 'read'), binding('b', sb, b.dtype, 'read')].join('\n') };
+    }
+    const aKC = aS2 === 1, bNC = bS2 === 1;
+    // vec4 loads: the contiguous run starts 16-byte aligned for every row/column/batch (f32 only).
+    const al = (d: DType, ...xs: number[]) => d === 'float32' && xs.every((x) => x % 4 === 0);
+    const aVec = al(a.dtype, a.offset, aS0, aKC ? aS1 : aS2, aKC ? K : M), bVec = al(b.dtype, b.offset, bS0, bNC ? bS1 : bS2, bNC ? N : K);
+    return {
+      tile: 128, family: 'matmul128', key: `matmul128|${a.dtype}|${b.dtype}|${+aKC}${+bNC}${+aVec}${+bVec}`,
+      subs: { A_KC: String(aKC), B_NC: String(bNC), A_VEC: String(aVec), B_VEC: String(bVec) },
+      decls: (sa, sb) => [vec4Binding('a', sa, a.dtype, aVec), vec4Binding('b', sb, b.dtype, bVec)].join('\n'),
+    };
+  }
+
+  /** Dispatches a tiled kernel over a @ b: the batch is the grid's z dimension, in chunks of at most the per-dimension limit. */
+  private tiledDispatch(key: string, src: () => string, a: View, b: View, ops: Operand[], tile: number, tail: (b0: number) => number[]): void {
+    const [B, M] = a.shape as [number, number], N = b.shape[2]!, K = a.shape[2]!;
+    const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
+    const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
     for (let b0 = 0; b0 < B; b0 += zMax) {
       const nb = Math.min(zMax, B - b0);
-      const meta = [nb, M, N, K, a.offset + b0 * aS0, aS0, aS1, aS2, b.offset + b0 * bS0, bS0, bS1, bS2, out.offset + b0 * M * N];
+      const meta = [nb, M, N, K, a.offset + b0 * aS0, aS0, aS1, aS2, b.offset + b0 * bS0, bS0, bS1, bS2, ...tail(b0)];
       this.dispatch(key, src, meta, ops, [Math.ceil(N / tile), Math.ceil(M / tile), nb]);
     }
   }
 
-  /** Dispatches the subgroup-matrix matmul when its plan takes the problem (returns null), else returns why not. */
-  private trySubgroupMatmul(a: View, b: View, out: View, ops: Operand[]): string | null {
+  /**
+   * matmul with a fused elementwise epilogue (Backend.matmulEpilogue, ./matmul_epilogue.ts): the
+   * tiled kernel matmul would run, with the program applied where it stores the product. False
+   * (nothing written) where matmul would not run a tiled float32 kernel (subgroup matrices,
+   * matmul_small), for programs with a reduction or an integer check, views fusedViewsOk refuses,
+   * or too many bindings.
+   */
+  matmulEpilogue(a: View, b: View, epi: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
+    if (epi.reduce || a.dtype !== 'float32' || b.dtype !== 'float32' || epi.inputs[0] !== 'float32') return false;
+    const [B, M, K] = a.shape as [number, number, number], N = b.shape[2]!;
+    // The product as the composed path's temporary: what fusedViewsOk checks the other views against.
+    const prod: View = { buf: { nbytes: 0 }, dtype: 'float32', shape: [B, M, N], strides: contiguousStrides([B, M, N]), offset: 0 };
+    const k = epilogueKernel(epi, outs.map((o) => o.dtype));
+    // k.inputs leaves the product out; a and b bind two more buffers.
+    if (!k || !fusedViewsOk(epi, k, [prod, ...ins], outs, this.info.limits.maxStorageBuffersPerShaderStage - 2)) return false;
+    if (B * M * N === 0) return true;
+    if (K > 0 && this.subgroupMatmul !== 'off' && typeof this.subgroupPlan(a, b, prod) !== 'string') return false;
+    const tk = this.tiledMatmul(a, b);
+    if (!tk) return false;
+    const bound = k.inputs.map((j) => ins[j - 1]!), nOut = outs.length;
+    const ops = [...outs.map((o) => this.op(o, 'write', 'matmulEpilogue')), this.op(a, 'read', 'matmulEpilogue'), this.op(b, 'read', 'matmulEpilogue'),
+      ...bound.map((v) => this.op(v, 'read', 'matmulEpilogue'))];
+    k.outs.forEach((d, i) => { ops[i]!.deps = d; });
+    const decls = [...outs.map((o, i) => binding(k.names[i]!, i + 1, o.dtype, 'write')), tk.decls(nOut + 1, nOut + 2),
+      ...bound.map((v, j) => binding(k.names[nOut + j]!, nOut + 3 + j, v.dtype, 'read'))].join('\n');
+    const src = () => shader(tk.family, { ...tk.subs, DECLS: decls, STORE: k.subs.STORE! }, true);
+    const views = [...outs, ...bound];
+    this.lastMatmul = { kernel: tk.tile === 128 ? 'tiled128' : 'tiled64', why: 'epilogue' };
+    this.tiledDispatch(`${tk.key}|${k.key}|${ops.map((o) => o.dtype).join(',')}`, src, a, b, ops, tk.tile,
+      (b0) => [0, ...views.flatMap((v) => [v.offset + b0 * v.strides[0]!, ...v.strides]), ...k.scalars]);
+    return true;
+  }
+
+  /** The subgroup-matrix plan of a @ b into `out`, with the capabilities it was made for; else why none. */
+  private subgroupPlan(a: View, b: View, out: View): { plan: SubgroupMatmulPlan; caps: SubgroupMatrixCaps } | string {
     const emulate = this.subgroupMatmul === 'emulate';
     const lim = this.gpu.limits;
     const caps: SubgroupMatrixCaps | null = emulate
@@ -1012,8 +1062,15 @@ export class WebGPUBackend implements Backend {
       B, M, N, K, dtype: a.dtype, bDtype: b.dtype, outDtype: out.dtype,
       aOffset: a.offset, aStrides: a.strides, bOffset: b.offset, bStrides: b.strides, outOffset: out.offset,
     }, caps, { force: this.subgroupMatmul !== 'auto', tuning: this.subgroupMatmulTuning, mode: emulate ? 'emulate' : 'hw' });
-    if (!r.plan) return this.subgroupMatrixError ?? r.why;
-    const plan = r.plan, key = subgroupMatmulKey(plan, a.dtype), syntax = caps!.syntax;
+    return r.plan ? { plan: r.plan, caps: caps! } : this.subgroupMatrixError ?? r.why;
+  }
+
+  /** Dispatches the subgroup-matrix matmul when its plan takes the problem (returns null), else returns why not. */
+  private trySubgroupMatmul(a: View, b: View, out: View, ops: Operand[]): string | null {
+    const r = this.subgroupPlan(a, b, out);
+    if (typeof r === 'string') return r;
+    const { plan, caps } = r, key = subgroupMatmulKey(plan, a.dtype), syntax = caps.syntax;
+    const [B, M, K] = a.shape as [number, number, number], N = b.shape[2]!;
     const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
     const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
     for (let b0 = 0; b0 < B; b0 += zMax) {
