@@ -1,7 +1,9 @@
 // adamStep(p, g, m, v): the fused Adam/AdamW update (Backend.adamStep), in place on dense float32
 // p, m, v from g, one invocation per element. Each operation is the composed update's kernel
 // (src/optim/adam.ts), pinned to its float32 rounding, in its order, so the values are bit for bit.
-// md: [n, pOff, gOff, mOff, vOff, b1, a1, b2, a2, c1, c2, decay, wd (f32 bits), maximize, zero].
+// md: [n, pOff, gOff, mOff, vOff, b1, a1, b2, a2, c1, c2, decay, wd (f32 bits), flags, zero]; flags:
+// 1 maximize, 2 weight decay (decided on the double, as the composed update does: a wd that rounds to
+// 0 in float32 still adds p * 0).
 {{DECLS}}
 fn k(i: i32) -> f32 { return bitcast<f32>(md[i]); }
 fn sqrt_k(x: f32) -> f32 { return {{SQRT}}; }
@@ -13,9 +15,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let pe = md[1] + i; let me = md[3] + i; let ve = md[4] + i;
   let p0 = ld_pbuf(pe);
   var g = ld_gbuf(md[2] + i);
-  if (md[13] != 0) { g = -g; }
-  let wd = k(12);
-  if (wd != 0.0) { g = pin(g + pin(p0 * wd)); }
+  if ((md[13] & 1) != 0) { g = -g; }
+  if ((md[13] & 2) != 0) { g = pin(g + pin(p0 * k(12))); }
   let m = pin(pin(ld_mbuf(me) * k(5)) + pin(g * k(6)));
   let v = pin(pin(ld_vbuf(ve) * k(7)) + pin(pin(g * g) * k(8)));
   st_mbuf(me, m);

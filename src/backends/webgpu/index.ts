@@ -896,7 +896,7 @@ export class WebGPUBackend implements Backend {
     const names = ['pbuf', 'mbuf', 'vbuf']; // not `v`: st_'s parameter is v
     const decls = [...names.map((x, i) => `${binding(x, i + 1, 'float32', 'write')}\nfn ld_${x}(e: i32) -> f32 { return bitcast<f32>(${x}[e]); }`),
       binding('gbuf', 4, 'float32', 'read')].join('\n');
-    const meta = [n, p.offset, g.offset, m.offset, v.offset, ...[k.b1, k.a1, k.b2, k.a2, k.c1, k.c2, k.decay, k.wd].map(f32Bits), k.maximize ? 1 : 0, 0];
+    const meta = [n, p.offset, g.offset, m.offset, v.offset, ...[k.b1, k.a1, k.b2, k.a2, k.c1, k.c2, k.decay, k.wd].map(f32Bits), (k.maximize ? 1 : 0) | (k.wd !== 0 ? 2 : 0), 0];
     this.dispatch('adam', () => shader('adam', { DECLS: decls, SQRT: unaryExpr('sqrt', 'float32').expr }, true), meta, ops, this.grid(Math.ceil(n / WG)));
     return true;
   }
