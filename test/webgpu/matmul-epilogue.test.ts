@@ -6,6 +6,7 @@
 // Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
 import { describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
+import type { Tensor } from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
 import type { View } from '../../src/backends/backend.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../../src/backends/fused.js';
@@ -174,6 +175,35 @@ describe.skipIf(!available)('webgpu matmul epilogue = matmul then runComposed, b
     await declined({ ...BIAS, inputs: ['float16', 'float16'] }, { buf: h, dtype: 'float16', shape: [B, M, K], strides: [M * K, K, 1], offset: 0 }, b, [bias(B, M, N)]);
     be().free(h);
     free();
+  });
+
+  it('through torch.compile: Linear + GELU (inference) on webgpu runs as one epilogue, values as without it', async () => {
+    torch.manualSeed(5);
+    const dev = { device: 'webgpu' as const };
+    const x = torch.randn([33, 40], dev), w = torch.randn([50, 40], dev).mul(0.2), bb = torch.randn([50], dev);
+    // Without gradients the program has one output: training steps save more of the chain for
+    // backward, and beyond 8 bindings the backend declines (the two kernels run).
+    const f = (x: Tensor, w: Tensor, b: Tensor) => torch.nn.functional.gelu(torch.nn.functional.linear(x, w, b));
+    const run = async () => {
+      const cf = torch.compile(f);
+      cf(x, w, bb); // trace
+      const y = cf(x, w, bb);
+      return { y: Array.from(new Uint32Array(((await y.data()) as Float32Array).buffer)), info: cf.compileInfo };
+    };
+    const target = be() as unknown as { matmulEpilogue?: unknown };
+    const ran: boolean[] = [], method = be().matmulEpilogue.bind(be());
+    // Own properties shadow the method: one recording what it returns, then none (the pass finds none).
+    target.matmulEpilogue = (...args: Parameters<typeof method>) => { const r = method(...args); ran.push(r); return r; };
+    let fused;
+    try { fused = await run(); } finally { delete target.matmulEpilogue; }
+    expect(fused.info.forward!.epilogues).toBe(1);
+    expect(ran.length, 'the backend was asked').toBeGreaterThan(0);
+    expect(ran.every((r) => r), 'and ran the epilogue').toBe(true);
+    target.matmulEpilogue = undefined;
+    let plain;
+    try { plain = await run(); } finally { delete target.matmulEpilogue; }
+    expect(plain.info.forward!.epilogues).toBe(0);
+    expect(fused.y).toEqual(plain.y);
   });
 
   it('one pipeline per program and layout, across sizes', async () => {
