@@ -8,7 +8,7 @@ import { execBackend, realBackend } from '../backends/registry.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../backends/fused.js';
 import type { BinaryOp, LinalgKernel, UnaryOp } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
-import { numel, viewStrides } from '../shape.js';
+import { isContiguous, numel, shapesEqual, viewStrides } from '../shape.js';
 import { nextRandom } from '../state.js';
 import { isView, isWholeBuffer, type GNode, type Graph } from './capture.js';
 import { VBuf } from './vbuf.js';
@@ -30,6 +30,8 @@ export interface ProgramStats {
   fusedPrimitives: number;
   /** Matmuls whose elementwise consumer runs as their epilogue (Backend.matmulEpilogue). */
   epilogues: number;
+  /** In-place ops' copies back dropped: the node computing the value writes the target itself. */
+  stores: number;
   /** Temporaries sharing an arena buffer with an earlier one, and those computed in place. */
   reusedBuffers: number;
   inPlace: number;
@@ -87,12 +89,13 @@ export class Program {
    * @param fuse whether to fuse elementwise chains (backends without `fused` keep the primitives)
    */
   constructor(readonly g: Pick<Graph, 'nodes' | 'randomBlocks'>, readonly escapes: ReadonlySet<VBuf>, fuse = true, readonly boundTemps: ReadonlySet<VBuf> = new Set()) {
-    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, fused: 0, fusedPrimitives: 0, epilogues: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
+    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, fused: 0, fusedPrimitives: 0, epilogues: 0, stores: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
     let nodes = this.dce(g.nodes);
     nodes = this.cse(nodes);
     nodes = this.dce(nodes);
     nodes = this.hoist(nodes);
     if (fuse) nodes = this.epilogues(this.fuse(nodes));
+    if (fuse) nodes = this.stores(nodes);
     this.nodes = nodes;
     this.stats.kernels = nodes.length;
     this.plan();
@@ -312,6 +315,46 @@ export class Program {
       this.stats.epilogues++;
     });
     return nodes.flatMap((n, i) => (gone.has(i) ? [] : [merged.get(i) ?? n]));
+  }
+
+  /**
+   * Stores: an in-place op computes into a temporary and copies it into its target (src/ops), so
+   * an elementwise node (or fused chain) whose whole result T only a following same-dtype copy into
+   * B reads writes B itself, and the copy goes. Nothing in between may touch B, and the node may
+   * read B only through that same view: each element is read before it is written, as with the
+   * planner's in-place results (backends take an output equal to an input view).
+   */
+  private stores(nodes: GNode[]): GNode[] {
+    const readers = new Map<VBuf, number[]>();
+    nodes.forEach((n, i) => { for (const b of n.reads) { const r = readers.get(b) ?? []; r.push(i); readers.set(b, r); } });
+    const writers = new Map<VBuf, number>();
+    for (const n of nodes) for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+    const same = (a: View, b: View) => a.buf === b.buf && a.dtype === b.dtype && a.offset === b.offset && shapesEqual(a.shape, b.shape) && shapesEqual(a.strides, b.strides);
+    const res = nodes.slice(), gone = new Set<number>();
+    nodes.forEach((n0, i) => {
+      if (!ELEMENTWISE.has(n0.kind) || (n0.kind === 'fused' && (n0.args[0] as FusedProgram).reduce)) return;
+      const fused = n0.kind === 'fused';
+      let n = n0;
+      const outs = fused ? [...(n.args[2] as View[])] : [outView(n)];
+      const ins = fused ? (n.args[1] as View[]) : n.args.filter(isView).slice(0, -1);
+      outs.forEach((o, k) => {
+        const t = o.buf as VBuf, r = readers.get(t) ?? [], j = r[0]!, c = nodes[j];
+        if (r.length !== 1 || this.isBound(t) || this.escapes.has(t) || writers.get(t) !== 1 || !isWholeBuffer(o) || c?.kind !== 'copy' || gone.has(j)) return;
+        const [src, dst] = c.args as [View, View], bb = dst.buf as VBuf;
+        if (src.buf !== t || !isWholeBuffer(src) || src.dtype !== dst.dtype || !shapesEqual(src.shape, o.shape) || !shapesEqual(dst.shape, o.shape)) return;
+        // Primitives write contiguous outputs (fused programs take any strides).
+        if (!fused && !isContiguous(dst.shape, dst.strides)) return;
+        if (ins.some((v) => v.buf === bb && !same(v, dst)) || outs.some((v, q) => q !== k && v.buf === bb)) return;
+        if (nodes.slice(i + 1, j).some((m) => m.reads.includes(bb) || m.writes.includes(bb))) return;
+        outs[k] = dst;
+        n = fused ? { ...n, args: [n.args[0], n.args[1], [...outs]] } : { ...n, args: n.args.map((a) => (a === o ? dst : a)) };
+        n = { ...n, writes: n.writes.map((w) => (w === t ? bb : w)) };
+        gone.add(j);
+        this.stats.stores++;
+      });
+      res[i] = n;
+    });
+    return res.filter((_n, i) => !gone.has(i));
   }
 
   /** Builds one fused node from member nodes (in order); `count`: a kernel of the program (not an epilogue's fallback). */

@@ -1,0 +1,60 @@
+// torch.compile's store pass (src/compile/program.ts `stores`): an in-place op computes into a
+// temporary and copies it back, and the compiled program drops that copy, the node computing the
+// value writing the target itself. Checked against the same code run eagerly: a hand-written Adam
+// update (the in-place chains on parameters and moments), BatchNorm's running statistics in
+// training, and reads of the target between the op and its copy (which must see the old value).
+
+import { describe, expect, it } from 'vitest';
+import * as torch from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+
+const bits = (t: Tensor) => Array.from(new Uint32Array((t.detach().contiguous().dataSync() as Float32Array).slice().buffer));
+
+describe('store pass (in-place ops write their target)', () => {
+  it('a hand-written Adam update gives the eager values bit for bit, without the copies back', () => {
+    torch.manualSeed(2);
+    const init = [torch.randn([300]), torch.randn([300]).abs(), torch.randn([300]).abs()];
+    const grads = [0, 1, 2].map(() => torch.randn([300]));
+    const make = () => init.map((t) => t.clone()) as [Tensor, Tensor, Tensor];
+    const update = (p: Tensor, m: Tensor, v: Tensor) => (g: Tensor) => torch.noGrad(() => {
+      m.mul_(0.9).add_(g, { alpha: 0.1 });
+      v.mul_(0.999).addcmul_(g, g, { value: 0.001 });
+      p.addcdiv_(m, v.sqrt().add(1e-8), { value: -0.01 });
+    });
+    const [pe, me, ve] = make(), [pc, mc, vc] = make();
+    const eager = update(pe, me, ve), compiled = torch.compile(update(pc, mc, vc));
+    for (const g of grads) { eager(g); compiled(g); }
+    const info = compiled.compileInfo.forward!;
+    expect(info.stores).toBeGreaterThanOrEqual(5); // m twice, v twice, p once
+    expect(info.kernels).toBeLessThan(info.captured - info.stores);
+    for (const [a, b] of [[pe, pc], [me, mc], [ve, vc]] as const) expect(bits(b)).toEqual(bits(a));
+  });
+
+  it('BatchNorm in training updates its running statistics as eagerly', () => {
+    torch.manualSeed(3);
+    const a = new torch.nn.BatchNorm1d(8), b = new torch.nn.BatchNorm1d(8);
+    b.loadStateDict(a.stateDict());
+    const cb = torch.compile(b);
+    for (let i = 0; i < 3; i++) {
+      const x = torch.randn([16, 8]).mul(i + 1).add(i);
+      expect(bits((cb as unknown as { call(x: Tensor): Tensor }).call(x))).toEqual(bits(a.forward(x)));
+    }
+    expect(bits(b.runningMean!)).toEqual(bits(a.runningMean!));
+    expect(bits(b.runningVar!)).toEqual(bits(a.runningVar!));
+    expect(Number(b.numBatchesTracked!.dataSync()[0])).toBe(3);
+  });
+
+  it('keeps the copy where the target is read between the op and its copy back', () => {
+    const f = (x: Tensor) => torch.noGrad(() => {
+      const t = x.add(1);
+      const s = x.sum(); // reads the old x
+      x.copy_(t);
+      return x.mul(s);
+    });
+    const xe = torch.arange(0, 6).float(), xc = xe.clone();
+    const cf = torch.compile(f);
+    const want = f(xe), got = cf(xc);
+    expect(bits(got)).toEqual(bits(want));
+    expect(bits(xc)).toEqual(bits(xe));
+  });
+});
