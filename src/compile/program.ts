@@ -44,6 +44,16 @@ const ELEMENTWISE = new Set(['unary', 'binary', 'where', 'copy', 'fused']);
 const REDUCE_PROLOGUE = new Set(['sum', 'prod', 'max', 'min']);
 const outView = (n: GNode): View => n.args.filter(isView).at(-1)!;
 
+/** Which nodes read each buffer (indices, in order) and how many write it. */
+function dataflow(nodes: readonly GNode[]): { readers: Map<VBuf, number[]>; writers: Map<VBuf, number> } {
+  const readers = new Map<VBuf, number[]>(), writers = new Map<VBuf, number>();
+  nodes.forEach((n, i) => {
+    for (const b of n.reads) { const r = readers.get(b) ?? []; r.push(i); readers.set(b, r); }
+    for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+  });
+  return { readers, writers };
+}
+
 /** Replaces buffers in a node's arguments. */
 function remapNode(n: GNode, f: (b: VBuf) => VBuf): GNode {
   const rv = (v: View): View => { const b = f(v.buf as VBuf); return b === v.buf ? v : { ...v, buf: b }; };
@@ -124,8 +134,7 @@ export class Program {
 
   /** Common subexpressions: a pure node equal to an earlier one (same inputs at the same versions) reuses its result. */
   private cse(nodes: GNode[]): GNode[] {
-    const writes = new Map<VBuf, number>();
-    for (const n of nodes) for (const b of n.writes) writes.set(b, (writes.get(b) ?? 0) + 1);
+    const writes = dataflow(nodes).writers;
     const ver = new Map<VBuf, number>();
     const seen = new Map<string, VBuf>();
     const alias = new Map<VBuf, VBuf>();
@@ -153,8 +162,7 @@ export class Program {
    */
   private hoist(nodes: GNode[]): GNode[] {
     const konst = new Set<VBuf>();
-    const writers = new Map<VBuf, number>();
-    for (const n of nodes) for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+    const { writers } = dataflow(nodes);
     const body: GNode[] = [];
     for (const n of nodes) {
       const w = n.writes;
@@ -181,10 +189,7 @@ export class Program {
 
   /** Fuses chains of elementwise primitives over one shape into Backend.fused programs. */
   private fuse(nodes: GNode[]): GNode[] {
-    const readers = new Map<VBuf, number[]>();
-    nodes.forEach((n, i) => { for (const b of n.reads) { const r = readers.get(b) ?? []; r.push(i); readers.set(b, r); } });
-    const writers = new Map<VBuf, number>();
-    for (const n of nodes) for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+    const { readers, writers } = dataflow(nodes);
 
     interface Group { shape: readonly number[]; device: Device; members: number[]; produced: Set<VBuf>; extIn: Set<VBuf>; open: boolean }
     const groups: Group[] = [];
@@ -270,10 +275,7 @@ export class Program {
    * keeps both originals, run by backends (or views) that decline, so the product keeps its slot.
    */
   private epilogues(nodes: GNode[]): GNode[] {
-    const readers = new Map<VBuf, number[]>();
-    nodes.forEach((n, i) => { for (const b of n.reads) { const r = readers.get(b) ?? []; r.push(i); readers.set(b, r); } });
-    const writers = new Map<VBuf, number>();
-    for (const n of nodes) for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+    const { readers, writers } = dataflow(nodes);
     const merged = new Map<number, GNode>(), gone = new Set<number>();
     nodes.forEach((n, i) => {
       if (n.kind !== 'matmul' || typeof realBackend(n.device).matmulEpilogue !== 'function') return;
@@ -325,10 +327,7 @@ export class Program {
    * planner's in-place results (backends take an output equal to an input view).
    */
   private stores(nodes: GNode[]): GNode[] {
-    const readers = new Map<VBuf, number[]>();
-    nodes.forEach((n, i) => { for (const b of n.reads) { const r = readers.get(b) ?? []; r.push(i); readers.set(b, r); } });
-    const writers = new Map<VBuf, number>();
-    for (const n of nodes) for (const b of n.writes) writers.set(b, (writers.get(b) ?? 0) + 1);
+    const { readers, writers } = dataflow(nodes);
     const same = (a: View, b: View) => a.buf === b.buf && a.dtype === b.dtype && a.offset === b.offset && shapesEqual(a.shape, b.shape) && shapesEqual(a.strides, b.strides);
     const res = nodes.slice(), gone = new Set<number>();
     nodes.forEach((n0, i) => {
