@@ -1006,13 +1006,21 @@ export class WebGPUBackend implements Backend {
 
   /** Dispatches a tiled kernel over a @ b: the batch is the grid's z dimension, in chunks of at most the per-dimension limit. */
   private tiledDispatch(key: string, src: () => string, a: View, b: View, ops: Operand[], tile: number, tail: (b0: number) => number[]): void {
-    const [B, M] = a.shape as [number, number], N = b.shape[2]!, K = a.shape[2]!;
+    const M = a.shape[1]!, N = b.shape[2]!;
+    this.batchChunks(a, b, tail, (meta, nb) => this.dispatch(key, src, meta, ops, [Math.ceil(N / tile), Math.ceil(M / tile), nb]));
+  }
+
+  /**
+   * Calls `run` per chunk of the batch (the grid's z dimension, at most the per-dimension limit) with
+   * the matmul kernels' metadata [nb, M, N, K, aOff, aS0..2, bOff, bS0..2] for the chunk, then `tail(b0)`.
+   */
+  private batchChunks(a: View, b: View, tail: (b0: number) => number[], run: (meta: number[], nb: number) => void): void {
+    const [B, M, K] = a.shape as [number, number, number], N = b.shape[2]!;
     const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
     const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
     for (let b0 = 0; b0 < B; b0 += zMax) {
       const nb = Math.min(zMax, B - b0);
-      const meta = [nb, M, N, K, a.offset + b0 * aS0, aS0, aS1, aS2, b.offset + b0 * bS0, bS0, bS1, bS2, ...tail(b0)];
-      this.dispatch(key, src, meta, ops, [Math.ceil(N / tile), Math.ceil(M / tile), nb]);
+      run([nb, M, N, K, a.offset + b0 * aS0, aS0, aS1, aS2, b.offset + b0 * bS0, bS0, bS1, bS2, ...tail(b0)], nb);
     }
   }
 
@@ -1069,15 +1077,9 @@ export class WebGPUBackend implements Backend {
   private trySubgroupMatmul(a: View, b: View, out: View, ops: Operand[]): string | null {
     const r = this.subgroupPlan(a, b, out);
     if (typeof r === 'string') return r;
-    const { plan, caps } = r, key = subgroupMatmulKey(plan, a.dtype), syntax = caps.syntax;
-    const [B, M, K] = a.shape as [number, number, number], N = b.shape[2]!;
-    const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
-    const zMax = this.info.limits.maxComputeWorkgroupsPerDimension;
-    for (let b0 = 0; b0 < B; b0 += zMax) {
-      const nb = Math.min(zMax, B - b0);
-      const meta = [nb, M, N, K, a.offset + b0 * aS0, aS0, aS1, aS2, b.offset + b0 * bS0, bS0, bS1, bS2, out.offset + b0 * M * N];
-      this.dispatch(key, () => subgroupMatmulSource(plan, a.dtype, syntax), meta, ops, [plan.groups[0], plan.groups[1], nb]);
-    }
+    const { plan, caps } = r, key = subgroupMatmulKey(plan, a.dtype), syntax = caps.syntax, MN = a.shape[1]! * b.shape[2]!;
+    this.batchChunks(a, b, (b0) => [out.offset + b0 * MN],
+      (meta, nb) => this.dispatch(key, () => subgroupMatmulSource(plan, a.dtype, syntax), meta, ops, [plan.groups[0], plan.groups[1], nb]));
     this.lastMatmul = { kernel: 'subgroup', why: null };
     return null;
   }
