@@ -30,7 +30,7 @@ export interface ProgramStats {
   fusedPrimitives: number;
   /** Matmuls whose elementwise consumer runs as their epilogue (Backend.matmulEpilogue). */
   epilogues: number;
-  /** In-place ops' copies back dropped: the node computing the value writes the target itself. */
+  /** In-place ops' copies back dropped: the kernel computing the value (a fused chain) writes the target itself. */
   stores: number;
   /** Temporaries sharing an arena buffer with an earlier one, and those computed in place. */
   reusedBuffers: number;
@@ -191,7 +191,8 @@ export class Program {
   private fuse(nodes: GNode[]): GNode[] {
     const { readers, writers } = dataflow(nodes);
 
-    interface Group { shape: readonly number[]; device: Device; members: number[]; produced: Set<VBuf>; extIn: Set<VBuf>; open: boolean }
+    /** `stores`: buffers the group writes for an in-place op (see `storeGroup`), among `produced`. */
+    interface Group { shape: readonly number[]; device: Device; members: number[]; produced: Set<VBuf>; extIn: Set<VBuf>; stores: Set<VBuf>; open: boolean }
     const groups: Group[] = [];
     const groupOf = new Map<number, Group>();
     const fusable = (n: GNode): boolean => {
@@ -199,6 +200,22 @@ export class Program {
       if (typeof realBackend(n.device).fused !== 'function') return false;
       const o = outView(n), w = n.writes[0]!;
       return n.writes.length === 1 && !this.isBound(w) && writers.get(w) === 1 && isWholeBuffer(o) && !n.reads.includes(w);
+    };
+    const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, k) => s === b[k]);
+    /**
+     * A store: an in-place op's copy of an open group's result into the whole of its target B (ops
+     * compute into a temporary, then copy it back). The group then writes B itself, and its later
+     * members read the value; every read of B in the group so far is through that same whole view,
+     * so the kernel reads each element of B before it writes it. Returns that group.
+     */
+    const storeGroup = (n: GNode): Group | null => {
+      if (n.kind !== 'copy' || n.writes.length !== 1 || typeof realBackend(n.device).fused !== 'function') return null;
+      const [src, dst] = n.args as [View, View], b = dst.buf as VBuf;
+      if (!isWholeBuffer(src) || !isWholeBuffer(dst) || src.dtype !== dst.dtype || !sameShape(src.shape, dst.shape)) return null;
+      const g = groups.find((q) => q.open && q.produced.has(src.buf as VBuf));
+      if (!g || g.device !== n.device || !sameShape(g.shape, dst.shape)) return null;
+      const reads = g.members.flatMap((m) => { const x = nodes[m]!; return x.args.filter(isView).slice(0, -1); });
+      return reads.every((v) => v.buf !== b || (isWholeBuffer(v) && v.dtype === dst.dtype && sameShape(v.shape, dst.shape))) ? g : null;
     };
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!;
@@ -214,12 +231,15 @@ export class Program {
         const cands = groups.filter((g) => g.open && ins.some((v) => g.produced.has(v.buf as VBuf)));
         const fits = (g: Group) => g.device === n.device && g.shape.length === shape.length && g.shape.every((s, k) => s === shape[k])
           && ins.every((v) => !g.produced.has(v.buf as VBuf) || isWholeBuffer(v));
-        if (cands.length && cands.every(fits)) {
+        // Groups merged into one kernel must not read what another of them stores (at other positions).
+        const storesApart = cands.every((g) => [...g.stores].every((b) => cands.every((q) => q === g || (!q.extIn.has(b) && !q.produced.has(b)))));
+        if (cands.length && cands.every(fits) && storesApart) {
           join = cands[0]!;
           for (const q of cands.slice(1)) {
             for (const m of q.members) { join.members.push(m); groupOf.set(m, join); }
             for (const b of q.produced) join.produced.add(b);
             for (const b of q.extIn) join.extIn.add(b);
+            for (const b of q.stores) join.stores.add(b);
             q.open = false;
             q.members = [];
           }
@@ -227,10 +247,14 @@ export class Program {
           for (const b of join.produced) join.extIn.delete(b);
         }
       }
+      if (!ok) {
+        join = storeGroup(n);
+        if (join) { join.stores.add(n.writes[0]!); this.stats.stores++; }
+      }
       // A group is emitted at its last member: it must close before a node that reads its results
-      // (other than by joining) or overwrites what it reads.
+      // (other than by joining) or overwrites what it reads or stores.
       for (const g of groups) {
-        if (g.open && g !== join && (n.reads.some((b) => g.produced.has(b)) || n.writes.some((b) => g.extIn.has(b)))) g.open = false;
+        if (g.open && g !== join && (n.reads.some((b) => g.produced.has(b)) || n.writes.some((b) => g.extIn.has(b) || g.produced.has(b)))) g.open = false;
       }
       // A reduction whose input is a group's result, used by nothing else: the group becomes its prologue.
       if (!join && n.kind === 'reduce' && REDUCE_PROLOGUE.has(n.args[0] as string)) {
@@ -238,7 +262,7 @@ export class Program {
         const g = groups.find((q) => q.open && q.produced.has(xb));
         const shapeOk = g && g.device === n.device && isWholeBuffer(x) && g.shape.length === x.shape.length && g.shape.every((s2, k) => s2 === x.shape[k]);
         const floatOk = x.dtype === 'float32' || x.dtype === 'float64' || x.dtype === 'float16';
-        if (g && shapeOk && floatOk && outView(n).dtype === x.dtype && n.writes.length === 1 && !this.isBound(n.writes[0]!)
+        if (g && !g.stores.size && shapeOk && floatOk && outView(n).dtype === x.dtype && n.writes.length === 1 && !this.isBound(n.writes[0]!)
           && [...g.produced].every((b) => !this.escapes.has(b) && (readers.get(b) ?? []).every((r) => r === i || g.members.includes(r)))) {
           g.members.push(i);
           g.open = false;
@@ -253,7 +277,7 @@ export class Program {
         for (const b of n.reads) if (!join.produced.has(b)) join.extIn.add(b);
         groupOf.set(i, join);
       } else if (ok) {
-        const g: Group = { shape: outView(n).shape, device: n.device, members: [i], produced: new Set(n.writes), extIn: new Set(n.reads), open: true };
+        const g: Group = { shape: outView(n).shape, device: n.device, members: [i], produced: new Set(n.writes), extIn: new Set(n.reads), stores: new Set(), open: true };
         groups.push(g);
         groupOf.set(i, g);
       }
@@ -263,7 +287,7 @@ export class Program {
       const g = groupOf.get(i);
       if (!g) { result.push(n); return; }
       if (g.members.at(-1) !== i) return;
-      result.push(g.members.length === 1 ? n : this.makeFused(nodes, g.members, readers));
+      result.push(g.members.length === 1 ? n : this.makeFused(nodes, g.members, readers, true, g.stores));
     });
     return result;
   }
@@ -357,13 +381,14 @@ export class Program {
   }
 
   /** Builds one fused node from member nodes (in order); `count`: a kernel of the program (not an epilogue's fallback). */
-  private makeFused(nodes: GNode[], allMembers: number[], readers: Map<VBuf, number[]>, count = true): GNode {
+  private makeFused(nodes: GNode[], allMembers: number[], readers: Map<VBuf, number[]>, count = true, stores: ReadonlySet<VBuf> = new Set()): GNode {
     // A reduction closing the group is the program's epilogue; the others are its steps.
     const last = nodes[allMembers.at(-1)!]!;
     const red = last.kind === 'reduce' ? last : null;
     const members = red ? allMembers.slice(0, -1) : allMembers;
     const memberSet = new Set(allMembers);
-    const produced = new Set(members.map((m) => nodes[m]!.writes[0]!));
+    // Written by the members walked so far: a store's target is an input until the group stores it.
+    const produced = new Set<VBuf>();
     // First walk: each operand is a value made in the group, a scalar constant, or an input (numbered
     // in order of first use, one per distinct view).
     type Operand = { made: VBuf } | { c: number; dtype: DType } | { input: number };
@@ -379,7 +404,11 @@ export class Program {
       if (j === undefined) { j = inputs.length; inputs.push(v); inKey.set(k, j); }
       return { input: j };
     };
-    const raw = members.map((m) => ({ n: nodes[m]!, ops: nodes[m]!.args.filter(isView).slice(0, -1).map(operand) }));
+    const raw = members.map((m) => {
+      const r = { n: nodes[m]!, ops: nodes[m]!.args.filter(isView).slice(0, -1).map(operand) };
+      produced.add(r.n.writes[0]!);
+      return r;
+    });
     // Every input View spans the iteration shape (runComposed and the kernels read it from ins[0]):
     // a reduction of constants only gets a broadcast dummy input, before values are numbered.
     if (red && !inputs.length) inputs.push({ ...(red.args[1] as View), strides: (red.args[1] as View).shape.map(() => 0) });
@@ -396,6 +425,8 @@ export class Program {
     for (const { n, ops } of raw) {
       const o = outView(n);
       const r = ops.map(ref);
+      // A store (a same-dtype copy into its target): the target now holds that value.
+      if (stores.has(n.writes[0]!)) { value.set(n.writes[0]!, r[0]!); continue; }
       let st: FusedStep;
       switch (n.kind) {
         case 'unary': st = { kind: 'unary', op: n.args[0] as UnaryOp, a: r[0]!, dtype: o.dtype }; break;
@@ -406,14 +437,16 @@ export class Program {
       steps.push(st);
       value.set(n.writes[0]!, nIn + steps.length - 1);
     }
-    // Outputs: produced buffers read outside the group or escaping.
+    // Outputs: produced buffers read outside the group or escaping, and each store's target, written
+    // once with its last value.
     const outs: View[] = [];
     const outVals: number[] = [];
-    for (const { n } of raw) {
+    raw.forEach(({ n }, k) => {
       const w = n.writes[0]!;
-      const ext = this.escapes.has(w) || (readers.get(w) ?? []).some((r) => !memberSet.has(r));
+      const ext = stores.has(w) ? !raw.slice(k + 1).some((q) => q.n.writes[0] === w)
+        : this.escapes.has(w) || (readers.get(w) ?? []).some((r) => !memberSet.has(r));
       if (ext) { outs.push(outView(n)); outVals.push(value.get(w)!); }
-    }
+    });
     let reduce: FusedProgram['reduce'];
     if (red) {
       reduce = { op: red.args[0] as 'sum' | 'prod' | 'max' | 'min', nReduce: red.args[2] as number };
