@@ -140,6 +140,27 @@ describe.skipIf(!available)('webgpu matmul epilogue = matmul then runComposed, b
     await same(p, { ...pa, shape: [B, M, K], strides: [0, 0, 1] }, view([B, K, N]), [bias(B, M, N)], 'tiled64');
   });
 
+  it('scalar operands ride in the metadata: 4 outputs, a bias and 3 scalars (one int32) in 8 bindings; their poison too', async () => {
+    const [B, M, K, N] = [2, 24, 10, 36];
+    const scalar = (x: number, dtype: 'float32' | 'int32' = 'float32'): View => {
+      const buf = be().alloc(16);
+      be().write(buf, dtype === 'float32' ? new Float32Array([9, x, 9, 9]) : new Int32Array([9, 9, x, 9]));
+      const v: View = { buf, dtype, shape: [B, M, N], strides: [0, 0, 0], offset: dtype === 'float32' ? 1 : 2 };
+      temps.push(v);
+      return v;
+    };
+    // y = prod + bias; t = y * s1; e = erf(t); g = y * s2 * (e + 1); h = g * float(n): outputs y, t, e, h.
+    const p: FusedProgram = { inputs: [F, F, F, F, 'int32'], steps: [add(0, 1), mul(5, 2), { kind: 'unary', op: 'erf', a: 6, dtype: F }, k(1), add(7, 8),
+      mul(5, 3), mul(10, 9), { kind: 'cast', a: 4, dtype: F }, mul(11, 12)], outputs: [5, 6, 7, 13] };
+    const [a, b] = dense(B, M, K, N);
+    await same(p, a, b, [bias(B, M, N), scalar(Math.SQRT1_2), scalar(0.5), scalar(3, 'int32')], 'tiled64');
+    // A poisoned scalar (gather with an out-of-range index) taints only the outputs computed from it.
+    const src = torch.tensor([0.5, 2], { device: 'webgpu' });
+    const bad = src.gather(0, torch.tensor([1, 7], { dtype: 'int32', device: 'webgpu' }));
+    const [a2, b2] = dense(B, M, K, N);
+    await same(p, a2, b2, [bias(B, M, N), scalar(Math.SQRT1_2), { ...bad.view_(), shape: [B, M, N], strides: [0, 0, 0] }, scalar(3, 'int32')], 'tiled64');
+  });
+
   it('declines what it cannot match (nothing written): thin products, subgroup matrices, reductions, checks, bindings, dtypes', async () => {
     const [B, M, K, N] = [1, 20, 8, 30];
     const [a, b] = dense(B, M, K, N);
@@ -177,18 +198,20 @@ describe.skipIf(!available)('webgpu matmul epilogue = matmul then runComposed, b
     free();
   });
 
-  it('through torch.compile: Linear + GELU (inference) on webgpu runs as one epilogue, values as without it', async () => {
+  it('through torch.compile: a training step\'s Linear + GELU on webgpu runs as an epilogue, values and gradients as without it', async () => {
     torch.manualSeed(5);
     const dev = { device: 'webgpu' as const };
     const x = torch.randn([33, 40], dev), w = torch.randn([50, 40], dev).mul(0.2), bb = torch.randn([50], dev);
-    // Without gradients the program has one output: training steps save more of the chain for
-    // backward, and beyond 8 bindings the backend declines (the two kernels run).
+    // Forward saves values of the chain for backward: 4 outputs, the bias and GELU's scalars in the metadata.
     const f = (x: Tensor, w: Tensor, b: Tensor) => torch.nn.functional.gelu(torch.nn.functional.linear(x, w, b));
+    const words = async (t: Tensor) => Array.from(new Uint32Array(((await t.detach().contiguous().data()) as Float32Array).buffer));
     const run = async () => {
-      const cf = torch.compile(f);
-      cf(x, w, bb); // trace
-      const y = cf(x, w, bb);
-      return { y: Array.from(new Uint32Array(((await y.data()) as Float32Array).buffer)), info: cf.compileInfo };
+      const cf = torch.compile(f), ps = [w, bb].map((p) => p.clone().requiresGrad_());
+      cf(x, ps[0]!, ps[1]!); // trace
+      for (const p of ps) p.grad = null;
+      const y = cf(x, ps[0]!, ps[1]!);
+      y.square().sum().backward();
+      return { y: await words(y), grads: await Promise.all(ps.map((p) => words(p.grad!))), info: cf.compileInfo };
     };
     const target = be() as unknown as { matmulEpilogue?: unknown };
     const ran: boolean[] = [], method = be().matmulEpilogue.bind(be());
@@ -198,12 +221,13 @@ describe.skipIf(!available)('webgpu matmul epilogue = matmul then runComposed, b
     try { fused = await run(); } finally { delete target.matmulEpilogue; }
     expect(fused.info.forward!.epilogues).toBe(1);
     expect(ran.length, 'the backend was asked').toBeGreaterThan(0);
-    expect(ran.every((r) => r), 'and ran the epilogue').toBe(true);
+    expect(ran.every((r) => r), 'and ran every epilogue').toBe(true);
     target.matmulEpilogue = undefined;
     let plain;
     try { plain = await run(); } finally { delete target.matmulEpilogue; }
     expect(plain.info.forward!.epilogues).toBe(0);
     expect(fused.y).toEqual(plain.y);
+    fused.grads.forEach((g, i) => expect(g, `grad ${i}`).toEqual(plain.grads[i]));
   });
 
   it('one pipeline per program and layout, across sizes', async () => {

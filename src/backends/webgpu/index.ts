@@ -64,6 +64,12 @@ const STAGING_POOL_MAX = 4 << 20;
 const STAGING_PER_SIZE = 4;
 const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 
+/**
+ * A metadata word filled on the device (Backend.matmulEpilogue's scalar operands): a copy of 4-byte
+ * element `element` of buffer `from` into word `word` of a dispatch's metadata, saving a binding.
+ */
+interface MetaWord { word: number; from: GPUTensorBuffer; element: number }
+
 /** A pipeline with its explicit layout: the metadata binding takes a dynamic offset. */
 interface Kernel { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; id: number }
 /** Longest row the O(L^2) rank argsort handles; longer rows use the bitonic network. */
@@ -627,7 +633,7 @@ export class WebGPUBackend implements Backend {
    * Returns the check that stands for this dispatch's (an equal unsent one may replace it), or null.
    */
   private dispatch(key: string, source: () => string, meta: number[], ops: Operand[], groups: [number, number, number], check: Check | null = null,
-    entryPoint = 'main'): Check | null {
+    entryPoint = 'main', mdWords: readonly MetaWord[] = []): Check | null {
     const checked = check !== null;
     const fullKey = `${key}@${entryPoint}`;
     if (!this.storageBindings.has(fullKey)) {
@@ -642,6 +648,8 @@ export class WebGPUBackend implements Backend {
     if (check) [check, slot] = this.slotOf(check);
     const md = this.metaSlot(meta);
     if (check) this.metaHost[md.offset / 4 + meta.length - 1] = slot;
+    // Recorded after the batch's metadata upload (writeBuffer precedes the submit) and before the dispatch.
+    for (const w of mdWords) this.enc().copyBufferToBuffer(w.from.gpu, 4 * w.element, md.buffer, md.offset + 4 * w.word, 4);
     const written = new Set(ops.filter((o) => o.access !== 'read').map((o) => o.buf));
     const bufs = ops.map((o) => {
       if (o.access !== 'read' || !written.has(o.buf)) return o.buf;
@@ -1005,9 +1013,10 @@ export class WebGPUBackend implements Backend {
   }
 
   /** Dispatches a tiled kernel over a @ b: the batch is the grid's z dimension, in chunks of at most the per-dimension limit. */
-  private tiledDispatch(key: string, src: () => string, a: View, b: View, ops: Operand[], tile: number, tail: (b0: number) => number[]): void {
+  private tiledDispatch(key: string, src: () => string, a: View, b: View, ops: Operand[], tile: number, tail: (b0: number) => number[],
+    words: readonly MetaWord[] = []): void {
     const M = a.shape[1]!, N = b.shape[2]!;
-    this.batchChunks(a, b, tail, (meta, nb) => this.dispatch(key, src, meta, ops, [Math.ceil(N / tile), Math.ceil(M / tile), nb]));
+    this.batchChunks(a, b, tail, (meta, nb) => this.dispatch(key, src, meta, ops, [Math.ceil(N / tile), Math.ceil(M / tile), nb], null, 'main', words));
   }
 
   /**
@@ -1036,8 +1045,11 @@ export class WebGPUBackend implements Backend {
     const [B, M, K] = a.shape as [number, number, number], N = b.shape[2]!;
     // The product as the composed path's temporary: what fusedViewsOk checks the other views against.
     const prod: View = { buf: { nbytes: 0 }, dtype: 'float32', shape: [B, M, N], strides: contiguousStrides([B, M, N]), offset: 0 };
-    const k = epilogueKernel(epi, outs.map((o) => o.dtype));
-    // k.inputs leaves the product out; a and b bind two more buffers.
+    // Scalar operands (every stride 0, 4 bytes) ride in the metadata: a training step's chain saves
+    // several values for backward and reads a few scalars, beyond 8 bindings otherwise.
+    const inMeta = [false, ...ins.map((v) => (v.dtype === 'float32' || v.dtype === 'int32') && v.strides.every((st) => st === 0))];
+    const k = epilogueKernel(epi, outs.map((o) => o.dtype), inMeta);
+    // k.inputs (bound buffers) leaves the product out; a and b bind two more buffers.
     if (!k || !fusedViewsOk(epi, k, [prod, ...ins], outs, this.info.limits.maxStorageBuffersPerShaderStage - 2)) return false;
     if (B * M * N === 0) return true;
     if (K > 0 && this.subgroupMatmul !== 'off' && typeof this.subgroupPlan(a, b, prod) !== 'string') return false;
@@ -1050,10 +1062,16 @@ export class WebGPUBackend implements Backend {
     const decls = [...outs.map((o, i) => binding(k.names[i]!, i + 1, o.dtype, 'write')), tk.decls(nOut + 1, nOut + 2),
       ...bound.map((v, j) => binding(k.names[nOut + j]!, nOut + 3 + j, v.dtype, 'read'))].join('\n');
     const src = () => shader(tk.family, { ...tk.subs, DECLS: decls, STORE: k.subs.STORE! }, true);
-    const views = [...outs, ...bound];
+    const views = [...outs, ...bound], scalars = k.metaInputs.map((j) => ins[j - 1]!);
+    const words = scalars.map((v, q) => ({ word: k.metaWord + q, from: this.handle(v.buf, 'matmulEpilogue'), element: v.offset }));
     this.lastMatmul = { kernel: tk.tile === 128 ? 'tiled128' : 'tiled64', why: 'epilogue' };
     this.tiledDispatch(`${tk.key}|${k.key}|${ops.map((o) => o.dtype).join(',')}`, src, a, b, ops, tk.tile,
-      (b0) => [0, ...views.flatMap((v) => [v.offset + b0 * v.strides[0]!, ...v.strides]), ...k.scalars]);
+      (b0) => [0, ...views.flatMap((v) => [v.offset + b0 * v.strides[0]!, ...v.strides]), ...scalars.map(() => 0), ...k.scalars], words);
+    // What the scalars pass on reaches the outputs computed from them (they are no operands).
+    k.metaDeps.forEach((qs, i) => {
+      const h = ops[i]!.h!, from = qs.map((q) => words[q]!.from.passOn);
+      if (from.some((t) => t)) { h.taint = join([h.taint, ...from], null); h.passOn = join([h.passOn, ...from], null); }
+    });
     return true;
   }
 
