@@ -201,7 +201,6 @@ export class Program {
       const o = outView(n), w = n.writes[0]!;
       return n.writes.length === 1 && !this.isBound(w) && writers.get(w) === 1 && isWholeBuffer(o) && !n.reads.includes(w);
     };
-    const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, k) => s === b[k]);
     /**
      * A store: an in-place op's copy of an open group's result into the whole of its target B (ops
      * compute into a temporary, then copy it back). The group then writes B itself, and its later
@@ -211,11 +210,11 @@ export class Program {
     const storeGroup = (n: GNode): Group | null => {
       if (n.kind !== 'copy' || n.writes.length !== 1 || typeof realBackend(n.device).fused !== 'function') return null;
       const [src, dst] = n.args as [View, View], b = dst.buf as VBuf;
-      if (!isWholeBuffer(src) || !isWholeBuffer(dst) || src.dtype !== dst.dtype || !sameShape(src.shape, dst.shape)) return null;
+      if (!isWholeBuffer(src) || !isWholeBuffer(dst) || src.dtype !== dst.dtype || !shapesEqual(src.shape, dst.shape)) return null;
       const g = groups.find((q) => q.open && q.produced.has(src.buf as VBuf));
-      if (!g || g.device !== n.device || !sameShape(g.shape, dst.shape)) return null;
+      if (!g || g.device !== n.device || !shapesEqual(g.shape, dst.shape)) return null;
       const reads = g.members.flatMap((m) => { const x = nodes[m]!; return x.args.filter(isView).slice(0, -1); });
-      return reads.every((v) => v.buf !== b || (isWholeBuffer(v) && v.dtype === dst.dtype && sameShape(v.shape, dst.shape))) ? g : null;
+      return reads.every((v) => v.buf !== b || (isWholeBuffer(v) && v.dtype === dst.dtype && shapesEqual(v.shape, dst.shape))) ? g : null;
     };
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!;
