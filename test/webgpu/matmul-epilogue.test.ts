@@ -202,7 +202,7 @@ describe.skipIf(!available)('webgpu matmul epilogue = matmul then runComposed, b
     torch.manualSeed(5);
     const dev = { device: 'webgpu' as const };
     const x = torch.randn([33, 40], dev), w = torch.randn([50, 40], dev).mul(0.2), bb = torch.randn([50], dev);
-    // Forward saves values of the chain for backward: 4 outputs, the bias and GELU's scalars in the metadata.
+    // Forward saves values of the chain for backward: several outputs, the bias, GELU's scalars in the metadata.
     const f = (x: Tensor, w: Tensor, b: Tensor) => torch.nn.functional.gelu(torch.nn.functional.linear(x, w, b));
     const words = async (t: Tensor) => Array.from(new Uint32Array(((await t.detach().contiguous().data()) as Float32Array).buffer));
     const run = async () => {
