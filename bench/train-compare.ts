@@ -24,7 +24,10 @@ interface Threads { setNumThreads?: (n: number) => unknown; getNumThreads?: () =
 const F = torch.nn.functional;
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUND = 5; // timed steps per contender per round
-const WARM = 3;
+// Warm-up steps of every contender (PyTorch: per child process). Torchlet needs ~40 on the CPU to
+// reach steady state: before that its WebAssembly memory still grows, and results written to
+// never-touched pages pay a page fault per 4 KiB (~7 us each on the 2-core VM).
+const WARM = 40;
 const mid = (ts: number[]): number => [...ts].sort((a, b) => a - b)[ts.length >> 1]!;
 
 function timed(step: () => void, k: number): number[] {
