@@ -4,6 +4,7 @@
 // be cut across the CPU threads.
 
 import { describe, expect, it } from 'vitest';
+import { ADAM_CONFIGS } from './adam-configs.js';
 import * as torch from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
@@ -39,13 +40,7 @@ function run(make: (ps: Tensor[]) => torch.optim.Optimizer, fused: boolean): num
 
 describe('fused Adam step (CPU)', () => {
   it('the CPU backend has the fused step', () => expect(typeof cpu.adamStep).toBe('function'));
-  const configs: [string, (ps: Tensor[]) => torch.optim.Optimizer][] = [
-    ['Adam', (ps) => new torch.optim.Adam(ps, { lr: 1e-2 })],
-    ['Adam, weightDecay and betas', (ps) => new torch.optim.Adam(ps, { lr: 3e-3, weightDecay: 0.1, betas: [0.8, 0.95], eps: 1e-6 })],
-    ['Adam, maximize', (ps) => new torch.optim.Adam(ps, { lr: 1e-3, maximize: true, weightDecay: 1 })],
-    ['AdamW', (ps) => new torch.optim.AdamW(ps, { lr: 1e-2, weightDecay: 0.05 })],
-  ];
-  for (const [name, make] of configs) {
+  for (const [name, make] of ADAM_CONFIGS) {
     it(`${name}: parameters and moments bit-identical to the composed update`, () => {
       const want = run(make, false), got = run(make, true);
       expect(got.length).toBe(want.length);

@@ -4,6 +4,7 @@
 // and large tensors; poison follows what each buffer's update reads; non-dense views are declined.
 // Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
 import { describe, expect, it, vi } from 'vitest';
+import { ADAM_CONFIGS } from '../optim/adam-configs.js';
 import { torch } from '../helpers.js';
 import type { Device, Tensor } from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
@@ -53,13 +54,7 @@ describe.skipIf(!available)('fused Adam step (WebGPU)', () => {
   const gpu = (): WithAdam => getBackend('webgpu') as WithAdam;
   it('the WebGPU backend has the fused step', () => expect(typeof gpu().adamStep).toBe('function'));
 
-  const configs: [string, (ps: Tensor[]) => torch.optim.Optimizer][] = [
-    ['Adam', (ps) => new torch.optim.Adam(ps, { lr: 1e-2 })],
-    ['Adam, weightDecay and betas', (ps) => new torch.optim.Adam(ps, { lr: 3e-3, weightDecay: 0.1, betas: [0.8, 0.95], eps: 1e-6 })],
-    ['Adam, maximize', (ps) => new torch.optim.Adam(ps, { lr: 1e-3, maximize: true, weightDecay: 1 })],
-    ['AdamW', (ps) => new torch.optim.AdamW(ps, { lr: 1e-2, weightDecay: 0.05 })],
-  ];
-  for (const [name, make] of configs) {
+  for (const [name, make] of ADAM_CONFIGS) {
     it(`${name}: bit-identical to the composed update, within 1e-6 of the CPU's fused step`, async () => {
       const want = await run('webgpu', make, false), got = await run('webgpu', make, true), cpu = await run('cpu', make, true);
       expect(got.length).toBe(want.length);
