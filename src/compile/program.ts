@@ -354,7 +354,8 @@ export class Program {
     const same = (a: View, b: View) => a.buf === b.buf && a.dtype === b.dtype && a.offset === b.offset && shapesEqual(a.shape, b.shape) && shapesEqual(a.strides, b.strides);
     const res = nodes.slice(), gone = new Set<number>();
     nodes.forEach((n0, i) => {
-      if (!ELEMENTWISE.has(n0.kind) || (n0.kind === 'fused' && (n0.args[0] as FusedProgram).reduce)) return;
+      // A copy already folded into the node before it is gone: its own output was retargeted there.
+      if (gone.has(i) || !ELEMENTWISE.has(n0.kind) || (n0.kind === 'fused' && (n0.args[0] as FusedProgram).reduce)) return;
       const fused = n0.kind === 'fused';
       let n = n0;
       const outs = fused ? [...(n.args[2] as View[])] : [outView(n)];

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { testDevices } from '../helpers.js';
+import { getBackend } from '../../src/backends/registry.js';
 
 const bits = (t: Tensor) => Array.from(new Uint32Array((t.detach().contiguous().dataSync() as Float32Array).slice().buffer));
 const bitsAsync = async (t: Tensor) => Array.from(new Uint32Array((await t.detach().contiguous().data() as Float32Array).slice().buffer));
@@ -45,6 +46,25 @@ describe('store pass (in-place ops write their target)', () => {
     expect(bits(b.runningMean!)).toEqual(bits(a.runningMean!));
     expect(bits(b.runningVar!)).toEqual(bits(a.runningVar!));
     expect(Number(b.numBatchesTracked!.dataSync()[0])).toBe(3);
+  });
+
+  it('folds a chain of copies once each, where the backend has no fused kernels (cumsum of a 0-d tensor)', () => {
+    // Without Backend.fused (as on CUDA) the copies reach the store pass unfused: copy -> copy -> copy.
+    const cpu = getBackend('cpu') as { fused?: unknown };
+    cpu.fused = undefined;
+    try {
+      const f = (x: Tensor) => x.cumsum(0).flip(0).mul(1);
+      const cf = torch.compile(f);
+      for (let i = 0; i < 2; i++) {
+        const [xe, xc] = [torch.tensor(0.5).requiresGrad_(), torch.tensor(0.5).requiresGrad_()];
+        f(xe).backward(torch.tensor(-1.25));
+        cf(xc).backward(torch.tensor(-1.25));
+        expect(bits(xc.grad!)).toEqual(bits(xe.grad!));
+      }
+      expect(cf.compileInfo.backward!.stores).toBeGreaterThan(0);
+    } finally {
+      delete cpu.fused;
+    }
   });
 
   it('keeps the copy where the target is read between the op and its copy back', () => {
