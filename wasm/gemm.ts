@@ -189,7 +189,9 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
   // With one block of A rows (M <= MC) each B value is used by only M/4 micro-kernels, so packing B
   // (a load and a store per value) costs as much as the multiply-adds when M is small (convolutions
   // with few channels): a row-major B is then read in place, and only its last, partial panel packed.
-  const direct = sbn == 1 && M <= MC;
+  // Not when its row pitch is a multiple of 1 KiB (attention's per-head slices of [L, N*H*hd]: 8 KiB):
+  // the kc rows of a panel then fall into the same few L1 sets and evict each other (2.2x slower).
+  const direct = sbn == 1 && M <= MC && (sbk & 255) != 0;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     const full = direct ? nc & ~(NR - 1) : 0;
