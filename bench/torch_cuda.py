@@ -5,8 +5,8 @@ With --compare (the JSON line of `node bench/webgpu.mjs --json`) prints both sid
 float16 entries there (--dtypes float32,float16) are compared with PyTorch float16 (tensor cores)."""
 import argparse, json, statistics, time
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch_models import Net
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--sizes', default='1024,2048,4096')
@@ -53,16 +53,6 @@ for dt in dtypes:
         ms = timed(lambda: a @ b, 3, 20 if dev == 'cuda' else 3)
         res['matmul'].append({'n': n, 'dtype': dt, 'ms': ms, 'gflops': 2 * n ** 3 / ms / 1e6})
 
-
-class Net(nn.Module):  # examples/train-fashion-mnist.ts
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
-
-    def forward(self, x):
-        return self.classifier(self.features(x))
 
 
 if args.steps > 0:

@@ -8,6 +8,7 @@ import argparse, json, statistics, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch_models import Net
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--n', type=int, default=4096)
@@ -44,16 +45,6 @@ for label, dtype, tf32 in [('float32', torch.float32, False), ('tf32', torch.flo
     res['matmul'][label] = {'ms': ms, 'tflops': flops / ms / 1e9}
 torch.backends.cuda.matmul.allow_tf32 = False
 
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
-
-    def forward(self, x):
-        return self.classifier(self.features(x))
 
 
 torch.manual_seed(0)
