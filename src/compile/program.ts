@@ -187,6 +187,12 @@ export class Program {
     return f.args[1] as number;
   }
 
+  /** Whether n's one result is a fresh temporary: whole, written once (by n), not read by n itself. */
+  private freshResult(n: GNode, writers: ReadonlyMap<VBuf, number>): boolean {
+    const w = n.writes[0]!;
+    return n.writes.length === 1 && !this.isBound(w) && writers.get(w) === 1 && isWholeBuffer(outView(n)) && !n.reads.includes(w);
+  }
+
   /** Fuses chains of elementwise primitives over one shape into Backend.fused programs. */
   private fuse(nodes: GNode[]): GNode[] {
     const { readers, writers } = dataflow(nodes);
@@ -195,12 +201,8 @@ export class Program {
     interface Group { shape: readonly number[]; device: Device; members: number[]; produced: Set<VBuf>; extIn: Set<VBuf>; stores: Set<VBuf>; open: boolean }
     const groups: Group[] = [];
     const groupOf = new Map<number, Group>();
-    const fusable = (n: GNode): boolean => {
-      if (!ELEMENTWISE.has(n.kind) || n.kind === 'fused') return false;
-      if (typeof realBackend(n.device).fused !== 'function') return false;
-      const o = outView(n), w = n.writes[0]!;
-      return n.writes.length === 1 && !this.isBound(w) && writers.get(w) === 1 && isWholeBuffer(o) && !n.reads.includes(w);
-    };
+    const fusable = (n: GNode): boolean => ELEMENTWISE.has(n.kind) && n.kind !== 'fused'
+      && typeof realBackend(n.device).fused === 'function' && this.freshResult(n, writers);
     /**
      * A store: an in-place op's copy of an open group's result into the whole of its target B (ops
      * compute into a temporary, then copy it back). The group then writes B itself, and its later
@@ -306,9 +308,8 @@ export class Program {
       if (this.isBound(t) || this.escapes.has(t) || writers.get(t) !== 1 || !isWholeBuffer(pv!) || r.length !== 1 || merged.has(r[0]!)) return;
       const j = r[0]!, e = nodes[j]!;
       if (!ELEMENTWISE.has(e.kind) || e.device !== n.device || (e.kind === 'fused' && (e.args[0] as FusedProgram).reduce)) return;
-      // A single op qualifies as fuse() would take it: one fresh, whole, once-written result.
-      const w = e.writes[0]!;
-      if (e.kind !== 'fused' && (e.writes.length !== 1 || this.isBound(w) || writers.get(w) !== 1 || !isWholeBuffer(outView(e)) || e.reads.includes(w))) return;
+      // A single op qualifies as fuse() would take it.
+      if (e.kind !== 'fused' && !this.freshResult(e, writers)) return;
       // Running the product at the reader's place must read the same operands.
       if (nodes.slice(i + 1, j).some((m) => m.writes.some((w) => n.reads.includes(w)))) return;
       const f = e.kind === 'fused' ? e : this.makeFused(nodes, [j], readers, false);
