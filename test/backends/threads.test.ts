@@ -64,7 +64,11 @@ const cases: [string, (big: boolean) => Tensor[]][] = [
   }],
   ['reductions (rows, columns, two dims, argmax)', (big) => {
     const x = data([big ? 400 : 6, 9, 37]);
-    return [x.sum(2), x.sum(0), x.sum([0, 2]), x.amax(2), x.amin(0), x.argmax(2), x.argmin(1), x.mean(1), x.std(2)];
+    // A transposed view's reduced dims run against the strides (a seq-first bias gradient): visited
+    // outermost-stride first, they collapse to one strided run.
+    const t = x.transpose(0, 1);
+    return [x.sum(2), x.sum(0), x.sum([0, 2]), x.amax(2), x.amin(0), x.argmax(2), x.argmin(1), x.mean(1), x.std(2),
+      t.sum([0, 1]), t.amax([0, 1]), x.permute([2, 1, 0]).sum([1, 2])];
   }],
   ['full sums (fixed parts of a long row)', (big) => {
     const x = data([big ? 300_017 : 999]);
@@ -158,6 +162,15 @@ describe('long sums', () => {
     let s = 0;
     for (let i = 0; i < v.length; i++) s += v[i]!;
     expect(await x.sum().item()).toBe(Math.fround(s));
+  });
+  it("a transposed view's sum over its leading dims is each column's float64 sum, rounded once", () => {
+    const x = data([40, 9, 37]), v = x.dataSync();
+    const got = x.transpose(0, 1).sum([0, 1]).dataSync();
+    for (let c = 0; c < 37; c++) {
+      let s = 0;
+      for (let r = 0; r < 40 * 9; r++) s += v[r * 37 + c]!;
+      expect(got[c]).toBe(Math.fround(s));
+    }
   });
 });
 

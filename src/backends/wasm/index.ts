@@ -574,7 +574,13 @@ export class WasmBackend implements Backend {
     const i32 = x.dtype === 'int32' && out.dtype === 'int32' && (op === 'max' || op === 'min');
     if (!this.simd || code === undefined || ((x.dtype !== 'float32' || out.dtype !== 'float32') && !i32)) return false;
     const nd = x.shape.length, kept = nd - nReduce;
-    const r = collapse(x.shape.slice(kept), [x.strides.slice(kept)]);
+    // Reduced dims visited outermost-stride first, so a transposed view's (a bias gradient of a
+    // seq-first activation: [C, S, B] with strides [1, C, S*C]) still collapses to one run. Only for
+    // sum/max/min: max/min do not depend on the order, and a sum's float64 accumulator is fixed by
+    // the view, so every thread count gives the same bits.
+    const red = [...x.shape.keys()].slice(kept);
+    if (op === 'sum' || op === 'max' || op === 'min') red.sort((p, q) => x.strides[q]! - x.strides[p]!);
+    const r = collapse(red.map((d) => x.shape[d]!), [red.map((d) => x.strides[d]!)]);
     const o = collapse(x.shape.slice(0, kept), [x.strides.slice(0, kept)]);
     if (r.shape.length > 2 || o.shape.length > 1) return false;
     if (x.shape.includes(0)) return false; // empty: the reference fills 0 for sum and raises for max/min
