@@ -1,10 +1,10 @@
 // The WebGPU backend's matmul epilogue (Backend.matmulEpilogue, src/backends/webgpu/matmul_epilogue.ts)
 // against matmul into a temporary then runComposed on the same backend, bit for bit (whole output
 // buffers, so stray writes count): bias add, bias + relu, bias + exact GELU, two outputs, a full
-// addend, batches, transposed and offset operands, edge tiles, both tiled kernels; poison as the
+// addend, batches, transposed and offset operands, edge tiles, both tiled kernels and the CPU adapters' one; poison as the
 // composed path; the cases it declines return false and write nothing.
 // Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
@@ -42,8 +42,12 @@ const Y_AND_GELU: FusedProgram = { inputs: [F, F], steps: GELU_STEPS, outputs: [
 /** An addend on the left (a residual), then a scale. */
 const ADDEND: FusedProgram = { inputs: [F, F], steps: [add(1, 0), k(3), mul(2, 3)], outputs: [4] };
 
-describe.skipIf(!available)('webgpu matmul epilogue = matmul then runComposed, bit for bit', () => {
+// Twice: on the GPU kernels, and on the CPU adapters' register-tiled one (WebGPUBackend.cpuMatmul), which takes every float32 product.
+describe.skipIf(!available).each(['off', 'on'] as const)('webgpu matmul epilogue = matmul then runComposed, bit for bit (cpuMatmul %s)', (cpu) => {
   const be = (): WebGPUBackend => getBackend('webgpu') as WebGPUBackend;
+  let savedCpu: WebGPUBackend['cpuMatmul'] = 'auto';
+  beforeAll(() => { savedCpu = be().cpuMatmul; be().cpuMatmul = cpu; });
+  afterAll(() => { be().cpuMatmul = savedCpu; });
   const temps: View[] = [];
   /** A float32 view of `shape` with `strides` over a fresh buffer of `span` (default: dense) elements from `offset`. */
   const view = (shape: number[], strides = contiguousStrides(shape), span = numel(shape), offset = 0, data?: Float32Array): View => {
@@ -68,8 +72,8 @@ describe.skipIf(!available)('webgpu matmul epilogue = matmul then runComposed, b
   });
 
   /** Runs p fused and composed on a @ b and `ins`; expects the fused one to run on `kernel` and all outputs equal. */
-  async function same(p: FusedProgram, a: View, b: View, ins: View[], kernel: 'tiled64' | 'tiled128', padded = false): Promise<void> {
-    const [B, M] = a.shape as [number, number], N = b.shape[2]!;
+  async function same(p: FusedProgram, a: View, b: View, ins: View[], gpuKernel: 'tiled64' | 'tiled128', padded = false): Promise<void> {
+    const [B, M] = a.shape as [number, number], N = b.shape[2]!, kernel = cpu === 'on' ? 'cpu' : gpuKernel;
     const got = outputs(p, B, M, N, padded), want = outputs(p, B, M, N, padded);
     expect(be().matmulEpilogue(a, b, p, ins, got), 'the epilogue ran').toBe(true);
     expect(be().lastMatmul?.kernel).toBe(kernel);
@@ -170,8 +174,8 @@ describe.skipIf(!available)('webgpu matmul epilogue = matmul then runComposed, b
       expect(be().matmulEpilogue(aa, bb, p, ins, outs)).toBe(false);
       expect(await Promise.all(outs.map(whole))).toEqual(before);
     };
-    // N <= 16: matmul runs matmul_small.
-    await declined(BIAS, a, view([B, K, 16]), [bias(B, M, 16)], 16);
+    // N <= 16: matmul runs matmul_small (not on the CPU adapters' kernel, which takes it).
+    if (cpu === 'off') await declined(BIAS, a, view([B, K, 16]), [bias(B, M, 16)], 16);
     // The subgroup-matrix kernel (emulated) would take the product.
     const mode = be().subgroupMatmul;
     be().subgroupMatmul = 'emulate';

@@ -2,7 +2,7 @@
 // one (forced with the backend's matmul128MinGroups knob, since test sizes are small), with
 // transposed, offset (unaligned), batched and batch-broadcast views read in place. Entries are small
 // integers, so every product is exact in f32 and the expected values are plain float64 arithmetic.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
 import { getBackend } from '../../src/backends/registry.js';
 import type { Tensor } from '../../src/index.js';
@@ -38,10 +38,12 @@ function matrix(vals: number[], rows: number, cols: number, t: boolean, pad: num
 }
 
 describe.skipIf(!available)('webgpu matmul kernels', () => {
-  const backend = available ? (getBackend('webgpu') as unknown as { matmul128MinGroups: number; matmul128MinDim: number })
-    : { matmul128MinGroups: 0, matmul128MinDim: 0 };
-  const saved = backend.matmul128MinGroups, savedDim = backend.matmul128MinDim;
-  afterAll(() => { backend.matmul128MinGroups = saved; backend.matmul128MinDim = savedDim; });
+  const backend = available ? (getBackend('webgpu') as unknown as { matmul128MinGroups: number; matmul128MinDim: number; cpuMatmul: 'auto' | 'on' | 'off' })
+    : { matmul128MinGroups: 0, matmul128MinDim: 0, cpuMatmul: 'auto' as const };
+  const saved = backend.matmul128MinGroups, savedDim = backend.matmul128MinDim, savedCpu = backend.cpuMatmul;
+  // These are the GPU kernels' tests: not the CPU adapters' variant (matmul-cpu.test.ts).
+  beforeAll(() => { backend.cpuMatmul = 'off'; });
+  afterAll(() => { backend.matmul128MinGroups = saved; backend.matmul128MinDim = savedDim; backend.cpuMatmul = savedCpu; });
 
   for (const [kernel, minGroups] of [['64x64', Infinity], ['128x128', 0]] as const) {
     it.each([

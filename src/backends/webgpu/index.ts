@@ -18,6 +18,7 @@ import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, flagBinding, fro
 import { acquireGPU, type GPUInfo } from './device.js';
 import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
 import { epilogueKernel } from './matmul_epilogue.js';
+import { cpuMatmulLoads, cpuOperandMode } from './matmul_cpu.js';
 import { fusedReduceKernel, fusedReduceMeta, fusedReduceViewsOk, ROWS_MAX } from './fused_reduce.js';
 export { unavailableReason } from './device.js';
 import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from '../poison.js';
@@ -76,6 +77,18 @@ interface Kernel { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; id:
 const RANK_SORT_MAX = 256;
 /** Workgroups below which a matmul keeps 64x64 tiles: 128x128 ones would leave most of a big GPU idle. */
 const MATMUL128_MIN_GROUPS = 128;
+/** matmul_cpu's workgroup is CPU_MATMUL_WG^2 invocations of 8x8 outputs each. */
+const CPU_MATMUL_WG = 8;
+
+/** A tiled matmul kernel (WebGPUBackend.tiledMatmul): its family, output tile, key, placeholders and operand declarations. */
+interface TiledMatmul {
+  kernel: 'cpu' | 'tiled64' | 'tiled128';
+  tile: number;
+  family: 'matmul' | 'matmul128' | 'matmul_cpu';
+  key: string;
+  subs: Record<string, string>;
+  decls: (aSlot: number, bSlot: number) => string;
+}
 
 export class GPUTensorBuffer implements BufferHandle {
   freed = false;
@@ -155,8 +168,16 @@ export class WebGPUBackend implements Backend {
   ];
   /** Why the device's subgroup matrices are not used although offered (checkSubgroupMatmul), else null. */
   subgroupMatrixError: string | null = null;
-  /** Which kernel the last matmul ran ('subgroup', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
-  lastMatmul: { kernel: 'subgroup' | 'tiled128' | 'tiled64' | 'small'; why: string | null } | null = null;
+  /**
+   * The register-tiled matmul for CPU-emulated adapters (shaders/matmul_cpu.wgsl) instead of the
+   * tiled and thin kernels, for f32 compute types: 'auto' takes it on fallback adapters
+   * (GPUInfo.isFallbackAdapter: SwiftShader and the like, where it is ~20x faster and the workgroup
+   * tiles ~20x slower than on a GPU), 'on'/'off' force the choice (tests, benchmarks). In Node,
+   * TORCHLET_WEBGPU_CPU_MATMUL=1|0 sets 'on'|'off' at creation.
+   */
+  cpuMatmul: 'auto' | 'on' | 'off' = 'auto';
+  /** Which kernel the last matmul ran ('subgroup', 'cpu', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
+  lastMatmul: { kernel: 'subgroup' | 'cpu' | 'tiled128' | 'tiled64' | 'small'; why: string | null } | null = null;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, Kernel>();
   /**
@@ -976,7 +997,7 @@ export class WebGPUBackend implements Backend {
       this.lastMatmul = { kernel: 'small', why };
       return;
     }
-    this.lastMatmul = { kernel: tk.tile === 128 ? 'tiled128' : 'tiled64', why };
+    this.lastMatmul = { kernel: tk.kernel, why };
     // The product leaves through store_c: row-major into `out`, batch bz at md[12] + bz * M * N.
     const store = `fn store_c(bz: i32, r: i32, c: i32, v: ${t}) { st_out(md[12] + (bz * md[1] + r) * md[2] + c, v); }`;
     const src = () => shader(tk.family, { ...tk.subs, DECLS: [binding('out', 1, out.dtype, 'write'), tk.decls(2, 3)].join('\n'), STORE: store });
@@ -984,29 +1005,39 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * The tiled kernel (64x64 or 128x128, see matmul) that takes a @ b, with its key, placeholders and
-   * a and b's declarations at given slots; null where matmul runs matmul_small instead.
+   * The tiled kernel (64x64 or 128x128, see matmul; on CPU adapters matmul_cpu, see cpuMatmul) that
+   * takes a @ b, with its key, placeholders and a and b's declarations at given slots; null where
+   * matmul runs matmul_small instead.
    */
-  private tiledMatmul(a: View, b: View): { tile: 64 | 128; family: 'matmul' | 'matmul128'; key: string; subs: Record<string, string>; decls: (aSlot: number, bSlot: number) => string } | null {
+  private tiledMatmul(a: View, b: View): TiledMatmul | null {
     const [B, M, K] = a.shape as [number, number, number], N = b.shape[2]!, t = ctOf(a.dtype);
     const nb0 = Math.min(this.info.limits.maxComputeWorkgroupsPerDimension, B);
-    // 128x128 tiles (8x8 per invocation) once they give the device enough workgroups to fill it;
-    // smaller problems keep more, smaller (64x64) workgroups. Both need at least one operand
-    // contiguous along a matrix dim (else: the 64x64 kernel, which takes any strides).
     const [aS0, aS1, aS2] = a.strides as [number, number, number], [bS0, bS1, bS2] = b.strides as [number, number, number];
-    const big = t === 'f32' && (aS2 === 1 || aS1 === 1) && (bS2 === 1 || bS1 === 1)
-      && M > this.matmul128MinDim && N > this.matmul128MinDim && Math.ceil(M / 128) * Math.ceil(N / 128) * nb0 >= this.matmul128MinGroups;
-    if (!big && (M <= 16 || N <= 16)) return null;
-    if (!big) {
-      return { tile: 64, family: 'matmul', key: `matmul|${a.dtype}`, subs: { T: t, ZERO: zeroOf(t) },
-        decls: (sa, sb) => [binding('a', sa, a.dtype, 'read'), binding('b', sb, b.dtype, 'read')].join('\n') };
-    }
     const aKC = aS2 === 1, bNC = bS2 === 1;
     // vec4 loads: the contiguous run starts 16-byte aligned for every row/column/batch (f32 only).
     const al = (d: DType, ...xs: number[]) => d === 'float32' && xs.every((x) => x % 4 === 0);
     const aVec = al(a.dtype, a.offset, aS0, aKC ? aS1 : aS2, aKC ? K : M), bVec = al(b.dtype, b.offset, bS0, bNC ? bS1 : bS2, bNC ? N : K);
+    if (t === 'f32' && ctOf(b.dtype) === 'f32' && (this.cpuMatmul === 'on' || (this.cpuMatmul === 'auto' && this.info.isFallbackAdapter))) {
+      // b's vec4 loads along k: aligned along its column (bS1 = 1) as a's along its row.
+      const bKVec = al(b.dtype, b.offset, bS0, bS2, K);
+      const am = cpuOperandMode(aS2, aS1, aVec && !aKC), bm = cpuOperandMode(bS1, bS2, bVec && bNC);
+      const av = am === 'inner' ? aVec : am === 'outer', bv = bm === 'inner' ? bKVec : bm === 'outer';
+      return { kernel: 'cpu', tile: 8 * CPU_MATMUL_WG, family: 'matmul_cpu', key: `matmul_cpu|${a.dtype}|${b.dtype}|${am}${+av}|${bm}${+bv}`,
+        subs: { LOADS: cpuMatmulLoads(am, bm), WG: String(CPU_MATMUL_WG) },
+        decls: (sa, sb) => [vec4Binding('a', sa, a.dtype, av), vec4Binding('b', sb, b.dtype, bv)].join('\n') };
+    }
+    // 128x128 tiles (8x8 per invocation) once they give the device enough workgroups to fill it;
+    // smaller problems keep more, smaller (64x64) workgroups. Both need at least one operand
+    // contiguous along a matrix dim (else: the 64x64 kernel, which takes any strides).
+    const big = t === 'f32' && (aS2 === 1 || aS1 === 1) && (bS2 === 1 || bS1 === 1)
+      && M > this.matmul128MinDim && N > this.matmul128MinDim && Math.ceil(M / 128) * Math.ceil(N / 128) * nb0 >= this.matmul128MinGroups;
+    if (!big && (M <= 16 || N <= 16)) return null;
+    if (!big) {
+      return { kernel: 'tiled64', tile: 64, family: 'matmul', key: `matmul|${a.dtype}`, subs: { T: t, ZERO: zeroOf(t) },
+        decls: (sa, sb) => [binding('a', sa, a.dtype, 'read'), binding('b', sb, b.dtype, 'read')].join('\n') };
+    }
     return {
-      tile: 128, family: 'matmul128', key: `matmul128|${a.dtype}|${b.dtype}|${+aKC}${+bNC}${+aVec}${+bVec}`,
+      kernel: 'tiled128', tile: 128, family: 'matmul128', key: `matmul128|${a.dtype}|${b.dtype}|${+aKC}${+bNC}${+aVec}${+bVec}`,
       subs: { A_KC: String(aKC), B_NC: String(bNC), A_VEC: String(aVec), B_VEC: String(bVec) },
       decls: (sa, sb) => [vec4Binding('a', sa, a.dtype, aVec), vec4Binding('b', sb, b.dtype, bVec)].join('\n'),
     };
@@ -1064,7 +1095,7 @@ export class WebGPUBackend implements Backend {
     const src = () => shader(tk.family, { ...tk.subs, DECLS: decls, STORE: k.subs.STORE! }, true);
     const views = [...outs, ...bound], scalars = k.metaInputs.map((j) => ins[j - 1]!);
     const words = scalars.map((v, q) => ({ word: k.metaWord + q, from: this.handle(v.buf, 'matmulEpilogue'), element: v.offset }));
-    this.lastMatmul = { kernel: tk.tile === 128 ? 'tiled128' : 'tiled64', why: 'epilogue' };
+    this.lastMatmul = { kernel: tk.kernel, why: 'epilogue' };
     this.tiledDispatch(`${tk.key}|${k.key}|${ops.map((o) => o.dtype).join(',')}`, src, a, b, ops, tk.tile,
       (b0) => [0, ...views.flatMap((v) => [v.offset + b0 * v.strides[0]!, ...v.strides]), ...scalars.map(() => 0), ...k.scalars], words);
     // What the scalars pass on reaches the outputs computed from them (they are no operands).
@@ -1304,6 +1335,8 @@ export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {
   if (choice === 'tiled') backend.subgroupMatmul = 'off';
   else if (choice === 'subgroup') backend.subgroupMatmul = 'force';
   else if (choice === 'emulate') backend.subgroupMatmul = 'emulate';
+  const cpu = envVar('TORCHLET_WEBGPU_CPU_MATMUL');
+  if (cpu === '1' || cpu === '0') backend.cpuMatmul = cpu === '1' ? 'on' : 'off';
   // Benchmarks try other block shapes without a rebuild: a JSON SubgroupMatmulTuning.
   if (tuning) backend.subgroupMatmulTuning = JSON.parse(tuning) as SubgroupMatmulTuning;
   await backend.checkSubgroupMatmul();
