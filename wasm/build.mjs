@@ -57,7 +57,9 @@ function shareMemory(bin) {
       for (let i = 0; i < count; i++) {
         for (let k = 0; k < 2; k++) { const [len, q1] = leb(bin, q); q = q1 + len; } // module and field names
         const kind = bin[q++];
-        if (kind !== 2) throw new Error('wasm build: the kernels must import only their memory');
+        // A function import (the GEMM's epilogue callback): its type index, then the next import.
+        if (kind === 0) { q = leb(bin, q)[1]; continue; }
+        if (kind !== 2) throw new Error('wasm build: the kernels import only their memory and functions');
         const flags = bin[q];
         const [min, q2] = leb(bin, q + 1);
         const end = flags & 1 ? leb(bin, q2)[1] : q2;

@@ -22,6 +22,16 @@ const KB = 16;
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/**
+ * The host's epilogue (torch.compile's fused elementwise program after a matmul, see
+ * WasmBackend.matmulEpilogue): runs the program described at `epi` over rows r0..r0+nr and columns
+ * c0..c0+nc of the whole product, flattened to [B*M, N], once those sums are final, so the program
+ * reads them while they are still in cache. Each thread resolves it to its own generated kernels.
+ */
+// @ts-ignore: decorator
+@external("env", "gemmEpilogue")
+declare function gemmEpilogue(epi: usize, r0: i32, nr: i32, c0: i32, nc: i32): void;
+
 /** Bytes of scratch the caller must provide to gemm(). */
 export function gemmScratchBytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
@@ -183,7 +193,7 @@ function packB(b: usize, sk: i32, sn: i32, kc: i32, nc: i32, dst: usize): void {
  * addend D (unit column stride, row pitch sdm elements: 0 broadcasts one row) when d is not 0.
  */
 function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcElems: i32, scratch: usize,
-  d: usize, sdm: i32): void {
+  d: usize, sdm: i32, epi: usize, er: i32, ec: i32): void {
   const pa = scratch, pb = scratch + MC * KC * 4, tile = pb + KC * NC * 4;
   const ldc = <usize>(ldcElems * 4), ldd = <usize>(sdm * 4);
   // With one block of A rows (M <= MC) each B value is used by only M/4 micro-kernels, so packing B
@@ -231,6 +241,8 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
             }
           }
         }
+        // This block of C is final: the epilogue runs on it while it is in cache.
+        if (epi && last) gemmEpilogue(epi, er + ic, mc, ec + jc, nc);
       }
     }
   }
@@ -241,15 +253,18 @@ function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, s
  * b + i*sbb (strides sbk, sbn), C [M,N] at c + i*scb with row pitch ldc (unit column stride), plus
  * D [M,N] at d + i*sdb (row stride sdm, unit column stride) when d is not 0. K must be > 0 (the
  * caller zero-fills). The backend's threads each run such a call on a block of C (rows or columns
- * of a larger product: the pitch stays the whole product's), with their own scratch.
+ * of a larger product: the pitch stays the whole product's), with their own scratch. When epi is not
+ * 0, gemmEpilogue runs on each finished block; product i's row 0 is row er + i*erb of the whole
+ * [B*M, N] product, and column 0 is its column ec.
  */
 export function gemm(batch: i32, M: i32, N: i32, K: i32,
   a: usize, sab: i32, sam: i32, sak: i32,
   b: usize, sbb: i32, sbk: i32, sbn: i32,
   c: usize, scb: i32, ldc: i32, scratch: usize,
-  d: usize, sdb: i32, sdm: i32): void {
+  d: usize, sdb: i32, sdm: i32,
+  epi: usize, er: i32, erb: i32, ec: i32): void {
   for (let i = 0; i < batch; i++) {
     gemm1(M, N, K, a + <usize>(i * sab * 4), sam, sak, b + <usize>(i * sbb * 4), sbk, sbn, c + <usize>(i * scb * 4), ldc, scratch,
-      d ? d + <usize>(i * sdb * 4) : 0, sdm);
+      d ? d + <usize>(i * sdb * 4) : 0, sdm, epi, er + i * erb, ec);
   }
 }

@@ -47,6 +47,8 @@ export class FusedRunner {
   /** Float64 partial sums of a long single-output sum (fixed memory, grown when needed). */
   private part = 0;
   private partBytes = 0;
+  /** The GEMM epilogue's descriptor (fixed memory; one GEMM runs at a time). */
+  private epi = 0;
   /** Modules compiled, and runs that found theirs in the cache (tests check reuse). */
   readonly stats = { compiled: 0, hits: 0 };
 
@@ -92,6 +94,41 @@ export class FusedRunner {
     this.host.exec(L, this.host.shared && !kernel.hostOnly);
     return true;
   }
+
+  /**
+   * Prepares `p` as the epilogue of a GEMM (WasmBackend.matmulEpilogue): every view has the
+   * product's shape [B, M, N], input 0 being the product itself. Leading dims collapse as far as the
+   * views allow but N stays the kernel's column dim, so a finished block of C (rows of the flattened
+   * [B*M, N], a column range) is one kernel call. Returns the descriptor wasm/gemm.ts passes to
+   * gemmEpilogue (kernel id, module bytes pointer, length, argument block), and whether the kernel
+   * can run on workers; null, preparing nothing, where `run` would decline.
+   */
+  tiles(p: FusedProgram, ins: readonly View[], outs: readonly View[]): { epi: number; hostOnly: boolean } | null {
+    const pk = fusedKey(p), views = [...ins, ...outs], shape = outs[0]?.shape;
+    if (p.reduce || this.unsupported.has(pk) || ins.length !== p.inputs.length || outs.length !== p.outputs.length || !shape || shape.length !== 3) return null;
+    const dts = [...p.inputs, ...p.outputs.map((v) => valueDtype(p, v))];
+    if (views.some((v, k) => v.dtype !== dts[k] || v.shape.length !== 3 || v.shape.some((n, d) => n !== shape[d]))) return null;
+    if (!this.disjoint(ins, outs)) return null;
+    const lead = collapse(shape.slice(0, 2), views.map((v) => v.strides.slice(0, 2)));
+    const N = shape[2]!, nIn = ins.length;
+    const dims = [...(lead.shape.length ? lead.shape : [1]), N], R = dims.length;
+    const st = views.map((v, k) => [...(lead.shape.length ? lead.strides[k]! : [0]), v.strides[2]!]);
+    // An output written twice (a stride-0 dim) would depend on the order of the writes.
+    if (st.slice(nIn).some((s) => s.some((x, d) => x === 0 && dims[d]! > 1))) return null;
+    const kinds = st.map((s, k): Kind => (N === 1 ? (k < nIn ? 'b' : 'c') : s[R - 1] === 1 ? 'c' : s[R - 1] === 0 ? 'b' : 's'));
+    const kernel = this.kernel(p, pk, { rank: R, kinds });
+    if (!kernel) return null;
+    if (!this.epi) this.epi = this.host.allocFixed(16);
+    const blk = this.block(views, dims, st, 0);
+    new Int32Array(this.host.memory.buffer, this.epi, 4).set([kernel.id, kernel.bytesPtr, kernel.bytesLen, blk]);
+    return { epi: this.epi, hostOnly: kernel.hostOnly || !this.host.shared };
+  }
+
+  /** This thread's gemmEpilogue (see `tiles`): the described kernel over a block of the product. */
+  readonly epilogue = (epi: number, r0: number, nr: number, c0: number, nc: number): void => {
+    const w = new Int32Array(this.host.memory.buffer, epi, 4);
+    this.fns[w[0]!]!(w[3]!, r0, nr, c0, nc);
+  };
 
   /**
    * The argument block: row-dim sizes (word 0: `word0`, unused by elementwise kernels), then per

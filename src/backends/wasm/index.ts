@@ -69,7 +69,7 @@ export class WasmBackend implements Backend {
     if (!availableVariants().includes(v)) return false;
     // Instances are kept: a fresh one would start again in V8's baseline tier.
     let k = this.loaded.get(v);
-    if (!k) { k = loadSimdKernels(this.wasmMemory, v); this.loaded.set(v, k); }
+    if (!k) { k = loadSimdKernels(this.wasmMemory, v, this.fusedJit().epilogue); this.loaded.set(v, k); }
     this.setKernels(k);
     return true;
   }
@@ -127,7 +127,7 @@ export class WasmBackend implements Backend {
   async upgrade(): Promise<void> {
     const best = availableVariants()[0];
     if (best && !this.simd) {
-      const k = await loadSimdKernelsAsync(this.wasmMemory, best);
+      const k = await loadSimdKernelsAsync(this.wasmMemory, best, this.fusedJit().epilogue);
       this.loaded.set(best, k);
       this.setKernels(k);
     }
@@ -317,31 +317,50 @@ export class WasmBackend implements Backend {
     ref.matmul(this.arr(a.dtype), this.base(a), a.shape, a.strides, this.arr(b.dtype), this.base(b), b.shape, b.strides,
       this.arr(out.dtype), this.base(out));
   }
-  /** The SIMD GEMM (K > 0), cut for the threads; `d` is an addend with unit column stride, or null. */
-  private gemm(a: View, b: View, out: View, d: View | null): void {
+  /**
+   * The SIMD GEMM (K > 0), cut for the threads; `d` is an addend with unit column stride, or null;
+   * `epi` a generated epilogue's descriptor (FusedRunner.tiles), or 0, with whether workers may run it.
+   */
+  private gemm(a: View, b: View, out: View, d: View | null, epi = 0, parallel = true): void {
     const [B, M, K] = a.shape as [number, number, number];
     const N = b.shape[2]!;
     if (B * M * N === 0) return;
     const L = new CallList();
     splitGemm(L, { B, M, N, K, a: this.ptr(a), sab: a.strides[0]!, sam: a.strides[1]!, sak: a.strides[2]!,
-      b: this.ptr(b), sbb: b.strides[0]!, sbk: b.strides[1]!, sbn: b.strides[2]!, c: this.ptr(out),
-      ...(d ? { d: this.ptr(d), sdb: d.strides[0]!, sdm: d.strides[1]! } : {}) }, this.threadPool()?.ready ? getNumThreads() : 1);
-    this.exec(L);
+      b: this.ptr(b), sbb: b.strides[0]!, sbk: b.strides[1]!, sbn: b.strides[2]!, c: this.ptr(out), epi,
+      ...(d ? { d: this.ptr(d), sdb: d.strides[0]!, sdm: d.strides[1]! } : {}) }, parallel && this.threadPool()?.ready ? getNumThreads() : 1);
+    this.exec(L, parallel);
   }
   /**
-   * torch.compile's matmul epilogue, for the one the GEMM runs itself: a float32 product plus an
-   * addend with unit column stride (a Linear's bias, or a whole [B,M,N] term), written straight to a
-   * contiguous output. The addend joins each finished sum, so it rounds as matmul-then-add does.
+   * torch.compile's matmul epilogue on float32 operands. A lone addend with unit column stride (a
+   * Linear's bias, or a whole [B,M,N] term) joins each finished sum inside the micro-kernel, so it
+   * rounds as matmul-then-add does. Any other elementwise program is generated (./fusedrun.ts) and
+   * run by the GEMM on each finished block of the product while it is in cache (gemmEpilogue in
+   * wasm/gemm.ts). The product goes to a float32 output laid out as the GEMM's C that nothing else
+   * reads or writes (the program then reads and overwrites it in place), else to a temporary.
    */
   matmulEpilogue(a: View, b: View, epi: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
+    if (!this.simd || epi.reduce || a.shape[2] === 0 || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
+    const [B, M] = a.shape as [number, number, number], N = b.shape[2]!, shape = [B, M, N];
     const st = epi.steps[0], d = ins[0], out = outs[0];
-    const isBiasAdd = epi.steps.length === 1 && !epi.reduce && st?.kind === 'binary' && st.op === 'add'
+    const isBiasAdd = epi.steps.length === 1 && st?.kind === 'binary' && st.op === 'add'
       && ((st.a === 0 && st.b === 1) || (st.a === 1 && st.b === 0)) && epi.outputs.length === 1 && epi.outputs[0] === 2;
-    if (!this.simd || !isBiasAdd || ins.length !== 1 || outs.length !== 1 || !d || !out || a.shape[2] === 0) return false;
-    const [B, M] = a.shape as [number, number, number], N = b.shape[2]!;
-    if ([a, b, d, out].some((v) => v.dtype !== 'float32') || !denseLike(out, [B, M, N]) || d.buf === out.buf || (N > 1 && d.strides[2] !== 1)) return false;
-    this.gemm(a, b, out, d);
-    return true;
+    if (isBiasAdd && ins.length === 1 && outs.length === 1 && d && out && d.dtype === 'float32' && out.dtype === 'float32'
+      && denseLike(out, shape) && d.buf !== out.buf && (N > 1 ? d.strides[2] === 1 : true)) {
+      this.gemm(a, b, out, d);
+      return true;
+    }
+    const own = (o: View) => o.dtype === 'float32' && denseLike(o, shape) && [a, b, ...ins].every((v) => v.buf !== o.buf)
+      && outs.every((v) => v === o || v.buf !== o.buf);
+    const prodOut = outs.find(own);
+    const tmp = prodOut ? null : this.alloc(4 * B * M * N) as WasmBuffer;
+    try {
+      const prod: View = prodOut ?? { buf: tmp!, dtype: 'float32', shape, strides: contiguousStrides(shape), offset: 0 };
+      const t = this.fusedJit().tiles(epi, [prod, ...ins], outs);
+      if (!t) return false;
+      this.gemm(a, b, prod, null, t.epi, !t.hostOnly);
+      return true;
+    } finally { if (tmp) this.free(tmp); }
   }
   im2col(x: View, out: View, g: ConvGeometry): void {
     if (this.viaF32([x, out], (v) => this.im2col(v[0]!, v[1]!, g))) return;

@@ -14,7 +14,7 @@ export interface SimdExports {
   gemmScratchBytes(): number;
   gemm(batch: number, M: number, N: number, K: number, a: number, sab: number, sam: number, sak: number,
     b: number, sbb: number, sbk: number, sbn: number, c: number, scb: number, ldc: number, scratch: number,
-    d: number, sdb: number, sdm: number): void;
+    d: number, sdb: number, sdm: number, epi: number, er: number, erb: number, ec: number): void;
   binary(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   compare(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   where32(n: number, c: number, a: number, b: number, out: number): void;
@@ -97,15 +97,23 @@ function wrap(variant: SimdVariant, module: WebAssembly.Module, inst: WebAssembl
   return { variant, k: inst.exports as unknown as SimdExports, module, shared };
 }
 
+/**
+ * The GEMM's epilogue callback on this thread (wasm/gemm.ts gemmEpilogue): runs the generated kernel
+ * described at byte address `epi` over rows r0..r0+nr, columns c0..c0+nc of the product.
+ */
+export type GemmEpilogue = (epi: number, r0: number, nr: number, c0: number, nc: number) => void;
+const noEpilogue: GemmEpilogue = () => { throw new Error('cpu: a GEMM epilogue ran on kernels loaded without one'); };
+const imports = (memory: WebAssembly.Memory, gemmEpilogue: GemmEpilogue) => ({ env: { memory, gemmEpilogue } });
+
 /** Compiles and instantiates synchronously; throws where the runtime forbids synchronous compiles. */
-export function loadSimdKernels(memory: WebAssembly.Memory, variant: SimdVariant): SimdKernels {
+export function loadSimdKernels(memory: WebAssembly.Memory, variant: SimdVariant, epilogue = noEpilogue): SimdKernels {
   const shared = isShared(memory);
   const mod = new WebAssembly.Module(simdBytes(variant, shared));
-  return wrap(variant, mod, new WebAssembly.Instance(mod, { env: { memory } }), shared);
+  return wrap(variant, mod, new WebAssembly.Instance(mod, imports(memory, epilogue)), shared);
 }
 
-export async function loadSimdKernelsAsync(memory: WebAssembly.Memory, variant: SimdVariant): Promise<SimdKernels> {
+export async function loadSimdKernelsAsync(memory: WebAssembly.Memory, variant: SimdVariant, epilogue = noEpilogue): Promise<SimdKernels> {
   const shared = isShared(memory);
   const mod = await WebAssembly.compile(simdBytes(variant, shared));
-  return wrap(variant, mod, await WebAssembly.instantiate(mod, { env: { memory } }), shared);
+  return wrap(variant, mod, await WebAssembly.instantiate(mod, imports(memory, epilogue)), shared);
 }

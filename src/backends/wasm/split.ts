@@ -52,6 +52,8 @@ export interface GemmArgs {
   c: number;
   /** An addend D added to the product (matmulEpilogue): byte address (0: none), batch and row strides; unit column stride. */
   d?: number; sdb?: number; sdm?: number;
+  /** A program run on each finished block of C (gemmEpilogue in wasm/gemm.ts): its descriptor's byte address (0: none). */
+  epi?: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export function splitGemm(list: CallList, g: GemmArgs, threads: number): void {
   const call = (b0: number, nb: number, m0: number, nm: number, n0: number, nn: number) => list.push('gemm', [nb, nm, nn, K,
     g.a + 4 * (b0 * g.sab + m0 * g.sam), g.sab, g.sam, g.sak, g.b + 4 * (b0 * g.sbb + n0 * g.sbn), g.sbb, g.sbk, g.sbn,
     g.c + 4 * (b0 * M * N + m0 * N + n0), M * N, N, 0,
-    g.d ? g.d + 4 * (b0 * g.sdb! + m0 * g.sdm! + n0) : 0, g.sdb ?? 0, g.sdm ?? 0], nb * nm * nn * K, 15);
+    g.d ? g.d + 4 * (b0 * g.sdb! + m0 * g.sdm! + n0) : 0, g.sdb ?? 0, g.sdm ?? 0, g.epi ?? 0, b0 * M + m0, M, n0], nb * nm * nn * K, 15);
   const total = B * M * N * K;
   if (threads <= 1 || total < GEMM_PAR_MIN) { call(0, B, 0, M, 0, N); return; }
   if (B >= 2 * threads || M * N * K < GEMM_PAR_MIN) {

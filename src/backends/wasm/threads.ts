@@ -23,7 +23,7 @@ const KERNEL_INDEX = new Map<string, number>([...KERNEL_NAMES.map((n, i): [strin
 // index, argument count, scratch argument index or -1, arguments), then one float64 result per call.
 const GEN = 0, COUNT = 1, NEXT = 2, DONE = 3, READY = 4, LIMIT = 5, FAILED = 6, WORKER_CALLS = 7, STOP = 8, SPIN_US = 9;
 const HEADER_BYTES = 64;
-const SLOTS = 24;
+const SLOTS = 32;
 const MAX_CALLS = 512;
 /**
  * How long a worker keeps polling for the next batch before it sleeps. Training runs ops back to back
@@ -45,12 +45,10 @@ const CALLS_BYTES = MAX_CALLS * SLOTS * 8;
  */
 const WORKER_SOURCE = `
 const start = (d) => {
-  const inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
-  const fns = d.names.map((n) => inst.exports[n]);
   // Generated kernels ('jit'), compiled from their bytes on first use; imports as fusedrun.ts jitMath.
   const jits = new Map();
   const math = (name) => name === 'fmod' ? (a, b) => a % b : Math[name];
-  fns.push((id, ptr, len, ...a) => {
+  const jit = (id, ptr, len) => {
     let f = jits.get(id);
     if (!f) {
       const m = new WebAssembly.Module(new Uint8Array(d.memory.buffer, ptr, len).slice());
@@ -59,8 +57,16 @@ const start = (d) => {
       f = new WebAssembly.Instance(m, { env: { memory: d.memory }, m: imp }).exports.run;
       jits.set(id, f);
     }
-    return f(...a);
-  });
+    return f;
+  };
+  // The GEMM's epilogue: a generated kernel described at epi (id, bytes pointer, length, block; fusedrun.ts).
+  const gemmEpilogue = (epi, r0, nr, c0, nc) => {
+    const w = new Int32Array(d.memory.buffer, epi, 4);
+    jit(w[0], w[1], w[2])(w[3], r0, nr, c0, nc);
+  };
+  const inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory, gemmEpilogue } });
+  const fns = d.names.map((n) => inst.exports[n]);
+  fns.push((id, ptr, len, ...a) => jit(id, ptr, len)(...a));
   const ctl = new Int32Array(d.control, 0, ${HEADER_BYTES / 4});
   const calls = new Float64Array(d.control, ${HEADER_BYTES}, ${MAX_CALLS * SLOTS});
   const results = new Float64Array(d.control, ${HEADER_BYTES + CALLS_BYTES}, ${MAX_CALLS});
