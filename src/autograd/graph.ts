@@ -9,6 +9,7 @@
 import type { Tensor } from '../tensor.js';
 import { noGrad, enableGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
+import { itemSize } from '../dtype.js';
 import { collectCreated, track, userFrames } from '../memory.js';
 import { state } from '../state.js';
 import { applyWithAnomaly } from './anomaly.js';
@@ -246,9 +247,16 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
         if (g && !capture) {
           for (const h of node.hooks) g = hook(h, g);
           const gf = g;
-          // What accumulate makes besides the new .grad (kept) is a temporary: g.detach() would
-          // otherwise hold g's buffer until the pass ends.
-          owned(() => accumulate(node.variable, gf, createGraph), () => []);
+          if (free && stealable(node.variable, gf) && made.has(gf) && !escaped.has(gf) && (uses.get(gf) ?? 0) === 0) {
+            // The first gradient of a leaf, made by this pass and seen by nothing else: it becomes
+            // .grad as it is (PyTorch's AccumulateGrad steals it too) instead of being copied.
+            made.delete(gf);
+            node.variable.setGradInternal(gf);
+          } else {
+            // What accumulate makes besides the new .grad (kept) is a temporary: g.detach() would
+            // otherwise hold g's buffer until the pass ends.
+            owned(() => accumulate(node.variable, gf, createGraph), () => []);
+          }
         }
       } else if (grads.some((g) => g)) {
         if (node.released) {
@@ -290,6 +298,17 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
   }
   if (!retain) for (const n of visited) n.release();
   return captured;
+}
+
+/**
+ * Whether gradient g may become t's first .grad without a copy: t has none, g matches it and is the
+ * only tensor on its storage (no view of it lives anywhere), dense and contiguous over all of it,
+ * outside any graph and not kept by anyone. The engine adds that it made g and nothing else holds it.
+ */
+function stealable(t: Tensor, g: Tensor): boolean {
+  return !t.grad && !g.kept && !g.isDisposed && g.gradFn === null && !g.requiresGrad && g.dtype === t.dtype && g.device === t.device
+    && g.shape.length === t.shape.length && g.shape.every((s, i) => s === t.shape[i]) && g.storage.refs === 1
+    && g.storageOffset() === 0 && g.isContiguous() && g.storage.bytes === g.numel() * itemSize[g.dtype];
 }
 
 function accumulate(t: Tensor, g: Tensor, createGraph: boolean): void {
