@@ -25,8 +25,11 @@ export interface SavedCtx<A> {
 export interface Rule<K extends PrimName> {
   /** What the node keeps alive for backward: nothing, the inputs, the output, or both. */
   save: 'none' | 'inputs' | 'output' | 'all';
-  /** The inputs' gradients (null where not needed) from the output's gradient g. */
-  backward(g: Tensor, c: SavedCtx<PrimAttrs[K]>): (Tensor | null)[];
+  /**
+   * The inputs' gradients (null where not needed) from the output's gradient g; a primitive with
+   * several outputs (split) reads them all in `gs` (null where none flowed; g is the first there is).
+   */
+  backward(g: Tensor, c: SavedCtx<PrimAttrs[K]>, gs: readonly (Tensor | null)[]): (Tensor | null)[];
 }
 type Table = { [K in PrimName]: Rule<K> };
 
@@ -210,4 +213,10 @@ export const derivatives: Table = {
   viewAsComplex: { save: 'none', backward: (g) => [o.viewAsReal(g)] },
   cat: { save: 'none', backward: (g, c) => g.split(c.attrs.sizes, c.attrs.dim).map((p, i) =>  // skipped 1-D empties: empty
     (p.ndim === c.inputShapes[i]!.length ? p : o.zeros(c.inputShapes[i]!, { dtype: g.dtype, device: g.device }))) },
+  // One gradient for all the pieces, joined (zeros for a piece none reached), instead of a zero-padded
+  // copy per piece summed: a packed projection's chunks, an LSTM's gates.
+  split: { save: 'none', backward: (g, c, gs) => {
+    const { dim, sizes } = c.attrs, shape = c.inputShapes[0]!;
+    return [o.cat(sizes.map((n, i) => gs[i] ?? o.zeros(shape.map((s, d) => (d === dim ? n : s)), { dtype: g.dtype, device: g.device })), dim)];
+  } },
 };

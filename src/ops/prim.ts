@@ -44,6 +44,8 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   viewAsReal: Record<string, never>;
   viewAsComplex: Record<string, never>;
   cat: { dim: number; sizes: number[] };
+  /** Several outputs, the views of one input along dim (torch.split/chunk): one node, as PyTorch's SplitBackward. */
+  split: { dim: number; sizes: number[] };
   // torch.linalg (ops/decomp.ts): multi-output ones record one packed tensor of their parts.
   linalgSolve: Record<string, never>;
   linalgCholesky: Record<string, never>;
@@ -170,7 +172,7 @@ export class PrimNode extends Node {
   }
 
   apply(grads: (Tensor | null)[]): (Tensor | null)[] {
-    const g = grads[0]!;
+    const g = (this.nOutputs === 1 ? grads[0] : grads.find((x) => x))!;
     for (const t of this.savedOutput ? [...this.saved, this.savedOutput] : this.saved) {
       if (t.isDisposed) {
         throw new Error(`backward: a tensor of shape ${fmtShape(t.shape)} saved for ${this.name}Backward was disposed (by dispose() or a torch.tidy scope) before backward ran; run backward inside the same tidy scope or keep() the tensors`);
@@ -182,7 +184,7 @@ export class PrimNode extends Node {
     const ctx: SavedCtx<PrimAttrs[PrimName]> = {
       attrs: this.attrs, inputs: this.saved, output: this.savedOutput!, inputShapes: this.inputShapes, needs,
     };
-    const res = this.rule.backward(g, ctx);
+    const res = this.rule.backward(g, ctx, grads);
     return this.next.map((e, i) => {
       const r = res[i];
       if (!e || !r) return null;
@@ -224,13 +226,23 @@ function checkVersion(t: Tensor, v: number, i: number, name: string, isOut = fal
 
 /** Attaches the backward node for `prim` to `out` when any input requires grad. Returns out. */
 export function record<K extends PrimName>(prim: K, inputs: readonly Tensor[], out: Tensor, attrs: PrimAttrs[K]): Tensor {
+  return recordMulti(prim, inputs, [out], attrs)[0]!;
+}
+
+/**
+ * `record` for a primitive with several outputs (split): one node whose output i is outs[i]; its
+ * rule gets every output's gradient (null where none flowed). Returns outs.
+ */
+export function recordMulti<K extends PrimName>(prim: K, inputs: readonly Tensor[], outs: readonly Tensor[], attrs: PrimAttrs[K]): readonly Tensor[] {
   if (!state.gradEnabled) {
     if (state.checkpointReads) for (const t of inputs) if (t.requiresGrad) state.checkpointReads.add(t);
-    return out;
+    return outs;
   }
-  if (!isFloating(out.dtype) && !isComplex(out.dtype)) return out;
-  if (!inputs.some((t) => t.requiresGrad)) return out;
+  const out = outs[0];
+  if (!out || (!isFloating(out.dtype) && !isComplex(out.dtype))) return outs;
+  if (!inputs.some((t) => t.requiresGrad)) return outs;
   const node = new PrimNode(prim, derivatives[prim] as unknown as Rule<PrimName>, inputs, out, attrs);
-  out.setGradFn_(node, 0);
-  return out;
+  node.nOutputs = outs.length;
+  outs.forEach((t, i) => t.setGradFn_(node, i));
+  return outs;
 }

@@ -7,7 +7,7 @@ import { complexCat, complexFlip, viewAsComplex, viewAsReal } from './complex.js
 import { fmtShape, inferShape, normDim, normDims, numel, shapeArg, viewStrides, broadcastShapes } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
-import { backendOf, checkDevices, empty, promote, record } from './prim.js';
+import { backendOf, checkDevices, empty, promote, record, recordMulti } from './prim.js';
 import { castTo, clone, where } from './elementwise.js';
 import { arange } from './creation.js';
 import type { TensorOrScalar } from './types.js';
@@ -103,10 +103,14 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
   const s = start === undefined || start === null ? 0 : clampIdx(start);
   const e = Math.max(end === undefined || end === null ? n : clampIdx(end), s);
   const len = Math.ceil((e - s) / step);
+  return record('slice', [x], sliceView(x, d, s, len, step), { dim: d, start: s, end: e, step });
+}
+
+/** The view of `len` elements from s, every step-th, along dim d (no autograd). */
+function sliceView(x: Tensor, d: number, s: number, len: number, step: number): Tensor {
   const shape = [...x.shape]; shape[d] = len;
   const strides = [...x.strides_]; strides[d] = x.strides_[d]! * step;
-  const out = x.asView_(shape, strides, x.offset + (len > 0 ? s * x.strides_[d]! : 0));
-  return record('slice', [x], out, { dim: d, start: s, end: e, step });
+  return x.asView_(shape, strides, x.offset + (len > 0 ? s * x.strides_[d]! : 0));
 }
 
 /** The adjoint of slice: zeros of `shape` with g placed at [start::step] along dim. */
@@ -207,7 +211,8 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
     }
   }
   let off = 0;
-  return sizes.map((s) => { const r = narrow(x, d, off, s); off += s; return r; });
+  const parts = sizes.map((s) => { const r = sliceView(x, d, off, s, 1); off += s; return r; });
+  return [...recordMulti('split', [x], parts, { dim: d, sizes })];
 }
 
 /** Splits into at most `chunks` equal pieces along dim (the last may be smaller) (torch.chunk). */

@@ -32,7 +32,7 @@ for (const device of testDevices()) {
       const y = torch.noGrad(() => lin.call(x));
       const want = torch.noGrad(() => y.mul(2).t().matmul(x));
       const wantB = torch.noGrad(() => y.mul(2).sum(0));
-      const [gw, ww, gb, wb] = await Promise.all([vals(lin.weight.grad), vals(want), vals(lin.bias.grad), vals(wantB)]);
+      const [gw, ww, gb, wb] = await Promise.all([vals(lin.weight.grad), vals(want), vals(lin.bias!.grad), vals(wantB)]);
       gw.forEach((v, i) => expect(v).toBeCloseTo(ww[i]!, 4));
       gb.forEach((v, i) => expect(v).toBeCloseTo(wb[i]!, 4));
     });
