@@ -134,21 +134,31 @@ export class MultiheadAttention extends Module {
       const L = q.shape[0]!, N = q.shape[1]!, S = k.shape[0]!;
       if (q.shape[2] !== E) throw new RangeError(`was expecting embedding dimension of ${E}, but got ${q.shape[2]}`);
       // Projections.
-      const b = this.in_proj_bias;
-      const bq = b ? b.narrow(0, 0, E) : null, bk = b ? b.narrow(0, E, E) : null, bv = b ? b.narrow(0, 2 * E, E) : null;
-      const w = this.in_proj_weight;
-      const wq = w ? w.narrow(0, 0, E) : this.q_proj_weight!, wk = w ? w.narrow(0, E, E) : this.k_proj_weight!, wv = w ? w.narrow(0, 2 * E, E) : this.v_proj_weight!;
-      // [L, N, E] -> [N*H, L, hd]
-      const heads = (t: Tensor, len: number): Tensor => t.reshape([len, N * Hn, hd]).transpose(0, 1);
-      const qh = heads(F.linear(q, wq, bq), L).mul(1 / Math.sqrt(hd));
-      let kp = F.linear(k, wk, bk), vp = F.linear(v, wv, bv); // [S, N, E]
+      const b = this.in_proj_bias, w = this.in_proj_weight;
+      let qh: Tensor, kh: Tensor, vh: Tensor; // [N*H, L or S, hd]
       let extra = 0; // key positions appended after the S real ones (bias_k/v, zero attention)
-      if (this.bias_k && this.bias_v) {
-        kp = cat([kp, this.bias_k.expand([1, N, E])]);
-        vp = cat([vp, this.bias_v.expand([1, N, E])]);
-        extra++;
+      if (w && query === key && key === value && !this.bias_k) {
+        // Self-attention with the packed weight (PyTorch's fast path too): one [.., 3E] projection of
+        // the input as it is laid out (batch-first before the transpose), split into the heads of q,
+        // k and v by one copy; its gradient is one GEMM per operand instead of three.
+        const p = F.linear(unbatched ? query.unsqueeze(1) : query, w, b);
+        const lne = this.batchFirst && !unbatched ? p.transpose(0, 1) : p; // [L, N, 3E]
+        [qh, kh, vh] = lne.reshape([L, N, 3, Hn, hd]).permute([2, 1, 3, 0, 4]).reshape([3, N * Hn, L, hd]).chunk(3).map((t) => t.squeeze(0)) as [Tensor, Tensor, Tensor];
+        qh = qh.mul(1 / Math.sqrt(hd));
+      } else {
+        const [bq, bk, bv] = b ? b.chunk(3) : [null, null, null];
+        const [wq, wk, wv] = w ? w.chunk(3) : [this.q_proj_weight!, this.k_proj_weight!, this.v_proj_weight!];
+        // [L, N, E] -> [N*H, L, hd]
+        const heads = (t: Tensor, len: number): Tensor => t.reshape([len, N * Hn, hd]).transpose(0, 1);
+        qh = heads(F.linear(q, wq!, bq), L).mul(1 / Math.sqrt(hd));
+        let kp = F.linear(k, wk!, bk), vp = F.linear(v, wv!, bv); // [S, N, E]
+        if (this.bias_k && this.bias_v) {
+          kp = cat([kp, this.bias_k.expand([1, N, E])]);
+          vp = cat([vp, this.bias_v.expand([1, N, E])]);
+          extra++;
+        }
+        kh = heads(kp, S + extra); vh = heads(vp, S + extra);
       }
-      let kh = heads(kp, S + extra), vh = heads(vp, S + extra);
       if (this.addZeroAttn) {
         const z = zeros([N * Hn, 1, hd], { dtype: kh.dtype, device: kh.device });
         kh = cat([kh, z], 1); vh = cat([vh, z], 1);
