@@ -2,12 +2,13 @@
 // CNN (conv16-conv32-fc128, batch 64, SGD with momentum) and per-op dispatch overhead. Plain ESM
 // JavaScript so it runs where only Node and dist/ exist (the GPU machine, bench/gpu.sh):
 //   node bench/webgpu.mjs [--sizes 1024,2048,4096] [--steps 10] [--chain 1000] [--json]
-//     [--dtypes float32,float16] [--kernel auto|subgroup|tiled] [--verify] [--tuning '{"rm":4,"rn":2}']
+//     [--dtypes float32,float16] [--kernel auto|subgroup|tiled|cpu] [--verify] [--tuning '{"rm":4,"rn":2}']
 // (imports ../dist/torchlet.js), or through `npm run bench -- --device webgpu` (src/ via tsx).
 // --kernel picks the matmul kernel (TORCHLET_WEBGPU_MATMUL, read when the backend is created):
 // 'subgroup' runs the subgroup-matrix (tensor core) kernel on every float16/float32 matmul the
 // adapter has a config for (the tiled kernels otherwise: the result's `subgroupMatrix` says whether
-// the adapter has the feature at all), 'tiled' never. --verify checks sampled rows of each product
+// the adapter has the feature at all), 'tiled' never (nor the CPU adapters' kernel), 'cpu' the CPU
+// adapters' register-tiled kernel on any adapter (TORCHLET_WEBGPU_CPU_MATMUL). --verify checks sampled rows of each product
 // against the CPU backend's float32 matmul of the same values. --chain 0 skips the overhead section.
 // --tuning: the subgroup kernel's block shape (SubgroupMatmulTuning in src/backends/webgpu/subgroup_matmul.ts:
 // subgroups, rm, rn, kSteps), through TORCHLET_WEBGPU_SUBGROUP_TUNING.
@@ -72,8 +73,9 @@ export function makeNet(torch) {
  * @param {ReturnType<typeof parseArgs>} opts
  */
 export async function benchWebGPU(torch, opts) {
+  if (!['auto', 'subgroup', 'tiled', 'cpu'].includes(opts.kernel)) throw new Error(`bench --device webgpu: --kernel ${opts.kernel}: expected auto, subgroup, tiled or cpu`);
   if (opts.kernel === 'subgroup' || opts.kernel === 'tiled') process.env.TORCHLET_WEBGPU_MATMUL = opts.kernel;
-  else if (opts.kernel !== 'auto') throw new Error(`bench --device webgpu: --kernel ${opts.kernel}: expected auto, subgroup or tiled`);
+  if (opts.kernel === 'cpu' || opts.kernel === 'tiled') process.env.TORCHLET_WEBGPU_CPU_MATMUL = opts.kernel === 'cpu' ? '1' : '0';
   if (opts.tuning) process.env.TORCHLET_WEBGPU_SUBGROUP_TUNING = opts.tuning;
   await torch.init();
   const info = torch.webgpu.info();
