@@ -397,6 +397,15 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
   for (const n of fwdNodes) for (const b of n.writes) if (b.kind === 'temp') fwdWritten.add(b);
   const saved = new Set<VBuf>();
   for (const n of bwdNodes) for (const b of n.reads) if (fwdWritten.has(b)) saved.add(b);
+  // A constant the backward reads (a scalar a mul saved, a fill or arange of the forward written
+  // once from nothing): the backward makes its own, hoisted to its first run, rather than receiving
+  // a fresh copy filled by every forward run.
+  const fwdWrites = new Map<VBuf, number>();
+  for (const n of fwdNodes) for (const b of n.writes) fwdWrites.set(b, (fwdWrites.get(b) ?? 0) + 1);
+  const remade = fwdNodes.filter((n) => (n.kind === 'fill' || n.kind === 'arange') && n.reads.length === 0 && n.writes.length === 1
+    && saved.has(n.writes[0]!) && fwdWrites.get(n.writes[0]!) === 1 && !(e.captured ?? []).some((c) => c?.buf === n.writes[0]));
+  for (const n of remade) saved.delete(n.writes[0]!);
+  if (remade.length) bwdNodes = [...remade, ...bwdNodes];
   for (const c of e.captured ?? []) if (c && fwdWritten.has(c.buf)) saved.add(c.buf);
   e.saved = [...saved];
   const fwdEsc = new Set<VBuf>([...outs.filter((o) => !o.real).map((o) => o.buf), ...saved]);

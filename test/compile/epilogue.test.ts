@@ -1,8 +1,9 @@
 // torch.compile's matmul-epilogue pass (src/compile/program.ts `epilogues`): a matmul whose product
 // only one elementwise node reads runs with that node as its epilogue (Backend.matmulEpilogue). On
-// the CPU a bias add runs inside the GEMM: values and gradients bit for bit those of the same
-// compiled function without the pass (the backend's method hidden), and close to eager; programs
-// the backend declines run the two original kernels; a product read twice keeps its own kernel.
+// the CPU a bias add runs inside the GEMM, other chains as a generated kernel the GEMM calls: values
+// and gradients bit for bit those of the same compiled function without the pass (the backend's
+// method hidden), and close to eager; programs the backend declines run the two original kernels;
+// a product read twice keeps its own kernel.
 
 import { describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
@@ -58,7 +59,7 @@ describe('matmul epilogue pass', () => {
     comp.grads.forEach((g, i) => { expect(bits(g), `grad ${i}`).toEqual(bits(plain.grads[i]!)); close(g, eager.grads[i]!); });
   });
 
-  it('runs the original kernels where the backend declines the epilogue (bias + relu on the CPU)', () => {
+  it('runs bias + relu after the GEMM as a generated epilogue on the CPU, bit for bit', () => {
     torch.manualSeed(4);
     const x = torch.randn([33, 20]), w = torch.randn([17, 20]), b = torch.randn([17]);
     const f = (x: Tensor, w: Tensor, b: Tensor) => F.linear(x, w, b).relu().mul(2);
@@ -67,6 +68,17 @@ describe('matmul epilogue pass', () => {
     expect(bits(comp.y)).toEqual(bits(plain.y));
     expect(bits(comp.y)).toEqual(bits(eager.y));
     comp.grads.forEach((g, i) => { expect(bits(g), `grad ${i}`).toEqual(bits(plain.grads[i]!)); close(g, eager.grads[i]!); });
+  });
+
+  it('runs the original kernels where the backend declines the epilogue (float64 on the CPU)', () => {
+    torch.manualSeed(4);
+    const x = torch.randn([33, 20], { dtype: 'float64' }), w = torch.randn([17, 20], { dtype: 'float64' }), b = torch.randn([17], { dtype: 'float64' });
+    const f = (x: Tensor, w: Tensor, b: Tensor) => F.linear(x, w, b).relu().mul(2);
+    const cf = torch.compile(f);
+    cf(x, w, b);
+    const y = cf(x, w, b);
+    expect(cf.compileInfo.forward!.epilogues).toBe(1);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(f(x, w, b).dataSync())); // float64: the same kernels as eager
   });
 
   it('leaves a product that two nodes read as its own matmul', () => {

@@ -184,3 +184,22 @@ describe('torch.compile: views of arguments', () => {
     expect(arr(base)).toEqual([0, 1, 2, 3, 7, 7, 7, 7, 7, 7, 7, 7]);
   });
 });
+
+describe('torch.compile constants saved for backward', () => {
+  it('a scalar the backward reads is made once by each program, not filled by every forward run', () => {
+    // mul(3) saves its scalar operand for backward. It used to be an output of the forward program
+    // (fresh each run, so filled each run); now the backward makes its own and both hoist it.
+    const f = (x: Tensor, w: Tensor) => x.mul(w).mul(3).tanh().sum();
+    const cf = torch.compile(f);
+    for (let run = 0; run < 3; run++) {
+      const x = torch.randn(4, 5), w = torch.randn(4, 5);
+      const xs = [x.clone().requiresGrad_(), x.clone().requiresGrad_()];
+      const ys = [cf(xs[0]!, w), f(xs[1]!, w)];
+      ys.forEach((y) => y.backward());
+      expect(arr(ys[0]!)[0]).toBeCloseTo(arr(ys[1]!)[0]!, 5);
+      arr(xs[0]!.grad!).forEach((g, i) => expect(g).toBeCloseTo(arr(xs[1]!.grad!)[i]!, 5));
+    }
+    expect(cf.compileInfo.forward!.hoistedConstants).toBeGreaterThanOrEqual(1);
+    expect(cf.compileInfo.backward!.hoistedConstants).toBeGreaterThanOrEqual(1);
+  });
+});
