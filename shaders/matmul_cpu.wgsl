@@ -4,8 +4,10 @@
 // operand is contiguous and aligned, else scalar ones), with no workgroup memory, barriers or
 // dynamically indexed arrays: SwiftShader runs those as per-lane gathers and fiber switches, which
 // made the tiled kernels ~20x slower there. Rows and columns past the edge are clamped on load and
-// never stored. md as matmul.wgsl: [B, M, N, K, aOff, aS0, aS1, aS2, bOff, bS0, bS1, bS2, ...];
-// the product leaves through <STORE>'s store_c(batch, row, col, value).
+// never stored. The 8x8 blocks of all batches form one flat grid (consecutive invocations take
+// consecutive column blocks), so small or thin products leave no invocation idle, which
+// SwiftShader pays for. md as matmul.wgsl: [B, M, N, K, aOff, aS0, aS1, aS2, bOff, bS0, bS1, bS2,
+// ...]; the product leaves through <STORE>'s store_c(batch, row, col, value).
 {{DECLS}}
 {{STORE}}
 {{LOADS}}
@@ -35,15 +37,18 @@ fn put4(bz: i32, r: i32, c: i32, M: i32, N: i32, v: vec4<f32>) {
   if (c + 2 < N) { store_c(bz, r, c + 2, v.z); }
   if (c + 3 < N) { store_c(bz, r, c + 3, v.w); }
 }
-@compute @workgroup_size({{WG}}, {{WG}})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let M = md[1];
   let N = md[2];
   let K = md[3];
-  let bz = i32(gid.z);
-  let r0 = i32(gid.y) * 8;
-  let c0 = i32(gid.x) * 8;
-  if (r0 >= M || c0 >= N) { return; }
+  let cols = (N + 7) / 8;
+  let blocks = (M + 7) / 8 * cols;
+  let i = flat_id(wid, nwg, lid, {{WG}}u);
+  if (i >= md[0] * blocks) { return; }
+  let bz = i / blocks;
+  let r0 = (i % blocks) / cols * 8;
+  let c0 = i % cols * 8;
   let aS1 = md[6];
   let aS2 = md[7];
   let bS1 = md[10];

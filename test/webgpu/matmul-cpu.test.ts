@@ -88,6 +88,10 @@ describe.skipIf(!available)('webgpu matmul on the CPU adapters\' kernel (forced 
     const got = await torch.tensor(a2, { device: 'webgpu' }).reshape(M, K).matmul(torch.tensor(b2, { device: 'webgpu' }).reshape(B, K, N)).data();
     expect(maxError(got, reference(a2, b2, B, M, K, N, false, true), K)).toBeLessThan(1e-6);
     expect(be().lastMatmul?.kernel).toBe('cpu');
+    // A big batch of small matrices: one invocation per 7x7 product, on the flat grid of blocks.
+    const a3 = rand(200 * 7 * 16, 9), b3 = rand(200 * 16 * 7, 10);
+    const got3 = await torch.tensor(a3, { device: 'webgpu' }).reshape(200, 7, 16).matmul(torch.tensor(b3, { device: 'webgpu' }).reshape(200, 16, 7)).data();
+    expect(maxError(got3, reference(a3, b3, 200, 7, 16, 7, true, true), 16)).toBeLessThan(1e-6);
     record();
   });
 

@@ -77,13 +77,14 @@ interface Kernel { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; id:
 const RANK_SORT_MAX = 256;
 /** Workgroups below which a matmul keeps 64x64 tiles: 128x128 ones would leave most of a big GPU idle. */
 const MATMUL128_MIN_GROUPS = 128;
-/** matmul_cpu's workgroup is CPU_MATMUL_WG^2 invocations of 8x8 outputs each. */
-const CPU_MATMUL_WG = 8;
+/** matmul_cpu's workgroup size (invocations of 8x8 outputs each, on a flat grid): small, so small products still spread over threads. */
+const CPU_MATMUL_WG = 16;
 
 /** A tiled matmul kernel (WebGPUBackend.tiledMatmul): its family, output tile, key, placeholders and operand declarations. */
 interface TiledMatmul {
   kernel: 'cpu' | 'tiled64' | 'tiled128';
-  tile: number;
+  /** The dispatch grid for nb batches of [M, N] outputs. */
+  grid: (M: number, N: number, nb: number) => [number, number, number];
   family: 'matmul' | 'matmul128' | 'matmul_cpu';
   key: string;
   subs: Record<string, string>;
@@ -1001,7 +1002,7 @@ export class WebGPUBackend implements Backend {
     // The product leaves through store_c: row-major into `out`, batch bz at md[12] + bz * M * N.
     const store = `fn store_c(bz: i32, r: i32, c: i32, v: ${t}) { st_out(md[12] + (bz * md[1] + r) * md[2] + c, v); }`;
     const src = () => shader(tk.family, { ...tk.subs, DECLS: [binding('out', 1, out.dtype, 'write'), tk.decls(2, 3)].join('\n'), STORE: store });
-    this.tiledDispatch(`${tk.key}|${out.dtype}`, src, a, b, ops, tk.tile, (b0) => [out.offset + b0 * M * N]);
+    this.tiledDispatch(`${tk.key}|${out.dtype}`, src, a, b, ops, tk.grid, (b0) => [out.offset + b0 * M * N]);
   }
 
   /**
@@ -1022,7 +1023,8 @@ export class WebGPUBackend implements Backend {
       const bKVec = al(b.dtype, b.offset, bS0, bS2, K);
       const am = cpuOperandMode(aS2, aS1, aVec && !aKC), bm = cpuOperandMode(bS1, bS2, bVec && bNC);
       const av = am === 'inner' ? aVec : am === 'outer', bv = bm === 'inner' ? bKVec : bm === 'outer';
-      return { kernel: 'cpu', tile: 8 * CPU_MATMUL_WG, family: 'matmul_cpu', key: `matmul_cpu|${a.dtype}|${b.dtype}|${am}${+av}|${bm}${+bv}`,
+      return { kernel: 'cpu', grid: (m, n, nb) => this.grid(Math.ceil(nb * Math.ceil(m / 8) * Math.ceil(n / 8) / CPU_MATMUL_WG)),
+        family: 'matmul_cpu', key: `matmul_cpu|${a.dtype}|${b.dtype}|${am}${+av}|${bm}${+bv}`,
         subs: { LOADS: cpuMatmulLoads(am, bm), WG: String(CPU_MATMUL_WG) },
         decls: (sa, sb) => [vec4Binding('a', sa, a.dtype, av), vec4Binding('b', sb, b.dtype, bv)].join('\n') };
     }
@@ -1032,22 +1034,24 @@ export class WebGPUBackend implements Backend {
     const big = t === 'f32' && (aS2 === 1 || aS1 === 1) && (bS2 === 1 || bS1 === 1)
       && M > this.matmul128MinDim && N > this.matmul128MinDim && Math.ceil(M / 128) * Math.ceil(N / 128) * nb0 >= this.matmul128MinGroups;
     if (!big && (M <= 16 || N <= 16)) return null;
+    // One workgroup per output tile, the batch along z.
+    const tiles = (tile: number) => (m: number, n: number, nb: number): [number, number, number] => [Math.ceil(n / tile), Math.ceil(m / tile), nb];
     if (!big) {
-      return { kernel: 'tiled64', tile: 64, family: 'matmul', key: `matmul|${a.dtype}`, subs: { T: t, ZERO: zeroOf(t) },
+      return { kernel: 'tiled64', grid: tiles(64), family: 'matmul', key: `matmul|${a.dtype}`, subs: { T: t, ZERO: zeroOf(t) },
         decls: (sa, sb) => [binding('a', sa, a.dtype, 'read'), binding('b', sb, b.dtype, 'read')].join('\n') };
     }
     return {
-      kernel: 'tiled128', tile: 128, family: 'matmul128', key: `matmul128|${a.dtype}|${b.dtype}|${+aKC}${+bNC}${+aVec}${+bVec}`,
+      kernel: 'tiled128', grid: tiles(128), family: 'matmul128', key: `matmul128|${a.dtype}|${b.dtype}|${+aKC}${+bNC}${+aVec}${+bVec}`,
       subs: { A_KC: String(aKC), B_NC: String(bNC), A_VEC: String(aVec), B_VEC: String(bVec) },
       decls: (sa, sb) => [vec4Binding('a', sa, a.dtype, aVec), vec4Binding('b', sb, b.dtype, bVec)].join('\n'),
     };
   }
 
-  /** Dispatches a tiled kernel over a @ b: the batch is the grid's z dimension, in chunks of at most the per-dimension limit. */
-  private tiledDispatch(key: string, src: () => string, a: View, b: View, ops: Operand[], tile: number, tail: (b0: number) => number[],
+  /** Dispatches a tiled kernel over a @ b on its grid, the batch in chunks of at most the per-dimension limit (the tiles' z dimension). */
+  private tiledDispatch(key: string, src: () => string, a: View, b: View, ops: Operand[], grid: TiledMatmul['grid'], tail: (b0: number) => number[],
     words: readonly MetaWord[] = []): void {
     const M = a.shape[1]!, N = b.shape[2]!;
-    this.batchChunks(a, b, tail, (meta, nb) => this.dispatch(key, src, meta, ops, [Math.ceil(N / tile), Math.ceil(M / tile), nb], null, 'main', words));
+    this.batchChunks(a, b, tail, (meta, nb) => this.dispatch(key, src, meta, ops, grid(M, N, nb), null, 'main', words));
   }
 
   /**
@@ -1096,7 +1100,7 @@ export class WebGPUBackend implements Backend {
     const views = [...outs, ...bound], scalars = k.metaInputs.map((j) => ins[j - 1]!);
     const words = scalars.map((v, q) => ({ word: k.metaWord + q, from: this.handle(v.buf, 'matmulEpilogue'), element: v.offset }));
     this.lastMatmul = { kernel: tk.kernel, why: 'epilogue' };
-    this.tiledDispatch(`${tk.key}|${k.key}|${ops.map((o) => o.dtype).join(',')}`, src, a, b, ops, tk.tile,
+    this.tiledDispatch(`${tk.key}|${k.key}|${ops.map((o) => o.dtype).join(',')}`, src, a, b, ops, tk.grid,
       (b0) => [0, ...views.flatMap((v) => [v.offset + b0 * v.strides[0]!, ...v.strides]), ...scalars.map(() => 0), ...k.scalars], words);
     // What the scalars pass on reaches the outputs computed from them (they are no operands).
     k.metaDeps.forEach((qs, i) => {
