@@ -8,8 +8,12 @@
 {{DECLS}}
 // Bound input j's operand table entry.
 fn in_op(j: i32) -> i32 { return 4 + md[1] + md[3] + j * (2 + md[1] + md[3]); }
-// Offset of input j's reduced element r, from its offset `base` at this output.
-fn in_at(j: i32, base: i32, r: i32) -> i32 { return base + strided(r, md[3], 4 + md[1], in_op(j) + 1 + md[1]); }
+// Offset of input j's reduced element r, from its offset `base` at this output (one reduced dim, the
+// usual case once collapsed: a multiply, not strided's division per element).
+fn in_at(j: i32, base: i32, r: i32) -> i32 {
+  if (md[3] == 1) { return base + r * md[in_op(j) + 2 + md[1]]; }
+  return base + strided(r, md[3], 4 + md[1], in_op(j) + 1 + md[1]);
+}
 {{STEPS}}
 // Each input's offset at the current output (computed once per output, as reduce.wgsl's `base`).
 {{BASES}}

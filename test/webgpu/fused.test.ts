@@ -5,7 +5,7 @@
 // program across shapes. Programs ending in a reduction (FusedProgram.reduce, ./fused_reduce.ts): softmax-
 // and layernorm-like ones, every op and nReduce, both reduce strategies, declined cases, pipeline reuse.
 // Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
 import { getBackend } from '../../src/backends/registry.js';
 import { BOOL_BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp, type View } from '../../src/backends/backend.js';
@@ -330,8 +330,16 @@ function column(be: WebGPUBackend, r: Rand, rows: number, cols: number, d: DType
   return { ...buffer(be, d, values(r, d, rows)), shape: [rows, cols], strides: [1, 0] };
 }
 
-describe.skipIf(!available)('webgpu fused reductions (FusedProgram.reduce) = runComposed, bit for bit', () => {
+// Twice: with the CPU adapters' strategy (WebGPUBackend.cpuReduce: one invocation per output for rows
+// up to cpuReduceMaxLength, here from 4 outputs and up to 1000 elements so these shapes take both) off and on.
+describe.skipIf(!available).each(['off', 'on'] as const)('webgpu fused reductions (FusedProgram.reduce) = runComposed, bit for bit (cpuReduce %s)', (cpu) => {
   const be = (): WebGPUBackend => getBackend('webgpu') as WebGPUBackend;
+  let saved: [WebGPUBackend['cpuReduce'], number, number] = ['auto', 0, 0];
+  beforeAll(() => {
+    saved = [be().cpuReduce, be().cpuReduceMinOutputs, be().cpuReduceMaxLength];
+    Object.assign(be(), { cpuReduce: cpu, cpuReduceMinOutputs: 4, cpuReduceMaxLength: 1000 });
+  });
+  afterAll(() => { [be().cpuReduce, be().cpuReduceMinOutputs, be().cpuReduceMaxLength] = saved; });
   // Reduced lengths on both sides of the reduce kernels' strategies (one invocation per output up to
   // 32, a workgroup with a 64-wide tree beyond) and of the tree's width.
   const COLS = [1, 5, 32, 33, 64, 65, 200, 4099];
@@ -448,7 +456,7 @@ describe.skipIf(!available)('webgpu fused reductions (FusedProgram.reduce) = run
     gpu.createComputePipeline = function (this: GPUDevice, d: GPUComputePipelineDescriptor) { created++; return create.call(this, d); };
     try {
       const prog = (k: number): FusedProgram => ({ inputs: ['float32', 'float32'], outputs: [4], reduce: { op: 'sum', nReduce: 1 },
-        steps: [b('sub', 0, 1, 'float32'), c(k, 'float32'), b('mul', 2, 3, 'float32')] });
+        steps: [b(cpu === 'on' ? 'add' : 'sub', 0, 1, 'float32'), c(k, 'float32'), b('mul', 2, 3, 'float32')] }); // fresh code per describe
       const r = rng(36);
       const seen = [...be().storageBindings.keys()].filter((k) => k.startsWith('fused_reduce#')).length;
       // both strategies: one invocation per output (8) and a workgroup per output (300)

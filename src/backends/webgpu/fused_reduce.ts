@@ -1,7 +1,8 @@
 // WGSL generation for fused programs with a reduction (FusedProgram.reduce): the elementwise prologue
 // (./fused.ts, the same step functions and per-step rounding) evaluated where Backend.reduce's
 // kernels load an element (shaders/fused_reduce.wgsl), with their strategies and accumulation order:
-// R <= 32 one invocation per output in index order (reduce_rows.wgsl), else one workgroup per output
+// R <= 32 (on CPU adapters more: WebGPUBackend.rowsReduce decides for both) one invocation per
+// output in index order (reduce_rows.wgsl), else one workgroup per output
 // folding r = lid (mod 64) then a 64-wide tree (reduce.wgsl). So values are bit for bit those of
 // runComposed (prologue into a temporary, then reduce). Null / false where that cannot be kept.
 

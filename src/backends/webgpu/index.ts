@@ -177,6 +177,18 @@ export class WebGPUBackend implements Backend {
    * TORCHLET_WEBGPU_CPU_MATMUL=1|0 sets 'on'|'off' at creation.
    */
   cpuMatmul: 'auto' | 'on' | 'off' = 'auto';
+  /**
+   * Reductions on CPU-emulated adapters: 'auto' (on when GPUInfo.isFallbackAdapter) runs reductions
+   * of at least `cpuReduceMinOutputs` outputs over at most `cpuReduceMaxLength` elements one
+   * invocation per output in index order (reduce_rows.wgsl, fused_reduce.wgsl's `rows`), as short
+   * rows always are: SwiftShader runs the workgroup tree's barriers ~10x slower than that loop, while
+   * few long sums keep the tree (parallelism, pairwise accuracy). reduce and the fused reduction ask
+   * rowsReduce, so they keep one strategy (and one order) on a device. 'on'/'off' force it (tests,
+   * benchmarks); in Node TORCHLET_WEBGPU_CPU_REDUCE=1|0 sets 'on'|'off' at creation.
+   */
+  cpuReduce: 'auto' | 'on' | 'off' = 'auto';
+  cpuReduceMinOutputs = 8;
+  cpuReduceMaxLength = 4096;
   /** Which kernel the last matmul ran ('subgroup', 'cpu', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
   lastMatmul: { kernel: 'subgroup' | 'cpu' | 'tiled128' | 'tiled64' | 'small'; why: string | null } | null = null;
   private readonly pool = new Map<number, GPUBuffer[]>();
@@ -902,7 +914,7 @@ export class WebGPUBackend implements Backend {
     ops[0]!.deps = k.deps;
     const decls = [binding('out', 1, out.dtype, 'write'), ...bound.map((v, j) => binding(`in${j}`, j + 2, v.dtype, 'read'))];
     if (k.check) decls.push(flagBinding(ops.length + 1));
-    const rows = R <= ROWS_MAX;
+    const rows = this.rowsReduce(nOut, R);
     this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}`, () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs }, true),
       meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut), k.check ? new Check(k.check) : null, rows ? 'rows' : 'main');
     return true;
@@ -950,13 +962,23 @@ export class WebGPUBackend implements Backend {
     const ops = [this.op(out, 'write', op), this.op(x, 'read', op)];
     const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
     const rt = parts.result === 'i' ? 'i32' : t;
-    // Short rows: one invocation per output; long rows: one workgroup per output with a tree.
-    const rows = R <= ROWS_MAX;
+    const rows = this.rowsReduce(nOut, R);
     const src = () => shader(rows ? 'reduce_rows' : 'reduce', {
       DECLS: decls, T: t, COMBINE: parts.combine, IDENT: parts.ident,
       FINAL: `let r = res.${parts.result};`, CAST: cast('r', rt, out.dtype),
     });
     this.dispatch(`reduce${rows ? '_rows' : ''}:${op}|${x.dtype}|${out.dtype}`, src, meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut));
+  }
+
+  /**
+   * The reduce kernels' strategy for nOut outputs of R elements, the same for reduce and the fused
+   * reduction: one invocation per output in index order (short rows; on CPU adapters, see cpuReduce,
+   * rows up to cpuReduceMaxLength when there are enough outputs), else one workgroup per output with a tree.
+   */
+  private rowsReduce(nOut: number, R: number): boolean {
+    if (R <= ROWS_MAX) return true;
+    const cpu = this.cpuReduce === 'on' || (this.cpuReduce === 'auto' && this.info.isFallbackAdapter);
+    return cpu && nOut >= this.cpuReduceMinOutputs && R <= this.cpuReduceMaxLength;
   }
 
   scan(op: ScanOp, x: View, out: View): void {
@@ -1341,6 +1363,8 @@ export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {
   else if (choice === 'emulate') backend.subgroupMatmul = 'emulate';
   const cpu = envVar('TORCHLET_WEBGPU_CPU_MATMUL');
   if (cpu === '1' || cpu === '0') backend.cpuMatmul = cpu === '1' ? 'on' : 'off';
+  const cpuReduce = envVar('TORCHLET_WEBGPU_CPU_REDUCE');
+  if (cpuReduce === '1' || cpuReduce === '0') backend.cpuReduce = cpuReduce === '1' ? 'on' : 'off';
   // Benchmarks try other block shapes without a rebuild: a JSON SubgroupMatmulTuning.
   if (tuning) backend.subgroupMatmulTuning = JSON.parse(tuning) as SubgroupMatmulTuning;
   await backend.checkSubgroupMatmul();
