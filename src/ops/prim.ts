@@ -224,9 +224,19 @@ function checkVersion(t: Tensor, v: number, i: number, name: string, isOut = fal
   }
 }
 
+/** Whether an op's result gets an autograd node: grad mode on, a differentiable dtype, an input requiring grad. */
+function wantsNode(inputs: readonly Tensor[], out: Tensor): boolean {
+  if (!state.gradEnabled) {
+    if (state.checkpointReads) for (const t of inputs) if (t.requiresGrad) state.checkpointReads.add(t);
+    return false;
+  }
+  return (isFloating(out.dtype) || isComplex(out.dtype)) && inputs.some((t) => t.requiresGrad);
+}
+
 /** Attaches the backward node for `prim` to `out` when any input requires grad. Returns out. */
 export function record<K extends PrimName>(prim: K, inputs: readonly Tensor[], out: Tensor, attrs: PrimAttrs[K]): Tensor {
-  return recordMulti(prim, inputs, [out], attrs)[0]!;
+  if (wantsNode(inputs, out)) out.setGradFn_(new PrimNode(prim, derivatives[prim] as unknown as Rule<PrimName>, inputs, out, attrs), 0);
+  return out;
 }
 
 /**
@@ -234,13 +244,8 @@ export function record<K extends PrimName>(prim: K, inputs: readonly Tensor[], o
  * rule gets every output's gradient (null where none flowed). Returns outs.
  */
 export function recordMulti<K extends PrimName>(prim: K, inputs: readonly Tensor[], outs: readonly Tensor[], attrs: PrimAttrs[K]): readonly Tensor[] {
-  if (!state.gradEnabled) {
-    if (state.checkpointReads) for (const t of inputs) if (t.requiresGrad) state.checkpointReads.add(t);
-    return outs;
-  }
   const out = outs[0];
-  if (!out || (!isFloating(out.dtype) && !isComplex(out.dtype))) return outs;
-  if (!inputs.some((t) => t.requiresGrad)) return outs;
+  if (!out || !wantsNode(inputs, out)) return outs;
   const node = new PrimNode(prim, derivatives[prim] as unknown as Rule<PrimName>, inputs, out, attrs);
   node.nOutputs = outs.length;
   outs.forEach((t, i) => t.setGradFn_(node, i));
