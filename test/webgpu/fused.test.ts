@@ -212,6 +212,27 @@ describe.skipIf(!available)('webgpu fused kernel = runComposed, bit for bit', ()
     expect(Array.from(await be().read(x))).toEqual(Array.from(await be().read(want)));
   });
 
+  it('more outputs than the bindings allow: split into kernels of fewer outputs, each as the chain', async () => {
+    // A LayerNorm-affine + GELU that keeps its intermediates (backward reads them): 4 inputs and 6
+    // outputs need 11 storage bindings with the metadata; Dawn allows 8 per stage by default.
+    const r = rng(11), shape = [5, 7];
+    const vec = (n: number, strides: number[]): View => ({ ...buffer(be(), 'float32', values(r, 'float32', n)), shape, strides });
+    // x (any layout), per-row mean and rstd (broadcast along rows), a per-column weight.
+    const ins = [stridedView(be(), r, 'float32', shape, 0), vec(5, [1, 0]), vec(5, [1, 0]), vec(7, [0, 1])];
+    const p: FusedProgram = { inputs: ['float32', 'float32', 'float32', 'float32'], outputs: [4, 5, 6, 8, 9, 10], steps: [
+      b('sub', 0, 1, 'float32'), b('mul', 4, 2, 'float32'), b('mul', 5, 3, 'float32'), c(Math.SQRT1_2, 'float32'),
+      b('mul', 6, 7, 'float32'), u('erf', 8, 'float32'), b('mul', 9, 6, 'float32')] };
+    const max = be().info.limits.maxStorageBuffersPerShaderStage;
+    expect(1 + p.outputs.length + p.inputs.length).toBeGreaterThan(max);
+    await same(be(), p, ins, shape);
+    await same(be(), p, ins, shape, true, 3); // strided outputs
+    // Not where an output is also an input's buffer: a later kernel would read what an earlier one wrote.
+    const x = buffer(be(), 'float32', Array.from({ length: 35 }, (_, i) => i)), xv: View = { ...x, shape, strides: [7, 1] };
+    const outs = p.outputs.map(() => ({ ...buffer(be(), 'float32', new Array(35).fill(0)), shape, strides: [7, 1] }));
+    outs[5] = xv;
+    expect(be().fused(p, [xv, ins[1]!, ins[2]!, ins[3]!], outs)).toBe(false);
+  });
+
   it('returns false, doing nothing, where it cannot match the chain', () => {
     const v = (d: DType): View => buffer(be(), d, [1, 2]);
     const no = (p: FusedProgram, ins: View[], outs: View[]) => expect(be().fused(p, ins, outs)).toBe(false);

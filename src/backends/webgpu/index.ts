@@ -893,11 +893,32 @@ export class WebGPUBackend implements Backend {
    */
   fused(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
     if (p.reduce) return this.fusedReduce(p, ins, outs);
-    const k = fusedKernel(p, outs.map((o) => o.dtype));
-    if (!k || !fusedViewsOk(p, k, ins, outs, this.info.limits.maxStorageBuffersPerShaderStage)) return false;
-    this.elementwise(k.key, 'fused', k.subs, outs[0]!.shape, [...outs, ...k.inputs.map((j) => ins[j]!)], [...k.names], [...k.scalars],
-      true, 'write', k.check ? new Check(k.check) : null, k.outs);
+    const parts = this.fusedParts(p, ins, outs);
+    if (!parts) return false;
+    for (const [q, o] of parts) {
+      const k = fusedKernel(q, o.map((v) => v.dtype))!;
+      this.elementwise(k.key, 'fused', k.subs, o[0]!.shape, [...o, ...k.inputs.map((j) => ins[j]!)], [...k.names], [...k.scalars],
+        true, 'write', k.check ? new Check(k.check) : null, k.outs);
+    }
     return true;
+  }
+
+  /**
+   * The kernels that run program p: itself, or, where its outputs and inputs together need more
+   * storage bindings than the device has (a LayerNorm + GELU saving values for backward), programs
+   * of fewer outputs each (halved until they fit; each evaluates only the steps its outputs need, so
+   * every output has runComposed's value). Splitting needs no output to share a buffer with an input
+   * (a later part would read what an earlier one wrote). Null where a part still does not fit.
+   */
+  private fusedParts(p: FusedProgram, ins: readonly View[], outs: readonly View[]): [FusedProgram, readonly View[]][] | null {
+    const max = this.info.limits.maxStorageBuffersPerShaderStage;
+    const k = fusedKernel(p, outs.map((o) => o.dtype));
+    if (!k) return null;
+    if (fusedViewsOk(p, k, ins, outs, max)) return [[p, outs]];
+    if (outs.length < 2 || !fusedViewsOk(p, k, ins, outs, Infinity) || outs.some((o) => ins.some((v) => v.buf === o.buf))) return null;
+    const h = outs.length >> 1, halves: [number, number][] = [[0, h], [h, outs.length]];
+    const parts = halves.map(([a, b]) => this.fusedParts({ ...p, outputs: p.outputs.slice(a, b) }, ins, outs.slice(a, b)));
+    return parts.every((q) => q) ? parts.flatMap((q) => q!) : null;
   }
 
   /**
