@@ -228,7 +228,7 @@ describe.skipIf(!available)('webgpu fused kernel = runComposed, bit for bit', ()
     await same(be(), p, ins, shape, true, 3); // strided outputs
     // Not where an output is also an input's buffer: a later kernel would read what an earlier one wrote.
     const x = buffer(be(), 'float32', Array.from({ length: 35 }, (_, i) => i)), xv: View = { ...x, shape, strides: [7, 1] };
-    const outs = p.outputs.map(() => ({ ...buffer(be(), 'float32', new Array(35).fill(0)), shape, strides: [7, 1] }));
+    const outs: View[] = p.outputs.map(() => ({ ...buffer(be(), 'float32', new Array(35).fill(0)), shape, strides: [7, 1] }));
     outs[5] = xv;
     expect(be().fused(p, [xv, ins[1]!, ins[2]!, ins[3]!], outs)).toBe(false);
   });
