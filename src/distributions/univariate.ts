@@ -45,11 +45,6 @@ abstract class LocScale extends Distribution {
   protected get like(): Tensor { return this._loc; }
   override get mean(): Tensor { return this._loc; }
   override get mode(): Tensor { return this._loc; }
-  /** The same distribution over a larger batch shape, loc and scale expanded (no copy). */
-  expand(batchShape: number[]): this {
-    const Ctor = this.constructor as new (loc: Param, scale: Param, opts: DistributionOpts) => this;
-    return this.withValidate(new Ctor(this._loc.expand(batchShape), this._scale.expand(batchShape), { validateArgs: false }));
-  }
 }
 
 /** The normal distribution N(loc, scale^2) (torch.distributions.Normal): loc is the mean, scale the standard deviation. */
@@ -73,6 +68,9 @@ export class Normal extends LocScale {
   }
   override icdf(value: Tensor): Tensor { return erfinv(value.mul(2).sub(1)).mul(Math.SQRT2).mul(this._scale).add(this._loc); }
   override entropy(): Tensor { return this._scale.log().add(0.5 + LOG_SQRT_2PI); }
+  expand(batchShape: number[]): Normal {
+    return this.withValidate(new Normal(this._loc.expand(batchShape), this._scale.expand(batchShape), { validateArgs: false }));
+  }
 }
 
 /** The uniform distribution on [low, high) (torch.distributions.Uniform). */
@@ -185,6 +183,9 @@ export class Laplace extends LocScale {
     return this._loc.sub(this._scale.mul(t.sign()).mul(t.abs().mul(-2).log1p()));
   }
   override entropy(): Tensor { return this._scale.mul(2).log().add(1); }
+  expand(batchShape: number[]): Laplace {
+    return this.withValidate(new Laplace(this._loc.expand(batchShape), this._scale.expand(batchShape), { validateArgs: false }));
+  }
 }
 
 /** The Gamma distribution with shape `concentration` and `rate` (torch.distributions.Gamma). */
