@@ -16,7 +16,7 @@ import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { PrimNode } from '../ops/prim.js';
 import { zeros } from '../ops/creation.js';
 import { Capture, GraphBreak, isWholeBuffer, type GNode } from './capture.js';
-import { Program, type Binding, type ProgramStats } from './program.js';
+import { dataflow, Program, type Binding, type ProgramStats } from './program.js';
 import { VBuf } from './vbuf.js';
 import { log, logEnabled } from './logs.js';
 import { runLazy, type Segment } from './lazy.js';
@@ -400,8 +400,7 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
   // A constant the backward reads (a scalar a mul saved, a fill or arange of the forward written
   // once from nothing): the backward makes its own, hoisted to its first run, rather than receiving
   // a fresh copy filled by every forward run.
-  const fwdWrites = new Map<VBuf, number>();
-  for (const n of fwdNodes) for (const b of n.writes) fwdWrites.set(b, (fwdWrites.get(b) ?? 0) + 1);
+  const fwdWrites = dataflow(fwdNodes).writers;
   const remade = fwdNodes.filter((n) => (n.kind === 'fill' || n.kind === 'arange') && n.reads.length === 0 && n.writes.length === 1
     && saved.has(n.writes[0]!) && fwdWrites.get(n.writes[0]!) === 1 && !(e.captured ?? []).some((c) => c?.buf === n.writes[0]));
   for (const n of remade) saved.delete(n.writes[0]!);

@@ -45,7 +45,7 @@ const REDUCE_PROLOGUE = new Set(['sum', 'prod', 'max', 'min']);
 const outView = (n: GNode): View => n.args.filter(isView).at(-1)!;
 
 /** Which nodes read each buffer (indices, in order) and how many write it. */
-function dataflow(nodes: readonly GNode[]): { readers: Map<VBuf, number[]>; writers: Map<VBuf, number> } {
+export function dataflow(nodes: readonly GNode[]): { readers: Map<VBuf, number[]>; writers: Map<VBuf, number> } {
   const readers = new Map<VBuf, number[]>(), writers = new Map<VBuf, number>();
   nodes.forEach((n, i) => {
     for (const b of n.reads) { const r = readers.get(b) ?? []; r.push(i); readers.set(b, r); }
