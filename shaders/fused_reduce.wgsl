@@ -3,19 +3,20 @@
 // those of the prologue's temporary reduced by Backend.reduce: entry `main` is reduce.wgsl (one
 // workgroup per output, each invocation folding r = lid, lid + 64, ..., then the same 64-wide
 // tree), entry `rows` is reduce_rows.wgsl (one invocation per output, r in order).
-// md: [nOut, k, R, m, outerShape(k), innerShape(m), per bound input j: offset, outerStrides(k), 0,
-// innerStrides(m) (reduce.wgsl's operand layout, so `strided` walks it); outOffset; scalars].
+// md: [nOut, k, R, m, outerShape(k), innerShape(m), per bound input j, then per side output:
+// offset, outerStrides(k), 0, innerStrides(m) (reduce.wgsl's operand layout, so `strided` walks it);
+// outOffset; scalars]. `elem` also stores the side outputs at its element.
 {{DECLS}}
-// Bound input j's operand table entry.
+// Operand table entry j (bound inputs, then side outputs).
 fn in_op(j: i32) -> i32 { return 4 + md[1] + md[3] + j * (2 + md[1] + md[3]); }
-// Offset of input j's reduced element r, from its offset `base` at this output (one reduced dim, the
+// Offset of operand j's reduced element r, from its offset `base` at this output (one reduced dim, the
 // usual case once collapsed: a multiply, not strided's division per element).
 fn in_at(j: i32, base: i32, r: i32) -> i32 {
   if (md[3] == 1) { return base + r * md[in_op(j) + 2 + md[1]]; }
   return base + strided(r, md[3], 4 + md[1], in_op(j) + 1 + md[1]);
 }
 {{STEPS}}
-// Each input's offset at the current output (computed once per output, as reduce.wgsl's `base`).
+// Each operand's offset at the current output (computed once per output, as reduce.wgsl's `base`).
 {{BASES}}
 // The reduced value at element r of the current output: the prologue, settled as stored.
 fn elem(r: i32) -> {{T}} {

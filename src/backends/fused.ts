@@ -36,10 +36,11 @@ export interface FusedProgram {
   readonly outputs: readonly number[];
   /**
    * A reduction epilogue (an elementwise prologue fused into a reduction: softmax's sum of exp(x - max),
-   * layer norm's variance): the program then has exactly one output value, reduced with Backend.reduce's
-   * `op` over the last `nReduce` dims of the iteration shape (the inputs' broadcast shape, given by
-   * `ins[0].shape` after broadcasting: every input View has the full iteration shape), into outs[0]
-   * whose shape is the iteration shape without those dims.
+   * layer norm's variance): the last output value is reduced with Backend.reduce's `op` over the last
+   * `nReduce` dims of the iteration shape (the inputs' broadcast shape, given by `ins[0].shape`: every
+   * input View has the full iteration shape), into the last output, whose shape is the iteration
+   * shape without those dims. Any outputs before it are side outputs: prologue values other kernels
+   * also read (softmax's exp, read again to normalise), written whole as an elementwise program does.
    */
   readonly reduce?: { readonly op: 'sum' | 'prod' | 'max' | 'min'; readonly nReduce: number };
 }
@@ -88,7 +89,7 @@ export function checkProgram(p: FusedProgram): void {
     }
   });
   for (const o of p.outputs) dt(o, p.steps.length);
-  if (p.reduce && p.outputs.length !== 1) throw new Error(`fused program: a reduction program has one output, not ${p.outputs.length}`);
+  if (p.reduce && p.outputs.length === 0) throw new Error('fused program: a reduction program has no output to reduce');
 }
 
 /**
@@ -108,18 +109,28 @@ export function runComposed(b: Backend, p: FusedProgram, ins: readonly View[], o
   };
   try {
     for (const st of p.steps) {
+      if (st.kind === 'const') {
+        // A constant as the graph held it: one element broadcast (stride 0) over the shape, which
+        // backends may special-case (the CPU's x ** 2 and x ** 3 by a broadcast exponent).
+        const buf = b.alloc(itemSize[st.dtype]);
+        temps.push(buf);
+        b.fill({ buf, dtype: st.dtype as RealDType, shape: [], strides: [], offset: 0 }, st.value);
+        vals.push({ buf, dtype: st.dtype as RealDType, shape, strides: shape.map(() => 0), offset: 0 });
+        continue;
+      }
       const out = tmp(st.dtype);
       switch (st.kind) {
         case 'unary': b.unary(st.op, vals[st.a]!, out); break;
         case 'binary': b.binary(st.op, vals[st.a]!, vals[st.b]!, out); break;
         case 'where': b.where(vals[st.cond]!, vals[st.a]!, vals[st.b]!, out); break;
         case 'cast': b.copy(vals[st.a]!, out); break;
-        case 'const': b.fill(out, st.value); break;
       }
       vals.push(out);
     }
-    if (p.reduce) b.reduce(p.reduce.op, vals[p.outputs[0]!]!, p.reduce.nReduce, outs[0]!);
-    else p.outputs.forEach((v, i) => b.copy(vals[v]!, outs[i]!));
+    // A reduction's side outputs are copied as an elementwise program's outputs; the last output is reduced.
+    const nCopy = p.reduce ? p.outputs.length - 1 : p.outputs.length;
+    for (let i = 0; i < nCopy; i++) b.copy(vals[p.outputs[i]!]!, outs[i]!);
+    if (p.reduce) b.reduce(p.reduce.op, vals[p.outputs[nCopy]!]!, p.reduce.nReduce, outs[nCopy]!);
   } finally {
     for (const t of temps) b.free(t);
   }

@@ -8,7 +8,7 @@ import { execBackend, realBackend } from '../backends/registry.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../backends/fused.js';
 import type { BinaryOp, LinalgKernel, UnaryOp } from '../backends/backend.js';
 import type { DType } from '../dtype.js';
-import { isContiguous, numel, shapesEqual, viewStrides } from '../shape.js';
+import { contiguousStrides, isContiguous, numel, shapesEqual, viewStrides } from '../shape.js';
 import { nextRandom } from '../state.js';
 import { isView, isWholeBuffer, type GNode, type Graph } from './capture.js';
 import { VBuf } from './vbuf.js';
@@ -43,6 +43,12 @@ const ELEMENTWISE = new Set(['unary', 'binary', 'where', 'copy', 'fused']);
 /** Reductions an elementwise prologue may fuse into (FusedProgram.reduce). */
 const REDUCE_PROLOGUE = new Set(['sum', 'prod', 'max', 'min']);
 const outView = (n: GNode): View => n.args.filter(isView).at(-1)!;
+
+/**
+ * A fusion group of fuse(): member nodes (indices), the buffers they produce and read from outside,
+ * and `stores`: buffers the group writes for an in-place op (see `storeGroup`), among `produced`.
+ */
+interface Group { shape: readonly number[]; device: Device; members: number[]; produced: Set<VBuf>; extIn: Set<VBuf>; stores: Set<VBuf>; open: boolean }
 
 /** Which nodes read each buffer (indices, in order) and how many write it. */
 export function dataflow(nodes: readonly GNode[]): { readers: Map<VBuf, number[]>; writers: Map<VBuf, number> } {
@@ -197,8 +203,6 @@ export class Program {
   private fuse(nodes: GNode[]): GNode[] {
     const { readers, writers } = dataflow(nodes);
 
-    /** `stores`: buffers the group writes for an in-place op (see `storeGroup`), among `produced`. */
-    interface Group { shape: readonly number[]; device: Device; members: number[]; produced: Set<VBuf>; extIn: Set<VBuf>; stores: Set<VBuf>; open: boolean }
     const groups: Group[] = [];
     const groupOf = new Map<number, Group>();
     const fusable = (n: GNode): boolean => ELEMENTWISE.has(n.kind) && n.kind !== 'fused'
@@ -252,26 +256,15 @@ export class Program {
         join = storeGroup(n);
         if (join) { join.stores.add(n.writes[0]!); this.stats.stores++; }
       }
+      // A reduction whose input is an open group's result, used by nothing else: the group becomes
+      // its prologue (before the groups close below, as the reduction reads that result).
+      const pro = !join ? this.prologueGroup(n, groups, nodes, readers) : null;
       // A group is emitted at its last member: it must close before a node that reads its results
       // (other than by joining) or overwrites what it reads or stores.
       for (const g of groups) {
         if (g.open && g !== join && (n.reads.some((b) => g.produced.has(b)) || n.writes.some((b) => g.extIn.has(b) || g.produced.has(b)))) g.open = false;
       }
-      // A reduction whose input is a group's result, used by nothing else: the group becomes its prologue.
-      if (!join && n.kind === 'reduce' && REDUCE_PROLOGUE.has(n.args[0] as string)) {
-        const x = n.args[1] as View, xb = x.buf as VBuf;
-        const g = groups.find((q) => q.open && q.produced.has(xb));
-        const shapeOk = g && g.device === n.device && isWholeBuffer(x) && g.shape.length === x.shape.length && g.shape.every((s2, k) => s2 === x.shape[k]);
-        const floatOk = x.dtype === 'float32' || x.dtype === 'float64' || x.dtype === 'float16';
-        if (g && !g.stores.size && shapeOk && floatOk && outView(n).dtype === x.dtype && n.writes.length === 1 && !this.isBound(n.writes[0]!)
-          && [...g.produced].every((b) => !this.escapes.has(b) && (readers.get(b) ?? []).every((r) => r === i || g.members.includes(r)))) {
-          g.members.push(i);
-          g.open = false;
-          groupOf.set(i, g);
-          for (const q of groups) if (q.open && n.writes.some((b) => q.extIn.has(b))) q.open = false;
-          continue;
-        }
-      }
+      if (pro) { pro.members.push(i); groupOf.set(i, pro); continue; }
       if (join) {
         join.members.push(i);
         join.produced.add(n.writes[0]!);
@@ -291,6 +284,27 @@ export class Program {
       result.push(g.members.length === 1 ? n : this.makeFused(nodes, g.members, readers, true, g.stores));
     });
     return result;
+  }
+
+  /**
+   * The open group a reduction (sum/prod/max/min of a whole float result) can take as its prologue:
+   * one of the reduced input's shape, or null. Its results that other nodes read (or the program
+   * returns) become the program's side outputs, written in the same pass (makeFused). A group that
+   * alone reads a matmul's product is left to be that matmul's epilogue (`epilogues`): the GEMM then
+   * applies it while the product is in cache, where here it would be stored and read again.
+   */
+  private prologueGroup(n: GNode, groups: readonly Group[], nodes: readonly GNode[], readers: ReadonlyMap<VBuf, number[]>): Group | null {
+    if (n.kind !== 'reduce' || !REDUCE_PROLOGUE.has(n.args[0] as string)) return null;
+    const x = n.args[1] as View, xb = x.buf as VBuf;
+    const g = groups.find((q) => q.open && q.produced.has(xb));
+    if (!g || g.stores.size || g.device !== n.device || !isWholeBuffer(x) || !shapesEqual(g.shape, x.shape)) return null;
+    if (!(x.dtype === 'float32' || x.dtype === 'float64' || x.dtype === 'float16') || outView(n).dtype !== x.dtype) return null;
+    if (n.writes.length !== 1 || this.isBound(n.writes[0]!)) return null;
+    const epilogue = typeof realBackend(n.device).matmulEpilogue === 'function' && [...g.extIn].some((b) => {
+      const r = readers.get(b) ?? [];
+      return r.length > 0 && r.every((x) => g.members.includes(x)) && nodes.some((m) => m.kind === 'matmul' && m.writes.includes(b));
+    });
+    return epilogue ? null : g;
   }
 
   /**
@@ -451,7 +465,11 @@ export class Program {
     let reduce: FusedProgram['reduce'];
     if (red) {
       reduce = { op: red.args[0] as 'sum' | 'prod' | 'max' | 'min', nReduce: red.args[2] as number };
-      outs.push(outView(red));
+      // A keepdim reduction records its output with the reduced dims as 1s ([n, 1]); Backend.fused
+      // takes it in the kept shape FusedProgram.reduce states ([n]), the same dense elements.
+      const o = outView(red), kept = (red.args[1] as View).shape.slice(0, -reduce.nReduce || undefined);
+      const dense = isContiguous(o.shape, o.strides) && numel(o.shape) === numel(kept);
+      outs.push(dense && !shapesEqual(o.shape, kept) ? { ...o, shape: kept, strides: contiguousStrides(kept) } : o);
       outVals.push(value.get((red.args[1] as View).buf as VBuf)!);
     }
     const program: FusedProgram = { inputs: inputs.map((v) => v.dtype), steps, outputs: outVals, ...(reduce ? { reduce } : {}) };

@@ -261,6 +261,21 @@ describe('CPU fused kernels (generated WebAssembly) vs runComposed', () => {
     if (pool && pool.ready > 0) expect(pool.workerCalls).toBeGreaterThan(calls0);
   });
 
+  it('pow by a constant 2 or 3 is the backend\'s x * x and (x * x) * x (as for a broadcast exponent), not one rounding', () => {
+    const r = rng(29);
+    for (const e of [2, 3, 2.5]) {
+      const p: FusedProgram = { inputs: ['float32'], steps: [{ kind: 'const', value: e, dtype: 'float32' }, { kind: 'binary', op: 'pow', a: 0, b: 1, dtype: 'float32' }], outputs: [2] };
+      const x = randomView(r, 'float32', [100, 100], 0, false);
+      check(p, [x], [100, 100], `pow ${e}`);
+      // The eager kernel with the exponent broadcast from one element gives the same bits.
+      const k = outView('float32', [], false), want = outView('float32', [100, 100], false), got = outView('float32', [100, 100], false);
+      cpu.fill(k, e);
+      cpu.binary('pow', x, { ...k, shape: [100, 100], strides: [0, 0] }, want);
+      expect(cpu.fused(p, [x], [got])).toBe(true);
+      expect(bytes(got)).toEqual(bytes(want));
+    }
+  });
+
   it('casts between float32, int32, uint8 and bool, where, constants, pow by 2 on a 0-dim tensor', () => {
     const r = rng(99);
     const casts: DType[] = ['float32', 'int32', 'uint8', 'bool'];
@@ -331,20 +346,30 @@ describe('CPU fused kernels (generated WebAssembly) vs runComposed', () => {
 });
 
 describe('CPU fused reductions (FusedProgram.reduce) vs runComposed', () => {
-  /** Runs p fused and composed into fresh dense outputs of the kept shape; fused must accept and match. */
-  function checkReduce(p: FusedProgram, ins: View[], what: string): Float32Array {
+  /**
+   * Runs p fused and composed into fresh dense outputs of the kept shape (and fresh side outputs of
+   * the full shape, every other element of transposed storage with `stridedSides`); fused must
+   * accept and match bit for bit. Returns the reduced output.
+   */
+  function checkReduce(p: FusedProgram, ins: View[], what: string, stridedSides = false): Float32Array {
     checkProgram(p);
     const shape = ins[0]!.shape, oshape = shape.slice(0, shape.length - p.reduce!.nReduce);
-    const a = outView('float32', oshape, false), b = outView('float32', oshape, false);
-    expect(cpu.fused(p, ins, [a]), `${what}: fused accepted`).toBe(true);
-    runComposed(cpu, p, ins, [b]);
-    const x = cpu.readSync(a) as Float32Array, y = cpu.readSync(b) as Float32Array;
-    const xb = new Uint32Array(x.buffer, x.byteOffset, x.length), yb = new Uint32Array(y.buffer, y.byteOffset, y.length);
-    for (let i = 0; i < x.length; i++) {
-      if (xb[i] === yb[i] || (Number.isNaN(x[i]) && Number.isNaN(y[i]))) continue;
-      throw new Error(`${what}: output ${i}: fused ${x[i]}, composed ${y[i]}\n${JSON.stringify(p)}`);
-    }
-    return x;
+    const sideDts = p.outputs.slice(0, -1).map((v) => valueDtype(p, v));
+    const make = () => [...sideDts.map((d) => outView(d, shape, stridedSides)), outView('float32', oshape, false)];
+    const a = make(), b = make();
+    expect(cpu.fused(p, ins, a), `${what}: fused accepted`).toBe(true);
+    runComposed(cpu, p, ins, b);
+    a.forEach((o, k) => {
+      const got = bytes(o), want = bytes(b[k]!);
+      if (got.every((v, i) => v === want[i])) return;
+      const x = cpu.readSync(o), y = cpu.readSync(b[k]!);
+      // Any two NaNs are equal (their sign varies with V8's tier, even in the composed chain).
+      for (let i = 0; i < x.length; i++) {
+        if (Object.is(x[i], y[i]) || (Number.isNaN(x[i]) && Number.isNaN(y[i]))) continue;
+        throw new Error(`${what}: ${k === a.length - 1 ? 'reduced output' : `side output ${k}`} element ${i}: fused ${x[i]}, composed ${y[i]}\n${JSON.stringify(p)}`);
+      }
+    });
+    return cpu.readSync(a.at(-1)!) as Float32Array;
   }
   /** Bit for bit, any two NaNs equal (their sign varies with V8's tier, even in the composed chain). */
   const sameBits = (x: Float32Array, y: Float32Array): boolean => x.length === y.length
@@ -381,6 +406,55 @@ describe('CPU fused reductions (FusedProgram.reduce) vs runComposed', () => {
       checkReduce(softmax(1), [xt, m], `softmax transposed [${shape}]`);
       checkReduce(scaled('max', 1), [xt, m], `max transposed [${shape}]`);
     }
+  });
+
+  it('side outputs (prologue values other kernels read) are written in the same pass, every layout', () => {
+    const r = rng(27);
+    // softmax: exp(x - max) is both written and summed; layer norm: x - mean written, a bool mask too.
+    const expSide = (n: number): FusedProgram => ({ ...softmax(n), outputs: [3, 3] });
+    const centred = (n: number, count: number): FusedProgram => {
+      const v = variance(n, count);
+      return { ...v, steps: [...v.steps, { kind: 'binary', op: 'gt', a: 0, b: 1, dtype: 'bool' }], outputs: [2, 6, 5] };
+    };
+    const maxSide = (n: number): FusedProgram => ({ ...scaled('max', n), outputs: [4, 6, 6] });
+    for (const shape of [[1, 1], [3, 5], [7, 8], [5, 17], [64, 513], [300, 257], [2, 40000], [1, 100003], [4, 6, 8], [40, 30, 33]]) {
+      const x = randomView(r, 'float32', shape, 0, false), m = perRow(r, shape, 1);
+      for (const strided of [false, true]) {
+        const tag = `[${shape}]${strided ? ' strided sides' : ''}`;
+        checkReduce(expSide(1), [x, m], `softmax ${tag}`, strided);
+        checkReduce(centred(1, shape.at(-1)!), [x, m], `variance ${tag}`, strided);
+        checkReduce(maxSide(1), [x, m], `max ${tag}`, strided);
+        // Strided sides over all dims do not form one run: declined (tested below), so dense only.
+        if (!strided) checkReduce(expSide(shape.length), [x, perRow(r, shape, shape.length)], `sum over all ${tag}`);
+        checkReduce(expSide(0), [x, m], `nReduce 0 ${tag}`, strided);
+      }
+      const xt: View = { ...randomView(r, 'float32', [...shape].reverse(), 0, false), shape, strides: contiguous([...shape].reverse()).reverse() };
+      checkReduce(centred(1, shape.at(-1)!), [xt, m], `variance transposed [${shape}]`);
+    }
+  });
+
+  it('side outputs: the same bits on 1 and 2 threads; declined over an input (other than as its view) or written twice', () => {
+    const r = rng(28);
+    const p: FusedProgram = { ...softmax(1), outputs: [2, 3, 3] };
+    const cases = [[512, 300], [1, 200000], [3, 70000]].map((shape) => [randomView(r, 'float32', shape, 0, false), perRow(r, shape, 1)]);
+    const two = cases.map((ins, i) => checkReduce(p, ins, `2 threads case ${i}`));
+    torch.setNumThreads(1);
+    try {
+      cases.forEach((ins, i) => expect(sameBits(checkReduce(p, ins, `1 thread case ${i}`), two[i]!), `case ${i}`).toBe(true));
+    } finally { torch.setNumThreads(2); }
+    const x = randomView(r, 'float32', [6, 8], 0, false), m = perRow(r, [6, 8], 1), red = outView('float32', [6], false);
+    const decline = (outs: View[]) => { const before = outs.map(bytes); expect(cpu.fused(p, [x, m], outs)).toBe(false); outs.forEach((o, i) => expect(bytes(o)).toEqual(before[i])); };
+    decline([{ ...x, strides: [1, 6], shape: [6, 8] }, outView('float32', [6, 8], false), red]);
+    decline([outView('float32', [6, 8], false), { ...outView('float32', [6, 1], false), shape: [6, 8], strides: [1, 0] }, red]);
+    // Over all dims, a transposed side output does not form one run with the input.
+    const all: FusedProgram = { ...p, reduce: { op: 'sum', nReduce: 2 } }, one = outView('float32', [], false);
+    const sides = [outView('float32', [6, 8], true), outView('float32', [6, 8], false)], before = sides.map(bytes);
+    expect(cpu.fused(all, [x, perRow(r, [6, 8], 2)], [...sides, one])).toBe(false);
+    sides.forEach((o, i) => expect(bytes(o)).toEqual(before[i]));
+    // The same view as an input (computed in place) is fine: x - m written over x.
+    const want = bytes(x);
+    expect(cpu.fused(p, [x, m], [x, outView('float32', [6, 8], false), red])).toBe(true);
+    expect(bytes(x)).not.toEqual(want);
   });
 
   it('sums that cancel (where the float64 accumulation order shows), every length mod 8', () => {

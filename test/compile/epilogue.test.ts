@@ -46,14 +46,16 @@ describe('matmul epilogue pass', () => {
     torch.manualSeed(3);
     const x = torch.randn([64, 96]);
     const w1 = torch.randn([80, 96]).mul(0.1), b1 = torch.randn([80]), w2 = torch.randn([40, 80]).mul(0.1), b2 = torch.randn([40]);
-    // LayerNorm reads the Linear's output twice (mean, then the centering), so the bias add stays a
-    // single kernel without the epilogue.
+    // LayerNorm reads the Linear's output twice (mean, then the centering): the bias add is the
+    // GEMM's epilogue, not the mean's prologue.
     const f = (x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) =>
       F.linear(F.gelu(F.layerNorm(F.linear(x, w1, b1), [80])), w2, b2);
     const { eager, comp, plain, info } = runs(f, x, [w1, b1, w2, b2]);
     expect(info.forward!.epilogues).toBe(2);
     expect(info.backward!.epilogues).toBeGreaterThanOrEqual(1);
-    expect(info.forward!.kernels + info.backward!.kernels).toBe(plain.info.forward!.kernels + plain.info.backward!.kernels - info.forward!.epilogues - info.backward!.epilogues);
+    // Without epilogues, the chains after the GEMMs fuse into the reductions that read them instead
+    // (as side-output prologues), which saves fewer kernels.
+    expect(info.forward!.kernels + info.backward!.kernels).toBeLessThan(plain.info.forward!.kernels + plain.info.backward!.kernels);
     expect(bits(comp.y)).toEqual(bits(plain.y));
     expect(bits(comp.y)).toEqual(bits(eager.y));
     comp.grads.forEach((g, i) => { expect(bits(g), `grad ${i}`).toEqual(bits(plain.grads[i]!)); close(g, eager.grads[i]!); });

@@ -313,18 +313,28 @@ function reduceOut(be: WebGPUBackend, d: DType, shape: readonly number[], seed: 
   return { ...buffer(be, d, values(rng(seed), d, shape.reduce((a, b) => a * b, 1) + 3)), shape, strides: contig(shape) };
 }
 
-/** Runs reduction program p composed and fused; expects fused to run and the whole output buffers equal. */
-async function sameReduce(be: WebGPUBackend, p: FusedProgram, ins: View[], outDtype?: DType, seed = 7): Promise<void> {
-  const shape = ins[0]!.shape, oshape = shape.slice(0, shape.length - p.reduce!.nReduce);
-  const d = outDtype ?? (p.outputs[0]! < p.inputs.length ? p.inputs[p.outputs[0]!]! : p.steps[p.outputs[0]! - p.inputs.length]!.dtype);
-  const want = reduceOut(be, d, oshape, seed), got = reduceOut(be, d, oshape, seed);
-  runComposed(be, p, ins, [want]);
+/**
+ * Runs reduction program p composed and fused; expects fused to run and the whole output buffers
+ * equal: the reduced one, and the side outputs (p's outputs before it; transposed at an offset with
+ * `stridedSides`).
+ */
+async function sameReduce(be: WebGPUBackend, p: FusedProgram, ins: View[], outDtype?: DType, seed = 7, stridedSides = false): Promise<void> {
+  const shape = ins[0]!.shape, oshape = shape.slice(0, shape.length - p.reduce!.nReduce), last = p.outputs.at(-1)!;
+  const d = outDtype ?? (last < p.inputs.length ? p.inputs[last]! : p.steps[last - p.inputs.length]!.dtype);
+  const sides = outputs(be, { ...p, outputs: p.outputs.slice(0, -1) }, shape, stridedSides, seed + 1);
+  const want = [...sides(), reduceOut(be, d, oshape, seed)], got = [...sides(), reduceOut(be, d, oshape, seed)];
+  runComposed(be, p, ins, want);
   const what = `${JSON.stringify(p)} over [${shape}]`;
-  expect(be.fused(p, ins, [got]), `fused ran: ${what}`).toBe(true);
-  const [w, g] = [await whole(be, want), await whole(be, got)];
-  if (typeof w === 'string' || typeof g === 'string') expect(g, what).toEqual(w);
-  else if (!Buffer.from(nanless(w, d, p)).equals(Buffer.from(nanless(g, d, p)))) expect.fail(`${what} differs:\n  composed ${Array.from(w)}\n  fused    ${Array.from(g)}`);
-  be.free(want.buf); be.free(got.buf);
+  expect(be.fused(p, ins, got), `fused ran: ${what}`).toBe(true);
+  for (let i = 0; i < want.length; i++) {
+    const [w, g] = [await whole(be, want[i]!), await whole(be, got[i]!)];
+    const tag = i === want.length - 1 ? what : `side output ${i} of ${what}`;
+    if (typeof w === 'string' || typeof g === 'string') expect(g, tag).toEqual(w);
+    else if (i < want.length - 1 ? !Buffer.from(w).equals(Buffer.from(g)) : !Buffer.from(nanless(w, d, p)).equals(Buffer.from(nanless(g, d, p)))) {
+      expect.fail(`${tag} differs:\n  composed ${Array.from(w)}\n  fused    ${Array.from(g)}`);
+    }
+  }
+  for (const v of [...want, ...got]) be.free(v.buf);
 }
 
 /**
@@ -451,6 +461,43 @@ describe.skipIf(!available).each(['off', 'on'] as const)('webgpu fused reduction
     await sameReduce(be(), k, [stridedView(be(), r, 'float32', [2, 40, 3])]);
   });
 
+  it('side outputs: softmax\'s exp and layer norm\'s centred values and mask, written as they are reduced, any layout', async () => {
+    const r = rng(38);
+    // exp(x - max): written and summed; x - mean written, a bool mask too, (x - mean)^2 / n summed
+    const expSide: FusedProgram = { inputs: ['float32', 'float32'], outputs: [3, 3], steps: [b('sub', 0, 1, 'float32'), u('exp', 2, 'float32')],
+      reduce: { op: 'sum', nReduce: 1 } };
+    const centred = (n: number): FusedProgram => ({ inputs: ['float32', 'float32'], outputs: [2, 6, 5], reduce: { op: 'sum', nReduce: 1 },
+      steps: [b('sub', 0, 1, 'float32'), b('mul', 2, 2, 'float32'), c(1 / n, 'float32'), b('mul', 3, 4, 'float32'), b('gt', 0, 1, 'bool')] });
+    const maxSide: FusedProgram = { inputs: ['float32', 'float32'], outputs: [2, 3], reduce: { op: 'max', nReduce: 1 },
+      steps: [b('mul', 0, 1, 'float32'), u('neg', 2, 'float32')] };
+    for (const cols of COLS) {
+      const rows = 1 + int(r, 6), x = matrix(be(), r, rows, cols, cols % 2 === 1), m = column(be(), r, rows, cols);
+      for (const strided of [false, true]) {
+        await sameReduce(be(), expSide, [x, m], undefined, 7, strided);
+        await sameReduce(be(), centred(cols), [x, m], undefined, 7, strided);
+        await sameReduce(be(), maxSide, [x, m], undefined, 7, strided);
+      }
+    }
+    // float16 sides, over two reduced dims of strided views
+    const h: FusedProgram = { inputs: ['float16', 'float16'], outputs: [2, 3, 3], steps: [b('sub', 0, 1, 'float16'), u('exp', 2, 'float16')],
+      reduce: { op: 'sum', nReduce: 2 } };
+    await sameReduce(be(), h, h.inputs.map(() => stridedView(be(), r, 'float16', [3, 5, 7])), 'float32', 7, true);
+  });
+
+  it('side outputs: poison as in the chain, and more sides than the bindings allow (run as an elementwise kernel first)', async () => {
+    const x = buffer(be(), 'int32', [7, -7, 3, 0, 5, 9]), y = buffer(be(), 'int32', [2, 1, 0]);
+    const xs: View = { ...x, shape: [2, 3], strides: [3, 1] }, ys: View = { ...y, shape: [2, 3], strides: [0, 1] };
+    // x // y as a side output and summed; x + y (clean) as a side output too
+    const p: FusedProgram = { inputs: ['int32', 'int32'], outputs: [2, 3, 2], steps: [b('floorDivide', 0, 1, 'int32'), b('add', 0, 1, 'int32')],
+      reduce: { op: 'sum', nReduce: 1 } };
+    await sameReduce(be(), p, [xs, ys]);
+    const r = rng(39), max = be().info.limits.maxStorageBuffersPerShaderStage;
+    const steps: FusedStep[] = [b('sub', 0, 1, 'float32')];
+    for (let k = 0; k < max; k++) steps.push(b('mul', 2 + k, 0, 'float32'));
+    const many: FusedProgram = { inputs: ['float32', 'float32'], steps, outputs: [...steps.keys()].map((k) => 2 + k), reduce: { op: 'sum', nReduce: 1 } };
+    for (const cols of [5, 200]) await sameReduce(be(), many, [matrix(be(), r, 3, cols), column(be(), r, 3, cols)]);
+  });
+
   it('returns false, doing nothing, where it cannot match the chain', async () => {
     const sum: FusedProgram = { inputs: ['float32'], outputs: [1], steps: [u('exp', 0, 'float32')], reduce: { op: 'sum', nReduce: 1 } };
     const x = matrix(be(), rng(35), 3, 4), fill = [5, 6, 7, 8];
@@ -461,6 +508,11 @@ describe.skipIf(!available).each(['off', 'on'] as const)('webgpu fused reduction
       expect(Array.from(await be().read(all))).toEqual(before);
     };
     await no(sum, [x], { ...out(), strides: [-1], offset: 2 }); // an output the reduce kernels would not write as a view
+    // A side output over its input's buffer, and one written twice (stride 0): composed.
+    const side: FusedProgram = { ...sum, outputs: [1, 1] }, o1 = out(), before = Array.from(await be().read(o1));
+    expect(be().fused(side, [x], [x, o1])).toBe(false);
+    expect(be().fused(side, [x], [{ ...out(), shape: [3, 4], strides: [1, 0] }, o1])).toBe(false);
+    expect(Array.from(await be().read(o1))).toEqual(before);
     await no(sum, [x], { ...out(), shape: [4] }); // an output not of the reduced shape
     await no(sum, [{ ...x, shape: [3, 0], strides: [1, 1] }], out()); // an empty reduction (max/min throw): runComposed's
     await no({ ...sum, reduce: { op: 'sum', nReduce: 3 } }, [x], out());

@@ -67,7 +67,7 @@ export class Gen {
   private readonly imports: FuncImport[] = [];
   private hostOnly = false;
   protected cost = 1;
-  private readonly dts: DType[];
+  protected readonly dts: DType[];
   private readonly live: boolean[];
   private readonly K: number;
   // Locals: per operand its row pointer p, moving pointer q, inner byte stride s, row-dim strides S,
@@ -215,7 +215,7 @@ export class Gen {
     }
   }
 
-  private store(k: number, val: number, lanes: number): void {
+  protected store(k: number, val: number, lanes: number): void {
     const c = this.c, q = this.q[k]!, byte = esize(this.dts[k]!) === 1;
     const scalar = (addr: () => void, j: number) => {
       addr(); c.get(val).lane(Simd.i32x4ExtractLane, j);
@@ -425,6 +425,12 @@ export class Gen {
       case 'binary': {
         const d = valueDtype(p, st.a), boolOut = st.op in Gen.F32_CMP || st.op in Gen.LOGICAL;
         if (valueDtype(p, st.b) !== d || st.dtype !== (boolOut ? 'bool' : d)) throw new Unsupported(st.op);
+        // The backend's pow by a broadcast 2 or 3 (a constant here) is x * x, (x * x) * x.
+        const k = st.b >= p.inputs.length ? p.steps[st.b - p.inputs.length] : undefined;
+        if (st.op === 'pow' && d === 'float32' && k?.kind === 'const' && (k.value === 2 || k.value === 3)) {
+          const x = this.bind(v(st.a)), sq = this.f2(Simd.f32x4Mul, x, x);
+          return k.value === 2 ? sq : this.f2(Simd.f32x4Mul, sq, x);
+        }
         return d === 'float32' ? this.binaryF32(st.op, v(st.a), v(st.b), lanes) : this.byteWrap(this.binaryInt(st.op, v(st.a), v(st.b), d), st.dtype);
       }
     }

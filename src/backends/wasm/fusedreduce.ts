@@ -11,6 +11,8 @@
 // - prod: the reference loop's float64 product in element order, rounded once.
 // The reduced dims must form one run (constant stride per input) after collapsing; the prologue
 // values come from Gen's step code (lane 0 of the 4-lane code for single elements, as its tails do).
+// Side outputs (the program's outputs before the reduced one) are stored as each group of elements
+// is computed, walking the run like the inputs: every element is visited once.
 
 import type { FusedProgram } from '../fused.js';
 import { CHUNK } from './split.js';
@@ -20,7 +22,8 @@ import { F32, F64, I32, Op, Simd, V128 } from './jit.js';
 /**
  * Kernel `run(blk, r0, nr, c0, nc)`: outputs r0..r0+nr (the flattened kept dims), each reduced over
  * elements c0..c0+nc of its run. Block: as generateFused's for rank = kept rank + 1 (the reduced run
- * is the inner dim), operands the inputs then the output (its inner stride unused); word 0 holds 0, or
+ * is the inner dim), operands the inputs, the side outputs, then the reduced output (its inner stride
+ * unused); word 0 holds 0, or
  * the byte address of float64 partial sums: a sum then stores its float64 value there, at index
  * c0 / CHUNK, instead of writing the output (one output, cut into CHUNK-long parts).
  */
@@ -29,21 +32,25 @@ export function generateReduce(p: FusedProgram, layout: Layout, shared: boolean)
 }
 
 class ReduceGen extends Gen {
-  /** Advances the inputs' moving pointers by `lanes` elements of the run. */
+  /** Operands walked along the run: the inputs and the side outputs (the reduced output is last). */
+  private get walked(): number { return this.prog.inputs.length + this.prog.outputs.length - 1; }
+
+  /** Advances the walked operands' moving pointers by `lanes` elements of the run. */
   private advance(lanes: number): void {
     const c = this.c;
-    this.prog.inputs.forEach((d, k) => {
+    for (let k = 0; k < this.walked; k++) {
       const kd = this.kind(k), q = this.q[k]!;
-      if (kd === 'c') c.get(q).i32(lanes * esize(d)).op(Op.i32Add).set(q);
+      if (kd === 'c') c.get(q).i32(lanes * esize(this.dts[k]!)).op(Op.i32Add).set(q);
       else if (kd === 's') { c.get(q).get(this.s[k]!); if (lanes > 1) c.i32(lanes).op(Op.i32Mul); c.op(Op.i32Add).set(q); }
-    });
+    }
   }
 
-  /** The reduced value's local for the next `lanes` elements (then advances past them). */
+  /** The reduced value's local for the next `lanes` elements, after storing the side outputs (then advances past them). */
   private next(lanes: number): number {
-    const v = this.values(lanes)[this.prog.outputs[0]!]!;
+    const vals = this.values(lanes), nIn = this.prog.inputs.length, outs = this.prog.outputs;
+    for (let o = 0; o < outs.length - 1; o++) this.store(nIn + o, vals[outs[o]!]!, lanes);
     this.advance(lanes);
-    return v;
+    return vals[outs.at(-1)!]!;
   }
 
   /** `while (i + step <= nc) { body(); i += step }`, `fold()`, then `while (i < nc) { tail(); i++ }`. */
@@ -66,9 +73,9 @@ class ReduceGen extends Gen {
   private lane0(v: number): void { this.c.get(v).lane(Simd.f32x4ExtractLane, 0); }
 
   protected override row(i: number): void {
-    const { c } = this, nIn = this.prog.inputs.length, op = this.prog.reduce!.op, out = this.p[nIn]!;
+    const { c } = this, op = this.prog.reduce!.op, out = this.p[this.walked]!;
     const BLK = 0, C0 = 3;
-    for (let k = 0; k < nIn; k++) {
+    for (let k = 0; k < this.walked; k++) {
       c.get(this.p[k]!).set(this.q[k]!);
       if (this.bv[k]! >= 0) { this.scalarLoad(k, this.p[k]!); c.set(this.bv[k]!); }
     }
@@ -113,7 +120,7 @@ class ReduceGen extends Gen {
     // max / min: element 0 splat, then blocks of 4, the lanes folded, the tail.
     const isMax = op === 'max', vop = isMax ? Simd.f32x4Max : Simd.f32x4Min, sop = isMax ? Op.f32Max : Op.f32Min;
     const m = c.local(V128), r = c.local(F32);
-    c.get(this.values(1)[this.prog.outputs[0]!]!).lane(Simd.i32x4ExtractLane, 0).simd(Simd.i32x4Splat).set(m);
+    c.get(this.values(1)[this.prog.outputs.at(-1)!]!).lane(Simd.i32x4ExtractLane, 0).simd(Simd.i32x4Splat).set(m);
     this.loops(i, 4, () => { c.get(m).get(this.next(4)).simd(vop).set(m); }, () => {
       this.lane0(m); c.set(r);
       for (let j = 1; j < 4; j++) c.get(r).get(m).lane(Simd.f32x4ExtractLane, j).op(sop).set(r);

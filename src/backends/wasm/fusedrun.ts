@@ -153,39 +153,45 @@ export class FusedRunner {
 
   /**
    * A reduction program (float32 result): kept dims (collapsed, any strides) walked as rows, the
-   * reduced dims as one run per input (declined where they do not collapse to one stride per input,
-   * as blocks of 8 would then straddle runs). Declines empty tensors (the composed reduce fills or
-   * raises there), an output that is not dense (the composed reduce writes it densely) or shares a
-   * buffer with an input. Calls take whole outputs, except one output longer than CHUNK, summed in
-   * the backend's fixed CHUNK-long float64 parts; so the split never changes a value.
+   * reduced dims as one run per input and side output (declined where they do not collapse to one
+   * stride per operand, as blocks of 8 would then straddle runs). Declines empty tensors (the
+   * composed reduce fills or raises there), an output that is not dense (the composed reduce writes
+   * it densely) or shares a buffer with an input, side outputs that overlap an input other than as
+   * its very view or write an element twice. Calls take whole outputs, except one output longer
+   * than CHUNK, summed in the backend's fixed CHUNK-long float64 parts; so the split never changes a value.
    */
   private runReduce(p: FusedProgram, pk: string, ins: readonly View[], outs: readonly View[]): boolean {
-    const nIn = ins.length, n = p.reduce!.nReduce, out = outs[0];
-    if (nIn === 0 || nIn !== p.inputs.length || outs.length !== 1 || !out || valueDtype(p, p.outputs[0]!) !== 'float32' || out.dtype !== 'float32') return false;
+    const nIn = ins.length, n = p.reduce!.nReduce, out = outs.at(-1), sides = outs.slice(0, -1), nW = nIn + sides.length;
+    if (nIn === 0 || nIn !== p.inputs.length || outs.length !== p.outputs.length || !out || valueDtype(p, p.outputs.at(-1)!) !== 'float32' || out.dtype !== 'float32') return false;
     const shape = ins[0]!.shape, nd = shape.length, kept = nd - n;
     if (!Number.isInteger(n) || n < 0 || kept < 0 || shape.includes(0)) return false;
-    if (ins.some((v, k) => v.dtype !== p.inputs[k] || v.shape.length !== nd || v.shape.some((s, d) => s !== shape[d]) || v.buf === out.buf)) return false;
+    const full = (v: View) => v.shape.length === nd && v.shape.every((s, d) => s === shape[d]);
+    if (ins.some((v, k) => v.dtype !== p.inputs[k] || !full(v) || v.buf === out.buf)) return false;
+    if (sides.some((v, k) => v.dtype !== valueDtype(p, p.outputs[k]!) || !full(v) || v.buf === out.buf || v.strides.some((x, d) => x === 0 && shape[d]! > 1))) return false;
+    if (!this.disjoint(ins, sides)) return false;
     const oshape = shape.slice(0, kept);
     if (out.shape.length !== kept || out.shape.some((s, d) => s !== oshape[d])) return false;
     let outs1 = 1; // the number of outputs; the output must be dense
     for (let d = kept - 1; d >= 0; d--) { if (oshape[d] !== 1 && out.strides[d] !== outs1) return false; outs1 *= oshape[d]!; }
-    const ko = collapse(oshape, [...ins, out].map((v) => v.strides.slice(0, kept)));
-    const rd = collapse(shape.slice(kept), ins.map((v) => v.strides.slice(kept)));
+    const walked = [...ins, ...sides];
+    const ko = collapse(oshape, [...walked, out].map((v) => v.strides.slice(0, kept)));
+    const rd = collapse(shape.slice(kept), walked.map((v) => v.strides.slice(kept)));
     if (rd.shape.length > 1) return false;
     const len = rd.shape[0] ?? 1;
     const Ro = Math.max(1, ko.shape.length), R = Ro + 1;
     if (R > MAX_RANK) return false;
     const pad = Ro - ko.shape.length;
     const dims = [...new Array<number>(pad).fill(1), ...ko.shape, len];
-    const st = ko.strides.map((s, k) => [...new Array<number>(pad).fill(0), ...s, k < nIn ? (rd.strides[k]?.[0] ?? 0) : 0]);
-    const kinds = st.map((s, k): Kind => (k === nIn ? 'c' : len === 1 || s[Ro] === 0 ? 'b' : s[Ro] === 1 ? 'c' : 's'));
+    const st = ko.strides.map((s, k) => [...new Array<number>(pad).fill(0), ...s, k < nW ? (rd.strides[k]?.[0] ?? 0) : 0]);
+    // Side outputs are never broadcast ('b' loads once per row); a run of one is 'c' (tails only).
+    const kinds = st.map((s, k): Kind => (k >= nIn && (k === nW || len === 1 || s[Ro] === 1) ? 'c' : len === 1 || s[Ro] === 0 ? 'b' : s[Ro] === 1 ? 'c' : 's'));
     const kernel = this.kernel(p, pk, { rank: R, kinds });
     if (!kernel) return false;
     const L = new CallList(), make = (blk: number) => (r0: number, nr: number, c0: number, nc: number) => [kernel.id, kernel.bytesPtr, kernel.bytesLen, blk, r0, nr, c0, nc];
     if (p.reduce!.op === 'sum' && outs1 === 1 && len > CHUNK) {
       const parts = Math.ceil(len / CHUNK);
       if (this.partBytes < 8 * parts) { this.partBytes = Math.max(4096, 8 * parts); this.part = this.host.allocFixed(this.partBytes); }
-      const blk = this.block([...ins, out], dims, st, this.part);
+      const blk = this.block([...walked, out], dims, st, this.part);
       for (let c0 = 0; c0 < len; c0 += CHUNK) L.push('jit', make(blk)(0, 1, c0, Math.min(CHUNK, len - c0)), Math.min(CHUNK, len - c0) * kernel.cost);
       this.host.exec(L, this.host.shared && !kernel.hostOnly);
       // Added in order from 0, then rounded once, as the backend adds its sumRunF64 parts.
@@ -195,7 +201,7 @@ export class FusedRunner {
       new Float32Array(this.host.memory.buffer, this.host.ptr(out), 1)[0] = sum;
       return true;
     }
-    const blk = this.block([...ins, out], dims, st, 0);
+    const blk = this.block([...walked, out], dims, st, 0);
     split2d(L, 'jit', outs1, 1, (r0, nr) => make(blk)(r0, nr, 0, len), Math.max(1, Math.round(len * kernel.cost / 4)));
     this.host.exec(L, this.host.shared && !kernel.hostOnly);
     return true;

@@ -4,7 +4,10 @@
 // R <= 32 (on CPU adapters more: WebGPUBackend.rowsReduce decides for both) one invocation per
 // output in index order (reduce_rows.wgsl), else one workgroup per output
 // folding r = lid (mod 64) then a 64-wide tree (reduce.wgsl). So values are bit for bit those of
-// runComposed (prologue into a temporary, then reduce). Null / false where that cannot be kept.
+// runComposed (prologue into a temporary, then reduce). Side outputs (the outputs before the reduced
+// one) are stored where their element is computed: each element is visited by exactly one invocation,
+// their views walked like the inputs' (operand table entries after them). Null / false where that
+// cannot be kept.
 
 import { fusedKey, valueDtype, type FusedProgram } from '../fused.js';
 import type { View } from '../backend.js';
@@ -23,8 +26,10 @@ export interface FusedReduceKernel {
   readonly key: string;
   /** Placeholders of shaders/fused_reduce.wgsl besides DECLS. */
   readonly subs: Readonly<Record<string, string>>;
-  /** Program inputs bound after the output (those the reduced value depends on), as in<j>. */
+  /** Program inputs bound after the output (those the outputs depend on), as in<j>; then the side outputs, as side<k>. */
   readonly inputs: readonly number[];
+  /** What each side output inherits poison from (as `deps`). */
+  readonly sides: readonly FusedOutputDeps[];
   /** Metadata after outOffset: the run-time zero, the constants' bits, then the check's slot. */
   readonly scalars: readonly number[];
   /** The message of the integer-error check, or null. */
@@ -35,51 +40,68 @@ export interface FusedReduceKernel {
 
 const kernels = kernelCache<FusedReduceKernel>();
 
-/** The kernel for reduction program `p` writing an output of `outDtype` (cached), or null when unsupported. */
-export function fusedReduceKernel(p: FusedProgram, outDtype: DType): FusedReduceKernel | null {
-  return kernels(`${fusedKey(p)}>${outDtype}`, () => generate(p, outDtype));
+/**
+ * The kernel for reduction program `p` writing outputs of `outDtypes` (the side outputs', then the
+ * reduced output's; cached), or null when unsupported.
+ */
+export function fusedReduceKernel(p: FusedProgram, outDtypes: readonly DType[]): FusedReduceKernel | null {
+  return kernels(`${fusedKey(p)}>${outDtypes.join(',')}`, () => generate(p, outDtypes));
 }
 
-function generate(p: FusedProgram, outDtype: DType): FusedReduceKernel | null {
-  const red = p.reduce;
-  if (!red || p.outputs.length !== 1) return null;
-  const pro = prologue(p, 1, (j) => `ld_in${j}(in_at(${j}, base${j}, r))`, (nIn) => `in_op(${nIn}) + 1`);
-  if (!pro || outDtype === 'float64') return null;
-  const v = p.outputs[0]!, deps = outputDeps(pro, v);
+function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedReduceKernel | null {
+  const red = p.reduce, nSide = p.outputs.length - 1, outDtype = outDtypes.at(-1)!;
+  if (!red || nSide < 0 || outDtypes.length !== p.outputs.length || outDtypes.includes('float64')) return null;
+  // The table holds the bound inputs, then the side outputs; the output's offset and the scalars follow.
+  const pro = prologue(p, 1, (j) => `ld_in${j}(in_at(${j}, base${j}, r))`, (nIn) => `in_op(${nIn + nSide}) + 1`);
+  if (!pro) return null;
+  const v = p.outputs.at(-1)!, deps = outputDeps(pro, v);
   if (!deps) return null;
   const nIn = pro.inputs.length, t = ctOf(valueDtype(p, v)), parts = reduceParts(red.op, t);
-  const bases = pro.inputs.map((_, j) => `var<private> base${j}: i32;`);
+  const sides: FusedOutputDeps[] = [], stores: string[] = [];
+  for (let k = 0; k < nSide; k++) {
+    const w = p.outputs[k]!, d = outputDeps(pro, w);
+    if (!d) return null;
+    sides.push(d);
+    // As the copy kernel stores it (runComposed copies each side value into its output).
+    stores.push(`  st_side${k}(in_at(${nIn + k}, base${nIn + k}, r), ${cast(`v${w}`, ctOf(valueDtype(p, w)), outDtypes[k]!)});`);
+  }
+  const walked = nIn + nSide;
+  const bases = Array.from({ length: walked }, (_, j) => `var<private> base${j}: i32;`);
   const subs = {
-    STEPS: pro.steps, BODY: [...pro.body, `  return v${v};`].join('\n'), NIN: String(nIn), T: t,
-    BASES: `${bases.join('\n')}\nfn set_bases(o: i32) {\n${pro.inputs.map((_, j) => `  base${j} = strided(o, md[1], 4, in_op(${j}));`).join('\n')}\n}`,
+    STEPS: pro.steps, BODY: [...pro.body, ...stores, `  return v${v};`].join('\n'), NIN: String(walked), T: t,
+    BASES: `${bases.join('\n')}\nfn set_bases(o: i32) {\n${bases.map((_, j) => `  base${j} = strided(o, md[1], 4, in_op(${j}));`).join('\n')}\n}`,
     COMBINE: parts.combine, IDENT: parts.ident, FINAL: `let r = res.${parts.result};`, CAST: cast('r', t, outDtype),
   };
   const code = Object.entries(subs).map(([name, s]) => `${name}=${s}`).join('\n');
-  return { key: `fused_reduce#${codeId(code)}`, subs, inputs: pro.inputs, check: pro.check, deps, scalars: [0, ...pro.consts, ...(pro.check ? [0] : [])] };
+  return { key: `fused_reduce#${codeId(code)}`, subs, inputs: pro.inputs, sides, check: pro.check, deps, scalars: [0, ...pro.consts, ...(pro.check ? [0] : [])] };
 }
 
 /**
  * Whether the views fit the program as runComposed runs it: inputs of the declared dtypes all of the
- * iteration shape (ins[0]'s), an output of that shape without the last nReduce dims and contiguous
- * (the reduce kernels write outOffset + o), a non-empty reduction (an empty one throws for max/min:
- * left to runComposed), bindings within `max`.
+ * iteration shape (ins[0]'s), side outputs of that shape in buffers of their own (no stride 0: an
+ * element written twice), an output of that shape without the last nReduce dims and contiguous (the
+ * reduce kernels write outOffset + o), a non-empty reduction (an empty one throws for max/min: left
+ * to runComposed), bindings within `max`.
  */
 export function fusedReduceViewsOk(p: FusedProgram, k: FusedReduceKernel, ins: readonly View[], outs: readonly View[], maxBindings: number): boolean {
   const nr = p.reduce?.nReduce;
-  if (nr === undefined || ins.length !== p.inputs.length || ins.length === 0 || outs.length !== 1) return false;
+  if (nr === undefined || ins.length !== p.inputs.length || ins.length === 0 || outs.length !== p.outputs.length) return false;
   const shape = ins[0]!.shape, nd = shape.length;
   if (!Number.isInteger(nr) || nr < 0 || nr > nd) return false;
   const same = (v: View, s: readonly number[]) => v.shape.length === s.length && v.strides.length === s.length && v.shape.every((x, d) => x === s[d]);
   if (!ins.every((v, i) => v.dtype === p.inputs[i] && same(v, shape))) return false;
-  const out = outs[0]!;
+  const out = outs.at(-1)!, sides = outs.slice(0, -1);
   if (!same(out, shape.slice(0, nd - nr)) || !isContiguous(out.shape, out.strides)) return false;
+  if (new Set(outs.map((o) => o.buf)).size !== outs.length || sides.some((o) => ins.some((v) => v.buf === o.buf))) return false;
+  if (!sides.every((o) => same(o, shape) && o.strides.every((x, d) => x !== 0 || shape[d] === 1))) return false;
   if (shape.slice(nd - nr).includes(0)) return false;
-  return 1 + 1 + k.inputs.length + (k.check ? 1 : 0) <= maxBindings;
+  return 1 + 1 + k.inputs.length + sides.length + (k.check ? 1 : 0) <= maxBindings;
 }
 
 /**
- * The dispatch's metadata (see shaders/fused_reduce.wgsl) over the iteration shape and the bound input views, with the outer
- * and the reduced dims each collapsed across all inputs (collapsing changes offsets, not the order).
+ * The dispatch's metadata (see shaders/fused_reduce.wgsl) over the iteration shape and the bound
+ * views (inputs, then side outputs), with the outer and the reduced dims each collapsed across all
+ * of them (collapsing changes offsets, not the order).
  */
 export function fusedReduceMeta(k: FusedReduceKernel, shape: readonly number[], nReduce: number, bound: readonly View[], out: View): { meta: number[]; nOut: number; R: number } {
   const kd = shape.length - nReduce;

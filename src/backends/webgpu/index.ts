@@ -923,17 +923,28 @@ export class WebGPUBackend implements Backend {
 
   /**
    * A program with a reduction (FusedProgram.reduce): its prologue evaluated where reduce's kernels
-   * load an element, in their order and with their strategy by length (./fused_reduce.ts).
+   * load an element, in their order and with their strategy by length (./fused_reduce.ts), side
+   * outputs stored as they are computed. Side outputs that do not fit the bindings run first as an
+   * elementwise program of their own (the reduction then recomputes what it needs).
    */
   private fusedReduce(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean {
-    const out = outs[0], k = out && fusedReduceKernel(p, out.dtype);
-    if (!k || !fusedReduceViewsOk(p, k, ins, outs, this.info.limits.maxStorageBuffersPerShaderStage)) return false;
-    const bound = k.inputs.map((j) => ins[j]!);
+    const max = this.info.limits.maxStorageBuffersPerShaderStage;
+    const k = fusedReduceKernel(p, outs.map((o) => o.dtype));
+    if (!k) return false;
+    if (!fusedReduceViewsOk(p, k, ins, outs, max)) {
+      const last: FusedProgram = { ...p, outputs: p.outputs.slice(-1) }, kl = fusedReduceKernel(last, [outs.at(-1)!.dtype]);
+      if (outs.length < 2 || !fusedReduceViewsOk(p, k, ins, outs, Infinity) || !kl || !fusedReduceViewsOk(last, kl, ins, outs.slice(-1), max)) return false;
+      const { reduce: _r, ...side } = p;
+      return this.fused({ ...side, outputs: p.outputs.slice(0, -1) }, ins, outs.slice(0, -1)) && this.fusedReduce(last, ins, outs.slice(-1));
+    }
+    const out = outs.at(-1)!, sides = outs.slice(0, -1);
+    const bound = [...k.inputs.map((j) => ins[j]!), ...sides];
     const { meta, nOut, R } = fusedReduceMeta(k, ins[0]!.shape, p.reduce!.nReduce, bound, out);
     if (nOut === 0) return true;
-    const ops = [this.op(out, 'write', 'fused'), ...bound.map((v) => this.op(v, 'read', 'fused'))];
+    const nIn = k.inputs.length;
+    const ops = [this.op(out, 'write', 'fused'), ...bound.map((v, j) => (j < nIn ? this.op(v, 'read', 'fused') : { ...this.op(v, 'write', 'fused'), deps: k.sides[j - nIn] }))];
     ops[0]!.deps = k.deps;
-    const decls = [binding('out', 1, out.dtype, 'write'), ...bound.map((v, j) => binding(`in${j}`, j + 2, v.dtype, 'read'))];
+    const decls = [binding('out', 1, out.dtype, 'write'), ...bound.map((v, j) => (j < nIn ? binding(`in${j}`, j + 2, v.dtype, 'read') : binding(`side${j - nIn}`, j + 2, v.dtype, 'write')))];
     if (k.check) decls.push(flagBinding(ops.length + 1));
     const rows = this.rowsReduce(nOut, R);
     this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}`, () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs }, true),
