@@ -189,6 +189,13 @@ export interface Backend {
    */
   fused?(p: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean;
   /**
+   * Whether `reduce` accumulates each output's elements in their logical order whatever the input's
+   * strides (WebGPU). torch.compile then fuses a reduction over a permuted view (a bias gradient's
+   * sum over the batch) with the elementwise chain that makes it, keeping eager's bits; the CPU's
+   * reduce picks its order by stride, so there the two stay apart.
+   */
+  readonly reduceInLogicalOrder?: boolean;
+  /**
    * Optional matmul with a fused elementwise epilogue (torch.compile: a Linear's bias add and what
    * follows it): program `epi` runs over the product's [B,M,N] iteration shape with input 0 the
    * product a@b (a [B,M,K], b [B,K,N] as for matmul; never written to memory) and inputs 1.. the

@@ -7,7 +7,7 @@ import type { Backend, BufferHandle, Device, View } from '../backends/backend.js
 import { execBackend, realBackend } from '../backends/registry.js';
 import { runComposed, type FusedProgram, type FusedStep } from '../backends/fused.js';
 import type { BinaryOp, LinalgKernel, UnaryOp } from '../backends/backend.js';
-import type { DType } from '../dtype.js';
+import { itemSize, type DType } from '../dtype.js';
 import { contiguousStrides, isContiguous, numel, shapesEqual, viewStrides } from '../shape.js';
 import { nextRandom } from '../state.js';
 import { isView, isWholeBuffer, type GNode, type Graph } from './capture.js';
@@ -25,6 +25,8 @@ export interface ProgramStats {
   removedDead: number;
   removedCommon: number;
   hoistedConstants: number;
+  /** Elementwise ops on a small tensor recomputed inside the kernels that read them broadcast (`sink`). */
+  sunk: number;
   /** Fused kernels, and how many primitives they replaced. */
   fused: number;
   fusedPrimitives: number;
@@ -49,6 +51,50 @@ const outView = (n: GNode): View => n.args.filter(isView).at(-1)!;
  * and `stores`: buffers the group writes for an in-place op (see `storeGroup`), among `produced`.
  */
 interface Group { shape: readonly number[]; device: Device; members: number[]; produced: Set<VBuf>; extIn: Set<VBuf>; stores: Set<VBuf>; open: boolean }
+
+/** Elementwise primitives broadcast sinking may recompute (see Program.sink). */
+const SINKABLE = new Set(['unary', 'binary', 'where', 'copy']);
+const CHEAP_UNARY = new Set(['neg', 'abs', 'relu', 'floor', 'ceil', 'trunc', 'round', 'sign', 'logicalNot', 'isnan', 'isinf', 'bitwiseNot']);
+const CHEAP_BINARY = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor']);
+/** Whether a node is a SIMD op or two per element on the CPU (see Program.sink). */
+const cheap = (n: GNode): boolean => n.kind === 'where' || n.kind === 'copy'
+  || (n.kind === 'unary' ? CHEAP_UNARY.has(n.args[0] as string) : CHEAP_BINARY.has(n.args[0] as string));
+
+/**
+ * How view v (of `shape`) reads the whole contiguous result o: for each dim of `shape`, the dim of o
+ * it walks (same size and o's stride), or -1 where it is broadcast (stride 0); null if v is not
+ * such a broadcast of o (an offset, a transposition of o's dims, a dim of o read twice or not at all).
+ */
+function broadcastMap(v: View, o: View, shape: readonly number[]): number[] | null {
+  if (v.offset !== o.offset || v.dtype !== o.dtype || !shapesEqual(v.shape, shape)) return null;
+  const dims: number[] = [];
+  let last = -1;
+  for (let d = 0; d < shape.length; d++) {
+    if (v.strides[d] === 0 || shape[d] === 1) { dims.push(-1); continue; }
+    const k = o.shape.findIndex((n, j) => j > last && n === shape[d] && o.strides[j] === v.strides[d]);
+    if (k < 0) return null;
+    dims.push(k);
+    last = k;
+  }
+  // Every dim of o longer than 1 is walked.
+  return o.shape.every((n, j) => n === 1 || dims.includes(j)) ? dims : null;
+}
+
+/**
+ * The dims of `shape` that view v walks, if v is the whole contiguous buffer of `shape` with its dims
+ * permuted (a transpose of a fresh result): v's dim d is dim perm[d] of `shape`. Null otherwise.
+ */
+function permutation(v: View, shape: readonly number[]): number[] | null {
+  const cs = contiguousStrides(shape), used = new Set<number>(), perm: number[] = [];
+  if (v.offset !== 0 || v.shape.length !== shape.length || numel(shape) * itemSize[v.dtype] < v.buf.nbytes) return null;
+  for (let d = 0; d < v.shape.length; d++) {
+    const k = shape.findIndex((n, j) => !used.has(j) && n === v.shape[d] && (n === 1 || cs[j] === v.strides[d]));
+    if (k < 0) return null;
+    used.add(k);
+    perm.push(k);
+  }
+  return perm;
+}
 
 /** Which nodes read each buffer (indices, in order) and how many write it. */
 export function dataflow(nodes: readonly GNode[]): { readers: Map<VBuf, number[]>; writers: Map<VBuf, number> } {
@@ -105,12 +151,12 @@ export class Program {
    * @param fuse whether to fuse elementwise chains (backends without `fused` keep the primitives)
    */
   constructor(readonly g: Pick<Graph, 'nodes' | 'randomBlocks'>, readonly escapes: ReadonlySet<VBuf>, fuse = true, readonly boundTemps: ReadonlySet<VBuf> = new Set()) {
-    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, fused: 0, fusedPrimitives: 0, epilogues: 0, stores: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
+    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, sunk: 0, fused: 0, fusedPrimitives: 0, epilogues: 0, stores: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
     let nodes = this.dce(g.nodes);
     nodes = this.cse(nodes);
     nodes = this.dce(nodes);
     nodes = this.hoist(nodes);
-    if (fuse) nodes = this.epilogues(this.fuse(nodes));
+    if (fuse) nodes = this.epilogues(this.fuse(this.sink(nodes)));
     if (fuse) nodes = this.stores(nodes);
     this.nodes = nodes;
     this.stats.kernels = nodes.length;
@@ -197,6 +243,54 @@ export class Program {
   private freshResult(n: GNode, writers: ReadonlyMap<VBuf, number>): boolean {
     const w = n.writes[0]!;
     return n.writes.length === 1 && !this.isBound(w) && writers.get(w) === 1 && isWholeBuffer(outView(n)) && !n.reads.includes(w);
+  }
+
+  /**
+   * Broadcast sinking: an elementwise op on a small tensor that other elementwise ops read only
+   * broadcast (layer norm's mean = sum / n, read as [n, 1] against [n, d]) is recomputed by each of
+   * them at their shape, its operands broadcast instead of its result, so fusion puts it in their
+   * kernel: one launch fewer, the same bits (the same op on the same values). Repeated, so chains
+   * (rsqrt(var / n + eps)) sink whole. On the CPU only cheap ops sink: there a launch costs about as
+   * much as a few thousand additions, while a recomputed rsqrt or pow is a float64 call per element.
+   */
+  private sink(nodes: GNode[]): GNode[] {
+    for (let round = 0; round < 16; round++) {
+      const { readers, writers } = dataflow(nodes);
+      let hit = -1, copies: Map<number, GNode> | null = null;
+      for (let i = nodes.length - 1; i >= 0 && hit < 0; i--) {
+        const p = nodes[i]!;
+        if (!SINKABLE.has(p.kind) || typeof realBackend(p.device).fused !== 'function' || this.escapes.has(p.writes[0]!) || !this.freshResult(p, writers)) continue;
+        if (p.device === 'cpu' && !cheap(p)) continue;
+        const t = p.writes[0]!, o = outView(p), rs = [...new Set(readers.get(t) ?? [])];
+        if (!rs.length || !isContiguous(o.shape, o.strides)) continue;
+        const made = new Map<number, GNode>();
+        for (const r of rs) {
+          const n = nodes[r]!;
+          if (!SINKABLE.has(n.kind) || n.device !== p.device || n.writes.includes(t) || !this.freshResult(n, writers)) break;
+          const shape = outView(n).shape;
+          // Operands must still hold what p read when n runs.
+          if (numel(shape) <= numel(o.shape) || nodes.slice(i + 1, r).some((m) => m.writes.some((w) => p.reads.includes(w)))) break;
+          const maps = n.args.slice(0, -1).filter(isView).filter((v) => v.buf === t).map((v) => broadcastMap(v, o, shape));
+          if (maps.includes(null) || !maps.every((m) => valueKey(m) === valueKey(maps[0]))) break;
+          const dims = maps[0]!;
+          const fresh = new VBuf(numel(shape) * itemSize[o.dtype], t.device, 'temp');
+          const whole: View = { buf: fresh, dtype: o.dtype, shape, strides: contiguousStrides(shape), offset: 0 };
+          const args = p.args.map((a) => (!isView(a) ? a : a === o ? whole : { ...a, shape, strides: dims.map((d) => (d < 0 ? 0 : a.strides[d]!)) }));
+          made.set(r, { ...p, args, writes: [fresh] });
+          made.set(-1 - r, { ...n, args: n.args.map((a) => (isView(a) && a.buf === t ? whole : a)), reads: n.reads.map((b) => (b === t ? fresh : b)) });
+        }
+        if (made.size === 2 * rs.length) { hit = i; copies = made; }
+      }
+      if (hit < 0 || !copies) return nodes;
+      const out: GNode[] = [];
+      nodes.forEach((n, j) => {
+        if (j === hit) return;
+        const c = copies!.get(j);
+        if (c) { out.push(c, copies!.get(-1 - j)!); this.stats.sunk++; } else out.push(n);
+      });
+      nodes = out;
+    }
+    return nodes;
   }
 
   /** Fuses chains of elementwise primitives over one shape into Backend.fused programs. */
@@ -297,7 +391,10 @@ export class Program {
     if (n.kind !== 'reduce' || !REDUCE_PROLOGUE.has(n.args[0] as string)) return null;
     const x = n.args[1] as View, xb = x.buf as VBuf;
     const g = groups.find((q) => q.open && q.produced.has(xb));
-    if (!g || g.stores.size || g.device !== n.device || !isWholeBuffer(x) || !shapesEqual(g.shape, x.shape)) return null;
+    if (!g || g.stores.size || g.device !== n.device) return null;
+    // The result whole, or its dims permuted where the backend's reduce order ignores strides.
+    const perm = permutation(x, g.shape);
+    if (!perm || (!perm.every((k, d) => k === d) && !realBackend(n.device).reduceInLogicalOrder)) return null;
     if (!(x.dtype === 'float32' || x.dtype === 'float64' || x.dtype === 'float16') || outView(n).dtype !== x.dtype) return null;
     if (n.writes.length !== 1 || this.isBound(n.writes[0]!)) return null;
     const epilogue = typeof realBackend(n.device).matmulEpilogue === 'function' && [...g.extIn].some((b) => {
@@ -426,7 +523,8 @@ export class Program {
     });
     // Every input View spans the iteration shape (runComposed and the kernels read it from ins[0]):
     // a reduction of constants only gets a broadcast dummy input, before values are numbered.
-    if (red && !inputs.length) inputs.push({ ...(red.args[1] as View), strides: (red.args[1] as View).shape.map(() => 0) });
+    const dummy = red !== null && !inputs.length;
+    if (dummy) inputs.push({ ...(red.args[1] as View), strides: (red.args[1] as View).shape.map(() => 0) });
     // Second walk: value numbers are the inputs, then the steps in order.
     const nIn = inputs.length;
     const steps: FusedStep[] = [];
@@ -471,6 +569,14 @@ export class Program {
       const dense = isContiguous(o.shape, o.strides) && numel(o.shape) === numel(kept);
       outs.push(dense && !shapesEqual(o.shape, kept) ? { ...o, shape: kept, strides: contiguousStrides(kept) } : o);
       outVals.push(value.get((red.args[1] as View).buf as VBuf)!);
+    }
+    // A reduction over a permuted view of the chain's result: the iteration shape is that view's,
+    // so every input and side output is viewed with the same dims permuted (the same elements).
+    const perm = red && members.length ? permutation(red.args[1] as View, outView(nodes[members[0]!]!).shape) : null;
+    if (perm && !perm.every((k, d) => k === d)) {
+      const pv = (v: View): View => ({ ...v, shape: perm.map((k) => v.shape[k]!), strides: perm.map((k) => v.strides[k]!) });
+      if (!dummy) inputs.splice(0, inputs.length, ...inputs.map(pv)); // the dummy already has the view's shape
+      outs.splice(0, outs.length - 1, ...outs.slice(0, -1).map(pv));
     }
     const program: FusedProgram = { inputs: inputs.map((v) => v.dtype), steps, outputs: outVals, ...(reduce ? { reduce } : {}) };
     if (count) {

@@ -1,8 +1,10 @@
 // torch.compile's reduction fusion (src/compile/program.ts `prologueGroup`, FusedProgram.reduce): an
 // elementwise chain feeding a sum/max becomes the reduction's prologue, and its values that other
 // kernels read (softmax's exp, layer norm's centred input) are written by the same kernel as side
-// outputs. Checked on every test device: the compiled values equal eager's bit for bit, the kernel
-// counts drop as stated, and the backend runs every reduction program natively (none declined).
+// outputs; small broadcast operands (layer norm's mean) are recomputed inside their readers (`sink`);
+// on backends whose reduce order ignores strides (WebGPU), a sum over a permuted view fuses too.
+// Checked on every test device: the compiled values equal eager's bit for bit, the kernel counts
+// drop as stated, and the backend runs every reduction program natively (none declined).
 
 import { afterEach, describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
@@ -59,6 +61,33 @@ describe('reduction prologues and side outputs', () => {
       if (!fuses) return;
       expect(cf.compileInfo.forward!.kernels).toBe(3); // amax, the fused sum (exp as a side output), the division
       expect(w.runs.some((r) => r.outputs === 2)).toBe(true);
+      expect(w.runs.every((r) => r.ok)).toBe(true);
+    });
+
+    it(`layer norm's mean and rstd are recomputed by the kernels that read them broadcast (sink), eager's bits (${device})`, async () => {
+      torch.manualSeed(4);
+      const x = torch.randn([12, 96]).to(device), w = torch.randn([96]).to(device), b = torch.randn([96]).to(device);
+      const f = (x: Tensor) => F.layerNorm(x, [96], w, b);
+      const cf = torch.compile(f);
+      for (let i = 0; i < 2; i++) expect(await bits(cf(x))).toEqual(await bits(f(x)));
+      if (!fuses) return;
+      const info = cf.compileInfo.forward!;
+      expect(info.sunk).toBeGreaterThan(0);
+      // sum; (x - sum / n) written and squared into the variance; x̂ * w + b. The CPU keeps
+      // rsqrt(var / n + eps) a kernel of its own: recomputing it per element costs more than a launch there.
+      expect(info.kernels).toBe(device === 'cpu' ? 4 : 3);
+    });
+
+    it(`a sum over a leading dim of an elementwise chain (a permuted view) fuses where the reduce order ignores strides (${device})`, async () => {
+      torch.manualSeed(5);
+      const x = torch.randn([40, 3, 70]).to(device), s = torch.randn([70]).to(device);
+      const f = (x: Tensor) => x.mul(s).exp().sum([0, 1]);
+      const cf = torch.compile(f);
+      const w = watch(device); restore = w.restore;
+      for (let i = 0; i < 2; i++) expect(await bits(cf(x))).toEqual(await bits(f(x)));
+      if (!fuses) return;
+      const logical = realBackend(device).reduceInLogicalOrder === true;
+      expect(cf.compileInfo.forward!.kernels).toBe(logical ? 1 : 2);
       expect(w.runs.every((r) => r.ok)).toBe(true);
     });
 

@@ -144,6 +144,8 @@ interface Operand {
 export class WebGPUBackend implements Backend {
   readonly device = 'webgpu' as const;
   readonly synchronous = false;
+  /** reduce walks each output's elements in logical order (collapsing never reorders dims). */
+  readonly reduceInLogicalOrder = true;
   readonly gpu: GPUDevice;
   readonly info: GPUInfo;
   /** Tuning knob (tests and benchmarks set it): workgroup count from which matmul uses 128x128 tiles. */
