@@ -137,13 +137,17 @@ export class MultiheadAttention extends Module {
       const b = this.in_proj_bias, w = this.in_proj_weight;
       let qh: Tensor, kh: Tensor, vh: Tensor; // [N*H, L or S, hd]
       let extra = 0; // key positions appended after the S real ones (bias_k/v, zero attention)
+      // Batch-first inputs stay batch-first through the projections (the transposes above are views
+      // for the masks' and the general path's shapes): their GEMMs then read and write contiguous
+      // rows, and the backward needs no copy to make the gradients contiguous again.
+      const bf = this.batchFirst && !unbatched;
       if (w && query === key && key === value && !this.bias_k) {
         // Self-attention with the packed weight (PyTorch's fast path too): one [.., 3E] projection of
-        // the input as it is laid out (batch-first before the transpose), split into the heads of q,
-        // k and v by one copy; its gradient is one GEMM per operand instead of three.
-        const p = F.linear(unbatched ? query.unsqueeze(1) : query, w, b);
-        const lne = this.batchFirst && !unbatched ? p.transpose(0, 1) : p; // [L, N, 3E]
-        [qh, kh, vh] = lne.reshape([L, N, 3, Hn, hd]).permute([2, 1, 3, 0, 4]).reshape([3, N * Hn, L, hd]).chunk(3).map((t) => t.squeeze(0)) as [Tensor, Tensor, Tensor];
+        // the input as it is laid out, split into the heads of q, k and v by one copy; its gradient
+        // is one GEMM per operand instead of three.
+        const p = F.linear(unbatched ? query.unsqueeze(1) : query, w, b); // [N, L, 3E] batch-first, else [L, N, 3E]
+        const split = bf ? p.reshape([N, L, 3, Hn, hd]).permute([2, 0, 3, 1, 4]) : p.reshape([L, N, 3, Hn, hd]).permute([2, 1, 3, 0, 4]);
+        [qh, kh, vh] = split.reshape([3, N * Hn, L, hd]).chunk(3).map((t) => t.squeeze(0)) as [Tensor, Tensor, Tensor];
         qh = qh.mul(1 / Math.sqrt(hd));
       } else {
         const [bq, bk, bv] = b ? b.chunk(3) : [null, null, null];
@@ -186,10 +190,10 @@ export class MultiheadAttention extends Module {
       }
       let attn = scores.softmax(-1);
       attn = dropout(attn, this.dropout, this.training);
-      const out = attn.matmul(vh).transpose(0, 1).reshape([L, N, E]); // [L, N, E]
-      let y = this.out_proj.forward(out);
+      const ctx = attn.matmul(vh); // [N*H, L, hd]
+      const out = bf ? ctx.reshape([N, Hn, L, hd]).transpose(1, 2).reshape([N, L, E]) : ctx.transpose(0, 1).reshape([L, N, E]);
+      let y = this.out_proj.forward(out); // [N, L, E] batch-first, else [L, N, E]
       if (unbatched) y = y.squeeze(1);
-      else if (this.batchFirst) y = y.transpose(0, 1);
       if (!(opts.needWeights ?? true)) return [y, null];
       let wts = attn.reshape([N, Hn, L, S + extra]);
       if (opts.averageAttnWeights ?? true) wts = wts.mean(1);
