@@ -11,7 +11,7 @@ import type { Tensor } from '../src/index.js';
 const F = torch.nn.functional;
 type ModelName = 'transformer' | 'mlp';
 
-const KERNELS = ['fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'gather', 'scatter', 'argsort', 'random', 'adamStep', 'fused'] as const;
+const KERNELS = ['fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'matmulEpilogue', 'im2col', 'col2im', 'gather', 'scatter', 'argsort', 'random', 'adamStep', 'fused'] as const;
 /** Counts kernel launches on a device's backend (eager and compiled code both call these methods). */
 function countKernels(device: Device): { n: number } {
   const b = realBackend(device) as unknown as Record<string, unknown>;
