@@ -27,6 +27,8 @@ export interface ProgramStats {
   hoistedConstants: number;
   /** Elementwise ops on a small tensor recomputed inside the kernels that read them broadcast (`sink`). */
   sunk: number;
+  /** Copies that write straight into the buffer a later copy would have moved their values to (`forwardCopies`). */
+  forwarded: number;
   /** Fused kernels, and how many primitives they replaced. */
   fused: number;
   fusedPrimitives: number;
@@ -96,6 +98,48 @@ function permutation(v: View, shape: readonly number[]): number[] | null {
   return perm;
 }
 
+/** Node n with every view over `shape` (the same elements; null where a view cannot be so expressed). */
+function reshapeNode(n: GNode, shape: readonly number[]): GNode | null {
+  const views = n.args.filter(isView);
+  if (!views.every((v) => numel(v.shape) === numel(shape))) return null;
+  const map = new Map<View, View>();
+  for (const v of views) {
+    const st = viewStrides(v.shape, v.strides, shape);
+    if (!st) return null;
+    map.set(v, { ...v, shape, strides: st });
+  }
+  return { ...n, args: n.args.map((a) => (isView(a) ? map.get(a)! : a)) };
+}
+
+/**
+ * Where view d of buffer T lands when T is copied to W through view v (v walks every element of T
+ * once): the view of W's buffer holding d's elements, or null where that is not one strided view
+ * (a dim of d crossing a dim of v). Each dim of d must step along one dim of v.
+ */
+function composeView(d: View, v: View, w: View): View | null {
+  if (v.offset !== 0) return null;
+  // v's dims by stride, outermost first; each stride must be the product of the sizes inside it.
+  const dims = v.shape.map((_n, k) => k).filter((k) => v.shape[k] !== 1).sort((a, b) => v.strides[b]! - v.strides[a]!);
+  let inner = 1;
+  for (let q = dims.length - 1; q >= 0; q--) { if (v.strides[dims[q]!] !== inner) return null; inner *= v.shape[dims[q]!]!; }
+  // d's origin as an index of v, then each of d's dims along one of v's.
+  const idx = v.shape.map(() => 0);
+  let rest = d.offset;
+  for (const k of dims) { idx[k] = Math.floor(rest / v.strides[k]!); rest -= idx[k]! * v.strides[k]!; }
+  let offset = w.offset;
+  v.shape.forEach((_n, k) => { offset += idx[k]! * w.strides[k]!; });
+  const used = new Set<number>();
+  const strides: number[] = [];
+  for (let j = 0; j < d.shape.length; j++) {
+    if (d.shape[j] === 1) { strides.push(0); continue; }
+    const k = dims.find((q) => v.strides[q] === d.strides[j] && !used.has(q));
+    if (k === undefined || idx[k]! + d.shape[j]! > v.shape[k]!) return null;
+    used.add(k);
+    strides.push(w.strides[k]!);
+  }
+  return { ...d, buf: w.buf, offset, strides };
+}
+
 /** Which nodes read each buffer (indices, in order) and how many write it. */
 export function dataflow(nodes: readonly GNode[]): { readers: Map<VBuf, number[]>; writers: Map<VBuf, number> } {
   const readers = new Map<VBuf, number[]>(), writers = new Map<VBuf, number>();
@@ -151,12 +195,12 @@ export class Program {
    * @param fuse whether to fuse elementwise chains (backends without `fused` keep the primitives)
    */
   constructor(readonly g: Pick<Graph, 'nodes' | 'randomBlocks'>, readonly escapes: ReadonlySet<VBuf>, fuse = true, readonly boundTemps: ReadonlySet<VBuf> = new Set()) {
-    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, sunk: 0, fused: 0, fusedPrimitives: 0, epilogues: 0, stores: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
+    this.stats = { captured: g.nodes.length, kernels: 0, removedDead: 0, removedCommon: 0, hoistedConstants: 0, sunk: 0, forwarded: 0, fused: 0, fusedPrimitives: 0, epilogues: 0, stores: 0, reusedBuffers: 0, inPlace: 0, arenaBytes: 0 };
     let nodes = this.dce(g.nodes);
     nodes = this.cse(nodes);
     nodes = this.dce(nodes);
     nodes = this.hoist(nodes);
-    if (fuse) nodes = this.epilogues(this.fuse(this.sink(nodes)));
+    if (fuse) nodes = this.epilogues(this.fuse(this.sink(this.forwardCopies(nodes))));
     if (fuse) nodes = this.stores(nodes);
     this.nodes = nodes;
     this.stats.kernels = nodes.length;
@@ -246,6 +290,42 @@ export class Program {
   }
 
   /**
+   * Copy forwarding: a temporary T that only copies write (a `cat`'s pieces) and only one copy C reads,
+   * through a view walking every element of T once (a permutation: a reshape of a transposed
+   * gradient), is not made: each piece writes its values where C would have put them, in the same
+   * order, and C goes. The attention's q/k/v gradients then land in the packed projection's layout
+   * with no permuting pass. (Each piece writes part of C's target: it reads it too, as GNode says.)
+   */
+  private forwardCopies(nodes: GNode[]): GNode[] {
+    const { readers, writers } = dataflow(nodes);
+    const res = nodes.slice(), gone = new Set<number>();
+    nodes.forEach((c, ci) => {
+      if (c.kind !== 'copy' || c.writes.length !== 1) return;
+      const [v, w] = c.args as [View, View], t = v.buf as VBuf;
+      if (this.isBound(t) || this.escapes.has(t) || v.dtype !== w.dtype) return;
+      // The pieces list T as read (they write part of it); nothing else may read it, nor they from it.
+      const pieces = nodes.map((n, j) => (n.writes.includes(t) ? j : -1)).filter((j) => j >= 0);
+      if (pieces.length !== writers.get(t) || (readers.get(t) ?? []).some((r) => r !== ci && !pieces.includes(r))) return;
+      if (pieces.some((j) => j > ci || gone.has(j) || nodes[j]!.kind !== 'copy' || (nodes[j]!.args[0] as View).buf === t)) return;
+      const dsts = pieces.map((j) => (nodes[j]!.args as [View, View])[1]!);
+      const elems = t.nbytes / itemSize[v.dtype];
+      if (dsts.some((d) => d.dtype !== v.dtype) || dsts.reduce((a, d) => a + numel(d.shape), 0) !== elems || numel(v.shape) !== elems) return;
+      // Nothing between the first piece and C may read or write C's target.
+      const u = w.buf as VBuf;
+      if (nodes.slice(pieces[0]!, ci).some((n) => n.reads.includes(u) || n.writes.includes(u))) return;
+      const moved = dsts.map((d) => composeView(d, v, w));
+      if (moved.includes(null)) return;
+      pieces.forEach((j, k) => {
+        const n = nodes[j]!;
+        res[j] = { ...n, args: [n.args[0], moved[k]], writes: [u], reads: [...n.reads.filter((b) => b !== t), u] };
+      });
+      gone.add(ci);
+      this.stats.forwarded += pieces.length;
+    });
+    return res.filter((_n, i) => !gone.has(i));
+  }
+
+  /**
    * Broadcast sinking: an elementwise op on a small tensor that other elementwise ops read only
    * broadcast (layer norm's mean = sum / n, read as [n, 1] against [n, d]) is recomputed by each of
    * them at their shape, its operands broadcast instead of its result, so fusion puts it in their
@@ -294,8 +374,10 @@ export class Program {
   }
 
   /** Fuses chains of elementwise primitives over one shape into Backend.fused programs. */
-  private fuse(nodes: GNode[]): GNode[] {
-    const { readers, writers } = dataflow(nodes);
+  private fuse(nodes0: GNode[]): GNode[] {
+    const { readers, writers } = dataflow(nodes0);
+    // Nodes may be re-expressed over a group's shape below (the same elements, other dims).
+    const nodes = nodes0.slice();
 
     const groups: Group[] = [];
     const groupOf = new Map<number, Group>();
@@ -317,10 +399,18 @@ export class Program {
       return reads.every((v) => v.buf !== b || (isWholeBuffer(v) && v.dtype === dst.dtype && shapesEqual(v.shape, dst.shape))) ? g : null;
     };
     for (let i = 0; i < nodes.length; i++) {
-      const n = nodes[i]!;
+      let n = nodes[i]!;
       let join: Group | null = null;
       const ok = fusable(n);
       if (ok) {
+        // A node reading an open group's result through a reshape of it (a copy into [1, N, H, L, d]
+        // read as [N*H, L, d]) is viewed over the group's shape, when all its views allow it.
+        const near = groups.filter((g) => g.open && n.reads.some((b) => g.produced.has(b)));
+        const gs = near[0]?.shape;
+        if (gs && near.every((g) => shapesEqual(g.shape, gs)) && !shapesEqual(gs, outView(n).shape)) {
+          const r = reshapeNode(n, gs);
+          if (r) nodes[i] = n = r;
+        }
         // The one open group of the same shape whose results n reads, all of them element for element.
         const shape = outView(n).shape;
         const ins = n.args.filter(isView).slice(0, -1);
@@ -620,7 +710,9 @@ export class Program {
         if (this.slot.has(b)) continue;
         // In place: an elementwise node may write over an operand read at the same position that dies here.
         let s: number | undefined;
-        if (ELEMENTWISE.has(n.kind) && !(n.kind === 'fused' && (n.args[0] as FusedProgram).reduce)) {
+        // (Its own result must be whole: a copy forwarded into part of a buffer writes other positions.)
+        const outsOf = n.kind === 'fused' ? (n.args[2] as View[]) : [outView(n)];
+        if (ELEMENTWISE.has(n.kind) && !(n.kind === 'fused' && (n.args[0] as FusedProgram).reduce) && outsOf.every((o) => o.buf !== b || isWholeBuffer(o))) {
           const ins = (n.kind === 'fused' ? (n.args[1] as View[]) : n.args.filter(isView).slice(0, -1));
           for (const v of ins) {
             const ib = v.buf as VBuf;

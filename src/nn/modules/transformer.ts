@@ -143,11 +143,11 @@ export class MultiheadAttention extends Module {
       const bf = this.batchFirst && !unbatched;
       if (w && query === key && key === value && !this.bias_k) {
         // Self-attention with the packed weight (PyTorch's fast path too): one [.., 3E] projection of
-        // the input as it is laid out, split into the heads of q, k and v by one copy; its gradient
-        // is one GEMM per operand instead of three.
+        // the input as it is laid out, whose gradient is one GEMM per operand instead of three; then
+        // a copy per operand into its heads (q's copy and its scaling are one kernel when compiled).
         const p = F.linear(unbatched ? query.unsqueeze(1) : query, w, b); // [N, L, 3E] batch-first, else [L, N, 3E]
         const split = bf ? p.reshape([N, L, 3, Hn, hd]).permute([2, 0, 3, 1, 4]) : p.reshape([L, N, 3, Hn, hd]).permute([2, 1, 3, 0, 4]);
-        [qh, kh, vh] = split.reshape([3, N * Hn, L, hd]).chunk(3).map((t) => t.squeeze(0)) as [Tensor, Tensor, Tensor];
+        [qh, kh, vh] = split.chunk(3).map((t) => t.reshape([N * Hn, L, hd])) as [Tensor, Tensor, Tensor];
         qh = qh.mul(1 / Math.sqrt(hd));
       } else {
         const [bq, bk, bv] = b ? b.chunk(3) : [null, null, null];
