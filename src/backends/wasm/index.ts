@@ -217,6 +217,11 @@ export class WasmBackend implements Backend {
   }
   copy(src: View, out: View): void {
     if (this.simd && src.dtype === out.dtype && (src.dtype === 'float32' || src.dtype === 'int32')) {
+      // Rank > 2 after collapsing, in small blocks (attention's head permutes: [N, L, H, d] in blocks
+      // of H x d): the generated identity kernel walks every dim inside WebAssembly, in one call
+      // (a few per thread) instead of one per block, which cost ~0.5 us each. The same values.
+      const c = collapse(out.shape, [src.strides, out.strides]), nd = c.shape.length;
+      if (nd > 2 && c.shape[nd - 1]! * c.shape[nd - 2]! < 4096 && this.fusedJit().run(COPY_PROGRAMS[src.dtype], [src], [out])) return;
       const sp = this.ptr(src), op = this.ptr(out), L = new CallList();
       if (forEach2d(out.shape, [src.strides, out.strides], (rows, cols, st, offs) => {
         split2d(L, 'copy32', rows, cols, (r0, nr, c0, nc) => [nr, nc, sp + 4 * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!,
@@ -699,6 +704,12 @@ function denseLike(v: View, shape: readonly number[]): boolean {
   }
   return true;
 }
+
+/** The identity program (a copy), per dtype WasmBackend.copy sends to the fused kernels. */
+const COPY_PROGRAMS: Record<'float32' | 'int32', FusedProgram> = {
+  float32: { inputs: ['float32'], steps: [], outputs: [0] },
+  int32: { inputs: ['int32'], steps: [], outputs: [0] },
+};
 
 /**
  * Runs a 2-D kernel over `shape` after collapsing: the last two dims go to the kernel as
