@@ -126,6 +126,7 @@ function composeView(d: View, v: View, w: View): View | null {
   const idx = v.shape.map(() => 0);
   let rest = d.offset;
   for (const k of dims) { idx[k] = Math.floor(rest / v.strides[k]!); rest -= idx[k]! * v.strides[k]!; }
+  if (rest !== 0) return null;
   let offset = w.offset;
   v.shape.forEach((_n, k) => { offset += idx[k]! * w.strides[k]!; });
   const used = new Set<number>();
