@@ -335,17 +335,15 @@ export class Program {
    * much as a few thousand additions, while a recomputed rsqrt or pow is a float64 call per element.
    */
   private sink(nodes: GNode[]): GNode[] {
-    // Each round sinks every op it can whose node and readers no other sink of the round touches;
-    // a chain sinks one op per round (its next op's readers are the copies this round makes).
-    for (let round = 0; round < 64; round++) {
+    for (let round = 0; round < 16; round++) {
       const { readers, writers } = dataflow(nodes);
-      const touched = new Set<number>(), hits = new Map<number, Map<number, GNode>>();
-      for (let i = nodes.length - 1; i >= 0; i--) {
+      let hit = -1, copies: Map<number, GNode> | null = null;
+      for (let i = nodes.length - 1; i >= 0 && hit < 0; i--) {
         const p = nodes[i]!;
-        if (touched.has(i) || !SINKABLE.has(p.kind) || typeof realBackend(p.device).fused !== 'function' || this.escapes.has(p.writes[0]!) || !this.freshResult(p, writers)) continue;
+        if (!SINKABLE.has(p.kind) || typeof realBackend(p.device).fused !== 'function' || this.escapes.has(p.writes[0]!) || !this.freshResult(p, writers)) continue;
         if (p.device === 'cpu' && !cheap(p)) continue;
         const t = p.writes[0]!, o = outView(p), rs = [...new Set(readers.get(t) ?? [])];
-        if (!rs.length || rs.some((r) => touched.has(r)) || !isContiguous(o.shape, o.strides)) continue;
+        if (!rs.length || !isContiguous(o.shape, o.strides)) continue;
         const made = new Map<number, GNode>();
         for (const r of rs) {
           const n = nodes[r]!;
@@ -362,19 +360,14 @@ export class Program {
           made.set(r, { ...p, args, writes: [fresh] });
           made.set(-1 - r, { ...n, args: n.args.map((a) => (isView(a) && a.buf === t ? whole : a)), reads: n.reads.map((b) => (b === t ? fresh : b)) });
         }
-        if (made.size !== 2 * rs.length) continue;
-        hits.set(i, made);
-        touched.add(i);
-        for (const r of rs) touched.add(r);
+        if (made.size === 2 * rs.length) { hit = i; copies = made; }
       }
-      if (!hits.size) return nodes;
-      const copies = new Map<number, [GNode, GNode]>();
-      for (const made of hits.values()) for (const [k, c] of made) if (k >= 0) copies.set(k, [c, made.get(-1 - k)!]);
+      if (hit < 0 || !copies) return nodes;
       const out: GNode[] = [];
       nodes.forEach((n, j) => {
-        if (hits.has(j)) return;
-        const c = copies.get(j);
-        if (c) { out.push(...c); this.stats.sunk++; } else out.push(n);
+        if (j === hit) return;
+        const c = copies!.get(j);
+        if (c) { out.push(c, copies!.get(-1 - j)!); this.stats.sunk++; } else out.push(n);
       });
       nodes = out;
     }
