@@ -98,15 +98,21 @@ function permutation(v: View, shape: readonly number[]): number[] | null {
   return perm;
 }
 
+/** View v over `shape` (the same elements in the same order), or null where strides cannot say it. */
+function reshapeView(v: View, shape: readonly number[]): View | null {
+  const st = viewStrides(v.shape, v.strides, shape);
+  return st && { ...v, shape, strides: st };
+}
+
 /** Node n with every view over `shape` (the same elements; null where a view cannot be so expressed). */
 function reshapeNode(n: GNode, shape: readonly number[]): GNode | null {
   const views = n.args.filter(isView);
   if (!views.every((v) => numel(v.shape) === numel(shape))) return null;
   const map = new Map<View, View>();
   for (const v of views) {
-    const st = viewStrides(v.shape, v.strides, shape);
-    if (!st) return null;
-    map.set(v, { ...v, shape, strides: st });
+    const r = reshapeView(v, shape);
+    if (!r) return null;
+    map.set(v, r);
   }
   return { ...n, args: n.args.map((a) => (isView(a) ? map.get(a)! : a)) };
 }
@@ -379,6 +385,8 @@ export class Program {
     const { readers, writers } = dataflow(nodes0);
     // Nodes may be re-expressed over a group's shape below (the same elements, other dims).
     const nodes = nodes0.slice();
+    // Matmul products, which an elementwise chain reading them may fold into as an epilogue.
+    const products = new Set(nodes0.flatMap((n) => (n.kind === 'matmul' ? n.writes : [])));
 
     const groups: Group[] = [];
     const groupOf = new Map<number, Group>();
@@ -443,7 +451,7 @@ export class Program {
       }
       // A reduction whose input is an open group's result, used by nothing else: the group becomes
       // its prologue (before the groups close below, as the reduction reads that result).
-      const pro = !join ? this.prologueGroup(n, groups, nodes, readers) : null;
+      const pro = !join ? this.prologueGroup(n, groups, products, readers) : null;
       // A group is emitted at its last member: it must close before a node that reads its results
       // (other than by joining) or overwrites what it reads or stores.
       for (const g of groups) {
@@ -478,7 +486,7 @@ export class Program {
    * alone reads a matmul's product is left to be that matmul's epilogue (`epilogues`): the GEMM then
    * applies it while the product is in cache, where here it would be stored and read again.
    */
-  private prologueGroup(n: GNode, groups: readonly Group[], nodes: readonly GNode[], readers: ReadonlyMap<VBuf, number[]>): Group | null {
+  private prologueGroup(n: GNode, groups: readonly Group[], products: ReadonlySet<VBuf>, readers: ReadonlyMap<VBuf, number[]>): Group | null {
     if (n.kind !== 'reduce' || !REDUCE_PROLOGUE.has(n.args[0] as string)) return null;
     const x = n.args[1] as View, xb = x.buf as VBuf;
     const g = groups.find((q) => q.open && q.produced.has(xb));
@@ -490,7 +498,7 @@ export class Program {
     if (n.writes.length !== 1 || this.isBound(n.writes[0]!)) return null;
     const epilogue = typeof realBackend(n.device).matmulEpilogue === 'function' && [...g.extIn].some((b) => {
       const r = readers.get(b) ?? [];
-      return r.length > 0 && r.every((x) => g.members.includes(x)) && nodes.some((m) => m.kind === 'matmul' && m.writes.includes(b));
+      return r.length > 0 && r.every((x) => g.members.includes(x)) && products.has(b);
     });
     return epilogue ? null : g;
   }
@@ -521,7 +529,7 @@ export class Program {
       // The chain's views, over the product's [B,M,N] (same elements in the same order).
       const shape = pv!.shape;
       if (numel(outs[0]!.shape) !== numel(shape)) return;
-      const toP = (v: View): View | null => { const st = viewStrides(v.shape, v.strides, shape); return st && { ...v, shape, strides: st }; };
+      const toP = (v: View): View | null => reshapeView(v, shape);
       const insP = ins.filter((_v, q) => q !== k).map(toP), outsP = outs.map(toP);
       if (insP.includes(null) || outsP.includes(null)) return;
       // The product becomes input 0; the others keep their order after it.
