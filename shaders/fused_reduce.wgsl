@@ -7,13 +7,15 @@
 // offset, outerStrides(k), 0, innerStrides(m) (reduce.wgsl's operand layout, so `strided` walks it);
 // outOffset; scalars]. `elem` also stores the side outputs at its element.
 {{DECLS}}
+// The kernel is specialised to the collapsed outer and reduced ranks (k = {{KD}}, m = {{MD}}, as
+// md[1] and md[3] hold), so the table positions below are constants, not metadata reads per element.
 // Operand table entry j (bound inputs, then side outputs).
-fn in_op(j: i32) -> i32 { return 4 + md[1] + md[3] + j * (2 + md[1] + md[3]); }
+fn in_op(j: i32) -> i32 { return {{KD}} + {{MD}} + 4 + j * ({{KD}} + {{MD}} + 2); }
 // Offset of operand j's reduced element r, from its offset `base` at this output (one reduced dim, the
 // usual case once collapsed: a multiply, not strided's division per element).
 fn in_at(j: i32, base: i32, r: i32) -> i32 {
-  if (md[3] == 1) { return base + r * md[in_op(j) + 2 + md[1]]; }
-  return base + strided(r, md[3], 4 + md[1], in_op(j) + 1 + md[1]);
+  if ({{MD}} == 1) { return base + r * md[in_op(j) + 2 + {{KD}}]; }
+  return base + strided(r, {{MD}}, 4 + {{KD}}, in_op(j) + 1 + {{KD}});
 }
 {{STEPS}}
 // Each operand's offset at the current output (computed once per output, as reduce.wgsl's `base`).

@@ -252,7 +252,7 @@ describe.skipIf(!available)('webgpu fused kernel = runComposed, bit for bit', ()
     no({ inputs: ['float32'], steps: [], outputs: [0] }, [v('int32')], [v('float32')]);
   });
 
-  it('one pipeline serves every shape and every value of its constants', async () => {
+  it('one pipeline per collapsed rank serves every shape of that rank and every value of its constants', async () => {
     const gpu = be().gpu as GPUDevice & { createComputePipeline: GPUDevice['createComputePipeline'] };
     const create = gpu.createComputePipeline;
     let created = 0;
@@ -261,21 +261,23 @@ describe.skipIf(!available)('webgpu fused kernel = runComposed, bit for bit', ()
       // x * float(h) + k: programs differing only in k generate the same code (k is metadata)
       const prog = (k: number): FusedProgram => ({ inputs: ['float32', 'float16'], outputs: [5], steps: [
         cast(1, 'float32'), c(k, 'float32'), b('mul', 0, 2, 'float32'), b('add', 4, 3, 'float32')] });
-      const r = rng(9);
-      await same(be(), prog(1.5), prog(1.5).inputs.map((d) => stridedView(be(), r, d, [5, 7])), [5, 7]);
-      const first = created;
-      expect(first).toBeGreaterThan(0);
       const fusedOnly = (): number => [...be().storageBindings.keys()].filter((k) => k.startsWith('fused#')).length;
-      const keys = fusedOnly();
-      for (const shape of [[2, 3, 4], [9], [], [3, 1, 2, 2, 5]]) {
-        const ins = prog(-2).inputs.map((d) => stridedView(be(), r, d, shape));
-        const outs = outputs(be(), prog(-2), shape, true, 3)();
-        expect(be().fused(prog(-2), ins, outs)).toBe(true);
-        await be().read(outs[0]!);
-      }
-      // the composed runs of `same` above created their pipelines before `first` was taken
+      const shapes = [[5, 7], [2, 3, 4], [9], [], [3, 1, 2, 2, 5]];
+      // Strided layouts (collapsing to various ranks), bit for bit against the composed kernels.
+      const run = async (k: number): Promise<void> => {
+        const r = rng(9); // the same layouts on every call
+        for (const shape of shapes) await same(be(), prog(k), prog(k).inputs.map((d) => stridedView(be(), r, d, shape)), shape);
+      };
+      await run(1.5);
+      const first = created, keys = fusedOnly();
+      expect(first).toBeGreaterThan(0);
+      await run(-2); // other constants: no new code, no new pipeline
       expect(fusedOnly()).toBe(keys);
       expect(created).toBe(first);
+      // Dense views of any shape collapse to one dim: one kernel serves them all.
+      const dense = (shape: number[]) => prog(3).inputs.map((d) => ({ ...buffer(be(), d, values(rng(1), d, shape.reduce((x, y) => x * y, 1))), shape, strides: contig(shape) }));
+      for (const shape of [[6, 5], [2, 3, 4], [9], [3, 1, 2, 2, 5]]) await same(be(), prog(3), dense(shape), shape);
+      expect(fusedOnly() - keys).toBeLessThanOrEqual(1);
     } finally {
       gpu.createComputePipeline = create;
     }
@@ -542,9 +544,19 @@ describe.skipIf(!available).each(['off', 'on'] as const)('webgpu fused reduction
         expect(be().fused(prog(-3), [matrix(be(), r, rows, cols, true), column(be(), r, rows, cols)], [out])).toBe(true);
         await be().read(out);
       }
-      expect(before - seen).toBe(2); // the rows and the tree entry points of one program
-      expect(keys()).toBe(before);
-      expect(created).toBe(first);
+      // the rows and the tree entry points of one program; one more for [1, 3] rows (the outer dim
+      // collapses away: a kernel specialised to rank 0 outer dims)
+      expect(before - seen).toBe(2);
+      expect(keys()).toBe(before + 1);
+      const third = created;
+      for (const [rows, cols] of [[7, 31], [1, 3], [100, 65]] as const) {
+        const out = reduceOut(be(), 'float32', [rows], 1);
+        expect(be().fused(prog(5), [matrix(be(), r, rows, cols, true), column(be(), r, rows, cols)], [out])).toBe(true);
+        await be().read(out);
+      }
+      expect(keys()).toBe(before + 1);
+      expect(created).toBe(third);
+      expect(third - first).toBeLessThanOrEqual(1);
     } finally {
       gpu.createComputePipeline = create;
     }

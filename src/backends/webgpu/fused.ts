@@ -1,6 +1,7 @@
 // WGSL generation for fused elementwise programs (Backend.fused, src/backends/fused.ts) on WebGPU:
 // one shader per program (shaders/fused.wgsl), sizes/strides/offsets as run-time metadata so one
-// pipeline serves every shape. Contract: each step is the WGSL of the backend's own unary/binary/
+// pipeline serves every shape of a collapsed rank (the dispatch specialises BODY's offsets to it:
+// WebGPUBackend's rankedOffsets). Contract: each step is the WGSL of the backend's own unary/binary/
 // where/copy/fill kernel (codegen.ts), followed by what storing and reloading its dtype does, so
 // values are bit for bit those of `runComposed` on this backend. Null where that cannot be kept.
 // `prologue` is shared with programs that end in a reduction (./fused_reduce.ts).

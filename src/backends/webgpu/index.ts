@@ -27,6 +27,18 @@ import { planSubgroupMatmul, subgroupMatmulKey, subgroupMatmulSource, type Subgr
 // GPUBufferUsage / GPUMapMode values, spelled out so no WebGPU globals are needed in Node.
 const MAP_READ = 0x1, COPY_SRC = 0x4, COPY_DST = 0x8, STORAGE = 0x80;
 const WG = 64;
+
+/**
+ * A generated elementwise body specialised to `nd` collapsed dims: the element's coordinates are
+ * computed once (nd - 1 divisions) and each operand's offset is their dot product with its strides,
+ * where op_off recomputed them per operand in a loop. Same offsets, same metadata layout.
+ */
+function rankedOffsets(body: string, nd: number): string {
+  const ix = [...Array(nd).keys()];
+  const coords = nd <= 1 ? ['  let ix0 = i;'] : ['  var rem = i;', ...ix.slice(1).reverse().map((d) => `  let ix${d} = rem % md[${2 + d}]; rem = rem / md[${2 + d}];`), '  let ix0 = rem;'];
+  const off = (k: number): string => { const t = 2 + nd + k * (nd + 1); return `(md[${t}]${ix.map((d) => ` + ix${d} * md[${t + 1 + d}]`).join('')})`; };
+  return [...(nd ? coords : []), body.replace(/op_off\((\d+), i\)/g, (_m, k: string) => (nd ? off(Number(k)) : `md[${2 + Number(k)}]`))].join('\n');
+}
 /** Dispatches recorded before an automatic submit, bounding the temporaries kept alive. */
 const MAX_PENDING = 256;
 /**
@@ -850,7 +862,8 @@ export class WebGPUBackend implements Backend {
     let decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
     // Checked kernels flag bad data (index ranges, integer division by zero) in their slot: [flag, value].
     if (check) decls += `\n${flagBinding(ops.length + 1)}`;
-    const fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}`;
+    let fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}`;
+    if (family === 'fused') { subs = { ...subs, BODY: rankedOffsets(subs.BODY!, c.shape.length) }; fullKey += `|nd${c.shape.length}`; }
     return this.dispatch(fullKey, () => shader(family, { DECLS: decls, ...subs }, math), meta, ops, this.grid(Math.ceil(n / WG)), check);
   }
 
@@ -949,7 +962,8 @@ export class WebGPUBackend implements Backend {
     const decls = [binding('out', 1, out.dtype, 'write'), ...bound.map((v, j) => (j < nIn ? binding(`in${j}`, j + 2, v.dtype, 'read') : binding(`side${j - nIn}`, j + 2, v.dtype, 'write')))];
     if (k.check) decls.push(flagBinding(ops.length + 1));
     const rows = this.rowsReduce(nOut, R);
-    this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}`, () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs }, true),
+    const ranks = { KD: String(meta[1]), MD: String(meta[3]) };
+    this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}|${ranks.KD},${ranks.MD}`, () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs, ...ranks }, true),
       meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut), k.check ? new Check(k.check) : null, rows ? 'rows' : 'main');
     return true;
   }
