@@ -104,6 +104,9 @@ function reshapeView(v: View, shape: readonly number[]): View | null {
   return st && { ...v, shape, strides: st };
 }
 
+/** Rounds of broadcast sinking per program (one op each): enough for dozens of layer norms, each a few sinks. */
+const SINK_ROUNDS = 512;
+
 /** Node n with every view over `shape` (the same elements; null where a view cannot be so expressed). */
 function reshapeNode(n: GNode, shape: readonly number[]): GNode | null {
   const views = n.args.filter(isView);
@@ -339,9 +342,13 @@ export class Program {
    * kernel: one launch fewer, the same bits (the same op on the same values). Repeated, so chains
    * (rsqrt(var / n + eps)) sink whole. On the CPU only cheap ops sink: there a launch costs about as
    * much as a few thousand additions, while a recomputed rsqrt or pow is a float64 call per element.
+   * One op sinks per round (each round sees the graph the last one left). A sunk op read by k nodes
+   * becomes k nodes, and its own operands may then sink into each copy, so fan-outs multiply: the
+   * graph may at most double (plus a margin for small graphs), and rounds stop at SINK_ROUNDS.
    */
   private sink(nodes: GNode[]): GNode[] {
-    for (let round = 0; round < 16; round++) {
+    const limit = 2 * nodes.length + 64;
+    for (let round = 0; round < SINK_ROUNDS && nodes.length <= limit; round++) {
       const { readers, writers } = dataflow(nodes);
       let hit = -1, copies: Map<number, GNode> | null = null;
       for (let i = nodes.length - 1; i >= 0 && hit < 0; i--) {

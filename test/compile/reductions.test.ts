@@ -78,6 +78,44 @@ describe('reduction prologues and side outputs', () => {
       expect(info.kernels).toBe(device === 'cpu' ? 4 : 3);
     });
 
+    it(`a deep stack of layer norms sinks in every layer as in one, eager's bits (${device})`, async () => {
+      torch.manualSeed(6);
+      const depth = 12, x = torch.randn([10, 48]).to(device);
+      const ws = Array.from({ length: depth }, () => [torch.randn([48]).to(device), torch.randn([48]).to(device)] as const);
+      const stack = (n: number) => (x: Tensor) => ws.slice(0, n).reduce((h, [w, b]) => F.layerNorm(h, [48], w, b), x);
+      const one = torch.compile(stack(1)), two = torch.compile(stack(2)), deep = torch.compile(stack(depth));
+      for (let i = 0; i < 2; i++) expect(await bits(deep(x))).toEqual(await bits(stack(depth)(x)));
+      await one(x); await two(x);
+      if (!fuses) return;
+      const [k1, k2, kd] = [one, two, deep].map((c) => c.compileInfo.forward!);
+      expect(k1.sunk).toBeGreaterThan(0);
+      expect(kd.sunk).toBe(depth * k1.sunk); // 16 rounds at most used to leave the deep layers unsunk
+      // Each layer after the first adds what the second did (its sum joins the previous layer's x̂ * w + b).
+      expect(kd.kernels).toBe(k1.kernels + (depth - 1) * (k2.kernels - k1.kernels));
+    });
+
+    it(`sinking a long chain into many readers stops at twice the graph, eager's bits (${device})`, async () => {
+      torch.manualSeed(7);
+      // A chain of 60 ops on [1, 7] read broadcast by 30 kernels of [5, 7]: sinking all of it would
+      // copy the chain into every reader (1,800 nodes from ~120).
+      const u = torch.randn([1, 7]).to(device), xs = Array.from({ length: 30 }, () => torch.randn([5, 7]).to(device));
+      const f = (u: Tensor) => {
+        let s = u;
+        for (let i = 0; i < 30; i++) s = s.mul(1.01).add(0.5);
+        return xs.map((x) => x.mul(s).sum());
+      };
+      const cf = torch.compile(f);
+      for (let i = 0; i < 2; i++) {
+        const [got, want] = [cf(u), f(u)];
+        for (let j = 0; j < xs.length; j++) expect(await bits(got[j]!)).toEqual(await bits(want[j]!));
+      }
+      if (!fuses) return;
+      const info = cf.compileInfo.forward!;
+      expect(info.sunk).toBeGreaterThan(0);
+      expect(info.sunk).toBeLessThan(30 * 60);
+      expect(info.kernels).toBe(31); // what is left of the chain, then one kernel per reader
+    });
+
     it(`a sum over a leading dim of an elementwise chain (a permuted view) fuses where the reduce order ignores strides (${device})`, async () => {
       torch.manualSeed(5);
       const x = torch.randn([40, 3, 70]).to(device), s = torch.randn([70]).to(device);
