@@ -17,7 +17,6 @@ fn in_at(j: i32, base: i32, r: i32) -> i32 {
   if ({{MD}} == 1) { return base + r * md[in_op(j) + 2 + {{KD}}]; }
   return base + strided(r, {{MD}}, 4 + {{KD}}, in_op(j) + 1 + {{KD}});
 }
-{{STEPS}}
 // Each operand's offset at the current output (computed once per output, as reduce.wgsl's `base`).
 {{BASES}}
 // The reduced value at element r of the current output: the prologue, settled as stored.

@@ -1,7 +1,7 @@
 // WGSL generation for fused elementwise programs (Backend.fused, src/backends/fused.ts) on WebGPU:
 // one shader per program (shaders/fused.wgsl), sizes/strides/offsets as run-time metadata so one
-// pipeline serves every shape of a collapsed rank (the dispatch specialises BODY's offsets to it:
-// WebGPUBackend's rankedOffsets). Contract: each step is the WGSL of the backend's own unary/binary/
+// pipeline serves every shape of a collapsed rank (the elementwise dispatch specialises offsets to
+// it: rankedElementwise in ./index.ts). Contract: each step is the WGSL of the backend's own unary/binary/
 // where/copy/fill kernel (codegen.ts), followed by what storing and reloading its dtype does, so
 // values are bit for bit those of `runComposed` on this backend. Null where that cannot be kept.
 // `prologue` is shared with programs that end in a reduction (./fused_reduce.ts).
@@ -65,11 +65,9 @@ export function fusedKernel(p: FusedProgram, outDtypes: readonly DType[]): Fused
   return kernels(`${fusedKey(p)}>${outDtypes.join(',')}`, () => generate(p, outDtypes));
 }
 
-/** The step functions and loads of a program's live values, shared by the elementwise and reduction kernels. */
+/** The loads and steps of a program's live values, shared by the elementwise, reduction and epilogue kernels. */
 export interface Prologue {
-  /** `fn s<v>(...)` per live step, the check's slot filled in. */
-  readonly steps: string;
-  /** `let v<v> = ...;` lines: the bound inputs' loads, then the live steps in order. */
+  /** Statements: the bound inputs' loads (`let v<v>`), then each live step in order as a block setting `v<v>`. */
   readonly body: readonly string[];
   /** Program inputs bound (the live ones), in binding order. */
   readonly inputs: readonly number[];
@@ -102,7 +100,7 @@ export function prologue(p: FusedProgram, firstIn: number, load: (j: number, v: 
   // Per value: the bound inputs (operand indices) and checked steps it depends on.
   const from: Set<number>[] = [], checks: Set<number>[] = [];
   inputs.forEach((v, j) => { from[v] = new Set([firstIn + j]); checks[v] = new Set(); });
-  const steps: string[] = [], body: string[] = [];
+  const body: string[] = [];
   inputs.forEach((v, j) => body.push(`  let v${v} = ${load(j, v)};`));
   for (let v = n; v < total; v++) {
     if (!live[v]) continue;
@@ -110,46 +108,56 @@ export function prologue(p: FusedProgram, firstIn: number, load: (j: number, v: 
     const args = operands(st);
     from[v] = new Set(args.flatMap((a) => [...from[a]!]));
     checks[v] = new Set(args.flatMap((a) => [...checks[a]!]));
-    let fn: string;
+    // The step as a block: its parameters bound to its operands, statements, the value it returns.
+    let params: string[], stmts = '', ret: string;
     try {
       switch (st.kind) {
         case 'unary': {
           const { expr, t } = unaryExpr(st.op, dt(st.a));
-          fn = `(x: ${ctOf(dt(st.a))}) -> ${T} { let r = ${expr}; return ${settle(cast('r', t, d), d)}; }`;
+          params = ['x'];
+          stmts = `let r = ${expr}; `;
+          ret = settle(cast('r', t, d), d);
           break;
         }
         case 'binary': {
           const da = dt(st.a), { expr, t } = binaryExpr(st.op, da), ck = binaryCheck(st.op, da);
-          let flag = '';
           if (ck) {
             if (check !== null && check !== ck.msg) return null; // one check per dispatch
             check = ck.msg;
             checks[v]!.add(v);
-            flag = `if (${ck.test}) { flag(CHECK_SLOT, y); } `;
+            stmts = `if (${ck.test}) { flag(CHECK_SLOT, y); } `;
           }
-          fn = `(x: ${ctOf(da)}, y: ${ctOf(da)}) -> ${T} { ${flag}let r = ${expr}; return ${settle(cast('r', t, d), d)}; }`;
+          params = ['x', 'y'];
+          stmts += `let r = ${expr}; `;
+          ret = settle(cast('r', t, d), d);
           break;
         }
         case 'where': // as the where kernel: the selected operand unchanged (already a stored value)
-          fn = `(c: ${ctOf(dt(st.cond))}, a: ${T}, b: ${T}) -> ${T} { return select(b, a, c != ${zeroOf(ctOf(dt(st.cond)))}); }`;
+          params = ['c', 'a', 'b'];
+          ret = `select(b, a, c != ${zeroOf(ctOf(dt(st.cond)))})`;
           break;
         case 'cast': // as the copy kernel
-          fn = `(v: ${ctOf(dt(st.a))}) -> ${T} { return ${settle(cast('v', ctOf(dt(st.a)), d), d)}; }`;
+          params = ['v'];
+          ret = settle(cast('v', ctOf(dt(st.a)), d), d);
           break;
         case 'const': // as the fill kernel: the value's bits from the metadata
           consts.push(scalarBits(d, st.value));
-          fn = `() -> ${T} { let raw = md[${base} + ${consts.length}]; return ${settle(fromBits(T), d)}; }`;
+          params = [];
+          stmts = `let raw = md[${base} + ${consts.length}]; `;
+          ret = settle(fromBits(T), d);
           break;
       }
     } catch (e) {
       if (e instanceof TypeError) return null; // an op the backend's kernels lack for this dtype
       throw e;
     }
-    steps.push(`fn s${v}${fn}`);
-    body.push(`  let v${v} = s${v}(${args.map((a) => `v${a}`).join(', ')});`);
+    // Inline, not a function per step: SwiftShader's JIT keeps the calls, and a LayerNorm + GELU
+    // program ran ~10% faster without them.
+    const bind = params.map((q, k) => `let ${q} = v${args[k]!}; `).join('');
+    body.push(`  var v${v}: ${T};`, `  { ${bind}${stmts}v${v} = ${ret}; }`);
   }
   const slot = `${base} + ${consts.length + 1}`;
-  return { steps: steps.join('\n').split('CHECK_SLOT').join(slot), body, inputs, consts, check, from, checks };
+  return { body: body.map((l) => l.split('CHECK_SLOT').join(slot)), inputs, consts, check, from, checks };
 }
 
 /** The dependencies of output value `v`; null where one check flag cannot stand for its checked steps. */
@@ -181,9 +189,9 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedKernel | n
     outs.push(deps);
     body.push(`  st_out${i}(op_off(${i}, i), ${cast(`v${v}`, ctOf(valueDtype(p, v)), outDtypes[i]!)});`); // as the copy kernel
   }
-  const subs = { STEPS: pro.steps, BODY: body.join('\n') };
+  const subs = { BODY: body.join('\n') };
   return {
-    key: `fused#${codeId(subs.STEPS + subs.BODY)}`, subs, inputs, check, outs,
+    key: `fused#${codeId(subs.BODY)}`, subs, inputs, check, outs,
     names: [...outDtypes.map((_, i) => `out${i}`), ...inputs.map((_, j) => `in${j}`)],
     scalars: [0, ...consts, ...(check ? [0] : [])],
   };

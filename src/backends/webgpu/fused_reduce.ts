@@ -1,5 +1,5 @@
 // WGSL generation for fused programs with a reduction (FusedProgram.reduce): the elementwise prologue
-// (./fused.ts, the same step functions and per-step rounding) evaluated where Backend.reduce's
+// (./fused.ts, the same step code and per-step rounding) evaluated where Backend.reduce's
 // kernels load an element (shaders/fused_reduce.wgsl), with their strategies and accumulation order:
 // R <= 32 (on CPU adapters more: WebGPUBackend.rowsReduce decides for both) one invocation per
 // output in index order (reduce_rows.wgsl), else one workgroup per output
@@ -68,7 +68,7 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedReduceKern
   const walked = nIn + nSide;
   const bases = Array.from({ length: walked }, (_, j) => `var<private> base${j}: i32;`);
   const subs = {
-    STEPS: pro.steps, BODY: [...pro.body, ...stores, `  return v${v};`].join('\n'), NIN: String(walked), T: t,
+    BODY: [...pro.body, ...stores, `  return v${v};`].join('\n'), NIN: String(walked), T: t,
     BASES: `${bases.join('\n')}\nfn set_bases(o: i32) {\n${bases.map((_, j) => `  base${j} = strided(o, md[1], 4, in_op(${j}));`).join('\n')}\n}`,
     COMBINE: parts.combine, IDENT: parts.ident, FINAL: `let r = res.${parts.result};`, CAST: cast('r', t, outDtype),
   };

@@ -67,7 +67,6 @@ function generate(p: FusedProgram, outDtypes: readonly DType[], inMeta: readonly
     body.push(`  st_out${i}(eo(${i}, bz, r, c), ${cast(`v${v}`, ctOf(valueDtype(p, v)), outDtypes[i]!)});`); // as the copy kernel
   }
   const STORE = fill(`fn eo(k: i32, bz: i32, r: i32, c: i32) -> i32 { let q = 13 + 4 * k; return md[q] + bz * md[q + 1] + r * md[q + 2] + c * md[q + 3]; }
-${pro.steps}
 fn store_c(bz: i32, r: i32, c: i32, acc: f32) {
 ${body.join('\n')}
 }`);

@@ -1,0 +1,74 @@
+// The WebGPU elementwise kernels specialised to the collapsed rank (rankedElementwise in
+// src/backends/webgpu/index.ts: coordinates once per element, each operand's offset a dot product):
+// exact ops (multiply, add, where, negate, copy, gather) over views that collapse to 0..6 dims
+// (permuted, stepped, flipped, broadcast) equal the CPU's bits, and shapes of one collapsed rank
+// share one pipeline. Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
+import { describe, expect, it } from 'vitest';
+import { torch } from '../helpers.js';
+import type { Device, Tensor } from '../../src/index.js';
+import { realBackend } from '../../src/backends/registry.js';
+
+const available = torch.webgpu.isAvailable();
+if (!available && process.env.CI !== 'true') console.warn('\n*** WEBGPU NOT AVAILABLE: test/webgpu/elementwise-rank.test.ts is skipped ***\n');
+describe.runIf(!available && process.env.CI === 'true')('webgpu elementwise ranks in CI', () => {
+  it('a WebGPU adapter is available', () => expect.fail('no WebGPU adapter: the rank-specialised kernels were not tested'));
+});
+
+function values(shape: number[], seed: number, device: Device): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1), v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = Math.sin(i * 12.9898 + seed * 78.233) * (1 + (i % 7));
+  return torch.tensor(v, { device }).reshape(shape);
+}
+const bits = async (t: Tensor) => Array.from(new Uint32Array((await t.contiguous().data() as Float32Array).slice().buffer));
+
+/**
+ * A view of rank r (1..6) that collapses to r dims: a base tensor permuted (reversed dims), every
+ * other element taken along dim 0 and the last dim flipped; rank 0 is a scalar.
+ */
+function odd(r: number, seed: number, device: Device): Tensor {
+  if (r === 0) return values([], seed, device);
+  const shape = Array.from({ length: r }, (_v, d) => 2 + ((d + r) % 3));
+  let t = values([2 * shape[0]!, ...shape.slice(1)].reverse(), seed, device).permute([...Array(r).keys()].reverse());
+  t = t.slice(0, 0, 2 * shape[0]!, 2);
+  return r > 1 ? t.flip([r - 1]) : t;
+}
+
+describe.runIf(available)('webgpu elementwise kernels specialised to the collapsed rank', () => {
+  it('exact ops over views of every collapsed rank 0..6 equal the CPU bit for bit', async () => {
+    for (let r = 0; r <= 6; r++) {
+      const run = (device: Device) => {
+        const a = odd(r, 1, device), b = odd(r, 2, device);
+        // b broadcast along dim 0 (stride 0) where it has one.
+        const bb = r > 0 ? b.narrow(0, 0, 1).expand(b.shape) : b;
+        const m = a.mul(bb), s = m.add(b), w = torch.where(a.gt(0), s, b.neg());
+        const idx = r > 0 ? torch.zeros(a.shape, { dtype: 'int32', device }) : null;
+        const g = idx ? torch.gather(a, r - 1, idx) : a.clone();
+        return [m, s, w, g, a.contiguous()];
+      };
+      const [cpu, gpu] = [run('cpu'), run('webgpu')];
+      for (let k = 0; k < cpu.length; k++) expect(await bits(gpu[k]!), `rank ${r}, result ${k}`).toEqual(await bits(cpu[k]!));
+    }
+  });
+
+  it('one pipeline per collapsed rank: other shapes of that rank add none', async () => {
+    const be = realBackend('webgpu') as unknown as { gpu: GPUDevice };
+    const gpu = be.gpu as GPUDevice & { createComputePipeline: GPUDevice['createComputePipeline'] };
+    const create = gpu.createComputePipeline;
+    let created = 0;
+    gpu.createComputePipeline = function (this: GPUDevice, d: GPUComputePipelineDescriptor) { created++; return create.call(this, d); };
+    try {
+      // Rank 2 after collapsing: x [m, n] times a row broadcast down it.
+      const mulRows = async (m: number, n: number) => {
+        const x = values([m, n], 3, 'webgpu'), y = values([1, n], 4, 'webgpu');
+        const want = await bits(values([m, n], 3, 'cpu').mul(values([1, n], 4, 'cpu')));
+        expect(await bits(x.mul(y))).toEqual(want);
+      };
+      await mulRows(3, 5);
+      const first = created;
+      for (const [m, n] of [[7, 2], [64, 33], [2, 1000]]) await mulRows(m, n);
+      expect(created).toBe(first);
+    } finally {
+      gpu.createComputePipeline = create;
+    }
+  });
+});
