@@ -205,6 +205,12 @@ export interface Backend {
    */
   matmulEpilogue?(a: View, b: View, epi: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean;
   /**
+   * Whether torch.compile folds elementwise chains into matmuls here (absent: wherever matmulEpilogue
+   * exists). False where a chain costs more inside the GEMM's store than as (or inside) a fused
+   * kernel of its own: WebGPU on CPU-emulated adapters, whose matmul stores element by element.
+   */
+  readonly compileEpilogues?: boolean;
+  /**
    * Optional batched dense linear algebra (kernel contracts in LinalgKernel). Every operand is
    * contiguous with one leading batch dim; float operands are all float32 or all float64, integer
    * ones (pivots, info) int32. Backends without it (or without a kernel) throw a clear Error naming

@@ -104,6 +104,12 @@ function reshapeView(v: View, shape: readonly number[]): View | null {
   return st && { ...v, shape, strides: st };
 }
 
+/** Whether chains after a matmul become its epilogue on this device (Backend.compileEpilogues). */
+function foldsEpilogues(device: Device): boolean {
+  const b = realBackend(device);
+  return typeof b.matmulEpilogue === 'function' && b.compileEpilogues !== false;
+}
+
 /** Rounds of broadcast sinking per program (one op each): enough for dozens of layer norms, each a few sinks. */
 const SINK_ROUNDS = 512;
 
@@ -503,7 +509,7 @@ export class Program {
     if (!perm || (!perm.every((k, d) => k === d) && !realBackend(n.device).reduceInLogicalOrder)) return null;
     if (!(x.dtype === 'float32' || x.dtype === 'float64' || x.dtype === 'float16') || outView(n).dtype !== x.dtype) return null;
     if (n.writes.length !== 1 || this.isBound(n.writes[0]!)) return null;
-    const epilogue = typeof realBackend(n.device).matmulEpilogue === 'function' && [...g.extIn].some((b) => {
+    const epilogue = foldsEpilogues(n.device) && [...g.extIn].some((b) => {
       const r = readers.get(b) ?? [];
       return r.length > 0 && r.every((x) => g.members.includes(x)) && products.has(b);
     });
@@ -520,7 +526,7 @@ export class Program {
     const { readers, writers } = dataflow(nodes);
     const merged = new Map<number, GNode>(), gone = new Set<number>();
     nodes.forEach((n, i) => {
-      if (n.kind !== 'matmul' || typeof realBackend(n.device).matmulEpilogue !== 'function') return;
+      if (n.kind !== 'matmul' || !foldsEpilogues(n.device)) return;
       const [av, bv, pv] = n.args as View[], t = pv!.buf as VBuf, r = readers.get(t) ?? [];
       if (this.isBound(t) || this.escapes.has(t) || writers.get(t) !== 1 || !isWholeBuffer(pv!) || r.length !== 1 || merged.has(r[0]!)) return;
       const j = r[0]!, e = nodes[j]!;

@@ -6,7 +6,7 @@
 // a product read twice keeps its own kernel.
 
 import { describe, expect, it } from 'vitest';
-import * as torch from '../../src/index.js';
+import { torch } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
 
@@ -91,5 +91,31 @@ describe('matmul epilogue pass', () => {
     const y = cf(x, w);
     expect(cf.compileInfo.forward!.epilogues).toBe(0);
     expect(bits(y)).toEqual(bits(f(x, w)));
+  });
+});
+
+describe.runIf(torch.webgpu.isAvailable())('matmul epilogue pass on WebGPU', () => {
+  const gpuBits = async (t: Tensor) => Array.from(new Uint32Array((await t.detach().contiguous().data() as Float32Array).slice().buffer));
+
+  it('folds chains into the matmul on GPUs, not on fallback adapters (SwiftShader); the same bits either way', async () => {
+    const be = getBackend('webgpu') as unknown as { epilogues: 'auto' | 'on' | 'off'; compileEpilogues: boolean; info: { isFallbackAdapter: boolean } };
+    expect(be.compileEpilogues).toBe(!be.info.isFallbackAdapter);
+    torch.manualSeed(5);
+    const x = torch.randn([64, 96]).to('webgpu'), w = torch.randn([80, 96]).mul(0.1).to('webgpu'), b = torch.randn([80]).to('webgpu');
+    // The bias add either runs in the GEMM or joins the LayerNorm's reduction as its prologue.
+    const f = (x: Tensor) => F.gelu(F.layerNorm(F.linear(x, w, b), [80]));
+    const run = async (mode: 'on' | 'off') => {
+      be.epilogues = mode;
+      try {
+        const cf = torch.compile(f);
+        await cf(x).data();
+        return { y: await gpuBits(cf(x)), info: cf.compileInfo.forward! };
+      } finally { be.epilogues = 'auto'; }
+    };
+    const on = await run('on'), off = await run('off');
+    expect(on.info.epilogues).toBe(1);
+    expect(off.info.epilogues).toBe(0);
+    expect(off.y).toEqual(on.y);
+    expect(on.y).toEqual(await gpuBits(f(x)));
   });
 });

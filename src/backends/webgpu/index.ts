@@ -208,6 +208,15 @@ export class WebGPUBackend implements Backend {
    * benchmarks); in Node TORCHLET_WEBGPU_CPU_REDUCE=1|0 sets 'on'|'off' at creation.
    */
   cpuReduce: 'auto' | 'on' | 'off' = 'auto';
+  /**
+   * Matmul epilogues under torch.compile (Backend.compileEpilogues): 'auto' folds chains into the
+   * matmul except on fallback adapters. There the CPU-adapter matmul stores its 8x8 block element by
+   * element, and an epilogue re-reads its operand table per element: a bias add cost ~5 ms more per
+   * [256, 512] product on SwiftShader, a GELU backward ~11 ms, where as kernels of their own (or
+   * inside the LayerNorm's reduction that follows) they cost less. 'on'/'off' force it (tests).
+   */
+  epilogues: 'auto' | 'on' | 'off' = 'auto';
+  get compileEpilogues(): boolean { return this.epilogues === 'on' || (this.epilogues === 'auto' && !this.info.isFallbackAdapter); }
   cpuReduceMinOutputs = 8;
   cpuReduceMaxLength = 4096;
   /** Which kernel the last matmul ran ('subgroup', 'cpu', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
