@@ -36,7 +36,7 @@ const WG = 64;
  * every operand. Same offsets, same metadata layout; one pipeline per rank instead of one for all.
  * On SwiftShader the divisions dominated such kernels (a [256, 512] multiply: 8.2 -> 3.4 ms).
  */
-export function rankedElementwise(src: string, nd: number): string {
+function rankedElementwise(src: string, nd: number): string {
   const guard = 'if (i >= md[0]) { return; }', at = src.indexOf(guard);
   if (at < 0) throw new Error('webgpu: elementwise shader without its bounds guard');
   const ix = [...Array(nd).keys()];
@@ -208,6 +208,8 @@ export class WebGPUBackend implements Backend {
    * benchmarks); in Node TORCHLET_WEBGPU_CPU_REDUCE=1|0 sets 'on'|'off' at creation.
    */
   cpuReduce: 'auto' | 'on' | 'off' = 'auto';
+  cpuReduceMinOutputs = 8;
+  cpuReduceMaxLength = 4096;
   /**
    * Matmul epilogues under torch.compile (Backend.compileEpilogues): 'auto' folds chains into the
    * matmul except on fallback adapters. There the CPU-adapter matmul stores its 8x8 block element by
@@ -217,8 +219,6 @@ export class WebGPUBackend implements Backend {
    */
   epilogues: 'auto' | 'on' | 'off' = 'auto';
   get compileEpilogues(): boolean { return this.epilogues === 'on' || (this.epilogues === 'auto' && !this.info.isFallbackAdapter); }
-  cpuReduceMinOutputs = 8;
-  cpuReduceMaxLength = 4096;
   /** Which kernel the last matmul ran ('subgroup', 'cpu', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
   lastMatmul: { kernel: 'subgroup' | 'cpu' | 'tiled128' | 'tiled64' | 'small'; why: string | null } | null = null;
   private readonly pool = new Map<number, GPUBuffer[]>();
