@@ -19,6 +19,18 @@ export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
 type Dims = number | readonly number[];
 type ShapeArgs = (number | readonly number[])[];
 
+
+/** Depth of library code reading and writing .grad (optimizers, zeroGrad, clipping, DDP, the engine). */
+let internalGradReads = 0;
+/**
+ * @internal Runs fn as library code: its .grad reads and writes do not count as user code seeing the
+ * gradient (Tensor.userSeenGrad), so zeroGrad may still dispose gradients nobody else saw.
+ */
+export function gradsInternally<T>(fn: () => T): T {
+  internalGradReads++;
+  try { return fn(); } finally { internalGradReads--; }
+}
+
 /**
  * An n-dimensional array on a device, with autograd (torch.Tensor). Created by torch.tensor, zeros,
  * randn and the other factories; every op is also a method here.
@@ -46,6 +58,11 @@ export class Tensor {
 
   private requiresGrad_f = false;
   private grad_: Tensor | null = null;
+  /**
+   * @internal user code has seen this tensor as a .grad (read it, or assigned it): it may hold it past
+   * zeroGrad, as PyTorch allows, so zeroGrad drops it without disposing it (the collector frees it).
+   */
+  userSeenGrad = false;
   /** @internal */ gradFn_: Node | null = null;
   /** @internal */ outputNr = 0;
   private accNode: AccumulateGrad | null = null;
@@ -222,12 +239,26 @@ export class Tensor {
     return this;
   }
   /** The accumulated gradient, filled by backward() (null until then); assignable with a matching tensor or null. */
-  get grad(): Tensor | null { return this.grad_; }
+  get grad(): Tensor | null {
+    const g = this.grad_;
+    if (g && internalGradReads === 0) g.userSeenGrad = true;
+    return g;
+  }
   set grad(g: Tensor | null) {
     if (g && (g.device !== this.device || g.dtype !== this.dtype || g.ndim !== this.ndim || g.shape.some((s, i) => s !== this.shape[i]))) {
       throw new TypeError(`assigned grad has shape ${g ? fmtShape(g.shape) : ''} ${g?.dtype} on ${g?.device}, expected ${fmtShape(this.shape)} ${this.dtype} on ${this.device}`);
     }
+    if (g && internalGradReads === 0) g.userSeenGrad = true;
     this.setGradInternal(g);
+  }
+  /**
+   * @internal zeroGrad's set-to-None: drops .grad, disposing it unless user code has seen it (then
+   * the garbage collector frees it once nothing holds it).
+   */
+  dropGrad(): void {
+    const g = this.grad_;
+    this.grad_ = null;
+    if (g && !g.userSeenGrad) g.dispose();
   }
   /** @internal */
   setGradInternal(g: Tensor | null): void {

@@ -5,7 +5,7 @@
 // update(): ready -> unscaled -> stepped, with PyTorch's errors for calls out of order.
 
 import type { Device } from '../backends/backend.js';
-import { Tensor, isTensor } from '../tensor.js';
+import { Tensor, isTensor, gradsInternally } from '../tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { keep, tidyImpl } from '../memory.js';
 import { full } from '../ops/creation.js';
@@ -120,7 +120,7 @@ export class GradScaler {
       const invByDevice = new Map<Device, Tensor>();
       for (const group of optimizer.paramGroups) {
         for (const p of group.params) {
-          const g = p.grad;
+          const g = gradsInternally(() => p.grad);
           if (!g) continue;
           if (g.dtype === 'float16') throw new Error('Attempting to unscale FP16 gradients.');
           const d = g.device;

@@ -1,6 +1,6 @@
 // torch.autograd.grad and gradcheck: the functional face of the backward engine.
 
-import type { Tensor } from '../tensor.js';
+import { gradsInternally, type Tensor } from '../tensor.js';
 import { runBackward, type Edge } from './graph.js';
 import { noGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
@@ -97,7 +97,7 @@ function backwardImpl(tensors: Tensor | Tensor[], gradTensors: Tensor | (Tensor 
     const inputs = Array.isArray(opts.inputs) ? opts.inputs : [opts.inputs];
     if (inputs.length === 0) throw new RangeError("backward: 'inputs' argument to backward() cannot be empty.");
     const res = grad(ts, inputs, { gradOutputs: seeds, retainGraph: opts.retainGraph, createGraph: opts.createGraph, allowUnused: true });
-    inputs.forEach((t, i) => { const g = res[i]; if (g) t.setGradInternal(t.grad ? t.grad.add(g) : g); });
+    gradsInternally(() => inputs.forEach((t, i) => { const g = res[i]; if (g) t.setGradInternal(t.grad ? t.grad.add(g) : g); }));
     return;
   }
   // Seeds made here (no gradient given at all) are the engine's to free.

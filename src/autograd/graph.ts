@@ -6,7 +6,7 @@
 // between nodes and the temporaries of backward rules. What it hands to user code (hook arguments and
 // results, captured gradients, .grad tensors) is never freed here; it stays in the caller's tidy scope.
 
-import type { Tensor } from '../tensor.js';
+import { gradsInternally, type Tensor } from '../tensor.js';
 import { noGrad, enableGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
 import { itemSize } from '../dtype.js';
@@ -238,7 +238,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
         for (const h of node.outputHooks?.get(i) ?? []) g = hook(h, g);
         grads[i] = g;
         const kept = node.retained?.get(i)?.deref();
-        if (kept && !capture) owned(() => kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone()), () => []);
+        if (kept && !capture) owned(() => gradsInternally(() => kept.setGradInternal(kept.grad ? kept.grad.add(g) : g.detach().clone())), () => []);
       }
       if (stopAt?.has(node)) {
         // A boundary of a compiled region: its gradient is captured above; nothing beyond runs.
@@ -306,7 +306,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
  * outside any graph and not kept by anyone. The engine adds that it made g and nothing else holds it.
  */
 function stealable(t: Tensor, g: Tensor): boolean {
-  return !t.grad && !g.kept && !g.isDisposed && g.gradFn === null && !g.requiresGrad && g.dtype === t.dtype && g.device === t.device
+  return !gradsInternally(() => t.grad) && !g.kept && !g.isDisposed && g.gradFn === null && !g.requiresGrad && g.dtype === t.dtype && g.device === t.device
     && g.shape.length === t.shape.length && g.shape.every((s, i) => s === t.shape[i]) && g.storage.refs === 1
     && g.storageOffset() === 0 && g.isContiguous() && g.storage.bytes === g.numel() * itemSize[g.dtype];
 }
@@ -318,7 +318,7 @@ function accumulate(t: Tensor, g: Tensor, createGraph: boolean): void {
   if (g.shape.length !== t.shape.length || g.shape.some((s, i) => s !== t.shape[i])) {
     throw new Error(`backward: gradient of shape ${fmtShape(g.shape)} does not match tensor of shape ${fmtShape(t.shape)}`);
   }
-  const cur = t.grad;
+  const cur = gradsInternally(() => t.grad);
   if (!cur) t.setGradInternal(createGraph ? g : g.detach().clone());
   else if (createGraph || cur.requiresGrad) t.setGradInternal(cur.add(g));
   else cur.add_(g);

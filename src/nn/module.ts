@@ -6,7 +6,7 @@
 // whether the user calls `m.forward(x)` or `m.call(x)`. Full backward (pre-)hooks wrap the tensor
 // inputs and outputs of each call in identity autograd Functions, as PyTorch's BackwardHook does.
 
-import { Tensor, isTensor } from '../tensor.js';
+import { Tensor, isTensor, gradsInternally } from '../tensor.js';
 import { collectTensors, keep, forwardScope } from '../memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { DTYPES, isFloating, type DType } from '../dtype.js';
@@ -306,15 +306,17 @@ export class Module {
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
     return this;
   }
-  /** Sets every parameter's grad to null (disposing it), or to zeros with setToNone=false. */
+  /** Sets every parameter's grad to null (disposing it unless user code read it), or to zeros with setToNone=false. */
   zeroGrad(setToNoneArg: boolean | { setToNone?: boolean } = true): void {
     const setToNone = typeof setToNoneArg === 'object' ? (setToNoneArg.setToNone ?? true) : setToNoneArg;
-    for (const p of this.parameters()) {
-      const g = p.grad;
-      if (!g) continue;
-      if (setToNone) { p.grad = null; g.dispose(); }
-      else noGrad(() => { g.detach_(); g.zero_(); });
-    }
+    gradsInternally(() => {
+      for (const p of this.parameters()) {
+        const g = p.grad;
+        if (!g) continue;
+        if (setToNone) p.dropGrad();
+        else noGrad(() => { g.detach_(); g.zero_(); });
+      }
+    });
   }
   /** Calls fn on every submodule (children first) and then on this module. */
   apply(fn: (m: Module) => void): this {
@@ -327,7 +329,7 @@ export class Module {
   #tensorsToConvert(): Tensor[] {
     const out = new Set<Tensor>();
     for (const m of this.modules()) {
-      for (const [, p] of m.#own<Parameter>('parameter')) { out.add(p); if (p.grad) out.add(p.grad); }
+      for (const [, p] of m.#own<Parameter>('parameter')) { out.add(p); const g = gradsInternally(() => p.grad); if (g) out.add(g); }
       for (const [, b] of m.#own<Tensor>('buffer')) out.add(b);
     }
     return [...out];

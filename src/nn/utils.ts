@@ -3,7 +3,7 @@
 // padPackedSequence, packSequence) with PyTorch's packing layout (time-major, decreasing lengths). Clipping scales gradients in place with tensor ops, so it never leaves the
 // device unless errorIfNonfinite asks for the norm's value.
 
-import { Tensor } from '../tensor.js';
+import { Tensor, gradsInternally } from '../tensor.js';
 import { notifyCall } from '../args.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { cat, stack } from '../ops/shape.js';
@@ -23,7 +23,7 @@ const listOf = (p: Params): Tensor[] => (p instanceof Tensor ? [p] : [...p]);
  */
 export function clipGradNorm_(parameters: Params, maxNorm: number, opts: { normType?: NormOrd; errorIfNonfinite?: boolean } = {}): Tensor {
   const normType = opts.normType ?? 2;
-  const grads = listOf(parameters).map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  const grads = gradsInternally(() => listOf(parameters).map((p) => p.grad)).filter((g): g is Tensor => g !== null);
   if (grads.length === 0) return zeros([]);
   return noGrad(() => {
     const device = grads[0]!.device;
@@ -42,7 +42,7 @@ export function clipGradNorm_(parameters: Params, maxNorm: number, opts: { normT
 /** Clamps every gradient to [-clipValue, clipValue] in place. */
 export function clipGradValue_(parameters: Params, clipValue: number): void {
   noGrad(() => {
-    for (const p of listOf(parameters)) p.grad?.clamp_(-clipValue, clipValue);
+    gradsInternally(() => { for (const p of listOf(parameters)) p.grad?.clamp_(-clipValue, clipValue); });
   });
 }
 

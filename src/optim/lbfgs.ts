@@ -10,7 +10,7 @@ import { cat, zeros } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { noGrad, enableGrad } from '../autograd/grad-mode.js';
 import { keep, tidyImpl } from '../memory.js';
-import { isTensor } from '../tensor.js';
+import { isTensor, gradsInternally } from '../tensor.js';
 import { Optimizer, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for LBFGS (PyTorch's keywords in camelCase); every field is optional in the constructor. */
@@ -144,7 +144,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   }
 
   private flatGrad(): Tensor {
-    return sync(() => cat(this.params.map((p) => (p.grad ? p.grad.reshape(-1) : zeros([p.numel()], { dtype: p.dtype, device: p.device }))), 0));
+    return sync(() => gradsInternally(() => cat(this.params.map((p) => (p.grad ? p.grad.reshape(-1) : zeros([p.numel()], { dtype: p.dtype, device: p.device }))), 0)));
   }
   private addGrad(stepSize: number, update: Tensor): void {
     let off = 0;

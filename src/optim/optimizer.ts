@@ -5,7 +5,7 @@
 // Updates run under noGrad with in-place ops inside a tidy scope; state tensors are keep()-marked so
 // a user's torch.tidy around the step never disposes them. Nothing here reads device data.
 
-import { Tensor, isTensor } from '../tensor.js';
+import { Tensor, isTensor, gradsInternally } from '../tensor.js';
 import { noGrad, enableGrad } from '../autograd/grad-mode.js';
 import { keep, tidyImpl } from '../memory.js';
 import { scalarTensor } from '../ops/prim.js';
@@ -93,16 +93,21 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     this.paramGroups.push(full);
   }
 
-  /** Resets gradients: disposes and drops them (setToNone, the default) or zeroes them in place. */
+  /**
+   * Resets gradients: drops them (setToNone, the default) or zeroes them in place. A dropped
+   * gradient is disposed unless user code has read it (it may still hold it, as in PyTorch).
+   */
   zeroGrad(opts: { setToNone?: boolean } | boolean = {}): void {
     const setToNone = typeof opts === 'boolean' ? opts : (opts.setToNone ?? true); // PyTorch's positional set_to_none too
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        const gr = p.grad;
-        if (!gr) continue;
-        if (setToNone) { p.grad = null; gr.dispose(); } else noGrad(() => gr.zero_());
+    gradsInternally(() => {
+      for (const g of this.paramGroups) {
+        for (const p of g.params) {
+          const gr = p.grad;
+          if (!gr) continue;
+          if (setToNone) p.dropGrad(); else noGrad(() => gr.zero_());
+        }
       }
-    }
+    });
   }
 
   /**
@@ -129,14 +134,14 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   protected update(): void {
     // Inside torch.compile the update is eager code between compiled parts (its step counts and
     // learning rates are JS numbers that a graph would bake in).
-    runEagerly(`${this.opName}.step() inside the compiled function (the optimizer runs eagerly)`, () => {
+    runEagerly(`${this.opName}.step() inside the compiled function (the optimizer runs eagerly)`, () => gradsInternally(() => {
       checkPoison(`${this.opName}.step`, this.paramGroups.flatMap((g) => g.params.flatMap((p) => [p, p.grad])));
       noGrad(() => {
         for (const group of this.paramGroups) {
           tidyImpl(() => { this.updateGroup(group); }, isTensor);
         }
       });
-    });
+    }));
   }
 
   /** The algorithm: update every param of `group` that has a gradient, in place. */

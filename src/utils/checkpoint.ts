@@ -6,7 +6,7 @@
 // Reentrant (useReentrant: true): gradients reach the tensor arguments; parameters get theirs from an
 // inner backward pass, as PyTorch's reentrant variant does.
 
-import { Tensor, isTensor } from '../tensor.js';
+import { Tensor, isTensor, gradsInternally } from '../tensor.js';
 import { Node, runBackward, isCapturingGrad, type Edge } from '../autograd/graph.js';
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { holdSaved, dropSaved, ownedScope } from '../memory.js';
@@ -98,7 +98,7 @@ class CheckpointNode extends Node {
     outs.forEach((o, i) => { const g = grads[i]; if (g && o.requiresGrad) { roots.push(o); seeds.push(g); } });
     if (roots.length === 0) throw new Error('none of output has requires_grad=True, this checkpoint() is not necessary');
     runBackward(roots, seeds, { createGraph });
-    return detached.filter((a): a is Tensor => a instanceof Tensor && a.requiresGrad).map((a) => a.grad);
+    return gradsInternally(() => detached.filter((a): a is Tensor => a instanceof Tensor && a.requiresGrad).map((a) => a.grad));
   }
 
   override release(): void {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { testDevices, torch } from '../helpers.js';
 import type { Device, Tensor } from '../../src/index.js';
+import { gradsInternally } from '../../src/tensor.js';
 const { optim } = torch;
 type Opts = Record<string, unknown>;
 interface OptCase { saveAt: number | null; kind: 'optim'; optimizer: string; problem: 'linreg' | 'rosen'; groups: ({ params: string[] } & Opts)[]; steps: number; closure: boolean; losses: number[]; final: Record<string, number[]> }
@@ -112,7 +113,7 @@ for (const device of testDevices()) describe(`resuming from a PyTorch checkpoint
 });
 
 describe('optimizer API', () => {
-  it('fills group defaults, keeps per-group options, zeroGrad disposes or zeroes', () => {
+  it('fills group defaults, keeps per-group options, zeroGrad drops or zeroes', () => {
     const a = torch.ones(2, { requiresGrad: true }), b = torch.ones(3, { requiresGrad: true });
     const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.5 }], { lr: 0.1, momentum: 0.9 });
     expect(opt.paramGroups[0]!.lr).toBe(0.1);
@@ -124,7 +125,8 @@ describe('optimizer API', () => {
     expect([...a.grad!.dataSync()]).toEqual([0, 0]);
     opt.zeroGrad();
     expect(a.grad).toBeNull();
-    expect(g.isDisposed).toBe(true);
+    // Read by user code, so possibly still held (PyTorch keeps it alive): dropped, not disposed.
+    expect(g.isDisposed).toBe(false);
     expect(() => new optim.SGD([a, a])).toThrow(/more than one parameter group/);
     expect(() => new optim.Adam([a], { lr: -1 })).toThrow(/Invalid learning rate/);
     opt.addParamGroup({ params: [torch.zeros(1, { requiresGrad: true })], lr: 3 });
@@ -327,4 +329,41 @@ describe('Adam/AdamW with a zero or vanishing lr (the folded step constants woul
       }
     });
   }
+});
+
+describe('zeroGrad and gradients user code holds (PyTorch keeps them alive)', () => {
+  it('a .grad read before zeroGrad keeps its values; one nobody read is disposed at once', () => {
+    torch.manualSeed(7);
+    const model = new torch.nn.Linear(4, 3);
+    const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
+    const x = torch.randn([5, 4]);
+    model.forward(x).square().sum().backward();
+    // As a PyTorch user logs gradients: held across zero_grad and the next step.
+    const held = model.weight.grad!, before = [...held.dataSync()];
+    const bias = gradsInternally(() => model.bias!.grad!); // the library's own look: not a user read
+    opt.step();
+    opt.zeroGrad();
+    expect(model.weight.grad).toBeNull();
+    expect(held.isDisposed).toBe(false);
+    expect([...held.dataSync()]).toEqual(before);
+    expect(bias.isDisposed).toBe(true);
+    // The next backward makes fresh gradients; the held one is untouched.
+    model.forward(x).square().sum().backward();
+    expect(model.weight.grad).not.toBe(held);
+    expect([...held.dataSync()]).toEqual(before);
+  });
+
+  it('Module.zeroGrad likewise, and a gradient assigned by user code is never disposed by it', () => {
+    const lin = new torch.nn.Linear(2, 2);
+    lin.forward(torch.ones([1, 2])).sum().backward();
+    const mine = torch.ones([2, 2]);
+    lin.weight.grad = mine;
+    const b = gradsInternally(() => lin.bias!.grad!);
+    lin.zeroGrad();
+    expect(lin.weight.grad).toBeNull();
+    expect(lin.bias!.grad).toBeNull();
+    expect(mine.isDisposed).toBe(false);
+    expect([...mine.dataSync()]).toEqual([1, 1, 1, 1]);
+    expect(b.isDisposed).toBe(true);
+  });
 });

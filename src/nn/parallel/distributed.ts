@@ -7,7 +7,7 @@
 // does at the end of backward; on CUDA the stream's order is the wait), averages, and writes .grad.
 // So `loss.backward(); opt.step()` is unchanged. Buckets launch in one fixed order on every rank.
 
-import { Tensor } from '../../tensor.js';
+import { Tensor, gradsInternally } from '../../tensor.js';
 import { Module, runModule } from '../module.js';
 import { noGrad, isGradEnabled } from '../../autograd/grad-mode.js';
 import { AccumulateGrad, type Node } from '../../autograd/graph.js';
@@ -194,10 +194,10 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const b = this.#buckets[this.#bucketOf[i]!]!;
     const p = this.#params[i]!.p;
     const slot = b.flat.narrow(0, b.offsets[b.params.indexOf(i)]!, p.numel());
-    noGrad(() => {
+    gradsInternally(() => noGrad(() => {
       const sum = g && p.grad ? g.add(p.grad) : g ?? p.grad;
       if (sum) slot.copy_(sum.reshape([-1])); else slot.zero_();
-    });
+    }));
     this.#ready[i] = true;
     this.#readyCount++;
     b.pending--;
@@ -220,7 +220,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     for (const b of this.#buckets) b.work!.waitSync();
     const n = this.#group.size;
     let lastGrad: Tensor | undefined;
-    noGrad(() => {
+    gradsInternally(() => noGrad(() => {
       for (const b of this.#buckets) {
         if (b.copy) b.flat.copy_(makeTensor(b.copy, { dtype: b.flat.dtype }));
         else b.flat.storage.version++; // the engine wrote its memory
@@ -237,7 +237,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
           else p.grad = g;
         });
       }
-    });
+    }));
     return lastGrad;
   }
 }
