@@ -196,7 +196,8 @@ describe('modes, hooks, conversion', () => {
     expect(Array.from(lin.weight.grad!.dataSync()).every((v) => v === 0)).toBe(true);
     lin.zeroGrad();
     expect(lin.weight.grad).toBeNull();
-    expect(g.isDisposed).toBe(true);
+    expect(g.isDisposed).toBe(false); // read by user code: dropped, still valid (PyTorch keeps it alive)
+    expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
   });
   it('apply visits children first; requiresGrad_ freezes', () => {
     const n = new Net();
