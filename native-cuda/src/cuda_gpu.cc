@@ -609,12 +609,18 @@ class CudaGpu : public tl::Gpu {
     return p;
   }
 
+  // Opens the first of `names` found (libs, then the loader's path) for an optional library: where
+  // it looked and what failed go to *looked and *problem (the "not found" error quotes both).
+  static void* openOptional(const std::vector<std::string>& libs, const std::vector<std::string>& names, std::string* path,
+      std::string* looked, std::string* problem) {
+    *looked = lookedIn(libs, names);
+    problem->clear();
+    return openLibrary(libs, names, path, problem);
+  }
+
   void loadCublas(const std::vector<std::string>& libs, tl::InitResult* r) {
-    const std::vector<std::string> names = {"libcublas.so.13", "libcublas.so.12", "libcublas.so.11"};
-    cublasLooked_ = lookedIn(libs, names);
-    std::string path, tried, missing;
-    void* h = openLibrary(libs, names, &path, &tried);
-    cublasProblem_ = tried;
+    std::string path, missing;
+    void* h = openOptional(libs, {"libcublas.so.13", "libcublas.so.12", "libcublas.so.11"}, &path, &cublasLooked_, &cublasProblem_);
     if (!h) return;
     bool ok = sym(h, "cublasCreate_v2", &cublas_.create, &missing);
     ok = sym(h, "cublasSetStream_v2", &cublas_.setStream, &missing) && ok;
@@ -632,11 +638,8 @@ class CudaGpu : public tl::Gpu {
   }
 
   void loadNccl(const std::vector<std::string>& libs, tl::InitResult* r) {
-    const std::vector<std::string> names = {"libnccl.so.2"};
-    ncclLooked_ = lookedIn(libs, names);
-    std::string path, tried, missing;
-    void* h = openLibrary(libs, names, &path, &tried);
-    ncclProblem_ = tried;
+    std::string path, missing;
+    void* h = openOptional(libs, {"libnccl.so.2"}, &path, &ncclLooked_, &ncclProblem_);
     if (!h) return;
     bool ok = true;
     ok = sym(h, "ncclGetUniqueId", &nccl_.getUniqueId, &missing) && ok;
