@@ -19,7 +19,6 @@ export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
 type Dims = number | readonly number[];
 type ShapeArgs = (number | readonly number[])[];
 
-
 /** Depth of library code reading and writing .grad (optimizers, zeroGrad, clipping, DDP, the engine). */
 let internalGradReads = 0;
 /**

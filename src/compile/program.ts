@@ -314,13 +314,17 @@ export class Program {
    */
   private forwardCopies(nodes: GNode[]): GNode[] {
     const { readers, writers } = dataflow(nodes);
+    // The nodes writing each buffer, each once, in order (a temporary's pieces); `writers` counts
+    // writes, so a node writing it twice makes the two differ.
+    const writtenBy = new Map<VBuf, number[]>();
+    nodes.forEach((n, j) => { for (const b of new Set(n.writes)) { const l = writtenBy.get(b); if (l) l.push(j); else writtenBy.set(b, [j]); } });
     const res = nodes.slice(), gone = new Set<number>();
     nodes.forEach((c, ci) => {
       if (c.kind !== 'copy' || c.writes.length !== 1) return;
       const [v, w] = c.args as [View, View], t = v.buf as VBuf;
       if (this.isBound(t) || this.escapes.has(t) || v.dtype !== w.dtype) return;
       // The pieces list T as read (they write part of it); nothing else may read it, nor they from it.
-      const pieces = nodes.map((n, j) => (n.writes.includes(t) ? j : -1)).filter((j) => j >= 0);
+      const pieces = writtenBy.get(t) ?? [];
       if (pieces.length !== writers.get(t) || (readers.get(t) ?? []).some((r) => r !== ci && !pieces.includes(r))) return;
       if (pieces.some((j) => j > ci || gone.has(j) || nodes[j]!.kind !== 'copy' || (nodes[j]!.args[0] as View).buf === t)) return;
       const dsts = pieces.map((j) => (nodes[j]!.args as [View, View])[1]!);

@@ -220,8 +220,9 @@ export class WasmBackend implements Backend {
       // Rank > 2 after collapsing, in small blocks (attention's head permutes: [N, L, H, d] in blocks
       // of H x d): the generated identity kernel walks every dim inside WebAssembly, in one call
       // (a few per thread) instead of one per block, which cost ~0.5 us each. The same values.
-      const c = collapse(out.shape, [src.strides, out.strides]), nd = c.shape.length;
-      if (nd > 2 && c.shape[nd - 1]! * c.shape[nd - 2]! < 4096 && this.fusedJit().run(COPY_PROGRAMS[src.dtype], [src], [out])) return;
+      // (Collapsing never adds dims: rank <= 2 goes straight to the 2-D kernel.)
+      const c = out.shape.length > 2 ? collapse(out.shape, [src.strides, out.strides]) : null, nd = c?.shape.length ?? 0;
+      if (c && nd > 2 && c.shape[nd - 1]! * c.shape[nd - 2]! < 4096 && this.fusedJit().run(COPY_PROGRAMS[src.dtype], [src], [out])) return;
       const sp = this.ptr(src), op = this.ptr(out), L = new CallList();
       if (forEach2d(out.shape, [src.strides, out.strides], (rows, cols, st, offs) => {
         split2d(L, 'copy32', rows, cols, (r0, nr, c0, nc) => [nr, nc, sp + 4 * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!,
