@@ -8,6 +8,11 @@
 // consecutive column blocks), so small or thin products leave no invocation idle, which
 // SwiftShader pays for. md as matmul.wgsl: [B, M, N, K, aOff, aS0, aS1, aS2, bOff, bS0, bS1, bS2,
 // ...]; the product leaves through <STORE>'s store_c(batch, row, col, value).
+// With subgroups (a_share/a_shared in <LOADS>, src/backends/webgpu/matmul_cpu.ts), the lanes of a subgroup that
+// hold the same 8 rows (consecutive column blocks: checked, not assumed) load two of A's eight
+// vectors per k step each and pass them around with subgroupBroadcast: the same values, so the
+// same bits, with 10 loads per lane and step instead of 16 (SwiftShader's per-lane loads are what
+// this kernel spends its time on).
 {{DECLS}}
 {{STORE}}
 {{LOADS}}
@@ -38,14 +43,17 @@ fn put4(bz: i32, r: i32, c: i32, M: i32, N: i32, v: vec4<f32>) {
   if (c + 3 < N) { store_c(bz, r, c + 3, v.w); }
 }
 @compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32{{SGARGS}}) {
   let M = md[1];
   let N = md[2];
   let K = md[3];
   let cols = (N + 7) / 8;
   let blocks = (M + 7) / 8 * cols;
-  let i = flat_id(wid, nwg, lid, {{WG}}u);
-  if (i >= md[0] * blocks) { return; }
+  // Invocations past the grid compute the last block and store nothing: every lane of a subgroup
+  // takes part in its broadcasts.
+  let i0 = flat_id(wid, nwg, lid, {{WG}}u);
+  let live = i0 < md[0] * blocks;
+  let i = min(i0, md[0] * blocks - 1);
   let bz = i / blocks;
   let r0 = (i % blocks) / cols * 8;
   let c0 = i % cols * 8;
@@ -72,15 +80,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc10 = mat4x4<f32>();
   var acc11 = mat4x4<f32>();
   let K4 = K & ~3;
-  for (var k = 0; k < K4; k = k + 4) {
-    let a0 = a_blk(ra0, k, aS2);
-    let a1 = a_blk(ra1, k, aS2);
-    let b0 = b_blk(cb0, k, bS1);
-    let b1 = b_blk(cb1, k, bS1);
-    acc00 = acc00 + b0 * a0;
-    acc01 = acc01 + b1 * a0;
-    acc10 = acc10 + b0 * a1;
-    acc11 = acc11 + b1 * a1;
+  // Shared loads where the subgroup's lanes hold the same rows (a uniform branch), else each its own.
+  let sh = a_share(r0, aBase, M, aS1, aS2{{SGPASS}});
+  if (sh.on) {
+    for (var k = 0; k < K4; k = k + 4) {
+      let a = a_shared(sh, k, aS2);
+      let b0 = b_blk(cb0, k, bS1);
+      let b1 = b_blk(cb1, k, bS1);
+      acc00 = acc00 + b0 * a.m0;
+      acc01 = acc01 + b1 * a.m0;
+      acc10 = acc10 + b0 * a.m1;
+      acc11 = acc11 + b1 * a.m1;
+    }
+  } else {
+    for (var k = 0; k < K4; k = k + 4) {
+      let a0 = a_blk(ra0, k, aS2);
+      let a1 = a_blk(ra1, k, aS2);
+      let b0 = b_blk(cb0, k, bS1);
+      let b1 = b_blk(cb1, k, bS1);
+      acc00 = acc00 + b0 * a0;
+      acc01 = acc01 + b1 * a0;
+      acc10 = acc10 + b0 * a1;
+      acc11 = acc11 + b1 * a1;
+    }
   }
   if (K4 < K) {
     let a0 = a_tail(ra0, K4, K, aS2);
@@ -92,6 +114,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     acc10 = acc10 + b0 * a1;
     acc11 = acc11 + b1 * a1;
   }
+  if (!live) { return; }
   let ra = vec2<i32>(r0, r0 + 4);
   let cb = vec2<i32>(c0, c0 + 4);
   put4(bz, ra.x, cb.x, M, N, acc00[0]); put4(bz, ra.x + 1, cb.x, M, N, acc00[1]); put4(bz, ra.x + 2, cb.x, M, N, acc00[2]); put4(bz, ra.x + 3, cb.x, M, N, acc00[3]);

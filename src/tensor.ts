@@ -361,7 +361,12 @@ export class Tensor {
   to(deviceOrDtype: Device | DType | Tensor | ops.ToOpts, opts?: ops.ToOpts): Tensor {
     return ops.to(this, deviceOrDtype, opts);
   }
-  /** Moves to the CPU (this tensor itself when already there); from an asynchronous device use `await torch.toAsync(t, 'cpu')`. */
+  /**
+   * `to(device)` through a device read where one is needed (WebGPU to the CPU): the way off an
+   * asynchronous device, as `torch.toAsync(t, device, { dtype })`.
+   */
+  toAsync(device: Device | string, opts?: { dtype?: DType }): Promise<Tensor> { return ops.toAsync(this, device, opts); }
+  /** Moves to the CPU (this tensor itself when already there); from an asynchronous device use `await t.toAsync('cpu')`. */
   cpu(): Tensor { return ops.to(this, 'cpu'); }
   /**
    * Moves to a CUDA device (after `await torch.init()`, with the CUDA addon built): the current one

@@ -2,7 +2,8 @@
 // adapter, against float64 references computed here: every load mode of both operands (contiguous
 // along k, along M/N with vec4 loads, general strides), edge blocks (M, N not multiples of 8), K tails
 // (K % 4), thin products, batches with a broadcast operand, offsets, float16 inputs; integer
-// matmuls keep the other kernels. Forced off, the same products must not run on it.
+// matmuls keep the other kernels. Forced off, the same products must not run on it. With subgroups,
+// A's loads shared across a subgroup's lanes give the bits of each lane's own loads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
 import { getBackend } from '../../src/backends/registry.js';
@@ -74,6 +75,30 @@ describe.skipIf(!available)('webgpu matmul on the CPU adapters\' kernel (forced 
     expect(be().lastMatmul?.kernel).toBe('cpu');
     expect(maxError(got, reference(av, bv, 1, M, K, N, false, false), K)).toBeLessThan(1e-6);
     record();
+  });
+
+  it('A\'s loads shared across a subgroup (cpuMatmulSubgroups) give the bits of each lane\'s own', async () => {
+    const cases = [[64, 32, 64, 'rm', 'rm'], [133, 37, 130, 't', 'rm'], [67, 21, 96, 'rm', 't'], [40, 16, 64, 't', 't'],
+      [17, 9, 23, 'gap', 'gap'], [33, 8, 256, 'gap', 'rm'], [9, 3, 20, 'rm', 'rm']] as const;
+    const run = async (share: boolean) => {
+      be().cpuMatmulSubgroups = share;
+      try {
+        const outs: Float32Array[] = [];
+        for (const [M, K, N, la, lb] of cases) {
+          outs.push(await matrix(rand(M * K, M + K), M, K, la).matmul(matrix(rand(K * N, K + N), K, N, lb)).data() as Float32Array);
+          expect(be().lastMatmul?.kernel).toBe('cpu');
+        }
+        // A batch whose A is broadcast (stride 0) and one whose blocks straddle batches in a subgroup.
+        const a = torch.tensor(rand(5 * 12 * 8, 1), { device: 'webgpu' }).reshape(5, 12, 8), b = torch.tensor(rand(8 * 24, 2), { device: 'webgpu' }).reshape(8, 24);
+        outs.push(await a.matmul(b).data() as Float32Array, await a.select(0, 0).expand(5, 12, 8).matmul(b).data() as Float32Array);
+        return outs;
+      } finally { be().cpuMatmulSubgroups = true; }
+    };
+    const own = await run(false), shared = await run(true);
+    shared.forEach((o, i) => expect(new Uint32Array(o.buffer, o.byteOffset, o.length)).toEqual(new Uint32Array(own[i]!.buffer, own[i]!.byteOffset, own[i]!.length)));
+    // The shared kernels were compiled where the device has subgroups (the key's share flag).
+    const pipes = [...(be() as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()].filter((k) => k.startsWith('matmul_cpu|'));
+    expect(pipes.some((k) => k.split('|')[5] === '1')).toBe(be().info.features.subgroups);
   });
 
   it('batched, with a broadcast (stride 0) operand on either side, and a transposed one', async () => {

@@ -38,6 +38,11 @@ describe.skipIf(!available)('webgpu smoke', () => {
     const back = await torch.toAsync(x, 'cpu');
     expect(back.device).toBe('cpu');
     expect(Array.from(back.dataSync())).toEqual([0, 1, 2, 3, 4, 5]);
+    // The method the sync path's error names, with a dtype on the way.
+    expect(() => x.cpu()).toThrow(`copying a tensor from 'webgpu' to 'cpu' needs a device read; use 'await t.toAsync("cpu")'`);
+    const wide = await x.toAsync('cpu', { dtype: 'float64' });
+    expect([wide.device, wide.dtype]).toEqual(['cpu', 'float64']);
+    expect(Array.from(wide.dataSync())).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('strided reads: transposed and sliced views', async () => {

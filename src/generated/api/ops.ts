@@ -1458,6 +1458,7 @@ strictMethods(Tensor, 'Tensor', {
   detach: '',
   detach_: '',
   to: 'deviceOrDtype:Ts{dtype:su;device:su;copy:bu}, opts?:u{dtype:su;device:su;copy:bu}',
+  toAsync: 'device:s, opts?:u{dtype:su}',
   cpu: '',
   cuda: 'device?:nu',
   webgpu: '',
