@@ -11,13 +11,15 @@
 // md[1] and md[3] hold), so the table positions below are constants, not metadata reads per element.
 // Operand table entry j (bound inputs, then side outputs).
 fn in_op(j: i32) -> i32 { return {{KD}} + {{MD}} + 4 + j * ({{KD}} + {{MD}} + 2); }
-// Offset of operand j's reduced element r, from its offset `base` at this output (one reduced dim, the
-// usual case once collapsed: a multiply, not strided's division per element).
-fn in_at(j: i32, base: i32, r: i32) -> i32 {
-  if ({{MD}} == 1) { return base + r * md[in_op(j) + 2 + {{KD}}]; }
+// Offset of operand j's reduced element r, from its offset `base` at this output and its stride `step`
+// along the reduced dim (one reduced dim, the usual case once collapsed: a multiply, not strided's
+// division per element).
+fn in_at(j: i32, base: i32, step: i32, r: i32) -> i32 {
+  if ({{MD}} == 1) { return base + r * step; }
   return base + strided(r, {{MD}}, 4 + {{KD}}, in_op(j) + 1 + {{KD}});
 }
-// Each operand's offset at the current output (computed once per output, as reduce.wgsl's `base`).
+// Each operand's offset at the current output and stride along the reduced dim (read once per
+// output, as reduce.wgsl's `base`: SwiftShader loads a metadata word per lane and use).
 {{BASES}}
 // The reduced value at element r of the current output: the prologue, settled as stored.
 fn elem(r: i32) -> {{T}} {

@@ -2,11 +2,14 @@
 // src/backends/webgpu/index.ts: coordinates once per element, each operand's offset a dot product):
 // exact ops (multiply, add, where, negate, copy, gather) over views that collapse to 0..6 dims
 // (permuted, stepped, flipped, broadcast) equal the CPU's bits, and shapes of one collapsed rank
-// share one pipeline. Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
+// share one pipeline. On CPU adapters' terms (cpuElementwise on), invocations that take 4 or 16
+// elements each give the bits of one per invocation, for every elementwise family, tails included,
+// and flag bad indices alike. Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
 import { describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
 import type { Device, Tensor } from '../../src/index.js';
 import { realBackend } from '../../src/backends/registry.js';
+import type { WebGPUBackend } from '../../src/backends/webgpu/index.js';
 
 const available = torch.webgpu.isAvailable();
 if (!available && process.env.CI !== 'true') console.warn('\n*** WEBGPU NOT AVAILABLE: test/webgpu/elementwise-rank.test.ts is skipped ***\n');
@@ -70,5 +73,40 @@ describe.runIf(available)('webgpu elementwise kernels specialised to the collaps
     } finally {
       gpu.createComputePipeline = create;
     }
+  });
+
+  it('several elements per invocation (cpuElementwise) give the bits of one, in every family', async () => {
+    const be = realBackend('webgpu') as unknown as { cpuElementwise: WebGPUBackend['cpuElementwise']; pipelines: Map<string, unknown> };
+    const saved = be.cpuElementwise;
+    const cases = async () => {
+      const out: Tensor[] = [];
+      // 16384 elements: 4 per invocation; 70001 and a [3, 160, 151] permuted view: 16, with a tail.
+      for (const shape of [[16384], [70001], [3, 160, 151]]) {
+        let a = values(shape, 5, 'webgpu'), b = values(shape, 6, 'webgpu');
+        if (shape.length === 3) { a = values([151, 160, 3], 5, 'webgpu').permute([2, 1, 0]); b = b.flip([1]); }
+        const m = a.mul(b), e = a.exp(), w = torch.where(a.gt(0), m, b), c = a.contiguous();
+        const d = a.to({ dtype: 'float16' }).to({ dtype: 'float32' });
+        const idx = torch.remainder(torch.arange(a.numel(), { device: 'webgpu', dtype: 'int32' }), 3).reshape(a.shape);
+        const g = torch.gather(a, a.dim() - 1, idx);
+        const fused = torch.compile((x: Tensor, y: Tensor) => x.mul(y).add(x).sigmoid())(a, b);
+        out.push(m, e, w, c, d, g, fused, torch.full(shape, 0.25, { device: 'webgpu' }), torch.arange(a.numel(), { device: 'webgpu' }));
+      }
+      return Promise.all(out.map(bits));
+    };
+    try {
+      be.cpuElementwise = 'off';
+      const one = await cases();
+      be.cpuElementwise = 'on';
+      const many = await cases();
+      many.forEach((v, i) => expect(v, `result ${i}`).toEqual(one[i]));
+      const keys = [...be.pipelines.keys()];
+      for (const fam of ['binary:mul', 'unary:exp', 'where', 'copy', 'gather', 'fill', 'arange', 'fused']) {
+        expect(keys.some((k) => k.startsWith(fam) && k.includes('|per16')), fam).toBe(true);
+      }
+      expect(keys.some((k) => k.includes('|per4'))).toBe(true);
+      // A bad index found by a chunked gather is flagged as by the plain kernel.
+      const x = values([70000], 7, 'webgpu'), bad = torch.zeros([70000], { dtype: 'int32', device: 'webgpu' }).indexFill(0, torch.tensor([69999], { device: 'webgpu' }), 70000);
+      await expect(torch.gather(x, 0, bad).data()).rejects.toThrow(/index 70000 is out of bounds/);
+    } finally { be.cpuElementwise = saved; }
   });
 });

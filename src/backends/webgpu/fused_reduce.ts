@@ -52,7 +52,7 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedReduceKern
   const red = p.reduce, nSide = p.outputs.length - 1, outDtype = outDtypes.at(-1)!;
   if (!red || nSide < 0 || outDtypes.length !== p.outputs.length || outDtypes.includes('float64')) return null;
   // The table holds the bound inputs, then the side outputs; the output's offset and the scalars follow.
-  const pro = prologue(p, 1, (j) => `ld_in${j}(in_at(${j}, base${j}, r))`, (nIn) => `in_op(${nIn + nSide}) + 1`);
+  const pro = prologue(p, 1, (j) => `ld_in${j}(in_at(${j}, base${j}, step${j}, r))`, (nIn) => `in_op(${nIn + nSide}) + 1`);
   if (!pro) return null;
   const v = p.outputs.at(-1)!, deps = outputDeps(pro, v);
   if (!deps) return null;
@@ -63,13 +63,13 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedReduceKern
     if (!d) return null;
     sides.push(d);
     // As the copy kernel stores it (runComposed copies each side value into its output).
-    stores.push(`  st_side${k}(in_at(${nIn + k}, base${nIn + k}, r), ${cast(`v${w}`, ctOf(valueDtype(p, w)), outDtypes[k]!)});`);
+    stores.push(`  st_side${k}(in_at(${nIn + k}, base${nIn + k}, step${nIn + k}, r), ${cast(`v${w}`, ctOf(valueDtype(p, w)), outDtypes[k]!)});`);
   }
   const walked = nIn + nSide;
-  const bases = Array.from({ length: walked }, (_, j) => `var<private> base${j}: i32;`);
+  const bases = Array.from({ length: walked }, (_, j) => `var<private> base${j}: i32;\nvar<private> step${j}: i32;`);
   const subs = {
     BODY: [...pro.body, ...stores, `  return v${v};`].join('\n'), NIN: String(walked), T: t,
-    BASES: `${bases.join('\n')}\nfn set_bases(o: i32) {\n${bases.map((_, j) => `  base${j} = strided(o, md[1], 4, in_op(${j}));`).join('\n')}\n}`,
+    BASES: `${bases.join('\n')}\nfn set_bases(o: i32) {\n${bases.map((_, j) => `  base${j} = strided(o, md[1], 4, in_op(${j}));\n  step${j} = md[in_op(${j}) + 2 + {{KD}}];`).join('\n')}\n}`,
     COMBINE: parts.combine, IDENT: parts.ident, FINAL: `let r = res.${parts.result};`, CAST: cast('r', t, outDtype),
   };
   const code = Object.entries(subs).map(([name, s]) => `${name}=${s}`).join('\n');

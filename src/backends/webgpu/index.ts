@@ -35,8 +35,11 @@ const WG = 64;
  * operand's offset is their dot product with its strides, where op_off's loop divided again for
  * every operand. Same offsets, same metadata layout; one pipeline per rank instead of one for all.
  * On SwiftShader the divisions dominated such kernels (a [256, 512] multiply: 8.2 -> 3.4 ms).
+ * With `per` > 1, each invocation takes `per` consecutive elements: main's body after the guard
+ * becomes `elem(i)` (its `return`s end one element), called in a loop (see elementsPerInvocation).
+ * adam.wgsl, of the same form without operand table, takes that part alone (nd = 0).
  */
-function rankedElementwise(src: string, nd: number): string {
+function rankedElementwise(src: string, nd: number, per = 1): string {
   const guard = 'if (i >= md[0]) { return; }', at = src.indexOf(guard);
   if (at < 0) throw new Error('webgpu: elementwise shader without its bounds guard');
   const ix = [...Array(nd).keys()];
@@ -44,7 +47,30 @@ function rankedElementwise(src: string, nd: number): string {
     : ['  var ix_rem = i;', ...ix.slice(1).reverse().map((d) => `  let ix${d} = ix_rem % md[${2 + d}]; ix_rem = ix_rem / md[${2 + d}];`), '  let ix0 = ix_rem;'];
   const off = (k: number): string => { const t = 2 + nd + k * (nd + 1); return `(md[${t}]${ix.map((d) => ` + ix${d} * md[${t + 1 + d}]`).join('')})`; };
   const rest = src.slice(at + guard.length).replace(/op_off\((\d+), i\)/g, (_m, k: string) => off(Number(k)));
-  return `${src.slice(0, at + guard.length)}\n${coords.join('\n')}${rest}`;
+  if (per === 1) return `${src.slice(0, at + guard.length)}\n${coords.join('\n')}${rest}`;
+  // main is the last function: its attributes start at the last '@compute', its body ends the source.
+  const entry = src.lastIndexOf('@compute'), first = src.indexOf('let i = flat_id(', entry), close = rest.lastIndexOf('}');
+  if (entry < 0 || first < 0 || first > at || close < 0) throw new Error('webgpu: elementwise shader of an unexpected form');
+  // The metadata words at positions fixed for the dispatch (shapes, offsets, strides, scalars) are
+  // read once per invocation into private copies: SwiftShader loads a buffer word per lane, a
+  // private one from the lanes' own memory.
+  const fixed = /md\[((?:scalar_slot\(\d+\)|\d+)(?: \+ \d+)?)\]/g;
+  let body = `${coords.join('\n')}${rest.slice(0, close)}`;
+  const words = [...new Set([...body.matchAll(fixed)].map((m) => m[1]!))];
+  const name = (w: string) => `md_${words.indexOf(w)}`;
+  body = body.replace(fixed, (_m, w: string) => name(w));
+  const elem = `${words.map((w) => `var<private> ${name(w)}: i32;`).join('\n')}\nfn elem(i: i32) {\n${body}}\n`;
+  const flat = src.slice(first + 'let i = '.length, src.indexOf(';', first));
+  return `${src.slice(0, entry)}${elem}${src.slice(entry, first)}let i0 = ${flat};
+  let n = md[0];
+  ${words.map((w) => `${name(w)} = md[${w}];`).join(' ')}
+  for (var q = 0; q < ${per}; q = q + 1) {
+    let i = i0 * ${per} + q;
+    if (i >= n) { return; }
+    elem(i);
+  }
+}
+`;
 }
 /** Dispatches recorded before an automatic submit, bounding the temporaries kept alive. */
 const MAX_PENDING = 256;
@@ -216,6 +242,12 @@ export class WebGPUBackend implements Backend {
    * benchmarks); in Node TORCHLET_WEBGPU_CPU_REDUCE=1|0 sets 'on'|'off' at creation.
    */
   cpuReduce: 'auto' | 'on' | 'off' = 'auto';
+  /**
+   * Elementwise kernels on CPU-emulated adapters: 'auto' (on when GPUInfo.isFallbackAdapter) lets
+   * each invocation of a large one take 4 or 16 consecutive elements (elementsPerInvocation; the same
+   * values); 'on'/'off' force it (tests). In Node TORCHLET_WEBGPU_CPU_ELEMENTWISE=1|0 sets 'on'|'off'.
+   */
+  cpuElementwise: 'auto' | 'on' | 'off' = 'auto';
   cpuReduceMinOutputs = 8;
   cpuReduceMaxLength = 4096;
   /**
@@ -886,8 +918,20 @@ export class WebGPUBackend implements Backend {
     let decls = ops.map((o, i) => binding(names[i]!, i + 1, o.dtype, o.access)).join('\n');
     // Checked kernels flag bad data (index ranges, integer division by zero) in their slot: [flag, value].
     if (check) decls += `\n${flagBinding(ops.length + 1)}`;
-    const nd = c.shape.length, fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}|nd${nd}`;
-    return this.dispatch(fullKey, () => rankedElementwise(shader(family, { DECLS: decls, ...subs }, math), nd), meta, ops, this.grid(Math.ceil(n / WG)), check);
+    const nd = c.shape.length, per = family === 'scatter' ? 1 : this.elementsPerInvocation(n);
+    const fullKey = `${key}|${ops.map((o) => `${o.dtype}:${o.access}`).join(',')}|nd${nd}${per > 1 ? `|per${per}` : ''}`;
+    return this.dispatch(fullKey, () => rankedElementwise(shader(family, { DECLS: decls, ...subs }, math), nd, per), meta, ops, this.grid(Math.ceil(n / (WG * per))), check);
+  }
+
+  /**
+   * Elements per invocation of an elementwise kernel over n elements (not scatter, whose element
+   * order could matter): 1, except on CPU-emulated adapters (cpuElementwise), where each invocation
+   * costs about as much as its element (a [16, 64, 512] add + relu: 14.6 ms at 1 per invocation,
+   * 8.0 at 4, 6.5 at 16), while keeping at least 64 workgroups of work for the threads.
+   */
+  private elementsPerInvocation(n: number): number {
+    if (!(this.cpuElementwise === 'on' || (this.cpuElementwise === 'auto' && this.info.isFallbackAdapter))) return 1;
+    return n >= 16 * WG * 64 ? 16 : n >= 4 * WG * 64 ? 4 : 1;
   }
 
   // ---- kernels ----
@@ -1010,7 +1054,9 @@ export class WebGPUBackend implements Backend {
     const decls = [...names.map((x, i) => `${binding(x, i + 1, 'float32', 'write')}\nfn ld_${x}(e: i32) -> f32 { return bitcast<f32>(${x}[e]); }`),
       binding('gbuf', 4, 'float32', 'read')].join('\n');
     const meta = [n, p.offset, g.offset, m.offset, v.offset, ...[k.b1, k.a1, k.b2, k.a2, k.c1, k.c2, k.decay, k.wd].map(f32Bits), (k.maximize ? 1 : 0) | (k.wd !== 0 ? 2 : 0), 0];
-    this.dispatch('adam', () => shader('adam', { DECLS: decls, SQRT: unaryExpr('sqrt', 'float32').expr }, true), meta, ops, this.grid(Math.ceil(n / WG)));
+    const per = this.elementsPerInvocation(n);
+    this.dispatch(`adam|per${per}`, () => rankedElementwise(shader('adam', { DECLS: decls, SQRT: unaryExpr('sqrt', 'float32').expr }, true), 0, per), meta, ops,
+      this.grid(Math.ceil(n / (WG * per))));
     return true;
   }
 
@@ -1433,10 +1479,10 @@ export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {
   if (choice === 'tiled') backend.subgroupMatmul = 'off';
   else if (choice === 'subgroup') backend.subgroupMatmul = 'force';
   else if (choice === 'emulate') backend.subgroupMatmul = 'emulate';
-  const cpu = envVar('TORCHLET_WEBGPU_CPU_MATMUL');
-  if (cpu === '1' || cpu === '0') backend.cpuMatmul = cpu === '1' ? 'on' : 'off';
-  const cpuReduce = envVar('TORCHLET_WEBGPU_CPU_REDUCE');
-  if (cpuReduce === '1' || cpuReduce === '0') backend.cpuReduce = cpuReduce === '1' ? 'on' : 'off';
+  const onOff = (k: string): 'on' | 'off' | null => { const v = envVar(k); return v === '1' ? 'on' : v === '0' ? 'off' : null; };
+  backend.cpuMatmul = onOff('TORCHLET_WEBGPU_CPU_MATMUL') ?? backend.cpuMatmul;
+  backend.cpuReduce = onOff('TORCHLET_WEBGPU_CPU_REDUCE') ?? backend.cpuReduce;
+  backend.cpuElementwise = onOff('TORCHLET_WEBGPU_CPU_ELEMENTWISE') ?? backend.cpuElementwise;
   // Benchmarks try other block shapes without a rebuild: a JSON SubgroupMatmulTuning.
   if (tuning) backend.subgroupMatmulTuning = JSON.parse(tuning) as SubgroupMatmulTuning;
   await backend.checkSubgroupMatmul();
