@@ -405,6 +405,50 @@ describe.skipIf(!available).each(['off', 'on'] as const)('webgpu fused reduction
     }
   });
 
+  it('chunked reductions (few outputs, long rows: reduceChunks workgroups each, then reduce_parts): sums, extrema with ties across chunks, side outputs, poison', async () => {
+    const r = rng(35);
+    const sumExp: FusedProgram = { inputs: ['float32', 'float32'], outputs: [3], steps: [b('sub', 0, 1, 'float32'), u('exp', 2, 'float32')],
+      reduce: { op: 'sum', nReduce: 1 } };
+    const negMax: FusedProgram = { inputs: ['float32'], outputs: [1], steps: [u('neg', 0, 'float32')], reduce: { op: 'max', nReduce: 1 } };
+    const sideSum: FusedProgram = { inputs: ['float32', 'float32'], outputs: [2, 3], steps: [b('mul', 0, 1, 'float32'), u('neg', 2, 'float32')],
+      reduce: { op: 'sum', nReduce: 2 } };
+    // 8192 (2 chunks), 12289 (4, a short last one) and 70001 elements per output, 1 to 3 outputs.
+    for (const [rows, cols] of [[1, 8192], [3, 12289], [2, 70001]] as const) {
+      const x = matrix(be(), r, rows, cols), col = column(be(), r, rows, cols);
+      await sameReduce(be(), sumExp, [x, col]);
+      await sameReduce(be(), negMax, [x]);
+      await sameReduce(be(), negMax, [matrix(be(), r, rows, cols, true)]);
+      const shape = [rows, 97, Math.ceil(cols / 97)];
+      await sameReduce(be(), sideSum, [stridedView(be(), r, 'float32', shape), stridedView(be(), r, 'float32', shape)]);
+    }
+    // The integer check's poison reaches the result through the partials.
+    const n = 20000;
+    const div: FusedProgram = { inputs: ['int32', 'int32'], outputs: [2], steps: [b('floorDivide', 0, 1, 'int32')], reduce: { op: 'sum', nReduce: 1 } };
+    const num = { ...buffer(be(), 'int32', Array.from({ length: n }, (_v, i) => i % 7)), shape: [n], strides: [1] };
+    const den = { ...buffer(be(), 'int32', Array.from({ length: n }, (_v, i) => (i === 15000 ? 0 : 3))), shape: [n], strides: [1] };
+    const bad = reduceOut(be(), 'int32', [], 2);
+    expect(be().fused(div, [num, den], [bad])).toBe(true);
+    await expect(be().read(bad)).rejects.toThrow(/ZeroDivisionError: integer division or modulo by zero \(flagged on webgpu/);
+    // Eager reduce chunks the same shapes: sums against float64, exact integer sums, and of ties in
+    // different chunks the first index, as in one pass.
+    const vals = Array.from({ length: 70001 }, (_v, i) => Math.fround(Math.sin(i * 0.37) * 3 + 0.5)), want = vals.reduce((a, v) => a + v, 0);
+    const sum = reduceOut(be(), 'float32', [], 3);
+    be().reduce('sum', { ...buffer(be(), 'float32', vals), shape: [70001], strides: [1] }, 1, sum);
+    // float32 partial sums (~35000): within 4 ulp of the float64 sum.
+    expect(Math.abs((await be().read(sum) as Float32Array)[0]! - want)).toBeLessThan(4 * 2 ** -23 * Math.abs(want));
+    const isum = reduceOut(be(), 'int32', [], 4);
+    be().reduce('sum', num, 1, isum);
+    expect((await be().read(isum) as Int32Array)[0]).toBe(Array.from({ length: n }, (_v, i) => i % 7).reduce((a, v) => a + v, 0));
+    const tie = new Array<number>(n).fill(1);
+    tie[5000] = 9; tie[17000] = 9;
+    const am = reduceOut(be(), 'int32', [], 5);
+    be().reduce('argmax', { ...buffer(be(), 'float32', tie), shape: [n], strides: [1] }, 1, am);
+    expect((await be().read(am) as Int32Array)[0]).toBe(5000);
+    const keys = [...(be() as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()];
+    for (const k of ['reduce_chunks:sum', 'reduce_parts:sum', 'reduce_parts:max', 'reduce_parts:argmax']) expect(keys.some((x) => x.startsWith(k)), k).toBe(true);
+    expect(keys.some((x) => x.startsWith('fused_reduce#') && x.includes('|chunks@'))).toBe(true);
+  });
+
   it('max, min, prod and sum over every nReduce of strided, flipped and broadcast views (NaN, -0, ties)', async () => {
     const r = rng(33);
     for (const op of ['max', 'min', 'prod', 'sum'] as const) {

@@ -14,7 +14,7 @@ import type { View } from '../backend.js';
 import type { DType } from '../../dtype.js';
 import { isContiguous } from '../../shape.js';
 import { collapse } from '../../shape.js';
-import { cast, ctOf, reduceParts } from './codegen.js';
+import { cast, ctOf, reduceParts, type CT } from './codegen.js';
 import { codeId, kernelCache, outputDeps, prologue, type FusedOutputDeps } from './fused.js';
 
 /** Reductions up to this length run one invocation per output: reduce()'s threshold, same order. */
@@ -36,6 +36,8 @@ export interface FusedReduceKernel {
   readonly check: string | null;
   /** What the output inherits poison from (operand 0 is the output, bound input j is operand 1 + j). */
   readonly deps: FusedOutputDeps;
+  /** The compute type of the reduced value (a chunked dispatch's partials). */
+  readonly t: CT;
 }
 
 const kernels = kernelCache<FusedReduceKernel>();
@@ -52,7 +54,7 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedReduceKern
   const red = p.reduce, nSide = p.outputs.length - 1, outDtype = outDtypes.at(-1)!;
   if (!red || nSide < 0 || outDtypes.length !== p.outputs.length || outDtypes.includes('float64')) return null;
   // The table holds the bound inputs, then the side outputs; the output's offset and the scalars follow.
-  const pro = prologue(p, 1, (j) => `ld_in${j}(in_at(${j}, base${j}, step${j}, r))`, (nIn) => `in_op(${nIn + nSide}) + 1`);
+  const pro = prologue(p, 1, (j) => `ld_in${j}(at${j}(r))`, (nIn) => `in_op(${nIn + nSide}) + 3`);
   if (!pro) return null;
   const v = p.outputs.at(-1)!, deps = outputDeps(pro, v);
   if (!deps) return null;
@@ -63,17 +65,57 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedReduceKern
     if (!d) return null;
     sides.push(d);
     // As the copy kernel stores it (runComposed copies each side value into its output).
-    stores.push(`  st_side${k}(in_at(${nIn + k}, base${nIn + k}, step${nIn + k}, r), ${cast(`v${w}`, ctOf(valueDtype(p, w)), outDtypes[k]!)});`);
+    stores.push(`  st_side${k}(at${nIn + k}(r), ${cast(`v${w}`, ctOf(valueDtype(p, w)), outDtypes[k]!)});`);
   }
   const walked = nIn + nSide;
-  const bases = Array.from({ length: walked }, (_, j) => `var<private> base${j}: i32;\nvar<private> step${j}: i32;`);
   const subs = {
-    BODY: [...pro.body, ...stores, `  return v${v};`].join('\n'), NIN: String(walked), T: t,
-    BASES: `${bases.join('\n')}\nfn set_bases(o: i32) {\n${bases.map((_, j) => `  base${j} = strided(o, md[1], 4, in_op(${j}));\n  step${j} = md[in_op(${j}) + 2 + {{KD}}];`).join('\n')}\n}`,
+    BODY: ['  set_r(r);', ...pro.body, ...stores, `  return v${v};`].join('\n'), NIN: String(walked), T: t,
     COMBINE: parts.combine, IDENT: parts.ident, FINAL: `let r = res.${parts.result};`, CAST: cast('r', t, outDtype),
   };
   const code = Object.entries(subs).map(([name, s]) => `${name}=${s}`).join('\n');
-  return { key: `fused_reduce#${codeId(code)}`, subs, inputs: pro.inputs, sides, check: pro.check, deps, scalars: [0, ...pro.consts, ...(pro.check ? [0] : [])] };
+  return { key: `fused_reduce#${codeId(code)}`, subs, t, inputs: pro.inputs, sides, check: pro.check, deps, scalars: [0, ...pro.consts, ...(pro.check ? [0] : [])] };
+}
+
+/**
+ * <RANKED> for `walked` operands and the dispatch's collapsed outer and reduced ranks kd, md: each
+ * operand's offset at the current output (base<j>) and strides along the reduced dims, read once
+ * per output by set_bases; set_r(r), called once per element, the reduced element's coordinates
+ * (md - 1 divisions, none for the usual single reduced dim); at<j>(r), operand j's element.
+ * SwiftShader loads a metadata word per lane and use, and divided again per operand before.
+ */
+export function fusedReduceRanked(walked: number, kd: number, md: number): string {
+  const ops = [...Array(walked).keys()], dims = [...Array(md).keys()];
+  const decl = (names: string[]) => names.map((x) => `var<private> ${x}: i32;`).join('\n');
+  const stride = (j: number, d: number) => `rs${j}_${d}`;
+  const lines = [decl(ops.map((j) => `base${j}`)), decl(ops.flatMap((j) => dims.map((d) => stride(j, d))))];
+  if (md > 1) lines.push(decl(dims.map((d) => `rn${d}`)), decl(dims.map((d) => `rc${d}`)));
+  lines.push('fn set_bases(o: i32) {',
+    ...ops.map((j) => `  base${j} = strided(o, md[1], 4, in_op(${j}));`),
+    ...ops.flatMap((j) => dims.map((d) => `  ${stride(j, d)} = md[in_op(${j}) + ${2 + kd + d}];`)),
+    ...(md > 1 ? dims.map((d) => `  rn${d} = md[${4 + kd + d}];`) : []), '}');
+  if (md > 1) {
+    lines.push('fn set_r(r: i32) {', '  var rem = r;',
+      ...dims.slice(1).reverse().map((d) => `  rc${d} = rem % rn${d}; rem = rem / rn${d};`), '  rc0 = rem;', '}');
+  } else lines.push('fn set_r(r: i32) {}');
+  for (const j of ops) {
+    const terms = md > 1 ? dims.map((d) => ` + rc${d} * ${stride(j, d)}`).join('') : md === 1 ? ` + r * ${stride(j, 0)}` : '';
+    lines.push(`fn at${j}(r: i32) -> i32 { return base${j}${terms}; }`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * finish() for a dispatch chunked (G > 1 workgroups per output, WebGPUBackend.reduceChunks: the
+ * chunk's partial for reduce_parts.wgsl, chunkFinish) or not (the output stored).
+ */
+export function fusedReduceFinish(k: FusedReduceKernel, chunked: boolean): string {
+  return chunked ? chunkFinish('')
+    : `fn finish(res: V, o: i32) {\n  ${k.subs.FINAL}\n  st_out(md[in_op(${k.subs.NIN})] + o, ${k.subs.CAST});\n}`;
+}
+
+/** finish() of a chunked reduction's first pass (reduce.wgsl, fused_reduce.wgsl): workgroup w's (value bits, index) at words 2w, 2w + 1 of `partials`. */
+export function chunkFinish(extraParams: string): string {
+  return `fn finish(res: V, w: i32${extraParams}) {\n  st_partials(2 * w, bitcast<i32>(res.v));\n  st_partials(2 * w + 1, res.i);\n}`;
 }
 
 /**
@@ -103,13 +145,15 @@ export function fusedReduceViewsOk(p: FusedProgram, k: FusedReduceKernel, ins: r
  * views (inputs, then side outputs), with the outer and the reduced dims each collapsed across all
  * of them (collapsing changes offsets, not the order).
  */
-export function fusedReduceMeta(k: FusedReduceKernel, shape: readonly number[], nReduce: number, bound: readonly View[], out: View): { meta: number[]; nOut: number; R: number } {
+export function fusedReduceMeta(k: FusedReduceKernel, shape: readonly number[], nReduce: number, bound: readonly View[], out: View): { meta: number[]; nOut: number; R: number; chunkAt: number } {
   const kd = shape.length - nReduce;
   const o = collapse(shape.slice(0, kd), bound.map((v) => v.strides.slice(0, kd)));
   const r = collapse(shape.slice(kd), bound.map((v) => v.strides.slice(kd)));
   const nOut = o.shape.reduce((a, b) => a * b, 1), R = r.shape.reduce((a, b) => a * b, 1);
   const meta = [nOut, o.shape.length, R, r.shape.length, ...o.shape, ...r.shape];
   bound.forEach((v, j) => meta.push(v.offset, ...o.strides[j]!, 0, ...r.strides[j]!));
-  meta.push(out.offset, ...k.scalars);
-  return { meta, nOut, R };
+  // G = 1 chunk of L = R elements per output, unless the dispatch chunks the reduction (chunkAt: G's word).
+  const chunkAt = meta.length + 1;
+  meta.push(out.offset, 1, R, ...k.scalars);
+  return { meta, nOut, R, chunkAt };
 }

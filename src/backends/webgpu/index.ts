@@ -14,12 +14,12 @@ import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, Lina
 import { BOOL_BINARY_OPS, indexOutOfBounds } from '../backend.js';
 import { arrayType, itemSize, type DType, type TypedArray } from '../../dtype.js';
 import { collapse, contiguousStrides, convOutHW, isContiguous, numel } from '../../shape.js';
-import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, flagBinding, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access } from './codegen.js';
+import { binaryCheck, binaryExpr, binding, cast, ctOf, f32Bits, flagBinding, fromBits, reduceParts, scalarBits, shader, unaryExpr, zeroOf, type Access, type CT } from './codegen.js';
 import { acquireGPU, type GPUInfo } from './device.js';
 import { fusedKernel, fusedViewsOk, type FusedOutputDeps } from './fused.js';
 import { epilogueKernel } from './matmul_epilogue.js';
 import { cpuMatmulLoads, cpuOperandMode, SUBGROUP_PREAMBLE } from './matmul_cpu.js';
-import { fusedReduceKernel, fusedReduceMeta, fusedReduceViewsOk, ROWS_MAX } from './fused_reduce.js';
+import { chunkFinish, fusedReduceFinish, fusedReduceKernel, fusedReduceRanked, fusedReduceMeta, fusedReduceViewsOk, ROWS_MAX } from './fused_reduce.js';
 export { unavailableReason } from './device.js';
 import { Check, CLEAN, join, SENT, settle, Taint, UNSLOTTED } from '../poison.js';
 import { planSubgroupMatmul, subgroupMatmulKey, subgroupMatmulSource, type SubgroupMatmulPlan, type SubgroupMatmulTuning, type SubgroupMatrixCaps, type SubgroupMatrixConfig } from './subgroup_matmul.js';
@@ -1021,17 +1021,29 @@ export class WebGPUBackend implements Backend {
     }
     const out = outs.at(-1)!, sides = outs.slice(0, -1);
     const bound = [...k.inputs.map((j) => ins[j]!), ...sides];
-    const { meta, nOut, R } = fusedReduceMeta(k, ins[0]!.shape, p.reduce!.nReduce, bound, out);
+    const { meta, nOut, R, chunkAt } = fusedReduceMeta(k, ins[0]!.shape, p.reduce!.nReduce, bound, out);
     if (nOut === 0) return true;
     const nIn = k.inputs.length;
     const ops = [this.op(out, 'write', 'fused'), ...bound.map((v, j) => (j < nIn ? this.op(v, 'read', 'fused') : { ...this.op(v, 'write', 'fused'), deps: k.sides[j - nIn] }))];
     ops[0]!.deps = k.deps;
     const decls = [binding('out', 1, out.dtype, 'write'), ...bound.map((v, j) => (j < nIn ? binding(`in${j}`, j + 2, v.dtype, 'read') : binding(`side${j - nIn}`, j + 2, v.dtype, 'write')))];
     if (k.check) decls.push(flagBinding(ops.length + 1));
-    const rows = this.rowsReduce(nOut, R);
+    const rows = this.rowsReduce(nOut, R), G = rows ? 1 : this.reduceChunks(nOut, R);
+    meta[chunkAt] = G;
+    meta[chunkAt + 1] = Math.ceil(R / G);
+    // Chunked: the first pass writes partials (in the output's place, with its dependencies), which
+    // reduce_parts folds into out as reduce does.
+    const partials = G > 1 ? this.partials(nOut * G) : null;
+    if (partials) {
+      ops[0] = { ...partials.write, deps: k.deps };
+      decls[0] = binding('partials', 1, 'int32', 'write');
+    }
     const ranks = { KD: String(meta[1]), MD: String(meta[3]) };
-    this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}|${ranks.KD},${ranks.MD}`, () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs, ...ranks }, true),
-      meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut), k.check ? new Check(k.check) : null, rows ? 'rows' : 'main');
+    this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}|${ranks.KD},${ranks.MD}${partials ? '|chunks' : ''}`,
+      () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs, ...ranks, FINISH: fusedReduceFinish(k, partials !== null),
+        RANKED: fusedReduceRanked(Number(k.subs.NIN), meta[1]!, meta[3]!) }, true),
+      meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut * G), k.check ? new Check(k.check) : null, rows ? 'rows' : 'main');
+    if (partials) this.foldPartials(p.reduce!.op, k.t, partials.read, nOut, G, out);
     return true;
   }
 
@@ -1073,18 +1085,47 @@ export class WebGPUBackend implements Backend {
     }
     if (nOut === 0) return;
     const o = collapse(outer, [x.strides.slice(0, k)]), r = collapse(inner, [x.strides.slice(k)]);
-    const meta = [nOut, o.shape.length, R, r.shape.length, ...o.shape, ...r.shape, x.offset, ...o.strides[0]!, 0, ...r.strides[0]!, out.offset];
+    const rows = this.rowsReduce(nOut, R), G = rows ? 1 : this.reduceChunks(nOut, R);
+    const meta = [nOut, o.shape.length, R, r.shape.length, ...o.shape, ...r.shape, x.offset, ...o.strides[0]!, 0, ...r.strides[0]!, out.offset, G, Math.ceil(R / G)];
     const t = ctOf(x.dtype);
     const parts = reduceParts(op, t);
-    const ops = [this.op(out, 'write', op), this.op(x, 'read', op)];
-    const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('a', 2, x.dtype, 'read');
     const rt = parts.result === 'i' ? 'i32' : t;
-    const rows = this.rowsReduce(nOut, R);
-    const src = () => shader(rows ? 'reduce_rows' : 'reduce', {
-      DECLS: decls, T: t, COMBINE: parts.combine, IDENT: parts.ident,
-      FINAL: `let r = res.${parts.result};`, CAST: cast('r', rt, out.dtype),
-    });
-    this.dispatch(`reduce${rows ? '_rows' : ''}:${op}|${x.dtype}|${out.dtype}`, src, meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut));
+    const final = { FINAL: `let r = res.${parts.result};`, CAST: cast('r', rt, out.dtype) };
+    // Chunked: the first pass writes partials, which reduce_parts folds into out.
+    const partials = G > 1 ? this.partials(nOut * G) : null;
+    const ops = [partials?.write ?? this.op(out, 'write', op), this.op(x, 'read', op)];
+    const decls = (partials ? binding('partials', 1, 'int32', 'write') : binding('out', 1, out.dtype, 'write')) + '\n' + binding('a', 2, x.dtype, 'read');
+    const finish = partials ? chunkFinish(', outOff: i32') : `fn finish(res: V, w: i32, outOff: i32) {\n  ${final.FINAL}\n  st_out(outOff + w, ${final.CAST});\n}`;
+    const src = () => shader(rows ? 'reduce_rows' : 'reduce', { DECLS: decls, T: t, COMBINE: parts.combine, IDENT: parts.ident, FINISH: finish, ...final });
+    this.dispatch(`reduce${rows ? '_rows' : partials ? '_chunks' : ''}:${op}|${x.dtype}|${out.dtype}`, src, meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut * G));
+    if (partials) this.foldPartials(op, t, partials.read, nOut, G, out);
+  }
+
+  /**
+   * Workgroups per output of a tree reduction: 1, or for few long reductions (under 32 outputs of
+   * at least 8192 elements, which one workgroup each would leave to a few cores) chunks of about
+   * 4096 elements, at most 1024. By shape alone, so a shape always reduces in one order, and the
+   * same for reduce and the fused reduction (bit for bit).
+   */
+  private reduceChunks(nOut: number, R: number): number {
+    return nOut >= 32 || R < 8192 ? 1 : Math.min(Math.ceil(R / 4096), 1024);
+  }
+
+  /** A scratch buffer for n partials of a chunked reduction (two words each): its operand as the first pass writes it and as reduce_parts reads it. */
+  private partials(n: number): { write: Operand; read: Operand } {
+    const buf = this.take(bucket(n * 8));
+    this.temps.push(buf);
+    const h = new GPUTensorBuffer(buf.size, buf);
+    return { write: { buf, dtype: 'int32', access: 'write', h }, read: { buf, dtype: 'int32', access: 'read', h } };
+  }
+
+  /** The second pass of a chunked reduction (shaders/reduce_parts.wgsl): each output's G partials folded in chunk order into out. */
+  private foldPartials(op: ReduceOp, t: CT, partials: Operand, nOut: number, G: number, out: View): void {
+    const parts = reduceParts(op, t);
+    const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('partials', 2, 'int32', 'read');
+    const src = () => shader('reduce_parts', { DECLS: decls, T: t, COMBINE: parts.combine,
+      FINAL: `let r = res.${parts.result};`, CAST: cast('r', parts.result === 'i' ? 'i32' : t, out.dtype) });
+    this.dispatch(`reduce_parts:${op}|${t}|${out.dtype}`, src, [nOut, G, out.offset], [this.op(out, 'write', op), partials], this.grid(Math.ceil(nOut / WG)));
   }
 
   /**
