@@ -31,6 +31,22 @@ export function gradsInternally<T>(fn: () => T): T {
 }
 
 /**
+ * @internal Module.zeroGrad and Optimizer.zeroGrad (PyTorch's zero_grad): each parameter's .grad
+ * dropped (setToNone, the default) or detached from any graph (a createGraph gradient) and zeroed
+ * in place; library code, so a gradient user code never saw is disposed at once.
+ */
+export function zeroGrads(params: Iterable<Tensor>, setToNone: boolean): void {
+  gradsInternally(() => {
+    for (const p of params) {
+      const g = p.grad;
+      if (!g) continue;
+      if (setToNone) p.dropGrad();
+      else { g.detach_(); g.zero_(); } // detached, the in-place zero records nothing
+    }
+  });
+}
+
+/**
  * An n-dimensional array on a device, with autograd (torch.Tensor). Created by torch.tensor, zeros,
  * randn and the other factories; every op is also a method here.
  */

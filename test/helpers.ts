@@ -44,6 +44,13 @@ export function testDevices(): Device[] {
 /** Devices whose kernels finish before the call returns (errors are raised at the call). */
 export const isSynchronous = (device: Device): boolean => device === 'cpu';
 
+/** A float32 tensor of `shape` on `device` with deterministic, varied values (no zeros in a row, magnitudes up to 7). */
+export function wavyValues(shape: number[], seed: number, device: Device): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1), v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = Math.sin(i * 12.9898 + seed * 78.233) * (1 + (i % 7));
+  return torch.tensor(v, { device }).reshape(shape);
+}
+
 /**
  * Dtypes a device does not have (documented differences from PyTorch). A fixture case using one of
  * them (an input or the output) is not skipped: it must fail with a TypeError naming the dtype and

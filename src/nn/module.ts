@@ -6,7 +6,7 @@
 // whether the user calls `m.forward(x)` or `m.call(x)`. Full backward (pre-)hooks wrap the tensor
 // inputs and outputs of each call in identity autograd Functions, as PyTorch's BackwardHook does.
 
-import { Tensor, isTensor, gradsInternally } from '../tensor.js';
+import { Tensor, isTensor, gradsInternally, zeroGrads } from '../tensor.js';
 import { collectTensors, keep, forwardScope } from '../memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { DTYPES, isFloating, type DType } from '../dtype.js';
@@ -309,14 +309,7 @@ export class Module {
   /** Sets every parameter's grad to null (disposing it unless user code read it), or to zeros with setToNone=false. */
   zeroGrad(setToNoneArg: boolean | { setToNone?: boolean } = true): void {
     const setToNone = typeof setToNoneArg === 'object' ? (setToNoneArg.setToNone ?? true) : setToNoneArg;
-    gradsInternally(() => {
-      for (const p of this.parameters()) {
-        const g = p.grad;
-        if (!g) continue;
-        if (setToNone) p.dropGrad();
-        else noGrad(() => { g.detach_(); g.zero_(); });
-      }
-    });
+    zeroGrads(this.parameters(), setToNone);
   }
   /** Calls fn on every submodule (children first) and then on this module. */
   apply(fn: (m: Module) => void): this {

@@ -5,7 +5,7 @@
 // Updates run under noGrad with in-place ops inside a tidy scope; state tensors are keep()-marked so
 // a user's torch.tidy around the step never disposes them. Nothing here reads device data.
 
-import { Tensor, isTensor, gradsInternally } from '../tensor.js';
+import { Tensor, isTensor, gradsInternally, zeroGrads } from '../tensor.js';
 import { noGrad, enableGrad } from '../autograd/grad-mode.js';
 import { keep, tidyImpl } from '../memory.js';
 import { scalarTensor } from '../ops/prim.js';
@@ -99,15 +99,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
    */
   zeroGrad(opts: { setToNone?: boolean } | boolean = {}): void {
     const setToNone = typeof opts === 'boolean' ? opts : (opts.setToNone ?? true); // PyTorch's positional set_to_none too
-    gradsInternally(() => {
-      for (const g of this.paramGroups) {
-        for (const p of g.params) {
-          const gr = p.grad;
-          if (!gr) continue;
-          if (setToNone) p.dropGrad(); else noGrad(() => gr.zero_());
-        }
-      }
-    });
+    zeroGrads(this.paramGroups.flatMap((g) => g.params), setToNone);
   }
 
   /**

@@ -332,6 +332,22 @@ describe('Adam/AdamW with a zero or vanishing lr (the folded step constants woul
 });
 
 describe('zeroGrad and gradients user code holds (PyTorch keeps them alive)', () => {
+  it('zeroGrad(setToNone false) detaches a createGraph gradient and zeroes it, from the optimizer and the module alike', () => {
+    // PyTorch 1.13: after (p ** 3).sum().backward(create_graph=True), p.grad = [3, 12] with a grad_fn;
+    // zero_grad(set_to_none=False) leaves tensor([0., 0.]), grad_fn None, requires_grad False.
+    for (const via of ['optimizer', 'module'] as const) {
+      const lin = new torch.nn.Linear(1, 2, { bias: false });
+      const p = lin.weight;
+      torch.noGrad(() => p.copy_(torch.tensor([[1], [2]])));
+      p.pow(3).sum().backward({ createGraph: true });
+      expect(p.grad!.gradFn).not.toBeNull();
+      expect(Array.from(p.grad!.dataSync())).toEqual([3, 12]);
+      if (via === 'optimizer') new optim.SGD([p], { lr: 0.1 }).zeroGrad(false);
+      else lin.zeroGrad(false);
+      expect([p.grad!.gradFn, p.grad!.requiresGrad, Array.from(p.grad!.dataSync())]).toEqual([null, false, [0, 0]]);
+    }
+  });
+
   it('a .grad read before zeroGrad keeps its values; one nobody read is disposed at once', () => {
     torch.manualSeed(7);
     const model = new torch.nn.Linear(4, 3);

@@ -5,7 +5,7 @@
 // Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
 import { describe, expect, it, vi } from 'vitest';
 import { ADAM_CONFIGS } from '../optim/adam-configs.js';
-import { torch } from '../helpers.js';
+import { torch, wavyValues as values } from '../helpers.js';
 import type { Device, Tensor } from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
 import type { Backend, View } from '../../src/backends/backend.js';
@@ -17,12 +17,6 @@ describe.runIf(!available && process.env.CI === 'true')('webgpu fused Adam in CI
 });
 
 type WithAdam = Backend & { adamStep?: unknown };
-
-function values(shape: number[], seed: number, device: Device): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1), v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = Math.sin(i * 12.9898 + seed * 78.233) * (1 + (i % 7));
-  return torch.tensor(v, { device }).reshape(shape);
-}
 
 /** Runs `body` with the device's fused step hidden (an own property shadows the method) unless `fused`. */
 async function withFused<T>(device: Device, fused: boolean, body: () => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@
 // elements each give the bits of one per invocation, for every elementwise family, tails included,
 // and flag bad indices alike. Without an adapter: a failure in CI (CI=true), a loud skip elsewhere.
 import { describe, expect, it } from 'vitest';
-import { torch } from '../helpers.js';
+import { torch, wavyValues as values } from '../helpers.js';
 import type { Device, Tensor } from '../../src/index.js';
 import { realBackend } from '../../src/backends/registry.js';
 import type { WebGPUBackend } from '../../src/backends/webgpu/index.js';
@@ -17,11 +17,6 @@ describe.runIf(!available && process.env.CI === 'true')('webgpu elementwise rank
   it('a WebGPU adapter is available', () => expect.fail('no WebGPU adapter: the rank-specialised kernels were not tested'));
 });
 
-function values(shape: number[], seed: number, device: Device): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1), v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = Math.sin(i * 12.9898 + seed * 78.233) * (1 + (i % 7));
-  return torch.tensor(v, { device }).reshape(shape);
-}
 const bits = async (t: Tensor) => Array.from(new Uint32Array((await t.contiguous().data() as Float32Array).slice().buffer));
 
 /**
