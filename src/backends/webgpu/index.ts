@@ -228,7 +228,7 @@ export class WebGPUBackend implements Backend {
   cpuMatmul: 'auto' | 'on' | 'off' = 'auto';
   /**
    * Whether matmul_cpu shares A's loads across a subgroup's lanes (shaders/matmul_cpu.wgsl; same
-   * bits, ~20% faster on SwiftShader) where the device has subgroups; false (tests) keeps each
+   * bits, ~15% faster on SwiftShader) where the device has subgroups; false (tests) keeps each
    * lane's own loads.
    */
   cpuMatmulSubgroups = true;
@@ -925,9 +925,10 @@ export class WebGPUBackend implements Backend {
 
   /**
    * Elements per invocation of an elementwise kernel over n elements (not scatter, whose element
-   * order could matter): 1, except on CPU-emulated adapters (cpuElementwise), where each invocation
-   * costs about as much as its element (a [16, 64, 512] add + relu: 14.6 ms at 1 per invocation,
-   * 8.0 at 4, 6.5 at 16), while keeping at least 64 workgroups of work for the threads.
+   * order could matter): 1, except on CPU-emulated adapters (cpuElementwise), where an invocation and
+   * each metadata word it reads cost about what its element does (rankedElementwise reads the words
+   * once for all its elements: an eager [256, 512] multiply 4.9 -> 2.1 ms), keeping at least 64
+   * workgroups of work for the threads.
    */
   private elementsPerInvocation(n: number): number {
     if (!(this.cpuElementwise === 'on' || (this.cpuElementwise === 'auto' && this.info.isFallbackAdapter))) return 1;
