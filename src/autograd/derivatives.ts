@@ -186,7 +186,9 @@ export const derivatives: Table = {
   linalgPinv: { save: 'all', backward: la.pinvBackward },                                // Golub-Pereyra
 
   // ---- indexing ----
-  gather: { save: 'inputs', backward: (g, c) => [o.zeros(c.inputShapes[0]!, { dtype: g.dtype, device: g.device }).scatterAdd(c.attrs.dim, x1(c), g), null] },
+  // Zeros as a broadcast 0-d tensor: scatterAdd's copy of them is the only pass over the result's
+  // memory before the scatter (a materialized zeros tensor was filled, then copied).
+  gather: { save: 'inputs', backward: (g, c) => [o.zeros([], { dtype: g.dtype, device: g.device }).expand(c.inputShapes[0]!).scatterAdd(c.attrs.dim, x1(c), g), null] },
   scatter: { save: 'inputs', backward: (g, c) => {
     const { dim, reduce } = c.attrs, idx = x1(c);
     return [reduce === 'add' ? g : g.scatter(dim, idx, 0), null, c.needs[2] ? g.gather(dim, idx) : null];
