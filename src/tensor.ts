@@ -14,6 +14,7 @@ import { formatTensor } from './format.js';
 import * as ops from './ops/index.js';
 import { backward as autogradBackward, isOptionsObject, type BackwardOptions } from './autograd/api.js';
 import type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, ReduceOpts, NormOrd, NormOpts } from './ops/types.js';
+import { hintSnakeCase } from './snake-case.js';
 
 export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
 type Dims = number | readonly number[];
@@ -1128,3 +1129,5 @@ function inplaceOwned<T extends Tensor>(self: T, compute: () => Tensor, isRandom
   if (r !== self && r.storage !== self.storage) giveToGraph(r); // only a backward node may still need it
   return self;
 }
+
+hintSnakeCase(Tensor);

@@ -21,6 +21,7 @@ import { toAsync } from '../ops/elementwise.js';
 import { state } from '../state.js';
 import { notifyCall } from '../args.js';
 import { compileFunction, type CompileOptions } from '../compile/compile.js';
+import { hintSnakeCase } from '../snake-case.js';
 
 /** A forward pre-hook: fn(module, inputs) runs before forward; a returned value (or array of values) replaces the inputs. */
 export type ForwardPreHook = (module: Module, input: unknown[]) => unknown;
@@ -676,3 +677,5 @@ class BackwardHookCall {
     return idx.map((i) => g[i] ?? null);
   }
 }
+
+hintSnakeCase(Module);

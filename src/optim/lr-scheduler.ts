@@ -4,6 +4,7 @@
 // the closed form where PyTorch has one. stateDict() holds every field except the optimizer.
 
 import type { Optimizer, ParamGroup } from './optimizer.js';
+import { hintSnakeCase } from '../snake-case.js';
 
 const floorMod = (a: number, n: number): number => ((a % n) + n) % n;
 function bisectRight(xs: readonly number[], x: number): number {
@@ -638,3 +639,5 @@ export class CyclicLR extends LRScheduler {
     return lrs;
   }
 }
+
+hintSnakeCase(LRScheduler);

@@ -11,6 +11,7 @@ import { keep, tidyImpl } from '../memory.js';
 import { scalarTensor } from '../ops/prim.js';
 import { checkPoison } from '../ops/indexing.js';
 import { runEagerly } from '../backends/registry.js';
+import { hintSnakeCase } from '../snake-case.js';
 
 /** One param group: its tensors plus the optimizer's hyper-parameters (lr and the rest). */
 export interface ParamGroup {
@@ -309,3 +310,5 @@ export function check(cond: boolean, msg: string): void {
 export function opt<T>(group: ParamGroup, key: string): T {
   return group[key] as T;
 }
+
+hintSnakeCase(Optimizer);

@@ -1,0 +1,31 @@
+// PyTorch's snake_case names on torchlet's classes: torchlet spells them in camelCase (zero_grad ->
+// zeroGrad), and where JavaScript would give undefined and a bare "is not a function", reading the
+// snake_case form of a method a class has throws a TypeError that names the camelCase one. Assigning
+// such a name still defines an ordinary own property (user subclasses may use any field names).
+
+/** PyTorch's spelling of a camelCase name: requiresGrad_ -> requires_grad_. */
+export function snakeOf(name: string): string { return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`); }
+
+/**
+ * Defines, on each class's prototype, the snake_case form of every camelCase method and accessor of
+ * its prototype chain (those it lacks) as a getter throwing a TypeError with the camelCase name.
+ */
+export function hintSnakeCase(...classes: { prototype: object; name: string }[]): void {
+  for (const cls of classes) {
+    const names = new Set<string>();
+    for (let p: object | null = cls.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+      for (const n of Object.getOwnPropertyNames(p)) names.add(n);
+    }
+    for (const n of names) {
+      const s = snakeOf(n);
+      if (s === n || n === 'constructor' || s in cls.prototype) continue;
+      Object.defineProperty(cls.prototype, s, {
+        configurable: true, enumerable: false,
+        get(this: object): never {
+          throw new TypeError(`${this.constructor?.name ?? cls.name}.${s} is not defined: torchlet spells PyTorch's names in camelCase, use .${n}`);
+        },
+        set(this: object, v: unknown) { Object.defineProperty(this, s, { value: v, writable: true, configurable: true, enumerable: true }); },
+      });
+    }
+  }
+}
