@@ -18,7 +18,8 @@ export function hintSnakeCase(...classes: { prototype: object; name: string }[])
     }
     for (const n of names) {
       const s = snakeOf(n);
-      if (s === n || n === 'constructor' || s in cls.prototype) continue;
+      // (Names that start upper-case, Tensor's T and H, have no snake_case form in PyTorch.)
+      if (s === n || s.startsWith('_') || n === 'constructor' || s in cls.prototype) continue;
       Object.defineProperty(cls.prototype, s, {
         configurable: true, enumerable: false,
         get(this: object): never {

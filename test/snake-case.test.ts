@@ -20,8 +20,9 @@ describe('snake_case slips name the camelCase method', () => {
     for (const [o, name, msg] of slips) expect(() => (o as Record<string, () => unknown>)[name]!(), name).toThrow(msg);
     expect(() => x.zero_!()).not.toThrow();
     expect(Array.from((torch.ones([2]).add_(1)).dataSync())).toEqual([2, 2]);
-    // Not PyTorch methods of these classes: undefined as usual.
+    // Not PyTorch methods of these classes (nor Tensor's T as "_t"): undefined as usual.
     expect((x as Record<string, unknown>).no_such_method).toBeUndefined();
+    expect((x as Record<string, unknown>)._t).toBeUndefined();
   });
 
   it('assigning a hinted name defines an ordinary own field', () => {
