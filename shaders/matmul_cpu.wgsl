@@ -80,7 +80,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc10 = mat4x4<f32>();
   var acc11 = mat4x4<f32>();
   let K4 = K & ~3;
-  // Shared loads where the subgroup's lanes hold the same rows (a uniform branch), else each its own.
+  // Shared loads where the subgroup's lanes hold the same rows (a uniform branch), else each its own:
+  // two loops, as choosing inside the k loop (A's blocks in function variables) cost SwiftShader the gain.
   let sh = a_share(r0, aBase, M, aS1, aS2{{SGPASS}});
   if (sh.on) {
     for (var k = 0; k < K4; k = k + 4) {

@@ -930,8 +930,13 @@ export class WebGPUBackend implements Backend {
    * once for all its elements: an eager [256, 512] multiply 4.9 -> 2.1 ms), keeping at least 64
    * workgroups of work for the threads.
    */
+  /** Whether a CPU-adapter strategy knob (cpuMatmul, cpuReduce, cpuElementwise) is on: forced, or 'auto' on a fallback adapter. */
+  private onCpuAdapter(knob: 'auto' | 'on' | 'off'): boolean {
+    return knob === 'on' || (knob === 'auto' && this.info.isFallbackAdapter);
+  }
+
   private elementsPerInvocation(n: number): number {
-    if (!(this.cpuElementwise === 'on' || (this.cpuElementwise === 'auto' && this.info.isFallbackAdapter))) return 1;
+    if (!this.onCpuAdapter(this.cpuElementwise)) return 1;
     return n >= 16 * WG * 64 ? 16 : n >= 4 * WG * 64 ? 4 : 1;
   }
 
@@ -1088,16 +1093,13 @@ export class WebGPUBackend implements Backend {
     const o = collapse(outer, [x.strides.slice(0, k)]), r = collapse(inner, [x.strides.slice(k)]);
     const rows = this.rowsReduce(nOut, R), G = rows ? 1 : this.reduceChunks(nOut, R);
     const meta = [nOut, o.shape.length, R, r.shape.length, ...o.shape, ...r.shape, x.offset, ...o.strides[0]!, 0, ...r.strides[0]!, out.offset, G, Math.ceil(R / G)];
-    const t = ctOf(x.dtype);
-    const parts = reduceParts(op, t);
-    const rt = parts.result === 'i' ? 'i32' : t;
-    const final = { FINAL: `let r = res.${parts.result};`, CAST: cast('r', rt, out.dtype) };
+    const t = ctOf(x.dtype), final = reduceFinal(op, t, out.dtype);
     // Chunked: the first pass writes partials, which reduce_parts folds into out.
     const partials = G > 1 ? this.partials(nOut * G) : null;
     const ops = [partials?.write ?? this.op(out, 'write', op), this.op(x, 'read', op)];
     const decls = (partials ? binding('partials', 1, 'int32', 'write') : binding('out', 1, out.dtype, 'write')) + '\n' + binding('a', 2, x.dtype, 'read');
     const finish = partials ? chunkFinish(', outOff: i32') : `fn finish(res: V, w: i32, outOff: i32) {\n  ${final.FINAL}\n  st_out(outOff + w, ${final.CAST});\n}`;
-    const src = () => shader(rows ? 'reduce_rows' : 'reduce', { DECLS: decls, T: t, COMBINE: parts.combine, IDENT: parts.ident, FINISH: finish, ...final });
+    const src = () => shader(rows ? 'reduce_rows' : 'reduce', { DECLS: decls, T: t, FINISH: finish, ...final });
     this.dispatch(`reduce${rows ? '_rows' : partials ? '_chunks' : ''}:${op}|${x.dtype}|${out.dtype}`, src, meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut * G));
     if (partials) this.foldPartials(op, t, partials.read, nOut, G, out);
   }
@@ -1114,18 +1116,21 @@ export class WebGPUBackend implements Backend {
 
   /** A scratch buffer for n partials of a chunked reduction (two words each): its operand as the first pass writes it and as reduce_parts reads it. */
   private partials(n: number): { write: Operand; read: Operand } {
-    const buf = this.take(bucket(n * 8));
-    this.temps.push(buf);
-    const h = new GPUTensorBuffer(buf.size, buf);
+    const { buf, h } = this.scratch(n * 8);
     return { write: { buf, dtype: 'int32', access: 'write', h }, read: { buf, dtype: 'int32', access: 'read', h } };
+  }
+
+  /** A pooled buffer of at least nbytes for this batch's recorded work (back to the pool once the queue is done), with a handle for poison tracking. */
+  private scratch(nbytes: number): { buf: GPUBuffer; h: GPUTensorBuffer } {
+    const buf = this.take(bucket(nbytes));
+    this.temps.push(buf);
+    return { buf, h: new GPUTensorBuffer(buf.size, buf) };
   }
 
   /** The second pass of a chunked reduction (shaders/reduce_parts.wgsl): each output's G partials folded in chunk order into out. */
   private foldPartials(op: ReduceOp, t: CT, partials: Operand, nOut: number, G: number, out: View): void {
-    const parts = reduceParts(op, t);
     const decls = binding('out', 1, out.dtype, 'write') + '\n' + binding('partials', 2, 'int32', 'read');
-    const src = () => shader('reduce_parts', { DECLS: decls, T: t, COMBINE: parts.combine,
-      FINAL: `let r = res.${parts.result};`, CAST: cast('r', parts.result === 'i' ? 'i32' : t, out.dtype) });
+    const src = () => shader('reduce_parts', { DECLS: decls, T: t, ...reduceFinal(op, t, out.dtype) });
     this.dispatch(`reduce_parts:${op}|${t}|${out.dtype}`, src, [nOut, G, out.offset], [this.op(out, 'write', op), partials], this.grid(Math.ceil(nOut / WG)));
   }
 
@@ -1136,7 +1141,7 @@ export class WebGPUBackend implements Backend {
    */
   private rowsReduce(nOut: number, R: number): boolean {
     if (R <= ROWS_MAX) return true;
-    const cpu = this.cpuReduce === 'on' || (this.cpuReduce === 'auto' && this.info.isFallbackAdapter);
+    const cpu = this.onCpuAdapter(this.cpuReduce);
     return cpu && nOut >= this.cpuReduceMinOutputs && R <= this.cpuReduceMaxLength;
   }
 
@@ -1199,7 +1204,7 @@ export class WebGPUBackend implements Backend {
     // vec4 loads: the contiguous run starts 16-byte aligned for every row/column/batch (f32 only).
     const al = (d: DType, ...xs: number[]) => d === 'float32' && xs.every((x) => x % 4 === 0);
     const aVec = al(a.dtype, a.offset, aS0, aKC ? aS1 : aS2, aKC ? K : M), bVec = al(b.dtype, b.offset, bS0, bNC ? bS1 : bS2, bNC ? N : K);
-    if (t === 'f32' && ctOf(b.dtype) === 'f32' && (this.cpuMatmul === 'on' || (this.cpuMatmul === 'auto' && this.info.isFallbackAdapter))) {
+    if (t === 'f32' && ctOf(b.dtype) === 'f32' && this.onCpuAdapter(this.cpuMatmul)) {
       // b's vec4 loads along k: aligned along its column (bS1 = 1) as a's along its row.
       const bKVec = al(b.dtype, b.offset, bS0, bS2, K);
       const am = cpuOperandMode(aS2, aS1, aVec && !aKC), bm = cpuOperandMode(bS1, bS2, bVec && bNC);
@@ -1439,9 +1444,7 @@ export class WebGPUBackend implements Backend {
     const ops: Operand[] = [...outs.map((v) => this.op(v, 'write', `linalg ${kernel}`)), ...ins.map((v) => this.op(v, 'read', `linalg ${kernel}`))];
     const offsets = [...outs, ...ins].map((v) => v.offset);
     if (scratch > 0) {
-      const buf = this.take(bucket(B * scratch * 4));
-      this.temps.push(buf);
-      ops.push({ buf, dtype: 'float32', access: 'write', h: new GPUTensorBuffer(buf.size, buf) });
+      ops.push({ ...this.scratch(B * scratch * 4), dtype: 'float32', access: 'write' });
       offsets.push(0);
     }
     this.dispatch(`linalg:${kernel}`, () => shader(family, {}), [B, ...dims, ...offsets, 0], ops, this.grid(Math.ceil(B / WG)));
@@ -1495,6 +1498,12 @@ export class WebGPUBackend implements Backend {
 }
 
 /** A read binding plus ld4_<name>(e): 4 consecutive elements, one vec4 load when `vec` (e % 4 == 0). */
+/** The reduce kernels' placeholders for op over compute type t into outDtype: combine, identity, and the result (value or index) cast for out. */
+function reduceFinal(op: ReduceOp, t: CT, outDtype: DType): Record<'COMBINE' | 'IDENT' | 'FINAL' | 'CAST', string> {
+  const parts = reduceParts(op, t);
+  return { COMBINE: parts.combine, IDENT: parts.ident, FINAL: `let r = res.${parts.result};`, CAST: cast('r', parts.result === 'i' ? 'i32' : t, outDtype) };
+}
+
 function vec4Binding(name: string, slot: number, d: DType, vec: boolean): string {
   if (!vec) {
     return `${binding(name, slot, d, 'read')}
