@@ -78,3 +78,107 @@ export function col2im(N: i32, C: i32, H: i32, W: i32, cols: usize, cs0: i32, cs
     }
   }
 }
+
+/** 4 floats of a row at x, x+s, x+2s, x+3s (byte address p of the first, element stride s). */
+@inline function load4(p: usize, s: i32): v128 {
+  if (s == 1) return v128.load(p);
+  if (s == 2) return i8x16.shuffle(v128.load(p), v128.load(p + 16), 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + <usize>(s * 4)));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + <usize>(s * 8)));
+  return f32x4.replace_lane(v, 3, load<f32>(p + <usize>(s * 12)));
+}
+
+/**
+ * Max pooling of float32 x [N,C,H,W] (any strides) into contiguous out and idx [N, C, OH, OW]: each
+ * window's maximum and its flat position y*W + x in its plane. Cells outside the input are skipped
+ * (never selected); the scan starts from -inf at the first in-bounds cell and takes a later cell when
+ * it is greater or NaN (PyTorch's CPU rule: ties keep the first, the last NaN wins). Branch-free
+ * selects; windows wholly inside x go 4 outputs at a time.
+ */
+export function maxPool2d(N: i32, C: i32, H: i32, W: i32, x: usize, xs0: i32, xs1: i32, xs2: i32, xs3: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, OH: i32, OW: i32, out: usize, idx: usize): void {
+  // Outputs whose windows lie inside x horizontally: ox in [lo, hi).
+  let lo = (pw + sw - 1) / sw, hi = OW;
+  const last = (kw - 1) * dw - pw; // x0 + last < W
+  if (W - 1 - last < 0) hi = 0; else if ((W - 1 - last) / sw + 1 < hi) hi = (W - 1 - last) / sw + 1;
+  if (lo > hi) lo = hi;
+  const sx = sw * xs3, lanes = i32x4(0, sw, 2 * sw, 3 * sw);
+  let o: usize = 0;
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+    const plane = x + <usize>((n * xs0 + c * xs1) * 4);
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = oy * sh - ph;
+      let k0 = 0, k1 = kh; // in-bounds ki
+      while (k0 < kh && y0 + k0 * dh < 0) k0++;
+      while (k1 > k0 && y0 + (k1 - 1) * dh >= H) k1--;
+      // SIMD only where every ki row exists (k0..k1 is the whole window); a last group of 4 that
+      // would pass hi is taken at hi - 4 instead, recomputing some outputs (same values).
+      const vec = k0 == 0 && k1 == kh && hi - lo >= 4;
+      let ox = 0;
+      while (ox < OW) {
+        if (vec && ox >= lo && ox < hi) {
+          if (ox + 4 > hi) { o -= <usize>((ox - (hi - 4)) * 4); ox = hi - 4; }
+          const x0 = ox * sw - pw;
+          if (ox + 8 <= hi) {
+            // Two groups of 4: independent max chains for the out-of-order core.
+            let m = f32x4.splat(-Infinity), m2 = m;
+            let mi = i32x4.add(i32x4.splat(y0 * W + x0), lanes), mi2 = i32x4.add(mi, i32x4.splat(4 * sw));
+            const g2 = <usize>(4 * sx * 4);
+            for (let ki = 0; ki < kh; ki++) {
+              const y = y0 + ki * dh;
+              const row = plane + <usize>((y * xs2 + x0 * xs3) * 4);
+              for (let kj = 0; kj < kw; kj++) {
+                const p = row + <usize>(kj * dw * xs3 * 4);
+                const v = load4(p, sx), v2 = load4(p + g2, sx);
+                const cell = i32x4.add(i32x4.splat(y * W + x0 + kj * dw), lanes);
+                const take = v128.or(f32x4.gt(v, m), f32x4.ne(v, v)), take2 = v128.or(f32x4.gt(v2, m2), f32x4.ne(v2, v2));
+                m = v128.bitselect(v, m, take); m2 = v128.bitselect(v2, m2, take2);
+                mi = v128.bitselect(cell, mi, take); mi2 = v128.bitselect(i32x4.add(cell, i32x4.splat(4 * sw)), mi2, take2);
+              }
+            }
+            v128.store(out + o, m); v128.store(out + o + 16, m2);
+            v128.store(idx + o, mi); v128.store(idx + o + 16, mi2);
+            o += 32; ox += 8;
+            continue;
+          }
+          let m = f32x4.splat(-Infinity);
+          let mi = i32x4.add(i32x4.splat(y0 * W + x0), lanes);
+          for (let ki = 0; ki < kh; ki++) {
+            const y = y0 + ki * dh;
+            const row = plane + <usize>((y * xs2 + x0 * xs3) * 4);
+            for (let kj = 0; kj < kw; kj++) {
+              const v = load4(row + <usize>(kj * dw * xs3 * 4), sx);
+              const take = v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
+              m = v128.bitselect(v, m, take);
+              mi = v128.bitselect(i32x4.add(i32x4.splat(y * W + x0 + kj * dw), lanes), mi, take);
+            }
+          }
+          v128.store(out + o, m);
+          v128.store(idx + o, mi);
+          o += 16; ox += 4;
+          continue;
+        }
+        const x0 = ox * sw - pw;
+        let j0 = 0, j1 = kw; // in-bounds kj
+        while (j0 < kw && x0 + j0 * dw < 0) j0++;
+        while (j1 > j0 && x0 + (j1 - 1) * dw >= W) j1--;
+        let m: f32 = -Infinity, mi: i32 = (y0 + k0 * dh) * W + x0 + j0 * dw;
+        for (let ki = k0; ki < k1; ki++) {
+          const y = y0 + ki * dh;
+          const row = plane + <usize>(y * xs2 * 4);
+          for (let kj = j0; kj < j1; kj++) {
+            const xx = x0 + kj * dw;
+            const v = load<f32>(row + <usize>(xx * xs3 * 4));
+            const take = v > m || v != v;
+            m = select<f32>(v, m, take);
+            mi = select<i32>(y * W + xx, mi, take);
+          }
+        }
+        store<f32>(out + o, m);
+        store<i32>(idx + o, mi);
+        o += 4; ox++;
+      }
+    }
+  }
+}

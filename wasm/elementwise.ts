@@ -337,21 +337,23 @@ export function compare(op: i32, rows: i32, cols: i32, a: usize, ars: i32, ai: i
  * moves bits, so one kernel serves both) with a one-byte bool/uint8 condition. 16 conditions are
  * loaded at once and widened to four all-ones/zero lane masks for v128.bitselect.
  */
-export function where32(n: i32, c: usize, a: usize, b: usize, out: usize): void {
+export function where32(n: i32, c: usize, a: usize, aDense: bool, b: usize, bDense: bool, out: usize): void {
   let i = 0;
   const zero = i8x16.splat(0);
+  // A non-dense operand is one value (a broadcast scalar: ReLU's gradient where(out <= 0, 0, g)).
+  const as = v128.load32_splat(a), bs = v128.load32_splat(b);
   for (; i + 16 <= n; i += 16) {
     // Byte masks (0xff where c != 0) widen by sign extension to 16- then 32-bit masks.
     const m8 = v128.not(i8x16.eq(v128.load(c + <usize>i), zero));
     const lo = i16x8.extend_low_i8x16_s(m8), hi = i16x8.extend_high_i8x16_s(m8);
     const o = <usize>(i * 4);
-    v128.store(out + o, v128.bitselect(v128.load(a + o), v128.load(b + o), i32x4.extend_low_i16x8_s(lo)));
-    v128.store(out + o + 16, v128.bitselect(v128.load(a + o + 16), v128.load(b + o + 16), i32x4.extend_high_i16x8_s(lo)));
-    v128.store(out + o + 32, v128.bitselect(v128.load(a + o + 32), v128.load(b + o + 32), i32x4.extend_low_i16x8_s(hi)));
-    v128.store(out + o + 48, v128.bitselect(v128.load(a + o + 48), v128.load(b + o + 48), i32x4.extend_high_i16x8_s(hi)));
+    v128.store(out + o, v128.bitselect(aDense ? v128.load(a + o) : as, bDense ? v128.load(b + o) : bs, i32x4.extend_low_i16x8_s(lo)));
+    v128.store(out + o + 16, v128.bitselect(aDense ? v128.load(a + o + 16) : as, bDense ? v128.load(b + o + 16) : bs, i32x4.extend_high_i16x8_s(lo)));
+    v128.store(out + o + 32, v128.bitselect(aDense ? v128.load(a + o + 32) : as, bDense ? v128.load(b + o + 32) : bs, i32x4.extend_low_i16x8_s(hi)));
+    v128.store(out + o + 48, v128.bitselect(aDense ? v128.load(a + o + 48) : as, bDense ? v128.load(b + o + 48) : bs, i32x4.extend_high_i16x8_s(hi)));
   }
   for (; i < n; i++) {
     const o = <usize>(i * 4);
-    store<u32>(out + o, load<u8>(c + <usize>i) != 0 ? load<u32>(a + o) : load<u32>(b + o));
+    store<u32>(out + o, load<u8>(c + <usize>i) != 0 ? load<u32>(aDense ? a + o : a) : load<u32>(bDense ? b + o : b));
   }
 }

@@ -603,6 +603,34 @@ TL_KERNEL(tl_col2im) {
   }
 }
 
+/** v0 x [N,C,H,W], v1 out, v2 idx (int32) [N,C,OH,OW] contiguous; i0..i7 kh kw sh sw ph pw dh dw, i8 OH,
+ * i9 OW. Cells outside x are skipped; the first in-bounds cell starts the scan, a later one replaces
+ * it when greater or NaN (PyTorch's rule); idx is the flat y*W + x of the maximum. */
+TL_KERNEL(tl_max_pool2d) {
+  const TlView &x = a.v[0], &out = a.v[1], &ix = a.v[2];
+  const int64_t kh = a.i[0], kw = a.i[1], sh = a.i[2], sw = a.i[3], ph = a.i[4], pw = a.i[5], dh = a.i[6], dw = a.i[7];
+  const int64_t OH = a.i[8], OW = a.i[9], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  TL_FOR_EACH(idx) {
+    int64_t ox = idx % OW, t = idx / OW, oy = t % OH; t /= OH;
+    int64_t c = t % C, n = t / C;
+    int64_t base = x.offset + n * x.strides[0] + c * x.strides[1], best = -1, bo = base;
+    double m = 0;
+    for (int64_t ki = 0; ki < kh; ki++) {
+      int64_t y = oy * sh - ph + ki * dh;
+      if (y < 0 || y >= H) continue;
+      for (int64_t kj = 0; kj < kw; kj++) {
+        int64_t xx = ox * sw - pw + kj * dw;
+        if (xx < 0 || xx >= W) continue;
+        int64_t o = base + y * x.strides[2] + xx * x.strides[3];
+        double v = ld(x, o);
+        if (best < 0 || v > m || v != v) { m = v; best = y * W + xx; bo = o; }
+      }
+    }
+    copy_raw(x, bo, out, out.offset + idx);
+    sti(ix, ix.offset + idx, best);
+  }
+}
+
 /* ---------------------------------------------------------------- gather / scatter / checks */
 
 /** v0 x, v1 index (int32, out's shape), v2 out (contiguous); i0 dim; v3 flag word. */

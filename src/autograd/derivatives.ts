@@ -90,7 +90,7 @@ export const derivatives: Table = {
   erfc: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().neg().exp().mul(-2 / Math.sqrt(Math.PI)))] }, // -2/sqrt(pi) e^-x^2
   erfinv: { save: 'output', backward: (g, c) => [g.mul(c.output.square().exp().mul(Math.sqrt(Math.PI) / 2))] },
   reciprocal: { save: 'output', backward: (g, c) => [g.mul(c.output.square()).neg()] },  // -1/x^2
-  relu: { save: 'output', backward: (g, c) => [g.mul(c.output.gt(0))] },                 // 1[x>0]
+  relu: { save: 'output', backward: (g, c) => [o.where(c.output.le(0), 0, g)] },        // PyTorch's threshold_backward: 0 where out <= 0
   logicalNot: none(), isnan: none(), isinf: none(), bitwiseNot: none(),
 
   // ---- binary: (d/da, d/db) ----

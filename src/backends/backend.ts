@@ -157,6 +157,13 @@ export interface Backend {
   im2col(x: View, out: View, g: ConvGeometry): void;
   /** cols [N, C*kh*kw, outH*outW] -> out [N,C,H,W], summing overlaps (the adjoint of im2col). */
   col2im(cols: View, out: View, g: ConvGeometry): void;
+  /**
+   * Max pooling: x [N,C,H,W] (strided) -> out [N,C,OH,OW] (x's dtype) and idx (int32) [N,C,OH,OW],
+   * both contiguous, out's shape giving OH, OW (ceil mode's last windows may overhang). A window's
+   * cells outside x are skipped; idx is the flat position y*W + x of its maximum: the first in-bounds
+   * cell starts the scan, a later cell replaces it when greater or NaN (PyTorch's rule). g.padValue is unused.
+   */
+  maxPool2d(x: View, out: View, idx: View, g: ConvGeometry): void;
   /** out[..i..] = x[..index[..i..]..] along dim; index (int32) has out's shape. Throws, or flags and poisons out, on out-of-range. */
   gather(x: View, dim: number, index: View, out: View): void;
   /** In place on contiguous `out`: out[..index[i]..] = src[i] (or +=). */

@@ -1,9 +1,9 @@
 // Linear algebra: the batched-matmul primitive and PyTorch's matmul semantics on top of it
-// (1-D/2-D/batched/broadcast), mm, bmm, mv, dot, outer, addmm, einsum, and the im2col/col2im
-// primitives that convolution and pooling are composed from.
+// (1-D/2-D/batched/broadcast), mm, bmm, mv, dot, outer, addmm, einsum, and the im2col/col2im and
+// max-pooling primitives that convolution and pooling are composed from.
 
 import type { ConvGeometry } from '../backends/backend.js';
-import { broadcastShapes, convOutHW, convOutSize, fmtShape, numel } from '../shape.js';
+import { broadcastShapes, contiguousStrides, convOutHW, convOutSize, fmtShape, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, record } from './prim.js';
 import { add, mul } from './elementwise.js';
@@ -205,4 +205,22 @@ export function col2imPrim(cols: Tensor, outputShape: readonly number[], g: Conv
   const out = empty(outputShape, cols.dtype, cols.device);
   if (out.numel() > 0) backendOf(cols).col2im(cols.view_(), out.view_(), g);
   return record('col2im', [cols], out, { g, outputShape: [...outputShape] });
+}
+
+/**
+ * Max pooling of x [N,C,H,W] to out [N,C,OH,OW] (Backend.maxPool2d): [values, flat indices y*W + x].
+ * The values are x's plane [N, C, H*W] gathered at the indices, and are recorded as that gather, so
+ * their gradient is gather's scatter-add; the indices are int32 and carry no gradient.
+ */
+export function maxPool2dPrim(x: Tensor, g: ConvGeometry, out: readonly [number, number]): [Tensor, Tensor] {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const flat = x.reshape(N, C, H * W);
+  const fv = flat.view_(), xv = { ...fv, shape: [N, C, H, W], strides: [fv.strides[0]!, fv.strides[1]!, W * fv.strides[2]!, fv.strides[2]!] };
+  const values = empty([N, C, out[0] * out[1]], x.dtype, x.device), idx = empty([N, C, out[0] * out[1]], 'int32', x.device);
+  const shape4 = [N, C, out[0], out[1]];
+  if (values.numel() > 0) {
+    const st = contiguousStrides(shape4);
+    backendOf(x).maxPool2d(xv, { ...values.view_(), shape: shape4, strides: st }, { ...idx.view_(), shape: shape4, strides: st }, g);
+  }
+  return [record('gather', [flat, idx], values, { dim: 2 }).reshape(shape4), idx.reshape(shape4)];
 }

@@ -29,7 +29,7 @@ export interface ProfilerEvent {
 
 /** Backend methods timed as kernels. */
 const KERNELS: ReadonlySet<string> = new Set([
-  'fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im',
+  'fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'maxPool2d',
   'gather', 'scatter', 'checkRange', 'adamStep', 'fused', 'matmulEpilogue', 'argsort', 'random', 'linalg',
 ]);
 /** Kernels named with their first argument (the op): 'binary.add', 'reduce.sum', 'linalg.svd'. */
@@ -49,7 +49,7 @@ function inputShapes(method: string, args: readonly unknown[]): number[][] {
   if (method === 'matmulEpilogue') return [args[0], args[1], ...(args[3] as readonly View[])].map((v) => [...(v as View).shape]);
   const views = args.filter(isView);
   if (method === 'fill' || method === 'arange' || method === 'random') return views.map((v) => [...v.shape]);
-  const ins = OUT_FIRST.has(method) ? views.slice(1) : views.slice(0, -1);
+  const ins = OUT_FIRST.has(method) ? views.slice(1) : views.slice(0, method === 'maxPool2d' ? 1 : -1); // maxPool2d writes two
   return ins.map((v) => [...v.shape]);
 }
 

@@ -310,13 +310,13 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
   it('where: contiguous float32 / int32 with bool and uint8 conditions bit-identical to the reference loop; other layouts fall back', () => {
     const { fast, ref, calls } = fresh();
     const run = (be: WasmBackend, cDtype: 'bool' | 'uint8', cData: Uint8Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array,
-      shape: number[], aStrides?: number[]): number[] => {
+      shape: number[], aStrides?: number[], bStrides?: number[]): number[] => {
       const cBuf = be.alloc(cData.length);
       be.write(cBuf, cData);
       const cond: View = { buf: cBuf, dtype: cDtype, shape, strides: contiguous(shape), offset: 0 };
       const dtype = a instanceof Float32Array ? 'float32' : 'int32';
       const o = out(be, shape, dtype);
-      be.where(cond, put(be, a, shape, aStrides).view, put(be, b, shape).view, o);
+      be.where(cond, put(be, a, shape, aStrides).view, put(be, b, shape, bStrides).view, o);
       return read(be, o);
     };
     for (const n of [...SIZES, 16, 31, 48]) {
@@ -331,6 +331,12 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
             const got = run(fast, cDtype, c, a, b, shape), want = run(ref, cDtype, c, a, b, shape);
             expectBits(got, want, `where ${cDtype} ${a.constructor.name} shape=${shape}`);
             expect(calls.where32, 'SIMD where ran').toBe(before + 1);
+          }
+          // One broadcast value for a or b (ReLU's gradient where(out <= 0, 0, g)): still SIMD.
+          for (const [as, bs] of [[[0, 0], undefined], [undefined, [0, 0]]] as [number[] | undefined, number[] | undefined][]) {
+            const before = calls.where32;
+            expectBits(run(fast, cDtype, c, a, b, [n, 3], as, bs), run(ref, cDtype, c, a, b, [n, 3], as, bs), `where broadcast scalar n=${n}`);
+            expect(calls.where32, 'SIMD where ran with a broadcast scalar').toBe(before + 1);
           }
           // Transposed a: the reference loop, same values as the reference backend.
           const before = calls.where32;
@@ -590,6 +596,42 @@ describe.each(variants)('SIMD im2col / col2im (%s)', (variant: SimdVariant) => {
     }
     expect(calls.im2col).toBeGreaterThan(0);
     expect(calls.col2im).toBeGreaterThan(0);
+  });
+});
+
+describe.each(variants)('SIMD max pooling (%s)', (variant: SimdVariant) => {
+  it('maxPool2d matches the reference kernel: padding, stride, dilation, overhang, strided input, NaN and -inf', () => {
+    const fast = new WasmBackend(), ref = new WasmBackend();
+    fast.useKernels(variant); ref.useKernels('reference');
+    const calls = spy(fast);
+    const geoms: [number, number, number, number, number, number, number, number][] = [
+      // kh kw sh sw ph pw dh dw
+      [2, 2, 2, 2, 0, 0, 1, 1], [3, 3, 1, 1, 1, 1, 1, 1], [3, 3, 2, 2, 1, 1, 1, 1], [1, 2, 1, 1, 0, 0, 1, 1],
+      [2, 3, 1, 3, 1, 1, 2, 1], [3, 2, 2, 1, 0, 1, 1, 3], [2, 2, 3, 3, 1, 0, 1, 1],
+    ];
+    for (const [kh, kw, sh, sw, ph, pw, dh, dw] of geoms) for (const [H, W] of [[7, 7], [5, 17], [4, 36], [9, 3]] as const) {
+      const OH0 = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW0 = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+      if (OH0 <= 0 || OW0 <= 0) continue;
+      const N = 2, C = 3;
+      const store = rand(N * C * H * W, H * 7 + W);
+      // Non-finite values and ties: NaN (several per window), -inf runs, repeated values.
+      for (let i = 0; i < store.length; i += 5) store[i] = i % 3 === 0 ? NaN : i % 3 === 1 ? -Infinity : store[i + 1] ?? 0;
+      // Ceil mode's extra last window (PyTorch adds it where it starts inside the input) overhangs it.
+      for (const [OH, OW] of [[OH0, OW0], [OH0 + (OH0 * sh - ph < H ? 1 : 0), OW0 + (OW0 * sw - pw < W ? 1 : 0)]]) {
+        for (const strides of [contiguous([N, C, H, W]), [C * H * W, H * W, 1, H]] /* 2nd: each plane stored transposed */) {
+          const res = [fast, ref].map((be) => {
+            const x = put(be, store, [N, C, H, W], strides);
+            const o = out(be, [N, C, OH!, OW!]), i = out(be, [N, C, OH!, OW!], 'int32');
+            be.maxPool2d(x.view, o, i, { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], padValue: 0 });
+            return [read(be, o), read(be, i)];
+          });
+          const what = `maxPool2d k=${kh}x${kw} s=${sh},${sw} p=${ph},${pw} d=${dh},${dw} H=${H} W=${W} out=${OH}x${OW}`;
+          expectBits(res[0]![0]!, res[1]![0]!, what);
+          expectBits(res[0]![1]!, res[1]![1]!, `${what} indices`);
+        }
+      }
+    }
+    expect(calls.maxPool2d).toBeGreaterThan(0);
   });
 });
 

@@ -6,13 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { testDevices, torch } from '../helpers.js';
 import type { Device, Tensor } from '../../src/index.js';
 
-interface Case { shape: number[]; out: number[]; outShape: number[]; idx: number[]; unpool?: number[] }
+/** Non-finite values travel as strings in the fixture JSON. */
+type Num = number | 'nan' | 'inf' | '-inf';
+interface Case { shape: number[]; x?: Num[]; out: Num[]; outShape: number[]; idx: number[]; unpool?: number[] }
+const num = (v: Num): number => (v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v);
 const cases = JSON.parse(readFileSync(new URL('../fixtures/maxpool_indices.json', import.meta.url), 'utf8')) as Record<string, Case>;
 const nn = torch.nn;
 
-const input = (shape: number[], device: Device): Tensor => {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return torch.tensor(Array.from({ length: n }, (_, i) => ((i * 7) % 11) - 5), { dtype: 'float32', device }).reshape(shape);
+const input = (c: Case, device: Device): Tensor => {
+  const n = c.shape.reduce((a, b) => a * b, 1);
+  const values = c.x ? c.x.map(num) : Array.from({ length: n }, (_, i) => ((i * 7) % 11) - 5);
+  return torch.tensor(values, { dtype: 'float32', device }).reshape(c.shape);
 };
 
 type Pool = { forward(x: Tensor): [Tensor, Tensor] };
@@ -31,6 +35,9 @@ const impls: Record<string, { pool: () => Pool; unpool?: (o: Tensor, i: Tensor, 
   '3d/k2-s122': { pool: () => new nn.MaxPool3d(2, { stride: [1, 2, 2], returnIndices: true }) },
   '3d/unbatched-k3s2p1': { pool: () => new nn.MaxPool3d(3, { stride: 2, padding: 1, returnIndices: true }) },
   '3d/dil-ceil': { pool: () => new nn.MaxPool3d([2, 2, 3], { stride: 2, dilation: [2, 1, 1], ceilMode: true, returnIndices: true }) },
+  '2d/nan-inf-k2': { pool: () => new nn.MaxPool2d(2, { returnIndices: true }) },
+  '2d/nan-inf-k3s1p1': { pool: () => new nn.MaxPool2d(3, { stride: 1, padding: 1, returnIndices: true }) },
+  '2d/nan-inf-wide-k2s1': { pool: () => new nn.MaxPool2d([1, 2], { stride: 1, returnIndices: true }) },
 };
 
 describe('nn.MaxPool*d returnIndices vs PyTorch', () => {
@@ -38,7 +45,7 @@ describe('nn.MaxPool*d returnIndices vs PyTorch', () => {
     expect(Object.keys(impls).sort()).toEqual(Object.keys(cases).sort());
   });
   it('without returnIndices forward returns the output tensor alone', () => {
-    const x = input([1, 2, 4, 6], 'cpu');
+    const x = input({ shape: [1, 2, 4, 6], out: [], outShape: [], idx: [] }, 'cpu');
     const plain = new nn.MaxPool2d(2).forward(x);
     const [out] = new nn.MaxPool2d(2, { returnIndices: true }).forward(x);
     expect(Array.from(plain.dataSync())).toEqual(Array.from(out.dataSync()));
@@ -48,11 +55,11 @@ describe('nn.MaxPool*d returnIndices vs PyTorch', () => {
       for (const [name, c] of Object.entries(cases)) {
         it(name, async () => {
           const impl = impls[name]!;
-          const [out, idx] = impl.pool().forward(input(c.shape, device));
+          const [out, idx] = impl.pool().forward(input(c, device));
           expect(out.shape).toEqual(c.outShape);
           expect(idx.shape).toEqual(c.outShape);
           expect(idx.dtype).toBe('int32');
-          expect(Array.from(await out.data())).toEqual(c.out);
+          expect(Array.from(await out.data())).toEqual(c.out.map(num)); // toEqual: NaN equals NaN
           expect(Array.from(await idx.data())).toEqual(c.idx);
           if (impl.unpool) expect(Array.from(await impl.unpool(out, idx, c.shape).data())).toEqual(c.unpool);
         });

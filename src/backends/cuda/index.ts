@@ -288,6 +288,12 @@ export class CudaBackend implements Backend {
     this.launch('tl_col2im', numel(out.shape), (p) => this.geometry(p.view(0, this.kv(cols, cols.shape, cols.strides)).view(1, this.kv(out, out.shape, contiguousStrides(out.shape))), g, OH, OW),
       [cols], [{ v: out, whole: this.coversBuffer(out) }]);
   }
+  maxPool2d(x: View, out: View, idx: View, g: ConvGeometry): void {
+    const [OH, OW] = [out.shape[2]!, out.shape[3]!];
+    const cs = contiguousStrides(out.shape);
+    this.launch('tl_max_pool2d', numel(out.shape), (p) => this.geometry(p.view(0, this.kv(x, x.shape, x.strides)).view(1, this.kv(out, out.shape, cs))
+      .view(2, this.kv(idx, idx.shape, cs)), g, OH, OW), [x], [{ v: out, whole: this.coversBuffer(out) }, { v: idx, whole: this.coversBuffer(idx) }]);
+  }
   private geometry(p: ArgPacker, g: ConvGeometry, OH: number, OW: number): void {
     [g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], OH, OW].forEach((v, i) => p.i(i, v));
     p.f(0, g.padValue);

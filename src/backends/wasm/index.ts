@@ -292,13 +292,15 @@ export class WasmBackend implements Backend {
   }
   where(cond: View, a: View, b: View, out: View): void {
     if (this.viaF32([cond, a, b, out], (v) => this.where(v[0]!, v[1]!, v[2]!, v[3]!))) return;
-    // Fast path: same-shape contiguous 32-bit operands and a one-byte condition (masks, ReLU-style
-    // selects, NaN clean-ups); broadcast or strided operands take the reference loop.
+    // Fast path: a one-byte condition and 32-bit operands, contiguous or (a, b) one broadcast value
+    // (masks, ReLU's gradient, NaN clean-ups); other broadcasts or strides take the reference loop.
+    const scalar = (v: View) => v.strides.every((s) => s === 0);
     if (this.simd && (cond.dtype === 'bool' || cond.dtype === 'uint8') && (out.dtype === 'float32' || out.dtype === 'int32')
-      && a.dtype === out.dtype && b.dtype === out.dtype && [cond, a, b, out].every((v) => denseLike(v, out.shape))) {
+      && a.dtype === out.dtype && b.dtype === out.dtype && [cond, out].every((v) => denseLike(v, out.shape))
+      && [a, b].every((v) => scalar(v) || denseLike(v, out.shape))) {
       const n = out.shape.reduce((p, q) => p * q, 1), cp = this.ptr(cond), ap = this.ptr(a), bp = this.ptr(b), op_ = this.ptr(out);
-      const L = new CallList();
-      split2d(L, 'where32', 1, n, (_r, _n, c0, nc) => [nc, cp + c0, ap + 4 * c0, bp + 4 * c0, op_ + 4 * c0]);
+      const ad = !scalar(a), bd = !scalar(b), L = new CallList();
+      split2d(L, 'where32', 1, n, (_r, _n, c0, nc) => [nc, cp + c0, ad ? ap + 4 * c0 : ap, +ad, bd ? bp + 4 * c0 : bp, +bd, op_ + 4 * c0]);
       if (n > 0) this.exec(L);
       return;
     }
@@ -403,6 +405,24 @@ export class WasmBackend implements Backend {
       }
     }
     ref.col2im(this.arr(cols.dtype), this.base(cols), cols.shape, cols.strides, this.arr(out.dtype), this.base(out), out.shape, g);
+  }
+  maxPool2d(x: View, out: View, idx: View, g: ConvGeometry): void {
+    if (this.viaF32([x, out], (v) => this.maxPool2d(v[0]!, v[1]!, idx, g))) return;
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [OH, OW] = [out.shape[2]!, out.shape[3]!];
+    if (N * C * OH * OW === 0) return;
+    if (this.simd && x.dtype === 'float32') {
+      const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+      const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
+      const xp = this.ptr(x), op_ = this.ptr(out), ip = this.ptr(idx), L = new CallList(), plane = OH * OW;
+      // Planes of images x channels, as im2col cuts them; each output reads kh*kw cells.
+      split2d(L, 'maxPool2d', N, C, (n0, nn, c0, nc) => [nn, nc, H, W, xp + 4 * (n0 * s0 + c0 * s1), s0, s1, s2, s3, kh, kw, sh, sw, ph, pw, dh, dw,
+        OH, OW, op_ + 4 * (n0 * C + c0) * plane, ip + 4 * (n0 * C + c0) * plane], plane * kh * kw);
+      this.exec(L);
+      return;
+    }
+    ref.maxPool2d(this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(out.dtype), this.base(out),
+      this.arr('int32') as Int32Array, this.base(idx), out.shape, g);
   }
   gather(x: View, dim: number, index: View, out: View): void {
     if (this.simd && x.dtype === out.dtype && (x.dtype === 'float32' || x.dtype === 'int32') && index.dtype === 'int32') {

@@ -192,6 +192,32 @@ export function im2col(x: Arr, xBase: number, xShape: Dims, xSt: Dims, out: Arr,
   }
 }
 
+/** Max pooling (wasm/conv.ts maxPool2d's rule): out and idx [N, C, OH, OW] contiguous, idx the flat y*W + x of each maximum. */
+export function maxPool2d(x: Arr, xBase: number, xShape: Dims, xSt: Dims, out: Arr, oBase: number, idx: Int32Array, iBase: number, oShape: Dims, g: ConvGeometry): void {
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+  const OH = oShape[2]!, OW = oShape[3]!;
+  let o = 0;
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+    const base = xBase + n * xSt[0]! + c * xSt[1]!;
+    for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++, o++) {
+      let m = 0, mi = -1;
+      for (let ki = 0; ki < kh; ki++) {
+        const y = oy * sh - ph + ki * dh;
+        if (y < 0 || y >= H) continue;
+        for (let kj = 0; kj < kw; kj++) {
+          const xx = ox * sw - pw + kj * dw;
+          if (xx < 0 || xx >= W) continue;
+          const v = x[base + y * xSt[2]! + xx * xSt[3]!]!;
+          if (mi < 0 || v > m || v !== v) { m = v; mi = y * W + xx; }
+        }
+      }
+      out[oBase + o] = m;
+      idx[iBase + o] = mi;
+    }
+  }
+}
+
 export function col2im(cols: Arr, cBase: number, cShape: Dims, cSt: Dims, out: Arr, oBase: number, oShape: Dims, g: ConvGeometry): void {
   const [N, C, H, W] = oShape as [number, number, number, number];
   const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;

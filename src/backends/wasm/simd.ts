@@ -17,7 +17,7 @@ export interface SimdExports {
     d: number, sdb: number, sdm: number, epi: number, er: number, erb: number, ec: number): void;
   binary(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
   compare(op: number, rows: number, cols: number, a: number, ars: number, ai: number, b: number, brs: number, bi: number, out: number): void;
-  where32(n: number, c: number, a: number, b: number, out: number): void;
+  where32(n: number, c: number, a: number, aDense: boolean, b: number, bDense: boolean, out: number): void;
   unary(op: number, rows: number, cols: number, x: number, xrs: number, xi: number, out: number): void;
   fill32(rows: number, cols: number, dst: number, rs: number, cs: number, bits: number): void;
   reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, nj: number, js: number, out: number): void;
@@ -36,6 +36,8 @@ export interface SimdExports {
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, pad: number, OH: number, OW: number, out: number): void;
   col2im(N: number, C: number, H: number, W: number, cols: number, cs0: number, cs1: number, cs2: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number): void;
+  maxPool2d(N: number, C: number, H: number, W: number, x: number, xs0: number, xs1: number, xs2: number, xs3: number,
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number, idx: number): void;
   philoxUniform(n: number, out: number, seed: number, offset: number): void;
   sumRunF64(n: number, x: number, out: number): void;
   adamStep(n: number, p: number, g: number, m: number, v: number, b1: number, a1: number, b2: number, a2: number,

@@ -1386,6 +1386,20 @@ export class WebGPUBackend implements Backend {
     this.dispatch(`col2im|${cols.dtype}`, () => shader('col2im', { DECLS: decls, ZERO: zeroOf(t) }), meta, ops, this.grid(Math.ceil(total / WG)));
   }
 
+  maxPool2d(x: View, out: View, idx: View, g: ConvGeometry): void {
+    const [, C, H, W] = x.shape as [number, number, number, number];
+    const geo = this.convMeta(g, C, H, W);
+    geo[11] = out.shape[2]!; geo[12] = out.shape[3]!; // ceil mode's sizes, not convOutHW's
+    const total = numel(out.shape);
+    if (total === 0) return;
+    const t = ctOf(x.dtype);
+    const meta = [total, ...geo, x.offset, ...x.strides, out.offset, idx.offset];
+    const ops = [this.op(out, 'write', 'maxPool2d'), this.op(idx, 'write', 'maxPool2d'), this.op(x, 'read', 'maxPool2d')];
+    const decls = [binding('out', 1, out.dtype, 'write'), binding('idx', 2, 'int32', 'write'), binding('a', 3, x.dtype, 'read')].join('\n');
+    this.dispatch(`maxPool2d|${x.dtype}`, () => shader('maxpool2d', { DECLS: decls, ISNAN: t === 'f32' ? 'f32_isnan(v)' : 'false' }), meta, ops,
+      this.grid(Math.ceil(total / WG)));
+  }
+
   gather(x: View, dim: number, index: View, out: View): void {
     const size = x.shape[dim]!;
     const xz: View = { ...x, strides: x.strides.map((s, d) => (d === dim ? 0 : s)) };

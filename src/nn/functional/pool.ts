@@ -1,10 +1,11 @@
 // Pooling of torch.nn.functional: maxPool1d/2d (with indices), maxPool3d, avgPool1d/2d/3d, adaptive
-// average and max pooling (1-3 d). Windowed pools are im2col (padValue -inf for max, 0 for average) followed by a
-// reduction over the window; adaptive pools are separable per spatial dim. Semantics: PyTorch 1.13.
+// average and max pooling (1-3 d). Max pooling is one kernel (Backend.maxPool2d: maxima and their
+// positions); average pools are im2col (zero padding) followed by a sum over the window; adaptive
+// pools are separable per spatial dim. Semantics: PyTorch 1.13.
 
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
-import { im2colPrim } from '../../ops/linalg.js';
+import { im2colPrim, maxPool2dPrim } from '../../ops/linalg.js';
 import { cat, stack } from '../../ops/shape.js';
 import { full, zeros } from '../../ops/creation.js';
 import { constLike, indexLike, tuple, type IntOrTuple } from './utils.js';
@@ -73,9 +74,6 @@ function geometry(op: string, x: Tensor, kernelSize: IntOrTuple, stride: IntOrTu
   return { k, s, p, d, out, extra };
 }
 
-/** Max pooling's padding: below every value of x's dtype (-inf would become 0 in an integer tensor). */
-const lowest = (x: Tensor): number => (x.dtype === 'int32' ? -2147483648 : x.dtype === 'uint8' || x.dtype === 'bool' ? 0 : -Infinity);
-
 /** Windows of x [N,C,H,W] as [N, C, kh*kw, OH*OW]; the border (and ceil-mode overhang) holds padValue. */
 function windows(x: Tensor, g: Geometry, padValue: number): Tensor {
   let xin = x;
@@ -114,40 +112,12 @@ export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts =
 function maxPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: MaxPoolOpts): Tensor | [Tensor, Tensor] {
   const [xb, unb] = batch4(op, x);
   const g = geometry(op, xb, kernelSize, opts.stride, opts.padding, opts.dilation, opts.ceilMode ?? false);
-  const [N, C] = xb.shape as [number, number];
-  // Window slot j of output (oh, ow) reads input row oh*s - p + (j / kw)*d and col ow*s - p + (j % kw)*d.
-  const flatIndex = (indices: Tensor): Tensor => {
-    const W = xb.shape[3]!, kw = g.k[1]!;
-    const base: number[] = [];
-    for (let oh = 0; oh < g.out[0]!; oh++) for (let ow = 0; ow < g.out[1]!; ow++) base.push((oh * g.s[0]! - g.p[0]!) * W + ow * g.s[1]! - g.p[1]!);
-    const slot: number[] = [];
-    for (let j = 0; j < g.k[0]! * kw; j++) slot.push(Math.floor(j / kw) * g.d[0]! * W + (j % kw) * g.d[1]!);
-    return indexLike(xb, slot).indexSelect(0, indices.reshape(-1)).reshape(indices.shape).add(indexLike(xb, base));
-  };
-  let values: Tensor, flat: Tensor | null = null;
-  if (g.p.every((v) => v === 0) && g.extra.every((v) => v === 0)) {
-    // No padding cells: every argmax is an input element, so the values are gathered from x itself at
-    // their flat indices. The gradient is then one scatter-add into x's shape instead of a scatter into
-    // the windows plus col2im (a third of max pooling's cost in a CNN training step); same values.
-    const indices = windows(xb.detach(), g, lowest(xb)).argmax(2, true); // [N, C, 1, L]
-    // flat = base[l] + slot[j] read from a [kk, L] table in one int32 gather (int32 add is not vectorized).
-    const W = xb.shape[3]!, kw = g.k[1]!, kk = g.k[0]! * kw, L = g.out[0]! * g.out[1]!;
-    const table: number[] = [];
-    for (let j = 0; j < kk; j++) {
-      for (let oh = 0; oh < g.out[0]!; oh++) for (let ow = 0; ow < g.out[1]!; ow++) {
-        table.push((oh * g.s[0]! + Math.floor(j / kw) * g.d[0]!) * W + ow * g.s[1]! + (j % kw) * g.d[1]!);
-      }
-    }
-    flat = indexLike(xb, table).reshape(1, 1, kk, L).expand(N, C, kk, L).gather(2, indices);
-    values = xb.reshape(N, C, xb.shape[2]! * W).gather(2, flat.reshape(N, C, -1));
-  } else {
-    const r = windows(xb, g, lowest(xb)).max(2);
-    values = r.values;
-    if (opts.returnIndices) flat = flatIndex(r.indices);
-  }
-  const out = values.reshape(N, C, g.out[0]!, g.out[1]!);
+  // One kernel finds each window's maximum and its flat position (Backend.maxPool2d); the gradient
+  // is one scatter-add of the output's gradient at those positions.
+  const [out, idx] = maxPool2dPrim(xb, {
+    kernel: [g.k[0]!, g.k[1]!], stride: [g.s[0]!, g.s[1]!], padding: [g.p[0]!, g.p[1]!], dilation: [g.d[0]!, g.d[1]!], padValue: 0, // cells outside x are skipped
+  }, [g.out[0]!, g.out[1]!]);
   if (!opts.returnIndices) return unb ? out.squeeze(0) : out;
-  const idx = flat!.reshape(N, C, g.out[0]!, g.out[1]!);
   return unb ? [out.squeeze(0), idx.squeeze(0)] : [out, idx];
 }
 
@@ -284,6 +254,9 @@ function depthTaps(x: Tensor, k: number, s: number, p: number, d: number, out: n
   if (p > 0 || extra > 0) xp = cat([...(p > 0 ? [block(p)] : []), x, ...(p + extra > 0 ? [block(p + extra)] : [])], 2);
   return Array.from({ length: k }, (_, z) => xp.slice(2, z * d, z * d + (out - 1) * s + 1, s));
 }
+
+/** Max pooling's depth padding: below every value of x's dtype (-inf would become 0 in an integer tensor). */
+const lowest = (x: Tensor): number => (x.dtype === 'int32' ? -2147483648 : x.dtype === 'uint8' || x.dtype === 'bool' ? 0 : -Infinity);
 
 function batch5(op: string, x: Tensor): [Tensor, boolean] {
   if (x.ndim === 4) return [x.unsqueeze(0), true];
