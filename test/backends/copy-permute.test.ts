@@ -1,7 +1,8 @@
 // The CPU backend's copies of rank > 2 in small blocks (attention's head permutes): they run as the
 // generated identity kernel (one call, or a few per thread) instead of one 2-D kernel call per block.
 // Checked against a plain JavaScript permutation, float32 and int32, on 1, 2 and 3 threads, and that
-// the generated kernel took them.
+// the generated kernel took them. Copies from one broadcast element (a fill with its bits) keep
+// the element's exact bits.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
@@ -36,6 +37,30 @@ describe('CPU copies of rank > 2 in small blocks', () => {
         const used = cpu.fusedStats();
         expect(Array.from(y.dataSync() as ArrayLike<number>), `${dtype} [${shape}] by [${perm}]`).toEqual(permuted(x.dataSync() as ArrayLike<number>, shape, perm));
         expect(used.compiled + used.hits, 'the generated kernel ran').toBeGreaterThan(before.compiled + before.hits);
+      }
+    }
+  });
+});
+
+describe('CPU copies from one broadcast element', () => {
+  // zeros(()).expand(shape) made dense (gather's gradient) is a fill with the element's bits.
+  /** Raw bits of each element (a float32 NaN's payload, -0's sign). */
+  const bits = (a: ArrayLike<number>): number[] => Array.from(a instanceof Float32Array ? new Int32Array(a.buffer, a.byteOffset, a.length) : a, Number);
+  for (const n of [1, 2]) it(`keep the element's bits into dense and strided outputs (${n} threads)`, () => {
+    torch.setNumThreads(n);
+    const nan = new Float32Array(new Int32Array([0x7fc12345]).buffer); // a NaN with a payload
+    const ones = [torch.tensor(nan), torch.tensor([-0]), torch.tensor([-7], { dtype: 'int32' }), torch.tensor([200], { dtype: 'uint8' }), torch.tensor([true])];
+    expect(bits(ones[0]!.dataSync() as Float32Array)).toEqual([0x7fc12345]);
+    for (const one of ones) {
+      const b = bits(one.dataSync() as ArrayLike<number>)[0]!;
+      for (const shape of [[16, 4, 784], [3, 1, 5]]) {
+        const want = new Array<number>(shape.reduce((p, q) => p * q, 1)).fill(b);
+        expect(bits(one.reshape([]).expand(shape).contiguous().dataSync() as ArrayLike<number>), `${one.dtype} dense [${shape}]`).toEqual(want);
+        // Into a strided view (every other column of a wider tensor): the rest stays untouched.
+        const wide = torch.zeros([...shape.slice(0, -1), 2 * shape.at(-1)!], { dtype: one.dtype });
+        wide.slice(-1, 0, null, 2).copy_(one.reshape([]).expand(shape));
+        expect(bits(wide.slice(-1, 0, null, 2).contiguous().dataSync() as ArrayLike<number>), `${one.dtype} strided [${shape}]`).toEqual(want);
+        expect(bits(wide.slice(-1, 1, null, 2).contiguous().dataSync() as ArrayLike<number>).every((v) => v === 0)).toBe(true);
       }
     }
   });

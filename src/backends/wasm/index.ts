@@ -216,6 +216,7 @@ export class WasmBackend implements Backend {
     for (let i = 0; i < n; i++) a[o + i] = start + i * step;
   }
   copy(src: View, out: View): void {
+    if (this.fillFromScalar(src, out)) return;
     if (this.simd && src.dtype === out.dtype && (src.dtype === 'float32' || src.dtype === 'int32')) {
       // Rank > 2 after collapsing, in small blocks (attention's head permutes: [N, L, H, d] in blocks
       // of H x d): the generated identity kernel walks every dim inside WebAssembly, in one call
@@ -583,6 +584,16 @@ export class WasmBackend implements Backend {
       const v = this.arr('int32')[ip / 4 + off + r * irs + c * ics]!;
       throw new RangeError(indexOutOfBounds(op, dim, size, v));
     }
+  }
+
+  /**
+   * A copy from one broadcast element (every source stride 0: zeros(()).expand(shape) made dense, as
+   * gather's gradient does) is a fill with that element's bits: memset speed, not a strided copy.
+   */
+  private fillFromScalar(src: View, out: View): boolean {
+    if (src.dtype !== out.dtype || !src.strides.every((s) => s === 0)) return false;
+    const bits = src.dtype === 'float32' ? 'int32' : src.dtype === 'int32' || src.dtype === 'uint8' || src.dtype === 'bool' ? src.dtype : null;
+    return bits !== null && this.fastFill({ ...out, dtype: bits }, this.arr(bits)[this.base(src)]!);
   }
 
   private fastFill(out: View, value: number): boolean {
