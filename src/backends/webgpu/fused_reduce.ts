@@ -38,6 +38,8 @@ export interface FusedReduceKernel {
   readonly deps: FusedOutputDeps;
   /** The compute type of the reduced value (a chunked dispatch's partials). */
   readonly t: CT;
+  /** Operands walked per reduced element: the bound inputs, then the side outputs (NIN). */
+  readonly walked: number;
 }
 
 const kernels = kernelCache<FusedReduceKernel>();
@@ -73,7 +75,7 @@ function generate(p: FusedProgram, outDtypes: readonly DType[]): FusedReduceKern
     COMBINE: parts.combine, IDENT: parts.ident, FINAL: `let r = res.${parts.result};`, CAST: cast('r', t, outDtype),
   };
   const code = Object.entries(subs).map(([name, s]) => `${name}=${s}`).join('\n');
-  return { key: `fused_reduce#${codeId(code)}`, subs, t, inputs: pro.inputs, sides, check: pro.check, deps, scalars: [0, ...pro.consts, ...(pro.check ? [0] : [])] };
+  return { key: `fused_reduce#${codeId(code)}`, subs, t, walked, inputs: pro.inputs, sides, check: pro.check, deps, scalars: [0, ...pro.consts, ...(pro.check ? [0] : [])] };
 }
 
 /**
@@ -110,7 +112,7 @@ export function fusedReduceRanked(walked: number, kd: number, md: number): strin
  */
 export function fusedReduceFinish(k: FusedReduceKernel, chunked: boolean): string {
   return chunked ? chunkFinish('')
-    : `fn finish(res: V, o: i32) {\n  ${k.subs.FINAL}\n  st_out(md[in_op(${k.subs.NIN})] + o, ${k.subs.CAST});\n}`;
+    : `fn finish(res: V, o: i32) {\n  ${k.subs.FINAL}\n  st_out(md[in_op(${k.walked})] + o, ${k.subs.CAST});\n}`;
 }
 
 /** finish() of a chunked reduction's first pass (reduce.wgsl, fused_reduce.wgsl): workgroup w's (value bits, index) at words 2w, 2w + 1 of `partials`. */

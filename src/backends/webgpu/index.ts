@@ -1047,7 +1047,7 @@ export class WebGPUBackend implements Backend {
     const ranks = { KD: String(meta[1]), MD: String(meta[3]) };
     this.dispatch(`${k.key}|${ops.map((o) => o.dtype).join(',')}|${ranks.KD},${ranks.MD}${partials ? '|chunks' : ''}`,
       () => shader('fused_reduce', { DECLS: decls.join('\n'), ...k.subs, ...ranks, FINISH: fusedReduceFinish(k, partials !== null),
-        RANKED: fusedReduceRanked(Number(k.subs.NIN), meta[1]!, meta[3]!) }, true),
+        RANKED: fusedReduceRanked(k.walked, meta[1]!, meta[3]!) }, true),
       meta, ops, this.grid(rows ? Math.ceil(nOut / WG) : nOut * G), k.check ? new Check(k.check) : null, rows ? 'rows' : 'main');
     if (partials) this.foldPartials(p.reduce!.op, k.t, partials.read, nOut, G, out);
     return true;
