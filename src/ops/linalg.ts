@@ -208,16 +208,16 @@ export function col2imPrim(cols: Tensor, outputShape: readonly number[], g: Conv
 }
 
 /**
- * Max pooling of x [N,C,H,W] to out [N,C,OH,OW] (Backend.maxPool2d): [values, flat indices y*W + x].
+ * Max pooling of x [N,C,H,W] to [N,C,OH,OW] (outHW; Backend.maxPool2d): [values, flat indices y*W + x].
  * The values are x's plane [N, C, H*W] gathered at the indices, and are recorded as that gather, so
  * their gradient is gather's scatter-add; the indices are int32 and carry no gradient.
  */
-export function maxPool2dPrim(x: Tensor, g: ConvGeometry, out: readonly [number, number]): [Tensor, Tensor] {
+export function maxPool2dPrim(x: Tensor, g: ConvGeometry, outHW: readonly [number, number]): [Tensor, Tensor] {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const flat = x.reshape(N, C, H * W);
   const fv = flat.view_(), xv = { ...fv, shape: [N, C, H, W], strides: [fv.strides[0]!, fv.strides[1]!, W * fv.strides[2]!, fv.strides[2]!] };
-  const values = empty([N, C, out[0] * out[1]], x.dtype, x.device), idx = empty([N, C, out[0] * out[1]], 'int32', x.device);
-  const shape4 = [N, C, out[0], out[1]];
+  const [OH, OW] = outHW, shape4 = [N, C, OH, OW];
+  const values = empty([N, C, OH * OW], x.dtype, x.device), idx = empty([N, C, OH * OW], 'int32', x.device);
   if (values.numel() > 0) {
     const st = contiguousStrides(shape4);
     backendOf(x).maxPool2d(xv, { ...values.view_(), shape: shape4, strides: st }, { ...idx.view_(), shape: shape4, strides: st }, g);

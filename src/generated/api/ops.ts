@@ -809,12 +809,12 @@ export const max: typeof N.max = f(N.max, 'max', 'x:T, dim?:Tnu, keepdim?:bu');
  */
 export const maximum: typeof N.maximum = f(N.maximum, 'maximum', 'a:Tnb, b:Tnb');
 /**
- * Max pooling of x [N,C,H,W] to out [N,C,OH,OW] (Backend.maxPool2d): [values, flat indices y*W + x].
+ * Max pooling of x [N,C,H,W] to [N,C,OH,OW] (outHW; Backend.maxPool2d): [values, flat indices y*W + x].
  * The values are x's plane [N, C, H*W] gathered at the indices, and are recorded as that gather, so
  * their gradient is gather's scatter-add; the indices are int32 and carry no gradient.
  * @function
  */
-export const maxPool2dPrim: typeof N.maxPool2dPrim = f(N.maxPool2dPrim, 'maxPool2dPrim', 'x:T, g:io, out:a');
+export const maxPool2dPrim: typeof N.maxPool2dPrim = f(N.maxPool2dPrim, 'maxPool2dPrim', 'x:T, g:io, outHW:a');
 /**
  * Mean over dims, all by default (torch.mean); needs a floating dtype (or options { dtype }).
  * @function
