@@ -1,6 +1,7 @@
-// im2col for float32 convolution / pooling: x [N,C,H,W] (any strides) -> out [N, C*kh*kw, OH*OW]
-// contiguous, border cells set to `pad` (0 for conv, -inf for max pooling). Per output row the valid
-// ox range is computed once, so the inner loop has no bounds checks; unit stride becomes memory.copy.
+// im2col for float32 convolution / average pooling: x [N,C,H,W] (any strides) -> out [N, C*kh*kw,
+// OH*OW] contiguous, border cells set to `pad`. Per output row the valid ox range is computed once, so
+// the inner loop has no bounds checks; unit stride becomes memory.copy. Also col2im (its adjoint)
+// and max pooling (maxima and their flat positions, no window temporary).
 
 function fillRow(p: usize, n: i32, v: f32): void {
   for (let i = 0; i < n; i++) store<f32>(p + <usize>(i * 4), v);
