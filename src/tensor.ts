@@ -47,6 +47,25 @@ export function zeroGrads(params: Iterable<Tensor>, setToNone: boolean): void {
   });
 }
 
+/** item()'s value from the data of a one-element tensor of `dtype` (a boolean for bool). */
+function itemOf(dtype: DType, d: TypedArray): number | boolean {
+  if (isComplex(dtype)) throw new TypeError(`item: a ${dtype} value has no JS number type; use torch.viewAsReal(t) (or t.real / t.imag)`);
+  if (d.length !== 1) throw new RangeError(`item: a Tensor with ${d.length} elements cannot be converted to Scalar`);
+  return dtype === 'bool' ? d[0] !== 0 : d[0]!;
+}
+
+/** tolist()'s nested arrays from the data of a tensor of `dtype` and `shape` (a 0-d tensor gives a scalar). */
+function nest(dtype: DType, shape: readonly number[], d: TypedArray): NestedArray {
+  if (isComplex(dtype)) throw new TypeError(`tolist: ${dtype} values have no JS number type; use torch.viewAsReal(t).tolist() for (re, im) pairs`);
+  const conv = (v: number) => (dtype === 'bool' ? v !== 0 : v);
+  const build = (dim: number, off: number): NestedArray => {
+    if (dim === shape.length) return conv(d[off]!);
+    const step = numel(shape.slice(dim + 1));
+    return Array.from({ length: shape[dim]! }, (_, i) => build(dim + 1, off + i * step)) as NestedArray;
+  };
+  return build(0, 0);
+}
+
 /**
  * An n-dimensional array on a device, with autograd (torch.Tensor). Created by torch.tensor, zeros,
  * randn and the other factories; every op is also a method here.
@@ -186,9 +205,20 @@ export class Tensor {
   get isDisposed(): boolean { return this.disposed; }
 
   // ---------------------------------------------------------------- reading
-  /** A fresh contiguous copy of the values (float16 comes back as Float32Array). */
-  async data(): Promise<TypedArray> {
-    const pause = yieldToFinalizers();
+  /**
+   * A fresh contiguous copy of the values (float16 comes back as Float32Array). A synchronous device
+   * is read at the call, so the promise holds the values, not the tensor: an unawaited read in a loop
+   * that never yields (a logged `loss.item()`) keeps neither the tensor nor its graph alive.
+   */
+  data(): Promise<TypedArray> {
+    try {
+      const pause = yieldToFinalizers(), b = this.storage.backend;
+      return !pause && b.synchronous && b.readSync ? Promise.resolve(this.dataSync()) : this.dataAfter(pause);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  private async dataAfter(pause: Promise<void> | null): Promise<TypedArray> {
     if (pause) await pause;
     // complex: the interleaved (re, im) pairs, as numpy's complex layout.
     const raw = await this.storage.backend.read(isComplex(this.dtype) ? this.pairView_() : this.view_());
@@ -204,28 +234,13 @@ export class Tensor {
     return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
   }
   /** The value of a one-element tensor (async: `await t.item()`; bool dtype gives a boolean). */
-  async item(): Promise<number | boolean> { return this.itemOf(await this.data()); }
+  item(): Promise<number | boolean> { const dtype = this.dtype; return this.data().then((d) => itemOf(dtype, d)); }
   /** Synchronous item(); CPU (synchronous backends) only. */
-  itemSync(): number | boolean { return this.itemOf(this.dataSync()); }
-  private itemOf(d: TypedArray): number | boolean {
-    if (isComplex(this.dtype)) throw new TypeError(`item: a ${this.dtype} value has no JS number type; use torch.viewAsReal(t) (or t.real / t.imag)`);
-    if (d.length !== 1) throw new RangeError(`item: a Tensor with ${d.length} elements cannot be converted to Scalar`);
-    return this.dtype === 'bool' ? d[0] !== 0 : d[0]!;
-  }
+  itemSync(): number | boolean { return itemOf(this.dtype, this.dataSync()); }
   /** The values as nested arrays (async: `await t.tolist()`); a 0-d tensor gives a scalar. */
-  async tolist(): Promise<NestedArray> { return this.nest(await this.data()); }
+  tolist(): Promise<NestedArray> { const { dtype, shape } = this; return this.data().then((d) => nest(dtype, shape, d)); }
   /** Synchronous tolist(); CPU (synchronous backends) only. */
-  tolistSync(): NestedArray { return this.nest(this.dataSync()); }
-  private nest(d: TypedArray): NestedArray {
-    if (isComplex(this.dtype)) throw new TypeError(`tolist: ${this.dtype} values have no JS number type; use torch.viewAsReal(t).tolist() for (re, im) pairs`);
-    const conv = (v: number) => (this.dtype === 'bool' ? v !== 0 : v);
-    const build = (dim: number, off: number): NestedArray => {
-      if (dim === this.ndim) return conv(d[off]!);
-      const step = numel(this.shape.slice(dim + 1));
-      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, off + i * step)) as NestedArray;
-    };
-    return build(0, 0);
-  }
+  tolistSync(): NestedArray { return nest(this.dtype, this.shape, this.dataSync()); }
   /** PyTorch-style text of the values on synchronous devices; elsewhere a placeholder (use print()). */
   toString(): string {
     if (!this.storage.backend.synchronous) return `tensor(<on ${this.device}: use await t.print()>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;

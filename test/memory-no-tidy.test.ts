@@ -97,6 +97,33 @@ describe('no-tidy loops run flat (ownership + reclaiming what user code dropped)
   }
 });
 
+describe('an unawaited read in a loop that never yields', () => {
+  let floor: [number, number] = [0, 0];
+  beforeAll(() => { floor = setReclaimFloor(16 * 1024, 64); });
+  afterAll(() => { setReclaimFloor(...floor); });
+
+  it('cpu: a logged loss.item() each step keeps neither the loss nor its graph alive', () => {
+    // A sync loop never runs its microtasks, so a pending promise would keep what it refers to until
+    // the loop ends. A synchronous device reads at the call: the promise holds the number alone.
+    const { model, opt, x, y } = setup('cpu');
+    const pending: Promise<number | boolean>[] = [];
+    let warm = 0, high = 0;
+    for (let i = 0; i < 400; i++) {
+      const loss = F.crossEntropy(model.forward(x), y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+      if (i % 2 === 0) pending.push(loss.item()); // PyTorch habit: a logged loss.item(), never awaited here
+      void loss.tolist();
+      if (i === 50) warm = torch.memory('cpu').tensors;
+      if (i > 50) high = Math.max(high, torch.memory('cpu').tensors);
+    }
+    // Holding every logged loss (and its graph's tensors) would add 350+ live tensors over warm.
+    expect(high - warm).toBeLessThan(100);
+    return Promise.all(pending).then((v) => { expect(v.every((l) => typeof l === 'number' && Number.isFinite(l))).toBe(true); });
+  });
+});
+
 describe('large top-level ops without tidy (the default, adaptive reclaim floor)', () => {
   it('cpu: 400 dropped 1.6 MB results stay bounded by the widest floor (16 x 8 MiB) past what survived', () => {
     const x = torch.randn([400, 1000]), y = torch.rand([400, 1000]).add(1);
