@@ -205,15 +205,17 @@ export class Tensor {
   get isDisposed(): boolean { return this.disposed; }
 
   // ---------------------------------------------------------------- reading
+  /** A fresh contiguous copy of the values (float16 comes back as Float32Array). */
+  data(): Promise<TypedArray> { return this.read((d) => d); }
   /**
-   * A fresh contiguous copy of the values (float16 comes back as Float32Array). A synchronous device
-   * is read at the call, so the promise holds the values, not the tensor: an unawaited read in a loop
-   * that never yields (a logged `loss.item()`) keeps neither the tensor nor its graph alive.
+   * `then` of the values. A synchronous device is read, and `then` run, at the call: the promise holds
+   * only the result, not this tensor, so an unawaited read in a loop that never yields (a logged
+   * `loss.item()`) keeps neither the tensor nor its graph alive. Errors reject the promise.
    */
-  data(): Promise<TypedArray> {
+  private read<T>(then: (d: TypedArray) => T): Promise<T> {
     try {
       const pause = yieldToFinalizers(), b = this.storage.backend;
-      return !pause && b.synchronous && b.readSync ? Promise.resolve(this.dataSync()) : this.dataAfter(pause);
+      return !pause && b.synchronous && b.readSync ? Promise.resolve(then(this.dataSync())) : this.dataAfter(pause).then(then);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -234,11 +236,11 @@ export class Tensor {
     return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
   }
   /** The value of a one-element tensor (async: `await t.item()`; bool dtype gives a boolean). */
-  item(): Promise<number | boolean> { const dtype = this.dtype; return this.data().then((d) => itemOf(dtype, d)); }
+  item(): Promise<number | boolean> { return this.read((d) => itemOf(this.dtype, d)); }
   /** Synchronous item(); CPU (synchronous backends) only. */
   itemSync(): number | boolean { return itemOf(this.dtype, this.dataSync()); }
   /** The values as nested arrays (async: `await t.tolist()`); a 0-d tensor gives a scalar. */
-  tolist(): Promise<NestedArray> { const { dtype, shape } = this; return this.data().then((d) => nest(dtype, shape, d)); }
+  tolist(): Promise<NestedArray> { return this.read((d) => nest(this.dtype, this.shape, d)); }
   /** Synchronous tolist(); CPU (synchronous backends) only. */
   tolistSync(): NestedArray { return nest(this.dtype, this.shape, this.dataSync()); }
   /** PyTorch-style text of the values on synchronous devices; elsewhere a placeholder (use print()). */
@@ -249,9 +251,9 @@ export class Tensor {
   /** console.log / util.inspect in Node show the PyTorch-style text (no Node import needed). */
   [Symbol.for('nodejs.util.inspect.custom')](): string { return this.disposed ? `tensor(<disposed>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})` : this.toString(); }
   /** Logs the PyTorch-style text of the values to the console (async: works on any device). */
-  async print(): Promise<void> { console.log(formatTensor(this, await this.data())); }
+  print(): Promise<void> { return this.read((d) => { console.log(formatTensor(this, d)); }); }
   /** The PyTorch-style text of the values (async: works on any device). */
-  async format(): Promise<string> { return formatTensor(this, await this.data()); }
+  format(): Promise<string> { return this.read((d) => formatTensor(this, d)); }
 
   // ---------------------------------------------------------------- autograd
   /** Whether gradients are recorded for this tensor (true also for any tensor with a gradFn). */

@@ -114,7 +114,7 @@ describe('an unawaited read in a loop that never yields', () => {
       loss.backward();
       opt.step();
       if (i % 2 === 0) pending.push(loss.item()); // PyTorch habit: a logged loss.item(), never awaited here
-      void loss.tolist();
+      void loss.tolist(); void loss.format();
       if (i === 50) warm = torch.memory('cpu').tensors;
       if (i > 50) high = Math.max(high, torch.memory('cpu').tensors);
     }
