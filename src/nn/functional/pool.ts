@@ -74,18 +74,18 @@ function geometry(op: string, x: Tensor, kernelSize: IntOrTuple, stride: IntOrTu
   return { k, s, p, d, out, extra };
 }
 
-/** Windows of x [N,C,H,W] as [N, C, kh*kw, OH*OW]; the border (and ceil-mode overhang) holds padValue. */
-function windows(x: Tensor, g: Geometry, padValue: number): Tensor {
+/** Windows of x [N,C,H,W] as [N, C, kh*kw, OH*OW] for average pooling; the border (and ceil-mode overhang) holds 0. */
+function windows(x: Tensor, g: Geometry): Tensor {
   let xin = x;
   for (const i of [0, 1]) {
     if (g.extra[i]! > 0) {
       const d = 2 + i;
-      xin = cat([xin, full(xin.shape.map((v, j) => (j === d ? g.extra[i]! : v)), padValue, { dtype: x.dtype, device: x.device })], d);
+      xin = cat([xin, zeros(xin.shape.map((v, j) => (j === d ? g.extra[i]! : v)), { dtype: x.dtype, device: x.device })], d);
     }
   }
   // im2col pads p on both sides; window starts stay at o*s - p, the overhang lies beyond the right padding.
   const cols = im2colPrim(xin, {
-    kernel: [g.k[0]!, g.k[1]!], stride: [g.s[0]!, g.s[1]!], padding: [g.p[0]!, g.p[1]!], dilation: [g.d[0]!, g.d[1]!], padValue,
+    kernel: [g.k[0]!, g.k[1]!], stride: [g.s[0]!, g.s[1]!], padding: [g.p[0]!, g.p[1]!], dilation: [g.d[0]!, g.d[1]!], padValue: 0,
   });
   const [N, C] = x.shape as [number, number];
   // The extended input can hold more window starts than PyTorch's output size: keep the first ones.
@@ -145,7 +145,7 @@ export function avgPool2d(x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts =
 function avgPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: AvgPoolOpts): Tensor {
   const [xb, unb] = batch4(op, x);
   const g = geometry(op, xb, kernelSize, opts.stride, opts.padding, 1, opts.ceilMode ?? false);
-  const sums = windows(xb, g, 0).sum(2);
+  const sums = windows(xb, g).sum(2);
   const [N, C, H, W] = xb.shape as [number, number, number, number];
   let out: Tensor;
   if (opts.divisorOverride) out = sums.div(opts.divisorOverride);
