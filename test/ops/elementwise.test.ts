@@ -1,6 +1,7 @@
 // Elementwise ops vs PyTorch fixtures (test/fixtures/gen_elementwise.py), forward and gradient,
 // on every available device.
-import { opSuite, torch, type OpImpl } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 
 const unaryNames = ['neg', 'abs', 'exp', 'expm1', 'log', 'log1p', 'log2', 'log10', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos',
@@ -87,3 +88,16 @@ for (const n of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
 }
 
 opSuite('elementwise', impls);
+
+// ReLU's gradient is PyTorch's threshold_backward (0 where the output is <= 0, else the incoming
+// gradient): an inf gradient at a clamped element gives 0, not inf * 0 = NaN. Expected values from
+// PyTorch 1.13: x [-1, 0, 2, nan, 3], grad [inf, inf, inf, nan, -inf] -> x.grad [0, 0, inf, nan, -inf].
+describe('relu gradient at non-finite values', () => {
+  for (const device of testDevices()) {
+    it(device, async () => {
+      const x = torch.tensor([-1, 0, 2, NaN, 3], { device }).requiresGrad_();
+      torch.relu(x).backward(torch.tensor([Infinity, Infinity, Infinity, NaN, -Infinity], { device }));
+      expect(Array.from(await x.grad!.data())).toEqual([0, 0, Infinity, NaN, -Infinity]);
+    });
+  }
+});
