@@ -183,3 +183,30 @@ export function maxPool2d(N: i32, C: i32, H: i32, W: i32, x: usize, xs0: i32, xs
     }
   }
 }
+
+/**
+ * Max pooling's gradient: g [N,C,OH,OW] (any strides) and idx (maxPool2d's, contiguous) -> out
+ * [N,C,H*W] contiguous. Each plane is zeroed, then g[o] added at idx[o] in increasing o (scatter-add's
+ * order, so the same bits); the plane stays in cache between the two. An index outside the plane
+ * (never made by maxPool2d) is skipped rather than written outside it.
+ */
+export function maxPool2dBackward(N: i32, C: i32, OH: i32, OW: i32, g: usize, gs0: i32, gs1: i32, gs2: i32, gs3: i32,
+  idx: usize, HW: i32, out: usize): void {
+  let ip = idx, op = out;
+  const planeBytes = <usize>(HW * 4);
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+    memory.fill(op, 0, planeBytes);
+    const gp = g + <usize>((n * gs0 + c * gs1) * 4);
+    for (let oy = 0; oy < OH; oy++) {
+      const row = gp + <usize>(oy * gs2 * 4);
+      for (let ox = 0; ox < OW; ox++) {
+        const k = load<i32>(ip);
+        ip += 4;
+        if (<u32>k >= <u32>HW) continue;
+        const p = op + <usize>(k * 4);
+        store<f32>(p, load<f32>(p) + load<f32>(row + <usize>(ox * gs3 * 4)));
+      }
+    }
+    op += planeBytes;
+  }
+}

@@ -41,6 +41,7 @@ typedef struct {
  *  tl_im2col      v0 x [N,C,H,W], v1 out; i0..i7 kh kw sh sw ph pw dh dw, i8 OH, i9 OW; f0 pad  n = numel(out)
  *  tl_col2im      v0 cols, v1 out [N,C,H,W]; params as im2col                     n = numel(out)
  *  tl_max_pool2d  v0 x [N,C,H,W], v1 out, v2 idx (int32); i0..i9 as im2col        n = numel(out)
+ *  tl_max_pool2d_backward  v0 g, v1 idx [N,C,OH,OW], v2 out [N,C,H,W]; as above  n = numel(out)
  *  tl_gather      v0 x, v1 index, v2 out; i0 dim; v3 flag word                    n = numel(out)
  *  tl_scatter     v0 out, v1 index, v2 src; i0 dim, i1 0 set / 1 add; v3 flag     n = numel(index) / index.shape[dim]
  *  tl_check_range v0 x (int32); i0 min, i1 max; v3 flag word                      n = numel

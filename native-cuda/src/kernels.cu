@@ -631,6 +631,36 @@ TL_KERNEL(tl_max_pool2d) {
   }
 }
 
+/** v0 g [N,C,OH,OW], v1 idx (int32, maxPool2d's) [N,C,OH,OW], v2 out [N,C,H,W] contiguous; i0..i9 as
+ * tl_max_pool2d. Gather formulation: each out cell walks the windows covering it in increasing output
+ * order (ki, kj descending) and adds the g of those whose idx names it, in g's precision, from 0: a
+ * scatter-add's order and bits, without atomics. */
+TL_KERNEL(tl_max_pool2d_backward) {
+  const TlView &g = a.v[0], &ix = a.v[1], &out = a.v[2];
+  const int64_t kh = a.i[0], kw = a.i[1], sh = a.i[2], sw = a.i[3], ph = a.i[4], pw = a.i[5], dh = a.i[6], dw = a.i[7];
+  const int64_t OH = a.i[8], OW = a.i[9], C = out.shape[1], H = out.shape[2], W = out.shape[3];
+  TL_FOR_EACH(idx) {
+    int64_t xx = idx % W, t = idx / W, y = t % H; t /= H;
+    int64_t c = t % C, n = t / C, cell = y * W + xx;
+    int64_t gb = g.offset + n * g.strides[0] + c * g.strides[1], ib = ix.offset + n * ix.strides[0] + c * ix.strides[1];
+    const bool f = out.dtype == TL_F32 || out.dtype == TL_F16;
+    st(out, out.offset + idx, 0);
+    for (int64_t ki = kh - 1; ki >= 0; ki--) {
+      int64_t ty = y + ph - ki * dh;
+      if (ty < 0 || ty % sh != 0 || ty / sh >= OH) continue;
+      for (int64_t kj = kw - 1; kj >= 0; kj--) {
+        int64_t tx = xx + pw - kj * dw;
+        if (tx < 0 || tx % sw != 0 || tx / sw >= OW) continue;
+        int64_t oy = ty / sh, ox = tx / sw;
+        if (((const int32_t*)(uintptr_t)ix.ptr)[ib + oy * ix.strides[2] + ox * ix.strides[3]] != cell) continue;
+        int64_t go = gb + oy * g.strides[2] + ox * g.strides[3], o = out.offset + idx;
+        // As tl_scatter adds: through out's storage, so a float16 sum rounds at each step as there.
+        if (f) stf(out, o, ldf(out, o) + ldf(g, go)); else st(out, o, ld(out, o) + ld(g, go));
+      }
+    }
+  }
+}
+
 /* ---------------------------------------------------------------- gather / scatter / checks */
 
 /** v0 x, v1 index (int32, out's shape), v2 out (contiguous); i0 dim; v3 flag word. */

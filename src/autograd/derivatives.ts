@@ -188,6 +188,8 @@ export const derivatives: Table = {
   // ---- indexing ----
   // Zeros as a broadcast 0-d tensor: scatterAdd's copy of them is the only pass over the result's
   // memory before the scatter (a materialized zeros tensor was filled, then copied).
+  maxPool2d: { save: 'inputs', backward: (g, c) => [o.maxPool2dBackwardPrim(g, x1(c), c.attrs), null] },
+  maxPool2dBackward: { save: 'inputs', backward: (g, c) => [g.gather(2, x1(c)), null] },
   gather: { save: 'inputs', backward: (g, c) => [o.zeros([], { dtype: g.dtype, device: g.device }).expand(c.inputShapes[0]!).scatterAdd(c.attrs.dim, x1(c), g), null] },
   scatter: { save: 'inputs', backward: (g, c) => {
     const { dim, reduce } = c.attrs, idx = x1(c);

@@ -164,6 +164,12 @@ export interface Backend {
    * cell starts the scan, a later cell replaces it when greater or NaN (PyTorch's rule). g.padValue is unused.
    */
   maxPool2d(x: View, out: View, idx: View, g: ConvGeometry): void;
+  /**
+   * Max pooling's gradient: g (x's dtype) and idx (int32, maxPool2d's) [N,C,OH,OW], strided -> out
+   * [N,C,H,W] contiguous, each cell the sum of the g whose idx names it (y*W + x in its plane), added
+   * in increasing output order from 0 (scatter-add's order, so the same bits), 0 where none does.
+   */
+  maxPool2dBackward(g: View, idx: View, out: View, geom: ConvGeometry): void;
   /** out[..i..] = x[..index[..i..]..] along dim; index (int32) has out's shape. Throws, or flags and poisons out, on out-of-range. */
   gather(x: View, dim: number, index: View, out: View): void;
   /** In place on contiguous `out`: out[..index[i]..] = src[i] (or +=). */

@@ -18,7 +18,7 @@ import { Tensor } from '../tensor.js';
 
 /** Names of the Backend kernels a graph records (the methods of Backend that compute). */
 export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
-  | 'im2col' | 'col2im' | 'maxPool2d' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
+  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
   /** Made by Program's passes only: a matmul with its elementwise consumer (Backend.matmulEpilogue). */
   | 'matmulEpilogue';
 
@@ -185,6 +185,7 @@ export class Recorder implements Backend {
   im2col(x: View, out: View, g: ConvGeometry): void { this.add('im2col', [x, out, g], [x], [out]); }
   col2im(cols: View, out: View, g: ConvGeometry): void { this.add('col2im', [cols, out, g], [cols], [out]); }
   maxPool2d(x: View, out: View, idx: View, g: ConvGeometry): void { this.add('maxPool2d', [x, out, idx, g], [x], [out, idx]); }
+  maxPool2dBackward(g: View, idx: View, out: View, geom: ConvGeometry): void { this.add('maxPool2dBackward', [g, idx, out, geom], [g, idx], [out]); }
   gather(x: View, dim: number, index: View, out: View): void { this.add('gather', [x, dim, index, out], [x, index], [out]); }
   scatter(out: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): void {
     this.add('scatter', [out, dim, index, src, reduce], [out, index, src], [out]);

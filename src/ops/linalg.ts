@@ -2,10 +2,10 @@
 // (1-D/2-D/batched/broadcast), mm, bmm, mv, dot, outer, addmm, einsum, and the im2col/col2im and
 // max-pooling primitives that convolution and pooling are composed from.
 
-import type { ConvGeometry } from '../backends/backend.js';
+import type { ConvGeometry, View } from '../backends/backend.js';
 import { broadcastShapes, contiguousStrides, convOutHW, convOutSize, fmtShape, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { backendOf, checkDevices, empty, record } from './prim.js';
+import { backendOf, checkDevices, empty, record, type PrimAttrs } from './prim.js';
 import { add, mul } from './elementwise.js';
 import { isComplex } from '../dtype.js';
 import { complexMatmul } from './complex.js';
@@ -209,8 +209,9 @@ export function col2imPrim(cols: Tensor, outputShape: readonly number[], g: Conv
 
 /**
  * Max pooling of x [N,C,H,W] to [N,C,OH,OW] (outHW; Backend.maxPool2d): [values, flat indices y*W + x].
- * The values are x's plane [N, C, H*W] gathered at the indices, and are recorded as that gather, so
- * their gradient is gather's scatter-add; the indices are int32 and carry no gradient.
+ * The values are x's planes [N, C, H*W] gathered at the indices; their gradient is one kernel
+ * (maxPool2dBackwardPrim: gather's scatter-add into zeroed planes, same bits); the indices are int32
+ * and carry no gradient.
  */
 export function maxPool2dPrim(x: Tensor, g: ConvGeometry, outHW: readonly [number, number]): [Tensor, Tensor] {
   const [N, C, H, W] = x.shape as [number, number, number, number];
@@ -222,5 +223,22 @@ export function maxPool2dPrim(x: Tensor, g: ConvGeometry, outHW: readonly [numbe
     const st = contiguousStrides(shape4);
     backendOf(x).maxPool2d(xv, { ...values.view_(), shape: shape4, strides: st }, { ...idx.view_(), shape: shape4, strides: st }, g);
   }
-  return [record('gather', [flat, idx], values, { dim: 2 }).reshape(shape4), idx.reshape(shape4)];
+  return [record('maxPool2d', [flat, idx], values, { g, hw: [H, W], outHW: [OH, OW] }).reshape(shape4), idx.reshape(shape4)];
+}
+
+/**
+ * Max pooling's gradient (Backend.maxPool2dBackward): grad [N,C,OH*OW] and maxPool2dPrim's indices ->
+ * [N,C,H*W], each cell the sum of the grads whose index names it. Its own gradient is the gather of
+ * the incoming gradient at the indices (so double backward works).
+ */
+export function maxPool2dBackwardPrim(grad: Tensor, idx: Tensor, attrs: PrimAttrs['maxPool2dBackward']): Tensor {
+  const [N, C] = grad.shape as [number, number];
+  const [H, W] = attrs.hw, [OH, OW] = attrs.outHW;
+  const out = empty([N, C, H * W], grad.dtype, grad.device);
+  if (out.numel() > 0) {
+    const gv = grad.view_(), iv = idx.view_();
+    const four = (v: View, h: number, w: number): View => ({ ...v, shape: [N, C, h, w], strides: [v.strides[0]!, v.strides[1]!, w * v.strides[2]!, v.strides[2]!] });
+    backendOf(grad).maxPool2dBackward(four(gv, OH, OW), four(iv, OH, OW), four(out.view_(), H, W), attrs.g);
+  }
+  return record('maxPool2dBackward', [grad, idx], out, attrs);
 }

@@ -32,6 +32,9 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   im2col: { g: ConvGeometry; inputShape: number[] };
   col2im: { g: ConvGeometry; outputShape: number[] };
   gather: { dim: number };
+  /** Max pooling's values [N,C,OH*OW] from x's planes [N,C,H*W] and maxPool2d's indices; hw = [H, W]. */
+  maxPool2d: { g: ConvGeometry; hw: [number, number]; outHW: [number, number] };
+  maxPool2dBackward: { g: ConvGeometry; hw: [number, number]; outHW: [number, number] };
   scatter: { dim: number; reduce: 'none' | 'add' };
   reshape: { shape: number[] };
   permute: { dims: number[] };

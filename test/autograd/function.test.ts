@@ -231,6 +231,18 @@ describe('gradcheck', () => {
     it(`composite ${name}`, () => { expect(torch.autograd.gradcheck(f, xs)).toBe(true); });
   }
 
+  it('second order maxPool2d: its gradient (one maxPool2dBackward kernel) is differentiable in the incoming gradient, overlapping windows', () => {
+    const x = torch.randperm(36).to('float64').reshape(1, 2, 3, 6);
+    const gradX = (v: Tensor): Tensor => {
+      const xx = x.detach().requiresGrad_();
+      const [g] = torch.autograd.grad([F.maxPool2d(xx, 3, { stride: 1, padding: 1 }).mul(v).sum()], [xx], { createGraph: true });
+      return g!;
+    };
+    expect(torch.autograd.gradcheck(gradX, [randn(1, 2, 3, 6)])).toBe(true);
+    // And through a function of it: d/dv sum(gradX(v)^2) = 2 * gather(gradX(v)) at the indices.
+    expect(torch.autograd.gradcheck((v) => gradX(v).pow(2).sum(), [randn(1, 2, 3, 6)])).toBe(true);
+  });
+
   // Second order (PyTorch's gradgradcheck): gradcheck the createGraph gradient itself, so every
   // backward rule must be differentiable and correct.
   const gradOf = (f: (...xs: Tensor[]) => Tensor) => (...xs: Tensor[]): Tensor => {

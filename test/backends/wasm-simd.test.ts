@@ -633,6 +633,39 @@ describe.each(variants)('SIMD max pooling (%s)', (variant: SimdVariant) => {
     }
     expect(calls.maxPool2d).toBeGreaterThan(0);
   });
+
+  it('maxPool2dBackward matches the reference kernel bit for bit: overlapping windows (sums in output order), strided gradient, ceil-mode overhang', () => {
+    const fast = new WasmBackend(), ref = new WasmBackend();
+    fast.useKernels(variant); ref.useKernels('reference');
+    const calls = spy(fast);
+    const geoms: [number, number, number, number, number, number, number, number][] = [
+      // kh kw sh sw ph pw dh dw: non-overlapping, overlapping (a cell is the maximum of up to 9 windows), dilated
+      [2, 2, 2, 2, 0, 0, 1, 1], [3, 3, 1, 1, 1, 1, 1, 1], [3, 3, 2, 2, 1, 1, 1, 1], [2, 3, 1, 3, 1, 1, 2, 1],
+    ];
+    for (const [kh, kw, sh, sw, ph, pw, dh, dw] of geoms) for (const [H, W] of [[7, 7], [5, 17], [9, 3]] as const) {
+      const OH0 = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW0 = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+      const N = 2, C = 3, geom = { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], padValue: 0 };
+      // Few distinct values, so a plateau makes one cell the maximum of many overlapping windows.
+      const store = rand(N * C * H * W, H * 5 + W).map((v) => Math.round(v * 2));
+      for (const [OH, OW] of [[OH0, OW0], [OH0 + (OH0 * sh - ph < H ? 1 : 0), OW0 + (OW0 * sw - pw < W ? 1 : 0)]] as const) {
+        const gstore = rand(N * C * OH * OW, OH * 3 + OW);
+        for (const gst of [contiguous([N, C, OH, OW]), [C * OH * OW, OH * OW, 1, OH]] /* 2nd: gradient planes transposed */) {
+          const res = [fast, ref].map((be) => {
+            const x = put(be, store, [N, C, H, W], contiguous([N, C, H, W]));
+            const o = out(be, [N, C, OH, OW]), i = out(be, [N, C, OH, OW], 'int32');
+            be.maxPool2d(x.view, o, i, geom);
+            const gx = out(be, [N, C, H, W]);
+            be.fill(gx, 7); // every cell is written, the ones no window selects with 0
+            be.maxPool2dBackward(put(be, gstore, [N, C, OH, OW], gst).view, i, gx, geom);
+            return read(be, gx);
+          });
+          expectBits(res[0]!, res[1]!, `maxPool2dBackward k=${kh}x${kw} s=${sh},${sw} p=${ph},${pw} d=${dh},${dw} H=${H} W=${W} out=${OH}x${OW}`);
+          expect([...res[1]!].filter((v) => v === 0).length).toBeGreaterThan(0);
+        }
+      }
+    }
+    expect(calls.maxPool2dBackward).toBeGreaterThan(0);
+  });
 });
 
 describe.each(variants)('conv2d through the SIMD GEMM (%s)', (variant: SimdVariant) => {

@@ -294,6 +294,10 @@ export class CudaBackend implements Backend {
     this.launch('tl_max_pool2d', numel(out.shape), (p) => this.geometry(p.view(0, this.kv(x, x.shape, x.strides)).view(1, this.kv(out, out.shape, cs))
       .view(2, this.kv(idx, idx.shape, cs)), g, OH, OW), [x], [{ v: out, whole: this.coversBuffer(out) }, { v: idx, whole: this.coversBuffer(idx) }]);
   }
+  maxPool2dBackward(g: View, idx: View, out: View, geom: ConvGeometry): void {
+    this.launch('tl_max_pool2d_backward', numel(out.shape), (p) => this.geometry(p.view(0, this.kv(g, g.shape, g.strides)).view(1, this.kv(idx, idx.shape, idx.strides))
+      .view(2, this.kv(out, out.shape, contiguousStrides(out.shape))), geom, g.shape[2]!, g.shape[3]!), [g, idx], [{ v: out, whole: this.coversBuffer(out) }]);
+  }
   private geometry(p: ArgPacker, g: ConvGeometry, OH: number, OW: number): void {
     [g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], OH, OW].forEach((v, i) => p.i(i, v));
     p.f(0, g.padValue);

@@ -9,7 +9,7 @@ import type { FusedProgram } from '../fused.js';
 import type { AdamConstants, Backend, BinaryOp, BufferHandle, ConvGeometry, LinalgKernel, MemoryInfo, ReduceOp, ScanOp, UnaryOp, View } from '../backend.js';
 import { indexOutOfBounds } from '../backend.js';
 import { arrayType, type DType, type TypedArray, f16BitsToF32 } from '../../dtype.js';
-import { collapse, contiguousStrides, convOutHW } from '../../shape.js';
+import { collapse, contiguousStrides, convOutHW, isContiguous } from '../../shape.js';
 import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
 import { availableVariants, BINARY_CODES, COMPARE_CODES, isShared, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, simdBytes, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
@@ -424,6 +424,23 @@ export class WasmBackend implements Backend {
     }
     ref.maxPool2d(this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(out.dtype), this.base(out),
       this.arr('int32') as Int32Array, this.base(idx), out.shape, g);
+  }
+  maxPool2dBackward(g: View, idx: View, out: View, geom: ConvGeometry): void {
+    if (this.viaF32([g, out], (v) => this.maxPool2dBackward(v[0]!, idx, v[1]!, geom))) return;
+    const [N, C, OH, OW] = g.shape as [number, number, number, number];
+    const HW = out.shape[2]! * out.shape[3]!;
+    if (N * C * HW === 0) return;
+    if (this.simd && g.dtype === 'float32' && isContiguous(idx.shape, idx.strides)) {
+      const [s0, s1, s2, s3] = g.strides as [number, number, number, number];
+      const gp = this.ptr(g), ip = this.ptr(idx), op_ = this.ptr(out), L = new CallList(), plane = OH * OW;
+      // Whole planes per call, as maxPool2d cuts them: each is zeroed and filled by one thread.
+      split2d(L, 'maxPool2dBackward', N, C, (n0, nn, c0, nc) => [nn, nc, OH, OW, gp + 4 * (n0 * s0 + c0 * s1), s0, s1, s2, s3,
+        ip + 4 * (n0 * C + c0) * plane, HW, op_ + 4 * (n0 * C + c0) * HW], plane + HW);
+      this.exec(L);
+      return;
+    }
+    ref.maxPool2dBackward(this.arr(g.dtype), this.base(g), g.shape, g.strides, this.arr('int32') as Int32Array, this.base(idx), idx.strides,
+      this.arr(out.dtype), this.base(out), out.shape);
   }
   gather(x: View, dim: number, index: View, out: View): void {
     if (this.simd && x.dtype === out.dtype && (x.dtype === 'float32' || x.dtype === 'int32') && index.dtype === 'int32') {

@@ -218,6 +218,21 @@ export function maxPool2d(x: Arr, xBase: number, xShape: Dims, xSt: Dims, out: A
   }
 }
 
+/** Max pooling's gradient (wasm/conv.ts maxPool2dBackward's rule): out [N,C,H,W] contiguous, g added at idx in increasing output order. */
+export function maxPool2dBackward(g: Arr, gBase: number, gShape: Dims, gSt: Dims, idx: Int32Array, iBase: number, iSt: Dims,
+  out: Arr, oBase: number, oShape: Dims): void {
+  const [N, C, OH, OW] = gShape as [number, number, number, number];
+  const HW = oShape[2]! * oShape[3]!;
+  out.fill(0, oBase, oBase + N * C * HW);
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+    const plane = oBase + (n * C + c) * HW;
+    for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
+      const k = idx[iBase + n * iSt[0]! + c * iSt[1]! + oy * iSt[2]! + ox * iSt[3]!]!;
+      if (k >= 0 && k < HW) out[plane + k] = out[plane + k]! + g[gBase + n * gSt[0]! + c * gSt[1]! + oy * gSt[2]! + ox * gSt[3]!]!;
+    }
+  }
+}
+
 export function col2im(cols: Arr, cBase: number, cShape: Dims, cSt: Dims, out: Arr, oBase: number, oShape: Dims, g: ConvGeometry): void {
   const [N, C, H, W] = oShape as [number, number, number, number];
   const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;

@@ -38,6 +38,8 @@ export interface SimdExports {
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number): void;
   maxPool2d(N: number, C: number, H: number, W: number, x: number, xs0: number, xs1: number, xs2: number, xs3: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number, idx: number): void;
+  maxPool2dBackward(N: number, C: number, OH: number, OW: number, g: number, gs0: number, gs1: number, gs2: number, gs3: number,
+    idx: number, HW: number, out: number): void;
   philoxUniform(n: number, out: number, seed: number, offset: number): void;
   sumRunF64(n: number, x: number, out: number): void;
   adamStep(n: number, p: number, g: number, m: number, v: number, b1: number, a1: number, b2: number, a2: number,

@@ -1400,6 +1400,19 @@ export class WebGPUBackend implements Backend {
       this.grid(Math.ceil(total / WG)));
   }
 
+  maxPool2dBackward(g: View, idx: View, out: View, geom: ConvGeometry): void {
+    const [, C, H, W] = out.shape as [number, number, number, number];
+    const geo = this.convMeta(geom, C, H, W);
+    geo[11] = g.shape[2]!; geo[12] = g.shape[3]!; // the forward's (ceil mode) sizes
+    const total = numel(out.shape);
+    if (total === 0) return;
+    const meta = [total, ...geo, g.offset, ...g.strides, idx.offset, ...idx.strides, out.offset];
+    const ops = [this.op(out, 'write', 'maxPool2dBackward'), this.op(idx, 'read', 'maxPool2dBackward'), this.op(g, 'read', 'maxPool2dBackward')];
+    const decls = [binding('out', 1, out.dtype, 'write'), binding('idx', 2, 'int32', 'read'), binding('a', 3, g.dtype, 'read')].join('\n');
+    this.dispatch(`maxPool2dBackward|${g.dtype}`, () => shader('maxpool2d_backward', { DECLS: decls, ZERO: zeroOf(ctOf(g.dtype)) }), meta, ops,
+      this.grid(Math.ceil(total / WG)));
+  }
+
   gather(x: View, dim: number, index: View, out: View): void {
     const size = x.shape[dim]!;
     const xz: View = { ...x, strides: x.strides.map((s, d) => (d === dim ? 0 : s)) };

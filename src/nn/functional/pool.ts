@@ -113,7 +113,7 @@ function maxPoolImpl(op: string, x: Tensor, kernelSize: IntOrTuple, opts: MaxPoo
   const [xb, unb] = batch4(op, x);
   const g = geometry(op, xb, kernelSize, opts.stride, opts.padding, opts.dilation, opts.ceilMode ?? false);
   // One kernel finds each window's maximum and its flat position (Backend.maxPool2d); the gradient
-  // is one scatter-add of the output's gradient at those positions.
+  // is another (Backend.maxPool2dBackward), the scatter-add of the output's gradient at them.
   const [out, idx] = maxPool2dPrim(xb, {
     kernel: [g.k[0]!, g.k[1]!], stride: [g.s[0]!, g.s[1]!], padding: [g.p[0]!, g.p[1]!], dilation: [g.d[0]!, g.d[1]!], padValue: 0, // cells outside x are skipped
   }, [g.out[0]!, g.out[1]!]);
