@@ -8,3 +8,4 @@ export * from './conv';
 export * from './indexing';
 export * from './random';
 export * from './optim';
+export * from './winograd';

@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor.js';
 import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
 import * as la from '../ops/decomp.js';
+import { convInputGrad } from '../ops/winograd.js';
 
 /** What a backward rule sees: the primitive's attributes and whatever the node saved. */
 export interface SavedCtx<A> {
@@ -172,6 +173,9 @@ export const derivatives: Table = {
   matmul: { save: 'inputs', backward: (g, c) => [                                        // g b^T, a^T g
     c.needs[0] ? mmGradIn(g, x1(c).transpose(1, 2), x0(c)) : null,
     c.needs[1] ? mmGradIn(x0(c).transpose(1, 2), g, x1(c)) : null] },
+  convMatmul: { save: 'inputs', backward: (g, c) => [                                    // w2: g cols^T summed over images; x: conv of g
+    c.needs[0] ? o.bmmPrim(g, x1(c).transpose(1, 2)).sum(0) : null, null,
+    c.needs[2] ? convInputGrad(g, x0(c), c.attrs) : null] },
   im2col: { save: 'none', backward: (g, c) => [o.col2imPrim(g, c.attrs.inputShape, c.attrs.g)] }, // adjoint
   col2im: { save: 'none', backward: (g, c) => [o.im2colPrim(g, c.attrs.g)] },
 

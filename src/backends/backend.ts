@@ -195,6 +195,14 @@ export interface Backend {
    */
   adamStep?(p: View, g: View, m: View, v: View, k: AdamConstants): boolean;
   /**
+   * Optional Winograd F(2x2, 3x3) convolution, float32 (the CPU; src/ops/winograd.ts uses it where
+   * present): out [N,K,OH,OW] contiguous = conv2d(x [N,C,H,W] (any strides), w [K,C,3,3]) at stride 1
+   * with `padding`, given u = G w G^T [16, K, C] contiguous; OH = H + 2 ph - 2, OW likewise. Only
+   * where `winogradFits(C, K, OH, OW)`, a pure check of sizes.
+   */
+  winogradConv?(x: View, u: View, out: View, padding: readonly [number, number]): void;
+  winogradFits?(C: number, K: number, OH: number, OW: number): boolean;
+  /**
    * Optional fused elementwise kernel (torch.compile's code generation, src/backends/fused.ts): runs
    * program `p` over outs[0].shape, inputs broadcast to it by strides, in one pass. Returns false
    * (doing nothing) where the backend cannot; the caller then runs `runComposed`. Must give the

@@ -18,7 +18,7 @@ import { Tensor } from '../tensor.js';
 
 /** Names of the Backend kernels a graph records (the methods of Backend that compute). */
 export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
-  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
+  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'winogradConv' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
   /** Made by Program's passes only: a matmul with its elementwise consumer (Backend.matmulEpilogue). */
   | 'matmulEpilogue';
 
@@ -209,6 +209,11 @@ export class Recorder implements Backend {
   }
   // No adamStep/fused here: the optimizer then composes its update from primitives, which the
   // compiler sees (and fuses) like any other chain.
+  // Winograd exactly where the device has it (ops test for the methods and ask winogradFits).
+  get winogradConv(): Backend['winogradConv'] {
+    return this.inner.winogradConv && ((x: View, u: View, out: View, p: readonly [number, number]) => this.add('winogradConv', [x, u, out, p], [x, u], [out]));
+  }
+  get winogradFits(): Backend['winogradFits'] { return this.inner.winogradFits?.bind(this.inner); }
 }
 
 /** v on its real buffer (a materialised VBuf's, or v's own). */

@@ -4,7 +4,7 @@
 
 import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../src/backends/backend.js';
+import type { BinaryOp, ConvGeometry, ReduceOp, UnaryOp, View } from '../../src/backends/backend.js';
 import { WasmBackend } from '../../src/backends/wasm/index.js';
 import { availableVariants, type SimdExports, type SimdKernels, type SimdVariant } from '../../src/backends/wasm/simd.js';
 import * as torch from '../../src/index.js';
@@ -644,7 +644,7 @@ describe.each(variants)('SIMD max pooling (%s)', (variant: SimdVariant) => {
     ];
     for (const [kh, kw, sh, sw, ph, pw, dh, dw] of geoms) for (const [H, W] of [[7, 7], [5, 17], [9, 3]] as const) {
       const OH0 = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW0 = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
-      const N = 2, C = 3, geom = { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], padValue: 0 };
+      const N = 2, C = 3, geom: ConvGeometry = { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], padValue: 0 };
       // Few distinct values, so a plateau makes one cell the maximum of many overlapping windows.
       const store = rand(N * C * H * W, H * 5 + W).map((v) => Math.round(v * 2));
       for (const [OH, OW] of [[OH0, OW0], [OH0 + (OH0 * sh - ph < H ? 1 : 0), OW0 + (OW0 * sw - pw < W ? 1 : 0)]] as const) {
@@ -669,28 +669,30 @@ describe.each(variants)('SIMD max pooling (%s)', (variant: SimdVariant) => {
 });
 
 describe.each(variants)('conv2d through the SIMD GEMM (%s)', (variant: SimdVariant) => {
-  it('forward and backward run im2col / col2im and the gemm kernel; values vs float64 direct convolution', () => {
+  // 3x3 at stride 1: the input gradient is the Winograd kernel; 2x2: im2col's adjoint col2im.
+  it.each([[3, 'winogradConv'], [2, 'col2im']] as const)('%ix%i kernel: forward, weight and input gradients (input gradient by %s) vs float64 direct convolution', (R, dgrad) => {
     const be = getBackend('cpu') as WasmBackend;
     const saved = (be as unknown as { simd: SimdKernels | null }).simd, savedVariant = be.kernels;
     expect(be.useKernels(variant)).toBe(true);
     const calls = spy(be);
     try {
-      const [N, C, H, W, O, R] = [2, 3, 9, 7, 5, 3]; // padding 1, stride 1: output H x W
-      const xs = rand(N * C * H * W, 11), ws = rand(O * C * R * R, 12), gs = rand(N * O * H * W, 13);
+      const [N, C, H, W, O, P] = [2, 3, 9, 7, 5, 1]; // padding 1, stride 1
+      const OH = H + 2 * P - R + 1, OW = W + 2 * P - R + 1;
+      const xs = rand(N * C * H * W, 11), ws = rand(O * C * R * R, 12), gs = rand(N * O * OH * OW, 13);
       const x = torch.tensor(xs).reshape([N, C, H, W]).requiresGrad_(true);
       const w = torch.tensor(ws).reshape([O, C, R, R]).requiresGrad_(true);
-      const y = torch.nn.functional.conv2d(x, w, null, { padding: 1 });
-      y.mul(torch.tensor(gs).reshape([N, O, H, W])).sum().backward();
+      const y = torch.nn.functional.conv2d(x, w, null, { padding: P });
+      y.mul(torch.tensor(gs).reshape([N, O, OH, OW])).sum().backward();
       const X = (n: number, c: number, u: number, v: number): number => (u < 0 || u >= H || v < 0 || v >= W ? 0 : xs[((n * C + c) * H + u) * W + v]!);
-      const wantY = new Array<number>(N * O * H * W).fill(0), wantGw = new Array<number>(O * C * R * R).fill(0);
+      const wantY = new Array<number>(N * O * OH * OW).fill(0), wantGw = new Array<number>(O * C * R * R).fill(0);
       const wantGx = new Array<number>(N * C * H * W).fill(0);
-      for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let u = 0; u < H; u++) for (let v = 0; v < W; v++) {
-        const yi = ((n * O + o) * H + u) * W + v;
+      for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let u = 0; u < OH; u++) for (let v = 0; v < OW; v++) {
+        const yi = ((n * O + o) * OH + u) * OW + v;
         for (let c = 0; c < C; c++) for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) {
-          const wi = ((o * C + c) * R + i) * R + j, xv = X(n, c, u + i - 1, v + j - 1);
+          const wi = ((o * C + c) * R + i) * R + j, xv = X(n, c, u + i - P, v + j - P);
           wantY[yi] += ws[wi]! * xv;
           wantGw[wi] += gs[yi]! * xv;
-          const xu = u + i - 1, xw = v + j - 1;
+          const xu = u + i - P, xw = v + j - P;
           if (xu >= 0 && xu < H && xw >= 0 && xw < W) wantGx[((n * C + c) * H + xu) * W + xw] += gs[yi]! * ws[wi]!;
         }
       }
@@ -698,11 +700,53 @@ describe.each(variants)('conv2d through the SIMD GEMM (%s)', (variant: SimdVaria
       expectClose(Array.from(w.grad!.dataSync()), wantGw, 1e-5, 1e-5, 'conv2d weight grad');
       expectClose(Array.from(x.grad!.dataSync()), wantGx, 1e-5, 1e-5, 'conv2d input grad');
       expect(calls.im2col).toBeGreaterThan(0);
-      expect(calls.col2im).toBeGreaterThan(0);
-      expect(calls.gemm).toBeGreaterThanOrEqual(3); // forward, weight grad, input grad
+      expect(calls[dgrad]).toBeGreaterThan(0);
+      expect(calls[dgrad === 'col2im' ? 'winogradConv' : 'col2im'] ?? 0).toBe(0);
+      expect(calls.gemm).toBeGreaterThanOrEqual(2); // forward, weight grad (and input grad through col2im)
     } finally {
       (be as unknown as { simd: SimdKernels | null }).simd = saved;
       expect(be.kernels).toBe(savedVariant);
     }
+  });
+
+  it('winogradConv vs float64 direct convolution: paddings 0-2, odd sizes, strided input, more images than one call holds', () => {
+    const be = new WasmBackend(), ref = new WasmBackend();
+    be.useKernels(variant); ref.useKernels('reference');
+    const calls = spy(be);
+    for (const [N, C, K, H, W, ph, pw] of [[2, 3, 4, 5, 5, 1, 1], [3, 2, 5, 9, 14, 0, 2], [1, 4, 3, 3, 17, 2, 0], [70, 3, 2, 6, 7, 1, 1], [2, 40, 33, 12, 10, 1, 1]] as const) {
+      const OH = H + 2 * ph - 2, OW = W + 2 * pw - 2;
+      const xs = rand(N * C * H * W, H + 3 * W), ws = rand(K * C * 9, C + K);
+      // u = G w G^T [16, K, C] in float64, rounded to float32 as the op layer's float32 matmuls nearly do.
+      const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+      const us = new Float32Array(16 * K * C);
+      for (let k = 0; k < K; k++) for (let c = 0; c < C; c++) for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) {
+        let s = 0;
+        for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) s += G[a]![i]! * ws[((k * C + c) * 3 + i) * 3 + j]! * G[b]![j]!;
+        us[((a * 4 + b) * K + k) * C + c] = s;
+      }
+      const want = new Array<number>(N * K * OH * OW).fill(0);
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
+        let s = 0;
+        for (let c = 0; c < C; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+          const y = oy + i - ph, x = ox + j - pw;
+          if (y >= 0 && y < H && x >= 0 && x < W) s += xs[((n * C + c) * H + y) * W + x]! * ws[((k * C + c) * 3 + i) * 3 + j]!;
+        }
+        want[((n * K + k) * OH + oy) * OW + ox] = s;
+      }
+      // 2nd: each plane stored transposed (the same logical x).
+      const xt = new Float32Array(xs.length);
+      for (let p = 0; p < N * C; p++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) xt[p * H * W + x * H + y] = xs[p * H * W + y * W + x]!;
+      for (const [store, st] of [[xs, contiguous([N, C, H, W])], [xt, [C * H * W, H * W, 1, H]]] as const) {
+        const x = put(be, store, [N, C, H, W], [...st]), u = put(be, us, [4, 4, K, C]), o = out(be, [N, K, OH, OW]);
+        be.fill(o, NaN); // every output cell is written
+        be.winogradConv(x.view, u.view, o, [ph, pw]);
+        expectClose(read(be, o), want, 2e-5, 2e-5, `winogradConv N=${N} C=${C} K=${K} ${H}x${W} pad ${ph},${pw}`);
+      }
+      // The reference kernel (src/backends/wasm/reference.ts), the same rule without SIMD.
+      const rx = put(ref, xs, [N, C, H, W]), ru = put(ref, us, [4, 4, K, C]), ro = out(ref, [N, K, OH, OW]);
+      ref.winogradConv(rx.view, ru.view, ro, [ph, pw]);
+      expectClose(read(ref, ro), want, 2e-5, 2e-5, `reference winogradConv N=${N} C=${C} K=${K} ${H}x${W} pad ${ph},${pw}`);
+    }
+    expect(calls.winogradConv).toBeGreaterThan(0);
   });
 });

@@ -89,7 +89,7 @@ export class WasmBackend implements Backend {
     if (!k || !k.shared || threads <= 1) return null;
     let pool = this.pools.get(k.variant);
     if (!pool) {
-      pool = new ThreadPool(k.module, this.wasmMemory, () => this.allocator.allocFixed(k.k.gemmScratchBytes()));
+      pool = new ThreadPool(k.module, this.wasmMemory, () => this.allocator.allocFixed(k.k.scratchBytes()));
       this.pools.set(k.variant, pool);
     }
     pool.ensure(threads);
@@ -110,7 +110,7 @@ export class WasmBackend implements Backend {
   private exec(list: CallList, parallel = true): ArrayLike<number> {
     const n = list.length;
     if (n === 0) return [];
-    if (!this.gemmScratch && list.scratchArg.some((a) => a >= 0)) this.gemmScratch = this.alloc(this.simd!.k.gemmScratchBytes()) as WasmBuffer;
+    if (!this.gemmScratch && list.scratchArg.some((a) => a >= 0)) this.gemmScratch = this.alloc(this.simd!.k.scratchBytes()) as WasmBuffer;
     const scratch = this.gemmScratch?.ptr ?? 0;
     const pool = parallel && n > 1 && list.work >= PAR_MIN ? this.threadPool() : null;
     if (pool && pool.ready > 0) return pool.run(list, this.fns, scratch);
@@ -441,6 +441,31 @@ export class WasmBackend implements Backend {
     }
     ref.maxPool2dBackward(this.arr(g.dtype), this.base(g), g.shape, g.strides, this.arr('int32') as Int32Array, this.base(idx), idx.strides,
       this.arr(out.dtype), this.base(out), out.shape);
+  }
+  winogradFits(C: number, K: number, OH: number, OW: number): boolean {
+    return this.simd !== null && this.simd.k.winogradBytes(1, C, K, Math.ceil(OH / 2), Math.ceil(OW / 2)) <= this.simd.k.scratchBytes() - this.simd.k.gemmScratchBytes();
+  }
+  winogradConv(x: View, u: View, out: View, padding: readonly [number, number]): void {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [, K, OH, OW] = out.shape as [number, number, number, number];
+    const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2);
+    if (N === 0 || K === 0) return;
+    if (!this.simd || x.dtype !== 'float32' || !this.winogradFits(C, K, OH, OW)) {
+      ref.winogradConv(this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(u.dtype), this.base(u), padding, this.arr(out.dtype), this.base(out), out.shape);
+      return;
+    }
+    const k = this.simd.k, room = k.scratchBytes() - k.gemmScratchBytes();
+    // Images per call: as many as the scratch holds, but at least two calls per thread when N allows.
+    let nn = Math.max(1, Math.min(N, Math.ceil(N / (2 * getNumThreads()))));
+    while (nn > 1 && k.winogradBytes(nn, C, K, TH, TW) > room) nn--;
+    const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
+    const xp = this.ptr(x), up = this.ptr(u), op_ = this.ptr(out), L = new CallList();
+    for (let n0 = 0; n0 < N; n0 += nn) {
+      const m = Math.min(nn, N - n0);
+      L.push('winogradConv', [m, C, K, H, W, xp + 4 * n0 * s0, s0, s1, s2, s3, padding[0], padding[1], TH, TW, up, OH, OW,
+        op_ + 4 * n0 * K * OH * OW, K * OH * OW, 0], m * 16 * C * K * TH * TW, 19);
+    }
+    this.exec(L);
   }
   gather(x: View, dim: number, index: View, out: View): void {
     if (this.simd && x.dtype === out.dtype && (x.dtype === 'float32' || x.dtype === 'int32') && index.dtype === 'int32') {

@@ -233,6 +233,70 @@ export function maxPool2dBackward(g: Arr, gBase: number, gShape: Dims, gSt: Dims
   }
 }
 
+/**
+ * Winograd F(2x2,3x3) convolution (wasm/winograd.ts's rule): out [N,K,OH,OW] contiguous from x
+ * [N,C,H,W] and u = G w G^T [16,K,C] contiguous; the transforms add in the kernel's order, the
+ * channel sums in float32 in increasing c (the SIMD GEMM's order; its relaxed build fuses them).
+ */
+export function winogradConv(x: Arr, xBase: number, xShape: Dims, xSt: Dims, u: Arr, uBase: number, padding: readonly [number, number],
+  out: Arr, oBase: number, oShape: Dims): void {
+  const [N, C] = xShape as [number, number];
+  const [, K, OH, OW] = oShape as [number, number, number, number];
+  const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2), NT = N * TH * TW;
+  const v = new Float32Array(16 * C * NT), m = new Float32Array(16 * K * NT);
+  winogradInput(x, xBase, xShape, xSt, padding, v, 0, [16, C, N, TH, TW]);
+  for (let e = 0; e < 16; e++) for (let k = 0; k < K; k++) for (let t = 0; t < NT; t++) {
+    let acc = 0;
+    for (let c = 0; c < C; c++) acc = Math.fround(acc + Math.fround(u[uBase + (e * K + k) * C + c]! * v[(e * C + c) * NT + t]!));
+    m[(e * K + k) * NT + t] = acc;
+  }
+  winogradOutput(m, 0, [16, K, N, TH, TW], out, oBase, oShape);
+}
+
+/** Winograd F(2x2,3x3) input transform: out [16, C, N, TH, TW] contiguous. */
+function winogradInput(x: Arr, xBase: number, xShape: Dims, xSt: Dims, padding: readonly [number, number], out: Arr, oBase: number, oShape: Dims): void {
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const TH = oShape[3]!, TW = oShape[4]!, T = TH * TW, E = C * N * T;
+  const [ph, pw] = padding;
+  const d = new Float32Array(16), u = new Float32Array(16);
+  const f = Math.fround;
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let ty = 0; ty < TH; ty++) for (let tx = 0; tx < TW; tx++) {
+    for (let r = 0; r < 4; r++) for (let j = 0; j < 4; j++) {
+      const y = 2 * ty - ph + r, xx = 2 * tx - pw + j;
+      d[4 * r + j] = y >= 0 && y < H && xx >= 0 && xx < W ? x[xBase + n * xSt[0]! + c * xSt[1]! + y * xSt[2]! + xx * xSt[3]!]! : 0;
+    }
+    // B^T d (rows d0 - d2, d1 + d2, d2 - d1, d1 - d3), then the same along each row.
+    for (let j = 0; j < 4; j++) {
+      u[j] = f(d[j]! - d[8 + j]!); u[4 + j] = f(d[4 + j]! + d[8 + j]!); u[8 + j] = f(d[8 + j]! - d[4 + j]!); u[12 + j] = f(d[4 + j]! - d[12 + j]!);
+    }
+    const o = oBase + c * N * T + n * T + ty * TW + tx;
+    for (let i = 0; i < 4; i++) {
+      const r = 4 * i;
+      out[o + (r) * E] = f(u[r]! - u[r + 2]!); out[o + (r + 1) * E] = f(u[r + 1]! + u[r + 2]!);
+      out[o + (r + 2) * E] = f(u[r + 2]! - u[r + 1]!); out[o + (r + 3) * E] = f(u[r + 1]! - u[r + 3]!);
+    }
+  }
+}
+
+/** Winograd F(2x2,3x3) output transform: m [16, K, N, TH, TW] -> out [N, K, OH, OW], both contiguous. */
+function winogradOutput(m: Arr, mBase: number, mShape: Dims, out: Arr, oBase: number, oShape: Dims): void {
+  const [, K, N, TH, TW] = mShape as [number, number, number, number, number];
+  const OH = oShape[2]!, OW = oShape[3]!, T = TH * TW, E = K * N * T;
+  const f = Math.fround;
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let ty = 0; ty < TH; ty++) for (let tx = 0; tx < TW; tx++) {
+    const p = mBase + k * N * T + n * T + ty * TW + tx;
+    const at = (e: number) => m[p + e * E]!;
+    // A^T M (rows m0 + m1 + m2, m1 - m2 - m3), then the same along each row.
+    const w0 = [0, 1, 2, 3].map((j) => f(f(at(j) + at(4 + j)) + at(8 + j)));
+    const w1 = [0, 1, 2, 3].map((j) => f(f(at(4 + j) - at(8 + j)) - at(12 + j)));
+    const ys = [[f(f(w0[0]! + w0[1]!) + w0[2]!), f(f(w0[1]! - w0[2]!) - w0[3]!)], [f(f(w1[0]! + w1[1]!) + w1[2]!), f(f(w1[1]! - w1[2]!) - w1[3]!)]];
+    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
+      const oy = 2 * ty + a, ox = 2 * tx + b;
+      if (oy < OH && ox < OW) out[oBase + ((n * K + k) * OH + oy) * OW + ox] = ys[a]![b]!;
+    }
+  }
+}
+
 export function col2im(cols: Arr, cBase: number, cShape: Dims, cSt: Dims, out: Arr, oBase: number, oShape: Dims, g: ConvGeometry): void {
   const [N, C, H, W] = oShape as [number, number, number, number];
   const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;

@@ -40,6 +40,10 @@ export interface SimdExports {
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, out: number, idx: number): void;
   maxPool2dBackward(N: number, C: number, OH: number, OW: number, g: number, gs0: number, gs1: number, gs2: number, gs3: number,
     idx: number, HW: number, out: number): void;
+  winogradConv(nn: number, C: number, K: number, H: number, W: number, x: number, xs0: number, xs1: number, xs2: number, xs3: number,
+    ph: number, pw: number, TH: number, TW: number, u: number, OH: number, OW: number, out: number, yn: number, scratch: number): void;
+  winogradBytes(nn: number, C: number, K: number, TH: number, TW: number): number;
+  scratchBytes(): number;
   philoxUniform(n: number, out: number, seed: number, offset: number): void;
   sumRunF64(n: number, x: number, out: number): void;
   adamStep(n: number, p: number, g: number, m: number, v: number, b1: number, a1: number, b2: number, a2: number,

@@ -16,23 +16,24 @@ export const GEMM_PAR_MIN = 1 << 19;
 /**
  * Adds calls covering a [rows, cols] window of `perElement` work each: whole rows per call, or column
  * ranges of single rows (multiples of 16 when a chunk holds that many) when one row is more than a
- * chunk. `make(r0, nr, c0, nc)` gives the arguments of the call for rows r0..r0+nr, columns c0..c0+nc.
+ * chunk. `make(r0, nr, c0, nc)` gives the arguments of the call for rows r0..r0+nr, columns c0..c0+nc;
+ * argument `scratchArg` (if >= 0) is the running thread's scratch, filled in by the pool.
  */
 export function split2d(list: CallList, name: KernelName, rows: number, cols: number,
-  make: (r0: number, nr: number, c0: number, nc: number) => number[], perElement = 1): void {
-  if (rows * cols * perElement <= CHUNK) { list.push(name, make(0, rows, 0, cols), rows * cols * perElement); return; }
+  make: (r0: number, nr: number, c0: number, nc: number) => number[], perElement = 1, scratchArg = -1): void {
+  if (rows * cols * perElement <= CHUNK) { list.push(name, make(0, rows, 0, cols), rows * cols * perElement, scratchArg); return; }
   const per = Math.max(1, Math.floor(CHUNK / perElement));
   if (cols > per) {
     const step = per >= 16 ? per & ~15 : per;
     for (let r = 0; r < rows; r++) {
-      for (let c0 = 0; c0 < cols; c0 += step) list.push(name, make(r, 1, c0, Math.min(step, cols - c0)), Math.min(step, cols - c0) * perElement);
+      for (let c0 = 0; c0 < cols; c0 += step) list.push(name, make(r, 1, c0, Math.min(step, cols - c0)), Math.min(step, cols - c0) * perElement, scratchArg);
     }
     return;
   }
   const nr0 = Math.max(1, Math.floor(per / cols));
   for (let r0 = 0; r0 < rows; r0 += nr0) {
     const nr = Math.min(nr0, rows - r0);
-    list.push(name, make(r0, nr, 0, cols), nr * cols * perElement);
+    list.push(name, make(r0, nr, 0, cols), nr * cols * perElement, scratchArg);
   }
 }
 

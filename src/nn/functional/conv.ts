@@ -10,6 +10,8 @@ import { pad as padOp } from './misc.js';
 import { cat, stack } from '../../ops/shape.js';
 import { zeros } from '../../ops/creation.js';
 import { composite } from '../../ops/prim.js';
+import { convMatmulPrim, winogradDgrad } from '../../ops/winograd.js';
+import type { ConvGeometry } from '../../backends/backend.js';
 
 /** A convolution's non-tensor arguments, as its composite's attrs. */
 const convAttrs = (o: ConvOpts) => ({ stride: o.stride ?? 1, padding: o.padding ?? 0, dilation: o.dilation ?? 1, groups: o.groups ?? 1 });
@@ -72,13 +74,16 @@ function conv2dImpl(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, 
   if (OH <= 0 || OW <= 0) {
     throw new RangeError(`${op}: Calculated padded input size per channel: (${H + 2 * padding[0]!} x ${W + 2 * padding[1]!}). Kernel size: (${dilation[0]! * (kh - 1) + 1} x ${dilation[1]! * (kw - 1) + 1}). Kernel size can't be greater than actual input size`);
   }
-  const cols = im2colPrim(xin, {
+  const geom: ConvGeometry = {
     kernel: [kh, kw], stride: [stride[0]!, stride[1]!], padding: [padding[0]!, padding[1]!],
     dilation: [dilation[0]!, dilation[1]!], padValue: 0,
-  }); // [N, C*kh*kw, L]
+  };
+  const cols = im2colPrim(xin, geom); // [N, C*kh*kw, L]
   const K = Cg * kh * kw, L = OH * OW;
   let out: Tensor;
-  if (groups === 1) out = weight.reshape(OC, K).matmul(cols); // [N, OC, L]
+  // x's gradient by Winograd where the backend has it (ops/winograd.ts), else through cols: col2im.
+  if (groups === 1 && winogradDgrad(xin, geom)) out = convMatmulPrim(weight.reshape(OC, K), cols, xin, { geom, inputShape: [...xin.shape] });
+  else if (groups === 1) out = weight.reshape(OC, K).matmul(cols); // [N, OC, L]
   else {
     const w = weight.reshape(groups, OC / groups, K);
     out = w.matmul(cols.reshape(N, groups, K, L)).reshape(N, OC, L);

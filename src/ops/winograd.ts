@@ -1,0 +1,69 @@
+// Winograd F(2x2, 3x3) convolution, used for conv2d's input gradient on backends with the transforms
+// (Backend.winogradInput/winogradOutput: the CPU). The gradient of a 3x3 stride-1 convolution with
+// respect to its input is itself such a convolution (of the output gradient with the flipped,
+// transposed weight), and Winograd does it in 16 GEMMs of 16/36 the multiply-adds, without the
+// column matrix and col2im. `convMatmulPrim` is the forward GEMM that routes x's gradient there.
+
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import type { ConvGeometry } from '../backends/backend.js';
+import { Tensor } from '../tensor.js';
+import { backendOf, empty, fromArray, record, type PrimAttrs } from './prim.js';
+import { col2imPrim } from './linalg.js';
+import { noGrad } from '../autograd/grad-mode.js';
+
+/** G of F(2x2, 3x3): the weight transform U = G w G^T. */
+const G = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1];
+
+/**
+ * Whether conv2d (groups 1, `geom`, input x) takes the Winograd input gradient: float32 on a backend
+ * with the transforms, a 3x3 kernel at stride 1, dilation 1, padding <= 2, and a gradient wanted for x.
+ */
+export function winogradDgrad(x: Tensor, geom: ConvGeometry): boolean {
+  const b = backendOf(x);
+  if (x.dtype !== 'float32' || !b.winogradConv || !b.winogradFits || !isGradEnabled() || !x.requiresGrad) return false;
+  return geom.kernel[0] === 3 && geom.kernel[1] === 3 && geom.stride[0] === 1 && geom.stride[1] === 1
+    && geom.dilation[0] === 1 && geom.dilation[1] === 1 && geom.padding[0] <= 2 && geom.padding[1] <= 2;
+}
+
+/**
+ * conv2d(x [N,C,H,W], w [K,C,3,3]) at stride 1 with `padding` through Winograd F(2x2,3x3) (float32,
+ * not recorded), or null where the backend's buffers cannot hold it (Backend.winogradFits).
+ */
+export function winogradConv3x3(x: Tensor, w: Tensor, padding: readonly [number, number]): Tensor | null {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const K = w.shape[0]!;
+  const OH = H + 2 * padding[0] - 2, OW = W + 2 * padding[1] - 2;
+  const b = backendOf(x);
+  if (!b.winogradFits?.(C, K, OH, OW)) return null;
+  const g = fromArray(G, [4, 3], 'float32', x.device);
+  const u = g.matmul(w).matmul(g.t()); // [K, C, 4, 4]
+  const u16 = u.permute(2, 3, 0, 1).contiguous(); // [4, 4, K, C]: [16, K, C]
+  const y = empty([N, K, OH, OW], 'float32', x.device);
+  b.winogradConv!(x.view_(), u16.view_(), y.view_(), padding);
+  for (const t of [g, u, u16]) t.dispose();
+  return y;
+}
+
+/**
+ * conv2d's GEMM w2 [OC, C*9] x cols [N, C*9, L] -> [N, OC, L] (the kernels of matmul), recorded with x
+ * (the image cols was made from) as a third input: the rule gives w2 its gradient from cols as
+ * matmul's does, cols none, and x its gradient directly (convInputGrad), so im2col's node, reached
+ * with nothing, is skipped. The result is x's total gradient either way: cols has no other use.
+ */
+export function convMatmulPrim(w2: Tensor, cols: Tensor, x: Tensor, attrs: PrimAttrs['convMatmul']): Tensor {
+  const out = noGrad(() => w2.matmul(cols));
+  return record('convMatmul', [w2, cols, x], out, attrs);
+}
+
+/** x's gradient from conv2d's output gradient g [N, OC, L] (convMatmulPrim's rule). */
+export function convInputGrad(g: Tensor, w2: Tensor, attrs: PrimAttrs['convMatmul']): Tensor {
+  const { geom, inputShape } = attrs;
+  const [N, C, H, W] = inputShape as [number, number, number, number];
+  const OC = w2.shape[0]!;
+  // A graph being built (createGraph): the differentiable composition, col2im of w2^T g.
+  if (isGradEnabled()) return col2imPrim(w2.t().matmul(g), inputShape, geom);
+  const OH = H + 2 * geom.padding[0] - 2, OW = W + 2 * geom.padding[1] - 2;
+  const wt = w2.reshape(OC, C, 3, 3).flip([2, 3]).transpose(0, 1);
+  return winogradConv3x3(g.reshape(N, OC, OH, OW), wt, [2 - geom.padding[0], 2 - geom.padding[1]])
+    ?? col2imPrim(w2.t().matmul(g), inputShape, geom);
+}
