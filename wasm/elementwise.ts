@@ -229,12 +229,34 @@ export function binary(op: i32, rows: i32, cols: i32, a: usize, ars: i32, ai: i3
   }
 }
 
+// Two inlined unv per op, not three: strided groups and the tail (a partial vector) share the second
+// loop, which keeps the module small (the bundle carries it as base64); contiguous rows keep a loop
+// without calls, which the polynomial ops need for speed.
 // @ts-ignore: decorator
 @inline function unRow(op: i32, n: i32, x: usize, xi: i32, o: usize): void {
   let i = 0;
   if (xi == 1) for (; i + 4 <= n; i += 4) { const d = <usize>(i * 4); v128.store(o + d, unv(op, v128.load(x + d))); }
-  else for (; i + 4 <= n; i += 4) v128.store(o + <usize>(i * 4), unv(op, gather4(x, i, xi)));
-  for (; i < n; i++) store<f32>(o + <usize>(i * 4), f32x4.extract_lane(unv(op, v128.load32_splat(x + <usize>(i * xi * 4))), 0));
+  for (; i < n; i += 4) {
+    const r = unv(op, loadN(x, i, xi, n - i)), d = <usize>(i * 4);
+    if (i + 4 <= n) v128.store(o + d, r); else storeN(o + d, r, n - i);
+  }
+}
+
+/** Lanes of elements i.. (stride s) of x: min(live, 4) of them, the rest 0. */
+function loadN(x: usize, i: i32, s: i32, live: i32): v128 {
+  if (live >= 4) return gather4(x, i, s);
+  const st = <usize>(s * 4), p = x + <usize>(i * s * 4);
+  let v = v128.load32_zero(p);
+  if (live > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + st));
+  if (live > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * st));
+  return v;
+}
+
+/** Stores the first live (< 4) lanes of v at o. */
+function storeN(o: usize, v: v128, live: i32): void {
+  store<f32>(o, f32x4.extract_lane(v, 0));
+  if (live > 1) store<f32>(o + 4, f32x4.extract_lane(v, 1));
+  if (live > 2) store<f32>(o + 8, f32x4.extract_lane(v, 2));
 }
 
 function unRowOp(op: i32, n: i32, x: usize, xi: i32, o: usize): void {

@@ -14,7 +14,7 @@ export function scratchBytes(): i32 { return gemmScratchBytes() + WINO_BYTES; }
 
 /** Bytes of winogradConv's area: must be <= WINO_BYTES. */
 export function winogradBytes(nn: i32, C: i32, K: i32, TH: i32, TW: i32): i32 {
-  return (16 * (C + K) * nn * TH * TW + 4 * (8 * ((TW + 3) / 4) + 4)) * 4;
+  return (16 * (C + K) * nn * TH * TW + 4 * (8 * ((TW + 3) / 4) + 4) + 64) * 4;
 }
 
 /**
@@ -27,9 +27,10 @@ export function winogradConv(nn: i32, C: i32, K: i32, H: i32, W: i32, x: usize, 
   ph: i32, pw: i32, TH: i32, TW: i32, u: usize, OH: i32, OW: i32, out: usize, yn: i32, scratch: usize): void {
   const nT = nn * TH * TW;
   const v = scratch + <usize>gemmScratchBytes(), m = v + <usize>(16 * C * nT * 4), rows = m + <usize>(16 * K * nT * 4);
-  winogradInput(nn, C, H, W, x, xs0, xs1, xs2, xs3, ph, pw, TH, TW, v, C * nT, nT, TH * TW, rows);
+  const tail = rows + <usize>(4 * (8 * ((TW + 3) / 4) + 4) * 4); // 16 vectors: a last group of < 4 tiles
+  winogradInput(nn, C, H, W, x, xs0, xs1, xs2, xs3, ph, pw, TH, TW, v, C * nT, nT, TH * TW, rows, tail);
   gemm(16, K, nT, C, u, K * C, C, 1, v, C * nT, nT, 1, m, K * nT, nT, scratch, 0, 0, 0, 0, 0, 0, 0);
-  winogradOutput(nn, K, TH, TW, m, K * nT, nT, TH * TW, OH, OW, out, yn);
+  winogradOutput(nn, K, TH, TW, m, K * nT, nT, TH * TW, OH, OW, out, yn, tail);
 }
 
 /**
@@ -39,7 +40,7 @@ export function winogradConv(nn: i32, C: i32, K: i32, H: i32, W: i32, x: usize, 
  * padded input rows of a tile row are built in `scratch` (4 * (8 * ceil(TW / 4) + 4) floats).
  */
 function winogradInput(nn: i32, nc: i32, H: i32, W: i32, x: usize, xs0: i32, xs1: i32, xs2: i32, xs3: i32,
-  ph: i32, pw: i32, TH: i32, TW: i32, out: usize, eStride: i32, cStride: i32, nStride: i32, scratch: usize): void {
+  ph: i32, pw: i32, TH: i32, TW: i32, out: usize, eStride: i32, cStride: i32, nStride: i32, scratch: usize, tail: usize): void {
   const RW = 8 * ((TW + 3) / 4) + 4; // padded row length: column i is x's column i - pw
   const rowBytes = <usize>(RW * 4), eBytes = <usize>eStride * 4;
   // Channel-major, images inner: each e's output is then one run of nn * T floats per channel.
@@ -74,17 +75,20 @@ function winogradInput(nn: i32, nc: i32, H: i32, W: i32, x: usize, xs0: i32, xs1
         const u10 = f32x4.add(d10, d20), u11 = f32x4.add(d11, d21), u12 = f32x4.add(d12, d22), u13 = f32x4.add(d13, d23);
         const u20 = f32x4.sub(d20, d10), u21 = f32x4.sub(d21, d11), u22 = f32x4.sub(d22, d12), u23 = f32x4.sub(d23, d13);
         const u30 = f32x4.sub(d10, d30), u31 = f32x4.sub(d11, d31), u32 = f32x4.sub(d12, d32), u33 = f32x4.sub(d13, d33);
-        const o = orow + <usize>(tx * 4);
-        const live = TW - tx;
-        // (B^T d) B: the same combination along each row.
-        put4(o, live, f32x4.sub(u00, u02)); put4(o + eBytes, live, f32x4.add(u01, u02));
-        put4(o + 2 * eBytes, live, f32x4.sub(u02, u01)); put4(o + 3 * eBytes, live, f32x4.sub(u01, u03));
-        put4(o + 4 * eBytes, live, f32x4.sub(u10, u12)); put4(o + 5 * eBytes, live, f32x4.add(u11, u12));
-        put4(o + 6 * eBytes, live, f32x4.sub(u12, u11)); put4(o + 7 * eBytes, live, f32x4.sub(u11, u13));
-        put4(o + 8 * eBytes, live, f32x4.sub(u20, u22)); put4(o + 9 * eBytes, live, f32x4.add(u21, u22));
-        put4(o + 10 * eBytes, live, f32x4.sub(u22, u21)); put4(o + 11 * eBytes, live, f32x4.sub(u21, u23));
-        put4(o + 12 * eBytes, live, f32x4.sub(u30, u32)); put4(o + 13 * eBytes, live, f32x4.add(u31, u32));
-        put4(o + 14 * eBytes, live, f32x4.sub(u32, u31)); put4(o + 15 * eBytes, live, f32x4.sub(u31, u33));
+        // (B^T d) B: the same combination along each row. A last group of fewer than 4 tiles goes to
+        // `tail` first (16-byte steps), then its live lanes to out.
+        const live = TW - tx, o = live >= 4 ? orow + <usize>(tx * 4) : tail, es = live >= 4 ? eBytes : 16;
+        v128.store(o, f32x4.sub(u00, u02)); v128.store(o + es, f32x4.add(u01, u02));
+        v128.store(o + 2 * es, f32x4.sub(u02, u01)); v128.store(o + 3 * es, f32x4.sub(u01, u03));
+        v128.store(o + 4 * es, f32x4.sub(u10, u12)); v128.store(o + 5 * es, f32x4.add(u11, u12));
+        v128.store(o + 6 * es, f32x4.sub(u12, u11)); v128.store(o + 7 * es, f32x4.sub(u11, u13));
+        v128.store(o + 8 * es, f32x4.sub(u20, u22)); v128.store(o + 9 * es, f32x4.add(u21, u22));
+        v128.store(o + 10 * es, f32x4.sub(u22, u21)); v128.store(o + 11 * es, f32x4.sub(u21, u23));
+        v128.store(o + 12 * es, f32x4.sub(u30, u32)); v128.store(o + 13 * es, f32x4.add(u31, u32));
+        v128.store(o + 14 * es, f32x4.sub(u32, u31)); v128.store(o + 15 * es, f32x4.sub(u31, u33));
+        if (live < 4) for (let e = 0; e < 16; e++) for (let l = 0; l < live; l++) {
+          store<f32>(orow + <usize>e * eBytes + <usize>((tx + l) * 4), load<f32>(tail + <usize>(e * 16 + l * 4)));
+        }
       }
       const t0 = r0, t1 = r1;
       r0 = r2; r1 = r3; r2 = t0; r3 = t1;
@@ -103,26 +107,6 @@ function padRow(row: usize, RW: i32, plane: usize, y: i32, H: i32, W: i32, xs2: 
   for (; i < i1; i++) store<f32>(row + <usize>(i * 4), load<f32>(src + <usize>((i - pw) * xs3 * 4)));
 }
 
-/** Stores the first min(live, 4) lanes of v at p. */
-// @ts-ignore: decorator
-@inline function put4(p: usize, live: i32, v: v128): void {
-  if (live >= 4) { v128.store(p, v); return; }
-  store<f32>(p, f32x4.extract_lane(v, 0));
-  if (live > 1) store<f32>(p + 4, f32x4.extract_lane(v, 1));
-  if (live > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
-}
-
-/** Lanes 0..min(live, 4)-1 loaded from p, the rest 0 (never reads past the live tiles). */
-// @ts-ignore: decorator
-@inline function get4(p: usize, live: i32): v128 {
-  if (live >= 4) return v128.load(p);
-  let v = f32x4.splat(0);
-  v = f32x4.replace_lane(v, 0, load<f32>(p));
-  if (live > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + 4));
-  if (live > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 8));
-  return v;
-}
-
 /**
  * y[n, k, 2 ty + a, 2 tx + b] = (A^T M A)[a, b] of the product tiles m [16, K, N, TH, TW] (e steps by
  * eStride elements, k by kStride, n by nStride; tiles contiguous), for planes n < nn, k < nk of the
@@ -131,19 +115,27 @@ function padRow(row: usize, RW: i32, plane: usize, y: i32, H: i32, W: i32, xs2: 
  * Four consecutive tiles go per vector, across tile rows (T = TH * TW need not be a multiple of TW).
  */
 function winogradOutput(nn: i32, nk: i32, TH: i32, TW: i32, m: usize, eStride: i32, kStride: i32, nStride: i32,
-  OH: i32, OW: i32, out: usize, yn: i32): void {
+  OH: i32, OW: i32, out: usize, yn: i32, tail: usize): void {
   const eBytes = <usize>eStride * 4, T = TH * TW;
   // Channel-major, images inner, as winogradInput: each e's tiles are read as one run per channel.
   for (let k = 0; k < nk; k++) for (let n = 0; n < nn; n++) {
     const mplane = m + <usize>((k * kStride + n * nStride) * 4);
     const yp = out + <usize>((n * yn + k * OH * OW) * 4);
     for (let t = 0; t < T; t += 4) {
-      const p = mplane + <usize>(t * 4), live = T - t;
+      const live = T - t;
+      let p = mplane + <usize>(t * 4), es = eBytes;
+      if (live < 4) {
+        // A last group of fewer than 4 tiles: its live lanes, zero-padded, into `tail` (16-byte steps).
+        for (let e = 0; e < 16; e++) for (let l = 0; l < 4; l++) {
+          store<f32>(tail + <usize>(e * 16 + l * 4), l < live ? load<f32>(p + <usize>e * eBytes + <usize>(l * 4)) : 0);
+        }
+        p = tail; es = 16;
+      }
       // A^T M: rows (m0 + m1 + m2, m1 - m2 - m3), column by column.
-      const m00 = get4(p, live), m01 = get4(p + eBytes, live), m02 = get4(p + 2 * eBytes, live), m03 = get4(p + 3 * eBytes, live);
-      const m10 = get4(p + 4 * eBytes, live), m11 = get4(p + 5 * eBytes, live), m12 = get4(p + 6 * eBytes, live), m13 = get4(p + 7 * eBytes, live);
-      const m20 = get4(p + 8 * eBytes, live), m21 = get4(p + 9 * eBytes, live), m22 = get4(p + 10 * eBytes, live), m23 = get4(p + 11 * eBytes, live);
-      const m30 = get4(p + 12 * eBytes, live), m31 = get4(p + 13 * eBytes, live), m32 = get4(p + 14 * eBytes, live), m33 = get4(p + 15 * eBytes, live);
+      const m00 = v128.load(p), m01 = v128.load(p + es), m02 = v128.load(p + 2 * es), m03 = v128.load(p + 3 * es);
+      const m10 = v128.load(p + 4 * es), m11 = v128.load(p + 5 * es), m12 = v128.load(p + 6 * es), m13 = v128.load(p + 7 * es);
+      const m20 = v128.load(p + 8 * es), m21 = v128.load(p + 9 * es), m22 = v128.load(p + 10 * es), m23 = v128.load(p + 11 * es);
+      const m30 = v128.load(p + 12 * es), m31 = v128.load(p + 13 * es), m32 = v128.load(p + 14 * es), m33 = v128.load(p + 15 * es);
       const w00 = f32x4.add(f32x4.add(m00, m10), m20), w01 = f32x4.add(f32x4.add(m01, m11), m21);
       const w02 = f32x4.add(f32x4.add(m02, m12), m22), w03 = f32x4.add(f32x4.add(m03, m13), m23);
       const w10 = f32x4.sub(f32x4.sub(m10, m20), m30), w11 = f32x4.sub(f32x4.sub(m11, m21), m31);
@@ -160,10 +152,12 @@ function winogradOutput(nn: i32, nk: i32, TH: i32, TW: i32, m: usize, eStride: i
         v128.store(q1, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5)); v128.store(q1 + 16, v128.shuffle<f32>(y10, y11, 2, 6, 3, 7));
         continue;
       }
-      putTile(yp, t, TW, OH, OW, f32x4.extract_lane(y00, 0), f32x4.extract_lane(y01, 0), f32x4.extract_lane(y10, 0), f32x4.extract_lane(y11, 0));
-      if (live > 1) putTile(yp, t + 1, TW, OH, OW, f32x4.extract_lane(y00, 1), f32x4.extract_lane(y01, 1), f32x4.extract_lane(y10, 1), f32x4.extract_lane(y11, 1));
-      if (live > 2) putTile(yp, t + 2, TW, OH, OW, f32x4.extract_lane(y00, 2), f32x4.extract_lane(y01, 2), f32x4.extract_lane(y10, 2), f32x4.extract_lane(y11, 2));
-      if (live > 3) putTile(yp, t + 3, TW, OH, OW, f32x4.extract_lane(y00, 3), f32x4.extract_lane(y01, 3), f32x4.extract_lane(y10, 3), f32x4.extract_lane(y11, 3));
+      // Tiles at a row's end or y's edge: each lane's 2x2 cells through `tail`.
+      v128.store(tail, y00); v128.store(tail + 16, y01); v128.store(tail + 32, y10); v128.store(tail + 48, y11);
+      for (let l = 0; l < min(live, 4); l++) {
+        const q = tail + <usize>(l * 4);
+        putTile(yp, t + l, TW, OH, OW, load<f32>(q), load<f32>(q + 16), load<f32>(q + 32), load<f32>(q + 48));
+      }
     }
   }
 }

@@ -226,6 +226,14 @@ export interface Backend {
    */
   matmulEpilogue?(a: View, b: View, epi: FusedProgram, ins: readonly View[], outs: readonly View[]): boolean;
   /**
+   * Whether torch.compile's broadcast sinking (a per-row op recomputed per element inside its
+   * readers' kernel, saving a launch) takes only ops of a SIMD instruction or two here (absent: every
+   * elementwise op). True where per-element compute costs as on a CPU: the CPU, and WebGPU on
+   * CPU-emulated adapters, where a sunk pow or rsqrt recomputed 128 times per row cost more than the
+   * launch it saved.
+   */
+  readonly sinkCheapOnly?: boolean;
+  /**
    * Whether torch.compile folds elementwise chains into matmuls here (absent: wherever matmulEpilogue
    * exists). False where a chain costs more inside the GEMM's store than as (or inside) a fused
    * kernel of its own: WebGPU on CPU-emulated adapters, whose matmul stores element by element.

@@ -350,8 +350,9 @@ export class Program {
    * broadcast (layer norm's mean = sum / n, read as [n, 1] against [n, d]) is recomputed by each of
    * them at their shape, its operands broadcast instead of its result, so fusion puts it in their
    * kernel: one launch fewer, the same bits (the same op on the same values). Repeated, so chains
-   * (rsqrt(var / n + eps)) sink whole. On the CPU only cheap ops sink: there a launch costs about as
-   * much as a few thousand additions, while a recomputed rsqrt or pow is a float64 call per element.
+   * (rsqrt(var / n + eps)) sink whole. Where per-element compute is a CPU's (Backend.sinkCheapOnly:
+   * the CPU, WebGPU on CPU-emulated adapters) only cheap ops sink: there a launch costs about as much
+   * as a few thousand additions, while a recomputed rsqrt or pow is a call per element.
    * One op sinks per round (each round sees the graph the last one left). A sunk op read by k nodes
    * becomes k nodes, and its own operands may then sink into each copy, so fan-outs multiply: the
    * graph may at most double (plus a margin for small graphs), and rounds stop at SINK_ROUNDS.
@@ -364,7 +365,7 @@ export class Program {
       for (let i = nodes.length - 1; i >= 0 && hit < 0; i--) {
         const p = nodes[i]!;
         if (!SINKABLE.has(p.kind) || typeof realBackend(p.device).fused !== 'function' || this.escapes.has(p.writes[0]!) || !this.freshResult(p, writers)) continue;
-        if (p.device === 'cpu' && !cheap(p)) continue;
+        if (realBackend(p.device).sinkCheapOnly && !cheap(p)) continue;
         const t = p.writes[0]!, o = outView(p), rs = [...new Set(readers.get(t) ?? [])];
         if (!rs.length || !isContiguous(o.shape, o.strides)) continue;
         const made = new Map<number, GNode>();

@@ -32,6 +32,8 @@ export const HEAP_BASE = 1 << 20;
 export class WasmBackend implements Backend {
   readonly device = 'cpu' as const;
   readonly synchronous = true;
+  /** torch.compile sinks only cheap ops here (Backend.sinkCheapOnly). */
+  readonly sinkCheapOnly = true;
   readonly wasmMemory: WebAssembly.Memory;
   private readonly allocator: WasmAllocator;
   private views: Partial<Record<DType, TypedArray>> = {};

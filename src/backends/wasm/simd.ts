@@ -5,7 +5,8 @@
 // the async path `loadSimdKernelsAsync` is used by torch.init().
 
 import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
-import { RELAXED_SIMD_SHARED_WASM, RELAXED_SIMD_WASM, SIMD128_SHARED_WASM, SIMD128_WASM } from './generated/kernels.js';
+import { RELAXED_SIMD_WASM, SIMD128_WASM } from './generated/kernels.js';
+import { shareMemory } from './share.js';
 
 export type SimdVariant = 'relaxed' | 'simd128';
 
@@ -69,14 +70,20 @@ export const REDUCE_CODES: Partial<Record<ReduceOp, number>> = { sum: 0, max: 1,
 
 const bytesCache = new Map<string, Uint8Array<ArrayBuffer>>();
 
-/** The module bytes of a variant (decoded once; atob exists in browsers, Deno, Bun and Node >= 16). */
+/**
+ * The module bytes of a variant (decoded once; atob exists in browsers, Deno, Bun and Node >= 16);
+ * the shared build is the plain one with its memory import patched (./share.ts).
+ */
 export function simdBytes(variant: SimdVariant, shared = false): Uint8Array<ArrayBuffer> {
   const key = `${variant}${shared ? '-shared' : ''}`;
   let b = bytesCache.get(key);
   if (!b) {
-    const s = atob(variant === 'relaxed' ? (shared ? RELAXED_SIMD_SHARED_WASM : RELAXED_SIMD_WASM) : (shared ? SIMD128_SHARED_WASM : SIMD128_WASM));
-    b = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+    if (shared) b = shareMemory(simdBytes(variant));
+    else {
+      const s = atob(variant === 'relaxed' ? RELAXED_SIMD_WASM : SIMD128_WASM);
+      b = new Uint8Array(s.length);
+      for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+    }
     bytesCache.set(key, b);
   }
   return b;

@@ -258,6 +258,8 @@ export class WebGPUBackend implements Backend {
    * inside the LayerNorm's reduction that follows) they cost less. 'on'/'off' force it (tests).
    */
   epilogues: 'auto' | 'on' | 'off' = 'auto';
+  /** Only cheap ops sink on CPU-emulated adapters (Backend.sinkCheapOnly): per-element compute costs as on a CPU there. */
+  get sinkCheapOnly(): boolean { return this.info.isFallbackAdapter; }
   get compileEpilogues(): boolean { return this.epilogues === 'on' || (this.epilogues === 'auto' && !this.info.isFallbackAdapter); }
   /** Which kernel the last matmul ran ('subgroup', 'cpu', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
   lastMatmul: { kernel: 'subgroup' | 'cpu' | 'tiled128' | 'tiled64' | 'small'; why: string | null } | null = null;

@@ -809,9 +809,17 @@ export const max: typeof N.max = f(N.max, 'max', 'x:T, dim?:Tnu, keepdim?:bu');
  */
 export const maximum: typeof N.maximum = f(N.maximum, 'maximum', 'a:Tnb, b:Tnb');
 /**
+ * Max pooling's gradient (Backend.maxPool2dBackward): grad [N,C,OH*OW] and maxPool2dPrim's indices ->
+ * [N,C,H*W], each cell the sum of the grads whose index names it. Its own gradient is the gather of
+ * the incoming gradient at the indices (so double backward works).
+ * @function
+ */
+export const maxPool2dBackwardPrim: typeof N.maxPool2dBackwardPrim = f(N.maxPool2dBackwardPrim, 'maxPool2dBackwardPrim', 'grad:T, idx:T, attrs:io');
+/**
  * Max pooling of x [N,C,H,W] to [N,C,OH,OW] (outHW; Backend.maxPool2d): [values, flat indices y*W + x].
- * The values are x's plane [N, C, H*W] gathered at the indices, and are recorded as that gather, so
- * their gradient is gather's scatter-add; the indices are int32 and carry no gradient.
+ * The values are x's planes [N, C, H*W] gathered at the indices; their gradient is one kernel
+ * (maxPool2dBackwardPrim: gather's scatter-add into zeroed planes, same bits); the indices are int32
+ * and carry no gradient.
  * @function
  */
 export const maxPool2dPrim: typeof N.maxPool2dPrim = f(N.maxPool2dPrim, 'maxPool2dPrim', 'x:T, g:io, outHW:a');
