@@ -258,8 +258,14 @@ export class WebGPUBackend implements Backend {
    * inside the LayerNorm's reduction that follows) they cost less. 'on'/'off' force it (tests).
    */
   epilogues: 'auto' | 'on' | 'off' = 'auto';
-  /** Only cheap ops sink on CPU-emulated adapters (Backend.sinkCheapOnly): per-element compute costs as on a CPU there. */
-  get sinkCheapOnly(): boolean { return this.info.isFallbackAdapter; }
+  /**
+   * torch.compile's broadcast sinking (Backend.sinkCheapOnly): 'auto' sinks only cheap ops on
+   * CPU-emulated adapters, where per-element compute costs as on a CPU (layer norm's backward
+   * recomputed a pow and a division per element: ~7 ms per reduction on SwiftShader, against ~2 with
+   * them kernels of their own); 'on'/'off' force it. In Node TORCHLET_WEBGPU_CHEAP_SINK=1|0.
+   */
+  cheapSink: 'auto' | 'on' | 'off' = 'auto';
+  get sinkCheapOnly(): boolean { return this.onCpuAdapter(this.cheapSink); }
   get compileEpilogues(): boolean { return this.epilogues === 'on' || (this.epilogues === 'auto' && !this.info.isFallbackAdapter); }
   /** Which kernel the last matmul ran ('subgroup', 'cpu', 'tiled128', 'tiled64', 'small') and why not the subgroup one. */
   lastMatmul: { kernel: 'subgroup' | 'cpu' | 'tiled128' | 'tiled64' | 'small'; why: string | null } | null = null;
@@ -1563,6 +1569,7 @@ export async function createWebGPUBackend(): Promise<WebGPUBackend | null> {
   backend.cpuMatmul = onOff('TORCHLET_WEBGPU_CPU_MATMUL') ?? backend.cpuMatmul;
   backend.cpuReduce = onOff('TORCHLET_WEBGPU_CPU_REDUCE') ?? backend.cpuReduce;
   backend.cpuElementwise = onOff('TORCHLET_WEBGPU_CPU_ELEMENTWISE') ?? backend.cpuElementwise;
+  backend.cheapSink = onOff('TORCHLET_WEBGPU_CHEAP_SINK') ?? backend.cheapSink;
   // Benchmarks try other block shapes without a rebuild: a JSON SubgroupMatmulTuning.
   if (tuning) backend.subgroupMatmulTuning = JSON.parse(tuning) as SubgroupMatmulTuning;
   await backend.checkSubgroupMatmul();
