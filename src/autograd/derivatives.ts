@@ -8,6 +8,7 @@ import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
 import * as la from '../ops/decomp.js';
 import { convInputGrad } from '../ops/winograd.js';
+import { thresholdBackward } from './fused-rules.js';
 
 /** What a backward rule sees: the primitive's attributes and whatever the node saved. */
 export interface SavedCtx<A> {
@@ -91,7 +92,7 @@ export const derivatives: Table = {
   erfc: { save: 'inputs', backward: (g, c) => [g.mul(x0(c).square().neg().exp().mul(-2 / Math.sqrt(Math.PI)))] }, // -2/sqrt(pi) e^-x^2
   erfinv: { save: 'output', backward: (g, c) => [g.mul(c.output.square().exp().mul(Math.sqrt(Math.PI) / 2))] },
   reciprocal: { save: 'output', backward: (g, c) => [g.mul(c.output.square()).neg()] },  // -1/x^2
-  relu: { save: 'output', backward: (g, c) => [o.where(c.output.le(0), 0, g)] },        // PyTorch's threshold_backward: 0 where out <= 0
+  relu: { save: 'output', backward: (g, c) => [thresholdBackward(c.output, g)] },        // PyTorch's threshold_backward: 0 where out <= 0 (one kernel)
   logicalNot: none(), isnan: none(), isinf: none(), bitwiseNot: none(),
 
   // ---- binary: (d/da, d/db) ----

@@ -2,6 +2,7 @@
 // on every available device.
 import { describe, expect, it } from 'vitest';
 import { opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
+import { realBackend } from '../../src/backends/registry.js';
 import type { Tensor } from '../../src/index.js';
 
 const unaryNames = ['neg', 'abs', 'exp', 'expm1', 'log', 'log1p', 'log2', 'log10', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos',
@@ -98,6 +99,31 @@ describe('relu gradient at non-finite values', () => {
       const x = torch.tensor([-1, 0, 2, NaN, 3], { device }).requiresGrad_();
       torch.relu(x).backward(torch.tensor([Infinity, Infinity, Infinity, NaN, -Infinity], { device }));
       expect(Array.from(await x.grad!.data())).toEqual([0, 0, Infinity, NaN, -Infinity]);
+    });
+    it(`${device}: one fused kernel where the backend has them, the composed where(out <= 0, 0, g)'s bits; composed under createGraph`, async () => {
+      torch.manualSeed(3);
+      const x = torch.randn([5, 300]).mul(2).round().div(2).to(device).requiresGrad_(); // many exact zeros
+      const g = torch.randn([5, 300]).to(device);
+      const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
+      const fused = be.fused;
+      let calls = 0;
+      if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
+      try {
+        torch.relu(x).backward(g.mul(torch.tensor([1, NaN, Infinity, -0, -1]).to(device).reshape(5, 1)));
+      } finally { if (fused) be.fused = fused; }
+      if (fused) expect(calls).toBe(1);
+      const gx = await x.grad!.data();
+      const y = torch.relu(x.detach());
+      const want = await torch.where(y.le(0), 0, g.mul(torch.tensor([1, NaN, Infinity, -0, -1]).to(device).reshape(5, 1))).data();
+      expect(Array.from(gx).map((v) => Object.is(v, -0) ? '-0' : v)).toEqual(Array.from(want).map((v) => Object.is(v, -0) ? '-0' : v));
+      // With createGraph the rule composes (differentiable ops, no fused kernel), with the same values.
+      const x2 = x.detach().requiresGrad_();
+      calls = 0;
+      if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
+      let g2: Tensor | null | undefined;
+      try { [g2] = torch.autograd.grad([torch.relu(x2).mul(g).sum()], [x2], { createGraph: true }); } finally { if (fused) be.fused = fused; }
+      expect(calls).toBe(0);
+      expect(Array.from(await g2!.data())).toEqual(Array.from(await torch.where(y.le(0), 0, g).data()));
     });
   }
 });
