@@ -1,15 +1,14 @@
-// Winograd F(2x2, 3x3) convolution, used for conv2d's input gradient on backends with the transforms
-// (Backend.winogradInput/winogradOutput: the CPU). The gradient of a 3x3 stride-1 convolution with
+// Winograd F(2x2, 3x3) convolution, used for conv2d's input gradient on backends that have it
+// (Backend.winogradConv / winogradFits: the CPU). The gradient of a 3x3 stride-1 convolution with
 // respect to its input is itself such a convolution (of the output gradient with the flipped,
 // transposed weight), and Winograd does it in 16 GEMMs of 16/36 the multiply-adds, without the
 // column matrix and col2im. `convMatmulPrim` is the forward GEMM that routes x's gradient there.
 
-import { isGradEnabled } from '../autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import type { ConvGeometry } from '../backends/backend.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, empty, fromArray, record, type PrimAttrs } from './prim.js';
 import { col2imPrim } from './linalg.js';
-import { noGrad } from '../autograd/grad-mode.js';
 
 /** G of F(2x2, 3x3): the weight transform U = G w G^T. */
 const G = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1];
