@@ -1,11 +1,12 @@
 // Autograd vs PyTorch fixtures (test/fixtures/gen_autograd.py): higher-order gradients through
 // createGraph, gradient-penalty double backward, in-place ops on non-leaf tensors, hooks and
-// broadcasting. The suite differentiates every output once more, so second-order cases check
-// third-order gradients too.
+// broadcasting, conv2d + ReLU + max pooling (first order in float32, and a gradient penalty). The
+// suite differentiates every output once more, so second-order cases check third-order gradients too.
 import { opSuite, torch, type OpImpl } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 
 const grad1 = (y: Tensor, x: Tensor): Tensor => torch.autograd.grad(y, x, { createGraph: true })[0]!;
+const F = torch.nn.functional;
 
 const impls: Record<string, OpImpl> = {
   'd2/x3sin': (x) => grad1(grad1(x.pow(3).mul(x.sin()).sum(), x).sum(), x),
@@ -43,6 +44,13 @@ const impls: Record<string, OpImpl> = {
   'broadcast/mul3d': (a, b) => a.mul(b!),
   'broadcast/addScalarTensor': (a, b) => a.add(b!),
   'broadcast/whereExpand': (a, b, m) => torch.where(m!, a, b!),
+  // conv2d 3x3 stride 1 (float32: Winograd input gradient on the CPU), ReLU, max pooling.
+  'conv/reluMaxPool': (x, w, b) => F.maxPool2d(F.relu(F.conv2d(x, w!, b!, { padding: 1 })), 2),
+  'gradPenalty/convReluMaxPool': (x, w) => {
+    const y = F.maxPool2d(F.relu(F.conv2d(x, w!, null, { padding: 1 })), 3, { stride: 1, padding: 1 });
+    const gx = grad1(y.mul(y).sum(), x);
+    return gx.pow(2).sum([1, 2, 3]).sub(1).pow(2).mean();
+  },
 };
 
 opSuite('autograd', impls);
