@@ -8,7 +8,7 @@ import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
 import * as la from '../ops/decomp.js';
 import { convInputGrad } from '../ops/winograd.js';
-import { thresholdBackward } from './fused-rules.js';
+import { standardizeBackward, thresholdBackward } from './fused-rules.js';
 
 /** What a backward rule sees: the primitive's attributes and whatever the node saved. */
 export interface SavedCtx<A> {
@@ -171,6 +171,11 @@ export const derivatives: Table = {
   } },
 
   // ---- linear algebra and convolution helpers ----
+  softmax: { save: 'output', backward: (g, c) => {                                     // y (g - sum(g y)): PyTorch's softmax_backward_data
+    const y = c.output;
+    return [y.mul(g.sub(g.mul(y).sum(c.attrs.dim, true)))];
+  } },
+  standardize: { save: 'all', backward: (g, c) => [standardizeBackward(g, x0(c), c.output, x1(c), c.attrs), null] }, // rstd (g - mean g - x̂ mean(g x̂))
   matmul: { save: 'inputs', backward: (g, c) => [                                        // g b^T, a^T g
     c.needs[0] ? mmGradIn(g, x1(c).transpose(1, 2), x0(c)) : null,
     c.needs[1] ? mmGradIn(x0(c).transpose(1, 2), g, x1(c)) : null] },

@@ -27,6 +27,10 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   amax: { dims: number[]; keepdim: boolean };
   amin: { dims: number[]; keepdim: boolean };
   cumsum: { dim: number };
+  /** softmax along dim (its forward composed, one node: ops/reduce.ts). */
+  softmax: { dim: number };
+  /** (x - mean) * rstd over dims (F.layerNorm, F.groupNorm: nn/functional/norm.ts); inputs x and rstd. */
+  standardize: { dims: number[]; eps: number };
   cumprod: { dim: number };
   matmul: Record<string, never>;
   im2col: { g: ConvGeometry; inputShape: number[] };

@@ -12,6 +12,7 @@ import { backendOf, composite, empty, record } from './prim.js';
 import { castTo, maximum, minimum, where } from './elementwise.js';
 import { full, zeros } from './creation.js';
 import { cat } from './shape.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import type { NormOpts, NormOrd, ReduceOpts, ValuesIndices } from './types.js';
 
 type Dims = number | readonly number[] | null | undefined;
@@ -239,8 +240,10 @@ export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): T
     const inp = opts.dtype ? castTo(x, opts.dtype) : x;
     if (!isFloating(inp.dtype)) throw new TypeError(`softmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
     const d = normDim(dim, inp.ndim, 'softmax');
-    const e = inp.sub(amax(inp, d, true).detach()).exp();
-    return e.div(sum(e, d, true));
+    // One autograd node with PyTorch's softmax_backward_data rule (derivatives.ts): 4 kernels where
+    // the chain of sub/exp/sum/div rules ran 9, and only the output is kept.
+    const y = noGrad(() => { const e = inp.sub(amax(inp, d, true)).exp(); return e.div(sum(e, d, true)); });
+    return record('softmax', [inp], y, { dim: d });
   });
 }
 /** Log of softmax along dim, computed stably (torch.log_softmax); options { dtype }. */

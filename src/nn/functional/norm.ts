@@ -7,12 +7,20 @@ import { fmtShape } from '../../shape.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { zeros } from '../../ops/creation.js';
 import { cat } from '../../ops/shape.js';
-import { composite } from '../../ops/prim.js';
+import { composite, record } from '../../ops/prim.js';
 
-/** (x - mean) / sqrt(var + eps) over `dims` with the biased variance. */
+/**
+ * (x - mean) / sqrt(var + eps) over `dims` with the biased variance: its forward composed, one
+ * autograd node with PyTorch's layer-norm backward (derivatives.ts `standardize`), which keeps
+ * x, x̂ and rstd (an input that carries no gradient: the rule accounts for it).
+ */
 function standardize(x: Tensor, dims: number[], eps: number): Tensor {
-  const xc = x.sub(x.mean(dims, true));
-  return xc.mul(xc.square().mean(dims, true).add(eps).rsqrt());
+  const [xhat, rstd] = noGrad(() => {
+    const xc = x.sub(x.mean(dims, true));
+    const r = xc.square().mean(dims, true).add(eps).rsqrt();
+    return [xc.mul(r), r] as const;
+  });
+  return record('standardize', [x, rstd], xhat, { dims, eps });
 }
 
 /** weight/bias of shape [C] broadcast along dim 1 of an nd-dim input. */

@@ -12,6 +12,7 @@ import type { Parameter } from '../parameter.js';
 import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
 import { composite } from '../../ops/prim.js';
+import { groupNorm, layerNorm } from '../functional/norm.js';
 
 /** Options of BatchNorm1d/2d/3d (PyTorch's keyword arguments). */
 export interface BatchNormOpts extends FactoryOpts {
@@ -163,14 +164,8 @@ export class LayerNorm extends Module {
   }
   /** Normalizes x over its trailing normalizedShape dims (mean 0, biased variance 1), then applies weight and bias. */
   forward(x: Tensor): Tensor {
-    const dims = lastDims(x, this.normalizedShape, 'LayerNorm');
-    return composite('layerNorm', { normalizedShape: this.normalizedShape, eps: this.eps }, () => {
-      const xc = x.sub(x.mean(dims, true));
-      let y = xc.mul(xc.square().mean(dims, true).add(this.eps).rsqrt());
-      if (this.weight) y = y.mul(this.weight);
-      if (this.bias) y = y.add(this.bias);
-      return y;
-    });
+    lastDims(x, this.normalizedShape, 'LayerNorm');
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, { eps: this.eps });
   }
   override extraRepr(): string { return `(${this.normalizedShape.join(', ')},), eps=${pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`; }
 }
@@ -199,17 +194,7 @@ export class GroupNorm extends Module {
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
       throw new RangeError(`GroupNorm: expected input with shape [N, ${this.numChannels}, *], but got input of size ${fmtShape(x.shape)}`);
     }
-    return composite('groupNorm', { numGroups: this.numGroups, eps: this.eps }, () => {
-      const N = x.shape[0]!;
-      const g = x.reshape([N, this.numGroups, -1]);
-      const gc = g.sub(g.mean(2, true));
-      let y = gc.mul(gc.square().mean(2, true).add(this.eps).rsqrt()).reshape(x.shape);
-      if (this.weight && this.bias) {
-        const bshape = [1, this.numChannels, ...new Array<number>(x.ndim - 2).fill(1)];
-        y = y.mul(this.weight.reshape(bshape)).add(this.bias.reshape(bshape));
-      }
-      return y;
-    });
+    return groupNorm(x, this.numGroups, this.weight, this.bias, { eps: this.eps });
   }
   override extraRepr(): string { return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'}`; }
 }
