@@ -8,7 +8,7 @@ import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
 import * as la from '../ops/decomp.js';
 import { convInputGrad } from '../ops/winograd.js';
-import { standardizeBackward, thresholdBackward } from './fused-rules.js';
+import { geluBackward, standardizeBackward, thresholdBackward } from './fused-rules.js';
 
 /** What a backward rule sees: the primitive's attributes and whatever the node saved. */
 export interface SavedCtx<A> {
@@ -171,6 +171,7 @@ export const derivatives: Table = {
   } },
 
   // ---- linear algebra and convolution helpers ----
+  gelu: { save: 'inputs', backward: (g, c) => [geluBackward(x0(c), g)] },               // g (cdf(x) + x pdf(x)): PyTorch's gelu_backward
   softmax: { save: 'output', backward: (g, c) => {                                     // y (g - sum(g y)): PyTorch's softmax_backward_data
     const y = c.output;
     return [y.mul(g.sub(g.mul(y).sum(c.attrs.dim, true)))];

@@ -1,8 +1,9 @@
 // Fused kernels for backward rules: where no graph is being built (backward without createGraph), a
 // rule's elementwise chain runs as one Backend.fused kernel instead of a kernel per op, as PyTorch's
-// dedicated backward kernels do (threshold_backward, layer norm's). The composed ops run otherwise
-// (createGraph, so higher orders see them; torch.compile's capture, whose Recorder has no `fused`
-// and whose compiler fuses the chain itself; backends without `fused`); the kernel gives their bits.
+// dedicated kernels do (threshold_backward, layer norm's, gelu's; GELU's forward too). The composed
+// ops run otherwise (createGraph, so higher orders see them; torch.compile's capture, whose Recorder
+// has no `fused` and whose compiler fuses the chain itself; backends without `fused`); the kernel
+// gives their bits.
 
 import { isGradEnabled } from './grad-mode.js';
 import type { FusedProgram } from '../backends/fused.js';
@@ -19,10 +20,13 @@ function program(key: string, make: () => FusedProgram): FusedProgram {
   return p;
 }
 
-/** Runs program p over `ins` (broadcast to `shape`) into a fresh tensor, or returns null where it cannot (the caller composes). */
-function runFused(p: () => FusedProgram, ins: readonly Tensor[], shape: readonly number[]): Tensor | null {
+/**
+ * Runs program p over `ins` (broadcast to `shape`) into a fresh tensor, or returns null where it
+ * cannot (the caller composes). A backward rule's (`rule`) only without a graph being built.
+ */
+function runFused(p: () => FusedProgram, ins: readonly Tensor[], shape: readonly number[], rule = true): Tensor | null {
   const x = ins[0]!, b = backendOf(x);
-  if (isGradEnabled() || !b.fused || !(x.dtype === 'float32' || x.dtype === 'float16') || ins.some((t) => t.dtype !== x.dtype || t.device !== x.device)) return null;
+  if ((rule && isGradEnabled()) || !b.fused || !(x.dtype === 'float32' || x.dtype === 'float16') || ins.some((t) => t.dtype !== x.dtype || t.device !== x.device)) return null;
   const r = empty(shape, x.dtype, x.device);
   if (r.numel() === 0 || b.fused(p(), ins.map((t) => t.expand([...shape]).view_()), [r.view_()])) return r;
   r.dispose();
@@ -78,4 +82,62 @@ export function standardizeBackward(g: Tensor, x: Tensor, xhat: Tensor, rstdSave
   const s1 = g.sum(a.dims, true), s2 = g.mul(xhat).sum(a.dims, true);
   return runFused(() => layerNormProgram(g.dtype, k), [g, xhat, rstd, s1, s2], g.shape)
     ?? rstd.mul(g.sub(s1.mul(k)).sub(xhat.mul(s2.mul(k))));
+}
+
+const SQRT1_2 = Math.SQRT1_2, K_PDF = 1 / Math.sqrt(2 * Math.PI);
+
+/** x * 0.5 * (erf(x / sqrt 2) + 1) (GELU, its composed order) over input x. */
+function geluProgram(d: DType): FusedProgram {
+  return program(`gelu>${d}`, () => ({
+    inputs: [d],
+    steps: [
+      { kind: 'const', value: 0.5, dtype: d }, // 1
+      { kind: 'binary', op: 'mul', a: 0, b: 1, dtype: d }, // 2: x 0.5
+      { kind: 'const', value: SQRT1_2, dtype: d }, // 3
+      { kind: 'binary', op: 'mul', a: 0, b: 3, dtype: d }, // 4
+      { kind: 'unary', op: 'erf', a: 4, dtype: d }, // 5
+      { kind: 'const', value: 1, dtype: d }, // 6
+      { kind: 'binary', op: 'add', a: 5, b: 6, dtype: d }, // 7
+      { kind: 'binary', op: 'mul', a: 2, b: 7, dtype: d }, // 8
+    ],
+    outputs: [8],
+  }));
+}
+
+/** GELU's value (exact form), one kernel where the backend fuses (not recorded: F.gelu records it). */
+export function geluForward(x: Tensor): Tensor {
+  return runFused(() => geluProgram(x.dtype), [x], x.shape, false) ?? x.mul(0.5).mul(x.mul(SQRT1_2).erf().add(1));
+}
+
+/** g * (cdf + x pdf), cdf = (erf(x / sqrt 2) + 1) 0.5, pdf = exp(x x -0.5) / sqrt(2 pi) (PyTorch's gelu_backward) over (x, g). */
+function geluBackwardProgram(d: DType): FusedProgram {
+  return program(`geluBackward>${d}`, () => ({
+    inputs: [d, d], // 0 x, 1 g
+    steps: [
+      { kind: 'const', value: SQRT1_2, dtype: d }, // 2
+      { kind: 'binary', op: 'mul', a: 0, b: 2, dtype: d }, // 3
+      { kind: 'unary', op: 'erf', a: 3, dtype: d }, // 4
+      { kind: 'const', value: 1, dtype: d }, // 5
+      { kind: 'binary', op: 'add', a: 4, b: 5, dtype: d }, // 6
+      { kind: 'const', value: 0.5, dtype: d }, // 7
+      { kind: 'binary', op: 'mul', a: 6, b: 7, dtype: d }, // 8: cdf
+      { kind: 'binary', op: 'mul', a: 0, b: 0, dtype: d }, // 9: x x
+      { kind: 'const', value: -0.5, dtype: d }, // 10
+      { kind: 'binary', op: 'mul', a: 9, b: 10, dtype: d }, // 11
+      { kind: 'unary', op: 'exp', a: 11, dtype: d }, // 12
+      { kind: 'const', value: K_PDF, dtype: d }, // 13
+      { kind: 'binary', op: 'mul', a: 12, b: 13, dtype: d }, // 14: pdf
+      { kind: 'binary', op: 'mul', a: 0, b: 14, dtype: d }, // 15: x pdf
+      { kind: 'binary', op: 'add', a: 8, b: 15, dtype: d }, // 16
+      { kind: 'binary', op: 'mul', a: 1, b: 16, dtype: d }, // 17
+    ],
+    outputs: [17],
+  }));
+}
+
+/** GELU's gradient (exact form; PyTorch's gelu_backward), one kernel without a graph. */
+export function geluBackward(x: Tensor, g: Tensor): Tensor {
+  const same = x.shape.length === g.shape.length && x.shape.every((d, i) => d === g.shape[i]);
+  return (same ? runFused(() => geluBackwardProgram(x.dtype), [x, g], x.shape) : null)
+    ?? g.mul(x.mul(SQRT1_2).erf().add(1).mul(0.5).add(x.mul(x.mul(x).mul(-0.5).exp().mul(K_PDF))));
 }

@@ -127,3 +127,27 @@ describe('relu gradient at non-finite values', () => {
     });
   }
 });
+
+// GELU (exact form) is one autograd node: forward and gradient each one fused kernel where the
+// backend fuses (autograd/fused-rules.ts), the composed ops' bits; PyTorch's values are checked by
+// the functional fixtures.
+describe('gelu as one node with fused kernels', () => {
+  for (const device of testDevices()) {
+    it(device, async () => {
+      torch.manualSeed(5);
+      const x = torch.randn([7, 130]).mul(3).to(device).requiresGrad_(), g = torch.randn([7, 130]).to(device);
+      const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
+      const fused = be.fused;
+      let calls = 0;
+      if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
+      let y: Tensor;
+      try { y = torch.nn.functional.gelu(x); y.backward(g); } finally { if (fused) be.fused = fused; }
+      if (fused) expect(calls).toBe(2);
+      const xd = x.detach();
+      const wantY = xd.mul(0.5).mul(xd.mul(Math.SQRT1_2).erf().add(1));
+      const wantG = g.mul(xd.mul(Math.SQRT1_2).erf().add(1).mul(0.5).add(xd.mul(xd.mul(xd).mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI)))));
+      expect(Array.from(await y!.data())).toEqual(Array.from(await wantY.data()));
+      expect(Array.from(await x.grad!.data())).toEqual(Array.from(await wantG.data()));
+    });
+  }
+});

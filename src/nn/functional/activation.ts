@@ -6,7 +6,10 @@ import { Tensor } from '../../tensor.js';
 import { where, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
 import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/reduce.js';
 import { rand, zerosLike } from '../../ops/creation.js';
-import { composite } from '../../ops/prim.js';
+import { composite, record } from '../../ops/prim.js';
+import { noGrad } from '../../autograd/grad-mode.js';
+import { geluForward } from '../../autograd/fused-rules.js';
+import { isFloating } from '../../dtype.js';
 
 const ALPHA_SELU = 1.6732632423543772, SCALE_SELU = 1.0507009873554805;
 
@@ -69,7 +72,10 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } | 'none'
       const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
       return x.mul(0.5).mul(inner.tanh().add(1));
     }
-    return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
+    // The exact form: one autograd node with PyTorch's gelu_backward, forward and gradient each one
+    // kernel where the backend fuses (autograd/fused-rules.ts).
+    if (!isFloating(x.dtype)) throw new TypeError(`gelu: not implemented for '${x.dtype}'`);
+    return record('gelu', [x], noGrad(() => geluForward(x)), {});
   });
 }
 /** Applies the Sigmoid Linear Unit x * sigmoid(x) element-wise (torch.nn.functional.silu). */
