@@ -7,7 +7,8 @@ import { torch } from '../helpers.js';
 describe.skipIf(!torch.webgpu.isAvailable())('torch.webgpu timing', () => {
   it('counts and times the kernels between begin and end; synchronize drains the queue', async () => {
     const info = torch.webgpu.info()!;
-    const x = torch.ones([1000], { device: 'webgpu' });
+    // A million elements: two kernels of 1000 could finish inside one tick of SwiftShader's timestamps (0 ms, seen once in CI).
+    const x = torch.ones([1 << 20], { device: 'webgpu' });
     const started = torch.webgpu.beginKernelTiming();
     expect(started).toBe(info.timestampQuery);
     const y = x.add(x).mul(x); // two dispatches (a scalar operand would add a fill each)
