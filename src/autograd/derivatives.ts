@@ -172,6 +172,7 @@ export const derivatives: Table = {
 
   // ---- linear algebra and convolution helpers ----
   gelu: { save: 'inputs', backward: (g, c) => [geluBackward(x0(c), g)] },               // g (cdf(x) + x pdf(x)): PyTorch's gelu_backward
+  logSoftmax: { save: 'output', backward: (g, c) => [g.sub(c.output.exp().mul(g.sum(c.attrs.dim, true)))] }, // g - exp(y) sum(g): log_softmax_backward_data
   softmax: { save: 'output', backward: (g, c) => {                                     // y (g - sum(g y)): PyTorch's softmax_backward_data
     const y = c.output;
     return [y.mul(g.sub(g.mul(y).sum(c.attrs.dim, true)))];

@@ -29,6 +29,8 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   cumsum: { dim: number };
   /** softmax along dim (its forward composed, one node: ops/reduce.ts). */
   softmax: { dim: number };
+  /** logSoftmax along dim (its forward composed, one node: ops/reduce.ts). */
+  logSoftmax: { dim: number };
   /** GELU, exact form (F.gelu; its forward one fused kernel where the backend fuses). */
   gelu: Record<string, never>;
   /** (x - mean) * rstd over dims (F.layerNorm, F.groupNorm: nn/functional/norm.ts); inputs x and rstd. */

@@ -252,7 +252,8 @@ export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: DType } = {})
     const inp = opts.dtype ? castTo(x, opts.dtype) : x;
     if (!isFloating(inp.dtype)) throw new TypeError(`logSoftmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
     const d = normDim(dim, inp.ndim, 'logSoftmax');
-    return inp.sub(logsumexp(inp, d, true));
+    // One node with PyTorch's log_softmax_backward_data rule (derivatives.ts), as softmax.
+    return record('logSoftmax', [inp], noGrad(() => inp.sub(logsumexp(inp, d, true))), { dim: d });
   });
 }
 

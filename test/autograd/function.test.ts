@@ -231,12 +231,13 @@ describe('gradcheck', () => {
     it(`composite ${name}`, () => { expect(torch.autograd.gradcheck(f, xs)).toBe(true); });
   }
 
-  it('second order layerNorm, groupNorm, softmax and gelu (one node each; the layer norm rstd recomputed from x under createGraph)', () => {
+  it('second order layerNorm, groupNorm, softmax, logSoftmax and gelu (one node each; the layer norm rstd recomputed from x under createGraph)', () => {
     expect(torch.autograd.gradcheck(gradOf((x, w, b) => F.layerNorm(x, [3], w, b)), [randn(2, 3), randn(3), randn(3)])).toBe(true);
     expect(torch.autograd.gradcheck(gradOf((x) => F.layerNorm(x, [2, 3])), [randn(2, 2, 3)])).toBe(true);
     expect(torch.autograd.gradcheck(gradOf((x) => F.groupNorm(x, 2)), [randn(2, 4, 3)])).toBe(true);
     expect(torch.autograd.gradcheck(gradOf((x) => F.softmax(x, 1)), [randn(2, 4)])).toBe(true);
     expect(torch.autograd.gradcheck(gradOf((x) => F.gelu(x)), [randn(2, 4)])).toBe(true);
+    expect(torch.autograd.gradcheck(gradOf((x) => F.logSoftmax(x, 0)), [randn(3, 2)])).toBe(true);
   });
 
   it('second order maxPool2d: its gradient (one maxPool2dBackward kernel) is differentiable in the incoming gradient, overlapping windows', () => {
