@@ -556,12 +556,17 @@ TL_KERNEL(tl_matmul) {
 
 /* ---------------------------------------------------------------- im2col / col2im */
 
+/* The conv-family kernels' geometry (i0..i9: kh kw sh sw ph pw dh dw OH OW) and the C, H, W of the
+ * [N,C,H,W] image view `img`. */
+#define TL_CONV_GEOMETRY(img)                                                                          \
+  const int64_t kh = a.i[0], kw = a.i[1], sh = a.i[2], sw = a.i[3], ph = a.i[4], pw = a.i[5], dh = a.i[6], \
+                dw = a.i[7], OH = a.i[8], OW = a.i[9], C = (img).shape[1], H = (img).shape[2], W = (img).shape[3]
+
 /** v0 x [N,C,H,W] (any strides), v1 out [N, C*kh*kw, OH*OW] contiguous; i0..i7 kh kw sh sw ph pw dh dw,
  * i8 OH, i9 OW; f0 padValue. One thread per output element. */
 TL_KERNEL(tl_im2col) {
   const TlView &x = a.v[0], &out = a.v[1];
-  const int64_t kh = a.i[0], kw = a.i[1], sh = a.i[2], sw = a.i[3], ph = a.i[4], pw = a.i[5], dh = a.i[6], dw = a.i[7];
-  const int64_t OH = a.i[8], OW = a.i[9], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  TL_CONV_GEOMETRY(x);
   const int64_t L = OH * OW, rows = C * kh * kw;
   TL_FOR_EACH(idx) {
     int64_t l = idx % L, t = idx / L, row = t % rows, n = t / rows;
@@ -581,8 +586,7 @@ TL_KERNEL(tl_im2col) {
  * thread per output pixel sums its windows in (ki, kj) order, as the CPU's loops add them. */
 TL_KERNEL(tl_col2im) {
   const TlView &cols = a.v[0], &out = a.v[1];
-  const int64_t kh = a.i[0], kw = a.i[1], sh = a.i[2], sw = a.i[3], ph = a.i[4], pw = a.i[5], dh = a.i[6], dw = a.i[7];
-  const int64_t OH = a.i[8], OW = a.i[9], C = out.shape[1], H = out.shape[2], W = out.shape[3];
+  TL_CONV_GEOMETRY(out);
   TL_FOR_EACH(idx) {
     int64_t xx = idx % W, t = idx / W, y = t % H; t /= H;
     int64_t c = t % C, n = t / C;
@@ -608,8 +612,7 @@ TL_KERNEL(tl_col2im) {
  * it when greater or NaN (PyTorch's rule); idx is the flat y*W + x of the maximum. */
 TL_KERNEL(tl_max_pool2d) {
   const TlView &x = a.v[0], &out = a.v[1], &ix = a.v[2];
-  const int64_t kh = a.i[0], kw = a.i[1], sh = a.i[2], sw = a.i[3], ph = a.i[4], pw = a.i[5], dh = a.i[6], dw = a.i[7];
-  const int64_t OH = a.i[8], OW = a.i[9], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  TL_CONV_GEOMETRY(x);
   TL_FOR_EACH(idx) {
     int64_t ox = idx % OW, t = idx / OW, oy = t % OH; t /= OH;
     int64_t c = t % C, n = t / C;
@@ -637,8 +640,7 @@ TL_KERNEL(tl_max_pool2d) {
  * scatter-add's order and bits, without atomics. */
 TL_KERNEL(tl_max_pool2d_backward) {
   const TlView &g = a.v[0], &ix = a.v[1], &out = a.v[2];
-  const int64_t kh = a.i[0], kw = a.i[1], sh = a.i[2], sw = a.i[3], ph = a.i[4], pw = a.i[5], dh = a.i[6], dw = a.i[7];
-  const int64_t OH = a.i[8], OW = a.i[9], C = out.shape[1], H = out.shape[2], W = out.shape[3];
+  TL_CONV_GEOMETRY(out);
   TL_FOR_EACH(idx) {
     int64_t xx = idx % W, t = idx / W, y = t % H; t /= H;
     int64_t c = t % C, n = t / C, cell = y * W + xx;

@@ -8,6 +8,7 @@
 import { isGradEnabled } from './grad-mode.js';
 import type { FusedProgram } from '../backends/fused.js';
 import type { DType } from '../dtype.js';
+import { shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, empty, type PrimAttrs } from '../ops/prim.js';
 import { where } from '../ops/elementwise.js';
@@ -49,8 +50,13 @@ function thresholdProgram(outDtype: DType, gDtype: DType): FusedProgram {
 
 /** ReLU's gradient: 0 where out <= 0, else g (PyTorch's threshold_backward), in one kernel when it can. */
 export function thresholdBackward(out: Tensor, g: Tensor): Tensor {
-  const same = out.shape.length === g.shape.length && out.shape.every((d, i) => d === g.shape[i]);
-  return (same ? runFused(() => thresholdProgram(out.dtype, g.dtype), [out, g], out.shape) : null) ?? where(out.le(0), 0, g);
+  return (shapesEqual(out.shape, g.shape) ? runFused(() => thresholdProgram(out.dtype, g.dtype), [out, g], out.shape) : null) ?? where(out.le(0), 0, g);
+}
+
+/** x - mean and 1 / sqrt(var + eps) over `dims` (biased variance): layer and group norm's statistics. */
+export function centerAndRstd(x: Tensor, dims: readonly number[], eps: number): [Tensor, Tensor] {
+  const xc = x.sub(x.mean([...dims], true));
+  return [xc, xc.square().mean([...dims], true).add(eps).rsqrt()];
 }
 
 /** rstd * ((g - s1 * k) - x̂ * (s2 * k)) over inputs (g, x̂, rstd, s1, s2), k a constant. */
@@ -78,7 +84,7 @@ function layerNormProgram(d: DType, k: number): FusedProgram {
  */
 export function standardizeBackward(g: Tensor, x: Tensor, xhat: Tensor, rstdSaved: Tensor, a: PrimAttrs['standardize']): Tensor {
   const n = a.dims.reduce((m, d) => m * x.shape[d]!, 1), k = 1 / n;
-  const rstd = isGradEnabled() ? x.sub(x.mean(a.dims, true)).square().mean(a.dims, true).add(a.eps).rsqrt() : rstdSaved;
+  const rstd = isGradEnabled() ? centerAndRstd(x, a.dims, a.eps)[1] : rstdSaved;
   const s1 = g.sum(a.dims, true), s2 = g.mul(xhat).sum(a.dims, true);
   return runFused(() => layerNormProgram(g.dtype, k), [g, xhat, rstd, s1, s2], g.shape)
     ?? rstd.mul(g.sub(s1.mul(k)).sub(xhat.mul(s2.mul(k))));
@@ -137,7 +143,6 @@ function geluBackwardProgram(d: DType): FusedProgram {
 
 /** GELU's gradient (exact form; PyTorch's gelu_backward), one kernel without a graph. */
 export function geluBackward(x: Tensor, g: Tensor): Tensor {
-  const same = x.shape.length === g.shape.length && x.shape.every((d, i) => d === g.shape[i]);
-  return (same ? runFused(() => geluBackwardProgram(x.dtype), [x, g], x.shape) : null)
+  return (shapesEqual(x.shape, g.shape) ? runFused(() => geluBackwardProgram(x.dtype), [x, g], x.shape) : null)
     ?? g.mul(x.mul(SQRT1_2).erf().add(1).mul(0.5).add(x.mul(x.mul(x).mul(-0.5).exp().mul(K_PDF))));
 }

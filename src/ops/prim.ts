@@ -42,9 +42,10 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   gather: { dim: number };
   /** Max pooling's values [N,C,OH*OW] from x's planes [N,C,H*W] and maxPool2d's indices; hw = [H, W]. */
   maxPool2d: { g: ConvGeometry; hw: [number, number]; outHW: [number, number] };
+  /** Its gradient, [N,C,H*W] from the values' gradient and the indices: the same attributes. */
+  maxPool2dBackward: PrimAttrs['maxPool2d'];
   /** conv2d's GEMM with the image as a third input (ops/winograd.ts): its gradient goes to x directly. */
   convMatmul: { geom: ConvGeometry; inputShape: number[] };
-  maxPool2dBackward: { g: ConvGeometry; hw: [number, number]; outHW: [number, number] };
   scatter: { dim: number; reduce: 'none' | 'add' };
   reshape: { shape: number[] };
   permute: { dims: number[] };

@@ -59,10 +59,10 @@ export function convInputGrad(g: Tensor, w2: Tensor, attrs: PrimAttrs['convMatmu
   const { geom, inputShape } = attrs;
   const [N, C, H, W] = inputShape as [number, number, number, number];
   const OC = w2.shape[0]!;
-  // A graph being built (createGraph): the differentiable composition, col2im of w2^T g.
-  if (isGradEnabled()) return col2imPrim(w2.t().matmul(g), inputShape, geom);
   const OH = H + 2 * geom.padding[0] - 2, OW = W + 2 * geom.padding[1] - 2;
-  const wt = w2.reshape(OC, C, 3, 3).flip([2, 3]).transpose(0, 1);
-  return winogradConv3x3(g.reshape(N, OC, OH, OW), wt, [2 - geom.padding[0], 2 - geom.padding[1]])
-    ?? col2imPrim(w2.t().matmul(g), inputShape, geom);
+  // With a graph being built (createGraph), or where Winograd does not fit: the differentiable
+  // composition, col2im of w2^T g.
+  const wino = isGradEnabled() ? null
+    : winogradConv3x3(g.reshape(N, OC, OH, OW), w2.reshape(OC, C, 3, 3).flip([2, 3]).transpose(0, 1), [2 - geom.padding[0], 2 - geom.padding[1]]);
+  return wino ?? col2imPrim(w2.t().matmul(g), inputShape, geom);
 }

@@ -444,8 +444,10 @@ export class WasmBackend implements Backend {
     ref.maxPool2dBackward(this.arr(g.dtype), this.base(g), g.shape, g.strides, this.arr('int32') as Int32Array, this.base(idx), idx.strides,
       this.arr(out.dtype), this.base(out), out.shape);
   }
+  /** Bytes of Winograd's area in each thread's scratch (after the GEMM's). */
+  private winogradRoom(k: SimdKernels['k']): number { return k.scratchBytes() - k.gemmScratchBytes(); }
   winogradFits(C: number, K: number, OH: number, OW: number): boolean {
-    return this.simd !== null && this.simd.k.winogradBytes(1, C, K, Math.ceil(OH / 2), Math.ceil(OW / 2)) <= this.simd.k.scratchBytes() - this.simd.k.gemmScratchBytes();
+    return this.simd !== null && this.simd.k.winogradBytes(1, C, K, Math.ceil(OH / 2), Math.ceil(OW / 2)) <= this.winogradRoom(this.simd.k);
   }
   winogradConv(x: View, u: View, out: View, padding: readonly [number, number]): void {
     const [N, C, H, W] = x.shape as [number, number, number, number];
@@ -456,7 +458,7 @@ export class WasmBackend implements Backend {
       ref.winogradConv(this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(u.dtype), this.base(u), padding, this.arr(out.dtype), this.base(out), out.shape);
       return;
     }
-    const k = this.simd.k, room = k.scratchBytes() - k.gemmScratchBytes();
+    const k = this.simd.k, room = this.winogradRoom(k);
     // Images per call: as many as the scratch holds, but at least two calls per thread when N allows.
     let nn = Math.max(1, Math.min(N, Math.ceil(N / (2 * getNumThreads()))));
     while (nn > 1 && k.winogradBytes(nn, C, K, TH, TW) > room) nn--;

@@ -8,6 +8,7 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { zeros } from '../../ops/creation.js';
 import { cat } from '../../ops/shape.js';
 import { composite, record } from '../../ops/prim.js';
+import { centerAndRstd } from '../../autograd/fused-rules.js';
 
 /**
  * (x - mean) / sqrt(var + eps) over `dims` with the biased variance: its forward composed, one
@@ -16,8 +17,7 @@ import { composite, record } from '../../ops/prim.js';
  */
 function standardize(x: Tensor, dims: number[], eps: number): Tensor {
   const [xhat, rstd] = noGrad(() => {
-    const xc = x.sub(x.mean(dims, true));
-    const r = xc.square().mean(dims, true).add(eps).rsqrt();
+    const [xc, r] = centerAndRstd(x, dims, eps);
     return [xc.mul(r), r] as const;
   });
   return record('standardize', [x, rstd], xhat, { dims, eps });
