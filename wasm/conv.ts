@@ -90,6 +90,47 @@ export function col2im(N: i32, C: i32, H: i32, W: i32, cols: usize, cs0: i32, cs
   return f32x4.replace_lane(v, 3, load<f32>(p + <usize>(s * 12)));
 }
 
+/** Lane i of (a, b) at 2i (even) or 2i + 1 (odd): one row's 8 cells split into a 2x2 window's columns. */
+// @ts-ignore: decorator
+@inline function evens(a: v128, b: v128): v128 { return i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27); }
+// @ts-ignore: decorator
+@inline function odds(a: v128, b: v128): v128 { return i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31); }
+
+/**
+ * maxPool2d for the common 2x2 window, stride 2, no padding, every window inside x (not ceil mode's
+ * last), rows contiguous, OW >= 4: 4 outputs
+ * from two 8-float loads per row; the same scan order and rule as the general path (first cell, then
+ * take a later one when greater or NaN), so the same values and indices.
+ */
+function maxPool2x2(N: i32, C: i32, W: i32, x: usize, xs0: i32, xs1: i32, xs2: i32, OH: i32, OW: i32, out: usize, idx: usize): void {
+  const lanes = i32x4(0, 2, 4, 6), one = i32x4.splat(1);
+  let o: usize = 0;
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+    const plane = x + <usize>((n * xs0 + c * xs1) * 4);
+    for (let oy = 0; oy < OH; oy++) {
+      const r0 = plane + <usize>(2 * oy * xs2 * 4), r1 = r0 + <usize>(xs2 * 4);
+      const end = o + <usize>(OW * 4);
+      let ox = 0;
+      while (ox < OW) {
+        if (ox + 4 > OW) { o -= <usize>((ox - (OW - 4)) * 4); ox = OW - 4; } // last group overlaps: same values
+        const q = <usize>(ox * 8);
+        const a0 = v128.load(r0 + q), a1 = v128.load(r0 + q, 16), b0 = v128.load(r1 + q), b1 = v128.load(r1 + q, 16);
+        let m = evens(a0, a1), mi = i32x4.add(i32x4.splat(2 * oy * W + 2 * ox), lanes);
+        let v = odds(a0, a1), t = v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
+        m = v128.bitselect(v, m, t); mi = v128.bitselect(i32x4.add(mi, one), mi, t);
+        const base = i32x4.add(i32x4.splat(2 * oy * W + 2 * ox + W), lanes);
+        v = evens(b0, b1); t = v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
+        m = v128.bitselect(v, m, t); mi = v128.bitselect(base, mi, t);
+        v = odds(b0, b1); t = v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
+        m = v128.bitselect(v, m, t); mi = v128.bitselect(i32x4.add(base, one), mi, t);
+        v128.store(out + o, m); v128.store(idx + o, mi);
+        o += 16; ox += 4;
+      }
+      o = end;
+    }
+  }
+}
+
 /**
  * Max pooling of float32 x [N,C,H,W] (any strides) into contiguous out and idx [N, C, OH, OW]: each
  * window's maximum and its flat position y*W + x in its plane. Cells outside the input are skipped
@@ -99,6 +140,10 @@ export function col2im(N: i32, C: i32, H: i32, W: i32, cols: usize, cs0: i32, cs
  */
 export function maxPool2d(N: i32, C: i32, H: i32, W: i32, x: usize, xs0: i32, xs1: i32, xs2: i32, xs3: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, OH: i32, OW: i32, out: usize, idx: usize): void {
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 && xs3 == 1 && OW >= 4 && 2 * OW <= W && 2 * OH <= H) {
+    maxPool2x2(N, C, W, x, xs0, xs1, xs2, OH, OW, out, idx);
+    return;
+  }
   // Outputs whose windows lie inside x horizontally: ox in [lo, hi).
   let lo = (pw + sw - 1) / sw, hi = OW;
   const last = (kw - 1) * dw - pw; // x0 + last < W
@@ -121,28 +166,6 @@ export function maxPool2d(N: i32, C: i32, H: i32, W: i32, x: usize, xs0: i32, xs
         if (vec && ox >= lo && ox < hi) {
           if (ox + 4 > hi) { o -= <usize>((ox - (hi - 4)) * 4); ox = hi - 4; }
           const x0 = ox * sw - pw;
-          if (ox + 8 <= hi) {
-            // Two groups of 4: independent max chains for the out-of-order core.
-            let m = f32x4.splat(-Infinity), m2 = m;
-            let mi = i32x4.add(i32x4.splat(y0 * W + x0), lanes), mi2 = i32x4.add(mi, i32x4.splat(4 * sw));
-            const g2 = <usize>(4 * sx * 4);
-            for (let ki = 0; ki < kh; ki++) {
-              const y = y0 + ki * dh;
-              const row = plane + <usize>((y * xs2 + x0 * xs3) * 4);
-              for (let kj = 0; kj < kw; kj++) {
-                const p = row + <usize>(kj * dw * xs3 * 4);
-                const v = load4(p, sx), v2 = load4(p + g2, sx);
-                const cell = i32x4.add(i32x4.splat(y * W + x0 + kj * dw), lanes);
-                const take = v128.or(f32x4.gt(v, m), f32x4.ne(v, v)), take2 = v128.or(f32x4.gt(v2, m2), f32x4.ne(v2, v2));
-                m = v128.bitselect(v, m, take); m2 = v128.bitselect(v2, m2, take2);
-                mi = v128.bitselect(cell, mi, take); mi2 = v128.bitselect(i32x4.add(cell, i32x4.splat(4 * sw)), mi2, take2);
-              }
-            }
-            v128.store(out + o, m); v128.store(out + o + 16, m2);
-            v128.store(idx + o, mi); v128.store(idx + o + 16, mi2);
-            o += 32; ox += 8;
-            continue;
-          }
           let m = f32x4.splat(-Infinity);
           let mi = i32x4.add(i32x4.splat(y0 * W + x0), lanes);
           for (let ki = 0; ki < kh; ki++) {

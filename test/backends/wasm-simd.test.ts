@@ -609,7 +609,7 @@ describe.each(variants)('SIMD max pooling (%s)', (variant: SimdVariant) => {
       [2, 2, 2, 2, 0, 0, 1, 1], [3, 3, 1, 1, 1, 1, 1, 1], [3, 3, 2, 2, 1, 1, 1, 1], [1, 2, 1, 1, 0, 0, 1, 1],
       [2, 3, 1, 3, 1, 1, 2, 1], [3, 2, 2, 1, 0, 1, 1, 3], [2, 2, 3, 3, 1, 0, 1, 1],
     ];
-    for (const [kh, kw, sh, sw, ph, pw, dh, dw] of geoms) for (const [H, W] of [[7, 7], [5, 17], [4, 36], [9, 3]] as const) {
+    for (const [kh, kw, sh, sw, ph, pw, dh, dw] of geoms) for (const [H, W] of [[7, 7], [5, 17], [4, 36], [9, 3], [6, 24]] as const) {
       const OH0 = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, OW0 = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
       if (OH0 <= 0 || OW0 <= 0) continue;
       const N = 2, C = 3;
