@@ -459,15 +459,20 @@ export class WasmBackend implements Backend {
       return;
     }
     const k = this.simd.k, room = this.winogradRoom(k);
-    // Images per call: as many as the scratch holds, but at least two calls per thread when N allows.
-    let nn = Math.max(1, Math.min(N, Math.ceil(N / (2 * getNumThreads()))));
-    while (nn > 1 && k.winogradBytes(nn, C, K, TH, TW) > room) nn--;
+    // Images per call: at most what the scratch holds, in at least two calls per thread when N allows,
+    // and a multiple of the threads' count of calls of sizes differing by at most one: 5 calls on 2
+    // threads left one thread idle for a fifth of the kernel.
+    const T = getNumThreads();
+    let most = Math.max(1, Math.min(N, Math.ceil(N / (4 * T))));
+    while (most > 1 && k.winogradBytes(most, C, K, TH, TW) > room) most--;
+    const parts = Math.min(N, Math.ceil(Math.ceil(N / most) / T) * T);
     const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
     const xp = this.ptr(x), up = this.ptr(u), op_ = this.ptr(out), L = new CallList();
-    for (let n0 = 0; n0 < N; n0 += nn) {
-      const m = Math.min(nn, N - n0);
+    for (let p = 0, n0 = 0; p < parts; p++) {
+      const m = Math.floor(N / parts) + (p < N % parts ? 1 : 0);
       L.push('winogradConv', [m, C, K, H, W, xp + 4 * n0 * s0, s0, s1, s2, s3, padding[0], padding[1], TH, TW, up, OH, OW,
         op_ + 4 * n0 * K * OH * OW, K * OH * OW, 0], m * 16 * C * K * TH * TW, 19);
+      n0 += m;
     }
     this.exec(L);
   }
