@@ -133,3 +133,22 @@ describe('gradcheck (float64 finite differences) of the new composites', () => {
     expect(torch.autograd.gradcheck((a) => torch.digamma(a), [pos()])).toBe(true);
   });
 });
+
+describe("a broadcast matmul operand's gradient (a conv weight shared by the images)", () => {
+  it('is g b^T summed over the batch, bit for bit, in whichever orientation the GEMM pads less', async () => {
+    // [16, 9] pads to 16 x 16 of 4x8 tiles; the rule computes it as the transpose of [9, 16] (12 x 16).
+    for (const [m, k] of [[16, 9], [9, 16], [32, 144]] as const) {
+      const w = torch.randn([m, k], { requiresGrad: true }), cols = torch.randn([6, k, 50]), g = torch.randn([6, m, 50]);
+      w.matmul(cols).backward(g);
+      const direct = torch.noGrad(() => g.matmul(cols.transpose(1, 2)).sum(0));
+      expect(Array.from(await w.grad!.data()), `[${m}, ${k}]`).toEqual(Array.from(await direct.data()));
+      const ref = Array.from({ length: m * k }, (_, ij) => {
+        const [i, j] = [Math.floor(ij / k), ij % k], gv = g.dataSync(), cv = cols.dataSync();
+        let s = 0;
+        for (let b = 0; b < 6; b++) for (let l = 0; l < 50; l++) s += gv[(b * m + i) * 50 + l]! * cv[(b * k + j) * 50 + l]!;
+        return s;
+      });
+      (await w.grad!.data()).forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 3));
+    }
+  });
+});
