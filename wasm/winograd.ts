@@ -34,6 +34,68 @@ export function winogradConv(nn: i32, C: i32, K: i32, H: i32, W: i32, x: usize, 
 }
 
 /**
+ * The weight gradient's Winograd-domain sums for images n < nn: m[e, k, c] = sum over the images' 2x2
+ * tiles t of (A g A^T)[e][k, t] (B^T d B)[e][c, t], g [nn, K, OH, OW] the output gradient and d x's
+ * 4x4 tiles as winogradConv takes them (any strides both); the caller turns m into the [K, C, 3, 3]
+ * gradient G^T m G. The tiles' transforms live after the GEMM scratch (winogradBytes(nn, ...)),
+ * m [16, K, C] contiguous is written (not accumulated).
+ */
+export function winogradWgrad(nn: i32, C: i32, K: i32, H: i32, W: i32, x: usize, xs0: i32, xs1: i32, xs2: i32, xs3: i32,
+  ph: i32, pw: i32, TH: i32, TW: i32, g: usize, gs0: i32, gs1: i32, gs2: i32, gs3: i32, OH: i32, OW: i32, m: usize, scratch: usize): void {
+  const nT = nn * TH * TW;
+  const v = scratch + <usize>gemmScratchBytes(), gt = v + <usize>(16 * C * nT * 4), rows = gt + <usize>(16 * K * nT * 4);
+  const tail = rows + <usize>(4 * (8 * ((TW + 3) / 4) + 4) * 4);
+  winogradInput(nn, C, H, W, x, xs0, xs1, xs2, xs3, ph, pw, TH, TW, v, C * nT, nT, TH * TW, rows, tail);
+  winogradGradTiles(nn, K, OH, OW, g, gs0, gs1, gs2, gs3, TH, TW, gt, K * nT, nT, TH * TW, rows, tail);
+  // m[e] = gt[e] [K, nT] times v[e]^T [nT, C]: the tiles are the contraction.
+  gemm(16, K, C, nT, gt, K * nT, nT, 1, v, C * nT, 1, nT, m, K * C, C, scratch, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/**
+ * G[e, k, n, ty, tx] = (A g A^T)[e / 4, e % 4] of g's 2x2 tile at (2 ty, 2 tx) (cells past OH or OW
+ * are 0), A = [[1, 0], [1, 1], [1, -1], [0, -1]]: rows (g0, g0 + g1, g0 - g1, -g1), then the same
+ * along each row. Laid out as winogradInput's V (e by eStride, k by kStride, n by nStride elements).
+ */
+function winogradGradTiles(nn: i32, nk: i32, OH: i32, OW: i32, g: usize, gs0: i32, gs1: i32, gs2: i32, gs3: i32,
+  TH: i32, TW: i32, out: usize, eStride: i32, kStride: i32, nStride: i32, scratch: usize, tail: usize): void {
+  const RW = 8 * ((TW + 3) / 4) + 4, rowBytes = <usize>(RW * 4), eBytes = <usize>eStride * 4;
+  const r0 = scratch, r1 = scratch + rowBytes;
+  for (let k = 0; k < nk; k++) for (let n = 0; n < nn; n++) {
+    const plane = g + <usize>((n * gs0 + k * gs1) * 4);
+    const oplane = out + <usize>((k * kStride + n * nStride) * 4);
+    for (let ty = 0; ty < TH; ty++) {
+      padRow(r0, RW, plane, 2 * ty, OH, OW, gs2, gs3, 0);
+      padRow(r1, RW, plane, 2 * ty + 1, OH, OW, gs2, gs3, 0);
+      const orow = oplane + <usize>(ty * TW * 4);
+      for (let t4 = 0; t4 < TW; t4 += 4) {
+        // A last group past the row's end is taken at TW - 4 instead where the row has 4 tiles,
+        // recomputing some (same values): the partial-group path costs more than a whole group.
+        const tx = t4 + 4 > TW && TW >= 4 ? TW - 4 : t4;
+        const p = <usize>(2 * tx * 4);
+        let a = v128.load(r0 + p), b = v128.load(r0 + p + 16);
+        const g00 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), g01 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        a = v128.load(r1 + p); b = v128.load(r1 + p + 16);
+        const g10 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), g11 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        // A g: rows (g0, g0 + g1, g0 - g1, -g1), two columns each.
+        const u10 = f32x4.add(g00, g10), u11 = f32x4.add(g01, g11), u20 = f32x4.sub(g00, g10), u21 = f32x4.sub(g01, g11);
+        const u30 = f32x4.neg(g10), u31 = f32x4.neg(g11);
+        const live = TW - tx, o = live >= 4 ? orow + <usize>(tx * 4) : tail, es = live >= 4 ? eBytes : 16;
+        gradRow(o, es, g00, g01); gradRow(o + 4 * es, es, u10, u11); gradRow(o + 8 * es, es, u20, u21); gradRow(o + 12 * es, es, u30, u31);
+        if (live < 4) for (let e = 0; e < 16; e++) for (let l = 0; l < live; l++) {
+          store<f32>(orow + <usize>e * eBytes + <usize>((tx + l) * 4), load<f32>(tail + <usize>(e * 16 + l * 4)));
+        }
+      }
+    }
+  }
+}
+
+/** A row (a, b) of A g times A^T: (a, a + b, a - b, -b) at o, es bytes apart. */
+// @ts-ignore: decorator
+@inline function gradRow(o: usize, es: usize, a: v128, b: v128): void {
+  v128.store(o, a); v128.store(o + es, f32x4.add(a, b)); v128.store(o + 2 * es, f32x4.sub(a, b)); v128.store(o + 3 * es, f32x4.neg(b));
+}
+
+/**
  * V[e, c, n, ty, tx] = (B^T d B)[e / 4, e % 4] of the tile of x [N,C,H,W] (any strides) starting at
  * (2 ty - ph, 2 tx - pw), cells outside x being 0. Planes n < nn, c < nc of the call; e steps by
  * eStride elements in out, c by cStride, n by nStride, tiles contiguous (ty * TW + tx). The four
@@ -55,7 +117,10 @@ function winogradInput(nn: i32, nc: i32, H: i32, W: i32, x: usize, xs0: i32, xs1
       padRow(r2, RW, plane, 2 * ty + 2 - ph, H, W, xs2, xs3, pw);
       padRow(r3, RW, plane, 2 * ty + 3 - ph, H, W, xs2, xs3, pw);
       const orow = oplane + <usize>(ty * TW * 4);
-      for (let tx = 0; tx < TW; tx += 4) {
+      for (let t4 = 0; t4 < TW; t4 += 4) {
+        // A last group past the row's end is taken at TW - 4 instead where the row has 4 tiles,
+        // recomputing some (same values): the partial-group path costs more than a whole group.
+        const tx = t4 + 4 > TW && TW >= 4 ? TW - 4 : t4;
         // d_rj: row r, column j of the four tiles tx..tx+3 (input columns 2 tx + 2 l + j).
         const p = <usize>(2 * tx * 4);
         let a = v128.load(r0 + p), b = v128.load(r0 + p + 16), cc = v128.load(r0 + p + 32);

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
 import * as la from '../ops/decomp.js';
-import { convInputGrad } from '../ops/winograd.js';
+import { convInputGrad, convWeightGrad } from '../ops/winograd.js';
 import { geluBackward, standardizeBackward, thresholdBackward } from './fused-rules.js';
 
 /** What a backward rule sees: the primitive's attributes and whatever the node saved. */
@@ -189,7 +189,7 @@ export const derivatives: Table = {
     c.needs[0] ? mmGradIn(g, x1(c).transpose(1, 2), x0(c)) : null,
     c.needs[1] ? mmGradIn(x0(c).transpose(1, 2), g, x1(c)) : null] },
   convMatmul: { save: 'inputs', backward: (g, c) => [                                    // w2: g cols^T summed over images; x: conv of g
-    c.needs[0] ? o.bmmPrim(g, x1(c).transpose(1, 2)).sum(0) : null, null,
+    c.needs[0] ? convWeightGrad(g, x1(c), c.inputs[2]!, c.attrs) : null, null,
     c.needs[2] ? convInputGrad(g, x0(c), c.attrs) : null] },
   im2col: { save: 'none', backward: (g, c) => [o.col2imPrim(g, c.attrs.inputShape, c.attrs.g)] }, // adjoint
   col2im: { save: 'none', backward: (g, c) => [o.im2colPrim(g, c.attrs.g)] },

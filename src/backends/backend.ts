@@ -203,6 +203,13 @@ export interface Backend {
   winogradConv?(x: View, u: View, out: View, padding: readonly [number, number]): void;
   winogradFits?(C: number, K: number, OH: number, OW: number): boolean;
   /**
+   * Optional Winograd weight gradient of that convolution (with winogradConv): m [16, K, C]
+   * contiguous = the sum over the images' 2x2 output tiles of (A g A^T) (B^T d B), g [N,K,OH,OW] the
+   * output gradient and d x's 4x4 tiles (any strides both); the op layer makes the [K, C, 3, 3]
+   * gradient G^T m G. Summed in an order fixed by N alone, so the same bits at every thread count.
+   */
+  winogradWgrad?(x: View, g: View, m: View, padding: readonly [number, number]): void;
+  /**
    * Optional fused elementwise kernel (torch.compile's code generation, src/backends/fused.ts): runs
    * program `p` over outs[0].shape, inputs broadcast to it by strides, in one pass. Returns false
    * (doing nothing) where the backend cannot; the caller then runs `runComposed`. Must give the

@@ -18,7 +18,7 @@ import { Tensor } from '../tensor.js';
 
 /** Names of the Backend kernels a graph records (the methods of Backend that compute). */
 export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
-  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'winogradConv' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
+  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'winogradConv' | 'winogradWgrad' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
   /** Made by Program's passes only: a matmul with its elementwise consumer (Backend.matmulEpilogue). */
   | 'matmulEpilogue';
 
@@ -214,6 +214,9 @@ export class Recorder implements Backend {
     return this.inner.winogradConv && ((x: View, u: View, out: View, p: readonly [number, number]) => this.add('winogradConv', [x, u, out, p], [x, u], [out]));
   }
   get winogradFits(): Backend['winogradFits'] { return this.inner.winogradFits?.bind(this.inner); }
+  get winogradWgrad(): Backend['winogradWgrad'] {
+    return this.inner.winogradWgrad && ((x: View, g: View, m: View, p: readonly [number, number]) => this.add('winogradWgrad', [x, g, m, p], [x, g], [m]));
+  }
 }
 
 /** v on its real buffer (a materialised VBuf's, or v's own). */

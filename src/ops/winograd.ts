@@ -1,14 +1,15 @@
-// Winograd F(2x2, 3x3) convolution, used for conv2d's input gradient on backends that have it
-// (Backend.winogradConv / winogradFits: the CPU). The gradient of a 3x3 stride-1 convolution with
-// respect to its input is itself such a convolution (of the output gradient with the flipped,
-// transposed weight), and Winograd does it in 16 GEMMs of 16/36 the multiply-adds, without the
-// column matrix and col2im. `convMatmulPrim` is the forward GEMM that routes x's gradient there.
+// Winograd F(2x2, 3x3) for conv2d's gradients on backends that have it (Backend.winogradConv,
+// winogradWgrad, winogradFits: the CPU). The gradient of a 3x3 stride-1 convolution with respect to
+// its input is itself such a convolution (of the output gradient with the flipped, transposed
+// weight), and Winograd does it in 16 GEMMs of 16/36 the multiply-adds, without the column matrix and
+// col2im; the weight gradient is F(3x3, 2x2) over the output gradient's 2x2 tiles, the same saving.
+// `convMatmulPrim` is the forward GEMM that routes both gradients here.
 
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import type { ConvGeometry } from '../backends/backend.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, empty, fromArray, record, type PrimAttrs } from './prim.js';
-import { col2imPrim } from './linalg.js';
+import { bmmPrim, col2imPrim } from './linalg.js';
 
 /** G of F(2x2, 3x3): the weight transform U = G w G^T. */
 const G = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1];
@@ -52,6 +53,26 @@ export function winogradConv3x3(x: Tensor, w: Tensor, padding: readonly [number,
 export function convMatmulPrim(w2: Tensor, cols: Tensor, x: Tensor, attrs: PrimAttrs['convMatmul']): Tensor {
   const out = noGrad(() => w2.matmul(cols));
   return record('convMatmul', [w2, cols, x], out, attrs);
+}
+
+/**
+ * w2's gradient [OC, C*9] from conv2d's output gradient g [N, OC, L] (convMatmulPrim's rule): g
+ * cols^T summed over the images, or, without a graph being built and where the backend has it, by
+ * Winograd from g and x (G^T m G of the backend's Winograd-domain sums m).
+ */
+export function convWeightGrad(g: Tensor, cols: Tensor, x: Tensor, attrs: PrimAttrs['convMatmul']): Tensor {
+  const { geom, inputShape } = attrs;
+  const [N, C, H, W] = inputShape as [number, number, number, number];
+  const OC = g.shape[1]!, OH = H + 2 * geom.padding[0] - 2, OW = W + 2 * geom.padding[1] - 2;
+  const b = backendOf(x);
+  if (isGradEnabled() || !b.winogradWgrad || !b.winogradFits?.(C, OC, OH, OW)) return bmmPrim(g, cols.transpose(1, 2)).sum(0);
+  const m = empty([16, OC, C], 'float32', x.device);
+  b.winogradWgrad(x.view_(), g.reshape(N, OC, OH, OW).view_(), m.view_(), geom.padding);
+  const gm = fromArray(G, [4, 3], 'float32', x.device);
+  const m4 = m.reshape(4, 4, OC, C).permute(2, 3, 0, 1); // [OC, C, 4, 4]
+  const gw = gm.t().matmul(m4).matmul(gm).reshape(OC, C * 9);
+  for (const t of [m, gm]) t.dispose();
+  return gw;
 }
 
 /** x's gradient from conv2d's output gradient g [N, OC, L] (convMatmulPrim's rule). */

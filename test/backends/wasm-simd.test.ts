@@ -669,7 +669,8 @@ describe.each(variants)('SIMD max pooling (%s)', (variant: SimdVariant) => {
 });
 
 describe.each(variants)('conv2d through the SIMD GEMM (%s)', (variant: SimdVariant) => {
-  // 3x3 at stride 1: the input gradient is the Winograd kernel; 2x2: im2col's adjoint col2im.
+  // 3x3 at stride 1: the input and weight gradients are the Winograd kernels; 2x2: im2col's adjoint
+  // col2im and the GEMM.
   it.each([[3, 'winogradConv'], [2, 'col2im']] as const)('%ix%i kernel: forward, weight and input gradients (input gradient by %s) vs float64 direct convolution', (R, dgrad) => {
     const be = getBackend('cpu') as WasmBackend;
     const saved = (be as unknown as { simd: SimdKernels | null }).simd, savedVariant = be.kernels;
@@ -702,7 +703,8 @@ describe.each(variants)('conv2d through the SIMD GEMM (%s)', (variant: SimdVaria
       expect(calls.im2col).toBeGreaterThan(0);
       expect(calls[dgrad]).toBeGreaterThan(0);
       expect(calls[dgrad === 'col2im' ? 'winogradConv' : 'col2im'] ?? 0).toBe(0);
-      expect(calls.gemm).toBeGreaterThanOrEqual(2); // forward, weight grad (and input grad through col2im)
+      expect(calls.winogradWgrad ?? 0).toBe(R === 3 ? 1 : 0);
+      expect(calls.gemm).toBeGreaterThanOrEqual(2); // forward and the Winograd output transform, or weight grad (and input grad through col2im)
     } finally {
       (be as unknown as { simd: SimdKernels | null }).simd = saved;
       expect(be.kernels).toBe(savedVariant);
@@ -748,5 +750,52 @@ describe.each(variants)('conv2d through the SIMD GEMM (%s)', (variant: SimdVaria
       expectClose(read(ref, ro), want, 2e-5, 2e-5, `reference winogradConv N=${N} C=${C} K=${K} ${H}x${W} pad ${ph},${pw}`);
     }
     expect(calls.winogradConv).toBeGreaterThan(0);
+  });
+
+  it('winogradWgrad vs float64 direct weight gradient: paddings 0-2, odd sizes, strided x and g, more images than one call holds', () => {
+    const be = new WasmBackend(), ref = new WasmBackend();
+    be.useKernels(variant); ref.useKernels('reference');
+    const calls = spy(be);
+    const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+    for (const [N, C, K, H, W, ph, pw] of [[2, 3, 4, 5, 5, 1, 1], [3, 2, 5, 9, 14, 0, 2], [1, 4, 3, 3, 17, 2, 0], [19, 3, 2, 6, 7, 1, 1], [2, 40, 33, 12, 10, 1, 1]] as const) {
+      const OH = H + 2 * ph - 2, OW = W + 2 * pw - 2;
+      const xs = rand(N * C * H * W, H + 5 * W), gs = rand(N * K * OH * OW, K + 7 * C);
+      const want = new Array<number>(K * C * 9).fill(0);
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
+        const gv = gs[((n * K + k) * OH + oy) * OW + ox]!;
+        for (let c = 0; c < C; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+          const y = oy + i - ph, x = ox + j - pw;
+          if (y >= 0 && y < H && x >= 0 && x < W) want[((k * C + c) * 3 + i) * 3 + j] += gv * xs[((n * C + c) * H + y) * W + x]!;
+        }
+      }
+      // The kernels give m [16, K, C]; the weight gradient is G^T m G (in float64 here).
+      const grad = (m: number[]) => {
+        const r = new Array<number>(K * C * 9).fill(0);
+        for (let k = 0; k < K; k++) for (let c = 0; c < C; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+          let s = 0;
+          for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) s += G[a]![i]! * m[((a * 4 + b) * K + k) * C + c]! * G[b]![j]!;
+          r[((k * C + c) * 3 + i) * 3 + j] = s;
+        }
+        return r;
+      };
+      // 2nd: every plane of x and of g stored transposed (the same logical tensors).
+      const tr = (s: Float32Array, P: number, R: number, Q: number) => {
+        const t = new Float32Array(s.length);
+        for (let p = 0; p < P; p++) for (let y = 0; y < R; y++) for (let x = 0; x < Q; x++) t[p * R * Q + x * R + y] = s[p * R * Q + y * Q + x]!;
+        return t;
+      };
+      const layouts = [[xs, contiguous([N, C, H, W]), gs, contiguous([N, K, OH, OW])],
+        [tr(xs, N * C, H, W), [C * H * W, H * W, 1, H], tr(gs, N * K, OH, OW), [K * OH * OW, OH * OW, 1, OH]]] as const;
+      for (const [xsto, xst, gsto, gst] of layouts) {
+        const x = put(be, xsto, [N, C, H, W], [...xst]), g = put(be, gsto, [N, K, OH, OW], [...gst]), m = out(be, [16, K, C]);
+        be.fill(m, NaN); // every cell is written
+        be.winogradWgrad(x.view, g.view, m, [ph, pw]);
+        expectClose(grad(read(be, m)), want, 1e-4, 1e-4, `winogradWgrad N=${N} C=${C} K=${K} ${H}x${W} pad ${ph},${pw}`);
+      }
+      const rx = put(ref, xs, [N, C, H, W]), rg = put(ref, gs, [N, K, OH, OW]), rm = out(ref, [16, K, C]);
+      ref.winogradWgrad(rx.view, rg.view, rm, [ph, pw]);
+      expectClose(grad(read(ref, rm)), want, 1e-4, 1e-4, `reference winogradWgrad N=${N} C=${C} K=${K} ${H}x${W} pad ${ph},${pw}`);
+    }
+    expect(calls.winogradWgrad).toBeGreaterThan(0);
   });
 });

@@ -476,6 +476,38 @@ export class WasmBackend implements Backend {
     }
     this.exec(L);
   }
+  winogradWgrad(x: View, g: View, m: View, padding: readonly [number, number]): void {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [, K, OH, OW] = g.shape as [number, number, number, number];
+    const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2);
+    if (!this.simd || x.dtype !== 'float32' || N === 0 || !this.winogradFits(C, K, OH, OW)) {
+      ref.winogradWgrad(this.arr(x.dtype), this.base(x), x.shape, x.strides, this.arr(g.dtype), this.base(g), g.shape, g.strides, padding, this.arr(m.dtype), this.base(m));
+      return;
+    }
+    const k = this.simd.k, room = this.winogradRoom(k);
+    // Calls of at most 8 images (what the scratch holds, if fewer), sizes within one of each other,
+    // each summing its tiles into its own [16, K, C]; those are then added in call order. The cut
+    // depends on N alone, so the sums (and bits) are the same for every thread count.
+    let most = Math.min(8, N);
+    while (most > 1 && k.winogradBytes(most, C, K, TH, TW) > room) most--;
+    const parts = Math.ceil(N / most), part = 16 * K * C;
+    const sums = parts === 1 ? null : this.alloc(parts * part * 4) as WasmBuffer;
+    const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
+    const [g0, g1, g2, g3] = g.strides as [number, number, number, number];
+    const xp = this.ptr(x), gp = this.ptr(g), mp = sums ? sums.ptr : this.ptr(m), L = new CallList();
+    for (let p = 0, n0 = 0; p < parts; p++) {
+      const nn = Math.floor(N / parts) + (p < N % parts ? 1 : 0);
+      L.push('winogradWgrad', [nn, C, K, H, W, xp + 4 * n0 * s0, s0, s1, s2, s3, padding[0], padding[1], TH, TW,
+        gp + 4 * n0 * g0, g0, g1, g2, g3, OH, OW, mp + 4 * p * part, 0], nn * 16 * C * K * TH * TW, 22);
+      n0 += nn;
+    }
+    this.exec(L);
+    if (sums) {
+      // The parts' sum, [parts, 16 K C] over its leading dim (float64 accumulation, fixed order).
+      this.reduce('sum', { buf: sums, dtype: 'float32', shape: [part, parts], strides: [1, part], offset: 0 }, 1, { ...m, shape: [part], strides: [1] });
+      this.free(sums);
+    }
+  }
   gather(x: View, dim: number, index: View, out: View): void {
     if (this.simd && x.dtype === out.dtype && (x.dtype === 'float32' || x.dtype === 'int32') && index.dtype === 'int32') {
       const xp = this.ptr(x), ip = this.ptr(index), op_ = this.ptr(out), L = new CallList(), at: IndexWindow[] = [];

@@ -253,6 +253,36 @@ export function winogradConv(x: Arr, xBase: number, xShape: Dims, xSt: Dims, u: 
   winogradOutput(m, 0, [16, K, N, TH, TW], out, oBase, oShape);
 }
 
+/**
+ * Winograd F(2x2,3x3) weight gradient (wasm/winograd.ts's winogradWgrad rule, over all N images at
+ * once): m [16, K, C] = sum over tiles t of (A g A^T)[e][k, t] (B^T d B)[e][c, t], in float32 in
+ * increasing t (the SIMD GEMM's order; its relaxed build fuses the multiply-adds, and cuts the tiles
+ * into calls of a few images whose partial sums the backend adds in float64).
+ */
+export function winogradWgrad(x: Arr, xBase: number, xShape: Dims, xSt: Dims, g: Arr, gBase: number, gShape: Dims, gSt: Dims,
+  padding: readonly [number, number], m: Arr, mBase: number): void {
+  const [N, C] = xShape as [number, number];
+  const [, K, OH, OW] = gShape as [number, number, number, number];
+  const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2), NT = N * TH * TW;
+  const v = new Float32Array(16 * C * NT), gt = new Float32Array(16 * K * NT), f = Math.fround;
+  winogradInput(x, xBase, xShape, xSt, padding, v, 0, [16, C, N, TH, TW]);
+  const at = (n: number, k: number, y: number, xx: number) => (y < OH && xx < OW ? g[gBase + n * gSt[0]! + k * gSt[1]! + y * gSt[2]! + xx * gSt[3]!]! : 0);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let ty = 0; ty < TH; ty++) for (let tx = 0; tx < TW; tx++) {
+    const t = (k * N + n) * TH * TW + ty * TW + tx, E = K * NT;
+    // A g (rows g0, g0 + g1, g0 - g1, -g1), then the same along each row.
+    const g0 = [at(n, k, 2 * ty, 2 * tx), at(n, k, 2 * ty, 2 * tx + 1)], g1 = [at(n, k, 2 * ty + 1, 2 * tx), at(n, k, 2 * ty + 1, 2 * tx + 1)];
+    const rows = [g0, [f(g0[0]! + g1[0]!), f(g0[1]! + g1[1]!)], [f(g0[0]! - g1[0]!), f(g0[1]! - g1[1]!)], [-g1[0]!, -g1[1]!]];
+    rows.forEach(([a, b], i) => {
+      gt[t + 4 * i * E] = a!; gt[t + (4 * i + 1) * E] = f(a! + b!); gt[t + (4 * i + 2) * E] = f(a! - b!); gt[t + (4 * i + 3) * E] = -b!;
+    });
+  }
+  for (let e = 0; e < 16; e++) for (let k = 0; k < K; k++) for (let c = 0; c < C; c++) {
+    let acc = 0;
+    for (let t = 0; t < NT; t++) acc = f(acc + f(gt[(e * K + k) * NT + t]! * v[(e * C + c) * NT + t]!));
+    m[mBase + (e * K + k) * C + c] = acc;
+  }
+}
+
 /** Winograd F(2x2,3x3) input transform: out [16, C, N, TH, TW] contiguous. */
 function winogradInput(x: Arr, xBase: number, xShape: Dims, xSt: Dims, padding: readonly [number, number], out: Arr, oBase: number, oShape: Dims): void {
   const [N, C, H, W] = xShape as [number, number, number, number];

@@ -43,6 +43,8 @@ export interface SimdExports {
     idx: number, HW: number, out: number): void;
   winogradConv(nn: number, C: number, K: number, H: number, W: number, x: number, xs0: number, xs1: number, xs2: number, xs3: number,
     ph: number, pw: number, TH: number, TW: number, u: number, OH: number, OW: number, out: number, yn: number, scratch: number): void;
+  winogradWgrad(nn: number, C: number, K: number, H: number, W: number, x: number, xs0: number, xs1: number, xs2: number, xs3: number,
+    ph: number, pw: number, TH: number, TW: number, g: number, gs0: number, gs1: number, gs2: number, gs3: number, OH: number, OW: number, m: number, scratch: number): void;
   winogradBytes(nn: number, C: number, K: number, TH: number, TW: number): number;
   scratchBytes(): number;
   philoxUniform(n: number, out: number, seed: number, offset: number): void;
