@@ -191,6 +191,10 @@ export const derivatives: Table = {
   convMatmul: { save: 'inputs', backward: (g, c) => [                                    // w2: g cols^T summed over images; x: conv of g
     c.needs[0] ? convWeightGrad(g, x1(c), c.inputs[2]!, c.attrs) : null, null,
     c.needs[2] ? convInputGrad(g, x0(c), c.attrs) : null] },
+  convWinograd: { save: 'inputs', backward: (g, c) => {                                  // as convMatmul's, the columns made again if needed
+    const w = x0(c), [N, OC] = g.shape as [number, number], w2 = w.reshape(OC, -1), g3 = g.reshape(N, OC, -1);
+    return [c.needs[0] ? convWeightGrad(g3, null, x1(c), c.attrs).reshape(w.shape) : null, c.needs[1] ? convInputGrad(g3, w2, c.attrs) : null];
+  } },
   im2col: { save: 'none', backward: (g, c) => [o.col2imPrim(g, c.attrs.inputShape, c.attrs.g)] }, // adjoint
   col2im: { save: 'none', backward: (g, c) => [o.im2colPrim(g, c.attrs.g)] },
 

@@ -46,6 +46,8 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   maxPool2dBackward: PrimAttrs['maxPool2d'];
   /** conv2d's GEMM with the image as a third input (ops/winograd.ts): its gradient goes to x directly. */
   convMatmul: { geom: ConvGeometry; inputShape: number[] };
+  /** conv2d(x, w) by Winograd (ops/winograd.ts), inputs [w [OC, C, 3, 3], x]: both gradients by Winograd too. */
+  convWinograd: PrimAttrs['convMatmul'];
   scatter: { dim: number; reduce: 'none' | 'add' };
   reshape: { shape: number[] };
   permute: { dims: number[] };

@@ -9,7 +9,7 @@ import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import type { ConvGeometry } from '../backends/backend.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, empty, fromArray, record, type PrimAttrs } from './prim.js';
-import { bmmPrim, col2imPrim } from './linalg.js';
+import { bmmPrim, col2imPrim, im2colPrim } from './linalg.js';
 
 /** G of F(2x2, 3x3): the weight transform U = G w G^T. */
 const G = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1];
@@ -19,10 +19,38 @@ const G = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1];
  * with the transforms, a 3x3 kernel at stride 1, dilation 1, padding <= 2, and a gradient wanted for x.
  */
 export function winogradDgrad(x: Tensor, geom: ConvGeometry): boolean {
+  return isGradEnabled() && x.requiresGrad && winogradShape(x, geom);
+}
+
+/** A float32 3x3 convolution at stride 1, dilation 1, padding <= 2, on a backend with the kernels. */
+function winogradShape(x: Tensor, geom: ConvGeometry): boolean {
   const b = backendOf(x);
-  if (x.dtype !== 'float32' || !b.winogradConv || !b.winogradFits || !isGradEnabled() || !x.requiresGrad) return false;
+  if (x.dtype !== 'float32' || !b.winogradConv || !b.winogradWgrad || !b.winogradFits) return false;
   return geom.kernel[0] === 3 && geom.kernel[1] === 3 && geom.stride[0] === 1 && geom.stride[1] === 1
     && geom.dilation[0] === 1 && geom.dilation[1] === 1 && geom.padding[0] <= 2 && geom.padding[1] <= 2;
+}
+
+/**
+ * Whether conv2d (groups 1, `geom`, input x [N,C,H,W], OC outputs) runs its forward by Winograd too
+ * (convWinogradPrim), by measurement on the CPU (.prof-style, 2 threads, best of 200): it wins from 4
+ * input channels on at least 12x12 outputs ([64,16,14,14] -> 32: 1.05 against 1.79 ms for im2col +
+ * GEMM; [32,32,16,16]: 1.53 / 2.14), loses with 1 channel (its GEMMs' K is C: 0.71 / 0.35) and on
+ * 8x8 maps with many channels, where the GEMM's K = 9C runs at full speed ([8,128,8,8]: 1.83 / 1.63).
+ */
+export function winogradForward(x: Tensor, OC: number, geom: ConvGeometry): boolean {
+  const [, C, H, W] = x.shape as [number, number, number, number];
+  const OH = H + 2 * geom.padding[0] - 2, OW = W + 2 * geom.padding[1] - 2;
+  return C >= 4 && OH * OW >= 144 && winogradShape(x, geom) && backendOf(x).winogradFits!(C, OC, OH, OW);
+}
+
+/**
+ * conv2d(x, w) [N, OC, OH, OW] by Winograd (winogradForward said so), recorded as one node whose rule
+ * gives w and x their gradients by Winograd as well (or composed from im2col/col2im under
+ * createGraph): no column matrix is made or kept.
+ */
+export function convWinogradPrim(w: Tensor, x: Tensor, attrs: PrimAttrs['convWinograd']): Tensor {
+  const out = noGrad(() => winogradConv3x3(x, w, attrs.geom.padding as [number, number]))!;
+  return record('convWinograd', [w, x], out, attrs);
 }
 
 /**
@@ -56,16 +84,18 @@ export function convMatmulPrim(w2: Tensor, cols: Tensor, x: Tensor, attrs: PrimA
 }
 
 /**
- * w2's gradient [OC, C*9] from conv2d's output gradient g [N, OC, L] (convMatmulPrim's rule): g
- * cols^T summed over the images, or, without a graph being built and where the backend has it, by
+ * w2's gradient [OC, C*9] from conv2d's output gradient g [N, OC, L] (convMatmulPrim's and
+ * convWinogradPrim's rules): g cols^T summed over the images, or, without a graph being built and where the backend has it, by
  * Winograd from g and x (G^T m G of the backend's Winograd-domain sums m).
  */
-export function convWeightGrad(g: Tensor, cols: Tensor, x: Tensor, attrs: PrimAttrs['convMatmul']): Tensor {
+export function convWeightGrad(g: Tensor, cols: Tensor | null, x: Tensor, attrs: PrimAttrs['convMatmul']): Tensor {
   const { geom, inputShape } = attrs;
   const [N, C, H, W] = inputShape as [number, number, number, number];
   const OC = g.shape[1]!, OH = H + 2 * geom.padding[0] - 2, OW = W + 2 * geom.padding[1] - 2;
   const b = backendOf(x);
-  if (isGradEnabled() || !b.winogradWgrad || !b.winogradFits?.(C, OC, OH, OW)) return bmmPrim(g, cols.transpose(1, 2)).sum(0);
+  if (isGradEnabled() || !b.winogradWgrad || !b.winogradFits?.(C, OC, OH, OW)) {
+    return bmmPrim(g, (cols ?? im2colPrim(x, geom)).transpose(1, 2)).sum(0); // convWinograd made no cols: im2col again
+  }
   const m = empty([16, OC, C], 'float32', x.device);
   b.winogradWgrad(x.view_(), g.reshape(N, OC, OH, OW).view_(), m.view_(), geom.padding);
   const gm = fromArray(G, [4, 3], 'float32', x.device);

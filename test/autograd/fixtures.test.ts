@@ -46,6 +46,13 @@ const impls: Record<string, OpImpl> = {
   'broadcast/whereExpand': (a, b, m) => torch.where(m!, a, b!),
   // conv2d 3x3 stride 1 (float32: Winograd input gradient on the CPU), ReLU, max pooling.
   'conv/reluMaxPool': (x, w, b) => F.maxPool2d(F.relu(F.conv2d(x, w!, b!, { padding: 1 })), 2),
+  // From 4 channels on 12x12 outputs, float32 on the CPU: the forward by Winograd as well.
+  'conv/winogradReluMaxPool': (x, w, b) => F.maxPool2d(F.relu(F.conv2d(x, w!, b!, { padding: 1 })), 2),
+  'gradPenalty/convWinograd': (x, w) => {
+    const y = F.maxPool2d(F.relu(F.conv2d(x, w!, null, { padding: 1 })), 3, { stride: 1, padding: 1 });
+    const gx = grad1(y.mul(y).sum(), x);
+    return gx.pow(2).sum([1, 2, 3]).sub(1).pow(2).mean();
+  },
   'gradPenalty/convReluMaxPool': (x, w) => {
     const y = F.maxPool2d(F.relu(F.conv2d(x, w!, null, { padding: 1 })), 3, { stride: 1, padding: 1 });
     const gx = grad1(y.mul(y).sum(), x);

@@ -83,7 +83,11 @@ const cases: [string, (big: boolean) => Tensor[]][] = [
     const y = F.maxPool2d(F.relu(F.conv2d(x, w, null, { padding: 1 })), 2);
     const z = F.avgPool2d(y, 2);
     z.mul(data([...z.shape], 3)).sum().backward();
-    return [y, z, x.grad!, w.grad!];
+    // 4 channels on 14x14: Winograd forward and both gradients (parts of 8 images when big).
+    const x4 = data([big ? 19 : 1, 4, 14, 14], 4).requiresGrad_(), w4 = data([6, 4, 3, 3], 5).requiresGrad_();
+    const y4 = F.conv2d(x4, w4, null, { padding: 1 });
+    y4.mul(data([...y4.shape], 6)).sum().backward();
+    return [y, z, x.grad!, w.grad!, y4, x4.grad!, w4.grad!];
   }],
   ['gather, scatter, scatterAdd, indexSelect, embedding backward', (big) => {
     const rows = big ? 500 : 4;

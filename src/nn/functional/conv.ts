@@ -10,7 +10,7 @@ import { pad as padOp } from './misc.js';
 import { cat, stack } from '../../ops/shape.js';
 import { zeros } from '../../ops/creation.js';
 import { composite } from '../../ops/prim.js';
-import { convMatmulPrim, winogradDgrad } from '../../ops/winograd.js';
+import { convMatmulPrim, convWinogradPrim, winogradDgrad, winogradForward } from '../../ops/winograd.js';
 import type { ConvGeometry } from '../../backends/backend.js';
 
 /** A convolution's non-tensor arguments, as its composite's attrs. */
@@ -78,17 +78,22 @@ function conv2dImpl(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, 
     kernel: [kh, kw], stride: [stride[0]!, stride[1]!], padding: [padding[0]!, padding[1]!],
     dilation: [dilation[0]!, dilation[1]!], padValue: 0,
   };
-  const cols = im2colPrim(xin, geom); // [N, C*kh*kw, L]
   const K = Cg * kh * kw, L = OH * OW;
   let out: Tensor;
-  // x's gradient by Winograd where the backend has it (ops/winograd.ts), else through cols: col2im.
-  if (groups === 1 && winogradDgrad(xin, geom)) out = convMatmulPrim(weight.reshape(OC, K), cols, xin, { geom, inputShape: [...xin.shape] });
-  else if (groups === 1) out = weight.reshape(OC, K).matmul(cols); // [N, OC, L]
-  else {
-    const w = weight.reshape(groups, OC / groups, K);
-    out = w.matmul(cols.reshape(N, groups, K, L)).reshape(N, OC, L);
+  if (groups === 1 && winogradForward(xin, OC, geom)) {
+    // Winograd where the backend has it and it wins (ops/winograd.ts): no column matrix at all.
+    out = convWinogradPrim(weight, xin, { geom, inputShape: [...xin.shape] });
+  } else {
+    const cols = im2colPrim(xin, geom); // [N, C*kh*kw, L]
+    // x's gradient by Winograd where the backend has it, else through cols: col2im.
+    if (groups === 1 && winogradDgrad(xin, geom)) out = convMatmulPrim(weight.reshape(OC, K), cols, xin, { geom, inputShape: [...xin.shape] });
+    else if (groups === 1) out = weight.reshape(OC, K).matmul(cols); // [N, OC, L]
+    else {
+      const w = weight.reshape(groups, OC / groups, K);
+      out = w.matmul(cols.reshape(N, groups, K, L)).reshape(N, OC, L);
+    }
+    out = out.reshape(N, OC, OH, OW);
   }
-  out = out.reshape(N, OC, OH, OW);
   return bias ? out.add(bias.reshape(1, OC, 1, 1)) : out;
 }
 
