@@ -282,14 +282,15 @@ export class Gen {
   private expv(x: E): E {
     const { f1, f2, kf, ki, bind, sel, shift } = this;
     const X = bind(x);
-    const xc = bind(f2(Simd.f32x4Min, f2(Simd.f32x4Max, X, kf(-104.0)), kf(88.72283935546875)));
-    const n = bind(f1(Simd.f32x4Nearest, f2(Simd.f32x4Mul, xc, kf(1.44269504089))));
+    const xc = bind(f2(Simd.f32x4Pmin, f2(Simd.f32x4Pmax, X, kf(-104.0)), kf(88.72283935546875)));
+    const nm = bind(f2(Simd.f32x4Add, f2(Simd.f32x4Mul, xc, kf(1.44269504089)), kf(12582912.0)));
+    const n = bind(f2(Simd.f32x4Sub, nm, kf(12582912.0)));
     let r = bind(f2(Simd.f32x4Sub, xc, f2(Simd.f32x4Mul, n, kf(0.693359375))));
     r = bind(f2(Simd.f32x4Sub, r, f2(Simd.f32x4Mul, n, kf(-2.12194440e-4))));
     let p: E = kf(1.0 / 5040.0);
     for (const k of [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0]) p = f2(Simd.f32x4Add, f2(Simd.f32x4Mul, p, r), kf(k));
     const P = bind(p);
-    const ni = bind(f1(Simd.i32x4TruncSatF32x4S, n));
+    const ni = bind(f2(Simd.i32x4Sub, nm, ki(0x4b400000)));
     const h = bind(shift(Simd.i32x4ShrS, ni, 1));
     const s1 = shift(Simd.i32x4Shl, f2(Simd.i32x4Add, h, ki(127)), 23);
     const s2 = shift(Simd.i32x4Shl, f2(Simd.i32x4Add, f2(Simd.i32x4Sub, ni, h), ki(127)), 23);
