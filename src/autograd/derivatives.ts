@@ -188,6 +188,9 @@ export const derivatives: Table = {
   matmul: { save: 'inputs', backward: (g, c) => [                                        // g b^T, a^T g
     c.needs[0] ? mmGradIn(g, x1(c).transpose(1, 2), x0(c)) : null,
     c.needs[1] ? mmGradIn(x0(c).transpose(1, 2), g, x1(c)) : null] },
+  addmm: { save: 'inputs', backward: (g, c) => [                                         // g (summed to bias's shape), then matmul's
+    g, c.needs[1] ? mmGradIn(g, c.inputs[2]!.transpose(1, 2), x1(c)) : null,
+    c.needs[2] ? mmGradIn(x1(c).transpose(1, 2), g, c.inputs[2]!) : null] },
   convMatmul: { save: 'inputs', backward: (g, c) => [                                    // w2: g cols^T summed over images; x: conv of g
     c.needs[0] ? convWeightGrad(g, x1(c), c.inputs[2]!, c.attrs) : null, null,
     c.needs[2] ? convInputGrad(g, x0(c), c.attrs) : null] },

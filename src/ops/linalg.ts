@@ -7,7 +7,9 @@ import { broadcastShapes, contiguousStrides, convOutHW, convOutSize, fmtShape, n
 import { Tensor } from '../tensor.js';
 import { backendOf, checkDevices, empty, record, type PrimAttrs } from './prim.js';
 import { add, mul } from './elementwise.js';
-import { isComplex } from '../dtype.js';
+import { isComplex, type DType } from '../dtype.js';
+import type { FusedProgram } from '../backends/fused.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { complexMatmul } from './complex.js';
 import { sum } from './reduce.js';
 
@@ -24,6 +26,33 @@ export function bmmPrim(a: Tensor, b: Tensor): Tensor {
   if (K === 0) backendOf(a).fill(out.view_(), 0);
   else if (out.numel() > 0) backendOf(a).matmul(a.view_(), b.view_(), out.view_());
   return record('matmul', [a, b], out, {});
+}
+
+/** The program bias + product over (product, bias): the epilogue of addmmPrim's GEMM. */
+const addPrograms = new Map<DType, FusedProgram>();
+function addProgram(d: DType): FusedProgram {
+  let p = addPrograms.get(d);
+  if (!p) addPrograms.set(d, (p = { inputs: [d, d], steps: [{ kind: 'binary', op: 'add', a: 0, b: 1, dtype: d }], outputs: [2] }));
+  return p;
+}
+
+/**
+ * bias + a @ b (a [B,M,K], b [B,K,N], bias of one dtype with them, broadcasting to [B,M,N]) as one
+ * autograd node, PyTorch's addmm: in one kernel where the backend fuses the add into the GEMM
+ * (Backend.matmulEpilogue: the product's block is still in cache; the same bits as matmul, then
+ * add), else as those two. A layer's bias then costs no pass over its output.
+ */
+export function addmmPrim(bias: Tensor, a: Tensor, b: Tensor): Tensor {
+  const [B, M, K] = a.shape as [number, number, number];
+  const N = b.shape[2]!, shape = [B, M, N];
+  const be = backendOf(a);
+  let out: Tensor | null = null;
+  if (be.matmulEpilogue && K > 0 && M * N * B > 0 && b.shape[0] === B && b.shape[1] === K) {
+    out = empty(shape, a.dtype, a.device);
+    if (!be.matmulEpilogue(a.view_(), b.view_(), addProgram(a.dtype), [bias.expand(shape).view_()], [out.view_()])) { out.dispose(); out = null; }
+  }
+  out ??= noGrad(() => add(bmmPrim(a, b), bias));
+  return record('addmm', [bias, a, b], out, {});
 }
 
 function common(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {

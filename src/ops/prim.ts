@@ -37,6 +37,8 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   standardize: { dims: number[]; eps: number };
   cumprod: { dim: number };
   matmul: Record<string, never>;
+  /** bias + a @ b, inputs (bias, a [B,M,K], b [B,K,N]): a Linear or conv layer's bias add with its GEMM (PyTorch's addmm). */
+  addmm: Record<string, never>;
   im2col: { g: ConvGeometry; inputShape: number[] };
   col2im: { g: ConvGeometry; outputShape: number[] };
   gather: { dim: number };

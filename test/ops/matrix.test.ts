@@ -1,7 +1,8 @@
 // Matrix/layout helpers and torch.linalg norms vs PyTorch fixtures (test/fixtures/gen_matrix.py) on
 // every available device; plus diagonal's view semantics (writes go through to the base).
 import { describe, expect, it } from 'vitest';
-import { opSuite, torch, type OpImpl } from '../helpers.js';
+import { opSuite, testDevices, torch, wavyValues, type OpImpl } from '../helpers.js';
+import { realBackend } from '../../src/backends/registry.js';
 
 const impls: Record<string, OpImpl> = {
   'diagonal/2d': (x) => torch.diagonal(x!),
@@ -149,6 +150,38 @@ describe("a broadcast matmul operand's gradient (a conv weight shared by the ima
         return s;
       });
       (await w.grad!.data()).forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 3));
+    }
+  });
+});
+
+describe('a layer bias in the GEMM (addmm: F.linear, conv2d through im2col)', () => {
+  it.each(testDevices())('%s: the bits of matmul then add, forward and gradients', async (device) => {
+    const F = torch.nn.functional;
+    const pairs: [() => torch.Tensor[], () => torch.Tensor[]][] = [];
+    const x = wavyValues([3, 5, 24], 1, device), w = wavyValues([7, 24], 2, device), b = wavyValues([7], 3, device);
+    const img = wavyValues([2, 3, 9, 8], 4, device), cw = wavyValues([6, 3, 3, 3], 5, device), cb = wavyValues([6], 6, device);
+    const g = wavyValues([3, 5, 7], 7, device), cg = wavyValues([2, 6, 4, 3], 8, device);
+    const run = (f: (p: torch.Tensor[]) => torch.Tensor, ps: torch.Tensor[], gy: torch.Tensor) => {
+      const leaves = ps.map((t) => t.detach().requiresGrad_(true));
+      const y = f(leaves);
+      y.backward(gy);
+      return [y.detach(), ...leaves.map((l) => l.grad!)];
+    };
+    pairs.push([() => run(([p, q, r]) => F.linear(p!, q!, r!), [x, w, b], g),
+      () => run(([p, q, r]) => p!.matmul(q!.t()).add(r!), [x, w, b], g)]);
+    // Stride 2: im2col + GEMM (not Winograd) on every device.
+    pairs.push([() => run(([p, q, r]) => F.conv2d(p!, q!, r!, { stride: 2 }), [img, cw, cb], cg),
+      () => run(([p, q, r]) => F.conv2d(p!, q!, null, { stride: 2 }).add(r!.reshape(1, 6, 1, 1)), [img, cw, cb], cg)]);
+    const be = realBackend(device) as { matmulEpilogue?: (...a: unknown[]) => boolean };
+    const epi = be.matmulEpilogue;
+    for (const [fused, composed] of pairs) {
+      let calls = 0;
+      if (epi) be.matmulEpilogue = function (this: unknown, ...a: unknown[]) { calls++; return epi.apply(this, a); };
+      let u: torch.Tensor[];
+      try { u = fused(); } finally { if (epi) be.matmulEpilogue = epi; }
+      if (epi) expect(calls, 'the forward GEMM with its bias epilogue').toBe(1);
+      const v = composed();
+      for (let i = 0; i < u.length; i++) expect(Array.from(await u[i]!.data()), `output/gradient ${i}`).toEqual(Array.from(await v[i]!.data()));
     }
   });
 });

@@ -4,7 +4,7 @@
 
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
-import { im2colPrim, col2imPrim, convOutSize } from '../../ops/linalg.js';
+import { addmmPrim, im2colPrim, col2imPrim, convOutSize } from '../../ops/linalg.js';
 import { tuple, type IntOrTuple } from './utils.js';
 import { pad as padOp } from './misc.js';
 import { cat, stack } from '../../ops/shape.js';
@@ -79,7 +79,7 @@ function conv2dImpl(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, 
     dilation: [dilation[0]!, dilation[1]!], padValue: 0,
   };
   const K = Cg * kh * kw, L = OH * OW;
-  let out: Tensor;
+  let out: Tensor, biased = false;
   if (groups === 1 && winogradForward(xin, OC, geom)) {
     // Winograd where the backend has it and it wins (ops/winograd.ts): no column matrix at all.
     out = convWinogradPrim(weight, xin, { geom, inputShape: [...xin.shape] });
@@ -87,14 +87,18 @@ function conv2dImpl(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, 
     const cols = im2colPrim(xin, geom); // [N, C*kh*kw, L]
     // x's gradient by Winograd where the backend has it, else through cols: col2im.
     if (groups === 1 && winogradDgrad(xin, geom)) out = convMatmulPrim(weight.reshape(OC, K), cols, xin, { geom, inputShape: [...xin.shape] });
-    else if (groups === 1) out = weight.reshape(OC, K).matmul(cols); // [N, OC, L]
+    else if (groups === 1 && bias && bias.dtype === x.dtype && weight.dtype === x.dtype && bias.device === x.device) {
+      // The bias in the GEMM's epilogue (addmm) where the backend has one.
+      out = addmmPrim(bias.reshape(1, OC, 1), weight.reshape(OC, K).expand([N, OC, K]), cols);
+      biased = true;
+    } else if (groups === 1) out = weight.reshape(OC, K).matmul(cols); // [N, OC, L]
     else {
       const w = weight.reshape(groups, OC / groups, K);
       out = w.matmul(cols.reshape(N, groups, K, L)).reshape(N, OC, L);
     }
     out = out.reshape(N, OC, OH, OW);
   }
-  return bias ? out.add(bias.reshape(1, OC, 1, 1)) : out;
+  return bias && !biased ? out.add(bias.reshape(1, OC, 1, 1)) : out;
 }
 
 /** Accepts batched or unbatched input of `sd` spatial dims; returns [batched input, unbatch?]. */
