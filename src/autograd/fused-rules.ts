@@ -146,3 +146,88 @@ export function geluBackward(x: Tensor, g: Tensor): Tensor {
   return (shapesEqual(x.shape, g.shape) ? runFused(() => geluBackwardProgram(x.dtype), [x, g], x.shape) : null)
     ?? g.mul(x.mul(SQRT1_2).erf().add(1).mul(0.5).add(x.mul(x.mul(x).mul(-0.5).exp().mul(K_PDF))));
 }
+
+/** exp(x - m'), m' = where(isinf(m), 0, m) (logsumexp's guard) or m itself, over inputs (x, m). */
+function expShiftedProgram(d: DType, guard: boolean): FusedProgram {
+  return program(`expShifted>${d}>${guard}`, () => ({
+    inputs: [d, d], // 0 x, 1 m
+    steps: guard ? [
+      { kind: 'unary', op: 'isinf', a: 1, dtype: 'bool' }, // 2
+      { kind: 'const', value: 0, dtype: d }, // 3
+      { kind: 'where', cond: 2, a: 3, b: 1, dtype: d }, // 4: m'
+      { kind: 'binary', op: 'sub', a: 0, b: 4, dtype: d }, // 5
+      { kind: 'unary', op: 'exp', a: 5, dtype: d }, // 6
+    ] : [
+      { kind: 'binary', op: 'sub', a: 0, b: 1, dtype: d }, // 2
+      { kind: 'unary', op: 'exp', a: 2, dtype: d }, // 3
+    ],
+    outputs: [guard ? 6 : 3],
+  }));
+}
+
+/**
+ * exp(x - m) (softmax's numerator; with `guard`, logsumexp's exp(x - where(isinf(m), 0, m))), m
+ * broadcasting to x: one kernel where the backend fuses (a forward's, not recorded).
+ */
+export function expShifted(x: Tensor, m: Tensor, guard: boolean): Tensor {
+  return runFused(() => expShiftedProgram(x.dtype, guard), [x, m], x.shape, false)
+    ?? (guard ? x.sub(where(m.isinf(), 0, m)) : x.sub(m)).exp();
+}
+
+/** x - (log(s) + where(isinf(m), 0, m)) over inputs (x, s, m): logSoftmax from logsumexp's parts. */
+function logSoftmaxProgram(d: DType): FusedProgram {
+  return program(`logSoftmax>${d}`, () => ({
+    inputs: [d, d, d], // 0 x, 1 s, 2 m
+    steps: [
+      { kind: 'unary', op: 'isinf', a: 2, dtype: 'bool' }, // 3
+      { kind: 'const', value: 0, dtype: d }, // 4
+      { kind: 'where', cond: 3, a: 4, b: 2, dtype: d }, // 5: m'
+      { kind: 'unary', op: 'log', a: 1, dtype: d }, // 6
+      { kind: 'binary', op: 'add', a: 6, b: 5, dtype: d }, // 7: logsumexp
+      { kind: 'binary', op: 'sub', a: 0, b: 7, dtype: d }, // 8
+    ],
+    outputs: [8],
+  }));
+}
+
+/** logSoftmax's value x - (log(s) + m'), s = sum(exp(x - m')), from its parts: one kernel where the backend fuses. */
+export function logSoftmaxFromParts(x: Tensor, s: Tensor, m: Tensor): Tensor {
+  return runFused(() => logSoftmaxProgram(x.dtype), [x, s, m], x.shape, false) ?? x.sub(s.log().add(where(m.isinf(), 0, m)));
+}
+
+/** y (g - s) over inputs (y, g, s): softmax's gradient once s = sum(g y) is known. */
+function softmaxBackwardProgram(d: DType): FusedProgram {
+  return program(`softmaxBackward>${d}`, () => ({
+    inputs: [d, d, d],
+    steps: [
+      { kind: 'binary', op: 'sub', a: 1, b: 2, dtype: d }, // 3: g - s
+      { kind: 'binary', op: 'mul', a: 0, b: 3, dtype: d }, // 4
+    ],
+    outputs: [4],
+  }));
+}
+
+/** softmax's gradient y (g - sum(g y)) along dim (PyTorch's softmax_backward_data), its last pass one kernel without a graph. */
+export function softmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
+  const s = g.mul(y).sum(dim, true);
+  return (shapesEqual(y.shape, g.shape) ? runFused(() => softmaxBackwardProgram(g.dtype), [y, g, s], g.shape) : null) ?? y.mul(g.sub(s));
+}
+
+/** g - exp(y) s over inputs (g, y, s): logSoftmax's gradient once s = sum(g) is known. */
+function logSoftmaxBackwardProgram(d: DType): FusedProgram {
+  return program(`logSoftmaxBackward>${d}`, () => ({
+    inputs: [d, d, d],
+    steps: [
+      { kind: 'unary', op: 'exp', a: 1, dtype: d }, // 3
+      { kind: 'binary', op: 'mul', a: 3, b: 2, dtype: d }, // 4
+      { kind: 'binary', op: 'sub', a: 0, b: 4, dtype: d }, // 5
+    ],
+    outputs: [5],
+  }));
+}
+
+/** logSoftmax's gradient g - exp(y) sum(g) along dim (log_softmax_backward_data), its last pass one kernel without a graph. */
+export function logSoftmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
+  const s = g.sum(dim, true);
+  return (shapesEqual(y.shape, g.shape) ? runFused(() => logSoftmaxBackwardProgram(g.dtype), [g, y, s], g.shape) : null) ?? g.sub(y.exp().mul(s));
+}

@@ -13,6 +13,7 @@ import { castTo, maximum, minimum, where } from './elementwise.js';
 import { full, zeros } from './creation.js';
 import { cat } from './shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { expShifted, logSoftmaxFromParts } from '../autograd/fused-rules.js';
 import type { NormOpts, NormOrd, ReduceOpts, ValuesIndices } from './types.js';
 
 type Dims = number | readonly number[] | null | undefined;
@@ -242,7 +243,7 @@ export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): T
     const d = normDim(dim, inp.ndim, 'softmax');
     // One autograd node with PyTorch's softmax_backward_data rule (derivatives.ts): 4 kernels where
     // the chain of sub/exp/sum/div rules ran 9, and only the output is kept.
-    const y = noGrad(() => { const e = inp.sub(amax(inp, d, true)).exp(); return e.div(sum(e, d, true)); });
+    const y = noGrad(() => { const e = expShifted(inp, amax(inp, d, true), false); return e.div(sum(e, d, true)); });
     return record('softmax', [inp], y, { dim: d });
   });
 }
@@ -253,7 +254,15 @@ export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: DType } = {})
     if (!isFloating(inp.dtype)) throw new TypeError(`logSoftmax(): not implemented for ${inp.dtype} input; pass { dtype: 'float32' }`);
     const d = normDim(dim, inp.ndim, 'logSoftmax');
     // One node with PyTorch's log_softmax_backward_data rule (derivatives.ts), as softmax.
-    return record('logSoftmax', [inp], noGrad(() => inp.sub(logsumexp(inp, d, true))), { dim: d });
+    // logsumexp's steps (amax, guarded exp, sum) with the exp's shift and the last pass each one kernel
+    // where the backend fuses: 4 kernels where the composition ran 9, the same bits. Elsewhere (and
+    // in torch.compile's capture, whose graph keeps logsumexp as a named node) the composition.
+    const y = noGrad(() => {
+      if (inp.numel() === 0 || !backendOf(inp).fused) return inp.sub(logsumexp(inp, d, true));
+      const m = amax(inp, d, true);
+      return logSoftmaxFromParts(inp, sum(expShifted(inp, m, true), d, true), m);
+    });
+    return record('logSoftmax', [inp], y, { dim: d });
   });
 }
 

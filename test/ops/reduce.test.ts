@@ -1,7 +1,8 @@
 // Reductions vs PyTorch fixtures (test/fixtures/gen_reduce.py), forward and gradient, on every
 // available device; plus finite-difference gradchecks of the composite reductions in float64.
 import { describe, expect, it } from 'vitest';
-import { opSuite, torch, type OpImpl } from '../helpers.js';
+import { opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
+import { realBackend } from '../../src/backends/registry.js';
 import type { Tensor, ValuesIndices } from '../../src/index.js';
 
 type Red = (x: Tensor, dim?: number | number[] | null, keepdim?: boolean) => Tensor;
@@ -248,5 +249,41 @@ describe('reduce gradcheck (float64 finite differences)', () => {
     const gradOf = (f: (a: Tensor) => Tensor) => (a: Tensor) => torch.autograd.grad(f(a).pow(2).sum(), a, { createGraph: true })[0]!;
     expect(torch.autograd.gradcheck(gradOf((a) => a.prod(1)), [z])).toBe(true);
     expect(torch.autograd.gradcheck(gradOf((a) => a.cumprod(1)), [z])).toBe(true);
+  });
+});
+
+describe('softmax and logSoftmax: their exp and last passes fused where the backend fuses', () => {
+  it.each(testDevices())('%s: the composed ops\' bits, forward and backward, with -inf rows and entries', async (device) => {
+    const F = torch.nn.functional;
+    torch.manualSeed(11);
+    const v = Float32Array.from(torch.randn([6, 33]).mul(4).dataSync());
+    v[5] = -Infinity;
+    for (let j = 0; j < 33; j++) v[33 * 2 + j] = -Infinity; // a row of -inf: NaN softmax, as PyTorch
+    const xs = torch.tensor(v).reshape(6, 33).to(device), g = torch.randn([6, 33]).to(device);
+    const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
+    const fused = be.fused;
+    let calls = 0;
+    const counted = <T>(f: () => T): T => {
+      if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
+      try { return f(); } finally { if (fused) be.fused = fused; }
+    };
+    const bits = async (t: torch.Tensor) => Array.from(await t.data()).map((v) => (Object.is(v, -0) ? '-0' : v));
+    for (const [name, op, composed, rule] of [
+      ['softmax', (x: torch.Tensor) => F.softmax(x, -1), (x: torch.Tensor) => { const e = x.sub(x.amax(-1, true)).exp(); return e.div(e.sum(-1, true)); },
+        (y: torch.Tensor) => y.mul(g.sub(g.mul(y).sum(-1, true)))],
+      ['logSoftmax', (x: torch.Tensor) => F.logSoftmax(x, -1), (x: torch.Tensor) => x.sub(torch.logsumexp(x, -1, true)),
+        (y: torch.Tensor) => g.sub(y.exp().mul(g.sum(-1, true)))],
+    ] as const) {
+      const x = xs.detach().requiresGrad_();
+      calls = 0;
+      const y = counted(() => op(x));
+      if (fused) expect(calls, `${name}: fused forward kernels`).toBe(name === 'softmax' ? 1 : 2);
+      const want = torch.noGrad(() => composed(xs));
+      expect(await bits(y), `${name} forward`).toEqual(await bits(want));
+      calls = 0;
+      counted(() => y.backward(g));
+      if (fused) expect(calls, `${name}: fused backward kernels`).toBe(1);
+      expect(await bits(x.grad!), `${name} backward`).toEqual(await bits(torch.noGrad(() => rule(want))));
+    }
   });
 });
