@@ -24,6 +24,7 @@ export interface SimdExports {
   reduceRows(op: number, rows: number, cols: number, x: number, xrs: number, nj: number, js: number, out: number): void;
   reduceRowsI32(isMax: boolean, rows: number, cols: number, x: number, xrs: number, nj: number, js: number, out: number): void;
   reduceCols(op: number, n: number, cols: number, x: number, xrs: number, out: number): void;
+  reduceColsSum(n: number, cols: number, x: number, xrs: number, out: number, acc: number): void;
   argReduceRows(isMax: boolean, rows: number, n: number, x: number, xrs: number, cs: number, out: number): void;
   argReduceCols(isMax: boolean, n: number, cols: number, x: number, xrs: number, out: number): void;
   argReduceColsRows(isMax: boolean, rows: number, n: number, cols: number, x: number, xrs: number, rs: number, out: number): void;
