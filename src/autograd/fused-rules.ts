@@ -59,6 +59,52 @@ export function centerAndRstd(x: Tensor, dims: readonly number[], eps: number): 
   return [xc, xc.square().mean([...dims], true).add(eps).rsqrt()];
 }
 
+/** sum over the last nReduce dims of (x - m)^2 over inputs (x, m): the variance's sum. */
+function squaredDeviationProgram(d: DType, nReduce: number): FusedProgram {
+  return program(`sqdev>${d}>${nReduce}`, () => ({
+    inputs: [d, d],
+    steps: [
+      { kind: 'binary', op: 'sub', a: 0, b: 1, dtype: d }, // 2: x - m
+      { kind: 'binary', op: 'mul', a: 2, b: 2, dtype: d }, // 3: its square
+    ],
+    outputs: [3],
+    reduce: { op: 'sum', nReduce },
+  }));
+}
+
+/** (x - m) r over inputs (x, m, r). */
+function normalizeProgram(d: DType): FusedProgram {
+  return program(`normalize>${d}`, () => ({
+    inputs: [d, d, d],
+    steps: [
+      { kind: 'binary', op: 'sub', a: 0, b: 1, dtype: d }, // 3
+      { kind: 'binary', op: 'mul', a: 3, b: 2, dtype: d }, // 4
+    ],
+    outputs: [4],
+  }));
+}
+
+/**
+ * x̂ = (x - mean) rstd and rstd over `dims` (layer and group norm's forward, not recorded): the
+ * squared deviations' sum and x̂ each one kernel where the backend fuses and `dims` are x's last
+ * (3 passes over x where centerAndRstd's composition makes 5), the composition's bits.
+ */
+export function standardizeForward(x: Tensor, dims: readonly number[], eps: number): [Tensor, Tensor] {
+  const b = backendOf(x), k = dims.length;
+  const compose = (): [Tensor, Tensor] => { const [xc, r] = centerAndRstd(x, dims, eps); return [xc.mul(r), r]; };
+  if (!b.fused || x.numel() === 0 || !(x.dtype === 'float32' || x.dtype === 'float16') || dims.some((d, i) => d !== x.ndim - k + i)) return compose();
+  const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
+  const m = x.mean([...dims], true);
+  const s = empty(x.shape.slice(0, x.ndim - k), x.dtype, x.device);
+  if (!b.fused(squaredDeviationProgram(x.dtype, k), [x.view_(), m.expand([...x.shape]).view_()], [s.view_()])) {
+    s.dispose(); m.dispose();
+    return compose();
+  }
+  const r = s.reshape(m.shape).div(n).add(eps).rsqrt();
+  s.dispose();
+  return [runFused(() => normalizeProgram(x.dtype), [x, m, r], x.shape, false) ?? x.sub(m).mul(r), r];
+}
+
 /** rstd * ((g - s1 * k) - x̂ * (s2 * k)) over inputs (g, x̂, rstd, s1, s2), k a constant. */
 function layerNormProgram(d: DType, k: number): FusedProgram {
   return program(`ln>${d}>${k}`, () => ({

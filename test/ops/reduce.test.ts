@@ -287,3 +287,28 @@ describe('softmax and logSoftmax: their exp and last passes fused where the back
     }
   });
 });
+
+describe('layerNorm and groupNorm forward: the variance sum and the normalization each one fused kernel', () => {
+  it.each(testDevices())('%s: the composed ops\' bits', async (device) => {
+    const F = torch.nn.functional;
+    torch.manualSeed(12);
+    const x = torch.randn([4, 6, 37]).mul(3).add(1).to(device), w = torch.randn([37]).to(device), b = torch.randn([37]).to(device);
+    const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
+    const fused = be.fused;
+    let calls = 0;
+    if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
+    let y: torch.Tensor, z: torch.Tensor;
+    try {
+      y = F.layerNorm(x, [37], w, b, { eps: 1e-3 });
+      z = F.groupNorm(x, 3, null, null, { eps: 1e-5 });
+    } finally { if (fused) be.fused = fused; }
+    if (fused) expect(calls).toBe(4);
+    const composed = (t: torch.Tensor, dims: number[], eps: number) => torch.noGrad(() => {
+      const xc = t.sub(t.mean(dims, true));
+      return xc.mul(xc.square().mean(dims, true).add(eps).rsqrt());
+    });
+    const bits = async (t: torch.Tensor) => Array.from(await t.data());
+    expect(await bits(y)).toEqual(await bits(torch.noGrad(() => composed(x, [2], 1e-3).mul(w).add(b))));
+    expect(await bits(z)).toEqual(await bits(composed(x.reshape(4, 3, -1), [2], 1e-5).reshape(4, 6, 37)));
+  });
+});

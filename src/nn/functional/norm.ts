@@ -8,7 +8,7 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { zeros } from '../../ops/creation.js';
 import { cat } from '../../ops/shape.js';
 import { composite, record } from '../../ops/prim.js';
-import { centerAndRstd } from '../../autograd/fused-rules.js';
+import { standardizeForward } from '../../autograd/fused-rules.js';
 
 /**
  * (x - mean) / sqrt(var + eps) over `dims` with the biased variance: its forward composed, one
@@ -16,10 +16,7 @@ import { centerAndRstd } from '../../autograd/fused-rules.js';
  * x, x̂ and rstd (an input that carries no gradient: the rule accounts for it).
  */
 function standardize(x: Tensor, dims: number[], eps: number): Tensor {
-  const [xhat, rstd] = noGrad(() => {
-    const [xc, r] = centerAndRstd(x, dims, eps);
-    return [xc.mul(r), r] as const;
-  });
+  const [xhat, rstd] = noGrad(() => standardizeForward(x, dims, eps));
   return record('standardize', [x, rstd], xhat, { dims, eps });
 }
 
