@@ -44,18 +44,20 @@ describe('torch.profiler', () => {
     const prof = torch.profiler.profile({ recordShapes: true }, () => lin.forward(x));
     const avg = prof.keyAverages();
     expect(avg.get('linear')?.count).toBe(1);
-    expect(avg.get('matmul')?.count).toBe(1);
+    // The bias is added in the GEMM's epilogue (addmm): one kernel, its inputs a, b and the bias.
+    expect(avg.get('matmulEpilogue')?.count).toBe(1);
+    expect(avg.get('binary.add')).toBeUndefined();
     const ev = prof.events;
     const li = ev.findIndex((e) => e.name === 'linear');
-    const mm = ev.find((e) => e.name === 'matmul')!;
+    const mm = ev.find((e) => e.name === 'matmulEpilogue')!;
     expect(mm.parent).toBe(li);
-    expect(mm.shapes).toEqual([[1, 5, 8], [1, 8, 3]]) // the kernel's batched views;
+    expect(mm.shapes).toEqual([[1, 5, 8], [1, 8, 3], [1, 5, 3]]) // the kernel's batched views and the broadcast bias;
     const grouped = prof.keyAverages({ groupByInputShape: true });
-    expect(grouped.get('matmul')?.inputShapes).toEqual([[1, 5, 8], [1, 8, 3]]) // the kernel's batched views;
+    expect(grouped.get('matmulEpilogue')?.inputShapes).toEqual([[1, 5, 8], [1, 8, 3], [1, 5, 3]]);
     expect(grouped.table()).toContain('Input Shapes');
     // linear's total covers its kernels; its self time is the rest.
     const lr = avg.get('linear')!;
-    expect(lr.cpuTimeTotal).toBeGreaterThanOrEqual(avg.get('matmul')!.cpuTimeTotal);
+    expect(lr.cpuTimeTotal).toBeGreaterThanOrEqual(avg.get('matmulEpilogue')!.cpuTimeTotal);
     expect(lr.selfCpuTimeTotal).toBeLessThanOrEqual(lr.cpuTimeTotal);
   });
 
@@ -99,7 +101,7 @@ describe('torch.profiler', () => {
   });
 
   it('exports a Chrome trace with one X event per op and kernel', async () => {
-    const lin = new torch.nn.Linear(4, 2);
+    const lin = new torch.nn.Linear(4, 2, { bias: false }); // no bias: a plain matmul kernel
     const prof = torch.profiler.profile({ recordShapes: true }, () => lin.forward(torch.randn([3, 4])).relu().sum());
     const path = join(mkdtempSync(join(tmpdir(), 'torchlet-prof-')), 'trace.json');
     await prof.exportChromeTrace(path);

@@ -48,6 +48,14 @@ export const addcmul: typeof N.addcmul = f(N.addcmul, 'addcmul', 'x:T, t1:T, t2:
  */
 export const addmm: typeof N.addmm = f(N.addmm, 'addmm', 'c:T, a:T, b:T, opts?:u{beta:nu;alpha:nu}');
 /**
+ * bias + a @ b (a [B,M,K], b [B,K,N], bias of one dtype with them, broadcasting to [B,M,N]) as one
+ * autograd node, PyTorch's addmm: in one kernel where the backend fuses the add into the GEMM
+ * (Backend.matmulEpilogue: the product's block is still in cache; the same bits as matmul, then
+ * add), else as those two. A layer's bias then costs no pass over its output.
+ * @function
+ */
+export const addmmPrim: typeof N.addmmPrim = f(N.addmmPrim, 'addmmPrim', 'bias:T, a:T, b:T');
+/**
  * beta * input + alpha * (mat @ vec) (torch.addmv); options { beta, alpha }.
  * @function
  */
