@@ -1,6 +1,7 @@
 // Fused kernels for backward rules: where no graph is being built (backward without createGraph), a
 // rule's elementwise chain runs as one Backend.fused kernel instead of a kernel per op, as PyTorch's
-// dedicated kernels do (threshold_backward, layer norm's, gelu's; GELU's forward too). The composed
+// dedicated kernels do (threshold_backward, layer norm's, gelu's, softmax's; the forwards of GELU,
+// softmax, logSoftmax and layer/group norm too, recorded as one node by their ops). The composed
 // ops run otherwise (createGraph, so higher orders see them; torch.compile's capture, whose Recorder
 // has no `fused` and whose compiler fuses the chain itself; backends without `fused`); the kernel
 // gives their bits.

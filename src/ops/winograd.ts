@@ -1,9 +1,9 @@
-// Winograd F(2x2, 3x3) for conv2d's gradients on backends that have it (Backend.winogradConv,
-// winogradWgrad, winogradFits: the CPU). The gradient of a 3x3 stride-1 convolution with respect to
-// its input is itself such a convolution (of the output gradient with the flipped, transposed
-// weight), and Winograd does it in 16 GEMMs of 16/36 the multiply-adds, without the column matrix and
-// col2im; the weight gradient is F(3x3, 2x2) over the output gradient's 2x2 tiles, the same saving.
-// `convMatmulPrim` is the forward GEMM that routes both gradients here.
+// Winograd F(2x2, 3x3) for 3x3 stride-1 float32 conv2d on backends that have it (Backend.winogradConv,
+// winogradWgrad, winogradFits: the CPU): 16 GEMMs of 16/36 the direct multiply-adds, no column
+// matrix. The forward where it wins (winogradForward: `convWinogradPrim`, one node); the input
+// gradient, itself such a convolution (of the output gradient with the flipped, transposed weight);
+// the weight gradient, F(3x3, 2x2) over the output gradient's 2x2 tiles. Where the forward stays
+// im2col + GEMM, `convMatmulPrim` records that GEMM so that both gradients still come here.
 
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import type { ConvGeometry } from '../backends/backend.js';
@@ -85,8 +85,9 @@ export function convMatmulPrim(w2: Tensor, cols: Tensor, x: Tensor, attrs: PrimA
 
 /**
  * w2's gradient [OC, C*9] from conv2d's output gradient g [N, OC, L] (convMatmulPrim's and
- * convWinogradPrim's rules): g cols^T summed over the images, or, without a graph being built and where the backend has it, by
- * Winograd from g and x (G^T m G of the backend's Winograd-domain sums m).
+ * convWinogradPrim's rules): without a graph being built and where the backend has it, by Winograd
+ * from g and x (G^T m G of the backend's Winograd-domain sums m); else g cols^T summed over the
+ * images (cols made again from x when the forward made none).
  */
 export function convWeightGrad(g: Tensor, cols: Tensor | null, x: Tensor, attrs: PrimAttrs['convMatmul']): Tensor {
   const { geom, inputShape } = attrs;

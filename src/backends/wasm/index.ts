@@ -459,9 +459,9 @@ export class WasmBackend implements Backend {
       return;
     }
     const k = this.simd.k, room = this.winogradRoom(k);
-    // Images per call: at most what the scratch holds, in at least two calls per thread when N allows,
-    // and a multiple of the threads' count of calls of sizes differing by at most one: 5 calls on 2
-    // threads left one thread idle for a fifth of the kernel.
+    // Images per call: at most what the scratch holds, in at least four calls per thread when N
+    // allows, and a multiple of the threads' count of calls of sizes differing by at most one: 5 calls
+    // on 2 threads left one thread idle for a fifth of the kernel.
     const T = getNumThreads();
     let most = Math.max(1, Math.min(N, Math.ceil(N / (4 * T))));
     while (most > 1 && k.winogradBytes(most, C, K, TH, TW) > room) most--;
