@@ -8,7 +8,7 @@ import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
 import * as la from '../ops/decomp.js';
 import { convInputGrad, convWeightGrad } from '../ops/winograd.js';
-import { geluBackward, logSoftmaxBackward, softmaxBackward, standardizeBackward, thresholdBackward } from './fused-rules.js';
+import { geluBackward, geluTanhBackward, logSoftmaxBackward, softmaxBackward, standardizeBackward, thresholdBackward } from './fused-rules.js';
 
 /** What a backward rule sees: the primitive's attributes and whatever the node saved. */
 export interface SavedCtx<A> {
@@ -179,6 +179,7 @@ export const derivatives: Table = {
 
   // ---- linear algebra and convolution helpers ----
   gelu: { save: 'inputs', backward: (g, c) => [geluBackward(x0(c), g)] },               // g (cdf(x) + x pdf(x)): PyTorch's gelu_backward
+  geluTanh: { save: 'inputs', backward: (g, c) => [geluTanhBackward(x0(c), g)] },       // its tanh form's
   logSoftmax: { save: 'output', backward: (g, c) => [logSoftmaxBackward(g, c.output, c.attrs.dim)] }, // g - exp(y) sum(g): log_softmax_backward_data
   softmax: { save: 'output', backward: (g, c) => [softmaxBackward(g, c.output, c.attrs.dim)] }, // y (g - sum(g y)): PyTorch's softmax_backward_data
   standardize: { save: 'all', backward: (g, c) => [standardizeBackward(g, x0(c), c.output, x1(c), c.attrs), null] }, // rstd (g - mean g - x̂ mean(g x̂))

@@ -278,3 +278,82 @@ export function logSoftmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
   const s = g.sum(dim, true);
   return (shapesEqual(y.shape, g.shape) ? runFused(() => logSoftmaxBackwardProgram(g.dtype), [g, y, s], g.shape) : null) ?? g.sub(y.exp().mul(s));
 }
+
+const K_BETA = Math.sqrt(2 / Math.PI), K_KAPPA = 0.044715;
+
+/** 0.5 x (1 + tanh(beta (x + kappa x x x))) (GELU's tanh form, PyTorch's order) over input x. */
+function geluTanhProgram(d: DType): FusedProgram {
+  return program(`geluTanh>${d}`, () => ({
+    inputs: [d],
+    steps: [
+      { kind: 'binary', op: 'mul', a: 0, b: 0, dtype: d }, // 1: x x
+      { kind: 'binary', op: 'mul', a: 1, b: 0, dtype: d }, // 2: x^3
+      { kind: 'const', value: K_KAPPA, dtype: d }, // 3
+      { kind: 'binary', op: 'mul', a: 2, b: 3, dtype: d }, // 4
+      { kind: 'binary', op: 'add', a: 0, b: 4, dtype: d }, // 5
+      { kind: 'const', value: K_BETA, dtype: d }, // 6
+      { kind: 'binary', op: 'mul', a: 5, b: 6, dtype: d }, // 7: inner
+      { kind: 'unary', op: 'tanh', a: 7, dtype: d }, // 8
+      { kind: 'const', value: 1, dtype: d }, // 9
+      { kind: 'binary', op: 'add', a: 8, b: 9, dtype: d }, // 10
+      { kind: 'const', value: 0.5, dtype: d }, // 11
+      { kind: 'binary', op: 'mul', a: 0, b: 11, dtype: d }, // 12: 0.5 x
+      { kind: 'binary', op: 'mul', a: 12, b: 10, dtype: d }, // 13
+    ],
+    outputs: [13],
+  }));
+}
+
+/** tanh(beta (x + kappa x^3)) composed, x^3 as x x x (PyTorch's kernels). */
+const geluTanhInner = (x: Tensor): Tensor => x.add(x.mul(x).mul(x).mul(K_KAPPA)).mul(K_BETA).tanh();
+
+/** GELU's value, tanh form: one kernel where the backend fuses (not recorded: F.gelu records it). */
+export function geluTanhForward(x: Tensor): Tensor {
+  return runFused(() => geluTanhProgram(x.dtype), [x], x.shape, false) ?? x.mul(0.5).mul(geluTanhInner(x).add(1));
+}
+
+/**
+ * g (0.5 (1 + t) + 0.5 x (1 - t t) beta (1 + 3 kappa x x)), t = tanh(beta (x + kappa x^3)) (PyTorch's
+ * gelu_backward, tanh form) over (x, g).
+ */
+function geluTanhBackwardProgram(d: DType): FusedProgram {
+  return program(`geluTanhBackward>${d}`, () => ({
+    inputs: [d, d], // 0 x, 1 g
+    steps: [
+      { kind: 'binary', op: 'mul', a: 0, b: 0, dtype: d }, // 2: x x
+      { kind: 'binary', op: 'mul', a: 2, b: 0, dtype: d }, // 3: x^3
+      { kind: 'const', value: K_KAPPA, dtype: d }, // 4
+      { kind: 'binary', op: 'mul', a: 3, b: 4, dtype: d }, // 5
+      { kind: 'binary', op: 'add', a: 0, b: 5, dtype: d }, // 6
+      { kind: 'const', value: K_BETA, dtype: d }, // 7
+      { kind: 'binary', op: 'mul', a: 6, b: 7, dtype: d }, // 8: inner
+      { kind: 'unary', op: 'tanh', a: 8, dtype: d }, // 9: t
+      { kind: 'const', value: 1, dtype: d }, // 10
+      { kind: 'binary', op: 'add', a: 9, b: 10, dtype: d }, // 11: 1 + t
+      { kind: 'const', value: 0.5, dtype: d }, // 12
+      { kind: 'binary', op: 'mul', a: 11, b: 12, dtype: d }, // 13: left derivative
+      { kind: 'binary', op: 'mul', a: 0, b: 12, dtype: d }, // 14: 0.5 x
+      { kind: 'binary', op: 'mul', a: 9, b: 9, dtype: d }, // 15: t t
+      { kind: 'binary', op: 'sub', a: 10, b: 15, dtype: d }, // 16: 1 - t t
+      { kind: 'binary', op: 'mul', a: 14, b: 16, dtype: d }, // 17
+      { kind: 'binary', op: 'mul', a: 17, b: 7, dtype: d }, // 18
+      { kind: 'const', value: 3 * K_KAPPA, dtype: d }, // 19
+      { kind: 'binary', op: 'mul', a: 2, b: 19, dtype: d }, // 20
+      { kind: 'binary', op: 'add', a: 10, b: 20, dtype: d }, // 21: 1 + 3 kappa x x
+      { kind: 'binary', op: 'mul', a: 18, b: 21, dtype: d }, // 22: right derivative
+      { kind: 'binary', op: 'add', a: 13, b: 22, dtype: d }, // 23
+      { kind: 'binary', op: 'mul', a: 1, b: 23, dtype: d }, // 24
+    ],
+    outputs: [24],
+  }));
+}
+
+/** GELU's gradient, tanh form (PyTorch's gelu_backward), one kernel without a graph; composed (differentiable) with one. */
+export function geluTanhBackward(x: Tensor, g: Tensor): Tensor {
+  const fused = shapesEqual(x.shape, g.shape) ? runFused(() => geluTanhBackwardProgram(x.dtype), [x, g], x.shape) : null;
+  if (fused) return fused;
+  const t = geluTanhInner(x), x2 = x.mul(x);
+  const left = t.add(1).mul(0.5);
+  const right = x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(K_BETA).mul(x2.mul(3 * K_KAPPA).add(1));
+  return g.mul(left.add(right));
+}

@@ -33,6 +33,8 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   logSoftmax: { dim: number };
   /** GELU, exact form (F.gelu; its forward one fused kernel where the backend fuses). */
   gelu: Record<string, never>;
+  /** GELU, tanh form (F.gelu(x, { approximate: 'tanh' }); forward and gradient one fused kernel each where the backend fuses). */
+  geluTanh: Record<string, never>;
   /** (x - mean) * rstd over dims (F.layerNorm, F.groupNorm: nn/functional/norm.ts); inputs x and rstd. */
   standardize: { dims: number[]; eps: number };
   cumprod: { dim: number };

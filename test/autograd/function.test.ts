@@ -237,6 +237,7 @@ describe('gradcheck', () => {
     expect(torch.autograd.gradcheck(gradOf((x) => F.groupNorm(x, 2)), [randn(2, 4, 3)])).toBe(true);
     expect(torch.autograd.gradcheck(gradOf((x) => F.softmax(x, 1)), [randn(2, 4)])).toBe(true);
     expect(torch.autograd.gradcheck(gradOf((x) => F.gelu(x)), [randn(2, 4)])).toBe(true);
+    expect(torch.autograd.gradcheck(gradOf((x) => F.gelu(x, { approximate: 'tanh' })), [randn(2, 4)])).toBe(true);
     expect(torch.autograd.gradcheck(gradOf((x) => F.logSoftmax(x, 0)), [randn(3, 2)])).toBe(true);
   });
 

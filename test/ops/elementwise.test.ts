@@ -149,5 +149,23 @@ describe('gelu as one node with fused kernels', () => {
       expect(Array.from(await y!.data())).toEqual(Array.from(await wantY.data()));
       expect(Array.from(await x.grad!.data())).toEqual(Array.from(await wantG.data()));
     });
+    it(`${device}: tanh form, PyTorch's formulas (x^3 as x x x), the composed ops' bits`, async () => {
+      torch.manualSeed(6);
+      const x = torch.randn([7, 130]).mul(3).to(device).requiresGrad_(), g = torch.randn([7, 130]).to(device);
+      const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
+      const fused = be.fused;
+      let calls = 0;
+      if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
+      let y: Tensor;
+      try { y = torch.nn.functional.gelu(x, { approximate: 'tanh' }); y.backward(g); } finally { if (fused) be.fused = fused; }
+      if (fused) expect(calls).toBe(2);
+      const xd = x.detach(), beta = Math.sqrt(2 / Math.PI), kappa = 0.044715;
+      const t = xd.add(xd.mul(xd).mul(xd).mul(kappa)).mul(beta).tanh();
+      const wantY = xd.mul(0.5).mul(t.add(1));
+      const right = xd.mul(0.5).mul(t.mul(t).neg().add(1)).mul(beta).mul(xd.mul(xd).mul(3 * kappa).add(1));
+      const wantG = g.mul(t.add(1).mul(0.5).add(right));
+      expect(Array.from(await y!.data())).toEqual(Array.from(await wantY.data()));
+      expect(Array.from(await x.grad!.data())).toEqual(Array.from(await wantG.data()));
+    });
   }
 });

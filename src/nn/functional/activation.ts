@@ -8,7 +8,7 @@ import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/redu
 import { rand, zerosLike } from '../../ops/creation.js';
 import { composite, record } from '../../ops/prim.js';
 import { noGrad } from '../../autograd/grad-mode.js';
-import { geluForward } from '../../autograd/fused-rules.js';
+import { geluForward, geluTanhForward } from '../../autograd/fused-rules.js';
 import { isFloating } from '../../dtype.js';
 
 const ALPHA_SELU = 1.6732632423543772, SCALE_SELU = 1.0507009873554805;
@@ -68,13 +68,10 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } | 'none'
   const approximate = typeof opts === 'string' ? opts : (opts.approximate ?? 'none');
   if (approximate !== 'none' && approximate !== 'tanh') throw new TypeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
   return composite('gelu', { approximate }, () => {
-    if (approximate === 'tanh') {
-      const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-      return x.mul(0.5).mul(inner.tanh().add(1));
-    }
-    // The exact form: one autograd node with PyTorch's gelu_backward, forward and gradient each one
+    // One autograd node with PyTorch's gelu_backward (either form), forward and gradient each one
     // kernel where the backend fuses (autograd/fused-rules.ts).
     if (!isFloating(x.dtype)) throw new TypeError(`gelu: not implemented for '${x.dtype}'`);
+    if (approximate === 'tanh') return record('geluTanh', [x], noGrad(() => geluTanhForward(x)), {});
     return record('gelu', [x], noGrad(() => geluForward(x)), {});
   });
 }
