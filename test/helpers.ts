@@ -13,8 +13,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Device, DType, Tensor, ValuesIndices } from '../src/index.js';
+import { realBackend } from '../src/backends/registry.js';
 
 export { torch };
+
+/**
+ * Runs f, counting calls of one optional Backend method on `device` (its fused paths: `fused`,
+ * `matmulEpilogue`); the count is null where the backend lacks the method.
+ */
+export function countCalls<T>(device: Device, method: 'fused' | 'matmulEpilogue', f: () => T): [T, number | null] {
+  const be = realBackend(device) as unknown as Record<string, ((...a: unknown[]) => unknown) | undefined>;
+  const orig = be[method];
+  if (!orig) return [f(), null];
+  let calls = 0;
+  be[method] = function (this: unknown, ...a: unknown[]) { calls++; return orig.apply(this, a); };
+  try { return [f(), calls]; } finally { be[method] = orig; }
+}
 
 export interface Encoded { shape: number[]; dtype: string; data: (number | boolean | string | null)[]; grad?: boolean }
 export interface FixtureCase {

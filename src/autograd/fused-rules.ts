@@ -7,7 +7,7 @@
 // gives their bits.
 
 import { isGradEnabled } from './grad-mode.js';
-import type { FusedProgram } from '../backends/fused.js';
+import type { FusedProgram, FusedStep } from '../backends/fused.js';
 import type { DType } from '../dtype.js';
 import { shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -281,19 +281,29 @@ export function logSoftmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
 
 const K_BETA = Math.sqrt(2 / Math.PI), K_KAPPA = 0.044715;
 
+/**
+ * t = tanh(beta (x + kappa x x x)) for x = value 0, as steps numbered from `f`: f is x x, f + 5
+ * beta, f + 7 t (GELU's tanh form and its gradient share them).
+ */
+function tanhInnerSteps(d: DType, f: number): FusedStep[] {
+  return [
+    { kind: 'binary', op: 'mul', a: 0, b: 0, dtype: d }, // f: x x
+    { kind: 'binary', op: 'mul', a: f, b: 0, dtype: d }, // f + 1: x^3
+    { kind: 'const', value: K_KAPPA, dtype: d }, // f + 2
+    { kind: 'binary', op: 'mul', a: f + 1, b: f + 2, dtype: d }, // f + 3
+    { kind: 'binary', op: 'add', a: 0, b: f + 3, dtype: d }, // f + 4
+    { kind: 'const', value: K_BETA, dtype: d }, // f + 5
+    { kind: 'binary', op: 'mul', a: f + 4, b: f + 5, dtype: d }, // f + 6: inner
+    { kind: 'unary', op: 'tanh', a: f + 6, dtype: d }, // f + 7: t
+  ];
+}
+
 /** 0.5 x (1 + tanh(beta (x + kappa x x x))) (GELU's tanh form, PyTorch's order) over input x. */
 function geluTanhProgram(d: DType): FusedProgram {
   return program(`geluTanh>${d}`, () => ({
     inputs: [d],
     steps: [
-      { kind: 'binary', op: 'mul', a: 0, b: 0, dtype: d }, // 1: x x
-      { kind: 'binary', op: 'mul', a: 1, b: 0, dtype: d }, // 2: x^3
-      { kind: 'const', value: K_KAPPA, dtype: d }, // 3
-      { kind: 'binary', op: 'mul', a: 2, b: 3, dtype: d }, // 4
-      { kind: 'binary', op: 'add', a: 0, b: 4, dtype: d }, // 5
-      { kind: 'const', value: K_BETA, dtype: d }, // 6
-      { kind: 'binary', op: 'mul', a: 5, b: 6, dtype: d }, // 7: inner
-      { kind: 'unary', op: 'tanh', a: 7, dtype: d }, // 8
+      ...tanhInnerSteps(d, 1), // 1..8, t = 8
       { kind: 'const', value: 1, dtype: d }, // 9
       { kind: 'binary', op: 'add', a: 8, b: 9, dtype: d }, // 10
       { kind: 'const', value: 0.5, dtype: d }, // 11
@@ -320,14 +330,7 @@ function geluTanhBackwardProgram(d: DType): FusedProgram {
   return program(`geluTanhBackward>${d}`, () => ({
     inputs: [d, d], // 0 x, 1 g
     steps: [
-      { kind: 'binary', op: 'mul', a: 0, b: 0, dtype: d }, // 2: x x
-      { kind: 'binary', op: 'mul', a: 2, b: 0, dtype: d }, // 3: x^3
-      { kind: 'const', value: K_KAPPA, dtype: d }, // 4
-      { kind: 'binary', op: 'mul', a: 3, b: 4, dtype: d }, // 5
-      { kind: 'binary', op: 'add', a: 0, b: 5, dtype: d }, // 6
-      { kind: 'const', value: K_BETA, dtype: d }, // 7
-      { kind: 'binary', op: 'mul', a: 6, b: 7, dtype: d }, // 8: inner
-      { kind: 'unary', op: 'tanh', a: 8, dtype: d }, // 9: t
+      ...tanhInnerSteps(d, 2), // 2..9: x x = 2, beta = 7, t = 9
       { kind: 'const', value: 1, dtype: d }, // 10
       { kind: 'binary', op: 'add', a: 9, b: 10, dtype: d }, // 11: 1 + t
       { kind: 'const', value: 0.5, dtype: d }, // 12

@@ -1,7 +1,7 @@
 // Elementwise ops vs PyTorch fixtures (test/fixtures/gen_elementwise.py), forward and gradient,
 // on every available device.
 import { describe, expect, it } from 'vitest';
-import { opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
+import { countCalls, opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
 import { realBackend } from '../../src/backends/registry.js';
 import type { Tensor } from '../../src/index.js';
 
@@ -136,35 +136,25 @@ describe('gelu as one node with fused kernels', () => {
     it(device, async () => {
       torch.manualSeed(5);
       const x = torch.randn([7, 130]).mul(3).to(device).requiresGrad_(), g = torch.randn([7, 130]).to(device);
-      const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
-      const fused = be.fused;
-      let calls = 0;
-      if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
-      let y: Tensor;
-      try { y = torch.nn.functional.gelu(x); y.backward(g); } finally { if (fused) be.fused = fused; }
-      if (fused) expect(calls).toBe(2);
+      const [y, calls] = countCalls(device, 'fused', () => { const r = torch.nn.functional.gelu(x); r.backward(g); return r; });
+      if (calls !== null) expect(calls).toBe(2);
       const xd = x.detach();
       const wantY = xd.mul(0.5).mul(xd.mul(Math.SQRT1_2).erf().add(1));
       const wantG = g.mul(xd.mul(Math.SQRT1_2).erf().add(1).mul(0.5).add(xd.mul(xd.mul(xd).mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI)))));
-      expect(Array.from(await y!.data())).toEqual(Array.from(await wantY.data()));
+      expect(Array.from(await y.data())).toEqual(Array.from(await wantY.data()));
       expect(Array.from(await x.grad!.data())).toEqual(Array.from(await wantG.data()));
     });
     it(`${device}: tanh form, PyTorch's formulas (x^3 as x x x), the composed ops' bits`, async () => {
       torch.manualSeed(6);
       const x = torch.randn([7, 130]).mul(3).to(device).requiresGrad_(), g = torch.randn([7, 130]).to(device);
-      const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
-      const fused = be.fused;
-      let calls = 0;
-      if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
-      let y: Tensor;
-      try { y = torch.nn.functional.gelu(x, { approximate: 'tanh' }); y.backward(g); } finally { if (fused) be.fused = fused; }
-      if (fused) expect(calls).toBe(2);
+      const [y, calls] = countCalls(device, 'fused', () => { const r = torch.nn.functional.gelu(x, { approximate: 'tanh' }); r.backward(g); return r; });
+      if (calls !== null) expect(calls).toBe(2);
       const xd = x.detach(), beta = Math.sqrt(2 / Math.PI), kappa = 0.044715;
       const t = xd.add(xd.mul(xd).mul(xd).mul(kappa)).mul(beta).tanh();
       const wantY = xd.mul(0.5).mul(t.add(1));
       const right = xd.mul(0.5).mul(t.mul(t).neg().add(1)).mul(beta).mul(xd.mul(xd).mul(3 * kappa).add(1));
       const wantG = g.mul(t.add(1).mul(0.5).add(right));
-      expect(Array.from(await y!.data())).toEqual(Array.from(await wantY.data()));
+      expect(Array.from(await y.data())).toEqual(Array.from(await wantY.data()));
       expect(Array.from(await x.grad!.data())).toEqual(Array.from(await wantG.data()));
     });
   }

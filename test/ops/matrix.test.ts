@@ -1,8 +1,7 @@
 // Matrix/layout helpers and torch.linalg norms vs PyTorch fixtures (test/fixtures/gen_matrix.py) on
 // every available device; plus diagonal's view semantics (writes go through to the base).
 import { describe, expect, it } from 'vitest';
-import { opSuite, testDevices, torch, wavyValues, type OpImpl } from '../helpers.js';
-import { realBackend } from '../../src/backends/registry.js';
+import { countCalls, opSuite, testDevices, torch, wavyValues, type OpImpl } from '../helpers.js';
 
 const impls: Record<string, OpImpl> = {
   'diagonal/2d': (x) => torch.diagonal(x!),
@@ -172,14 +171,9 @@ describe('a layer bias in the GEMM (addmm: F.linear, conv2d through im2col)', ()
     // Stride 2: im2col + GEMM (not Winograd) on every device.
     pairs.push([() => run(([p, q, r]) => F.conv2d(p!, q!, r!, { stride: 2 }), [img, cw, cb], cg),
       () => run(([p, q, r]) => F.conv2d(p!, q!, null, { stride: 2 }).add(r!.reshape(1, 6, 1, 1)), [img, cw, cb], cg)]);
-    const be = realBackend(device) as { matmulEpilogue?: (...a: unknown[]) => boolean };
-    const epi = be.matmulEpilogue;
     for (const [fused, composed] of pairs) {
-      let calls = 0;
-      if (epi) be.matmulEpilogue = function (this: unknown, ...a: unknown[]) { calls++; return epi.apply(this, a); };
-      let u: torch.Tensor[];
-      try { u = fused(); } finally { if (epi) be.matmulEpilogue = epi; }
-      if (epi) expect(calls, 'the forward GEMM with its bias epilogue').toBe(1);
+      const [u, calls] = countCalls(device, 'matmulEpilogue', fused);
+      if (calls !== null) expect(calls, 'the forward GEMM with its bias epilogue').toBe(1);
       const v = composed();
       for (let i = 0; i < u.length; i++) expect(Array.from(await u[i]!.data()), `output/gradient ${i}`).toEqual(Array.from(await v[i]!.data()));
     }

@@ -1,8 +1,7 @@
 // Reductions vs PyTorch fixtures (test/fixtures/gen_reduce.py), forward and gradient, on every
 // available device; plus finite-difference gradchecks of the composite reductions in float64.
 import { describe, expect, it } from 'vitest';
-import { opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
-import { realBackend } from '../../src/backends/registry.js';
+import { countCalls, opSuite, testDevices, torch, type OpImpl } from '../helpers.js';
 import type { Tensor, ValuesIndices } from '../../src/index.js';
 
 type Red = (x: Tensor, dim?: number | number[] | null, keepdim?: boolean) => Tensor;
@@ -260,13 +259,6 @@ describe('softmax and logSoftmax: their exp and last passes fused where the back
     v[5] = -Infinity;
     for (let j = 0; j < 33; j++) v[33 * 2 + j] = -Infinity; // a row of -inf: NaN softmax, as PyTorch
     const xs = torch.tensor(v).reshape(6, 33).to(device), g = torch.randn([6, 33]).to(device);
-    const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
-    const fused = be.fused;
-    let calls = 0;
-    const counted = <T>(f: () => T): T => {
-      if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
-      try { return f(); } finally { if (fused) be.fused = fused; }
-    };
     const bits = async (t: torch.Tensor) => Array.from(await t.data()).map((v) => (Object.is(v, -0) ? '-0' : v));
     for (const [name, op, composed, rule] of [
       ['softmax', (x: torch.Tensor) => F.softmax(x, -1), (x: torch.Tensor) => { const e = x.sub(x.amax(-1, true)).exp(); return e.div(e.sum(-1, true)); },
@@ -275,14 +267,12 @@ describe('softmax and logSoftmax: their exp and last passes fused where the back
         (y: torch.Tensor) => g.sub(y.exp().mul(g.sum(-1, true)))],
     ] as const) {
       const x = xs.detach().requiresGrad_();
-      calls = 0;
-      const y = counted(() => op(x));
-      if (fused) expect(calls, `${name}: fused forward kernels`).toBe(name === 'softmax' ? 1 : 2);
+      const [y, calls] = countCalls(device, 'fused', () => op(x));
+      if (calls !== null) expect(calls, `${name}: fused forward kernels`).toBe(name === 'softmax' ? 1 : 2);
       const want = torch.noGrad(() => composed(xs));
       expect(await bits(y), `${name} forward`).toEqual(await bits(want));
-      calls = 0;
-      counted(() => y.backward(g));
-      if (fused) expect(calls, `${name}: fused backward kernels`).toBe(1);
+      const [, bcalls] = countCalls(device, 'fused', () => y.backward(g));
+      if (bcalls !== null) expect(bcalls, `${name}: fused backward kernels`).toBe(1);
       expect(await bits(x.grad!), `${name} backward`).toEqual(await bits(torch.noGrad(() => rule(want))));
     }
   });
@@ -293,16 +283,8 @@ describe('layerNorm and groupNorm forward: the variance sum and the normalizatio
     const F = torch.nn.functional;
     torch.manualSeed(12);
     const x = torch.randn([4, 6, 37]).mul(3).add(1).to(device), w = torch.randn([37]).to(device), b = torch.randn([37]).to(device);
-    const be = realBackend(device) as { fused?: (...a: unknown[]) => boolean };
-    const fused = be.fused;
-    let calls = 0;
-    if (fused) be.fused = function (this: unknown, ...a: unknown[]) { calls++; return fused.apply(this, a); };
-    let y: torch.Tensor, z: torch.Tensor;
-    try {
-      y = F.layerNorm(x, [37], w, b, { eps: 1e-3 });
-      z = F.groupNorm(x, 3, null, null, { eps: 1e-5 });
-    } finally { if (fused) be.fused = fused; }
-    if (fused) expect(calls).toBe(4);
+    const [[y, z], calls] = countCalls(device, 'fused', () => [F.layerNorm(x, [37], w, b, { eps: 1e-3 }), F.groupNorm(x, 3, null, null, { eps: 1e-5 })]);
+    if (calls !== null) expect(calls).toBe(4);
     const composed = (t: torch.Tensor, dims: number[], eps: number) => torch.noGrad(() => {
       const xc = t.sub(t.mean(dims, true));
       return xc.mul(xc.square().mean(dims, true).add(eps).rsqrt());
