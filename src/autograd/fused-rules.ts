@@ -15,8 +15,8 @@ import { backendOf, empty, type PrimAttrs } from '../ops/prim.js';
 import { where } from '../ops/elementwise.js';
 
 const programs = new Map<string, FusedProgram>();
-/** The program cached under `key` (made once). */
-function program(key: string, make: () => FusedProgram): FusedProgram {
+/** The program cached under `key` (made once); also addmm's epilogue (ops/linalg.ts). */
+export function program(key: string, make: () => FusedProgram): FusedProgram {
   let p = programs.get(key);
   if (!p) programs.set(key, (p = make()));
   return p;

@@ -10,6 +10,7 @@ import { add, mul } from './elementwise.js';
 import { isComplex, type DType } from '../dtype.js';
 import type { FusedProgram } from '../backends/fused.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { program } from '../autograd/fused-rules.js';
 import { complexMatmul } from './complex.js';
 import { sum } from './reduce.js';
 
@@ -29,12 +30,8 @@ export function bmmPrim(a: Tensor, b: Tensor): Tensor {
 }
 
 /** The program bias + product over (product, bias): the epilogue of addmmPrim's GEMM. */
-const addPrograms = new Map<DType, FusedProgram>();
-function addProgram(d: DType): FusedProgram {
-  let p = addPrograms.get(d);
-  if (!p) addPrograms.set(d, (p = { inputs: [d, d], steps: [{ kind: 'binary', op: 'add', a: 0, b: 1, dtype: d }], outputs: [2] }));
-  return p;
-}
+const addProgram = (d: DType): FusedProgram =>
+  program(`addmm>${d}`, () => ({ inputs: [d, d], steps: [{ kind: 'binary', op: 'add', a: 0, b: 1, dtype: d }], outputs: [2] }));
 
 /**
  * bias + a @ b (a [B,M,K], b [B,K,N], bias of one dtype with them, broadcasting to [B,M,N]) as one

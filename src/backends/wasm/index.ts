@@ -14,7 +14,7 @@ import { WasmAllocator } from './allocator.js';
 import * as ref from './reference.js';
 import { availableVariants, BINARY_CODES, COMPARE_CODES, isShared, loadSimdKernels, loadSimdKernelsAsync, REDUCE_CODES, simdBytes, type SimdKernels, type SimdVariant, UNARY_CODES } from './simd.js';
 import { CallList, getNumThreads, KERNEL_NAMES, ThreadPool, threadsSupported } from './threads.js';
-import { CHUNK, PAR_MIN, split2d, splitGemm } from './split.js';
+import { CHUNK, PAR_MIN, evenParts, split2d, splitGemm } from './split.js';
 import { FusedRunner } from './fusedrun.js';
 import { runLinalg } from './linalg.js';
 
@@ -468,11 +468,9 @@ export class WasmBackend implements Backend {
     const parts = Math.min(N, Math.ceil(Math.ceil(N / most) / T) * T);
     const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
     const xp = this.ptr(x), up = this.ptr(u), op_ = this.ptr(out), L = new CallList();
-    for (let p = 0, n0 = 0; p < parts; p++) {
-      const m = Math.floor(N / parts) + (p < N % parts ? 1 : 0);
+    for (const [n0, m] of evenParts(N, parts)) {
       L.push('winogradConv', [m, C, K, H, W, xp + 4 * n0 * s0, s0, s1, s2, s3, padding[0], padding[1], TH, TW, up, OH, OW,
         op_ + 4 * n0 * K * OH * OW, K * OH * OW, 0], m * 16 * C * K * TH * TW, 19);
-      n0 += m;
     }
     this.exec(L);
   }
@@ -495,12 +493,10 @@ export class WasmBackend implements Backend {
     const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
     const [g0, g1, g2, g3] = g.strides as [number, number, number, number];
     const xp = this.ptr(x), gp = this.ptr(g), mp = sums ? sums.ptr : this.ptr(m), L = new CallList();
-    for (let p = 0, n0 = 0; p < parts; p++) {
-      const nn = Math.floor(N / parts) + (p < N % parts ? 1 : 0);
+    evenParts(N, parts).forEach(([n0, nn], p) => {
       L.push('winogradWgrad', [nn, C, K, H, W, xp + 4 * n0 * s0, s0, s1, s2, s3, padding[0], padding[1], TH, TW,
         gp + 4 * n0 * g0, g0, g1, g2, g3, OH, OW, mp + 4 * p * part, 0], nn * 16 * C * K * TH * TW, 22);
-      n0 += nn;
-    }
+    });
     this.exec(L);
     if (sums) {
       // The parts' sum, [parts, 16 K C] over its leading dim (float64 accumulation, fixed order).

@@ -45,6 +45,17 @@ function cut(n: number, parts: number, align: number): [number, number][] {
   return out;
 }
 
+/** Cuts n into `parts` parts whose sizes differ by at most one (larger first); returns their starts and sizes. */
+export function evenParts(n: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let p = 0, s = 0; p < parts; p++) {
+    const size = Math.floor(n / parts) + (p < n % parts ? 1 : 0);
+    out.push([s, size]);
+    s += size;
+  }
+  return out;
+}
+
 export interface GemmArgs {
   B: number; M: number; N: number; K: number;
   a: number; sab: number; sam: number; sak: number;
