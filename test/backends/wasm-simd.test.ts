@@ -384,6 +384,29 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     expect(calls[op === 'sum' ? 'reduceColsSum' : 'reduceCols']).toBeGreaterThan(0); // sums of 16+ columns read row by row
   });
 
+  it.each(['max', 'min'] as const)('row %s: a NaN anywhere in the row, and signed zeros, as a sequential scan', (op) => {
+    // The row kernel keeps four accumulators plus a vector and a scalar tail: a NaN in each of
+    // those parts must reach the result, and +0 / -0 must come out as Math.max / Math.min give them.
+    const { fast } = fresh();
+    for (const c of [1, 3, 4, 15, 16, 17, 20, 37, 64, 65]) {
+      for (let j = 0; j < c; j++) {
+        const store = rand(c, 7 * c + j);
+        store[j] = NaN;
+        const o = out(fast, [1]);
+        fast.reduce(op, put(fast, store, [1, c]).view, 1, o);
+        expect(Number.isNaN(read(fast, o)[0]), `${op} of ${c} with NaN at ${j}`).toBe(true);
+      }
+      for (const pick of [0, 1, 2]) {
+        // Rows of zeros only: all +0, all -0, or mixed, so the answer hangs on the sign rule.
+        const store = Float32Array.from({ length: c }, (_, i) => (pick === 0 ? 0 : pick === 1 ? -0 : (i * 5 + c) % 3 === 0 ? 0 : -0));
+        const o = out(fast, [1]);
+        fast.reduce(op, put(fast, store, [1, c]).view, 1, o);
+        const want = op === 'max' ? Math.max(...store) : Math.min(...store);
+        expect(Object.is(read(fast, o)[0], want), `${op} of ${c} zeros (${pick}): got ${read(fast, o)[0]}, want ${want}`).toBe(true);
+      }
+    }
+  });
+
   it.each(['argmax', 'argmin'] as const)('%s over rows and down columns matches the reference kernel (ties, NaN)', (op) => {
     const { fast, ref, calls } = fresh();
     for (const r of SIZES) for (const c of [1, 3, 17, 65]) {
