@@ -11,7 +11,7 @@ import { opScope } from './memory.js';
 // Kind bits, in the order of the spec letters 'Tnbszafiopu' (see scripts/gen-signatures.mjs).
 const T = 1, N = 2, B = 4, S = 8, Z = 16, A = 32, F = 64, I = 128, O = 256, P = 512, U = 1024;
 const LETTERS = 'Tnbszafiopu';
-const KIND_NAMES = ['Tensor', 'number', 'boolean', 'string', 'null', 'array', 'function', 'object', 'object', 'Promise', 'undefined'];
+const KIND_NAMES = ['Tensor', 'number', 'boolean', 'string', 'null', 'array', 'function', 'class instance', 'object', 'Promise', 'undefined'];
 
 interface Param { name: string; kinds: number; shape: Record<string, number> | null; keys: string[] }
 interface Sig { name: string; params: Param[]; rest: Param | null; min: number; max: number }
@@ -78,7 +78,11 @@ function describe(v: unknown): string {
   if (k === S) return `string '${String(v)}'`;
   if (k === B || k === Z || k === U) return String(v);
   if (k === A) return 'array';
-  if (k === F) return 'function';
+  if (k === F) {
+    // A method passed where its value was meant (`loader.length` for len(loader)): say so.
+    const name = (v as { name?: string }).name;
+    return name ? `function '${name}' (did you forget to call it: ${name}()?)` : 'function';
+  }
   if (k === P) return 'Promise';
   if (k === O) return 'plain object';
   const ctor = (v as { constructor?: { name?: string } }).constructor?.name;
@@ -126,7 +130,11 @@ function argError(s: Sig, i: number, p: Param, v: unknown): TypeError {
     return new TypeError(`${s.name}: expected at most ${before} positional argument${before === 1 ? '' : 's'} before the options object { ${p.keys.join(', ')} } (got ${describe(v)} at ${ordinal(i)}); expected ${signature(s)}`);
   }
   if (k === U) return new TypeError(`${s.name}: missing required argument '${p.name}' (${ordinal(i)}): expected ${kindList(p.kinds, p.shape !== null)}, got undefined`);
-  return new TypeError(`${s.name}: argument '${p.name}' (${ordinal(i)}) must be ${kindList(p.kinds, p.shape !== null)}, not ${describe(v)}`);
+  // PyTorch lets any argument go by keyword (clip_grad_norm_(ps, max_norm=1.0)); here the ones
+  // before the options are positional. An object naming this very parameter gets that said.
+  const named = k === O && p.shape === null && Object.keys(v as object).some((key) => key.replace(/_/g, '').toLowerCase() === p.name.toLowerCase());
+  const hint = named ? `; '${p.name}' is positional here: expected ${signature(s)}` : '';
+  return new TypeError(`${s.name}: argument '${p.name}' (${ordinal(i)}) must be ${kindList(p.kinds, p.shape !== null)}, not ${describe(v)}${hint}`);
 }
 
 /** snake_case -> camelCase first, then a case-insensitive match, then the closest key by edit distance. */

@@ -9,11 +9,16 @@ import { nextRandom } from './state.js';
 const TWO_32 = 4294967296;
 
 /** A random number generator with its own seed and Philox stream, for the `generator` option of random ops (torch.Generator). */
-export class Generator {
+class PhiloxGenerator {
   private seed_ = 67280421310721; // PyTorch's default seed for a new generator
   private offset_ = 0;
-  /** `new torch.Generator()`; the device option is accepted for API parity (draws are host-side). */
-  constructor(_opts: { device?: string } = {}) {}
+  /** `new torch.Generator()`; the device (an option, or PyTorch's positional string) is accepted for API parity: draws are host-side. */
+  constructor(device: { device?: string } | string = {}) {
+    const extra = typeof device === 'object' && device !== null ? Object.keys(device).filter((k) => k !== 'device') : [];
+    if (extra.length || (typeof device !== 'string' && (typeof device !== 'object' || device === null))) {
+      throw new TypeError(`Generator(): expected a device string or { device }, got ${extra.length ? `unknown option '${extra[0]}'` : String(device)}`);
+    }
+  }
   /** Sets the seed and restarts the stream; returns this. */
   manualSeed(seed: number): this {
     if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new RangeError(`Generator.manualSeed: seed must be a non-negative integer below 2^53, got ${seed}`);
@@ -36,6 +41,20 @@ export class Generator {
     return [this.seed_, off];
   }
 }
+
+/** torch.Generator's constructor, which PyTorch code also calls without `new` (`torch.Generator().manualSeed(42)`). */
+export interface GeneratorConstructor {
+  new (device?: { device?: string } | string): PhiloxGenerator;
+  (device?: { device?: string } | string): PhiloxGenerator;
+  readonly prototype: PhiloxGenerator;
+}
+/** A torch.Generator instance. */
+export type Generator = PhiloxGenerator;
+/** torch.Generator: `new torch.Generator()` or, as in PyTorch, `torch.Generator()`; `instanceof` works either way. */
+export const Generator = function Generator(device?: { device?: string } | string): PhiloxGenerator {
+  return new PhiloxGenerator(device);
+} as unknown as GeneratorConstructor;
+(Generator as unknown as { prototype: PhiloxGenerator }).prototype = PhiloxGenerator.prototype;
 
 /** n uniform doubles in [0, 1) with 53 random bits each, from `gen` or the global stream. */
 export function uniformDoubles(n: number, gen?: Generator | null): Float64Array {

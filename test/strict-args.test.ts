@@ -84,6 +84,21 @@ describe('strict arguments', () => {
     await s;
   });
 
+  it('a method where its value is expected (loader.length for len(loader)) says to call it', () => {
+    const opt = new torch.optim.SGD([torch.zeros([2], { requiresGrad: true })], { lr: 0.1 });
+    const loader = new torch.utils.data.DataLoader(new torch.utils.data.TensorDataset(x()), { batchSize: 1 });
+    expect(() => new torch.optim.lrScheduler.OneCycleLR(opt, 0.1, { epochs: 2, stepsPerEpoch: loose(loader.length) }))
+      .toThrow(/^OneCycleLR: option 'stepsPerEpoch' must be number, not function 'length' \(did you forget to call it: length\(\)\?\)$/);
+    expect(() => x().reshape(loose(x().numel))).toThrow(/not function 'numel' \(did you forget to call it: numel\(\)\?\)/);
+  });
+
+  it('a required argument passed by keyword, as PyTorch allows, says it is positional here', () => {
+    const ps = [torch.zeros([2], { requiresGrad: true })];
+    expect(() => nn.utils.clipGradNorm_(ps, loose({ max_norm: 1.0 }))).toThrow(/^clipGradNorm_: argument 'maxNorm' \(position 2\) must be number, not plain object; 'maxNorm' is positional here: expected clipGradNorm_\(parameters, maxNorm, /);
+    expect(() => nn.utils.clipGradNorm_(ps, loose({ maxNorm: 1.0 }))).toThrow(/'maxNorm' is positional here/);
+    expect(() => nn.utils.clipGradNorm_(ps, loose({ foo: 1.0 }))).toThrow(/must be number, not plain object$/);
+  });
+
   it('module.call with more arguments than forward accepts is an error, not a dropped argument', () => {
     const layer = new nn.TransformerEncoderLayer(4, 2, { dropout: 0 });
     const src = torch.randn([3, 2, 4]), mask = torch.zeros([3, 3]);

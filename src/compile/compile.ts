@@ -221,7 +221,8 @@ export type CompiledFunction<F extends (...args: never[]) => unknown> = F & { re
 /** torch.compile for a function (for a module's forward, pass the module to guard on). */
 export function compileFunction<F extends (...args: never[]) => unknown>(fn: F, opts: CompileOptions = {}, mod: GuardedModule | null = null): CompiledFunction<F> {
   checkOptions(opts);
-  const name = fn.name || 'fn';
+  // Logs name a module's compiled forward as PyTorch does (its class and method), not the wrapper.
+  const name = mod ? `${(mod as unknown as { constructor: { name: string } }).constructor.name}.forward` : fn.name || 'fn';
   const info: CompileInfo = { compiles: 0, recompileReasons: [], graphBreaks: [], eagerFallback: false, forward: null, backward: null, lastKernels: 0 };
   let entries: Entry[] = [];
   const dynamicDims = new Set<string>();

@@ -153,6 +153,8 @@ describe('modules', () => {
     a.eval(); b.eval();
     expect(vals(cb.call(x) as Tensor)).toEqual(vals(a.call(x)));
     expect(cb.forward.compileInfo.recompileReasons).toEqual(['module training flag changed (training=false)']);
+    // Logs name the module's forward, as PyTorch's do, not the internal wrapper.
+    expect(cb.forward.name).toBe('Sequential.forward');
   });
 
   it('an OptimizedModule shares parameters; its state_dict has the _orig_mod. prefix', () => {

@@ -41,6 +41,14 @@ describe('datasets', () => {
     expect(sorted(parts.flatMap((p) => [...p]))).toEqual(iota(10));
     const again = randomSplit(new Range(10), [5, 3, 2], new torch.Generator().manualSeed(42));
     expect(again.map((p) => [...p])).toEqual(parts.map((p) => [...p]));
+    // PyTorch's idiom calls the class without `new`: torch.Generator().manual_seed(42).
+    const called = (torch.Generator as unknown as () => InstanceType<typeof torch.Generator>)();
+    expect(called).toBeInstanceOf(torch.Generator);
+    expect(randomSplit(new Range(10), [5, 3, 2], called.manualSeed(42)).map((p) => [...p])).toEqual(parts.map((p) => [...p]));
+    expect(randomSplit(new Range(10), [5, 3, 2], { generator: new torch.Generator().manualSeed(42) }).map((p) => [...p])).toEqual(parts.map((p) => [...p]));
+    expect(() => randomSplit(new Range(10), [5, 5], { generater: null } as never)).toThrow(/randomSplit.*generater/);
+    expect(new torch.Generator('cpu').initialSeed()).toBe(new torch.Generator({ device: 'cpu' }).initialSeed());
+    expect(() => new torch.Generator({ devise: 'cpu' } as never)).toThrow(/Generator\(\): .*unknown option 'devise'/);
     // Fractions that do not divide evenly: floor each, remainder round-robin from the first.
     expect(randomSplit(new Range(11), [0.5, 0.5]).map((p) => p.length())).toEqual([6, 5]);
     expect(() => randomSplit(new Range(10), [3, 3])).toThrow(/does not equal the length/);

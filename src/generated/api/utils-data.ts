@@ -109,10 +109,11 @@ export const RandomSampler: typeof N.RandomSampler = c(N.RandomSampler, 'RandomS
 /** Yields indices in random order, a permutation by default or with replacement; options { replacement, numSamples, generator } (torch.utils.data.RandomSampler). */
 export type RandomSampler = N.RandomSampler;
 /**
- * Splits into non-overlapping random subsets of the given lengths or fractions (summing to 1).
+ * Splits into non-overlapping random subsets of the given lengths or fractions (summing to 1). The
+ * generator comes positionally or, as PyTorch's keyword `generator=`, in an options object.
  * @function
  */
-export const randomSplit: typeof N.randomSplit = f(N.randomSplit, 'randomSplit', 'dataset:i, lengths:a, generator?:ziu');
+export const randomSplit: typeof N.randomSplit = f(N.randomSplit, 'randomSplit', 'dataset:i, lengths:a, generatorOrOpts?:ziu{generator:ziu}');
 /**
  * Base class of samplers: an iterable of dataset indices (or of index batches) with a length() (torch.utils.data.Sampler).
  * @class

@@ -114,8 +114,12 @@ export class ConcatDataset<T> extends Dataset<T> {
   length(): number { return this.cumulativeSizes[this.cumulativeSizes.length - 1]!; }
 }
 
-/** Splits into non-overlapping random subsets of the given lengths or fractions (summing to 1). */
-export function randomSplit<T>(dataset: Dataset<T>, lengths: number[], generator?: Generator | null): Subset<T>[] {
+/**
+ * Splits into non-overlapping random subsets of the given lengths or fractions (summing to 1). The
+ * generator comes positionally or, as PyTorch's keyword `generator=`, in an options object.
+ */
+export function randomSplit<T>(dataset: Dataset<T>, lengths: number[], generatorOrOpts?: Generator | { generator?: Generator | null } | null): Subset<T>[] {
+  const generator = generatorOrOpts instanceof Generator ? generatorOrOpts : generatorOrOpts?.generator ?? null;
   const n = lengthOf(dataset);
   let sizes = lengths;
   const sum = lengths.reduce((a, b) => a + b, 0);
