@@ -113,8 +113,17 @@ export function f32ToF16Bits(v: number): number {
   if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++; // round to nearest even (may carry into exp: correct)
   return sign | half;
 }
-/** The number a float16 bit pattern stands for. */
+/** The number a float16 bit pattern stands for: one lookup in a 256 KiB table made at first use (float16 kernels read every element through it). */
 export function f16BitsToF32(h: number): number {
+  return (f16Table ??= f16TableMake())[h & 0xffff]!;
+}
+let f16Table: Float32Array | null = null;
+function f16TableMake(): Float32Array {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) t[h] = f16Decode(h);
+  return t;
+}
+function f16Decode(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >>> 10) & 0x1f;
   const mant = h & 0x3ff;

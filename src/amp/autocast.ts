@@ -57,7 +57,8 @@ export function isAutocastEnabled(deviceType: DeviceType | Device = 'cuda'): boo
 }
 
 /** The device type named by d ('cuda:1' -> 'cuda': autocast state is per type, as PyTorch's). */
-function checkDeviceType(op: string, d: unknown): DeviceType {
+/** @internal The device type named by a device string (cuda:N -> cuda); a TypeError for anything else. */
+export function checkDeviceType(op: string, d: unknown): DeviceType {
   const t = typeof d === 'string' && /^cuda:\d+$/.test(d) ? 'cuda' : d;
   if (!DEVICE_TYPES.includes(t as DeviceType)) {
     throw new TypeError(`${op}: expected deviceType to be one of 'cpu', 'webgpu' or 'cuda', got ${typeof d === 'string' ? `'${d}'` : String(d)}`);
@@ -102,14 +103,33 @@ export class AutocastGuard implements Disposable {
   [Symbol.dispose](): void { this.dispose(); }
 }
 
+/** torch.autocast's keywords after the positional device type: `torch.autocast('cuda', { dtype })`. */
+export type AutocastRegionOptions = Omit<AutocastOptions, 'deviceType'>;
+
 /**
  * Mixed precision for the ops of PyTorch's autocast lists on tensors of `deviceType` (torch.autocast).
- * `autocast(opts, fn)` runs fn in the region and returns its result (a Promise keeps the region open
- * until it settles); `using _ = torch.autocast(opts)` opens it until the block ends.
+ * As PyTorch, the device type comes first: `autocast('cuda', { dtype }, fn)` or `autocast('cuda', fn)`;
+ * all options in one object work too: `autocast({ deviceType, dtype }, fn)`. With fn, runs it in the
+ * region and returns its result (a Promise keeps the region open until it settles); without,
+ * `using _ = torch.autocast('cuda')` opens it until the block ends.
  */
+export function autocast<T>(deviceType: DeviceType | Device, opts: AutocastRegionOptions, fn: () => T): T;
+export function autocast<T>(deviceType: DeviceType | Device, fn: () => T): T;
+export function autocast(deviceType: DeviceType | Device, opts?: AutocastRegionOptions): AutocastGuard;
 export function autocast<T>(opts: AutocastOptions, fn: () => T): T;
 export function autocast(opts: AutocastOptions): AutocastGuard;
-export function autocast<T>(opts: AutocastOptions, fn?: () => T): T | AutocastGuard {
+export function autocast<T>(first: DeviceType | Device | AutocastOptions, second?: AutocastRegionOptions | (() => T) | null, third?: () => T): T | AutocastGuard {
+  let opts: AutocastOptions, fn: (() => T) | undefined;
+  if (typeof first === 'string') {
+    if (typeof second === 'object' && second !== null && 'deviceType' in second) throw new TypeError(`autocast: the device type was given twice ('${first}' and option deviceType)`);
+    opts = { ...(typeof second === 'object' && second !== null ? second : {}), deviceType: first };
+    fn = typeof second === 'function' ? second : third;
+  } else {
+    if (third !== undefined) throw new TypeError('autocast: expected (deviceType, options?, fn?) or (options, fn?), got an options object and 3 arguments');
+    opts = first;
+    fn = typeof second === 'function' ? second : undefined;
+    if (second !== undefined && typeof second !== 'function') throw new TypeError(`autocast: after an options object, expected a function, got ${second === null ? 'null' : typeof second}`);
+  }
   const guard = new AutocastGuard(opts);
   if (fn === undefined) return guard;
   let result: T;

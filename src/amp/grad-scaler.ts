@@ -4,7 +4,8 @@
 // (the only host read: it decides whether optimizer.step runs). Stages per optimizer since the last
 // update(): ready -> unscaled -> stepped, with PyTorch's errors for calls out of order.
 
-import type { Device } from '../backends/backend.js';
+import type { Device, DeviceType } from '../backends/backend.js';
+import { checkDeviceType } from './autocast.js';
 import { Tensor, isTensor, gradsInternally } from '../tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { keep, tidyImpl } from '../memory.js';
@@ -59,9 +60,17 @@ export class GradScaler {
   #scale: Tensor | null = null; // float32 [1] on the device of the first scaled output
   #growthTracker: Tensor | null = null; // int32 [1]
   #perOptimizer = new Map<Optimizer, OptState>();
+  #pending: Device | null = null; // the device of a step() still waiting for its found-inf read
 
-  /** Makes a scaler; see GradScalerOptions for the defaults (PyTorch's). */
-  constructor(opts: GradScalerOptions = {}) {
+  /**
+   * Makes a scaler; see GradScalerOptions for the defaults (PyTorch's). PyTorch's torch.amp.GradScaler
+   * takes the device first (`GradScaler('cuda', { initScale })`); it is checked and otherwise unused:
+   * the scale lives on the device of the first output scaled.
+   */
+  constructor(deviceOrOpts: DeviceType | Device | GradScalerOptions = {}, options?: GradScalerOptions) {
+    if (typeof deviceOrOpts === 'string') checkDeviceType('GradScaler', deviceOrOpts);
+    else if (options !== undefined) throw new TypeError('GradScaler: expected (device?, options?), got an options object followed by more arguments');
+    const opts = typeof deviceOrOpts === 'string' ? options ?? {} : deviceOrOpts;
     this.#enabled = opts.enabled ?? true;
     this.#initScale = opts.initScale ?? 2 ** 16;
     this.#growthFactor = opts.growthFactor ?? 2;
@@ -111,6 +120,7 @@ export class GradScaler {
   unscale(optimizer: Optimizer): void {
     if (!this.#enabled) return;
     const [scale] = this.#check('unscale_');
+    this.#notPending('unscale_');
     const st = this.#state(optimizer);
     if (st.stage === 'unscaled') throw new Error('unscale_() has already been called on this optimizer since the last update().');
     if (st.stage === 'stepped') throw new Error('unscale_() is being called after step().');
@@ -148,21 +158,46 @@ export class GradScaler {
   /**
    * Unscales the gradients (unless unscale() already did) and runs optimizer.step(...args) only when
    * none was inf or NaN; resolves to optimizer.step's result, or undefined for a skipped step. Disabled:
-   * just optimizer.step(...args). One host read per call (the found-inf flag).
+   * just optimizer.step(...args). One host read per call (the found-inf flag). On the CPU that read,
+   * and the step, happen before step() returns, so PyTorch code that does not await it runs as in
+   * PyTorch; on an asynchronous device (WebGPU, CUDA) the step waits for the read, and update() or a
+   * new step() before it settled is an error that says to await it.
    */
-  async step(optimizer: Optimizer, ...args: unknown[]): Promise<unknown> {
-    const run = () => (optimizer.step as (...a: unknown[]) => unknown).apply(optimizer, args);
-    if (!this.#enabled) return await run();
-    if (typeof args[0] === 'function') throw new Error('Closure use is not currently supported if GradScaler is enabled.');
-    this.#check('step');
-    const st = this.#state(optimizer);
-    if (st.stage === 'stepped') throw new Error('step() has already been called since the last update().');
-    if (st.stage === 'ready') this.unscale(optimizer);
-    if (st.foundInf.size === 0) throw new Error('No inf checks were recorded for this optimizer.');
-    let found = 0;
-    for (const f of st.foundInf.values()) found += Number(await f.item());
-    st.stage = 'stepped';
-    return found === 0 ? await run() : undefined;
+  step(optimizer: Optimizer, ...args: unknown[]): Promise<unknown> {
+    try {
+      const run = () => (optimizer.step as (...a: unknown[]) => unknown).apply(optimizer, args);
+      if (!this.#enabled) return Promise.resolve(run());
+      if (typeof args[0] === 'function') throw new Error('Closure use is not currently supported if GradScaler is enabled.');
+      this.#check('step');
+      const st = this.#state(optimizer);
+      this.#notPending('step');
+      if (st.stage === 'stepped') throw new Error('step() has already been called since the last update().');
+      if (st.stage === 'ready') this.unscale(optimizer);
+      if (st.foundInf.size === 0) throw new Error('No inf checks were recorded for this optimizer.');
+      const flags = [...st.foundInf.values()];
+      st.stage = 'stepped';
+      if (flags.every((f) => f.storage.backend.synchronous && f.storage.backend.readSync)) {
+        const found = flags.reduce((n, f) => n + Number(f.itemSync()), 0);
+        return Promise.resolve(found === 0 ? run() : undefined);
+      }
+      this.#pending = flags[0]!.device;
+      return (async () => {
+        let found = 0;
+        try {
+          for (const f of flags) found += Number(await f.item());
+        } finally { this.#pending = null; }
+        return found === 0 ? await run() : undefined;
+      })();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** An asynchronous device's step() whose found-inf read has not settled makes the next scaler call an error, never a step run late. */
+  #notPending(funcname: string): void {
+    if (this.#pending !== null) {
+      throw new Error(`GradScaler.${funcname}() was called before the previous step() finished: on '${this.#pending}' step() reads the found-inf flag asynchronously, so write 'await scaler.step(optimizer)'`);
+    }
   }
 
   /**
@@ -172,6 +207,7 @@ export class GradScaler {
    */
   update(newScale?: number | Tensor): void {
     if (!this.#enabled) return;
+    this.#notPending('update');
     const [scale, tracker] = this.#check('update');
     noGrad(() => tidyImpl(() => {
       if (newScale !== undefined) {

@@ -257,4 +257,20 @@ describe('torch.autocast: regions', () => {
     expect(() => torch.autocast({ deviceType: 'cpu', device_type: 'cpu' } as never)).toThrow(/unknown option 'device_type'/);
     expect(torch.isAutocastEnabled('cpu')).toBe(false);
   });
+
+  it("PyTorch's positional device type: autocast('cpu', { dtype }, fn), autocast('cpu', fn), using autocast('cpu')", () => {
+    const a = torch.randn([2, 3]), b = torch.randn([3, 2]);
+    expect(torch.autocast('cpu', { dtype: 'float16' }, () => a.matmul(b)).dtype).toBe('float16');
+    expect(torch.autocast('cpu', () => a.matmul(b)).dtype).toBe('float16');
+    expect(torch.autocast('cpu', { enabled: false }, () => a.matmul(b)).dtype).toBe('float32');
+    {
+      using _ = torch.autocast('cpu');
+      expect(a.matmul(b).dtype).toBe('float16');
+    }
+    expect(a.matmul(b).dtype).toBe('float32');
+    expect(() => torch.autocast('cpu', { deviceType: 'cpu' } as never)).toThrow(/unknown option 'deviceType'|given twice/);
+    expect(() => torch.autocast('cpu', { dtype: 'float16', cache_enabled: true } as never)).toThrow(/unknown option 'cache_enabled' \(did you mean 'cacheEnabled'\?\)/);
+    expect(() => torch.autocast('tpu' as Device, () => 1)).toThrow(/deviceType to be one of/);
+    expect(torch.isAutocastEnabled('cpu')).toBe(false);
+  });
 });

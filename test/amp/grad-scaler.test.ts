@@ -93,6 +93,45 @@ describe('torch.amp.GradScaler', () => {
     });
   }
 
+  for (const device of testDevices()) {
+    it(`PyTorch's loop, step() not awaited, on ${device}: the same steps on the CPU, a clear error where the read is asynchronous`, async () => {
+      const train = async (awaitStep: boolean) => {
+        torch.manualSeed(5);
+        const lin = new torch.nn.Linear(4, 3).to(device);
+        const opt = new torch.optim.Adam(lin.parameters(), { lr: 0.1 });
+        const scaler = new GradScaler(device, { initScale: 1024, growthInterval: 2 });
+        const x = torch.randn([8, 4]).to(device);
+        const inf = torch.tensor([Infinity, 0, 0, 0]).to(device);
+        for (let i = 0; i < 6; i++) {
+          opt.zeroGrad();
+          // Step 2's input holds an inf: its gradients are not finite, so that step is skipped and the scale backs off.
+          scaler.scale(lin.forward(i === 2 ? x.add(inf) : x).pow(2).mean()).backward();
+          if (awaitStep) await scaler.step(opt); else void scaler.step(opt);
+          scaler.update();
+        }
+        return { w: Array.from(await lin.weight.data()), scale: await scaler.getScale() };
+      };
+      const ref = await train(true);
+      if (device === 'cpu') {
+        expect(await train(false)).toEqual(ref);
+        expect(ref.scale).toBe(1024 * 2 * 0.5 * 2); // grown after steps 0-1, backed off at 2, grown after 3-4
+      } else {
+        await expect(train(false)).rejects.toThrow(new RegExp(`GradScaler\\.update\\(\\) was called before the previous step\\(\\) finished: on '${device}' .*await scaler\\.step\\(optimizer\\)`));
+      }
+    });
+  }
+
+  it("PyTorch's positional device (torch.amp.GradScaler('cuda', ...)) is accepted and checked", async () => {
+    const scaler = new GradScaler('cpu', { initScale: 8 });
+    const { opt, p } = withGrad('cpu', [1, 2]);
+    scaler.scale(p.sum()).backward();
+    await scaler.step(opt);
+    scaler.update();
+    expect(await scaler.getScale()).toBe(8);
+    expect(() => new GradScaler('tpu' as never)).toThrow(/GradScaler: expected deviceType to be one of/);
+    expect(() => new GradScaler('cpu', { init_scale: 2 } as never)).toThrow(/unknown option 'init_scale' \(did you mean 'initScale'\?\)/);
+  });
+
   it("PyTorch's errors for calls out of order", async () => {
     const { opt } = withGrad('cpu', [1, 2]);
     const scaler = new GradScaler();

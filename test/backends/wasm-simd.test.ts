@@ -11,6 +11,7 @@ import * as torch from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
 import { setNumThreads } from '../../src/backends/wasm/threads.js';
 import { erf } from '../../src/backends/wasm/math.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/dtype.js';
 
 // One thread: the spies below count the calling thread's kernel calls.
 setNumThreads(1);
@@ -382,6 +383,38 @@ describe.each(variants)('SIMD kernels (%s)', (variant: SimdVariant) => {
     }
     expect(calls.reduceRows).toBeGreaterThan(0);
     expect(calls[op === 'sum' ? 'reduceColsSum' : 'reduceCols']).toBeGreaterThan(0); // sums of 16+ columns read row by row
+  });
+
+  it('float16 <-> float32 copies: every float16, float32 edges and random bits, as dtype.ts converts them, contiguous and strided', () => {
+    const { fast, calls } = fresh();
+    const bitsEqual = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+    // Every float16 pattern to float32, read through a contiguous and a strided (every other) view.
+    const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const hb = fast.alloc(2 * 65536); fast.write(hb, all);
+    for (const [n, st] of [[65536, 1], [32768, 2], [21845, 3]] as const) {
+      const o = out(fast, [n]);
+      fast.copy({ buf: hb, dtype: 'float16', shape: [n], strides: [st], offset: 0 }, o);
+      const got = read(fast, o);
+      for (let i = 0; i < n; i++) if (!bitsEqual(got[i]!, f16BitsToF32(all[i * st]!))) throw new Error(`f16 0x${all[i * st]!.toString(16)} -> ${got[i]}, want ${f16BitsToF32(all[i * st]!)}`);
+    }
+    // float32 to float16: the rounding edges (half-way cases, subnormal and overflow bounds) and random bit patterns.
+    const edges: number[] = [0, -0, Infinity, -Infinity, NaN, 65504, 65519.99, 65520, 65536, 1e-8, 2 ** -24, 2 ** -25, 2 ** -25 * 1.0000001, 3 * 2 ** -25, 2 ** -14, 2 ** -14 - 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2049, 2051, -1.5, 1e30, -1e-30];
+    const u = new Uint32Array(200003);
+    for (let i = 0; i < u.length; i++) u[i] = (Math.imul(i, 2654435761) ^ (i >>> 3) * 40503) >>> 0;
+    const f = new Float32Array(u.buffer);
+    f.set(edges.map(Math.fround));
+    const fb = fast.alloc(4 * f.length); fast.write(fb, f);
+    for (const [n, st] of [[f.length, 1], [100001, 2], [7, 1]] as const) {
+      const o: View = { buf: fast.alloc(2 * n), dtype: 'float16', shape: [n], strides: [1], offset: 0 };
+      fast.copy({ buf: fb, dtype: 'float32', shape: [n], strides: [st], offset: 0 }, o);
+      const got = new Uint16Array(fast.readSync({ ...o, dtype: 'int32', shape: [Math.ceil(n / 2)] }).buffer, 0, n);
+      for (let i = 0; i < n; i++) {
+        const want = f32ToF16Bits(f[i * st]!);
+        const same = got[i] === want || (Number.isNaN(f[i * st]!) && (got[i]! & 0x7c00) === 0x7c00 && (got[i]! & 0x3ff) !== 0 && (got[i]! & 0x8000) === (want & 0x8000));
+        if (!same) throw new Error(`f32 ${f[i * st]} (0x${u[i * st]!.toString(16)}) -> 0x${got[i]!.toString(16)}, want 0x${want.toString(16)}`);
+      }
+    }
+    expect(calls.castF16).toBeGreaterThanOrEqual(6);
   });
 
   it.each(['max', 'min'] as const)('row %s: a NaN anywhere in the row, and signed zeros, as a sequential scan', (op) => {

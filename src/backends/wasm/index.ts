@@ -240,6 +240,14 @@ export class WasmBackend implements Backend {
           op + 4 * (offs[1]! + r0 * st[2]! + c0 * st[3]!), st[2]!, st[3]!]);
       })) { this.exec(L); return; }
     }
+    if (this.simd && ((src.dtype === 'float16' && out.dtype === 'float32') || (src.dtype === 'float32' && out.dtype === 'float16'))) {
+      // float16 <-> float32 (autocast's casts, and every float16 op's round trip through viaF32).
+      const toF16 = out.dtype === 'float16' ? 1 : 0, ss = toF16 ? 4 : 2, ds = toF16 ? 2 : 4, sp = this.ptr(src), op = this.ptr(out), L = new CallList();
+      if (forEach2d(out.shape, [src.strides, out.strides], (rows, cols, st, offs) => {
+        split2d(L, 'castF16', rows, cols, (r0, nr, c0, nc) => [toF16, nr, nc, sp + ss * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!,
+          op + ds * (offs[1]! + r0 * st[2]! + c0 * st[3]!), st[2]!, st[3]!]);
+      })) { this.exec(L); return; }
+    }
     const conv = src.dtype === 'float16' && out.dtype !== 'float16' ? f16BitsToF32
       : out.dtype === 'float16' && src.dtype !== 'float16' ? ref.toF16 : null;
     ref.copyStrided(this.arr(src.dtype), this.base(src), src.strides, this.arr(out.dtype), this.base(out), out.strides, out.shape,

@@ -30,6 +30,7 @@ export interface SimdExports {
   argReduceColsRows(isMax: boolean, rows: number, n: number, cols: number, x: number, xrs: number, rs: number, out: number): void;
   copy32(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   castToF32(kind: number, rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
+  castF16(toF16: number, rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   gather32(rows: number, cols: number, x: number, xrs: number, xcs: number, idx: number, irs: number, ics: number,
     out: number, sd: number, size: number): number;
   scatter32(accumulate: boolean, rows: number, cols: number, o: number, ors: number, ocs: number, idx: number, irs: number, ics: number,

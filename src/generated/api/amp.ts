@@ -8,11 +8,13 @@ import { strictFunction as f, strictClass as c } from '../../args.js';
 export * from '../../amp/index.js';
 /**
  * Mixed precision for the ops of PyTorch's autocast lists on tensors of `deviceType` (torch.autocast).
- * `autocast(opts, fn)` runs fn in the region and returns its result (a Promise keeps the region open
- * until it settles); `using _ = torch.autocast(opts)` opens it until the block ends.
+ * As PyTorch, the device type comes first: `autocast('cuda', { dtype }, fn)` or `autocast('cuda', fn)`;
+ * all options in one object work too: `autocast({ deviceType, dtype }, fn)`. With fn, runs it in the
+ * region and returns its result (a Promise keeps the region open until it settles); without,
+ * `using _ = torch.autocast('cuda')` opens it until the block ends.
  * @function
  */
-export const autocast: typeof N.autocast = f(N.autocast, 'autocast', 'opts:io, fn?:fu');
+export const autocast: typeof N.autocast = f(N.autocast, 'autocast', 'deviceType:sio, opts?:fu{dtype:su;enabled:bu;cacheEnabled:bu}, fn?:fu');
 /**
  * An open autocast region; dispose() (or `using`) closes it and restores the previous state.
  * @class
@@ -31,7 +33,7 @@ export const clearAutocastCache: typeof N.clearAutocastCache = f(N.clearAutocast
  * Dynamic loss scaling for mixed-precision training (torch.amp.GradScaler / torch.cuda.amp.GradScaler).
  * @class
  */
-export const GradScaler: typeof N.GradScaler = c(N.GradScaler, 'GradScaler', 'opts?:u{initScale:nu;growthFactor:nu;backoffFactor:nu;growthInterval:nu;enabled:bu}', {
+export const GradScaler: typeof N.GradScaler = c(N.GradScaler, 'GradScaler', 'deviceOrOpts?:su{initScale:nu;growthFactor:nu;backoffFactor:nu;growthInterval:nu;enabled:bu}, options?:u{initScale:nu;growthFactor:nu;backoffFactor:nu;growthInterval:nu;enabled:bu}', {
   scale: 'outputs:Ta',
   unscale: 'optimizer:i',
   unscale_: 'optimizer:i',
