@@ -368,6 +368,11 @@ export function index(x: Tensor, ...indices: IndexArg[]): Tensor {
       else { adv.push({ dim: d, t: i }); d++; }
     } else if (Array.isArray(i)) {
       const [s, e, st] = i as (number | null | undefined)[];
+      const bad = (i as unknown[]).findIndex((v) => v !== null && v !== undefined && typeof v !== 'number');
+      if (bad >= 0 || i.length > 3) {
+        throw new TypeError(`index: an array is a slice [start, end, step] of numbers or null, got [${(i as unknown[]).map((v) => (v instanceof Tensor ? `Tensor ${fmtShape(v.shape)}` : String(v))).join(', ')}]` +
+          ((i as unknown[]).some((v) => v instanceof Tensor) ? '; pass index tensors as arguments of their own: x.index(t) or x.index(null, t)' : ''));
+      }
       if (st !== undefined && st !== null && st <= 0) throw new RangeError(`index: step must be greater than zero (got ${st})`);
       r = slice(r, d, s ?? null, e ?? null, st ?? 1);
       d++;

@@ -94,6 +94,13 @@ describe('indexing: checked indices and in-place results', () => {
     expect(() => x.index(torch.tensor([-4]))).toThrow(/out of bounds/);
     expect(() => x.indexSelect(0, torch.tensor([-1]))).toThrow(/out of bounds/);
   });
+  it('an index tensor inside a slice array (x.index([t])) is an error that says how to pass it, not a NaN shape', () => {
+    const x = torch.randn([10, 3]), t = torch.tensor([1, 4]);
+    expect(() => x.index([t] as never)).toThrow(/^index: an array is a slice \[start, end, step\] of numbers or null, got \[Tensor \[2\]\]; pass index tensors as arguments of their own: x\.index\(t\)/);
+    expect(() => x.index([0, 2, 1, 1])).toThrow(/an array is a slice/);
+    expect(x.index(t).shape).toEqual([2, 3]);
+    expect(x.index([1, null, 2]).shape).toEqual([5, 3]);
+  });
   it('index tensors of a non-int32 dtype are refused', () => {
     expect(() => torch.zeros(3).gather(0, torch.tensor([0.5]))).toThrow(/int32|dtype/);
   });
