@@ -87,6 +87,14 @@ const impls: Record<string, Impl> = {
     build: () => new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 2, dimFeedforward: 16, dropout: 0, batchFirst: true, normFirst: true }),
     fwd: (m, s, t) => (m as InstanceType<typeof nn.Transformer>).forward(s!, t!, { tgtMask: nn.Transformer.generateSquareSubsequentMask(3, { device: s!.device }) }),
   },
+  'Transformer/all-masks': {
+    build: () => new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16, dropout: 0, batchFirst: true }),
+    fwd: (m, s, t) => (m as InstanceType<typeof nn.Transformer>).forward(s!, t!, {
+      srcMask: torch.tensor([[0, -1, 0, 0]], { dtype: 'float32' }).expand(4, 4).to(s!.device), tgtMask: nn.Transformer.generateSquareSubsequentMask(3, { device: s!.device }),
+      srcKeyPaddingMask: kpm().to(s!.device), tgtKeyPaddingMask: torch.tensor([[false, false, true], [false, false, false]]).to(s!.device),
+      memoryKeyPaddingMask: kpm().to(s!.device),
+    }),
+  },
   'CrossEntropyLoss/weight-ignore-smoothing': { build: () => new nn.CrossEntropyLoss({ weight: torch.ones(5), ignoreIndex: 3, labelSmoothing: 0.1 }) },
   'CrossEntropyLoss/sum': { build: () => new nn.CrossEntropyLoss({ reduction: 'sum' }) },
   NLLLoss: { build: () => new nn.NLLLoss({ weight: torch.ones(5) }) },

@@ -434,7 +434,9 @@ export class Transformer extends Module {
   /** Encodes src into memory, then decodes tgt attending to it: the decoder output, shaped like tgt. */
   forward(src: Tensor, tgt: Tensor, opts: DecoderMasks & { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; srcIsCausal?: boolean } = {}): Tensor {
     const memory = this.encoder.forward(src, { mask: opts.srcMask ?? null, srcKeyPaddingMask: opts.srcKeyPaddingMask ?? null, isCausal: opts.srcIsCausal });
-    return this.decoder.forward(tgt, memory, opts);
+    // The decoder takes its own masks only (src* are the encoder's; strict options would refuse them).
+    const { srcMask: _m, srcKeyPaddingMask: _k, srcIsCausal: _c, ...dec } = opts;
+    return this.decoder.forward(tgt, memory, dec);
   }
   /** A float mask with -inf above the diagonal (position i may attend to positions <= i). */
   static generateSquareSubsequentMask(sz: number, opts: FactoryOpts = {}): Tensor {
