@@ -21,7 +21,7 @@ export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, CreateOpts, Re
 export type { IndexArg, SortOpts, TopkOpts } from './ops/indexing.js';
 
 export {
-  tensor, full, zeros, ones, empty_ as empty, zerosLike, onesLike, fullLike, emptyLike, arange, linspace, logspace, eye,
+  tensor, asTensor, full, zeros, ones, empty_ as empty, zerosLike, onesLike, fullLike, emptyLike, arange, linspace, logspace, eye,
   rand, randn, randint, randperm, multinomial, randLike, randnLike, randintLike,
   toAsync, clone, neg, neg as negative, abs, sign, exp, exp2, expm1, log, log1p, log2, log10, sqrt, rsqrt, square,
   sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, sigmoid, erf, erfinv, floor, ceil, round, trunc, frac,

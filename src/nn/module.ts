@@ -368,7 +368,7 @@ export class Module {
    * `m.to('webgpu')`, `m.to('float64')`, `m.to('cuda', { dtype })`. Leaving an asynchronous device
    * (WebGPU) needs a device read: `await m.toAsync('cpu')`.
    */
-  to(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType } = {}): this {
+  to(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType; nonBlocking?: boolean } = {}): this {
     const { device, dtype } = this.#target(deviceOrDtype, opts);
     const dest = device === null ? null : parseDevice(device, 'to');
     const from = dest && this.#tensorsToConvert().find((t) => !t.storage.backend.synchronous && t.device !== dest);
@@ -386,7 +386,7 @@ export class Module {
     });
   }
   /** to() from any device, WebGPU included (reads are awaited); changes the module in place like to(). */
-  async toAsync(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType } = {}): Promise<this> {
+  async toAsync(deviceOrDtype: Device | DType | string | Tensor, opts: { dtype?: DType; nonBlocking?: boolean } = {}): Promise<this> {
     const { device, dtype } = this.#target(deviceOrDtype, opts);
     const olds = this.#tensorsToConvert(), news: Tensor[] = [];
     try {

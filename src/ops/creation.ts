@@ -40,6 +40,16 @@ function splitArgs(args: ShapeAndOpts, op: string): [number[], CreateOpts | unde
 const INT32_MIN = -2147483648, INT32_MAX = 2147483647;
 
 /**
+ * torch.asTensor (as_tensor): like torch.tensor, but a Tensor already of the asked dtype and device is
+ * returned as it is (shared, autograd history kept), and one that is not is converted with `to`
+ * (differentiable), as PyTorch does; plain data is copied.
+ */
+export function asTensor(data: NestedArray | TypedArray | readonly NestedArray[] | Tensor, opts: { dtype?: DType; device?: Device | string } = {}): Tensor {
+  if (data instanceof Tensor) return data.to(opts.device !== undefined ? parseDevice(opts.device) : data.device, { dtype: opts.dtype ?? data.dtype });
+  return tensor(data, opts);
+}
+
+/**
  * torch.tensor: copies data. Integers infer int32, any non-integer float32, booleans bool.
  * @example
  * ```ts

@@ -61,6 +61,8 @@ export interface ToOpts {
   device?: Device | string;
   /** Always return a new tensor, even when dtype and device already match. */
   copy?: boolean;
+  /** PyTorch's non_blocking: accepted for parity. torchlet's uploads and device copies are queued without blocking anyway; a read is always an await. */
+  nonBlocking?: boolean;
 }
 /** t.to(device | dtype | other, { dtype, copy }), or t.to({ dtype, device, copy }) (PyTorch's keyword form). */
 export function to(x: Tensor, target: Device | DType | Tensor | string | ToOpts, opts: ToOpts = {}): Tensor {

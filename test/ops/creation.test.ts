@@ -80,4 +80,25 @@ describe('creation: torchlet-specific rules', () => {
     const t = torch.zeros(2, { requiresGrad: true });
     expect(t.requiresGrad && t.isLeaf).toBe(true);
   });
+  it('asTensor shares a tensor that already matches, converts one that does not (differentiably), copies plain data', () => {
+    const x = torch.tensor([1.5, -2], { requiresGrad: true });
+    expect(torch.asTensor(x)).toBe(x);
+    expect(torch.asTensor(x, { dtype: 'float32', device: 'cpu' })).toBe(x);
+    const d = torch.asTensor(x, { dtype: 'float64' });
+    expect(d.dtype).toBe('float64');
+    d.sum().backward();
+    expect(Array.from(x.grad!.dataSync())).toEqual([1, 1]);
+    const arr = [1, 2, 3];
+    const t = torch.asTensor(arr, { dtype: 'float32' });
+    arr[0] = 9;
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3]);
+    expect(() => torch.asTensor(arr, { dtyp: 'float32' } as never)).toThrow(/asTensor: unknown option 'dtyp' \(did you mean 'dtype'\?\)/);
+  });
+  it("to() and Module.to() accept PyTorch's nonBlocking", () => {
+    const x = torch.randn([2, 2]);
+    expect(x.to('cpu', { nonBlocking: true })).toBe(x);
+    expect(x.to({ dtype: 'float64', nonBlocking: true }).dtype).toBe('float64');
+    const m = new torch.nn.Linear(2, 2);
+    expect(m.to('cpu', { nonBlocking: true })).toBe(m);
+  });
 });

@@ -136,6 +136,13 @@ export const asin: typeof N.asin = f(N.asin, 'asin', 'x:T');
  */
 export const asinh: typeof N.asinh = f(N.asinh, 'asinh', 'x:T');
 /**
+ * torch.asTensor (as_tensor): like torch.tensor, but a Tensor already of the asked dtype and device is
+ * returned as it is (shared, autograd history kept), and one that is not is converted with `to`
+ * (differentiable), as PyTorch does; plain data is copied.
+ * @function
+ */
+export const asTensor: typeof N.asTensor = f(N.asTensor, 'asTensor', 'data:Tnbaio, opts?:u{dtype:su;device:su}');
+/**
  * Elementwise arctangent (torch.atan).
  * @function
  */
@@ -1301,7 +1308,7 @@ export const tile: typeof N.tile = f(N.tile, 'tile', 'x:T, ...sizeArgs:nau');
  * t.to(device | dtype | other, { dtype, copy }), or t.to({ dtype, device, copy }) (PyTorch's keyword form).
  * @function
  */
-export const to: typeof N.to = f(N.to, 'to', 'x:T, target:Ts{dtype:su;device:su;copy:bu}, opts?:u{dtype:su;device:su;copy:bu}');
+export const to: typeof N.to = f(N.to, 'to', 'x:T, target:Ts{dtype:su;device:su;copy:bu;nonBlocking:bu}, opts?:u{dtype:su;device:su;copy:bu;nonBlocking:bu}');
 /**
  * Async device move: works from every device (GPU reads are awaited).
  * @function
@@ -1480,7 +1487,7 @@ strictMethods(Tensor, 'Tensor', {
   registerHook: 'fn:f',
   detach: '',
   detach_: '',
-  to: 'deviceOrDtype:Ts{dtype:su;device:su;copy:bu}, opts?:u{dtype:su;device:su;copy:bu}',
+  to: 'deviceOrDtype:Ts{dtype:su;device:su;copy:bu;nonBlocking:bu}, opts?:u{dtype:su;device:su;copy:bu;nonBlocking:bu}',
   toAsync: 'device:s, opts?:u{dtype:su}',
   cpu: '',
   cuda: 'device?:nu',
