@@ -1,8 +1,12 @@
 // torch.optim.LBFGS: limited-memory BFGS (Nocedal & Wright, Numerical Optimization, alg. 7.4/7.5)
 // with the two-loop recursion over `historySize` curvature pairs, an optional strong-Wolfe line
 // search (bracketing + cubic interpolation, alg. 3.5/3.6) and PyTorch's stopping rules.
-// step(closure) is async: its decisions need scalars read from the device (`await t.item()`); a
-// step started before the previous one settled is an error saying so. Scalars that PyTorch keeps in
+// Its decisions need scalars read from the device, so the algorithm is a generator that yields each
+// read (and each closure result to wait for); `drive` serves the reads at once where the device is
+// synchronous (the CPU) and the closure returns a value, so step(closure) has finished when it
+// returns, as in PyTorch; elsewhere it goes on asynchronously and step() must be awaited (a step
+// started before the previous one settled is an error saying so). The algorithm's own code runs
+// under noGrad one piece at a time: user code running during an await keeps its grad mode. Scalars that PyTorch keeps in
 // 0-d tensors of the parameters' dtype (ys, rho, alpha, Hdiag) are rounded with fround for float32
 // and kept exact (JS numbers are doubles) for float64 parameters.
 
@@ -31,11 +35,47 @@ export interface LBFGSOptions {
   lineSearchFn: 'strong_wolfe' | null;
 }
 
+/** What the algorithm waits for: the scalar of a tensor, or a closure's Promise. */
+type Pending = { read: Tensor } | { wait: Promise<Tensor | number> };
+/** The algorithm's pieces between reads. */
+type Steps<T> = Generator<Pending, T, unknown>;
+
 /** Runs f in a tidy scope and reads its scalar result (freeing it and every temporary). */
-const num = async (f: () => Tensor): Promise<number> => {
+function* num(f: () => Tensor): Steps<number> {
   const t = tidyImpl(f, isTensor);
-  try { return Number(await t.item()); } finally { t.dispose(); }
-};
+  try { return (yield { read: t }) as number; } finally { t.dispose(); }
+}
+
+/**
+ * Runs the generator to its end: each piece under noGrad, each read served synchronously while the
+ * tensor's device allows it, then asynchronously from the first that does not. `done` runs when the
+ * generator has finished or failed (before step() returns, when that is synchronous).
+ */
+function drive<T>(gen: Steps<T>, done: () => void): Promise<T> {
+  const resume = (v: unknown, failed: boolean): IteratorResult<Pending, T> => noGrad(() => (failed ? gen.throw(v) : gen.next(v)));
+  const syncRead = (p: Pending): p is { read: Tensor } => 'read' in p && p.read.storage.backend.synchronous && !!p.read.storage.backend.readSync;
+  const finish = async (first: Pending): Promise<T> => {
+    let p = first;
+    for (;;) {
+      let v: unknown, failed = false;
+      try { v = 'read' in p ? Number(await p.read.item()) : await p.wait; } catch (e) { v = e; failed = true; }
+      const r = resume(v, failed);
+      if (r.done) return r.value;
+      p = r.value;
+    }
+  };
+  let r: IteratorResult<Pending, T>;
+  try {
+    r = resume(undefined, false);
+    while (!r.done && syncRead(r.value)) {
+      let v: unknown, failed = false;
+      try { v = Number(r.value.read.itemSync()); } catch (e) { v = e; failed = true; }
+      r = resume(v, failed);
+    }
+  } catch (e) { done(); return Promise.reject(e); }
+  if (r.done) { done(); return Promise.resolve(r.value); }
+  return finish(r.value).finally(done);
+}
 /** Runs a synchronous tensor statement in a tidy scope: only the returned tensors survive. */
 const sync = <T>(f: () => T): T => tidyImpl(f, isTensor);
 
@@ -52,17 +92,17 @@ function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: nu
   return (lo + hi) / 2;
 }
 
-type Eval = (x: Tensor[], t: number, d: Tensor) => Promise<[number, Tensor]>;
+type Eval = (x: Tensor[], t: number, d: Tensor) => Steps<[number, Tensor]>;
 
 /** Strong-Wolfe line search along d from step t; returns [f, g, t, evaluations]. */
-async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: number, g: Tensor, gtd: number,
-  c1 = 1e-4, c2 = 0.9, tolChange = 1e-9, maxLs = 25): Promise<[number, Tensor, number, number]> {
-  const dNorm = await num(() => d.abs().max());
+function* strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: number, g: Tensor, gtd: number,
+  c1 = 1e-4, c2 = 0.9, tolChange = 1e-9, maxLs = 25): Steps<[number, Tensor, number, number]> {
+  const dNorm = yield* num(() => d.abs().max());
   const made: Tensor[] = [];
-  const evaluate = async (step: number): Promise<[number, Tensor]> => { const r = await obj(x, step, d); made.push(r[1]); return r; };
-  let [fNew, gNew] = await evaluate(t);
+  const evaluate = function* (step: number): Steps<[number, Tensor]> { const r = yield* obj(x, step, d); made.push(r[1]); return r; };
+  let [fNew, gNew] = yield* evaluate(t);
   let evals = 1;
-  let gtdNew = await num(() => gNew.dot(d));
+  let gtdNew = yield* num(() => gNew.dot(d));
   let tPrev = 0, fPrev = f, gPrev = g, gtdPrev = gtd;
   let done = false, lsIter = 0;
   let br: number[] = [], brF: number[] = [], brG: Tensor[] = [], brGtd: number[] = [];
@@ -80,9 +120,9 @@ async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: numb
     const tmp = t;
     t = cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, [t + 0.01 * (t - tPrev), t * 10]);
     tPrev = tmp; fPrev = fNew; gPrev = gNew; gtdPrev = gtdNew;
-    [fNew, gNew] = await evaluate(t);
+    [fNew, gNew] = yield* evaluate(t);
     evals++;
-    gtdNew = await num(() => gNew.dot(d));
+    gtdNew = yield* num(() => gNew.dot(d));
     lsIter++;
   }
   if (lsIter === maxLs) { br = [0, t]; brF = [f, fNew]; brG = [g, gNew]; }
@@ -101,9 +141,9 @@ async function strongWolfe(obj: Eval, x: Tensor[], t: number, d: Tensor, f: numb
         insufProgress = false;
       } else insufProgress = true;
     } else insufProgress = false;
-    [fNew, gNew] = await evaluate(t);
+    [fNew, gNew] = yield* evaluate(t);
     evals++;
-    gtdNew = await num(() => gNew.dot(d));
+    gtdNew = yield* num(() => gNew.dot(d));
     lsIter++;
     if (fNew > f + c1 * t * gtd || fNew >= brF[low]!) {
       br[high] = t; brF[high] = fNew; brG[high] = gNew; brGtd[high] = gtdNew;
@@ -162,7 +202,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     if (!closure) throw new Error('LBFGS: step requires a closure that reevaluates the model and returns the loss');
     this.checkIdle('step');
     this.#running = true;
-    return noGrad(() => this.run(closure)).finally(() => { this.#running = false; });
+    return drive(this.run(closure), () => { this.#running = false; });
   }
   override stateDict(): ReturnType<Optimizer['stateDict']> { this.checkIdle('stateDict'); return super.stateDict(); }
   override loadStateDict(sd: Parameters<Optimizer['loadStateDict']>[0]): void { this.checkIdle('loadStateDict'); super.loadStateDict(sd); }
@@ -172,24 +212,29 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     }
   }
 
-  private async run(closure: () => Tensor | number | Promise<Tensor | number>): Promise<Tensor | number> {
+  private *run(closure: () => Tensor | number | Promise<Tensor | number>): Steps<Tensor | number> {
     const g = this.paramGroups[0]!;
     const { lr, maxIter, maxEval, toleranceGrad, toleranceChange, lineSearchFn, historySize } = g as unknown as LBFGSOptions;
-    const evalLoss = async (): Promise<[Tensor | number, number]> => {
-      const l = await enableGrad(closure);
-      return [l, typeof l === 'number' ? l : Number(await l.item())];
+    const evalLoss = function* (): Steps<[Tensor | number, number]> {
+      // Grad on for the closure's synchronous part only: an async closure's guard, disposed when
+      // it settled, would restore this piece's noGrad over the caller's mode.
+      const guard = enableGrad();
+      let r: Tensor | number | Promise<Tensor | number>;
+      try { r = closure(); } finally { guard.dispose(); }
+      const l = r instanceof Promise ? ((yield { wait: r }) as Tensor | number) : r;
+      return [l, typeof l === 'number' ? l : ((yield { read: l }) as number)];
     };
     const st = this.stateFor(this.params[0]!, () => ({ funcEvals: 0, nIter: 0 }));
-    const [origLoss, l0] = await evalLoss();
+    const [origLoss, l0] = yield* evalLoss();
     // Later closure results are read as numbers only, then freed (the first one is returned).
-    const evalAndFree = async (): Promise<number> => { const [l, v] = await evalLoss(); if (typeof l !== 'number' && l !== origLoss) l.dispose(); return v; };
+    const evalAndFree = function* (): Steps<number> { const [l, v] = yield* evalLoss(); if (typeof l !== 'number' && l !== origLoss) l.dispose(); return v; };
     let loss = l0;
     let currentEvals = 1;
     st.funcEvals = (st.funcEvals as number) + 1;
     let flatGrad = this.flatGrad();
     // PyTorch's 0-d scalars have the parameters' dtype: float32 ones round, float64 ones are JS numbers.
     const rnd = flatGrad.dtype === 'float64' ? (x: number): number => x : Math.fround;
-    if ((await num(() => flatGrad.abs().max())) <= toleranceGrad) { flatGrad.dispose(); return origLoss; }
+    if ((yield* num(() => flatGrad.abs().max())) <= toleranceGrad) { flatGrad.dispose(); return origLoss; }
 
     let d = (st.d as Tensor | undefined) ?? null;
     let t = (st.t as number | undefined) ?? 0;
@@ -214,25 +259,25 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         const y = sync(() => flatGrad.sub(prevFlatGrad!));
         const s = sync(() => d!.mul(t)); // scalar operands allocate too: keep them in tidy scopes
         let used = false;
-        const ys = rnd(await num(() => y.dot(s)));
+        const ys = rnd(yield* num(() => y.dot(s)));
         if (ys > 1e-10) {
           if (oldDirs.length === historySize) { dropped.push(oldDirs.shift()!, oldStps.shift()!); ro.shift(); }
           oldDirs.push(keep(y)); oldStps.push(keep(s)); ro.push(rnd(1 / ys));
           used = true;
-          hDiag = rnd(ys / (await num(() => y.dot(y))));
+          hDiag = rnd(ys / (yield* num(() => y.dot(y))));
         }
         if (!used) { y.dispose(); s.dispose(); }
         // Two-loop recursion: d = -H grad.
         const al: number[] = new Array<number>(oldDirs.length);
         const q = sync(() => flatGrad.neg());
         for (let i = oldDirs.length - 1; i >= 0; i--) {
-          al[i] = rnd((await num(() => oldStps[i]!.dot(q))) * ro[i]!);
+          al[i] = rnd((yield* num(() => oldStps[i]!.dot(q))) * ro[i]!);
           sync(() => q.add_(oldDirs[i]!, { alpha: -al[i]! }));
         }
         const r = sync(() => q.mul(hDiag));
         q.dispose();
         for (let i = 0; i < oldDirs.length; i++) {
-          const be = rnd((await num(() => oldDirs[i]!.dot(r))) * ro[i]!);
+          const be = rnd((yield* num(() => oldDirs[i]!.dot(r))) * ro[i]!);
           sync(() => r.add_(oldStps[i]!, { alpha: rnd(al[i]! - be) }));
         }
         d!.dispose();
@@ -241,41 +286,42 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       prevFlatGrad?.dispose();
       prevFlatGrad = sync(() => flatGrad.clone());
       prevLoss = loss;
-      t = st.nIter === 1 ? Math.min(1, rnd(1 / (await num(() => flatGrad.abs().sum())))) * lr : lr;
-      const gtd = await num(() => flatGrad.dot(d!));
+      t = st.nIter === 1 ? Math.min(1, rnd(1 / (yield* num(() => flatGrad.abs().sum())))) * lr : lr;
+      const gtd = yield* num(() => flatGrad.dot(d!));
       if (gtd > -toleranceChange) break;
 
       let lsEvals = 0;
       let optCond = false;
       if (lineSearchFn !== null) {
         const xInit = sync(() => this.params.map((p) => p.clone()));
-        const obj: Eval = async (x, step, dir) => {
-          this.addGrad(step, dir);
-          const l = await evalAndFree();
-          const fg = this.flatGrad();
-          sync(() => this.params.forEach((p, i) => p.copy_(x[i]!)));
+        const self = this; // a generator function has no arrow form to keep `this`
+        const obj: Eval = function* (x: Tensor[], step: number, dir: Tensor): Steps<[number, Tensor]> {
+          self.addGrad(step, dir);
+          const l = yield* evalAndFree();
+          const fg = self.flatGrad();
+          sync(() => self.params.forEach((p, i) => p.copy_(x[i]!)));
           return [l, fg];
         };
         const g0 = flatGrad;
-        [loss, flatGrad, t, lsEvals] = await strongWolfe(obj, xInit, t, d!, loss, flatGrad, gtd);
+        [loss, flatGrad, t, lsEvals] = yield* strongWolfe(obj, xInit, t, d!, loss, flatGrad, gtd);
         for (const x of xInit) x.dispose();
         if (flatGrad !== g0) g0.dispose();
         this.addGrad(t, d!);
-        optCond = (await num(() => flatGrad.abs().max())) <= toleranceGrad;
+        optCond = (yield* num(() => flatGrad.abs().max())) <= toleranceGrad;
       } else {
         this.addGrad(t, d!);
         if (nIter !== maxIter) {
-          loss = await evalAndFree();
+          loss = yield* evalAndFree();
           flatGrad.dispose();
           flatGrad = this.flatGrad();
-          optCond = (await num(() => flatGrad.abs().max())) <= toleranceGrad;
+          optCond = (yield* num(() => flatGrad.abs().max())) <= toleranceGrad;
           lsEvals = 1;
         }
       }
       currentEvals += lsEvals;
       st.funcEvals = (st.funcEvals as number) + lsEvals;
       if (nIter === maxIter || currentEvals >= maxEval || optCond) break;
-      if ((await num(() => d!.mul(t).abs().max())) <= toleranceChange) break;
+      if ((yield* num(() => d!.mul(t).abs().max())) <= toleranceChange) break;
       if (Math.abs(loss - prevLoss) < toleranceChange) break;
     }
     for (const x of dropped) x.dispose();

@@ -46,11 +46,35 @@ describe.each(testDevices())('LBFGS (%s)', (device) => {
     });
   }
 
-  it('a step started before the previous one was awaited is an error saying step() is async', async () => {
+  it(device === 'cpu'
+    ? "PyTorch's loop, step(closure) not awaited: each step has finished when it returns, with the awaited steps' values"
+    : 'a step started before the previous one was awaited is an error saying step() is async', async () => {
+    expect(torch.isGradEnabled()).toBe(true);
+    const run = async (awaitSteps: boolean) => {
+      const p = torch.tensor([-1.2, 1.0, -0.5], { dtype: 'float32', device, requiresGrad: true });
+      const opt = new torch.optim.LBFGS([p], { maxIter: 3, lineSearchFn: 'strong_wolfe' });
+      const closure = (): Tensor => { opt.zeroGrad(); const l = rosen(p); l.backward(); return l; };
+      for (let i = 0; i < 3; i++) {
+        if (awaitSteps) await opt.step(closure); else void opt.step(closure);
+        // The algorithm's noGrad never leaks into the caller's code, awaited or not.
+        expect(torch.isGradEnabled()).toBe(true);
+      }
+      return Array.from(await p.data());
+    };
+    if (device === 'cpu') {
+      expect(await run(false)).toEqual(await run(true));
+      // An async closure makes the step asynchronous: awaited, it gives the same values.
+      const p = torch.tensor([-1.2, 1.0, -0.5], { dtype: 'float32', device, requiresGrad: true });
+      const opt = new torch.optim.LBFGS([p], { maxIter: 3, lineSearchFn: 'strong_wolfe' });
+      for (let i = 0; i < 3; i++) await opt.step(async () => { opt.zeroGrad(); const l = rosen(p); l.backward(); await Promise.resolve(); return l; });
+      expect(Array.from(await p.data())).toEqual(await run(true));
+      return;
+    }
     const p = torch.tensor([-1.2, 1.0, -0.5], { dtype: 'float32', device, requiresGrad: true });
     const opt = new torch.optim.LBFGS([p], { maxIter: 3 });
     const closure = (): Tensor => { opt.zeroGrad(); const l = rosen(p); l.backward(); return l; };
     const first = opt.step(closure);
+    expect(torch.isGradEnabled()).toBe(true);
     expect(() => opt.step(closure)).toThrow('LBFGS.step: the previous step() has not finished; step() is async and must be awaited: await opt.step(closure)');
     await first;
     await expect(opt.step(closure)).resolves.toBeDefined(); // awaited steps go on normally
