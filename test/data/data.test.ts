@@ -1,7 +1,7 @@
 // torch.utils.data: datasets, randomSplit, samplers, default collate, DataLoader (sync, async with
 // prefetch, worker threads) and torch.Generator reproducibility. Expected values come from the
 // definitions (index arithmetic, permutation/coverage properties), not from our own output.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as torch from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 
@@ -165,9 +165,32 @@ describe('DataLoader', () => {
     for await (const b of dl) batches.push(b as unknown as { x: Tensor; y: Tensor });
     expect(batches.map((b) => b.y.tolistSync())).toEqual([[0, 1, 2], [0, 1, 2], [0]]);
     expect(batches[1]!.x.tolistSync()).toEqual([[3, 6], [4, 8], [5, 10]]);
-    expect(() => new DataLoader(new Range(3), { numWorkers: 2 })).toThrow(/workerDataset/);
     const bad = new DataLoader(new Range(3), { numWorkers: 1, workerDataset: { url: workerDataset.url, exportName: 'Nope' } });
     await expect((async () => { for await (const _ of bad) void _; })()).rejects.toThrow(/no export Nope/);
+  });
+});
+
+describe("PyTorch's DataLoader keywords", () => {
+  it('numWorkers without workerDataset loads on the main thread with one warning, for and for await alike', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const mk = () => new DataLoader(new TensorDataset(torch.arange(7)), { batchSize: 3, numWorkers: 4, pinMemory: true, persistentWorkers: true, prefetchFactor: 2 });
+      const dl = mk();
+      expect(dl.numWorkers).toBe(4);
+      expect([...dl].map(([y]) => y!.tolistSync())).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+      const got: unknown[] = [];
+      for await (const [y] of mk()) got.push(y!.tolistSync());
+      expect(got).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+      const msgs = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('numWorkers'));
+      expect(msgs.length).toBeLessThanOrEqual(1); // once per process (an earlier test may have had it)
+    } finally { warn.mockRestore(); }
+  });
+  it('prefetchFactor is prefetch; workerInitFn with workers is an error naming the fix', () => {
+    expect(new DataLoader(new Range(3), { prefetchFactor: 4 }).prefetch).toBe(4);
+    expect(() => new DataLoader(new Range(3), { prefetch: 2, prefetchFactor: 4 })).toThrow(/prefetch \(2\) and prefetchFactor \(4\) are the same option/);
+    expect(() => new DataLoader(new Range(3), { numWorkers: 2, workerInitFn: () => {}, workerDataset: { url: new URL('./worker-dataset.mjs', import.meta.url), exportName: 'SquaresDataset', args: [3] } }))
+      .toThrow(/workerInitFn cannot run in worker threads.*workerDataset/);
+    expect(new DataLoader(new Range(3), { workerInitFn: () => {} }).numWorkers).toBe(0);
   });
 });
 

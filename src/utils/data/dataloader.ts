@@ -2,7 +2,8 @@
 // torch.Generator) and a collate function. `for (const b of loader)` loads synchronously in-process;
 // `for await (const b of loader)` also accepts async getItem, keeps `prefetch` batches in flight,
 // and with numWorkers > 0 loads in worker threads (Node) / Web Workers (browsers). Workers need
-// `workerDataset`: a module that builds the same dataset in each worker, whose items are plain data.
+// `workerDataset`: a module that builds the same dataset in each worker, whose items are plain data;
+// without it (PyTorch code's num_workers) the same batches load on the main thread, with a warning.
 // An IterableDataset is consumed as a stream: consecutive items are grouped into batches (no sampler).
 
 import { yieldToFinalizers } from '../../memory.js';
@@ -37,8 +38,19 @@ export interface DataLoaderOptions<T, B> {
   prefetch?: number;
   /** Required when numWorkers > 0: how each worker builds the dataset. */
   workerDataset?: WorkerDatasetSpec;
+  /** PyTorch's name of prefetch (batches ahead per worker); giving both with different values is an error. */
+  prefetchFactor?: number;
+  /** Accepted for PyTorch code: JavaScript has no page-locked host memory, and uploads to a device are queued without blocking anyway. */
+  pinMemory?: boolean;
+  /** Accepted with pinMemory (no effect either). */
+  pinMemoryDevice?: string;
+  /** Accepted for PyTorch code: workers start with each epoch's async iteration and stop at its end; keeping them would only save start-up time. */
+  persistentWorkers?: boolean;
+  /** PyTorch calls it in each worker; a JavaScript closure cannot cross into a worker thread, so with numWorkers > 0 it is an error (do the set-up in workerDataset's module). Unused with numWorkers 0, as in PyTorch. */
+  workerInitFn?: ((workerId: number) => void) | null;
 }
 
+let warnedNoWorkerDataset = false;
 const isPromise = (x: unknown): x is Promise<unknown> => !!x && typeof (x as { then?: unknown }).then === 'function';
 
 /**
@@ -84,7 +96,7 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
       if (bs !== null && (!Number.isInteger(bs) || bs <= 0)) throw new RangeError(`DataLoader: batchSize should be a positive integer value, but got batchSize=${bs}`);
       this.stream = dataset;
       this.dataset = { getItem: () => { throw new Error('DataLoader: an IterableDataset has no getItem'); }, length: 0 };
-      this.batchSize = bs; this.dropLast = opts.dropLast ?? false; this.numWorkers = 0; this.prefetch = opts.prefetch ?? 2;
+      this.batchSize = bs; this.dropLast = opts.dropLast ?? false; this.numWorkers = 0; this.prefetch = opts.prefetch ?? opts.prefetchFactor ?? 2;
       if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new RangeError(`DataLoader: prefetch must be a positive integer, got ${this.prefetch}`);
       this.workerDataset = undefined;
       this.sampler = []; this.batchSampler = null;
@@ -104,11 +116,20 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
     if (bs !== null && (!Number.isInteger(bs) || bs <= 0)) throw new RangeError(`DataLoader: batchSize should be a positive integer value, but got batchSize=${bs}`);
     this.numWorkers = opts.numWorkers ?? 0;
     if (!Number.isInteger(this.numWorkers) || this.numWorkers < 0) throw new RangeError(`DataLoader: numWorkers option should be non-negative, got ${this.numWorkers}`);
-    if (this.numWorkers > 0 && !opts.workerDataset) {
-      throw new Error('DataLoader: numWorkers > 0 needs workerDataset: { url, exportName, args } naming a module that builds the dataset in each worker (items must be plain data, not Tensors)');
+    if (this.numWorkers > 0 && !opts.workerDataset && !warnedNoWorkerDataset) {
+      // PyTorch code passes num_workers everywhere; the batches are the same when loaded here, only
+      // not in parallel, so this is a warning (once), not an error.
+      warnedNoWorkerDataset = true;
+      console.warn(`DataLoader: numWorkers=${this.numWorkers} without workerDataset loads on the main thread (a dataset object cannot be sent to a worker thread); give workerDataset: { url, exportName, args }, a module that builds the dataset in each worker, to load in ${this.numWorkers} workers`);
     }
     this.workerDataset = opts.workerDataset;
-    this.prefetch = opts.prefetch ?? 2;
+    if (this.numWorkers > 0 && opts.workerInitFn) {
+      throw new Error('DataLoader: workerInitFn cannot run in worker threads (a JavaScript function cannot be sent to a worker); do per-worker set-up in the module named by workerDataset');
+    }
+    if (opts.prefetch !== undefined && opts.prefetchFactor !== undefined && opts.prefetch !== opts.prefetchFactor) {
+      throw new Error(`DataLoader: prefetch (${opts.prefetch}) and prefetchFactor (${opts.prefetchFactor}) are the same option; give one`);
+    }
+    this.prefetch = opts.prefetch ?? opts.prefetchFactor ?? 2;
     if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new RangeError(`DataLoader: prefetch must be a positive integer, got ${this.prefetch}`);
     this.batchSize = opts.batchSampler ? null : bs;
     this.dropLast = opts.dropLast ?? false;
@@ -168,7 +189,7 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
       }
       return;
     }
-    if (this.numWorkers > 0) throw new Error('DataLoader: numWorkers > 0 loads asynchronously; iterate with `for await (const batch of loader)`');
+    if (this.workerDataset && this.numWorkers > 0) throw new Error('DataLoader: workers (numWorkers > 0 with workerDataset) load asynchronously; iterate with `for await (const batch of loader)`');
     for (const idx of this.indexBatches()) {
       const items = idx.map((i) => {
         const it = this.dataset.getItem(i);
@@ -189,9 +210,9 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
       }
       return;
     }
-    const pool = this.numWorkers > 0 ? await WorkerPool.create(this.numWorkers, this.workerDataset!) : null;
+    const pool = this.numWorkers > 0 && this.workerDataset ? await WorkerPool.create(this.numWorkers, this.workerDataset) : null;
     const load = (idx: number[]): Promise<T[]> => (pool ? (pool.fetch(idx) as Promise<T[]>) : Promise.all(idx.map((i) => this.dataset.getItem(i))));
-    const ahead = this.prefetch * Math.max(1, this.numWorkers);
+    const ahead = this.prefetch * (pool ? this.numWorkers : 1);
     const queue: Promise<T[]>[] = [];
     const it = this.indexBatches();
     const fill = (): void => {
