@@ -10,7 +10,7 @@ import type { Storage } from '../memory.js';
 import { state } from '../state.js';
 import { isTensor, type Tensor } from '../tensor.js';
 import { Module } from '../nn/module.js';
-import { OptimizedModule } from '../nn/optimized-module.js';
+import { OptimizedModule, type CompiledModule } from '../nn/optimized-module.js';
 import { Capture, GraphBreak, isView, type GNode, type KernelName, type Scope } from './capture.js';
 import { compileFunction, flatten, resetCompiled, type CompileOptions, type CompiledFunction } from './compile.js';
 import { setLogs as setLogs_, type LogOptions } from './logs.js';
@@ -26,7 +26,7 @@ import { VBuf } from './vbuf.js';
  * const step = torch.compile((x: torch.Tensor) => x.sin().mul(2).add(1));
  * ```
  */
-export function compile<M extends Module>(model: M, opts?: CompileOptions): OptimizedModule<M>;
+export function compile<M extends Module>(model: M, opts?: CompileOptions): CompiledModule<M>;
 export function compile<F extends (...args: never[]) => unknown>(fn: F, opts?: CompileOptions): CompiledFunction<F>;
 export function compile(fnOrModule: Module | ((...args: never[]) => unknown), opts: CompileOptions = {}): unknown {
   if (fnOrModule instanceof Module) return new OptimizedModule(fnOrModule, opts);

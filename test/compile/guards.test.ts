@@ -165,6 +165,30 @@ describe('modules', () => {
     expect(cm.origMod).toBe(m);
   });
 
+  it("the original's fields and methods read through the OptimizedModule (PyTorch's __getattr__), without new children", () => {
+    class Net extends torch.nn.Module {
+      fc = new torch.nn.Linear(3, 2);
+      last: Tensor | null = null;
+      calls = 0;
+      forward(x: Tensor): Tensor { const y = this.fc.forward(x); this.calls++; return y; }
+      scaled(x: Tensor, k: number): Tensor { return this.forward(x).mul(k); } // a method of the user's
+    }
+    const m = new Net(), cm = torch.compile(m);
+    const x = torch.randn([4, 3]);
+    expect(cm.fc).toBe(m.fc);
+    expect(cm.last).toBeNull();
+    m.last = x;
+    expect(cm.last).toBe(x);
+    cm.last = null; // writes reach the original too
+    expect(m.last).toBeNull();
+    expect(vals(cm.scaled(x, 2))).toEqual(vals(m.fc.forward(x).mul(2)));
+    cm.call(x);
+    expect(cm.calls).toBe(m.calls);
+    expect(cm.parameters()).toEqual(m.parameters());
+    expect(Object.keys(cm.stateDict())).toEqual(['_orig_mod.fc.weight', '_orig_mod.fc.bias']);
+    expect([...cm.children()]).toEqual([m]);
+  });
+
   it('module.compile() compiles in place; hooks still run; .to() recompiles', () => {
     const m = net().eval();
     const x = torch.randn([4, 6]);
