@@ -48,6 +48,22 @@ export function zeroGrads(params: Iterable<Tensor>, setToNone: boolean): void {
 }
 
 /** item()'s value from the data of a one-element tensor of `dtype` (a boolean for bool). */
+/**
+ * Gives item()'s promise a Symbol.toPrimitive: the value when it was read at the call (a synchronous
+ * device), else a TypeError saying to await. Made here, outside the method, so that the closure holds
+ * the value and the device name only, never the tensor (a logged, never-awaited loss.item() in a loop
+ * must not keep the loss and its graph alive).
+ */
+function withPrimitive<T extends number | boolean>(p: Promise<T>, now: { v: T } | null, where: string): Promise<T> {
+  Object.defineProperty(p, Symbol.toPrimitive, {
+    value: (hint: string) => {
+      if (!now) throw new TypeError(`item() on '${where}' is a Promise, and its value is not known yet: write 'await t.item()'`);
+      return hint === 'string' ? String(now.v) : now.v;
+    },
+  });
+  return p;
+}
+
 function itemOf(dtype: DType, d: TypedArray): number | boolean {
   if (isComplex(dtype)) throw new TypeError(`item: a ${dtype} value has no JS number type; use torch.viewAsReal(t) (or t.real / t.imag)`);
   if (d.length !== 1) throw new RangeError(`item: a Tensor with ${d.length} elements cannot be converted to Scalar`);
@@ -235,8 +251,18 @@ export class Tensor {
     const raw = b.readSync(isComplex(this.dtype) ? this.pairView_() : this.view_());
     return this.dtype === 'float16' ? Float32Array.from(raw as Uint16Array, f16BitsToF32) : raw;
   }
-  /** The value of a one-element tensor (async: `await t.item()`; bool dtype gives a boolean). */
-  item(): Promise<number | boolean> { return this.read((d) => itemOf(this.dtype, d)); }
+  /**
+   * The value of a one-element tensor (async: `await t.item()`; bool dtype gives a boolean). PyTorch
+   * code's `total += loss.item()` without await would add "[object Promise]": on a synchronous device
+   * the promise converts to the value itself (Symbol.toPrimitive), elsewhere converting it throws a
+   * TypeError that says to await it.
+   */
+  item(): Promise<number | boolean> {
+    const b = this.storage.backend;
+    let now: { v: number | boolean } | null = null;
+    try { if (b.synchronous && b.readSync) now = { v: this.itemSync() }; } catch { /* the promise below rejects with the reason */ }
+    return withPrimitive(this.read((d) => itemOf(this.dtype, d)), now, this.device);
+  }
   /** Synchronous item(); CPU (synchronous backends) only. */
   itemSync(): number | boolean { return itemOf(this.dtype, this.dataSync()); }
   /** The values as nested arrays (async: `await t.tolist()`); a 0-d tensor gives a scalar. */

@@ -3,7 +3,7 @@
 // PyTorch 1.13 prints for the same tensors) and dtype conversions incl. float16 storage.
 import { describe, expect, it } from 'vitest';
 import { inspect } from 'node:util';
-import { torch } from './helpers.js';
+import { testDevices, torch } from './helpers.js';
 
 describe('properties', () => {
   it('shape, ndim, numel, size, stride, isContiguous, dtype, device', () => {
@@ -81,6 +81,21 @@ describe('reading', () => {
   it('item on several elements raises', async () => {
     expect(() => torch.ones(2).itemSync()).toThrow(/a Tensor with 2 elements cannot be converted to Scalar/);
     await expect(torch.ones(2).item()).rejects.toThrow(/2 elements/);
+  });
+  it("PyTorch's `total += loss.item()` without await adds the value on the CPU, and is an error where the read is asynchronous", async () => {
+    const l = torch.tensor([1.5, 2]).sum();
+    let total: unknown = 0;
+    total = (total as number) + (l.item() as unknown as number);
+    total = (total as number) + (l.item() as unknown as number);
+    expect(total).toBe(7);
+    expect(`${l.item() as unknown as string}`).toBe('3.5');
+    expect(Number(torch.tensor([true]).item())).toBe(1);
+    expect(await l.item()).toBe(3.5);
+    for (const device of testDevices().filter((d) => d !== 'cpu')) {
+      const g = l.to(device);
+      expect(() => (g.item() as unknown as number) + 1).toThrow(new RegExp(`item\\(\\) on '${device}' is a Promise, and its value is not known yet: write 'await t.item\\(\\)'`));
+      expect(await g.item()).toBe(3.5);
+    }
   });
 });
 
