@@ -21,7 +21,7 @@ export { torch };
  * Runs f, counting calls of one optional Backend method on `device` (its fused paths: `fused`,
  * `matmulEpilogue`); the count is null where the backend lacks the method.
  */
-export function countCalls<T>(device: Device, method: 'fused' | 'matmulEpilogue', f: () => T): [T, number | null] {
+export function countCalls<T>(device: Device, method: 'fused' | 'matmulEpilogue' | 'attention' | 'attentionBackward', f: () => T): [T, number | null] {
   const be = realBackend(device) as unknown as Record<string, ((...a: unknown[]) => unknown) | undefined>;
   const orig = be[method];
   if (!orig) return [f(), null];

@@ -192,7 +192,7 @@ function packB(b: usize, sk: i32, sn: i32, kc: i32, nc: i32, dst: usize): void {
  * One [M,K] x [K,N] product into C with unit column stride and row pitch ldc elements, plus the
  * addend D (unit column stride, row pitch sdm elements: 0 broadcasts one row) when d is not 0.
  */
-function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcElems: i32, scratch: usize,
+export function gemm1(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcElems: i32, scratch: usize,
   d: usize, sdm: i32, epi: usize, er: i32, ec: i32): void {
   const pa = scratch, pb = scratch + MC * KC * 4, tile = pb + KC * NC * 4;
   const ldc = <usize>(ldcElems * 4), ldd = <usize>(sdm * 4);

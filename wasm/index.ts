@@ -9,3 +9,4 @@ export * from './indexing';
 export * from './random';
 export * from './optim';
 export * from './winograd';
+export * from './attention';

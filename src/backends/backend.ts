@@ -210,6 +210,19 @@ export interface Backend {
    */
   winogradWgrad?(x: View, g: View, m: View, padding: readonly [number, number]): void;
   /**
+   * Optional fused scaled-dot-product attention, float32 (the CPU; src/ops/attention.ts uses it where
+   * `attentionFits(L, S)`): for each head (n, h) of q [N,H,L,E], k [N,H,S,E], v [N,H,S,Ev] (any
+   * strides but a unit last one), out [N,H,L,Ev] (unit last stride) = softmax(scale q k^T) v, and
+   * lse [N,H,L] contiguous = each row's logsumexp of scale q k^T. A head is done whole by one call.
+   */
+  attention?(q: View, k: View, v: View, out: View, lse: View, scale: number): void;
+  attentionFits?(L: number, S: number): boolean;
+  /**
+   * Optional backward of `attention` from the output's gradient go [N,H,L,Ev] (unit last stride) and
+   * the forward's lse: gq, gk, gv contiguous, shaped as q, k, v.
+   */
+  attentionBackward?(q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number): void;
+  /**
    * Optional fused elementwise kernel (torch.compile's code generation, src/backends/fused.ts): runs
    * program `p` over outs[0].shape, inputs broadcast to it by strides, in one pass. Returns false
    * (doing nothing) where the backend cannot; the caller then runs `runComposed`. Must give the

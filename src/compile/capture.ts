@@ -18,7 +18,7 @@ import { Tensor } from '../tensor.js';
 
 /** Names of the Backend kernels a graph records (the methods of Backend that compute). */
 export type KernelName = 'write' | 'fill' | 'arange' | 'copy' | 'unary' | 'binary' | 'where' | 'reduce' | 'scan' | 'matmul'
-  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'winogradConv' | 'winogradWgrad' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
+  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'winogradConv' | 'winogradWgrad' | 'attention' | 'attentionBackward' | 'gather' | 'scatter' | 'checkRange' | 'argsort' | 'random' | 'fused' | 'linalg'
   /** Made by Program's passes only: a matmul with its elementwise consumer (Backend.matmulEpilogue). */
   | 'matmulEpilogue';
 
@@ -216,6 +216,15 @@ export class Recorder implements Backend {
   get winogradFits(): Backend['winogradFits'] { return this.inner.winogradFits?.bind(this.inner); }
   get winogradWgrad(): Backend['winogradWgrad'] {
     return this.inner.winogradWgrad && ((x: View, g: View, m: View, p: readonly [number, number]) => this.add('winogradWgrad', [x, g, m, p], [x, g], [m]));
+  }
+  // Fused attention likewise: the compiler could not do better than the kernel with its parts.
+  get attention(): Backend['attention'] {
+    return this.inner.attention && ((q: View, k: View, v: View, out: View, lse: View, scale: number) => this.add('attention', [q, k, v, out, lse, scale], [q, k, v], [out, lse]));
+  }
+  get attentionFits(): Backend['attentionFits'] { return this.inner.attentionFits?.bind(this.inner); }
+  get attentionBackward(): Backend['attentionBackward'] {
+    return this.inner.attentionBackward && ((q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number) =>
+      this.add('attentionBackward', [q, k, v, go, lse, gq, gk, gv, scale], [q, k, v, go, lse], [gq, gk, gv]));
   }
 }
 

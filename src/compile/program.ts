@@ -42,7 +42,7 @@ export interface ProgramStats {
   arenaBytes: number;
 }
 
-const PURE = new Set(['fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'maxPool2d', 'maxPool2dBackward', 'winogradConv', 'winogradWgrad', 'gather', 'argsort']);
+const PURE = new Set(['fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'maxPool2d', 'maxPool2dBackward', 'winogradConv', 'winogradWgrad', 'attention', 'attentionBackward', 'gather', 'argsort']);
 const ELEMENTWISE = new Set(['unary', 'binary', 'where', 'copy', 'fused']);
 /** Reductions an elementwise prologue may fuse into (FusedProgram.reduce). */
 const REDUCE_PROLOGUE = new Set(['sum', 'prod', 'max', 'min']);
@@ -850,6 +850,9 @@ function exec(n: GNode, bufs: BufferHandle[], slot: Map<VBuf, number>, rand: rea
     case 'maxPool2dBackward': b.maxPool2dBackward(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), a[3] as never); return;
     case 'winogradConv': b.winogradConv!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), a[3] as [number, number]); return;
     case 'winogradWgrad': b.winogradWgrad!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), a[3] as [number, number]); return;
+    case 'attention': b.attention!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), rv(a[3] as View), rv(a[4] as View), a[5] as number); return;
+    case 'attentionBackward':
+      b.attentionBackward!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), rv(a[3] as View), rv(a[4] as View), rv(a[5] as View), rv(a[6] as View), rv(a[7] as View), a[8] as number); return;
     case 'gather': b.gather(rv(a[0] as View), a[1] as number, rv(a[2] as View), rv(a[3] as View)); return;
     case 'scatter': b.scatter(rv(a[0] as View), a[1] as number, rv(a[2] as View), rv(a[3] as View), a[4] as 'none' | 'add'); return;
     case 'checkRange': b.checkRange(rv(a[0] as View), a[1] as number, a[2] as number, a[3] as string); return;

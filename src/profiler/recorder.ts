@@ -29,7 +29,7 @@ export interface ProfilerEvent {
 
 /** Backend methods timed as kernels. */
 const KERNELS: ReadonlySet<string> = new Set([
-  'fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'maxPool2d', 'maxPool2dBackward', 'winogradConv', 'winogradWgrad',
+  'fill', 'arange', 'copy', 'unary', 'binary', 'where', 'reduce', 'scan', 'matmul', 'im2col', 'col2im', 'maxPool2d', 'maxPool2dBackward', 'winogradConv', 'winogradWgrad', 'attention', 'attentionBackward',
   'gather', 'scatter', 'checkRange', 'adamStep', 'fused', 'matmulEpilogue', 'argsort', 'random', 'linalg',
 ]);
 /** Kernels named with their first argument (the op): 'binary.add', 'reduce.sum', 'linalg.svd'. */

@@ -512,6 +512,30 @@ export class WasmBackend implements Backend {
       this.free(sums);
     }
   }
+  attentionFits(L: number, S: number): boolean {
+    return this.simd !== null && L > 0 && S > 0 && this.simd.k.attentionBytes(L, S) <= this.winogradRoom(this.simd.k);
+  }
+  /** Heads in calls of sizes within one of each other, a multiple of the threads' count (see winogradConv). */
+  private attentionCalls(B: number, perHead: number, make: (b0: number, nb: number) => number[], name: 'attnForward' | 'attnBackward', scratchArg: number): void {
+    const T = getNumThreads(), parts = Math.min(B, Math.max(1, Math.ceil(Math.min(B, 4 * T) / T) * T));
+    const L = new CallList();
+    for (const [b0, nb] of evenParts(B, parts)) if (nb > 0) L.push(name, make(b0, nb), nb * perHead, scratchArg);
+    this.exec(L);
+  }
+  attention(q: View, k: View, v: View, out: View, lse: View, scale: number): void {
+    const [N, H, L, E] = q.shape as [number, number, number, number], S = k.shape[2]!, Ev = v.shape[3]!;
+    if (!this.attentionFits(L, S)) throw new Error(`cpu: attention of ${L} x ${S} scores does not fit the kernel's scratch (check attentionFits first)`);
+    const hs = (x: View) => [this.ptr(x), x.strides[0]!, x.strides[1]!, x.strides[2]!];
+    const lp = this.ptr(lse);
+    this.attentionCalls(N * H, 2 * L * S * (E + Ev), (b0, nb) => [b0, nb, H, L, S, E, Ev, scale, ...hs(q), ...hs(k), ...hs(v), ...hs(out), lp, 0], 'attnForward', 25);
+  }
+  attentionBackward(q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number): void {
+    const [N, H, L, E] = q.shape as [number, number, number, number], S = k.shape[2]!, Ev = v.shape[3]!;
+    if (!this.attentionFits(L, S)) throw new Error(`cpu: attention of ${L} x ${S} scores does not fit the kernel's scratch (check attentionFits first)`);
+    const hs = (x: View) => [this.ptr(x), x.strides[0]!, x.strides[1]!, x.strides[2]!];
+    this.attentionCalls(N * H, 4 * L * S * (E + Ev), (b0, nb) => [b0, nb, H, L, S, E, Ev, scale, ...hs(q), ...hs(k), ...hs(v), ...hs(go),
+      this.ptr(lse), this.ptr(gq), this.ptr(gk), this.ptr(gv), 0], 'attnBackward', 28);
+  }
   gather(x: View, dim: number, index: View, out: View): void {
     if (this.simd && x.dtype === out.dtype && (x.dtype === 'float32' || x.dtype === 'int32') && index.dtype === 'int32') {
       const xp = this.ptr(x), ip = this.ptr(index), op_ = this.ptr(out), L = new CallList(), at: IndexWindow[] = [];

@@ -10,7 +10,7 @@ import type { SimdExports } from './simd.js';
 
 /** Kernels a batch may call, by index (the order is shared with the workers). */
 export const KERNEL_NAMES = ['gemm', 'binary', 'compare', 'where32', 'unary', 'fill32', 'reduceRows', 'reduceRowsI32', 'reduceCols',
-  'argReduceRows', 'copy32', 'castToF32', 'castF16', 'gather32', 'scatter32', 'im2col', 'col2im', 'philoxUniform', 'sumRunF64', 'adamStep', 'argReduceColsRows', 'maxPool2d', 'maxPool2dBackward', 'winogradConv', 'winogradWgrad', 'reduceColsSum'] as const satisfies readonly (keyof SimdExports)[];
+  'argReduceRows', 'copy32', 'castToF32', 'castF16', 'attnForward', 'attnBackward', 'gather32', 'scatter32', 'im2col', 'col2im', 'philoxUniform', 'sumRunF64', 'adamStep', 'argReduceColsRows', 'maxPool2d', 'maxPool2dBackward', 'winogradConv', 'winogradWgrad', 'reduceColsSum'] as const satisfies readonly (keyof SimdExports)[];
 /**
  * 'jit' is a call of a kernel generated at run time (fused programs, ./fusedrun.ts), at index
  * KERNEL_NAMES.length: arguments (kernel id, module bytes pointer, byte length, kernel arguments...).

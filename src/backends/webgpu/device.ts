@@ -77,7 +77,7 @@ async function nodeGPU(): Promise<GPU | null> {
     return null;
   }
   try {
-    const name = 'webgpu'; // a variable, so bundlers leave the optional dependency alone
+    const name = ['web', 'gpu'].join(''); // computed, so bundlers (and the minifier's constant folding) leave the optional dependency alone
     const mod = (await import(/* @vite-ignore */ name)) as NodeWebGPU;
     // TORCHLET_WEBGPU_DAWN_FEATURES: more Dawn toggles, comma-separated (benchmarks measuring e.g.
     // disable_robustness or disable_workgroup_init; never needed for correct results).

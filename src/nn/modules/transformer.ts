@@ -18,6 +18,7 @@ import * as init from '../init.js';
 import * as F from '../functional/index.js';
 import { checkMaskDtype } from '../functional/attention.js';
 import { composite } from '../../ops/prim.js';
+import { attentionAvailable, attentionPrim, canFuseAttention } from '../../ops/attention.js';
 
 /** A boolean mask (true = masked) becomes an additive -inf mask; float masks pass through. */
 function additive(mask: Tensor, dtype: DType): Tensor {
@@ -141,6 +142,19 @@ export class MultiheadAttention extends Module {
       // for the masks' and the general path's shapes): their GEMMs then read and write contiguous
       // rows, and the backward needs no copy to make the gradients contiguous again.
       const bf = this.batchFirst && !unbatched;
+      // PyTorch 2's fused path (scaled_dot_product_attention's kernel) where nothing needs the
+      // weights or masks them: heads as [N, H, L, hd] views of the projections, no copies, no scores kept.
+      const plain = !(opts.needWeights ?? true) && !opts.attnMask && !opts.keyPaddingMask && !opts.isCausal && !this.bias_k && !this.addZeroAttn
+        && (!this.training || this.dropout === 0);
+      if (plain) {
+        const fused = fusedHeads(this, query, key, value, N, L, S, bf, unbatched);
+        if (fused) {
+          const ctx = attentionPrim(fused[0], fused[1], fused[2], 1 / Math.sqrt(hd)); // [N, H, L, hd] over [N, L, H, hd]
+          const out = bf ? ctx.transpose(1, 2).reshape([N, L, E]) : ctx.permute([2, 0, 1, 3]).reshape([L, N, E]);
+          const y = this.out_proj.forward(out);
+          return [unbatched ? y.squeeze(1) : y, null];
+        }
+      }
       if (w && query === key && key === value && !this.bias_k) {
         // Self-attention with the packed weight (PyTorch's fast path too): one [.., 3E] projection of
         // the input as it is laid out, whose gradient is one GEMM per operand instead of three; then
@@ -202,6 +216,32 @@ export class MultiheadAttention extends Module {
     });
   }
   override extraRepr(): string { return ''; }
+}
+
+/**
+ * MultiheadAttention's q, k, v projected as [N, H, len, hd] views (no copies), or null where the fused
+ * kernel cannot take them. A function, not a private method: cloned layers (TransformerEncoder's) lack private brands.
+ */
+function fusedHeads(m: MultiheadAttention, query: Tensor, key: Tensor, value: Tensor, N: number, L: number, S: number, bf: boolean, unbatched: boolean): [Tensor, Tensor, Tensor] | null {
+  const Hn = m.numHeads, hd = m.headDim, b = m.in_proj_bias, w = m.in_proj_weight;
+  const batched = (t: Tensor) => (unbatched ? t.unsqueeze(1) : t);
+  // [N, len, E] batch-first (or [len, N, E]) -> [N, H, len, hd]
+  const heads = (t: Tensor, len: number) => (bf ? t.reshape([N, len, Hn, hd]).permute([0, 2, 1, 3]) : t.reshape([len, N, Hn, hd]).permute([1, 2, 0, 3]));
+  if (!attentionAvailable(query, L, S) || key.dtype !== 'float32' || value.dtype !== 'float32') return null;
+  let q: Tensor, k: Tensor, v: Tensor;
+  if (w && query === key && key === value) {
+    const p = F.linear(batched(query), w, b); // [N, L, 3E] batch-first, else [L, N, 3E]
+    const split = bf ? p.reshape([N, L, 3, Hn, hd]).permute([2, 0, 3, 1, 4]) : p.reshape([L, N, 3, Hn, hd]).permute([2, 1, 3, 0, 4]);
+    // chunk (one split node, whose backward is one cat) rather than three selects (three zero-filled
+    // gradients of the whole projection, added).
+    [q, k, v] = split.chunk(3).map((t) => t.squeeze(0)) as [Tensor, Tensor, Tensor];
+  } else {
+    const [bq, bk, bv] = b ? b.chunk(3) : [null, null, null];
+    const [wq, wk, wv] = w ? w.chunk(3) : [m.q_proj_weight!, m.k_proj_weight!, m.v_proj_weight!];
+    const t = (x: Tensor) => (bf || unbatched ? batched(x) : x); // batch-first inputs stay [N, len, E]
+    q = heads(F.linear(t(query), wq!, bq), L); k = heads(F.linear(t(key), wk!, bk), S); v = heads(F.linear(t(value), wv!, bv), S);
+  }
+  return canFuseAttention(q, k, v) ? [q, k, v] : null;
 }
 
 /** The feed-forward activation of the transformer layers: 'relu', 'gelu' or a function. */

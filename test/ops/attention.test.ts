@@ -1,0 +1,117 @@
+// Fused scaled-dot-product attention (ops/attention.ts, the CPU's wasm/attention.ts): forward and
+// gradients against float64 composed math (odd sizes, packed/strided heads, a transformer's sizes),
+// the same bits for 1, 2 and 3 threads, second-order gradients through the composed rule, and where
+// MultiheadAttention / F.scaledDotProductAttention take it. PyTorch's values through the modules are
+// test/nn's fixtures (MultiheadAttention, Transformer layers), which now run this path on the CPU.
+import { afterAll, describe, expect, it } from 'vitest';
+import { countCalls, testDevices, torch } from '../helpers.js';
+import type { Tensor } from '../../src/index.js';
+import { attentionPrim, canFuseAttention } from '../../src/ops/attention.js';
+
+const ref = (q: Tensor, k: Tensor, v: Tensor, scale: number) => q.matmul(k.transpose(-2, -1)).mul(scale).softmax(-1).matmul(v);
+const maxDiff = (a: Tensor, b: Tensor) => a.double().sub(b.double()).abs().max().itemSync() as number;
+const threadsBefore = torch.getNumThreads();
+afterAll(() => torch.setNumThreads(threadsBefore));
+
+describe('fused attention (cpu)', () => {
+  const cases: [string, number[], number, number, number][] = [
+    // [name, [N, H, L, S], E, Ev, scale]
+    ['odd sizes (scalar tails)', [2, 3, 5, 7], 6, 5, 0.37],
+    ['one query row, one key', [1, 1, 1, 1], 3, 2, 1],
+    ['a transformer layer', [4, 4, 64, 64], 32, 32, 1 / Math.sqrt(32)],
+    ['long keys', [1, 2, 9, 300], 8, 4, 0.2],
+  ];
+  for (const [name, [N, H, L, S], E, Ev, scale] of cases) {
+    it(`${name}: out, gq, gk, gv against float64 composed math`, () => {
+      torch.manualSeed(L * 31 + S);
+      const q64 = torch.randn([N!, H!, L!, E], { dtype: 'float64' }), k64 = torch.randn([N!, H!, S!, E], { dtype: 'float64' });
+      const v64 = torch.randn([N!, H!, S!, Ev], { dtype: 'float64' }), g64 = torch.randn([N!, H!, L!, Ev], { dtype: 'float64' });
+      const [q, k, v] = [q64, k64, v64].map((t) => t.float().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+      expect(canFuseAttention(q, k, v)).toBe(true);
+      const [o, fwd] = countCalls('cpu', 'attention', () => attentionPrim(q, k, v, scale));
+      expect(fwd).toBe(1);
+      const [, bwd] = countCalls('cpu', 'attentionBackward', () => o.backward(g64.float()));
+      expect(bwd).toBe(1);
+      const [qr, kr, vr] = [q64, k64, v64].map((t) => t.clone().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+      const or = ref(qr, kr, vr, scale);
+      or.backward(g64);
+      expect(maxDiff(o, or)).toBeLessThan(2e-6);
+      for (const [a, b] of [[q.grad!, qr.grad!], [k.grad!, kr.grad!], [v.grad!, vr.grad!]] as const) expect(maxDiff(a, b)).toBeLessThan(5e-6);
+    });
+  }
+
+  it('heads as strided views of a packed projection [N, L, 3, H, E], and the output laid out [N, L, H, Ev]', () => {
+    torch.manualSeed(4);
+    const p = torch.randn([3, 6, 3, 2, 4]).requiresGrad_(true);
+    const sp = p.permute([2, 0, 3, 1, 4]);
+    const o = attentionPrim(sp.select(0, 0), sp.select(0, 1), sp.select(0, 2), 0.5);
+    expect(o.shape).toEqual([3, 2, 6, 4]);
+    expect(o.transpose(1, 2).isContiguous()).toBe(true);
+    const g = torch.randn(o.shape);
+    o.backward(g);
+    const p64 = p.detach().double().requiresGrad_(true), s64 = p64.permute([2, 0, 3, 1, 4]);
+    ref(s64.select(0, 0), s64.select(0, 1), s64.select(0, 2), 0.5).backward(g.double());
+    expect(maxDiff(o, ref(s64.select(0, 0), s64.select(0, 1), s64.select(0, 2), 0.5))).toBeLessThan(2e-6);
+    expect(maxDiff(p.grad!, p64.grad!)).toBeLessThan(5e-6);
+  });
+
+  it('the same bits for 1, 2 and 3 threads (each head is one call)', () => {
+    torch.manualSeed(9);
+    const q = torch.randn([5, 3, 40, 16]).requiresGrad_(true), k = torch.randn([5, 3, 33, 16]).requiresGrad_(true), v = torch.randn([5, 3, 33, 8]).requiresGrad_(true);
+    const g = torch.randn([5, 3, 40, 8]);
+    const run = (threads: number) => {
+      torch.setNumThreads(threads);
+      for (const t of [q, k, v]) t.grad = null;
+      const o = attentionPrim(q, k, v, 0.25);
+      o.backward(g);
+      return [o, q.grad!, k.grad!, v.grad!].map((t) => Array.from(t.contiguous().dataSync()));
+    };
+    const one = run(1);
+    for (const n of [2, 3]) expect(run(n)).toEqual(one);
+  });
+
+  it('second-order gradients go through the composed rule (createGraph)', () => {
+    torch.manualSeed(2);
+    const q64 = torch.randn([1, 2, 4, 3], { dtype: 'float64' }), k64 = torch.randn([1, 2, 5, 3], { dtype: 'float64' }), v64 = torch.randn([1, 2, 5, 2], { dtype: 'float64' });
+    const gradNorm = (q: Tensor, k: Tensor, v: Tensor, o: Tensor) => {
+      const [gq] = torch.autograd.grad([o.pow(2).sum()], [q], { createGraph: true });
+      const [gk] = torch.autograd.grad([gq!.pow(2).sum()], [k]);
+      return gk!;
+    };
+    const [q, k, v] = [q64, k64, v64].map((t) => t.float().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+    const [qr, kr, vr] = [q64, k64, v64].map((t) => t.clone().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+    expect(maxDiff(gradNorm(q, k, v, attentionPrim(q, k, v, 0.7)), gradNorm(qr, kr, vr, ref(qr, kr, vr, 0.7)))).toBeLessThan(1e-4);
+  });
+});
+
+describe('who takes the fused path', () => {
+  for (const device of testDevices()) {
+    it(`MultiheadAttention without weights or masks on ${device}: fused where the backend has it, same values as with weights`, async () => {
+      torch.manualSeed(1);
+      const mha = new torch.nn.MultiheadAttention(16, 4, { batchFirst: true }).to(device);
+      const x = torch.randn([3, 10, 16]).to(device);
+      const [[fast], calls] = countCalls(device, 'attention', () => mha.forward(x, x, x, { needWeights: false }));
+      const [[slow], none] = countCalls(device, 'attention', () => mha.forward(x, x, x, { needWeights: true }));
+      expect(calls).toBe(device === 'cpu' ? 1 : null);
+      expect(none ?? 0).toBe(0);
+      const [a, b] = [await fast.data(), await slow.data()];
+      expect(Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i]!)))).toBeLessThan(1e-5);
+      // A key padding mask keeps the composed path.
+      const [, masked] = countCalls(device, 'attention', () => mha.forward(x, x, x, { needWeights: false, keyPaddingMask: torch.zeros([3, 10], { dtype: 'bool' }).to(device) }));
+      expect(masked ?? 0).toBe(0);
+    });
+  }
+
+  it('F.scaledDotProductAttention without mask or dropout (3-D and 4-D) takes the kernel on the CPU; with a mask it composes', () => {
+    torch.manualSeed(3);
+    for (const shape of [[2, 5, 8], [2, 3, 5, 8]]) {
+      const q = torch.randn(shape), k = torch.randn(shape), v = torch.randn(shape);
+      const [o, calls] = countCalls('cpu', 'attention', () => torch.nn.functional.scaledDotProductAttention(q, k, v));
+      expect(calls).toBe(1);
+      expect(o.shape).toEqual(shape);
+      expect(maxDiff(o, ref(q.double(), k.double(), v.double(), 1 / Math.sqrt(8)))).toBeLessThan(2e-6);
+      const [, masked] = countCalls('cpu', 'attention', () => torch.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }));
+      expect(masked).toBe(0);
+    }
+  });
+});
