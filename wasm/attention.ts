@@ -35,16 +35,17 @@ function exp4(x: v128): v128 { return expv(x); }
 }
 
 /**
- * Row i of P (S columns, pitch Sp) = scale * (Q K^T) becomes its softmax (pad lanes count as -inf,
- * so they add nothing); lse[i] = m + log(sum). A row of -inf only gives NaN, as softmax does.
+ * Row i of P (S columns, pitch Sp) = scale * (Q K^T) becomes its softmax (pad lanes, and with `causal`
+ * the columns j > i, count as -inf, so they add nothing); lse[i] = m + log(sum). A row of -inf only
+ * gives NaN, as softmax does.
  */
-function softmaxRows(P: usize, L: i32, S: i32, Sp: i32, scale: f32, lse: usize): void {
+function softmaxRows(P: usize, L: i32, S: i32, Sp: i32, scale: f32, causal: bool, lse: usize): void {
   const sc = f32x4.splat(scale), ninf = f32x4.splat(-Infinity);
   for (let i = 0; i < L; i++) {
-    const row = P + <usize>(i * Sp) * 4;
+    const row = P + <usize>(i * Sp) * 4, lim = causal ? min(S, i + 1) : S;
     let mv = ninf;
     for (let j = 0; j < Sp; j += 4) {
-      const x = v128.bitselect(f32x4.mul(v128.load(row + <usize>(j * 4)), sc), ninf, live(j, S));
+      const x = v128.bitselect(f32x4.mul(v128.load(row + <usize>(j * 4)), sc), ninf, live(j, lim));
       v128.store(row + <usize>(j * 4), x);
       mv = f32x4.max(mv, x);
     }
@@ -66,14 +67,14 @@ function softmaxRows(P: usize, L: i32, S: i32, Sp: i32, scale: f32, lse: usize):
  * Forward for heads b0..b0+nb: out (row stride ol) = softmax(scale q k^T) v, lse [B, L] (contiguous).
  * Each operand x has a head stride pair (xn, xh) and a row stride xl, in elements.
  */
-export function attnForward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, Ev: i32, scale: f32,
+export function attnForward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: bool,
   q: usize, qn: i32, qh: i32, ql: i32, k: usize, kn: i32, kh: i32, kl: i32, v: usize, vn: i32, vh: i32, vl: i32,
   o: usize, on: i32, oh: i32, ol: i32, lse: usize, scratch: usize): void {
   const P = scratch + <usize>gemmScratchBytes(), Sp = padded(S);
   for (let b = b0; b < b0 + nb; b++) {
     // P = Q K^T: K read as its transpose (row stride 1, column stride kl).
     gemm1(L, S, E, head(q, b, H, qn, qh), ql, 1, head(k, b, H, kn, kh), 1, kl, P, Sp, scratch, 0, 0, 0, 0, 0);
-    softmaxRows(P, L, S, Sp, scale, lse + <usize>(b * L) * 4);
+    softmaxRows(P, L, S, Sp, scale, causal, lse + <usize>(b * L) * 4);
     gemm1(L, Ev, S, P, Sp, 1, head(v, b, H, vn, vh), vl, 1, head(o, b, H, on, oh), ol, scratch, 0, 0, 0, 0, 0);
   }
 }
@@ -82,9 +83,9 @@ export function attnForward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, Ev
  * Backward for heads b0..b0+nb from go (the output's gradient) and the forward's lse: P is rebuilt as
  * exp(scale q k^T - lse); gv = P^T go; dP = go v^T; dS = P (dP - rowsum(P dP)) scale; gq = dS k,
  * gk = dS^T q. gq, gk, gv are contiguous [B, L|S, E|Ev]. Pad columns are never read by the products;
- * the row sum masks them.
+ * the row sum masks them. With `causal`, P is 0 past the diagonal, so nothing flows there.
  */
-export function attnBackward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, Ev: i32, scale: f32,
+export function attnBackward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: bool,
   q: usize, qn: i32, qh: i32, ql: i32, k: usize, kn: i32, kh: i32, kl: i32, v: usize, vn: i32, vh: i32, vl: i32,
   go: usize, gon: i32, goh: i32, gol: i32, lse: usize, gq: usize, gk: usize, gv: usize, scratch: usize): void {
   const Sp = padded(S), P = scratch + <usize>gemmScratchBytes(), D = P + <usize>(L * Sp) * 4;
@@ -94,8 +95,10 @@ export function attnBackward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, E
     const lb = lse + <usize>(b * L) * 4;
     gemm1(L, S, E, qb, ql, 1, kb, 1, kl, P, Sp, scratch, 0, 0, 0, 0, 0);
     for (let i = 0; i < L; i++) {
-      const row = P + <usize>(i * Sp) * 4, l = f32x4.splat(load<f32>(lb + <usize>(i * 4)));
-      for (let j = 0; j < Sp; j += 4) v128.store(row + <usize>(j * 4), exp4(f32x4.sub(f32x4.mul(v128.load(row + <usize>(j * 4)), sc), l)));
+      const row = P + <usize>(i * Sp) * 4, l = f32x4.splat(load<f32>(lb + <usize>(i * 4))), lim = causal ? min(S, i + 1) : Sp;
+      for (let j = 0; j < Sp; j += 4) {
+        v128.store(row + <usize>(j * 4), v128.bitselect(exp4(f32x4.sub(f32x4.mul(v128.load(row + <usize>(j * 4)), sc), l)), zero, live(j, lim)));
+      }
     }
     // gv = P^T go; dP = go v^T.
     gemm1(S, Ev, L, P, 1, Sp, gob, gol, 1, gv + <usize>(b * S * Ev) * 4, Ev, scratch, 0, 0, 0, 0, 0);

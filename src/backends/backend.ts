@@ -213,15 +213,16 @@ export interface Backend {
    * Optional fused scaled-dot-product attention, float32 (the CPU; src/ops/attention.ts uses it where
    * `attentionFits(L, S)`): for each head (n, h) of q [N,H,L,E], k [N,H,S,E], v [N,H,S,Ev] (any
    * strides but a unit last one), out [N,H,L,Ev] (unit last stride) = softmax(scale q k^T) v, and
-   * lse [N,H,L] contiguous = each row's logsumexp of scale q k^T. A head is done whole by one call.
+   * lse [N,H,L] contiguous = each row's logsumexp of scale q k^T; `causal`: key j > query i is masked
+   * out (PyTorch's is_causal, top-left aligned). A head is done whole by one call.
    */
-  attention?(q: View, k: View, v: View, out: View, lse: View, scale: number): void;
+  attention?(q: View, k: View, v: View, out: View, lse: View, scale: number, causal: boolean): void;
   attentionFits?(L: number, S: number): boolean;
   /**
    * Optional backward of `attention` from the output's gradient go [N,H,L,Ev] (unit last stride) and
    * the forward's lse: gq, gk, gv contiguous, shaped as q, k, v.
    */
-  attentionBackward?(q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number): void;
+  attentionBackward?(q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number, causal: boolean): void;
   /**
    * Optional fused elementwise kernel (torch.compile's code generation, src/backends/fused.ts): runs
    * program `p` over outs[0].shape, inputs broadcast to it by strides, in one pass. Returns false

@@ -219,12 +219,12 @@ export class Recorder implements Backend {
   }
   // Fused attention likewise: the compiler could not do better than the kernel with its parts.
   get attention(): Backend['attention'] {
-    return this.inner.attention && ((q: View, k: View, v: View, out: View, lse: View, scale: number) => this.add('attention', [q, k, v, out, lse, scale], [q, k, v], [out, lse]));
+    return this.inner.attention && ((q: View, k: View, v: View, out: View, lse: View, scale: number, causal: boolean) => this.add('attention', [q, k, v, out, lse, scale, causal], [q, k, v], [out, lse]));
   }
   get attentionFits(): Backend['attentionFits'] { return this.inner.attentionFits?.bind(this.inner); }
   get attentionBackward(): Backend['attentionBackward'] {
-    return this.inner.attentionBackward && ((q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number) =>
-      this.add('attentionBackward', [q, k, v, go, lse, gq, gk, gv, scale], [q, k, v, go, lse], [gq, gk, gv]));
+    return this.inner.attentionBackward && ((q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number, causal: boolean) =>
+      this.add('attentionBackward', [q, k, v, go, lse, gq, gk, gv, scale, causal], [q, k, v, go, lse], [gq, gk, gv]));
   }
 }
 

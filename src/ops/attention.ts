@@ -1,6 +1,6 @@
 // Fused scaled-dot-product attention where the backend has it (Backend.attention: the CPU):
-// softmax(scale q k^T) v over heads q [N,H,L,E], k [N,H,S,E], v [N,H,S,Ev] (float32, no mask, no
-// dropout), recorded as one node 'attention' with inputs (q, k, v, lse). Its rule runs
+// softmax(scale q k^T) v over heads q [N,H,L,E], k [N,H,S,E], v [N,H,S,Ev] (float32, no mask but
+// optionally causal, no dropout), recorded as one node 'attention' with inputs (q, k, v, lse). Its rule runs
 // Backend.attentionBackward, or the composed math when a graph is being built (createGraph). The
 // [N,H,L,S] scores are never kept: the backward rebuilds them per head from the rows' logsumexp.
 
@@ -8,6 +8,8 @@ import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { isAutocastEnabled } from '../amp/autocast.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, empty, record } from './prim.js';
+import { ones } from './creation.js';
+import { where } from './elementwise.js';
 
 /** Before making q, k, v from x (float32, on `x`'s device): whether the kernel could take L x S scores (autocast would make them float16). */
 export function attentionAvailable(x: Tensor, L: number, S: number): boolean {
@@ -31,26 +33,29 @@ export function canFuseAttention(q: Tensor, k: Tensor, v: Tensor): boolean {
  * softmax(scale q k^T) v for heads (canFuseAttention said so): [N,H,L,Ev], a view of an [N,L,H,Ev]
  * buffer, so a batch-first module's [N, L, H*Ev] result is a free reshape.
  */
-export function attentionPrim(q: Tensor, k: Tensor, v: Tensor, scale: number): Tensor {
+export function attentionPrim(q: Tensor, k: Tensor, v: Tensor, scale: number, causal = false): Tensor {
   const [N, H, L] = q.shape as [number, number, number], Ev = v.shape[3]!;
   const out = empty([N, L, H, Ev], 'float32', q.device).permute([0, 2, 1, 3]);
   const lse = empty([N, H, L], 'float32', q.device);
-  noGrad(() => backendOf(q).attention!(q.view_(), k.view_(), v.view_(), out.view_(), lse.view_(), scale));
-  return record('attention', [q, k, v, lse], out, { scale });
+  noGrad(() => backendOf(q).attention!(q.view_(), k.view_(), v.view_(), out.view_(), lse.view_(), scale, causal));
+  return record('attention', [q, k, v, lse], out, { scale, causal });
 }
 
 /** The rule of 'attention': gradients of q, k, v (lse gets none). */
-export function attentionBackward(g: Tensor, q: Tensor, k: Tensor, v: Tensor, lse: Tensor, scale: number, needs: readonly boolean[]): (Tensor | null)[] {
+export function attentionBackward(g: Tensor, q: Tensor, k: Tensor, v: Tensor, lse: Tensor, attrs: { scale: number; causal: boolean }, needs: readonly boolean[]): (Tensor | null)[] {
+  const { scale, causal } = attrs;
   if (isGradEnabled()) {
     // Under createGraph: the same math in differentiable ops, so higher orders see it.
-    const p = q.matmul(k.transpose(-2, -1)).mul(scale).softmax(-1);
+    let s = q.matmul(k.transpose(-2, -1)).mul(scale);
+    if (causal) s = where(ones([s.shape[2]!, s.shape[3]!], { dtype: 'bool', device: s.device }).tril(), s, -Infinity);
+    const p = s.softmax(-1);
     const gp = g.matmul(v.transpose(-2, -1));
     const gs = p.mul(gp.sub(gp.mul(p).sum(-1, true))).mul(scale);
     return [needs[0] ? gs.matmul(k) : null, needs[1] ? gs.transpose(-2, -1).matmul(q) : null, needs[2] ? p.transpose(-2, -1).matmul(g) : null, null];
   }
   const go = g.strides_[3] === 1 ? g : g.contiguous();
   const gq = empty(q.shape, 'float32', q.device), gk = empty(k.shape, 'float32', k.device), gv = empty(v.shape, 'float32', v.device);
-  backendOf(q).attentionBackward!(q.view_(), k.view_(), v.view_(), go.view_(), lse.view_(), gq.view_(), gk.view_(), gv.view_(), scale);
+  backendOf(q).attentionBackward!(q.view_(), k.view_(), v.view_(), go.view_(), lse.view_(), gq.view_(), gk.view_(), gv.view_(), scale, causal);
   if (go !== g) go.dispose();
   const keep = (t: Tensor, i: number): Tensor | null => { if (needs[i]) return t; t.dispose(); return null; };
   return [keep(gq, 0), keep(gk, 1), keep(gv, 2), null];

@@ -53,7 +53,7 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   /** conv2d(x, w) by Winograd (ops/winograd.ts), inputs [w [OC, C, 3, 3], x]: both gradients by Winograd too. */
   convWinograd: PrimAttrs['convMatmul'];
   /** softmax(scale q k^T) v, fused (ops/attention.ts), inputs (q, k, v, lse [N,H,L]). */
-  attention: { scale: number };
+  attention: { scale: number; causal: boolean };
   scatter: { dim: number; reduce: 'none' | 'add' };
   reshape: { shape: number[] };
   permute: { dims: number[] };

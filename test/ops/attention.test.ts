@@ -8,32 +8,39 @@ import { countCalls, testDevices, torch } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 import { attentionPrim, canFuseAttention } from '../../src/ops/attention.js';
 
-const ref = (q: Tensor, k: Tensor, v: Tensor, scale: number) => q.matmul(k.transpose(-2, -1)).mul(scale).softmax(-1).matmul(v);
+const ref = (q: Tensor, k: Tensor, v: Tensor, scale: number, causal = false) => {
+  let s = q.matmul(k.transpose(-2, -1)).mul(scale);
+  if (causal) s = torch.where(torch.ones([s.shape[2]!, s.shape[3]!], { dtype: 'bool' }).tril(), s, -Infinity);
+  return s.softmax(-1).matmul(v);
+};
 const maxDiff = (a: Tensor, b: Tensor) => a.double().sub(b.double()).abs().max().itemSync() as number;
 const threadsBefore = torch.getNumThreads();
 afterAll(() => torch.setNumThreads(threadsBefore));
 
 describe('fused attention (cpu)', () => {
-  const cases: [string, number[], number, number, number][] = [
-    // [name, [N, H, L, S], E, Ev, scale]
-    ['odd sizes (scalar tails)', [2, 3, 5, 7], 6, 5, 0.37],
-    ['one query row, one key', [1, 1, 1, 1], 3, 2, 1],
-    ['a transformer layer', [4, 4, 64, 64], 32, 32, 1 / Math.sqrt(32)],
-    ['long keys', [1, 2, 9, 300], 8, 4, 0.2],
+  const cases: [string, number[], number, number, number, boolean][] = [
+    // [name, [N, H, L, S], E, Ev, scale, causal]
+    ['odd sizes (padded rows)', [2, 3, 5, 7], 6, 5, 0.37, false],
+    ['one query row, one key', [1, 1, 1, 1], 3, 2, 1, false],
+    ['a transformer layer', [4, 4, 64, 64], 32, 32, 1 / Math.sqrt(32), false],
+    ['long keys', [1, 2, 9, 300], 8, 4, 0.2, false],
+    ['causal, more keys than queries', [2, 2, 6, 9], 4, 3, 0.5, true],
+    ['causal, more queries than keys', [1, 3, 9, 5], 4, 6, 0.5, true],
+    ['causal, a GPT block', [2, 4, 32, 32], 16, 16, 0.25, true],
   ];
-  for (const [name, [N, H, L, S], E, Ev, scale] of cases) {
+  for (const [name, [N, H, L, S], E, Ev, scale, causal] of cases) {
     it(`${name}: out, gq, gk, gv against float64 composed math`, () => {
       torch.manualSeed(L * 31 + S);
       const q64 = torch.randn([N!, H!, L!, E], { dtype: 'float64' }), k64 = torch.randn([N!, H!, S!, E], { dtype: 'float64' });
       const v64 = torch.randn([N!, H!, S!, Ev], { dtype: 'float64' }), g64 = torch.randn([N!, H!, L!, Ev], { dtype: 'float64' });
       const [q, k, v] = [q64, k64, v64].map((t) => t.float().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
       expect(canFuseAttention(q, k, v)).toBe(true);
-      const [o, fwd] = countCalls('cpu', 'attention', () => attentionPrim(q, k, v, scale));
+      const [o, fwd] = countCalls('cpu', 'attention', () => attentionPrim(q, k, v, scale, causal));
       expect(fwd).toBe(1);
       const [, bwd] = countCalls('cpu', 'attentionBackward', () => o.backward(g64.float()));
       expect(bwd).toBe(1);
       const [qr, kr, vr] = [q64, k64, v64].map((t) => t.clone().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
-      const or = ref(qr, kr, vr, scale);
+      const or = ref(qr, kr, vr, scale, causal);
       or.backward(g64);
       expect(maxDiff(o, or)).toBeLessThan(2e-6);
       for (const [a, b] of [[q.grad!, qr.grad!], [k.grad!, kr.grad!], [v.grad!, vr.grad!]] as const) expect(maxDiff(a, b)).toBeLessThan(5e-6);
@@ -81,6 +88,8 @@ describe('fused attention (cpu)', () => {
     const [q, k, v] = [q64, k64, v64].map((t) => t.float().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
     const [qr, kr, vr] = [q64, k64, v64].map((t) => t.clone().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
     expect(maxDiff(gradNorm(q, k, v, attentionPrim(q, k, v, 0.7)), gradNorm(qr, kr, vr, ref(qr, kr, vr, 0.7)))).toBeLessThan(1e-4);
+    for (const t of [q, k, v, qr, kr, vr]) t.grad = null;
+    expect(maxDiff(gradNorm(q, k, v, attentionPrim(q, k, v, 0.7, true)), gradNorm(qr, kr, vr, ref(qr, kr, vr, 0.7, true)))).toBeLessThan(1e-4);
   });
 });
 
@@ -102,7 +111,7 @@ describe('who takes the fused path', () => {
     });
   }
 
-  it('F.scaledDotProductAttention without mask or dropout (3-D and 4-D) takes the kernel on the CPU; with a mask it composes', () => {
+  it('F.scaledDotProductAttention without mask or dropout (3-D and 4-D, causal or not) takes the kernel on the CPU; with a mask it composes', () => {
     torch.manualSeed(3);
     for (const shape of [[2, 5, 8], [2, 3, 5, 8]]) {
       const q = torch.randn(shape), k = torch.randn(shape), v = torch.randn(shape);
@@ -110,7 +119,13 @@ describe('who takes the fused path', () => {
       expect(calls).toBe(1);
       expect(o.shape).toEqual(shape);
       expect(maxDiff(o, ref(q.double(), k.double(), v.double(), 1 / Math.sqrt(8)))).toBeLessThan(2e-6);
-      const [, masked] = countCalls('cpu', 'attention', () => torch.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }));
+      const [oc, causal] = countCalls('cpu', 'attention', () => torch.nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }));
+      expect(causal).toBe(1);
+      const c4 = (t: Tensor) => (t.ndim === 3 ? t.unsqueeze(1) : t).double();
+      const want = ref(c4(q), c4(k), c4(v), 1 / Math.sqrt(8), true);
+      expect(maxDiff(oc, shape.length === 3 ? want.squeeze(1) : want)).toBeLessThan(2e-6);
+      const mask = torch.ones([5, 5], { dtype: 'bool' }).tril();
+      const [, masked] = countCalls('cpu', 'attention', () => torch.nn.functional.scaledDotProductAttention(q, k, v, mask));
       expect(masked).toBe(0);
     }
   });

@@ -31,10 +31,10 @@ export interface SimdExports {
   copy32(rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   castToF32(kind: number, rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;
   attentionBytes(L: number, S: number): number;
-  attnForward(b0: number, nb: number, H: number, L: number, S: number, E: number, Ev: number, scale: number,
+  attnForward(b0: number, nb: number, H: number, L: number, S: number, E: number, Ev: number, scale: number, causal: number,
     q: number, qn: number, qh: number, ql: number, k: number, kn: number, kh: number, kl: number, v: number, vn: number, vh: number, vl: number,
     o: number, on: number, oh: number, ol: number, lse: number, scratch: number): void;
-  attnBackward(b0: number, nb: number, H: number, L: number, S: number, E: number, Ev: number, scale: number,
+  attnBackward(b0: number, nb: number, H: number, L: number, S: number, E: number, Ev: number, scale: number, causal: number,
     q: number, qn: number, qh: number, ql: number, k: number, kn: number, kh: number, kl: number, v: number, vn: number, vh: number, vl: number,
     go: number, gon: number, goh: number, gol: number, lse: number, gq: number, gk: number, gv: number, scratch: number): void;
   castF16(toF16: number, rows: number, cols: number, src: number, srs: number, scs: number, dst: number, drs: number, dcs: number): void;

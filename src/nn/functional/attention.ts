@@ -1,5 +1,5 @@
-// F.scaledDotProductAttention: softmax(q k^T * scale + mask) v: without mask or dropout the fused
-// kernel where the backend has one (ops/attention.ts: the CPU), else PyTorch 2's math path composed
+// F.scaledDotProductAttention: softmax(q k^T * scale + mask) v: without mask (isCausal is fine) or
+// dropout the fused kernel where the backend has one (ops/attention.ts: the CPU), else PyTorch 2's math path composed
 // from matmul/softmax. A bool attnMask marks the positions that take part (true = attend);
 // a float mask is added to the scores. isCausal applies a lower-triangular mask of shape [L, S].
 
@@ -51,13 +51,13 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsA
   if (opts.isCausal && attnMask) throw new RangeError(`${op}: explicit attn_mask should not be set when is_causal=True`);
   const scale = opts.scale ?? 1 / Math.sqrt(E);
   return composite(op, { dropoutP: opts.dropoutP ?? 0, isCausal: opts.isCausal ?? false, scale }, () => {
-    // The fused kernel (PyTorch's flash/efficient paths) where nothing masks or drops: 4-D heads, or
-    // 3-D as one head each.
-    if (!attnMask && !opts.isCausal && !(opts.dropoutP && opts.dropoutP > 0) && (q.ndim === 3 || q.ndim === 4) && k.ndim === q.ndim && v.ndim === q.ndim) {
+    // The fused kernel (PyTorch's flash/efficient paths) where no mask but the causal one applies and
+    // nothing drops: 4-D heads, or 3-D as one head each.
+    if (!attnMask && !(opts.dropoutP && opts.dropoutP > 0) && (q.ndim === 3 || q.ndim === 4) && k.ndim === q.ndim && v.ndim === q.ndim) {
       const four = (t: Tensor) => (t.ndim === 3 ? t.unsqueeze(1) : t);
       const [q4, k4, v4] = [four(q), four(k), four(v)];
       if (canFuseAttention(q4, k4, v4)) {
-        const o = attentionPrim(q4, k4, v4, scale);
+        const o = attentionPrim(q4, k4, v4, scale, opts.isCausal ?? false);
         return q.ndim === 3 ? o.squeeze(1) : o;
       }
     }
