@@ -126,7 +126,8 @@ export function captureGraph(fn: (...args: never[]) => unknown, args: readonly u
   flatten(out, outTs);
   const toNode = (n: GNode): CapturedNode => {
     const views = n.kind === 'linalg' ? [...(n.args[1] as View[]), ...(n.args[2] as View[])] : n.args.filter(isView);
-    const nOut = n.kind === 'linalg' ? (n.args[2] as View[]).length : n.kind === 'scatter' ? 1 : n.kind === 'maxPool2d' ? 2 : n.kind === 'checkRange' ? 0 : n.kind === 'write' ? 0 : 1;
+    const nOut = n.kind === 'linalg' ? (n.args[2] as View[]).length : n.kind === 'scatter' ? 1 : n.kind === 'maxPool2d' || n.kind === 'attention' ? 2
+      : n.kind === 'attentionBackward' ? 3 : n.kind === 'checkRange' ? 0 : n.kind === 'write' ? 0 : 1;
     const inV = n.kind === 'scatter' ? views : views.slice(0, views.length - nOut);
     const outV = n.kind === 'scatter' ? [views[0]!] : views.slice(views.length - nOut);
     const chain: string[] = [];

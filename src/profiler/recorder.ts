@@ -49,7 +49,8 @@ function inputShapes(method: string, args: readonly unknown[]): number[][] {
   if (method === 'matmulEpilogue') return [args[0], args[1], ...(args[3] as readonly View[])].map((v) => [...(v as View).shape]);
   const views = args.filter(isView);
   if (method === 'fill' || method === 'arange' || method === 'random') return views.map((v) => [...v.shape]);
-  const ins = OUT_FIRST.has(method) ? views.slice(1) : views.slice(0, method === 'maxPool2d' ? 1 : -1); // maxPool2d writes two
+  // maxPool2d writes two views, attention two (out, lse), attentionBackward three (gq, gk, gv) after its five inputs.
+  const ins = OUT_FIRST.has(method) ? views.slice(1) : views.slice(0, method === 'maxPool2d' ? 1 : method === 'attention' ? 3 : method === 'attentionBackward' ? 5 : -1);
   return ins.map((v) => [...v.shape]);
 }
 

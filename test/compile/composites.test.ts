@@ -208,7 +208,13 @@ describe('composite ops in captured graphs', () => {
   it('attention', () => {
     const g = one((q: Tensor, k: Tensor, v: Tensor) => F.scaledDotProductAttention(q, k, v, { isCausal: true, scale: 0.5 }), [r(2, 3, 4), r(2, 3, 4), r(2, 3, 4)],
       'scaledDotProductAttention', { isCausal: true, scale: 0.5, dropoutP: 0 });
-    expect(chains(g).has('scaledDotProductAttention/softmax')).toBe(true);
+    // On the CPU a causal attention without a mask tensor is the fused kernel (outputs: the result and lse).
+    const att = g.nodes.filter((n) => n.op === 'attention');
+    expect(att).toHaveLength(1);
+    expect(att[0]!.outputs.map((o) => o.shape)).toEqual([[2, 1, 3, 4], [2, 1, 3]]);
+    const gm0 = one((q: Tensor, k: Tensor, v: Tensor, m: Tensor) => F.scaledDotProductAttention(q, k, v, m), [r(2, 3, 4), r(2, 3, 4), r(2, 3, 4), r(3, 3)],
+      'scaledDotProductAttention', { isCausal: false, dropoutP: 0 });
+    expect(chains(gm0).has('scaledDotProductAttention/softmax')).toBe(true); // a mask tensor: the composed path
     const mha = new torch.nn.MultiheadAttention(8, 2);
     const gm = one((q: Tensor) => mha.forward(q, q, q)[0], [r(3, 2, 8)], 'multiheadAttention',
       { embedDim: 8, numHeads: 2, dropout: 0, batchFirst: false, needWeights: true, averageAttnWeights: true });
