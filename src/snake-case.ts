@@ -30,3 +30,18 @@ export function hintSnakeCase(...classes: { prototype: object; name: string }[])
     }
   }
 }
+
+/**
+ * PyTorch methods torchlet has no counterpart for, on a class: reading one throws a TypeError with
+ * `advice` (what to write instead) rather than JavaScript's bare "is not a function".
+ */
+export function hintMissing(cls: { prototype: object; name: string }, advice: Record<string, string>): void {
+  for (const [name, text] of Object.entries(advice)) {
+    if (name in cls.prototype) continue;
+    Object.defineProperty(cls.prototype, name, {
+      configurable: true, enumerable: false,
+      get(this: object): never { throw new TypeError(`${this.constructor?.name ?? cls.name}.${name} does not exist in torchlet: ${text}`); },
+      set(this: object, v: unknown) { Object.defineProperty(this, name, { value: v, writable: true, configurable: true, enumerable: true }); },
+    });
+  }
+}

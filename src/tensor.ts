@@ -14,7 +14,7 @@ import { formatTensor } from './format.js';
 import * as ops from './ops/index.js';
 import { backward as autogradBackward, isOptionsObject, type BackwardOptions } from './autograd/api.js';
 import type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, ReduceOpts, NormOrd, NormOpts } from './ops/types.js';
-import { hintSnakeCase } from './snake-case.js';
+import { hintMissing, hintSnakeCase } from './snake-case.js';
 
 export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
 type Dims = number | readonly number[];
@@ -1174,3 +1174,6 @@ function inplaceOwned<T extends Tensor>(self: T, compute: () => Tensor, isRandom
 }
 
 hintSnakeCase(Tensor);
+hintMissing(Tensor, {
+  numpy: 'there is no NumPy in JavaScript; `await t.data()` gives a TypedArray (`t.dataSync()` on the CPU), `await t.tolist()` nested arrays',
+});

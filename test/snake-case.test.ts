@@ -33,4 +33,10 @@ describe('snake_case slips name the camelCase method', () => {
     expect(n.state_dict).toBe('mine');
     expect(Object.keys(n)).toContain('state_dict');
   });
+  it("a PyTorch method with no counterpart (t.numpy()) says what to write instead", () => {
+    const t = torch.ones(2);
+    expect(() => (t as unknown as { numpy(): unknown }).numpy()).toThrow(/^Tensor\.numpy does not exist in torchlet: .*await t\.data\(\)/);
+    (t as unknown as Record<string, unknown>).numpy = 1; // user code may still set the name
+    expect((t as unknown as Record<string, unknown>).numpy).toBe(1);
+  });
 });

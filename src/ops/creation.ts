@@ -75,7 +75,13 @@ export function tensor(data: NestedArray | TypedArray | readonly NestedArray[] |
     let allBool = true, allInt = true, any = false;
     const walk = (v: unknown, dim: number): void => {
       if (dim === shape.length) {
-        if (typeof v === 'boolean') { out.push(v ? 1 : 0); allInt = allInt && true; }
+        if (v instanceof Tensor) {
+          // PyTorch's torch.tensor([loss_a, loss_b]): one-element tensors give their values, with their dtype's kind.
+          if (v.numel() !== 1) throw new TypeError(`tensor: only one-element tensors can be converted to scalars, got one of shape ${fmtShape(v.shape)} at dim ${dim}; torch.stack joins tensors`);
+          const x = v.itemSync();
+          if (typeof x === 'boolean') out.push(x ? 1 : 0);
+          else { out.push(x); allBool = false; if (!Number.isInteger(x) || isFloating(v.dtype)) allInt = false; }
+        } else if (typeof v === 'boolean') { out.push(v ? 1 : 0); allInt = allInt && true; }
         else if (typeof v === 'number') { out.push(v); allBool = false; if (!Number.isInteger(v)) allInt = false; }
         else throw new TypeError(`tensor: could not infer dtype of ${v === null ? 'null' : typeof v} at dim ${dim}`);
         any = true;

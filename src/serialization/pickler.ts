@@ -3,6 +3,8 @@
 // ints, BINFLOAT, NEWTRUE/NEWFALSE, NONE, EMPTY_DICT/LIST + SETITEMS/APPENDS, MARK/TUPLE*, GLOBAL,
 // REDUCE, BINPERSID) and no memo: repeated objects are written again; tensors go through a callback.
 
+import { unsavable } from './tree.js';
+
 const td = new TextEncoder();
 
 export class PickleWriter {
@@ -102,8 +104,7 @@ export function pickleTree(w: PickleWriter, root: unknown, special: (v: unknown,
       open.delete(v);
       return;
     }
-    const kind = v === undefined ? 'undefined' : typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v;
-    throw new TypeError(`${what}: value at ${path || 'the top level'} is ${kind}: a checkpoint holds Tensors, numbers, strings, booleans, null, and arrays/plain objects of them`);
+    throw unsavable(what, path, v);
   };
   walk(root, '');
 }

@@ -10,6 +10,16 @@ export const STRUCTURE_KEY = 'torchlet.structure';
 const isPlain = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 
+/**
+ * The error for a value a checkpoint cannot hold; for a model or optimizer (torch.save(model), a
+ * PyTorch habit that pickles the object), it says to save its stateDict() instead.
+ */
+export function unsavable(what: string, path: string, v: unknown): TypeError {
+  const kind = v === undefined ? 'undefined' : typeof v === 'object' && v !== null ? ((v as object).constructor?.name ?? 'object') : typeof v;
+  const hint = typeof (v as { stateDict?: unknown } | null)?.stateDict === 'function' ? `; save its stateDict() instead (PyTorch's recommended way), and load it with loadStateDict()` : '';
+  return new TypeError(`${what}: value at ${path || 'the top level'} is ${kind}: a checkpoint holds Tensors, numbers, strings, booleans, null, and arrays/plain objects of them${hint}`);
+}
+
 /** True when `obj` is a flat { name: Tensor } map (stored as is, with no structure entry). */
 export function isFlatTensorMap(obj: unknown): obj is Record<string, Tensor> {
   return isPlain(obj) && Object.values(obj).every(isTensor);
@@ -48,8 +58,7 @@ export function flattenTree(root: unknown, what: string): { tensors: Record<stri
       open.delete(v);
       return out;
     }
-    const kind = v === undefined ? 'undefined' : typeof v === 'object' ? ((v as object).constructor?.name ?? 'object') : typeof v;
-    throw new TypeError(`${what}: value at ${path || 'the top level'} is ${kind}: a checkpoint holds Tensors, numbers, strings, booleans, null, and arrays/plain objects of them`);
+    throw unsavable(what, path, v);
   };
   const structure = JSON.stringify(walk(root, ''));
   return { tensors, structure };

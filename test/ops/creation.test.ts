@@ -101,4 +101,11 @@ describe('creation: torchlet-specific rules', () => {
     const m = new torch.nn.Linear(2, 2);
     expect(m.to('cpu', { nonBlocking: true })).toBe(m);
   });
+  it('torch.tensor of one-element tensors takes their values (PyTorch: torch.tensor([loss_a, loss_b])), their floating kind too', () => {
+    const t = torch.tensor([torch.tensor(1.5), torch.tensor([2], { dtype: 'float32' })] as never);
+    expect(t.dtype).toBe('float32');
+    expect(Array.from(t.dataSync())).toEqual([1.5, 2]);
+    expect(torch.tensor([[torch.tensor(3)], [torch.tensor(4)]] as never).dtype).toBe('int32');
+    expect(() => torch.tensor([torch.ones(2), torch.ones(2)] as never)).toThrow(/only one-element tensors can be converted to scalars, got one of shape \[2\] at dim 1; torch\.stack joins tensors/);
+  });
 });

@@ -227,6 +227,10 @@ describe('nested checkpoints and the format choice', () => {
     }
     await expect(torch.save({ a: [1, { f: () => 1 }] }, null, { format: 'pt' })).rejects.toThrow(/save: value at a\[1\]\.f is function/);
     await expect(torch.save({ a: { b: new Map() } }, null)).rejects.toThrow(/save: value at a\.b is Map/);
+    // torch.save(model), PyTorch's pickling habit: both formats say to save the stateDict().
+    for (const format of ['pt', 'safetensors'] as const) {
+      await expect(torch.save(new torch.nn.Linear(2, 2) as never, null, { format })).rejects.toThrow(/save: value at the top level is Linear: .*; save its stateDict\(\) instead/);
+    }
     const cyc: Record<string, unknown> = { t: torch.ones(1) };
     cyc.self = cyc;
     await expect(torch.save(cyc, null, { format: 'pt' })).rejects.toThrow(/cycle at self/);
