@@ -47,7 +47,6 @@ export function zeroGrads(params: Iterable<Tensor>, setToNone: boolean): void {
   });
 }
 
-/** item()'s value from the data of a one-element tensor of `dtype` (a boolean for bool). */
 /**
  * Gives item()'s promise a Symbol.toPrimitive: the value when it was read at the call (a synchronous
  * device), else a TypeError saying to await. Made here, outside the method, so that the closure holds
@@ -64,6 +63,7 @@ function withPrimitive<T extends number | boolean>(p: Promise<T>, now: { v: T } 
   return p;
 }
 
+/** item()'s value from the data of a one-element tensor of `dtype` (a boolean for bool). */
 function itemOf(dtype: DType, d: TypedArray): number | boolean {
   if (isComplex(dtype)) throw new TypeError(`item: a ${dtype} value has no JS number type; use torch.viewAsReal(t) (or t.real / t.imag)`);
   if (d.length !== 1) throw new RangeError(`item: a Tensor with ${d.length} elements cannot be converted to Scalar`);
@@ -223,6 +223,8 @@ export class Tensor {
   // ---------------------------------------------------------------- reading
   /** A fresh contiguous copy of the values (float16 comes back as Float32Array). */
   data(): Promise<TypedArray> { return this.read((d) => d); }
+  /** @internal Whether the values can be read at once (dataSync): a synchronous device with readSync. */
+  get readsNow(): boolean { const b = this.storage.backend; return b.synchronous && !!b.readSync; }
   /**
    * `then` of the values. A synchronous device is read, and `then` run, at the call: the promise holds
    * only the result, not this tensor, so an unawaited read in a loop that never yields (a logged
@@ -230,8 +232,8 @@ export class Tensor {
    */
   private read<T>(then: (d: TypedArray) => T): Promise<T> {
     try {
-      const pause = yieldToFinalizers(), b = this.storage.backend;
-      return !pause && b.synchronous && b.readSync ? Promise.resolve(then(this.dataSync())) : this.dataAfter(pause).then(then);
+      const pause = yieldToFinalizers();
+      return !pause && this.readsNow ? Promise.resolve(then(this.dataSync())) : this.dataAfter(pause).then(then);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -258,10 +260,13 @@ export class Tensor {
    * TypeError that says to await it.
    */
   item(): Promise<number | boolean> {
-    const b = this.storage.backend;
-    let now: { v: number | boolean } | null = null;
-    try { if (b.synchronous && b.readSync) now = { v: this.itemSync() }; } catch { /* the promise below rejects with the reason */ }
-    return withPrimitive(this.read((d) => itemOf(this.dtype, d)), now, this.device);
+    const dtype = this.dtype; // (no closure here refers to `this`: an unawaited item() must not hold the tensor)
+    if (!this.readsNow) return withPrimitive(this.read((d) => itemOf(dtype, d)), null, this.device);
+    // Read once, at the call (the value PyTorch's item() gives), then settle as read() does.
+    let v: number | boolean;
+    try { v = this.itemSync(); } catch (e) { return Promise.reject(e); }
+    const pause = yieldToFinalizers();
+    return withPrimitive(pause ? pause.then(() => v) : Promise.resolve(v), { v }, this.device);
   }
   /** Synchronous item(); CPU (synchronous backends) only. */
   itemSync(): number | boolean { return itemOf(this.dtype, this.dataSync()); }

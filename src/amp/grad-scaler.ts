@@ -176,7 +176,7 @@ export class GradScaler {
       if (st.foundInf.size === 0) throw new Error('No inf checks were recorded for this optimizer.');
       const flags = [...st.foundInf.values()];
       st.stage = 'stepped';
-      if (flags.every((f) => f.storage.backend.synchronous && f.storage.backend.readSync)) {
+      if (flags.every((f) => f.readsNow)) {
         const found = flags.reduce((n, f) => n + Number(f.itemSync()), 0);
         return Promise.resolve(found === 0 ? run() : undefined);
       }

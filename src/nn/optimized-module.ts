@@ -23,7 +23,6 @@ export class OptimizedModule<M extends Module = Module> extends Module {
     super();
     this._orig_mod = mod;
     const compiled = compileFunction(function (...args: unknown[]) { return runModule(mod, ...args); }, opts, mod);
-    Object.defineProperty(compiled, 'name', { value: `${mod.constructor.name}.forward` });
     this.forward = compiled as unknown as ForwardOf<M> & { readonly compileInfo: CompileInfo };
     const orig = mod as unknown as Record<string, unknown>;
     for (let p: object | null = mod; p && p !== Module.prototype && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {

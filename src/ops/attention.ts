@@ -41,14 +41,19 @@ export function attentionPrim(q: Tensor, k: Tensor, v: Tensor, scale: number, ca
   return record('attention', [q, k, v, lse], out, { scale, causal });
 }
 
+/** Scores [..., L, S] with key j > query i set to -inf (PyTorch's is_causal, top-left aligned), composed. */
+export function maskCausal(s: Tensor): Tensor {
+  const [L, S] = s.shape.slice(-2) as [number, number];
+  return where(ones([L, S], { dtype: 'bool', device: s.device }).tril(), s, -Infinity);
+}
+
 /** The rule of 'attention': gradients of q, k, v (lse gets none). */
 export function attentionBackward(g: Tensor, q: Tensor, k: Tensor, v: Tensor, lse: Tensor, attrs: { scale: number; causal: boolean }, needs: readonly boolean[]): (Tensor | null)[] {
   const { scale, causal } = attrs;
   if (isGradEnabled()) {
     // Under createGraph: the same math in differentiable ops, so higher orders see it.
-    let s = q.matmul(k.transpose(-2, -1)).mul(scale);
-    if (causal) s = where(ones([s.shape[2]!, s.shape[3]!], { dtype: 'bool', device: s.device }).tril(), s, -Infinity);
-    const p = s.softmax(-1);
+    const s = q.matmul(k.transpose(-2, -1)).mul(scale);
+    const p = (causal ? maskCausal(s) : s).softmax(-1);
     const gp = g.matmul(v.transpose(-2, -1));
     const gs = p.mul(gp.sub(gp.mul(p).sum(-1, true))).mul(scale);
     return [needs[0] ? gs.matmul(k) : null, needs[1] ? gs.transpose(-2, -1).matmul(q) : null, needs[2] ? p.transpose(-2, -1).matmul(g) : null, null];

@@ -53,7 +53,7 @@ function* num(f: () => Tensor): Steps<number> {
  */
 function drive<T>(gen: Steps<T>, done: () => void): Promise<T> {
   const resume = (v: unknown, failed: boolean): IteratorResult<Pending, T> => noGrad(() => (failed ? gen.throw(v) : gen.next(v)));
-  const syncRead = (p: Pending): p is { read: Tensor } => 'read' in p && p.read.storage.backend.synchronous && !!p.read.storage.backend.readSync;
+  const syncRead = (p: Pending): p is { read: Tensor } => 'read' in p && p.read.readsNow;
   const finish = async (first: Pending): Promise<T> => {
     let p = first;
     for (;;) {

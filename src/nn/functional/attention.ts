@@ -5,11 +5,10 @@
 
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
-import { ones } from '../../ops/creation.js';
 import { where } from '../../ops/elementwise.js';
 import { composite } from '../../ops/prim.js';
 import { dropout } from './dropout.js';
-import { attentionPrim, canFuseAttention } from '../../ops/attention.js';
+import { attentionPrim, canFuseAttention, maskCausal } from '../../ops/attention.js';
 
 /**
  * PyTorch's dtype rule for attention masks: bool (a selection) or floating (added to the scores).
@@ -43,7 +42,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsA
     : optsArg;
   const op = 'scaledDotProductAttention';
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) throw new RangeError(`${op}: expected query, key and value of at least 2 dims, got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
-  const L = q.shape[q.ndim - 2]!, S = k.shape[k.ndim - 2]!, E = q.shape[q.ndim - 1]!;
+  const S = k.shape[k.ndim - 2]!, E = q.shape[q.ndim - 1]!;
   if (k.shape[k.ndim - 1] !== E) throw new RangeError(`${op}: query and key must have the same embedding size, got ${fmtShape(q.shape)} and ${fmtShape(k.shape)}`);
   if (v.shape[v.ndim - 2] !== S) throw new RangeError(`${op}: key and value must have the same sequence length, got ${fmtShape(k.shape)} and ${fmtShape(v.shape)}`);
   const attnMask = opts.attnMask ?? null;
@@ -63,8 +62,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsA
     }
     let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
     if (opts.isCausal) {
-      const causal = ones([L, S], { dtype: 'bool', device: q.device }).tril();
-      scores = where(causal, scores, -Infinity);
+      scores = maskCausal(scores);
     } else if (attnMask) {
       scores = attnMask.dtype === 'bool' ? where(attnMask, scores, -Infinity) : scores.add(attnMask);
     }
