@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { torch, testDevices } from './helpers.js';
 import { philox4x32 } from '../src/backends/philox.js';
+import { state } from '../src/state.js';
 import type { Tensor } from '../src/index.js';
 
 const hex = (w: Uint32Array): string[] => Array.from(w, (v) => v.toString(16).padStart(8, '0'));
@@ -37,6 +38,22 @@ describe('fill contract shared by every backend', () => {
     const got = Array.from(torch.rand([6], { dtype: 'float64' }).dataSync());
     const w = [...words(0, seed), ...words(1, seed)];
     expect(got).toEqual(w.slice(0, 6).map((v) => (v >>> 8) / 2 ** 24));
+  });
+  it('rand float32 on the cpu (its 4-block SIMD kernel and the scalar tail), counters carrying into the high word', () => {
+    const seed = 77;
+    for (const start of [0, 2 ** 32 - 2]) { // blocks 2^32 - 2 .. cross into the counter's high word
+      torch.manualSeed(seed);
+      state.offset = start;
+      const n = 16 * 3 + 7;
+      const got = Array.from(torch.rand([n], { device: 'cpu' }).dataSync());
+      const want: number[] = [];
+      for (let b = 0; b < n / 4; b++) {
+        const blk = start + b, w = new Uint32Array(4);
+        philox4x32(blk >>> 0, Math.floor(blk / 2 ** 32), seed, 0, w);
+        want.push(...Array.from(w, (v) => (v >>> 8) / 2 ** 24));
+      }
+      expect(got).toEqual(want.slice(0, n));
+    }
   });
   it('randn', () => {
     torch.manualSeed(99);

@@ -214,15 +214,17 @@ export interface Backend {
    * `attentionFits(L, S)`): for each head (n, h) of q [N,H,L,E], k [N,H,S,E], v [N,H,S,Ev] (any
    * strides but a unit last one), out [N,H,L,Ev] (unit last stride) = softmax(scale q k^T) v, and
    * lse [N,H,L] contiguous = each row's logsumexp of scale q k^T; `causal`: key j > query i is masked
-   * out (PyTorch's is_causal, top-left aligned). A head is done whole by one call.
+   * out (PyTorch's is_causal, top-left aligned). With dropout, keep (bool [N,H,L,S] contiguous, or
+   * null) marks the weights kept, which are scaled by keepScale (1 / (1 - p)) before the product with
+   * v; lse stays that of the weights before dropout. A head is done whole by one call.
    */
-  attention?(q: View, k: View, v: View, out: View, lse: View, scale: number, causal: boolean): void;
+  attention?(q: View, k: View, v: View, out: View, lse: View, scale: number, causal: boolean, keep: View | null, keepScale: number): void;
   attentionFits?(L: number, S: number): boolean;
   /**
    * Optional backward of `attention` from the output's gradient go [N,H,L,Ev] (unit last stride) and
-   * the forward's lse: gq, gk, gv contiguous, shaped as q, k, v.
+   * the forward's lse (and its keep, keepScale): gq, gk, gv contiguous, shaped as q, k, v.
    */
-  attentionBackward?(q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number, causal: boolean): void;
+  attentionBackward?(q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number, causal: boolean, keep: View | null, keepScale: number): void;
   /**
    * Optional fused elementwise kernel (torch.compile's code generation, src/backends/fused.ts): runs
    * program `p` over outs[0].shape, inputs broadcast to it by strides, in one pass. Returns false

@@ -217,14 +217,16 @@ export class Recorder implements Backend {
   get winogradWgrad(): Backend['winogradWgrad'] {
     return this.inner.winogradWgrad && ((x: View, g: View, m: View, p: readonly [number, number]) => this.add('winogradWgrad', [x, g, m, p], [x, g], [m]));
   }
-  // Fused attention likewise: the compiler could not do better than the kernel with its parts.
+  // Fused attention likewise: the compiler could not do better than the kernel with its parts. The
+  // nodes keep their outputs as their last views (the keep mask, an input, moves before them).
   get attention(): Backend['attention'] {
-    return this.inner.attention && ((q: View, k: View, v: View, out: View, lse: View, scale: number, causal: boolean) => this.add('attention', [q, k, v, out, lse, scale, causal], [q, k, v], [out, lse]));
+    return this.inner.attention && ((q: View, k: View, v: View, out: View, lse: View, scale: number, causal: boolean, keep: View | null, ks: number) =>
+      this.add('attention', [q, k, v, keep, out, lse, scale, causal, ks], keep ? [q, k, v, keep] : [q, k, v], [out, lse]));
   }
   get attentionFits(): Backend['attentionFits'] { return this.inner.attentionFits?.bind(this.inner); }
   get attentionBackward(): Backend['attentionBackward'] {
-    return this.inner.attentionBackward && ((q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number, causal: boolean) =>
-      this.add('attentionBackward', [q, k, v, go, lse, gq, gk, gv, scale, causal], [q, k, v, go, lse], [gq, gk, gv]));
+    return this.inner.attentionBackward && ((q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number, causal: boolean, keep: View | null, ks: number) =>
+      this.add('attentionBackward', [q, k, v, go, lse, keep, gq, gk, gv, scale, causal, ks], keep ? [q, k, v, go, lse, keep] : [q, k, v, go, lse], [gq, gk, gv]));
   }
 }
 

@@ -850,9 +850,10 @@ function exec(n: GNode, bufs: BufferHandle[], slot: Map<VBuf, number>, rand: rea
     case 'maxPool2dBackward': b.maxPool2dBackward(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), a[3] as never); return;
     case 'winogradConv': b.winogradConv!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), a[3] as [number, number]); return;
     case 'winogradWgrad': b.winogradWgrad!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), a[3] as [number, number]); return;
-    case 'attention': b.attention!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), rv(a[3] as View), rv(a[4] as View), a[5] as number, a[6] as boolean); return;
+    case 'attention': b.attention!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), rv(a[4] as View), rv(a[5] as View), a[6] as number, a[7] as boolean, a[3] ? rv(a[3] as View) : null, a[8] as number); return;
     case 'attentionBackward':
-      b.attentionBackward!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), rv(a[3] as View), rv(a[4] as View), rv(a[5] as View), rv(a[6] as View), rv(a[7] as View), a[8] as number, a[9] as boolean); return;
+      b.attentionBackward!(rv(a[0] as View), rv(a[1] as View), rv(a[2] as View), rv(a[3] as View), rv(a[4] as View), rv(a[6] as View), rv(a[7] as View), rv(a[8] as View), a[9] as number, a[10] as boolean,
+        a[5] ? rv(a[5] as View) : null, a[11] as number); return;
     case 'gather': b.gather(rv(a[0] as View), a[1] as number, rv(a[2] as View), rv(a[3] as View)); return;
     case 'scatter': b.scatter(rv(a[0] as View), a[1] as number, rv(a[2] as View), rv(a[3] as View), a[4] as 'none' | 'add'); return;
     case 'checkRange': b.checkRange(rv(a[0] as View), a[1] as number, a[2] as number, a[3] as string); return;

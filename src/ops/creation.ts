@@ -216,6 +216,17 @@ function randomFill(shape: number[], dist: 'uniform' | 'normal', opts: CreateOpt
 }
 /** Uniform random values in [0, 1) (torch.rand); floating dtypes only. */
 export function rand(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'rand'); return randomFill(s, 'uniform', o, 'rand'); }
+/**
+ * Dropout's keep flags (bool, `shape`): a float32 uniform draw per element, kept where it is >= p. The
+ * one rule of every dropout (F.dropout and its family, the layers, fused attention), so a fused kernel
+ * draws exactly what the composed path would.
+ */
+export function dropoutKeep(shape: readonly number[], p: number, device: Device): Tensor {
+  const u = rand([...shape], { dtype: 'float32', device });
+  const keep = u.ge(p);
+  u.dispose();
+  return keep;
+}
 /** Standard normal random values (torch.randn); floating dtypes only. */
 export function randn(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'randn'); return randomFill(s, 'normal', o, 'randn'); }
 /** Uniform [0, 1) values with x's shape, dtype and device unless overridden (torch.rand_like). */

@@ -52,8 +52,8 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   convMatmul: { geom: ConvGeometry; inputShape: number[] };
   /** conv2d(x, w) by Winograd (ops/winograd.ts), inputs [w [OC, C, 3, 3], x]: both gradients by Winograd too. */
   convWinograd: PrimAttrs['convMatmul'];
-  /** softmax(scale q k^T) v, fused (ops/attention.ts), inputs (q, k, v, lse [N,H,L]). */
-  attention: { scale: number; causal: boolean };
+  /** dropout(softmax(scale q k^T)) v, fused (ops/attention.ts), inputs (q, k, v, lse [N,H,L][, keep [N,H,L,S] bool]). */
+  attention: { scale: number; causal: boolean; dropoutP: number };
   scatter: { dim: number; reduce: 'none' | 'add' };
   reshape: { shape: number[] };
   permute: { dims: number[] };

@@ -10,6 +10,7 @@ import * as torch from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { getBackend } from '../../src/backends/registry.js';
 import type { WasmBackend } from '../../src/backends/wasm/index.js';
+import { CallList } from '../../src/backends/wasm/threads.js';
 
 const { nn } = torch;
 const F = nn.functional;
@@ -227,5 +228,14 @@ console.log(JSON.stringify({ ready: info.workersReady, calls: info.workerCalls }
       expect(info.ready).toBe(2);
       expect(info.calls).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('call table', () => {
+  it('a call with more arguments than a table row holds is refused, not spilled into the next row', () => {
+    const list = new CallList();
+    expect(() => list.push('attnBackward', new Array<number>(34).fill(0), 1)).toThrow("cpu: kernel 'attnBackward' takes 34 arguments, more than the call table's 33");
+    list.push('attnBackward', new Array<number>(32).fill(0), 1); // attention's backward: 32
+    expect(list.length).toBe(1);
   });
 });

@@ -242,9 +242,19 @@ describe('composite ops in captured graphs', () => {
     const g = one((x: Tensor) => enc.forward(x), [r(3, 2, 8)], 'transformerEncoderLayer',
       { dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0.1, activation: 'gelu', layerNormEps: 1e-5, batchFirst: false, normFirst: false });
     const c = chains(g);
-    for (const ch of ['multiheadAttention/linear', 'multiheadAttention/softmax', 'multiheadAttention/dropout', 'linear', 'gelu', 'dropout', 'layerNorm']) {
+    for (const ch of ['multiheadAttention/linear', 'linear', 'gelu', 'dropout', 'layerNorm']) {
       expect(c.has(`transformerEncoderLayer/${ch}`), ch).toBe(true);
     }
+    // Training with dropout: the CPU's attention is still one fused kernel, its dropout inside it.
+    const att = g.nodes.filter((n) => n.op === 'attention');
+    expect(att).toHaveLength(1);
+    expect(att[0]!.composites.join('/')).toBe('transformerEncoderLayer/multiheadAttention');
+    expect(att[0]!.attrs).toEqual([0.5, false, 1 / (1 - 0.1)]); // scale, causal, the kept weights' factor
+    expect(att[0]!.inputs.map((v) => [v.dtype, v.shape])).toEqual([...Array(3).fill(['float32', [2, 2, 3, 4]]), ['bool', [2, 2, 3, 3]]]); // q, k, v, keep
+    // Asked for its weights, the attention composes: softmax and dropout nest in its composite.
+    const mha = new torch.nn.MultiheadAttention(8, 2, { dropout: 0.1 });
+    const gm = one((x: Tensor) => mha.forward(x, x, x)[0], [r(3, 2, 8)], 'multiheadAttention');
+    for (const ch of ['multiheadAttention/linear', 'multiheadAttention/softmax', 'multiheadAttention/dropout']) expect(chains(gm).has(ch), ch).toBe(true);
     const dec = new torch.nn.TransformerDecoderLayer(8, 2, { dimFeedforward: 16, normFirst: true });
     dec.eval();
     const gd = one((x: Tensor, m: Tensor) => dec.forward(x, m), [r(3, 2, 8), r(4, 2, 8)], 'transformerDecoderLayer',

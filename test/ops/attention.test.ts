@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { countCalls, testDevices, torch } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 import { attentionPrim, canFuseAttention } from '../../src/ops/attention.js';
+import { dropoutKeep } from '../../src/ops/creation.js';
 
 const ref = (q: Tensor, k: Tensor, v: Tensor, scale: number, causal = false) => {
   let s = q.matmul(k.transpose(-2, -1)).mul(scale);
@@ -128,5 +129,119 @@ describe('who takes the fused path', () => {
       const [, masked] = countCalls('cpu', 'attention', () => torch.nn.functional.scaledDotProductAttention(q, k, v, mask));
       expect(masked).toBe(0);
     }
+  });
+});
+
+describe('fused attention with dropout (cpu)', () => {
+  // The kernel's dropout takes dropoutKeep's flags, drawn where the composed path draws them: with
+  // the seed reset, dropoutKeep gives the same flags to the float64 reference.
+  const refDrop = (q: Tensor, k: Tensor, v: Tensor, scale: number, causal: boolean, keep: Tensor, p: number) => {
+    let s = q.matmul(k.transpose(-2, -1)).mul(scale);
+    if (causal) s = torch.where(torch.ones([s.shape[2]!, s.shape[3]!], { dtype: 'bool' }).tril(), s, -Infinity);
+    return s.softmax(-1).mul(keep.double().mul(1 / (1 - p))).matmul(v);
+  };
+  const cases: [string, number[], number, number, boolean, number][] = [
+    // [name, [N, H, L, S], E, Ev, causal, p]
+    ['odd sizes (flags of partial vectors)', [2, 3, 5, 7], 6, 5, false, 0.3],
+    ['a transformer layer', [2, 4, 64, 64], 32, 32, false, 0.1],
+    ['causal, keys not a multiple of 4', [1, 2, 9, 11], 4, 3, true, 0.5],
+  ];
+  for (const [name, [N, H, L, S], E, Ev, causal, p] of cases) {
+    it(`${name}: out, gq, gk, gv against float64 math with the same keep flags`, () => {
+      torch.manualSeed(L * 7 + S);
+      const q64 = torch.randn([N!, H!, L!, E], { dtype: 'float64' }), k64 = torch.randn([N!, H!, S!, E], { dtype: 'float64' });
+      const v64 = torch.randn([N!, H!, S!, Ev], { dtype: 'float64' }), g64 = torch.randn([N!, H!, L!, Ev], { dtype: 'float64' });
+      const [q, k, v] = [q64, k64, v64].map((t) => t.float().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+      torch.manualSeed(5);
+      const o = attentionPrim(q, k, v, 0.4, causal, p);
+      o.backward(g64.float());
+      torch.manualSeed(5);
+      const keep = dropoutKeep([N!, H!, L!, S!], p, 'cpu');
+      const kept = keep.float().mean().itemSync() as number;
+      expect(kept).toBeGreaterThan(0); expect(kept).toBeLessThan(1); // some dropped, some kept
+      const [qr, kr, vr] = [q64, k64, v64].map((t) => t.clone().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+      const or = refDrop(qr, kr, vr, 0.4, causal, keep, p);
+      or.backward(g64);
+      expect(maxDiff(o, or)).toBeLessThan(2e-6);
+      for (const [a, b] of [[q.grad!, qr.grad!], [k.grad!, kr.grad!], [v.grad!, vr.grad!]] as const) expect(maxDiff(a, b)).toBeLessThan(5e-6);
+      // Without the flags (p = 0 math) the output would differ: the test sees the dropout.
+      expect(maxDiff(o, ref(q64, k64, v64, 0.4, causal))).toBeGreaterThan(1e-3);
+    });
+  }
+
+  it('the same bits for 1, 2 and 3 threads', () => {
+    torch.manualSeed(9);
+    const q = torch.randn([3, 2, 17, 8]).requiresGrad_(true), k = torch.randn([3, 2, 13, 8]).requiresGrad_(true), v = torch.randn([3, 2, 13, 4]).requiresGrad_(true);
+    const g = torch.randn([3, 2, 17, 4]);
+    const run = (threads: number) => {
+      torch.setNumThreads(threads);
+      torch.manualSeed(1);
+      for (const t of [q, k, v]) t.grad = null;
+      const o = attentionPrim(q, k, v, 0.3, false, 0.2);
+      o.backward(g);
+      return [o, q.grad!, k.grad!, v.grad!].map((t) => Array.from(t.contiguous().dataSync()));
+    };
+    const one = run(1);
+    for (const n of [2, 3]) expect(run(n)).toEqual(one);
+  });
+
+  it('second-order gradients with dropout go through the composed rule', () => {
+    torch.manualSeed(2);
+    const q64 = torch.randn([1, 2, 4, 3], { dtype: 'float64' }), k64 = torch.randn([1, 2, 6, 3], { dtype: 'float64' }), v64 = torch.randn([1, 2, 6, 2], { dtype: 'float64' });
+    const gradNorm = (q: Tensor, k: Tensor, o: Tensor) => {
+      const [gq] = torch.autograd.grad([o.pow(2).sum()], [q], { createGraph: true });
+      return torch.autograd.grad([gq!.pow(2).sum()], [k])[0]!;
+    };
+    const [q, k, v] = [q64, k64, v64].map((t) => t.float().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+    const [qr, kr, vr] = [q64, k64, v64].map((t) => t.clone().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+    torch.manualSeed(3);
+    const o = attentionPrim(q, k, v, 0.7, false, 0.4);
+    torch.manualSeed(3);
+    const keep = dropoutKeep([1, 2, 4, 6], 0.4, 'cpu');
+    expect(maxDiff(gradNorm(q, k, o), gradNorm(qr, kr, refDrop(qr, kr, vr, 0.7, false, keep, 0.4)))).toBeLessThan(1e-4);
+  });
+});
+
+describe('who takes the fused path with dropout', () => {
+  for (const device of testDevices()) {
+    it(`MultiheadAttention training with dropout on ${device}: fused on the CPU, the same draws and values as the composed path`, async () => {
+      torch.manualSeed(1);
+      const mha = new torch.nn.MultiheadAttention(16, 4, { batchFirst: true, dropout: 0.25 }).to(device);
+      const x = torch.randn([3, 10, 16]).to(device);
+      const run = async (needWeights: boolean) => {
+        torch.manualSeed(7);
+        for (const p of mha.parameters()) p.grad = null;
+        const [[y], calls] = countCalls(device, 'attention', () => mha.forward(x, x, x, { needWeights }));
+        y.pow(2).sum().backward();
+        const after = await torch.rand([3]).to(device).data(); // the generator's state after the step
+        return { calls, y: await y.data(), g: await mha.in_proj_weight!.grad!.data(), after: Array.from(after) };
+      };
+      const fast = await run(false), slow = await run(true);
+      expect(fast.calls).toBe(device === 'cpu' ? 1 : null);
+      expect(slow.calls ?? 0).toBe(0);
+      const diff = (a: Float32Array | ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i]!)));
+      expect(diff(fast.y, slow.y)).toBeLessThan(1e-5);
+      expect(diff(fast.g, slow.g)).toBeLessThan(1e-4);
+      expect(fast.after).toEqual(slow.after);
+      // eval(): no dropout, and a different result from training's
+      mha.eval();
+      const [y0] = mha.forward(x, x, x, { needWeights: false });
+      expect(diff(await y0.data(), fast.y)).toBeGreaterThan(1e-3);
+    });
+  }
+
+  it('F.scaledDotProductAttention with dropoutP takes the kernel; a mask tensor composes, with the same draws', () => {
+    torch.manualSeed(3);
+    const q = torch.randn([2, 3, 6, 8]), k = torch.randn([2, 3, 9, 8]), v = torch.randn([2, 3, 9, 8]);
+    const F = torch.nn.functional;
+    torch.manualSeed(4);
+    const [fast, calls] = countCalls('cpu', 'attention', () => F.scaledDotProductAttention(q, k, v, { dropoutP: 0.3 }));
+    expect(calls).toBe(1);
+    torch.manualSeed(4);
+    const all = torch.ones([6, 9], { dtype: 'bool' });
+    const [slow, none] = countCalls('cpu', 'attention', () => F.scaledDotProductAttention(q, k, v, { attnMask: all, dropoutP: 0.3 }));
+    expect(none).toBe(0);
+    expect(maxDiff(fast, slow)).toBeLessThan(2e-6);
+    expect(() => F.scaledDotProductAttention(q, k, v, { dropoutP: -0.1 })).toThrow(/dropout probability has to be between 0 and 1, but got -0.1/);
   });
 });

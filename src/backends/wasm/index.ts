@@ -522,19 +522,19 @@ export class WasmBackend implements Backend {
     for (const [b0, nb] of evenParts(B, parts)) if (nb > 0) L.push(name, make(b0, nb), nb * perHead, scratchArg);
     this.exec(L);
   }
-  attention(q: View, k: View, v: View, out: View, lse: View, scale: number, causal: boolean): void {
+  attention(q: View, k: View, v: View, out: View, lse: View, scale: number, causal: boolean, keep: View | null, keepScale: number): void {
     const [N, H, L, E] = q.shape as [number, number, number, number], S = k.shape[2]!, Ev = v.shape[3]!;
     if (!this.attentionFits(L, S)) throw new Error(`cpu: attention of ${L} x ${S} scores does not fit the kernel's scratch (check attentionFits first)`);
     const hs = (x: View) => [this.ptr(x), x.strides[0]!, x.strides[1]!, x.strides[2]!];
     const lp = this.ptr(lse);
-    this.attentionCalls(N * H, 2 * L * S * (E + Ev), (b0, nb) => [b0, nb, H, L, S, E, Ev, scale, +causal, ...hs(q), ...hs(k), ...hs(v), ...hs(out), lp, 0], 'attnForward', 26);
+    this.attentionCalls(N * H, 2 * L * S * (E + Ev), (b0, nb) => [b0, nb, H, L, S, E, Ev, scale, +causal, ...hs(q), ...hs(k), ...hs(v), ...hs(out), lp, keep ? this.ptr(keep) : 0, keepScale, 0], 'attnForward', 28);
   }
-  attentionBackward(q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number, causal: boolean): void {
+  attentionBackward(q: View, k: View, v: View, go: View, lse: View, gq: View, gk: View, gv: View, scale: number, causal: boolean, keep: View | null, keepScale: number): void {
     const [N, H, L, E] = q.shape as [number, number, number, number], S = k.shape[2]!, Ev = v.shape[3]!;
     if (!this.attentionFits(L, S)) throw new Error(`cpu: attention of ${L} x ${S} scores does not fit the kernel's scratch (check attentionFits first)`);
     const hs = (x: View) => [this.ptr(x), x.strides[0]!, x.strides[1]!, x.strides[2]!];
     this.attentionCalls(N * H, 4 * L * S * (E + Ev), (b0, nb) => [b0, nb, H, L, S, E, Ev, scale, +causal, ...hs(q), ...hs(k), ...hs(v), ...hs(go),
-      this.ptr(lse), this.ptr(gq), this.ptr(gk), this.ptr(gv), 0], 'attnBackward', 29);
+      this.ptr(lse), this.ptr(gq), this.ptr(gk), this.ptr(gv), keep ? this.ptr(keep) : 0, keepScale, 0], 'attnBackward', 31);
   }
   gather(x: View, dim: number, index: View, out: View): void {
     if (this.simd && x.dtype === out.dtype && (x.dtype === 'float32' || x.dtype === 'int32') && index.dtype === 'int32') {

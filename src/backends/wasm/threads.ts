@@ -23,7 +23,8 @@ const KERNEL_INDEX = new Map<string, number>([...KERNEL_NAMES.map((n, i): [strin
 // index, argument count, scratch argument index or -1, arguments), then one float64 result per call.
 const GEN = 0, COUNT = 1, NEXT = 2, DONE = 3, READY = 4, LIMIT = 5, FAILED = 6, WORKER_CALLS = 7, STOP = 8, SPIN_US = 9;
 const HEADER_BYTES = 64;
-const SLOTS = 32;
+/** Float64 slots per call: its 3 header slots and up to SLOTS - 3 arguments (attention's backward takes 32). */
+const SLOTS = 36;
 const MAX_CALLS = 512;
 /**
  * How long a worker keeps polling for the next batch before it sleeps. Training runs ops back to back
@@ -165,6 +166,8 @@ export class CallList {
   /** Elements (or multiply-adds) of work, to decide whether the pool is worth waking. */
   work = 0;
   push(name: KernelName, args: number[], work: number, scratchArg = -1): void {
+    // An overlong call would spill into the next call's slots of the pool's table.
+    if (args.length > SLOTS - 3) throw new Error(`cpu: kernel '${name}' takes ${args.length} arguments, more than the call table's ${SLOTS - 3}`);
     this.fns.push(KERNEL_INDEX.get(name)!);
     this.args.push(args);
     this.scratchArg.push(scratchArg);

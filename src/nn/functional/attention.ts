@@ -1,6 +1,6 @@
-// F.scaledDotProductAttention: softmax(q k^T * scale + mask) v: without mask (isCausal is fine) or
-// dropout the fused kernel where the backend has one (ops/attention.ts: the CPU), else PyTorch 2's math path composed
-// from matmul/softmax. A bool attnMask marks the positions that take part (true = attend);
+// F.scaledDotProductAttention: softmax(q k^T * scale + mask) v: without a mask tensor (isCausal and
+// dropout are fine) the fused kernel where the backend has one (ops/attention.ts: the CPU), else
+// PyTorch 2's math path composed from matmul/softmax. A bool attnMask marks the positions that take part (true = attend);
 // a float mask is added to the scores. isCausal applies a lower-triangular mask of shape [L, S].
 
 import { Tensor } from '../../tensor.js';
@@ -49,14 +49,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsA
   checkMaskDtype(op, 'attnMask', attnMask);
   if (opts.isCausal && attnMask) throw new RangeError(`${op}: explicit attn_mask should not be set when is_causal=True`);
   const scale = opts.scale ?? 1 / Math.sqrt(E);
+  const dropP = opts.dropoutP ?? 0;
+  if (!(dropP >= 0 && dropP <= 1)) throw new RangeError(`${op}: dropout probability has to be between 0 and 1, but got ${dropP}`);
   return composite(op, { dropoutP: opts.dropoutP ?? 0, isCausal: opts.isCausal ?? false, scale }, () => {
-    // The fused kernel (PyTorch's flash/efficient paths) where no mask but the causal one applies and
-    // nothing drops: 4-D heads, or 3-D as one head each.
-    if (!attnMask && !(opts.dropoutP && opts.dropoutP > 0) && (q.ndim === 3 || q.ndim === 4) && k.ndim === q.ndim && v.ndim === q.ndim) {
+    // The fused kernel (PyTorch's flash/efficient paths) where no mask but the causal one applies:
+    // 4-D heads, or 3-D as one head each. Its dropout draws what the composed path's would.
+    if (!attnMask && dropP < 1 && (q.ndim === 3 || q.ndim === 4) && k.ndim === q.ndim && v.ndim === q.ndim) {
       const four = (t: Tensor) => (t.ndim === 3 ? t.unsqueeze(1) : t);
       const [q4, k4, v4] = [four(q), four(k), four(v)];
       if (canFuseAttention(q4, k4, v4)) {
-        const o = attentionPrim(q4, k4, v4, scale, opts.isCausal ?? false);
+        const o = attentionPrim(q4, k4, v4, scale, opts.isCausal ?? false, dropP);
         return q.ndim === 3 ? o.squeeze(1) : o;
       }
     }
@@ -67,7 +69,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optsA
       scores = attnMask.dtype === 'bool' ? where(attnMask, scores, -Infinity) : scores.add(attnMask);
     }
     let attn = scores.softmax(-1);
-    if (opts.dropoutP && opts.dropoutP > 0) attn = dropout(attn, opts.dropoutP, { training: true });
+    if (dropP > 0) attn = dropout(attn, dropP, { training: true });
     return attn.matmul(v);
   });
 }

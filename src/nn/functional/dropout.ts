@@ -1,9 +1,10 @@
-// Dropout family of torch.nn.functional. Masks come from torch.rand (the Philox generator), so
-// results are reproducible under torch.manualSeed and identical across backends, but not equal
-// to PyTorch's own random stream. Kept elements are scaled by 1/(1-p) in training; identity otherwise.
+// Dropout family of torch.nn.functional. Masks come from torch.rand (the Philox generator, through
+// dropoutKeep: the one rule of every dropout), so results are reproducible under torch.manualSeed and
+// identical across backends, but not equal to PyTorch's own random stream. Kept elements are scaled
+// by 1/(1-p) in training; identity otherwise. The nn layers apply the same applyMask.
 
 import { Tensor } from '../../tensor.js';
-import { rand } from '../../ops/creation.js';
+import { dropoutKeep } from '../../ops/creation.js';
 import { inplace } from '../../ops/shape.js';
 import { fmtShape } from '../../shape.js';
 import { composite } from '../../ops/prim.js';
@@ -25,14 +26,11 @@ function resolve(op: string, pOrOpts: number | DropoutOpts | undefined, opts: Dr
   return { p, training: o.training ?? true, inplace: o.inplace ?? false };
 }
 
-/** x * mask / (1 - p) with one Bernoulli(1 - p) draw per element of maskShape (broadcast over the rest). */
-function applyMask(x: Tensor, p: number, maskShape: readonly number[], inPlace: boolean): Tensor {
+/** x * keep / (1 - p) with one Bernoulli(1 - p) draw per element of maskShape (broadcast over the rest). */
+export function applyMask(x: Tensor, p: number, maskShape: readonly number[], inPlace = false): Tensor {
   let out: Tensor;
   if (p === 1) out = x.mul(0);
-  else {
-    const keep = rand([...maskShape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).lt(1 - p);
-    out = x.mul(keep.to(x.dtype).mul(1 / (1 - p)));
-  }
+  else out = x.mul(dropoutKeep(maskShape, p, x.device).to(x.dtype).mul(1 / (1 - p)));
   return inPlace ? inplace(x, out) : out;
 }
 
@@ -72,7 +70,7 @@ export function alphaDropout(x: Tensor, p?: number | DropoutOpts, opts: DropoutO
     const alphaP = -1.7580993408473766;
     const a = 1 / Math.sqrt((alphaP * alphaP * o.p + 1) * (1 - o.p));
     const b = -a * alphaP * o.p;
-    const keep = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).lt(1 - o.p).to(x.dtype);
+    const keep = dropoutKeep(x.shape, o.p, x.device).to(x.dtype);
     const out = x.mul(keep).add(keep.rsub(1).mul(alphaP)).mul(a).add(b);
     return o.inplace ? inplace(x, out) : out;
   });

@@ -1,18 +1,12 @@
 // Dropout layers: in training mode zero elements (Dropout) or whole channels (Dropout1d/2d/3d) with
-// probability p and scale the rest by 1/(1-p); identity in eval mode. Masks come from torch.rand,
-// so they follow torch.manualSeed on every backend.
+// probability p and scale the rest by 1/(1-p); identity in eval mode. Masks are F.dropout's
+// (functional/dropout.ts applyMask), so they follow torch.manualSeed on every backend.
 
 import type { Tensor } from '../../tensor.js';
-import { rand } from '../../ops/creation.js';
 import { Module, pyFloat } from '../module.js';
 import * as F from '../functional/index.js';
+import { applyMask as dropoutMask } from '../functional/dropout.js';
 import { composite } from '../../ops/prim.js';
-
-function dropoutMask(x: Tensor, p: number, maskShape: readonly number[]): Tensor {
-  if (p >= 1) return x.mul(0);
-  const keep = rand(maskShape, { dtype: x.dtype, device: x.device }).ge(p).to(x.dtype);
-  return x.mul(keep).div(1 - p);
-}
 
 /** @internal Functional dropout used inside layers (attention weights, between RNN layers). */
 export function dropout(x: Tensor, p: number, training: boolean): Tensor {

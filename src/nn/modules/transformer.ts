@@ -143,13 +143,14 @@ export class MultiheadAttention extends Module {
       // rows, and the backward needs no copy to make the gradients contiguous again.
       const bf = this.batchFirst && !unbatched;
       // PyTorch 2's fused path (scaled_dot_product_attention's kernel) where nothing needs the
-      // weights or masks them: heads as [N, H, L, hd] views of the projections, no copies, no scores kept.
-      const plain = !(opts.needWeights ?? true) && !opts.attnMask && !opts.keyPaddingMask && !opts.isCausal && !this.bias_k && !this.addZeroAttn
-        && (!this.training || this.dropout === 0);
+      // weights or masks them: heads as [N, H, L, hd] views of the projections, no copies, no scores
+      // kept. Dropout on the weights (training) is the kernel's, with the composed path's draws.
+      const dropP = this.training ? this.dropout : 0;
+      const plain = !(opts.needWeights ?? true) && !opts.attnMask && !opts.keyPaddingMask && !opts.isCausal && !this.bias_k && !this.addZeroAttn && dropP < 1;
       if (plain) {
         const fused = fusedHeads(this, query, key, value, N, L, S, bf, unbatched);
         if (fused) {
-          const ctx = attentionPrim(fused[0], fused[1], fused[2], 1 / Math.sqrt(hd)); // [N, H, L, hd] over [N, L, H, hd]
+          const ctx = attentionPrim(fused[0], fused[1], fused[2], 1 / Math.sqrt(hd), false, dropP); // [N, H, L, hd] over [N, L, H, hd]
           const out = bf ? ctx.transpose(1, 2).reshape([N, L, E]) : ctx.permute([2, 0, 1, 3]).reshape([L, N, E]);
           const y = this.out_proj.forward(out);
           return [unbatched ? y.squeeze(1) : y, null];
