@@ -319,6 +319,25 @@ export function collectCreated<T>(fn: () => T): [T, Tensor[]] {
   return [r, created.splice(mark)];
 }
 
+/**
+ * Runs user code that torchlet calls back from inside its scopes (module and tensor hooks) as the
+ * user's own top-level code: what it creates belongs to no scope, so the garbage collector (or
+ * dispose) frees it, and a hook may keep what it makes (`feats.x = out.detach()`, `g.clone()`).
+ */
+export function userCode<T>(fn: () => T): T {
+  const d = depth, { name, module } = opContext;
+  depth = 0;
+  opContext.name = null;
+  opContext.module = null;
+  try {
+    return fn();
+  } finally {
+    depth = d;
+    opContext.name = name;
+    opContext.module = module;
+  }
+}
+
 /** Exempts a tensor from disposal by the enclosing scopes. */
 export function keep<T extends Tensor>(t: T): T {
   t.kept = true;

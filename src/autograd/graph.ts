@@ -10,7 +10,7 @@ import { gradsInternally, type Tensor } from '../tensor.js';
 import { noGrad, enableGrad } from './grad-mode.js';
 import { fmtShape } from '../shape.js';
 import { itemSize } from '../dtype.js';
-import { collectCreated, track, userFrames } from '../memory.js';
+import { collectCreated, track, userCode, userFrames } from '../memory.js';
 import { state } from '../state.js';
 import { applyWithAnomaly } from './anomaly.js';
 
@@ -207,7 +207,7 @@ export function runBackward(roots: Tensor[], seeds: Tensor[], opts: BackwardOpti
   // Hooks see (and may keep) the gradient: it and what they return escape.
   const hook = (h: Hook, g: Tensor): Tensor => {
     escaped.add(g);
-    const r = h(g) ?? g;
+    const r = userCode(() => h(g)) ?? g; // the user's code: what it makes is theirs (memory.ts userCode)
     escaped.add(r);
     return r;
   };

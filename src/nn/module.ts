@@ -7,7 +7,7 @@
 // inputs and outputs of each call in identity autograd Functions, as PyTorch's BackwardHook does.
 
 import { Tensor, isTensor, gradsInternally, zeroGrads } from '../tensor.js';
-import { collectTensors, keep, forwardScope } from '../memory.js';
+import { collectTensors, keep, forwardScope, userCode } from '../memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { DTYPES, isFloating, type DType } from '../dtype.js';
 import type { Device } from '../backends/backend.js';
@@ -460,8 +460,9 @@ export class Module {
   #runForward(orig: AnyForward, args: unknown[]): unknown {
     return forwardScope(() => {
       let input = args;
+      // Hooks are the user's code: what they make is theirs to keep (userCode), not the forward's temporaries.
       for (const h of this.#preHooks.values()) {
-        const r = h(this, input);
+        const r = userCode(() => h(this, input));
         if (r !== undefined && r !== null) input = Array.isArray(r) ? r : [r];
       }
       // PyTorch's order: input side of the backward hooks, forward, forward hooks, output side.
@@ -470,7 +471,8 @@ export class Module {
       if (bw) input = bw.setupInput(input);
       let out = notifyCall(`${this.constructor.name}.forward`, this, input, () => orig.apply(this, input));
       for (const h of this.#hooks.values()) {
-        const r = h(this, input, out);
+        const o = out;
+        const r = userCode(() => h(this, input, o));
         if (r !== undefined && r !== null) out = r;
       }
       return bw ? bw.setupOutput(out) : out;
@@ -628,7 +630,8 @@ class BackwardHookCall {
     const perTensor = this.inputZeros.map((z) => z ?? diffGrads[k++] ?? null);
     let res = packWithNull(idx, perTensor, this.nInputs);
     for (const h of this.hooks) {
-      const out = h(this.module, handOut(res), handOut(this.gradOutputs));
+      const gi = handOut(res), go = handOut(this.gradOutputs);
+      const out = userCode(() => h(this.module, gi, go));
       if (out === undefined || out === null) continue;
       if (out.length !== res.length) throw new Error(`Backward hook returned an invalid number of grad_input, got ${out.length}, but expected ${res.length}`);
       res = out;
@@ -656,7 +659,8 @@ class BackwardHookCall {
   private onOutputGrads(grads: Grads, idx: number[], nOutputs: number, zeroOuts: Grads): Grads {
     let g = packWithNull(idx, grads, nOutputs).map((x, i) => zeroOuts[i] ?? x);
     for (const h of this.preHooks) {
-      const r = h(this.module, handOut(g));
+      const go = handOut(g);
+      const r = userCode(() => h(this.module, go));
       if (r === undefined || r === null) continue;
       if (r.length !== g.length) throw new Error(`Backward pre hook returned an invalid number of grad_output, got ${r.length}, but expected ${g.length}`);
       g = r;
@@ -667,7 +671,8 @@ class BackwardHookCall {
       // No input needs a gradient: the hooks run now, with gradInput all null.
       const gradInputs: Grads = new Array<Tensor | null>(this.nInputs).fill(null);
       for (const h of this.hooks) {
-        const r = h(this.module, gradInputs, handOut(g));
+        const go = handOut(g);
+        const r = userCode(() => h(this.module, gradInputs, go));
         if (r !== undefined && r !== null && !r.every((x) => x === null)) {
           throw new Error('Backward hook for Modules where no input requires gradient should always return None or None for all gradients.');
         }

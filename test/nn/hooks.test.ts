@@ -139,3 +139,34 @@ describe('Module.registerFullBackwardPreHook', () => {
     expect(Array.from(x.grad!.dataSync())).toEqual(Array.from((seen as Tensor | null)!.mul(10).dataSync()));
   });
 });
+
+describe('tensors a hook makes are the user\'s (feature extraction, Grad-CAM)', () => {
+  for (const device of testDevices()) {
+    it(`forward, pre-forward, full backward and tensor hooks may keep what they make, no tidy, on ${device}`, async () => {
+      torch.manualSeed(0);
+      const m = new nn.Sequential(new nn.Linear(4, 5), new nn.ReLU(), new nn.Linear(5, 3)).to(device);
+      const kept: Record<string, Tensor> = {};
+      m.get(1).registerForwardHook((_mod, _inp, out) => { kept.relu = (out as Tensor).detach(); kept.reluTwice = (out as Tensor).mul(2); });
+      m.get(1).registerForwardPreHook((_mod, inp) => { kept.pre = (inp[0] as Tensor).detach().clone(); });
+      m.get(2).registerFullBackwardHook((_mod, gi, go) => { kept.gi = gi[0]!.clone(); kept.go = go[0]!.detach(); });
+      const x = torch.randn([2, 4]).to(device).requiresGrad_(true);
+      x.registerHook((g) => { kept.gx = g.mul(1); });
+      const y = m.forward(x);
+      y.sum().backward();
+      // The values are the network's: relu = max(linear1(x), 0), pre = linear1(x), go = ones, gi = go W2,
+      // gx = x.grad; all readable after the forward and the backward returned.
+      const near = async (a: Tensor, b: Tensor) => {
+        const [p, q] = [await a.data(), await b.data()];
+        expect(a.shape).toEqual(b.shape);
+        expect(Math.max(...Array.from(p, (v, i) => Math.abs(v - q[i]!)))).toBeLessThan(1e-6);
+      };
+      const h = m.get(0).forward(x).detach();
+      await near(kept.pre!, h);
+      await near(kept.relu!, h.relu());
+      await near(kept.reluTwice!, h.relu().mul(2));
+      await near(kept.go!, torch.ones([2, 3]).to(device));
+      await near(kept.gi!, torch.ones([2, 3]).to(device).matmul((m.get(2) as InstanceType<typeof nn.Linear>).weight.detach()));
+      await near(kept.gx!, x.grad!);
+    });
+  }
+});
