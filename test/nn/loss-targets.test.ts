@@ -39,6 +39,40 @@ describe.each(testDevices())('loss targets (%s)', (device) => {
     }
   });
 
+  it('every target ignored: the loss is NaN but the gradients are 0, as PyTorch (a batch of padding must not poison the weights)', async () => {
+    // PyTorch 1.13: F.cross_entropy(zeros(3,4), [-100]*3) is nan and x.grad is all 0, with label
+    // smoothing and class weights too; nll_loss the same.
+    const none = cls([-100, -100, -100]);
+    const cases: [string, (x: Tensor) => Tensor][] = [
+      ['crossEntropy', (x) => F.crossEntropy(x, none)],
+      ['crossEntropy labelSmoothing', (x) => F.crossEntropy(x, none, { labelSmoothing: 0.1 })],
+      ['crossEntropy weight', (x) => F.crossEntropy(x, none, { weight: torch.tensor([1, 2, 3, 4], { device }) })],
+      ['crossEntropy weight labelSmoothing', (x) => F.crossEntropy(x, none, { weight: torch.tensor([1, 2, 3, 4], { device }), labelSmoothing: 0.2 })],
+      ['nllLoss', (x) => F.nllLoss(x, none)],
+    ];
+    for (const [what, f] of cases) {
+      const x = torch.zeros([3, 4], { device }).requiresGrad_(true);
+      const loss = f(x);
+      loss.backward();
+      expect(Number.isNaN(Number(await loss.item())), what).toBe(true);
+      expect(Array.from(await x.grad!.data()), what).toEqual(new Array(12).fill(0));
+    }
+    // One target kept: PyTorch's value and gradients (weights 1..4, target 2 of row 2 only: grad row 2 = softmax - onehot).
+    const x = torch.zeros([3, 4], { device }).requiresGrad_(true);
+    const loss = F.crossEntropy(x, cls([-100, -100, 2]), { weight: torch.tensor([1, 2, 3, 4], { device }) });
+    loss.backward();
+    expect(Number(await loss.item())).toBeCloseTo(Math.log(4), 6);
+    const g = Array.from(await x.grad!.data());
+    [0, 0, 0, 0, 0, 0, 0, 0, 0.25, 0.25, -0.75, 0.25].forEach((v, i) => expect(g[i]).toBeCloseTo(v, 6));
+  });
+
+  it('a float class-index target or an integer probability target says which kind it must be', () => {
+    expect(() => F.crossEntropy(logits(), torch.tensor([0, 1, 2], { dtype: 'float32', device }))).toThrow(
+      "crossEntropy: expected scalar type Long but found float32: a target of shape [3] holds class indices and must be an integer tensor (target.long()); class probabilities have the input's shape [3, 4]");
+    expect(() => F.crossEntropy(logits(), torch.zeros([3, 4], { dtype: 'int32', device }))).toThrow(
+      "crossEntropy: a target of the input's shape [3, 4] holds class probabilities and must be floating point, got int32 (target.float()); class indices have shape [3]");
+  });
+
   it('multiMarginLoss and multilabelMarginLoss check their class indices', async () => {
     await expectDataError(device, () => F.multiMarginLoss(logits(), cls([0, 5, 1])), 'multiMarginLoss: target out of range: 5 is not a class index in [0, 3]');
     await expectDataError(device, () => F.multiMarginLoss(logits(), cls([0, -1, 1])), 'multiMarginLoss: target out of range: -1 is not a class index in [0, 3]');

@@ -49,6 +49,16 @@ function checkClassTarget(op: string, input: Tensor, target: Tensor): void {
   }
 }
 
+/**
+ * sum / den, the 'mean' over the targets' weights. Where every target is ignored (den 0) the value is
+ * NaN, as PyTorch's, but the gradients are 0 (PyTorch's backward skips ignored targets), not 0/0:
+ * a batch of padding only must not write NaN into every parameter.
+ */
+function weightedMean(sum: Tensor, den: Tensor): Tensor {
+  const none = den.eq(0);
+  return sum.div(where(none, 1, den)).add(where(none, NaN, 0));
+}
+
 /** F.nllLoss(logProbs [N, C, d...] or [C], target int [N, d...], { weight, ignoreIndex, reduction }). */
 export function nllLoss(input: Tensor, target: Tensor, opts: NllOpts = {}): Tensor {
   return composite('nllLoss', { ignoreIndex: opts.ignoreIndex ?? -100, reduction: opts.reduction ?? 'mean' }, () => nllImpl('nllLoss', input, target, opts));
@@ -69,7 +79,7 @@ function nllImpl(op: string, input: Tensor, target: Tensor, opts: NllOpts): Tens
   if (weight) w = w.mul(weight.indexSelect(0, safe.reshape(-1)).reshape(safe.shape));
   const loss = picked.mul(w).neg();
   const r = opts.reduction ?? 'mean';
-  if (r === 'mean') return loss.sum().div(w.sum());
+  if (r === 'mean') return weightedMean(loss.sum(), w.sum());
   return reduce(loss, r, op);
 }
 
@@ -87,7 +97,11 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     const C = input.shape[cdim]!;
     const logp = logSoftmax(input, cdim);
     const wShape = input.shape.map((s, i) => (i === cdim ? s : 1));
+    const classShape = input.ndim === 1 ? [] : [input.shape[0]!, ...input.shape.slice(2)];
     if (target.isFloatingPoint()) {
+      if (shapesEqual(target.shape, classShape)) {
+        throw new TypeError(`${op}: expected scalar type Long but found ${target.dtype}: a target of shape ${fmtShape(target.shape)} holds class indices and must be an integer tensor (target.long()); class probabilities have the input's shape ${fmtShape(input.shape)}`);
+      }
       if (!shapesEqual(target.shape, input.shape)) throw new RangeError(`${op}: Expected target size ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
       const tgt = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
       let prod = logp.mul(tgt);
@@ -95,6 +109,9 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
       const loss = prod.sum(cdim).neg();
       if (r === 'mean') return input.ndim === 1 ? loss : loss.sum().div(input.numel() / C);
       return reduce(loss, r, op);
+    }
+    if (shapesEqual(target.shape, input.shape) && input.ndim > 1) {
+      throw new TypeError(`${op}: a target of the input's shape ${fmtShape(input.shape)} holds class probabilities and must be floating point, got ${target.dtype} (target.float()); class indices have shape ${fmtShape(classShape)}`);
     }
     const nll = nllImpl(op, logp, target, opts);
     if (eps === 0) return nll;
@@ -106,8 +123,8 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     smooth = where(keep, smooth, 0);
     let red: Tensor;
     if (r === 'mean') {
-      if (weight) red = smooth.sum().div(weight.indexSelect(0, where(keep, t, 0).reshape(-1)).mul(keep.reshape(-1).to(weight.dtype)).sum());
-      else red = smooth.sum().div(keep.sum().to(smooth.dtype)); // mean over the non-ignored targets
+      if (weight) red = weightedMean(smooth.sum(), weight.indexSelect(0, where(keep, t, 0).reshape(-1)).mul(keep.reshape(-1).to(weight.dtype)).sum());
+      else red = weightedMean(smooth.sum(), keep.sum().to(smooth.dtype)); // mean over the non-ignored targets
     } else red = reduce(smooth, r, op);
     return nll.mul(1 - eps).add(red.mul(eps / C));
   });
