@@ -160,7 +160,7 @@ describe('tensors a hook makes are the user\'s (feature extraction, Grad-CAM)', 
         expect(a.shape).toEqual(b.shape);
         expect(Math.max(...Array.from(p, (v, i) => Math.abs(v - q[i]!)))).toBeLessThan(1e-6);
       };
-      const h = m.get(0).forward(x).detach();
+      const h = (m.get(0) as InstanceType<typeof nn.Linear>).forward(x).detach();
       await near(kept.pre!, h);
       await near(kept.relu!, h.relu());
       await near(kept.reluTwice!, h.relu().mul(2));

@@ -1,7 +1,7 @@
 // Dropout family and attention dropout of torch.nn.functional. Their masks come from our Philox
 // generator, not PyTorch's stream, so these tests check statistics, scaling, gradients and
 // determinism under torch.manualSeed instead of exact PyTorch values.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { testDevices, torch } from '../helpers.js';
 
 const F = torch.nn.functional;
@@ -78,9 +78,21 @@ for (const device of testDevices()) {
       }
       expect(dropped).toBeGreaterThan(30);
       expect(dropped).toBeLessThan(98);
-      // unbatched [C, H, W]: one draw per channel
-      const u = await F.dropout2d(ones(40, 2, 2), 0.5).data();
-      for (let ch = 0; ch < 40; ch++) expect(new Set(Array.from(u.slice(ch * 4, ch * 4 + 4))).size).toBe(1);
+      // 3-D input is [N, C, L] as PyTorch 1.13 reads it (channel-wise 1-D dropout, with its warning):
+      // one draw per row x[n, c, :], for the function and the module alike.
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      for (const y3 of [F.dropout2d(ones(4, 10, 6), 0.5), new torch.nn.Dropout2d(0.5).to(device).forward(ones(4, 10, 6))]) {
+        const u = await y3.data();
+        const rows = Array.from({ length: 40 }, (_, r) => new Set(Array.from(u.slice(r * 6, r * 6 + 6))));
+        expect(rows.every((s) => s.size === 1)).toBe(true);
+        const zero = rows.filter((s) => s.has(0)).length;
+        expect(zero).toBeGreaterThan(5); expect(zero).toBeLessThan(35);
+        // not one draw per [C, L] slice of a [C, H, W] reading: rows of one x[n] differ
+        expect(Array.from({ length: 4 }, (_, n) => new Set(rows.slice(n * 10, n * 10 + 10).map((s) => [...s][0]))).some((s) => s.size > 1)).toBe(true);
+      }
+      // PyTorch warns once per call site; ours once per process: the first device's run shows it.
+      if (device === testDevices()[0]) expect(warn.mock.calls.flat().join('\n')).toContain('dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired');
+      warn.mockRestore();
       expect(() => F.dropout2d(ones(2, 3), 0.5)).toThrow(/dropout2d/);
     });
 

@@ -8,6 +8,7 @@ import { dropoutKeep } from '../../ops/creation.js';
 import { inplace } from '../../ops/shape.js';
 import { fmtShape } from '../../shape.js';
 import { composite } from '../../ops/prim.js';
+import { warnOnce } from './utils.js';
 
 /** Options of the F.dropout family (PyTorch's keyword arguments). */
 export interface DropoutOpts {
@@ -53,8 +54,20 @@ function channelDropout(op: string, x: Tensor, spatial: number, p: number | Drop
 }
 /** Randomly zeroes whole channels of [N, C, L] or [C, L] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout1d). */
 export const dropout1d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout1d', x, 1, p, opts);
-/** Randomly zeroes whole channels of [N, C, H, W] or [C, H, W] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout2d). */
-export const dropout2d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout2d', x, 2, p, opts);
+/**
+ * Randomly zeroes whole channels of [N, C, H, W] input with probability p, scaling the rest by
+ * 1/(1-p) (torch.nn.functional.dropout2d). A 3-D input is read as PyTorch 1.13 reads it, [N, C, L]
+ * (channel-wise 1-D dropout), with its warning.
+ */
+export function dropout2d(x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}): Tensor {
+  if (x.ndim === 3) {
+    warnOnce(DROPOUT2D_3D);
+    return channelDropout('dropout2d', x, 1, p, opts);
+  }
+  return channelDropout('dropout2d', x, 2, p, opts);
+}
+/** PyTorch 1.13's UserWarning for a 3-D input to dropout2d. */
+export const DROPOUT2D_3D = 'dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.';
 /** Randomly zeroes whole channels of [N, C, D, H, W] or [C, D, H, W] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout3d). */
 export const dropout3d = (x: Tensor, p?: number | DropoutOpts, opts: DropoutOpts = {}) => channelDropout('dropout3d', x, 3, p, opts);
 

@@ -43,13 +43,13 @@ export class Dropout1d extends DropoutBase {
     return composite('dropout1d', { p: this.p, training: true }, () => dropoutMask(x, this.p, [...x.shape.slice(0, -1), 1]));
   }
 }
-/** Zeroes whole channels of (N, C, H, W) or (C, H, W) input. */
+/** Zeroes whole channels of (N, C, H, W) input; a 3-D input is (N, C, L), as PyTorch 1.13 (with its warning). */
 export class Dropout2d extends DropoutBase {
-  /** Zeroes each channel of (N, C, H, W) or (C, H, W) x with probability p and scales the rest by 1/(1-p) in training mode; returns x in eval mode. */
+  /** Zeroes each channel of (N, C, H, W) x (or (N, C, L): F.dropout2d's rule) with probability p and scales the rest by 1/(1-p) in training mode; returns x in eval mode. */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`dropout2d: Expected 3D or 4D input, but received a ${x.ndim}D input`);
     if (!this.training || this.p === 0) return x;
-    return composite('dropout2d', { p: this.p, training: true }, () => dropoutMask(x, this.p, [...x.shape.slice(0, -2), 1, 1]));
+    return F.dropout2d(x, this.p);
   }
 }
 /** Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input. */
