@@ -61,6 +61,15 @@ describe('nn.Module registration', () => {
     expect(d.keys()).toEqual(['b', '1', 'a']);
     expect(Object.keys(d.stateDict())).toEqual(['b.weight', 'b.bias', '1.weight', '1.bias', 'a.weight', 'a.bias']);
   });
+  it('slicing: Sequential keeps its children\'s names, ModuleList renumbers (PyTorch 1.13: s[1:] keys 2.weight, l[1:] keys 1.weight)', () => {
+    const mk = () => [new nn.Linear(1, 2), new nn.ReLU(), new nn.Linear(2, 2)];
+    const s = new nn.Sequential(...mk()).slice(1);
+    expect(Object.keys(s.stateDict())).toEqual(['2.weight', '2.bias']);
+    expect(s.length).toBe(2);
+    expect(s.forward(torch.ones(3, 2)).shape).toEqual([3, 2]);
+    expect(Object.keys(new nn.Sequential({ a: new nn.Linear(1, 2), b: new nn.ReLU(), c: new nn.Linear(2, 2) }).slice(1).stateDict())).toEqual(['c.weight', 'c.bias']);
+    expect(Object.keys(new nn.ModuleList(mk()).slice(1).stateDict())).toEqual(['1.weight', '1.bias']);
+  });
   it('fields assigned later keep declaration order; null parameters are skipped', () => {
     class M extends nn.Module {
       a: InstanceType<typeof nn.Parameter> | null = null;

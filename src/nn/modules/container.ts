@@ -40,8 +40,15 @@ export class Sequential extends Module {
   append(m: Module): this { this.registerModule(String(this.length), checkModule(m, 'Sequential.append')); return this; }
   /** Appends every module of ms at the end, in order. */
   extend(ms: Iterable<Module>): this { for (const m of ms) this.append(m); return this; }
-  /** A new Sequential of children [start, end) (PyTorch's seq[start:end]; keys renumbered from 0). */
-  slice(start?: number, end?: number): Sequential { return new Sequential(...this.ownModules_().map(([, m]) => m).slice(start, end)); }
+  /**
+   * A new Sequential of children [start, end) (PyTorch's seq[start:end]): they keep their names, so
+   * `seq.slice(1).stateDict()` has PyTorch's keys ('2.weight' stays '2.weight').
+   */
+  slice(start?: number, end?: number): Sequential {
+    const out = new Sequential();
+    for (const [name, m] of this.ownModules_().slice(start, end)) out.registerModule(name, m);
+    return out;
+  }
   [Symbol.iterator](): Iterator<Module> { return this.ownModules_().map(([, m]) => m)[Symbol.iterator](); }
 }
 
