@@ -170,7 +170,9 @@ export const dropout: typeof N.dropout = f(N.dropout, 'dropout', 'x:T, p?:nu{p:n
  */
 export const dropout1d: typeof N.dropout1d = f(N.dropout1d, 'dropout1d', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');
 /**
- * Randomly zeroes whole channels of [N, C, H, W] or [C, H, W] input with probability p, scaling the rest by 1/(1-p) (torch.nn.functional.dropout2d).
+ * Randomly zeroes whole channels of [N, C, H, W] input with probability p, scaling the rest by
+ * 1/(1-p) (torch.nn.functional.dropout2d). A 3-D input is read as PyTorch 1.13 reads it, [N, C, L]
+ * (channel-wise 1-D dropout), with its warning.
  * @function
  */
 export const dropout2d: typeof N.dropout2d = f(N.dropout2d, 'dropout2d', 'x:T, p?:nu{p:nu;training:bu;inplace:bu}, opts?:u{p:nu;training:bu;inplace:bu}');

@@ -302,13 +302,13 @@ export const Dropout1d: typeof N.Dropout1d = c(N.Dropout1d, 'Dropout1d', 'pArg?:
 /** Randomly zeroes whole channels of (N, C, L) or (C, L) input (torch.nn.Dropout1d). */
 export type Dropout1d = N.Dropout1d;
 /**
- * Zeroes whole channels of (N, C, H, W) or (C, H, W) input.
+ * Zeroes whole channels of (N, C, H, W) input; a 3-D input is (N, C, L), as PyTorch 1.13 (with its warning).
  * @class
  */
 export const Dropout2d: typeof N.Dropout2d = c(N.Dropout2d, 'Dropout2d', 'pArg?:nu{p:nu;inplace:bu}, _opts?:u{inplace:bu}', {
   forward: 'x:T',
 });
-/** Zeroes whole channels of (N, C, H, W) or (C, H, W) input. */
+/** Zeroes whole channels of (N, C, H, W) input; a 3-D input is (N, C, L), as PyTorch 1.13 (with its warning). */
 export type Dropout2d = N.Dropout2d;
 /**
  * Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input.
