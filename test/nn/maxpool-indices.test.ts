@@ -82,3 +82,31 @@ describe('max pooling of integer tensors pads below every value', () => {
     });
   }
 });
+
+describe('adaptive max pooling with returnIndices', () => {
+  // Expected values printed by PyTorch 1.13 for the same inputs (sin/cos of aranges, built identically).
+  const F = torch.nn.functional;
+  for (const device of testDevices()) {
+    it(`F.adaptiveMaxPool1d/2d/3d and nn.AdaptiveMaxPool2d: indices, values and gradient as PyTorch on ${device}`, async () => {
+      const x = torch.arange(70, { device }).mul(1.3).sin().reshape(1, 2, 5, 7).requiresGrad_(true);
+      const [o, i] = F.adaptiveMaxPool2d(x, [3, 4], true);
+      expect(i.dtype).toBe('int32'); // PyTorch's int64 (README: int32 for int64)
+      expect(Array.from(await i.data())).toEqual([1, 1, 11, 6, 21, 16, 11, 20, 21, 30, 25, 26, 0, 10, 5, 5, 15, 24, 24, 19, 29, 29, 24, 34]);
+      const want = [0.963558, 0.963558, 0.986772, 0.998543, 0.827328, 0.928796, 0.986772, 0.762558, 0.827328, 0.963795, 0.88387, 0.687122,
+        0.998591, 0.928467, 0.986628, 0.986628, 0.826829, 0.964031, 0.964031, 0.884284, 0.998637, 0.998637, 0.964031, 0.986483];
+      Array.from(await o.data()).forEach((v, k) => expect(v).toBeCloseTo(want[k]!, 5));
+      expect(Array.from(await (F.adaptiveMaxPool2d(x, [3, 4]) as Tensor).data())).toEqual(Array.from(await o.data())); // the values path agrees
+      o.mul(torch.arange(24, { device }).reshape(o.shape)).sum().backward();
+      const g = [0, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 8, 0, 0, 0, 0, 5, 0, 0, 0, 7, 12, 0, 0, 0, 10, 11, 0, 0, 0, 9, 0, 0, 0, 0, 12, 0, 0, 0, 0,
+        29, 0, 0, 0, 0, 13, 0, 0, 0, 0, 16, 0, 0, 0, 19, 0, 0, 0, 0, 57, 0, 0, 0, 0, 41, 0, 0, 0, 0, 23];
+      expect(Array.from(await x.grad!.data())).toEqual(g);
+      const x1 = torch.arange(22, { device }).mul(0.7).cos().reshape(2, 11);
+      expect(await F.adaptiveMaxPool1d(x1, 4, { returnIndices: true })[1].tolist()).toEqual([[0, 2, 8, 9], [0, 5, 7, 8]]);
+      const x3 = torch.arange(60, { device }).mul(0.9).sin().reshape(1, 3, 4, 5);
+      expect(Array.from(await F.adaptiveMaxPool3d(x3, [2, 2, 3], true)[1].data())).toEqual([1, 2, 9, 16, 16, 38, 45, 23, 23, 30, 37, 58]);
+      const m = new torch.nn.AdaptiveMaxPool2d([2, 2], true);
+      expect(Array.from(await m.forward(x.detach())[1].data())).toEqual([1, 6, 30, 25, 0, 5, 29, 34]);
+      expect(new torch.nn.AdaptiveMaxPool2d(2).forward(x.detach()).shape).toEqual([1, 2, 2, 2]); // no indices: a Tensor
+    });
+  }
+});

@@ -22,20 +22,21 @@ export const adaptiveAvgPool2d: typeof N.adaptiveAvgPool2d = f(N.adaptiveAvgPool
  */
 export const adaptiveAvgPool3d: typeof N.adaptiveAvgPool3d = f(N.adaptiveAvgPool3d, 'adaptiveAvgPool3d', 'x:T, outputSize:na');
 /**
- * Applies a 1D adaptive max pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_max_pool1d).
+ * Applies a 1D adaptive max pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_max_pool1d); with returnIndices, [output, indices].
  * @function
  */
-export const adaptiveMaxPool1d: typeof N.adaptiveMaxPool1d = f(N.adaptiveMaxPool1d, 'adaptiveMaxPool1d', 'x:T, outputSize:na');
+export const adaptiveMaxPool1d: typeof N.adaptiveMaxPool1d = f(N.adaptiveMaxPool1d, 'adaptiveMaxPool1d', 'x:T, outputSize:na, returnIndices?:biou');
 /**
- * Applies a 2D adaptive max pooling over [N, C, H, W] or [C, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool2d).
+ * Applies a 2D adaptive max pooling over [N, C, H, W] or [C, H, W] to outputSize (null entries keep
+ * that size) (torch.nn.functional.adaptive_max_pool2d); with returnIndices, [output, indices into H*W].
  * @function
  */
-export const adaptiveMaxPool2d: typeof N.adaptiveMaxPool2d = f(N.adaptiveMaxPool2d, 'adaptiveMaxPool2d', 'x:T, outputSize:na');
+export const adaptiveMaxPool2d: typeof N.adaptiveMaxPool2d = f(N.adaptiveMaxPool2d, 'adaptiveMaxPool2d', 'x:T, outputSize:na, returnIndices?:biou');
 /**
  * Applies a 3D adaptive max pooling over [N, C, D, H, W] or [C, D, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool3d).
  * @function
  */
-export const adaptiveMaxPool3d: typeof N.adaptiveMaxPool3d = f(N.adaptiveMaxPool3d, 'adaptiveMaxPool3d', 'x:T, outputSize:na');
+export const adaptiveMaxPool3d: typeof N.adaptiveMaxPool3d = f(N.adaptiveMaxPool3d, 'adaptiveMaxPool3d', 'x:T, outputSize:na, returnIndices?:biou');
 /**
  * F.affineGrid(theta [N, 2, 3], size [N, C, H, W], { alignCorners }): the normalized sampling grid
  * [N, H, W, 2] of (x, y) = theta @ (x_base, y_base, 1), base coordinates spanning [-1, 1].

@@ -39,20 +39,29 @@ export type AdaptiveAvgPool3d = N.AdaptiveAvgPool3d;
  * Applies a 1D adaptive max pooling: the output has length outputSize for any input size (torch.nn.AdaptiveMaxPool1d).
  * @class
  */
-export const AdaptiveMaxPool1d: typeof N.AdaptiveMaxPool1d = c(N.AdaptiveMaxPool1d, 'AdaptiveMaxPool1d', 'outputSize:n', {
+export const AdaptiveMaxPool1d: typeof N.AdaptiveMaxPool1d = c(N.AdaptiveMaxPool1d, 'AdaptiveMaxPool1d', 'outputSize:na, returnIndices?:bu{returnIndices:bu}', {
   forward: 'x:T',
 });
 /** Applies a 1D adaptive max pooling: the output has length outputSize for any input size (torch.nn.AdaptiveMaxPool1d). */
-export type AdaptiveMaxPool1d = N.AdaptiveMaxPool1d;
+export type AdaptiveMaxPool1d<R extends boolean = false> = N.AdaptiveMaxPool1d<R>;
 /**
  * Applies a 2D adaptive max pooling: the output is outputSize (H, W; null keeps the input size) for any input size (torch.nn.AdaptiveMaxPool2d).
  * @class
  */
-export const AdaptiveMaxPool2d: typeof N.AdaptiveMaxPool2d = c(N.AdaptiveMaxPool2d, 'AdaptiveMaxPool2d', 'outputSize:na', {
+export const AdaptiveMaxPool2d: typeof N.AdaptiveMaxPool2d = c(N.AdaptiveMaxPool2d, 'AdaptiveMaxPool2d', 'outputSize:na, returnIndices?:bu{returnIndices:bu}', {
   forward: 'x:T',
 });
 /** Applies a 2D adaptive max pooling: the output is outputSize (H, W; null keeps the input size) for any input size (torch.nn.AdaptiveMaxPool2d). */
-export type AdaptiveMaxPool2d = N.AdaptiveMaxPool2d;
+export type AdaptiveMaxPool2d<R extends boolean = false> = N.AdaptiveMaxPool2d<R>;
+/**
+ * Applies a 3D adaptive max pooling: the output is outputSize (D, H, W; null keeps the input size) for any input size (torch.nn.AdaptiveMaxPool3d).
+ * @class
+ */
+export const AdaptiveMaxPool3d: typeof N.AdaptiveMaxPool3d = c(N.AdaptiveMaxPool3d, 'AdaptiveMaxPool3d', 'outputSize:na, returnIndices?:bu{returnIndices:bu}', {
+  forward: 'x:T',
+});
+/** Applies a 3D adaptive max pooling: the output is outputSize (D, H, W; null keeps the input size) for any input size (torch.nn.AdaptiveMaxPool3d). */
+export type AdaptiveMaxPool3d<R extends boolean = false> = N.AdaptiveMaxPool3d<R>;
 /**
  * Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance).
  * @class

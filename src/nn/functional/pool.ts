@@ -230,13 +230,58 @@ function adaptiveMaxPoolNd(x: Tensor, outSize: readonly number[]): Tensor {
   }
   return y;
 }
-/** Applies a 2D adaptive max pooling over [N, C, H, W] or [C, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool2d). */
-export function adaptiveMaxPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
-  return composite('adaptiveMaxPool2d', { outputSize }, () => adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool2d', x, outputSize, 2)));
+/**
+ * Adaptive max pooling with PyTorch's indices: each output cell's maximum and its flat position in
+ * the input's spatial plane (h * W + w for 2-D), the first maximum in row-major order of the window.
+ * A max over each window, one per output cell (the separable path above has no positions).
+ */
+function adaptiveMaxPoolWithIndices(x: Tensor, outSize: readonly number[]): [Tensor, Tensor] {
+  const sd = outSize.length, lead = x.shape.slice(0, x.ndim - sd), sp = x.shape.slice(x.ndim - sd);
+  const bounds = outSize.map((m, i) => adaptiveBounds(sp[i]!, m));
+  const pitch = sp.map((_, i) => sp.slice(i + 1).reduce((a, b) => a * b, 1)); // flat stride of each spatial dim
+  const vals: Tensor[] = [], idxs: Tensor[] = [];
+  const cell = new Array<number>(sd).fill(0);
+  for (let n = 0; n < outSize.reduce((a, b) => a * b, 1); n++) {
+    let w = x;
+    const win = cell.map((c, i) => bounds[i]![c]!);
+    win.forEach(([s, e], i) => { w = w.narrow(lead.length + i, s, e - s); });
+    const { values, indices } = w.reshape([...lead, -1]).max(-1);
+    // Local row-major position k in the window -> flat position in the plane.
+    let k = indices, flat: Tensor | number = 0;
+    for (let i = sd - 1; i >= 0; i--) {
+      const [s, e] = win[i]!, len = e - s;
+      flat = k.remainder(len).add(s).mul(pitch[i]!).add(flat);
+      k = k.floorDivide(len);
+    }
+    vals.push(values); idxs.push(flat as Tensor);
+    for (let i = sd - 1; i >= 0; i--) { if (++cell[i]! < outSize[i]!) break; cell[i] = 0; }
+  }
+  return [stack(vals, -1).reshape([...lead, ...outSize]), stack(idxs, -1).reshape([...lead, ...outSize])];
 }
-/** Applies a 1D adaptive max pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_max_pool1d). */
-export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly number[]): Tensor {
-  return composite('adaptiveMaxPool1d', { outputSize }, () => adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool1d', x, outputSize, 1)));
+
+/** Options of F.adaptiveMaxPool1d/2d/3d: returnIndices also returns each maximum's flat position in the input plane. */
+export type AdaptiveMaxPoolIndices = boolean | { returnIndices?: boolean };
+function adaptiveMax(op: string, x: Tensor, outputSize: IntOrTuple | readonly (number | null)[], sd: number, ri: AdaptiveMaxPoolIndices): Tensor | [Tensor, Tensor] {
+  const withIndices = typeof ri === 'boolean' ? ri : ri.returnIndices ?? false;
+  return composite(op, { outputSize, returnIndices: withIndices }, () => {
+    const size = adaptiveSize(op, x, outputSize, sd);
+    return withIndices ? adaptiveMaxPoolWithIndices(x, size) : adaptiveMaxPoolNd(x, size);
+  });
+}
+/**
+ * Applies a 2D adaptive max pooling over [N, C, H, W] or [C, H, W] to outputSize (null entries keep
+ * that size) (torch.nn.functional.adaptive_max_pool2d); with returnIndices, [output, indices into H*W].
+ */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[], returnIndices?: false | { returnIndices?: false }): Tensor;
+export function adaptiveMaxPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[], returnIndices: true | { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool2d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[], returnIndices: AdaptiveMaxPoolIndices = false): Tensor | [Tensor, Tensor] {
+  return adaptiveMax('adaptiveMaxPool2d', x, outputSize, 2, returnIndices);
+}
+/** Applies a 1D adaptive max pooling over [N, C, L] or [C, L]: the output length is outputSize (torch.nn.functional.adaptive_max_pool1d); with returnIndices, [output, indices]. */
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly number[], returnIndices?: false | { returnIndices?: false }): Tensor;
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly number[], returnIndices: true | { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly number[], returnIndices: AdaptiveMaxPoolIndices = false): Tensor | [Tensor, Tensor] {
+  return adaptiveMax('adaptiveMaxPool1d', x, outputSize, 1, returnIndices);
 }
 
 /** Depth geometry of a 3-D pool: [k, s, p, d, out, extra] along dim 2 (same rules as 2-D). */
@@ -342,8 +387,10 @@ export function adaptiveAvgPool3d(x: Tensor, outputSize: IntOrTuple | readonly (
   return composite('adaptiveAvgPool3d', { outputSize }, () => adaptiveAvgPoolNd(x, adaptiveSize('adaptiveAvgPool3d', x, outputSize, 3)));
 }
 /** Applies a 3D adaptive max pooling over [N, C, D, H, W] or [C, D, H, W] to outputSize (null entries keep that size) (torch.nn.functional.adaptive_max_pool3d). */
-export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[]): Tensor {
-  return composite('adaptiveMaxPool3d', { outputSize }, () => adaptiveMaxPoolNd(x, adaptiveSize('adaptiveMaxPool3d', x, outputSize, 3)));
+export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[], returnIndices?: false | { returnIndices?: false }): Tensor;
+export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[], returnIndices: true | { returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool3d(x: Tensor, outputSize: IntOrTuple | readonly (number | null)[], returnIndices: AdaptiveMaxPoolIndices = false): Tensor | [Tensor, Tensor] {
+  return adaptiveMax('adaptiveMaxPool3d', x, outputSize, 3, returnIndices);
 }
 
 /**

@@ -138,17 +138,30 @@ export class AdaptiveAvgPool3d extends Module {
   /** Averages x ([N, C, D, H, W] or [C, D, H, W]) over adaptive windows to outputSize. */
   forward(x: Tensor): Tensor { return F.adaptiveAvgPool3d(x, this.outputSize); }
 }
+/** Shared base of AdaptiveMaxPool1d/2d/3d: the output size and returnIndices (PyTorch's positional return_indices, or an option). */
+abstract class AdaptiveMaxPoolNd<R extends boolean = false> extends Module {
+  readonly returnIndices: R;
+  constructor(readonly outputSize: number | readonly (number | null)[], returnIndices: R | { returnIndices?: R } = false as R) {
+    super();
+    this.returnIndices = (typeof returnIndices === 'boolean' ? returnIndices : returnIndices.returnIndices ?? false) as R;
+  }
+  /** Typed as true only to pick the F overload that returns either shape; the value is this.returnIndices. */
+  protected get ri(): true { return this.returnIndices as true; }
+}
 /** Applies a 1D adaptive max pooling: the output has length outputSize for any input size (torch.nn.AdaptiveMaxPool1d). */
-export class AdaptiveMaxPool1d extends Module {
-  constructor(readonly outputSize: number) { super(); }
-  /** The maximum of x ([N, C, L] or [C, L]) over outputSize adaptive windows. */
-  forward(x: Tensor): Tensor { return F.adaptiveMaxPool1d(x, this.outputSize); }
+export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPoolNd<R> {
+  /** The maximum of x ([N, C, L] or [C, L]) over outputSize adaptive windows; with returnIndices, [output, indices]. */
+  forward(x: Tensor): PoolOut<R> { return F.adaptiveMaxPool1d(x, this.outputSize as number, this.ri) as Tensor | [Tensor, Tensor] as PoolOut<R>; }
 }
 /** Applies a 2D adaptive max pooling: the output is outputSize (H, W; null keeps the input size) for any input size (torch.nn.AdaptiveMaxPool2d). */
-export class AdaptiveMaxPool2d extends Module {
-  constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
-  /** The maximum of x ([N, C, H, W] or [C, H, W]) over adaptive windows to outputSize. */
-  forward(x: Tensor): Tensor { return F.adaptiveMaxPool2d(x, this.outputSize); }
+export class AdaptiveMaxPool2d<R extends boolean = false> extends AdaptiveMaxPoolNd<R> {
+  /** The maximum of x ([N, C, H, W] or [C, H, W]) over adaptive windows to outputSize; with returnIndices, [output, indices into H*W]. */
+  forward(x: Tensor): PoolOut<R> { return F.adaptiveMaxPool2d(x, this.outputSize, this.ri) as Tensor | [Tensor, Tensor] as PoolOut<R>; }
+}
+/** Applies a 3D adaptive max pooling: the output is outputSize (D, H, W; null keeps the input size) for any input size (torch.nn.AdaptiveMaxPool3d). */
+export class AdaptiveMaxPool3d<R extends boolean = false> extends AdaptiveMaxPoolNd<R> {
+  /** The maximum of x ([N, C, D, H, W] or [C, D, H, W]) over adaptive windows to outputSize; with returnIndices, [output, indices into D*H*W]. */
+  forward(x: Tensor): PoolOut<R> { return F.adaptiveMaxPool3d(x, this.outputSize, this.ri) as Tensor | [Tensor, Tensor] as PoolOut<R>; }
 }
 
 /** Inverse of max pooling: scatters values back to the positions maxPool's returnIndices reported. */
