@@ -264,3 +264,25 @@ describe('LSTM projSize', () => {
     expect(m.toString()).toContain('proj_size=2');
   });
 });
+
+describe('ConvTranspose forward(x, outputSize)', () => {
+  // PyTorch 1.13: ConvTranspose2d(2, 3, 3, stride=2, padding=1) on [1, 2, 4, 5] gives [1, 3, 8, 10] for
+  // output_size [8, 10] and [1, 3, 7, 9] for [1, 3, 7, 9]; sizes outside [7, 9]..[8, 10] are refused.
+  for (const device of testDevices()) {
+    it(`picks the output padding PyTorch picks, and refuses sizes the stride cannot give, on ${device}`, async () => {
+      torch.manualSeed(0);
+      const up = new nn.ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1 }).to(device);
+      const x = torch.randn([1, 2, 4, 5]).to(device);
+      const y = up.forward(x, [8, 10]);
+      expect(y.shape).toEqual([1, 3, 8, 10]);
+      const same = new nn.ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1, outputPadding: 1 }).to(device);
+      same.loadStateDict(up.stateDict());
+      expect(Array.from(await y.data())).toEqual(Array.from(await same.forward(x).data()));
+      expect(up.forward(x, [1, 3, 7, 9]).shape).toEqual([1, 3, 7, 9]);
+      expect(up.forward(x.squeeze(0), [3, 8, 9]).shape).toEqual([3, 8, 9]); // unbatched: [C, *spatial] accepted too
+      expect(() => up.forward(x, [10, 10])).toThrow('requested an output size of [10, 10], but valid sizes range from [7, 9] to [8, 10] (for an input of [4, 5])');
+      expect(() => up.forward(x, [1, 2, 3])).toThrow('ConvTranspose2D: for 4D input, output_size must have 2 or 4 elements (got 3)');
+      expect(new nn.ConvTranspose1d(2, 1, 4, { stride: 3 }).to(device).forward(torch.randn([1, 2, 5]).to(device), [18]).shape).toEqual([1, 1, 18]);
+    });
+  }
+});

@@ -234,7 +234,7 @@ export type Conv3d = N.Conv3d;
  * @class
  */
 export const ConvTranspose1d: typeof N.ConvTranspose1d = c(N.ConvTranspose1d, 'ConvTranspose1d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
-  forward: 'x:T',
+  forward: 'x:T, outputSize?:zau',
 });
 /** Applies a 1D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose1d). */
 export type ConvTranspose1d = N.ConvTranspose1d;
@@ -243,7 +243,7 @@ export type ConvTranspose1d = N.ConvTranspose1d;
  * @class
  */
 export const ConvTranspose2d: typeof N.ConvTranspose2d = c(N.ConvTranspose2d, 'ConvTranspose2d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
-  forward: 'x:T',
+  forward: 'x:T, outputSize?:zau',
 });
 /** Applies a 2D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose2d). */
 export type ConvTranspose2d = N.ConvTranspose2d;
@@ -252,7 +252,7 @@ export type ConvTranspose2d = N.ConvTranspose2d;
  * @class
  */
 export const ConvTranspose3d: typeof N.ConvTranspose3d = c(N.ConvTranspose3d, 'ConvTranspose3d', 'inChannels:n, outChannels:n, kernelSize:na, opts?:u{stride:nau;padding:nau;outputPadding:nau;dilation:nau;groups:nu;bias:bu;device:su;dtype:su}', {
-  forward: 'x:T',
+  forward: 'x:T, outputSize?:zau',
 });
 /** Applies a 3D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose3d). */
 export type ConvTranspose3d = N.ConvTranspose3d;

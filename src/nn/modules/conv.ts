@@ -99,6 +99,24 @@ abstract class ConvNd extends Module {
     const p = this.padding.slice().reverse().flatMap((v) => [v, v]);
     return [F.pad(x, p, { mode: this.paddingMode }), this.padding.map(() => 0)];
   }
+  /**
+   * A transposed convolution's output padding: the module's, or the one that makes the output
+   * `outputSize` (PyTorch's forward(input, output_size): [*spatial], or with the batch and channel
+   * dims), which must lie between the smallest and largest size the stride allows.
+   */
+  protected transposedPadding(x: Tensor, outputSize?: readonly number[] | null): number[] {
+    if (!outputSize) return this.outputPadding;
+    const n = this.kernelSize.length, lead = x.ndim === n + 2 ? 2 : 1;
+    const want = outputSize.length === n + lead ? outputSize.slice(lead) : [...outputSize];
+    if (want.length !== n) throw new RangeError(`ConvTranspose${n}D: for ${n + lead}D input, output_size must have ${n} or ${n + lead} elements (got ${outputSize.length})`);
+    const pad = this.padding as number[];
+    const min = want.map((_, d) => (x.shape[lead + d]! - 1) * this.stride[d]! - 2 * pad[d]! + this.dilation[d]! * (this.kernelSize[d]! - 1) + 1);
+    const max = min.map((m, d) => m + this.stride[d]! - 1);
+    if (want.some((v, d) => v < min[d]! || v > max[d]!)) {
+      throw new RangeError(`requested an output size of [${want.join(', ')}], but valid sizes range from [${min.join(', ')}] to [${max.join(', ')}] (for an input of [${x.shape.slice(lead).join(', ')}])`);
+    }
+    return want.map((v, d) => v - min[d]!);
+  }
   override extraRepr(): string {
     const t = (a: readonly number[]) => `(${a.join(', ')}${a.length === 1 ? ',' : ''})`;
     let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}`;
@@ -134,17 +152,17 @@ export class Conv2d extends ConvNd {
 /** Applies a 1D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose1d). */
 export class ConvTranspose1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 1, opts); }
-  /** The transposed convolution of x ([N, C_in, L] or [C_in, L]) with weight, plus bias. */
-  forward(x: Tensor): Tensor {
-    return F.convTranspose1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
+  /** The transposed convolution of x ([N, C_in, L] or [C_in, L]) with weight, plus bias; outputSize picks the output padding (PyTorch's output_size). */
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return F.convTranspose1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.transposedPadding(x, outputSize), groups: this.groups, dilation: this.dilation });
   }
 }
 /** Applies a 2D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose2d). */
 export class ConvTranspose2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 2, opts); }
-  /** The transposed convolution of x ([N, C_in, H, W] or [C_in, H, W]) with weight, plus bias. */
-  forward(x: Tensor): Tensor {
-    return F.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
+  /** The transposed convolution of x ([N, C_in, H, W] or [C_in, H, W]) with weight, plus bias; outputSize picks the output padding (PyTorch's output_size). */
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return F.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.transposedPadding(x, outputSize), groups: this.groups, dilation: this.dilation });
   }
 }
 /** Applies a 3D convolution over an input signal composed of several input planes (torch.nn.Conv3d). */
@@ -159,8 +177,8 @@ export class Conv3d extends ConvNd {
 /** Applies a 3D transposed convolution operator over an input image composed of several input planes (torch.nn.ConvTranspose3d). */
 export class ConvTranspose3d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, opts: ConvTransposeOpts = {}) { super(inChannels, outChannels, kernelSize, true, 3, opts); }
-  /** The transposed convolution of x ([N, C_in, D, H, W] or [C_in, D, H, W]) with weight, plus bias. */
-  forward(x: Tensor): Tensor {
-    return F.convTranspose3d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation });
+  /** The transposed convolution of x ([N, C_in, D, H, W] or [C_in, D, H, W]) with weight, plus bias; outputSize picks the output padding (PyTorch's output_size). */
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return F.convTranspose3d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding as number[], outputPadding: this.transposedPadding(x, outputSize), groups: this.groups, dilation: this.dilation });
   }
 }
