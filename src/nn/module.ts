@@ -201,15 +201,15 @@ export class Module {
     }
     return out;
   }
-  /** Every parameter as [dotted name, parameter] pairs (of submodules too unless recurse=false). */
-  namedParameters(opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}): [string, Parameter][] {
-    return this.#namedMembers<Parameter>('parameter', opts);
+  /** Every parameter as [dotted name, parameter] pairs (of submodules too unless recurse=false); PyTorch's positional (prefix, recurse, removeDuplicate) too. */
+  namedParameters(opts: string | { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}, recurse?: boolean, removeDuplicate?: boolean): [string, Parameter][] {
+    return this.#namedMembers<Parameter>('parameter', memberOpts(opts, recurse, removeDuplicate));
   }
   /** Every parameter of this module (and of its submodules unless recurse=false), tied ones once. */
   parameters(recurse = true): Parameter[] { return this.namedParameters({ recurse }).map(([, p]) => p); }
-  /** Every buffer as [dotted name, buffer] pairs (of submodules too unless recurse=false). */
-  namedBuffers(opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}): [string, Tensor][] {
-    return this.#namedMembers<Tensor>('buffer', opts);
+  /** Every buffer as [dotted name, buffer] pairs (of submodules too unless recurse=false); PyTorch's positional (prefix, recurse, removeDuplicate) too. */
+  namedBuffers(opts: string | { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } = {}, recurse?: boolean, removeDuplicate?: boolean): [string, Tensor][] {
+    return this.#namedMembers<Tensor>('buffer', memberOpts(opts, recurse, removeDuplicate));
   }
   /** Every buffer of this module (and of its submodules unless recurse=false). */
   buffers(recurse = true): Tensor[] { return this.namedBuffers({ recurse }).map(([, b]) => b); }
@@ -593,6 +593,12 @@ function identityWithBackward(onBackward: (grads: Grads) => Grads): typeof Autog
   };
 }
 
+/** namedParameters/namedBuffers options from PyTorch's positional form (prefix, recurse, removeDuplicate) or an object. */
+function memberOpts(opts: string | { prefix?: string; recurse?: boolean; removeDuplicate?: boolean }, recurse?: boolean, removeDuplicate?: boolean): { prefix?: string; recurse?: boolean; removeDuplicate?: boolean } {
+  if (typeof opts !== 'string') return opts;
+  return { prefix: opts, ...(recurse === undefined ? {} : { recurse }), ...(removeDuplicate === undefined ? {} : { removeDuplicate }) };
+}
+
 /**
  * One forward call's backward hooks (PyTorch's torch.utils.hooks.BackwardHook): an identity Function
  * on the outputs captures gradOutput (running pre-hooks), one on the inputs runs the hooks with both.
@@ -684,3 +690,9 @@ class BackwardHookCall {
 }
 
 hintSnakeCase(Module);
+// A subclass without forward (or a ModuleList) called like a model: PyTorch's error rather than
+// JavaScript's "forward is not a function". Not part of Module's type: subclasses declare their own.
+Object.defineProperty(Module.prototype, 'forward', {
+  value: function (this: Module): never { throw new Error(`Module [${this.constructor.name}] is missing the required "forward" function`); },
+  writable: true, configurable: true, enumerable: false,
+});

@@ -70,6 +70,22 @@ describe('nn.Module registration', () => {
     expect(Object.keys(new nn.Sequential({ a: new nn.Linear(1, 2), b: new nn.ReLU(), c: new nn.Linear(2, 2) }).slice(1).stateDict())).toEqual(['c.weight', 'c.bias']);
     expect(Object.keys(new nn.ModuleList(mk()).slice(1).stateDict())).toEqual(['1.weight', '1.bias']);
   });
+  it('a module without forward called like a model says PyTorch\'s "missing the required forward function"', () => {
+    class NoForward extends nn.Module { lin = new nn.Linear(2, 2); }
+    const m = new NoForward() as unknown as { forward(x: Tensor): Tensor; call(x: Tensor): Tensor };
+    expect(() => m.forward(torch.ones(2))).toThrow('Module [NoForward] is missing the required "forward" function');
+    expect(() => m.call(torch.ones(2))).toThrow('Module [NoForward] is missing the required "forward" function');
+    expect(() => (new nn.ModuleList([new nn.ReLU()]) as unknown as { forward(x: Tensor): Tensor }).forward(torch.ones(2))).toThrow('Module [ModuleList] is missing the required "forward" function');
+    class Arrow extends nn.Module { forward = (x: Tensor) => x.mul(2); }
+    expect(new Arrow().forward(torch.ones(1)).itemSync()).toBe(2); // a forward field still replaces it
+  });
+  it('namedParameters / namedBuffers take PyTorch\'s positional (prefix, recurse)', () => {
+    class Net extends nn.Module { lin = new nn.Linear(2, 2); constructor() { super(); this.registerBuffer('steps', torch.zeros(1)); } }
+    const m = new Net();
+    expect(m.namedParameters('net').map(([n]) => n)).toEqual(['net.lin.weight', 'net.lin.bias']);
+    expect(m.namedParameters('net', false)).toEqual([]);
+    expect(m.namedBuffers('m').map(([n]) => n)).toEqual(['m.steps']);
+  });
   it('fields assigned later keep declaration order; null parameters are skipped', () => {
     class M extends nn.Module {
       a: InstanceType<typeof nn.Parameter> | null = null;

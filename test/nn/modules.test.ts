@@ -286,3 +286,15 @@ describe('ConvTranspose forward(x, outputSize)', () => {
     });
   }
 });
+
+describe('EmbeddingBag.forward keywords', () => {
+  it('{ offsets, perSampleWeights } (PyTorch\'s keywords) is the positional form (checked against PyTorch by the fixtures above)', async () => {
+    torch.manualSeed(1);
+    const m = new nn.EmbeddingBag(8, 3, { mode: 'sum' });
+    const x = torch.tensor([1, 2, 4, 5, 4, 3, 2, 7], { dtype: 'int32' }), o = torch.tensor([0, 3, 5], { dtype: 'int32' }), w = torch.rand([8]);
+    const want = Array.from(await m.forward(x, o, w).data());
+    expect(Array.from(await m.forward(x, { offsets: o, perSampleWeights: w }).data())).toEqual(want);
+    expect(Array.from(await m.forward(x, o, w).data())).not.toEqual(Array.from(await m.forward(x, o).data()));
+    expect(() => new nn.EmbeddingBag(8, 3, { mode: 'mean' }).forward(x, { offsets: o, perSampleWeights: w })).toThrow(/per_sample_weights is only supported for mode='sum'/);
+  });
+});

@@ -357,7 +357,7 @@ export type Embedding = N.Embedding;
  */
 export const EmbeddingBag: typeof N.EmbeddingBag = c(N.EmbeddingBag, 'EmbeddingBag', 'numEmbeddings:n, embeddingDim:n, opts?:u{maxNorm:nzu;normType:nu;scaleGradByFreq:bu;mode:su;sparse:bu;includeLastOffset:bu;paddingIdx:nzu;device:su;dtype:su}', {
   resetParameters: '',
-  forward: 'input:T, offsets?:Tzu, perSampleWeights?:Tzu',
+  forward: 'input:T, offsetsArg?:Tzu{offsets:Tzu;perSampleWeights:Tzu}, perSampleWeightsArg?:Tzu',
   extraRepr: '',
 });
 /**
@@ -734,9 +734,9 @@ export const Module: typeof N.Module = c(N.Module, 'Module', '', {
   children: '',
   namedModules: 'opts?:u{prefix:su;removeDuplicate:bu}',
   modules: '',
-  namedParameters: 'opts?:u{prefix:su;recurse:bu;removeDuplicate:bu}',
+  namedParameters: 'opts?:su{prefix:su;recurse:bu;removeDuplicate:bu}, recurse?:bu, removeDuplicate?:bu',
   parameters: 'recurse?:bu',
-  namedBuffers: 'opts?:u{prefix:su;recurse:bu;removeDuplicate:bu}',
+  namedBuffers: 'opts?:su{prefix:su;recurse:bu;removeDuplicate:bu}, recurse?:bu, removeDuplicate?:bu',
   buffers: 'recurse?:bu',
   getSubmodule: 'target:s',
   getParameter: 'target:s',

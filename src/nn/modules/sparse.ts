@@ -134,8 +134,14 @@ export class EmbeddingBag extends Module {
     const p = this.paddingIdx;
     if (p !== null) noGrad(() => this.weight.select(0, p).fill_(0));
   }
-  /** The sum, mean or max of the embeddings of each bag (rows of a 2-D input, or segments of a 1-D input at offsets): [B, embeddingDim]. */
-  forward(input: Tensor, offsets: Tensor | null = null, perSampleWeights: Tensor | null = null): Tensor {
+  /**
+   * The sum, mean or max of the embeddings of each bag (rows of a 2-D input, or segments of a 1-D
+   * input at offsets): [B, embeddingDim]. offsets and perSampleWeights positional, as PyTorch, or
+   * as options (`{ offsets, perSampleWeights }`, PyTorch's keywords).
+   */
+  forward(input: Tensor, offsetsArg: Tensor | null | { offsets?: Tensor | null; perSampleWeights?: Tensor | null } = null, perSampleWeightsArg: Tensor | null = null): Tensor {
+    const kw = offsetsArg !== null && !(offsetsArg instanceof Tensor) ? offsetsArg : null;
+    const offsets = kw ? kw.offsets ?? null : offsetsArg as Tensor | null, perSampleWeights = kw ? kw.perSampleWeights ?? perSampleWeightsArg : perSampleWeightsArg;
     if (perSampleWeights && this.mode !== 'sum') {
       throw new Error(`embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${this.mode}'). Please open a feature request on GitHub.`);
     }
