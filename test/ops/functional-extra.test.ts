@@ -41,6 +41,8 @@ describe('nn.functional extras', () => {
     expect(() => F.crossEntropy(torch.randn([3, 4]), torch.tensor([0, 1]))).toThrow(/crossEntropy: .*batch_size \(3\).*\(2\)/);
     expect(() => F.layerNorm(torch.randn([2, 3]), [4])).toThrow(/layerNorm/);
     expect(() => F.interpolate(torch.randn([1, 1, 4, 4]), { size: [2, 2], mode: 'linear' })).toThrow(/interpolate/);
+    // PyTorch 1.13: "Anti-alias option is only supported for bilinear and bicubic modes"
+    expect(() => F.interpolate(torch.randn([1, 1, 4, 4]), { size: [2, 2], antialias: true })).toThrow("interpolate: Anti-alias option is only supported for bilinear and bicubic modes (got mode 'nearest' on a 4-D input)");
   });
 
   it('gradcheck: conv2d (strided, grouped, padded) w.r.t. input, weight and bias', () => {

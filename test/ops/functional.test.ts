@@ -83,6 +83,11 @@ Object.assign(impls, {
   'interp/bicubic-ac': (x) => F.interpolate(x, { size: [7, 3], mode: 'bicubic', alignCorners: true }),
   'interp/bicubic-scale': (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bicubic' }),
   'interp/area': (x) => F.interpolate(x, { size: [3, 4], mode: 'area' }),
+  'interp/aa-bilinear-down': (x) => F.interpolate(x, { size: [5, 4], mode: 'bilinear', antialias: true }),
+  'interp/aa-bicubic-down': (x) => F.interpolate(x, { size: [5, 4], mode: 'bicubic', antialias: true }),
+  'interp/aa-bilinear-scale': (x) => F.interpolate(x, { scaleFactor: 0.3, mode: 'bilinear', antialias: true }),
+  'interp/aa-bicubic-up': (x) => F.interpolate(x, { size: [7, 9], mode: 'bicubic', antialias: true }),
+  'interp/aa-bilinear-ac': (x) => F.interpolate(x, { size: [4, 3], mode: 'bilinear', alignCorners: true, antialias: true }),
   'interp/both-size-and-scale': (x) => F.interpolate(x, { size: [2, 2], scaleFactor: 2 }),
   'interp/nearest-align-corners': (x) => F.interpolate(x, { size: [2, 2], alignCorners: true }),
 

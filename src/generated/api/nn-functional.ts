@@ -280,7 +280,7 @@ export const instanceNorm: typeof N.instanceNorm = f(N.instanceNorm, 'instanceNo
  * F.interpolate over the trailing spatial dims of [N, C, ...spatial] (1-3 spatial dims).
  * @function
  */
-export const interpolate: typeof N.interpolate = f(N.interpolate, 'interpolate', 'x:T, opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu}');
+export const interpolate: typeof N.interpolate = f(N.interpolate, 'interpolate', 'x:T, opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu;antialias:bu}');
 /**
  * F.klDiv(input (log-probs), target, { reduction: 'mean' | 'batchmean' | 'sum' | 'none', logTarget }).
  * @function
@@ -560,4 +560,4 @@ export const unfold: typeof N.unfold = f(N.unfold, 'unfold', 'x:T, kernelSize:na
  * F.interpolate over the trailing spatial dims of [N, C, ...spatial] (1-3 spatial dims).
  * @function
  */
-export const upsample: typeof N.upsample = f(N.upsample, 'upsample', 'x:T, opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu}');
+export const upsample: typeof N.upsample = f(N.upsample, 'upsample', 'x:T, opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu;antialias:bu}');

@@ -85,6 +85,8 @@ export interface InterpolateOpts {
   alignCorners?: boolean;
   /** Compute the scale from the output and input sizes instead of using scaleFactor (default false). */
   recomputeScaleFactor?: boolean;
+  /** 'bilinear' and 'bicubic' on 4-D input: an anti-aliasing filter as wide as the downscale (PyTorch's antialias, PIL's resize; default false). */
+  antialias?: boolean;
 }
 
 /** F.interpolate over the trailing spatial dims of [N, C, ...spatial] (1-3 spatial dims). */
@@ -100,6 +102,9 @@ export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
   if (!linear && opts.alignCorners !== undefined) {
     throw new RangeError(`${op}: align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear`);
   }
+  if (opts.antialias && !(x.ndim === 4 && (mode === 'bilinear' || mode === 'bicubic'))) {
+    throw new RangeError(`${op}: Anti-alias option is only supported for bilinear and bicubic modes (got mode '${mode}' on a ${x.ndim}-D input)`);
+  }
   if (opts.size !== undefined && opts.scaleFactor !== undefined) throw new RangeError(`${op}: only one of size or scale_factor should be defined`);
   if (opts.size === undefined && opts.scaleFactor === undefined) throw new RangeError(`${op}: either size or scale_factor should be defined`);
   const inSize = x.shape.slice(2);
@@ -114,12 +119,18 @@ export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
     if (!opts.recomputeScaleFactor) scales = sf;
   }
   if (outSize.some((s) => s <= 0)) throw new RangeError(`${op}: output size must be positive, got (${outSize.join(', ')}) for input ${fmtShape(x.shape)}`);
-  return composite('interpolate', { size: outSize, scaleFactor: opts.scaleFactor ?? null, mode, alignCorners: opts.alignCorners ?? false }, () => {
+  return composite('interpolate', { size: outSize, scaleFactor: opts.scaleFactor ?? null, mode, alignCorners: opts.alignCorners ?? false, antialias: opts.antialias ?? false }, () => {
     if (mode === 'area') return adaptiveAvgPoolNd(x, outSize);
     let y = x;
     for (let i = 0; i < sd; i++) {
       const d = 2 + i, n = inSize[i]!, m = outSize[i]!;
       const scale = scales[i] !== null ? 1 / scales[i]! : n / m;
+      if (opts.antialias) {
+        // PyTorch's area_pixel_compute_scale, then one [m, n] weight matrix along the axis.
+        const s = opts.alignCorners ? (m > 1 ? (n - 1) / (m - 1) : 0) : scale;
+        y = y.movedim(d, -1).matmul(constLike(x, antialiasWeights(n, m, s, mode === 'bicubic'), [m, n]).t()).movedim(-1, d);
+        continue;
+      }
       if (!linear) {
         const idx: number[] = [];
         const s32 = Math.fround(scale);
@@ -150,6 +161,30 @@ export function interpolate(x: Tensor, opts: InterpolateOpts = {}): Tensor {
     }
     return y;
   });
+}
+
+/**
+ * The [m, n] weights of PyTorch 1.13's antialiased resize along one axis (its _compute_weights_aa,
+ * PIL's algorithm): output i reads the inputs within `support` of its center scale (i + 0.5), weighted
+ * by the triangle (bilinear) or Keys a = -0.5 (bicubic) filter stretched by the downscale, normalized.
+ */
+function antialiasWeights(n: number, m: number, scale: number, bicubic: boolean): number[] {
+  const taps = bicubic ? 4 : 2;
+  const support = scale >= 1 ? taps * 0.5 * scale : taps * 0.5, invscale = scale >= 1 ? 1 / scale : 1;
+  const filter = (t: number): number => {
+    const x = Math.abs(t), a = -0.5;
+    if (!bicubic) return x < 1 ? 1 - x : 0;
+    return x < 1 ? ((a + 2) * x - (a + 3)) * x * x + 1 : x < 2 ? (((x - 5) * x + 8) * x - 4) * a : 0;
+  };
+  const W = new Array<number>(m * n).fill(0);
+  for (let i = 0; i < m; i++) {
+    const center = scale * (i + 0.5);
+    const lo = Math.max(Math.trunc(center - support + 0.5), 0), hi = Math.min(Math.trunc(center + support + 0.5), n);
+    const w = Array.from({ length: Math.max(0, hi - lo) }, (_, j) => filter((j + lo - center + 0.5) * invscale));
+    const total = w.reduce((a, b) => a + b, 0);
+    w.forEach((v, j) => { W[i * n + lo + j] = total !== 0 ? v / total : 0; });
+  }
+  return W;
 }
 
 /**
