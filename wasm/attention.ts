@@ -16,9 +16,6 @@ import { expv, logv } from './vmath';
 /** Bytes of the attention area (after the GEMM's) that a head of L query and S key rows needs. */
 export function attentionBytes(L: i32, S: i32): i32 { return 2 * L * padded(S) * 4; }
 
-/** expv out of line: one copy for the two uses here (the kernel's size counts in the bundle). */
-function exp4(x: v128): v128 { return expv(x); }
-
 // @ts-ignore: decorator
 @inline function head(p: usize, b: i32, H: i32, sn: i32, sh: i32): usize {
   return p + <usize>((b / H) * sn + (b % H) * sh) * 4;
@@ -56,31 +53,52 @@ function dropRows(P: usize, L: i32, S: i32, Sp: i32, keep: usize, ks: f32): void
 }
 
 /**
- * Row i of P (S columns, pitch Sp) = scale * (Q K^T) becomes its softmax (pad lanes, and with `causal`
- * the columns j > i, count as -inf, so they add nothing); lse[i] = m + log(sum). A row of -inf only
- * gives NaN, as softmax does.
+ * Row i of P (S columns, pitch Sp) = scale * (Q K^T) becomes exp(x - m), its softmax before the
+ * division by the row's sum s (pad lanes, and with `causal` the columns j > i, count as -inf, so they
+ * add nothing); lse[i] = m + log(s), inv[i] = 1 / s, which the caller applies to the output rows (half
+ * the values of P's rows, for a transformer's heads). A row of -inf only gives NaN, as softmax does.
  */
-function softmaxRows(P: usize, L: i32, S: i32, Sp: i32, scale: f32, causal: bool, lse: usize): void {
+function softmaxRows(P: usize, L: i32, S: i32, Sp: i32, scale: f32, causal: bool, lse: usize, inv: usize): void {
   const sc = f32x4.splat(scale), ninf = f32x4.splat(-Infinity);
   for (let i = 0; i < L; i++) {
     const row = P + <usize>(i * Sp) * 4, lim = causal ? min(S, i + 1) : S;
+    // pmax (one instruction; max's NaN and -0 rules take ~7 on x64): m only has to bound the row,
+    // and a NaN score makes the row NaN through its exp anyway.
     let mv = ninf;
-    for (let j = 0; j < Sp; j += 4) {
-      const x = v128.bitselect(f32x4.mul(v128.load(row + <usize>(j * 4)), sc), ninf, live(j, lim));
-      v128.store(row + <usize>(j * 4), x);
-      mv = f32x4.max(mv, x);
+    if (lim == Sp) {
+      for (let j = 0; j < Sp; j += 4) {
+        const x = f32x4.mul(v128.load(row + <usize>(j * 4)), sc);
+        v128.store(row + <usize>(j * 4), x);
+        mv = f32x4.pmax(mv, x);
+      }
+    } else {
+      for (let j = 0; j < Sp; j += 4) {
+        const x = v128.bitselect(f32x4.mul(v128.load(row + <usize>(j * 4)), sc), ninf, live(j, lim));
+        v128.store(row + <usize>(j * 4), x);
+        mv = f32x4.pmax(mv, x);
+      }
     }
     const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
     const ms = f32x4.splat(m);
     let sv = f32x4.splat(0);
     for (let j = 0; j < Sp; j += 4) {
-      const e = exp4(f32x4.sub(v128.load(row + <usize>(j * 4)), ms));
+      const e = expv(f32x4.sub(v128.load(row + <usize>(j * 4)), ms));
       v128.store(row + <usize>(j * 4), e);
       sv = f32x4.add(sv, e);
     }
-    const s = hsum(sv), inv = f32x4.splat(<f32>1 / s);
-    for (let j = 0; j < Sp; j += 4) v128.store(row + <usize>(j * 4), f32x4.mul(v128.load(row + <usize>(j * 4)), inv));
+    const s = hsum(sv);
+    store<f32>(inv + <usize>(i * 4), <f32>1 / s);
     store<f32>(lse + <usize>(i * 4), m + f32x4.extract_lane(logv(f32x4.splat(s)), 0));
+  }
+}
+
+/** Rows i < L of the output (n columns, row pitch ol elements) times inv[i]. */
+function scaleRows(o: usize, L: i32, n: i32, ol: i32, inv: usize): void {
+  for (let i = 0; i < L; i++) {
+    const row = o + <usize>(i * ol) * 4, f = load<f32>(inv + <usize>(i * 4)), fv = f32x4.splat(f);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) v128.store(row + <usize>(j * 4), f32x4.mul(v128.load(row + <usize>(j * 4)), fv));
+    for (; j < n; j++) store<f32>(row + <usize>(j * 4), load<f32>(row + <usize>(j * 4)) * f);
   }
 }
 
@@ -92,13 +110,15 @@ function softmaxRows(P: usize, L: i32, S: i32, Sp: i32, scale: f32, causal: bool
 export function attnForward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: bool,
   q: usize, qn: i32, qh: i32, ql: i32, k: usize, kn: i32, kh: i32, kl: i32, v: usize, vn: i32, vh: i32, vl: i32,
   o: usize, on: i32, oh: i32, ol: i32, lse: usize, keep: usize, ks: f32, scratch: usize): void {
-  const P = scratch + <usize>gemmScratchBytes(), Sp = padded(S);
+  const P = scratch + <usize>gemmScratchBytes(), Sp = padded(S), inv = P + <usize>(L * Sp) * 4;
   for (let b = b0; b < b0 + nb; b++) {
     // P = Q K^T: K read as its transpose (row stride 1, column stride kl).
     gemm1(L, S, E, head(q, b, H, qn, qh), ql, 1, head(k, b, H, kn, kh), 1, kl, P, Sp, scratch, 0, 0, 0, 0, 0);
-    softmaxRows(P, L, S, Sp, scale, causal, lse + <usize>(b * L) * 4);
+    softmaxRows(P, L, S, Sp, scale, causal, lse + <usize>(b * L) * 4, inv);
     if (keep) dropRows(P, L, S, Sp, keep + <usize>(b * L * S), ks);
-    gemm1(L, Ev, S, P, Sp, 1, head(v, b, H, vn, vh), vl, 1, head(o, b, H, on, oh), ol, scratch, 0, 0, 0, 0, 0);
+    const ob = head(o, b, H, on, oh);
+    gemm1(L, Ev, S, P, Sp, 1, head(v, b, H, vn, vh), vl, 1, ob, ol, scratch, 0, 0, 0, 0, 0);
+    scaleRows(ob, L, Ev, ol, inv); // softmax's division, on the output's rows
   }
 }
 
@@ -119,9 +139,12 @@ export function attnBackward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, E
     const lb = lse + <usize>(b * L) * 4;
     gemm1(L, S, E, qb, ql, 1, kp, 1, kl, P, Sp, scratch, 0, 0, 0, 0, 0);
     for (let i = 0; i < L; i++) {
-      const row = P + <usize>(i * Sp) * 4, l = f32x4.splat(load<f32>(lb + <usize>(i * 4))), lim = causal ? min(S, i + 1) : Sp;
+      const row = P + <usize>(i * Sp) * 4, l = f32x4.splat(load<f32>(lb + <usize>(i * 4)));
+      // Pad columns need no mask here (the products never read them); causal positions do.
+      const lim = causal ? min(S, i + 1) : Sp;
       for (let j = 0; j < Sp; j += 4) {
-        v128.store(row + <usize>(j * 4), v128.bitselect(exp4(f32x4.sub(f32x4.mul(v128.load(row + <usize>(j * 4)), sc), l)), zero, live(j, lim)));
+        const p = expv(f32x4.sub(f32x4.mul(v128.load(row + <usize>(j * 4)), sc), l));
+        v128.store(row + <usize>(j * 4), j + 4 <= lim ? p : v128.bitselect(p, zero, live(j, lim)));
       }
     }
     // dP = go v^T (of the dropped weights: then times keep ks).
@@ -132,7 +155,10 @@ export function attnBackward(b0: i32, nb: i32, H: i32, L: i32, S: i32, E: i32, E
     for (let i = 0; i < L; i++) {
       const pr = P + <usize>(i * Sp) * 4, dr = D + <usize>(i * Sp) * 4;
       let acc = zero;
-      for (let j = 0; j < Sp; j += 4) acc = f32x4.add(acc, v128.bitselect(f32x4.mul(v128.load(pr + <usize>(j * 4)), v128.load(dr + <usize>(j * 4))), zero, live(j, S)));
+      for (let j = 0; j < Sp; j += 4) {
+        const pd = f32x4.mul(v128.load(pr + <usize>(j * 4)), v128.load(dr + <usize>(j * 4)));
+        acc = f32x4.add(acc, j + 4 <= S ? pd : v128.bitselect(pd, zero, live(j, S)));
+      }
       const tv = f32x4.splat(hsum(acc));
       for (let j = 0; j < Sp; j += 4) {
         v128.store(dr + <usize>(j * 4), f32x4.mul(f32x4.mul(v128.load(pr + <usize>(j * 4)), f32x4.sub(v128.load(dr + <usize>(j * 4)), tv)), sc));
