@@ -1,9 +1,12 @@
 // torch.optim.lrScheduler: learning-rate schedules that rewrite `group.lr` of an optimizer's param
 // groups. Contract (PyTorch 1.13): the constructor performs step 0 (sets initialLr, lastEpoch = 0);
 // step() advances one epoch using PyTorch's recursive ("chainable") formulas; step(epoch) jumps with
-// the closed form where PyTorch has one. stateDict() holds every field except the optimizer.
+// the closed form where PyTorch has one. stateDict() is PyTorch's state_dict(): every field except
+// the optimizer, under PyTorch 1.13's attribute names (last_epoch, base_lrs, _last_lr, T_max...),
+// because PyTorch's load_state_dict is a bare __dict__.update that silently ignores other names.
 
 import type { Optimizer, ParamGroup } from './optimizer.js';
+import { isTensor, type Tensor } from '../tensor.js';
 import { hintSnakeCase } from '../snake-case.js';
 
 const floorMod = (a: number, n: number): number => ((a % n) + n) % n;
@@ -13,6 +16,22 @@ function bisectRight(xs: readonly number[], x: number): number {
   return i;
 }
 
+/**
+ * PyTorch 1.13's attribute names for the fields whose snake_case is not the mechanical one
+ * (lastEpoch -> last_epoch is mechanical; TMax -> T_max and the private ones are not).
+ */
+const PYTORCH_NAME: Readonly<Record<string, string>> = {
+  lastLr: '_last_lr', stepCount: '_step_count', TMax: 'T_max', T0: 'T_0', TI: 'T_i', TCur: 'T_cur', TMult: 'T_mult',
+  phases: '_schedule_phases', lambdas: 'lr_lambdas', scaleFnCustom: '_scale_fn_custom', schedulers: '_schedulers',
+};
+const FROM_PYTORCH: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(PYTORCH_NAME).map(([k, v]) => [v, k]));
+const pyName = (k: string): string => PYTORCH_NAME[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** A state_dict key (PyTorch's snake_case, or the camelCase earlier torchlet versions wrote) -> our field. */
+const fieldName = (k: string): string => FROM_PYTORCH[k] ?? camelKey(k);
+const copyValue = (v: unknown): unknown => (Array.isArray(v) ? v.map(copyValue) : v && typeof v === 'object' ? structuredClone(v) : v);
+/** PyTorch's _initial_step for a scheduler driven by another (SequentialLR resets its first child's count). */
+const initialStepOf = (s: LRScheduler): void => { (s as unknown as { stepCount: number }).stepCount = 0; s.step(); };
+
 /** Base class of the epoch-based learning-rate schedulers (torch.optim.lr_scheduler.LRScheduler); the constructor performs step 0. */
 export abstract class LRScheduler {
   /** Index of the last step taken (-1 before the constructor's initial step). */
@@ -20,6 +39,8 @@ export abstract class LRScheduler {
   /** Each group's initialLr, the base the schedule is computed from. */
   baseLrs: number[];
   protected lastLr: number[] = [];
+  /** PyTorch's _step_count: step() calls, the constructor's included (saved for PyTorch's order-of-calls warning). */
+  protected stepCount = 0;
   constructor(readonly optimizer: Optimizer, lastEpoch = -1) {
     if (lastEpoch === -1) {
       for (const g of optimizer.paramGroups) if (g.initialLr === undefined) g.initialLr = g.lr;
@@ -40,6 +61,7 @@ export abstract class LRScheduler {
 
   /** Advances one epoch with the chainable rule, or jumps to `epoch` (closed form where PyTorch has one), and writes each group's lr. */
   step(epoch?: number): void {
+    this.stepCount++;
     let lrs: number[];
     if (epoch === undefined) { this.lastEpoch++; lrs = this.getLr(); }
     else { this.lastEpoch = epoch; lrs = this.closedFormLr() ?? this.getLr(); }
@@ -50,24 +72,49 @@ export abstract class LRScheduler {
   getLastLr(): number[] { return [...this.lastLr]; }
   protected get groups(): ParamGroup[] { return this.optimizer.paramGroups; }
 
-  /** Every field except the optimizer (and functions, which cannot be serialized). */
+  /** Fields of the subclass that PyTorch's state_dict has no counterpart of (or that are code, not state). */
+  protected notState(_k: string, _v: unknown): boolean { return false; }
+  /** A field's value as PyTorch holds it, where the representation differs (MultiStepLR's Counter...). */
+  protected toPyTorchValue(_k: string, v: unknown): unknown { return copyValue(v); }
+  /** The inverse of toPyTorchValue; also given the layouts earlier torchlet versions wrote. */
+  protected fromPyTorchValue(_k: string, v: unknown): unknown { return copyValue(v); }
+
+  /**
+   * PyTorch's state_dict(): every field except the optimizer, under PyTorch 1.13's names and in its
+   * order (the subclass's fields, then base_lrs, last_epoch, verbose, _step_count,
+   * _get_lr_called_within_step, _last_lr). Functions (LambdaLR's lambdas) are code, not state: as in
+   * PyTorch they are written as None.
+   */
   stateDict(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(this)) {
-      // Functions (LambdaLR's lambdas) are code, not state, as in PyTorch.
-      if (k === 'optimizer' || typeof v === 'function' || (Array.isArray(v) && v.some((x) => typeof x === 'function'))) continue;
-      out[k] = Array.isArray(v) ? [...v] : v && typeof v === 'object' ? structuredClone(v) : v;
+      if (k === 'optimizer' || BASE_FIELDS.has(k) || this.notState(k, v)) continue;
+      if (typeof v === 'function') continue;
+      out[pyName(k)] = Array.isArray(v) && v.some((x) => typeof x === 'function') ? v.map(() => null) : this.toPyTorchValue(k, v);
     }
+    Object.assign(out, {
+      base_lrs: [...this.baseLrs], last_epoch: this.lastEpoch, verbose: false, _step_count: this.stepCount,
+      _get_lr_called_within_step: false, _last_lr: [...this.lastLr],
+    });
     return out;
   }
-  /** Also accepts PyTorch's scheduler state_dict (snake_case keys such as last_epoch, _last_lr, T_cur). */
+  /**
+   * Takes what stateDict() gives, PyTorch's scheduler state_dict(), or the camelCase layout earlier
+   * torchlet versions wrote. Like PyTorch's __dict__.update it overwrites the hyperparameters too;
+   * PyTorch attributes with no torchlet counterpart (verbose, _get_lr_called_within_step, anneal_func)
+   * and None entries (lambdas saved as None) are skipped.
+   */
   loadStateDict(sd: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(sd)) {
+    for (const [key, v] of Object.entries(sd)) {
+      const k = fieldName(key);
+      if (k === 'optimizer' || !Object.prototype.hasOwnProperty.call(this, k)) continue;
       if (v === null || typeof v === 'function' || (Array.isArray(v) && v.some((x) => x === null || typeof x === 'function'))) continue;
-      (this as Record<string, unknown>)[camelKey(k)] = Array.isArray(v) ? [...v] : v;
+      (this as Record<string, unknown>)[k] = this.fromPyTorchValue(k, v);
     }
   }
 }
+/** Fields of LRScheduler itself, written last under PyTorch's names. */
+const BASE_FIELDS = new Set(['lastEpoch', 'baseLrs', 'lastLr', 'stepCount']);
 
 /** PyTorch attribute name -> ours: '_last_lr' -> 'lastLr', 'T_cur' -> 'TCur', 'base_lrs' -> 'baseLrs'. */
 function camelKey(k: string): string {
@@ -110,6 +157,22 @@ export class MultiStepLR extends LRScheduler {
   }
   protected override closedFormLr(): number[] {
     return this.baseLrs.map((b) => b * this.gamma ** bisectRight(this.milestones, this.lastEpoch));
+  }
+  /**
+   * PyTorch holds milestones as a Counter {epoch: count} and reads it as a mapping
+   * (milestones[last_epoch]); a plain dict with int keys steps the same and, unlike a Counter, loads
+   * with weights_only=True.
+   */
+  protected override toPyTorchValue(k: string, v: unknown): unknown {
+    if (k !== 'milestones') return super.toPyTorchValue(k, v);
+    const counts: Record<number, number> = {};
+    for (const m of v as number[]) counts[m] = (counts[m] ?? 0) + 1;
+    return counts;
+  }
+  /** Takes the {epoch: count} mapping or the sorted list earlier torchlet versions wrote. */
+  protected override fromPyTorchValue(k: string, v: unknown): unknown {
+    if (k !== 'milestones' || Array.isArray(v)) return super.fromPyTorchValue(k, v);
+    return Object.entries(v as Record<string, number>).flatMap(([m, n]) => Array.from({ length: n }, () => Number(m))).sort((a, b) => a - b);
   }
 }
 
@@ -252,7 +315,7 @@ interface Phase { endStep: number; startLr: string; endLr: string; startMomentum
 /** The 1cycle policy; with cycleMomentum it also cycles SGD's momentum or Adam's beta1. */
 export class OneCycleLR extends LRScheduler {
   readonly totalSteps: number;
-  private readonly phases: Phase[];
+  private phases: Phase[];
   readonly anneal: 'cos' | 'linear';
   readonly cycleMomentum: boolean;
   readonly useBeta1: boolean;
@@ -312,6 +375,22 @@ export class OneCycleLR extends LRScheduler {
       ];
     this.initialStep();
   }
+  /** `anneal` is PyTorch's anneal_func, a bound method: code, rebuilt by the constructor on both sides. */
+  protected override notState(k: string): boolean { return k === 'anneal'; }
+  /** PyTorch's _schedule_phases: snake_case keys whose values name param-group keys (initial_lr, max_lr...). */
+  protected override toPyTorchValue(k: string, v: unknown): unknown {
+    if (k !== 'phases') return super.toPyTorchValue(k, v);
+    return (v as Phase[]).map((p) => ({
+      end_step: p.endStep, start_lr: pyName(p.startLr), end_lr: pyName(p.endLr), start_momentum: pyName(p.startMomentum), end_momentum: pyName(p.endMomentum),
+    }));
+  }
+  protected override fromPyTorchValue(k: string, v: unknown): unknown {
+    if (k !== 'phases') return super.fromPyTorchValue(k, v);
+    return (v as Record<string, unknown>[]).map((p) => {
+      const q = camelKeys(p);
+      return { endStep: q.endStep, startLr: camelKey(q.startLr as string), endLr: camelKey(q.endLr as string), startMomentum: camelKey(q.startMomentum as string), endMomentum: camelKey(q.endMomentum as string) };
+    });
+  }
   private annealFn(start: number, end: number, pct: number): number {
     return this.anneal === 'cos' ? end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1) : (end - start) * pct + start;
   }
@@ -342,7 +421,7 @@ export class OneCycleLR extends LRScheduler {
 /** Runs schedulers one after another, switching at the milestones. */
 export class SequentialLR extends LRScheduler {
   private readonly schedulers: LRScheduler[];
-  readonly milestones: number[];
+  milestones: number[];
   constructor(optimizer: Optimizer, schedulers: LRScheduler[], milestones: number[], opts: { lastEpoch?: number } = {}) {
     super(optimizer, -1);
     schedulers.forEach((s, i) => {
@@ -355,7 +434,7 @@ export class SequentialLR extends LRScheduler {
     this.lastEpoch = (opts.lastEpoch ?? -1) + 1;
     for (const g of optimizer.paramGroups) g.lr = g.initialLr as number;
     for (const s of schedulers) s.lastEpoch -= 1;
-    schedulers[0]!.step();
+    initialStepOf(schedulers[0]!);
     this.lastLr = schedulers[0]!.getLastLr();
   }
   protected getLr(): number[] { return this.groups.map((g) => g.lr); }
@@ -367,12 +446,14 @@ export class SequentialLR extends LRScheduler {
     else s.step();
     this.lastLr = s.getLastLr();
   }
+  /** PyTorch's state_dict: its own fields, and each child's state_dict under '_schedulers'. */
   override stateDict(): Record<string, unknown> {
-    return { lastEpoch: this.lastEpoch, lastLr: [...this.lastLr], schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return { _milestones: [...this.milestones], last_epoch: this.lastEpoch, _last_lr: [...this.lastLr], _schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
-  /** Also accepts PyTorch's state_dict ('last_epoch', '_last_lr', '_schedulers'). */
+  /** Also accepts the camelCase layout earlier torchlet versions wrote ('lastEpoch', 'lastLr', 'schedulers'). */
   override loadStateDict(input: Record<string, unknown>): void {
     const sd = camelKeys(input);
+    if (Array.isArray(sd.milestones)) this.milestones = [...(sd.milestones as number[])];
     this.lastEpoch = sd.lastEpoch as number;
     this.lastLr = [...(sd.lastLr as number[])];
     (sd.schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i]!.loadStateDict(s));
@@ -399,6 +480,15 @@ export interface ReduceLROnPlateauOptions {
   eps?: number;
 }
 
+/** PyTorch's float(tensor) for ReduceLROnPlateau.step: one element, read synchronously. */
+function metricValue(t: Tensor): number {
+  if (t.numel() !== 1) throw new RangeError(`ReduceLROnPlateau.step: only one element tensors can be converted to Python scalars (the metric has shape [${t.shape.join(', ')}])`);
+  if (!t.storage.backend.synchronous) {
+    throw new TypeError(`ReduceLROnPlateau.step: the metric is a tensor on '${t.device}', which cannot be read synchronously; pass its value: scheduler.step(await loss.item())`);
+  }
+  return Number(t.itemSync());
+}
+
 /** Lowers lr by `factor` once the metric passed to step(metric) stops improving for `patience` epochs. */
 export class ReduceLROnPlateau {
   readonly mode: 'min' | 'max'; readonly factor: number; readonly patience: number; readonly threshold: number;
@@ -423,8 +513,14 @@ export class ReduceLROnPlateau {
     if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
     return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
   }
-  /** Records the epoch's metric; after more than `patience` epochs without improvement (and outside cooldown), multiplies each lr by factor, not below minLr. */
-  step(metric: number): void {
+  /**
+   * Records the epoch's metric; after more than `patience` epochs without improvement (and outside
+   * cooldown), multiplies each lr by factor, not below minLr. A one-element tensor is read as its
+   * value, as PyTorch's float(metrics) (`scheduler.step(valLoss)`); on a device that reads
+   * asynchronously pass `await valLoss.item()`.
+   */
+  step(metric: number | Tensor): void {
+    if (isTensor(metric)) metric = metricValue(metric);
     this.lastEpoch += 1;
     if (this.isBetter(metric, this.best)) { this.best = metric; this.numBadEpochs = 0; } else this.numBadEpochs++;
     if (this.cooldownCounter > 0) { this.cooldownCounter--; this.numBadEpochs = 0; }
@@ -440,15 +536,36 @@ export class ReduceLROnPlateau {
   }
   /** The current learning rates, one per param group (get_last_lr). */
   getLastLr(): number[] { return [...this.lastLr]; }
-  /** Every field except the optimizer, for checkpointing. */
+  /** PyTorch's state_dict: every field except the optimizer, under PyTorch 1.13's names and in its order. */
   stateDict(): Record<string, unknown> {
-    return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch, lastLr: [...this.lastLr] };
+    return {
+      factor: this.factor, min_lrs: [...this.minLrs], patience: this.patience, verbose: false, cooldown: this.cooldown,
+      cooldown_counter: this.cooldownCounter, mode: this.mode, threshold: this.threshold, threshold_mode: this.thresholdMode,
+      best: this.best, num_bad_epochs: this.numBadEpochs, mode_worse: this.mode === 'min' ? Infinity : -Infinity, eps: this.eps,
+      last_epoch: this.lastEpoch, _last_lr: [...this.lastLr],
+    };
   }
-  /** Also accepts PyTorch's state_dict (num_bad_epochs, cooldown_counter, last_epoch, _last_lr). */
+  /**
+   * Takes what stateDict() gives, PyTorch's state_dict, or the camelCase layout earlier torchlet
+   * versions wrote. Like PyTorch's __dict__.update it overwrites the hyperparameters too (mode and
+   * threshold_mode are checked as the constructor checks them); mode_worse and verbose are derived or
+   * unused here.
+   */
   loadStateDict(input: Record<string, unknown>): void {
     const sd = camelKeys(input);
-    this.best = sd.best as number; this.numBadEpochs = sd.numBadEpochs as number; this.cooldownCounter = sd.cooldownCounter as number;
-    this.lastEpoch = sd.lastEpoch as number;
+    const self = this as unknown as Record<string, unknown>;
+    for (const k of ['factor', 'patience', 'threshold', 'cooldown', 'eps', 'best', 'numBadEpochs', 'cooldownCounter', 'lastEpoch']) {
+      if (typeof sd[k] === 'number') self[k] = sd[k];
+    }
+    if (sd.mode !== undefined) {
+      if (sd.mode !== 'min' && sd.mode !== 'max') throw new RangeError(`ReduceLROnPlateau.loadStateDict: mode ${String(sd.mode)} is unknown!`);
+      self.mode = sd.mode;
+    }
+    if (sd.thresholdMode !== undefined) {
+      if (sd.thresholdMode !== 'rel' && sd.thresholdMode !== 'abs') throw new RangeError(`ReduceLROnPlateau.loadStateDict: threshold mode ${String(sd.thresholdMode)} is unknown!`);
+      self.thresholdMode = sd.thresholdMode;
+    }
+    if (Array.isArray(sd.minLrs)) self.minLrs = [...(sd.minLrs as number[])];
     if (Array.isArray(sd.lastLr)) this.lastLr = [...(sd.lastLr as number[])];
   }
 }
@@ -526,11 +643,11 @@ export class ChainedScheduler extends LRScheduler {
     for (const s of this.schedulers) s.step();
     this.lastLr = this.groups.map((g) => g.lr);
   }
-  /** PyTorch's keys ('_last_lr', '_schedulers') camelCased: { lastLr, schedulers }. */
+  /** PyTorch's state_dict: _last_lr, and each child's state_dict under '_schedulers'. */
   override stateDict(): Record<string, unknown> {
-    return { lastLr: [...this.lastLr], schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return { _last_lr: [...this.lastLr], _schedulers: this.schedulers.map((s) => s.stateDict()) };
   }
-  /** Also accepts PyTorch's state_dict ('_last_lr', '_schedulers'). */
+  /** Also accepts the camelCase layout earlier torchlet versions wrote ('lastLr', 'schedulers'). */
   override loadStateDict(input: Record<string, unknown>): void {
     const sd = camelKeys(input);
     if (Array.isArray(sd.lastLr)) this.lastLr = [...(sd.lastLr as number[])];
@@ -615,6 +732,8 @@ export class CyclicLR extends LRScheduler {
     this.initialStep();
     this.baseLrs = baseLrs; // PyTorch's order: the initial step used initialLr, later steps use baseLr
   }
+  /** PyTorch 1.13's CyclicLR cannot cycle beta1 and has no use_beta1 (2.1 added it): written only when true. */
+  protected override notState(k: string, v: unknown): boolean { return k === 'useBeta1' && v === false; }
   /** The amplitude scale at x (cycle number or iteration): the custom scaleFn, else the mode's (1, 1/2^(cycle-1), or gamma^x). */
   scaleFn(x: number): number {
     if (this.scaleFnCustom) return this.scaleFnCustom(x);

@@ -54,6 +54,9 @@ export interface LegacyOptimizerStateDict {
 /** A closure for step(): re-evaluates the model, calls backward and returns the loss (sync or async). */
 export type Closure = () => Tensor | number | Promise<Tensor | number>;
 
+/** Keys lr schedulers store in param groups (OneCycleLR, CyclicLR, every scheduler's initialLr). */
+const SCHEDULER_GROUP_KEYS = ['initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum'];
+
 function isGroupInput<O>(x: unknown): x is ParamGroupInput<O> {
   return !!x && typeof x === 'object' && !isTensor(x) && 'params' in x;
 }
@@ -74,12 +77,15 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     const list = [...params] as unknown[];
     if (list.length === 0) throw new Error(`${name}: optimizer got an empty parameter list`);
     const groups = isGroupInput<O>(list[0]) ? (list as ParamGroupInput<O>[]) : [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>];
-    for (const g of groups) this.addParamGroup(g);
+    groups.forEach((g, i) => this.addGroup(g, name, ` in param group ${i}`));
   }
 
   /** Adds a group; missing options come from the defaults. A tensor may belong to one group only. */
-  addParamGroup(group: ParamGroupInput<O>): void {
+  addParamGroup(group: ParamGroupInput<O>): void { this.addGroup(group, `${this.opName}.addParamGroup`, ''); }
+
+  private addGroup(group: ParamGroupInput<O>, where: string, which: string): void {
     if (!isGroupInput<O>(group)) throw new TypeError(`${this.opName}.addParamGroup: a param group must be an object with a 'params' field`);
+    this.checkGroupKeys(group as unknown as Record<string, unknown>, where, which);
     const params = isTensor(group.params) ? [group.params as unknown as Tensor] : [...group.params];
     for (const p of params) {
       if (!isTensor(p)) throw new TypeError(`${this.opName}: optimizer can only optimize Tensors, but one of the params is ${typeof p}`);
@@ -92,6 +98,23 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     const full = { ...this.defaults, ...group, params } as unknown as ParamGroup;
     for (const [k, v] of Object.entries(full)) if (v === undefined) (full as Record<string, unknown>)[k] = (this.defaults as Record<string, unknown>)[k];
     this.paramGroups.push(full);
+  }
+
+  /**
+   * A group dict keeps extra keys, as PyTorch's does (a 'name', a user tag), but a snake_case key
+   * whose camelCase form is an option of this optimizer (weight_decay) or a key schedulers keep in
+   * groups (max_lr) is a ported PyTorch spelling that would otherwise be silently ignored: it gets
+   * the options object's "did you mean" TypeError.
+   */
+  private checkGroupKeys(group: Record<string, unknown>, where: string, which: string): void {
+    const options = Object.keys(this.defaults);
+    for (const key of Object.keys(group)) {
+      if (!key.includes('_')) continue;
+      const c = key.replace(/_+([a-zA-Z0-9])/g, (_, ch: string) => ch.toUpperCase());
+      if (c !== key && (options.includes(c) || SCHEDULER_GROUP_KEYS.includes(c))) {
+        throw new TypeError(`${where}: unknown option '${key}'${which} (did you mean '${c}'?); accepted options: ${options.join(', ')}`);
+      }
+    }
   }
 
   /**

@@ -47,8 +47,10 @@ function formatOf(path: string | URL | null | undefined, opts: SaveOptions): Sav
 }
 
 async function encodeSafetensorsTree(obj: unknown, metadata: Record<string, string> | undefined): Promise<Uint8Array> {
-  if (isTensor(obj)) return encodeSafetensors({ [SINGLE_TENSOR_KEY]: obj }, metadata);
   if (metadata && (STRUCTURE_KEY in metadata)) throw new TypeError(`save: metadata key '${STRUCTURE_KEY}' is reserved (it records the layout of nested checkpoints)`);
+  // A single Tensor is stored as `tensor`, with a structure entry saying the top level is that
+  // tensor, so load gives back the Tensor (files without it load as { tensor }, as they always did).
+  if (isTensor(obj)) return encodeSafetensors({ [SINGLE_TENSOR_KEY]: obj }, { ...metadata, [STRUCTURE_KEY]: JSON.stringify({ $tensor: SINGLE_TENSOR_KEY }) });
   if (isFlatTensorMap(obj)) {
     if ('__metadata__' in obj) throw new TypeError("save: '__metadata__' is reserved; pass metadata in the options");
     return encodeSafetensors(obj, metadata);
@@ -164,8 +166,8 @@ async function decode(bytes: Uint8Array, device: Device): Promise<unknown> {
 }
 
 /**
- * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint saved by torchlet comes
- * back nested); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
+ * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint or a single Tensor saved
+ * by torchlet comes back as it was saved); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
  * -> { name: Tensor }. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
  * @example
  * ```ts

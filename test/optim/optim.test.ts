@@ -146,7 +146,7 @@ describe('optimizer API', () => {
   });
 });
 
-function schedFactory(name: string): (o: torch.optim.Optimizer) => { step(m?: number): void; getLastLr(): number[] } {
+function schedFactory(name: string): (o: torch.optim.Optimizer) => { step(m?: number | Tensor): void; getLastLr(): number[] } {
   const S = optim.lrScheduler;
   switch (name) {
     case 'StepLR': return (o) => new S.StepLR(o, 3, { gamma: 0.5 });
@@ -211,7 +211,7 @@ describe('lrScheduler matches PyTorch', () => {
       closeTo(lrs.flat(), c.lrs.slice(c.saveAt!).flat(), 1e-12, 1e-15, `${name} resumed lrs`);
     });
   }
-  it('ChainedScheduler and CyclicLR stateDict round trips continue the schedule (keys are PyTorch\'s camelCased)', () => {
+  it('ChainedScheduler and CyclicLR stateDict round trips continue the schedule (keys are PyTorch\'s)', () => {
     const S = optim.lrScheduler;
     const mk = () => {
       const o = new optim.SGD([torch.zeros(1, { requiresGrad: true })], { lr: 0.1, momentum: 0.9 });
@@ -220,8 +220,8 @@ describe('lrScheduler matches PyTorch', () => {
     const [o1, c1, y1] = mk();
     for (let i = 0; i < 4; i++) { c1.step(); y1.step(); }
     const csd = c1.stateDict(), ysd = y1.stateDict();
-    expect(Object.keys(csd)).toEqual(['lastLr', 'schedulers']);
-    expect(ysd).toMatchObject({ maxLrs: [0.1], totalSize: 6, stepRatio: 0.5, mode: 'triangular', scaleMode: 'cycle', cycleMomentum: true, lastEpoch: 4 });
+    expect(Object.keys(csd)).toEqual(['_last_lr', '_schedulers']);
+    expect(ysd).toMatchObject({ max_lrs: [0.1], total_size: 6, step_ratio: 0.5, mode: 'triangular', scale_mode: 'cycle', cycle_momentum: true, last_epoch: 4 });
     const [o2, c2, y2] = mk();
     c2.loadStateDict(JSON.parse(JSON.stringify(csd)) as Record<string, unknown>);
     y2.loadStateDict(JSON.parse(JSON.stringify(ysd)) as Record<string, unknown>);
@@ -230,6 +230,20 @@ describe('lrScheduler matches PyTorch', () => {
     expect(y2.getLastLr()).toEqual(y1.getLastLr());
     expect(c2.getLastLr()).toEqual(c1.getLastLr());
     expect(o2.paramGroups[0]!.momentum).toBe(o1.paramGroups[0]!.momentum);
+  });
+  it('loadStateDict still takes the camelCase layout earlier torchlet versions wrote', () => {
+    const S = optim.lrScheduler;
+    const o = new optim.SGD([torch.zeros(1, { requiresGrad: true })], { lr: 0.1 });
+    const s = new S.StepLR(o, 3, { gamma: 0.5 });
+    s.loadStateDict({ lastEpoch: 4, baseLrs: [0.1], lastLr: [0.05], stepSize: 3, gamma: 0.5 });
+    o.paramGroups[0]!.lr = 0.05;
+    const lrs = [0, 1, 2].map(() => { s.step(); return o.paramGroups[0]!.lr; });
+    expect(lrs).toEqual([0.05, 0.025, 0.025]); // epochs 5, 6, 7 of 0.1 * 0.5 ** floor(e / 3)
+    const m = new S.MultiStepLR(o, [1]);
+    m.loadStateDict({ milestones: [2, 5, 5], lastEpoch: 0 });
+    expect(m.milestones).toEqual([2, 5, 5]);
+    m.loadStateDict({ milestones: { 2: 1, 5: 2 } });
+    expect(m.milestones).toEqual([2, 5, 5]);
   });
   it('stateDict round trip continues the schedule', () => {
     const mk = () => { const o = new optim.SGD([torch.zeros(1, { requiresGrad: true })], { lr: 0.1 }); return [o, new optim.lrScheduler.CosineAnnealingWarmRestarts(o, 3, { TMult: 2 })] as const; };

@@ -1272,7 +1272,7 @@ export type Unfold = N.Unfold;
  * Upsamples a 1D, 2D or 3D (multi-channel) input to a size or by a scale factor; mode 'nearest' by default (torch.nn.Upsample).
  * @class
  */
-export const Upsample: typeof N.Upsample = c(N.Upsample, 'Upsample', 'opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu}', {
+export const Upsample: typeof N.Upsample = c(N.Upsample, 'Upsample', 'opts?:u{size:nau;scaleFactor:nau;mode:su;alignCorners:bu;recomputeScaleFactor:bu;antialias:bu}', {
   forward: 'x:T',
 });
 /** Upsamples a 1D, 2D or 3D (multi-channel) input to a size or by a scale factor; mode 'nearest' by default (torch.nn.Upsample). */

@@ -119,7 +119,7 @@ export type PolynomialLR = N.PolynomialLR;
  * @class
  */
 export const ReduceLROnPlateau: typeof N.ReduceLROnPlateau = c(N.ReduceLROnPlateau, 'ReduceLROnPlateau', 'optimizer:i, opts?:u{mode:su;factor:nu;patience:nu;threshold:nu;thresholdMode:su;cooldown:nu;minLr:nau;eps:nu}', {
-  step: 'metric:n',
+  step: 'metric:Tn',
   getLastLr: '',
   stateDict: '',
   loadStateDict: 'input:io',

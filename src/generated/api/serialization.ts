@@ -7,8 +7,8 @@ import { strictFunction as f } from '../../args.js';
 
 export * from '../../serialization/index.js';
 /**
- * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint saved by torchlet comes
- * back nested); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
+ * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint or a single Tensor saved
+ * by torchlet comes back as it was saved); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
  * -> { name: Tensor }. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
  * @example
  * ```ts

@@ -27,7 +27,7 @@ export type ChainDataset<T> = N.ChainDataset<T>;
  * @class
  */
 export const ConcatDataset: typeof N.ConcatDataset = c(N.ConcatDataset, 'ConcatDataset', 'datasets:a', {
-  getItem: 'i:n',
+  getItem: 'index:n',
   length: '',
 });
 /** Concatenation of map-style datasets, indexed across them in order (torch.utils.data.ConcatDataset). */
@@ -134,7 +134,7 @@ export type SequentialSampler = N.SequentialSampler;
  * A view of a dataset at the given indices (torch.utils.data.Subset).
  * @class
  */
-export const Subset: typeof N.Subset = c(N.Subset, 'Subset', 'dataset:i, indices:a', {
+export const Subset: typeof N.Subset = c(N.Subset, 'Subset', 'dataset:i, indices:Ta', {
   getItem: 'i:n',
   length: '',
 });
@@ -144,7 +144,7 @@ export type Subset<T> = N.Subset<T>;
  * Yields the given indices in a random order, without replacement (torch.utils.data.SubsetRandomSampler).
  * @class
  */
-export const SubsetRandomSampler: typeof N.SubsetRandomSampler = c(N.SubsetRandomSampler, 'SubsetRandomSampler', 'indices:a, opts?:u{generator:ziu}', {
+export const SubsetRandomSampler: typeof N.SubsetRandomSampler = c(N.SubsetRandomSampler, 'SubsetRandomSampler', 'indices:Ta, opts?:u{generator:ziu}', {
   length: '',
 });
 /** Yields the given indices in a random order, without replacement (torch.utils.data.SubsetRandomSampler). */

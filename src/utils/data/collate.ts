@@ -2,6 +2,9 @@
 // stacked, numbers become a tensor (int32 when all are integers, else float32: torchlet's defaults,
 // not PyTorch's int64/float64), booleans a bool tensor, typed arrays stacked rows, arrays (tuples)
 // and plain objects are collated position- / key-wise, strings and anything else stay a list.
+// JS numbers carry no int/float type, so a float field whose batch happens to hold whole numbers
+// would come out int32 between float32 batches; a DataLoader's collate (loaderCollate) therefore
+// remembers each number field that was ever fractional and keeps it float32 from then on.
 
 import { Tensor, isTensor } from '../../tensor.js';
 import { stack, tensor } from '../../ops/index.js';
@@ -24,7 +27,20 @@ const isPlainObject = (x: unknown): x is Record<string, unknown> =>
   !!x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
 
 /** Collates a list of samples into a batch (torch.utils.data.default_collate): tensors stacked, numbers/booleans as tensors, arrays and objects element-wise. */
-export function defaultCollate(batch: readonly unknown[]): Collated {
+export function defaultCollate(batch: readonly unknown[]): Collated { return collateAt(batch, '', null); }
+
+/**
+ * defaultCollate for one DataLoader (its default collateFn): a number field (by its position in the
+ * sample: '', '/1', '/y/0') that had a fractional value in any batch stays float32 in every later
+ * batch and epoch, so its dtype does not flip with whether a batch's values happen to be whole.
+ * A field never fractional (class labels) stays int32.
+ */
+export function loaderCollate(): (batch: readonly unknown[]) => Collated {
+  const floatFields = new Set<string>();
+  return (batch) => collateAt(batch, '', floatFields);
+}
+
+function collateAt(batch: readonly unknown[], path: string, floatFields: Set<string> | null): Collated {
   if (batch.length === 0) throw new RangeError('defaultCollate: cannot collate an empty batch');
   const first = batch[0];
   if (isTensor(first)) {
@@ -37,7 +53,9 @@ export function defaultCollate(batch: readonly unknown[]): Collated {
   if (typeof first === 'number') {
     if (!batch.every((v) => typeof v === 'number')) throw new TypeError('defaultCollate: batch mixes numbers with other types');
     const nums = batch as number[];
-    return tensor(nums, { dtype: nums.every(Number.isInteger) ? 'int32' : 'float32' });
+    const isFloat = floatFields?.has(path) || !nums.every(Number.isInteger);
+    if (isFloat) floatFields?.add(path);
+    return tensor(nums, { dtype: isFloat ? 'float32' : 'int32' });
   }
   if (typeof first === 'boolean') return tensor(batch as boolean[]);
   if (typeof first === 'string') return [...batch] as string[];
@@ -48,11 +66,11 @@ export function defaultCollate(batch: readonly unknown[]): Collated {
   if (Array.isArray(first)) {
     const n = first.length;
     if (!batch.every((s) => Array.isArray(s) && s.length === n)) throw new RangeError('defaultCollate: each element in list of batch should be of equal size');
-    return Array.from({ length: n }, (_, i) => defaultCollate(batch.map((s) => (s as unknown[])[i])));
+    return Array.from({ length: n }, (_, i) => collateAt(batch.map((s) => (s as unknown[])[i]), `${path}/${i}`, floatFields));
   }
   if (isPlainObject(first)) {
     const out: Record<string, Collated> = {};
-    for (const k of Object.keys(first)) out[k] = defaultCollate(batch.map((s) => (s as Record<string, unknown>)[k]));
+    for (const k of Object.keys(first)) out[k] = collateAt(batch.map((s) => (s as Record<string, unknown>)[k]), `${path}/${k}`, floatFields);
     return out;
   }
   return [...batch];

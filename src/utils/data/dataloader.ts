@@ -8,8 +8,8 @@
 
 import { yieldToFinalizers } from '../../memory.js';
 import { Generator } from '../../generator.js';
-import { defaultCollate, defaultConvert, type CollateOf } from './collate.js';
-import { BatchSampler, RandomSampler, SequentialSampler, lengthOf, type Sized } from './sampler.js';
+import { defaultConvert, loaderCollate, type CollateOf } from './collate.js';
+import { BatchSampler, RandomSampler, SequentialSampler, lengthOf, samplerLength, type Sized } from './sampler.js';
 import { WorkerPool, type WorkerDatasetSpec } from './worker-pool.js';
 import { IterableDataset } from './dataset.js';
 
@@ -28,7 +28,7 @@ export interface DataLoaderOptions<T, B> {
   batchSampler?: Iterable<number[]>;
   /** Worker threads loading items (default 0: the main thread); needs workerDataset. */
   numWorkers?: number;
-  /** Merges a list of samples into a batch (default defaultCollate, or defaultConvert when batchSize is null). */
+  /** Merges a list of samples into a batch (default: defaultCollate, keeping a field that was ever fractional float32 in later batches; defaultConvert when batchSize is null). */
   collateFn?: (batch: T[]) => B;
   /** Drop the last incomplete batch (default false). */
   dropLast?: boolean;
@@ -100,7 +100,7 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
       if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new RangeError(`DataLoader: prefetch must be a positive integer, got ${this.prefetch}`);
       this.workerDataset = undefined;
       this.sampler = []; this.batchSampler = null;
-      this.collateFn = opts.collateFn ?? ((bs !== null ? defaultCollate : (b: T[]) => defaultConvert(b[0])) as unknown as (batch: T[]) => B);
+      this.collateFn = opts.collateFn ?? ((bs !== null ? loaderCollate() : (b: T[]) => defaultConvert(b[0])) as unknown as (batch: T[]) => B);
       return;
     }
     if (!Array.isArray(dataset) && typeof (dataset as { getItem?: unknown }).getItem !== 'function') {
@@ -135,7 +135,8 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
     this.dropLast = opts.dropLast ?? false;
     this.sampler = opts.sampler ?? (opts.shuffle ? new RandomSampler(this.dataset, { generator: opts.generator ?? null }) : new SequentialSampler(this.dataset));
     this.batchSampler = opts.batchSampler ?? (this.batchSize !== null ? new BatchSampler(this.sampler, this.batchSize, this.dropLast) : null);
-    this.collateFn = opts.collateFn ?? ((this.batchSampler ? defaultCollate : (b: T[]) => defaultConvert(b[0])) as unknown as (batch: T[]) => B);
+    // Our own collate per loader (not the shared defaultCollate): it keeps a float field float32 across batches.
+    this.collateFn = opts.collateFn ?? ((this.batchSampler ? loaderCollate() : (b: T[]) => defaultConvert(b[0])) as unknown as (batch: T[]) => B);
   }
 
   /** Number of batches per epoch (or samples when batchSize is null). */
@@ -148,8 +149,13 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
       if (this.batchSize === null) return n;
       return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
     }
-    const s = (this.batchSampler ?? this.sampler) as Iterable<unknown> & { length?: () => number };
-    return typeof s.length === 'function' ? s.length() : [...s].length;
+    // Our own BatchSampler over the sampler: name the sampler the user gave in the error.
+    if (this.batchSampler instanceof BatchSampler && this.batchSampler.sampler === this.sampler) {
+      const n = samplerLength(this.sampler, 'DataLoader.length', 'sampler');
+      return this.dropLast ? Math.floor(n / this.batchSampler.batchSize) : Math.ceil(n / this.batchSampler.batchSize);
+    }
+    if (this.batchSampler) return samplerLength(this.batchSampler, 'DataLoader.length', 'batchSampler');
+    return samplerLength(this.sampler, 'DataLoader.length', 'sampler');
   }
 
   private *indexBatches(): Generator_<number[]> {

@@ -6,7 +6,7 @@
 
 import { Tensor, isTensor } from '../../tensor.js';
 import { Generator, randpermHost } from '../../generator.js';
-import { lengthOf } from './sampler.js';
+import { indexList, lengthOf } from './sampler.js';
 
 /** A map-style dataset: items by index through getItem(i), size through length() (torch.utils.data.Dataset). */
 export abstract class Dataset<T = unknown> {
@@ -79,7 +79,12 @@ export class TensorDataset extends Dataset<Tensor[]> {
 
 /** A view of a dataset at the given indices (torch.utils.data.Subset). */
 export class Subset<T> extends Dataset<T> {
-  constructor(readonly dataset: Dataset<T>, readonly indices: readonly number[]) { super(); }
+  /** The indices into dataset (a tensor given is read into numbers once). */
+  readonly indices: readonly number[];
+  constructor(readonly dataset: Dataset<T>, indices: readonly number[] | Tensor) {
+    super();
+    this.indices = indexList(indices, 'Subset');
+  }
   /** Item indices[i] of the underlying dataset. */
   getItem(i: number): T {
     const j = this.indices[i];
@@ -100,14 +105,25 @@ export class ConcatDataset<T> extends Dataset<T> {
     super();
     if (datasets.length === 0) throw new Error('ConcatDataset: datasets should not be an empty iterable');
     if (datasets.some((d) => (d as unknown) instanceof IterableDataset)) throw new TypeError('ConcatDataset does not support IterableDataset');
+    // Checked here: a plain array (which DataLoader accepts) would otherwise fail at the first getItem.
+    datasets.forEach((d, k) => {
+      if (typeof (d as { getItem?: unknown } | null)?.getItem !== 'function') {
+        const kind = Array.isArray(d) ? 'an Array' : d === null ? 'null' : typeof d === 'object' ? `a ${(d as object).constructor?.name ?? 'object'}` : `a ${typeof d}`;
+        throw new TypeError(`ConcatDataset: datasets[${k}] is ${kind}, not a Dataset (an object with getItem(index) and length())`);
+      }
+    });
     this.datasets = [...datasets];
     let acc = 0;
     this.cumulativeSizes = this.datasets.map((d) => (acc += lengthOf(d)));
   }
-  /** Item i of the concatenation, found in the dataset that holds it. */
-  getItem(i: number): T {
+  /** Item i of the concatenation (negative: from the end), found in the dataset that holds it. */
+  getItem(index: number): T {
+    // Negative indices count from the end, as PyTorch's ConcatDataset.__getitem__.
+    const n = this.length();
+    if (index < 0 && -index > n) throw new RangeError(`ConcatDataset: absolute value of index should not exceed dataset length (index ${index}, length ${n})`);
+    const i = index < 0 ? n + index : index;
     const k = this.cumulativeSizes.findIndex((c) => i < c);
-    if (i < 0 || k < 0) throw new RangeError(`ConcatDataset: index ${i} is out of range for length ${this.length()}`);
+    if (k < 0) throw new RangeError(`ConcatDataset: index ${index} is out of range for length ${n}`);
     return this.datasets[k]!.getItem(k === 0 ? i : i - this.cumulativeSizes[k - 1]!);
   }
   /** Sum of the datasets' lengths. */

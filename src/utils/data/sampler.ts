@@ -22,6 +22,39 @@ export function lengthOf(x: Sized): number {
   return n;
 }
 
+/** Python's type name of a sampler for messages: 'generator' for a generator object, else its class. */
+function typeName(x: unknown): string {
+  const tag = Object.prototype.toString.call(x);
+  if (tag === '[object Generator]' || tag === '[object AsyncGenerator]') return 'generator';
+  if (Array.isArray(x)) return 'Array';
+  return (x as { constructor?: { name?: string } } | null)?.constructor?.name || typeof x;
+}
+/**
+ * len(sampler): its length() method or length (a Set's size) — never found by iterating, which
+ * would empty a one-shot generator and leave the epoch with nothing (PyTorch's len() raises too).
+ */
+export function samplerLength(s: Iterable<unknown>, where: string, role: string): number {
+  const o = s as { length?: unknown; size?: unknown };
+  if (typeof o.length === 'function' || typeof o.length === 'number') return lengthOf(o as Sized);
+  if (typeof o.size === 'number') return o.size;
+  const t = typeName(s);
+  const article = /^[aeiou]/i.test(t) ? 'an' : 'a';
+  throw new TypeError(`${where}: the ${role} (${article} ${t}) has no length (PyTorch: object of type '${t}' has no len()); `
+    + 'give one with a length() method or a length (an array, a Sampler subclass), or count the batches yourself');
+}
+
+/**
+ * Subset / SubsetRandomSampler indices as numbers: an array, or a 1-d integer tensor
+ * (torch.randperm(n).slice(0, 0, k), PyTorch's randperm(n)[:k]) read once on the CPU.
+ */
+export function indexList(x: readonly number[] | Tensor, where: string): number[] {
+  if (!isTensor(x)) return Array.from(x);
+  if (x.ndim > 1) throw new TypeError(`${where}: indices must be a 1-d tensor, got shape [${x.shape.join(', ')}]`);
+  if (!['int32', 'uint8', 'int64'].includes(x.dtype)) throw new TypeError(`${where}: indices must be an integer tensor (or an array of integers), got a ${x.dtype} tensor`);
+  if (!x.storage.backend.synchronous) throw new TypeError(`${where}: indices is a tensor on '${x.device}', which cannot be read synchronously; pass await indices.tolist()`);
+  return Array.from(x.dataSync() as ArrayLike<number>, Number);
+}
+
 /** Yields 0, 1, ..., len(dataSource) - 1 in order (torch.utils.data.SequentialSampler). */
 export class SequentialSampler extends Sampler {
   constructor(readonly dataSource: Sized) { super(); }
@@ -63,7 +96,12 @@ export class RandomSampler extends Sampler {
 
 /** Yields the given indices in a random order, without replacement (torch.utils.data.SubsetRandomSampler). */
 export class SubsetRandomSampler extends Sampler {
-  constructor(readonly indices: readonly number[], readonly opts: { generator?: Generator | null } = {}) { super(); }
+  /** The indices sampled from (a tensor given is read into numbers once). */
+  readonly indices: readonly number[];
+  constructor(indices: readonly number[] | Tensor, readonly opts: { generator?: Generator | null } = {}) {
+    super();
+    this.indices = indexList(indices, 'SubsetRandomSampler');
+  }
   /** Yields a fresh random permutation of the indices. */
   *[Symbol.iterator](): Iterator<number> {
     for (const i of randpermHost(this.indices.length, this.opts.generator)) yield this.indices[i]!;
@@ -142,7 +180,7 @@ export class BatchSampler extends Sampler<number[]> {
   }
   /** Number of batches: floor(n / batchSize) with dropLast, else ceil. */
   length(): number {
-    const n = this.sampler.length !== undefined ? lengthOf(this.sampler as Sized) : [...this.sampler].length;
+    const n = samplerLength(this.sampler, 'BatchSampler.length', 'sampler');
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 }
