@@ -44,10 +44,23 @@ export function isFloating(d: DType): boolean { return d === 'float32' || d === 
 /** Whether d is an integer dtype (int32, uint8); bool is not counted. */
 export function isIntegral(d: DType): boolean { return d === 'int32' || d === 'uint8'; }
 
+/**
+ * PyTorch 1.13 dtypes torchlet has no storage for. `torch.int16` and the like are these strings (not
+ * undefined, which `{ dtype: undefined }` would silently read as the default float32), so using one
+ * fails in checkDType with a message naming it. int64/long are not here: they are int32 (README).
+ */
+export type UnsupportedDType = 'int8' | 'int16' | 'bfloat16' | 'complex32' | 'qint8' | 'quint8' | 'qint32' | 'quint4x2' | 'quint2x4';
+const UNSUPPORTED_DTYPES: readonly string[] = ['int8', 'int16', 'bfloat16', 'complex32', 'qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4'];
+
 /** Validates a dtype name, returning it typed as DType; throws TypeError otherwise. */
 export function checkDType(d: unknown): DType {
   if (typeof d === 'string' && ((DTYPES as readonly string[]).includes(d) || (COMPLEX_DTYPES as readonly string[]).includes(d))) return d as DType;
-  throw new TypeError(`invalid dtype ${String(d)}; expected one of ${[...DTYPES, ...COMPLEX_DTYPES].join(', ')}`);
+  const supported = [...DTYPES, ...COMPLEX_DTYPES].join(', ');
+  if (typeof d === 'string' && UNSUPPORTED_DTYPES.includes(d)) {
+    throw new TypeError(`unsupported dtype '${d}' (torch.${d}): torchlet has no ${d} tensors; supported dtypes are ${supported}`);
+  }
+  if (d === 'int64') throw new TypeError(`unsupported dtype 'int64': torchlet's integer dtype is int32 (WebGPU has no 64-bit integers); use 'int32' (torch.int64 and torch.long are 'int32'); supported dtypes are ${supported}`);
+  throw new TypeError(`invalid dtype ${String(d)}; expected one of ${supported}`);
 }
 
 const rank: Record<DType, number> = { bool: 0, uint8: 1, int32: 2, float16: 3, float32: 4, float64: 5, complex64: 6, complex128: 7 };

@@ -8,7 +8,7 @@ import { upgradeCpuBackend } from './backends/wasm/index.js';
 import type { Device, DeviceType, MemoryInfo } from './backends/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/index.js';
 import { getAllowTf32, setAllowTf32 } from './backends/cuda/settings.js';
-import { promoteTypes, type DType } from './dtype.js';
+import { promoteTypes, type DType, type UnsupportedDType } from './dtype.js';
 import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './generated/api/grad-mode.js';
 import { grad, gradcheck, gradgradcheck, backward as autogradBackward } from './generated/api/autograd.js';
 import * as autogradFunctional from './generated/api/autograd-functional.js';
@@ -26,7 +26,7 @@ export {
   toAsync, clone, neg, neg as negative, abs, sign, exp, exp2, expm1, log, log1p, log2, log10, sqrt, rsqrt, square,
   sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, sigmoid, erf, erfinv, floor, ceil, round, trunc, frac,
   reciprocal, relu, logicalNot, bitwiseNot, isnan, isinf, isfinite, nanToNum, add, sub, sub as subtract, rsub, mul, mul as multiply,
-  div, div as divide, floorDivide, pow, maximum, minimum, atan2, fmod, remainder, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
+  div, div as divide, floorDivide, pow, maximum, minimum, fmax, fmin, atan2, fmod, remainder, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr,
   logicalXor, bitwiseAnd, bitwiseOr, bitwiseXor, where, clamp, clamp as clip, lerp, addcmul, addcdiv, maskedFill, isclose, allclose, equal,
   sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax, argmin, all, any, countNonzero, var_ as var, std,
   varMean, stdMean, norm, logsumexp, softmax, logSoftmax, cumsum, cumprod, median, kthvalue, mode,
@@ -88,6 +88,8 @@ export const int32: DType = 'int32';
 export const int: DType = 'int32';
 /** PyTorch's int64 index dtype; int32 here (WebGPU has no 64-bit integers), as `t.long()`. */
 export const long: DType = 'int32';
+/** PyTorch's int64 (torch.int64, torch.long): int32 here, as `long`. */
+export const int64: DType = 'int32';
 /** 8-bit unsigned integer dtype (torch.uint8). */
 export const uint8: DType = 'uint8';
 /** Boolean dtype (torch.bool). */
@@ -100,6 +102,31 @@ export const cfloat: DType = 'complex64';
 export const complex128: DType = 'complex128';
 /** Alias of complex128 (torch.cdouble). */
 export const cdouble: DType = 'complex128';
+// PyTorch dtypes torchlet has no storage for: named (not undefined), so `{ dtype: torch.int16 }` fails
+// with "unsupported dtype 'int16'" (a TypeScript error too) instead of reading undefined as the default float32.
+/** torch.int8: not supported by torchlet (using it is an error). */
+export const int8: UnsupportedDType = 'int8';
+/** torch.int16: not supported by torchlet (using it is an error). */
+export const int16: UnsupportedDType = 'int16';
+/** torch.short (int16): not supported by torchlet (using it is an error). */
+export const short: UnsupportedDType = 'int16';
+/** torch.bfloat16: not supported by torchlet (using it is an error). */
+export const bfloat16: UnsupportedDType = 'bfloat16';
+/** torch.complex32: not supported by torchlet (using it is an error). */
+export const complex32: UnsupportedDType = 'complex32';
+/** torch.chalf (complex32): not supported by torchlet (using it is an error). */
+export const chalf: UnsupportedDType = 'complex32';
+/** torch.qint8: not supported by torchlet (using it is an error). */
+export const qint8: UnsupportedDType = 'qint8';
+/** torch.quint8: not supported by torchlet (using it is an error). */
+export const quint8: UnsupportedDType = 'quint8';
+/** torch.qint32: not supported by torchlet (using it is an error). */
+export const qint32: UnsupportedDType = 'qint32';
+/** torch.quint4x2: not supported by torchlet (using it is an error). */
+export const quint4x2: UnsupportedDType = 'quint4x2';
+/** torch.quint2x4: not supported by torchlet (using it is an error). */
+export const quint2x4: UnsupportedDType = 'quint2x4';
+export type { UnsupportedDType };
 export { promoteTypes };
 
 /**

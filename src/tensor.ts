@@ -677,8 +677,10 @@ export class Tensor {
   maximum(other: TensorOrScalar): Tensor { return ops.maximum(this, other); }
   /** Elementwise minimum, propagating NaN (torch.minimum). */
   minimum(other: TensorOrScalar): Tensor { return ops.minimum(this, other); }
-  /** Alias of maximum here: NaN propagates (PyTorch's fmax ignores NaN). */
-  fmax(other: TensorOrScalar): Tensor { return ops.maximum(this, other); }
+  /** Elementwise maximum ignoring NaN: where one operand is NaN the other is taken (torch.fmax). */
+  fmax(other: TensorOrScalar): Tensor { return ops.fmax(this, other); }
+  /** Elementwise minimum ignoring NaN: where one operand is NaN the other is taken (torch.fmin). */
+  fmin(other: TensorOrScalar): Tensor { return ops.fmin(this, other); }
   /** Elementwise arctangent of this / other, using both signs for the quadrant (torch.atan2). */
   atan2(other: TensorOrScalar): Tensor { return ops.atan2(this, other); }
   /** Elementwise remainder with the sign of the dividend (C fmod; torch.fmod). */

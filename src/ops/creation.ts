@@ -267,7 +267,8 @@ export function randperm(n: number, opts: CreateOpts = {}): Tensor {
  * replacement, each uniform u * total is located in the row's running sum (a [rows, k, n] comparison:
  * fine for vocabulary-sized rows); without it, the exponential race keys w / E (E ~ Exp(1)) and takes
  * the top k, which picks distinct categories with the sequential-draw probabilities, as PyTorch does.
- * Unlike PyTorch, the weights' values are not checked (that would need a device read).
+ * The weights are checked with PyTorch's messages (which differ with and without replacement): at
+ * once on synchronous devices; elsewhere as device checks that reading the samples raises.
  */
 export function multinomial(input: Tensor, numSamples: number, opts: { replacement?: boolean } = {}): Tensor {
   if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`multinomial: prob_dist must be 1 or 2 dim, got shape ${fmtShape(input.shape)}`);
@@ -281,16 +282,42 @@ export function multinomial(input: Tensor, numSamples: number, opts: { replaceme
     const w = input.detach().to('float32');
     const rows = w.ndim === 1 ? w.unsqueeze(0) : w;
     const r = rows.shape[0]!;
+    const pending = checkMultinomialWeights(rows, !!opts.replacement);
+    // The uniforms are fresh buffers: carrying the checks on them poisons the samples, not the input.
+    const uniforms = (shape: number[]) => {
+      const u = rand(shape, { dtype: 'float32', device: input.device });
+      const be = getBackend(u.device);
+      for (const [bad, message] of pending) { be.checkRange(bad.view_(), 0, 0, message); be.carryChecks?.(bad.view_(), u.view_()); }
+      return u;
+    };
     let idx: Tensor;
     if (opts.replacement || numSamples === 1) {
       const cdf = rows.cumsum(-1);
-      const target = rand([r, numSamples], { dtype: 'float32', device: input.device }).mul(cdf.narrow(-1, n - 1, 1));
+      const target = uniforms([r, numSamples]).mul(cdf.narrow(-1, n - 1, 1));
       // The clamp guards u * total rounding up to total itself.
       idx = searchsorted(cdf, target, { right: true, outInt32: true }).clamp(null, n - 1).to('int32');
     } else {
-      const e = rand([r, n], { dtype: 'float32', device: input.device }).log().neg();
+      const e = uniforms([r, n]).log().neg();
       idx = rows.div(e).topk(numSamples, -1).indices;
     }
     return input.ndim === 1 ? idx.squeeze(0) : idx;
   }, isTensor);
+}
+
+/**
+ * multinomial's validation of the weights rows [r, n] (float32), in PyTorch's order and wording. A
+ * synchronous device throws the first failure now; an asynchronous one gets back the int32 0-d
+ * flags (1: failed) with their messages, for device checks that the samples carry.
+ */
+function checkMultinomialWeights(rows: Tensor, replacement: boolean): [Tensor, string][] {
+  const negOrNan = rows.lt(0).logicalOr(rows.isnan());
+  const checks: [Tensor, string][] = replacement
+    ? [[negOrNan, 'invalid multinomial distribution (encountering probability entry < 0)'],
+      [rows.isinf(), 'invalid multinomial distribution (encountering probability entry = infinity or NaN)']]
+    : [[negOrNan.logicalOr(rows.isinf()), 'probability tensor contains either `inf`, `nan` or element < 0']];
+  checks.push([rows.sum(-1).le(0), 'invalid multinomial distribution (sum of probabilities <= 0)']);
+  const flags = checks.map(([bad, message]): [Tensor, string] => [bad.any().to('int32'), message]);
+  if (!getBackend(rows.device).synchronous) return flags;
+  for (const [flag, message] of flags) if (flag.itemSync()) throw new RangeError(message);
+  return [];
 }

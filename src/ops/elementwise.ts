@@ -19,6 +19,8 @@ import { complexBinary, complexTo, complexUnary, complexWhere, viewAsComplex, vi
 /** Differentiable dtype conversion (a copy; returns x itself when the dtype already matches). */
 export function castTo(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
+  checkDType(dtype); // a dtype option of `to`/`sum`... typed in JS ('int64', torch.int16) gets a clear error, not a crash
+  if (dtype === 'bool' && isFloating(x.dtype)) return truthy(x); // NaN is true (the backends' casts make it false)
   const out = empty(x.shape, dtype, x.device);
   backendOf(x).copy(x.view_(), out.view_());
   return record('cast', [x], out, { dtype });
@@ -179,22 +181,44 @@ export const trunc = (x: Tensor) => unaryOp('trunc', x);
 export const reciprocal = (x: Tensor) => unaryOp('reciprocal', x);
 /** Elementwise max(x, 0) (torch.relu). */
 export const relu = (x: Tensor) => unaryOp('relu', x);
-/** Elementwise logical NOT; returns a bool tensor (torch.logical_not). */
-export const logicalNot = (x: Tensor) => unaryOp('logicalNot', x);
+/** Elementwise logical NOT; returns a bool tensor (torch.logical_not). NaN is true, so its NOT is false. */
+export const logicalNot = (x: Tensor) => unaryOp('logicalNot', x instanceof Tensor && isFloating(x.dtype) ? truthy(x) : x);
 /** Elementwise NaN test; returns a bool tensor (torch.isnan). */
 export const isnan = (x: Tensor) => unaryOp('isnan', x);
 /** Elementwise +/-infinity test; returns a bool tensor (torch.isinf). */
 export const isinf = (x: Tensor) => unaryOp('isinf', x);
-/** Elementwise bitwise NOT of integer/bool tensors (torch.bitwise_not). */
-export const bitwiseNot = (x: Tensor) => unaryOp('bitwiseNot', x);
+/** Elementwise bitwise NOT of integer/bool tensors (torch.bitwise_not); of bool it is logical NOT, as PyTorch's `~`. */
+export const bitwiseNot = (x: Tensor) => unaryOp(x instanceof Tensor && x.dtype === 'bool' ? 'logicalNot' : 'bitwiseNot', x);
+
+/**
+ * x as a bool tensor by PyTorch's truth rule: nonzero, NaN included. Built from comparisons rather
+ * than a cast: the backends' float -> bool casts and logical kernels read NaN as false, and WebGPU's
+ * `x != 0` is an ordered compare (false for NaN), so NaN is tested on its own (isnan reads the bits).
+ */
+function truthy(x: Tensor): Tensor {
+  if (x.dtype === 'bool') return x;
+  if (!isFloating(x.dtype)) return ne(x, 0);
+  return logicalOr(ne(x, 0), isnan(x));
+}
+/** An operand of logicalAnd/Or/Xor with floats made bool by truthy (NaN is true); a JS number by `!== 0`. */
+function logicalOperand(v: TensorOrScalar): TensorOrScalar {
+  if (v instanceof Tensor) return isFloating(v.dtype) ? truthy(v) : v;
+  return typeof v === 'number' ? v !== 0 : v;
+}
+/** A logical binary op with PyTorch's truth rule for float operands. */
+function logicalBinary(op: 'logicalAnd' | 'logicalOr' | 'logicalXor', a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  if ((a instanceof Tensor && isComplex(a.dtype)) || (b instanceof Tensor && isComplex(b.dtype))) return binaryOp(op, a, b);
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) return binaryOp(op, a, b); // binaryOp's error
+  return binaryOp(op, logicalOperand(a), logicalOperand(b));
+}
 /** Elementwise test for finite values (not NaN, not infinite); returns a bool tensor (torch.isfinite). */
 export const isfinite = (x: Tensor) => isnan(x).logicalOr(isinf(x)).logicalNot();
 /** Elementwise x * x (torch.square). */
 export const square = (x: Tensor) => mul(x, x);
 /** Elementwise fractional part x - trunc(x) (torch.frac). */
 export const frac = (x: Tensor) => sub(x, trunc(x));
-/** Elementwise 2^x (torch.exp2). */
-export const exp2 = (x: Tensor) => pow(2, x);
+/** Elementwise 2^x (torch.exp2); integer and bool inputs compute in the default float dtype, as PyTorch. */
+export const exp2 = (x: Tensor) => pow(2, x instanceof Tensor && !isFloating(x.dtype) && !isComplex(x.dtype) ? castTo(x, state.defaultDtype) : x);
 /** Elementwise base-10 logarithm (torch.log10). */
 export const log10 = (x: Tensor) => mul(log(x), 1 / Math.LN10);
 
@@ -271,12 +295,43 @@ export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
     if (b === 1) return binaryOp('mul', a, 1);
     if (!Number.isInteger(b) && !isFloating(a.dtype)) return binaryOp('pow', castTo(a, state.defaultDtype), b);
   }
+  if (b instanceof Tensor && promote(a, b) === 'int32') return intPowTensor(a, b);
   return binaryOp('pow', a, b);
+}
+/**
+ * Integer pow with a tensor of exponents. PyTorch gives base^e = 0 for e < 0 unless the base is 1 or
+ * -1 (then 1 or +-1 by e's parity), where the backends' integer pow refuses negative exponents (right
+ * only for a JS-number exponent, which PyTorch refuses too). Negative e is replaced by its parity
+ * (Python remainder: 0 or 1), so the kernel sees e >= 0 and +-1 bases come out right; others are 0.
+ */
+function intPowTensor(a: TensorOrScalar, b: Tensor): Tensor {
+  const A = a instanceof Tensor ? a : asTensor(a, 'int32', b.device);
+  const neg = b.lt(0);
+  const p = binaryOp('pow', A, where(neg, remainder(b, 2), b));
+  return where(neg, where(abs(A).eq(1), p, 0), p);
 }
 /** Elementwise maximum of a and b (torch.maximum). */
 export const maximum = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('maximum', a, b);
 /** Elementwise minimum of a and b (torch.minimum). */
 export const minimum = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('minimum', a, b);
+/**
+ * fmax/fmin: PyTorch's NaN-ignoring maximum/minimum. a is kept where it wins (ties included) or b is
+ * NaN, else b, so a NaN operand yields the other and two NaNs yield NaN. Written as a where, whose
+ * gradient goes to the chosen element only: PyTorch's fmax/fmin backward, ties going to a.
+ */
+function nanIgnoringExtremum(op: 'fmax' | 'fmin', a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError(`${op}(): at least one argument must be a Tensor`);
+  const device = checkDevices(op, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
+  const dtype = promote(a, b);
+  if (isComplex(dtype)) throw new TypeError(`${op}: not implemented for '${dtype}'`);
+  const A = a instanceof Tensor ? a : asTensor(a, dtype, device), B = b instanceof Tensor ? b : asTensor(b, dtype, device);
+  const keepA = (op === 'fmax' ? ge(A, B) : le(A, B)).logicalOr(isnan(B));
+  return where(keepA, A, B);
+}
+/** Elementwise maximum ignoring NaN: where one operand is NaN the other is taken (torch.fmax). */
+export const fmax = (a: TensorOrScalar, b: TensorOrScalar) => nanIgnoringExtremum('fmax', a, b);
+/** Elementwise minimum ignoring NaN: where one operand is NaN the other is taken (torch.fmin). */
+export const fmin = (a: TensorOrScalar, b: TensorOrScalar) => nanIgnoringExtremum('fmin', a, b);
 /** Elementwise arctangent of a / b using the signs of both to pick the quadrant (torch.atan2). */
 export const atan2 = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('atan2', a, b);
 /** Elementwise C-style remainder, with the sign of the dividend (torch.fmod). */
@@ -296,11 +351,11 @@ export const gt = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('gt', a, b)
 /** Elementwise a >= b; returns a bool tensor (torch.ge). */
 export const ge = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('ge', a, b);
 /** Elementwise logical AND; returns a bool tensor (torch.logical_and). */
-export const logicalAnd = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalAnd', a, b);
+export const logicalAnd = (a: TensorOrScalar, b: TensorOrScalar) => logicalBinary('logicalAnd', a, b);
 /** Elementwise logical OR; returns a bool tensor (torch.logical_or). */
-export const logicalOr = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalOr', a, b);
+export const logicalOr = (a: TensorOrScalar, b: TensorOrScalar) => logicalBinary('logicalOr', a, b);
 /** Elementwise logical XOR; returns a bool tensor (torch.logical_xor). */
-export const logicalXor = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('logicalXor', a, b);
+export const logicalXor = (a: TensorOrScalar, b: TensorOrScalar) => logicalBinary('logicalXor', a, b);
 /** Elementwise bitwise AND of integer/bool tensors (torch.bitwise_and). */
 export const bitwiseAnd = (a: TensorOrScalar, b: TensorOrScalar) => binaryOp('bitwiseAnd', a, b);
 /** Elementwise bitwise OR of integer/bool tensors (torch.bitwise_or). */
@@ -384,8 +439,13 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorOrScalar): Tens
 /** Elementwise |a - b| <= atol + rtol * |b| (torch.isclose); options { rtol, atol, equalNan }. */
 export function isclose(a: Tensor, b: TensorOrScalar, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): Tensor {
   const rtol = opts.rtol ?? 1e-5, atol = opts.atol ?? 1e-8;
-  const close = abs(sub(a, b)).le(add(abs(b instanceof Tensor ? b : asTensor(b, a.dtype, a.device)).mul(rtol), atol)).logicalOr(eq(a, b));
-  return opts.equalNan ? close.logicalOr(isnan(a).logicalAnd(b instanceof Tensor ? isnan(b) : Number.isNaN(b))) : close;
+  const B = b instanceof Tensor ? b : asTensor(b, a.dtype, a.device);
+  // PyTorch's formula: equal (so equal infinities), or a *finite* |a - b| within atol + rtol * |b|;
+  // without the finiteness test inf <= inf would make anything close to an infinite b.
+  let close = eq(a, B);
+  if (opts.equalNan) close = close.logicalOr(isnan(a).logicalAnd(isnan(B)));
+  const err = abs(sub(a, B));
+  return close.logicalOr(isfinite(err).logicalAnd(err.le(add(abs(B).mul(rtol), atol))));
 }
 /** Whether every element of a and b is close, as isclose (torch.allclose); options { rtol, atol, equalNan }. */
 export function allclose(a: Tensor, b: Tensor, opts: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {

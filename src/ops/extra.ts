@@ -6,7 +6,7 @@
 import { isFloating } from '../dtype.js';
 import { broadcastShapes, fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkDevices } from './prim.js';
+import { checkDevices, checkMaskShapes } from './prim.js';
 import { abs, castTo, isnan, logicalAnd, logicalOr, pow, sin, where } from './elementwise.js';
 import { arange, full, zeros } from './creation.js';
 import { expand, flip, movedim, narrow, transpose } from './shape.js';
@@ -228,6 +228,7 @@ export function narrowCopy(x: Tensor, dim: number, start: number, length: number
  * Written as one scatter (or indexAdd when accumulating) into x viewed as [indexed positions, rest...].
  */
 export function indexPut(x: Tensor, indices: readonly (Tensor | null)[], values: Tensor, opts: { accumulate?: boolean } = {}): Tensor {
+  checkMaskShapes(x, indices);
   const idx: Tensor[] = [];
   for (const i of indices) {
     if (i === null) throw new TypeError('indexPut: null (a full slice) in indices is not supported; index the leading dims');

@@ -7,7 +7,7 @@
 
 import { broadcastShapes, fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { backendOf, checkDevices, empty, fromArray, record } from './prim.js';
+import { backendOf, checkDevices, checkMaskShapes, empty, fromArray, record } from './prim.js';
 import { isCapturing } from '../backends/registry.js';
 import { indexOutOfBounds } from '../backends/backend.js';
 import { castTo, eq, mul, where } from './elementwise.js';
@@ -29,14 +29,14 @@ function checkIndex(op: string, index: Tensor): void {
 function rejectNegative(op: string, index: Tensor, size: number, dim: number): Tensor {
   if (index.numel() === 0) return index;
   if (index.storage.backend.synchronous && !isCapturing()) {
-    const m = index.amin(); // one backend reduction, no copy out of its memory
-    const lo = m.itemSync() as number;
-    m.dispose();
-    if (lo < 0) throw new RangeError(indexOutOfBounds(op, dim, size, lo));
+    // The whole range here (a scan, as the kernel's own), so an index >= size is reported naming op
+    // (indexSelect, indexAdd...) rather than the gather/scatter kernel that would find it.
+    checkRange(index, 0, size - 1, indexOutOfBounds(op, dim, size));
     return index;
   }
-  // The kernels themselves flag indices >= size.
-  checkRange(index, 0, I32_MAX, indexOutOfBounds(op, dim, size));
+  // The kernels flag indices >= size too, but as gather()/scatter(): a check of the whole range,
+  // dispatched first, reports them naming the op the user called.
+  checkRange(index, 0, op === 'gather' || op === 'scatter' || op === 'scatterAdd' ? I32_MAX : size - 1, indexOutOfBounds(op, dim, size));
   return index;
 }
 
@@ -55,12 +55,14 @@ function checkGatherShapes(op: string, x: Tensor, dim: number, index: Tensor, sr
 }
 
 /** Picks values along dim at int32 index positions: out[i][j] = x[index[i][j]][j] for dim 0 (torch.gather). */
-export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  checkIndex('gather', index);
-  checkDevices('gather', x, index);
-  const d = normDim(dim, x.ndim, 'gather');
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor { return gatherAs('gather', x, dim, index); }
+/** gather, with errors naming `op`, the op the user called (indexSelect is a gather). */
+function gatherAs(op: string, x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndex(op, index);
+  checkDevices(op, x, index);
+  const d = normDim(dim, x.ndim, op);
   checkGatherShapes('gather', x, d, index);
-  index = rejectNegative('gather', index, x.ndim ? x.shape[d]! : 1, d);
+  index = rejectNegative(op, index, x.ndim ? x.shape[d]! : 1, d);
   const out = empty(index.shape, x.dtype, x.device);
   if (out.numel() > 0) {
     const xv = x.ndim === 0 ? { ...x.view_(), shape: [1], strides: [1] } : x.view_();
@@ -107,9 +109,9 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, 'indexSelect');
   if (x.ndim === 0) {
     if (index.numel() !== 1) throw new RangeError(`indexSelect(): index to a 0-d tensor must hold exactly 1 value, got ${index.numel()}`);
-    return gather(x.reshape(1), 0, index.reshape(1)).reshape([]);
+    return gatherAs('indexSelect', x.reshape(1), 0, index.reshape(1)).reshape([]);
   }
-  return gather(x, d, alongDim(index, d, x.shape, 'indexSelect'));
+  return gatherAs('indexSelect', x, d, alongDim(index, d, x.shape, 'indexSelect'));
 }
 
 /** A copy of x with alpha * source slices added at the indices along dim (torch.index_add); options { alpha }. */
@@ -120,7 +122,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
     throw new RangeError(`indexAdd(): source ${fmtShape(source.shape)} must match self ${fmtShape(x.shape)} except at dim ${d}, where it must equal the index length ${n}`);
   }
   const src = opts.alpha === undefined || opts.alpha === 1 ? source : mul(source, opts.alpha);
-  return scatterAdd(x, d, alongDim(index, d, source.shape, 'indexAdd'), src);
+  return scatterImpl(x, d, alongDim(index, d, source.shape, 'indexAdd'), src, 'add', 'indexAdd');
 }
 
 /**
@@ -177,11 +179,12 @@ export function nonzero(x: Tensor): Tensor {
   const rows: number[] = [];
   const nd = x.ndim;
   const idx = new Array<number>(nd).fill(0);
+  let count = 0; // counted apart from rows: a nonzero 0-d tensor gives one row of no coordinates ([1, 0])
   for (let i = 0; i < data.length; i++) {
-    if (data[i]) rows.push(...idx);
+    if (data[i] !== 0) { rows.push(...idx); count++; } // NaN is nonzero, as in PyTorch (and -0 is zero)
     for (let d = nd - 1; d >= 0; d--) { if (++idx[d]! < x.shape[d]!) break; idx[d] = 0; }
   }
-  return fromArray(rows, [rows.length / Math.max(nd, 1), nd], 'int32', x.device);
+  return fromArray(rows, [count, nd], 'int32', x.device);
 }
 
 /**
@@ -192,7 +195,7 @@ export function nonzero(x: Tensor): Tensor {
 async function nonzeroLinear(x: Tensor): Promise<Tensor> {
   const n = x.numel();
   if (n === 0) return empty([0], 'int32', x.device);
-  const hit = x.reshape(-1).ne(0);
+  const hit = castTo(x.reshape(-1), 'bool'); // NaN counts (castTo's float rule; a plain ne(0) misses it on WebGPU)
   const m = castTo(hit, 'int32');
   const count = Number(await m.sum().item());
   const slot = where(hit, m.cumsum(0).sub(1), count).to('int32'); // zeros all go to the spare slot `count`
@@ -339,6 +342,7 @@ export type IndexArg = number | null | '...' | 'newaxis' | readonly (number | nu
 
 /** Python x[...] with PyTorch's rules: basic indexing makes views, advanced indexing copies. */
 export function index(x: Tensor, ...indices: IndexArg[]): Tensor {
+  checkMaskShapes(x, indices);
   if (indices.length === 1 && indices[0] instanceof Tensor && indices[0].dtype === 'bool' && indices[0].ndim === x.ndim && indices[0].ndim > 0) {
     return maskedSelect(x, indices[0]);
   }
@@ -386,6 +390,7 @@ export function index(x: Tensor, ...indices: IndexArg[]): Tensor {
  * coordinates (computed on the device, reading back only their count); the rest is t.index(...).
  */
 export async function indexAsync(x: Tensor, ...indices: IndexArg[]): Promise<Tensor> {
+  checkMaskShapes(x, indices);
   const args: IndexArg[] = [];
   for (const i of indices) {
     if (i instanceof Tensor && i.dtype === 'bool' && i.ndim > 0) {

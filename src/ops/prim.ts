@@ -273,3 +273,26 @@ export function recordMulti<K extends PrimName>(prim: K, inputs: readonly Tensor
   outs.forEach((t, i) => t.setGradFn_(node, i));
   return outs;
 }
+
+/**
+ * PyTorch's IndexError for a bool mask whose shape is not the shape of the dims it covers (a mask is
+ * never broadcast; maskedSelect is what broadcasts). `indices` as given to t.index / indexPut: numbers,
+ * slices, null and int tensors cover one dim, a mask its ndim, '...' the dims the others leave.
+ */
+export function checkMaskShapes(x: Tensor, indices: readonly unknown[]): void {
+  const isMask = (i: unknown): i is Tensor => i instanceof Tensor && (i.dtype === 'bool' || i.dtype === 'uint8') && i.ndim > 0;
+  const covers = (i: unknown) => (i === '...' || i === 'newaxis' ? 0 : isMask(i) ? i.ndim : 1);
+  const consumed = indices.reduce<number>((n, i) => n + covers(i), 0);
+  let d = 0;
+  for (const i of indices) {
+    if (i === '...') { d += Math.max(0, x.ndim - consumed); continue; }
+    if (isMask(i)) {
+      for (let j = 0; j < i.ndim; j++) {
+        if (d + j < x.ndim && i.shape[j] !== x.shape[d + j]) {
+          throw new RangeError(`The shape of the mask ${fmtShape(i.shape)} at index ${j} does not match the shape of the indexed tensor ${fmtShape(x.shape)} at index ${d + j}`);
+        }
+      }
+    }
+    d += covers(i);
+  }
+}

@@ -124,14 +124,23 @@ function valuesAt(x: Tensor, dim: number, idxKeep: Tensor, keepdim: boolean): Va
   return keepdim ? { values, indices: idxKeep } : { values: values.squeeze(dim), indices: idxKeep.squeeze(dim) };
 }
 
+/** PyTorch's max()/min() errors for an empty input, naming max/min (not the amax/argmax they run). */
+function checkMaxMinNonEmpty(op: 'max' | 'min', x: Tensor, dim: number | null): void {
+  if (dim === null && x.numel() === 0) {
+    throw new RangeError(`${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
+  }
+  if (dim !== null && x.ndim > 0 && x.shape[dim] === 0) throw new RangeError(`${op}(): Expected reduction dim ${dim} to have non-zero size.`);
+}
+
 /** max(x) is the overall maximum; max(x, dim, keepdim) gives { values, indices }; max(x, other) is maximum (torch.max). */
 export function max(x: Tensor): Tensor;
 export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function max(x: Tensor, other: Tensor): Tensor;
 export function max(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
   if (dimOrOther instanceof Tensor) return maximum(x, dimOrOther);
-  if (dimOrOther === undefined || dimOrOther === null) return amax(x);
+  if (dimOrOther === undefined || dimOrOther === null) { checkMaxMinNonEmpty('max', x, null); return amax(x); }
   const d = normDim(dimOrOther, x.ndim, 'max');
+  checkMaxMinNonEmpty('max', x, d);
   if (x.ndim === 0) return { values: x.clone(), indices: argmax(x, 0) };
   return valuesAt(x, d, argmax(x, d, true), keepdim);
 }
@@ -141,8 +150,9 @@ export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function min(x: Tensor, other: Tensor): Tensor;
 export function min(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
   if (dimOrOther instanceof Tensor) return minimum(x, dimOrOther);
-  if (dimOrOther === undefined || dimOrOther === null) return amin(x);
+  if (dimOrOther === undefined || dimOrOther === null) { checkMaxMinNonEmpty('min', x, null); return amin(x); }
   const d = normDim(dimOrOther, x.ndim, 'min');
+  checkMaxMinNonEmpty('min', x, d);
   if (x.ndim === 0) return { values: x.clone(), indices: argmin(x, 0) };
   return valuesAt(x, d, argmin(x, d, true), keepdim);
 }
@@ -150,14 +160,16 @@ export function min(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): T
 // PyTorch keeps uint8 for uint8 inputs (a legacy rule); every other dtype gives bool.
 /** Whether all elements over dims are true (torch.all); returns bool (uint8 for uint8 input). */
 export function all(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  return reduceKernel('all', x, dimsOf(x, dim, 'all'), keepdim, x.dtype === 'uint8' ? 'uint8' : 'bool');
+  // Floats go through castTo's bool rule: NaN is true.
+  return reduceKernel('all', isFloating(x.dtype) ? castTo(x, 'bool') : x, dimsOf(x, dim, 'all'), keepdim, x.dtype === 'uint8' ? 'uint8' : 'bool');
 }
 /** Whether any element over dims is true (torch.any); returns bool (uint8 for uint8 input). */
 export function any(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  return reduceKernel('any', x, dimsOf(x, dim, 'any'), keepdim, x.dtype === 'uint8' ? 'uint8' : 'bool');
+  // Floats go through castTo's bool rule: NaN is true.
+  return reduceKernel('any', isFloating(x.dtype) ? castTo(x, 'bool') : x, dimsOf(x, dim, 'any'), keepdim, x.dtype === 'uint8' ? 'uint8' : 'bool');
 }
 /** Number of nonzero elements over dims (torch.count_nonzero). */
-export function countNonzero(x: Tensor, dim?: Dims): Tensor { return sum(x.ne(0), dim); }
+export function countNonzero(x: Tensor, dim?: Dims): Tensor { return sum(castTo(x, 'bool'), dim); } // castTo: NaN counts
 
 /** var(dim, {unbiased|correction, keepdim}) or var(dim, unbiased, keepdim) as in PyTorch. */
 /**

@@ -288,9 +288,21 @@ export const tril = (x: Tensor, diagonal = 0) => where(triMask(x, diagonal, true
 /** Upper triangle of the last two dims, zeros below the given diagonal (torch.triu). */
 export const triu = (x: Tensor, diagonal = 0) => where(triMask(x, diagonal, false, 'triu'), x, 0).to(x.dtype);
 
+/** PyTorch's TypeError for a list holding something other than tensors (plain arrays from JS code: `cat([[1, 2], [3]])`). */
+function checkTensorList(op: string, tensors: readonly unknown[]): void {
+  const bad = tensors.findIndex((t) => !(t instanceof Tensor));
+  if (bad < 0) return;
+  const v = tensors[bad];
+  const kind = Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v;
+  throw new TypeError(`${op}: expected a sequence of Tensors: expected Tensor as element ${bad} in argument 0, but got ${kind}` +
+    (Array.isArray(v) ? ' (make tensors of the arrays first: torch.tensor(...))' : ''));
+}
 /** Concatenates tensors along an existing dim (torch.cat). */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('torch.cat(): expected a non-empty list of Tensors');
+  checkTensorList('torch.cat()', tensors);
+  const zeroDim = tensors.findIndex((t) => t.ndim === 0);
+  if (zeroDim >= 0) throw new RangeError(`torch.cat(): zero-dimensional tensor (at position ${zeroDim}) cannot be concatenated`);
   if (tensors.some((t) => t instanceof Tensor && isComplex(t.dtype))) return complexCat(tensors, dim);
   // Legacy rule kept by PyTorch: 1-D empty tensors are skipped.
   const ts = tensors.filter((t) => !(t.ndim === 1 && t.shape[0] === 0));
@@ -327,6 +339,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 /** Stacks equal-shaped tensors along a new dim (torch.stack). */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('stack expects a non-empty TensorList');
+  checkTensorList('torch.stack()', tensors);
   const ref = tensors[0]!;
   for (const [i, t] of tensors.entries()) {
     if (t.ndim !== ref.ndim || t.shape.some((s: number, k: number) => s !== ref.shape[k])) {
@@ -349,10 +362,11 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
  * autograd does not need it (else every `x.add_(y)` outside a tidy scope would leave its temporary to
  * the garbage collector).
  */
-export function inplace<T extends Tensor>(self: T, result: Tensor, isRandomFill = false, ownsResult = false): T {
+export function inplace<T extends Tensor>(self: T, result: Tensor, isRandomFill = false, ownsResult = false, allowOverlap = false): T {
   if (state.gradEnabled && self.isLeaf && self.requiresGrad) {
     throw new Error('a leaf Variable that requires grad is being used in an in-place operation.');
   }
+  if (!allowOverlap) checkNoInternalOverlap(self);
   const shape = broadcastShapes('in-place op', self.shape, result.shape);
   if (shape.length !== self.ndim || shape.some((s, i) => s !== self.shape[i])) {
     throw new RangeError(`output with shape ${fmtShape(self.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`);
@@ -379,11 +393,25 @@ export function inplace<T extends Tensor>(self: T, result: Tensor, isRandomFill 
   return self;
 }
 
+/**
+ * PyTorch's assert_no_internal_overlap: an expanded view (stride 0 on a dim of size > 1) has elements
+ * sharing one memory location, so an elementwise write into it would keep only the last value
+ * written there. fill_/zero_ write one value everywhere and are allowed, as in PyTorch.
+ */
+function checkNoInternalOverlap(self: Tensor): void {
+  const st = self.strides_;
+  for (let d = 0; d < self.ndim; d++) {
+    if (st[d] === 0 && self.shape[d]! > 1) {
+      throw new Error('unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.');
+    }
+  }
+}
+
 /** Fills self in place with a scalar or 0-dim tensor value (Tensor.fill_). */
 export function fill_<T extends Tensor>(self: T, value: TensorOrScalar): T {
   if (value instanceof Tensor) {
     if (value.ndim !== 0) throw new RangeError(`fill_ only supports 0-dimension value tensor but got tensor with ${value.ndim} dimensions.`);
-    return inplace(self, value.to(self.dtype).expand(self.shape));
+    return inplace(self, value.to(self.dtype).expand(self.shape), false, false, true); // one value: overlap is harmless
   }
   if (state.gradEnabled && self.isLeaf && self.requiresGrad) {
     throw new Error('a leaf Variable that requires grad is being used in an in-place operation.');

@@ -73,6 +73,12 @@ describe.each(testDevices())('loss targets (%s)', (device) => {
       "crossEntropy: a target of the input's shape [3, 4] holds class probabilities and must be floating point, got int32 (target.float()); class indices have shape [3]");
   });
 
+  it('embedding: an index outside [0, num_embeddings) is PyTorch\'s "index out of range in self"', async () => {
+    const e = new torch.nn.Embedding(5, 2).to(device);
+    await expectDataError(device, () => e.forward(cls([1, 5])), 'embedding: index out of range in self (index 5, num_embeddings 5)');
+    await expectDataError(device, () => F.embedding(cls([-1]), torch.randn(5, 2, { device })), 'embedding: index out of range in self (index -1, num_embeddings 5)');
+  });
+
   it('multiMarginLoss and multilabelMarginLoss check their class indices', async () => {
     await expectDataError(device, () => F.multiMarginLoss(logits(), cls([0, 5, 1])), 'multiMarginLoss: target out of range: 5 is not a class index in [0, 3]');
     await expectDataError(device, () => F.multiMarginLoss(logits(), cls([0, -1, 1])), 'multiMarginLoss: target out of range: -1 is not a class index in [0, 3]');

@@ -154,7 +154,8 @@ const NAN_BINARY = new Set<BinaryOp>(['atan2', 'fmod', 'remainder', 'floorDivide
 const F_BINARY: Record<BinaryOp, string | null> = {
   add: 'x + y', sub: 'x - y', mul: 'x * y', div: 'x / y', pow: 'pow_(x, y)', maximum: 'maximum_(x, y)', minimum: 'minimum_(x, y)',
   atan2: 'atan2(x, y)', fmod: 'fmod_(x, y)', remainder: 'remainder_(x, y)', floorDivide: 'floor(x / y)',
-  eq: 'select(0.0, 1.0, x == y)', ne: 'select(0.0, 1.0, x != y)', lt: 'select(0.0, 1.0, x < y)', le: 'select(0.0, 1.0, x <= y)',
+  // ne is "not equal" (true where either is NaN, as PyTorch): Dawn/SwiftShader's `!=` is false there.
+  eq: 'select(0.0, 1.0, x == y)', ne: 'select(1.0, 0.0, x == y)', lt: 'select(0.0, 1.0, x < y)', le: 'select(0.0, 1.0, x <= y)',
   gt: 'select(0.0, 1.0, x > y)', ge: 'select(0.0, 1.0, x >= y)',
   logicalAnd: 'select(0.0, 1.0, x != 0.0 && y != 0.0)', logicalOr: 'select(0.0, 1.0, x != 0.0 || y != 0.0)',
   logicalXor: 'select(0.0, 1.0, (x != 0.0) != (y != 0.0))', bitwiseAnd: null, bitwiseOr: null, bitwiseXor: null,

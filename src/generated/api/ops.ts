@@ -198,7 +198,7 @@ export const bincountAsync: typeof N.bincountAsync = f(N.bincountAsync, 'bincoun
  */
 export const bitwiseAnd: typeof N.bitwiseAnd = f(N.bitwiseAnd, 'bitwiseAnd', 'a:Tnb, b:Tnb');
 /**
- * Elementwise bitwise NOT of integer/bool tensors (torch.bitwise_not).
+ * Elementwise bitwise NOT of integer/bool tensors (torch.bitwise_not); of bool it is logical NOT, as PyTorch's `~`.
  * @function
  */
 export const bitwiseNot: typeof N.bitwiseNot = f(N.bitwiseNot, 'bitwiseNot', 'x:T');
@@ -417,6 +417,13 @@ export const div: typeof N.div = f(N.div, 'div', 'a:Tnb, b:Tnb, opts?:u{rounding
  */
 export const dot: typeof N.dot = f(N.dot, 'dot', 'a:T, b:T');
 /**
+ * Dropout's keep flags (bool, `shape`): a float32 uniform draw per element, kept where it is >= p. The
+ * one rule of every dropout (F.dropout and its family, the layers, fused attention), so a fused kernel
+ * draws exactly what the composed path would.
+ * @function
+ */
+export const dropoutKeep: typeof N.dropoutKeep = f(N.dropoutKeep, 'dropoutKeep', 'shape:a, p:n, device:s');
+/**
  * Concatenates depth-wise (dim 2) after making every input at least 3-D.
  * @function
  */
@@ -468,7 +475,7 @@ export const erfinv: typeof N.erfinv = f(N.erfinv, 'erfinv', 'x:T');
  */
 export const exp: typeof N.exp = f(N.exp, 'exp', 'x:T');
 /**
- * Elementwise 2^x (torch.exp2).
+ * Elementwise 2^x (torch.exp2); integer and bool inputs compute in the default float dtype, as PyTorch.
  * @function
  */
 export const exp2: typeof N.exp2 = f(N.exp2, 'exp2', 'x:T');
@@ -527,6 +534,16 @@ export const floor: typeof N.floor = f(N.floor, 'floor', 'x:T');
  * @function
  */
 export const floorDivide: typeof N.floorDivide = f(N.floorDivide, 'floorDivide', 'a:Tnb, b:Tnb');
+/**
+ * Elementwise maximum ignoring NaN: where one operand is NaN the other is taken (torch.fmax).
+ * @function
+ */
+export const fmax: typeof N.fmax = f(N.fmax, 'fmax', 'a:Tnb, b:Tnb');
+/**
+ * Elementwise minimum ignoring NaN: where one operand is NaN the other is taken (torch.fmin).
+ * @function
+ */
+export const fmin: typeof N.fmin = f(N.fmin, 'fmin', 'a:Tnb, b:Tnb');
 /**
  * Elementwise C-style remainder, with the sign of the dividend (torch.fmod).
  * @function
@@ -628,7 +645,7 @@ export const indexSelect: typeof N.indexSelect = f(N.indexSelect, 'indexSelect',
  * the garbage collector).
  * @function
  */
-export const inplace: typeof N.inplace = f(N.inplace, 'inplace', 'self:T, result:T, isRandomFill?:bu, ownsResult?:bu');
+export const inplace: typeof N.inplace = f(N.inplace, 'inplace', 'self:T, result:T, isRandomFill?:bu, ownsResult?:bu, allowOverlap?:bu');
 /**
  * torch.linalg.inv(A): the inverse of each square matrix; singular input raises PyTorch's error.
  * @function
@@ -730,7 +747,7 @@ export const logcumsumexp: typeof N.logcumsumexp = f(N.logcumsumexp, 'logcumsume
  */
 export const logicalAnd: typeof N.logicalAnd = f(N.logicalAnd, 'logicalAnd', 'a:Tnb, b:Tnb');
 /**
- * Elementwise logical NOT; returns a bool tensor (torch.logical_not).
+ * Elementwise logical NOT; returns a bool tensor (torch.logical_not). NaN is true, so its NOT is false.
  * @function
  */
 export const logicalNot: typeof N.logicalNot = f(N.logicalNot, 'logicalNot', 'x:T');
@@ -894,7 +911,8 @@ export const mul: typeof N.mul = f(N.mul, 'mul', 'a:Tnb, b:Tnb');
  * replacement, each uniform u * total is located in the row's running sum (a [rows, k, n] comparison:
  * fine for vocabulary-sized rows); without it, the exponential race keys w / E (E ~ Exp(1)) and takes
  * the top k, which picks distinct categories with the sequential-draw probabilities, as PyTorch does.
- * Unlike PyTorch, the weights' values are not checked (that would need a device read).
+ * The weights are checked with PyTorch's messages (which differ with and without replacement): at
+ * once on synchronous devices; elsewhere as device checks that reading the samples raises.
  * @function
  */
 export const multinomial: typeof N.multinomial = f(N.multinomial, 'multinomial', 'input:T, numSamples:n, opts?:u{replacement:bu}');
@@ -1599,6 +1617,7 @@ strictMethods(Tensor, 'Tensor', {
   maximum: 'other:Tnb',
   minimum: 'other:Tnb',
   fmax: 'other:Tnb',
+  fmin: 'other:Tnb',
   atan2: 'other:Tnb',
   fmod: 'other:Tnb',
   remainder: 'other:Tnb',

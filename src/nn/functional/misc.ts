@@ -9,7 +9,7 @@ import { fmtShape } from '../../shape.js';
 import { cat } from '../../ops/shape.js';
 import { full, zeros } from '../../ops/creation.js';
 import { where } from '../../ops/elementwise.js';
-import { oneHot as oneHotOp, oneHotAsync as oneHotAsyncOp } from '../../ops/indexing.js';
+import { checkRange, oneHot as oneHotOp, oneHotAsync as oneHotAsyncOp } from '../../ops/indexing.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { constLike, indexLike, safeNorm, tuple } from './utils.js';
 import { adaptiveAvgPoolNd } from './pool.js';
@@ -302,6 +302,8 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOpts = {
   }
   return composite('embedding', { paddingIdx: pad, maxNorm: opts.maxNorm ?? null, normType: opts.normType ?? 2, scaleGradByFreq: opts.scaleGradByFreq ?? false }, () => {
     const flat = input.reshape(-1).to('int32');
+    // PyTorch's IndexError text (the gather below would name itself instead).
+    checkRange(flat, 0, num - 1, `embedding: index out of range in self (index $V, num_embeddings ${num})`);
     if (opts.maxNorm !== undefined && opts.maxNorm !== null) {
       const maxNorm = opts.maxNorm, p = opts.normType ?? 2;
       noGrad(() => {
