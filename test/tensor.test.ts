@@ -58,7 +58,7 @@ describe('torch.tensor', () => {
 
   it('ragged arrays and bad dtypes raise clear errors', () => {
     expect(() => torch.tensor([[1, 2], [3]])).toThrow(/expected sequence of length 2 at dim 1 \(got 1\)/);
-    expect(() => torch.tensor([1], { dtype: 'int64' as never })).toThrow(/invalid dtype int64/);
+    expect(() => torch.tensor([1], { dtype: 'int64' as never })).toThrow(/unsupported dtype 'int64': torchlet's integer dtype is int32/);
   });
 });
 

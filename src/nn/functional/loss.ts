@@ -56,7 +56,7 @@ function checkClassTarget(op: string, input: Tensor, target: Tensor): void {
  */
 function weightedMean(sum: Tensor, den: Tensor): Tensor {
   const none = den.eq(0);
-  return sum.div(where(none, 1, den)).add(where(none, NaN, 0));
+  return sum.div(where(none, 1, den)).add(where(none, NaN, 0).to(sum.dtype)); // the loss keeps its dtype (float16 under autocast)
 }
 
 /** F.nllLoss(logProbs [N, C, d...] or [C], target int [N, d...], { weight, ignoreIndex, reduction }). */
