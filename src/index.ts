@@ -44,8 +44,9 @@ export {
   atan as arctan, atan2 as arctan2, acosh as arccosh, asinh as arcsinh, atanh as arctanh, div as trueDivide, transpose as swapdims,
   fliplr, flipud, rot90, repeatInterleave, take, put, takeAlongDim, argwhere, narrowCopy, indexPut, maskedScatter,
   quantile, nanquantile, nanmedian, addmv, addr, baddbmm, addbmm,
+  bernoulli, normal, dist, scatterReduce, indexCopy, isin, histc,
 } from './generated/api/ops.js';
-export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts } from './ops/index.js';
+export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts, RandOpts, BernoulliOpts, NormalOpts, ScatterReduceOp, ScatterReduceOpts, IsinOpts, HistcOpts } from './ops/index.js';
 // torch.det / torch.inverse / torch.slogdet / torch.matrixExp / torch.matrixPower: PyTorch's top-level names of linalg functions.
 export { det, inverse, slogdet, matrixExp, matrixPower } from './generated/api/ops.js';
 export type { SlogdetResult } from './ops/index.js';

@@ -15,6 +15,7 @@ import * as ops from './ops/index.js';
 import { backward as autogradBackward, isOptionsObject, type BackwardOptions } from './autograd/api.js';
 import type { Scalar, TensorOrScalar, ValuesIndices, NestedArray, ReduceOpts, NormOrd, NormOpts } from './ops/types.js';
 import { hintMissing, hintSnakeCase } from './snake-case.js';
+import type { Generator } from './generator.js';
 
 export type { Scalar, TensorOrScalar, ValuesIndices, NestedArray };
 type Dims = number | readonly number[];
@@ -775,10 +776,10 @@ export class Tensor {
   norm(p: NormOrd | NormOpts = 2, dim?: Dims | null, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
   /** log(sum(exp(x))) along dim(s), computed stably (torch.logsumexp). */
   logsumexp(dim: Dims, keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
-  /** Cumulative sum along dim (torch.cumsum). */
-  cumsum(dim: number): Tensor { return ops.cumsum(this, dim); }
-  /** Cumulative product along dim (torch.cumprod). */
-  cumprod(dim: number): Tensor { return ops.cumprod(this, dim); }
+  /** Cumulative sum along dim (torch.cumsum); options { dtype }. */
+  cumsum(dim: number, opts?: { dtype?: DType }): Tensor { return ops.cumsum(this, dim, opts); }
+  /** Cumulative product along dim (torch.cumprod); options { dtype }. */
+  cumprod(dim: number, opts?: { dtype?: DType }): Tensor { return ops.cumprod(this, dim, opts); }
   /** True when all elements (or all along dim(s)) are nonzero; bool result (uint8 for uint8) (torch.all). */
   all(dim?: Dims | null, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }
   /** True when any element (or any along dim(s)) is nonzero; bool result (uint8 for uint8) (torch.any). */
@@ -984,16 +985,30 @@ export class Tensor {
   scatter(dim: number, index: Tensor, src: TensorOrScalar, opts?: { reduce?: 'add' | 'multiply' }): Tensor { return ops.scatter(this, dim, index, src, opts); }
   /** A copy with src's values added at index along dim (torch.scatter_add). */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
+  /** A copy with src's values combined in at index along dim by reduce 'sum' | 'prod' | 'mean' | 'amax' | 'amin'; options { includeSelf } (torch.scatter_reduce). */
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: ops.ScatterReduceOp, opts?: ops.ScatterReduceOpts): Tensor { return ops.scatterReduce(this, dim, index, src, reduce, opts); }
+  /** A copy with source's slices written at the 1-d index along dim (torch.index_copy). */
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor { return ops.indexCopy(this, dim, index, source); }
+  /** Counts of the elements in `bins` equal-width bins over [min, max] (the data's range when min == max) (torch.histc). */
+  histc(bins: number | ops.HistcOpts = 100, min = 0, max = 0): Tensor { return ops.histc(this, bins, min, max); }
+  /** The p-norm of this - other (torch.dist). */
+  dist(other: Tensor, p: number = 2): Tensor { return ops.dist(this, other, p); }
   /** A copy with alpha * source added at the 1-D index along dim (torch.index_add). */
   indexAdd(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, opts); }
   /** The elements where mask is true, as a 1-D tensor (synchronous devices only; see maskedSelectAsync) (torch.masked_select). */
   maskedSelect(mask: Tensor): Tensor { return ops.maskedSelect(this, mask); }
   /** Positions of the nonzero elements as an [n, ndim] int32 tensor (synchronous devices only; see nonzeroAsync) (torch.nonzero). */
-  nonzero(): Tensor { return ops.nonzero(this); }
+  nonzero(opts?: { asTuple?: false }): Tensor;
+  nonzero(opts: { asTuple?: true }): Tensor[];
+  nonzero(opts: { asTuple?: boolean }): Tensor | Tensor[];
+  nonzero(opts: { asTuple?: boolean } = {}): Tensor | Tensor[] { return ops.nonzero(this, opts); }
   /** torchlet addition: maskedSelect on any device (the result's size is read asynchronously). */
   maskedSelectAsync(mask: Tensor): Promise<Tensor> { return ops.maskedSelectAsync(this, mask); }
   /** torchlet addition: nonzero on any device (the result's size is read asynchronously). */
-  nonzeroAsync(): Promise<Tensor> { return ops.nonzeroAsync(this); }
+  nonzeroAsync(opts?: { asTuple?: false }): Promise<Tensor>;
+  nonzeroAsync(opts: { asTuple?: true }): Promise<Tensor[]>;
+  nonzeroAsync(opts: { asTuple?: boolean }): Promise<Tensor | Tensor[]>;
+  nonzeroAsync(opts: { asTuple?: boolean } = {}): Promise<Tensor | Tensor[]> { return ops.nonzeroAsync(this, opts); }
   /** Sorted values and their original indices along dim as { values, indices }; opts may give descending and stable (torch.sort). */
   sort(dim: number | ops.SortOpts = -1, descending: boolean | ops.SortOpts = false, opts?: ops.SortOpts): ValuesIndices { return ops.sort(this, dim, descending, opts); }
   /** Indices that sort the tensor along dim (torch.argsort). */
@@ -1144,6 +1159,10 @@ export class Tensor {
   scatter_(dim: number, index: Tensor, src: TensorOrScalar, opts?: { reduce?: 'add' | 'multiply' }): this { return inplaceOwned(this, () => ops.scatter(this, dim, index, src, opts)); }
   /** In-place scatterAdd along dim; returns this. */
   scatterAdd_(dim: number, index: Tensor, src: Tensor): this { return inplaceOwned(this, () => ops.scatterAdd(this, dim, index, src)); }
+  /** In-place scatterReduce along dim; returns this. */
+  scatterReduce_(dim: number, index: Tensor, src: Tensor, reduce: ops.ScatterReduceOp, opts?: ops.ScatterReduceOpts): this { return inplaceOwned(this, () => ops.scatterReduce(this, dim, index, src, reduce, opts)); }
+  /** In-place indexCopy: writes source's slices at index along dim; returns this. */
+  indexCopy_(dim: number, index: Tensor, source: Tensor): this { return inplaceOwned(this, () => ops.indexCopy(this, dim, index, source)); }
   /** In-place indexAdd: adds alpha * source at index along dim; returns this. */
   indexAdd_(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): this { return inplaceOwned(this, () => ops.indexAdd(this, dim, index, source, opts)); }
   /** Copies src's values into this tensor, broadcasting src and converting its dtype and device; returns this. */
@@ -1153,13 +1172,22 @@ export class Tensor {
   /** Fills with zeros in place; returns this. */
   zero_(): this { return ops.fill_(this, 0); }
   /** Fills in place with samples from the uniform distribution on [from, to); returns this. */
-  uniform_(from = 0, to = 1): this { return inplaceOwned(this, () => ops.rand(this.shape, { dtype: this.dtype, device: this.device }).mul(to - from).add(from), true); }
+  uniform_(from = 0, to = 1, opts: { generator?: Generator | null } = {}): this { return inplaceOwned(this, () => ops.rand(this.shape, { dtype: this.dtype, device: this.device, generator: opts.generator }).mul(to - from).add(from), true); }
   /** Fills in place with samples from the normal distribution N(mean, std^2); returns this. */
-  normal_(mean = 0, std = 1): this { return inplaceOwned(this, () => ops.randn(this.shape, { dtype: this.dtype, device: this.device }).mul(std).add(mean), true); }
-  /** Fills in place with 1 with probability p, else 0; returns this. */
-  bernoulli_(p = 0.5): this { return inplaceOwned(this, () => ops.rand(this.shape, { dtype: this.dtype, device: this.device }).lt(p).to(this.dtype), true); }
-  /** numSamples category indices per row drawn with the row's nonnegative weights (with opts.replacement or without) (torch.multinomial). */
-  multinomial(numSamples: number, opts: { replacement?: boolean } = {}): Tensor { return ops.multinomial(this, numSamples, opts); }
+  normal_(mean = 0, std = 1, opts: { generator?: Generator | null } = {}): this { return inplaceOwned(this, () => ops.randn(this.shape, { dtype: this.dtype, device: this.device, generator: opts.generator }).mul(std).add(mean), true); }
+  /** Fills in place with 1 with probability p (a number, or a tensor broadcast to this shape), else 0; returns this; options { generator }. */
+  bernoulli_(p: number | Tensor = 0.5, opts: { generator?: Generator | null } = {}): this {
+    // Integer tensors may be filled too (PyTorch allows it): the draw is made in a floating dtype.
+    return inplaceOwned(this, () => {
+      const dtype = this.isFloatingPoint() ? this.dtype : 'float32';
+      const probs = typeof p === 'number' ? null : ops.expand(ops.to(p, this.device, { dtype }), this.shape).detach();
+      return (probs ? ops.bernoulli(probs, opts) : ops.bernoulli(ops.empty_(this.shape, { dtype, device: this.device }), p as number, opts)).to(this.dtype);
+    }, true);
+  }
+  /** 0/1 samples with this tensor's values as probabilities, or with the probability p (torch.bernoulli); options { generator }. */
+  bernoulli(p?: number | ops.BernoulliOpts, opts?: ops.BernoulliOpts): Tensor { return ops.bernoulli(this, p, opts); }
+  /** numSamples category indices per row drawn with the row's nonnegative weights (with opts.replacement or without) (torch.multinomial); options { replacement, generator }. */
+  multinomial(numSamples: number, opts: { replacement?: boolean; generator?: Generator | null } = {}): Tensor { return ops.multinomial(this, numSamples, opts); }
   /** Not supported (in-place views): always throws; use t = t.t(). */
   t_(): never { throw new Error('t_: in-place views are not supported; use t = t.t()'); }
 }

@@ -11,11 +11,13 @@ import { nextRandom, state } from '../state.js';
 import { Tensor, isTensor } from '../tensor.js';
 import { tidyImpl } from '../memory.js';
 import { empty, fromArray } from './prim.js';
-import type { CreateOpts, NestedArray, Scalar } from './types.js';
+import type { CreateOpts, NestedArray, RandOpts, Scalar } from './types.js';
 import { searchsorted } from './search.js';
 import { viewAsComplex } from './complex.js';
+import type { Generator } from '../generator.js';
 
 type ShapeAndOpts = (number | readonly number[] | CreateOpts)[];
+type RandShapeAndOpts = (number | readonly number[] | RandOpts)[];
 
 function resolve(opts: CreateOpts | undefined, fallback: DType = state.defaultDtype): { dtype: DType; device: Device } {
   return {
@@ -196,26 +198,28 @@ export function eye(n: number, m?: number | CreateOpts, opts?: CreateOpts): Tens
 
 // ---------------------------------------------------------------- random
 
-function randomFill(shape: number[], dist: 'uniform' | 'normal', opts: CreateOpts | undefined, op: string): Tensor {
+function randomFill(shape: number[], dist: 'uniform' | 'normal', opts: RandOpts | undefined, op: string): Tensor {
   const { dtype, device } = resolve(opts);
   if (dtype === 'complex64' || dtype === 'complex128') {
     // As PyTorch: the (re, im) pairs drawn as reals; normal parts have variance 1/2, so E|z|^2 = 1.
-    const pairs = randomFill([...shape, 2], dist, { dtype: dtype === 'complex64' ? 'float32' : 'float64', device }, op);
+    const pairs = randomFill([...shape, 2], dist, { dtype: dtype === 'complex64' ? 'float32' : 'float64', device, generator: opts?.generator }, op);
     return finish(viewAsComplex(dist === 'normal' ? pairs.mul(Math.SQRT1_2) : pairs), opts);
   }
   if (!isFloating(dtype)) throw new TypeError(`${op}: "${dist}" not implemented for '${dtype}'`);
   const n = numel(shape);
   const target = dtype === 'float16' ? 'float32' : dtype;
   let t = empty(shape, target, device);
-  const [seed, offset] = nextRandom(philoxBlocks(n, dist));
+  // A torch.Generator reserves the counter blocks from its own stream; the global one is left as it was.
+  const blocks = philoxBlocks(n, dist);
+  const [seed, offset] = opts?.generator ? opts.generator.reserve(blocks) : nextRandom(blocks);
   if (n > 0) getBackend(device).random(t.view_(), dist, seed, offset);
   // float16 has 11 significant bits: a 24-bit uniform near 1 would round up to 1.0, so keep 11 bits.
   if (dtype === 'float16' && dist === 'uniform') t = t.mul(2048).floor().div(2048);
   if (target !== dtype) t = t.to(dtype);
   return finish(t, opts);
 }
-/** Uniform random values in [0, 1) (torch.rand); floating dtypes only. */
-export function rand(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'rand'); return randomFill(s, 'uniform', o, 'rand'); }
+/** Uniform random values in [0, 1) (torch.rand); floating dtypes only; options { dtype, device, requiresGrad, generator }. */
+export function rand(...args: RandShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'rand'); return randomFill(s, 'uniform', o, 'rand'); }
 /**
  * Dropout's keep flags (bool, `shape`): a float32 uniform draw per element, kept where it is >= p. The
  * one rule of every dropout (F.dropout and its family, the layers, fused attention), so a fused kernel
@@ -227,17 +231,17 @@ export function dropoutKeep(shape: readonly number[], p: number, device: Device)
   u.dispose();
   return keep;
 }
-/** Standard normal random values (torch.randn); floating dtypes only. */
-export function randn(...args: ShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'randn'); return randomFill(s, 'normal', o, 'randn'); }
+/** Standard normal random values (torch.randn); floating dtypes only; options { dtype, device, requiresGrad, generator }. */
+export function randn(...args: RandShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'randn'); return randomFill(s, 'normal', o, 'randn'); }
 /** Uniform [0, 1) values with x's shape, dtype and device unless overridden (torch.rand_like). */
 export const randLike = (x: Tensor, opts?: CreateOpts) => rand(x.shape, likeOpts(x, opts));
 /** Standard normal values with x's shape, dtype and device unless overridden (torch.randn_like). */
 export const randnLike = (x: Tensor, opts?: CreateOpts) => randn(x.shape, likeOpts(x, opts));
 
-/** randint(high, size, opts?) or randint(low, high, size, opts?): int32 in [low, high). */
-export function randint(...args: (number | readonly number[] | CreateOpts)[]): Tensor {
+/** randint(high, size, opts?) or randint(low, high, size, opts?): int32 in [low, high); options { dtype, device, requiresGrad, generator }. */
+export function randint(...args: (number | readonly number[] | RandOpts)[]): Tensor {
   const last = args[args.length - 1];
-  const opts = last !== undefined && typeof last === 'object' && !Array.isArray(last) ? (last as CreateOpts) : undefined;
+  const opts = last !== undefined && typeof last === 'object' && !Array.isArray(last) ? (last as RandOpts) : undefined;
   const rest = opts ? args.slice(0, -1) : args;
   const size = rest[rest.length - 1];
   if (!Array.isArray(size)) throw new TypeError('randint: size must be an array, e.g. torch.randint(0, 10, [3, 4])');
@@ -246,17 +250,17 @@ export function randint(...args: (number | readonly number[] | CreateOpts)[]): T
   if (!(high > low)) throw new RangeError(`randint: random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`);
   const { dtype, device } = resolve(opts, 'int32');
   // float32 uniforms carry 24 random bits: exact for ranges up to 2^24; the clamp guards rounding up.
-  const u = rand(size as number[], { dtype: 'float32', device });
+  const u = rand(size as number[], { dtype: 'float32', device, generator: opts?.generator });
   return finish(u.mul(high - low).floor().clamp(null, high - low - 1).add(low).to(dtype), opts);
 }
 /** Random integers in [low, high) (or [0, low) when high is omitted) with x's shape (torch.randint_like). */
 export function randintLike(x: Tensor, low: number, high?: number, opts?: CreateOpts): Tensor {
   return high === undefined ? randint(low, [...x.shape], likeOpts(x, opts)) : randint(low, high, [...x.shape], likeOpts(x, opts));
 }
-/** A random permutation of 0..n-1, int32 by default (torch.randperm). */
-export function randperm(n: number, opts: CreateOpts = {}): Tensor {
+/** A random permutation of 0..n-1, int32 by default (torch.randperm); options { dtype, device, requiresGrad, generator }. */
+export function randperm(n: number, opts: RandOpts = {}): Tensor {
   const { device } = resolve(opts);
-  const r = rand([n], { dtype: 'float32', device }).argsort();
+  const r = rand([n], { dtype: 'float32', device, generator: opts.generator }).argsort();
   return opts.dtype && opts.dtype !== 'int32' ? r.to(opts.dtype) : r;
 }
 
@@ -270,7 +274,7 @@ export function randperm(n: number, opts: CreateOpts = {}): Tensor {
  * The weights are checked with PyTorch's messages (which differ with and without replacement): at
  * once on synchronous devices; elsewhere as device checks that reading the samples raises.
  */
-export function multinomial(input: Tensor, numSamples: number, opts: { replacement?: boolean } = {}): Tensor {
+export function multinomial(input: Tensor, numSamples: number, opts: { replacement?: boolean; generator?: Generator | null } = {}): Tensor {
   if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`multinomial: prob_dist must be 1 or 2 dim, got shape ${fmtShape(input.shape)}`);
   if (!isFloating(input.dtype)) throw new TypeError(`multinomial only supports floating-point dtypes for input, got: ${input.dtype}`);
   const n = input.shape[input.ndim - 1]!;
@@ -285,7 +289,7 @@ export function multinomial(input: Tensor, numSamples: number, opts: { replaceme
     const pending = checkMultinomialWeights(rows, !!opts.replacement);
     // The uniforms are fresh buffers: carrying the checks on them poisons the samples, not the input.
     const uniforms = (shape: number[]) => {
-      const u = rand(shape, { dtype: 'float32', device: input.device });
+      const u = rand(shape, { dtype: 'float32', device: input.device, generator: opts.generator });
       const be = getBackend(u.device);
       for (const [bad, message] of pending) { be.checkRange(bad.view_(), 0, 0, message); be.carryChecks?.(bad.view_(), u.view_()); }
       return u;

@@ -408,3 +408,15 @@ export function addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: Beta
   if (batch1.ndim !== 3 || batch2.ndim !== 3) throw new RangeError(`addbmm: batch1 must be a 3D tensor (got ${batch1.ndim}-D and ${batch2.ndim}-D)`);
   return addScaled('addbmm', input, bmm(batch1, batch2).sum(0), opts);
 }
+
+// ---------------------------------------------------------------- distances
+
+/**
+ * torch.dist(a, b, p = 2): the p-norm of a - b (broadcast together, flattened), a 0-d tensor of the
+ * promoted floating dtype; p may be any number, Infinity or -Infinity. Its gradient is norm's.
+ */
+export function dist(a: Tensor, b: Tensor, p: number = 2): Tensor {
+  checkDevices('dist', a, b);
+  broadcastShapes('dist', a.shape, b.shape);
+  return a.sub(b).norm(p);
+}

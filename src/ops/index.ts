@@ -11,6 +11,10 @@ export * from './special.js';
 export * from './matrix.js';
 export * from './search.js';
 export * from './extra.js';
+export * from './random.js';
+export { scatterReduce, indexCopy } from './scatter-reduce.js';
+export type { ScatterReduceOp, ScatterReduceOpts } from './scatter-reduce.js';
+export * from './counting.js';
 export { viewAsReal, viewAsComplex, real, imag, complex, polar, conj, angle, isComplexTensor as isComplex } from './complex.js';
 // torch.det / torch.inverse / ... : the top-level names PyTorch gives to torch.linalg functions.
 export { det, inv as inverse, slogdet, matrixExp, matrixPower } from './decomp.js';

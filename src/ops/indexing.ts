@@ -14,6 +14,8 @@ import { castTo, eq, mul, where } from './elementwise.js';
 import { arange, full, zeros } from './creation.js';
 import { expand, reshape, select, slice, stack, unsqueeze, movedim } from './shape.js';
 import type { TensorOrScalar, ValuesIndices } from './types.js';
+// Circular at module level but only used inside functions: safe with ESM live bindings.
+import { scatterMultiply } from './scatter-reduce.js';
 
 function checkIndex(op: string, index: Tensor): void {
   if (!(index instanceof Tensor)) throw new TypeError(`${op}(): argument 'index' must be Tensor`);
@@ -86,9 +88,13 @@ function scatterImpl(x: Tensor, dim: number, index: Tensor, src: TensorOrScalar,
   if (index.numel() > 0) be.scatter(out.view_(), d, index.view_(), s.view_(), reduce);
   return record('scatter', [x, index, s], out, { dim: d, reduce });
 }
-/** A copy of x with src written at index positions along dim (torch.scatter); options { reduce: 'add' }. */
+/** A copy of x with src written at index positions along dim (torch.scatter); options { reduce: 'add' | 'multiply' }. */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: TensorOrScalar, opts: { reduce?: 'add' | 'multiply' } = {}): Tensor {
-  if (opts.reduce === 'multiply') throw new Error('scatter: reduce="multiply" is not supported; use reduce: "add" or none');
+  if (opts.reduce !== undefined && opts.reduce !== 'add' && opts.reduce !== 'multiply') {
+    throw new RangeError(`scatter(): reduce argument must be either add or multiply, got '${String(opts.reduce)}'`);
+  }
+  // 'multiply' has no kernel of its own: it is scatterReduce's 'prod' (self included).
+  if (opts.reduce === 'multiply') return scatterMultiply(x, dim, index, src);
   return scatterImpl(x, dim, index, src, opts.reduce === 'add' ? 'add' : 'none', 'scatter');
 }
 /** A copy of x with src added at index positions along dim, duplicates accumulating (torch.scatter_add). */
@@ -172,8 +178,15 @@ export function needsValues(op: string, t: Tensor, alternative: string): void {
   }
 }
 
-/** Positions of nonzero elements as an [n, ndim] int32 tensor. Reads the data: synchronous devices only. */
-export function nonzero(x: Tensor): Tensor {
+/**
+ * Positions of nonzero elements as an [n, ndim] int32 tensor, or with { asTuple: true } one int32 [n]
+ * tensor per dim (a 0-d x counts as 1-d there, as PyTorch). Reads the data: synchronous devices only.
+ */
+export function nonzero(x: Tensor, opts?: { asTuple?: false }): Tensor;
+export function nonzero(x: Tensor, opts: { asTuple?: true }): Tensor[];
+export function nonzero(x: Tensor, opts: { asTuple?: boolean }): Tensor | Tensor[];
+export function nonzero(x: Tensor, opts: { asTuple?: boolean } = {}): Tensor | Tensor[] {
+  if (opts.asTuple) return asTuple(nonzero(x.ndim === 0 ? x.reshape([1]) : x));
   needsValues('nonzero', x, 'await torch.nonzeroAsync(x)');
   const data = x.dataSync();
   const rows: number[] = [];
@@ -207,7 +220,11 @@ async function nonzeroLinear(x: Tensor): Promise<Tensor> {
  * torch.nonzeroAsync(x) (torchlet addition): nonzero(x) on any device, resolving to the [n, ndim]
  * int32 coordinates of the nonzero elements in row-major order.
  */
-export async function nonzeroAsync(x: Tensor): Promise<Tensor> {
+export async function nonzeroAsync(x: Tensor, opts?: { asTuple?: false }): Promise<Tensor>;
+export async function nonzeroAsync(x: Tensor, opts: { asTuple?: true }): Promise<Tensor[]>;
+export async function nonzeroAsync(x: Tensor, opts: { asTuple?: boolean }): Promise<Tensor | Tensor[]>;
+export async function nonzeroAsync(x: Tensor, opts: { asTuple?: boolean } = {}): Promise<Tensor | Tensor[]> {
+  if (opts.asTuple) return asTuple(await nonzeroAsync(x.ndim === 0 ? x.reshape([1]) : x));
   const lin = await nonzeroLinear(x);
   const count = lin.shape[0]!, nd = x.ndim;
   if (nd === 0) return empty([count, 0], 'int32', x.device);
@@ -219,6 +236,11 @@ export async function nonzeroAsync(x: Tensor): Promise<Tensor> {
     stride *= size;
   }
   return stack(cols, 1);
+}
+
+/** nonzero's [n, ndim] coordinates as one contiguous [n] tensor per dim (PyTorch's as_tuple=True). */
+function asTuple(coords: Tensor): Tensor[] {
+  return Array.from({ length: coords.shape[1]! }, (_, d) => coords.select(1, d).contiguous());
 }
 
 /** The elements of x where the bool mask (broadcast together) is true, as a 1-d tensor; synchronous devices only (torch.masked_select). */

@@ -288,10 +288,10 @@ function scanOp(op: ScanOp, x: Tensor, dim: number): Tensor {
   backendOf(inp).scan(op, moved.view_(), out.view_());
   return record(op, [inp], out.movedim(-1, d), { dim: d });
 }
-/** Cumulative sum along dim (torch.cumsum). */
-export const cumsum = (x: Tensor, dim: number) => scanOp('cumsum', x, dim);
-/** Cumulative product along dim (torch.cumprod). */
-export const cumprod = (x: Tensor, dim: number) => scanOp('cumprod', x, dim);
+/** Cumulative sum along dim (torch.cumsum); { dtype } casts the input first, as PyTorch's. */
+export const cumsum = (x: Tensor, dim: number, opts: { dtype?: DType } = {}) => scanOp('cumsum', opts.dtype ? castTo(x, opts.dtype) : x, dim);
+/** Cumulative product along dim (torch.cumprod); { dtype } casts the input first, as PyTorch's. */
+export const cumprod = (x: Tensor, dim: number, opts: { dtype?: DType } = {}) => scanOp('cumprod', opts.dtype ? castTo(x, opts.dtype) : x, dim);
 
 /** Sums a broadcast gradient back to `shape` (the adjoint of expand). */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {

@@ -3,6 +3,7 @@
 import type { Tensor } from '../tensor.js';
 import type { DType } from '../dtype.js';
 import type { Device } from '../backends/backend.js';
+import type { Generator } from '../generator.js';
 
 /** A plain JS scalar accepted where PyTorch takes a Python number or bool. */
 export type Scalar = number | boolean;
@@ -47,4 +48,9 @@ export interface CreateOpts {
   device?: Device | string;
   /** Record operations on it for autograd. */
   requiresGrad?: boolean;
+}
+/** Options of the random factories (rand, randn, randint, randperm): CreateOpts plus PyTorch's `generator`. */
+export interface RandOpts extends CreateOpts {
+  /** Draw from this torch.Generator's stream instead of the global one (torch.manualSeed's). */
+  generator?: Generator | null;
 }

@@ -178,6 +178,12 @@ export const atleast3d: typeof N.atleast3d = f(N.atleast3d, 'atleast3d', 'x:T');
  */
 export const baddbmm: typeof N.baddbmm = f(N.baddbmm, 'baddbmm', 'input:T, batch1:T, batch2:T, opts?:u{beta:nu;alpha:nu}');
 /**
+ * torch.bernoulli(input, { generator }): 0/1 samples with probabilities `input` (in [0, 1]), in input's
+ * dtype; torch.bernoulli(input, p, { generator }): samples with the scalar probability p, shaped like input.
+ * @function
+ */
+export const bernoulli: typeof N.bernoulli = f(N.bernoulli, 'bernoulli', 'input:T, pOrOpts?:nu{generator:ziu}, opts?:u{generator:ziu}');
+/**
  * Applies a backend binary primitive with type promotion and broadcasting.
  * @function
  */
@@ -356,15 +362,15 @@ export const cummax: typeof N.cummax = f(N.cummax, 'cummax', 'x:T, dim:n');
  */
 export const cummin: typeof N.cummin = f(N.cummin, 'cummin', 'x:T, dim:n');
 /**
- * Cumulative product along dim (torch.cumprod).
+ * Cumulative product along dim (torch.cumprod); { dtype } casts the input first, as PyTorch's.
  * @function
  */
-export const cumprod: typeof N.cumprod = f(N.cumprod, 'cumprod', 'x:T, dim:n');
+export const cumprod: typeof N.cumprod = f(N.cumprod, 'cumprod', 'x:T, dim:n, opts?:u{dtype:su}');
 /**
- * Cumulative sum along dim (torch.cumsum).
+ * Cumulative sum along dim (torch.cumsum); { dtype } casts the input first, as PyTorch's.
  * @function
  */
-export const cumsum: typeof N.cumsum = f(N.cumsum, 'cumsum', 'x:T, dim:n');
+export const cumsum: typeof N.cumsum = f(N.cumsum, 'cumsum', 'x:T, dim:n, opts?:u{dtype:su}');
 /**
  * Elementwise conversion from degrees to radians (torch.deg2rad).
  * @function
@@ -406,6 +412,12 @@ export const diff: typeof N.diff = f(N.diff, 'diff', 'x:T, n?:nu, dim?:nu, opts?
  * @function
  */
 export const digamma: typeof N.digamma = f(N.digamma, 'digamma', 'x:T');
+/**
+ * torch.dist(a, b, p = 2): the p-norm of a - b (broadcast together, flattened), a 0-d tensor of the
+ * promoted floating dtype; p may be any number, Infinity or -Infinity. Its gradient is norm's.
+ * @function
+ */
+export const dist: typeof N.dist = f(N.dist, 'dist', 'a:T, b:T, p?:nu');
 /**
  * Elementwise a / b (torch.div); options { roundingMode: 'trunc' | 'floor' | null }, true division by default.
  * @function
@@ -585,6 +597,15 @@ export const gt: typeof N.gt = f(N.gt, 'gt', 'a:Tnb, b:Tnb');
  */
 export const heaviside: typeof N.heaviside = f(N.heaviside, 'heaviside', 'x:T, values:T');
 /**
+ * torch.histc(x, bins = 100, min = 0, max = 0): counts of x's elements in `bins` equal-width bins over
+ * [min, max], in x's (floating) dtype; elements outside the range (and NaNs) are not counted, the
+ * maximum falls in the last bin. With min == max the range is the data's [min, max] (widened by 1 on
+ * each side when they are equal), found on the device. Positions are PyTorch's:
+ * floor((x - min) * bins / (max - min)).
+ * @function
+ */
+export const histc: typeof N.histc = f(N.histc, 'histc', 'x:T, binsOrOpts?:nu{bins:nu;min:nu;max:nu}, minArg?:nu, maxArg?:nu');
+/**
  * Concatenates column-wise (dim 1), or along dim 0 when every input is 1-D.
  * @function
  */
@@ -620,6 +641,13 @@ export const indexAdd: typeof N.indexAdd = f(N.indexAdd, 'indexAdd', 'x:T, dim:n
  * @function
  */
 export const indexAsync: typeof N.indexAsync = f(N.indexAsync, 'indexAsync', 'x:T, ...indices:Tnszau');
+/**
+ * torch.index_copy: a copy of x with the slices of source written at the positions of the 1-d int32
+ * index along dim (source's shape is x's with index.numel() at dim). Differentiable: x's gradient is
+ * masked at the copied slices, source's is the gradient's slices at index.
+ * @function
+ */
+export const indexCopy: typeof N.indexCopy = f(N.indexCopy, 'indexCopy', 'x:T, dim:n, index:T, source:T');
 /**
  * indexFill(x, dim, index, value): the slices of x at `index` along dim set to value. Built as a
  * mask (scatter of ones into a length-size(dim) vector) and a where, so x's gradient is masked too.
@@ -666,6 +694,14 @@ export const isComplex: typeof N.isComplex = f(N.isComplex, 'isComplex', 'z:T');
  * @function
  */
 export const isfinite: typeof N.isfinite = f(N.isfinite, 'isfinite', 'x:T');
+/**
+ * torch.isin(elements, testElements, { invert }): a bool tensor shaped like `elements`, true where an
+ * element equals one of `testElements` (either may be a number; both are compared in their promoted
+ * dtype, so NaN is never found). The test elements are sorted once and each element is looked up by
+ * binary search.
+ * @function
+ */
+export const isin: typeof N.isin = f(N.isin, 'isin', 'elements:Tnb, testElements:Tnb, opts?:u{assumeUnique:bu;invert:bu}');
 /**
  * Elementwise +/-infinity test; returns a bool tensor (torch.isinf).
  * @function
@@ -915,7 +951,7 @@ export const mul: typeof N.mul = f(N.mul, 'mul', 'a:Tnb, b:Tnb');
  * once on synchronous devices; elsewhere as device checks that reading the samples raises.
  * @function
  */
-export const multinomial: typeof N.multinomial = f(N.multinomial, 'multinomial', 'input:T, numSamples:n, opts?:u{replacement:bu}');
+export const multinomial: typeof N.multinomial = f(N.multinomial, 'multinomial', 'input:T, numSamples:n, opts?:u{replacement:bu;generator:ziu}');
 /**
  * Matrix-vector product [M,K] x [K] -> [M] (torch.mv).
  * @function
@@ -968,21 +1004,31 @@ export const ne: typeof N.ne = f(N.ne, 'ne', 'a:Tnb, b:Tnb');
  */
 export const neg: typeof N.neg = f(N.neg, 'neg', 'x:T');
 /**
- * Positions of nonzero elements as an [n, ndim] int32 tensor. Reads the data: synchronous devices only.
+ * Positions of nonzero elements as an [n, ndim] int32 tensor, or with { asTuple: true } one int32 [n]
+ * tensor per dim (a 0-d x counts as 1-d there, as PyTorch). Reads the data: synchronous devices only.
  * @function
  */
-export const nonzero: typeof N.nonzero = f(N.nonzero, 'nonzero', 'x:T');
+export const nonzero: typeof N.nonzero = f(N.nonzero, 'nonzero', 'x:T, opts?:u{asTuple:bu}');
 /**
  * torch.nonzeroAsync(x) (torchlet addition): nonzero(x) on any device, resolving to the [n, ndim]
  * int32 coordinates of the nonzero elements in row-major order.
  * @function
  */
-export const nonzeroAsync: typeof N.nonzeroAsync = f(N.nonzeroAsync, 'nonzeroAsync', 'x:T');
+export const nonzeroAsync: typeof N.nonzeroAsync = f(N.nonzeroAsync, 'nonzeroAsync', 'x:T, opts?:u{asTuple:bu}');
 /**
  * norm(x, p, dim, keepdim), or norm(x, { p, dim, keepdim }) with PyTorch's keywords.
  * @function
  */
 export const norm: typeof N.norm = f(N.norm, 'norm', 'x:T, pArg?:nsu{p:nsu;dim:nzau;keepdim:bu}, dimArg?:nzau, keepdimArg?:bu');
+/**
+ * torch.normal: samples of N(mean, std^2) in PyTorch's forms: normal(meanTensor, stdTensor) (broadcast
+ * together), normal(meanTensor, std = 1), normal(mean, stdTensor), and normal(mean, std, size, opts)
+ * with the factory options { dtype, device, requiresGrad }; every form takes { generator }. The result
+ * has the mean tensor's dtype (else the std tensor's); the gradients towards mean and std are zero, as
+ * PyTorch's.
+ * @function
+ */
+export const normal: typeof N.normal = f(N.normal, 'normal', 'mean:Tn, std?:Tnu, opts?:au{generator:ziu}, opts?:u{generator:ziu;dtype:su;device:su;requiresGrad:bu}');
 /**
  * torch.numel(x).
  * @function
@@ -1056,15 +1102,15 @@ export const quantile: typeof N.quantile = f(N.quantile, 'quantile', 'x:T, q:Tn,
  */
 export const rad2deg: typeof N.rad2deg = f(N.rad2deg, 'rad2deg', 'x:T');
 /**
- * Uniform random values in [0, 1) (torch.rand); floating dtypes only.
+ * Uniform random values in [0, 1) (torch.rand); floating dtypes only; options { dtype, device, requiresGrad, generator }.
  * @function
  */
-export const rand: typeof N.rand = f(N.rand, 'rand', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+export const rand: typeof N.rand = f(N.rand, 'rand', '...args:nau{generator:ziu;dtype:su;device:su;requiresGrad:bu}');
 /**
- * randint(high, size, opts?) or randint(low, high, size, opts?): int32 in [low, high).
+ * randint(high, size, opts?) or randint(low, high, size, opts?): int32 in [low, high); options { dtype, device, requiresGrad, generator }.
  * @function
  */
-export const randint: typeof N.randint = f(N.randint, 'randint', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+export const randint: typeof N.randint = f(N.randint, 'randint', '...args:nau{generator:ziu;dtype:su;device:su;requiresGrad:bu}');
 /**
  * Random integers in [low, high) (or [0, low) when high is omitted) with x's shape (torch.randint_like).
  * @function
@@ -1076,20 +1122,20 @@ export const randintLike: typeof N.randintLike = f(N.randintLike, 'randintLike',
  */
 export const randLike: typeof N.randLike = f(N.randLike, 'randLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
 /**
- * Standard normal random values (torch.randn); floating dtypes only.
+ * Standard normal random values (torch.randn); floating dtypes only; options { dtype, device, requiresGrad, generator }.
  * @function
  */
-export const randn: typeof N.randn = f(N.randn, 'randn', '...args:nau{dtype:su;device:su;requiresGrad:bu}');
+export const randn: typeof N.randn = f(N.randn, 'randn', '...args:nau{generator:ziu;dtype:su;device:su;requiresGrad:bu}');
 /**
  * Standard normal values with x's shape, dtype and device unless overridden (torch.randn_like).
  * @function
  */
 export const randnLike: typeof N.randnLike = f(N.randnLike, 'randnLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
 /**
- * A random permutation of 0..n-1, int32 by default (torch.randperm).
+ * A random permutation of 0..n-1, int32 by default (torch.randperm); options { dtype, device, requiresGrad, generator }.
  * @function
  */
-export const randperm: typeof N.randperm = f(N.randperm, 'randperm', 'n:n, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+export const randperm: typeof N.randperm = f(N.randperm, 'randperm', 'n:n, opts?:u{generator:ziu;dtype:su;device:su;requiresGrad:bu}');
 /**
  * The real part of z (torch.real): a view for complex z, z itself for real z.
  * @function
@@ -1154,7 +1200,7 @@ export const rsqrt: typeof N.rsqrt = f(N.rsqrt, 'rsqrt', 'x:T');
  */
 export const rsub: typeof N.rsub = f(N.rsub, 'rsub', 'a:T, b:Tnb, opts?:u{alpha:nu}');
 /**
- * A copy of x with src written at index positions along dim (torch.scatter); options { reduce: 'add' }.
+ * A copy of x with src written at index positions along dim (torch.scatter); options { reduce: 'add' | 'multiply' }.
  * @function
  */
 export const scatter: typeof N.scatter = f(N.scatter, 'scatter', 'x:T, dim:n, index:T, src:Tnb, opts?:u{reduce:su}');
@@ -1163,6 +1209,15 @@ export const scatter: typeof N.scatter = f(N.scatter, 'scatter', 'x:T, dim:n, in
  * @function
  */
 export const scatterAdd: typeof N.scatterAdd = f(N.scatterAdd, 'scatterAdd', 'x:T, dim:n, index:T, src:T');
+/**
+ * torch.scatter_reduce (PyTorch 1.13): a copy of x where each src value (the part of src shaped like
+ * index) is combined into the position index points to along dim, with reduce 'sum' | 'prod' |
+ * 'mean' | 'amax' | 'amin'; { includeSelf: false } leaves x's own value out at the positions scattered
+ * to. 'mean' divides by the number of values combined (self counting one when included; a floor
+ * division for integer dtypes). Differentiable in x and src with PyTorch's gradients.
+ * @function
+ */
+export const scatterReduce: typeof N.scatterReduce = f(N.scatterReduce, 'scatterReduce', 'x:T, dim:n, index:T, src:T, reduce:s, opts?:u{includeSelf:bu}');
 /**
  * Indices where `values` would be inserted into the innermost dim of `sortedSequence` to keep it
  * sorted (int32): the count of entries < v (left) or <= v (right). O(len * values) comparisons.
@@ -1661,8 +1716,8 @@ strictMethods(Tensor, 'Tensor', {
   std: 'dim?:nzau{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, opts?:bu{unbiased:bu;correction:nu;keepdim:bu;dim:nzau}, keepdim?:bu',
   norm: 'p?:nsu{p:nsu;dim:nzau;keepdim:bu}, dim?:nzau, keepdim?:bu',
   logsumexp: 'dim:na, keepdim?:bu',
-  cumsum: 'dim:n',
-  cumprod: 'dim:n',
+  cumsum: 'dim:n, opts?:u{dtype:su}',
+  cumprod: 'dim:n, opts?:u{dtype:su}',
   all: 'dim?:nzau, keepdim?:bu',
   any: 'dim?:nzau, keepdim?:bu',
   countNonzero: 'dim?:nzau',
@@ -1752,11 +1807,15 @@ strictMethods(Tensor, 'Tensor', {
   gather: 'dim:n, index:T',
   scatter: 'dim:n, index:T, src:Tnb, opts?:u{reduce:su}',
   scatterAdd: 'dim:n, index:T, src:T',
+  scatterReduce: 'dim:n, index:T, src:T, reduce:s, opts?:u{includeSelf:bu}',
+  indexCopy: 'dim:n, index:T, source:T',
+  histc: 'bins?:nu{bins:nu;min:nu;max:nu}, min?:nu, max?:nu',
+  dist: 'other:T, p?:nu',
   indexAdd: 'dim:n, index:T, source:T, opts?:u{alpha:nu}',
   maskedSelect: 'mask:T',
-  nonzero: '',
+  nonzero: 'opts?:u{asTuple:bu}',
   maskedSelectAsync: 'mask:T',
-  nonzeroAsync: '',
+  nonzeroAsync: 'opts?:u{asTuple:bu}',
   sort: 'dim?:nu{dim:nu;descending:bu;stable:bu}, descending?:bu{dim:nu;descending:bu;stable:bu}, opts?:u{dim:nu;descending:bu;stable:bu}',
   argsort: 'dim?:nu{dim:nu;descending:bu;stable:bu}, descending?:bu{dim:nu;descending:bu;stable:bu}, opts?:u{dim:nu;descending:bu;stable:bu}',
   topk: 'k:n, dim?:nu{dim:nu;largest:bu;sorted:bu}, largest?:bu{dim:nu;largest:bu;sorted:bu}, sorted?:bu',
@@ -1830,13 +1889,16 @@ strictMethods(Tensor, 'Tensor', {
   maskedFill_: 'mask:T, value:Tnb',
   scatter_: 'dim:n, index:T, src:Tnb, opts?:u{reduce:su}',
   scatterAdd_: 'dim:n, index:T, src:T',
+  scatterReduce_: 'dim:n, index:T, src:T, reduce:s, opts?:u{includeSelf:bu}',
+  indexCopy_: 'dim:n, index:T, source:T',
   indexAdd_: 'dim:n, index:T, source:T, opts?:u{alpha:nu}',
   copy_: 'src:T',
   fill_: 'value:Tnb',
   zero_: '',
-  uniform_: 'from?:nu, to?:nu',
-  normal_: 'mean?:nu, std?:nu',
-  bernoulli_: 'p?:nu',
-  multinomial: 'numSamples:n, opts?:u{replacement:bu}',
+  uniform_: 'from?:nu, to?:nu, opts?:u{generator:ziu}',
+  normal_: 'mean?:nu, std?:nu, opts?:u{generator:ziu}',
+  bernoulli_: 'p?:Tnu, opts?:u{generator:ziu}',
+  bernoulli: 'p?:nu{generator:ziu}, opts?:u{generator:ziu}',
+  multinomial: 'numSamples:n, opts?:u{replacement:bu;generator:ziu}',
   t_: '',
 });
