@@ -9,6 +9,7 @@ import * as o from '../ops/index.js';
 import * as la from '../ops/decomp.js';
 import { convInputGrad, convWeightGrad } from '../ops/winograd.js';
 import { attentionBackward } from '../ops/attention.js';
+import { scatterReduceRule } from '../ops/scatter-reduce.js';
 import { geluBackward, geluTanhBackward, logSoftmaxBackward, softmaxBackward, standardizeBackward, thresholdBackward } from './fused-rules.js';
 
 /** What a backward rule sees: the primitive's attributes and whatever the node saved. */
@@ -197,6 +198,7 @@ export const derivatives: Table = {
     const w = x0(c), [N, OC] = g.shape as [number, number], w2 = w.reshape(OC, -1), g3 = g.reshape(N, OC, -1);
     return [c.needs[0] ? convWeightGrad(g3, null, x1(c), c.attrs).reshape(w.shape) : null, c.needs[1] ? convInputGrad(g3, w2, c.attrs) : null];
   } },
+  scatterReduce: { save: 'all', backward: (g, c) => scatterReduceRule(g, x0(c), x1(c), c.inputs[2]!, c.output, c.attrs, c.needs) },
   attention: { save: 'inputs', backward: (g, c) => attentionBackward(g, x0(c), x1(c), c.inputs[2]!, c.inputs[3]!, c.inputs[4] ?? null, c.attrs, c.needs) },
   im2col: { save: 'none', backward: (g, c) => [o.col2imPrim(g, c.attrs.inputShape, c.attrs.g)] }, // adjoint
   col2im: { save: 'none', backward: (g, c) => [o.im2colPrim(g, c.attrs.g)] },

@@ -54,6 +54,8 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   convWinograd: PrimAttrs['convMatmul'];
   /** dropout(softmax(scale q k^T)) v, fused (ops/attention.ts), inputs (q, k, v, lse [N,H,L][, keep [N,H,L,S] bool]). */
   attention: { scale: number; causal: boolean; dropoutP: number };
+  /** torch.scatter_reduce, composed (ops/scatter-reduce.ts), inputs (x, index, src) 1-d or more; rule: PyTorch's scatter_reduce_backward. */
+  scatterReduce: { dim: number; reduce: 'sum' | 'prod' | 'mean' | 'amax' | 'amin'; includeSelf: boolean; srcShape: number[] };
   scatter: { dim: number; reduce: 'none' | 'add' };
   reshape: { shape: number[] };
   permute: { dims: number[] };

@@ -1,16 +1,16 @@
 // scatterReduce (torch.scatter_reduce, PyTorch 1.13 semantics) and indexCopy, composed from the
 // gather/scatter primitives so every backend runs them. 'sum' and 'mean' are scatter-adds; 'prod',
 // 'amax' and 'amin' sort the targets and run a segmented scan (log2(n) doubling steps, no host
-// read), then scatter each segment's last value. scatterReduce's gradient is PyTorch's
-// scatter_reduce_backward (ties share amax/amin gradients evenly; prod handles zeros), so it is a
-// custom autograd Function: the composed forward's own gradient would split ties differently.
+// read), then scatter each segment's last value. The forward is recorded as one node,
+// 'scatterReduce', whose rule (scatterReduceRule, in the derivative table) is PyTorch's
+// scatter_reduce_backward: ties share amax/amin gradients evenly; prod handles zeros.
 
 import { indexOutOfBounds } from '../backends/backend.js';
-import { Function as AutogradFunction, type FunctionCtx } from '../autograd/function.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { isFloating } from '../dtype.js';
 import { fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkDevices } from './prim.js';
+import { checkDevices, record } from './prim.js';
 import { castTo, where } from './elementwise.js';
 import { arange, full, ones, zeros } from './creation.js';
 import { cat } from './shape.js';
@@ -116,7 +116,7 @@ function scatterReduceValue(x: Tensor, d: number, index: Tensor, src: Tensor, re
   return out.reshape(x.shape);
 }
 
-interface ScatterReduceCtx { dim: number; reduce: ScatterReduceOp; includeSelf: boolean; srcShape: number[] }
+export interface ScatterReduceCtx { dim: number; reduce: ScatterReduceOp; includeSelf: boolean; srcShape: number[] }
 
 /** PyTorch's scatter_reduce_backward (FunctionsManual.cpp, 1.13): gradients of self and of the index-shaped src. */
 function scatterReduceBackward(g: Tensor, x: Tensor, d: number, index: Tensor, src: Tensor, reduce: ScatterReduceOp, includeSelf: boolean, result: Tensor): [Tensor, Tensor] {
@@ -155,29 +155,16 @@ function scatterReduceBackward(g: Tensor, x: Tensor, d: number, index: Tensor, s
   return [gSelf, gSrc];
 }
 
-let ScatterReduceFn: { apply(...args: unknown[]): Tensor } | null = null;
-/** The autograd Function, made on first use (autograd/function.ts and this module import each other's dependencies). */
-function scatterReduceFn(): { apply(...args: unknown[]): Tensor } {
-  return ScatterReduceFn ??= class ScatterReduce extends AutogradFunction {
-    static override forward(ctx: FunctionCtx, x: Tensor, index: Tensor, src: Tensor, a: ScatterReduceCtx): Tensor {
-      const out = scatterReduceValue(x, a.dim, index, src, a.reduce, a.includeSelf);
-      ctx.saveForBackward(x, index, src, out);
-      ctx.attrs = a;
-      return out;
-    }
-    static override backward(ctx: FunctionCtx, g: Tensor): (Tensor | null)[] {
-      const [x, index, src, out] = ctx.savedTensors as [Tensor, Tensor, Tensor, Tensor];
-      const a = ctx.attrs as ScatterReduceCtx;
-      const srcPart = index.shape.reduce((t, s, k) => (t.shape[k] === s ? t : t.narrow(k, 0, s)), src);
-      const [gSelf, gSrcPart] = scatterReduceBackward(g, x, a.dim, index, srcPart, a.reduce, a.includeSelf, out);
-      // src's entries outside the index's shape take no part: zero gradient there.
-      let gSrc = gSrcPart;
-      a.srcShape.forEach((s, k) => {
-        if (gSrc.shape[k] !== s) gSrc = cat([gSrc, zeros(gSrc.shape.map((v, j) => (j === k ? s - v : v)), { dtype: gSrc.dtype, device: gSrc.device })], k);
-      });
-      return [ctx.needsInputGrad[0] ? gSelf : null, null, ctx.needsInputGrad[2] ? gSrc : null, null];
-    }
-  };
+/** The rule of 'scatterReduce' (autograd/derivatives.ts): gradients of x and src (index gets none). */
+export function scatterReduceRule(g: Tensor, x: Tensor, index: Tensor, src: Tensor, out: Tensor, a: ScatterReduceCtx, needs: readonly boolean[]): (Tensor | null)[] {
+  const srcPart = index.shape.reduce((t, s, k) => (t.shape[k] === s ? t : t.narrow(k, 0, s)), src);
+  const [gSelf, gSrcPart] = scatterReduceBackward(g, x, a.dim, index, srcPart, a.reduce, a.includeSelf, out);
+  // src's entries outside the index's shape take no part: zero gradient there.
+  let gSrc = gSrcPart;
+  a.srcShape.forEach((s, k) => {
+    if (gSrc.shape[k] !== s) gSrc = cat([gSrc, zeros(gSrc.shape.map((v, j) => (j === k ? s - v : v)), { dtype: gSrc.dtype, device: gSrc.device })], k);
+  });
+  return [needs[0] ? gSelf : null, null, needs[2] ? gSrc : null];
 }
 
 /**
@@ -193,7 +180,9 @@ export function scatterReduce(x: Tensor, dim: number, index: Tensor, src: Tensor
   const d = checkScatterArgs('scatterReduce', x, dim, index, src);
   const as1d = (t: Tensor) => (t.ndim === 0 ? t.reshape([1]) : t);
   const attrs: ScatterReduceCtx = { dim: d, reduce, includeSelf: opts.includeSelf ?? true, srcShape: [...as1d(src).shape] };
-  const out = scatterReduceFn().apply(as1d(x), as1d(index), as1d(src), attrs);
+  const [x1, i1, s1] = [as1d(x), as1d(index), as1d(src)];
+  // Composed without recording (its own gradient would split amax/amin ties differently), then one node.
+  const out = record('scatterReduce', [x1, i1, s1], noGrad(() => scatterReduceValue(x1, d, i1, s1, attrs.reduce, attrs.includeSelf)), attrs);
   return x.ndim === 0 ? out.reshape([]) : out;
 }
 
