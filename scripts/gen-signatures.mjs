@@ -30,6 +30,7 @@ const FACADES = [
   { out: 'linalg', file: 'src/linalg.ts' },
   { out: 'fft', file: 'src/fft.ts' },
   { out: 'optim-lr-scheduler', file: 'src/optim/lr-scheduler.ts' },
+  { out: 'optim-swa-utils', file: 'src/optim/swa-utils.ts' },
   { out: 'optim', file: 'src/optim/index.ts' },
   { out: 'utils-data', file: 'src/utils/data/index.ts' },
   { out: 'utils-tensorboard', file: 'src/utils/tensorboard/index.ts' },
@@ -112,7 +113,8 @@ export function generate() {
       if (t.getCallSignatures().length || t.getConstructSignatures().length) { acc.kinds.add('f'); return; }
       if (sym && sym.flags & ts.SymbolFlags.Class) { acc.kinds.add('i'); return; }
       if (name === 'Iterable' || name === 'AsyncIterable' || name === 'ArrayLike' || name === 'Iterator' || name === 'IterableIterator' || name === 'Generator') {
-        acc.kinds.add('a'); acc.kinds.add('i'); return;
+        // An array, a class instance or a plain object implementing the protocol ({ *[Symbol.iterator]() {...} }).
+        acc.kinds.add('a'); acc.kinds.add('i'); acc.kinds.add('o'); acc.open = true; return;
       }
       if (sym && (sym.flags & ts.SymbolFlags.Interface) && isLibSymbol(sym)) { acc.kinds.add('i'); acc.kinds.add('a'); acc.kinds.add('o'); acc.open = true; return; }
       // An object type: an options object when every property is optional (Partial<...>, { a?: ... }),

@@ -45,3 +45,23 @@ export function hintMissing(cls: { prototype: object; name: string }, advice: Re
     });
   }
 }
+
+/**
+ * The same hint for instance fields (hintSnakeCase sees only the prototype chain): reading the
+ * snake_case form of each listed camelCase field (param_groups for paramGroups, last_epoch for
+ * lastEpoch) throws a TypeError naming the camelCase one. PyTorch code reads these attributes
+ * directly, and JavaScript would give undefined and a confusing error later.
+ */
+export function hintSnakeCaseFields(cls: { prototype: object; name: string }, fields: readonly string[]): void {
+  for (const n of fields) {
+    const s = snakeOf(n);
+    if (s === n || s in cls.prototype) continue;
+    Object.defineProperty(cls.prototype, s, {
+      configurable: true, enumerable: false,
+      get(this: object): never {
+        throw new TypeError(`${this.constructor?.name ?? cls.name}.${s} is not defined: torchlet spells PyTorch's names in camelCase, use .${n}`);
+      },
+      set(this: object, v: unknown) { Object.defineProperty(this, s, { value: v, writable: true, configurable: true, enumerable: true }); },
+    });
+  }
+}

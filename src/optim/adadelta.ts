@@ -3,7 +3,7 @@
 
 import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, implementationOptions, type ImplementationOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for Adadelta (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface AdadeltaOptions {
@@ -21,8 +21,8 @@ export interface AdadeltaOptions {
 
 /** Adadelta: steps sized by running averages of squared gradients and squared updates (torch.optim.Adadelta). */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
-  constructor(params: ParamsInput<AdadeltaOptions>, opts: Partial<AdadeltaOptions> = {}) {
-    const d: AdadeltaOptions = { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...opts };
+  constructor(params: ParamsInput<AdadeltaOptions>, opts: Partial<AdadeltaOptions> & ImplementationOptions = {}) {
+    const d: AdadeltaOptions = { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...implementationOptions('Adadelta', opts) };
     check(d.lr >= 0, `Adadelta: Invalid learning rate: ${d.lr}`);
     check(d.rho >= 0 && d.rho <= 1, `Adadelta: Invalid rho value: ${d.rho}`);
     check(d.eps >= 0, `Adadelta: Invalid epsilon value: ${d.eps}`);

@@ -3,7 +3,7 @@
 
 import { fullLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, implementationOptions, type ImplementationOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for Adagrad (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface AdagradOptions {
@@ -23,8 +23,8 @@ export interface AdagradOptions {
 
 /** Adagrad: per-element learning rates scaled by accumulated squared gradients (torch.optim.Adagrad). */
 export class Adagrad extends Optimizer<AdagradOptions> {
-  constructor(params: ParamsInput<AdagradOptions>, opts: Partial<AdagradOptions> = {}) {
-    const d: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...opts };
+  constructor(params: ParamsInput<AdagradOptions>, opts: Partial<AdagradOptions> & ImplementationOptions = {}) {
+    const d: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...implementationOptions('Adagrad', opts) };
     check(d.lr >= 0, `Adagrad: Invalid learning rate: ${d.lr}`);
     check(d.lrDecay >= 0, `Adagrad: Invalid lr_decay value: ${d.lrDecay}`);
     check(d.weightDecay >= 0, `Adagrad: Invalid weight_decay value: ${d.weightDecay}`);

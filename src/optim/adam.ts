@@ -5,7 +5,7 @@ import { zerosLike } from '../ops/index.js';
 import { isTensor, type Tensor } from '../tensor.js';
 import { tidyImpl } from '../memory.js';
 import { backendOf } from '../ops/prim.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, implementationOptions, type ImplementationOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for Adam and AdamW (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface AdamOptions {
@@ -91,8 +91,8 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 /** Adam: adaptive moment estimation with bias correction, optional L2 weight decay and AMSGrad (torch.optim.Adam). */
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
-  constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    const d: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...opts };
+  constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> & ImplementationOptions = {}) {
+    const d: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...implementationOptions('Adam', opts) };
     checkAdam('Adam', d);
     super(params, d, 'Adam');
   }
@@ -101,8 +101,8 @@ export class Adam extends AdamBase {
 /** AdamW: weight decay multiplies the parameter by (1 - lr * weightDecay) before the Adam step. */
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
-  constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    const d: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...opts };
+  constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> & ImplementationOptions = {}) {
+    const d: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...implementationOptions('AdamW', opts) };
     checkAdam('AdamW', d);
     super(params, d, 'AdamW');
   }

@@ -3,7 +3,7 @@
 
 import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, implementationOptions, type ImplementationOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for Adamax (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface AdamaxOptions {
@@ -21,8 +21,8 @@ export interface AdamaxOptions {
 
 /** Adamax: Adam with the infinity norm in place of the second moment (torch.optim.Adamax). */
 export class Adamax extends Optimizer<AdamaxOptions> {
-  constructor(params: ParamsInput<AdamaxOptions>, opts: Partial<AdamaxOptions> = {}) {
-    const d: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...opts };
+  constructor(params: ParamsInput<AdamaxOptions>, opts: Partial<AdamaxOptions> & ImplementationOptions = {}) {
+    const d: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...implementationOptions('Adamax', opts) };
     check(d.lr >= 0, `Adamax: Invalid learning rate: ${d.lr}`);
     check(d.eps >= 0, `Adamax: Invalid epsilon value: ${d.eps}`);
     check(d.betas[0] >= 0 && d.betas[0] < 1, `Adamax: Invalid beta parameter at index 0: ${d.betas[0]}`);

@@ -1,4 +1,5 @@
-// The torch.optim namespace: the Optimizer base, every optimizer and the lrScheduler sub-namespace.
+// The torch.optim namespace: the Optimizer base, every optimizer and the lrScheduler and swaUtils
+// sub-namespaces.
 // Option names are PyTorch's in camelCase (weightDecay, lrDecay, momentumDecay, historySize...).
 
 export { Optimizer } from './optimizer.js';
@@ -13,3 +14,6 @@ export { NAdam, type NAdamOptions } from './nadam.js';
 export { RAdam, type RAdamOptions } from './radam.js';
 export { LBFGS, type LBFGSOptions } from './lbfgs.js';
 export * as lrScheduler from './lr-scheduler.js';
+/** torch.optim.swaUtils (PyTorch's swa_utils): AveragedModel, SWALR and updateBn for stochastic weight averaging and EMA. */
+export * as swaUtils from './swa-utils.js';
+export type { AveragedModelOptions, AvgFn, SWALROptions, UpdateBnOptions } from './swa-utils.js';

@@ -7,7 +7,8 @@
 
 import type { Optimizer, ParamGroup } from './optimizer.js';
 import { isTensor, type Tensor } from '../tensor.js';
-import { hintSnakeCase } from '../snake-case.js';
+import { hintSnakeCase, hintSnakeCaseFields } from '../snake-case.js';
+import { isPickledReference } from '../serialization/pickle.js';
 
 const floorMod = (a: number, n: number): number => ((a % n) + n) % n;
 function bisectRight(xs: readonly number[], x: number): number {
@@ -101,14 +102,17 @@ export abstract class LRScheduler {
   /**
    * Takes what stateDict() gives, PyTorch's scheduler state_dict(), or the camelCase layout earlier
    * torchlet versions wrote. Like PyTorch's __dict__.update it overwrites the hyperparameters too;
-   * PyTorch attributes with no torchlet counterpart (verbose, _get_lr_called_within_step, anneal_func)
-   * and None entries (lambdas saved as None) are skipped.
+   * PyTorch attributes with no torchlet counterpart (verbose, _get_lr_called_within_step, anneal_func),
+   * None entries (lambdas saved as None) and code torch.load gave as inert placeholders (a PyTorch
+   * 1.13 OneCycleLR's or SWALR's anneal_func, a pickled bound method) are skipped.
    */
   loadStateDict(sd: Record<string, unknown>): void {
     for (const [key, v] of Object.entries(sd)) {
       const k = fieldName(key);
       if (k === 'optimizer' || !Object.prototype.hasOwnProperty.call(this, k)) continue;
-      if (v === null || typeof v === 'function' || (Array.isArray(v) && v.some((x) => x === null || typeof x === 'function'))) continue;
+      // A PyTorch-saved function or bound method (anneal_func) loads as an inert placeholder: code, not state.
+      const code = (x: unknown): boolean => x === null || typeof x === 'function' || isPickledReference(x);
+      if (code(v) || (Array.isArray(v) && v.some(code))) continue;
       (this as Record<string, unknown>)[k] = this.fromPyTorchValue(k, v);
     }
   }
@@ -423,6 +427,12 @@ export class SequentialLR extends LRScheduler {
   private readonly schedulers: LRScheduler[];
   milestones: number[];
   constructor(optimizer: Optimizer, schedulers: LRScheduler[], milestones: number[], opts: { lastEpoch?: number } = {}) {
+    // PyTorch (>= 2.0) refuses ReduceLROnPlateau here in these words; 1.13 failed later, obscurely.
+    schedulers.forEach((s, i) => {
+      if ((s as unknown) instanceof ReduceLROnPlateau) {
+        throw new TypeError(`SequentialLR: Sequential Schedulers does not support \`ReduceLROnPlateau\` scheduler as it requires additional kwargs to be specified when calling \`step\`, but got one at index ${i} in the given schedulers sequence.`);
+      }
+    });
     super(optimizer, -1);
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) throw new Error(`SequentialLR: Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers at index ${i} to be different than the optimizer passed in.`);
@@ -759,4 +769,6 @@ export class CyclicLR extends LRScheduler {
   }
 }
 
-hintSnakeCase(LRScheduler);
+hintSnakeCase(LRScheduler, ReduceLROnPlateau);
+hintSnakeCaseFields(LRScheduler, ['lastEpoch', 'baseLrs']);
+hintSnakeCaseFields(ReduceLROnPlateau, ['lastEpoch', 'numBadEpochs', 'cooldownCounter', 'minLrs', 'thresholdMode']);

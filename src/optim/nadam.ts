@@ -4,7 +4,7 @@
 
 import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, implementationOptions, type ImplementationOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for NAdam (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface NAdamOptions {
@@ -22,8 +22,8 @@ export interface NAdamOptions {
 
 /** NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch.optim.NAdam). */
 export class NAdam extends Optimizer<NAdamOptions> {
-  constructor(params: ParamsInput<NAdamOptions>, opts: Partial<NAdamOptions> = {}) {
-    const d: NAdamOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...opts };
+  constructor(params: ParamsInput<NAdamOptions>, opts: Partial<NAdamOptions> & ImplementationOptions = {}) {
+    const d: NAdamOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...implementationOptions('NAdam', opts) };
     check(d.lr >= 0, `NAdam: Invalid learning rate: ${d.lr}`);
     check(d.eps >= 0, `NAdam: Invalid epsilon value: ${d.eps}`);
     check(d.betas[0] >= 0 && d.betas[0] < 1, `NAdam: Invalid beta parameter at index 0: ${d.betas[0]}`);

@@ -11,7 +11,7 @@ import { keep, tidyImpl } from '../memory.js';
 import { scalarTensor } from '../ops/prim.js';
 import { checkPoison } from '../ops/indexing.js';
 import { runEagerly } from '../backends/registry.js';
-import { hintSnakeCase } from '../snake-case.js';
+import { hintSnakeCase, hintSnakeCaseFields } from '../snake-case.js';
 
 /** One param group: its tensors plus the optimizer's hyper-parameters (lr and the rest). */
 export interface ParamGroup {
@@ -54,8 +54,8 @@ export interface LegacyOptimizerStateDict {
 /** A closure for step(): re-evaluates the model, calls backward and returns the loss (sync or async). */
 export type Closure = () => Tensor | number | Promise<Tensor | number>;
 
-/** Keys lr schedulers store in param groups (OneCycleLR, CyclicLR, every scheduler's initialLr). */
-const SCHEDULER_GROUP_KEYS = ['initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum'];
+/** Keys lr schedulers store in param groups (OneCycleLR, CyclicLR, SWALR, every scheduler's initialLr). */
+const SCHEDULER_GROUP_KEYS = ['initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum', 'swaLr'];
 
 function isGroupInput<O>(x: unknown): x is ParamGroupInput<O> {
   return !!x && typeof x === 'object' && !isTensor(x) && 'params' in x;
@@ -67,8 +67,11 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   readonly defaults: O;
   /** The param groups, each with its params and options (mutable, as PyTorch's param_groups). */
   paramGroups: ParamGroup[] = [];
-  /** Per-parameter state (tensors are keep()-marked). */
-  state = new Map<Tensor, ParamState>();
+  /**
+   * Per-parameter state (tensors are keep()-marked): a Map keyed by parameter, so PyTorch's
+   * `opt.state[p]` is `opt.state.get(p)` here (indexing it with a tensor throws a TypeError saying so).
+   */
+  state: Map<Tensor, ParamState> = paramStateMap(this);
   private readonly opName: string;
 
   constructor(params: ParamsInput<O>, defaults: O, name: string) {
@@ -324,6 +327,41 @@ const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.
 const stateKey = (k: string): string => { const c = camel(k); return c.charAt(0).toLowerCase() + c.slice(1); };
 const snake = (k: string): string => (k === 'hDiag' ? 'H_diag' : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
 
+/**
+ * PyTorch's implementation switches, accepted by every optimizer but LBFGS. foreach (multi-tensor
+ * kernels) and fused (one kernel per step) choose how PyTorch runs the same math: any value is
+ * accepted and changes nothing here. capturable (CUDA graph capture) and differentiable (autograd
+ * through the step) would change what the step is: only false is accepted.
+ */
+export interface ImplementationOptions {
+  /** PyTorch's multi-tensor (foreach) implementation switch: accepted, the math is the same (default null). */
+  foreach?: boolean | null;
+  /** PyTorch's fused-kernel switch: accepted, the math is the same (default null). */
+  fused?: boolean | null;
+  /** CUDA graph capture of the step: torchlet has none, only false is accepted (default false). */
+  capturable?: boolean;
+  /** Autograd through the step: torchlet's step runs under noGrad, only false is accepted (default false). */
+  differentiable?: boolean;
+}
+
+/** Checks and removes the ImplementationOptions from an optimizer's options (they are not group options here). */
+export function implementationOptions<O extends object>(name: string, opts: O & ImplementationOptions): O {
+  const { foreach, fused, capturable, differentiable, ...rest } = opts;
+  for (const [key, v] of [['foreach', foreach], ['fused', fused]] as const) {
+    if (v !== undefined && v !== null && typeof v !== 'boolean') throw new TypeError(`${name}: option '${key}' must be a boolean or null, got ${typeof v}`);
+  }
+  for (const [key, v] of [['capturable', capturable], ['differentiable', differentiable]] as const) {
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${name}: option '${key}' must be a boolean, got ${typeof v}`);
+  }
+  if (capturable) {
+    throw new Error(`${name}: capturable=True is not supported in torchlet: it makes the step capturable in a CUDA graph, which torchlet has no counterpart of; leave it false (the default)`);
+  }
+  if (differentiable) {
+    throw new Error(`${name}: differentiable=True is not supported in torchlet: the step always runs under no_grad, so autograd cannot go through it; leave it false (the default)`);
+  }
+  return rest as O;
+}
+
 /** Validates a hyper-parameter the way PyTorch's constructors do. */
 export function check(cond: boolean, msg: string): void {
   if (!cond) throw new RangeError(msg);
@@ -335,3 +373,28 @@ export function opt<T>(group: ParamGroup, key: string): T {
 }
 
 hintSnakeCase(Optimizer);
+hintSnakeCaseFields(Optimizer, ['paramGroups']);
+
+/**
+ * The state Map, behind a Proxy that only adds an error: PyTorch's `opt.state[p]` (a tensor as the
+ * key, JavaScript's String(p) as the property) or `opt.state[0]` (a state dict's index) would read
+ * undefined from a Map. Everything else (Map methods, iteration, inspection) reads the Map itself.
+ */
+function paramStateMap(owner: object): Map<Tensor, ParamState> {
+  const map = new Map<Tensor, ParamState>();
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(map, {
+    get(target, key) {
+      if (typeof key === 'string' && !(key in target) && (/^\d+$/.test(key) || key.startsWith('tensor(') || key.startsWith('Parameter containing'))) {
+        const name = owner.constructor?.name ?? 'Optimizer';
+        throw new TypeError(`${name}.state is a Map keyed by parameter: use ${name === 'Optimizer' ? 'opt' : 'optimizer'}.state.get(p) for PyTorch's optimizer.state[p]${/^\d+$/.test(key) ? ` (state_dict()['state'][${key}] is optimizer.stateDict().state[${key}])` : ''}`);
+      }
+      const v = Reflect.get(target, key, target) as unknown;
+      if (typeof v !== 'function') return v;
+      // Map methods need the Map itself as `this`.
+      let b = bound.get(key);
+      if (!b) { b = (v as (...a: unknown[]) => unknown).bind(target); bound.set(key, b); }
+      return b;
+    },
+  });
+}

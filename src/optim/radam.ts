@@ -3,7 +3,7 @@
 
 import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, implementationOptions, type ImplementationOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for RAdam (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface RAdamOptions {
@@ -19,8 +19,8 @@ export interface RAdamOptions {
 
 /** RAdam: Adam with a variance-rectification term for the adaptive learning rate (torch.optim.RAdam). */
 export class RAdam extends Optimizer<RAdamOptions> {
-  constructor(params: ParamsInput<RAdamOptions>, opts: Partial<RAdamOptions> = {}) {
-    const d: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...opts };
+  constructor(params: ParamsInput<RAdamOptions>, opts: Partial<RAdamOptions> & ImplementationOptions = {}) {
+    const d: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...implementationOptions('RAdam', opts) };
     check(d.lr >= 0, `RAdam: Invalid learning rate: ${d.lr}`);
     check(d.eps >= 0, `RAdam: Invalid epsilon value: ${d.eps}`);
     check(d.betas[0] >= 0 && d.betas[0] < 1, `RAdam: Invalid beta parameter at index 0: ${d.betas[0]}`);

@@ -3,7 +3,7 @@
 
 import { zerosLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, implementationOptions, type ImplementationOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for RMSprop (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface RMSpropOptions {
@@ -25,8 +25,8 @@ export interface RMSpropOptions {
 
 /** RMSprop: divides the gradient by a running root mean square, with optional centering and momentum (torch.optim.RMSprop). */
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: ParamsInput<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
-    const d: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...opts };
+  constructor(params: ParamsInput<RMSpropOptions>, opts: Partial<RMSpropOptions> & ImplementationOptions = {}) {
+    const d: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...implementationOptions('RMSprop', opts) };
     check(d.lr >= 0, `RMSprop: Invalid learning rate: ${d.lr}`);
     check(d.eps >= 0, `RMSprop: Invalid epsilon value: ${d.eps}`);
     check(d.momentum >= 0, `RMSprop: Invalid momentum value: ${d.momentum}`);

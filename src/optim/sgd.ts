@@ -2,7 +2,7 @@
 // update order exactly (the first momentum step copies the gradient into the buffer).
 
 import type { Tensor } from '../tensor.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, implementationOptions, type ImplementationOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Options for SGD (PyTorch's keywords in camelCase); every field is optional in the constructor. */
 export interface SGDOptions {
@@ -22,8 +22,8 @@ export interface SGDOptions {
 
 /** Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD). */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> = {}) {
-    const d: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...opts };
+  constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> & ImplementationOptions = {}) {
+    const d: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...implementationOptions('SGD', opts) };
     check(d.lr >= 0, `SGD: Invalid learning rate: ${d.lr}`);
     check(d.momentum >= 0, `SGD: Invalid momentum value: ${d.momentum}`);
     check(d.weightDecay >= 0, `SGD: Invalid weight_decay value: ${d.weightDecay}`);

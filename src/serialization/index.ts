@@ -13,6 +13,8 @@ import { firstZipEntryName, isZip, readZipDirectory } from './zip.js';
 import { decodeNpy, decodeNpz, encodeNpy, encodeNpz, isNpy, isNpzDirectory } from './numpy.js';
 import { flattenTree, isFlatTensorMap, STRUCTURE_KEY, unflattenTree } from './tree.js';
 
+export { PickledReference, isPickledReference } from './pickle.js';
+
 /** What load reads: bytes, a file path (Node), a URL, a fetch Response, or a Blob/File. */
 export type LoadSource = Uint8Array | ArrayBuffer | ArrayBufferView | string | URL | Response | Blob;
 /** File formats save writes: safetensors, PyTorch's zip (.pt), NumPy .npy or .npz. */
@@ -28,6 +30,14 @@ export interface SaveOptions {
 export interface LoadOptions {
   /** Device the loaded tensors are placed on (default 'cpu'). */
   mapLocation?: Device | string;
+  /**
+   * PyTorch's weights_only. torchlet never executes code from a file, so either value is safe: with
+   * false a pickled Python object that is not data (a class, a function, a scheduler's bound method)
+   * loads as an inert PickledReference naming it; with true (the default, as PyTorch 2.6's)
+   * such a file is refused with an error naming the global, as PyTorch's weights_only loader does.
+   * safetensors and NumPy files hold only tensors: both values load them the same.
+   */
+  weightsOnly?: boolean;
 }
 
 /** Key used for a single Tensor passed to save() in safetensors. */
@@ -146,7 +156,7 @@ function labelled(e: unknown, label: string): unknown {
   return new Ctor(msg, { cause: e });
 }
 
-async function decode(bytes: Uint8Array, device: Device): Promise<unknown> {
+async function decode(bytes: Uint8Array, device: Device, weightsOnly: boolean): Promise<unknown> {
   let kind = sniff(bytes);
   try {
     if (kind === 'npy') return decodeNpy(bytes, device);
@@ -159,7 +169,7 @@ async function decode(bytes: Uint8Array, device: Device): Promise<unknown> {
     if (isNpzDirectory(names)) { kind = 'npz'; return await decodeNpz(bytes, device); }
     kind = 'pt';
     // A checkpoint's top level is whatever was pickled (usually a dict; a bare Tensor stays a Tensor).
-    return await loadPt(bytes, device);
+    return await loadPt(bytes, device, { weightsOnly });
   } catch (e) {
     throw labelled(e, LABEL[kind]);
   }
@@ -168,7 +178,10 @@ async function decode(bytes: Uint8Array, device: Device): Promise<unknown> {
 /**
  * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint or a single Tensor saved
  * by torchlet comes back as it was saved); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
- * -> { name: Tensor }. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
+ * -> { name: Tensor }. Nothing from the file is executed: a pickled Python object that is not data
+ * (a scheduler's bound method...) is refused with an error naming it (weightsOnly, the default, as
+ * PyTorch 2.6's), or with `weightsOnly: false` loads as an inert PickledReference naming it.
+ * mapLocation picks the device (default 'cpu').
  * @example
  * ```ts
  * const sd = await torch.load('model.safetensors', { mapLocation: 'webgpu' });
@@ -178,7 +191,9 @@ async function decode(bytes: Uint8Array, device: Device): Promise<unknown> {
 export async function load<T = Record<string, unknown>>(src: LoadSource, opts: LoadOptions = {}): Promise<T> {
   const bytes = await readSource(src);
   const device = parseDevice(opts.mapLocation ?? 'cpu', 'load');
-  return (await decode(bytes, device)) as T;
+  if (opts.weightsOnly !== undefined && typeof opts.weightsOnly !== 'boolean') throw new TypeError(`load: weightsOnly must be a boolean, got ${typeof opts.weightsOnly}`);
+  // API.md: by default anything but tensor data and plain containers is refused (PyTorch 2.6's default too).
+  return (await decode(bytes, device, opts.weightsOnly ?? true)) as T;
 }
 
 /** Reads safetensors bytes with their __metadata__ (the flat stored tensors, as in the file). */

@@ -1,7 +1,13 @@
 // Restricted unpickler for PyTorch checkpoints (pickle protocols 2-4). It implements only the
 // opcodes that state dicts and plain containers need, and resolves only an allowlist of globals
-// (tensor rebuild functions, storage types, OrderedDict). Any other GLOBAL is rejected with an
-// error naming it; nothing from the file is ever executed. Tensors are built by callbacks.
+// (tensor rebuild functions, storage types, OrderedDict). Nothing from the file is ever executed.
+// Any other GLOBAL is, with `inert` (torch.load's weightsOnly: false), an inert
+// PickledReference naming it: calling it (REDUCE/NEWOBJ) gives a placeholder object holding the
+// arguments and BUILD state, getattr(x, 'name') a placeholder naming the method or function. That
+// is how a PyTorch 1.13 OneCycleLR/SWALR state_dict (its anneal_func is a pickled bound method, the
+// scheduler and optimizer objects with it) loads next to the model weights. Without `inert`
+// (weightsOnly true, the default) such a global is refused with an error naming it, as PyTorch's weights_only
+// unpickler refuses it. Tensors are built by callbacks.
 
 export interface GlobalRef { readonly kind: 'global'; readonly module: string; readonly name: string }
 export interface UnpickleHooks {
@@ -11,7 +17,41 @@ export interface UnpickleHooks {
   call(fn: GlobalRef, args: unknown[]): unknown;
   /** Globals that may appear (`module.name`). */
   allowed: ReadonlySet<string>;
+  /** Unknown globals become inert PickledReference placeholders instead of an error. */
+  inert?: boolean;
+  /** The error for a global that is neither allowed nor (without `inert`) loadable. */
+  refuse?: (full: string) => Error;
 }
+
+/**
+ * What torch.load gives for a Python object that is not data (a class, a function, a bound method,
+ * an instance of a class): a placeholder naming it, never resolved nor called. `kind` is 'global'
+ * (a class or function named by the file), 'function' (a method or function reference, such as a
+ * scheduler's anneal_func) or 'object' (an instance: `args` are its constructor arguments, `state`
+ * what pickle's BUILD gave it, usually its __dict__). Scheduler loadStateDict ignores these entries.
+ */
+export class PickledReference {
+  /** @internal */
+  constructor(
+    readonly kind: 'global' | 'function' | 'object',
+    /** The Python module (`torch.optim.lr_scheduler`). */
+    readonly module: string,
+    /** The qualified name in the module (`OneCycleLR`, `OneCycleLR._annealing_cos`). */
+    readonly name: string,
+    /** Constructor arguments of an 'object' (as loaded, inert). */
+    readonly args: readonly unknown[] = [],
+    /** The state BUILD set on an 'object' (its __dict__ as loaded), else undefined. */
+    public state: unknown = undefined,
+  ) {}
+  /** `module.name`, as Python would print the qualified name. */
+  get qualifiedName(): string { return this.module ? `${this.module}.${this.name}` : this.name; }
+  toString(): string {
+    const what = this.kind === 'function' ? 'function' : this.kind === 'object' ? 'object' : 'global';
+    return `<pickled ${what} ${this.qualifiedName} (not loaded: torchlet never runs code from a file)>`;
+  }
+}
+/** Whether v is a placeholder for a pickled Python object that is not data. */
+export function isPickledReference(v: unknown): v is PickledReference { return v instanceof PickledReference; }
 
 const MARK = Symbol('mark');
 type Val = unknown;
@@ -50,12 +90,44 @@ export function unpickle(data: Uint8Array, hooks: UnpickleHooks): unknown {
     if (!d || typeof d !== 'object' || Array.isArray(d)) fail('malformed pickle (SETITEM on a non-dict)');
     for (let i = 0; i + 1 < kv.length; i += 2) (d as Record<string, Val>)[String(kv[i])] = kv[i + 1];
   };
-  const global = (module: string, name: string): GlobalRef => {
+  const global = (module: string, name: string): GlobalRef | PickledReference => {
     const full = `${module}.${name}`;
     if (!hooks.allowed.has(full)) {
+      if (hooks.inert) return new PickledReference('global', module, name);
+      if (hooks.refuse) throw hooks.refuse(full);
       fail(`refusing to load global '${full}' from the pickle: only tensor data and plain containers (dict, list, tuple, numbers, strings) can be loaded; nothing is executed`);
     }
     return { kind: 'global', module, name };
+  };
+  /** REDUCE/NEWOBJ of a placeholder: Python's builtin containers become containers, the rest placeholder objects. */
+  const callInert = (fn: PickledReference, args: unknown[]): unknown => {
+    if (fn.kind === 'global') {
+      const builtin = fn.module === '__builtin__' || fn.module === 'builtins' ? fn.name : null;
+      if (builtin === 'getattr' && args.length >= 2 && typeof args[1] === 'string') {
+        const owner = args[0];
+        // A bound method (getattr(instance, name)) or a class's function (getattr(cls, name)).
+        if (owner instanceof PickledReference) return new PickledReference('function', owner.module, `${owner.name}.${args[1]}`);
+        return new PickledReference('function', '', String(args[1]));
+      }
+      if (builtin === 'dict' || (fn.module === 'collections' && (fn.name === 'defaultdict' || fn.name === 'Counter'))) {
+        // A dict (a defaultdict's factory is code: dropped); items come by SETITEMS, or as pairs.
+        const d: Record<string, Val> = {};
+        const init = fn.name === 'dict' ? args[0] : undefined;
+        if (Array.isArray(init)) for (const kv of init) if (Array.isArray(kv) && kv.length === 2) d[String(kv[0])] = kv[1];
+        else if (init && typeof init === 'object') Object.assign(d, init);
+        return d;
+      }
+      if (builtin === 'set' || builtin === 'frozenset' || builtin === 'list' || builtin === 'tuple') return Array.isArray(args[0]) ? [...(args[0] as Val[])] : [];
+      if (fn.module === 'torch' && fn.name === 'device' && typeof args[0] === 'string') {
+        return typeof args[1] === 'number' ? `${args[0]}:${args[1]}` : args[0];
+      }
+    }
+    return new PickledReference('object', fn.module, fn.name, args);
+  };
+  const call = (fn: unknown, args: unknown, what: string): unknown => {
+    if (fn instanceof PickledReference && Array.isArray(args)) return callInert(fn, args);
+    if (!fn || (fn as GlobalRef).kind !== 'global' || !Array.isArray(args)) fail(`malformed pickle (${what})`);
+    return hooks.call(fn as GlobalRef, args);
   };
   const long = (b: Uint8Array): number => {
     if (b.length === 0) return 0;
@@ -121,23 +193,32 @@ export function unpickle(data: Uint8Array, hooks: UnpickleHooks): unknown {
       case 0x63: { const m = line(), n = line(); stack.push(global(m, n)); break; } // GLOBAL
       case 0x93: { const n = pop(), m = pop(); stack.push(global(String(m), String(n))); break; } // STACK_GLOBAL
       case 0x52: { // REDUCE
-        const args = pop(), fn = pop() as GlobalRef;
-        if (!fn || (fn as GlobalRef).kind !== 'global' || !Array.isArray(args)) fail('malformed pickle (REDUCE needs a global and an argument tuple)');
-        stack.push(hooks.call(fn, args));
+        const args = pop(), fn = pop();
+        stack.push(call(fn, args, 'REDUCE needs a global and an argument tuple'));
         break;
       }
-      case 0x81: { // NEWOBJ: cls.__new__(cls, *args), only for allowed globals
-        const args = pop(), cls = pop() as GlobalRef;
-        if (!cls || cls.kind !== 'global' || !Array.isArray(args)) fail('malformed pickle (NEWOBJ needs a class and an argument tuple)');
-        stack.push(hooks.call(cls, args));
+      case 0x81: { // NEWOBJ: cls.__new__(cls, *args), only for allowed globals (else an inert placeholder)
+        const args = pop(), cls = pop();
+        stack.push(call(cls, args, 'NEWOBJ needs a class and an argument tuple'));
+        break;
+      }
+      case 0x92: { // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs) (protocol 4); keyword arguments only on placeholders
+        const kwargs = pop(), args = pop(), cls = pop();
+        const out = call(cls, args, 'NEWOBJ_EX needs a class and an argument tuple');
+        if (out instanceof PickledReference && kwargs && typeof kwargs === 'object' && Object.keys(kwargs).length) out.state = { kwargs };
+        stack.push(out);
         break;
       }
       case 0x62: { // BUILD: object state (e.g. OrderedDict's _metadata); containers and tensors ignore it
-        pop();
+        const state = pop();
         const obj = top();
         if (!obj || typeof obj !== 'object') fail('malformed pickle (BUILD on a non-object)');
+        if (obj instanceof PickledReference) obj.state = state;
         break;
       }
+      case 0x8f: stack.push([]); break; // EMPTY_SET (a set loads as an array)
+      case 0x90: { const vs = popMark(); const l = top(); if (!Array.isArray(l)) fail('malformed pickle (ADDITEMS to a non-set)'); l.push(...vs); break; }
+      case 0x91: stack.push(popMark()); break; // FROZENSET
       case 0x51: stack.push(hooks.persistentLoad(pop())); break; // BINPERSID
       default:
         fail(`unsupported pickle opcode 0x${op.toString(16).padStart(2, '0')} ('${String.fromCharCode(op)}') at byte ${at}`);

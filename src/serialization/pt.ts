@@ -24,9 +24,32 @@ const ALLOWED = new Set([
   ...Object.keys(STORAGE_TYPES).map((s) => `torch.${s}`),
 ]);
 
+/**
+ * The globals PyTorch 1.13's weights_only unpickler (torch/_weights_only_unpickler.py) accepts,
+ * beyond torchlet's own: with weightsOnly these are "not supported here" rather than refused.
+ */
+const PYTORCH_WEIGHTS_ONLY = new Set([
+  'torch.nn.parameter.Parameter', 'torch.serialization._get_layout', 'torch.Size', 'torch.Tensor',
+  ...['complex32', 'complex64', 'complex128', 'float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64'].map((d) => `torch.${d}`),
+  ...['_rebuild_tensor', '_rebuild_sparse_tensor', '_rebuild_meta_tensor_no_storage', '_rebuild_sparse_csr_tensor'].map((f) => `torch._utils.${f}`),
+  ...['Float', 'Double', 'Half', 'BFloat16', 'Long', 'Int', 'Short', 'Char', 'Byte', 'Bool'].map((t) => `torch.${t}Tensor`),
+  ...['Untyped', 'ComplexFloat', 'ComplexDouble', 'QInt8', 'QUInt8', 'QInt32', 'QUInt4x2', 'QUInt2x4'].map((t) => `torch.${t}Storage`),
+]);
+
+/** torch.load's weightsOnly refusal, worded as PyTorch's (torch.serialization's UNSAFE_MESSAGE). */
+function weightsOnlyError(full: string): Error {
+  if (PYTORCH_WEIGHTS_ONLY.has(full)) return new Error(`load: '${full}' (which weights_only allows) is not supported by torchlet's loader`);
+  return new Error(`load: Weights only load failed. WeightsUnpickler error: Unsupported class ${full}. `
+    + 'With weightsOnly: true only tensors, storages and plain containers (dict, OrderedDict, list, tuple, numbers, strings) load, as in PyTorch. '
+    + 'torchlet never executes code from a file: pass { weightsOnly: false } to load this global as an inert placeholder that names it.');
+}
+
 interface StorageRef { kind: 'storage'; key: string; type: StoredType; numel: number }
 
-export async function loadPt(bytes: Uint8Array, device: Device): Promise<unknown> {
+/** Options of loadPt: weightsOnly refuses globals that are not tensor data or containers (else they load as inert placeholders). */
+export interface LoadPtOptions { weightsOnly?: boolean }
+
+export async function loadPt(bytes: Uint8Array, device: Device, opts: LoadPtOptions = {}): Promise<unknown> {
   const dir = readZipDirectory(bytes);
   const pkl = [...dir.keys()].find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
   if (!pkl) throw new Error('load: zip archive has no data.pkl: not a PyTorch checkpoint');
@@ -47,6 +70,8 @@ export async function loadPt(bytes: Uint8Array, device: Device): Promise<unknown
   };
   const hooks: UnpickleHooks = {
     allowed: ALLOWED,
+    inert: !opts.weightsOnly,
+    refuse: weightsOnlyError,
     persistentLoad(pid) {
       if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw new Error(`load: unsupported persistent id ${JSON.stringify(pid)}`);
       const t = pid[1] as GlobalRef;

@@ -80,8 +80,14 @@ describe('load: PyTorch zip checkpoints', () => {
   it('int64 values outside int32 give a range error', async () => {
     await expect(torch.load(bytes('int64_overflow.pt'))).rejects.toThrow(/8589934592 .*does not fit in int32/);
   });
-  it('a pickle naming os.system is rejected, naming the global, and nothing runs', async () => {
-    await expect(torch.load(bytes('malicious.pt'))).rejects.toThrow(/refusing to load global '(posix|os)\.system'/);
+  it('a pickle calling os.system: nothing runs; refused by default (weightsOnly) naming the global; with weightsOnly false an inert placeholder', async () => {
+    await expect(torch.load(bytes('malicious.pt'), { weightsOnly: true })).rejects.toThrow(/Unsupported class (posix|os)\.system/);
+    // The REDUCE is recorded, not performed: the placeholder names the function and holds its arguments.
+    await expect(torch.load(bytes('malicious.pt'))).rejects.toThrow(/Unsupported class (posix|os)\.system/); // the default, as API.md says
+    const ck = await torch.load<{ x: { kind: string; qualifiedName: string; args: unknown[] } }>(bytes('malicious.pt'), { weightsOnly: false });
+    expect(ck.x.kind).toBe('object');
+    expect(ck.x.qualifiedName).toMatch(/^(posix|os)\.system$/);
+    expect(ck.x.args).toEqual(['echo pwned']);
   });
   it('truncated and garbage files give clear errors', async () => {
     const b = bytes('state_dict.pt');

@@ -11,12 +11,12 @@ export * from '../../nn/utils.js';
  * the total norm before clipping (a 0-d tensor), as torch.nn.utils.clip_grad_norm_.
  * @function
  */
-export const clipGradNorm_: typeof N.clipGradNorm_ = f(N.clipGradNorm_, 'clipGradNorm_', 'parameters:Tai, maxNorm:n, opts?:u{normType:nsu;errorIfNonfinite:bu}');
+export const clipGradNorm_: typeof N.clipGradNorm_ = f(N.clipGradNorm_, 'clipGradNorm_', 'parameters:Taio, maxNorm:n, opts?:u{normType:nsu;errorIfNonfinite:bu}');
 /**
  * Clamps every gradient to [-clipValue, clipValue] in place.
  * @function
  */
-export const clipGradValue_: typeof N.clipGradValue_ = f(N.clipGradValue_, 'clipGradValue_', 'parameters:Tai, clipValue:n');
+export const clipGradValue_: typeof N.clipGradValue_ = f(N.clipGradValue_, 'clipGradValue_', 'parameters:Taio, clipValue:n');
 /**
  * Variable-length sequences packed time step by time step: data [sum(lengths), *] holds, for each
  * t, the rows of the batch (sorted by decreasing length) still running at t; batchSizes[t] counts them.
@@ -32,11 +32,11 @@ export type PackedSequence = N.PackedSequence;
  * All parameters flattened and concatenated into one 1-D tensor.
  * @function
  */
-export const parametersToVector: typeof N.parametersToVector = f(N.parametersToVector, 'parametersToVector', 'parameters:Tai');
+export const parametersToVector: typeof N.parametersToVector = f(N.parametersToVector, 'parametersToVector', 'parameters:Taio');
 export * as parametrizations from './nn-parametrizations.js';
 export * as parametrize from './nn-parametrize.js';
 /**
  * Copies consecutive slices of `vec` into the parameters (the inverse of parametersToVector).
  * @function
  */
-export const vectorToParameters: typeof N.vectorToParameters = f(N.vectorToParameters, 'vectorToParameters', 'vec:T, parameters:Tai');
+export const vectorToParameters: typeof N.vectorToParameters = f(N.vectorToParameters, 'vectorToParameters', 'vec:T, parameters:Taio');

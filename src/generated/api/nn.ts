@@ -805,11 +805,11 @@ export type ModuleDict = N.ModuleDict;
  * A list of modules, registered as '0', '1', ...; it has no forward.
  * @class
  */
-export const ModuleList: typeof N.ModuleList = c(N.ModuleList, 'ModuleList', 'mods?:aiu', {
+export const ModuleList: typeof N.ModuleList = c(N.ModuleList, 'ModuleList', 'mods?:aiou', {
   get: 'i:n',
   set: 'i:n, m:i',
   append: 'm:i',
-  extend: 'ms:ai',
+  extend: 'ms:aio',
   insert: 'i:n, m:i',
   slice: 'start?:nu, end?:nu',
 });
@@ -909,10 +909,10 @@ export type ParameterDict = N.ParameterDict;
  * A list of parameters registered as '0', '1', ... (plain tensors are wrapped in Parameter).
  * @class
  */
-export const ParameterList: typeof N.ParameterList = c(N.ParameterList, 'ParameterList', 'params?:aiu', {
+export const ParameterList: typeof N.ParameterList = c(N.ParameterList, 'ParameterList', 'params?:aiou', {
   get: 'i:n',
   append: 'p:T',
-  extend: 'ps:ai',
+  extend: 'ps:aio',
 });
 /** A list of parameters registered as '0', '1', ... (plain tensors are wrapped in Parameter). */
 export type ParameterList = N.ParameterList;
@@ -1063,7 +1063,7 @@ export const Sequential: typeof N.Sequential = c(N.Sequential, 'Sequential', '..
   forward: 'input:T',
   get: 'i:n',
   append: 'm:i',
-  extend: 'ms:ai',
+  extend: 'ms:aio',
   slice: 'start?:nu, end?:nu',
 });
 /** Runs its children in order: `new nn.Sequential(a, b)` or `new nn.Sequential({ conv: a, act: b })`. */

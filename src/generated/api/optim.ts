@@ -10,42 +10,42 @@ export * from '../../optim/index.js';
  * Adadelta: steps sized by running averages of squared gradients and squared updates (torch.optim.Adadelta).
  * @class
  */
-export const Adadelta: typeof N.Adadelta = c(N.Adadelta, 'Adadelta', 'params:ai, opts?:u{lr:nu;rho:nu;eps:nu;weightDecay:nu;maximize:bu}', {});
+export const Adadelta: typeof N.Adadelta = c(N.Adadelta, 'Adadelta', 'params:aio, opts?:u{lr:nu;rho:nu;eps:nu;weightDecay:nu;maximize:bu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** Adadelta: steps sized by running averages of squared gradients and squared updates (torch.optim.Adadelta). */
 export type Adadelta = N.Adadelta;
 /**
  * Adagrad: per-element learning rates scaled by accumulated squared gradients (torch.optim.Adagrad).
  * @class
  */
-export const Adagrad: typeof N.Adagrad = c(N.Adagrad, 'Adagrad', 'params:ai, opts?:u{lr:nu;lrDecay:nu;weightDecay:nu;initialAccumulatorValue:nu;eps:nu;maximize:bu}', {});
+export const Adagrad: typeof N.Adagrad = c(N.Adagrad, 'Adagrad', 'params:aio, opts?:u{lr:nu;lrDecay:nu;weightDecay:nu;initialAccumulatorValue:nu;eps:nu;maximize:bu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** Adagrad: per-element learning rates scaled by accumulated squared gradients (torch.optim.Adagrad). */
 export type Adagrad = N.Adagrad;
 /**
  * Adam: adaptive moment estimation with bias correction, optional L2 weight decay and AMSGrad (torch.optim.Adam).
  * @class
  */
-export const Adam: typeof N.Adam = c(N.Adam, 'Adam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu}', {});
+export const Adam: typeof N.Adam = c(N.Adam, 'Adam', 'params:aio, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** Adam: adaptive moment estimation with bias correction, optional L2 weight decay and AMSGrad (torch.optim.Adam). */
 export type Adam = N.Adam;
 /**
  * Adamax: Adam with the infinity norm in place of the second moment (torch.optim.Adamax).
  * @class
  */
-export const Adamax: typeof N.Adamax = c(N.Adamax, 'Adamax', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;maximize:bu}', {});
+export const Adamax: typeof N.Adamax = c(N.Adamax, 'Adamax', 'params:aio, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;maximize:bu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** Adamax: Adam with the infinity norm in place of the second moment (torch.optim.Adamax). */
 export type Adamax = N.Adamax;
 /**
  * AdamW: weight decay multiplies the parameter by (1 - lr * weightDecay) before the Adam step.
  * @class
  */
-export const AdamW: typeof N.AdamW = c(N.AdamW, 'AdamW', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu}', {});
+export const AdamW: typeof N.AdamW = c(N.AdamW, 'AdamW', 'params:aio, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;amsgrad:bu;maximize:bu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** AdamW: weight decay multiplies the parameter by (1 - lr * weightDecay) before the Adam step. */
 export type AdamW = N.AdamW;
 /**
  * Limited-memory BFGS with an optional strong-Wolfe line search (torch.optim.LBFGS); step(closure) is async and takes one parameter group.
  * @class
  */
-export const LBFGS: typeof N.LBFGS = c(N.LBFGS, 'LBFGS', 'params:ai, opts?:u{lr:nu;maxIter:nu;maxEval:nu;toleranceGrad:nu;toleranceChange:nu;historySize:nu;lineSearchFn:szu}', {
+export const LBFGS: typeof N.LBFGS = c(N.LBFGS, 'LBFGS', 'params:aio, opts?:u{lr:nu;maxIter:nu;maxEval:nu;toleranceGrad:nu;toleranceChange:nu;historySize:nu;lineSearchFn:szu}', {
   step: 'closure?:fu',
   stateDict: '',
   loadStateDict: 'sd:io',
@@ -57,14 +57,14 @@ export * as lrScheduler from './optim-lr-scheduler.js';
  * NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch.optim.NAdam).
  * @class
  */
-export const NAdam: typeof N.NAdam = c(N.NAdam, 'NAdam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;momentumDecay:nu}', {});
+export const NAdam: typeof N.NAdam = c(N.NAdam, 'NAdam', 'params:aio, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;momentumDecay:nu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch.optim.NAdam). */
 export type NAdam = N.NAdam;
 /**
  * Base class of all optimizers (torch.optim.Optimizer): param groups, per-parameter state, zeroGrad, step, stateDict.
  * @class
  */
-export const Optimizer: typeof N.Optimizer = c(N.Optimizer, 'Optimizer', 'params:ai, defaults:io, name:s', {
+export const Optimizer: typeof N.Optimizer = c(N.Optimizer, 'Optimizer', 'params:aio, defaults:io, name:s', {
   addParamGroup: 'group:io',
   zeroGrad: 'opts?:bu{setToNone:bu}',
   step: 'closure?:fu',
@@ -82,20 +82,21 @@ export type Optimizer<O extends {
  * RAdam: Adam with a variance-rectification term for the adaptive learning rate (torch.optim.RAdam).
  * @class
  */
-export const RAdam: typeof N.RAdam = c(N.RAdam, 'RAdam', 'params:ai, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu}', {});
+export const RAdam: typeof N.RAdam = c(N.RAdam, 'RAdam', 'params:aio, opts?:u{lr:nu;betas:au;eps:nu;weightDecay:nu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** RAdam: Adam with a variance-rectification term for the adaptive learning rate (torch.optim.RAdam). */
 export type RAdam = N.RAdam;
 /**
  * RMSprop: divides the gradient by a running root mean square, with optional centering and momentum (torch.optim.RMSprop).
  * @class
  */
-export const RMSprop: typeof N.RMSprop = c(N.RMSprop, 'RMSprop', 'params:ai, opts?:u{lr:nu;alpha:nu;eps:nu;weightDecay:nu;momentum:nu;centered:bu;maximize:bu}', {});
+export const RMSprop: typeof N.RMSprop = c(N.RMSprop, 'RMSprop', 'params:aio, opts?:u{lr:nu;alpha:nu;eps:nu;weightDecay:nu;momentum:nu;centered:bu;maximize:bu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** RMSprop: divides the gradient by a running root mean square, with optional centering and momentum (torch.optim.RMSprop). */
 export type RMSprop = N.RMSprop;
 /**
  * Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD).
  * @class
  */
-export const SGD: typeof N.SGD = c(N.SGD, 'SGD', 'params:ai, opts?:u{lr:nu;momentum:nu;dampening:nu;weightDecay:nu;nesterov:bu;maximize:bu}', {});
+export const SGD: typeof N.SGD = c(N.SGD, 'SGD', 'params:aio, opts?:u{lr:nu;momentum:nu;dampening:nu;weightDecay:nu;nesterov:bu;maximize:bu;foreach:bzu;fused:bzu;capturable:bu;differentiable:bu}', {});
 /** Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD). */
 export type SGD = N.SGD;
+export * as swaUtils from './optim-swa-utils.js';

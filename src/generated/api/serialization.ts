@@ -3,13 +3,21 @@
 // (src/args.ts). Do not edit; regenerate after changing a public signature.
 
 import * as N from '../../serialization/index.js';
-import { strictFunction as f } from '../../args.js';
+import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../serialization/index.js';
 /**
+ * Whether v is a placeholder for a pickled Python object that is not data.
+ * @function
+ */
+export const isPickledReference: typeof N.isPickledReference = f(N.isPickledReference, 'isPickledReference', 'v:Tnbszafiopu');
+/**
  * Loads a checkpoint: safetensors -> { name: Tensor } (a nested checkpoint or a single Tensor saved
  * by torchlet comes back as it was saved); a PyTorch checkpoint -> its containers with Tensors inside; .npy -> a Tensor; .npz
- * -> { name: Tensor }. Nothing from the file is executed. mapLocation picks the device (default 'cpu').
+ * -> { name: Tensor }. Nothing from the file is executed: a pickled Python object that is not data
+ * (a scheduler's bound method...) is refused with an error naming it (weightsOnly, the default, as
+ * PyTorch 2.6's), or with `weightsOnly: false` loads as an inert PickledReference naming it.
+ * mapLocation picks the device (default 'cpu').
  * @example
  * ```ts
  * const sd = await torch.load('model.safetensors', { mapLocation: 'webgpu' });
@@ -17,12 +25,31 @@ export * from '../../serialization/index.js';
  * ```
  * @function
  */
-export const load: typeof N.load = f(N.load, 'load', 'src:saio, opts?:u{mapLocation:su}');
+export const load: typeof N.load = f(N.load, 'load', 'src:saio, opts?:u{mapLocation:su;weightsOnly:bu}');
 /**
  * Reads safetensors bytes with their __metadata__ (the flat stored tensors, as in the file).
  * @function
  */
-export const loadSafetensors: typeof N.loadSafetensors = f(N.loadSafetensors, 'loadSafetensors', 'src:saio, opts?:u{mapLocation:su}');
+export const loadSafetensors: typeof N.loadSafetensors = f(N.loadSafetensors, 'loadSafetensors', 'src:saio, opts?:u{mapLocation:su;weightsOnly:bu}');
+/**
+ * What torch.load gives for a Python object that is not data (a class, a function, a bound method,
+ * an instance of a class): a placeholder naming it, never resolved nor called. `kind` is 'global'
+ * (a class or function named by the file), 'function' (a method or function reference, such as a
+ * scheduler's anneal_func) or 'object' (an instance: `args` are its constructor arguments, `state`
+ * what pickle's BUILD gave it, usually its __dict__). Scheduler loadStateDict ignores these entries.
+ * @class
+ */
+export const PickledReference: typeof N.PickledReference = c(N.PickledReference, 'PickledReference', 'kind:s, module:s, name:s, args?:au, state?:Tnbszafiopu', {
+  toString: '',
+});
+/**
+ * What torch.load gives for a Python object that is not data (a class, a function, a bound method,
+ * an instance of a class): a placeholder naming it, never resolved nor called. `kind` is 'global'
+ * (a class or function named by the file), 'function' (a method or function reference, such as a
+ * scheduler's anneal_func) or 'object' (an instance: `args` are its constructor arguments, `state`
+ * what pickle's BUILD gave it, usually its __dict__). Scheduler loadStateDict ignores these entries.
+ */
+export type PickledReference = N.PickledReference;
 /**
  * Writes `obj` (a Tensor, or arrays/plain objects of tensors, numbers, strings, booleans and null)
  * to `path` (Node), or resolves to the bytes when no path is given.

@@ -43,7 +43,7 @@ export type ConcatDataset<T> = N.ConcatDataset<T>;
  * ```
  * @class
  */
-export const DataLoader: typeof N.DataLoader = c(N.DataLoader, 'DataLoader', 'dataset:aio, opts?:u{batchSize:nzu;shuffle:bu;sampler:aiu;batchSampler:aiu;numWorkers:nu;collateFn:fu;dropLast:bu;generator:ziu;prefetch:nu;workerDataset:iou;prefetchFactor:nu;pinMemory:bu;pinMemoryDevice:su;persistentWorkers:bu;workerInitFn:zfu}', {
+export const DataLoader: typeof N.DataLoader = c(N.DataLoader, 'DataLoader', 'dataset:aio, opts?:u{batchSize:nzu;shuffle:bu;sampler:aiou;batchSampler:aiou;numWorkers:nu;collateFn:fu;dropLast:bu;generator:ziu;prefetch:nu;workerDataset:iou;prefetchFactor:nu;pinMemory:bu;pinMemoryDevice:su;persistentWorkers:bu;workerInitFn:zfu}', {
   length: '',
 });
 /**

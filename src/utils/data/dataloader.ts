@@ -107,7 +107,7 @@ export class DataLoader<T = unknown, B = CollateOf<T>> implements Iterable<B>, A
       throw new TypeError('DataLoader: the dataset needs a getItem(index) method (and length() or length), or be an array');
     }
     this.dataset = Array.isArray(dataset) ? { getItem: (i) => (dataset as T[])[i]!, length: () => dataset.length } : (dataset as DatasetLike<T>);
-    lengthOf(this.dataset); // a clear error now rather than at the first epoch
+    lengthOf(this.dataset, 'DataLoader'); // a clear error now rather than at the first epoch
     const bs = opts.batchSize === undefined ? 1 : opts.batchSize;
     if (opts.sampler && opts.shuffle) throw new Error('DataLoader: sampler option is mutually exclusive with shuffle');
     if (opts.batchSampler && (bs !== 1 || opts.shuffle || opts.sampler || opts.dropLast)) {

@@ -14,11 +14,20 @@ export abstract class Sampler<T = number> implements Iterable<T> {
 
 /** A dataset's size: a `length()` method (torchlet's Dataset), or a `length` number or getter. */
 export type Sized = { length(): number } | { readonly length: number };
-/** The size of a Sized dataset, validated as a non-negative integer. */
-export function lengthOf(x: Sized): number {
+/**
+ * The size of a Sized dataset, validated as a non-negative integer. `where` (the API that needs it,
+ * e.g. 'DataLoader') starts the message; a Python-style len()/__len__ gets a hint.
+ */
+export function lengthOf(x: Sized, where?: string): number {
   const l = (x as { length: unknown }).length;
   const n = typeof l === 'function' ? (l as () => unknown).call(x) : l;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError(`expected a dataset with a length() method or a length property (a non-negative integer), got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    const o = x as unknown as Record<string, unknown> | null;
+    const py = o && typeof o === 'object' ? ['len', '__len__', 'size'].find((k) => typeof o[k] === 'function') : undefined;
+    const hint = py ? ` (it has ${py}(): torchlet spells Python's __len__ as length())` : '';
+    const name = o && typeof o === 'object' ? ` ${(o.constructor as { name?: string } | undefined)?.name ?? 'object'}` : '';
+    throw new TypeError(`${where ? `${where}: ` : ''}expected a dataset with a length() method or a length property (a non-negative integer), but the dataset${name} has ${String(n)}${hint}`);
+  }
   return n;
 }
 
@@ -110,6 +119,13 @@ export class SubsetRandomSampler extends Sampler {
   length(): number { return this.indices.length; }
 }
 
+/** The shape of a nested array (its first elements' lengths), for the weights error. */
+function nestedShape(a: unknown): number[] {
+  const shape: number[] = [];
+  for (let x = a; Array.isArray(x); x = x[0]) shape.push(x.length);
+  return shape;
+}
+
 /** Samples indices 0..len(weights)-1 with probability proportional to weights. */
 export class WeightedRandomSampler extends Sampler {
   /** Relative sampling weights, one per index. */
@@ -121,6 +137,9 @@ export class WeightedRandomSampler extends Sampler {
   constructor(weights: readonly number[] | Float32Array | Float64Array | Tensor, readonly numSamples: number, opts: { replacement?: boolean; generator?: Generator | null } = {}) {
     super();
     if (!Number.isInteger(numSamples) || numSamples <= 0) throw new RangeError(`WeightedRandomSampler: numSamples should be a positive integer value, but got numSamples=${numSamples}`);
+    // PyTorch: torch.as_tensor(weights) must be 1-D (a nested list or a [n, 1] tensor is refused, not flattened).
+    const shape = isTensor(weights) ? weights.shape : Array.isArray(weights) && weights.some((w) => Array.isArray(w)) ? nestedShape(weights) : null;
+    if (shape && shape.length !== 1) throw new RangeError(`WeightedRandomSampler: weights should be a 1d sequence but given weights have shape (${shape.join(', ')})`);
     this.weights = isTensor(weights) ? Array.from(weights.dataSync()) : Array.from(weights);
     if (this.weights.some((w) => !(w >= 0) || !Number.isFinite(w)) || !this.weights.some((w) => w > 0)) {
       throw new RangeError('WeightedRandomSampler: weights must be finite, non-negative, with a positive sum');
