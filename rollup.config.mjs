@@ -55,14 +55,15 @@ function dtsNamespaceValues() {
   };
 }
 
-// The browser bundle is loaded over the network: comments and indentation go, and esbuild's syntax
-// minification (shorter forms, folded constants) runs; names stay, so stack traces and error messages
-// read the same. dist/torchlet.browser.js.map maps back to the sources.
+// The browser bundle is loaded over the network: comments and indentation go, esbuild's syntax
+// minification (shorter forms, folded constants) runs and local identifiers are shortened, with
+// keepNames, so every function's and class's .name (error messages, reprs, `Module [Net]`) reads the
+// same. Property names are untouched. dist/torchlet.browser.js.map maps back to the sources.
 function stripComments() {
   return {
     name: 'torchlet-strip-comments',
     async renderChunk(code) {
-      const r = await transform(code, { loader: 'js', format: 'esm', target: 'es2022', minifyWhitespace: true, minifySyntax: true, legalComments: 'none', sourcemap: true });
+      const r = await transform(code, { loader: 'js', format: 'esm', target: 'es2022', minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, keepNames: true, legalComments: 'none', sourcemap: true });
       return { code: r.code, map: r.map };
     },
   };
