@@ -15,6 +15,19 @@ const ref = (q: Tensor, k: Tensor, v: Tensor, scale: number, causal = false) => 
   return s.softmax(-1).matmul(v);
 };
 const maxDiff = (a: Tensor, b: Tensor) => a.double().sub(b.double()).abs().max().itemSync() as number;
+/** attentionPrim's output and gradients on 1, 2 and 3 threads (the seed reset per run for dropout's draws): the same bits. */
+function expectSameBitsOnThreads(q: Tensor, k: Tensor, v: Tensor, g: Tensor, scale: number, dropoutP = 0): void {
+  const run = (threads: number) => {
+    torch.setNumThreads(threads);
+    torch.manualSeed(1);
+    for (const t of [q, k, v]) t.grad = null;
+    const o = attentionPrim(q, k, v, scale, false, dropoutP);
+    o.backward(g);
+    return [o, q.grad!, k.grad!, v.grad!].map((t) => Array.from(t.contiguous().dataSync()));
+  };
+  const one = run(1);
+  for (const n of [2, 3]) expect(run(n)).toEqual(one);
+}
 const threadsBefore = torch.getNumThreads();
 afterAll(() => torch.setNumThreads(threadsBefore));
 
@@ -67,15 +80,7 @@ describe('fused attention (cpu)', () => {
     torch.manualSeed(9);
     const q = torch.randn([5, 3, 40, 16]).requiresGrad_(true), k = torch.randn([5, 3, 33, 16]).requiresGrad_(true), v = torch.randn([5, 3, 33, 8]).requiresGrad_(true);
     const g = torch.randn([5, 3, 40, 8]);
-    const run = (threads: number) => {
-      torch.setNumThreads(threads);
-      for (const t of [q, k, v]) t.grad = null;
-      const o = attentionPrim(q, k, v, 0.25);
-      o.backward(g);
-      return [o, q.grad!, k.grad!, v.grad!].map((t) => Array.from(t.contiguous().dataSync()));
-    };
-    const one = run(1);
-    for (const n of [2, 3]) expect(run(n)).toEqual(one);
+    expectSameBitsOnThreads(q, k, v, g, 0.25);
   });
 
   it('second-order gradients go through the composed rule (createGraph)', () => {
@@ -173,16 +178,7 @@ describe('fused attention with dropout (cpu)', () => {
     torch.manualSeed(9);
     const q = torch.randn([3, 2, 17, 8]).requiresGrad_(true), k = torch.randn([3, 2, 13, 8]).requiresGrad_(true), v = torch.randn([3, 2, 13, 4]).requiresGrad_(true);
     const g = torch.randn([3, 2, 17, 4]);
-    const run = (threads: number) => {
-      torch.setNumThreads(threads);
-      torch.manualSeed(1);
-      for (const t of [q, k, v]) t.grad = null;
-      const o = attentionPrim(q, k, v, 0.3, false, 0.2);
-      o.backward(g);
-      return [o, q.grad!, k.grad!, v.grad!].map((t) => Array.from(t.contiguous().dataSync()));
-    };
-    const one = run(1);
-    for (const n of [2, 3]) expect(run(n)).toEqual(one);
+    expectSameBitsOnThreads(q, k, v, g, 0.3, 0.2);
   });
 
   it('second-order gradients with dropout go through the composed rule', () => {
