@@ -3,6 +3,7 @@
 // higher-order gradients work (createGraph). `save` says what the node must keep alive.
 // Gradients returned with a broadcast shape are summed back to the input's shape by the caller.
 
+import { isFloating } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
@@ -70,6 +71,18 @@ function unreduce(g: Tensor, dims: number[], keepdim: boolean): Tensor {
 
 /** Reverse cumulative sum along dim: out[i] = sum_{j>=i} g[j]. */
 const revCumsum = (g: Tensor, dim: number) => g.flip(dim).cumsum(dim).flip(dim);
+
+/**
+ * amax/amin: the gradient split evenly among the elements equal to the result (PyTorch's rule, NaN
+ * everywhere when the result is NaN); with nanToNan (max()/min() overall, PyTorch's
+ * evenly_distribute_backward) a NaN result sends it to the NaN elements instead.
+ */
+function extremeBackward(g: Tensor, x: Tensor, out: Tensor, a: { dims: number[]; keepdim: boolean; nanToNan?: boolean }): Tensor {
+  const o = unreduce(out, a.dims, a.keepdim);
+  let mask = x.eq(o);
+  if (a.nanToNan && isFloating(x.dtype)) mask = mask.logicalOr(x.isnan().logicalAnd(o.isnan()));
+  return unreduce(g, a.dims, a.keepdim).mul(mask).div(mask.sum(a.dims, true));
+}
 
 /** The backward rule of every differentiable primitive, keyed by primitive name. */
 export const derivatives: Table = {
@@ -155,16 +168,8 @@ export const derivatives: Table = {
     const others = o.where(nz, unreduce(c.output, dims, keepdim).div(safe), o.where(soleZero, prodSafe, 0));
     return [unreduce(g, dims, keepdim).mul(others)];
   } },
-  amax: { save: 'all', backward: (g, c) => {                                             // split among ties
-    const { dims, keepdim } = c.attrs;
-    const mask = x0(c).eq(unreduce(c.output, dims, keepdim));
-    return [unreduce(g, dims, keepdim).mul(mask).div(mask.sum(dims, true))];
-  } },
-  amin: { save: 'all', backward: (g, c) => {
-    const { dims, keepdim } = c.attrs;
-    const mask = x0(c).eq(unreduce(c.output, dims, keepdim));
-    return [unreduce(g, dims, keepdim).mul(mask).div(mask.sum(dims, true))];
-  } },
+  amax: { save: 'all', backward: (g, c) => [extremeBackward(g, x0(c), c.output, c.attrs)] }, // split among ties
+  amin: { save: 'all', backward: (g, c) => [extremeBackward(g, x0(c), c.output, c.attrs)] },
   cumsum: { save: 'none', backward: (g, c) => [revCumsum(g, c.attrs.dim)] },            // reverse cumsum
   cumprod: { save: 'all', backward: (g, c) => {
     const x = x0(c), d = c.attrs.dim;

@@ -24,8 +24,9 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   clone: Record<string, never>;
   sum: { dims: number[]; keepdim: boolean };
   prod: { dims: number[]; keepdim: boolean };
-  amax: { dims: number[]; keepdim: boolean };
-  amin: { dims: number[]; keepdim: boolean };
+  /** nanToNan: the gradient of a NaN result goes to the NaN elements (max()/min() overall, PyTorch's evenly_distribute_backward); else PyTorch's amax rule. */
+  amax: { dims: number[]; keepdim: boolean; nanToNan?: boolean };
+  amin: { dims: number[]; keepdim: boolean; nanToNan?: boolean };
   cumsum: { dim: number };
   /** softmax along dim (its forward composed, one node: ops/reduce.ts). */
   softmax: { dim: number };

@@ -85,16 +85,14 @@ export function prod(x: Tensor, dim?: number | null, keepdim = false, opts: { dt
 }
 
 /** Maximum over dims, values only (torch.amax). */
-export function amax(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  const dims = dimsOf(x, dim, 'amax');
-  checkNonEmpty(x, dims, 'amax');
-  return record('amax', [x], reduceKernel('max', x, dims, keepdim, x.dtype), { dims, keepdim });
-}
+export function amax(x: Tensor, dim?: Dims, keepdim = false): Tensor { return extreme('amax', x, dim, keepdim, false); }
 /** Minimum over dims, values only (torch.amin). */
-export function amin(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  const dims = dimsOf(x, dim, 'amin');
-  checkNonEmpty(x, dims, 'amin');
-  return record('amin', [x], reduceKernel('min', x, dims, keepdim, x.dtype), { dims, keepdim });
+export function amin(x: Tensor, dim?: Dims, keepdim = false): Tensor { return extreme('amin', x, dim, keepdim, false); }
+/** amax/amin; nanToNan for max()/min() overall, whose gradient PyTorch gives to the NaN elements when the result is NaN (amax's is NaN everywhere). */
+function extreme(op: 'amax' | 'amin', x: Tensor, dim: Dims | undefined, keepdim: boolean, nanToNan: boolean): Tensor {
+  const dims = dimsOf(x, dim, op);
+  checkNonEmpty(x, dims, op);
+  return record(op, [x], reduceKernel(op === 'amax' ? 'max' : 'min', x, dims, keepdim, x.dtype), nanToNan ? { dims, keepdim, nanToNan } : { dims, keepdim });
 }
 /** Minimum and maximum together, as { min, max } (torch.aminmax); options { dim, keepdim }. */
 export function aminmax(x: Tensor, opts: { dim?: number; keepdim?: boolean } = {}): { min: Tensor; max: Tensor } {
@@ -138,7 +136,7 @@ export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function max(x: Tensor, other: Tensor): Tensor;
 export function max(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
   if (dimOrOther instanceof Tensor) return maximum(x, dimOrOther);
-  if (dimOrOther === undefined || dimOrOther === null) { checkMaxMinNonEmpty('max', x, null); return amax(x); }
+  if (dimOrOther === undefined || dimOrOther === null) { checkMaxMinNonEmpty('max', x, null); return extreme('amax', x, undefined, false, true); }
   const d = normDim(dimOrOther, x.ndim, 'max');
   checkMaxMinNonEmpty('max', x, d);
   if (x.ndim === 0) return { values: x.clone(), indices: argmax(x, 0) };
@@ -150,7 +148,7 @@ export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function min(x: Tensor, other: Tensor): Tensor;
 export function min(x: Tensor, dimOrOther?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
   if (dimOrOther instanceof Tensor) return minimum(x, dimOrOther);
-  if (dimOrOther === undefined || dimOrOther === null) { checkMaxMinNonEmpty('min', x, null); return amin(x); }
+  if (dimOrOther === undefined || dimOrOther === null) { checkMaxMinNonEmpty('min', x, null); return extreme('amin', x, undefined, false, true); }
   const d = normDim(dimOrOther, x.ndim, 'min');
   checkMaxMinNonEmpty('min', x, d);
   if (x.ndim === 0) return { values: x.clone(), indices: argmin(x, 0) };

@@ -120,6 +120,15 @@ for (const device of testDevices()) {
       }
     });
 
+    it('max()/min() overall send a NaN result\'s gradient to the NaN elements; amax keeps PyTorch\'s NaN gradient; ties split', async () => {
+      // PyTorch 1.13: min([1,nan]) grad [0,1]; max([1,nan,2]) grad [0,1,0]; amax([1,nan,2]) grad all nan; max([1,3,3]) grad [0,.5,.5]
+      const grad = async (v: number[], f: (x: Tensor) => Tensor) => { const x = F(v, device).requiresGrad_(); f(x).backward(); return vals(x.grad!); };
+      expect(await grad([1, NaN], (x) => x.min())).toEqual([0, 1]);
+      expect(await grad([1, NaN, 2], (x) => x.max())).toEqual([0, 1, 0]);
+      expect((await grad([1, NaN, 2], (x) => x.amax())).every(Number.isNaN)).toBe(true);
+      expect(await grad([1, 3, 3], (x) => x.max())).toEqual([0, 0.5, 0.5]);
+    });
+
     it('fmax/fmin ignore NaN (take the other operand), with the gradient to the chosen element', async () => {
       // fmax([1,nan,nan,3,-0.], [nan,2,nan,1,0.]) -> [1,2,nan,3,-0.]; fmin -> [1,2,nan,1,-0.] (ties keep the first operand)
       const a = F([1, NaN, NaN, 3, -0], device), b = F([NaN, 2, NaN, 1, 0], device);
