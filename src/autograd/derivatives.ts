@@ -170,6 +170,7 @@ export const derivatives: Table = {
   } },
   amax: { save: 'all', backward: (g, c) => [extremeBackward(g, x0(c), c.output, c.attrs)] }, // split among ties
   amin: { save: 'all', backward: (g, c) => [extremeBackward(g, x0(c), c.output, c.attrs)] },
+  medianAll: { save: 'all', backward: (g, c) => [extremeBackward(g, x0(c), c.output, c.attrs)] }, // ties split, as max()
   cumsum: { save: 'none', backward: (g, c) => [revCumsum(g, c.attrs.dim)] },            // reverse cumsum
   cumprod: { save: 'all', backward: (g, c) => {
     const x = x0(c), d = c.attrs.dim;

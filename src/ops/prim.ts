@@ -27,6 +27,8 @@ export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, nev
   /** nanToNan: the gradient of a NaN result goes to the NaN elements (max()/min() overall, PyTorch's evenly_distribute_backward); else PyTorch's amax rule. */
   amax: { dims: number[]; keepdim: boolean; nanToNan?: boolean };
   amin: { dims: number[]; keepdim: boolean; nanToNan?: boolean };
+  /** median() overall (the value found by sort, ops/reduce.ts); its rule splits the gradient among the elements equal to it, as amax's with nanToNan. */
+  medianAll: { dims: number[]; keepdim: boolean; nanToNan: boolean };
   cumsum: { dim: number };
   /** softmax along dim (its forward composed, one node: ops/reduce.ts). */
   softmax: { dim: number };

@@ -316,7 +316,10 @@ export function median(x: Tensor, dim?: number, keepdim = false): Tensor | Value
       if (!isFloating(x.dtype)) throw new RangeError(`median(): cannot compute the median of an empty ${x.dtype} tensor`);
       return flat.sum().mul(NaN); // keeps the graph: the (empty) input still gets a gradient
     }
-    return median(flat, 0).values;
+    // PyTorch's median() backward splits the gradient evenly among the elements equal to the result
+    // (evenly_distribute_backward), where median(x, dim) sends it to the one index: one node of its own.
+    const value = noGrad(() => median(flat, 0).values);
+    return record('medianAll', [x], value, { dims: x.shape.map((_, i) => i), keepdim: false, nanToNan: true });
   }
   const d = normDim(dim, x.ndim, 'median');
   const n = x.ndim ? x.shape[d]! : 1;

@@ -120,13 +120,20 @@ for (const device of testDevices()) {
       }
     });
 
-    it('max()/min() overall send a NaN result\'s gradient to the NaN elements; amax keeps PyTorch\'s NaN gradient; ties split', async () => {
+    it('max()/min()/median() overall send a NaN result\'s gradient to the NaN elements and split ties; amax keeps PyTorch\'s NaN gradient', async () => {
       // PyTorch 1.13: min([1,nan]) grad [0,1]; max([1,nan,2]) grad [0,1,0]; amax([1,nan,2]) grad all nan; max([1,3,3]) grad [0,.5,.5]
       const grad = async (v: number[], f: (x: Tensor) => Tensor) => { const x = F(v, device).requiresGrad_(); f(x).backward(); return vals(x.grad!); };
       expect(await grad([1, NaN], (x) => x.min())).toEqual([0, 1]);
       expect(await grad([1, NaN, 2], (x) => x.max())).toEqual([0, 1, 0]);
       expect((await grad([1, NaN, 2], (x) => x.amax())).every(Number.isNaN)).toBe(true);
       expect(await grad([1, 3, 3], (x) => x.max())).toEqual([0, 0.5, 0.5]);
+      // median() overall splits among ties too: median([1,2,2,3]) grad [0,.5,.5,0]; median([1,nan,nan]) [0,.5,.5];
+      // median(x, dim) sends it to its one index: [[1,2,2,3]].median(1) grad [[0,1,0,0]]
+      expect(await grad([1, 2, 2, 3], (x) => x.median())).toEqual([0, 0.5, 0.5, 0]);
+      expect(await grad([1, NaN, NaN], (x) => x.median())).toEqual([0, 0.5, 0.5]);
+      const x = F([[1, 2, 2, 3]], device).requiresGrad_();
+      x.median(1).values.sum().backward();
+      expect(await vals(x.grad!)).toEqual([0, 1, 0, 0]);
     });
 
     it('fmax/fmin ignore NaN (take the other operand), with the gradient to the chosen element', async () => {
