@@ -1,7 +1,6 @@
 // PyTorch 1.13 semantics found wrong by porting PyTorch scripts: dtype constants, NaN as true,
 // bitwiseNot of bool, isclose with infinities, bool-mask shape checks, fmax/fmin, max/min/median
-// gradients with NaN and ties, nonzero of 0-d
-// tensors, exp2/pow of integers, in-place writes into expanded tensors, multinomial's checks and
+// gradients with NaN and ties, nonzero of 0-d tensors, exp2/pow of integers, in-place writes into expanded tensors, multinomial's checks and
 // error wording. Expected values come from PyTorch 1.13 (`/usr/bin/python3 -c "import torch; ..."`,
 // quoted next to each case). Every case runs on each device of testDevices(); data-dependent ops use
 // their `...Async` variants where the device is asynchronous.
