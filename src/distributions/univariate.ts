@@ -5,6 +5,7 @@
 import { Tensor } from '../tensor.js';
 import { rand, randn, where, lgamma, digamma, xlogy, erf, erfinv, arange } from '../ops/index.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { softplus } from '../nn/functional/activation.js';
 import * as C from './constraints.js';
 import { Distribution, broadcastAll, type DistributionOpts, type Param } from './distribution.js';
 import { rsampleStandardGamma, samplePoisson, sampleBinomial, epsOf, tinyOf } from './samplers.js';
@@ -20,7 +21,9 @@ export function clampProbs(p: Tensor): Tensor { const e = epsOf(p); return p.cla
 export function binaryLogits(p: Tensor): Tensor { const c = clampProbs(p); return c.log().sub(c.neg().log1p()); }
 /** max(x, 0) - x * target + log1p(exp(-|x|)): binary cross entropy with logits, elementwise. */
 export function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
-  return logits.clamp(0, null).sub(logits.mul(target)).add(logits.abs().neg().exp().log1p());
+  // (1 - t) x + softplus(-x): softplus is smooth at 0, so the gradient there is sigmoid(x) - t as
+  // PyTorch's (a max(x, 0) + log1p(e^-|x|) form takes the kinks' one-sided gradients at x = 0).
+  return target.rsub(1).mul(logits).add(softplus(logits.neg()));
 }
 
 /** Shared by the location-scale families on the real line (Normal, Laplace): parameters, support, mean and mode. */

@@ -140,3 +140,24 @@ describe('distributions validation (PyTorch messages)', () => {
     expect(new Dn.Binomial(4, torch.full([3], 0.5)).entropy().shape).toEqual([3]);
   });
 });
+
+describe('Bernoulli gradients at logits 0 (probs 0.5)', () => {
+  // PyTorch 1.13, float64: logits [0, 1, -3] log_prob([1, 0, 1]) grad [0.5, -0.7310585786300049, 0.9525741268224333];
+  // probs [0.5, 0.3] log_prob([1, 0]) grad [2, -1.4285714285714286]; logits [0, 1] entropy grad [0, -0.19661193324148185].
+  // The smooth softplus form: a max(x, 0) + log1p(e^-|x|) form took the kinks' one-sided gradients at 0.
+  for (const device of testDevices()) {
+    it(`log_prob and entropy gradients as PyTorch on ${device}`, async () => {
+      const dt = device === 'cpu' ? 'float64' : 'float32', tol = device === 'cpu' ? 12 : 5;
+      const close = async (t: Tensor, want: number[]) => (await t.tolist() as number[]).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, tol));
+      let l = torch.tensor([0, 1, -3], { dtype: dt, device }).requiresGrad_();
+      new Dn.Bernoulli({ logits: l }).logProb(torch.tensor([1, 0, 1], { dtype: dt, device })).sum().backward();
+      await close(l.grad!, [0.5, -0.7310585786300049, 0.9525741268224333]);
+      const p = torch.tensor([0.5, 0.3], { dtype: dt, device }).requiresGrad_();
+      new Dn.Bernoulli(p).logProb(torch.tensor([1, 0], { dtype: dt, device })).sum().backward();
+      await close(p.grad!, [2, -1.4285714285714286]);
+      l = torch.tensor([0, 1], { dtype: dt, device }).requiresGrad_();
+      new Dn.Bernoulli({ logits: l }).entropy().sum().backward();
+      await close(l.grad!, [0, -0.19661193324148185]);
+    });
+  }
+});
