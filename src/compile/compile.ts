@@ -333,6 +333,9 @@ function trace(e: Entry, fn: (...a: never[]) => unknown, self: unknown, skel: Sk
   let outSkel: Skeleton;
   try {
     out = cap.run(() => fn.apply(self, unflatten(skel, phs) as never));
+    // An async function's promise ran on placeholders: its outcome (a graph break's rejection, most
+    // often) is discarded, and must not surface later as an unhandled rejection that ends the process.
+    if (out instanceof Promise) out.catch(() => {});
     if (cap.broke) return cap.broke;
     outSkel = flatten(out, outTs);
     if (out instanceof Promise) throw new Error('torch.compile: the function returned a Promise; compile a synchronous function (host reads are graph breaks)');

@@ -128,6 +128,20 @@ describe('torch.compile regressions', () => {
     expect(torch.memory('cpu').allocatedBytes - before).toBeLessThan(x.numel() * 4);
   });
 
+  it('an async function awaiting item() runs (as eager, a graph break) and leaves no unhandled rejection behind', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => { rejections.push(e); };
+    process.on('unhandledRejection', onRejection);
+    try {
+      const h = torch.compile(async (t: Tensor) => { const m = await t.max().item(); return t.div(m as number); });
+      const r = await h(torch.arange(4, { dtype: 'float32' }).add(1));
+      expect(await r.tolist()).toEqual([0.25, 0.5, 0.75, 1]);
+      await new Promise((res) => setTimeout(res, 20)); // let a dropped promise's rejection surface
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
   it('guards tell numeric arguments Infinity, -Infinity and NaN apart', () => {
     // Open bug in src/compile/compile.ts: skeletonKey is JSON.stringify, which writes all three
     // as null, so the entry traced for +Infinity is replayed for -Infinity and NaN.
