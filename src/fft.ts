@@ -3,7 +3,7 @@
 // twiddles built in float64 on the host (angles reduced mod n); longer composite lengths split by
 // their prime factors (mixed-radix Cooley-Tukey), long primes use Bluestein's chirp-z. Every device
 // runs it with its own kernels, and the gradient comes from the real ops it is made of (so it is
-// PyTorch's for real losses).
+// PyTorch's for real losses). hfft / ihfft are irfft / rfft of the conjugate with the dual norm.
 
 import { Tensor } from './tensor.js';
 import { isComplex, isFloating, toRealDType, type RealDType } from './dtype.js';
@@ -196,6 +196,33 @@ export function irfft(input: Tensor, opts: FftOpts = {}): Tensor {
   const w = (k: number) => scale * (k === 0 || (n % 2 === 0 && k === n / 2) ? 1 : 2);
   const [C, S] = twiddles(m, n, n, toRealDType(z.dtype), z.device, w);
   return re.matmul(C).sub(im.matmul(S)).movedim(-1, d);
+}
+
+/** The norm of the dual transform: hfft/ihfft are irfft/rfft with 'backward' and 'forward' swapped. */
+function dualNorm(op: string, norm: FftNorm | null | undefined): FftNorm {
+  scaleOf(op, norm, 1, false); // validates the mode under this op's name
+  const m = norm ?? 'backward';
+  return m === 'backward' ? 'forward' : m === 'forward' ? 'backward' : 'ortho';
+}
+
+/**
+ * The DFT of a Hermitian-symmetric signal given by its first half (torch.fft.hfft): a real output of
+ * n points (default 2 (m - 1)), irfft(conj(x)) with the dual normalization.
+ */
+export function hfft(input: Tensor, opts: FftOpts = {}): Tensor {
+  const d = dimOf('hfft', input, opts.dim);
+  const n = opts.n ?? 2 * (input.shape[d]! - 1);
+  checkN('hfft', n);
+  return irfft(asComplex(input).conj(), { n, dim: d, norm: dualNorm('hfft', opts.norm) });
+}
+
+/** The inverse of hfft (torch.fft.ihfft): the n/2 + 1 non-redundant frequencies of a real signal's inverse DFT, conj(rfft(x)) with the dual normalization. */
+export function ihfft(input: Tensor, opts: FftOpts = {}): Tensor {
+  if (isComplex(input.dtype)) throw new TypeError(`ihfft: ihfft expects a real input tensor, but got ${input.dtype}`);
+  const d = dimOf('ihfft', input, opts.dim);
+  const n = opts.n ?? input.shape[d]!;
+  checkN('ihfft', n);
+  return rfft(input, { n, dim: d, norm: dualNorm('ihfft', opts.norm) }).conj();
 }
 
 /** The dims and sizes an n-D transform runs over (PyTorch's rules for s and dim). */

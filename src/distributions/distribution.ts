@@ -54,11 +54,11 @@ export function sumRightmost(x: Tensor, dim: number): Tensor {
 }
 
 /**
- * Checks that `valid` (computed from `checked`) is all true: on a synchronous device now (throws
+ * @internal Checks that `valid` (computed from `checked`) is all true: on a synchronous device now (throws
  * `message(true)`); on an asynchronous one as a device check that `checked` then carries, so reading
  * anything computed from it raises `message(false)`.
  */
-function checkAll(valid: Tensor, checked: Tensor, message: (readable: boolean) => string): void {
+export function checkAll(valid: Tensor, checked: Tensor, message: (readable: boolean) => string): void {
   const be = getBackend(valid.device);
   if (be.synchronous) {
     if (!valid.all().itemSync()) throw new RangeError(message(true));

@@ -4,6 +4,7 @@
 
 export { Distribution, type DistributionOpts, type Param } from './distribution.js';
 export { Normal, Uniform, Exponential, Laplace, Gamma, Poisson, Bernoulli, Binomial, type ProbsOpts } from './univariate.js';
+export { Geometric } from './geometric.js';
 export { Categorical, OneHotCategorical, Dirichlet, Beta } from './categorical.js';
 export { MultivariateNormal, type MultivariateNormalOpts } from './multivariate.js';
 export { Independent, TransformedDistribution, LogNormal } from './transformed.js';

@@ -282,28 +282,40 @@ export function probsOrLogits(name: string, first: Tensor | number | ProbsOpts |
   return { probs: hasP ? (o.probs as Param) : undefined, logits: hasL ? (o.logits as Param) : undefined, validateArgs: o.validateArgs };
 }
 
-/** The Bernoulli distribution (torch.distributions.Bernoulli): `new Bernoulli(probs)` or `new Bernoulli({ logits })`. */
-export class Bernoulli extends Distribution {
+/**
+ * Shared by the distributions of one success probability per trial (Bernoulli, Geometric): built from
+ * probs or logits (exactly one), keeping the one given and deriving the other.
+ */
+export abstract class SuccessProbs extends Distribution {
   /** @internal */ readonly _probs?: Tensor;
   /** @internal */ readonly _logits?: Tensor;
-  override readonly hasEnumerateSupport = true;
-  /** `new Bernoulli(probs, { validateArgs })` or `new Bernoulli({ probs | logits, validateArgs })`. */
-  constructor(probs: Tensor | number | ProbsOpts | null, opts: ProbsOpts = {}) {
-    const r = probsOrLogits('Bernoulli', probs, opts);
+  protected constructor(name: string, probs: Tensor | number | ProbsOpts | null, opts: ProbsOpts) {
+    const r = probsOrLogits(name, probs, opts);
     const [t] = broadcastAll((r.probs ?? r.logits)!);
     super(t!.shape, [], r.validateArgs);
     if (r.probs !== undefined) this._probs = t; else this._logits = t;
     this.checkArgs();
   }
-  /** The probability of 1. */
+  /** The probability of success (of 1). */
   get probs(): Tensor { return this._probs ?? this._logits!.sigmoid(); }
-  /** The log-odds of 1. */
+  /** The log-odds of success. */
   get logits(): Tensor { return this._logits ?? binaryLogits(this._probs!); }
   /** probs in [0, 1], logits real. */
   override get argConstraints(): Record<string, C.Constraint> { return { probs: C.unitInterval, logits: C.real }; }
+  protected get like(): Tensor { return (this._probs ?? this._logits)!; }
+  /** The parameter given, expanded to batchShape (for expand()). */
+  protected expandedParams(batchShape: number[]): ProbsOpts {
+    return this._probs ? { probs: this._probs.expand(batchShape) } : { logits: this._logits!.expand(batchShape) };
+  }
+}
+
+/** The Bernoulli distribution (torch.distributions.Bernoulli): `new Bernoulli(probs)` or `new Bernoulli({ logits })`. */
+export class Bernoulli extends SuccessProbs {
+  override readonly hasEnumerateSupport = true;
+  /** `new Bernoulli(probs, { validateArgs })` or `new Bernoulli({ probs | logits, validateArgs })`. */
+  constructor(probs: Tensor | number | ProbsOpts | null, opts: ProbsOpts = {}) { super('Bernoulli', probs, opts); }
   /** {0, 1}. */
   get support(): C.Constraint { return C.boolean; }
-  protected get like(): Tensor { return (this._probs ?? this._logits)!; }
   override get mean(): Tensor { return this.probs; }
   override get mode(): Tensor { const p = this.probs; return where(p.eq(0.5), NaN, p.ge(0.5).to(p.dtype)); }
   override get variance(): Tensor { const p = this.probs; return p.mul(p.rsub(1)); }
@@ -320,10 +332,7 @@ export class Bernoulli extends Distribution {
     const v = arange(2, like(this.like)).reshape([2, ...this.batchShape.map(() => 1)]);
     return expand ? v.expand([2, ...this.batchShape]) : v;
   }
-  expand(batchShape: number[]): Bernoulli {
-    const o = this._probs ? { probs: this._probs.expand(batchShape) } : { logits: this._logits!.expand(batchShape) };
-    return this.withValidate(new Bernoulli({ ...o, validateArgs: false }));
-  }
+  expand(batchShape: number[]): Bernoulli { return this.withValidate(new Bernoulli({ ...this.expandedParams(batchShape), validateArgs: false })); }
 }
 
 /** The Binomial distribution (torch.distributions.Binomial): `new Binomial(totalCount, probs)` or `new Binomial(totalCount, { logits })`. */

@@ -81,6 +81,7 @@ function luOf(op: string, A: Tensor, transposed: boolean): Tensor[] {
 const SOLVE_MSG: Record<string, string> = {
   'torch.linalg.solve': 'The solver failed because the input matrix is singular.',
   'linalg.inv': 'The diagonal element $V is zero, the inversion could not be completed because the input matrix is singular.',
+  'linalg.inv_ex': 'The diagonal element $V is zero, the inversion could not be completed because the input matrix is singular.',
 };
 
 /**
@@ -88,11 +89,17 @@ const SOLVE_MSG: Record<string, string> = {
  * singular inputs name the same zero pivot) then a transposed solve. `op` null: no singularity check.
  */
 export function solveCore(A: Tensor, B: Tensor, op: string | null): Tensor {
+  return solveWithInfo(A, B, op ?? 'linalg.solve', op !== null)[0];
+}
+
+/** solveCore returning also LU's int32 info [...batch] (0, or the 1-based index of the first zero pivot); `check` raises on it. */
+function solveWithInfo(A: Tensor, B: Tensor, op: string, check: boolean): [Tensor, Tensor] {
   const batch = A.shape.slice(0, -2), n = A.shape[A.ndim - 1]!, k = B.shape[B.ndim - 1]!;
-  const [LU, piv, info] = luOf(op ?? 'linalg.solve', A, true);
-  if (op !== null) checkInfo(op, info!, batch.length > 0, SOLVE_MSG[op]!);
-  const [X] = runKernel(op ?? 'linalg.solve', 'luSolveT', [LU!, piv!, mat3(B)], [[[LU!.shape[0]!, n, k], A.dtype]]);
-  return record('linalgSolve', [A, B], (op !== null ? guarded(X!, info!) : X!).reshape([...batch, n, k]), {});
+  const [LU, piv, info] = luOf(op, A, true);
+  if (check) checkInfo(op, info!, batch.length > 0, SOLVE_MSG[op]!);
+  const [X] = runKernel(op, 'luSolveT', [LU!, piv!, mat3(B)], [[[LU!.shape[0]!, n, k], A.dtype]]);
+  const out = record('linalgSolve', [A, B], (check ? guarded(X!, info!) : X!).reshape([...batch, n, k]), {});
+  return [out, info!.reshape(batch)];
 }
 
 const eyeLike = (A: Tensor): Tensor => eye(A.shape[A.ndim - 1]!, { dtype: A.dtype, device: A.device });
@@ -158,6 +165,62 @@ export function inv(A: Tensor): Tensor {
   return composite('linalgInv', {}, () => solveCore(A, eyeLike(A).expand(A.shape), 'linalg.inv'));
 }
 
+/** Result of linalg.invEx: the inverse and LAPACK's int32 info per matrix (0: fine; i > 0: the pivot U[i, i] is zero). */
+export interface InvExResult {
+  /** The inverses (not meaningful where info is not 0). */
+  inverse: Tensor;
+  /** int32 [...batch]: 0 where the matrix was inverted. */
+  info: Tensor;
+}
+
+/** torch.linalg.inv_ex(A, { checkErrors }): the inverse without raising on singular input (unless checkErrors), with info. */
+export function invEx(A: Tensor, opts: { checkErrors?: boolean } = {}): InvExResult {
+  const op = 'linalg.inv_ex';
+  checkMatrix(op, A, true);
+  const [inverse, info] = composite('linalgInvEx', {}, () => solveWithInfo(A, eyeLike(A).expand(A.shape), op, opts.checkErrors ?? false));
+  return { inverse, info };
+}
+
+/** Options of linalg.solveTriangular (upper is required, as PyTorch's keyword-only argument). */
+export interface SolveTriangularOpts {
+  /** Use A's upper (true) or lower (false) triangle; the other is ignored. */
+  upper: boolean;
+  /** true (default): solve A X = B; false: X A = B. */
+  left?: boolean;
+  /** Take A's diagonal as ones (it is not read). */
+  unitriangular?: boolean;
+}
+
+/**
+ * torch.linalg.solve_triangular(A, B, { upper, left, unitriangular }): X with A X = B (or X A = B)
+ * for triangular A, batched and broadcast. Only A's triangle is read, so A's gradient is triangular
+ * (with a zero diagonal when unitriangular), as PyTorch's.
+ */
+export function solveTriangular(A: Tensor, B: Tensor, opts: SolveTriangularOpts): Tensor {
+  const op = 'linalg.solve_triangular';
+  if (opts === undefined || typeof opts.upper !== 'boolean') throw new TypeError(`${op}: missing the required keyword argument 'upper' (pass { upper: true | false })`);
+  checkMatrix(op, A, true);
+  if (!(B instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for B, got ${typeof B}`);
+  if (B.ndim < 2) throw new RangeError(`${op}: The input tensor B must have at least 2 dimensions.`);
+  if (B.dtype !== 'float32' && B.dtype !== 'float64') throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${B.dtype}`);
+  if (B.device !== A.device) throw new Error(`${op}: Expected all tensors to be on the same device, but found at least two devices, ${A.device} and ${B.device}!`);
+  const upper = opts.upper, left = opts.left ?? true, unit = opts.unitriangular ?? false;
+  const n = A.shape[A.ndim - 1]!, bm = B.shape[B.ndim - 2]!, bk = B.shape[B.ndim - 1]!;
+  if ((left ? bm : bk) !== n) {
+    throw new RangeError(`${op}: Incompatible shapes of A and B for the equation ${left ? `AX = B (${n}x${n} and ${bm}x${bk})` : `XA = B (${bm}x${bk} and ${n}x${n})`}`);
+  }
+  const dtype = A.dtype === 'float64' || B.dtype === 'float64' ? 'float64' : 'float32';
+  return composite('linalgSolveTriangular', { upper, left, unitriangular: unit }, () => {
+    let T = upper ? A.to(dtype).triu() : A.to(dtype).tril();
+    if (unit) T = where(eye(n, { dtype: 'bool', device: A.device }), 1, T);
+    const Bl = left ? B.to(dtype) : B.to(dtype).mT, Tl = left ? T : T.mT;
+    const k = Bl.shape[Bl.ndim - 1]!;
+    const batch = broadcastShapes(op, A.shape.slice(0, -2), B.shape.slice(0, -2));
+    const X = solveCore(Tl.expand([...batch, n, n]), Bl.expand([...batch, n, k]), null);
+    return left ? X : X.mT;
+  });
+}
+
 /** +1 or -1 per matrix: the parity of LU's row swaps. */
 function pivotSign(piv: Tensor, dtype: DType): Tensor {
   const ids = arange(1, piv.shape[piv.ndim - 1]! + 1, { dtype: 'int32', device: piv.device });
@@ -207,6 +270,27 @@ export function cholesky(A: Tensor, opts: { upper?: boolean } = {}): Tensor {
   checkInfo(op, info!, batch.length > 0, 'The factorization could not be completed because the input is not positive-definite (the leading minor of order $V is not positive-definite).');
   const out = record('linalgCholesky', [A], guarded(L!, info!).reshape([...batch, n, n]), {});
   return opts.upper ? out.mT : out;
+}
+
+/** Result of linalg.choleskyEx: the factor and LAPACK's int32 info per matrix (0: fine; i > 0: the leading minor of order i is not positive-definite). */
+export interface CholeskyExResult {
+  /** The Cholesky factors (not meaningful where info is not 0). */
+  L: Tensor;
+  /** int32 [...batch]: 0 where the factorization succeeded. */
+  info: Tensor;
+}
+
+/** torch.linalg.cholesky_ex(A, { upper, checkErrors }): cholesky without raising on non-positive-definite input (unless checkErrors), with info. */
+export function choleskyEx(A: Tensor, opts: { upper?: boolean; checkErrors?: boolean } = {}): CholeskyExResult {
+  const op = 'linalg.cholesky_ex';
+  checkMatrix(op, A, true);
+  const batch = A.shape.slice(0, -2), n = A.shape[A.ndim - 1]!;
+  const A3 = mat3(A), B = A3.shape[0]!;
+  const [L, info] = runKernel(op, 'cholesky', [A3], [[[B, n, n], A.dtype], [[B], 'int32']]);
+  const check = opts.checkErrors ?? false;
+  if (check) checkInfo(op, info!, batch.length > 0, 'The factorization could not be completed because the input is not positive-definite (the leading minor of order $V is not positive-definite).');
+  const out = record('linalgCholesky', [A], (check ? guarded(L!, info!) : L!).reshape([...batch, n, n]), {});
+  return { L: opts.upper ? out.mT : out, info: info!.reshape(batch) };
 }
 
 /** Result of linalg.qr: Q (empty for mode 'r') and R. */

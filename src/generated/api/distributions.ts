@@ -120,6 +120,18 @@ export const Gamma: typeof N.Gamma = c(N.Gamma, 'Gamma', 'concentration:Tn, rate
 /** The Gamma distribution with shape `concentration` and `rate` (torch.distributions.Gamma). */
 export type Gamma = N.Gamma;
 /**
+ * The geometric distribution (torch.distributions.Geometric): `new Geometric(probs)` or `new Geometric({ probs | logits })`; samples are 0, 1, 2, ...
+ * @class
+ */
+export const Geometric: typeof N.Geometric = c(N.Geometric, 'Geometric', 'probs:Tnz{probs:Tnzu;logits:Tnzu;validateArgs:bzu}, opts?:u{probs:Tnzu;logits:Tnzu;validateArgs:bzu}', {
+  sample: 'sampleShape?:au',
+  logProb: 'value:T',
+  entropy: '',
+  expand: 'batchShape:a',
+});
+/** The geometric distribution (torch.distributions.Geometric): `new Geometric(probs)` or `new Geometric({ probs | logits })`; samples are 0, 1, 2, ... */
+export type Geometric = N.Geometric;
+/**
  * A base distribution with its `reinterpretedBatchNdims` rightmost batch dims made event dims (torch Independent).
  * @class
  */

@@ -32,6 +32,12 @@ export const fftn: typeof N.fftn = f(N.fftn, 'fftn', 'input:T, opts?:u{s:zau;dim
  */
 export const fftshift: typeof N.fftshift = f(N.fftshift, 'fftshift', 'input:T, dim?:nzau');
 /**
+ * The DFT of a Hermitian-symmetric signal given by its first half (torch.fft.hfft): a real output of
+ * n points (default 2 (m - 1)), irfft(conj(x)) with the dual normalization.
+ * @function
+ */
+export const hfft: typeof N.hfft = f(N.hfft, 'hfft', 'input:T, opts?:u{n:nzu;dim:nu;norm:szu}');
+/**
  * 1-D inverse discrete Fourier transform (torch.fft.ifft).
  * @function
  */
@@ -51,6 +57,11 @@ export const ifftn: typeof N.ifftn = f(N.ifftn, 'ifftn', 'input:T, opts?:u{s:zau
  * @function
  */
 export const ifftshift: typeof N.ifftshift = f(N.ifftshift, 'ifftshift', 'input:T, dim?:nzau');
+/**
+ * The inverse of hfft (torch.fft.ihfft): the n/2 + 1 non-redundant frequencies of a real signal's inverse DFT, conj(rfft(x)) with the dual normalization.
+ * @function
+ */
+export const ihfft: typeof N.ihfft = f(N.ihfft, 'ihfft', 'input:T, opts?:u{n:nzu;dim:nu;norm:szu}');
 /**
  * The inverse of rfft: a real signal of n points (default 2 (m - 1)) from its m non-redundant frequencies (torch.fft.irfft).
  * @function

@@ -12,6 +12,11 @@ export * from '../../linalg.js';
  */
 export const cholesky: typeof N.cholesky = f(N.cholesky, 'cholesky', 'A:T, opts?:u{upper:bu}');
 /**
+ * torch.linalg.cholesky_ex(A, { upper, checkErrors }): cholesky without raising on non-positive-definite input (unless checkErrors), with info.
+ * @function
+ */
+export const choleskyEx: typeof N.choleskyEx = f(N.choleskyEx, 'choleskyEx', 'A:T, opts?:u{upper:bu;checkErrors:bu}');
+/**
  * torch.linalg.cond(A, p = null): condition number; p null/2/-2 from singular values, else norm(A) * norm(inv(A)).
  * @function
  */
@@ -47,6 +52,11 @@ export const eigvalsh: typeof N.eigvalsh = f(N.eigvalsh, 'eigvalsh', 'A:T, UPLO?
  */
 export const inv: typeof N.inv = f(N.inv, 'inv', 'A:T');
 /**
+ * torch.linalg.inv_ex(A, { checkErrors }): the inverse without raising on singular input (unless checkErrors), with info.
+ * @function
+ */
+export const invEx: typeof N.invEx = f(N.invEx, 'invEx', 'A:T, opts?:u{checkErrors:bu}');
+/**
  * torch.linalg.lstsq(A, B, { rcond, driver }): minimum-norm least-squares solutions of A X = B.
  * @function
  */
@@ -75,6 +85,13 @@ export const matrixPower: typeof N.matrixPower = f(N.matrixPower, 'matrixPower',
  */
 export const matrixRank: typeof N.matrixRank = f(N.matrixRank, 'matrixRank', 'A:T, opts?:u{atol:nzu;rtol:nzu;hermitian:bu}');
 /**
+ * torch.linalg.multi_dot(tensors): the chain product of 2-D matrices, multiplied in the order of
+ * fewest scalar multiplications (matrix-chain dynamic programming, as PyTorch). The first tensor may
+ * be 1-D (a row vector) and the last 1-D (a column vector); their unit dims are dropped from the result.
+ * @function
+ */
+export const multiDot: typeof N.multiDot = f(N.multiDot, 'multiDot', 'tensors:a');
+/**
  * torch.linalg.norm(A, ord = null, dim = null, keepdim = false): vector norms, or matrix norms for 2 dims.
  * @function
  */
@@ -100,6 +117,13 @@ export const slogdet: typeof N.slogdet = f(N.slogdet, 'slogdet', 'A:T');
  */
 export const solve: typeof N.solve = f(N.solve, 'solve', 'A:T, B:T, opts?:u{left:bu}');
 /**
+ * torch.linalg.solve_triangular(A, B, { upper, left, unitriangular }): X with A X = B (or X A = B)
+ * for triangular A, batched and broadcast. Only A's triangle is read, so A's gradient is triangular
+ * (with a zero diagonal when unitriangular), as PyTorch's.
+ * @function
+ */
+export const solveTriangular: typeof N.solveTriangular = f(N.solveTriangular, 'solveTriangular', 'A:T, B:T, opts:io');
+/**
  * torch.linalg.svd(A, { fullMatrices = true, driver }): { U, S, Vh }.
  * @function
  */
@@ -109,6 +133,11 @@ export const svd: typeof N.svd = f(N.svd, 'svd', 'A:T, opts?:u{fullMatrices:bu;d
  * @function
  */
 export const svdvals: typeof N.svdvals = f(N.svdvals, 'svdvals', 'A:T, opts?:u{driver:szu}');
+/**
+ * torch.linalg.vecdot(x, y, { dim = -1 }): sum(conj(x) * y) over dim, broadcast (x is conjugated when complex, as PyTorch).
+ * @function
+ */
+export const vecdot: typeof N.vecdot = f(N.vecdot, 'vecdot', 'x:T, y:T, opts?:u{dim:nu}');
 /**
  * torch.linalg.vector_norm(x, ord = 2, dim = null, keepdim = false, { dtype }): ord any number or +/-inf.
  * @function
