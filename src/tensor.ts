@@ -275,6 +275,13 @@ export class Tensor {
   tolist(): Promise<NestedArray> { return this.read((d) => nest(this.dtype, this.shape, d)); }
   /** Synchronous tolist(); CPU (synchronous backends) only. */
   tolistSync(): NestedArray { return nest(this.dtype, this.shape, this.dataSync()); }
+  /**
+   * JSON.stringify of a tensor (or of an object holding one) is PyTorch's json.dumps error, not a dump
+   * of the tensor's internals (its storage and backend: megabytes, or "Invalid string length").
+   */
+  toJSON(_key?: string): never {
+    throw new TypeError(`Object of type Tensor is not JSON serializable (shape ${fmtShape(this.shape)}, dtype ${this.dtype}, device ${this.device}): serialize its values, \`await t.tolist()\` or \`await t.item()\``);
+  }
   /** PyTorch-style text of the values on synchronous devices; elsewhere a placeholder (use print()). */
   toString(): string {
     if (!this.storage.backend.synchronous) return `tensor(<on ${this.device}: use await t.print()>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;

@@ -164,3 +164,11 @@ describe('dtype conversions', () => {
     expect(h.dataSync()).toBeInstanceOf(Float32Array);
   });
 });
+
+describe('JSON', () => {
+  it("JSON.stringify of a tensor is PyTorch's json.dumps TypeError, not a dump of its storage", async () => {
+    expect(() => JSON.stringify({ loss: torch.tensor([1, 2]) })).toThrow(
+      'Object of type Tensor is not JSON serializable (shape [2], dtype int32, device cpu): serialize its values, `await t.tolist()` or `await t.item()`');
+    expect(JSON.stringify({ loss: await torch.tensor([1.5]).item() })).toBe('{"loss":1.5}');
+  });
+});

@@ -1551,6 +1551,7 @@ strictMethods(Tensor, 'Tensor', {
   itemSync: '',
   tolist: '',
   tolistSync: '',
+  toJSON: '_key?:su',
   toString: '',
   print: '',
   format: '',
