@@ -221,7 +221,7 @@ function randomFill(shape: number[], dist: 'uniform' | 'normal', opts: RandOpts 
 /** Uniform random values in [0, 1) (torch.rand); floating dtypes only; options { dtype, device, requiresGrad, generator }. */
 export function rand(...args: RandShapeAndOpts): Tensor { const [s, o] = splitArgs(args, 'rand'); return randomFill(s, 'uniform', o, 'rand'); }
 /**
- * Dropout's keep flags (bool, `shape`): a float32 uniform draw per element, kept where it is >= p. The
+ * @internal Dropout's keep flags (bool, `shape`): a float32 uniform draw per element, kept where it is >= p. The
  * one rule of every dropout (F.dropout and its family, the layers, fused attention), so a fused kernel
  * draws exactly what the composed path would.
  */
@@ -286,14 +286,8 @@ export function multinomial(input: Tensor, numSamples: number, opts: { replaceme
     const w = input.detach().to('float32');
     const rows = w.ndim === 1 ? w.unsqueeze(0) : w;
     const r = rows.shape[0]!;
-    const pending = checkMultinomialWeights(rows, !!opts.replacement);
-    // The uniforms are fresh buffers: carrying the checks on them poisons the samples, not the input.
-    const uniforms = (shape: number[]) => {
-      const u = rand(shape, { dtype: 'float32', device: input.device, generator: opts.generator });
-      const be = getBackend(u.device);
-      for (const [bad, message] of pending) { be.checkRange(bad.view_(), 0, 0, message); be.carryChecks?.(bad.view_(), u.view_()); }
-      return u;
-    };
+    const carry = samplingChecks(multinomialChecks(rows, !!opts.replacement));
+    const uniforms = (shape: number[]) => carry(rand(shape, { dtype: 'float32', device: input.device, generator: opts.generator }));
     let idx: Tensor;
     if (opts.replacement || numSamples === 1) {
       const cdf = rows.cumsum(-1);
@@ -308,20 +302,33 @@ export function multinomial(input: Tensor, numSamples: number, opts: { replaceme
   }, isTensor);
 }
 
-/**
- * multinomial's validation of the weights rows [r, n] (float32), in PyTorch's order and wording. A
- * synchronous device throws the first failure now; an asynchronous one gets back the int32 0-d
- * flags (1: failed) with their messages, for device checks that the samples carry.
- */
-function checkMultinomialWeights(rows: Tensor, replacement: boolean): [Tensor, string][] {
+/** multinomial's checks of the weights rows [r, n] (float32): where each fails, in PyTorch's order and wording. */
+function multinomialChecks(rows: Tensor, replacement: boolean): [Tensor, string][] {
   const negOrNan = rows.lt(0).logicalOr(rows.isnan());
   const checks: [Tensor, string][] = replacement
     ? [[negOrNan, 'invalid multinomial distribution (encountering probability entry < 0)'],
       [rows.isinf(), 'invalid multinomial distribution (encountering probability entry = infinity or NaN)']]
     : [[negOrNan.logicalOr(rows.isinf()), 'probability tensor contains either `inf`, `nan` or element < 0']];
   checks.push([rows.sum(-1).le(0), 'invalid multinomial distribution (sum of probabilities <= 0)']);
+  return checks;
+}
+
+/**
+ * @internal The argument checks of a sampling op (multinomial, bernoulli, normal): each [bad, message] is a
+ * RangeError where any element of bad is set. A synchronous device throws the first failure now,
+ * before anything is drawn; elsewhere the returned function hands the checks to the fresh draw it is
+ * given (a device check the draw carries), so reading the samples raises them, not the inputs.
+ */
+export function samplingChecks(checks: readonly [Tensor, string][]): (draw: Tensor) => Tensor {
+  if (checks.length === 0) return (draw) => draw;
   const flags = checks.map(([bad, message]): [Tensor, string] => [bad.any().to('int32'), message]);
-  if (!getBackend(rows.device).synchronous) return flags;
-  for (const [flag, message] of flags) if (flag.itemSync()) throw new RangeError(message);
-  return [];
+  if (getBackend(checks[0]![0].device).synchronous) {
+    for (const [flag, message] of flags) if (flag.itemSync()) throw new RangeError(message);
+    return (draw) => draw;
+  }
+  return (draw) => {
+    const be = getBackend(draw.device);
+    for (const [flag, message] of flags) { be.checkRange(flag.view_(), 0, 0, message); be.carryChecks?.(flag.view_(), draw.view_()); }
+    return draw;
+  };
 }

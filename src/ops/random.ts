@@ -3,12 +3,11 @@
 // As in PyTorch, samples are not reparameterised: the parameters get zero gradients (a `where` on an
 // all-false mask attaches them without touching the sampled values).
 
-import { getBackend } from '../backends/registry.js';
 import { isFloating, type DType } from '../dtype.js';
 import type { Generator } from '../generator.js';
 import { broadcastShapes, fmtShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { rand, randn, full } from './creation.js';
+import { rand, randn, full, samplingChecks } from './creation.js';
 import { castTo, where } from './elementwise.js';
 import type { RandOpts } from './types.js';
 
@@ -16,22 +15,6 @@ import type { RandOpts } from './types.js';
 export interface BernoulliOpts {
   /** Draw from this torch.Generator's stream instead of the global one. */
   generator?: Generator | null;
-}
-
-/**
- * Validates probabilities/stds with PyTorch's message: a synchronous device throws now; elsewhere the
- * check is a device check that `carrier` (the fresh random draw) carries, so reading the samples
- * raises it (as multinomial's weight checks).
- */
-function deviceCheck(bad: Tensor, carrier: Tensor, message: string): void {
-  const flag = bad.any().to('int32');
-  const be = getBackend(carrier.device);
-  if (be.synchronous) {
-    if (flag.itemSync()) throw new RangeError(message);
-    return;
-  }
-  be.checkRange(flag.view_(), 0, 0, message);
-  be.carryChecks?.(flag.view_(), carrier.view_());
 }
 
 /** The sampled values `r` with zero gradients towards `params` (PyTorch's BernoulliBackward/NormalBackward). */
@@ -59,8 +42,8 @@ export function bernoulli(input: Tensor, pOrOpts?: number | BernoulliOpts, opts:
   floatingOnly('bernoulli', 'bernoulli_tensor_cpu_p_', input.dtype);
   const p = input.detach();
   // float32 uniforms (24 bits) for float16/32 probabilities; float64 ones for float64.
-  const u = rand(input.shape, { dtype: input.dtype === 'float64' ? 'float64' : 'float32', device: input.device, generator: o.generator });
-  deviceCheck(p.lt(0).logicalOr(p.gt(1)).logicalOr(p.isnan()), u, `bernoulli: Expected p_in >= 0 && p_in <= 1 to be true, but got false (p of shape ${fmtShape(input.shape)}).`);
+  const carry = samplingChecks([[p.lt(0).logicalOr(p.gt(1)).logicalOr(p.isnan()), `bernoulli: Expected p_in >= 0 && p_in <= 1 to be true, but got false (p of shape ${fmtShape(input.shape)}).`]]);
+  const u = carry(rand(input.shape, { dtype: input.dtype === 'float64' ? 'float64' : 'float32', device: input.device, generator: o.generator }));
   return zeroGradTo(u.lt(p).to(input.dtype), [input]);
 }
 
@@ -95,12 +78,10 @@ export function normal(mean: Tensor | number, std: Tensor | number = 1, sizeOrOp
     throw new Error(`normal(): Expected all tensors to be on the same device, but found at least two devices, ${mean.device} and ${std.device}!`);
   }
   const shape = broadcastShapes('normal', mean instanceof Tensor ? mean.shape : [], std instanceof Tensor ? std.shape : []);
-  const z = randn(shape, { dtype: like.dtype === 'float64' ? 'float64' : 'float32', device: like.device, generator: opts.generator });
-  if (std instanceof Tensor) {
-    const s = std.detach();
-    deviceCheck(s.lt(0).logicalOr(s.isnan()), z, 'normal expects all elements of std >= 0.0');
-  }
-  const sd = std instanceof Tensor ? std.detach() : std, mu = mean instanceof Tensor ? mean.detach() : mean;
+  const s = std instanceof Tensor ? std.detach() : null;
+  const carry = samplingChecks(s ? [[s.lt(0).logicalOr(s.isnan()), 'normal expects all elements of std >= 0.0']] : []);
+  const z = carry(randn(shape, { dtype: like.dtype === 'float64' ? 'float64' : 'float32', device: like.device, generator: opts.generator }));
+  const sd = s ?? (std as number), mu = mean instanceof Tensor ? mean.detach() : mean;
   const r = z.mul(sd).add(mu).to(like.dtype);
   return zeroGradTo(r, [mean, std].filter((t): t is Tensor => t instanceof Tensor));
 }

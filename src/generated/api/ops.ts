@@ -429,13 +429,6 @@ export const div: typeof N.div = f(N.div, 'div', 'a:Tnb, b:Tnb, opts?:u{rounding
  */
 export const dot: typeof N.dot = f(N.dot, 'dot', 'a:T, b:T');
 /**
- * Dropout's keep flags (bool, `shape`): a float32 uniform draw per element, kept where it is >= p. The
- * one rule of every dropout (F.dropout and its family, the layers, fused attention), so a fused kernel
- * draws exactly what the composed path would.
- * @function
- */
-export const dropoutKeep: typeof N.dropoutKeep = f(N.dropoutKeep, 'dropoutKeep', 'shape:a, p:n, device:s');
-/**
  * Concatenates depth-wise (dim 2) after making every input at least 3-D.
  * @function
  */
