@@ -10,7 +10,6 @@ import { isTensor, type Tensor } from '../tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { tidyImpl } from '../memory.js';
 import { tensor } from '../ops/creation.js';
-import { strictClass, strictFunction } from '../args.js';
 import { hintSnakeCase } from '../snake-case.js';
 import { LRScheduler } from './lr-scheduler.js';
 import type { Optimizer } from './optimizer.js';
@@ -37,7 +36,7 @@ export interface AveragedModelOptions {
  * updateParameters(model) is given (torch.optim.swa_utils.AveragedModel). forward runs the copy;
  * stateDict() is `{ n_averaged, 'module.<key>': ... }` as PyTorch's.
  */
-class AveragedModelImpl<M extends Module = Module> extends Module {
+export class AveragedModel<M extends Module = Module> extends Module {
   /** The averaged copy of the model. */
   module: M;
   /** PyTorch's n_averaged buffer: how many models have been averaged (int32 here). */
@@ -132,7 +131,7 @@ export interface SWALROptions {
  * Anneals each group's lr to swaLr over annealEpochs epochs, then holds it
  * (torch.optim.swa_utils.SWALR); swaLr is stored in each param group as `swaLr` (swa_lr).
  */
-class SWALRImpl extends LRScheduler {
+export class SWALR extends LRScheduler {
   readonly annealEpochs: number;
   /** Which of PyTorch's anneal functions (its anneal_func, a method: code, not state). */
   readonly annealStrategy: 'cos' | 'linear';
@@ -170,7 +169,7 @@ class SWALRImpl extends LRScheduler {
     const alpha = this.annealFunc(t);
     return this.groups.map((g) => {
       const swa = g.swaLr as number;
-      const prev = SWALRImpl.initialLr(g.lr, swa, prevAlpha);
+      const prev = SWALR.initialLr(g.lr, swa, prevAlpha);
       return swa * alpha + prev * (1 - alpha);
     });
   }
@@ -193,7 +192,7 @@ function isBatchNorm(m: Module): m is BatchNorm1d {
  * batch that is an array (a [input, target] pair) contributes its first element. A loader that is
  * only async-iterable (a dataset with an async getItem) makes updateBn return a Promise.
  */
-function updateBnImpl(loader: Iterable<unknown> | AsyncIterable<unknown>, model: Module, opts: UpdateBnOptions = {}): void | Promise<void> {
+export function updateBn(loader: Iterable<unknown> | AsyncIterable<unknown>, model: Module, opts: UpdateBnOptions = {}): void | Promise<void> {
   if (!(model instanceof Module)) throw new TypeError(`update_bn: model must be an nn.Module, got ${describe(model)}`);
   const momenta = new Map<BatchNorm1d, number | null>();
   for (const m of model.modules()) {
@@ -230,18 +229,4 @@ function updateBnImpl(loader: Iterable<unknown> | AsyncIterable<unknown>, model:
   try { for (const b of l as Iterable<unknown>) run(b); } finally { restore(); }
 }
 
-hintSnakeCase(AveragedModelImpl, SWALRImpl);
-
-// Argument checks (a snake_case or unknown option is a TypeError, as everywhere in torchlet).
-/** Running average of a model's parameters (torch.optim.swa_utils.AveragedModel). */
-export const AveragedModel: typeof AveragedModelImpl = strictClass(AveragedModelImpl, 'AveragedModel', 'model:i, opts?:u{device:szu;avgFn:fzu;useBuffers:bu}', {
-  updateParameters: 'model:i',
-});
-/** Running average of a model's parameters (torch.optim.swa_utils.AveragedModel). */
-export type AveragedModel<M extends Module = Module> = AveragedModelImpl<M>;
-/** The SWA learning-rate schedule (torch.optim.swa_utils.SWALR). */
-export const SWALR: typeof SWALRImpl = strictClass(SWALRImpl, 'SWALR', 'optimizer:i, swaLr:na, opts?:u{annealEpochs:nu;annealStrategy:su;lastEpoch:nu}', {});
-/** The SWA learning-rate schedule (torch.optim.swa_utils.SWALR). */
-export type SWALR = SWALRImpl;
-/** Recomputes BatchNorm running statistics with one pass over the data (torch.optim.swa_utils.update_bn). */
-export const updateBn: typeof updateBnImpl = strictFunction(updateBnImpl, 'swaUtils.updateBn', 'loader:aio, model:i, opts?:u{device:szu}');
+hintSnakeCase(AveragedModel, SWALR);

@@ -3,11 +3,42 @@
 // (src/args.ts). Do not edit; regenerate after changing a public signature.
 
 import * as N from '../../optim/swa-utils.js';
-import { strictFunction as f } from '../../args.js';
+import { strictFunction as f, strictClass as c } from '../../args.js';
 
 export * from '../../optim/swa-utils.js';
 /**
- * Recomputes BatchNorm running statistics with one pass over the data (torch.optim.swa_utils.update_bn).
+ * A module holding a deep copy of `model` whose parameters are the running average of the ones
+ * updateParameters(model) is given (torch.optim.swa_utils.AveragedModel). forward runs the copy;
+ * stateDict() is `{ n_averaged, 'module.<key>': ... }` as PyTorch's.
+ * @class
+ */
+export const AveragedModel: typeof N.AveragedModel = c(N.AveragedModel, 'AveragedModel', 'model:i, opts?:u{device:szu;avgFn:zfu;useBuffers:bu}', {
+  forward: '...args:Tnbszafiopu',
+  updateParameters: 'model:i',
+});
+/**
+ * A module holding a deep copy of `model` whose parameters are the running average of the ones
+ * updateParameters(model) is given (torch.optim.swa_utils.AveragedModel). forward runs the copy;
+ * stateDict() is `{ n_averaged, 'module.<key>': ... }` as PyTorch's.
+ */
+export type AveragedModel<M extends import("../../nn/module.js").Module = import("../../nn/module.js").Module> = N.AveragedModel<M>;
+/**
+ * Anneals each group's lr to swaLr over annealEpochs epochs, then holds it
+ * (torch.optim.swa_utils.SWALR); swaLr is stored in each param group as `swaLr` (swa_lr).
+ * @class
+ */
+export const SWALR: typeof N.SWALR = c(N.SWALR, 'SWALR', 'optimizer:i, swaLr:na, opts?:u{annealEpochs:nu;annealStrategy:su;lastEpoch:nu}', {});
+/**
+ * Anneals each group's lr to swaLr over annealEpochs epochs, then holds it
+ * (torch.optim.swa_utils.SWALR); swaLr is stored in each param group as `swaLr` (swa_lr).
+ */
+export type SWALR = N.SWALR;
+/**
+ * Recomputes the running statistics of every BatchNorm of `model` with one pass over `loader`
+ * (torch.optim.swa_utils.update_bn): the statistics are reset, momentum is set to null (a
+ * cumulative average) for the pass and restored afterwards, and the training mode is restored. A
+ * batch that is an array (a [input, target] pair) contributes its first element. A loader that is
+ * only async-iterable (a dataset with an async getItem) makes updateBn return a Promise.
  * @function
  */
 export const updateBn: typeof N.updateBn = f(N.updateBn, 'updateBn', 'loader:aio, model:i, opts?:u{device:szu}');
