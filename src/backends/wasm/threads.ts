@@ -20,9 +20,12 @@ export type KernelName = (typeof KERNEL_NAMES)[number] | 'jit';
 const KERNEL_INDEX = new Map<string, number>([...KERNEL_NAMES.map((n, i): [string, number] => [n, i]), ['jit', KERNEL_NAMES.length]]);
 
 // Control block (Int32 slots at the start of a SharedArrayBuffer), then the call table (float64: kernel
-// index, argument count, scratch argument index or -1, arguments), then one float64 result per call.
-const GEN = 0, COUNT = 1, NEXT = 2, DONE = 3, READY = 4, LIMIT = 5, FAILED = 6, WORKER_CALLS = 7, STOP = 8, SPIN_US = 9;
+// index, argument count, scratch argument index or -1, arguments), then one float64 result per call,
+// then the ranges (Int32 pairs: next call, end) that cut a batch between its threads.
+const GEN = 0, COUNT = 1, PARTS = 2, DONE = 3, READY = 4, LIMIT = 5, FAILED = 6, WORKER_CALLS = 7, STOP = 8, SPIN_US = 9;
 const HEADER_BYTES = 64;
+/** Most threads a batch is cut for (more workers than this share the last ranges by stealing). */
+const MAX_PARTS = 256;
 /** Float64 slots per call: its 3 header slots and up to SLOTS - 3 arguments (attention's backward takes 32). */
 const SLOTS = 36;
 const MAX_CALLS = 512;
@@ -33,9 +36,11 @@ const MAX_CALLS = 512;
  * through the gaps, as OpenMP runtimes do, keeps it in the work; 2 ms after the last op it sleeps.
  */
 const DEFAULT_SPIN_US = 2000;
-/** NEXT is parked here between batches, so a late worker's grab fails while the table is rewritten. */
+/** A range's next call is parked here between batches, so a late worker's grab fails while the table is rewritten. */
 const PARKED = 1 << 30;
 const CALLS_BYTES = MAX_CALLS * SLOTS * 8;
+const RANGES_OFFSET = HEADER_BYTES + CALLS_BYTES + MAX_CALLS * 8;
+const CONTROL_BYTES = RANGES_OFFSET + MAX_PARTS * 8;
 
 /**
  * The worker's program, plain JS so every runtime can evaluate it as is: Node, Deno and Bun through
@@ -71,6 +76,7 @@ const start = (d) => {
   const ctl = new Int32Array(d.control, 0, ${HEADER_BYTES / 4});
   const calls = new Float64Array(d.control, ${HEADER_BYTES}, ${MAX_CALLS * SLOTS});
   const results = new Float64Array(d.control, ${HEADER_BYTES + CALLS_BYTES}, ${MAX_CALLS});
+  const ranges = new Int32Array(d.control, ${RANGES_OFFSET}, ${2 * MAX_PARTS});
   const args = [];
   let seen = Atomics.load(ctl, ${GEN});
   Atomics.add(ctl, ${READY}, 1);
@@ -84,17 +90,22 @@ const start = (d) => {
     seen = g;
     if (Atomics.load(ctl, ${STOP})) return;
     if (d.index >= Atomics.load(ctl, ${LIMIT})) continue;
-    for (;;) {
-      const i = Atomics.add(ctl, ${NEXT}, 1);
-      const n = Atomics.load(ctl, ${COUNT});
-      if (i >= n) break;
-      const o = i * ${SLOTS}, argc = calls[o + 1], sa = calls[o + 2];
-      args.length = argc;
-      for (let j = 0; j < argc; j++) args[j] = calls[o + 3 + j];
-      if (sa >= 0) args[sa] = d.scratch;
-      try { results[i] = fns[calls[o]](...args); } catch (e) { Atomics.store(ctl, ${FAILED}, i + 1); }
-      Atomics.add(ctl, ${WORKER_CALLS}, 1);
-      if (Atomics.add(ctl, ${DONE}, 1) + 1 === n) Atomics.notify(ctl, ${DONE});
+    // Its own range first (thread d.index + 1: the same calls, so the same cache lines, every batch
+    // of the same shapes), then what is left of the others'.
+    const parts = Atomics.load(ctl, ${PARTS}), n = Atomics.load(ctl, ${COUNT});
+    for (let k = 0; k < parts; k++) {
+      const r = 2 * ((d.index + 1 + k) % parts);
+      for (;;) {
+        const i = Atomics.add(ranges, r, 1);
+        if (i >= Atomics.load(ranges, r + 1)) break;
+        const o = i * ${SLOTS}, argc = calls[o + 1], sa = calls[o + 2];
+        args.length = argc;
+        for (let j = 0; j < argc; j++) args[j] = calls[o + 3 + j];
+        if (sa >= 0) args[sa] = d.scratch;
+        try { results[i] = fns[calls[o]](...args); } catch (e) { Atomics.store(ctl, ${FAILED}, i + 1); }
+        Atomics.add(ctl, ${WORKER_CALLS}, 1);
+        if (Atomics.add(ctl, ${DONE}, 1) + 1 === n) Atomics.notify(ctl, ${DONE});
+      }
     }
   }
 };
@@ -177,8 +188,9 @@ export class CallList {
 }
 
 export class ThreadPool {
-  private readonly control = new SharedArrayBuffer(HEADER_BYTES + CALLS_BYTES + MAX_CALLS * 8);
+  private readonly control = new SharedArrayBuffer(CONTROL_BYTES);
   private readonly ctl = new Int32Array(this.control, 0, HEADER_BYTES / 4);
+  private readonly ranges = new Int32Array(this.control, RANGES_OFFSET, 2 * MAX_PARTS);
   private readonly calls = new Float64Array(this.control, HEADER_BYTES, MAX_CALLS * SLOTS);
   private readonly results = new Float64Array(this.control, HEADER_BYTES + CALLS_BYTES, MAX_CALLS);
   private workers = 0;
@@ -192,7 +204,7 @@ export class ThreadPool {
    */
   constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
     private readonly scratch: () => number) {
-    Atomics.store(this.ctl, NEXT, PARKED);
+    for (let p = 0; p < MAX_PARTS; p++) Atomics.store(this.ranges, 2 * p, PARKED);
     Atomics.store(this.ctl, SPIN_US, DEFAULT_SPIN_US);
     let block = true;
     try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); } catch { block = false; }
@@ -267,30 +279,39 @@ export class ThreadPool {
       calls[o] = list.fns[start + i]!; calls[o + 1] = a.length; calls[o + 2] = list.scratchArg[start + i]!;
       for (let j = 0; j < a.length; j++) calls[o + 3 + j] = a[j]!;
     }
+    // One contiguous range of calls per thread (this one first), each thread's the same for the
+    // same list: data an op's range wrote stays in that core's cache for the next op over the same
+    // shape. A thread that finishes its range takes calls from the others' (a late or sleeping
+    // worker's range is not left waiting). Which thread runs a call never changes its result.
+    const parts = Math.min(n, 1 + Math.min(this.workers, Atomics.load(ctl, LIMIT)), MAX_PARTS);
     Atomics.store(ctl, COUNT, n);
+    Atomics.store(ctl, PARTS, parts);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, FAILED, 0);
-    Atomics.store(ctl, NEXT, 0);
+    for (let p = 0; p < parts; p++) Atomics.store(this.ranges, 2 * p + 1, Math.floor(n * (p + 1) / parts));
+    for (let p = 0; p < parts; p++) Atomics.store(this.ranges, 2 * p, Math.floor(n * p / parts));
     Atomics.add(ctl, GEN, 1);
-    Atomics.notify(ctl, GEN, Math.min(n - 1, this.workers));
+    Atomics.notify(ctl, GEN, Math.min(parts - 1, this.workers));
     // This thread takes calls like a worker.
     const args: number[] = [];
-    for (;;) {
-      const i = Atomics.add(ctl, NEXT, 1);
-      if (i >= n) break;
-      const o = i * SLOTS, argc = calls[o + 1]!, sa = calls[o + 2]!;
-      args.length = argc;
-      for (let j = 0; j < argc; j++) args[j] = calls[o + 3 + j]!;
-      if (sa >= 0) args[sa] = scratch;
-      try { this.results[i] = fns[calls[o]!]!(...args); } catch (e) { Atomics.store(ctl, FAILED, i + 1); }
-      Atomics.add(ctl, DONE, 1);
+    for (let k = 0; k < parts; k++) {
+      for (;;) {
+        const i = Atomics.add(this.ranges, 2 * k, 1);
+        if (i >= Atomics.load(this.ranges, 2 * k + 1)) break;
+        const o = i * SLOTS, argc = calls[o + 1]!, sa = calls[o + 2]!;
+        args.length = argc;
+        for (let j = 0; j < argc; j++) args[j] = calls[o + 3 + j]!;
+        if (sa >= 0) args[sa] = scratch;
+        try { this.results[i] = fns[calls[o]!]!(...args); } catch (e) { Atomics.store(ctl, FAILED, i + 1); }
+        Atomics.add(ctl, DONE, 1);
+      }
     }
     for (let spins = 0; ; spins++) {
       const d = Atomics.load(ctl, DONE);
       if (d >= n) break;
       if (this.canBlock && spins > 1000) Atomics.wait(ctl, DONE, d, 1);
     }
-    Atomics.store(ctl, NEXT, PARKED);
+    for (let p = 0; p < parts; p++) Atomics.store(this.ranges, 2 * p, PARKED);
     const failed = Atomics.load(ctl, FAILED);
     if (failed) throw new Error(`cpu: kernel '${KERNEL_NAMES[list.fns[start + failed - 1]!] ?? 'jit'}' failed in a worker thread`);
   }
