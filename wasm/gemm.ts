@@ -44,8 +44,13 @@ export function gemmScratchBytes(): i32 {
  * pa holds kc groups of 4 A values (one per row), pb kc groups of 8 B values `bs` bytes apart (32 in
  * a packed panel; B's row pitch when a row-major B is read in place). Kept out of line on
  * purpose (two call sites): V8 optimizes it once as a hot function instead of re-tiering a giant one.
- * The 8 accumulators, 2 B vectors, the A splat and the product fit x64's 16 XMM registers; wider
- * tiles (6x8, 4x12) spill in V8 and measured slower.
+ * Why not a wider tile, though 8 FMA chains leave latency on the table (on AMD Zen 5, 128-bit FMAs
+ * reach 55 GFLOPS with 8 independent chains, 82 with 12, 110 with 16): in V8 (Node 20, measured in
+ * isolation 2026-12-07) such a loop runs at full speed only while accumulators + loads per k (B
+ * vectors and A splats) are at most 15, as if every load were issued before the multiply-adds and
+ * held a register: 4x8 is 8 + 6 (47 GFLOPS); 5x8 (10 + 7), 6x8 (12 + 8), 4x12 (12 + 7), even 8
+ * rows x 1 vector (8 + 9) ran at 18-24, ~12 cycles a k, a stack round trip's latency. 3x12 (9 + 6),
+ * the widest that fits, was 7% faster: not worth 12-column panels.
  */
 function micro4x8(kc: i32, pa: usize, pb: usize, bs: usize, c: usize, ldc: usize, accumulate: bool, d: usize, ldd: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
