@@ -1,7 +1,8 @@
 // torch.linalg: PyTorch's linear-algebra namespace. Norms, cross, diagonal and matmul come from the
-// op modules; decompositions (cholesky, qr, eigh, svd, LU-based solve/inv/det) and what is built on
-// them (lstsq, pinv, matrixRank, cond, matrixPower, matrixExp, solveTriangular, invEx, choleskyEx)
-// from ops/decomp.ts; multiDot and vecdot are composed here from matmul, conj, mul and sum.
+// op modules; decompositions (cholesky, qr, eigh, svd, LU: luFactor(Ex), lu, luSolve, and LU-based
+// solve/inv/det) and what is built on them (lstsq, pinv, matrixRank, cond, matrixPower, matrixExp,
+// solveTriangular, invEx, choleskyEx) from ops/decomp.ts; eig, eigvals and householderProduct from
+// ops/eig.ts; multiDot and vecdot are composed here from matmul, conj, mul and sum.
 
 import { Tensor } from './tensor.js';
 import { cross as crossImpl, diagonal as diagonalImpl, linalgNorm, matrixNorm, vectorNorm, matmul } from './ops/index.js';
@@ -10,12 +11,15 @@ export { vectorNorm, matrixNorm, linalgNorm as norm, matmul };
 export type { VectorNormOpts, MatrixNormOpts } from './ops/matrix.js';
 export {
   inv, solve, det, slogdet, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, matrixRank, lstsq, matrixPower, matrixExp, cond,
-  solveTriangular, invEx, choleskyEx,
+  solveTriangular, invEx, choleskyEx, luFactor, luFactorEx, lu, luSolve,
 } from './ops/decomp.js';
 export type {
-  SolveTriangularOpts, InvExResult, CholeskyExResult,
+  SolveTriangularOpts, InvExResult, CholeskyExResult, LuFactorOpts, LuFactorResult, LuFactorExResult, PLUResult, LuUnpackOpts, LuSolveOpts,
   SolveOpts, SlogdetResult, QRResult, QROpts, EighResult, SVDResult, SVDOpts, RankTolOpts, LstsqResult, LstsqOpts,
 } from './ops/decomp.js';
+// Nonsymmetric eigen-decomposition and Householder products (ops/eig.ts).
+export { eig, eigvals, eigAsync, eigvalsAsync, householderProduct } from './ops/eig.js';
+export type { EigResult } from './ops/eig.js';
 /** torch.linalg.cross: as torch.cross, but dim defaults to -1. */
 export function cross(a: Tensor, b: Tensor, opts: number | { dim?: number } = -1): Tensor {
   return crossImpl(a, b, typeof opts === 'number' ? opts : (opts.dim ?? -1));

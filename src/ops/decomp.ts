@@ -1,7 +1,8 @@
 // torch.linalg's decompositions and everything built on them. Six Backend.linalg kernels (cholesky,
 // lu, luSolve(T), qr, eigh, svd) compute values; eight differentiable primitives record them
 // (linalgSolve, linalgCholesky, linalgDet, linalgSlogdet, linalgQr, linalgEigh, linalgSvd,
-// linalgPinv), with PyTorch's backward formulas below (the derivatives table calls them).
+// linalgPinv), with PyTorch's backward formulas below (the derivatives table calls them). The LU API
+// (luFactor(Ex), lu, luSolve, luUnpack) is differentiated through composites of differentiable ops.
 // Multi-output decompositions record one primitive on a packed [..., parts] tensor that the results
 // are views of, so one single-output autograd node serves Q and R, U, S and Vh, or the eigenvalues and eigenvectors.
 // Everything else (inv, lstsq, matrixRank, cond, matrixPower, matrixExp) composes these with ops.
@@ -473,8 +474,14 @@ export function lstsq(A: Tensor, B: Tensor, opts: LstsqOpts = {}): LstsqResult {
     const tol: RankTolOpts = opts.rcond != null ? { rtol: opts.rcond } : {};
     const X = pinv(A, tol).matmul(B2);
     const empty0 = (dt: DType) => zeros([0], { dtype: dt, device: A.device });
-    const residuals = driver !== 'gelsy' && m > n ? noGrad(() => A.matmul(X).sub(B2).square().sum(-2)) : empty0(A.dtype);
     const rank = driver === 'gels' ? empty0('int32') : matrixRank(A, tol);
+    // PyTorch 1.13 (linalg_lstsq_out_info) has residuals only for m > n and driver != 'gelsy', and for
+    // gelsd/gelss only when every matrix of the batch has rank n: LAPACK's rows n..m-1 hold no
+    // residual otherwise. That reads the ranks, so asynchronous devices and capture keep the
+    // residuals (PyTorch's CUDA has 'gels' only, which assumes full rank and always returns them).
+    const fullRank = driver === 'gels' || !backendOf(A).synchronous || isCapturing()
+      || noGrad(() => rank.eq(n).all().itemSync() === true);
+    const residuals = driver !== 'gelsy' && m > n && fullRank ? noGrad(() => A.matmul(X).sub(B2).square().sum(-2)) : empty0(A.dtype);
     const singularValues = driver === 'gelsd' || driver === 'gelss' ? noGrad(() => svdvals(A)) : empty0(A.dtype);
     return { solution: vector ? X.squeeze(-1) : X, residuals: vector && residuals.ndim > 0 && residuals.numel() > 0 ? residuals.squeeze(-1) : residuals, rank, singularValues };
   });
@@ -559,6 +566,243 @@ export function cond(A: Tensor, p: number | 'fro' | 'nuc' | 'inf' | '-inf' | nul
 export function spectralNorm(A: Tensor, ord: 2 | -2 | 'nuc'): Tensor {
   const S = svdvals(A);
   return ord === 'nuc' ? S.sum(-1) : ord === 2 ? S.amax(-1) : S.amin(-1);
+}
+
+// ---------------------------------------------------------------- LU: luFactor(Ex), lu, luUnpack, luSolve
+
+const LU_SINGULAR = 'U[$V,$V] is zero and using it on lu_solve would result in a division by zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)';
+
+function checkLuInput(op: string, A: Tensor, pivot: boolean): void {
+  if (!(A instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for A, got ${typeof A}`);
+  if (A.ndim < 2) throw new RangeError(`${op}: Expected tensor with 2 or more dimensions. Got size: [${A.shape.join(', ')}] instead`);
+  if (A.dtype !== 'float32' && A.dtype !== 'float64') throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${A.dtype}`);
+  if (!pivot) throw new Error(`linalg.lu_factor: LU without pivoting is not implemented on the ${A.device === 'cpu' ? 'CPU' : `'${A.device}' device`}`);
+}
+
+/**
+ * LAPACK getrf on A [..., m, n]: [LU [..., m, n], pivots (int32 [..., k]), info (int32 [B])], k = min(m, n).
+ * The square kernel runs on A padded with zero columns (m > n) or rows (m < n): a zero column or row
+ * never wins a pivot search, so the first k steps are getrf's, and the later ones change nothing.
+ */
+function luFactorParts(op: string, A: Tensor): Tensor[] {
+  const batch = A.shape.slice(0, -2), m = A.shape[A.ndim - 2]!, n = A.shape[A.ndim - 1]!, k = Math.min(m, n), N = Math.max(m, n);
+  return noGrad(() => {
+    const z = (shape: number[]) => zeros(shape, { dtype: A.dtype, device: A.device });
+    const Ap = m < n ? cat([A.detach(), z([...batch, n - m, n])], -2) : m > n ? cat([A.detach(), z([...batch, m, m - n])], -1) : A;
+    const A3 = mat3(Ap), B = A3.shape[0]!;
+    const [LU, piv, info] = runKernel(op, 'lu', [A3], [[[B, N, N], A.dtype], [[B, N], 'int32'], [[B], 'int32']]);
+    if (m === n) return [LU!, piv!, info!];
+    // A zero pivot found in the padding's steps (index > k) is not getrf's.
+    return [LU!.narrow(-2, 0, m).narrow(-1, 0, n).contiguous(), piv!.narrow(-1, 0, k).contiguous(), info!.mul(info!.le(k).to('int32'))];
+  });
+}
+
+/** The permutation perm [..., m] (int32) with P^T A = A[perm], from LAPACK's pivots [..., k]: the row swaps applied in order. */
+function permOfPivots(piv: Tensor, m: number): Tensor {
+  return noGrad(() => {
+    const ids = arange(0, m, { dtype: 'int32', device: piv.device });
+    let perm = ids.expand([...piv.shape.slice(0, -1), m]).contiguous();
+    for (let i = 0; i < piv.shape[piv.ndim - 1]!; i++) {
+      const j = piv.narrow(-1, i, 1).sub(1);
+      const pi = perm.narrow(-1, i, 1), pj = perm.gather(-1, j);
+      perm = where(ids.eq(i), pj, where(ids.eq(j), pi, perm));
+    }
+    return perm;
+  });
+}
+
+/** The permutation matrix P [..., m, m] of LAPACK's pivots (A = P L U), in dtype. */
+function permMatrix(piv: Tensor, m: number, dtype: DType): Tensor {
+  return noGrad(() => permOfPivots(piv, m).unsqueeze(-2).eq(arange(0, m, { dtype: 'int32', device: piv.device }).unsqueeze(-1)).to(dtype));
+}
+
+/** L (unit lower, [..., m, k]) and U (upper, [..., k, n]) of a packed LU [..., m, n]; differentiable w.r.t. LU. */
+function unpackLU(LU: Tensor): [Tensor, Tensor] {
+  const m = LU.shape[LU.ndim - 2]!, n = LU.shape[LU.ndim - 1]!, k = Math.min(m, n);
+  const diag = eye(m, { dtype: 'bool', device: LU.device }).narrow(-1, 0, k);
+  const L = where(diag, 1, (k < n ? LU.narrow(-1, 0, k) : LU).tril(-1)).to(LU.dtype);
+  const U = (k < m ? LU.narrow(-2, 0, k) : LU).triu();
+  return [L, U];
+}
+
+/**
+ * LU's factors of A [..., m, n] as a differentiable composite: getf2's elimination steps on P^T A with
+ * the kernel's permutation P held fixed (it is piecewise constant in A), so its derivatives of every
+ * order are LU's (PyTorch's linalg_lu_backward is the first). k = min(m, n) steps of masked rank-1 updates.
+ */
+function luDifferentiable(A: Tensor, P: Tensor): Tensor {
+  const m = A.shape[A.ndim - 2]!, n = A.shape[A.ndim - 1]!, k = Math.min(m, n);
+  const rows = arange(0, m, { dtype: 'int32', device: A.device }).unsqueeze(-1), cols = arange(0, n, { dtype: 'int32', device: A.device });
+  let M = P.mT.matmul(A);
+  for (let j = 0; j < k; j++) {
+    const piv = M.narrow(-2, j, 1).narrow(-1, j, 1), below = rows.gt(j);
+    // A zero pivot has a zero column below it (partial pivoting): divide by 1 instead, as getf2 skips it.
+    const l = where(below, M.narrow(-1, j, 1).div(where(piv.eq(0), 1, piv)), 0);
+    const r = where(cols.gt(j), M.narrow(-2, j, 1), 0);
+    M = where(below.logicalAnd(cols.eq(j)), l, M.sub(l.mul(r)));
+  }
+  return M;
+}
+
+/**
+ * linalg.lu_factor(_ex)'s outputs [LU, pivots, info] (info [...batch]). With a gradient, LU carries
+ * luDifferentiable's graph: the kernel's values plus (c - c.detach()), which is exactly zero.
+ */
+function luFactorImpl(A: Tensor, op: string, check: boolean): Tensor[] {
+  const batch = A.shape.slice(0, -2), m = A.shape[A.ndim - 2]!, n = A.shape[A.ndim - 1]!;
+  const [LU3, piv3, info3] = luFactorParts(op, A);
+  if (check) {
+    // checkRange fills in the first $V only: on the CPU (raised here) the second index is written too.
+    try { checkInfo(op, info3!, batch.length > 0, LU_SINGULAR); } catch (e) {
+      if (e instanceof RangeError) throw new RangeError(e.message.replace(/U\[(\d+),\$V\]/, 'U[$1,$1]'));
+      throw e;
+    }
+  }
+  let LU = (check ? guarded(LU3!, info3!) : LU3!).reshape([...batch, m, n]);
+  const pivots = piv3!.reshape([...batch, Math.min(m, n)]);
+  if (state.gradEnabled && A.requiresGrad) {
+    const c = luDifferentiable(A, permMatrix(pivots, m, A.dtype));
+    LU = LU.add(c.sub(c.detach()));
+  }
+  return [LU, pivots, info3!.reshape(batch)];
+}
+
+/** Options of linalg.luFactor / linalg.lu: only partial pivoting is implemented (pivot false raises, as PyTorch on the CPU). */
+export interface LuFactorOpts {
+  /** true (default): partial pivoting; false raises "LU without pivoting is not implemented". */
+  pivot?: boolean;
+}
+/** Result of linalg.luFactor: the packed factors and LAPACK's 1-based int32 pivots. */
+export interface LuFactorResult {
+  /** L (unit, strictly below the diagonal) and U (on and above it) packed in one [..., m, n] tensor. */
+  LU: Tensor;
+  /** int32 [..., min(m, n)]: row i was swapped with row pivots[i] (1-based), in order. */
+  pivots: Tensor;
+}
+/** Result of linalg.luFactorEx: luFactor's plus LAPACK's info. */
+export interface LuFactorExResult extends LuFactorResult {
+  /** int32 [...batch]: 0, or the 1-based index i of the first zero U[i, i]. */
+  info: Tensor;
+}
+/** Result of linalg.lu and torch.luUnpack: A = P L U. */
+export interface PLUResult {
+  /** Permutation matrix [..., m, m] (no gradient); empty when luUnpack's unpackPivots is false. */
+  P: Tensor;
+  /** Unit lower triangular [..., m, k]; empty when luUnpack's unpackData is false. */
+  L: Tensor;
+  /** Upper triangular [..., k, n]; empty when luUnpack's unpackData is false. */
+  U: Tensor;
+}
+
+/** torch.linalg.lu_factor_ex(A, { pivot, checkErrors }): LU with partial pivoting and info, raising on a zero pivot only with checkErrors. */
+export function luFactorEx(A: Tensor, opts: LuFactorOpts & { checkErrors?: boolean } = {}): LuFactorExResult {
+  checkLuInput('torch.lu_factor', A, opts.pivot ?? true);
+  const [LU, pivots, info] = composite('linalgLuFactorEx', { pivot: true, checkErrors: opts.checkErrors ?? false },
+    () => luFactorImpl(A, 'torch.linalg.lu_factor_ex', opts.checkErrors ?? false));
+  return { LU: LU!, pivots: pivots!, info: info! };
+}
+
+/**
+ * torch.linalg.lu_factor(A, { pivot }): { LU, pivots } of A [..., m, n] (LAPACK getrf), raising
+ * PyTorch's error on a zero pivot; differentiable through LU (square or full-rank rectangular A).
+ */
+export function luFactor(A: Tensor, opts: LuFactorOpts = {}): LuFactorResult {
+  checkLuInput('torch.lu_factor', A, opts.pivot ?? true);
+  const [LU, pivots] = composite('linalgLuFactor', { pivot: true },
+    () => luFactorImpl(A, 'torch.linalg.lu_factor', true));
+  return { LU: LU!, pivots: pivots! };
+}
+
+/** torch.linalg.lu(A, { pivot }): { P, L, U } with A = P L U, L unit lower [..., m, k], U upper [..., k, n]; gradients flow from L and U. */
+export function lu(A: Tensor, opts: LuFactorOpts = {}): PLUResult {
+  checkLuInput('linalg.lu', A, opts.pivot ?? true);
+  return composite('linalgLu', { pivot: true }, () => {
+    const [LU, pivots] = luFactorImpl(A, 'linalg.lu', false);
+    const [L, U] = unpackLU(LU!);
+    return { P: permMatrix(pivots!, A.shape[A.ndim - 2]!, A.dtype), L, U };
+  });
+}
+
+/** Options of torch.luUnpack: which of (L, U) and P to build (the others are empty tensors). */
+export interface LuUnpackOpts {
+  /** Build L and U (default true). */
+  unpackData?: boolean;
+  /** Build P (default true). */
+  unpackPivots?: boolean;
+}
+
+/** torch.lu_unpack(LU, pivots, { unpackData, unpackPivots }): { P, L, U } from luFactor's output (differentiable w.r.t. LU). */
+export function luUnpack(LU: Tensor, pivots: Tensor, opts: LuUnpackOpts = {}): PLUResult {
+  const op = 'torch.lu_unpack';
+  if (!(LU instanceof Tensor) || !(pivots instanceof Tensor)) throw new TypeError(`${op}: expected Tensors for LU_data and LU_pivots`);
+  if (LU.ndim < 2) throw new RangeError(`${op}: Expected tensor with 2 or more dimensions. Got size: [${LU.shape.join(', ')}] instead`);
+  if (pivots.dtype !== 'int32') throw new TypeError(`${op}: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype.`);
+  const m = LU.shape[LU.ndim - 2]!, n = LU.shape[LU.ndim - 1]!;
+  if (pivots.ndim !== LU.ndim - 1 || !shapesEqual(pivots.shape.slice(0, -1), LU.shape.slice(0, -2)) || pivots.shape[pivots.ndim - 1]! > Math.min(m, n)) {
+    throw new RangeError(`${op}: Expected LU_pivots of shape [${[...LU.shape.slice(0, -2), Math.min(m, n)].join(', ')}] for LU_data of shape [${LU.shape.join(', ')}], got [${pivots.shape.join(', ')}]`);
+  }
+  const unpackData = opts.unpackData ?? true, unpackPivots = opts.unpackPivots ?? true;
+  return composite('luUnpack', { unpackData, unpackPivots }, () => {
+    const empty0 = () => zeros([0], { dtype: LU.dtype, device: LU.device });
+    const [L, U] = unpackData ? unpackLU(LU) : [empty0(), empty0()];
+    const P = unpackPivots ? permMatrix(pivots, m, LU.dtype) : empty0();
+    return { P, L, U };
+  });
+}
+
+/** Options of linalg.luSolve. */
+export interface LuSolveOpts {
+  /** true (default): solve A X = B; false: X A = B. */
+  left?: boolean;
+  /** Solve with A^H (A^T for real A) instead of A. */
+  adjoint?: boolean;
+}
+
+/**
+ * torch.linalg.lu_solve(LU, pivots, B, { left, adjoint }): X with op(A) X = B (or X op(A) = B) for A
+ * given by luFactor, batched and broadcast. Differentiable w.r.t. LU and B: with a gradient it is
+ * composed of the permutation and two triangular solves, else LAPACK's getrs kernel runs.
+ */
+export function luSolve(LU: Tensor, pivots: Tensor, B: Tensor, opts: LuSolveOpts = {}): Tensor {
+  const op = 'linalg.lu_solve';
+  if (!(LU instanceof Tensor) || !(pivots instanceof Tensor) || !(B instanceof Tensor)) throw new TypeError(`${op}: expected Tensors for LU, pivots and B`);
+  if (B.ndim < 2) throw new RangeError(`${op}: The input tensor B must have at least 2 dimensions.`);
+  if (LU.ndim < 2) throw new RangeError(`torch.${op}: The input tensor A must have at least 2 dimensions.`);
+  const n = LU.shape[LU.ndim - 1]!;
+  if (LU.shape[LU.ndim - 2] !== n) throw new RangeError(`torch.${op}: A must be batches of square matrices, but they are ${LU.shape[LU.ndim - 2]} by ${n} matrices`);
+  if (LU.dtype !== 'float32' && LU.dtype !== 'float64') throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${LU.dtype}`);
+  const DN: Record<string, string> = { float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool' };
+  if (B.dtype !== LU.dtype) throw new TypeError(`${op}: Expected LU and B to have the same dtype, but found LU of type ${DN[LU.dtype] ?? LU.dtype} and B of type ${DN[B.dtype] ?? B.dtype} instead`);
+  if (pivots.dtype !== 'int32') throw new TypeError(`${op}: pivots should be a Tensor of scalar type torch.int32`);
+  if (pivots.shape[pivots.ndim - 1] !== n) throw new RangeError(`${op}: Number of pivots per batch should be same as the dimension of the matrix`);
+  if (pivots.ndim !== LU.ndim - 1 || !shapesEqual(pivots.shape.slice(0, -1), LU.shape.slice(0, -2))) {
+    throw new RangeError(`${op}: Expected LU.shape[:-2] == pivots.shape[:-1], but got [${LU.shape.slice(0, -2).join(', ')}] and [${pivots.shape.slice(0, -1).join(', ')}]`);
+  }
+  if (B.device !== LU.device || pivots.device !== LU.device) throw new Error(`${op}: Expected all tensors to be on the same device, but found at least two devices, ${LU.device} and ${B.device !== LU.device ? B.device : pivots.device}!`);
+  const left = opts.left ?? true, adjoint = opts.adjoint ?? false;
+  const bm = B.shape[B.ndim - 2]!, bk = B.shape[B.ndim - 1]!;
+  if ((left ? bm : bk) !== n) throw new RangeError(`${op}: Incompatible shapes of A and B for the equation ${left ? 'AX = B' : 'XA = B'} (${n}x${n} and ${bm}x${bk})`);
+  return composite('linalgLuSolve', { left, adjoint }, () => {
+    // X op(A) = B is op(A)^T X^T = B^T: a left solve with adjoint flipped on B^T.
+    const Bl = left ? B : B.mT, trans = left ? adjoint : !adjoint, k = Bl.shape[Bl.ndim - 1]!;
+    const batch = broadcastShapes(op, LU.shape.slice(0, -2), B.shape.slice(0, -2));
+    const LUb = LU.expand([...batch, n, n]), Bb = Bl.expand([...batch, n, k]);
+    const pivb = pivots.expand([...batch, n]);
+    let X: Tensor;
+    if (state.gradEnabled && (LU.requiresGrad || B.requiresGrad)) {
+      const P = permMatrix(pivb, n, LU.dtype);
+      X = trans
+        // A^T X = B: X = P L^-T U^-T B
+        ? P.matmul(solveTriangular(LUb.mT, solveTriangular(LUb.mT, Bb, { upper: false }), { upper: true, unitriangular: true }))
+        // A X = B: X = U^-1 L^-1 P^T B
+        : solveTriangular(LUb, solveTriangular(LUb, P.mT.matmul(Bb), { upper: false, unitriangular: true }), { upper: true });
+    } else {
+      const piv2 = noGrad(() => pivb.contiguous().reshape([-1, n]));
+      const [X3] = runKernel(op, trans ? 'luSolveT' : 'luSolve', [mat3(LUb), piv2, mat3(Bb)], [[[piv2.shape[0]!, n, k], LU.dtype]]);
+      X = X3!.reshape([...batch, n, k]);
+    }
+    return left ? X : X.mT;
+  });
 }
 
 // ---------------------------------------------------------------- backward formulas (PyTorch's)

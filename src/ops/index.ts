@@ -19,6 +19,12 @@ export { viewAsReal, viewAsComplex, real, imag, complex, polar, conj, angle, isC
 // torch.det / torch.inverse / ... : the top-level names PyTorch gives to torch.linalg functions.
 export { det, inv as inverse, slogdet, matrixExp, matrixPower } from './decomp.js';
 export type { SlogdetResult } from './decomp.js';
+// torch.lu_unpack: top-level in PyTorch, beside torch.linalg's LU functions of ops/decomp.ts.
+export { luUnpack } from './decomp.js';
+export type { PLUResult, LuUnpackOpts } from './decomp.js';
+// torch.geqrf and torch.orgqr (linalg.householder_product's top-level alias), in ops/eig.ts.
+export { geqrf, geqrfAsync, householderProduct as orgqr } from './eig.js';
+export type { GeqrfResult } from './eig.js';
 
 // Autocast (src/amp/autocast.ts): the ops of PyTorch's autocast lists, wrapped once here, where
 // Tensor methods and torch.* dispatch. A local export shadows the same name of an `export *` above.

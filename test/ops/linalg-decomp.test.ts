@@ -3,7 +3,7 @@
 // Sign-ambiguous factors are compared sign-normalised (colsign), as the fixtures are.
 
 import { describe, expect, it } from 'vitest';
-import { opSuite, torch } from '../helpers.js';
+import { fromEncoded, loadFixtures, opSuite, torch } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 
 const LA = torch.linalg;
@@ -12,6 +12,68 @@ const sym = (a: Tensor) => a.add(a.mT).div(2);
 const colsign = (V: Tensor) => V.mul(V.narrow(-2, 0, 1).sign());
 const diagEmbed = (v: Tensor) => v.unsqueeze(-1).mul(torch.eye(v.shape.at(-1)!, { dtype: v.dtype, device: v.device }));
 const vhSigned = (r: { U: Tensor; Vh: Tensor }) => r.Vh.mul(r.U.narrow(-2, 0, 1).sign().mT);
+
+/** The LU API's cases (PyTorch 1.13's linalg.lu_factor(_ex), lu, lu_solve and torch.lu_unpack). */
+const luImpls: Record<string, (...xs: Tensor[]) => Tensor> = {
+  'lu_factor/LU': (a) => LA.luFactor(a).LU,
+  'lu_factor/pivots': (a) => LA.luFactor(a).pivots,
+  'lu_factor/batched-float64': (a) => LA.luFactor(a).LU,
+  'lu_factor/batched-pivots': (a) => LA.luFactor(a).pivots,
+  'lu_factor/transposed': (a) => LA.luFactor(a.mT).LU,
+  'lu_factor/wide': (a) => LA.luFactor(a).LU,
+  'lu_factor/wide-pivots': (a) => LA.luFactor(a).pivots,
+  'lu_factor/tall': (a) => LA.luFactor(a).LU,
+  'lu_factor/tall-pivots': (a) => LA.luFactor(a).pivots,
+  'lu_factor/singular-error': (a) => LA.luFactor(a).LU,
+  'lu_factor/batched-singular-error': (a) => LA.luFactor(a).LU,
+  'lu_factor/pivot-false-error': (a) => LA.luFactor(a, { pivot: false }).LU,
+  'lu_factor/1d-error': (a) => LA.luFactor(a).LU,
+  'lu_factor_ex/LU': (a) => LA.luFactorEx(a).LU,
+  'lu_factor_ex/singular-info': (a) => LA.luFactorEx(a).info,
+  'lu_factor_ex/batched-info': (a) => LA.luFactorEx(a).info,
+  'lu_factor_ex/singular-LU': (a) => LA.luFactorEx(a).LU,
+  'lu_factor_ex/tall-rank1-info': (a) => LA.luFactorEx(a).info,
+  'lu_factor_ex/check-errors': (a) => LA.luFactorEx(a, { checkErrors: true }).LU,
+  'lu/P': (a) => LA.lu(a).P,
+  'lu/L': (a) => LA.lu(a).L,
+  'lu/U': (a) => LA.lu(a).U,
+  'lu/L-batched-float64': (a) => LA.lu(a).L,
+  'lu/U-batched-float64': (a) => LA.lu(a).U,
+  'lu/LU-sum-float64': (a) => { const r = LA.lu(a); return r.L.mul(2).add(r.U); },
+  'lu/P-batched': (a) => LA.lu(a).P,
+  'lu/wide-L': (a) => LA.lu(a).L,
+  'lu/wide-U': (a) => LA.lu(a).U,
+  'lu/tall-L': (a) => LA.lu(a).L,
+  'lu/tall-U': (a) => LA.lu(a).U,
+  'lu/tall-P': (a) => LA.lu(a).P,
+  'lu/pivot-false-error': (a) => LA.lu(a, { pivot: false }).L,
+  'lu/1d-error': (a) => LA.lu(a).L,
+  'lu_unpack/P': (a) => { const f = LA.luFactor(a); return torch.luUnpack(f.LU, f.pivots).P; },
+  'lu_unpack/L': (LU, p) => torch.luUnpack(LU, p).L,
+  'lu_unpack/U': (LU, p) => torch.luUnpack(LU, p).U,
+  'lu_unpack/P-batched': (a) => { const f = LA.luFactor(a); return torch.luUnpack(f.LU, f.pivots).P; },
+  'lu_unpack/no-data': (LU, p) => torch.luUnpack(LU, p, { unpackData: false }).L,
+  'lu_unpack/no-pivots': (LU, p) => torch.luUnpack(LU, p, { unpackPivots: false }).P,
+  'lu_unpack/wide-U': (a) => { const f = LA.luFactor(a); return torch.luUnpack(f.LU, f.pivots).U; },
+  'lu_unpack/pivots-dtype-error': (a, p) => torch.luUnpack(a, p).L,
+  'lu_unpack/1d-error': (a, p) => torch.luUnpack(a, p).L,
+  'lu_solve': (LU, p, b) => LA.luSolve(LU, p, b),
+  'lu_solve/adjoint': (LU, p, b) => LA.luSolve(LU, p, b, { adjoint: true }),
+  'lu_solve/right': (LU, p, b) => LA.luSolve(LU, p, b, { left: false }),
+  'lu_solve/right-adjoint': (LU, p, b) => LA.luSolve(LU, p, b, { left: false, adjoint: true }),
+  'lu_solve/float32': (LU, p, b) => LA.luSolve(LU, p, b),
+  'lu_solve/through-lu_factor': (a, b) => { const f = LA.luFactor(a); return LA.luSolve(f.LU, f.pivots, b); },
+  'lu_solve/batched-float64': (a, b) => { const f = LA.luFactor(a); return LA.luSolve(f.LU, f.pivots, b); },
+  'lu_solve/broadcast-B': (a, b) => { const f = LA.luFactor(a); return LA.luSolve(f.LU, f.pivots, b); },
+  'lu_solve/broadcast-LU': (a, b) => { const f = LA.luFactor(a); return LA.luSolve(f.LU, f.pivots, b, { adjoint: true }); },
+  'lu_solve/shape-error': (LU, p, b) => LA.luSolve(LU, p, b),
+  'lu_solve/right-shape-error': (LU, p, b) => LA.luSolve(LU, p, b, { left: false }),
+  'lu_solve/dtype-error': (LU, p, b) => LA.luSolve(LU, p, b),
+  'lu_solve/pivots-dtype-error': (LU, p, b) => LA.luSolve(LU, p, b),
+  'lu_solve/pivots-count-error': (LU, p, b) => LA.luSolve(LU, p, b),
+  'lu_solve/B-1d-error': (LU, p, b) => LA.luSolve(LU, p, b),
+  'lu_solve/square-error': (LU, p, b) => LA.luSolve(LU, p, b),
+};
 
 opSuite('linalg_decomp', {
   'inv': (a) => LA.inv(a),
@@ -146,6 +208,8 @@ opSuite('linalg_decomp', {
   'cond/f32': (a) => LA.cond(a),
   'det/batched-singular-f32': (a) => LA.det(a),
   'cond/singular-fro': (a) => LA.cond(a, 'fro'),
+
+  ...luImpls,
 });
 
 /** The error a call throws (at the call on the CPU, else at the first read). */
@@ -227,5 +291,59 @@ describe('linalg: gradcheck in float64 (finite differences)', () => {
     expect(torch.autograd.gradcheck((a: Tensor) => colsign(LA.eigh(sym(a)).eigenvectors), [A()])).toBe(true);
     expect(torch.autograd.gradcheck((a: Tensor) => colsign(LA.svd(a, { fullMatrices: false }).U), [torch.randn(4, 3, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
     expect(torch.autograd.gradcheck((a: Tensor) => vhSigned(LA.svd(a, { fullMatrices: false })), [torch.randn(3, 4, { dtype: 'float64' }).requiresGrad_(true)])).toBe(true);
+  });
+});
+
+describe('linalg LU API: PyTorch 1.13 messages, reconstruction, gradcheck', () => {
+  it("raises PyTorch's exact message for every LU error case", () => {
+    const cases = loadFixtures('linalg_decomp');
+    let checked = 0;
+    for (const [name, f] of Object.entries(luImpls)) {
+      const c = cases[name]!;
+      if (c.error === undefined) continue;
+      const xs = c.inputs.map((e) => fromEncoded(e, 'cpu'));
+      expect(() => f(...xs), name).toThrow(c.error);
+      let msg = '';
+      try { f(...xs); } catch (e) { msg = (e as Error).message; }
+      expect(msg, name).toBe(c.error);
+      checked++;
+    }
+    expect(checked).toBe(16);
+  });
+  it('A = P L U for square, wide and tall inputs; luSolve solves each form', () => {
+    for (const shape of [[2, 4, 4], [3, 5], [5, 3]]) {
+      const A = torch.randn(...shape, { dtype: 'float64' });
+      const { P, L, U } = LA.lu(A);
+      expect(P.matmul(L).matmul(U).sub(A).abs().max().itemSync()).toBeLessThan(1e-12);
+    }
+    const A = torch.randn(4, 4, { dtype: 'float64' }), B = torch.randn(4, 3, { dtype: 'float64' });
+    const { LU, pivots } = LA.luFactor(A);
+    const res = (X: Tensor, R: Tensor) => X.sub(R).abs().max().itemSync() as number;
+    expect(res(A.matmul(LA.luSolve(LU, pivots, B)), B)).toBeLessThan(1e-12);
+    expect(res(A.mT.matmul(LA.luSolve(LU, pivots, B, { adjoint: true })), B)).toBeLessThan(1e-12);
+    expect(res(LA.luSolve(LU, pivots, B.mT, { left: false }).matmul(A), B.mT)).toBeLessThan(1e-12);
+    expect(res(LA.luSolve(LU, pivots, B.mT, { left: false, adjoint: true }).matmul(A.mT), B.mT)).toBeLessThan(1e-12);
+  });
+  it('gradcheck and gradgradcheck in float64 (finite differences)', () => {
+    const R = (...s: number[]) => torch.randn(...s, { dtype: 'float64' }).requiresGrad_(true);
+    const gc = (f: (...a: Tensor[]) => Tensor, xs: Tensor[]) => torch.autograd.gradcheck(f, xs);
+    expect(gc((a) => LA.luFactor(a).LU, [R(4, 4)])).toBe(true);
+    expect(gc((a) => LA.luFactorEx(a).LU, [R(2, 3, 3)])).toBe(true);
+    expect(gc((a) => { const r = LA.lu(a); return r.L.add(r.U); }, [R(4, 4)])).toBe(true);
+    expect(gc((a) => LA.lu(a).L, [R(5, 3)])).toBe(true);
+    expect(gc((a) => LA.lu(a).U, [R(3, 5)])).toBe(true);
+    const { LU, pivots } = LA.luFactor(torch.randn(4, 4, { dtype: 'float64' }));
+    const LUg = LU.detach().requiresGrad_(true);
+    for (const o of [{}, { adjoint: true }, { left: false }, { left: false, adjoint: true }]) {
+      expect(gc((lu, b) => LA.luSolve(lu, pivots, b, o), [LUg, R(4, 4)])).toBe(true);
+    }
+    expect(torch.autograd.gradgradcheck((a: Tensor) => LA.luFactor(a).LU, [R(3, 3)])).toBe(true);
+    expect(torch.autograd.gradgradcheck((lu: Tensor, b: Tensor) => LA.luSolve(lu, pivots, b), [LUg, R(4, 2)])).toBe(true);
+  });
+  it('P gets no gradient; luFactor without a gradient records nothing', () => {
+    const a = torch.randn(3, 3).requiresGrad_(true);
+    expect(LA.lu(a).P.requiresGrad).toBe(false);
+    expect(LA.lu(a).L.requiresGrad).toBe(true);
+    expect(torch.noGrad(() => LA.luFactor(a).LU.requiresGrad)).toBe(false);
   });
 });

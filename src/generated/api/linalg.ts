@@ -37,15 +37,48 @@ export const det: typeof N.det = f(N.det, 'det', 'A:T');
  */
 export const diagonal: typeof N.diagonal = f(N.diagonal, 'diagonal', 'A:T, opts?:u{offset:nu;dim1:nu;dim2:nu}');
 /**
+ * torch.linalg.eig(A): eigenvalues and eigenvectors of real square matrices [..., n, n] (float32 or
+ * float64), as complex tensors. Hessenberg reduction and Francis double-shift QR to the real Schur
+ * form, then eigenvectors by back-substitution, in float64 on the host: synchronous devices only
+ * (linalg.eigAsync elsewhere). Eigenvectors are unique only up to a complex scale; each column has
+ * unit norm with its largest component real, as LAPACK's geev. Not differentiable yet (PyTorch's
+ * is): an A that requires grad, with grad enabled, is refused rather than given results whose
+ * gradient would silently be missing.
+ * @function
+ */
+export const eig: typeof N.eig = f(N.eig, 'eig', 'A:T');
+/**
+ * torch.linalg.eigAsync (torchlet addition): linalg.eig on any device (the input is read asynchronously).
+ * @function
+ */
+export const eigAsync: typeof N.eigAsync = f(N.eigAsync, 'eigAsync', 'A:T');
+/**
  * torch.linalg.eigh(A, UPLO = 'L'): eigen-decomposition of symmetric matrices from one triangle.
  * @function
  */
 export const eigh: typeof N.eigh = f(N.eigh, 'eigh', 'A:T, UPLO?:su');
 /**
+ * torch.linalg.eigvals(A): the complex eigenvalues of real square matrices, in linalg.eig's order (not differentiable yet: see eig).
+ * @function
+ */
+export const eigvals: typeof N.eigvals = f(N.eigvals, 'eigvals', 'A:T');
+/**
+ * torch.linalg.eigvalsAsync (torchlet addition): linalg.eigvals on any device (the input is read asynchronously).
+ * @function
+ */
+export const eigvalsAsync: typeof N.eigvalsAsync = f(N.eigvalsAsync, 'eigvalsAsync', 'A:T');
+/**
  * torch.linalg.eigvalsh(A, UPLO = 'L'): the ascending eigenvalues of symmetric matrices.
  * @function
  */
 export const eigvalsh: typeof N.eigvalsh = f(N.eigvalsh, 'eigvalsh', 'A:T, UPLO?:su');
+/**
+ * torch.linalg.householder_product(A, tau): the first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T,
+ * v_i being A's column i below the diagonal with a unit i-th entry (geqrf's output), for A [..., m, n]
+ * (m >= n) and tau [..., k] (k <= n). A composite of matmuls, so it is differentiable in A and tau.
+ * @function
+ */
+export const householderProduct: typeof N.householderProduct = f(N.householderProduct, 'householderProduct', 'A:T, tau:T');
 /**
  * torch.linalg.inv(A): the inverse of each square matrix; singular input raises PyTorch's error.
  * @function
@@ -61,6 +94,29 @@ export const invEx: typeof N.invEx = f(N.invEx, 'invEx', 'A:T, opts?:u{checkErro
  * @function
  */
 export const lstsq: typeof N.lstsq = f(N.lstsq, 'lstsq', 'A:T, B:T, opts?:u{rcond:nzu;driver:szu}');
+/**
+ * torch.linalg.lu(A, { pivot }): { P, L, U } with A = P L U, L unit lower [..., m, k], U upper [..., k, n]; gradients flow from L and U.
+ * @function
+ */
+export const lu: typeof N.lu = f(N.lu, 'lu', 'A:T, opts?:u{pivot:bu}');
+/**
+ * torch.linalg.lu_factor(A, { pivot }): { LU, pivots } of A [..., m, n] (LAPACK getrf), raising
+ * PyTorch's error on a zero pivot; differentiable through LU (square or full-rank rectangular A).
+ * @function
+ */
+export const luFactor: typeof N.luFactor = f(N.luFactor, 'luFactor', 'A:T, opts?:u{pivot:bu}');
+/**
+ * torch.linalg.lu_factor_ex(A, { pivot, checkErrors }): LU with partial pivoting and info, raising on a zero pivot only with checkErrors.
+ * @function
+ */
+export const luFactorEx: typeof N.luFactorEx = f(N.luFactorEx, 'luFactorEx', 'A:T, opts?:u{pivot:bu;checkErrors:bu}');
+/**
+ * torch.linalg.lu_solve(LU, pivots, B, { left, adjoint }): X with op(A) X = B (or X op(A) = B) for A
+ * given by luFactor, batched and broadcast. Differentiable w.r.t. LU and B: with a gradient it is
+ * composed of the permutation and two triangular solves, else LAPACK's getrs kernel runs.
+ * @function
+ */
+export const luSolve: typeof N.luSolve = f(N.luSolve, 'luSolve', 'LU:T, pivots:T, B:T, opts?:u{left:bu;adjoint:bu}');
 export { matmul } from './ops.js';
 /**
  * torch.linalg.matrix_exp(A): scaling and squaring with the degree-13 Padé approximant (Higham 2005),

@@ -580,6 +580,19 @@ export const gather: typeof N.gather = f(N.gather, 'gather', 'x:T, dim:n, index:
  */
 export const ge: typeof N.ge = f(N.ge, 'ge', 'a:Tnb, b:Tnb');
 /**
+ * torch.geqrf(A): LAPACK's QR in compact form, { a, tau } (see linalg.householderProduct for Q).
+ * Computed in float64 on the host: synchronous devices only (geqrfAsync elsewhere). Not
+ * differentiable, as in PyTorch 1.13 (whose backward raises): an A that requires grad, with grad
+ * enabled, is refused.
+ * @function
+ */
+export const geqrf: typeof N.geqrf = f(N.geqrf, 'geqrf', 'A:T');
+/**
+ * torch.geqrfAsync (torchlet addition): geqrf on any device (the input is read asynchronously).
+ * @function
+ */
+export const geqrfAsync: typeof N.geqrfAsync = f(N.geqrfAsync, 'geqrfAsync', 'A:T');
+/**
  * Elementwise a > b; returns a bool tensor (torch.gt).
  * @function
  */
@@ -816,6 +829,11 @@ export const logsumexp: typeof N.logsumexp = f(N.logsumexp, 'logsumexp', 'x:T, d
  */
 export const lt: typeof N.lt = f(N.lt, 'lt', 'a:Tnb, b:Tnb');
 /**
+ * torch.lu_unpack(LU, pivots, { unpackData, unpackPivots }): { P, L, U } from luFactor's output (differentiable w.r.t. LU).
+ * @function
+ */
+export const luUnpack: typeof N.luUnpack = f(N.luUnpack, 'luUnpack', 'LU:T, pivots:T, opts?:u{unpackData:bu;unpackPivots:bu}');
+/**
  * Fills value where the bool mask (broadcast to x's shape) is true (torch.masked_fill).
  * @function
  */
@@ -1049,6 +1067,13 @@ export const ones: typeof N.ones = f(N.ones, 'ones', '...args:nau{dtype:su;devic
  * @function
  */
 export const onesLike: typeof N.onesLike = f(N.onesLike, 'onesLike', 'x:T, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+/**
+ * torch.linalg.householder_product(A, tau): the first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T,
+ * v_i being A's column i below the diagonal with a unit i-th entry (geqrf's output), for A [..., m, n]
+ * (m >= n) and tau [..., k] (k <= n). A composite of matmuls, so it is differentiable in A and tau.
+ * @function
+ */
+export const orgqr: typeof N.orgqr = f(N.orgqr, 'orgqr', 'A:T, tau:T');
 /**
  * Outer product of two 1-D tensors: [N] x [M] -> [N,M] (torch.outer).
  * @function
