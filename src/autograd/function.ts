@@ -4,6 +4,8 @@
 //     static backward(ctx, g) { const [y] = ctx.savedTensors; return g.mul(y); } }
 //   MyExp.apply(x)
 // forward runs without recording; backward returns one gradient (or null) per forward argument.
+// ctx.markDirty(x) is for a forward that modifies its input x in place and returns it (PyTorch's
+// mark_dirty); ctx.setMaterializeGrads(false) passes null instead of zeros for unused outputs.
 
 import { Tensor } from '../tensor.js';
 import { Node } from './graph.js';
@@ -22,6 +24,10 @@ export class FunctionCtx {
   needsInputGrad: boolean[] = [];
   /** Outputs marked non-differentiable (they get no gradFn). */
   nonDifferentiable = new Set<Tensor>();
+  /** Inputs the forward modified in place (markDirty): returned as themselves, with the node as gradFn. */
+  dirty = new Set<Tensor>();
+  /** Whether backward gets zeros (true, the default) or null for outputs that received no gradient. */
+  materializeGrads = true;
   /** Free-form storage for non-tensor values, as ctx.foo = ... in PyTorch. */
   [key: string]: unknown;
 
@@ -43,6 +49,19 @@ export class FunctionCtx {
   }
   /** Marks outputs that are not differentiable, so they carry no gradient history. */
   markNonDifferentiable(...tensors: Tensor[]): void { for (const t of tensors) this.nonDifferentiable.add(t); }
+  /**
+   * Marks inputs that forward modified in place; each must also be returned. Its version counter is
+   * bumped and its history rebased onto this Function's node, so gradients reach what it depended on
+   * through backward (PyTorch's mark_dirty).
+   */
+  markDirty(...tensors: Tensor[]): void { for (const t of tensors) this.dirty.add(t); }
+  /**
+   * With false, backward receives null (PyTorch's None) for outputs whose gradient is undefined
+   * instead of zero tensors; declare such gradients `Tensor | null` (set_materialize_grads).
+   */
+  setMaterializeGrads(value: boolean): void { this.materializeGrads = value; }
+  /** @internal Re-reads the saved tensors' versions: PyTorch saves them when forward returns (after mark_dirty's bump). */
+  recordSavedVersions(): void { this.versions = this.saved.map((t) => t.version); }
   /** @internal */ releaseSaved(): void {
     for (const t of this.saved) dropSaved(t);
     this.saved = [];
@@ -69,8 +88,10 @@ class CustomNode extends Node {
   /** PyTorch names a custom Function's node `<Class>Backward`. */
   override get backwardName(): string { return `${this.name}Backward`; }
   apply(grads: (Tensor | null)[]): (Tensor | null)[] {
-    const full = grads.map((g, i) => g ?? zeros(this.outMeta[i]!.shape, { dtype: this.outMeta[i]!.dtype, device: this.outMeta[i]!.device }));
-    const r = this.bwd(this.ctx, ...full);
+    const full = this.ctx.materializeGrads
+      ? grads.map((g, i) => g ?? zeros(this.outMeta[i]!.shape, { dtype: this.outMeta[i]!.dtype, device: this.outMeta[i]!.device }))
+      : grads;
+    const r = this.bwd(this.ctx, ...(full as Tensor[])); // nulls only after setMaterializeGrads(false)
     const list = Array.isArray(r) ? r : [r];
     const n = this.argIsTensor.length;
     if (list.length < n || list.slice(n).some((g) => g !== null && g !== undefined)) {
@@ -120,9 +141,25 @@ export class Function {
     const tensorArgs = args.filter((a): a is Tensor => a instanceof Tensor);
     ctx.needsInputGrad = args.map((a) => a instanceof Tensor && a.requiresGrad);
     const raw = noGrad(() => this.forward(ctx, ...(args as never[])));
-    const outs = (Array.isArray(raw) ? raw : [raw]).map((o) => (tensorArgs.includes(o) ? o.detach() : o));
+    const rawOuts = Array.isArray(raw) ? raw : [raw];
+    if ([...ctx.dirty].some((t) => !rawOuts.includes(t))) {
+      throw new Error('Some elements marked as dirty during the forward method were not returned as output. The inputs that are modified inplace must all be outputs of the Function.');
+    }
+    // A dirty input is returned as itself (its storage now holds the result); other returned inputs
+    // become detached aliases, so the Function's history never overwrites an argument's.
+    const outs = rawOuts.map((o) => (tensorArgs.includes(o) && !ctx.dirty.has(o) ? o.detach() : o));
+    for (const t of ctx.dirty) t.storage.version++; // as PyTorch's _mark_dirty, on top of forward's own in-place bumps
+    ctx.recordSavedVersions();
     if (state.gradEnabled && tensorArgs.some((t) => t.requiresGrad)) {
+      for (const t of ctx.dirty) {
+        if (t.isLeaf && t.requiresGrad) throw new Error('a leaf Variable that requires grad has been used in an in-place operation.');
+        // No view replay (see ops/shape.ts inplace): the base would keep its stale history.
+        if (t.base && (t.base.requiresGrad || t.requiresGrad)) {
+          throw new Error(`${this.name}: an input marked dirty is a view (shape ${fmtShape(t.shape)}) of a tensor that requires grad, which is not supported; clone() it before the call`);
+        }
+      }
       const node = new CustomNode(this.name, ctx, this.backward.bind(this), args.map((a) => a instanceof Tensor), outs.map(metaOf), tensorArgs.map(metaOf));
+      // The edges are read before any dirty output is rebased: they lead to the input's old history.
       node.link(tensorArgs.map((t) => (t.requiresGrad ? t.gradEdge() : null)));
       node.nOutputs = outs.length;
       outs.forEach((o, i) => { if (o.isFloatingPoint() && !ctx.nonDifferentiable.has(o)) o.setGradFn_(node, i); });

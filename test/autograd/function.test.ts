@@ -1,6 +1,6 @@
 // Custom torch.autograd.Function (saveForBackward, needsInputGrad, non-tensor args, several
-// outputs, markNonDifferentiable) and gradcheck over a broad set of ops in float64, including a
-// deliberately wrong Function that gradcheck must reject.
+// outputs, markNonDifferentiable, setMaterializeGrads, markDirty) and gradcheck over a broad set of
+// ops in float64, including a deliberately wrong Function that gradcheck must reject.
 import { describe, expect, it } from 'vitest';
 import { torch } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
@@ -147,6 +147,120 @@ describe('autograd.Function', () => {
   it('a missing forward/backward raises a clear error', () => {
     class Empty extends torch.autograd.Function {}
     expect(() => Empty.apply(f64([1]))).toThrow(/must implement static forward/);
+  });
+});
+
+/** Returns (2x, 3x); records the gradients backward received (read there: the engine frees them after). The second argument sets materialize. */
+class TwoOut extends torch.autograd.Function {
+  static seen: (number[] | null)[] = [];
+  static override forward(ctx: FunctionCtx, x: Tensor, materialize: boolean): Tensor[] {
+    ctx.setMaterializeGrads(materialize);
+    return [x.mul(2), x.mul(3)];
+  }
+  static override backward(_ctx: FunctionCtx, g1: Tensor | null, g2: Tensor | null): (Tensor | null)[] {
+    TwoOut.seen = [g1 && vals(g1), g2 && vals(g2)];
+    const parts = [g1?.mul(2), g2?.mul(3)].filter((t): t is Tensor => t !== undefined);
+    return [parts.reduce((a, b) => a.add(b)), null];
+  }
+}
+
+/** In-place "multiply by 2" that returns its input, marked dirty (PyTorch's mark_dirty contract). */
+class Dbl extends torch.autograd.Function {
+  static override forward(ctx: FunctionCtx, x: Tensor): Tensor {
+    x.mul_(2);
+    ctx.markDirty(x);
+    return x;
+  }
+  static override backward(_ctx: FunctionCtx, g: Tensor): Tensor { return g.mul(2); }
+}
+
+describe('autograd.Function ctx.setMaterializeGrads', () => {
+  // PyTorch 1.13: x = tensor([1., 2., 3.], requires_grad=True); a, b = Two.apply(x, mat) with
+  // forward (2x, 3x), ctx.set_materialize_grads(mat); (out * tensor([1., 10., 100.])).sum().backward()
+  const w = () => f64([1, 10, 100], false);
+  it('by default an unused output reaches backward as a zero tensor', () => {
+    const x = f64([1, 2, 3]);
+    const [a] = TwoOut.apply<Tensor[]>(x, true);
+    a!.mul(w()).sum().backward();
+    // mat=True, loss on a: backward saw (tensor([1., 10., 100.]), tensor([0., 0., 0.])); x.grad = [2., 20., 200.]
+    expect(TwoOut.seen[0]).toEqual([1, 10, 100]);
+    expect(TwoOut.seen[1]).toEqual([0, 0, 0]);
+    expect(vals(x.grad)).toEqual([2, 20, 200]);
+  });
+  it('with setMaterializeGrads(false) it reaches backward as null', () => {
+    const x = f64([1, 2, 3]);
+    const [, b] = TwoOut.apply<Tensor[]>(x, false);
+    b!.mul(w()).sum().backward();
+    // mat=False, loss on b: backward saw (None, tensor([1., 10., 100.])); x.grad = [3., 30., 300.]
+    expect(TwoOut.seen[0]).toBeNull();
+    expect(TwoOut.seen[1]).toEqual([1, 10, 100]);
+    expect(vals(x.grad)).toEqual([3, 30, 300]);
+  });
+});
+
+describe('autograd.Function ctx.markDirty', () => {
+  it('returns the input itself, bumps its version and rebases its history onto the node', () => {
+    // PyTorch 1.13: a = tensor([1., -2., 3.], requires_grad=True); x = a.clone(); y = Dbl.apply(x)
+    // -> y is x, x._version 0 -> 2 (mul_ and mark_dirty), x.grad_fn is DblBackward, x = [2., -4., 6.];
+    // (y * tensor([1., 2., 3.])).sum().backward() -> a.grad = [2., 4., 6.]
+    const a = f64([1, -2, 3]);
+    const x = a.clone();
+    const v0 = x.version;
+    const y = Dbl.apply(x);
+    expect(y).toBe(x);
+    expect(x.version - v0).toBe(2);
+    expect(x.gradFn!.backwardName).toBe('DblBackward');
+    expect(x.isLeaf).toBe(false);
+    expect(vals(x)).toEqual([2, -4, 6]);
+    y.mul(f64([1, 2, 3], false)).sum().backward();
+    expect(vals(a.grad)).toEqual([2, 4, 6]);
+  });
+
+  it('an input that did not require grad joins the graph when another input does', () => {
+    // PyTorch 1.13: z = zeros(2); w = tensor([1., 2.], requires_grad=True); forward x.add_(w),
+    // mark_dirty(x) -> result is z, z.is_leaf False, z.requires_grad True, z.grad_fn AddIntoBackward
+    class AddInto extends torch.autograd.Function {
+      static override forward(ctx: FunctionCtx, x: Tensor, y: Tensor): Tensor { x.add_(y); ctx.markDirty(x); return x; }
+      static override backward(_ctx: FunctionCtx, g: Tensor): Tensor[] { return [g, g]; }
+    }
+    const z = torch.zeros(2, { dtype: 'float64' }), w2 = f64([1, 2]);
+    expect(AddInto.apply(z, w2)).toBe(z);
+    expect(z.isLeaf).toBe(false);
+    expect(z.requiresGrad).toBe(true);
+    z.sum().backward();
+    expect(vals(w2.grad)).toEqual([1, 1]); // d sum(z + w) / dw
+  });
+
+  it('a dirty input saved in forward is saved at its new version', () => {
+    // PyTorch 1.13: forward x.mul_(2); ctx.mark_dirty(x); ctx.save_for_backward(x); backward g*2 + 0*saved
+    // on a.clone(), a = [1., -2., 3.]: y.sum().backward() runs -> a.grad = [2., 2., 2.]
+    class DblSave extends torch.autograd.Function {
+      static override forward(ctx: FunctionCtx, x: Tensor): Tensor { x.mul_(2); ctx.markDirty(x); ctx.saveForBackward(x); return x; }
+      static override backward(ctx: FunctionCtx, g: Tensor): Tensor { const [s] = ctx.savedTensors; return g.mul(2).add(s!.mul(0)); }
+    }
+    const a = f64([1, -2, 3]);
+    DblSave.apply(a.clone()).sum().backward();
+    expect(vals(a.grad)).toEqual([2, 2, 2]);
+  });
+
+  it("PyTorch's errors: a leaf that requires grad, a dirty input not returned, a value another node saved", () => {
+    // PyTorch 1.13: Dbl.apply(a) on a leaf -> RuntimeError('a leaf Variable that requires grad has been used in an in-place operation.')
+    const a = f64([1, 2]);
+    expect(() => Dbl.apply(a)).toThrow('a leaf Variable that requires grad has been used in an in-place operation.');
+    // ...but under no_grad it runs: l becomes [2., 4.]
+    const l = f64([1, 2]);
+    torch.noGrad(() => Dbl.apply(l));
+    expect(vals(l)).toEqual([2, 4]);
+    class NotReturned extends torch.autograd.Function {
+      static override forward(ctx: FunctionCtx, x: Tensor): Tensor { x.mul_(2); ctx.markDirty(x); return x.mul(1); }
+      static override backward(_ctx: FunctionCtx, g: Tensor): Tensor { return g; }
+    }
+    expect(() => NotReturned.apply(f64([1, 2]).clone())).toThrow('Some elements marked as dirty during the forward method were not returned as output.');
+    // x = a.clone(); s = x.sin(); Dbl.apply(x); s.sum().backward() -> "modified by an inplace operation"
+    const x = f64([1, 2]).clone();
+    const s = x.sin();
+    Dbl.apply(x);
+    expect(() => s.sum().backward()).toThrow(/modified by an inplace operation/);
   });
 });
 

@@ -179,3 +179,42 @@ describe('a layer bias in the GEMM (addmm: F.linear, conv2d through im2col)', ()
     }
   });
 });
+
+describe('linalg.vectorNorm ord 0 (count of nonzeros) under autograd', () => {
+  // PyTorch 1.13: x = tensor([[0., 1.5, -2.], [0., 0., 3.]], requires_grad=True)
+  const mk = () => torch.tensor([[0, 1.5, -2], [0, 0, 3]], { requiresGrad: true });
+  it('carries a grad_fn when x requires grad; its gradient is undefined (x.grad stays None)', () => {
+    const x = mk();
+    // torch.linalg.vector_norm(x, 0) -> tensor(3., grad_fn=<LinalgVectorNormBackward0>); n.backward(); x.grad is None
+    const n = torch.linalg.vectorNorm(x, 0);
+    expect(n.requiresGrad).toBe(true);
+    expect(n.gradFn!.backwardName).toBe('LinalgVectorNormBackward0');
+    expect(n.itemSync()).toBe(3);
+    n.backward();
+    expect(x.grad).toBeNull();
+    // vector_norm(x, 0, dim=1, keepdim=True) -> [[2.], [1.]]; (n.sum() + x.sum()).backward() -> x.grad all ones
+    const x2 = mk();
+    const n2 = torch.linalg.vectorNorm(x2, 0, 1, true);
+    expect(Array.from(n2.dataSync())).toEqual([2, 1]);
+    n2.sum().add(x2.sum()).backward();
+    expect(Array.from(x2.grad!.dataSync())).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+  it('autograd.grad sees an unused input, as PyTorch; dtype casts and nan/inf inputs', () => {
+    const x = mk();
+    // torch.autograd.grad(vector_norm(x, 0), x) -> RuntimeError "appears to not have been used in the graph"; allow_unused -> (None,)
+    expect(() => torch.autograd.grad(torch.linalg.vectorNorm(x, 0), [x])).toThrow(/appears to not have been used in the graph/);
+    expect(torch.autograd.grad(torch.linalg.vectorNorm(x, 0), [x], { allowUnused: true })).toEqual([null]);
+    // vector_norm(x, 0, dtype=torch.float64) -> tensor(3., dtype=torch.float64, grad_fn=<LinalgVectorNormBackward0>)
+    const n64 = torch.linalg.vectorNorm(x, 0, null, false, { dtype: 'float64' });
+    expect(n64.dtype).toBe('float64');
+    expect(n64.requiresGrad).toBe(true);
+    // vector_norm(tensor([nan, 0., inf, -1.], requires_grad=True), 0) -> tensor(3.), grad None
+    const y = torch.tensor([NaN, 0, Infinity, -1], { requiresGrad: true });
+    const ny = torch.linalg.vectorNorm(y, 0);
+    expect(ny.itemSync()).toBe(3);
+    ny.backward();
+    expect(y.grad).toBeNull();
+    // under torch.no_grad(): requires_grad False
+    expect(torch.noGrad(() => torch.linalg.vectorNorm(x, 0)).requiresGrad).toBe(false);
+  });
+});
