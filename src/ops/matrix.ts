@@ -1,16 +1,16 @@
 // Matrix and layout helpers PyTorch users reach for: diagonal (a strided view, one new view
 // primitive), diag, trace, cross, kron, tensordot, cdist, diff, h/v/d/columnStack, meshgrid,
 // broadcastTo/numel/detach as functions, and torch.linalg's vectorNorm/matrixNorm/norm.
-// Everything but `diagonal` is a composite, so it runs and differentiates on every backend.
+// Everything but `diagonal` is a composite, so it runs and differentiates on every backend (ord-0
+// norms attach reduce.ts's gradless node, as PyTorch's).
 
 import { isFloating, type DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, normDim, normDims, numel as numelOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { state } from '../state.js';
-import { Node } from '../autograd/graph.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { record } from './prim.js';
 import { castTo, logicalXor, sub } from './elementwise.js';
-import { amax, amin, norm, sum } from './reduce.js';
+import { amax, amin, countNonzeroNorm, norm, sum } from './reduce.js';
 import { cat, expand, movedim, narrow, reshape, roll, unslice } from './shape.js';
 import { matmul } from './linalg.js';
 import type { NormOrd } from './types.js';
@@ -216,16 +216,6 @@ function floatInput(op: string, x: Tensor, dtype?: DType): Tensor {
   return y;
 }
 
-/**
- * ord 0's backward node. The count of nonzeros is piecewise constant: PyTorch's norm_backward returns
- * an undefined gradient for p = 0, yet the result carries a grad_fn (LinalgVectorNormBackward0) when x
- * requires grad. Passing null on leaves x.grad unset unless x is used elsewhere, as in PyTorch.
- */
-class VectorNormZeroNode extends Node {
-  readonly name = 'LinalgVectorNorm';
-  apply(): (Tensor | null)[] { return [null]; }
-}
-
 /** torch.linalg.vector_norm(x, ord = 2, dim = null, keepdim = false, { dtype }): ord any number or +/-inf. */
 export function vectorNorm(x: Tensor, ordArg: NormOrd | VectorNormOpts = 2, dimArg?: number | readonly number[] | null, keepdimArg = false, optsArg: VectorNormOpts = {}): Tensor {
   const o: VectorNormOpts = typeof ordArg === 'object' ? { ...ordArg, ...optsArg } : optsArg;
@@ -235,14 +225,8 @@ export function vectorNorm(x: Tensor, ordArg: NormOrd | VectorNormOpts = 2, dimA
   const inp = floatInput('linalg.vector_norm', x, o.dtype);
   const dims = Array.isArray(dim) && dim.length === 0 ? null : (dim as number | readonly number[] | null);
   if (inp.numel() === 0 && ord < 0) throw new RangeError(`linalg.vector_norm cannot compute the ${ord} norm on an empty tensor because the operation does not have an identity`);
-  const out = norm(inp, ord, dims, keepdim);
-  // norm's ord-0 count is built from a comparison, which records nothing: attach the node here.
-  if (ord === 0 && state.gradEnabled && inp.requiresGrad && isFloating(out.dtype)) {
-    const node = new VectorNormZeroNode();
-    node.link([inp.gradEdge()]);
-    out.setGradFn_(node, 0);
-  }
-  return out;
+  // ord 0: PyTorch names the (gradless) node LinalgVectorNormBackward0, torch.norm's NormBackward1.
+  return ord === 0 ? countNonzeroNorm(inp, noGrad(() => norm(inp, 0, dims, keepdim)), 'LinalgVectorNorm', 0) : norm(inp, ord, dims, keepdim);
 }
 
 /** torch.linalg.matrix_norm(A, ord = 'fro', dim = [-2, -1], keepdim = false): 'fro', 'nuc', +/-1, +/-2 (singular values), +/-inf. */

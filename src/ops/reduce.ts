@@ -13,6 +13,7 @@ import { castTo, maximum, minimum, where } from './elementwise.js';
 import { full, zeros } from './creation.js';
 import { cat } from './shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { Node } from '../autograd/graph.js';
 import { expShifted, logSoftmaxFromParts } from '../autograd/fused-rules.js';
 import type { NormOpts, NormOrd, ReduceOpts, ValuesIndices } from './types.js';
 
@@ -216,6 +217,28 @@ function rootSafe(s: Tensor, p: number): Tensor {
   return where(z, 0, p === 2 ? r.sqrt() : r.pow(1 / p));
 }
 
+/**
+ * ord 0's backward node. The count of nonzeros is piecewise constant: PyTorch's norm_backward returns
+ * an undefined gradient for p = 0, yet the result carries a grad_fn (NormBackward1 for torch.norm,
+ * LinalgVectorNormBackward0 for linalg.vector_norm) when x requires grad. Passing null on leaves
+ * x.grad unset unless x is used elsewhere, as in PyTorch. The count itself is built from a
+ * comparison, which records nothing, so the node is attached here.
+ */
+class CountNonzeroNormNode extends Node {
+  constructor(readonly name: string, private readonly index: number) { super(); }
+  override get backwardName(): string { return `${this.name}Backward${this.index}`; }
+  apply(): (Tensor | null)[] { return [null]; }
+}
+/** @internal norm's ord-0 result `count` of x, with PyTorch's gradless node when x requires grad. */
+export function countNonzeroNorm(x: Tensor, count: Tensor, name: string, index: number): Tensor {
+  if (state.gradEnabled && x.requiresGrad && isFloating(count.dtype)) {
+    const node = new CountNonzeroNormNode(name, index);
+    node.link([x.gradEdge()]);
+    count.setGradFn_(node, 0);
+  }
+  return count;
+}
+
 /** norm(x, p, dim, keepdim), or norm(x, { p, dim, keepdim }) with PyTorch's keywords. */
 export function norm(x: Tensor, pArg: NormOrd | NormOpts = 2, dimArg?: Dims, keepdimArg = false): Tensor {
   const o: NormOpts = typeof pArg === 'object' && pArg !== null ? pArg : {};
@@ -226,7 +249,7 @@ export function norm(x: Tensor, pArg: NormOrd | NormOpts = 2, dimArg?: Dims, kee
   if (p === 'fro' || p === 2) return rootSafe(sum(x.mul(x), dim, keepdim), 2);
   if (p === 'inf' || p === Infinity) return amax(a, dim, keepdim);
   if (p === '-inf' || p === -Infinity) return amin(a, dim, keepdim);
-  if (p === 0) return sum(a.ne(0), dim, keepdim).to(x.dtype);
+  if (p === 0) return countNonzeroNorm(x, sum(a.ne(0), dim, keepdim).to(x.dtype), 'Norm', 1);
   if (p === 1) return sum(a, dim, keepdim);
   // |x|^p for p < 1 has an infinite slope at 0; PyTorch's mask gives those entries a zero gradient too.
   return rootSafe(sum(a.pow(p), dim, keepdim), p);

@@ -217,4 +217,14 @@ describe('linalg.vectorNorm ord 0 (count of nonzeros) under autograd', () => {
     // under torch.no_grad(): requires_grad False
     expect(torch.noGrad(() => torch.linalg.vectorNorm(x, 0)).requiresGrad).toBe(false);
   });
+  it('torch.norm(x, 0) carries the same gradless node, named NormBackward1', () => {
+    // x = tensor([1.5, 0., 2.], requires_grad=True); torch.norm(x, 0) -> tensor(2., grad_fn=<NormBackward1>); backward: x.grad None
+    const x = torch.tensor([1.5, 0, 2], { requiresGrad: true });
+    const n = torch.norm(x, 0);
+    expect(n.gradFn!.backwardName).toBe('NormBackward1');
+    expect(n.itemSync()).toBe(2);
+    n.backward();
+    expect(x.grad).toBeNull();
+    expect(torch.norm(x, 0, 0).gradFn!.backwardName).toBe('NormBackward1');
+  });
 });
