@@ -11,6 +11,7 @@ import {
   unavailableReason as reasonOf,
 } from './backends/registry.js';
 import { manualSeed as seedGenerator, initialSeed as generatorSeed } from './state.js';
+import { deviceAmp, type DeviceAmp } from './amp/device-amp.js';
 
 /** What a CUDA device is (torch.cuda.get_device_properties). */
 export interface CudaDeviceProperties {
@@ -144,3 +145,6 @@ export function resetPeakMemoryStats(device?: number | Device | string): void {
 export function emptyCache(): void {
   for (let i = 0; i < cudaDeviceCount(); i++) (realBackend(cudaDevice(i)) as unknown as CudaBackendShape).emptyCache();
 }
+
+/** torch.cuda.amp: PyTorch 1.13's CUDA spelling of autocast and GradScaler (`new torch.cuda.amp.GradScaler({ enabled })`). */
+export const amp: DeviceAmp = deviceAmp('cuda');

@@ -9,6 +9,7 @@ import type { Device, DeviceType, MemoryInfo } from './backends/backend.js';
 import type { WebGPUBackend } from './backends/webgpu/index.js';
 import { getAllowTf32, setAllowTf32 } from './backends/cuda/settings.js';
 import { promoteTypes, type DType, type UnsupportedDType } from './dtype.js';
+import { deviceAmp, type DeviceAmp } from './amp/device-amp.js';
 import { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, type GradModeGuard } from './generated/api/grad-mode.js';
 import { grad, gradcheck, gradgradcheck, backward as autogradBackward } from './generated/api/autograd.js';
 import * as autogradFunctional from './generated/api/autograd-functional.js';
@@ -133,6 +134,8 @@ export const quint4x2: UnsupportedDType = 'quint4x2';
 export const quint2x4: UnsupportedDType = 'quint2x4';
 export type { UnsupportedDType };
 export { promoteTypes };
+export { finfo, iinfo } from './finfo.js';
+export type { FInfo, IInfo } from './finfo.js';
 
 /**
  * Prepares every available backend (idempotent). The CPU backend always works.
@@ -269,6 +272,12 @@ export * as distributed from './generated/api/distributed.js';
 /** torch.amp: autocast regions (PyTorch's mixed-precision op lists) and GradScaler. */
 export * as amp from './generated/api/amp.js';
 export { autocast, isAutocastEnabled } from './generated/api/amp.js';
+/** torch.cpu: the CPU's namespace (PyTorch 1.13 scripts reach torch.cpu.amp.autocast through it). */
+export const cpu: {
+  /** torch.cpu.amp: autocast and GradScaler on the CPU (torch.autocast('cpu', ...)). */
+  readonly amp: DeviceAmp;
+} = { amp: deviceAmp('cpu') };
+export type { DeviceAmp } from './amp/device-amp.js';
 
 // ---- nn: modules, init, utils and functional ----
 export * as nn from './generated/api/nn.js';

@@ -1219,3 +1219,28 @@ hintSnakeCase(Tensor);
 hintMissing(Tensor, {
   numpy: 'there is no NumPy in JavaScript; `await t.data()` gives a TypedArray (`t.dataSync()` on the CPU), `await t.tolist()` nested arrays',
 });
+
+// PyTorch's `.data` is a detached alias that can also be assigned (`p.data = t` replaces p's values):
+// here `data` is the asynchronous read. An assignment would silently shadow the method with an own
+// property and change nothing, and `p.data.mul_(...)` would say only "not a function", so both say
+// what to write instead.
+{
+  const read = Tensor.prototype.data;
+  const hint = "Tensor.data is torchlet's asynchronous read (`await t.data()`), not PyTorch's detached alias";
+  const readWithHints = new Proxy(read, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && !(prop in target) && typeof (Tensor.prototype as unknown as Record<string, unknown>)[prop] === 'function') {
+        throw new TypeError(`${hint}: for PyTorch's t.data.${prop}(...) write t.detach().${prop}(...), or call it inside torch.noGrad(() => ...)`);
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  Object.defineProperty(Tensor.prototype, 'data', {
+    configurable: true,
+    enumerable: false,
+    get() { return readWithHints; },
+    set(_v: unknown) {
+      throw new TypeError(`${hint}: to replace a tensor's values as PyTorch's \`p.data = t\` does, write torch.noGrad(() => p.copy_(t)) (same shape)`);
+    },
+  });
+}

@@ -111,6 +111,27 @@ export class PackedSequence {
   constructor(readonly data: Tensor, readonly batchSizes: Tensor, readonly sortedIndices: Tensor | null = null, readonly unsortedIndices: Tensor | null = null) {}
   /** @internal batchSizes as numbers (it always lives on the CPU). */
   sizes_(): number[] { return Array.from(this.batchSizes.dataSync()); }
+  /**
+   * The same sequences with data moved or cast as Tensor.to does (device, dtype or { device, dtype });
+   * batchSizes stays on the CPU and the index tensors follow the device, as PyTorch's PackedSequence.to.
+   */
+  to(arg: Parameters<Tensor['to']>[0]): PackedSequence {
+    const data = this.data.to(arg);
+    if (data === this.data) return this;
+    const move = (t: Tensor | null) => (t && t.device !== data.device ? t.to(data.device) : t);
+    return Object.assign(new PackedSequence(data, this.batchSizes, move(this.sortedIndices), move(this.unsortedIndices)),
+      { unsortedHost_: this.unsortedHost_, source_: this.source_ });
+  }
+  /** data as float32 (PackedSequence.float()). */
+  float(): PackedSequence { return this.to('float32'); }
+  /** data as float64. */
+  double(): PackedSequence { return this.to('float64'); }
+  /** data as float16. */
+  half(): PackedSequence { return this.to('float16'); }
+  /** data on the CPU. */
+  cpu(): PackedSequence { return this.to('cpu'); }
+  /** Whether data is on a CUDA device (PyTorch's is_cuda). */
+  get isCuda(): boolean { return this.data.device === 'cuda'; }
 }
 
 function lengthsOf(lengths: Tensor | readonly number[]): number[] {
@@ -199,5 +220,19 @@ function packSequence(sequences: readonly Tensor[], opts: { enforceSorted?: bool
   return packPaddedSequence(padSequence(sequences), sequences.map((s) => s.shape[0]!), opts);
 }
 
+/** The inverse of padSequence: the sequences of a padded [T, B, *] (or [B, T, *] with batchFirst) batch, cut to their lengths. */
+function unpadSequence(padded: Tensor, lengths: Tensor | readonly number[], batchFirst = false): Tensor[] {
+  const lens = lengths instanceof Tensor ? Array.from(noGrad(() => lengths.reshape(-1)).dataSync()) : [...lengths];
+  const x = batchFirst ? padded : padded.transpose(0, 1);
+  if (lens.length !== x.shape[0]) throw new RangeError(`unpadSequence: ${lens.length} lengths for a batch of ${x.shape[0]} sequences`);
+  return lens.map((l, b) => x.select(0, b).narrow(0, 0, l));
+}
+
+/** The inverse of packSequence: the list of sequences, in their original order. */
+function unpackSequence(packed: PackedSequence): Tensor[] {
+  const [padded, lengths] = padPackedSequence(packed, { batchFirst: true });
+  return unpadSequence(padded, lengths, true);
+}
+
 /** torch.nn.utils.rnn: padSequence, PackedSequence, packPaddedSequence, padPackedSequence and packSequence. */
-export const rnn = { padSequence, PackedSequence, packPaddedSequence, padPackedSequence, packSequence };
+export const rnn = { padSequence, PackedSequence, packPaddedSequence, padPackedSequence, packSequence, unpadSequence, unpackSequence };

@@ -22,7 +22,13 @@ export const clipGradValue_: typeof N.clipGradValue_ = f(N.clipGradValue_, 'clip
  * t, the rows of the batch (sorted by decreasing length) still running at t; batchSizes[t] counts them.
  * @class
  */
-export const PackedSequence: typeof N.PackedSequence = c(N.PackedSequence, 'PackedSequence', 'data:T, batchSizes:T, sortedIndices?:Tzu, unsortedIndices?:Tzu', {});
+export const PackedSequence: typeof N.PackedSequence = c(N.PackedSequence, 'PackedSequence', 'data:T, batchSizes:T, sortedIndices?:Tzu, unsortedIndices?:Tzu', {
+  to: 'arg:Ts{dtype:su;device:su;copy:bu;nonBlocking:bu}',
+  float: '',
+  double: '',
+  half: '',
+  cpu: '',
+});
 /**
  * Variable-length sequences packed time step by time step: data [sum(lengths), *] holds, for each
  * t, the rows of the batch (sorted by decreasing length) still running at t; batchSizes[t] counts them.

@@ -1192,6 +1192,7 @@ export type Threshold = N.Threshold;
  */
 export const Transformer: typeof N.Transformer = c(N.Transformer, 'Transformer', 'opts?:u{dModel:nu;nhead:nu;numEncoderLayers:nu;numDecoderLayers:nu;dimFeedforward:nu;dropout:nu;activation:sfu;layerNormEps:nu;batchFirst:bu;normFirst:bu;bias:bu;device:su;dtype:su}', {
   forward: 'src:T, tgt:T, opts?:u{tgtMask:Tzu;memoryMask:Tzu;tgtKeyPaddingMask:Tzu;memoryKeyPaddingMask:Tzu;tgtIsCausal:bu;memoryIsCausal:bu;srcMask:Tzu;srcKeyPaddingMask:Tzu;srcIsCausal:bu}',
+  generateSquareSubsequentMask: 'sz:n, opts?:u{device:su;dtype:su}',
 });
 /** The full encoder-decoder model of "Attention Is All You Need"; matrices re-initialised with xavier_uniform_. */
 export type Transformer = N.Transformer;

@@ -114,6 +114,22 @@ abstract class RNNBase extends Module {
     const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
     for (const p of this.parameters()) init.uniform_(p, -stdv, stdv);
   }
+  /** No-op: PyTorch's flatten_parameters compacts cuDNN's weight buffer; torchlet's weights need no flattening. */
+  flattenParameters(): void {}
+  /**
+   * The parameters per layer and direction, each [weight_ih, weight_hh, bias_ih, bias_hh, weight_hr]
+   * as present (PyTorch's all_weights).
+   */
+  get allWeights(): Parameter[][] {
+    const out: Parameter[][] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      for (let d = 0; d < (this.bidirectional ? 2 : 1); d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        out.push(['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh', 'weight_hr'].map((n) => this.paramOf_(`${n}${sfx}`)).filter((p): p is Parameter => p !== null));
+      }
+    }
+    return out;
+  }
   private paramOf_(name: string): Parameter | null { return ((this as unknown as Record<string, Parameter | null | undefined>)[name]) ?? null; }
 
   /** Runs all layers on time-major input [L, N, Hin]; returns output [L, N, D*Hout], h_n [layers*D, N, Hout] and c_n [layers*D, N, H] (Hout: projSize or H). */

@@ -483,4 +483,6 @@ export class Transformer extends Module {
   static generateSquareSubsequentMask(sz: number, opts: FactoryOpts = {}): Tensor {
     return zeros([sz, sz], { dtype: opts.dtype, device: opts.device }).maskedFill(ones([sz, sz], { device: opts.device }).triu(1).gt(0), -Infinity);
   }
+  /** The same mask called on a model (`model.generate_square_subsequent_mask(sz)` in PyTorch 1.13). */
+  generateSquareSubsequentMask(sz: number, opts: FactoryOpts = {}): Tensor { return Transformer.generateSquareSubsequentMask(sz, opts); }
 }
