@@ -9,17 +9,19 @@ import { newParam, type FactoryOpts } from './linear.js';
 import * as init from '../init.js';
 import * as F from '../functional/index.js';
 
+// `inplace` (positional as in PyTorch, `new nn.ReLU(true)`, or { inplace }) is accepted and has no
+// effect: the result is a new tensor, which gives the same values and gradients.
 type InplaceOpt = { inplace?: boolean };
 
 /** Applies the rectified linear unit function element-wise: ReLU(x) = max(0, x) (torch.nn.ReLU). */
 export class ReLU extends Module {
-  constructor(_opts: InplaceOpt = {}) { super(); }
+  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
   /** max(0, x), element-wise. */
   forward(x: Tensor): Tensor { return F.relu(x); }
 }
 /** Applies ReLU6(x) = min(max(0, x), 6) element-wise (torch.nn.ReLU6). */
 export class ReLU6 extends Module {
-  constructor(_opts: InplaceOpt = {}) { super(); }
+  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
   /** min(max(0, x), 6), element-wise. */
   forward(x: Tensor): Tensor { return F.relu6(x); }
 }
@@ -35,13 +37,13 @@ export class Tanh extends Module {
 }
 /** Applies the Sigmoid Linear Unit SiLU(x) = x * sigmoid(x) element-wise (torch.nn.SiLU). */
 export class SiLU extends Module {
-  constructor(_opts: InplaceOpt = {}) { super(); }
+  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
   /** x * sigmoid(x), element-wise. */
   forward(x: Tensor): Tensor { return F.silu(x); }
 }
 /** Applies Mish(x) = x * tanh(softplus(x)) element-wise (torch.nn.Mish). */
 export class Mish extends Module {
-  constructor(_opts: InplaceOpt = {}) { super(); }
+  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
   /** x * tanh(softplus(x)), element-wise. */
   forward(x: Tensor): Tensor { return F.mish(x); }
 }
@@ -65,7 +67,7 @@ function num<K extends string>(arg: number | { [P in K]?: number } | undefined, 
 /** Applies LeakyReLU(x) = max(0, x) + negativeSlope * min(0, x) element-wise (torch.nn.LeakyReLU). */
 export class LeakyReLU extends Module {
   readonly negativeSlope: number;
-  constructor(negativeSlope: number | { negativeSlope?: number; inplace?: boolean } = 0.01, _opts: InplaceOpt = {}) {
+  constructor(negativeSlope: number | { negativeSlope?: number; inplace?: boolean } = 0.01, _opts: InplaceOpt | boolean = {}) {
     super(); this.negativeSlope = num(negativeSlope, 'negativeSlope', 0.01);
   }
   /** max(0, x) + negativeSlope * min(0, x), element-wise. */
@@ -75,7 +77,7 @@ export class LeakyReLU extends Module {
 /** Applies the Exponential Linear Unit ELU(x) = x if x > 0 else alpha * (exp(x) - 1) element-wise (torch.nn.ELU). */
 export class ELU extends Module {
   readonly alpha: number;
-  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, _opts: InplaceOpt = {}) { super(); this.alpha = num(alpha, 'alpha', 1); }
+  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, _opts: InplaceOpt | boolean = {}) { super(); this.alpha = num(alpha, 'alpha', 1); }
   /** ELU(x) with this alpha, element-wise. */
   forward(x: Tensor): Tensor { return F.elu(x, this.alpha); }
   override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}`; }
@@ -83,14 +85,14 @@ export class ELU extends Module {
 /** Applies CELU(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise (torch.nn.CELU). */
 export class CELU extends Module {
   readonly alpha: number;
-  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, _opts: InplaceOpt = {}) { super(); this.alpha = num(alpha, 'alpha', 1); }
+  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, _opts: InplaceOpt | boolean = {}) { super(); this.alpha = num(alpha, 'alpha', 1); }
   /** CELU(x) with this alpha, element-wise. */
   forward(x: Tensor): Tensor { return F.celu(x, this.alpha); }
   override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}`; }
 }
 /** Applies SELU(x) = scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with the fixed alpha and scale (torch.nn.SELU). */
 export class SELU extends Module {
-  constructor(_opts: InplaceOpt = {}) { super(); }
+  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
   /** SELU(x), element-wise. */
   forward(x: Tensor): Tensor { return F.selu(x); }
 }
@@ -109,7 +111,7 @@ export class Softplus extends Module {
 /** Applies HardTanh element-wise: x clamped to [minVal, maxVal] (torch.nn.Hardtanh). */
 export class Hardtanh extends Module {
   readonly minVal: number; readonly maxVal: number;
-  constructor(minVal: number | { minVal?: number; maxVal?: number; inplace?: boolean } = -1, maxVal = 1, _opts: InplaceOpt = {}) {
+  constructor(minVal: number | { minVal?: number; maxVal?: number; inplace?: boolean } = -1, maxVal = 1, _opts: InplaceOpt | boolean = {}) {
     super();
     this.minVal = num(minVal, 'minVal', -1);
     this.maxVal = typeof minVal === 'object' ? (minVal.maxVal ?? 1) : maxVal;
@@ -120,13 +122,13 @@ export class Hardtanh extends Module {
 }
 /** Applies Hardswish(x) = x * ReLU6(x + 3) / 6 element-wise (torch.nn.Hardswish). */
 export class Hardswish extends Module {
-  constructor(_opts: InplaceOpt = {}) { super(); }
+  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
   /** x * ReLU6(x + 3) / 6, element-wise. */
   forward(x: Tensor): Tensor { return F.hardswish(x); }
 }
 /** Applies Hardsigmoid(x) = ReLU6(x + 3) / 6 element-wise (torch.nn.Hardsigmoid). */
 export class Hardsigmoid extends Module {
-  constructor(_opts: InplaceOpt = {}) { super(); }
+  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
   /** ReLU6(x + 3) / 6, element-wise. */
   forward(x: Tensor): Tensor { return F.hardsigmoid(x); }
 }
@@ -161,7 +163,7 @@ export class Hardshrink extends Module {
 }
 /** Thresholds each element: y = x if x > threshold, else value (torch.nn.Threshold). */
 export class Threshold extends Module {
-  constructor(readonly threshold: number, readonly value: number, _opts: InplaceOpt = {}) { super(); }
+  constructor(readonly threshold: number, readonly value: number, _opts: InplaceOpt | boolean = {}) { super(); }
   /** x where x > threshold, else value. */
   forward(x: Tensor): Tensor { return F.threshold(x, this.threshold, this.value); }
 }
@@ -223,7 +225,7 @@ export class Softmax2d extends Module {
 /** RReLU: leaky ReLU with a slope drawn from U(lower, upper) per element in training, their mean in eval. */
 export class RReLU extends Module {
   readonly lower: number; readonly upper: number;
-  constructor(lower: number | { lower?: number; upper?: number; inplace?: boolean } = 1 / 8, upper = 1 / 3, _opts: InplaceOpt = {}) {
+  constructor(lower: number | { lower?: number; upper?: number; inplace?: boolean } = 1 / 8, upper = 1 / 3, _opts: InplaceOpt | boolean = {}) {
     super();
     this.lower = num(lower, 'lower', 1 / 8);
     this.upper = typeof lower === 'object' ? (lower.upper ?? 1 / 3) : upper;

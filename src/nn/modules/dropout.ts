@@ -17,7 +17,7 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
 abstract class DropoutBase extends Module {
   readonly p: number;
   /** `new nn.Dropout(0.2)` or `new nn.Dropout({ p: 0.2 })` (PyTorch's keyword). */
-  constructor(pArg: number | { p?: number; inplace?: boolean } = 0.5, _opts: { inplace?: boolean } = {}) {
+  constructor(pArg: number | { p?: number; inplace?: boolean } = 0.5, _opts: { inplace?: boolean } | boolean = {}) {
     super();
     const p = typeof pArg === 'object' && pArg !== null ? (pArg.p ?? 0.5) : pArg;
     this.p = p;
