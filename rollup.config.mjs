@@ -19,12 +19,19 @@ const runtimeOnly = (id) => id.startsWith('node:') || id === 'webgpu';
 // In the browser bundle those lazy imports become promises rejected with a clear error, so the file
 // names no module (browser bundlers need not resolve `node:*`) and adapters see "not available"
 // exactly as on a failed import. (Inlining a throwing stub module instead would run it at load.)
+// The CUDA backend (an N-API addon's driver) is stubbed the same way: no browser can load it, and
+// leaving it out keeps the bundle within its budget; the registry then reports CUDA unavailable.
+const CUDA_BACKEND = 'torchlet:cuda-backend';
 function browserStubs() {
   return {
     name: 'torchlet-browser-stubs',
-    resolveId(id) { return runtimeOnly(id) ? { id, external: true } : null; },
+    resolveId(id, importer) {
+      if (runtimeOnly(id)) return { id, external: true };
+      if (id === './cuda/index.js' && importer?.endsWith('/backends/registry.ts')) return { id: CUDA_BACKEND, external: true };
+      return null;
+    },
     renderDynamicImport({ targetModuleId }) {
-      if (!targetModuleId || !runtimeOnly(targetModuleId)) return null;
+      if (!targetModuleId || !(runtimeOnly(targetModuleId) || targetModuleId === CUDA_BACKEND)) return null;
       return { left: 'Promise.reject(new Error("torchlet: this module is not available in the browser build: " + ', right: '))' };
     },
   };

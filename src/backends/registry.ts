@@ -20,8 +20,13 @@ export function unavailableReason(d: Device): string | null { return unavailable
  * backend per device, or records why there is none.
  */
 export async function initCuda(): Promise<void> {
-  const { createCudaBackends } = await import('./cuda/index.js');
-  const r = await createCudaBackends();
+  let mod: typeof import('./cuda/index.js');
+  try { mod = await import('./cuda/index.js'); } catch (e) {
+    // The browser bundle leaves the backend out (rollup.config.mjs): its import rejects.
+    setUnavailable('cuda', `the CUDA backend is not part of this build (${e instanceof Error ? e.message : String(e)})`);
+    return;
+  }
+  const r = await mod.createCudaBackends();
   if (typeof r === 'string') setUnavailable('cuda', r);
   else for (const b of r) registerBackend(b);
 }

@@ -69,7 +69,7 @@ describe('PyTorch habits from ported scripts', () => {
     const x = torch.tensor([[-1.5, 2.5]]);
     // nn.ReLU(True)(x) -> [[0., 2.5]]; nn.LeakyReLU(0.2, True)(x) -> [[-0.3, 2.5]]; nn.Hardtanh(-1, 1, True)(x) -> [[-1., 1.]]
     expect(await new nn.ReLU(true).call(x.clone()).tolist()).toEqual([[0, 2.5]]);
-    expect((await new nn.LeakyReLU(0.2, true).call(x.clone()).tolist())[0]![0]).toBeCloseTo(-0.3, 6);
+    expect(((await new nn.LeakyReLU(0.2, true).call(x.clone()).tolist()) as number[][])[0]![0]).toBeCloseTo(-0.3, 6);
     expect(await new nn.Hardtanh(-1, 1, true).call(x.clone()).tolist()).toEqual([[-1, 1]]);
     const d = new nn.Dropout(0.5, true);
     d.eval();
