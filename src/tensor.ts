@@ -430,9 +430,12 @@ export class Tensor {
   get gradEnabledFor(): boolean { return isGradEnabled() && this.requiresGrad; }
 
   // ---------------------------------------------------------------- conversion
-  /** Converts to a device and/or dtype (or another tensor's), or to({ dtype, device, copy }); returns this when nothing changes. */
-  to(deviceOrDtype: Device | DType | Tensor | ops.ToOpts, opts?: ops.ToOpts): Tensor {
-    return ops.to(this, deviceOrDtype, opts);
+  /**
+   * Converts to a device and/or dtype (or another tensor's), or to({ dtype, device, copy }), or
+   * PyTorch's to(device, dtype); returns this when nothing changes.
+   */
+  to(deviceOrDtype: Device | DType | Tensor | ops.ToOpts, opts?: ops.ToOpts | DType): Tensor {
+    return ops.to(this, deviceOrDtype, typeof opts === 'string' ? { dtype: opts } : opts);
   }
   /**
    * `to(device)` through a device read where one is needed (WebGPU to the CPU): the way off an

@@ -43,6 +43,18 @@ export interface LoadResult {
   /** Keys of the state dict that this module does not have. */
   unexpectedKeys: string[];
 }
+/** A LoadResult that prints as PyTorch's (`<All keys matched successfully>` or `_IncompatibleKeys(...)`); toString is not enumerable. */
+function loadResult(missingKeys: string[], unexpectedKeys: string[]): LoadResult {
+  const r: LoadResult = { missingKeys, unexpectedKeys };
+  const list = (ks: string[]) => `[${ks.map((k) => `'${k}'`).join(', ')}]`;
+  Object.defineProperty(r, 'toString', {
+    enumerable: false,
+    value: () => (missingKeys.length || unexpectedKeys.length
+      ? `_IncompatibleKeys(missing_keys=${list(missingKeys)}, unexpected_keys=${list(unexpectedKeys)})`
+      : '<All keys matched successfully>'),
+  });
+  return r;
+}
 type Kind = 'parameter' | 'buffer' | 'module';
 type AnyForward = (...args: unknown[]) => unknown;
 
@@ -290,7 +302,7 @@ export class Module {
       if (missingKeys.length) errors.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `);
     }
     if (errors.length) throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
-    return { missingKeys, unexpectedKeys };
+    return loadResult(missingKeys, unexpectedKeys);
   }
 
   // ------------------------------------------------------------ modes, devices, grads

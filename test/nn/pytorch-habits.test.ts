@@ -75,4 +75,16 @@ describe('PyTorch habits from ported scripts', () => {
     d.eval();
     expect(await d.call(x).tolist()).toEqual([[-1.5, 2.5]]);
   });
+  it("loadStateDict's result prints as PyTorch's; Tensor.to(device, dtype) positional", () => {
+    const m = new nn.Linear(2, 2);
+    // str(m.load_state_dict(m.state_dict())) -> <All keys matched successfully>
+    expect(String(m.loadStateDict(m.stateDict()))).toBe('<All keys matched successfully>');
+    // str(m.load_state_dict({'weight': m.weight}, strict=False)) -> _IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
+    const r = m.loadStateDict({ weight: m.weight }, { strict: false });
+    expect(String(r)).toBe("_IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])");
+    expect(r).toEqual({ missingKeys: ['bias'], unexpectedKeys: [] });
+    // torch.ones(2).to('cpu', torch.float64).dtype -> torch.float64
+    expect(torch.ones([2]).to('cpu', 'float64').dtype).toBe('float64');
+    expect(torch.ones([2]).to('cpu', torch.float64).dtype).toBe('float64');
+  });
 });

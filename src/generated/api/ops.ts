@@ -1579,7 +1579,7 @@ strictMethods(Tensor, 'Tensor', {
   registerHook: 'fn:f',
   detach: '',
   detach_: '',
-  to: 'deviceOrDtype:Ts{dtype:su;device:su;copy:bu;nonBlocking:bu}, opts?:u{dtype:su;device:su;copy:bu;nonBlocking:bu}',
+  to: 'deviceOrDtype:Ts{dtype:su;device:su;copy:bu;nonBlocking:bu}, opts?:su{dtype:su;device:su;copy:bu;nonBlocking:bu}',
   toAsync: 'device:s, opts?:u{dtype:su}',
   cpu: '',
   cuda: 'device?:nu',
