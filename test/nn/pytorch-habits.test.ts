@@ -71,6 +71,11 @@ describe('PyTorch habits from ported scripts', () => {
     expect(await new nn.ReLU(true).call(x.clone()).tolist()).toEqual([[0, 2.5]]);
     expect(((await new nn.LeakyReLU(0.2, true).call(x.clone()).tolist()) as number[][])[0]![0]).toBeCloseTo(-0.3, 6);
     expect(await new nn.Hardtanh(-1, 1, true).call(x.clone()).tolist()).toEqual([[-1, 1]]);
+    // repr(nn.ReLU(True)) -> ReLU(inplace=True); nn.LeakyReLU(0.2, True) -> LeakyReLU(negative_slope=0.2, inplace=True); ...
+    expect([new nn.ReLU(true), new nn.ReLU(), new nn.LeakyReLU(0.2, true), new nn.ELU(1, { inplace: true }), new nn.Hardtanh(-1, 1, true),
+      new nn.Dropout(0.5, true), new nn.Dropout2d(0.1), new nn.SELU(true), new nn.Hardswish(true)].map((m) => m.toString())).toEqual([
+      'ReLU(inplace=True)', 'ReLU()', 'LeakyReLU(negative_slope=0.2, inplace=True)', 'ELU(alpha=1.0, inplace=True)',
+      'Hardtanh(min_val=-1.0, max_val=1.0, inplace=True)', 'Dropout(p=0.5, inplace=True)', 'Dropout2d(p=0.1, inplace=False)', 'SELU(inplace=True)', 'Hardswish()']);
     const d = new nn.Dropout(0.5, true);
     d.eval();
     expect(await d.call(x).tolist()).toEqual([[-1.5, 2.5]]);

@@ -66,7 +66,7 @@ export type AdaptiveMaxPool3d<R extends boolean = false> = N.AdaptiveMaxPool3d<R
  * Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance).
  * @class
  */
-export const AlphaDropout: typeof N.AlphaDropout = c(N.AlphaDropout, 'AlphaDropout', 'pArg?:nu{p:nu;inplace:bu}, _opts?:bu{inplace:bu}', {
+export const AlphaDropout: typeof N.AlphaDropout = c(N.AlphaDropout, 'AlphaDropout', 'pArg?:nu{p:nu;inplace:bu}, opts?:bu{inplace:bu}', {
   forward: 'x:T',
 });
 /** Dropout that keeps SELU's self-normalizing statistics (zero mean, unit variance). */
@@ -159,7 +159,7 @@ export type Buffer = N.Buffer;
  * Applies CELU(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise (torch.nn.CELU).
  * @class
  */
-export const CELU: typeof N.CELU = c(N.CELU, 'CELU', 'alpha?:nu{alpha:nu;inplace:bu}, _opts?:bu{inplace:bu}', {
+export const CELU: typeof N.CELU = c(N.CELU, 'CELU', 'alpha?:nu{alpha:nu;inplace:bu}, opts?:bu{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
@@ -296,7 +296,7 @@ export type CTCLoss = N.CTCLoss;
  * During training, zeroes elements with probability p and scales the rest by 1/(1-p); identity in eval mode (torch.nn.Dropout).
  * @class
  */
-export const Dropout: typeof N.Dropout = c(N.Dropout, 'Dropout', 'pArg?:nu{p:nu;inplace:bu}, _opts?:bu{inplace:bu}', {
+export const Dropout: typeof N.Dropout = c(N.Dropout, 'Dropout', 'pArg?:nu{p:nu;inplace:bu}, opts?:bu{inplace:bu}', {
   forward: 'x:T',
 });
 /** During training, zeroes elements with probability p and scales the rest by 1/(1-p); identity in eval mode (torch.nn.Dropout). */
@@ -305,7 +305,7 @@ export type Dropout = N.Dropout;
  * Randomly zeroes whole channels of (N, C, L) or (C, L) input (torch.nn.Dropout1d).
  * @class
  */
-export const Dropout1d: typeof N.Dropout1d = c(N.Dropout1d, 'Dropout1d', 'pArg?:nu{p:nu;inplace:bu}, _opts?:bu{inplace:bu}', {
+export const Dropout1d: typeof N.Dropout1d = c(N.Dropout1d, 'Dropout1d', 'pArg?:nu{p:nu;inplace:bu}, opts?:bu{inplace:bu}', {
   forward: 'x:T',
 });
 /** Randomly zeroes whole channels of (N, C, L) or (C, L) input (torch.nn.Dropout1d). */
@@ -314,7 +314,7 @@ export type Dropout1d = N.Dropout1d;
  * Zeroes whole channels of (N, C, H, W) input; a 3-D input is (N, C, L), as PyTorch 1.13 (with its warning).
  * @class
  */
-export const Dropout2d: typeof N.Dropout2d = c(N.Dropout2d, 'Dropout2d', 'pArg?:nu{p:nu;inplace:bu}, _opts?:bu{inplace:bu}', {
+export const Dropout2d: typeof N.Dropout2d = c(N.Dropout2d, 'Dropout2d', 'pArg?:nu{p:nu;inplace:bu}, opts?:bu{inplace:bu}', {
   forward: 'x:T',
 });
 /** Zeroes whole channels of (N, C, H, W) input; a 3-D input is (N, C, L), as PyTorch 1.13 (with its warning). */
@@ -323,7 +323,7 @@ export type Dropout2d = N.Dropout2d;
  * Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input.
  * @class
  */
-export const Dropout3d: typeof N.Dropout3d = c(N.Dropout3d, 'Dropout3d', 'pArg?:nu{p:nu;inplace:bu}, _opts?:bu{inplace:bu}', {
+export const Dropout3d: typeof N.Dropout3d = c(N.Dropout3d, 'Dropout3d', 'pArg?:nu{p:nu;inplace:bu}, opts?:bu{inplace:bu}', {
   forward: 'x:T',
 });
 /** Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input. */
@@ -332,7 +332,7 @@ export type Dropout3d = N.Dropout3d;
  * Applies the Exponential Linear Unit ELU(x) = x if x > 0 else alpha * (exp(x) - 1) element-wise (torch.nn.ELU).
  * @class
  */
-export const ELU: typeof N.ELU = c(N.ELU, 'ELU', 'alpha?:nu{alpha:nu;inplace:bu}, _opts?:bu{inplace:bu}', {
+export const ELU: typeof N.ELU = c(N.ELU, 'ELU', 'alpha?:nu{alpha:nu;inplace:bu}, opts?:bu{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
@@ -474,7 +474,7 @@ export type Hardswish = N.Hardswish;
  * Applies HardTanh element-wise: x clamped to [minVal, maxVal] (torch.nn.Hardtanh).
  * @class
  */
-export const Hardtanh: typeof N.Hardtanh = c(N.Hardtanh, 'Hardtanh', 'minVal?:nu{minVal:nu;maxVal:nu;inplace:bu}, maxVal?:nu, _opts?:bu{inplace:bu}', {
+export const Hardtanh: typeof N.Hardtanh = c(N.Hardtanh, 'Hardtanh', 'minVal?:nu{minVal:nu;maxVal:nu;inplace:bu}, maxVal?:nu, opts?:bu{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
@@ -560,7 +560,7 @@ export type LayerNorm = N.LayerNorm;
  * Applies LeakyReLU(x) = max(0, x) + negativeSlope * min(0, x) element-wise (torch.nn.LeakyReLU).
  * @class
  */
-export const LeakyReLU: typeof N.LeakyReLU = c(N.LeakyReLU, 'LeakyReLU', 'negativeSlope?:nu{negativeSlope:nu;inplace:bu}, _opts?:bu{inplace:bu}', {
+export const LeakyReLU: typeof N.LeakyReLU = c(N.LeakyReLU, 'LeakyReLU', 'negativeSlope?:nu{negativeSlope:nu;inplace:bu}, opts?:bu{inplace:bu}', {
   forward: 'x:T',
   extraRepr: '',
 });
@@ -698,7 +698,8 @@ export type MaxUnpool2d = N.MaxUnpool2d;
  * Applies Mish(x) = x * tanh(softplus(x)) element-wise (torch.nn.Mish).
  * @class
  */
-export const Mish: typeof N.Mish = c(N.Mish, 'Mish', '_opts?:bu{inplace:bu}', {
+export const Mish: typeof N.Mish = c(N.Mish, 'Mish', 'opts?:bu{inplace:bu}', {
+  extraRepr: '',
   forward: 'x:T',
 });
 /** Applies Mish(x) = x * tanh(softplus(x)) element-wise (torch.nn.Mish). */
@@ -974,7 +975,8 @@ export type ReflectionPad2d = N.ReflectionPad2d;
  * Applies the rectified linear unit function element-wise: ReLU(x) = max(0, x) (torch.nn.ReLU).
  * @class
  */
-export const ReLU: typeof N.ReLU = c(N.ReLU, 'ReLU', '_opts?:bu{inplace:bu}', {
+export const ReLU: typeof N.ReLU = c(N.ReLU, 'ReLU', 'opts?:bu{inplace:bu}', {
+  extraRepr: '',
   forward: 'x:T',
 });
 /** Applies the rectified linear unit function element-wise: ReLU(x) = max(0, x) (torch.nn.ReLU). */
@@ -983,7 +985,8 @@ export type ReLU = N.ReLU;
  * Applies ReLU6(x) = min(max(0, x), 6) element-wise (torch.nn.ReLU6).
  * @class
  */
-export const ReLU6: typeof N.ReLU6 = c(N.ReLU6, 'ReLU6', '_opts?:bu{inplace:bu}', {
+export const ReLU6: typeof N.ReLU6 = c(N.ReLU6, 'ReLU6', 'opts?:bu{inplace:bu}', {
+  extraRepr: '',
   forward: 'x:T',
 });
 /** Applies ReLU6(x) = min(max(0, x), 6) element-wise (torch.nn.ReLU6). */
@@ -1050,7 +1053,8 @@ export const runModule: typeof N.runModule = f(N.runModule, 'runModule', 'm:i, .
  * Applies SELU(x) = scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with the fixed alpha and scale (torch.nn.SELU).
  * @class
  */
-export const SELU: typeof N.SELU = c(N.SELU, 'SELU', '_opts?:bu{inplace:bu}', {
+export const SELU: typeof N.SELU = c(N.SELU, 'SELU', 'opts?:bu{inplace:bu}', {
+  extraRepr: '',
   forward: 'x:T',
 });
 /** Applies SELU(x) = scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with the fixed alpha and scale (torch.nn.SELU). */
@@ -1081,7 +1085,8 @@ export type Sigmoid = N.Sigmoid;
  * Applies the Sigmoid Linear Unit SiLU(x) = x * sigmoid(x) element-wise (torch.nn.SiLU).
  * @class
  */
-export const SiLU: typeof N.SiLU = c(N.SiLU, 'SiLU', '_opts?:bu{inplace:bu}', {
+export const SiLU: typeof N.SiLU = c(N.SiLU, 'SiLU', 'opts?:bu{inplace:bu}', {
+  extraRepr: '',
   forward: 'x:T',
 });
 /** Applies the Sigmoid Linear Unit SiLU(x) = x * sigmoid(x) element-wise (torch.nn.SiLU). */

@@ -12,16 +12,27 @@ import * as F from '../functional/index.js';
 // `inplace` (positional as in PyTorch, `new nn.ReLU(true)`, or { inplace }) is accepted and has no
 // effect: the result is a new tensor, which gives the same values and gradients.
 type InplaceOpt = { inplace?: boolean };
+/** The inplace flag of a positional boolean or an options object (printed by the modules, as PyTorch's repr). */
+function inplaceFlag(...args: unknown[]): boolean {
+  return args.some((a) => a === true || (typeof a === 'object' && a !== null && (a as InplaceOpt).inplace === true));
+}
+const inplaceRepr = (on: boolean, sep = ''): string => (on ? `${sep}inplace=True` : '');
 
 /** Applies the rectified linear unit function element-wise: ReLU(x) = max(0, x) (torch.nn.ReLU). */
 export class ReLU extends Module {
-  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
+  /** PyTorch's inplace flag: accepted, no effect (the result is a new tensor); printed by the repr. */
+  readonly inplace: boolean;
+  constructor(opts: InplaceOpt | boolean = {}) { super(); this.inplace = inplaceFlag(opts); }
+  override extraRepr(): string { return inplaceRepr(this.inplace); }
   /** max(0, x), element-wise. */
   forward(x: Tensor): Tensor { return F.relu(x); }
 }
 /** Applies ReLU6(x) = min(max(0, x), 6) element-wise (torch.nn.ReLU6). */
 export class ReLU6 extends Module {
-  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
+  /** PyTorch's inplace flag: accepted, no effect (the result is a new tensor); printed by the repr. */
+  readonly inplace: boolean;
+  constructor(opts: InplaceOpt | boolean = {}) { super(); this.inplace = inplaceFlag(opts); }
+  override extraRepr(): string { return inplaceRepr(this.inplace); }
   /** min(max(0, x), 6), element-wise. */
   forward(x: Tensor): Tensor { return F.relu6(x); }
 }
@@ -37,13 +48,19 @@ export class Tanh extends Module {
 }
 /** Applies the Sigmoid Linear Unit SiLU(x) = x * sigmoid(x) element-wise (torch.nn.SiLU). */
 export class SiLU extends Module {
-  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
+  /** PyTorch's inplace flag: accepted, no effect (the result is a new tensor); printed by the repr. */
+  readonly inplace: boolean;
+  constructor(opts: InplaceOpt | boolean = {}) { super(); this.inplace = inplaceFlag(opts); }
+  override extraRepr(): string { return inplaceRepr(this.inplace); }
   /** x * sigmoid(x), element-wise. */
   forward(x: Tensor): Tensor { return F.silu(x); }
 }
 /** Applies Mish(x) = x * tanh(softplus(x)) element-wise (torch.nn.Mish). */
 export class Mish extends Module {
-  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
+  /** PyTorch's inplace flag: accepted, no effect (the result is a new tensor); printed by the repr. */
+  readonly inplace: boolean;
+  constructor(opts: InplaceOpt | boolean = {}) { super(); this.inplace = inplaceFlag(opts); }
+  override extraRepr(): string { return inplaceRepr(this.inplace); }
   /** x * tanh(softplus(x)), element-wise. */
   forward(x: Tensor): Tensor { return F.mish(x); }
 }
@@ -67,32 +84,41 @@ function num<K extends string>(arg: number | { [P in K]?: number } | undefined, 
 /** Applies LeakyReLU(x) = max(0, x) + negativeSlope * min(0, x) element-wise (torch.nn.LeakyReLU). */
 export class LeakyReLU extends Module {
   readonly negativeSlope: number;
-  constructor(negativeSlope: number | { negativeSlope?: number; inplace?: boolean } = 0.01, _opts: InplaceOpt | boolean = {}) {
-    super(); this.negativeSlope = num(negativeSlope, 'negativeSlope', 0.01);
+  /** PyTorch's inplace flag: accepted, no effect; printed by the repr. */
+  readonly inplace: boolean;
+  constructor(negativeSlope: number | { negativeSlope?: number; inplace?: boolean } = 0.01, opts: InplaceOpt | boolean = {}) {
+    super(); this.negativeSlope = num(negativeSlope, 'negativeSlope', 0.01); this.inplace = inplaceFlag(negativeSlope, opts);
   }
   /** max(0, x) + negativeSlope * min(0, x), element-wise. */
   forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
-  override extraRepr(): string { return `negative_slope=${pyFloat(this.negativeSlope)}`; }
+  override extraRepr(): string { return `negative_slope=${pyFloat(this.negativeSlope)}${inplaceRepr(this.inplace, ', ')}`; }
 }
 /** Applies the Exponential Linear Unit ELU(x) = x if x > 0 else alpha * (exp(x) - 1) element-wise (torch.nn.ELU). */
 export class ELU extends Module {
   readonly alpha: number;
-  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, _opts: InplaceOpt | boolean = {}) { super(); this.alpha = num(alpha, 'alpha', 1); }
+  /** PyTorch's inplace flag: accepted, no effect; printed by the repr. */
+  readonly inplace: boolean;
+  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, opts: InplaceOpt | boolean = {}) { super(); this.alpha = num(alpha, 'alpha', 1); this.inplace = inplaceFlag(alpha, opts); }
   /** ELU(x) with this alpha, element-wise. */
   forward(x: Tensor): Tensor { return F.elu(x, this.alpha); }
-  override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}`; }
+  override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}${inplaceRepr(this.inplace, ', ')}`; }
 }
 /** Applies CELU(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise (torch.nn.CELU). */
 export class CELU extends Module {
   readonly alpha: number;
-  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, _opts: InplaceOpt | boolean = {}) { super(); this.alpha = num(alpha, 'alpha', 1); }
+  /** PyTorch's inplace flag: accepted, no effect; printed by the repr. */
+  readonly inplace: boolean;
+  constructor(alpha: number | { alpha?: number; inplace?: boolean } = 1, opts: InplaceOpt | boolean = {}) { super(); this.alpha = num(alpha, 'alpha', 1); this.inplace = inplaceFlag(alpha, opts); }
   /** CELU(x) with this alpha, element-wise. */
   forward(x: Tensor): Tensor { return F.celu(x, this.alpha); }
-  override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}`; }
+  override extraRepr(): string { return `alpha=${pyFloat(this.alpha)}${inplaceRepr(this.inplace, ', ')}`; }
 }
 /** Applies SELU(x) = scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with the fixed alpha and scale (torch.nn.SELU). */
 export class SELU extends Module {
-  constructor(_opts: InplaceOpt | boolean = {}) { super(); }
+  /** PyTorch's inplace flag: accepted, no effect (the result is a new tensor); printed by the repr. */
+  readonly inplace: boolean;
+  constructor(opts: InplaceOpt | boolean = {}) { super(); this.inplace = inplaceFlag(opts); }
+  override extraRepr(): string { return inplaceRepr(this.inplace); }
   /** SELU(x), element-wise. */
   forward(x: Tensor): Tensor { return F.selu(x); }
 }
@@ -111,14 +137,17 @@ export class Softplus extends Module {
 /** Applies HardTanh element-wise: x clamped to [minVal, maxVal] (torch.nn.Hardtanh). */
 export class Hardtanh extends Module {
   readonly minVal: number; readonly maxVal: number;
-  constructor(minVal: number | { minVal?: number; maxVal?: number; inplace?: boolean } = -1, maxVal = 1, _opts: InplaceOpt | boolean = {}) {
+  /** PyTorch's inplace flag: accepted, no effect; printed by the repr. */
+  readonly inplace: boolean;
+  constructor(minVal: number | { minVal?: number; maxVal?: number; inplace?: boolean } = -1, maxVal = 1, opts: InplaceOpt | boolean = {}) {
     super();
+    this.inplace = inplaceFlag(minVal, opts);
     this.minVal = num(minVal, 'minVal', -1);
     this.maxVal = typeof minVal === 'object' ? (minVal.maxVal ?? 1) : maxVal;
   }
   /** x clamped to [minVal, maxVal]. */
   forward(x: Tensor): Tensor { return F.hardtanh(x, this.minVal, this.maxVal); }
-  override extraRepr(): string { return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}`; }
+  override extraRepr(): string { return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}${inplaceRepr(this.inplace, ', ')}`; }
 }
 /** Applies Hardswish(x) = x * ReLU6(x + 3) / 6 element-wise (torch.nn.Hardswish). */
 export class Hardswish extends Module {

@@ -16,14 +16,17 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
 /** Shared base of the dropout layers: the probability p of an element (or channel) being zeroed. */
 abstract class DropoutBase extends Module {
   readonly p: number;
-  /** `new nn.Dropout(0.2)` or `new nn.Dropout({ p: 0.2 })` (PyTorch's keyword). */
-  constructor(pArg: number | { p?: number; inplace?: boolean } = 0.5, _opts: { inplace?: boolean } | boolean = {}) {
+  /** PyTorch's inplace flag: accepted, no effect (the result is a new tensor); printed by the repr. */
+  readonly inplace: boolean;
+  /** `new nn.Dropout(0.2)` or `new nn.Dropout({ p: 0.2 })` (PyTorch's keyword), `new nn.Dropout(0.2, true)` (inplace). */
+  constructor(pArg: number | { p?: number; inplace?: boolean } = 0.5, opts: { inplace?: boolean } | boolean = {}) {
     super();
+    this.inplace = opts === true || (typeof opts === 'object' && opts.inplace === true) || (typeof pArg === 'object' && pArg !== null && pArg.inplace === true);
     const p = typeof pArg === 'object' && pArg !== null ? (pArg.p ?? 0.5) : pArg;
     this.p = p;
     if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
-  override extraRepr(): string { return `p=${pyFloat(this.p)}, inplace=False`; }
+  override extraRepr(): string { return `p=${pyFloat(this.p)}, inplace=${this.inplace ? 'True' : 'False'}`; }
 }
 
 /** During training, zeroes elements with probability p and scales the rest by 1/(1-p); identity in eval mode (torch.nn.Dropout). */
