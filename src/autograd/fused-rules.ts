@@ -49,9 +49,17 @@ function thresholdProgram(outDtype: DType, gDtype: DType): FusedProgram {
   }));
 }
 
-/** ReLU's gradient: 0 where out <= 0, else g (PyTorch's threshold_backward), in one kernel when it can. */
+/**
+ * ReLU's gradient: 0 where out <= 0, else g (PyTorch's threshold_backward), in one kernel when it can.
+ * With a graph being built (createGraph) the zeros are out * 0: PyTorch's threshold_backward has a
+ * (zero) derivative in its input, so a parameter reaching a gradient penalty only through a ReLU's
+ * input gets a zero gradient there, not none (an optimizer steps a zero gradient, skips a missing one).
+ */
 export function thresholdBackward(out: Tensor, g: Tensor): Tensor {
-  return (shapesEqual(out.shape, g.shape) ? runFused(() => thresholdProgram(out.dtype, g.dtype), [out, g], out.shape) : null) ?? where(out.le(0), 0, g);
+  const fused = shapesEqual(out.shape, g.shape) ? runFused(() => thresholdProgram(out.dtype, g.dtype), [out, g], out.shape) : null;
+  if (fused) return fused;
+  const mask = out.le(0);
+  return where(mask, isGradEnabled() && out.requiresGrad ? out.mul(0) : 0, g);
 }
 
 /** x - mean and 1 / sqrt(var + eps) over `dims` (biased variance): layer and group norm's statistics. */

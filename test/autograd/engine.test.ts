@@ -322,3 +322,20 @@ describe('saved tensors and version counters', () => {
     expect(() => a.select(0, 0).add_(1)).toThrow(/in-place/);
   });
 });
+
+describe("ReLU's double backward connects its input, as PyTorch's threshold_backward", () => {
+  it('a parameter reaching a gradient penalty only through a ReLU input gets zeros, not null (WGAN-GP)', async () => {
+    // b = zeros(3, requires_grad=True); x = tensor([[1.5, -2.5, 3.5]], requires_grad=True)
+    // g, = autograd.grad(relu(x + b).sum(), x, create_graph=True); g.pow(2).sum().backward() -> b.grad [0, 0, 0], x.grad [[0, 0, 0]]
+    const b = torch.zeros([3], { requiresGrad: true }), x = torch.tensor([[1.5, -2.5, 3.5]], { requiresGrad: true });
+    const [g] = torch.autograd.grad(torch.relu(x.add(b)).sum(), [x], { createGraph: true });
+    g!.pow(2).sum().backward();
+    expect(await b.grad!.tolist()).toEqual([0, 0, 0]);
+    expect(await x.grad!.tolist()).toEqual([[0, 0, 0]]);
+    // w = tensor([2., 3., 4.], requires_grad=True); g, = grad(relu(x * w).sum(), x, create_graph=True); (g ** 2).sum().backward() -> w.grad [4, 0, 8]
+    const x2 = torch.tensor([[1.5, -2.5, 3.5]], { requiresGrad: true }), w = torch.tensor([2, 3, 4], { dtype: 'float32', requiresGrad: true });
+    const [g2] = torch.autograd.grad(torch.relu(x2.mul(w)).sum(), [x2], { createGraph: true });
+    g2!.pow(2).sum().backward();
+    expect(await w.grad!.tolist()).toEqual([4, 0, 8]);
+  });
+});
