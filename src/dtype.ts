@@ -150,3 +150,7 @@ export function canCast(from: DType, to: DType): boolean {
   const cat = (d: DType) => (d === 'bool' ? 0 : isComplex(d) ? 3 : isFloating(d) ? 2 : 1);
   return cat(from) <= cat(to);
 }
+
+const SCALAR_TYPE_NAMES: Record<DType, string> = { float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool', complex64: 'ComplexFloat', complex128: 'ComplexDouble' };
+/** PyTorch's C++ scalar type name of a dtype ('Float', 'Double', ...), as its error messages and Tensor.type() write it. */
+export function scalarTypeName(d: DType): string { return SCALAR_TYPE_NAMES[d] ?? d; }

@@ -5,6 +5,7 @@
 // ops/eig.ts; multiDot and vecdot are composed here from matmul, conj, mul and sum.
 
 import { Tensor } from './tensor.js';
+import { scalarTypeName } from './dtype.js';
 import { cross as crossImpl, diagonal as diagonalImpl, linalgNorm, matrixNorm, vectorNorm, matmul } from './ops/index.js';
 
 export { vectorNorm, matrixNorm, linalgNorm as norm, matmul };
@@ -81,8 +82,7 @@ export function multiDot(tensors: readonly Tensor[]): Tensor {
 export function vecdot(x: Tensor, y: Tensor, opts: { dim?: number } = {}): Tensor {
   if (!(x instanceof Tensor) || !(y instanceof Tensor)) throw new TypeError('linalg.vecdot: expected Tensors for x and y');
   if (x.dtype !== y.dtype) {
-    const name = (d: string): string => ({ float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool', complex64: 'ComplexFloat', complex128: 'ComplexDouble' } as Record<string, string>)[d] ?? d;
-    throw new TypeError(`linalg.vecdot: Expected x and y to have the same dtype, but found x of type ${name(x.dtype)} and y of type ${name(y.dtype)} instead`);
+    throw new TypeError(`linalg.vecdot: Expected x and y to have the same dtype, but found x of type ${scalarTypeName(x.dtype)} and y of type ${scalarTypeName(y.dtype)} instead`);
   }
   return x.conj().mul(y).sum(opts.dim ?? -1);
 }

@@ -5,7 +5,7 @@
 
 import { deviceType, type Device, type View } from './backends/backend.js';
 import { cudaDeviceAt, getBackend } from './backends/registry.js';
-import { f16BitsToF32, isComplex, itemSize, type DType, type TypedArray } from './dtype.js';
+import { f16BitsToF32, isComplex, itemSize, scalarTypeName, type DType, type TypedArray } from './dtype.js';
 import { Storage, ownedScope, giveToGraph, adopt, allocate, release, releasedError, yieldToFinalizers, opContext } from './memory.js';
 import { contiguousStrides, fmtShape, isContiguous, normDim, numel } from './shape.js';
 import { AccumulateGrad, type Edge, type Hook, type Node } from './autograd/graph.js';
@@ -456,7 +456,7 @@ export class Tensor {
   type(dtype: DType): Tensor;
   type(dtype?: DType): Tensor | string {
     if (dtype !== undefined) return ops.to(this, dtype);
-    const name = ({ float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool', complex64: 'ComplexFloat', complex128: 'ComplexDouble' } as const)[this.dtype];
+    const name = scalarTypeName(this.dtype);
     return this.device === 'cpu' ? `torch.${name}Tensor` : `torch.${deviceType(this.device)}.${name}Tensor`;
   }
   /** Cast to float32 (this tensor itself when already float32). */

@@ -9,7 +9,7 @@
 
 import type { LinalgKernel } from '../backends/backend.js';
 import { isCapturing } from '../backends/registry.js';
-import type { DType } from '../dtype.js';
+import { scalarTypeName, type DType } from '../dtype.js';
 import { broadcastShapes, numel, shapesEqual } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
@@ -25,14 +25,17 @@ const EPS: Record<string, number> = { float32: 1.1920928955078125e-7, float64: 2
 
 // ---------------------------------------------------------------- checks and kernels
 
+/** @internal The dtypes the decompositions take: float32 or float64, else PyTorch's TypeError naming t's. */
+export function checkLinalgDtype(op: string, t: Tensor): void {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${t.dtype}`);
+}
+
 function checkMatrix(op: string, A: Tensor, square: boolean): void {
   if (!(A instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for A, got ${typeof A}`);
   if (A.ndim < 2) throw new RangeError(`${op}: The input tensor A must have at least 2 dimensions.`);
   const m = A.shape[A.ndim - 2]!, n = A.shape[A.ndim - 1]!;
   if (square && m !== n) throw new RangeError(`${op}: A must be batches of square matrices, but they are ${m} by ${n} matrices`);
-  if (A.dtype !== 'float32' && A.dtype !== 'float64') {
-    throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${A.dtype}`);
-  }
+  checkLinalgDtype(op, A);
 }
 
 /** A contiguous, detached copy of t as [B, ...last two dims] (a view when t is already contiguous). */
@@ -203,7 +206,7 @@ export function solveTriangular(A: Tensor, B: Tensor, opts: SolveTriangularOpts)
   checkMatrix(op, A, true);
   if (!(B instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for B, got ${typeof B}`);
   if (B.ndim < 2) throw new RangeError(`${op}: The input tensor B must have at least 2 dimensions.`);
-  if (B.dtype !== 'float32' && B.dtype !== 'float64') throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${B.dtype}`);
+  checkLinalgDtype(op, B);
   if (B.device !== A.device) throw new Error(`${op}: Expected all tensors to be on the same device, but found at least two devices, ${A.device} and ${B.device}!`);
   const upper = opts.upper, left = opts.left ?? true, unit = opts.unitriangular ?? false;
   const n = A.shape[A.ndim - 1]!, bm = B.shape[B.ndim - 2]!, bk = B.shape[B.ndim - 1]!;
@@ -575,7 +578,7 @@ const LU_SINGULAR = 'U[$V,$V] is zero and using it on lu_solve would result in a
 function checkLuInput(op: string, A: Tensor, pivot: boolean): void {
   if (!(A instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for A, got ${typeof A}`);
   if (A.ndim < 2) throw new RangeError(`${op}: Expected tensor with 2 or more dimensions. Got size: [${A.shape.join(', ')}] instead`);
-  if (A.dtype !== 'float32' && A.dtype !== 'float64') throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${A.dtype}`);
+  checkLinalgDtype(op, A);
   if (!pivot) throw new Error(`linalg.lu_factor: LU without pivoting is not implemented on the ${A.device === 'cpu' ? 'CPU' : `'${A.device}' device`}`);
 }
 
@@ -770,9 +773,8 @@ export function luSolve(LU: Tensor, pivots: Tensor, B: Tensor, opts: LuSolveOpts
   if (LU.ndim < 2) throw new RangeError(`torch.${op}: The input tensor A must have at least 2 dimensions.`);
   const n = LU.shape[LU.ndim - 1]!;
   if (LU.shape[LU.ndim - 2] !== n) throw new RangeError(`torch.${op}: A must be batches of square matrices, but they are ${LU.shape[LU.ndim - 2]} by ${n} matrices`);
-  if (LU.dtype !== 'float32' && LU.dtype !== 'float64') throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${LU.dtype}`);
-  const DN: Record<string, string> = { float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool' };
-  if (B.dtype !== LU.dtype) throw new TypeError(`${op}: Expected LU and B to have the same dtype, but found LU of type ${DN[LU.dtype] ?? LU.dtype} and B of type ${DN[B.dtype] ?? B.dtype} instead`);
+  checkLinalgDtype(op, LU);
+  if (B.dtype !== LU.dtype) throw new TypeError(`${op}: Expected LU and B to have the same dtype, but found LU of type ${scalarTypeName(LU.dtype)} and B of type ${scalarTypeName(B.dtype)} instead`);
   if (pivots.dtype !== 'int32') throw new TypeError(`${op}: pivots should be a Tensor of scalar type torch.int32`);
   if (pivots.shape[pivots.ndim - 1] !== n) throw new RangeError(`${op}: Number of pivots per batch should be same as the dimension of the matrix`);
   if (pivots.ndim !== LU.ndim - 1 || !shapesEqual(pivots.shape.slice(0, -1), LU.shape.slice(0, -2))) {

@@ -3,21 +3,18 @@
 // PyTorch runs geev on the CPU even for CUDA tensors), so they need synchronous reads (the `...Async`
 // variants read asynchronously on any device); householderProduct is a composite of differentiable ops.
 
-import type { DType } from '../dtype.js';
+import { scalarTypeName, type DType } from '../dtype.js';
 import { numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { composite, fromArray } from './prim.js';
 import { eye } from './creation.js';
 import { viewAsComplex } from './complex.js';
-
-const CPP: Record<string, string> = { float32: 'Float', float64: 'Double', float16: 'Half', int32: 'Int', uint8: 'Byte', bool: 'Bool', complex64: 'ComplexFloat', complex128: 'ComplexDouble' };
+import { checkLinalgDtype } from './decomp.js';
 
 function checkFloat(op: string, A: Tensor): void {
   if (!(A instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for A, got ${typeof A}`);
-  if (A.dtype !== 'float32' && A.dtype !== 'float64') {
-    throw new TypeError(`${op}: Expected a floating point tensor (float32 or float64) as input. Got ${A.dtype}`);
-  }
+  checkLinalgDtype(op, A);
 }
 
 /** The matrices of A [..., m, n] as float64 row-major host arrays (one copy per matrix). */
@@ -142,7 +139,7 @@ export function householderProduct(A: Tensor, tau: Tensor): Tensor {
   if (tb.some((s, i) => s !== batch[i])) {
     throw new RangeError(`${op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got [${tb.join(', ')}]`);
   }
-  if (tau.dtype !== A.dtype) throw new TypeError(`${op}: tau dtype ${CPP[tau.dtype] ?? tau.dtype} does not match input dtype ${CPP[A.dtype] ?? A.dtype}`);
+  if (tau.dtype !== A.dtype) throw new TypeError(`${op}: tau dtype ${scalarTypeName(tau.dtype)} does not match input dtype ${scalarTypeName(A.dtype)}`);
   checkFloat(op, A);
   if (tau.device !== A.device) throw new Error(`${op}: Expected input and tau to be on the same device, but found input on ${A.device} and tau on ${tau.device}`);
   const k = tau.shape[tau.ndim - 1]!;
