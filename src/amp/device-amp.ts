@@ -2,7 +2,9 @@
 // the device type fixed (torch.autocast and torch.amp.GradScaler do the work).
 
 import { autocast as autocastAny, type AutocastRegionOptions, type AutocastGuard as Guard } from './autocast.js';
-import { GradScaler as Scaler, type GradScalerOptions } from './grad-scaler.js';
+// The strict facade's class, so the options are checked (unknown keys refused) as torch.amp.GradScaler's.
+import { GradScaler as Scaler } from '../generated/api/amp.js';
+import type { GradScalerOptions } from './grad-scaler.js';
 
 /** torch.cuda.amp / torch.cpu.amp (PyTorch 1.13's spellings): autocast and GradScaler with the device type fixed. */
 export interface DeviceAmp {

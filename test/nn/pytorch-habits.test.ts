@@ -49,6 +49,8 @@ describe('PyTorch habits from ported scripts', () => {
   it('torch.cuda.amp and torch.cpu.amp: autocast and GradScaler with the device fixed', () => {
     const scaler = new torch.cuda.amp.GradScaler({ enabled: false });
     expect(scaler.isEnabled()).toBe(false);
+    expect(scaler).toBeInstanceOf(torch.amp.GradScaler);
+    expect(() => new torch.cuda.amp.GradScaler({ enabeld: false } as never)).toThrow("GradScaler: unknown option 'enabeld' (did you mean 'enabled'?)");
     const x = torch.randn([2, 3]), w = torch.randn([3, 3]);
     // torch.cpu.amp.autocast(dtype=torch.float16) on the CPU: matmul runs in float16 (torchlet's CPU autocast takes float16)
     expect(torch.cpu.amp.autocast({ dtype: 'float16' }, () => torch.matmul(x, w)).dtype).toBe('float16');
