@@ -741,7 +741,7 @@ export class Tensor {
   /** A copy with value written at the given indices along dim (torch.index_fill). */
   indexFill(dim: number, index: Tensor, value: TensorOrScalar): Tensor { return ops.indexFill(this, dim, index, value); }
   /** Elementwise x where |x| > lambd, else 0 (torch.nn.functional.hardshrink). */
-  hardshrink(lambd = 0.5): Tensor { return ops.where(this.abs().gt(lambd), this, 0); }
+  hardshrink(lambd = 0.5): Tensor { return ops.wherePiecewise(this.abs().gt(lambd), this, 0); }
   /** this + value * t1 * t2, elementwise (torch.addcmul; value in an options object). */
   addcmul(t1: Tensor, t2: Tensor, opts?: { value?: number }): Tensor { return ops.addcmul(this, t1, t2, opts); }
   /** this + value * t1 / t2, elementwise (torch.addcdiv; value in an options object). */

@@ -4,6 +4,7 @@
 // Gradients returned with a broadcast shape are summed back to the input's shape by the caller.
 
 import { isFloating } from '../dtype.js';
+import { isGradEnabled } from './grad-mode.js';
 import type { Tensor } from '../tensor.js';
 import type { PrimAttrs, PrimName } from '../ops/prim.js';
 import * as o from '../ops/index.js';
@@ -151,7 +152,16 @@ export const derivatives: Table = {
   logicalAnd: none(), logicalOr: none(), logicalXor: none(), bitwiseAnd: none(), bitwiseOr: none(), bitwiseXor: none(),
 
   // ---- selection and type/device movement ----
-  where: { save: 'inputs', backward: (g, c) => [null, o.where(x0(c), g, 0), o.where(x0(c), 0, g)] },
+  where: { save: 'inputs', backward: (g, c) => {
+    const m = x0(c);
+    // A piecewise activation's select (wherePiecewise) under createGraph: each gradient's zeros are
+    // its branch masked out, where(m, a, 0), so the gradient stays connected to the input with a zero
+    // derivative, as PyTorch's leaky_relu_backward & co. (a parameter reaching a gradient penalty only
+    // through the input gets zeros, not none). No arithmetic on the branch: inf / NaN there stay out.
+    const connect = (t: Tensor) => c.attrs.piecewise === true && isGradEnabled() && t.requiresGrad;
+    const a = x1(c), b = c.inputs[2]!;
+    return [null, o.where(m, g, connect(a) ? o.where(m, a, 0) : 0), o.where(m, connect(b) ? o.where(m, 0, b) : 0, g)];
+  } },
   cast: { save: 'none', backward: (g) => [g] },                                          // cast back by the caller
   toDevice: { save: 'none', backward: (g, c) => [g.to(c.attrs.from)] },
   clone: { save: 'none', backward: (g) => [g] },

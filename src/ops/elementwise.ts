@@ -8,7 +8,7 @@ import { checkDType, isComplex, isFloating, type DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, shapesEqual } from '../shape.js';
 import { state } from '../state.js';
 import { Tensor } from '../tensor.js';
-import { asTensor, backendOf, broadcastView, checkDevices, empty, promote, record } from './prim.js';
+import { asTensor, backendOf, broadcastView, checkDevices, empty, promote, record, type PrimAttrs } from './prim.js';
 import type { TensorOrScalar } from './types.js';
 // Cycle with indexing.ts is safe: nonzero is only called at run time, never at module load.
 import { nonzero } from './indexing.js';
@@ -373,6 +373,10 @@ export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Ten
   if (!(cond instanceof Tensor)) throw new TypeError('where(): argument \'condition\' must be Tensor');
   if (a === undefined && b === undefined) return nonzero(cond).unbind(1);
   if (a === undefined || b === undefined) throw new TypeError('where: expected both self and other (or neither) to be given');
+  return select(cond, a, b, {});
+}
+/** The select itself, recorded with `attrs` (piecewise: see wherePiecewise). */
+function select(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar, attrs: PrimAttrs['where']): Tensor {
   if ((a instanceof Tensor && isComplex(a.dtype)) || (b instanceof Tensor && isComplex(b.dtype))) return complexWhere(cond, a, b);
   if (cond.dtype !== 'bool') throw new TypeError(`where: expected condition to be a boolean tensor, but got a tensor with dtype ${cond.dtype}`);
   const device = checkDevices('where', cond, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
@@ -381,8 +385,15 @@ export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Ten
   const shape = broadcastShapes('where', cond.shape, A.shape, B.shape);
   const out = empty(shape, dtype, device);
   getBackend(device).where(broadcastView(cond, shape), broadcastView(A, shape), broadcastView(B, shape), out.view_());
-  return record('where', [cond, A, B], out, {});
+  return record('where', [cond, A, B], out, attrs);
 }
+
+/**
+ * @internal where(cond, a, b) as a piecewise activation's branch select (nn/functional/activation.ts):
+ * its gradients stay connected to the branches under createGraph (zero derivative), as PyTorch's
+ * leaky_relu_backward, hardtanh_backward... whose derivative in self is zeros (the where rule).
+ */
+export function wherePiecewise(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor { return select(cond, a, b, { piecewise: true }); }
 
 /** clamp with PyTorch's gradient: flows to x where min <= x <= max, else to the bound. NaN propagates. */
 /** clamp(x, min, max), also clamp(x, { min, max }) (PyTorch's keywords). */

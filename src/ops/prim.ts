@@ -18,7 +18,8 @@ import { castTo } from './elementwise.js';
 
 /** Attributes of every differentiable primitive; the derivatives table is keyed by these names. */
 export interface PrimAttrs extends Record<UnaryOp | BinaryOp, Record<string, never>> {
-  where: Record<string, never>;
+  /** piecewise: a piecewise activation's select (wherePiecewise), whose gradients stay connected to its branches under createGraph. */
+  where: { piecewise?: boolean };
   cast: { dtype: DType };
   toDevice: { device: Device; from: Device };
   clone: Record<string, never>;

@@ -338,4 +338,25 @@ describe("ReLU's double backward connects its input, as PyTorch's threshold_back
     g2!.pow(2).sum().backward();
     expect(await w.grad!.tolist()).toEqual([4, 0, 8]);
   });
+
+  // The other piecewise activations: test/autograd/fixtures.test.ts ('piecewise/...', PyTorch's values).
+  it('hardsigmoid gives zeros too, where PyTorch 1.13 raises (its hardsigmoid_backward has no derivative)', () => {
+    // w = tensor([1., 2.], dtype=float64, requires_grad=True); x = w * tensor([-5., 1.], dtype=float64)
+    // g, = grad(F.hardsigmoid(x).sum(), x, create_graph=True) -> [0, 1/6]; (g * g).sum().backward() raises
+    // "derivative for aten::hardsigmoid_backward is not implemented"; torchlet: w.grad [0, 0], as hardtanh's.
+    const w = leaf([1, 2]), x = w.mul(torch.tensor([-5, 1], { dtype: 'float64' }));
+    const [g] = torch.autograd.grad(torch.nn.functional.hardsigmoid(x).sum(), [x], { createGraph: true });
+    expect(vals(g!)).toEqual([0, 1 / 6]);
+    g!.mul(g!).sum().backward();
+    expect(vals(w.grad).map(Math.abs)).toEqual([0, 0]);
+  });
+
+  it('torch.where and clamp keep PyTorch\'s gradient, unconnected to their input (g.requires_grad False)', () => {
+    // x = tensor([-1., 2.], dtype=float64, requires_grad=True)
+    // grad(torch.where(x > 0, x, 0.2 * x).sum(), x, create_graph=True)[0].requires_grad -> False; same for x.clamp(-1.5, 3.)
+    const x = leaf([-1, 2]);
+    const [g1] = torch.autograd.grad(torch.where(x.gt(0), x, x.mul(0.2)).sum(), [x], { createGraph: true });
+    const [g2] = torch.autograd.grad(x.clamp(-1.5, 3).sum(), [x], { createGraph: true });
+    expect([g1!.requiresGrad, g2!.requiresGrad]).toEqual([false, false]);
+  });
 });

@@ -95,6 +95,10 @@ Object.assign(impls, {
   'ctcLoss/zero-infinity': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [3, 3], [3, 3], { reduction: 'sum', zeroInfinity: true }),
   'ctcLoss/unbatched': (x, t) => F.ctcLoss(x.logSoftmax(1), t!, 6, 2),
   'ctcLoss/float64': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [6, 6], [3, 2]),
+  // An infeasible sample without zeroInfinity: inf, and PyTorch's NaN gradient on its frames.
+  'ctcLoss/infeasible-nan-grad-none': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [3, 4], [3, 2], { reduction: 'none' }),
+  'ctcLoss/infeasible-nan-grad-sum': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [3, 4], [3, 2], { reduction: 'sum' }),
+  'ctcLoss/infeasible-nan-grad-mean': (x, t) => F.ctcLoss(x.logSoftmax(2), t!, [3, 4], [3, 2], { reduction: 'mean' }),
   multilabelMarginLoss: (x, t) => F.multilabelMarginLoss(x, t!),
   'multilabelMarginLoss/none-1d': (x, t) => F.multilabelMarginLoss(x, t!, { reduction: 'none' }),
   tripletMarginWithDistanceLoss: (a, p, n) => F.tripletMarginWithDistanceLoss(a, p!, n!),

@@ -1,9 +1,10 @@
 // Activation functions of torch.nn.functional, composed from primitives so every backend gets them
 // (and their gradients) for free. Branches clamp their inputs so the unselected side of a `where`
-// never produces inf/NaN that would poison the gradient.
+// never produces inf/NaN that would poison the gradient. Piecewise ones select with wherePiecewise
+// (`pw`), so their gradients stay connected to the input under createGraph, as PyTorch's backward ops.
 
 import { Tensor } from '../../tensor.js';
-import { where, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
+import { where, wherePiecewise as pw, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../../ops/elementwise.js';
 import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../../ops/reduce.js';
 import { rand, zerosLike } from '../../ops/creation.js';
 import { composite, record } from '../../ops/prim.js';
@@ -41,23 +42,23 @@ export const tanh = (x: Tensor) => tanhOp(x);
 export function hardtanh(x: Tensor, minVal: Opt<'minVal' | 'maxVal'> = -1, maxVal?: number): Tensor {
   const lo = pick(minVal, 'minVal', -1), hi = typeof minVal === 'object' ? pick(minVal, 'maxVal', 1) : (maxVal ?? 1);
   if (lo > hi) throw new RangeError(`hardtanh: min_val cannot be greater than max_val (got ${lo} and ${hi})`);
-  return composite('hardtanh', { minVal: lo, maxVal: hi }, () => maybeInplace(x, where(x.le(lo), lo, where(x.ge(hi), hi, x)).to(x.dtype), inplaceOf(minVal)));
+  return composite('hardtanh', { minVal: lo, maxVal: hi }, () => maybeInplace(x, pw(x.le(lo), lo, pw(x.ge(hi), hi, x)).to(x.dtype), inplaceOf(minVal)));
 }
 /** Applies max(0, x) + negativeSlope * min(0, x) element-wise; negativeSlope defaults to 0.01 (torch.nn.functional.leaky_relu). */
 export function leakyRelu(x: Tensor, negativeSlope: Opt<'negativeSlope'> = 0.01): Tensor {
   const a = pick(negativeSlope, 'negativeSlope', 0.01);
-  return composite('leakyRelu', { negativeSlope: a }, () => maybeInplace(x, where(x.gt(0), x, x.mul(a)), inplaceOf(negativeSlope)));
+  return composite('leakyRelu', { negativeSlope: a }, () => maybeInplace(x, pw(x.gt(0), x, x.mul(a)), inplaceOf(negativeSlope)));
 }
 /** Applies x if x > 0 else alpha * (exp(x) - 1) element-wise; alpha defaults to 1 (torch.nn.functional.elu). */
 export function elu(x: Tensor, alpha: Opt<'alpha'> = 1): Tensor {
   const a = pick(alpha, 'alpha', 1);
-  return composite('elu', { alpha: a }, () => maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).expm1().mul(a)), inplaceOf(alpha)));
+  return composite('elu', { alpha: a }, () => maybeInplace(x, pw(x.gt(0), x, x.clamp(null, 0).expm1().mul(a)), inplaceOf(alpha)));
 }
 /** Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise; alpha defaults to 1 (torch.nn.functional.celu). */
 export function celu(x: Tensor, alpha: Opt<'alpha'> = 1): Tensor {
   const a = pick(alpha, 'alpha', 1);
   if (a === 0) throw new RangeError('celu: ZeroDivisionError (alpha must not be 0)');
-  return composite('celu', { alpha: a }, () => maybeInplace(x, where(x.gt(0), x, x.clamp(null, 0).div(a).expm1().mul(a)), inplaceOf(alpha)));
+  return composite('celu', { alpha: a }, () => maybeInplace(x, pw(x.gt(0), x, x.clamp(null, 0).div(a).expm1().mul(a)), inplaceOf(alpha)));
 }
 /** Applies scale * elu(x, alpha) element-wise with SELU's fixed alpha and scale (torch.nn.functional.selu). */
 export function selu(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
@@ -103,7 +104,7 @@ export function hardsigmoid(x: Tensor, opts: { inplace?: boolean } = {}): Tensor
 }
 /** x * relu6(x + 3) / 6, written piecewise so the kinks get PyTorch's gradients (-0.5 at -3, 1.5 at 3). */
 export function hardswish(x: Tensor, opts: { inplace?: boolean } = {}): Tensor {
-  return composite('hardswish', {}, () => maybeInplace(x, where(x.lt(-3), 0, where(x.le(3), x.mul(x.add(3)).div(6), x)).to(x.dtype), opts.inplace === true));
+  return composite('hardswish', {}, () => maybeInplace(x, pw(x.lt(-3), 0, pw(x.le(3), x.mul(x.add(3)).div(6), x)).to(x.dtype), opts.inplace === true));
 }
 /** Applies x / (1 + |x|) element-wise (torch.nn.functional.softsign). */
 export function softsign(x: Tensor): Tensor { return composite('softsign', {}, () => x.div(x.abs().add(1))); }
@@ -112,16 +113,16 @@ export function tanhshrink(x: Tensor): Tensor { return composite('tanhshrink', {
 /** Applies soft shrinkage element-wise: x - lambd if x > lambd, x + lambd if x < -lambd, else 0; lambd defaults to 0.5 (torch.nn.functional.softshrink). */
 export function softshrink(x: Tensor, lambdArg: Opt<'lambd'> = 0.5): Tensor {
   const lambd = pick(lambdArg, 'lambd', 0.5);
-  return composite('softshrink', { lambd }, () => where(x.gt(lambd), x.sub(lambd), where(x.lt(-lambd), x.add(lambd), 0)));
+  return composite('softshrink', { lambd }, () => pw(x.gt(lambd), x.sub(lambd), pw(x.lt(-lambd), x.add(lambd), 0)));
 }
 /** Applies hard shrinkage element-wise: x if |x| > lambd, else 0; lambd defaults to 0.5 (torch.nn.functional.hardshrink). */
 export function hardshrink(x: Tensor, lambd: Opt<'lambd'> = 0.5): Tensor {
   const l = pick(lambd, 'lambd', 0.5);
-  return composite('hardshrink', { lambd: l }, () => where(x.abs().gt(l), x, 0));
+  return composite('hardshrink', { lambd: l }, () => pw(x.abs().gt(l), x, 0));
 }
 /** Thresholds each element: x if x > thresholdValue, else value (torch.nn.functional.threshold). */
 export function threshold(x: Tensor, thresholdValue: number, value: number, opts: { inplace?: boolean } = {}): Tensor {
-  return composite('threshold', { threshold: thresholdValue, value }, () => maybeInplace(x, where(x.gt(thresholdValue), x, value), opts.inplace === true));
+  return composite('threshold', { threshold: thresholdValue, value }, () => maybeInplace(x, pw(x.gt(thresholdValue), x, value), opts.inplace === true));
 }
 /** The gated linear unit a * sigmoid(b), a and b being the halves of x along dim (default -1) (torch.nn.functional.glu). */
 export function glu(x: Tensor, dimArg: Opt<'dim'> = -1): Tensor {
@@ -142,7 +143,7 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
   }
   return composite('prelu', {}, () => {
     const w = weight.numel() === 1 || x.ndim < 2 ? weight.reshape([]) : weight.reshape([-1, ...new Array(x.ndim - 2).fill(1)]);
-    return where(x.gt(0), x, x.mul(w));
+    return pw(x.gt(0), x, x.mul(w));
   });
 }
 type SoftmaxOpts = { dim?: number; dtype?: import('../../dtype.js').DType };
@@ -173,7 +174,7 @@ export function rrelu(x: Tensor, lowerArg: Opt<'lower' | 'upper'> & { training?:
   return composite('rrelu', { lower, upper, training }, () => {
     if (!training) return leakyRelu(x, (lower + upper) / 2);
     const slope = rand([...x.shape], { dtype: x.dtype === 'float64' ? 'float64' : 'float32', device: x.device }).mul(upper - lower).add(lower).to(x.dtype);
-    return where(x.ge(0), x, x.mul(slope));
+    return pw(x.ge(0), x, x.mul(slope));
   });
 }
 /**

@@ -13,6 +13,7 @@ import { reduce, warnOnce, type Reduction } from './utils.js';
 import { pairwiseDistance } from './misc.js';
 import { softplus } from './activation.js';
 import { composite } from '../../ops/prim.js';
+import { isGradEnabled } from '../../autograd/grad-mode.js';
 
 export type { Reduction };
 /** Options of F.nllLoss (PyTorch's keyword arguments). */
@@ -366,11 +367,12 @@ export interface CtcOpts {
  * targetLengths, { blank, reduction, zeroInfinity }): the CTC forward (alpha) recursion in log space,
  * vectorized over the batch and the 2S+1 extended labels, differentiated by autograd. Unreachable
  * states hold a large finite negative value instead of -inf so no NaN reaches the gradient; an
- * impossible alignment gives +inf (or 0 with zeroInfinity), as PyTorch. 'mean' divides each loss by
- * its target length, then averages. Lengths may be numbers or tensors (any device): they are used as
- * device tensors and range-checked there (errors surface at the next read on asynchronous devices).
- * Only 1-D concatenated targets need the target lengths on the host (numbers or a CPU tensor, as
- * PyTorch's cuDNN path) to split them; the split runs on the targets' device.
+ * impossible alignment gives +inf and NaN gradients on that sample's frames (or 0 and zeros with
+ * zeroInfinity), as PyTorch's CPU kernels. 'mean' divides each loss by its target length, then
+ * averages. Lengths may be numbers or tensors (any device): they are used as device tensors and
+ * range-checked there (errors surface at the next read on asynchronous devices). Only 1-D
+ * concatenated targets need the target lengths on the host (numbers or a CPU tensor, as PyTorch's
+ * cuDNN path) to split them; the split runs on the targets' device.
  */
 export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor | number | readonly number[], targetLengths: Tensor | number | readonly number[],
   opts: CtcOpts = {}): Tensor {
@@ -439,6 +441,7 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
     let loss = last.sub(m).exp().add(beforeLast.sub(m).exp()).log().add(m).neg(); // [N]
     const impossible = loss.gt(-NEG / 2).logicalOr(inT.eq(0));
     loss = where(impossible, opts.zeroInfinity ? 0 : Infinity, loss);
+    if (!opts.zeroInfinity && lp.requiresGrad && isGradEnabled()) loss = loss.add(ctcNanGradient(lp, impossible, inT));
     const r = opts.reduction ?? 'mean';
     if (r === 'mean') return loss.div(tgT.clamp(1).to(loss.dtype)).mean();
     const out = reduce(loss, r, op);
@@ -447,6 +450,19 @@ export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor 
 }
 
 const indexLikeT = (x: Tensor, v: number[]) => tensorOp(v, { dtype: 'int32', device: x.device });
+
+/**
+ * Zeros [N] whose gradient in lp [T, N, C] is NaN for an impossible sample's frames t < its input
+ * length (0 elsewhere): PyTorch's ctc_loss_backward there is exp(lp) - exp(-inf + nll - lp) with
+ * nll = inf, NaN whatever the incoming gradient. The value 0 is picked by a where over lp * k
+ * (k NaN on those frames): its discarded branch gets a zero gradient, which times k is NaN there.
+ */
+function ctcNanGradient(lp: Tensor, impossible: Tensor, inT: Tensor): Tensor {
+  const [T, N] = lp.shape as [number, number, number];
+  const frames = arange(T, { device: lp.device, dtype: 'int32' }).reshape(T, 1, 1).lt(inT.reshape(1, N, 1));
+  const k = where(frames.logicalAnd(impossible.reshape(1, N, 1)), NaN, 0).to(lp.dtype); // [T, N, 1]
+  return where(full([], true, { dtype: 'bool', device: lp.device }), 0, lp.mul(k)).sum([0, 2]);
+}
 
 /**
  * F.multilabelMarginLoss(input [N, C] or [C], target int32 of the same shape): each row of target
