@@ -38,8 +38,9 @@ export const adaptiveMaxPool2d: typeof N.adaptiveMaxPool2d = f(N.adaptiveMaxPool
  */
 export const adaptiveMaxPool3d: typeof N.adaptiveMaxPool3d = f(N.adaptiveMaxPool3d, 'adaptiveMaxPool3d', 'x:T, outputSize:na, returnIndices?:biou');
 /**
- * F.affineGrid(theta [N, 2, 3], size [N, C, H, W], { alignCorners }): the normalized sampling grid
- * [N, H, W, 2] of (x, y) = theta @ (x_base, y_base, 1), base coordinates spanning [-1, 1].
+ * F.affineGrid(theta [N, 2, 3], size [N, C, H, W]) or (theta [N, 3, 4], size [N, C, D, H, W]),
+ * { alignCorners }: the normalized sampling grid [N, (D,) H, W, 2|3] of (x, y(, z)) =
+ * theta @ (x_base, y_base(, z_base), 1), base coordinates spanning [-1, 1].
  * @function
  */
 export const affineGrid: typeof N.affineGrid = f(N.affineGrid, 'affineGrid', 'theta:T, size:a, opts?:u{alignCorners:bu}');
@@ -152,11 +153,12 @@ export const crossEntropy: typeof N.crossEntropy = f(N.crossEntropy, 'crossEntro
  * targetLengths, { blank, reduction, zeroInfinity }): the CTC forward (alpha) recursion in log space,
  * vectorized over the batch and the 2S+1 extended labels, differentiated by autograd. Unreachable
  * states hold a large finite negative value instead of -inf so no NaN reaches the gradient; an
- * impossible alignment gives +inf (or 0 with zeroInfinity), as PyTorch. 'mean' divides each loss by
- * its target length, then averages. Lengths may be numbers or tensors (any device): they are used as
- * device tensors and range-checked there (errors surface at the next read on asynchronous devices).
- * Only 1-D concatenated targets need the target lengths on the host (numbers or a CPU tensor, as
- * PyTorch's cuDNN path) to split them; the split runs on the targets' device.
+ * impossible alignment gives +inf and NaN gradients on that sample's frames (or 0 and zeros with
+ * zeroInfinity), as PyTorch's CPU kernels. 'mean' divides each loss by its target length, then
+ * averages. Lengths may be numbers or tensors (any device): they are used as device tensors and
+ * range-checked there (errors surface at the next read on asynchronous devices). Only 1-D
+ * concatenated targets need the target lengths on the host (numbers or a CPU tensor, as PyTorch's
+ * cuDNN path) to split them; the split runs on the targets' device.
  * @function
  */
 export const ctcLoss: typeof N.ctcLoss = f(N.ctcLoss, 'ctcLoss', 'logProbs:T, targets:T, inputLengths:Tna, targetLengths:Tna, opts?:u{blank:nu;reduction:su;zeroInfinity:bu}');
@@ -224,8 +226,9 @@ export const gelu: typeof N.gelu = f(N.gelu, 'gelu', 'x:T, opts?:su{approximate:
  */
 export const glu: typeof N.glu = f(N.glu, 'glu', 'x:T, dimArg?:nu{dim:nu;inplace:bu}');
 /**
- * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2], opts): samples input at the normalized (x, y)
- * locations of grid. Differentiable w.r.t. input (gather) and grid (through the bilinear weights).
+ * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2]) or (input [N, C, D, H, W], grid
+ * [N, Do, Ho, Wo, 3]), opts: samples input at the normalized (x, y(, z)) locations of grid.
+ * Differentiable w.r.t. input (gather) and grid (through the interpolation weights).
  * @function
  */
 export const gridSample: typeof N.gridSample = f(N.gridSample, 'gridSample', 'input:T, grid:T, opts?:u{mode:su;paddingMode:su;alignCorners:bu}');

@@ -6,7 +6,7 @@
 
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
-import { cat } from '../../ops/shape.js';
+import { cat, stack } from '../../ops/shape.js';
 import { full, zeros } from '../../ops/creation.js';
 import { where } from '../../ops/elementwise.js';
 import { checkRange, oneHot as oneHotOp, oneHotAsync as oneHotAsyncOp } from '../../ops/indexing.js';
@@ -355,32 +355,34 @@ export function channelShuffle(x: Tensor, groups: number): Tensor {
 }
 
 /**
- * F.affineGrid(theta [N, 2, 3], size [N, C, H, W], { alignCorners }): the normalized sampling grid
- * [N, H, W, 2] of (x, y) = theta @ (x_base, y_base, 1), base coordinates spanning [-1, 1].
+ * F.affineGrid(theta [N, 2, 3], size [N, C, H, W]) or (theta [N, 3, 4], size [N, C, D, H, W]),
+ * { alignCorners }: the normalized sampling grid [N, (D,) H, W, 2|3] of (x, y(, z)) =
+ * theta @ (x_base, y_base(, z_base), 1), base coordinates spanning [-1, 1].
  */
 export function affineGrid(theta: Tensor, size: readonly number[], opts: { alignCorners?: boolean } = {}): Tensor {
-  if (size.length !== 4) throw new RangeError(`affineGrid: only 2D affine grids (size of length 4) are supported, got size [${size.join(', ')}]`);
-  const [N, , H, W] = size as [number, number, number, number];
-  if (theta.ndim !== 3 || theta.shape[0] !== N || theta.shape[1] !== 2 || theta.shape[2] !== 3) {
-    throw new RangeError(`affineGrid: Expected a batch of 2D affine matrices of shape Nx2x3 for size [${size.join(', ')}]. Got ${fmtShape(theta.shape)}.`);
+  const op = 'affineGrid', nd = size.length - 2, sz = `[${size.join(', ')}]`;
+  if (nd !== 2 && nd !== 3) throw new RangeError(`${op}: affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got size ${sz}.`);
+  if (theta.ndim !== 3 || theta.shape[0] !== size[0] || theta.shape[1] !== nd || theta.shape[2] !== nd + 1) {
+    throw new RangeError(`${op}: Expected a batch of ${nd}D affine matrices of shape Nx${nd}x${nd + 1} for size ${sz}. Got ${fmtShape(theta.shape)}.`);
   }
-  return composite('affineGrid', { size, alignCorners: opts.alignCorners ?? false }, () => {
-    const lin = (n: number) => Array.from({ length: n }, (_, i) => {
-      if (n === 1) return 0;
-      const v = -1 + (2 * i) / (n - 1);
-      return opts.alignCorners ? v : (v * (n - 1)) / n;
-    });
-    const xs = lin(W), ys = lin(H);
+  const ac = opts.alignCorners ?? false;
+  return composite(op, { size, alignCorners: ac }, () => {
+    const sp = size.slice(2), M = sp.reduce((a, b) => a * b, 1);
+    const lin = (n: number, i: number) => (n < 2 ? 0 : (2 * i - n + 1) / (ac ? n - 1 : n));
     const base: number[] = [];
-    for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) base.push(xs[j]!, ys[i]!, 1);
-    return constLike(theta, base, [1, H * W, 3]).matmul(theta.transpose(1, 2)).reshape(N, H, W, 2);
+    for (let i = 0; i < M; i++) {
+      // PyTorch's base grid lists x (the last spatial dim) first.
+      for (let d = nd - 1, r = i; d >= 0; r = Math.floor(r / sp[d]!), d--) base.push(lin(sp[d]!, r % sp[d]!));
+      base.push(1);
+    }
+    return constLike(theta, base, [1, M, nd + 1]).matmul(theta.transpose(1, 2)).reshape([size[0]!, ...sp, nd]);
   });
 }
 
 /** Options of F.gridSample (PyTorch's keyword arguments). */
 export interface GridSampleOpts {
-  /** Interpolation mode: 'bilinear' (default) or 'nearest'. */
-  mode?: 'bilinear' | 'nearest';
+  /** Interpolation mode: 'bilinear' (default; trilinear on 5-D input), 'nearest' or 'bicubic' (4-D input only). */
+  mode?: 'bilinear' | 'nearest' | 'bicubic';
   /** Values for grid locations outside the input: 'zeros' (default), 'border' or 'reflection'. */
   paddingMode?: 'zeros' | 'border' | 'reflection';
   /** Treat -1 and 1 as the centers (true) rather than the outer edges (false, default) of the corner pixels. */
@@ -388,44 +390,57 @@ export interface GridSampleOpts {
 }
 
 /**
- * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2], opts): samples input at the normalized (x, y)
- * locations of grid. Differentiable w.r.t. input (gather) and grid (through the bilinear weights).
+ * F.gridSample(input [N, C, H, W], grid [N, Ho, Wo, 2]) or (input [N, C, D, H, W], grid
+ * [N, Do, Ho, Wo, 3]), opts: samples input at the normalized (x, y(, z)) locations of grid.
+ * Differentiable w.r.t. input (gather) and grid (through the interpolation weights).
  */
 export function gridSample(input: Tensor, grid: Tensor, opts: GridSampleOpts = {}): Tensor {
-  const op = 'gridSample';
-  const mode = opts.mode ?? 'bilinear', padMode = opts.paddingMode ?? 'zeros', ac = opts.alignCorners ?? false;
-  if (input.ndim !== 4 || grid.ndim !== 4 || grid.shape[3] !== 2 || grid.shape[0] !== input.shape[0]) {
-    throw new RangeError(`${op}: expected 4-D input [N, C, H, W] and grid [N, H_out, W_out, 2] with the same N, got ${fmtShape(input.shape)} and ${fmtShape(grid.shape)}`);
-  }
+  const op = 'gridSample: grid_sampler():', mode = opts.mode ?? 'bilinear', padMode = opts.paddingMode ?? 'zeros', ac = opts.alignCorners ?? false;
+  const nd = input.ndim - 2, sizes = `input with sizes ${fmtShape(input.shape)} and grid with sizes ${fmtShape(grid.shape)}`;
+  // PyTorch's checks and messages, in its order.
+  const check = (bad: boolean, what: string, got = sizes) => { if (bad) throw new RangeError(`${op} ${what}, but got ${got}`); };
+  check(!['bilinear', 'nearest', 'bicubic'].includes(mode) || !['zeros', 'border', 'reflection'].includes(padMode), 'unsupported mode or paddingMode', `'${mode}', '${padMode}'`);
+  check(input.shape[0] !== grid.shape[0], 'expected grid and input to have same batch size');
+  check(grid.shape[grid.ndim - 1] !== nd, `expected grid to have size ${nd} in last dimension`, `grid with sizes ${fmtShape(grid.shape)}`);
+  check((nd !== 2 && nd !== 3) || grid.ndim !== input.ndim, 'expected 4D or 5D input and grid with same number of dimensions');
+  check(mode === 'bicubic' && nd !== 2, 'bicubic interpolation only supports 4D input');
   return composite('gridSample', { mode, paddingMode: padMode, alignCorners: ac }, () => {
-    const [N, C, H, W] = input.shape as [number, number, number, number];
-    const Ho = grid.shape[1]!, Wo = grid.shape[2]!;
-    const coord = (g: Tensor, size: number): Tensor => {
-      let c = ac ? g.add(1).mul((size - 1) / 2) : g.add(1).mul(size).sub(1).div(2);
-      if (padMode === 'reflection') {
-        c = ac ? reflect(c, 0, 2 * (size - 1)) : reflect(c, -1, 2 * size - 1);
+    const [N, C, ...sp] = input.shape as number[], outSp = grid.shape.slice(1, -1), M = outSp.reduce((a, b) => a * b, 1);
+    const g = grid.reshape(N, M, nd);
+    // PyTorch's compute_coordinates: reflect and/or clip a source coordinate into the input.
+    const bound = (c: Tensor, n: number): Tensor => {
+      if (padMode === 'reflection') c = ac ? reflect(c, 0, 2 * (n - 1)) : reflect(c, -1, 2 * n - 1);
+      return padMode === 'zeros' ? c : c.clamp(0, n - 1);
+    };
+    const A = -0.75; // PyTorch's cubic convolution coefficient
+    const cc1 = (t: Tensor) => t.mul(A + 2).sub(A + 3).mul(t).mul(t).add(1);        // |t| <= 1
+    const cc2 = (t: Tensor) => t.mul(A).sub(5 * A).mul(t).add(8 * A).mul(t).sub(4 * A); // 1 < |t| < 2
+    // All taps in one gather: per spatial dim d (D, H, W order; the grid holds x, y, z, i.e.
+    // reversed), its k taps lie along their own axis of [N, k, .., k, M] (K = k^nd taps in all).
+    const k = mode === 'nearest' ? 1 : mode === 'bilinear' ? 2 : 4, K = k ** nd;
+    let idx: Tensor | null = null, ok: Tensor | null = null, w: Tensor | null = null;
+    for (let d = nd - 1, stride = 1; d >= 0; stride *= sp[d]!, d--) {
+      const n = sp[d]!, u = g.select(2, nd - 1 - d), s = ac ? u.add(1).mul((n - 1) / 2) : u.add(1).mul(n).sub(1).div(2);
+      const view = (t: Tensor) => t.reshape([N, ...sp.map((_, j) => (j === d ? k : 1)), M]);
+      // Bicubic bounds each of its 4 taps rather than the source coordinate.
+      const c = k > 2 ? s : bound(s, n), f = c.detach()[k > 1 ? 'floor' : 'round']();
+      let p = f.unsqueeze(1); // integer-valued tap positions [N, k, M]
+      if (k > 1) {
+        const t = c.sub(f);
+        p = p.add(constLike(f, k > 2 ? [-1, 0, 1, 2] : [0, 1], [1, k, 1]));
+        const wd = view(stack(k > 2 ? [cc2(t.add(1)), cc1(t), cc1(t.rsub(1)), cc2(t.rsub(2))] : [t.rsub(1), t], 1));
+        w = w ? w.mul(wd) : wd;
       }
-      if (padMode !== 'zeros') c = c.clamp(0, size - 1);
-      return c;
-    };
-    const ix = coord(grid.select(3, 0), W), iy = coord(grid.select(3, 1), H); // [N, Ho, Wo]
-    const flat = input.reshape(N, C, H * W);
-    const tap = (xi: Tensor, yi: Tensor): Tensor => {
-      // xi, yi: float tensors holding integer positions; out-of-range taps read index 0 and are masked.
-      const valid = xi.ge(0).logicalAnd(xi.le(W - 1)).logicalAnd(yi.ge(0)).logicalAnd(yi.le(H - 1));
-      const idx = where(valid, yi.mul(W).add(xi), 0).to('int32').reshape(N, 1, Ho * Wo).expand(N, C, Ho * Wo);
-      const v = flat.gather(2, idx).reshape(N, C, Ho, Wo);
-      return where(valid.unsqueeze(1), v, 0);
-    };
-    if (mode === 'nearest') {
-      return tap(ix.detach().round(), iy.detach().round());
+      if (k > 2) p = bound(p, n);
+      p = view(p);
+      const v = p.ge(0).logicalAnd(p.le(n - 1));
+      idx = idx ? idx.add(p.mul(stride)) : p.mul(stride);
+      ok = ok ? ok.logicalAnd(v) : v;
     }
-    if (mode !== 'bilinear') throw new RangeError(`${op}: unsupported mode '${String(mode)}' (bilinear or nearest)`);
-    const x0 = ix.detach().floor(), y0 = iy.detach().floor(), x1 = x0.add(1), y1 = y0.add(1);
-    const wx1 = ix.sub(x0), wx0 = x1.sub(ix), wy1 = iy.sub(y0), wy0 = y1.sub(iy);
-    const w = (a: Tensor, b: Tensor) => a.mul(b).unsqueeze(1);
-    return tap(x0, y0).mul(w(wx0, wy0)).add(tap(x1, y0).mul(w(wx1, wy0)))
-      .add(tap(x0, y1).mul(w(wx0, wy1))).add(tap(x1, y1).mul(w(wx1, wy1)));
+    // Out-of-range taps (zeros padding) read index 0 and are masked to 0.
+    const at = where(ok!, idx!, 0).to('int32').reshape(N, 1, K * M);
+    const vals = where(ok!.reshape(N, 1, K * M), input.reshape(N, C, -1).gather(2, at.expand(N, C, K * M)), 0).reshape(N, C, K, M);
+    return (w ? vals.mul(w.reshape(N, 1, K, M)).sum(2) : vals).reshape([N, C, ...outSp]);
   });
 }
 
