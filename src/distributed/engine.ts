@@ -155,3 +155,11 @@ export function cpuLiveArray(t: Tensor): HostArray | null {
   if (t.device !== 'cpu' || !t.isContiguous()) return null;
   return ((getBackend('cpu') as { liveView?(v: View): unknown }).liveView?.(t.view_()) ?? null) as HostArray | null;
 }
+
+/**
+ * Waits for the CPU kernels in flight (WasmBackend.fence): a live array kept across steps must be
+ * fenced before the engine reads it, as the kernels that last wrote it may still be running.
+ */
+export function cpuFence(): void {
+  (getBackend('cpu') as { fence?(): void }).fence?.();
+}

@@ -128,12 +128,10 @@ describe.skipIf(!shared)(shared ? 'CPU threads' : 'CPU threads (SKIPPED: no shar
         const calls0 = torch.parallelInfo().workerCalls;
         sameBits(await at(2, () => fn(big)), one, '2 threads');
         sameBits(await at(3, () => fn(big)), one, '3 threads');
-        const calls = torch.parallelInfo().workerCalls - calls0;
-        // Small ops stay on the calling thread. Large ones are offered to the workers, but a loaded
-        // machine may let the calling thread finish a small batch before a worker wakes: their share
-        // is checked over all the large cases below.
-        if (big) bigCalls += calls;
-        else expect(calls, 'kernel calls the workers ran').toBe(0);
+        // Small ops are one call, which a worker or (when the workers are late) the calling thread
+        // runs; large ones are cut. A loaded machine may let the calling thread finish a small batch
+        // before a worker wakes: the workers' share is checked over all the large cases below.
+        if (big) bigCalls += torch.parallelInfo().workerCalls - calls0;
       });
     }
   }

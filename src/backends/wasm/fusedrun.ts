@@ -25,6 +25,8 @@ export interface FusedHost {
   /** Memory that is never freed (module bytes the workers compile from). */
   allocFixed(nbytes: number): number;
   exec(list: CallList, parallel: boolean): void;
+  /** Waits for the kernels in flight (before this thread writes or reads the memory itself). */
+  fence(): void;
 }
 
 interface Kernel { readonly id: number; readonly bytesPtr: number; readonly bytesLen: number; readonly hostOnly: boolean; readonly cost: number }
@@ -41,14 +43,18 @@ export class FusedRunner {
   private readonly kernels = new Map<string, Kernel | null>();
   private readonly unsupported = new Set<string>();
   private readonly fns: ((...a: number[]) => void)[] = [];
-  /** The argument block (fixed memory, grown when a call needs more; calls of one run share it). */
-  private blk = 0;
-  private blkBytes = 0;
+  /**
+   * Two argument blocks (fixed memory, grown when a call needs more; calls of one run share one),
+   * used in turn: the pool's batch in flight may still read the other (threads.ts fence).
+   */
+  private readonly blks = [0, 0];
+  private readonly blkBytes = [0, 0];
+  private turn = 0;
   /** Float64 partial sums of a long single-output sum (fixed memory, grown when needed). */
   private part = 0;
   private partBytes = 0;
-  /** The GEMM epilogue's descriptor (fixed memory; one GEMM runs at a time). */
-  private epi = 0;
+  /** The GEMM epilogue's descriptors (fixed memory), used in turn like the argument blocks. */
+  private readonly epis = [0, 0];
   /** Modules compiled, and runs that found theirs in the cache (tests check reuse). */
   readonly stats = { compiled: 0, hits: 0 };
 
@@ -118,10 +124,10 @@ export class FusedRunner {
     const kinds = st.map((s, k): Kind => (N === 1 ? (k < nIn ? 'b' : 'c') : s[R - 1] === 1 ? 'c' : s[R - 1] === 0 ? 'b' : 's'));
     const kernel = this.kernel(p, pk, { rank: R, kinds });
     if (!kernel) return null;
-    if (!this.epi) this.epi = this.host.allocFixed(16);
-    const blk = this.block(views, dims, st, 0);
-    new Int32Array(this.host.memory.buffer, this.epi, 4).set([kernel.id, kernel.bytesPtr, kernel.bytesLen, blk]);
-    return { epi: this.epi, hostOnly: kernel.hostOnly || !this.host.shared };
+    const blk = this.block(views, dims, st, 0), t = this.turn;
+    const epi = this.epis[t] ||= this.host.allocFixed(16);
+    new Int32Array(this.host.memory.buffer, epi, 4).set([kernel.id, kernel.bytesPtr, kernel.bytesLen, blk]);
+    return { epi, hostOnly: kernel.hostOnly || !this.host.shared };
   }
 
   /** This thread's gemmEpilogue (see `tiles`): the described kernel over a block of the product. */
@@ -135,12 +141,12 @@ export class FusedRunner {
    * operand pointer and byte strides (`st`: element strides per operand over `dims`).
    */
   private block(views: readonly View[], dims: readonly number[], st: readonly (readonly number[])[], word0: number): number {
-    const R = dims.length, K = views.length, words = R - 1 + K * (R + 1);
-    if (this.blkBytes < 4 * words) {
-      this.blkBytes = Math.max(1024, 4 * words);
-      this.blk = this.host.allocFixed(this.blkBytes);
+    const R = dims.length, K = views.length, words = R - 1 + K * (R + 1), t = this.turn ^= 1;
+    if (this.blkBytes[t]! < 4 * words) {
+      this.blkBytes[t] = Math.max(1024, 4 * words);
+      this.blks[t] = this.host.allocFixed(this.blkBytes[t]!);
     }
-    const blk = this.blk, w = new Int32Array(this.host.memory.buffer, blk, words);
+    const blk = this.blks[t]!, w = new Int32Array(this.host.memory.buffer, blk, words);
     w[0] = word0;
     for (let d = 1; d <= R - 2; d++) w[d] = dims[d]!;
     views.forEach((v, k) => {
@@ -195,6 +201,7 @@ export class FusedRunner {
       for (let c0 = 0; c0 < len; c0 += CHUNK) L.push('jit', make(blk)(0, 1, c0, Math.min(CHUNK, len - c0)), Math.min(CHUNK, len - c0) * kernel.cost);
       this.host.exec(L, this.host.shared && !kernel.hostOnly);
       // Added in order from 0, then rounded once, as the backend adds its sumRunF64 parts.
+      this.host.fence();
       const f = new Float64Array(this.host.memory.buffer, this.part, parts);
       let sum = 0;
       for (let i = 0; i < parts; i++) sum += f[i]!;

@@ -106,16 +106,23 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Runs a list of kernel calls: on the pool when there is enough work and a worker is ready, else
-   * in order on this thread. Returns each call's result (gather/scatter report bad indices so).
+   * Runs a list of kernel calls: on the pool when a worker is ready (possibly still running when
+   * this returns: fence()), else in order on this thread. With `wantResults` the calls are done on
+   * return and their results returned (gather/scatter report bad indices so).
    */
-  private exec(list: CallList, parallel = true): ArrayLike<number> {
+  private exec(list: CallList, parallel = true, wantResults = false): ArrayLike<number> {
     const n = list.length;
     if (n === 0) return [];
     if (!this.gemmScratch && list.scratchArg.some((a) => a >= 0)) this.gemmScratch = this.alloc(this.simd!.k.scratchBytes()) as WasmBuffer;
     const scratch = this.gemmScratch?.ptr ?? 0;
-    const pool = parallel && n > 1 && list.work >= PAR_MIN ? this.threadPool() : null;
-    if (pool && pool.ready > 0) return pool.run(list, this.fns, scratch);
+    const pool = parallel ? this.threadPool() : null;
+    if (pool && pool.ready > 0) {
+      // Worth cutting: this thread works too. Else, unless its results are wanted now, the whole op
+      // goes to a worker while this thread returns to prepare the next one (fence() catches up).
+      if (n > 1 && list.work >= PAR_MIN) return pool.run(list, this.fns, scratch, wantResults);
+      if (!wantResults) return pool.run(list, this.fns, scratch, false, true);
+    }
+    this.fence();
     const out = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const a = list.args[i]!, sa = list.scratchArg[i]!;
@@ -124,6 +131,9 @@ export class WasmBackend implements Backend {
     }
     return out;
   }
+
+  /** Waits for the kernels in flight on the pool (before JavaScript touches the memory). */
+  fence(): void { for (const p of this.pools.values()) p.fence(); }
 
   /** Loads the best SIMD kernels asynchronously if the synchronous attempt was refused. */
   async upgrade(): Promise<void> {
@@ -137,6 +147,7 @@ export class WasmBackend implements Backend {
 
   /** A typed array over the whole memory for dtype d (recreated after memory growth). */
   arr(d: DType): TypedArray {
+    this.fence();
     if (this.viewsOf !== this.wasmMemory.buffer) { this.views = {}; this.viewsOf = this.wasmMemory.buffer; }
     let a = this.views[d];
     if (!a) {
@@ -180,6 +191,7 @@ export class WasmBackend implements Backend {
     this.allocator.free(b.ptr, b.size);
   }
   write(buf: BufferHandle, data: TypedArray, byteOffset = 0): void {
+    this.fence();
     const b = buf as WasmBuffer;
     new Uint8Array(this.wasmMemory.buffer, b.ptr + byteOffset, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
@@ -547,7 +559,7 @@ export class WasmBackend implements Backend {
           at.push([io, st[2]!, st[3]!, nc]);
           return [nr, nc, xp + 4 * (offs[0]! + r0 * st[0]! + c0 * st[1]!), st[0]!, st[1]!, ip + 4 * io, st[2]!, st[3]!, op_ + 4 * (offs[2]! + r0 * cols + c0), sd, size];
         });
-      })) { this.checkIndices('gather', this.exec(L), at, ip, size, dim); return; }
+      })) { this.checkIndices('gather', this.exec(L, true, true), at, ip, size, dim); return; }
     }
     ref.gather(this.arr(x.dtype), this.base(x), x.shape, x.strides, dim, this.arr('int32') as Int32Array, this.base(index), index.strides,
       this.arr(out.dtype), this.base(out), out.shape);
@@ -573,7 +585,7 @@ export class WasmBackend implements Backend {
             sp + 4 * (offs[2]! + r0 * st[4]! + c0 * st[5]!), st[4]!, st[5]!, sd, size];
         };
         if (disjoint) split2d(L, 'scatter32', rows, cols, cut); else L.push('scatter32', cut(0, rows, 0, cols), rows * cols);
-      })) { this.checkIndices('scatter', this.exec(L, windows === 1 && disjoint), at, ip, size, dim); return; }
+      })) { this.checkIndices('scatter', this.exec(L, windows === 1 && disjoint, true), at, ip, size, dim); return; }
     }
     ref.scatter(this.arr(out.dtype), this.base(out), out.shape, dim, this.arr('int32') as Int32Array, this.base(index), index.shape, index.strides,
       this.arr(src.dtype), this.base(src), src.strides, reduce);
@@ -602,10 +614,15 @@ export class WasmBackend implements Backend {
       ptr: (v) => this.ptr(v),
       allocFixed: (n) => this.allocator.allocFixed(n),
       exec: (list, parallel) => { this.exec(list, parallel); },
+      fence: () => { this.fence(); },
     });
   }
   checkRange(x: View, min: number, max: number, message: string): void {
     if (x.shape.some((s) => s === 0)) return;
+    // Broadcast dims repeat the same elements: checked once (an embedding's index widened to the
+    // output's shape would otherwise be reduced over every repeat, on the strided path).
+    const keep = x.shape.map((_, d) => x.strides[d] !== 0);
+    x = { ...x, shape: x.shape.filter((_, d) => keep[d]), strides: x.strides.filter((_, d) => keep[d]) };
     // The extremes by the (SIMD, threaded) reductions; only a failing check scans for the value it names.
     const t = this.alloc(8);
     try {
@@ -774,7 +791,7 @@ export class WasmBackend implements Backend {
       const parts = Math.ceil(R / CHUNK), tmp = this.alloc(8 * parts) as WasmBuffer;
       try {
         split2d(L, 'sumRunF64', 1, R, (_r, _n, c0, nc) => [nc, xp + 4 * c0, tmp.ptr + 8 * (c0 / CHUNK)]);
-        this.exec(L);
+        this.exec(L, true, true);
         const part = new Float64Array(this.wasmMemory.buffer, tmp.ptr, parts);
         let s = 0;
         for (let i = 0; i < parts; i++) s += part[i]!;

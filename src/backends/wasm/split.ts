@@ -6,7 +6,7 @@
 
 import type { CallList, KernelName } from './threads.js';
 
-/** Elements below which an op stays one call on the calling thread (waking a worker costs ~10 us). */
+/** Elements below which an op stays one call, not cut (handed to a worker whole: threads.ts run). */
 export const PAR_MIN = 1 << 15;
 /** Elements per call when an op is cut (~5-20 us of elementwise work each). */
 export const CHUNK = 1 << 14;

@@ -195,6 +195,9 @@ export class ThreadPool {
   private readonly results = new Float64Array(this.control, HEADER_BYTES + CALLS_BYTES, MAX_CALLS);
   private workers = 0;
   private spawnFailed = false;
+  /** The batch handed out and not yet waited for (see fence), with what this thread needs to help finish it. */
+  private pending: { list: CallList; start: number; fns: readonly Fn[]; scratch: number } | null = null;
+  private readonly args: number[] = [];
   /** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
   private readonly canBlock: boolean;
 
@@ -254,24 +257,55 @@ export class ThreadPool {
   }
 
   /**
-   * Runs every call of `list` (on the workers that are ready and on this thread) and returns the
-   * calls' results. `fns` are this thread's kernel exports by index; `scratch` its GEMM scratch. A
-   * list longer than the call table runs as several batches, one after the other.
+   * Runs every call of `list` on the workers that are ready and on this thread. The last batch may
+   * still be finishing on a worker when this returns: fence() (which the backend calls before its
+   * next batch and before JavaScript touches the memory) waits for it. With `wantResults` it waits
+   * here and returns the calls' results. `offload`: this thread takes no call unless the workers are
+   * late at the fence (a small op runs on a worker while this thread prepares the next one).
+   * `fns` are this thread's kernel exports by index; `scratch` its GEMM scratch. A list longer than
+   * the call table runs as several batches, one after the other.
    */
-  run(list: CallList, fns: readonly Fn[], scratch: number): Float64Array {
+  run(list: CallList, fns: readonly Fn[], scratch: number, wantResults = false, offload = false): Float64Array {
     const n = list.length;
-    if (n <= MAX_CALLS) { this.batch(list, 0, n, fns, scratch); return this.results; }
+    if (n <= MAX_CALLS) {
+      this.batch(list, 0, n, fns, scratch, offload && !wantResults);
+      if (wantResults) this.fence();
+      return this.results;
+    }
     const all = new Float64Array(n);
     for (let s = 0; s < n; s += MAX_CALLS) {
       const e = Math.min(n, s + MAX_CALLS);
-      this.batch(list, s, e, fns, scratch);
+      this.batch(list, s, e, fns, scratch, false);
+      this.fence();
       all.set(this.results.subarray(0, e - s), s);
     }
     return all;
   }
 
-  /** Runs calls start..end of `list` as one batch; their results land in results[0 .. end - start]. */
-  private batch(list: CallList, start: number, end: number, fns: readonly Fn[], scratch: number): void {
+  /**
+   * Completes the batch in flight, if any: takes what no worker has started (a sleeping worker's
+   * range), waits for the calls running, and raises a failure of one of them.
+   */
+  fence(): void {
+    const f = this.pending;
+    if (!f) return;
+    const { ctl } = this;
+    const n = Atomics.load(ctl, COUNT), parts = Atomics.load(ctl, PARTS);
+    this.take(parts, f.fns, f.scratch);
+    for (let spins = 0; ; spins++) {
+      const d = Atomics.load(ctl, DONE);
+      if (d >= n) break;
+      if (this.canBlock && spins > 1000) Atomics.wait(ctl, DONE, d, 1);
+    }
+    for (let p = 0; p < parts; p++) Atomics.store(this.ranges, 2 * p, PARKED);
+    this.pending = null;
+    const failed = Atomics.load(ctl, FAILED);
+    if (failed) throw new Error(`cpu: kernel '${KERNEL_NAMES[f.list.fns[f.start + failed - 1]!] ?? 'jit'}' failed in a worker thread`);
+  }
+
+  /** Runs calls start..end of `list` as one batch (after the one in flight); their results land in results[0 .. end - start]. */
+  private batch(list: CallList, start: number, end: number, fns: readonly Fn[], scratch: number, offload: boolean): void {
+    this.fence();
     const n = end - start;
     const { ctl, calls } = this;
     for (let i = 0; i < n; i++) {
@@ -283,7 +317,8 @@ export class ThreadPool {
     // same list: data an op's range wrote stays in that core's cache for the next op over the same
     // shape. A thread that finishes its range takes calls from the others' (a late or sleeping
     // worker's range is not left waiting). Which thread runs a call never changes its result.
-    const parts = Math.min(n, 1 + Math.min(this.workers, Atomics.load(ctl, LIMIT)), MAX_PARTS);
+    const workers = Math.min(this.workers, Atomics.load(ctl, LIMIT));
+    const parts = Math.min(n, (offload ? 0 : 1) + workers, MAX_PARTS);
     Atomics.store(ctl, COUNT, n);
     Atomics.store(ctl, PARTS, parts);
     Atomics.store(ctl, DONE, 0);
@@ -291,9 +326,15 @@ export class ThreadPool {
     for (let p = 0; p < parts; p++) Atomics.store(this.ranges, 2 * p + 1, Math.floor(n * (p + 1) / parts));
     for (let p = 0; p < parts; p++) Atomics.store(this.ranges, 2 * p, Math.floor(n * p / parts));
     Atomics.add(ctl, GEN, 1);
-    Atomics.notify(ctl, GEN, Math.min(parts - 1, this.workers));
-    // This thread takes calls like a worker.
-    const args: number[] = [];
+    Atomics.notify(ctl, GEN, Math.min(parts, workers));
+    this.pending = { list, start, fns, scratch };
+    // This thread takes calls like a worker, then returns (fence() waits for the others').
+    if (!offload) this.take(parts, fns, scratch);
+  }
+
+  /** Takes and runs calls of the batch in flight until none is left in any range. */
+  private take(parts: number, fns: readonly Fn[], scratch: number): void {
+    const { ctl, calls, args } = this;
     for (let k = 0; k < parts; k++) {
       for (;;) {
         const i = Atomics.add(this.ranges, 2 * k, 1);
@@ -306,13 +347,5 @@ export class ThreadPool {
         Atomics.add(ctl, DONE, 1);
       }
     }
-    for (let spins = 0; ; spins++) {
-      const d = Atomics.load(ctl, DONE);
-      if (d >= n) break;
-      if (this.canBlock && spins > 1000) Atomics.wait(ctl, DONE, d, 1);
-    }
-    for (let p = 0; p < parts; p++) Atomics.store(this.ranges, 2 * p, PARKED);
-    const failed = Atomics.load(ctl, FAILED);
-    if (failed) throw new Error(`cpu: kernel '${KERNEL_NAMES[list.fns[start + failed - 1]!] ?? 'jit'}' failed in a worker thread`);
   }
 }

@@ -14,7 +14,7 @@ import { AccumulateGrad, type Node } from '../../autograd/graph.js';
 import { tensor as makeTensor, zeros } from '../../ops/creation.js';
 import { keep } from '../../memory.js';
 import { commOf, dtypeCode, type ProcessGroup } from '../../distributed/index.js';
-import { cpuLiveArray, type EngineDtype, type EngineGroup, type EngineWork, type HostArray } from '../../distributed/engine.js';
+import { cpuFence, cpuLiveArray, type EngineDtype, type EngineGroup, type EngineWork, type HostArray } from '../../distributed/engine.js';
 import { NcclGroup } from '../../distributed/nccl.js';
 import { checkNcclTensor, ncclAllReduce, ncclBroadcast } from '../../distributed/nccl-ops.js';
 import { itemSize, type DType } from '../../dtype.js';
@@ -209,6 +209,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
         nb.work = STREAM_ORDERED;
         continue;
       }
+      if (nb.live) cpuFence(); // the kernels that filled the bucket may still be running
       nb.copy = nb.live ? null : nb.flat.dataSync() as HostArray;
       nb.work = this.#group.allReduce(nb.live ?? nb.copy!, nb.dtype!, 'sum');
     }
