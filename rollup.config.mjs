@@ -10,7 +10,6 @@
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 import { transform } from 'esbuild';
-import { fileURLToPath } from 'node:url';
 
 // Modules that only exist on some runtimes. The core reaches them only through lazy `import()` in small
 // adapters that catch failure, so the Node build leaves them external. Both outputs inline the
@@ -22,17 +21,20 @@ const runtimeOnly = (id) => id.startsWith('node:') || id === 'webgpu';
 // exactly as on a failed import. (Inlining a throwing stub module instead would run it at load.)
 // The CUDA backend (an N-API addon's driver) is stubbed the same way: no browser can load it, and
 // leaving it out keeps the bundle within its budget; the registry then reports CUDA unavailable.
-// torch.distributed's NCCL engine, which needs that addon, becomes src/distributed/nccl-browser.ts.
+// torch.distributed's native side (the Gloo and NCCL addons, the TCP store) becomes
+// src/distributed/browser.ts, which reports it unavailable.
 const CUDA_BACKEND = 'torchlet:cuda-backend';
-const NCCL_MODULES = ['./nccl.js', './nccl-ops.js', './cuda-access.js'];
+const DISTRIBUTED_NATIVE = /\/distributed\/(nccl|nccl-ops|cuda-access|engine|store)\.ts$/;
 function browserStubs() {
   return {
     name: 'torchlet-browser-stubs',
     resolveId(id, importer) {
       if (runtimeOnly(id)) return { id, external: true };
       if (id === './cuda/index.js' && importer?.endsWith('/backends/registry.ts')) return { id: CUDA_BACKEND, external: true };
-      if (NCCL_MODULES.includes(id) && importer?.endsWith('/distributed/index.ts')) return fileURLToPath(new URL('./src/distributed/nccl-browser.ts', import.meta.url));
       return null;
+    },
+    load(id) {
+      return DISTRIBUTED_NATIVE.test(id) ? "export * from './browser.js';" : null;
     },
     renderDynamicImport({ targetModuleId }) {
       if (!targetModuleId || !(runtimeOnly(targetModuleId) || targetModuleId === CUDA_BACKEND)) return null;
