@@ -46,6 +46,7 @@ const FACADES = [
   { out: 'profiler', file: 'src/profiler/index.ts' },
   { out: 'distributions-constraints', file: 'src/distributions/constraints.ts' },
   { out: 'distributions-transforms', file: 'src/distributions/transforms.ts' },
+  { out: 'distributions-kl', file: 'src/distributions/kl.ts' },
   { out: 'distributions', file: 'src/distributions/index.ts' },
   { out: 'distributed', file: 'src/distributed/index.ts' },
   { out: 'amp', file: 'src/amp/index.ts' },

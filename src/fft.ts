@@ -276,17 +276,25 @@ export function rfft2(input: Tensor, opts: FftnOpts = {}): Tensor { return rfftn
 /** The inverse of rfft2 (torch.fft.irfft2). */
 export function irfft2(input: Tensor, opts: FftnOpts = {}): Tensor { return irfftnImpl('irfft2', input, opts, [-2, -1]); }
 
-/** The sample frequencies of an n-point DFT with sample spacing d: [0, 1, ..., -1] / (d n) (torch.fft.fftfreq). */
-export function fftfreq(n: number, d = 1, opts: CreateOpts = {}): Tensor {
-  checkN('fftfreq', n);
-  const v = Array.from({ length: n }, (_, i) => (i < Math.ceil(n / 2) ? i : i - n) / (d * n));
-  return tensor(v, { dtype: opts.dtype ?? state.defaultDtype, device: opts.device, requiresGrad: opts.requiresGrad });
+/** Options of fftfreq and rfftfreq: the sample spacing `d` (PyTorch's keyword) beside the creation options. */
+export interface FreqOpts extends CreateOpts {
+  /** The sample spacing (default 1). */
+  d?: number;
 }
-/** The sample frequencies of rfft's output: [0, 1, ..., n/2] / (d n) (torch.fft.rfftfreq). */
-export function rfftfreq(n: number, d = 1, opts: CreateOpts = {}): Tensor {
-  checkN('rfftfreq', n);
-  const v = Array.from({ length: Math.floor(n / 2) + 1 }, (_, i) => i / (d * n));
-  return tensor(v, { dtype: opts.dtype ?? state.defaultDtype, device: opts.device, requiresGrad: opts.requiresGrad });
+
+/** Frequencies k / (d n) of the given ks, for fftfreq and rfftfreq (d given positionally or as { d }). */
+function freqs(op: string, n: number, d: number | FreqOpts, opts: CreateOpts, k: (i: number) => number, len: number): Tensor {
+  if (typeof d === 'object') [d, opts] = [d.d ?? 1, d];
+  checkN(op, n);
+  return tensor(Array.from({ length: len }, (_, i) => k(i) / ((d as number) * n)), { dtype: opts.dtype ?? state.defaultDtype, device: opts.device, requiresGrad: opts.requiresGrad });
+}
+/** The sample frequencies of an n-point DFT with sample spacing d: [0, 1, ..., -1] / (d n) (torch.fft.fftfreq); d may be given as `{ d }`. */
+export function fftfreq(n: number, d: number | FreqOpts = 1, opts: CreateOpts = {}): Tensor {
+  return freqs('fftfreq', n, d, opts, (i) => (i < Math.ceil(n / 2) ? i : i - n), n);
+}
+/** The sample frequencies of rfft's output: [0, 1, ..., n/2] / (d n) (torch.fft.rfftfreq); d may be given as `{ d }`. */
+export function rfftfreq(n: number, d: number | FreqOpts = 1, opts: CreateOpts = {}): Tensor {
+  return freqs('rfftfreq', n, d, opts, (i) => i, Math.floor(n / 2) + 1);
 }
 
 function shift(op: string, x: Tensor, dim: number | readonly number[] | null | undefined, inverse: boolean): Tensor {

@@ -48,11 +48,11 @@ export {
   bernoulli, normal, dist, scatterReduce, indexCopy, isin, histc,
 } from './generated/api/ops.js';
 export type { RepeatInterleaveOpts, QuantileOpts, QuantileInterpolation, ToOpts, RandOpts, BernoulliOpts, NormalOpts, ScatterReduceOp, ScatterReduceOpts, IsinOpts, HistcOpts } from './ops/index.js';
-// torch.det / torch.inverse / torch.slogdet / torch.matrixExp / torch.matrixPower: PyTorch's top-level names of linalg functions.
-export { det, inverse, slogdet, matrixExp, matrixPower } from './generated/api/ops.js';
+// torch.det / torch.inverse / torch.slogdet / torch.matrixExp / torch.matrixPower / torch.svd: PyTorch's top-level names of linalg functions.
+export { det, inverse, slogdet, matrixExp, matrixPower, svd } from './generated/api/ops.js';
 export { geqrf, geqrfAsync, orgqr } from './generated/api/ops.js';
 export type { GeqrfResult } from './ops/index.js';
-export type { SlogdetResult } from './ops/index.js';
+export type { SlogdetResult, SvdResult } from './ops/index.js';
 export * as linalg from './generated/api/linalg.js';
 export { luUnpack } from './generated/api/ops.js';
 export type { PLUResult, LuUnpackOpts } from './ops/index.js';

@@ -865,6 +865,8 @@ export class Tensor {
   trace(): Tensor { return ops.trace(this); }
   /** x.det(): determinant of each square matrix (torch.linalg.det). */
   det(): Tensor { return ops.det(this); }
+  /** x.svd(some = true, computeUv = true): { U, S, V } (torch.svd, PyTorch's deprecated form of linalg.svd). */
+  svd(some: boolean | { some?: boolean; computeUv?: boolean } = true, computeUv = true): ops.SvdResult { return ops.svd(this, some, computeUv); }
   /** x.inverse(): inverse of each square matrix (torch.linalg.inv). */
   inverse(): Tensor { return ops.inverse(this); }
   /** x.slogdet(): { sign, logabsdet } (torch.linalg.slogdet). */

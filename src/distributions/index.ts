@@ -7,8 +7,9 @@ export { Normal, Uniform, Exponential, Laplace, Gamma, Poisson, Bernoulli, Binom
 export { Geometric } from './geometric.js';
 export { Categorical, OneHotCategorical, Dirichlet, Beta } from './categorical.js';
 export { MultivariateNormal, type MultivariateNormalOpts } from './multivariate.js';
-export { Independent, TransformedDistribution, LogNormal } from './transformed.js';
+export { Independent, TransformedDistribution, LogNormal, MixtureSameFamily } from './transformed.js';
 export { Transform, InverseTransform, ExpTransform, PowerTransform, SigmoidTransform, TanhTransform, AffineTransform, ComposeTransform } from './transforms.js';
 export { klDivergence, registerKl, type KlFn, type DistributionClass } from './kl.js';
 export * as constraints from './constraints.js';
+export * as kl from './kl.js';
 export * as transforms from './transforms.js';

@@ -1,10 +1,12 @@
 // Distributions built from others: Independent (reinterprets batch dims as event dims),
-// TransformedDistribution (a base pushed through Transforms, log-density by the change of variables)
-// and LogNormal (Normal through ExpTransform), following PyTorch's shape bookkeeping.
+// TransformedDistribution (a base pushed through Transforms, log-density by the change of variables),
+// LogNormal (Normal through ExpTransform) and MixtureSameFamily, following PyTorch's shape bookkeeping.
 
 import { Tensor } from '../tensor.js';
 import * as C from './constraints.js';
-import { Distribution, sumRightmost, type DistributionOpts, type Param } from './distribution.js';
+import { Distribution, sumRightmost, torchSize, type DistributionOpts, type Param } from './distribution.js';
+import { Categorical } from './categorical.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { ComposeTransform, ExpTransform, type Transform } from './transforms.js';
 import { Normal } from './univariate.js';
 
@@ -163,5 +165,55 @@ export class LogNormal extends TransformedDistribution {
   override entropy(): Tensor { return this.normal.entropy().add(this.loc); }
   override expand(batchShape: number[]): LogNormal {
     return this.withValidate(new LogNormal(this.loc.expand(batchShape), this.scale.expand(batchShape), { validateArgs: false }));
+  }
+}
+
+/**
+ * A mixture of components of one family (torch.distributions.MixtureSameFamily): the Categorical
+ * mixtureDistribution picks, per draw, one entry of componentDistribution's rightmost batch dim.
+ */
+export class MixtureSameFamily extends Distribution {
+  /** `new MixtureSameFamily(mixtureDistribution, componentDistribution, { validateArgs })`. */
+  constructor(readonly mixtureDistribution: Categorical, readonly componentDistribution: Distribution, opts: DistributionOpts = {}) {
+    if (!(mixtureDistribution instanceof Categorical)) throw new TypeError('The Mixture distribution needs to be an instance of torch.distributions.Categorical');
+    const mb = mixtureDistribution.batchShape, cb = componentDistribution.batchShape.slice(0, -1), k = componentDistribution.batchShape.at(-1);
+    for (let i = 1; i <= Math.min(mb.length, cb.length); i++) {
+      const a = mb.at(-i)!, b = cb.at(-i)!;
+      if (a !== 1 && b !== 1 && a !== b) throw new RangeError(`\`mixture_distribution.batch_shape\` (${torchSize(mb)}) is not compatible with \`component_distribution.batch_shape\`(${torchSize(cb)})`);
+    }
+    if (mixtureDistribution.numEvents !== k) throw new RangeError(`\`mixture_distribution component\` (${mixtureDistribution.numEvents}) does not equal \`component_distribution.batch_shape[-1]\` (${k})`);
+    super(cb, componentDistribution.eventShape, opts.validateArgs);
+  }
+  /** The components' support. */
+  get support(): C.Constraint { return this.componentDistribution.support; }
+  protected get like(): Tensor { return this.mixtureDistribution.probs; }
+  override toString(): string { return `MixtureSameFamily(\n  ${this.mixtureDistribution},\n  ${this.componentDistribution})`; }
+  /** The component dim of the components' [..., k, ...event] values. */
+  private get kDim(): number { return -1 - this.eventShape.length; }
+  /** The mixture probabilities, broadcastable against the components' [..., k, ...event] values. */
+  private get probs(): Tensor { const p = this.mixtureDistribution.probs; return p.reshape([...p.shape, ...this.eventShape.map(() => 1)]); }
+  override get mean(): Tensor { return this.probs.mul(this.componentDistribution.mean).sum(this.kDim); }
+  /** The law of total variance: E[Var(Y|X)] + Var(E[Y|X]). */
+  override get variance(): Tensor {
+    const p = this.probs, c = this.componentDistribution, k = this.kDim;
+    return p.mul(c.variance).sum(k).add(p.mul(c.mean.sub(this.mean.unsqueeze(k)).square()).sum(k));
+  }
+  override cdf(value: Tensor): Tensor { return this.componentDistribution.cdf(value.unsqueeze(this.kDim)).mul(this.mixtureDistribution.probs).sum(-1); }
+  override logProb(value: Tensor): Tensor {
+    this.maybeValidate(value);
+    return this.componentDistribution.logProb(value.unsqueeze(this.kDim)).add(this.mixtureDistribution.logits).logsumexp(-1);
+  }
+  /** Draws a component index per sample, then that component's draw. */
+  override sample(sampleShape: number[] = []): Tensor {
+    return noGrad(() => {
+      const B = this.batchShape, es = this.eventShape, g = sampleShape.length + B.length;
+      const mix = this.mixtureDistribution.sample(sampleShape), mb = this.mixtureDistribution.batchShape;
+      const idx = mix.reshape([...sampleShape, ...B.slice(mb.length).fill(1), ...mb, 1, ...es.map(() => 1)]).expand([...sampleShape, ...B, 1, ...es]);
+      return this.componentDistribution.sample(sampleShape).gather(g, idx).squeeze(g);
+    });
+  }
+  expand(batchShape: number[]): MixtureSameFamily {
+    const m = this.mixtureDistribution;
+    return this.withValidate(new MixtureSameFamily(m.expand(batchShape), this.componentDistribution.expand([...batchShape, m.numEvents]), { validateArgs: false }));
   }
 }

@@ -8,15 +8,10 @@ import { Module } from './module.js';
 import { registerParametrization } from './parametrize.js';
 import { ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './modules/conv.js';
 import { normalize } from './functional/misc.js';
+import { normExceptDim } from './functional/utils.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { randn } from '../ops/creation.js';
 
-/** PyTorch's norm_except_dim(v, 2, dim): the 2-norm over every dim but `dim` (kept as size 1); the whole norm for dim -1. */
-function normExceptDim(v: Tensor, dim: number): Tensor {
-  if (dim === -1) return v.norm(2);
-  const others = [...v.shape.keys()].filter((d) => d !== dim);
-  return others.length === 0 ? v.abs() : v.norm(2, others, true);
-}
 
 /** The weight-norm parametrization: weight = g * v / ||v|| (norms over every dim but `dim`). */
 class WeightNorm extends Module {
@@ -27,12 +22,23 @@ class WeightNorm extends Module {
   override extraRepr(): string { return ''; }
 }
 
+/** Options of weightNorm: PyTorch's keyword arguments. */
+export interface WeightNormOpts {
+  /** The parameter's name (default 'weight'). */
+  name?: string;
+  /** The dim kept by the norm (default 0; null: the norm of the whole tensor). */
+  dim?: number | null;
+}
+
 /**
  * Applies weight normalization to module[name] (torch.nn.utils.parametrizations.weight_norm):
  * weight = g * v / ||v||, with g (`original0`) and v (`original1`) the new parameters. dim: the
- * dim kept by the norm (default 0; null: the norm of the whole tensor).
+ * dim kept by the norm (default 0; null: the norm of the whole tensor). name and dim may be given as
+ * options (`weightNorm(m, { dim: 1 })`).
  */
-export function weightNorm<M extends Module>(module: M, name = 'weight', dim: number | null = 0): M {
+export function weightNorm<M extends Module>(module: M, name: string | WeightNormOpts = 'weight', dim: number | null | Pick<WeightNormOpts, 'dim'> = 0): M {
+  if (typeof name === 'object') ({ name = 'weight', dim = 0 } = name);
+  if (typeof dim === 'object' && dim) ({ dim = 0 } = dim);
   const w = (module as unknown as Record<string, unknown>)[name];
   const d = dim === null ? -1 : dim < -1 && w instanceof Tensor ? dim + w.ndim : dim;
   registerParametrization(module, name, new WeightNorm(d), { unsafe: true });
@@ -95,12 +101,26 @@ class SpectralNorm extends Module {
   rightInverse(value: Tensor): Tensor { return value; }
 }
 
+/** Options of spectralNorm: PyTorch's keyword arguments. */
+export interface SpectralNormOpts {
+  /** Power-method steps per read in training mode (default 1). */
+  nPowerIterations?: number;
+  /** Added for numerical stability when normalizing vectors (default 1e-12). */
+  eps?: number;
+  /** The dim of the output channels (default: 1 for ConvTranspose, else 0). */
+  dim?: number | null;
+}
+
 /**
  * Applies spectral normalization to module[name] (torch.nn.utils.parametrizations.spectral_norm):
  * weight / sigma(weight), sigma estimated by nPowerIterations power-method steps per read in
  * training mode (the vectors are buffers `_u`, `_v`). dim defaults to 1 for ConvTranspose, else 0.
+ * The arguments after module may be options: `spectralNorm(m, { nPowerIterations: 2 })`,
+ * `spectralNorm(m, 'weight', { eps, dim })`.
  */
-export function spectralNorm<M extends Module>(module: M, name = 'weight', nPowerIterations = 1, eps = 1e-12, dim: number | null = null): M {
+export function spectralNorm<M extends Module>(module: M, name: string | SpectralNormOpts & { name?: string } = 'weight', nPowerIterations: number | SpectralNormOpts = 1, eps = 1e-12, dim: number | null = null): M {
+  if (typeof name === 'object') [name, nPowerIterations] = [name.name ?? 'weight', name];
+  if (typeof nPowerIterations === 'object') ({ nPowerIterations = 1, eps = 1e-12, dim = null } = nPowerIterations);
   const weight = (module as unknown as Record<string, unknown>)[name];
   if (!(weight instanceof Tensor)) throw new Error(`Module '${module.constructor.name}' has no parameter or buffer with name '${name}'`);
   const d = dim ?? (module instanceof ConvTranspose1d || module instanceof ConvTranspose2d || module instanceof ConvTranspose3d ? 1 : 0);

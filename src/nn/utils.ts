@@ -11,6 +11,10 @@ import { fmtShape } from '../shape.js';
 import { norm } from '../ops/reduce.js';
 import { full, tensor, zeros } from '../ops/creation.js';
 import type { NormOrd } from '../ops/types.js';
+import type { Module } from './module.js';
+import { Parameter } from './parameter.js';
+import { normExceptDim } from './functional/utils.js';
+import type { WeightNormOpts } from './parametrizations.js';
 export * as parametrize from './parametrize.js';
 export * as parametrizations from './parametrizations.js';
 
@@ -71,6 +75,45 @@ export function vectorToParameters(vec: Tensor, parameters: Params): void {
       off += n;
     }
   });
+}
+
+/** The weight norms of weightNorm, per module and name: the hook to remove and the value's computation. */
+const weightNorms = new WeakMap<Module, Map<string, [{ remove(): void }, () => Tensor]>>();
+
+/**
+ * PyTorch 1.13's torch.nn.utils.weight_norm (the hook form): parameter module[name] is replaced by
+ * `<name>_g` and `<name>_v`, and module[name] = g * v / ||v|| is recomputed before every forward
+ * (norms over every dim but `dim`; null: the whole tensor), so 1.13 stateDicts load unchanged.
+ * name and dim may be given as options (`weightNorm(m, { dim: null })`).
+ */
+export function weightNorm<M extends Module>(module: M, name: string | WeightNormOpts = 'weight', dim: number | null | Pick<WeightNormOpts, 'dim'> = 0): M {
+  if (typeof name === 'object') ({ name = 'weight', dim = 0 } = name);
+  if (typeof dim === 'object' && dim) ({ dim = 0 } = dim);
+  const rec = module as unknown as Record<string, Tensor>, w = rec[name], n = name;
+  const norms = weightNorms.get(module) ?? new Map<string, [{ remove(): void }, () => Tensor]>();
+  if (norms.has(n)) throw new Error(`Cannot register two weight_norm hooks on the same parameter ${n}`);
+  if (!(w instanceof Parameter)) throw new Error(`weightNorm: '${module.constructor.name}' object has no parameter '${n}'`);
+  const d = dim === null ? -1 : dim < -1 ? dim + w.ndim : dim;
+  const value = (): Tensor => { const v = rec[`${n}_v`]!; return v.mul(rec[`${n}_g`]!.div(normExceptDim(v, d))); };
+  module.forgetField_(n);
+  module.registerParameter(`${n}_g`, new Parameter(noGrad(() => normExceptDim(w, d))));
+  module.registerParameter(`${n}_v`, new Parameter(w));
+  rec[n] = value();
+  norms.set(n, [module.registerForwardPreHook(() => { rec[n] = value(); }), value]);
+  weightNorms.set(module, norms);
+  return module;
+}
+
+/** Removes weightNorm from module[name] (torch.nn.utils.remove_weight_norm): it is a parameter again, holding g * v / ||v||. */
+export function removeWeightNorm<M extends Module>(module: M, name = 'weight'): M {
+  const norms = weightNorms.get(module), e = norms?.get(name), rec = module as unknown as Record<string, Tensor>;
+  if (!e) throw new Error(`weight_norm of '${name}' not found in ${module}`);
+  e[0].remove();
+  norms!.delete(name);
+  const w = noGrad(e[1]);
+  for (const k of [name, `${name}_g`, `${name}_v`]) { module.forgetField_(k); delete rec[k]; }
+  module.registerParameter(name, new Parameter(w));
+  return module;
 }
 
 /** Pads a list of [L_i, *] tensors to [maxL, B, *] (or [B, maxL, *] with batchFirst) with paddingValue. */

@@ -385,6 +385,29 @@ export function svd(A: Tensor, opts: SVDOpts = {}): SVDResult {
   return { U: U!, S: S!, Vh: Vh! };
 }
 
+/** Result of torch.svd: A = U diag(S) V^H (V, not Vh). */
+export interface SvdResult {
+  /** Left singular vectors as columns (zeros when computeUv is false). */
+  U: Tensor;
+  /** Singular values, descending. */
+  S: Tensor;
+  /** Right singular vectors as columns (zeros when computeUv is false). */
+  V: Tensor;
+}
+
+/**
+ * torch.svd(A, some = true, computeUv = true), PyTorch's deprecated form of linalg.svd: { U, S, V },
+ * reduced factors when `some`; with computeUv false, U (m x m) and V (n x n) are zeros, as in PyTorch.
+ */
+export function svdLegacy(A: Tensor, some: boolean | { some?: boolean; computeUv?: boolean } = true, computeUv = true): SvdResult {
+  if (typeof some === 'object') ({ some = true, computeUv = true } = some);
+  const [U, S, Vh] = svdParts('svd', A, !some);
+  if (computeUv) return { U: U!, S: S!, V: Vh!.mT };
+  const z = (r: number, c: number) => zeros([...A.shape.slice(0, -2), r, c], { dtype: A.dtype, device: A.device });
+  const m = A.shape[A.ndim - 2]!, n = A.shape[A.ndim - 1]!;
+  return { U: z(m, m), S: S!, V: z(n, n) };
+}
+
 /** torch.linalg.svdvals(A, { driver }): the singular values, descending. */
 export function svdvals(A: Tensor, opts: { driver?: string | null } = {}): Tensor {
   void opts;

@@ -18,7 +18,8 @@ export * from './counting.js';
 export { viewAsReal, viewAsComplex, real, imag, complex, polar, conj, angle, isComplexTensor as isComplex } from './complex.js';
 // torch.det / torch.inverse / ... : the top-level names PyTorch gives to torch.linalg functions.
 export { det, inv as inverse, slogdet, matrixExp, matrixPower } from './decomp.js';
-export type { SlogdetResult } from './decomp.js';
+export type { SlogdetResult, SvdResult } from './decomp.js';
+export { svdLegacy as svd } from './decomp.js';
 // torch.lu_unpack: top-level in PyTorch, beside torch.linalg's LU functions of ops/decomp.ts.
 export { luUnpack } from './decomp.js';
 export type { PLUResult, LuUnpackOpts } from './decomp.js';

@@ -10,7 +10,7 @@ import type { Device, DType, Tensor } from '../../src/index.js';
 const Dn = torch.distributions;
 
 export interface Enc { shape: number[]; data: (number | string | null)[] }
-export interface Spec { dist: string; args?: Record<string, number | number[] | number[][]>; base?: Spec; ndims?: number; transforms?: unknown[] }
+export interface Spec { dist: string; args?: Record<string, number | number[] | number[][]>; base?: Spec; ndims?: number; transforms?: unknown[]; mix?: Spec; cdf?: boolean }
 export interface Fixtures {
   cases: Record<string, { spec: Spec; value: Enc; q?: Enc; grads: Record<string, Enc>; cdfGrads?: Record<string, Enc> } & Partial<Record<'logProb' | 'entropy' | 'mean' | 'variance' | 'stddev' | 'mode' | 'cdf' | 'icdf', Enc>>>;
   kl: Record<string, { p: Spec; q: Spec; kl: Enc; gradsP?: Record<string, Enc>; gradsQ?: Record<string, Enc> }>;
@@ -68,6 +68,7 @@ export function build(spec: Spec, device: Device, leaves: Record<string, Tensor>
     case 'MultivariateNormal': return new Dn.MultivariateNormal(p.loc!, { covarianceMatrix: p.covariance_matrix, precisionMatrix: p.precision_matrix, scaleTril: p.scale_tril, ...o });
     case 'LogNormal': return new Dn.LogNormal(p.loc!, p.scale!, o);
     case 'Independent': return new Dn.Independent(build(spec.base!, device, leaves, opts), spec.ndims!, o);
+    case 'Mixture': return new Dn.MixtureSameFamily(build(spec.mix!, device, leaves, opts) as InstanceType<typeof Dn.Categorical>, build(spec.base!, device, leaves, opts), o);
     case 'Transformed': return new Dn.TransformedDistribution(build(spec.base!, device, leaves, opts), spec.transforms!.map(mkTransform), o);
     default: throw new Error(`unknown distribution ${spec.dist}`);
   }

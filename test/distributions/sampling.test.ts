@@ -115,6 +115,20 @@ for (const device of testDevices()) {
       expect(Math.abs(cov - 0.5), 'MultivariateNormal covariance').toBeLessThanOrEqual(4 * se);
     });
 
+    it('MixtureSameFamily: moments of 10^5 draws (a batch of Normal mixtures; multivariate components)', async () => {
+      const p = [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]], mu = [[-2, 0, 3], [1, -1, 4]], sd = [[0.5, 1, 2], [1, 0.5, 0.3]];
+      // mean = sum p mu, variance = sum p (sd^2 + mu^2) - mean^2
+      const mean = p.map((r, b) => r.reduce((a, q, k) => a + q * mu[b]![k]!, 0));
+      const variance = p.map((r, b) => r.reduce((a, q, k) => a + q * (sd[b]![k]! ** 2 + mu[b]![k]! ** 2), 0) - mean[b]! ** 2);
+      const s = new Dn.MixtureSameFamily(new Dn.Categorical(t(p)), new Dn.Normal(t(mu), t(sd))).sample([N]);
+      expect([s.device, s.shape]).toEqual([device, [N, 2]]);
+      await expectMoments(s, mean, variance, 'MixtureSameFamily(Normal)');
+      // Components N([0, 0], S) and N([2, -2], S), S = L L^T with L = [[1, 0], [0.5, 2]] (variances 1, 4.25),
+      // weights 1/4, 3/4: mean [1.5, -1.5], variances S_ii + (1/4)(3/4) 2^2.
+      const mv = new Dn.MixtureSameFamily(new Dn.Categorical(t([0.25, 0.75])), new Dn.MultivariateNormal(t([[0, 0], [2, -2]]), { scaleTril: t([[1, 0], [0.5, 2]]) }));
+      await expectMoments(mv.sample([N]), [1.5, -1.5], [1.75, 5], 'MixtureSameFamily(MultivariateNormal)');
+    });
+
     it('rsample gradients of location-scale families are the pathwise derivatives', async () => {
       const loc = t([0.5, -1]).requiresGrad_(), scale = t([2, 0.5]).requiresGrad_();
       const x = new Dn.Normal(loc, scale).rsample([1000]);

@@ -138,6 +138,23 @@ describe('distributions validation (PyTorch messages)', () => {
     expect(new Dn.OneHotCategorical(torch.ones([3])).sample([6]).shape).toEqual([6, 3]);
     expect(new Dn.Bernoulli(torch.full([2], 0.5)).enumerateSupport().shape).toEqual([2, 2]);
     expect(new Dn.Binomial(4, torch.full([3], 0.5)).entropy().shape).toEqual([3]);
+    // MixtureSameFamily shapes as PyTorch 1.13 prints them (m.batch_shape, m.sample((5,)).shape, ...)
+    const mix = new Dn.MixtureSameFamily(new Dn.Categorical(torch.ones([4, 3])), new Dn.Independent(new Dn.Normal(torch.zeros([4, 3, 2]), 1), 1));
+    expect([mix.batchShape, mix.eventShape]).toEqual([[4], [2]]);
+    expect(mix.sample([5]).shape).toEqual([5, 4, 2]);
+    expect(mix.expand([2, 4]).batchShape).toEqual([2, 4]);
+    expect(mix.expand([2, 4]).sample([3]).shape).toEqual([3, 2, 4, 2]);
+    const shared = new Dn.MixtureSameFamily(new Dn.Categorical(torch.ones([3])), new Dn.Normal(torch.zeros([4, 3]), 1));
+    expect([shared.batchShape, shared.logProb(torch.zeros([6, 4])).shape, shared.expand([2, 4]).logProb(torch.zeros([2, 4])).shape]).toEqual([[4], [6, 4], [2, 4]]);
+    expect(shared.sample([6]).shape).toEqual([6, 4]); // PyTorch 1.13's gather fails here (index of fewer dims)
+  });
+
+  it('MixtureSameFamily needs a Categorical mixture; torch.distributions.kl holds klDivergence and registerKl', () => {
+    expect(() => new Dn.MixtureSameFamily(new Dn.Normal(0, 1) as never, new Dn.Normal(torch.zeros([3]), 1))).toThrow('The Mixture distribution needs to be an instance of torch.distributions.Categorical');
+    expect(() => new Dn.MixtureSameFamily(new Dn.Categorical(torch.ones([3])), 'Normal' as never)).toThrow(TypeError);
+    expect(Dn.kl.klDivergence).toBe(Dn.klDivergence); // PyTorch: D.kl.kl_divergence is D.kl_divergence
+    expect(Dn.kl.registerKl).toBe(Dn.registerKl);
+    expect(() => Dn.kl.klDivergence(new Dn.Poisson(torch.tensor([1])), new Dn.Beta(1, 1))).toThrow('No KL(p || q) is implemented for p type Poisson and q type Beta');
   });
 });
 

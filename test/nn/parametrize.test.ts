@@ -83,6 +83,40 @@ for (const device of testDevices()) {
       await check(conv, c, device);
     });
 
+    it('options in place of the positional arguments (PyTorch keywords) give the same fixtures', async () => {
+      const c = cases['spectralNorm conv dim=1'] as ParCase;
+      const forms = [
+        (m: Module) => nn.utils.parametrizations.spectralNorm(m, { nPowerIterations: 2, dim: 1 }),
+        (m: Module) => nn.utils.parametrizations.spectralNorm(m, 'weight', { nPowerIterations: 2, eps: 1e-12, dim: 1 }),
+      ];
+      for (const apply of forms) {
+        const conv = new nn.Conv2d(2, 3, 2);
+        load(conv, c.init, device);
+        apply(conv);
+        const sd = conv.stateDict();
+        sd['parametrizations.weight.0._u']!.copy_(fromEncoded(c.uv0!.u, device));
+        sd['parametrizations.weight.0._v']!.copy_(fromEncoded(c.uv0!.v, device));
+        await check(conv, c, device);
+      }
+      for (const [dim, apply] of [[1, (m: Module) => nn.utils.parametrizations.weightNorm(m, { dim: 1 })], [null, (m: Module) => nn.utils.parametrizations.weightNorm(m, 'weight', { dim: null })]] as const) {
+        const c2 = cases[`weightNorm dim=${dim ?? 'None'}`] as ParCase;
+        const lin = new nn.Linear(4, 3);
+        load(lin, c2.init, device);
+        apply(lin);
+        await check(lin, c2, device);
+      }
+    });
+
+    it('spectralNorm / weightNorm bad options: PyTorch\'s errors, misspelled keys', () => {
+      const lin = new nn.Linear(3, 2).to(device);
+      expect(() => nn.utils.parametrizations.spectralNorm(lin, { nPowerIterations: 0 })).toThrow('Expected n_power_iterations to be positive, but got n_power_iterations=0');
+      expect(() => nn.utils.parametrizations.spectralNorm(lin, { name: 'nope' })).toThrow("Module 'Linear' has no parameter or buffer with name 'nope'");
+      expect(() => nn.utils.parametrizations.spectralNorm(lin, { n_power_iterations: 2 } as never)).toThrow(/did you mean 'nPowerIterations'/);
+      expect(() => nn.utils.parametrizations.spectralNorm(lin, 'weight', { name: 'weight' } as never)).toThrow(/unknown option 'name'/);
+      expect(() => nn.utils.parametrizations.weightNorm(lin, { dims: 0 } as never)).toThrow(TypeError);
+      expect(P.isParametrized(lin)).toBe(false);
+    });
+
     it('registerParametrization with a user module; removeParametrizations keeps the value', async () => {
       const c = cases.symmetric as ParCase;
       const lin = new nn.Linear(3, 3);

@@ -60,6 +60,10 @@ const impls: Record<string, OpImpl> = {
   ifftshift: (x) => fft.ifftshift(x!, [0, 1]),
   fftfreq: () => fft.fftfreq(7, 0.5),
   rfftfreq: () => fft.rfftfreq(8),
+  // PyTorch's d= keyword as the options object; a bad n is an error (gen_complex.py).
+  'fftfreq/d_keyword': () => fft.fftfreq(6, { d: 0.25 }),
+  'rfftfreq/d_keyword': () => fft.rfftfreq(9, { d: 2 }),
+  'fftfreq/n_error': () => fft.fftfreq(-2, { d: 0.5 }),
   // long lengths: mixed radix and Bluestein
   'fft/radix_60': cr((a, b) => fft.fft(c(a!, b!))),
   'ifft/radix_64_ortho': cr((a, b) => fft.ifft(c(a!, b!), { dim: 0, norm: 'ortho' })),
@@ -178,6 +182,11 @@ describe('complex creation, printing and reading', () => {
     expect(back.dtype).toBe('complex64');
     expect(Array.from(await back.data())).toEqual([1.5, 0.25, -2, 3]);
     await expect(torch.save({ z })).rejects.toThrow(/complex64 tensors cannot be saved in this format/);
+  });
+  it('fftfreq/rfftfreq: d given both positionally and as { d }, or a misspelled key, is a TypeError', () => {
+    expect(() => fft.fftfreq(4, 0.5, { d: 1 } as never)).toThrow(TypeError);
+    expect(() => fft.rfftfreq(4, { D: 1 } as never)).toThrow(/unknown option 'D'/);
+    expect(() => fft.rfftfreq(-3, { d: 2 })).toThrow('rfftfreq: Invalid number of data points (-3) specified'); // PyTorch: negative dimension -3
   });
   it('complex128 cannot be created on webgpu', () => {
     if (!torch.webgpu.isAvailable()) return;

@@ -1,6 +1,7 @@
 // torch.nn.functional vs PyTorch fixtures (test/fixtures/gen_functional.py): activations, linear,
 // pad, interpolate, pixel shuffle, similarity, embedding, normalization layers and attention,
 // forward and gradient, on every available device.
+import { describe, expect, it } from 'vitest';
 import { dataDependent, opSuite, torch, type CaseImpl, type OpImpl } from '../helpers.js';
 import type { Tensor } from '../../src/index.js';
 
@@ -181,12 +182,13 @@ Object.assign(impls, {
 } satisfies Record<string, OpImpl>);
 for (const mode of ['sum', 'mean', 'max'] as const) {
   impls[`embeddingBag/2d-${mode}`] = (i, w) => F.embeddingBag(i, w!, { mode });
-  impls[`embeddingBag/offsets-${mode}`] = (i, w, o) => F.embeddingBag(i, w!, { offsets: o!, mode });
+  // offsets positional, as gen_functional.py passes them to F.embedding_bag, or as { offsets }
+  impls[`embeddingBag/offsets-${mode}`] = (i, w, o) => F.embeddingBag(i, w!, o!, { mode });
   impls[`embeddingBag/padding-${mode}`] = (i, w, o) => F.embeddingBag(i, w!, { offsets: o!, mode, paddingIdx: 2 });
 }
 Object.assign(impls, {
-  'embeddingBag/per-sample-weights': (i, w, o, p) => F.embeddingBag(i, w!, { offsets: o!, mode: 'sum', perSampleWeights: p! }),
-  'embeddingBag/include-last-offset': (i, w, o) => F.embeddingBag(i, w!, { offsets: o!, mode: 'mean', includeLastOffset: true }),
+  'embeddingBag/per-sample-weights': (i, w, o, p) => F.embeddingBag(i, w!, o!, { mode: 'sum', perSampleWeights: p! }),
+  'embeddingBag/include-last-offset': (i, w, o) => F.embeddingBag(i, w!, o!, { mode: 'mean', includeLastOffset: true }),
   'embeddingBag/psw-with-mean': (i, w, o, p) => F.embeddingBag(i, w!, { offsets: o!, mode: 'mean', perSampleWeights: p! }),
 } satisfies Record<string, OpImpl>);
 for (const mode of ['bilinear', 'nearest'] as const) {
@@ -199,3 +201,19 @@ for (const mode of ['bilinear', 'nearest'] as const) {
 
 // PyTorch keeps the bag offsets of mode='max' on the host here (the bag sizes shape the kernel).
 opSuite('functional', impls, { hostInputs: { 'embeddingBag/offsets-max': [2], 'embeddingBag/padding-max': [2] } });
+
+describe('embeddingBag arguments', () => {
+  const w = torch.arange(12, { dtype: 'float32' }).reshape(6, 2);
+  it('offsets positional (a tensor, a number[] or null) or in the options object agree', async () => {
+    const idx = torch.tensor([1, 2, 3, 4]), want = [[6, 8], [14, 16]]; // PyTorch 1.13: F.embedding_bag(torch.tensor([1, 2, 3, 4]), torch.arange(12.).reshape(6, 2), torch.tensor([0, 2]), mode='sum')
+    expect(await F.embeddingBag(idx, w, torch.tensor([0, 2]), { mode: 'sum' }).tolist()).toEqual(want);
+    expect(await F.embeddingBag(idx, w, [0, 2], { mode: 'sum' }).tolist()).toEqual(want);
+    expect(await F.embeddingBag(idx, w, { offsets: [0, 2], mode: 'sum' }).tolist()).toEqual(want);
+    expect(await F.embeddingBag(idx.reshape(2, 2), w, null, { mode: 'sum' }).tolist()).toEqual(want);
+  });
+  it('bad offsets are errors: with a 2-D input (PyTorch\'s message), given twice, or of a wrong kind', () => {
+    expect(() => F.embeddingBag(torch.tensor([[1, 2]]), w, [0])).toThrow('if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences.');
+    expect(() => F.embeddingBag(torch.tensor([1, 2]), w, [0], { offsets: [0] } as never)).toThrow(/unknown option 'offsets'/);
+    expect(() => F.embeddingBag(torch.tensor([1, 2]), w, 'sum' as never)).toThrow(TypeError);
+  });
+});

@@ -210,6 +210,18 @@ opSuite('linalg_decomp', {
   'cond/singular-fro': (a) => LA.cond(a, 'fro'),
 
   ...luImpls,
+
+  // torch.svd (1.13's deprecated form): V (not Vh), positional (some, computeUv) or options
+  'torch.svd/S': (a) => torch.svd(a).S,
+  'torch.svd/U': (a) => colsign(torch.svd(a).U),
+  'torch.svd/V': (a) => { const r = torch.svd(a); return r.V.mul(r.U.narrow(-2, 0, 1).sign()); },
+  'torch.svd/reconstruct-batched': (a) => { const r = a.svd(); return r.U.matmul(diagEmbed(r.S)).matmul(r.V.mT); },
+  'torch.svd/some-false-V-wide': (a) => { const r = torch.svd(a, false); return r.V.narrow(-1, 0, 3).mul(r.U.narrow(-2, 0, 1).sign()); },
+  'torch.svd/some-false-projector': (a) => { const V = torch.svd(a, { some: false }).V; return V.matmul(V.mT); },
+  'torch.svd/no-uv-S': (a) => torch.svd(a, { computeUv: false }).S,
+  'torch.svd/no-uv-U': (a) => torch.svd(a, { computeUv: false }).U,
+  'torch.svd/no-uv-V': (a) => torch.svd(a, true, false).V,
+  'torch.svd/1d-error': (a) => torch.svd(a).S,
 });
 
 /** The error a call throws (at the call on the CPU, else at the first read). */
@@ -238,6 +250,9 @@ describe("linalg: PyTorch's error messages", () => {
     expect(await errorOf(() => LA.inv(torch.ones(2, 3)))).toBe('linalg.inv: A must be batches of square matrices, but they are 2 by 3 matrices');
     expect(await errorOf(() => LA.solve(torch.eye(3), torch.ones(4, 2)))).toBe('linalg.solve: Incompatible shapes of A and B for the equation AX = B (3x3 and 4x2)');
     expect(await errorOf(() => LA.svd(torch.ones(3)).S)).toBe('linalg.svd: The input tensor A must have at least 2 dimensions.');
+    expect(await errorOf(() => torch.svd(torch.ones(3)).S)).toBe('svd: The input tensor A must have at least 2 dimensions.');
+    expect(() => torch.svd(torch.ones(2, 2), 1 as never)).toThrow(TypeError); // PyTorch: argument 'some' must be bool, not int
+    expect(() => torch.svd(torch.ones(2, 2), { compute_uv: false } as never)).toThrow(/did you mean 'computeUv'/);
     expect(await errorOf(() => LA.det(torch.ones(2, 2, { dtype: 'int32' })))).toMatch(/linalg.det: .*floating point.*int32/);
   });
   it("raises PyTorch's errors for gradients of qr in mode 'r' and complete tall", () => {

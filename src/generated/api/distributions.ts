@@ -3,7 +3,7 @@
 // (src/args.ts). Do not edit; regenerate after changing a public signature.
 
 import * as N from '../../distributions/index.js';
-import { strictFunction as f, strictClass as c } from '../../args.js';
+import { strictClass as c } from '../../args.js';
 
 export * from '../../distributions/index.js';
 export { AffineTransform } from './distributions-transforms.js';
@@ -147,11 +147,8 @@ export const Independent: typeof N.Independent = c(N.Independent, 'Independent',
 /** A base distribution with its `reinterpretedBatchNdims` rightmost batch dims made event dims (torch Independent). */
 export type Independent = N.Independent;
 export { InverseTransform } from './distributions-transforms.js';
-/**
- * KL(p || q) per batch element (torch.distributions.kl.kl_divergence); throws when no closed form is registered.
- * @function
- */
-export const klDivergence: typeof N.klDivergence = f(N.klDivergence, 'klDivergence', 'p:i, q:i');
+export * as kl from './distributions-kl.js';
+export { klDivergence } from './distributions-kl.js';
 /**
  * The Laplace distribution (torch.distributions.Laplace).
  * @class
@@ -177,6 +174,23 @@ export const LogNormal: typeof N.LogNormal = c(N.LogNormal, 'LogNormal', 'loc:Tn
 });
 /** exp(X) for X ~ Normal(loc, scale) (torch.distributions.LogNormal). */
 export type LogNormal = N.LogNormal;
+/**
+ * A mixture of components of one family (torch.distributions.MixtureSameFamily): the Categorical
+ * mixtureDistribution picks, per draw, one entry of componentDistribution's rightmost batch dim.
+ * @class
+ */
+export const MixtureSameFamily: typeof N.MixtureSameFamily = c(N.MixtureSameFamily, 'MixtureSameFamily', 'mixtureDistribution:i, componentDistribution:i, opts?:u{validateArgs:bzu}', {
+  toString: '',
+  cdf: 'value:T',
+  logProb: 'value:T',
+  sample: 'sampleShape?:au',
+  expand: 'batchShape:a',
+});
+/**
+ * A mixture of components of one family (torch.distributions.MixtureSameFamily): the Categorical
+ * mixtureDistribution picks, per draw, one entry of componentDistribution's rightmost batch dim.
+ */
+export type MixtureSameFamily = N.MixtureSameFamily;
 /**
  * The multivariate normal distribution N(loc, Sigma) (torch.distributions.MultivariateNormal).
  * @class
@@ -228,11 +242,7 @@ export const Poisson: typeof N.Poisson = c(N.Poisson, 'Poisson', 'rate:Tn, opts?
 /** The Poisson distribution (torch.distributions.Poisson); samples are float counts. */
 export type Poisson = N.Poisson;
 export { PowerTransform } from './distributions-transforms.js';
-/**
- * Registers KL(p || q) for p of class typeP and q of class typeQ (torch.distributions.kl.register_kl).
- * @function
- */
-export const registerKl: typeof N.registerKl = f(N.registerKl, 'registerKl', 'typeP:f, typeQ:f, fn:f');
+export { registerKl } from './distributions-kl.js';
 export { SigmoidTransform } from './distributions-transforms.js';
 export { TanhTransform } from './distributions-transforms.js';
 export { Transform } from './distributions-transforms.js';

@@ -17,10 +17,10 @@ export const fft: typeof N.fft = f(N.fft, 'fft', 'input:T, opts?:u{n:nzu;dim:nu;
  */
 export const fft2: typeof N.fft2 = f(N.fft2, 'fft2', 'input:T, opts?:u{s:zau;dim:zau;norm:szu}');
 /**
- * The sample frequencies of an n-point DFT with sample spacing d: [0, 1, ..., -1] / (d n) (torch.fft.fftfreq).
+ * The sample frequencies of an n-point DFT with sample spacing d: [0, 1, ..., -1] / (d n) (torch.fft.fftfreq); d may be given as `{ d }`.
  * @function
  */
-export const fftfreq: typeof N.fftfreq = f(N.fftfreq, 'fftfreq', 'n:n, d?:nu, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+export const fftfreq: typeof N.fftfreq = f(N.fftfreq, 'fftfreq', 'n:n, d?:nu{d:nu;dtype:su;device:su;requiresGrad:bu}, opts?:u{dtype:su;device:su;requiresGrad:bu}');
 /**
  * N-D discrete Fourier transform over dims (default all) (torch.fft.fftn).
  * @function
@@ -88,10 +88,10 @@ export const rfft: typeof N.rfft = f(N.rfft, 'rfft', 'input:T, opts?:u{n:nzu;dim
  */
 export const rfft2: typeof N.rfft2 = f(N.rfft2, 'rfft2', 'input:T, opts?:u{s:zau;dim:zau;norm:szu}');
 /**
- * The sample frequencies of rfft's output: [0, 1, ..., n/2] / (d n) (torch.fft.rfftfreq).
+ * The sample frequencies of rfft's output: [0, 1, ..., n/2] / (d n) (torch.fft.rfftfreq); d may be given as `{ d }`.
  * @function
  */
-export const rfftfreq: typeof N.rfftfreq = f(N.rfftfreq, 'rfftfreq', 'n:n, d?:nu, opts?:u{dtype:su;device:su;requiresGrad:bu}');
+export const rfftfreq: typeof N.rfftfreq = f(N.rfftfreq, 'rfftfreq', 'n:n, d?:nu{d:nu;dtype:su;device:su;requiresGrad:bu}, opts?:u{dtype:su;device:su;requiresGrad:bu}');
 /**
  * N-D DFT of a real input, halving the last transformed dim (torch.fft.rfftn).
  * @function

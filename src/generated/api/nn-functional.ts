@@ -197,14 +197,15 @@ export const elu: typeof N.elu = f(N.elu, 'elu', 'x:T, alpha?:nu{alpha:nu;inplac
  */
 export const embedding: typeof N.embedding = f(N.embedding, 'embedding', 'input:T, weight:T, opts?:u{paddingIdx:nzu;maxNorm:nzu;normType:nu;scaleGradByFreq:bu;sparse:bu}');
 /**
- * F.embeddingBag(input, weight, opts): sums, means or maxes of embedding rows per bag. Bags are the
- * rows of a 2-D input, or runs of a 1-D input starting at `offsets`. paddingIdx entries are skipped;
+ * F.embeddingBag(input, weight, offsets?, opts): sums, means or maxes of embedding rows per bag. Bags
+ * are the rows of a 2-D input, or runs of a 1-D input starting at `offsets` (positional, as PyTorch's,
+ * or `{ offsets }`). paddingIdx entries are skipped;
  * empty bags give zeros. Offsets may be host metadata (a number[] or a CPU tensor, whatever the
  * input's device). 'max' with 1-D input needs them on the host (they shape the dense [bags, longest
  * bag] layout): a tensor on an asynchronous device is refused with an error saying so.
  * @function
  */
-export const embeddingBag: typeof N.embeddingBag = f(N.embeddingBag, 'embeddingBag', 'input:T, weight:T, opts?:u{offsets:Tzau;maxNorm:nzu;normType:nu;mode:su;perSampleWeights:Tzu;includeLastOffset:bu;paddingIdx:nzu}');
+export const embeddingBag: typeof N.embeddingBag = f(N.embeddingBag, 'embeddingBag', 'input:T, weight:T, offsets?:Tzau{offsets:Tzau;maxNorm:nzu;normType:nu;mode:su;perSampleWeights:Tzu;includeLastOffset:bu;paddingIdx:nzu}, opts?:u{maxNorm:nzu;normType:nu;mode:su;perSampleWeights:Tzu;includeLastOffset:bu;paddingIdx:nzu}');
 /**
  * F.fold(input [N, C*kh*kw, L], outputSize, kernelSize, opts) -> [N,C,oh,ow]: col2im, summing overlaps.
  * @function

@@ -10,13 +10,16 @@ export * from '../../nn/parametrizations.js';
  * Applies spectral normalization to module[name] (torch.nn.utils.parametrizations.spectral_norm):
  * weight / sigma(weight), sigma estimated by nPowerIterations power-method steps per read in
  * training mode (the vectors are buffers `_u`, `_v`). dim defaults to 1 for ConvTranspose, else 0.
+ * The arguments after module may be options: `spectralNorm(m, { nPowerIterations: 2 })`,
+ * `spectralNorm(m, 'weight', { eps, dim })`.
  * @function
  */
-export const spectralNorm: typeof N.spectralNorm = f(N.spectralNorm, 'spectralNorm', 'module:i, name?:su, nPowerIterations?:nu, eps?:nu, dim?:nzu');
+export const spectralNorm: typeof N.spectralNorm = f(N.spectralNorm, 'spectralNorm', 'module:i, name?:su{nPowerIterations:nu;eps:nu;dim:nzu;name:su}, nPowerIterations?:nu{nPowerIterations:nu;eps:nu;dim:nzu}, eps?:nu, dim?:nzu');
 /**
  * Applies weight normalization to module[name] (torch.nn.utils.parametrizations.weight_norm):
  * weight = g * v / ||v||, with g (`original0`) and v (`original1`) the new parameters. dim: the
- * dim kept by the norm (default 0; null: the norm of the whole tensor).
+ * dim kept by the norm (default 0; null: the norm of the whole tensor). name and dim may be given as
+ * options (`weightNorm(m, { dim: 1 })`).
  * @function
  */
-export const weightNorm: typeof N.weightNorm = f(N.weightNorm, 'weightNorm', 'module:i, name?:su, dim?:nzu');
+export const weightNorm: typeof N.weightNorm = f(N.weightNorm, 'weightNorm', 'module:i, name?:su{name:su;dim:nzu}, dim?:nzu{dim:nzu}');

@@ -42,7 +42,20 @@ export const parametersToVector: typeof N.parametersToVector = f(N.parametersToV
 export * as parametrizations from './nn-parametrizations.js';
 export * as parametrize from './nn-parametrize.js';
 /**
+ * Removes weightNorm from module[name] (torch.nn.utils.remove_weight_norm): it is a parameter again, holding g * v / ||v||.
+ * @function
+ */
+export const removeWeightNorm: typeof N.removeWeightNorm = f(N.removeWeightNorm, 'removeWeightNorm', 'module:i, name?:su');
+/**
  * Copies consecutive slices of `vec` into the parameters (the inverse of parametersToVector).
  * @function
  */
 export const vectorToParameters: typeof N.vectorToParameters = f(N.vectorToParameters, 'vectorToParameters', 'vec:T, parameters:Taio');
+/**
+ * PyTorch 1.13's torch.nn.utils.weight_norm (the hook form): parameter module[name] is replaced by
+ * `<name>_g` and `<name>_v`, and module[name] = g * v / ||v|| is recomputed before every forward
+ * (norms over every dim but `dim`; null: the whole tensor), so 1.13 stateDicts load unchanged.
+ * name and dim may be given as options (`weightNorm(m, { dim: null })`).
+ * @function
+ */
+export const weightNorm: typeof N.weightNorm = f(N.weightNorm, 'weightNorm', 'module:i, name?:su{name:su;dim:nzu}, dim?:nzu{dim:nzu}');

@@ -1348,6 +1348,12 @@ export const sum: typeof N.sum = f(N.sum, 'sum', 'x:T, dim?:nzau, keepdim?:bu, o
  */
 export const sumTo: typeof N.sumTo = f(N.sumTo, 'sumTo', 'g:T, shape:a');
 /**
+ * torch.svd(A, some = true, computeUv = true), PyTorch's deprecated form of linalg.svd: { U, S, V },
+ * reduced factors when `some`; with computeUv false, U (m x m) and V (n x n) are zeros, as in PyTorch.
+ * @function
+ */
+export const svd: typeof N.svd = f(N.svd, 'svd', 'A:T, some?:bu{some:bu;computeUv:bu}, computeUv?:bu');
+/**
  * Transpose of a matrix; 0-d and 1-d tensors are returned as is (torch.t).
  * @function
  */
@@ -1768,6 +1774,7 @@ strictMethods(Tensor, 'Tensor', {
   diag: 'diagonal?:nu',
   trace: '',
   det: '',
+  svd: 'some?:bu{some:bu;computeUv:bu}, computeUv?:bu',
   inverse: '',
   slogdet: '',
   matrixExp: '',

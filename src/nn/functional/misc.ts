@@ -7,7 +7,7 @@
 import { Tensor } from '../../tensor.js';
 import { fmtShape } from '../../shape.js';
 import { cat, stack } from '../../ops/shape.js';
-import { full, zeros } from '../../ops/creation.js';
+import { full, ones, zeros } from '../../ops/creation.js';
 import { where } from '../../ops/elementwise.js';
 import { checkRange, oneHot as oneHotOp, oneHotAsync as oneHotAsyncOp } from '../../ops/indexing.js';
 import { noGrad } from '../../autograd/grad-mode.js';
@@ -482,16 +482,18 @@ function hostOffsets(offsets: Tensor | readonly number[], why: string): number[]
 }
 
 /**
- * F.embeddingBag(input, weight, opts): sums, means or maxes of embedding rows per bag. Bags are the
- * rows of a 2-D input, or runs of a 1-D input starting at `offsets`. paddingIdx entries are skipped;
+ * F.embeddingBag(input, weight, offsets?, opts): sums, means or maxes of embedding rows per bag. Bags
+ * are the rows of a 2-D input, or runs of a 1-D input starting at `offsets` (positional, as PyTorch's,
+ * or `{ offsets }`). paddingIdx entries are skipped;
  * empty bags give zeros. Offsets may be host metadata (a number[] or a CPU tensor, whatever the
  * input's device). 'max' with 1-D input needs them on the host (they shape the dense [bags, longest
  * bag] layout): a tensor on an asynchronous device is refused with an error saying so.
  */
-export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOpts = {}): Tensor {
+export function embeddingBag(input: Tensor, weight: Tensor, offsets?: EmbeddingBagOpts['offsets'] | EmbeddingBagOpts, opts: Omit<EmbeddingBagOpts, 'offsets'> = {}): Tensor {
   const op = 'embeddingBag';
-  const mode = opts.mode ?? 'mean';
-  const offsets = opts.offsets ?? null, psw = opts.perSampleWeights ?? null;
+  // PyTorch's positional offsets, or an options object in their place (`{ offsets, mode }`).
+  if (offsets && !(offsets instanceof Tensor) && !Array.isArray(offsets)) [offsets, opts] = [(offsets as EmbeddingBagOpts).offsets, { ...offsets, ...opts }];
+  const mode = opts.mode ?? 'mean', psw = opts.perSampleWeights ?? null;
   if (input.ndim === 2 && offsets) throw new RangeError(`${op}: if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences.`);
   if (input.ndim === 1 && !offsets) throw new RangeError(`${op}: offsets has to be a 1D Tensor but got None`);
   if (input.ndim !== 1 && input.ndim !== 2) throw new RangeError(`${op}: input has to be 1D or 2D Tensor, but got Tensor of dimension ${input.ndim}`);
@@ -509,7 +511,10 @@ export function embeddingBag(input: Tensor, weight: Tensor, opts: EmbeddingBagOp
       const off = offsets instanceof Tensor && offsets.device === weight.device ? offsets.to('int32').reshape(-1) : indexLike(weight, hostOffsets(offsets!, `moving offsets to the weight's device ('${weight.device}')`));
       B = opts.includeLastOffset ? off.shape[0]! - 1 : off.shape[0]!;
       const starts = off.narrow(0, 0, B);
-      bagId = indexLike(weight, Array.from({ length: n }, (_, i) => i)).unsqueeze(1).ge(starts.unsqueeze(0)).to('int32').sum(1).sub(1).to('int32');
+      // A 1 where each bag starts (empty bags stack theirs), summed along: token i's bag is the count
+      // of starts <= i, minus 1. O(n + B), where comparing every token with every start was O(n B).
+      const marks = zeros([n + 1], { dtype: 'int32', device: weight.device }).indexAdd(0, starts, ones([B], { dtype: 'int32', device: weight.device }));
+      bagId = marks.narrow(0, 0, n).cumsum(0).sub(1).to('int32');
     }
     // renorm/padding handled by embedding; the padded entries are then masked out of every reduction
     let rows = embedding(flat, weight, { maxNorm: opts.maxNorm, normType: opts.normType }); // [n, D]

@@ -56,6 +56,13 @@ export function safeNorm(x: Tensor, p: number, dim: number, keepdim: boolean): T
   return whereOp(pos, p === 2 ? safe.sqrt() : safe.pow(1 / p), 0);
 }
 
+/** PyTorch's norm_except_dim(v, 2, dim): the 2-norm over every dim but `dim` (kept as size 1); the whole norm for dim -1. */
+export function normExceptDim(v: Tensor, dim: number): Tensor {
+  if (dim === -1) return v.norm(2);
+  const others = [...v.shape.keys()].filter((d) => d !== dim);
+  return others.length === 0 ? v.abs() : v.norm(2, others, true);
+}
+
 const warned = new Set<string>();
 /**
  * PyTorch's UserWarning through console.warn, once per distinct message per process (what Python's
